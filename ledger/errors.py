@@ -1,0 +1,158 @@
+"""The exception tree of the ledger library.
+
+Every exception the library raises on purpose derives from `LedgerError`. Foreign exceptions
+(web3, requests, websockets, eth-tester, py-evm) never escape the chain layer: they are
+translated in one place, `ledger.rpcerrors.translate`, and raised `from` the original.
+
+    LedgerError
+    ├── ConfigurationError            settings missing or inconsistent
+    ├── ArtifactError                 compiled contract artifacts missing or stale
+    ├── ChainError                    talking to the node
+    │   ├── RpcConnectionError        node unreachable                    (ConnectionError)
+    │   ├── RpcTimeoutError           node did not answer in time         (TimeoutError)
+    │   │   └── ReceiptTimeoutError   transaction not mined in time
+    │   ├── RpcError                  node answered with an error
+    │   │   ├── NonceError
+    │   │   │   ├── NonceTooLowError
+    │   │   │   └── NonceTooHighError
+    │   │   ├── TransactionAlreadyKnownError
+    │   │   ├── ReplacementUnderpricedError
+    │   │   ├── FeeTooLowError
+    │   │   └── InsufficientFundsError
+    │   ├── TransactionRevertedError  execution reverted; carries the raw revert data
+    │   ├── ChainIdMismatchError      node is on another chain than configured
+    │   ├── SnapshotError             snapshots unsupported or unknown
+    │   └── AnvilError                the managed anvil process failed
+    ├── ContractRevertError           a revert decoded to a contract's custom error
+    ├── SigningError                  keys and signatures
+    │   └── KeyLoadError              private key / keystore cannot be loaded
+    ├── ScoringError                  the contribution scoring scheme
+    └── ProofError                    building or verifying proof bundles
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Raised for every error the ledger library reports on purpose."""
+
+
+class ConfigurationError(LedgerError, ValueError):
+    """Raised when settings are missing, malformed or contradict each other."""
+
+
+class ArtifactError(LedgerError):
+    """Raised when a compiled contract artifact is missing, malformed or stale."""
+
+
+class ChainError(LedgerError):
+    """Raised when talking to the chain (node, provider, transaction) fails."""
+
+
+class RpcConnectionError(ChainError, ConnectionError):
+    """Raised when the node cannot be reached (refused, reset, unresolvable)."""
+
+
+class RpcTimeoutError(ChainError, TimeoutError):
+    """Raised when the node did not answer within the configured time."""
+
+
+class ReceiptTimeoutError(RpcTimeoutError):
+    """Raised when a sent transaction was not mined within the wait timeout."""
+
+    def __init__(self, message: str, *, tx_hash: str) -> None:
+        super().__init__(message)
+        self.tx_hash = tx_hash
+
+
+class RpcError(ChainError):
+    """Raised when the node answered with an error that no finer class describes."""
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.rpc_message = message
+
+
+class NonceError(RpcError):
+    """Raised when the node rejects a transaction's nonce."""
+
+
+class NonceTooLowError(NonceError):
+    """Raised when the nonce was already used by a mined or pending transaction."""
+
+
+class NonceTooHighError(NonceError):
+    """Raised when the nonce leaves a gap and the node does not queue such transactions."""
+
+
+class TransactionAlreadyKnownError(RpcError):
+    """Raised when the node already holds this exact signed transaction."""
+
+
+class ReplacementUnderpricedError(RpcError):
+    """Raised when a pending transaction with the same nonce pays at least as much."""
+
+
+class FeeTooLowError(RpcError):
+    """Raised when the offered fee is below the base fee or the node's minimum."""
+
+
+class InsufficientFundsError(RpcError):
+    """Raised when the sender cannot pay value plus gas limit times fee."""
+
+
+class TransactionRevertedError(ChainError):
+    """Raised when execution reverted; `revert_data` holds the raw bytes the EVM returned.
+
+    `revert_data` is empty when the node gave none (out of gas, invalid opcode, a node
+    that hides it). Decoding it into a contract's custom error is `ledger.reverts`' job.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        revert_data: bytes,
+        tx_hash: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.revert_data = revert_data
+        self.tx_hash = tx_hash
+
+    @property
+    def selector(self) -> bytes:
+        """The first four bytes of the revert data (the error selector), or b"" if fewer."""
+        return self.revert_data[:4] if len(self.revert_data) >= 4 else b""
+
+
+class ChainIdMismatchError(ChainError):
+    """Raised when the node reports another chain id than the configuration expects."""
+
+
+class SnapshotError(ChainError):
+    """Raised when a snapshot cannot be taken or reverted to on this chain."""
+
+
+class AnvilError(ChainError):
+    """Raised when the managed anvil process cannot be found, started or stopped."""
+
+
+class ContractRevertError(LedgerError):
+    """Raised when a transaction or call reverted with a decodable contract error."""
+
+
+class SigningError(LedgerError):
+    """Raised when a key is unusable or a signature cannot be made or checked."""
+
+
+class KeyLoadError(SigningError):
+    """Raised when a private key or an encrypted keystore cannot be loaded."""
+
+
+class ScoringError(LedgerError):
+    """Raised when the Proof-of-Contribution scoring cannot be computed."""
+
+
+class ProofError(LedgerError):
+    """Raised when a proof bundle cannot be built or does not verify."""
