@@ -7,6 +7,7 @@ translated in one place, `ledger.rpcerrors.translate`, and raised `from` the ori
     LedgerError
     ├── ConfigurationError            settings missing or inconsistent
     ├── ArtifactError                 compiled contract artifacts missing or stale
+    │   └── ArtifactNotFoundError     no artifact under that contract name     (LookupError)
     ├── ChainError                    talking to the node
     │   ├── RpcConnectionError        node unreachable                    (ConnectionError)
     │   ├── RpcTimeoutError           node did not answer in time         (TimeoutError)
@@ -43,6 +44,10 @@ class ConfigurationError(LedgerError, ValueError):
 
 class ArtifactError(LedgerError):
     """Raised when a compiled contract artifact is missing, malformed or stale."""
+
+
+class ArtifactNotFoundError(ArtifactError, LookupError):
+    """Raised when no artifact exists for the requested contract name."""
 
 
 class ChainError(LedgerError):

@@ -1,0 +1,94 @@
+# Entry points: `make sandbox` and `make test`. See README.md.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Stamps make the installs rerun only when their inputs change.
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+PYTEST_ARGS ?= -n auto
+# `make lock LOCK_ARGS=--upgrade` moves every pin to the newest release.
+LOCK_ARGS ?=
+
+.PHONY: help setup compile compile-check lint format test test-faults sandbox bench lock npm-lock clean
+
+help:
+	@echo "make sandbox      install everything, start the local demo at http://127.0.0.1:8000"
+	@echo "make test         install everything, lint, run the whole test suite"
+	@echo "make setup        .venv (requirements.lock) and node_modules (package-lock.json)"
+	@echo "make compile      recompile contracts/ into ledger/artifacts/"
+	@echo "make lint         ruff check, ruff format --check, mypy"
+	@echo "make format       ruff format + ruff check --fix"
+	@echo "make test-faults  only the fault-injection tests"
+	@echo "make bench        run the benchmarks in scripts/bench_*.py"
+	@echo "make lock         regenerate requirements.lock from pyproject.toml (PyPI only)"
+	@echo "make npm-lock     regenerate package-lock.json from package.json"
+
+$(VENV_STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "need Python >= 3.11 as $(PYTHON)" >&2; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+# npm ci wipes node_modules, so the stamp is written after it.
+$(NODE_STAMP): package-lock.json package.json
+	npm ci --no-audit --no-fund
+	node_modules/.bin/anvil --version >/dev/null
+	touch $@
+
+setup: $(VENV_STAMP) $(NODE_STAMP)
+
+compile: setup
+	$(PY) scripts/compile_contracts.py
+
+compile-check: setup
+	$(PY) scripts/compile_contracts.py --check
+
+lint: $(VENV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(VENV_STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: setup lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-faults: setup
+	$(VENV)/bin/pytest -m faults $(PYTEST_ARGS)
+
+sandbox: setup
+	$(VENV)/bin/poc sandbox
+
+bench: setup
+	@if [ -f scripts/bench_all.py ]; then \
+		$(PY) scripts/bench_all.py; \
+	else \
+		shopt -s nullglob; benches=(scripts/bench_*.py); \
+		[ $${#benches[@]} -gt 0 ] || { echo "no scripts/bench_*.py yet" >&2; exit 1; }; \
+		for bench in "$${benches[@]}"; do echo "== $$bench"; $(PY) "$$bench"; done; \
+	fi
+
+# Resolved against PyPI alone: the machine-wide pip config adds local mirrors and find-links
+# that a fresh machine may not have.
+lock: | $(VENV_STAMP)
+	env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL PIP_CONFIG_FILE=/dev/null \
+		$(VENV)/bin/pip-compile --quiet --extra dev --generate-hashes --allow-unsafe \
+		--strip-extras --index-url https://pypi.org/simple --no-emit-index-url \
+		--no-emit-find-links --output-file requirements.lock $(LOCK_ARGS) pyproject.toml
+
+# The registry lacks anvil's non-linux-x64 binaries at the pinned version; the fix-up adds
+# lock stubs for them so that `npm ci` accepts the lock (see scripts/fix_npm_lock.py).
+npm-lock:
+	npm install --package-lock-only --no-audit --no-fund
+	$(PYTHON) scripts/fix_npm_lock.py
+
+clean:
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
