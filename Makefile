@@ -32,7 +32,7 @@ $(VENV_STAMP): requirements.lock pyproject.toml
 		|| { echo "need Python >= 3.11 as $(PYTHON)" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.lock
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 # npm ci wipes node_modules, so the stamp is written after it.
