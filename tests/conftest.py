@@ -1,0 +1,73 @@
+"""Shared fixtures: the chains tests run against.
+
+- `memory_chain`: the in-process eth-tester chain, reverted to a snapshot after each test.
+- `anvil_node`: one anvil process per test session (per xdist worker), not persisted.
+- `anvil_chain`: a `Chain` on `anvil_node`, reverted to a snapshot after each test.
+- `chain`: both of the above in turn; the anvil case carries the `anvil` marker.
+
+Session chains are shared: a test must not stop or rewind them other than through these
+fixtures. Tests that need a node of their own (restarts, crashes) start an `AnvilProcess`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from ledger.anvil import AnvilProcess, find_anvil
+from ledger.chain import Backend, Chain, ChainConfig, connect_anvil, connect_memory
+from ledger.errors import AnvilError
+
+
+def _rewound(chain: Chain) -> Iterator[Chain]:
+    snapshot = chain.snapshot()
+    try:
+        yield chain
+    finally:
+        chain.revert(snapshot)
+
+
+@pytest.fixture(scope="session")
+def _memory_chain_session() -> Chain:
+    return connect_memory(ChainConfig(backend=Backend.MEMORY))
+
+
+@pytest.fixture
+def memory_chain(_memory_chain_session: Chain) -> Iterator[Chain]:
+    """The in-process chain; whatever a test does is undone afterwards."""
+    yield from _rewound(_memory_chain_session)
+
+
+@pytest.fixture(scope="session")
+def anvil_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilProcess]:
+    """One anvil for the session. Missing anvil skips locally and fails in CI."""
+    try:
+        find_anvil()
+    except AnvilError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(exc))
+    # Not persisted: dumping the whole state every second would only slow the suite down.
+    node = AnvilProcess(tmp_path_factory.mktemp("anvil"), persist=False)
+    with node:
+        yield node
+
+
+@pytest.fixture(scope="session")
+def _anvil_chain_session(anvil_node: AnvilProcess) -> Chain:
+    return connect_anvil(ChainConfig(backend=Backend.ANVIL), node=anvil_node)
+
+
+@pytest.fixture
+def anvil_chain(_anvil_chain_session: Chain) -> Iterator[Chain]:
+    """The session anvil; whatever a test does is undone afterwards."""
+    yield from _rewound(_anvil_chain_session)
+
+
+@pytest.fixture(params=["memory", pytest.param("anvil", marks=pytest.mark.anvil)])
+def chain(request: pytest.FixtureRequest) -> Chain:
+    """Each test using it runs on eth-tester and on anvil."""
+    fixture: Chain = request.getfixturevalue(f"{request.param}_chain")
+    return fixture
