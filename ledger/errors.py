@@ -28,6 +28,13 @@ translated in one place, `ledger.rpcerrors.translate`, and raised `from` the ori
     ├── SigningError                  keys and signatures
     │   └── KeyLoadError              private key / keystore cannot be loaded
     ├── ScoringError                  the contribution scoring scheme
+    │   ├── HistoryError              event history breaks the ledger's rules  (ValueError)
+    │   ├── PolicyNotFoundError       no policy / not that version            (LookupError)
+    │   ├── PolicyHashMismatchError   PolicySet hash is not keccak(abi.encode(policy))
+    │   ├── InvalidPolicyError        policy parameters out of range          (ValueError)
+    │   ├── InfeasibleLimitsError     partner cap and floor cannot both hold  (ValueError)
+    │   ├── InvalidSplitError         amounts/weights/split to divide malformed (ValueError)
+    │   └── NotScoredError            no such contribution/partner in a score (LookupError)
     └── ProofError                    building or verifying proof bundles
 """
 
@@ -157,6 +164,34 @@ class KeyLoadError(SigningError):
 
 class ScoringError(LedgerError):
     """Raised when the Proof-of-Contribution scoring cannot be computed."""
+
+
+class HistoryError(ScoringError, ValueError):
+    """Raised when an event history breaks the ledger's rules (order, unknown ids, transitions)."""
+
+
+class PolicyNotFoundError(ScoringError, LookupError):
+    """Raised when the history sets no policy, or not the requested version."""
+
+
+class PolicyHashMismatchError(ScoringError, ValueError):
+    """Raised when a PolicySet's hash is not keccak256(abi.encode(policy)) of its policy."""
+
+
+class InvalidPolicyError(ScoringError, ValueError):
+    """Raised when a policy's scoring parameters are out of range (e.g. unit scale 0)."""
+
+
+class InfeasibleLimitsError(ScoringError, ValueError):
+    """Raised when the partner cap and floor cannot both hold for the partners to be paid."""
+
+
+class InvalidSplitError(ScoringError, ValueError):
+    """Raised when an amount, weights or a split to divide are malformed."""
+
+
+class NotScoredError(ScoringError, LookupError):
+    """Raised when a score is asked about a contribution or partner it does not contain."""
 
 
 class ProofError(LedgerError):
