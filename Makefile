@@ -31,8 +31,10 @@ $(VENV_STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "need Python >= 3.11 as $(PYTHON)" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements.lock
-	$(PY) -m pip install --quiet --no-deps -e .
+	# -qq: the machine-wide pip config names local mirrors that lack most packages, and pip
+	# warns about each of them; errors still print.
+	$(PY) -m pip install -qq -r requirements.lock
+	$(PY) -m pip install -qq --no-deps -e .
 	touch $@
 
 # npm ci wipes node_modules, so the stamp is written after it.

@@ -10,6 +10,7 @@ Run by `make npm-lock` after `npm install --package-lock-only`; idempotent.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,8 @@ def stub_entry(name: str, version: str, dev: bool) -> dict[str, Any] | None:
     return entry
 
 
-def main() -> int:
-    lock = json.loads(LOCK.read_text())
+def add_platform_stubs(lock: dict[str, Any]) -> list[str]:
+    """Add the missing foundry platform packages to `lock` in place; returns their names."""
     packages: dict[str, dict[str, Any]] = lock["packages"]
     added: list[str] = []
     for path, meta in list(packages.items()):
@@ -51,11 +52,18 @@ def main() -> int:
                 raise SystemExit(f"{path}: no platform known for optional dependency {dep}")
             packages[key] = entry
             added.append(dep)
+    return sorted(added)
+
+
+def main(argv: list[str] | None = None) -> int:
+    path = Path(argv[0]) if argv else LOCK
+    lock = json.loads(path.read_text())
+    added = add_platform_stubs(lock)
     if added:
-        LOCK.write_text(json.dumps(lock, indent=2) + "\n")
-    print("added lock stubs: " + (", ".join(sorted(added)) or "none"))
+        path.write_text(json.dumps(lock, indent=2) + "\n")
+    print("added lock stubs: " + (", ".join(added) or "none"))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
