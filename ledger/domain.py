@@ -11,6 +11,7 @@ Nothing here talks to a chain or hashes: see `ledger.hashing` (ids, commitments,
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -101,6 +102,23 @@ def text_to_bytes32(text: str) -> bytes:
 def bytes32_to_text(value: bytes) -> str:
     """The text of a zero-padded bytes32 label (inverse of `text_to_bytes32`)."""
     return value.rstrip(b"\x00").decode("utf-8", errors="replace")
+
+
+def from_abi_value(hint: Any, value: Any) -> Any:
+    """Convert a value decoded by eth_abi to the Python type `hint` of a dataclass field:
+    enums from their uint8, checksummed addresses, bytes, tuples of those, and `Policy`."""
+    if isinstance(hint, type) and issubclass(hint, IntEnum):
+        return hint(value)
+    if hint is ChecksumAddress:
+        return checksum(value)
+    if hint is bytes:
+        return bytes(value)
+    if hint is Policy:
+        return Policy.from_abi(value)
+    if typing.get_origin(hint) is tuple:
+        item = typing.get_args(hint)[0]
+        return tuple(from_abi_value(item, v) for v in value)
+    return value
 
 
 def _bytes32_tuple(values: Sequence[bytes], what: str) -> tuple[bytes, ...]:

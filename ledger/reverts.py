@@ -46,7 +46,7 @@ from eth_utils.abi import abi_to_signature, get_abi_input_types
 from eth_utils.crypto import keccak
 
 from ledger.artifacts import load_artifact
-from ledger.domain import ContributionStatus, ProposalKind, checksum
+from ledger.domain import ContributionStatus, ProposalKind, from_abi_value
 from ledger.errors import ContractRevertError, TransactionRevertedError
 from ledger.rpcerrors import translating
 
@@ -780,18 +780,7 @@ def _convert(cls: type[DecodedRevertError], values: tuple[Any, ...]) -> list[Any
     fields = dataclasses.fields(typing.cast(Any, cls))
     if len(fields) != len(values):
         raise TypeError(f"{cls.__name__} has {len(fields)} fields, the ABI {len(values)}")
-    converted: list[Any] = []
-    for f, value in zip(fields, values, strict=True):
-        hint = hints[f.name]
-        if isinstance(hint, type) and issubclass(hint, IntEnum):
-            converted.append(hint(value))
-        elif hint is ChecksumAddress:
-            converted.append(checksum(value))
-        elif hint is bytes:
-            converted.append(bytes(value))
-        else:
-            converted.append(value)
-    return converted
+    return [from_abi_value(hints[f.name], v) for f, v in zip(fields, values, strict=True)]
 
 
 def _display(value: Any) -> str:
