@@ -575,8 +575,9 @@ class SyncWebSocketProvider(JSONBaseProvider):
 
     def _connect(self) -> ClientConnection:
         if self._connection is None:
+            # legacy=True: a plain connection object, not the context manager API.
             self._connection = ws_connect(
-                self.endpoint_uri, open_timeout=self.timeout, max_size=None
+                self.endpoint_uri, open_timeout=self.timeout, max_size=None, legacy=True
             )
         return self._connection
 

@@ -123,6 +123,10 @@ def translate(exc: BaseException) -> LedgerError:
         )
     if isinstance(exc, tester_exceptions.TransactionFailed):
         return TransactionRevertedError(str(exc), revert_data=tester_revert_data(exc))
+    if isinstance(exc, requests.HTTPError):
+        # Before the OSError family below, which requests' exceptions belong to.
+        status = exc.response.status_code if exc.response is not None else None
+        return RpcError(f"the node answered HTTP {status}: {exc}", code=status)
     if isinstance(exc, requests.ConnectTimeout):
         # Could not even open the connection: for the caller that is "node unreachable".
         return RpcConnectionError(f"cannot reach the node: {exc}")
@@ -146,9 +150,6 @@ def translate(exc: BaseException) -> LedgerError:
         return RpcConnectionError(f"cannot reach the node: {exc}")
     if isinstance(exc, web3_exceptions.Web3RPCError):
         return _from_rpc_error(exc)
-    if isinstance(exc, requests.HTTPError):
-        status = exc.response.status_code if exc.response is not None else None
-        return RpcError(f"the node answered HTTP {status}: {exc}", code=status)
     if isinstance(exc, tester_exceptions.SnapshotNotFound):
         return SnapshotError(str(exc))
     if isinstance(exc, EthUtilsValidationError | tester_exceptions.ValidationError):
