@@ -1,0 +1,199 @@
+"""The application factory: `create_app(settings) -> FastAPI`.
+
+The app holds one `Services` (store, chain access, index follower, outbox worker) in
+`app.state.services`; its lifespan starts the follower and the worker threads and stops them on
+shutdown. The sandbox and the tests pass a connected chain and its deployment; a production
+process passes nothing and the factory connects to `POC_RPC_URL` with the deployment record in
+the data directory.
+
+Routes: `/health`, `/ready`, `/docs` and `/openapi.json` at the root; every resource under /v1.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.auth import RateLimiter
+from api.deps import ChainAccess, Services
+from api.errors import PayloadTooLargeError, error_response, install_error_handlers
+from api.routes import chain as chain_routes
+from api.routes import contributions, exports, health, projects
+from api.settings import ApiSettings, get_settings
+from ledger.chain import Backend, Chain, ChainConfig, connect_external
+from ledger.deployment import DeploymentRecord
+from ledger.indexer import ContractSpec, Follower
+from ledger.outbox import OutboxWorker
+from ledger.store import Store
+from ledger.tx import TxSender
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/v1"
+DESCRIPTION = """\
+Record hashed contributions of a joint innovation project on chain, score them into a royalty
+split, and pay royalties by it.
+
+**Authentication.** Every `/v1` route needs an API key in the `X-API-Key` header (or as a bearer
+token). Keys are issued per partner at onboarding and shown once.
+
+**Writes** are accepted into a durable outbox and answered `202 Accepted` with an operation and
+its status URL; send `Prefer: wait` (or `?wait=true`) to wait until the write is confirmed on
+chain. An `Idempotency-Key` header makes retries safe.
+
+**Errors** are `{"code": ..., "message": ...}` with a stable `code`.
+"""
+
+
+class BodyLimitMiddleware:
+    """Answers 413 for request bodies above `max_bytes`, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = PayloadTooLargeError(f"request body exceeds {self.max_bytes} bytes")
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await error_response(too_large)(scope, receive, send)
+                return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLarge:
+            await error_response(too_large)(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    """Internal signal of `BodyLimitMiddleware`."""
+
+
+def connect_from_settings(settings: ApiSettings) -> tuple[Chain, DeploymentRecord] | None:
+    """Connect to `settings.rpc_url` with the deployment record, or None if not configured."""
+    path = settings.resolved_deployment_file
+    if not settings.rpc_url or not path.is_file():
+        return None
+    config = ChainConfig(
+        backend=Backend.EXTERNAL,
+        rpc_url=settings.rpc_url,
+        private_key=settings.relayer_key.get_secret_value() if settings.relayer_key else None,
+    )
+    chain = connect_external(config)
+    deployment = DeploymentRecord.read(path)
+    deployment.check_chain(chain)
+    return chain, deployment
+
+
+def build_services(
+    settings: ApiSettings,
+    *,
+    store: Store | None = None,
+    chain: Chain | None = None,
+    deployment: DeploymentRecord | None = None,
+    relayer: TxSender | None = None,
+) -> Services:
+    """Open the store and wire chain, follower and worker (not started)."""
+    store = store or Store.open(settings.resolved_database_url)
+    services = Services(
+        settings=settings,
+        store=store,
+        limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+    )
+    if chain is None:
+        connected = connect_from_settings(settings)
+        if connected is not None:
+            chain, deployment = connected
+    if chain is None or deployment is None:
+        log.warning("no chain configured: the API serves the index read-only")
+        return services
+    relayer = relayer or chain.sender(0)
+    access = ChainAccess(chain=chain, deployment=deployment, relayer=relayer)
+    services.chain = access
+    services.follower = Follower(
+        chain.w3,
+        store,
+        [
+            ContractSpec("PocLedger", access.ledger_address),
+            ContractSpec("RoyaltyVault", access.vault_address),
+        ],
+        start_block=deployment.deploy_block,
+        confirmations=settings.confirmations,
+        block_range=settings.index_block_range,
+        poll_interval=settings.index_poll_interval,
+    )
+    services.worker = OutboxWorker()
+    return services
+
+
+def create_app(
+    settings: ApiSettings | None = None,
+    *,
+    store: Store | None = None,
+    chain: Chain | None = None,
+    deployment: DeploymentRecord | None = None,
+    relayer: TxSender | None = None,
+) -> FastAPI:
+    """Build the API. With no arguments, settings come from the environment (`POC_*`)."""
+    settings = settings or get_settings()
+    services = build_services(
+        settings, store=store, chain=chain, deployment=deployment, relayer=relayer
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.start_workers:
+            if services.follower is not None:
+                services.follower.start()
+            if services.worker is not None:
+                services.worker.start()
+        try:
+            yield
+        finally:
+            if services.worker is not None:
+                services.worker.stop()
+            if services.follower is not None:
+                services.follower.stop()
+
+    app = FastAPI(
+        title="poc-ledger API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "health", "description": "Liveness and readiness."},
+            {"name": "chain", "description": "The chain and deployment."},
+            {"name": "projects", "description": "Projects, policy, agreement, membership."},
+            {"name": "contributions", "description": "Hashed contributions and batches."},
+            {"name": "exports", "description": "Proof bundles for lawyers."},
+        ],
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    for router in (
+        chain_routes.router,
+        projects.router,
+        contributions.router,
+        exports.router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

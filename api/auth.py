@@ -1,0 +1,143 @@
+"""API keys and roles: issue, verify, rotate, revoke; the per-key rate limiter.
+
+A key looks like `poc_<key id>_<secret>`: the id (public, 12 hex digits) finds the stored row,
+the whole key's SHA-256 is compared in constant time with the stored hash. The secret has 256
+bits of entropy, so a plain SHA-256 is enough (no password-stretching needed) and the plaintext
+exists only in the response that issued it.
+
+Roles:
+- `partner`: a member partner acting for its own address;
+- `coordinator`: a partner key that may also do coordinator-only actions (create projects,
+  manage membership before the agreement is in force);
+- `auditor`: read and export only (a lawyer, IP counsel);
+- `admin`: sandbox administration (onboarding partners, issuing keys); acts for nobody.
+
+`issue_api_key` is what the sandbox calls to give the demo partners their keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ledger.store import ApiKeyRecord, Store
+
+_KEY_RE = re.compile(r"^poc_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})$")
+
+
+class Role(StrEnum):
+    """What an API key may do."""
+
+    PARTNER = "partner"
+    COORDINATOR = "coordinator"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+    @property
+    def acts_for_partner(self) -> bool:
+        """Whether keys of this role act for a partner address (and may write)."""
+        return self in (Role.PARTNER, Role.COORDINATOR)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of a request."""
+
+    key_id: str
+    role: Role
+    partner: str | None
+    label: str
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A freshly issued key: `plaintext` is shown once and never stored."""
+
+    plaintext: str
+    record: ApiKeyRecord
+
+
+def hash_key(plaintext: str) -> str:
+    """The stored form of a key: SHA-256, hex."""
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def new_api_key(
+    store: Store, partner: str | None, role: Role | str, label: str, *, replaces: str | None = None
+) -> IssuedKey:
+    """Create and store a key; `partner` is required for partner and coordinator keys."""
+    role = Role(role)
+    if role.acts_for_partner and partner is None:
+        raise ValueError(f"a {role.value} key needs a partner address")
+    key_id = secrets.token_hex(6)
+    plaintext = f"poc_{key_id}_{secrets.token_urlsafe(32)}"
+    record = ApiKeyRecord(
+        key_id=key_id,
+        key_hash=hash_key(plaintext),
+        partner=partner,
+        role=role.value,
+        label=label,
+        created_at=time.time(),
+        revoked_at=None,
+        replaced_by=None,
+    )
+    store.add_api_key(record)
+    if replaces is not None:
+        store.revoke_api_key(replaces, replaced_by=key_id)
+    return IssuedKey(plaintext, record)
+
+
+def issue_api_key(store: Store, partner: str | None, role: Role | str, label: str) -> str:
+    """Issue a key for `partner` with `role`; return the plaintext (shown once, stored hashed)."""
+    return new_api_key(store, partner, role, label).plaintext
+
+
+def rotate_api_key(store: Store, key_id: str, label: str | None = None) -> IssuedKey:
+    """Issue a replacement of key `key_id` (same partner and role) and revoke the old one."""
+    old = store.api_key(key_id)
+    if old is None or old.revoked_at is not None:
+        raise KeyError(key_id)
+    return new_api_key(store, old.partner, old.role, label or old.label, replaces=key_id)
+
+
+def verify_api_key(store: Store, plaintext: str) -> ApiKeyRecord | None:
+    """The active key record `plaintext` belongs to, or None (unknown, malformed or revoked)."""
+    match = _KEY_RE.fullmatch(plaintext.strip())
+    if match is None:
+        return None
+    record = store.api_key(match.group(1))
+    if record is None:
+        # Hash anyway so that an unknown id costs the same as a wrong secret.
+        hmac.compare_digest(hash_key(plaintext), "0" * 64)
+        return None
+    if not hmac.compare_digest(hash_key(plaintext.strip()), record.key_hash):
+        return None
+    return record
+
+
+class RateLimiter:
+    """Token buckets per API key: `rate` requests a second, bursts up to `burst`."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        """Take one token of `key`'s bucket; False when it is empty."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                return False
+            self._buckets[key] = (tokens - 1.0, now)
+            return True

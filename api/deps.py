@@ -1,0 +1,166 @@
+"""Dependencies of the routes: the app's services, the authenticated caller, role checks.
+
+Routes declare what they need with the `Annotated` aliases at the bottom (`ServicesDep`,
+`ReaderDep`, `WriterDep`, `CoordinatorDep`, `AdminDep`); nothing else reads `app.state`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from eth_typing import ChecksumAddress
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.auth import Principal, RateLimiter, Role, verify_api_key
+from api.errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    RateLimitedError,
+    UnavailableError,
+    WrongActorError,
+)
+from api.settings import ApiSettings
+from ledger.chain import Chain
+from ledger.deployment import DeploymentRecord
+from ledger.domain import checksum
+from ledger.indexer import Follower
+from ledger.outbox import OutboxWorker
+from ledger.store import Store
+from ledger.tx import TxSender
+
+LEDGER = "PocLedger"
+VAULT = "RoyaltyVault"
+
+
+@dataclass(frozen=True)
+class ChainAccess:
+    """The chain the API writes to: node, deployment, and the relayer that pays for calls."""
+
+    chain: Chain
+    deployment: DeploymentRecord
+    relayer: TxSender
+
+    @property
+    def ledger_address(self) -> ChecksumAddress:
+        return self.deployment.address(LEDGER)
+
+    @property
+    def vault_address(self) -> ChecksumAddress:
+        return self.deployment.address(VAULT)
+
+
+@dataclass
+class Services:
+    """Everything a request may use; built by `create_app`, started by its lifespan."""
+
+    settings: ApiSettings
+    store: Store
+    limiter: RateLimiter
+    chain: ChainAccess | None = None
+    follower: Follower | None = None
+    worker: OutboxWorker | None = None
+    background: list[object] = field(default_factory=list)
+
+    def require_chain(self) -> ChainAccess:
+        """The chain, or 503 when the API runs without one."""
+        if self.chain is None:
+            raise UnavailableError(
+                "this API instance is not connected to a chain", code="chain_unavailable"
+            )
+        return self.chain
+
+    def require_worker(self) -> OutboxWorker:
+        """The outbox worker, or 503 when the API runs without a chain."""
+        if self.worker is None:
+            raise UnavailableError(
+                "this API instance has no outbox worker (no chain)", code="chain_unavailable"
+            )
+        return self.worker
+
+
+def get_services(request: Request) -> Services:
+    """The `Services` of the app serving this request."""
+    services = request.app.state.services
+    assert isinstance(services, Services)
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+# Both headers are accepted; auto_error=False so that we answer 401 with our own body.
+_api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="API key issued at onboarding."
+)
+_bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token.")
+
+
+def get_principal(
+    services: ServicesDep,
+    header_key: Annotated[str | None, Depends(_api_key_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Authenticate the request by its API key and charge the key's rate limit."""
+    plaintext = header_key or (bearer.credentials if bearer is not None else None)
+    if not plaintext:
+        raise AuthenticationError(
+            "send your API key in the X-API-Key header", code="missing_api_key"
+        )
+    record = verify_api_key(services.store, plaintext)
+    if record is None:
+        raise AuthenticationError("unknown or revoked API key", code="invalid_api_key")
+    if not services.limiter.allow(record.key_id):
+        raise RateLimitedError(
+            f"rate limit of {services.settings.rate_limit_per_second:g} requests/s exceeded"
+        )
+    return Principal(
+        key_id=record.key_id, role=Role(record.role), partner=record.partner, label=record.label
+    )
+
+
+def require_writer(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    """A partner or coordinator key (one that acts for a partner address)."""
+    if not principal.role.acts_for_partner or principal.partner is None:
+        raise PermissionDeniedError(
+            f"a {principal.role.value} key cannot act for a partner; use a partner key"
+        )
+    return principal
+
+
+def require_coordinator(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    """A coordinator key."""
+    if principal.role is not Role.COORDINATOR or principal.partner is None:
+        raise PermissionDeniedError("this action needs a coordinator key")
+    return principal
+
+
+def require_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    """A sandbox admin key."""
+    if principal.role is not Role.ADMIN:
+        raise PermissionDeniedError("this action needs an admin key")
+    return principal
+
+
+def require_exporter(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    """Any key that may export proofs: everyone but admin keys."""
+    if principal.role is Role.ADMIN:
+        raise PermissionDeniedError("admin keys do not export proofs")
+    return principal
+
+
+def actor_of(principal: Principal, claimed: str | None = None) -> ChecksumAddress:
+    """The partner a write acts for; 403 `wrong_actor` if the request names another one."""
+    if principal.partner is None:
+        raise PermissionDeniedError("this key acts for no partner")
+    own = checksum(principal.partner)
+    if claimed is not None and checksum(claimed) != own:
+        raise WrongActorError(f"this API key acts for {own}, not for {checksum(claimed)}")
+    return own
+
+
+ReaderDep = Annotated[Principal, Depends(get_principal)]
+WriterDep = Annotated[Principal, Depends(require_writer)]
+CoordinatorDep = Annotated[Principal, Depends(require_coordinator)]
+AdminDep = Annotated[Principal, Depends(require_admin)]
+ExporterDep = Annotated[Principal, Depends(require_exporter)]

@@ -1,0 +1,264 @@
+"""Errors of the HTTP API and the one place where exceptions become HTTP responses.
+
+    ApiError                      raised by the API layer itself (auth, limits, lookups)
+    ├── AuthenticationError       401  missing_api_key / invalid_api_key / revoked_api_key
+    ├── PermissionDeniedError     403  forbidden_role
+    │   └── WrongActorError       403  wrong_actor: the key's partner is not the one acting
+    ├── NotFoundError             404  <thing>_not_found
+    ├── ConflictError             409  e.g. idempotency_key_reused
+    ├── PayloadTooLargeError      413  payload_too_large
+    ├── UnprocessableError        422  invalid_* (semantic input errors)
+    ├── RateLimitedError          429  rate_limited
+    └── UnavailableError          503  chain_unavailable / index_not_ready
+
+Library exceptions (`ledger.errors.LedgerError` and the contract reverts decoded by
+`ledger.reverts`) are never wrapped: `install_error_handlers` maps them here to a status, and a
+decoded revert keeps the stable `code` its class in `ledger.reverts` carries (e.g.
+`not_partner`); an undecoded `TransactionRevertedError` is decoded through the same table.
+Every error body is `{"code": ..., "message": ...}` (plus `details` for validation errors);
+tracebacks never leave the process. A 500 means a bug in this service.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledger.errors import (
+    ArtifactError,
+    ChainError,
+    ConfigurationError,
+    ContractRevertError,
+    LedgerError,
+    ProofError,
+    ScoringError,
+    SigningError,
+    TransactionRevertedError,
+)
+from ledger.reverts import (
+    ConflictRevertError,
+    DecodedRevertError,
+    ExternalCallRevertError,
+    ForbiddenRevertError,
+    InternalRevertError,
+    InvalidArgumentRevertError,
+    NotFoundRevertError,
+    SignatureRevertError,
+    from_transaction_error,
+)
+
+log = logging.getLogger(__name__)
+
+
+class ErrorDetail(BaseModel):
+    """One field-level problem of a rejected request."""
+
+    location: str = Field(examples=["body.value"])
+    message: str = Field(examples=["Input should be greater than or equal to 0"])
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"code": "wrong_actor", "message": "this API key acts for 0xAb…, not 0xCd…"}
+            ]
+        }
+    )
+
+    code: str = Field(description="Stable machine-readable error code.")
+    message: str = Field(description="What went wrong, for a human.")
+    details: list[ErrorDetail] | None = None
+
+
+class ApiError(Exception):
+    """Raised by the API layer for a request it refuses; carries status and code."""
+
+    status: ClassVar[int] = 400
+    default_code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+
+
+class AuthenticationError(ApiError):
+    """Raised when the request carries no valid API key."""
+
+    status = 401
+    default_code = "invalid_api_key"
+
+
+class PermissionDeniedError(ApiError):
+    """Raised when the key's role does not allow the action."""
+
+    status = 403
+    default_code = "forbidden_role"
+
+
+class WrongActorError(PermissionDeniedError):
+    """Raised when a write would act for another partner than the key's."""
+
+    default_code = "wrong_actor"
+
+
+class NotFoundError(ApiError):
+    """Raised when the addressed resource does not exist (in the index)."""
+
+    status = 404
+    default_code = "not_found"
+
+
+class ConflictError(ApiError):
+    """Raised when the request contradicts the current state."""
+
+    status = 409
+    default_code = "conflict"
+
+
+class PayloadTooLargeError(ApiError):
+    """Raised when the request body exceeds the configured limit."""
+
+    status = 413
+    default_code = "payload_too_large"
+
+
+class UnprocessableError(ApiError):
+    """Raised when well-formed input is semantically invalid."""
+
+    status = 422
+    default_code = "invalid_request"
+
+
+class RateLimitedError(ApiError):
+    """Raised when an API key sends faster than its rate limit."""
+
+    status = 429
+    default_code = "rate_limited"
+
+
+class UnavailableError(ApiError):
+    """Raised when a dependency (chain node, index) is not available."""
+
+    status = 503
+    default_code = "unavailable"
+
+
+# Revert families of `ledger.reverts` to statuses; the class carries its own stable `code`.
+_REVERT_STATUS: tuple[tuple[type[DecodedRevertError], int], ...] = (
+    (NotFoundRevertError, 404),
+    (ForbiddenRevertError, 403),
+    (InvalidArgumentRevertError, 422),
+    (SignatureRevertError, 422),
+    (ConflictRevertError, 409),
+    (ExternalCallRevertError, 409),
+    (InternalRevertError, 409),
+)
+
+
+def revert_status(exc: DecodedRevertError) -> int:
+    """The HTTP status of a decoded contract revert (by its family)."""
+    for family, status in _REVERT_STATUS:
+        if isinstance(exc, family):
+            return status
+    return 409
+
+
+def describe(exc: BaseException) -> tuple[int, ErrorBody]:
+    """Status and body for any exception (the table of this module)."""
+    if isinstance(exc, ApiError):
+        return exc.status, ErrorBody(code=exc.code, message=exc.message)
+    if isinstance(exc, DecodedRevertError):
+        return revert_status(exc), ErrorBody(code=exc.code, message=str(exc))
+    if isinstance(exc, TransactionRevertedError):
+        try:
+            decoded = from_transaction_error(exc)
+        except LedgerError:
+            return 409, ErrorBody(code="transaction_reverted", message=str(exc))
+        return revert_status(decoded), ErrorBody(code=decoded.code, message=str(decoded))
+    if isinstance(exc, ContractRevertError):
+        return 409, ErrorBody(code="contract_revert", message=str(exc))
+    if isinstance(exc, LedgerError):
+        return _ledger_status(exc)
+    return 500, ErrorBody(code="internal_error", message="internal error; the event was logged")
+
+
+def _ledger_status(exc: LedgerError) -> tuple[int, ErrorBody]:
+    table: tuple[tuple[type[LedgerError], int, str], ...] = (
+        (ChainError, 503, "chain_unavailable"),
+        (ConfigurationError, 503, "service_misconfigured"),
+        (ArtifactError, 503, "service_misconfigured"),
+        (SigningError, 422, "invalid_signature"),
+        (ScoringError, 422, "scoring_failed"),
+        (ProofError, 422, "proof_failed"),
+    )
+    for cls, status, code in table:
+        if isinstance(exc, cls):
+            return status, ErrorBody(code=getattr(exc, "api_code", code), message=str(exc))
+    return 400, ErrorBody(code="ledger_error", message=str(exc))
+
+
+def error_response(exc: BaseException) -> JSONResponse:
+    """The JSON response for `exc` (used by the handlers and the middlewares)."""
+    status, body = describe(exc)
+    headers = {"Retry-After": "1"} if status in (429, 503) else None
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn every exception into an `ErrorBody` response."""
+
+    async def on_known(_: Request, exc: Exception) -> JSONResponse:
+        return error_response(exc)
+
+    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        details = [
+            ErrorDetail(location=".".join(str(p) for p in err.get("loc", ())), message=err["msg"])
+            for err in exc.errors()
+        ]
+        first = details[0] if details else None
+        message = f"{first.location}: {first.message}" if first else "invalid request"
+        body = ErrorBody(code="invalid_request", message=message, details=details)
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
+
+    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        codes = {404: "not_found", 405: "method_not_allowed", 406: "not_acceptable"}
+        code = codes.get(exc.status_code, f"http_{exc.status_code}")
+        body = ErrorBody(code=code, message=str(exc.detail))
+        return JSONResponse(
+            body.model_dump(exclude_none=True),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    async def on_bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(exc)
+
+    app.add_exception_handler(ApiError, on_known)
+    app.add_exception_handler(LedgerError, on_known)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_bug)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing, unknown or revoked API key."},
+    403: {"model": ErrorBody, "description": "Role not allowed, or not the key's partner."},
+    413: {"model": ErrorBody, "description": "Request body too large."},
+    422: {"model": ErrorBody, "description": "Invalid input."},
+    429: {"model": ErrorBody, "description": "Rate limit of the API key exceeded."},
+    503: {"model": ErrorBody, "description": "Chain node or index unavailable."},
+}
+"""OpenAPI `responses=` shared by the authenticated routes."""

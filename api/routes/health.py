@@ -1,0 +1,69 @@
+"""Liveness (`/health`) and readiness (`/ready`): no API key needed."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import ServicesDep
+from api.schemas import HealthPublic, ReadyPublic
+from ledger.errors import LedgerError
+
+router = APIRouter(tags=["health"])
+
+# How many blocks the index may trail the confirmed head and still count as caught up.
+READY_LAG_BLOCKS = 2
+
+
+def _version() -> str:
+    try:
+        return version("poc-ledger")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+@router.get("/health", response_model=HealthPublic, summary="Liveness")
+def health() -> HealthPublic:
+    """The process is up. Says nothing about the chain: see `/ready`."""
+    return HealthPublic(version=_version())
+
+
+@router.get(
+    "/ready",
+    response_model=ReadyPublic,
+    summary="Readiness",
+    responses={503: {"model": ReadyPublic, "description": "Not ready; `problems` says why."}},
+)
+def ready(services: ServicesDep) -> JSONResponse:
+    """Ready when the database answers, the chain node answers and the index has caught up."""
+    problems: list[str] = []
+    database = services.store.ping()
+    if not database:
+        problems.append("database unreachable")
+    chain_ok = False
+    head = index_block = lag = None
+    if services.follower is None:
+        problems.append("no chain configured")
+    else:
+        try:
+            status = services.follower.status()
+            chain_ok = True
+            head, index_block, lag = status.head, status.cursor, status.lag
+            if status.lag > READY_LAG_BLOCKS:
+                problems.append(f"index {status.lag} blocks behind the chain")
+        except LedgerError as exc:
+            problems.append(f"chain unreachable: {exc}")
+    outbox = dict(services.store.count_operations()) if database else {}
+    body = ReadyPublic(
+        ready=not problems,
+        chain_reachable=chain_ok,
+        database_reachable=database,
+        head_block=head,
+        index_block=index_block,
+        index_lag=lag,
+        outbox=outbox,
+        problems=problems,
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if body.ready else 503)

@@ -1,0 +1,367 @@
+"""Request and response bodies of the API (pydantic), grouped by resource.
+
+Conventions: `*Create` is what a client sends, `*Public` what it gets back. Addresses are
+EIP-55 strings, hashes and ids 0x-prefixed 32-byte hex, amounts that may exceed 2^53 decimal
+strings. Each model carries an example for the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ledger.domain import checksum
+from ledger.store import ContributionRecord, PartnerRecord, PolicyRecord, ProjectRecord
+
+
+def _address(value: str) -> str:
+    try:
+        return checksum(value)
+    except ValueError as exc:
+        raise ValueError("not a 20-byte hex address") from exc
+
+
+def _bytes32(value: str) -> str:
+    raw = value.lower()
+    if len(raw) != 66 or not raw.startswith("0x"):
+        raise ValueError("must be 0x followed by 64 hex digits")
+    try:
+        bytes.fromhex(raw[2:])
+    except ValueError as exc:
+        raise ValueError("must be 0x followed by 64 hex digits") from exc
+    return raw
+
+
+EXAMPLE_ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+EXAMPLE_ADDRESS_2 = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+EXAMPLE_HASH = "0x5f16f4c7f149ac4f9510d9cf8cf384038ad348b3bcdc01915f95de12df9d1b02"
+
+Address = Annotated[
+    str,
+    AfterValidator(_address),
+    Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=[EXAMPLE_ADDRESS]),
+]
+Bytes32 = Annotated[
+    str,
+    AfterValidator(_bytes32),
+    Field(pattern=r"^0x[0-9a-fA-F]{64}$", examples=[EXAMPLE_HASH]),
+]
+Uint32 = Annotated[int, Field(ge=0, le=2**32 - 1)]
+Uint64 = Annotated[int, Field(ge=0, le=2**64 - 1)]
+ProjectId = Annotated[int, Field(ge=1, le=2**32 - 1, examples=[1])]
+
+ORIGINS = ("background", "result")
+STATUSES = ("none", "active", "withdrawn", "superseded", "invalidated")
+OriginName = Literal["background", "result"]
+StatusName = Literal["none", "active", "withdrawn", "superseded", "invalidated"]
+
+
+# ---------------------------------------------------------------------------------- health
+
+
+class HealthPublic(BaseModel):
+    """Liveness: the process answers."""
+
+    status: Literal["ok"] = "ok"
+    version: str = Field(examples=["0.1.0"])
+
+
+class ReadyPublic(BaseModel):
+    """Readiness: the chain is reachable and the index has caught up."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ready": True,
+                    "chain_reachable": True,
+                    "database_reachable": True,
+                    "head_block": 120,
+                    "index_block": 120,
+                    "index_lag": 0,
+                    "outbox": {"confirmed": 12},
+                    "problems": [],
+                }
+            ]
+        }
+    )
+
+    ready: bool
+    chain_reachable: bool
+    database_reachable: bool
+    head_block: int | None
+    index_block: int | None
+    index_lag: int | None
+    outbox: dict[str, int]
+    problems: list[str]
+
+
+# ---------------------------------------------------------------------------------- chain
+
+
+class ChainPublic(BaseModel):
+    """The chain and deployment this API writes to."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "chain_id": 31337,
+                    "genesis_hash": EXAMPLE_HASH,
+                    "head_block": 120,
+                    "contracts": {"PocLedger": EXAMPLE_ADDRESS, "RoyaltyVault": EXAMPLE_ADDRESS_2},
+                    "deploy_block": 1,
+                    "relayer": EXAMPLE_ADDRESS,
+                    "confirmations": 0,
+                    "signing_modes": ["custodial", "non-custodial"],
+                }
+            ]
+        }
+    )
+
+    chain_id: int
+    genesis_hash: str
+    head_block: int
+    contracts: dict[str, str]
+    deploy_block: int
+    relayer: str
+    confirmations: int
+    signing_modes: list[str]
+
+
+# -------------------------------------------------------------------------------- projects
+
+
+class PartnerPublic(BaseModel):
+    """A partner's membership of a project."""
+
+    address: str = Field(examples=[EXAMPLE_ADDRESS])
+    active: bool
+    accepted_version: int = Field(description="Agreement version it accepted (0: none).")
+    joined_block: int
+
+    @classmethod
+    def of(cls, record: PartnerRecord) -> PartnerPublic:
+        return cls(
+            address=record.address,
+            active=record.active,
+            accepted_version=record.accepted_version,
+            joined_block=record.joined_block,
+        )
+
+
+class ProjectPublic(BaseModel):
+    """A project as the index knows it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": 1,
+                    "coordinator": EXAMPLE_ADDRESS,
+                    "agreement_version": 1,
+                    "agreement_hash": EXAMPLE_HASH,
+                    "policy_version": 1,
+                    "policy_hash": EXAMPLE_HASH,
+                    "in_force": True,
+                    "created_block": 3,
+                    "created_tx": EXAMPLE_HASH,
+                    "partners": [
+                        {
+                            "address": EXAMPLE_ADDRESS,
+                            "active": True,
+                            "accepted_version": 1,
+                            "joined_block": 3,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    project_id: int
+    coordinator: str
+    agreement_version: int
+    agreement_hash: str
+    policy_version: int
+    policy_hash: str
+    in_force: bool = Field(description="Every partner accepted the agreement at least once.")
+    created_block: int
+    created_tx: str
+    partners: list[PartnerPublic]
+
+    @classmethod
+    def of(cls, record: ProjectRecord) -> ProjectPublic:
+        return cls(
+            project_id=record.project_id,
+            coordinator=record.coordinator,
+            agreement_version=record.agreement_version,
+            agreement_hash=record.agreement_hash,
+            policy_version=record.policy_version,
+            policy_hash=record.policy_hash,
+            in_force=record.in_force,
+            created_block=record.created_block,
+            created_tx=record.created_tx,
+            partners=[PartnerPublic.of(p) for p in record.partners],
+        )
+
+
+class ProjectPage(BaseModel):
+    """A page of projects; pass `next_cursor` as `cursor` to get the next one."""
+
+    items: list[ProjectPublic]
+    next_cursor: str | None
+
+
+class CategoryModel(BaseModel):
+    """A contribution category of a policy."""
+
+    name: str = Field(max_length=32, examples=["person-hours"])
+    unit: str = Field(max_length=32, examples=["hour"])
+    unit_scale: Annotated[int, Field(ge=1, le=2**64 - 1)] = Field(examples=[1])
+    weight_bps: Annotated[int, Field(ge=0, le=65535)] = Field(examples=[10_000])
+
+
+class PolicyModel(BaseModel):
+    """A project's scoring and governance policy (weights in basis points)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "background_weight_bps": 5000,
+                    "result_weight_bps": 10000,
+                    "endorsement_quorum": 1,
+                    "dispute_window": 604800,
+                    "split_approval_bps": 6667,
+                    "governance_bps": 6667,
+                    "partner_cap_bps": 0,
+                    "partner_floor_bps": 0,
+                    "categories": [
+                        {
+                            "name": "person-hours",
+                            "unit": "hour",
+                            "unit_scale": 1,
+                            "weight_bps": 10000,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    background_weight_bps: Annotated[int, Field(ge=0, le=65535)]
+    result_weight_bps: Annotated[int, Field(ge=0, le=65535)]
+    endorsement_quorum: Annotated[int, Field(ge=0, le=65535)]
+    dispute_window: Uint32
+    split_approval_bps: Annotated[int, Field(ge=0, le=65535)]
+    governance_bps: Annotated[int, Field(ge=0, le=65535)]
+    partner_cap_bps: Annotated[int, Field(ge=0, le=65535)] = 0
+    partner_floor_bps: Annotated[int, Field(ge=0, le=65535)] = 0
+    categories: list[CategoryModel] = Field(min_length=1, max_length=32)
+
+
+class PolicyPublic(BaseModel):
+    """One policy version of a project."""
+
+    project_id: int
+    version: int
+    policy_hash: str
+    block_number: int
+    policy: dict[str, Any] = Field(description="The policy as emitted in PolicySet.")
+
+    @classmethod
+    def of(cls, record: PolicyRecord) -> PolicyPublic:
+        return cls(
+            project_id=record.project_id,
+            version=record.version,
+            policy_hash=record.policy_hash,
+            block_number=record.block_number,
+            policy=json.loads(record.policy_json),
+        )
+
+
+# --------------------------------------------------------------------------- contributions
+
+
+class ContributionPublic(BaseModel):
+    """A registered contribution (its commitment; the document never leaves the partner)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "contribution_id": EXAMPLE_HASH,
+                    "project_id": 1,
+                    "contributor": EXAMPLE_ADDRESS,
+                    "commitment": EXAMPLE_HASH,
+                    "origin": "result",
+                    "category": 0,
+                    "value": "40",
+                    "parents": [],
+                    "supersedes": None,
+                    "superseded_by": None,
+                    "batch_id": None,
+                    "registered_at": 1767225600,
+                    "uri": "",
+                    "status": "active",
+                    "block_number": 7,
+                    "block_hash": EXAMPLE_HASH,
+                    "tx_hash": EXAMPLE_HASH,
+                    "log_index": 0,
+                }
+            ]
+        }
+    )
+
+    contribution_id: str
+    project_id: int
+    contributor: str
+    commitment: str
+    origin: OriginName
+    category: int
+    value: str = Field(description="Declared value in the category's unit (decimal string).")
+    parents: list[str]
+    supersedes: str | None
+    superseded_by: str | None
+    batch_id: str | None
+    registered_at: int = Field(description="Unix time of registration (batch: of anchoring).")
+    uri: str
+    status: StatusName
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+
+    @classmethod
+    def of(cls, record: ContributionRecord) -> ContributionPublic:
+        zero = "0x" + "00" * 32
+        return cls(
+            contribution_id=record.contribution_id,
+            project_id=record.project_id,
+            contributor=record.contributor,
+            commitment=record.commitment,
+            origin="result" if record.origin == 1 else "background",
+            category=record.category,
+            value=str(record.value),
+            parents=list(record.parents),
+            supersedes=None if record.supersedes == zero else record.supersedes,
+            superseded_by=record.superseded_by,
+            batch_id=None if record.batch_id == zero else record.batch_id,
+            registered_at=record.registered_at,
+            uri=record.uri,
+            status=STATUSES[record.status],  # type: ignore[arg-type]
+            block_number=record.block_number,
+            block_hash=record.block_hash,
+            tx_hash=record.tx_hash,
+            log_index=record.log_index,
+        )
+
+
+class ContributionPage(BaseModel):
+    """A page of contributions; pass `next_cursor` as `cursor` to get the next one."""
+
+    items: list[ContributionPublic]
+    next_cursor: str | None

@@ -1,0 +1,82 @@
+"""Settings of the HTTP API, read from `POC_*` environment variables.
+
+`get_settings()` is the one cached way to read them; tests and the sandbox either pass an
+`ApiSettings` to `api.app.create_app` or override the `get_settings` dependency. Nothing else in
+`api/` reads the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SigningMode = Literal["custodial", "non-custodial", "both"]
+
+
+class ApiSettings(BaseSettings):
+    """Everything the API needs to run; every field has a safe local default."""
+
+    model_config = SettingsConfigDict(env_prefix="POC_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Directory for the SQLite index.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/index.sqlite3. "
+        "A postgresql+psycopg:// URL selects PostgreSQL.",
+    )
+    rpc_url: str | None = Field(default=None, description="JSON-RPC URL of the chain node.")
+    deployment_file: Path | None = Field(
+        default=None, description="Deployment record JSON; default <data_dir>/deployment.json."
+    )
+    relayer_key: SecretStr | None = Field(
+        default=None, description="Private key of the account that pays for relayed calls."
+    )
+    keystore_password: SecretStr = Field(
+        default=SecretStr("poc-sandbox"),
+        description="Password of the encrypted custodial keystores (change it in production).",
+    )
+    signing_mode: SigningMode = "both"
+    confirmations: int = Field(
+        default=0, ge=0, description="Blocks on top of a transaction before it counts as final."
+    )
+    persist_delay: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="Seconds a block must age before it counts as durable: a node that persists "
+        "its state periodically (the sandbox anvil, every second) loses younger blocks on a crash.",
+    )
+    index_poll_interval: float = Field(default=0.25, gt=0)
+    index_block_range: int = Field(default=2_000, gt=0, description="Blocks per eth_getLogs call.")
+    outbox_poll_interval: float = Field(default=0.05, gt=0)
+    outbox_batch_size: int = Field(default=200, gt=0)
+    rate_limit_per_second: float = Field(default=200.0, gt=0, description="Per API key.")
+    rate_limit_burst: int = Field(default=400, gt=0)
+    max_body_bytes: int = Field(default=1_000_000, gt=0)
+    wait_timeout: float = Field(default=30.0, gt=0, description="Longest `?wait=true` wait.")
+    signature_ttl: int = Field(default=3_600, gt=0, description="Seconds a prepared action lives.")
+    start_workers: bool = Field(
+        default=True, description="Run the index follower and the outbox worker in the app."
+    )
+    sandbox: bool = False
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'index.sqlite3').as_posix()}"
+
+    @property
+    def resolved_deployment_file(self) -> Path:
+        """Where the deployment record is read from."""
+        return self.deployment_file or self.data_dir / "deployment.json"
+
+
+@lru_cache
+def get_settings() -> ApiSettings:
+    """The process-wide settings from the environment (cached; tests override this)."""
+    return ApiSettings()

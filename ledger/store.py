@@ -1,0 +1,1284 @@
+"""Local persistence: the chain index, the write outbox and the API's keys (SQLAlchemy).
+
+One `Store` wraps one database: SQLite by default (a file in the data directory, WAL mode so
+the follower, the outbox worker and request threads can share it), PostgreSQL when the URL says
+`postgresql+psycopg://`. Three groups of tables live here:
+
+- the **index**: every decoded event of both contracts (`index_events`, the source of truth of
+  the index) and the projections rebuilt from it (projects, partners, contributions, ...).
+  Projections are only ever derived from `index_events`, so a rewind after a reorg deletes the
+  lost events and replays the rest; `rebuild` starts again from the chain alone.
+- the **outbox**: accepted writes (`operations`), stored before anything is sent.
+- **credentials**: hashed API keys and encrypted custodial keystores.
+
+Reads return frozen dataclasses, never ORM rows. The follower that fills the index lives in
+`ledger.indexer`; the worker that drains the outbox in `ledger.outbox`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar, cast
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from ledger.errors import ConfigurationError, LedgerError
+
+ZERO32 = "0x" + "00" * 32
+T = TypeVar("T")
+
+
+class StoreError(LedgerError):
+    """Raised when the local database cannot be read or written."""
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table of the store."""
+
+
+# ------------------------------------------------------------------------------------ index
+
+
+class IndexCursor(Base):
+    """How far the follower got: the last block folded into the index, with its hash."""
+
+    __tablename__ = "index_cursor"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[str] = mapped_column(String(66))
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class IndexCheckpoint(Base):
+    """Hashes of recent cursor blocks, to find the common ancestor after a reorg."""
+
+    __tablename__ = "index_checkpoints"
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    block_hash: Mapped[str] = mapped_column(String(66))
+
+
+class EventRow(Base):
+    """One decoded contract event; `args_json` holds its arguments in JSON-safe form."""
+
+    __tablename__ = "index_events"
+    __table_args__ = (UniqueConstraint("block_number", "log_index", name="uq_event_position"),)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    block_hash: Mapped[str] = mapped_column(String(66))
+    tx_hash: Mapped[str] = mapped_column(String(66), index=True)
+    log_index: Mapped[int] = mapped_column(Integer)
+    contract: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    project_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    args_json: Mapped[str] = mapped_column(Text)
+
+
+class ProjectRow(Base):
+    __tablename__ = "projects"
+    project_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    coordinator: Mapped[str] = mapped_column(String(42), index=True)
+    agreement_version: Mapped[int] = mapped_column(Integer, default=0)
+    agreement_hash: Mapped[str] = mapped_column(String(66))
+    policy_version: Mapped[int] = mapped_column(Integer, default=0)
+    policy_hash: Mapped[str] = mapped_column(String(66), default=ZERO32)
+    in_force: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_block: Mapped[int] = mapped_column(BigInteger)
+    created_tx: Mapped[str] = mapped_column(String(66))
+
+
+class PartnerRow(Base):
+    __tablename__ = "project_partners"
+    project_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    active: Mapped[bool] = mapped_column(Boolean)
+    accepted_version: Mapped[int] = mapped_column(Integer, default=0)
+    joined_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class PolicyRow(Base):
+    __tablename__ = "project_policies"
+    project_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_hash: Mapped[str] = mapped_column(String(66))
+    policy_json: Mapped[str] = mapped_column(Text)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class AgreementRow(Base):
+    __tablename__ = "project_agreements"
+    project_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_hash: Mapped[str] = mapped_column(String(66))
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class IdentityRow(Base):
+    __tablename__ = "identities"
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    company_number: Mapped[str] = mapped_column(Text)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class ProposalRow(Base):
+    __tablename__ = "proposals"
+    proposal_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    project_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    proposer: Mapped[str] = mapped_column(String(42))
+    kind: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text)
+    approvals_json: Mapped[str] = mapped_column(Text, default="[]")
+    executed: Mapped[bool] = mapped_column(Boolean, default=False)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class ContributionRow(Base):
+    __tablename__ = "contributions"
+    __table_args__ = (Index("ix_contrib_project_seq", "project_id", "seq"),)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contribution_id: Mapped[str] = mapped_column(String(66), unique=True)
+    project_id: Mapped[int] = mapped_column(BigInteger)
+    contributor: Mapped[str] = mapped_column(String(42), index=True)
+    commitment: Mapped[str] = mapped_column(String(66), index=True)
+    origin: Mapped[int] = mapped_column(Integer)
+    category: Mapped[int] = mapped_column(Integer)
+    # uint64 does not fit a signed BIGINT: kept as decimal text.
+    value: Mapped[str] = mapped_column(String(20))
+    parents_json: Mapped[str] = mapped_column(Text)
+    supersedes: Mapped[str] = mapped_column(String(66))
+    superseded_by: Mapped[str | None] = mapped_column(String(66))
+    batch_id: Mapped[str] = mapped_column(String(66))
+    registered_at: Mapped[int] = mapped_column(BigInteger)
+    uri: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[str] = mapped_column(String(66))
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    log_index: Mapped[int] = mapped_column(Integer)
+
+
+class BatchRow(Base):
+    __tablename__ = "batches"
+    batch_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    project_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    contributor: Mapped[str] = mapped_column(String(42))
+    root: Mapped[str] = mapped_column(String(66))
+    count: Mapped[int] = mapped_column(BigInteger)
+    uri: Mapped[str] = mapped_column(Text)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+class EndorsementRow(Base):
+    __tablename__ = "endorsements"
+    contribution_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    endorser: Mapped[str] = mapped_column(String(42), primary_key=True)
+    project_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class DisputeRow(Base):
+    __tablename__ = "disputes"
+    contribution_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    disputer: Mapped[str] = mapped_column(String(42))
+    reason_hash: Mapped[str] = mapped_column(String(66))
+    eligible_voters: Mapped[int] = mapped_column(Integer)
+    votes_json: Mapped[str] = mapped_column(Text, default="[]")
+    outcome: Mapped[int] = mapped_column(Integer, default=0)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class SplitRow(Base):
+    __tablename__ = "split_proposals"
+    proposal_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    project_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    proposer: Mapped[str] = mapped_column(String(42))
+    partners_json: Mapped[str] = mapped_column(Text)
+    bps_json: Mapped[str] = mapped_column(Text)
+    policy_version: Mapped[int] = mapped_column(Integer)
+    computed_at_block: Mapped[int] = mapped_column(BigInteger)
+    input_set_hash: Mapped[str] = mapped_column(String(66))
+    approvals_json: Mapped[str] = mapped_column(Text, default="[]")
+    split_version: Mapped[int | None] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class MoneyRow(Base):
+    """Revenue received and releases paid, one row per event (amounts as decimal text)."""
+
+    __tablename__ = "vault_movements"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "revenue" | "release"
+    token: Mapped[str] = mapped_column(String(42))
+    party: Mapped[str] = mapped_column(String(42))  # payer of revenue / partner released
+    recipient: Mapped[str | None] = mapped_column(String(42))
+    amount: Mapped[str] = mapped_column(String(78))
+    split_version: Mapped[int | None] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+PROJECTION_TABLES: tuple[type[Base], ...] = (
+    ProjectRow,
+    PartnerRow,
+    PolicyRow,
+    AgreementRow,
+    IdentityRow,
+    ProposalRow,
+    ContributionRow,
+    BatchRow,
+    EndorsementRow,
+    DisputeRow,
+    SplitRow,
+    MoneyRow,
+)
+
+
+# ------------------------------------------------------------------------------------ outbox
+
+
+class OperationRow(Base):
+    """An accepted write: stored first, then sent and confirmed by the outbox worker."""
+
+    __tablename__ = "operations"
+    __table_args__ = (
+        UniqueConstraint("actor", "idempotency_key", name="uq_operation_idempotency"),
+        Index("ix_operations_status", "status", "created_at"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    actor: Mapped[str] = mapped_column(String(42), index=True)
+    project_id: Mapped[int | None] = mapped_column(BigInteger)
+    api_key_id: Mapped[str | None] = mapped_column(String(32))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    # What the operation does on chain; unique so that the same commitment is accepted once.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    payload_json: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    tx_hash: Mapped[str | None] = mapped_column(String(66), index=True)
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    block_hash: Mapped[str | None] = mapped_column(String(66))
+    result_json: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+    sent_at: Mapped[float | None] = mapped_column(Float)
+    mined_at: Mapped[float | None] = mapped_column(Float)
+
+
+# ------------------------------------------------------------------------------- credentials
+
+
+class ApiKeyRow(Base):
+    """An API key: only its SHA-256 is kept; the plaintext was shown once at issue."""
+
+    __tablename__ = "api_keys"
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    partner: Mapped[str | None] = mapped_column(String(42), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[float] = mapped_column(Float)
+    revoked_at: Mapped[float | None] = mapped_column(Float)
+    replaced_by: Mapped[str | None] = mapped_column(String(32), ForeignKey("api_keys.key_id"))
+
+
+class CustodialKeyRow(Base):
+    """A partner key held by the service (custodial mode), as an encrypted JSON keystore."""
+
+    __tablename__ = "custodial_keys"
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    keystore_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+# ------------------------------------------------------------------------------ domain values
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The follower's position."""
+
+    block_number: int
+    block_hash: str
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class PartnerRecord:
+    address: str
+    active: bool
+    accepted_version: int
+    joined_block: int
+
+
+@dataclass(frozen=True)
+class ProjectRecord:
+    project_id: int
+    coordinator: str
+    agreement_version: int
+    agreement_hash: str
+    policy_version: int
+    policy_hash: str
+    in_force: bool
+    created_block: int
+    created_tx: str
+    partners: tuple[PartnerRecord, ...]
+
+
+@dataclass(frozen=True)
+class PolicyRecord:
+    project_id: int
+    version: int
+    policy_hash: str
+    policy_json: str
+    block_number: int
+
+
+@dataclass(frozen=True)
+class ContributionRecord:
+    contribution_id: str
+    project_id: int
+    contributor: str
+    commitment: str
+    origin: int
+    category: int
+    value: int
+    parents: tuple[str, ...]
+    supersedes: str
+    superseded_by: str | None
+    batch_id: str
+    registered_at: int
+    uri: str
+    status: int
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+    seq: int
+
+
+@dataclass(frozen=True)
+class ContributionFilter:
+    """Filters of `Store.list_contributions`; None means "any"."""
+
+    project_id: int | None = None
+    contributor: str | None = None
+    status: int | None = None
+    origin: int | None = None
+    category: int | None = None
+    batch_id: str | None = None
+    commitment: str | None = None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing; `next_cursor` is None on the last page."""
+
+    items: tuple[T, ...]
+    next_cursor: int | None
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    key_id: str
+    key_hash: str
+    partner: str | None
+    role: str
+    label: str
+    created_at: float
+    revoked_at: float | None
+    replaced_by: str | None
+
+
+@dataclass(frozen=True)
+class OperationRecord:
+    id: str
+    kind: str
+    actor: str
+    project_id: int | None
+    api_key_id: str | None
+    idempotency_key: str | None
+    request_hash: str
+    dedupe_key: str | None
+    payload_json: str
+    status: str
+    tx_hash: str | None
+    block_number: int | None
+    block_hash: str | None
+    result_json: str | None
+    error_code: str | None
+    error_message: str | None
+    attempts: int
+    created_at: float
+    updated_at: float
+    sent_at: float | None
+    mined_at: float | None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as the index keeps it."""
+
+    seq: int
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+    contract: str
+    name: str
+    project_id: int | None
+    args_json: str
+
+
+# -------------------------------------------------------------------------------- the store
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run while the follower or the worker writes; NORMAL sync is durable
+    # against process crashes (the failure we design for) and much faster than FULL.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Store:
+    """One database holding the index, the outbox and the credentials; thread-safe."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        try:
+            parsed = make_url(url)
+        except SQLAlchemyError as exc:
+            raise ConfigurationError(f"invalid database URL: {exc}") from exc
+        self.dialect = parsed.get_backend_name()
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.dialect == "sqlite":
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            if parsed.database in (None, "", ":memory:"):
+                # One shared connection, or every thread would see its own empty database.
+                kwargs["poolclass"] = StaticPool
+            else:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            kwargs["pool_pre_ping"] = True
+            kwargs["pool_size"] = 20
+            kwargs["max_overflow"] = 20
+        self.engine: Engine = create_engine(url, **kwargs)
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite allows one writer; serialising our own writers avoids busy-waiting on its lock.
+        self._write_lock = threading.RLock() if self.dialect == "sqlite" else None
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Connect to `url` and create missing tables."""
+        store = cls(url)
+        store.create_all()
+        return store
+
+    def create_all(self) -> None:
+        """Create every table that does not exist yet."""
+        with self._guard():
+            Base.metadata.create_all(self.engine)
+
+    def drop_all(self) -> None:
+        """Drop every table (tests and `rebuild --all`)."""
+        with self._guard():
+            Base.metadata.drop_all(self.engine)
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+    def ping(self) -> bool:
+        """Whether the database answers."""
+        try:
+            with self.session() as session:
+                session.execute(select(1))
+            return True
+        except StoreError:
+            return False
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            if self._write_lock is None:
+                yield
+            else:
+                with self._write_lock:
+                    yield
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database error: {exc}") from exc
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A read session (no commit)."""
+        try:
+            with self._sessions() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database error: {exc}") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write session committed on success, rolled back on error."""
+        with self._guard(), self._sessions() as session, session.begin():
+            yield session
+
+    # ------------------------------------------------------------------------- index: cursor
+
+    def cursor(self, name: str = "main") -> Cursor | None:
+        """The follower's position, or None before the first sync."""
+        with self.session() as session:
+            row = session.get(IndexCursor, name)
+            return None if row is None else Cursor(row.block_number, row.block_hash, row.updated_at)
+
+    def checkpoints(self, below_or_at: int) -> list[tuple[int, str]]:
+        """Known (number, hash) pairs at or below a height, newest first (events + cursors)."""
+        with self.session() as session:
+            points = {
+                (n, h)
+                for n, h in session.execute(
+                    select(IndexCheckpoint.block_number, IndexCheckpoint.block_hash).where(
+                        IndexCheckpoint.block_number <= below_or_at
+                    )
+                )
+            }
+            points.update(
+                (n, h)
+                for n, h in session.execute(
+                    select(EventRow.block_number, EventRow.block_hash)
+                    .where(EventRow.block_number <= below_or_at)
+                    .distinct()
+                    .order_by(EventRow.block_number.desc())
+                    .limit(256)
+                )
+            )
+        return sorted(points, reverse=True)
+
+    def append_events(
+        self,
+        events: Sequence[StoredEvent],
+        *,
+        to_block: int,
+        to_hash: str,
+        keep_checkpoints: int = 64,
+    ) -> None:
+        """Fold `events` (in chain order) into the index and move the cursor to `to_block`."""
+        with self.transaction() as session:
+            for item in events:
+                row = EventRow(
+                    block_number=item.block_number,
+                    block_hash=item.block_hash,
+                    tx_hash=item.tx_hash,
+                    log_index=item.log_index,
+                    contract=item.contract,
+                    name=item.name,
+                    project_id=item.project_id,
+                    args_json=item.args_json,
+                )
+                session.add(row)
+                _apply(session, item)
+            _set_cursor(session, to_block, to_hash)
+            session.merge(IndexCheckpoint(block_number=to_block, block_hash=to_hash))
+            session.execute(
+                delete(IndexCheckpoint).where(IndexCheckpoint.block_number < to_block - 10_000)
+            )
+            count = session.scalar(select(func.count()).select_from(IndexCheckpoint)) or 0
+            if count > keep_checkpoints:
+                oldest = session.scalars(
+                    select(IndexCheckpoint.block_number)
+                    .order_by(IndexCheckpoint.block_number.desc())
+                    .offset(keep_checkpoints)
+                ).all()
+                session.execute(
+                    delete(IndexCheckpoint).where(IndexCheckpoint.block_number.in_(oldest))
+                )
+
+    def rewind(self, to_block: int, to_hash: str) -> int:
+        """Forget every event after `to_block` and replay the rest; return events dropped."""
+        with self.transaction() as session:
+            dropped = _rowcount(
+                session.execute(delete(EventRow).where(EventRow.block_number > to_block))
+            )
+            session.execute(delete(IndexCheckpoint).where(IndexCheckpoint.block_number > to_block))
+            _replay(session)
+            _set_cursor(session, to_block, to_hash)
+            return int(dropped or 0)
+
+    def reset_index(self) -> None:
+        """Forget the whole index (events, projections, cursor): `rebuild` starts from here."""
+        with self.transaction() as session:
+            for table in (*PROJECTION_TABLES, EventRow, IndexCheckpoint, IndexCursor):
+                session.execute(delete(cast(Any, table)))
+
+    def events(
+        self, *, project_id: int | None = None, after_seq: int = 0, limit: int = 1000
+    ) -> tuple[StoredEvent, ...]:
+        """Indexed events in chain order (for scoring, statements and exports)."""
+        with self.session() as session:
+            query = select(EventRow).where(EventRow.seq > after_seq)
+            if project_id is not None:
+                query = query.where(EventRow.project_id == project_id)
+            rows = session.scalars(query.order_by(EventRow.seq).limit(limit)).all()
+            return tuple(_event_record(r) for r in rows)
+
+    # -------------------------------------------------------------------------- index: reads
+
+    def project(self, project_id: int) -> ProjectRecord | None:
+        """A project with its partners, or None if the index does not know it."""
+        with self.session() as session:
+            row = session.get(ProjectRow, project_id)
+            if row is None:
+                return None
+            return _project_record(session, row)
+
+    def list_projects(
+        self, *, partner: str | None = None, after: int = 0, limit: int = 50
+    ) -> Page[ProjectRecord]:
+        """Projects by id, optionally only those where `partner` is (or was) a member."""
+        with self.session() as session:
+            query = select(ProjectRow).where(ProjectRow.project_id > after)
+            if partner is not None:
+                members = select(PartnerRow.project_id).where(PartnerRow.address == partner)
+                query = query.where(ProjectRow.project_id.in_(members))
+            rows = session.scalars(query.order_by(ProjectRow.project_id).limit(limit + 1)).all()
+            items = tuple(_project_record(session, r) for r in rows[:limit])
+            more = len(rows) > limit
+            return Page(items, items[-1].project_id if more and items else None)
+
+    def policies(self, project_id: int) -> tuple[PolicyRecord, ...]:
+        """Every policy version of a project, oldest first."""
+        with self.session() as session:
+            rows = session.scalars(
+                select(PolicyRow)
+                .where(PolicyRow.project_id == project_id)
+                .order_by(PolicyRow.version)
+            ).all()
+            return tuple(
+                PolicyRecord(r.project_id, r.version, r.policy_hash, r.policy_json, r.block_number)
+                for r in rows
+            )
+
+    def contribution(self, contribution_id: str) -> ContributionRecord | None:
+        """A contribution by id (0x-hex), or None."""
+        with self.session() as session:
+            row = session.scalar(
+                select(ContributionRow).where(
+                    ContributionRow.contribution_id == contribution_id.lower()
+                )
+            )
+            return None if row is None else _contribution_record(row)
+
+    def list_contributions(
+        self, where: ContributionFilter, *, after: int = 0, limit: int = 50
+    ) -> Page[ContributionRecord]:
+        """Contributions in chain order after cursor `after`, filtered."""
+        with self.session() as session:
+            query = select(ContributionRow).where(ContributionRow.seq > after)
+            if where.project_id is not None:
+                query = query.where(ContributionRow.project_id == where.project_id)
+            if where.contributor is not None:
+                query = query.where(ContributionRow.contributor == where.contributor)
+            if where.status is not None:
+                query = query.where(ContributionRow.status == where.status)
+            if where.origin is not None:
+                query = query.where(ContributionRow.origin == where.origin)
+            if where.category is not None:
+                query = query.where(ContributionRow.category == where.category)
+            if where.batch_id is not None:
+                query = query.where(ContributionRow.batch_id == where.batch_id.lower())
+            if where.commitment is not None:
+                query = query.where(ContributionRow.commitment == where.commitment.lower())
+            rows = session.scalars(query.order_by(ContributionRow.seq).limit(limit + 1)).all()
+            items = tuple(_contribution_record(r) for r in rows[:limit])
+            more = len(rows) > limit
+            return Page(items, items[-1].seq if more and items else None)
+
+    def count_contributions(self, project_id: int | None = None) -> int:
+        """How many contributions the index holds (in one project, or overall)."""
+        with self.session() as session:
+            query = select(func.count()).select_from(ContributionRow)
+            if project_id is not None:
+                query = query.where(ContributionRow.project_id == project_id)
+            return int(session.scalar(query) or 0)
+
+    # ------------------------------------------------------------------------------ api keys
+
+    def add_api_key(self, record: ApiKeyRecord) -> None:
+        """Store a new API key (hash only)."""
+        with self.transaction() as session:
+            session.add(
+                ApiKeyRow(
+                    key_id=record.key_id,
+                    key_hash=record.key_hash,
+                    partner=record.partner,
+                    role=record.role,
+                    label=record.label,
+                    created_at=record.created_at,
+                    revoked_at=record.revoked_at,
+                    replaced_by=record.replaced_by,
+                )
+            )
+
+    def api_key(self, key_id: str) -> ApiKeyRecord | None:
+        """An API key by id."""
+        with self.session() as session:
+            row = session.get(ApiKeyRow, key_id)
+            return None if row is None else _key_record(row)
+
+    def api_keys(self, partner: str | None = None) -> tuple[ApiKeyRecord, ...]:
+        """API keys, of one partner or all, oldest first."""
+        with self.session() as session:
+            query = select(ApiKeyRow)
+            if partner is not None:
+                query = query.where(ApiKeyRow.partner == partner)
+            rows = session.scalars(query.order_by(ApiKeyRow.created_at)).all()
+            return tuple(_key_record(r) for r in rows)
+
+    def revoke_api_key(self, key_id: str, *, replaced_by: str | None = None) -> bool:
+        """Revoke a key now; return False if it was unknown or already revoked."""
+        with self.transaction() as session:
+            result = session.execute(
+                update(ApiKeyRow)
+                .where(ApiKeyRow.key_id == key_id, ApiKeyRow.revoked_at.is_(None))
+                .values(revoked_at=time.time(), replaced_by=replaced_by)
+            )
+            return bool(_rowcount(result))
+
+    # ------------------------------------------------------------------------ custodial keys
+
+    def put_custodial_key(self, address: str, keystore_json: str) -> None:
+        """Store (or replace) the encrypted keystore of a custodial partner key."""
+        with self.transaction() as session:
+            session.merge(
+                CustodialKeyRow(
+                    address=address, keystore_json=keystore_json, created_at=time.time()
+                )
+            )
+
+    def custodial_key(self, address: str) -> str | None:
+        """The encrypted keystore JSON of `address`, if the service holds its key."""
+        with self.session() as session:
+            row = session.get(CustodialKeyRow, address)
+            return None if row is None else row.keystore_json
+
+    # -------------------------------------------------------------------------------- outbox
+
+    def add_operation(self, op: OperationRecord) -> OperationRecord:
+        """Store an accepted operation; on an idempotency or dedupe clash return the existing one.
+
+        The insert and the lookup run in one transaction so that two concurrent identical
+        requests end with one row.
+        """
+        try:
+            with self.transaction() as session:
+                session.add(OperationRow(**_op_columns(op)))
+            return op
+        except StoreError as exc:
+            existing = self.find_operation(
+                actor=op.actor, idempotency_key=op.idempotency_key, dedupe_key=op.dedupe_key
+            )
+            if existing is None:
+                raise exc
+            return existing
+
+    def find_operation(
+        self,
+        *,
+        actor: str,
+        idempotency_key: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> OperationRecord | None:
+        """The operation with this idempotency key (of `actor`) or this dedupe key."""
+        with self.session() as session:
+            if idempotency_key is not None:
+                row = session.scalar(
+                    select(OperationRow).where(
+                        OperationRow.actor == actor,
+                        OperationRow.idempotency_key == idempotency_key,
+                    )
+                )
+                if row is not None:
+                    return _op_record(row)
+            if dedupe_key is not None:
+                row = session.scalar(
+                    select(OperationRow).where(OperationRow.dedupe_key == dedupe_key)
+                )
+                if row is not None:
+                    return _op_record(row)
+            return None
+
+    def operation(self, op_id: str) -> OperationRecord | None:
+        """An operation by id."""
+        with self.session() as session:
+            row = session.get(OperationRow, op_id)
+            return None if row is None else _op_record(row)
+
+    def operations_in(
+        self, statuses: Sequence[str], *, limit: int = 500
+    ) -> tuple[OperationRecord, ...]:
+        """Operations in any of `statuses`, oldest first."""
+        with self.session() as session:
+            rows = session.scalars(
+                select(OperationRow)
+                .where(OperationRow.status.in_(list(statuses)))
+                .order_by(OperationRow.created_at, OperationRow.id)
+                .limit(limit)
+            ).all()
+            return tuple(_op_record(r) for r in rows)
+
+    def count_operations(self) -> Mapping[str, int]:
+        """Number of operations per status."""
+        with self.session() as session:
+            rows = session.execute(
+                select(OperationRow.status, func.count()).group_by(OperationRow.status)
+            ).all()
+            return {str(status): int(count) for status, count in rows}
+
+    def update_operations(self, changes: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        """Apply column changes to several operations in one transaction."""
+        if not changes:
+            return
+        now = time.time()
+        with self.transaction() as session:
+            for op_id, values in changes:
+                session.execute(
+                    update(OperationRow)
+                    .where(OperationRow.id == op_id)
+                    .values(**values, updated_at=now)
+                )
+
+
+# ----------------------------------------------------------------------------- projections
+
+
+def _rowcount(result: Any) -> int:
+    # DML statements return a CursorResult; the typed `Result` does not show its rowcount.
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _set_cursor(session: Session, number: int, block_hash: str) -> None:
+    session.merge(
+        IndexCursor(name="main", block_number=number, block_hash=block_hash, updated_at=time.time())
+    )
+
+
+def _replay(session: Session) -> None:
+    for table in PROJECTION_TABLES:
+        session.execute(delete(cast(Any, table)))
+    session.flush()
+    last = 0
+    while True:
+        rows = session.scalars(
+            select(EventRow).where(EventRow.seq > last).order_by(EventRow.seq).limit(5000)
+        ).all()
+        if not rows:
+            break
+        for row in rows:
+            _apply(session, _event_record(row))
+        session.flush()
+        last = rows[-1].seq
+
+
+def _json_list(raw: str) -> list[Any]:
+    value = json.loads(raw)
+    assert isinstance(value, list)
+    return value
+
+
+def _apply(session: Session, item: StoredEvent) -> None:
+    """Fold one event into the projections. Events arrive in chain order."""
+    a: dict[str, Any] = json.loads(item.args_json)
+    name = item.name
+    at = item.block_number
+    pid = item.project_id
+    if name == "ProjectCreated":
+        session.add(
+            ProjectRow(
+                project_id=a["projectId"],
+                coordinator=a["coordinator"],
+                agreement_version=0,
+                agreement_hash=a["agreementHash"],
+                policy_version=0,
+                policy_hash=ZERO32,
+                in_force=False,
+                created_block=at,
+                created_tx=item.tx_hash,
+            )
+        )
+        session.flush()
+    elif name == "PolicySet":
+        session.add(
+            PolicyRow(
+                project_id=pid,
+                version=a["version"],
+                policy_hash=a["policyHash"],
+                policy_json=json.dumps(a["policy"]),
+                block_number=at,
+            )
+        )
+        session.execute(
+            update(ProjectRow)
+            .where(ProjectRow.project_id == pid)
+            .values(policy_version=a["version"], policy_hash=a["policyHash"])
+        )
+    elif name == "AgreementSet":
+        session.add(
+            AgreementRow(
+                project_id=pid,
+                version=a["version"],
+                agreement_hash=a["agreementHash"],
+                block_number=at,
+            )
+        )
+        session.execute(
+            update(ProjectRow)
+            .where(ProjectRow.project_id == pid)
+            .values(agreement_version=a["version"], agreement_hash=a["agreementHash"])
+        )
+    elif name == "AgreementAccepted":
+        session.execute(
+            update(PartnerRow)
+            .where(PartnerRow.project_id == pid, PartnerRow.address == a["partner"])
+            .values(accepted_version=a["version"])
+        )
+    elif name == "AgreementInForce":
+        session.execute(
+            update(ProjectRow).where(ProjectRow.project_id == pid).values(in_force=True)
+        )
+    elif name == "PartnerAdded":
+        session.merge(
+            PartnerRow(
+                project_id=pid,
+                address=a["partner"],
+                active=True,
+                accepted_version=0,
+                joined_block=at,
+            )
+        )
+    elif name == "PartnerRemoved":
+        session.execute(
+            update(PartnerRow)
+            .where(PartnerRow.project_id == pid, PartnerRow.address == a["partner"])
+            .values(active=False)
+        )
+    elif name == "IdentitySet":
+        session.merge(
+            IdentityRow(
+                address=a["account"],
+                name=a["name"],
+                company_number=a["companyNumber"],
+                block_number=at,
+            )
+        )
+    elif name == "ProposalCreated":
+        session.add(
+            ProposalRow(
+                proposal_id=a["proposalId"],
+                project_id=pid,
+                proposer=a["proposer"],
+                kind=a["kind"],
+                data=a["data"],
+                approvals_json="[]",
+                executed=False,
+                block_number=at,
+            )
+        )
+        session.flush()
+    elif name == "ProposalApproved":
+        proposal = session.get(ProposalRow, a["proposalId"])
+        if proposal is not None:
+            proposal.approvals_json = json.dumps(
+                [*_json_list(proposal.approvals_json), a["approver"]]
+            )
+    elif name == "ProposalExecuted":
+        session.execute(
+            update(ProposalRow)
+            .where(ProposalRow.proposal_id == a["proposalId"])
+            .values(executed=True)
+        )
+    elif name == "ContributionRegistered":
+        session.add(
+            ContributionRow(
+                contribution_id=a["contributionId"],
+                project_id=pid,
+                contributor=a["contributor"],
+                commitment=a["commitment"],
+                origin=a["origin"],
+                category=a["category"],
+                value=str(a["value"]),
+                parents_json=json.dumps(a["parents"]),
+                supersedes=a["supersedes"],
+                superseded_by=None,
+                batch_id=a["batchId"],
+                registered_at=a["registeredAt"],
+                uri=a["uri"],
+                status=1,
+                block_number=at,
+                block_hash=item.block_hash,
+                tx_hash=item.tx_hash,
+                log_index=item.log_index,
+            )
+        )
+    elif name == "ContributionWithdrawn":
+        _set_status(session, a["contributionId"], 2)
+    elif name == "ContributionSuperseded":
+        session.flush()
+        session.execute(
+            update(ContributionRow)
+            .where(ContributionRow.contribution_id == a["contributionId"])
+            .values(status=3, superseded_by=a["replacementId"])
+        )
+    elif name == "BatchAnchored":
+        session.add(
+            BatchRow(
+                batch_id=a["batchId"],
+                project_id=pid,
+                contributor=a["contributor"],
+                root=a["root"],
+                count=a["count"],
+                uri=a["uri"],
+                block_number=at,
+                tx_hash=item.tx_hash,
+            )
+        )
+    elif name == "Endorsed":
+        session.add(
+            EndorsementRow(
+                contribution_id=a["contributionId"],
+                endorser=a["endorser"],
+                project_id=pid,
+                rating=a["rating"],
+                block_number=at,
+            )
+        )
+    elif name == "DisputeOpened":
+        session.add(
+            DisputeRow(
+                contribution_id=a["contributionId"],
+                number=a["disputeNumber"],
+                project_id=pid,
+                disputer=a["disputer"],
+                reason_hash=a["reasonHash"],
+                eligible_voters=a["eligibleVoters"],
+                votes_json="[]",
+                outcome=0,
+                block_number=at,
+            )
+        )
+        session.flush()
+    elif name == "DisputeVoted":
+        dispute = session.get(DisputeRow, (a["contributionId"], a["disputeNumber"]))
+        if dispute is not None:
+            vote = {"voter": a["voter"], "uphold": bool(a["uphold"])}
+            dispute.votes_json = json.dumps([*_json_list(dispute.votes_json), vote])
+    elif name == "DisputeResolved":
+        session.execute(
+            update(DisputeRow)
+            .where(
+                DisputeRow.contribution_id == a["contributionId"],
+                DisputeRow.number == a["disputeNumber"],
+            )
+            .values(outcome=a["outcome"])
+        )
+        if a["outcome"] == 1:
+            _set_status(session, a["contributionId"], 4)
+    elif name == "SplitProposed":
+        session.add(
+            SplitRow(
+                proposal_id=a["proposalId"],
+                project_id=pid,
+                proposer=a["proposer"],
+                partners_json=json.dumps(a["partners"]),
+                bps_json=json.dumps(a["bps"]),
+                policy_version=a["policyVersion"],
+                computed_at_block=a["computedAtBlock"],
+                input_set_hash=a["inputSetHash"],
+                approvals_json="[]",
+                split_version=None,
+                block_number=at,
+            )
+        )
+        session.flush()
+    elif name == "SplitApproved":
+        split = session.get(SplitRow, a["proposalId"])
+        if split is not None:
+            split.approvals_json = json.dumps([*_json_list(split.approvals_json), a["approver"]])
+    elif name == "SplitFinalized":
+        session.execute(
+            update(SplitRow)
+            .where(SplitRow.proposal_id == a["proposalId"])
+            .values(split_version=a["splitVersion"])
+        )
+    elif name in ("RevenueReceived", "Released"):
+        revenue = name == "RevenueReceived"
+        session.add(
+            MoneyRow(
+                project_id=pid,
+                kind="revenue" if revenue else "release",
+                token=a["token"],
+                party=a["from"] if revenue else a["partner"],
+                recipient=None if revenue else a["recipient"],
+                amount=str(a["amount"]),
+                split_version=a["splitVersion"] if revenue else None,
+                block_number=at,
+                tx_hash=item.tx_hash,
+            )
+        )
+
+
+def _set_status(session: Session, contribution_id: str, status: int) -> None:
+    session.flush()
+    session.execute(
+        update(ContributionRow)
+        .where(ContributionRow.contribution_id == contribution_id)
+        .values(status=status)
+    )
+
+
+# ---------------------------------------------------------------------------- row -> record
+
+
+def _event_record(row: EventRow) -> StoredEvent:
+    return StoredEvent(
+        seq=row.seq,
+        block_number=row.block_number,
+        block_hash=row.block_hash,
+        tx_hash=row.tx_hash,
+        log_index=row.log_index,
+        contract=row.contract,
+        name=row.name,
+        project_id=row.project_id,
+        args_json=row.args_json,
+    )
+
+
+def _project_record(session: Session, row: ProjectRow) -> ProjectRecord:
+    partners = session.scalars(
+        select(PartnerRow)
+        .where(PartnerRow.project_id == row.project_id)
+        .order_by(PartnerRow.joined_block, PartnerRow.address)
+    ).all()
+    return ProjectRecord(
+        project_id=row.project_id,
+        coordinator=row.coordinator,
+        agreement_version=row.agreement_version,
+        agreement_hash=row.agreement_hash,
+        policy_version=row.policy_version,
+        policy_hash=row.policy_hash,
+        in_force=row.in_force,
+        created_block=row.created_block,
+        created_tx=row.created_tx,
+        partners=tuple(
+            PartnerRecord(p.address, p.active, p.accepted_version, p.joined_block) for p in partners
+        ),
+    )
+
+
+def _contribution_record(row: ContributionRow) -> ContributionRecord:
+    return ContributionRecord(
+        contribution_id=row.contribution_id,
+        project_id=row.project_id,
+        contributor=row.contributor,
+        commitment=row.commitment,
+        origin=row.origin,
+        category=row.category,
+        value=int(row.value),
+        parents=tuple(json.loads(row.parents_json)),
+        supersedes=row.supersedes,
+        superseded_by=row.superseded_by,
+        batch_id=row.batch_id,
+        registered_at=row.registered_at,
+        uri=row.uri,
+        status=row.status,
+        block_number=row.block_number,
+        block_hash=row.block_hash,
+        tx_hash=row.tx_hash,
+        log_index=row.log_index,
+        seq=row.seq,
+    )
+
+
+def _key_record(row: ApiKeyRow) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        key_id=row.key_id,
+        key_hash=row.key_hash,
+        partner=row.partner,
+        role=row.role,
+        label=row.label,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+        replaced_by=row.replaced_by,
+    )
+
+
+_OP_FIELDS = (
+    "id",
+    "kind",
+    "actor",
+    "project_id",
+    "api_key_id",
+    "idempotency_key",
+    "request_hash",
+    "dedupe_key",
+    "payload_json",
+    "status",
+    "tx_hash",
+    "block_number",
+    "block_hash",
+    "result_json",
+    "error_code",
+    "error_message",
+    "attempts",
+    "created_at",
+    "updated_at",
+    "sent_at",
+    "mined_at",
+)
+
+
+def _op_columns(op: OperationRecord) -> dict[str, Any]:
+    return {name: getattr(op, name) for name in _OP_FIELDS}
+
+
+def _op_record(row: OperationRow) -> OperationRecord:
+    return OperationRecord(**{name: getattr(row, name) for name in _OP_FIELDS})

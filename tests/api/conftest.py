@@ -1,0 +1,81 @@
+"""Fixtures of the API suite: a deployed in-process chain, an app on it, keys per role.
+
+One eth-tester chain per session (per xdist worker) with both contracts deployed; each test
+starts from its snapshot and gets a fresh SQLite store, so tests are independent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.auth import Role, issue_api_key
+from api.settings import ApiSettings
+from ledger.chain import Backend, Chain, ChainConfig, connect_memory
+from ledger.deployment import DeploymentRecord
+from ledger.store import Store
+from tests.api.support import Consortium, deploy
+
+
+@pytest.fixture(scope="session")
+def _deployed() -> tuple[Chain, DeploymentRecord]:
+    chain = connect_memory(ChainConfig(backend=Backend.MEMORY))
+    return chain, deploy(chain)
+
+
+@pytest.fixture
+def deployed(_deployed: tuple[Chain, DeploymentRecord]) -> Iterator[tuple[Chain, DeploymentRecord]]:
+    chain, record = _deployed
+    snapshot = chain.snapshot()
+    try:
+        yield chain, record
+    finally:
+        chain.revert(snapshot)
+        # Reverting rewinds the nonces of every account; the senders must re-read them.
+        chain._resync_senders()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> ApiSettings:
+    return ApiSettings(
+        data_dir=tmp_path,
+        index_poll_interval=0.02,
+        outbox_poll_interval=0.01,
+        rate_limit_per_second=10_000,
+        rate_limit_burst=10_000,
+    )
+
+
+@pytest.fixture
+def store(settings: ApiSettings) -> Iterator[Store]:
+    store = Store.open(settings.resolved_database_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def client(
+    settings: ApiSettings, store: Store, deployed: tuple[Chain, DeploymentRecord]
+) -> Iterator[TestClient]:
+    chain, record = deployed
+    app = create_app(settings, store=store, chain=chain, deployment=record)
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def consortium(
+    client: TestClient, store: Store, deployed: tuple[Chain, DeploymentRecord]
+) -> Consortium:
+    """Three partners (coordinator first) with keys, one auditor and one admin key."""
+    chain, record = deployed
+    return Consortium.create(chain, record, store, client)
+
+
+@pytest.fixture
+def admin_key(store: Store) -> str:
+    return issue_api_key(store, None, Role.ADMIN, "test admin")
