@@ -312,3 +312,29 @@ def rebuild_index(follower: Follower) -> int:
         status = follower.status()
         if status.lag == 0:
             return total
+
+
+def follower_for(
+    w3: Web3,
+    store: Store,
+    *,
+    ledger_address: str,
+    vault_address: str,
+    start_block: int,
+    confirmations: int = 0,
+    block_range: int = 2_000,
+    poll_interval: float = 0.25,
+) -> Follower:
+    """A follower of one deployment's PocLedger and RoyaltyVault (what `poc index` uses)."""
+    return Follower(
+        w3,
+        store,
+        [
+            ContractSpec("PocLedger", Web3.to_checksum_address(ledger_address)),
+            ContractSpec("RoyaltyVault", Web3.to_checksum_address(vault_address)),
+        ],
+        start_block=start_block,
+        confirmations=confirmations,
+        block_range=block_range,
+        poll_interval=poll_interval,
+    )

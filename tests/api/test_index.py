@@ -1,0 +1,89 @@
+"""The index follower: catching up, resuming after a restart, reorgs, rebuild from the chain."""
+
+from __future__ import annotations
+
+from ledger.chain import Chain
+from ledger.deployment import DeploymentRecord
+from ledger.indexer import Follower, follower_for, rebuild_index
+from ledger.store import ContributionFilter, Store
+from tests.api.support import Consortium
+
+
+def _follower(chain: Chain, record: DeploymentRecord, store: Store, **kwargs: int) -> Follower:
+    return follower_for(
+        chain.w3,
+        store,
+        ledger_address=record.address("PocLedger"),
+        vault_address=record.address("RoyaltyVault"),
+        start_block=record.deploy_block,
+        **kwargs,
+    )
+
+
+def _commitments(store: Store, project_id: int) -> list[str]:
+    page = store.list_contributions(ContributionFilter(project_id=project_id), limit=500)
+    return [c.commitment for c in page.items]
+
+
+def test_follower_resumes_after_restart_without_duplicates(
+    consortium: Consortium, tmp_path
+) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'resume.sqlite3'}")
+    project_id = consortium.project_on_chain()
+    first = consortium.register_on_chain(consortium.partner_b, project_id)
+    _follower(consortium.chain, consortium.record, store).sync_once()
+    second = consortium.register_on_chain(consortium.partner_c, project_id)
+    # A new follower (a restarted process) continues from the stored cursor.
+    _follower(consortium.chain, consortium.record, store, block_range=1).sync_once()
+    assert _commitments(store, project_id) == ["0x" + first.hex(), "0x" + second.hex()]
+
+
+def test_follower_rewinds_when_blocks_are_lost(consortium: Consortium, tmp_path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'reorg.sqlite3'}")
+    follower = _follower(consortium.chain, consortium.record, store)
+    project_id = consortium.project_on_chain()
+    follower.sync_once()
+    snapshot = consortium.chain.snapshot()
+    lost = consortium.register_on_chain(consortium.partner_b, project_id, "lost")
+    follower.sync_once()
+    assert _commitments(store, project_id) == ["0x" + lost.hex()]
+    # The node loses its newest block (as anvil does when killed before persisting) and
+    # the chain grows again with other blocks at the same heights.
+    consortium.chain.revert(snapshot)
+    consortium.chain._resync_senders()
+    kept = consortium.register_on_chain(consortium.partner_c, project_id, "kept")
+    consortium.register_on_chain(consortium.partner_c, project_id, "kept-2")
+    follower.sync_once()
+    assert follower.reorgs == 1
+    commitments = _commitments(store, project_id)
+    assert "0x" + lost.hex() not in commitments
+    assert commitments[0] == "0x" + kept.hex() and len(commitments) == 2
+
+
+def test_rebuild_index_from_chain_alone_gives_same_records(
+    consortium: Consortium, tmp_path
+) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'rebuild.sqlite3'}")
+    follower = _follower(consortium.chain, consortium.record, store, block_range=3)
+    project_id = consortium.project_on_chain()
+    for i in range(4):
+        consortium.register_on_chain(consortium.partner_b, project_id, f"r{i}")
+    follower.sync_once()
+    before = _commitments(store, project_id)
+    project_before = store.project(project_id)
+    assert rebuild_index(follower) > 0
+    assert _commitments(store, project_id) == before
+    assert store.project(project_id) == project_before
+
+
+def test_follower_with_confirmations_waits_for_depth(consortium: Consortium, tmp_path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'depth.sqlite3'}")
+    follower = _follower(consortium.chain, consortium.record, store, confirmations=2)
+    project_id = consortium.project_on_chain(accept=False)
+    follower.sync_once()
+    assert store.project(project_id) is None
+    consortium.chain.mine(2)
+    follower.sync_once()
+    assert store.project(project_id) is not None
+    cursor = store.cursor()
+    assert cursor is not None and cursor.block_number == consortium.chain.block_number() - 2
