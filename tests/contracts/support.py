@@ -486,9 +486,14 @@ class Chain:
         return int(self.w3.eth.get_block("pending")["timestamp"])
 
     def travel(self, seconds: int) -> int:
-        """Mine a block `seconds` after the pending one; returns the new pending timestamp."""
-        self.tester.time_travel(self.next_timestamp() + seconds)
-        return self.next_timestamp()
+        """Move the clock `seconds` forward; returns the next transaction's timestamp."""
+        return self.set_next_timestamp(self.next_timestamp() + seconds)
+
+    def set_next_timestamp(self, timestamp: int) -> int:
+        """Make the next transaction execute at `timestamp` (eth-tester mines a block before)."""
+        self.tester.time_travel(timestamp)
+        assert self.next_timestamp() == timestamp
+        return timestamp
 
     def snapshot(self) -> int:
         return int(self.tester.take_snapshot())
