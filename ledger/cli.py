@@ -3,7 +3,7 @@
 A module that offers commands exposes `register_commands(subparsers)`; it adds its parsers
 and sets `handler` on each, a function `(argparse.Namespace) -> int` (the exit status).
 Adding a module's commands is one line in `COMMAND_MODULES`. `poc deploy` is defined here:
-it is a thin shell over `ledger.deployment` and serves no other module.
+it is a thin shell over `ledger.deploy` and serves no other module.
 
 Errors the library raises on purpose (`LedgerError`) end the command with a one-line message
 and exit status 1; anything else is a bug and keeps its traceback. Compiling contracts is not
@@ -23,8 +23,6 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from ledger.errors import ConfigurationError, LedgerError
 
 if TYPE_CHECKING:
-    from eth_account.signers.local import LocalAccount
-
     from ledger.chain import Chain
     from ledger.deployment import DeploymentRecord
 
@@ -83,8 +81,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # -- poc deploy ---------------------------------------------------------------------------------
 
-LEDGER_CONTRACT: Final = "PocLedger"
-VAULT_CONTRACT: Final = "RoyaltyVault"
 DEFAULT_DEPLOYMENT_FILE: Final = Path("deployment.json")
 CONFIRMATION_POLL_SECONDS: Final = 1.0
 
@@ -143,6 +139,7 @@ def _register_deploy(subparsers: Subparsers) -> None:
 
 def _run_deploy(args: argparse.Namespace) -> int:
     from ledger.chain import Backend, ChainConfig, connect
+    from ledger.deploy import deploy_ledger
 
     out: Path = args.out
     if out.exists() and not args.force:
@@ -171,7 +168,9 @@ def _run_deploy(args: argparse.Namespace) -> int:
     with connect(config) as chain:
         deployer = chain.accounts[0]
         print(f"chain {chain.chain_id} at {config.rpc_url}, deployer {deployer.address}")
-        record = deploy_ledger(chain)
+        # Estimated rather than the fixed sandbox limits: gas accounting differs between
+        # chains (L2s especially), and an estimate reports a failing creation before paying.
+        record = deploy_ledger(chain, estimate=True)
         for contract in record.contracts:
             print(f"  {contract.name:<13} {contract.address}  tx {contract.tx_hash}")
         if args.confirmations:
@@ -181,27 +180,6 @@ def _run_deploy(args: argparse.Namespace) -> int:
         record.write(out)
     print(f"deployment record written to {out}")
     return EXIT_OK
-
-
-def deploy_ledger(chain: Chain, deployer: LocalAccount | int | str = 0) -> DeploymentRecord:
-    """Deploy PocLedger, then RoyaltyVault bound to it, from `deployer`; return the record."""
-    from ledger.artifacts import load_artifact
-    from ledger.deployment import DeploymentRecord, deploy_contract
-
-    sender = chain.sender(deployer)
-    ledger_artifact = load_artifact(LEDGER_CONTRACT)
-    vault_artifact = load_artifact(VAULT_CONTRACT)
-    ledger_address, ledger_receipt = deploy_contract(
-        sender, ledger_artifact.abi, ledger_artifact.bytecode
-    )
-    _, vault_receipt = deploy_contract(
-        sender, vault_artifact.abi, vault_artifact.bytecode, ledger_address
-    )
-    return DeploymentRecord.create(
-        chain,
-        sender.address,
-        {LEDGER_CONTRACT: ledger_receipt, VAULT_CONTRACT: vault_receipt},
-    )
 
 
 def wait_for_confirmations(

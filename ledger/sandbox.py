@@ -57,18 +57,32 @@ from typing import TYPE_CHECKING, Any, Final
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
-from web3.contract import Contract
 
 from ledger import demo
-from ledger.artifacts import load_artifact
 from ledger.chain import Backend, Chain, ChainConfig, connect
+from ledger.contracts import LEDGER_CONTRACT as LEDGER
+from ledger.contracts import VAULT_CONTRACT as VAULT
+from ledger.contracts import PocLedgerClient
+from ledger.deploy import deploy_ledger
 from ledger.deployment import DeploymentRecord
-from ledger.domain import ContributionStatus, Registration, checksum
+from ledger.domain import Registration, checksum
 from ledger.errors import ChainIdMismatchError, ConfigurationError
+from ledger.events import IdentitySet
 from ledger.hashing import agreement_hash, commitment, contribution_id, sha256_bytes
 from ledger.keystore import KeyStore
-from ledger.reverts import decoding_reverts
-from ledger.tx import TxReceipt, TxRequest, to_hex
+from ledger.signing import (
+    NonceAllocator,
+    SignedAuth,
+    TypedData,
+    accept_agreement_data,
+    create_project_data,
+    deadline_in,
+    endorse_data,
+    register_data,
+    set_identity_data,
+    sign_auth,
+)
+from ledger.tx import to_hex
 
 if TYPE_CHECKING:
     from ledger.cli import Subparsers
@@ -82,18 +96,16 @@ SANDBOX_KEYSTORE_PASSWORD: Final = "poc-sandbox"
 # light scrypt keeps each start fast. Production keystores keep the standard cost.
 SANDBOX_SCRYPT_N: Final = 1 << 14
 RELAYER_LABEL: Final = "relayer"
-LEDGER: Final = "PocLedger"
-VAULT: Final = "RoyaltyVault"
+# Signed actions of the seed are relayed at once; an hour covers any slow node.
+AUTH_TTL_SECONDS: Final = 3600
 SEED_VERSION: Final = 1
 KEY_LABEL_PREFIX: Final = "sandbox:"
 
-# Top-ups on dev chains: a relayer pays for every relayed call; partners get some too, so that
-# they can also send their own transactions. Dev accounts hold far more than this.
+# Top-ups: the relayer pays for every relayed call. Dev accounts hold far more than this; on
+# an external node the funder's ether is real, so only the relayer gets a modest amount.
 DEV_RELAYER_FUNDS: Final = 100 * 10**18
 DEV_PARTNER_FUNDS: Final = 10 * 10**18
-# On an external node the funder's ether is real: top up modestly.
 EXTERNAL_RELAYER_FUNDS: Final = 10**17
-EXTERNAL_PARTNER_FUNDS: Final = 2 * 10**16
 
 Log = Callable[[str], None]
 
@@ -225,8 +237,6 @@ def ensure_deployed(
     everything is deployed and seeded again. On an external node that is refused instead: the
     data directory belongs to another network.
     """
-    from ledger.cli import deploy_ledger
-
     outcome = DeployOutcome.DEPLOYED
     if paths.deployment.exists():
         record = DeploymentRecord.read(paths.deployment)
@@ -249,7 +259,8 @@ def ensure_deployed(
             f"are kept as *.lost-{stamp}.*"
         )
         outcome = DeployOutcome.REDEPLOYED
-    record = deploy_ledger(chain, _funder(chain))
+    # Dev chains take the fixed gas limits; an external one may account gas differently.
+    record = deploy_ledger(chain, chain.sender(_funder(chain)), estimate=not chain.is_dev)
     record.write(paths.deployment)
     return record, outcome
 
@@ -476,20 +487,17 @@ def seed_demo(
     accounts = {p.label: keys.load_or_create(p.label) for p in demo.PARTNERS}
     relayer = keys.load_or_create(RELAYER_LABEL)
     secret = _seed_secret(paths)
-    ledger = _LedgerCalls(chain, record)
+    ledger = _RelayedLedger(chain, record, relayer)
 
-    dev = chain.is_dev
-    funder = chain.sender(_funder(chain))
-    _top_up(
-        chain, funder.account, relayer.address, DEV_RELAYER_FUNDS if dev else EXTERNAL_RELAYER_FUNDS
-    )
-    for account in accounts.values():
-        _top_up(
-            chain,
-            funder.account,
-            account.address,
-            DEV_PARTNER_FUNDS if dev else EXTERNAL_PARTNER_FUNDS,
-        )
+    funder = _funder(chain)
+    if chain.is_dev:
+        _top_up(chain, funder, relayer.address, DEV_RELAYER_FUNDS)
+        # Partners act through the relayer; ether of their own lets a user also try sending
+        # transactions directly from a demo key.
+        for account in accounts.values():
+            _top_up(chain, funder, account.address, DEV_PARTNER_FUNDS)
+    else:
+        _top_up(chain, funder, relayer.address, EXTERNAL_RELAYER_FUNDS)
 
     for partner in demo.PARTNERS:
         ledger.ensure_identity(accounts[partner.label], partner.name, partner.company_number)
@@ -598,66 +606,88 @@ def _top_up(chain: Chain, funder: LocalAccount, to: ChecksumAddress, target: int
     chain.sender(funder).transfer(to, target - balance)
 
 
-class _LedgerCalls:
-    """The few PocLedger calls the seed makes, each guarded by a check of the chain."""
+class _RelayedLedger:
+    """The seed's PocLedger actions, done as the custodial service does them: the partner's key
+    signs the action (EIP-712) and the relayer sends it. Each first checks the chain, so that a
+    resumed seed skips what is done."""
 
-    def __init__(self, chain: Chain, record: DeploymentRecord) -> None:
+    def __init__(self, chain: Chain, record: DeploymentRecord, relayer: LocalAccount) -> None:
         self._chain = chain
         self._from_block = record.deploy_block
-        artifact = load_artifact(LEDGER)
-        self._contract: Contract = chain.w3.eth.contract(
-            address=record.address(LEDGER), abi=artifact.abi
+        self._client = PocLedgerClient(chain.w3, record.address(LEDGER), chain_id=chain.chain_id)
+        self._relayer = chain.sender(relayer)
+        self._nonces = NonceAllocator(self._client.is_nonce_used)
+
+    def _auth(
+        self, account: LocalAccount, build: Callable[..., TypedData], **fields: Any
+    ) -> SignedAuth:
+        data = build(
+            self._client.domain,
+            signer=account.address,
+            nonce=self._nonces.allocate(account.address),
+            deadline=deadline_in(AUTH_TTL_SECONDS),
+            **fields,
         )
-
-    def _send(self, account: LocalAccount, function: str, *args: Any) -> TxReceipt:
-        data = self._contract.encode_abi(function, args=list(args))
-        with decoding_reverts():
-            return self._chain.sender(account).transact(
-                TxRequest(to=self._contract.address, data=bytes.fromhex(data[2:]))
-            )
-
-    def _call(self, function: str, *args: Any) -> Any:
-        with decoding_reverts():
-            return self._contract.functions[function](*args).call()
+        return sign_auth(account.key, data)
 
     def ensure_identity(self, account: LocalAccount, name: str, company_number: str) -> None:
-        logs = self._contract.events.IdentitySet().get_logs(
-            argument_filters={"account": account.address}, from_block=self._from_block
-        )
-        latest = logs[-1]["args"] if logs else None
-        if latest is None or (latest["name"], latest["companyNumber"]) != (name, company_number):
-            self._send(account, "setIdentity", name, company_number)
+        declared = [
+            event
+            for event in self._client.get_events(self._from_block, event_types=[IdentitySet])
+            if isinstance(event, IdentitySet) and event.account == account.address
+        ]
+        if declared and (declared[-1].name, declared[-1].company_number) == (name, company_number):
+            return
+        auth = self._auth(account, set_identity_data, name=name, company_number=company_number)
+        self._client.set_identity_by_sig(self._relayer, name, company_number, auth)
 
     def ensure_project(
         self, coordinator: LocalAccount, agreement: bytes, partners: list[ChecksumAddress]
     ) -> int:
-        for project_id in range(1, int(self._call("projectCount")) + 1):
-            info = self._call("project", project_id)
-            if info[0] == coordinator.address and bytes(info[2]) == agreement:
+        for project_id in range(1, self._client.project_count() + 1):
+            info = self._client.project(project_id)
+            if info.coordinator == coordinator.address and info.agreement_hash == agreement:
                 return project_id
-        receipt = self._send(
-            coordinator, "createProject", agreement, partners, demo.POLICY.as_abi()
+        auth = self._auth(
+            coordinator,
+            create_project_data,
+            agreement_hash=agreement,
+            partners=partners,
+            policy=demo.POLICY,
         )
-        created = self._contract.events.ProjectCreated().process_log(receipt.logs[0].to_web3())
-        return int(created["args"]["projectId"])
+        result = self._client.create_project_by_sig(
+            self._relayer, agreement, partners, demo.POLICY, auth
+        )
+        return result.value
 
     def ensure_accepted(self, account: LocalAccount, project_id: int, agreement: bytes) -> None:
-        member = self._call("member", project_id, account.address)
-        if int(member[1]) < 1:
-            self._send(account, "acceptAgreement", project_id, 1, agreement)
+        if self._client.member(project_id, account.address).accepted_version >= 1:
+            return
+        auth = self._auth(
+            account,
+            accept_agreement_data,
+            project_id=project_id,
+            version=1,
+            agreement_hash=agreement,
+        )
+        self._client.accept_agreement_by_sig(self._relayer, project_id, 1, agreement, auth)
 
     def ensure_registered(self, account: LocalAccount, registration: Registration) -> bytes:
         cid = contribution_id(registration.project_id, account.address, registration.commitment)
-        info = self._call("contribution", cid)
-        if ContributionStatus(int(info[3])) is ContributionStatus.NONE:
-            self._send(account, "register", registration.as_abi())
+        if not self._client.contribution(cid).exists:
+            auth = self._auth(account, register_data, registration=registration)
+            self._client.register_by_sig(self._relayer, registration, auth)
         return cid
 
     def ensure_endorsed(
         self, account: LocalAccount, project_id: int, cid: bytes, rating: int
     ) -> None:
-        if not self._call("hasEndorsed", cid, account.address):
-            self._send(account, "endorse", project_id, cid, rating)
+        if self._client.has_endorsed(cid, account.address):
+            return
+        auth = self._auth(
+            account, endorse_data, project_id=project_id, contribution_id=cid, rating=rating
+        )
+        self._client.endorse_by_sig(self._relayer, project_id, cid, rating, auth)
 
 
 def _write_atomic(path: Path, text: str, *, private: bool = False) -> None:
