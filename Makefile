@@ -27,12 +27,12 @@ help:
 	@echo "make lock         regenerate requirements.lock from pyproject.toml (PyPI only)"
 	@echo "make npm-lock     regenerate package-lock.json from package.json"
 
+# pip -qq: the machine-wide pip config names local mirrors that lack most packages and pip
+# warns about each of them; errors still print.
 $(VENV_STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "need Python >= 3.11 as $(PYTHON)" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	# -qq: the machine-wide pip config names local mirrors that lack most packages, and pip
-	# warns about each of them; errors still print.
 	$(PY) -m pip install -qq -r requirements.lock
 	$(PY) -m pip install -qq --no-deps -e .
 	touch $@
