@@ -90,6 +90,11 @@ class AnvilProcess:
 
     Use as a context manager, or call `start()` and `stop()`. `kill()` is SIGKILL, for fault
     tests. After a stop or kill, `start()` again reloads the persisted chain on the same port.
+
+    `persist=False` keeps the chain in memory only. `state_interval` (seconds) is how often
+    the state is dumped: a crash loses at most that much. anvil writes the dump in place, so
+    a crash during a write tears it; `start()` then moves the torn file aside and restores the
+    copy it kept at the previous good start.
     """
 
     def __init__(
@@ -104,6 +109,8 @@ class AnvilProcess:
         accounts: int = 10,
         block_time: float | None = None,
         persist: bool = True,
+        state_interval: int = 1,
+        preserve_history: bool = True,
         start_timeout: float = 30.0,
         extra_args: tuple[str, ...] = (),
     ) -> None:
@@ -117,6 +124,8 @@ class AnvilProcess:
         self.accounts = accounts
         self.block_time = block_time
         self.persist = persist
+        self.state_interval = state_interval
+        self.preserve_history = preserve_history
         self.start_timeout = start_timeout
         self.extra_args = extra_args
         self._proc: subprocess.Popen[bytes] | None = None
@@ -232,11 +241,12 @@ class AnvilProcess:
             "--accounts", str(self.accounts),
         ]  # fmt: skip
         if self.persist:
-            cmd += [
-                "--state", str(self.state_path),
-                "--state-interval", "1",
-                "--preserve-historical-states",
-            ]  # fmt: skip
+            cmd += ["--state", str(self.state_path), "--state-interval", str(self.state_interval)]
+            if self.preserve_history:
+                # Without it, blocks and receipts survive a restart but state at old blocks
+                # (eth_call/getBalance/getProof at N, replaying an old revert) does not. It
+                # costs: the dump grows by tens of kB per block and is rewritten every interval.
+                cmd.append("--preserve-historical-states")
         if self.block_time is not None:
             cmd += ["--block-time", _format_seconds(self.block_time)]
         cmd += list(self.extra_args)

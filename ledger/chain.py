@@ -97,6 +97,8 @@ class ChainConfig:
     mnemonic: str = field(default=DEFAULT_MNEMONIC, repr=False)
     dev_accounts: int = 10
     block_time: float | None = None  # None: mine on every transaction
+    anvil_state_interval: int = 1  # seconds between state dumps
+    anvil_preserve_history: bool = True  # state at old blocks survives restarts (costly)
     # all backends: transport and sending
     request_timeout: float = 30.0
     rpc_retries: int = 3
@@ -412,6 +414,8 @@ def connect_anvil(config: ChainConfig | None = None, node: AnvilProcess | None =
             mnemonic=config.mnemonic,
             accounts=config.dev_accounts,
             block_time=config.block_time,
+            state_interval=config.anvil_state_interval,
+            preserve_history=config.anvil_preserve_history,
         )
         node.start()
     try:
