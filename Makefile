@@ -13,7 +13,7 @@ PYTEST_ARGS ?= -n auto
 # `make lock LOCK_ARGS=--upgrade` moves every pin to the newest release.
 LOCK_ARGS ?=
 
-.PHONY: help setup compile compile-check lint format test test-faults sandbox bench lock npm-lock clean
+.PHONY: help .venv node_modules setup compile compile-check lint format test test-faults sandbox bench lock npm-lock clean
 
 help:
 	@echo "make sandbox      install everything, start the local demo at http://127.0.0.1:8000"
@@ -43,7 +43,9 @@ $(NODE_STAMP): package-lock.json package.json
 	node_modules/.bin/anvil --version >/dev/null
 	touch $@
 
-setup: $(VENV_STAMP) $(NODE_STAMP)
+.venv: $(VENV_STAMP)
+node_modules: $(NODE_STAMP)
+setup: .venv node_modules
 
 compile: setup
 	$(PY) scripts/compile_contracts.py
