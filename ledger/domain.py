@@ -255,6 +255,10 @@ class Registration:
             self.uri,
         )
 
+    def as_batch_leaf(self) -> BatchLeaf:
+        """The same contribution as a Merkle batch leaf (batches carry no supersedes or uri)."""
+        return BatchLeaf(self.commitment, self.origin, self.category, self.value, self.parents)
+
 
 @dataclass(frozen=True)
 class BatchLeaf:
