@@ -1,12 +1,13 @@
 """The follower that fills the local index (`ledger.store`) from the chain's events.
 
 `Follower.sync_once` reads the logs of both contracts in block ranges up to `head -
-confirmations`, decodes them by the ABI, and folds them into the store with the hash of the last
-block of each range. Before each step it checks that the node still has the block the cursor
-points at (same hash): if not, the chain reorganised or lost blocks (an anvil killed before it
-persisted its state), and the index rewinds to the newest block it knows that the node still
-has, then follows the new chain. `rebuild_index` forgets everything and follows from the
-deployment block: the index is always reproducible from the chain alone.
+confirmations`, decodes them with `ledger.events` (arguments kept as snake_case JSON), and folds
+them into the store with the hash of the last block of each range. Before each step it checks
+that the node still has the block the cursor points at (same hash): if not, the chain
+reorganised or lost blocks (an anvil killed before it persisted its state), and the index
+rewinds to the newest block it knows that the node still has, then follows the new chain.
+`rebuild_index` forgets everything and follows from the deployment block: the index is always
+reproducible from the chain alone.
 
 `Follower.start()` runs `sync_once` in a daemon thread every `poll_interval` seconds.
 """
@@ -17,19 +18,19 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from enum import IntEnum
 from typing import Any
 
-from eth_typing import ABIEvent, ChecksumAddress
-from eth_utils.abi import event_abi_to_log_topic
+from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
 from web3 import Web3
-from web3._utils.events import get_event_data
 from web3.types import FilterParams, LogReceipt
 
-from ledger.artifacts import load_artifact
+from ledger.domain import Policy
 from ledger.errors import ChainError, LedgerError
+from ledger.events import DEFAULT_DECODER, log_entry_from_web3
 from ledger.rpcerrors import translating
 from ledger.store import Cursor, Store, StoredEvent
 
@@ -56,73 +57,70 @@ class ContractSpec:
     address: ChecksumAddress
 
 
-class EventDecoder:
-    """Decodes raw logs of known contracts into `StoredEvent`s, by topic0 and address."""
+class LogDecoder:
+    """Turns raw logs of our contracts into `StoredEvent`s via `ledger.events`' typed decoder.
 
-    def __init__(self, w3: Web3, contracts: Sequence[ContractSpec]) -> None:
-        self._w3 = w3
-        self._by_topic: dict[tuple[str, bytes], tuple[str, ABIEvent]] = {}
-        self._names: dict[ChecksumAddress, str] = {}
-        for spec in contracts:
-            self._names[spec.address] = spec.name
-            for entry in load_artifact(spec.name).abi:
-                if entry.get("type") == "event" and not entry.get("anonymous", False):
-                    abi: ABIEvent = entry  # type: ignore[assignment]
-                    topic = bytes(event_abi_to_log_topic(abi))
-                    self._by_topic[(spec.address, topic)] = (spec.name, abi)
+    Only logs emitted at the followed addresses count: another contract may emit an event with
+    the same signature.
+    """
+
+    def __init__(self, contracts: Sequence[ContractSpec]) -> None:
+        self._names: dict[ChecksumAddress, str] = {spec.address: spec.name for spec in contracts}
 
     @property
     def addresses(self) -> list[ChecksumAddress]:
         return list(self._names)
 
     def decode(self, raw: LogReceipt) -> StoredEvent | None:
-        """The event of `raw`, or None for a log we do not know (another contract's)."""
-        address = Web3.to_checksum_address(raw["address"])
-        topics = raw["topics"]
-        if not topics:
+        """The event of `raw`, or None for a log we do not follow."""
+        entry = log_entry_from_web3(raw)
+        contract = self._names.get(entry.address)
+        if contract is None:
             return None
-        found = self._by_topic.get((address, bytes(topics[0])))
-        if found is None:
+        event = DEFAULT_DECODER.decode(entry)
+        if event is None:
             return None
-        contract, abi = found
-        decoded = get_event_data(self._w3.codec, abi, raw)
-        args = {
-            item["name"]: _json_safe(decoded["args"][item["name"]], item)
-            for item in abi.get("inputs", ())
-        }
-        project = args.get("projectId")
+        args = {name: json_safe(value) for name, value in event.arguments.items()}
+        project = args.get("project_id")
         return StoredEvent(
             seq=0,
-            block_number=int(raw["blockNumber"]),
-            block_hash=_hex(raw["blockHash"]),
-            tx_hash=_hex(raw["transactionHash"]),
-            log_index=int(raw["logIndex"]),
+            block_number=event.block_number,
+            block_hash=event.block_hash,
+            tx_hash=event.tx_hash,
+            log_index=event.log_index,
             contract=contract,
-            name=str(abi["name"]),
-            project_id=int(project) if isinstance(project, int) else None,
+            name=event.event_name,
+            project_id=project if isinstance(project, int) else None,
             args_json=json.dumps(args, separators=(",", ":")),
         )
 
 
-def _hex(value: bytes | str) -> str:
-    return "0x" + bytes(HexBytes(value)).hex()
-
-
-def _json_safe(value: Any, abi_item: Mapping[str, Any]) -> Any:
-    """ABI values as JSON: bytes as 0x-hex, structs as objects named by their components."""
-    kind = str(abi_item.get("type", ""))
-    if kind.endswith("]"):
-        inner = {**abi_item, "type": kind[: kind.rindex("[")]}
-        return [_json_safe(v, inner) for v in value]
-    if kind == "tuple":
-        components = abi_item.get("components", ())
-        if isinstance(value, Mapping):
-            return {c["name"]: _json_safe(value[c["name"]], c) for c in components}
-        return {c["name"]: _json_safe(v, c) for c, v in zip(components, value, strict=True)}
+def json_safe(value: Any) -> Any:
+    """A typed event value as JSON: bytes as 0x-hex, enums as ints, policies as objects with
+    their category labels as text."""
+    if isinstance(value, Policy):
+        return {
+            **{f.name: getattr(value, f.name) for f in fields(value) if f.name != "categories"},
+            "categories": [
+                {
+                    "name": category.name_text,
+                    "unit": category.unit_text,
+                    "unit_scale": category.unit_scale,
+                    "weight_bps": category.weight_bps,
+                }
+                for category in value.categories
+            ],
+        }
     if isinstance(value, bytes | bytearray):
         return "0x" + bytes(value).hex()
-    if isinstance(value, bool | int | str):
+    if isinstance(value, IntEnum):
+        return int(value)
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, bool | int | str) or value is None:
         return value
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: json_safe(getattr(value, f.name)) for f in fields(value)}
     return str(value)
 
 
@@ -142,7 +140,7 @@ class Follower:
     ) -> None:
         self.w3 = w3
         self.store = store
-        self.decoder = EventDecoder(w3, contracts)
+        self.decoder = LogDecoder(contracts)
         self.start_block = start_block
         self.confirmations = confirmations
         self.block_range = block_range
@@ -170,7 +168,7 @@ class Follower:
             if number > head:
                 return None
             raise
-        return _hex(block["hash"])
+        return "0x" + bytes(HexBytes(block["hash"])).hex()
 
     def _head_number(self) -> int:
         with translating():

@@ -934,10 +934,10 @@ def _apply(session: Session, item: StoredEvent) -> None:
     if name == "ProjectCreated":
         session.add(
             ProjectRow(
-                project_id=a["projectId"],
+                project_id=a["project_id"],
                 coordinator=a["coordinator"],
                 agreement_version=0,
-                agreement_hash=a["agreementHash"],
+                agreement_hash=a["agreement_hash"],
                 policy_version=0,
                 policy_hash=ZERO32,
                 in_force=False,
@@ -951,7 +951,7 @@ def _apply(session: Session, item: StoredEvent) -> None:
             PolicyRow(
                 project_id=pid,
                 version=a["version"],
-                policy_hash=a["policyHash"],
+                policy_hash=a["policy_hash"],
                 policy_json=json.dumps(a["policy"]),
                 block_number=at,
             )
@@ -959,21 +959,21 @@ def _apply(session: Session, item: StoredEvent) -> None:
         session.execute(
             update(ProjectRow)
             .where(ProjectRow.project_id == pid)
-            .values(policy_version=a["version"], policy_hash=a["policyHash"])
+            .values(policy_version=a["version"], policy_hash=a["policy_hash"])
         )
     elif name == "AgreementSet":
         session.add(
             AgreementRow(
                 project_id=pid,
                 version=a["version"],
-                agreement_hash=a["agreementHash"],
+                agreement_hash=a["agreement_hash"],
                 block_number=at,
             )
         )
         session.execute(
             update(ProjectRow)
             .where(ProjectRow.project_id == pid)
-            .values(agreement_version=a["version"], agreement_hash=a["agreementHash"])
+            .values(agreement_version=a["version"], agreement_hash=a["agreement_hash"])
         )
     elif name == "AgreementAccepted":
         session.execute(
@@ -1006,14 +1006,14 @@ def _apply(session: Session, item: StoredEvent) -> None:
             IdentityRow(
                 address=a["account"],
                 name=a["name"],
-                company_number=a["companyNumber"],
+                company_number=a["company_number"],
                 block_number=at,
             )
         )
     elif name == "ProposalCreated":
         session.add(
             ProposalRow(
-                proposal_id=a["proposalId"],
+                proposal_id=a["proposal_id"],
                 project_id=pid,
                 proposer=a["proposer"],
                 kind=a["kind"],
@@ -1025,7 +1025,7 @@ def _apply(session: Session, item: StoredEvent) -> None:
         )
         session.flush()
     elif name == "ProposalApproved":
-        proposal = session.get(ProposalRow, a["proposalId"])
+        proposal = session.get(ProposalRow, a["proposal_id"])
         if proposal is not None:
             proposal.approvals_json = json.dumps(
                 [*_json_list(proposal.approvals_json), a["approver"]]
@@ -1033,13 +1033,13 @@ def _apply(session: Session, item: StoredEvent) -> None:
     elif name == "ProposalExecuted":
         session.execute(
             update(ProposalRow)
-            .where(ProposalRow.proposal_id == a["proposalId"])
+            .where(ProposalRow.proposal_id == a["proposal_id"])
             .values(executed=True)
         )
     elif name == "ContributionRegistered":
         session.add(
             ContributionRow(
-                contribution_id=a["contributionId"],
+                contribution_id=a["contribution_id"],
                 project_id=pid,
                 contributor=a["contributor"],
                 commitment=a["commitment"],
@@ -1049,8 +1049,8 @@ def _apply(session: Session, item: StoredEvent) -> None:
                 parents_json=json.dumps(a["parents"]),
                 supersedes=a["supersedes"],
                 superseded_by=None,
-                batch_id=a["batchId"],
-                registered_at=a["registeredAt"],
+                batch_id=a["batch_id"],
+                registered_at=a["registered_at"],
                 uri=a["uri"],
                 status=1,
                 block_number=at,
@@ -1060,18 +1060,18 @@ def _apply(session: Session, item: StoredEvent) -> None:
             )
         )
     elif name == "ContributionWithdrawn":
-        _set_status(session, a["contributionId"], 2)
+        _set_status(session, a["contribution_id"], 2)
     elif name == "ContributionSuperseded":
         session.flush()
         session.execute(
             update(ContributionRow)
-            .where(ContributionRow.contribution_id == a["contributionId"])
-            .values(status=3, superseded_by=a["replacementId"])
+            .where(ContributionRow.contribution_id == a["contribution_id"])
+            .values(status=3, superseded_by=a["replacement_id"])
         )
     elif name == "BatchAnchored":
         session.add(
             BatchRow(
-                batch_id=a["batchId"],
+                batch_id=a["batch_id"],
                 project_id=pid,
                 contributor=a["contributor"],
                 root=a["root"],
@@ -1084,7 +1084,7 @@ def _apply(session: Session, item: StoredEvent) -> None:
     elif name == "Endorsed":
         session.add(
             EndorsementRow(
-                contribution_id=a["contributionId"],
+                contribution_id=a["contribution_id"],
                 endorser=a["endorser"],
                 project_id=pid,
                 rating=a["rating"],
@@ -1094,12 +1094,12 @@ def _apply(session: Session, item: StoredEvent) -> None:
     elif name == "DisputeOpened":
         session.add(
             DisputeRow(
-                contribution_id=a["contributionId"],
-                number=a["disputeNumber"],
+                contribution_id=a["contribution_id"],
+                number=a["dispute_number"],
                 project_id=pid,
                 disputer=a["disputer"],
-                reason_hash=a["reasonHash"],
-                eligible_voters=a["eligibleVoters"],
+                reason_hash=a["reason_hash"],
+                eligible_voters=a["eligible_voters"],
                 votes_json="[]",
                 outcome=0,
                 block_number=at,
@@ -1107,7 +1107,7 @@ def _apply(session: Session, item: StoredEvent) -> None:
         )
         session.flush()
     elif name == "DisputeVoted":
-        dispute = session.get(DisputeRow, (a["contributionId"], a["disputeNumber"]))
+        dispute = session.get(DisputeRow, (a["contribution_id"], a["dispute_number"]))
         if dispute is not None:
             vote = {"voter": a["voter"], "uphold": bool(a["uphold"])}
             dispute.votes_json = json.dumps([*_json_list(dispute.votes_json), vote])
@@ -1115,24 +1115,24 @@ def _apply(session: Session, item: StoredEvent) -> None:
         session.execute(
             update(DisputeRow)
             .where(
-                DisputeRow.contribution_id == a["contributionId"],
-                DisputeRow.number == a["disputeNumber"],
+                DisputeRow.contribution_id == a["contribution_id"],
+                DisputeRow.number == a["dispute_number"],
             )
             .values(outcome=a["outcome"])
         )
         if a["outcome"] == 1:
-            _set_status(session, a["contributionId"], 4)
+            _set_status(session, a["contribution_id"], 4)
     elif name == "SplitProposed":
         session.add(
             SplitRow(
-                proposal_id=a["proposalId"],
+                proposal_id=a["proposal_id"],
                 project_id=pid,
                 proposer=a["proposer"],
                 partners_json=json.dumps(a["partners"]),
                 bps_json=json.dumps(a["bps"]),
-                policy_version=a["policyVersion"],
-                computed_at_block=a["computedAtBlock"],
-                input_set_hash=a["inputSetHash"],
+                policy_version=a["policy_version"],
+                computed_at_block=a["computed_at_block"],
+                input_set_hash=a["input_set_hash"],
                 approvals_json="[]",
                 split_version=None,
                 block_number=at,
@@ -1140,14 +1140,14 @@ def _apply(session: Session, item: StoredEvent) -> None:
         )
         session.flush()
     elif name == "SplitApproved":
-        split = session.get(SplitRow, a["proposalId"])
+        split = session.get(SplitRow, a["proposal_id"])
         if split is not None:
             split.approvals_json = json.dumps([*_json_list(split.approvals_json), a["approver"]])
     elif name == "SplitFinalized":
         session.execute(
             update(SplitRow)
-            .where(SplitRow.proposal_id == a["proposalId"])
-            .values(split_version=a["splitVersion"])
+            .where(SplitRow.proposal_id == a["proposal_id"])
+            .values(split_version=a["split_version"])
         )
     elif name in ("RevenueReceived", "Released"):
         revenue = name == "RevenueReceived"
@@ -1156,10 +1156,10 @@ def _apply(session: Session, item: StoredEvent) -> None:
                 project_id=pid,
                 kind="revenue" if revenue else "release",
                 token=a["token"],
-                party=a["from"] if revenue else a["partner"],
+                party=a["from_"] if revenue else a["partner"],
                 recipient=None if revenue else a["recipient"],
                 amount=str(a["amount"]),
-                split_version=a["splitVersion"] if revenue else None,
+                split_version=a["split_version"] if revenue else None,
                 block_number=at,
                 tx_hash=item.tx_hash,
             )
