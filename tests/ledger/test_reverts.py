@@ -80,7 +80,7 @@ def test_class_fields_match_abi_argument_names() -> None:
     for entry in reverts.abi_errors():
         cls = next(c for c in revert_classes() if c.solidity_name == entry["name"])
         fields = [f.name.rstrip("_") for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-        assert fields == [python_name(n) for n in get_abi_input_names(entry)], cls.__name__
+        assert fields == [python_name(n or "") for n in get_abi_input_names(entry)], cls.__name__
 
 
 def test_every_class_is_in_the_table_with_a_unique_code() -> None:
