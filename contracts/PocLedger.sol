@@ -676,6 +676,9 @@ contract PocLedger is IPocLedger, PartnerSignatures {
             // The partner being removed neither counts towards nor can block the threshold.
             eligible -= 1;
         } else if (kind == ProposalKind.ChangePolicy) {
+            // abi.decode reverts without a reason on malformed input; reject what is visibly not an
+            // encoded Policy (head offset 0x20, nine head words, the category count) first.
+            if (data.length < 0x160 || uint256(bytes32(data[:32])) != 0x20) revert PocInvalidProposal(kind);
             _validatePolicy(abi.decode(data, (Policy)));
         } else {
             if (data.length != 32 || abi.decode(data, (bytes32)) == bytes32(0)) revert PocInvalidProposal(kind);
@@ -774,6 +777,13 @@ contract PocLedger is IPocLedger, PartnerSignatures {
     function _register(address contributor, Registration calldata r) private returns (bytes32 contributionId) {
         Project storage p = _requireParticipant(r.projectId, contributor);
         _checkContent(p, r.projectId, r.commitment, r.category, r.parents);
+        // Checked before the new record exists, so a registration cannot name itself as the work
+        // it replaces (its id is computable in advance).
+        Contribution storage old = _contributions[r.supersedes];
+        if (r.supersedes != bytes32(0)) {
+            old = _requireActiveContribution(r.projectId, r.supersedes);
+            if (old.contributor != contributor) revert PocNotContributor(r.supersedes, contributor);
+        }
         contributionId = _storeContribution(r.projectId, contributor, r.commitment, uint40(block.timestamp));
         emit ContributionRegistered(
             r.projectId,
@@ -790,8 +800,6 @@ contract PocLedger is IPocLedger, PartnerSignatures {
             r.uri
         );
         if (r.supersedes != bytes32(0)) {
-            Contribution storage old = _requireActiveContribution(r.projectId, r.supersedes);
-            if (old.contributor != contributor) revert PocNotContributor(r.supersedes, contributor);
             old.status = ContributionStatus.Superseded;
             emit ContributionSuperseded(r.projectId, r.supersedes, contributionId);
         }
