@@ -48,15 +48,16 @@ class CommandModule(Protocol):
     def register_commands(self, subparsers: Subparsers) -> None: ...
 
 
-def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
-    """The `poc` parser with `deploy` and the subcommands of `modules`."""
+def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The `poc` parser with `deploy` and the subcommands of `modules` (default:
+    `COMMAND_MODULES`)."""
     parser = argparse.ArgumentParser(
         prog="poc",
         description="Proof-of-Contribution ledger: deploy the contracts, run the sandbox.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _register_deploy(subparsers)
-    for name in modules:
+    for name in COMMAND_MODULES if modules is None else modules:
         module: CommandModule = importlib.import_module(name)
         module.register_commands(subparsers)
     return parser
