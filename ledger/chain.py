@@ -284,7 +284,7 @@ class Chain:
                 raise SnapshotError(f"this node cannot revert to snapshots: {exc}") from exc
             if reverted is not True:
                 raise SnapshotError(f"the node has no snapshot {snapshot.token!r}")
-        self._resync_senders()
+        self.resync()
 
     def increase_time(self, seconds: int) -> int:
         """Move the clock forward by `seconds` and mine a block; return its timestamp."""
@@ -312,7 +312,9 @@ class Chain:
     # -- lifecycle ----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop the node this chain started (if any) and drop temporary files."""
+        """Stop the node this chain started (if any), close sockets, drop temporary files."""
+        if isinstance(self.w3.provider, SyncWebSocketProvider):
+            self.w3.provider.disconnect()
         if self.node is not None and self._owns_node:
             self.node.stop()
         if self._temp_dir is not None:
@@ -330,7 +332,12 @@ class Chain:
     ) -> None:
         self.close()
 
-    def _resync_senders(self) -> None:
+    def resync(self) -> None:
+        """Make every sender re-read its nonce before its next send.
+
+        Needed after a node restart or anything else that rewound the chain; `revert` does it
+        itself.
+        """
         with self._senders_lock:
             senders = list(self._senders.values())
         for sender in senders:

@@ -23,7 +23,7 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import TransactionNotFound
+from web3.exceptions import TransactionIndexingInProgress, TransactionNotFound
 from web3.types import BlockIdentifier, LogReceipt, TxParams, Wei
 
 from ledger.errors import (
@@ -194,7 +194,7 @@ def fetch_receipt(w3: Web3, tx_hash: str) -> TxReceipt | None:
     """Return the receipt of `tx_hash`, or None while it is not mined."""
     try:
         raw = w3.eth.get_transaction_receipt(HexStr(tx_hash))
-    except TransactionNotFound:
+    except (TransactionNotFound, TransactionIndexingInProgress):
         return None
     except FOREIGN_ERRORS as exc:
         raise translate(exc) from exc
@@ -389,13 +389,22 @@ class TxSender:
     # -- waiting ------------------------------------------------------------------------------
 
     def wait(self, tx_hash: str, *, check: bool = True, timeout: float | None = None) -> TxReceipt:
-        """Wait for the receipt of `tx_hash`; with `check`, raise if it failed."""
-        receipt = wait_for_receipt(
-            self.w3,
-            tx_hash,
-            timeout=self.receipt_timeout if timeout is None else timeout,
-            poll_interval=self.poll_interval,
-        )
+        """Wait for the receipt of `tx_hash`; with `check`, raise if it failed.
+
+        On `ReceiptTimeoutError` the sender re-reads its nonce before the next send: a node
+        that lost blocks (a crash) or never got the transaction would otherwise hold every
+        later transaction behind a nonce gap.
+        """
+        try:
+            receipt = wait_for_receipt(
+                self.w3,
+                tx_hash,
+                timeout=self.receipt_timeout if timeout is None else timeout,
+                poll_interval=self.poll_interval,
+            )
+        except ReceiptTimeoutError:
+            self.resync()
+            raise
         if check and not receipt.succeeded:
             raise revert_error(self.w3, receipt)
         return receipt
@@ -405,15 +414,19 @@ class TxSender:
     ) -> list[TxReceipt]:
         """Wait for all receipts, in order, within one shared `timeout`."""
         deadline = time.monotonic() + (self.receipt_timeout if timeout is None else timeout)
-        receipts = [
-            wait_for_receipt(
-                self.w3,
-                tx_hash,
-                timeout=max(deadline - time.monotonic(), 0.0),
-                poll_interval=self.poll_interval,
-            )
-            for tx_hash in tx_hashes
-        ]
+        try:
+            receipts = [
+                wait_for_receipt(
+                    self.w3,
+                    tx_hash,
+                    timeout=max(deadline - time.monotonic(), 0.0),
+                    poll_interval=self.poll_interval,
+                )
+                for tx_hash in tx_hashes
+            ]
+        except ReceiptTimeoutError:
+            self.resync()  # see `wait`
+            raise
         if check:
             for receipt in receipts:
                 if not receipt.succeeded:

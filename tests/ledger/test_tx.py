@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from eth_account import Account
 from eth_typing import HexStr
 from web3 import Web3
 
-from ledger.chain import Chain
+from ledger.anvil import AnvilProcess
+from ledger.chain import Backend, Chain, ChainConfig, connect_anvil
 from ledger.deployment import deploy_contract
-from ledger.errors import InsufficientFundsError, TransactionRevertedError
+from ledger.errors import (
+    InsufficientFundsError,
+    ReceiptTimeoutError,
+    TransactionRevertedError,
+)
 from ledger.rpcerrors import translating
 from ledger.tx import TRANSFER_GAS, TxReceipt, TxRequest, TxSender, to_hex
 from tests import evm_snippets
@@ -233,3 +239,18 @@ def test_send_many_with_a_revert_waits_for_all_then_raises(chain: Chain) -> None
 
     assert raised.value.revert_data == evm_snippets.CUSTOM_ERROR
     assert chain.w3.eth.get_transaction_count(sender.address) == start + 3
+
+
+@pytest.mark.anvil
+def test_receipt_timeout_names_the_transaction_and_resyncs(tmp_path: Path) -> None:
+    node = AnvilProcess(tmp_path, persist=False, extra_args=("--no-mining",))
+    with node, connect_anvil(ChainConfig(backend=Backend.ANVIL), node=node) as chain:
+        sender = chain.sender(0)
+        tx_hash = sender.send(TxRequest(to=chain.accounts[1].address, value=1, gas=TRANSFER_GAS))
+
+        with pytest.raises(ReceiptTimeoutError) as raised:
+            sender.wait(tx_hash, timeout=0.2)
+
+        assert raised.value.tx_hash == tx_hash
+        chain.mine()
+        assert sender.wait(tx_hash, timeout=5).succeeded
