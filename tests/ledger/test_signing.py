@@ -30,10 +30,10 @@ def _registration() -> Registration:
     )
 
 
-def _register_data(**overrides: int) -> signing.TypedData:
-    fields = {"signer": ADDRESS, "nonce": 5, "deadline": 2_000_000_000}
-    fields.update(overrides)  # type: ignore[arg-type]
-    return signing.register_data(DOMAIN, registration=_registration(), **fields)  # type: ignore[arg-type]
+def _register_data(*, nonce: int = 5) -> signing.TypedData:
+    return signing.register_data(
+        DOMAIN, registration=_registration(), signer=ADDRESS, nonce=nonce, deadline=2_000_000_000
+    )
 
 
 def test_type_strings_equal_the_contracts_typehashes() -> None:
