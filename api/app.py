@@ -19,15 +19,18 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import RateLimiter
-from api.deps import ChainAccess, Services
+from api.custody import Custody
+from api.deps import LEDGER, VAULT, ChainAccess, Services
 from api.errors import PayloadTooLargeError, error_response, install_error_handlers
 from api.routes import chain as chain_routes
-from api.routes import contributions, exports, health, projects
+from api.routes import contributions, exports, health, operations, projects
 from api.settings import ApiSettings, get_settings
 from ledger.chain import Backend, Chain, ChainConfig, connect_external
+from ledger.contracts import PocLedgerClient, RoyaltyVaultClient
 from ledger.deployment import DeploymentRecord
+from ledger.errors import KeyLoadError
 from ledger.indexer import ContractSpec, Follower
-from ledger.outbox import OutboxWorker
+from ledger.outbox import OutboxConfig, OutboxWorker
 from ledger.store import Store
 from ledger.tx import TxSender
 
@@ -125,21 +128,58 @@ def build_services(
         log.warning("no chain configured: the API serves the index read-only")
         return services
     relayer = relayer or chain.sender(0)
-    access = ChainAccess(chain=chain, deployment=deployment, relayer=relayer)
+    access = ChainAccess(
+        chain=chain,
+        deployment=deployment,
+        relayer=relayer,
+        ledger=PocLedgerClient(chain.w3, deployment.address(LEDGER), chain_id=chain.chain_id),
+        vault=RoyaltyVaultClient(chain.w3, deployment.address(VAULT), chain_id=chain.chain_id),
+    )
     services.chain = access
+    custody = Custody(
+        settings.data_dir / "keystores",
+        settings.keystore_password.get_secret_value(),
+        scrypt_n=settings.keystore_scrypt_n,
+    )
+    services.custody = custody
     services.follower = Follower(
         chain.w3,
         store,
         [
-            ContractSpec("PocLedger", access.ledger_address),
-            ContractSpec("RoyaltyVault", access.vault_address),
+            ContractSpec(LEDGER, access.ledger_address),
+            ContractSpec(VAULT, access.vault_address),
         ],
         start_block=deployment.deploy_block,
         confirmations=settings.confirmations,
         block_range=settings.index_block_range,
         poll_interval=settings.index_poll_interval,
     )
-    services.worker = OutboxWorker()
+
+    def partner_sender(address: str) -> TxSender:
+        account = custody.account(address)
+        if account is None:
+            raise KeyLoadError(f"the service holds no key of {address}")
+        return chain.sender(account)
+
+    def is_nonce_used(contract: str, signer: str, nonce: int) -> bool:
+        client = access.vault if contract == VAULT else access.ledger
+        return client.is_nonce_used(signer, nonce)
+
+    services.worker = OutboxWorker(
+        store=store,
+        w3=chain.w3,
+        relayer=relayer,
+        contracts={LEDGER: access.ledger_address, VAULT: access.vault_address},
+        config=OutboxConfig(
+            confirmations=settings.confirmations,
+            persist_delay=settings.persist_delay,
+            poll_interval=settings.outbox_poll_interval,
+            batch_size=settings.outbox_batch_size,
+            lost_after=settings.lost_after,
+        ),
+        partner_sender=partner_sender,
+        is_nonce_used=is_nonce_used,
+    )
     return services
 
 
@@ -182,6 +222,7 @@ def create_app(
             {"name": "chain", "description": "The chain and deployment."},
             {"name": "projects", "description": "Projects, policy, agreement, membership."},
             {"name": "contributions", "description": "Hashed contributions and batches."},
+            {"name": "operations", "description": "Status of accepted writes."},
             {"name": "exports", "description": "Proof bundles for lawyers."},
         ],
     )
@@ -193,6 +234,7 @@ def create_app(
         chain_routes.router,
         projects.router,
         contributions.router,
+        operations.router,
         exports.router,
     ):
         app.include_router(router, prefix=API_PREFIX)

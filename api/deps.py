@@ -6,7 +6,7 @@ Routes declare what they need with the `Annotated` aliases at the bottom (`Servi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 from eth_typing import ChecksumAddress
@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import Principal, RateLimiter, Role, verify_api_key
+from api.custody import Custody
 from api.errors import (
     AuthenticationError,
     PermissionDeniedError,
@@ -23,6 +24,7 @@ from api.errors import (
 )
 from api.settings import ApiSettings
 from ledger.chain import Chain
+from ledger.contracts import PocLedgerClient, RoyaltyVaultClient
 from ledger.deployment import DeploymentRecord
 from ledger.domain import checksum
 from ledger.indexer import Follower
@@ -41,6 +43,8 @@ class ChainAccess:
     chain: Chain
     deployment: DeploymentRecord
     relayer: TxSender
+    ledger: PocLedgerClient
+    vault: RoyaltyVaultClient
 
     @property
     def ledger_address(self) -> ChecksumAddress:
@@ -61,7 +65,7 @@ class Services:
     chain: ChainAccess | None = None
     follower: Follower | None = None
     worker: OutboxWorker | None = None
-    background: list[object] = field(default_factory=list)
+    custody: Custody | None = None
 
     def require_chain(self) -> ChainAccess:
         """The chain, or 503 when the API runs without one."""
@@ -70,6 +74,12 @@ class Services:
                 "this API instance is not connected to a chain", code="chain_unavailable"
             )
         return self.chain
+
+    def require_custody(self) -> Custody:
+        """The custodial key store, or 503 when custodial signing is not set up."""
+        if self.custody is None:
+            raise UnavailableError("custodial signing is not set up", code="not_custodial")
+        return self.custody
 
     def require_worker(self) -> OutboxWorker:
         """The outbox worker, or 503 when the API runs without a chain."""

@@ -365,3 +365,23 @@ class ContributionPage(BaseModel):
 
     items: list[ContributionPublic]
     next_cursor: str | None
+
+
+# ---------------------------------------------------------------------------- write bodies
+
+
+class RegistrationFields(BaseModel):
+    """What a partner registers: the salted commitment of a file hashed on its own machine."""
+
+    commitment: Bytes32 = Field(
+        description="keccak256(abi.encode(contributor, projectId, sha256(file), salt))."
+    )
+    origin: OriginName = Field(examples=["result"])
+    category: Annotated[int, Field(ge=0, le=255)] = Field(
+        description="Index of the category in the project's policy.", examples=[0]
+    )
+    value: Uint64 = Field(description="Declared value in the category's unit.", examples=[40])
+    parents: list[Bytes32] = Field(
+        default_factory=list, max_length=16, description="Contributions this one builds on."
+    )
+    uri: str = Field(default="", max_length=2_000, description="Optional pointer (no content!).")

@@ -58,6 +58,17 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     wait_timeout: float = Field(default=30.0, gt=0, description="Longest `?wait=true` wait.")
     signature_ttl: int = Field(default=3_600, gt=0, description="Seconds a prepared action lives.")
+    preflight: bool = Field(
+        default=True, description="Dry-run writes before accepting them (immediate 4xx)."
+    )
+    keystore_scrypt_n: int = Field(
+        default=1 << 14, ge=2, description="scrypt cost of custodial keystores written by the API."
+    )
+    lost_after: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds before a sent transaction the node forgot is resent.",
+    )
     start_workers: bool = Field(
         default=True, description="Run the index follower and the outbox worker in the app."
     )

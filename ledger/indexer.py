@@ -18,7 +18,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from enum import IntEnum
 from typing import Any
@@ -117,6 +117,8 @@ def json_safe(value: Any) -> Any:
         return int(value)
     if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, bool | int | str) or value is None:
         return value
     if is_dataclass(value) and not isinstance(value, type):

@@ -1,22 +1,545 @@
 """The durable outbox: accepted writes are stored first, then sent, then confirmed.
 
-(Worker in progress: see `OutboxWorker`.)
+An operation moves through
+
+    accepted ──send──▶ sent ──receipt──▶ included ──durable──▶ confirmed
+        ▲               │                   │
+        └──── lost ─────┴─────── lost ──────┘          (reverted) ──▶ failed
+
+- *accepted*: stored in the database (by the API) before anything else; nothing is lost.
+- *sent*: the worker signed and submitted the transaction (its hash is stored).
+- *included*: a receipt exists; `result_json` holds the events it emitted.
+- *confirmed*: the block is durable: `confirmations` blocks on top of it and at least
+  `persist_delay` seconds old (a node that persists its state periodically, like the sandbox
+  anvil every second, loses younger blocks when it is killed), and the node still has it.
+- *lost*: the receipt or the block disappeared (node crash, reorg), or the transaction vanished
+  from the node: the operation goes back to *accepted* and is sent again.
+
+Each action lands exactly once because the contracts make repeats fail: a signed action's nonce
+is single-use (`SignatureNonceUsed`), a registration's id is unique (`PocContributionExists`).
+When a re-sent operation reverts that way, the worker checks the chain and counts the earlier
+landing as success ("already done") instead of failing.
+
+The worker is one thread; it pipelines: every round sends all accepted operations without
+waiting, then collects receipts. `ChainCall` is what an operation sends (contract, function, ABI
+arguments, gas, and who sends it: the relayer, or a custodial partner key for the few calls
+that have no signed variant). Persistence is `ledger.store`; the API builds the calls.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
 import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from typing import Any, cast
+
+from eth_abi.abi import encode
+from eth_typing import ChecksumAddress
+from eth_utils.abi import collapse_if_tuple, function_abi_to_4byte_selector
+from web3 import Web3
+from web3.exceptions import TransactionNotFound
+
+from ledger.artifacts import load_artifact
+from ledger.domain import checksum
+from ledger.errors import ChainError, LedgerError, TransactionRevertedError
+from ledger.events import decode_receipt
+from ledger.indexer import json_safe
+from ledger.reverts import (
+    DecodedRevertError,
+    PocContributionExists,
+    SignatureNonceUsed,
+    from_transaction_error,
+)
+from ledger.rpcerrors import FOREIGN_ERRORS, translate, translating
+from ledger.store import OperationRecord, Store
+from ledger.tx import TxReceipt, TxRequest, TxSender, fetch_receipt, revert_error
+
+log = logging.getLogger(__name__)
+
+RELAYER = "relayer"
 
 
+class OpStatus(StrEnum):
+    """Where an operation stands."""
+
+    ACCEPTED = "accepted"
+    SENT = "sent"
+    INCLUDED = "included"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+
+    @property
+    def final(self) -> bool:
+        return self in (OpStatus.CONFIRMED, OpStatus.FAILED)
+
+
+# ------------------------------------------------------------------------------ calls
+
+
+@dataclass(frozen=True)
+class _FunctionAbi:
+    selector: bytes
+    inputs: tuple[Mapping[str, Any], ...]
+
+    @property
+    def types(self) -> list[str]:
+        return [collapse_if_tuple(dict(i)) for i in self.inputs]
+
+
+@cache
+def _function(contract: str, function: str) -> _FunctionAbi:
+    for entry in load_artifact(contract).abi:
+        if entry.get("type") == "function" and entry.get("name") == function:
+            return _FunctionAbi(
+                selector=function_abi_to_4byte_selector(entry),
+                inputs=tuple(cast(Sequence[Mapping[str, Any]], entry.get("inputs", ()))),
+            )
+    raise LedgerError(f"{contract} has no function {function!r}")
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, list | tuple):
+        return [_to_json(v) for v in value]
+    return value
+
+
+def _from_json(value: Any, item: Mapping[str, Any]) -> Any:
+    kind = str(item["type"])
+    if kind.endswith("]"):
+        inner = {**item, "type": kind[: kind.rindex("[")]}
+        return [_from_json(v, inner) for v in value]
+    if kind == "tuple":
+        components = item.get("components", ())
+        return tuple(_from_json(v, c) for v, c in zip(value, components, strict=True))
+    if kind.startswith("bytes"):
+        return bytes.fromhex(str(value).removeprefix("0x"))
+    return value
+
+
+@dataclass(frozen=True)
+class ChainCall:
+    """One contract call an operation makes. `sender` is "relayer" or a partner address."""
+
+    contract: str
+    function: str
+    args: tuple[Any, ...]
+    gas: int
+    sender: str = RELAYER
+    value: int = 0
+    signer: str | None = None
+    nonce: int | None = None
+
+    def calldata(self) -> bytes:
+        """Selector and ABI-encoded arguments."""
+        fn = _function(self.contract, self.function)
+        return fn.selector + encode(fn.types, list(self.args))
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "contract": self.contract,
+                "function": self.function,
+                "args": _to_json(list(self.args)),
+                "gas": self.gas,
+                "sender": self.sender,
+                "value": str(self.value),
+                "signer": self.signer,
+                "nonce": None if self.nonce is None else str(self.nonce),
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ChainCall:
+        raw = json.loads(text)
+        fn = _function(raw["contract"], raw["function"])
+        args = tuple(_from_json(v, i) for v, i in zip(raw["args"], fn.inputs, strict=True))
+        return cls(
+            contract=raw["contract"],
+            function=raw["function"],
+            args=args,
+            gas=int(raw["gas"]),
+            sender=raw["sender"],
+            value=int(raw["value"]),
+            signer=raw["signer"],
+            nonce=None if raw["nonce"] is None else int(raw["nonce"]),
+        )
+
+
+@dataclass(frozen=True)
+class WorkerStats:
+    """Counters of a worker since it started."""
+
+    sent: int = 0
+    resent: int = 0
+    confirmed: int = 0
+    failed: int = 0
+    already_done: int = 0
+
+
+# ------------------------------------------------------------------------------ worker
+
+
+@dataclass
+class _Counters:
+    sent: int = 0
+    resent: int = 0
+    confirmed: int = 0
+    failed: int = 0
+    already_done: int = 0
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    """Tuning of the worker (see the module docstring for what the durations mean)."""
+
+    confirmations: int = 0
+    persist_delay: float = 0.0
+    poll_interval: float = 0.05
+    batch_size: int = 200
+    # A sent transaction the node does not know after this long is lost and sent again.
+    lost_after: float = 2.0
+    # A sent transaction without a receipt after this long is re-sent (with a fresh relayer
+    # nonce: the old one may sit behind a nonce gap after the node lost blocks).
+    stale_after: float = 30.0
+
+
+@dataclass
 class OutboxWorker:
-    """Drains the outbox in a background thread."""
+    """Sends, tracks and confirms the outbox's operations in one background thread.
 
-    def __init__(self) -> None:
+    `contracts` maps contract names to addresses; `partner_sender` returns the `TxSender` of a
+    custodial partner key for the calls that partner must send itself.
+    """
+
+    store: Store
+    w3: Web3
+    relayer: TxSender
+    contracts: Mapping[str, ChecksumAddress]
+    config: OutboxConfig = field(default_factory=OutboxConfig)
+    partner_sender: Callable[[str], TxSender] | None = None
+    is_nonce_used: Callable[[str, str, int], bool] | None = None
+
+    def __post_init__(self) -> None:
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._counters = _Counters()
+        self._last_head = -1
+        self.last_error: str | None = None
+
+    # ---------------------------------------------------------------------------- control
 
     def start(self) -> None:
-        """Start the worker thread."""
+        """Run the worker in a daemon thread until `stop()`."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="poc-outbox", daemon=True)
+        self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the worker thread."""
+        """Stop the thread; operations in flight stay in the store and resume on restart."""
         self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def poke(self) -> None:
+        """Wake the worker now (a new operation was accepted)."""
+        self._wake.set()
+
+    @property
+    def stats(self) -> WorkerStats:
+        c = self._counters
+        return WorkerStats(c.sent, c.resent, c.confirmed, c.failed, c.already_done)
+
+    def wait(self, op_id: str, timeout: float) -> OperationRecord | None:
+        """Block until the operation is final (or `timeout`); return its latest state."""
+        deadline = time.monotonic() + timeout
+        self.poke()
+        while True:
+            op = self.store.operation(op_id)
+            if op is None or OpStatus(op.status).final:
+                return op
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return op
+            with self._changed:
+                self._changed.wait(min(remaining, 0.05))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.step()
+                self.last_error = None
+            except LedgerError as exc:
+                # Node or database outages are expected; everything is in the store.
+                self.last_error = str(exc)
+                log.debug("outbox: %s", exc)
+                busy = False
+            except Exception:  # a bug: keep the worker alive, it is the only sender
+                log.exception("outbox worker step failed")
+                busy = False
+            if not busy:
+                self._wake.wait(self.config.poll_interval)
+                self._wake.clear()
+
+    # ------------------------------------------------------------------------------- steps
+
+    def step(self) -> bool:
+        """One round: send accepted, collect receipts, confirm durable. True if anything moved."""
+        moved = self._check_head()
+        moved = self._send_accepted() or moved
+        moved = self._collect_receipts() or moved
+        moved = self._confirm_included() or moved
+        if moved:
+            with self._changed:
+                self._changed.notify_all()
+        return moved
+
+    def drain(self, timeout: float = 60.0) -> bool:
+        """Run rounds in this thread until nothing is pending (tests); True if drained."""
+        deadline = time.monotonic() + timeout
+        pending = (OpStatus.ACCEPTED, OpStatus.SENT, OpStatus.INCLUDED)
+        while time.monotonic() < deadline:
+            self.step()
+            if not self.store.operations_in(list(pending), limit=1):
+                return True
+            time.sleep(self.config.poll_interval)
+        return False
+
+    def _check_head(self) -> bool:
+        with translating():
+            head = int(self.w3.eth.block_number)
+        if head < self._last_head:
+            # The node lost blocks: its nonces went back, ours must follow.
+            log.warning("chain head went back from %d to %d", self._last_head, head)
+            self._resync_senders()
+        self._last_head = head
+        return False
+
+    def _resync_senders(self) -> None:
+        self.relayer.resync()
+
+    def _sender_of(self, call: ChainCall) -> TxSender:
+        if call.sender == RELAYER:
+            return self.relayer
+        if self.partner_sender is None:
+            raise LedgerError(f"no custodial key to send as {call.sender}")
+        return self.partner_sender(call.sender)
+
+    def _send_accepted(self) -> bool:
+        ops = self.store.operations_in([OpStatus.ACCEPTED], limit=self.config.batch_size)
+        if not ops:
+            return False
+        updates: list[tuple[str, Mapping[str, Any]]] = []
+        try:
+            for op in ops:
+                call = ChainCall.from_json(op.payload_json)
+                request = TxRequest(
+                    to=self.contracts[call.contract],
+                    data=call.calldata(),
+                    value=call.value,
+                    gas=call.gas,
+                )
+                try:
+                    tx_hash = self._sender_of(call).send(request)
+                except TransactionRevertedError as exc:
+                    updates.append((op.id, self._failed_values(exc)))
+                    continue
+                except ChainError:
+                    raise
+                except LedgerError as exc:
+                    updates.append(
+                        (
+                            op.id,
+                            {
+                                "status": OpStatus.FAILED,
+                                "error_code": "send_failed",
+                                "error_message": str(exc),
+                            },
+                        )
+                    )
+                    self._counters.failed += 1
+                    continue
+                if op.attempts > 0:
+                    self._counters.resent += 1
+                self._counters.sent += 1
+                updates.append(
+                    (
+                        op.id,
+                        {
+                            "status": OpStatus.SENT,
+                            "tx_hash": tx_hash,
+                            "attempts": op.attempts + 1,
+                            "sent_at": time.time(),
+                            "block_number": None,
+                            "block_hash": None,
+                        },
+                    )
+                )
+        finally:
+            # What was sent is recorded even if the node went away half-way.
+            self.store.update_operations(updates)
+        return bool(updates)
+
+    def _collect_receipts(self) -> bool:
+        ops = self.store.operations_in([OpStatus.SENT], limit=self.config.batch_size * 5)
+        updates: list[tuple[str, Mapping[str, Any]]] = []
+        now = time.time()
+        resync = False
+        for op in ops:
+            assert op.tx_hash is not None
+            receipt = fetch_receipt(self.w3, op.tx_hash)
+            if receipt is None:
+                age = now - (op.sent_at or op.updated_at)
+                if age >= self.config.stale_after or (
+                    age >= self.config.lost_after and not self._node_knows(op.tx_hash)
+                ):
+                    log.warning("operation %s: transaction %s lost, resending", op.id, op.tx_hash)
+                    updates.append((op.id, {"status": OpStatus.ACCEPTED, "tx_hash": None}))
+                    resync = True
+                continue
+            if receipt.succeeded:
+                updates.append((op.id, self._included_values(receipt, now)))
+            else:
+                updates.append((op.id, self._reverted_values(op, receipt, now)))
+        if resync:
+            self._resync_senders()
+        self.store.update_operations(updates)
+        return bool(updates)
+
+    def _confirm_included(self) -> bool:
+        ops = self.store.operations_in([OpStatus.INCLUDED], limit=self.config.batch_size * 5)
+        if not ops:
+            return False
+        with translating():
+            head = int(self.w3.eth.block_number)
+        now = time.time()
+        hashes: dict[int, str | None] = {}
+        updates: list[tuple[str, Mapping[str, Any]]] = []
+        for op in ops:
+            assert op.block_number is not None and op.tx_hash is not None
+            if op.block_number not in hashes:
+                hashes[op.block_number] = self._block_hash(op.block_number, head)
+            if hashes[op.block_number] != op.block_hash:
+                receipt = fetch_receipt(self.w3, op.tx_hash)
+                if receipt is not None and receipt.succeeded:
+                    # Re-included in another block after a reorg: wait for that one instead.
+                    updates.append((op.id, self._included_values(receipt, now)))
+                else:
+                    log.warning("operation %s: block of %s lost, resending", op.id, op.tx_hash)
+                    updates.append(
+                        (
+                            op.id,
+                            {
+                                "status": OpStatus.ACCEPTED,
+                                "tx_hash": None,
+                                "block_number": None,
+                                "block_hash": None,
+                            },
+                        )
+                    )
+                    self._resync_senders()
+                continue
+            deep = head - op.block_number >= self.config.confirmations
+            old = now - (op.mined_at or now) >= self.config.persist_delay
+            if deep and old:
+                updates.append((op.id, {"status": OpStatus.CONFIRMED}))
+                self._counters.confirmed += 1
+        self.store.update_operations(updates)
+        return bool(updates)
+
+    # ----------------------------------------------------------------------------- helpers
+
+    def _node_knows(self, tx_hash: str) -> bool:
+        try:
+            self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return False
+        except FOREIGN_ERRORS as exc:
+            raise translate(exc) from exc
+        return True
+
+    def _block_hash(self, number: int, head: int) -> str | None:
+        if number > head:
+            return None
+        try:
+            with translating():
+                block = self.w3.eth.get_block(number)
+        except ChainError:
+            return None
+        return "0x" + bytes(block["hash"]).hex()
+
+    def _included_values(self, receipt: TxReceipt, now: float) -> dict[str, Any]:
+        events = decode_receipt(receipt, address=list(self.contracts.values()))
+        result = {
+            "events": [{"event": e.event_name, "args": json_safe(e.arguments)} for e in events]
+        }
+        return {
+            "status": OpStatus.INCLUDED,
+            "tx_hash": receipt.tx_hash,
+            "block_number": receipt.block_number,
+            "block_hash": receipt.block_hash,
+            "mined_at": now,
+            "result_json": json.dumps(result, separators=(",", ":")),
+        }
+
+    def _reverted_values(
+        self, op: OperationRecord, receipt: TxReceipt, now: float
+    ) -> dict[str, Any]:
+        error = revert_error(self.w3, receipt)
+        try:
+            decoded: DecodedRevertError | None = from_transaction_error(error)
+        except LedgerError:
+            decoded = None
+        call = ChainCall.from_json(op.payload_json)
+        if decoded is not None and self._already_done(call, decoded):
+            self._counters.already_done += 1
+            self._counters.confirmed += 1
+            result = {"already_done": True, "reason": decoded.code, "events": []}
+            return {
+                "status": OpStatus.CONFIRMED,
+                "block_number": receipt.block_number,
+                "block_hash": receipt.block_hash,
+                "mined_at": now,
+                "result_json": json.dumps(result),
+            }
+        return self._failed_values(decoded or error)
+
+    def _failed_values(self, exc: LedgerError) -> dict[str, Any]:
+        self._counters.failed += 1
+        if isinstance(exc, TransactionRevertedError):
+            with contextlib.suppress(LedgerError):
+                exc = from_transaction_error(exc)
+        code = exc.code if isinstance(exc, DecodedRevertError) else "transaction_reverted"
+        return {"status": OpStatus.FAILED, "error_code": code, "error_message": str(exc)}
+
+    def _already_done(self, call: ChainCall, error: DecodedRevertError) -> bool:
+        """Whether a revert says this very action landed earlier (a re-send of it)."""
+        if isinstance(error, PocContributionExists) and call.function in (
+            "registerBySig",
+            "revealBatched",
+        ):
+            return True
+        if isinstance(error, SignatureNonceUsed) and call.signer and call.nonce is not None:
+            if self.is_nonce_used is None:
+                return True
+            return self.is_nonce_used(call.contract, checksum(call.signer), call.nonce)
+        return False
+
+
+def operation_calls(ops: Sequence[OperationRecord]) -> list[ChainCall]:
+    """The calls of some operations (for inspection and tests)."""
+    return [ChainCall.from_json(op.payload_json) for op in ops]

@@ -9,7 +9,7 @@ the follower, the outbox worker and request threads can share it), PostgreSQL wh
   Projections are only ever derived from `index_events`, so a rewind after a reorg deletes the
   lost events and replays the rest; `rebuild` starts again from the chain alone.
 - the **outbox**: accepted writes (`operations`), stored before anything is sent.
-- **credentials**: hashed API keys and encrypted custodial keystores.
+- **credentials**: hashed API keys (custodial partner keys are in `ledger.keystore`).
 
 Reads return frozen dataclasses, never ORM rows. The follower that fills the index lives in
 `ledger.indexer`; the worker that drains the outbox in `ledger.outbox`.
@@ -285,6 +285,8 @@ class OperationRow(Base):
     # What the operation does on chain; unique so that the same commitment is accepted once.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     payload_json: Mapped[str] = mapped_column(Text)
+    # What the API needs to answer about the operation later (e.g. a batch's Merkle tree).
+    meta_json: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     tx_hash: Mapped[str | None] = mapped_column(String(66), index=True)
     block_number: Mapped[int | None] = mapped_column(BigInteger)
@@ -314,15 +316,6 @@ class ApiKeyRow(Base):
     created_at: Mapped[float] = mapped_column(Float)
     revoked_at: Mapped[float | None] = mapped_column(Float)
     replaced_by: Mapped[str | None] = mapped_column(String(32), ForeignKey("api_keys.key_id"))
-
-
-class CustodialKeyRow(Base):
-    """A partner key held by the service (custodial mode), as an encrypted JSON keystore."""
-
-    __tablename__ = "custodial_keys"
-    address: Mapped[str] = mapped_column(String(42), primary_key=True)
-    keystore_json: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[float] = mapped_column(Float)
 
 
 # ------------------------------------------------------------------------------ domain values
@@ -435,6 +428,7 @@ class OperationRecord:
     request_hash: str
     dedupe_key: str | None
     payload_json: str
+    meta_json: str | None
     status: str
     tx_hash: str | None
     block_number: int | None
@@ -784,23 +778,6 @@ class Store:
             )
             return bool(_rowcount(result))
 
-    # ------------------------------------------------------------------------ custodial keys
-
-    def put_custodial_key(self, address: str, keystore_json: str) -> None:
-        """Store (or replace) the encrypted keystore of a custodial partner key."""
-        with self.transaction() as session:
-            session.merge(
-                CustodialKeyRow(
-                    address=address, keystore_json=keystore_json, created_at=time.time()
-                )
-            )
-
-    def custodial_key(self, address: str) -> str | None:
-        """The encrypted keystore JSON of `address`, if the service holds its key."""
-        with self.session() as session:
-            row = session.get(CustodialKeyRow, address)
-            return None if row is None else row.keystore_json
-
     # -------------------------------------------------------------------------------- outbox
 
     def add_operation(self, op: OperationRecord) -> OperationRecord:
@@ -863,6 +840,36 @@ class Store:
                 .where(OperationRow.status.in_(list(statuses)))
                 .order_by(OperationRow.created_at, OperationRow.id)
                 .limit(limit)
+            ).all()
+            return tuple(_op_record(r) for r in rows)
+
+    def pending_operations(self, actor: str, project_id: int | None = None) -> int:
+        """How many operations of `actor` (in a project) are not final yet."""
+        with self.session() as session:
+            query = (
+                select(func.count())
+                .select_from(OperationRow)
+                .where(
+                    OperationRow.actor == actor,
+                    OperationRow.status.in_(["accepted", "sent", "included"]),
+                )
+            )
+            if project_id is not None:
+                query = query.where(OperationRow.project_id == project_id)
+            return int(session.scalar(query) or 0)
+
+    def list_operations(
+        self, *, actor: str | None, status: str | None = None, after: str = "", limit: int = 50
+    ) -> tuple[OperationRecord, ...]:
+        """Operations (of one actor, or all), newest first."""
+        with self.session() as session:
+            query = select(OperationRow)
+            if actor is not None:
+                query = query.where(OperationRow.actor == actor)
+            if status is not None:
+                query = query.where(OperationRow.status == status)
+            rows = session.scalars(
+                query.order_by(OperationRow.created_at.desc(), OperationRow.id).limit(limit)
             ).all()
             return tuple(_op_record(r) for r in rows)
 
@@ -1261,6 +1268,7 @@ _OP_FIELDS = (
     "request_hash",
     "dedupe_key",
     "payload_json",
+    "meta_json",
     "status",
     "tx_hash",
     "block_number",

@@ -5,9 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
 
-from api.deps import ReaderDep, ServicesDep
-from api.errors import ERROR_RESPONSES, NotFoundError
+from api.actions import (
+    ACCEPTED_RESPONSES,
+    OperationPublic,
+    PreparedPublic,
+    SignatureFields,
+    SignedAction,
+    Writes,
+    WritesDep,
+    signed_call,
+)
+from api.deps import LEDGER, ReaderDep, ServicesDep
+from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError, WrongActorError
 from api.schemas import (
     ORIGINS,
     STATUSES,
@@ -16,12 +27,16 @@ from api.schemas import (
     ContributionPage,
     ContributionPublic,
     OriginName,
+    RegistrationFields,
     StatusName,
 )
-from ledger.store import ContributionFilter
+from ledger.domain import ZERO_BYTES32, Origin, Registration
+from ledger.signing import register_data, withdraw_contribution_data
+from ledger.store import ContributionFilter, ContributionRecord
 
 router = APIRouter(tags=["contributions"], responses=ERROR_RESPONSES)
 
+ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
 ContributionIdPath = Annotated[
     str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="Contribution id (bytes32 hex).")
 ]
@@ -76,3 +91,181 @@ def get_contribution(
     if record is None:
         raise NotFoundError(f"no contribution {contribution_id}", code="contribution_not_found")
     return ContributionPublic.of(record)
+
+
+# ------------------------------------------------------------------------------ writes
+
+
+class RegistrationCreate(RegistrationFields, SignatureFields):
+    """Register one contribution (add signature fields in non-custodial mode)."""
+
+
+class SupersedeCreate(RegistrationFields, SignatureFields):
+    """The new version of a contribution; the old one becomes Superseded."""
+
+
+class WithdrawCreate(SignatureFields):
+    """Withdraw a contribution (signature fields in non-custodial mode only)."""
+
+
+def _registration(
+    project_id: int, body: RegistrationFields, supersedes: bytes = ZERO_BYTES32
+) -> Registration:
+    try:
+        return Registration(
+            project_id=project_id,
+            commitment=bytes.fromhex(body.commitment[2:]),
+            origin=Origin.RESULT if body.origin == "result" else Origin.BACKGROUND,
+            category=body.category,
+            value=body.value,
+            parents=tuple(bytes.fromhex(p[2:]) for p in body.parents),
+            supersedes=supersedes,
+            uri=body.uri,
+        )
+    except ValueError as exc:
+        raise UnprocessableError(str(exc)) from exc
+
+
+def register_action(
+    writes: Writes, registration: Registration, *, kind: str = "register"
+) -> SignedAction:
+    """The signed `registerBySig` action of `registration` by the key's partner."""
+    access = writes.services.require_chain()
+    items = len(registration.parents) + (6 if registration.supersedes != ZERO_BYTES32 else 0)
+    gas = access.ledger.gas_limit(
+        "register", items=items, size=len(registration.uri.encode()), by_sig=True
+    )
+    commitment = "0x" + registration.commitment.hex()
+    return SignedAction(
+        kind=kind,
+        contract=LEDGER,
+        project_id=registration.project_id,
+        typed_data=lambda domain, signer, nonce, deadline: register_data(
+            domain, registration=registration, signer=signer, nonce=nonce, deadline=deadline
+        ),
+        call=lambda auth: signed_call(LEDGER, "registerBySig", (registration.as_abi(),), auth, gas),
+        dedupe_key=f"register:{registration.project_id}:{writes.actor}:{commitment}",
+    )
+
+
+@router.post(
+    "/projects/{project_id}/contributions",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Register a contribution",
+)
+def register(
+    writes: WritesDep, project_id: ProjectIdPath, body: RegistrationCreate
+) -> JSONResponse:
+    """Register a contribution of the key's partner: its salted commitment goes on chain,
+    signed by the partner (EIP-712). Registering the same commitment again returns the first
+    operation."""
+    action = register_action(writes, _registration(project_id, body))
+    return writes.submit(action, body, body)
+
+
+@router.post(
+    "/projects/{project_id}/contributions/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare a registration for signing",
+)
+def prepare_register(
+    writes: WritesDep, project_id: ProjectIdPath, body: RegistrationFields
+) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign for this registration."""
+    return writes.prepare(register_action(writes, _registration(project_id, body)))
+
+
+def _own_contribution(writes: Writes, contribution_id: str) -> ContributionRecord:
+    record = writes.services.store.contribution(contribution_id)
+    if record is None:
+        raise NotFoundError(f"no contribution {contribution_id}", code="contribution_not_found")
+    if record.contributor != writes.actor:
+        raise WrongActorError(
+            f"contribution {contribution_id} is {record.contributor}'s, "
+            f"this API key acts for {writes.actor}"
+        )
+    return record
+
+
+def _supersede_action(
+    writes: Writes, contribution_id: str, body: RegistrationFields
+) -> SignedAction:
+    old = _own_contribution(writes, contribution_id)
+    registration = _registration(old.project_id, body, bytes.fromhex(contribution_id[2:]))
+    return register_action(writes, registration, kind="supersede")
+
+
+@router.post(
+    "/contributions/{contribution_id}/supersede",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Supersede a contribution",
+)
+def supersede(
+    writes: WritesDep, contribution_id: ContributionIdPath, body: SupersedeCreate
+) -> JSONResponse:
+    """Register a new version of the partner's own contribution; the old one is kept, marked
+    Superseded."""
+    return writes.submit(_supersede_action(writes, contribution_id, body), body, body)
+
+
+@router.post(
+    "/contributions/{contribution_id}/supersede/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare a supersession for signing",
+)
+def prepare_supersede(
+    writes: WritesDep, contribution_id: ContributionIdPath, body: RegistrationFields
+) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign for this supersession."""
+    return writes.prepare(_supersede_action(writes, contribution_id, body))
+
+
+def _withdraw_action(writes: Writes, contribution_id: str) -> SignedAction:
+    record = _own_contribution(writes, contribution_id)
+    cid = bytes.fromhex(contribution_id[2:])
+    gas = writes.services.require_chain().ledger.gas_limit("withdrawContribution", by_sig=True)
+    return SignedAction(
+        kind="withdraw",
+        contract=LEDGER,
+        project_id=record.project_id,
+        typed_data=lambda domain, signer, nonce, deadline: withdraw_contribution_data(
+            domain,
+            project_id=record.project_id,
+            contribution_id=cid,
+            signer=signer,
+            nonce=nonce,
+            deadline=deadline,
+        ),
+        call=lambda auth: signed_call(
+            LEDGER, "withdrawContributionBySig", (record.project_id, cid), auth, gas
+        ),
+        dedupe_key=f"withdraw:{contribution_id.lower()}",
+    )
+
+
+@router.post(
+    "/contributions/{contribution_id}/withdraw",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Withdraw a contribution",
+)
+def withdraw(
+    writes: WritesDep, contribution_id: ContributionIdPath, body: WithdrawCreate
+) -> JSONResponse:
+    """Withdraw the partner's own active contribution; the record stays, marked Withdrawn."""
+    return writes.submit(_withdraw_action(writes, contribution_id), body, body)
+
+
+@router.post(
+    "/contributions/{contribution_id}/withdraw/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare a withdrawal for signing",
+)
+def prepare_withdraw(writes: WritesDep, contribution_id: ContributionIdPath) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign for this withdrawal."""
+    return writes.prepare(_withdraw_action(writes, contribution_id))

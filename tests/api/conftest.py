@@ -35,8 +35,6 @@ def deployed(_deployed: tuple[Chain, DeploymentRecord]) -> Iterator[tuple[Chain,
         yield chain, record
     finally:
         chain.revert(snapshot)
-        # Reverting rewinds the nonces of every account; the senders must re-read them.
-        chain._resync_senders()
 
 
 @pytest.fixture
@@ -47,6 +45,8 @@ def settings(tmp_path: Path) -> ApiSettings:
         outbox_poll_interval=0.01,
         rate_limit_per_second=10_000,
         rate_limit_burst=10_000,
+        keystore_scrypt_n=1 << 4,
+        wait_timeout=20,
     )
 
 

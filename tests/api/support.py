@@ -120,6 +120,9 @@ class Consortium:
             ),
         ]
         coordinator, partner_b, partner_c, outsider = members
+        custody = client.app.state.services.custody  # type: ignore[attr-defined]
+        for i, member in enumerate(members):
+            custody.add(f"partner-{i}", member.account)
         return cls(
             chain,
             record,

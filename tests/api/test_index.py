@@ -50,7 +50,6 @@ def test_follower_rewinds_when_blocks_are_lost(consortium: Consortium, tmp_path)
     # The node loses its newest block (as anvil does when killed before persisting) and
     # the chain grows again with other blocks at the same heights.
     consortium.chain.revert(snapshot)
-    consortium.chain._resync_senders()
     kept = consortium.register_on_chain(consortium.partner_c, project_id, "kept")
     consortium.register_on_chain(consortium.partner_c, project_id, "kept-2")
     follower.sync_once()

@@ -1,0 +1,510 @@
+"""Accepting writes: sign or check the partner's signature, store the operation, answer 202.
+
+Every partner action is relayed through the contracts' `...BySig` functions, so one path serves
+both signing modes:
+
+- **custodial**: the request has no signature; the service signs the EIP-712 typed data with the
+  partner's key from `api.custody` (nonce random, deadline far ahead);
+- **non-custodial**: the client first calls the route's `/prepare` twin, which returns the typed
+  data with a fresh nonce and deadline, signs it on its own machine, and posts the same body
+  plus `signature`, `nonce` and `deadline`. The API rebuilds the typed data from that body and
+  checks the signature recovers to the key's partner (else 403 `wrong_actor`).
+
+Then `Writes.accept` stores the operation (the outbox of `ledger.outbox`) and answers 202 with
+its status URL, or waits for confirmation when asked. An `Idempotency-Key` returns the first
+operation for a repeated request; the same on-chain action (e.g. a commitment registered twice)
+returns the existing operation. A dry run (`eth_call`) first turns most contract reverts into an
+immediate 4xx; it is skipped while the partner has operations in flight that it may depend on,
+and when the node is down (the write is accepted and sent once the node is back).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Query
+from fastapi.responses import JSONResponse
+from hexbytes import HexBytes
+from pydantic import BaseModel, ConfigDict, Field
+from web3.types import TxParams, Wei
+
+from api.auth import Principal
+from api.deps import VAULT, ServicesDep, WriterDep, actor_of
+from api.errors import ConflictError, UnprocessableError, WrongActorError
+from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_HASH
+from ledger.errors import ChainError, SigningError
+from ledger.outbox import RELAYER, ChainCall, OpStatus
+from ledger.reverts import DecodedRevertError, PocContributionExists, decoding_reverts
+from ledger.signing import (
+    Eip712Domain,
+    SignedAuth,
+    TypedData,
+    recover_signer,
+    sign_auth,
+    typed_data_digest,
+)
+from ledger.store import OperationRecord
+
+# Custodial signatures are made by the service and relayed by it: a long deadline lets an
+# accepted write survive a long chain outage without expiring.
+CUSTODIAL_TTL = 30 * 24 * 3600
+_PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait(?:\s*=\s*(\d+))?", re.I)
+
+
+# ------------------------------------------------------------------------------ bodies
+
+
+class SignatureFields(BaseModel):
+    """Non-custodial mode: the signature over the typed data `/prepare` returned.
+
+    Leave all three out in custodial mode (the service signs).
+    """
+
+    signature: str | None = Field(
+        default=None,
+        pattern=r"^0x[0-9a-fA-F]{130,}$",
+        description="EIP-712 signature (65 bytes for an EOA) of the prepared typed data.",
+    )
+    nonce: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{1,78}$",
+        description="The nonce of the prepared typed data (decimal).",
+    )
+    deadline: int | None = Field(
+        default=None, ge=0, le=2**63 - 1, description="The deadline of the prepared typed data."
+    )
+
+
+class PreparedPublic(BaseModel):
+    """Typed data for the partner to sign (non-custodial mode)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "typed_data": {
+                        "types": {"EIP712Domain": [], "Register": []},
+                        "primaryType": "Register",
+                        "domain": {"name": "PocLedger", "version": "1"},
+                        "message": {"signer": EXAMPLE_ADDRESS},
+                    },
+                    "signer": EXAMPLE_ADDRESS,
+                    "nonce": "81",
+                    "deadline": 1767229200,
+                    "digest": EXAMPLE_HASH,
+                }
+            ]
+        }
+    )
+
+    typed_data: dict[str, Any] = Field(description="eth_signTypedData_v4 payload.")
+    signer: str
+    nonce: str
+    deadline: int
+    digest: str = Field(description="The EIP-712 digest that is signed.")
+
+
+class OperationError(BaseModel):
+    """Why an operation failed."""
+
+    code: str
+    message: str
+
+
+class OperationPublic(BaseModel):
+    """An accepted write and where it stands in the outbox."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "6f1c2e0e9b4f4a55a3c1f0d2b7e8a901",
+                    "kind": "register",
+                    "status": "confirmed",
+                    "actor": EXAMPLE_ADDRESS,
+                    "project_id": 1,
+                    "tx_hash": EXAMPLE_HASH,
+                    "block_number": 12,
+                    "resource_id": EXAMPLE_HASH,
+                    "result": {"events": []},
+                    "error": None,
+                    "attempts": 1,
+                    "created_at": 1767225600.0,
+                    "updated_at": 1767225601.2,
+                    "status_url": "/v1/operations/6f1c2e0e9b4f4a55a3c1f0d2b7e8a901",
+                }
+            ]
+        }
+    )
+
+    id: str
+    kind: str
+    status: OpStatus = Field(
+        description="accepted → sent → included → confirmed (durable), or failed."
+    )
+    actor: str
+    project_id: int | None
+    tx_hash: str | None
+    block_number: int | None
+    resource_id: str | None = Field(
+        description="Id of what the write created (contribution, batch, project, proposal), "
+        "once included."
+    )
+    result: dict[str, Any] | None
+    error: OperationError | None
+    attempts: int
+    created_at: float
+    updated_at: float
+    status_url: str
+
+    @classmethod
+    def of(cls, op: OperationRecord) -> OperationPublic:
+        result = json.loads(op.result_json) if op.result_json else None
+        error = (
+            OperationError(code=op.error_code, message=op.error_message or "")
+            if op.error_code
+            else None
+        )
+        return cls(
+            id=op.id,
+            kind=op.kind,
+            status=OpStatus(op.status),
+            actor=op.actor,
+            project_id=op.project_id,
+            tx_hash=op.tx_hash,
+            block_number=op.block_number,
+            resource_id=resource_id(op.kind, result),
+            result=result,
+            error=error,
+            attempts=op.attempts,
+            created_at=op.created_at,
+            updated_at=op.updated_at,
+            status_url=f"/v1/operations/{op.id}",
+        )
+
+
+ACCEPTED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"model": OperationPublic, "description": "Accepted; follow `status_url`."},
+    200: {"model": OperationPublic, "description": "Final (waited for), or a repeat."},
+}
+"""OpenAPI `responses=` of every write route."""
+
+# What each kind of write creates: (event, argument) in its result.
+_RESOURCE_OF: dict[str, tuple[str, str]] = {
+    "create_project": ("ProjectCreated", "project_id"),
+    "register": ("ContributionRegistered", "contribution_id"),
+    "supersede": ("ContributionRegistered", "contribution_id"),
+    "reveal": ("ContributionRegistered", "contribution_id"),
+    "anchor_batch": ("BatchAnchored", "batch_id"),
+    "propose": ("ProposalCreated", "proposal_id"),
+    "propose_split": ("SplitProposed", "proposal_id"),
+}
+
+
+def resource_id(kind: str, result: Mapping[str, Any] | None) -> str | None:
+    """The id of what an operation created, read from its result."""
+    if not result:
+        return None
+    if "resource_id" in result:
+        return str(result["resource_id"])
+    wanted = _RESOURCE_OF.get(kind)
+    if wanted is None:
+        return None
+    for event in result.get("events", ()):
+        if event.get("event") == wanted[0]:
+            return str(event["args"][wanted[1]])
+    return None
+
+
+# ------------------------------------------------------------------------------ actions
+
+
+@dataclass(frozen=True)
+class SignedAction:
+    """A partner action relayed by signature.
+
+    `typed_data(domain, signer, nonce, deadline)` builds what is signed; `call(auth)` the
+    relayed contract call; `dedupe_key` names the on-chain effect (same key, same operation).
+    """
+
+    kind: str
+    contract: str
+    project_id: int | None
+    typed_data: Callable[[Eip712Domain, str, int, int], TypedData]
+    call: Callable[[SignedAuth], ChainCall]
+    dedupe_key: str | None = None
+    meta: Mapping[str, Any] | None = None
+
+
+def _wait_timeout(
+    services: ServicesDep,
+    wait: Annotated[
+        bool, Query(description="Wait until the write is confirmed (or failed).")
+    ] = False,
+    prefer: Annotated[
+        str | None,
+        Header(description="`wait` or `wait=<seconds>` (RFC 7240) to wait for confirmation."),
+    ] = None,
+) -> float | None:
+    limit = services.settings.wait_timeout
+    if prefer:
+        match = _PREFER_WAIT.search(prefer)
+        if match:
+            return min(float(match.group(1)), limit) if match.group(1) else limit
+    return limit if wait else None
+
+
+WaitDep = Annotated[float | None, Depends(_wait_timeout)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Repeat a request safely: the same key returns the first operation.",
+    ),
+]
+
+
+class Writes:
+    """Accepts the writes of one request (a dependency: `WritesDep`)."""
+
+    def __init__(
+        self,
+        services: ServicesDep,
+        principal: WriterDep,
+        wait: WaitDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> None:
+        self.services = services
+        self.principal: Principal = principal
+        self.wait = wait
+        self.idempotency_key = idempotency_key
+        self.actor = actor_of(principal)
+
+    # ---------------------------------------------------------------------------- domains
+
+    def domain(self, contract: str) -> Eip712Domain:
+        access = self.services.require_chain()
+        if contract == VAULT:
+            return Eip712Domain.vault(access.chain.chain_id, access.vault_address)
+        return Eip712Domain.ledger(access.chain.chain_id, access.ledger_address)
+
+    # ------------------------------------------------------------------------- signed ones
+
+    def prepare(self, action: SignedAction) -> PreparedPublic:
+        """Typed data for the partner to sign itself."""
+        self._require_mode("non-custodial")
+        nonce = secrets.randbits(256)
+        deadline = int(time.time()) + self.services.settings.signature_ttl
+        data = action.typed_data(self.domain(action.contract), self.actor, nonce, deadline)
+        return PreparedPublic(
+            typed_data=data,
+            signer=self.actor,
+            nonce=str(nonce),
+            deadline=deadline,
+            digest="0x" + typed_data_digest(data).hex(),
+        )
+
+    def submit(
+        self, action: SignedAction, signed: SignatureFields, body: BaseModel
+    ) -> JSONResponse:
+        """Sign (custodial) or check the signature (non-custodial), then accept the call."""
+        auth = self._authorise(action, signed)
+        call = action.call(auth)
+        return self.accept(
+            action.kind,
+            call,
+            body,
+            project_id=action.project_id,
+            dedupe_key=action.dedupe_key,
+            meta=action.meta,
+        )
+
+    def _authorise(self, action: SignedAction, signed: SignatureFields) -> SignedAuth:
+        domain = self.domain(action.contract)
+        given = (signed.signature, signed.nonce, signed.deadline)
+        if all(v is None for v in given):
+            self._require_mode("custodial")
+            custody = self.services.require_custody()
+            account = custody.account(self.actor)
+            if account is None:
+                raise UnprocessableError(
+                    f"the service holds no key of {self.actor}: sign it yourself "
+                    "(POST the route's /prepare, then this route with signature, nonce, deadline)",
+                    code="not_custodial",
+                )
+            nonce = secrets.randbits(256)
+            deadline = int(time.time()) + CUSTODIAL_TTL
+            return sign_auth(account.key, action.typed_data(domain, self.actor, nonce, deadline))
+        if any(v is None for v in given):
+            raise UnprocessableError(
+                "give signature, nonce and deadline together (or none: custodial mode)",
+                code="incomplete_signature",
+            )
+        self._require_mode("non-custodial")
+        assert signed.signature and signed.nonce and signed.deadline is not None
+        if signed.deadline < time.time():
+            raise UnprocessableError(
+                "the signature's deadline has passed", code="signature_expired"
+            )
+        nonce = int(signed.nonce)
+        if nonce >= 2**256:
+            raise UnprocessableError("nonce must fit uint256", code="invalid_request")
+        data = action.typed_data(domain, self.actor, nonce, signed.deadline)
+        raw = bytes(HexBytes(signed.signature))
+        try:
+            signer = recover_signer(data, raw)
+        except SigningError as exc:
+            raise UnprocessableError(str(exc), code="invalid_signature") from exc
+        if signer != self.actor:
+            raise WrongActorError(
+                f"the signature is by {signer}, but this API key acts for {self.actor}"
+            )
+        return SignedAuth(self.actor, nonce, signed.deadline, raw)
+
+    def _require_mode(self, mode: str) -> None:
+        configured = self.services.settings.signing_mode
+        if configured not in ("both", mode):
+            raise UnprocessableError(
+                f"this service does not offer {mode} signing", code="signing_mode_disabled"
+            )
+
+    # ---------------------------------------------------------------------------- accepting
+
+    def accept(
+        self,
+        kind: str,
+        call: ChainCall,
+        body: BaseModel | None,
+        *,
+        project_id: int | None,
+        dedupe_key: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> JSONResponse:
+        """Store the operation (or find its twin), poke the worker, answer 202/200."""
+        store = self.services.store
+        worker = self.services.require_worker()
+        request_hash = hashlib.sha256(
+            f"{kind}\n{project_id}\n{body.model_dump_json() if body else ''}".encode()
+        ).hexdigest()
+        existing = store.find_operation(
+            actor=self.actor, idempotency_key=self.idempotency_key, dedupe_key=dedupe_key
+        )
+        if existing is not None:
+            return self._existing(existing, request_hash)
+        already = self._preflight(call, project_id)
+        now = time.time()
+        op = OperationRecord(
+            id=uuid.uuid4().hex,
+            kind=kind,
+            actor=self.actor,
+            project_id=project_id,
+            api_key_id=self.principal.key_id,
+            idempotency_key=self.idempotency_key,
+            request_hash=request_hash,
+            dedupe_key=dedupe_key,
+            payload_json=call.to_json(),
+            meta_json=json.dumps(meta) if meta is not None else None,
+            status=OpStatus.CONFIRMED if already else OpStatus.ACCEPTED,
+            tx_hash=None,
+            block_number=None,
+            block_hash=None,
+            result_json=json.dumps(already) if already else None,
+            error_code=None,
+            error_message=None,
+            attempts=0,
+            created_at=now,
+            updated_at=now,
+            sent_at=None,
+            mined_at=None,
+        )
+        stored = store.add_operation(op)
+        if stored.id != op.id:
+            return self._existing(stored, request_hash)
+        worker.poke()
+        return self._respond(stored, created=True)
+
+    def _existing(self, op: OperationRecord, request_hash: str) -> JSONResponse:
+        if (
+            self.idempotency_key is not None
+            and op.idempotency_key == self.idempotency_key
+            and op.request_hash != request_hash
+        ):
+            raise ConflictError(
+                "this Idempotency-Key was used for a different request",
+                code="idempotency_key_reused",
+            )
+        return self._respond(op, created=False)
+
+    def _respond(self, op: OperationRecord, *, created: bool) -> JSONResponse:
+        if self.wait is not None and not OpStatus(op.status).final:
+            op = self.services.require_worker().wait(op.id, self.wait) or op
+        final = OpStatus(op.status).final
+        body = OperationPublic.of(op)
+        status = 200 if final or not created else 202
+        return JSONResponse(
+            body.model_dump(mode="json"),
+            status_code=status,
+            headers={"Location": body.status_url},
+        )
+
+    def _preflight(self, call: ChainCall, project_id: int | None) -> dict[str, Any] | None:
+        """Dry-run the call; raise its revert as a 4xx. Returns a result if already done."""
+        if not self.services.settings.preflight:
+            return None
+        if self.services.store.pending_operations(self.actor, project_id):
+            return None  # it may depend on those: let the outbox decide
+        access = self.services.require_chain()
+        sender = access.relayer.address if call.sender == RELAYER else call.sender
+        params: TxParams = {
+            "from": sender,
+            "to": access.deployment.address(call.contract),
+            "data": HexBytes(call.calldata()),
+            "value": Wei(call.value),
+            "gas": call.gas,
+        }
+        try:
+            with decoding_reverts():
+                access.chain.w3.eth.call(params)
+        except PocContributionExists as exc:
+            return {
+                "already_done": True,
+                "reason": exc.code,
+                "resource_id": "0x" + bytes(exc.contribution_id).hex(),
+                "events": [],
+            }
+        except DecodedRevertError:
+            raise
+        except ChainError:
+            return None  # node down: accept now, the outbox sends when it is back
+        return None
+
+
+WritesDep = Annotated[Writes, Depends(Writes)]
+
+
+def relayer_call(contract: str, function: str, args: tuple[Any, ...], gas: int) -> ChainCall:
+    """A call the relayer makes without a partner signature (e.g. revealing a batch leaf)."""
+    return ChainCall(contract=contract, function=function, args=args, gas=gas)
+
+
+def signed_call(
+    contract: str, function: str, args: tuple[Any, ...], auth: SignedAuth, gas: int
+) -> ChainCall:
+    """A `...BySig` call relayed with `auth` appended as its last argument."""
+    return ChainCall(
+        contract=contract,
+        function=function,
+        args=(*args, auth.as_tuple()),
+        gas=gas,
+        signer=auth.signer,
+        nonce=auth.nonce,
+    )

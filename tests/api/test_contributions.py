@@ -1,0 +1,205 @@
+"""Registering, superseding and withdrawing contributions through the API, both signing modes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.hashing import commitment, new_salt, sha256_bytes
+from ledger.signing import sign_typed_data
+from tests.api.support import Consortium, Member
+
+
+def _body(member: Member, project_id: int, label: str = "doc", **extra: Any) -> dict[str, Any]:
+    commit = commitment(member.address, project_id, sha256_bytes(label.encode()), new_salt())
+    return {
+        "commitment": "0x" + commit.hex(),
+        "origin": "result",
+        "category": 0,
+        "value": 40,
+        **extra,
+    }
+
+
+def test_register_custodial_waits_until_confirmed(consortium: Consortium) -> None:
+    project_id = consortium.project_on_chain()
+    body = _body(consortium.partner_b, project_id)
+    response = consortium.client.post(
+        f"/v1/projects/{project_id}/contributions?wait=true",
+        json=body,
+        headers=consortium.partner_b.headers,
+    )
+    assert response.status_code == 200, response.text
+    op = response.json()
+    assert op["status"] == "confirmed" and op["kind"] == "register"
+    assert response.headers["Location"] == op["status_url"]
+    consortium.sync()
+    record = consortium.client.get(
+        f"/v1/contributions/{op['resource_id']}", headers=consortium.auditor_headers
+    )
+    assert record.status_code == 200
+    assert record.json()["commitment"] == body["commitment"]
+    assert record.json()["contributor"] == consortium.partner_b.address
+
+
+def test_register_without_wait_is_202_then_confirms(consortium: Consortium) -> None:
+    project_id = consortium.project_on_chain()
+    response = consortium.client.post(
+        f"/v1/projects/{project_id}/contributions",
+        json=_body(consortium.partner_b, project_id),
+        headers=consortium.partner_b.headers,
+    )
+    assert response.status_code == 202, response.text
+    status_url = response.json()["status_url"]
+    waited = consortium.client.get(status_url, headers=consortium.partner_b.headers)
+    assert waited.status_code == 200
+    services = consortium.client.app.state.services  # type: ignore[attr-defined]
+    services.worker.wait(response.json()["id"], 20)
+    assert (
+        consortium.client.get(status_url, headers=consortium.partner_b.headers).json()["status"]
+        == "confirmed"
+    )
+
+
+def test_register_same_commitment_twice_returns_first_operation(consortium: Consortium) -> None:
+    project_id = consortium.project_on_chain()
+    body = _body(consortium.partner_b, project_id)
+    url = f"/v1/projects/{project_id}/contributions?wait=true"
+    first = consortium.client.post(url, json=body, headers=consortium.partner_b.headers).json()
+    again = consortium.client.post(url, json=body, headers=consortium.partner_b.headers)
+    assert again.status_code == 200
+    assert again.json()["id"] == first["id"]
+
+
+def test_register_with_idempotency_key_reused_for_other_body_is_409(consortium: Consortium) -> None:
+    project_id = consortium.project_on_chain()
+    headers = {**consortium.partner_b.headers, "Idempotency-Key": "k-1"}
+    url = f"/v1/projects/{project_id}/contributions"
+    first = consortium.client.post(
+        url, json=_body(consortium.partner_b, project_id, "a"), headers=headers
+    )
+    repeat = consortium.client.post(
+        url, json=_body(consortium.partner_b, project_id, "b"), headers=headers
+    )
+    assert first.status_code == 202
+    assert repeat.status_code == 409 and repeat.json()["code"] == "idempotency_key_reused"
+
+
+def test_register_non_custodial_relays_partner_signature(consortium: Consortium) -> None:
+    project_id = consortium.project_on_chain()
+    member = consortium.partner_c
+    body = _body(member, project_id)
+    prepared = consortium.client.post(
+        f"/v1/projects/{project_id}/contributions/prepare", json=body, headers=member.headers
+    )
+    assert prepared.status_code == 200, prepared.text
+    data = prepared.json()
+    # The partner signs on its own machine; only the signature travels.
+    signature = sign_typed_data(member.account.key, data["typed_data"])
+    signed = {
+        **body,
+        "signature": "0x" + signature.hex(),
+        "nonce": data["nonce"],
+        "deadline": data["deadline"],
+    }
+    response = consortium.client.post(
+        f"/v1/projects/{project_id}/contributions?wait=true", json=signed, headers=member.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "confirmed"
+
+
+def test_register_signed_by_another_partner_is_403_wrong_actor(consortium: Consortium) -> None:
+    project_id = consortium.project_on_chain()
+    member, other = consortium.partner_c, consortium.partner_b
+    body = _body(member, project_id)
+    data = consortium.client.post(
+        f"/v1/projects/{project_id}/contributions/prepare", json=body, headers=member.headers
+    ).json()
+    signature = sign_typed_data(other.account.key, data["typed_data"])
+    signed = {
+        **body,
+        "signature": "0x" + signature.hex(),
+        "nonce": data["nonce"],
+        "deadline": data["deadline"],
+    }
+    response = consortium.client.post(
+        f"/v1/projects/{project_id}/contributions", json=signed, headers=member.headers
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "wrong_actor"
+
+
+def test_register_by_non_partner_is_403_from_contract(consortium: Consortium) -> None:
+    project_id = consortium.project_on_chain()
+    response = consortium.client.post(
+        f"/v1/projects/{project_id}/contributions",
+        json=_body(consortium.outsider, project_id),
+        headers=consortium.outsider.headers,
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_partner"
+
+
+def test_register_with_auditor_key_is_403_role(consortium: Consortium) -> None:
+    project_id = consortium.project_on_chain()
+    response = consortium.client.post(
+        f"/v1/projects/{project_id}/contributions",
+        json=_body(consortium.partner_b, project_id),
+        headers=consortium.auditor_headers,
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden_role"
+
+
+def test_withdraw_and_supersede_own_contribution(consortium: Consortium) -> None:
+    project_id = consortium.project_on_chain()
+    member = consortium.partner_b
+    url = f"/v1/projects/{project_id}/contributions?wait=true"
+    first = consortium.client.post(
+        url, json=_body(member, project_id, "v1"), headers=member.headers
+    ).json()
+    second = consortium.client.post(
+        url, json=_body(member, project_id, "w"), headers=member.headers
+    ).json()
+    consortium.sync()
+    replaced = consortium.client.post(
+        f"/v1/contributions/{first['resource_id']}/supersede?wait=true",
+        json=_body(member, project_id, "v2"),
+        headers=member.headers,
+    )
+    assert replaced.status_code == 200 and replaced.json()["status"] == "confirmed", replaced.text
+    withdrawn = consortium.client.post(
+        f"/v1/contributions/{second['resource_id']}/withdraw?wait=true",
+        json={},
+        headers=member.headers,
+    )
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "confirmed", (
+        withdrawn.text
+    )
+    consortium.sync()
+    get = consortium.client.get
+    assert (
+        get(f"/v1/contributions/{first['resource_id']}", headers=member.headers).json()["status"]
+        == "superseded"
+    )
+    assert (
+        get(f"/v1/contributions/{second['resource_id']}", headers=member.headers).json()["status"]
+        == "withdrawn"
+    )
+
+
+def test_withdraw_other_partners_contribution_is_403_wrong_actor(consortium: Consortium) -> None:
+    project_id = consortium.project_on_chain()
+    op = consortium.client.post(
+        f"/v1/projects/{project_id}/contributions?wait=true",
+        json=_body(consortium.partner_b, project_id),
+        headers=consortium.partner_b.headers,
+    ).json()
+    consortium.sync()
+    response = consortium.client.post(
+        f"/v1/contributions/{op['resource_id']}/withdraw",
+        json={},
+        headers=consortium.partner_c.headers,
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "wrong_actor"
