@@ -254,3 +254,17 @@ def test_receipt_timeout_names_the_transaction_and_resyncs(tmp_path: Path) -> No
         assert raised.value.tx_hash == tx_hash
         chain.mine()
         assert sender.wait(tx_hash, timeout=5).succeeded
+
+
+@pytest.mark.anvil
+def test_chain_without_base_fee_gets_legacy_gas_price(tmp_path: Path) -> None:
+    # Before London there is no base fee: the sender must price with gasPrice (type 0).
+    node = AnvilProcess(tmp_path, persist=False, extra_args=("--hardfork", "berlin"))
+    with node, connect_anvil(ChainConfig(backend=Backend.ANVIL), node=node) as chain:
+        assert "baseFeePerGas" not in chain.w3.eth.get_block("latest")
+
+        receipt = chain.sender(0).transfer(chain.accounts[1].address, 1)
+
+        tx = chain.w3.eth.get_transaction(HexStr(receipt.tx_hash))
+        assert receipt.succeeded
+        assert tx["type"] == 0 and tx["gasPrice"] == receipt.effective_gas_price
