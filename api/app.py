@@ -23,7 +23,7 @@ from api.custody import Custody
 from api.deps import LEDGER, VAULT, ChainAccess, Services
 from api.errors import PayloadTooLargeError, error_response, install_error_handlers
 from api.routes import chain as chain_routes
-from api.routes import contributions, exports, health, operations, projects
+from api.routes import contributions, exports, health, operations, partners, projects
 from api.settings import ApiSettings, get_settings
 from ledger.chain import Backend, Chain, ChainConfig, connect_external
 from ledger.contracts import PocLedgerClient, RoyaltyVaultClient
@@ -222,6 +222,7 @@ def create_app(
             {"name": "chain", "description": "The chain and deployment."},
             {"name": "projects", "description": "Projects, policy, agreement, membership."},
             {"name": "contributions", "description": "Hashed contributions and batches."},
+            {"name": "partners", "description": "Partners, identities and API keys."},
             {"name": "operations", "description": "Status of accepted writes."},
             {"name": "exports", "description": "Proof bundles for lawyers."},
         ],
@@ -234,6 +235,7 @@ def create_app(
         chain_routes.router,
         projects.router,
         contributions.router,
+        partners.router,
         operations.router,
         exports.router,
     ):

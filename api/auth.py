@@ -118,6 +118,8 @@ def verify_api_key(store: Store, plaintext: str) -> ApiKeyRecord | None:
         return None
     if not hmac.compare_digest(hash_key(plaintext.strip()), record.key_hash):
         return None
+    if record.revoked_at is not None:
+        return None
     return record
 
 

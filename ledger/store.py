@@ -406,6 +406,14 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True)
+class IdentityRecord:
+    address: str
+    name: str
+    company_number: str
+    block_number: int
+
+
+@dataclass(frozen=True)
 class ApiKeyRecord:
     key_id: str
     key_hash: str
@@ -734,6 +742,14 @@ class Store:
             if project_id is not None:
                 query = query.where(ContributionRow.project_id == project_id)
             return int(session.scalar(query) or 0)
+
+    def identity(self, address: str) -> IdentityRecord | None:
+        """The latest identity `address` declared on chain."""
+        with self.session() as session:
+            row = session.get(IdentityRow, address)
+            if row is None:
+                return None
+            return IdentityRecord(row.address, row.name, row.company_number, row.block_number)
 
     # ------------------------------------------------------------------------------ api keys
 

@@ -1,0 +1,300 @@
+"""Partners and their API keys: onboarding, identity, key issue, rotation and revocation."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.actions import (
+    ACCEPTED_RESPONSES,
+    PreparedPublic,
+    SignatureFields,
+    SignedAction,
+    Writes,
+    WritesDep,
+    signed_call,
+)
+from api.auth import Principal, Role, new_api_key, rotate_api_key
+from api.deps import LEDGER, AdminDep, ReaderDep, ServicesDep
+from api.errors import (
+    ERROR_RESPONSES,
+    ConflictError,
+    NotFoundError,
+    UnprocessableError,
+    WrongActorError,
+)
+from api.schemas import EXAMPLE_ADDRESS, Address
+from ledger.domain import checksum
+from ledger.errors import ConfigurationError, LedgerError
+from ledger.signing import set_identity_data
+from ledger.store import ApiKeyRecord
+
+router = APIRouter(tags=["partners"], responses=ERROR_RESPONSES)
+
+AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="Partner address.")]
+KeyIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="API key id.")]
+# Gas money for the few calls a custodial partner sends itself (coordinator membership changes).
+DEV_FUNDING_WEI = 10**18
+
+
+class PartnerCreate(BaseModel):
+    """Onboard a partner: a key pair held by the service (custodial) or the partner's own
+    address (non-custodial), and its first API key."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"label": "flax-sme", "role": "coordinator"}]}
+    )
+
+    label: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", examples=["flax-sme"])
+    role: Literal["partner", "coordinator", "auditor"] = "partner"
+    custodial: bool = Field(default=True, description="The service holds the partner's key.")
+    address: Address | None = Field(
+        default=None, description="The partner's own address (non-custodial partners)."
+    )
+
+
+class KeyPublic(BaseModel):
+    """An API key's metadata (never the key itself)."""
+
+    key_id: str = Field(examples=["3f9a0c11d2e4"])
+    partner: str | None
+    role: str
+    label: str
+    created_at: float
+    revoked_at: float | None
+    replaced_by: str | None
+
+    @classmethod
+    def of(cls, record: ApiKeyRecord) -> KeyPublic:
+        return cls(
+            key_id=record.key_id,
+            partner=record.partner,
+            role=record.role,
+            label=record.label,
+            created_at=record.created_at,
+            revoked_at=record.revoked_at,
+            replaced_by=record.replaced_by,
+        )
+
+
+class IssuedKeyPublic(KeyPublic):
+    """A new API key: `api_key` is shown this once and stored only hashed."""
+
+    api_key: str = Field(examples=["poc_3f9a0c11d2e4_Jk2…"])
+
+
+class OnboardedPublic(BaseModel):
+    """The onboarded partner and its first key."""
+
+    address: str | None = Field(examples=[EXAMPLE_ADDRESS])
+    custodial: bool
+    key: IssuedKeyPublic
+
+
+class IdentityFields(BaseModel):
+    """A partner's organisation identity, declared on chain."""
+
+    name: str = Field(min_length=1, max_length=200, examples=["Vlasverwerking Demo NV"])
+    company_number: str = Field(min_length=1, max_length=64, examples=["BE0123.456.749"])
+
+
+class IdentityCreate(IdentityFields, SignatureFields):
+    """Declare the identity (signature fields in non-custodial mode only)."""
+
+
+class PartnerPublic(BaseModel):
+    """What the service knows of a partner."""
+
+    address: str
+    custodial: bool
+    identity: IdentityFields | None
+    projects: list[int]
+
+
+class KeyCreate(BaseModel):
+    """An additional API key for a partner."""
+
+    label: str = Field(min_length=1, max_length=200, examples=["ci-robot"])
+    role: Literal["partner", "coordinator"] = "partner"
+
+
+class KeyRotate(BaseModel):
+    """Rotation options."""
+
+    label: str | None = Field(default=None, max_length=200)
+
+
+def _issued(plaintext: str, record: ApiKeyRecord) -> IssuedKeyPublic:
+    return IssuedKeyPublic(**KeyPublic.of(record).model_dump(), api_key=plaintext)
+
+
+def _owner_or_admin(principal: Principal, address: str) -> None:
+    if principal.role is Role.ADMIN:
+        return
+    if principal.partner is None or checksum(principal.partner) != checksum(address):
+        raise WrongActorError(f"this API key does not act for {checksum(address)}")
+
+
+@router.post(
+    "/partners",
+    status_code=201,
+    response_model=OnboardedPublic,
+    summary="Onboard a partner (admin)",
+)
+def onboard(services: ServicesDep, _: AdminDep, body: PartnerCreate) -> OnboardedPublic:
+    """Create the partner's key pair (custodial) or register its own address, and issue its
+    first API key. The key is in the response only."""
+    address: str | None = None
+    custodial = False
+    if body.role == "auditor":
+        if body.address is not None:
+            raise UnprocessableError("an auditor acts for no address", code="invalid_request")
+    elif body.custodial:
+        if body.address is not None:
+            raise UnprocessableError(
+                "a custodial partner gets a new key; leave address out", code="invalid_request"
+            )
+        custody = services.require_custody()
+        try:
+            account = custody.create(body.label)
+        except ConfigurationError as exc:
+            raise ConflictError(str(exc), code="label_taken") from exc
+        address, custodial = account.address, True
+        access = services.chain
+        if access is not None and access.chain.is_dev:
+            # Only direct coordinator calls need gas money; relayed actions do not.
+            with contextlib.suppress(LedgerError):
+                access.relayer.transfer(address, DEV_FUNDING_WEI)
+    else:
+        if body.address is None:
+            raise UnprocessableError(
+                "a non-custodial partner needs its address", code="invalid_request"
+            )
+        address = body.address
+    issued = new_api_key(services.store, address, Role(body.role), body.label)
+    return OnboardedPublic(
+        address=address, custodial=custodial, key=_issued(issued.plaintext, issued.record)
+    )
+
+
+@router.get("/partners/{address}", response_model=PartnerPublic, summary="Get a partner")
+def get_partner(services: ServicesDep, _: ReaderDep, address: AddressPath) -> PartnerPublic:
+    """A partner's declared identity, custody and projects."""
+    wanted = checksum(address)
+    identity = services.store.identity(wanted)
+    projects = services.store.list_projects(partner=wanted, limit=1000).items
+    keys = services.store.api_keys(wanted)
+    custodial = services.custody is not None and services.custody.holds(wanted)
+    if identity is None and not projects and not keys and not custodial:
+        raise NotFoundError(f"no partner {wanted}", code="partner_not_found")
+    return PartnerPublic(
+        address=wanted,
+        custodial=custodial,
+        identity=None
+        if identity is None
+        else IdentityFields(name=identity.name, company_number=identity.company_number),
+        projects=[p.project_id for p in projects],
+    )
+
+
+def _identity_action(writes: Writes, address: str, body: IdentityFields) -> SignedAction:
+    if checksum(address) != writes.actor:
+        raise WrongActorError(f"this API key acts for {writes.actor}, not {checksum(address)}")
+    size = len(body.name.encode()) + len(body.company_number.encode())
+    gas = writes.services.require_chain().ledger.gas_limit("setIdentity", size=size, by_sig=True)
+    return SignedAction(
+        kind="set_identity",
+        contract=LEDGER,
+        project_id=None,
+        typed_data=lambda domain, signer, nonce, deadline: set_identity_data(
+            domain,
+            name=body.name,
+            company_number=body.company_number,
+            signer=signer,
+            nonce=nonce,
+            deadline=deadline,
+        ),
+        call=lambda auth: signed_call(
+            LEDGER, "setIdentityBySig", (body.name, body.company_number), auth, gas
+        ),
+    )
+
+
+@router.put(
+    "/partners/{address}/identity",
+    status_code=202,
+    responses=ACCEPTED_RESPONSES,
+    summary="Declare the partner's identity",
+)
+def set_identity(writes: WritesDep, address: AddressPath, body: IdentityCreate) -> JSONResponse:
+    """Declare the legal name and company number of the key's own partner on chain."""
+    fields = IdentityFields(name=body.name, company_number=body.company_number)
+    return writes.submit(_identity_action(writes, address, fields), body, body)
+
+
+@router.post(
+    "/partners/{address}/identity/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare an identity declaration for signing",
+)
+def prepare_identity(
+    writes: WritesDep, address: AddressPath, body: IdentityFields
+) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign."""
+    return writes.prepare(_identity_action(writes, address, body))
+
+
+@router.get("/partners/{address}/keys", response_model=list[KeyPublic], summary="List keys")
+def list_keys(services: ServicesDep, principal: ReaderDep, address: AddressPath) -> list[KeyPublic]:
+    """The partner's API keys (its own keys, or any partner's for an admin)."""
+    _owner_or_admin(principal, address)
+    return [KeyPublic.of(k) for k in services.store.api_keys(checksum(address))]
+
+
+@router.post(
+    "/partners/{address}/keys",
+    status_code=201,
+    response_model=IssuedKeyPublic,
+    summary="Issue another key (admin)",
+)
+def issue_key(
+    services: ServicesDep, _: AdminDep, address: AddressPath, body: KeyCreate
+) -> IssuedKeyPublic:
+    """Issue an additional key for a partner; shown once."""
+    issued = new_api_key(services.store, checksum(address), Role(body.role), body.label)
+    return _issued(issued.plaintext, issued.record)
+
+
+def _key_of(services: ServicesDep, principal: Principal, key_id: str) -> ApiKeyRecord:
+    record = services.store.api_key(key_id)
+    if record is None or (principal.role is not Role.ADMIN and record.partner != principal.partner):
+        raise NotFoundError(f"no key {key_id}", code="key_not_found")
+    return record
+
+
+@router.post(
+    "/keys/{key_id}/rotate", status_code=201, response_model=IssuedKeyPublic, summary="Rotate a key"
+)
+def rotate_key(
+    services: ServicesDep, principal: ReaderDep, key_id: KeyIdPath, body: KeyRotate
+) -> IssuedKeyPublic:
+    """Issue a replacement (same partner and role) and revoke the old key at once."""
+    record = _key_of(services, principal, key_id)
+    if record.revoked_at is not None:
+        raise ConflictError(f"key {key_id} is revoked", code="key_revoked")
+    issued = rotate_api_key(services.store, key_id, body.label)
+    return _issued(issued.plaintext, issued.record)
+
+
+@router.delete("/keys/{key_id}", response_model=KeyPublic, summary="Revoke a key")
+def revoke_key(services: ServicesDep, principal: ReaderDep, key_id: KeyIdPath) -> KeyPublic:
+    """Revoke a key now; requests with it get 401 from then on."""
+    _key_of(services, principal, key_id)
+    services.store.revoke_api_key(key_id)
+    record = services.store.api_key(key_id)
+    assert record is not None
+    return KeyPublic.of(record)

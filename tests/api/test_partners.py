@@ -1,0 +1,105 @@
+"""Onboarding partners, identities and API keys: issue, rotate, revoke."""
+
+from __future__ import annotations
+
+from tests.api.support import Consortium
+
+
+def test_onboard_custodial_partner_issues_working_key(consortium: Consortium) -> None:
+    response = consortium.client.post(
+        "/v1/partners",
+        json={"label": "uni-lab", "role": "partner"},
+        headers=consortium.admin_headers,
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["custodial"] is True
+    key = body["key"]["api_key"]
+    assert key.startswith("poc_")
+    keys = consortium.client.get(f"/v1/partners/{body['address']}/keys", headers={"X-API-Key": key})
+    assert keys.status_code == 200
+    assert "api_key" not in keys.json()[0]
+
+
+def test_onboard_with_partner_key_is_403_role(consortium: Consortium) -> None:
+    response = consortium.client.post(
+        "/v1/partners", json={"label": "x", "role": "partner"}, headers=consortium.partner_b.headers
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden_role"
+
+
+def test_onboard_without_key_is_401(consortium: Consortium) -> None:
+    assert consortium.client.post("/v1/partners", json={"label": "x"}).status_code == 401
+
+
+def test_rotate_key_revokes_old_and_issues_new(consortium: Consortium) -> None:
+    member = consortium.partner_b
+    keys = consortium.client.get(
+        f"/v1/partners/{member.address}/keys", headers=member.headers
+    ).json()
+    key_id = keys[0]["key_id"]
+    rotated = consortium.client.post(f"/v1/keys/{key_id}/rotate", json={}, headers=member.headers)
+    assert rotated.status_code == 201, rotated.text
+    new_key = rotated.json()["api_key"]
+    assert consortium.client.get("/v1/projects", headers=member.headers).status_code == 401
+    assert consortium.client.get("/v1/projects", headers={"X-API-Key": new_key}).status_code == 200
+
+
+def test_revoke_key_makes_it_401(consortium: Consortium) -> None:
+    member = consortium.partner_c
+    key_id = member.key.split("_")[1]
+    revoked = consortium.client.delete(f"/v1/keys/{key_id}", headers=consortium.admin_headers)
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+    response = consortium.client.get("/v1/projects", headers=member.headers)
+    assert response.status_code == 401 and response.json()["code"] == "invalid_api_key"
+
+
+def test_list_other_partners_keys_is_403_wrong_actor(consortium: Consortium) -> None:
+    response = consortium.client.get(
+        f"/v1/partners/{consortium.partner_c.address}/keys", headers=consortium.partner_b.headers
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "wrong_actor"
+
+
+def test_rotate_other_partners_key_is_404(consortium: Consortium) -> None:
+    key_id = consortium.partner_c.key.split("_")[1]
+    response = consortium.client.post(
+        f"/v1/keys/{key_id}/rotate", json={}, headers=consortium.partner_b.headers
+    )
+    assert response.status_code == 404
+
+
+def test_set_identity_then_read_partner(consortium: Consortium) -> None:
+    member = consortium.partner_b
+    response = consortium.client.put(
+        f"/v1/partners/{member.address}/identity?wait=true",
+        json={"name": "Uni Lab", "company_number": "BE0123.456.749"},
+        headers=member.headers,
+    )
+    assert response.status_code == 200 and response.json()["status"] == "confirmed", response.text
+    consortium.sync()
+    partner = consortium.client.get(
+        f"/v1/partners/{member.address}", headers=consortium.auditor_headers
+    ).json()
+    assert partner["identity"] == {"name": "Uni Lab", "company_number": "BE0123.456.749"}
+
+
+def test_set_identity_of_other_partner_is_403_wrong_actor(consortium: Consortium) -> None:
+    response = consortium.client.put(
+        f"/v1/partners/{consortium.partner_c.address}/identity",
+        json={"name": "X", "company_number": "1"},
+        headers=consortium.partner_b.headers,
+    )
+    assert response.status_code == 403 and response.json()["code"] == "wrong_actor"
+
+
+def test_request_body_over_limit_is_413(consortium: Consortium) -> None:
+    big = {"name": "x" * 2_000_000, "company_number": "1"}
+    response = consortium.client.put(
+        f"/v1/partners/{consortium.partner_b.address}/identity",
+        json=big,
+        headers=consortium.partner_b.headers,
+    )
+    assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
