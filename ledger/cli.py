@@ -32,6 +32,10 @@ else:
 
 Handler = Callable[[argparse.Namespace], int]
 
+# When the command started, for start-up times users can compare with their own clock: the
+# imports of web3, FastAPI and SQLAlchemy that follow are part of what they wait for.
+STARTED_AT: Final = time.monotonic()
+
 # Modules whose `register_commands(subparsers)` adds subcommands, in the order `poc --help`
 # lists them. One line per module.
 COMMAND_MODULES: Final[tuple[str, ...]] = ("ledger.sandbox",)

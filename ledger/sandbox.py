@@ -721,24 +721,20 @@ class SandboxKey:
     api_key: str = field(repr=False)
 
 
-def issue_sandbox_keys(
-    store: Store, seed: SeedRecord, paths: SandboxPaths
-) -> tuple[SandboxKey, ...]:
-    """Revoke the previous start's sandbox keys, issue fresh ones, and hand the partners'
-    encrypted keystores to the store (custodial mode).
+def issue_sandbox_keys(store: Store, seed: SeedRecord) -> tuple[SandboxKey, ...]:
+    """Revoke the previous start's sandbox keys and issue fresh ones.
 
     Keys are stored hashed and cannot be shown again, so each start issues new ones: the
-    printed keys are always the ones that work.
+    printed keys are always the ones that work. (The partners' signing keys need no hand-over:
+    the API's custody reads the same `<data>/keystores/` with the same password.)
     """
     from api.auth import Role, issue_api_key
 
     for old in store.api_keys():
         if old.label.startswith(KEY_LABEL_PREFIX) and old.revoked_at is None:
             store.revoke_api_key(old.key_id)
-    keys = sandbox_keystore(paths)
     issued: list[SandboxKey] = []
     for partner in seed.partners:
-        store.put_custodial_key(partner.address, keys.path_of(partner.label).read_text())
         role = Role.COORDINATOR if partner.label == demo.COORDINATOR else Role.PARTNER
         plaintext = issue_api_key(
             store, partner.address, role, f"{KEY_LABEL_PREFIX}{partner.label}"
@@ -798,9 +794,12 @@ def bind_port(port: int) -> socket.socket:
     return sock
 
 
-def run_sandbox(options: SandboxOptions, *, out: Log = print) -> int:
-    """Run the sandbox until SIGINT or SIGTERM; return the exit status (0 on a requested stop)."""
-    started = time.monotonic()
+def run_sandbox(options: SandboxOptions, *, out: Log = print, started: float | None = None) -> int:
+    """Run the sandbox until SIGINT or SIGTERM; return the exit status (0 on a requested stop).
+
+    `started` is the `time.monotonic()` the reported start-up time counts from (default: now).
+    """
+    started = time.monotonic() if started is None else started
     restore = _install_stop_handlers()
     sock = bind_port(options.port)
     port = int(sock.getsockname()[1])
@@ -886,7 +885,7 @@ def _build_server(
         sandbox=True,
     )
     store = Store.open(settings.resolved_database_url)
-    keys = issue_sandbox_keys(store, seed, paths)
+    keys = issue_sandbox_keys(store, seed)
     app = create_app(
         settings, store=store, chain=chain, deployment=record, relayer=chain.sender(relayer)
     )
@@ -1021,7 +1020,9 @@ def _command(args: argparse.Namespace) -> int:
         chain=ChainKind.EXTERNAL if args.rpc_url else ChainKind(args.chain),
         rpc_url=args.rpc_url,
     )
-    return run_sandbox(options, out=_print_flush)
+    from ledger.cli import STARTED_AT
+
+    return run_sandbox(options, out=_print_flush, started=STARTED_AT)
 
 
 def _print_flush(text: str) -> None:

@@ -30,6 +30,7 @@ from ledger.sandbox import (
     SeedRecord,
     deployment_problem,
     ensure_deployed,
+    issue_sandbox_keys,
     prepare_data_dir,
     sandbox_keystore,
     seed_demo,
@@ -294,3 +295,37 @@ def test_anvil_lost_state_is_reported_and_redeployed(paths: SandboxPaths) -> Non
         assert seed.matches(fresh)
     assert "The chain state was lost" in messages[0]
     assert "genesis" in messages[0]
+
+
+# -- API keys --------------------------------------------------------------------------------
+
+
+def test_issue_sandbox_keys_revokes_previous_and_issues_fresh(
+    memory_chain: Chain, paths: SandboxPaths
+) -> None:
+    from api.auth import verify_api_key
+    from ledger.store import Store
+
+    record, _ = ensure_deployed(memory_chain, paths, log=_quiet)
+    seed = seed_demo(memory_chain, record, paths, log=_quiet)
+    store = Store.open(f"sqlite:///{paths.index_db}")
+    try:
+        first = issue_sandbox_keys(store, seed)
+        second = issue_sandbox_keys(store, seed)
+        roles = {key.label: key.role for key in second}
+        assert roles == {
+            "leievlas": "coordinator",
+            "unikortrijk": "partner",
+            "vezelinstituut": "partner",
+            "lawyer": "auditor",
+            "admin": "admin",
+        }
+        for key in second:
+            verified = verify_api_key(store, key.api_key)
+            assert verified is not None
+            assert verified.partner == key.address
+        old_ids = {key.api_key.split("_")[1] for key in first}
+        revoked = {r.key_id for r in store.api_keys() if r.revoked_at is not None}
+        assert revoked == old_ids
+    finally:
+        store.close()
