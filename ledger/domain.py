@@ -12,7 +12,7 @@ Nothing here talks to a chain or hashes: see `ledger.hashing` (ids, commitments,
 from __future__ import annotations
 
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -303,7 +303,7 @@ class SplitInput:
     @classmethod
     def sorted_from(
         cls,
-        shares: dict[str, int],
+        shares: Mapping[str, int] | Mapping[ChecksumAddress, int],
         *,
         policy_version: int,
         computed_at_block: int,
