@@ -22,8 +22,16 @@ from api.auth import RateLimiter
 from api.custody import Custody
 from api.deps import LEDGER, VAULT, ChainAccess, Services
 from api.errors import PayloadTooLargeError, error_response, install_error_handlers
+from api.routes import (
+    batches,
+    contributions,
+    exports,
+    health,
+    operations,
+    partners,
+    projects,
+)
 from api.routes import chain as chain_routes
-from api.routes import contributions, exports, health, operations, partners, projects
 from api.settings import ApiSettings, get_settings
 from ledger.chain import Backend, Chain, ChainConfig, connect_external
 from ledger.contracts import PocLedgerClient, RoyaltyVaultClient
@@ -235,6 +243,7 @@ def create_app(
         chain_routes.router,
         projects.router,
         contributions.router,
+        batches.router,
         partners.router,
         operations.router,
         exports.router,

@@ -1,0 +1,208 @@
+"""Merkle batches: many contributions anchored in one transaction, revealed leaf by leaf.
+
+The partner sends the leaves (commitment, origin, category, value, parents); the API builds
+the OpenZeppelin-compatible tree (`ledger.merkle`), has the partner sign `AnchorBatch` over its
+root, and keeps the leaves with the operation so that each can be revealed later with its
+proof (`revealBatched`, which anyone may relay: the anchoring already proves who and when).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.actions import (
+    ACCEPTED_RESPONSES,
+    OperationPublic,
+    PreparedPublic,
+    SignatureFields,
+    SignedAction,
+    Writes,
+    WritesDep,
+    relayer_call,
+    signed_call,
+)
+from api.deps import LEDGER
+from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError, WrongActorError
+from api.schemas import Bytes32, OriginName, Uint64
+from ledger.domain import BatchLeaf, Origin
+from ledger.hashing import batch_id
+from ledger.merkle import MerkleTree, leaf_to_json
+from ledger.signing import anchor_batch_data
+from ledger.store import OperationRecord
+
+router = APIRouter(tags=["contributions"], responses=ERROR_RESPONSES)
+
+ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
+BatchIdPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="Batch id.")]
+MAX_BATCH = 10_000
+
+
+class LeafFields(BaseModel):
+    """One contribution of a batch."""
+
+    commitment: Bytes32
+    origin: OriginName = "result"
+    category: Annotated[int, Field(ge=0, le=255)] = 0
+    value: Uint64 = 0
+    parents: list[Bytes32] = Field(default_factory=list, max_length=16)
+
+
+class BatchFields(BaseModel):
+    """The leaves to anchor under one Merkle root."""
+
+    items: list[LeafFields] = Field(min_length=1, max_length=MAX_BATCH)
+    uri: str = Field(default="", max_length=2_000)
+
+
+class BatchCreate(BatchFields, SignatureFields):
+    """Anchor a batch (signature fields in non-custodial mode only)."""
+
+
+class RevealCreate(BaseModel):
+    """Which leaves to reveal (their positions in the batch); all when left out."""
+
+    indices: list[Annotated[int, Field(ge=0, lt=MAX_BATCH)]] | None = Field(
+        default=None, max_length=MAX_BATCH
+    )
+
+
+def _leaf(item: LeafFields) -> BatchLeaf:
+    try:
+        return BatchLeaf(
+            commitment=bytes.fromhex(item.commitment[2:]),
+            origin=Origin.RESULT if item.origin == "result" else Origin.BACKGROUND,
+            category=item.category,
+            value=item.value,
+            parents=tuple(bytes.fromhex(p[2:]) for p in item.parents),
+        )
+    except ValueError as exc:
+        raise UnprocessableError(str(exc)) from exc
+
+
+def _anchor_action(writes: Writes, project_id: int, body: BatchFields) -> SignedAction:
+    tree = MerkleTree.of([_leaf(item) for item in body.items])
+    root, count = tree.root, len(tree)
+    gas = writes.services.require_chain().ledger.gas_limit(
+        "anchorBatch", size=len(body.uri.encode()), by_sig=True
+    )
+    batch = "0x" + batch_id(project_id, writes.actor, root).hex()
+    return SignedAction(
+        kind="anchor_batch",
+        contract=LEDGER,
+        project_id=project_id,
+        typed_data=lambda domain, signer, nonce, deadline: anchor_batch_data(
+            domain,
+            project_id=project_id,
+            root=root,
+            count=count,
+            uri=body.uri,
+            signer=signer,
+            nonce=nonce,
+            deadline=deadline,
+        ),
+        call=lambda auth: signed_call(
+            LEDGER, "anchorBatchBySig", (project_id, root, count, body.uri), auth, gas
+        ),
+        dedupe_key=f"batch:{batch}",
+        meta={
+            "batch_id": batch,
+            "root": "0x" + root.hex(),
+            "leaves": [leaf_to_json(leaf) for leaf in tree.leaves],
+        },
+    )
+
+
+@router.post(
+    "/projects/{project_id}/batches",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Anchor a batch of contributions",
+)
+def anchor_batch(writes: WritesDep, project_id: ProjectIdPath, body: BatchCreate) -> JSONResponse:
+    """Anchor up to 10,000 contributions under one Merkle root in one transaction. The
+    operation's `resource_id` is the batch id once included."""
+    return writes.submit(_anchor_action(writes, project_id, body), body, body)
+
+
+@router.post(
+    "/projects/{project_id}/batches/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare a batch for signing",
+)
+def prepare_batch(
+    writes: WritesDep, project_id: ProjectIdPath, body: BatchFields
+) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign (it names the Merkle root)."""
+    return writes.prepare(_anchor_action(writes, project_id, body))
+
+
+def _anchored(writes: Writes, batch: str) -> OperationRecord:
+    op = writes.services.store.find_operation(
+        actor=writes.actor, dedupe_key=f"batch:{batch.lower()}"
+    )
+    if op is None or op.meta_json is None:
+        raise NotFoundError(
+            f"no batch {batch} anchored through this service", code="batch_not_found"
+        )
+    if op.actor != writes.actor:
+        raise WrongActorError(
+            f"batch {batch} is {op.actor}'s, this API key acts for {writes.actor}"
+        )
+    return op
+
+
+@router.post(
+    "/batches/{batch_id}/reveal",
+    status_code=202,
+    response_model=list[OperationPublic],
+    summary="Reveal batched contributions",
+)
+def reveal(writes: WritesDep, batch_id: BatchIdPath, body: RevealCreate) -> list[OperationPublic]:
+    """Bring batched contributions into the lifecycle (endorsable, disputable) by their Merkle
+    proofs; one operation per leaf. Revealing a leaf twice returns its first operation."""
+    anchored = _anchored(writes, batch_id)
+    meta = json.loads(anchored.meta_json or "{}")
+    leaves = [
+        BatchLeaf(
+            commitment=bytes.fromhex(value[0][2:]),
+            origin=Origin(int(value[1])),
+            category=int(value[2]),
+            value=int(value[3]),
+            parents=tuple(bytes.fromhex(p[2:]) for p in value[4]),
+        )
+        for value in meta["leaves"]
+    ]
+    tree = MerkleTree.of(leaves)
+    indices = body.indices if body.indices is not None else list(range(len(leaves)))
+    if any(i >= len(leaves) for i in indices):
+        raise UnprocessableError(f"the batch has {len(leaves)} leaves", code="invalid_request")
+    ledger = writes.services.require_chain().ledger
+    bid = bytes.fromhex(batch_id[2:])
+    results: list[OperationPublic] = []
+    # One request, many operations: each leaf's own dedupe key makes the repeat safe, an
+    # Idempotency-Key would wrongly map every leaf to the first one.
+    writes.idempotency_key = None
+    for index in indices:
+        leaf, proof = leaves[index], tree.proof(index)
+        gas = ledger.gas_limit("revealBatched", items=len(proof) + len(leaf.parents))
+        call = relayer_call(
+            LEDGER,
+            "revealBatched",
+            (anchored.project_id, bid, leaf.as_abi(), list(proof)),
+            gas,
+        )
+        response = writes.accept(
+            "reveal",
+            call,
+            None,
+            project_id=anchored.project_id,
+            dedupe_key=f"reveal:{batch_id.lower()}:{'0x' + leaf.commitment.hex()}",
+        )
+        results.append(OperationPublic.model_validate_json(bytes(response.body)))
+    return results
