@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ledger.hashing import commitment, new_salt, sha256_bytes
 from tests.api.support import Consortium
 
 
-def _leaves(address: str, project_id: int, n: int) -> list[dict[str, object]]:
+def _leaves(address: str, project_id: int, n: int) -> list[dict[str, Any]]:
     return [
         {
             "commitment": "0x"
