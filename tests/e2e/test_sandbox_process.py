@@ -24,11 +24,13 @@ import pytest
 from web3 import HTTPProvider, Web3
 
 from ledger import demo
-from ledger.anvil import find_anvil, free_port
+from ledger.anvil import AnvilProcess, find_anvil, free_port
 from ledger.errors import AnvilError
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+# anvil's first dev key (public knowledge: the default test mnemonic).
+ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
 INDEX_TIMEOUT = 30.0
@@ -230,9 +232,10 @@ def test_sandbox_lifecycle_restart_keeps_chain_and_reset_starts_clean(
     for item in before.values():
         block = w3.eth.get_block(item["block_number"])
         assert block["hash"].to_0x_hex() == item["block_hash"]
-    # Each start issues new keys (the old ones are revoked in the store).
+    # Each start issues new keys and revokes the previous start's.
     assert second.keys[0] != old_key
     assert second.get("/v1/projects/1").status_code == 200
+    assert second.get("/v1/projects/1", key=old_key).status_code == 401
     assert second.stop(signal.SIGINT) == 0
 
     # --reset wipes the data directory: a new chain, deployed and seeded afresh.
@@ -280,3 +283,35 @@ def test_sandbox_busy_port_fails_fast_and_starts_nothing(
     assert "--port" in sandbox.output
     assert "Chain:" not in sandbox.output
     assert not data.exists()
+
+
+@pytest.mark.anvil
+def test_sandbox_on_external_node_deploys_once_and_leaves_node_running(
+    tmp_path: Path, sandboxes: list[Sandbox]
+) -> None:
+    _needs_anvil()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POC_")}
+    env["POC_PRIVATE_KEY"] = ANVIL_KEY_0
+    data = tmp_path / "data-external"
+    # Someone else's node: the sandbox neither starts nor stops it.
+    with AnvilProcess(tmp_path / "node", persist=False) as node:
+        first = _start(sandboxes, "--rpc-url", node.url, "--data-dir", str(data), env=env)
+        assert first.wait_healthy() < HEALTH_BUDGET
+        assert f"Chain: external node {node.url}" in first.output
+        assert "Contracts deployed" in first.output
+        before = _contributions(first)
+        assert first.stop() == 0
+        assert "Chain stopped" not in first.output
+        assert node.running
+
+        second = _start(sandboxes, "--rpc-url", node.url, "--data-dir", str(data), env=env)
+        assert second.wait_healthy() < HEALTH_BUDGET
+        assert "Contracts found" in second.output
+        assert _contributions(second) == before
+        assert second.stop() == 0
+
+    # The same data directory on another chain is refused, not silently redeployed.
+    with AnvilProcess(tmp_path / "other", persist=False) as other:
+        third = _start(sandboxes, "--rpc-url", other.url, "--data-dir", str(data), env=env)
+        assert third.stop_when_exited() == 1
+        assert "does not match this node" in third.output

@@ -324,6 +324,8 @@ def test_issue_sandbox_keys_revokes_previous_and_issues_fresh(
             verified = verify_api_key(store, key.api_key)
             assert verified is not None
             assert verified.partner == key.address
+        for key in first:
+            assert verify_api_key(store, key.api_key) is None
         old_ids = {key.api_key.split("_")[1] for key in first}
         revoked = {r.key_id for r in store.api_keys() if r.revoked_at is not None}
         assert revoked == old_ids
