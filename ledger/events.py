@@ -395,6 +395,11 @@ class EventDecoder:
         """topic0 -> event class, for every event this decoder knows."""
         return MappingProxyType({topic: lay.cls for topic, lay in self._layouts.items()})
 
+    def indexed_project(self, cls: type[ContractEvent]) -> bool:
+        """Whether the event's first argument is an indexed `project_id` (filterable by topic)."""
+        layout = self._layouts[self.topic_of(cls)]
+        return _first_argument(cls) == "project_id" and bool(layout.positions[0][0])
+
     def topic_of(self, cls: type[ContractEvent]) -> bytes:
         """The topic0 of an event class."""
         for topic, layout in self._layouts.items():
@@ -521,7 +526,7 @@ def get_events(
             to_block = int(w3.eth.block_number)
     types = tuple(event_types) if event_types is not None else tuple(decoder.topics.values())
     if project_id is not None:
-        types = tuple(t for t in types if _first_argument(t) == "project_id")
+        types = tuple(t for t in types if decoder.indexed_project(t))
     if not types:
         return []
     topic0 = [HexBytes(decoder.topic_of(t)).to_0x_hex() for t in types]
