@@ -315,3 +315,26 @@ def test_sandbox_on_external_node_deploys_once_and_leaves_node_running(
         third = _start(sandboxes, "--rpc-url", other.url, "--data-dir", str(data), env=env)
         assert third.stop_when_exited() == 1
         assert "does not match this node" in third.output
+
+
+@pytest.mark.anvil
+def test_sandbox_stopped_during_start_stops_anvil_and_resumes(
+    tmp_path: Path, sandboxes: list[Sandbox]
+) -> None:
+    _needs_anvil()
+    data = tmp_path / "data"
+    first = _start(sandboxes, "--data-dir", str(data))
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not _ANVIL_RE.search(first.output):
+        assert time.monotonic() < deadline, first.output
+        assert first.proc.poll() is None, first.output
+        time.sleep(0.01)
+    # Deploying or seeding now: a stop must still end anvil cleanly.
+    assert first.stop(signal.SIGTERM) == 0
+    assert _port_closed(first.anvil_url)
+    assert "Chain stopped; its state is saved." in first.output
+
+    second = _start(sandboxes, "--data-dir", str(data))
+    assert second.wait_healthy() < HEALTH_BUDGET
+    assert len(_contributions(second)) == len(demo.CONTRIBUTIONS)
+    assert second.stop() == 0
