@@ -140,6 +140,7 @@ def _deployed(node: AnvilProcess, out: Path) -> DeploymentRecord:
     return record
 
 
+@pytest.mark.anvil
 def test_deploy_with_env_key_writes_record(
     node: AnvilProcess,
     tmp_path: Path,
@@ -161,6 +162,7 @@ def test_deploy_with_env_key_writes_record(
     assert DEV_KEY[2:] not in printed
 
 
+@pytest.mark.anvil
 def test_deploy_with_keystore_and_password_file(
     node: AnvilProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -189,6 +191,7 @@ def test_deploy_with_keystore_and_password_file(
     assert _deployed(node, out).deployer == deployer.address
 
 
+@pytest.mark.anvil
 def test_deploy_rpc_url_from_environment(
     node: AnvilProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -199,6 +202,7 @@ def test_deploy_rpc_url_from_environment(
     _deployed(node, out)
 
 
+@pytest.mark.anvil
 def test_deploy_refuses_to_overwrite_without_force(
     node: AnvilProcess,
     tmp_path: Path,
@@ -216,6 +220,7 @@ def test_deploy_refuses_to_overwrite_without_force(
     _deployed(node, out)
 
 
+@pytest.mark.anvil
 def test_deploy_without_key_fails_clearly(
     node: AnvilProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -227,6 +232,7 @@ def test_deploy_without_key_fails_clearly(
     assert not out.exists()
 
 
+@pytest.mark.anvil
 def test_deploy_wrong_password_fails_clearly(
     node: AnvilProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -240,6 +246,7 @@ def test_deploy_wrong_password_fails_clearly(
     assert "wrong password" in capsys.readouterr().err
 
 
+@pytest.mark.anvil
 def test_deploy_checks_expected_chain_id(
     node: AnvilProcess,
     tmp_path: Path,
@@ -264,6 +271,7 @@ def test_deploy_unreachable_node_fails_clearly(
     assert capsys.readouterr().err.startswith("poc deploy: error:")
 
 
+@pytest.mark.anvil
 def test_deploy_waits_for_confirmations(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -283,6 +291,7 @@ def test_deploy_waits_for_confirmations(
     assert "2 confirmations reached" in capsys.readouterr().out
 
 
+@pytest.mark.anvil
 def test_deploy_confirmation_timeout_writes_nothing(
     node: AnvilProcess,
     tmp_path: Path,
