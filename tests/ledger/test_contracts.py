@@ -12,6 +12,7 @@ import pytest
 from ledger import hashing
 from ledger.contracts import (
     ETH,
+    PocLedgerClient,
     TxResult,
     encode_add_partner,
 )
@@ -348,3 +349,28 @@ def test_results_carry_receipt_and_gas(memory_env: Env) -> None:
     assert isinstance(result, TxResult)
     assert result.receipt.succeeded and result.gas_used == result.receipt.gas_used
     assert result.gas_used < env.ledger.gas_limit("register")
+
+
+def test_preflight_reports_revert_before_sending(env: Env) -> None:
+    project_id = env.create_project()
+    careful = PocLedgerClient(env.chain.w3, env.ledger.address, preflight=True)
+    nonce = env.chain.w3.eth.get_transaction_count(env.dave.address)
+
+    with pytest.raises(PocNotPartner) as caught:
+        careful.register(env.dave, env.registration(env.dave, project_id))
+
+    assert caught.value.tx_hash is None
+    assert env.chain.w3.eth.get_transaction_count(env.dave.address) == nonce
+
+
+def test_estimated_gas_instead_of_defaults(memory_env: Env) -> None:
+    env = memory_env
+    project_id = env.create_project()
+    estimating = PocLedgerClient(env.chain.w3, env.ledger.address, use_estimates=True)
+
+    result = estimating.register(env.alice, env.registration(env.alice, project_id))
+
+    tx = env.chain.w3.eth.get_transaction(result.tx_hash)  # type: ignore[arg-type]
+    # The sender's estimate plus its margin, not the fixed default.
+    assert tx["gas"] != env.ledger.gas_limit("register")
+    assert result.gas_used <= tx["gas"] and result.receipt.succeeded
