@@ -38,7 +38,7 @@ STARTED_AT: Final = time.monotonic()
 
 # Modules whose `register_commands(subparsers)` adds subcommands, in the order `poc --help`
 # lists them. One line per module.
-COMMAND_MODULES: Final[tuple[str, ...]] = ("ledger.sandbox",)
+COMMAND_MODULES: Final[tuple[str, ...]] = ("ledger.sandbox", "ledger.proofs_cli")
 
 EXIT_OK: Final = 0
 EXIT_ERROR: Final = 1

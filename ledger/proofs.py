@@ -682,11 +682,63 @@ class FoundLog:
     log_index: int
 
 
+@dataclass(frozen=True)
+class ProjectLogs:
+    """Every log of one project (and every identity), read once, indexed for lookups."""
+
+    project_id: int
+    registrations: list[FoundLog]
+    history: list[FoundLog]
+    policies: list[FoundLog]
+    anchors: list[FoundLog]
+    identities: list[FoundLog]
+    registration_by_id: dict[bytes, FoundLog] = field(default_factory=dict)
+    anchor_by_batch: dict[bytes, FoundLog] = field(default_factory=dict)
+    _history_by_id: dict[bytes, list[FoundLog]] = field(default_factory=dict)
+    _identities_by_account: dict[str, list[FoundLog]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for reg in self.registrations:
+            cid = unhex(reg.args["contributionId"])
+            self.registration_by_id.setdefault(cid, reg)
+            for parent in reg.args["parents"]:
+                self._history_by_id.setdefault(unhex(parent), []).append(reg)
+        for log in self.history:
+            self._history_by_id.setdefault(unhex(log.args["contributionId"]), []).append(log)
+        for anchor in self.anchors:
+            self.anchor_by_batch.setdefault(unhex(anchor.args["batchId"]), anchor)
+        for identity in self.identities:
+            key = str(identity.args["account"]).lower()
+            self._identities_by_account.setdefault(key, []).append(identity)
+
+    def history_of(self, contribution_id: bytes) -> list[FoundLog]:
+        """Events about the contribution and registrations naming it as parent, in order."""
+        logs = self._history_by_id.get(contribution_id, [])
+        return sorted(logs, key=lambda f: (f.block_number, f.log_index))
+
+    def identities_of(self, account: str) -> list[FoundLog]:
+        """`IdentitySet` logs of `account`, in chain order."""
+        return self._identities_by_account.get(account.lower(), [])
+
+    def latest_identities(self) -> dict[str, tuple[str, str]]:
+        """{lower-case address: (name, company number)} as last declared."""
+        latest: dict[str, tuple[str, str]] = {}
+        for log in self.identities:
+            latest[str(log.args["account"]).lower()] = (
+                str(log.args["name"]),
+                str(log.args["companyNumber"]),
+            )
+        return latest
+
+
 class ProofBuilder:
     """Builds proof bundles of one PocLedger deployment from a node.
 
     Blocks are fetched and encoded once per builder (`BlockEvidence` cache), so exporting many
-    contributions of the same blocks stays cheap. Not thread-safe: one builder per thread.
+    contributions of the same blocks stays cheap. `preload(project_id)` reads a project's logs
+    in a handful of queries and answers every later lookup from memory, which bulk exports need
+    (otherwise each bundle costs five `eth_getLogs`, one of them over the whole project). Not
+    thread-safe: one builder per thread.
     """
 
     def __init__(self, w3: Web3, ledger_address: str, *, from_block: int = 0) -> None:
@@ -696,7 +748,7 @@ class ProofBuilder:
         self.events = ledger_events()
         self.functions = ledger_functions()
         self._blocks: dict[bytes, BlockEvidence] = {}
-        self._timestamps: dict[bytes, int] = {}
+        self._index: ProjectLogs | None = None
         with translating():
             self.chain_id = int(w3.eth.chain_id)
 
@@ -762,8 +814,30 @@ class ProofBuilder:
             transaction_proof=block.transaction_proof(found.tx_index),
         )
 
+    def preload(self, project_id: int) -> ProjectLogs:
+        """Read every log of `project_id` (and every identity) once; later lookups of this
+        project are answered from memory. Returns the index (exports use it too)."""
+        project = project_id.to_bytes(32, "big")
+        index = ProjectLogs(
+            project_id=project_id,
+            registrations=self._logs(CHILD_EVENT, project),
+            history=self._logs(HISTORY_EVENTS, project),
+            policies=self._logs("PolicySet", project),
+            anchors=self._logs("BatchAnchored", project),
+            identities=self._logs("IdentitySet"),
+        )
+        self._index = index
+        return index
+
+    def _indexed(self, project_id: int) -> ProjectLogs | None:
+        index = self._index
+        return index if index is not None and index.project_id == project_id else None
+
     def registration_log(self, contribution_id: bytes) -> FoundLog:
         """The `ContributionRegistered` log of `contribution_id`; ProofError if none."""
+        index = self._index
+        if index is not None and contribution_id in index.registration_by_id:
+            return index.registration_by_id[contribution_id]
         logs = self._logs("ContributionRegistered", None, contribution_id)
         if not logs:
             raise ProofError(f"no contribution 0x{contribution_id.hex()} on this ledger")
@@ -854,17 +928,25 @@ class ProofBuilder:
 
     def identity_log(self, contributor: str, reg: FoundLog) -> FoundLog | None:
         """The latest `IdentitySet` of `contributor` before the registration `reg`."""
+        if self._index is not None:
+            return self._before(self._index.identities_of(contributor), reg)
         account = bytes(HexBytes(contributor)).rjust(32, b"\0")
         return self._before(self._logs("IdentitySet", account, to_block=reg.block_number), reg)
 
     def policy_log(self, project_id: int, reg: FoundLog) -> FoundLog | None:
         """The `PolicySet` of the project in force at the registration `reg`."""
+        index = self._indexed(project_id)
+        if index is not None:
+            return self._before(index.policies, reg)
         logs = self._logs("PolicySet", project_id.to_bytes(32, "big"), to_block=reg.block_number)
         return self._before(logs, reg)
 
     def history_logs(self, contribution_id: bytes, project_id: int) -> list[FoundLog]:
         """Every event about the contribution, and the registrations naming it as a parent,
         in chain order."""
+        index = self._indexed(project_id)
+        if index is not None:
+            return index.history_of(contribution_id)
         project = project_id.to_bytes(32, "big")
         own = self._logs(HISTORY_EVENTS, project, contribution_id)
         children = [
@@ -899,8 +981,13 @@ class ProofBuilder:
 
     def _batch(self, reg: FoundLog) -> BatchPart:
         batch_id = unhex(reg.args["batchId"])
-        anchors = self._logs(
-            "BatchAnchored", int(reg.args["projectId"]).to_bytes(32, "big"), batch_id
+        index = self._indexed(int(reg.args["projectId"]))
+        anchors = (
+            [index.anchor_by_batch[batch_id]]
+            if index is not None and batch_id in index.anchor_by_batch
+            else self._logs(
+                "BatchAnchored", int(reg.args["projectId"]).to_bytes(32, "big"), batch_id
+            )
         )
         if not anchors:
             raise ProofError(f"batch 0x{batch_id.hex()} has no BatchAnchored log")

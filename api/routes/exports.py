@@ -1,13 +1,176 @@
 """Proof exports (per contribution, partner, project; Results Ownership List).
 
-Owned by the evidence work (ledger/proofs.py): it adds its routes to this router. Mounted under
-/v1 by `api.app.create_app`; use `ExporterDep` from `api.deps` (auditors may export).
+Every key but an admin key may export (`ExporterDep`: auditors, partners, coordinators). The
+service does not keep salts: a caller that wants a bundle sends the opening (content hash and
+salt) of each contribution in the body, which is why the bundle routes are POSTs. The Results
+Ownership List needs chain data only and is a GET. Everything is built from the chain through
+`ledger.exports`; the routes only translate.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Literal
 
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from api.deps import ExporterDep, ServicesDep
 from api.errors import ERROR_RESPONSES
+from api.schemas import Address, Bytes32
+from ledger.exports import (
+    Opening,
+    export_contribution,
+    export_partner,
+    export_project,
+    results_ownership_list,
+    rol_csv,
+    rol_json,
+    rol_markdown,
+)
+from ledger.proofs import ProofBuilder, bundle_bytes, unhex
 
 router = APIRouter(prefix="/exports", tags=["exports"], responses=ERROR_RESPONSES)
+
+ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
+ContributionIdPath = Annotated[str, Path(pattern="^0x[0-9a-fA-F]{64}$")]
+
+
+class OpeningIn(BaseModel):
+    """What opens a commitment: held by the partner, never stored by the service."""
+
+    contentHash: Bytes32 = Field(description="SHA-256 of the file, 0x-hex.")
+    salt: Bytes32 = Field(description="The 32-byte salt, 0x-hex.")
+
+    def opening(self) -> Opening:
+        return Opening(unhex(self.contentHash), unhex(self.salt))
+
+
+class OpeningsIn(BaseModel):
+    """Openings of the contributions to bundle, by contribution id; others are listed as
+    unopened in the pack's manifest (and still appear in the Results Ownership List)."""
+
+    openings: dict[Bytes32, OpeningIn] = Field(default_factory=dict)
+
+    def by_id(self) -> dict[bytes, Opening]:
+        return {unhex(cid): o.opening() for cid, o in self.openings.items()}
+
+
+def _file(data: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        content=data,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.post(
+    "/contributions/{contribution_id}/bundle",
+    summary="Proof bundle (JSON) of one contribution",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
+def contribution_bundle(
+    contribution_id: ContributionIdPath,
+    body: OpeningIn,
+    services: ServicesDep,
+    _: ExporterDep,
+) -> Response:
+    chain = services.require_chain()
+    builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
+    bundle = builder.build(
+        unhex(contribution_id), content_hash=unhex(body.contentHash), salt=unhex(body.salt)
+    )
+    return _file(bundle.to_bytes(), "application/json", f"{contribution_id}.json")
+
+
+@router.post(
+    "/contributions/{contribution_id}/certificate",
+    summary="PDF certificate of one contribution",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def contribution_certificate(
+    contribution_id: ContributionIdPath,
+    body: OpeningIn,
+    services: ServicesDep,
+    _: ExporterDep,
+) -> Response:
+    chain = services.require_chain()
+    builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
+    _bundle, json_file, pdf = export_contribution(builder, unhex(contribution_id), body.opening())
+    response = _file(pdf.data, "application/pdf", f"{contribution_id}.pdf")
+    response.headers["X-Bundle-SHA256"] = json_file.sha256
+    return response
+
+
+@router.post(
+    "/projects/{project_id}/partners/{partner}",
+    summary="Bundles and certificates of one partner's contributions (zip)",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+def partner_export(
+    project_id: ProjectIdPath,
+    partner: Address,
+    body: OpeningsIn,
+    services: ServicesDep,
+    _: ExporterDep,
+) -> Response:
+    chain = services.require_chain()
+    archive = export_partner(
+        chain.chain.w3, chain.ledger_address, project_id, partner, body.by_id(), workers=1
+    )
+    return _file(archive.data, "application/zip", f"project-{project_id}-{partner}.zip")
+
+
+@router.post(
+    "/projects/{project_id}/evidence-pack",
+    summary="The project's evidence pack (zip): bundles, certificates, split history, ROL",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+def evidence_pack(
+    project_id: ProjectIdPath,
+    body: OpeningsIn,
+    services: ServicesDep,
+    _: ExporterDep,
+) -> Response:
+    chain = services.require_chain()
+    archive = export_project(
+        chain.chain.w3,
+        chain.ledger_address,
+        project_id,
+        body.by_id(),
+        vault=chain.vault_address,
+        workers=1,
+    )
+    return _file(archive.data, "application/zip", f"project-{project_id}-evidence.zip")
+
+
+@router.get(
+    "/projects/{project_id}/results-ownership-list",
+    summary="Results Ownership List (DESCA style): each Result, owner, date, Background",
+    response_class=Response,
+)
+def results_ownership(
+    project_id: ProjectIdPath,
+    services: ServicesDep,
+    _: ExporterDep,
+    format: Annotated[Literal["json", "csv", "md"], Query()] = "json",
+) -> Response:
+    chain = services.require_chain()
+    index = ProofBuilder(chain.chain.w3, chain.ledger_address).preload(project_id)
+    entries = results_ownership_list(index)
+    if format == "csv":
+        return _file(rol_csv(entries), "text/csv", f"project-{project_id}-rol.csv")
+    if format == "md":
+        return _file(
+            rol_markdown(entries, project_id), "text/markdown", f"project-{project_id}-rol.md"
+        )
+    document = {
+        "projectId": project_id,
+        "ledger": chain.ledger_address,
+        "results": rol_json(entries),
+    }
+    return Response(content=bundle_bytes(document), media_type="application/json")
