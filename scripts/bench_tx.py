@@ -1,7 +1,7 @@
 """Raw ETH-transfer throughput on anvil: how fast the chain layer can push transactions.
 
 Modes, each on a fresh anvil in a temporary directory:
-- web3-wait: send, then web3's wait_for_transaction_receipt (polls every 0.1 s),
+- web3-wait: send, then web3's wait_for_transaction_receipt (asks at once, then every 0.1 s),
 - sequential: `TxSender.transfer` (send, poll every 5 ms),
 - threads: 8 threads sharing one sender,
 - send_many: pipelined batches of 100.
@@ -14,6 +14,7 @@ states preserved) and see what it costs. A benchmark, not a test: it asserts not
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import threading
@@ -106,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=1000, help="transactions per mode")
     parser.add_argument("--persist", action="store_true", help="persist state like the sandbox")
     args = parser.parse_args(argv)
-    print(f"anvil, {args.count} ETH transfers per mode, persist={args.persist}")
+    # Other processes on a small machine skew the numbers: say how busy it was.
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"anvil, {args.count} ETH transfers per mode, persist={args.persist}; load {load}")
     run(args.count, args.persist)
     return 0
 
