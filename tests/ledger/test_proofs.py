@@ -184,3 +184,29 @@ def test_published_schema_equals_the_module_schema() -> None:
 
 def test_bundle_bytes_are_stable() -> None:
     assert bundle_bytes({"b": 1, "a": "é"}) == '{\n  "b": 1,\n  "a": "é"\n}\n'.encode()
+
+
+def test_poc_verify_command_against_anvil(
+    env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ledger.cli import main
+
+    if env.chain.node is None:
+        pytest.skip("needs a node reachable by URL")
+    anvil_env = env
+    scenario = build_scenario(anvil_env)
+    bundle = _bundle(anvil_env, scenario, "b")
+    path = tmp_path / "bundle.json"
+    path.write_bytes(bundle.to_bytes())
+    original = tmp_path / "original.bin"
+    original.write_bytes(scenario["b"].content)
+    url = anvil_env.chain.node.url
+    assert main(["verify", str(path), "--file", str(original), "--rpc-url", url]) == 0
+    out = capsys.readouterr().out
+    assert "PASS  online: contract code" in out
+    assert "FAIL" not in out
+    document = json.loads(path.read_bytes())
+    document["contribution"]["value"] += 1
+    path.write_text(json.dumps(document))
+    assert main(["verify", str(path), "--rpc-url", url]) == 1
+    assert "contribution.value" in capsys.readouterr().out
