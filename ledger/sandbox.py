@@ -15,8 +15,9 @@ The steps, each usable on its own (the tests drive them one by one):
   identities, the project, acceptances, contributions, endorsements. Every step first checks
   the chain, so a seed interrupted half-way resumes instead of duplicating; salts derive from a
   per-data-dir secret, so the contributions' ids are the same on every attempt.
-- `serve` runs the FastAPI app with uvicorn on 127.0.0.1 and stops anvil after it, whether
-  it ends by Ctrl-C, SIGTERM or an error; anvil gets SIGTERM, so its state is written out.
+- `run_sandbox` does all of the above, then serves the FastAPI app with uvicorn on 127.0.0.1
+  and stops anvil after it, whether it ends by Ctrl-C, SIGTERM or an error; anvil gets
+  SIGTERM, so its state is written out.
 
 Data directory layout (all of it is the sandbox's; `--reset` removes it):
 
@@ -85,6 +86,8 @@ from ledger.signing import (
 from ledger.tx import to_hex
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from ledger.cli import Subparsers
     from ledger.store import Store
 
@@ -790,7 +793,6 @@ def bind_port(port: int) -> socket.socket:
             f"cannot listen on {HOST}:{port} ({exc.strerror}); is another sandbox running? "
             "Pass --port to use another port"
         ) from exc
-    sock.set_inheritable(True)
     return sock
 
 
@@ -863,7 +865,7 @@ def _build_server(
     paths: SandboxPaths,
     options: SandboxOptions,
     port: int,
-) -> tuple[Any, tuple[SandboxKey, ...]]:
+) -> tuple[uvicorn.Server, tuple[SandboxKey, ...]]:
     import uvicorn
     from pydantic import SecretStr
 
@@ -896,13 +898,13 @@ def _build_server(
         log_level="warning",
         access_log=False,
         lifespan="on",
-        # Our own handlers decide how the process stops (see _install_stop_handlers).
+        # A browser's open connections must not hold up Ctrl-C for long.
         timeout_graceful_shutdown=5,
     )
     return uvicorn.Server(config), keys
 
 
-def _announce_when_ready(server: Any, banner: str, started: float, out: Log) -> None:
+def _announce_when_ready(server: uvicorn.Server, banner: str, started: float, out: Log) -> None:
     while not server.started:
         if server.should_exit:
             return
