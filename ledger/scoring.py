@@ -600,7 +600,6 @@ class _Replay:
         self._apply(first)
         project_id = self.project_id
         records = self.records
-        find = records.get
         claim = records.setdefault
         members = self.members
         ever_members = self.ever_members
@@ -611,11 +610,12 @@ class _Replay:
             # relative order changes nothing, and the project check because a contribution id
             # already binds its project (keccak of projectId, contributor, commitment).
             if type(event) is Endorsed:
-                record = find(event.contribution_id)
-                if record is None:
+                try:  # costs nothing unless raised, unlike a .get and a None check
+                    record = records[event.contribution_id]
+                except KeyError:
                     raise HistoryError(
                         f"endorsement of unknown contribution {event.contribution_id}"
-                    )
+                    ) from None
                 endorser = event.endorser
                 if endorser not in members:
                     raise HistoryError(f"endorsement by non-partner {endorser}")
@@ -804,10 +804,11 @@ def _tally(replay: _Replay, policy: Policy, as_of: int) -> _Tally:
         for origin in (Origin.BACKGROUND, Origin.RESULT)
     }
     category_count = len(categories)
-    window = policy.dispute_window
+    # registeredAt + window <= as_of, with the addition done once rather than per contribution
+    latest = as_of - policy.dispute_window
     quorum = policy.endorsement_quorum
-    points: dict[str, int] = {}
-    counted: dict[str, list[str]] = {}
+    # contributor -> [scaled points, ids of its counted contributions]: one lookup per count
+    accounts: dict[str, list[Any]] = {}
     not_counted: dict[str, list[str]] = {}
     counted_ids: list[str] = []
     keep_id = counted_ids.append
@@ -835,7 +836,7 @@ def _tally(replay: _Replay, policy: Policy, as_of: int) -> _Tally:
                 status = CountStatus.ZERO_VALUE
             elif not row[category]:
                 status = CountStatus.ZERO_WEIGHT
-            elif event.registered_at + window > as_of:
+            elif event.registered_at > latest:
                 if event.registered_at > as_of:
                     raise HistoryError(
                         f"contribution {event.contribution_id} registered at "
@@ -867,13 +868,11 @@ def _tally(replay: _Replay, policy: Policy, as_of: int) -> _Tally:
                     rating = lower_median(ratings) if ratings else NEUTRAL_RATING
                 if endorsements >= quorum:
                     contribution_id = event.contribution_id
-                    gained = row[category] * value * rating
-                    if contributor in points:
-                        points[contributor] += gained
-                        counted[contributor].append(contribution_id)
-                    else:
-                        points[contributor] = gained
-                        counted[contributor] = [contribution_id]
+                    account = accounts.get(contributor)
+                    if account is None:
+                        account = accounts[contributor] = [0, []]
+                    account[0] += row[category] * value * rating
+                    account[1].append(contribution_id)
                     keep_id(contribution_id)
                     keep_rating(rating)
                     continue
@@ -882,8 +881,8 @@ def _tally(replay: _Replay, policy: Policy, as_of: int) -> _Tally:
         not_counted.setdefault(contributor, []).append(event.contribution_id)
 
     return _Tally(
-        points=points,
-        counted=counted,
+        points={contributor: account[0] for contributor, account in accounts.items()},
+        counted={contributor: account[1] for contributor, account in accounts.items()},
         not_counted=not_counted,
         counted_ids=counted_ids,
         counted_ratings=counted_ratings,
