@@ -330,6 +330,8 @@ class ContributionExplanation:
     """registered_at + dispute window: the contribution can count from this time on."""
     dispute_number: int | None
     """The open dispute (DISPUTE_OPEN) or the upheld one (INVALIDATED_BY_DISPUTE)."""
+    dispute_votes: tuple[int, int, int] | None
+    """Of the open dispute: (votes to uphold, votes to reject, eligible voters)."""
     rating: int | None
     """The lower median of `endorsements` (NEUTRAL_RATING when none and quorum is 0)."""
     category_weight_bps: int | None
@@ -360,7 +362,11 @@ class ContributionExplanation:
             case CountStatus.ZERO_WEIGHT:
                 return "this policy gives its category or origin a weight of zero"
             case CountStatus.DISPUTE_OPEN:
-                return f"dispute {self.dispute_number} is open"
+                uphold, reject, eligible = self.dispute_votes or (0, 0, 0)
+                return (
+                    f"dispute {self.dispute_number} is open: {uphold} of {eligible} eligible "
+                    f"voters to uphold, {reject} to reject"
+                )
             case CountStatus.DISPUTE_WINDOW_OPEN:
                 return f"dispute window open until {self.window_ends_at}"
             case CountStatus.QUORUM_NOT_MET:
@@ -944,8 +950,10 @@ class _Evidence:
                 BPS * BPS * category.unit_scale,
             )
         dispute_number: int | None = None
+        dispute_votes: tuple[int, int, int] | None = None
         if contribution_id in self.open_disputes:
-            dispute_number = self.open_disputes[contribution_id][0]
+            dispute_number, eligible, uphold, reject = self.open_disputes[contribution_id]
+            dispute_votes = (uphold, reject, eligible)
         elif contribution_id in self.upheld:
             dispute_number = self.upheld[contribution_id]
         return ContributionExplanation(
@@ -963,6 +971,7 @@ class _Evidence:
             quorum=policy.endorsement_quorum,
             window_ends_at=event.registered_at + policy.dispute_window,
             dispute_number=dispute_number,
+            dispute_votes=dispute_votes,
             rating=rating,
             category_weight_bps=category.weight_bps if category else None,
             origin_weight_bps=origin_weight,

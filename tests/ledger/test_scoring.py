@@ -260,11 +260,23 @@ def test_score_reports_open_dispute_and_counts_after_rejection() -> None:
     history = three_partners()
     cid = history.register(A, 10)
     history.endorse(cid, (B, 3))
-    history.open_dispute(cid, B)
-    assert history.score().explain(cid).status is CountStatus.DISPUTE_OPEN
+    history.open_dispute(cid, B, eligible=1)
+    disputed = history.score().explain(cid)
+    assert disputed.status is CountStatus.DISPUTE_OPEN
+    assert disputed.reason == "dispute 1 is open: 0 of 1 eligible voters to uphold, 0 to reject"
     history.vote(cid, C, False)
     history.resolve(cid, DisputeOutcome.REJECTED)
     assert history.score().explain(cid).status is CountStatus.COUNTED
+
+
+def test_score_explains_votes_of_open_dispute() -> None:
+    history = History([A, B, C, D], make_policy())
+    cid = history.register(A, 10)
+    history.open_dispute(cid, B, eligible=2)
+    history.vote(cid, C, True)
+    explanation = history.score().explain(cid)
+    assert explanation.dispute_votes == (1, 0, 2)
+    assert explanation.reason == "dispute 1 is open: 1 of 2 eligible voters to uphold, 0 to reject"
 
 
 def test_score_counts_again_after_dispute_withdrawn_by_disputer() -> None:
