@@ -11,14 +11,18 @@ Routes: `/health`, `/ready`, `/docs` and `/openapi.json` at the root; every reso
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import IO
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import RateLimiter
+from api.auth import KeyCache, RateLimiter
 from api.custody import Custody
 from api.deps import LEDGER, VAULT, ChainAccess, Services
 from api.errors import PayloadTooLargeError, error_response, install_error_handlers
@@ -97,6 +101,62 @@ class _BodyTooLarge(Exception):
     """Internal signal of `BodyLimitMiddleware`."""
 
 
+class BackgroundLeader:
+    """Runs the index follower and the outbox worker in exactly one process per data directory.
+
+    Several API processes (uvicorn `--workers N`) may share one database: each accepts writes,
+    but only the holder of an exclusive lock on `lock_path` sends transactions (one relayer,
+    one nonce sequence) and follows the chain. The others retry the lock every second, so a
+    killed leader is replaced within a second.
+    """
+
+    def __init__(self, lock_path: Path, services: Services) -> None:
+        self.lock_path = lock_path
+        self.services = services
+        self._file: IO[bytes] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Take the lead now if free, else keep trying in a daemon thread."""
+        if not self._try_lead():
+            self._thread = threading.Thread(target=self._wait_lead, daemon=True)
+            self._thread.start()
+
+    def _try_lead(self) -> bool:
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.lock_path.open("ab")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._file = handle
+        if self.services.follower is not None:
+            self.services.follower.start()
+        if self.services.worker is not None:
+            self.services.worker.start()
+        return True
+
+    def _wait_lead(self) -> None:
+        while not self._stop.wait(1.0):
+            if self._try_lead():
+                return
+
+    def stop(self) -> None:
+        """Stop the background threads and release the lock."""
+        self._stop.set()
+        if self._file is None:
+            return
+        if self.services.worker is not None:
+            self.services.worker.stop()
+        if self.services.follower is not None:
+            self.services.follower.stop()
+        fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+        self._file.close()
+        self._file = None
+
+
 def connect_from_settings(settings: ApiSettings) -> tuple[Chain, DeploymentRecord] | None:
     """Connect to `settings.rpc_url` with the deployment record, or None if not configured."""
     path = settings.resolved_deployment_file
@@ -127,6 +187,7 @@ def build_services(
         settings=settings,
         store=store,
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+        keys=KeyCache(store),
     )
     if chain is None:
         connected = connect_from_settings(settings)
@@ -207,18 +268,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        leader = BackgroundLeader(settings.data_dir / "background.lock", services)
         if settings.start_workers:
-            if services.follower is not None:
-                services.follower.start()
-            if services.worker is not None:
-                services.worker.start()
+            leader.start()
         try:
             yield
         finally:
-            if services.worker is not None:
-                services.worker.stop()
-            if services.follower is not None:
-                services.follower.stop()
+            leader.stop()
 
     app = FastAPI(
         title="poc-ledger API",

@@ -123,6 +123,45 @@ def verify_api_key(store: Store, plaintext: str) -> ApiKeyRecord | None:
     return record
 
 
+class KeyCache:
+    """Verified keys for `ttl` seconds, so that most requests skip the database.
+
+    A revocation in this process takes effect at once (`forget`); one made by another process
+    of the same deployment within `ttl` seconds.
+    """
+
+    def __init__(self, store: Store, ttl: float = 2.0) -> None:
+        self.store = store
+        self.ttl = ttl
+        self._entries: dict[str, tuple[ApiKeyRecord, float]] = {}
+        self._lock = threading.Lock()
+
+    def verify(self, plaintext: str) -> ApiKeyRecord | None:
+        """Like `verify_api_key`, cached by the key's hash."""
+        digest = hash_key(plaintext.strip())
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(digest)
+        if hit is not None and now - hit[1] < self.ttl:
+            return hit[0]
+        record = verify_api_key(self.store, plaintext)
+        with self._lock:
+            if record is None:
+                self._entries.pop(digest, None)
+            else:
+                if len(self._entries) > 10_000:
+                    self._entries.clear()
+                self._entries[digest] = (record, now)
+        return record
+
+    def forget(self, key_id: str) -> None:
+        """Drop a key from the cache (after revoking or rotating it)."""
+        with self._lock:
+            for digest, (record, _) in list(self._entries.items()):
+                if record.key_id == key_id:
+                    del self._entries[digest]
+
+
 class RateLimiter:
     """Token buckets per API key: `rate` requests a second, bursts up to `burst`."""
 

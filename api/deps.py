@@ -13,7 +13,7 @@ from eth_typing import ChecksumAddress
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import Principal, RateLimiter, Role, verify_api_key
+from api.auth import KeyCache, Principal, RateLimiter, Role
 from api.custody import Custody
 from api.errors import (
     AuthenticationError,
@@ -62,6 +62,7 @@ class Services:
     settings: ApiSettings
     store: Store
     limiter: RateLimiter
+    keys: KeyCache
     chain: ChainAccess | None = None
     follower: Follower | None = None
     worker: OutboxWorker | None = None
@@ -117,7 +118,7 @@ def get_principal(
         raise AuthenticationError(
             "send your API key in the X-API-Key header", code="missing_api_key"
         )
-    record = verify_api_key(services.store, plaintext)
+    record = services.keys.verify(plaintext)
     if record is None:
         raise AuthenticationError("unknown or revoked API key", code="invalid_api_key")
     if not services.limiter.allow(record.key_id):

@@ -210,6 +210,8 @@ class OutboxConfig:
     # A sent transaction without a receipt after this long is re-sent (with a fresh relayer
     # nonce: the old one may sit behind a nonce gap after the node lost blocks).
     stale_after: float = 30.0
+    # How far back `reconcile` re-checks confirmed operations after the node lost blocks.
+    reconcile_window: float = 3_600.0
 
 
 @dataclass
@@ -322,12 +324,49 @@ class OutboxWorker:
     def _check_head(self) -> bool:
         with translating():
             head = int(self.w3.eth.block_number)
-        if head < self._last_head:
-            # The node lost blocks: its nonces went back, ours must follow.
-            log.warning("chain head went back from %d to %d", self._last_head, head)
+        moved = False
+        if self._last_head < 0 or head < self._last_head:
+            # First contact, or the node lost blocks: its nonces went back, ours must follow,
+            # and operations confirmed recently may have been in the lost part.
+            if self._last_head >= 0:
+                log.warning("chain head went back from %d to %d", self._last_head, head)
             self._resync_senders()
+            moved = self.reconcile(head)
         self._last_head = head
-        return False
+        return moved
+
+    def reconcile(self, head: int) -> bool:
+        """Send again the recently confirmed operations whose block the node no longer has.
+
+        "Confirmed" means durable by the node's own promise (depth, persistence interval); a
+        node restored from an older state file breaks that promise, and this is the safety net.
+        """
+        since = time.time() - self.config.reconcile_window
+        ops = self.store.operations_in([OpStatus.CONFIRMED], limit=100_000, updated_after=since)
+        hashes: dict[int, str | None] = {}
+        updates: list[tuple[str, Mapping[str, Any]]] = []
+        for op in ops:
+            if op.block_number is None or op.block_hash is None:
+                continue
+            if op.block_number not in hashes:
+                hashes[op.block_number] = self._block_hash(op.block_number, head)
+            if hashes[op.block_number] != op.block_hash:
+                log.warning(
+                    "operation %s: confirmed block %d is gone, resending", op.id, op.block_number
+                )
+                updates.append(
+                    (
+                        op.id,
+                        {
+                            "status": OpStatus.ACCEPTED,
+                            "tx_hash": None,
+                            "block_number": None,
+                            "block_hash": None,
+                        },
+                    )
+                )
+        self.store.update_operations(updates)
+        return bool(updates)
 
     def _resync_senders(self) -> None:
         self.relayer.resync()

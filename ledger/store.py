@@ -34,8 +34,10 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -43,7 +45,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -301,6 +303,9 @@ class OperationRow(Base):
     mined_at: Mapped[float | None] = mapped_column(Float)
 
 
+_OP_TABLE = cast(Table, OperationRow.__table__)
+
+
 # ------------------------------------------------------------------------------- credentials
 
 
@@ -498,10 +503,13 @@ class Store:
                 kwargs["poolclass"] = StaticPool
             else:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                # Enough pooled connections for the request threads: opening one runs pragmas.
+                kwargs["pool_size"] = 40
+                kwargs["max_overflow"] = 20
         else:
             kwargs["pool_pre_ping"] = True
             kwargs["pool_size"] = 20
-            kwargs["max_overflow"] = 20
+            kwargs["max_overflow"] = 40
         self.engine: Engine = create_engine(url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -547,6 +555,15 @@ class Store:
             else:
                 with self._write_lock:
                     yield
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database error: {exc}") from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A Core connection for hot-path reads (no ORM session overhead)."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
         except SQLAlchemyError as exc:
             raise StoreError(f"database error: {exc}") from exc
 
@@ -770,10 +787,11 @@ class Store:
             )
 
     def api_key(self, key_id: str) -> ApiKeyRecord | None:
-        """An API key by id."""
-        with self.session() as session:
-            row = session.get(ApiKeyRow, key_id)
-            return None if row is None else _key_record(row)
+        """An API key by id (Core query: this runs on every request)."""
+        table = ApiKeyRow.__table__
+        with self._read() as conn:
+            row = conn.execute(select(table).where(table.c.key_id == key_id)).mappings().first()
+        return None if row is None else ApiKeyRecord(**dict(row))
 
     def api_keys(self, partner: str | None = None) -> tuple[ApiKeyRecord, ...]:
         """API keys, of one partner or all, oldest first."""
@@ -799,12 +817,14 @@ class Store:
     def add_operation(self, op: OperationRecord) -> OperationRecord:
         """Store an accepted operation; on an idempotency or dedupe clash return the existing one.
 
-        The insert and the lookup run in one transaction so that two concurrent identical
-        requests end with one row.
+        The unique constraints decide: of two concurrent identical requests one insert wins and
+        the other finds the winner's row.
         """
         try:
-            with self.transaction() as session:
-                session.add(OperationRow(**_op_columns(op)))
+            with self._guard(), self.engine.begin() as conn:
+                # One cached statement with bound parameters: the ORM's insert().values() costs
+                # more than SQLite itself on this hot path.
+                conn.execute(_OP_TABLE.insert(), [_op_columns(op)])
             return op
         except StoreError as exc:
             existing = self.find_operation(
@@ -822,22 +842,28 @@ class Store:
         dedupe_key: str | None = None,
     ) -> OperationRecord | None:
         """The operation with this idempotency key (of `actor`) or this dedupe key."""
-        with self.session() as session:
+        table = OperationRow.__table__
+        with self._read() as conn:
             if idempotency_key is not None:
-                row = session.scalar(
-                    select(OperationRow).where(
-                        OperationRow.actor == actor,
-                        OperationRow.idempotency_key == idempotency_key,
+                row = (
+                    conn.execute(
+                        select(table).where(
+                            table.c.actor == actor, table.c.idempotency_key == idempotency_key
+                        )
                     )
+                    .mappings()
+                    .first()
                 )
                 if row is not None:
-                    return _op_record(row)
+                    return OperationRecord(**dict(row))
             if dedupe_key is not None:
-                row = session.scalar(
-                    select(OperationRow).where(OperationRow.dedupe_key == dedupe_key)
+                row = (
+                    conn.execute(select(table).where(table.c.dedupe_key == dedupe_key))
+                    .mappings()
+                    .first()
                 )
                 if row is not None:
-                    return _op_record(row)
+                    return OperationRecord(**dict(row))
             return None
 
     def operation(self, op_id: str) -> OperationRecord | None:
@@ -847,32 +873,30 @@ class Store:
             return None if row is None else _op_record(row)
 
     def operations_in(
-        self, statuses: Sequence[str], *, limit: int = 500
+        self, statuses: Sequence[str], *, limit: int = 500, updated_after: float | None = None
     ) -> tuple[OperationRecord, ...]:
-        """Operations in any of `statuses`, oldest first."""
+        """Operations in any of `statuses` (changed after a time), oldest first."""
         with self.session() as session:
+            query = select(OperationRow).where(OperationRow.status.in_(list(statuses)))
+            if updated_after is not None:
+                query = query.where(OperationRow.updated_at > updated_after)
             rows = session.scalars(
-                select(OperationRow)
-                .where(OperationRow.status.in_(list(statuses)))
-                .order_by(OperationRow.created_at, OperationRow.id)
-                .limit(limit)
+                query.order_by(OperationRow.created_at, OperationRow.id).limit(limit)
             ).all()
             return tuple(_op_record(r) for r in rows)
 
     def pending_operations(self, actor: str, project_id: int | None = None) -> int:
         """How many operations of `actor` (in a project) are not final yet."""
-        with self.session() as session:
-            query = (
-                select(func.count())
-                .select_from(OperationRow)
-                .where(
-                    OperationRow.actor == actor,
-                    OperationRow.status.in_(["accepted", "sent", "included"]),
-                )
-            )
-            if project_id is not None:
-                query = query.where(OperationRow.project_id == project_id)
-            return int(session.scalar(query) or 0)
+        table = OperationRow.__table__
+        query = (
+            select(func.count())
+            .select_from(table)
+            .where(table.c.actor == actor, table.c.status.in_(["accepted", "sent", "included"]))
+        )
+        if project_id is not None:
+            query = query.where(table.c.project_id == project_id)
+        with self._read() as conn:
+            return int(conn.execute(query).scalar() or 0)
 
     def list_operations(
         self, *, actor: str | None, status: str | None = None, after: str = "", limit: int = 50
@@ -898,17 +922,26 @@ class Store:
             return {str(status): int(count) for status, count in rows}
 
     def update_operations(self, changes: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
-        """Apply column changes to several operations in one transaction."""
+        """Apply column changes to several operations in one transaction.
+
+        Changes with the same columns share one executemany statement: the worker updates
+        hundreds of operations per round while requests wait for the write lock.
+        """
         if not changes:
             return
         now = time.time()
-        with self.transaction() as session:
-            for op_id, values in changes:
-                session.execute(
-                    update(OperationRow)
-                    .where(OperationRow.id == op_id)
-                    .values(**values, updated_at=now)
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for op_id, values in changes:
+            columns = tuple(sorted(values))
+            groups.setdefault(columns, []).append({**values, "op_id": op_id, "updated_at": now})
+        with self._guard(), self.engine.begin() as conn:
+            for columns, rows in groups.items():
+                statement = (
+                    _OP_TABLE.update()
+                    .where(_OP_TABLE.c.id == bindparam("op_id"))
+                    .values({name: bindparam(name) for name in (*columns, "updated_at")})
                 )
+                conn.execute(statement, rows)
 
 
 # ----------------------------------------------------------------------------- projections

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import APIRouter
@@ -17,6 +18,7 @@ router = APIRouter(tags=["health"])
 READY_LAG_BLOCKS = 2
 
 
+@cache
 def _version() -> str:
     try:
         return version("poc-ledger")

@@ -287,6 +287,7 @@ def rotate_key(
     if record.revoked_at is not None:
         raise ConflictError(f"key {key_id} is revoked", code="key_revoked")
     issued = rotate_api_key(services.store, key_id, body.label)
+    services.keys.forget(key_id)
     return _issued(issued.plaintext, issued.record)
 
 
@@ -295,6 +296,7 @@ def revoke_key(services: ServicesDep, principal: ReaderDep, key_id: KeyIdPath) -
     """Revoke a key now; requests with it get 401 from then on."""
     _key_of(services, principal, key_id)
     services.store.revoke_api_key(key_id)
+    services.keys.forget(key_id)
     record = services.store.api_key(key_id)
     assert record is not None
     return KeyPublic.of(record)
