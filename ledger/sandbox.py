@@ -22,6 +22,7 @@ The steps, each usable on its own (the tests drive them one by one):
 Data directory layout (all of it is the sandbox's; `--reset` removes it):
 
     .poc-sandbox          marker: this directory belongs to a sandbox
+    .poc-sandbox.lock     held by the running sandbox (its pid inside)
     chain/                anvil's state (anvil-state.json) and log
     deployment.json       where the contracts are (ledger.deployment.DeploymentRecord)
     sandbox.json          what the seed created: partners, project, contributions and salts
@@ -37,6 +38,8 @@ previous sandbox keys and issues new ones on every start, and prints them.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import hashlib
 import hmac
 import json
@@ -48,7 +51,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -151,6 +154,10 @@ class SandboxPaths:
         return self.root / ".poc-sandbox"
 
     @property
+    def lock(self) -> Path:
+        return self.root / ".poc-sandbox.lock"
+
+    @property
     def chain_dir(self) -> Path:
         return self.root / "chain"
 
@@ -183,25 +190,66 @@ def prepare_data_dir(root: Path, *, reset: bool = False) -> SandboxPaths:
     """Create the data directory (wiping it first with `reset`) and mark it as the sandbox's.
 
     Raises `ConfigurationError` rather than wipe or adopt a non-empty directory without the
-    marker: a mistyped `--data-dir` must never cost someone their files.
+    marker: a mistyped `--data-dir` must never cost someone their files. A running sandbox
+    holds its directory with `claim_data_dir`, which calls this once it has the lock.
     """
     paths = SandboxPaths(root.expanduser().resolve())
-    if paths.root.exists():
-        if not paths.root.is_dir():
-            raise ConfigurationError(f"{paths.root} exists and is not a directory")
-        foreign = not paths.marker.exists() and any(paths.root.iterdir())
-        if foreign:
-            raise ConfigurationError(
-                f"{paths.root} is not empty and was not made by the sandbox "
-                f"(no {paths.marker.name}); choose another --data-dir"
-            )
-        if reset:
-            shutil.rmtree(paths.root)
+    _check_ours(paths)
+    if reset and paths.root.exists():
+        for entry in paths.root.iterdir():
+            # The lock stays: its holder (us) is what makes the wipe safe.
+            if entry.name == paths.lock.name:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
     paths.root.mkdir(parents=True, exist_ok=True)
     paths.marker.write_text(
         "This directory holds a poc-ledger sandbox; `poc sandbox --reset` wipes it.\n"
     )
     return paths
+
+
+@contextlib.contextmanager
+def claim_data_dir(root: Path, *, reset: bool = False) -> Iterator[SandboxPaths]:
+    """Hold the data directory exclusively while the context runs, then `prepare_data_dir`.
+
+    Two sandboxes on one directory would run two anvils on one state file; the second is
+    refused with the first one's process id. The lock is an OS file lock, so it goes away
+    with its process however that ends.
+    """
+    paths = SandboxPaths(root.expanduser().resolve())
+    _check_ours(paths)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    with paths.lock.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise ConfigurationError(
+                f"another sandbox (pid {holder}) is using {paths.root}; stop it first, "
+                "or choose another --data-dir"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield prepare_data_dir(paths.root, reset=reset)
+
+
+def _check_ours(paths: SandboxPaths) -> None:
+    if not paths.root.exists():
+        return
+    if not paths.root.is_dir():
+        raise ConfigurationError(f"{paths.root} exists and is not a directory")
+    others = [p for p in paths.root.iterdir() if p.name != paths.lock.name]
+    if others and not paths.marker.exists():
+        raise ConfigurationError(
+            f"{paths.root} is not empty and was not made by the sandbox "
+            f"(no {paths.marker.name}); choose another --data-dir"
+        )
 
 
 def _move_aside(path: Path, stamp: str) -> Path | None:
@@ -802,60 +850,61 @@ def run_sandbox(options: SandboxOptions, *, out: Log = print, started: float | N
     `started` is the `time.monotonic()` the reported start-up time counts from (default: now).
     """
     started = time.monotonic() if started is None else started
-    restore = _install_stop_handlers()
-    sock = bind_port(options.port)
-    port = int(sock.getsockname()[1])
-    temp_root: Path | None = None
-    chain: Chain | None = None
-    try:
-        if options.chain is ChainKind.MEMORY:
-            temp_root = Path(tempfile.mkdtemp(prefix="poc-sandbox-memory-"))
-            paths = prepare_data_dir(temp_root / "data")
-            out(
-                "Chain: in-process eth-tester (--chain memory). Nothing persists: the chain, "
-                "the keys and the index are gone when the sandbox stops."
-            )
-        else:
-            paths = prepare_data_dir(options.data_dir, reset=options.reset)
-            if options.reset:
-                out(f"Reset: wiped {paths.root}")
-        chain = start_chain(options.chain, paths, options.rpc_url)
-        if chain.node is not None:
-            out(
-                f"Chain: anvil at {chain.node.url} (chain id {chain.chain_id}), "
-                f"state kept in {paths.chain_dir}"
-            )
-        elif options.chain is ChainKind.EXTERNAL:
-            out(f"Chain: external node {options.rpc_url} (chain id {chain.chain_id})")
-        record, outcome = ensure_deployed(chain, paths, log=out)
-        verb = {"reused": "found", "deployed": "deployed", "redeployed": "redeployed"}[outcome]
-        out(
-            f"Contracts {verb}: PocLedger {record.address(LEDGER)}, "
-            f"RoyaltyVault {record.address(VAULT)}"
-        )
-        seed = seed_demo(chain, record, paths, log=out)
-        server, keys = _build_server(chain, record, seed, paths, options, port)
-        announce = threading.Thread(
-            target=_announce_when_ready,
-            args=(server, _banner(seed, keys, paths, options, port), started, out),
-            name="sandbox-announce",
-            daemon=True,
-        )
-        announce.start()
-        server.run(sockets=[sock])
-        return 0 if server.started else 1
-    except SandboxStopped as stop:
-        out(f"Stopping ({signal.Signals(stop.signum).name}) ...")
-        return 0
-    finally:
-        sock.close()
-        if chain is not None:
-            chain.close()
+    # Unwound in reverse: the server's socket, then the chain (anvil saves its state), then
+    # the data directory's lock, so no other sandbox can start on it before anvil is down.
+    with contextlib.ExitStack() as stack:
+        stack.callback(_install_stop_handlers())
+        try:
+            sock = stack.enter_context(bind_port(options.port))
+            port = int(sock.getsockname()[1])
+            if options.chain is ChainKind.MEMORY:
+                temp_root = Path(tempfile.mkdtemp(prefix="poc-sandbox-memory-"))
+                stack.callback(shutil.rmtree, temp_root, ignore_errors=True)
+                paths = stack.enter_context(claim_data_dir(temp_root / "data"))
+                out(
+                    "Chain: in-process eth-tester (--chain memory). Nothing persists: the "
+                    "chain, the keys and the index are gone when the sandbox stops."
+                )
+            else:
+                paths = stack.enter_context(claim_data_dir(options.data_dir, reset=options.reset))
+                if options.reset:
+                    out(f"Reset: wiped {paths.root}")
+            chain = start_chain(options.chain, paths, options.rpc_url)
+            stack.callback(_close_chain, chain, out)
             if chain.node is not None:
-                out("Chain stopped; its state is saved.")
-        if temp_root is not None:
-            shutil.rmtree(temp_root, ignore_errors=True)
-        restore()
+                out(
+                    f"Chain: anvil at {chain.node.url} (chain id {chain.chain_id}), "
+                    f"state kept in {paths.chain_dir}"
+                )
+            elif options.chain is ChainKind.EXTERNAL:
+                out(f"Chain: external node {options.rpc_url} (chain id {chain.chain_id})")
+            record, outcome = ensure_deployed(chain, paths, log=out)
+            verb = {"reused": "found", "deployed": "deployed", "redeployed": "redeployed"}
+            out(
+                f"Contracts {verb[outcome]}: PocLedger {record.address(LEDGER)}, "
+                f"RoyaltyVault {record.address(VAULT)}"
+            )
+            seed = seed_demo(chain, record, paths, log=out)
+            server, keys = _build_server(chain, record, seed, paths, options, port)
+            announce = threading.Thread(
+                target=_announce_when_ready,
+                args=(server, _banner(seed, keys, paths, options, port), started, out),
+                name="sandbox-announce",
+                daemon=True,
+            )
+            announce.start()
+            server.run(sockets=[sock])
+            return 0 if server.started else 1
+        except SandboxStopped as stop:
+            out(f"Stopping ({signal.Signals(stop.signum).name}) ...")
+            return 0
+    raise AssertionError("unreachable: the block returns or raises")
+
+
+def _close_chain(chain: Chain, out: Log) -> None:
+    chain.close()
+    if chain.node is not None:
+        out("Chain stopped; its state is saved.")
 
 
 def _build_server(

@@ -28,6 +28,7 @@ from ledger.sandbox import (
     SandboxOptions,
     SandboxPaths,
     SeedRecord,
+    claim_data_dir,
     deployment_problem,
     ensure_deployed,
     issue_sandbox_keys,
@@ -87,6 +88,30 @@ def test_prepare_data_dir_reset_wipes_sandbox_directory(paths: SandboxPaths) -> 
     (paths.root / "chain").mkdir()
     again = prepare_data_dir(paths.root, reset=True)
     assert sorted(p.name for p in again.root.iterdir()) == [".poc-sandbox"]
+
+
+def test_claim_data_dir_refuses_a_second_sandbox(tmp_path: Path) -> None:
+    with claim_data_dir(tmp_path / "data") as paths:
+        assert paths.lock.read_text().strip() == str(os.getpid())
+        with (
+            pytest.raises(ConfigurationError, match=f"another sandbox \\(pid {os.getpid()}\\)"),
+            claim_data_dir(tmp_path / "data", reset=True),
+        ):
+            pass
+        assert paths.marker.exists()
+    # Released with its holder.
+    with claim_data_dir(tmp_path / "data", reset=True) as again:
+        assert sorted(p.name for p in again.root.iterdir()) == [".poc-sandbox", ".poc-sandbox.lock"]
+
+
+def test_claim_data_dir_refuses_foreign_directory_without_writing(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("mine")
+    with (
+        pytest.raises(ConfigurationError, match="not made by the sandbox"),
+        claim_data_dir(tmp_path),
+    ):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["precious.txt"]
 
 
 def test_sandbox_options_rpc_url_means_external() -> None:
