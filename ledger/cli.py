@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
+from urllib.parse import urlsplit
 
 from ledger.errors import ConfigurationError, LedgerError
 
@@ -172,7 +173,8 @@ def _run_deploy(args: argparse.Namespace) -> int:
         )
     with connect(config) as chain:
         deployer = chain.accounts[0]
-        print(f"chain {chain.chain_id} at {config.rpc_url}, deployer {deployer.address}")
+        shown = redact_url(config.rpc_url or "")
+        print(f"chain {chain.chain_id} at {shown}, deployer {deployer.address}")
         # Estimated rather than the fixed sandbox limits: gas accounting differs between
         # chains (L2s especially), and an estimate reports a failing creation before paying.
         record = deploy_ledger(chain, estimate=True)
@@ -238,6 +240,18 @@ def _block_hash(chain: Chain, number: int) -> str:
 
     with translating():
         return to_hex(chain.w3.eth.get_block(number)["hash"])
+
+
+def redact_url(url: str) -> str:
+    """`url` with only scheme, host and port: hosted nodes put API keys in the path, the
+    query or the user part, and those must not end up in terminals and logs."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.hostname:
+        return "<rpc url>"
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    port = f":{parts.port}" if parts.port else ""
+    hidden = "/…" if (parts.path not in ("", "/") or parts.query or parts.username) else ""
+    return f"{parts.scheme}://{host}{port}{hidden}"
 
 
 def _non_negative_int(text: str) -> int:

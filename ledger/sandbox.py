@@ -64,6 +64,7 @@ from eth_typing import ChecksumAddress, HexStr
 
 from ledger import demo
 from ledger.chain import Backend, Chain, ChainConfig, connect
+from ledger.cli import redact_url
 from ledger.contracts import LEDGER_CONTRACT as LEDGER
 from ledger.contracts import VAULT_CONTRACT as VAULT
 from ledger.contracts import PocLedgerClient
@@ -877,7 +878,8 @@ def run_sandbox(options: SandboxOptions, *, out: Log = print, started: float | N
                     f"state kept in {paths.chain_dir}"
                 )
             elif options.chain is ChainKind.EXTERNAL:
-                out(f"Chain: external node {options.rpc_url} (chain id {chain.chain_id})")
+                shown = redact_url(options.rpc_url or "")
+                out(f"Chain: external node {shown} (chain id {chain.chain_id})")
             record, outcome = ensure_deployed(chain, paths, log=out)
             verb = {"reused": "found", "deployed": "deployed", "redeployed": "redeployed"}
             out(

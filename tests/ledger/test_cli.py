@@ -115,6 +115,21 @@ def test_main_without_command_is_a_usage_error(capsys: pytest.CaptureFixture[str
     assert "COMMAND" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://127.0.0.1:8545", "http://127.0.0.1:8545"),
+        ("https://arb-mainnet.example.com/v2/SECRETKEY", "https://arb-mainnet.example.com/…"),
+        ("wss://user:pass@node.example:8546/", "wss://node.example:8546/…"),
+        ("https://node.example/rpc?apikey=SECRET", "https://node.example/…"),
+        ("http://[::1]:8545", "http://[::1]:8545"),
+        ("not a url", "<rpc url>"),
+    ],
+)
+def test_redact_url_keeps_only_scheme_host_and_port(url: str, shown: str) -> None:
+    assert cli.redact_url(url) == shown
+
+
 @pytest.mark.parametrize("value", ["-1", "two"])
 def test_deploy_rejects_bad_confirmations(value: str) -> None:
     with pytest.raises(SystemExit):
