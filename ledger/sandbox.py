@@ -75,6 +75,7 @@ from ledger.errors import ChainIdMismatchError, ConfigurationError
 from ledger.events import IdentitySet
 from ledger.hashing import agreement_hash, commitment, contribution_id, sha256_bytes
 from ledger.keystore import KeyStore
+from ledger.rpcerrors import translating
 from ledger.signing import (
     NonceAllocator,
     SignedAuth,
@@ -324,7 +325,9 @@ def deployment_problem(chain: Chain, record: DeploymentRecord) -> str | None:
     except ChainIdMismatchError as exc:
         return str(exc)
     for contract in record.contracts:
-        if not chain.w3.eth.get_code(contract.address):
+        with translating():
+            code = chain.w3.eth.get_code(contract.address)
+        if not code:
             return f"no code at {contract.name} {contract.address}"
     return None
 
@@ -529,11 +532,19 @@ def seed_demo(
 ) -> SeedRecord:
     """Seed the demo consortium on `record`'s deployment unless that was done; return the seed.
 
-    Safe to call again after an interruption: each step checks the chain before acting.
+    Safe to call again after an interruption: each step checks the chain before acting. A seed
+    recorded as done is checked on chain too: a node killed right after seeding may come back
+    without its newest blocks (anvil saves its state every second), and the seed then
+    completes what is missing.
     """
     existing = load_seed(paths, record)
     if existing is not None:
-        return existing
+        if _seed_on_chain(chain, record, existing):
+            return existing
+        log(
+            "Part of the demo data is missing on chain (the node lost its newest blocks); "
+            "completing it."
+        )
     started = time.monotonic()
     keys = sandbox_keystore(paths)
     accounts = {p.label: keys.load_or_create(p.label) for p in demo.PARTNERS}
@@ -637,6 +648,19 @@ def seed_demo(
     return seed
 
 
+def _seed_on_chain(chain: Chain, record: DeploymentRecord, seed: SeedRecord) -> bool:
+    # The seed's last steps are registrations and endorsements: if those are there, the
+    # earlier ones (identities, project, acceptances) are too.
+    client = PocLedgerClient(chain.w3, record.address(LEDGER), chain_id=chain.chain_id)
+    ids = {c.key: bytes.fromhex(c.contribution_id[2:]) for c in seed.contributions}
+    if not all(client.contribution(cid).exists for cid in ids.values()):
+        return False
+    return all(
+        client.has_endorsed(ids[e.contribution], seed.partner(e.partner).address)
+        for e in demo.ENDORSEMENTS
+    )
+
+
 def _seed_secret(paths: SandboxPaths) -> bytes:
     # Kept across chain losses, so a re-seed derives the same salts (and ids) as before.
     if paths.secret.exists():
@@ -652,7 +676,8 @@ def _derive_salt(secret: bytes, purpose: str) -> bytes:
 
 
 def _top_up(chain: Chain, funder: LocalAccount, to: ChecksumAddress, target: int) -> None:
-    balance = int(chain.w3.eth.get_balance(to))
+    with translating():
+        balance = int(chain.w3.eth.get_balance(to))
     if balance >= target // 2:
         return
     chain.sender(funder).transfer(to, target - balance)

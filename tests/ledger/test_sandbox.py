@@ -278,6 +278,25 @@ def test_seed_demo_runs_once_and_resumes_without_duplicates(
     assert again.project_id == first.project_id
 
 
+def test_seed_demo_completes_a_seed_the_chain_lost(
+    memory_chain: Chain, paths: SandboxPaths
+) -> None:
+    record, _ = ensure_deployed(memory_chain, paths, log=_quiet)
+    before_seed = memory_chain.snapshot()
+    first = seed_demo(memory_chain, record, paths, log=_quiet)
+    # The node comes back without the seed's blocks, while sandbox.json says it is done.
+    memory_chain.revert(before_seed)
+    messages: list[str] = []
+    again = seed_demo(memory_chain, record, paths, log=messages.append)
+    assert "missing on chain" in messages[0]
+    assert again.contributions == first.contributions
+    client = PocLedgerClient(
+        memory_chain.w3, record.address(LEDGER), chain_id=memory_chain.chain_id
+    )
+    for item in again.contributions:
+        assert client.contribution(bytes.fromhex(item.contribution_id[2:])).exists
+
+
 # -- restarts on a persisted anvil -----------------------------------------------------------
 
 
