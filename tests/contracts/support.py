@@ -143,6 +143,22 @@ ANY: Any = _Any()
 """Matches any decoded argument (e.g. a timestamp the test cannot know exactly)."""
 
 
+@dataclass(frozen=True)
+class _Above:
+    bound: int
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, int) and other > self.bound
+
+    def __repr__(self) -> str:
+        return f"above({self.bound})"
+
+
+def above(bound: int) -> Any:
+    """Matches a decoded integer greater than `bound` (e.g. the block time of a late call)."""
+    return _Above(bound)
+
+
 # ------------------------------------------------------------------------- error coverage
 
 COVERAGE: dict[str, list[str]] = {}

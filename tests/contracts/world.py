@@ -8,6 +8,7 @@ eve is never a partner; relayer only relays signed actions. Tests revert to this
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
@@ -62,7 +63,7 @@ class World:
     def create_project(
         self,
         coordinator: Actor,
-        partners: list[Actor] | list[str],
+        partners: Sequence[Actor | str],
         policy: Policy | None = None,
         agreement: bytes = AGREEMENT,
     ) -> int:
