@@ -33,6 +33,10 @@ Data directory layout (all of it is the sandbox's; `--reset` removes it):
 
 API keys: keys are stored hashed, so the sandbox cannot show old ones again. It revokes the
 previous sandbox keys and issues new ones on every start, and prints them.
+
+The app it serves gets `app.state.sandbox`, a `SandboxInfo`: the seed, this start's API keys
+and `request_reset()`, which makes the sandbox stop, wipe its data directory and start clean
+on the same port (the web UI's reset button). Apps not run by the sandbox have no such state.
 """
 
 from __future__ import annotations
@@ -870,61 +874,126 @@ def bind_port(port: int) -> socket.socket:
     return sock
 
 
+class ResetSwitch:
+    """Lets the running app ask the sandbox to start over clean (the web UI's reset button).
+
+    `request()` only flags the reset and tells uvicorn to stop; `run_sandbox` then stops the
+    chain, wipes the data directory and starts again on the same port.
+    """
+
+    def __init__(self) -> None:
+        self._requested = threading.Event()
+        self._server: uvicorn.Server | None = None
+
+    @property
+    def requested(self) -> bool:
+        return self._requested.is_set()
+
+    def attach(self, server: uvicorn.Server) -> None:
+        self._server = server
+
+    def request(self) -> None:
+        """Ask for a clean restart; safe from any thread, idempotent."""
+        self._requested.set()
+        if self._server is not None:
+            self._server.should_exit = True
+
+
+@dataclass(frozen=True)
+class SandboxInfo:
+    """What the sandbox tells the app it serves, as `app.state.sandbox`: the seeded demo, the
+    API keys printed at this start (to let the web pages act as a demo partner), and the reset
+    hook. Only a sandbox app has it."""
+
+    seed: SeedRecord
+    keys: tuple[SandboxKey, ...] = field(repr=False)
+    request_reset: Callable[[], None] = field(repr=False)
+
+
 def run_sandbox(options: SandboxOptions, *, out: Log = print, started: float | None = None) -> int:
     """Run the sandbox until SIGINT or SIGTERM; return the exit status (0 on a requested stop).
 
     `started` is the `time.monotonic()` the reported start-up time counts from (default: now).
+    A reset requested by the app (`app.state.sandbox.request_reset`) runs it again from a
+    wiped data directory.
     """
     started = time.monotonic() if started is None else started
-    # Unwound in reverse: the server's socket, then the chain (anvil saves its state), then
-    # the data directory's lock, so no other sandbox can start on it before anvil is down.
     with contextlib.ExitStack() as stack:
         stack.callback(_install_stop_handlers())
         try:
-            sock = stack.enter_context(bind_port(options.port))
+            # Bound before anything starts: a busy port is reported at once. uvicorn closes
+            # the socket when it stops; a reset binds the same port again.
+            sock = bind_port(options.port)
             port = int(sock.getsockname()[1])
-            if options.chain is ChainKind.MEMORY:
-                temp_root = Path(tempfile.mkdtemp(prefix="poc-sandbox-memory-"))
-                stack.callback(shutil.rmtree, temp_root, ignore_errors=True)
-                paths = stack.enter_context(claim_data_dir(temp_root / "data"))
-                out(
-                    "Chain: in-process eth-tester (--chain memory). Nothing persists: the "
-                    "chain, the keys and the index are gone when the sandbox stops."
-                )
-            else:
-                paths = stack.enter_context(claim_data_dir(options.data_dir, reset=options.reset))
-                if options.reset:
-                    out(f"Reset: wiped {paths.root}")
-            chain = start_chain(options.chain, paths, options.rpc_url)
-            stack.callback(_close_chain, chain, out)
-            if chain.node is not None:
-                out(
-                    f"Chain: anvil at {chain.node.url} (chain id {chain.chain_id}), "
-                    f"state kept in {paths.chain_dir}"
-                )
-            elif options.chain is ChainKind.EXTERNAL:
-                shown = redact_url(options.rpc_url or "")
-                out(f"Chain: external node {shown} (chain id {chain.chain_id})")
-            record, outcome = ensure_deployed(chain, paths, log=out)
-            verb = {"reused": "found", "deployed": "deployed", "redeployed": "redeployed"}
-            out(
-                f"Contracts {verb[outcome]}: PocLedger {record.address(LEDGER)}, "
-                f"RoyaltyVault {record.address(VAULT)}"
-            )
-            seed = seed_demo(chain, record, paths, log=out)
-            server, keys = _build_server(chain, record, seed, paths, options, port)
-            announce = threading.Thread(
-                target=_announce_when_ready,
-                args=(server, _banner(seed, keys, paths, options, port), started, out),
-                name="sandbox-announce",
-                daemon=True,
-            )
-            announce.start()
-            server.run(sockets=[sock])
-            return 0 if server.started else 1
+            reset = options.reset
+            while True:
+                switch = ResetSwitch()
+                code = _run_once(options, reset, sock, switch, started=started, out=out)
+                if not switch.requested:
+                    return code
+                out("Reset requested: stopping, wiping the data directory, starting clean ...")
+                started, reset = time.monotonic(), True
+                sock = bind_port(port)
         except SandboxStopped as stop:
             out(f"Stopping ({signal.Signals(stop.signum).name}) ...")
             return 0
+    raise AssertionError("unreachable: the block returns or raises")
+
+
+def _run_once(
+    options: SandboxOptions,
+    reset: bool,
+    sock: socket.socket,
+    switch: ResetSwitch,
+    *,
+    started: float,
+    out: Log,
+) -> int:
+    """One life of the sandbox, from claiming the data directory to uvicorn's stop."""
+    port = int(sock.getsockname()[1])
+    # Unwound in reverse: the server's socket, then the chain (anvil saves its state), then
+    # the data directory's lock, so no other sandbox can start on it before anvil is down.
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(sock)
+        if options.chain is ChainKind.MEMORY:
+            temp_root = Path(tempfile.mkdtemp(prefix="poc-sandbox-memory-"))
+            stack.callback(shutil.rmtree, temp_root, ignore_errors=True)
+            paths = stack.enter_context(claim_data_dir(temp_root / "data"))
+            out(
+                "Chain: in-process eth-tester (--chain memory). Nothing persists: the "
+                "chain, the keys and the index are gone when the sandbox stops."
+            )
+        else:
+            paths = stack.enter_context(claim_data_dir(options.data_dir, reset=reset))
+            if reset:
+                out(f"Reset: wiped {paths.root}")
+        chain = start_chain(options.chain, paths, options.rpc_url)
+        stack.callback(_close_chain, chain, out)
+        if chain.node is not None:
+            out(
+                f"Chain: anvil at {chain.node.url} (chain id {chain.chain_id}), "
+                f"state kept in {paths.chain_dir}"
+            )
+        elif options.chain is ChainKind.EXTERNAL:
+            shown = redact_url(options.rpc_url or "")
+            out(f"Chain: external node {shown} (chain id {chain.chain_id})")
+        record, outcome = ensure_deployed(chain, paths, log=out)
+        verb = {"reused": "found", "deployed": "deployed", "redeployed": "redeployed"}
+        out(
+            f"Contracts {verb[outcome]}: PocLedger {record.address(LEDGER)}, "
+            f"RoyaltyVault {record.address(VAULT)}"
+        )
+        seed = seed_demo(chain, record, paths, log=out)
+        server, keys = _build_server(chain, record, seed, paths, options, port, switch)
+        announce = threading.Thread(
+            target=_announce_when_ready,
+            args=(server, _banner(seed, keys, paths, options, port), started, out),
+            name="sandbox-announce",
+            daemon=True,
+        )
+        announce.start()
+        server.run(sockets=[sock])
+        return 0 if server.started else 1
     raise AssertionError("unreachable: the block returns or raises")
 
 
@@ -941,6 +1010,7 @@ def _build_server(
     paths: SandboxPaths,
     options: SandboxOptions,
     port: int,
+    switch: ResetSwitch,
 ) -> tuple[uvicorn.Server, tuple[SandboxKey, ...]]:
     import uvicorn
     from pydantic import SecretStr
@@ -977,7 +1047,10 @@ def _build_server(
         # A browser's open connections must not hold up Ctrl-C for long.
         timeout_graceful_shutdown=5,
     )
-    return uvicorn.Server(config), keys
+    server = uvicorn.Server(config)
+    switch.attach(server)
+    app.state.sandbox = SandboxInfo(seed=seed, keys=keys, request_reset=switch.request)
+    return server, keys
 
 
 def _announce_when_ready(server: uvicorn.Server, banner: str, started: float, out: Log) -> None:

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ledger import demo
@@ -25,6 +30,7 @@ from ledger.hashing import agreement_hash, commitment, sha256_bytes, sha256_file
 from ledger.sandbox import (
     ChainKind,
     DeployOutcome,
+    ResetSwitch,
     SandboxOptions,
     SandboxPaths,
     SeedRecord,
@@ -33,6 +39,7 @@ from ledger.sandbox import (
     ensure_deployed,
     issue_sandbox_keys,
     prepare_data_dir,
+    run_sandbox,
     sandbox_keystore,
     seed_demo,
     start_chain,
@@ -375,3 +382,54 @@ def test_issue_sandbox_keys_revokes_previous_and_issues_fresh(
         assert revoked == old_ids
     finally:
         store.close()
+
+
+# -- reset from the running app --------------------------------------------------------------
+
+
+@pytest.mark.anvil
+@pytest.mark.timeout(240)
+def test_reset_requested_by_the_app_restarts_clean_on_the_same_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _needs_anvil()
+    switches: list[ResetSwitch] = []
+
+    class RecordingSwitch(ResetSwitch):
+        def __init__(self) -> None:
+            super().__init__()
+            switches.append(self)
+
+    monkeypatch.setattr("ledger.sandbox.ResetSwitch", RecordingSwitch)
+    lines: list[str] = []
+    options = SandboxOptions(data_dir=tmp_path / "data", port=0)
+    result: list[int] = []
+    # Off the main thread neither the sandbox nor uvicorn installs signal handlers.
+    runner = threading.Thread(target=lambda: result.append(run_sandbox(options, out=lines.append)))
+    runner.start()
+    try:
+        _wait_for(lambda: sum(line.startswith("Ready in") for line in lines) == 1, lines)
+        found = re.search(r"poc-ledger sandbox: (http://127\.0\.0\.1:\d+)", "\n".join(lines))
+        assert found, lines
+        url = found.group(1)
+        first = DeploymentRecord.read(tmp_path / "data" / "deployment.json")
+        switches[0].request()
+        _wait_for(lambda: sum(line.startswith("Ready in") for line in lines) == 2, lines)
+        assert any(line.startswith("Reset: wiped") for line in lines)
+        second = DeploymentRecord.read(tmp_path / "data" / "deployment.json")
+        assert second.genesis_hash != first.genesis_hash
+        assert httpx.get(f"{url}/health", timeout=5).status_code == 200
+    finally:
+        for switch in switches:
+            if switch._server is not None:
+                switch._server.should_exit = True
+        runner.join(60)
+    assert result == [0]
+    assert "Chain stopped; its state is saved." in lines
+
+
+def _wait_for(condition: Callable[[], bool], lines: list[str], timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "\n".join(lines)
+        time.sleep(0.05)
