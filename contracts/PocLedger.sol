@@ -182,12 +182,10 @@ contract PocLedger is IPocLedger, PartnerSignatures {
 
     /// @inheritdoc IPocLedger
     function addPartner(uint32 projectId, address partner) external {
-        Project storage p = _requireCoordinatorBeforeForce(projectId);
+        _requireCoordinatorBeforeForce(projectId);
         if (partner == address(0)) revert PocInvalidPartnerList(0, partner);
         if (_members[projectId][partner].active) revert PocAlreadyPartner(projectId, partner);
         _addMember(projectId, partner);
-        // A new partner has not accepted yet, so the project cannot be in force; nothing to update.
-        p.inForce = false;
     }
 
     /// @inheritdoc IPocLedger

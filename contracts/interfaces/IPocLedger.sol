@@ -339,6 +339,8 @@ interface IPocLedger {
     /// @notice Anchors the Merkle root of `count` contributions of the caller in one transaction.
     /// @dev Leaves are OpenZeppelin StandardMerkleTree leaves of
     /// `(bytes32 commitment, uint8 origin, uint8 category, uint64 value, bytes32[] parents)`.
+    /// `count` is the contributor's own statement of the tree's size, recorded for readers; the
+    /// contract cannot check it, and reveals are bounded by the leaves the tree really holds.
     /// Emits {BatchAnchored}.
     function anchorBatch(uint32 projectId, bytes32 root, uint32 count, string calldata uri)
         external
