@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ledger.domain import DisputeOutcome, Origin, Policy
-from ledger.errors import InfeasibleLimitsError
 from ledger.scoring import BPS, CountStatus, ScoreResult, lower_median
 from tests.ledger.test_scoring import T0, History, make_policy
 
@@ -29,6 +28,7 @@ AS_OF = T0 + 1_000
 Fate = str  # "active", "withdrawn", "disputed", "invalidated"
 
 # Scoring a generated history takes milliseconds, but the specs vary in size; no deadline.
+# For a deeper run: SCORING_EXAMPLES=2000 pytest --timeout 0 tests/ledger/test_scoring_properties.py
 EXAMPLES = settings(
     max_examples=int(os.environ.get("SCORING_EXAMPLES", "150")),
     deadline=None,
@@ -104,17 +104,7 @@ class Spec:
         return history
 
     def score(self, **render: object) -> ScoreResult:
-        result = self.render(**render).score(as_of=AS_OF)  # type: ignore[arg-type]
-        return result
-
-
-def scored(spec: Spec, **render: object) -> ScoreResult:
-    """The score, or the example is discarded if its cap/floor are infeasible."""
-    try:
-        return spec.score(**render)
-    except InfeasibleLimitsError:
-        assume(False)
-        raise  # unreachable: assume(False) raises
+        return self.render(**render).score(as_of=AS_OF)  # type: ignore[arg-type]
 
 
 addresses = st.binary(min_size=20, max_size=20).map(to_checksum_address)
@@ -144,7 +134,8 @@ def specs(
     removed: tuple[int, ...] = ()
     if removals:  # never the coordinator, partner 0
         removed = tuple(draw(st.lists(st.integers(1, n - 1), unique=True, max_size=n - 1)))
-    # Limits that are feasible for the members left: infeasible ones are refused (unit tests).
+    # Limits feasible for the members left (so for every score of the spec): infeasible ones
+    # are refused with an error, which the unit tests cover.
     members = n - len(removed)
     cap = floor = 0
     if limits in ("cap", "maybe") and (limits == "cap" or draw(st.booleans())):
@@ -196,7 +187,7 @@ def bps(result: ScoreResult) -> dict[str, int]:
 @EXAMPLES
 @given(specs(removals=True))
 def test_score_split_always_sums_to_10000(spec: Spec) -> None:
-    result = scored(spec)
+    result = spec.score()
     if result.counted_count:
         assert sum(entry.bps for entry in result.split) == BPS
         assert all(entry.bps > 0 for entry in result.split)
@@ -209,7 +200,7 @@ def test_score_split_always_sums_to_10000(spec: Spec) -> None:
 @EXAMPLES
 @given(specs(limits="cap", removals=True))
 def test_score_never_exceeds_cap(spec: Spec) -> None:
-    result = scored(spec)
+    result = spec.score()
     cap = spec.policy.partner_cap_bps
     assert all(p.bps <= cap for p in result.partners)
     assert all(p.share_after <= Fraction(cap, BPS) for p in result.partners)
@@ -218,7 +209,7 @@ def test_score_never_exceeds_cap(spec: Spec) -> None:
 @EXAMPLES
 @given(specs(limits="floor", removals=True))
 def test_score_never_gives_member_less_than_floor(spec: Spec) -> None:
-    result = scored(spec)
+    result = spec.score()
     floor = spec.policy.partner_floor_bps
     if result.counted_count:  # an empty split has no shares to guarantee
         assert all(p.bps >= floor for p in result.partners if p.member)
@@ -233,7 +224,7 @@ def test_score_invariant_under_endorsement_order(spec: Spec, random: object) -> 
     flat = sum(len(c.endorsements) for c in spec.contributions)
     order = list(range(flat))
     random.shuffle(order)  # type: ignore[attr-defined]
-    before, after = scored(spec), scored(spec, endorsement_order=order)
+    before, after = spec.score(), spec.score(endorsement_order=order)
     assert after == before  # split, explanations and input-set hash alike
 
 
@@ -242,7 +233,7 @@ def test_score_invariant_under_endorsement_order(spec: Spec, random: object) -> 
 def test_score_split_invariant_under_registration_order(spec: Spec, random: object) -> None:
     order = list(range(len(spec.contributions)))
     random.shuffle(order)  # type: ignore[attr-defined]
-    before, after = scored(spec), scored(spec, registration_order=order)
+    before, after = spec.score(), spec.score(registration_order=order)
     assert after.split == before.split
     assert shares(after) == shares(before)
     # The input-set hash follows chain order, so only the counted set is compared here.
@@ -258,7 +249,7 @@ def test_score_relabelling_partners_permutes_split(spec: Spec, data: st.DataObje
         )
     )
     rename = dict(zip(spec.partners, fresh, strict=True))
-    before, after = scored(spec), scored(spec, rename=rename)
+    before, after = spec.score(), spec.score(rename=rename)
     renamed_shares = {rename[p]: s for p, s in shares(before).items()}
     assert shares(after) == renamed_shares
     # Basis points move only by the tie rule: between partners with exactly equal remainders.
@@ -291,7 +282,7 @@ def test_splitting_contribution_does_not_raise_contributor_share(
         spec,
         contributions=spec.contributions[:index] + pieces + spec.contributions[index + 1 :],
     )
-    before, after = scored(spec), scored(spammed)
+    before, after = spec.score(), spammed.score()
     contributor = spec.partners[original.contributor]
     assert after.partner(contributor).raw_points == before.partner(contributor).raw_points
     assert shares(after) == shares(before)
@@ -306,7 +297,7 @@ def test_self_endorsements_do_not_change_score(spec: Spec, data: st.DataObject) 
         for i, c in enumerate(spec.contributions)
         if data.draw(st.booleans())
     ]
-    before, after = scored(spec), scored(spec, extra_endorsements=extra)
+    before, after = spec.score(), spec.score(extra_endorsements=extra)
     assert after == before
 
 
@@ -328,7 +319,7 @@ def test_partner_ratings_never_change_its_own_points(spec: Spec, data: st.DataOb
         ),
     )
     address = spec.partners[partner]
-    assert scored(rerated).partner(address).raw_points == scored(spec).partner(address).raw_points
+    assert rerated.score().partner(address).raw_points == spec.score().partner(address).raw_points
 
 
 @EXAMPLES
@@ -371,7 +362,7 @@ def test_single_colluding_endorser_bounds_contribution_rating(
             spec,
             contributions=(*spec.contributions[:index], variant, *spec.contributions[index + 1 :]),
         )
-        rating = scored(changed).explain(target.cid(index)).rating
+        rating = changed.score().explain(target.cid(index)).rating
         assert rating is not None
         assert (ordered[middle - 1] if middle else 1) <= rating <= ordered[middle]
 
@@ -405,7 +396,7 @@ def test_adding_validated_contribution_never_lowers_contributor_share(
         endorsements=tuple((e, data.draw(st.integers(1, 5))) for e in others),
     )
     grown = dataclasses.replace(spec, contributions=(*spec.contributions, added))
-    before, after = scored(spec), scored(grown)
+    before, after = spec.score(), grown.score()
     address = spec.partners[contributor]
     assert after.explain(added.cid(len(spec.contributions))).status is CountStatus.COUNTED
     assert after.partner(address).share_after >= before.partner(address).share_after
@@ -418,7 +409,7 @@ def test_adding_validated_contribution_never_lowers_contributor_share(
 @EXAMPLES
 @given(specs(removals=True))
 def test_explanations_agree_with_split(spec: Spec) -> None:
-    result = scored(spec)
+    result = spec.score()
     explanations = list(result.contributions())
     counted = [e for e in explanations if e.status is CountStatus.COUNTED]
     assert [(e.contribution_id, e.rating) for e in counted] == list(result.input_set())
