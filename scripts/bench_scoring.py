@@ -4,7 +4,9 @@ Measures `ledger.scoring.score` alone, on a history already in memory: reading t
 from a node and decoding them is another step with its own benchmark. The history is
 synthetic but shaped like a real one: every contribution endorsed by the policy's quorum of
 two other partners, a few withdrawn, superseded, disputed or still in their dispute window,
-spread over all categories and both origins.
+spread over all categories and both origins. As from a decoder, every event has its own
+contribution-id string; addresses are one string per partner, as a decoder that caches its
+checksummed addresses gives them (fresh strings per event cost a little more).
 
 Usage: bench_scoring.py [--contributions N] [--partners P] [--repeat R]
 Prints the best of R wall-clock timings against the goal (2 s for the default size on a 2-core

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from ledger.errors import InvalidSplitError
 from ledger.statements import RULE, allocate, build_statement
+from tests.ledger.test_scoring import WORKED_AS_OF, A, B, C, worked_example
 
 LOW = to_checksum_address("0x" + "00" * 19 + "0a")
 MID = to_checksum_address("0x" + "7f" * 20)
@@ -159,3 +160,18 @@ def test_statement_refuses_missing_currency() -> None:
         build_statement(
             total=1, split={LOW: 10_000}, project_id=1, split_version=1, currency="", date=DATE
         )
+
+
+def test_statement_of_worked_example_split_pays_every_cent() -> None:
+    split = worked_example().score(as_of=WORKED_AS_OF).bps()
+    statement = build_statement(
+        total=12_345,
+        split=split,
+        project_id=1,
+        split_version=1,
+        currency="EUR",
+        decimals=2,
+        date=DATE,
+    )
+    # 12345 x (3929, 5000, 1071) / 10000 = 4850.35, 6172.50, 1322.15: the cent left goes to B.
+    assert {line.partner: line.amount for line in statement.lines} == {A: 4_850, B: 6_173, C: 1_322}
