@@ -256,6 +256,8 @@ def install_error_handlers(app: FastAPI) -> None:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing, unknown or revoked API key."},
     403: {"model": ErrorBody, "description": "Role not allowed, or not the key's partner."},
+    404: {"model": ErrorBody, "description": "No such resource."},
+    409: {"model": ErrorBody, "description": "The current state does not allow it."},
     413: {"model": ErrorBody, "description": "Request body too large."},
     422: {"model": ErrorBody, "description": "Invalid input."},
     429: {"model": ErrorBody, "description": "Rate limit of the API key exceeded."},

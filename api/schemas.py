@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from ledger.domain import checksum
 from ledger.store import ContributionRecord, PartnerRecord, PolicyRecord, ProjectRecord
@@ -40,13 +40,15 @@ EXAMPLE_HASH = "0x5f16f4c7f149ac4f9510d9cf8cf384038ad348b3bcdc01915f95de12df9d1b
 
 Address = Annotated[
     str,
+    StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$"),
     AfterValidator(_address),
-    Field(pattern=r"^0x[0-9a-fA-F]{40}$", examples=[EXAMPLE_ADDRESS]),
+    Field(examples=[EXAMPLE_ADDRESS]),
 ]
 Bytes32 = Annotated[
     str,
+    StringConstraints(pattern=r"^0x[0-9a-fA-F]{64}$"),
     AfterValidator(_bytes32),
-    Field(pattern=r"^0x[0-9a-fA-F]{64}$", examples=[EXAMPLE_HASH]),
+    Field(examples=[EXAMPLE_HASH]),
 ]
 Uint32 = Annotated[int, Field(ge=0, le=2**32 - 1)]
 Uint64 = Annotated[int, Field(ge=0, le=2**64 - 1)]

@@ -22,15 +22,13 @@ from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError, Wrong
 from api.schemas import (
     ORIGINS,
     STATUSES,
-    Address,
-    Bytes32,
     ContributionPage,
     ContributionPublic,
     OriginName,
     RegistrationFields,
     StatusName,
 )
-from ledger.domain import ZERO_BYTES32, Origin, Registration
+from ledger.domain import ZERO_BYTES32, Origin, Registration, checksum
 from ledger.signing import register_data, withdraw_contribution_data
 from ledger.store import ContributionFilter, ContributionRecord
 
@@ -51,19 +49,19 @@ def list_contributions(
     services: ServicesDep,
     _: ReaderDep,
     project_id: Annotated[int | None, Query(ge=1, le=2**32 - 1)] = None,
-    contributor: Annotated[Address | None, Query()] = None,
+    contributor: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$")] = None,
     status: Annotated[StatusName | None, Query()] = None,
     origin: Annotated[OriginName | None, Query()] = None,
     category: Annotated[int | None, Query(ge=0, le=255)] = None,
-    batch_id: Annotated[Bytes32 | None, Query()] = None,
-    commitment: Annotated[Bytes32 | None, Query()] = None,
+    batch_id: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$")] = None,
+    commitment: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$")] = None,
     cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,12}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ContributionPage:
     """Contributions in chain order, filtered; follow `next_cursor` for more."""
     where = ContributionFilter(
         project_id=project_id,
-        contributor=contributor,
+        contributor=None if contributor is None else checksum(contributor),
         status=None if status is None else STATUSES.index(status),
         origin=None if origin is None else ORIGINS.index(origin),
         category=category,

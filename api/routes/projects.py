@@ -8,7 +8,8 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import ReaderDep, ServicesDep
 from api.errors import ERROR_RESPONSES, NotFoundError
-from api.schemas import Address, PolicyPublic, ProjectPage, ProjectPublic
+from api.schemas import PolicyPublic, ProjectPage, ProjectPublic
+from ledger.domain import checksum
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=ERROR_RESPONSES)
 
@@ -19,13 +20,18 @@ ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.
 def list_projects(
     services: ServicesDep,
     _: ReaderDep,
-    partner: Annotated[Address | None, Query(description="Only projects of this partner.")] = None,
+    partner: Annotated[
+        str | None,
+        Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="Only projects of this partner."),
+    ] = None,
     cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,10}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ProjectPage:
     """Projects in id order, optionally only those a partner belongs to."""
     page = services.store.list_projects(
-        partner=partner, after=int(cursor) if cursor else 0, limit=limit
+        partner=None if partner is None else checksum(partner),
+        after=int(cursor) if cursor else 0,
+        limit=limit,
     )
     return ProjectPage(
         items=[ProjectPublic.of(p) for p in page.items],

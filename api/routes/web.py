@@ -1,0 +1,195 @@
+"""The web pages: server-rendered Jinja2 templates from `api/web/templates`, with their static
+JS and CSS from `api/web/static`, in Dutch or English.
+
+What lives here: the page routes (no API key: a page holds no data, its script fetches the
+data from `/v1` with the key the visitor chose), the language choice, the translation table
+(`api/web/i18n.json`, one table for the templates and the scripts), and `install`, the one
+call `api.app.create_app` makes to add the pages, the proof-verification route the lawyer's
+page posts to (`api.routes.verify`) and, in a sandbox only, `api.routes.sandbox_ui`.
+
+What does not live here: any data access. The pages read and write through the public API,
+exactly as a partner's own software would, so the UI can do nothing the API does not allow.
+
+Language: `?lang=` is not used; the switch goes through `/lang/{code}`, which sets a cookie.
+Without the cookie, the browser's Accept-Language decides (its first language we have wins),
+so Dutch is the default for a browser that prefers Dutch.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from api.settings import ApiSettings
+
+WEB_DIR: Final = Path(__file__).resolve().parent.parent / "web"
+TEMPLATES_DIR: Final = WEB_DIR / "templates"
+STATIC_DIR: Final = WEB_DIR / "static"
+I18N_FILE: Final = WEB_DIR / "i18n.json"
+LANGUAGES: Final = ("nl", "en")
+# English for a browser that names neither language: the widest audience outside Flanders.
+FALLBACK_LANGUAGE: Final = "en"
+LANG_COOKIE: Final = "poc_lang"
+
+# Pages load only what this app serves: the sandbox must work offline, and nothing a partner
+# types (API key, file hashes) may reach a third party. Inline JSON data blocks are not
+# executed, so they need no script-src exception.
+CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+Language = Literal["nl", "en"]
+
+# The pages, in navigation order: (path, template, translation key of the title).
+PAGES: Final[tuple[tuple[str, str, str], ...]] = (
+    ("/", "home.html", "nav.home"),
+    ("/partner", "partner.html", "nav.partner"),
+    ("/project", "project.html", "nav.project"),
+    ("/register", "register.html", "nav.register"),
+    ("/contribution", "contribution.html", "nav.contribution"),
+    ("/split", "split.html", "nav.split"),
+    ("/lawyer", "lawyer.html", "nav.lawyer"),
+)
+# Shown in the navigation bar (the contribution page is reached from the timeline).
+NAV_PATHS: Final = ("/", "/partner", "/project", "/register", "/split", "/lawyer")
+
+
+class MissingTranslationError(KeyError):
+    """Raised when a template asks for a key the translation table lacks."""
+
+
+@cache
+def translations() -> dict[str, dict[str, str]]:
+    """The translation table: {language: {key: text}}."""
+    table: dict[str, dict[str, str]] = json.loads(I18N_FILE.read_text(encoding="utf-8"))
+    return table
+
+
+def pick_language(cookie: str | None, accept_language: str | None) -> Language:
+    """The page language: the cookie's if valid, else the browser's first language we have."""
+    if cookie in LANGUAGES:
+        return "nl" if cookie == "nl" else "en"
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            # Sort by quality, then by the browser's own order.
+            ranked.append((-quality, position, primary))
+    if not ranked:
+        return FALLBACK_LANGUAGE
+    return "nl" if min(ranked)[2] == "nl" else "en"
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def translator(language: Language) -> Any:
+    """`t(key, **values)` for templates: the text of `key`, `{name}` placeholders filled."""
+    table = translations()[language]
+
+    def t(key: str, **values: object) -> str:
+        try:
+            text = table[key]
+        except KeyError as exc:
+            raise MissingTranslationError(f"no {language} translation for {key!r}") from exc
+        return text.format(**values) if values else text
+
+    return t
+
+
+def render(request: Request, template: str, title_key: str) -> HTMLResponse:
+    """Render one page in the visitor's language."""
+    language = pick_language(
+        request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
+    )
+    sandbox = getattr(request.app.state, "sandbox", None) is not None
+    t = translator(language)
+    html = (
+        _environment()
+        .get_template(template)
+        .render(
+            t=t,
+            lang=language,
+            other_languages=[code for code in LANGUAGES if code != language],
+            title=t(title_key),
+            path=request.url.path,
+            nav=[(p, key) for p, _, key in PAGES if p in NAV_PATHS],
+            sandbox=sandbox,
+            # The scripts translate with the same table (error messages, statuses).
+            i18n_json=json.dumps(translations()[language], ensure_ascii=False).replace(
+                "</", "<\\/"
+            ),
+        )
+    )
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+            "Content-Language": language,
+            "Vary": "Accept-Language, Cookie",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _page(template: str, title_key: str) -> Any:
+    def page(request: Request) -> HTMLResponse:
+        return render(request, template, title_key)
+
+    page.__name__ = f"page_{template.removesuffix('.html')}"
+    return page
+
+
+router = APIRouter(include_in_schema=False)
+for _path, _template, _title in PAGES:
+    router.add_api_route(_path, _page(_template, _title), methods=["GET"], response_class=HTMLResponse)
+
+
+@router.get("/lang/{code}")
+def choose_language(
+    code: Language, next: Annotated[str, Query(max_length=200)] = "/"
+) -> Response:
+    """Remember the chosen language and go back to the page the visitor was on."""
+    # Only a local path: an open redirect would let another site borrow our address.
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+def install(app: FastAPI, settings: ApiSettings) -> None:
+    """Add the pages, their static files, the bundle verifier and (sandbox only) the sandbox
+    helpers to `app`."""
+    from api.routes import sandbox_ui, verify
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(router)
+    app.include_router(verify.router, prefix="/v1")
+    if settings.sandbox:
+        app.include_router(sandbox_ui.router)
