@@ -34,6 +34,7 @@ from api.routes import (
     operations,
     partners,
     projects,
+    web,
 )
 from api.routes import chain as chain_routes
 from api.settings import ApiSettings, get_settings
@@ -305,4 +306,5 @@ def create_app(
         exports.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    web.install(app, settings)
     return app

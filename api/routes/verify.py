@@ -53,9 +53,7 @@ class VerificationPublic(BaseModel):
             "examples": [
                 {
                     "ok": True,
-                    "checks": [
-                        {"name": "file", "passed": True, "detail": "matches", "fields": []}
-                    ],
+                    "checks": [{"name": "file", "passed": True, "detail": "matches", "fields": []}],
                 }
             ]
         }
@@ -66,9 +64,7 @@ class VerificationPublic(BaseModel):
 
 
 @router.post("/verify", response_model=VerificationPublic, summary="Verify a proof bundle")
-def verify_bundle(
-    services: ServicesDep, _: ReaderDep, body: VerifyRequest
-) -> VerificationPublic:
+def verify_bundle(services: ServicesDep, _: ReaderDep, body: VerifyRequest) -> VerificationPublic:
     """Run the verifier on the bundle; a failed check is a 200 with `ok: false` and the
     fields at fault, not an error."""
     w3 = None

@@ -168,13 +168,13 @@ def _page(template: str, title_key: str) -> Any:
 
 router = APIRouter(include_in_schema=False)
 for _path, _template, _title in PAGES:
-    router.add_api_route(_path, _page(_template, _title), methods=["GET"], response_class=HTMLResponse)
+    router.add_api_route(
+        _path, _page(_template, _title), methods=["GET"], response_class=HTMLResponse
+    )
 
 
 @router.get("/lang/{code}")
-def choose_language(
-    code: Language, next: Annotated[str, Query(max_length=200)] = "/"
-) -> Response:
+def choose_language(code: Language, next: Annotated[str, Query(max_length=200)] = "/") -> Response:
     """Remember the chosen language and go back to the page the visitor was on."""
     # Only a local path: an open redirect would let another site borrow our address.
     target = next if next.startswith("/") and not next.startswith("//") else "/"

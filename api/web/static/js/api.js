@@ -1,0 +1,174 @@
+// Talking to the poc-ledger API as the chosen partner: the key lives in sessionStorage (gone
+// when the tab closes), errors become translated sentences, accepted writes are followed
+// until they are confirmed on chain.
+
+import { has, t } from "./i18n.js";
+
+const ACTOR_KEY = "poc.actor";
+const OPENINGS_KEY = "poc.openings";
+
+// Every API path the pages use, in one place.
+export const paths = {
+  demo: "/sandbox/demo",
+  reset: "/sandbox/reset",
+  clock: "/sandbox/clock",
+  document: (name) => `/sandbox/documents/${encodeURIComponent(name)}`,
+  projects: "/v1/projects",
+  project: (pid) => `/v1/projects/${pid}`,
+  policies: (pid) => `/v1/projects/${pid}/policies`,
+  contributions: (pid, cursor) =>
+    `/v1/contributions?project_id=${pid}&limit=500${cursor ? `&cursor=${cursor}` : ""}`,
+  contribution: (cid) => `/v1/contributions/${cid}`,
+  register: (pid) => `/v1/projects/${pid}/contributions`,
+  operation: (id) => `/v1/operations/${id}`,
+  partner: (address) => `/v1/partners/${address}`,
+  endorse: (cid) => `/v1/contributions/${cid}/endorsements`,
+  dispute: (cid) => `/v1/contributions/${cid}/disputes`,
+  vote: (cid, n) => `/v1/contributions/${cid}/disputes/${n}/votes`,
+  score: (pid) => `/v1/projects/${pid}/score`,
+  splits: (pid) => `/v1/projects/${pid}/splits`,
+  approveSplit: (pid, proposalId) => `/v1/projects/${pid}/splits/${proposalId}/approvals`,
+  statement: (pid) => `/v1/projects/${pid}/statement`,
+  bundle: (cid) => `/v1/exports/contributions/${cid}/bundle`,
+  certificate: (cid) => `/v1/exports/contributions/${cid}/certificate`,
+  rol: (pid) => `/v1/exports/projects/${pid}/results-ownership-list?format=csv`,
+  verify: "/v1/proofs/verify",
+};
+
+/** An API refusal, with a sentence for people: the translation of its `code`, else the
+ * API's own `message`. */
+export class ApiError extends Error {
+  constructor(status, code, message, detail) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+  }
+
+  static from(status, body) {
+    const code = (body && body.code) || `http_${status}`;
+    const serverMessage = (body && body.message) || "";
+    const key = `error.${code}`;
+    const message = has(key) ? t(key) : serverMessage || t("error.unknown", { status });
+    return new ApiError(status, code, message, has(key) ? serverMessage : "");
+  }
+}
+
+// -- the partner the pages act as -------------------------------------------------------
+
+export function currentActor() {
+  try {
+    return JSON.parse(sessionStorage.getItem(ACTOR_KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+
+export function setActor(actor) {
+  sessionStorage.setItem(ACTOR_KEY, JSON.stringify(actor));
+}
+
+export function clearActor() {
+  sessionStorage.removeItem(ACTOR_KEY);
+}
+
+// -- openings: what proves a contribution (content hash and salt), kept on this machine ----
+
+export function openings() {
+  try {
+    return JSON.parse(localStorage.getItem(OPENINGS_KEY) || "{}");
+  } catch {
+    return {};
+  }
+}
+
+export function saveOpening(contributionId, opening) {
+  const all = openings();
+  all[contributionId.toLowerCase()] = opening;
+  localStorage.setItem(OPENINGS_KEY, JSON.stringify(all));
+}
+
+export function clearOpenings() {
+  localStorage.removeItem(OPENINGS_KEY);
+}
+
+// -- requests ------------------------------------------------------------------------------
+
+/** Call the API; JSON bodies in and out, a Blob for other content. Throws ApiError. */
+export async function request(method, path, { body, key } = {}) {
+  const headers = { Accept: "application/json" };
+  const actor = currentActor();
+  const apiKey = key || (actor && actor.apiKey);
+  if (apiKey) headers["X-API-Key"] = apiKey;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "network", t("error.network"), "");
+  }
+  const type = response.headers.get("content-type") || "";
+  if (!response.ok) {
+    let data = null;
+    if (type.includes("json")) {
+      try {
+        data = await response.json();
+      } catch {
+        data = null;
+      }
+    }
+    throw ApiError.from(response.status, data);
+  }
+  if (type.includes("application/json") && !response.headers.get("content-disposition")) {
+    return response.json();
+  }
+  return response.blob();
+}
+
+export const get = (path, options) => request("GET", path, options);
+export const post = (path, body, options = {}) => request("POST", path, { ...options, body });
+
+/** Every contribution of a project, following the cursor. */
+export async function allContributions(pid) {
+  const items = [];
+  let cursor = null;
+  do {
+    const page = await get(paths.contributions(pid, cursor));
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return items;
+}
+
+// -- accepted writes -----------------------------------------------------------------------
+
+export const OPERATION_STEPS = ["accepted", "sent", "included", "confirmed"];
+const POLL_MS = 250;
+const POLL_LIMIT_MS = 120000;
+
+/** Follow an accepted write until it is confirmed; `onUpdate(op)` sees every new status.
+ * Resolves with the confirmed operation, throws ApiError when it failed or took too long. */
+export async function followOperation(op, onUpdate) {
+  const started = Date.now();
+  let last = null;
+  for (;;) {
+    if (op.status !== last) {
+      last = op.status;
+      onUpdate(op);
+    }
+    if (op.status === "confirmed") return op;
+    if (op.status === "failed") {
+      const error = op.error || {};
+      throw ApiError.from(409, { code: error.code || "operation_failed", message: error.message });
+    }
+    if (Date.now() - started > POLL_LIMIT_MS) {
+      throw new ApiError(0, "operation_timeout", t("error.operation_timeout"), "");
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    op = await get(paths.operation(op.id));
+  }
+}
