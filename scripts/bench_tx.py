@@ -7,19 +7,24 @@ Modes, each on a fresh anvil in a temporary directory:
 - send_many: pipelined batches of 100.
 Run with --persist to include the sandbox's state persistence (dump every second, historical
 states preserved) and see what it costs. A benchmark, not a test: it asserts nothing.
+`records()` returns the rates as records for other scripts (`scripts/bench_all.py` uses them
+as the raw-transfer baseline); `--json` prints them.
 
-    .venv/bin/python scripts/bench_tx.py [--count 1000] [--persist]
+    .venv/bin/python scripts/bench_tx.py [--count 1000] [--persist] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ledger.anvil import AnvilProcess
@@ -78,10 +83,22 @@ MODES: dict[str, tuple[Callable[[Chain, int], None], int]] = {
 }
 
 
-def run(count: int, persist: bool) -> dict[str, float]:
-    """Transactions per second of each mode."""
+@dataclass(frozen=True)
+class Record:
+    """One measured figure."""
+
+    figure: str
+    value: float
+    unit: str
+    goal: str
+
+
+def run(count: int, persist: bool, modes: Sequence[str] | None = None) -> dict[str, float]:
+    """Transactions per second of each mode (of `modes` only, if given)."""
     results: dict[str, float] = {}
     for name, (mode, divisor) in MODES.items():
+        if modes is not None and name not in modes:
+            continue
         with tempfile.TemporaryDirectory(prefix="bench-tx-") as tmp:
             node = AnvilProcess(Path(tmp), persist=persist)
             with node:
@@ -102,11 +119,27 @@ def run(count: int, persist: bool) -> dict[str, float]:
     return results
 
 
+def records(count: int, persist: bool, modes: Sequence[str] | None = None) -> list[Record]:
+    """`run` as records: one ETH-transfer rate per mode (no goal: a baseline)."""
+    rates = run(count, persist, modes)
+    suffix = ", persisted" if persist else ""
+    return [
+        Record(f"ETH transfers/s, {name}{suffix}", round(rate, 1), "1/s", "-")
+        for name, rate in rates.items()
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--count", type=int, default=1000, help="transactions per mode")
     parser.add_argument("--persist", action="store_true", help="persist state like the sandbox")
+    parser.add_argument("--json", action="store_true", help="print the records as JSON")
     args = parser.parse_args(argv)
+    if args.json:
+        with contextlib.redirect_stdout(sys.stderr):  # the per-mode lines stay readable
+            result = records(args.count, args.persist)
+        print(json.dumps([asdict(r) for r in result], indent=2))
+        return 0
     # Other processes on a small machine skew the numbers: say how busy it was.
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"anvil, {args.count} ETH transfers per mode, persist={args.persist}; load {load}")
