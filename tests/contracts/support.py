@@ -438,9 +438,14 @@ class Chain:
     """An eth-tester chain driven through web3, with snapshots and time travel."""
 
     w3: Web3
-    tester: EthereumTester
+    tester: EthereumTester | None
     funder: str
     names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def _tester(self) -> EthereumTester:
+        assert self.tester is not None
+        return self.tester
 
     @classmethod
     def start(cls) -> Chain:
@@ -454,7 +459,7 @@ class Chain:
 
     def add(self, who: Actor, ether: int = 1_000) -> None:
         """Unlock `who` in eth-tester and fund it."""
-        self.tester.add_account("0x" + who.key.hex())
+        self._tester.add_account("0x" + who.key.hex())
         self.w3.eth.send_transaction(
             {"from": self.funder, "to": who.address, "value": Wei(ether * 10**18)}
         )
@@ -507,15 +512,50 @@ class Chain:
 
     def set_next_timestamp(self, timestamp: int) -> int:
         """Make the next transaction execute at `timestamp` (eth-tester mines a block before)."""
-        self.tester.time_travel(timestamp)
+        self._tester.time_travel(timestamp)
         assert self.next_timestamp() == timestamp
         return timestamp
 
     def snapshot(self) -> int:
-        return int(self.tester.take_snapshot())
+        return int(self._tester.take_snapshot())
 
     def revert(self, snapshot_id: int) -> None:
-        self.tester.revert_to_snapshot(snapshot_id)
+        self._tester.revert_to_snapshot(snapshot_id)
+
+
+class AnvilChain(Chain):
+    """The same operations on a real anvil node: impersonated actors, evm_* snapshots."""
+
+    def __init__(self, w3: Web3) -> None:
+        super().__init__(w3=w3, tester=None, funder=w3.eth.accounts[0])
+        # anvil consumes a snapshot on revert: logical id -> the node's current snapshot id.
+        self._snapshots: dict[int, str] = {}
+
+    @classmethod
+    def connect(cls, url: str) -> AnvilChain:
+        return cls(Web3(Web3.HTTPProvider(url)))
+
+    def _rpc(self, method: str, *params: Any) -> Any:
+        response = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+        assert "error" not in response, response
+        return response["result"]
+
+    def add(self, who: Actor, ether: int = 1_000) -> None:
+        self._rpc("anvil_impersonateAccount", who.address)
+        self._rpc("anvil_setBalance", who.address, hex(ether * 10**18))
+
+    def set_next_timestamp(self, timestamp: int) -> int:
+        self._rpc("evm_setNextBlockTimestamp", timestamp)
+        return timestamp
+
+    def snapshot(self) -> int:
+        logical = len(self._snapshots) + 1
+        self._snapshots[logical] = self._rpc("evm_snapshot")
+        return logical
+
+    def revert(self, snapshot_id: int) -> None:
+        assert self._rpc("evm_revert", self._snapshots[snapshot_id]) is True
+        self._snapshots[snapshot_id] = self._rpc("evm_snapshot")
 
 
 def events(contract: Contract, name: str, receipt: TxReceipt) -> list[dict[str, Any]]:

@@ -202,8 +202,9 @@ def address_data(address: str) -> bytes:
     return abi_encode(["address"], [address])
 
 
-def build_world() -> World:
-    chain = Chain.start()
+def build_world(chain: Chain | None = None) -> World:
+    """The starting state on `chain` (a fresh eth-tester chain unless given)."""
+    chain = chain or Chain.start()
     names = ("deployer", "alice", "bob", "carol", "dave", "eve", "relayer")
     actors = {name: actor(name) for name in names}
     for who in actors.values():
