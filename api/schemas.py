@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from ledger.domain import checksum
+from ledger.domain import Category, Policy, checksum
 from ledger.store import ContributionRecord, PartnerRecord, PolicyRecord, ProjectRecord
 
 
@@ -263,6 +263,44 @@ class PolicyModel(BaseModel):
     partner_cap_bps: Annotated[int, Field(ge=0, le=65535)] = 0
     partner_floor_bps: Annotated[int, Field(ge=0, le=65535)] = 0
     categories: list[CategoryModel] = Field(min_length=1, max_length=32)
+
+    def to_policy(self) -> Policy:
+        """The ledger's `Policy`; ValueError when a label exceeds 32 bytes of UTF-8."""
+        return Policy(
+            background_weight_bps=self.background_weight_bps,
+            result_weight_bps=self.result_weight_bps,
+            endorsement_quorum=self.endorsement_quorum,
+            dispute_window=self.dispute_window,
+            split_approval_bps=self.split_approval_bps,
+            governance_bps=self.governance_bps,
+            partner_cap_bps=self.partner_cap_bps,
+            partner_floor_bps=self.partner_floor_bps,
+            categories=tuple(
+                Category.of(c.name, c.unit, c.unit_scale, c.weight_bps) for c in self.categories
+            ),
+        )
+
+    @classmethod
+    def of(cls, policy: Policy) -> PolicyModel:
+        return cls(
+            background_weight_bps=policy.background_weight_bps,
+            result_weight_bps=policy.result_weight_bps,
+            endorsement_quorum=policy.endorsement_quorum,
+            dispute_window=policy.dispute_window,
+            split_approval_bps=policy.split_approval_bps,
+            governance_bps=policy.governance_bps,
+            partner_cap_bps=policy.partner_cap_bps,
+            partner_floor_bps=policy.partner_floor_bps,
+            categories=[
+                CategoryModel(
+                    name=c.name_text,
+                    unit=c.unit_text,
+                    unit_scale=c.unit_scale,
+                    weight_bps=c.weight_bps,
+                )
+                for c in policy.categories
+            ],
+        )
 
 
 class PolicyPublic(BaseModel):

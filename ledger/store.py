@@ -471,6 +471,69 @@ class StoredEvent:
     args_json: str
 
 
+@dataclass(frozen=True)
+class ProposalRecord:
+    """A governance proposal and who approved it."""
+
+    proposal_id: int
+    project_id: int
+    proposer: str
+    kind: int
+    data: str
+    approvals: tuple[str, ...]
+    executed: bool
+    block_number: int
+
+
+@dataclass(frozen=True)
+class EndorsementRecord:
+    """One partner's endorsement (rating 1..5) of a contribution."""
+
+    contribution_id: str
+    endorser: str
+    project_id: int
+    rating: int
+    block_number: int
+
+
+@dataclass(frozen=True)
+class DisputeVote:
+    voter: str
+    uphold: bool
+
+
+@dataclass(frozen=True)
+class DisputeRecord:
+    """A dispute of a contribution, its votes and outcome (0 while open)."""
+
+    contribution_id: str
+    number: int
+    project_id: int
+    disputer: str
+    reason_hash: str
+    eligible_voters: int
+    votes: tuple[DisputeVote, ...]
+    outcome: int
+    block_number: int
+
+
+@dataclass(frozen=True)
+class SplitProposalRecord:
+    """A split proposal of the vault; `split_version` once finalized."""
+
+    proposal_id: int
+    project_id: int
+    proposer: str
+    partners: tuple[str, ...]
+    bps: tuple[int, ...]
+    policy_version: int
+    computed_at_block: int
+    input_set_hash: str
+    approvals: tuple[str, ...]
+    split_version: int | None
+    block_number: int
+
+
 # -------------------------------------------------------------------------------- the store
 
 
@@ -767,6 +830,68 @@ class Store:
             if row is None:
                 return None
             return IdentityRecord(row.address, row.name, row.company_number, row.block_number)
+
+    def proposals(self, project_id: int) -> tuple[ProposalRecord, ...]:
+        """The project's governance proposals, oldest first."""
+        with self.session() as session:
+            rows = session.scalars(
+                select(ProposalRow)
+                .where(ProposalRow.project_id == project_id)
+                .order_by(ProposalRow.proposal_id)
+            ).all()
+            return tuple(_proposal_record(r) for r in rows)
+
+    def proposal(self, proposal_id: int) -> ProposalRecord | None:
+        """A governance proposal by id (ids are global to the deployment)."""
+        with self.session() as session:
+            row = session.get(ProposalRow, proposal_id)
+            return None if row is None else _proposal_record(row)
+
+    def endorsements(self, contribution_id: str) -> tuple[EndorsementRecord, ...]:
+        """A contribution's endorsements in chain order."""
+        with self.session() as session:
+            rows = session.scalars(
+                select(EndorsementRow)
+                .where(EndorsementRow.contribution_id == contribution_id.lower())
+                .order_by(EndorsementRow.block_number, EndorsementRow.endorser)
+            ).all()
+            return tuple(
+                EndorsementRecord(
+                    r.contribution_id, r.endorser, r.project_id, r.rating, r.block_number
+                )
+                for r in rows
+            )
+
+    def disputes(self, contribution_id: str) -> tuple[DisputeRecord, ...]:
+        """A contribution's disputes, oldest first."""
+        with self.session() as session:
+            rows = session.scalars(
+                select(DisputeRow)
+                .where(DisputeRow.contribution_id == contribution_id.lower())
+                .order_by(DisputeRow.number)
+            ).all()
+            return tuple(_dispute_record(r) for r in rows)
+
+    def split_proposals(self, project_id: int) -> tuple[SplitProposalRecord, ...]:
+        """The project's split proposals, oldest first."""
+        with self.session() as session:
+            rows = session.scalars(
+                select(SplitRow)
+                .where(SplitRow.project_id == project_id)
+                .order_by(SplitRow.proposal_id)
+            ).all()
+            return tuple(_split_record(r) for r in rows)
+
+    def revenue_tokens(self, project_id: int) -> tuple[str, ...]:
+        """The tokens (zero address: ETH) the project ever received revenue in."""
+        with self.session() as session:
+            rows = session.scalars(
+                select(MoneyRow.token)
+                .where(MoneyRow.project_id == project_id, MoneyRow.kind == "revenue")
+                .distinct()
+                .order_by(MoneyRow.token)
+            ).all()
+            return tuple(rows)
 
     # ------------------------------------------------------------------------------ api keys
 
@@ -1291,6 +1416,49 @@ def _contribution_record(row: ContributionRow) -> ContributionRecord:
         tx_hash=row.tx_hash,
         log_index=row.log_index,
         seq=row.seq,
+    )
+
+
+def _proposal_record(row: ProposalRow) -> ProposalRecord:
+    return ProposalRecord(
+        proposal_id=row.proposal_id,
+        project_id=row.project_id,
+        proposer=row.proposer,
+        kind=row.kind,
+        data=row.data,
+        approvals=tuple(_json_list(row.approvals_json)),
+        executed=row.executed,
+        block_number=row.block_number,
+    )
+
+
+def _dispute_record(row: DisputeRow) -> DisputeRecord:
+    return DisputeRecord(
+        contribution_id=row.contribution_id,
+        number=row.number,
+        project_id=row.project_id,
+        disputer=row.disputer,
+        reason_hash=row.reason_hash,
+        eligible_voters=row.eligible_voters,
+        votes=tuple(DisputeVote(v["voter"], bool(v["uphold"])) for v in _json_list(row.votes_json)),
+        outcome=row.outcome,
+        block_number=row.block_number,
+    )
+
+
+def _split_record(row: SplitRow) -> SplitProposalRecord:
+    return SplitProposalRecord(
+        proposal_id=row.proposal_id,
+        project_id=row.project_id,
+        proposer=row.proposer,
+        partners=tuple(_json_list(row.partners_json)),
+        bps=tuple(int(b) for b in _json_list(row.bps_json)),
+        policy_version=row.policy_version,
+        computed_at_block=row.computed_at_block,
+        input_set_hash=row.input_set_hash,
+        approvals=tuple(_json_list(row.approvals_json)),
+        split_version=row.split_version,
+        block_number=row.block_number,
     )
 
 

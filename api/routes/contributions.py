@@ -17,7 +17,7 @@ from api.actions import (
     WritesDep,
     signed_call,
 )
-from api.deps import LEDGER, ReaderDep, ServicesDep
+from api.deps import LEDGER, ReaderDep, Services, ServicesDep
 from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError, WrongActorError
 from api.schemas import (
     ORIGINS,
@@ -175,10 +175,16 @@ def prepare_register(
     return writes.prepare(register_action(writes, _registration(project_id, body)))
 
 
-def _own_contribution(writes: Writes, contribution_id: str) -> ContributionRecord:
-    record = writes.services.store.contribution(contribution_id)
+def indexed_contribution(services: Services, contribution_id: str) -> ContributionRecord:
+    """The indexed contribution, or 404 `contribution_not_found`."""
+    record = services.store.contribution(contribution_id)
     if record is None:
         raise NotFoundError(f"no contribution {contribution_id}", code="contribution_not_found")
+    return record
+
+
+def _own_contribution(writes: Writes, contribution_id: str) -> ContributionRecord:
+    record = indexed_contribution(writes.services, contribution_id)
     if record.contributor != writes.actor:
         raise WrongActorError(
             f"contribution {contribution_id} is {record.contributor}'s, "

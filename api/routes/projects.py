@@ -1,15 +1,58 @@
-"""Projects: read from the index; create, policy, agreement and membership writes."""
+"""Projects: read from the index; create, accept the agreement, set-up membership.
+
+Creating a project and accepting its agreement are signed partner actions (`...BySig`), like a
+registration. Adding and removing partners during set-up (before the agreement is in force) are
+coordinator-only calls that the contract offers without a signed variant: the service sends
+them from the coordinator's own custodial key (the sandbox funds it with gas money at
+onboarding). A coordinator whose key the service does not hold gets the unsigned transaction
+from the `/prepare` twin and sends it from its own wallet; the index picks the event up like
+any other. After the agreement is in force, membership changes are governance proposals
+(`api.routes.proposals`).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import ReaderDep, ServicesDep
-from api.errors import ERROR_RESPONSES, NotFoundError
-from api.schemas import PolicyPublic, ProjectPage, ProjectPublic
+from api.actions import (
+    ACCEPTED_RESPONSES,
+    OperationPublic,
+    PreparedPublic,
+    SignatureFields,
+    SignedAction,
+    Writes,
+    WritesDep,
+    signed_call,
+)
+from api.auth import Principal, Role
+from api.deps import LEDGER, ReaderDep, ServicesDep
+from api.errors import (
+    ERROR_RESPONSES,
+    NotFoundError,
+    PermissionDeniedError,
+    UnprocessableError,
+)
+from api.schemas import (
+    EXAMPLE_ADDRESS,
+    EXAMPLE_ADDRESS_2,
+    EXAMPLE_HASH,
+    Address,
+    Bytes32,
+    PolicyModel,
+    PolicyPublic,
+    ProjectPage,
+    ProjectPublic,
+    Uint32,
+)
 from ledger.domain import checksum
+from ledger.hashing import encode_policy
+from ledger.outbox import ChainCall
+from ledger.signing import accept_agreement_data, create_project_data
+from ledger.store import ProjectRecord
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=ERROR_RESPONSES)
 
@@ -61,3 +104,299 @@ def list_policies(
     if services.store.project(project_id) is None:
         raise NotFoundError(f"no project {project_id}", code="project_not_found")
     return [PolicyPublic.of(p) for p in services.store.policies(project_id)]
+
+
+# ------------------------------------------------------------------------------ writes
+
+_POLICY_EXAMPLE = PolicyModel.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
+
+
+class ProjectFields(BaseModel):
+    """A new project: the consortium agreement's hash, the partners, the scoring policy."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "agreement_hash": EXAMPLE_HASH,
+                    "partners": [EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2],
+                    "policy": _POLICY_EXAMPLE,
+                }
+            ]
+        }
+    )
+
+    agreement_hash: Bytes32 = Field(description="SHA-256 or keccak of the agreement's text.")
+    partners: list[Address] = Field(
+        min_length=1, max_length=64, description="Every partner, the coordinator included."
+    )
+    policy: PolicyModel
+
+
+class ProjectCreate(ProjectFields, SignatureFields):
+    """Create a project; the key's partner becomes its coordinator (signature fields in
+    non-custodial mode only)."""
+
+
+class AcceptanceFields(BaseModel):
+    """The agreement version the partner accepts; the current one when left out."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"version": 1, "agreement_hash": EXAMPLE_HASH}]}
+    )
+
+    version: Uint32 | None = Field(default=None, examples=[1])
+    agreement_hash: Bytes32 | None = None
+
+
+class AcceptanceCreate(AcceptanceFields, SignatureFields):
+    """Accept the agreement (signature fields in non-custodial mode only)."""
+
+
+class MemberCreate(BaseModel):
+    """A partner the coordinator adds during set-up."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"partner": EXAMPLE_ADDRESS_2}]})
+
+    partner: Address
+
+
+class UnsignedTxPublic(BaseModel):
+    """A transaction for the coordinator to send from its own wallet (no relayed variant)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "from_": EXAMPLE_ADDRESS,
+                    "to": EXAMPLE_ADDRESS_2,
+                    "data": "0x6a1d4a7a",
+                    "value": "0",
+                    "gas": 125000,
+                    "chain_id": 31337,
+                }
+            ]
+        }
+    )
+
+    from_: str = Field(description="The coordinator, who must send it.")
+    to: str
+    data: str
+    value: str
+    gas: int
+    chain_id: int
+
+
+def _require_coordinator(principal: Principal) -> None:
+    if principal.role is not Role.COORDINATOR:
+        raise PermissionDeniedError("this action needs a coordinator key")
+
+
+def _indexed_project(writes: Writes, project_id: int) -> ProjectRecord:
+    record = writes.services.store.project(project_id)
+    if record is None:
+        raise NotFoundError(f"no project {project_id}", code="project_not_found")
+    return record
+
+
+def _create_action(writes: Writes, body: ProjectFields) -> SignedAction:
+    _require_coordinator(writes.principal)
+    try:
+        policy = body.policy.to_policy()
+    except ValueError as exc:
+        raise UnprocessableError(str(exc), code="invalid_policy") from exc
+    agreement = bytes.fromhex(body.agreement_hash[2:])
+    partners = tuple(body.partners)
+    gas = writes.services.require_chain().ledger.gas_limit(
+        "createProject", items=len(partners), size=len(encode_policy(policy)), by_sig=True
+    )
+    return SignedAction(
+        kind="create_project",
+        contract=LEDGER,
+        project_id=None,
+        typed_data=lambda domain, signer, nonce, deadline: create_project_data(
+            domain,
+            agreement_hash=agreement,
+            partners=partners,
+            policy=policy,
+            signer=signer,
+            nonce=nonce,
+            deadline=deadline,
+        ),
+        call=lambda auth: signed_call(
+            LEDGER, "createProjectBySig", (agreement, list(partners), policy.as_abi()), auth, gas
+        ),
+    )
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Create a project (coordinator)",
+)
+def create_project(writes: WritesDep, body: ProjectCreate) -> JSONResponse:
+    """Create a project with its agreement hash, partners and policy; the key's partner signs
+    and becomes the coordinator. The operation's `resource_id` is the project id once
+    included."""
+    return writes.submit(_create_action(writes, body), body, body)
+
+
+@router.post("/prepare", response_model=PreparedPublic, summary="Prepare a project for signing")
+def prepare_project(writes: WritesDep, body: ProjectFields) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign (the policy is signed by its hash)."""
+    return writes.prepare(_create_action(writes, body))
+
+
+def _accept_action(writes: Writes, project_id: int, body: AcceptanceFields) -> SignedAction:
+    if body.version is None or body.agreement_hash is None:
+        project = _indexed_project(writes, project_id)
+        version = project.agreement_version if body.version is None else body.version
+        agreement_hex = body.agreement_hash or project.agreement_hash
+    else:
+        version, agreement_hex = body.version, body.agreement_hash
+    agreement = bytes.fromhex(agreement_hex[2:])
+    gas = writes.services.require_chain().ledger.gas_limit("acceptAgreement", by_sig=True)
+    return SignedAction(
+        kind="accept_agreement",
+        contract=LEDGER,
+        project_id=project_id,
+        typed_data=lambda domain, signer, nonce, deadline: accept_agreement_data(
+            domain,
+            project_id=project_id,
+            version=version,
+            agreement_hash=agreement,
+            signer=signer,
+            nonce=nonce,
+            deadline=deadline,
+        ),
+        call=lambda auth: signed_call(
+            LEDGER, "acceptAgreementBySig", (project_id, version, agreement), auth, gas
+        ),
+        dedupe_key=f"accept:{project_id}:{writes.actor}:{version}",
+    )
+
+
+@router.post(
+    "/{project_id}/agreement/acceptances",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Accept the agreement",
+)
+def accept_agreement(
+    writes: WritesDep, project_id: ProjectIdPath, body: AcceptanceCreate
+) -> JSONResponse:
+    """The key's partner accepts an agreement version (by default the current one). The
+    agreement is in force once every partner accepted it."""
+    return writes.submit(_accept_action(writes, project_id, body), body, body)
+
+
+@router.post(
+    "/{project_id}/agreement/acceptances/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare an acceptance for signing",
+)
+def prepare_acceptance(
+    writes: WritesDep, project_id: ProjectIdPath, body: AcceptanceFields
+) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign."""
+    return writes.prepare(_accept_action(writes, project_id, body))
+
+
+def _membership_call(writes: Writes, project_id: int, function: str, partner: str) -> ChainCall:
+    _require_coordinator(writes.principal)
+    gas = writes.services.require_chain().ledger.gas_limit(function)
+    return ChainCall(
+        contract=LEDGER,
+        function=function,
+        args=(project_id, checksum(partner)),
+        gas=gas,
+        sender=writes.actor,
+    )
+
+
+def _send_direct(
+    writes: Writes, kind: str, call: ChainCall, body: BaseModel | None
+) -> JSONResponse:
+    custody = writes.services.custody
+    if custody is None or not custody.holds(writes.actor):
+        raise UnprocessableError(
+            f"the service holds no key of {writes.actor}, and this call has no signed variant: "
+            "POST the route's /prepare twin and send the transaction from your own wallet",
+            code="not_custodial",
+        )
+    # No dedupe key: adding, removing and adding again is legitimate; retries use an
+    # Idempotency-Key.
+    return writes.accept(kind, call, body, project_id=int(call.args[0]))
+
+
+def _unsigned(writes: Writes, call: ChainCall) -> UnsignedTxPublic:
+    access = writes.services.require_chain()
+    return UnsignedTxPublic(
+        from_=writes.actor,
+        to=access.ledger_address,
+        data="0x" + call.calldata().hex(),
+        value="0",
+        gas=call.gas,
+        chain_id=access.chain.chain_id,
+    )
+
+
+@router.post(
+    "/{project_id}/partners",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Add a partner during set-up (coordinator)",
+)
+def add_partner(writes: WritesDep, project_id: ProjectIdPath, body: MemberCreate) -> JSONResponse:
+    """Before the agreement is in force the coordinator alone adds partners; the service sends
+    `addPartner` from the coordinator's custodial key. Afterwards, propose it instead."""
+    call = _membership_call(writes, project_id, "addPartner", body.partner)
+    return _send_direct(writes, "add_partner", call, body)
+
+
+@router.post(
+    "/{project_id}/partners/prepare",
+    response_model=UnsignedTxPublic,
+    summary="Prepare adding a partner (own wallet)",
+)
+def prepare_add_partner(
+    writes: WritesDep, project_id: ProjectIdPath, body: MemberCreate
+) -> UnsignedTxPublic:
+    """Non-custodial coordinators: the `addPartner` transaction to send from their wallet."""
+    return _unsigned(writes, _membership_call(writes, project_id, "addPartner", body.partner))
+
+
+@router.delete(
+    "/{project_id}/partners/{address}",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Remove a partner during set-up (coordinator)",
+)
+def remove_partner(
+    writes: WritesDep,
+    project_id: ProjectIdPath,
+    address: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="Partner.")],
+) -> JSONResponse:
+    """Before the agreement is in force the coordinator alone removes partners (not itself);
+    sent from the coordinator's custodial key. Afterwards, propose it instead."""
+    call = _membership_call(writes, project_id, "removePartner", address)
+    return _send_direct(writes, "remove_partner", call, None)
+
+
+@router.post(
+    "/{project_id}/partners/{address}/removal/prepare",
+    response_model=UnsignedTxPublic,
+    summary="Prepare removing a partner (own wallet)",
+)
+def prepare_remove_partner(
+    writes: WritesDep,
+    project_id: ProjectIdPath,
+    address: Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="Partner.")],
+) -> UnsignedTxPublic:
+    """Non-custodial coordinators: the `removePartner` transaction to send from their wallet."""
+    return _unsigned(writes, _membership_call(writes, project_id, "removePartner", address))

@@ -1,0 +1,330 @@
+"""Disputes: open one on another partner's contribution, vote on it, or withdraw it.
+
+All three are signed partner actions (`openDisputeBySig`, `voteDisputeBySig`,
+`withdrawDisputeBySig`). Only the hash of the reason goes on chain; its text stays with the
+partners. The contract votes on the contribution's open dispute, so the routes name the dispute
+number too and refuse (409 `dispute_not_open`) when the index says that dispute is not the open
+one: a partner must not cast a vote it believes to be on another dispute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.actions import (
+    ACCEPTED_RESPONSES,
+    OperationPublic,
+    PreparedPublic,
+    SignatureFields,
+    SignedAction,
+    Writes,
+    WritesDep,
+    signed_call,
+)
+from api.deps import LEDGER, ReaderDep, ServicesDep
+from api.errors import ERROR_RESPONSES, ConflictError, NotFoundError, WrongActorError
+from api.routes.contributions import indexed_contribution
+from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, EXAMPLE_HASH, Bytes32
+from ledger.domain import DisputeOutcome
+from ledger.signing import (
+    Eip712Domain,
+    TypedData,
+    open_dispute_data,
+    vote_dispute_data,
+    withdraw_dispute_data,
+)
+from ledger.store import DisputeRecord
+
+router = APIRouter(tags=["disputes"], responses=ERROR_RESPONSES)
+
+ContributionIdPath = Annotated[
+    str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="Contribution id (bytes32 hex).")
+]
+DisputeNumberPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Dispute number.")]
+
+
+class DisputeFields(BaseModel):
+    """Why the contribution is disputed: the hash of a reason the partners keep off chain."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason_hash": EXAMPLE_HASH}]})
+
+    reason_hash: Bytes32 = Field(description="SHA-256 of the reason's text.")
+
+
+class DisputeCreate(DisputeFields, SignatureFields):
+    """Open a dispute (signature fields in non-custodial mode only)."""
+
+
+class VoteFields(BaseModel):
+    """A vote on the open dispute."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"uphold": True}]})
+
+    uphold: bool = Field(description="True: invalidate the contribution; False: keep it.")
+
+
+class VoteCreate(VoteFields, SignatureFields):
+    """Vote (signature fields in non-custodial mode only)."""
+
+
+class DisputeWithdrawCreate(SignatureFields):
+    """Withdraw one's own open dispute (signature fields in non-custodial mode only)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
+
+
+class VotePublic(BaseModel):
+    voter: str
+    uphold: bool
+
+
+class DisputePublic(BaseModel):
+    """A dispute of a contribution with its votes and outcome."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "contribution_id": EXAMPLE_HASH,
+                    "number": 1,
+                    "project_id": 1,
+                    "disputer": EXAMPLE_ADDRESS,
+                    "reason_hash": EXAMPLE_HASH,
+                    "eligible_voters": 1,
+                    "votes": [{"voter": EXAMPLE_ADDRESS_2, "uphold": True}],
+                    "outcome": "upheld",
+                    "block_number": 11,
+                }
+            ]
+        }
+    )
+
+    contribution_id: str
+    number: int
+    project_id: int
+    disputer: str
+    reason_hash: str
+    eligible_voters: int = Field(description="Partners who may vote (not the two parties).")
+    votes: list[VotePublic]
+    outcome: str = Field(description="open, upheld, rejected or withdrawn.", examples=["open"])
+    block_number: int
+
+    @classmethod
+    def of(cls, record: DisputeRecord) -> DisputePublic:
+        outcome = DisputeOutcome(record.outcome)
+        return cls(
+            contribution_id=record.contribution_id,
+            number=record.number,
+            project_id=record.project_id,
+            disputer=record.disputer,
+            reason_hash=record.reason_hash,
+            eligible_voters=record.eligible_voters,
+            votes=[VotePublic(voter=v.voter, uphold=v.uphold) for v in record.votes],
+            outcome="open" if outcome is DisputeOutcome.OPEN else outcome.name.lower(),
+            block_number=record.block_number,
+        )
+
+
+@router.get(
+    "/contributions/{contribution_id}/disputes",
+    response_model=list[DisputePublic],
+    summary="List disputes",
+)
+def list_disputes(
+    services: ServicesDep, _: ReaderDep, contribution_id: ContributionIdPath
+) -> list[DisputePublic]:
+    """The contribution's disputes, oldest first."""
+    indexed_contribution(services, contribution_id)
+    return [DisputePublic.of(d) for d in services.store.disputes(contribution_id)]
+
+
+ContributionAction = Callable[..., TypedData]
+
+
+def _action(
+    writes: Writes,
+    contribution_id: str,
+    *,
+    kind: str,
+    function: str,
+    builder: ContributionAction,
+    extra: dict[str, Any],
+    dedupe_key: str | None = None,
+) -> SignedAction:
+    """A signed action on one contribution: `builder(domain, project_id=, contribution_id=,
+    **extra, signer=, nonce=, deadline=)` and `function(projectId, contributionId, *extra)`."""
+    record = indexed_contribution(writes.services, contribution_id)
+    project_id, cid = record.project_id, bytes.fromhex(contribution_id[2:])
+    gas = writes.services.require_chain().ledger.gas_limit(
+        function.removesuffix("BySig"), by_sig=True
+    )
+
+    def typed(domain: Eip712Domain, signer: str, nonce: int, deadline: int) -> TypedData:
+        return builder(
+            domain,
+            project_id=project_id,
+            contribution_id=cid,
+            **extra,
+            signer=signer,
+            nonce=nonce,
+            deadline=deadline,
+        )
+
+    return SignedAction(
+        kind=kind,
+        contract=LEDGER,
+        project_id=project_id,
+        typed_data=typed,
+        call=lambda auth: signed_call(
+            LEDGER, function, (project_id, cid, *extra.values()), auth, gas
+        ),
+        dedupe_key=dedupe_key,
+    )
+
+
+def _open_dispute(writes: Writes, contribution_id: str, number: int) -> DisputeRecord:
+    for dispute in writes.services.store.disputes(contribution_id):
+        if dispute.number == number:
+            if dispute.outcome != DisputeOutcome.OPEN:
+                raise ConflictError(
+                    f"dispute {number} of {contribution_id} is closed", code="dispute_not_open"
+                )
+            return dispute
+    raise NotFoundError(f"no dispute {number} of {contribution_id}", code="dispute_not_found")
+
+
+def _dispute_action(writes: Writes, contribution_id: str, body: DisputeFields) -> SignedAction:
+    return _action(
+        writes,
+        contribution_id,
+        kind="open_dispute",
+        function="openDisputeBySig",
+        builder=open_dispute_data,
+        extra={"reason_hash": bytes.fromhex(body.reason_hash[2:])},
+    )
+
+
+@router.post(
+    "/contributions/{contribution_id}/disputes",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Open a dispute",
+)
+def open_dispute(
+    writes: WritesDep, contribution_id: ContributionIdPath, body: DisputeCreate
+) -> JSONResponse:
+    """Dispute another partner's active contribution within the policy's dispute window."""
+    return writes.submit(_dispute_action(writes, contribution_id, body), body, body)
+
+
+@router.post(
+    "/contributions/{contribution_id}/disputes/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare a dispute for signing",
+)
+def prepare_dispute(
+    writes: WritesDep, contribution_id: ContributionIdPath, body: DisputeFields
+) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign."""
+    return writes.prepare(_dispute_action(writes, contribution_id, body))
+
+
+def _vote_action(
+    writes: Writes, contribution_id: str, number: int, body: VoteFields
+) -> SignedAction:
+    _open_dispute(writes, contribution_id, number)
+    return _action(
+        writes,
+        contribution_id,
+        kind="vote_dispute",
+        function="voteDisputeBySig",
+        builder=vote_dispute_data,
+        extra={"uphold": body.uphold},
+        dedupe_key=f"vote:{contribution_id.lower()}:{number}:{writes.actor}",
+    )
+
+
+@router.post(
+    "/contributions/{contribution_id}/disputes/{number}/votes",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Vote on a dispute",
+)
+def vote(
+    writes: WritesDep,
+    contribution_id: ContributionIdPath,
+    number: DisputeNumberPath,
+    body: VoteCreate,
+) -> JSONResponse:
+    """Vote to uphold (invalidate the contribution) or reject the open dispute; a strict
+    majority of the eligible voters decides."""
+    return writes.submit(_vote_action(writes, contribution_id, number, body), body, body)
+
+
+@router.post(
+    "/contributions/{contribution_id}/disputes/{number}/votes/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare a vote for signing",
+)
+def prepare_vote(
+    writes: WritesDep,
+    contribution_id: ContributionIdPath,
+    number: DisputeNumberPath,
+    body: VoteFields,
+) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign."""
+    return writes.prepare(_vote_action(writes, contribution_id, number, body))
+
+
+def _withdraw_action(writes: Writes, contribution_id: str, number: int) -> SignedAction:
+    dispute = _open_dispute(writes, contribution_id, number)
+    if dispute.disputer != writes.actor:
+        raise WrongActorError(
+            f"dispute {number} was opened by {dispute.disputer}, "
+            f"this API key acts for {writes.actor}"
+        )
+    return _action(
+        writes,
+        contribution_id,
+        kind="withdraw_dispute",
+        function="withdrawDisputeBySig",
+        builder=withdraw_dispute_data,
+        extra={},
+        dedupe_key=f"withdraw_dispute:{contribution_id.lower()}:{number}",
+    )
+
+
+@router.post(
+    "/contributions/{contribution_id}/disputes/{number}/withdraw",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Withdraw a dispute",
+)
+def withdraw_dispute(
+    writes: WritesDep,
+    contribution_id: ContributionIdPath,
+    number: DisputeNumberPath,
+    body: DisputeWithdrawCreate,
+) -> JSONResponse:
+    """The disputer withdraws its own open dispute."""
+    return writes.submit(_withdraw_action(writes, contribution_id, number), body, body)
+
+
+@router.post(
+    "/contributions/{contribution_id}/disputes/{number}/withdraw/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare a dispute withdrawal for signing",
+)
+def prepare_withdraw_dispute(
+    writes: WritesDep, contribution_id: ContributionIdPath, number: DisputeNumberPath
+) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign."""
+    return writes.prepare(_withdraw_action(writes, contribution_id, number))

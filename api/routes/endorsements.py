@@ -1,0 +1,146 @@
+"""Endorsements: a partner vouches for another partner's contribution with an impact rating.
+
+Endorsing is a signed partner action relayed through `endorseBySig`. The contract refuses an
+endorsement of one's own contribution, a second one by the same partner, and one of a
+contribution that is not active; the scoring counts the lower median of the ratings once the
+policy's quorum of endorsements by other partners is reached (docs/scoring.md).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.actions import (
+    ACCEPTED_RESPONSES,
+    OperationPublic,
+    PreparedPublic,
+    SignatureFields,
+    SignedAction,
+    Writes,
+    WritesDep,
+    signed_call,
+)
+from api.deps import LEDGER, ReaderDep, ServicesDep
+from api.errors import ERROR_RESPONSES
+from api.routes.contributions import indexed_contribution
+from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_HASH
+from ledger.signing import endorse_data
+from ledger.store import EndorsementRecord
+
+router = APIRouter(tags=["endorsements"], responses=ERROR_RESPONSES)
+
+ContributionIdPath = Annotated[
+    str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="Contribution id (bytes32 hex).")
+]
+
+
+class EndorsementFields(BaseModel):
+    """The endorser's rating of the contribution's impact."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"rating": 4}]})
+
+    rating: Annotated[int, Field(ge=1, le=5, description="Impact from 1 (low) to 5 (high).")]
+
+
+class EndorsementCreate(EndorsementFields, SignatureFields):
+    """Endorse (signature fields in non-custodial mode only)."""
+
+
+class EndorsementPublic(BaseModel):
+    """One endorsement on chain."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "contribution_id": EXAMPLE_HASH,
+                    "project_id": 1,
+                    "endorser": EXAMPLE_ADDRESS,
+                    "rating": 4,
+                    "block_number": 9,
+                }
+            ]
+        }
+    )
+
+    contribution_id: str
+    project_id: int
+    endorser: str
+    rating: int
+    block_number: int
+
+    @classmethod
+    def of(cls, record: EndorsementRecord) -> EndorsementPublic:
+        return cls(
+            contribution_id=record.contribution_id,
+            project_id=record.project_id,
+            endorser=record.endorser,
+            rating=record.rating,
+            block_number=record.block_number,
+        )
+
+
+@router.get(
+    "/contributions/{contribution_id}/endorsements",
+    response_model=list[EndorsementPublic],
+    summary="List endorsements",
+)
+def list_endorsements(
+    services: ServicesDep, _: ReaderDep, contribution_id: ContributionIdPath
+) -> list[EndorsementPublic]:
+    """The contribution's endorsements in chain order."""
+    indexed_contribution(services, contribution_id)
+    return [EndorsementPublic.of(e) for e in services.store.endorsements(contribution_id)]
+
+
+def _endorse_action(writes: Writes, contribution_id: str, rating: int) -> SignedAction:
+    record = indexed_contribution(writes.services, contribution_id)
+    project_id, cid = record.project_id, bytes.fromhex(contribution_id[2:])
+    gas = writes.services.require_chain().ledger.gas_limit("endorse", by_sig=True)
+    return SignedAction(
+        kind="endorse",
+        contract=LEDGER,
+        project_id=project_id,
+        typed_data=lambda domain, signer, nonce, deadline: endorse_data(
+            domain,
+            project_id=project_id,
+            contribution_id=cid,
+            rating=rating,
+            signer=signer,
+            nonce=nonce,
+            deadline=deadline,
+        ),
+        call=lambda auth: signed_call(LEDGER, "endorseBySig", (project_id, cid, rating), auth, gas),
+        dedupe_key=f"endorse:{contribution_id.lower()}:{writes.actor}",
+    )
+
+
+@router.post(
+    "/contributions/{contribution_id}/endorsements",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Endorse a contribution",
+)
+def endorse(
+    writes: WritesDep, contribution_id: ContributionIdPath, body: EndorsementCreate
+) -> JSONResponse:
+    """Endorse another partner's active contribution with a rating of 1..5 (once)."""
+    action = _endorse_action(writes, contribution_id, body.rating)
+    return writes.submit(action, body, body)
+
+
+@router.post(
+    "/contributions/{contribution_id}/endorsements/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare an endorsement for signing",
+)
+def prepare_endorsement(
+    writes: WritesDep, contribution_id: ContributionIdPath, body: EndorsementFields
+) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign."""
+    return writes.prepare(_endorse_action(writes, contribution_id, body.rating))

@@ -1,0 +1,191 @@
+"""Payouts: what each partner can release from the RoyaltyVault, and releasing it.
+
+Balances are read from the vault itself (the money is there, not in the index); the tokens
+listed are ETH, every token the index saw revenue in, and the one asked for. Releasing to the
+partner's own address needs no signature: the vault's `release` pays only the partner itself,
+so the relayer sends it for anyone. Paying another recipient is a signed partner action
+(`releaseToBySig`), like every other.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.actions import (
+    ACCEPTED_RESPONSES,
+    OperationPublic,
+    PreparedPublic,
+    SignatureFields,
+    SignedAction,
+    Writes,
+    WritesDep,
+    relayer_call,
+    signed_call,
+)
+from api.deps import VAULT, ReaderDep, ServicesDep
+from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError
+from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, Address
+from ledger.contracts import ETH
+from ledger.domain import checksum
+from ledger.signing import release_to_data
+
+router = APIRouter(prefix="/projects", tags=["payouts"], responses=ERROR_RESPONSES)
+
+ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
+
+
+class PartnerBalancePublic(BaseModel):
+    partner: str
+    amount: str = Field(description="Releasable now, smallest units (decimal string).")
+
+
+class TokenBalancesPublic(BaseModel):
+    """One token's revenue in the project and each partner's releasable balance."""
+
+    token: str = Field(description="ERC-20 address; the zero address is ETH.")
+    received: str
+    released: str
+    balances: list[PartnerBalancePublic]
+
+
+class BalancesPublic(BaseModel):
+    """The project's money in the RoyaltyVault."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": 1,
+                    "tokens": [
+                        {
+                            "token": ETH,
+                            "received": "1000",
+                            "released": "400",
+                            "balances": [
+                                {"partner": EXAMPLE_ADDRESS, "amount": "0"},
+                                {"partner": EXAMPLE_ADDRESS_2, "amount": "600"},
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    project_id: int
+    tokens: list[TokenBalancesPublic]
+
+
+class PayoutFields(BaseModel):
+    """What to release: the key's partner's whole balance of `token`, to `recipient`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"token": ETH, "recipient": EXAMPLE_ADDRESS_2}]}
+    )
+
+    token: Address = Field(default=ETH, description="ERC-20 address; the zero address is ETH.")
+    recipient: Address | None = Field(
+        default=None, description="Where to pay; the partner itself when left out."
+    )
+
+
+class PayoutCreate(PayoutFields, SignatureFields):
+    """Release (signature fields only in non-custodial mode with another recipient)."""
+
+
+@router.get("/{project_id}/balances", response_model=BalancesPublic, summary="Vault balances")
+def get_balances(
+    services: ServicesDep,
+    _: ReaderDep,
+    project_id: ProjectIdPath,
+    token: Annotated[
+        str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="Also this token.")
+    ] = None,
+) -> BalancesPublic:
+    """Revenue received and released per token, and every partner's releasable balance."""
+    access = services.require_chain()
+    project = services.store.project(project_id)
+    if project is None:
+        raise NotFoundError(f"no project {project_id}", code="project_not_found")
+    tokens = {ETH, *services.store.revenue_tokens(project_id)}
+    if token is not None:
+        tokens.add(checksum(token))
+    partners = sorted({p.address for p in project.partners}, key=str.lower)
+    result: list[TokenBalancesPublic] = []
+    for address in sorted(tokens, key=str.lower):
+        totals = access.vault.totals(project_id, address)
+        result.append(
+            TokenBalancesPublic(
+                token=address,
+                received=str(totals.received),
+                released=str(totals.released),
+                balances=[
+                    PartnerBalancePublic(
+                        partner=p, amount=str(access.vault.balance_of(project_id, address, p))
+                    )
+                    for p in partners
+                ],
+            )
+        )
+    return BalancesPublic(project_id=project_id, tokens=result)
+
+
+def _release_to_action(writes: Writes, project_id: int, token: str, recipient: str) -> SignedAction:
+    gas = writes.services.require_chain().vault.gas_limit("releaseTo", by_sig=True)
+    return SignedAction(
+        kind="release",
+        contract=VAULT,
+        project_id=project_id,
+        typed_data=lambda domain, signer, nonce, deadline: release_to_data(
+            domain,
+            project_id=project_id,
+            token=token,
+            recipient=recipient,
+            signer=signer,
+            nonce=nonce,
+            deadline=deadline,
+        ),
+        call=lambda auth: signed_call(
+            VAULT, "releaseToBySig", (project_id, token, recipient), auth, gas
+        ),
+    )
+
+
+@router.post(
+    "/{project_id}/payouts",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Release the partner's balance",
+)
+def release(writes: WritesDep, project_id: ProjectIdPath, body: PayoutCreate) -> JSONResponse:
+    """Pay the key's partner its whole balance of `token`, to itself or to `recipient`."""
+    signed = (body.signature, body.nonce, body.deadline) != (None, None, None)
+    if (body.recipient is None or body.recipient == writes.actor) and not signed:
+        gas = writes.services.require_chain().vault.gas_limit("release")
+        call = relayer_call(VAULT, "release", (project_id, body.token, writes.actor), gas)
+        return writes.accept("release", call, body, project_id=project_id)
+    recipient = body.recipient or writes.actor
+    action = _release_to_action(writes, project_id, body.token, recipient)
+    return writes.submit(action, body, body)
+
+
+@router.post(
+    "/{project_id}/payouts/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare a release for signing",
+)
+def prepare_release(
+    writes: WritesDep, project_id: ProjectIdPath, body: PayoutFields
+) -> PreparedPublic:
+    """Non-custodial mode, paying another recipient: the typed data to sign."""
+    if body.recipient is None:
+        raise UnprocessableError(
+            "releasing to the partner itself needs no signature: POST /payouts directly",
+            code="nothing_to_sign",
+        )
+    return writes.prepare(_release_to_action(writes, project_id, body.token, body.recipient))

@@ -1,0 +1,297 @@
+"""Governance proposals: add or remove a partner, change the policy, amend the agreement.
+
+Once the agreement is in force, membership, policy and agreement change only by a proposal
+that `governanceBps` of the partners approve (docs/governance.md). Proposing and approving are
+signed partner actions relayed through `proposeBySig` / `approveProposalBySig`; the proposer's
+approval counts at once, and the approval that reaches the threshold executes the change.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from eth_abi.abi import decode
+from eth_abi.exceptions import DecodingError
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.actions import (
+    ACCEPTED_RESPONSES,
+    OperationPublic,
+    PreparedPublic,
+    SignatureFields,
+    SignedAction,
+    Writes,
+    WritesDep,
+    signed_call,
+)
+from api.deps import LEDGER, ReaderDep, ServicesDep
+from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError
+from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_HASH, Address, Bytes32, PolicyModel
+from ledger.contracts import (
+    encode_add_partner,
+    encode_amend_agreement,
+    encode_change_policy,
+    encode_remove_partner,
+)
+from ledger.domain import POLICY_ABI, Policy, ProposalKind, checksum
+from ledger.signing import approve_proposal_data, propose_data
+from ledger.store import ProposalRecord
+
+router = APIRouter(prefix="/projects", tags=["proposals"], responses=ERROR_RESPONSES)
+
+ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
+ProposalIdPath = Annotated[int, Path(ge=1, le=2**64 - 1, description="Proposal id.")]
+KindName = Literal["add_partner", "remove_partner", "change_policy", "amend_agreement"]
+_KINDS: dict[str, ProposalKind] = {kind.name.lower(): kind for kind in ProposalKind}
+
+
+class ProposalFields(BaseModel):
+    """A governance change: `partner` for add/remove, `policy` for change_policy,
+    `agreement_hash` for amend_agreement."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"kind": "add_partner", "partner": EXAMPLE_ADDRESS}]}
+    )
+
+    kind: KindName
+    partner: Address | None = None
+    policy: PolicyModel | None = None
+    agreement_hash: Bytes32 | None = None
+
+
+class ProposalCreate(ProposalFields, SignatureFields):
+    """Propose a change (signature fields in non-custodial mode only)."""
+
+
+class ApprovalCreate(SignatureFields):
+    """Approve (signature fields in non-custodial mode only)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
+
+
+class ProposalPublic(BaseModel):
+    """A governance proposal as the index knows it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "proposal_id": 1,
+                    "project_id": 1,
+                    "proposer": EXAMPLE_ADDRESS,
+                    "kind": "amend_agreement",
+                    "partner": None,
+                    "policy": None,
+                    "agreement_hash": EXAMPLE_HASH,
+                    "data": "0x" + EXAMPLE_HASH[2:],
+                    "approvals": [EXAMPLE_ADDRESS],
+                    "executed": False,
+                    "block_number": 14,
+                }
+            ]
+        }
+    )
+
+    proposal_id: int
+    project_id: int
+    proposer: str
+    kind: KindName
+    partner: str | None = Field(description="Of add_partner and remove_partner.")
+    policy: PolicyModel | None = Field(description="Of change_policy.")
+    agreement_hash: str | None = Field(description="Of amend_agreement.")
+    data: str = Field(description="The ABI-encoded change as proposed on chain.")
+    approvals: list[str]
+    executed: bool
+    block_number: int
+
+    @classmethod
+    def of(cls, record: ProposalRecord) -> ProposalPublic:
+        kind = ProposalKind(record.kind)
+        raw = bytes.fromhex(record.data[2:])
+        partner: str | None = None
+        policy: PolicyModel | None = None
+        agreement: str | None = None
+        try:
+            if kind in (ProposalKind.ADD_PARTNER, ProposalKind.REMOVE_PARTNER):
+                partner = checksum(decode(["address"], raw)[0])
+            elif kind is ProposalKind.CHANGE_POLICY:
+                policy = PolicyModel.of(Policy.from_abi(decode([POLICY_ABI], raw)[0]))
+            else:
+                agreement = "0x" + bytes(decode(["bytes32"], raw)[0]).hex()
+        except (DecodingError, ValueError):
+            pass  # the contract accepted it; show the raw data rather than fail the read
+        return cls(
+            proposal_id=record.proposal_id,
+            project_id=record.project_id,
+            proposer=record.proposer,
+            kind=kind.name.lower(),  # type: ignore[arg-type]
+            partner=partner,
+            policy=policy,
+            agreement_hash=agreement,
+            data=record.data,
+            approvals=list(record.approvals),
+            executed=record.executed,
+            block_number=record.block_number,
+        )
+
+
+def _proposal(services: ServicesDep, project_id: int, proposal_id: int) -> ProposalRecord:
+    record = services.store.proposal(proposal_id)
+    if record is None or record.project_id != project_id:
+        raise NotFoundError(
+            f"no proposal {proposal_id} in project {project_id}", code="proposal_not_found"
+        )
+    return record
+
+
+@router.get(
+    "/{project_id}/proposals", response_model=list[ProposalPublic], summary="List proposals"
+)
+def list_proposals(
+    services: ServicesDep, _: ReaderDep, project_id: ProjectIdPath
+) -> list[ProposalPublic]:
+    """The project's governance proposals, oldest first, with their approvals."""
+    if services.store.project(project_id) is None:
+        raise NotFoundError(f"no project {project_id}", code="project_not_found")
+    return [ProposalPublic.of(p) for p in services.store.proposals(project_id)]
+
+
+@router.get(
+    "/{project_id}/proposals/{proposal_id}",
+    response_model=ProposalPublic,
+    summary="Get a proposal",
+)
+def get_proposal(
+    services: ServicesDep, _: ReaderDep, project_id: ProjectIdPath, proposal_id: ProposalIdPath
+) -> ProposalPublic:
+    """One governance proposal."""
+    return ProposalPublic.of(_proposal(services, project_id, proposal_id))
+
+
+def _change(body: ProposalFields) -> tuple[ProposalKind, bytes]:
+    kind = _KINDS[body.kind]
+    needed = {
+        ProposalKind.ADD_PARTNER: "partner",
+        ProposalKind.REMOVE_PARTNER: "partner",
+        ProposalKind.CHANGE_POLICY: "policy",
+        ProposalKind.AMEND_AGREEMENT: "agreement_hash",
+    }[kind]
+    given = {name for name in ("partner", "policy", "agreement_hash") if getattr(body, name)}
+    if given != {needed}:
+        raise UnprocessableError(
+            f"a {body.kind} proposal takes `{needed}` and nothing else", code="invalid_proposal"
+        )
+    if body.partner is not None:
+        encode = encode_add_partner if kind is ProposalKind.ADD_PARTNER else encode_remove_partner
+        return kind, encode(body.partner)
+    if body.policy is not None:
+        try:
+            return kind, encode_change_policy(body.policy.to_policy())
+        except ValueError as exc:
+            raise UnprocessableError(str(exc), code="invalid_policy") from exc
+    assert body.agreement_hash is not None
+    return kind, encode_amend_agreement(bytes.fromhex(body.agreement_hash[2:]))
+
+
+def _propose_action(writes: Writes, project_id: int, body: ProposalFields) -> SignedAction:
+    kind, data = _change(body)
+    gas = writes.services.require_chain().ledger.gas_limit("propose", size=len(data), by_sig=True)
+    return SignedAction(
+        kind="propose",
+        contract=LEDGER,
+        project_id=project_id,
+        typed_data=lambda domain, signer, nonce, deadline: propose_data(
+            domain,
+            project_id=project_id,
+            kind=kind,
+            data=data,
+            signer=signer,
+            nonce=nonce,
+            deadline=deadline,
+        ),
+        call=lambda auth: signed_call(
+            LEDGER, "proposeBySig", (project_id, int(kind), data), auth, gas
+        ),
+    )
+
+
+@router.post(
+    "/{project_id}/proposals",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Propose a governance change",
+)
+def propose(writes: WritesDep, project_id: ProjectIdPath, body: ProposalCreate) -> JSONResponse:
+    """Propose adding or removing a partner, a new policy or an amended agreement. The
+    proposer's approval counts at once; `resource_id` is the proposal id once included."""
+    return writes.submit(_propose_action(writes, project_id, body), body, body)
+
+
+@router.post(
+    "/{project_id}/proposals/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare a proposal for signing",
+)
+def prepare_proposal(
+    writes: WritesDep, project_id: ProjectIdPath, body: ProposalFields
+) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign."""
+    return writes.prepare(_propose_action(writes, project_id, body))
+
+
+def _approve_action(writes: Writes, project_id: int, proposal_id: int) -> SignedAction:
+    record = _proposal(writes.services, project_id, proposal_id)
+    # The approval that reaches the threshold executes the change: gas grows with its data.
+    size = len(record.data) // 2 - 1
+    gas = writes.services.require_chain().ledger.gas_limit(
+        "approveProposal", size=size, by_sig=True
+    )
+    return SignedAction(
+        kind="approve_proposal",
+        contract=LEDGER,
+        project_id=project_id,
+        typed_data=lambda domain, signer, nonce, deadline: approve_proposal_data(
+            domain,
+            project_id=project_id,
+            proposal_id=proposal_id,
+            signer=signer,
+            nonce=nonce,
+            deadline=deadline,
+        ),
+        call=lambda auth: signed_call(
+            LEDGER, "approveProposalBySig", (project_id, proposal_id), auth, gas
+        ),
+        dedupe_key=f"approve_proposal:{proposal_id}:{writes.actor}",
+    )
+
+
+@router.post(
+    "/{project_id}/proposals/{proposal_id}/approvals",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Approve a proposal",
+)
+def approve(
+    writes: WritesDep,
+    project_id: ProjectIdPath,
+    proposal_id: ProposalIdPath,
+    body: ApprovalCreate,
+) -> JSONResponse:
+    """Approve a governance proposal; the approval reaching the threshold executes it."""
+    return writes.submit(_approve_action(writes, project_id, proposal_id), body, body)
+
+
+@router.post(
+    "/{project_id}/proposals/{proposal_id}/approvals/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare an approval for signing",
+)
+def prepare_approval(
+    writes: WritesDep, project_id: ProjectIdPath, proposal_id: ProposalIdPath
+) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign."""
+    return writes.prepare(_approve_action(writes, project_id, proposal_id))
