@@ -451,7 +451,10 @@ class Chain:
     def start(cls) -> Chain:
         tester = EthereumTester()
         w3 = Web3(EthereumTesterProvider(tester))
-        return cls(w3=w3, tester=tester, funder=w3.eth.accounts[0])
+        funder = w3.eth.accounts[0]
+        # A default sender spares every eth_call web3's guess of one (it lists all accounts).
+        w3.eth.default_account = funder
+        return cls(w3=w3, tester=tester, funder=funder)
 
     @property
     def chain_id(self) -> int:
@@ -483,7 +486,7 @@ class Chain:
         address = sender.address if isinstance(sender, Actor) else sender
         params: TxParams = {"from": address, "value": Wei(value), "gas": TX_GAS}
         tx_hash = fn.transact(params)
-        receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, poll_latency=0.005)
         if receipt["status"] != 1:
             fn.call({"from": address, "value": Wei(value)})
             raise AssertionError(f"transaction reverted but its replay did not: {receipt}")
