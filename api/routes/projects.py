@@ -35,6 +35,7 @@ from api.errors import (
     NotFoundError,
     PermissionDeniedError,
     UnprocessableError,
+    WrongActorError,
 )
 from api.schemas import (
     EXAMPLE_ADDRESS,
@@ -307,6 +308,12 @@ def prepare_acceptance(
 
 def _membership_call(writes: Writes, project_id: int, function: str, partner: str) -> ChainCall:
     _require_coordinator(writes.principal)
+    project = _indexed_project(writes, project_id)
+    if project.coordinator != writes.actor:
+        raise WrongActorError(
+            f"project {project_id} is coordinated by {project.coordinator}, "
+            f"this API key acts for {writes.actor}"
+        )
     gas = writes.services.require_chain().ledger.gas_limit(function)
     return ChainCall(
         contract=LEDGER,
