@@ -95,18 +95,18 @@ export function clearOpenings() {
 // -- requests ------------------------------------------------------------------------------
 
 /** Call the API; JSON bodies in and out, a Blob for other content. Throws ApiError. */
-export async function request(method, path, { body, key } = {}) {
+export async function request(method, path, { body, rawBody, key } = {}) {
   const headers = { Accept: "application/json" };
   const actor = currentActor();
   const apiKey = key || (actor && actor.apiKey);
   if (apiKey) headers["X-API-Key"] = apiKey;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (body !== undefined || rawBody !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
     response = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: rawBody !== undefined ? rawBody : body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
     throw new ApiError(0, "network", t("error.network"), "");

@@ -13,6 +13,10 @@ export function has(key) {
 /** The text of `key` with `{name}` placeholders filled; an unknown key shows as itself so a
  * gap is visible on screen (the test suite makes sure there is none). */
 export function t(key, values = {}) {
+  if (!has(key)) {
+    // Collected for the browser tests, which fail on any.
+    (window.missingTranslations = window.missingTranslations || []).push(key);
+  }
   const text = has(key) ? table[key] : key;
   return text.replace(/\{(\w+)\}/g, (match, name) =>
     Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : match,

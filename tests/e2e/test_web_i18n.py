@@ -1,0 +1,186 @@
+"""The translation table of the web pages: both languages complete, every key the templates and
+scripts use exists, and every value the API can show has its translation.
+
+No browser here (tests/e2e/test_web_ui.py renders the pages in Chromium); these checks read the
+files, so a gap fails in a second, before any page is opened.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.auth import Role
+from api.routes import web
+from api.schemas import ORIGINS, STATUSES
+from api.settings import ApiSettings
+from ledger import demo
+from ledger.outbox import OpStatus
+from ledger.scoring import Adjustment, CountStatus
+
+pytestmark = pytest.mark.e2e
+
+# t("key") or t('key') in templates and scripts; a key is dotted words.
+_LITERAL_KEY = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_./ \-]+)["']\s*[,)]""")
+# t("prefix." ~ value) in templates, t(`prefix.${value}`) and tr("prefix", value) in scripts.
+_DYNAMIC_KEY = re.compile(
+    r"""\bt\(\s*["']([a-z_]+)\.["']\s*~|\bt\(`([a-z_.]+)\.\$\{|\btr\(\s*["']([a-z_]+)["']"""
+)
+
+# Every prefix used with a computed suffix, and the suffixes the pages can meet.
+DYNAMIC_SUFFIXES: dict[str, set[str]] = {
+    "rating": {"1", "2", "3", "4", "5"},
+    "status": set(STATUSES),
+    "origin": set(ORIGINS),
+    "op": {s.value for s in OpStatus if s is not OpStatus.FAILED},
+    "op.status": {s.value for s in OpStatus},
+    "count": {s.value for s in CountStatus},
+    "adjustment": {a.value for a in Adjustment},
+    "role": {r.value for r in Role},
+    "role_help": {r.value for r in Role},
+    "kind": {p.kind for p in demo.PARTNERS},
+    "category": {c.name_text for c in demo.CATEGORIES},
+    "unit": {c.unit_text for c in demo.CATEGORIES},
+    # The verifier's check names and API error codes fall back to the API's own text.
+    "check": set(),
+    "error": set(),
+}
+
+# Error codes the pages must always say in plain words (the common ones of a partner's day).
+REQUIRED_ERRORS = {
+    "network",
+    "missing_api_key",
+    "invalid_api_key",
+    "forbidden_role",
+    "wrong_actor",
+    "not_found",
+    "contribution_not_found",
+    "rate_limited",
+    "chain_unavailable",
+    "invalid_request",
+    "already_endorsed",
+    "self_endorsement",
+    "dispute_window_closed",
+    "contribution_exists",
+}
+
+
+def _sources() -> list[Path]:
+    return sorted(
+        [*web.TEMPLATES_DIR.glob("*.html"), *(web.STATIC_DIR / "js").glob("*.js")],
+    )
+
+
+def _table() -> dict[str, dict[str, str]]:
+    web.translations.cache_clear()
+    return web.translations()
+
+
+def test_translation_table_has_the_same_keys_in_both_languages() -> None:
+    table = _table()
+    assert set(table) == set(web.LANGUAGES)
+    nl, en = set(table["nl"]), set(table["en"])
+    assert nl - en == set(), f"missing in English: {sorted(nl - en)}"
+    assert en - nl == set(), f"missing in Dutch: {sorted(en - nl)}"
+    for language, texts in table.items():
+        empty = [key for key, text in texts.items() if not text.strip()]
+        assert not empty, f"empty {language} texts: {empty}"
+
+
+def test_translation_placeholders_match_between_languages() -> None:
+    table = _table()
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    wrong = [key for key in table["en"] if fields(table["en"][key]) != fields(table["nl"][key])]
+    assert not wrong, f"placeholders differ: {wrong}"
+
+
+def test_templates_and_scripts_use_only_known_keys() -> None:
+    table = _table()
+    unknown = []
+    used = 0
+    for path in _sources():
+        for match in _LITERAL_KEY.finditer(path.read_text(encoding="utf-8")):
+            used += 1
+            if match.group(1) not in table["en"]:
+                unknown.append(f"{path.name}: {match.group(1)}")
+    assert used > 100, "the key scan found too few keys: is the pattern still right?"
+    assert not unknown, f"keys not in api/web/i18n.json: {unknown}"
+
+
+def test_computed_keys_have_every_value_translated() -> None:
+    table = _table()
+    prefixes: set[str] = set()
+    for path in _sources():
+        for match in _DYNAMIC_KEY.finditer(path.read_text(encoding="utf-8")):
+            prefixes.add(next(group for group in match.groups() if group))
+    unexplained = prefixes - set(DYNAMIC_SUFFIXES)
+    assert not unexplained, f"computed keys with unknown prefixes: {unexplained}"
+    missing = [
+        f"{prefix}.{suffix}"
+        for prefix in prefixes
+        for suffix in DYNAMIC_SUFFIXES[prefix]
+        if f"{prefix}.{suffix}" not in table["en"]
+    ]
+    assert not missing, f"computed keys missing: {missing}"
+    missing_errors = sorted(c for c in REQUIRED_ERRORS if f"error.{c}" not in table["en"])
+    assert not missing_errors, f"error codes without a plain-words message: {missing_errors}"
+
+
+def test_unknown_key_in_a_template_fails_to_render() -> None:
+    t = web.translator("nl")
+    assert t("nav.home") == _table()["nl"]["nav.home"]
+    with pytest.raises(web.MissingTranslationError):
+        t("no.such.key")
+
+
+@pytest.mark.parametrize(
+    ("cookie", "accept", "expected"),
+    [
+        (None, "nl-BE,nl;q=0.9,en;q=0.8", "nl"),
+        (None, "en-GB,en;q=0.9,nl;q=0.8", "en"),
+        (None, "fr-BE,nl;q=0.5", "nl"),
+        (None, "en;q=0.3,nl;q=0.7", "nl"),
+        (None, "de-DE", "en"),
+        (None, None, "en"),
+        ("en", "nl-BE", "en"),
+        ("xx", "nl-BE", "nl"),
+    ],
+)
+def test_pick_language_prefers_cookie_then_browser(
+    cookie: str | None, accept: str | None, expected: str
+) -> None:
+    assert web.pick_language(cookie, accept) == expected
+
+
+def test_pages_render_in_both_languages_without_a_chain(tmp_path: Path) -> None:
+    app = create_app(ApiSettings(data_dir=tmp_path, start_workers=False))
+    with TestClient(app) as client:
+        for path, _, title_key in web.PAGES:
+            for language in web.LANGUAGES:
+                client.cookies.set(web.LANG_COOKIE, language)
+                response = client.get(path)
+                assert response.status_code == 200, path
+                assert f'<html lang="{language}">' in response.text
+                assert web.translations()[language][title_key] in response.text
+                assert "default-src 'self'" in response.headers["content-security-policy"]
+        # Outside a sandbox the sandbox helpers do not exist.
+        assert client.get("/sandbox/demo").status_code == 404
+        assert client.post("/sandbox/reset", json={"confirm": True}).status_code == 404
+
+
+def test_language_switch_sets_cookie_and_returns_only_to_local_paths(tmp_path: Path) -> None:
+    app = create_app(ApiSettings(data_dir=tmp_path, start_workers=False))
+    with TestClient(app, follow_redirects=False) as client:
+        response = client.get("/lang/nl", params={"next": "/split"})
+        assert response.status_code == 303
+        assert response.headers["location"] == "/split"
+        assert "poc_lang=nl" in response.headers["set-cookie"]
+        assert client.get("/lang/en", params={"next": "//evil.example"}).headers["location"] == "/"
