@@ -300,3 +300,15 @@ def test_amend_agreement_requires_reacceptance_to_act(world: World) -> None:
     assert world.status(world.register(world.bob)) == ACTIVE
     # The vault reads participation from the ledger: carol has not re-accepted.
     assert world.ledger.functions.isParticipant(world.project, world.carol.address).call() is False
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="PocLedger only pre-checks the head of ChangePolicy data (offset 0x20, length); a "
+    "corrupt inner offset still reverts without data instead of PocInvalidProposal",
+)
+def test_propose_policy_with_corrupt_inner_offset_reverts(world: World) -> None:
+    data = bytearray(policy_bytes(world.policy))
+    data[0x20 * 10 - 2 : 0x20 * 10] = b"\xff\xff"  # the categories offset, past the end
+    with reverts("PocLedger", "PocInvalidProposal", CHANGE_POLICY):
+        world.propose(world.alice, CHANGE_POLICY, bytes(data))
