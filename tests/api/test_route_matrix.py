@@ -1,0 +1,673 @@
+"""The per-route test matrix: every /v1 route, its happy path, 401 without or with a bad key,
+403 for a role it does not serve, and 403 `wrong_actor` when a request acts for another partner.
+
+`ROUTES` is the matrix. Each row names who may call the route (`access`), how acting for
+someone else is refused (`actor`), and where its happy path is tested: "generic" rows are
+exercised here against one shared project (reads and `/prepare` twins change nothing), the
+others name the test that does it (a write changes the state the other rows rely on). A route
+missing from the table fails `test_every_route_is_in_the_matrix`.
+
+Actor column: "signature" rows are checked generically: the key's partner prepares the typed
+data, another partner signs it, the submission is refused with `wrong_actor`. "test:" rows name
+the test that checks the route's own owner rule; "none:" rows say why nobody else can be acted
+for (reads, admin actions, typed data prepared for the key's own partner).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import ApiSettings
+from ledger.chain import Chain
+from ledger.contracts import ETH
+from ledger.deployment import DeploymentRecord
+from ledger.signing import sign_typed_data
+from ledger.store import Store
+from tests.api.flows import api_contribution, api_project, registration, write
+from tests.api.support import AGREEMENT, POLICY_JSON, Consortium, Member
+
+DAY = 24 * 3600
+BAD_KEY = "poc_000000000000_" + "x" * 43
+
+
+class Access(Enum):
+    READ = "any key"
+    WRITE = "partner or coordinator key"
+    COORDINATOR = "coordinator key"
+    ADMIN = "admin key"
+    EXPORT = "any key but admin"
+    OWN = "any key, for its own partner only"
+
+
+@dataclass
+class World:
+    """One project in force with a contribution each of B and C, C's under dispute by the
+    coordinator, a governance proposal and a split proposal by B."""
+
+    consortium: Consortium
+    project_id: int
+    own: str  # B's contribution
+    other: str  # C's contribution, disputed (dispute 1)
+    proposal_id: int
+    split_id: int
+    operation_id: str
+    key_id: str
+
+    @property
+    def client(self) -> TestClient:
+        return self.consortium.client
+
+
+Body = Callable[[World], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    access: Access
+    actor: str
+    happy: str = "generic"
+    body: Body | None = None
+    # Who acts in the generic happy and wrong-actor checks: "b", "c" or "coordinator".
+    member: str = "b"
+
+
+def _none(_: World) -> dict[str, Any]:
+    return {}
+
+
+def _project(w: World) -> dict[str, Any]:
+    partners = [m.address for m in w.consortium.partners]
+    return {"agreement_hash": "0x" + AGREEMENT.hex(), "partners": partners, "policy": POLICY_JSON}
+
+
+def _registration(w: World) -> dict[str, Any]:
+    return registration(w.consortium.partner_b, w.project_id, f"matrix-{id(w)}")
+
+
+def _proposal(_: World) -> dict[str, Any]:
+    return {"kind": "amend_agreement", "agreement_hash": "0x" + "42" * 32}
+
+
+def _batch(w: World) -> dict[str, Any]:
+    return {"items": [{"commitment": _registration(w)["commitment"]}]}
+
+
+def _payout(w: World) -> dict[str, Any]:
+    return {"token": ETH, "recipient": w.consortium.partner_c.address}
+
+
+def _member(w: World) -> dict[str, Any]:
+    return {"partner": w.consortium.outsider.address}
+
+
+LIFE = "test_lifecycle::test_project_lifecycle_from_creation_to_release"
+GOV = "test_governance"
+SIG = "signature"
+READS = "none: a read acts for nobody"
+PREP = "none: typed data is prepared for the key's own partner"
+ADMIN = "none: an admin key acts for nobody"
+EXPORTS = "none: an export acts for nobody"
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/v1/chain", Access.READ, READS),
+    Route("GET", "/v1/projects", Access.READ, READS),
+    Route("POST", "/v1/projects", Access.COORDINATOR, SIG, LIFE, _project, "coordinator"),
+    Route(
+        "POST",
+        "/v1/projects/prepare",
+        Access.COORDINATOR,
+        PREP,
+        body=_project,
+        member="coordinator",
+    ),
+    Route("GET", "/v1/projects/{project_id}", Access.READ, READS),
+    Route("GET", "/v1/projects/{project_id}/policies", Access.READ, READS),
+    Route(
+        "POST", "/v1/projects/{project_id}/agreement/acceptances", Access.WRITE, SIG, LIFE, _none
+    ),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/agreement/acceptances/prepare",
+        Access.WRITE,
+        PREP,
+        body=_none,
+    ),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/partners",
+        Access.COORDINATOR,
+        f"test:{GOV}::test_add_partner_by_coordinator_of_other_project_is_403_wrong_actor",
+        f"{GOV}::test_coordinator_adds_and_removes_partner_during_set_up",
+        _member,
+        "coordinator",
+    ),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/partners/prepare",
+        Access.COORDINATOR,
+        f"test:{GOV}::test_add_partner_by_coordinator_of_other_project_is_403_wrong_actor",
+        body=_member,
+        member="coordinator",
+    ),
+    Route(
+        "DELETE",
+        "/v1/projects/{project_id}/partners/{address}",
+        Access.COORDINATOR,
+        f"test:{GOV}::test_add_partner_by_coordinator_of_other_project_is_403_wrong_actor",
+        f"{GOV}::test_coordinator_adds_and_removes_partner_during_set_up",
+        member="coordinator",
+    ),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/partners/{address}/removal/prepare",
+        Access.COORDINATOR,
+        f"test:{GOV}::test_add_partner_by_coordinator_of_other_project_is_403_wrong_actor",
+        body=_none,
+        member="coordinator",
+    ),
+    Route("GET", "/v1/projects/{project_id}/proposals", Access.READ, READS),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/proposals",
+        Access.WRITE,
+        SIG,
+        f"{GOV}::test_proposal_to_add_partner_executes_at_threshold",
+        _proposal,
+    ),
+    Route("GET", "/v1/projects/{project_id}/proposals/{proposal_id}", Access.READ, READS),
+    Route(
+        "POST", "/v1/projects/{project_id}/proposals/prepare", Access.WRITE, PREP, body=_proposal
+    ),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/proposals/{proposal_id}/approvals",
+        Access.WRITE,
+        SIG,
+        f"{GOV}::test_proposal_to_add_partner_executes_at_threshold",
+        _none,
+    ),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/proposals/{proposal_id}/approvals/prepare",
+        Access.WRITE,
+        PREP,
+        body=_none,
+    ),
+    Route("GET", "/v1/contributions", Access.READ, READS),
+    Route("GET", "/v1/contributions/{contribution_id}", Access.READ, READS),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/contributions",
+        Access.WRITE,
+        SIG,
+        "test_contributions::test_register_custodial_waits_until_confirmed",
+        _registration,
+    ),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/contributions/prepare",
+        Access.WRITE,
+        PREP,
+        body=_registration,
+    ),
+    Route(
+        "POST",
+        "/v1/contributions/{own}/supersede",
+        Access.WRITE,
+        SIG,
+        "test_contributions::test_withdraw_and_supersede_own_contribution",
+        _registration,
+    ),
+    Route(
+        "POST",
+        "/v1/contributions/{own}/supersede/prepare",
+        Access.WRITE,
+        "test:test_contributions::test_withdraw_other_partners_contribution_is_403_wrong_actor",
+        body=_registration,
+    ),
+    Route(
+        "POST",
+        "/v1/contributions/{own}/withdraw",
+        Access.WRITE,
+        SIG,
+        "test_contributions::test_withdraw_and_supersede_own_contribution",
+        _none,
+    ),
+    Route(
+        "POST",
+        "/v1/contributions/{own}/withdraw/prepare",
+        Access.WRITE,
+        "test:test_contributions::test_withdraw_other_partners_contribution_is_403_wrong_actor",
+    ),
+    Route("GET", "/v1/contributions/{contribution_id}/endorsements", Access.READ, READS),
+    Route(
+        "POST",
+        "/v1/contributions/{contribution_id}/endorsements",
+        Access.WRITE,
+        SIG,
+        LIFE,
+        lambda _: {"rating": 3},
+    ),
+    Route(
+        "POST",
+        "/v1/contributions/{contribution_id}/endorsements/prepare",
+        Access.WRITE,
+        PREP,
+        body=lambda _: {"rating": 3},
+    ),
+    Route("GET", "/v1/contributions/{contribution_id}/disputes", Access.READ, READS),
+    Route(
+        "POST",
+        "/v1/contributions/{contribution_id}/disputes",
+        Access.WRITE,
+        SIG,
+        LIFE,
+        lambda _: {"reason_hash": "0x" + "ee" * 32},
+    ),
+    Route(
+        "POST",
+        "/v1/contributions/{contribution_id}/disputes/prepare",
+        Access.WRITE,
+        PREP,
+        body=lambda _: {"reason_hash": "0x" + "ee" * 32},
+    ),
+    Route(
+        "POST",
+        "/v1/contributions/{contribution_id}/disputes/1/votes",
+        Access.WRITE,
+        SIG,
+        LIFE,
+        lambda _: {"uphold": False},
+    ),
+    Route(
+        "POST",
+        "/v1/contributions/{contribution_id}/disputes/1/votes/prepare",
+        Access.WRITE,
+        PREP,
+        body=lambda _: {"uphold": False},
+    ),
+    Route(
+        "POST",
+        "/v1/contributions/{contribution_id}/disputes/1/withdraw",
+        Access.WRITE,
+        SIG,
+        f"{GOV}::test_withdraw_dispute_by_disputer_and_refused_to_others",
+        _none,
+        "coordinator",
+    ),
+    Route(
+        "POST",
+        "/v1/contributions/{contribution_id}/disputes/1/withdraw/prepare",
+        Access.WRITE,
+        f"test:{GOV}::test_withdraw_dispute_by_disputer_and_refused_to_others",
+        member="coordinator",
+    ),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/batches",
+        Access.WRITE,
+        SIG,
+        "test_batches::test_anchor_batch_then_reveal_leaves",
+        _batch,
+    ),
+    Route("POST", "/v1/projects/{project_id}/batches/prepare", Access.WRITE, PREP, body=_batch),
+    Route(
+        "POST",
+        "/v1/batches/{batch_id}/reveal",
+        Access.WRITE,
+        "test:test_batches::test_reveal_other_partners_batch_is_403_wrong_actor",
+        "test_batches::test_anchor_batch_then_reveal_leaves",
+        _none,
+    ),
+    Route("GET", "/v1/projects/{project_id}/score", Access.READ, READS),
+    Route("GET", "/v1/projects/{project_id}/splits", Access.READ, READS),
+    Route("POST", "/v1/projects/{project_id}/splits", Access.WRITE, SIG, LIFE, _none),
+    Route("GET", "/v1/projects/{project_id}/splits/{split_id}", Access.READ, READS),
+    Route("POST", "/v1/projects/{project_id}/splits/prepare", Access.WRITE, PREP, body=_none),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/splits/{split_id}/approvals",
+        Access.WRITE,
+        SIG,
+        LIFE,
+        _none,
+        "c",
+    ),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/splits/{split_id}/approvals/prepare",
+        Access.WRITE,
+        PREP,
+        body=_none,
+        member="c",
+    ),
+    Route("GET", "/v1/projects/{project_id}/statement?amount=1000", Access.READ, READS),
+    Route("GET", "/v1/projects/{project_id}/balances", Access.READ, READS),
+    Route("POST", "/v1/projects/{project_id}/payouts", Access.WRITE, SIG, LIFE, _payout),
+    Route("POST", "/v1/projects/{project_id}/payouts/prepare", Access.WRITE, PREP, body=_payout),
+    Route(
+        "POST",
+        "/v1/partners",
+        Access.ADMIN,
+        ADMIN,
+        "test_partners::test_onboard_custodial_partner_issues_working_key",
+        lambda _: {"label": "matrix-auditor", "role": "auditor"},
+    ),
+    Route("GET", "/v1/partners/{address}", Access.READ, READS),
+    Route(
+        "PUT",
+        "/v1/partners/{address}/identity",
+        Access.WRITE,
+        SIG,
+        "test_partners::test_set_identity_then_read_partner",
+        lambda _: {"name": "B NV", "company_number": "BE0"},
+    ),
+    Route(
+        "POST",
+        "/v1/partners/{address}/identity/prepare",
+        Access.WRITE,
+        "test:test_partners::test_set_identity_of_other_partner_is_403_wrong_actor",
+        body=lambda _: {"name": "B NV", "company_number": "BE0"},
+    ),
+    Route(
+        "GET",
+        "/v1/partners/{address}/keys",
+        Access.OWN,
+        "test:test_partners::test_list_other_partners_keys_is_403_wrong_actor",
+    ),
+    Route(
+        "POST",
+        "/v1/partners/{address}/keys",
+        Access.ADMIN,
+        ADMIN,
+        body=lambda _: {"label": "matrix"},
+        member="admin",
+    ),
+    Route(
+        "POST",
+        "/v1/keys/{key_id}/rotate",
+        Access.OWN,
+        "test:test_partners::test_rotate_other_partners_key_is_404",
+        "test_partners::test_rotate_key_revokes_old_and_issues_new",
+        _none,
+    ),
+    Route(
+        "DELETE",
+        "/v1/keys/{key_id}",
+        Access.OWN,
+        "test:test_partners::test_rotate_other_partners_key_is_404",
+        "test_partners::test_revoke_key_makes_it_401",
+    ),
+    Route(
+        "GET",
+        "/v1/operations/{operation_id}",
+        Access.READ,
+        "none: another partner's operation is 404 (its existence is not disclosed)",
+    ),
+    Route("GET", "/v1/operations", Access.READ, "none: lists the key's own operations"),
+    Route(
+        "POST",
+        "/v1/exports/contributions/{contribution_id}/bundle",
+        Access.EXPORT,
+        EXPORTS,
+        "test_exports::test_auditor_downloads_a_bundle_that_verifies",
+        _none,
+    ),
+    Route(
+        "POST",
+        "/v1/exports/contributions/{contribution_id}/certificate",
+        Access.EXPORT,
+        EXPORTS,
+        "test_exports::test_auditor_downloads_a_certificate",
+        _none,
+    ),
+    Route(
+        "POST",
+        "/v1/exports/projects/{project_id}/partners/{partner}",
+        Access.EXPORT,
+        EXPORTS,
+        "test_exports::test_auditor_downloads_the_evidence_pack_and_rol",
+        _none,
+    ),
+    Route(
+        "POST",
+        "/v1/exports/projects/{project_id}/evidence-pack",
+        Access.EXPORT,
+        EXPORTS,
+        "test_exports::test_auditor_downloads_the_evidence_pack_and_rol",
+        _none,
+    ),
+    Route(
+        "GET", "/v1/exports/projects/{project_id}/results-ownership-list", Access.EXPORT, EXPORTS
+    ),
+    Route("POST", "/v1/proofs/verify", Access.READ, READS, body=lambda _: {"bundle": {}}),
+)
+
+
+def _template(route: Route) -> str:
+    """The route's OpenAPI path (the table fills some parameters in)."""
+    return (
+        route.path.split("?")[0]
+        .replace("{own}", "{contribution_id}")
+        .replace("{split_id}", "{proposal_id}")
+        .replace("/disputes/1/", "/disputes/{number}/")
+    )
+
+
+def _url(route: Route, w: World) -> str:
+    c = w.consortium
+    return (
+        route.path.replace("{project_id}", str(w.project_id))
+        .replace("{own}", w.own)
+        .replace("{contribution_id}", w.other)
+        .replace("{proposal_id}", str(w.proposal_id))
+        .replace("{split_id}", str(w.split_id))
+        .replace("{address}", c.partner_b.address)
+        .replace("{partner}", c.partner_b.address)
+        .replace("{key_id}", w.key_id)
+        .replace("{operation_id}", w.operation_id)
+        .replace("{batch_id}", "0x" + "ba" * 32)
+    )
+
+
+def _member_of(route: Route, w: World) -> Member | None:
+    c = w.consortium
+    return {"b": c.partner_b, "c": c.partner_c, "coordinator": c.coordinator}.get(route.member)
+
+
+def _headers(route: Route, w: World) -> dict[str, str]:
+    if route.member == "admin" or route.access is Access.ADMIN:
+        return w.consortium.admin_headers
+    member = _member_of(route, w)
+    assert member is not None
+    return member.headers
+
+
+def _send(
+    w: World, route: Route, headers: dict[str, str], body: dict[str, Any] | None = None
+) -> httpx.Response:
+    payload = body if body is not None else (route.body(w) if route.body else None)
+    response: httpx.Response = w.client.request(
+        route.method, _url(route, w), json=payload, headers=headers
+    )
+    return response
+
+
+def _id(route: Route) -> str:
+    return f"{route.method} {route.path}"
+
+
+@pytest.fixture(scope="module")
+def world(
+    _deployed: tuple[Chain, DeploymentRecord], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    chain, record = _deployed
+    snapshot = chain.snapshot()
+    settings = ApiSettings(
+        data_dir=tmp_path_factory.mktemp("matrix"),
+        index_poll_interval=0.02,
+        outbox_poll_interval=0.01,
+        rate_limit_per_second=10_000,
+        rate_limit_burst=10_000,
+        keystore_scrypt_n=1 << 4,
+        wait_timeout=20,
+    )
+    store = Store.open(settings.resolved_database_url)
+    try:
+        with TestClient(create_app(settings, store=store, chain=chain, deployment=record)) as tc:
+            c = Consortium.create(chain, record, store, tc)
+            project_id = api_project(c)
+            own = api_contribution(c, c.partner_b, project_id, "matrix-b")
+            other = api_contribution(c, c.partner_c, project_id, "matrix-c")
+            write(c, c.coordinator, f"/v1/contributions/{own}/endorsements", {"rating": 4})
+            write(
+                c,
+                c.coordinator,
+                f"/v1/contributions/{other}/disputes",
+                {"reason_hash": "0x" + "dd" * 32},
+            )
+            amend = {"kind": "amend_agreement", "agreement_hash": "0x" + "42" * 32}
+            proposal = write(c, c.coordinator, f"/v1/projects/{project_id}/proposals", amend)
+            chain.increase_time(8 * DAY)
+            c.sync()
+            split = write(c, c.partner_b, f"/v1/projects/{project_id}/splits")
+            key_id = store.api_keys(c.partner_b.address)[0].key_id
+            yield World(
+                c,
+                project_id,
+                own,
+                other,
+                int(proposal["resource_id"]),
+                int(split["resource_id"]),
+                split["id"],
+                key_id,
+            )
+    finally:
+        store.close()
+        chain.revert(snapshot)
+
+
+# ------------------------------------------------------------------------------ the table
+
+
+def test_every_route_is_in_the_matrix(client: TestClient) -> None:
+    documented = {
+        (method.upper(), path)
+        for path, operations in client.app.openapi()["paths"].items()  # type: ignore[attr-defined]
+        for method in operations
+        if path.startswith("/v1/")
+    }
+    listed = {(r.method, _template(r)) for r in ROUTES}
+    assert documented - listed == set(), "routes without a row in ROUTES"
+    assert listed - documented == set(), "rows in ROUTES for routes that do not exist"
+
+
+def test_every_named_test_exists() -> None:
+    for route in ROUTES:
+        for name in (route.happy, route.actor.removeprefix("test:")):
+            if "::" not in name and not name.startswith(GOV):
+                continue
+            module, _, function = name.partition("::")
+            loaded = importlib.import_module(f"tests.api.{module}")
+            assert not function or hasattr(loaded, function), f"{_id(route)}: no test {name}"
+
+
+# ------------------------------------------------------------------------------ the checks
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.happy == "generic"], ids=_id)
+def test_route_happy_path(world: World, route: Route) -> None:
+    response = _send(world, route, _headers(route, world))
+    assert 200 <= response.status_code < 300, response.text
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=_id)
+def test_route_without_key_is_401(world: World, route: Route) -> None:
+    missing = _send(world, route, {})
+    assert missing.status_code == 401 and missing.json()["code"] == "missing_api_key"
+    invalid = _send(world, route, {"X-API-Key": BAD_KEY})
+    assert invalid.status_code == 401 and invalid.json()["code"] == "invalid_api_key"
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=_id)
+def test_route_refuses_wrong_role(world: World, route: Route) -> None:
+    c = world.consortium
+    auditor = {"X-API-Key": c.auditor_key}
+    match route.access:
+        case Access.READ:
+            # Every role reads: the auditor (read-only) is served.
+            assert _send(world, route, auditor).status_code not in (401, 403)
+        case Access.WRITE | Access.OWN:
+            response = _send(world, route, auditor)
+            expected = (
+                {"forbidden_role"}
+                if route.access is Access.WRITE
+                else {"wrong_actor", "key_not_found"}
+            )
+            assert response.status_code in (403, 404) and response.json()["code"] in expected
+        case Access.COORDINATOR | Access.ADMIN:
+            response = _send(world, route, c.partner_b.headers)
+            assert response.status_code == 403 and response.json()["code"] == "forbidden_role"
+        case Access.EXPORT:
+            response = _send(world, route, c.admin_headers)
+            assert response.status_code == 403 and response.json()["code"] == "forbidden_role"
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.actor == SIG], ids=_id)
+def test_route_signed_by_another_partner_is_403_wrong_actor(world: World, route: Route) -> None:
+    member = _member_of(route, world)
+    assert member is not None
+    c = world.consortium
+    impostor = c.partner_c if member is not c.partner_c else c.partner_b
+    body = route.body(world) if route.body else {}
+    prepare_url = _url(route, world).split("?")[0] + "/prepare"
+    prepared = world.client.post(prepare_url, json=body, headers=member.headers)
+    assert prepared.status_code == 200, prepared.text
+    data = prepared.json()
+    signature = sign_typed_data(impostor.account.key, data["typed_data"])
+    message = data["typed_data"]["message"]
+    extra = (
+        {
+            "computed_at_block": message["computedAtBlock"],
+            "policy_version": message["policyVersion"],
+        }
+        if "computedAtBlock" in message
+        else {}
+    )
+    signed = {
+        **body,
+        **extra,
+        "signature": "0x" + signature.hex(),
+        "nonce": data["nonce"],
+        "deadline": data["deadline"],
+    }
+    response = _send(world, route, member.headers, signed)
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == "wrong_actor"
+
+
+def test_rate_limit_per_key_is_429(
+    settings: ApiSettings, store: Store, deployed: tuple[Chain, DeploymentRecord]
+) -> None:
+    from api.auth import Role, issue_api_key
+
+    chain, record = deployed
+    limited = settings.model_copy(update={"rate_limit_per_second": 0.001, "rate_limit_burst": 2})
+    key = {"X-API-Key": issue_api_key(store, None, Role.AUDITOR, "hasty")}
+    with TestClient(create_app(limited, store=store, chain=chain, deployment=record)) as tc:
+        statuses = [tc.get("/v1/projects", headers=key).status_code for _ in range(3)]
+        refused = tc.get("/v1/projects", headers=key)
+    assert statuses[:2] == [200, 200]
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+    assert refused.headers["Retry-After"] == "1"
