@@ -707,6 +707,13 @@ function splitEntries(score) {
   return (score.split || []).map((entry) => ({ partner: entry.partner, bps: Number(entry.bps) }));
 }
 
+function barFill(bps, index) {
+  const fillNode = el("span", { class: `bar-fill bar-color-${index % 4}` });
+  // Through the CSSOM: the page's CSP refuses style attributes.
+  fillNode.style.width = `${bps / 100}%`;
+  return fillNode;
+}
+
 function renderChart(score) {
   const chart = $("#split-chart");
   const entries = splitEntries(score);
@@ -732,7 +739,7 @@ function renderChart(score) {
           el(
             "span",
             { class: "bar-track", "aria-hidden": "true" },
-            el("span", { class: `bar-fill bar-color-${index % 4}`, style: `width: ${entry.bps / 100}%` }),
+            barFill(entry.bps, index),
           ),
           el("span", { class: "bar-value" }, formatBps(entry.bps)),
         ),
