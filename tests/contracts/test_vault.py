@@ -328,7 +328,7 @@ def quick_project(world: World) -> int:
 
 
 @settings(
-    max_examples=20,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
