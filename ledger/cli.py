@@ -39,7 +39,11 @@ STARTED_AT: Final = time.monotonic()
 
 # Modules whose `register_commands(subparsers)` adds subcommands, in the order `poc --help`
 # lists them. One line per module.
-COMMAND_MODULES: Final[tuple[str, ...]] = ("ledger.sandbox", "ledger.proofs_cli")
+COMMAND_MODULES: Final[tuple[str, ...]] = (
+    "ledger.sandbox",
+    "ledger.proofs_cli",
+    "ledger.score_cli",
+)
 
 EXIT_OK: Final = 0
 EXIT_ERROR: Final = 1
