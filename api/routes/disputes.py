@@ -79,6 +79,10 @@ class DisputeWithdrawCreate(SignatureFields):
 
 
 class VotePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"voter": EXAMPLE_ADDRESS_2, "uphold": True}]}
+    )
+
     voter: str
     uphold: bool
 

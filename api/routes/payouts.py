@@ -39,12 +39,29 @@ ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.
 
 
 class PartnerBalancePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"partner": EXAMPLE_ADDRESS, "amount": "600"}]}
+    )
+
     partner: str
     amount: str = Field(description="Releasable now, smallest units (decimal string).")
 
 
 class TokenBalancesPublic(BaseModel):
     """One token's revenue in the project and each partner's releasable balance."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "token": ETH,
+                    "received": "1000",
+                    "released": "400",
+                    "balances": [{"partner": EXAMPLE_ADDRESS, "amount": "600"}],
+                }
+            ]
+        }
+    )
 
     token: str = Field(description="ERC-20 address; the zero address is ETH.")
     received: str

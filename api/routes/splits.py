@@ -64,6 +64,25 @@ class SplitEntryPublic(BaseModel):
 class PartnerScorePublic(BaseModel):
     """How one partner's share came about (fractions as exact "p/q" strings)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "partner": EXAMPLE_ADDRESS,
+                    "member": True,
+                    "raw_points": "1650",
+                    "share_before": "33/106",
+                    "adjustment": "SCALED",
+                    "share_after": "11/28",
+                    "bps": 3929,
+                    "rounding_bonus": 1,
+                    "counted": [EXAMPLE_HASH],
+                    "not_counted": [],
+                }
+            ]
+        }
+    )
+
     partner: str
     member: bool = Field(description="A partner at the evaluation time (False: removed).")
     raw_points: str
@@ -92,12 +111,41 @@ class PartnerScorePublic(BaseModel):
 
 
 class EndorsementScorePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"endorser": EXAMPLE_ADDRESS_2, "rating": 4}]}
+    )
+
     endorser: str
     rating: int
 
 
 class ContributionScorePublic(BaseModel):
     """Whether a contribution counts, why (not), and the factors of its points."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "contribution_id": EXAMPLE_HASH,
+                    "contributor": EXAMPLE_ADDRESS,
+                    "origin": "result",
+                    "category": 0,
+                    "value": "40",
+                    "registered_at": 1767225600,
+                    "status": "COUNTED",
+                    "reason": "counted: 10000/10000 x 10000/10000 x 40/1 x rating 4 = 160",
+                    "endorsements": [{"endorser": EXAMPLE_ADDRESS_2, "rating": 4}],
+                    "ignored_endorsements": [],
+                    "quorum": 1,
+                    "window_ends_at": 1767830400,
+                    "dispute_number": None,
+                    "dispute_votes": None,
+                    "rating": 4,
+                    "points": "160",
+                }
+            ]
+        }
+    )
 
     contribution_id: str
     contributor: str
@@ -293,6 +341,19 @@ class SplitApprovalCreate(SignatureFields):
 
 
 class StatementLinePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "partner": EXAMPLE_ADDRESS,
+                    "bps": 6000,
+                    "amount": "60000",
+                    "amount_decimal": "600.00",
+                }
+            ]
+        }
+    )
+
     partner: str
     bps: int
     amount: str = Field(description="Smallest currency units (decimal string).")
