@@ -10,6 +10,7 @@
     ├── UnprocessableError        422  invalid_* (semantic input errors)
     ├── RateLimitedError          429  rate_limited
     └── UnavailableError          503  chain_unavailable / index_not_ready
+    (ledger.store.StoreError)     503  database_unavailable: disk full, database down
 
 Library exceptions (`ledger.errors.LedgerError` and the contract reverts decoded by
 `ledger.reverts`) are never wrapped: `install_error_handlers` maps them here to a status, and a
@@ -52,6 +53,7 @@ from ledger.reverts import (
     SignatureRevertError,
     from_transaction_error,
 )
+from ledger.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +189,12 @@ def describe(exc: BaseException) -> tuple[int, ErrorBody]:
         return revert_status(decoded), ErrorBody(code=decoded.code, message=str(decoded))
     if isinstance(exc, ContractRevertError):
         return 409, ErrorBody(code="contract_revert", message=str(exc))
+    if isinstance(exc, StoreError):
+        # Disk full, database down: the server's fault, worth a retry (writes are idempotent).
+        # The driver's message carries SQL and parameters: it goes to the log, not the client.
+        log.error("database error: %s", exc)
+        message = "the service cannot use its database right now; retry later"
+        return 503, ErrorBody(code="database_unavailable", message=message)
     if isinstance(exc, LedgerError):
         return _ledger_status(exc)
     return 500, ErrorBody(code="internal_error", message="internal error; the event was logged")
