@@ -416,6 +416,11 @@ contract PocLedger is IPocLedger, PartnerSignatures {
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IPocLedger
+    function decodePolicy(bytes calldata data) external pure returns (Policy memory) {
+        return abi.decode(data, (Policy));
+    }
+
+    /// @inheritdoc IPocLedger
     function projectCount() external view returns (uint32) {
         return _projectCount;
     }
@@ -674,10 +679,13 @@ contract PocLedger is IPocLedger, PartnerSignatures {
             // The partner being removed neither counts towards nor can block the threshold.
             eligible -= 1;
         } else if (kind == ProposalKind.ChangePolicy) {
-            // abi.decode reverts without a reason on malformed input; reject what is visibly not an
-            // encoded Policy (head offset 0x20, nine head words, the category count) first.
-            if (data.length < 0x160 || uint256(bytes32(data[:32])) != 0x20) revert PocInvalidProposal(kind);
-            _validatePolicy(abi.decode(data, (Policy)));
+            // abi.decode reverts without a reason on malformed input; decoding in an external
+            // self-call turns any such failure into a clear error.
+            try this.decodePolicy(data) returns (Policy memory policy) {
+                _validatePolicy(policy);
+            } catch {
+                revert PocInvalidProposal(kind);
+            }
         } else {
             if (data.length != 32 || abi.decode(data, (bytes32)) == bytes32(0)) revert PocInvalidProposal(kind);
         }

@@ -407,6 +407,9 @@ interface IPocLedger {
 
     // ---------------------------------------------------------------- views
 
+    /// @notice Decodes ABI-encoded policy data as a proposal carries it; reverts on malformed data.
+    function decodePolicy(bytes calldata data) external pure returns (Policy memory);
+
     /// @notice Number of projects created so far (ids run from 1 to this).
     function projectCount() external view returns (uint32);
 

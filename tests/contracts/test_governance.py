@@ -302,11 +302,6 @@ def test_amend_agreement_requires_reacceptance_to_act(world: World) -> None:
     assert world.ledger.functions.isParticipant(world.project, world.carol.address).call() is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PocLedger only pre-checks the head of ChangePolicy data (offset 0x20, length); a "
-    "corrupt inner offset still reverts without data instead of PocInvalidProposal",
-)
 def test_propose_policy_with_corrupt_inner_offset_reverts(world: World) -> None:
     data = bytearray(policy_bytes(world.policy))
     data[0x20 * 10 - 2 : 0x20 * 10] = b"\xff\xff"  # the categories offset, past the end
