@@ -39,7 +39,8 @@ def health() -> HealthPublic:
     responses={503: {"model": ReadyPublic, "description": "Not ready; `problems` says why."}},
 )
 def ready(services: ServicesDep) -> JSONResponse:
-    """Ready when the database answers, the chain node answers and the index has caught up."""
+    """Ready when the database answers, the chain node answers, the index has caught up and
+    the outbox worker is sending."""
     problems: list[str] = []
     database = services.store.ping()
     if not database:
@@ -57,6 +58,10 @@ def ready(services: ServicesDep) -> JSONResponse:
                 problems.append(f"index {status.lag} blocks behind the chain")
         except LedgerError as exc:
             problems.append(f"chain unreachable: {exc}")
+    worker = services.worker
+    if worker is not None and worker.last_error:
+        # Accepted writes wait in the outbox (relayer out of funds, node refusing): say why.
+        problems.append(f"outbox cannot send: {worker.last_error}")
     outbox = dict(services.store.count_operations()) if database else {}
     body = ReadyPublic(
         ready=not problems,
