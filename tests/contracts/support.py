@@ -432,6 +432,24 @@ class Registration:
 
 # ---------------------------------------------------------------------------------- chain
 
+_DECODABLE = ("PocLedger", "RoyaltyVault", "ERC1271Wallet", "RejectingReceiver")
+
+
+class TxReverted(Exception):
+    """Raised when a test transaction reverts; the message names the decoded custom error."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = "0x" + data.hex()
+        super().__init__(_describe(data))
+
+
+def _describe(data: bytes) -> str:
+    for contract in _DECODABLE:
+        if data[:4] in _error_table(contract):
+            name, args = decode_error(contract, data)
+            return f"reverted with {contract}.{name}{args}"
+    return f"reverted with data 0x{data.hex()}"
+
 
 @dataclass
 class Chain:
@@ -488,7 +506,10 @@ class Chain:
         tx_hash = fn.transact(params)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, poll_latency=0.005)
         if receipt["status"] != 1:
-            fn.call({"from": address, "value": Wei(value)})
+            try:
+                fn.call({"from": address, "value": Wei(value)})
+            except Exception as exc:
+                raise TxReverted(revert_data(exc)) from exc
             raise AssertionError(f"transaction reverted but its replay did not: {receipt}")
         return receipt
 

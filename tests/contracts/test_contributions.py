@@ -10,17 +10,21 @@ from eth_utils.crypto import keccak
 from tests.contracts.support import (
     ACTIVE,
     BACKGROUND,
+    CHANGE_POLICY,
     SUPERSEDED,
     WITHDRAWN,
     ZERO_ADDRESS,
     ZERO_BYTES32,
     BatchLeaf,
+    Category,
+    Policy,
     batch_id_of,
     contribution_id_of,
     covers,
     event,
     hexb,
     oz_merkle_tree,
+    policy_bytes,
     reverts,
 )
 from tests.contracts.world import World
@@ -493,3 +497,22 @@ def test_verify_batch_leaf_answers_without_registering(world: World) -> None:
         ).call()[0]
         == ZERO_ADDRESS
     )
+
+
+def test_reveal_after_policy_drops_category_succeeds(world: World) -> None:
+    # A batch is a timestamped claim made under the policy in force when it was anchored. A
+    # later policy with fewer categories (a majority vote the contributor may oppose) must not
+    # make its leaves unrevealable, or anchored work could be kept out of the record.
+    leaf = BatchLeaf(world.commitment(world.bob), category=2)
+    tree = oz_merkle_tree([leaf])
+    batch_id = _anchor(world, world.bob, tree.root, 1)
+    fewer = Policy(categories=(Category("person-hours", "hour"), Category("funding", "EUR-cent")))
+    proposal_id = world.propose(world.alice, CHANGE_POLICY, policy_bytes(fewer))
+    for who in (world.carol, world.dave):
+        world.chain.send(world.ledger.functions.approveProposal(world.project, proposal_id), who)
+    assert world.info()[11] == 2
+    world.chain.send(
+        world.ledger.functions.revealBatched(world.project, batch_id, leaf.as_tuple(), []),
+        world.bob,
+    )
+    assert world.status(contribution_id_of(world.project, world.bob.address, leaf.commitment))

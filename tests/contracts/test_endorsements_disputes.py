@@ -351,3 +351,17 @@ def test_dispute_window_follows_the_policy(world: World) -> None:
         world.chain.send(
             world.ledger.functions.openDispute(project_id, contribution_id, REASON), world.carol
         )
+
+
+def test_upheld_dispute_on_contribution_withdrawn_meanwhile_invalidates_it(world: World) -> None:
+    # Withdrawing under an open dispute does not escape its outcome: the vote goes on and an
+    # upheld dispute is recorded as Invalidated (the withdrawal stays in the event log).
+    contribution_id = world.register(world.bob)
+    _open(world, contribution_id)
+    world.chain.send(
+        world.ledger.functions.withdrawContribution(world.project, contribution_id), world.bob
+    )
+    _vote(world, contribution_id, world.alice, True)
+    receipt = _vote(world, contribution_id, world.dave, True)
+    assert event(world.ledger, "DisputeResolved", receipt)["outcome"] == UPHELD
+    assert world.status(contribution_id) == INVALIDATED
