@@ -7,6 +7,7 @@ a partner that cannot receive ETH). Test-only contracts live in contracts/test/.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from tests.contracts.support import (
     Actor,
     Policy,
     Registration,
+    TxReverted,
     above,
     actor,
     contribution_id_of,
@@ -518,3 +520,15 @@ def test_non_owner_cannot_drive_a_partner_wallet(world: World) -> None:
     data = world.ledger.encode_abi("setIdentity", args=["Mallory", "0"])
     with reverts("ERC1271Wallet", "ForwarderNotOwner", world.eve.address):
         world.chain.send(wallet.functions.execute(world.ledger.address, 0, data), world.eve)
+
+
+def test_partner_removing_the_only_other_partner_alone_is_refused(world: World) -> None:
+    # docs/governance.md: "With governanceBps = 10000 every (eligible) partner must agree; a
+    # single partner can therefore change others' rights alone only in a one-partner project."
+    # In a two-partner project the partner being removed is not counted, so a removal would need
+    # the proposer's approval only: alice could expel bob alone, then propose and finalize a
+    # split paying her 100% of all future revenue.
+    pair = world.project_in_force([world.alice, world.bob], Policy(governance_bps=10_000))
+    with contextlib.suppress(TxReverted):  # refusing the proposal outright is fine too
+        world.propose(world.alice, REMOVE_PARTNER, address_data(world.bob.address), pair)
+    assert world.ledger.functions.member(pair, world.bob.address).call()[0] is True
