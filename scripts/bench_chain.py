@@ -43,6 +43,7 @@ if str(REPO_ROOT) not in sys.path:
 from eth_account import Account  # noqa: E402
 from eth_utils.crypto import keccak  # noqa: E402
 from hexbytes import HexBytes  # noqa: E402
+from web3.exceptions import TransactionNotFound  # noqa: E402
 from web3.types import Nonce, TxParams, TxReceipt, Wei  # noqa: E402
 
 from ledger.anvil import AnvilProcess  # noqa: E402
@@ -269,11 +270,19 @@ def measure_throughput(world: World, count: int) -> list[Record]:
     nonce = w3.eth.get_transaction_count(relayer.address)
     base_fee = int(w3.eth.get_block("latest")["baseFeePerGas"])
     chain_id = world.chain.chain_id
+    deadline = world.chain.next_timestamp() + 3_600
     ids: list[bytes] = []
     for i in range(count):
         partner = partners[i % len(partners)]
         reg = world.registration(partner)
-        auth = world.sign(partner, "Register", reg.message(), nonce=(2 << 20) + i)
+        auth = world.sign(
+            partner,
+            "Register",
+            reg.message(),
+            nonce=(2 << 20) + i,
+            deadline=deadline,
+            chain_id=chain_id,
+        )
         params: TxParams = {
             "from": relayer.address,
             "nonce": Nonce(nonce + i),
@@ -296,7 +305,7 @@ def measure_throughput(world: World, count: int) -> list[Record]:
             try:
                 receipt = w3.eth.get_transaction_receipt(tx_hash)
                 break
-            except Exception:  # not mined yet: web3 raises TransactionNotFound
+            except TransactionNotFound:
                 time.sleep(RECEIPT_POLL_S)
         if receipt["status"] != 1:
             raise RuntimeError(f"registration {tx_hash.hex()} reverted")
