@@ -15,7 +15,7 @@ import asyncio
 import os
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,9 +152,15 @@ def assert_exactly_once(stack: LiveStack, load: Load) -> None:
         store.close()
     statuses = Counter(op.status if op else "missing" for op in ops.values())
     assert statuses == Counter({"confirmed": len(ops)}), statuses
+    assert_on_chain_once(stack, load.accepted)
+
+
+def assert_on_chain_once(stack: LiveStack, commitments: Iterable[str]) -> None:
+    """Each of `commitments` is registered on chain, and no registration landed twice."""
     counts = on_chain(stack)
-    missing = [c for c in load.accepted if counts[c] == 0]
-    assert not missing, f"{len(missing)} of {len(load.accepted)} accepted writes are not on chain"
+    wanted = list(commitments)
+    missing = [c for c in wanted if counts[c] == 0]
+    assert not missing, f"{len(missing)} of {len(wanted)} accepted writes are not on chain"
     twice = {c: n for c, n in counts.items() if n > 1}
     assert not twice, f"{len(twice)} registrations landed more than once"
 
