@@ -3,6 +3,7 @@ response matches the schema it documents. Bounded: a few examples per operation.
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +14,8 @@ from tests.api.support import Consortium
 EXAMPLES_PER_OPERATION = 6
 
 
+# One test walks every operation: its time grows with the route count, not with any one request.
+@pytest.mark.timeout(900)
 def test_api_conforms_to_its_schema(client: TestClient, consortium: Consortium) -> None:
     consortium.project_on_chain()
     consortium.sync()
