@@ -17,6 +17,7 @@ Reads return frozen dataclasses, never ORM rows. The follower that fills the ind
 
 from __future__ import annotations
 
+import fcntl
 import json
 import threading
 import time
@@ -24,7 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar, cast
+from typing import IO, Any, Generic, TypeVar, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -45,6 +46,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as _postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -305,6 +308,32 @@ class OperationRow(Base):
 
 _OP_TABLE = cast(Table, OperationRow.__table__)
 
+# The statements of the accept path, built once: building a Core statement per call costs
+# more than running it on SQLite.
+_BY_IDEMPOTENCY_KEY = select(_OP_TABLE).where(
+    _OP_TABLE.c.actor == bindparam("actor"), _OP_TABLE.c.idempotency_key == bindparam("key")
+)
+_BY_DEDUPE_KEY = select(_OP_TABLE).where(_OP_TABLE.c.dedupe_key == bindparam("key"))
+_PENDING_OF_ACTOR = (
+    select(_OP_TABLE.c.id)
+    # `actor || ''` keeps SQLite off the actor index, which walks the actor's whole history;
+    # the few pending operations are found by the status index instead.
+    .where(
+        _OP_TABLE.c.status.in_(("accepted", "sent", "included")),
+        _OP_TABLE.c.actor.concat("") == bindparam("actor"),
+    )
+    .limit(1)
+)
+_PENDING_OF_ACTOR_IN_PROJECT = _PENDING_OF_ACTOR.where(
+    _OP_TABLE.c.project_id == bindparam("project_id")
+)
+# Several rows in one statement; a row that clashes with a unique key is skipped, and
+# RETURNING names the rows stored.
+_INSERT_NEW_OPERATIONS = {
+    "sqlite": _sqlite_insert(_OP_TABLE).on_conflict_do_nothing().returning(_OP_TABLE.c.id),
+    "postgresql": _postgresql_insert(_OP_TABLE).on_conflict_do_nothing().returning(_OP_TABLE.c.id),
+}
+
 
 # ------------------------------------------------------------------------------- credentials
 
@@ -539,13 +568,36 @@ class SplitProposalRecord:
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor = dbapi_connection.cursor()
-    # WAL lets readers run while the follower or the worker writes; NORMAL sync is durable
-    # against process crashes (the failure we design for) and much faster than FULL.
+    # WAL lets readers run while the follower or the worker writes. NORMAL sync (no fsync
+    # per commit) survives a crash of the process but may lose the newest commits on a power
+    # cut: fine for the index (rebuilt from the chain) and the worker's progress (an operation
+    # that falls back to "accepted" is sent again, and the contract refuses the repeat).
+    # Accepting an operation is the promise to the client: `_accept_pragmas`.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _accept_pragmas(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    # The connection that stores accepted operations syncs the WAL to disk on every commit:
+    # a 202 survives a power cut too. Group commit (`Store.add_operation`) pays one fsync
+    # for every request that arrived during the previous one.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+@dataclass
+class _PendingInsert:
+    """An operation waiting in `Store.add_operation`'s group commit."""
+
+    op: OperationRecord
+    done: bool = False
+    stored: bool = False
+    error: str | None = None
 
 
 class Store:
@@ -574,11 +626,28 @@ class Store:
             kwargs["pool_size"] = 20
             kwargs["max_overflow"] = 40
         self.engine: Engine = create_engine(url, **kwargs)
+        # Accepted operations are stored through their own connection (`add_operation`).
+        self._accept_engine = self.engine
+        # SQLite allows one writer. Our writers queue on a lock rather than on SQLite's busy
+        # handler, which polls with sleeps of up to 100 ms: in this process a mutex, across
+        # the processes sharing the file (uvicorn workers) an flock next to it, whose waiters
+        # the kernel wakes the moment it is released.
+        self._write_lock = threading.RLock() if self.dialect == "sqlite" else None
+        self._write_depth = 0
+        self._lock_file: IO[bytes] | None = None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            if "poolclass" not in kwargs:
+                self._accept_engine = create_engine(
+                    url, echo=echo, connect_args=kwargs["connect_args"], pool_size=1
+                )
+                event.listen(self._accept_engine, "connect", _accept_pragmas)
+                # Open for the life of the store (closed by `close`).
+                self._lock_file = Path(f"{parsed.database}-writer.lock").open("ab")  # noqa: SIM115
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite allows one writer; serialising our own writers avoids busy-waiting on its lock.
-        self._write_lock = threading.RLock() if self.dialect == "sqlite" else None
+        self._accepting = threading.Condition()
+        self._accept_queue: list[_PendingInsert] = []
+        self._accept_busy = False
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -598,8 +667,13 @@ class Store:
             Base.metadata.drop_all(self.engine)
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Release the connection pools."""
         self.engine.dispose()
+        if self._accept_engine is not self.engine:
+            self._accept_engine.dispose()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
 
     def ping(self) -> bool:
         """Whether the database answers."""
@@ -616,10 +690,27 @@ class Store:
             if self._write_lock is None:
                 yield
             else:
-                with self._write_lock:
+                with self._write_lock, self._file_lock():
                     yield
         except SQLAlchemyError as exc:
             raise StoreError(f"database error: {exc}") from exc
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """The cross-process writer lock; taken with `_write_lock` held (and re-entrant with
+        it: an flock belongs to the open file, so only the outermost level may unlock)."""
+        if self._lock_file is None:
+            yield
+            return
+        self._write_depth += 1
+        try:
+            if self._write_depth == 1:
+                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX)
+            yield
+        finally:
+            self._write_depth -= 1
+            if self._write_depth == 0:
+                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -940,24 +1031,56 @@ class Store:
     # -------------------------------------------------------------------------------- outbox
 
     def add_operation(self, op: OperationRecord) -> OperationRecord:
-        """Store an accepted operation; on an idempotency or dedupe clash return the existing one.
+        """Store an accepted operation durably; on an idempotency or dedupe clash return the
+        existing one. Returns once the operation is committed (on SQLite: synced to disk).
 
-        The unique constraints decide: of two concurrent identical requests one insert wins and
-        the other finds the winner's row.
+        Group commit: the thread that finds no commit in progress writes every operation
+        queued so far in one transaction while the others wait, so many concurrent requests
+        share one commit (and one fsync) instead of queueing for one each. The unique
+        constraints decide clashes: of two identical requests one row is stored and the other
+        request finds it.
         """
-        try:
-            with self._guard(), self.engine.begin() as conn:
-                # One cached statement with bound parameters: the ORM's insert().values() costs
-                # more than SQLite itself on this hot path.
-                conn.execute(_OP_TABLE.insert(), [_op_columns(op)])
+        pending = _PendingInsert(op)
+        batch: list[_PendingInsert] = []
+        with self._accepting:
+            self._accept_queue.append(pending)
+            while self._accept_busy and not pending.done:
+                self._accepting.wait()
+            if not pending.done:
+                batch, self._accept_queue = self._accept_queue, []
+                self._accept_busy = True
+        if batch:
+            stored: set[str] = set()
+            error: str | None = None
+            try:
+                stored = self._insert_operations([p.op for p in batch])
+            except StoreError as exc:
+                error = str(exc)
+            finally:
+                with self._accepting:
+                    for item in batch:
+                        item.done, item.stored, item.error = True, item.op.id in stored, error
+                    self._accept_busy = False
+                    self._accepting.notify_all()
+        if pending.error is not None:
+            raise StoreError(pending.error)
+        if pending.stored:
             return op
-        except StoreError as exc:
-            existing = self.find_operation(
-                actor=op.actor, idempotency_key=op.idempotency_key, dedupe_key=op.dedupe_key
-            )
-            if existing is None:
-                raise exc
-            return existing
+        existing = self.find_operation(
+            actor=op.actor, idempotency_key=op.idempotency_key, dedupe_key=op.dedupe_key
+        )
+        if existing is None:
+            raise StoreError(f"operation {op.id} clashed with one that cannot be found")
+        return existing
+
+    def _insert_operations(self, ops: Sequence[OperationRecord]) -> set[str]:
+        """Insert `ops` in one transaction, skipping any that clash; return the ids stored."""
+        statement = _INSERT_NEW_OPERATIONS.get(self.dialect)
+        if statement is None:
+            raise StoreError(f"storing operations on {self.dialect} is not supported")
+        with self._guard(), self._accept_engine.begin() as conn:
+            result = conn.execute(statement, [_op_columns(op) for op in ops])
+            return {str(op_id) for op_id in result.scalars()}
 
     def find_operation(
         self,
@@ -967,26 +1090,17 @@ class Store:
         dedupe_key: str | None = None,
     ) -> OperationRecord | None:
         """The operation with this idempotency key (of `actor`) or this dedupe key."""
-        table = OperationRow.__table__
         with self._read() as conn:
             if idempotency_key is not None:
                 row = (
-                    conn.execute(
-                        select(table).where(
-                            table.c.actor == actor, table.c.idempotency_key == idempotency_key
-                        )
-                    )
+                    conn.execute(_BY_IDEMPOTENCY_KEY, {"actor": actor, "key": idempotency_key})
                     .mappings()
                     .first()
                 )
                 if row is not None:
                     return OperationRecord(**dict(row))
             if dedupe_key is not None:
-                row = (
-                    conn.execute(select(table).where(table.c.dedupe_key == dedupe_key))
-                    .mappings()
-                    .first()
-                )
+                row = conn.execute(_BY_DEDUPE_KEY, {"key": dedupe_key}).mappings().first()
                 if row is not None:
                     return OperationRecord(**dict(row))
             return None
@@ -1022,6 +1136,14 @@ class Store:
             query = query.where(table.c.project_id == project_id)
         with self._read() as conn:
             return int(conn.execute(query).scalar() or 0)
+
+    def has_pending_operation(self, actor: str, project_id: int | None = None) -> bool:
+        """Whether `actor` (in a project) has an operation that is not final yet (every
+        write asks: a short query however long the actor's history)."""
+        query = _PENDING_OF_ACTOR if project_id is None else _PENDING_OF_ACTOR_IN_PROJECT
+        with self._read() as conn:
+            params = {"actor": actor, "project_id": project_id}
+            return conn.execute(query, params).first() is not None
 
     def list_operations(
         self, *, actor: str | None, status: str | None = None, after: str = "", limit: int = 50
