@@ -248,7 +248,7 @@ class SignedAction:
     meta: Mapping[str, Any] | None = None
 
 
-def _wait_timeout(
+async def _wait_timeout(
     services: ServicesDep,
     wait: Annotated[
         bool, Query(description="Wait until the write is confirmed (or failed).")
@@ -482,7 +482,7 @@ class Writes:
         """Dry-run the call; raise its revert as a 4xx. Returns a result if already done."""
         if not self.services.settings.preflight:
             return None
-        if self.services.store.pending_operations(self.actor, project_id):
+        if self.services.store.has_pending_operation(self.actor, project_id):
             return None  # it may depend on those: let the outbox decide
         access = self.services.require_chain()
         sender = access.relayer.address if call.sender == RELAYER else call.sender
@@ -510,7 +510,18 @@ class Writes:
         return None
 
 
-WritesDep = Annotated[Writes, Depends(Writes)]
+async def _writes(
+    services: ServicesDep,
+    principal: WriterDep,
+    wait: WaitDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Writes:
+    # `Depends(Writes)` would build it in the thread pool (FastAPI runs classes like plain
+    # functions there): a thread hop per write for a constructor that does not block.
+    return Writes(services, principal, wait, idempotency_key)
+
+
+WritesDep = Annotated[Writes, Depends(_writes)]
 
 
 def relayer_call(contract: str, function: str, args: tuple[Any, ...], gas: int) -> ChainCall:

@@ -2,6 +2,11 @@
 
 Routes declare what they need with the `Annotated` aliases at the bottom (`ServicesDep`,
 `ReaderDep`, `WriterDep`, `CoordinatorDep`, `AdminDep`); nothing else reads `app.state`.
+
+These dependencies are `async def` although they do not await: FastAPI runs a plain `def`
+dependency in the thread pool, one hop (and GIL hand-over) each, which cost more than the
+work itself on every request. They must not block: key verification reads the database only
+on a cache miss (`KeyCache`), a short indexed read.
 """
 
 from __future__ import annotations
@@ -91,7 +96,7 @@ class Services:
         return self.worker
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     """The `Services` of the app serving this request."""
     services = request.app.state.services
     assert isinstance(services, Services)
@@ -107,7 +112,7 @@ _api_key_header = APIKeyHeader(
 _bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token.")
 
 
-def get_principal(
+async def get_principal(
     services: ServicesDep,
     header_key: Annotated[str | None, Depends(_api_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -130,7 +135,7 @@ def get_principal(
     )
 
 
-def require_writer(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+async def require_writer(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     """A partner or coordinator key (one that acts for a partner address)."""
     if not principal.role.acts_for_partner or principal.partner is None:
         raise PermissionDeniedError(
@@ -139,21 +144,21 @@ def require_writer(principal: Annotated[Principal, Depends(get_principal)]) -> P
     return principal
 
 
-def require_coordinator(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+async def require_coordinator(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     """A coordinator key."""
     if principal.role is not Role.COORDINATOR or principal.partner is None:
         raise PermissionDeniedError("this action needs a coordinator key")
     return principal
 
 
-def require_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+async def require_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     """A sandbox admin key."""
     if principal.role is not Role.ADMIN:
         raise PermissionDeniedError("this action needs an admin key")
     return principal
 
 
-def require_exporter(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+async def require_exporter(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     """Any key that may export proofs: everyone but admin keys."""
     if principal.role is Role.ADMIN:
         raise PermissionDeniedError("admin keys do not export proofs")
