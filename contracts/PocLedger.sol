@@ -317,8 +317,9 @@ contract PocLedger is IPocLedger, PartnerSignatures {
         Batch storage b = _batches[batchId];
         if (b.contributor == address(0) || b.projectId != projectId) revert PocBatchNotFound(projectId, batchId);
         if (!MerkleProof.verifyCalldata(proof, b.root, _leafHash(leaf))) revert PocInvalidMerkleProof(batchId);
-        Project storage p = _projects[projectId];
-        _checkContent(p, projectId, leaf.commitment, leaf.category, leaf.parents);
+        // The leaf was committed under the policy in force at anchoring; a later policy with fewer
+        // categories must not keep it out of the record (scoring reports unknown categories).
+        _checkContent(_projects[projectId], projectId, leaf.commitment, leaf.category, leaf.parents, false);
         contributionId = _storeContribution(projectId, b.contributor, leaf.commitment, b.anchoredAt);
         emit ContributionRegistered(
             projectId,
@@ -676,8 +677,10 @@ contract PocLedger is IPocLedger, PartnerSignatures {
         } else if (kind == ProposalKind.RemovePartner) {
             address partner = _decodeAddress(kind, data);
             if (!_members[projectId][partner].active || partner == proposer) revert PocInvalidProposal(kind);
-            // The partner being removed neither counts towards nor can block the threshold.
+            // The partner being removed neither counts towards nor can block the threshold; if that
+            // leaves a single voter, that voter would expel the other alone.
             eligible -= 1;
+            if (eligible < 2) revert PocInvalidProposal(kind);
         } else if (kind == ProposalKind.ChangePolicy) {
             // abi.decode reverts without a reason on malformed input; decoding in an external
             // self-call turns any such failure into a clear error.
@@ -690,6 +693,8 @@ contract PocLedger is IPocLedger, PartnerSignatures {
             if (data.length != 32 || abi.decode(data, (bytes32)) == bytes32(0)) revert PocInvalidProposal(kind);
         }
         uint256 required = _ceilBps(eligible, _policyParams[projectId].governanceBps);
+        // Nobody changes the others' rights alone, whatever the policy's threshold says.
+        if (required < 2 && eligible >= 2) required = 2;
         proposalId = ++_proposalCount;
         _proposals[proposalId] = Proposal({
             projectId: projectId,
@@ -782,7 +787,7 @@ contract PocLedger is IPocLedger, PartnerSignatures {
 
     function _register(address contributor, Registration calldata r) private returns (bytes32 contributionId) {
         Project storage p = _requireParticipant(r.projectId, contributor);
-        _checkContent(p, r.projectId, r.commitment, r.category, r.parents);
+        _checkContent(p, r.projectId, r.commitment, r.category, r.parents, true);
         // Checked before the new record exists, so a registration cannot name itself as the work
         // it replaces (its id is computable in advance).
         Contribution storage old = _contributions[r.supersedes];
@@ -816,10 +821,13 @@ contract PocLedger is IPocLedger, PartnerSignatures {
         uint32 projectId,
         bytes32 commitment,
         uint8 category,
-        bytes32[] calldata parents
+        bytes32[] calldata parents,
+        bool checkCategory
     ) private view {
         if (commitment == bytes32(0)) revert PocZeroCommitment();
-        if (category >= p.categoryCount) revert PocUnknownCategory(category, p.categoryCount);
+        if (checkCategory && category >= p.categoryCount) {
+            revert PocUnknownCategory(category, p.categoryCount);
+        }
         if (parents.length > MAX_PARENTS) revert PocTooManyParents(parents.length, MAX_PARENTS);
         for (uint256 i = 0; i < parents.length; ++i) {
             Contribution storage parent = _contributions[parents[i]];
