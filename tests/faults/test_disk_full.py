@@ -102,6 +102,7 @@ def test_index_disk_full_refuses_writes_then_recovers(tmp_path: Path) -> None:
             print(f"while full: {len(load.accepted) - before} accepted, refused {full_refusals}")
             assert full_refusals, "the disk never filled up"
             assert set(full_refusals) <= {"http 503 database_unavailable"}, load.messages
+            assert not any("SQL" in m for m in load.messages.values()), load.messages
             assert stack.api_proc is not None and stack.api_proc.poll() is None, "the API died"
 
             if filler is not None:
