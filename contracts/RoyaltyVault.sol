@@ -46,9 +46,10 @@ contract RoyaltyVault is IRoyaltyVault, PartnerSignatures, ReentrancyGuard {
         uint16[] bps;
     }
 
+    /// @dev One slot: the first release of a token then costs no fresh storage slot.
     struct Totals {
-        uint256 received;
-        uint256 released;
+        uint128 received;
+        uint128 released;
     }
 
     IPocLedger private immutable _ledger;
@@ -306,7 +307,10 @@ contract RoyaltyVault is IRoyaltyVault, PartnerSignatures, ReentrancyGuard {
             balances[recipients[best]] += 1;
             remainders[best] = 0;
         }
-        _totals[projectId][token].received += amount;
+        // Totals are packed as uint128; no real token supply comes near, a hostile one is refused.
+        Totals storage t = _totals[projectId][token];
+        if (amount > type(uint128).max - t.received) revert VaultAmountTooLarge(amount);
+        t.received += uint128(amount);
         emit RevenueReceived(projectId, token, msg.sender, amount, version);
     }
 
@@ -314,7 +318,7 @@ contract RoyaltyVault is IRoyaltyVault, PartnerSignatures, ReentrancyGuard {
         uint256 amount = _balances[projectId][token][partner];
         if (amount == 0) revert VaultNothingToRelease(projectId, partner, token);
         _balances[projectId][token][partner] = 0;
-        _totals[projectId][token].released += amount;
+        _totals[projectId][token].released += uint128(amount); // never above received
         emit Released(projectId, partner, token, recipient, amount);
         if (token == address(0)) {
             (bool ok,) = recipient.call{value: amount}("");

@@ -140,8 +140,8 @@ GAS_LIMITS: Final[Mapping[str, GasLimit]] = {
     "deposit": GasLimit(base=60_000, per_item=48_000),
     "depositToken": GasLimit(base=110_000, per_item=48_000),
     # ETH goes out with a plain call: leave room for a contract wallet's receive().
-    "release": GasLimit(base=120_000),
-    "releaseTo": GasLimit(base=120_000),
+    "release": GasLimit(base=100_000),
+    "releaseTo": GasLimit(base=100_000),
 }
 # Signed variants: ecrecover, two hashes, more calldata, and the nonce bit, which costs a fresh
 # storage write when it opens a new bitmap word (measured +32 k then, +17 k otherwise).

@@ -536,6 +536,13 @@ class VaultZeroAmount(InvalidArgumentRevertError, code="zero_amount"):
 
 
 @dataclass(eq=False)
+class VaultAmountTooLarge(InvalidArgumentRevertError, code="amount_too_large"):
+    """Raised when a deposit would take the project's total of a token past 2^128-1 units."""
+
+    amount: int
+
+
+@dataclass(eq=False)
 class VaultNothingToRelease(ConflictRevertError, code="nothing_to_release"):
     """Raised when `partner` has no balance of `token` to release in the project."""
 

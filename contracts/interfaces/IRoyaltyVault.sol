@@ -35,6 +35,8 @@ interface IRoyaltyVault {
     error VaultNothingToRelease(uint32 projectId, address partner, address token);
     /// @notice Sending `amount` of ETH to `recipient` failed.
     error VaultTransferFailed(address recipient, uint256 amount);
+    /// @notice The project's total received in this token would pass 2^128-1 base units.
+    error VaultAmountTooLarge(uint256 amount);
     /// @notice ETH must arrive through {deposit}, which names the project.
     error VaultUnattributedTransfer();
 

@@ -246,6 +246,20 @@ def test_deposit_zero_reverts(world: World) -> None:
         )
 
 
+@covers("RoyaltyVault.VaultAmountTooLarge")
+def test_deposit_past_uint128_total_reverts(world: World) -> None:
+    # Totals are packed in 128 bits; a token claiming a larger supply is refused, not wrapped.
+    world.finalize_split({p: 2_500 for p in _sorted_partners(world)})
+    huge = 2**128
+    world.mint_and_approve(world.eve, huge)
+    with reverts("RoyaltyVault", "VaultAmountTooLarge", huge):
+        world.chain.send(
+            world.vault.functions.depositToken(world.project, world.token.address, huge),
+            world.eve,
+        )
+    assert world.vault.functions.totals(world.project, world.token.address).call() == [0, 0]
+
+
 @covers("RoyaltyVault.VaultUnattributedTransfer")
 def test_plain_eth_transfer_to_vault_reverts(world: World) -> None:
     with reverts("RoyaltyVault", "VaultUnattributedTransfer"):
