@@ -42,7 +42,8 @@ from ledger.store import ProposalRecord
 router = APIRouter(prefix="/projects", tags=["proposals"], responses=ERROR_RESPONSES)
 
 ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
-ProposalIdPath = Annotated[int, Path(ge=1, le=2**64 - 1, description="Proposal id.")]
+# uint64 on chain, but ids count up from 1: the index keeps them as signed 64-bit integers.
+ProposalIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Proposal id.")]
 KindName = Literal["add_partner", "remove_partner", "change_policy", "amend_agreement"]
 _KINDS: dict[str, ProposalKind] = {kind.name.lower(): kind for kind in ProposalKind}
 

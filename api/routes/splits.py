@@ -48,7 +48,8 @@ from ledger.store import SplitProposalRecord
 router = APIRouter(prefix="/projects", tags=["splits"], responses=ERROR_RESPONSES)
 
 ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
-SplitProposalIdPath = Annotated[int, Path(ge=1, le=2**64 - 1, description="Split proposal id.")]
+# uint64 on chain, but ids count up from 1: the index keeps them as signed 64-bit integers.
+SplitProposalIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Split proposal id.")]
 
 
 # ------------------------------------------------------------------------------ bodies
