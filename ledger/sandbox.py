@@ -274,7 +274,14 @@ def start_chain(kind: ChainKind, paths: SandboxPaths, rpc_url: str | None = None
     if kind is ChainKind.MEMORY:
         return connect(ChainConfig(backend=Backend.MEMORY))
     if kind is ChainKind.ANVIL:
-        return connect(ChainConfig(backend=Backend.ANVIL, data_dir=paths.chain_dir))
+        # Proofs rest on receipts and headers, which survive a restart without anvil's historical
+        # states; keeping those made anvil rewrite its whole history into the state file every
+        # second (hundreds of MB after a few thousand blocks) and slowed every write.
+        return connect(
+            ChainConfig(
+                backend=Backend.ANVIL, data_dir=paths.chain_dir, anvil_preserve_history=False
+            )
+        )
     config = ChainConfig.from_env(backend=Backend.EXTERNAL, rpc_url=rpc_url)
     if not (config.private_key or config.keystore_path):
         raise ConfigurationError(
