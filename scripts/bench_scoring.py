@@ -50,6 +50,7 @@ from ledger.scoring import (
 )
 
 GOAL_SECONDS = 2.0
+EVENT_RATE_GOAL = 5_000
 PROJECT = 1
 REGISTERED_AT = 1_700_000_000
 WINDOW = 7 * 24 * 3600
@@ -211,16 +212,68 @@ def timed_scores(
     return result, timings
 
 
-def run(contributions: int = 1_000_000, partners: int = 50, repeat: int = 3) -> list[Record]:
-    """Build the history, score it `repeat` times; the best wall time and its CPU time."""
+def run(
+    contributions: int = 1_000_000, partners: int = 50, repeat: int = 3, read_events: int = 0
+) -> list[Record]:
+    """Build the history, score it `repeat` times; the best wall time and its CPU time. With
+    `read_events`, also the rate of reading that many registrations' events from anvil."""
     history = build_history(contributions, partners)
     _, timings = timed_scores(history, repeat)
     best, best_cpu = min(timings)
     goal = GOAL_SECONDS * contributions / 1_000_000
-    return [
+    records = [
         Record(f"score {contributions:,} contributions", round(best, 2), "s", f"<= {goal:.2f}"),
         Record(f"score {contributions:,} contributions, CPU", round(best_cpu, 2), "s", "-"),
     ]
+    if read_events:
+        records.append(event_reading_rate(read_events))
+    return records
+
+
+def event_reading_rate(registrations: int = 2_000, per_block: int = 500) -> Record:
+    """Events per second `ledger.scoring_history.read_history` reads and converts from a real
+    anvil: `registrations` contributions registered in blocks of `per_block`, then the
+    project's whole history read back in block ranges as `poc score` does."""
+    import tempfile
+
+    from ledger.anvil import AnvilProcess
+    from ledger.chain import Backend, ChainConfig, connect_anvil
+    from ledger.scoring_history import read_history
+    from ledger.tx import TxRequest
+    from scripts import bench_eas
+
+    with tempfile.TemporaryDirectory(prefix="bench-scoring-") as tmp:
+        node = AnvilProcess(Path(tmp), persist=False, extra_args=("--gas-limit", "2000000000"))
+        with node, connect_anvil(ChainConfig(backend=Backend.ANVIL), node=node) as chain:
+            setup = bench_eas.prepare(chain)
+            w3, ledger = chain.w3, setup.ledger
+            gas = ledger.gas_limit("register")
+            # Many registrations per block, as a busy project would have them.
+            w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
+            for first in range(0, registrations, per_block):
+                calls = [
+                    ledger.contract.encode_abi("register", [setup.registration().as_abi()])
+                    for _ in range(min(per_block, registrations - first))
+                ]
+                hashes = setup.partner.send_all(
+                    [
+                        TxRequest(to=ledger.address, data=bytes.fromhex(c[2:]), gas=gas)
+                        for c in calls
+                    ]
+                )
+                w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+                setup.partner.wait_many(hashes)
+            w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
+            head = chain.block_number()
+            started = time.perf_counter()
+            history = read_history(w3, ledger.address, setup.project_id, to_block=head)
+            elapsed = time.perf_counter() - started
+    return Record(
+        f"read {len(history):,} scoring events from anvil",
+        round(len(history) / elapsed),
+        "1/s",
+        f">= {EVENT_RATE_GOAL:,}",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,10 +281,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contributions", type=int, default=1_000_000)
     parser.add_argument("--partners", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--read-events",
+        type=int,
+        default=2_000,
+        help="registrations to read back from a real anvil for the event rate (0: skip)",
+    )
     parser.add_argument("--json", action="store_true", help="print the records as JSON")
     args = parser.parse_args(argv)
     if args.json:
-        records = run(args.contributions, args.partners, args.repeat)
+        records = run(args.contributions, args.partners, args.repeat, args.read_events)
         print(json.dumps([asdict(r) for r in records], indent=2))
         return 0
 
@@ -254,6 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"goal: <= {goal:.2f} s wall -> {'met' if best <= goal else 'NOT met'}")
     print(f"input set hash {result.input_set_hash}")
+    if args.read_events:
+        rate = event_reading_rate(args.read_events)
+        print(f"{rate.figure}: {rate.value:,} events/s (goal {rate.goal})")
     return 0
 
 
