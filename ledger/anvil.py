@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -26,6 +27,9 @@ from types import TracebackType
 from typing import IO, Self
 
 from ledger.errors import AnvilError
+
+# Checkpoints of the state dump are skipped above this size (see AnvilProcess).
+CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
 
 DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 DEFAULT_CHAIN_ID = 31337
@@ -94,7 +98,8 @@ class AnvilProcess:
     `persist=False` keeps the chain in memory only. `state_interval` (seconds) is how often
     the state is dumped: a crash loses at most that much. anvil writes the dump in place, so
     a crash during a write tears it; `start()` then moves the torn file aside and restores the
-    copy it kept at the previous good start.
+    fallback copy, which a background thread refreshes from every complete dump (small dumps
+    only; otherwise the copy kept at the previous good start).
     """
 
     def __init__(
@@ -130,6 +135,7 @@ class AnvilProcess:
         self.extra_args = extra_args
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self._checkpoint_stop: threading.Event | None = None
 
     # -- paths and addresses -------------------------------------------------------------------
 
@@ -194,6 +200,8 @@ class AnvilProcess:
         if self.persist and self.state_path.exists():
             # The state loaded fine: keep it as the fallback for a dump torn by a crash.
             shutil.copyfile(self.state_path, self._backup_path)
+        if self.persist:
+            self._start_checkpoints()
         _live.add(self)
         return self
 
@@ -297,7 +305,43 @@ class AnvilProcess:
         except (OSError, ValueError):
             return False
 
+    def _start_checkpoints(self) -> None:
+        """Keep the fallback copy of the state close behind anvil's own dumps.
+
+        A crash while anvil rewrites its dump in place tears the file; without a recent copy
+        the whole chain (from its genesis) would be lost instead of the last second or two.
+        """
+        stop = threading.Event()
+        self._checkpoint_stop = stop
+        thread = threading.Thread(target=self._checkpoint_loop, args=(stop,), daemon=True)
+        thread.start()
+
+    def _checkpoint_loop(self, stop: threading.Event) -> None:
+        copied_mtime = 0
+        while not stop.wait(max(self.state_interval, 1)):
+            with contextlib.suppress(OSError):
+                info = self.state_path.stat()
+                # Large dumps (historical states kept) would cost more to copy than they save.
+                if info.st_mtime_ns == copied_mtime or info.st_size > CHECKPOINT_MAX_BYTES:
+                    continue
+                with self.state_path.open("rb") as fh:
+                    fh.seek(max(info.st_size - 64, 0))
+                    complete = fh.read().rstrip().endswith(b"}")
+                if not complete:
+                    continue  # caught mid-write; the next round will do
+                partial = self._backup_path.with_suffix(".tmp")
+                shutil.copyfile(self.state_path, partial)
+                with partial.open("rb") as fh:
+                    json.load(fh)  # only a dump that parses may replace the fallback
+                partial.replace(self._backup_path)
+                copied_mtime = info.st_mtime_ns
+
+    def _stop_checkpoints(self) -> None:
+        if self._checkpoint_stop is not None:
+            self._checkpoint_stop.set()
+
     def _signal_and_wait(self, sig: signal.Signals, timeout: float) -> None:
+        self._stop_checkpoints()
         proc = self._proc
         if proc is None:
             return
