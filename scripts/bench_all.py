@@ -72,14 +72,16 @@ DEFAULT_OUT = REPO_ROOT / "bench" / "results.json"
 SECTIONS = ("baseline", "gas", "api", "index", "scoring", "evidence", "sandbox")
 # About a second of CPU on a 2-core VM: long enough to time, short enough to repeat.
 PY_BASELINE_LOOPS = 3_000_000
-# Scaled-down sizes (the scripts' defaults would take the run past ten minutes on two cores).
+# Sizes: the scripts' defaults where they are quick, scaled down where the defaults would take
+# the run past ten minutes on a busy 2-core VM. The whole run takes about 2 minutes there when
+# it is quiet; other processes (load average 15) stretched a run four- to fivefold.
 RAW_TX_COUNT = 300
-API_REQUESTS = 400  # bench_api default 1,500
-EXPORT_CONTRIBUTIONS = 500  # bench_evidence default 10,000
-VERIFY_ROUNDS = 10  # bench_evidence default 30
-SCORING_REPEAT = 1  # bench_scoring default 3 (history building dominates the time)
-INDEX_REGISTRATIONS = 1_000
-CHAIN_THROUGHPUT_COUNT = 200  # bench_chain default 500
+API_REQUESTS = 800  # bench_api default 1,500
+EXPORT_CONTRIBUTIONS = 1_000  # bench_evidence default 10,000
+VERIFY_ROUNDS = 30
+SCORING_REPEAT = 3
+INDEX_REGISTRATIONS = 2_000
+CHAIN_THROUGHPUT_COUNT = 500
 REGISTRATIONS_PER_BLOCK = 500
 SANDBOX_TIMEOUT = 120.0
 
@@ -239,7 +241,7 @@ def bench_gas(run: Run) -> None:
     each on its own fresh anvil, from receipts."""
     with _quiet():
         records = bench_chain.run(count=CHAIN_THROUGHPUT_COUNT)
-    note = f"{CHAIN_THROUGHPUT_COUNT} registrations (script default 500)"
+    note = f"{CHAIN_THROUGHPUT_COUNT} registrations"
     for r in records:
         rate = r.unit == "tx/s"
         run.add("gas", r.figure, r.value, r.unit, r.goal, note if rate else "")
@@ -305,7 +307,7 @@ def bench_index(run: Run) -> None:
 def bench_scoring_section(run: Run) -> None:
     """Scoring 1,000,000 contributions (`bench_scoring.run`), at full size."""
     records = bench_scoring.run(1_000_000, 50, SCORING_REPEAT)
-    run.add_records("scoring", records, note=f"best of {SCORING_REPEAT} (script default 3)")
+    run.add_records("scoring", records, note=f"best of {SCORING_REPEAT}")
     run.relative_time("scoring", records[0].figure, records[0].value)
 
 
