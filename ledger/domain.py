@@ -11,6 +11,7 @@ Nothing here talks to a chain or hashes: see `ledger.hashing` (ids, commitments,
 
 from __future__ import annotations
 
+import functools
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -72,7 +73,16 @@ class ProposalKind(IntEnum):
 
 def checksum(address: str) -> ChecksumAddress:
     """Return `address` in EIP-55 form; raise ValueError if it is not a 20-byte address."""
-    if not isinstance(address, str) or not is_address(address):
+    if not isinstance(address, str):
+        raise ValueError(f"not an address: {address!r}")
+    return _checksum(address)
+
+
+@functools.lru_cache(maxsize=8192)
+def _checksum(address: str) -> ChecksumAddress:
+    # A project's events name the same few partners again and again: decoding a history spent
+    # a third of its time re-hashing the same addresses.
+    if not is_address(address):
         raise ValueError(f"not an address: {address!r}")
     return ChecksumAddress(to_checksum_address(address))
 
