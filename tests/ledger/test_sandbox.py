@@ -337,6 +337,9 @@ def test_anvil_lost_state_is_reported_and_redeployed(paths: SandboxPaths) -> Non
         seed_demo(chain, record, paths, log=_quiet)
     for state in paths.chain_dir.glob("anvil-state.json*"):
         state.unlink()
+    # A fresh anvil's genesis carries its start second: two starts within one second would
+    # build the same genesis block and hide the loss this test is about.
+    time.sleep(1.1)
     messages: list[str] = []
     with start_chain(ChainKind.ANVIL, paths) as chain:
         fresh, outcome = ensure_deployed(chain, paths, log=messages.append)
