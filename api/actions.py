@@ -119,6 +119,19 @@ class PreparedPublic(BaseModel):
 class OperationError(BaseModel):
     """Why an operation failed."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "contribution_not_active",
+                    "message": f"PocContributionNotActive(contribution_id={EXAMPLE_HASH}, "
+                    "status=SUPERSEDED): Raised when the contribution is withdrawn, superseded "
+                    "or invalidated.",
+                }
+            ]
+        }
+    )
+
     code: str
     message: str
 

@@ -61,6 +61,14 @@ log = logging.getLogger(__name__)
 class ErrorDetail(BaseModel):
     """One field-level problem of a rejected request."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"location": "body.value", "message": "Input should be greater than or equal to 0"}
+            ]
+        }
+    )
+
     location: str = Field(examples=["body.value"])
     message: str = Field(examples=["Input should be greater than or equal to 0"])
 

@@ -37,6 +37,23 @@ def _bytes32(value: str) -> str:
 EXAMPLE_ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 EXAMPLE_ADDRESS_2 = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
 EXAMPLE_HASH = "0x5f16f4c7f149ac4f9510d9cf8cf384038ad348b3bcdc01915f95de12df9d1b02"
+# SHA-256 of a file and a salt: what opens a commitment (never stored by the service).
+EXAMPLE_CONTENT_HASH = "0x5e92cd511d938b2b245b88290d2459d989bd74de0b63777fd9c7c691b23509ae"
+EXAMPLE_SALT = "0x9c4b7a1d2e3f40516273849a5b6c7d8e9fa0b1c2d3e4f5061728394a5b6c7d8e"
+# keccak256(abi.encode(EXAMPLE_ADDRESS, 1, EXAMPLE_CONTENT_HASH, EXAMPLE_SALT)).
+EXAMPLE_COMMITMENT = "0xeadb9801be375bf0e495ba5b725fe984bf3f1969c446f63f9ebd194144e5e1ab"
+# A non-custodial request's signature fields, as `/prepare` hands them out and the partner signs.
+EXAMPLE_SIGNATURE = (
+    "0xb9fa662b28fb683ddab0d347584c40c0c850429066c29b34aa6b0549ce4543ad"
+    "1bdf6b9171eb0d2248fcf24675a3897177643989964a9cf573c73abcfc8a92bd1c"
+)
+EXAMPLE_NONCE = "67797067870680066038688718174844324647959913835236530526322114401220799714456"
+EXAMPLE_DEADLINE = 1767229200
+EXAMPLE_SIGNED: dict[str, Any] = {
+    "signature": EXAMPLE_SIGNATURE,
+    "nonce": EXAMPLE_NONCE,
+    "deadline": EXAMPLE_DEADLINE,
+}
 
 Address = Annotated[
     str,
@@ -65,6 +82,10 @@ StatusName = Literal["none", "active", "withdrawn", "superseded", "invalidated"]
 
 class HealthPublic(BaseModel):
     """Liveness: the process answers."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "ok", "version": "0.1.0"}]}
+    )
 
     status: Literal["ok"] = "ok"
     version: str = Field(examples=["0.1.0"])
@@ -139,6 +160,19 @@ class ChainPublic(BaseModel):
 class PartnerPublic(BaseModel):
     """A partner's membership of a project."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "address": EXAMPLE_ADDRESS,
+                    "active": True,
+                    "accepted_version": 1,
+                    "joined_block": 3,
+                }
+            ]
+        }
+    )
+
     address: str = Field(examples=[EXAMPLE_ADDRESS])
     active: bool
     accepted_version: int = Field(description="Agreement version it accepted (0: none).")
@@ -154,34 +188,27 @@ class PartnerPublic(BaseModel):
         )
 
 
+EXAMPLE_PROJECT: dict[str, Any] = {
+    "project_id": 1,
+    "coordinator": EXAMPLE_ADDRESS,
+    "agreement_version": 1,
+    "agreement_hash": EXAMPLE_HASH,
+    "policy_version": 1,
+    "policy_hash": EXAMPLE_HASH,
+    "in_force": True,
+    "created_block": 3,
+    "created_tx": EXAMPLE_HASH,
+    "partners": [
+        {"address": EXAMPLE_ADDRESS, "active": True, "accepted_version": 1, "joined_block": 3},
+        {"address": EXAMPLE_ADDRESS_2, "active": True, "accepted_version": 1, "joined_block": 3},
+    ],
+}
+
+
 class ProjectPublic(BaseModel):
     """A project as the index knows it."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "project_id": 1,
-                    "coordinator": EXAMPLE_ADDRESS,
-                    "agreement_version": 1,
-                    "agreement_hash": EXAMPLE_HASH,
-                    "policy_version": 1,
-                    "policy_hash": EXAMPLE_HASH,
-                    "in_force": True,
-                    "created_block": 3,
-                    "created_tx": EXAMPLE_HASH,
-                    "partners": [
-                        {
-                            "address": EXAMPLE_ADDRESS,
-                            "active": True,
-                            "accepted_version": 1,
-                            "joined_block": 3,
-                        }
-                    ],
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_PROJECT]})
 
     project_id: int
     coordinator: str
@@ -213,12 +240,26 @@ class ProjectPublic(BaseModel):
 class ProjectPage(BaseModel):
     """A page of projects; pass `next_cursor` as `cursor` to get the next one."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [EXAMPLE_PROJECT], "next_cursor": "1"}]}
+    )
+
     items: list[ProjectPublic]
     next_cursor: str | None
 
 
 class CategoryModel(BaseModel):
     """A contribution category of a policy."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "person-hours", "unit": "hour", "unit_scale": 1, "weight_bps": 10_000},
+                # 100 EUR weighs as much as one person-hour.
+                {"name": "funding", "unit": "EUR-cent", "unit_scale": 10_000, "weight_bps": 10_000},
+            ]
+        }
+    )
 
     name: str = Field(max_length=32, examples=["person-hours"])
     unit: str = Field(max_length=32, examples=["hour"])
@@ -306,6 +347,61 @@ class PolicyModel(BaseModel):
 class PolicyPublic(BaseModel):
     """One policy version of a project."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": 1,
+                    "version": 1,
+                    "policy_hash": EXAMPLE_HASH,
+                    "block_number": 3,
+                    "policy": {
+                        "background_weight_bps": 5000,
+                        "result_weight_bps": 10000,
+                        "endorsement_quorum": 1,
+                        "dispute_window": 2592000,
+                        "split_approval_bps": 6667,
+                        "governance_bps": 6667,
+                        "partner_cap_bps": 6000,
+                        "partner_floor_bps": 500,
+                        "categories": [
+                            {
+                                "name": "person-hours",
+                                "unit": "hour",
+                                "unit_scale": 1,
+                                "weight_bps": 10000,
+                            },
+                            {
+                                "name": "funding",
+                                "unit": "EUR-cent",
+                                "unit_scale": 10000,
+                                "weight_bps": 10000,
+                            },
+                            {
+                                "name": "dataset",
+                                "unit": "point",
+                                "unit_scale": 1,
+                                "weight_bps": 10000,
+                            },
+                            {
+                                "name": "design/document",
+                                "unit": "point",
+                                "unit_scale": 1,
+                                "weight_bps": 10000,
+                            },
+                            {
+                                "name": "equipment use",
+                                "unit": "machine-hour",
+                                "unit_scale": 1,
+                                "weight_bps": 15000,
+                            },
+                        ],
+                    },
+                }
+            ]
+        }
+    )
+
     project_id: int
     version: int
     policy_hash: str
@@ -326,35 +422,32 @@ class PolicyPublic(BaseModel):
 # --------------------------------------------------------------------------- contributions
 
 
+EXAMPLE_CONTRIBUTION: dict[str, Any] = {
+    "contribution_id": EXAMPLE_HASH,
+    "project_id": 1,
+    "contributor": EXAMPLE_ADDRESS,
+    "commitment": EXAMPLE_HASH,
+    "origin": "result",
+    "category": 0,
+    "value": "40",
+    "parents": [],
+    "supersedes": None,
+    "superseded_by": None,
+    "batch_id": None,
+    "registered_at": 1767225600,
+    "uri": "",
+    "status": "active",
+    "block_number": 7,
+    "block_hash": EXAMPLE_HASH,
+    "tx_hash": EXAMPLE_HASH,
+    "log_index": 0,
+}
+
+
 class ContributionPublic(BaseModel):
     """A registered contribution (its commitment; the document never leaves the partner)."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "contribution_id": EXAMPLE_HASH,
-                    "project_id": 1,
-                    "contributor": EXAMPLE_ADDRESS,
-                    "commitment": EXAMPLE_HASH,
-                    "origin": "result",
-                    "category": 0,
-                    "value": "40",
-                    "parents": [],
-                    "supersedes": None,
-                    "superseded_by": None,
-                    "batch_id": None,
-                    "registered_at": 1767225600,
-                    "uri": "",
-                    "status": "active",
-                    "block_number": 7,
-                    "block_hash": EXAMPLE_HASH,
-                    "tx_hash": EXAMPLE_HASH,
-                    "log_index": 0,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_CONTRIBUTION]})
 
     contribution_id: str
     project_id: int
@@ -403,6 +496,10 @@ class ContributionPublic(BaseModel):
 class ContributionPage(BaseModel):
     """A page of contributions; pass `next_cursor` as `cursor` to get the next one."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [EXAMPLE_CONTRIBUTION], "next_cursor": "7"}]}
+    )
+
     items: list[ContributionPublic]
     next_cursor: str | None
 
@@ -412,6 +509,21 @@ class ContributionPage(BaseModel):
 
 class RegistrationFields(BaseModel):
     """What a partner registers: the salted commitment of a file hashed on its own machine."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "commitment": EXAMPLE_COMMITMENT,
+                    "origin": "result",
+                    "category": 0,
+                    "value": 40,
+                    "parents": [],
+                    "uri": "",
+                }
+            ]
+        }
+    )
 
     commitment: Bytes32 = Field(
         description="keccak256(abi.encode(contributor, projectId, sha256(file), salt))."

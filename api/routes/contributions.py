@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
+from pydantic import ConfigDict
 
 from api.actions import (
     ACCEPTED_RESPONSES,
@@ -20,6 +21,8 @@ from api.actions import (
 from api.deps import LEDGER, ReaderDep, Services, ServicesDep
 from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError, WrongActorError
 from api.schemas import (
+    EXAMPLE_COMMITMENT,
+    EXAMPLE_SIGNED,
     ORIGINS,
     STATUSES,
     ContributionPage,
@@ -94,16 +97,44 @@ def get_contribution(
 # ------------------------------------------------------------------------------ writes
 
 
+EXAMPLE_REGISTRATION: dict[str, Any] = {
+    "commitment": EXAMPLE_COMMITMENT,
+    "origin": "result",
+    "category": 0,
+    "value": 40,
+    "parents": [],
+    "uri": "",
+}
+# The new version of that contribution: its own file (so its own commitment), 48 hours.
+EXAMPLE_SUPERSEDE: dict[str, Any] = {
+    **EXAMPLE_REGISTRATION,
+    "commitment": "0xb25001ea730446f347548d7807b68880cde2688042d9b22faf775ece88400ef4",
+    "value": 48,
+}
+
+
 class RegistrationCreate(RegistrationFields, SignatureFields):
     """Register one contribution (add signature fields in non-custodial mode)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [EXAMPLE_REGISTRATION, {**EXAMPLE_REGISTRATION, **EXAMPLE_SIGNED}]
+        }
+    )
 
 
 class SupersedeCreate(RegistrationFields, SignatureFields):
     """The new version of a contribution; the old one becomes Superseded."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [EXAMPLE_SUPERSEDE, {**EXAMPLE_SUPERSEDE, **EXAMPLE_SIGNED}]}
+    )
+
 
 class WithdrawCreate(SignatureFields):
     """Withdraw a contribution (signature fields in non-custodial mode only)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{}, EXAMPLE_SIGNED]})
 
 
 def _registration(

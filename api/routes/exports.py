@@ -13,11 +13,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ExporterDep, ServicesDep
 from api.errors import ERROR_RESPONSES
-from api.schemas import Address, Bytes32
+from api.schemas import EXAMPLE_CONTENT_HASH, EXAMPLE_HASH, EXAMPLE_SALT, Address, Bytes32
 from ledger.exports import (
     Opening,
     export_contribution,
@@ -39,6 +39,12 @@ ContributionIdPath = Annotated[str, Path(pattern="^0x[0-9a-fA-F]{64}$")]
 class OpeningIn(BaseModel):
     """What opens a commitment: held by the partner, never stored by the service."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"contentHash": EXAMPLE_CONTENT_HASH, "salt": EXAMPLE_SALT}]
+        }
+    )
+
     contentHash: Bytes32 = Field(description="SHA-256 of the file, 0x-hex.")
     salt: Bytes32 = Field(description="The 32-byte salt, 0x-hex.")
 
@@ -49,6 +55,19 @@ class OpeningIn(BaseModel):
 class OpeningsIn(BaseModel):
     """Openings of the contributions to bundle, by contribution id; others are listed as
     unopened in the pack's manifest (and still appear in the Results Ownership List)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "openings": {
+                        EXAMPLE_HASH: {"contentHash": EXAMPLE_CONTENT_HASH, "salt": EXAMPLE_SALT}
+                    }
+                },
+                {"openings": {}},
+            ]
+        }
+    )
 
     openings: dict[Bytes32, OpeningIn] = Field(default_factory=dict)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
@@ -27,7 +27,7 @@ from api.errors import (
     UnprocessableError,
     WrongActorError,
 )
-from api.schemas import EXAMPLE_ADDRESS, Address
+from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_SIGNED, Address
 from ledger.domain import checksum
 from ledger.errors import ConfigurationError, LedgerError
 from ledger.signing import set_identity_data
@@ -37,6 +37,23 @@ router = APIRouter(tags=["partners"], responses=ERROR_RESPONSES)
 
 AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="Partner address.")]
 KeyIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="API key id.")]
+EXAMPLE_KEY: dict[str, Any] = {
+    "key_id": "3f9a0c11d2e4",
+    "partner": EXAMPLE_ADDRESS,
+    "role": "coordinator",
+    "label": "flax-sme",
+    "created_at": 1767225600.0,
+    "revoked_at": None,
+    "replaced_by": None,
+}
+EXAMPLE_ISSUED_KEY: dict[str, Any] = {
+    **EXAMPLE_KEY,
+    "api_key": "poc_3f9a0c11d2e4_AFiqE9JEffcUYMZ1OIt76RAA2i-67ohaE0_bKgu1jSI",
+}
+EXAMPLE_IDENTITY: dict[str, Any] = {
+    "name": "Vlasverwerking Demo NV",
+    "company_number": "BE0123.456.749",
+}
 # Gas money for the few calls a custodial partner sends itself (coordinator membership changes).
 DEV_FUNDING_WEI = 10**18
 
@@ -59,6 +76,16 @@ class PartnerCreate(BaseModel):
 
 class KeyPublic(BaseModel):
     """An API key's metadata (never the key itself)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                EXAMPLE_KEY,
+                # Rotated: revoked, and the key that replaced it.
+                {**EXAMPLE_KEY, "revoked_at": 1769904000.0, "replaced_by": "b71e5a09c4d3"},
+            ]
+        }
+    )
 
     key_id: str = Field(examples=["3f9a0c11d2e4"])
     partner: str | None
@@ -84,11 +111,19 @@ class KeyPublic(BaseModel):
 class IssuedKeyPublic(KeyPublic):
     """A new API key: `api_key` is shown this once and stored only hashed."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_ISSUED_KEY]})
+
     api_key: str = Field(examples=["poc_3f9a0c11d2e4_Jk2…"])
 
 
 class OnboardedPublic(BaseModel):
     """The onboarded partner and its first key."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"address": EXAMPLE_ADDRESS, "custodial": True, "key": EXAMPLE_ISSUED_KEY}]
+        }
+    )
 
     address: str | None = Field(examples=[EXAMPLE_ADDRESS])
     custodial: bool
@@ -98,6 +133,8 @@ class OnboardedPublic(BaseModel):
 class IdentityFields(BaseModel):
     """A partner's organisation identity, declared on chain."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_IDENTITY]})
+
     name: str = Field(min_length=1, max_length=200, examples=["Vlasverwerking Demo NV"])
     company_number: str = Field(min_length=1, max_length=64, examples=["BE0123.456.749"])
 
@@ -105,9 +142,26 @@ class IdentityFields(BaseModel):
 class IdentityCreate(IdentityFields, SignatureFields):
     """Declare the identity (signature fields in non-custodial mode only)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [EXAMPLE_IDENTITY, {**EXAMPLE_IDENTITY, **EXAMPLE_SIGNED}]}
+    )
+
 
 class PartnerPublic(BaseModel):
     """What the service knows of a partner."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "address": EXAMPLE_ADDRESS,
+                    "custodial": True,
+                    "identity": EXAMPLE_IDENTITY,
+                    "projects": [1],
+                }
+            ]
+        }
+    )
 
     address: str
     custodial: bool
@@ -118,12 +172,18 @@ class PartnerPublic(BaseModel):
 class KeyCreate(BaseModel):
     """An additional API key for a partner."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"label": "ci-robot", "role": "partner"}]}
+    )
+
     label: str = Field(min_length=1, max_length=200, examples=["ci-robot"])
     role: Literal["partner", "coordinator"] = "partner"
 
 
 class KeyRotate(BaseModel):
     """Rotation options."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"label": "ci-robot-2027"}, {}]})
 
     label: str | None = Field(default=None, max_length=200)
 

@@ -58,6 +58,10 @@ SplitProposalIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Split
 class SplitEntryPublic(BaseModel):
     """One partner's share in basis points (10000 = 100 %)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"partner": EXAMPLE_ADDRESS, "bps": 5000}]}
+    )
+
     partner: str = Field(examples=[EXAMPLE_ADDRESS])
     bps: int = Field(examples=[5000])
 

@@ -14,11 +14,18 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ReaderDep, ServicesDep
 from api.errors import ERROR_RESPONSES
-from api.schemas import Bytes32
+from api.schemas import (
+    EXAMPLE_ADDRESS,
+    EXAMPLE_COMMITMENT,
+    EXAMPLE_CONTENT_HASH,
+    EXAMPLE_HASH,
+    EXAMPLE_SALT,
+    Bytes32,
+)
 from ledger.proof_verifier import verify_with_file_hash
 
 router = APIRouter(prefix="/proofs", tags=["exports"], responses=ERROR_RESPONSES)
@@ -27,7 +34,35 @@ router = APIRouter(prefix="/proofs", tags=["exports"], responses=ERROR_RESPONSES
 class VerifyRequest(BaseModel):
     """A bundle and, optionally, the SHA-256 of the original file (never the file)."""
 
-    bundle: dict[str, Any] = Field(description="The proof bundle JSON document.")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    # A real bundle also carries identity, policy, authorisation, inclusion,
+                    # batch and history (see docs/proof-bundle.schema.json).
+                    "bundle": {
+                        "version": 1,
+                        "type": "poc-ledger/contribution-proof",
+                        "contribution": {
+                            "contributionId": EXAMPLE_HASH,
+                            "projectId": 1,
+                            "contributor": EXAMPLE_ADDRESS,
+                            "contentHash": EXAMPLE_CONTENT_HASH,
+                            "salt": EXAMPLE_SALT,
+                            "commitment": EXAMPLE_COMMITMENT,
+                        },
+                        "chain": {"chainId": 31337, "blockNumber": 7, "txHash": EXAMPLE_HASH},
+                    },
+                    "file_sha256": EXAMPLE_CONTENT_HASH,
+                    "online": True,
+                }
+            ]
+        }
+    )
+
+    bundle: dict[str, Any] = Field(
+        description="The proof bundle JSON document (docs/proof-bundle.schema.json)."
+    )
     file_sha256: Bytes32 | None = Field(
         default=None, description="SHA-256 of the original file, computed by the caller."
     )
@@ -39,7 +74,27 @@ class VerifyRequest(BaseModel):
 class CheckPublic(BaseModel):
     """One check of the verification."""
 
-    name: str = Field(examples=["receipt proof"])
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "commitment",
+                    "passed": True,
+                    "detail": "content hash and salt open the commitment; "
+                    "the contribution id recomputes",
+                    "fields": [],
+                },
+                {
+                    "name": "file",
+                    "passed": False,
+                    "detail": f"the file's SHA-256 is {EXAMPLE_HASH}, not the content hash",
+                    "fields": ["contribution.contentHash"],
+                },
+            ]
+        }
+    )
+
+    name: str = Field(examples=["commitment"])
     passed: bool
     detail: str
     fields: list[str] = Field(description="JSON paths of the bundle found wrong (on failure).")
