@@ -19,7 +19,13 @@ from api.actions import (
     signed_call,
 )
 from api.deps import LEDGER, ReaderDep, Services, ServicesDep
-from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError, WrongActorError
+from api.errors import (
+    ERROR_RESPONSES,
+    ErrorBody,
+    NotFoundError,
+    UnprocessableError,
+    WrongActorError,
+)
 from api.schemas import (
     EXAMPLE_COMMITMENT,
     EXAMPLE_SIGNED,
@@ -51,15 +57,34 @@ ContributionIdPath = Annotated[
 def list_contributions(
     services: ServicesDep,
     _: ReaderDep,
-    project_id: Annotated[int | None, Query(ge=1, le=2**32 - 1)] = None,
-    contributor: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$")] = None,
-    status: Annotated[StatusName | None, Query()] = None,
-    origin: Annotated[OriginName | None, Query()] = None,
-    category: Annotated[int | None, Query(ge=0, le=255)] = None,
-    batch_id: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$")] = None,
-    commitment: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$")] = None,
-    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,12}$")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    project_id: Annotated[
+        int | None, Query(ge=1, le=2**32 - 1, description="Only this project's.")
+    ] = None,
+    contributor: Annotated[
+        str | None,
+        Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="Only this partner's (any case)."),
+    ] = None,
+    status: Annotated[StatusName | None, Query(description="Only in this status.")] = None,
+    origin: Annotated[
+        OriginName | None, Query(description="Only Background or only Results.")
+    ] = None,
+    category: Annotated[
+        int | None,
+        Query(ge=0, le=255, description="Only this category (its index in the policy)."),
+    ] = None,
+    batch_id: Annotated[
+        str | None,
+        Query(pattern=r"^0x[0-9a-fA-F]{64}$", description="Only those revealed from this batch."),
+    ] = None,
+    commitment: Annotated[
+        str | None,
+        Query(pattern=r"^0x[0-9a-fA-F]{64}$", description="Only those with this commitment."),
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9]{1,12}$", description="`next_cursor` of the previous page."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
 ) -> ContributionPage:
     """Contributions in chain order, filtered; follow `next_cursor` for more."""
     where = ContributionFilter(
@@ -82,7 +107,7 @@ def list_contributions(
     "/contributions/{contribution_id}",
     response_model=ContributionPublic,
     summary="Get a contribution",
-    responses={404: {"description": "Unknown contribution."}},
+    responses={404: {"model": ErrorBody, "description": "Unknown contribution."}},
 )
 def get_contribution(
     services: ServicesDep, _: ReaderDep, contribution_id: ContributionIdPath

@@ -33,7 +33,9 @@ from ledger.proofs import ProofBuilder, bundle_bytes, unhex
 router = APIRouter(prefix="/exports", tags=["exports"], responses=ERROR_RESPONSES)
 
 ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
-ContributionIdPath = Annotated[str, Path(pattern="^0x[0-9a-fA-F]{64}$")]
+ContributionIdPath = Annotated[
+    str, Path(pattern="^0x[0-9a-fA-F]{64}$", description="Contribution id (bytes32 hex).")
+]
 
 
 class OpeningIn(BaseModel):
@@ -95,6 +97,8 @@ def contribution_bundle(
     services: ServicesDep,
     _: ExporterDep,
 ) -> Response:
+    """The contribution's proof bundle, built from the chain and opened with the posted
+    content hash and salt; anyone can check it with `poc verify` or `/v1/proofs/verify`."""
     chain = services.require_chain()
     builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
     bundle = builder.build(
@@ -115,6 +119,8 @@ def contribution_certificate(
     services: ServicesDep,
     _: ExporterDep,
 ) -> Response:
+    """A printable certificate of the contribution; the `X-Bundle-SHA256` header names the
+    proof bundle it was made from."""
     chain = services.require_chain()
     builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
     _bundle, json_file, pdf = export_contribution(builder, unhex(contribution_id), body.opening())
@@ -131,11 +137,13 @@ def contribution_certificate(
 )
 def partner_export(
     project_id: ProjectIdPath,
-    partner: Address,
+    partner: Annotated[Address, Path(description="Partner address.")],
     body: OpeningsIn,
     services: ServicesDep,
     _: ExporterDep,
 ) -> Response:
+    """A zip of the partner's contributions in the project: a bundle and a certificate for
+    each one opened in the body, the others listed as unopened in its manifest."""
     chain = services.require_chain()
     archive = export_partner(
         chain.chain.w3, chain.ledger_address, project_id, partner, body.by_id(), workers=1
@@ -155,6 +163,8 @@ def evidence_pack(
     services: ServicesDep,
     _: ExporterDep,
 ) -> Response:
+    """A zip of everything a lawyer needs about the project: bundles and certificates of the
+    contributions opened in the body, the split history and the Results Ownership List."""
     chain = services.require_chain()
     archive = export_project(
         chain.chain.w3,
@@ -171,13 +181,27 @@ def evidence_pack(
     "/projects/{project_id}/results-ownership-list",
     summary="Results Ownership List (DESCA style): each Result, owner, date, Background",
     response_class=Response,
+    responses={
+        200: {
+            "description": "JSON, or CSV with format=csv, or Markdown with format=md.",
+            "content": {
+                "application/json": {},
+                "text/csv": {"schema": {"type": "string"}},
+                "text/markdown": {"schema": {"type": "string"}},
+            },
+        }
+    },
 )
 def results_ownership(
     project_id: ProjectIdPath,
     services: ServicesDep,
     _: ExporterDep,
-    format: Annotated[Literal["json", "csv", "md"], Query()] = "json",
+    format: Annotated[
+        Literal["json", "csv", "md"], Query(description="Response format (md: Markdown).")
+    ] = "json",
 ) -> Response:
+    """Every Result of the project with its owner, date, status and the Background it builds
+    on (through parent links), from chain data alone: no openings needed."""
     chain = services.require_chain()
     index = ProofBuilder(chain.chain.w3, chain.ledger_address).preload(project_id)
     entries = results_ownership_list(index)

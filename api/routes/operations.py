@@ -34,8 +34,8 @@ def get_operation(
 def list_operations(
     services: ServicesDep,
     principal: ReaderDep,
-    status: Annotated[OpStatus | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    status: Annotated[OpStatus | None, Query(description="Only in this status.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="How many, newest first.")] = 50,
 ) -> list[OperationPublic]:
     """The caller's operations, newest first (all operations for admin and auditor keys)."""
     sees_all = principal.role in (Role.ADMIN, Role.AUDITOR)

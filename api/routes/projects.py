@@ -32,6 +32,7 @@ from api.auth import Principal, Role
 from api.deps import LEDGER, ReaderDep, ServicesDep
 from api.errors import (
     ERROR_RESPONSES,
+    ErrorBody,
     NotFoundError,
     PermissionDeniedError,
     UnprocessableError,
@@ -68,8 +69,11 @@ def list_projects(
         str | None,
         Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="Only projects of this partner."),
     ] = None,
-    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,10}$")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9]{1,10}$", description="`next_cursor` of the previous page."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
 ) -> ProjectPage:
     """Projects in id order, optionally only those a partner belongs to."""
     page = services.store.list_projects(
@@ -87,7 +91,7 @@ def list_projects(
     "/{project_id}",
     response_model=ProjectPublic,
     summary="Get a project",
-    responses={404: {"description": "Unknown project."}},
+    responses={404: {"model": ErrorBody, "description": "Unknown project."}},
 )
 def get_project(services: ServicesDep, _: ReaderDep, project_id: ProjectIdPath) -> ProjectPublic:
     """A project with its partners, agreement and policy versions."""

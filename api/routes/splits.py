@@ -648,13 +648,17 @@ def get_statement(
     split_version: Annotated[
         int | None, Query(ge=1, le=2**32 - 1, description="Default: the newest finalized.")
     ] = None,
-    currency: Annotated[str, Query(min_length=1, max_length=16)] = "EUR",
-    decimals: Annotated[int, Query(ge=0, le=36)] = 2,
+    currency: Annotated[
+        str, Query(min_length=1, max_length=16, description="Currency label of `amount`.")
+    ] = "EUR",
+    decimals: Annotated[
+        int, Query(ge=0, le=36, description="Decimals of the smallest unit (2: cents).")
+    ] = 2,
     token: Annotated[
         str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="ERC-20 (zero: ETH).")
     ] = None,
     date: Annotated[datetime.date | None, Query(description="Default: today (UTC).")] = None,
-    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    format: Annotated[Literal["json", "csv"], Query(description="Response format.")] = "json",
 ) -> Response:
     """Who receives how much of `amount` under a finalized split version, exactly as the
     RoyaltyVault allocates it. Without a finalized split, the current score is used and the
