@@ -43,7 +43,6 @@ from eth_abi.abi import encode
 from eth_typing import ChecksumAddress
 from eth_utils.abi import collapse_if_tuple, function_abi_to_4byte_selector
 from web3 import Web3
-from web3.exceptions import TransactionNotFound
 
 from ledger.artifacts import load_artifact
 from ledger.domain import checksum
@@ -56,9 +55,18 @@ from ledger.reverts import (
     SignatureNonceUsed,
     from_transaction_error,
 )
-from ledger.rpcerrors import FOREIGN_ERRORS, translate, translating
+from ledger.rpcerrors import translating
 from ledger.store import OperationRecord, Store
-from ledger.tx import TxReceipt, TxRequest, TxSender, fetch_receipt, revert_error
+from ledger.tx import (
+    TxReceipt,
+    TxRequest,
+    TxSender,
+    block_hashes,
+    fetch_receipt,
+    fetch_receipts,
+    revert_error,
+    transactions_known,
+)
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +245,7 @@ class OutboxWorker:
         self._thread: threading.Thread | None = None
         self._counters = _Counters()
         self._last_head = -1
+        self._confirm_after = 0.0  # no included operation can be due before (time.time())
         self.last_error: str | None = None
 
     # ---------------------------------------------------------------------------- control
@@ -302,12 +311,16 @@ class OutboxWorker:
     def step(self) -> bool:
         """One round: send accepted, collect receipts, confirm durable. True if anything moved."""
         moved = self._check_head()
-        moved = self._send_accepted() or moved
-        moved = self._collect_receipts() or moved
+        sent, held = self._send_accepted()
+        moved = self._collect_receipts() or sent or moved
         moved = self._confirm_included() or moved
         if moved:
             with self._changed:
                 self._changed.notify_all()
+        if held is not None:
+            # Reported after the round: an operation the node refuses for now must not keep
+            # the others' receipts and confirmations waiting.
+            raise held
         return moved
 
     def drain(self, timeout: float = 60.0) -> bool:
@@ -331,6 +344,7 @@ class OutboxWorker:
             if self._last_head >= 0:
                 log.warning("chain head went back from %d to %d", self._last_head, head)
             self._resync_senders()
+            self._confirm_after = 0.0
             moved = self.reconcile(head)
         self._last_head = head
         return moved
@@ -343,14 +357,13 @@ class OutboxWorker:
         """
         since = time.time() - self.config.reconcile_window
         ops = self.store.operations_in([OpStatus.CONFIRMED], limit=100_000, updated_after=since)
-        hashes: dict[int, str | None] = {}
+        numbers = [op.block_number for op in ops if op.block_number is not None]
+        hashes = block_hashes(self.w3, [n for n in numbers if n <= head])
         updates: list[tuple[str, Mapping[str, Any]]] = []
         for op in ops:
             if op.block_number is None or op.block_hash is None:
                 continue
-            if op.block_number not in hashes:
-                hashes[op.block_number] = self._block_hash(op.block_number, head)
-            if hashes[op.block_number] != op.block_hash:
+            if hashes.get(op.block_number) != op.block_hash:
                 log.warning(
                     "operation %s: confirmed block %d is gone, resending", op.id, op.block_number
                 )
@@ -378,74 +391,95 @@ class OutboxWorker:
             raise LedgerError(f"no custodial key to send as {call.sender}")
         return self.partner_sender(call.sender)
 
-    def _send_accepted(self) -> bool:
+    def _send_accepted(self) -> tuple[bool, ChainError | None]:
+        """Send every accepted operation; whether any moved, and why the node refused those
+        that stay accepted for the next round (if any did)."""
         ops = self.store.operations_in([OpStatus.ACCEPTED], limit=self.config.batch_size)
         if not ops:
-            return False
+            return False, None
         updates: list[tuple[str, Mapping[str, Any]]] = []
+        # Per sender, in order: one signed batch each (the relayer's, mostly).
+        batches: dict[str, tuple[TxSender, list[tuple[OperationRecord, TxRequest]]]] = {}
+        for op in ops:
+            call = ChainCall.from_json(op.payload_json)
+            request = TxRequest(
+                to=self.contracts[call.contract],
+                data=call.calldata(),
+                value=call.value,
+                gas=call.gas,
+            )
+            try:
+                sender = self._sender_of(call)
+            except ChainError:
+                raise
+            except LedgerError as exc:
+                updates.append((op.id, self._send_failed_values(exc)))
+                continue
+            batches.setdefault(sender.address, (sender, []))[1].append((op, request))
+        held: ChainError | None = None
         try:
-            for op in ops:
-                call = ChainCall.from_json(op.payload_json)
-                request = TxRequest(
-                    to=self.contracts[call.contract],
-                    data=call.calldata(),
-                    value=call.value,
-                    gas=call.gas,
-                )
-                try:
-                    tx_hash = self._sender_of(call).send(request)
-                except TransactionRevertedError as exc:
-                    updates.append((op.id, self._failed_values(exc)))
-                    continue
-                except ChainError:
-                    raise
-                except LedgerError as exc:
-                    updates.append(
-                        (
-                            op.id,
-                            {
-                                "status": OpStatus.FAILED,
-                                "error_code": "send_failed",
-                                "error_message": str(exc),
-                            },
-                        )
-                    )
-                    self._counters.failed += 1
-                    continue
-                if op.attempts > 0:
-                    self._counters.resent += 1
-                self._counters.sent += 1
-                updates.append(
-                    (
-                        op.id,
-                        {
-                            "status": OpStatus.SENT,
-                            "tx_hash": tx_hash,
-                            "attempts": op.attempts + 1,
-                            "sent_at": time.time(),
-                            "block_number": None,
-                            "block_hash": None,
-                        },
-                    )
-                )
+            for sender, items in batches.values():
+                results = sender.send_batch([request for _, request in items])
+                for (op, _), result in zip(items, results, strict=True):
+                    if isinstance(result, TransactionRevertedError):
+                        updates.append((op.id, self._failed_values(result)))
+                    elif isinstance(result, ChainError):
+                        # Refused for now (no funds, a node in trouble): the operation stays
+                        # accepted for the next round, and the round reports why.
+                        held = held or result
+                    elif isinstance(result, LedgerError):
+                        updates.append((op.id, self._send_failed_values(result)))
+                    else:
+                        updates.append((op.id, self._sent_values(op, result)))
         finally:
             # What was sent is recorded even if the node went away half-way.
             self.store.update_operations(updates)
-        return bool(updates)
+        return bool(updates), held
+
+    def _sent_values(self, op: OperationRecord, tx_hash: str) -> dict[str, Any]:
+        if op.attempts > 0:
+            self._counters.resent += 1
+        self._counters.sent += 1
+        return {
+            "status": OpStatus.SENT,
+            "tx_hash": tx_hash,
+            "attempts": op.attempts + 1,
+            "sent_at": time.time(),
+            "block_number": None,
+            "block_hash": None,
+        }
+
+    def _send_failed_values(self, exc: LedgerError) -> dict[str, Any]:
+        self._counters.failed += 1
+        return {"status": OpStatus.FAILED, "error_code": "send_failed", "error_message": str(exc)}
 
     def _collect_receipts(self) -> bool:
         ops = self.store.operations_in([OpStatus.SENT], limit=self.config.batch_size * 5)
-        updates: list[tuple[str, Mapping[str, Any]]] = []
+        if not ops:
+            return False
+        receipts = fetch_receipts(self.w3, [cast(str, op.tx_hash) for op in ops])
         now = time.time()
+        # Sent a while ago and still without a receipt: does the node know it at all?
+        config = self.config
+        unsure = [
+            op
+            for op, receipt in zip(ops, receipts, strict=True)
+            if receipt is None
+            and config.lost_after <= now - (op.sent_at or op.updated_at) < config.stale_after
+        ]
+        known = dict(
+            zip(
+                [op.id for op in unsure],
+                transactions_known(self.w3, [cast(str, op.tx_hash) for op in unsure]),
+                strict=True,
+            )
+        )
+        updates: list[tuple[str, Mapping[str, Any]]] = []
         resync = False
-        for op in ops:
-            assert op.tx_hash is not None
-            receipt = fetch_receipt(self.w3, op.tx_hash)
+        for op, receipt in zip(ops, receipts, strict=True):
             if receipt is None:
                 age = now - (op.sent_at or op.updated_at)
-                if age >= self.config.stale_after or (
-                    age >= self.config.lost_after and not self._node_knows(op.tx_hash)
-                ):
+                if age >= self.config.stale_after or known.get(op.id) is False:
                     log.warning("operation %s: transaction %s lost, resending", op.id, op.tx_hash)
                     updates.append((op.id, {"status": OpStatus.ACCEPTED, "tx_hash": None}))
                     resync = True
@@ -460,66 +494,71 @@ class OutboxWorker:
         return bool(updates)
 
     def _confirm_included(self) -> bool:
-        ops = self.store.operations_in([OpStatus.INCLUDED], limit=self.config.batch_size * 5)
+        now = time.time()
+        if now < self._confirm_after:
+            return False
+        limit = self.config.batch_size * 5
+        ops = self.store.operations_in([OpStatus.INCLUDED], limit=limit)
         if not ops:
+            # Whatever is included from now on is mined now or later.
+            self._confirm_after = now + self.config.persist_delay
             return False
         with translating():
             head = int(self.w3.eth.block_number)
-        now = time.time()
-        hashes: dict[int, str | None] = {}
+        # Only blocks old enough to confirm are checked: a block lost before then is found
+        # lost when it is due, and one beyond the head is lost without asking.
+        due = [op for op in ops if now - (op.mined_at or now) >= self.config.persist_delay]
+        numbers = [
+            cast(int, op.block_number)
+            for op in due
+            if head - cast(int, op.block_number) >= self.config.confirmations
+        ]
+        hashes = block_hashes(self.w3, numbers)
         updates: list[tuple[str, Mapping[str, Any]]] = []
-        for op in ops:
+        waiting_for_depth = False
+        for op in due:
             assert op.block_number is not None and op.tx_hash is not None
-            if op.block_number not in hashes:
-                hashes[op.block_number] = self._block_hash(op.block_number, head)
-            if hashes[op.block_number] != op.block_hash:
-                receipt = fetch_receipt(self.w3, op.tx_hash)
-                if receipt is not None and receipt.succeeded:
-                    # Re-included in another block after a reorg: wait for that one instead.
-                    updates.append((op.id, self._included_values(receipt, now)))
-                else:
-                    log.warning("operation %s: block of %s lost, resending", op.id, op.tx_hash)
-                    updates.append(
-                        (
-                            op.id,
-                            {
-                                "status": OpStatus.ACCEPTED,
-                                "tx_hash": None,
-                                "block_number": None,
-                                "block_hash": None,
-                            },
-                        )
-                    )
-                    self._resync_senders()
-                continue
             deep = head - op.block_number >= self.config.confirmations
-            old = now - (op.mined_at or now) >= self.config.persist_delay
-            if deep and old:
+            if deep and hashes.get(op.block_number) == op.block_hash:
                 updates.append((op.id, {"status": OpStatus.CONFIRMED}))
                 self._counters.confirmed += 1
+                continue
+            if not deep and op.block_number <= head:
+                waiting_for_depth = True
+                continue
+            receipt = fetch_receipt(self.w3, op.tx_hash)
+            if receipt is not None and receipt.succeeded:
+                # Re-included in another block after a reorg: wait for that one instead.
+                updates.append((op.id, self._included_values(receipt, now)))
+            else:
+                log.warning("operation %s: block of %s lost, resending", op.id, op.tx_hash)
+                updates.append(
+                    (
+                        op.id,
+                        {
+                            "status": OpStatus.ACCEPTED,
+                            "tx_hash": None,
+                            "block_number": None,
+                            "block_hash": None,
+                        },
+                    )
+                )
+                self._resync_senders()
         self.store.update_operations(updates)
+        # Skip the next passes while nothing can be due (saves a query of every included
+        # operation each round while they wait out the persistence delay).
+        done = {op_id for op_id, _ in updates}
+        rest = [op for op in ops if op.id not in done]
+        if len(ops) >= limit or waiting_for_depth:
+            self._confirm_after = now
+        elif rest:
+            first = min((op.mined_at or now) for op in rest)
+            self._confirm_after = first + self.config.persist_delay
+        else:
+            self._confirm_after = now + self.config.persist_delay
         return bool(updates)
 
     # ----------------------------------------------------------------------------- helpers
-
-    def _node_knows(self, tx_hash: str) -> bool:
-        try:
-            self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
-        except TransactionNotFound:
-            return False
-        except FOREIGN_ERRORS as exc:
-            raise translate(exc) from exc
-        return True
-
-    def _block_hash(self, number: int, head: int) -> str | None:
-        if number > head:
-            return None
-        try:
-            with translating():
-                block = self.w3.eth.get_block(number)
-        except ChainError:
-            return None
-        return "0x" + bytes(block["hash"]).hex()
 
     def _included_values(self, receipt: TxReceipt, now: float) -> dict[str, Any]:
         events = decode_receipt(receipt, address=list(self.contracts.values()))

@@ -2,7 +2,8 @@
 
 This is the one place where exceptions of web3, requests, websockets, eth-tester and py-evm
 become ours. Callers wrap node calls in `translating()`; it re-raises `translate(exc)` from
-the original, so the cause stays visible in tracebacks.
+the original, so the cause stays visible in tracebacks. The items of a batch request fail
+alone, each in its own response: `response_error` translates one the same way.
 
 Reverts are not decoded here. `TransactionRevertedError.revert_data` carries the raw bytes the
 EVM returned, whichever way the backend reported them, so that one table in `ledger.reverts`
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import requests
 import websockets.exceptions
@@ -25,6 +26,7 @@ from eth_abi import abi
 from eth_tester import exceptions as tester_exceptions
 from eth_utils.exceptions import ValidationError as EthUtilsValidationError
 from web3 import exceptions as web3_exceptions
+from web3.types import RPCResponse
 
 from ledger.errors import (
     ChainError,
@@ -157,6 +159,18 @@ def translate(exc: BaseException) -> LedgerError:
     if isinstance(exc, web3_exceptions.ExtraDataLengthError):
         return ChainError(f"{exc} (set poa=True in the chain configuration)")
     return ChainError(f"{type(exc).__name__}: {exc}")
+
+
+def response_error(response: Mapping[str, Any]) -> LedgerError | None:
+    """The error of one raw JSON-RPC response (an item of a batch request), translated like
+    the exception web3 would raise for it; None when the response carries a result."""
+    error = response.get("error")
+    if error is None:
+        return None
+    if not isinstance(error, dict):
+        return RpcError(f"malformed JSON-RPC error: {error!r}")
+    rpc_response = cast(RPCResponse, dict(response))
+    return translate(web3_exceptions.Web3RPCError(repr(error), rpc_response=rpc_response))
 
 
 def _from_rpc_error(exc: web3_exceptions.Web3RPCError) -> LedgerError:

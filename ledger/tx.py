@@ -5,6 +5,10 @@ nonces itself so that many threads can send from one account, prices transaction
 when the chain has a base fee, legacy gas price otherwise), and polls for receipts every few
 milliseconds. `send_many` pipelines: it sends a batch without waiting, then collects the
 receipts; on anvil that is the difference between ~10 and well over 100 transactions a second.
+`send_batch` goes further for a busy sender (the outbox): it signs many transactions and
+submits them in one JSON-RPC batch request, each failing alone; `fetch_receipts` collects many
+receipts in one request the same way. Providers that cannot batch (eth-tester, our WebSocket
+provider) get the same calls one at a time.
 
 Domain values: `TxRequest` (what to send), `TxReceipt` and `LogEntry` (what was mined).
 Lives elsewhere: connecting to a chain (`ledger.chain`), exception translation
@@ -13,31 +17,39 @@ Lives elsewhere: connecting to a chain (`ledger.chain`), exception translation
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from eth_account.datastructures import SignedTransaction
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import TransactionIndexingInProgress, TransactionNotFound
-from web3.types import BlockIdentifier, LogReceipt, TxParams, Wei
+from web3.providers.base import JSONBaseProvider
+from web3.types import BlockIdentifier, LogReceipt, RPCEndpoint, RPCResponse, TxParams, Wei
 
 from ledger.errors import (
     ChainError,
     FeeTooLowError,
+    LedgerError,
     NonceError,
+    NonceTooLowError,
     ReceiptTimeoutError,
     ReplacementUnderpricedError,
     RpcConnectionError,
+    RpcError,
     RpcTimeoutError,
     TransactionAlreadyKnownError,
     TransactionRevertedError,
 )
-from ledger.rpcerrors import FOREIGN_ERRORS, translate, translating
+from ledger.rpcerrors import FOREIGN_ERRORS, response_error, translate, translating
+
+log = logging.getLogger(__name__)
 
 TRANSFER_GAS = 21_000
 DEFAULT_POLL_INTERVAL = 0.005
@@ -140,35 +152,41 @@ class TxReceipt:
 
     @classmethod
     def from_web3(cls, receipt: Mapping[str, Any]) -> TxReceipt:
-        """Build from a web3 receipt (AttributeDict) of any backend."""
+        """Build from a web3 receipt (AttributeDict) of any backend, or from the raw JSON-RPC
+        result (quantities and data as hex strings) that a batch request returns."""
         logs = tuple(
             LogEntry(
                 address=Web3.to_checksum_address(log["address"]),
-                topics=tuple(bytes(topic) for topic in log["topics"]),
+                topics=tuple(bytes(HexBytes(topic)) for topic in log["topics"]),
                 data=bytes(HexBytes(log["data"])),
-                log_index=int(log["logIndex"]),
-                tx_index=int(log["transactionIndex"]),
-                tx_hash=to_hex(log["transactionHash"]),
-                block_number=int(log["blockNumber"]),
-                block_hash=to_hex(log["blockHash"]),
+                log_index=_quantity(log["logIndex"]),
+                tx_index=_quantity(log["transactionIndex"]),
+                tx_hash=to_hex(HexBytes(log["transactionHash"])),
+                block_number=_quantity(log["blockNumber"]),
+                block_hash=to_hex(HexBytes(log["blockHash"])),
             )
             for log in receipt["logs"]
         )
         to = receipt.get("to")
         created = receipt.get("contractAddress")
         return cls(
-            tx_hash=to_hex(receipt["transactionHash"]),
-            block_number=int(receipt["blockNumber"]),
-            block_hash=to_hex(receipt["blockHash"]),
-            tx_index=int(receipt["transactionIndex"]),
-            status=int(receipt["status"]),
-            gas_used=int(receipt["gasUsed"]),
-            effective_gas_price=int(receipt.get("effectiveGasPrice") or 0),
+            tx_hash=to_hex(HexBytes(receipt["transactionHash"])),
+            block_number=_quantity(receipt["blockNumber"]),
+            block_hash=to_hex(HexBytes(receipt["blockHash"])),
+            tx_index=_quantity(receipt["transactionIndex"]),
+            status=_quantity(receipt["status"]),
+            gas_used=_quantity(receipt["gasUsed"]),
+            effective_gas_price=_quantity(receipt.get("effectiveGasPrice") or 0),
             sender=Web3.to_checksum_address(receipt["from"]),
             to=Web3.to_checksum_address(to) if to else None,
             contract_address=Web3.to_checksum_address(created) if created else None,
             logs=logs,
         )
+
+
+def _quantity(value: int | str) -> int:
+    """An integer from web3 (int) or from raw JSON-RPC (0x-hex string)."""
+    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 @dataclass(frozen=True)
@@ -201,6 +219,131 @@ def fetch_receipt(w3: Web3, tx_hash: str) -> TxReceipt | None:
     return TxReceipt.from_web3(raw)
 
 
+def can_batch(w3: Web3) -> bool:
+    """Whether `w3`'s provider sends JSON-RPC batch requests (HTTP and IPC do; eth-tester and
+    our WebSocket provider do not)."""
+    method = getattr(type(w3.provider), "make_batch_request", None)
+    return method is not None and method is not JSONBaseProvider.make_batch_request
+
+
+def rpc_batch(w3: Web3, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[RPCResponse] | None:
+    """Make `calls` in one JSON-RPC batch request and return the raw responses, in order; None
+    when the provider cannot batch (the caller then makes the calls one at a time).
+
+    Items fail alone, each in its own response (`ledger.rpcerrors.response_error`); the batch
+    as a whole failing (node unreachable, HTTP error, batches refused) raises, translated.
+    """
+    if not can_batch(w3):
+        return None
+    if not calls:
+        return []
+    provider = cast(JSONBaseProvider, w3.provider)
+    with translating():
+        responses = provider.make_batch_request(
+            [(RPCEndpoint(method), list(params)) for method, params in calls]
+        )
+    if not isinstance(responses, list):
+        # One error object for the whole batch (e.g. a node that does not take batches).
+        raise response_error(responses) or RpcError(f"unexpected batch answer: {responses!r}")
+    if len(responses) != len(calls):
+        raise RpcError(f"the node answered {len(responses)} of {len(calls)} batched calls")
+    return responses
+
+
+def send_raw_batch(w3: Web3, raw_transactions: Sequence[bytes]) -> list[LedgerError | None]:
+    """Submit signed transactions in one batch; each one's error (translated), or None if the
+    node took it. The batch failing as a whole raises.
+
+    One at a time where the provider cannot batch: then a connection error or timeout stops
+    there and is the result of that transaction and of every later one (not sent, or maybe).
+    """
+    responses = rpc_batch(
+        w3, [("eth_sendRawTransaction", [to_hex(raw)]) for raw in raw_transactions]
+    )
+    if responses is not None:
+        return [response_error(response) for response in responses]
+    results: list[LedgerError | None] = []
+    for raw in raw_transactions:
+        try:
+            with translating():
+                w3.eth.send_raw_transaction(raw)
+        except (RpcTimeoutError, RpcConnectionError) as exc:
+            results.extend([exc] * (len(raw_transactions) - len(results)))
+            break
+        except LedgerError as exc:
+            results.append(exc)
+            continue
+        results.append(None)
+    return results
+
+
+def fetch_receipts(w3: Web3, tx_hashes: Sequence[str]) -> list[TxReceipt | None]:
+    """The receipts of `tx_hashes` (None where not mined yet), in one batch request."""
+    responses = rpc_batch(w3, [("eth_getTransactionReceipt", [h]) for h in tx_hashes])
+    if responses is None:
+        return [fetch_receipt(w3, tx_hash) for tx_hash in tx_hashes]
+    receipts: list[TxReceipt | None] = []
+    for response in responses:
+        error = response_error(response)
+        if error is not None:
+            message = str(error).lower()
+            # What web3 raises as TransactionIndexingInProgress / TransactionNotFound.
+            if ("index" in message and "progress" in message) or "not found" in message:
+                receipts.append(None)
+                continue
+            raise error
+        raw = response.get("result")
+        receipts.append(None if raw is None else TxReceipt.from_web3(raw))
+    return receipts
+
+
+def transactions_known(w3: Web3, tx_hashes: Sequence[str]) -> list[bool]:
+    """Whether the node knows each transaction (pending or mined), in one batch request."""
+    responses = rpc_batch(w3, [("eth_getTransactionByHash", [h]) for h in tx_hashes])
+    if responses is None:
+        return [_transaction_known(w3, tx_hash) for tx_hash in tx_hashes]
+    known: list[bool] = []
+    for response in responses:
+        error = response_error(response)
+        if error is not None:
+            if "not found" in str(error).lower():
+                known.append(False)
+                continue
+            raise error
+        known.append(response.get("result") is not None)
+    return known
+
+
+def _transaction_known(w3: Web3, tx_hash: str) -> bool:
+    try:
+        w3.eth.get_transaction(HexStr(tx_hash))
+    except TransactionNotFound:
+        return False
+    except FOREIGN_ERRORS as exc:
+        raise translate(exc) from exc
+    return True
+
+
+def block_hashes(w3: Web3, numbers: Sequence[int]) -> dict[int, HexStr | None]:
+    """The hash of each block number the node has (None for those it does not have), in one
+    batch request."""
+    wanted = sorted(set(numbers))
+    responses = rpc_batch(w3, [("eth_getBlockByNumber", [hex(n), False]) for n in wanted])
+    hashes: dict[int, HexStr | None] = {}
+    if responses is None:
+        for number in wanted:
+            try:
+                with translating():
+                    hashes[number] = to_hex(w3.eth.get_block(number)["hash"])
+            except ChainError:
+                hashes[number] = None
+        return hashes
+    for number, response in zip(wanted, responses, strict=True):
+        block = response.get("result") if response_error(response) is None else None
+        hashes[number] = to_hex(HexBytes(block["hash"])) if block else None
+    return hashes
+
+
 def wait_for_receipt(
     w3: Web3,
     tx_hash: str,
@@ -228,10 +371,13 @@ def revert_error(w3: Web3, receipt: TxReceipt) -> TransactionRevertedError:
     """Explain a failed receipt: replay the transaction on the state before its block.
 
     Receipts carry no revert data, so we re-execute with eth_call on the parent block, without
-    the original gas limit. The replay sees the parent block's state: exact for one
-    transaction per block (automine), an approximation when earlier transactions of the same
-    block changed the state. If the replay succeeds, the original most likely ran out of gas,
-    and `revert_data` is empty. (eth_estimateGas would do as well on nodes, but web3 hands
+    the original gas limit. The replay sees the parent block's state: exact for the first
+    transaction of a block. A later one may have reverted because of an earlier one in the
+    same block (batched sends share blocks: a re-sent registration behind its first landing),
+    so when the parent replay succeeds for it, it is replayed again on the state after its
+    block, which holds the earlier ones' effects (the failed transaction itself changed
+    nothing). If no replay reverts, the original most likely ran out of gas, and
+    `revert_data` is empty. (eth_estimateGas would do as well on nodes, but web3 hands
     eth-tester a hex block number that it rejects.)
     """
     with translating():
@@ -243,21 +389,24 @@ def revert_error(w3: Web3, receipt: TxReceipt) -> TransactionRevertedError:
     }
     if tx.get("to"):
         params["to"] = tx["to"]
-    parent: BlockIdentifier = max(receipt.block_number - 1, 0)
+    states: list[BlockIdentifier] = [max(receipt.block_number - 1, 0)]
+    if receipt.tx_index > 0:
+        states.append(receipt.block_number)
     where = f"transaction {receipt.tx_hash} (block {receipt.block_number})"
-    try:
-        with translating():
-            w3.eth.call(params, parent)
-    except TransactionRevertedError as exc:
-        return TransactionRevertedError(
-            f"{where} reverted: {exc}", revert_data=exc.revert_data, tx_hash=receipt.tx_hash
-        )
-    except ChainError as exc:
-        return TransactionRevertedError(
-            f"{where} failed; replaying it to read the revert data failed too: {exc}",
-            revert_data=b"",
-            tx_hash=receipt.tx_hash,
-        )
+    for state in states:
+        try:
+            with translating():
+                w3.eth.call(params, state)
+        except TransactionRevertedError as exc:
+            return TransactionRevertedError(
+                f"{where} reverted: {exc}", revert_data=exc.revert_data, tx_hash=receipt.tx_hash
+            )
+        except ChainError as exc:
+            return TransactionRevertedError(
+                f"{where} failed; replaying it to read the revert data failed too: {exc}",
+                revert_data=b"",
+                tx_hash=receipt.tx_hash,
+            )
     return TransactionRevertedError(
         f"{where} failed without revert data (gas used {receipt.gas_used} of limit "
         f"{tx['gas']}: out of gas?)",
@@ -372,6 +521,34 @@ class TxSender:
         hashes = self.send_all(txs, estimate=estimate)
         return self.wait_many(hashes, check=check, timeout=timeout)
 
+    def send_batch(self, txs: Sequence[TxRequest]) -> list[HexStr | LedgerError]:
+        """Sign `txs` with consecutive nonces and submit them in one JSON-RPC batch request;
+        return each one's hash, or the error the node answered for it (nothing waits for
+        receipts).
+
+        Transactions fail alone. One the node refuses for its nonce (taken by another user of
+        this key, or out of step after a rewind) or for its fee is signed again with a fresh
+        nonce or quote and re-sent, up to three rounds. Any other refusal is that
+        transaction's result, and its nonce, when a later transaction of the batch took a
+        higher one, is filled with a zero-value transfer to this account itself: the later
+        ones would otherwise wait behind the gap until something else used the nonce.
+        A connection error or timeout is the result of every transaction it may have hit
+        (the node may hold it or not), and the nonce is re-read from the node afterwards; if
+        the whole request failed that way, it raises.
+        """
+        gas = [self._gas_limit(tx) for tx in txs]
+        results: list[HexStr | LedgerError | None] = [None] * len(txs)
+        with self._lock:
+            todo = list(range(len(txs)))
+            for attempt in range(_SEND_ATTEMPTS):
+                if not todo:
+                    break
+                todo = self._submit_batch(
+                    txs, gas, todo, results, last=attempt == _SEND_ATTEMPTS - 1
+                )
+        assert all(result is not None for result in results)
+        return cast(list[HexStr | LedgerError], results)
+
     def estimate_gas(self, tx: TxRequest) -> int:
         """eth_estimateGas for `tx` from this account; a revert raises with its data."""
         with translating():
@@ -439,17 +616,7 @@ class TxSender:
         for attempt in range(_SEND_ATTEMPTS):
             last = attempt == _SEND_ATTEMPTS - 1
             nonce = self._nonce()
-            fields: dict[str, Any] = {
-                "chainId": self.chain_id,
-                "nonce": nonce,
-                "gas": gas,
-                "value": tx.value,
-                "data": tx.data,
-                **self._fee_quote().tx_fields(),
-            }
-            if tx.to is not None:
-                fields["to"] = tx.to
-            signed = self.account.sign_transaction(fields)
+            signed = self._sign(tx, gas, nonce, self._fee_quote())
             try:
                 with translating():
                     self.w3.eth.send_raw_transaction(signed.raw_transaction)
@@ -475,6 +642,101 @@ class TxSender:
             self._next_nonce = nonce + 1
             return to_hex(signed.hash)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _submit_batch(
+        self,
+        txs: Sequence[TxRequest],
+        gas: Sequence[int],
+        todo: Sequence[int],
+        results: list[HexStr | LedgerError | None],
+        *,
+        last: bool,
+    ) -> list[int]:
+        """One round of `send_batch` over the indexes `todo`; returns the indexes to retry."""
+        first = self._nonce()
+        fees = self._fee_quote()
+        signed = [self._sign(txs[i], gas[i], first + k, fees) for k, i in enumerate(todo)]
+        try:
+            outcomes = send_raw_batch(self.w3, [tx.raw_transaction for tx in signed])
+        except (RpcTimeoutError, RpcConnectionError):
+            self._next_nonce = None  # the node may or may not hold them
+            raise
+        retry: list[int] = []
+        taken: list[int] = []  # nonces now used, by these transactions or by others
+        free: list[int] = []  # nonces nothing used
+        resync = False
+        for k, (i, tx, error) in enumerate(zip(todo, signed, outcomes, strict=True)):
+            nonce = first + k
+            if error is None or isinstance(error, TransactionAlreadyKnownError):
+                # Already known: the node holds exactly this signed transaction.
+                results[i] = to_hex(tx.hash)
+                taken.append(nonce)
+                continue
+            if isinstance(error, RpcTimeoutError | RpcConnectionError):
+                results[i] = error
+                resync = True
+                continue
+            if isinstance(error, NonceError | ReplacementUnderpricedError):
+                resync = True
+                if isinstance(error, NonceTooLowError | ReplacementUnderpricedError):
+                    taken.append(nonce)
+            elif isinstance(error, FeeTooLowError):
+                self._fees = None
+                free.append(nonce)
+            else:
+                results[i] = error
+                free.append(nonce)
+                continue
+            if last:
+                results[i] = error
+            else:
+                retry.append(i)
+        highest = max(taken, default=None)
+        gaps = [nonce for nonce in free if highest is not None and nonce < highest]
+        if gaps and not self._fill_gaps(gaps, fees):
+            resync = True
+        if resync:
+            self._next_nonce = None
+        else:
+            self._next_nonce = first if highest is None else highest + 1
+        return retry
+
+    def _fill_gaps(self, nonces: Sequence[int], fees: FeeQuote) -> bool:
+        """Use each of `nonces` with a zero-value transfer to self; False if one failed."""
+        log.warning("%s: filling nonce gaps %s with transfers to self", self.address, nonces)
+        filler = TxRequest(to=self.address, gas=TRANSFER_GAS)
+        signed = [self._sign(filler, TRANSFER_GAS, nonce, fees) for nonce in nonces]
+        try:
+            outcomes = send_raw_batch(self.w3, [tx.raw_transaction for tx in signed])
+        except ChainError as exc:
+            log.warning("%s: filling nonce gaps failed: %s", self.address, exc)
+            return False
+        filled = True
+        for nonce, error in zip(nonces, outcomes, strict=True):
+            if error is not None and not isinstance(
+                error, TransactionAlreadyKnownError | NonceTooLowError
+            ):
+                log.warning("%s: cannot fill nonce %d: %s", self.address, nonce, error)
+                filled = False
+        return filled
+
+    def _gas_limit(self, tx: TxRequest) -> int:
+        if tx.gas is not None:
+            return tx.gas
+        return self.estimate_gas(tx) * self.gas_margin_bps // 10_000
+
+    def _sign(self, tx: TxRequest, gas: int, nonce: int, fees: FeeQuote) -> SignedTransaction:
+        fields: dict[str, Any] = {
+            "chainId": self.chain_id,
+            "nonce": nonce,
+            "gas": gas,
+            "value": tx.value,
+            "data": tx.data,
+            **fees.tx_fields(),
+        }
+        if tx.to is not None:
+            fields["to"] = tx.to
+        return self.account.sign_transaction(fields)
 
     def _nonce(self) -> int:
         if self._next_nonce is None:
