@@ -46,7 +46,7 @@ from api.settings import ApiSettings, get_settings
 from ledger.chain import Backend, Chain, ChainConfig, connect_external
 from ledger.contracts import PocLedgerClient, RoyaltyVaultClient
 from ledger.deployment import DeploymentRecord
-from ledger.errors import KeyLoadError
+from ledger.errors import KeyLoadError, LedgerError
 from ledger.indexer import ContractSpec, Follower
 from ledger.outbox import OutboxConfig, OutboxWorker
 from ledger.store import Store
@@ -188,7 +188,9 @@ def build_services(
     relayer: TxSender | None = None,
 ) -> Services:
     """Open the store and wire chain, follower and worker (not started)."""
-    store = store or Store.open(settings.resolved_database_url)
+    store = store or Store.open(
+        settings.resolved_database_url, outbox_url=settings.resolved_outbox_database_url
+    )
     services = Services(
         settings=settings,
         store=store,
@@ -266,11 +268,23 @@ def create_app(
     deployment: DeploymentRecord | None = None,
     relayer: TxSender | None = None,
 ) -> FastAPI:
-    """Build the API. With no arguments, settings come from the environment (`POC_*`)."""
+    """Build the API. With no arguments, settings come from the environment (`POC_*`).
+
+    Called with no arguments it is the process's entry point (`uvicorn api.app:create_app
+    --factory`): a `LedgerError` while starting (a damaged database file, a deployment record
+    that does not match the node, a bad key) then ends the process with its message and exit
+    status 1, without a traceback. Callers that pass settings get the exception.
+    """
+    from_environment = settings is None
     settings = settings or get_settings()
-    services = build_services(
-        settings, store=store, chain=chain, deployment=deployment, relayer=relayer
-    )
+    try:
+        services = build_services(
+            settings, store=store, chain=chain, deployment=deployment, relayer=relayer
+        )
+    except LedgerError as exc:
+        if not from_environment:
+            raise
+        raise SystemExit(f"poc-ledger API cannot start: {exc}") from None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

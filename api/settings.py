@@ -22,11 +22,19 @@ class ApiSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="POC_", frozen=True, extra="ignore")
 
-    data_dir: Path = Field(default=Path("data"), description="Directory for the SQLite index.")
+    data_dir: Path = Field(
+        default=Path("data"), description="Directory for the SQLite index and outbox."
+    )
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL; default sqlite:///<data_dir>/index.sqlite3. "
+        description="SQLAlchemy URL of the index; default sqlite:///<data_dir>/index.sqlite3. "
         "A postgresql+psycopg:// URL selects PostgreSQL.",
+    )
+    outbox_database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the outbox and API keys (what the chain cannot give "
+        "back); default: outbox.sqlite3 beside a SQLite index, the index's own database on "
+        "PostgreSQL.",
     )
     rpc_url: str | None = Field(default=None, description="JSON-RPC URL of the chain node.")
     deployment_file: Path | None = Field(
@@ -80,6 +88,11 @@ class ApiSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'index.sqlite3').as_posix()}"
+
+    @property
+    def resolved_outbox_database_url(self) -> str | None:
+        """The outbox's database URL; None lets `ledger.store.Store` choose (see there)."""
+        return self.outbox_database_url or None
 
     @property
     def resolved_deployment_file(self) -> Path:

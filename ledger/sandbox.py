@@ -29,7 +29,8 @@ Data directory layout (all of it is the sandbox's; `--reset` removes it):
     seed-secret           the secret the demo salts derive from (owner-only)
     keystores/            encrypted keys of the demo partners and the relayer
     documents/            the demo documents, for proving a contribution with its file
-    index.sqlite3         the API's index, outbox and API keys (rebuilt from the chain if lost)
+    index.sqlite3         the API's index of the chain (rebuilt from the chain if lost)
+    outbox.sqlite3        the API's outbox (writes accepted, not yet on chain) and API keys
 
 API keys: keys are stored hashed, so the sandbox cannot show old ones again. It revokes the
 previous sandbox keys and issues new ones on every start, and prints them.
@@ -191,6 +192,10 @@ class SandboxPaths:
     def index_db(self) -> Path:
         return self.root / "index.sqlite3"
 
+    @property
+    def outbox_db(self) -> Path:
+        return self.root / "outbox.sqlite3"
+
 
 def prepare_data_dir(root: Path, *, reset: bool = False) -> SandboxPaths:
     """Create the data directory (wiping it first with `reset`) and mark it as the sandbox's.
@@ -313,10 +318,12 @@ def ensure_deployed(
                 "--data-dir for this network, or --reset to start this one afresh"
             )
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        for stale in (paths.deployment, paths.seed, paths.index_db):
+        # The outbox goes too: what it still holds was meant for the lost deployment.
+        for stale in (paths.deployment, paths.seed, paths.index_db, paths.outbox_db):
             _move_aside(stale, stamp)
-        for suffix in ("-wal", "-shm"):
-            Path(f"{paths.index_db}{suffix}").unlink(missing_ok=True)
+        for database in (paths.index_db, paths.outbox_db):
+            for suffix in ("-wal", "-shm"):
+                Path(f"{database}{suffix}").unlink(missing_ok=True)
         log(
             f"The chain state was lost ({problem}).\n"
             f"Deploying the contracts again and re-creating the demo data; the old records "
@@ -1039,7 +1046,9 @@ def _build_server(
         persist_delay=1.5 if chain.node is not None else 0.0,
         sandbox=True,
     )
-    store = Store.open(settings.resolved_database_url)
+    store = Store.open(
+        settings.resolved_database_url, outbox_url=settings.resolved_outbox_database_url
+    )
     keys = issue_sandbox_keys(store, seed)
     app = create_app(
         settings, store=store, chain=chain, deployment=record, relayer=chain.sender(relayer)

@@ -1,15 +1,22 @@
 """Local persistence: the chain index, the write outbox and the API's keys (SQLAlchemy).
 
-One `Store` wraps one database: SQLite by default (a file in the data directory, WAL mode so
-the follower, the outbox worker and request threads can share it), PostgreSQL when the URL says
-`postgresql+psycopg://`. Three groups of tables live here:
+One `Store` wraps two databases: the index's, which the chain can give back, and the outbox's,
+which it cannot. On SQLite (the default) they are two files in the data directory,
+`index.sqlite3` and `outbox.sqlite3` (WAL mode, so the follower, the outbox worker and request
+threads can share them): a damaged or deleted index is moved aside and rebuilt without losing
+an accepted write or a key. On PostgreSQL (`postgresql+psycopg://`) both groups share one
+database unless a second URL names the outbox's. No method writes to both, so nothing needs a
+transaction across them. A data directory from when one file held everything is split on
+open (`Store.open`). Three groups of tables live here:
 
 - the **index**: every decoded event of both contracts (`index_events`, the source of truth of
   the index) and the projections rebuilt from it (projects, partners, contributions, ...).
   Projections are only ever derived from `index_events`, so a rewind after a reorg deletes the
   lost events and replays the rest; `rebuild` starts again from the chain alone.
-- the **outbox**: accepted writes (`operations`), stored before anything is sent.
-- **credentials**: hashed API keys (custodial partner keys are in `ledger.keystore`).
+- the **outbox**: accepted writes (`operations`), stored before anything is sent; their
+  idempotency keys are columns of it. In the outbox's database.
+- **credentials**: hashed API keys (custodial partner keys are in `ledger.keystore`). In the
+  outbox's database too.
 
 Reads return frozen dataclasses, never ORM rows. The follower that fills the index lives in
 `ledger.indexer`; the worker that drains the outbox in `ledger.outbox`.
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -43,12 +51,13 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    inspect,
     select,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as _postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -57,6 +66,7 @@ from ledger.errors import ConfigurationError, LedgerError
 
 ZERO32 = "0x" + "00" * 32
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class StoreError(LedgerError):
@@ -352,6 +362,13 @@ class ApiKeyRow(Base):
     replaced_by: Mapped[str | None] = mapped_column(String(32), ForeignKey("api_keys.key_id"))
 
 
+# The durable tables: nothing else has them. Everything else is the index, rebuilt from the chain.
+_OUTBOX_TABLES: list[Table] = [_OP_TABLE, cast(Table, ApiKeyRow.__table__)]
+_INDEX_TABLES: list[Table] = [
+    t for t in Base.metadata.sorted_tables if t.name not in {o.name for o in _OUTBOX_TABLES}
+]
+
+
 # ------------------------------------------------------------------------------ domain values
 
 
@@ -600,16 +617,57 @@ class _PendingInsert:
     error: str | None = None
 
 
-class Store:
-    """One database holding the index, the outbox and the credentials; thread-safe."""
+def _parses(url: str) -> bool:
+    try:
+        make_url(url)
+    except SQLAlchemyError:
+        return False
+    return True
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+
+def _is_sqlite_file(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+
+
+def _insert_ignoring_clashes(dialect: str, table: Table) -> Any:
+    """An INSERT of `table` that skips rows clashing with a unique key."""
+    if dialect == "sqlite":
+        return _sqlite_insert(table).on_conflict_do_nothing()
+    if dialect == "postgresql":
+        return _postgresql_insert(table).on_conflict_do_nothing()
+    raise StoreError(f"copying rows on {dialect} is not supported")
+
+
+INDEX_FILE = "index.sqlite3"
+OUTBOX_FILE = "outbox.sqlite3"
+
+# SQLite's words for a file it cannot read as a database (SQLITE_NOTADB, SQLITE_CORRUPT).
+_CORRUPT_MARKERS = ("file is not a database", "database disk image is malformed")
+
+
+def default_outbox_path(index_path: Path) -> Path:
+    """Where the outbox lives beside a SQLite index file: `outbox.sqlite3` next to
+    `index.sqlite3`, `<name>.outbox.sqlite3` next to any other `<name>.sqlite3`."""
+    if index_path.name == INDEX_FILE:
+        return index_path.with_name(OUTBOX_FILE)
+    return index_path.with_name(f"{index_path.stem}.outbox{index_path.suffix or '.sqlite3'}")
+
+
+class _Database:
+    """One database of the store: its engines and, on SQLite, its writers' locks.
+
+    `holds` names the groups of tables it keeps ("index", "outbox"), for error messages.
+    """
+
+    def __init__(self, url: str, *, holds: tuple[str, ...], echo: bool) -> None:
         self.url = url
+        self.holds = holds
         try:
             parsed = make_url(url)
         except SQLAlchemyError as exc:
             raise ConfigurationError(f"invalid database URL: {exc}") from exc
         self.dialect = parsed.get_backend_name()
+        self.path: Path | None = None
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
@@ -617,7 +675,8 @@ class Store:
                 # One shared connection, or every thread would see its own empty database.
                 kwargs["poolclass"] = StaticPool
             else:
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                self.path = Path(parsed.database)
+                self.path.parent.mkdir(parents=True, exist_ok=True)
                 # Enough pooled connections for the request threads: opening one runs pragmas.
                 kwargs["pool_size"] = 40
                 kwargs["max_overflow"] = 20
@@ -625,79 +684,64 @@ class Store:
             kwargs["pool_pre_ping"] = True
             kwargs["pool_size"] = 20
             kwargs["max_overflow"] = 40
+        self.existed = self.path is None or self.path.exists()
         self.engine: Engine = create_engine(url, **kwargs)
-        # Accepted operations are stored through their own connection (`add_operation`).
-        self._accept_engine = self.engine
+        # Accepted operations are stored through their own connection (`Store.add_operation`).
+        self.accept_engine = self.engine
         # SQLite allows one writer. Our writers queue on a lock rather than on SQLite's busy
         # handler, which polls with sleeps of up to 100 ms: in this process a mutex, across
         # the processes sharing the file (uvicorn workers) an flock next to it, whose waiters
         # the kernel wakes the moment it is released.
-        self._write_lock = threading.RLock() if self.dialect == "sqlite" else None
+        self.write_lock = threading.RLock() if self.dialect == "sqlite" else None
         self._write_depth = 0
         self._lock_file: IO[bytes] | None = None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-            if "poolclass" not in kwargs:
-                self._accept_engine = create_engine(
-                    url, echo=echo, connect_args=kwargs["connect_args"], pool_size=1
-                )
-                event.listen(self._accept_engine, "connect", _accept_pragmas)
+            if self.path is not None:
+                if "outbox" in holds:
+                    self.accept_engine = create_engine(
+                        url, echo=echo, connect_args=kwargs["connect_args"], pool_size=1
+                    )
+                    event.listen(self.accept_engine, "connect", _accept_pragmas)
                 # Open for the life of the store (closed by `close`).
-                self._lock_file = Path(f"{parsed.database}-writer.lock").open("ab")  # noqa: SIM115
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._accepting = threading.Condition()
-        self._accept_queue: list[_PendingInsert] = []
-        self._accept_busy = False
-
-    @classmethod
-    def open(cls, url: str) -> Store:
-        """Connect to `url` and create missing tables."""
-        store = cls(url)
-        store.create_all()
-        return store
-
-    def create_all(self) -> None:
-        """Create every table that does not exist yet."""
-        with self._guard():
-            Base.metadata.create_all(self.engine)
-
-    def drop_all(self) -> None:
-        """Drop every table (tests and `rebuild --all`)."""
-        with self._guard():
-            Base.metadata.drop_all(self.engine)
+                self._lock_file = Path(f"{self.path}-writer.lock").open("ab")  # noqa: SIM115
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
-        """Release the connection pools."""
         self.engine.dispose()
-        if self._accept_engine is not self.engine:
-            self._accept_engine.dispose()
+        if self.accept_engine is not self.engine:
+            self.accept_engine.dispose()
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
 
-    def ping(self) -> bool:
-        """Whether the database answers."""
-        try:
-            with self.session() as session:
-                session.execute(select(1))
-            return True
-        except StoreError:
-            return False
+    def error(self, exc: SQLAlchemyError) -> StoreError:
+        """Our exception for a driver error on this database."""
+        text = str(getattr(exc, "orig", None) or exc)
+        if self.path is not None and any(marker in text for marker in _CORRUPT_MARKERS):
+            return CorruptDatabaseError(self, text)
+        return StoreError(f"database error: {exc}")
 
     @contextmanager
-    def _guard(self) -> Iterator[None]:
+    def translating(self) -> Iterator[None]:
         try:
-            if self._write_lock is None:
+            yield
+        except SQLAlchemyError as exc:
+            raise self.error(exc) from exc
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Hold the writers' locks (SQLite) and translate driver errors."""
+        with self.translating():
+            if self.write_lock is None:
                 yield
             else:
-                with self._write_lock, self._file_lock():
+                with self.write_lock, self._file_lock():
                     yield
-        except SQLAlchemyError as exc:
-            raise StoreError(f"database error: {exc}") from exc
 
     @contextmanager
     def _file_lock(self) -> Iterator[None]:
-        """The cross-process writer lock; taken with `_write_lock` held (and re-entrant with
+        """The cross-process writer lock; taken with `write_lock` held (and re-entrant with
         it: an flock belongs to the open file, so only the outermost level may unlock)."""
         if self._lock_file is None:
             yield
@@ -713,27 +757,224 @@ class Store:
                 fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
+    def read(self) -> Iterator[Connection]:
         """A Core connection for hot-path reads (no ORM session overhead)."""
-        try:
-            with self.engine.connect() as conn:
-                yield conn
-        except SQLAlchemyError as exc:
-            raise StoreError(f"database error: {exc}") from exc
+        with self.translating(), self.engine.connect() as conn:
+            yield conn
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A read session (no commit)."""
-        try:
-            with self._sessions() as session:
-                yield session
-        except SQLAlchemyError as exc:
-            raise StoreError(f"database error: {exc}") from exc
+        with self.translating(), self.sessions() as session:
+            yield session
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A write session committed on success, rolled back on error."""
-        with self._guard(), self._sessions() as session, session.begin():
+        with self.guard(), self.sessions() as session, session.begin():
+            yield session
+
+    def table_names(self) -> set[str]:
+        with self.translating(), self.engine.connect() as conn:
+            return set(inspect(conn).get_table_names())
+
+
+class CorruptDatabaseError(StoreError):
+    """Raised when a SQLite file of the store is not a readable database (damaged, or not
+    SQLite at all); the message names the file and what to do about it."""
+
+    def __init__(self, database: _Database, detail: str) -> None:
+        self.path = database.path
+        self.holds = database.holds
+        super().__init__(_corrupt_advice(database, detail))
+
+
+def _corrupt_advice(database: _Database, detail: str) -> str:
+    path = database.path
+    head = f"the database file {path} cannot be read ({detail})."
+    if database.holds == ("index",):
+        outbox = default_outbox_path(path) if path is not None else None
+        lines = [
+            head,
+            "It holds only the index, which is rebuilt from the chain: with the service "
+            f"stopped, move the file aside (and its -wal and -shm files, if any), e.g. `mv {path} "
+            f"{path}.corrupt`, or delete it, then start again.",
+        ]
+        if database.existed and outbox is not None and not outbox.exists():
+            lines.append(
+                f"Careful: there is no {outbox.name} beside it. A data directory from before "
+                "the outbox had its own file keeps in this one the writes accepted but not yet "
+                "on chain and the API keys: moving it aside loses those (keys can be issued "
+                "again; the lost writes cannot)."
+            )
+        else:
+            lines.append(
+                "Nothing else is lost: writes accepted but not yet on chain and the API keys "
+                "are in the outbox database" + (f" {outbox}." if outbox is not None else ".")
+            )
+        return "\n".join(lines)
+    return "\n".join(
+        [
+            head,
+            "It holds the outbox (writes accepted but not yet on chain) and the API keys, which "
+            "the chain cannot give back: do not delete it. Stop the service and restore it "
+            "from a backup, or salvage it with `sqlite3 "
+            f"{path} .recover`. Only as a last resort move it aside: the writes it holds are "
+            "then lost (their clients were answered 202) and API keys must be issued again.",
+        ]
+    )
+
+
+class Store:
+    """The index database and the outbox database behind one interface; thread-safe.
+
+    `url` names the index's database. `outbox_url` names the durable one (outbox and API
+    keys); by default, beside a SQLite index file, `default_outbox_path` of it; on
+    PostgreSQL and in memory, the index's own database. No method writes to both.
+    """
+
+    def __init__(self, url: str, *, outbox_url: str | None = None, echo: bool = False) -> None:
+        self.url = url
+        index_url = make_url(url) if _parses(url) else None
+        if outbox_url is None and index_url is not None and _is_sqlite_file(index_url):
+            outbox_path = default_outbox_path(Path(str(index_url.database)))
+            outbox_url = index_url.set(database=str(outbox_path)).render_as_string(
+                hide_password=False
+            )
+        if outbox_url is None or outbox_url == url:
+            self._index = _Database(url, holds=("index", "outbox"), echo=echo)
+            self._outbox = self._index
+        else:
+            self._index = _Database(url, holds=("index",), echo=echo)
+            self._outbox = _Database(outbox_url, holds=("outbox",), echo=echo)
+        self.outbox_url = self._outbox.url
+        self.dialect = self._index.dialect
+        self.engine: Engine = self._index.engine
+        self._accepting = threading.Condition()
+        self._accept_queue: list[_PendingInsert] = []
+        self._accept_busy = False
+
+    @classmethod
+    def open(cls, url: str, *, outbox_url: str | None = None) -> Store:
+        """Connect, create missing tables and adopt an old single-file layout's outbox."""
+        store = cls(url, outbox_url=outbox_url)
+        try:
+            store.create_all()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def create_all(self) -> None:
+        """Create every table that does not exist yet, each in its own database."""
+        if self._outbox is self._index:
+            with self._index.guard():
+                Base.metadata.create_all(self._index.engine)
+            return
+        with self._index.guard():
+            Base.metadata.create_all(self._index.engine, tables=_INDEX_TABLES)
+        with self._outbox.guard():
+            Base.metadata.create_all(self._outbox.engine, tables=_OUTBOX_TABLES)
+        self._adopt_single_file_outbox()
+
+    def _adopt_single_file_outbox(self) -> None:
+        """Move the outbox and API keys out of an index database written when both lived in
+        one file: copy the rows (a row already there is kept), commit them durably, then drop
+        the old tables. Interrupted anywhere, the next start does it again."""
+        names = {t.name for t in _OUTBOX_TABLES}
+        if not names & self._index.table_names():
+            return
+        with self._outbox.guard(), self._index.guard():
+            legacy = [t for t in _OUTBOX_TABLES if t.name in self._index.table_names()]
+            if not legacy:
+                return
+            moved: dict[str, int] = {}
+            with self._index.engine.connect() as source, self._outbox.accept_engine.begin() as dest:
+                for table in legacy:
+                    rows = [dict(r) for r in source.execute(select(table)).mappings()]
+                    moved[table.name] = len(rows)
+                    # A key names the key that replaced it: link them once all are in.
+                    links = [
+                        {"k": r["key_id"], "by": r["replaced_by"]}
+                        for r in rows
+                        if r.get("replaced_by") is not None
+                    ]
+                    if links:
+                        rows = [{**r, "replaced_by": None} for r in rows]
+                    for start in range(0, len(rows), 1000):
+                        dest.execute(
+                            _insert_ignoring_clashes(self._outbox.dialect, table),
+                            rows[start : start + 1000],
+                        )
+                    if links:
+                        dest.execute(
+                            update(table)
+                            .where(table.c.key_id == bindparam("k"), table.c.replaced_by.is_(None))
+                            .values(replaced_by=bindparam("by")),
+                            links,
+                        )
+            for table in reversed(legacy):
+                table.drop(self._index.engine)
+        log.warning(
+            "moved %s from the index database %s to the outbox database %s",
+            ", ".join(f"{n} {name}" for name, n in moved.items()),
+            self._index.path or self._index.url,
+            self._outbox.path or self._outbox.url,
+        )
+
+    def drop_all(self) -> None:
+        """Drop every table (tests and `rebuild --all`)."""
+        if self._outbox is self._index:
+            with self._index.guard():
+                Base.metadata.drop_all(self._index.engine)
+            return
+        with self._index.guard():
+            Base.metadata.drop_all(self._index.engine, tables=_INDEX_TABLES)
+        with self._outbox.guard():
+            Base.metadata.drop_all(self._outbox.engine, tables=_OUTBOX_TABLES)
+
+    def close(self) -> None:
+        """Release the connection pools."""
+        self._index.close()
+        if self._outbox is not self._index:
+            self._outbox.close()
+
+    def ping(self) -> bool:
+        """Whether the databases answer."""
+        try:
+            for database in {id(d): d for d in (self._index, self._outbox)}.values():
+                with database.session() as session:
+                    session.execute(select(1))
+            return True
+        except StoreError:
+            return False
+
+    @property
+    def index_path(self) -> Path | None:
+        """The index's SQLite file (None on other databases)."""
+        return self._index.path
+
+    @property
+    def outbox_path(self) -> Path | None:
+        """The outbox's SQLite file (None on other databases)."""
+        return self._outbox.path
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A Core connection to the index's database."""
+        with self._index.read() as conn:
+            yield conn
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A read session on the index's database (no commit)."""
+        with self._index.session() as session:
+            yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write session on the index's database, committed on success."""
+        with self._index.transaction() as session:
             yield session
 
     # ------------------------------------------------------------------------- index: cursor
@@ -988,7 +1229,7 @@ class Store:
 
     def add_api_key(self, record: ApiKeyRecord) -> None:
         """Store a new API key (hash only)."""
-        with self.transaction() as session:
+        with self._outbox.transaction() as session:
             session.add(
                 ApiKeyRow(
                     key_id=record.key_id,
@@ -1005,13 +1246,13 @@ class Store:
     def api_key(self, key_id: str) -> ApiKeyRecord | None:
         """An API key by id (Core query: this runs on every request)."""
         table = ApiKeyRow.__table__
-        with self._read() as conn:
+        with self._outbox.read() as conn:
             row = conn.execute(select(table).where(table.c.key_id == key_id)).mappings().first()
         return None if row is None else ApiKeyRecord(**dict(row))
 
     def api_keys(self, partner: str | None = None) -> tuple[ApiKeyRecord, ...]:
         """API keys, of one partner or all, oldest first."""
-        with self.session() as session:
+        with self._outbox.session() as session:
             query = select(ApiKeyRow)
             if partner is not None:
                 query = query.where(ApiKeyRow.partner == partner)
@@ -1020,7 +1261,7 @@ class Store:
 
     def revoke_api_key(self, key_id: str, *, replaced_by: str | None = None) -> bool:
         """Revoke a key now; return False if it was unknown or already revoked."""
-        with self.transaction() as session:
+        with self._outbox.transaction() as session:
             result = session.execute(
                 update(ApiKeyRow)
                 .where(ApiKeyRow.key_id == key_id, ApiKeyRow.revoked_at.is_(None))
@@ -1075,10 +1316,10 @@ class Store:
 
     def _insert_operations(self, ops: Sequence[OperationRecord]) -> set[str]:
         """Insert `ops` in one transaction, skipping any that clash; return the ids stored."""
-        statement = _INSERT_NEW_OPERATIONS.get(self.dialect)
+        statement = _INSERT_NEW_OPERATIONS.get(self._outbox.dialect)
         if statement is None:
-            raise StoreError(f"storing operations on {self.dialect} is not supported")
-        with self._guard(), self._accept_engine.begin() as conn:
+            raise StoreError(f"storing operations on {self._outbox.dialect} is not supported")
+        with self._outbox.guard(), self._outbox.accept_engine.begin() as conn:
             result = conn.execute(statement, [_op_columns(op) for op in ops])
             return {str(op_id) for op_id in result.scalars()}
 
@@ -1090,7 +1331,7 @@ class Store:
         dedupe_key: str | None = None,
     ) -> OperationRecord | None:
         """The operation with this idempotency key (of `actor`) or this dedupe key."""
-        with self._read() as conn:
+        with self._outbox.read() as conn:
             if idempotency_key is not None:
                 row = (
                     conn.execute(_BY_IDEMPOTENCY_KEY, {"actor": actor, "key": idempotency_key})
@@ -1107,7 +1348,7 @@ class Store:
 
     def operation(self, op_id: str) -> OperationRecord | None:
         """An operation by id."""
-        with self.session() as session:
+        with self._outbox.session() as session:
             row = session.get(OperationRow, op_id)
             return None if row is None else _op_record(row)
 
@@ -1115,7 +1356,7 @@ class Store:
         self, statuses: Sequence[str], *, limit: int = 500, updated_after: float | None = None
     ) -> tuple[OperationRecord, ...]:
         """Operations in any of `statuses` (changed after a time), oldest first."""
-        with self.session() as session:
+        with self._outbox.session() as session:
             query = select(OperationRow).where(OperationRow.status.in_(list(statuses)))
             if updated_after is not None:
                 query = query.where(OperationRow.updated_at > updated_after)
@@ -1134,14 +1375,14 @@ class Store:
         )
         if project_id is not None:
             query = query.where(table.c.project_id == project_id)
-        with self._read() as conn:
+        with self._outbox.read() as conn:
             return int(conn.execute(query).scalar() or 0)
 
     def has_pending_operation(self, actor: str, project_id: int | None = None) -> bool:
         """Whether `actor` (in a project) has an operation that is not final yet (every
         write asks: a short query however long the actor's history)."""
         query = _PENDING_OF_ACTOR if project_id is None else _PENDING_OF_ACTOR_IN_PROJECT
-        with self._read() as conn:
+        with self._outbox.read() as conn:
             params = {"actor": actor, "project_id": project_id}
             return conn.execute(query, params).first() is not None
 
@@ -1149,7 +1390,7 @@ class Store:
         self, *, actor: str | None, status: str | None = None, after: str = "", limit: int = 50
     ) -> tuple[OperationRecord, ...]:
         """Operations (of one actor, or all), newest first."""
-        with self.session() as session:
+        with self._outbox.session() as session:
             query = select(OperationRow)
             if actor is not None:
                 query = query.where(OperationRow.actor == actor)
@@ -1162,7 +1403,7 @@ class Store:
 
     def count_operations(self) -> Mapping[str, int]:
         """Number of operations per status."""
-        with self.session() as session:
+        with self._outbox.session() as session:
             rows = session.execute(
                 select(OperationRow.status, func.count()).group_by(OperationRow.status)
             ).all()
@@ -1181,7 +1422,7 @@ class Store:
         for op_id, values in changes:
             columns = tuple(sorted(values))
             groups.setdefault(columns, []).append({**values, "op_id": op_id, "updated_at": now})
-        with self._guard(), self.engine.begin() as conn:
+        with self._outbox.guard(), self._outbox.engine.begin() as conn:
             for columns, rows in groups.items():
                 statement = (
                     _OP_TABLE.update()

@@ -111,7 +111,8 @@ class Load:
 
 
 def index_store(stack: LiveStack) -> Store:
-    """The API's own SQLite database (index and outbox), opened beside the running API."""
+    """The API's own SQLite databases (index, and outbox beside it), opened beside the running
+    API."""
     return Store(f"sqlite:///{stack.data_dir / 'index.sqlite3'}")
 
 

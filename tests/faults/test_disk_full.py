@@ -1,4 +1,4 @@
-"""The disk under the SQLite index fills up during a load, then space comes back.
+"""The disk under the SQLite files (index and outbox) fills up during a load, then space comes back.
 
 The data directory (index, outbox, keystores) sits on a 16 MiB tmpfs mounted for the test
 (CI runs as root); anvil's state lives elsewhere. Where mounting is not allowed the test falls
@@ -71,9 +71,10 @@ def _fill(where: Path) -> Path:
 
 
 def _limit_file_size(stack: LiveStack) -> None:
-    """Cap the API process's file size a little above the index's current files."""
+    """Cap the API process's file size a little above the outbox's current files (where the
+    writes go; the index's file may hit the cap first, which only stalls the follower)."""
     assert stack.api_proc is not None
-    files = [stack.data_dir / f"index.sqlite3{suffix}" for suffix in ("", "-wal")]
+    files = [stack.data_dir / f"outbox.sqlite3{suffix}" for suffix in ("", "-wal")]
     largest = max(f.stat().st_size for f in files if f.exists())
     limit = largest + (64 << 10)
     resource.prlimit(stack.api_proc.pid, resource.RLIMIT_FSIZE, (limit, limit))

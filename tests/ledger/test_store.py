@@ -1,0 +1,228 @@
+"""The store's two SQLite files: the index (rebuilt from the chain) and the outbox (not).
+
+The index file may be lost or damaged and moved aside without losing an accepted write or an
+API key; a damaged file is refused with a message that names it and says what to do; a data
+directory from when one file held both is split on the first start.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from api.auth import Role, issue_api_key, rotate_api_key, verify_api_key
+from ledger.store import (
+    CorruptDatabaseError,
+    OperationRecord,
+    Store,
+    StoredEvent,
+    default_outbox_path,
+)
+
+ACTOR = "0x" + "11" * 20
+
+
+def _operation(op_id: str, *, idempotency_key: str | None = None) -> OperationRecord:
+    now = time.time()
+    return OperationRecord(
+        id=op_id,
+        kind="register",
+        actor=ACTOR,
+        project_id=1,
+        api_key_id=None,
+        idempotency_key=idempotency_key,
+        request_hash="ab" * 32,
+        dedupe_key=f"dedupe-{op_id}",
+        payload_json="{}",
+        meta_json=None,
+        status="accepted",
+        tx_hash=None,
+        block_number=None,
+        block_hash=None,
+        result_json=None,
+        error_code=None,
+        error_message=None,
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+        sent_at=None,
+        mined_at=None,
+    )
+
+
+def _event(block: int) -> StoredEvent:
+    return StoredEvent(
+        seq=0,
+        block_number=block,
+        block_hash="0x" + f"{block:064x}",
+        tx_hash="0x" + "cd" * 32,
+        log_index=0,
+        contract="PocLedger",
+        name="IdentitySet",
+        project_id=None,
+        args_json=json.dumps({"account": ACTOR, "name": "A", "company_number": "1"}),
+    )
+
+
+def _tables(path: Path) -> set[str]:
+    connection = sqlite3.connect(path)
+    try:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {name for (name,) in rows}
+    finally:
+        connection.close()
+
+
+def _corrupt(path: Path) -> None:
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    with path.open("r+b") as fh:
+        fh.write(b"\xde\xad\xbe\xef" * 2048)
+
+
+def _url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def test_open_sqlite_file_keeps_outbox_and_keys_beside_the_index(tmp_path: Path) -> None:
+    index = tmp_path / "index.sqlite3"
+    store = Store.open(_url(index))
+    try:
+        assert store.index_path == index
+        assert store.outbox_path == tmp_path / "outbox.sqlite3"
+        store.add_operation(_operation("op1"))
+        issue_api_key(store, ACTOR, Role.PARTNER, "k")
+        store.append_events([_event(5)], to_block=5, to_hash="0x" + "05" * 32)
+    finally:
+        store.close()
+    assert {"operations", "api_keys"} <= _tables(tmp_path / "outbox.sqlite3")
+    assert not {"operations", "api_keys"} & _tables(index)
+    assert {"index_events", "identities", "index_cursor"} <= _tables(index)
+    assert not {"index_events", "identities"} & _tables(tmp_path / "outbox.sqlite3")
+
+
+def test_default_outbox_path_of_other_index_names() -> None:
+    assert default_outbox_path(Path("/d/index.sqlite3")) == Path("/d/outbox.sqlite3")
+    assert default_outbox_path(Path("/d/resume.sqlite3")) == Path("/d/resume.outbox.sqlite3")
+
+
+def test_deleted_index_keeps_pending_operations_and_keys(tmp_path: Path) -> None:
+    index = tmp_path / "index.sqlite3"
+    store = Store.open(_url(index))
+    try:
+        store.add_operation(_operation("op1"))
+        key = issue_api_key(store, ACTOR, Role.PARTNER, "k")
+        store.append_events([_event(5)], to_block=5, to_hash="0x" + "05" * 32)
+    finally:
+        store.close()
+    for name in ("index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+
+    store = Store.open(_url(index))
+    try:
+        assert store.cursor() is None
+        assert [op.id for op in store.operations_in(["accepted"])] == ["op1"]
+        assert verify_api_key(store, key) is not None
+    finally:
+        store.close()
+
+
+def test_open_corrupt_index_names_file_and_way_out(tmp_path: Path) -> None:
+    index = tmp_path / "index.sqlite3"
+    store = Store.open(_url(index))
+    store.add_operation(_operation("op1"))
+    store.close()
+    _corrupt(index)
+
+    with pytest.raises(CorruptDatabaseError) as caught:
+        Store.open(_url(index))
+    message = str(caught.value)
+    assert str(index) in message
+    assert "file is not a database" in message
+    assert "rebuilt from the chain" in message
+    assert f"mv {index} {index}.corrupt" in message
+    assert str(tmp_path / "outbox.sqlite3") in message  # what is kept, and where
+
+    index.rename(tmp_path / "index.sqlite3.corrupt")
+    store = Store.open(_url(index))
+    try:
+        assert store.operation("op1") is not None
+    finally:
+        store.close()
+
+
+def test_open_corrupt_index_without_outbox_file_warns_of_old_layout(tmp_path: Path) -> None:
+    index = tmp_path / "index.sqlite3"
+    single = Store.open(_url(index), outbox_url=_url(index))
+    single.close()
+    _corrupt(index)
+
+    with pytest.raises(CorruptDatabaseError, match=r"no outbox\.sqlite3 beside it") as caught:
+        Store.open(_url(index))
+    assert "the lost writes cannot" in str(caught.value)
+
+
+def test_open_corrupt_outbox_says_not_to_delete_it(tmp_path: Path) -> None:
+    index = tmp_path / "index.sqlite3"
+    Store.open(_url(index)).close()
+    _corrupt(tmp_path / "outbox.sqlite3")
+
+    with pytest.raises(CorruptDatabaseError) as caught:
+        Store.open(_url(index))
+    message = str(caught.value)
+    assert str(tmp_path / "outbox.sqlite3") in message
+    assert "do not delete it" in message
+    assert "backup" in message
+
+
+def test_open_single_file_layout_moves_outbox_and_keys_out_of_index(tmp_path: Path) -> None:
+    index = tmp_path / "index.sqlite3"
+    old = Store.open(_url(index), outbox_url=_url(index))  # one file, as before the split
+    try:
+        old.add_operation(_operation("op1", idempotency_key="idem-1"))
+        old.add_operation(_operation("op2"))
+        first = issue_api_key(old, ACTOR, Role.PARTNER, "first")
+        record = verify_api_key(old, first)
+        assert record is not None
+        rotated = rotate_api_key(old, record.key_id)  # the old key names its replacement
+        old.append_events([_event(5)], to_block=5, to_hash="0x" + "05" * 32)
+    finally:
+        old.close()
+    assert {"operations", "api_keys"} <= _tables(index)
+
+    store = Store.open(_url(index))
+    try:
+        assert {op.id for op in store.operations_in(["accepted"])} == {"op1", "op2"}
+        found = store.find_operation(actor=ACTOR, idempotency_key="idem-1")
+        assert found is not None and found.id == "op1"
+        assert verify_api_key(store, rotated.plaintext) is not None
+        assert verify_api_key(store, first) is None
+        old_key = store.api_key(record.key_id)
+        assert old_key is not None and old_key.replaced_by == rotated.record.key_id
+        cursor = store.cursor()
+        assert cursor is not None and cursor.block_number == 5
+    finally:
+        store.close()
+    assert not {"operations", "api_keys"} & _tables(index)
+    assert {"operations", "api_keys"} <= _tables(tmp_path / "outbox.sqlite3")
+
+    again = Store.open(_url(index))  # nothing left to move: a second start changes nothing
+    try:
+        assert len(again.operations_in(["accepted"])) == 2
+    finally:
+        again.close()
+
+
+def test_open_in_memory_keeps_one_database() -> None:
+    store = Store.open("sqlite://")
+    try:
+        assert store.index_path is None and store.outbox_path is None
+        store.add_operation(_operation("op1"))
+        assert store.operation("op1") is not None
+        assert store.ping()
+    finally:
+        store.close()
