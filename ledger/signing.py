@@ -20,15 +20,18 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from eth_abi.abi import encode
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
+from eth_keys.datatypes import PrivateKey as KeyObject
 from eth_keys.exceptions import BadSignature
 from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError as EthUtilsValidationError
+from hexbytes import HexBytes
 
 from ledger.domain import (
     BatchLeaf,
@@ -629,11 +632,28 @@ def struct_hash(data: Mapping[str, Any]) -> bytes:
     return bytes(_signable(data).body)
 
 
+@lru_cache(maxsize=256)
+def _parsed_key(private_key: bytes) -> KeyObject:
+    # Parsing derives the public key (an elliptic-curve multiplication): eth-account does it
+    # on every signature given raw bytes, twice per `sign_auth`. The custodial API signs
+    # with the same few keys all day, which it holds in memory anyway (`api.custody`).
+    return KeyObject(private_key)
+
+
+def _key_object(private_key: PrivateKey) -> KeyObject:
+    try:
+        raw = bytes(HexBytes(private_key))
+        return _parsed_key(raw)
+    except (ValueError, TypeError, EthUtilsValidationError) as exc:
+        raise SigningError(f"cannot sign with this key: {exc}") from exc
+
+
 def sign_typed_data(private_key: PrivateKey, data: Mapping[str, Any]) -> bytes:
     """Sign typed data with a local key; returns the 65-byte r‖s‖v signature (v = 27/28)."""
     signable = _signable(data)
+    key = _key_object(private_key)
     try:
-        signed = Account.sign_message(signable, private_key)
+        signed = Account.sign_message(signable, key)
     except (ValueError, TypeError, EthUtilsValidationError) as exc:
         raise SigningError(f"cannot sign with this key: {exc}") from exc
     return bytes(signed.signature)
@@ -656,7 +676,7 @@ def sign_auth(private_key: PrivateKey, data: Mapping[str, Any]) -> SignedAuth:
     """
     signature = sign_typed_data(private_key, data)
     auth = SignedAuth.from_typed_data(data, signature)
-    actual = Account.from_key(private_key).address
+    actual = _key_object(private_key).public_key.to_checksum_address()
     if actual != auth.signer:
         raise SigningError(f"the key belongs to {actual}, the message names {auth.signer}")
     return auth

@@ -24,9 +24,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from eth_account.datastructures import SignedTransaction
+import coincurve
+import rlp
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
+from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import TransactionIndexingInProgress, TransactionNotFound
@@ -415,6 +417,66 @@ def revert_error(w3: Web3, receipt: TxReceipt) -> TransactionRevertedError:
     )
 
 
+@dataclass(frozen=True)
+class SignedTx:
+    """A signed transaction: the bytes for eth_sendRawTransaction and its hash."""
+
+    raw_transaction: bytes
+    hash: bytes
+
+
+def sign_transaction(
+    key: coincurve.PrivateKey,
+    chain_id: int,
+    tx: TxRequest,
+    *,
+    gas: int,
+    nonce: int,
+    fees: FeeQuote,
+) -> SignedTx:
+    """Sign `tx` as an EIP-1559 transaction (type 2, empty access list), or as a legacy
+    EIP-155 one when `fees` is a plain gas price.
+
+    The two encodings written out (RLP of the fields the EIPs list, secp256k1 through
+    coincurve), equal byte for byte to eth-account's (a test checks): eth-account's general
+    path validates and converts the fields through several layers, about 1 ms a transaction
+    where this takes a tenth of it, and the outbox signs every transaction it sends.
+    """
+    to = bytes.fromhex(tx.to[2:]) if tx.to is not None else b""
+    if fees.gas_price is not None:
+        body = [nonce, fees.gas_price, gas, to, tx.value, tx.data]
+        digest = keccak(rlp.encode([*body, chain_id, 0, 0]))
+        r, s, recovery = _sign_digest(key, digest)
+        raw = rlp.encode([*body, recovery + 35 + 2 * chain_id, r, s])
+    else:
+        assert fees.max_fee_per_gas is not None and fees.max_priority_fee_per_gas is not None
+        body = [
+            chain_id,
+            nonce,
+            fees.max_priority_fee_per_gas,
+            fees.max_fee_per_gas,
+            gas,
+            to,
+            tx.value,
+            tx.data,
+            [],
+        ]
+        digest = keccak(b"\x02" + rlp.encode(body))
+        r, s, recovery = _sign_digest(key, digest)
+        raw = b"\x02" + rlp.encode([*body, recovery, r, s])
+    return SignedTx(raw_transaction=raw, hash=keccak(raw))
+
+
+def _sign_digest(key: coincurve.PrivateKey, digest: bytes) -> tuple[int, int, int]:
+    # libsecp256k1 signs deterministically (RFC 6979) with a low s, as Ethereum requires.
+    signature = key.sign_recoverable(digest, hasher=None)
+    return (
+        int.from_bytes(signature[:32], "big"),
+        int.from_bytes(signature[32:64], "big"),
+        signature[64],
+    )
+
+
 class TxSender:
     """Signs and sends transactions from one local account; safe to share between threads.
 
@@ -445,6 +507,7 @@ class TxSender:
         self.priority_fee = priority_fee
         self.fee_ttl = fee_ttl
         self.gas_margin_bps = gas_margin_bps
+        self._key = coincurve.PrivateKey(bytes(account.key))
         self._lock = threading.Lock()
         self._next_nonce: int | None = None
         self._fees: FeeQuote | None = None
@@ -725,18 +788,8 @@ class TxSender:
             return tx.gas
         return self.estimate_gas(tx) * self.gas_margin_bps // 10_000
 
-    def _sign(self, tx: TxRequest, gas: int, nonce: int, fees: FeeQuote) -> SignedTransaction:
-        fields: dict[str, Any] = {
-            "chainId": self.chain_id,
-            "nonce": nonce,
-            "gas": gas,
-            "value": tx.value,
-            "data": tx.data,
-            **fees.tx_fields(),
-        }
-        if tx.to is not None:
-            fields["to"] = tx.to
-        return self.account.sign_transaction(fields)
+    def _sign(self, tx: TxRequest, gas: int, nonce: int, fees: FeeQuote) -> SignedTx:
+        return sign_transaction(self._key, self.chain_id, tx, gas=gas, nonce=nonce, fees=fees)
 
     def _nonce(self) -> int:
         if self._next_nonce is None:

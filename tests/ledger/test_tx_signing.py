@@ -1,0 +1,69 @@
+"""`ledger.tx.sign_transaction` against eth-account, byte for byte."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import coincurve
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from ledger.tx import FeeQuote, TxRequest, sign_transaction
+from tests.ledger.conftest import Env
+
+KEY = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+CONTRACT = Web3.to_checksum_address("0x5FbDB2315678afecb367f032d93F642f64180aa3")
+
+EIP1559 = FeeQuote(max_fee_per_gas=2 * 10**9 + 7, max_priority_fee_per_gas=10**9)
+LEGACY = FeeQuote(gas_price=875_000_000)
+
+
+def _expected(
+    account: LocalAccount, chain_id: int, tx: TxRequest, gas: int, nonce: int, fees: FeeQuote
+) -> bytes:
+    fields: dict[str, Any] = {
+        "chainId": chain_id,
+        "nonce": nonce,
+        "gas": gas,
+        "value": tx.value,
+        "data": tx.data,
+        **fees.tx_fields(),
+    }
+    if tx.to is not None:
+        fields["to"] = tx.to
+    return bytes(account.sign_transaction(fields).raw_transaction)
+
+
+@pytest.mark.parametrize("fees", [EIP1559, LEGACY], ids=["eip1559", "legacy"])
+@pytest.mark.parametrize(
+    ("chain_id", "nonce", "tx"),
+    [
+        (31337, 0, TxRequest(to=CONTRACT, data=bytes(range(200)), gas=120_000)),
+        (1, 2**40, TxRequest(to=CONTRACT, value=10**21, gas=21_000)),
+        (11155111, 7, TxRequest(to=None, data=b"\x60\x80" * 300, gas=3_000_000)),
+        (1337, 56, TxRequest(to=CONTRACT, data=b"", value=1, gas=21_000)),
+    ],
+)
+def test_sign_transaction_matches_eth_account(
+    chain_id: int, nonce: int, tx: TxRequest, fees: FeeQuote
+) -> None:
+    account: LocalAccount = Account.from_key(KEY)
+    key = coincurve.PrivateKey(bytes(account.key))
+    gas = tx.gas or 21_000
+
+    signed = sign_transaction(key, chain_id, tx, gas=gas, nonce=nonce, fees=fees)
+
+    expected = _expected(account, chain_id, tx, gas, nonce, fees)
+    assert signed.raw_transaction == expected
+    assert Account.recover_transaction(signed.raw_transaction) == account.address
+
+
+def test_sign_transaction_hash_is_the_hash_the_node_reports(memory_env: Env) -> None:
+    sender = memory_env.dave
+
+    tx_hash = sender.send(TxRequest(to=memory_env.alice.address, value=5, gas=21_000))
+
+    receipt = sender.wait(tx_hash)
+    assert receipt.tx_hash == tx_hash and receipt.succeeded
