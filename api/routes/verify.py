@@ -108,7 +108,14 @@ class VerificationPublic(BaseModel):
             "examples": [
                 {
                     "ok": True,
-                    "checks": [{"name": "file", "passed": True, "detail": "matches", "fields": []}],
+                    "checks": [
+                        {
+                            "name": "file",
+                            "passed": True,
+                            "detail": "SHA-256 of the file equals the content hash",
+                            "fields": [],
+                        }
+                    ],
                 }
             ]
         }
