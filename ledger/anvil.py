@@ -319,7 +319,9 @@ class AnvilProcess:
     def _checkpoint_loop(self, stop: threading.Event) -> None:
         copied_mtime = 0
         while not stop.wait(max(self.state_interval, 1)):
-            with contextlib.suppress(OSError):
+            # A copy taken while anvil rewrites the dump does not parse: skip this round, the
+            # thread must live on (it is the only thing keeping the fallback fresh).
+            with contextlib.suppress(OSError, ValueError, UnicodeDecodeError):
                 info = self.state_path.stat()
                 # Large dumps (historical states kept) would cost more to copy than they save.
                 if info.st_mtime_ns == copied_mtime or info.st_size > CHECKPOINT_MAX_BYTES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -179,3 +180,26 @@ def test_deployed_code_survives_a_restart(node: AnvilProcess) -> None:
     node.restart()
 
     assert chain.w3.eth.get_code(Web3.to_checksum_address(address)) == code
+
+
+def test_checkpoint_thread_outlives_a_dump_caught_mid_write(tmp_path: Path) -> None:
+    """A copy that does not parse is skipped; the next complete dump still becomes the fallback."""
+    process = AnvilProcess(tmp_path / "data")  # never started: the thread only reads files
+    process.data_dir.mkdir(parents=True)
+    process.state_path.write_text('{"block": 1, "accounts": }')  # ends in "}", torn inside
+    stop = threading.Event()
+    thread = threading.Thread(target=process._checkpoint_loop, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        time.sleep(1.5)
+        assert thread.is_alive()
+        assert not (process.data_dir / (STATE_FILE + ".bak")).exists()
+        process.state_path.write_text('{"block": 2}')
+        deadline = time.monotonic() + 5
+        backup = process.data_dir / (STATE_FILE + ".bak")
+        while time.monotonic() < deadline and not backup.exists():
+            time.sleep(0.1)
+        assert backup.read_text() == '{"block": 2}'
+    finally:
+        stop.set()
+        thread.join(5)
