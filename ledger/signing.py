@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final
 
+import coincurve
 from eth_abi.abi import encode
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
-from eth_keys.datatypes import PrivateKey as KeyObject
 from eth_keys.exceptions import BadSignature
 from eth_typing import ChecksumAddress
 from eth_utils.crypto import keccak
@@ -632,31 +632,39 @@ def struct_hash(data: Mapping[str, Any]) -> bytes:
     return bytes(_signable(data).body)
 
 
+@dataclass(frozen=True)
+class _SigningKey:
+    key: coincurve.PrivateKey
+    address: ChecksumAddress
+
+
 @lru_cache(maxsize=256)
-def _parsed_key(private_key: bytes) -> KeyObject:
-    # Parsing derives the public key (an elliptic-curve multiplication): eth-account does it
-    # on every signature given raw bytes, twice per `sign_auth`. The custodial API signs
-    # with the same few keys all day, which it holds in memory anyway (`api.custody`).
-    return KeyObject(private_key)
+def _parsed_key(private_key: bytes) -> _SigningKey:
+    # Parsing derives the public key (an elliptic-curve multiplication), and eth-account
+    # through eth-keys does it again inside every signature (three times per `sign_auth`).
+    # The custodial API signs with the same few keys all day, which it holds in memory
+    # anyway (`api.custody`).
+    key = coincurve.PrivateKey(private_key)
+    public = key.public_key.format(compressed=False)[1:]
+    return _SigningKey(key, checksum("0x" + keccak(public)[-20:].hex()))
 
 
-def _key_object(private_key: PrivateKey) -> KeyObject:
+def _signing_key(private_key: PrivateKey) -> _SigningKey:
     try:
         raw = bytes(HexBytes(private_key))
+        if len(raw) != 32:
+            raise ValueError(f"a private key is 32 bytes, got {len(raw)}")
         return _parsed_key(raw)
-    except (ValueError, TypeError, EthUtilsValidationError) as exc:
+    except (ValueError, TypeError) as exc:
         raise SigningError(f"cannot sign with this key: {exc}") from exc
 
 
 def sign_typed_data(private_key: PrivateKey, data: Mapping[str, Any]) -> bytes:
     """Sign typed data with a local key; returns the 65-byte r‖s‖v signature (v = 27/28)."""
-    signable = _signable(data)
-    key = _key_object(private_key)
-    try:
-        signed = Account.sign_message(signable, key)
-    except (ValueError, TypeError, EthUtilsValidationError) as exc:
-        raise SigningError(f"cannot sign with this key: {exc}") from exc
-    return bytes(signed.signature)
+    digest = typed_data_digest(data)
+    # libsecp256k1 signs deterministically (RFC 6979) with a low s: eth-account's signature.
+    signature = _signing_key(private_key).key.sign_recoverable(digest, hasher=None)
+    return signature[:64] + bytes([signature[64] + 27])
 
 
 def recover_signer(data: Mapping[str, Any], signature: bytes) -> ChecksumAddress:
@@ -676,7 +684,7 @@ def sign_auth(private_key: PrivateKey, data: Mapping[str, Any]) -> SignedAuth:
     """
     signature = sign_typed_data(private_key, data)
     auth = SignedAuth.from_typed_data(data, signature)
-    actual = _key_object(private_key).public_key.to_checksum_address()
+    actual = _signing_key(private_key).address
     if actual != auth.signer:
         raise SigningError(f"the key belongs to {actual}, the message names {auth.signer}")
     return auth

@@ -1,4 +1,5 @@
-"""`ledger.tx.sign_transaction` against eth-account, byte for byte."""
+"""The fast signing paths (`ledger.tx.sign_transaction`, `ledger.signing.sign_typed_data`)
+against eth-account, byte for byte."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ from typing import Any
 import coincurve
 import pytest
 from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from ledger import signing
+from ledger.domain import Origin, Registration
+from ledger.errors import SigningError
 from ledger.tx import FeeQuote, TxRequest, sign_transaction
 from tests.ledger.conftest import Env
 
@@ -67,3 +72,35 @@ def test_sign_transaction_hash_is_the_hash_the_node_reports(memory_env: Env) -> 
 
     receipt = sender.wait(tx_hash)
     assert receipt.tx_hash == tx_hash and receipt.succeeded
+
+
+@pytest.mark.parametrize("nonce", [0, 1, 2**200 + 12345])
+def test_sign_typed_data_matches_eth_account(nonce: int) -> None:
+    account: LocalAccount = Account.from_key(KEY)
+    data = signing.register_data(
+        signing.Eip712Domain.ledger(31337, CONTRACT),
+        registration=Registration(7, bytes(range(32)), Origin.RESULT, 0, 8),
+        signer=account.address,
+        nonce=nonce,
+        deadline=2**40,
+    )
+
+    signature = signing.sign_typed_data(KEY, data)
+
+    expected = account.sign_message(encode_typed_data(full_message=data)).signature
+    assert signature == bytes(expected)
+    assert signing.sign_auth(bytes.fromhex(KEY[2:]), data).signer == account.address
+
+
+@pytest.mark.parametrize("key", ["0x1234", "not hex", "0x" + "00" * 32])
+def test_sign_typed_data_refuses_malformed_keys(key: str) -> None:
+    data = signing.register_data(
+        signing.Eip712Domain.ledger(31337, CONTRACT),
+        registration=Registration(7, bytes(range(32)), Origin.RESULT, 0, 8),
+        signer=CONTRACT,
+        nonce=1,
+        deadline=2**40,
+    )
+
+    with pytest.raises(SigningError, match="cannot sign with this key"):
+        signing.sign_typed_data(key, data)
