@@ -212,6 +212,10 @@ class OutboxConfig:
     confirmations: int = 0
     persist_delay: float = 0.0
     poll_interval: float = 0.05
+    # Busy rounds start at most this often: operations accepted meanwhile share the next
+    # round's batches instead of each paying a round's queries and requests (a request
+    # pokes the worker awake).
+    round_interval: float = 0.05
     batch_size: int = 200
     # A sent transaction the node does not know after this long is lost and sent again.
     lost_after: float = 2.0
@@ -291,6 +295,7 @@ class OutboxWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            started = time.monotonic()
             try:
                 busy = self.step()
                 self.last_error = None
@@ -305,6 +310,8 @@ class OutboxWorker:
             if not busy:
                 self._wake.wait(self.config.poll_interval)
                 self._wake.clear()
+            else:
+                self._stop.wait(self.config.round_interval - (time.monotonic() - started))
 
     # ------------------------------------------------------------------------------- steps
 
@@ -545,17 +552,18 @@ class OutboxWorker:
                 )
                 self._resync_senders()
         self.store.update_operations(updates)
-        # Skip the next passes while nothing can be due (saves a query of every included
-        # operation each round while they wait out the persistence delay).
+        # Skip the next passes while nothing can be due, and space them a tenth of the
+        # persistence delay apart: each one reads every included operation, and hundreds
+        # wait out the delay at a time.
         done = {op_id for op_id, _ in updates}
         rest = [op for op in ops if op.id not in done]
         if len(ops) >= limit or waiting_for_depth:
-            self._confirm_after = now
+            after = now
         elif rest:
-            first = min((op.mined_at or now) for op in rest)
-            self._confirm_after = first + self.config.persist_delay
+            after = min((op.mined_at or now) for op in rest) + self.config.persist_delay
         else:
-            self._confirm_after = now + self.config.persist_delay
+            after = now + self.config.persist_delay
+        self._confirm_after = max(after, now + min(self.config.persist_delay / 10, 0.25))
         return bool(updates)
 
     # ----------------------------------------------------------------------------- helpers
