@@ -103,3 +103,26 @@ def test_request_body_over_limit_is_413(consortium: Consortium) -> None:
         headers=consortium.partner_b.headers,
     )
     assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
+
+
+def test_known_key_id_with_wrong_secret_is_401(consortium: Consortium) -> None:
+    # The key id is not a secret (it is in URLs and listings): the secret after it must match.
+    member = consortium.partner_b
+    prefix, key_id, secret = member.key.split("_", 2)
+    wrong = ("A" if secret[0] != "A" else "B") + secret[1:]
+    response = consortium.client.get(
+        "/v1/projects", headers={"X-API-Key": f"{prefix}_{key_id}_{wrong}"}
+    )
+    assert response.status_code == 401 and response.json()["code"] == "invalid_api_key"
+    assert consortium.client.get("/v1/projects", headers=member.headers).status_code == 200
+
+
+def test_revoke_key_just_used_makes_it_401_at_once(consortium: Consortium) -> None:
+    # A key verified a moment ago sits in the key cache: revoking must take effect anyway.
+    member = consortium.partner_c
+    assert consortium.client.get("/v1/projects", headers=member.headers).status_code == 200
+    key_id = member.key.split("_")[1]
+    revoked = consortium.client.delete(f"/v1/keys/{key_id}", headers=consortium.admin_headers)
+    assert revoked.status_code == 200
+    response = consortium.client.get("/v1/projects", headers=member.headers)
+    assert response.status_code == 401 and response.json()["code"] == "invalid_api_key"

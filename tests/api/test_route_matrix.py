@@ -671,3 +671,21 @@ def test_rate_limit_per_key_is_429(
     assert statuses[:2] == [200, 200]
     assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
     assert refused.headers["Retry-After"] == "1"
+
+
+def test_rate_limit_of_one_key_leaves_other_keys_served(
+    settings: ApiSettings, store: Store, deployed: tuple[Chain, DeploymentRecord]
+) -> None:
+    from api.auth import Role, issue_api_key
+
+    chain, record = deployed
+    limited = settings.model_copy(update={"rate_limit_per_second": 0.001, "rate_limit_burst": 2})
+    hasty = {"X-API-Key": issue_api_key(store, None, Role.AUDITOR, "hasty")}
+    calm = {"X-API-Key": issue_api_key(store, None, Role.AUDITOR, "calm")}
+    with TestClient(create_app(limited, store=store, chain=chain, deployment=record)) as tc:
+        for _ in range(3):
+            tc.get("/v1/projects", headers=hasty)
+        flooded = tc.get("/v1/projects", headers=hasty)
+        other = tc.get("/v1/projects", headers=calm)
+    assert flooded.status_code == 429 and flooded.json()["code"] == "rate_limited"
+    assert other.status_code == 200
