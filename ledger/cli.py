@@ -5,9 +5,9 @@ and sets `handler` on each, a function `(argparse.Namespace) -> int` (the exit s
 Adding a module's commands is one line in `COMMAND_MODULES`. `poc deploy` is defined here:
 it is a thin shell over `ledger.deploy` and serves no other module.
 
-Errors the library raises on purpose (`LedgerError`) end the command with a one-line message
-and exit status 1; anything else is a bug and keeps its traceback. Compiling contracts is not
-a `poc` command: it is `scripts/compile_contracts.py`, a development tool.
+Errors the library raises on purpose (`LedgerError`) end the command with their message (no
+traceback) and exit status 1; anything else is a bug and keeps its traceback. Compiling
+contracts is not a `poc` command: it is `scripts/compile_contracts.py`, a development tool.
 """
 
 from __future__ import annotations
@@ -83,9 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except LedgerError as exc:
-        print(f"poc {args.command}: error: {exc}", file=sys.stderr)
-        for note in getattr(exc, "__notes__", ()):
-            print(f"  {note}", file=sys.stderr)
+        # A message of several lines (a damaged database's says what to do) keeps its
+        # continuation lines indented under the first, like the notes.
+        first, *rest = str(exc).splitlines() or [""]
+        print(f"poc {args.command}: error: {first}", file=sys.stderr)
+        for line in (*rest, *getattr(exc, "__notes__", ())):
+            print(f"  {line}", file=sys.stderr)
         return EXIT_ERROR
 
 
