@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import sys
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import KeyCache, RateLimiter
 from api.custody import Custody
-from api.deps import LEDGER, VAULT, ChainAccess, Services
+from api.deps import LEDGER, VAULT, ChainAccess, DeploymentCheck, Services
 from api.errors import PayloadTooLargeError, error_response, install_error_handlers
 from api.routes import (
     batches,
@@ -46,7 +47,7 @@ from api.settings import ApiSettings, get_settings
 from ledger.chain import Backend, Chain, ChainConfig, connect_external
 from ledger.contracts import PocLedgerClient, RoyaltyVaultClient
 from ledger.deployment import DeploymentRecord
-from ledger.errors import KeyLoadError, LedgerError
+from ledger.errors import ChainError, ChainIdMismatchError, KeyLoadError, LedgerError
 from ledger.indexer import ContractSpec, Follower
 from ledger.outbox import OutboxConfig, OutboxWorker
 from ledger.store import Store
@@ -55,6 +56,9 @@ from ledger.tx import TxSender
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/v1"
+# uvicorn's STARTUP_FAILURE: with `--workers N` its supervisor then stops rather than start
+# the worker again and again.
+EXIT_STARTUP_FAILURE = 3
 DESCRIPTION = """\
 Record hashed contributions of a joint innovation project on chain, score them into a royalty
 split, and pay royalties by it.
@@ -122,49 +126,64 @@ class BackgroundLeader:
         self._file: IO[bytes] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Taking the lead and stopping exclude each other: no thread starts after `stop`.
+        self._lock = threading.Lock()
 
     def start(self) -> None:
-        """Take the lead now if free, else keep trying in a daemon thread."""
-        if not self._try_lead():
-            self._thread = threading.Thread(target=self._wait_lead, daemon=True)
-            self._thread.start()
+        """Take the lead now if free and the node passed the deployment check, else keep
+        trying in a daemon thread (the check first: nothing follows or sends before it)."""
+        check = self.services.check
+        if (check is None or check.passed) and self._try_lead():
+            return
+        self._thread = threading.Thread(target=self._wait_lead, daemon=True)
+        self._thread.start()
 
     def _try_lead(self) -> bool:
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.lock_path.open("ab")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            return False
-        self._file = handle
-        if self.services.follower is not None:
-            self.services.follower.start()
-        if self.services.worker is not None:
-            self.services.worker.start()
-        return True
+        with self._lock:
+            if self._stop.is_set():
+                return True  # stopped: nothing more to wait for
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self.lock_path.open("ab")
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                return False
+            self._file = handle
+            if self.services.follower is not None:
+                self.services.follower.start()
+            if self.services.worker is not None:
+                self.services.worker.start()
+            return True
 
     def _wait_lead(self) -> None:
-        while not self._stop.wait(1.0):
-            if self._try_lead():
+        check = self.services.check
+        if check is not None and not check.wait(self._stop):
+            return
+        while not self._try_lead():
+            if self._stop.wait(1.0):
                 return
 
     def stop(self) -> None:
         """Stop the background threads and release the lock."""
-        self._stop.set()
-        if self._file is None:
-            return
-        if self.services.worker is not None:
-            self.services.worker.stop()
-        if self.services.follower is not None:
-            self.services.follower.stop()
-        fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
-        self._file.close()
-        self._file = None
+        with self._lock:
+            self._stop.set()
+            if self._file is None:
+                return
+            if self.services.worker is not None:
+                self.services.worker.stop()
+            if self.services.follower is not None:
+                self.services.follower.stop()
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
 
 
 def connect_from_settings(settings: ApiSettings) -> tuple[Chain, DeploymentRecord] | None:
-    """Connect to `settings.rpc_url` with the deployment record, or None if not configured."""
+    """Connect to `settings.rpc_url` with the deployment record, or None if not configured.
+
+    A node that cannot be reached is no error: the chain is the record's, to be checked by
+    `DeploymentCheck` once the node answers. A node that answers with another chain id is."""
     path = settings.resolved_deployment_file
     if not settings.rpc_url or not path.is_file():
         return None
@@ -173,9 +192,8 @@ def connect_from_settings(settings: ApiSettings) -> tuple[Chain, DeploymentRecor
         rpc_url=settings.rpc_url,
         private_key=settings.relayer_key.get_secret_value() if settings.relayer_key else None,
     )
-    chain = connect_external(config)
     deployment = DeploymentRecord.read(path)
-    deployment.check_chain(chain)
+    chain = connect_external(config, unreachable_chain_id=deployment.chain_id)
     return chain, deployment
 
 
@@ -204,6 +222,18 @@ def build_services(
     if chain is None or deployment is None:
         log.warning("no chain configured: the API serves the index read-only")
         return services
+    check = DeploymentCheck(chain, deployment)
+    try:
+        check.check()  # a node of another chain is refused at start, as a bad setting is
+    except ChainIdMismatchError:
+        raise
+    except ChainError as exc:
+        log.warning(
+            "starting without the node (%s): writes wait in the outbox, and the deployment "
+            "record is checked against the node when it answers, before anything is sent",
+            exc,
+        )
+    services.check = check
     relayer = relayer or chain.sender(0)
     access = ChainAccess(
         chain=chain,
@@ -271,9 +301,10 @@ def create_app(
     """Build the API. With no arguments, settings come from the environment (`POC_*`).
 
     Called with no arguments it is the process's entry point (`uvicorn api.app:create_app
-    --factory`): a `LedgerError` while starting (a damaged database file, a deployment record
-    that does not match the node, a bad key) then ends the process with its message and exit
-    status 1, without a traceback. Callers that pass settings get the exception.
+    --factory`): a `LedgerError` while starting (a damaged database file, a node of another
+    chain than the deployment record's, a bad key) then ends the process with its message,
+    without a traceback, and `EXIT_STARTUP_FAILURE`. Callers that pass settings get the
+    exception.
     """
     from_environment = settings is None
     settings = settings or get_settings()
@@ -284,7 +315,8 @@ def create_app(
     except LedgerError as exc:
         if not from_environment:
             raise
-        raise SystemExit(f"poc-ledger API cannot start: {exc}") from None
+        print(f"poc-ledger API cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_STARTUP_FAILURE) from None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -51,6 +51,7 @@ from ledger.errors import (
     ChainIdMismatchError,
     ConfigurationError,
     KeyLoadError,
+    RpcConnectionError,
     RpcError,
     SnapshotError,
 )
@@ -447,8 +448,14 @@ def connect_anvil(config: ChainConfig | None = None, node: AnvilProcess | None =
     )
 
 
-def connect_external(config: ChainConfig) -> Chain:
-    """Connect to `config.rpc_url`, signing with the configured key (if any)."""
+def connect_external(config: ChainConfig, *, unreachable_chain_id: int | None = None) -> Chain:
+    """Connect to `config.rpc_url`, signing with the configured key (if any).
+
+    The node is asked for its chain id (checked against `config.expected_chain_id`) and
+    whether it is a PoA chain. With `unreachable_chain_id`, a node that cannot be reached is no
+    error: the chain comes back with that chain id, unchecked, and the caller sends nothing
+    through it until `check_external` passes (the API starts during a node outage this way).
+    """
     if not config.rpc_url:
         raise ConfigurationError("the external backend needs rpc_url (POC_RPC_URL)")
     accounts = [load_signer(config)] if (config.private_key or config.keystore_path) else []
@@ -460,13 +467,37 @@ def connect_external(config: ChainConfig) -> Chain:
         provider = _http_provider(config.rpc_url, config)
     w3 = Web3(provider)
     _trim_middleware(w3)
+    # 0 until the node says (`check_external` sets it).
+    known = unreachable_chain_id if unreachable_chain_id is not None else config.expected_chain_id
+    chain = Chain(
+        w3,
+        backend=Backend.EXTERNAL,
+        chain_id=known or 0,
+        accounts=accounts,
+        config=config,
+    )
+    try:
+        check_external(chain)
+    except RpcConnectionError:
+        if unreachable_chain_id is None:
+            raise
+    return chain
+
+
+def check_external(chain: Chain) -> None:
+    """Ask an external chain's node for its chain id and whether it is PoA; raise
+    `ChainIdMismatchError` unless the id is the configured one (or, when none is configured,
+    the one the chain was made with), `RpcConnectionError` if the node cannot be reached.
+    Once it passes, the chain carries the node's chain id and, on a PoA chain, the
+    middleware that reads its blocks."""
+    w3 = chain.w3
     with translating():
         chain_id = int(w3.eth.chain_id)
-        poa = config.poa if config.poa is not None else _looks_like_poa(w3)
-    _check_chain_id(chain_id, config.expected_chain_id)
-    if poa:
+        poa = chain.config.poa if chain.config.poa is not None else _looks_like_poa(w3)
+    _check_chain_id(chain_id, chain.config.expected_chain_id or chain.chain_id or None)
+    chain.chain_id = chain_id
+    if poa and "poa" not in w3.middleware_onion:
         w3.middleware_onion.inject(ExtraDataToPOAMiddleware, name="poa", layer=0)
-    return Chain(w3, backend=Backend.EXTERNAL, chain_id=chain_id, accounts=accounts, config=config)
 
 
 # -- signers ----------------------------------------------------------------------------------

@@ -39,16 +39,23 @@ def health() -> HealthPublic:
     responses={503: {"model": ReadyPublic, "description": "Not ready; `problems` says why."}},
 )
 def ready(services: ServicesDep) -> JSONResponse:
-    """Ready when the database answers, the chain node answers, the index has caught up and
-    the outbox worker is sending."""
+    """Ready when the database answers, the chain node answers and serves the deployment's
+    chain, the index has caught up and the outbox worker is sending. A problem that starts
+    with `chain_unavailable:` means the node has not been checked against the deployment
+    record yet (down since the start, or another chain): writes wait in the outbox."""
     problems: list[str] = []
     database = services.store.ping()
     if not database:
         problems.append("database unreachable")
     chain_ok = False
     head = index_block = lag = None
+    check = services.check
     if services.follower is None:
         problems.append("no chain configured")
+    elif check is not None and not check.passed:
+        # Started without the node (or with the wrong one): nothing is followed or sent until
+        # the deployment record checks out against it. Asking the node here would only wait.
+        problems.append(f"chain_unavailable: {check.problem}")
     else:
         try:
             status = services.follower.status()
