@@ -1,18 +1,24 @@
-"""The store's two SQLite files: the index (rebuilt from the chain) and the outbox (not).
+"""The store's two databases: the index (rebuilt from the chain) and the outbox (not).
 
-The index file may be lost or damaged and moved aside without losing an accepted write or an
-API key; a damaged file is refused with a message that names it and says what to do; a data
-directory from when one file held both is split on the first start.
+On SQLite they are two files: the index file may be lost or damaged and moved aside without
+losing an accepted write or an API key; a damaged file is refused with a message that names it
+and says what to do; a data directory from when one file held both is split on the first
+start. On PostgreSQL (when `POC_TEST_DATABASE_URL` names a server) the outbox moves to its own
+database the same way when given one.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from api.auth import Role, issue_api_key, rotate_api_key, verify_api_key
 from ledger.store import (
@@ -226,3 +232,61 @@ def test_open_in_memory_keeps_one_database() -> None:
         assert store.ping()
     finally:
         store.close()
+
+
+@pytest.fixture
+def pg_urls() -> Iterator[tuple[str, str]]:
+    """Two fresh databases on the test PostgreSQL server (`POC_TEST_DATABASE_URL`)."""
+    url = os.environ.get("POC_TEST_DATABASE_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("POC_TEST_DATABASE_URL is not set: .ci/run should start PostgreSQL")
+        pytest.skip("no PostgreSQL: set POC_TEST_DATABASE_URL (CI starts one in .ci/run)")
+    names = [f"poc_test_{uuid.uuid4().hex[:12]}" for _ in range(2)]
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    base = sa.engine.make_url(url)
+    index, outbox = (
+        base.set(database=name).render_as_string(hide_password=False) for name in names
+    )
+    try:
+        yield index, outbox
+    finally:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _pg_tables(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return set(sa.inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_open_postgres_with_outbox_url_moves_outbox_to_its_database(
+    pg_urls: tuple[str, str],
+) -> None:
+    index, outbox = pg_urls
+    single = Store.open(index)  # PostgreSQL without an outbox URL: one database
+    try:
+        single.add_operation(_operation("op1"))
+        key = issue_api_key(single, ACTOR, Role.PARTNER, "pg")
+    finally:
+        single.close()
+    assert {"operations", "api_keys", "index_events"} <= _pg_tables(index)
+
+    store = Store.open(index, outbox_url=outbox)
+    try:
+        assert store.operation("op1") is not None
+        assert verify_api_key(store, key) is not None
+    finally:
+        store.close()
+    assert not {"operations", "api_keys"} & _pg_tables(index)
+    assert {"operations", "api_keys"} <= _pg_tables(outbox)
+    assert "index_events" not in _pg_tables(outbox)
