@@ -657,7 +657,8 @@ def _http_session(url: str) -> requests.Session:
     session.trust_env = False
     session.proxies.update(requests.utils.get_environ_proxies(url))
     bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle:
+    if bundle and urlparse(url).scheme == "https":
+        # Only for TLS: requests stats a bundle path on every request, http ones included.
         session.verify = bundle
     # The API's request threads, the outbox worker and the index follower share the pool.
     adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=32)

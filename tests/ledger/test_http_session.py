@@ -25,3 +25,4 @@ def test_http_session_keeps_the_ca_bundle_of_the_environment(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
 
     assert _http_session("https://rpc.example.org").verify == "/etc/ssl/certs/ca-certificates.crt"
+    assert _http_session("http://127.0.0.1:8545").verify is True  # no TLS, nothing to read
