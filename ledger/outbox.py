@@ -552,7 +552,7 @@ class OutboxWorker:
                 )
                 self._resync_senders()
         self.store.update_operations(updates)
-        # Skip the next passes while nothing can be due, and space them a tenth of the
+        # Skip the next passes while nothing can be due, and space them a fifth of the
         # persistence delay apart: each one reads every included operation, and hundreds
         # wait out the delay at a time.
         done = {op_id for op_id, _ in updates}
@@ -563,7 +563,7 @@ class OutboxWorker:
             after = min((op.mined_at or now) for op in rest) + self.config.persist_delay
         else:
             after = now + self.config.persist_delay
-        self._confirm_after = max(after, now + min(self.config.persist_delay / 10, 0.25))
+        self._confirm_after = max(after, now + min(self.config.persist_delay / 5, 0.5))
         return bool(updates)
 
     # ----------------------------------------------------------------------------- helpers

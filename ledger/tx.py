@@ -35,6 +35,7 @@ from web3.exceptions import TransactionIndexingInProgress, TransactionNotFound
 from web3.providers.base import JSONBaseProvider
 from web3.types import BlockIdentifier, LogReceipt, RPCEndpoint, RPCResponse, TxParams, Wei
 
+from ledger.domain import checksum
 from ledger.errors import (
     ChainError,
     FeeTooLowError,
@@ -84,7 +85,7 @@ class TxRequest:
 
     def __post_init__(self) -> None:
         if self.to is not None:
-            object.__setattr__(self, "to", Web3.to_checksum_address(self.to))
+            object.__setattr__(self, "to", checksum(self.to))
         if self.value < 0:
             raise ValueError(f"value must not be negative, got {self.value}")
         if self.gas is not None and self.gas <= 0:
@@ -158,7 +159,7 @@ class TxReceipt:
         result (quantities and data as hex strings) that a batch request returns."""
         logs = tuple(
             LogEntry(
-                address=Web3.to_checksum_address(log["address"]),
+                address=checksum(log["address"]),
                 topics=tuple(bytes(HexBytes(topic)) for topic in log["topics"]),
                 data=bytes(HexBytes(log["data"])),
                 log_index=_quantity(log["logIndex"]),
@@ -179,9 +180,9 @@ class TxReceipt:
             status=_quantity(receipt["status"]),
             gas_used=_quantity(receipt["gasUsed"]),
             effective_gas_price=_quantity(receipt.get("effectiveGasPrice") or 0),
-            sender=Web3.to_checksum_address(receipt["from"]),
-            to=Web3.to_checksum_address(to) if to else None,
-            contract_address=Web3.to_checksum_address(created) if created else None,
+            sender=checksum(receipt["from"]),
+            to=checksum(to) if to else None,
+            contract_address=checksum(created) if created else None,
             logs=logs,
         )
 
