@@ -4,7 +4,9 @@ The app holds one `Services` (store, chain access, index follower, outbox worker
 `app.state.services`; its lifespan starts the follower and the worker threads and stops them on
 shutdown. The sandbox and the tests pass a connected chain and its deployment; a production
 process passes nothing and the factory connects to `POC_RPC_URL` with the deployment record in
-the data directory.
+the data directory. If the node cannot be reached at start the app starts anyway (reads from
+the index, writes into the outbox) and the follower and the worker wait until the node answers
+and passes the deployment check (`api.deps.DeploymentCheck`).
 
 Routes: `/health`, `/ready`, `/docs` and `/openapi.json` at the root; every resource under /v1.
 """
