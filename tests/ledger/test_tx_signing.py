@@ -7,6 +7,7 @@ from typing import Any
 
 import coincurve
 import pytest
+import rlp
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
@@ -14,6 +15,7 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 
 from ledger import signing
+from ledger import tx as tx_module
 from ledger.domain import Origin, Registration
 from ledger.errors import SigningError
 from ledger.tx import FeeQuote, TxRequest, sign_transaction
@@ -155,3 +157,13 @@ def test_typed_data_digest_of_another_shape_is_eth_accounts() -> None:
     assert signing.typed_data_digest(data) == keccak(
         b"\x19" + signable.version + signable.header + signable.body
     )
+
+
+@pytest.mark.parametrize(
+    "item",
+    [b"", b"\x00", b"\x7f", b"\x80", b"a" * 55, b"a" * 56, b"a" * 1024, b"b" * 70_000]
+    + [0, 1, 127, 128, 255, 256, 2**64, 2**256 - 1]
+    + [[], [b"", 0, [1, [b"x" * 60]]], [b"x" * 60] * 5],
+)
+def test_rlp_matches_the_rlp_package(item: Any) -> None:
+    assert tx_module._rlp(item) == rlp.encode(item)
