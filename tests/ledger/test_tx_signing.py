@@ -161,9 +161,11 @@ def test_typed_data_digest_of_another_shape_is_eth_accounts() -> None:
 
 @pytest.mark.parametrize(
     "item",
-    [b"", b"\x00", b"\x7f", b"\x80", b"a" * 55, b"a" * 56, b"a" * 1024, b"b" * 70_000]
-    + [0, 1, 127, 128, 255, 256, 2**64, 2**256 - 1]
-    + [[], [b"", 0, [1, [b"x" * 60]]], [b"x" * 60] * 5],
+    [
+        *(b"", b"\x00", b"\x7f", b"\x80", b"a" * 55, b"a" * 56, b"a" * 1024, b"b" * 70_000),
+        *(0, 1, 127, 128, 255, 256, 2**64, 2**256 - 1),
+        *([], [b"", 0, [1, [b"x" * 60]]], [b"x" * 60] * 5),
+    ],
 )
 def test_rlp_matches_the_rlp_package(item: Any) -> None:
     assert tx_module._rlp(item) == rlp.encode(item)
