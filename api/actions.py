@@ -497,6 +497,9 @@ class Writes:
             return None
         if self.services.store.has_pending_operation(self.actor, project_id):
             return None  # it may depend on those: let the outbox decide
+        check = self.services.check
+        if check is not None and not check.passed:
+            return None  # a node not yet checked may be another chain: its answer means nothing
         access = self.services.require_chain()
         sender = access.relayer.address if call.sender == RELAYER else call.sender
         params: TxParams = {

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.deps import DeploymentCheck
+from ledger.chain import Chain
+from ledger.deployment import DeploymentRecord
 from ledger.hashing import commitment, new_salt, sha256_bytes
 from ledger.signing import sign_typed_data
 from tests.api.support import Consortium, Member
@@ -203,3 +206,21 @@ def test_withdraw_other_partners_contribution_is_403_wrong_actor(consortium: Con
     )
     assert response.status_code == 403
     assert response.json()["code"] == "wrong_actor"
+
+
+def test_register_before_the_node_is_checked_skips_preflight_and_lets_the_chain_judge(
+    consortium: Consortium, deployed: tuple[Chain, DeploymentRecord]
+) -> None:
+    """Until the deployment check has passed, a node's dry-run answer is not trusted: the write
+    is accepted into the outbox instead of being refused on the node's word."""
+    chain, record = deployed
+    project_id = consortium.project_on_chain()
+    services = consortium.client.app.state.services  # type: ignore[attr-defined]
+    services.check = DeploymentCheck(chain, record)  # never run: not passed
+    response = consortium.client.post(
+        f"/v1/projects/{project_id}/contributions",
+        json=_body(consortium.outsider, project_id),
+        headers=consortium.outsider.headers,
+    )
+    assert response.status_code == 202
+    assert response.json()["status"] == "accepted"
