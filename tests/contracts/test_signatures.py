@@ -246,3 +246,36 @@ def test_signed_action_by_zero_signer_reverts(world: World) -> None:
     auth = world.sign(world.bob, "Register", reg.message(), signer=ZERO_ADDRESS)
     with reverts("PocLedger", "SignatureInvalid", ZERO_ADDRESS):
         world.chain.send(world.ledger.functions.registerBySig(reg.as_tuple(), auth), world.relayer)
+
+
+def test_register_by_sig_with_any_altered_field_reverts(world: World) -> None:
+    """Every field of a Registration is in the signed struct: each alteration, otherwise a valid
+    registration for the signer, is refused as SignatureInvalid (docs/security.md, operator)."""
+    from tests.contracts.support import BACKGROUND
+
+    other_project = world.project_in_force([world.alice, world.bob, world.carol])
+    parent = world.register(world.alice)
+    older = world.register(world.bob)
+    reg = world.registration(world.bob, value=3)
+    alterations = {
+        "projectId": replace(reg, project_id=other_project),
+        "commitment": replace(reg, commitment=world.commitment(world.bob)),
+        "origin": replace(reg, origin=BACKGROUND),
+        "category": replace(reg, category=2),
+        "value": replace(reg, value=3_000),
+        "parents": replace(reg, parents=(parent,)),
+        "supersedes": replace(reg, supersedes=older),
+        "uri": replace(reg, uri="https://example.org/forged"),
+    }
+    for field, altered in alterations.items():
+        auth = world.sign(world.bob, "Register", reg.message())
+        try:
+            with reverts("PocLedger", "SignatureInvalid", world.bob.address):
+                world.chain.send(
+                    world.ledger.functions.registerBySig(altered.as_tuple(), auth), world.relayer
+                )
+        except AssertionError as exc:
+            raise AssertionError(f"registerBySig with an altered {field}: {exc}") from exc
+    # The signature itself is good: the registration it signs goes through.
+    auth = world.sign(world.bob, "Register", reg.message())
+    world.chain.send(world.ledger.functions.registerBySig(reg.as_tuple(), auth), world.relayer)
