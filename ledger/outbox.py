@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, cast
 
 from eth_abi.abi import encode
@@ -95,7 +95,7 @@ class _FunctionAbi:
     selector: bytes
     inputs: tuple[Mapping[str, Any], ...]
 
-    @property
+    @cached_property
     def types(self) -> list[str]:
         return [collapse_if_tuple(dict(i)) for i in self.inputs]
 
@@ -214,8 +214,9 @@ class OutboxConfig:
     poll_interval: float = 0.05
     # Busy rounds start at most this often: operations accepted meanwhile share the next
     # round's batches instead of each paying a round's queries and requests (a request
-    # pokes the worker awake).
-    round_interval: float = 0.05
+    # pokes the worker awake). At 150 operations/s on anvil the worker's CPU per operation
+    # was 1.9 ms at 0.05 s, 1.35 ms at 0.1 s, 1.0 ms at 0.2 s.
+    round_interval: float = 0.1
     batch_size: int = 200
     # A sent transaction the node does not know after this long is lost and sent again.
     lost_after: float = 2.0
