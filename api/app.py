@@ -20,9 +20,10 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import KeyCache, RateLimiter
@@ -292,6 +293,49 @@ def build_services(
     return services
 
 
+def _api_models() -> dict[str, type[BaseModel]]:
+    """The API's pydantic models by OpenAPI component name: the class name when it is unique,
+    and always the module-qualified name FastAPI gives to models sharing a name."""
+    found: list[type[BaseModel]] = []
+    pending: list[type[BaseModel]] = [BaseModel]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            pending.append(sub)
+            if sub.__module__.startswith("api."):
+                found.append(sub)
+    by_name: dict[str, list[type[BaseModel]]] = {}
+    for model in found:
+        by_name.setdefault(model.__name__, []).append(model)
+    names: dict[str, type[BaseModel]] = {}
+    for model in found:
+        names[f"{model.__module__.replace('.', '__')}__{model.__name__}"] = model
+        if len(by_name[model.__name__]) == 1:
+            names[model.__name__] = model
+    return names
+
+
+def _serve_examples_with_nulls(app: FastAPI) -> None:
+    """Serve each model's examples as declared. FastAPI encodes the document without `None`
+    values (fastapi/fastapi#5559), so an example of a model with a required nullable field
+    would lose that field and no longer validate against its own schema."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        models = _api_models()
+        for name, component in document.get("components", {}).get("schemas", {}).items():
+            model = models.get(name)
+            if model is not None and "examples" in component:
+                declared = model.model_json_schema().get("examples")
+                if declared is not None:
+                    component["examples"] = declared
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(
     settings: ApiSettings | None = None,
     *,
@@ -370,4 +414,5 @@ def create_app(
     ):
         app.include_router(router, prefix=API_PREFIX)
     web.install(app, settings)
+    _serve_examples_with_nulls(app)
     return app

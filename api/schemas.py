@@ -106,7 +106,22 @@ class ReadyPublic(BaseModel):
                     "index_lag": 0,
                     "outbox": {"confirmed": 12},
                     "problems": [],
-                }
+                    "problem_codes": [],
+                },
+                {
+                    "ready": False,
+                    "chain_reachable": False,
+                    "database_reachable": True,
+                    "head_block": None,
+                    "index_block": None,
+                    "index_lag": None,
+                    "outbox": {"accepted": 3, "confirmed": 12},
+                    "problems": [
+                        "chain_unavailable: cannot check the deployment against the node: "
+                        "cannot reach the node at http://127.0.0.1:8545"
+                    ],
+                    "problem_codes": ["chain_unavailable"],
+                },
             ]
         }
     )
@@ -118,7 +133,12 @@ class ReadyPublic(BaseModel):
     index_block: int | None
     index_lag: int | None
     outbox: dict[str, int]
-    problems: list[str]
+    problems: list[str] = Field(description="What keeps the service from being ready, in words.")
+    problem_codes: list[str] = Field(
+        description="A stable code for each entry of `problems`, in the same order: "
+        "`database_unavailable`, `chain_not_configured`, `chain_unavailable`, `index_behind`, "
+        "`outbox_blocked`."
+    )
 
 
 # ---------------------------------------------------------------------------------- chain

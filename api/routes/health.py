@@ -44,31 +44,37 @@ def ready(services: ServicesDep) -> JSONResponse:
     with `chain_unavailable:` means the node has not been checked against the deployment
     record yet (down since the start, or another chain): writes wait in the outbox."""
     problems: list[str] = []
+    codes: list[str] = []
+
+    def problem(code: str, message: str) -> None:
+        problems.append(message)
+        codes.append(code)
+
     database = services.store.ping()
     if not database:
-        problems.append("database unreachable")
+        problem("database_unavailable", "database unreachable")
     chain_ok = False
     head = index_block = lag = None
     check = services.check
     if services.follower is None:
-        problems.append("no chain configured")
+        problem("chain_not_configured", "no chain configured")
     elif check is not None and not check.passed:
         # Started without the node (or with the wrong one): nothing is followed or sent until
         # the deployment record checks out against it. Asking the node here would only wait.
-        problems.append(f"chain_unavailable: {check.problem}")
+        problem("chain_unavailable", f"chain_unavailable: {check.problem}")
     else:
         try:
             status = services.follower.status()
             chain_ok = True
             head, index_block, lag = status.head, status.cursor, status.lag
             if status.lag > READY_LAG_BLOCKS:
-                problems.append(f"index {status.lag} blocks behind the chain")
+                problem("index_behind", f"index {status.lag} blocks behind the chain")
         except LedgerError as exc:
-            problems.append(f"chain unreachable: {exc}")
+            problem("chain_unavailable", f"chain unreachable: {exc}")
     worker = services.worker
     if worker is not None and worker.last_error:
         # Accepted writes wait in the outbox (relayer out of funds, node refusing): say why.
-        problems.append(f"outbox cannot send: {worker.last_error}")
+        problem("outbox_blocked", f"outbox cannot send: {worker.last_error}")
     outbox = dict(services.store.count_operations()) if database else {}
     body = ReadyPublic(
         ready=not problems,
@@ -79,5 +85,6 @@ def ready(services: ServicesDep) -> JSONResponse:
         index_lag=lag,
         outbox=outbox,
         problems=problems,
+        problem_codes=codes,
     )
     return JSONResponse(body.model_dump(), status_code=200 if body.ready else 503)

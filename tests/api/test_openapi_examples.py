@@ -5,11 +5,10 @@ lowercase hex as the API writes them, and every operation and parameter is descr
 Enum components (e.g. `OpStatus`) are the exception to "has examples": their `enum` list
 already names every value, and the schema comes from `ledger`, which knows nothing of OpenAPI.
 
-The examples checked are the ones the models declare: FastAPI drops every `null` from the
-served document (fastapi/fastapi#5559, `get_openapi` encodes with `exclude_none=True`), so a
-served example of a model with a required nullable field lacks that field. The test that the
-served examples equal the declared ones is an expected failure until `api/app.py` serves the
-document without that loss.
+FastAPI drops every `null` from the document it generates (fastapi/fastapi#5559), which would
+strip required nullable fields from examples; `api/app.py` puts the declared examples back, and
+a test checks that the served examples are the declared ones, so checking the declared examples
+checks what clients see.
 """
 
 from __future__ import annotations
@@ -174,9 +173,6 @@ def test_openapi_validation_finds_a_wrong_example(document: dict[str, Any]) -> N
     assert [e.message for e in errors] == ["'contributor' is a required property"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="fastapi#5559: the served document drops nulls from examples"
-)
 def test_openapi_served_examples_are_the_declared_ones(document: dict[str, Any]) -> None:
     served = {
         name: schema.get("examples", [])

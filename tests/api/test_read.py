@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from api.deps import DeploymentCheck
+from ledger.chain import Chain
+from ledger.deployment import DeploymentRecord
 from tests.api.support import Consortium
 
 
@@ -19,6 +22,7 @@ def test_ready_reports_caught_up_index(client: TestClient, consortium: Consortiu
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["ready"] and body["chain_reachable"] and body["index_lag"] == 0
+    assert body["problems"] == [] and body["problem_codes"] == []
 
 
 def test_docs_and_openapi_are_served(client: TestClient) -> None:
@@ -96,3 +100,17 @@ def test_get_contribution_by_id(consortium: Consortium) -> None:
     )
     assert one.status_code == 200
     assert one.json()["status"] == "active" and one.json()["origin"] == "result"
+
+
+def test_ready_before_the_node_is_checked_is_503_with_a_code(
+    client: TestClient, deployed: tuple[Chain, DeploymentRecord]
+) -> None:
+    chain, record = deployed
+    client.app.state.services.check = DeploymentCheck(chain, record)  # type: ignore[attr-defined]
+    response = client.get("/ready")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["problem_codes"] == ["chain_unavailable"]
+    assert body["problems"] == [
+        "chain_unavailable: the node has not been checked against the deployment yet"
+    ]
