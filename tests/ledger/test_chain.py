@@ -9,12 +9,13 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from ledger.anvil import AnvilProcess
+from ledger.anvil import AnvilProcess, free_port
 from ledger.chain import (
     Backend,
     Chain,
     ChainConfig,
     SyncWebSocketProvider,
+    check_external,
     connect,
     connect_external,
     derive_dev_accounts,
@@ -24,6 +25,7 @@ from ledger.errors import (
     ChainIdMismatchError,
     ConfigurationError,
     KeyLoadError,
+    RpcConnectionError,
     SnapshotError,
 )
 
@@ -311,3 +313,32 @@ def test_sender_for_unknown_account_raises(chain: Chain) -> None:
         chain.sender(99)
     with pytest.raises(ConfigurationError):
         chain.sender(Account.create().address)
+
+
+@pytest.mark.anvil
+def test_external_backend_started_while_node_is_down_is_checked_when_it_answers(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    config = ChainConfig(backend=Backend.EXTERNAL, rpc_url=f"http://127.0.0.1:{port}")
+    with pytest.raises(RpcConnectionError):
+        connect_external(config)
+
+    waiting = connect_external(config, unreachable_chain_id=ANVIL_CHAIN_ID)
+    assert waiting.chain_id == ANVIL_CHAIN_ID
+    with pytest.raises(RpcConnectionError):
+        check_external(waiting)
+
+    other = AnvilProcess(tmp_path / "other", port=port, chain_id=999, persist=False).start()
+    try:
+        with pytest.raises(ChainIdMismatchError, match="999"):
+            check_external(waiting)
+    finally:
+        other.stop()
+    right = AnvilProcess(tmp_path / "right", port=port, persist=False).start()
+    try:
+        check_external(waiting)
+        assert waiting.chain_id == ANVIL_CHAIN_ID
+        assert waiting.block_number() >= 0
+    finally:
+        right.stop()
