@@ -251,6 +251,7 @@ class OutboxWorker:
         self._counters = _Counters()
         self._last_head = -1
         self._confirm_after = 0.0  # no included operation can be due before (time.time())
+        self._updates: list[tuple[str, Mapping[str, Any]]] = []  # the round's, written at its end
         self.last_error: str | None = None
 
     # ---------------------------------------------------------------------------- control
@@ -317,11 +318,20 @@ class OutboxWorker:
     # ------------------------------------------------------------------------------- steps
 
     def step(self) -> bool:
-        """One round: send accepted, collect receipts, confirm durable. True if anything moved."""
-        moved = self._check_head()
-        sent, held = self._send_accepted()
-        moved = self._collect_receipts() or sent or moved
-        moved = self._confirm_included() or moved
+        """One round: send accepted, collect receipts, confirm durable. True if anything moved.
+
+        The round's changes are written in one transaction at its end, also when a phase
+        fails half-way (what was sent is recorded even if the node went away): every commit
+        syncs the outbox's file to disk and holds up the API's accepts while it does.
+        """
+        try:
+            moved = self._check_head()
+            sent, held = self._send_accepted()
+            moved = self._collect_receipts() or sent or moved
+            moved = self._confirm_included() or moved
+        finally:
+            updates, self._updates = self._updates, []
+            self.store.update_operations(updates)
         if moved:
             with self._changed:
                 self._changed.notify_all()
@@ -440,8 +450,7 @@ class OutboxWorker:
                     else:
                         updates.append((op.id, self._sent_values(op, result)))
         finally:
-            # What was sent is recorded even if the node went away half-way.
-            self.store.update_operations(updates)
+            self._updates.extend(updates)
         return bool(updates), held
 
     def _sent_values(self, op: OperationRecord, tx_hash: str) -> dict[str, Any]:
@@ -498,7 +507,7 @@ class OutboxWorker:
                 updates.append((op.id, self._reverted_values(op, receipt, now)))
         if resync:
             self._resync_senders()
-        self.store.update_operations(updates)
+        self._updates.extend(updates)
         return bool(updates)
 
     def _confirm_included(self) -> bool:
@@ -552,7 +561,7 @@ class OutboxWorker:
                     )
                 )
                 self._resync_senders()
-        self.store.update_operations(updates)
+        self._updates.extend(updates)
         # Skip the next passes while nothing can be due, and space them a fifth of the
         # persistence delay apart: each one reads every included operation, and hundreds
         # wait out the delay at a time.
