@@ -224,3 +224,31 @@ def test_register_before_the_node_is_checked_skips_preflight_and_lets_the_chain_
     )
     assert response.status_code == 202
     assert response.json()["status"] == "accepted"
+
+
+def test_register_non_custodial_by_partner_whose_key_the_service_does_not_hold(
+    consortium: Consortium, tmp_path: Any
+) -> None:
+    # The test service holds every member's key, so a signature it relays could be its own
+    # (ECDSA is deterministic). Here it holds none of partner_c's: only partner_c can sign.
+    from api.custody import Custody
+
+    project_id = consortium.project_on_chain()
+    services = consortium.client.app.state.services  # type: ignore[attr-defined]
+    services.custody = Custody(tmp_path / "other-keys", "another password")
+    member = consortium.partner_c
+    url = f"/v1/projects/{project_id}/contributions"
+    body = _body(member, project_id)
+    unsigned = consortium.client.post(url, json=body, headers=member.headers)
+    assert unsigned.status_code == 422 and unsigned.json()["code"] == "not_custodial"
+    data = consortium.client.post(f"{url}/prepare", json=body, headers=member.headers).json()
+    signature = sign_typed_data(member.account.key, data["typed_data"])
+    signed = {
+        **body,
+        "signature": "0x" + signature.hex(),
+        "nonce": data["nonce"],
+        "deadline": data["deadline"],
+    }
+    response = consortium.client.post(f"{url}?wait=true", json=signed, headers=member.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "confirmed"
