@@ -89,29 +89,39 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         too_large = PayloadTooLargeError(f"request body exceeds {self.max_bytes} bytes")
+        declared: int | None = None
         for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+            if name == b"content-length" and value.isdigit():
+                declared = int(value)
+        if declared is not None:
+            # The server holds the body to its declared length: checking the header is enough.
+            if declared > self.max_bytes:
                 await error_response(too_large)(scope, receive, send)
                 return
+            await self.app(scope, receive, send)
+            return
+        # A streamed (chunked) body: read it here, up to the limit, before the app sees it. An
+        # error raised from inside the app's `receive` would reach FastAPI's body parser, which
+        # turns every exception into 400.
+        messages: list[Message] = []
         seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _BodyTooLarge
-            return message
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                await error_response(too_large)(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replay = iter(messages)
 
-        try:
-            await self.app(scope, limited, send)
-        except _BodyTooLarge:
-            await error_response(too_large)(scope, receive, send)
+        async def buffered() -> Message:
+            return next(replay, None) or await receive()
 
-
-class _BodyTooLarge(Exception):
-    """Internal signal of `BodyLimitMiddleware`."""
+        await self.app(scope, buffered, send)
 
 
 class BackgroundLeader:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from tests.api.support import Consortium
 
 
@@ -103,6 +105,35 @@ def test_request_body_over_limit_is_413(consortium: Consortium) -> None:
         headers=consortium.partner_b.headers,
     )
     assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
+
+
+def test_streamed_request_body_over_limit_is_413(consortium: Consortium) -> None:
+    # Without Content-Length (chunked), the limit is counted while the body arrives.
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(40):
+            yield b"x" * 50_000
+        yield b'", "company_number": "1"}'
+
+    response = consortium.client.put(
+        f"/v1/partners/{consortium.partner_b.address}/identity",
+        content=chunks(),
+        headers={**consortium.partner_b.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
+
+
+def test_streamed_request_body_under_limit_is_read(consortium: Consortium) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": "Flax '
+        yield b'Fibres BV", "company_number": "12345678"}'
+
+    response = consortium.client.put(
+        f"/v1/partners/{consortium.partner_b.address}/identity",
+        content=chunks(),
+        headers={**consortium.partner_b.headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code < 300, response.text
 
 
 def test_known_key_id_with_wrong_secret_is_401(consortium: Consortium) -> None:
