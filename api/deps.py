@@ -1,7 +1,8 @@
 """Dependencies of the routes: the app's services, the authenticated caller, role checks.
 
 Routes declare what they need with the `Annotated` aliases at the bottom (`ServicesDep`,
-`ReaderDep`, `WriterDep`, `CoordinatorDep`, `AdminDep`); nothing else reads `app.state`.
+`ReaderDep`, `WriterDep`, `AdminDep`; the coordinator's routes check that role themselves,
+after `WritesDep`); nothing else reads `app.state`.
 
 These dependencies are `async def` although they do not await: FastAPI runs a plain `def`
 dependency in the thread pool, one hop (and GIL hand-over) each, which cost more than the
@@ -229,13 +230,6 @@ async def require_writer(principal: Annotated[Principal, Depends(get_principal)]
     return principal
 
 
-async def require_coordinator(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-    """A coordinator key."""
-    if principal.role is not Role.COORDINATOR or principal.partner is None:
-        raise PermissionDeniedError("this action needs a coordinator key")
-    return principal
-
-
 async def require_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     """A sandbox admin key."""
     if principal.role is not Role.ADMIN:
@@ -262,6 +256,5 @@ def actor_of(principal: Principal, claimed: str | None = None) -> ChecksumAddres
 
 ReaderDep = Annotated[Principal, Depends(get_principal)]
 WriterDep = Annotated[Principal, Depends(require_writer)]
-CoordinatorDep = Annotated[Principal, Depends(require_coordinator)]
 AdminDep = Annotated[Principal, Depends(require_admin)]
 ExporterDep = Annotated[Principal, Depends(require_exporter)]
