@@ -276,6 +276,23 @@ def test_browser_commitment_matches_the_ledger(sandbox: SandboxProcess, browser:
     page.close()
 
 
+def test_browser_salts_are_32_random_bytes(sandbox: SandboxProcess, browser: Browser) -> None:
+    # The register page salts every commitment with newSalt(): a short or repeated salt would
+    # let anyone confirm a guess about a document from its commitment on chain.
+    page = browser.new_page()
+    _open(page, sandbox.url + "/")
+    salts = page.evaluate(
+        """async () => {
+            const c = await import('/static/js/crypto.js');
+            return Array.from({length: 64}, () => c.newSalt());
+        }"""
+    )
+    assert all(s.startswith("0x") and len(bytes.fromhex(s[2:])) == 32 for s in salts)
+    assert len(set(salts)) == len(salts)
+    assert len({s[2:4] for s in salts}) > 16  # first bytes spread as random bytes do
+    page.close()
+
+
 def _drop_file(page: Page, name: str, data: bytes) -> None:
     """Drag and drop a file onto the drop zone, as a person would."""
     page.evaluate(
