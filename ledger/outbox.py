@@ -21,9 +21,14 @@ When a re-sent operation reverts that way, the worker checks the chain and count
 landing as success ("already done") instead of failing.
 
 The worker is one thread; it pipelines: every round sends all accepted operations without
-waiting, then collects receipts. `ChainCall` is what an operation sends (contract, function, ABI
-arguments, gas, and who sends it: the relayer, or a custodial partner key for the few calls
-that have no signed variant). Persistence is `ledger.store`; the API builds the calls.
+waiting, then collects receipts. Each phase is one JSON-RPC batch request (signed
+transactions, receipts, block hashes; one call at a time on eth-tester), items failing alone,
+and the round's changes are written in one transaction; busy rounds start at most every
+`round_interval`, so a round carries whatever was accepted meanwhile.
+
+`ChainCall` is what an operation sends (contract, function, ABI arguments, gas, and who
+sends it: the relayer, or a custodial partner key for the few calls that have no signed
+variant). Persistence is `ledger.store`; the API builds the calls.
 """
 
 from __future__ import annotations
