@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import coincurve
+import rlp
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
 from eth_utils.crypto import keccak
@@ -417,10 +418,6 @@ def revert_error(w3: Web3, receipt: TxReceipt) -> TransactionRevertedError:
     )
 
 
-# What RLP encodes here: byte strings, non-negative integers, and lists of them.
-_RlpItem = bytes | int | list["_RlpItem"]
-
-
 @dataclass(frozen=True)
 class SignedTx:
     """A signed transaction: the bytes for eth_sendRawTransaction and its hash."""
@@ -447,12 +444,11 @@ def sign_transaction(
     where this takes a tenth of it, and the outbox signs every transaction it sends.
     """
     to = bytes.fromhex(tx.to[2:]) if tx.to is not None else b""
-    body: list[_RlpItem]
     if fees.gas_price is not None:
         body = [nonce, fees.gas_price, gas, to, tx.value, tx.data]
-        digest = keccak(_rlp([*body, chain_id, 0, 0]))
+        digest = keccak(rlp.encode([*body, chain_id, 0, 0]))
         r, s, recovery = _sign_digest(key, digest)
-        raw = _rlp([*body, recovery + 35 + 2 * chain_id, r, s])
+        raw = rlp.encode([*body, recovery + 35 + 2 * chain_id, r, s])
     else:
         assert fees.max_fee_per_gas is not None and fees.max_priority_fee_per_gas is not None
         body = [
@@ -466,31 +462,10 @@ def sign_transaction(
             tx.data,
             [],
         ]
-        digest = keccak(b"\x02" + _rlp(body))
+        digest = keccak(b"\x02" + rlp.encode(body))
         r, s, recovery = _sign_digest(key, digest)
-        raw = b"\x02" + _rlp([*body, recovery, r, s])
+        raw = b"\x02" + rlp.encode([*body, recovery, r, s])
     return SignedTx(raw_transaction=raw, hash=keccak(raw))
-
-
-def _rlp(item: _RlpItem) -> bytes:
-    """RLP of bytes, non-negative integers (big-endian, no leading zeros) and lists of them:
-    all a transaction needs (the `rlp` package infers a serializer for every item, which was
-    most of the signing time)."""
-    if isinstance(item, list):
-        payload = b"".join(_rlp(child) for child in item)
-        return _rlp_length(len(payload), 0xC0) + payload
-    if isinstance(item, int):
-        item = item.to_bytes((item.bit_length() + 7) // 8, "big")
-    if len(item) == 1 and item[0] < 0x80:
-        return item
-    return _rlp_length(len(item), 0x80) + item
-
-
-def _rlp_length(length: int, offset: int) -> bytes:
-    if length < 56:
-        return bytes([offset + length])
-    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([offset + 55 + len(encoded)]) + encoded
 
 
 def _sign_digest(key: coincurve.PrivateKey, digest: bytes) -> tuple[int, int, int]:

@@ -7,14 +7,12 @@ from typing import Any
 
 import coincurve
 import pytest
-import rlp
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from ledger import signing
-from ledger import tx as tx_module
 from ledger.domain import Origin, Registration
 from ledger.errors import SigningError
 from ledger.tx import FeeQuote, TxRequest, sign_transaction
