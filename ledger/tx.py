@@ -438,10 +438,10 @@ def sign_transaction(
     """Sign `tx` as an EIP-1559 transaction (type 2, empty access list), or as a legacy
     EIP-155 one when `fees` is a plain gas price.
 
-    The two encodings written out (RLP of the fields the EIPs list, secp256k1 through
-    coincurve), equal byte for byte to eth-account's (a test checks): eth-account's general
-    path validates and converts the fields through several layers, about 1 ms a transaction
-    where this takes a tenth of it, and the outbox signs every transaction it sends.
+    The fields the EIPs list, encoded by the `rlp` package and signed by libsecp256k1
+    (coincurve), equal byte for byte to eth-account's (a test checks): eth-account's general
+    path validates and converts the fields through several layers, about 1.2 ms a transaction
+    where this takes about 0.16 ms, and the outbox signs every transaction it sends.
     """
     to = bytes.fromhex(tx.to[2:]) if tx.to is not None else b""
     if fees.gas_price is not None:
