@@ -30,6 +30,7 @@ from ledger.errors import AnvilError
 
 # Checkpoints of the state dump are skipped above this size (see AnvilProcess).
 CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
+CHECKPOINT_PARSE_MAX_BYTES = 4 * 1024 * 1024
 
 DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
 DEFAULT_CHAIN_ID = 31337
@@ -333,8 +334,15 @@ class AnvilProcess:
                     continue  # caught mid-write; the next round will do
                 partial = self._backup_path.with_suffix(".tmp")
                 shutil.copyfile(self.state_path, partial)
-                with partial.open("rb") as fh:
-                    json.load(fh)  # only a dump that parses may replace the fallback
+                after = self.state_path.stat()
+                if (after.st_mtime_ns, after.st_size) != (info.st_mtime_ns, info.st_size):
+                    continue  # anvil rewrote it while we copied
+                if info.st_size <= CHECKPOINT_PARSE_MAX_BYTES:
+                    # Only a dump that parses may replace the fallback. Larger ones are
+                    # trusted on the checks above: parsing holds this process's GIL for
+                    # tenths of a second, and the API may be serving requests in it.
+                    with partial.open("rb") as fh:
+                        json.load(fh)
                 partial.replace(self._backup_path)
                 copied_mtime = info.st_mtime_ns
 

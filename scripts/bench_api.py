@@ -601,11 +601,6 @@ def run_bench(
     paced_batches = max(int(batched_rate / batch_size * 5), 1)  # about five seconds
     with tempfile.TemporaryDirectory(prefix="poc-bench-api-") as tmp:
         stack = LiveStack.start(data_dir or Path(tmp), api_workers=api_workers, extra_env=extra_env)
-        # AnvilProcess keeps a fallback copy of the node's state for crash safety, checked by
-        # parsing tens of MB of JSON every second in the process that started the node: this
-        # client. That held the client's GIL for long enough to show up as request latency
-        # (paced p99 ~480 ms with it, ~160 ms without, same API). No fault is injected here.
-        stack.node._stop_checkpoints()
         try:
             warm = prepare_requests(stack, 40, None, "warm")
             one = prepare_requests(stack, requests, None, "one")
