@@ -117,6 +117,10 @@ class LiveStack:
     api_port: int = field(default_factory=free_port)
     api_proc: subprocess.Popen[bytes] | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Follower and outbox worker in their own process (`python -m api.background`), the API
+    # processes only serving requests.
+    background_process: bool = False
+    background_proc: subprocess.Popen[bytes] | None = None
 
     @classmethod
     def start(
@@ -126,10 +130,13 @@ class LiveStack:
         persist_delay: float = 2.5,
         api_workers: int = 1,
         extra_env: dict[str, str] | None = None,
+        background_process: bool = False,
     ) -> LiveStack:
         """Start anvil, deploy, seed the project and keys, start the API."""
         data_dir.mkdir(parents=True, exist_ok=True)
-        node = AnvilProcess(data_dir / "anvil")
+        # As the sandbox runs it: no historical states (proofs use receipts and headers), so
+        # the state dump anvil rewrites every second stays small.
+        node = AnvilProcess(data_dir / "anvil", preserve_history=False)
         node.start()
         chain = connect_anvil(ChainConfig(backend=Backend.ANVIL), node=node)
         deployer = chain.sender(0)
@@ -172,6 +179,7 @@ class LiveStack:
             persist_delay,
             api_workers,
             extra_env=dict(extra_env or {}),
+            background_process=background_process,
         )
         stack.start_api()
         return stack
@@ -198,8 +206,12 @@ class LiveStack:
         return env
 
     def start_api(self, timeout: float = 60.0) -> None:
-        """Start the API process and wait for /health."""
+        """Start the API process (and the background one, if asked) and wait for /health."""
         log = (self.data_dir / "api.log").open("ab")
+        env = self.api_env()
+        if self.background_process:
+            self.start_background()
+            env = {**env, "POC_START_WORKERS": "false"}
         self.api_proc = subprocess.Popen(
             [
                 sys.executable,
@@ -217,7 +229,7 @@ class LiveStack:
                 str(self.api_workers),
             ],
             cwd=REPO_ROOT,
-            env=self.api_env(),
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -233,30 +245,51 @@ class LiveStack:
             time.sleep(0.1)
         raise RuntimeError("the API did not answer /health in time")
 
+    def start_background(self) -> None:
+        """Start `python -m api.background` (the follower and the outbox worker)."""
+        with (self.data_dir / "background.log").open("ab") as log:
+            self.background_proc = subprocess.Popen(
+                [sys.executable, "-m", "api.background"],
+                cwd=REPO_ROOT,
+                env=self.api_env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill_background(self) -> None:
+        """SIGKILL the background process (fault injection)."""
+        if self.background_proc is not None:
+            self.background_proc.send_signal(signal.SIGKILL)
+            self.background_proc.wait(10)
+            self.background_proc = None
+
     def kill_api(self) -> None:
-        """SIGKILL the API process (fault injection)."""
-        if self.api_proc is not None:
-            self.api_proc.send_signal(signal.SIGKILL)
-            self.api_proc.wait(10)
-            self.api_proc = None
+        """SIGKILL the API process and the background one (fault injection)."""
+        for proc in (self.api_proc, self.background_proc):
+            if proc is not None:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(10)
+        self.api_proc = self.background_proc = None
 
     def stop(self) -> None:
         """Stop the API and anvil."""
-        if self.api_proc is not None:
-            self.api_proc.terminate()
-            try:
-                self.api_proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.api_proc.kill()
-            self.api_proc = None
+        for proc in (self.api_proc, self.background_proc):
+            if proc is not None:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        self.api_proc = self.background_proc = None
         self.chain.close()
         self.node.stop()
 
     def api_pids(self) -> list[int]:
-        """The API's processes: uvicorn and the workers it spawned."""
-        if self.api_proc is None:
-            return []
-        return [self.api_proc.pid, *_children(self.api_proc.pid)]
+        """The API's processes: uvicorn, the workers it spawned, the background process."""
+        pids = [] if self.api_proc is None else [self.api_proc.pid, *_children(self.api_proc.pid)]
+        if self.background_proc is not None:
+            pids.append(self.background_proc.pid)
+        return pids
 
     def registration(self, partner: int, label: str) -> dict[str, Any]:
         """A fresh registration body of partner number `partner`."""
@@ -591,6 +624,7 @@ def run_bench(
     data_dir: Path | None = None,
     extra_env: dict[str, str] | None = None,
     one_only: bool = False,
+    background_process: bool = False,
 ) -> list[BenchRecord]:
     """Run both scenarios, saturated and paced, on a fresh stack; return the measured figures.
 
@@ -600,7 +634,12 @@ def run_bench(
     batch_requests = max(requests // 10, clients)
     paced_batches = max(int(batched_rate / batch_size * 5), 1)  # about five seconds
     with tempfile.TemporaryDirectory(prefix="poc-bench-api-") as tmp:
-        stack = LiveStack.start(data_dir or Path(tmp), api_workers=api_workers, extra_env=extra_env)
+        stack = LiveStack.start(
+            data_dir or Path(tmp),
+            api_workers=api_workers,
+            extra_env=extra_env,
+            background_process=background_process,
+        )
         try:
             warm = prepare_requests(stack, 40, None, "warm")
             one = prepare_requests(stack, requests, None, "one")
@@ -706,6 +745,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--one-only", action="store_true", help="only the one-tx-each scenario (quicker)"
     )
+    parser.add_argument(
+        "--background-process",
+        action="store_true",
+        help="follower and outbox worker in `python -m api.background`, not in the API process",
+    )
     parser.add_argument("--json", action="store_true", help="print the records as JSON")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
@@ -716,6 +760,7 @@ def main(argv: list[str] | None = None) -> int:
         api_workers=args.api_workers,
         extra_env=dict(item.split("=", 1) for item in args.env),
         one_only=args.one_only,
+        background_process=args.background_process,
     )
     if args.json:
         print(json.dumps([asdict(r) for r in records], indent=2))

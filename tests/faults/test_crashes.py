@@ -9,6 +9,7 @@ outbox, and sends them once the node is back and checked against the deployment 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -29,6 +30,24 @@ def test_kill_api_during_load_loses_nothing(stack: LiveStack) -> None:
 
     assert_exactly_once(stack, load)
     assert len(load.accepted) >= 100
+
+
+def test_kill_background_process_during_load_loses_nothing(tmp_path: Path) -> None:
+    """Follower and worker in `python -m api.background`, API processes only serving: the
+    API keeps accepting while the background process is dead, and nothing is sent twice."""
+    live = LiveStack.start(tmp_path / "data", persist_delay=2.5, background_process=True)
+    try:
+        load = Load(live)
+        load.fire(150, after=50, fault=live.kill_background)
+        assert live.background_proc is None
+        assert not load.refused, load.refused  # the API process never stopped accepting
+        load.fire(30)  # accepted into the outbox with nobody sending
+        live.start_background()
+
+        assert_exactly_once(live, load)
+        assert len(load.accepted) == 180
+    finally:
+        live.stop()
 
 
 def test_restart_api_before_node_serves_and_accepts_then_drains(stack: LiveStack) -> None:
