@@ -92,6 +92,14 @@ class OpStatus(StrEnum):
         return self in (OpStatus.CONFIRMED, OpStatus.FAILED)
 
 
+# What an operation whose transaction or block was lost goes back to: accepted, to be sent again.
+_SEND_AGAIN: Mapping[str, Any] = {
+    "status": OpStatus.ACCEPTED,
+    "tx_hash": None,
+    "block_number": None,
+    "block_hash": None,
+}
+
 # ------------------------------------------------------------------------------ calls
 
 
@@ -390,17 +398,7 @@ class OutboxWorker:
                 log.warning(
                     "operation %s: confirmed block %d is gone, resending", op.id, op.block_number
                 )
-                updates.append(
-                    (
-                        op.id,
-                        {
-                            "status": OpStatus.ACCEPTED,
-                            "tx_hash": None,
-                            "block_number": None,
-                            "block_hash": None,
-                        },
-                    )
-                )
+                updates.append((op.id, _SEND_AGAIN))
         self.store.update_operations(updates)
         return bool(updates)
 
@@ -554,17 +552,7 @@ class OutboxWorker:
                 updates.append((op.id, self._included_values(receipt, now)))
             else:
                 log.warning("operation %s: block of %s lost, resending", op.id, op.tx_hash)
-                updates.append(
-                    (
-                        op.id,
-                        {
-                            "status": OpStatus.ACCEPTED,
-                            "tx_hash": None,
-                            "block_number": None,
-                            "block_hash": None,
-                        },
-                    )
-                )
+                updates.append((op.id, _SEND_AGAIN))
                 self._resync_senders()
         self._updates.extend(updates)
         # Skip the next passes while nothing can be due, and space them a fifth of the
