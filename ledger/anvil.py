@@ -186,6 +186,9 @@ class AnvilProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.persist:
             self._check_state_file()
+        fresh = not (self.persist and self.state_path.exists())
+        if fresh:
+            _wait_for_a_new_genesis_second()
         # An OS-chosen port can be taken by someone else before anvil binds it: retry then.
         attempts = 3 if self._requested_port == 0 and self._port is None else 1
         for attempt in range(attempts):
@@ -198,6 +201,8 @@ class AnvilProcess:
                 if attempt == attempts - 1 or "in use" not in self._log_tail():
                     raise
                 self._port = None
+        if fresh:
+            _genesis_seconds_used(int(time.time()))
         if self.persist and self.state_path.exists():
             # The state loaded fine: keep it as the fallback for a dump torn by a crash.
             shutil.copyfile(self.state_path, self._backup_path)
@@ -427,6 +432,26 @@ def _format_seconds(seconds: float) -> str:
 # Nodes still running when the interpreter exits (a crashed test run) are stopped, so that no
 # anvil outlives us holding a port and a half-written state file.
 _live: weakref.WeakSet[AnvilProcess] = weakref.WeakSet()
+
+# A fresh anvil chain's genesis block carries the second it started in, and nothing else that
+# varies: two fresh chains started in one second have the same genesis hash, and a sandbox reset
+# would look like the chain it replaced to everything that tells chains apart by that hash. So a
+# fresh start waits for a second later than any fresh start of this process has used.
+_genesis_lock = threading.Lock()
+_genesis_latest_second = 0
+
+
+def _wait_for_a_new_genesis_second() -> None:
+    with _genesis_lock:
+        delay = _genesis_latest_second + 1 - time.time()
+    if delay > 0:
+        time.sleep(delay)
+
+
+def _genesis_seconds_used(up_to: int) -> None:
+    global _genesis_latest_second
+    with _genesis_lock:
+        _genesis_latest_second = max(_genesis_latest_second, up_to)
 
 
 @atexit.register

@@ -203,3 +203,15 @@ def test_checkpoint_thread_outlives_a_dump_caught_mid_write(tmp_path: Path) -> N
     finally:
         stop.set()
         thread.join(5)
+
+
+def test_fresh_chains_started_back_to_back_have_different_genesis_hashes(tmp_path: Path) -> None:
+    # The genesis hash is how a reset or re-created chain is told from the one it replaced.
+    hashes = []
+    for name in ("first", "second"):
+        process = AnvilProcess(tmp_path / name, persist=False).start()
+        try:
+            hashes.append(_connect(process).genesis_hash())
+        finally:
+            process.stop()
+    assert hashes[0] != hashes[1]
