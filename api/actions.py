@@ -10,7 +10,7 @@ both signing modes:
   plus `signature`, `nonce` and `deadline`. The API rebuilds the typed data from that body and
   checks the signature recovers to the key's partner (else 403 `wrong_actor`).
 
-Then `Writes.accept` stores the operation (the outbox of `ledger.outbox`) and answers 202 with
+Then `Writes.accept` stores the operation (the outbox of `ledger.sync.outbox`) and answers 202 with
 its status URL, or waits for confirmation when asked. An `Idempotency-Key` returns the first
 operation for a repeated request; the same on-chain action (e.g. a commitment registered twice)
 returns the existing operation. A dry run (`eth_call`) first turns most contract reverts into an
@@ -41,11 +41,8 @@ from api.auth import Principal
 from api.deps import VAULT, ServicesDep, WriterDep, actor_of
 from api.errors import ConflictError, UnprocessableError, WrongActorError
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_HASH
-from ledger.errors import ChainError, SigningError
-from ledger.outbox import RELAYER, ChainCall, OpStatus
-from ledger.reverts import DecodedRevertError, PocContributionExists, decoding_reverts
-from ledger.rpcerrors import translating
-from ledger.signing import (
+from ledger.chain.reverts import DecodedRevertError, PocContributionExists, decoding_reverts
+from ledger.chain.signing import (
     Eip712Domain,
     SignedAuth,
     TypedData,
@@ -53,7 +50,10 @@ from ledger.signing import (
     sign_auth,
     typed_data_digest,
 )
+from ledger.chain.translate import translating
+from ledger.errors import ChainError, SigningError
 from ledger.store import OperationRecord
+from ledger.sync.outbox import RELAYER, ChainCall, OpStatus
 
 # Custodial signatures are made by the service and relayed by it: a long deadline lets an
 # accepted write survive a long chain outage without expiring.

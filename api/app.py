@@ -47,14 +47,14 @@ from api.routes import (
 )
 from api.routes import chain as chain_routes
 from api.settings import ApiSettings, get_settings
-from ledger.chain import Backend, Chain, ChainConfig, connect_external
-from ledger.contracts import PocLedgerClient, RoyaltyVaultClient
-from ledger.deployment import DeploymentRecord
+from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient
+from ledger.chain.connection import Backend, Chain, ChainConfig, connect_external
+from ledger.chain.deployment_record import DeploymentRecord
+from ledger.chain.transactions import TxSender
 from ledger.errors import ChainError, ChainIdMismatchError, KeyLoadError, LedgerError
-from ledger.indexer import ContractSpec, Follower
-from ledger.outbox import OutboxConfig, OutboxWorker
 from ledger.store import Store
-from ledger.tx import TxSender
+from ledger.sync.follower import ContractSpec, Follower
+from ledger.sync.outbox import OutboxConfig, OutboxWorker
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Custodial signing: the partner keys the service holds, in `ledger.keystore` files.
+"""Custodial signing: the partner keys the service holds, in `ledger.chain.keystore` files.
 
 In custodial mode (the sandbox default) the API signs a partner's EIP-712 actions with the
 partner's own key, decrypted from `<data_dir>/keystores/` with the configured password and kept
@@ -14,9 +14,9 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 
-from ledger.domain import checksum
+from ledger.chain.keystore import KeyStore
+from ledger.domain.values import checksum
 from ledger.errors import KeyLoadError
-from ledger.keystore import KeyStore
 
 # Cheaper than geth's default scrypt cost: the keystore is protected by the host's file
 # permissions too, and onboarding through the API should not take seconds.

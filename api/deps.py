@@ -31,16 +31,16 @@ from api.errors import (
     WrongActorError,
 )
 from api.settings import ApiSettings
-from ledger.chain import Backend, Chain, check_external
-from ledger.contracts import PocLedgerClient, RoyaltyVaultClient
-from ledger.deployment import DeploymentRecord
-from ledger.domain import checksum
+from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient
+from ledger.chain.connection import Backend, Chain, check_external
+from ledger.chain.deployment_record import DeploymentRecord
+from ledger.chain.transactions import TxSender
+from ledger.chain.translate import translating
+from ledger.domain.values import checksum
 from ledger.errors import ChainError, ChainIdMismatchError
-from ledger.indexer import Follower
-from ledger.outbox import OutboxWorker
-from ledger.rpcerrors import translating
 from ledger.store import Store
-from ledger.tx import TxSender
+from ledger.sync.follower import Follower
+from ledger.sync.outbox import OutboxWorker
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from ledger.domain import Category, Policy, checksum
+from ledger.domain.values import Category, Policy, checksum
 from ledger.store import ContributionRecord, PartnerRecord, PolicyRecord, ProjectRecord
 
 

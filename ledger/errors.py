@@ -2,7 +2,7 @@
 
 Every exception the library raises on purpose derives from `LedgerError`. Foreign exceptions
 (web3, requests, websockets, eth-tester, py-evm) never escape the chain layer: they are
-translated in one place, `ledger.rpcerrors.translate`, and raised `from` the original.
+translated in one place, `ledger.chain.translate.translate`, and raised `from` the original.
 
     LedgerError
     ├── ConfigurationError            settings missing or inconsistent
@@ -118,7 +118,7 @@ class TransactionRevertedError(ChainError):
     """Raised when execution reverted; `revert_data` holds the raw bytes the EVM returned.
 
     `revert_data` is empty when the node gave none (out of gas, invalid opcode, a node
-    that hides it). Decoding it into a contract's custom error is `ledger.reverts`' job.
+    that hides it). Decoding it into a contract's custom error is `ledger.chain.reverts`' job.
     """
 
     def __init__(

@@ -15,11 +15,11 @@ open (`Store.open`). Three groups of tables live here:
   lost events and replays the rest; `rebuild` starts again from the chain alone.
 - the **outbox**: accepted writes (`operations`), stored before anything is sent; their
   idempotency keys are columns of it. In the outbox's database.
-- **credentials**: hashed API keys (custodial partner keys are in `ledger.keystore`). In the
+- **credentials**: hashed API keys (custodial partner keys are in `ledger.chain.keystore`). In the
   outbox's database too.
 
 Reads return frozen dataclasses, never ORM rows. The follower that fills the index lives in
-`ledger.indexer`; the worker that drains the outbox in `ledger.outbox`.
+`ledger.sync.follower`; the worker that drains the outbox in `ledger.sync.outbox`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Benchmark: score one project of 1,000,000 contributions across 50 partners.
 
-Measures `ledger.scoring.score` alone, on a history already in memory: reading the events
+Measures `ledger.scoring.scheme.score` alone, on a history already in memory: reading the events
 from a node and decoding them is another step with its own benchmark. The history is
 synthetic but shaped like a real one: every contribution endorsed by the policy's quorum of
 two other partners, a few withdrawn, superseded, disputed or still in their dispute window,
@@ -32,9 +32,9 @@ if __package__ in (None, ""):
 
 from eth_utils.address import to_checksum_address
 
-from ledger import hashing
-from ledger.domain import Category, DisputeOutcome, Origin, Policy, text_to_bytes32
-from ledger.scoring import (
+from ledger.domain import hashing
+from ledger.domain.values import Category, DisputeOutcome, Origin, Policy, text_to_bytes32
+from ledger.scoring.scheme import (
     ContributionRegistered,
     ContributionSuperseded,
     ContributionWithdrawn,
@@ -231,15 +231,15 @@ def run(
 
 
 def event_reading_rate(registrations: int = 2_000, per_block: int = 500) -> Record:
-    """Events per second `ledger.scoring_history.read_history` reads and converts from a real
+    """Events per second `ledger.scoring.history.read_history` reads and converts from a real
     anvil: `registrations` contributions registered in blocks of `per_block`, then the
     project's whole history read back in block ranges as `poc score` does."""
     import tempfile
 
-    from ledger.anvil import AnvilProcess
-    from ledger.chain import Backend, ChainConfig, connect_anvil
-    from ledger.scoring_history import read_history
-    from ledger.tx import TxRequest
+    from ledger.chain.connection import Backend, ChainConfig, connect_anvil
+    from ledger.chain.transactions import TxRequest
+    from ledger.scoring.history import read_history
+    from poc.sandbox.anvil import AnvilProcess
     from scripts import bench_eas
 
     with tempfile.TemporaryDirectory(prefix="bench-scoring-") as tmp:

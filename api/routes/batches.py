@@ -1,8 +1,8 @@
 """Merkle batches: many contributions anchored in one transaction, revealed leaf by leaf.
 
 The partner sends the leaves (commitment, origin, category, value, parents); the API builds
-the OpenZeppelin-compatible tree (`ledger.merkle`), has the partner sign `AnchorBatch` over its
-root, and keeps the leaves with the operation so that each can be revealed later with its
+the OpenZeppelin-compatible tree (`ledger.domain.merkle`), has the partner sign `AnchorBatch` over
+its root, and keeps the leaves with the operation so that each can be revealed later with its
 proof (`revealBatched`, which anyone may relay: the anchoring already proves who and when).
 """
 
@@ -36,10 +36,10 @@ from api.schemas import (
     OriginName,
     Uint64,
 )
-from ledger.domain import BatchLeaf, Origin
-from ledger.hashing import batch_id
-from ledger.merkle import MerkleTree, leaf_to_json
-from ledger.signing import anchor_batch_data
+from ledger.chain.signing import anchor_batch_data
+from ledger.domain.hashing import batch_id
+from ledger.domain.merkle import MerkleTree, leaf_to_json
+from ledger.domain.values import BatchLeaf, Origin
 from ledger.store import OperationRecord
 
 router = APIRouter(tags=["contributions"], responses=ERROR_RESPONSES)

@@ -37,8 +37,8 @@ from api.schemas import (
     RegistrationFields,
     StatusName,
 )
-from ledger.domain import ZERO_BYTES32, Origin, Registration, checksum
-from ledger.signing import register_data, withdraw_contribution_data
+from ledger.chain.signing import register_data, withdraw_contribution_data
+from ledger.domain.values import ZERO_BYTES32, Origin, Registration, checksum
 from ledger.store import ContributionFilter, ContributionRecord
 
 router = APIRouter(tags=["contributions"], responses=ERROR_RESPONSES)

@@ -30,14 +30,14 @@ from api.deps import LEDGER, ReaderDep, ServicesDep
 from api.errors import ERROR_RESPONSES, ConflictError, NotFoundError, WrongActorError
 from api.routes.contributions import indexed_contribution
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, EXAMPLE_HASH, Bytes32
-from ledger.domain import DisputeOutcome
-from ledger.signing import (
+from ledger.chain.signing import (
     Eip712Domain,
     TypedData,
     open_dispute_data,
     vote_dispute_data,
     withdraw_dispute_data,
 )
+from ledger.domain.values import DisputeOutcome
 from ledger.store import DisputeRecord
 
 router = APIRouter(tags=["disputes"], responses=ERROR_RESPONSES)

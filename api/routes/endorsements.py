@@ -28,7 +28,7 @@ from api.deps import LEDGER, ReaderDep, ServicesDep
 from api.errors import ERROR_RESPONSES
 from api.routes.contributions import indexed_contribution
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_HASH
-from ledger.signing import endorse_data
+from ledger.chain.signing import endorse_data
 from ledger.store import EndorsementRecord
 
 router = APIRouter(tags=["endorsements"], responses=ERROR_RESPONSES)

@@ -4,7 +4,7 @@ Every key but an admin key may export (`ExporterDep`: auditors, partners, coordi
 service does not keep salts: a caller that wants a bundle sends the opening (content hash and
 salt) of each contribution in the body, which is why the bundle routes are POSTs. The Results
 Ownership List needs chain data only and is a GET. Everything is built from the chain through
-`ledger.exports`; the routes only translate.
+`ledger.evidence.packs`; the routes only translate.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import ExporterDep, ServicesDep
 from api.errors import ERROR_RESPONSES
 from api.schemas import EXAMPLE_CONTENT_HASH, EXAMPLE_HASH, EXAMPLE_SALT, Address, Bytes32
-from ledger.exports import (
+from ledger.evidence.bundle import ProofBuilder, bundle_bytes, unhex
+from ledger.evidence.packs import (
     Opening,
     export_contribution,
     export_partner,
@@ -28,7 +29,6 @@ from ledger.exports import (
     rol_json,
     rol_markdown,
 )
-from ledger.proofs import ProofBuilder, bundle_bytes, unhex
 
 router = APIRouter(prefix="/exports", tags=["exports"], responses=ERROR_RESPONSES)
 

@@ -10,7 +10,7 @@ from api.actions import OperationPublic
 from api.auth import Role
 from api.deps import ReaderDep, ServicesDep
 from api.errors import ERROR_RESPONSES, NotFoundError
-from ledger.outbox import OpStatus
+from ledger.sync.outbox import OpStatus
 
 router = APIRouter(prefix="/operations", tags=["operations"], responses=ERROR_RESPONSES)
 

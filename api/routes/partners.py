@@ -28,9 +28,9 @@ from api.errors import (
     WrongActorError,
 )
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_SIGNED, Address
-from ledger.domain import checksum
+from ledger.chain.signing import set_identity_data
+from ledger.domain.values import checksum
 from ledger.errors import ConfigurationError, LedgerError
-from ledger.signing import set_identity_data
 from ledger.store import ApiKeyRecord
 
 router = APIRouter(tags=["partners"], responses=ERROR_RESPONSES)

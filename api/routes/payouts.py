@@ -29,9 +29,9 @@ from api.actions import (
 from api.deps import VAULT, ReaderDep, ServicesDep
 from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, Address
-from ledger.contracts import ETH
-from ledger.domain import checksum
-from ledger.signing import release_to_data
+from ledger.chain.clients import ETH
+from ledger.chain.signing import release_to_data
+from ledger.domain.values import checksum
 
 router = APIRouter(prefix="/projects", tags=["payouts"], responses=ERROR_RESPONSES)
 

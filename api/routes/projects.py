@@ -50,11 +50,11 @@ from api.schemas import (
     ProjectPublic,
     Uint32,
 )
-from ledger.domain import checksum
-from ledger.hashing import encode_policy
-from ledger.outbox import ChainCall
-from ledger.signing import accept_agreement_data, create_project_data
+from ledger.chain.signing import accept_agreement_data, create_project_data
+from ledger.domain.hashing import encode_policy
+from ledger.domain.values import checksum
 from ledger.store import ProjectRecord
+from ledger.sync.outbox import ChainCall
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=ERROR_RESPONSES)
 

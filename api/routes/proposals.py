@@ -29,14 +29,14 @@ from api.actions import (
 from api.deps import LEDGER, ReaderDep, ServicesDep
 from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_HASH, Address, Bytes32, PolicyModel
-from ledger.contracts import (
+from ledger.chain.clients import (
     encode_add_partner,
     encode_amend_agreement,
     encode_change_policy,
     encode_remove_partner,
 )
-from ledger.domain import POLICY_ABI, Policy, ProposalKind, checksum
-from ledger.signing import approve_proposal_data, propose_data
+from ledger.chain.signing import approve_proposal_data, propose_data
+from ledger.domain.values import POLICY_ABI, Policy, ProposalKind, checksum
 from ledger.store import ProposalRecord
 
 router = APIRouter(prefix="/projects", tags=["proposals"], responses=ERROR_RESPONSES)

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import ServicesDep
 from api.errors import NotFoundError, PermissionDeniedError, UnprocessableError
-from ledger.sandbox import SandboxInfo
+from poc.sandbox.run import SandboxInfo
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"], include_in_schema=False)
 

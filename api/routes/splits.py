@@ -1,7 +1,7 @@
 """Splits and statements: the current score and why, split proposals and approvals, finalized
 split versions, and royalty statements.
 
-The score is computed by `ledger.scoring` over the project's events in the local index, up to
+The score is computed by `ledger.scoring.scheme` over the project's events in the local index, up to
 a block the index covers, evaluated at that block's timestamp: exactly what `poc score
 --at-block N` recomputes from the chain alone. Proposing puts the current score on chain with
 its block, policy version and input-set hash (`proposeSplitBySig`); anyone can later check it
@@ -38,11 +38,11 @@ from api.errors import (
     UnavailableError,
 )
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, EXAMPLE_HASH, Uint32, Uint64
-from ledger.domain import SplitInput
-from ledger.scoring import ContributionExplanation, PartnerExplanation, ScoreResult, score
-from ledger.scoring_history import block_time, index_history
-from ledger.signing import approve_split_data, propose_split_data
-from ledger.statements import RoyaltyStatement, build_statement
+from ledger.chain.signing import approve_split_data, propose_split_data
+from ledger.domain.values import SplitInput
+from ledger.scoring.history import block_time, index_history
+from ledger.scoring.scheme import ContributionExplanation, PartnerExplanation, ScoreResult, score
+from ledger.scoring.statements import RoyaltyStatement, build_statement
 from ledger.store import SplitProposalRecord
 
 router = APIRouter(prefix="/projects", tags=["splits"], responses=ERROR_RESPONSES)

@@ -1,6 +1,6 @@
 """Verify a posted proof bundle (`POST /v1/proofs/verify`), for the lawyer's web page.
 
-The checks are `ledger.proof_verifier`'s, the same as `poc verify`: offline first (file hash,
+The checks are `ledger.evidence.verifier`'s, the same as `poc verify`: offline first (file hash,
 commitment, signature, receipt proof, header, log), then online against this service's node
 (block hash at that height, contract code). The original file is never posted: the caller
 hashes it on its own machine and sends the SHA-256 only.
@@ -26,7 +26,7 @@ from api.schemas import (
     EXAMPLE_SALT,
     Bytes32,
 )
-from ledger.proof_verifier import verify_with_file_hash
+from ledger.evidence.verifier import verify_with_file_hash
 
 router = APIRouter(prefix="/proofs", tags=["exports"], responses=ERROR_RESPONSES)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ledger.chain import Chain
-from ledger.deployment import DeploymentRecord
-from ledger.indexer import Follower, follower_for, rebuild_index
+from ledger.chain.connection import Chain
+from ledger.chain.deployment_record import DeploymentRecord
 from ledger.store import ContributionFilter, Store
+from ledger.sync.follower import Follower, follower_for, rebuild_index
 from tests.api.support import Consortium
 
 

@@ -28,7 +28,7 @@ from referencing.jsonschema import DRAFT202012
 
 import api.routes
 from api.errors import ERROR_RESPONSES
-from ledger.domain import checksum
+from ledger.domain.values import checksum
 
 DOCUMENT_URI = "urn:poc-ledger:openapi"
 ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")

@@ -34,7 +34,7 @@ from web3.contract.contract import ContractFunction
 from web3.logs import DISCARD
 from web3.types import TxParams, TxReceipt, Wei
 
-from ledger.artifacts import load_artifact
+from ledger.chain.artifacts import load_artifact
 
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_BYTES32 = b"\x00" * 32

@@ -23,9 +23,9 @@ import httpx
 import pytest
 from web3 import HTTPProvider, Web3
 
-from ledger import demo
-from ledger.anvil import AnvilProcess, find_anvil, free_port
 from ledger.errors import AnvilError
+from poc.sandbox import demo
+from poc.sandbox.anvil import AnvilProcess, find_anvil, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -43,7 +43,7 @@ _ANVIL_RE = re.compile(r"Chain: anvil at (http://127\.0\.0\.1:\d+)")
 
 def _poc() -> list[str]:
     script = Path(sys.executable).with_name("poc")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "ledger.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "poc"]
 
 
 class Sandbox:

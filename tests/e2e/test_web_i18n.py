@@ -19,9 +19,9 @@ from api.auth import Role
 from api.routes import web
 from api.schemas import ORIGINS, STATUSES
 from api.settings import ApiSettings
-from ledger import demo
-from ledger.outbox import OpStatus
-from ledger.scoring import Adjustment, CountStatus
+from ledger.scoring.scheme import Adjustment, CountStatus
+from ledger.sync.outbox import OpStatus
+from poc.sandbox import demo
 
 pytestmark = pytest.mark.e2e
 

@@ -38,8 +38,8 @@ from playwright.sync_api import (
 from pypdf import PdfReader
 
 from api.routes import web
-from ledger.anvil import free_port
-from ledger.hashing import commitment, contribution_id
+from ledger.domain.hashing import commitment, contribution_id
+from poc.sandbox.anvil import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -69,7 +69,7 @@ if not CHROMIUM.exists():
 
 def _poc() -> list[str]:
     script = Path(sys.executable).with_name("poc")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "ledger.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "poc"]
 
 
 class SandboxProcess:

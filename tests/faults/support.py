@@ -22,10 +22,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.anvil import find_anvil
+from ledger.chain.events import ContributionRegistered, get_events
 from ledger.errors import AnvilError
-from ledger.events import ContributionRegistered, get_events
 from ledger.store import Store
+from poc.sandbox.anvil import find_anvil
 from scripts.bench_api import LiveStack
 
 CLIENTS = 10

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.artifacts import available_artifacts, load_artifact
+from ledger.chain.artifacts import available_artifacts, load_artifact
 from ledger.errors import ArtifactError, ArtifactNotFoundError, LedgerError
 
 

@@ -1,0 +1,1114 @@
+"""Proof bundles: one JSON document that proves one contribution without trusting this service.
+
+A bundle (format `BUNDLE_VERSION`, JSON Schema in `ledger.evidence.schema`, explained in
+docs/proofs.md) carries:
+
+- `contribution`: what was registered (commitment, origin, category with its name and unit,
+  value, parents, ...), plus what only the partner holds and the chain never saw: the file's
+  SHA-256 and the salt, so that anyone can recompute the commitment;
+- `identity`: the contributor's organisation as its latest `IdentitySet` before the
+  registration declared it; `policy`: the `PolicySet` in force (category names and units);
+- `authorisation`: how the contributor authorised it: an EIP-712 signature (`registerBySig`,
+  `anchorBatchBySig`) with its typed data, or its own signed transaction;
+- `chain` and `inclusion`: where the registration is (chain id, contract, transaction, block,
+  log index) and the evidence for it: the RLP block header, the receipt and the transaction
+  with their Merkle-Patricia proofs against the header's roots;
+- `batch`: for a batched contribution, the Merkle path to the anchored root and the
+  `BatchAnchored` log with its own proofs;
+- `history`: endorsements, disputes and their outcomes, withdrawal, supersession and the
+  contributions that build on this one, each a log with its own proofs.
+
+Every log the bundle cites is a `LogProof`: decoded arguments plus the header, receipt and
+transaction with their trie proofs, so every statement can be checked offline against the block
+hashes alone, and the block hashes against any node of the chain.
+
+`ProofBuilder` makes bundles from a node; it needs the contribution id and, from the partner (or
+the custodial store), the content hash and the salt, never the file. Verifying lives in
+`ledger.evidence.verifier`; PDF certificates in `ledger.evidence.certificate`; packs in
+`ledger.evidence.packs`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, Final, cast
+
+from eth_abi.abi import decode as abi_decode
+from eth_typing import ABIEvent, ABIFunction, ChecksumAddress
+from eth_utils.abi import (
+    collapse_if_tuple,
+    event_abi_to_log_topic,
+    function_abi_to_4byte_selector,
+    get_abi_input_types,
+)
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.types import FilterParams, LogReceipt
+
+from ledger.chain.artifacts import load_artifact
+from ledger.chain.signing import Eip712Domain, TypedData, anchor_batch_data, register_data
+from ledger.chain.translate import translating
+from ledger.domain.hashing import commitment as compute_commitment
+from ledger.domain.merkle import leaf_hash
+from ledger.domain.values import (
+    ZERO_BYTES32,
+    BatchLeaf,
+    ContributionStatus,
+    DisputeOutcome,
+    Origin,
+    Registration,
+    bytes32_to_text,
+    checksum,
+)
+from ledger.errors import ProofError
+from ledger.evidence.block_evidence import BlockEvidence, fetch_block_evidence
+
+BUNDLE_VERSION: Final = 1
+BUNDLE_TYPE: Final = "poc-ledger/contribution-proof"
+HASH_ALGORITHM: Final = "sha256"
+COMMITMENT_FORMULA: Final = (
+    "keccak256(abi.encode(address contributor, uint32 projectId, bytes32 contentHash, "
+    "bytes32 salt))"
+)
+LEDGER_CONTRACT: Final = "PocLedger"
+
+# Events that make up a contribution's history when their contributionId is this one.
+HISTORY_EVENTS: Final = (
+    "Endorsed",
+    "DisputeOpened",
+    "DisputeVoted",
+    "DisputeResolved",
+    "ContributionWithdrawn",
+    "ContributionSuperseded",
+)
+# A later contribution naming this one as a parent appears in its history as this event.
+CHILD_EVENT: Final = "ContributionRegistered"
+
+
+# ------------------------------------------------------------------------------ small helpers
+
+
+def hex0x(value: bytes) -> str:
+    """`value` as 0x-prefixed lower-case hex."""
+    return "0x" + bytes(value).hex()
+
+
+def unhex(text: str) -> bytes:
+    """Bytes of a 0x-hex string; raise ValueError if it is not one."""
+    if not isinstance(text, str) or not text.startswith("0x"):
+        raise ValueError(f"not 0x-hex: {text!r}")
+    return bytes.fromhex(text[2:])
+
+
+def iso_utc(timestamp: int) -> str:
+    """A Unix time as ISO-8601 UTC with a `Z`, e.g. 2025-03-01T09:30:00Z."""
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+
+
+# ------------------------------------------------------------------------------ ABI codec
+
+
+def _json_value(abi_type: Mapping[str, Any], value: Any) -> Any:
+    """An ABI-decoded value as JSON: addresses checksummed, bytes as 0x-hex, tuples as objects."""
+    kind = str(abi_type["type"])
+    if kind.endswith("]"):
+        inner = dict(abi_type)
+        inner["type"] = kind[: kind.rindex("[")]
+        return [_json_value(inner, item) for item in value]
+    if kind == "tuple":
+        return {
+            str(component["name"]): _json_value(component, item)
+            for component, item in zip(abi_type["components"], value, strict=True)
+        }
+    if kind == "address":
+        return to_checksum_address(value)
+    if kind.startswith("bytes"):
+        return hex0x(value)
+    if kind == "bool":
+        return bool(value)
+    if kind.startswith(("uint", "int")):
+        return int(value)
+    return value
+
+
+@dataclass(frozen=True)
+class EventCodec:
+    """Decodes the logs of one contract's events into JSON arguments, by its ABI."""
+
+    by_name: Mapping[str, ABIEvent]
+    by_topic: Mapping[bytes, ABIEvent]
+
+    @classmethod
+    def of(cls, contract: str) -> EventCodec:
+        events = [e for e in load_artifact(contract).abi if e.get("type") == "event"]
+        by_name = {str(e["name"]): e for e in events}  # type: ignore[typeddict-item]
+        by_topic = {event_abi_to_log_topic(e): e for e in by_name.values()}  # type: ignore[arg-type]
+        return cls(by_name, by_topic)  # type: ignore[arg-type]
+
+    def topic(self, name: str) -> bytes:
+        """topic0 of event `name`."""
+        return event_abi_to_log_topic(self.by_name[name])
+
+    def decode(self, topics: Sequence[bytes], data: bytes) -> tuple[str, dict[str, Any]]:
+        """(event name, arguments) of a log; raise ProofError if it is not one of ours."""
+        if not topics or topics[0] not in self.by_topic:
+            raise ProofError("the log is not an event of the contract")
+        event = self.by_topic[topics[0]]
+        inputs = list(event["inputs"])
+        indexed = [i for i in inputs if i.get("indexed")]
+        plain = [i for i in inputs if not i.get("indexed")]
+        if len(topics) != len(indexed) + 1:
+            raise ProofError(f"{event['name']} log has {len(topics)} topics")
+        values: dict[str, Any] = {}
+        try:
+            for spec, topic in zip(indexed, topics[1:], strict=True):
+                (raw,) = abi_decode([str(spec["type"])], topic)
+                values[str(spec["name"])] = _json_value(spec, raw)
+            types = [collapse_if_tuple(dict(spec)) for spec in plain]
+            for spec, raw in zip(plain, abi_decode(types, data), strict=True):
+                values[str(spec["name"])] = _json_value(spec, raw)
+        except Exception as exc:  # eth_abi raises a family of its own errors
+            raise ProofError(f"{event['name']} log does not decode: {exc}") from exc
+        # Arguments in ABI order, as the bundle states them.
+        return str(event["name"]), {str(i["name"]): values[str(i["name"])] for i in inputs}
+
+
+@dataclass(frozen=True)
+class FunctionCodec:
+    """Decodes a contract's calldata into (function name, JSON arguments), by its ABI."""
+
+    by_selector: Mapping[bytes, ABIFunction]
+
+    @classmethod
+    def of(cls, contract: str) -> FunctionCodec:
+        functions = [
+            cast(ABIFunction, f) for f in load_artifact(contract).abi if f.get("type") == "function"
+        ]
+        return cls({function_abi_to_4byte_selector(f): f for f in functions})
+
+    def decode(self, calldata: bytes) -> tuple[str, dict[str, Any]]:
+        """(function name, arguments); raise ProofError if the selector or data is unknown."""
+        function = self.by_selector.get(calldata[:4])
+        if function is None:
+            raise ProofError(f"calldata selector 0x{calldata[:4].hex()} is not a ledger function")
+        inputs = list(function.get("inputs", ()))
+        try:
+            raw = abi_decode(get_abi_input_types(function), calldata[4:])
+        except Exception as exc:  # eth_abi's own error family
+            raise ProofError(f"calldata of {function['name']} does not decode: {exc}") from exc
+        return str(function["name"]), {
+            str(spec["name"]): _json_value(spec, value)
+            for spec, value in zip(inputs, raw, strict=True)
+        }
+
+
+@cache
+def ledger_events() -> EventCodec:
+    """The PocLedger event codec (cached: the ABI does not change at run time)."""
+    return EventCodec.of(LEDGER_CONTRACT)
+
+
+@cache
+def ledger_functions() -> FunctionCodec:
+    """The PocLedger calldata codec."""
+    return FunctionCodec.of(LEDGER_CONTRACT)
+
+
+# ------------------------------------------------------------------------------ the model
+
+
+@dataclass(frozen=True)
+class LogProof:
+    """One event log with everything needed to prove it from its block hash alone."""
+
+    event: str
+    args: Mapping[str, Any]
+    tx_hash: bytes
+    tx_index: int
+    block_number: int
+    block_hash: bytes
+    block_timestamp: int
+    log_index: int
+    header: bytes
+    receipt: bytes
+    receipt_proof: tuple[bytes, ...]
+    transaction: bytes
+    transaction_proof: tuple[bytes, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event": self.event,
+            "args": dict(self.args),
+            "txHash": hex0x(self.tx_hash),
+            "txIndex": self.tx_index,
+            "blockNumber": self.block_number,
+            "blockHash": hex0x(self.block_hash),
+            "blockTimestamp": iso_utc(self.block_timestamp),
+            "logIndex": self.log_index,
+            "header": hex0x(self.header),
+            "receipt": hex0x(self.receipt),
+            "receiptProof": [hex0x(n) for n in self.receipt_proof],
+            "transaction": hex0x(self.transaction),
+            "transactionProof": [hex0x(n) for n in self.transaction_proof],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LogProof:
+        return cls(
+            event=str(data["event"]),
+            args=dict(data["args"]),
+            tx_hash=unhex(data["txHash"]),
+            tx_index=int(data["txIndex"]),
+            block_number=int(data["blockNumber"]),
+            block_hash=unhex(data["blockHash"]),
+            block_timestamp=parse_iso_utc(str(data["blockTimestamp"])),
+            log_index=int(data["logIndex"]),
+            header=unhex(data["header"]),
+            receipt=unhex(data["receipt"]),
+            receipt_proof=tuple(unhex(n) for n in data["receiptProof"]),
+            transaction=unhex(data["transaction"]),
+            transaction_proof=tuple(unhex(n) for n in data["transactionProof"]),
+        )
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """(block number, log index): the order of events on the chain."""
+        return (self.block_number, self.log_index)
+
+
+def parse_iso_utc(text: str) -> int:
+    """Unix time of an ISO-8601 UTC string written by `iso_utc`."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"time without a zone: {text!r}")
+    return int(moment.timestamp())
+
+
+@dataclass(frozen=True)
+class Category:
+    """A contribution category as the policy in force named it."""
+
+    id: int
+    name: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class ContributionPart:
+    """What was registered, and the opening of its commitment."""
+
+    contribution_id: bytes
+    project_id: int
+    contributor: ChecksumAddress
+    content_hash: bytes
+    salt: bytes
+    commitment: bytes
+    origin: Origin
+    category: Category
+    value: int
+    parents: tuple[bytes, ...]
+    supersedes: bytes
+    uri: str
+    batch_id: bytes
+    registered_at: int
+    status: ContributionStatus
+    hash_algorithm: str = HASH_ALGORITHM
+    commitment_formula: str = COMMITMENT_FORMULA
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "contributionId": hex0x(self.contribution_id),
+            "projectId": self.project_id,
+            "contributor": self.contributor,
+            "contentHash": hex0x(self.content_hash),
+            "hashAlgorithm": self.hash_algorithm,
+            "salt": hex0x(self.salt),
+            "commitmentFormula": self.commitment_formula,
+            "commitment": hex0x(self.commitment),
+            "origin": self.origin.name.title(),
+            "category": {
+                "id": self.category.id,
+                "name": self.category.name,
+                "unit": self.category.unit,
+            },
+            "value": self.value,
+            "parents": [hex0x(p) for p in self.parents],
+            "supersedes": hex0x(self.supersedes),
+            "uri": self.uri,
+            "batchId": hex0x(self.batch_id),
+            "registeredAt": iso_utc(self.registered_at),
+            "status": self.status.name.title(),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ContributionPart:
+        category = data["category"]
+        return cls(
+            contribution_id=unhex(data["contributionId"]),
+            project_id=int(data["projectId"]),
+            contributor=checksum(data["contributor"]),
+            content_hash=unhex(data["contentHash"]),
+            salt=unhex(data["salt"]),
+            commitment=unhex(data["commitment"]),
+            origin=Origin[str(data["origin"]).upper()],
+            category=Category(int(category["id"]), str(category["name"]), str(category["unit"])),
+            value=int(data["value"]),
+            parents=tuple(unhex(p) for p in data["parents"]),
+            supersedes=unhex(data["supersedes"]),
+            uri=str(data["uri"]),
+            batch_id=unhex(data["batchId"]),
+            registered_at=parse_iso_utc(str(data["registeredAt"])),
+            status=ContributionStatus[str(data["status"]).upper()],
+            hash_algorithm=str(data["hashAlgorithm"]),
+            commitment_formula=str(data["commitmentFormula"]),
+        )
+
+    @property
+    def is_batched(self) -> bool:
+        return self.batch_id != ZERO_BYTES32
+
+
+@dataclass(frozen=True)
+class Authorisation:
+    """How the contributor authorised the record.
+
+    `method` "transaction": the contributor's own signed transaction (for a batched
+    contribution, the anchoring one); its sender recovery proves the contributor.
+    `method` "eip712": a signature over `typed_data` (`primary_type` Register or AnchorBatch)
+    relayed by someone else; the verifier rebuilds the typed data from the bundle's fields.
+    """
+
+    method: str
+    signer: ChecksumAddress
+    primary_type: str | None = None
+    nonce: int | None = None
+    deadline: int | None = None
+    signature: bytes | None = None
+    typed_data: TypedData | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        if self.method == "transaction":
+            return {"method": self.method, "signer": self.signer}
+        return {
+            "method": self.method,
+            "signer": self.signer,
+            "primaryType": self.primary_type,
+            "nonce": self.nonce,
+            "deadline": self.deadline,
+            "signature": hex0x(self.signature or b""),
+            "typedData": self.typed_data,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Authorisation:
+        if data["method"] == "transaction":
+            return cls(method="transaction", signer=checksum(data["signer"]))
+        return cls(
+            method=str(data["method"]),
+            signer=checksum(data["signer"]),
+            primary_type=str(data["primaryType"]),
+            nonce=int(data["nonce"]),
+            deadline=int(data["deadline"]),
+            signature=unhex(data["signature"]),
+            typed_data=dict(data["typedData"]),
+        )
+
+
+@dataclass(frozen=True)
+class ChainPart:
+    """Where the registration log is."""
+
+    chain_id: int
+    contract: ChecksumAddress
+    tx_hash: bytes
+    tx_index: int
+    block_number: int
+    block_hash: bytes
+    block_timestamp: int
+    log_index: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "chainId": self.chain_id,
+            "contract": self.contract,
+            "txHash": hex0x(self.tx_hash),
+            "txIndex": self.tx_index,
+            "blockNumber": self.block_number,
+            "blockHash": hex0x(self.block_hash),
+            "blockTimestamp": iso_utc(self.block_timestamp),
+            "logIndex": self.log_index,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ChainPart:
+        return cls(
+            chain_id=int(data["chainId"]),
+            contract=checksum(data["contract"]),
+            tx_hash=unhex(data["txHash"]),
+            tx_index=int(data["txIndex"]),
+            block_number=int(data["blockNumber"]),
+            block_hash=unhex(data["blockHash"]),
+            block_timestamp=parse_iso_utc(str(data["blockTimestamp"])),
+            log_index=int(data["logIndex"]),
+        )
+
+
+@dataclass(frozen=True)
+class Inclusion:
+    """The registration's block header, receipt and transaction with their trie proofs."""
+
+    header: bytes
+    receipt: bytes
+    receipt_proof: tuple[bytes, ...]
+    transaction: bytes
+    transaction_proof: tuple[bytes, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "header": hex0x(self.header),
+            "receipt": hex0x(self.receipt),
+            "receiptProof": [hex0x(n) for n in self.receipt_proof],
+            "transaction": hex0x(self.transaction),
+            "transactionProof": [hex0x(n) for n in self.transaction_proof],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Inclusion:
+        return cls(
+            header=unhex(data["header"]),
+            receipt=unhex(data["receipt"]),
+            receipt_proof=tuple(unhex(n) for n in data["receiptProof"]),
+            transaction=unhex(data["transaction"]),
+            transaction_proof=tuple(unhex(n) for n in data["transactionProof"]),
+        )
+
+
+@dataclass(frozen=True)
+class IdentityPart:
+    """The contributor's declared organisation and the `IdentitySet` log declaring it."""
+
+    name: str
+    company_number: str
+    evidence: LogProof
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "companyNumber": self.company_number,
+            "evidence": self.evidence.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> IdentityPart:
+        return cls(
+            name=str(data["name"]),
+            company_number=str(data["companyNumber"]),
+            evidence=LogProof.from_json(data["evidence"]),
+        )
+
+
+@dataclass(frozen=True)
+class PolicyPart:
+    """The policy version in force at registration and its `PolicySet` log."""
+
+    version: int
+    policy_hash: bytes
+    evidence: LogProof
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "policyHash": hex0x(self.policy_hash),
+            "evidence": self.evidence.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PolicyPart:
+        return cls(
+            version=int(data["version"]),
+            policy_hash=unhex(data["policyHash"]),
+            evidence=LogProof.from_json(data["evidence"]),
+        )
+
+
+@dataclass(frozen=True)
+class BatchPart:
+    """A batched contribution's Merkle path to the anchored root, and the anchoring log."""
+
+    root: bytes
+    count: int
+    leaf_hash: bytes
+    merkle_proof: tuple[bytes, ...]
+    anchor: LogProof
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "root": hex0x(self.root),
+            "count": self.count,
+            "leafHash": hex0x(self.leaf_hash),
+            "merkleProof": [hex0x(n) for n in self.merkle_proof],
+            "anchor": self.anchor.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BatchPart:
+        return cls(
+            root=unhex(data["root"]),
+            count=int(data["count"]),
+            leaf_hash=unhex(data["leafHash"]),
+            merkle_proof=tuple(unhex(n) for n in data["merkleProof"]),
+            anchor=LogProof.from_json(data["anchor"]),
+        )
+
+
+@dataclass(frozen=True)
+class ProofBundle:
+    """A proof of one contribution (see the module docstring)."""
+
+    contribution: ContributionPart
+    identity: IdentityPart | None
+    policy: PolicyPart
+    authorisation: Authorisation
+    chain: ChainPart
+    inclusion: Inclusion
+    batch: BatchPart | None
+    history: tuple[LogProof, ...] = field(default=())
+    version: int = BUNDLE_VERSION
+    type: str = BUNDLE_TYPE
+
+    def to_json(self) -> dict[str, Any]:
+        """The bundle as a JSON document (key order fixed, for stable bytes)."""
+        return {
+            "version": self.version,
+            "type": self.type,
+            "contribution": self.contribution.to_json(),
+            "identity": self.identity.to_json() if self.identity else None,
+            "policy": self.policy.to_json(),
+            "authorisation": self.authorisation.to_json(),
+            "chain": self.chain.to_json(),
+            "inclusion": self.inclusion.to_json(),
+            "batch": self.batch.to_json() if self.batch else None,
+            "history": [entry.to_json() for entry in self.history],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ProofBundle:
+        """Parse a document (validate it with `ledger.evidence.verifier` first; this only
+        converts and raises KeyError/ValueError on malformed input)."""
+        return cls(
+            version=int(data["version"]),
+            type=str(data["type"]),
+            contribution=ContributionPart.from_json(data["contribution"]),
+            identity=IdentityPart.from_json(data["identity"]) if data["identity"] else None,
+            policy=PolicyPart.from_json(data["policy"]),
+            authorisation=Authorisation.from_json(data["authorisation"]),
+            chain=ChainPart.from_json(data["chain"]),
+            inclusion=Inclusion.from_json(data["inclusion"]),
+            batch=BatchPart.from_json(data["batch"]) if data["batch"] else None,
+            history=tuple(LogProof.from_json(entry) for entry in data["history"]),
+        )
+
+    def to_bytes(self) -> bytes:
+        """The bundle file's bytes (`bundle_bytes`)."""
+        return bundle_bytes(self.to_json())
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 (hex) of the bundle file's bytes, as printed on its certificate."""
+        return hashlib.sha256(self.to_bytes()).hexdigest()
+
+    @property
+    def chain_position(self) -> tuple[int, int]:
+        """(block number, log index) of the registration."""
+        return (self.chain.block_number, self.chain.log_index)
+
+    def endorsements(self) -> list[LogProof]:
+        return [e for e in self.history if e.event == "Endorsed"]
+
+    def disputes(self) -> list[LogProof]:
+        return [e for e in self.history if e.event.startswith("Dispute")]
+
+    def children(self) -> list[LogProof]:
+        return [e for e in self.history if e.event == CHILD_EVENT]
+
+    def superseded_by(self) -> bytes | None:
+        for entry in self.history:
+            if entry.event == "ContributionSuperseded":
+                return unhex(entry.args["replacementId"])
+        return None
+
+
+def bundle_bytes(document: Mapping[str, Any]) -> bytes:
+    """The canonical file bytes of a bundle document: UTF-8 JSON, 2-space indent, final
+    newline. The certificate's SHA-256 is over exactly these bytes."""
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def derived_status(history: Iterable[LogProof], contribution_id: bytes) -> ContributionStatus:
+    """The status a contribution's history implies: each of these events ends its Active life
+    (the contract allows them only while Active), so at most one is ever present."""
+    own = hex0x(contribution_id)
+    for entry in history:
+        if entry.args.get("contributionId") != own:
+            continue
+        if entry.event == "ContributionWithdrawn":
+            return ContributionStatus.WITHDRAWN
+        if entry.event == "ContributionSuperseded":
+            return ContributionStatus.SUPERSEDED
+        if entry.event == "DisputeResolved" and entry.args.get("outcome") == DisputeOutcome.UPHELD:
+            return ContributionStatus.INVALIDATED
+    return ContributionStatus.ACTIVE
+
+
+# ------------------------------------------------------------------------------ the builder
+
+
+@dataclass(frozen=True)
+class FoundLog:
+    """A decoded log as the node listed it (before any proof is built)."""
+
+    event: str
+    args: dict[str, Any]
+    tx_hash: bytes
+    tx_index: int
+    block_number: int
+    block_hash: bytes
+    log_index: int
+
+
+@dataclass(frozen=True)
+class ProjectLogs:
+    """Every log of one project (and every identity), read once, indexed for lookups."""
+
+    project_id: int
+    registrations: list[FoundLog]
+    history: list[FoundLog]
+    policies: list[FoundLog]
+    anchors: list[FoundLog]
+    identities: list[FoundLog]
+    registration_by_id: dict[bytes, FoundLog] = field(default_factory=dict)
+    anchor_by_batch: dict[bytes, FoundLog] = field(default_factory=dict)
+    _history_by_id: dict[bytes, list[FoundLog]] = field(default_factory=dict)
+    _identities_by_account: dict[str, list[FoundLog]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for reg in self.registrations:
+            cid = unhex(reg.args["contributionId"])
+            self.registration_by_id.setdefault(cid, reg)
+            for parent in reg.args["parents"]:
+                self._history_by_id.setdefault(unhex(parent), []).append(reg)
+        for log in self.history:
+            self._history_by_id.setdefault(unhex(log.args["contributionId"]), []).append(log)
+        for anchor in self.anchors:
+            self.anchor_by_batch.setdefault(unhex(anchor.args["batchId"]), anchor)
+        for identity in self.identities:
+            key = str(identity.args["account"]).lower()
+            self._identities_by_account.setdefault(key, []).append(identity)
+
+    def history_of(self, contribution_id: bytes) -> list[FoundLog]:
+        """Events about the contribution and registrations naming it as parent, in order."""
+        logs = self._history_by_id.get(contribution_id, [])
+        return sorted(logs, key=lambda f: (f.block_number, f.log_index))
+
+    def identities_of(self, account: str) -> list[FoundLog]:
+        """`IdentitySet` logs of `account`, in chain order."""
+        return self._identities_by_account.get(account.lower(), [])
+
+    def latest_identities(self) -> dict[str, tuple[str, str]]:
+        """{lower-case address: (name, company number)} as last declared."""
+        latest: dict[str, tuple[str, str]] = {}
+        for log in self.identities:
+            latest[str(log.args["account"]).lower()] = (
+                str(log.args["name"]),
+                str(log.args["companyNumber"]),
+            )
+        return latest
+
+
+class ProofBuilder:
+    """Builds proof bundles of one PocLedger deployment from a node.
+
+    Blocks are fetched and encoded once per builder (`BlockEvidence` cache), so exporting many
+    contributions of the same blocks stays cheap. `preload(project_id)` reads a project's logs
+    in a handful of queries and answers every later lookup from memory, which bulk exports need
+    (otherwise each bundle costs five `eth_getLogs`, one of them over the whole project). Not
+    thread-safe: one builder per thread.
+    """
+
+    def __init__(self, w3: Web3, ledger_address: str, *, from_block: int = 0) -> None:
+        self.w3 = w3
+        self.ledger = checksum(ledger_address)
+        self.from_block = from_block
+        self.events = ledger_events()
+        self.functions = ledger_functions()
+        self._blocks: dict[bytes, BlockEvidence] = {}
+        self._index: ProjectLogs | None = None
+        with translating():
+            self.chain_id = int(w3.eth.chain_id)
+
+    # -- reading the chain --------------------------------------------------------------------
+
+    def _logs(
+        self, event: str | Sequence[str], *topics: bytes | None, to_block: int | None = None
+    ) -> list[FoundLog]:
+        names = [event] if isinstance(event, str) else list(event)
+        # Hex strings, not bytes, and explicit block numbers: eth-tester's filter ignores
+        # bytes topics and answers nothing for toBlock "latest".
+        if to_block is None:
+            with translating():
+                to_block = int(self.w3.eth.block_number)
+        topic0: Any = [hex0x(self.events.topic(n)) for n in names]
+        params: FilterParams = {
+            "address": self.ledger,
+            "fromBlock": self.from_block,
+            "toBlock": to_block,
+            "topics": [topic0, *(hex0x(t) if t is not None else None for t in topics)],
+        }
+        with translating():
+            raw: list[LogReceipt] = list(self.w3.eth.get_logs(params))
+        found = []
+        for log in raw:
+            name, args = self.events.decode([bytes(t) for t in log["topics"]], bytes(log["data"]))
+            found.append(
+                FoundLog(
+                    event=name,
+                    args=args,
+                    tx_hash=bytes(log["transactionHash"]),
+                    tx_index=int(log["transactionIndex"]),
+                    block_number=int(log["blockNumber"]),
+                    block_hash=bytes(log["blockHash"]),
+                    log_index=int(log["logIndex"]),
+                )
+            )
+        found.sort(key=lambda f: (f.block_number, f.log_index))
+        return found
+
+    def _block(self, block_hash: bytes) -> BlockEvidence:
+        evidence = self._blocks.get(block_hash)
+        if evidence is None:
+            evidence = fetch_block_evidence(self.w3, block_hash)
+            self._blocks[block_hash] = evidence
+        return evidence
+
+    def _log_proof(self, found: FoundLog) -> LogProof:
+        block = self._block(found.block_hash)
+        return LogProof(
+            event=found.event,
+            args=found.args,
+            tx_hash=found.tx_hash,
+            tx_index=found.tx_index,
+            block_number=found.block_number,
+            block_hash=found.block_hash,
+            block_timestamp=block.timestamp,
+            log_index=found.log_index,
+            header=block.header,
+            receipt=block.receipts[found.tx_index],
+            receipt_proof=block.receipt_proof(found.tx_index),
+            transaction=block.transactions[found.tx_index],
+            transaction_proof=block.transaction_proof(found.tx_index),
+        )
+
+    def preload(self, project_id: int) -> ProjectLogs:
+        """Read every log of `project_id` (and every identity) once; later lookups of this
+        project are answered from memory. Returns the index (exports use it too)."""
+        project = project_id.to_bytes(32, "big")
+        index = ProjectLogs(
+            project_id=project_id,
+            registrations=self._logs(CHILD_EVENT, project),
+            history=self._logs(HISTORY_EVENTS, project),
+            policies=self._logs("PolicySet", project),
+            anchors=self._logs("BatchAnchored", project),
+            identities=self._logs("IdentitySet"),
+        )
+        self._index = index
+        return index
+
+    def _indexed(self, project_id: int) -> ProjectLogs | None:
+        index = self._index
+        return index if index is not None and index.project_id == project_id else None
+
+    def registration_log(self, contribution_id: bytes) -> FoundLog:
+        """The `ContributionRegistered` log of `contribution_id`; ProofError if none."""
+        index = self._index
+        if index is not None and contribution_id in index.registration_by_id:
+            return index.registration_by_id[contribution_id]
+        logs = self._logs("ContributionRegistered", None, contribution_id)
+        if not logs:
+            raise ProofError(f"no contribution 0x{contribution_id.hex()} on this ledger")
+        return logs[0]
+
+    # -- building -----------------------------------------------------------------------------
+
+    def build(self, contribution_id: bytes, *, content_hash: bytes, salt: bytes) -> ProofBundle:
+        """The proof bundle of `contribution_id`, opened with its content hash and salt.
+
+        Raises ProofError when the contribution does not exist, the content hash and salt do
+        not open its commitment, or the node's data does not reproduce its own block hashes.
+        """
+        reg = self.registration_log(contribution_id)
+        args = reg.args
+        contributor = checksum(args["contributor"])
+        project_id = int(args["projectId"])
+        commitment = unhex(args["commitment"])
+        if compute_commitment(contributor, project_id, content_hash, salt) != commitment:
+            raise ProofError(
+                f"content hash and salt do not open the commitment of 0x{contribution_id.hex()}"
+            )
+        main = self._log_proof(reg)
+        policy = self._policy(project_id, reg)
+        category_id = int(args["category"])
+        categories = policy.evidence.args["policy"]["categories"]
+        if category_id >= len(categories):
+            raise ProofError(f"category {category_id} is not in policy v{policy.version}")
+        category = categories[category_id]
+        history = self._history(contribution_id, project_id)
+        batch = self._batch(reg) if unhex(args["batchId"]) != ZERO_BYTES32 else None
+        part = ContributionPart(
+            contribution_id=contribution_id,
+            project_id=project_id,
+            contributor=contributor,
+            content_hash=content_hash,
+            salt=salt,
+            commitment=commitment,
+            origin=Origin(int(args["origin"])),
+            category=Category(
+                category_id,
+                bytes32_to_text(unhex(category["name"])),
+                bytes32_to_text(unhex(category["unit"])),
+            ),
+            value=int(args["value"]),
+            parents=tuple(unhex(p) for p in args["parents"]),
+            supersedes=unhex(args["supersedes"]),
+            uri=str(args["uri"]),
+            batch_id=unhex(args["batchId"]),
+            registered_at=int(args["registeredAt"]),
+            status=derived_status(history, contribution_id),
+        )
+        authorising = batch.anchor if batch else main
+        return ProofBundle(
+            contribution=part,
+            identity=self._identity(contributor, reg),
+            policy=policy,
+            authorisation=self._authorisation(part, authorising, batch),
+            chain=ChainPart(
+                chain_id=self.chain_id,
+                contract=self.ledger,
+                tx_hash=reg.tx_hash,
+                tx_index=reg.tx_index,
+                block_number=reg.block_number,
+                block_hash=reg.block_hash,
+                block_timestamp=main.block_timestamp,
+                log_index=reg.log_index,
+            ),
+            inclusion=Inclusion(
+                header=main.header,
+                receipt=main.receipt,
+                receipt_proof=main.receipt_proof,
+                transaction=main.transaction,
+                transaction_proof=main.transaction_proof,
+            ),
+            batch=batch,
+            history=tuple(history),
+        )
+
+    @staticmethod
+    def _before(logs: list[FoundLog], reg: FoundLog) -> FoundLog | None:
+        earlier = [
+            log
+            for log in logs
+            if (log.block_number, log.log_index) < (reg.block_number, reg.log_index)
+        ]
+        return earlier[-1] if earlier else None
+
+    def identity_log(self, contributor: str, reg: FoundLog) -> FoundLog | None:
+        """The latest `IdentitySet` of `contributor` before the registration `reg`."""
+        if self._index is not None:
+            return self._before(self._index.identities_of(contributor), reg)
+        account = bytes(HexBytes(contributor)).rjust(32, b"\0")
+        return self._before(self._logs("IdentitySet", account, to_block=reg.block_number), reg)
+
+    def policy_log(self, project_id: int, reg: FoundLog) -> FoundLog | None:
+        """The `PolicySet` of the project in force at the registration `reg`."""
+        index = self._indexed(project_id)
+        if index is not None:
+            return self._before(index.policies, reg)
+        logs = self._logs("PolicySet", project_id.to_bytes(32, "big"), to_block=reg.block_number)
+        return self._before(logs, reg)
+
+    def history_logs(self, contribution_id: bytes, project_id: int) -> list[FoundLog]:
+        """Every event about the contribution, and the registrations naming it as a parent,
+        in chain order."""
+        index = self._indexed(project_id)
+        if index is not None:
+            return index.history_of(contribution_id)
+        project = project_id.to_bytes(32, "big")
+        own = self._logs(HISTORY_EVENTS, project, contribution_id)
+        children = [
+            log
+            for log in self._logs(CHILD_EVENT, project)
+            if hex0x(contribution_id) in log.args["parents"]
+        ]
+        return sorted(own + children, key=lambda f: (f.block_number, f.log_index))
+
+    def _identity(self, contributor: str, reg: FoundLog) -> IdentityPart | None:
+        latest = self.identity_log(contributor, reg)
+        if latest is None:
+            return None
+        return IdentityPart(
+            name=str(latest.args["name"]),
+            company_number=str(latest.args["companyNumber"]),
+            evidence=self._log_proof(latest),
+        )
+
+    def _policy(self, project_id: int, reg: FoundLog) -> PolicyPart:
+        latest = self.policy_log(project_id, reg)
+        if latest is None:
+            raise ProofError(f"project {project_id} has no policy before the registration")
+        return PolicyPart(
+            version=int(latest.args["version"]),
+            policy_hash=unhex(latest.args["policyHash"]),
+            evidence=self._log_proof(latest),
+        )
+
+    def _history(self, contribution_id: bytes, project_id: int) -> list[LogProof]:
+        return [self._log_proof(log) for log in self.history_logs(contribution_id, project_id)]
+
+    def _batch(self, reg: FoundLog) -> BatchPart:
+        batch_id = unhex(reg.args["batchId"])
+        index = self._indexed(int(reg.args["projectId"]))
+        anchors = (
+            [index.anchor_by_batch[batch_id]]
+            if index is not None and batch_id in index.anchor_by_batch
+            else self._logs(
+                "BatchAnchored", int(reg.args["projectId"]).to_bytes(32, "big"), batch_id
+            )
+        )
+        if not anchors:
+            raise ProofError(f"batch 0x{batch_id.hex()} has no BatchAnchored log")
+        anchor = anchors[0]
+        # The Merkle path travels in the reveal transaction's calldata; take it from there.
+        block = self._block(reg.block_hash)
+        name, call = self.functions.decode(_calldata(block.transactions[reg.tx_index]))
+        if name != "revealBatched":
+            raise ProofError(f"batched contribution revealed by {name}, not revealBatched")
+        leaf = BatchLeaf(
+            commitment=unhex(reg.args["commitment"]),
+            origin=Origin(int(reg.args["origin"])),
+            category=int(reg.args["category"]),
+            value=int(reg.args["value"]),
+            parents=tuple(unhex(p) for p in reg.args["parents"]),
+        )
+        return BatchPart(
+            root=unhex(anchor.args["root"]),
+            count=int(anchor.args["count"]),
+            leaf_hash=leaf_hash(leaf),
+            merkle_proof=tuple(unhex(n) for n in call["proof"]),
+            anchor=self._log_proof(anchor),
+        )
+
+    def _authorisation(
+        self, part: ContributionPart, authorising: LogProof, batch: BatchPart | None
+    ) -> Authorisation:
+        tx = authorising.transaction
+        name, call = self.functions.decode(_calldata(tx))
+        if name in ("register", "anchorBatch"):
+            return Authorisation(method="transaction", signer=part.contributor)
+        if name not in ("registerBySig", "anchorBatchBySig"):
+            raise ProofError(f"registration made by {name}: cannot tell who authorised it")
+        auth = call["auth"]
+        data = typed_data_for(
+            part,
+            batch,
+            chain_id=self.chain_id,
+            contract=self.ledger,
+            signer=auth["signer"],
+            nonce=int(auth["nonce"]),
+            deadline=int(auth["deadline"]),
+            anchor_uri=str(batch.anchor.args["uri"]) if batch else "",
+        )
+        return Authorisation(
+            method="eip712",
+            signer=checksum(auth["signer"]),
+            primary_type=str(data["primaryType"]),
+            nonce=int(auth["nonce"]),
+            deadline=int(auth["deadline"]),
+            signature=unhex(auth["signature"]),
+            typed_data=data,
+        )
+
+
+def _calldata(raw_tx: bytes) -> bytes:
+    from ledger.evidence.block_evidence import decode_transaction
+
+    return decode_transaction(raw_tx).data
+
+
+def typed_data_for(
+    part: ContributionPart,
+    batch: BatchPart | None,
+    *,
+    chain_id: int,
+    contract: str,
+    signer: str,
+    nonce: int,
+    deadline: int,
+    anchor_uri: str,
+) -> TypedData:
+    """The EIP-712 typed data the contributor signed, rebuilt from the stated fields: Register
+    for a direct registration, AnchorBatch for the batch a batched contribution belongs to."""
+    domain = Eip712Domain.ledger(chain_id, contract)
+    if batch is None:
+        registration = Registration(
+            project_id=part.project_id,
+            commitment=part.commitment,
+            origin=part.origin,
+            category=part.category.id,
+            value=part.value,
+            parents=part.parents,
+            supersedes=part.supersedes,
+            uri=part.uri,
+        )
+        return register_data(
+            domain, registration=registration, signer=signer, nonce=nonce, deadline=deadline
+        )
+    return anchor_batch_data(
+        domain,
+        project_id=part.project_id,
+        root=batch.root,
+        count=batch.count,
+        uri=anchor_uri,
+        signer=signer,
+        nonce=nonce,
+        deadline=deadline,
+    )
+
+
+def build_bundle(
+    w3: Web3,
+    ledger_address: str,
+    contribution_id: bytes,
+    *,
+    content_hash: bytes,
+    salt: bytes,
+    from_block: int = 0,
+) -> ProofBundle:
+    """One-shot `ProofBuilder(w3, ledger_address).build(...)`."""
+    builder = ProofBuilder(w3, ledger_address, from_block=from_block)
+    return builder.build(contribution_id, content_hash=content_hash, salt=salt)
+
+
+def contribution_id_hex(value: bytes) -> str:
+    """A contribution id as printed everywhere: 0x-hex."""
+    return hex0x(value)
+
+
+def keccak_hex(data: bytes) -> str:
+    """keccak256 of `data` as 0x-hex."""
+    return hex0x(keccak(data))
