@@ -38,7 +38,8 @@ from api.schemas import (
     StatusName,
 )
 from ledger.chain.signing import register_data, withdraw_contribution_data
-from ledger.domain.values import ZERO_BYTES32, Origin, Registration, checksum
+from ledger.domain.codec import ZERO_BYTES32
+from ledger.domain.values import Origin, Registration, checksum
 from ledger.store import ContributionFilter, ContributionRecord
 
 router = APIRouter(tags=["contributions"], responses=ERROR_RESPONSES)

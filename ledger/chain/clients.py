@@ -38,7 +38,12 @@ from web3.contract import Contract
 from web3.types import BlockIdentifier, TxParams
 
 from ledger.chain.artifacts import load_artifact
-from ledger.chain.events import (
+from ledger.chain.events import decode_receipt, get_events
+from ledger.chain.reverts import decoding_reverts
+from ledger.chain.signing import Eip712Domain, SignedAuth
+from ledger.chain.transactions import TxReceipt, TxRequest, TxSender
+from ledger.domain.codec import ZERO_ADDRESS
+from ledger.domain.events import (
     AgreementInForce,
     BatchAnchored,
     ContractEvent,
@@ -52,16 +57,10 @@ from ledger.chain.events import (
     Released,
     SplitFinalized,
     SplitProposed,
-    decode_receipt,
     first_event,
-    get_events,
 )
-from ledger.chain.reverts import decoding_reverts
-from ledger.chain.signing import Eip712Domain, SignedAuth
-from ledger.chain.transactions import TxReceipt, TxRequest, TxSender
 from ledger.domain.hashing import encode_policy
 from ledger.domain.values import (
-    ZERO_ADDRESS,
     BatchInfo,
     BatchLeaf,
     Category,

@@ -1,29 +1,28 @@
-"""Typed events of PocLedger and RoyaltyVault: one frozen dataclass per Solidity event.
+"""Decoding the logs of PocLedger and RoyaltyVault into the typed events of
+`ledger.domain.events`, from receipts and from eth_getLogs.
 
-Every event class carries where it was emitted (`address`, `block_number`, `block_hash`,
-`tx_hash`, `log_index`) followed by the event's arguments in declaration order, named in
-snake_case (`from` becomes `from_`). Values are typed: addresses checksummed, bytes32 as bytes,
-enums as `ledger.domain.values` IntEnums, the policy of `PolicySet` as a `Policy`.
+`EventDecoder` maps topic0 to an event class and decodes with eth_abi; it is built from the
+contracts' ABIs, and an ABI event without a class lands in `UNMAPPED_ABI_EVENTS` (the tests
+fail on it). `decode_receipt` reads the events of a mined transaction; `get_events` scans
+block ranges with eth_getLogs, in chunks, optionally for one project only.
 
-`EventDecoder` maps topic0 to a class and decodes with eth_abi; it is built from the contracts'
-ABIs, and an ABI event without a class lands in `UNMAPPED_ABI_EVENTS` (the tests fail on it).
-`decode_receipt` reads the events of a mined transaction; `get_events` scans block ranges with
-eth_getLogs, in chunks, optionally for one project only.
+`abi_arguments` is the other JSON form of a typed event: its arguments under their ABI names
+with ABI values (bytes as hex, structs as objects), as proof bundles state them.
 
-The typed client that sends transactions is `ledger.chain.clients`; the follower that keeps a local
-index of these events is `ledger.sync.follower`.
+The typed client that sends transactions is `ledger.chain.clients`; the follower that keeps a
+local index of these events is `ledger.sync.follower`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import keyword
 import re
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from types import MappingProxyType
-from typing import Any, ClassVar, TypeVar
+from typing import Any
 
 from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
@@ -34,325 +33,18 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.types import FilterParams, LogReceipt
 
+from ledger.chain.abi_json import abi_json_value
 from ledger.chain.artifacts import load_artifact
-from ledger.chain.transactions import LogEntry, TxReceipt, to_hex
+from ledger.chain.transactions import LogEntry, TxReceipt
 from ledger.chain.translate import translating
-from ledger.domain.values import (
-    DisputeOutcome,
-    Origin,
-    Policy,
-    ProposalKind,
-    checksum,
-    from_abi_value,
-)
+from ledger.domain.codec import to_hex
+from ledger.domain.events import EVENT_CLASSES, ContractEvent, argument_names
+from ledger.domain.values import Category, Policy, checksum, from_abi_value
 
 #: The contracts whose ABIs the default decoder knows.
 EVENT_CONTRACTS = ("PocLedger", "RoyaltyVault")
 # Many providers refuse eth_getLogs over more blocks than this; anvil and geth do not care.
 DEFAULT_MAX_BLOCK_SPAN = 10_000
-
-
-@dataclass(frozen=True)
-class ContractEvent:
-    """Base of every decoded event: where and when it was emitted."""
-
-    #: Solidity name of the event (the class name).
-    event_name: ClassVar[str] = ""
-
-    address: ChecksumAddress
-    block_number: int
-    block_hash: HexStr
-    tx_hash: HexStr
-    log_index: int
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.event_name = cls.__name__
-
-    @property
-    def arguments(self) -> dict[str, Any]:
-        """The event's own arguments by name (without the location fields)."""
-        return {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if f.name not in _LOCATION_FIELDS
-        }
-
-
-_LOCATION_FIELDS = frozenset(f.name for f in dataclasses.fields(ContractEvent))
-
-# ------------------------------------------------------------------------------ PocLedger
-
-
-@dataclass(frozen=True)
-class ProjectCreated(ContractEvent):
-    """A project was created by `coordinator` with its first agreement and partner list."""
-
-    project_id: int
-    coordinator: ChecksumAddress
-    agreement_hash: bytes
-    partners: tuple[ChecksumAddress, ...]
-
-
-@dataclass(frozen=True)
-class PolicySet(ContractEvent):
-    """Policy `version` came into force; the full policy is included."""
-
-    project_id: int
-    version: int
-    policy_hash: bytes
-    policy: Policy
-
-
-@dataclass(frozen=True)
-class AgreementSet(ContractEvent):
-    """Agreement `version` became the project's current text."""
-
-    project_id: int
-    version: int
-    agreement_hash: bytes
-
-
-@dataclass(frozen=True)
-class AgreementAccepted(ContractEvent):
-    """`partner` accepted agreement `version`."""
-
-    project_id: int
-    partner: ChecksumAddress
-    version: int
-
-
-@dataclass(frozen=True)
-class AgreementInForce(ContractEvent):
-    """Every partner accepted agreement `version`: governance rules apply from now on."""
-
-    project_id: int
-    version: int
-
-
-@dataclass(frozen=True)
-class PartnerAdded(ContractEvent):
-    """`partner` joined the project."""
-
-    project_id: int
-    partner: ChecksumAddress
-
-
-@dataclass(frozen=True)
-class PartnerRemoved(ContractEvent):
-    """`partner` left the project; its contributions stay recorded."""
-
-    project_id: int
-    partner: ChecksumAddress
-
-
-@dataclass(frozen=True)
-class IdentitySet(ContractEvent):
-    """`account` declared its organisation's legal name and company number."""
-
-    account: ChecksumAddress
-    name: str
-    company_number: str
-
-
-@dataclass(frozen=True)
-class ProposalCreated(ContractEvent):
-    """A governance proposal was made; `data` is the ABI-encoded change."""
-
-    project_id: int
-    proposal_id: int
-    proposer: ChecksumAddress
-    kind: ProposalKind
-    data: bytes
-
-
-@dataclass(frozen=True)
-class ProposalApproved(ContractEvent):
-    """`approver` approved a governance proposal."""
-
-    project_id: int
-    proposal_id: int
-    approver: ChecksumAddress
-
-
-@dataclass(frozen=True)
-class ProposalExecuted(ContractEvent):
-    """A governance proposal reached its threshold and its change was applied."""
-
-    project_id: int
-    proposal_id: int
-
-
-@dataclass(frozen=True)
-class ContributionRegistered(ContractEvent):
-    """A contribution was recorded (directly, or revealed from batch `batch_id`)."""
-
-    project_id: int
-    contribution_id: bytes
-    contributor: ChecksumAddress
-    commitment: bytes
-    origin: Origin
-    category: int
-    value: int
-    parents: tuple[bytes, ...]
-    supersedes: bytes
-    batch_id: bytes
-    registered_at: int
-    uri: str
-
-
-@dataclass(frozen=True)
-class ContributionWithdrawn(ContractEvent):
-    """The contributor withdrew its contribution; the record stays."""
-
-    project_id: int
-    contribution_id: bytes
-    contributor: ChecksumAddress
-
-
-@dataclass(frozen=True)
-class ContributionSuperseded(ContractEvent):
-    """A contribution was replaced by a new version, `replacement_id`."""
-
-    project_id: int
-    contribution_id: bytes
-    replacement_id: bytes
-
-
-@dataclass(frozen=True)
-class BatchAnchored(ContractEvent):
-    """`contributor` anchored the Merkle root of `count` contributions."""
-
-    project_id: int
-    batch_id: bytes
-    contributor: ChecksumAddress
-    root: bytes
-    count: int
-    uri: str
-
-
-@dataclass(frozen=True)
-class Endorsed(ContractEvent):
-    """`endorser` endorsed a contribution with an impact rating from 1 to 5."""
-
-    project_id: int
-    contribution_id: bytes
-    endorser: ChecksumAddress
-    rating: int
-
-
-@dataclass(frozen=True)
-class DisputeOpened(ContractEvent):
-    """`disputer` opened dispute number `dispute_number` of a contribution."""
-
-    project_id: int
-    contribution_id: bytes
-    disputer: ChecksumAddress
-    dispute_number: int
-    reason_hash: bytes
-    eligible_voters: int
-
-
-@dataclass(frozen=True)
-class DisputeVoted(ContractEvent):
-    """`voter` voted to uphold or to reject a dispute."""
-
-    project_id: int
-    contribution_id: bytes
-    voter: ChecksumAddress
-    dispute_number: int
-    uphold: bool
-
-
-@dataclass(frozen=True)
-class DisputeResolved(ContractEvent):
-    """A dispute ended with `outcome`; an upheld one invalidates the contribution."""
-
-    project_id: int
-    contribution_id: bytes
-    dispute_number: int
-    outcome: DisputeOutcome
-
-
-# ------------------------------------------------------------------------------ both contracts
-
-
-@dataclass(frozen=True)
-class NonceCancelled(ContractEvent):
-    """`signer` cancelled a nonce so that an action signed with it can never be relayed."""
-
-    signer: ChecksumAddress
-    nonce: int
-
-
-@dataclass(frozen=True)
-class EIP712DomainChanged(ContractEvent):
-    """The EIP-712 domain changed (ERC-5267; never emitted by these contracts)."""
-
-
-# ------------------------------------------------------------------------------ RoyaltyVault
-
-
-@dataclass(frozen=True)
-class SplitProposed(ContractEvent):
-    """A royalty split was proposed, with everything scoring put into it."""
-
-    project_id: int
-    proposal_id: int
-    proposer: ChecksumAddress
-    partners: tuple[ChecksumAddress, ...]
-    bps: tuple[int, ...]
-    policy_version: int
-    computed_at_block: int
-    input_set_hash: bytes
-
-
-@dataclass(frozen=True)
-class SplitApproved(ContractEvent):
-    """`approver` approved a split proposal."""
-
-    project_id: int
-    proposal_id: int
-    approver: ChecksumAddress
-
-
-@dataclass(frozen=True)
-class SplitFinalized(ContractEvent):
-    """A split proposal became split version `split_version`, in force from now on."""
-
-    project_id: int
-    split_version: int
-    proposal_id: int
-
-
-@dataclass(frozen=True)
-class RevenueReceived(ContractEvent):
-    """`amount` of `token` (zero address: ETH) arrived from `from_`, allocated by a split."""
-
-    project_id: int
-    token: ChecksumAddress
-    from_: ChecksumAddress
-    amount: int
-    split_version: int
-
-
-@dataclass(frozen=True)
-class Released(ContractEvent):
-    """`amount` of `token` owed to `partner` was paid to `recipient`."""
-
-    project_id: int
-    partner: ChecksumAddress
-    token: ChecksumAddress
-    recipient: ChecksumAddress
-    amount: int
-
-
-E = TypeVar("E", bound=ContractEvent)
-
-
-def event_classes() -> tuple[type[ContractEvent], ...]:
-    """Every event class of this module, by name."""
-    return tuple(sorted(ContractEvent.__subclasses__(), key=lambda cls: cls.__name__))
 
 
 def python_name(abi_name: str) -> str:
@@ -361,26 +53,25 @@ def python_name(abi_name: str) -> str:
     return snake + "_" if keyword.iskeyword(snake) else snake
 
 
-# ------------------------------------------------------------------------------ decoding
-
-
 @dataclass(frozen=True)
 class _EventLayout:
     cls: type[ContractEvent]
     signature: str
     topic: bytes
+    inputs: tuple[Mapping[str, Any], ...]
     indexed_types: tuple[str, ...]
     data_types: tuple[str, ...]
-    # For each field of `cls` after the location fields: (is indexed, position in its group).
+    # For each argument of `cls`: (is indexed, position in its group).
     positions: tuple[tuple[bool, int], ...]
+    names: tuple[str, ...]
     hints: Mapping[str, Any]
 
 
 class EventDecoder:
-    """Decodes raw logs into event dataclasses, for the events of the ABIs it was given."""
+    """Decodes raw logs into typed events, for the events of the ABIs it was given."""
 
     def __init__(self, abis: Iterable[ABI]) -> None:
-        by_name = {cls.event_name: cls for cls in event_classes()}
+        by_name = {cls.event_name: cls for cls in EVENT_CLASSES}
         layouts: dict[bytes, _EventLayout] = {}
         unmapped: set[str] = set()
         for abi in abis:
@@ -393,8 +84,10 @@ class EventDecoder:
                 if cls is None:
                     unmapped.add(signature)
                     continue
-                layouts[keccak(text=signature)] = _layout(cls, signature, event_abi)
+                layout = _layout(cls, signature, event_abi)
+                layouts[layout.topic] = layout
         self._layouts = layouts
+        self._by_class = {layout.cls: layout for layout in layouts.values()}
         self.unmapped: tuple[str, ...] = tuple(sorted(unmapped))
 
     @property
@@ -404,51 +97,101 @@ class EventDecoder:
 
     def indexed_project(self, cls: type[ContractEvent]) -> bool:
         """Whether the event's first argument is an indexed `project_id` (filterable by topic)."""
-        layout = self._layouts[self.topic_of(cls)]
-        return _first_argument(cls) == "project_id" and bool(layout.positions[0][0])
+        layout = self._layout_of(cls)
+        return layout.names[:1] == ("project_id",) and bool(layout.positions[0][0])
 
     def topic_of(self, cls: type[ContractEvent]) -> bytes:
         """The topic0 of an event class."""
-        for topic, layout in self._layouts.items():
-            if layout.cls is cls:
-                return topic
-        raise KeyError(f"{cls.__name__} is not in this decoder's ABIs")
+        return self._layout_of(cls).topic
+
+    def _layout_of(self, cls: type[ContractEvent]) -> _EventLayout:
+        layout = self._by_class.get(cls)
+        if layout is None:
+            raise KeyError(f"{cls.__name__} is not in this decoder's ABIs")
+        return layout
 
     def decode(self, log: LogEntry) -> ContractEvent | None:
         """The event of `log`, or None if its topic0 is not one of ours (e.g. a token's
         Transfer in the same receipt). Raises ValueError if a known event does not decode."""
-        if not log.topics:
+        return self.decode_parts(
+            log.topics,
+            log.data,
+            address=log.address,
+            block_number=log.block_number,
+            block_hash=log.block_hash,
+            tx_hash=log.tx_hash,
+            log_index=log.log_index,
+        )
+
+    def decode_parts(
+        self,
+        topics: Sequence[bytes],
+        data: bytes,
+        *,
+        address: str,
+        block_number: int,
+        block_hash: str,
+        tx_hash: str,
+        log_index: int,
+    ) -> ContractEvent | None:
+        """`decode` of a log given by its parts (a receipt inside a proof, for instance)."""
+        if not topics:
             return None
-        layout = self._layouts.get(bytes(log.topics[0]))
+        layout = self._layouts.get(bytes(topics[0]))
         if layout is None:
             return None
-        topics = log.topics[1:]
-        if len(topics) != len(layout.indexed_types):
+        rest = topics[1:]
+        if len(rest) != len(layout.indexed_types):
             raise ValueError(f"{layout.signature}: expected {len(layout.indexed_types)} topics")
         try:
             indexed = [
                 decode([kind], bytes(topic))[0]
-                for kind, topic in zip(layout.indexed_types, topics, strict=True)
+                for kind, topic in zip(layout.indexed_types, rest, strict=True)
             ]
-            data = decode(list(layout.data_types), log.data)
-        except DecodingError as exc:
-            raise ValueError(f"{layout.signature} in {log.tx_hash} does not decode: {exc}") from exc
-        values = [indexed[pos] if is_indexed else data[pos] for is_indexed, pos in layout.positions]
-        names = [f.name for f in dataclasses.fields(layout.cls) if f.name not in _LOCATION_FIELDS]
+            values = decode(list(layout.data_types), data)
+            arguments = {
+                name: from_abi_value(
+                    layout.hints[name], indexed[pos] if is_indexed else values[pos]
+                )
+                for name, (is_indexed, pos) in zip(layout.names, layout.positions, strict=True)
+            }
+        except (DecodingError, ValueError, TypeError, OverflowError) as exc:
+            raise ValueError(f"{layout.signature} in {tx_hash} does not decode: {exc}") from exc
         return layout.cls(
-            checksum(log.address),
-            log.block_number,
-            log.block_hash,
-            log.tx_hash,
-            log.log_index,
-            *(from_abi_value(layout.hints[n], v) for n, v in zip(names, values, strict=True)),
+            address=checksum(address),
+            block_number=block_number,
+            block_hash=HexStr(block_hash),
+            tx_hash=HexStr(tx_hash),
+            log_index=log_index,
+            **arguments,
         )
+
+    def abi_arguments(self, event: ContractEvent) -> dict[str, Any]:
+        """The event's arguments under their ABI names, as JSON values of their ABI types:
+        addresses checksummed, bytes as 0x-hex, integers as ints, structs as objects keyed by
+        their components' names (the form proof bundles state events in)."""
+        layout = self._layout_of(type(event))
+        return {
+            str(spec["name"]): abi_json_value(spec, _abi_value(getattr(event, name)))
+            for spec, name in zip(layout.inputs, layout.names, strict=True)
+        }
+
+
+def _abi_value(value: Any) -> Any:
+    """A typed event value as eth_abi would have decoded it."""
+    if isinstance(value, Policy | Category):
+        return value.as_abi()
+    if isinstance(value, IntEnum):
+        return int(value)
+    if isinstance(value, tuple):
+        return [_abi_value(v) for v in value]
+    return value
 
 
 def _layout(cls: type[ContractEvent], signature: str, abi: ABIEvent) -> _EventLayout:
     inputs = abi.get("inputs", [])
-    names = [f.name for f in dataclasses.fields(cls) if f.name not in _LOCATION_FIELDS]
-    if names != [python_name(i["name"]) for i in inputs]:
+    names = argument_names(cls)
+    if list(names) != [python_name(i["name"]) for i in inputs]:
         raise TypeError(f"{cls.__name__} fields {names} do not match the ABI of {signature}")
     indexed_types: list[str] = []
     data_types: list[str] = []
@@ -461,9 +204,11 @@ def _layout(cls: type[ContractEvent], signature: str, abi: ABIEvent) -> _EventLa
         cls=cls,
         signature=signature,
         topic=keccak(text=signature),
+        inputs=tuple(dict(i) for i in inputs),
         indexed_types=tuple(indexed_types),
         data_types=tuple(data_types),
         positions=tuple(positions),
+        names=names,
         hints=typing.get_type_hints(cls),
     )
 
@@ -493,19 +238,6 @@ def decode_receipt(
         if event is not None:
             events.append(event)
     return tuple(events)
-
-
-def events_of(events: Iterable[ContractEvent], cls: type[E]) -> tuple[E, ...]:
-    """The events of type `cls` among `events`."""
-    return tuple(e for e in events if isinstance(e, cls))
-
-
-def first_event(events: Iterable[ContractEvent], cls: type[E]) -> E:
-    """The first event of type `cls`; LookupError if there is none."""
-    for event in events:
-        if isinstance(event, cls):
-            return event
-    raise LookupError(f"no {cls.__name__} event")
 
 
 def get_events(
@@ -576,12 +308,7 @@ def log_entry_from_web3(raw: LogReceipt) -> LogEntry:
     )
 
 
-def _first_argument(cls: type[ContractEvent]) -> str | None:
-    names = [f.name for f in dataclasses.fields(cls) if f.name not in _LOCATION_FIELDS]
-    return names[0] if names else None
-
-
-def _address_set(address: str | Iterable[str] | None) -> frozenset[str] | None:
+def _address_set(address: str | Iterable[str] | None) -> frozenset[ChecksumAddress] | None:
     if address is None:
         return None
     if isinstance(address, str):

@@ -13,14 +13,14 @@ from __future__ import annotations
 from typing import Final
 
 from eth_hash.auto import keccak
-from eth_typing import ChecksumAddress, HexStr
+from eth_typing import ChecksumAddress, HexAddress, HexStr
 from eth_utils.address import is_checksum_address
 
 ZERO_BYTES32: Final = bytes(32)
 """A bytes32 of zeros: "none" for an optional id (supersedes, batch id, parent)."""
 ZERO_HASH: Final = HexStr("0x" + "00" * 32)
 """`ZERO_BYTES32` as hex."""
-ZERO_ADDRESS: Final = ChecksumAddress("0x" + "00" * 20)
+ZERO_ADDRESS: Final = ChecksumAddress(HexAddress(HexStr("0x" + "00" * 20)))
 """The zero address (its checksummed form has no letters): ETH in the vault, "nobody"."""
 
 

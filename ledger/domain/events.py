@@ -19,7 +19,6 @@ Nothing here decodes logs or talks to a node.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +30,9 @@ from eth_typing import ChecksumAddress, HexStr
 from ledger.domain.codec import ZERO_ADDRESS, from_hex, to_hex
 from ledger.domain.values import DisputeOutcome, Origin, Policy, ProposalKind, checksum
 
+NO_HASH: Final = HexStr("")
+"""The block and transaction hash of an event written down without a chain."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContractEvent:
@@ -41,12 +43,13 @@ class ContractEvent:
 
     address: ChecksumAddress = ZERO_ADDRESS
     block_number: int
-    block_hash: HexStr = HexStr("")
-    tx_hash: HexStr = HexStr("")
+    block_hash: HexStr = NO_HASH
+    tx_hash: HexStr = NO_HASH
     log_index: int
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
+        # No super(): `slots=True` rebuilds the class, and a zero-argument super() in it would
+        # name the class it replaced. object.__init_subclass__ takes no arguments anyway.
         cls.event_name = cls.__name__
 
     @property
@@ -363,15 +366,24 @@ EVENTS_BY_NAME: Final[Mapping[str, type[ContractEvent]]] = {c.event_name: c for 
 E = TypeVar("E", bound=ContractEvent)
 
 
-@functools.cache
+_ARGUMENT_NAMES: Final[dict[type[ContractEvent], tuple[str, ...]]] = {}
+_HINTS: Final[dict[type[ContractEvent], Mapping[str, Any]]] = {}
+
+
 def argument_names(cls: type[ContractEvent]) -> tuple[str, ...]:
     """The names of an event class's arguments, in declaration order."""
-    return tuple(f.name for f in dataclasses.fields(cls) if f.name not in LOCATION_FIELDS)
+    names = _ARGUMENT_NAMES.get(cls)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.name not in LOCATION_FIELDS)
+        _ARGUMENT_NAMES[cls] = names
+    return names
 
 
-@functools.cache
 def _hints(cls: type[ContractEvent]) -> Mapping[str, Any]:
-    return typing.get_type_hints(cls)
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    return hints
 
 
 def events_of(events: typing.Iterable[ContractEvent], cls: type[E]) -> tuple[E, ...]:

@@ -22,8 +22,8 @@ from typing import Any
 from eth_typing import ChecksumAddress
 from eth_utils.address import is_address, to_checksum_address
 
-ZERO_BYTES32 = bytes(32)
-ZERO_ADDRESS = ChecksumAddress(to_checksum_address("0x" + "00" * 20))
+from ledger.domain.codec import ZERO_ADDRESS, ZERO_BYTES32
+
 BPS_DENOMINATOR = 10_000
 MAX_PARENTS = 16
 MAX_CATEGORIES = 32
@@ -214,6 +214,47 @@ class Policy:
             self.partner_cap_bps,
             self.partner_floor_bps,
             [c.as_abi() for c in self.categories],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The policy as JSON: its fields by name, the category labels as text (the form the
+        index keeps and the API shows)."""
+        return {
+            "background_weight_bps": self.background_weight_bps,
+            "result_weight_bps": self.result_weight_bps,
+            "endorsement_quorum": self.endorsement_quorum,
+            "dispute_window": self.dispute_window,
+            "split_approval_bps": self.split_approval_bps,
+            "governance_bps": self.governance_bps,
+            "partner_cap_bps": self.partner_cap_bps,
+            "partner_floor_bps": self.partner_floor_bps,
+            "categories": [
+                {
+                    "name": category.name_text,
+                    "unit": category.unit_text,
+                    "unit_scale": category.unit_scale,
+                    "weight_bps": category.weight_bps,
+                }
+                for category in self.categories
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Policy:
+        """The policy of `to_json`; KeyError, TypeError or ValueError if `raw` is not one."""
+        return cls(
+            background_weight_bps=int(raw["background_weight_bps"]),
+            result_weight_bps=int(raw["result_weight_bps"]),
+            endorsement_quorum=int(raw["endorsement_quorum"]),
+            dispute_window=int(raw["dispute_window"]),
+            split_approval_bps=int(raw["split_approval_bps"]),
+            governance_bps=int(raw["governance_bps"]),
+            partner_cap_bps=int(raw["partner_cap_bps"]),
+            partner_floor_bps=int(raw["partner_floor_bps"]),
+            categories=tuple(
+                Category.of(c["name"], c["unit"], int(c["unit_scale"]), int(c["weight_bps"]))
+                for c in raw["categories"]
+            ),
         )
 
     @classmethod

@@ -55,10 +55,10 @@ from web3.types import FilterParams, LogReceipt
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.signing import Eip712Domain, TypedData, anchor_batch_data, register_data
 from ledger.chain.translate import translating
+from ledger.domain.codec import ZERO_BYTES32
 from ledger.domain.hashing import commitment as compute_commitment
 from ledger.domain.merkle import leaf_hash
 from ledger.domain.values import (
-    ZERO_BYTES32,
     BatchLeaf,
     ContributionStatus,
     DisputeOutcome,

@@ -73,7 +73,6 @@ from ledger.chain.clients import PocLedgerClient
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect
 from ledger.chain.deploy import deploy_ledger
 from ledger.chain.deployment_record import DeploymentRecord
-from ledger.chain.events import IdentitySet
 from ledger.chain.keystore import KeyStore
 from ledger.chain.signing import (
     NonceAllocator,
@@ -89,6 +88,7 @@ from ledger.chain.signing import (
 )
 from ledger.chain.transactions import to_hex
 from ledger.chain.translate import translating
+from ledger.domain.events import IdentitySet
 from ledger.domain.hashing import agreement_hash, commitment, contribution_id, sha256_bytes
 from ledger.domain.values import Registration, checksum
 from ledger.errors import ChainIdMismatchError, ConfigurationError

@@ -22,7 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.chain.events import ContributionRegistered, get_events
+from ledger.chain.events import get_events
+from ledger.domain.events import ContributionRegistered
 from ledger.errors import AnvilError
 from ledger.store import Store
 from poc.sandbox.anvil import find_anvil

@@ -16,7 +16,11 @@ from eth_utils.crypto import keccak
 
 from ledger.chain import signing
 from ledger.chain.clients import ETH, encode_add_partner
-from ledger.chain.events import (
+from ledger.chain.reverts import SignatureExpired, SignatureInvalid, SignatureNonceUsed
+from ledger.chain.signing import Eip712Domain, NonceAllocator, SignedAuth, TypedData
+from ledger.chain.transactions import TxSender
+from ledger.domain import hashing
+from ledger.domain.events import (
     AgreementInForce,
     BatchAnchored,
     ContributionRegistered,
@@ -36,10 +40,6 @@ from ledger.chain.events import (
     SplitFinalized,
     SplitProposed,
 )
-from ledger.chain.reverts import SignatureExpired, SignatureInvalid, SignatureNonceUsed
-from ledger.chain.signing import Eip712Domain, NonceAllocator, SignedAuth, TypedData
-from ledger.chain.transactions import TxSender
-from ledger.domain import hashing
 from ledger.domain.merkle import MerkleTree
 from ledger.domain.values import ContributionStatus, DisputeOutcome, ProposalKind, SplitInput
 from tests.ledger.conftest import Env, default_policy

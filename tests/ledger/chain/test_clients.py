@@ -15,7 +15,20 @@ from ledger.chain.clients import (
     TxResult,
     encode_add_partner,
 )
-from ledger.chain.events import (
+from ledger.chain.reverts import (
+    PocAgreementNotAccepted,
+    PocAlreadyEndorsed,
+    PocContributionExists,
+    PocContributionNotActive,
+    PocNotContributor,
+    PocNotPartner,
+    PocProjectNotFound,
+    PocSelfEndorsement,
+    PocUnknownCategory,
+    VaultNothingToRelease,
+)
+from ledger.domain import hashing
+from ledger.domain.events import (
     AgreementAccepted,
     AgreementInForce,
     ContributionRegistered,
@@ -31,19 +44,6 @@ from ledger.chain.events import (
     RevenueReceived,
     SplitFinalized,
 )
-from ledger.chain.reverts import (
-    PocAgreementNotAccepted,
-    PocAlreadyEndorsed,
-    PocContributionExists,
-    PocContributionNotActive,
-    PocNotContributor,
-    PocNotPartner,
-    PocProjectNotFound,
-    PocSelfEndorsement,
-    PocUnknownCategory,
-    VaultNothingToRelease,
-)
-from ledger.domain import hashing
 from ledger.domain.merkle import MerkleTree
 from ledger.domain.values import (
     ContributionStatus,

@@ -11,14 +11,16 @@ from ledger.chain.artifacts import load_artifact
 from ledger.chain.events import (
     DEFAULT_DECODER,
     UNMAPPED_ABI_EVENTS,
+    decode_receipt,
+    get_events,
+    python_name,
+)
+from ledger.domain.events import (
+    EVENT_CLASSES,
     ContractEvent,
     ContributionRegistered,
     IdentitySet,
     ProjectCreated,
-    decode_receipt,
-    event_classes,
-    get_events,
-    python_name,
 )
 from tests.ledger.conftest import Env
 
@@ -32,8 +34,8 @@ def test_every_abi_event_has_a_class_with_the_abi_names() -> None:
         for entry in load_artifact(name).abi
         if entry["type"] == "event"
     }
-    assert {cls.event_name for cls in event_classes()} == set(abi_events)
-    for cls in event_classes():
+    assert {cls.event_name for cls in EVENT_CLASSES} == set(abi_events)
+    for cls in EVENT_CLASSES:
         fields = [f.name for f in dataclasses.fields(cls) if f.name not in location]
         inputs = abi_events[cls.event_name].get("inputs", [])
         assert fields == [python_name(i["name"]) for i in inputs], cls.__name__

@@ -20,9 +20,9 @@ from ledger.chain.clients import (
     encode_add_partner,
     encode_change_policy,
 )
-from ledger.chain.events import PolicySet, ProjectCreated
 from ledger.chain.transactions import TRANSFER_GAS, TxRequest, TxSender
 from ledger.domain import hashing
+from ledger.domain.events import PolicySet, ProjectCreated
 from ledger.domain.merkle import MerkleTree
 from ledger.domain.values import (
     Category,
