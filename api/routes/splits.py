@@ -38,10 +38,12 @@ from api.errors import (
     UnavailableError,
 )
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, EXAMPLE_HASH, Uint32, Uint64
+from api.services.scoring import index_history
 from ledger.chain.signing import approve_split_data, propose_split_data
 from ledger.domain.values import SplitInput
-from ledger.scoring.history import block_time, index_history
-from ledger.scoring.scheme import ContributionExplanation, PartnerExplanation, ScoreResult, score
+from ledger.evidence.splits import block_time
+from ledger.scoring.results import ContributionExplanation, PartnerExplanation, ScoreResult
+from ledger.scoring.scheme import score
 from ledger.scoring.statements import RoyaltyStatement, build_statement
 from ledger.store import SplitProposalRecord
 

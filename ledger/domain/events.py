@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Final, TypeVar
 
 from eth_typing import ChecksumAddress, HexStr
 
-from ledger.domain.codec import ZERO_ADDRESS, from_hex, to_hex
+from ledger.domain.codec import ZERO_ADDRESS, ZERO_BYTES32, from_hex, to_hex
 from ledger.domain.values import DisputeOutcome, Origin, Policy, ProposalKind, checksum
 
 NO_HASH: Final = HexStr("")
@@ -179,11 +179,11 @@ class ContributionRegistered(ContractEvent):
     origin: Origin
     category: int
     value: int
-    parents: tuple[bytes, ...]
-    supersedes: bytes
-    batch_id: bytes
+    parents: tuple[bytes, ...] = ()
+    supersedes: bytes = ZERO_BYTES32
+    batch_id: bytes = ZERO_BYTES32
     registered_at: int
-    uri: str
+    uri: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

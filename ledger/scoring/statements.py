@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ledger.errors import InvalidSplitError
-from ledger.scoring.scheme import BPS, apportion
+from ledger.scoring.rules import BPS, apportion
 
 __all__ = ["RULE", "RoyaltyStatement", "StatementLine", "allocate", "build_statement"]
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from web3 import Web3
 
     from ledger.chain.clients import RoyaltyVaultClient
-    from ledger.scoring.scheme import ScoreResult
+    from ledger.scoring.results import ScoreResult
 
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 else:
@@ -123,7 +123,7 @@ def _target(args: argparse.Namespace) -> Target:
 
 def run_score(args: argparse.Namespace) -> int:
     """`poc score`: print the split (or the check of a finalized split)."""
-    from ledger.scoring.history import check_split, score_at_block
+    from ledger.evidence.splits import check_split, score_at_block
 
     target = _target(args)
     progress = sys.stderr.isatty()

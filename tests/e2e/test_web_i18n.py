@@ -19,7 +19,7 @@ from api.auth import Role
 from api.routes import web
 from api.schemas import ORIGINS, STATUSES
 from api.settings import ApiSettings
-from ledger.scoring.scheme import Adjustment, CountStatus
+from ledger.scoring.results import Adjustment, CountStatus
 from ledger.sync.outbox import OpStatus
 from poc.sandbox import demo
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import typing
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +21,19 @@ from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
 
 from ledger.domain import hashing
+from ledger.domain.events import (
+    ContributionRegistered,
+    ContributionSuperseded,
+    ContributionWithdrawn,
+    DisputeOpened,
+    DisputeResolved,
+    DisputeVoted,
+    Endorsed,
+    PartnerAdded,
+    PartnerRemoved,
+    PolicySet,
+    ProjectCreated,
+)
 from ledger.domain.values import Category, DisputeOutcome, Origin, Policy, text_to_bytes32
 from ledger.errors import (
     HistoryError,
@@ -30,30 +44,10 @@ from ledger.errors import (
     PolicyHashMismatchError,
     PolicyNotFoundError,
 )
-from ledger.scoring.scheme import (
-    BPS,
-    NEUTRAL_RATING,
-    NO_COUNTED_CONTRIBUTIONS,
-    Adjustment,
-    ContributionRegistered,
-    ContributionSuperseded,
-    ContributionWithdrawn,
-    CountStatus,
-    DisputeOpened,
-    DisputeResolved,
-    DisputeVoted,
-    Endorsed,
-    PartnerAdded,
-    PartnerRemoved,
-    PolicySet,
-    ProjectCreated,
-    ScoreResult,
-    ScoringEvent,
-    apportion,
-    input_set_hash,
-    lower_median,
-    score,
-)
+from ledger.scoring.history import ScoringEvent
+from ledger.scoring.results import NO_COUNTED_CONTRIBUTIONS, Adjustment, CountStatus, ScoreResult
+from ledger.scoring.rules import BPS, NEUTRAL_RATING, apportion, input_set_hash, lower_median
+from ledger.scoring.scheme import score
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "scoring.md"
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -116,8 +110,13 @@ class History:
             self._add(PartnerAdded, partner=partner)
 
     def _add(self, kind: type[ScoringEvent], **fields: object) -> None:
+        """Append one event; ids and hashes may be given as 0x-hex (the events hold bytes)."""
         self.block += 1
         position = {"project_id": self.project_id, "block_number": self.block, "log_index": 0}
+        hints = typing.get_type_hints(kind)
+        for name, value in fields.items():
+            if hints[name] is bytes and isinstance(value, str):
+                fields[name] = bytes.fromhex(value.removeprefix("0x"))
         self.events.append(kind(**position, **fields))  # type: ignore[arg-type]
 
     def set_policy(self, policy: Policy) -> int:
@@ -563,7 +562,7 @@ def test_score_refuses_policy_whose_hash_does_not_match() -> None:
     history = three_partners()
     policy_set = history.events[1]
     assert isinstance(policy_set, PolicySet)
-    history.events[1] = dataclasses.replace(policy_set, policy_hash="0x" + "00" * 32)
+    history.events[1] = dataclasses.replace(policy_set, policy_hash=bytes(32))
     with pytest.raises(PolicyHashMismatchError):
         history.score()
 

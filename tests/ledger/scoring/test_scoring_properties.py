@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ledger.domain.values import DisputeOutcome, Origin, Policy
-from ledger.scoring.scheme import BPS, CountStatus, ScoreResult, lower_median
+from ledger.scoring.results import CountStatus, ScoreResult
+from ledger.scoring.rules import BPS, lower_median
 from tests.ledger.scoring.test_scoring import T0, History, make_policy
 
 AS_OF = T0 + 1_000
