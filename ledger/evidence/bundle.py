@@ -47,7 +47,6 @@ from eth_utils.abi import (
     get_abi_input_types,
 )
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.types import FilterParams, LogReceipt
@@ -1088,27 +1087,3 @@ def typed_data_for(
         nonce=nonce,
         deadline=deadline,
     )
-
-
-def build_bundle(
-    w3: Web3,
-    ledger_address: str,
-    contribution_id: bytes,
-    *,
-    content_hash: bytes,
-    salt: bytes,
-    from_block: int = 0,
-) -> ProofBundle:
-    """One-shot `ProofBuilder(w3, ledger_address).build(...)`."""
-    builder = ProofBuilder(w3, ledger_address, from_block=from_block)
-    return builder.build(contribution_id, content_hash=content_hash, salt=salt)
-
-
-def contribution_id_hex(value: bytes) -> str:
-    """A contribution id as printed everywhere: 0x-hex."""
-    return hex0x(value)
-
-
-def keccak_hex(data: bytes) -> str:
-    """keccak256 of `data` as 0x-hex."""
-    return hex0x(keccak(data))

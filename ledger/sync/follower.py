@@ -17,11 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
-from enum import IntEnum
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from eth_typing import ChecksumAddress
 from hexbytes import HexBytes
@@ -30,7 +27,7 @@ from web3.types import FilterParams, LogReceipt
 
 from ledger.chain.events import DEFAULT_DECODER, log_entry_from_web3
 from ledger.chain.translate import translating
-from ledger.domain.values import Policy
+from ledger.domain.events import to_json
 from ledger.errors import ChainError, LedgerError
 from ledger.store import Cursor, Store, StoredEvent
 
@@ -80,7 +77,7 @@ class LogDecoder:
         event = DEFAULT_DECODER.decode(entry)
         if event is None:
             return None
-        args = {name: json_safe(value) for name, value in event.arguments.items()}
+        args = to_json(event)
         project = args.get("project_id")
         return StoredEvent(
             seq=0,
@@ -93,37 +90,6 @@ class LogDecoder:
             project_id=project if isinstance(project, int) else None,
             args_json=json.dumps(args, separators=(",", ":")),
         )
-
-
-def json_safe(value: Any) -> Any:
-    """A typed event value as JSON: bytes as 0x-hex, enums as ints, policies as objects with
-    their category labels as text."""
-    if isinstance(value, Policy):
-        return {
-            **{f.name: getattr(value, f.name) for f in fields(value) if f.name != "categories"},
-            "categories": [
-                {
-                    "name": category.name_text,
-                    "unit": category.unit_text,
-                    "unit_scale": category.unit_scale,
-                    "weight_bps": category.weight_bps,
-                }
-                for category in value.categories
-            ],
-        }
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, IntEnum):
-        return int(value)
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, bool | int | str) or value is None:
-        return value
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: json_safe(getattr(value, f.name)) for f in fields(value)}
-    return str(value)
 
 
 class Follower:
@@ -154,7 +120,6 @@ class Follower:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._synced = threading.Condition()
 
     # -------------------------------------------------------------------------- node access
 
@@ -200,10 +165,7 @@ class Follower:
     def sync_once(self, *, max_ranges: int | None = None) -> int:
         """Fold every new event up to `head - confirmations` into the store; return how many."""
         with self._lock:
-            added = self._sync(max_ranges)
-        with self._synced:
-            self._synced.notify_all()
-        return added
+            return self._sync(max_ranges)
 
     def _sync(self, max_ranges: int | None) -> int:
         head = self._head_number()
@@ -252,20 +214,6 @@ class Follower:
         log.warning("no common block with the chain: rebuilding the index from scratch")
         self.store.reset_index()
         return None
-
-    def wait_until(self, block_number: int, timeout: float) -> bool:
-        """Block until the index covers `block_number` (or `timeout`); True if it does."""
-        deadline = time.monotonic() + timeout
-        while True:
-            cursor = self.store.cursor()
-            if cursor is not None and cursor.block_number >= block_number:
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            self._wake.set()
-            with self._synced:
-                self._synced.wait(min(remaining, self.poll_interval))
 
     # ------------------------------------------------------------------------------ thread
 

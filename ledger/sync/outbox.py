@@ -68,10 +68,10 @@ from ledger.chain.transactions import (
     transactions_known,
 )
 from ledger.chain.translate import translating
+from ledger.domain.events import to_json
 from ledger.domain.values import checksum
 from ledger.errors import ChainError, LedgerError, TransactionRevertedError
 from ledger.store import OperationRecord, Store
-from ledger.sync.follower import json_safe
 
 log = logging.getLogger(__name__)
 
@@ -573,9 +573,7 @@ class OutboxWorker:
 
     def _included_values(self, receipt: TxReceipt, now: float) -> dict[str, Any]:
         events = decode_receipt(receipt, address=list(self.contracts.values()))
-        result = {
-            "events": [{"event": e.event_name, "args": json_safe(e.arguments)} for e in events]
-        }
+        result = {"events": [{"event": e.event_name, "args": to_json(e)} for e in events]}
         return {
             "status": OpStatus.INCLUDED,
             "tx_hash": receipt.tx_hash,
@@ -627,8 +625,3 @@ class OutboxWorker:
                 return True
             return self.is_nonce_used(call.contract, checksum(call.signer), call.nonce)
         return False
-
-
-def operation_calls(ops: Sequence[OperationRecord]) -> list[ChainCall]:
-    """The calls of some operations (for inspection and tests)."""
-    return [ChainCall.from_json(op.payload_json) for op in ops]
