@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import ExporterDep, ServicesDep
 from api.errors import ERROR_RESPONSES
 from api.schemas import EXAMPLE_CONTENT_HASH, EXAMPLE_HASH, EXAMPLE_SALT, Address, Bytes32
-from ledger.evidence.bundle import ProofBuilder, bundle_bytes, unhex
+from ledger.evidence.builder import ProofBuilder
+from ledger.evidence.bundle import bundle_bytes, unhex
 from ledger.evidence.packs import (
     Opening,
     export_contribution,
