@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -549,6 +550,22 @@ def test_rotated_auditor_key_keeps_its_grants(consortium: Consortium) -> None:
     assert c.client.get(f"/v1/projects/{project}", headers=new_headers).status_code == 200
     listed = c.client.get(f"/v1/projects/{project}/auditors", headers=c.partner_b.headers)
     assert [g["key_id"] for g in listed.json()] == [rotated.json()["key_id"]]
+
+
+def test_grants_live_in_the_outbox_database_not_the_index(tmp_path: Path) -> None:
+    # The index can be moved aside and rebuilt from the chain; a grant cannot be.
+    url = f"sqlite:///{tmp_path / 'index.sqlite3'}"
+    store = Store.open(url)
+    key = issue_api_key(store, None, Role.AUDITOR, "counsel").split("_")[1]
+    store.add_auditor_grant(7, key, granted_by="0x" + "11" * 20, granted_by_key=None)
+    store.close()
+    (tmp_path / "index.sqlite3").unlink()
+
+    reopened = Store.open(url)
+    try:
+        assert reopened.granted_projects(key) == frozenset({7})
+    finally:
+        reopened.close()
 
 
 def test_grants_survive_a_restart_and_an_index_rebuild(
