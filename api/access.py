@@ -112,12 +112,12 @@ def require_project_coordinator(
     project = readable_project(services, principal, project_id)
     if principal.role is not Role.COORDINATOR:
         raise PermissionDeniedError("only the project's coordinator grants auditors")
-    actor = checksum(principal.partner or "")
+    actor = None if principal.partner is None else checksum(principal.partner)
     active = {p.address for p in project.partners if p.active}
-    if project.coordinator != actor or actor not in active:
+    if actor is None or project.coordinator != actor or actor not in active:
         raise WrongActorError(
             f"project {project_id} is coordinated by {project.coordinator}, "
-            f"this API key acts for {actor}"
+            f"this API key acts for {actor or 'nobody'}"
         )
     return project
 
