@@ -368,8 +368,9 @@ def list_all_keys(
     ] = None,
 ) -> list[KeyPublic]:
     """Every API key's metadata, oldest first, the revoked ones included: how an admin finds
-    the auditor and admin keys, which belong to no partner. Partners list their own keys at
-    `/v1/partners/{address}/keys`."""
+    the auditor and admin keys, which belong to no partner. A partner or coordinator key may
+    list only its own partner's keys (`?partner=` its own address, or
+    `/v1/partners/{address}/keys`)."""
     authorize(
         principal,
         KeyAction.LIST,
