@@ -445,6 +445,34 @@ def test_full_tour_as_two_partners(
     context.close()
 
 
+def test_lawyer_reads_and_exports_the_demo_project_it_was_granted(
+    sandbox: SandboxProcess, browser: Browser, demo: dict[str, Any], tmp_path: Path
+) -> None:
+    # The IP counsel's key reads only what the demo coordinator granted it: the sandbox grants
+    # the demo project at every start, so the lawyer's pages work with project scoping on.
+    base = sandbox.url
+    seeded = demo["contributions"][0]["contribution_id"]
+    context = browser.new_context(locale="en-GB", accept_downloads=True)
+    page = context.new_page()
+    _act_as(page, base, "lawyer")
+    _open(page, base + "/project")
+    expect(page.locator(f"li[data-contribution='{seeded}']")).to_have_count(1)
+    _open(page, base + "/lawyer")
+    page.select_option("#export-contribution", seeded)
+    with page.expect_download() as bundle_download:
+        page.click("#download-bundle")
+    bundle_path = tmp_path / "lawyer-bundle.json"
+    bundle_download.value.save_as(bundle_path)
+    assert seeded[2:].lower() in bundle_path.read_text().lower()
+    with page.expect_download() as rol_download:
+        page.click("#download-rol")
+    rol_path = tmp_path / "rol.csv"
+    rol_download.value.save_as(rol_path)
+    assert len(rol_path.read_text().strip().splitlines()) >= 2
+    expect(page.locator("#page-error")).to_be_hidden()
+    context.close()
+
+
 def test_reset_restores_the_demo_with_new_keys(
     sandbox: SandboxProcess, browser: Browser, demo: dict[str, Any]
 ) -> None:
