@@ -333,18 +333,19 @@ def test_sha256_file_hashes_a_large_file_in_bounded_memory(
     context = browser.new_context()
     page = context.new_page()
     _open(page, sandbox.url + "/")
+    page.evaluate("async () => { window.hashing = await import('/static/js/crypto.js'); }")
     mebibytes, tail = 300, 12_345
     size = page.evaluate(_MAKE_BLOB_JS, ["big", mebibytes, tail])
     assert size == mebibytes * MIB + tail
     cdp = context.new_cdp_session(page)
     cdp.send("HeapProfiler.collectGarbage")
     baseline = _heap_bytes(cdp)
+    # Started, not awaited: Python samples the heap while the page hashes.
     page.evaluate(
-        """async () => {
-            const c = await import('/static/js/crypto.js');
+        """() => {
             window.run = {progress: [], digest: null, error: null, settled: false};
             const onProgress = (done, total) => window.run.progress.push([done, total]);
-            c.sha256File(window.big, {onProgress})
+            window.run.promise = window.hashing.sha256File(window.big, {onProgress})
                 .then((digest) => { window.run.digest = digest; })
                 .catch((error) => { window.run.error = String(error); })
                 .finally(() => { window.run.settled = true; });
@@ -357,7 +358,9 @@ def test_sha256_file_hashes_a_large_file_in_bounded_memory(
         samples += 1
         assert time.monotonic() < deadline, "hashing 300 MiB took more than 100 s"
         time.sleep(0.02)
-    run = page.evaluate("({...window.run, progress: window.run.progress.map((p) => p[0])})")
+    run = page.evaluate(
+        "() => ({...window.run, promise: null, progress: window.run.progress.map((p) => p[0])})"
+    )
     assert run["error"] is None
     assert run["digest"] == _pattern_sha256(mebibytes, tail)
     # Memory stays flat: a whole-file read would add the file's 300 MiB here.
