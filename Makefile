@@ -13,7 +13,7 @@ PYTEST_ARGS ?= -n auto
 # `make lock LOCK_ARGS=--upgrade` moves every pin to the newest release.
 LOCK_ARGS ?=
 
-.PHONY: help .venv node_modules setup compile compile-check lint format test test-faults sandbox bench lock npm-lock clean
+.PHONY: help .venv node_modules setup compile compile-check vendor-web sort-i18n lint format test test-faults sandbox bench lock npm-lock clean
 
 help:
 	@echo "make sandbox      install everything, start the local demo at http://127.0.0.1:8000"
@@ -26,6 +26,8 @@ help:
 	@echo "make bench        run the benchmarks in scripts/bench_*.py"
 	@echo "make lock         regenerate requirements.lock from pyproject.toml (PyPI only)"
 	@echo "make npm-lock     regenerate package-lock.json from package.json"
+	@echo "make vendor-web   copy the pages' JS libraries from node_modules to api/web/static/vendor"
+	@echo "make sort-i18n    sort api/web/i18n.json by key (a test insists)"
 
 # pip -qq: the machine-wide pip config names local mirrors that lack most packages and pip
 # warns about each of them; errors still print.
@@ -52,6 +54,15 @@ compile: setup
 
 compile-check: setup
 	$(PY) scripts/compile_contracts.py --check
+
+# The pages import their libraries from api/web/static/vendor (no bundler; CSP script-src 'self').
+# Run after changing a browser package's pin in package.json; a test compares the copy.
+vendor-web: setup
+	$(PY) scripts/vendor_web.py
+
+# Sorted keys: parallel additions to the one translation table merge cleanly.
+sort-i18n: $(VENV_STAMP)
+	$(PY) scripts/sort_i18n.py
 
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .

@@ -31,6 +31,7 @@ from api.custody import Custody
 from api.deps import LEDGER, VAULT, ChainAccess, DeploymentCheck, Services
 from api.errors import PayloadTooLargeError, error_response, install_error_handlers
 from api.routes import (
+    auditors,
     batches,
     contributions,
     disputes,
@@ -68,6 +69,10 @@ split, and pay royalties by it.
 
 **Authentication.** Every `/v1` route needs an API key in the `X-API-Key` header (or as a bearer
 token). Keys are issued per partner at onboarding and shown once.
+
+**Confidentiality.** A key reads only the projects its partner is (or was) a partner of; an
+auditor or admin key only the projects whose coordinator granted it
+(`/v1/projects/{id}/auditors`). Anything else answers 404, exactly as if it did not exist.
 
 **Writes** are accepted into a durable outbox and answered `202 Accepted` with an operation and
 its status URL; send `Prefer: wait` (or `?wait=true`) to wait until the write is confirmed on
@@ -411,6 +416,7 @@ def create_app(
     for router in (
         chain_routes.router,
         projects.router,
+        auditors.router,
         proposals.router,
         contributions.router,
         endorsements.router,

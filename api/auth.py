@@ -9,8 +9,12 @@ Roles:
 - `partner`: a member partner acting for its own address;
 - `coordinator`: a partner key that may also do coordinator-only actions (create projects,
   manage membership before the agreement is in force);
-- `auditor`: read and export only (a lawyer, IP counsel);
-- `admin`: sandbox administration (onboarding partners, issuing keys); acts for nobody.
+- `auditor`: read and export only (a lawyer, IP counsel), of the projects whose coordinator
+  granted it (`api.access`);
+- `admin`: administration (onboarding partners, issuing keys); acts for nobody and reads no
+  project content unless granted like an auditor.
+
+Who may manage which keys is `api.key_authority`'s; who may read which project `api.access`'s.
 
 `issue_api_key` is what the sandbox calls to give the demo partners their keys.
 """
@@ -99,11 +103,16 @@ def issue_api_key(store: Store, partner: str | None, role: Role | str, label: st
 
 
 def rotate_api_key(store: Store, key_id: str, label: str | None = None) -> IssuedKey:
-    """Issue a replacement of key `key_id` (same partner and role) and revoke the old one."""
+    """Issue a replacement of key `key_id` (same partner and role, same project grants) and
+    revoke the old one."""
     old = store.api_key(key_id)
     if old is None or old.revoked_at is not None:
         raise KeyError(key_id)
-    return new_api_key(store, old.partner, old.role, label or old.label, replaces=key_id)
+    issued = new_api_key(store, old.partner, old.role, label or old.label)
+    # An auditor's access goes with its key: carried before the old key stops working.
+    store.carry_auditor_grants(key_id, issued.record.key_id)
+    store.revoke_api_key(key_id, replaced_by=issued.record.key_id)
+    return issued
 
 
 def verify_api_key(store: Store, plaintext: str) -> ApiKeyRecord | None:

@@ -15,8 +15,9 @@ open (`Store.open`). Three groups of tables live here:
   lost events and replays the rest; `rebuild` starts again from the chain alone.
 - the **outbox**: accepted writes (`operations`), stored before anything is sent; their
   idempotency keys are columns of it. In the outbox's database.
-- **credentials**: hashed API keys (custodial partner keys are in `ledger.chain.keystore`). In the
-  outbox's database too.
+- **credentials**: hashed API keys (custodial partner keys are in `ledger.chain.keystore`) and
+  the auditor grants (which key may read which project, granted by whom and when). In the
+  outbox's database too: the chain cannot give them back.
 
 Reads return frozen dataclasses, never ORM rows. The follower that fills the index lives in
 `ledger.sync.follower`; the worker that drains the outbox in `ledger.sync.outbox`.
@@ -53,6 +54,7 @@ from sqlalchemy import (
     func,
     inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as _postgresql_insert
@@ -129,6 +131,8 @@ class ProjectRow(Base):
 
 class PartnerRow(Base):
     __tablename__ = "project_partners"
+    # Who may read a project is decided by membership, looked up by address.
+    __table_args__ = (Index("ix_project_partners_address", "address"),)
     project_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     address: Mapped[str] = mapped_column(String(42), primary_key=True)
     active: Mapped[bool] = mapped_column(Boolean)
@@ -362,8 +366,41 @@ class ApiKeyRow(Base):
     replaced_by: Mapped[str | None] = mapped_column(String(32), ForeignKey("api_keys.key_id"))
 
 
+class AuditorGrantRow(Base):
+    """A project's coordinator let an auditor (or admin) key read the project; kept after it
+    is revoked, so that who could read what, granted by whom and when, stays on record."""
+
+    __tablename__ = "auditor_grants"
+    __table_args__ = (
+        # At most one grant in force per project and key.
+        Index(
+            "uq_auditor_grant_active",
+            "project_id",
+            "key_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+        Index("ix_auditor_grants_key", "key_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(BigInteger)
+    key_id: Mapped[str] = mapped_column(String(32), ForeignKey("api_keys.key_id"))
+    granted_by: Mapped[str] = mapped_column(String(42))
+    granted_by_key: Mapped[str | None] = mapped_column(String(32))
+    granted_at: Mapped[float] = mapped_column(Float)
+    revoked_at: Mapped[float | None] = mapped_column(Float)
+    revoked_by: Mapped[str | None] = mapped_column(String(42))
+
+
+_GRANT_TABLE = cast(Table, AuditorGrantRow.__table__)
+_GRANTED_PROJECTS = select(_GRANT_TABLE.c.project_id).where(
+    _GRANT_TABLE.c.key_id == bindparam("key_id"), _GRANT_TABLE.c.revoked_at.is_(None)
+)
+_HAS_GRANT = _GRANTED_PROJECTS.where(_GRANT_TABLE.c.project_id == bindparam("project_id")).limit(1)
+
 # The durable tables: nothing else has them. Everything else is the index, rebuilt from the chain.
-_OUTBOX_TABLES: list[Table] = [_OP_TABLE, cast(Table, ApiKeyRow.__table__)]
+_OUTBOX_TABLES: list[Table] = [_OP_TABLE, cast(Table, ApiKeyRow.__table__), _GRANT_TABLE]
 _INDEX_TABLES: list[Table] = [
     t for t in Base.metadata.sorted_tables if t.name not in {o.name for o in _OUTBOX_TABLES}
 ]
@@ -446,6 +483,8 @@ class ContributionFilter:
     category: int | None = None
     batch_id: str | None = None
     commitment: str | None = None
+    # Only these projects (the caller's visible ones); None means every project.
+    project_ids: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -474,6 +513,20 @@ class ApiKeyRecord:
     created_at: float
     revoked_at: float | None
     replaced_by: str | None
+
+
+@dataclass(frozen=True)
+class AuditorGrantRecord:
+    """A grant of read access to one project for one auditor (or admin) key."""
+
+    id: int
+    project_id: int
+    key_id: str
+    granted_by: str
+    granted_by_key: str | None
+    granted_at: float
+    revoked_at: float | None
+    revoked_by: str | None
 
 
 @dataclass(frozen=True)
@@ -1086,18 +1139,44 @@ class Store:
             return _project_record(session, row)
 
     def list_projects(
-        self, *, partner: str | None = None, after: int = 0, limit: int = 50
+        self,
+        *,
+        partner: str | None = None,
+        only: frozenset[int] | None = None,
+        after: int = 0,
+        limit: int = 50,
     ) -> Page[ProjectRecord]:
-        """Projects by id, optionally only those where `partner` is (or was) a member."""
+        """Projects by id, optionally only those where `partner` is (or was) a member, and
+        only those in `only` (None: any)."""
         with self.session() as session:
             query = select(ProjectRow).where(ProjectRow.project_id > after)
             if partner is not None:
                 members = select(PartnerRow.project_id).where(PartnerRow.address == partner)
                 query = query.where(ProjectRow.project_id.in_(members))
+            if only is not None:
+                query = query.where(ProjectRow.project_id.in_(sorted(only)))
             rows = session.scalars(query.order_by(ProjectRow.project_id).limit(limit + 1)).all()
             items = tuple(_project_record(session, r) for r in rows[:limit])
             more = len(rows) > limit
             return Page(items, items[-1].project_id if more and items else None)
+
+    def member_projects(self, address: str) -> frozenset[int]:
+        """The projects `address` is or was a partner of (a removed partner stays listed)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(PartnerRow.project_id).where(PartnerRow.address == address)
+            ).scalars()
+            return frozenset(int(r) for r in rows)
+
+    def is_member(self, project_id: int, address: str) -> bool:
+        """Whether `address` is or was a partner of the project."""
+        with self._read() as conn:
+            row = conn.execute(
+                select(PartnerRow.active).where(
+                    PartnerRow.project_id == project_id, PartnerRow.address == address
+                )
+            ).first()
+            return row is not None
 
     def policies(self, project_id: int) -> tuple[PolicyRecord, ...]:
         """Every policy version of a project, oldest first."""
@@ -1142,6 +1221,8 @@ class Store:
                 query = query.where(ContributionRow.batch_id == where.batch_id.lower())
             if where.commitment is not None:
                 query = query.where(ContributionRow.commitment == where.commitment.lower())
+            if where.project_ids is not None:
+                query = query.where(ContributionRow.project_id.in_(sorted(where.project_ids)))
             rows = session.scalars(query.order_by(ContributionRow.seq).limit(limit + 1)).all()
             items = tuple(_contribution_record(r) for r in rows[:limit])
             more = len(rows) > limit
@@ -1268,6 +1349,106 @@ class Store:
                 .values(revoked_at=time.time(), replaced_by=replaced_by)
             )
             return bool(_rowcount(result))
+
+    # ------------------------------------------------------------------------- auditor grants
+
+    def add_auditor_grant(
+        self,
+        project_id: int,
+        key_id: str,
+        *,
+        granted_by: str,
+        granted_by_key: str | None,
+        at: float | None = None,
+    ) -> tuple[AuditorGrantRecord, bool]:
+        """Grant key `key_id` read access to the project; return the grant in force and
+        whether it is new (granting again keeps the first grant)."""
+        with self._outbox.transaction() as session:
+            existing = session.scalar(
+                select(AuditorGrantRow).where(
+                    AuditorGrantRow.project_id == project_id,
+                    AuditorGrantRow.key_id == key_id,
+                    AuditorGrantRow.revoked_at.is_(None),
+                )
+            )
+            if existing is not None:
+                return _grant_record(existing), False
+            row = AuditorGrantRow(
+                project_id=project_id,
+                key_id=key_id,
+                granted_by=granted_by,
+                granted_by_key=granted_by_key,
+                granted_at=time.time() if at is None else at,
+                revoked_at=None,
+                revoked_by=None,
+            )
+            session.add(row)
+            session.flush()
+            return _grant_record(row), True
+
+    def revoke_auditor_grant(
+        self, project_id: int, key_id: str, *, revoked_by: str
+    ) -> AuditorGrantRecord | None:
+        """End the grant in force of `key_id` on the project; None if there is none."""
+        with self._outbox.transaction() as session:
+            row = session.scalar(
+                select(AuditorGrantRow).where(
+                    AuditorGrantRow.project_id == project_id,
+                    AuditorGrantRow.key_id == key_id,
+                    AuditorGrantRow.revoked_at.is_(None),
+                )
+            )
+            if row is None:
+                return None
+            row.revoked_at = time.time()
+            row.revoked_by = revoked_by
+            session.flush()
+            return _grant_record(row)
+
+    def auditor_grants(self, project_id: int) -> tuple[AuditorGrantRecord, ...]:
+        """Every grant of the project, the revoked ones included, oldest first."""
+        with self._outbox.session() as session:
+            rows = session.scalars(
+                select(AuditorGrantRow)
+                .where(AuditorGrantRow.project_id == project_id)
+                .order_by(AuditorGrantRow.id)
+            ).all()
+            return tuple(_grant_record(r) for r in rows)
+
+    def granted_projects(self, key_id: str) -> frozenset[int]:
+        """The projects key `key_id` holds a grant in force on."""
+        with self._outbox.read() as conn:
+            rows = conn.execute(_GRANTED_PROJECTS, {"key_id": key_id}).scalars()
+            return frozenset(int(r) for r in rows)
+
+    def has_auditor_grant(self, project_id: int, key_id: str) -> bool:
+        """Whether key `key_id` holds a grant in force on the project."""
+        with self._outbox.read() as conn:
+            params = {"key_id": key_id, "project_id": project_id}
+            return conn.execute(_HAS_GRANT, params).first() is not None
+
+    def carry_auditor_grants(self, from_key: str, to_key: str) -> int:
+        """Give `to_key` (a rotation's replacement) the grants in force of `from_key`, with
+        their granter and time; return how many."""
+        with self._outbox.transaction() as session:
+            rows = session.scalars(
+                select(AuditorGrantRow).where(
+                    AuditorGrantRow.key_id == from_key, AuditorGrantRow.revoked_at.is_(None)
+                )
+            ).all()
+            for row in rows:
+                session.add(
+                    AuditorGrantRow(
+                        project_id=row.project_id,
+                        key_id=to_key,
+                        granted_by=row.granted_by,
+                        granted_by_key=row.granted_by_key,
+                        granted_at=row.granted_at,
+                        revoked_at=None,
+                        revoked_by=None,
+                    )
+                )
+            return len(rows)
 
     # -------------------------------------------------------------------------------- outbox
 
@@ -1835,6 +2016,19 @@ def _key_record(row: ApiKeyRow) -> ApiKeyRecord:
         created_at=row.created_at,
         revoked_at=row.revoked_at,
         replaced_by=row.replaced_by,
+    )
+
+
+def _grant_record(row: AuditorGrantRow) -> AuditorGrantRecord:
+    return AuditorGrantRecord(
+        id=row.id,
+        project_id=row.project_id,
+        key_id=row.key_id,
+        granted_by=row.granted_by,
+        granted_by_key=row.granted_by_key,
+        granted_at=row.granted_at,
+        revoked_at=row.revoked_at,
+        revoked_by=row.revoked_by,
     )
 
 

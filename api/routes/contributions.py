@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict
 
+from api.access import readable_contribution, readable_projects
 from api.actions import (
     ACCEPTED_RESPONSES,
     OperationPublic,
@@ -18,11 +19,10 @@ from api.actions import (
     WritesDep,
     signed_call,
 )
-from api.deps import LEDGER, ReaderDep, Services, ServicesDep
+from api.deps import LEDGER, ReaderDep, ServicesDep
 from api.errors import (
     ERROR_RESPONSES,
     ErrorBody,
-    NotFoundError,
     UnprocessableError,
     WrongActorError,
 )
@@ -57,7 +57,7 @@ ContributionIdPath = Annotated[
 )
 def list_contributions(
     services: ServicesDep,
-    _: ReaderDep,
+    principal: ReaderDep,
     project_id: Annotated[
         int | None, Query(ge=1, le=2**32 - 1, description="Only this project's.")
     ] = None,
@@ -87,7 +87,8 @@ def list_contributions(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
 ) -> ContributionPage:
-    """Contributions in chain order, filtered; follow `next_cursor` for more."""
+    """Contributions of the projects the key may read, in chain order, filtered; follow
+    `next_cursor` for more."""
     where = ContributionFilter(
         project_id=project_id,
         contributor=None if contributor is None else checksum(contributor),
@@ -96,6 +97,7 @@ def list_contributions(
         category=category,
         batch_id=batch_id,
         commitment=commitment,
+        project_ids=readable_projects(services.store, principal),
     )
     page = services.store.list_contributions(where, after=int(cursor) if cursor else 0, limit=limit)
     return ContributionPage(
@@ -111,13 +113,10 @@ def list_contributions(
     responses={404: {"model": ErrorBody, "description": "Unknown contribution."}},
 )
 def get_contribution(
-    services: ServicesDep, _: ReaderDep, contribution_id: ContributionIdPath
+    services: ServicesDep, principal: ReaderDep, contribution_id: ContributionIdPath
 ) -> ContributionPublic:
     """One contribution by id."""
-    record = services.store.contribution(contribution_id)
-    if record is None:
-        raise NotFoundError(f"no contribution {contribution_id}", code="contribution_not_found")
-    return ContributionPublic.of(record)
+    return ContributionPublic.of(readable_contribution(services, principal, contribution_id))
 
 
 # ------------------------------------------------------------------------------ writes
@@ -232,16 +231,8 @@ def prepare_register(
     return writes.prepare(register_action(writes, _registration(project_id, body)))
 
 
-def indexed_contribution(services: Services, contribution_id: str) -> ContributionRecord:
-    """The indexed contribution, or 404 `contribution_not_found`."""
-    record = services.store.contribution(contribution_id)
-    if record is None:
-        raise NotFoundError(f"no contribution {contribution_id}", code="contribution_not_found")
-    return record
-
-
 def _own_contribution(writes: Writes, contribution_id: str) -> ContributionRecord:
-    record = indexed_contribution(writes.services, contribution_id)
+    record = readable_contribution(writes.services, writes.principal, contribution_id)
     if record.contributor != writes.actor:
         raise WrongActorError(
             f"contribution {contribution_id} is {record.contributor}'s, "

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.access import readable_contribution
 from api.actions import (
     ACCEPTED_RESPONSES,
     OperationPublic,
@@ -28,7 +29,6 @@ from api.actions import (
 )
 from api.deps import LEDGER, ReaderDep, ServicesDep
 from api.errors import ERROR_RESPONSES, ConflictError, NotFoundError, WrongActorError
-from api.routes.contributions import indexed_contribution
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, EXAMPLE_HASH, Bytes32
 from ledger.chain.signing import (
     Eip712Domain,
@@ -140,10 +140,10 @@ class DisputePublic(BaseModel):
     summary="List disputes",
 )
 def list_disputes(
-    services: ServicesDep, _: ReaderDep, contribution_id: ContributionIdPath
+    services: ServicesDep, principal: ReaderDep, contribution_id: ContributionIdPath
 ) -> list[DisputePublic]:
     """The contribution's disputes, oldest first."""
-    indexed_contribution(services, contribution_id)
+    readable_contribution(services, principal, contribution_id)
     return [DisputePublic.of(d) for d in services.store.disputes(contribution_id)]
 
 
@@ -162,7 +162,7 @@ def _action(
 ) -> SignedAction:
     """A signed action on one contribution: `builder(domain, project_id=, contribution_id=,
     **extra, signer=, nonce=, deadline=)` and `function(projectId, contributionId, *extra)`."""
-    record = indexed_contribution(writes.services, contribution_id)
+    record = readable_contribution(writes.services, writes.principal, contribution_id)
     project_id, cid = record.project_id, bytes.fromhex(contribution_id[2:])
     gas = writes.services.require_chain().ledger.gas_limit(
         function.removesuffix("BySig"), by_sig=True

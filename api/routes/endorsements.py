@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.access import readable_contribution
 from api.actions import (
     ACCEPTED_RESPONSES,
     OperationPublic,
@@ -26,7 +27,6 @@ from api.actions import (
 )
 from api.deps import LEDGER, ReaderDep, ServicesDep
 from api.errors import ERROR_RESPONSES
-from api.routes.contributions import indexed_contribution
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_HASH
 from ledger.chain.signing import endorse_data
 from ledger.store import EndorsementRecord
@@ -90,15 +90,15 @@ class EndorsementPublic(BaseModel):
     summary="List endorsements",
 )
 def list_endorsements(
-    services: ServicesDep, _: ReaderDep, contribution_id: ContributionIdPath
+    services: ServicesDep, principal: ReaderDep, contribution_id: ContributionIdPath
 ) -> list[EndorsementPublic]:
     """The contribution's endorsements in chain order."""
-    indexed_contribution(services, contribution_id)
+    readable_contribution(services, principal, contribution_id)
     return [EndorsementPublic.of(e) for e in services.store.endorsements(contribution_id)]
 
 
 def _endorse_action(writes: Writes, contribution_id: str, rating: int) -> SignedAction:
-    record = indexed_contribution(writes.services, contribution_id)
+    record = readable_contribution(writes.services, writes.principal, contribution_id)
     project_id, cid = record.project_id, bytes.fromhex(contribution_id[2:])
     gas = writes.services.require_chain().ledger.gas_limit("endorse", by_sig=True)
     return SignedAction(

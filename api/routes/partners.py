@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.access import can_read_partner, readable_projects
 from api.actions import (
     ACCEPTED_RESPONSES,
     PreparedPublic,
@@ -27,6 +28,7 @@ from api.errors import (
     UnprocessableError,
     WrongActorError,
 )
+from api.key_authority import KeyAction, KeyTarget, authorize
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_SIGNED, Address
 from ledger.chain.signing import set_identity_data
 from ledger.domain.values import checksum
@@ -180,6 +182,22 @@ class KeyCreate(BaseModel):
     role: Literal["partner", "coordinator"] = "partner"
 
 
+class StandaloneKeyCreate(BaseModel):
+    """A key that acts for no partner: an auditor's or an admin's."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"label": "ip-counsel", "role": "auditor"},
+                {"label": "ops-2", "role": "admin"},
+            ]
+        }
+    )
+
+    label: str = Field(min_length=1, max_length=200, examples=["ip-counsel"])
+    role: Literal["auditor", "admin"] = "auditor"
+
+
 class KeyRotate(BaseModel):
     """Rotation options."""
 
@@ -190,13 +208,6 @@ class KeyRotate(BaseModel):
 
 def _issued(plaintext: str, record: ApiKeyRecord) -> IssuedKeyPublic:
     return IssuedKeyPublic(**KeyPublic.of(record).model_dump(), api_key=plaintext)
-
-
-def _owner_or_admin(principal: Principal, address: str) -> None:
-    if principal.role is Role.ADMIN:
-        return
-    if principal.partner is None or checksum(principal.partner) != checksum(address):
-        raise WrongActorError(f"this API key does not act for {checksum(address)}")
 
 
 @router.post(
@@ -242,11 +253,20 @@ def onboard(services: ServicesDep, _: AdminDep, body: PartnerCreate) -> Onboarde
 
 
 @router.get("/partners/{address}", response_model=PartnerPublic, summary="Get a partner")
-def get_partner(services: ServicesDep, _: ReaderDep, address: AddressPath) -> PartnerPublic:
-    """A partner's declared identity, custody and projects."""
+def get_partner(services: ServicesDep, principal: ReaderDep, address: AddressPath) -> PartnerPublic:
+    """A partner's declared identity, custody and the projects of it the key may read. Seen
+    by the partner itself, the admin, and whoever reads a project it is or was a partner
+    of; to anyone else it is 404, like an address the service does not know."""
     wanted = checksum(address)
+    if not can_read_partner(services.store, principal, wanted):
+        raise NotFoundError(f"no partner {wanted}", code="partner_not_found")
     identity = services.store.identity(wanted)
-    projects = services.store.list_projects(partner=wanted, limit=1000).items
+    own = principal.partner is not None and checksum(principal.partner) == wanted
+    projects = services.store.list_projects(
+        partner=wanted,
+        only=None if own else readable_projects(services.store, principal),
+        limit=1000,
+    ).items
     keys = services.store.api_keys(wanted)
     custodial = services.custody is not None and services.custody.holds(wanted)
     if identity is None and not projects and not keys and not custodial:
@@ -310,8 +330,9 @@ def prepare_identity(
 
 @router.get("/partners/{address}/keys", response_model=list[KeyPublic], summary="List keys")
 def list_keys(services: ServicesDep, principal: ReaderDep, address: AddressPath) -> list[KeyPublic]:
-    """The partner's API keys (its own keys, or any partner's for an admin)."""
-    _owner_or_admin(principal, address)
+    """The partner's API keys: its own partner's for a partner or coordinator key, any
+    partner's for an admin key (`api.key_authority`)."""
+    authorize(principal, KeyAction.LIST, KeyTarget(partner=address))
     return [KeyPublic.of(k) for k in services.store.api_keys(checksum(address))]
 
 
@@ -319,20 +340,72 @@ def list_keys(services: ServicesDep, principal: ReaderDep, address: AddressPath)
     "/partners/{address}/keys",
     status_code=201,
     response_model=IssuedKeyPublic,
-    summary="Issue another key (admin)",
+    summary="Issue another key for a partner",
 )
 def issue_key(
-    services: ServicesDep, _: AdminDep, address: AddressPath, body: KeyCreate
+    services: ServicesDep, principal: ReaderDep, address: AddressPath, body: KeyCreate
 ) -> IssuedKeyPublic:
-    """Issue an additional key for a partner; shown once."""
-    issued = new_api_key(services.store, checksum(address), Role(body.role), body.label)
+    """Issue an additional key for a partner; shown once. A partner or coordinator key issues
+    for its own partner, up to its own role (a CI robot's key, a colleague's); an admin key
+    for any partner."""
+    role = Role(body.role)
+    authorize(principal, KeyAction.ISSUE, KeyTarget(partner=address, role=role))
+    issued = new_api_key(services.store, checksum(address), role, body.label)
     return _issued(issued.plaintext, issued.record)
 
 
-def _key_of(services: ServicesDep, principal: Principal, key_id: str) -> ApiKeyRecord:
+@router.get("/keys", response_model=list[KeyPublic], summary="List every key (admin)")
+def list_all_keys(
+    services: ServicesDep,
+    principal: ReaderDep,
+    role: Annotated[
+        Literal["partner", "coordinator", "auditor", "admin"] | None,
+        Query(description="Only keys of this role."),
+    ] = None,
+    partner: Annotated[
+        str | None,
+        Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="Only keys of this partner."),
+    ] = None,
+) -> list[KeyPublic]:
+    """Every API key's metadata, oldest first, the revoked ones included: how an admin finds
+    the auditor and admin keys, which belong to no partner. A partner or coordinator key may
+    list only its own partner's keys (`?partner=` its own address, or
+    `/v1/partners/{address}/keys`)."""
+    authorize(
+        principal,
+        KeyAction.LIST,
+        KeyTarget(partner=partner, role=None if role is None else Role(role)),
+    )
+    keys = services.store.api_keys(None if partner is None else checksum(partner))
+    return [KeyPublic.of(k) for k in keys if role is None or k.role == role]
+
+
+@router.post(
+    "/keys",
+    status_code=201,
+    response_model=IssuedKeyPublic,
+    summary="Issue an auditor or admin key (admin)",
+)
+def issue_standalone_key(
+    services: ServicesDep, principal: ReaderDep, body: StandaloneKeyCreate
+) -> IssuedKeyPublic:
+    """Issue a key that acts for no partner: an auditor's (IP counsel; it reads a project
+    once that project's coordinator grants it) or another admin's. Shown once."""
+    role = Role(body.role)
+    authorize(principal, KeyAction.ISSUE, KeyTarget(partner=None, role=role))
+    issued = new_api_key(services.store, None, role, body.label)
+    return _issued(issued.plaintext, issued.record)
+
+
+def _managed_key(
+    services: ServicesDep, principal: Principal, key_id: str, action: KeyAction
+) -> ApiKeyRecord:
+    """The key `key_id` if `principal` may do `action` on it; a key it may not manage is
+    answered like one that does not exist."""
     record = services.store.api_key(key_id)
-    if record is None or (principal.role is not Role.ADMIN and record.partner != principal.partner):
+    if record is None:
         raise NotFoundError(f"no key {key_id}", code="key_not_found")
+    authorize(principal, action, KeyTarget.of(record))
     return record
 
 
@@ -342,8 +415,9 @@ def _key_of(services: ServicesDep, principal: Principal, key_id: str) -> ApiKeyR
 def rotate_key(
     services: ServicesDep, principal: ReaderDep, key_id: KeyIdPath, body: KeyRotate
 ) -> IssuedKeyPublic:
-    """Issue a replacement (same partner and role) and revoke the old key at once."""
-    record = _key_of(services, principal, key_id)
+    """Issue a replacement (same partner and role, same project grants for an auditor) and
+    revoke the old key at once."""
+    record = _managed_key(services, principal, key_id, KeyAction.ROTATE)
     if record.revoked_at is not None:
         raise ConflictError(f"key {key_id} is revoked", code="key_revoked")
     issued = rotate_api_key(services.store, key_id, body.label)
@@ -354,7 +428,7 @@ def rotate_key(
 @router.delete("/keys/{key_id}", response_model=KeyPublic, summary="Revoke a key")
 def revoke_key(services: ServicesDep, principal: ReaderDep, key_id: KeyIdPath) -> KeyPublic:
     """Revoke a key now; requests with it get 401 from then on."""
-    _key_of(services, principal, key_id)
+    _managed_key(services, principal, key_id, KeyAction.REVOKE)
     services.store.revoke_api_key(key_id)
     services.keys.forget(key_id)
     record = services.store.api_key(key_id)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.access import readable_project
 from api.actions import (
     ACCEPTED_RESPONSES,
     OperationPublic,
@@ -27,7 +28,7 @@ from api.actions import (
     signed_call,
 )
 from api.deps import VAULT, ReaderDep, ServicesDep
-from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError
+from api.errors import ERROR_RESPONSES, UnprocessableError
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, Address
 from ledger.chain.clients import ETH
 from ledger.chain.signing import release_to_data
@@ -117,17 +118,15 @@ class PayoutCreate(PayoutFields, SignatureFields):
 @router.get("/{project_id}/balances", response_model=BalancesPublic, summary="Vault balances")
 def get_balances(
     services: ServicesDep,
-    _: ReaderDep,
+    principal: ReaderDep,
     project_id: ProjectIdPath,
     token: Annotated[
         str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="Also this token.")
     ] = None,
 ) -> BalancesPublic:
     """Revenue received and released per token, and every partner's releasable balance."""
+    project = readable_project(services, principal, project_id)
     access = services.require_chain()
-    project = services.store.project(project_id)
-    if project is None:
-        raise NotFoundError(f"no project {project_id}", code="project_not_found")
     tokens = {ETH, *services.store.revenue_tokens(project_id)}
     if token is not None:
         tokens.add(checksum(token))

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.access import readable_project, readable_projects, require_readable_project
 from api.actions import (
     ACCEPTED_RESPONSES,
     OperationPublic,
@@ -33,7 +34,6 @@ from api.deps import LEDGER, ReaderDep, ServicesDep
 from api.errors import (
     ERROR_RESPONSES,
     ErrorBody,
-    NotFoundError,
     PermissionDeniedError,
     UnprocessableError,
     WrongActorError,
@@ -64,7 +64,7 @@ ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.
 @router.get("", response_model=ProjectPage, summary="List projects")
 def list_projects(
     services: ServicesDep,
-    _: ReaderDep,
+    principal: ReaderDep,
     partner: Annotated[
         str | None,
         Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="Only projects of this partner."),
@@ -75,9 +75,11 @@ def list_projects(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
 ) -> ProjectPage:
-    """Projects in id order, optionally only those a partner belongs to."""
+    """The projects the key may read (its partner's, or those granted to an auditor key), in
+    id order, optionally only those a partner belongs to."""
     page = services.store.list_projects(
         partner=None if partner is None else checksum(partner),
+        only=readable_projects(services.store, principal),
         after=int(cursor) if cursor else 0,
         limit=limit,
     )
@@ -93,21 +95,19 @@ def list_projects(
     summary="Get a project",
     responses={404: {"model": ErrorBody, "description": "Unknown project."}},
 )
-def get_project(services: ServicesDep, _: ReaderDep, project_id: ProjectIdPath) -> ProjectPublic:
+def get_project(
+    services: ServicesDep, principal: ReaderDep, project_id: ProjectIdPath
+) -> ProjectPublic:
     """A project with its partners, agreement and policy versions."""
-    record = services.store.project(project_id)
-    if record is None:
-        raise NotFoundError(f"no project {project_id}", code="project_not_found")
-    return ProjectPublic.of(record)
+    return ProjectPublic.of(readable_project(services, principal, project_id))
 
 
 @router.get("/{project_id}/policies", response_model=list[PolicyPublic], summary="Policy versions")
 def list_policies(
-    services: ServicesDep, _: ReaderDep, project_id: ProjectIdPath
+    services: ServicesDep, principal: ReaderDep, project_id: ProjectIdPath
 ) -> list[PolicyPublic]:
     """Every policy version of the project, oldest first (old scores stay reproducible)."""
-    if services.store.project(project_id) is None:
-        raise NotFoundError(f"no project {project_id}", code="project_not_found")
+    require_readable_project(services, principal, project_id)
     return [PolicyPublic.of(p) for p in services.store.policies(project_id)]
 
 
@@ -198,10 +198,8 @@ def _require_coordinator(principal: Principal) -> None:
 
 
 def _indexed_project(writes: Writes, project_id: int) -> ProjectRecord:
-    record = writes.services.store.project(project_id)
-    if record is None:
-        raise NotFoundError(f"no project {project_id}", code="project_not_found")
-    return record
+    # A project the key's partner never belonged to is 404, as for reads.
+    return readable_project(writes.services, writes.principal, project_id)
 
 
 def _create_action(writes: Writes, body: ProjectFields) -> SignedAction:

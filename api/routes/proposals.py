@@ -16,6 +16,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.access import require_readable_project
 from api.actions import (
     ACCEPTED_RESPONSES,
     OperationPublic,
@@ -26,7 +27,8 @@ from api.actions import (
     WritesDep,
     signed_call,
 )
-from api.deps import LEDGER, ReaderDep, ServicesDep
+from api.auth import Principal
+from api.deps import LEDGER, ReaderDep, Services, ServicesDep
 from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_HASH, Address, Bytes32, PolicyModel
 from ledger.chain.clients import (
@@ -138,7 +140,10 @@ class ProposalPublic(BaseModel):
         )
 
 
-def _proposal(services: ServicesDep, project_id: int, proposal_id: int) -> ProposalRecord:
+def _proposal(
+    services: Services, principal: Principal, project_id: int, proposal_id: int
+) -> ProposalRecord:
+    require_readable_project(services, principal, project_id)
     record = services.store.proposal(proposal_id)
     if record is None or record.project_id != project_id:
         raise NotFoundError(
@@ -151,11 +156,10 @@ def _proposal(services: ServicesDep, project_id: int, proposal_id: int) -> Propo
     "/{project_id}/proposals", response_model=list[ProposalPublic], summary="List proposals"
 )
 def list_proposals(
-    services: ServicesDep, _: ReaderDep, project_id: ProjectIdPath
+    services: ServicesDep, principal: ReaderDep, project_id: ProjectIdPath
 ) -> list[ProposalPublic]:
     """The project's governance proposals, oldest first, with their approvals."""
-    if services.store.project(project_id) is None:
-        raise NotFoundError(f"no project {project_id}", code="project_not_found")
+    require_readable_project(services, principal, project_id)
     return [ProposalPublic.of(p) for p in services.store.proposals(project_id)]
 
 
@@ -165,10 +169,13 @@ def list_proposals(
     summary="Get a proposal",
 )
 def get_proposal(
-    services: ServicesDep, _: ReaderDep, project_id: ProjectIdPath, proposal_id: ProposalIdPath
+    services: ServicesDep,
+    principal: ReaderDep,
+    project_id: ProjectIdPath,
+    proposal_id: ProposalIdPath,
 ) -> ProposalPublic:
     """One governance proposal."""
-    return ProposalPublic.of(_proposal(services, project_id, proposal_id))
+    return ProposalPublic.of(_proposal(services, principal, project_id, proposal_id))
 
 
 def _change(body: ProposalFields) -> tuple[ProposalKind, bytes]:
@@ -244,7 +251,7 @@ def prepare_proposal(
 
 
 def _approve_action(writes: Writes, project_id: int, proposal_id: int) -> SignedAction:
-    record = _proposal(writes.services, project_id, proposal_id)
+    record = _proposal(writes.services, writes.principal, project_id, proposal_id)
     # The approval that reaches the threshold executes the change: gas grows with its data.
     size = len(record.data) // 2 - 1
     gas = writes.services.require_chain().ledger.gas_limit(

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.access import require_readable_project
 from api.actions import (
     ACCEPTED_RESPONSES,
     OperationPublic,
@@ -30,6 +31,7 @@ from api.actions import (
     WritesDep,
     signed_call,
 )
+from api.auth import Principal
 from api.deps import VAULT, ReaderDep, Services, ServicesDep
 from api.errors import (
     ERROR_RESPONSES,
@@ -420,13 +422,9 @@ class StatementPublic(BaseModel):
 # ------------------------------------------------------------------------------ scoring
 
 
-def _require_project(services: Services, project_id: int) -> None:
-    if services.store.project(project_id) is None:
-        raise NotFoundError(f"no project {project_id}", code="project_not_found")
-
-
 def score_project(
     services: Services,
+    principal: Principal,
     project_id: int,
     *,
     at_block: int | None = None,
@@ -435,7 +433,7 @@ def score_project(
     """Score the project over the index's events up to `at_block` (default: the newest block
     the index covers), at that block's timestamp; returns the result and the block."""
     access = services.require_chain()
-    _require_project(services, project_id)
+    require_readable_project(services, principal, project_id)
     cursor = services.store.cursor()
     if cursor is None:
         raise UnavailableError("the index has not read the chain yet", code="index_not_ready")
@@ -453,7 +451,7 @@ def score_project(
 @router.get("/{project_id}/score", response_model=ScorePublic, summary="Current split and why")
 def get_score(
     services: ServicesDep,
-    _: ReaderDep,
+    principal: ReaderDep,
     project_id: ProjectIdPath,
     at_block: Annotated[Uint64 | None, Query(description="Score as of this block.")] = None,
     policy_version: Annotated[Uint32 | None, Query(description="Default: the latest.")] = None,
@@ -462,7 +460,7 @@ def get_score(
     """The split the scoring gives now (or at `at_block`), with every partner's share and every
     contribution's status explained. `poc score --at-block N` gives the same from the chain."""
     result, block = score_project(
-        services, project_id, at_block=at_block, policy_version=policy_version
+        services, principal, project_id, at_block=at_block, policy_version=policy_version
     )
     return ScorePublic.of(result, block, explain)
 
@@ -473,21 +471,24 @@ def get_score(
 @router.get("/{project_id}/splits", response_model=list[SplitProposalPublic], summary="List splits")
 def list_splits(
     services: ServicesDep,
-    _: ReaderDep,
+    principal: ReaderDep,
     project_id: ProjectIdPath,
     finalized: Annotated[
         bool | None, Query(description="true: finalized split versions only.")
     ] = None,
 ) -> list[SplitProposalPublic]:
     """The project's split proposals, oldest first; `finalized=true` lists the split versions."""
-    _require_project(services, project_id)
+    require_readable_project(services, principal, project_id)
     records = services.store.split_proposals(project_id)
     if finalized is not None:
         records = tuple(r for r in records if (r.split_version is not None) == finalized)
     return [SplitProposalPublic.of(r) for r in records]
 
 
-def _split(services: Services, project_id: int, proposal_id: int) -> SplitProposalRecord:
+def _split(
+    services: Services, principal: Principal, project_id: int, proposal_id: int
+) -> SplitProposalRecord:
+    require_readable_project(services, principal, project_id)
     for record in services.store.split_proposals(project_id):
         if record.proposal_id == proposal_id:
             return record
@@ -503,17 +504,18 @@ def _split(services: Services, project_id: int, proposal_id: int) -> SplitPropos
 )
 def get_split(
     services: ServicesDep,
-    _: ReaderDep,
+    principal: ReaderDep,
     project_id: ProjectIdPath,
     proposal_id: SplitProposalIdPath,
 ) -> SplitProposalPublic:
     """One split proposal with its approvals."""
-    return SplitProposalPublic.of(_split(services, project_id, proposal_id))
+    return SplitProposalPublic.of(_split(services, principal, project_id, proposal_id))
 
 
 def _propose_action(writes: Writes, project_id: int, body: SplitFields) -> SignedAction:
     result, block = score_project(
         writes.services,
+        writes.principal,
         project_id,
         at_block=body.computed_at_block,
         policy_version=body.policy_version,
@@ -576,7 +578,7 @@ def prepare_split(
 
 
 def _approve_action(writes: Writes, project_id: int, proposal_id: int) -> SignedAction:
-    _split(writes.services, project_id, proposal_id)
+    _split(writes.services, writes.principal, project_id, proposal_id)
     gas = writes.services.require_chain().vault.gas_limit("approveSplit", by_sig=True)
     return SignedAction(
         kind="approve_split",
@@ -642,7 +644,7 @@ def prepare_split_approval(
 )
 def get_statement(
     services: ServicesDep,
-    _: ReaderDep,
+    principal: ReaderDep,
     project_id: ProjectIdPath,
     amount: Annotated[
         int, Query(ge=0, le=2**256 - 1, description="Revenue in smallest units (cents, wei).")
@@ -665,7 +667,7 @@ def get_statement(
     """Who receives how much of `amount` under a finalized split version, exactly as the
     RoyaltyVault allocates it. Without a finalized split, the current score is used and the
     statement says so (`basis`: current_score)."""
-    _require_project(services, project_id)
+    require_readable_project(services, principal, project_id)
     finalized = [r for r in services.store.split_proposals(project_id) if r.split_version]
     basis = "finalized_split"
     if split_version is not None:
@@ -682,7 +684,7 @@ def get_statement(
         shares = dict(zip(newest.partners, newest.bps, strict=True))
         version = newest.split_version or 0
     else:
-        result, _block = score_project(services, project_id)
+        result, _block = score_project(services, principal, project_id)
         if not result.split:
             raise ConflictError(
                 f"no finalized split and nothing scored yet: {result.empty_reason}",

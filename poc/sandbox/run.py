@@ -817,32 +817,45 @@ class SandboxKey:
 
 
 def issue_sandbox_keys(store: Store, seed: SeedRecord) -> tuple[SandboxKey, ...]:
-    """Revoke the previous start's sandbox keys and issue fresh ones.
+    """Revoke the previous start's sandbox keys and issue fresh ones; the lawyer's is granted
+    the demo project by its coordinator (the admin's is granted nothing: it reads no project).
 
     Keys are stored hashed and cannot be shown again, so each start issues new ones: the
     printed keys are always the ones that work. (The partners' signing keys need no hand-over:
     the API's custody reads the same `<data>/keystores/` with the same password.)
     """
-    from api.auth import Role, issue_api_key
+    from api.access import grant_auditor
+    from api.auth import Role, new_api_key
 
     for old in store.api_keys():
         if old.label.startswith(KEY_LABEL_PREFIX) and old.revoked_at is None:
             store.revoke_api_key(old.key_id)
     issued: list[SandboxKey] = []
+    coordinator_key: str | None = None
     for partner in seed.partners:
         role = Role.COORDINATOR if partner.label == demo.COORDINATOR else Role.PARTNER
-        plaintext = issue_api_key(
-            store, partner.address, role, f"{KEY_LABEL_PREFIX}{partner.label}"
-        )
+        key = new_api_key(store, partner.address, role, f"{KEY_LABEL_PREFIX}{partner.label}")
+        if role is Role.COORDINATOR:
+            coordinator_key = key.record.key_id
         issued.append(
-            SandboxKey(partner.label, partner.name, role.value, partner.address, plaintext)
+            SandboxKey(partner.label, partner.name, role.value, partner.address, key.plaintext)
         )
     for label, name, role in (
         ("lawyer", "IP counsel (read and export only)", Role.AUDITOR),
         ("admin", "Sandbox administrator", Role.ADMIN),
     ):
-        plaintext = issue_api_key(store, None, role, f"{KEY_LABEL_PREFIX}{label}")
-        issued.append(SandboxKey(label, name, role.value, None, plaintext))
+        key = new_api_key(store, None, role, f"{KEY_LABEL_PREFIX}{label}")
+        if role is Role.AUDITOR:
+            # The demo's coordinator lets its IP counsel read the project, as a real
+            # coordinator would through `PUT /v1/projects/{id}/auditors/{key id}`.
+            grant_auditor(
+                store,
+                seed.project_id,
+                key.record.key_id,
+                granted_by=seed.partner(demo.COORDINATOR).address,
+                granted_by_key=coordinator_key,
+            )
+        issued.append(SandboxKey(label, name, role.value, None, key.plaintext))
     return tuple(issued)
 
 

@@ -35,7 +35,7 @@ def test_register_custodial_waits_until_confirmed(consortium: Consortium) -> Non
     op = response.json()
     assert op["status"] == "confirmed" and op["kind"] == "register"
     assert response.headers["Location"] == op["status_url"]
-    consortium.sync()
+    consortium.grant_auditor(project_id)
     record = consortium.client.get(
         f"/v1/contributions/{op['resource_id']}", headers=consortium.auditor_headers
     )

@@ -113,6 +113,7 @@ def _member(w: World) -> dict[str, Any]:
 
 LIFE = "test_lifecycle::test_project_lifecycle_from_creation_to_release"
 GOV = "test_governance"
+GRANTS = "test_confidentiality"
 SIG = "signature"
 READS = "none: a read acts for nobody"
 PREP = "none: typed data is prepared for the key's own partner"
@@ -133,6 +134,22 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("GET", "/v1/projects/{project_id}", Access.READ, READS),
     Route("GET", "/v1/projects/{project_id}/policies", Access.READ, READS),
+    Route("GET", "/v1/projects/{project_id}/auditors", Access.READ, READS),
+    Route(
+        "PUT",
+        "/v1/projects/{project_id}/auditors/{auditor}",
+        Access.COORDINATOR,
+        f"test:{GRANTS}::test_grant_by_partner_who_does_not_coordinate_is_403_wrong_actor",
+        member="coordinator",
+    ),
+    Route(
+        "DELETE",
+        "/v1/projects/{project_id}/auditors/{auditor}",
+        Access.COORDINATOR,
+        f"test:{GRANTS}::test_grant_by_partner_who_does_not_coordinate_is_403_wrong_actor",
+        f"{GRANTS}::test_coordinator_grants_then_revokes_auditor",
+        member="coordinator",
+    ),
     Route(
         "POST", "/v1/projects/{project_id}/agreement/acceptances", Access.WRITE, SIG, LIFE, _none
     ),
@@ -389,10 +406,17 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "POST",
         "/v1/partners/{address}/keys",
+        Access.OWN,
+        "test:test_key_authority::test_key_action_by_role_and_owner_has_exact_status",
+        body=lambda _: {"label": "matrix"},
+    ),
+    Route("GET", "/v1/keys", Access.ADMIN, ADMIN),
+    Route(
+        "POST",
+        "/v1/keys",
         Access.ADMIN,
         ADMIN,
-        body=lambda _: {"label": "matrix"},
-        member="admin",
+        body=lambda _: {"label": "matrix-counsel", "role": "auditor"},
     ),
     Route(
         "POST",
@@ -461,6 +485,7 @@ def _template(route: Route) -> str:
         route.path.split("?")[0]
         .replace("{own}", "{contribution_id}")
         .replace("{split_id}", "{proposal_id}")
+        .replace("{auditor}", "{key_id}")
         .replace("/disputes/1/", "/disputes/{number}/")
     )
 
@@ -476,6 +501,7 @@ def _url(route: Route, w: World) -> str:
         .replace("{address}", c.partner_b.address)
         .replace("{partner}", c.partner_b.address)
         .replace("{key_id}", w.key_id)
+        .replace("{auditor}", c.auditor_key_id)
         .replace("{operation_id}", w.operation_id)
         .replace("{batch_id}", "0x" + "ba" * 32)
     )
@@ -613,7 +639,7 @@ def test_route_refuses_wrong_role(world: World, route: Route) -> None:
             expected = (
                 {"forbidden_role"}
                 if route.access is Access.WRITE
-                else {"wrong_actor", "key_not_found"}
+                else {"wrong_actor", "key_not_found", "forbidden_role"}
             )
             assert response.status_code in (403, 404) and response.json()["code"] in expected
         case Access.COORDINATOR | Access.ADMIN:

@@ -387,6 +387,46 @@ def test_issue_sandbox_keys_revokes_previous_and_issues_fresh(
         store.close()
 
 
+def test_issue_sandbox_keys_grants_the_lawyer_the_demo_project_and_the_admin_nothing(
+    memory_chain: Chain, paths: SandboxPaths
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+    from ledger.store import Store
+
+    record, _ = ensure_deployed(memory_chain, paths, log=_quiet)
+    seed = seed_demo(memory_chain, record, paths, log=_quiet)
+    settings = ApiSettings(data_dir=paths.root, start_workers=False, keystore_scrypt_n=1 << 4)
+    store = Store.open(settings.resolved_database_url)
+    try:
+        keys = {key.label: key for key in issue_sandbox_keys(store, seed)}
+        lawyer_id = keys["lawyer"].api_key.split("_")[1]
+        (grant,) = store.auditor_grants(seed.project_id)
+        assert grant.key_id == lawyer_id and grant.revoked_at is None
+        assert grant.granted_by == seed.partner(demo.COORDINATOR).address
+        assert grant.granted_by_key == keys[demo.COORDINATOR].api_key.split("_")[1]
+        app = create_app(settings, store=store, chain=memory_chain, deployment=record)
+        with TestClient(app) as client:
+            app.state.services.follower.sync_once()
+            project = f"/v1/projects/{seed.project_id}"
+            as_lawyer = {"X-API-Key": keys["lawyer"].api_key}
+            as_admin = {"X-API-Key": keys["admin"].api_key}
+            assert client.get(project, headers=as_lawyer).status_code == 200
+            listed = client.get("/v1/projects", headers=as_lawyer).json()["items"]
+            assert [p["project_id"] for p in listed] == [seed.project_id]
+            rol = client.get(
+                f"/v1/exports/projects/{seed.project_id}/results-ownership-list",
+                headers=as_lawyer,
+            )
+            assert rol.status_code == 200, rol.text
+            assert client.get(project, headers=as_admin).status_code == 404
+            assert client.get("/v1/projects", headers=as_admin).json()["items"] == []
+    finally:
+        store.close()
+
+
 # -- reset from the running app --------------------------------------------------------------
 
 
