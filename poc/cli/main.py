@@ -151,8 +151,9 @@ def _register_deploy(subparsers: Subparsers) -> None:
 
 
 def _run_deploy(args: argparse.Namespace) -> int:
-    from ledger.chain.connection import Backend, ChainConfig, connect
+    from ledger.chain.connection import Backend, ChainConfig
     from ledger.chain.deploy import deploy_ledger
+    from poc.sandbox.anvil import connect
 
     out: Path = args.out
     if out.exists() and not args.force:

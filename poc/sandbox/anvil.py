@@ -3,7 +3,8 @@
 `AnvilProcess` starts anvil on 127.0.0.1, persists its chain to `<data_dir>/anvil-state.json`
 (dumped every second and on SIGTERM, reloaded with historical states on start, so block hashes
 and receipts survive restarts) and logs to `<data_dir>/anvil.log`. `find_anvil` locates the
-binary. Connecting web3 to it is `ledger.chain.connection`'s job; nothing here imports web3.
+binary. `start_anvil` starts one and connects to it (`ledger.chain.connection.connect_anvil`);
+`connect` is the library's `connect` plus that, for the command line and the sandbox.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -26,14 +28,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
+from ledger.chain.connection import (
+    DEFAULT_CHAIN_ID,
+    DEFAULT_MNEMONIC,
+    Backend,
+    Chain,
+    ChainConfig,
+    connect_anvil,
+)
+from ledger.chain.connection import connect as connect_chain
 from ledger.errors import AnvilError
 
 # Checkpoints of the state dump are skipped above this size (see AnvilProcess).
 CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
 CHECKPOINT_PARSE_MAX_BYTES = 4 * 1024 * 1024
 
-DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
-DEFAULT_CHAIN_ID = 31337
 ANVIL_BIN_ENV = "POC_ANVIL_BIN"
 STATE_FILE = "anvil-state.json"
 LOG_FILE = "anvil.log"
@@ -459,3 +468,34 @@ def _stop_live_nodes() -> None:
     for node in list(_live):
         with contextlib.suppress(Exception):
             node.stop(timeout=5.0)
+
+
+def start_anvil(config: ChainConfig) -> Chain:
+    """Start an anvil as `config` says (in `config.data_dir`, or a temporary directory) and
+    connect to it; closing the chain stops the node, which saves its state."""
+    temp_dir: Path | None = None
+    data_dir = config.data_dir
+    if data_dir is None:
+        temp_dir = data_dir = Path(tempfile.mkdtemp(prefix="poc-anvil-"))
+    node = AnvilProcess(
+        data_dir,
+        binary=config.anvil_bin,
+        port=config.anvil_port,
+        chain_id=config.anvil_chain_id,
+        mnemonic=config.mnemonic,
+        accounts=config.dev_accounts,
+        block_time=config.block_time,
+        state_interval=config.anvil_state_interval,
+        preserve_history=config.anvil_preserve_history,
+    )
+    node.start()
+    return connect_anvil(config, node, owns_node=True, temp_dir=temp_dir)
+
+
+def connect(config: ChainConfig | None = None) -> Chain:
+    """`ledger.chain.connection.connect`, where the anvil backend starts its own node
+    (`start_anvil`): what the command line and the sandbox connect with."""
+    config = config or ChainConfig()
+    if config.backend is Backend.ANVIL:
+        return start_anvil(config)
+    return connect_chain(config)

@@ -70,7 +70,7 @@ from eth_typing import ChecksumAddress, HexStr
 from ledger.chain.clients import LEDGER_CONTRACT as LEDGER
 from ledger.chain.clients import VAULT_CONTRACT as VAULT
 from ledger.chain.clients import PocLedgerClient
-from ledger.chain.connection import Backend, Chain, ChainConfig, connect
+from ledger.chain.connection import Backend, Chain, ChainConfig
 from ledger.chain.deploy import deploy_ledger
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.keystore import KeyStore
@@ -94,6 +94,7 @@ from ledger.domain.values import Registration, checksum
 from ledger.errors import ChainIdMismatchError, ConfigurationError
 from poc.cli.main import redact_url
 from poc.sandbox import demo
+from poc.sandbox.anvil import connect
 
 if TYPE_CHECKING:
     import uvicorn

@@ -34,8 +34,8 @@ from api.auth import Role, issue_api_key
 from api.settings import ApiSettings
 from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
-from ledger.domain.values import checksum
 from ledger.domain.hashing import commitment, new_salt, sha256_bytes
+from ledger.domain.values import checksum
 from ledger.store import Store
 from tests.api.flows import api_contribution, write
 from tests.api.support import AGREEMENT, POLICY, POLICY_JSON, Consortium, Member, call, contract

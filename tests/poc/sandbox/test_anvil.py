@@ -14,7 +14,7 @@ from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil
 from ledger.chain.deployment_record import deploy_contract
 from ledger.chain.transactions import TxReceipt, TxRequest, to_hex
 from ledger.errors import AnvilError
-from poc.sandbox.anvil import STATE_FILE, AnvilProcess, find_anvil
+from poc.sandbox.anvil import STATE_FILE, AnvilProcess, connect, find_anvil
 from tests import evm_snippets
 
 pytestmark = pytest.mark.anvil
@@ -215,3 +215,17 @@ def test_fresh_chains_started_back_to_back_have_different_genesis_hashes(tmp_pat
         finally:
             process.stop()
     assert hashes[0] != hashes[1]
+
+
+@pytest.mark.anvil
+def test_connect_anvil_backend_starts_and_stops_its_own_node(tmp_path: Path) -> None:
+    config = ChainConfig(backend=Backend.ANVIL, data_dir=tmp_path, anvil_chain_id=4242)
+
+    with connect(config) as chain:
+        node = chain.node
+        assert isinstance(node, AnvilProcess) and node.running
+        assert chain.chain_id == 4242
+        chain.sender(0).transfer(chain.accounts[1].address, 1)
+
+    assert node.pid is None  # stopped
+    assert (tmp_path / "anvil-state.json").exists()
