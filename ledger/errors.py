@@ -34,7 +34,9 @@ translated in one place, `ledger.chain.translate.translate`, and raised `from` t
     │   ├── InvalidPolicyError        policy parameters out of range          (ValueError)
     │   ├── InfeasibleLimitsError     partner cap and floor cannot both hold  (ValueError)
     │   ├── InvalidSplitError         amounts/weights/split to divide malformed (ValueError)
-    │   └── NotScoredError            no such contribution/partner in a score (LookupError)
+    │   ├── NotScoredError            no such contribution/partner in a score (LookupError)
+    │   ├── NoSplitVersionError       no such finalized split version        (LookupError)
+    │   └── NothingToSplitError       nothing counts yet: no split to divide by
     └── ProofError                    building or verifying proof bundles
 """
 
@@ -192,6 +194,14 @@ class InvalidSplitError(ScoringError, ValueError):
 
 class NotScoredError(ScoringError, LookupError):
     """Raised when a score is asked about a contribution or partner it does not contain."""
+
+
+class NoSplitVersionError(ScoringError, LookupError):
+    """Raised when a project has no finalized split version (the one asked for, or any)."""
+
+
+class NothingToSplitError(ScoringError):
+    """Raised when a split is asked for while no contribution counts yet."""
 
 
 class ProofError(LedgerError):

@@ -31,21 +31,16 @@ from api.actions import (
     WritesDep,
     signed_call,
 )
-from api.auth import Principal
-from api.deps import VAULT, ReaderDep, Services, ServicesDep
+from api.deps import VAULT, ReaderDep, ServicesDep
 from api.errors import (
     ERROR_RESPONSES,
     ConflictError,
-    NotFoundError,
-    UnavailableError,
 )
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, EXAMPLE_HASH, Uint32, Uint64
-from api.services.scoring import index_history
+from api.services.splits import score_project, split_proposal, statement_basis
 from ledger.chain.signing import approve_split_data, propose_split_data
 from ledger.domain.values import SplitInput
-from ledger.evidence.splits import block_time
 from ledger.scoring.results import ContributionExplanation, PartnerExplanation, ScoreResult
-from ledger.scoring.scheme import score
 from ledger.scoring.statements import RoyaltyStatement, build_statement
 from ledger.store import SplitProposalRecord
 
@@ -422,32 +417,6 @@ class StatementPublic(BaseModel):
 # ------------------------------------------------------------------------------ scoring
 
 
-def score_project(
-    services: Services,
-    principal: Principal,
-    project_id: int,
-    *,
-    at_block: int | None = None,
-    policy_version: int | None = None,
-) -> tuple[ScoreResult, int]:
-    """Score the project over the index's events up to `at_block` (default: the newest block
-    the index covers), at that block's timestamp; returns the result and the block."""
-    access = services.require_chain()
-    require_readable_project(services, principal, project_id)
-    cursor = services.store.cursor()
-    if cursor is None:
-        raise UnavailableError("the index has not read the chain yet", code="index_not_ready")
-    block = cursor.block_number if at_block is None else at_block
-    if block > cursor.block_number:
-        raise ConflictError(
-            f"the index covers blocks up to {cursor.block_number}, not {block} yet",
-            code="index_behind",
-        )
-    history = index_history(services.store, project_id, to_block=block)
-    as_of = block_time(access.chain.w3, block)
-    return score(history, as_of=as_of, policy_version=policy_version), block
-
-
 @router.get("/{project_id}/score", response_model=ScorePublic, summary="Current split and why")
 def get_score(
     services: ServicesDep,
@@ -485,18 +454,6 @@ def list_splits(
     return [SplitProposalPublic.of(r) for r in records]
 
 
-def _split(
-    services: Services, principal: Principal, project_id: int, proposal_id: int
-) -> SplitProposalRecord:
-    require_readable_project(services, principal, project_id)
-    for record in services.store.split_proposals(project_id):
-        if record.proposal_id == proposal_id:
-            return record
-    raise NotFoundError(
-        f"no split proposal {proposal_id} in project {project_id}", code="split_not_found"
-    )
-
-
 @router.get(
     "/{project_id}/splits/{proposal_id}",
     response_model=SplitProposalPublic,
@@ -509,7 +466,7 @@ def get_split(
     proposal_id: SplitProposalIdPath,
 ) -> SplitProposalPublic:
     """One split proposal with its approvals."""
-    return SplitProposalPublic.of(_split(services, principal, project_id, proposal_id))
+    return SplitProposalPublic.of(split_proposal(services, principal, project_id, proposal_id))
 
 
 def _propose_action(writes: Writes, project_id: int, body: SplitFields) -> SignedAction:
@@ -578,7 +535,7 @@ def prepare_split(
 
 
 def _approve_action(writes: Writes, project_id: int, proposal_id: int) -> SignedAction:
-    _split(writes.services, writes.principal, project_id, proposal_id)
+    split_proposal(writes.services, writes.principal, project_id, proposal_id)
     gas = writes.services.require_chain().vault.gas_limit("approveSplit", by_sig=True)
     return SignedAction(
         kind="approve_split",
@@ -667,45 +624,22 @@ def get_statement(
     """Who receives how much of `amount` under a finalized split version, exactly as the
     RoyaltyVault allocates it. Without a finalized split, the current score is used and the
     statement says so (`basis`: current_score)."""
-    require_readable_project(services, principal, project_id)
-    finalized = [r for r in services.store.split_proposals(project_id) if r.split_version]
-    basis = "finalized_split"
-    if split_version is not None:
-        chosen = [r for r in finalized if r.split_version == split_version]
-        if not chosen:
-            raise NotFoundError(
-                f"project {project_id} has no split version {split_version}",
-                code="split_not_found",
-            )
-        shares = dict(zip(chosen[0].partners, chosen[0].bps, strict=True))
-        version = split_version
-    elif finalized:
-        newest = max(finalized, key=lambda r: r.split_version or 0)
-        shares = dict(zip(newest.partners, newest.bps, strict=True))
-        version = newest.split_version or 0
-    else:
-        result, _block = score_project(services, principal, project_id)
-        if not result.split:
-            raise ConflictError(
-                f"no finalized split and nothing scored yet: {result.empty_reason}",
-                code="nothing_to_split",
-            )
-        shares, version, basis = result.bps(), 0, "current_score"
+    chosen = statement_basis(services, principal, project_id, split_version)
     statement = build_statement(
         total=amount,
-        split=shares,
+        split=chosen.shares,
         project_id=project_id,
-        split_version=version,
+        split_version=chosen.split_version,
         currency=currency,
         date=date or datetime.datetime.now(datetime.UTC).date(),
         decimals=decimals,
         token=token,
     )
     if format == "csv":
-        name = f"statement-project-{project_id}-split-{version}.csv"
+        name = f"statement-project-{project_id}-split-{chosen.split_version}.csv"
         return Response(
             statement.to_csv(),
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
-    return JSONResponse(StatementPublic.of(statement, basis).model_dump(mode="json"))
+    return JSONResponse(StatementPublic.of(statement, chosen.basis).model_dump(mode="json"))
