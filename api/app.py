@@ -30,23 +30,7 @@ from api.auth import KeyCache, RateLimiter
 from api.custody import Custody
 from api.deps import LEDGER, VAULT, ChainAccess, DeploymentCheck, Services
 from api.errors import PayloadTooLargeError, error_response, install_error_handlers
-from api.routes import (
-    auditors,
-    batches,
-    contributions,
-    disputes,
-    endorsements,
-    exports,
-    health,
-    operations,
-    partners,
-    payouts,
-    projects,
-    proposals,
-    splits,
-    web,
-)
-from api.routes import chain as chain_routes
+from api.routes import include_routers
 from api.settings import ApiSettings, get_settings
 from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_external
@@ -59,7 +43,6 @@ from ledger.sync.outbox import OutboxConfig, OutboxWorker
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/v1"
 # uvicorn's STARTUP_FAILURE: with `--workers N` its supervisor then stops rather than start
 # the worker again and again.
 EXIT_STARTUP_FAILURE = 3
@@ -412,23 +395,6 @@ def create_app(
     app.state.services = services
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.include_router(health.router)
-    for router in (
-        chain_routes.router,
-        projects.router,
-        auditors.router,
-        proposals.router,
-        contributions.router,
-        endorsements.router,
-        disputes.router,
-        batches.router,
-        splits.router,
-        payouts.router,
-        partners.router,
-        operations.router,
-        exports.router,
-    ):
-        app.include_router(router, prefix=API_PREFIX)
-    web.install(app, settings)
+    include_routers(app, settings)
     _serve_examples_with_nulls(app)
     return app

@@ -1,7 +1,7 @@
 """Sandbox-only helpers for the web pages: the demo consortium with this start's API keys,
 the demo documents, moving the dev chain's clock, and the one-click reset.
 
-These routes exist only in an app that `poc sandbox` serves: `api.routes.web.install` adds
+These routes exist only in an app that `poc sandbox` serves: `api.routes.include_routers` adds
 this router only when `settings.sandbox` is set, and every route also checks that the app
 carries `app.state.sandbox` (the sandbox's `SandboxInfo`) and that the caller is on this
 machine. The sandbox binds 127.0.0.1, so the keys handed out here (the same ones it prints)
