@@ -371,7 +371,10 @@ class Writes:
             )
         self._require_mode("non-custodial")
         assert signed.signature and signed.nonce and signed.deadline is not None
-        if signed.deadline < time.time():
+        raw = bytes(HexBytes(signed.signature))
+        if signed.deadline < time.time() and not self._seen(raw):
+            # A signature seen before is a repeat whatever its deadline: `accept` answers
+            # with its operation.
             raise UnprocessableError(
                 "the signature's deadline has passed", code="signature_expired"
             )
@@ -379,7 +382,6 @@ class Writes:
         if nonce >= 2**256:
             raise UnprocessableError("nonce must fit uint256", code="invalid_request")
         data = action.typed_data(domain, self.actor, nonce, signed.deadline)
-        raw = bytes(HexBytes(signed.signature))
         try:
             signer = recover_signer(data, raw)
         except SigningError as exc:
@@ -390,6 +392,14 @@ class Writes:
                 f"the signature is by {signer}, but this API key acts for {self.actor}"
             )
         return SignedAuth(self.actor, nonce, signed.deadline, raw)
+
+    def _seen(self, signature: bytes) -> bool:
+        """Whether this partner posted this signature before (an operation has it)."""
+        matches = self.services.store.matching_operations(
+            actor=self.actor, attempt_key=attempt_key_of(signature)
+        )
+        op = matches.by_attempt_key
+        return op is not None and op.actor == self.actor
 
     def _now(self, *, fresh: bool) -> int:
         """The later of the wall clock and the chain's: the contract checks deadlines against

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from api import actions as api_actions
 from ledger.signing import sign_typed_data
 from tests.api.flows import api_contribution, api_project, registration, write
 from tests.api.support import AGREEMENT, POLICY_JSON, Consortium, Member
@@ -168,6 +169,29 @@ def test_resign_after_expired_signature_is_a_new_attempt_that_lands(
     assert landed.json()["status"] == "confirmed", landed.json()
     repeat = c.client.post(url, json=fresh, headers=member.headers)
     assert repeat.status_code == 200 and repeat.json()["id"] == landed.json()["id"]
+
+
+def test_repeat_of_a_failed_signed_request_after_its_deadline_returns_its_operation(
+    consortium: Consortium, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that posts its request again (its first answer was lost) once the deadline
+    has passed by the wall clock too gets the operation, not 422: the same signature is the
+    same request. An expired signature never posted is still refused."""
+    c = consortium
+    member, url, body = _endorse(c)
+    deadline = _expiring_deadline(c)
+    expiring = _signed(c, member, url, body, deadline=deadline)
+    accepted = c.client.post(url, json=expiring, headers=member.headers)
+    assert _settled(c, accepted.json()["id"])["status"] == "failed"
+    unseen = _signed(c, member, url, body, deadline=deadline)
+    later = deadline + 10.0
+    monkeypatch.setattr(api_actions.time, "time", lambda: later)
+
+    again = c.client.post(url, json=expiring, headers=member.headers)
+    refused = c.client.post(url, json=unseen, headers=member.headers)
+
+    assert again.status_code == 200 and again.json()["id"] == accepted.json()["id"]
+    assert refused.status_code == 422 and refused.json()["code"] == "signature_expired"
 
 
 def test_new_signature_for_an_action_under_way_or_done_returns_that_operation(
