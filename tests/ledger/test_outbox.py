@@ -16,9 +16,12 @@ from pathlib import Path
 import pytest
 from web3.types import RPCEndpoint
 
-from ledger.chain import Backend
-from ledger.errors import LedgerError, RpcError
+from ledger.anvil import AnvilProcess
+from ledger.chain import Backend, ChainConfig, connect_anvil
+from ledger.deploy import clients_for, deploy_ledger
+from ledger.errors import ChainError, LedgerError, RpcError
 from ledger.outbox import ChainCall, OpStatus, OutboxConfig, OutboxWorker
+from ledger.rpcerrors import translating
 from ledger.signing import (
     SignedAuth,
     endorse_data,
@@ -27,7 +30,7 @@ from ledger.signing import (
     sign_typed_data,
 )
 from ledger.store import OperationRecord, Store
-from ledger.tx import TxRequest, TxSender, can_batch, fetch_receipts
+from ledger.tx import TxRequest, TxSender, can_batch, fetch_receipt, fetch_receipts
 from tests.ledger.conftest import Env, _env, default_policy
 
 LEDGER = "PocLedger"
@@ -471,6 +474,40 @@ def test_outbox_failure_of_an_expired_signature_is_signature_expired(
     code, message = _failure(store, op_id)
     assert code == "signature_expired", message
     assert message.startswith("SignatureExpired(deadline=")
+
+
+@pytest.mark.anvil
+def test_outbox_failure_of_an_expired_signature_on_a_node_without_old_states(
+    tmp_path: Path, store: Store
+) -> None:
+    """A node that keeps no state of older blocks (anvil `--prune-history`; a pruned full node
+    once enough blocks passed) cannot replay a failed transaction. The expiry is still known:
+    the block's clock passed the signature's deadline, which the contract checks first."""
+    node = AnvilProcess(tmp_path / "node", persist=False, extra_args=("--prune-history",))
+    with node:
+        chain = connect_anvil(ChainConfig(backend=Backend.ANVIL), node=node)
+        record = deploy_ledger(chain)
+        ledger, vault = clients_for(chain, record)
+        env = Env(chain=chain, record=record, ledger=ledger, vault=vault)
+        project_id = env.create_project()
+        call = _registration_call(env, project_id, 750, deadline=env.now())
+        [op_id] = _accept_all(store, [call])
+        _next_block_later(env, 60)
+        worker = _worker(env, store)
+        worker.step()  # sent and mined
+        sent = store.operation(op_id)
+        assert sent is not None and sent.tx_hash is not None
+        receipt = fetch_receipt(chain.w3, sent.tx_hash)
+        assert receipt is not None and not receipt.succeeded
+        chain.mine(3)  # the states around its block are gone before the receipt is read
+        for block in (receipt.block_number - 1, receipt.block_number):
+            with pytest.raises(ChainError, match="BlockOutOfRange"), translating():
+                chain.w3.eth.call({"to": record.address("PocLedger")}, block)
+
+        assert _drain(worker) == []
+
+    code, message = _failure(store, op_id)
+    assert code == "signature_expired", message
 
 
 def test_outbox_failure_frees_the_action_for_a_new_attempt(env: Env, store: Store) -> None:
