@@ -269,6 +269,29 @@ def test_custodial_write_that_failed_on_chain_does_not_block_a_new_attempt(
     assert again.json()["id"] != failed["id"] and again.json()["status"] == "confirmed"
 
 
+def test_failure_recorded_by_an_older_worker_does_not_block_a_new_attempt(
+    consortium: Consortium,
+) -> None:
+    """Workers of older releases left a failed operation holding its action; opening the
+    store frees those, and the API frees one a still-running old worker writes later."""
+    c = consortium
+    member, url, body = _endorse(c)
+    services = c.client.app.state.services  # type: ignore[attr-defined]
+    services.worker.stop()
+    try:
+        first = c.client.post(url, json=body, headers=member.headers)
+        assert first.status_code == 202
+        failure = {"status": "failed", "error_code": "unknown_revert", "error_message": "0x"}
+        c.store.update_operations([(first.json()["id"], failure)])
+    finally:
+        services.worker.start()
+
+    again = c.client.post(f"{url}?wait=true", json=body, headers=member.headers)
+
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] != first.json()["id"] and again.json()["status"] == "confirmed"
+
+
 def test_custodial_repeat_of_a_pending_action_returns_it(consortium: Consortium) -> None:
     c = consortium
     member, url, body = _endorse(c)
