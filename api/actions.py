@@ -11,11 +11,19 @@ both signing modes:
   checks the signature recovers to the key's partner (else 403 `wrong_actor`).
 
 Then `Writes.accept` stores the operation (the outbox of `ledger.outbox`) and answers 202 with
-its status URL, or waits for confirmation when asked. An `Idempotency-Key` returns the first
-operation for a repeated request; the same on-chain action (e.g. a commitment registered twice)
-returns the existing operation. A dry run (`eth_call`) first turns most contract reverts into an
-immediate 4xx; it is skipped while the partner has operations in flight that it may depend on,
-and when the node is down (the write is accepted and sent once the node is back).
+its status URL, or waits for confirmation when asked. A dry run (`eth_call`) first turns most
+contract reverts into an immediate 4xx; it is skipped while the partner has operations in flight
+that it may depend on, and when the node is down (the write is accepted and sent once the node is
+back). A write that fails later, on chain, ends `failed` with the contract's error code, the same
+code the dry run would have answered.
+
+Repeats (`Writes._repeat_of`): only the same request is a repeat, and it gets the operation it
+repeats (200), whatever became of it: the same `Idempotency-Key` with the same body (another
+body: 409 `idempotency_key_reused`), or the same partner signature. Without either, a request
+for an on-chain action (a partner's endorsement of a contribution, a registration of a
+commitment, ...) that a pending or confirmed operation already performs gets that operation when
+every field is the same, and 409 `conflict` naming the fields that differ. A failed operation
+performs nothing and holds no action: a new signature, or a custodial request, is a new attempt.
 """
 
 from __future__ import annotations
@@ -119,7 +127,10 @@ class PreparedPublic(BaseModel):
 
 
 class OperationError(BaseModel):
-    """Why an operation failed."""
+    """Why an operation failed: `code` is the contract's error (e.g. `signature_expired`,
+    `not_partner`, `already_endorsed`; the codes of the API's own 4xx answers for the same
+    refusal), `transaction_reverted` when the chain gave no reason (out of gas?), `send_failed`
+    when it could not be sent at all. A failed operation never blocks a new attempt."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -287,7 +298,9 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         max_length=200,
-        description="Repeat a request safely: the same key returns the first operation.",
+        description="Repeat a request safely: the same key with the same body returns the "
+        "first operation (even a failed one); with another body it is 409 "
+        "`idempotency_key_reused`.",
     ),
 ]
 
