@@ -461,13 +461,16 @@ class Writes:
         request_hash = hashlib.sha256(
             f"{kind}\n{project_id}\n{body.model_dump_json() if body else ''}".encode()
         ).hexdigest()
-        keys = {
-            "actor": self.actor,
-            "idempotency_key": self.idempotency_key,
-            "dedupe_key": dedupe_key,
-            "attempt_key": attempt_key,
-        }
-        repeated = self._repeat_of(store.matching_operations(**keys), call, request_hash, body)
+
+        def matches() -> OperationMatches:
+            return store.matching_operations(
+                actor=self.actor,
+                idempotency_key=self.idempotency_key,
+                dedupe_key=dedupe_key,
+                attempt_key=attempt_key,
+            )
+
+        repeated = self._repeat_of(matches(), call, request_hash, body)
         if repeated is not None:
             return self._respond(repeated, created=False)
         already = self._preflight(call, project_id, body)
@@ -500,8 +503,7 @@ class Writes:
         stored = store.add_operation(op)
         if stored.id != op.id:
             # An identical or conflicting request was stored first: judge against it.
-            matches = store.matching_operations(**keys)
-            repeated = self._repeat_of(matches, call, request_hash, body)
+            repeated = self._repeat_of(matches(), call, request_hash, body)
             return self._respond(repeated or stored, created=False)
         worker.poke()
         return self._respond(stored, created=True)

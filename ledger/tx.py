@@ -33,7 +33,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import TransactionIndexingInProgress, TransactionNotFound
 from web3.providers.base import JSONBaseProvider
-from web3.types import BlockIdentifier, LogReceipt, RPCEndpoint, RPCResponse, TxParams, Wei
+from web3.types import LogReceipt, RPCEndpoint, RPCResponse, TxParams, Wei
 
 from ledger.domain import checksum
 from ledger.errors import (
@@ -395,7 +395,7 @@ def revert_error(w3: Web3, receipt: TxReceipt) -> TransactionRevertedError:
     }
     if tx.get("to"):
         params["to"] = tx["to"]
-    states: list[BlockIdentifier] = [max(receipt.block_number - 1, 0), receipt.block_number]
+    states = [max(receipt.block_number - 1, 0), receipt.block_number]
     where = f"transaction {receipt.tx_hash} (block {receipt.block_number})"
     unreadable: list[str] = []
     for state in states:

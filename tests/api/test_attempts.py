@@ -13,13 +13,13 @@ in the outbox through a node outage meets.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from api import actions as api_actions
 from ledger.signing import sign_typed_data
 from tests.api.flows import api_contribution, api_project, registration, write
 from tests.api.support import AGREEMENT, POLICY_JSON, Consortium, Member
@@ -185,7 +185,7 @@ def test_repeat_of_a_failed_signed_request_after_its_deadline_returns_its_operat
     assert _settled(c, accepted.json()["id"])["status"] == "failed"
     unseen = _signed(c, member, url, body, deadline=deadline)
     later = deadline + 10.0
-    monkeypatch.setattr(api_actions.time, "time", lambda: later)
+    monkeypatch.setattr(time, "time", lambda: later)  # the wall clock, the API's included
 
     again = c.client.post(url, json=expiring, headers=member.headers)
     refused = c.client.post(url, json=unseen, headers=member.headers)
