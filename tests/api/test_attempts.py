@@ -128,11 +128,11 @@ def _expiring_deadline(c: Consortium) -> int:
     return int(c.chain.w3.eth.get_block("latest")["timestamp"])
 
 
-def _settled(c: Consortium, op_id: str) -> dict[str, Any]:
-    """The operation once final (the outbox worker runs in the app)."""
+def _settled(c: Consortium, member: Member, op_id: str) -> dict[str, Any]:
+    """The operation once final (the outbox worker runs in the app), as its partner reads it."""
     services = c.client.app.state.services  # type: ignore[attr-defined]
     services.worker.wait(op_id, 20)
-    response = c.client.get(f"/v1/operations/{op_id}", headers=c.admin_headers)
+    response = c.client.get(f"/v1/operations/{op_id}", headers=member.headers)
     assert response.status_code == 200, response.text
     op: dict[str, Any] = response.json()
     return op
@@ -151,7 +151,7 @@ def test_resign_after_expired_signature_is_a_new_attempt_that_lands(
 
     accepted = c.client.post(url, json=expiring, headers=member.headers)
     assert accepted.status_code == 202, accepted.text
-    failed = _settled(c, accepted.json()["id"])
+    failed = _settled(c, member, accepted.json()["id"])
     assert failed["status"] == "failed"
     assert failed["error"]["code"] == "signature_expired", failed["error"]
     assert failed["error"]["message"].startswith("SignatureExpired(deadline=")
@@ -182,7 +182,7 @@ def test_repeat_of_a_failed_signed_request_after_its_deadline_returns_its_operat
     deadline = _expiring_deadline(c)
     expiring = _signed(c, member, url, body, deadline=deadline)
     accepted = c.client.post(url, json=expiring, headers=member.headers)
-    assert _settled(c, accepted.json()["id"])["status"] == "failed"
+    assert _settled(c, member, accepted.json()["id"])["status"] == "failed"
     unseen = _signed(c, member, url, body, deadline=deadline)
     later = deadline + 10.0
     monkeypatch.setattr(time, "time", lambda: later)  # the wall clock, the API's included
@@ -256,8 +256,8 @@ def test_custodial_write_that_failed_on_chain_does_not_block_a_new_attempt(
         assert approval.status_code == 202 and endorsement.status_code == 202
     finally:
         services.worker.start()
-    assert _settled(c, approval.json()["id"])["status"] == "confirmed"
-    failed = _settled(c, endorsement.json()["id"])
+    assert _settled(c, partner_c, approval.json()["id"])["status"] == "confirmed"
+    failed = _settled(c, partner_c, endorsement.json()["id"])
     assert failed["status"] == "failed"
     assert failed["error"]["code"] == "agreement_not_accepted", failed["error"]
     c.sync()
@@ -420,7 +420,7 @@ def test_idempotency_key_repeats_a_failed_operation_and_refuses_another_body(
     headers = {**member.headers, "Idempotency-Key": "endorse-1"}
     accepted = c.client.post(url, json=expiring, headers=headers)
     assert accepted.status_code == 202
-    assert _settled(c, accepted.json()["id"])["status"] == "failed"
+    assert _settled(c, member, accepted.json()["id"])["status"] == "failed"
 
     same = c.client.post(url, json=expiring, headers=headers)
     fresh = _signed(c, member, url, body)
@@ -462,7 +462,7 @@ def test_expired_signature_has_one_code_at_the_api_at_preflight_and_on_chain(
     assert (preflight.status_code, preflight.json()["code"]) == (422, "signature_expired")
     assert preflight.json()["message"].startswith("SignatureExpired(")
     assert on_chain.status_code == 202
-    assert _settled(c, on_chain.json()["id"])["error"]["code"] == "signature_expired"
+    assert _settled(c, member, on_chain.json()["id"])["error"]["code"] == "signature_expired"
 
 
 def test_unreadable_signature_has_the_contracts_code(consortium: Consortium) -> None:
