@@ -11,16 +11,25 @@ both signing modes:
   checks the signature recovers to the key's partner (else 403 `wrong_actor`).
 
 Then `Writes.accept` stores the operation (the outbox of `ledger.sync.outbox`) and answers 202 with
-its status URL, or waits for confirmation when asked. An `Idempotency-Key` returns the first
-operation for a repeated request; the same on-chain action (e.g. a commitment registered twice)
-returns the existing operation. A dry run (`eth_call`) first turns most contract reverts into an
-immediate 4xx; it is skipped while the partner has operations in flight that it may depend on,
-and when the node is down (the write is accepted and sent once the node is back).
+its status URL, or waits for confirmation when asked. A dry run (`eth_call`) first turns most
+contract reverts into an immediate 4xx; it is skipped while the partner has operations in flight
+that it may depend on, and when the node is down (the write is accepted and sent once the node is
+back). A write that fails later, on chain, ends `failed` with the contract's error code, the same
+code the dry run would have answered.
+
+Repeats (`Writes._repeat_of`): only the same request is a repeat, and it gets the operation it
+repeats (200), whatever became of it: the same `Idempotency-Key` with the same body (another
+body: 409 `idempotency_key_reused`), or the same partner signature. Without either, a request
+for an on-chain action (a partner's endorsement of a contribution, a registration of a
+commitment, ...) that a pending or confirmed operation already performs gets that operation when
+every field is the same, and 409 `conflict` naming the fields that differ. A failed operation
+performs nothing and holds no action: a new signature, or a custodial request, is a new attempt.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import re
@@ -39,7 +48,7 @@ from web3.types import TxParams, Wei
 
 from api.auth import Principal
 from api.deps import VAULT, ServicesDep, WriterDep, actor_of
-from api.errors import ConflictError, UnprocessableError, WrongActorError
+from api.errors import ConflictError, ErrorDetail, UnprocessableError, WrongActorError
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_HASH
 from ledger.chain.reverts import DecodedRevertError, PocContributionExists, decoding_reverts
 from ledger.chain.signing import (
@@ -51,8 +60,9 @@ from ledger.chain.signing import (
     typed_data_digest,
 )
 from ledger.chain.translate import translating
+from ledger.domain.values import Origin, Registration
 from ledger.errors import ChainError, SigningError
-from ledger.store import OperationRecord
+from ledger.store import OperationMatches, OperationRecord
 from ledger.sync.outbox import RELAYER, ChainCall, OpStatus
 
 # Custodial signatures are made by the service and relayed by it: a long deadline lets an
@@ -117,7 +127,10 @@ class PreparedPublic(BaseModel):
 
 
 class OperationError(BaseModel):
-    """Why an operation failed."""
+    """Why an operation failed: `code` is the contract's error (e.g. `signature_expired`,
+    `not_partner`, `already_endorsed`; the codes of the API's own 4xx answers for the same
+    refusal), `transaction_reverted` when the chain gave no reason (out of gas?), `send_failed`
+    when it could not be sent at all. A failed operation never blocks a new attempt."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -285,7 +298,9 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         max_length=200,
-        description="Repeat a request safely: the same key returns the first operation.",
+        description="Repeat a request safely: the same key with the same body returns the "
+        "first operation (even a failed one); with another body it is 409 "
+        "`idempotency_key_reused`.",
     ),
 ]
 
@@ -343,6 +358,7 @@ class Writes:
             project_id=action.project_id,
             dedupe_key=action.dedupe_key,
             meta=action.meta,
+            attempt_key=None if signed.signature is None else attempt_key_of(auth.signature),
         )
 
     def _authorise(self, action: SignedAction, signed: SignatureFields) -> SignedAuth:
@@ -368,7 +384,10 @@ class Writes:
             )
         self._require_mode("non-custodial")
         assert signed.signature and signed.nonce and signed.deadline is not None
-        if signed.deadline < time.time():
+        raw = bytes(HexBytes(signed.signature))
+        if signed.deadline < time.time() and not self._seen(raw):
+            # A signature seen before is a repeat whatever its deadline: `accept` answers
+            # with its operation.
             raise UnprocessableError(
                 "the signature's deadline has passed", code="signature_expired"
             )
@@ -376,16 +395,24 @@ class Writes:
         if nonce >= 2**256:
             raise UnprocessableError("nonce must fit uint256", code="invalid_request")
         data = action.typed_data(domain, self.actor, nonce, signed.deadline)
-        raw = bytes(HexBytes(signed.signature))
         try:
             signer = recover_signer(data, raw)
         except SigningError as exc:
-            raise UnprocessableError(str(exc), code="invalid_signature") from exc
+            # The contract's name for it (`SignatureInvalid`): one code whoever refuses it.
+            raise UnprocessableError(str(exc), code="signature_invalid") from exc
         if signer != self.actor:
             raise WrongActorError(
                 f"the signature is by {signer}, but this API key acts for {self.actor}"
             )
         return SignedAuth(self.actor, nonce, signed.deadline, raw)
+
+    def _seen(self, signature: bytes) -> bool:
+        """Whether this partner posted this signature before (an operation has it)."""
+        matches = self.services.store.matching_operations(
+            actor=self.actor, attempt_key=attempt_key_of(signature)
+        )
+        op = matches.by_attempt_key
+        return op is not None and op.actor == self.actor
 
     def _now(self, *, fresh: bool) -> int:
         """The later of the wall clock and the chain's: the contract checks deadlines against
@@ -423,19 +450,30 @@ class Writes:
         project_id: int | None,
         dedupe_key: str | None = None,
         meta: Mapping[str, Any] | None = None,
+        attempt_key: str | None = None,
     ) -> JSONResponse:
-        """Store the operation (or find its twin), poke the worker, answer 202/200."""
+        """Store the operation (or find the one it repeats), poke the worker, answer 202/200.
+
+        What counts as a repeat is `_repeat_of`'s to say.
+        """
         store = self.services.store
         worker = self.services.require_worker()
         request_hash = hashlib.sha256(
             f"{kind}\n{project_id}\n{body.model_dump_json() if body else ''}".encode()
         ).hexdigest()
-        existing = store.find_operation(
-            actor=self.actor, idempotency_key=self.idempotency_key, dedupe_key=dedupe_key
-        )
-        if existing is not None:
-            return self._existing(existing, request_hash)
-        already = self._preflight(call, project_id)
+
+        def matches() -> OperationMatches:
+            return store.matching_operations(
+                actor=self.actor,
+                idempotency_key=self.idempotency_key,
+                dedupe_key=dedupe_key,
+                attempt_key=attempt_key,
+            )
+
+        repeated = self._repeat_of(matches(), call, request_hash, body)
+        if repeated is not None:
+            return self._respond(repeated, created=False)
+        already = self._preflight(call, project_id, body)
         now = time.time()
         op = OperationRecord(
             id=uuid.uuid4().hex,
@@ -460,24 +498,61 @@ class Writes:
             updated_at=now,
             sent_at=None,
             mined_at=None,
+            attempt_key=attempt_key,
         )
         stored = store.add_operation(op)
         if stored.id != op.id:
-            return self._existing(stored, request_hash)
+            # An identical or conflicting request was stored first: judge against it.
+            repeated = self._repeat_of(matches(), call, request_hash, body)
+            return self._respond(repeated or stored, created=False)
         worker.poke()
         return self._respond(stored, created=True)
 
-    def _existing(self, op: OperationRecord, request_hash: str) -> JSONResponse:
-        if (
-            self.idempotency_key is not None
-            and op.idempotency_key == self.idempotency_key
-            and op.request_hash != request_hash
-        ):
-            raise ConflictError(
-                "this Idempotency-Key was used for a different request",
-                code="idempotency_key_reused",
+    def _repeat_of(
+        self,
+        matches: OperationMatches,
+        call: ChainCall,
+        request_hash: str,
+        body: BaseModel | None,
+    ) -> OperationRecord | None:
+        """The stored operation this request repeats, None for a new attempt; 409 when it
+        contradicts one.
+
+        - The same Idempotency-Key (of this partner) with the same body is that operation,
+          whatever became of it; with another body, 409 `idempotency_key_reused`.
+        - The same partner signature is the same request: that operation, whatever became of
+          it (a signature is single-use on chain, so it is never sent twice).
+        - Otherwise the same on-chain action (the same partner's endorsement of a contribution,
+          registration of a commitment, ...) repeats the operation that holds it while that
+          one is pending or confirmed, if every field is the same; a field that differs is
+          409 `conflict` naming it (a registered commitment's value cannot change by being
+          posted again). A failed operation holds no action: a new signature, or a custodial
+          request without Idempotency-Key, is then a new attempt.
+        """
+        op = matches.by_idempotency_key
+        if op is not None:
+            if op.request_hash != request_hash:
+                raise ConflictError(
+                    "this Idempotency-Key was used for a different request",
+                    code="idempotency_key_reused",
+                )
+            return op
+        if matches.by_attempt_key is not None:
+            return matches.by_attempt_key
+        op = matches.by_dedupe_key
+        if op is None:
+            return None
+        if op.status == OpStatus.FAILED:
+            # Written by a worker of an older release, which kept the action of failed ones.
+            self.services.store.release_action(op.id)
+            return None
+        differing = ChainCall.from_json(op.payload_json).differing_arguments(call)
+        if differing:
+            where = "done" if op.status == OpStatus.CONFIRMED else "under way"
+            raise _conflict(
+                f"the same {op.kind} is already {where} (operation {op.id})", differing, body
             )
-        return self._respond(op, created=False)
+        return op
 
     def _respond(self, op: OperationRecord, *, created: bool) -> JSONResponse:
         if self.wait is not None and not OpStatus(op.status).final:
@@ -491,7 +566,9 @@ class Writes:
             headers={"Location": body.status_url},
         )
 
-    def _preflight(self, call: ChainCall, project_id: int | None) -> dict[str, Any] | None:
+    def _preflight(
+        self, call: ChainCall, project_id: int | None, body: BaseModel | None
+    ) -> dict[str, Any] | None:
         """Dry-run the call; raise its revert as a 4xx. Returns a result if already done."""
         if not self.services.settings.preflight:
             return None
@@ -513,6 +590,7 @@ class Writes:
             with decoding_reverts():
                 access.chain.w3.eth.call(params)
         except PocContributionExists as exc:
+            self._check_registered_as(call, exc, body)
             return {
                 "already_done": True,
                 "reason": exc.code,
@@ -524,6 +602,51 @@ class Writes:
         except ChainError:
             return None  # node down: accept now, the outbox sends when it is back
         return None
+
+    def _check_registered_as(
+        self, call: ChainCall, exc: PocContributionExists, body: BaseModel | None
+    ) -> None:
+        """409 `conflict` when a registration the chain already has (made without this
+        service, or before its outbox) differs from `call` in a field the index shows."""
+        if call.function != "registerBySig":
+            return  # a batch leaf's fields are fixed by the batch's Merkle root
+        contribution_id = "0x" + bytes(exc.contribution_id).hex()
+        record = self.services.store.contribution(contribution_id)
+        if record is None:
+            return  # not indexed yet: nothing to compare with
+        registered = Registration(
+            project_id=record.project_id,
+            commitment=bytes.fromhex(record.commitment[2:]),
+            origin=Origin(record.origin),
+            category=record.category,
+            value=record.value,
+            parents=tuple(bytes.fromhex(p[2:]) for p in record.parents),
+            supersedes=bytes.fromhex(record.supersedes[2:]),
+            uri=record.uri,
+        )
+        on_chain = dataclasses.replace(call, args=(registered.as_abi(), *call.args[1:]))
+        differing = on_chain.differing_arguments(call)
+        if differing:
+            raise _conflict(f"contribution {contribution_id} is registered", differing, body)
+
+
+def attempt_key_of(signature: bytes) -> str:
+    """The attempt key of a request carrying a partner's signature (`OperationRecord`)."""
+    return "sig:" + hashlib.sha256(signature).hexdigest()
+
+
+def _conflict(what: str, fields: tuple[str, ...], body: BaseModel | None) -> ConflictError:
+    """409 `conflict`: `what` holds the same action with other values of `fields`."""
+    known = type(body).model_fields if body is not None else {}
+    return ConflictError(
+        f"{what} with another {', '.join(fields)}: an action on chain cannot be changed by "
+        "posting it again with other values",
+        code="conflict",
+        details=[
+            ErrorDetail(location=f"body.{name}" if name in known else name, message=what)
+            for name in fields
+        ],
+    )
 
 
 async def _writes(

@@ -5,7 +5,7 @@
     ├── PermissionDeniedError     403  forbidden_role
     │   └── WrongActorError       403  wrong_actor: the key's partner is not the one acting
     ├── NotFoundError             404  <thing>_not_found
-    ├── ConflictError             409  e.g. idempotency_key_reused
+    ├── ConflictError             409  conflict (details name the fields), idempotency_key_reused
     ├── PayloadTooLargeError      413  payload_too_large
     ├── UnprocessableError        422  invalid_* (semantic input errors)
     ├── RateLimitedError          429  rate_limited
@@ -95,10 +95,17 @@ class ApiError(Exception):
     status: ClassVar[int] = 400
     default_code: ClassVar[str] = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: list[ErrorDetail] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
+        self.details = details
 
 
 class AuthenticationError(ApiError):
@@ -186,7 +193,7 @@ def revert_status(exc: DecodedRevertError) -> int:
 def describe(exc: BaseException) -> tuple[int, ErrorBody]:
     """Status and body for any exception (the table of this module)."""
     if isinstance(exc, ApiError):
-        return exc.status, ErrorBody(code=exc.code, message=exc.message)
+        return exc.status, ErrorBody(code=exc.code, message=exc.message, details=exc.details)
     if isinstance(exc, DecodedRevertError):
         return revert_status(exc), ErrorBody(code=exc.code, message=str(exc))
     if isinstance(exc, TransactionRevertedError):

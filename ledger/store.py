@@ -301,7 +301,9 @@ class OperationRow(Base):
     api_key_id: Mapped[str | None] = mapped_column(String(32))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
-    # What the operation does on chain; unique so that the same commitment is accepted once.
+    # The on-chain action the operation performs (e.g. one partner's endorsement of one
+    # contribution), held while it is pending or confirmed: unique, so that one action has one
+    # live operation. A failed operation lets go of it (NULL), so it never blocks a new attempt.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     payload_json: Mapped[str] = mapped_column(Text)
     # What the API needs to answer about the operation later (e.g. a batch's Merkle tree).
@@ -318,6 +320,10 @@ class OperationRow(Base):
     updated_at: Mapped[float] = mapped_column(Float)
     sent_at: Mapped[float | None] = mapped_column(Float)
     mined_at: Mapped[float | None] = mapped_column(Float)
+    # The request itself when it carries a partner's signature (a hash of it): the same
+    # signature posted again is the same operation, whatever became of it. Added after the
+    # first release: `_upgrade_operations` adds it to older databases.
+    attempt_key: Mapped[str | None] = mapped_column(String(80), unique=True)
 
 
 _OP_TABLE = cast(Table, OperationRow.__table__)
@@ -328,6 +334,7 @@ _BY_IDEMPOTENCY_KEY = select(_OP_TABLE).where(
     _OP_TABLE.c.actor == bindparam("actor"), _OP_TABLE.c.idempotency_key == bindparam("key")
 )
 _BY_DEDUPE_KEY = select(_OP_TABLE).where(_OP_TABLE.c.dedupe_key == bindparam("key"))
+_BY_ATTEMPT_KEY = select(_OP_TABLE).where(_OP_TABLE.c.attempt_key == bindparam("key"))
 _PENDING_OF_ACTOR = (
     select(_OP_TABLE.c.id)
     # `actor || ''` keeps SQLite off the actor index, which walks the actor's whole history;
@@ -553,6 +560,24 @@ class OperationRecord:
     updated_at: float
     sent_at: float | None
     mined_at: float | None
+    attempt_key: str | None = None
+
+
+@dataclass(frozen=True)
+class OperationMatches:
+    """The stored operations a new request may repeat, by what they share with it."""
+
+    #: The caller's operation with the request's Idempotency-Key.
+    by_idempotency_key: OperationRecord | None = None
+    #: The operation of the request's partner signature.
+    by_attempt_key: OperationRecord | None = None
+    #: The live (pending or confirmed) operation of the request's on-chain action.
+    by_dedupe_key: OperationRecord | None = None
+
+    @property
+    def any(self) -> OperationRecord | None:
+        """The first match, in that order."""
+        return self.by_idempotency_key or self.by_attempt_key or self.by_dedupe_key
 
 
 @dataclass(frozen=True)
@@ -832,6 +857,33 @@ class _Database:
             return set(inspect(conn).get_table_names())
 
 
+def _upgrade_operations(database: _Database) -> None:
+    """Bring an `operations` table written by an older release up to this one (idempotent,
+    run at every open): add the `attempt_key` column with its unique index, and have failed
+    operations let go of their action (`dedupe_key`), which older releases kept, so that one
+    failed attempt blocked every new one."""
+    if _OP_TABLE.name not in database.table_names():
+        return
+    with database.guard(), database.engine.begin() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns(_OP_TABLE.name)}
+        if "attempt_key" not in columns:
+            # Other processes opening the store at the same time: SQLite's writers queue on the
+            # guard's file lock; PostgreSQL's skip what another one already did.
+            maybe = " IF NOT EXISTS" if database.dialect == "postgresql" else ""
+            conn.execute(text(f"ALTER TABLE operations ADD COLUMN{maybe} attempt_key VARCHAR(80)"))
+            conn.execute(
+                text(
+                    "CREATE UNIQUE INDEX IF NOT EXISTS uq_operations_attempt_key "
+                    "ON operations (attempt_key)"
+                )
+            )
+        conn.execute(
+            _OP_TABLE.update()
+            .where(_OP_TABLE.c.status == "failed", _OP_TABLE.c.dedupe_key.is_not(None))
+            .values(dedupe_key=None)
+        )
+
+
 class CorruptDatabaseError(StoreError):
     """Raised when a SQLite file of the store is not a readable database (damaged, or not
     SQLite at all); the message names the file and what to do about it."""
@@ -923,11 +975,14 @@ class Store:
         if self._outbox is self._index:
             with self._index.guard():
                 Base.metadata.create_all(self._index.engine)
+            _upgrade_operations(self._index)
             return
         with self._index.guard():
             Base.metadata.create_all(self._index.engine, tables=_INDEX_TABLES)
         with self._outbox.guard():
             Base.metadata.create_all(self._outbox.engine, tables=_OUTBOX_TABLES)
+        _upgrade_operations(self._outbox)
+        _upgrade_operations(self._index)  # an old single-file layout's, before adopting it
         self._adopt_single_file_outbox()
 
     def _adopt_single_file_outbox(self) -> None:
@@ -1489,7 +1544,10 @@ class Store:
         if pending.stored:
             return op
         existing = self.find_operation(
-            actor=op.actor, idempotency_key=op.idempotency_key, dedupe_key=op.dedupe_key
+            actor=op.actor,
+            idempotency_key=op.idempotency_key,
+            dedupe_key=op.dedupe_key,
+            attempt_key=op.attempt_key,
         )
         if existing is None:
             raise StoreError(f"operation {op.id} clashed with one that cannot be found")
@@ -1510,22 +1568,54 @@ class Store:
         actor: str,
         idempotency_key: str | None = None,
         dedupe_key: str | None = None,
+        attempt_key: str | None = None,
     ) -> OperationRecord | None:
-        """The operation with this idempotency key (of `actor`) or this dedupe key."""
+        """The operation with this idempotency key (of `actor`), this attempt key or this
+        dedupe key (in that order of preference)."""
+        return self.matching_operations(
+            actor=actor,
+            idempotency_key=idempotency_key,
+            dedupe_key=dedupe_key,
+            attempt_key=attempt_key,
+        ).any
+
+    def matching_operations(
+        self,
+        *,
+        actor: str,
+        idempotency_key: str | None = None,
+        dedupe_key: str | None = None,
+        attempt_key: str | None = None,
+    ) -> OperationMatches:
+        """The operations a request with these keys may repeat, each key looked up alone."""
+        lookups = (
+            ("by_idempotency_key", _BY_IDEMPOTENCY_KEY, {"actor": actor, "key": idempotency_key}),
+            ("by_attempt_key", _BY_ATTEMPT_KEY, {"key": attempt_key}),
+            ("by_dedupe_key", _BY_DEDUPE_KEY, {"key": dedupe_key}),
+        )
+        found: dict[str, OperationRecord | None] = {}
         with self._outbox.read() as conn:
-            if idempotency_key is not None:
-                row = (
-                    conn.execute(_BY_IDEMPOTENCY_KEY, {"actor": actor, "key": idempotency_key})
-                    .mappings()
-                    .first()
+            for name, statement, params in lookups:
+                if params["key"] is None:
+                    continue
+                row = conn.execute(statement, params).mappings().first()
+                found[name] = None if row is None else OperationRecord(**dict(row))
+        return OperationMatches(**found)
+
+    def release_action(self, op_id: str) -> bool:
+        """Let a failed operation go of its action (`dedupe_key`), so that a new attempt can
+        take it; False if the operation is not failed or holds none."""
+        with self._outbox.guard(), self._outbox.engine.begin() as conn:
+            result = conn.execute(
+                _OP_TABLE.update()
+                .where(
+                    _OP_TABLE.c.id == op_id,
+                    _OP_TABLE.c.status == "failed",
+                    _OP_TABLE.c.dedupe_key.is_not(None),
                 )
-                if row is not None:
-                    return OperationRecord(**dict(row))
-            if dedupe_key is not None:
-                row = conn.execute(_BY_DEDUPE_KEY, {"key": dedupe_key}).mappings().first()
-                if row is not None:
-                    return OperationRecord(**dict(row))
-            return None
+                .values(dedupe_key=None, updated_at=time.time())
+            )
+            return bool(_rowcount(result))
 
     def operation(self, op_id: str) -> OperationRecord | None:
         """An operation by id."""
@@ -2055,6 +2145,7 @@ _OP_FIELDS = (
     "updated_at",
     "sent_at",
     "mined_at",
+    "attempt_key",
 )
 
 

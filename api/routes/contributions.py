@@ -213,8 +213,10 @@ def register(
     writes: WritesDep, project_id: ProjectIdPath, body: RegistrationCreate
 ) -> JSONResponse:
     """Register a contribution of the key's partner: its salted commitment goes on chain,
-    signed by the partner (EIP-712). Registering the same commitment again returns the first
-    operation."""
+    signed by the partner (EIP-712). Registering the same commitment again with the same fields
+    returns the operation that registers it (pending or confirmed); with another value,
+    category, origin, parents or URI it is 409 `conflict` naming them. A failed registration
+    does not count: posting it again is a new attempt."""
     action = register_action(writes, _registration(project_id, body))
     return writes.submit(action, body, body)
 

@@ -3,8 +3,9 @@
 All three are signed partner actions (`openDisputeBySig`, `voteDisputeBySig`,
 `withdrawDisputeBySig`). Only the hash of the reason goes on chain; its text stays with the
 partners. The contract votes on the contribution's open dispute, so the routes name the dispute
-number too and refuse (409 `dispute_not_open`) when the index says that dispute is not the open
-one: a partner must not cast a vote it believes to be on another dispute.
+number too and refuse (409 `no_open_dispute`, the code the contract's own refusal gets) when the
+index says that dispute is not the open one: a partner must not cast a vote it believes to be on
+another dispute.
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ def _open_dispute(writes: Writes, contribution_id: str, number: int) -> DisputeR
         if dispute.number == number:
             if dispute.outcome != DisputeOutcome.OPEN:
                 raise ConflictError(
-                    f"dispute {number} of {contribution_id} is closed", code="dispute_not_open"
+                    f"dispute {number} of {contribution_id} is closed", code="no_open_dispute"
                 )
             return dispute
     raise NotFoundError(f"no dispute {number} of {contribution_id}", code="dispute_not_found")

@@ -34,7 +34,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import TransactionIndexingInProgress, TransactionNotFound
 from web3.providers.base import JSONBaseProvider
-from web3.types import BlockIdentifier, LogReceipt, RPCEndpoint, RPCResponse, TxParams, Wei
+from web3.types import LogReceipt, RPCEndpoint, RPCResponse, TxParams, Wei
 
 from ledger.chain.translate import FOREIGN_ERRORS, response_error, translate, translating
 from ledger.domain.values import checksum
@@ -372,17 +372,20 @@ def wait_for_receipt(
 
 
 def revert_error(w3: Web3, receipt: TxReceipt) -> TransactionRevertedError:
-    """Explain a failed receipt: replay the transaction on the state before its block.
+    """Explain a failed receipt: replay the transaction to read its revert data.
 
-    Receipts carry no revert data, so we re-execute with eth_call on the parent block, without
-    the original gas limit. The replay sees the parent block's state: exact for the first
-    transaction of a block. A later one may have reverted because of an earlier one in the
-    same block (batched sends share blocks: a re-sent registration behind its first landing),
-    so when the parent replay succeeds for it, it is replayed again on the state after its
-    block, which holds the earlier ones' effects (the failed transaction itself changed
-    nothing). If no replay reverts, the original most likely ran out of gas, and
-    `revert_data` is empty. (eth_estimateGas would do as well on nodes, but web3 hands
-    eth-tester a hex block number that it rejects.)
+    Receipts carry no revert data, so we re-execute with eth_call, without the original gas
+    limit, first on the state before its block: exact for the first transaction of a block,
+    except for the block's clock, which the replay takes from the parent block. Then, when
+    that replay does not revert (or the node no longer keeps that state), on the state after
+    its block, with the block's own clock: that explains a revert caused by an earlier
+    transaction of the same block (batched sends share blocks: a re-sent registration behind
+    its first landing) or by the time (a deadline or window that ended between the parent
+    block and this one). The failed transaction itself changed nothing; later ones of the
+    block may have, so that second replay is the best explanation, not a proof. If no replay
+    reverts, the original most likely ran out of gas, and `revert_data` is empty.
+    (eth_estimateGas would do as well on nodes, but web3 hands eth-tester a hex block number
+    that it rejects.)
     """
     with translating():
         tx = w3.eth.get_transaction(HexStr(receipt.tx_hash))
@@ -393,10 +396,9 @@ def revert_error(w3: Web3, receipt: TxReceipt) -> TransactionRevertedError:
     }
     if tx.get("to"):
         params["to"] = tx["to"]
-    states: list[BlockIdentifier] = [max(receipt.block_number - 1, 0)]
-    if receipt.tx_index > 0:
-        states.append(receipt.block_number)
+    states = [max(receipt.block_number - 1, 0), receipt.block_number]
     where = f"transaction {receipt.tx_hash} (block {receipt.block_number})"
+    unreadable: list[str] = []
     for state in states:
         try:
             with translating():
@@ -406,11 +408,15 @@ def revert_error(w3: Web3, receipt: TxReceipt) -> TransactionRevertedError:
                 f"{where} reverted: {exc}", revert_data=exc.revert_data, tx_hash=receipt.tx_hash
             )
         except ChainError as exc:
-            return TransactionRevertedError(
-                f"{where} failed; replaying it to read the revert data failed too: {exc}",
-                revert_data=b"",
-                tx_hash=receipt.tx_hash,
-            )
+            # E.g. a node that keeps no state of older blocks: the next state may do.
+            unreadable.append(f"at block {state}: {exc}")
+    if len(unreadable) == len(states):
+        return TransactionRevertedError(
+            f"{where} failed; replaying it to read the revert data failed too: "
+            + "; ".join(unreadable),
+            revert_data=b"",
+            tx_hash=receipt.tx_hash,
+        )
     return TransactionRevertedError(
         f"{where} failed without revert data (gas used {receipt.gas_used} of limit "
         f"{tx['gas']}: out of gas?)",

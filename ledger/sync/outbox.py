@@ -33,9 +33,9 @@ variant). Persistence is `ledger.store`; the API builds the calls.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -47,13 +47,16 @@ from typing import Any, cast
 from eth_abi.abi import encode
 from eth_typing import ChecksumAddress
 from eth_utils.abi import collapse_if_tuple, function_abi_to_4byte_selector
+from hexbytes import HexBytes
 from web3 import Web3
+from web3.types import FilterParams
 
 from ledger.chain.artifacts import load_artifact
-from ledger.chain.events import decode_receipt
+from ledger.chain.events import DEFAULT_DECODER, decode_receipt, log_entry_from_web3
 from ledger.chain.reverts import (
     DecodedRevertError,
     PocContributionExists,
+    SignatureExpired,
     SignatureNonceUsed,
     from_transaction_error,
 )
@@ -68,7 +71,7 @@ from ledger.chain.transactions import (
     transactions_known,
 )
 from ledger.chain.translate import translating
-from ledger.domain.events import to_json
+from ledger.domain.events import NonceCancelled, to_json
 from ledger.domain.values import checksum
 from ledger.errors import ChainError, LedgerError, TransactionRevertedError
 from ledger.store import OperationRecord, Store
@@ -145,6 +148,23 @@ def _from_json(value: Any, item: Mapping[str, Any]) -> Any:
     return value
 
 
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _differing(item: Mapping[str, Any], a: Any, b: Any) -> list[str]:
+    """The names of the parts of ABI value `a` that differ from `b` (a tuple by member)."""
+    if _to_json(a) == _to_json(b):
+        return []
+    if item.get("type") == "tuple":
+        components = item.get("components", ())
+        found: list[str] = []
+        for component, x, y in zip(components, a, b, strict=True):
+            found.extend(_differing(component, x, y))
+        return found
+    return [_snake(str(item["name"]))]
+
+
 @dataclass(frozen=True)
 class ChainCall:
     """One contract call an operation makes. `sender` is "relayer" or a partner address."""
@@ -162,6 +182,30 @@ class ChainCall:
         """Selector and ABI-encoded arguments."""
         fn = _function(self.contract, self.function)
         return fn.selector + encode(fn.types, list(self.args))
+
+    @property
+    def deadline(self) -> int | None:
+        """The deadline of the partner signature a `...BySig` call carries (None otherwise)."""
+        if self.signer is None or not self.args:
+            return None
+        # `SignedAuth` (signer, nonce, deadline, signature) is the last argument.
+        return int(self.args[-1][2])
+
+    def differing_arguments(self, other: ChainCall) -> tuple[str, ...]:
+        """The names (snake_case, tuple members by their own name) of the arguments in which
+        `other` differs from this call, leaving out the signature of a signed call: two
+        signatures of the same action differ only there. Another function differs as a whole.
+        """
+        if (other.contract, other.function) != (self.contract, self.function):
+            return ("function",)
+        inputs = _function(self.contract, self.function).inputs
+        mine, theirs = list(self.args), list(other.args)
+        if self.signer is not None or other.signer is not None:
+            inputs, mine, theirs = inputs[:-1], mine[:-1], theirs[:-1]
+        names: list[str] = []
+        for item, a, b in zip(inputs, mine, theirs, strict=True):
+            names.extend(_differing(item, a, b))
+        return tuple(names)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -470,8 +514,19 @@ class OutboxWorker:
         }
 
     def _send_failed_values(self, exc: LedgerError) -> dict[str, Any]:
+        return self._failure("send_failed", str(exc))
+
+    def _failure(self, code: str, message: str) -> dict[str, Any]:
+        """A final failure. It frees the operation's action (`dedupe_key`): a failed attempt
+        never blocks a new one, and the same request (`attempt_key`, `idempotency_key`) still
+        finds it."""
         self._counters.failed += 1
-        return {"status": OpStatus.FAILED, "error_code": "send_failed", "error_message": str(exc)}
+        return {
+            "status": OpStatus.FAILED,
+            "error_code": code,
+            "error_message": message,
+            "dedupe_key": None,
+        }
 
     def _collect_receipts(self) -> bool:
         ops = self.store.operations_in([OpStatus.SENT], limit=self.config.batch_size * 5)
@@ -586,16 +641,12 @@ class OutboxWorker:
     def _reverted_values(
         self, op: OperationRecord, receipt: TxReceipt, now: float
     ) -> dict[str, Any]:
-        error = revert_error(self.w3, receipt)
-        try:
-            decoded: DecodedRevertError | None = from_transaction_error(error)
-        except LedgerError:
-            decoded = None
         call = ChainCall.from_json(op.payload_json)
-        if decoded is not None and self._already_done(call, decoded):
+        error = self._explain(call, receipt)
+        if isinstance(error, DecodedRevertError) and self._already_done(call, error):
             self._counters.already_done += 1
             self._counters.confirmed += 1
-            result = {"already_done": True, "reason": decoded.code, "events": []}
+            result = {"already_done": True, "reason": error.code, "events": []}
             return {
                 "status": OpStatus.CONFIRMED,
                 "block_number": receipt.block_number,
@@ -603,15 +654,34 @@ class OutboxWorker:
                 "mined_at": now,
                 "result_json": json.dumps(result),
             }
-        return self._failed_values(decoded or error)
+        return self._failed_values(error)
+
+    def _explain(self, call: ChainCall, receipt: TxReceipt) -> LedgerError:
+        """Why the call's transaction failed, decoded where the revert data says.
+
+        A signed call in a block later than its deadline failed on `SignatureExpired`: the
+        contracts check the deadline before anything else. That is read from the block's
+        clock, without a replay, which sees another block's clock or no state at all on a node
+        that keeps none of older blocks (what happens to a write accepted while the node was
+        down and sent after its deadline). Anything else is replayed (`tx.revert_error`).
+        """
+        deadline = call.deadline
+        if deadline is not None:
+            with translating():
+                timestamp = int(self.w3.eth.get_block(receipt.block_number)["timestamp"])
+            if timestamp > deadline:
+                expired = SignatureExpired(deadline, timestamp)
+                expired.tx_hash = receipt.tx_hash
+                return expired
+        return _decoded(revert_error(self.w3, receipt))
 
     def _failed_values(self, exc: LedgerError) -> dict[str, Any]:
-        self._counters.failed += 1
-        if isinstance(exc, TransactionRevertedError):
-            with contextlib.suppress(LedgerError):
-                exc = from_transaction_error(exc)
-        code = exc.code if isinstance(exc, DecodedRevertError) else "transaction_reverted"
-        return {"status": OpStatus.FAILED, "error_code": code, "error_message": str(exc)}
+        exc = _decoded(exc)
+        if isinstance(exc, DecodedRevertError):
+            return self._failure(exc.code, str(exc))
+        # Reverted without data (out of gas?), or the replay could not read it: the message
+        # says which; "unknown_revert" is kept for data that no ABI here explains.
+        return self._failure("transaction_reverted", str(exc))
 
     def _already_done(self, call: ChainCall, error: DecodedRevertError) -> bool:
         """Whether a revert says this very action landed earlier (a re-send of it)."""
@@ -621,7 +691,38 @@ class OutboxWorker:
         ):
             return True
         if isinstance(error, SignatureNonceUsed) and call.signer and call.nonce is not None:
-            if self.is_nonce_used is None:
-                return True
-            return self.is_nonce_used(call.contract, checksum(call.signer), call.nonce)
+            signer = checksum(call.signer)
+            if self.is_nonce_used is not None and not self.is_nonce_used(
+                call.contract, signer, call.nonce
+            ):
+                return False
+            # Used by a landing of this signed call, or cancelled by its signer: only the
+            # latter leaves a `NonceCancelled` event, and then the action never happened.
+            return not self._nonce_cancelled(call.contract, signer, call.nonce)
         return False
+
+    def _nonce_cancelled(self, contract: str, signer: ChecksumAddress, nonce: int) -> bool:
+        params: FilterParams = {
+            "address": self.contracts[contract],
+            "fromBlock": 0,
+            "toBlock": "latest",
+            "topics": [
+                HexBytes(DEFAULT_DECODER.topic_of(NonceCancelled)).to_0x_hex(),
+                HexBytes(bytes(12) + bytes.fromhex(signer[2:])).to_0x_hex(),
+            ],
+        }
+        with translating():
+            logs = self.w3.eth.get_logs(params)
+        for raw in logs:
+            event = DEFAULT_DECODER.decode(log_entry_from_web3(raw))
+            if isinstance(event, NonceCancelled) and event.nonce == nonce:
+                return True
+        return False
+
+
+def _decoded(exc: LedgerError) -> LedgerError:
+    """A revert with data as its decoded class (`unknown_revert` if no ABI here knows it); a
+    revert without data, or any other error, as it is."""
+    if isinstance(exc, TransactionRevertedError) and exc.revert_data:
+        return from_transaction_error(exc)
+    return exc

@@ -9,6 +9,7 @@ database the same way when given one.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -223,6 +224,99 @@ def test_open_single_file_layout_moves_outbox_and_keys_out_of_index(tmp_path: Pa
         again.close()
 
 
+# The operations table as the releases before `attempt_key` created it.
+_OPERATIONS_BEFORE_ATTEMPT_KEY = """
+CREATE TABLE operations (
+    id VARCHAR(32) NOT NULL,
+    kind VARCHAR(48) NOT NULL,
+    actor VARCHAR(42) NOT NULL,
+    project_id BIGINT,
+    api_key_id VARCHAR(32),
+    idempotency_key VARCHAR(200),
+    request_hash VARCHAR(64) NOT NULL,
+    dedupe_key VARCHAR(200),
+    payload_json TEXT NOT NULL,
+    meta_json TEXT,
+    status VARCHAR(16) NOT NULL,
+    tx_hash VARCHAR(66),
+    block_number BIGINT,
+    block_hash VARCHAR(66),
+    result_json TEXT,
+    error_code VARCHAR(64),
+    error_message TEXT,
+    attempts INTEGER NOT NULL,
+    created_at FLOAT NOT NULL,
+    updated_at FLOAT NOT NULL,
+    sent_at FLOAT,
+    mined_at FLOAT,
+    PRIMARY KEY (id),
+    CONSTRAINT uq_operation_idempotency UNIQUE (actor, idempotency_key),
+    UNIQUE (dedupe_key)
+)
+"""
+
+
+def _old_outbox(url: str) -> None:
+    """An outbox database written by an older release: one failed operation still holding
+    its action (as those releases left it), one confirmed."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(_OPERATIONS_BEFORE_ATTEMPT_KEY))
+            for op_id, status in (("failed-op", "failed"), ("done-op", "confirmed")):
+                row = {**dataclasses.asdict(_operation(op_id)), "status": status}
+                del row["attempt_key"]
+                columns = ", ".join(row)
+                conn.execute(
+                    sa.text(f"INSERT INTO operations ({columns}) VALUES (:{', :'.join(row)})"),
+                    row,
+                )
+    finally:
+        engine.dispose()
+
+
+def _check_upgraded(store: Store) -> None:
+    failed, done = store.operation("failed-op"), store.operation("done-op")
+    assert failed is not None and failed.dedupe_key is None  # no longer blocks a new attempt
+    assert done is not None and done.dedupe_key == "dedupe-done-op"
+    signed = dataclasses.replace(_operation("signed-1"), attempt_key="sig:" + "ab" * 32)
+    assert store.add_operation(signed).id == "signed-1"
+    twin = dataclasses.replace(signed, id="signed-2", dedupe_key="dedupe-other")
+    assert store.add_operation(twin).id == "signed-1"  # the attempt key is unique
+
+
+def test_open_outbox_of_an_older_release_adds_attempt_key_and_frees_failed_actions(
+    tmp_path: Path,
+) -> None:
+    index = tmp_path / "index.sqlite3"
+    _old_outbox(_url(tmp_path / "outbox.sqlite3"))
+
+    store = Store.open(_url(index))
+    try:
+        _check_upgraded(store)
+    finally:
+        store.close()
+    reopened = Store.open(_url(index))  # nothing left to do the second time
+    try:
+        assert reopened.operation("signed-1") is not None
+    finally:
+        reopened.close()
+
+
+def test_open_single_file_layout_of_an_older_release_upgrades_what_it_moves(
+    tmp_path: Path,
+) -> None:
+    index = tmp_path / "index.sqlite3"
+    _old_outbox(_url(index))  # the outbox's table in the index file, without attempt_key
+
+    store = Store.open(_url(index))
+    try:
+        _check_upgraded(store)
+    finally:
+        store.close()
+    assert "operations" not in _tables(index)
+
+
 def test_open_in_memory_keeps_one_database() -> None:
     store = Store.open("sqlite://")
     try:
@@ -267,6 +361,24 @@ def _pg_tables(url: str) -> set[str]:
             return set(sa.inspect(conn).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_open_postgres_outbox_of_an_older_release_adds_attempt_key(
+    pg_urls: tuple[str, str],
+) -> None:
+    index, outbox = pg_urls
+    _old_outbox(outbox)
+
+    store = Store.open(index, outbox_url=outbox)
+    try:
+        _check_upgraded(store)
+    finally:
+        store.close()
+    reopened = Store.open(index, outbox_url=outbox)
+    try:
+        assert reopened.operation("signed-1") is not None
+    finally:
+        reopened.close()
 
 
 def test_open_postgres_with_outbox_url_moves_outbox_to_its_database(

@@ -8,18 +8,30 @@ rounds on eth-tester, whose provider cannot batch and gets the calls one at a ti
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from web3.types import RPCEndpoint
 
-from ledger.chain.signing import register_data
-from ledger.chain.transactions import TxRequest, TxSender, can_batch, fetch_receipts
-from ledger.errors import LedgerError, RpcError
+from ledger.chain.connection import Backend, ChainConfig, connect_anvil
+from ledger.chain.deploy import clients_for, deploy_ledger
+from ledger.chain.signing import (
+    SignedAuth,
+    endorse_data,
+    open_dispute_data,
+    register_data,
+    sign_typed_data,
+)
+from ledger.chain.transactions import TxRequest, TxSender, can_batch, fetch_receipt, fetch_receipts
+from ledger.chain.translate import translating
+from ledger.errors import ChainError, LedgerError, RpcError
 from ledger.store import OperationRecord, Store
 from ledger.sync.outbox import ChainCall, OpStatus, OutboxConfig, OutboxWorker
-from tests.ledger.conftest import Env, _env
+from poc.sandbox.anvil import AnvilProcess
+from tests.ledger.conftest import Env, _env, default_policy
 
 LEDGER = "PocLedger"
 VAULT = "RoyaltyVault"
@@ -52,18 +64,31 @@ def _worker(env: Env, store: Store) -> OutboxWorker:
 
 
 def _registration_call(
-    env: Env, project_id: int, nonce: int, *, gas: int | None = None
+    env: Env, project_id: int, nonce: int, *, gas: int | None = None, deadline: int | None = None
 ) -> ChainCall:
     """A registration by bob, signed by bob and relayed (what the API stores)."""
-    registration = env.registration(env.bob, project_id)
+    return _registration_call_of(env, env.bob, project_id, nonce, gas=gas, deadline=deadline)
+
+
+def _registration_call_of(
+    env: Env,
+    contributor: TxSender,
+    project_id: int,
+    nonce: int,
+    *,
+    gas: int | None = None,
+    deadline: int | None = None,
+) -> ChainCall:
+    """A registration by `contributor`, signed by it and relayed."""
+    registration = env.registration(contributor, project_id)
     auth = env.sign(
-        env.bob,
+        contributor,
         register_data(
             env.ledger.domain,
             registration=registration,
-            signer=env.bob.address,
+            signer=contributor.address,
             nonce=nonce,
-            deadline=env.deadline(),
+            deadline=env.deadline() if deadline is None else deadline,
         ),
     )
     return ChainCall(
@@ -76,7 +101,9 @@ def _registration_call(
     )
 
 
-def _accept(store: Store, call: ChainCall, created_at: float) -> str:
+def _accept(
+    store: Store, call: ChainCall, created_at: float, *, dedupe_key: str | None = None
+) -> str:
     op_id = uuid.uuid4().hex
     store.add_operation(
         OperationRecord(
@@ -87,7 +114,7 @@ def _accept(store: Store, call: ChainCall, created_at: float) -> str:
             api_key_id=None,
             idempotency_key=None,
             request_hash=op_id,
-            dedupe_key=None,
+            dedupe_key=dedupe_key,
             payload_json=call.to_json(),
             meta_json=None,
             status=OpStatus.ACCEPTED,
@@ -120,6 +147,26 @@ def _registered(op: OperationRecord | None) -> int:
 
 def _node_nonce(sender: TxSender) -> int:
     return int(sender.w3.eth.get_transaction_count(sender.address, "pending"))
+
+
+def _mine_block_at(env: Env, timestamp: int) -> None:
+    """Mine a block whose timestamp is exactly `timestamp` (later than the head's)."""
+    if env.chain.backend is Backend.ANVIL:
+        env.chain.w3.manager.request_blocking(RPCEndpoint("evm_setNextBlockTimestamp"), [timestamp])
+        env.chain.mine()
+    else:
+        env.chain.increase_time(timestamp - env.now())
+    assert env.now() == timestamp
+
+
+def _next_block_later(env: Env, seconds: int) -> None:
+    """Give the next block a timestamp `seconds` after the head's (eth-tester's next block is
+    always at least a second later; anvil may mine several in one second)."""
+    if env.chain.backend is Backend.ANVIL:
+        head = env.now()
+        env.chain.w3.manager.request_blocking(
+            RPCEndpoint("evm_setNextBlockTimestamp"), [head + seconds]
+        )
 
 
 def _drain(worker: OutboxWorker, rounds: int = 50) -> list[str]:
@@ -278,3 +325,206 @@ def test_outbox_rounds_work_one_call_at_a_time_on_eth_tester(memory_env: Env, st
     ops = [store.operation(op_id) for op_id in ids]
     assert [op.status if op else None for op in ops] == [OpStatus.CONFIRMED] * 4
     assert sum(_registered(op) for op in ops) == 4
+
+
+# ------------------------------------------------------------------------------ failures
+
+
+def _endorse_call(
+    env: Env,
+    endorser: TxSender,
+    project_id: int,
+    contribution_id: bytes,
+    *,
+    nonce: int,
+    rating: int = 4,
+    signed_by: TxSender | None = None,
+) -> ChainCall:
+    """`endorseBySig` as the API stores it; `signed_by` another key makes the signature bad."""
+    data = endorse_data(
+        env.ledger.domain,
+        project_id=project_id,
+        contribution_id=contribution_id,
+        rating=rating,
+        signer=endorser.address,
+        nonce=nonce,
+        deadline=env.deadline(),
+    )
+    if signed_by is None:
+        auth = env.sign(endorser, data)
+    else:
+        forged = sign_typed_data(signed_by.account.key, data)
+        auth = SignedAuth(endorser.address, nonce, env.deadline(), forged)
+    return ChainCall(
+        contract=LEDGER,
+        function="endorseBySig",
+        args=(project_id, contribution_id, rating, auth.as_tuple()),
+        gas=env.ledger.gas_limit("endorse", by_sig=True),
+        signer=auth.signer,
+        nonce=auth.nonce,
+    )
+
+
+def _failure(store: Store, op_id: str) -> tuple[str | None, str]:
+    op = store.operation(op_id)
+    assert op is not None and op.status == OpStatus.FAILED, op
+    return op.error_code, op.error_message or ""
+
+
+def test_outbox_failures_carry_the_contracts_error_of_each_family(env: Env, store: Store) -> None:
+    """Calls that the contract refuses only once they are mined (no dry run before: the API
+    accepted them while the node was down) fail with the error's stable code and its decoded
+    text, for every family of errors a relayed call meets."""
+    project_id = env.create_project()
+    contribution = env.register(env.bob, project_id)
+    env.ledger.endorse(env.carol, project_id, contribution, 3)
+    env.ledger.cancel_nonce(env.alice, 707)
+    cases = {
+        "contribution_not_found": _endorse_call(
+            env, env.carol, project_id, b"\x07" * 32, nonce=701
+        ),
+        "not_partner": _registration_call_of(env, env.dave, project_id, 702),
+        "already_endorsed": _endorse_call(env, env.carol, project_id, contribution, nonce=703),
+        "invalid_rating": _endorse_call(
+            env, env.alice, project_id, contribution, nonce=704, rating=9
+        ),
+        "signature_invalid": _endorse_call(
+            env, env.alice, project_id, contribution, nonce=705, signed_by=env.carol
+        ),
+        "nonce_used": _endorse_call(env, env.alice, project_id, contribution, nonce=707),
+    }
+    ids = dict(zip(cases, _accept_all(store, list(cases.values())), strict=True))
+
+    assert _drain(_worker(env, store)) == []
+
+    failures = {code: _failure(store, op_id) for code, op_id in ids.items()}
+    assert {code: got for code, (got, _) in failures.items()} == {code: code for code in cases}
+    for code, (_, message) in failures.items():
+        # "PocNotPartner(project_id=1, account=0x…): Raised when …", never "UnknownRevert".
+        assert re.match(r"(Poc|Signature)\w+\(.*\): Raised when ", message), (code, message)
+
+
+def test_outbox_counts_a_resent_signed_endorsement_as_already_done(env: Env, store: Store) -> None:
+    """The same signed call twice (a re-send after a lost answer): the second meets its own
+    used nonce, and that is success. A nonce its signer cancelled is not (previous test)."""
+    project_id = env.create_project()
+    contribution = env.register(env.bob, project_id)
+    call = _endorse_call(env, env.carol, project_id, contribution, nonce=720)
+    ids = _accept_all(store, [call, call])
+
+    assert _drain(_worker(env, store)) == []
+
+    ops = [store.operation(op_id) for op_id in ids]
+    assert [op.status if op else None for op in ops] == [OpStatus.CONFIRMED] * 2
+    assert ops[1] is not None and json.loads(str(ops[1].result_json))["already_done"] is True
+
+
+def test_outbox_failure_when_a_window_closed_between_blocks_is_decoded(
+    env: Env, store: Store
+) -> None:
+    """A dispute whose window closes after the head block but before the dispute's own block:
+    replayed on the state before its block (the parent's clock) it succeeds; the replay on its
+    own block's state and clock finds the contract's reason."""
+    project_id = env.create_project()
+    contribution = env.register(env.bob, project_id)
+    record = env.ledger.contribution(contribution)
+    closes_at = record.registered_at + default_policy().dispute_window
+    _mine_block_at(env, closes_at)
+    data = open_dispute_data(
+        env.ledger.domain,
+        project_id=project_id,
+        contribution_id=contribution,
+        reason_hash=b"\x0d" * 32,
+        signer=env.carol.address,
+        nonce=730,
+        deadline=closes_at + 3_600,
+    )
+    auth = env.sign(env.carol, data)
+    call = ChainCall(
+        contract=LEDGER,
+        function="openDisputeBySig",
+        args=(project_id, contribution, b"\x0d" * 32, auth.as_tuple()),
+        gas=env.ledger.gas_limit("openDispute", by_sig=True),
+        signer=auth.signer,
+        nonce=auth.nonce,
+    )
+    [op_id] = _accept_all(store, [call])
+    _next_block_later(env, 1)
+
+    assert _drain(_worker(env, store)) == []
+
+    code, message = _failure(store, op_id)
+    assert code == "dispute_window_closed", message
+
+
+def test_outbox_failure_of_an_expired_signature_is_signature_expired(
+    env: Env, store: Store
+) -> None:
+    """A signed call that waited in the outbox past its deadline (the node was down) fails
+    with the contract's own error, decoded, not as an unknown revert."""
+    project_id = env.create_project()
+    # Valid at the head block, expired in the next one: the state before the transaction's
+    # block (where a replay runs) accepts it, only that block's clock refuses it.
+    call = _registration_call(env, project_id, 600, deadline=env.now())
+    [op_id] = _accept_all(store, [call])
+    _next_block_later(env, 60)
+
+    assert _drain(_worker(env, store)) == []
+
+    code, message = _failure(store, op_id)
+    assert code == "signature_expired", message
+    assert message.startswith("SignatureExpired(deadline=")
+
+
+@pytest.mark.anvil
+def test_outbox_failure_of_an_expired_signature_on_a_node_without_old_states(
+    tmp_path: Path, store: Store
+) -> None:
+    """A node that keeps no state of older blocks (anvil `--prune-history`; a pruned full node
+    once enough blocks passed) cannot replay a failed transaction. The expiry is still known:
+    the block's clock passed the signature's deadline, which the contract checks first."""
+    node = AnvilProcess(tmp_path / "node", persist=False, extra_args=("--prune-history",))
+    with node:
+        chain = connect_anvil(ChainConfig(backend=Backend.ANVIL), node=node)
+        record = deploy_ledger(chain)
+        ledger, vault = clients_for(chain, record)
+        env = Env(chain=chain, record=record, ledger=ledger, vault=vault)
+        project_id = env.create_project()
+        call = _registration_call(env, project_id, 750, deadline=env.now())
+        [op_id] = _accept_all(store, [call])
+        _next_block_later(env, 60)
+        worker = _worker(env, store)
+        worker.step()  # sent and mined
+        sent = store.operation(op_id)
+        assert sent is not None and sent.tx_hash is not None
+        receipt = fetch_receipt(chain.w3, sent.tx_hash)
+        assert receipt is not None and not receipt.succeeded
+        chain.mine(3)  # the states around its block are gone before the receipt is read
+        for block in (receipt.block_number - 1, receipt.block_number):
+            with pytest.raises(ChainError, match="BlockOutOfRange"), translating():
+                chain.w3.eth.call({"to": record.address("PocLedger")}, block)
+
+        assert _drain(worker) == []
+
+    code, message = _failure(store, op_id)
+    assert code == "signature_expired", message
+
+
+def test_outbox_failure_frees_the_action_for_a_new_attempt(env: Env, store: Store) -> None:
+    """A failed operation lets go of its action (`dedupe_key`); a confirmed one keeps it."""
+    project_id = env.create_project()
+    expired = _registration_call(env, project_id, 740, deadline=env.now())
+    fine = _registration_call(env, project_id, 741)
+    failed_id, confirmed_id = (
+        _accept(store, call, 1_000.0 + i, dedupe_key=f"action-{i}")
+        for i, call in enumerate([expired, fine])
+    )
+    _next_block_later(env, 60)
+
+    assert _drain(_worker(env, store)) == []
+
+    failed, confirmed = store.operation(failed_id), store.operation(confirmed_id)
+    assert failed is not None and failed.status == OpStatus.FAILED
+    assert failed.dedupe_key is None
+    assert confirmed is not None and confirmed.status == OpStatus.CONFIRMED
+    assert confirmed.dedupe_key == "action-1"
