@@ -27,10 +27,10 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import KeyCache, RateLimiter
-from api.custody import Custody
 from api.deps import LEDGER, VAULT, ChainAccess, DeploymentCheck, Services
 from api.errors import PayloadTooLargeError, error_response, install_error_handlers
 from api.routes import include_routers
+from api.services.custody import Custody
 from api.settings import ApiSettings, get_settings
 from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_external

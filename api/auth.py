@@ -10,11 +10,12 @@ Roles:
 - `coordinator`: a partner key that may also do coordinator-only actions (create projects,
   manage membership before the agreement is in force);
 - `auditor`: read and export only (a lawyer, IP counsel), of the projects whose coordinator
-  granted it (`api.access`);
+  granted it (`api.services.access`);
 - `admin`: administration (onboarding partners, issuing keys); acts for nobody and reads no
   project content unless granted like an auditor.
 
-Who may manage which keys is `api.key_authority`'s; who may read which project `api.access`'s.
+Who may manage which keys is `api.services.key_authority`'s; who may read which project
+`api.services.access`'s.
 
 `issue_api_key` is what the sandbox calls to give the demo partners their keys.
 """

@@ -22,7 +22,6 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import KeyCache, Principal, RateLimiter, Role
-from api.custody import Custody
 from api.errors import (
     AuthenticationError,
     PermissionDeniedError,
@@ -30,6 +29,7 @@ from api.errors import (
     UnavailableError,
     WrongActorError,
 )
+from api.services.custody import Custody
 from api.settings import ApiSettings
 from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient
 from ledger.chain.connection import Backend, Chain, check_external

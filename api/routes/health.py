@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep
-from api.schemas import HealthPublic, ReadyPublic
+from api.schemas.health import HealthPublic, ReadyPublic
 from ledger.errors import LedgerError
 
 router = APIRouter(tags=["health"])

@@ -11,11 +11,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.access import can_read
-from api.actions import OperationPublic
 from api.auth import Principal
 from api.deps import ReaderDep, Services, ServicesDep
 from api.errors import ERROR_RESPONSES, NotFoundError
+from api.schemas.operations import OperationPublic
+from api.services.access import can_read
 from ledger.domain.values import checksum
 from ledger.sync.outbox import OpStatus
 

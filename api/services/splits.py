@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 
-from api.access import require_readable_project
 from api.auth import Principal
 from api.deps import Services
 from api.errors import ConflictError, NotFoundError, UnavailableError
+from api.services.access import require_readable_project
 from ledger.domain.events import from_json
 from ledger.errors import HistoryError, NoSplitVersionError, NothingToSplitError
 from ledger.evidence.splits import block_time

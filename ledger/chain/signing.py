@@ -644,7 +644,7 @@ def _parsed_key(private_key: bytes) -> _SigningKey:
     # Parsing derives the public key (an elliptic-curve multiplication), and eth-account
     # through eth-keys does it again inside every signature (three times per `sign_auth`).
     # The custodial API signs with the same few keys all day, which it holds in memory
-    # anyway (`api.custody`).
+    # anyway (`api.services.custody`).
     key = coincurve.PrivateKey(private_key)
     public = key.public_key.format(compressed=False)[1:]
     return _SigningKey(key, checksum("0x" + keccak(public)[-20:].hex()))

@@ -825,8 +825,8 @@ def issue_sandbox_keys(store: Store, seed: SeedRecord) -> tuple[SandboxKey, ...]
     printed keys are always the ones that work. (The partners' signing keys need no hand-over:
     the API's custody reads the same `<data>/keystores/` with the same password.)
     """
-    from api.access import grant_auditor
     from api.auth import Role, new_api_key
+    from api.services.access import grant_auditor
 
     for old in store.api_keys():
         if old.label.startswith(KEY_LABEL_PREFIX) and old.revoked_at is None:

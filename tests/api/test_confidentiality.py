@@ -1,4 +1,4 @@
-"""A consortium's records are for its partners and the auditors it grants (`api.access`).
+"""A consortium's records are for its partners and the auditors it grants (`api.services.access`).
 
 The matrix: every GET route and every export route of the app, enumerated from the app itself
 (a new route without a row in `READS` fails `test_every_read_route_has_a_scoping_decision`),
@@ -261,7 +261,7 @@ READS: dict[tuple[str, str], Read] = {
     ("GET", "/v1/operations/{operation_id}"): Read("operation", {**READERS, "granted": NF}),
     # Partners: themselves, the admin, and whoever reads a project they are or were in.
     ("GET", "/v1/partners/{address}"): Read("partner", {**READERS, "admin": OK}),
-    # Keys (`api.key_authority`).
+    # Keys (`api.services.key_authority`).
     ("GET", "/v1/partners/{address}/keys"): Read(
         "keys",
         {

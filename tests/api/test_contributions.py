@@ -231,7 +231,7 @@ def test_register_non_custodial_by_partner_whose_key_the_service_does_not_hold(
 ) -> None:
     # The test service holds every member's key, so a signature it relays could be its own
     # (ECDSA is deterministic). Here it holds none of partner_c's: only partner_c can sign.
-    from api.custody import Custody
+    from api.services.custody import Custody
 
     project_id = consortium.project_on_chain()
     services = consortium.client.app.state.services  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ caller itself, another partner, an auditor, the admin) x four actions. Each cell
 fresh keys, asserts the exact status and code, and then what the cell did or did not do: a
 refused rotation or revocation leaves the target key working and issues nothing; an allowed
 one takes effect. `EXPECTED` is the specification, written out by hand (docs/security.md and
-`api.key_authority` say the same in words); it is deliberately not computed from the code.
+`api.services.key_authority` say the same in words); it is deliberately not computed from the code.
 
 The routes of a cell:
 - list: `GET /v1/partners/{address}/keys` for a partner's key, `GET /v1/keys?role=` for keys

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.auth import Role
 from api.routes import web
-from api.schemas import ORIGINS, STATUSES
+from api.schemas.common import ORIGINS, STATUSES
 from api.settings import ApiSettings
 from ledger.scoring.results import Adjustment, CountStatus
 from ledger.sync.outbox import OpStatus

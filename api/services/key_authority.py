@@ -26,7 +26,8 @@ nobody (auditor and admin keys), its role, and, for an existing key, its id.
   there: an auditor revoking itself, a partner key and its own partner's coordinator key.
 
 The admin is trusted with keys (it onboards partners and could issue any of their keys anyway);
-it is not trusted with project content, which `api.access` keeps from it unless it is granted.
+it is not trusted with project content, which `api.services.access` keeps from it unless it is
+granted.
 """
 
 from __future__ import annotations
