@@ -32,7 +32,7 @@ from api.schemas.operations import OperationPublic, PreparedPublic
 from api.services.access import readable_contribution, readable_projects
 from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import register_data, withdraw_contribution_data
-from ledger.domain.codec import ZERO_BYTES32
+from ledger.domain.codec import ZERO_BYTES32, to_hex
 from ledger.domain.values import Origin, Registration, checksum
 from ledger.store import ContributionFilter, ContributionRecord
 
@@ -143,7 +143,7 @@ def register_action(
     gas = access.ledger.gas_limit(
         "register", items=items, size=len(registration.uri.encode()), by_sig=True
     )
-    commitment = "0x" + registration.commitment.hex()
+    commitment = to_hex(registration.commitment)
     return SignedAction(
         kind=kind,
         contract=LEDGER,

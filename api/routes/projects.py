@@ -42,6 +42,7 @@ from api.schemas.projects import (
 from api.services.access import readable_project, readable_projects, require_readable_project
 from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import accept_agreement_data, create_project_data
+from ledger.domain.codec import to_hex
 from ledger.domain.hashing import encode_policy
 from ledger.domain.values import checksum
 from ledger.store import ProjectRecord
@@ -259,7 +260,7 @@ def _unsigned(writes: Writes, call: ChainCall) -> UnsignedTxPublic:
     return UnsignedTxPublic(
         from_=writes.actor,
         to=access.ledger_address,
-        data="0x" + call.calldata().hex(),
+        data=to_hex(call.calldata()),
         value="0",
         gas=call.gas,
         chain_id=access.chain.chain_id,

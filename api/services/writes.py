@@ -60,6 +60,7 @@ from ledger.chain.signing import (
     typed_data_digest,
 )
 from ledger.chain.translate import translating
+from ledger.domain.codec import to_hex
 from ledger.domain.values import Origin, Registration
 from ledger.errors import ChainError, SigningError
 from ledger.store import OperationMatches, OperationRecord
@@ -171,7 +172,7 @@ class Writes:
             signer=self.actor,
             nonce=str(nonce),
             deadline=deadline,
-            digest="0x" + typed_data_digest(data).hex(),
+            digest=to_hex(typed_data_digest(data)),
         )
 
     def submit(
@@ -423,7 +424,7 @@ class Writes:
             return {
                 "already_done": True,
                 "reason": exc.code,
-                "resource_id": "0x" + bytes(exc.contribution_id).hex(),
+                "resource_id": to_hex(exc.contribution_id),
                 "events": [],
             }
         except DecodedRevertError:
@@ -439,7 +440,7 @@ class Writes:
         service, or before its outbox) differs from `call` in a field the index shows."""
         if call.function != "registerBySig":
             return  # a batch leaf's fields are fixed by the batch's Merkle root
-        contribution_id = "0x" + bytes(exc.contribution_id).hex()
+        contribution_id = to_hex(exc.contribution_id)
         record = self.services.store.contribution(contribution_id)
         if record is None:
             return  # not indexed yet: nothing to compare with

@@ -45,13 +45,9 @@ from web3.types import RPCEndpoint, RPCResponse
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
-from ledger.chain.transactions import (
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_RECEIPT_TIMEOUT,
-    TxSender,
-    to_hex,
-)
+from ledger.chain.transactions import DEFAULT_POLL_INTERVAL, DEFAULT_RECEIPT_TIMEOUT, TxSender
 from ledger.chain.translate import translating
+from ledger.domain.codec import to_hex
 from ledger.errors import (
     ChainIdMismatchError,
     ConfigurationError,

@@ -37,6 +37,7 @@ from web3.providers.base import JSONBaseProvider
 from web3.types import LogReceipt, RPCEndpoint, RPCResponse, TxParams, Wei
 
 from ledger.chain.translate import FOREIGN_ERRORS, response_error, translate, translating
+from ledger.domain.codec import to_hex
 from ledger.domain.values import checksum
 from ledger.errors import (
     ChainError,
@@ -65,11 +66,6 @@ DEFAULT_PRIORITY_FEE = 10**9
 # Estimated gas times 1.2: state can change between estimate and inclusion.
 DEFAULT_GAS_MARGIN_BPS = 12_000
 _SEND_ATTEMPTS = 3
-
-
-def to_hex(value: bytes) -> HexStr:
-    """Return `value` as a 0x-prefixed lower-case hex string."""
-    return HexStr("0x" + bytes(value).hex())
 
 
 @dataclass(frozen=True)

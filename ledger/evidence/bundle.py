@@ -50,7 +50,7 @@ from eth_utils.address import to_checksum_address
 
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.signing import Eip712Domain, TypedData, anchor_batch_data, register_data
-from ledger.domain.codec import ZERO_BYTES32
+from ledger.domain.codec import ZERO_BYTES32, to_hex
 from ledger.domain.values import (
     ContributionStatus,
     DisputeOutcome,
@@ -87,7 +87,7 @@ CHILD_EVENT: Final = "ContributionRegistered"
 
 def hex0x(value: bytes) -> str:
     """`value` as 0x-prefixed lower-case hex."""
-    return "0x" + bytes(value).hex()
+    return to_hex(value)
 
 
 def unhex(text: str) -> bytes:

@@ -27,6 +27,7 @@ from web3.types import FilterParams, LogReceipt
 
 from ledger.chain.events import DEFAULT_DECODER, log_entry_from_web3
 from ledger.chain.translate import translating
+from ledger.domain.codec import to_hex
 from ledger.domain.events import to_json
 from ledger.errors import ChainError, LedgerError
 from ledger.store import Cursor, Store, StoredEvent
@@ -135,7 +136,7 @@ class Follower:
             if number > head:
                 return None
             raise
-        return "0x" + bytes(HexBytes(block["hash"])).hex()
+        return to_hex(HexBytes(block["hash"]))
 
     def _head_number(self) -> int:
         with translating():

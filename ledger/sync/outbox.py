@@ -71,6 +71,7 @@ from ledger.chain.transactions import (
     transactions_known,
 )
 from ledger.chain.translate import translating
+from ledger.domain.codec import to_hex
 from ledger.domain.events import NonceCancelled, to_json
 from ledger.domain.values import checksum
 from ledger.errors import ChainError, LedgerError, TransactionRevertedError
@@ -129,7 +130,7 @@ def _function(contract: str, function: str) -> _FunctionAbi:
 
 def _to_json(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
+        return to_hex(value)
     if isinstance(value, list | tuple):
         return [_to_json(v) for v in value]
     return value

@@ -243,8 +243,8 @@ def wait_for_confirmations(
 
 
 def _block_hash(chain: Chain, number: int) -> str:
-    from ledger.chain.transactions import to_hex
     from ledger.chain.translate import translating
+    from ledger.domain.codec import to_hex
 
     with translating():
         return to_hex(chain.w3.eth.get_block(number)["hash"])

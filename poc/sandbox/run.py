@@ -35,9 +35,10 @@ Data directory layout (all of it is the sandbox's; `--reset` removes it):
 API keys: keys are stored hashed, so the sandbox cannot show old ones again. It revokes the
 previous sandbox keys and issues new ones on every start, and prints them.
 
-The app it serves gets `app.state.sandbox`, a `SandboxInfo`: the seed, this start's API keys
-and `request_reset()`, which makes the sandbox stop, wipe its data directory and start clean
-on the same port (the web UI's reset button). Apps not run by the sandbox have no such state.
+The app it serves gets `app.state.sandbox`, the API's `SandboxState` (`sandbox_state` builds
+it): the seed, this start's API keys and `request_reset()`, which makes the sandbox stop, wipe
+its data directory and start clean on the same port (the web UI's reset button). Apps not run
+by the sandbox have no such state.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ from typing import TYPE_CHECKING, Any, Final
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
 
+from api.schemas.sandbox import DemoContribution, DemoPerson, SandboxState
 from ledger.chain.clients import LEDGER_CONTRACT as LEDGER
 from ledger.chain.clients import VAULT_CONTRACT as VAULT
 from ledger.chain.clients import PocLedgerClient
@@ -86,8 +88,8 @@ from ledger.chain.signing import (
     set_identity_data,
     sign_auth,
 )
-from ledger.chain.transactions import to_hex
 from ledger.chain.translate import translating
+from ledger.domain.codec import to_hex
 from ledger.domain.events import IdentitySet
 from ledger.domain.hashing import agreement_hash, commitment, contribution_id, sha256_bytes
 from ledger.domain.values import Registration, checksum
@@ -927,15 +929,52 @@ class ResetSwitch:
             self._server.should_exit = True
 
 
-@dataclass(frozen=True)
-class SandboxInfo:
-    """What the sandbox tells the app it serves, as `app.state.sandbox`: the seeded demo, the
-    API keys printed at this start (to let the web pages act as a demo partner), and the reset
-    hook. Only a sandbox app has it."""
-
-    seed: SeedRecord
-    keys: tuple[SandboxKey, ...] = field(repr=False)
-    request_reset: Callable[[], None] = field(repr=False)
+def sandbox_state(
+    seed: SeedRecord, keys: tuple[SandboxKey, ...], request_reset: Callable[[], None]
+) -> SandboxState:
+    """What the sandbox tells the app it serves, as `app.state.sandbox` (the API's
+    `SandboxState`): the seeded demo, the API keys printed at this start (to let the web pages
+    act as a demo partner), the demo documents, and the reset hook."""
+    partners = {p.label: p for p in seed.partners}
+    people = []
+    for key in keys:
+        partner = partners.get(key.label)
+        people.append(
+            DemoPerson(
+                label=key.label,
+                name=key.name,
+                role=key.role,
+                address=key.address,
+                kind=partner.kind if partner else None,
+                company_number=partner.company_number if partner else None,
+                api_key=key.api_key,
+            )
+        )
+    return SandboxState(
+        project_id=seed.project_id,
+        project_title=seed.project_title,
+        chain_id=seed.chain_id,
+        ledger=seed.ledger,
+        people=tuple(people),
+        contributions=tuple(
+            DemoContribution(
+                key=c.key,
+                title=c.title,
+                partner=c.partner,
+                contributor=c.contributor,
+                contribution_id=c.contribution_id,
+                content_hash=c.content_hash,
+                salt=c.salt,
+                document=Path(c.document).name,
+            )
+            for c in seed.contributions
+        ),
+        documents=frozenset(
+            {Path(c.document).name for c in seed.contributions}
+            | {Path(seed.agreement_document).name}
+        ),
+        request_reset=request_reset,
+    )
 
 
 def run_sandbox(options: SandboxOptions, *, out: Log = print, started: float | None = None) -> int:
@@ -1079,7 +1118,7 @@ def _build_server(
     )
     server = uvicorn.Server(config)
     switch.attach(server)
-    app.state.sandbox = SandboxInfo(seed=seed, keys=keys, request_reset=switch.request)
+    app.state.sandbox = sandbox_state(seed, keys, switch.request)
     return server, keys
 
 

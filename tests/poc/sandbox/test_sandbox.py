@@ -21,7 +21,7 @@ from ledger.chain.clients import LEDGER_CONTRACT as LEDGER
 from ledger.chain.clients import PocLedgerClient
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_external, connect_memory
 from ledger.chain.deployment_record import DeploymentRecord
-from ledger.chain.transactions import to_hex
+from ledger.domain.codec import to_hex
 from ledger.domain.events import ContributionRegistered, Endorsed, IdentitySet
 from ledger.domain.hashing import agreement_hash, commitment, sha256_bytes, sha256_file
 from ledger.domain.values import ContributionStatus, Origin
