@@ -224,6 +224,7 @@ def limits_of(settings: ApiSettings) -> Limits:
         in_flight_per_key=settings.max_in_flight_per_key,
         failed_auth_per_second=settings.failed_auth_per_second,
         failed_auth_burst=settings.failed_auth_burst,
+        max_wait=settings.limit_max_wait,
         trusted_proxies=tuple(settings.trusted_proxies),
     )
 

@@ -1,33 +1,38 @@
-"""Admission of API requests: who is served now, and who is told to come back later.
+"""Admission of API requests: who is served now, who later, and who is told to come back.
 
 Every request under /v1, and every request that carries an API key, passes
 `AdmissionMiddleware` before it reaches a route:
 
 1. The API key (`X-API-Key`, or `Authorization: Bearer`) is checked by `api.auth.KeyCache`:
    from memory for keys seen lately, good or bad, else with one database lookup.
-2. A request without a good key (missing, malformed, unknown, revoked, wrong secret) spends a
-   token of its client address's *failed-authentication* bucket. An address whose bucket is
-   empty is refused before any lookup, so a flood of made-up keys costs the database nothing
-   once the address's burst is spent, and a repeated bad key never costs more than one lookup.
-   A key that was good when last looked up is looked up again without that check: a client
-   behind the same address as a flooder keeps working with the keys it already uses.
-3. A request with a good key spends a token of that key's bucket (`rate` a second, `burst` at
-   most), then holds one of the key's in-flight places until its response is sent. Tokens are
-   charged to a key only after its secret checked out: nobody can spend another partner's
-   budget by sending its (public) key id.
+2. A request without a key known to be good (missing, malformed, unknown, revoked, wrong
+   secret, or not looked up yet) needs a token of its client address's *failed-authentication*
+   bucket before anything else happens, so a flood of made-up keys costs the database one
+   lookup per token, and a repeated bad key is answered from memory. The token is given back
+   when the lookup finds a good key. A key that was good when last looked up is looked up again
+   without a token: a client behind the same address as a flooder keeps its keys working.
+3. A request with a good key needs a token of that key's bucket (`rate` a second, `burst` at
+   most), then one of the key's in-flight places, held until its response is sent. A key is
+   charged only after its secret checked out: nobody can spend another partner's budget by
+   sending its (public) key id.
 4. The verdict travels to the route in the ASGI scope under `VERDICT`;
    `api.deps.get_principal` turns it into the caller, or 401.
+
+A request over a limit is not refused at once: it waits for its turn, at most `max_wait`
+seconds from its arrival (a reserved token, then a free in-flight place), and is served if its
+turn comes by then. Otherwise it is answered 429 at the end of that wait, with the stable error
+body and `Retry-After` in whole seconds: the time until the bucket holds a token again, rounded
+up (a client that waits that long and then sends one request is served), or 1 s for the
+in-flight limit. So a client a little over its limit is slowed down rather than failed, and a
+flooder that ignores `Retry-After` gets one answer per connection per `max_wait`: refusals
+answered at once would let it keep the server busy with nothing but refusals, and the other
+clients waiting (measured: `scripts/bench_flood.py`). Connections themselves are the reverse
+proxy's to limit.
 
 The client address is the TCP peer; X-Forwarded-For is read only when the peer is one of the
 trusted proxies (`POC_TRUSTED_PROXIES`, none by default), and then the right-most address in
 it that is not itself a trusted proxy counts. IPv6 addresses count per /64, the block one
 customer usually holds.
-
-A refusal is 429 with the stable error body and `Retry-After` in whole seconds: the time until
-the bucket holds a token again, rounded up (a client that waits that long and sends one
-request is served), or 1 s for the in-flight limit. It is answered here, before routing and
-before the request body is read, because a refusal must cost far less than a served request:
-a flooder keeps the server busy with refusals.
 
 Limits are counted in the memory of one API process: with `uvicorn --workers N` a key may reach
 N times them. What a key may do is decided elsewhere (`api.deps`), and so is the key store
@@ -36,19 +41,23 @@ N times them. What a key may do is decided elsewhere (`api.deps`), and so is the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import math
+import random
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.auth import KeyCache, KeyFailure, Principal, Role
+from api.auth import KeyCache, Principal, Role
 from api.errors import RateLimitedError, error_response
+from ledger.store import ApiKeyRecord
 
 VERDICT: Final = "poc.admission"
 """The ASGI scope key under which `AdmissionMiddleware` leaves its verdict for the route."""
@@ -63,9 +72,10 @@ _EPSILON: Final = 1e-9
 class TokenBuckets:
     """Token buckets by name: each gains `rate` tokens a second and holds at most `burst`.
 
-    At most `max_entries` buckets are kept, the least recently used dropped first; a dropped
-    bucket starts full again, which errs towards serving (a bucket left alone for
-    `burst / rate` seconds is full anyway). A refused request spends nothing.
+    A token may be reserved ahead (`reserve`): the bucket then owes it, and later requests wait
+    behind the reservation. At most `max_entries` buckets are kept, the least recently used
+    dropped first; a dropped bucket starts full again, which errs towards serving (a bucket
+    left alone for `burst / rate` seconds is full anyway).
     """
 
     def __init__(self, rate: float, burst: int, *, max_entries: int = 100_000) -> None:
@@ -87,59 +97,102 @@ class TokenBuckets:
     def _wait(self, level: float) -> float:
         return 0.0 if level >= 1.0 - _EPSILON else (1.0 - level) / self.rate
 
+    def _store(self, name: str, level: float, now: float) -> None:
+        self._buckets[name] = (level, now)
+        self._buckets.move_to_end(name)
+        while len(self._buckets) > self.max_entries:
+            self._buckets.popitem(last=False)
+
     def wait(self, name: str, now: float | None = None) -> float:
         """Seconds until `name` may spend a token (0.0: now); spends nothing."""
         now = time.monotonic() if now is None else now
         with self._lock:
             return self._wait(self._level(name, now))
 
-    def take(self, name: str, now: float | None = None) -> float:
-        """Spend a token of `name`: 0.0 if there was one, else the seconds until there is."""
+    def reserve(self, name: str, horizon: float = 0.0, now: float | None = None) -> float | None:
+        """Take a token of `name` that is there now or within `horizon` seconds: the seconds
+        until it is (0.0: now), or None, and nothing spent, if it is further away."""
         now = time.monotonic() if now is None else now
         with self._lock:
             level = self._level(name, now)
             wait = self._wait(level)
-            if wait == 0.0:
-                level = max(level - 1.0, 0.0)
-            self._buckets[name] = (level, now)
-            self._buckets.move_to_end(name)
-            while len(self._buckets) > self.max_entries:
-                self._buckets.popitem(last=False)
+            if wait > horizon:
+                return None
+            self._store(name, level - 1.0, now)
             return wait
+
+    def refund(self, name: str, now: float | None = None) -> None:
+        """Give back a token taken for a request that turned out not to need it."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._store(name, min(self.burst, self._level(name, now) + 1.0), now)
 
 
 class InFlight:
-    """How many requests of each name are being served, against a limit per name."""
+    """How many requests of each name are being served, against a limit per name; a request
+    over it may wait for a place, first come first served. Used from the event loop only."""
 
     def __init__(self, limit: int) -> None:
         if limit < 1:
             raise ValueError("an in-flight limit needs limit >= 1")
         self.limit = limit
         self._counts: dict[str, int] = {}
-        self._lock = threading.Lock()
+        self._waiting: dict[str, deque[asyncio.Future[None]]] = {}
 
-    def enter(self, name: str) -> bool:
-        """Take a place for `name`; False (and nothing taken) when all are taken."""
-        with self._lock:
-            count = self._counts.get(name, 0)
-            if count >= self.limit:
-                return False
+    async def enter(self, name: str, timeout: float = 0.0) -> bool:
+        """Take a place for `name`, waiting up to `timeout` seconds for one; False (and nothing
+        taken) if none came free."""
+        count = self._counts.get(name, 0)
+        if count < self.limit and not self._waiting.get(name):
             self._counts[name] = count + 1
             return True
+        if timeout <= 0:
+            return False
+        place: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(name, deque()).append(place)
+        try:
+            await asyncio.wait([place], timeout=timeout)
+        except BaseException:  # the client went away while waiting
+            self._give_up(name, place)
+            raise
+        if place.done():
+            return True
+        self._give_up(name, place)
+        return False
+
+    def _give_up(self, name: str, place: asyncio.Future[None]) -> None:
+        if place.done():
+            # Handed over (by `leave`) to a request that stopped waiting: pass it on.
+            self.leave(name)
+            return
+        place.cancel()
+        queue = self._waiting.get(name)
+        if queue is not None:
+            with contextlib.suppress(ValueError):
+                queue.remove(place)
+            if not queue:
+                del self._waiting[name]
 
     def leave(self, name: str) -> None:
-        """Give back a place taken by `enter`."""
-        with self._lock:
-            count = self._counts.get(name, 0) - 1
-            if count > 0:
-                self._counts[name] = count
-            else:
-                self._counts.pop(name, None)
+        """Give back a place taken by `enter`: to the first request waiting for one, if any."""
+        queue = self._waiting.get(name)
+        while queue:
+            place = queue.popleft()
+            if not place.done():
+                if not queue:
+                    del self._waiting[name]
+                place.set_result(None)
+                return
+        self._waiting.pop(name, None)
+        count = self._counts.get(name, 0) - 1
+        if count > 0:
+            self._counts[name] = count
+        else:
+            self._counts.pop(name, None)
 
     def count(self, name: str) -> int:
         """Places `name` holds now."""
-        with self._lock:
-            return self._counts.get(name, 0)
+        return self._counts.get(name, 0)
 
 
 def retry_after(seconds: float) -> int:
@@ -244,6 +297,7 @@ class Limits:
     in_flight_per_key: int
     failed_auth_per_second: float
     failed_auth_burst: int
+    max_wait: float = 1.0
     trusted_proxies: tuple[IPNetwork, ...] = ()
 
 
@@ -285,40 +339,56 @@ class Admission:
         )
         return client_address(peer[0] if peer else "", forwarded, self.limits.trusted_proxies)
 
-    def admit(self, scope: Scope) -> Verdict:
-        """The verdict on the request of `scope`; an `Admitted` one must be `release`d."""
+    async def admit(self, scope: Scope) -> Verdict:
+        """The verdict on the request of `scope`, after its wait for its turn if it had to
+        wait; an `Admitted` one must be `release`d."""
+        deadline = time.monotonic() + self.limits.max_wait
         plaintext = presented_key(scope.get("headers", ()))
-        if plaintext is None:
-            return self._failed(scope, KeyFailure.MISSING)
-        check = self.keys.remembered(plaintext)
-        if check is None:
-            if not self.keys.recently_good(plaintext):
-                wait = self.failed_auth.wait(self.client(scope))
-                if wait > 0:
-                    return self._too_many_failures(wait)
-            check = self.keys.look_up(plaintext)
-        record = check.record
-        if record is None:
-            return self._failed(scope, check.failure or KeyFailure.UNKNOWN)
-        limits = self.limits
-        if self.in_flight.count(record.key_id) >= limits.in_flight_per_key:
+        check = None
+        if plaintext is not None:
+            check = self.keys.remembered(plaintext)
+            if check is None and self.keys.recently_good(plaintext):
+                check = self.keys.look_up(plaintext)
+            if check is not None and check.record is not None:
+                return await self._admit_key(check.record, deadline)
+        # No key known to be good: the client address's failed-authentication budget pays for
+        # what follows, before any lookup.
+        client = self.client(scope)
+        if not await _turn(self.failed_auth, client, deadline):
+            seconds = retry_after(self.failed_auth.wait(client))
             message = (
-                f"this API key already has {limits.in_flight_per_key} requests in progress; "
-                "wait for their answers"
+                f"too many requests without a valid API key from your address; retry in {seconds} s"
             )
-            error = RateLimitedError(message, code="too_many_concurrent_requests", retry_after=1)
-            return Refused(error)
-        wait = self.per_key.take(record.key_id)
-        if wait > 0:
-            seconds = retry_after(wait)
+            code = "too_many_failed_authentications"
+            return Refused(RateLimitedError(message, code=code, retry_after=seconds))
+        if plaintext is None:
+            return _MISSING_KEY
+        if check is None:
+            check = self.keys.look_up(plaintext)
+            if check.record is not None:
+                self.failed_auth.refund(client)
+                return await self._admit_key(check.record, deadline)
+        return _INVALID_KEY
+
+    async def _admit_key(self, record: ApiKeyRecord, deadline: float) -> Verdict:
+        limits = self.limits
+        key_id = record.key_id
+        if not await _turn(self.per_key, key_id, deadline):
+            seconds = retry_after(self.per_key.wait(key_id))
             message = (
                 f"rate limit of {limits.per_key_per_second:g} requests/s per API key "
                 f"(bursts of {limits.per_key_burst}) exceeded; retry in {seconds} s"
             )
             return Refused(RateLimitedError(message, retry_after=seconds))
-        self.in_flight.enter(record.key_id)
+        if not await self.in_flight.enter(key_id, deadline - time.monotonic()):
+            message = (
+                f"this API key has {limits.in_flight_per_key} requests in progress already; "
+                "wait for their answers"
+            )
+            code = "too_many_concurrent_requests"
+            return Refused(RateLimitedError(message, code=code, retry_after=1))
         principal = Principal(
-            key_id=record.key_id, role=Role(record.role), partner=record.partner, label=record.label
+            key_id=key_id, role=Role(record.role), partner=record.partner, label=record.label
         )
         return Admitted(principal)
 
@@ -326,20 +396,21 @@ class Admission:
         """The admitted request has been answered: give its in-flight place back."""
         self.in_flight.leave(verdict.principal.key_id)
 
-    def _failed(self, scope: Scope, failure: KeyFailure) -> Verdict:
-        wait = self.failed_auth.take(self.client(scope))
-        if wait > 0:
-            return self._too_many_failures(wait)
-        return _MISSING_KEY if failure is KeyFailure.MISSING else _INVALID_KEY
 
-    def _too_many_failures(self, wait: float) -> Refused:
-        seconds = retry_after(wait)
-        message = (
-            f"too many requests without a valid API key from your address; retry in {seconds} s"
-        )
-        return Refused(
-            RateLimitedError(message, code="too_many_failed_authentications", retry_after=seconds)
-        )
+async def _turn(buckets: TokenBuckets, name: str, deadline: float) -> bool:
+    """Wait for a token of `name` until `deadline`: True once it is there; False near the
+    deadline if it would come later (then nothing is spent)."""
+    now = time.monotonic()
+    horizon = max(deadline - now, 0.0)
+    wait = buckets.reserve(name, horizon, now)
+    if wait is None:
+        # Between half the wait and all of it: a flooder's connections, refused together,
+        # must not come back together, or each round of them would stall everyone at once.
+        await asyncio.sleep(horizon * random.uniform(0.5, 1.0))
+        return False
+    if wait > 0:
+        await asyncio.sleep(wait)
+    return True
 
 
 class AdmissionMiddleware:
@@ -362,7 +433,7 @@ class AdmissionMiddleware:
         if scope["type"] != "http" or not self._judged(scope):
             await self.app(scope, receive, send)
             return
-        verdict = self.admission.admit(scope)
+        verdict = await self.admission.admit(scope)
         if isinstance(verdict, Refused):
             await error_response(verdict.error)(scope, receive, send)
             return

@@ -16,13 +16,15 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SigningMode = Literal["custodial", "non-custodial", "both"]
 
-# Default limits, from `scripts/bench_flood.py` on a 2-core VM (README, "Limits"): one API
-# process serves about 250 authenticated reads a second.
-RATE_LIMIT_PER_SECOND = 25.0
-RATE_LIMIT_BURST = 50
+# Default limits, measured on a 2-core VM (README, "Limits"): one API process serves about 170
+# registrations or 600 cheap reads a second. One key may take an eighth of the registration
+# rate; a request over a limit waits up to a second for its turn before it is refused.
+RATE_LIMIT_PER_SECOND = 20.0
+RATE_LIMIT_BURST = 20
 MAX_IN_FLIGHT_PER_KEY = 4
 FAILED_AUTH_PER_SECOND = 1.0
-FAILED_AUTH_BURST = 20
+FAILED_AUTH_BURST = 10
+LIMIT_MAX_WAIT = 1.0
 
 
 class ApiSettings(BaseSettings):
@@ -94,6 +96,12 @@ class ApiSettings(BaseSettings):
         default=FAILED_AUTH_BURST,
         gt=0,
         description="Requests without a valid API key one client address may send at once.",
+    )
+    limit_max_wait: float = Field(
+        default=LIMIT_MAX_WAIT,
+        ge=0,
+        description="Seconds a request over a limit waits for its turn before it is answered "
+        "429; 0 answers at once.",
     )
     trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = Field(
         default=(),
