@@ -175,7 +175,7 @@ class FloodServer:
             if self.proc.poll() is not None:
                 log = (self.data_dir / "api.log").read_text(errors="replace")
                 raise RuntimeError(f"the API exited:\n{log[-2000:]}")
-            with contextlib.suppress(OSError), _SyncConnection(HOST, self.port) as conn:
+            with contextlib.suppress(OSError), Connection(HOST, self.port) as conn:
                 if conn.get("/health", None)[0] == 200:
                     return
             time.sleep(0.1)
@@ -193,7 +193,7 @@ class FloodServer:
 # ------------------------------------------------------------------------------ the victims
 
 
-class _SyncConnection:
+class Connection:
     """One keep-alive HTTP/1.1 connection for GETs, as light on the CPU as a client can be."""
 
     def __init__(self, host: str, port: int, source: str | None = None) -> None:
@@ -203,7 +203,7 @@ class _SyncConnection:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.reader = self.sock.makefile("rb")
 
-    def __enter__(self) -> _SyncConnection:
+    def __enter__(self) -> Connection:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -262,7 +262,7 @@ class Victims:
 
     def _run(self) -> None:
         keys = self.server.victim_keys
-        connections = [_SyncConnection(HOST, self.server.port) for _ in keys]
+        connections = [Connection(HOST, self.server.port) for _ in keys]
         try:
             due = time.perf_counter()
             turn = 0
@@ -280,7 +280,7 @@ class Victims:
                 except (OSError, ConnectionError, ValueError) as exc:
                     self.failures.append(f"{window}: {exc!r}")
                     connections[index].close()
-                    connections[index] = _SyncConnection(HOST, self.server.port)
+                    connections[index] = Connection(HOST, self.server.port)
                 else:
                     if status == 200:
                         latency = time.perf_counter() - due

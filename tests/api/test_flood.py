@@ -6,6 +6,9 @@ the server answers over 64 keep-alive connections, as an outside client competin
 two cores would. Four victim keys send `GET /v1/projects` at 60 requests/s in all (15/s each,
 under their own 20/s), paced, latency counted from when each request was due.
 
+The in-flight limit (a key's requests in progress at once) is checked on the same server,
+with uploads that do not finish.
+
 What is asserted, for a flood by one good key and for a flood of made-up keys from another
 address (127.0.0.2):
 - the victims' p99 under the flood is at most twice their idle p99, idle and flood windows of
@@ -23,6 +26,9 @@ all three.
 
 from __future__ import annotations
 
+import json
+import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -30,6 +36,7 @@ import pytest
 from api.settings import (
     FAILED_AUTH_BURST,
     FAILED_AUTH_PER_SECOND,
+    MAX_IN_FLIGHT_PER_KEY,
     RATE_LIMIT_BURST,
     RATE_LIMIT_PER_SECOND,
 )
@@ -90,3 +97,36 @@ def test_flood_of_made_up_keys_keeps_valid_keys_p99_within_twice_idle(
     # after each idle window.
     allowed = FAILED_AUTH_PER_SECOND * figures.flood_seconds + FAILED_AUTH_BURST * 6
     assert 0 < figures.flood_served <= allowed * 1.05, figures
+
+
+def test_key_with_every_place_taken_waits_then_429_while_other_keys_served(
+    server: FloodServer,
+) -> None:
+    # Requests that are in progress: POSTs whose bodies have not arrived yet (a slow upload
+    # holds its place as a slow export would).
+    key, other = server.victim_keys[0], server.victim_keys[1]
+    held = []
+    for _ in range(MAX_IN_FLIGHT_PER_KEY):
+        connection = socket.create_connection((bench_flood.HOST, server.port), timeout=30)
+        connection.sendall(
+            (
+                f"POST /v1/projects HTTP/1.1\r\nHost: {bench_flood.HOST}:{server.port}\r\n"
+                f"X-API-Key: {key}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n"
+            ).encode()
+        )
+        held.append(connection)
+    try:
+        time.sleep(0.5)  # the server has admitted them and waits for their bodies
+        with bench_flood.Connection(bench_flood.HOST, server.port) as connection:
+            status, headers, body = connection.get("/v1/projects", key)
+            assert status == 429, body
+            assert json.loads(body)["code"] == "too_many_concurrent_requests"
+            assert headers["retry-after"] == "1"
+            assert connection.get("/v1/projects", other)[0] == 200
+            # One upload completes (answered, whatever the answer): its place is free again.
+            held[0].sendall(b"{}")
+            assert held[0].recv(100).startswith(b"HTTP/1.1 ")
+            assert connection.get("/v1/projects", key)[0] == 200
+    finally:
+        for connection in held:
+            connection.close()

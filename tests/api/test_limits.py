@@ -292,6 +292,17 @@ def test_valid_key_behind_a_flooded_address_is_served_after_retry_after(tmp_path
     store.close()
 
 
+def test_valid_keys_do_not_spend_their_address_failed_auth_budget(tmp_path: Path) -> None:
+    # An office behind one address, many partners' keys: checking them costs lookups, but
+    # good ones are given their token back.
+    app, store = _app(tmp_path, failed_auth_per_second=0.01, failed_auth_burst=2, limit_max_wait=0)
+    office = _from(app, OTHER)
+    keys = [issue_api_key(store, PARTNER, Role.PARTNER, f"colleague {i}") for i in range(5)]
+    assert [_get(office, key).status_code for key in keys] == [200] * 5
+    assert [_get(office, _made_up_key()).status_code for _ in range(3)] == [401, 401, 429]
+    store.close()
+
+
 # ------------------------------------------------------------------------------ per key
 
 
