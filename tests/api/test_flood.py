@@ -117,16 +117,16 @@ def test_key_with_every_place_taken_waits_then_429_while_other_keys_served(
         held.append(connection)
     try:
         time.sleep(0.5)  # the server has admitted them and waits for their bodies
-        with bench_flood.Connection(bench_flood.HOST, server.port) as connection:
-            status, headers, body = connection.get("/v1/projects", key)
+        with bench_flood.Connection(bench_flood.HOST, server.port) as client:
+            status, headers, body = client.get("/v1/projects", key)
             assert status == 429, body
             assert json.loads(body)["code"] == "too_many_concurrent_requests"
             assert headers["retry-after"] == "1"
-            assert connection.get("/v1/projects", other)[0] == 200
+            assert client.get("/v1/projects", other)[0] == 200
             # One upload completes (answered, whatever the answer): its place is free again.
             held[0].sendall(b"{}")
             assert held[0].recv(100).startswith(b"HTTP/1.1 ")
-            assert connection.get("/v1/projects", key)[0] == 200
+            assert client.get("/v1/projects", key)[0] == 200
     finally:
         for connection in held:
             connection.close()
