@@ -16,8 +16,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SigningMode = Literal["custodial", "non-custodial", "both"]
 
-# Default limits, measured on a 2-core VM (README, "Limits"): one API process serves about 170
-# registrations or 600 cheap reads a second. One key may take an eighth of the registration
+# Default limits, measured on a 2-core VM (README, "Limits"): one API process serves about 200
+# registrations or 600 cheap reads a second. One key may take a tenth of the registration
 # rate; a request over a limit waits up to a second for its turn before it is refused.
 RATE_LIMIT_PER_SECOND = 20.0
 RATE_LIMIT_BURST = 20
