@@ -26,10 +26,11 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import KeyCache, RateLimiter
+from api.auth import KeyCache
 from api.deps import LEDGER, VAULT, ChainAccess, DeploymentCheck, Services
 from api.errors import PayloadTooLargeError, error_response, install_error_handlers
-from api.routes import include_routers
+from api.limits import Admission, AdmissionMiddleware, Limits
+from api.routes import API_PREFIX, include_routers
 from api.services.custody import Custody
 from api.settings import ApiSettings, get_settings
 from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient
@@ -198,6 +199,19 @@ def connect_from_settings(settings: ApiSettings) -> tuple[Chain, DeploymentRecor
     return chain, deployment
 
 
+def limits_of(settings: ApiSettings) -> Limits:
+    """The limits `api.limits.Admission` enforces, from the settings."""
+    return Limits(
+        per_key_per_second=settings.rate_limit_per_second,
+        per_key_burst=settings.rate_limit_burst,
+        in_flight_per_key=settings.max_in_flight_per_key,
+        failed_auth_per_second=settings.failed_auth_per_second,
+        failed_auth_burst=settings.failed_auth_burst,
+        max_wait=settings.limit_max_wait,
+        trusted_proxies=tuple(settings.trusted_proxies),
+    )
+
+
 def build_services(
     settings: ApiSettings,
     *,
@@ -210,11 +224,9 @@ def build_services(
     store = store or Store.open(
         settings.resolved_database_url, outbox_url=settings.resolved_outbox_database_url
     )
+    keys = KeyCache(store)
     services = Services(
-        settings=settings,
-        store=store,
-        limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
-        keys=KeyCache(store),
+        settings=settings, store=store, keys=keys, admission=Admission(keys, limits_of(settings))
     )
     if chain is None:
         connected = connect_from_settings(settings)
@@ -395,6 +407,8 @@ def create_app(
     app.state.services = services
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Added last, so it runs first: a refused request costs as little as it can.
+    app.add_middleware(AdmissionMiddleware, admission=services.admission, prefix=API_PREFIX)
     include_routers(app, settings)
     _serve_examples_with_nulls(app)
     return app

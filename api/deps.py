@@ -6,8 +6,8 @@ after `WritesDep`); nothing else reads `app.state`.
 
 These dependencies are `async def` although they do not await: FastAPI runs a plain `def`
 dependency in the thread pool, one hop (and GIL hand-over) each, which cost more than the
-work itself on every request. They must not block: key verification reads the database only
-on a cache miss (`KeyCache`), a short indexed read.
+work itself on every request. They must not block. The API key was checked, and the limits
+charged, before routing by `api.limits.AdmissionMiddleware`: `get_principal` reads its verdict.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from eth_typing import ChecksumAddress
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import KeyCache, Principal, RateLimiter, Role
+from api.auth import KeyCache, Principal, Role
 from api.errors import (
     AuthenticationError,
     PermissionDeniedError,
-    RateLimitedError,
     UnavailableError,
     WrongActorError,
 )
+from api.limits import VERDICT, Admission, Admitted, Unauthenticated
 from api.services.custody import Custody
 from api.settings import ApiSettings
 from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient
@@ -148,8 +148,8 @@ class Services:
 
     settings: ApiSettings
     store: Store
-    limiter: RateLimiter
     keys: KeyCache
+    admission: Admission
     chain: ChainAccess | None = None
     follower: Follower | None = None
     worker: OutboxWorker | None = None
@@ -199,26 +199,22 @@ _bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer
 
 
 async def get_principal(
-    services: ServicesDep,
+    request: Request,
     header_key: Annotated[str | None, Depends(_api_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Authenticate the request by its API key and charge the key's rate limit."""
-    plaintext = header_key or (bearer.credentials if bearer is not None else None)
-    if not plaintext:
-        raise AuthenticationError(
-            "send your API key in the X-API-Key header", code="missing_api_key"
-        )
-    record = services.keys.verify(plaintext)
-    if record is None:
-        raise AuthenticationError("unknown or revoked API key", code="invalid_api_key")
-    if not services.limiter.allow(record.key_id):
-        raise RateLimitedError(
-            f"rate limit of {services.settings.rate_limit_per_second:g} requests/s exceeded"
-        )
-    return Principal(
-        key_id=record.key_id, role=Role(record.role), partner=record.partner, label=record.label
-    )
+    """The caller, as `api.limits.AdmissionMiddleware` authenticated it (and charged its
+    limits) before routing; 401 without a good key. The two header dependencies only declare
+    the security schemes in the OpenAPI document."""
+    verdict = request.scope.get(VERDICT)
+    if isinstance(verdict, Admitted):
+        return verdict.principal
+    if isinstance(verdict, Unauthenticated):
+        raise AuthenticationError(verdict.message, code=verdict.code)
+    if header_key or bearer is not None:
+        # A key nobody checked: the middleware is missing. Never serve such a request.
+        raise RuntimeError("api.limits.AdmissionMiddleware is not installed")
+    raise AuthenticationError("send your API key in the X-API-Key header", code="missing_api_key")
 
 
 async def require_writer(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:

@@ -199,6 +199,7 @@ class LiveStack:
                 "POC_PERSIST_DELAY": str(self.persist_delay),
                 "POC_RATE_LIMIT_PER_SECOND": "100000",
                 "POC_RATE_LIMIT_BURST": "100000",
+                "POC_MAX_IN_FLIGHT_PER_KEY": "100000",
                 "POC_LOST_AFTER": "1.0",
                 **self.extra_env,
             }

@@ -1115,6 +1115,9 @@ def _build_server(
         lifespan="on",
         # A browser's open connections must not hold up Ctrl-C for long.
         timeout_graceful_shutdown=5,
+        # No proxy in front: the peer is the client (X-Forwarded-For is the API's to read,
+        # from POC_TRUSTED_PROXIES only; uvicorn would take it from any local peer).
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     switch.attach(server)

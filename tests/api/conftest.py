@@ -45,6 +45,8 @@ def settings(tmp_path: Path) -> ApiSettings:
         outbox_poll_interval=0.01,
         rate_limit_per_second=10_000,
         rate_limit_burst=10_000,
+        max_in_flight_per_key=10_000,
+        failed_auth_burst=10_000,
         keystore_scrypt_n=1 << 4,
         wait_timeout=20,
     )
