@@ -218,7 +218,7 @@ class LiveStack:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "api.app:create_app",
+                "poc.wiring:create_app",
                 "--factory",
                 "--host",
                 "127.0.0.1",

@@ -1082,9 +1082,9 @@ def _build_server(
     import uvicorn
     from pydantic import SecretStr
 
-    from api.app import create_app
     from api.settings import ApiSettings
     from ledger.store import Store
+    from poc.wiring import create_app
 
     relayer = sandbox_keystore(paths).load(RELAYER_LABEL)
     settings = ApiSettings(

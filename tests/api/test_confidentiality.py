@@ -29,7 +29,6 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
-from api.app import create_app
 from api.auth import Role, issue_api_key
 from api.settings import ApiSettings
 from ledger.chain.connection import Chain
@@ -37,6 +36,7 @@ from ledger.chain.deployment_record import DeploymentRecord
 from ledger.domain.hashing import commitment, new_salt, sha256_bytes
 from ledger.domain.values import checksum
 from ledger.store import Store
+from poc.wiring import create_app
 from tests.api.flows import api_contribution, write
 from tests.api.support import AGREEMENT, POLICY, POLICY_JSON, Consortium, Member, call, contract
 

@@ -25,10 +25,10 @@ import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.auth import Role, new_api_key
 from api.settings import ApiSettings
 from ledger.store import Store
+from poc.wiring import create_app
 
 CALLERS = ("partner", "coordinator", "auditor", "admin")
 OWNERS = ("own", "other_partner", "auditor", "admin")

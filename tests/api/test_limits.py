@@ -24,11 +24,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from api.app import create_app
 from api.auth import Role, issue_api_key
 from api.limits import InFlight, TokenBuckets, client_address, retry_after
 from api.settings import ApiSettings
 from ledger.store import Store
+from poc.wiring import create_app
 
 PARTNER = "0x" + "ab" * 20
 FLOODER = "203.0.113.7"

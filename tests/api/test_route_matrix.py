@@ -25,13 +25,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.settings import ApiSettings
 from ledger.chain.clients import ETH
 from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.signing import sign_typed_data
 from ledger.store import Store
+from poc.wiring import create_app
 from tests.api.flows import api_contribution, api_project, registration, write
 from tests.api.support import AGREEMENT, POLICY_JSON, Consortium, Member
 

@@ -392,9 +392,9 @@ def test_issue_sandbox_keys_grants_the_lawyer_the_demo_project_and_the_admin_not
 ) -> None:
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
     from api.settings import ApiSettings
     from ledger.store import Store
+    from poc.wiring import create_app
 
     record, _ = ensure_deployed(memory_chain, paths, log=_quiet)
     seed = seed_demo(memory_chain, record, paths, log=_quiet)
