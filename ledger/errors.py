@@ -39,9 +39,9 @@ translated in one place, `ledger.chain.translate.translate`, and raised `from` t
     │   └── NothingToSplitError       nothing counts yet: no split to divide by
     ├── ProofError                    building or verifying proof bundles
     └── AgreementError                the consortium agreement builder (ledger.agreement)
-        ├── InvalidAnswersError       answers out of range or contradicting each other (ValueError)
-        ├── UnsupportedTermError      a term the on-chain policy cannot carry yet      (ValueError)
-        └── AgreementDocumentError    a canonical agreement document malformed or altered (ValueError)
+        ├── InvalidAnswersError       answers malformed or contradicting each other  (ValueError)
+        ├── UnsupportedTermError      a term the contracts cannot enforce yet        (ValueError)
+        └── AgreementDocumentError    a canonical document malformed or altered      (ValueError)
 """
 
 from __future__ import annotations

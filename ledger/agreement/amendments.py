@@ -52,7 +52,11 @@ DISPUTE_AND_MEMBERSHIP_FIELDS: Final[tuple[tuple[str, str], ...]] = (
     ("membership.notice_days", "days"),
     ("membership.leaver_keeps_access", "bool"),
 )
-_PARTNER_FIELDS: Final = (("name", "text"), ("kind", "partner_kind"), ("company_number", "empty_text"))
+_PARTNER_FIELDS: Final = (
+    ("name", "text"),
+    ("kind", "partner_kind"),
+    ("company_number", "empty_text"),
+)
 _CATEGORY_FIELDS: Final = (("unit", "text"), ("unit_scale", "count"), ("weight_bps", "bps"))
 
 
@@ -181,9 +185,7 @@ def _partner_changes(previous: Partner, current: Partner) -> Iterator[Change]:
     yield from _items(previous.name, previous.excluded, current.excluded, "excluded")
 
 
-def _items(
-    partner: str, old: tuple[Any, ...], new: tuple[Any, ...], what: str
-) -> Iterator[Change]:
+def _items(partner: str, old: tuple[Any, ...], new: tuple[Any, ...], what: str) -> Iterator[Change]:
     # Multisets: the same item listed twice and then once is one removal.
     removed = Counter(old) - Counter(new)
     added = Counter(new) - Counter(old)

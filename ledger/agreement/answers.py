@@ -464,7 +464,11 @@ def _cross_field_problems(answers: AgreementAnswers) -> list[tuple[str, str, str
         seen_names.add(partner.name.casefold())
     if answers.coordinator.lower() not in seen_addresses:
         problems.append(
-            ("coordinator", "coordinator_not_partner", "the coordinator must be one of the partners")
+            (
+                "coordinator",
+                "coordinator_not_partner",
+                "the coordinator must be one of the partners",
+            )
         )
     problems.extend(_royalty_problems(answers.royalties, count))
     governance = answers.decisions.governance_approvals

@@ -54,8 +54,17 @@ LANGUAGES: Final = (Language.NL, Language.EN)
 _TEMPLATES: Final = Path(__file__).parent / "templates"
 # Text a partner typed, in the template context: the only values that are escaped for Markdown.
 _FREE_TEXT_KEYS: Final = frozenset(
-    {"title", "aim", "name", "company_number", "description", "conditions", "institution", "seat",
-     "unit"}
+    {
+        "title",
+        "aim",
+        "name",
+        "company_number",
+        "description",
+        "conditions",
+        "institution",
+        "seat",
+        "unit",
+    }
 )
 
 
@@ -142,7 +151,8 @@ def render_markdown(
         "policy": policy,
         "parent_share_bps": answers.royalties.parent_share_bps,
         "end_date": end,
-        "requests_until": end + dt.timedelta(days=answers.access_rights.request_period_after_end_days),
+        "requests_until": end
+        + dt.timedelta(days=answers.access_rights.request_period_after_end_days),
         "confidential_until": add_months(end, 12 * answers.confidentiality.years_after_end),
         "coordinator": _wrap(answers.partner_by_address(answers.coordinator).model_dump()),
     }
@@ -262,9 +272,7 @@ def load_document(data: bytes) -> AgreementDocument:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise AgreementDocumentError(f"not JSON: {exc}", code="agreement_not_json") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        raise AgreementDocumentError(
-            f"not a {FORMAT} document", code="agreement_format_unknown"
-        )
+        raise AgreementDocumentError(f"not a {FORMAT} document", code="agreement_format_unknown")
     try:
         canonical = bytes(rfc8785.dumps(raw))
     except Exception as exc:  # the library raises its own errors for values JSON allows

@@ -3,13 +3,13 @@
 
 The contracts turn a share in basis points into a count when a proposal is made:
 
-- a split (RoyaltyVault): ``max(1, ceil(partners × splitApprovalBps / 10000))``;
-- governance (PocLedger): ``max(1, ceil(eligible × governanceBps / 10000))``, and never fewer
+- a split (RoyaltyVault): ``max(1, ceil(partners x splitApprovalBps / 10000))``;
+- governance (PocLedger): ``max(1, ceil(eligible x governanceBps / 10000))``, and never fewer
   than two while two or more partners are eligible.
 
 An agreement states the count for today's partners ("n of m"); `bps_for_approvals` gives the
 largest share in basis points for which the contract's rule yields exactly that count
-(n × 10000 / m rounded down), so the text and the contract agree, and a partner joining or
+(n x 10000 / m rounded down), so the text and the contract agree, and a partner joining or
 leaving later changes the count the way the share says (rounded up).
 
 Seam (issue 18, branch split-story): that work fixes the rounding rule of thresholds in one

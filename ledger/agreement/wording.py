@@ -22,12 +22,13 @@ from ledger.agreement.answers import Language
 
 _MONTHS: Final = {
     Language.EN: (
-        "January February March April May June July August September October November "
-        "December"
-    ).split(),
+        *("January", "February", "March", "April", "May", "June"),
+        *("July", "August", "September", "October", "November", "December"),
+    ),
     Language.NL: (
-        "januari februari maart april mei juni juli augustus september oktober november december"
-    ).split(),
+        *("januari", "februari", "maart", "april", "mei", "juni"),
+        *("juli", "augustus", "september", "oktober", "november", "december"),
+    ),
 }
 _GROUP: Final = {Language.EN: ",", Language.NL: "."}
 _DECIMAL: Final = {Language.EN: ".", Language.NL: ","}
