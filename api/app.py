@@ -279,6 +279,10 @@ def build_services(
         scrypt_n=settings.keystore_scrypt_n,
     )
     services.custody = custody
+    # A managed node that persists says which block is on its disk: the index shows and the
+    # outbox confirms nothing above it (`ledger.anvil`).
+    node = chain.node
+    saved_block = node.saved_block if node is not None and node.persist else None
     services.follower = Follower(
         chain.w3,
         store,
@@ -290,6 +294,7 @@ def build_services(
         confirmations=settings.confirmations,
         block_range=settings.index_block_range,
         poll_interval=settings.index_poll_interval,
+        saved_block=saved_block,
     )
 
     def partner_sender(address: str) -> TxSender:
@@ -316,6 +321,7 @@ def build_services(
         ),
         partner_sender=partner_sender,
         is_nonce_used=is_nonce_used,
+        saved_block=saved_block,
     )
     return services
 

@@ -68,7 +68,9 @@ from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
 
 from ledger import demo
-from ledger.chain import Backend, Chain, ChainConfig, connect
+from ledger.anvil import AnvilProcess
+from ledger.anvil_state import stop_leftover_nodes
+from ledger.chain import Backend, Chain, ChainConfig, connect, connect_anvil
 from ledger.cli import redact_url
 from ledger.contracts import LEDGER_CONTRACT as LEDGER
 from ledger.contracts import VAULT_CONTRACT as VAULT
@@ -207,6 +209,9 @@ def prepare_data_dir(root: Path, *, reset: bool = False) -> SandboxPaths:
     paths = SandboxPaths(root.expanduser().resolve())
     _check_ours(paths)
     if reset and paths.root.exists():
+        # A node an earlier run left behind would write its old chain into the wiped
+        # directory when it stops: stop it before wiping.
+        stop_leftover_nodes(paths.chain_dir)
         for entry in paths.root.iterdir():
             # The lock stays: its holder (us) is what makes the wipe safe.
             if entry.name == paths.lock.name:
@@ -274,19 +279,35 @@ def _move_aside(path: Path, stamp: str) -> Path | None:
 # -- the chain ---------------------------------------------------------------------------------
 
 
-def start_chain(kind: ChainKind, paths: SandboxPaths, rpc_url: str | None = None) -> Chain:
-    """Start or reach the sandbox's chain; the caller closes it (which stops a managed anvil)."""
+def start_chain(
+    kind: ChainKind, paths: SandboxPaths, rpc_url: str | None = None, *, log: Log = print
+) -> Chain:
+    """Start or reach the sandbox's chain; the caller closes it (which stops a managed anvil).
+
+    The managed anvil never outlives the sandbox (parent-death signal), is started again if
+    it dies under it (`log` says so), and stops any node an earlier run left on `chain/`
+    first; see `ledger.anvil`.
+    """
     if kind is ChainKind.MEMORY:
         return connect(ChainConfig(backend=Backend.MEMORY))
     if kind is ChainKind.ANVIL:
         # Proofs rest on receipts and headers, which survive a restart without anvil's historical
         # states; keeping those made anvil rewrite its whole history into the state file every
         # second (hundreds of MB after a few thousand blocks) and slowed every write.
-        return connect(
-            ChainConfig(
-                backend=Backend.ANVIL, data_dir=paths.chain_dir, anvil_preserve_history=False
-            )
+        config = ChainConfig(
+            backend=Backend.ANVIL, data_dir=paths.chain_dir, anvil_preserve_history=False
         )
+        node = AnvilProcess(
+            paths.chain_dir,
+            binary=config.anvil_bin,
+            port=config.anvil_port,
+            state_interval=config.anvil_state_interval,
+            preserve_history=False,
+            supervise=True,
+            on_event=lambda message: log(f"Chain: {message}"),
+        )
+        node.start()
+        return connect_anvil(config, node=node, owns_node=True)
     config = ChainConfig.from_env(backend=Backend.EXTERNAL, rpc_url=rpc_url)
     if not (config.private_key or config.keystore_path):
         raise ConfigurationError(
@@ -994,7 +1015,7 @@ def _run_once(
             paths = stack.enter_context(claim_data_dir(options.data_dir, reset=reset))
             if reset:
                 out(f"Reset: wiped {paths.root}")
-        chain = start_chain(options.chain, paths, options.rpc_url)
+        chain = start_chain(options.chain, paths, options.rpc_url, log=out)
         stack.callback(_close_chain, chain, out)
         if chain.node is not None:
             out(
@@ -1055,8 +1076,9 @@ def _build_server(
         relayer_key=SecretStr(to_hex(relayer.key)),
         keystore_password=SecretStr(SANDBOX_KEYSTORE_PASSWORD),
         signing_mode="both",
-        # anvil writes its state every second: a block younger than that could still be lost.
-        persist_delay=1.5 if chain.node is not None else 0.0,
+        # No timing guess: the managed anvil says which block its saved state holds, and the
+        # outbox confirms nothing above it (`api.app.build_services`).
+        persist_delay=0.0,
         sandbox=True,
     )
     store = Store.open(
