@@ -127,6 +127,13 @@ class ApiSettings(BaseSettings):
         default=True, description="Run the index follower and the outbox worker in the app."
     )
     sandbox: bool = False
+    allowed_hosts: tuple[str, ...] = Field(
+        default=(),
+        description="The Host header values (name:port, as a browser sends them) the app "
+        "answers; any other gets 403 host_not_allowed, so that a web page of another site "
+        "reaching the app through DNS rebinding gets nothing. Empty: any host. The sandbox "
+        "sets 127.0.0.1, localhost and [::1] with its port.",
+    )
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

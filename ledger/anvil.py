@@ -493,7 +493,11 @@ class AnvilProcess:
         elif saved == best:
             state = unpack(self.saved_state_path.read_bytes(), self.saved_state_path)
             rewrite = True
-            self._note(f"loading the saved state (block {best}); {STATE_FILE} held less")
+            held = numbers["dumped"]
+            self._note(
+                f"loading the saved state (block {best}): {STATE_FILE} "
+                + ("is missing or unreadable" if held is None else f"holds only block {held}")
+            )
         else:
             assert kept is not None
             state, rewrite = kept, True

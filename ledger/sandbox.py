@@ -922,6 +922,15 @@ def bind_port(port: int) -> socket.socket:
     return sock
 
 
+def local_hosts(port: int) -> tuple[str, ...]:
+    """The Host header values a browser on this machine sends to the sandbox on `port`: the
+    app answers nothing else (DNS rebinding, see `api.app.HostCheckMiddleware`)."""
+    names = (HOST, "localhost", "[::1]")
+    hosts = tuple(f"{name}:{port}" for name in names)
+    # A browser leaves the port out of Host when it is the scheme's default.
+    return hosts + names if port == 80 else hosts
+
+
 class ResetSwitch:
     """Lets the running app ask the sandbox to start over clean (the web UI's reset button).
 
@@ -950,12 +959,18 @@ class ResetSwitch:
 @dataclass(frozen=True)
 class SandboxInfo:
     """What the sandbox tells the app it serves, as `app.state.sandbox`: the seeded demo, the
-    API keys printed at this start (to let the web pages act as a demo partner), and the reset
-    hook. Only a sandbox app has it."""
+    API keys printed at this start (to let the web pages act as a demo partner), the reset
+    hook, and this start's page token. Only a sandbox app has it.
+
+    `page_token` is a secret of this start, put in every page the app serves; the sandbox
+    helpers that hand out keys or change state answer only requests that send it back
+    (`X-Sandbox-Token`). Another site's page cannot read our pages, so it cannot send it.
+    """
 
     seed: SeedRecord
     keys: tuple[SandboxKey, ...] = field(repr=False)
     request_reset: Callable[[], None] = field(repr=False)
+    page_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
 
 
 def run_sandbox(options: SandboxOptions, *, out: Log = print, started: float | None = None) -> int:
@@ -1080,6 +1095,7 @@ def _build_server(
         # outbox confirms nothing above it (`api.app.build_services`).
         persist_delay=0.0,
         sandbox=True,
+        allowed_hosts=local_hosts(port),
     )
     store = Store.open(
         settings.resolved_database_url, outbox_url=settings.resolved_outbox_database_url

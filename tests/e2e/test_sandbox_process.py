@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ import pytest
 from web3 import HTTPProvider, Web3
 
 from ledger import demo
-from ledger.anvil import AnvilProcess, find_anvil
+from ledger.anvil import AnvilProcess, find_anvil, free_port
+from ledger.anvil_state import running_nodes
 from ledger.errors import AnvilError
 from tests import sandbox_process
 from tests.sandbox_process import ANVIL_RE, Sandbox
@@ -215,3 +217,75 @@ def test_sandbox_stopped_during_start_stops_anvil_and_resumes(
     second.wait_healthy()
     assert len(_contributions(second)) == len(demo.CONTRIBUTIONS)
     assert second.stop() == 0
+
+
+def _wait_no_node(chain_dir: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while running_nodes(chain_dir):
+        assert time.monotonic() < deadline, f"anvil {running_nodes(chain_dir)} is still running"
+        time.sleep(0.1)
+
+
+@pytest.mark.anvil
+@pytest.mark.timeout(300)
+def test_kill_9_of_sandbox_leaves_no_anvil_running(
+    tmp_path: Path, sandboxes: list[Sandbox]
+) -> None:
+    _needs_anvil()
+    data = tmp_path / "data"
+    sandbox = _start(sandboxes, "--data-dir", str(data))
+    sandbox.wait_healthy()
+    (node,) = running_nodes(data / "chain")
+    anvil_url = sandbox.anvil_url
+
+    sandbox.proc.kill()  # SIGKILL: no handler, no `finally`, no atexit runs in the sandbox
+    assert sandbox.proc.wait(10) == -signal.SIGKILL
+
+    _wait_no_node(data / "chain")
+    cmdline = Path(f"/proc/{node}/cmdline")
+    assert not cmdline.exists() or not cmdline.read_bytes()  # gone (or a zombie of init's)
+    assert _port_closed(anvil_url)
+
+
+@pytest.mark.anvil
+@pytest.mark.timeout(300)
+def test_sandbox_start_stops_a_node_an_earlier_run_left_on_its_data_dir(
+    tmp_path: Path, sandboxes: list[Sandbox]
+) -> None:
+    _needs_anvil()
+    data = tmp_path / "data"
+    first = _start(sandboxes, "--data-dir", str(data))
+    first.wait_healthy()
+    before = {c["contribution_id"]: c for c in _contributions(first)}
+    assert first.stop() == 0
+    # What an earlier version left behind after a kill -9: anvil still running on the state
+    # file, owned by nobody (started here by hand, in a session of its own).
+    state = data / "chain" / "anvil-state.json"
+    leftover = subprocess.Popen(
+        [str(find_anvil()), "--port", str(free_port()), "--state", str(state)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while running_nodes(data / "chain") != [leftover.pid]:
+            assert time.monotonic() < deadline, "the hand-started anvil did not come up"
+            time.sleep(0.1)
+
+        second = _start(sandboxes, "--data-dir", str(data))
+        second.wait_healthy()
+
+        assert leftover.wait(30) is not None
+        assert (
+            f"Chain: anvil (pid {leftover.pid}) of an earlier run is still running on {state}; "
+            "stopping it (it writes its state first)"
+        ) in second.output
+        assert "Contracts found" in second.output
+        assert {c["contribution_id"]: c for c in _contributions(second)} == before
+        (node,) = running_nodes(data / "chain")
+        assert node != leftover.pid
+        assert second.stop() == 0
+    finally:
+        if leftover.poll() is None:
+            leftover.kill()
