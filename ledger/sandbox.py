@@ -17,13 +17,15 @@ The steps, each usable on its own (the tests drive them one by one):
   per-data-dir secret, so the contributions' ids are the same on every attempt.
 - `run_sandbox` does all of the above, then serves the FastAPI app with uvicorn on 127.0.0.1
   and stops anvil after it, whether it ends by Ctrl-C, SIGTERM or an error; anvil gets
-  SIGTERM, so its state is written out.
+  SIGTERM, so its state is written out. If the sandbox is killed outright, anvil gets SIGTERM
+  from the kernel (parent-death signal) and does the same; if anvil dies under the sandbox,
+  it is started again (`ledger.anvil.AnvilProcess` with `supervise`).
 
 Data directory layout (all of it is the sandbox's; `--reset` removes it):
 
     .poc-sandbox          marker: this directory belongs to a sandbox
     .poc-sandbox.lock     held by the running sandbox (its pid inside)
-    chain/                anvil's state (anvil-state.json) and log
+    chain/                anvil's state files, lock and log (see `ledger.anvil`)
     deployment.json       where the contracts are (ledger.deployment.DeploymentRecord)
     sandbox.json          what the seed created: partners, project, contributions and salts
     seed-secret           the secret the demo salts derive from (owner-only)
@@ -35,9 +37,11 @@ Data directory layout (all of it is the sandbox's; `--reset` removes it):
 API keys: keys are stored hashed, so the sandbox cannot show old ones again. It revokes the
 previous sandbox keys and issues new ones on every start, and prints them.
 
-The app it serves gets `app.state.sandbox`, a `SandboxInfo`: the seed, this start's API keys
-and `request_reset()`, which makes the sandbox stop, wipe its data directory and start clean
-on the same port (the web UI's reset button). Apps not run by the sandbox have no such state.
+The app it serves gets `app.state.sandbox`, a `SandboxInfo`: the seed, this start's API keys,
+`request_reset()`, which makes the sandbox stop, wipe its data directory and start clean on the
+same port (the web UI's reset button), and this start's page token. Apps not run by the sandbox
+have no such state. The app answers only Host 127.0.0.1, localhost and [::1] with its port
+(`local_hosts`; DNS rebinding), and its helpers want the page token (`api.routes.sandbox_ui`).
 """
 
 from __future__ import annotations

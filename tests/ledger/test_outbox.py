@@ -297,7 +297,9 @@ def test_outbox_counts_a_landed_duplicate_as_already_done(anvil_env: Env, store:
 def test_outbox_confirms_only_blocks_the_node_has_saved(anvil_env: Env, store: Store) -> None:
     env = anvil_env
     project_id = env.create_project()
-    ids = _accept_all(store, [_registration_call(env, project_id, 500 + i) for i in range(3)])
+    calls = [_registration_call(env, project_id, 500 + i) for i in range(3)]
+    # The last one a re-send of the first: "already done" is no more final than its block.
+    ids = _accept_all(store, [*calls, calls[0]])
     # What a persisting node reports (the sandbox's anvil: `AnvilProcess.saved_block`).
     saved: list[tuple[int, str] | None] = [None]
     worker = OutboxWorker(
@@ -317,20 +319,22 @@ def test_outbox_confirms_only_blocks_the_node_has_saved(anvil_env: Env, store: S
 
     for _ in range(5):
         worker.step()
-    assert statuses() == [OpStatus.INCLUDED] * 3  # on chain, not on the node's disk
+    assert statuses() == [OpStatus.INCLUDED] * 4  # on chain, not on the node's disk
+    duplicate = store.operation(ids[3])
+    assert duplicate is not None and json.loads(str(duplicate.result_json))["already_done"]
     mined = [op.block_number for op in map(store.operation, ids) if op is not None]
     first, last = min(n for n in mined if n is not None), max(n for n in mined if n is not None)
 
     saved[0] = block(first - 1)  # saved, but below them
     worker.step()
-    assert statuses() == [OpStatus.INCLUDED] * 3
+    assert statuses() == [OpStatus.INCLUDED] * 4
     saved[0] = (last, "0x" + "00" * 32)  # high enough, but not this chain's block
     worker.step()
-    assert statuses() == [OpStatus.INCLUDED] * 3
+    assert statuses() == [OpStatus.INCLUDED] * 4
 
     saved[0] = block(last)
     assert _drain(worker) == []
-    assert statuses() == [OpStatus.CONFIRMED] * 3
+    assert statuses() == [OpStatus.CONFIRMED] * 4
 
 
 @pytest.mark.anvil
