@@ -577,7 +577,7 @@ def seed_demo(
 
     Safe to call again after an interruption: each step checks the chain before acting. A seed
     recorded as done is checked on chain too: a node killed right after seeding may come back
-    without its newest blocks (anvil saves its state every second), and the seed then
+    without its newest blocks (those after its last saved state), and the seed then
     completes what is missing.
     """
     existing = load_seed(paths, record)
