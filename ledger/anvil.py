@@ -274,7 +274,9 @@ class AnvilProcess:
 
     def start(self) -> Self:
         """Start anvil and wait until it answers JSON-RPC; raise `AnvilError` if it does not."""
-        self._join_keeper()  # an unsupervised keeper whose node died ends by itself
+        if self.running:
+            raise AnvilError(f"anvil is already running (pid {self.pid})")
+        self._join_keeper()  # the keeper of a node that died, unsupervised, ends by itself
         with self._lifecycle:
             if self.running:
                 raise AnvilError(f"anvil is already running (pid {self.pid})")
@@ -351,12 +353,18 @@ class AnvilProcess:
             _genesis_seconds_used(int(time.time()))
         if not self.persist:
             return
-        self._check_state_holder()
-        write_atomic(self.pid_path, f"{self.pid}\n".encode(), sync=False)
-        if loaded is not None:
-            self._check_genesis(loaded)
-        # What the node loaded is on disk in full (the saved state was raised to it).
-        self._saved = self._block_at(loaded) if loaded is not None else None
+        try:
+            self._check_state_holder()
+            write_atomic(self.pid_path, f"{self.pid}\n".encode(), sync=False)
+            if loaded is not None:
+                self._check_genesis(loaded)
+            # What the node loaded is on disk in full (the saved state was raised to it).
+            self._saved = self._block_at(loaded) if loaded is not None else None
+        except BaseException:
+            # A node that failed its checks does not run on without its owner's lock.
+            if self.running:
+                self._signal_and_wait(signal.SIGTERM, self.start_timeout)
+            raise
 
     def _command(self) -> list[str]:
         cmd = [
