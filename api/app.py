@@ -29,7 +29,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import KeyCache
 from api.custody import Custody
 from api.deps import LEDGER, VAULT, ChainAccess, DeploymentCheck, Services
-from api.errors import PayloadTooLargeError, error_response, install_error_handlers
+from api.errors import (
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    error_response,
+    install_error_handlers,
+)
 from api.limits import Admission, AdmissionMiddleware, Limits
 from api.routes import (
     auditors,
@@ -128,6 +133,40 @@ class BodyLimitMiddleware:
             return next(replay, None) or await receive()
 
         await self.app(scope, buffered, send)
+
+
+class HostCheckMiddleware:
+    """Answers 403 `host_not_allowed` to a request whose Host header is not one of `allowed`.
+
+    The defence against DNS rebinding: a page of another site whose name the attacker points
+    at 127.0.0.1 reaches a local server as "same origin", but its requests still carry the
+    attacker's name in Host. Compared exactly (lowercase), port included.
+    """
+
+    def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
+        self.app = app
+        self.allowed = frozenset(host.lower() for host in allowed)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        host = next((v for k, v in scope.get("headers", ()) if k == b"host"), b"")
+        named = host.decode("latin-1").lower()
+        if named in self.allowed:
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        ours = " or ".join(f"http://{h}" for h in sorted(self.allowed))
+        refused = PermissionDeniedError(
+            f"This server answers only at {ours}, not at host {named!r} (protection against "
+            f"DNS rebinding). / Deze server antwoordt alleen op {ours}, niet op host "
+            f"{named!r} (bescherming tegen DNS-rebinding).",
+            code="host_not_allowed",
+        )
+        await error_response(refused)(scope, receive, send)
 
 
 class BackgroundLeader:
@@ -279,6 +318,10 @@ def build_services(
         scrypt_n=settings.keystore_scrypt_n,
     )
     services.custody = custody
+    # A managed node that persists says which block is on its disk: the index shows and the
+    # outbox confirms nothing above it (`ledger.anvil`).
+    node = chain.node
+    saved_block = node.saved_block if node is not None and node.persist else None
     services.follower = Follower(
         chain.w3,
         store,
@@ -290,6 +333,7 @@ def build_services(
         confirmations=settings.confirmations,
         block_range=settings.index_block_range,
         poll_interval=settings.index_poll_interval,
+        saved_block=saved_block,
     )
 
     def partner_sender(address: str) -> TxSender:
@@ -316,6 +360,7 @@ def build_services(
         ),
         partner_sender=partner_sender,
         is_nonce_used=is_nonce_used,
+        saved_block=saved_block,
     )
     return services
 
@@ -426,6 +471,10 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Added last, so it runs first: a refused request costs as little as it can.
     app.add_middleware(AdmissionMiddleware, admission=services.admission, prefix=API_PREFIX)
+    if settings.allowed_hosts:
+        # Added after the admission, so it runs before it: a request naming another host is
+        # refused before anything, and spends no one's limits.
+        app.add_middleware(HostCheckMiddleware, allowed=settings.allowed_hosts)
     app.include_router(health.router)
     for router in (
         chain_routes.router,

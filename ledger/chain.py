@@ -98,7 +98,7 @@ class ChainConfig:
     mnemonic: str = field(default=DEFAULT_MNEMONIC, repr=False)
     dev_accounts: int = 10
     block_time: float | None = None  # None: mine on every transaction
-    anvil_state_interval: int = 1  # seconds between state dumps
+    anvil_state_interval: int = 1  # seconds between saves of the state (while blocks come)
     anvil_preserve_history: bool = True  # state at old blocks survives restarts (costly)
     # all backends: transport and sending
     request_timeout: float = 30.0
@@ -405,11 +405,17 @@ def connect_memory(config: ChainConfig | None = None) -> Chain:
     )
 
 
-def connect_anvil(config: ChainConfig | None = None, node: AnvilProcess | None = None) -> Chain:
-    """Connect to a managed anvil: `node` if given (left running on close), else start one."""
+def connect_anvil(
+    config: ChainConfig | None = None,
+    node: AnvilProcess | None = None,
+    *,
+    owns_node: bool | None = None,
+) -> Chain:
+    """Connect to a managed anvil: `node` if given (left running on close unless `owns_node`),
+    else start one (stopped on close)."""
     config = config or ChainConfig(backend=Backend.ANVIL)
     temp_dir: Path | None = None
-    owns_node = node is None
+    owns_node = node is None if owns_node is None else owns_node
     if node is None:
         data_dir = config.data_dir
         if data_dir is None:

@@ -4,8 +4,16 @@ the demo documents, moving the dev chain's clock, and the one-click reset.
 These routes exist only in an app that `poc sandbox` serves: `api.routes.web.install` adds
 this router only when `settings.sandbox` is set, and every route also checks that the app
 carries `app.state.sandbox` (the sandbox's `SandboxInfo`) and that the caller is on this
-machine. The sandbox binds 127.0.0.1, so the keys handed out here (the same ones it prints)
-never leave the machine; outside a sandbox nothing here answers.
+machine; outside a sandbox nothing here answers.
+
+Who may call them. The sandbox binds 127.0.0.1, but any web page the user opens runs on this
+machine too. So: the whole sandbox app answers only requests naming it by its local names
+(`ledger.sandbox.local_hosts`; a page on a DNS-rebinding domain gets 403
+`host_not_allowed`), and the helpers that hand out keys or change state (`/demo`, `/clock`,
+`/reset`) answer only requests carrying this start's page token (`X-Sandbox-Token`, which the
+served pages hold and other sites' pages cannot read; 403 `sandbox_token_required`).
+The admin key is never handed to a browser: the demo lists the partners and the lawyer only
+(the terminal that started the sandbox shows the admin key).
 
 Nothing here writes to the ledger on a partner's behalf: the pages act as a partner through
 the public `/v1` API with that partner's key.
@@ -14,11 +22,12 @@ the public `/v1` API with that partner's key.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import time
 from pathlib import Path
 from typing import Annotated, Final, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
@@ -48,12 +57,28 @@ def _sandbox(request: Request) -> SandboxInfo:
 SandboxDep = Annotated[SandboxInfo, Depends(_sandbox)]
 
 
+def _from_our_page(
+    info: SandboxDep,
+    token: Annotated[str | None, Header(alias="X-Sandbox-Token")] = None,
+) -> SandboxInfo:
+    if token is None or not hmac.compare_digest(token.encode(), info.page_token.encode()):
+        raise PermissionDeniedError(
+            "this sandbox helper answers only the sandbox's own pages (send the page's "
+            "X-Sandbox-Token)",
+            code="sandbox_token_required",
+        )
+    return info
+
+
+PageDep = Annotated[SandboxInfo, Depends(_from_our_page)]
+
+
 class DemoKey(BaseModel):
     """Someone the pages can act as, with the API key issued at this start."""
 
     label: str
     name: str
-    role: Literal["coordinator", "partner", "auditor", "admin"]
+    role: Literal["coordinator", "partner", "auditor"]
     address: str | None
     kind: str | None
     company_number: str | None
@@ -105,13 +130,15 @@ class ResetRequest(BaseModel):
 
 
 @router.get("/demo", response_model=DemoPublic)
-def demo(info: SandboxDep, services: ServicesDep) -> DemoPublic:
-    """The partners, the lawyer and the admin with this start's keys, and the seeded
+def demo(info: PageDep, services: ServicesDep) -> DemoPublic:
+    """The partners and the lawyer with this start's keys (never the admin's), and the seeded
     contributions with their openings."""
     seed = info.seed
     partners = {p.label: p for p in seed.partners}
     people = []
     for key in info.keys:
+        if key.role == "admin":
+            continue  # acts for nobody, manages every key: not for a browser
         partner = partners.get(key.label)
         people.append(
             DemoKey(
@@ -165,7 +192,7 @@ def document(
 
 
 @router.post("/clock", response_model=ClockPublic)
-def clock_forward(_: SandboxDep, services: ServicesDep, body: ClockForward) -> ClockPublic:
+def clock_forward(_: PageDep, services: ServicesDep, body: ClockForward) -> ClockPublic:
     """Move the dev chain's clock forward, e.g. past the dispute window so contributions count."""
     access = services.require_chain()
     if not access.chain.is_dev:
@@ -174,7 +201,7 @@ def clock_forward(_: SandboxDep, services: ServicesDep, body: ClockForward) -> C
 
 
 @router.post("/reset", status_code=202)
-def reset(info: SandboxDep, _: ResetRequest, tasks: BackgroundTasks) -> dict[str, str]:
+def reset(info: PageDep, _: ResetRequest, tasks: BackgroundTasks) -> dict[str, str]:
     """Stop, wipe the data directory and start clean on the same port (new keys)."""
 
     def later() -> None:
