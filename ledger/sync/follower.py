@@ -7,7 +7,9 @@ that the node still has the block the cursor points at (same hash): if not, the 
 reorganised or lost blocks (an anvil killed before it persisted its state), and the index
 rewinds to the newest block it knows that the node still has, then follows the new chain.
 `rebuild_index` forgets everything and follows from the deployment block: the index is always
-reproducible from the chain alone.
+reproducible from the chain alone. Given `saved_block` (the sandbox's anvil says which block
+its saved state holds), the index follows only that far: what the API shows and exports is
+never a block that a crash of the node could take back.
 
 `Follower.start()` runs `sync_once` in a daemon thread every `poll_interval` seconds.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from eth_typing import ChecksumAddress
@@ -106,8 +108,10 @@ class Follower:
         confirmations: int = 0,
         block_range: int = 2_000,
         poll_interval: float = 0.25,
+        saved_block: Callable[[], tuple[int, str] | None] | None = None,
     ) -> None:
         self.w3 = w3
+        self.saved_block = saved_block
         self.store = store
         self.decoder = LogDecoder(contracts)
         self.start_block = start_block
@@ -158,10 +162,18 @@ class Follower:
         head = self._head_number()
         self._head = head
         cursor = self.store.cursor()
-        target = max(head - self.confirmations, 0)
+        target = max(self._target(head), 0)
         position = cursor.block_number if cursor else None
         lag = target - (position if position is not None else self.start_block - 1)
         return IndexStatus(head, target, position, max(lag, 0), self.reorgs, self.last_error)
+
+    def _target(self, head: int) -> int:
+        """The newest block to index: `confirmations` deep, and saved by the node if it says."""
+        target = head - self.confirmations
+        if self.saved_block is not None:
+            saved = self.saved_block()
+            target = min(target, saved[0] if saved is not None else -1)
+        return target
 
     def sync_once(self, *, max_ranges: int | None = None) -> int:
         """Fold every new event up to `head - confirmations` into the store; return how many."""
@@ -171,7 +183,7 @@ class Follower:
     def _sync(self, max_ranges: int | None) -> int:
         head = self._head_number()
         self._head = head
-        target = head - self.confirmations
+        target = self._target(head)
         cursor = self.store.cursor()
         if cursor is not None:
             cursor = self._check_reorg(cursor, head)

@@ -86,3 +86,26 @@ def test_follower_with_confirmations_waits_for_depth(consortium: Consortium, tmp
     assert store.project(project_id) is not None
     cursor = store.cursor()
     assert cursor is not None and cursor.block_number == consortium.chain.block_number() - 2
+
+
+def test_follower_indexes_only_blocks_the_node_has_saved(consortium: Consortium, tmp_path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'saved.sqlite3'}")
+    follower = _follower(consortium.chain, consortium.record, store)
+    project_id = consortium.project_on_chain()
+    follower.sync_once()
+    registered = consortium.register_on_chain(consortium.partner_b, project_id, "not saved")
+    head = consortium.chain.block_number()
+    # What a persisting node reports (the sandbox's anvil: `AnvilProcess.saved_block`).
+    saved: list[tuple[int, str] | None] = [None]
+    follower.saved_block = lambda: saved[0]
+
+    follower.sync_once()
+    assert _commitments(store, project_id) == []  # nothing saved yet: nothing shown
+    saved[0] = (head - 1, "0x" + consortium.chain.w3.eth.get_block(head - 1)["hash"].hex())
+    follower.sync_once()
+    assert _commitments(store, project_id) == []
+    assert follower.status().target == head - 1
+
+    saved[0] = (head, "0x" + consortium.chain.w3.eth.get_block(head)["hash"].hex())
+    follower.sync_once()
+    assert _commitments(store, project_id) == ["0x" + registered.hex()]

@@ -15,9 +15,10 @@ import asyncio
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -43,11 +44,25 @@ def require_anvil() -> None:
         pytest.skip(str(exc))
 
 
+class LoadTarget(Protocol):
+    """What a `Load` fires at: a `LiveStack`, or a sandbox (tests/faults/test_sandbox.py)."""
+
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def project_id(self) -> int: ...
+    @property
+    def partners(self) -> Sequence[Any]: ...
+    @property
+    def api_keys(self) -> Sequence[str]: ...
+    def registration(self, partner: int, label: str) -> dict[str, Any]: ...
+
+
 @dataclass
 class Load:
     """Registrations fired at one stack; what was accepted and how the rest was refused."""
 
-    stack: LiveStack
+    stack: LoadTarget
     #: commitment (0x-hex) -> operation id, for every write answered 200/202
     accepted: dict[str, str] = field(default_factory=dict)
     #: "http <status> <code>" or the connection error's class name -> how many

@@ -27,6 +27,7 @@ from ledger.chain.signing import (
 )
 from ledger.chain.transactions import TxRequest, TxSender, can_batch, fetch_receipt, fetch_receipts
 from ledger.chain.translate import translating
+from ledger.domain.codec import to_hex
 from ledger.errors import ChainError, LedgerError, RpcError
 from ledger.store import OperationRecord, Store
 from ledger.sync.outbox import ChainCall, OpStatus, OutboxConfig, OutboxWorker
@@ -291,6 +292,50 @@ def test_outbox_counts_a_landed_duplicate_as_already_done(anvil_env: Env, store:
     assert [op.status if op else None for op in ops] == [OpStatus.CONFIRMED] * 3
     assert ops[2] is not None and json.loads(str(ops[2].result_json))["already_done"] is True
     assert worker.stats.already_done == 1
+
+
+@pytest.mark.anvil
+def test_outbox_confirms_only_blocks_the_node_has_saved(anvil_env: Env, store: Store) -> None:
+    env = anvil_env
+    project_id = env.create_project()
+    calls = [_registration_call(env, project_id, 500 + i) for i in range(3)]
+    # The last one a re-send of the first: "already done" is no more final than its block.
+    ids = _accept_all(store, [*calls, calls[0]])
+    # What a persisting node reports (the sandbox's anvil: `AnvilProcess.saved_block`).
+    saved: list[tuple[int, str] | None] = [None]
+    worker = OutboxWorker(
+        store=store,
+        w3=env.chain.w3,
+        relayer=env.relayer,
+        contracts={LEDGER: env.ledger.address, VAULT: env.vault.address},
+        config=OutboxConfig(poll_interval=0.01, saved_poll_interval=0.0),
+        saved_block=lambda: saved[0],
+    )
+
+    def statuses() -> list[str | None]:
+        return [op.status if op else None for op in map(store.operation, ids)]
+
+    def block(number: int) -> tuple[int, str]:
+        return number, to_hex(env.chain.w3.eth.get_block(number)["hash"])
+
+    for _ in range(5):
+        worker.step()
+    assert statuses() == [OpStatus.INCLUDED] * 4  # on chain, not on the node's disk
+    duplicate = store.operation(ids[3])
+    assert duplicate is not None and json.loads(str(duplicate.result_json))["already_done"]
+    mined = [op.block_number for op in map(store.operation, ids) if op is not None]
+    first, last = min(n for n in mined if n is not None), max(n for n in mined if n is not None)
+
+    saved[0] = block(first - 1)  # saved, but below them
+    worker.step()
+    assert statuses() == [OpStatus.INCLUDED] * 4
+    saved[0] = (last, "0x" + "00" * 32)  # high enough, but not this chain's block
+    worker.step()
+    assert statuses() == [OpStatus.INCLUDED] * 4
+
+    saved[0] = block(last)
+    assert _drain(worker) == []
+    assert statuses() == [OpStatus.CONFIRMED] * 4
 
 
 @pytest.mark.anvil

@@ -335,7 +335,7 @@ def test_anvil_lost_state_is_reported_and_redeployed(paths: SandboxPaths) -> Non
     with start_chain(ChainKind.ANVIL, paths) as chain:
         record, _ = ensure_deployed(chain, paths, log=_quiet)
         seed_demo(chain, record, paths, log=_quiet)
-    for state in paths.chain_dir.glob("anvil-state.json*"):
+    for state in paths.chain_dir.glob("anvil-state*"):  # anvil's dump and the saved state
         state.unlink()
     # A fresh anvil's genesis carries its start second: two starts within one second would
     # build the same genesis block and hide the loss this test is about.
