@@ -79,7 +79,8 @@ from ledger.domain.codec import to_hex
 from ledger.domain.events import NonceCancelled, to_json
 from ledger.domain.values import checksum
 from ledger.errors import ChainError, LedgerError, TransactionRevertedError
-from ledger.store import OperationRecord, Store
+from ledger.store import Store
+from ledger.store.outbox import OperationRecord
 
 log = logging.getLogger(__name__)
 
@@ -353,7 +354,7 @@ class OutboxWorker:
         deadline = time.monotonic() + timeout
         self.poke()
         while True:
-            op = self.store.operation(op_id)
+            op = self.store.outbox.operation(op_id)
             if op is None or OpStatus(op.status).final:
                 return op
             remaining = deadline - time.monotonic()
@@ -398,7 +399,7 @@ class OutboxWorker:
             moved = self._confirm_included() or moved
         finally:
             updates, self._updates = self._updates, []
-            self.store.update_operations(updates)
+            self.store.outbox.update_operations(updates)
         if moved:
             with self._changed:
                 self._changed.notify_all()
@@ -414,7 +415,7 @@ class OutboxWorker:
         pending = (OpStatus.ACCEPTED, OpStatus.SENT, OpStatus.INCLUDED)
         while time.monotonic() < deadline:
             self.step()
-            if not self.store.operations_in(list(pending), limit=1):
+            if not self.store.outbox.operations_in(list(pending), limit=1):
                 return True
             time.sleep(self.config.poll_interval)
         return False
@@ -441,7 +442,9 @@ class OutboxWorker:
         node restored from an older state file breaks that promise, and this is the safety net.
         """
         since = time.time() - self.config.reconcile_window
-        ops = self.store.operations_in([OpStatus.CONFIRMED], limit=100_000, updated_after=since)
+        ops = self.store.outbox.operations_in(
+            [OpStatus.CONFIRMED], limit=100_000, updated_after=since
+        )
         numbers = [op.block_number for op in ops if op.block_number is not None]
         hashes = block_hashes(self.w3, [n for n in numbers if n <= head])
         updates: list[tuple[str, Mapping[str, Any]]] = []
@@ -453,7 +456,7 @@ class OutboxWorker:
                     "operation %s: confirmed block %d is gone, resending", op.id, op.block_number
                 )
                 updates.append((op.id, _SEND_AGAIN))
-        self.store.update_operations(updates)
+        self.store.outbox.update_operations(updates)
         return bool(updates)
 
     def _resync_senders(self) -> None:
@@ -469,7 +472,7 @@ class OutboxWorker:
     def _send_accepted(self) -> tuple[bool, ChainError | None]:
         """Send every accepted operation; whether any moved, and why the node refused those
         that stay accepted for the next round (if any did)."""
-        ops = self.store.operations_in([OpStatus.ACCEPTED], limit=self.config.batch_size)
+        ops = self.store.outbox.operations_in([OpStatus.ACCEPTED], limit=self.config.batch_size)
         if not ops:
             return False, None
         updates: list[tuple[str, Mapping[str, Any]]] = []
@@ -539,7 +542,7 @@ class OutboxWorker:
         }
 
     def _collect_receipts(self) -> bool:
-        ops = self.store.operations_in([OpStatus.SENT], limit=self.config.batch_size * 5)
+        ops = self.store.outbox.operations_in([OpStatus.SENT], limit=self.config.batch_size * 5)
         if not ops:
             return False
         receipts = fetch_receipts(self.w3, [cast(str, op.tx_hash) for op in ops])
@@ -583,7 +586,7 @@ class OutboxWorker:
         if now < self._confirm_after:
             return False
         limit = self.config.batch_size * 5
-        ops = self.store.operations_in([OpStatus.INCLUDED], limit=limit)
+        ops = self.store.outbox.operations_in([OpStatus.INCLUDED], limit=limit)
         if not ops:
             # Whatever is included from now on is mined now or later.
             self._confirm_after = now + self.config.persist_delay

@@ -854,9 +854,9 @@ def issue_sandbox_keys(store: Store, seed: SeedRecord) -> tuple[SandboxKey, ...]
     from api.auth import Role, new_api_key
     from api.services.access import grant_auditor
 
-    for old in store.api_keys():
+    for old in store.keys.api_keys():
         if old.label.startswith(KEY_LABEL_PREFIX) and old.revoked_at is None:
-            store.revoke_api_key(old.key_id)
+            store.keys.revoke_api_key(old.key_id)
     issued: list[SandboxKey] = []
     coordinator_key: str | None = None
     for partner in seed.partners:

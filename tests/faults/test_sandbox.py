@@ -92,7 +92,7 @@ def _confirmed(data: Path) -> dict[str, tuple[int, str]]:
     """Every operation the outbox file holds as confirmed: id -> (block number, block hash)."""
     store = _outbox(data)
     try:
-        ops = store.operations_in(["confirmed"], limit=1_000_000)
+        ops = store.outbox.operations_in(["confirmed"], limit=1_000_000)
     finally:
         store.close()
     return {
@@ -138,7 +138,7 @@ def _assert_exactly_once(target: SandboxTarget, w3: Web3, data: Path, loads: lis
     while True:
         store = _outbox(data)
         try:
-            statuses = {op_id: store.operation(op_id) for op_id in accepted.values()}
+            statuses = {op_id: store.outbox.operation(op_id) for op_id in accepted.values()}
         finally:
             store.close()
         pending = [op for op in statuses.values() if op is None or op.status != "confirmed"]
