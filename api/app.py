@@ -20,7 +20,12 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import Services
-from api.errors import PayloadTooLargeError, error_response, install_error_handlers
+from api.errors import (
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    error_response,
+    install_error_handlers,
+)
 from api.limits import AdmissionMiddleware
 from api.routes import API_PREFIX, include_routers
 
@@ -90,6 +95,40 @@ class BodyLimitMiddleware:
             return next(replay, None) or await receive()
 
         await self.app(scope, buffered, send)
+
+
+class HostCheckMiddleware:
+    """Answers 403 `host_not_allowed` to a request whose Host header is not one of `allowed`.
+
+    The defence against DNS rebinding: a page of another site whose name the attacker points
+    at 127.0.0.1 reaches a local server as "same origin", but its requests still carry the
+    attacker's name in Host. Compared exactly (lowercase), port included.
+    """
+
+    def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
+        self.app = app
+        self.allowed = frozenset(host.lower() for host in allowed)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        host = next((v for k, v in scope.get("headers", ()) if k == b"host"), b"")
+        named = host.decode("latin-1").lower()
+        if named in self.allowed:
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        ours = " or ".join(f"http://{h}" for h in sorted(self.allowed))
+        refused = PermissionDeniedError(
+            f"This server answers only at {ours}, not at host {named!r} (protection against "
+            f"DNS rebinding). / Deze server antwoordt alleen op {ours}, niet op host "
+            f"{named!r} (bescherming tegen DNS-rebinding).",
+            code="host_not_allowed",
+        )
+        await error_response(refused)(scope, receive, send)
 
 
 def _api_models() -> dict[str, type[BaseModel]]:
@@ -184,6 +223,10 @@ def build_app(services: Services, *, background: Background | None = None) -> Fa
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Added last, so it runs first: a refused request costs as little as it can.
     app.add_middleware(AdmissionMiddleware, admission=services.admission, prefix=API_PREFIX)
+    if settings.allowed_hosts:
+        # Added after the admission, so it runs before it: a request naming another host is
+        # refused before anything, and spends no one's limits.
+        app.add_middleware(HostCheckMiddleware, allowed=settings.allowed_hosts)
     include_routers(app, settings)
     _serve_examples_with_nulls(app)
     return app

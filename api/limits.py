@@ -58,7 +58,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.auth import KeyCache, Principal, Role
 from api.errors import RateLimitedError, error_response
 from api.settings import ApiSettings
-from ledger.store import ApiKeyRecord
+from ledger.store.keys import ApiKeyRecord
 
 VERDICT: Final = "poc.admission"
 """The ASGI scope key under which `AdmissionMiddleware` leaves its verdict for the route."""

@@ -34,6 +34,7 @@ from ledger.store import Store
 from ledger.sync.deployment_check import DeploymentCheck
 from ledger.sync.follower import ContractSpec, Follower
 from ledger.sync.outbox import OutboxConfig, OutboxWorker
+from poc.sandbox.anvil import AnvilProcess
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,10 @@ def build_services(
         scrypt_n=settings.keystore_scrypt_n,
     )
     services.custody = custody
+    # A managed node that persists says which block is on its disk: the index shows and the
+    # outbox confirms nothing above it (`poc.sandbox.anvil`).
+    node = chain.node
+    saved_block = node.saved_block if isinstance(node, AnvilProcess) and node.persist else None
     services.follower = Follower(
         chain.w3,
         store,
@@ -121,6 +126,7 @@ def build_services(
         confirmations=settings.confirmations,
         block_range=settings.index_block_range,
         poll_interval=settings.index_poll_interval,
+        saved_block=saved_block,
     )
 
     def partner_sender(address: str) -> TxSender:
@@ -147,6 +153,7 @@ def build_services(
         ),
         partner_sender=partner_sender,
         is_nonce_used=is_nonce_used,
+        saved_block=saved_block,
     )
     return services
 

@@ -126,7 +126,7 @@ class ChainConfig:
     mnemonic: str = field(default=DEFAULT_MNEMONIC, repr=False)
     dev_accounts: int = 10
     block_time: float | None = None  # None: mine on every transaction
-    anvil_state_interval: int = 1  # seconds between state dumps
+    anvil_state_interval: int = 1  # seconds between saves of the state (while blocks come)
     anvil_preserve_history: bool = True  # state at old blocks survives restarts (costly)
     # all backends: transport and sending
     request_timeout: float = 30.0

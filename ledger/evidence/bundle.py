@@ -282,7 +282,7 @@ def parse_iso_utc(text: str) -> int:
 
 
 @dataclass(frozen=True)
-class Category:
+class CategoryPart:
     """A contribution category as the policy in force named it."""
 
     id: int
@@ -301,7 +301,7 @@ class ContributionPart:
     salt: bytes
     commitment: bytes
     origin: Origin
-    category: Category
+    category: CategoryPart
     value: int
     parents: tuple[bytes, ...]
     supersedes: bytes
@@ -348,7 +348,9 @@ class ContributionPart:
             salt=unhex(data["salt"]),
             commitment=unhex(data["commitment"]),
             origin=Origin[str(data["origin"]).upper()],
-            category=Category(int(category["id"]), str(category["name"]), str(category["unit"])),
+            category=CategoryPart(
+                int(category["id"]), str(category["name"]), str(category["unit"])
+            ),
             value=int(data["value"]),
             parents=tuple(unhex(p) for p in data["parents"]),
             supersedes=unhex(data["supersedes"]),

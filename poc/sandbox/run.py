@@ -17,13 +17,15 @@ The steps, each usable on its own (the tests drive them one by one):
   per-data-dir secret, so the contributions' ids are the same on every attempt.
 - `run_sandbox` does all of the above, then serves the FastAPI app with uvicorn on 127.0.0.1
   and stops anvil after it, whether it ends by Ctrl-C, SIGTERM or an error; anvil gets
-  SIGTERM, so its state is written out.
+  SIGTERM, so its state is written out. If the sandbox is killed outright, anvil gets SIGTERM
+  from the kernel (parent-death signal) and does the same; if anvil dies under the sandbox,
+  it is started again (`poc.sandbox.anvil.AnvilProcess` with `supervise`).
 
 Data directory layout (all of it is the sandbox's; `--reset` removes it):
 
     .poc-sandbox          marker: this directory belongs to a sandbox
     .poc-sandbox.lock     held by the running sandbox (its pid inside)
-    chain/                anvil's state (anvil-state.json) and log
+    chain/                anvil's state files, lock and log (see `poc.sandbox.anvil`)
     deployment.json       where the contracts are (ledger.chain.deployment_record.DeploymentRecord)
     sandbox.json          what the seed created: partners, project, contributions and salts
     seed-secret           the secret the demo salts derive from (owner-only)
@@ -36,9 +38,11 @@ API keys: keys are stored hashed, so the sandbox cannot show old ones again. It 
 previous sandbox keys and issues new ones on every start, and prints them.
 
 The app it serves gets `app.state.sandbox`, the API's `SandboxState` (`sandbox_state` builds
-it): the seed, this start's API keys and `request_reset()`, which makes the sandbox stop, wipe
-its data directory and start clean on the same port (the web UI's reset button). Apps not run
-by the sandbox have no such state.
+it): the seed, this start's API keys, `request_reset()`, which makes the sandbox stop, wipe its
+data directory and start clean on the same port (the web UI's reset button), and this start's
+page token. Apps not run by the sandbox have no such state. The app answers only Host
+127.0.0.1, localhost and [::1] with its port (`local_hosts`; DNS rebinding), and its helpers
+want the page token (`api.routes.sandbox_ui`).
 """
 
 from __future__ import annotations
@@ -72,7 +76,7 @@ from api.schemas.sandbox import DemoContribution, DemoPerson, SandboxState
 from ledger.chain.clients import LEDGER_CONTRACT as LEDGER
 from ledger.chain.clients import VAULT_CONTRACT as VAULT
 from ledger.chain.clients import PocLedgerClient
-from ledger.chain.connection import Backend, Chain, ChainConfig
+from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil
 from ledger.chain.deploy import deploy_ledger
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.keystore import KeyStore
@@ -96,7 +100,8 @@ from ledger.domain.values import Registration, checksum
 from ledger.errors import ChainIdMismatchError, ConfigurationError
 from poc.cli.main import redact_url
 from poc.sandbox import demo
-from poc.sandbox.anvil import connect
+from poc.sandbox.anvil import AnvilProcess, connect
+from poc.sandbox.anvil_state import stop_leftover_nodes
 
 if TYPE_CHECKING:
     import uvicorn
@@ -210,6 +215,9 @@ def prepare_data_dir(root: Path, *, reset: bool = False) -> SandboxPaths:
     paths = SandboxPaths(root.expanduser().resolve())
     _check_ours(paths)
     if reset and paths.root.exists():
+        # A node an earlier run left behind would write its old chain into the wiped
+        # directory when it stops: stop it before wiping.
+        stop_leftover_nodes(paths.chain_dir)
         for entry in paths.root.iterdir():
             # The lock stays: its holder (us) is what makes the wipe safe.
             if entry.name == paths.lock.name:
@@ -277,19 +285,35 @@ def _move_aside(path: Path, stamp: str) -> Path | None:
 # -- the chain ---------------------------------------------------------------------------------
 
 
-def start_chain(kind: ChainKind, paths: SandboxPaths, rpc_url: str | None = None) -> Chain:
-    """Start or reach the sandbox's chain; the caller closes it (which stops a managed anvil)."""
+def start_chain(
+    kind: ChainKind, paths: SandboxPaths, rpc_url: str | None = None, *, log: Log = print
+) -> Chain:
+    """Start or reach the sandbox's chain; the caller closes it (which stops a managed anvil).
+
+    The managed anvil never outlives the sandbox (parent-death signal), is started again if
+    it dies under it (`log` says so), and stops any node an earlier run left on `chain/`
+    first; see `poc.sandbox.anvil`.
+    """
     if kind is ChainKind.MEMORY:
         return connect(ChainConfig(backend=Backend.MEMORY))
     if kind is ChainKind.ANVIL:
         # Proofs rest on receipts and headers, which survive a restart without anvil's historical
         # states; keeping those made anvil rewrite its whole history into the state file every
         # second (hundreds of MB after a few thousand blocks) and slowed every write.
-        return connect(
-            ChainConfig(
-                backend=Backend.ANVIL, data_dir=paths.chain_dir, anvil_preserve_history=False
-            )
+        config = ChainConfig(
+            backend=Backend.ANVIL, data_dir=paths.chain_dir, anvil_preserve_history=False
         )
+        node = AnvilProcess(
+            paths.chain_dir,
+            binary=config.anvil_bin,
+            port=config.anvil_port,
+            state_interval=config.anvil_state_interval,
+            preserve_history=False,
+            supervise=True,
+            on_event=lambda message: log(f"Chain: {message}"),
+        )
+        node.start()
+        return connect_anvil(config, node=node, owns_node=True)
     config = ChainConfig.from_env(backend=Backend.EXTERNAL, rpc_url=rpc_url)
     if not (config.private_key or config.keystore_path):
         raise ConfigurationError(
@@ -555,7 +579,7 @@ def seed_demo(
 
     Safe to call again after an interruption: each step checks the chain before acting. A seed
     recorded as done is checked on chain too: a node killed right after seeding may come back
-    without its newest blocks (anvil saves its state every second), and the seed then
+    without its newest blocks (those after its last saved state), and the seed then
     completes what is missing.
     """
     existing = load_seed(paths, record)
@@ -830,9 +854,9 @@ def issue_sandbox_keys(store: Store, seed: SeedRecord) -> tuple[SandboxKey, ...]
     from api.auth import Role, new_api_key
     from api.services.access import grant_auditor
 
-    for old in store.api_keys():
+    for old in store.keys.api_keys():
         if old.label.startswith(KEY_LABEL_PREFIX) and old.revoked_at is None:
-            store.revoke_api_key(old.key_id)
+            store.keys.revoke_api_key(old.key_id)
     issued: list[SandboxKey] = []
     coordinator_key: str | None = None
     for partner in seed.partners:
@@ -902,6 +926,15 @@ def bind_port(port: int) -> socket.socket:
             "Pass --port to use another port"
         ) from exc
     return sock
+
+
+def local_hosts(port: int) -> tuple[str, ...]:
+    """The Host header values a browser on this machine sends to the sandbox on `port`: the
+    app answers nothing else (DNS rebinding, see `api.app.HostCheckMiddleware`)."""
+    names = (HOST, "localhost", "[::1]")
+    hosts = tuple(f"{name}:{port}" for name in names)
+    # A browser leaves the port out of Host when it is the scheme's default.
+    return hosts + names if port == 80 else hosts
 
 
 class ResetSwitch:
@@ -1034,7 +1067,7 @@ def _run_once(
             paths = stack.enter_context(claim_data_dir(options.data_dir, reset=reset))
             if reset:
                 out(f"Reset: wiped {paths.root}")
-        chain = start_chain(options.chain, paths, options.rpc_url)
+        chain = start_chain(options.chain, paths, options.rpc_url, log=out)
         stack.callback(_close_chain, chain, out)
         if chain.node is not None:
             out(
@@ -1095,9 +1128,11 @@ def _build_server(
         relayer_key=SecretStr(to_hex(relayer.key)),
         keystore_password=SecretStr(SANDBOX_KEYSTORE_PASSWORD),
         signing_mode="both",
-        # anvil writes its state every second: a block younger than that could still be lost.
-        persist_delay=1.5 if chain.node is not None else 0.0,
+        # No timing guess: the managed anvil says which block its saved state holds, and the
+        # outbox confirms nothing above it (`api.app.build_services`).
+        persist_delay=0.0,
         sandbox=True,
+        allowed_hosts=local_hosts(port),
     )
     store = Store.open(
         settings.resolved_database_url, outbox_url=settings.resolved_outbox_database_url

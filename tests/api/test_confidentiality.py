@@ -510,7 +510,7 @@ def test_grant_of_partner_unknown_or_revoked_key_is_422_invalid_grantee(
     project = c.project_on_chain()
     c.sync()
     revoked = issue_api_key(c.store, None, Role.AUDITOR, "gone")
-    c.store.revoke_api_key(revoked.split("_")[1])
+    c.store.keys.revoke_api_key(revoked.split("_")[1])
     answers = [
         _grant(c, project, key, c.coordinator.headers)
         for key in (c.partner_b.key, c.outsider.key, "poc_0123456789ab_x", revoked)
@@ -557,13 +557,13 @@ def test_grants_live_in_the_outbox_database_not_the_index(tmp_path: Path) -> Non
     url = f"sqlite:///{tmp_path / 'index.sqlite3'}"
     store = Store.open(url)
     key = issue_api_key(store, None, Role.AUDITOR, "counsel").split("_")[1]
-    store.add_auditor_grant(7, key, granted_by="0x" + "11" * 20, granted_by_key=None)
+    store.keys.add_auditor_grant(7, key, granted_by="0x" + "11" * 20, granted_by_key=None)
     store.close()
     (tmp_path / "index.sqlite3").unlink()
 
     reopened = Store.open(url)
     try:
-        assert reopened.granted_projects(key) == frozenset({7})
+        assert reopened.keys.granted_projects(key) == frozenset({7})
     finally:
         reopened.close()
 
@@ -574,15 +574,15 @@ def test_grants_survive_a_restart_and_an_index_rebuild(
     c = consortium
     project = c.project_on_chain()
     c.grant_auditor(project)
-    c.store.reset_index()
+    c.store.index.reset()
 
     reopened = Store.open(settings.resolved_database_url)
     try:
-        grants = reopened.auditor_grants(project)
+        grants = reopened.keys.auditor_grants(project)
         assert [(g.key_id, g.granted_by) for g in grants] == [
             (c.auditor_key_id, c.coordinator.address)
         ]
-        assert reopened.granted_projects(c.auditor_key_id) == frozenset({project})
+        assert reopened.keys.granted_projects(c.auditor_key_id) == frozenset({project})
     finally:
         reopened.close()
     c.sync()

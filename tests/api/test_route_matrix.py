@@ -570,7 +570,7 @@ def world(
             chain.increase_time(8 * DAY)
             c.sync()
             split = write(c, c.partner_b, f"/v1/projects/{project_id}/splits")
-            key_id = store.api_keys(c.partner_b.address)[0].key_id
+            key_id = store.keys.api_keys(c.partner_b.address)[0].key_id
             yield World(
                 c,
                 project_id,

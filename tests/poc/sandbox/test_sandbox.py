@@ -335,7 +335,7 @@ def test_anvil_lost_state_is_reported_and_redeployed(paths: SandboxPaths) -> Non
     with start_chain(ChainKind.ANVIL, paths) as chain:
         record, _ = ensure_deployed(chain, paths, log=_quiet)
         seed_demo(chain, record, paths, log=_quiet)
-    for state in paths.chain_dir.glob("anvil-state.json*"):
+    for state in paths.chain_dir.glob("anvil-state*"):  # anvil's dump and the saved state
         state.unlink()
     # A fresh anvil's genesis carries its start second: two starts within one second would
     # build the same genesis block and hide the loss this test is about.
@@ -381,7 +381,7 @@ def test_issue_sandbox_keys_revokes_previous_and_issues_fresh(
         for key in first:
             assert verify_api_key(store, key.api_key) is None
         old_ids = {key.api_key.split("_")[1] for key in first}
-        revoked = {r.key_id for r in store.api_keys() if r.revoked_at is not None}
+        revoked = {r.key_id for r in store.keys.api_keys() if r.revoked_at is not None}
         assert revoked == old_ids
     finally:
         store.close()
@@ -403,7 +403,7 @@ def test_issue_sandbox_keys_grants_the_lawyer_the_demo_project_and_the_admin_not
     try:
         keys = {key.label: key for key in issue_sandbox_keys(store, seed)}
         lawyer_id = keys["lawyer"].api_key.split("_")[1]
-        (grant,) = store.auditor_grants(seed.project_id)
+        (grant,) = store.keys.auditor_grants(seed.project_id)
         assert grant.key_id == lawyer_id and grant.revoked_at is None
         assert grant.granted_by == seed.partner(demo.COORDINATOR).address
         assert grant.granted_by_key == keys[demo.COORDINATOR].api_key.split("_")[1]
