@@ -40,7 +40,7 @@ STARTED_AT: Final = time.monotonic()
 # Modules whose `register_commands(subparsers)` adds subcommands, in the order `poc --help`
 # lists them. One line per module.
 COMMAND_MODULES: Final[tuple[str, ...]] = (
-    "poc.sandbox.run",
+    "poc.cli.sandbox",
     "poc.cli.proofs",
     "poc.cli.score",
 )
