@@ -26,7 +26,8 @@ from web3 import Web3
 from web3.exceptions import Web3Exception
 
 from ledger.chain.connection import Chain
-from ledger.chain.transactions import TxReceipt, TxRequest, TxSender
+from ledger.chain.receipts import TxReceipt
+from ledger.chain.transactions import TxRequest, TxSender
 from ledger.domain.codec import from_hex, to_hex
 from ledger.errors import ChainError, ChainIdMismatchError, ConfigurationError
 

@@ -57,6 +57,14 @@ from web3.types import FilterParams
 
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.events import DEFAULT_DECODER, decode_receipt, log_entry_from_web3
+from ledger.chain.receipts import (
+    TxReceipt,
+    block_hashes,
+    fetch_receipt,
+    fetch_receipts,
+    revert_error,
+    transactions_known,
+)
 from ledger.chain.reverts import (
     DecodedRevertError,
     PocContributionExists,
@@ -64,16 +72,7 @@ from ledger.chain.reverts import (
     SignatureNonceUsed,
     from_transaction_error,
 )
-from ledger.chain.transactions import (
-    TxReceipt,
-    TxRequest,
-    TxSender,
-    block_hashes,
-    fetch_receipt,
-    fetch_receipts,
-    revert_error,
-    transactions_known,
-)
+from ledger.chain.transactions import TxRequest, TxSender
 from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
 from ledger.domain.events import NonceCancelled, to_json

@@ -26,7 +26,7 @@ from web3 import HTTPProvider, Web3
 
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.events import get_events
-from ledger.chain.transactions import block_hashes
+from ledger.chain.receipts import block_hashes
 from ledger.domain.events import ContributionRegistered
 from ledger.domain.hashing import commitment, new_salt, sha256_bytes
 from ledger.store import Store

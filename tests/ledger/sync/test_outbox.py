@@ -18,6 +18,7 @@ from web3.types import RPCEndpoint
 
 from ledger.chain.connection import Backend, ChainConfig, connect_anvil
 from ledger.chain.deploy import clients_for, deploy_ledger
+from ledger.chain.receipts import can_batch, fetch_receipt, fetch_receipts
 from ledger.chain.signing import (
     SignedAuth,
     endorse_data,
@@ -25,7 +26,7 @@ from ledger.chain.signing import (
     register_data,
     sign_typed_data,
 )
-from ledger.chain.transactions import TxRequest, TxSender, can_batch, fetch_receipt, fetch_receipts
+from ledger.chain.transactions import TxRequest, TxSender
 from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
 from ledger.errors import ChainError, LedgerError, RpcError
