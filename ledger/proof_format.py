@@ -220,27 +220,34 @@ def _value_problems(document: Mapping[str, Any]) -> Iterator[FormatProblem]:
     """Problems of a schema-valid document that its schema validator does not catch."""
     if type(document["version"]) is not int:
         yield FormatProblem("version: not the integer 1", ("version",))
-    uints: list[tuple[str, Any, int]] = []
-    times: list[tuple[str, Any]] = []
     for parts, bits in _UINTS:
         node: Any = document
         for part in parts:
             node = node.get(part) if isinstance(node, Mapping) else None
-        if node is not None:
-            uints.append((json_path(parts), node, bits))
+        if node is not None and not _is_uint(node, bits):
+            yield _not_uint(json_path(parts), bits)
     for parts in _TIMES:
-        times.append((json_path(parts), document[parts[0]][parts[1]]))
+        if not _is_time(document[parts[0]][parts[1]]):
+            yield FormatProblem(f"{json_path(parts)}: not a calendar time", (json_path(parts),))
     for path, proof in _log_proofs(document):
-        uints += [(f"{path}.{name}", proof[name], bits) for name, bits in _LOG_PROOF_UINTS.items()]
-        times.append((f"{path}.blockTimestamp", proof["blockTimestamp"]))
-    for path, value, bits in uints:
-        if not _is_uint(value, bits):
-            yield FormatProblem(f"{path}: not an integer of 0 to 2**{bits} - 1", (path,))
-    for path, text in times:
-        try:
-            datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-        except ValueError as exc:
-            yield FormatProblem(clip(f"{path}: not a time: {exc}"), (path,))
+        for name, bits in _LOG_PROOF_UINTS.items():
+            if not _is_uint(proof[name], bits):
+                yield _not_uint(f"{path}.{name}", bits)
+        if not _is_time(proof["blockTimestamp"]):
+            field = f"{path}.blockTimestamp"
+            yield FormatProblem(f"{field}: not a calendar time", (field,))
+
+
+def _not_uint(path: str, bits: int) -> FormatProblem:
+    return FormatProblem(f"{path}: not an integer of 0 to 2**{bits} - 1", (path,))
+
+
+def _is_time(text: Any) -> bool:
+    try:
+        datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 def _is_uint(value: Any, bits: int) -> bool:

@@ -43,8 +43,11 @@ MAX_TEXT: Final = 65_536
 MAX_HEADER_BYTES: Final = 65_536
 #: Largest raw transaction (geth and Besu refuse more than 128 KiB; blobs travel apart).
 MAX_TRANSACTION_BYTES: Final = 1_048_576
-#: Largest receipt or trie node (a leaf node holds a whole receipt); logs cost 8 gas a byte.
-MAX_RECEIPT_BYTES: Final = 16_777_216
+#: Largest receipt. PocLedger's calls emit one to three logs (under a kilobyte); the bound
+#: leaves room for thousands and keeps the RLP decoder's worst case near a second.
+MAX_RECEIPT_BYTES: Final = 1_048_576
+#: A trie leaf node holds a whole receipt or transaction, and its key.
+_NODE_OVERHEAD: Final = 64
 #: Longest signature: 65 bytes for ECDSA, more for an ERC-1271 wallet (a multisig's list).
 MAX_SIGNATURE_BYTES: Final = 65_536
 #: Trie proof nodes: the key rlp(index) of a uint64 index has at most 18 nibbles.
@@ -254,13 +257,13 @@ BUNDLE_SCHEMA: Final[dict[str, Any]] = {
         },
         "receiptProof": {
             "type": "array",
-            "items": _hex(MAX_RECEIPT_BYTES),
+            "items": _hex(MAX_RECEIPT_BYTES + _NODE_OVERHEAD),
             "minItems": 1,
             "maxItems": MAX_TRIE_PROOF_NODES,
         },
         "transactionProof": {
             "type": "array",
-            "items": _hex(MAX_TRANSACTION_BYTES),
+            "items": _hex(MAX_TRANSACTION_BYTES + _NODE_OVERHEAD),
             "minItems": 1,
             "maxItems": MAX_TRIE_PROOF_NODES,
         },

@@ -34,9 +34,10 @@ if TYPE_CHECKING:
 else:
     Subparsers = argparse._SubParsersAction
 
-#: Largest bundle file `poc verify` reads: a work limit (the schema allows 10,000 history
-#: entries of a few kilobytes each; real bundles are tens of kilobytes).
-MAX_BUNDLE_BYTES: Final = 128 * 1024 * 1024
+#: Largest bundle file `poc verify` reads: a work limit (real bundles are tens of kilobytes,
+#: a history entry adds about ten). A hostile file costs the verifier about a second per
+#: megabyte at worst (RLP crafted for the decoder's slowest case).
+MAX_BUNDLE_BYTES: Final = 64 * 1024 * 1024
 
 
 def register_commands(subparsers: Subparsers) -> None:

@@ -148,8 +148,63 @@ def _rlp(item: Any) -> bytes:
     return encoded
 
 
+# pyrlp decodes lists recursively and rebuilds each list's encoding by concatenation, so its
+# time grows with the square of a list's item count and of the nesting depth (a 340 KB list
+# nested 90,000 deep took 20 s; a list of a million one-byte items, hours). Untrusted RLP is
+# measured first, without recursing: no header, receipt, transaction or trie node nests deeper
+# than `_MAX_RLP_DEPTH` (an inlined trie node is under 32 bytes), and the bytes pyrlp would
+# copy (each list's size times its items) must stay under `_MAX_RLP_WORK` (a fraction of a
+# second; a receipt of a thousand 200-byte logs needs a fifth of it). Small items cannot cost
+# much and are not measured.
+_MAX_RLP_DEPTH: Final = 32
+_MAX_RLP_WORK: Final = 2**30
+_MEASURE_RLP_FROM: Final = 1_024
+
+
+def _measure_rlp(data: bytes, what: str) -> None:
+    """Raise ProofError if decoding `data` would nest too deep or cost too much. Reads only
+    the length prefixes (a malformed one ends the walk: pyrlp then says what is wrong)."""
+    list_ends: list[int] = []
+    list_sizes: list[int] = []
+    work = 0
+    position, size = 0, len(data)
+    while position < size:
+        while list_ends and position >= list_ends[-1]:
+            list_ends.pop()
+            list_sizes.pop()
+        if list_sizes:
+            work += list_sizes[-1]
+            if work > _MAX_RLP_WORK:
+                raise ProofError(f"{what} has lists too long to decode")
+        first = data[position]
+        if first < 0xC0:  # a byte string: skip it
+            if first < 0x80:
+                length, header = 1, 0
+            elif first < 0xB8:
+                length, header = first - 0x80, 1
+            else:
+                width = first - 0xB7
+                length = int.from_bytes(data[position + 1 : position + 1 + width], "big")
+                header = 1 + width
+            position += header + length
+            continue
+        if first < 0xF8:
+            length, header = first - 0xC0, 1
+        else:
+            width = first - 0xF7
+            length = int.from_bytes(data[position + 1 : position + 1 + width], "big")
+            header = 1 + width
+        list_ends.append(position + header + length)
+        list_sizes.append(length)
+        if len(list_ends) > _MAX_RLP_DEPTH:
+            raise ProofError(f"{what} nests RLP lists deeper than {_MAX_RLP_DEPTH}")
+        position += header
+
+
 def _unrlp(data: bytes, what: str) -> Any:
     """Decode untrusted RLP; every failure is a ProofError naming `what`."""
+    if len(data) >= _MEASURE_RLP_FROM:
+        _measure_rlp(data, what)
     try:
         return rlp.decode(data)
     except rlp.exceptions.RLPException as exc:
@@ -506,6 +561,9 @@ def prove_inclusion(root: bytes, index: int, nodes: Sequence[bytes]) -> bytes:
     its parent holds, so the walk finds it missing. Raises ProofError if a node on the path is
     missing, malformed or the key is absent.
     """
+    for node in nodes:
+        if len(node) >= _MEASURE_RLP_FROM:
+            _measure_rlp(node, "a proof node")
     database = {keccak(node): bytes(node) for node in nodes}
     try:
         value = HexaryTrie(database, root_hash=root).get(trie_key(index))

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ledger.errors import ProofError
-from ledger.proof_schema import BUNDLE_SCHEMA, MAX_TEXT
+from ledger.proof_schema import BUNDLE_SCHEMA, MAX_RECEIPT_BYTES, MAX_TEXT
 from ledger.proof_verifier import VerificationReport, iter_leaves, verify_document
 from ledger.proofs import ProofBuilder
 from ledger.receipt_proof import BlockHeader, decode_receipt, decode_transaction, prove_inclusion
@@ -82,11 +82,14 @@ HOSTILE: tuple[tuple[str, Any], ...] = (
     ("deep nesting", _nested(5_000)),
     ("huge list", [0] * 20_000),  # more items than any array of the format may hold
     ("huge text", "x" * (MAX_TEXT + 1)),
-    ("huge hex", "0x" + "ab" * 600_000),
+    ("huge hex", "0x" + "ab" * (MAX_RECEIPT_BYTES + 100)),
     ("lone surrogate", "\ud800"),
     ("32 random bytes", "0x" + os.urandom(32).hex()),
     ("120 random bytes", "0x" + os.urandom(120).hex()),
     ("deep RLP", _deep_rlp(3_000)),
+    ("deep small RLP", _deep_rlp(300)),
+    # A million one-byte items: pyrlp's decoding time grows with the square of that.
+    ("wide RLP", "0x" + rlp.encode([b"a"] * 500_000).hex()),
 )
 
 
@@ -339,13 +342,38 @@ def test_verify_hypothesis_hostile_leaf_fails_naming_it(documents: dict[str, Any
 def test_decoders_refuse_hostile_rlp_as_proof_errors() -> None:
     deep = bytes.fromhex(_deep_rlp(3_000)[2:])
     for decode in (BlockHeader.decode, decode_receipt, decode_transaction):
-        for raw in (deep, b"\x02" + deep, b"", b"\xc0", b"\xff" * 40, b"\x7f"):
+        for raw in (deep, b"\x02" + deep, b"", b"\xc0", b"\xff" * 40, b"\x7f", b"\xc3\xc2\xc1\xc0"):
             with pytest.raises(ProofError):
                 decode(raw)
     # A node that hashes to the root but is no trie node, or nests too deep.
     for node in (deep, b"\xc3\x01\x02\x03", rlp.encode([b"\x20", [b"", b""]]), b"\x80"):
         with pytest.raises(ProofError):
             prove_inclusion(keccak(node), 0, [node])
+
+
+@pytest.mark.parametrize(
+    ("shape", "raw", "refusal"),
+    [
+        # pyrlp's decoding time grows with the square of the depth and of a list's length
+        # (90,000 deep: 20 s; a million items: hours): both are measured before decoding.
+        ("deep", bytes.fromhex(_deep_rlp(90_000)[2:]), "deeper than 32"),
+        ("wide", rlp.encode([b"a"] * 1_000_000), "too long to decode"),
+        ("wide, wider items", rlp.encode([b"ab" * 20] * 25_000), "too long to decode"),
+    ],
+)
+def test_decoders_measure_hostile_rlp_before_decoding(shape: str, raw: bytes, refusal: str) -> None:
+    for decode in (decode_receipt, decode_transaction, BlockHeader.decode):
+        with pytest.raises(ProofError, match=refusal):
+            decode(raw)
+    with pytest.raises(ProofError, match=refusal):
+        prove_inclusion(keccak(raw), 0, [raw])
+
+
+def test_decoders_read_an_honest_receipt_of_a_thousand_logs() -> None:
+    log = [b"\x11" * 20, [b"\x22" * 32, b"\x33" * 32], b"\x44" * 100]
+    receipt = b"\x02" + rlp.encode([b"\x01", b"\x05", b"\x00" * 256, [log] * 1_000])
+    decoded = decode_receipt(receipt)
+    assert len(decoded.logs) == 1_000 and decoded.status == 1
 
 
 def test_verify_forged_header_with_hostile_trie_nodes_fails_naming_them(
