@@ -109,8 +109,20 @@ def test_export_refuses_admin_keys_and_wrong_salts(consortium: Consortium) -> No
 
 
 def _exported_bundle(consortium: Consortium) -> dict[str, Any]:
+    """A bundle the service exports, of a contribution it registered for the partner (relayed,
+    so authorised by an EIP-712 signature: the signature check is where a chain id past
+    uint256 raised)."""
     project = consortium.project_on_chain()
-    cid, content, salt = _register(consortium, project)
+    member = consortium.partner_b
+    content, salt = sha256_bytes(b"a signed lab notebook page"), new_salt()
+    commit = commitment(member.address, project, content, salt)
+    registered = consortium.client.post(
+        f"/v1/projects/{project}/contributions?wait=true",
+        json={"commitment": "0x" + commit.hex(), "origin": "result", "category": 0, "value": 40},
+        headers=member.headers,
+    )
+    assert registered.status_code == 200, registered.text
+    cid = contribution_id(project, member.address, commit)
     response = consortium.client.post(
         f"/v1/exports/contributions/0x{cid.hex()}/bundle",
         json=_opening(content, salt),
@@ -118,6 +130,7 @@ def _exported_bundle(consortium: Consortium) -> dict[str, Any]:
     )
     assert response.status_code == 200, response.text
     bundle: dict[str, Any] = response.json()
+    assert bundle["authorisation"]["method"] == "eip712"
     return bundle
 
 
