@@ -123,6 +123,7 @@ def _exported_bundle(consortium: Consortium) -> dict[str, Any]:
     )
     assert registered.status_code == 200, registered.text
     cid = contribution_id(project, member.address, commit)
+    consortium.grant_auditor(project)
     response = consortium.client.post(
         f"/v1/exports/contributions/0x{cid.hex()}/bundle",
         json=_opening(content, salt),
