@@ -48,23 +48,23 @@ contract PocGovernance is IPocGovernance, PocLedgerState {
     // ---------------------------------------------------------------- projects
 
     /// @inheritdoc IPocGovernance
-    function createProject(bytes32 agreementHash, address[] calldata partners, Policy calldata policy)
+    function createProject(bytes32 agreementHash, address[] calldata partnerList, Policy calldata policy)
         external
         onlyThroughLedger
         returns (uint32)
     {
-        return _createProject(msg.sender, agreementHash, partners, policy);
+        return _createProject(msg.sender, agreementHash, partnerList, policy);
     }
 
     /// @inheritdoc IPocGovernance
     function createProjectBySig(
         bytes32 agreementHash,
-        address[] calldata partners,
+        address[] calldata partnerList,
         Policy calldata policy,
         SignedAuth calldata auth
     ) external onlyThroughLedger returns (uint32) {
-        address coordinator = _verifySigned(auth, StructHashes.createProject(agreementHash, partners, policy, auth));
-        return _createProject(coordinator, agreementHash, partners, policy);
+        address coordinator = _verifySigned(auth, StructHashes.createProject(agreementHash, partnerList, policy, auth));
+        return _createProject(coordinator, agreementHash, partnerList, policy);
     }
 
     // ---------------------------------------------------------------- proposals
@@ -159,11 +159,10 @@ contract PocGovernance is IPocGovernance, PocLedgerState {
         uint32 policyVersion = ++p.policyVersion;
         bytes32 policyHash = keccak256(abi.encode(policy));
         _policyHashes[projectId][policyVersion] = policyHash;
-        _policyParams[projectId] = PolicyParams({
-            disputeWindow: policy.disputeWindow,
-            splitApprovalBps: policy.splitApprovalBps,
-            governanceBps: policy.governanceBps
-        });
+        PolicyParams storage params = _policyParams[projectId];
+        params.disputeWindow = policy.disputeWindow;
+        params.splitApprovalBps = policy.splitApprovalBps;
+        params.governanceBps = policy.governanceBps;
         p.categoryCount = uint8(policy.categories.length);
         emit IPocLedger.PolicySet({projectId: projectId, version: policyVersion, policyHash: policyHash, policy: policy});
     }

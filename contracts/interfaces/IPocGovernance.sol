@@ -12,14 +12,14 @@ interface IPocGovernance {
     // ---------------------------------------------------------------- projects
 
     /// @notice Creates a project whose coordinator is the caller.
-    /// @dev Requirements: `agreementHash` non-zero; `partners` non-empty, no zero or duplicate
+    /// @dev Requirements: `agreementHash` non-zero; `partnerList` non-empty, no zero or duplicate
     /// address, includes the caller; `policy` valid (see {PocInvalidPolicy}). Emits
     /// {ProjectCreated}, {AgreementSet}, {PolicySet} and one {PartnerAdded} per partner.
     /// @param agreementHash Hash of the consortium agreement's text: version 1 of the agreement.
-    /// @param partners Every partner of the project, the caller included.
+    /// @param partnerList Every partner of the project, the caller included.
     /// @param policy The scoring and governance policy: version 1 of the policy.
     /// @return projectId The new project's id (sequential from 1).
-    function createProject(bytes32 agreementHash, address[] calldata partners, Policy calldata policy)
+    function createProject(bytes32 agreementHash, address[] calldata partnerList, Policy calldata policy)
         external
         returns (uint32 projectId);
 
@@ -27,13 +27,13 @@ interface IPocGovernance {
     /// @dev The signer signs `CreateProject(bytes32 agreementHash,address[] partners,bytes32 policyHash,
     /// address signer,uint256 nonce,uint256 deadline)` with policyHash = keccak256(abi.encode(policy)).
     /// @param agreementHash Hash of the consortium agreement's text.
-    /// @param partners Every partner of the project, the signer included.
+    /// @param partnerList Every partner of the project, the signer included.
     /// @param policy The scoring and governance policy.
     /// @param auth The coordinator's signature, nonce and deadline.
     /// @return projectId The new project's id.
     function createProjectBySig(
         bytes32 agreementHash,
-        address[] calldata partners,
+        address[] calldata partnerList,
         Policy calldata policy,
         SignedAuth calldata auth
     ) external returns (uint32 projectId);
