@@ -32,7 +32,9 @@ online (`w3` given: any node of the chain, never trusted for anything but its ow
   receipt proof leads to the receiptsRoot of the node's header (not to the bundle's header);
 - the node's receipts put each cited log at the stated log index;
 - the contract's runtime code is PocLedger's (immutables masked: OpenZeppelin's EIP712 keeps
-  the domain in immutables, so the code differs per deployment in exactly those bytes);
+  the domain in immutables, so the code differs per deployment in exactly those bytes), of the
+  current release or of an earlier one kept in ledger/artifacts/releases/; from 1.1.0 on, the
+  code of the governance module the ledger names (`governance()`) is PocGovernance's too;
 - the contribution's current status; history, identity and policy still complete.
 
 Building bundles: `ledger.proofs`. The CLI (`poc verify`): `ledger.proofs_cli`.
@@ -52,7 +54,7 @@ from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 
-from ledger.artifacts import load_artifact
+from ledger.artifacts import load_artifact, load_release_artifact, released_versions
 from ledger.domain import BatchLeaf, ContributionStatus, Origin, bytes32_to_text
 from ledger.errors import LedgerError, ProofError
 from ledger.hashing import batch_id as compute_batch_id
@@ -96,6 +98,8 @@ _PUSH32: Final = 0x7F
 # What one failed check reports at most: a hostile bundle can make every field wrong.
 _MAX_FIELDS: Final = 50
 _MAX_DETAIL: Final = 2_000
+#: The module PocLedger runs its governance in (from release 1.1.0 on).
+GOVERNANCE_CONTRACT: Final = "PocGovernance"
 
 
 @dataclass(frozen=True)
@@ -1137,6 +1141,46 @@ def code_matches(actual: bytes, expected: bytes) -> tuple[bool, int]:
     return True, masked
 
 
+@dataclass(frozen=True)
+class LedgerRelease:
+    """The runtime code of one release of PocLedger and, from 1.1.0 on, of its PocGovernance
+    module. `version` is None for the current release: its contracts report it (`version()`)."""
+
+    version: str | None
+    compiler_version: str
+    ledger_code: bytes
+    module_code: bytes | None
+
+
+@cache
+def ledger_releases() -> tuple[LedgerRelease, ...]:
+    """Every release a deployment's code may come from: the current artifacts, then the earlier
+    releases kept in ledger/artifacts/releases/ (the code of a deployment never changes)."""
+    current = load_artifact(LEDGER_CONTRACT)
+    releases = [
+        LedgerRelease(
+            None,
+            current.compiler_version,
+            bytes(HexBytes(current.deployed_bytecode)),
+            bytes(HexBytes(load_artifact(GOVERNANCE_CONTRACT).deployed_bytecode)),
+        )
+    ]
+    for version in released_versions():
+        ledger = load_release_artifact(version, LEDGER_CONTRACT)
+        try:
+            module: bytes | None = bytes(
+                HexBytes(load_release_artifact(version, GOVERNANCE_CONTRACT).deployed_bytecode)
+            )
+        except LedgerError:  # releases before 1.1.0 have no module
+            module = None
+        releases.append(
+            LedgerRelease(
+                version, ledger.compiler_version, bytes(HexBytes(ledger.deployed_bytecode)), module
+            )
+        )
+    return tuple(releases)
+
+
 def _online(run: _Run, w3: Web3) -> None:
     b = run.bundle
 
@@ -1205,12 +1249,39 @@ def _online(run: _Run, w3: Web3) -> None:
     def code(p: _Problems) -> str:
         with translating():
             actual = bytes(w3.eth.get_code(b.chain.contract))
-        expected = bytes(HexBytes(load_artifact(LEDGER_CONTRACT).deployed_bytecode))
-        ok, masked = code_matches(actual, expected)
-        p.expect(ok, f"the code at {b.chain.contract} is not PocLedger's", "chain.contract")
+        matched = [
+            (release, masked)
+            for release in ledger_releases()
+            for ok, masked in [code_matches(actual, release.ledger_code)]
+            if ok
+        ]
+        if not matched:
+            p.add(f"the code at {b.chain.contract} is not PocLedger's", "chain.contract")
+            return f"runtime code (keccak {hex0x(keccak(actual))[:18]}…) is no release's"
+        release, masked = matched[0]
+        version = release.version
+        module_note = ""
+        if release.module_code is not None:
+            # The ledger runs its governance in this module by DELEGATECALL: code that could
+            # write anything in the ledger's storage and log under its address. Its address is
+            # an immutable (masked above), so it is checked here, not taken on trust.
+            ledger = w3.eth.contract(
+                address=b.chain.contract, abi=load_artifact(LEDGER_CONTRACT).abi
+            )
+            with translating():
+                module = ledger.functions.governance().call()
+                module_code = bytes(w3.eth.get_code(module))
+                version = str(ledger.functions.version().call())
+            module_ok, module_masked = code_matches(module_code, release.module_code)
+            p.expect(
+                module_ok,
+                f"the governance module {module} of {b.chain.contract} is not PocGovernance's",
+                "chain.contract",
+            )
+            module_note = f"; its module {module} is PocGovernance ({module_masked} immutables)"
         return (
-            f"runtime code (keccak {hex0x(keccak(actual))[:18]}…) is PocLedger "
-            f"{load_artifact(LEDGER_CONTRACT).compiler_version} ({masked} immutables)"
+            f"runtime code (keccak {hex0x(keccak(actual))[:18]}…) is PocLedger {version} "
+            f"{release.compiler_version} ({masked} immutables){module_note}"
         )
 
     run.run("online: contract code", code, "chain.contract")
