@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from ledger.chain.signing import ACTION_TYPES, EIP712_DOMAIN_FIELDS
-from ledger.evidence.bundle import CHILD_EVENT, HISTORY_EVENTS, ledger_events
+from ledger.evidence.bundle import CHILD_EVENT, HISTORY_EVENTS, ledger_event_abis
 
 SCHEMA_ID: Final = "https://poc-ledger.example/schemas/proof-bundle/v1.json"
 
@@ -148,9 +148,9 @@ def abi_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _event_args() -> dict[str, Any]:
-    codec = ledger_events()
+    events = ledger_event_abis()
     return {
-        name: _object({str(i["name"]): abi_schema(i) for i in codec.by_name[name]["inputs"]})
+        name: _object({str(i["name"]): abi_schema(i) for i in events[name]["inputs"]})
         for name in BUNDLE_EVENTS
     }
 

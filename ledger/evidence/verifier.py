@@ -57,8 +57,11 @@ from hexbytes import HexBytes
 from web3 import Web3
 
 from ledger.chain.artifacts import load_artifact, load_release_artifact, released_versions
+from ledger.chain.events import DEFAULT_DECODER
 from ledger.chain.signing import recover_signer
 from ledger.chain.translate import translating
+from ledger.domain.codec import ZERO_HASH, from_hex, to_hex
+from ledger.domain.events import EVENTS_BY_NAME
 from ledger.domain.hashing import batch_id as compute_batch_id
 from ledger.domain.hashing import commitment as compute_commitment
 from ledger.domain.hashing import contribution_id as compute_contribution_id
@@ -85,12 +88,10 @@ from ledger.evidence.bundle import (
     LogProof,
     ProofBundle,
     derived_status,
-    hex0x,
     iso_utc,
-    ledger_events,
+    ledger_event_abis,
     ledger_functions,
     typed_data_for,
-    unhex,
 )
 from ledger.evidence.format_check import clip, format_problems
 
@@ -201,17 +202,29 @@ def _time(timestamp: int) -> str:
 
 
 def _find_log(
-    receipt: DecodedReceipt, contract: str, event: str
+    receipt: DecodedReceipt, contract: str, event: str, tx_hash: bytes
 ) -> list[tuple[int, ReceiptLog, dict[str, Any]]]:
-    """(position, raw log, decoded args) of every `event` log of `contract` in `receipt`."""
-    codec = ledger_events()
-    topic = codec.topic(event)
+    """(position, raw log, arguments) of every `event` log of `contract` in `receipt`, the
+    arguments as a bundle states them: the log decoded into its typed event, in ABI form."""
+    topic = DEFAULT_DECODER.topic_of(EVENTS_BY_NAME[event])
     address = to_canonical_address(contract)
     found = []
     for position, log in enumerate(receipt.logs):
         if log.address == address and log.topics and log.topics[0] == topic:
-            _, args = codec.decode(log.topics, log.data)
-            found.append((position, log, args))
+            try:
+                typed = DEFAULT_DECODER.decode_parts(
+                    log.topics,
+                    log.data,
+                    address=contract,
+                    block_number=0,
+                    block_hash=ZERO_HASH,
+                    tx_hash=to_hex(tx_hash),
+                    log_index=position,
+                )
+            except ValueError as exc:
+                raise ProofError(f"{event} log does not decode: {exc}") from exc
+            assert typed is not None  # its topic is one of the decoder's
+            found.append((position, log, DEFAULT_DECODER.abi_arguments(typed)))
     return found
 
 
@@ -282,7 +295,7 @@ def _prove_log(
     if header is not None:
         problems.expect(
             header.hash == evidence.block_hash,
-            f"header hashes to {hex0x(header.hash)}, not to the stated block hash",
+            f"header hashes to {to_hex(header.hash)}, not to the stated block hash",
             f"{p}.header",
             f"{c}.blockHash",
         )
@@ -342,13 +355,13 @@ def _prove_log(
     try:
         receipt = decode_receipt(evidence.receipt)
         problems.expect(receipt.status == 1, "the transaction failed", f"{p}.receipt")
-        event_ok = evidence.event in ledger_events().by_name
+        event_ok = evidence.event in ledger_event_abis()
         if event_field is not None:
             problems.expect(
                 event_ok, f"{clip(evidence.event)!r} is not a ledger event", event_field
             )
         if event_ok:
-            candidates = _find_log(receipt, contract, evidence.event)
+            candidates = _find_log(receipt, contract, evidence.event, evidence.tx_hash)
             if not candidates:
                 problems.add(
                     f"the receipt has no {evidence.event} log of contract {contract}",
@@ -493,7 +506,7 @@ def _offline(run: _Run, file_sha256: bytes | None) -> None:
                 "SHA-256 of the file equals the content hash"
                 if p.expect(
                     file_sha256 == c.content_hash,
-                    f"the file's SHA-256 is {hex0x(file_sha256)}, not the content hash",
+                    f"the file's SHA-256 is {to_hex(file_sha256)}, not the content hash",
                     "contribution.contentHash",
                 )
                 else ""
@@ -515,7 +528,7 @@ def _offline(run: _Run, file_sha256: bytes | None) -> None:
         p.expect(
             recomputed == c.commitment,
             "keccak256(abi.encode(contributor, projectId, contentHash, salt)) is "
-            f"{hex0x(recomputed)}, not the stated commitment",
+            f"{to_hex(recomputed)}, not the stated commitment",
             "contribution.commitment",
             "contribution.contributor",
             "contribution.projectId",
@@ -525,7 +538,7 @@ def _offline(run: _Run, file_sha256: bytes | None) -> None:
         cid = compute_contribution_id(c.project_id, c.contributor, c.commitment)
         p.expect(
             cid == c.contribution_id,
-            f"keccak256(abi.encode(projectId, contributor, commitment)) is {hex0x(cid)}, not "
+            f"keccak256(abi.encode(projectId, contributor, commitment)) is {to_hex(cid)}, not "
             "the stated contribution id",
             "contribution.contributionId",
             "contribution.projectId",
@@ -575,8 +588,8 @@ def _offline(run: _Run, file_sha256: bytes | None) -> None:
                 "chain.contract",
             )
         return (
-            f"header hashes to block {hex0x(b.chain.block_hash)[:18]}…; transaction "
-            f"{hex0x(b.chain.tx_hash)[:18]}… and its receipt are in the block's tries; the "
+            f"header hashes to block {to_hex(b.chain.block_hash)[:18]}…; transaction "
+            f"{to_hex(b.chain.tx_hash)[:18]}… and its receipt are in the block's tries; the "
             "ContributionRegistered log decodes to every stated field"
         )
 
@@ -765,7 +778,7 @@ def _check_authorisation(run: _Run, p: _Problems) -> str:
             ("signer", a.signer, "authorisation.signer"),
             ("nonce", a.nonce, "authorisation.nonce"),
             ("deadline", a.deadline, "authorisation.deadline"),
-            ("signature", hex0x(a.signature), "authorisation.signature"),
+            ("signature", to_hex(a.signature), "authorisation.signature"),
         ):
             p.expect(
                 _norm(auth[key]) == _norm(stated), f"the transaction relayed another {key}", path
@@ -806,7 +819,7 @@ def _compare_anchor_call(p: _Problems, call: Mapping[str, Any], run: _Run) -> No
         "contribution.projectId",
     )
     p.expect(
-        _norm(call["root"]) == hex0x(b.batch.root),
+        _norm(call["root"]) == to_hex(b.batch.root),
         "the anchoring transaction anchored another root",
         "batch.root",
     )
@@ -845,7 +858,7 @@ def _check_policy(run: _Run, p: _Problems) -> str:
     )
     p.expect(args["version"] == b.policy.version, "another policy version", "policy.version")
     p.expect(
-        _norm(args["policyHash"]) == hex0x(b.policy.policy_hash),
+        _norm(args["policyHash"]) == to_hex(b.policy.policy_hash),
         "another policy hash",
         "policy.policyHash",
     )
@@ -860,8 +873,8 @@ def _check_policy(run: _Run, p: _Problems) -> str:
     if p.expect(
         cat.id < len(categories), f"policy has no category {cat.id}", "contribution.category.id"
     ):
-        name = bytes32_to_text(unhex(categories[cat.id]["name"]))
-        unit = bytes32_to_text(unhex(categories[cat.id]["unit"]))
+        name = bytes32_to_text(from_hex(categories[cat.id]["name"]))
+        unit = bytes32_to_text(from_hex(categories[cat.id]["unit"]))
         p.expect(
             name == cat.name,
             f"the policy names category {cat.id} {name!r}",
@@ -974,12 +987,12 @@ def _check_batch(run: _Run, p: _Problems) -> str:
     )
     if args is not None:
         p.expect(
-            _norm(args["batchId"]) == hex0x(c.batch_id),
+            _norm(args["batchId"]) == to_hex(c.batch_id),
             "another batch was anchored",
             "contribution.batchId",
         )
         p.expect(
-            _norm(args["root"]) == hex0x(batch.root), "the anchored root differs", "batch.root"
+            _norm(args["root"]) == to_hex(batch.root), "the anchored root differs", "batch.root"
         )
         p.expect(args["count"] == batch.count, "the anchored count differs", "batch.count")
         p.expect(
@@ -1003,12 +1016,12 @@ def _check_batch(run: _Run, p: _Problems) -> str:
     name, call = ledger_functions().decode(decode_transaction(b.inclusion.transaction).data)
     if p.expect(name == "revealBatched", f"revealed by {name}", "inclusion.transaction"):
         p.expect(
-            [_norm(x) for x in call["proof"]] == [hex0x(x) for x in batch.merkle_proof],
+            [_norm(x) for x in call["proof"]] == [to_hex(x) for x in batch.merkle_proof],
             "the reveal carried another Merkle path",
             "batch.merkleProof",
         )
     return (
-        f"leaf is in batch {hex0x(c.batch_id)[:18]}… of {batch.count} by its Merkle path; "
+        f"leaf is in batch {to_hex(c.batch_id)[:18]}… of {batch.count} by its Merkle path; "
         f"anchored in block {a.block_number}"
     )
 
@@ -1026,7 +1039,7 @@ def _check_history(run: _Run, p: _Problems, index: int, entry: LogProof) -> str:
         event_field=f"{path}.event",
     )
     run.located.append(located)
-    own = hex0x(b.contribution.contribution_id)
+    own = to_hex(b.contribution.contribution_id)
     p.expect(
         entry.event in (*HISTORY_EVENTS, CHILD_EVENT),
         f"{entry.event} is not a history event",
@@ -1066,7 +1079,7 @@ def _check_history(run: _Run, p: _Problems, index: int, entry: LogProof) -> str:
             f"{previous}.blockNumber",
             f"{previous}.logIndex",
         )
-    return f"block {entry.block_number}, tx {hex0x(entry.tx_hash)[:18]}…"
+    return f"block {entry.block_number}, tx {to_hex(entry.tx_hash)[:18]}…"
 
 
 def _check_log_indexes(located: list[_Located], p: _Problems) -> str:
@@ -1259,7 +1272,7 @@ def _online(run: _Run, w3: Web3) -> None:
         ]
         if not matched:
             p.add(f"the code at {b.chain.contract} is not PocLedger's", "chain.contract")
-            return f"runtime code (keccak {hex0x(keccak(actual))[:18]}…) is no release's"
+            return f"runtime code (keccak {to_hex(keccak(actual))[:18]}…) is no release's"
         release, masked = matched[0]
         version = release.version
         module_note = ""
@@ -1282,7 +1295,7 @@ def _online(run: _Run, w3: Web3) -> None:
             )
             module_note = f"; its module {module} is PocGovernance ({module_masked} immutables)"
         return (
-            f"runtime code (keccak {hex0x(keccak(actual))[:18]}…) is PocLedger {version} "
+            f"runtime code (keccak {to_hex(keccak(actual))[:18]}…) is PocLedger {version} "
             f"{release.compiler_version} ({masked} immutables){module_note}"
         )
 
