@@ -71,7 +71,8 @@ class GasLimit:
 #   revealBatched  proof nodes + parents              supersedes), uri
 #   proposeSplit   split partners                     deposit(Token) partners of the split
 #   setIdentity    -, name + company number           anchorBatch    -, uri
-# tests/ledger/chain/test_gas.py checks every limit against fresh measurements, worst cases included.
+# tests/ledger/chain/test_gas.py checks every limit against fresh measurements, worst cases
+# included.
 GAS_LIMITS: Final[Mapping[str, GasLimit]] = {
     # PocLedger
     "createProject": GasLimit(base=200_000, per_item=60_000, per_byte=30),
