@@ -62,7 +62,6 @@ DYNAMIC_SUFFIXES: dict[str, set[str]] = {
 }
 
 
-
 def _verifier_check_keys() -> set[str]:
     """The translation keys of every check `ledger.proof_verifier` can report, made as
     lawyer.js makes them: "online: chain id" -> "online_chain_id"; the per-event history
@@ -124,6 +123,7 @@ def _openapi_error_codes(document: dict[str, object]) -> set[str]:
 
     walk(document)
     return found
+
 
 # Error codes the pages must always say in plain words (the common ones of a partner's day).
 REQUIRED_ERRORS = {
@@ -298,7 +298,7 @@ def test_every_api_error_code_has_a_sentence_in_both_languages(tmp_path: Path) -
         assert not missing, f"API error codes without a {language} sentence: {missing}"
         # api.js shows these sentences as they are: a {placeholder} would show as itself.
         with_fields = sorted(c for c in codes if "{" in table[language][f"error.{c}"])
-        assert not with_fields, f"{language} sentences of API codes with placeholders: {with_fields}"
+        assert not with_fields, f"{language}: API codes' sentences with fields: {with_fields}"
 
 
 def test_error_code_scan_finds_a_new_code(tmp_path: Path) -> None:
