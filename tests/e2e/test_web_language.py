@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from tests.e2e.web_pages import (
     CHROMIUM,
@@ -260,7 +260,9 @@ def test_pages_speak_only_the_page_language_with_screenshots(
     page.set_input_files("#verify-bundle", str(bundle))
     page.set_input_files(
         "#verify-file",
-        files=[{"name": seeded["document"], "mimeType": "text/plain", "buffer": original.content}],
+        files=[
+            FilePayload(name=seeded["document"], mimeType="text/plain", buffer=original.content)
+        ],
     )
     page.click("#verify-submit")
     expect(page.locator("#verify-status")).to_have_text(words["verify.ok"], timeout=CONFIRM_MS)
@@ -276,7 +278,7 @@ def test_pages_speak_only_the_page_language_with_screenshots(
     # A different file: a failed check, still in the page's language.
     page.set_input_files(
         "#verify-file",
-        files=[{"name": "other.txt", "mimeType": "text/plain", "buffer": b"another file"}],
+        files=[FilePayload(name="other.txt", mimeType="text/plain", buffer=b"another file")],
     )
     page.click("#verify-submit")
     expect(page.locator("#verify-status")).to_have_text(words["verify.failed"], timeout=CONFIRM_MS)
