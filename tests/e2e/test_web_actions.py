@@ -276,3 +276,53 @@ def test_made_up_api_key_is_refused_when_entered(
     expect(page.locator("#timeline li").first).to_be_visible()
     no_missing_keys(page)
     context.close()
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_dispute_and_vote_are_asked_first_and_shown_in_place(
+    sandbox: SandboxProcess, browser: Browser, demo: dict[str, Any], language: str
+) -> None:
+    words = texts(language)
+    context = browser.new_context(locale=LOCALES[language])
+    page = context.new_page()
+    act_as(page, sandbox.url, "leievlas")
+    cid = _register(page, sandbox.url, f"disputed-{language}.txt")
+
+    # The university disputes it; Escape on the summary signs nothing.
+    act_as(page, sandbox.url, "unikortrijk")
+    open_page(page, f"{sandbox.url}/contribution?id={cid}")
+    reason = "The test report is from another batch."
+    page.fill("#dispute-reason", reason)
+    page.click("#dispute-submit")
+    expect(page.locator("#confirm-dialog")).to_contain_text(reason)
+    page.keyboard.press("Escape")
+    expect(page.locator("#confirm-dialog")).to_have_count(0)
+    disputes = f"/v1/contributions/{cid}/disputes"
+    assert _get(sandbox, demo, disputes, "unikortrijk") == []
+    page.click("#dispute-submit")
+    confirm(page)
+    wait_confirmed(page)
+    expect(page.locator("#dispute-state")).to_have_text(words["dispute.yours_open"])
+    expect(page.locator("#dispute-form")).to_be_hidden()
+    assert page.evaluate("document.activeElement.id") == "dispute-state"
+    expect(page.locator("#vote-box")).to_be_hidden()  # a party to the dispute does not vote
+
+    # The research centre, the one partner left to vote, rejects it: the summary says what
+    # that means, and the page shows the outcome in place.
+    act_as(page, sandbox.url, "vezelinstituut")
+    open_page(page, f"{sandbox.url}/contribution?id={cid}")
+    expect(page.locator("#vote-box")).to_be_visible()
+    page.evaluate("window.stillTheSamePage = true")
+    page.click("#vote-reject")
+    summary = confirm(page)
+    assert words["vote.reject_means"] in summary
+    wait_confirmed(page)
+    university = _person(demo, "unikortrijk")["name"]
+    outcome = words["dispute_outcome.rejected"].format(number=1, name=university)
+    expect(page.locator("#history")).to_contain_text(outcome, timeout=CONFIRM_MS)
+    expect(page.locator("#vote-box")).to_be_hidden()
+    assert page.evaluate("window.stillTheSamePage === true"), "the page reloaded"
+    assert page.evaluate("document.activeElement.id") == "contribution-explain"
+    assert _get(sandbox, demo, disputes, "unikortrijk")[0]["outcome"] == "rejected"
+    no_missing_keys(page)
+    context.close()
