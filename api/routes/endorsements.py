@@ -25,9 +25,11 @@ from api.actions import (
     WritesDep,
     signed_call,
 )
-from api.deps import LEDGER, ReaderDep, ServicesDep
+from api.deps import LEDGER, ReaderDep, Services, ServicesDep
 from api.errors import ERROR_RESPONSES
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_HASH
+from ledger.errors import ChainError
+from ledger.scoring_history import block_time
 from ledger.signing import endorse_data
 from ledger.store import EndorsementRecord
 
@@ -62,6 +64,7 @@ class EndorsementPublic(BaseModel):
                     "endorser": EXAMPLE_ADDRESS,
                     "rating": 4,
                     "block_number": 9,
+                    "endorsed_at": 1767225612,
                 }
             ]
         }
@@ -72,16 +75,35 @@ class EndorsementPublic(BaseModel):
     endorser: str
     rating: int
     block_number: int
+    endorsed_at: int | None = Field(
+        description="Timestamp of the endorsement's block (the ledger's time, what a person "
+        "reads as the date); null while the chain node cannot be asked."
+    )
 
     @classmethod
-    def of(cls, record: EndorsementRecord) -> EndorsementPublic:
+    def of(cls, record: EndorsementRecord, endorsed_at: int | None) -> EndorsementPublic:
         return cls(
             contribution_id=record.contribution_id,
             project_id=record.project_id,
             endorser=record.endorser,
             rating=record.rating,
             block_number=record.block_number,
+            endorsed_at=endorsed_at,
         )
+
+
+def _block_times(services: Services, blocks: set[int]) -> dict[int, int]:
+    """Timestamps of `blocks` from the chain node; those it cannot give are left out."""
+    access = services.chain
+    times: dict[int, int] = {}
+    if access is None:
+        return times
+    for number in sorted(blocks):
+        try:
+            times[number] = block_time(access.chain.w3, number)
+        except ChainError:
+            break  # node down: the dates stay unknown, the endorsements are still served
+    return times
 
 
 @router.get(
@@ -94,7 +116,9 @@ def list_endorsements(
 ) -> list[EndorsementPublic]:
     """The contribution's endorsements in chain order."""
     readable_contribution(services, principal, contribution_id)
-    return [EndorsementPublic.of(e) for e in services.store.endorsements(contribution_id)]
+    records = services.store.endorsements(contribution_id)
+    times = _block_times(services, {e.block_number for e in records})
+    return [EndorsementPublic.of(e, times.get(e.block_number)) for e in records]
 
 
 def _endorse_action(writes: Writes, contribution_id: str, rating: int) -> SignedAction:

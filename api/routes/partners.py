@@ -85,6 +85,14 @@ class KeyPublic(BaseModel):
                 EXAMPLE_KEY,
                 # Rotated: revoked, and the key that replaced it.
                 {**EXAMPLE_KEY, "revoked_at": 1769904000.0, "replaced_by": "b71e5a09c4d3"},
+                # An IP counsel's key: it acts for no partner.
+                {
+                    **EXAMPLE_KEY,
+                    "key_id": "8c0d2f4a6b1e",
+                    "partner": None,
+                    "role": "auditor",
+                    "label": "ip-counsel",
+                },
             ]
         }
     )
@@ -250,6 +258,18 @@ def onboard(services: ServicesDep, _: AdminDep, body: PartnerCreate) -> Onboarde
     return OnboardedPublic(
         address=address, custodial=custodial, key=_issued(issued.plaintext, issued.record)
     )
+
+
+@router.get("/me", response_model=KeyPublic, summary="The key of this request")
+def who_am_i(services: ServicesDep, principal: ReaderDep) -> KeyPublic:
+    """The API key the request carries: its id, role, partner (null for auditor and admin keys)
+    and label; never the key itself. The cheapest authenticated read: a client checks a key
+    typed in by a person with it (401 `invalid_api_key` for one the service does not know or
+    revoked) and learns whom the key acts for."""
+    record = services.store.api_key(principal.key_id)
+    if record is None:  # revoked and purged between authentication and here
+        raise NotFoundError(f"no key {principal.key_id}", code="key_not_found")
+    return KeyPublic.of(record)
 
 
 @router.get("/partners/{address}", response_model=PartnerPublic, summary="Get a partner")
