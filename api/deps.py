@@ -67,7 +67,8 @@ class ChainAccess:
 
 @dataclass
 class Services:
-    """Everything a request may use; built by `create_app`, started by its lifespan."""
+    """Everything a request may use; put together by `poc.wiring.build_services`, started and
+    stopped with the app (`api.app.build_app`)."""
 
     settings: ApiSettings
     store: Store

@@ -45,7 +45,8 @@ from web3.types import RPCEndpoint, RPCResponse
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
-from ledger.chain.transactions import DEFAULT_POLL_INTERVAL, DEFAULT_RECEIPT_TIMEOUT, TxSender
+from ledger.chain.receipts import DEFAULT_POLL_INTERVAL, DEFAULT_RECEIPT_TIMEOUT
+from ledger.chain.transactions import TxSender
 from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
 from ledger.errors import (

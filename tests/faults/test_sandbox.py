@@ -26,12 +26,12 @@ from web3 import HTTPProvider, Web3
 
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.events import get_events
-from ledger.chain.transactions import block_hashes
+from ledger.chain.receipts import block_hashes
 from ledger.domain.events import ContributionRegistered
 from ledger.domain.hashing import commitment, new_salt, sha256_bytes
 from ledger.store import Store
 from poc.sandbox.anvil_state import SAVED_STATE_FILE, running_nodes
-from poc.sandbox.run import SeedRecord
+from poc.sandbox.seed import SeedRecord
 from tests.faults.support import Load, require_anvil
 from tests.sandbox_process import Sandbox, start_sandbox, stopped_at_the_end
 

@@ -18,6 +18,7 @@ from web3.types import RPCEndpoint
 
 from ledger.chain.connection import Backend, ChainConfig, connect_anvil
 from ledger.chain.deploy import clients_for, deploy_ledger
+from ledger.chain.receipts import can_batch, fetch_receipt, fetch_receipts
 from ledger.chain.signing import (
     SignedAuth,
     endorse_data,
@@ -25,13 +26,14 @@ from ledger.chain.signing import (
     register_data,
     sign_typed_data,
 )
-from ledger.chain.transactions import TxRequest, TxSender, can_batch, fetch_receipt, fetch_receipts
+from ledger.chain.transactions import TxRequest, TxSender
 from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
 from ledger.errors import ChainError, LedgerError, RpcError
 from ledger.store import Store
 from ledger.store.outbox import OperationRecord
-from ledger.sync.outbox import ChainCall, OpStatus, OutboxConfig, OutboxWorker
+from ledger.sync.calls import ChainCall
+from ledger.sync.outbox import OpStatus, OutboxConfig, OutboxWorker
 from poc.sandbox.anvil import AnvilProcess
 from tests.ledger.conftest import Env, _env, default_policy
 

@@ -14,8 +14,9 @@ import pytest
 from web3 import Web3
 
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil
-from ledger.chain.deployment_record import deploy_contract
-from ledger.chain.transactions import TxReceipt, TxRequest
+from ledger.chain.deploy import deploy_contract
+from ledger.chain.receipts import TxReceipt
+from ledger.chain.transactions import TxRequest
 from ledger.domain.codec import to_hex
 from ledger.errors import AnvilError
 from poc.sandbox.anvil import STATE_FILE, AnvilProcess, SavedBlock, connect, find_anvil, free_port

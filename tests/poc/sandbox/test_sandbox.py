@@ -28,23 +28,18 @@ from ledger.domain.values import ContributionStatus, Origin
 from ledger.errors import AnvilError, ConfigurationError
 from poc.sandbox import demo
 from poc.sandbox.anvil import AnvilProcess, find_anvil
+from poc.sandbox.data_dir import SandboxPaths, claim_data_dir, prepare_data_dir
 from poc.sandbox.run import (
     ChainKind,
     DeployOutcome,
     ResetSwitch,
     SandboxOptions,
-    SandboxPaths,
-    SeedRecord,
-    claim_data_dir,
     deployment_problem,
     ensure_deployed,
-    issue_sandbox_keys,
-    prepare_data_dir,
     run_sandbox,
-    sandbox_keystore,
-    seed_demo,
     start_chain,
 )
+from poc.sandbox.seed import SeedRecord, issue_sandbox_keys, sandbox_keystore, seed_demo
 
 ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
