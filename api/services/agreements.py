@@ -217,3 +217,19 @@ def current_policy(services: Services, project_id: int) -> Policy | None:
     if not policies:
         return None
     return Policy.from_json(json.loads(policies[-1].policy_json))
+
+
+def agreement_of_project(services: Services, project_id: int) -> AgreementRecord | None:
+    """The builder-made agreement the project was created with, if there is one (linking it
+    now if nobody has read it since the project appeared in the index)."""
+    store = services.store
+    linked = store.agreements.by_project(project_id)
+    if linked is not None:
+        return linked
+    first = store.index.agreement_hashes(project_id).get(1)
+    if first is None:
+        return None
+    for record in store.agreements.with_first_hash(first):
+        if link_project(services, record).project_id == project_id:
+            return store.agreements.agreement(record.agreement_id)
+    return None

@@ -149,6 +149,20 @@ class Agreements:
             ).first()
             return None if row is None else _record(row)
 
+    def with_first_hash(self, agreement_hash: str) -> tuple[AgreementRecord, ...]:
+        """The agreements whose version 1 has this on-chain hash."""
+        with self._db.session() as session:
+            ids = select(AgreementVersionRow.agreement_id).where(
+                AgreementVersionRow.version == 1,
+                AgreementVersionRow.agreement_hash == agreement_hash.lower(),
+            )
+            rows = session.scalars(
+                select(AgreementDraftRow)
+                .where(AgreementDraftRow.agreement_id.in_(ids))
+                .order_by(AgreementDraftRow.created_at)
+            ).all()
+            return tuple(_record(r) for r in rows)
+
     def readable_by(self, address: str) -> tuple[AgreementRecord, ...]:
         """The agreements naming `address` as a partner or coordinator, oldest first."""
         with self._db.session() as session:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import zipfile
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from ledger.agreement.answers import SECONDS_PER_DAY
 from ledger.agreement.document import load_document, verify_agreement_hash
 from ledger.domain.hashing import policy_hash
 from ledger.domain.values import Policy
+from ledger.evidence.packs import check_manifest
 from tests.api.flows import write
 from tests.api.support import AGREEMENT, POLICY, Consortium, call, contract
 
@@ -327,6 +329,67 @@ def test_amend_agreement_lists_its_changes_and_takes_effect_through_governance(
     assert [a["partner"] for a in accepted["versions"][1]["acceptances"]] == [
         consortium.coordinator.address
     ]
+
+
+def amend_through_governance(consortium: Consortium, agreement_id: str, project_id: int) -> None:
+    """Version 2 (cap 50 %, 14 days to dispute) written by B, proposed, approved by C."""
+    amended = answers_for(consortium, partner_cap_bps=5000, dispute_window_days=14)
+    response = consortium.client.post(
+        f"/v1/agreements/{agreement_id}/amendments",
+        json={"answers": amended},
+        headers=consortium.partner_b.headers,
+    )
+    assert response.status_code == 201, response.text
+    url = f"/v1/agreements/{agreement_id}/versions/2/proposals"
+    for kind in ("change_policy", "amend_agreement"):
+        proposal_id = write(consortium, consortium.partner_b, url, {"kind": kind})["resource_id"]
+        write(
+            consortium,
+            consortium.partner_c,
+            f"/v1/projects/{project_id}/proposals/{proposal_id}/approvals",
+        )
+
+
+def test_evidence_pack_holds_the_agreement_versions_and_acceptances(
+    consortium: Consortium,
+) -> None:
+    agreement_id, project_id = with_project(consortium)
+    for member in consortium.partners:
+        write(consortium, member, f"/v1/agreements/{agreement_id}/acceptances")
+    amend_through_governance(consortium, agreement_id, project_id)
+    write(consortium, consortium.partner_c, f"/v1/agreements/{agreement_id}/acceptances")
+    consortium.grant_auditor(project_id)
+    response = consortium.client.post(
+        f"/v1/exports/projects/{project_id}/evidence-pack",
+        json={"openings": {}},
+        headers=consortium.auditor_headers,
+    )
+    assert response.status_code == 200, response.text
+    assert check_manifest(response.content) == []
+    pack = zipfile.ZipFile(io.BytesIO(response.content))
+    summary = json.loads(pack.read("agreement/agreement.json"))
+    assert [r["version"] for r in summary["recorded"]] == [1, 2]
+    assert [(v["version"], v["matchesLedger"]) for v in summary["versions"]] == [
+        (1, True),
+        (2, True),
+    ]
+    assert sorted((a["version"], a["partner"]) for a in summary["acceptances"]) == sorted(
+        [(1, m.address) for m in consortium.partners] + [(2, consortium.partner_c.address)]
+    )
+    agreement = get(consortium, agreement_id, consortium.auditor_headers).json()
+    assert summary["salt"] == agreement["salt"]
+    for version in (1, 2):
+        canonical = consortium.client.get(
+            f"/v1/agreements/{agreement_id}/versions/{version}/document?format=json",
+            headers=consortium.auditor_headers,
+        ).content
+        assert pack.read(f"agreement/v{version}.json") == canonical
+    for language, notice in (("nl", "geen juridisch advies"), ("en", "not legal advice")):
+        text = PdfReader(io.BytesIO(pack.read(f"agreement/v2.{language}.pdf"))).pages
+        flat = " ".join(" ".join(p.extract_text() for p in text).split())
+        assert "50%" in flat and "14" in flat and notice in flat.lower(), language
+    csv_rows = pack.read("agreement/acceptances.csv").decode().splitlines()
+    assert len(csv_rows) == 1 + 4
 
 
 def test_amend_agreement_refuses_no_change_and_readers_who_are_not_partners(
