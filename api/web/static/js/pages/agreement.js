@@ -209,6 +209,8 @@ async function renderPending(agreement) {
   const section = $("#pending");
   if (!pending || agreement.project_id == null) {
     section.hidden = true;
+    fill($("#propose-buttons"));
+    fill($("#proposals"));
     return;
   }
   section.hidden = false;

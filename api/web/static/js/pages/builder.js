@@ -204,7 +204,7 @@ function partnersStep() {
     state.answers.partners.map((p, i) =>
       el(
         "option",
-        { value: p.address, selected: p.address && p.address.toLowerCase() === (state.answers.coordinator || "").toLowerCase() },
+        { value: p.address, selected: Boolean(p.address) && p.address.toLowerCase() === (state.answers.coordinator || "").toLowerCase() },
         p.name || t("builder.partner_n", { n: i + 1 }),
       ),
     ),
@@ -340,7 +340,8 @@ function renderSteps() {
         "section",
         { "data-step": step.step, hidden: i !== current, "aria-labelledby": `step-${step.step}-heading` },
         el("h2", { id: `step-${step.step}-heading`, tabindex: "-1" }, t(`agreement.step.${step.step}`)),
-        stepContent(step),
+        // el() flattens one level; a step's content nests deeper (partners, their fields).
+        stepContent(step).flat(Infinity),
       ),
     ),
   );
