@@ -73,9 +73,7 @@ def builder_data() -> dict[str, Any]:
                 for name, info in answers.Royalties.model_fields.items()
                 if not info.is_required()
             }
-            | {
-                "categories": [c.model_dump(mode="json") for c in answers.DEFAULT_CATEGORIES]
-            },
+            | {"categories": [c.model_dump(mode="json") for c in answers.DEFAULT_CATEGORIES]},
             "disputes": answers.Disputes().model_dump(mode="json"),
             "membership": answers.Membership().model_dump(mode="json"),
             "project": {"duration_months": 24},
