@@ -18,7 +18,7 @@ from ledger.domain.hashing import policy_hash
 from ledger.domain.values import Policy
 from ledger.evidence.packs import check_manifest
 from tests.api.flows import write
-from tests.api.support import AGREEMENT, POLICY, Consortium, call, contract
+from tests.api.support import AGREEMENT, Consortium, call, contract
 
 
 def answers_for(consortium: Consortium, **royalties: Any) -> dict[str, Any]:
@@ -423,7 +423,8 @@ def test_project_made_with_a_copied_hash_is_not_linked(consortium: Consortium) -
     agreement = start(consortium)
     agreement_id = agreement["agreement_id"]
     copied = bytes.fromhex(agreement["versions"][0]["agreement_hash"][2:])
-    # Partner B read the draft and creates a project of its own with the same hash first.
+    # Partner B read the draft and creates a project of its own first, with the same hash,
+    # partners and policy: only its coordinator differs.
     call(
         consortium.chain,
         consortium.record,
@@ -432,7 +433,7 @@ def test_project_made_with_a_copied_hash_is_not_linked(consortium: Consortium) -
         "createProject",
         copied,
         [m.address for m in consortium.partners],
-        POLICY.as_abi(),
+        Policy.from_json(agreement["versions"][0]["policy"]).as_abi(),
     )
     consortium.sync()
     op = write(consortium, consortium.coordinator, f"/v1/agreements/{agreement_id}/project")
