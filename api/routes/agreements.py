@@ -40,7 +40,9 @@ from api.schemas.agreements import (
     AgreementProposalFields,
     AgreementPublic,
     ChangePublic,
+    ExamplePublic,
     ExchangeSettingsPublic,
+    PreviewCreate,
     PreviewPublic,
     VersionPublic,
 )
@@ -54,6 +56,7 @@ from api.services.agreements import (
     document_of,
     new_agreement_id,
     new_salt,
+    policy_example,
     readable_agreement,
     readers_of,
     stored_version,
@@ -220,11 +223,26 @@ def list_agreements(services: ServicesDep, principal: ReaderDep) -> list[Agreeme
 @router.post(
     "/preview", response_model=PreviewPublic, summary="Preview what answers give (no storing)"
 )
-def preview(services: ServicesDep, principal: ReaderDep, body: AgreementDraft) -> PreviewPublic:
+def preview(services: ServicesDep, principal: ReaderDep, body: PreviewCreate) -> PreviewPublic:
     """Check answers and return the policy, settings and texts they give: the builder's
-    live preview. Nothing is stored; any key may ask."""
+    live preview, with (given `example_project_id`, a project the key reads) the split the
+    policy would give on that project's contributions today. Nothing is stored; any key may
+    ask."""
     document = document_of(answers_of(body.answers))
+    example = (
+        None
+        if body.example_project_id is None
+        else policy_example(services, principal, body.example_project_id, document.policy)
+    )
     return PreviewPublic(
+        example=None
+        if example is None
+        else ExamplePublic(
+            project_id=example.project_id,
+            split=[{"partner": p, "bps": b} for p, b in example.split],
+            counted=example.counted,
+            contributions=example.contributions,
+        ),
         policy=document.policy.to_json(),
         policy_hash=to_hex(document.policy_hash),
         parent_share_bps=document.answers.royalties.parent_share_bps,

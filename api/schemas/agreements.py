@@ -134,6 +134,43 @@ class AcceptancePublic(BaseModel):
     tx_hash: str
 
 
+class ExamplePublic(BaseModel):
+    """What the previewed policy would give on a project's recorded contributions today (the
+    builder's live example): the split in basis points, and how many contributions count."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": 1,
+                    "split": [
+                        {"partner": EXAMPLE_ADDRESS, "bps": 6000},
+                        {"partner": EXAMPLE_ADDRESS_2, "bps": 4000},
+                    ],
+                    "counted": 7,
+                    "contributions": 9,
+                }
+            ]
+        }
+    )
+
+    project_id: int
+    split: list[dict[str, Any]]
+    counted: int
+    contributions: int
+
+
+class PreviewCreate(AgreementDraft):
+    """Answers to preview, and optionally a project the key reads whose contributions show
+    what the policy would give."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"answers": EXAMPLE_ANSWERS, "example_project_id": 1}]}
+    )
+
+    example_project_id: int | None = Field(default=None, ge=1, le=2**32 - 1)
+
+
 class PreviewPublic(BaseModel):
     """What answers would give, without storing anything: the policy, the settings and the
     texts (Markdown) in both languages."""
@@ -148,6 +185,7 @@ class PreviewPublic(BaseModel):
                     "exchange_settings": EXAMPLE_SETTINGS,
                     "texts": {"nl": "# Consortiumovereenkomst …", "en": "# Consortium …"},
                     "changes": [],
+                    "example": None,
                 }
             ]
         }
@@ -159,6 +197,10 @@ class PreviewPublic(BaseModel):
     exchange_settings: ExchangeSettingsPublic
     texts: dict[str, str]
     changes: list[ChangePublic]
+    example: ExamplePublic | None = Field(
+        description="The split the policy would give on `example_project_id`'s contributions "
+        "(null when not asked for, not readable, or not computable with this policy)."
+    )
 
 
 class VersionPublic(BaseModel):

@@ -36,12 +36,16 @@ from api.auth import Principal
 from api.deps import Services
 from api.errors import ErrorDetail, NotFoundError, UnprocessableError
 from api.services.access import can_read
+from api.services.splits import index_history
 from ledger.agreement.answers import AgreementAnswers, parse_answers
 from ledger.agreement.document import AgreementDocument, build_document, load_document
 from ledger.domain.codec import to_hex
+from ledger.domain.events import PolicySet
 from ledger.domain.hashing import policy_hash
 from ledger.domain.values import Policy, checksum
-from ledger.errors import InvalidAnswersError, UnsupportedTermError
+from ledger.errors import ChainError, InvalidAnswersError, ScoringError, UnsupportedTermError
+from ledger.evidence.splits import block_time
+from ledger.scoring.scheme import score
 from ledger.store.agreements import AgreementRecord, AgreementVersionRecord
 
 
@@ -233,3 +237,54 @@ def agreement_of_project(services: Services, project_id: int) -> AgreementRecord
         if link_project(services, record).project_id == project_id:
             return store.agreements.agreement(record.agreement_id)
     return None
+
+
+@dataclass(frozen=True)
+class PolicyExample:
+    """What a policy would give on a project's recorded contributions, today."""
+
+    project_id: int
+    split: tuple[tuple[str, int], ...]
+    counted: int
+    contributions: int
+
+
+def policy_example(
+    services: Services, principal: Principal, project_id: int, policy: Policy
+) -> PolicyExample | None:
+    """Score the project's indexed history as if `policy` had come into force at its newest
+    event, at the time every contribution recorded so far is past its dispute window (the
+    builder's live example). None when the caller may not read the project, the
+    index or chain is not there, or the policy cannot score that history (another list of
+    categories, say)."""
+    if services.chain is None or not can_read(services.store, principal, project_id):
+        return None
+    cursor = services.store.index.cursor()
+    if cursor is None:
+        return None
+    history = index_history(services.store, project_id, to_block=cursor.block_number)
+    if not history:
+        return None
+    versions = [e.version for e in history if isinstance(e, PolicySet)]
+    last = history[-1]
+    trial = PolicySet(
+        project_id=project_id,
+        version=max(versions, default=0) + 1,
+        policy_hash=policy_hash(policy),
+        policy=policy,
+        block_number=last.block_number,
+        log_index=last.log_index + 1,
+    )
+    try:
+        # Once every contribution recorded so far is past this policy's dispute window: what
+        # the rules give on them, not that nothing counts yet.
+        as_of = block_time(services.chain.chain.w3, cursor.block_number) + policy.dispute_window
+        result = score([*history, trial], as_of=as_of, policy_version=trial.version)
+    except (ScoringError, ChainError):
+        return None
+    return PolicyExample(
+        project_id=project_id,
+        split=tuple((entry.partner, entry.bps) for entry in result.split),
+        counted=result.counted_count,
+        contributions=result.contribution_count,
+    )

@@ -17,7 +17,7 @@ from ledger.agreement.document import load_document, verify_agreement_hash
 from ledger.domain.hashing import policy_hash
 from ledger.domain.values import Policy
 from ledger.evidence.packs import check_manifest
-from tests.api.flows import write
+from tests.api.flows import api_contribution, write
 from tests.api.support import AGREEMENT, Consortium, call, contract
 
 
@@ -476,3 +476,50 @@ def test_document_of_a_version_reads_the_same_numbers_in_every_format(
     canonical = consortium.client.get(f"{base}?format=json", headers=headers)
     document = load_document(canonical.content)
     assert document.text(language) == texts["md"]
+
+
+def test_preview_agreement_shows_what_its_policy_gives_on_a_readable_project(
+    consortium: Consortium,
+) -> None:
+    agreement_id, project_id = with_project(consortium)
+    for member in consortium.partners:
+        write(consortium, member, f"/v1/agreements/{agreement_id}/acceptances")
+    for member, label in ((consortium.coordinator, "a"), (consortium.partner_b, "b")):
+        contribution = api_contribution(consortium, member, project_id, label)
+        other = consortium.partner_c
+        write(consortium, other, f"/v1/contributions/{contribution}/endorsements", {"rating": 3})
+    consortium.chain.increase_time(40 * SECONDS_PER_DAY)
+    consortium.chain.mine()
+    consortium.sync()
+
+    def example(headers: dict[str, str], **royalties: Any) -> Any:
+        response = consortium.client.post(
+            "/v1/agreements/preview",
+            json={
+                "answers": answers_for(consortium, **royalties),
+                "example_project_id": project_id,
+            },
+            headers=headers,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["example"]
+
+    same = example(consortium.partner_b.headers)
+    score = consortium.client.get(
+        f"/v1/projects/{project_id}/score", headers=consortium.partner_b.headers
+    ).json()
+    assert same["split"] == score["split"] != []
+    assert (same["counted"], same["contributions"]) == (2, 2)
+    # Contributions still inside their window count in the example as they will once past
+    # it (the project's own score counts nothing yet).
+    fresh = api_contribution(consortium, consortium.partner_c, project_id, "fresh")
+    write(
+        consortium, consortium.partner_b, f"/v1/contributions/{fresh}/endorsements", {"rating": 3}
+    )
+    assert example(consortium.partner_b.headers)["counted"] == 3
+    # A cap of 40% moves shares from the largest contributor to the others.
+    capped = example(consortium.partner_b.headers, partner_cap_bps=4000)
+    shares = {entry["partner"]: entry["bps"] for entry in capped["split"]}
+    assert max(shares.values()) <= 4000 and sum(shares.values()) == 10_000
+    # A project the key may not read gives no example (and says nothing about it).
+    assert example(consortium.outsider.headers) is None

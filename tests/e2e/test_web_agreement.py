@@ -127,6 +127,11 @@ def _build_in_dutch(page: Page, base: str, demo: dict[str, Any]) -> str:
     page.click("nav .step-list li:nth-child(10) button")
     expect(page.locator("#problems")).to_be_hidden()
     expect(page.locator("#preview-text")).to_contain_text("20 dagen")
+    # The live example: these rules on the demo project's contributions, every partner named.
+    example = page.locator("#preview-example li")
+    expect(example).to_have_count(3)
+    for label in ("leievlas", "unikortrijk", "vezelinstituut"):
+        expect(page.locator("#preview-example")).to_contain_text(_person(demo, label)["name"])
     shoot(page, "agreement-builder-review-nl")
     page.click("#save-draft")
     expect(page.locator("#builder-result a")).to_be_visible(timeout=CONFIRM_MS)

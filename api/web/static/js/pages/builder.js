@@ -42,6 +42,7 @@ const PERCENT = (path) => path.endsWith("_bps");
 const state = {
   mode: "new",
   agreementId: null,
+  projectId: null,
   answers: null,
   step: 0,
   previewLanguage: lang,
@@ -471,7 +472,11 @@ async function review() {
   fill($("#preview-policy"));
   $("#preview-text").textContent = t("common.loading");
   try {
-    state.preview = await post("/v1/agreements/preview", { answers: normalised() });
+    const example = state.projectId || context.projectId;
+    state.preview = await post("/v1/agreements/preview", {
+      answers: normalised(),
+      ...(example ? { example_project_id: example } : {}),
+    });
   } catch (error) {
     $("#preview-text").textContent = "";
     if (error instanceof ApiError && error.code === "invalid_answers") showProblems(error);
@@ -493,7 +498,25 @@ async function review() {
     fact(t("agreement.field.royalties.split_approvals"), approvals(state.answers.royalties.split_approvals)),
     fact(t("agreement.field.decisions.governance_approvals"), approvals(state.answers.decisions.governance_approvals)),
   );
+  showExample(state.preview.example);
   showPreviewText();
+}
+
+/** The live example: the split these rules would give on the contributions recorded so far. */
+function showExample(example) {
+  const box = $("#preview-example");
+  box.hidden = !example;
+  if (!example) return;
+  fill(
+    box,
+    el("h3", {}, t("builder.example_heading", { project: example.project_id })),
+    el("p", { class: "help" }, t("builder.example_counted", { counted: example.counted, contributions: example.contributions })),
+    el(
+      "ul",
+      { class: "plain-list" },
+      example.split.map((entry) => el("li", { "data-partner": entry.partner }, `${nameOf(entry.partner)}: ${formatBps(entry.bps)}`)),
+    ),
+  );
 }
 
 function showPreviewText() {
@@ -635,6 +658,7 @@ async function builderPage() {
     state.agreementId = amend || draft;
     state.mode = amend ? "amend" : "draft";
     const agreement = await get(`/v1/agreements/${state.agreementId}`);
+    state.projectId = agreement.project_id;
     const latest = agreement.versions[agreement.versions.length - 1];
     state.answers = editable(latest.answers);
   } else {
