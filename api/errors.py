@@ -14,8 +14,8 @@
     (ledger.store.StoreError)     503  database_unavailable: disk full, database down
 
 Library exceptions (`ledger.errors.LedgerError` and the contract reverts decoded by
-`ledger.reverts`) are never wrapped: `install_error_handlers` maps them here to a status, and a
-decoded revert keeps the stable `code` its class in `ledger.reverts` carries (e.g.
+`ledger.chain.reverts`) are never wrapped: `install_error_handlers` maps them here to a status, and
+a decoded revert keeps the stable `code` its class in `ledger.chain.reverts` carries (e.g.
 `not_partner`); an undecoded `TransactionRevertedError` is decoded through the same table.
 Every error body is `{"code": ..., "message": ...}` (plus `details` for validation errors);
 tracebacks never leave the process. A 500 means a bug in this service.
@@ -32,18 +32,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ledger.errors import (
-    ArtifactError,
-    ChainError,
-    ConfigurationError,
-    ContractRevertError,
-    LedgerError,
-    ProofError,
-    ScoringError,
-    SigningError,
-    TransactionRevertedError,
-)
-from ledger.reverts import (
+from ledger.chain.reverts import (
     ConflictRevertError,
     DecodedRevertError,
     ExternalCallRevertError,
@@ -54,7 +43,18 @@ from ledger.reverts import (
     SignatureRevertError,
     from_transaction_error,
 )
-from ledger.store import StoreError
+from ledger.errors import (
+    ArtifactError,
+    ChainError,
+    ConfigurationError,
+    ContractRevertError,
+    LedgerError,
+    ProofError,
+    ScoringError,
+    SigningError,
+    StoreError,
+    TransactionRevertedError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ class UnavailableError(ApiError):
     default_code = "unavailable"
 
 
-# Revert families of `ledger.reverts` to statuses; the class carries its own stable `code`.
+# Revert families of `ledger.chain.reverts` to statuses; the class carries its own stable `code`.
 _REVERT_STATUS: tuple[tuple[type[DecodedRevertError], int], ...] = (
     (NotFoundRevertError, 404),
     (ForbiddenRevertError, 403),

@@ -1,7 +1,7 @@
 """Settings of the HTTP API, read from `POC_*` environment variables.
 
 `get_settings()` is the one cached way to read them; tests and the sandbox either pass an
-`ApiSettings` to `api.app.create_app` or override the `get_settings` dependency. Nothing else in
+`ApiSettings` to `poc.wiring.create_app` or override the `get_settings` dependency. Nothing else in
 `api/` reads the environment.
 """
 

@@ -14,7 +14,7 @@ the figure and only adds what no script measures:
 - flood (`scripts/bench_flood.py`): the API with its default limits while one client floods
   it, by one good key and with made-up keys: the other keys' p99 idle and under the flood,
   their ratio (goal: within 2x), the share of the flood answered 429;
-- index rebuild: events/s that `ledger.indexer.rebuild_index` folds from the chain;
+- index rebuild: events/s that `ledger.sync.follower.rebuild_index` folds from the chain;
 - scoring (`scripts/bench_scoring.py`): 1,000,000 contributions;
 - evidence (`scripts/bench_evidence.py`): offline verify time per bundle, evidence-pack export;
 - sandbox: `poc sandbox` from the command to the first 200 of `/health`, first start (deploys
@@ -57,11 +57,11 @@ if str(REPO_ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 
-from ledger.anvil import AnvilProcess, free_port  # noqa: E402
-from ledger.chain import Backend, Chain, ChainConfig, connect_anvil  # noqa: E402
-from ledger.indexer import follower_for, rebuild_index  # noqa: E402
+from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil  # noqa: E402
+from ledger.chain.transactions import TxRequest  # noqa: E402
 from ledger.store import Store  # noqa: E402
-from ledger.tx import TxRequest  # noqa: E402
+from ledger.sync.follower import follower_for, rebuild_index  # noqa: E402
+from poc.sandbox.anvil import AnvilProcess, free_port  # noqa: E402
 from scripts import (  # noqa: E402
     bench_api,
     bench_chain,
@@ -258,13 +258,13 @@ def bench_api_section(run: Run) -> None:
     """Throughput and latency of the API at 50 clients (`bench_api.run_bench`).
 
     Judged in the deployed layout: one API process serving requests, the follower and the
-    outbox worker in `python -m api.background`. The all-in-one process (the sandbox's way)
+    outbox worker in `python -m poc.background`. The all-in-one process (the sandbox's way)
     is measured too, one-tx-each only, for information.
     """
     with _quiet():
         records = bench_api.run_bench(clients=50, requests=API_REQUESTS, background_process=True)
         single = bench_api.run_bench(clients=50, requests=API_REQUESTS, one_only=True)
-    note = f"{API_REQUESTS} requests (script default 1,500); worker in api.background"
+    note = f"{API_REQUESTS} requests (script default 1,500); worker in poc.background"
     for r in records:
         run.add("api", r.figure, round(r.value, 1), r.unit, r.goal, note)
         # Relative rows for the issue's figures only: accepted rates and latencies.

@@ -64,16 +64,17 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from api.auth import Role, issue_api_key  # noqa: E402
-from ledger.anvil import AnvilProcess, free_port  # noqa: E402
-from ledger.artifacts import load_artifact  # noqa: E402
-from ledger.chain import Backend, Chain, ChainConfig, connect_anvil  # noqa: E402
-from ledger.contracts import PocLedgerClient  # noqa: E402
-from ledger.deployment import DeploymentRecord, deploy_contract  # noqa: E402
-from ledger.domain import Category, Policy  # noqa: E402
+from ledger.chain.artifacts import load_artifact  # noqa: E402
+from ledger.chain.clients import PocLedgerClient  # noqa: E402
+from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil  # noqa: E402
+from ledger.chain.deploy import deploy_contract  # noqa: E402
+from ledger.chain.deployment_record import DeploymentRecord  # noqa: E402
+from ledger.chain.keystore import KeyStore  # noqa: E402
+from ledger.domain.hashing import commitment, new_salt, sha256_bytes  # noqa: E402
+from ledger.domain.values import Category, Policy  # noqa: E402
 from ledger.errors import AnvilError  # noqa: E402
-from ledger.hashing import commitment, new_salt, sha256_bytes  # noqa: E402
-from ledger.keystore import KeyStore  # noqa: E402
 from ledger.store import Store  # noqa: E402
+from poc.sandbox.anvil import AnvilProcess, free_port  # noqa: E402
 
 KEYSTORE_PASSWORD = "bench-password"
 AGREEMENT = bytes.fromhex("a5" * 32)
@@ -117,7 +118,7 @@ class LiveStack:
     api_port: int = field(default_factory=free_port)
     api_proc: subprocess.Popen[bytes] | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
-    # Follower and outbox worker in their own process (`python -m api.background`), the API
+    # Follower and outbox worker in their own process (`python -m poc.background`), the API
     # processes only serving requests.
     background_process: bool = False
     background_proc: subprocess.Popen[bytes] | None = None
@@ -218,7 +219,7 @@ class LiveStack:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "api.app:create_app",
+                "poc.wiring:create_app",
                 "--factory",
                 "--host",
                 "127.0.0.1",
@@ -247,10 +248,10 @@ class LiveStack:
         raise RuntimeError("the API did not answer /health in time")
 
     def start_background(self) -> None:
-        """Start `python -m api.background` (the follower and the outbox worker)."""
+        """Start `python -m poc.background` (the follower and the outbox worker)."""
         with (self.data_dir / "background.log").open("ab") as log:
             self.background_proc = subprocess.Popen(
-                [sys.executable, "-m", "api.background"],
+                [sys.executable, "-m", "poc.background"],
                 cwd=REPO_ROOT,
                 env=self.api_env(),
                 stdout=log,
@@ -554,7 +555,7 @@ def outbox_backlog(stack: LiveStack) -> int:
     """Operations not yet sent, or sent without a receipt."""
     store = Store(f"sqlite:///{stack.data_dir / 'index.sqlite3'}")
     try:
-        counts = store.count_operations()
+        counts = store.outbox.count_operations()
     finally:
         store.close()
     return counts.get("accepted", 0) + counts.get("sent", 0)
@@ -565,7 +566,7 @@ def wait_for_outbox(stack: LiveStack, timeout: float = 600.0) -> float:
     store = Store(f"sqlite:///{stack.data_dir / 'index.sqlite3'}")
     started = time.perf_counter()
     try:
-        while store.operations_in(["accepted", "sent"], limit=1):
+        while store.outbox.operations_in(["accepted", "sent"], limit=1):
             if time.perf_counter() - started > timeout:
                 raise TimeoutError(f"the outbox did not drain within {timeout:g} s")
             time.sleep(0.05)
@@ -749,7 +750,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--background-process",
         action="store_true",
-        help="follower and outbox worker in `python -m api.background`, not in the API process",
+        help="follower and outbox worker in `python -m poc.background`, not in the API process",
     )
     parser.add_argument("--json", action="store_true", help="print the records as JSON")
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """Gas of every PocLedger/RoyaltyVault operation on a real anvil, and registration throughput.
 
-A benchmark, not a test. It starts a fresh anvil (`ledger.anvil.AnvilProcess`, not persisted),
+A benchmark, not a test. It starts a fresh anvil (`poc.sandbox.anvil.AnvilProcess`, not persisted),
 deploys the contracts, sets up the contract tests' starting state (tests/contracts/world.py:
 four partners, agreement in force) and performs each operation once, reading `gasUsed` from
 the real receipt. Batch anchoring is measured at 1, 10, 100 and 1,000 leaves (trees built by
@@ -46,7 +46,7 @@ from hexbytes import HexBytes  # noqa: E402
 from web3.exceptions import TransactionNotFound  # noqa: E402
 from web3.types import Nonce, TxParams, TxReceipt, Wei  # noqa: E402
 
-from ledger.anvil import AnvilProcess  # noqa: E402
+from poc.sandbox.anvil import AnvilProcess  # noqa: E402
 from tests.contracts.support import (  # noqa: E402
     ADD_PARTNER,
     ZERO_ADDRESS,

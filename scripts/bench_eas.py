@@ -47,14 +47,19 @@ from eth_account.messages import encode_typed_data  # noqa: E402
 from eth_typing import ABI  # noqa: E402
 from web3.contract import Contract  # noqa: E402
 
-from ledger import hashing, merkle, signing  # noqa: E402
-from ledger.anvil import AnvilProcess  # noqa: E402
-from ledger.chain import Backend, Chain, ChainConfig, connect_anvil  # noqa: E402
-from ledger.contracts import PocLedgerClient, RoyaltyVaultClient  # noqa: E402
-from ledger.deploy import clients_for, deploy_ledger  # noqa: E402
-from ledger.deployment import deploy_contract  # noqa: E402
-from ledger.domain import BatchLeaf, Origin, Registration  # noqa: E402
-from ledger.tx import TxReceipt, TxRequest, TxSender  # noqa: E402
+from ledger.chain import signing  # noqa: E402
+from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient  # noqa: E402
+from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil  # noqa: E402
+from ledger.chain.deploy import (  # noqa: E402
+    clients_for,
+    deploy_contract,
+    deploy_ledger,
+)
+from ledger.chain.receipts import TxReceipt  # noqa: E402
+from ledger.chain.transactions import TxRequest, TxSender  # noqa: E402
+from ledger.domain import hashing, merkle  # noqa: E402
+from ledger.domain.values import BatchLeaf, Origin, Registration  # noqa: E402
+from poc.sandbox.anvil import AnvilProcess  # noqa: E402
 from scripts.bench_api import AGREEMENT, POLICY  # noqa: E402
 
 EAS_PACKAGE = REPO_ROOT / "node_modules" / "@ethereum-attestation-service" / "eas-contracts"

@@ -29,14 +29,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from ledger import hashing, merkle  # noqa: E402
-from ledger.chain import Backend, ChainConfig, connect_anvil, connect_memory  # noqa: E402
-from ledger.deploy import clients_for, deploy_ledger  # noqa: E402
-from ledger.domain import BatchLeaf, Category, Origin, Policy  # noqa: E402
-from ledger.exports import Opening, check_manifest, export_project  # noqa: E402
-from ledger.proof_verifier import verify_document  # noqa: E402
-from ledger.proofs import ProofBuilder  # noqa: E402
-from ledger.tx import TxRequest  # noqa: E402
+from ledger.chain.connection import Backend, ChainConfig, connect_anvil, connect_memory  # noqa: E402
+from ledger.chain.deploy import clients_for, deploy_ledger  # noqa: E402
+from ledger.chain.transactions import TxRequest  # noqa: E402
+from ledger.domain import hashing, merkle  # noqa: E402
+from ledger.domain.values import BatchLeaf, Category, Origin, Policy  # noqa: E402
+from ledger.evidence.builder import ProofBuilder  # noqa: E402
+from ledger.evidence.packs import Opening, check_manifest, export_project  # noqa: E402
+from ledger.evidence.verifier import verify_document  # noqa: E402
 
 VERIFY_GOAL_MS = 20.0
 REVEAL_GAS = 400_000
@@ -73,7 +73,7 @@ def _policy() -> Policy:
 def bench_verify(rounds: int = 30) -> list[Record]:
     """Offline verification time per bundle, over the test scenario's five bundles."""
     from tests.ledger.conftest import Env
-    from tests.ledger.proof_scenario import build_scenario
+    from tests.ledger.evidence.proof_scenario import build_scenario
 
     chain = connect_memory(ChainConfig(backend=Backend.MEMORY))
     record = deploy_ledger(chain)
@@ -107,7 +107,7 @@ def bench_export(contributions: int = 10_000, batch_size: int = 1_000) -> list[R
     """Seed `contributions` batched contributions on anvil and export the evidence pack."""
     with tempfile.TemporaryDirectory(prefix="bench-evidence-") as tmp:
         config = ChainConfig(backend=Backend.ANVIL, data_dir=Path(tmp))
-        from ledger.anvil import AnvilProcess
+        from poc.sandbox.anvil import AnvilProcess
 
         node = AnvilProcess(
             Path(tmp), persist=False, extra_args=("--gas-limit", "2000000000", "--base-fee", "1")

@@ -47,8 +47,8 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from api.auth import Role, issue_api_key  # noqa: E402
-from ledger.anvil import free_port  # noqa: E402
 from ledger.store import Store  # noqa: E402
+from poc.sandbox.anvil import free_port  # noqa: E402
 
 FloodMode = Literal["key", "bad-keys"]
 VICTIM_PATH = "/v1/projects"
@@ -144,7 +144,7 @@ class FloodServer:
                     sys.executable,
                     "-m",
                     "uvicorn",
-                    "api.app:create_app",
+                    "poc.wiring:create_app",
                     "--factory",
                     "--host",
                     HOST,

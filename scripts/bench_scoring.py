@@ -1,11 +1,11 @@
 """Benchmark: score one project of 1,000,000 contributions across 50 partners.
 
-Measures `ledger.scoring.score` alone, on a history already in memory: reading the events
+Measures `ledger.scoring.scheme.score` alone, on a history already in memory: reading the events
 from a node and decoding them is another step with its own benchmark. The history is
 synthetic but shaped like a real one: every contribution endorsed by the policy's quorum of
 two other partners, a few withdrawn, superseded, disputed or still in their dispute window,
 spread over all categories and both origins. As from a decoder, every event has its own
-contribution-id string; addresses are one string per partner, as a decoder that caches its
+contribution-id bytes; addresses are one string per partner, as a decoder that caches its
 checksummed addresses gives them (fresh strings per event cost a little more).
 
 Usage: bench_scoring.py [--contributions N] [--partners P] [--repeat R] [--json]
@@ -32,9 +32,8 @@ if __package__ in (None, ""):
 
 from eth_utils.address import to_checksum_address
 
-from ledger import hashing
-from ledger.domain import Category, DisputeOutcome, Origin, Policy, text_to_bytes32
-from ledger.scoring import (
+from ledger.domain import hashing
+from ledger.domain.events import (
     ContributionRegistered,
     ContributionSuperseded,
     ContributionWithdrawn,
@@ -44,10 +43,11 @@ from ledger.scoring import (
     PartnerAdded,
     PolicySet,
     ProjectCreated,
-    ScoreResult,
-    ScoringEvent,
-    score,
 )
+from ledger.domain.values import Category, DisputeOutcome, Origin, Policy, text_to_bytes32
+from ledger.scoring.history import ScoringEvent
+from ledger.scoring.results import ScoreResult
+from ledger.scoring.scheme import score
 
 GOAL_SECONDS = 2.0
 EVENT_RATE_GOAL = 5_000
@@ -90,7 +90,7 @@ def build_history(contributions: int, partner_count: int) -> list[ScoringEvent]:
             block_number=1,
             log_index=0,
             coordinator=partners[0],
-            agreement_hash="0x" + "11" * 32,
+            agreement_hash=bytes.fromhex("11" * 32),
             partners=tuple(partners),
         ),
         PolicySet(
@@ -98,7 +98,7 @@ def build_history(contributions: int, partner_count: int) -> list[ScoringEvent]:
             block_number=1,
             log_index=1,
             version=1,
-            policy_hash="0x" + hashing.policy_hash(policy).hex(),
+            policy_hash=hashing.policy_hash(policy),
             policy=policy,
         ),
     ]
@@ -106,7 +106,7 @@ def build_history(contributions: int, partner_count: int) -> list[ScoringEvent]:
         PartnerAdded(project_id=PROJECT, block_number=1, log_index=2 + i, partner=p)
         for i, p in enumerate(partners)
     ]
-    ids = ["0x" + hashlib.sha256(i.to_bytes(8, "big")).hexdigest() for i in range(contributions)]
+    ids = [hashlib.sha256(i.to_bytes(8, "big")).digest() for i in range(contributions)]
     block = 2
     for i, cid in enumerate(ids):
         contributor = i % partner_count
@@ -132,8 +132,8 @@ def build_history(contributions: int, partner_count: int) -> list[ScoringEvent]:
                     project_id=PROJECT,
                     block_number=block,
                     log_index=k,
-                    # A decoder gives every log its own id string; so does the bench.
-                    contribution_id="0x" + cid[2:],
+                    # A decoder gives every log its own id object; so does the bench.
+                    contribution_id=bytes(bytearray(cid)),
                     endorser=partners[(contributor + k * 7) % partner_count],
                     rating=1 + (i * k) % 5,
                 )
@@ -172,7 +172,7 @@ def build_history(contributions: int, partner_count: int) -> list[ScoringEvent]:
                     contribution_id=cid,
                     disputer=partners[(i + 1) % partner_count],
                     dispute_number=1,
-                    reason_hash="0x" + "22" * 32,
+                    reason_hash=bytes.fromhex("22" * 32),
                     eligible_voters=partner_count - 2,
                 )
             )
@@ -231,15 +231,15 @@ def run(
 
 
 def event_reading_rate(registrations: int = 2_000, per_block: int = 500) -> Record:
-    """Events per second `ledger.scoring_history.read_history` reads and converts from a real
+    """Events per second `ledger.evidence.splits.read_history` reads and converts from a real
     anvil: `registrations` contributions registered in blocks of `per_block`, then the
     project's whole history read back in block ranges as `poc score` does."""
     import tempfile
 
-    from ledger.anvil import AnvilProcess
-    from ledger.chain import Backend, ChainConfig, connect_anvil
-    from ledger.scoring_history import read_history
-    from ledger.tx import TxRequest
+    from ledger.chain.connection import Backend, ChainConfig, connect_anvil
+    from ledger.chain.transactions import TxRequest
+    from ledger.evidence.splits import read_history
+    from poc.sandbox.anvil import AnvilProcess
     from scripts import bench_eas
 
     with tempfile.TemporaryDirectory(prefix="bench-scoring-") as tmp:

@@ -27,9 +27,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ledger.anvil import AnvilProcess
-from ledger.chain import Backend, Chain, ChainConfig, connect_anvil
-from ledger.tx import TRANSFER_GAS, TxRequest
+from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil
+from ledger.chain.transactions import TRANSFER_GAS, TxRequest
+from poc.sandbox.anvil import AnvilProcess
 
 THREADS = 8
 BATCH = 100

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from ledger.anvil import AnvilProcess, find_anvil
-from ledger.chain import Backend, Chain, ChainConfig, connect_anvil, connect_memory
+from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil, connect_memory
 from ledger.errors import AnvilError
+from poc.sandbox.anvil import AnvilProcess, find_anvil
 
 
 def _rewound(chain: Chain) -> Iterator[Chain]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.anvil import free_port
+from poc.sandbox.anvil import free_port
 
 # A start takes 3-4 s on an idle laptop-class machine (README); these bounds are generous
 # because the suite runs many chains in parallel and a loaded machine is several times slower.
@@ -30,7 +30,7 @@ ANVIL_RE = re.compile(r"Chain: anvil at (http://127\.0\.0\.1:\d+)")
 
 def _poc() -> list[str]:
     script = Path(sys.executable).with_name("poc")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "ledger.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "poc.cli.main"]
 
 
 class Sandbox:

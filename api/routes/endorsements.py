@@ -12,84 +12,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from api.access import readable_contribution
-from api.actions import (
-    ACCEPTED_RESPONSES,
-    OperationPublic,
-    PreparedPublic,
-    SignatureFields,
-    SignedAction,
-    Writes,
-    WritesDep,
-    signed_call,
-)
 from api.deps import LEDGER, ReaderDep, Services, ServicesDep
 from api.errors import ERROR_RESPONSES
-from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_HASH
+from api.schemas.endorsements import EndorsementCreate, EndorsementFields, EndorsementPublic
+from api.schemas.operations import OperationPublic, PreparedPublic
+from api.services.access import readable_contribution
+from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
+from ledger.chain.signing import endorse_data
 from ledger.errors import ChainError
-from ledger.scoring_history import block_time
-from ledger.signing import endorse_data
-from ledger.store import EndorsementRecord
+from ledger.evidence.splits import block_time
 
 router = APIRouter(tags=["endorsements"], responses=ERROR_RESPONSES)
 
 ContributionIdPath = Annotated[
     str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="Contribution id (bytes32 hex).")
 ]
-
-
-class EndorsementFields(BaseModel):
-    """The endorser's rating of the contribution's impact."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"rating": 4}]})
-
-    rating: Annotated[int, Field(ge=1, le=5, description="Impact from 1 (low) to 5 (high).")]
-
-
-class EndorsementCreate(EndorsementFields, SignatureFields):
-    """Endorse (signature fields in non-custodial mode only)."""
-
-
-class EndorsementPublic(BaseModel):
-    """One endorsement on chain."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "contribution_id": EXAMPLE_HASH,
-                    "project_id": 1,
-                    "endorser": EXAMPLE_ADDRESS,
-                    "rating": 4,
-                    "block_number": 9,
-                    "endorsed_at": 1767225612,
-                }
-            ]
-        }
-    )
-
-    contribution_id: str
-    project_id: int
-    endorser: str
-    rating: int
-    block_number: int
-    endorsed_at: int | None = Field(
-        description="Timestamp of the endorsement's block (the ledger's time, what a person "
-        "reads as the date); null while the chain node cannot be asked."
-    )
-
-    @classmethod
-    def of(cls, record: EndorsementRecord, endorsed_at: int | None) -> EndorsementPublic:
-        return cls(
-            contribution_id=record.contribution_id,
-            project_id=record.project_id,
-            endorser=record.endorser,
-            rating=record.rating,
-            block_number=record.block_number,
-            endorsed_at=endorsed_at,
-        )
 
 
 def _block_times(services: Services, blocks: set[int]) -> dict[int, int]:
@@ -116,7 +54,7 @@ def list_endorsements(
 ) -> list[EndorsementPublic]:
     """The contribution's endorsements in chain order."""
     readable_contribution(services, principal, contribution_id)
-    records = services.store.endorsements(contribution_id)
+    records = services.store.index.endorsements(contribution_id)
     times = _block_times(services, {e.block_number for e in records})
     return [EndorsementPublic.of(e, times.get(e.block_number)) for e in records]
 

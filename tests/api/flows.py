@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.hashing import commitment, new_salt, sha256_bytes
+from ledger.domain.hashing import commitment, new_salt, sha256_bytes
 from tests.api.support import AGREEMENT, POLICY_JSON, Consortium, Member
 
 

@@ -11,13 +11,14 @@ from fastapi.testclient import TestClient
 from web3.contract import Contract
 
 from api.auth import Role, issue_api_key
-from ledger.artifacts import load_artifact
-from ledger.chain import Chain
-from ledger.deployment import DeploymentRecord, deploy_contract
-from ledger.domain import Category, Policy
-from ledger.hashing import commitment, new_salt, sha256_bytes
+from ledger.chain.artifacts import load_artifact
+from ledger.chain.connection import Chain
+from ledger.chain.deploy import deploy_contract
+from ledger.chain.deployment_record import DeploymentRecord
+from ledger.chain.transactions import TxRequest
+from ledger.domain.hashing import commitment, new_salt, sha256_bytes
+from ledger.domain.values import Category, Policy
 from ledger.store import Store
-from ledger.tx import TxRequest
 
 AGREEMENT = bytes.fromhex("11" * 32)
 POLICY = Policy(

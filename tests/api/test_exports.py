@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from ledger.exports import check_manifest
-from ledger.hashing import commitment, contribution_id, new_salt, sha256_bytes
-from ledger.proof_verifier import verify_document
+from ledger.domain.hashing import commitment, contribution_id, new_salt, sha256_bytes
+from ledger.evidence.packs import check_manifest
+from ledger.evidence.verifier import verify_document
 from tests.api.support import Consortium, call
 
 

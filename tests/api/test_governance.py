@@ -4,7 +4,7 @@ after it, and the refusals on the way."""
 
 from __future__ import annotations
 
-from ledger.signing import sign_typed_data
+from ledger.chain.signing import sign_typed_data
 from tests.api.flows import api_project, write
 from tests.api.support import Consortium
 

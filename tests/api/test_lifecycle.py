@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
-from ledger.contracts import ETH
-from ledger.signing import sign_typed_data
+from ledger.chain.clients import ETH
+from ledger.chain.signing import sign_typed_data
 from tests.api.flows import api_contribution, api_project, write
 from tests.api.support import Consortium
 

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from ledger import cli, score_cli
+from poc.cli import main as cli
+from poc.cli import score as score_cli
 from tests.api.flows import api_contribution, api_project, write
 from tests.api.support import Consortium
 

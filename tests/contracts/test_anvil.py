@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.anvil import AnvilProcess, find_anvil
 from ledger.errors import AnvilError
+from poc.sandbox.anvil import AnvilProcess, find_anvil
 from tests.contracts.support import (
     ZERO_ADDRESS,
     AnvilChain,

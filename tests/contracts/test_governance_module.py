@@ -13,8 +13,8 @@ from eth_utils.address import to_canonical_address, to_checksum_address
 from eth_utils.crypto import keccak
 from web3.contract import Contract
 
-from ledger.artifacts import load_artifact
-from ledger.proof_verifier import code_matches
+from ledger.chain.artifacts import load_artifact
+from ledger.evidence.online import code_matches
 from tests.contracts.support import (
     ADD_PARTNER,
     AMEND_AGREEMENT,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from eth_utils.abi import abi_to_signature
 
-from ledger.artifacts import available_artifacts, load_artifact
+from ledger.chain.artifacts import available_artifacts, load_artifact
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "ledger" / "artifacts"
 

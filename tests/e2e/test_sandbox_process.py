@@ -2,7 +2,7 @@
 
 Each start is bounded: ready within `READY_TIMEOUT`, stopped within `STOP_TIMEOUT` (see
 tests/sandbox_process.py, which runs the process). The chain half of the sandbox is tested in
-process in tests/ledger/test_sandbox.py.
+process in tests/poc/sandbox/test_sandbox.py.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from web3 import HTTPProvider, Web3
 
-from ledger import demo
-from ledger.anvil import AnvilProcess, find_anvil, free_port
-from ledger.anvil_state import running_nodes
 from ledger.errors import AnvilError
+from poc.sandbox import demo
+from poc.sandbox.anvil import AnvilProcess, find_anvil, free_port
+from poc.sandbox.anvil_state import running_nodes
 from tests import sandbox_process
 from tests.sandbox_process import ANVIL_RE, Sandbox
 from tests.sandbox_process import start_sandbox as _start

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger import demo
+from poc.sandbox import demo
 from tests.sandbox_process import Sandbox
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

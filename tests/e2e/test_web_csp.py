@@ -11,9 +11,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.routes import web
 from api.settings import ApiSettings
+from poc.wiring import create_app
 
 
 def _directives(header: str) -> dict[str, list[str]]:

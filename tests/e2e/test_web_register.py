@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 
-from ledger.hashing import commitment
+from ledger.domain.hashing import commitment
 from tests.e2e.web_pages import (
     CHROMIUM,
     CONFIRM_MS,

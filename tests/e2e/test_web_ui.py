@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import Browser, CDPSession, FilePayload, Page, Request, expect
 from pypdf import PdfReader
 
-from ledger.hashing import commitment, contribution_id
+from ledger.domain.hashing import commitment, contribution_id
 from tests.e2e.web_pages import (
     CHROMIUM,
     MIB,

@@ -22,7 +22,7 @@ import httpx
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from api.routes import web
-from ledger.anvil import free_port
+from poc.sandbox.anvil import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -49,7 +49,7 @@ MIB = 1024 * 1024
 
 def _poc() -> list[str]:
     script = Path(sys.executable).with_name("poc")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "ledger.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "poc"]
 
 
 class SandboxProcess:

@@ -23,10 +23,11 @@ from typing import Any, Protocol
 import httpx
 import pytest
 
-from ledger.anvil import find_anvil
+from ledger.chain.events import get_events
+from ledger.domain.events import ContributionRegistered
 from ledger.errors import AnvilError
-from ledger.events import ContributionRegistered, get_events
 from ledger.store import Store
+from poc.sandbox.anvil import find_anvil
 from scripts.bench_api import LiveStack
 
 CLIENTS = 10
@@ -136,7 +137,7 @@ def wait_drained(stack: LiveStack, timeout: float = DRAIN_TIMEOUT) -> None:
     store = index_store(stack)
     try:
         deadline = time.monotonic() + timeout
-        while store.operations_in(["accepted", "sent", "included"], limit=1):
+        while store.outbox.operations_in(["accepted", "sent", "included"], limit=1):
             assert time.monotonic() < deadline, f"the outbox did not drain in {timeout:g} s"
             time.sleep(0.5)
     finally:
@@ -163,7 +164,7 @@ def assert_exactly_once(stack: LiveStack, load: Load) -> None:
     wait_drained(stack)
     store = index_store(stack)
     try:
-        ops = {c: store.operation(op_id) for c, op_id in load.accepted.items()}
+        ops = {c: store.outbox.operation(op_id) for c, op_id in load.accepted.items()}
     finally:
         store.close()
     statuses = Counter(op.status if op else "missing" for op in ops.values())

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.anvil import AnvilProcess
+from poc.sandbox.anvil import AnvilProcess
 from scripts.bench_api import LiveStack
 from tests.faults.support import Load, api_log, assert_exactly_once
 
@@ -33,7 +33,7 @@ def test_kill_api_during_load_loses_nothing(stack: LiveStack) -> None:
 
 
 def test_kill_background_process_during_load_loses_nothing(tmp_path: Path) -> None:
-    """Follower and worker in `python -m api.background`, API processes only serving: the
+    """Follower and worker in `python -m poc.background`, API processes only serving: the
     API keeps accepting while the background process is dead, and nothing is sent twice."""
     live = LiveStack.start(tmp_path / "data", persist_delay=2.5, background_process=True)
     try:

@@ -24,13 +24,14 @@ from typing import Any
 import pytest
 from web3 import HTTPProvider, Web3
 
-from ledger.anvil_state import SAVED_STATE_FILE, running_nodes
-from ledger.deployment import DeploymentRecord
-from ledger.events import ContributionRegistered, get_events
-from ledger.hashing import commitment, new_salt, sha256_bytes
-from ledger.sandbox import SeedRecord
+from ledger.chain.deployment_record import DeploymentRecord
+from ledger.chain.events import get_events
+from ledger.chain.receipts import block_hashes
+from ledger.domain.events import ContributionRegistered
+from ledger.domain.hashing import commitment, new_salt, sha256_bytes
 from ledger.store import Store
-from ledger.tx import block_hashes
+from poc.sandbox.anvil_state import SAVED_STATE_FILE, running_nodes
+from poc.sandbox.seed import SeedRecord
 from tests.faults.support import Load, require_anvil
 from tests.sandbox_process import Sandbox, start_sandbox, stopped_at_the_end
 
@@ -91,7 +92,7 @@ def _confirmed(data: Path) -> dict[str, tuple[int, str]]:
     """Every operation the outbox file holds as confirmed: id -> (block number, block hash)."""
     store = _outbox(data)
     try:
-        ops = store.operations_in(["confirmed"], limit=1_000_000)
+        ops = store.outbox.operations_in(["confirmed"], limit=1_000_000)
     finally:
         store.close()
     return {
@@ -137,7 +138,7 @@ def _assert_exactly_once(target: SandboxTarget, w3: Web3, data: Path, loads: lis
     while True:
         store = _outbox(data)
         try:
-            statuses = {op_id: store.operation(op_id) for op_id in accepted.values()}
+            statuses = {op_id: store.outbox.operation(op_id) for op_id in accepted.values()}
         finally:
             store.close()
         pending = [op for op in statuses.values() if op is None or op.status != "confirmed"]

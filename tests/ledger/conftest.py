@@ -19,14 +19,15 @@ from itertools import count
 
 import pytest
 
-from ledger import hashing, signing
-from ledger.chain import Chain
-from ledger.contracts import PocLedgerClient, RoyaltyVaultClient
-from ledger.deploy import clients_for, deploy_ledger
-from ledger.deployment import DeploymentRecord
-from ledger.domain import Category, Origin, Policy, Registration
-from ledger.signing import SignedAuth, TypedData
-from ledger.tx import TxSender
+from ledger.chain import signing
+from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient
+from ledger.chain.connection import Chain
+from ledger.chain.deploy import clients_for, deploy_ledger
+from ledger.chain.deployment_record import DeploymentRecord
+from ledger.chain.signing import SignedAuth, TypedData
+from ledger.chain.transactions import TxSender
+from ledger.domain import hashing
+from ledger.domain.values import Category, Origin, Policy, Registration
 
 SIGNATURE_TTL = 3_600
 

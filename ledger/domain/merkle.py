@@ -1,0 +1,137 @@
+"""Merkle batches of contributions, compatible with OpenZeppelin's StandardMerkleTree.
+
+A partner with many contributions anchors one root (`PocLedger.anchorBatch`) and later reveals
+each leaf with its proof (`revealBatched`). The tree is built the way @openzeppelin/merkle-tree
+1.0.8 builds it, so a root or proof made here verifies there and vice versa:
+
+- leaf hash: keccak256(keccak256(abi.encode(bytes32 commitment, uint8 origin, uint8 category,
+  uint64 value, bytes32[] parents))) — hashing twice keeps a leaf from passing for an inner node;
+- inner node: keccak256 of its two children, the smaller first (sorted pairs, so a proof is a
+  plain list of siblings with no left/right flags, as `MerkleProof.verify` expects);
+- layout: leaf hashes sorted ascending fill a flat array from its end backwards, every inner
+  node `i` has children `2i+1` and `2i+2`, the root sits at index 0;
+- `dump()` gives the library's "standard-v1" JSON, which `StandardMerkleTree.load` accepts.
+
+No PyPI package reproduces this layout exactly, hence this small implementation; the tests
+cross-check it against the npm package and against the contract. Multiproofs are not offered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
+
+from ledger.domain.codec import to_hex
+from ledger.domain.values import BATCH_LEAF_TYPES, BatchLeaf, require_bytes32
+
+STANDARD_FORMAT = "standard-v1"
+
+
+def leaf_hash(leaf: BatchLeaf) -> bytes:
+    """The double-keccak leaf hash, as `PocLedger.batchLeafHash` computes it."""
+    return keccak(keccak(encode(list(BATCH_LEAF_TYPES), list(leaf.as_abi()))))
+
+
+def node_hash(a: bytes, b: bytes) -> bytes:
+    """Hash of an inner node: its children concatenated in ascending order."""
+    return keccak(a + b if a <= b else b + a)
+
+
+def process_proof(leaf_digest: bytes, proof: Sequence[bytes]) -> bytes:
+    """The root that `proof` leads to from a leaf hash (OpenZeppelin `MerkleProof.processProof`)."""
+    computed = require_bytes32(leaf_digest, "leaf hash")
+    for sibling in proof:
+        computed = node_hash(computed, require_bytes32(sibling, "proof node"))
+    return computed
+
+
+def verify(root: bytes, leaf: BatchLeaf, proof: Sequence[bytes]) -> bool:
+    """Whether `proof` shows `leaf` to be in the tree with `root`."""
+    return process_proof(leaf_hash(leaf), proof) == root
+
+
+@dataclass(frozen=True)
+class MerkleTree:
+    """A built tree: the flat node array (root first) and, per leaf in input order, its index
+    in that array. Build with `MerkleTree.of(leaves)`."""
+
+    nodes: tuple[bytes, ...]
+    leaves: tuple[BatchLeaf, ...]
+    tree_indices: tuple[int, ...]
+
+    @classmethod
+    def of(cls, leaves: Sequence[BatchLeaf]) -> MerkleTree:
+        """Build the tree of `leaves` (at least one; duplicates are allowed, as in OZ)."""
+        if not leaves:
+            raise ValueError("a Merkle tree needs at least one leaf")
+        hashed = sorted(
+            ((leaf_hash(leaf), position) for position, leaf in enumerate(leaves)),
+            key=lambda item: item[0],
+        )
+        size = 2 * len(leaves) - 1
+        nodes: list[bytes] = [b""] * size
+        tree_indices = [0] * len(leaves)
+        # The k-th smallest leaf hash goes to the k-th slot from the end.
+        for rank, (digest, position) in enumerate(hashed):
+            nodes[size - 1 - rank] = digest
+            tree_indices[position] = size - 1 - rank
+        for i in range(size - 1 - len(leaves), -1, -1):
+            nodes[i] = node_hash(nodes[2 * i + 1], nodes[2 * i + 2])
+        return cls(nodes=tuple(nodes), leaves=tuple(leaves), tree_indices=tuple(tree_indices))
+
+    @property
+    def root(self) -> bytes:
+        return self.nodes[0]
+
+    def __len__(self) -> int:
+        return len(self.leaves)
+
+    def proof(self, index: int) -> tuple[bytes, ...]:
+        """The proof of the leaf at `index` in input order: its siblings from the bottom up."""
+        if not 0 <= index < len(self.leaves):
+            raise IndexError(f"leaf index {index} out of range 0..{len(self.leaves) - 1}")
+        node = self.tree_indices[index]
+        path: list[bytes] = []
+        while node > 0:
+            # Odd indices are left children, whose sibling is on the right, and vice versa.
+            sibling = node + 1 if node % 2 == 1 else node - 1
+            path.append(self.nodes[sibling])
+            node = (node - 1) // 2
+        return tuple(path)
+
+    def proof_of(self, leaf: BatchLeaf) -> tuple[bytes, ...]:
+        """The proof of `leaf` (its first occurrence); raise ValueError if it is not in the tree."""
+        try:
+            return self.proof(self.leaves.index(leaf))
+        except ValueError:
+            raise ValueError(f"leaf is not in the tree: {leaf!r}") from None
+
+    def dump(self) -> dict[str, Any]:
+        """The tree as @openzeppelin/merkle-tree's "standard-v1" JSON (`StandardMerkleTree.load`).
+
+        Integers are decimal strings so that JavaScript reads uint64 values without rounding.
+        """
+        return {
+            "format": STANDARD_FORMAT,
+            "leafEncoding": list(BATCH_LEAF_TYPES),
+            "tree": [to_hex(node) for node in self.nodes],
+            "values": [
+                {"value": leaf_to_json(leaf), "treeIndex": tree_index}
+                for leaf, tree_index in zip(self.leaves, self.tree_indices, strict=True)
+            ],
+        }
+
+
+def leaf_to_json(leaf: BatchLeaf) -> list[Any]:
+    """A leaf as the JSON value list of a standard-v1 dump."""
+    return [
+        to_hex(leaf.commitment),
+        str(int(leaf.origin)),
+        str(leaf.category),
+        str(leaf.value),
+        [to_hex(parent) for parent in leaf.parents],
+    ]

@@ -1,0 +1,88 @@
+"""Typed events: one class per ABI event with the ABI's argument names, decoded from receipts
+and from eth_getLogs in block ranges."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from eth_utils.abi import abi_to_signature
+
+from ledger.chain.artifacts import load_artifact
+from ledger.chain.events import (
+    DEFAULT_DECODER,
+    UNMAPPED_ABI_EVENTS,
+    decode_receipt,
+    get_events,
+    python_name,
+)
+from ledger.domain.events import (
+    EVENT_CLASSES,
+    ContractEvent,
+    ContributionRegistered,
+    IdentitySet,
+    ProjectCreated,
+)
+from tests.ledger.conftest import Env
+
+
+def test_every_abi_event_has_a_class_with_the_abi_names() -> None:
+    assert UNMAPPED_ABI_EVENTS == ()
+    location = {f.name for f in dataclasses.fields(ContractEvent)}
+    abi_events = {
+        entry["name"]: entry
+        for name in ("PocLedger", "RoyaltyVault")
+        for entry in load_artifact(name).abi
+        if entry["type"] == "event"
+    }
+    assert {cls.event_name for cls in EVENT_CLASSES} == set(abi_events)
+    for cls in EVENT_CLASSES:
+        fields = [f.name for f in dataclasses.fields(cls) if f.name not in location]
+        inputs = abi_events[cls.event_name].get("inputs", [])
+        assert fields == [python_name(i["name"]) for i in inputs], cls.__name__
+        assert cls.__doc__
+
+
+def test_topics_cover_both_contracts() -> None:
+    signatures = {
+        abi_to_signature(entry)
+        for name in ("PocLedger", "RoyaltyVault")
+        for entry in load_artifact(name).abi
+        if entry["type"] == "event"
+    }
+    assert len(DEFAULT_DECODER.topics) == len(signatures)
+    assert python_name("from") == "from_" and python_name("companyNumber") == "company_number"
+
+
+def test_receipt_events_only_from_the_named_contract(memory_env: Env) -> None:
+    env = memory_env
+    result = env.ledger.set_identity(env.alice, "Universiteit Gent", "BE0248015142")
+
+    assert decode_receipt(result.receipt) == result.events
+    assert decode_receipt(result.receipt, address=env.vault.address) == ()
+    (event,) = result.events
+    assert isinstance(event, IdentitySet)
+    assert event.address == env.ledger.address
+    assert event.block_hash == result.receipt.block_hash
+    assert event.log_index == result.receipt.logs[0].log_index
+
+
+def test_get_events_filters_by_project_and_type_in_chunks(env: Env) -> None:
+    start = env.chain.block_number() + 1
+    first = env.create_project()
+    second = env.create_project([env.bob, env.carol])
+    ids = [env.register(env.bob, first), env.register(env.bob, second)]
+    env.ledger.set_identity(env.dave, "Inagro", "BE0000000097")
+
+    everything = get_events(env.chain.w3, env.ledger.address, start)
+    in_chunks = get_events(env.chain.w3, env.ledger.address, start, max_block_span=2)
+    first_only = env.ledger.get_events(start, project_id=first)
+    registered = env.ledger.get_events(start, event_types=[ContributionRegistered])
+
+    assert in_chunks == everything
+    assert [e.block_number for e in everything] == sorted(e.block_number for e in everything)
+    assert any(isinstance(e, IdentitySet) for e in everything)
+    assert first_only and all(getattr(e, "project_id", None) == first for e in first_only)
+    assert not any(isinstance(e, IdentitySet) for e in first_only)
+    assert [e.contribution_id for e in registered if isinstance(e, ContributionRegistered)] == ids
+    created = [e for e in everything if isinstance(e, ProjectCreated)]
+    assert [e.project_id for e in created] == [first, second]

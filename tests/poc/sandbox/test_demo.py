@@ -1,0 +1,56 @@
+"""The demo consortium script (poc.sandbox.demo) is consistent before any chain sees it."""
+
+from __future__ import annotations
+
+import re
+
+from ledger.domain.hashing import policy_hash
+from ledger.domain.values import Origin
+from poc.sandbox import demo
+
+
+def test_demo_company_numbers_pass_the_kbo_check() -> None:
+    for partner in demo.PARTNERS:
+        match = re.fullmatch(r"BE (\d{4})\.(\d{3})\.(\d{3})", partner.company_number)
+        assert match, partner.company_number
+        digits = "".join(match.groups())
+        assert 97 - int(digits[:8]) % 97 == int(digits[8:]), partner.company_number
+
+
+def test_demo_contributions_link_only_earlier_ones() -> None:
+    seen: set[str] = set()
+    for item in demo.CONTRIBUTIONS:
+        assert set(item.parents) <= seen, item.key
+        assert 0 <= item.category < len(demo.CATEGORIES)
+        seen.add(item.key)
+    assert len(seen) == len(demo.CONTRIBUTIONS)
+
+
+def test_demo_covers_every_partner_origin_and_category() -> None:
+    labels = {p.label for p in demo.PARTNERS}
+    for label in labels:
+        origins = {c.origin for c in demo.CONTRIBUTIONS if c.partner == label}
+        assert origins == {Origin.BACKGROUND, Origin.RESULT}, label
+    assert {c.category for c in demo.CONTRIBUTIONS} == set(range(len(demo.CATEGORIES)))
+
+
+def test_demo_endorsements_are_by_other_partners_once() -> None:
+    partner_of = {c.key: c.partner for c in demo.CONTRIBUTIONS}
+    pairs = [(e.partner, e.contribution) for e in demo.ENDORSEMENTS]
+    assert len(set(pairs)) == len(pairs)
+    for endorsement in demo.ENDORSEMENTS:
+        assert endorsement.partner != partner_of[endorsement.contribution]
+        assert 1 <= endorsement.rating <= 5
+
+
+def test_demo_documents_differ_and_name_their_partner() -> None:
+    documents = [c.document() for c in demo.CONTRIBUTIONS]
+    assert len(set(documents)) == len(documents)
+    for item, text in zip(demo.CONTRIBUTIONS, documents, strict=True):
+        assert demo.partner(item.partner).name in text
+
+
+def test_demo_policy_hashes() -> None:
+    assert len(policy_hash(demo.POLICY)) == 32
+    assert demo.POLICY.partner_floor_bps <= demo.POLICY.partner_cap_bps
+    assert demo.CATEGORY_NAMES[demo.FUNDING] == "funding"
