@@ -35,6 +35,9 @@ from ledger.agreement.answers import (
 from ledger.agreement.questions import STEPS
 from ledger.chain import reverts
 from ledger.domain.values import ProposalKind
+from ledger.evidence import checks as verifier_checks
+from ledger.evidence import offline as verifier_offline
+from ledger.evidence import online as verifier_online
 from ledger.evidence import verifier as proof_verifier
 from ledger.scoring.results import Adjustment, CountStatus
 from ledger.sync.outbox import OpStatus
@@ -96,13 +99,13 @@ BUILDER_CHOICES: dict[str, set[str]] = {
 
 
 def _verifier_check_keys() -> set[str]:
-    """The translation keys of every check `ledger.proof_verifier` can report, made as
-    lawyer.js makes them: "online: chain id" -> "online_chain_id"; the per-event history
-    checks ("history[2] Endorsed") are one key, "history"."""
-    # The verifier is split into modules (offline, online, splits, ...): read them all.
+    """The translation keys of every check the verifier (`ledger.evidence`: the verifier and
+    its offline, online and shared checks) can report, made as lawyer.js makes them:
+    "online: chain id" -> "online_chain_id"; the per-event history checks ("history[2]
+    Endorsed") are one key, "history"."""
     source = "\n".join(
-        path.read_text(encoding="utf-8")
-        for path in Path(inspect.getfile(proof_verifier)).parent.glob("*.py")
+        inspect.getsource(module)
+        for module in (proof_verifier, verifier_offline, verifier_online, verifier_checks)
     )
     names = set(re.findall(r'run\.run\(\s*"([^"]+)"', source))
     names |= set(re.findall(r'\bCheck\(\s*"([^"]+)"', source))
