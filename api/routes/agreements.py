@@ -614,6 +614,12 @@ def amend(
             code="amendment_pending",
         )
     answers = answers_of(body.answers)
+    if checksum(answers.coordinator) != checksum(latest.document.answers.coordinator):
+        # The ledger keeps the coordinator the project was created with.
+        raise UnprocessableError(
+            "an amendment keeps the coordinator the project was created with",
+            code="coordinator_changed",
+        )
     if answers == latest.document.answers:
         raise UnprocessableError("the amendment changes nothing", code="amendment_changes_nothing")
     document = document_of(answers, previous=latest.document)

@@ -403,6 +403,12 @@ def test_amend_agreement_refuses_no_change_and_readers_who_are_not_partners(
         url, json={"answers": answers_for(consortium)}, headers=consortium.partner_b.headers
     )
     assert same.status_code == 422 and same.json()["code"] == "amendment_changes_nothing"
+    other_coordinator = answers_for(consortium, partner_cap_bps=5000)
+    other_coordinator["coordinator"] = consortium.partner_b.address
+    moved = consortium.client.post(
+        url, json={"answers": other_coordinator}, headers=consortium.partner_b.headers
+    )
+    assert moved.status_code == 422 and moved.json()["code"] == "coordinator_changed"
     consortium.grant_auditor(project_id)
     assert get(consortium, agreement_id, consortium.auditor_headers).status_code == 200
     by_auditor = consortium.client.post(
