@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from ledger.agreement.answers import SECONDS_PER_DAY
 from ledger.agreement.document import load_document, verify_agreement_hash
+from ledger.chain.signing import sign_typed_data
 from ledger.domain.hashing import policy_hash
 from ledger.domain.values import Policy
 from ledger.evidence.packs import check_manifest
@@ -529,3 +530,23 @@ def test_preview_agreement_shows_what_its_policy_gives_on_a_readable_project(
     assert max(shares.values()) <= 4000 and sum(shares.values()) == 10_000
     # A project the key may not read gives no example (and says nothing about it).
     assert example(consortium.outsider.headers) is None
+
+
+def test_accept_agreement_signed_by_the_partner_itself_lands(consortium: Consortium) -> None:
+    agreement_id, _ = with_project(consortium)
+    member = consortium.partner_c
+    url = f"/v1/agreements/{agreement_id}/acceptances"
+    prepared = consortium.client.post(f"{url}/prepare", json={}, headers=member.headers)
+    assert prepared.status_code == 200, prepared.text
+    data = prepared.json()
+    version = get(consortium, agreement_id, member.headers).json()["versions"][0]
+    assert data["typed_data"]["message"]["agreementHash"] == version["agreement_hash"]
+    signature = sign_typed_data(member.account.key, data["typed_data"])
+    body = {
+        "signature": "0x" + signature.hex(),
+        "nonce": data["nonce"],
+        "deadline": data["deadline"],
+    }
+    write(consortium, member, url, body)
+    after = get(consortium, agreement_id, member.headers).json()
+    assert [a["partner"] for a in after["versions"][0]["acceptances"]] == [member.address]
