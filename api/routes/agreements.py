@@ -595,8 +595,8 @@ def amend(
 ) -> VersionPublic:
     """Store the next version from new answers, with the list of what it changes. Any active
     partner of the project may write one; it takes effect when governance approves its
-    proposal (`POST .../versions/{n}/proposals`). 409 `amendment_pending` while an earlier
-    amendment is not on chain yet."""
+    proposal (`POST .../versions/{n}/proposals`). An amendment whose hash nobody proposed yet
+    is replaced by a new one; once it is proposed, 409 `amendment_pending` until it is decided."""
     record = readable_agreement(services, principal, agreement_id)
     actor = _require_partner_key(principal)
     project_id = _linked(record)
@@ -608,7 +608,18 @@ def amend(
         )
     versions = stored_versions(services, record)
     latest = versions[-1]
-    if latest.state is not VersionState.RECORDED:
+    replacing: str | None = None
+    if latest.state is VersionState.PROPOSED:
+        # A pending amendment nobody proposed yet may still be rewritten; once its hash is
+        # before the partners it stays until they decide.
+        if _hash_proposed(services, project_id, latest.record.agreement_hash):
+            raise ConflictError(
+                f"version {latest.record.version} is before the partners: let them decide first",
+                code="amendment_pending",
+            )
+        replacing = latest.record.agreement_hash
+        latest = versions[-2]
+    elif latest.state is not VersionState.RECORDED:
         raise ConflictError(
             f"version {latest.record.version} is {latest.state.value}: settle it first",
             code="amendment_pending",
@@ -624,13 +635,23 @@ def amend(
         raise UnprocessableError("the amendment changes nothing", code="amendment_changes_nothing")
     document = document_of(answers, previous=latest.document)
     added = services.store.agreements.add_version(
-        version_record(agreement_id, document, record.salt, actor), readers_of(answers)
+        version_record(agreement_id, document, record.salt, actor),
+        readers_of(answers),
+        replacing=replacing,
     )
     if not added:
         raise ConflictError(
             f"version {document.version} was written meanwhile", code="amendment_pending"
         )
     return get_version(services, principal, agreement_id, document.version)
+
+
+def _hash_proposed(services: Services, project_id: int, agreement_hash: str) -> bool:
+    """Whether an `AmendAgreement` proposal of the project carries this hash."""
+    return any(
+        p.kind == ProposalKind.AMEND_AGREEMENT and p.data.lower() == agreement_hash.lower()
+        for p in services.store.index.proposals(project_id)
+    )
 
 
 def _proposal_action(

@@ -270,11 +270,23 @@ class Agreements:
             )
             return bool(rowcount(result))
 
-    def add_version(self, version: AgreementVersionRecord, readers: frozenset[str]) -> bool:
-        """Add an amendment; False if that version number exists already (a concurrent one)."""
+    def add_version(
+        self,
+        version: AgreementVersionRecord,
+        readers: frozenset[str],
+        *,
+        replacing: str | None = None,
+    ) -> bool:
+        """Add an amendment; False if that version number exists already (a concurrent one).
+        With `replacing` (an agreement hash), the stored version of that number is replaced
+        if it still has that hash."""
         with self._db.transaction() as session:
-            if session.get(AgreementVersionRow, (version.agreement_id, version.version)):
-                return False
+            existing = session.get(AgreementVersionRow, (version.agreement_id, version.version))
+            if existing is not None:
+                if replacing is None or existing.agreement_hash != replacing:
+                    return False
+                session.delete(existing)
+                session.flush()
             session.add(_version_row(version))
             known = set(
                 session.scalars(

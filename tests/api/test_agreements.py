@@ -281,6 +281,13 @@ def test_amend_agreement_lists_its_changes_and_takes_effect_through_governance(
     agreement_id, project_id = with_project(consortium)
     for member in consortium.partners:
         write(consortium, member, f"/v1/agreements/{agreement_id}/acceptances")
+    first_try = consortium.client.post(
+        f"/v1/agreements/{agreement_id}/amendments",
+        json={"answers": answers_for(consortium, partner_cap_bps=4000)},
+        headers=consortium.partner_b.headers,
+    )
+    assert first_try.status_code == 201, first_try.text
+    # Not proposed yet: a new amendment replaces it, still as version 2, changes against 1.
     amended = answers_for(consortium, partner_cap_bps=5000, dispute_window_days=14)
     response = consortium.client.post(
         f"/v1/agreements/{agreement_id}/amendments",
@@ -289,6 +296,7 @@ def test_amend_agreement_lists_its_changes_and_takes_effect_through_governance(
     )
     assert response.status_code == 201, response.text
     version = response.json()
+    assert version["agreement_hash"] != first_try.json()["agreement_hash"]
     assert version["version"] == 2 and version["state"] == "proposed"
     fields = {c["change"].get("field"): c for c in version["changes"]}
     assert set(fields) == {"royalties.partner_cap_bps", "royalties.dispute_window_days"}
@@ -297,18 +305,19 @@ def test_amend_agreement_lists_its_changes_and_takes_effect_through_governance(
     assert "60%" in cap["text"]["nl"] and "50%" in cap["text"]["nl"]
     assert "60%" in cap["text"]["en"] and "50%" in cap["text"]["en"]
 
-    again = consortium.client.post(
-        f"/v1/agreements/{agreement_id}/amendments",
-        json={"answers": amended},
-        headers=consortium.partner_c.headers,
-    )
-    assert again.status_code == 409 and again.json()["code"] == "amendment_pending"
-
     url = f"/v1/agreements/{agreement_id}/versions/2/proposals"
     proposals = [
         int(write(consortium, consortium.partner_b, url, {"kind": kind})["resource_id"])
         for kind in ("amend_agreement", "change_policy")
     ]
+    # Once its hash is before the partners, it stays until they decide.
+    again = consortium.client.post(
+        f"/v1/agreements/{agreement_id}/amendments",
+        json={"answers": answers_for(consortium, partner_cap_bps=4000)},
+        headers=consortium.partner_c.headers,
+    )
+    assert again.status_code == 409 and again.json()["code"] == "amendment_pending"
+    assert len(get(consortium, agreement_id, consortium.partner_c.headers).json()["versions"]) == 2
     unchanged = get(consortium, agreement_id, consortium.coordinator.headers).json()
     assert unchanged["current_version"] == 1
     # The policy first: once the amended text is in force, every partner must accept it
