@@ -35,7 +35,13 @@ translated in one place, `ledger.chain.translate.translate`, and raised `from` t
     │   ├── InfeasibleLimitsError     partner cap and floor cannot both hold  (ValueError)
     │   ├── InvalidSplitError         amounts/weights/split to divide malformed (ValueError)
     │   └── NotScoredError            no such contribution/partner in a score (LookupError)
-    └── ProofError                    building or verifying proof bundles
+    ├── ProofError                    building or verifying proof bundles
+    └── OpeningError                  proof secrets and openings                (ValueError)
+        ├── RecoveryPhraseError       words that are no recovery sheet of a proof secret
+        ├── OpeningFormatError        a file not in the documented opening/sealed format
+        ├── OpeningMismatchError      an opening that does not open what it names
+        ├── OpeningConflictError      another opening already kept for that contribution
+        └── SealedFileError           wrong passphrase, or the encrypted file was altered
 """
 
 from __future__ import annotations
@@ -196,3 +202,30 @@ class NotScoredError(ScoringError, LookupError):
 
 class ProofError(LedgerError):
     """Raised when a proof bundle cannot be built or does not verify."""
+
+
+class OpeningError(LedgerError, ValueError):
+    """Raised when a proof secret, an opening or an encrypted file of them is unusable."""
+
+
+class RecoveryPhraseError(OpeningError):
+    """Raised when words are not the recovery sheet of a proof secret (unknown word, count,
+    checksum); the message names the first wrong word by its position."""
+
+
+class OpeningFormatError(OpeningError):
+    """Raised when a file is not an opening or a sealed file in the documented format."""
+
+
+class OpeningMismatchError(OpeningError):
+    """Raised when an opening does not open what it names: its commitment, its contribution
+    id, or (derived salts) the salt the proof secret gives."""
+
+
+class OpeningConflictError(OpeningError):
+    """Raised when another opening is already kept for the same contribution."""
+
+
+class SealedFileError(OpeningError):
+    """Raised when a sealed file cannot be opened: the passphrase is wrong, or the file was
+    altered (AES-GCM cannot tell the two apart)."""
