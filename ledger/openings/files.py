@@ -258,9 +258,14 @@ def _chain_id(value: Any) -> int:
 
 def _address(value: Any, what: str) -> str:
     try:
-        return checksum(value)
+        address = checksum(value)
     except ValueError as exc:
         raise OpeningFormatError(f"{what}: not an address ({value!r})") from exc
+    digits = value[2:]
+    # Mixed case is a checksum (EIP-55): one that does not hold is a typo, not an address.
+    if digits not in (digits.lower(), digits.upper()) and value != address:
+        raise OpeningFormatError(f"{what}: the EIP-55 checksum does not hold ({value!r})")
+    return address
 
 
 def _bytes32(value: Any, what: str) -> bytes:

@@ -104,6 +104,7 @@ def test_check_derived_from_refuses_another_secret() -> None:
         ("salt", "0x1234", OpeningFormatError, "salt"),
         ("salt", 5, OpeningFormatError, "salt"),
         ("ledger", "ledger", OpeningFormatError, "ledger"),
+        ("ledger", "0x5FBdb2315678afecb367f032d93F642f64180aa3", OpeningFormatError, "EIP-55"),
         ("projectId", 0, OpeningFormatError, "projectId"),
         ("projectId", 2**32, OpeningFormatError, "projectId"),
         ("projectId", "3", OpeningFormatError, "projectId"),
