@@ -1,13 +1,16 @@
-// Register a contribution: the file is hashed in this browser (it is never sent), salted and
-// committed; the opening (content hash and salt) is kept on this machine before the write.
+// Register a contribution: the file is hashed in this browser (it is never sent), salted with
+// a salt derived from the partner's proof secret, and committed; the opening is kept on this
+// machine before the write. The same file registered before by the same partner in the
+// project gives the same commitment: the page says so, with a link, before anything is signed.
 
-import { ApiError, allContributions, openings, paths, saveOpening } from "../api.js";
-import { context, currentPolicy, nameOf, projectId, requireActor, titleOf } from "../context.js";
-import { commitment, contributionId, newSalt } from "../crypto.js";
+import { ApiError, allContributions, get, paths } from "../api.js";
+import { chain, context, currentPolicy, nameOf, projectId, renderBackupWarning, requireActor, titleOf } from "../context.js";
 import { $, busy, download, el, fill, showError } from "../dom.js";
-import { categoryName, formatNumber, t, unitName } from "../i18n.js";
+import { categoryName, formatDate, formatNumber, t, unitName } from "../i18n.js";
+import { derivedOpening, openingFileText } from "../openings.js";
 import { runPage } from "../page.js";
 import { hashWithProgress, submitWrite } from "../progress.js";
+import { keepOpening, markBackedUp, secretProblem, secretState, unlockSecret } from "../proofkeys.js";
 
 async function registerPage() {
   if (!requireActor()) return;
@@ -19,7 +22,11 @@ async function registerPage() {
     return;
   }
   const pid = await projectId();
-  const [policy, contributions] = await Promise.all([currentPolicy(pid), allContributions(pid)]);
+  const [policy, contributions, where] = await Promise.all([
+    currentPolicy(pid),
+    allContributions(pid),
+    chain(),
+  ]);
   const categories = policy.policy.categories;
   const select = $("#category");
   fill(select, categories.map((c, index) => el("option", { value: String(index) }, categoryName(c))));
@@ -46,20 +53,86 @@ async function registerPage() {
   let prepared = null;
   // Counts the files chosen: only the last one's hash may become `prepared`.
   let chosenFiles = 0;
+  // The file hashed last ({name, contentHash}), waiting for the secret if it is locked.
+  let hashed = null;
+  let secret = null;
   const submit = $("#register-submit");
   const zone = $("#drop-zone");
   const input = $("#file-input");
+  const already = $("#already-registered");
+
+  // The proof secret: ready (unlocked in this tab, or kept by the service), locked in this
+  // browser (ask the passphrase), or missing (first use: the recovery sheet comes first).
+  const showSecretState = async () => {
+    const state = await secretState(actor.address);
+    secret = state.secret || null;
+    $("#secret-needed").hidden = state.state !== "none";
+    $("#secret-unlock").hidden = state.state !== "sealed";
+    form.hidden = state.state === "none";
+    return state;
+  };
+  await showSecretState();
+
+  // The opening of the hashed file, once both the hash and the secret are there; then the
+  // index is asked whether this commitment is registered already.
+  const prepare = async (run) => {
+    if (!hashed || !secret) return;
+    const opening = derivedOpening(secret, {
+      ...where,
+      projectId: pid,
+      contributor: actor.address,
+      contentHash: hashed.contentHash,
+      fileName: hashed.name,
+    });
+    $("#salt").textContent = opening.salt;
+    $("#salt-source").textContent = t("register.salt_derived", { id: opening.secretId });
+    $("#commitment").textContent = opening.commitment;
+    const found = await get(paths.byCommitment(pid, opening.commitment));
+    if (run !== chosenFiles) return;
+    const earlier = found.items[0];
+    if (earlier) {
+      fill(
+        already,
+        t("register.already", { date: formatDate(earlier.registered_at) }),
+        " ",
+        el("a", { href: `/contribution?id=${earlier.contribution_id}` }, t("register.already_link")),
+      );
+      already.hidden = false;
+      submit.disabled = true;
+      return;
+    }
+    prepared = opening;
+    submit.disabled = false;
+  };
+
+  $("#secret-unlock").addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy($("#unlock-submit"), async () => {
+      try {
+        await unlockSecret(actor.address, $("#unlock-passphrase").value);
+      } catch (error) {
+        throw secretProblem(error);
+      }
+      $("#unlock-passphrase").value = "";
+      await showSecretState();
+      await prepare(chosenFiles);
+    });
+  });
+
   const take = async (file) => {
     if (!file) return;
     // What is shown, signed and kept is one file: the previous one is forgotten at once.
     const run = ++chosenFiles;
     prepared = null;
+    hashed = null;
     submit.disabled = true;
+    already.hidden = true;
     $("#file-facts").hidden = false;
     $("#file-name").textContent = file.name;
     $("#file-size").textContent = t("register.bytes", { count: formatNumber(file.size) });
     $("#content-hash").textContent = t("register.hashing");
     $("#salt").textContent = "";
+    $("#salt-source").textContent = "";
     $("#commitment").textContent = "";
     let contentHash;
     try {
@@ -74,23 +147,18 @@ async function registerPage() {
       return;
     }
     if (run !== chosenFiles) return;
-    submit.disabled = false;
     if (contentHash === null) {
       $("#content-hash").textContent = t("hash.stopped");
+      submit.disabled = false;
       return;
     }
-    const salt = newSalt();
-    const commit = commitment(actor.address, pid, contentHash, salt);
-    prepared = {
-      fileName: file.name,
-      contentHash,
-      salt,
-      commitment: commit,
-      contributionId: contributionId(pid, actor.address, commit),
-    };
     $("#content-hash").textContent = contentHash;
-    $("#salt").textContent = salt;
-    $("#commitment").textContent = commit;
+    hashed = { name: file.name, contentHash };
+    if (!secret) {
+      $("#salt").textContent = t("register.unlock_first");
+      return;
+    }
+    await busy(null, () => prepare(run));
   };
   input.addEventListener("change", () => take(input.files[0]));
   zone.addEventListener("dragover", (event) => {
@@ -121,14 +189,10 @@ async function registerPage() {
       parents: Array.from(form.querySelectorAll("input[name=parents]:checked"), (box) => box.value),
     };
     await busy(submit, async () => {
-      // Kept before sending: without its salt nobody can later prove the file.
-      saveOpening(chosen.contributionId, {
-        contentHash: chosen.contentHash,
-        salt: chosen.salt,
-        fileName: chosen.fileName,
-        projectId: pid,
-        contributor: actor.address,
-      });
+      // Kept before sending: the opening file is what proves the file later, on any machine
+      // (and with the recovery sheet it can be derived again).
+      keepOpening(chosen);
+      renderBackupWarning();
       const op = await submitWrite("register.kind", paths.register(pid), body);
       const cid = op.resource_id || chosen.contributionId;
       const result = $("#register-result");
@@ -143,13 +207,14 @@ async function registerPage() {
           {
             type: "button",
             class: "button-link",
-            onclick: () =>
+            onclick: () => {
               download(
-                new Blob([JSON.stringify({ contributionId: cid, ...openings()[cid.toLowerCase()] }, null, 2)], {
-                  type: "application/json",
-                }),
+                new Blob([openingFileText(chosen)], { type: "application/json" }),
                 `opening-${cid.slice(2, 10)}.json`,
-              ),
+              );
+              markBackedUp([chosen.contributionId]);
+              renderBackupWarning();
+            },
           },
           t("register.save_opening"),
         ),
