@@ -36,7 +36,6 @@ _DYNAMIC_KEY = re.compile(
 )
 
 
-
 def _secret_error_codes() -> set[str]:
     """The codes secret.js and openings.js throw (`new SecretError("code"`, `OpeningError`,
     and `formatError`, which is "opening_format"): each is a sentence `secret.<code>`."""

@@ -7,22 +7,15 @@ The modules are served by a plain static file server (no sandbox needed: they ta
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import json
-import os
 import random
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from eth_utils.address import to_checksum_address
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page
 
-from api.routes import web
 from ledger.errors import OpeningError, RecoveryPhraseError
 from ledger.openings.files import derived_opening, make_opening, parse_opening
 from ledger.openings.salts import SaltDerivation, derive_salt, salt_message
@@ -37,60 +30,8 @@ from ledger.openings.secret import ProofSecret
 
 pytestmark = [pytest.mark.e2e]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 FAST = ScryptParams(n=1 << 10, r=8, p=1)
 PASSPHRASE = "vlas en vezel 2024"
-
-if not CHROMIUM.exists():
-    pytest.skip("needs Debian's Chromium at /usr/bin/chromium", allow_module_level=True)
-
-
-class _StaticHandler(http.server.SimpleHTTPRequestHandler):
-    def guess_type(self, path: str | os.PathLike[str]) -> str:
-        # Module scripts need a JavaScript type, whatever the machine's mimetypes say.
-        return "text/javascript" if str(path).endswith(".js") else super().guess_type(path)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def static_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    # /static/... as the app serves it, and an empty page at / to import the modules from.
-    root = tmp_path_factory.mktemp("static-root")
-    (root / "static").symlink_to(web.STATIC_DIR, target_is_directory=True)
-    (root / "index.html").write_text("<!doctype html><title>modules</title>")
-    handler = functools.partial(_StaticHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture(scope="module")
-def page(static_url: str) -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser: Browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            tab = browser.new_page()
-            tab.goto(static_url + "/index.html")
-            tab.evaluate(
-                """async () => {
-                    window.secret = await import('/static/js/secret.js');
-                    window.openings = await import('/static/js/openings.js');
-                    window.cryptoJs = await import('/static/js/crypto.js');
-                }"""
-            )
-            yield tab
-        finally:
-            browser.close()
 
 
 def _vectors(count: int) -> list[dict[str, Any]]:
@@ -111,7 +52,7 @@ def _vectors(count: int) -> list[dict[str, Any]]:
     return vectors
 
 
-def test_browser_derives_the_same_salts_words_and_ids_as_python(page: Page) -> None:
+def test_browser_derives_the_same_salts_words_and_ids_as_python(module_page: Page) -> None:
     vectors = _vectors(60)
     vectors.append(
         {
@@ -122,7 +63,7 @@ def test_browser_derives_the_same_salts_words_and_ids_as_python(page: Page) -> N
             "contentHash": "0x" + hashlib.sha256(b"Retting parameters, 2019-2023\n").hexdigest(),
         }
     )
-    results = page.evaluate(
+    results = module_page.evaluate(
         """(vectors) => vectors.map((v) => {
             const secret = window.cryptoJs.fromHex(v.secret);
             const words = window.secret.secretWords(secret);
@@ -155,7 +96,7 @@ def test_browser_derives_the_same_salts_words_and_ids_as_python(page: Page) -> N
     )
 
 
-def test_browser_reads_recovery_sheets_as_python_does(page: Page) -> None:
+def test_browser_reads_recovery_sheets_as_python_does(module_page: Page) -> None:
     secret = ProofSecret(bytes(range(32)))
     words = secret.words.split()
     swapped = list(words)
@@ -171,7 +112,7 @@ def test_browser_reads_recovery_sheets_as_python_does(page: Page) -> None:
         "aba " + " ".join(words[1:]),
         "",
     ]
-    answers = page.evaluate(
+    answers = module_page.evaluate(
         """(samples) => samples.map((text) => {
             try {
                 return {secret: window.cryptoJs.toHex(window.secret.secretFromWords(text))};
@@ -206,7 +147,7 @@ def test_browser_reads_recovery_sheets_as_python_does(page: Page) -> None:
     ]
 
 
-def test_browser_opening_files_equal_python_byte_for_byte(page: Page) -> None:
+def test_browser_opening_files_equal_python_byte_for_byte(module_page: Page) -> None:
     secret = ProofSecret.generate()
     cases: list[dict[str, Any]] = []
     for chain, name in [(31337, "retting.txt"), (2**64 + 1, "Vezelproef één.pdf"), (1, None)]:
@@ -220,7 +161,7 @@ def test_browser_opening_files_equal_python_byte_for_byte(page: Page) -> None:
                 "fileName": name,
             }
         )
-    texts = page.evaluate(
+    texts = module_page.evaluate(
         """([secret, cases]) => cases.map((c) => window.openings.openingFileText(
             window.openings.derivedOpening(window.cryptoJs.fromHex(secret), c)))""",
         [secret.value.hex(), cases],
@@ -248,7 +189,7 @@ def test_browser_opening_files_equal_python_byte_for_byte(page: Page) -> None:
         derivation=SaltDerivation.RANDOM,
         file_name="old.docx",
     )
-    read = page.evaluate(
+    read = module_page.evaluate(
         "(text) => window.openings.openingFileText(window.openings.parseOpening(text))",
         random_salt.to_bytes().decode(),
     )
@@ -273,7 +214,7 @@ def test_browser_opening_files_equal_python_byte_for_byte(page: Page) -> None:
     ],
 )
 def test_browser_refuses_the_opening_files_python_refuses(
-    page: Page, field: str, value: object, code: str, named: str
+    module_page: Page, field: str, value: object, code: str, named: str
 ) -> None:
     opening = derived_opening(
         ProofSecret.generate(),
@@ -288,7 +229,7 @@ def test_browser_refuses_the_opening_files_python_refuses(
     text = json.dumps(document)
     with pytest.raises(OpeningError, match=f"^{named}: |unknown fields: {named}"):
         parse_opening(text)
-    answer = page.evaluate(
+    answer = module_page.evaluate(
         """(text) => {
             try { window.openings.parseOpening(text); return null; }
             catch (e) { return {code: e.code, field: e.field}; }
@@ -298,7 +239,7 @@ def test_browser_refuses_the_opening_files_python_refuses(
     assert answer == {"code": code, "field": named}
 
 
-def test_sealed_files_open_across_browser_and_python(page: Page) -> None:
+def test_sealed_files_open_across_browser_and_python(module_page: Page) -> None:
     secret = ProofSecret.generate()
     openings = [
         derived_opening(
@@ -314,7 +255,7 @@ def test_sealed_files_open_across_browser_and_python(page: Page) -> None:
     ]
     fast = {"N": FAST.n, "r": FAST.r, "p": FAST.p}
     # Browser seals, Python opens.
-    sealed = page.evaluate(
+    sealed = module_page.evaluate(
         """async ([secret, openings, passphrase, params]) => {
             const bytes = window.cryptoJs.fromHex(secret);
             return {
@@ -335,7 +276,7 @@ def test_sealed_files_open_across_browser_and_python(page: Page) -> None:
     tampered["ciphertext"] = tampered["ciphertext"][:-1] + (
         "0" if tampered["ciphertext"][-1] != "0" else "1"
     )
-    opened = page.evaluate(
+    opened = module_page.evaluate(
         """async ([files, tampered, passphrase]) => {
             const attempt = async (f) => { try { return await f(); } catch (e) { return e.code; } };
             const {secret, openings} = window;
@@ -363,10 +304,10 @@ def test_sealed_files_open_across_browser_and_python(page: Page) -> None:
     assert opened["hostile"] == "sealed_format"
 
 
-def test_browser_seals_with_the_default_cost_that_python_opens(page: Page) -> None:
+def test_browser_seals_with_the_default_cost_that_python_opens(module_page: Page) -> None:
     # The real parameters (scrypt N = 2^17, 128 MiB) once, as a browser keeps its secret.
     secret = ProofSecret.generate()
-    result = page.evaluate(
+    result = module_page.evaluate(
         """async ([secret, passphrase]) => {
             const started = performance.now();
             const progress = [];
@@ -382,12 +323,14 @@ def test_browser_seals_with_the_default_cost_that_python_opens(page: Page) -> No
     print(f"browser scrypt N=2^17 r=8 p=1: {result['ms']:.0f} ms")
 
 
-def test_browser_checksums_addresses_as_eth_utils(page: Page) -> None:
+def test_browser_checksums_addresses_as_eth_utils(module_page: Page) -> None:
     rng = random.Random(5)
     addresses = ["0x" + rng.randbytes(20).hex() for _ in range(30)]
-    ours = page.evaluate("(list) => list.map((a) => window.cryptoJs.checksumAddress(a))", addresses)
+    ours = module_page.evaluate(
+        "(list) => list.map((a) => window.cryptoJs.checksumAddress(a))", addresses
+    )
     assert ours == [to_checksum_address(a) for a in addresses]
-    refused = page.evaluate(
+    refused = module_page.evaluate(
         """(bad) => bad.map((a) => { try { window.cryptoJs.checksumAddress(a); return false; }
                                       catch { return true; } })""",
         ["0x1234", "0x" + "g" * 40, ours[0][:3] + ours[0][3:].swapcase(), 5],
