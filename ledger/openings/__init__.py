@@ -4,7 +4,8 @@
 - `salts`: the salts derived from it ("derived v1"), byte for byte as docs/design.md says;
 - `files`: opening files, the documented JSON of one contribution's opening, checked on read;
 - `sealed`: a secret or a set of openings encrypted with a passphrase (scrypt, AES-256-GCM);
-- `keeper`: a folder on the partner's machine that keeps them (for the command line).
+- `keeper`: a folder on the partner's machine that keeps them (for the command line);
+- `custody`: the secrets the service keeps for partners who opt in (custodial).
 
 The web pages do the same in `api/web/static/js/secret.js` and `openings.js`; the browser
 tests check that both sides give the same bytes. This package knows no chain, database or

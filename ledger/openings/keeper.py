@@ -38,7 +38,9 @@ SECRET_FILE: Final = "proof-secret.json"
 OPENINGS_DIR: Final = "openings"
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a crash leaves the old file or the new one: a temporary
+    file beside it, flushed and synced, renamed over it, the folder synced (owner-only)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -85,7 +87,7 @@ class OpeningKeeper:
                 raise OpeningConflictError(
                     f"another proof secret ({kept.secret_id}) is kept in {self.folder}"
                 )
-        _write_atomically(self.secret_path, seal_secret(secret, passphrase, params=params))
+        write_atomically(self.secret_path, seal_secret(secret, passphrase, params=params))
 
     def load_secret(self, passphrase: str) -> ProofSecret:
         """The kept proof secret; raise SealedFileError for a wrong passphrase."""
@@ -113,7 +115,7 @@ class OpeningKeeper:
                     f"{path} already holds another opening of this contribution"
                 )
             return path
-        _write_atomically(path, opening.to_bytes())
+        write_atomically(path, opening.to_bytes())
         return path
 
     def prepare(
