@@ -131,34 +131,29 @@ def make_opening(
 ) -> OpeningFile:
     """The opening of `content_hash` salted with `salt`, its commitment and contribution id
     computed as the ledger computes them; raise OpeningFormatError on a bad part."""
+    chain = _ranged(chain_id, 256, "chainId")
+    project = _ranged(project_id, 32, "projectId")
+    who = _address(contributor, "contributor")
+    content = _raw_bytes32(content_hash, "contentHash")
+    raw_salt = _raw_bytes32(salt, "salt")
     try:
-        chain = require_uint(chain_id, 256, "chainId")
-        if chain == 0:
-            raise ValueError("chainId must be positive")
-        project = require_uint(project_id, 32, "projectId")
-        if project == 0:
-            raise ValueError("projectId must be positive")
-        who = checksum(contributor)
         kind = SaltDerivation(derivation)
-        commit = commitment_of(who, project, content_hash, salt)
-        opening = OpeningFile(
-            chain_id=chain,
-            ledger=checksum(ledger),
-            project_id=project,
-            contributor=who,
-            contribution_id=contribution_id_of(project, who, commit),
-            commitment=commit,
-            content_hash=bytes(content_hash),
-            salt=bytes(salt),
-            derivation=kind,
-            secret_id=_secret_id(secret_id, kind),
-            file_name=_file_name(file_name),
-        )
     except ValueError as exc:
-        if isinstance(exc, OpeningFormatError):
-            raise
-        raise OpeningFormatError(str(exc)) from exc
-    return opening
+        raise OpeningFormatError(f"derivation: {derivation!r} is not known") from exc
+    commit = commitment_of(who, project, content, raw_salt)
+    return OpeningFile(
+        chain_id=chain,
+        ledger=checksum(_address(ledger, "ledger")),
+        project_id=project,
+        contributor=checksum(who),
+        contribution_id=contribution_id_of(project, who, commit),
+        commitment=commit,
+        content_hash=content,
+        salt=raw_salt,
+        derivation=kind,
+        secret_id=_secret_id(secret_id, kind),
+        file_name=_file_name(file_name),
+    )
 
 
 def derived_opening(
@@ -235,6 +230,23 @@ def _json_object(data: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(document, dict):
         raise OpeningFormatError("not a JSON object")
     return document
+
+
+def _ranged(value: Any, bits: int, what: str) -> int:
+    """A positive integer below 2^bits, or OpeningFormatError naming `what`."""
+    try:
+        number = require_uint(value, bits, what)
+    except ValueError as exc:
+        raise OpeningFormatError(f"{what}: an integer from 1 to 2^{bits} - 1 is needed") from exc
+    if number == 0:
+        raise OpeningFormatError(f"{what}: an integer from 1 to 2^{bits} - 1 is needed")
+    return number
+
+
+def _raw_bytes32(value: Any, what: str) -> bytes:
+    if not isinstance(value, bytes | bytearray) or len(value) != 32:
+        raise OpeningFormatError(f"{what}: 32 bytes are needed")
+    return bytes(value)
 
 
 def _integer(value: Any, what: str) -> int:
