@@ -101,26 +101,31 @@ export function clearOpenings() {
   localStorage.removeItem(BACKED_UP_KEY);
 }
 
-/** Record that these contributions' openings left this browser (an opening file or a sealed
- * backup was downloaded). */
-export function markBackedUp(contributionIds) {
+/** Record that these contributions' openings exist beyond this browser: `how` is "file" (an
+ * opening file or a sealed backup was downloaded, or they were imported from one) or
+ * "custody" (derived from the secret the service keeps for the partner). */
+export function markBackedUp(contributionIds, how = "file") {
   const all = readJson(localStorage, BACKED_UP_KEY, {});
-  for (const cid of contributionIds) all[cid.toLowerCase()] = now();
+  for (const cid of contributionIds) all[cid.toLowerCase()] = { how, at: now() };
   writeJson(localStorage, BACKED_UP_KEY, all);
 }
 
-/** When the opening of `contributionId` was last exported from this browser, or null. */
-export const backedUpAt = (contributionId) =>
-  readJson(localStorage, BACKED_UP_KEY, {})[contributionId.toLowerCase()] || null;
+/** How and when the opening of `contributionId` was backed up ({how, at}), or null. */
+export function backedUp(contributionId) {
+  const entry = readJson(localStorage, BACKED_UP_KEY, {})[contributionId.toLowerCase()];
+  if (!entry) return null;
+  // An older entry is the date of a download.
+  return typeof entry === "string" ? { how: "file", at: entry } : entry;
+}
 
 /** Openings that exist only in this browser: never exported, and not re-derivable from a
  * proof secret whose recovery sheet was written down. */
 export function unbackedOpenings() {
-  const backedUp = readJson(localStorage, BACKED_UP_KEY, {});
+  const saved = readJson(localStorage, BACKED_UP_KEY, {});
   const sheets = readJson(localStorage, SHEETS_KEY, {});
   const kept = Object.values(keptOpenings()).filter(
     (o) =>
-      !backedUp[o.contributionId.toLowerCase()] &&
+      !saved[o.contributionId.toLowerCase()] &&
       !(o.derivation === DERIVED_V1 && o.secretId && sheets[o.secretId]),
   );
   return [...kept, ...Object.keys(legacyOpenings()).map((cid) => ({ contributionId: cid, legacy: true }))];
@@ -201,13 +206,13 @@ export async function custodialSecret(address) {
 }
 
 /** Where the proof secret of `address` can come from, best first: {state, secret?}.
- * state: "unlocked" (ready), "custodial" (the service keeps it; ready), "sealed" (this
- * browser keeps it; ask the passphrase), "none" (create or restore one first). */
+ * state: "unlocked" (ready), "custodial" (the service keeps it: ready, no passphrase),
+ * "sealed" (this browser keeps it: ask the passphrase), "none" (create or restore one). */
 export async function secretState(address) {
   const unlocked = unlockedSecret(address);
   if (unlocked) return { state: "unlocked", secret: unlocked };
-  if (sealedSecret(address)) return { state: "sealed" };
   const held = await custodialSecret(address);
   if (held) return { state: "custodial", secret: held };
+  if (sealedSecret(address)) return { state: "sealed" };
   return { state: "none" };
 }

@@ -6,11 +6,11 @@
 import { ApiError } from "../api.js";
 import { nameOf } from "../context.js";
 import { $, busy, download, el, fill, short } from "../dom.js";
-import { formatNumber, t } from "../i18n.js";
+import { formatNumber, lang, t } from "../i18n.js";
 import { DERIVED_V1, openingFileText, parseOpening, sealOpenings, unsealOpenings } from "../openings.js";
 import { runPage } from "../page.js";
 import {
-  backedUpAt,
+  backedUp,
   keepOpening,
   keptOpenings,
   markBackedUp,
@@ -21,13 +21,17 @@ import {
 import { SEALED_TYPE } from "../secret.js";
 
 function backupState(opening) {
-  const when = backedUpAt(opening.contributionId);
-  if (when) return { text: t("openings.backed_up", { date: new Date(when).toLocaleDateString() }), safe: true };
+  const backup = backedUp(opening.contributionId);
+  if (backup && backup.how === "custody") return { text: t("openings.at_service"), safe: true };
+  if (backup) return { text: t("openings.backed_up", { date: formatDay(backup.at) }), safe: true };
   if (opening.derivation === DERIVED_V1 && opening.secretId && sheetWritten(opening.secretId)) {
     return { text: t("openings.rederivable"), safe: true };
   }
   return { text: t("openings.only_here"), safe: false };
 }
+
+const formatDay = (iso) =>
+  new Intl.DateTimeFormat(lang === "nl" ? "nl-BE" : "en-GB", { dateStyle: "medium" }).format(new Date(iso));
 
 function downloadOpening(opening) {
   download(

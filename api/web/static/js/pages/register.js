@@ -63,9 +63,11 @@ async function registerPage() {
 
   // The proof secret: ready (unlocked in this tab, or kept by the service), locked in this
   // browser (ask the passphrase), or missing (first use: the recovery sheet comes first).
+  let custodial = false;
   const showSecretState = async () => {
     const state = await secretState(actor.address);
     secret = state.secret || null;
+    custodial = state.state === "custodial";
     $("#secret-needed").hidden = state.state !== "none";
     $("#secret-unlock").hidden = state.state !== "sealed";
     form.hidden = state.state === "none";
@@ -192,6 +194,8 @@ async function registerPage() {
       // Kept before sending: the opening file is what proves the file later, on any machine
       // (and with the recovery sheet it can be derived again).
       keepOpening(chosen);
+      // Derived from the secret the service keeps: it can derive this opening again.
+      if (custodial) markBackedUp([chosen.contributionId], "custody");
       renderBackupWarning();
       const op = await submitWrite("register.kind", paths.register(pid), body);
       const cid = op.resource_id || chosen.contributionId;
