@@ -39,7 +39,10 @@ def static_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("static-root")
     (root / "static").symlink_to(web.STATIC_DIR, target_is_directory=True)
     (root / "index.html").write_text(
-        '<!doctype html><title>modules</title><input type="file" id="file" aria-label="file">'
+        '<!doctype html><html lang="en"><title>modules</title>'
+        '<input type="file" id="file" aria-label="file">'
+        # What base.html gives every page module: an (empty) translation table.
+        '<script type="application/json" id="i18n">{}</script></html>'
     )
     handler = functools.partial(_StaticHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
