@@ -138,6 +138,9 @@ def test_register_restart_clear_restore_and_prove_from_the_recovery_sheet(
         base = first.url
         context = browser.new_context(locale="nl-BE", accept_downloads=True)
         page = context.new_page()
+        # Everything the pages send, to check that no secret ever leaves the browser.
+        sent: list[str] = []
+        page.on("request", lambda r: sent.append(f"{r.method} {r.url} {r.post_data or ''}"))
         _act_as(page, base, "leievlas")
         words = _take_secret_home(page, base)
         secret = ProofSecret.from_words(words)
@@ -196,6 +199,16 @@ def test_register_restart_clear_restore_and_prove_from_the_recovery_sheet(
         assert page.locator("#verify-checks li.fail").count() == 0
         assert page.locator("#verify-checks li.pass").count() > 5
         _no_missing_keys(page)
+        # What the server saw: never the secret (taking it home is a DELETE), the words, the
+        # passphrase or the file; an opening only in the bundle export.
+        seen = "\n".join(sent).lower()
+        for word in set(words.split()):
+            assert f'"{word}"' not in seen and f" {word} " not in seen
+        assert secret.value.hex() not in seen
+        assert PASSPHRASE.lower() not in seen
+        assert DOCUMENT["buffer"].decode().lower() not in seen
+        exports = [line for line in sent if "/v1/exports/" in line]
+        assert exports and all(contribution_id in line.lower() for line in exports)
         context.close()
     finally:
         assert second.stop(signal.SIGTERM) == 0
