@@ -77,6 +77,7 @@ def _take_secret_home(page: Page, base: str) -> str:
     expect(page.locator("#recovery-held")).to_be_visible()
     expect(page.locator("#held-where")).to_contain_text(re.compile("service|dienst"))
     page.click("#show-sheet")
+    expect(page.locator("#sheet-words li")).to_have_count(24)
     words = page.locator("#sheet-words li").all_inner_texts()
     assert len(words) == 24
     for field in page.locator("#confirm-words input").all():
@@ -120,6 +121,32 @@ def _already_registered(page: Page, base: str, contribution_id: str) -> None:
     expect(page.locator("#register-submit")).to_be_disabled()
 
 
+def _export_openings(page: Page, base: str, folder: Path) -> Path:
+    _open(page, f"{base}/openings")
+    expect(page.locator("#openings-rows tr")).to_have_count(1)
+    page.fill("#export-passphrase", PASSPHRASE)
+    page.fill("#export-passphrase-again", PASSPHRASE)
+    with page.expect_download() as download:
+        page.click("#export-submit")
+    target = folder / "proof-keys.json"
+    download.value.save_as(target)
+    assert '"poc-ledger/sealed"' in target.read_text()
+    expect(page.locator("#backup-warning")).to_be_hidden()
+    return target
+
+
+def _import_openings(page: Page, base: str, backup: Path, contribution_id: str) -> None:
+    _open(page, f"{base}/openings")
+    expect(page.locator("#openings-rows tr td.muted")).to_have_count(1)  # nothing kept
+    page.set_input_files("#import-files", str(backup))
+    page.fill("#import-passphrase", PASSPHRASE)
+    page.click("#import-submit")
+    expect(page.locator("#import-results li.pass")).to_have_count(1, timeout=30_000)
+    row = page.locator(f"#openings-rows tr[data-contribution='{contribution_id}']")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(DOCUMENT["name"])
+
+
 def _clear_storage(context: BrowserContext, page: Page) -> None:
     page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
     context.clear_cookies()
@@ -146,6 +173,7 @@ def test_register_restart_clear_restore_and_prove_from_the_recovery_sheet(
         secret = ProofSecret.from_words(words)
         contribution_id = _register(page, base)
         _already_registered(page, base, contribution_id)
+        backup = _export_openings(page, base, tmp_path)
         # The service keeps no copy any more: only the sheet brings the secret back.
         key = page.evaluate("JSON.parse(sessionStorage.getItem('poc.actor')).apiKey")
         address = page.evaluate("JSON.parse(sessionStorage.getItem('poc.actor')).address")
@@ -175,6 +203,23 @@ def test_register_restart_clear_restore_and_prove_from_the_recovery_sheet(
         page.click("#restore-submit")
         expect(page.locator("#recovery-status")).to_contain_text(secret.secret_id, timeout=30_000)
         _already_registered(page, base, contribution_id)
+        # Locked again (a new tab): the register page asks the passphrase first.
+        page.evaluate(
+            "() => sessionStorage.removeItem(Object.keys(sessionStorage)"
+            ".find((k) => k.startsWith('poc.unlocked.')))"
+        )
+        _open(page, f"{base}/register")
+        expect(page.locator("#secret-unlock")).to_be_visible()
+        page.fill("#unlock-passphrase", "not the passphrase")
+        page.click("#unlock-submit")
+        expect(page.locator("#page-error")).to_be_visible(timeout=30_000)
+        page.fill("#unlock-passphrase", PASSPHRASE)
+        page.click("#unlock-submit")
+        expect(page.locator("#secret-unlock")).to_be_hidden(timeout=30_000)
+        page.set_input_files("#file-input", DOCUMENT)
+        expect(page.locator("#already-registered")).to_be_visible(timeout=30_000)
+        # The sealed backup of the proof keys reads back into the emptied browser.
+        _import_openings(page, base, backup, contribution_id)
 
         # The lawyer's page: the original file and this browser's secret find the
         # contribution; its bundle verifies with the original file.
