@@ -143,9 +143,9 @@ def make_opening(
     commit = commitment_of(who, project, content, raw_salt)
     return OpeningFile(
         chain_id=chain,
-        ledger=checksum(_address(ledger, "ledger")),
+        ledger=_address(ledger, "ledger"),
         project_id=project,
-        contributor=checksum(who),
+        contributor=who,
         contribution_id=contribution_id_of(project, who, commit),
         commitment=commit,
         content_hash=content,
@@ -268,7 +268,7 @@ def _chain_id(value: Any) -> int:
     return chain
 
 
-def _address(value: Any, what: str) -> str:
+def _address(value: Any, what: str) -> ChecksumAddress:
     try:
         address = checksum(value)
     except ValueError as exc:
