@@ -95,7 +95,7 @@ async function registerPage() {
     if (earlier) {
       fill(
         already,
-        t("register.already", { date: formatDate(earlier.registered_at) }),
+        t("register.already_registered", { date: formatDate(earlier.registered_at) }),
         " ",
         el("a", { href: `/contribution?id=${earlier.contribution_id}` }, t("register.already_link")),
       );
