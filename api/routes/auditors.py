@@ -5,73 +5,30 @@ coordinator key of the project's coordinator (still a partner) grants and revoke
 read the project sees the list, so every partner knows which outsiders read its records. Grants
 are kept in the outbox's database with who granted them and when, and stay on record after
 they are revoked (`?include_revoked=true`). An admin key reads project content only when
-granted the same way. Who may read what is decided in `api.access`.
+granted the same way. Who may read what is decided in `api.services.access`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from api.access import grant_auditor, require_project_coordinator, require_readable_project
 from api.deps import ReaderDep, Services, ServicesDep
 from api.errors import ERROR_RESPONSES, ErrorBody, NotFoundError
-from api.schemas import EXAMPLE_ADDRESS
-from ledger.store import AuditorGrantRecord
+from api.schemas.auditors import AuditorGrantPublic
+from api.services.access import grant_auditor, require_project_coordinator, require_readable_project
+from ledger.store.keys import AuditorGrantRecord
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=ERROR_RESPONSES)
 
 ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
 KeyIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="The auditor's API key id.")]
-EXAMPLE_GRANT: dict[str, Any] = {
-    "project_id": 1,
-    "key_id": "b4d7e21f0a93",
-    "label": "ip-counsel",
-    "role": "auditor",
-    "granted_by": EXAMPLE_ADDRESS,
-    "granted_by_key": "3f9a0c11d2e4",
-    "granted_at": 1767225600.0,
-    "revoked_at": None,
-    "revoked_by": None,
-    "active": True,
-}
-
-
-class AuditorGrantPublic(BaseModel):
-    """Read access to one project for one auditor (or admin) key."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                EXAMPLE_GRANT,
-                # Revoked by the coordinator a month later.
-                {
-                    **EXAMPLE_GRANT,
-                    "revoked_at": 1769904000.0,
-                    "revoked_by": EXAMPLE_ADDRESS,
-                    "active": False,
-                },
-            ]
-        }
-    )
-
-    project_id: int
-    key_id: str = Field(examples=["b4d7e21f0a93"])
-    label: str = Field(description="The key's label.")
-    role: str = Field(description="`auditor` or `admin`.")
-    granted_by: str = Field(description="The coordinator that granted it.")
-    granted_by_key: str | None = Field(description="The API key it granted with.")
-    granted_at: float
-    revoked_at: float | None
-    revoked_by: str | None
-    active: bool = Field(description="In force: not revoked, and the key itself not revoked.")
 
 
 def _public(services: Services, grant: AuditorGrantRecord) -> AuditorGrantPublic:
-    key = services.store.api_key(grant.key_id)
+    key = services.store.keys.api_key(grant.key_id)
     return AuditorGrantPublic(
         project_id=grant.project_id,
         key_id=grant.key_id,
@@ -101,7 +58,7 @@ def list_auditors(
 ) -> list[AuditorGrantPublic]:
     """The keys that read the project by grant, oldest grant first."""
     require_readable_project(services, principal, project_id)
-    grants = [_public(services, g) for g in services.store.auditor_grants(project_id)]
+    grants = [_public(services, g) for g in services.store.keys.auditor_grants(project_id)]
     return [g for g in grants if include_revoked or g.active]
 
 
@@ -142,7 +99,7 @@ def revoke(
     """End the key's grant now: from the next request on it reads the project no more. The
     grant stays on record, revoked."""
     project = require_project_coordinator(services, principal, project_id)
-    record = services.store.revoke_auditor_grant(
+    record = services.store.keys.revoke_auditor_grant(
         project.project_id, key_id, revoked_by=project.coordinator
     )
     if record is None:

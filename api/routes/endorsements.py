@@ -12,24 +12,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from api.access import readable_contribution
-from api.actions import (
-    ACCEPTED_RESPONSES,
-    OperationPublic,
-    PreparedPublic,
-    SignatureFields,
-    SignedAction,
-    Writes,
-    WritesDep,
-    signed_call,
-)
-from api.deps import LEDGER, ReaderDep, ServicesDep
+from api.deps import LEDGER, ReaderDep, Services, ServicesDep
 from api.errors import ERROR_RESPONSES
-from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_HASH
+from api.schemas.endorsements import EndorsementCreate, EndorsementFields, EndorsementPublic
+from api.schemas.operations import OperationPublic, PreparedPublic
+from api.services.access import readable_contribution
+from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import endorse_data
-from ledger.store import EndorsementRecord
+from ledger.errors import ChainError
+from ledger.evidence.splits import block_time
 
 router = APIRouter(tags=["endorsements"], responses=ERROR_RESPONSES)
 
@@ -38,50 +30,18 @@ ContributionIdPath = Annotated[
 ]
 
 
-class EndorsementFields(BaseModel):
-    """The endorser's rating of the contribution's impact."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"rating": 4}]})
-
-    rating: Annotated[int, Field(ge=1, le=5, description="Impact from 1 (low) to 5 (high).")]
-
-
-class EndorsementCreate(EndorsementFields, SignatureFields):
-    """Endorse (signature fields in non-custodial mode only)."""
-
-
-class EndorsementPublic(BaseModel):
-    """One endorsement on chain."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "contribution_id": EXAMPLE_HASH,
-                    "project_id": 1,
-                    "endorser": EXAMPLE_ADDRESS,
-                    "rating": 4,
-                    "block_number": 9,
-                }
-            ]
-        }
-    )
-
-    contribution_id: str
-    project_id: int
-    endorser: str
-    rating: int
-    block_number: int
-
-    @classmethod
-    def of(cls, record: EndorsementRecord) -> EndorsementPublic:
-        return cls(
-            contribution_id=record.contribution_id,
-            project_id=record.project_id,
-            endorser=record.endorser,
-            rating=record.rating,
-            block_number=record.block_number,
-        )
+def _block_times(services: Services, blocks: set[int]) -> dict[int, int]:
+    """Timestamps of `blocks` from the chain node; those it cannot give are left out."""
+    access = services.chain
+    times: dict[int, int] = {}
+    if access is None:
+        return times
+    for number in sorted(blocks):
+        try:
+            times[number] = block_time(access.chain.w3, number)
+        except ChainError:
+            break  # node down: the dates stay unknown, the endorsements are still served
+    return times
 
 
 @router.get(
@@ -94,7 +54,9 @@ def list_endorsements(
 ) -> list[EndorsementPublic]:
     """The contribution's endorsements in chain order."""
     readable_contribution(services, principal, contribution_id)
-    return [EndorsementPublic.of(e) for e in services.store.endorsements(contribution_id)]
+    records = services.store.index.endorsements(contribution_id)
+    times = _block_times(services, {e.block_number for e in records})
+    return [EndorsementPublic.of(e, times.get(e.block_number)) for e in records]
 
 
 def _endorse_action(writes: Writes, contribution_id: str, rating: int) -> SignedAction:

@@ -1,8 +1,8 @@
 """Proof exports (per contribution, partner, project; Results Ownership List).
 
 Every key but an admin key may export (`ExporterDep`: auditors, partners, coordinators), and
-only what it may read (`api.access`): a project of its partner, or one granted to the auditor
-key; anything else is 404 as if it did not exist. The
+only what it may read (`api.services.access`): a project of its partner, or one granted to the
+auditor key; anything else is 404 as if it did not exist. The
 service does not keep salts: a caller that wants a bundle sends the opening (content hash and
 salt) of each contribution in the body, which is why the bundle routes are POSTs. The Results
 Ownership List needs chain data only and is a GET. Everything is built from the chain through
@@ -15,16 +15,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
 
-from api.access import readable_contribution, require_readable_project
 from api.deps import ExporterDep, ServicesDep
 from api.errors import ERROR_RESPONSES
-from api.schemas import EXAMPLE_CONTENT_HASH, EXAMPLE_HASH, EXAMPLE_SALT, Address, Bytes32
+from api.schemas.common import Address
+from api.schemas.exports import OpeningIn, OpeningsIn
+from api.services.access import readable_contribution, require_readable_project
+from ledger.domain.codec import from_hex
 from ledger.evidence.builder import ProofBuilder
-from ledger.evidence.bundle import bundle_bytes, unhex
+from ledger.evidence.bundle import bundle_bytes
 from ledger.evidence.packs import (
-    Opening,
     export_contribution,
     export_partner,
     export_project,
@@ -40,45 +40,6 @@ ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.
 ContributionIdPath = Annotated[
     str, Path(pattern="^0x[0-9a-fA-F]{64}$", description="Contribution id (bytes32 hex).")
 ]
-
-
-class OpeningIn(BaseModel):
-    """What opens a commitment: held by the partner, never stored by the service."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"contentHash": EXAMPLE_CONTENT_HASH, "salt": EXAMPLE_SALT}]
-        }
-    )
-
-    contentHash: Bytes32 = Field(description="SHA-256 of the file, 0x-hex.")
-    salt: Bytes32 = Field(description="The 32-byte salt, 0x-hex.")
-
-    def opening(self) -> Opening:
-        return Opening(unhex(self.contentHash), unhex(self.salt))
-
-
-class OpeningsIn(BaseModel):
-    """Openings of the contributions to bundle, by contribution id; others are listed as
-    unopened in the pack's manifest (and still appear in the Results Ownership List)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "openings": {
-                        EXAMPLE_HASH: {"contentHash": EXAMPLE_CONTENT_HASH, "salt": EXAMPLE_SALT}
-                    }
-                },
-                {"openings": {}},
-            ]
-        }
-    )
-
-    openings: dict[Bytes32, OpeningIn] = Field(default_factory=dict)
-
-    def by_id(self) -> dict[bytes, Opening]:
-        return {unhex(cid): o.opening() for cid, o in self.openings.items()}
 
 
 def _file(data: bytes, media_type: str, filename: str) -> Response:
@@ -107,7 +68,7 @@ def contribution_bundle(
     chain = services.require_chain()
     builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
     bundle = builder.build(
-        unhex(contribution_id), content_hash=unhex(body.contentHash), salt=unhex(body.salt)
+        from_hex(contribution_id), content_hash=from_hex(body.contentHash), salt=from_hex(body.salt)
     )
     return _file(bundle.to_bytes(), "application/json", f"{contribution_id}.json")
 
@@ -129,7 +90,9 @@ def contribution_certificate(
     readable_contribution(services, principal, contribution_id)
     chain = services.require_chain()
     builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
-    _bundle, json_file, pdf = export_contribution(builder, unhex(contribution_id), body.opening())
+    _bundle, json_file, pdf = export_contribution(
+        builder, from_hex(contribution_id), body.opening()
+    )
     response = _file(pdf.data, "application/pdf", f"{contribution_id}.pdf")
     response.headers["X-Bundle-SHA256"] = json_file.sha256
     return response

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from api.access import can_read_partner, readable_projects
-from api.actions import (
-    ACCEPTED_RESPONSES,
-    PreparedPublic,
-    SignatureFields,
-    SignedAction,
-    Writes,
-    WritesDep,
-    signed_call,
-)
 from api.auth import Principal, Role, new_api_key, rotate_api_key
 from api.deps import LEDGER, AdminDep, ReaderDep, ServicesDep
 from api.errors import (
@@ -28,182 +17,33 @@ from api.errors import (
     UnprocessableError,
     WrongActorError,
 )
-from api.key_authority import KeyAction, KeyTarget, authorize
-from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_SIGNED, Address
+from api.schemas.operations import PreparedPublic
+from api.schemas.partners import (
+    IdentityCreate,
+    IdentityFields,
+    IssuedKeyPublic,
+    KeyCreate,
+    KeyPublic,
+    KeyRotate,
+    OnboardedPublic,
+    PartnerCreate,
+    PartnerPublic,
+    StandaloneKeyCreate,
+)
+from api.services.access import can_read_partner, readable_projects
+from api.services.key_authority import KeyAction, KeyTarget, authorize
+from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import set_identity_data
 from ledger.domain.values import checksum
 from ledger.errors import ConfigurationError, LedgerError
-from ledger.store import ApiKeyRecord
+from ledger.store.keys import ApiKeyRecord
 
 router = APIRouter(tags=["partners"], responses=ERROR_RESPONSES)
 
 AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="Partner address.")]
 KeyIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="API key id.")]
-EXAMPLE_KEY: dict[str, Any] = {
-    "key_id": "3f9a0c11d2e4",
-    "partner": EXAMPLE_ADDRESS,
-    "role": "coordinator",
-    "label": "flax-sme",
-    "created_at": 1767225600.0,
-    "revoked_at": None,
-    "replaced_by": None,
-}
-EXAMPLE_ISSUED_KEY: dict[str, Any] = {
-    **EXAMPLE_KEY,
-    "api_key": "poc_3f9a0c11d2e4_AFiqE9JEffcUYMZ1OIt76RAA2i-67ohaE0_bKgu1jSI",
-}
-EXAMPLE_IDENTITY: dict[str, Any] = {
-    "name": "Vlasverwerking Demo NV",
-    "company_number": "BE0123.456.749",
-}
 # Gas money for the few calls a custodial partner sends itself (coordinator membership changes).
 DEV_FUNDING_WEI = 10**18
-
-
-class PartnerCreate(BaseModel):
-    """Onboard a partner: a key pair held by the service (custodial) or the partner's own
-    address (non-custodial), and its first API key."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"label": "flax-sme", "role": "coordinator"}]}
-    )
-
-    label: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", examples=["flax-sme"])
-    role: Literal["partner", "coordinator", "auditor"] = "partner"
-    custodial: bool = Field(default=True, description="The service holds the partner's key.")
-    address: Address | None = Field(
-        default=None, description="The partner's own address (non-custodial partners)."
-    )
-
-
-class KeyPublic(BaseModel):
-    """An API key's metadata (never the key itself)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                EXAMPLE_KEY,
-                # Rotated: revoked, and the key that replaced it.
-                {**EXAMPLE_KEY, "revoked_at": 1769904000.0, "replaced_by": "b71e5a09c4d3"},
-            ]
-        }
-    )
-
-    key_id: str = Field(examples=["3f9a0c11d2e4"])
-    partner: str | None
-    role: str
-    label: str
-    created_at: float
-    revoked_at: float | None
-    replaced_by: str | None
-
-    @classmethod
-    def of(cls, record: ApiKeyRecord) -> KeyPublic:
-        return cls(
-            key_id=record.key_id,
-            partner=record.partner,
-            role=record.role,
-            label=record.label,
-            created_at=record.created_at,
-            revoked_at=record.revoked_at,
-            replaced_by=record.replaced_by,
-        )
-
-
-class IssuedKeyPublic(KeyPublic):
-    """A new API key: `api_key` is shown this once and stored only hashed."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_ISSUED_KEY]})
-
-    api_key: str = Field(examples=["poc_3f9a0c11d2e4_Jk2…"])
-
-
-class OnboardedPublic(BaseModel):
-    """The onboarded partner and its first key."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"address": EXAMPLE_ADDRESS, "custodial": True, "key": EXAMPLE_ISSUED_KEY}]
-        }
-    )
-
-    address: str | None = Field(examples=[EXAMPLE_ADDRESS])
-    custodial: bool
-    key: IssuedKeyPublic
-
-
-class IdentityFields(BaseModel):
-    """A partner's organisation identity, declared on chain."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_IDENTITY]})
-
-    name: str = Field(min_length=1, max_length=200, examples=["Vlasverwerking Demo NV"])
-    company_number: str = Field(min_length=1, max_length=64, examples=["BE0123.456.749"])
-
-
-class IdentityCreate(IdentityFields, SignatureFields):
-    """Declare the identity (signature fields in non-custodial mode only)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [EXAMPLE_IDENTITY, {**EXAMPLE_IDENTITY, **EXAMPLE_SIGNED}]}
-    )
-
-
-class PartnerPublic(BaseModel):
-    """What the service knows of a partner."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "address": EXAMPLE_ADDRESS,
-                    "custodial": True,
-                    "identity": EXAMPLE_IDENTITY,
-                    "projects": [1],
-                }
-            ]
-        }
-    )
-
-    address: str
-    custodial: bool
-    identity: IdentityFields | None
-    projects: list[int]
-
-
-class KeyCreate(BaseModel):
-    """An additional API key for a partner."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"label": "ci-robot", "role": "partner"}]}
-    )
-
-    label: str = Field(min_length=1, max_length=200, examples=["ci-robot"])
-    role: Literal["partner", "coordinator"] = "partner"
-
-
-class StandaloneKeyCreate(BaseModel):
-    """A key that acts for no partner: an auditor's or an admin's."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"label": "ip-counsel", "role": "auditor"},
-                {"label": "ops-2", "role": "admin"},
-            ]
-        }
-    )
-
-    label: str = Field(min_length=1, max_length=200, examples=["ip-counsel"])
-    role: Literal["auditor", "admin"] = "auditor"
-
-
-class KeyRotate(BaseModel):
-    """Rotation options."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"label": "ci-robot-2027"}, {}]})
-
-    label: str | None = Field(default=None, max_length=200)
 
 
 def _issued(plaintext: str, record: ApiKeyRecord) -> IssuedKeyPublic:
@@ -252,6 +92,18 @@ def onboard(services: ServicesDep, _: AdminDep, body: PartnerCreate) -> Onboarde
     )
 
 
+@router.get("/me", response_model=KeyPublic, summary="The key of this request")
+def who_am_i(services: ServicesDep, principal: ReaderDep) -> KeyPublic:
+    """The API key the request carries: its id, role, partner (null for auditor and admin keys)
+    and label; never the key itself. The cheapest authenticated read: a client checks a key
+    typed in by a person with it (401 `invalid_api_key` for one the service does not know or
+    revoked) and learns whom the key acts for."""
+    record = services.store.keys.api_key(principal.key_id)
+    if record is None:  # revoked and purged between authentication and here
+        raise NotFoundError(f"no key {principal.key_id}", code="key_not_found")
+    return KeyPublic.of(record)
+
+
 @router.get("/partners/{address}", response_model=PartnerPublic, summary="Get a partner")
 def get_partner(services: ServicesDep, principal: ReaderDep, address: AddressPath) -> PartnerPublic:
     """A partner's declared identity, custody and the projects of it the key may read. Seen
@@ -260,14 +112,14 @@ def get_partner(services: ServicesDep, principal: ReaderDep, address: AddressPat
     wanted = checksum(address)
     if not can_read_partner(services.store, principal, wanted):
         raise NotFoundError(f"no partner {wanted}", code="partner_not_found")
-    identity = services.store.identity(wanted)
+    identity = services.store.index.identity(wanted)
     own = principal.partner is not None and checksum(principal.partner) == wanted
-    projects = services.store.list_projects(
+    projects = services.store.index.list_projects(
         partner=wanted,
         only=None if own else readable_projects(services.store, principal),
         limit=1000,
     ).items
-    keys = services.store.api_keys(wanted)
+    keys = services.store.keys.api_keys(wanted)
     custodial = services.custody is not None and services.custody.holds(wanted)
     if identity is None and not projects and not keys and not custodial:
         raise NotFoundError(f"no partner {wanted}", code="partner_not_found")
@@ -331,9 +183,9 @@ def prepare_identity(
 @router.get("/partners/{address}/keys", response_model=list[KeyPublic], summary="List keys")
 def list_keys(services: ServicesDep, principal: ReaderDep, address: AddressPath) -> list[KeyPublic]:
     """The partner's API keys: its own partner's for a partner or coordinator key, any
-    partner's for an admin key (`api.key_authority`)."""
+    partner's for an admin key (`api.services.key_authority`)."""
     authorize(principal, KeyAction.LIST, KeyTarget(partner=address))
-    return [KeyPublic.of(k) for k in services.store.api_keys(checksum(address))]
+    return [KeyPublic.of(k) for k in services.store.keys.api_keys(checksum(address))]
 
 
 @router.post(
@@ -376,7 +228,7 @@ def list_all_keys(
         KeyAction.LIST,
         KeyTarget(partner=partner, role=None if role is None else Role(role)),
     )
-    keys = services.store.api_keys(None if partner is None else checksum(partner))
+    keys = services.store.keys.api_keys(None if partner is None else checksum(partner))
     return [KeyPublic.of(k) for k in keys if role is None or k.role == role]
 
 
@@ -402,7 +254,7 @@ def _managed_key(
 ) -> ApiKeyRecord:
     """The key `key_id` if `principal` may do `action` on it; a key it may not manage is
     answered like one that does not exist."""
-    record = services.store.api_key(key_id)
+    record = services.store.keys.api_key(key_id)
     if record is None:
         raise NotFoundError(f"no key {key_id}", code="key_not_found")
     authorize(principal, action, KeyTarget.of(record))
@@ -429,8 +281,8 @@ def rotate_key(
 def revoke_key(services: ServicesDep, principal: ReaderDep, key_id: KeyIdPath) -> KeyPublic:
     """Revoke a key now; requests with it get 401 from then on."""
     _managed_key(services, principal, key_id, KeyAction.REVOKE)
-    services.store.revoke_api_key(key_id)
+    services.store.keys.revoke_api_key(key_id)
     services.keys.forget(key_id)
-    record = services.store.api_key(key_id)
+    record = services.store.keys.api_key(key_id)
     assert record is not None
     return KeyPublic.of(record)

@@ -13,23 +13,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from api.access import readable_project
-from api.actions import (
+from api.deps import VAULT, ReaderDep, ServicesDep
+from api.errors import ERROR_RESPONSES, UnprocessableError
+from api.schemas.operations import OperationPublic, PreparedPublic
+from api.schemas.payouts import (
+    BalancesPublic,
+    PartnerBalancePublic,
+    PayoutCreate,
+    PayoutFields,
+    TokenBalancesPublic,
+)
+from api.services.access import readable_project
+from api.services.writes import (
     ACCEPTED_RESPONSES,
-    OperationPublic,
-    PreparedPublic,
-    SignatureFields,
     SignedAction,
     Writes,
     WritesDep,
     relayer_call,
     signed_call,
 )
-from api.deps import VAULT, ReaderDep, ServicesDep
-from api.errors import ERROR_RESPONSES, UnprocessableError
-from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, Address
 from ledger.chain.clients import ETH
 from ledger.chain.signing import release_to_data
 from ledger.domain.values import checksum
@@ -37,82 +40,6 @@ from ledger.domain.values import checksum
 router = APIRouter(prefix="/projects", tags=["payouts"], responses=ERROR_RESPONSES)
 
 ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
-
-
-class PartnerBalancePublic(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"partner": EXAMPLE_ADDRESS, "amount": "600"}]}
-    )
-
-    partner: str
-    amount: str = Field(description="Releasable now, smallest units (decimal string).")
-
-
-class TokenBalancesPublic(BaseModel):
-    """One token's revenue in the project and each partner's releasable balance."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "token": ETH,
-                    "received": "1000",
-                    "released": "400",
-                    "balances": [{"partner": EXAMPLE_ADDRESS, "amount": "600"}],
-                }
-            ]
-        }
-    )
-
-    token: str = Field(description="ERC-20 address; the zero address is ETH.")
-    received: str
-    released: str
-    balances: list[PartnerBalancePublic]
-
-
-class BalancesPublic(BaseModel):
-    """The project's money in the RoyaltyVault."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "project_id": 1,
-                    "tokens": [
-                        {
-                            "token": ETH,
-                            "received": "1000",
-                            "released": "400",
-                            "balances": [
-                                {"partner": EXAMPLE_ADDRESS, "amount": "0"},
-                                {"partner": EXAMPLE_ADDRESS_2, "amount": "600"},
-                            ],
-                        }
-                    ],
-                }
-            ]
-        }
-    )
-
-    project_id: int
-    tokens: list[TokenBalancesPublic]
-
-
-class PayoutFields(BaseModel):
-    """What to release: the key's partner's whole balance of `token`, to `recipient`."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"token": ETH, "recipient": EXAMPLE_ADDRESS_2}]}
-    )
-
-    token: Address = Field(default=ETH, description="ERC-20 address; the zero address is ETH.")
-    recipient: Address | None = Field(
-        default=None, description="Where to pay; the partner itself when left out."
-    )
-
-
-class PayoutCreate(PayoutFields, SignatureFields):
-    """Release (signature fields only in non-custodial mode with another recipient)."""
 
 
 @router.get("/{project_id}/balances", response_model=BalancesPublic, summary="Vault balances")
@@ -127,7 +54,7 @@ def get_balances(
     """Revenue received and released per token, and every partner's releasable balance."""
     project = readable_project(services, principal, project_id)
     access = services.require_chain()
-    tokens = {ETH, *services.store.revenue_tokens(project_id)}
+    tokens = {ETH, *services.store.index.revenue_tokens(project_id)}
     if token is not None:
         tokens.add(checksum(token))
     partners = sorted({p.address for p in project.partners}, key=str.lower)

@@ -16,19 +16,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
-from api.access import readable_project, readable_projects, require_readable_project
-from api.actions import (
-    ACCEPTED_RESPONSES,
-    OperationPublic,
-    PreparedPublic,
-    SignatureFields,
-    SignedAction,
-    Writes,
-    WritesDep,
-    signed_call,
-)
 from api.auth import Principal, Role
 from api.deps import LEDGER, ReaderDep, ServicesDep
 from api.errors import (
@@ -38,23 +27,26 @@ from api.errors import (
     UnprocessableError,
     WrongActorError,
 )
-from api.schemas import (
-    EXAMPLE_ADDRESS,
-    EXAMPLE_ADDRESS_2,
-    EXAMPLE_HASH,
-    Address,
-    Bytes32,
-    PolicyModel,
+from api.schemas.operations import OperationPublic, PreparedPublic
+from api.schemas.projects import (
+    AcceptanceCreate,
+    AcceptanceFields,
+    MemberCreate,
     PolicyPublic,
+    ProjectCreate,
+    ProjectFields,
     ProjectPage,
     ProjectPublic,
-    Uint32,
+    UnsignedTxPublic,
 )
+from api.services.access import readable_project, readable_projects, require_readable_project
+from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import accept_agreement_data, create_project_data
+from ledger.domain.codec import to_hex
 from ledger.domain.hashing import encode_policy
 from ledger.domain.values import checksum
-from ledger.store import ProjectRecord
-from ledger.sync.outbox import ChainCall
+from ledger.store.records import ProjectRecord
+from ledger.sync.calls import ChainCall
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=ERROR_RESPONSES)
 
@@ -77,7 +69,7 @@ def list_projects(
 ) -> ProjectPage:
     """The projects the key may read (its partner's, or those granted to an auditor key), in
     id order, optionally only those a partner belongs to."""
-    page = services.store.list_projects(
+    page = services.store.index.list_projects(
         partner=None if partner is None else checksum(partner),
         only=readable_projects(services.store, principal),
         after=int(cursor) if cursor else 0,
@@ -108,88 +100,10 @@ def list_policies(
 ) -> list[PolicyPublic]:
     """Every policy version of the project, oldest first (old scores stay reproducible)."""
     require_readable_project(services, principal, project_id)
-    return [PolicyPublic.of(p) for p in services.store.policies(project_id)]
+    return [PolicyPublic.of(p) for p in services.store.index.policies(project_id)]
 
 
 # ------------------------------------------------------------------------------ writes
-
-_POLICY_EXAMPLE = PolicyModel.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
-
-
-class ProjectFields(BaseModel):
-    """A new project: the consortium agreement's hash, the partners, the scoring policy."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "agreement_hash": EXAMPLE_HASH,
-                    "partners": [EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2],
-                    "policy": _POLICY_EXAMPLE,
-                }
-            ]
-        }
-    )
-
-    agreement_hash: Bytes32 = Field(description="SHA-256 or keccak of the agreement's text.")
-    partners: list[Address] = Field(
-        min_length=1, max_length=64, description="Every partner, the coordinator included."
-    )
-    policy: PolicyModel
-
-
-class ProjectCreate(ProjectFields, SignatureFields):
-    """Create a project; the key's partner becomes its coordinator (signature fields in
-    non-custodial mode only)."""
-
-
-class AcceptanceFields(BaseModel):
-    """The agreement version the partner accepts; the current one when left out."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"version": 1, "agreement_hash": EXAMPLE_HASH}]}
-    )
-
-    version: Uint32 | None = Field(default=None, examples=[1])
-    agreement_hash: Bytes32 | None = None
-
-
-class AcceptanceCreate(AcceptanceFields, SignatureFields):
-    """Accept the agreement (signature fields in non-custodial mode only)."""
-
-
-class MemberCreate(BaseModel):
-    """A partner the coordinator adds during set-up."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"partner": EXAMPLE_ADDRESS_2}]})
-
-    partner: Address
-
-
-class UnsignedTxPublic(BaseModel):
-    """A transaction for the coordinator to send from its own wallet (no relayed variant)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "from_": EXAMPLE_ADDRESS,
-                    "to": EXAMPLE_ADDRESS_2,
-                    "data": "0x6a1d4a7a",
-                    "value": "0",
-                    "gas": 125000,
-                    "chain_id": 31337,
-                }
-            ]
-        }
-    )
-
-    from_: str = Field(description="The coordinator, who must send it.")
-    to: str
-    data: str
-    value: str
-    gas: int
-    chain_id: int
 
 
 def _require_coordinator(principal: Principal) -> None:
@@ -346,7 +260,7 @@ def _unsigned(writes: Writes, call: ChainCall) -> UnsignedTxPublic:
     return UnsignedTxPublic(
         from_=writes.actor,
         to=access.ledger_address,
-        data="0x" + call.calldata().hex(),
+        data=to_hex(call.calldata()),
         value="0",
         gas=call.gas,
         chain_id=access.chain.chain_id,

@@ -4,10 +4,8 @@ JS and CSS from `api/web/static`, in Dutch or English.
 What lives here: the page routes, one `WebPage` entry per page naming its template and its
 script module (no API key: a page holds no data, its script fetches the data from `/v1` with
 the key the visitor chose; api/web/README.md says how to add a page), the language choice,
-the translation table (`api/web/i18n.json`, one table for the templates and the scripts), and
-`install`, the one call `api.app.create_app` makes to add the pages, the proof-verification
-route the lawyer's page posts to (`api.routes.verify`) and, in a sandbox only,
-`api.routes.sandbox_ui`.
+and the translation table (`api/web/i18n.json`, one table for the templates and the scripts).
+`api.routes.include_routers` mounts this router and `STATIC_DIR`, as it mounts every other.
 
 What does not live here: any data access. The pages read and write through the public API,
 exactly as a partner's own software would, so the UI can do nothing the API does not allow.
@@ -24,12 +22,9 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, NamedTuple
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-from api.settings import ApiSettings
 
 WEB_DIR: Final = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES_DIR: Final = WEB_DIR / "templates"
@@ -151,7 +146,10 @@ def render(request: Request, page: WebPage) -> HTMLResponse:
     language = pick_language(
         request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
     )
-    sandbox = getattr(request.app.state, "sandbox", None) is not None
+    info = getattr(request.app.state, "sandbox", None)
+    # The sandbox's page token (`api.routes.sandbox_ui`): the pages send it back to the
+    # helpers; pages of other sites cannot read it.
+    sandbox_token = str(getattr(info, "page_token", "")) if info is not None else ""
     t = translator(language)
     html = (
         _environment()
@@ -165,7 +163,8 @@ def render(request: Request, page: WebPage) -> HTMLResponse:
             page_script=page.script,
             path=request.url.path,
             nav=[(p.path, p.title_key) for p in PAGES if p.in_nav],
-            sandbox=sandbox,
+            sandbox=info is not None,
+            sandbox_token=sandbox_token,
             # The scripts translate with the same table (error messages, statuses).
             i18n_json=json.dumps(translations()[language], ensure_ascii=False).replace(
                 "</", "<\\/"
@@ -206,15 +205,3 @@ def choose_language(code: Language, next: Annotated[str, Query(max_length=200)] 
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax")
     return response
-
-
-def install(app: FastAPI, settings: ApiSettings) -> None:
-    """Add the pages, their static files, the bundle verifier and (sandbox only) the sandbox
-    helpers to `app`."""
-    from api.routes import sandbox_ui, verify
-
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(router)
-    app.include_router(verify.router, prefix="/v1")
-    if settings.sandbox:
-        app.include_router(sandbox_ui.router)

@@ -9,16 +9,20 @@ An operation moves through
 - *accepted*: stored in the database (by the API) before anything else; nothing is lost.
 - *sent*: the worker signed and submitted the transaction (its hash is stored).
 - *included*: a receipt exists; `result_json` holds the events it emitted.
-- *confirmed*: the block is durable: `confirmations` blocks on top of it and at least
-  `persist_delay` seconds old (a node that persists its state periodically, like the sandbox
-  anvil every second, loses younger blocks when it is killed), and the node still has it.
+- *confirmed*: the block is durable: `confirmations` blocks on top of it, the node still has
+  it, and it is on the node's disk. Where the node says what it has saved (`saved_block`, the
+  sandbox's anvil: `poc.sandbox.anvil.AnvilProcess.saved_block`), the block must be at or below
+  the saved one, and the saved one still on the chain: exact. Otherwise the block must be
+  `persist_delay` seconds old (a node that persists its state periodically loses younger
+  blocks when it is killed): a timing bound, for nodes that cannot say.
 - *lost*: the receipt or the block disappeared (node crash, reorg), or the transaction vanished
   from the node: the operation goes back to *accepted* and is sent again.
 
 Each action lands exactly once because the contracts make repeats fail: a signed action's nonce
 is single-use (`SignatureNonceUsed`), a registration's id is unique (`PocContributionExists`).
 When a re-sent operation reverts that way, the worker checks the chain and counts the earlier
-landing as success ("already done") instead of failing.
+landing as success ("already done") instead of failing; it is then *included* (its block holds
+the revert, and the landing at or below it) and confirmed by the same rule as any other.
 
 The worker is one thread; it pipelines: every round sends all accepted operations without
 waiting, then collects receipts. Each phase is one JSON-RPC batch request (signed
@@ -33,7 +37,6 @@ variant). Persistence is `ledger.store`; the API builds the calls.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import threading
@@ -41,41 +44,39 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache, cached_property
 from typing import Any, cast
 
-from eth_abi.abi import encode
-from eth_typing import ChecksumAddress
-from eth_utils.abi import collapse_if_tuple, function_abi_to_4byte_selector
+from eth_typing import ChecksumAddress, HexStr
+from hexbytes import HexBytes
 from web3 import Web3
+from web3.types import FilterParams
 
-from ledger.chain.artifacts import load_artifact
-from ledger.chain.events import decode_receipt
-from ledger.chain.reverts import (
-    DecodedRevertError,
-    PocContributionExists,
-    SignatureNonceUsed,
-    from_transaction_error,
-)
-from ledger.chain.transactions import (
+from ledger.chain.events import DEFAULT_DECODER, decode_receipt, log_entry_from_web3
+from ledger.chain.receipts import (
     TxReceipt,
-    TxRequest,
-    TxSender,
     block_hashes,
     fetch_receipt,
     fetch_receipts,
     revert_error,
     transactions_known,
 )
+from ledger.chain.reverts import (
+    DecodedRevertError,
+    PocContributionExists,
+    SignatureExpired,
+    SignatureNonceUsed,
+    from_transaction_error,
+)
+from ledger.chain.transactions import TxRequest, TxSender
 from ledger.chain.translate import translating
-from ledger.domain.events import to_json
+from ledger.domain.events import NonceCancelled, to_json
 from ledger.domain.values import checksum
 from ledger.errors import ChainError, LedgerError, TransactionRevertedError
-from ledger.store import OperationRecord, Store
+from ledger.store import Store
+from ledger.store.outbox import OperationRecord
+from ledger.sync.calls import RELAYER, ChainCall
 
 log = logging.getLogger(__name__)
-
-RELAYER = "relayer"
 
 
 class OpStatus(StrEnum):
@@ -100,99 +101,26 @@ _SEND_AGAIN: Mapping[str, Any] = {
     "block_hash": None,
 }
 
-# ------------------------------------------------------------------------------ calls
+# ------------------------------------------------------------------------------ confirming
+
+
+class _Verdict(StrEnum):
+    """What a confirmation pass finds for one included operation."""
+
+    CONFIRMED = "confirmed"
+    WAIT_FOR_SAVE = "wait_for_save"
+    WAIT_FOR_DEPTH = "wait_for_depth"
+    LOST = "lost"
 
 
 @dataclass(frozen=True)
-class _FunctionAbi:
-    selector: bytes
-    inputs: tuple[Mapping[str, Any], ...]
+class _ChainView:
+    """What a confirmation pass read from the node: the head, block hashes by number, and the
+    highest block of the node's saved state that is still on the chain (-1: none)."""
 
-    @cached_property
-    def types(self) -> list[str]:
-        return [collapse_if_tuple(dict(i)) for i in self.inputs]
-
-
-@cache
-def _function(contract: str, function: str) -> _FunctionAbi:
-    for entry in load_artifact(contract).abi:
-        if entry.get("type") == "function" and entry.get("name") == function:
-            return _FunctionAbi(
-                selector=function_abi_to_4byte_selector(entry),
-                inputs=tuple(cast(Sequence[Mapping[str, Any]], entry.get("inputs", ()))),
-            )
-    raise LedgerError(f"{contract} has no function {function!r}")
-
-
-def _to_json(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, list | tuple):
-        return [_to_json(v) for v in value]
-    return value
-
-
-def _from_json(value: Any, item: Mapping[str, Any]) -> Any:
-    kind = str(item["type"])
-    if kind.endswith("]"):
-        inner = {**item, "type": kind[: kind.rindex("[")]}
-        return [_from_json(v, inner) for v in value]
-    if kind == "tuple":
-        components = item.get("components", ())
-        return tuple(_from_json(v, c) for v, c in zip(value, components, strict=True))
-    if kind.startswith("bytes"):
-        return bytes.fromhex(str(value).removeprefix("0x"))
-    return value
-
-
-@dataclass(frozen=True)
-class ChainCall:
-    """One contract call an operation makes. `sender` is "relayer" or a partner address."""
-
-    contract: str
-    function: str
-    args: tuple[Any, ...]
-    gas: int
-    sender: str = RELAYER
-    value: int = 0
-    signer: str | None = None
-    nonce: int | None = None
-
-    def calldata(self) -> bytes:
-        """Selector and ABI-encoded arguments."""
-        fn = _function(self.contract, self.function)
-        return fn.selector + encode(fn.types, list(self.args))
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "contract": self.contract,
-                "function": self.function,
-                "args": _to_json(list(self.args)),
-                "gas": self.gas,
-                "sender": self.sender,
-                "value": str(self.value),
-                "signer": self.signer,
-                "nonce": None if self.nonce is None else str(self.nonce),
-            },
-            separators=(",", ":"),
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> ChainCall:
-        raw = json.loads(text)
-        fn = _function(raw["contract"], raw["function"])
-        args = tuple(_from_json(v, i) for v, i in zip(raw["args"], fn.inputs, strict=True))
-        return cls(
-            contract=raw["contract"],
-            function=raw["function"],
-            args=args,
-            gas=int(raw["gas"]),
-            sender=raw["sender"],
-            value=int(raw["value"]),
-            signer=raw["signer"],
-            nonce=None if raw["nonce"] is None else int(raw["nonce"]),
-        )
+    head: int
+    hashes: Mapping[int, HexStr | None]
+    saved_up_to: int
 
 
 @dataclass(frozen=True)
@@ -238,6 +166,8 @@ class OutboxConfig:
     stale_after: float = 30.0
     # How far back `reconcile` re-checks confirmed operations after the node lost blocks.
     reconcile_window: float = 3_600.0
+    # How often included operations waiting for the node to save their block are looked at.
+    saved_poll_interval: float = 0.2
 
 
 @dataclass
@@ -245,7 +175,9 @@ class OutboxWorker:
     """Sends, tracks and confirms the outbox's operations in one background thread.
 
     `contracts` maps contract names to addresses; `partner_sender` returns the `TxSender` of a
-    custodial partner key for the calls that partner must send itself.
+    custodial partner key for the calls that partner must send itself. `saved_block` returns
+    the newest block (number, hash) the node has on disk, or None while it has saved none;
+    without it, `config.persist_delay` stands in (see the module docstring).
     """
 
     store: Store
@@ -255,6 +187,7 @@ class OutboxWorker:
     config: OutboxConfig = field(default_factory=OutboxConfig)
     partner_sender: Callable[[str], TxSender] | None = None
     is_nonce_used: Callable[[str, str, int], bool] | None = None
+    saved_block: Callable[[], tuple[int, str] | None] | None = None
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -299,7 +232,7 @@ class OutboxWorker:
         deadline = time.monotonic() + timeout
         self.poke()
         while True:
-            op = self.store.operation(op_id)
+            op = self.store.outbox.operation(op_id)
             if op is None or OpStatus(op.status).final:
                 return op
             remaining = deadline - time.monotonic()
@@ -344,7 +277,7 @@ class OutboxWorker:
             moved = self._confirm_included() or moved
         finally:
             updates, self._updates = self._updates, []
-            self.store.update_operations(updates)
+            self.store.outbox.update_operations(updates)
         if moved:
             with self._changed:
                 self._changed.notify_all()
@@ -360,7 +293,7 @@ class OutboxWorker:
         pending = (OpStatus.ACCEPTED, OpStatus.SENT, OpStatus.INCLUDED)
         while time.monotonic() < deadline:
             self.step()
-            if not self.store.operations_in(list(pending), limit=1):
+            if not self.store.outbox.operations_in(list(pending), limit=1):
                 return True
             time.sleep(self.config.poll_interval)
         return False
@@ -387,7 +320,9 @@ class OutboxWorker:
         node restored from an older state file breaks that promise, and this is the safety net.
         """
         since = time.time() - self.config.reconcile_window
-        ops = self.store.operations_in([OpStatus.CONFIRMED], limit=100_000, updated_after=since)
+        ops = self.store.outbox.operations_in(
+            [OpStatus.CONFIRMED], limit=100_000, updated_after=since
+        )
         numbers = [op.block_number for op in ops if op.block_number is not None]
         hashes = block_hashes(self.w3, [n for n in numbers if n <= head])
         updates: list[tuple[str, Mapping[str, Any]]] = []
@@ -399,7 +334,7 @@ class OutboxWorker:
                     "operation %s: confirmed block %d is gone, resending", op.id, op.block_number
                 )
                 updates.append((op.id, _SEND_AGAIN))
-        self.store.update_operations(updates)
+        self.store.outbox.update_operations(updates)
         return bool(updates)
 
     def _resync_senders(self) -> None:
@@ -415,7 +350,7 @@ class OutboxWorker:
     def _send_accepted(self) -> tuple[bool, ChainError | None]:
         """Send every accepted operation; whether any moved, and why the node refused those
         that stay accepted for the next round (if any did)."""
-        ops = self.store.operations_in([OpStatus.ACCEPTED], limit=self.config.batch_size)
+        ops = self.store.outbox.operations_in([OpStatus.ACCEPTED], limit=self.config.batch_size)
         if not ops:
             return False, None
         updates: list[tuple[str, Mapping[str, Any]]] = []
@@ -470,11 +405,22 @@ class OutboxWorker:
         }
 
     def _send_failed_values(self, exc: LedgerError) -> dict[str, Any]:
+        return self._failure("send_failed", str(exc))
+
+    def _failure(self, code: str, message: str) -> dict[str, Any]:
+        """A final failure. It frees the operation's action (`dedupe_key`): a failed attempt
+        never blocks a new one, and the same request (`attempt_key`, `idempotency_key`) still
+        finds it."""
         self._counters.failed += 1
-        return {"status": OpStatus.FAILED, "error_code": "send_failed", "error_message": str(exc)}
+        return {
+            "status": OpStatus.FAILED,
+            "error_code": code,
+            "error_message": message,
+            "dedupe_key": None,
+        }
 
     def _collect_receipts(self) -> bool:
-        ops = self.store.operations_in([OpStatus.SENT], limit=self.config.batch_size * 5)
+        ops = self.store.outbox.operations_in([OpStatus.SENT], limit=self.config.batch_size * 5)
         if not ops:
             return False
         receipts = fetch_receipts(self.w3, [cast(str, op.tx_hash) for op in ops])
@@ -514,60 +460,111 @@ class OutboxWorker:
         return bool(updates)
 
     def _confirm_included(self) -> bool:
+        """One pass over included operations: confirm those whose block is final, wait for the
+        others, send again those whose block was lost; then pace the next pass."""
         now = time.time()
         if now < self._confirm_after:
             return False
         limit = self.config.batch_size * 5
-        ops = self.store.operations_in([OpStatus.INCLUDED], limit=limit)
+        ops = self.store.outbox.operations_in([OpStatus.INCLUDED], limit=limit)
         if not ops:
             # Whatever is included from now on is mined now or later.
             self._confirm_after = now + self.config.persist_delay
             return False
-        with translating():
-            head = int(self.w3.eth.block_number)
         # Only blocks old enough to confirm are checked: a block lost before then is found
         # lost when it is due, and one beyond the head is lost without asking.
         due = [op for op in ops if now - (op.mined_at or now) >= self.config.persist_delay]
+        view = self._chain_view(due)
+        updates: list[tuple[str, Mapping[str, Any]]] = []
+        waiting_for_depth = waiting_for_save = False
+        for op in due:
+            verdict = self._judge(op, view)
+            if verdict is _Verdict.CONFIRMED:
+                updates.append((op.id, {"status": OpStatus.CONFIRMED}))
+                self._counters.confirmed += 1
+            elif verdict is _Verdict.WAIT_FOR_SAVE:
+                waiting_for_save = True  # on the chain, not yet on the node's disk
+            elif verdict is _Verdict.WAIT_FOR_DEPTH:
+                waiting_for_depth = True
+            else:
+                updates.append(self._block_lost(op, now))
+        self._updates.extend(updates)
+        self._confirm_after = self._next_confirm_pass(
+            ops,
+            updates,
+            limit,
+            now,
+            waiting_for_depth=waiting_for_depth,
+            waiting_for_save=waiting_for_save,
+        )
+        return bool(updates)
+
+    def _chain_view(self, due: Sequence[OperationRecord]) -> _ChainView:
+        """The head, the hashes of the blocks deep enough to confirm, and how far the node's
+        saved state reaches (-1 without one, or if its block left the chain)."""
+        # What the node has saved is read before the chain: a block found on the chain below
+        # a saved block that is itself still on the chain was saved with it.
+        saved = self.saved_block() if self.saved_block is not None else None
+        with translating():
+            head = int(self.w3.eth.block_number)
         numbers = [
             cast(int, op.block_number)
             for op in due
             if head - cast(int, op.block_number) >= self.config.confirmations
         ]
-        hashes = block_hashes(self.w3, numbers)
-        updates: list[tuple[str, Mapping[str, Any]]] = []
-        waiting_for_depth = False
-        for op in due:
-            assert op.block_number is not None and op.tx_hash is not None
-            deep = head - op.block_number >= self.config.confirmations
-            if deep and hashes.get(op.block_number) == op.block_hash:
-                updates.append((op.id, {"status": OpStatus.CONFIRMED}))
-                self._counters.confirmed += 1
-                continue
-            if not deep and op.block_number <= head:
-                waiting_for_depth = True
-                continue
-            receipt = fetch_receipt(self.w3, op.tx_hash)
-            if receipt is not None and receipt.succeeded:
-                # Re-included in another block after a reorg: wait for that one instead.
-                updates.append((op.id, self._included_values(receipt, now)))
-            else:
-                log.warning("operation %s: block of %s lost, resending", op.id, op.tx_hash)
-                updates.append((op.id, _SEND_AGAIN))
-                self._resync_senders()
-        self._updates.extend(updates)
-        # Skip the next passes while nothing can be due, and space them a fifth of the
-        # persistence delay apart: each one reads every included operation, and hundreds
-        # wait out the delay at a time.
+        hashes = block_hashes(self.w3, numbers + ([saved[0]] if saved is not None else []))
+        saved_up_to = saved[0] if saved is not None and hashes.get(saved[0]) == saved[1] else -1
+        return _ChainView(head, hashes, saved_up_to)
+
+    def _judge(self, op: OperationRecord, view: _ChainView) -> _Verdict:
+        """Whether `op`'s block is final (deep enough, still on the chain, saved by the node),
+        not yet, or lost."""
+        assert op.block_number is not None and op.tx_hash is not None
+        deep = view.head - op.block_number >= self.config.confirmations
+        if deep and view.hashes.get(op.block_number) == op.block_hash:
+            if self.saved_block is not None and op.block_number > view.saved_up_to:
+                return _Verdict.WAIT_FOR_SAVE
+            return _Verdict.CONFIRMED
+        if not deep and op.block_number <= view.head:
+            return _Verdict.WAIT_FOR_DEPTH
+        return _Verdict.LOST
+
+    def _block_lost(self, op: OperationRecord, now: float) -> tuple[str, Mapping[str, Any]]:
+        """The update for an operation whose block left the chain: included again if its
+        transaction landed elsewhere (a reorg), else sent again."""
+        assert op.tx_hash is not None
+        receipt = fetch_receipt(self.w3, op.tx_hash)
+        if receipt is not None and receipt.succeeded:
+            # Re-included in another block after a reorg: wait for that one instead.
+            return op.id, self._included_values(receipt, now)
+        log.warning("operation %s: block of %s lost, resending", op.id, op.tx_hash)
+        self._resync_senders()
+        return op.id, _SEND_AGAIN
+
+    def _next_confirm_pass(
+        self,
+        ops: Sequence[OperationRecord],
+        updates: Sequence[tuple[str, Mapping[str, Any]]],
+        limit: int,
+        now: float,
+        *,
+        waiting_for_depth: bool,
+        waiting_for_save: bool,
+    ) -> float:
+        """When the next pass is worth making. Passes are skipped while nothing can be due,
+        and spaced a fifth of the persistence delay apart: each one reads every included
+        operation, and hundreds wait out the delay at a time."""
         done = {op_id for op_id, _ in updates}
         rest = [op for op in ops if op.id not in done]
         if len(ops) >= limit or waiting_for_depth:
             after = now
+        elif waiting_for_save:
+            after = now + self.config.saved_poll_interval
         elif rest:
             after = min((op.mined_at or now) for op in rest) + self.config.persist_delay
         else:
             after = now + self.config.persist_delay
-        self._confirm_after = max(after, now + min(self.config.persist_delay / 5, 0.5))
-        return bool(updates)
+        return max(after, now + min(self.config.persist_delay / 5, 0.5))
 
     # ----------------------------------------------------------------------------- helpers
 
@@ -586,32 +583,48 @@ class OutboxWorker:
     def _reverted_values(
         self, op: OperationRecord, receipt: TxReceipt, now: float
     ) -> dict[str, Any]:
-        error = revert_error(self.w3, receipt)
-        try:
-            decoded: DecodedRevertError | None = from_transaction_error(error)
-        except LedgerError:
-            decoded = None
         call = ChainCall.from_json(op.payload_json)
-        if decoded is not None and self._already_done(call, decoded):
+        error = self._explain(call, receipt)
+        if isinstance(error, DecodedRevertError) and self._already_done(call, error):
             self._counters.already_done += 1
-            self._counters.confirmed += 1
-            result = {"already_done": True, "reason": decoded.code, "events": []}
+            result = {"already_done": True, "reason": error.code, "events": []}
+            # Included, not confirmed: the landing may be as young as this block, and is as
+            # final as the block is (`_confirm_included`).
             return {
-                "status": OpStatus.CONFIRMED,
+                "status": OpStatus.INCLUDED,
                 "block_number": receipt.block_number,
                 "block_hash": receipt.block_hash,
                 "mined_at": now,
                 "result_json": json.dumps(result),
             }
-        return self._failed_values(decoded or error)
+        return self._failed_values(error)
+
+    def _explain(self, call: ChainCall, receipt: TxReceipt) -> LedgerError:
+        """Why the call's transaction failed, decoded where the revert data says.
+
+        A signed call in a block later than its deadline failed on `SignatureExpired`: the
+        contracts check the deadline before anything else. That is read from the block's
+        clock, without a replay, which sees another block's clock or no state at all on a node
+        that keeps none of older blocks (what happens to a write accepted while the node was
+        down and sent after its deadline). Anything else is replayed (`tx.revert_error`).
+        """
+        deadline = call.deadline
+        if deadline is not None:
+            with translating():
+                timestamp = int(self.w3.eth.get_block(receipt.block_number)["timestamp"])
+            if timestamp > deadline:
+                expired = SignatureExpired(deadline, timestamp)
+                expired.tx_hash = receipt.tx_hash
+                return expired
+        return _decoded(revert_error(self.w3, receipt))
 
     def _failed_values(self, exc: LedgerError) -> dict[str, Any]:
-        self._counters.failed += 1
-        if isinstance(exc, TransactionRevertedError):
-            with contextlib.suppress(LedgerError):
-                exc = from_transaction_error(exc)
-        code = exc.code if isinstance(exc, DecodedRevertError) else "transaction_reverted"
-        return {"status": OpStatus.FAILED, "error_code": code, "error_message": str(exc)}
+        exc = _decoded(exc)
+        if isinstance(exc, DecodedRevertError):
+            return self._failure(exc.code, str(exc))
+        # Reverted without data (out of gas?), or the replay could not read it: the message
+        # says which; "unknown_revert" is kept for data that no ABI here explains.
+        return self._failure("transaction_reverted", str(exc))
 
     def _already_done(self, call: ChainCall, error: DecodedRevertError) -> bool:
         """Whether a revert says this very action landed earlier (a re-send of it)."""
@@ -621,7 +634,38 @@ class OutboxWorker:
         ):
             return True
         if isinstance(error, SignatureNonceUsed) and call.signer and call.nonce is not None:
-            if self.is_nonce_used is None:
-                return True
-            return self.is_nonce_used(call.contract, checksum(call.signer), call.nonce)
+            signer = checksum(call.signer)
+            if self.is_nonce_used is not None and not self.is_nonce_used(
+                call.contract, signer, call.nonce
+            ):
+                return False
+            # Used by a landing of this signed call, or cancelled by its signer: only the
+            # latter leaves a `NonceCancelled` event, and then the action never happened.
+            return not self._nonce_cancelled(call.contract, signer, call.nonce)
         return False
+
+    def _nonce_cancelled(self, contract: str, signer: ChecksumAddress, nonce: int) -> bool:
+        params: FilterParams = {
+            "address": self.contracts[contract],
+            "fromBlock": 0,
+            "toBlock": "latest",
+            "topics": [
+                HexBytes(DEFAULT_DECODER.topic_of(NonceCancelled)).to_0x_hex(),
+                HexBytes(bytes(12) + bytes.fromhex(signer[2:])).to_0x_hex(),
+            ],
+        }
+        with translating():
+            logs = self.w3.eth.get_logs(params)
+        for raw in logs:
+            event = DEFAULT_DECODER.decode(log_entry_from_web3(raw))
+            if isinstance(event, NonceCancelled) and event.nonce == nonce:
+                return True
+        return False
+
+
+def _decoded(exc: LedgerError) -> LedgerError:
+    """A revert with data as its decoded class (`unknown_revert` if no ABI here knows it); a
+    revert without data, or any other error, as it is."""
+    if isinstance(exc, TransactionRevertedError) and exc.revert_data:
+        return from_transaction_error(exc)
+    return exc

@@ -1,8 +1,11 @@
-"""Fixtures for the browser tests that need no sandbox: the app's static files (page scripts
-and vendored libraries) served by a plain file server, and one Chromium tab on it.
+"""Fixtures of the end-to-end tests.
 
-`static_url` serves `/static/...` exactly as the app does and a bare page at `/index.html` with
-one file input, to import the modules and hand the page files from disk.
+- `sandboxes`: `poc sandbox` processes a test starts, stopped at its end even if it fails;
+- `static_url`: the app's static files (page scripts and vendored libraries) served by a plain
+  file server, for browser tests that need no sandbox: `/static/...` exactly as the app serves
+  it and a bare page at `/index.html` with one file input, to import the modules and hand the
+  page files from disk;
+- `module_page`: one Chromium tab on it with the proof-secret modules loaded.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from api.routes import web
+from tests.sandbox_process import Sandbox, stopped_at_the_end
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
@@ -78,3 +82,9 @@ def module_page(static_url: str) -> Iterator[Page]:
             yield tab
         finally:
             browser.close()
+
+
+@pytest.fixture
+def sandboxes() -> Iterator[list[Sandbox]]:
+    """`poc sandbox` processes a test starts; stopped at its end even if it fails."""
+    yield from stopped_at_the_end()

@@ -27,7 +27,8 @@ from api.routes import web
 from ledger.openings.secret import ProofSecret
 from poc.sandbox.anvil import free_port
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.test_sandbox_process import Sandbox, _needs_anvil
+from tests.e2e.test_sandbox_process import _needs_anvil
+from tests.sandbox_process import Sandbox
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.anvil]
 

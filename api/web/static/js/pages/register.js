@@ -1,16 +1,59 @@
-// Register a contribution: the file is hashed in this browser (it is never sent), salted with
-// a salt derived from the partner's proof secret, and committed; the opening is kept on this
-// machine before the write. The same file registered before by the same partner in the
-// project gives the same commitment: the page says so, with a link, before anything is signed.
+// Register a contribution, or (with ?supersedes=<id>) a new version of one's own: the file is
+// hashed in this browser (it is never sent), salted with the salt the partner's proof secret
+// derives for it, and committed; the opening is kept on this machine before the write. The
+// same file registered before by the same partner in the project has the same commitment:
+// the page says so, with a link to the first, before anything is signed.
+//
+// What is shown, signed and kept is one and the same file, or nothing is sent: choosing a
+// file forgets the previous one at once, Register waits for the fingerprint, the summary
+// asked before signing names the file, and if the file changes while that summary is open
+// nothing is sent; while a registration is under way the file cannot change.
 
 import { ApiError, allContributions, get, paths } from "../api.js";
-import { chain, context, currentPolicy, nameOf, projectId, renderBackupWarning, requireActor, titleOf } from "../context.js";
-import { $, busy, download, el, fill, showError } from "../dom.js";
-import { categoryName, formatDate, formatNumber, t, unitName } from "../i18n.js";
+import { describeAmount, parseAmount, typedUnitName, unitOf } from "../amount.js";
+import { confirmAction } from "../confirm.js";
+import {
+  chain,
+  context,
+  currentPolicy,
+  nameOf,
+  personName,
+  projectId,
+  renderBackupWarning,
+  requireActor,
+  titleOf,
+} from "../context.js";
+import { $, busy, clearError, download, el, fill, focusResult, showError } from "../dom.js";
+import { categoryName, formatBytes, formatDate, formatDecimal, formatNumber, t } from "../i18n.js";
 import { derivedOpening, openingFileText } from "../openings.js";
 import { runPage } from "../page.js";
-import { hashWithProgress, submitWrite } from "../progress.js";
+import { hashWithProgress, settle, submitWrite } from "../progress.js";
 import { keepOpening, markBackedUp, secretProblem, secretState, unlockSecret } from "../proofkeys.js";
+
+const CONTRIBUTION_ID = /^0x[0-9a-fA-F]{64}$/;
+
+/** The contribution `?supersedes=` names, if it is the actor's own and still active; shows
+ * why not otherwise (and returns undefined: the page then registers nothing). */
+async function supersededContribution(actor) {
+  const cid = new URLSearchParams(window.location.search).get("supersedes");
+  if (cid === null) return null;
+  if (!CONTRIBUTION_ID.test(cid)) throw new ApiError(404, "contribution_not_found", t("error.contribution_not_found"));
+  const old = await get(paths.contribution(cid));
+  if (old.contributor.toLowerCase() !== actor.address.toLowerCase()) {
+    throw new ApiError(403, "not_contributor", t("error.not_contributor"));
+  }
+  if (old.status !== "active") throw new ApiError(409, "contribution_not_active", t("error.contribution_not_active"));
+  return old;
+}
+
+/** A recorded value back in the unit people type, for the form: 1500000 EUR-cent -> "15.000,00". */
+function typedValue(value, category) {
+  const unit = unitOf(category);
+  const digits = BigInt(value).toString();
+  if (unit.kind !== "money") return formatDecimal(digits, 0);
+  const padded = digits.padStart(3, "0");
+  return formatDecimal(`${padded.slice(0, -2)}.${padded.slice(-2)}`, 2);
+}
 
 async function registerPage() {
   if (!requireActor()) return;
@@ -21,7 +64,14 @@ async function registerPage() {
     form.hidden = true;
     return;
   }
-  const pid = await projectId();
+  let old;
+  try {
+    old = await supersededContribution(actor);
+  } catch (error) {
+    form.hidden = true;
+    throw error;
+  }
+  const pid = old ? old.project_id : await projectId();
   const [policy, contributions, where] = await Promise.all([
     currentPolicy(pid),
     allContributions(pid),
@@ -29,13 +79,37 @@ async function registerPage() {
   ]);
   const categories = policy.policy.categories;
   const select = $("#category");
+  const valueInput = $("#value");
+  const summary = $("#value-summary");
   fill(select, categories.map((c, index) => el("option", { value: String(index) }, categoryName(c))));
-  const showUnit = () => {
-    $("#value-unit").textContent = `(${unitName(categories[Number(select.value)])})`;
+
+  // The value in the unit people think in, and what the ledger will record for it.
+  const category = () => categories[Number(select.value)];
+  const showValue = () => {
+    $("#value-unit").textContent = t("register.value_unit", { unit: typedUnitName(category()) });
+    valueInput.inputMode = unitOf(category()).kind === "money" ? "decimal" : "numeric";
+    summary.classList.remove("status-error");
+    valueInput.removeAttribute("aria-invalid");
+    if (!valueInput.value.trim()) {
+      summary.textContent =
+        unitOf(category()).kind === "money" ? t("register.value_help_money") : t("register.value_help_count");
+      return;
+    }
+    try {
+      summary.textContent = describeAmount(parseAmount(valueInput.value, category()), category());
+    } catch (error) {
+      summary.textContent = error.message;
+      summary.classList.add("status-error");
+      valueInput.setAttribute("aria-invalid", "true");
+    }
   };
-  select.addEventListener("change", showUnit);
-  showUnit();
-  const active = contributions.filter((c) => c.status === "active");
+  select.addEventListener("change", showValue);
+  valueInput.addEventListener("input", showValue);
+
+  const byId = new Map(contributions.map((c) => [c.contribution_id.toLowerCase(), c]));
+  const active = contributions.filter(
+    (c) => c.status === "active" && (!old || c.contribution_id.toLowerCase() !== old.contribution_id.toLowerCase()),
+  );
   fill(
     $("#parents"),
     active.length
@@ -50,19 +124,25 @@ async function registerPage() {
       : el("li", { class: "muted" }, t("register.no_parents")),
   );
 
-  let prepared = null;
-  // Counts the files chosen: only the last one's hash may become `prepared`.
-  let chosenFiles = 0;
-  // The file hashed last ({name, contentHash}), waiting for the secret if it is locked.
-  let hashed = null;
-  let secret = null;
-  const submit = $("#register-submit");
-  const zone = $("#drop-zone");
-  const input = $("#file-input");
-  const already = $("#already-registered");
+  if (old) {
+    // A new version starts from the old one's facts; the file is chosen again.
+    document.querySelector("h1").textContent = t("supersede.heading");
+    $("#supersede-text").textContent = t("supersede.intro", { title: titleOf(old) });
+    $("#supersede-note").hidden = false;
+    $("#register-submit").textContent = t("supersede.submit");
+    form.elements.origin.value = old.origin;
+    select.value = String(old.category);
+    valueInput.value = typedValue(old.value, categories[old.category]);
+    for (const parent of old.parents) {
+      const box = document.getElementById(`parent-${parent}`);
+      if (box) box.checked = true;
+    }
+  }
+  showValue();
 
-  // The proof secret: ready (unlocked in this tab, or kept by the service), locked in this
-  // browser (ask the passphrase), or missing (first use: the recovery sheet comes first).
+  // -- the proof secret: ready (unlocked here, or kept by the service), locked in this browser
+  // (ask the passphrase), or missing (first use: the recovery sheet comes first) -----------
+  let secret = null;
   let custodial = false;
   const showSecretState = async () => {
     const state = await secretState(actor.address);
@@ -71,64 +151,42 @@ async function registerPage() {
     $("#secret-needed").hidden = state.state !== "none";
     $("#secret-unlock").hidden = state.state !== "sealed";
     form.hidden = state.state === "none";
-    return state;
   };
   await showSecretState();
 
-  // The opening of the hashed file, once both the hash and the secret are there; then the
-  // index is asked whether this commitment is registered already.
-  const prepare = async (run) => {
-    if (!hashed || !secret) return;
-    const opening = derivedOpening(secret, {
-      ...where,
-      projectId: pid,
-      contributor: actor.address,
-      contentHash: hashed.contentHash,
-      fileName: hashed.name,
-    });
-    $("#salt").textContent = opening.salt;
-    $("#salt-source").textContent = t("register.salt_derived", { id: opening.secretId });
-    $("#commitment").textContent = opening.commitment;
-    const found = await get(paths.byCommitment(pid, opening.commitment));
-    if (run !== chosenFiles) return;
-    const earlier = found.items[0];
-    if (earlier) {
-      fill(
-        already,
-        t("register.already_registered", { date: formatDate(earlier.registered_at) }),
-        " ",
-        el("a", { href: `/contribution?id=${earlier.contribution_id}` }, t("register.already_link")),
-      );
-      already.hidden = false;
-      submit.disabled = true;
-      return;
-    }
-    prepared = opening;
-    submit.disabled = false;
+  // -- the file: one at a time, and never another one than the page shows -----------------
+  let prepared = null;
+  // The file hashed last ({name, size, contentHash}), waiting for the secret if it is locked.
+  let hashed = null;
+  const already = $("#already-registered");
+  // Bumped by every file chosen: only the last one's hash may become `prepared`.
+  let generation = 0;
+  let hashing = false;
+  let sending = false;
+  const submit = $("#register-submit");
+  const zone = $("#drop-zone");
+  const input = $("#file-input");
+  const lockFile = (locked) => {
+    sending = locked;
+    input.disabled = locked;
+    zone.classList.toggle("locked", locked);
   };
-
-  $("#secret-unlock").addEventListener("submit", (event) => {
-    event.preventDefault();
-    busy($("#unlock-submit"), async () => {
-      try {
-        await unlockSecret(actor.address, $("#unlock-passphrase").value);
-      } catch (error) {
-        throw secretProblem(error);
-      }
-      $("#unlock-passphrase").value = "";
-      await showSecretState();
-      await prepare(chosenFiles);
-    });
-  });
-
   const take = async (file) => {
     if (!file) return;
+    if (sending) {
+      // The registration under way is this page's file; another one waits for it to end.
+      showError(new ApiError(409, "file_locked", t("error.file_locked")));
+      return;
+    }
     // What is shown, signed and kept is one file: the previous one is forgotten at once.
-    const run = ++chosenFiles;
+    const run = ++generation;
     prepared = null;
     hashed = null;
-    submit.disabled = true;
     already.hidden = true;
+    hashing = true;
+    submit.disabled = true;
+    clearError();
+    $("#register-result").hidden = true;
     $("#file-facts").hidden = false;
     $("#file-name").textContent = file.name;
     $("#file-size").textContent = t("register.bytes", { count: formatNumber(file.size) });
@@ -142,26 +200,85 @@ async function registerPage() {
       // given to fetch. Choosing another file stops this hash (the same progress box).
       contentHash = await hashWithProgress(file, $("#hash-progress"));
     } catch (error) {
-      if (run !== chosenFiles) return;
+      if (run !== generation) return;
+      hashing = false;
       $("#content-hash").textContent = "";
       submit.disabled = false;
       showError(error);
       return;
     }
-    if (run !== chosenFiles) return;
+    if (run !== generation) return;
+    hashing = false;
     if (contentHash === null) {
-      $("#content-hash").textContent = t("hash.stopped");
       submit.disabled = false;
+      $("#content-hash").textContent = t("hash.stopped");
       return;
     }
     $("#content-hash").textContent = contentHash;
-    hashed = { name: file.name, contentHash };
+    hashed = { name: file.name, size: file.size, contentHash };
     if (!secret) {
       $("#salt").textContent = t("register.unlock_first");
       return;
     }
+    // Register stays off until the index has said whether this file is registered already.
     await busy(null, () => prepare(run));
   };
+
+  // The opening of the hashed file, once both the hash and the secret are there; then the
+  // index is asked whether this commitment is registered already (this partner, this file,
+  // this project: the same commitment). Nothing is signed before that answer.
+  const prepare = async (run) => {
+    if (!hashed || !secret) return;
+    submit.disabled = true;
+    const opening = derivedOpening(secret, {
+      ...where,
+      projectId: pid,
+      contributor: actor.address,
+      contentHash: hashed.contentHash,
+      fileName: hashed.name,
+    });
+    $("#salt").textContent = opening.salt;
+    $("#salt-source").textContent = t("register.salt_derived", { id: opening.secretId });
+    $("#commitment").textContent = opening.commitment;
+    const found = await get(paths.byCommitment(pid, opening.commitment));
+    if (run !== generation) return;
+    submit.disabled = false;
+    const earlier = found.items[0];
+    if (earlier) {
+      fill(
+        already,
+        t("register.already_registered", { date: formatDate(earlier.registered_at) }),
+        " ",
+        el("a", { href: `/contribution?id=${earlier.contribution_id}` }, t("register.already_link")),
+      );
+      already.hidden = false;
+      submit.disabled = true;
+      return;
+    }
+    prepared = {
+      fileName: hashed.name,
+      fileSize: hashed.size,
+      contentHash: hashed.contentHash,
+      salt: opening.salt,
+      commitment: opening.commitment,
+      contributionId: opening.contributionId,
+      opening,
+    };
+  };
+
+  $("#secret-unlock").addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy($("#unlock-submit"), async () => {
+      try {
+        await unlockSecret(actor.address, $("#unlock-passphrase").value);
+      } catch (error) {
+        throw secretProblem(error);
+      }
+      $("#unlock-passphrase").value = "";
+      await showSecretState();
+      await prepare(generation);
+    });
+  });
   input.addEventListener("change", () => take(input.files[0]));
   zone.addEventListener("dragover", (event) => {
     event.preventDefault();
@@ -174,58 +291,119 @@ async function registerPage() {
     take(event.dataTransfer.files[0]);
   });
 
+  // -- register: summary, confirmation, then exactly what was summarised -----------------
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const value = Number($("#value").value);
+    if (sending) return;
+    clearError();
+    if (hashing) return showError(new ApiError(409, "still_hashing", t("error.still_hashing")));
     if (!prepared) return showError(new ApiError(422, "no_file", t("error.no_file")));
-    if (!Number.isInteger(value) || value < 1) {
-      return showError(new ApiError(422, "invalid_value", t("error.invalid_value")));
+    let value;
+    try {
+      value = parseAmount(valueInput.value, category());
+    } catch (error) {
+      showError(error);
+      valueInput.focus();
+      return;
     }
-    // This file's opening throughout, even if another file is chosen while this one is sent.
+    // One snapshot: the summary shows it, the signature covers it, the opening keeps it.
     const chosen = prepared;
+    const chosenCategory = category();
     const body = {
       commitment: chosen.commitment,
       origin: form.elements.origin.value,
       category: Number(select.value),
-      value,
+      // A decimal string: a uint64 does not fit a JavaScript number.
+      value: value.toString(),
       parents: Array.from(form.querySelectorAll("input[name=parents]:checked"), (box) => box.value),
     };
-    await busy(submit, async () => {
-      // Kept before sending: the opening file is what proves the file later, on any machine
-      // (and with the recovery sheet it can be derived again).
-      keepOpening(chosen);
-      // Derived from the secret the service keeps: it can derive this opening again.
-      if (custodial) markBackedUp([chosen.contributionId], "custody");
-      renderBackupWarning();
-      const op = await submitWrite("register.kind", paths.register(pid), body);
-      const cid = op.resource_id || chosen.contributionId;
-      const result = $("#register-result");
-      fill(
-        result,
-        t("register.done"),
-        " ",
-        el("a", { href: `/contribution?id=${cid}` }, t("register.view")),
-        " · ",
-        el(
-          "button",
-          {
-            type: "button",
-            class: "button-link",
-            onclick: () => {
-              download(
-                new Blob([openingFileText(chosen)], { type: "application/json" }),
-                `opening-${cid.slice(2, 10)}.json`,
-              );
-              markBackedUp([chosen.contributionId]);
-              renderBackupWarning();
-            },
-          },
-          t("register.save_opening"),
-        ),
-      );
-      result.hidden = false;
+    const parentTitles = body.parents.map((p) => {
+      const c = byId.get(p.toLowerCase());
+      return c ? titleOf(c) : p;
     });
+    const confirmed = await confirmAction({
+      title: old ? t("supersede.confirm_title") : t("register.confirm_title"),
+      intro: t("register.confirm_intro", { name: personName(actor) }),
+      facts: [
+        ...(old ? [[t("supersede.replaces"), titleOf(old)]] : []),
+        [t("register.file_name"), `${chosen.fileName} (${formatBytes(chosen.fileSize)})`],
+        [t("register.content_hash"), el("code", {}, chosen.contentHash)],
+        [t("register.origin_legend"), t(`origin.${body.origin}`)],
+        [t("register.category"), categoryName(chosenCategory)],
+        [t("register.value"), describeAmount(value, chosenCategory)],
+        [t("register.parents_legend"), parentTitles.length ? parentTitles.join("; ") : t("contribution.no_parents")],
+      ],
+      confirmLabel: old ? t("supersede.confirm_button") : t("register.confirm_button"),
+    });
+    if (!confirmed) return;
+    if (prepared !== chosen || hashing) {
+      // Another file was chosen while the summary was open: what was confirmed is no longer
+      // what the page shows. Nothing is sent.
+      return showError(new ApiError(409, "file_changed", t("error.file_changed")));
+    }
+    lockFile(true);
+    try {
+      await busy(submit, async () => {
+        // Kept before sending: the opening file is what proves the file later, on any
+        // machine (and with the recovery sheet it can be derived again).
+        keepOpening(chosen.opening);
+        // Derived from the secret the service keeps: it can derive this opening again.
+        if (custodial) markBackedUp([chosen.contributionId], "custody");
+        renderBackupWarning();
+        const path = old ? paths.supersede(old.contribution_id) : paths.register(pid);
+        const op = await submitWrite(old ? "supersede.kind" : "register.kind", path, body);
+        const cid = op.resource_id || chosen.contributionId;
+        const alreadyDone = Boolean(op.result && op.result.already_done);
+        // Confirmed on chain; the page shows it once the index has it too.
+        await settle(() => get(paths.contribution(cid)).catch(() => null));
+        prepared = null;
+        showResult(cid, chosen, alreadyDone, Boolean(old));
+      });
+    } finally {
+      lockFile(false);
+    }
   });
+}
+
+/** The outcome, naming the file that was registered (not whatever the page shows later),
+ * and keyboard focus moved there. */
+function showResult(cid, chosen, alreadyDone, superseded) {
+  const result = $("#register-result");
+  const named = { name: chosen.fileName };
+  const done = alreadyDone
+    ? t("register.already", named)
+    : superseded
+      ? t("supersede.done", named)
+      : t("register.done", named);
+  fill(
+    result,
+    done,
+    " ",
+    t("register.done_fingerprint"),
+    " ",
+    el("code", { class: "hash" }, chosen.contentHash),
+    ". ",
+    el("a", { href: `/contribution?id=${cid}` }, t("register.view")),
+    " · ",
+    el(
+      "button",
+      {
+        type: "button",
+        class: "button-link",
+        onclick: () => {
+          download(
+            new Blob([openingFileText(chosen.opening)], { type: "application/json" }),
+            `opening-${cid.slice(2, 10)}.json`,
+          );
+          markBackedUp([chosen.contributionId]);
+          renderBackupWarning();
+        },
+      },
+      t("register.save_opening"),
+    ),
+  );
+  result.hidden = false;
+  focusResult(result);
 }
 
 runPage(registerPage);
