@@ -122,6 +122,56 @@ def test_derive_salt_ignores_the_case_of_the_ledger_address() -> None:
     assert len(salts) == 1
 
 
+def _documented_table() -> list[tuple[int, int, str]]:
+    """The rows (offset, size, field) of docs/design.md's table of the salt message."""
+    text = DESIGN.read_text(encoding="utf-8")
+    section = text.split('### Derived salts ("derived v1")')[1].split("###")[0]
+    rows = re.findall(r"^\| (\d+) \| (\d+) \| (.+) \|$", section, flags=re.MULTILINE)
+    return [(int(offset), int(size), field) for offset, size, field in rows]
+
+
+def _message_from_the_table(
+    chain_id: int, ledger: str, project_id: int, content_hash: bytes
+) -> bytes:
+    """The message built by reading the documented table row by row: the field a row names
+    and the size it gives, nothing from the code."""
+    parts = []
+    for offset, size, field in _documented_table():
+        assert offset == sum(len(p) for p in parts), f"row at {offset} does not follow"
+        name = re.match(r"^(?:ASCII )?`([^`]+)`", field)
+        assert name, field
+        if field.startswith("ASCII"):
+            label = name.group(1).encode("ascii")
+            assert "then one `0x00` byte" in field
+            part = label + b"\x00"
+        elif name.group(1) == "chainId":
+            part = chain_id.to_bytes(size, "big")
+        elif name.group(1) == "ledger":
+            part = bytes.fromhex(ledger[2:])
+        elif name.group(1) == "projectId":
+            part = project_id.to_bytes(size, "big")
+        elif name.group(1) == "contentHash":
+            part = content_hash
+        else:
+            raise AssertionError(f"undocumented field {field}")
+        assert len(part) == size, field
+        parts.append(part)
+    return b"".join(parts)
+
+
+@settings(max_examples=200)
+@given(secrets_, chain_ids, addresses, project_ids, content_hashes)
+def test_derive_salt_is_the_hmac_of_the_message_docs_table_lays_out(
+    secret: ProofSecret, chain_id: int, ledger: str, project_id: int, content_hash: bytes
+) -> None:
+    message = _message_from_the_table(chain_id, ledger, project_id, content_hash)
+    assert len(message) == 107  # the size the text states
+    where = {"chain_id": chain_id, "ledger": ledger, "project_id": project_id}
+    assert salt_message(content_hash=content_hash, **where) == message  # type: ignore[arg-type]
+    salt = derive_salt(secret, content_hash=content_hash, **where)  # type: ignore[arg-type]
+    assert salt == hmac.new(secret.value, message, hashlib.sha256).digest()
+
+
 def _design_vector() -> dict[str, str]:
     text = DESIGN.read_text(encoding="utf-8")
     block = text.split("Test vector (")[1].split("```")[1]
