@@ -3,7 +3,7 @@
 // new browser restores it from those words (or a key file); the partner chooses whether the
 // service keeps a copy (custodial) or only the partner does.
 
-import { ApiError, paths, request } from "../api.js";
+import { ApiError, get, paths, request } from "../api.js";
 import { context, requireActor } from "../context.js";
 import { $, busy, download, el, fill, showError } from "../dom.js";
 import { t } from "../i18n.js";
@@ -105,9 +105,14 @@ async function recoveryPage() {
   };
 
   let heldByService = false;
+  // The service keeps proof secrets only for partners whose signing key it holds; a partner
+  // that signs for itself keeps its secret itself and is not offered the copy.
+  let custodialPartner = false;
   const render = async () => {
     const state = await secretState(address);
     heldByService = state.state === "custodial" || Boolean(await custodialSecret(address).catch(() => null));
+    custodialPartner = Boolean((await get(paths.partner(address)).catch(() => ({}))).custodial);
+    $("#custody-opt-in-box").hidden = !(custodialPartner || heldByService);
     if (state.state === "none") {
       showOnly("recovery-none");
       return;
@@ -129,7 +134,12 @@ async function recoveryPage() {
     $("#download-key-file").hidden = !sealed;
     $("#lock-secret").hidden = !(state.state === "unlocked" && sealed);
     $("#custody-actions").hidden = !ready;
-    $("#custody-help").textContent = heldByService ? t("recovery.custody_on_help") : t("recovery.custody_off_help");
+    $("#custody-help").textContent = heldByService
+      ? t("recovery.custody_on_help")
+      : custodialPartner
+        ? t("recovery.custody_off_help")
+        : t("recovery.custody_self");
+    $("#custody-toggle").hidden = !(heldByService || custodialPartner);
     $("#custody-toggle").textContent = heldByService ? t("recovery.custody_stop") : t("recovery.custody_start");
     $("#recovery-next").hidden = !(ready && next);
   };
@@ -208,7 +218,7 @@ async function recoveryPage() {
       status.textContent = t("recovery.sealing");
       await keepSecret(address, onSheet, passphrase);
       markSheetWritten(secretId(onSheet));
-      const wantCustody = $("#custody-opt-in").checked;
+      const wantCustody = !$("#custody-opt-in-box").hidden && $("#custody-opt-in").checked;
       if (wantCustody !== heldByService) await setCustody(onSheet, wantCustody);
       $("#new-passphrase").value = "";
       $("#new-passphrase-again").value = "";
