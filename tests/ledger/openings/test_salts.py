@@ -135,7 +135,7 @@ def _message_from_the_table(
 ) -> bytes:
     """The message built by reading the documented table row by row: the field a row names
     and the size it gives, nothing from the code."""
-    parts = []
+    parts: list[bytes] = []
     for offset, size, field in _documented_table():
         assert offset == sum(len(p) for p in parts), f"row at {offset} does not follow"
         name = re.match(r"^(?:ASCII )?`([^`]+)`", field)
