@@ -353,7 +353,8 @@ async function registerPage() {
         const path = old ? paths.supersede(old.contribution_id) : paths.register(pid);
         const op = await submitWrite(old ? "supersede.kind" : "register.kind", path, body);
         const cid = op.resource_id || chosen.contributionId;
-        const alreadyDone = Boolean(op.result && op.result.already_done);
+        // Registered before (another tab, another machine): the first registration's date.
+        const alreadyDone = op.result && op.result.already_done ? { at: op.result.registered_at } : null;
         // Confirmed on chain; the page shows it once the index has it too.
         await settle(() => get(paths.contribution(cid)).catch(() => null));
         prepared = null;
@@ -371,7 +372,9 @@ function showResult(cid, chosen, alreadyDone, superseded) {
   const result = $("#register-result");
   const named = { name: chosen.fileName };
   const done = alreadyDone
-    ? t("register.already", named)
+    ? alreadyDone.at
+      ? t("register.already_registered", { date: formatDate(alreadyDone.at) })
+      : t("register.already", named)
     : superseded
       ? t("supersede.done", named)
       : t("register.done", named);
