@@ -251,9 +251,9 @@ def test_register_restart_clear_restore_and_prove_from_the_recovery_sheet(
         # and the bundle verified holds the policy's units): two of them in a row, in any
         # way a page could join them, may not.
         listed = words.split()
-        for first, second in itertools.pairwise(listed):
+        for one, two in itertools.pairwise(listed):
             for joint in (" ", "\n", "+", "%20", '","', '", "'):
-                assert f"{first}{joint}{second}" not in seen
+                assert f"{one}{joint}{two}" not in seen
         assert secret.value.hex() not in seen
         assert PASSPHRASE.lower() not in seen
         assert DOCUMENT["buffer"].decode().lower() not in seen
