@@ -21,7 +21,6 @@ from typing import Annotated
 from eth_typing import ChecksumAddress
 from fastapi import APIRouter, Path, Response
 
-from api.auth import Principal
 from api.deps import ReaderDep, ServicesDep
 from api.errors import (
     ERROR_RESPONSES,
@@ -29,11 +28,10 @@ from api.errors import (
     NotFoundError,
     PermissionDeniedError,
     UnavailableError,
-    WrongActorError,
 )
 from api.schemas.proof_secrets import ProofSecretIn, ProofSecretKept, ProofSecretPublic
+from api.services.custody import proof_secret_owner
 from ledger.domain.codec import from_hex
-from ledger.domain.values import checksum
 from ledger.errors import OpeningConflictError, OpeningError
 from ledger.openings.custody import SecretCustody
 from ledger.openings.secret import ProofSecret
@@ -42,18 +40,6 @@ router = APIRouter(tags=["proof secrets"], responses=ERROR_RESPONSES)
 
 AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="Partner address.")]
 NO_STORE = "no-store"
-
-
-def own_partner(principal: Principal, address: str) -> ChecksumAddress:
-    """The partner `address` if the key acts for it; 403 otherwise, before any look-up."""
-    if not principal.role.acts_for_partner or principal.partner is None:
-        raise PermissionDeniedError(
-            f"a {principal.role.value} key has no proof secret: only a partner's own keys reach it"
-        )
-    wanted, own = checksum(address), checksum(principal.partner)
-    if wanted != own:
-        raise WrongActorError(f"this API key acts for {own}, not for {wanted}")
-    return wanted
 
 
 def _held(keeper: SecretCustody, partner: ChecksumAddress) -> ProofSecret | None:
@@ -77,7 +63,7 @@ def get_proof_secret(
 ) -> ProofSecretPublic:
     """The proof secret the service keeps for the key's own partner (404
     `proof_secret_not_found` when the partner keeps it itself). Answered `no-store`."""
-    partner = own_partner(principal, address)
+    partner = proof_secret_owner(principal, address)
     response.headers["Cache-Control"] = NO_STORE
     secret = _held(services.proof_secrets, partner)
     if secret is None:
@@ -108,7 +94,7 @@ def put_proof_secret(
     """Opt in: the service keeps the partner's proof secret, sealed, from now on (201; 200 if
     it kept this one already). Only for custodial partners (403 `not_custodial`); a different
     secret kept already is 409 `proof_secret_conflict` (the partner removes it first)."""
-    partner = own_partner(principal, address)
+    partner = proof_secret_owner(principal, address)
     if services.custody is None or not services.custody.holds(partner):
         raise PermissionDeniedError(
             f"the service holds no signing key of {partner}: a partner that signs for itself "
@@ -135,7 +121,7 @@ def delete_proof_secret(
     """Opt out: the service forgets the partner's proof secret (its sealed file is removed).
     The partner keeps it itself from then on: with its recovery sheet, or sealed in its
     browser. 404 `proof_secret_not_found` when none was kept."""
-    partner = own_partner(principal, address)
+    partner = proof_secret_owner(principal, address)
     if not services.proof_secrets.delete(partner):
         raise NotFoundError(
             f"the service keeps no proof secret of {partner}", code="proof_secret_not_found"
