@@ -42,15 +42,19 @@ AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="P
 NO_STORE = "no-store"
 
 
+def _unreadable(partner: ChecksumAddress, exc: OpeningError) -> UnavailableError:
+    # A kept file that the service's own password does not open: the service's fault.
+    return UnavailableError(
+        f"the service cannot open the proof secret it keeps for {partner}: {exc}",
+        code="service_misconfigured",
+    )
+
+
 def _held(keeper: SecretCustody, partner: ChecksumAddress) -> ProofSecret | None:
     try:
         return keeper.get(partner)
     except OpeningError as exc:
-        # A kept file that the service's own password does not open: the service's fault.
-        raise UnavailableError(
-            f"the service cannot open the proof secret it keeps for {partner}: {exc}",
-            code="service_misconfigured",
-        ) from exc
+        raise _unreadable(partner, exc) from exc
 
 
 @router.get(
@@ -106,6 +110,8 @@ def put_proof_secret(
         created = services.proof_secrets.put(partner, secret)
     except OpeningConflictError as exc:
         raise ConflictError(str(exc), code="proof_secret_conflict") from exc
+    except OpeningError as exc:
+        raise _unreadable(partner, exc) from exc
     response.status_code = 201 if created else 200
     return ProofSecretKept(address=partner, secret_id=secret.secret_id, kept_by_service=True)
 

@@ -176,5 +176,7 @@ def test_a_kept_file_the_service_cannot_open_is_503_service_misconfigured(
     chain, record = deployed
     with TestClient(create_app(settings, store=store, chain=chain, deployment=record)) as again:
         response = again.get(_url(member), headers=member.headers)
-    assert response.status_code == 503, response.text
-    assert response.json()["code"] == "service_misconfigured"
+        kept = again.put(_url(member), json={"secret": "0x" + "55" * 32}, headers=member.headers)
+    for answer in (response, kept):
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["code"] == "service_misconfigured"
