@@ -44,6 +44,12 @@ error codes in one handler (`api.errors`).
     │   ├── NoSplitVersionError       no such finalized split version        (LookupError)
     │   └── NothingToSplitError       nothing counts yet: no split to divide by
     ├── ProofError                    building or verifying proof bundles
+    ├── OpeningError                  proof secrets and openings                (ValueError)
+    │   ├── RecoveryPhraseError       words that are no recovery sheet of a proof secret
+    │   ├── OpeningFormatError        a file not in the documented opening/sealed format
+    │   ├── OpeningMismatchError      an opening that does not open what it names
+    │   ├── OpeningConflictError      another opening already kept for that contribution
+    │   └── SealedFileError           wrong passphrase, or the encrypted file was altered
     ├── StoreError                    the local database cannot be read or written
     │   └── CorruptDatabaseError      a SQLite file of the store is no readable database
     └── AgreementError                the consortium agreement builder (ledger.agreement)
@@ -221,6 +227,33 @@ class NothingToSplitError(ScoringError):
 
 class ProofError(LedgerError):
     """Raised when a proof bundle cannot be built or does not verify."""
+
+
+class OpeningError(LedgerError, ValueError):
+    """Raised when a proof secret, an opening or an encrypted file of them is unusable."""
+
+
+class RecoveryPhraseError(OpeningError):
+    """Raised when words are not the recovery sheet of a proof secret (unknown word, count,
+    checksum); the message names the first wrong word by its position."""
+
+
+class OpeningFormatError(OpeningError):
+    """Raised when a file is not an opening or a sealed file in the documented format."""
+
+
+class OpeningMismatchError(OpeningError):
+    """Raised when an opening does not open what it names: its commitment, its contribution
+    id, or (derived salts) the salt the proof secret gives."""
+
+
+class OpeningConflictError(OpeningError):
+    """Raised when another opening is already kept for the same contribution."""
+
+
+class SealedFileError(OpeningError):
+    """Raised when a sealed file cannot be opened: the passphrase is wrong, or the file was
+    altered (AES-GCM cannot tell the two apart)."""
 
 
 class StoreError(LedgerError):

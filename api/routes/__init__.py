@@ -33,6 +33,7 @@ def include_routers(app: FastAPI, settings: ApiSettings) -> None:
         partners,
         payouts,
         projects,
+        proof_secrets,
         proposals,
         sandbox_ui,
         splits,
@@ -54,6 +55,7 @@ def include_routers(app: FastAPI, settings: ApiSettings) -> None:
         splits,
         payouts,
         partners,
+        proof_secrets,
         operations,
         exports,
     ):

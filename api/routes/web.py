@@ -116,6 +116,8 @@ PAGES: Final[tuple[WebPage, ...]] = (
     WebPage("/agreement", "agreement", "nav.agreement"),
     WebPage("/agreement/builder", "builder", "nav.builder", in_nav=False, data=builder_data),
     WebPage("/lawyer", "lawyer", "nav.lawyer"),
+    WebPage("/recovery", "recovery", "nav.recovery"),
+    WebPage("/openings", "openings", "nav.openings"),
 )
 
 
