@@ -497,14 +497,17 @@ def test_document_of_a_version_reads_the_same_numbers_in_every_format(
 def test_preview_agreement_shows_what_its_policy_gives_on_a_readable_project(
     consortium: Consortium,
 ) -> None:
-    agreement_id, project_id = with_project(consortium)
+    # A one-day dispute window: the clock moves less than a custodial signature's lifetime.
+    agreement_id = start(consortium, answers_for(consortium, dispute_window_days=1))["agreement_id"]
+    op = write(consortium, consortium.coordinator, f"/v1/agreements/{agreement_id}/project")
+    project_id = int(op["resource_id"])
     for member in consortium.partners:
         write(consortium, member, f"/v1/agreements/{agreement_id}/acceptances")
     for member, label in ((consortium.coordinator, "a"), (consortium.partner_b, "b")):
         contribution = api_contribution(consortium, member, project_id, label)
         other = consortium.partner_c
         write(consortium, other, f"/v1/contributions/{contribution}/endorsements", {"rating": 3})
-    consortium.chain.increase_time(40 * SECONDS_PER_DAY)
+    consortium.chain.increase_time(2 * SECONDS_PER_DAY)
     consortium.chain.mine()
     consortium.sync()
 
@@ -512,7 +515,7 @@ def test_preview_agreement_shows_what_its_policy_gives_on_a_readable_project(
         response = consortium.client.post(
             "/v1/agreements/preview",
             json={
-                "answers": answers_for(consortium, **royalties),
+                "answers": answers_for(consortium, dispute_window_days=1, **royalties),
                 "example_project_id": project_id,
             },
             headers=headers,
