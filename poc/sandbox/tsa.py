@@ -108,7 +108,9 @@ def ensure_pki(directory: Path) -> None:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _TsaServer
-    protocol_version = "HTTP/1.1"
+    # HTTP/1.0: one request a connection, so that `stop()` leaves no kept-alive connection
+    # answering behind it (a stopped TSA must look like an outage).
+    protocol_version = "HTTP/1.0"
 
     def log_message(self, format: str, *args: object) -> None:
         return  # quiet: tests and the sandbox log what matters themselves
