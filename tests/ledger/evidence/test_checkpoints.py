@@ -20,7 +20,7 @@ from ledger.chain.checkpoints import ChainCheckpointsClient, deploy_checkpoints
 from ledger.chain.connection import Backend, ChainConfig, connect_anvil
 from ledger.chain.reverts import CheckpointNotContiguous
 from ledger.domain.merkle import process_proof
-from ledger.errors import NotAnchoredError, ProofError
+from ledger.errors import ChainError, NotAnchoredError, ProofError
 from ledger.evidence.anchor_job import CheckpointAnchorer
 from ledger.evidence.checkpoints import (
     BlockHashTree,
@@ -31,6 +31,7 @@ from ledger.evidence.checkpoints import (
     check_checkpoint_online,
 )
 from ledger.evidence.verifier import iter_leaves
+from poc.sandbox.anvil import AnvilProcess
 from tests.ledger.conftest import Env
 from tests.ledger.evidence.conftest import PUBLIC_CHAIN_ID, PublicChain, start_public_node
 from tests.ledger.evidence.test_proofs_tamper import mutate, set_path
@@ -108,6 +109,13 @@ def test_block_tree_matches_openzeppelin_standard_merkle_tree() -> None:
     ]
     for i, digest in enumerate(hashes):
         assert process_proof(block_leaf_hash(40 + i, digest), tree.proof(40 + i)) == tree.root
+
+
+def test_documented_example_leaf_is_the_computed_one() -> None:
+    docs = (REPO / "docs" / "proofs.md").read_text()
+    leaf = block_leaf_hash(7, bytes([0x33]) * 32)
+
+    assert f"leaf(7, 0x33…33) = 0x{leaf.hex()}" in docs
 
 
 # ------------------------------------------------------------------------- anchor, prove, verify
@@ -232,6 +240,31 @@ def test_repeated_post_of_a_landed_checkpoint_is_refused(
             root=c.root,
         )
     assert info.value.expected_from_block == c.to_block + 1
+
+
+def test_anchoring_waits_out_a_public_chain_outage(consortium: Env, tmp_path: Path) -> None:
+    """The public node down: the round fails with a chain error (the loop logs it and tries
+    again next round); the node back, the blocks are anchored."""
+    node = AnvilProcess(tmp_path / "public", chain_id=PUBLIC_CHAIN_ID).start()
+    try:
+        chain = connect_anvil(
+            ChainConfig(backend=Backend.ANVIL, anvil_chain_id=PUBLIC_CHAIN_ID), node=node
+        )
+        address, _ = deploy_checkpoints(chain.sender(0))
+        anchorer = CheckpointAnchorer(
+            consortium.chain.w3, ChainCheckpointsClient(chain.w3, address), chain.sender(1)
+        )
+        block = _register(consortium)
+        node.stop()
+
+        with pytest.raises(ChainError):
+            anchorer.run_once()
+
+        node.start()  # the same port, its state reloaded
+        anchored = anchorer.run_once()
+        assert anchored is not None and anchored.checkpoint.covers(block[0])
+    finally:
+        node.stop()
 
 
 # ------------------------------------------------------------------------------ not anchored

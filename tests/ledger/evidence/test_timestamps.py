@@ -347,3 +347,12 @@ def test_client_says_unavailable_when_tsa_fails_inside(tmp_path: Path) -> None:
         (tsa.directory / "tsa.key").write_text("not a key")
         with TsaClient(tsa.url) as client, pytest.raises(TsaUnavailableError, match="HTTP 500"):
             client.timestamp(b"anything")
+
+
+def test_documented_example_imprint_is_the_computed_one() -> None:
+    """docs/proofs.md gives a worked example for re-implementers; it must stay true."""
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "proofs.md").read_text()
+    subject = RegistrationSubject(31337, CONTRACT, b"\x11" * 32, b"\x22" * 32, b"\x33" * 32)
+
+    assert f"`0x{subject.imprint().hex()}`" in docs
+    assert f"= 0x{keccak(MESSAGE_FORMAT.encode()).hex()}" in docs
