@@ -362,6 +362,66 @@ def verify_token(
     return TimestampToken.parse(response)
 
 
+@dataclass(frozen=True)
+class SectionProblem:
+    """A problem of a bundle's `timestamp` section and the JSON paths it blames."""
+
+    message: str
+    fields: tuple[str, ...]
+
+
+# Which fields of the section each step of `check_token` blames.
+_PART_FIELDS: Final = {
+    "response": ("response",),
+    "status": ("response",),
+    "imprint": ("response", "messageImprint"),
+    "signature": ("response",),
+}
+
+
+def check_section(
+    section: Mapping[str, Any],
+    subject: RegistrationSubject,
+    trust_anchors: Sequence[x509.Certificate],
+    *,
+    path: str = "timestamp",
+) -> list[SectionProblem]:
+    """Every problem of a bundle's `timestamp` section (the JSON of `TimestampToken`) as the
+    timestamp of `subject`, the registration rebuilt from the bundle's own fields: the token
+    itself (`check_token`), then each readable field against what the token says. Field paths
+    start with `path`. Never raises on malformed input."""
+
+    def at(*names: str) -> tuple[str, ...]:
+        return tuple(f"{path}.{name}" for name in names)
+
+    raw = section.get("response") if isinstance(section, Mapping) else None
+    try:
+        response = base64.b64decode(str(raw), validate=True) if isinstance(raw, str) else b""
+    except ValueError:
+        response = b""
+    if not response:
+        return [SectionProblem("the token's response is missing or not base64", at("response"))]
+    problems = [
+        SectionProblem(p.message, at(*_PART_FIELDS[p.part]))
+        for p in check_token(response, subject.message(), trust_anchors)
+    ]
+    try:
+        stated = TimestampToken.parse(response).to_json()
+    except TimestampError:
+        return problems
+    for name, value in stated.items():
+        if name != "response" and section.get(name) != value:
+            problems.append(
+                SectionProblem(f"{name} is not what the token says ({value!r})", at(name))
+            )
+    problems += [
+        SectionProblem(f"unknown field {name!r}", at(name))
+        for name in section
+        if name not in stated
+    ]
+    return problems
+
+
 # ------------------------------------------------------------------------------ the client
 
 

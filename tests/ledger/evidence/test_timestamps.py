@@ -20,12 +20,14 @@ from ledger.evidence.timestamps import (
     RegistrationSubject,
     TimestampToken,
     TsaClient,
+    check_section,
     check_token,
     load_trust_anchors,
     verify_token,
 )
 from poc.sandbox.tsa import LocalTsa
 from tests.ledger.evidence.openssl_ts import openssl_ts_verify
+from tests.ledger.evidence.test_proofs_tamper import mutate
 
 CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
@@ -356,3 +358,59 @@ def test_documented_example_imprint_is_the_computed_one() -> None:
 
     assert f"`0x{subject.imprint().hex()}`" in docs
     assert f"= 0x{keccak(MESSAGE_FORMAT.encode()).hex()}" in docs
+
+
+# ------------------------------------------------------------------------------ the bundle section
+
+
+def test_section_of_genuine_token_has_no_problem(
+    issued: tuple[RegistrationSubject, TimestampToken], local_tsa: LocalTsa
+) -> None:
+    subject, token = issued
+
+    problems = check_section(token.to_json(), subject, load_trust_anchors(local_tsa.root_path))
+
+    assert problems == []
+
+
+def test_every_single_field_tamper_of_the_section_fails_and_is_named(
+    issued: tuple[RegistrationSubject, TimestampToken], local_tsa: LocalTsa
+) -> None:
+    subject, token = issued
+    anchors = load_trust_anchors(local_tsa.root_path)
+    document = token.to_json()
+    missed = []
+    for name, value in document.items():
+        tampered = dict(document)
+        if name == "response":
+            raw = bytearray(base64.b64decode(value))
+            raw[len(raw) // 2] ^= 0x01
+            tampered[name] = base64.b64encode(bytes(raw)).decode()
+        else:
+            tampered[name] = mutate(value)
+        fields = {f for p in check_section(tampered, subject, anchors) for f in p.fields}
+        if f"timestamp.{name}" not in fields:
+            missed.append(name)
+
+    assert not missed
+
+
+def test_section_for_another_registration_fails_naming_the_imprint(
+    issued: tuple[RegistrationSubject, TimestampToken], local_tsa: LocalTsa
+) -> None:
+    _, token = issued
+
+    problems = check_section(token.to_json(), _subject(99), load_trust_anchors(local_tsa.root_path))
+
+    assert "timestamp.messageImprint" in {f for p in problems for f in p.fields}
+
+
+@pytest.mark.parametrize("response", [None, 5, "", "not base64!", "AAAA"])
+def test_section_with_malformed_response_fails_without_crashing(
+    response: object, local_tsa: LocalTsa
+) -> None:
+    problems = check_section(
+        {"response": response}, _subject(1), load_trust_anchors(local_tsa.root_path)
+    )
+
+    assert problems and problems[0].fields == ("timestamp.response",)
