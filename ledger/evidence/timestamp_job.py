@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
+from eth_utils.address import to_checksum_address
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -60,6 +61,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ledger.errors import LedgerError, TimestampError, TsaUnavailableError
 from ledger.evidence.timestamps import RegistrationSubject, TimestampToken, TsaClient
+from ledger.store import ContributionFilter, Store
 
 log = logging.getLogger(__name__)
 
@@ -333,6 +335,67 @@ def _insert_new(dialect: str) -> Any:
     return sqlite_insert(TIMESTAMPS_TABLE).on_conflict_do_nothing().returning(key)
 
 
+# ------------------------------------------------------------------------------ the feed
+
+
+class IndexFeed:
+    """Queues the registrations the index has seen (`ledger.store`), in chain order.
+
+    It remembers how far it read (the index's `seq`) and the id found there; when the index was
+    rebuilt meanwhile (the id is not at that position any more) it reads from the start again,
+    which queues nothing twice. A registration reaches the queue a moment after the follower
+    indexed it, and never before its block is known.
+    """
+
+    def __init__(
+        self, store: Store, queue: TimestampQueue, *, chain_id: int, contract: str, page: int = 500
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.chain_id = chain_id
+        self.contract = to_checksum_address(contract)
+        self.page = page
+        self._after = 0
+        self._last_id: str | None = None
+
+    def _still_there(self) -> bool:
+        if self._after == 0:
+            return True
+        found = self.store.list_contributions(ContributionFilter(), after=self._after - 1, limit=1)
+        return bool(found.items) and found.items[0].contribution_id == self._last_id
+
+    def run_once(self, *, now: float | None = None) -> int:
+        """Queue what the index added since the last call; how many were new to the queue."""
+        if not self._still_there():
+            self._after, self._last_id = 0, None
+        added = 0
+        while True:
+            page = self.store.list_contributions(
+                ContributionFilter(), after=self._after, limit=self.page
+            )
+            if not page.items:
+                return added
+            added += self.queue.enqueue(
+                (
+                    (
+                        RegistrationSubject(
+                            chain_id=self.chain_id,
+                            contract=self.contract,
+                            contribution_id=bytes.fromhex(item.contribution_id[2:]),
+                            commitment=bytes.fromhex(item.commitment[2:]),
+                            block_hash=bytes.fromhex(item.block_hash[2:]),
+                        ),
+                        item.block_number,
+                    )
+                    for item in page.items
+                ),
+                now=now,
+            )
+            self._after, self._last_id = page.items[-1].seq, page.items[-1].contribution_id
+            if page.next_cursor is None:
+                return added
+
+
 # ------------------------------------------------------------------------------ the job
 
 
@@ -368,9 +431,11 @@ class TimestampJob:
         backoff: float = DEFAULT_BACKOFF,
         backoff_max: float = DEFAULT_BACKOFF_MAX,
         clock: Callable[[], float] = time.time,
+        feed: IndexFeed | None = None,
     ) -> None:
         self.queue = queue
         self.client = client
+        self.feed = feed
         self.batch = batch
         self.backoff = backoff
         self.backoff_max = backoff_max
@@ -381,8 +446,11 @@ class TimestampJob:
         return now + min(self.backoff_max, pause)
 
     def run_once(self) -> RoundResult:
-        """One round; never raises for a TSA problem (the queue's own database may)."""
+        """One round (the feed first, if any); never raises for a TSA problem (the databases
+        may)."""
         now = self.clock()
+        if self.feed is not None:
+            self.feed.run_once(now=now)
         due = self.queue.due(now, self.batch)
         stamped = failed = 0
         last_error: str | None = None

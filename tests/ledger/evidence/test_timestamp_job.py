@@ -10,18 +10,29 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from ledger.evidence.bundle import ProofBuilder
 from ledger.evidence.timestamp_job import (
+    IndexFeed,
     TimestampJob,
     TimestampQueue,
     TimestampQueueError,
 )
-from ledger.evidence.timestamps import RegistrationSubject, TsaClient, load_trust_anchors
+from ledger.evidence.timestamps import (
+    RegistrationSubject,
+    TsaClient,
+    check_section,
+    load_trust_anchors,
+)
+from ledger.store import Store
+from ledger.sync.follower import follower_for, rebuild_index
 from poc.sandbox.tsa import LocalTsa
 from tests.ledger.evidence.openssl_ts import openssl_ts_verify
+from tests.ledger.evidence.proof_scenario import build_scenario
 
 CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 PG_URL = os.environ.get("POC_TEST_DATABASE_URL")
@@ -290,3 +301,62 @@ def test_run_loop_stamps_then_stops_on_event(queue: TimestampQueue, local_tsa: L
 
     assert not worker.is_alive()
     assert queue.counts().stamped == 2
+
+
+# ------------------------------------------------------------------------------ from the index
+
+
+def test_feed_queues_what_the_index_holds_and_tokens_fit_the_bundle(
+    memory_env: Any, local_tsa: LocalTsa, tmp_path: Path
+) -> None:
+    """Registrations indexed by the follower reach the queue once each; a token checks against
+    the registration as its proof bundle states it."""
+    env = memory_env
+    scenario = build_scenario(env)
+    store = Store.open(f"sqlite:///{tmp_path / 'index.sqlite3'}")
+    engine = sa.create_engine(store.outbox_url)
+    try:
+        queue = TimestampQueue(engine)
+        queue.create()
+        follower = follower_for(
+            env.chain.w3,
+            store,
+            ledger_address=env.ledger.address,
+            vault_address=env.vault.address,
+            start_block=0,
+        )
+        rebuild_index(follower)
+        feed = IndexFeed(store, queue, chain_id=env.chain.chain_id, contract=env.ledger.address)
+        indexed = store.count_contributions()
+
+        assert indexed > 3
+        assert feed.run_once() == indexed
+        assert feed.run_once() == 0
+        env.register(env.carol, scenario.project_id)
+        follower.sync_once()
+        assert feed.run_once() == 1
+        rebuild_index(follower)  # the index rebuilt from the chain: nothing is queued twice
+        assert feed.run_once() == 0
+
+        with TsaClient(local_tsa.url) as client:
+            job = TimestampJob(queue, client, feed=feed)
+            assert job.run_once().stamped == indexed + 1
+        item = scenario["b"]
+        bundle = ProofBuilder(env.chain.w3, env.ledger.address).build(
+            item.contribution_id, content_hash=item.content_hash, salt=item.salt
+        )
+        document = bundle.to_json()
+        subject = RegistrationSubject(
+            chain_id=document["chain"]["chainId"],
+            contract=document["chain"]["contract"],
+            contribution_id=bytes.fromhex(document["contribution"]["contributionId"][2:]),
+            commitment=bytes.fromhex(document["contribution"]["commitment"][2:]),
+            block_hash=bytes.fromhex(document["chain"]["blockHash"][2:]),
+        )
+        stored = queue.token(subject.contribution_id, subject.block_hash)
+        assert stored is not None
+        anchors = load_trust_anchors(local_tsa.root_path)
+        assert check_section(stored.token.to_json(), subject, anchors) == []
+    finally:
+        engine.dispose()
+        store.close()
