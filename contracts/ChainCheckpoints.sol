@@ -2,16 +2,13 @@
 pragma solidity 0.8.28;
 
 import {IChainCheckpoints} from "./interfaces/IChainCheckpoints.sol";
+import {Semver} from "./Semver.sol";
 
 /// @title ChainCheckpoints
 /// @notice Implementation of {IChainCheckpoints}; see the interface for the rules and NatSpec.
 /// @dev No owner, no upgrade: a checkpoint, once posted, stays. One storage slot per anchorer and
 /// source chain; everything else lives in the events, which receipts prove.
-contract ChainCheckpoints is IChainCheckpoints {
-    // ---------------------------------------------------------------- constants
-
-    string private constant _VERSION = "1.0.0";
-
+contract ChainCheckpoints is IChainCheckpoints, Semver {
     // ---------------------------------------------------------------- storage
 
     /// @dev The latest checkpoint of an anchorer for a source chain, in one slot.
@@ -54,8 +51,9 @@ contract ChainCheckpoints is IChainCheckpoints {
         return (head.sequence, head.toBlock);
     }
 
-    /// @inheritdoc IChainCheckpoints
-    function version() external pure returns (string memory) {
-        return _VERSION;
+    // ---------------------------------------------------------------- internal
+
+    function _codeVersion() internal pure override returns (string memory) {
+        return "1.0.0";
     }
 }

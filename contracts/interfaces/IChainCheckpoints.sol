@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ISemver} from "./ISemver.sol";
+
 /// @title IChainCheckpoints
 /// @notice Public checkpoints of another chain: an anchorer (the poc-ledger service) posts, now
 /// and then, the Merkle root of the block hashes of a range of blocks of a consortium chain.
@@ -16,7 +18,7 @@ pragma solidity ^0.8.24;
 /// leaves are `(uint256 blockNumber, bytes32 blockHash)` for every block of the range:
 /// leaf = keccak256(bytes.concat(keccak256(abi.encode(blockNumber, blockHash)))), inner nodes
 /// hash their two children in ascending order. docs/proofs.md describes the checking.
-interface IChainCheckpoints {
+interface IChainCheckpoints is ISemver {
     // ---------------------------------------------------------------- errors
 
     /// @notice `toBlock` is before `fromBlock`: a checkpoint covers at least one block.
@@ -66,8 +68,4 @@ interface IChainCheckpoints {
     /// @return sequence Its number (0: none yet).
     /// @return toBlock The last block it covers (0 when there is none).
     function latest(address anchorer, uint256 sourceChainId) external view returns (uint64 sequence, uint64 toBlock);
-
-    /// @notice The version of this contract's rules and event format.
-    /// @return The semantic version, e.g. "1.0.0".
-    function version() external pure returns (string memory);
 }

@@ -21,9 +21,10 @@ from web3 import Web3
 from web3.types import FilterParams
 
 from ledger.chain.artifacts import load_artifact
-from ledger.chain.deployment_record import deploy_contract
+from ledger.chain.deploy import deploy_contract
+from ledger.chain.receipts import TxReceipt
 from ledger.chain.reverts import decoding_reverts
-from ledger.chain.transactions import TxReceipt, TxRequest, TxSender
+from ledger.chain.transactions import TxRequest, TxSender
 from ledger.chain.translate import translating
 from ledger.domain.values import checksum, require_bytes32
 

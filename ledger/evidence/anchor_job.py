@@ -26,8 +26,9 @@ from hexbytes import HexBytes
 from web3 import Web3
 
 from ledger.chain.checkpoints import ChainCheckpointsClient, Checkpoint, decode_checkpointed
+from ledger.chain.receipts import block_hashes
 from ledger.chain.reverts import CheckpointNotContiguous
-from ledger.chain.transactions import TxSender, block_hashes
+from ledger.chain.transactions import TxSender
 from ledger.chain.translate import translating
 from ledger.errors import ChainError, LedgerError
 from ledger.evidence.checkpoints import BlockHashTree

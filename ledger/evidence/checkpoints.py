@@ -54,7 +54,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, Final
 
 from eth_abi.abi import encode as abi_encode
@@ -68,23 +67,27 @@ from ledger.chain.checkpoints import (
     CHECKPOINTED_EVENT,
     CHECKPOINTS_CONTRACT,
     ChainCheckpointsClient,
+    Checkpoint,
     CheckpointLog,
+    checkpointed_topic,
+    decode_checkpointed,
 )
-from ledger.chain.transactions import block_hashes
+from ledger.chain.receipts import block_hashes
 from ledger.chain.translate import translating
+from ledger.domain.codec import from_hex as unhex
+from ledger.domain.codec import to_hex as hex0x
 from ledger.domain.merkle import process_proof, standard_layout, standard_proof
 from ledger.domain.values import checksum
 from ledger.errors import LedgerError, NotAnchoredError, ProofError
 from ledger.evidence.block_evidence import (
     BlockEvidence,
     BlockHeader,
-    decode_receipt_logs,
+    decode_receipt,
     decode_transaction,
     fetch_block_evidence,
     prove_inclusion,
-    receipt_status,
 )
-from ledger.evidence.bundle import EventCodec, LogProof, hex0x, iso_utc, unhex
+from ledger.evidence.bundle import LogProof, iso_utc
 
 BLOCK_LEAF_TYPES: Final = ("uint256", "bytes32")
 # A proof longer than this would need a tree of more than 2^64 blocks.
@@ -135,10 +138,17 @@ class BlockHashTree:
         return standard_proof(self.nodes, self.tree_indices[number - self.from_block])
 
 
-@cache
-def checkpoint_events() -> EventCodec:
-    """The ChainCheckpoints event codec (JSON arguments in ABI order)."""
-    return EventCodec.of(CHECKPOINTS_CONTRACT)
+def checkpoint_args(checkpoint: Checkpoint) -> dict[str, Any]:
+    """A checkpoint's `Checkpointed` arguments as a bundle states them (ABI order)."""
+    return {
+        "anchorer": checksum(checkpoint.anchorer),
+        "sourceChainId": checkpoint.source_chain_id,
+        "sequence": checkpoint.sequence,
+        "fromBlock": checkpoint.from_block,
+        "toBlock": checkpoint.to_block,
+        "lastBlockHash": hex0x(checkpoint.last_block_hash),
+        "root": hex0x(checkpoint.root),
+    }
 
 
 # ------------------------------------------------------------------------------ the model
@@ -295,18 +305,9 @@ class CheckpointProver:
         if block is None:
             block = fetch_block_evidence(self.public, log.block_hash)
             self._blocks[log.block_hash] = block
-        c = log.checkpoint
         return LogProof(
             event=CHECKPOINTED_EVENT,
-            args={
-                "anchorer": c.anchorer,
-                "sourceChainId": c.source_chain_id,
-                "sequence": c.sequence,
-                "fromBlock": c.from_block,
-                "toBlock": c.to_block,
-                "lastBlockHash": hex0x(c.last_block_hash),
-                "root": hex0x(c.root),
-            },
+            args=checkpoint_args(log.checkpoint),
             tx_hash=log.tx_hash,
             tx_index=log.tx_index,
             block_number=log.block_number,
@@ -415,16 +416,14 @@ def _check_log(p: _Problems, proof: CheckpointProof) -> BlockHeader | None:
     except ProofError as exc:
         p.add(f"transaction: {exc}", "log.transaction")
     try:
-        p.expect(
-            receipt_status(log.receipt) == 1, "the checkpoint transaction failed", "log.receipt"
-        )
+        receipt = decode_receipt(log.receipt)
+        p.expect(receipt.status == 1, "the checkpoint transaction failed", "log.receipt")
         p.expect(log.event == CHECKPOINTED_EVENT, f"{log.event!r} is not Checkpointed", "log.event")
-        codec = checkpoint_events()
-        topic = codec.topic(CHECKPOINTED_EVENT)
+        topic = checkpointed_topic()
         address = to_canonical_address(proof.contract)
         candidates = [
             (position, entry)
-            for position, entry in enumerate(decode_receipt_logs(log.receipt))
+            for position, entry in enumerate(receipt.logs)
             if entry.address == address and entry.topics and entry.topics[0] == topic
         ]
         if not candidates:
@@ -432,7 +431,10 @@ def _check_log(p: _Problems, proof: CheckpointProof) -> BlockHeader | None:
         else:
             best: tuple[int, list[str]] | None = None
             for position, entry in candidates:
-                _, decoded = codec.decode(entry.topics, entry.data)
+                try:
+                    decoded = checkpoint_args(decode_checkpointed(entry.topics, entry.data))
+                except ValueError as exc:
+                    raise ProofError(str(exc)) from exc
                 differing = _diff(log.args, decoded)
                 if best is None or len(differing) < len(best[1]):
                     best = (position, differing)
@@ -560,8 +562,7 @@ def check_checkpoint_online(
             p.expect(
                 len(at_index) == 1
                 and checksum(at_index[0]["address"]) == proof.contract
-                and bytes(at_index[0]["topics"][0])
-                == checkpoint_events().topic(CHECKPOINTED_EVENT),
+                and bytes(at_index[0]["topics"][0]) == checkpointed_topic(),
                 f"the node has no Checkpointed log at index {log.log_index}",
                 "log.logIndex",
             )

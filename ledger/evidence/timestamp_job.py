@@ -61,7 +61,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ledger.errors import LedgerError, TimestampError, TsaUnavailableError
 from ledger.evidence.timestamps import RegistrationSubject, TimestampToken, TsaClient
-from ledger.store import ContributionFilter, Store
+from ledger.store import Store
+from ledger.store.records import ContributionFilter
 
 log = logging.getLogger(__name__)
 
@@ -361,7 +362,9 @@ class IndexFeed:
     def _still_there(self) -> bool:
         if self._after == 0:
             return True
-        found = self.store.list_contributions(ContributionFilter(), after=self._after - 1, limit=1)
+        found = self.store.index.list_contributions(
+            ContributionFilter(), after=self._after - 1, limit=1
+        )
         return bool(found.items) and found.items[0].contribution_id == self._last_id
 
     def run_once(self, *, now: float | None = None) -> int:
@@ -370,7 +373,7 @@ class IndexFeed:
             self._after, self._last_id = 0, None
         added = 0
         while True:
-            page = self.store.list_contributions(
+            page = self.store.index.list_contributions(
                 ContributionFilter(), after=self._after, limit=self.page
             )
             if not page.items:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ledger.errors import SealError
-from ledger.evidence.bundle import ProofBuilder
+from ledger.evidence.builder import ProofBuilder
 from ledger.evidence.certificate import render_certificate
 from ledger.evidence.seal import SEAL_FIELD, SealIdentity, seal_pdf, validate_seal
 from ledger.evidence.timestamps import load_trust_anchors

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ledger.evidence.bundle import ProofBuilder
+from ledger.evidence.builder import ProofBuilder
 from ledger.evidence.timestamp_job import (
     IndexFeed,
     TimestampJob,
@@ -327,7 +327,7 @@ def test_feed_queues_what_the_index_holds_and_tokens_fit_the_bundle(
         )
         rebuild_index(follower)
         feed = IndexFeed(store, queue, chain_id=env.chain.chain_id, contract=env.ledger.address)
-        indexed = store.count_contributions()
+        indexed = store.index.count_contributions()
 
         assert indexed > 3
         assert feed.run_once() == indexed
