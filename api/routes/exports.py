@@ -70,6 +70,7 @@ def contribution_bundle(
     bundle = builder.build(
         from_hex(contribution_id), content_hash=from_hex(body.contentHash), salt=from_hex(body.salt)
     )
+    bundle = services.evidence.completer(chain.chain.w3)(bundle)
     return _file(bundle.to_bytes(), "application/json", f"{contribution_id}.json")
 
 
@@ -91,7 +92,7 @@ def contribution_certificate(
     chain = services.require_chain()
     builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
     _bundle, json_file, pdf = export_contribution(
-        builder, from_hex(contribution_id), body.opening()
+        builder, from_hex(contribution_id), body.opening(), evidence=services.evidence
     )
     response = _file(pdf.data, "application/pdf", f"{contribution_id}.pdf")
     response.headers["X-Bundle-SHA256"] = json_file.sha256
@@ -116,7 +117,13 @@ def partner_export(
     require_readable_project(services, principal, project_id)
     chain = services.require_chain()
     archive = export_partner(
-        chain.chain.w3, chain.ledger_address, project_id, partner, body.by_id(), workers=1
+        chain.chain.w3,
+        chain.ledger_address,
+        project_id,
+        partner,
+        body.by_id(),
+        workers=1,
+        evidence=services.evidence,
     )
     return _file(archive.data, "application/zip", f"project-{project_id}-{partner}.zip")
 
@@ -144,6 +151,7 @@ def evidence_pack(
         body.by_id(),
         vault=chain.vault_address,
         workers=1,
+        evidence=services.evidence,
     )
     return _file(archive.data, "application/zip", f"project-{project_id}-evidence.zip")
 

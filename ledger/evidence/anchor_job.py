@@ -67,6 +67,7 @@ class CheckpointAnchorer:
         max_blocks: int = DEFAULT_MAX_BLOCKS,
         start_block: int = 0,
         on_anchored: Callable[[Anchored], None] | None = None,
+        source_chain_id: int | None = None,
     ) -> None:
         if max_blocks < 1:
             raise ValueError("max_blocks must be at least 1")
@@ -77,8 +78,11 @@ class CheckpointAnchorer:
         self.max_blocks = max_blocks
         self.start_block = start_block
         self.on_anchored = on_anchored
-        with translating():
-            self.source_chain_id = int(source.eth.chain_id)
+        if source_chain_id is None:
+            with translating():
+                source_chain_id = int(source.eth.chain_id)
+        # Given, the node need not answer now (the service starts during a node outage).
+        self.source_chain_id = source_chain_id
 
     def next_range(self) -> tuple[int, int] | None:
         """(first, last) block the next checkpoint would cover; None when nothing is new."""

@@ -55,6 +55,7 @@ from ledger.errors import ProofError
 from ledger.evidence.builder import FoundLog, ProjectLogs, ProofBuilder
 from ledger.evidence.bundle import ProofBundle, bundle_bytes, iso_utc
 from ledger.evidence.certificate import chain_name, render_certificate
+from ledger.evidence.sources import Completer, EvidenceSources
 
 PACK_VERSION: Final = 1
 # Below this many certificates a process pool costs more than it saves.
@@ -109,11 +110,17 @@ def export_contribution(
     opening: Opening,
     *,
     names: Mapping[str, str] | None = None,
+    evidence: EvidenceSources | None = None,
 ) -> tuple[ProofBundle, ExportFile, ExportFile]:
-    """The bundle of one contribution, its JSON file and its PDF certificate."""
+    """The bundle of one contribution, its JSON file and its PDF certificate (with the
+    timestamp, checkpoint and seal `evidence` has)."""
     bundle = builder.build(contribution_id, content_hash=opening.content_hash, salt=opening.salt)
+    if evidence is not None:
+        bundle = evidence.completer(builder.w3)(bundle)
     json_file = bundle_file(bundle)
     pdf = render_certificate(bundle, names=names or {}, bundle_sha256=json_file.sha256)
+    if evidence is not None:
+        pdf = evidence.seal(pdf)
     pdf_file = ExportFile(f"certificates/{to_hex(bundle.contribution.contribution_id)}.pdf", pdf)
     return bundle, json_file, pdf_file
 
@@ -503,6 +510,7 @@ def _certificates(
     bundles: Sequence[tuple[ProofBundle, ExportFile]],
     names: Mapping[str, str],
     workers: int | None,
+    evidence: EvidenceSources | None = None,
 ) -> list[ExportFile]:
     jobs = [(b.to_json(), dict(names), f.sha256) for b, f in bundles]
     workers = workers if workers is not None else (os.cpu_count() or 1)
@@ -511,6 +519,9 @@ def _certificates(
             pdfs = list(pool.map(_render, jobs, chunksize=32))
     else:
         pdfs = [_render(job) for job in jobs]
+    if evidence is not None:
+        # Sealed here, not in the workers: each seal asks the TSA, which the pool cannot share.
+        pdfs = [evidence.seal(pdf) for pdf in pdfs]
     return [
         ExportFile(f"certificates/{to_hex(b.contribution.contribution_id)}.pdf", pdf)
         for (b, _), pdf in zip(bundles, pdfs, strict=True)
@@ -527,6 +538,7 @@ def _collect(
     builder: ProofBuilder,
     regs: Iterable[FoundLog[ContributionRegistered]],
     openings: Mapping[bytes, Opening],
+    complete: Completer | None = None,
 ) -> _Collected:
     collected = _Collected()
     for reg in regs:
@@ -536,6 +548,8 @@ def _collect(
             collected.unopened.append(to_hex(cid))
             continue
         bundle = builder.build(cid, content_hash=opening.content_hash, salt=opening.salt)
+        if complete is not None:
+            bundle = complete(bundle)
         collected.bundles.append((bundle, bundle_file(bundle)))
     return collected
 
@@ -552,16 +566,18 @@ def export_partner(
     openings: Mapping[bytes, Opening],
     *,
     workers: int | None = None,
+    evidence: EvidenceSources | None = None,
 ) -> Archive:
     """A zip of the bundles and certificates of `partner`'s contributions in the project."""
     builder = ProofBuilder(w3, ledger)
     index = builder.preload(project_id)
     wanted = checksum(partner).lower()
     regs = [r for r in index.registrations if r.event.contributor.lower() == wanted]
-    collected = _collect(builder, regs, openings)
+    complete = evidence.completer(w3) if evidence is not None else None
+    collected = _collect(builder, regs, openings, complete)
     names = _names(index)
     files = [f for _, f in collected.bundles]
-    files += _certificates(collected.bundles, names, workers)
+    files += _certificates(collected.bundles, names, workers, evidence)
     files.append(
         ExportFile(
             "README.md",
@@ -604,16 +620,18 @@ def export_project(
     *,
     vault: str | None = None,
     workers: int | None = None,
+    evidence: EvidenceSources | None = None,
 ) -> Archive:
     """The project's evidence pack (see the module docstring)."""
     builder = ProofBuilder(w3, ledger)
     index = builder.preload(project_id)
     if not index.registrations and not index.policies:
         raise ProofError(f"project {project_id} has no events on this ledger")
-    collected = _collect(builder, index.registrations, openings)
+    complete = evidence.completer(w3) if evidence is not None else None
+    collected = _collect(builder, index.registrations, openings, complete)
     names = _names(index)
     files = [f for _, f in collected.bundles]
-    files += _certificates(collected.bundles, names, workers)
+    files += _certificates(collected.bundles, names, workers, evidence)
     entries = results_ownership_list(index)
     files.append(ExportFile("results-ownership-list.csv", rol_csv(entries)))
     files.append(ExportFile("results-ownership-list.md", rol_markdown(entries, project_id)))

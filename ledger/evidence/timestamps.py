@@ -94,6 +94,8 @@ DEFAULT_TIMEOUT: Final = 10.0
 # A token is a few kilobytes; a TSA answering megabytes is not answering a token.
 MAX_REPLY_BYTES: Final = 256 * 1024
 
+#: The signature step's problem when the verifier was given no trust anchors.
+NO_TRUST_ANCHORS: Final = "no TSA trust anchors were given"
 # Statuses that carry a token (RFC 3161 section 2.4.2); `_parse` reads 1 as 0.
 _GRANTED: Final = (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS)
 _IMPRINT_HASHES: Final = {
@@ -294,7 +296,10 @@ def load_trust_anchors(pem: bytes | str | Path) -> tuple[x509.Certificate, ...]:
     Every certificate given is trusted as an anchor (rfc3161-client and OpenSSL's -CAfile
     treat them alike), so give roots, or intermediates you trust as much.
     """
-    data = Path(pem).read_bytes() if isinstance(pem, str | Path) else bytes(pem)
+    try:
+        data = Path(pem).read_bytes() if isinstance(pem, str | Path) else bytes(pem)
+    except OSError as exc:
+        raise TimestampError(f"cannot read the trust anchors {pem!s}: {exc}") from exc
     try:
         anchors = tuple(x509.load_pem_x509_certificates(data))
     except ValueError as exc:
@@ -337,7 +342,7 @@ def check_token(
     except BaseException as exc:  # rfc3161-client may panic (see _parse)
         return [TokenProblem("response", f"the token does not decode: {exc}")]
     if not trust_anchors:
-        problems.append(TokenProblem("signature", "no TSA trust anchors were given"))
+        problems.append(TokenProblem("signature", NO_TRUST_ANCHORS))
         return problems
     try:
         verifier = VerifierBuilder(roots=list(trust_anchors)).build()

@@ -1,11 +1,12 @@
 """`poc verify` and `poc export`: proof bundles from the command line.
 
-- `poc verify BUNDLE [--file ORIGINAL] [--rpc-url URL]`: one line per check, PASS or FAIL with
-  the reason (and the fields at fault); exit status 0 when everything passes, 1 otherwise.
-  Needs nothing from this service: the bundle, optionally the original file, optionally any
-  node of the chain. Whatever the file holds (not JSON, nested past Python's parser, larger
-  than `MAX_BUNDLE_BYTES`, values of any type or size), the answer is FAIL lines and exit 1,
-  never a traceback.
+- `poc verify BUNDLE [--file ORIGINAL] [--rpc-url URL] [--tsa-roots PEM] [--public-rpc-url
+  URL]`: one line per check, PASS, FAIL with the reason (and the fields at fault) or SKIP
+  (what to give to complete it); exit status 0 when nothing fails, 1 otherwise. Needs nothing
+  from this service: the bundle, optionally the original file, any node of the chain, the TSA
+  certificates the reader trusts, any node of the public chain. Whatever the file holds (not
+  JSON, nested past Python's parser, larger than `MAX_BUNDLE_BYTES`, values of any type or
+  size), the answer is FAIL lines and exit 1, never a traceback.
 - `poc export contribution|partner|project --rpc-url URL --ledger ADDRESS ...`: write a bundle
   and its certificate, or a partner's or the project's zip. Content hashes and salts come from
   `--openings FILE`, a JSON object {contributionId: {"contentHash": "0x…", "salt": "0x…"}}
@@ -51,6 +52,14 @@ def register_commands(subparsers: Subparsers) -> None:
     verify.add_argument("bundle", type=Path, help="the proof bundle (JSON)")
     verify.add_argument("--file", type=Path, help="the original file, to check its SHA-256")
     verify.add_argument("--rpc-url", help="JSON-RPC endpoint of any node of the bundle's chain")
+    verify.add_argument(
+        "--tsa-roots",
+        type=Path,
+        help="PEM file of the timestamp authorities you trust (checks the token's signature)",
+    )
+    verify.add_argument(
+        "--public-rpc-url", help="JSON-RPC endpoint of a node of the public chain (checkpoint)"
+    )
     verify.set_defaults(handler=run_verify)
 
     export = subparsers.add_parser(
@@ -98,6 +107,7 @@ def _web3(url: str) -> Web3:
 def run_verify(args: argparse.Namespace) -> int:
     """`poc verify`: print one line per check; 0 if all pass."""
     from ledger.domain import untrusted_json
+    from ledger.evidence.timestamps import load_trust_anchors
     from ledger.evidence.verifier import verify_with_file_hash
 
     # A lone surrogate in the file (JSON's "\ud800") must not stop the report from printing.
@@ -116,11 +126,17 @@ def run_verify(args: argparse.Namespace) -> int:
         return 1
     file_hash = _sha256_file(args.file) if args.file else None
     w3 = _web3(args.rpc_url) if args.rpc_url else None
-    report = verify_with_file_hash(document, file_sha256=file_hash, w3=w3)
+    public_w3 = _web3(args.public_rpc_url) if args.public_rpc_url else None
+    roots = load_trust_anchors(args.tsa_roots) if args.tsa_roots else ()
+    report = verify_with_file_hash(
+        document, file_sha256=file_hash, w3=w3, tsa_roots=roots, public_w3=public_w3
+    )
     for line in report.lines():
         print(line)
     failed = sum(1 for check in report.checks if not check.passed)
     summary = "all checks passed" if report.ok else f"{failed} check(s) FAILED"
+    if report.ok and report.skipped:
+        summary += f", {report.skipped} skipped"
     scope = "offline and online" if w3 is not None else "offline only (add --rpc-url)"
     print(f"{'OK' if report.ok else 'NOT VERIFIED'}: {summary} ({scope})", file=sys.stderr)
     return 0 if report.ok else 1
