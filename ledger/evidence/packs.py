@@ -475,7 +475,13 @@ Project {project_id} on the Proof-of-Contribution ledger {ledger}, {chain_name(c
    `poc verify bundles/<id>.json --rpc-url https://…`. It checks the chain id, that the node's
    block at that height has the bundle's block hash, the receipt proof against the node's own
    header, the contract's code, and the contribution's current status and history.
-3. By hand, in any block explorer: look up the bundle's `chain.txHash`; it must be in block
+3. The independent evidence, when a bundle has it: `timestamp` is an RFC 3161 token of a
+   timestamp authority over the registration (`--tsa-roots tsa-roots.pem` checks its
+   signature against the authorities you trust; `openssl ts -verify` checks it too, see
+   docs/proofs.md), `checkpoint` the record of the block's hash on a public chain
+   (`--public-rpc-url https://…` checks it against a node of that chain). Without them these
+   checks print SKIP and say what they need.
+4. By hand, in any block explorer: look up the bundle's `chain.txHash`; it must be in block
    `chain.blockNumber` with hash `chain.blockHash`, sent to `chain.contract`, and emit
    `ContributionRegistered` with the bundle's contribution id.
 

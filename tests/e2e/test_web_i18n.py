@@ -22,6 +22,7 @@ from api.routes import web
 from api.schemas.common import ORIGINS, STATUSES
 from api.settings import ApiSettings
 from ledger.chain import reverts
+from ledger.evidence import independent, offline, online
 from ledger.evidence import verifier as proof_verifier
 from ledger.scoring.results import Adjustment, CountStatus
 from ledger.sync.outbox import OpStatus
@@ -65,12 +66,16 @@ DYNAMIC_SUFFIXES: dict[str, set[str]] = {
 
 
 def _verifier_check_keys() -> set[str]:
-    """The translation keys of every check `ledger.proof_verifier` can report, made as
-    lawyer.js makes them: "online: chain id" -> "online_chain_id"; the per-event history
-    checks ("history[2] Endorsed") are one key, "history"."""
-    source = inspect.getsource(proof_verifier)
+    """The translation keys of every check the verifier (`ledger.evidence.verifier` and the
+    modules its checks live in) can report, made as lawyer.js makes them: "online: chain id"
+    -> "online_chain_id"; the per-event history checks ("history[2] Endorsed") are one key,
+    "history"."""
+    source = "\n".join(
+        inspect.getsource(module) for module in (proof_verifier, offline, online, independent)
+    )
     names = set(re.findall(r'run\.run\(\s*"([^"]+)"', source))
     names |= set(re.findall(r'\bCheck\(\s*"([^"]+)"', source))
+    names |= set(re.findall(r'^[A-Z_]+_CHECK: Final = "([^"]+)"', source, re.MULTILINE))
     assert 'f"history[{index}] {entry.event}"' in source, "history check names changed"
     assert len(names) >= 10, f"the check scan found too few names: {sorted(names)}"
     return {re.sub(r"[^a-z0-9]+", "_", name.lower()) for name in names} | {"history"}

@@ -23,16 +23,22 @@ function checkLine(check) {
   const { key, values } = checkKey(check.name);
   const known = has(`check.${key}`);
   const name = known ? t(`check.${key}`, values) : check.name;
-  const meaning = check.passed
-    ? known
-      ? t(`check_ok.${key}`, values)
-      : t("verify.check_passed")
-    : t("verify.check_failed");
+  // A skipped check (no TSA trust anchors, no public node) is neither a pass nor a failure.
+  const state = !check.passed ? "fail" : check.skipped ? "skip" : "pass";
+  const meaning = {
+    pass: known ? t(`check_ok.${key}`, values) : t("verify.check_passed"),
+    skip: t("verify.check_skipped"),
+    fail: t("verify.check_failed"),
+  }[state];
   return el(
     "li",
-    { class: check.passed ? "pass" : "fail", title: check.detail || null },
-    el("span", { class: "icon", "aria-hidden": "true" }, check.passed ? "✔" : "✘"),
-    el("span", { class: "visually-hidden" }, check.passed ? t("verify.pass") : t("verify.fail")),
+    { class: state, title: check.detail || null },
+    el("span", { class: "icon", "aria-hidden": "true" }, { pass: "✔", skip: "–", fail: "✘" }[state]),
+    el(
+      "span",
+      { class: "visually-hidden" },
+      { pass: t("verify.pass"), skip: t("verify.skip"), fail: t("verify.fail") }[state],
+    ),
     " ",
     el("strong", {}, name),
     `: ${meaning}`,
