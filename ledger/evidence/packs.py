@@ -33,6 +33,7 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Final
 
 from web3 import Web3
@@ -54,7 +55,13 @@ from ledger.domain.values import ContributionStatus, DisputeOutcome, Origin, che
 from ledger.errors import ProofError
 from ledger.evidence.builder import FoundLog, ProjectLogs, ProofBuilder
 from ledger.evidence.bundle import ProofBundle, bundle_bytes, iso_utc
-from ledger.evidence.certificate import chain_name, render_certificate
+from ledger.evidence.certificate import (
+    CertificateDetails,
+    CertificateText,
+    certificate_file_name,
+    chain_name,
+    render_certificate,
+)
 from ledger.evidence.sources import Completer, EvidenceSources
 
 PACK_VERSION: Final = 1
@@ -109,19 +116,20 @@ def export_contribution(
     contribution_id: bytes,
     opening: Opening,
     *,
-    names: Mapping[str, str] | None = None,
+    text: CertificateText,
+    details: CertificateDetails | None = None,
     evidence: EvidenceSources | None = None,
 ) -> tuple[ProofBundle, ExportFile, ExportFile]:
-    """The bundle of one contribution, its JSON file and its PDF certificate (with the
-    timestamp, checkpoint and seal `evidence` has)."""
+    """The bundle of one contribution, its JSON file and its PDF certificate in the language
+    of `text` (with the timestamp, checkpoint and seal `evidence` has)."""
     bundle = builder.build(contribution_id, content_hash=opening.content_hash, salt=opening.salt)
     if evidence is not None:
         bundle = evidence.completer(builder.w3)(bundle)
     json_file = bundle_file(bundle)
-    pdf = render_certificate(bundle, names=names or {}, bundle_sha256=json_file.sha256)
+    pdf = render_certificate(bundle, text=text, details=details, bundle_sha256=json_file.sha256)
     if evidence is not None:
         pdf = evidence.seal(pdf)
-    pdf_file = ExportFile(f"certificates/{to_hex(bundle.contribution.contribution_id)}.pdf", pdf)
+    pdf_file = ExportFile(f"certificates/{certificate_file_name(bundle, text.language)}", pdf)
     return bundle, json_file, pdf_file
 
 
@@ -507,18 +515,21 @@ def _zip(files: Sequence[ExportFile], manifest: Mapping[str, Any]) -> Archive:
     return Archive(out.getvalue(), everything, tuple(manifest_doc.get("unopened", ())))
 
 
-def _render(job: tuple[dict[str, Any], dict[str, str], str]) -> bytes:
-    document, names, sha = job
-    return render_certificate(ProofBundle.from_json(document), names=names, bundle_sha256=sha)
+def _render(job: tuple[dict[str, Any], CertificateText, CertificateDetails, str]) -> bytes:
+    document, text, details, sha = job
+    return render_certificate(
+        ProofBundle.from_json(document), text=text, details=details, bundle_sha256=sha
+    )
 
 
 def _certificates(
     bundles: Sequence[tuple[ProofBundle, ExportFile]],
-    names: Mapping[str, str],
+    text: CertificateText,
+    details: CertificateDetails,
     workers: int | None,
     evidence: EvidenceSources | None = None,
 ) -> list[ExportFile]:
-    jobs = [(b.to_json(), dict(names), f.sha256) for b, f in bundles]
+    jobs = [(b.to_json(), text, details, f.sha256) for b, f in bundles]
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers > 1 and len(jobs) >= _PARALLEL_MIN:
         with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -571,8 +582,10 @@ def export_partner(
     partner: str,
     openings: Mapping[bytes, Opening],
     *,
+    text: CertificateText,
     workers: int | None = None,
     evidence: EvidenceSources | None = None,
+    issued_at: datetime | None = None,
 ) -> Archive:
     """A zip of the bundles and certificates of `partner`'s contributions in the project."""
     builder = ProofBuilder(w3, ledger)
@@ -581,9 +594,9 @@ def export_partner(
     regs = [r for r in index.registrations if r.event.contributor.lower() == wanted]
     complete = evidence.completer(w3) if evidence is not None else None
     collected = _collect(builder, regs, openings, complete)
-    names = _names(index)
+    details = CertificateDetails(names=_names(index), issued_at=issued_at)
     files = [f for _, f in collected.bundles]
-    files += _certificates(collected.bundles, names, workers, evidence)
+    files += _certificates(collected.bundles, text, details, workers, evidence)
     files.append(
         ExportFile(
             "README.md",
@@ -625,8 +638,10 @@ def export_project(
     openings: Mapping[bytes, Opening],
     *,
     vault: str | None = None,
+    text: CertificateText,
     workers: int | None = None,
     evidence: EvidenceSources | None = None,
+    issued_at: datetime | None = None,
 ) -> Archive:
     """The project's evidence pack (see the module docstring)."""
     builder = ProofBuilder(w3, ledger)
@@ -635,9 +650,9 @@ def export_project(
         raise ProofError(f"project {project_id} has no events on this ledger")
     complete = evidence.completer(w3) if evidence is not None else None
     collected = _collect(builder, index.registrations, openings, complete)
-    names = _names(index)
+    details = CertificateDetails(names=_names(index), issued_at=issued_at)
     files = [f for _, f in collected.bundles]
-    files += _certificates(collected.bundles, names, workers, evidence)
+    files += _certificates(collected.bundles, text, details, workers, evidence)
     entries = results_ownership_list(index)
     files.append(ExportFile("results-ownership-list.csv", rol_csv(entries)))
     files.append(ExportFile("results-ownership-list.md", rol_markdown(entries, project_id)))

@@ -76,6 +76,9 @@ def register_commands(subparsers: Subparsers) -> None:
         parser.add_argument("--ledger", required=True, help="PocLedger address")
         parser.add_argument("--openings", type=Path, help="JSON file of content hashes and salts")
         parser.add_argument("--out", type=Path, required=True, help="output file or directory")
+        parser.add_argument(
+            "--language", choices=("en", "nl"), default="en", help="language of the certificates"
+        )
         if kind == "contribution":
             parser.add_argument("--id", required=True, help="contribution id (0x…)")
             parser.add_argument("--content-hash", help="SHA-256 of the file (0x…)")
@@ -161,12 +164,14 @@ def read_openings(path: Path | None) -> dict[bytes, Opening]:
 
 def run_export(args: argparse.Namespace) -> int:
     """`poc export KIND`: write the export, print where."""
+    from api.i18n import certificate_text
     from ledger.domain.codec import from_hex
     from ledger.evidence.builder import ProofBuilder
     from ledger.evidence.packs import Opening, export_contribution, export_partner, export_project
 
     w3 = _web3(args.rpc_url)
     openings = read_openings(args.openings)
+    text = certificate_text("nl" if args.language == "nl" else "en")
     out: Path = args.out
     if args.kind == "contribution":
         cid = from_hex(args.id)
@@ -175,7 +180,7 @@ def run_export(args: argparse.Namespace) -> int:
         if cid not in openings:
             raise ProofError("give --content-hash and --salt, or --openings with this id")
         builder = ProofBuilder(w3, args.ledger)
-        _, bundle, pdf = export_contribution(builder, cid, openings[cid])
+        _, bundle, pdf = export_contribution(builder, cid, openings[cid], text=text)
         out.mkdir(parents=True, exist_ok=True)
         for f in (bundle, pdf):
             target = out / Path(f.name).name
@@ -183,9 +188,11 @@ def run_export(args: argparse.Namespace) -> int:
             print(f"{target}  sha256 {f.sha256}")
         return 0
     if args.kind == "partner":
-        archive = export_partner(w3, args.ledger, args.project, args.partner, openings)
+        archive = export_partner(w3, args.ledger, args.project, args.partner, openings, text=text)
     else:
-        archive = export_project(w3, args.ledger, args.project, openings, vault=args.vault)
+        archive = export_project(
+            w3, args.ledger, args.project, openings, vault=args.vault, text=text
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(archive.data)
     print(f"{out}  {len(archive.files)} files  sha256 {archive.sha256}")

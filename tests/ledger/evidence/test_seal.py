@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from api.i18n import certificate_text
 from ledger.errors import SealError
 from ledger.evidence.builder import ProofBuilder
 from ledger.evidence.certificate import render_certificate
@@ -40,7 +41,7 @@ def certificate_pdf(memory_env: Any) -> bytes:
     bundle = ProofBuilder(memory_env.chain.w3, memory_env.ledger.address).build(
         item.contribution_id, content_hash=item.content_hash, salt=item.salt
     )
-    return render_certificate(bundle)
+    return render_certificate(bundle, text=certificate_text("en"))
 
 
 def _pdfsig(pdf: bytes, tmp_path: Path) -> dict[str, str]:

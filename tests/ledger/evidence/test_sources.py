@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 import secrets
 import subprocess
 from dataclasses import dataclass
@@ -15,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import create_engine
 from web3 import Web3
 
+from api.i18n import certificate_text
 from ledger.domain import hashing
 from ledger.domain.values import Origin, Registration
 from ledger.evidence.anchor_job import CheckpointAnchorer
@@ -340,13 +343,18 @@ def test_exported_certificate_is_sealed_and_names_the_bundle_with_its_evidence(
     builder = ProofBuilder(consortium.chain.w3, consortium.ledger.address)
 
     bundle, json_file, pdf = export_contribution(
-        builder, item.contribution_id, item.opening, evidence=sources
+        builder, item.contribution_id, item.opening, text=certificate_text("nl"), evidence=sources
     )
     report = _pdfsig(pdf.data, tmp_path)
     tampered = bytearray(pdf.data)
     tampered[len(tampered) // 3] ^= 0x01
 
     assert bundle.timestamp is not None and bundle.checkpoint is not None
+    # The certificate tells the timestamp and the public record in plain words.
+    first_page = " ".join(PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text().split())
+    assert "Onafhankelijke tijdstempel" in first_page
+    assert "bevestigt dat de registratie bestond op" in first_page
+    assert "de plaatsvervanger van een publieke keten in de sandbox" in first_page
     assert "Signature is Valid." in report, report
     assert "Operator seal (test)" in report or "Total document signed" in report
     assert "Signature is Valid." not in _pdfsig(bytes(tampered), tmp_path)

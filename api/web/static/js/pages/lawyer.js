@@ -4,7 +4,7 @@
 import { ApiError, get, openings, paths, post, request } from "../api.js";
 import { context, projectId, requireActor } from "../context.js";
 import { $, busy, download, el, fill, focusResult, short, showError } from "../dom.js";
-import { has, t } from "../i18n.js";
+import { has, lang, t } from "../i18n.js";
 import { runPage } from "../page.js";
 import { hashWithProgress } from "../progress.js";
 
@@ -80,18 +80,25 @@ async function lawyerPage() {
   select.addEventListener("change", showDocument);
   showDocument();
   const status = $("#export-status");
-  const exportAs = (path, extension, doneKey) => (event) =>
+  const exportAs = (path, extension, doneKey, certificate = false) => (event) =>
     busy(event.currentTarget, async () => {
       const cid = select.value;
       const opening = known.get(cid);
       if (!opening) return;
       status.textContent = t("lawyer.preparing");
-      const blob = await post(path(cid), { contentHash: opening.contentHash, salt: opening.salt });
+      const body = { contentHash: opening.contentHash, salt: opening.salt };
+      // The certificate is in the page's language, titled as the partners know it (the
+      // certificate says these words are the exporter's, not the ledger's).
+      if (certificate) {
+        Object.assign(body, { language: lang === "nl" ? "nl" : "en", title: opening.title || null });
+        if (context.demo && context.demo.project_title) body.projectName = context.demo.project_title;
+      }
+      const blob = await post(path(cid), body);
       download(blob, `contribution-${cid.slice(2, 10)}.${extension}`);
       status.textContent = t(doneKey);
     });
   $("#download-bundle").addEventListener("click", exportAs(paths.bundle, "json", "lawyer.bundle_ready"));
-  $("#download-pdf").addEventListener("click", exportAs(paths.certificate, "pdf", "lawyer.pdf_ready"));
+  $("#download-pdf").addEventListener("click", exportAs(paths.certificate, "pdf", "lawyer.pdf_ready", true));
   $("#download-rol").addEventListener("click", (event) => {
     event.preventDefault();
     busy(null, async () => download(await get(paths.rol(pid)), `project-${pid}-results-ownership.csv`));
