@@ -1,7 +1,9 @@
 """The one translation table of everything people read (`api/web/i18n.json`, Dutch and
 English): the pages and their scripts (`api.routes.web`) and the PDF certificate, whose text is
 the table's `certificate.*` keys (`certificate_text`, handed to `ledger.evidence.certificate`,
-which holds no text of its own)."""
+which holds no text of its own), and the single-file verifier of the evidence packs, whose text
+is the `verifier.*` keys (built into ledger/evidence/verifier.html by
+scripts/build_verifier_html.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from ledger.evidence.certificate import CertificateText
 I18N_FILE: Final = Path(__file__).resolve().parent / "web" / "i18n.json"
 LANGUAGES: Final = ("nl", "en")
 CERTIFICATE_PREFIX: Final = "certificate."
+# Keys the pages never show: the certificate's and the HTML verifier's.
+NOT_FOR_PAGES: Final = (CERTIFICATE_PREFIX, "verifier.")
 
 Language = Literal["nl", "en"]
 
@@ -28,11 +32,12 @@ def translations() -> dict[str, dict[str, str]]:
 
 @cache
 def page_translations(language: Language) -> dict[str, str]:
-    """What the pages' scripts get: the table without the certificate's text."""
+    """What the pages' scripts get: the table without the certificate's and the HTML
+    verifier's text."""
     return {
         key: text
         for key, text in translations()[language].items()
-        if not key.startswith(CERTIFICATE_PREFIX)
+        if not key.startswith(NOT_FOR_PAGES)
     }
 
 

@@ -12,7 +12,9 @@
   - `results-ownership-list.csv` / `.md`: the Results Ownership List in the DESCA style:
     each Result, its owner, its date, and the Background (and earlier Results) it builds on
     through its parent links;
-  - `README.md`: how to verify the pack, a bundle, and a certificate, without us.
+  - `README.md`: how to verify the pack, a bundle, and a certificate, without us;
+  - `verifier.html`: the single-file verifier (`ledger/evidence/verifier.html`): opened in any
+    browser, it checks a bundle and the original file offline, in Dutch or English.
 
 The content hash and salt of a contribution are held by its partner (or, in custodial mode, by
 the service): callers pass them as `openings`. A contribution without an opening still appears
@@ -34,6 +36,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any, Final
 
 from web3 import Web3
@@ -475,6 +479,9 @@ Project {project_id} on the Proof-of-Contribution ledger {ledger}, {chain_name(c
 
 ## How to verify a bundle without us
 
+0. In a browser: open `verifier.html` (it needs no network and no install), choose the bundle
+   and the original file, and read the verdict check by check, in Dutch or English. It checks
+   everything `poc verify` checks offline except the timestamp authority's signature.
 1. Offline, with the verifier: `poc verify bundles/<id>.json --file <the original file>`.
    It recomputes the file's SHA-256, the salted commitment, the partner's EIP-712 signature
    (from the bundle's own fields), and the Merkle-Patricia proofs of the receipt and the
@@ -498,8 +505,16 @@ Every check prints PASS or FAIL with its reason; any FAIL names the field at fau
     return text.encode("utf-8")
 
 
+@cache
+def verifier_page() -> bytes:
+    """The single-file HTML verifier every pack carries (built by
+    scripts/build_verifier_html.py)."""
+    return (Path(__file__).with_name("verifier.html")).read_bytes()
+
+
 def _zip(files: Sequence[ExportFile], manifest: Mapping[str, Any]) -> Archive:
     manifest_doc = dict(manifest)
+    files = [*files, ExportFile("verifier.html", verifier_page())]
     manifest_doc["files"] = [
         {"path": f.name, "sha256": f.sha256, "size": len(f.data)} for f in files
     ]

@@ -23,6 +23,7 @@ from ledger.evidence.packs import (
     export_contribution,
     export_partner,
     export_project,
+    verifier_page,
 )
 from ledger.evidence.verifier import verify_document
 from tests.ledger.evidence.proof_scenario import Scenario, build_scenario
@@ -99,6 +100,7 @@ def test_evidence_pack_manifest_covers_every_file(memory_env: Any, scenario: Sce
     assert splits[0]["finalized"]["splitVersion"] == 1
     assert "README.md" in z.namelist()
     assert b"poc verify" in z.read("README.md")
+    assert z.read("verifier.html") == verifier_page()
 
 
 def test_tampered_pack_fails_its_manifest(memory_env: Any, scenario: Scenario) -> None:
