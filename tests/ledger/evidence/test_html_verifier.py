@@ -7,8 +7,8 @@ its sources."""
 from __future__ import annotations
 
 import copy
-import re
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
