@@ -53,7 +53,7 @@ bundle keeps the TSA's bytes untouched. Where the verdicts of OpenSSL and ours d
 the stricter: the library refuses a token whose unsigned envelope is not valid DER (a version
 number out of range, stray bytes in an algorithm identifier), which OpenSSL overlooks.
 
-Obtaining tokens later, when the TSA was down at registration: `ledger.sync.timestamps`.
+Obtaining tokens later, when the TSA was down at registration: `ledger.evidence.timestamp_job`.
 """
 
 from __future__ import annotations
