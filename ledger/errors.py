@@ -44,6 +44,10 @@ error codes in one handler (`api.errors`).
     │   ├── NoSplitVersionError       no such finalized split version        (LookupError)
     │   └── NothingToSplitError       nothing counts yet: no split to divide by
     ├── ProofError                    building or verifying proof bundles
+    │   ├── TimestampError            an RFC 3161 token cannot be had or does not verify
+    │   │   └── TsaUnavailableError   the TSA did not answer, or not with a token (ConnectionError)
+    │   ├── SealError                 a PDF cannot be sealed, or its seal does not validate
+    │   └── NotAnchoredError          no public checkpoint covers that block (yet) (LookupError)
     ├── OpeningError                  proof secrets and openings                (ValueError)
     │   ├── RecoveryPhraseError       words that are no recovery sheet of a proof secret
     │   ├── OpeningFormatError        a file not in the documented opening/sealed format
@@ -227,6 +231,23 @@ class NothingToSplitError(ScoringError):
 
 class ProofError(LedgerError):
     """Raised when a proof bundle cannot be built or does not verify."""
+
+
+class TimestampError(ProofError):
+    """Raised when an RFC 3161 timestamp token cannot be obtained, parsed or verified."""
+
+
+class TsaUnavailableError(TimestampError, ConnectionError):
+    """Raised when the timestamp authority cannot be reached or answers with an HTTP error
+    (worth trying again later, unlike a token that does not verify)."""
+
+
+class SealError(ProofError):
+    """Raised when a PDF cannot be sealed (key, certificate, TSA) or its seal does not validate."""
+
+
+class NotAnchoredError(ProofError, LookupError):
+    """Raised when no checkpoint on the public chain covers the block asked about (yet)."""
 
 
 class OpeningError(LedgerError, ValueError):

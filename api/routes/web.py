@@ -21,20 +21,19 @@ import json
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal, NamedTuple
+from typing import Annotated, Any, Final, NamedTuple
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from api.i18n import LANGUAGES, Language, page_translations, translations
 from ledger.agreement import answers
 from ledger.agreement.questions import STEPS
 
 WEB_DIR: Final = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES_DIR: Final = WEB_DIR / "templates"
 STATIC_DIR: Final = WEB_DIR / "static"
-I18N_FILE: Final = WEB_DIR / "i18n.json"
-LANGUAGES: Final = ("nl", "en")
 # English for a browser that names neither language: the widest audience outside Flanders.
 FALLBACK_LANGUAGE: Final = "en"
 LANG_COOKIE: Final = "poc_lang"
@@ -47,8 +46,6 @@ CONTENT_SECURITY_POLICY: Final = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-
-Language = Literal["nl", "en"]
 
 
 def builder_data() -> dict[str, Any]:
@@ -130,13 +127,6 @@ class MissingTranslationError(KeyError):
     """Raised when a template asks for a key the translation table lacks."""
 
 
-@cache
-def translations() -> dict[str, dict[str, str]]:
-    """The translation table: {language: {key: text}}."""
-    table: dict[str, dict[str, str]] = json.loads(I18N_FILE.read_text(encoding="utf-8"))
-    return table
-
-
 def pick_language(cookie: str | None, accept_language: str | None) -> Language:
     """The page language: the cookie's if valid, else the browser's first language we have."""
     if cookie in LANGUAGES:
@@ -211,7 +201,7 @@ def render(request: Request, page: WebPage) -> HTMLResponse:
             sandbox=info is not None,
             sandbox_token=sandbox_token,
             # The scripts translate with the same table (error messages, statuses).
-            i18n_json=_script_json(translations()[language]),
+            i18n_json=_script_json(page_translations(language)),
             page_data_json=_script_json(page.data()) if page.data else "",
         )
     )

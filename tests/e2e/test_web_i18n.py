@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api import i18n
 from api.auth import Role
 from api.routes import web
 from api.schemas.common import ORIGINS, STATUSES
@@ -36,6 +37,7 @@ from ledger.agreement.questions import STEPS
 from ledger.chain import reverts
 from ledger.domain.values import ProposalKind
 from ledger.evidence import checks as verifier_checks
+from ledger.evidence import independent as verifier_independent
 from ledger.evidence import offline as verifier_offline
 from ledger.evidence import online as verifier_online
 from ledger.evidence import verifier as proof_verifier
@@ -113,15 +115,22 @@ BUILDER_CHOICES: dict[str, set[str]] = {
 
 def _verifier_check_keys() -> set[str]:
     """The translation keys of every check the verifier (`ledger.evidence`: the verifier and
-    its offline, online and shared checks) can report, made as lawyer.js makes them:
-    "online: chain id" -> "online_chain_id"; the per-event history checks ("history[2]
-    Endorsed") are one key, "history"."""
+    its offline, online, shared and independent-evidence checks) can report, made as
+    lawyer.js makes them: "online: chain id" -> "online_chain_id"; the per-event history
+    checks ("history[2] Endorsed") are one key, "history"."""
     source = "\n".join(
         inspect.getsource(module)
-        for module in (proof_verifier, verifier_offline, verifier_online, verifier_checks)
+        for module in (
+            proof_verifier,
+            verifier_offline,
+            verifier_online,
+            verifier_checks,
+            verifier_independent,
+        )
     )
     names = set(re.findall(r'run\.run\(\s*"([^"]+)"', source))
     names |= set(re.findall(r'\bCheck\(\s*"([^"]+)"', source))
+    names |= set(re.findall(r'^[A-Z_]+_CHECK: Final = "([^"]+)"', source, re.MULTILINE))
     assert 'f"history[{index}] {entry.event}"' in source, "history check names changed"
     assert len(names) >= 10, f"the check scan found too few names: {sorted(names)}"
     return {re.sub(r"[^a-z0-9]+", "_", name.lower()) for name in names} | {"history"}
@@ -214,13 +223,13 @@ def test_key_scan_reads_every_page_module_and_no_vendored_file() -> None:
 
 
 def _table() -> dict[str, dict[str, str]]:
-    web.translations.cache_clear()
-    return web.translations()
+    i18n.translations.cache_clear()
+    return i18n.translations()
 
 
 def test_translation_table_has_the_same_keys_in_both_languages() -> None:
     table = _table()
-    assert set(table) == set(web.LANGUAGES)
+    assert set(table) == set(i18n.LANGUAGES)
     nl, en = set(table["nl"]), set(table["en"])
     assert nl - en == set(), f"missing in English: {sorted(nl - en)}"
     assert en - nl == set(), f"missing in Dutch: {sorted(en - nl)}"
@@ -232,7 +241,7 @@ def test_translation_table_has_the_same_keys_in_both_languages() -> None:
 def test_translation_table_is_sorted_by_key() -> None:
     # One key a line, sorted within each language: branches that add keys at the same time
     # touch different lines and merge cleanly. `make sort-i18n` writes this form.
-    text = web.I18N_FILE.read_text(encoding="utf-8")
+    text = i18n.I18N_FILE.read_text(encoding="utf-8")
     table = json.loads(text)
     for language, texts in table.items():
         keys = list(texts)
@@ -324,12 +333,12 @@ def test_pages_render_in_both_languages_without_a_chain(tmp_path: Path) -> None:
     app = create_app(ApiSettings(data_dir=tmp_path, start_workers=False))
     with TestClient(app) as client:
         for page in web.PAGES:
-            for language in web.LANGUAGES:
+            for language in i18n.LANGUAGES:
                 client.cookies.set(web.LANG_COOKIE, language)
                 response = client.get(page.path)
                 assert response.status_code == 200, page.path
                 assert f'<html lang="{language}">' in response.text
-                assert web.translations()[language][page.title_key] in response.text
+                assert i18n.translations()[language][page.title_key] in response.text
                 assert "default-src 'self'" in response.headers["content-security-policy"]
         # Outside a sandbox the sandbox helpers do not exist.
         assert client.get("/sandbox/demo").status_code == 404
@@ -356,7 +365,7 @@ def test_every_api_error_code_has_a_sentence_in_both_languages(tmp_path: Path) -
     assert len(codes) > 80, f"the code scan found too few codes: is it still right? {codes}"
     assert {"not_partner", "invalid_api_key", "wrong_actor", "send_failed"} <= codes
     table = _table()
-    for language in web.LANGUAGES:
+    for language in i18n.LANGUAGES:
         missing = sorted(c for c in codes if f"error.{c}" not in table[language])
         assert not missing, f"API error codes without a {language} sentence: {missing}"
         # api.js shows these sentences as they are: a {placeholder} would show as itself.
