@@ -73,6 +73,12 @@ class ErrorDetail(BaseModel):
 
     location: str = Field(examples=["body.value"])
     message: str = Field(examples=["Input should be greater than or equal to 0"])
+    code: str | None = Field(
+        default=None,
+        description="Stable code of this problem, where the route gives one (agreement "
+        "answers: `ledger.agreement.answers`).",
+        examples=["floor_above_cap"],
+    )
 
 
 class ErrorBody(BaseModel):

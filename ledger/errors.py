@@ -54,12 +54,17 @@ error codes in one handler (`api.errors`).
     │   ├── OpeningMismatchError      an opening that does not open what it names
     │   ├── OpeningConflictError      another opening already kept for that contribution
     │   └── SealedFileError           wrong passphrase, or the encrypted file was altered
-    └── StoreError                    the local database cannot be read or written
-        └── CorruptDatabaseError      a SQLite file of the store is no readable database
+    ├── StoreError                    the local database cannot be read or written
+    │   └── CorruptDatabaseError      a SQLite file of the store is no readable database
+    └── AgreementError                the consortium agreement builder (ledger.agreement)
+        ├── InvalidAnswersError       answers malformed or contradicting each other  (ValueError)
+        ├── UnsupportedTermError      a term the contracts cannot enforce yet        (ValueError)
+        └── AgreementDocumentError    a canonical document malformed or altered      (ValueError)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -284,3 +289,47 @@ class CorruptDatabaseError(StoreError):
         super().__init__(message)
         self.path = path
         self.holds = holds
+
+
+class AgreementError(LedgerError):
+    """Raised when a consortium agreement cannot be built, rendered or checked."""
+
+
+class InvalidAnswersError(AgreementError, ValueError):
+    """Raised when the answers of an agreement are malformed, out of range or contradict each
+    other; `problems` lists each one with its field, stable code and message."""
+
+    def __init__(self, problems: tuple[AnswerProblem, ...]) -> None:
+        self.problems = problems
+        first = problems[0] if problems else None
+        summary = f"{first.location}: {first.message}" if first else "invalid answers"
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(summary + more)
+
+
+class UnsupportedTermError(AgreementError, ValueError):
+    """Raised when an answer asks for a term that the on-chain policy of this release cannot
+    enforce (the text would promise what the contract does not do)."""
+
+    def __init__(self, message: str, *, code: str, location: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.location = location
+
+
+class AgreementDocumentError(AgreementError, ValueError):
+    """Raised when bytes offered as a canonical agreement document are not one, or do not
+    hash to the value they are checked against; `code` says which."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class AnswerProblem:
+    """One problem of an agreement's answers: where (dotted path), a stable code, a message."""
+
+    location: str
+    code: str
+    message: str

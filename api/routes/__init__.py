@@ -20,6 +20,7 @@ API_PREFIX: Final = "/v1"
 def include_routers(app: FastAPI, settings: ApiSettings) -> None:
     """Mount every router of the API on `app` (sandbox helpers only if `settings.sandbox`)."""
     from api.routes import (
+        agreements,
         auditors,
         batches,
         chain,
@@ -44,6 +45,7 @@ def include_routers(app: FastAPI, settings: ApiSettings) -> None:
     for resource in (
         chain,
         projects,
+        agreements,
         auditors,
         proposals,
         contributions,

@@ -22,11 +22,13 @@ from api.i18n import certificate_text
 from api.schemas.common import Address
 from api.schemas.exports import CertificateIn, OpeningIn, OpeningsIn
 from api.services.access import readable_contribution, require_readable_project
+from api.services.agreements import agreement_of_project
 from ledger.domain.codec import from_hex
 from ledger.evidence.builder import ProofBuilder
 from ledger.evidence.bundle import bundle_bytes
 from ledger.evidence.certificate import CertificateDetails, certificate_file_name
 from ledger.evidence.packs import (
+    AgreementEvidence,
     export_contribution,
     export_partner,
     export_project,
@@ -156,9 +158,22 @@ def evidence_pack(
     principal: ExporterDep,
 ) -> Response:
     """A zip of everything a lawyer needs about the project: bundles and certificates of the
-    contributions opened in the body, the split history and the Results Ownership List."""
+    contributions opened in the body, the split history, the Results Ownership List, and the
+    consortium agreement (every version and acceptance the ledger recorded; for an agreement
+    made with the builder also its salt and its documents in Dutch and English)."""
     require_readable_project(services, principal, project_id)
     chain = services.require_chain()
+    agreement = agreement_of_project(services, project_id)
+    evidence = (
+        None
+        if agreement is None
+        else AgreementEvidence(
+            salt=bytes.fromhex(agreement.salt[2:]),
+            documents=[
+                v.document for v in services.store.agreements.versions(agreement.agreement_id)
+            ],
+        )
+    )
     archive = export_project(
         chain.chain.w3,
         chain.ledger_address,
@@ -167,6 +182,7 @@ def evidence_pack(
         vault=chain.vault_address,
         text=certificate_text(body.language),
         workers=1,
+        agreement=evidence,
         evidence=services.evidence,
     )
     return _file(archive.data, "application/zip", f"project-{project_id}-evidence.zip")

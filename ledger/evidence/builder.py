@@ -201,6 +201,10 @@ class ProofBuilder:
         found.sort(key=lambda f: f.position)
         return found
 
+    def project_logs_of(self, cls: type[E], project_id: int) -> list[FoundLog[E]]:
+        """Every log of type `cls` whose first indexed argument is `project_id`, in order."""
+        return self._logs_of(cls, project_id.to_bytes(32, "big"))
+
     def _logs_of(
         self, cls: type[E], *topics: bytes | None, to_block: int | None = None
     ) -> list[FoundLog[E]]:

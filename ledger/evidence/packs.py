@@ -12,6 +12,12 @@
   - `results-ownership-list.csv` / `.md`: the Results Ownership List in the DESCA style:
     each Result, its owner, its date, and the Background (and earlier Results) it builds on
     through its parent links;
+  - `agreement/`: the consortium agreement: `agreement.json` (every version the ledger
+    recorded, with block and transaction, every acceptance by a partner, and, for an agreement
+    made with the builder, its salt and each stored version's hashes and whether they match
+    the ledger), `acceptances.csv`, and per stored version its canonical document
+    (`v<n>.json`, the bytes the content hash is taken of) and its text in Dutch and English
+    (`v<n>.nl.md`, `v<n>.en.md`, `v<n>.nl.pdf`, `v<n>.en.pdf`);
   - `README.md`: how to verify the pack, a bundle, and a certificate, without us;
   - `verifier.html`: the single-file verifier (`ledger/evidence/verifier.html`): opened in any
     browser, it checks a bundle and the original file offline, in Dutch or English.
@@ -42,10 +48,16 @@ from typing import Any, Final
 
 from web3 import Web3
 
+from ledger.agreement.answers import Language
+from ledger.agreement.document import LANGUAGES, load_document
+from ledger.agreement.render import markdown_to_pdf
 from ledger.chain.events import get_events
 from ledger.chain.translate import translating
+from ledger.domain import hashing
 from ledger.domain.codec import to_hex
 from ledger.domain.events import (
+    AgreementAccepted,
+    AgreementSet,
     ContributionRegistered,
     ContributionSuperseded,
     ContributionWithdrawn,
@@ -79,6 +91,15 @@ class Opening:
 
     content_hash: bytes
     salt: bytes
+
+
+@dataclass(frozen=True)
+class AgreementEvidence:
+    """A builder-made agreement as the service keeps it: the salt of its on-chain hashes and
+    the canonical document of every stored version, oldest first."""
+
+    salt: bytes
+    documents: Sequence[bytes]
 
 
 @dataclass(frozen=True)
@@ -501,6 +522,17 @@ Project {project_id} on the Proof-of-Contribution ledger {ledger}, {chain_name(c
    `ContributionRegistered` with the bundle's contribution id.
 
 Every check prints PASS or FAIL with its reason; any FAIL names the field at fault.
+
+## The consortium agreement (project packs)
+
+`agreement/agreement.json` lists every agreement version the ledger recorded (`AgreementSet`)
+and every acceptance (`AgreementAccepted`), each with its block and transaction. For an
+agreement made with the builder it also holds the salt and, per version, the canonical
+document `agreement/v<n>.json`. To check a version without us: its SHA-256 is the content
+hash; `keccak256(abi.encode(contentHash, salt))` must equal the hash the ledger recorded for
+that version (`agreementHashAt(projectId, n)` on the contract, or the `AgreementSet` event).
+The `.md` and `.pdf` files are the texts inside that document, in Dutch and English
+(docs/agreements.md describes the format).
 """
     return text.encode("utf-8")
 
@@ -655,10 +687,12 @@ def export_project(
     vault: str | None = None,
     text: CertificateText,
     workers: int | None = None,
+    agreement: AgreementEvidence | None = None,
     evidence: EvidenceSources | None = None,
     issued_at: datetime | None = None,
 ) -> Archive:
-    """The project's evidence pack (see the module docstring)."""
+    """The project's evidence pack (see the module docstring); `agreement` adds the stored
+    documents of a builder-made agreement to what the chain says of it."""
     builder = ProofBuilder(w3, ledger)
     index = builder.preload(project_id)
     if not index.registrations and not index.policies:
@@ -692,6 +726,7 @@ def export_project(
             )
         )
         files.append(ExportFile("split-history.csv", split_csv(splits)))
+    files += agreement_files(builder, project_id, agreement)
     files.append(
         ExportFile(
             "README.md",
@@ -700,6 +735,81 @@ def export_project(
     )
     extra = {"vault": checksum(vault)} if vault else {}
     return _zip(files, _manifest(builder, project_id, "project", collected, **extra))
+
+
+def agreement_files(
+    builder: ProofBuilder, project_id: int, agreement: AgreementEvidence | None
+) -> list[ExportFile]:
+    """The pack's `agreement/` folder (see the module docstring): what the chain recorded of
+    the project's agreement, and the stored documents checked against it."""
+    recorded = builder.project_logs_of(AgreementSet, project_id)
+    accepted = builder.project_logs_of(AgreementAccepted, project_id)
+    on_chain = {log.event.version: to_hex(log.event.agreement_hash) for log in recorded}
+    summary: dict[str, Any] = {
+        "projectId": project_id,
+        "recorded": [
+            {
+                "version": log.event.version,
+                "agreementHash": to_hex(log.event.agreement_hash),
+                "blockNumber": log.block_number,
+                "txHash": log.event.tx_hash,
+            }
+            for log in recorded
+        ],
+        "acceptances": [
+            {
+                "partner": log.event.partner,
+                "version": log.event.version,
+                "blockNumber": log.block_number,
+                "txHash": log.event.tx_hash,
+            }
+            for log in accepted
+        ],
+    }
+    files: list[ExportFile] = []
+    if agreement is not None:
+        summary["salt"] = to_hex(agreement.salt)
+        versions = []
+        for data in agreement.documents:
+            document = load_document(data)
+            content_hash = hashing.sha256_bytes(data)
+            agreement_hash = to_hex(hashing.agreement_hash(content_hash, agreement.salt))
+            stem = f"agreement/v{document.version}"
+            versions.append(
+                {
+                    "version": document.version,
+                    "file": f"{stem}.json",
+                    "contentHash": to_hex(content_hash),
+                    "agreementHash": agreement_hash,
+                    "onChainHash": on_chain.get(document.version),
+                    "matchesLedger": on_chain.get(document.version) == agreement_hash,
+                    "changes": [c.to_json() for c in document.changes],
+                }
+            )
+            files.append(ExportFile(f"{stem}.json", data))
+            for language in LANGUAGES:
+                text = document.text(language)
+                files.append(ExportFile(f"{stem}.{language.value}.md", text.encode("utf-8")))
+                files.append(
+                    ExportFile(
+                        f"{stem}.{language.value}.pdf",
+                        markdown_to_pdf(
+                            text,
+                            language=Language(language),
+                            content_hash=content_hash,
+                            title=document.answers.project.title,
+                        ),
+                    )
+                )
+        summary["versions"] = versions
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["partner", "version", "block_number", "tx_hash"])
+    for item in summary["acceptances"]:
+        writer.writerow([item["partner"], item["version"], item["blockNumber"], item["txHash"]])
+    files.append(ExportFile("agreement/acceptances.csv", out.getvalue().encode("utf-8")))
+    files.append(ExportFile("agreement/agreement.json", bundle_bytes(summary)))
+    return files
 
 
 def check_manifest(archive: bytes) -> list[str]:

@@ -13,6 +13,8 @@ one file held everything is split on open (`Store.open`).
   projections rebuilt from it (`ledger.store.projections`, one per event type);
 - `store.outbox` (`ledger.store.outbox`): accepted writes, stored before anything is sent;
 - `store.keys` (`ledger.store.keys`): hashed API keys and auditor grants;
+- `store.agreements` (`ledger.store.agreements`): builder-made agreements, their canonical
+  documents and salts;
 - `ledger.store.engine`: one database, its locking and its errors; `ledger.store.records`:
   the frozen records reads return, never ORM rows.
 
@@ -29,6 +31,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Engine, make_url
 
 from ledger.errors import StoreError
+from ledger.store.agreements import Agreements
 from ledger.store.engine import (
     Database,
     DurableBase,
@@ -73,6 +76,7 @@ class Store:
         self.index = Index(self._index_db)
         self.outbox = Outbox(self._durable_db)
         self.keys = ApiKeys(self._durable_db)
+        self.agreements = Agreements(self._durable_db)
 
     @classmethod
     def open(cls, url: str, *, outbox_url: str | None = None) -> Store:

@@ -20,6 +20,7 @@ from ledger.domain.events import to_json
 from ledger.store.engine import Database, rowcount
 from ledger.store.index_tables import (
     PROJECTION_TABLES,
+    AgreementRow,
     ContributionRow,
     DisputeRow,
     EndorsementRow,
@@ -209,6 +210,39 @@ class Index:
                 )
             ).first()
             return row is not None
+
+    def agreement_hashes(self, project_id: int) -> dict[int, str]:
+        """The project's agreement hash of every version on chain, by version."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                select(AgreementRow.version, AgreementRow.agreement_hash).where(
+                    AgreementRow.project_id == project_id
+                )
+            ).all()
+            return {int(version): str(value) for version, value in rows}
+
+    def projects_with_agreement(self, agreement_hash: str, version: int = 1) -> tuple[int, ...]:
+        """The projects whose agreement `version` has this hash, in id order."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                select(AgreementRow.project_id)
+                .where(
+                    AgreementRow.agreement_hash == agreement_hash.lower(),
+                    AgreementRow.version == version,
+                )
+                .order_by(AgreementRow.project_id)
+            ).scalars()
+            return tuple(int(r) for r in rows)
+
+    def events_named(self, project_id: int, name: str) -> tuple[StoredEvent, ...]:
+        """The project's events of one type, in chain order."""
+        with self._db.session() as session:
+            rows = session.scalars(
+                select(EventRow)
+                .where(EventRow.project_id == project_id, EventRow.name == name)
+                .order_by(EventRow.seq)
+            ).all()
+            return tuple(stored_event(r) for r in rows)
 
     def policies(self, project_id: int) -> tuple[PolicyRecord, ...]:
         """Every policy version of a project, oldest first."""

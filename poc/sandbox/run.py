@@ -95,6 +95,7 @@ from poc.sandbox.seed import (
     SeedRecord,
     funding_account,
     issue_sandbox_keys,
+    register_demo_agreement,
     sandbox_keystore,
     seed_demo,
 )
@@ -516,6 +517,7 @@ def _build_server(
         settings.resolved_database_url, outbox_url=settings.resolved_outbox_database_url
     )
     keys = issue_sandbox_keys(store, seed)
+    register_demo_agreement(store, seed, paths)
     app = create_app(
         settings, store=store, chain=chain, deployment=record, relayer=chain.sender(relayer)
     )

@@ -34,6 +34,7 @@ from ledger.store import Store
 from poc.wiring import create_app
 from tests.api.flows import api_contribution, api_project, registration, write
 from tests.api.support import AGREEMENT, POLICY_JSON, Consortium, Member
+from tests.api.test_agreements import answers_for, start, with_project
 
 DAY = 24 * 3600
 BAD_KEY = "poc_000000000000_" + "x" * 43
@@ -61,6 +62,8 @@ class World:
     split_id: int
     operation_id: str
     key_id: str
+    draft_id: str  # an agreement whose version 1 is a draft
+    agreement_id: str  # an agreement in force on its own project, amendment 2 proposed
 
     @property
     def client(self) -> TestClient:
@@ -107,6 +110,14 @@ def _payout(w: World) -> dict[str, Any]:
     return {"token": ETH, "recipient": w.consortium.partner_c.address}
 
 
+def _answers(w: World) -> dict[str, Any]:
+    return {"answers": answers_for(w.consortium)}
+
+
+def _amendment(w: World) -> dict[str, Any]:
+    return {"answers": answers_for(w.consortium, partner_cap_bps=4000)}
+
+
 def _member(w: World) -> dict[str, Any]:
     return {"partner": w.consortium.outsider.address}
 
@@ -120,8 +131,84 @@ PREP = "none: typed data is prepared for the key's own partner"
 ADMIN = "none: an admin key acts for nobody"
 EXPORTS = "none: an export acts for nobody"
 
+AGREEMENTS = "test_agreements"
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/chain", Access.READ, READS),
+    Route("GET", "/v1/agreements", Access.READ, READS),
+    Route("POST", "/v1/agreements/preview", Access.READ, READS, body=_answers),
+    Route(
+        "POST",
+        "/v1/agreements",
+        Access.COORDINATOR,
+        f"test:{AGREEMENTS}::test_create_agreement_refuses_a_key_that_is_not_the_named_coordinator",
+        f"{AGREEMENTS}::test_create_agreement_stores_a_draft_its_partners_read",
+        _answers,
+        "coordinator",
+    ),
+    Route("GET", "/v1/agreements/{agreement_id}", Access.READ, READS),
+    Route(
+        "PUT",
+        "/v1/agreements/{draft}/draft",
+        Access.COORDINATOR,
+        f"test:{AGREEMENTS}::test_replace_draft_changes_version_1_until_the_project_is_asked_for",
+        f"{AGREEMENTS}::test_replace_draft_changes_version_1_until_the_project_is_asked_for",
+        _answers,
+        "coordinator",
+    ),
+    Route("GET", "/v1/agreements/{agreement_id}/versions/{version}", Access.READ, READS),
+    Route("GET", "/v1/agreements/{agreement_id}/versions/{version}/document", Access.READ, READS),
+    Route(
+        "POST",
+        "/v1/agreements/{draft}/project",
+        Access.COORDINATOR,
+        SIG,
+        f"{AGREEMENTS}::test_create_project_puts_the_documents_terms_on_chain_field_by_field",
+        _none,
+        "coordinator",
+    ),
+    Route(
+        "POST",
+        "/v1/agreements/{draft}/project/prepare",
+        Access.COORDINATOR,
+        PREP,
+        f"{AGREEMENTS}::test_replace_draft_changes_version_1_until_the_project_is_asked_for",
+        body=_none,
+        member="coordinator",
+    ),
+    Route(
+        "POST",
+        "/v1/agreements/{agreement_id}/acceptances",
+        Access.WRITE,
+        SIG,
+        f"{AGREEMENTS}::test_accept_agreement_by_every_partner_puts_it_in_force",
+        _none,
+    ),
+    Route(
+        "POST", "/v1/agreements/{agreement_id}/acceptances/prepare", Access.WRITE, PREP, body=_none
+    ),
+    Route(
+        "POST",
+        "/v1/agreements/{agreement_id}/amendments",
+        Access.WRITE,
+        "none: an amendment is written by the key's own partner, never for another",
+        f"{AGREEMENTS}::test_amend_agreement_lists_its_changes_and_takes_effect_through_governance",
+        _amendment,
+    ),
+    Route(
+        "POST",
+        "/v1/agreements/{agreement_id}/versions/2/proposals",
+        Access.WRITE,
+        SIG,
+        f"{AGREEMENTS}::test_amend_agreement_lists_its_changes_and_takes_effect_through_governance",
+        lambda _: {"kind": "amend_agreement"},
+    ),
+    Route(
+        "POST",
+        "/v1/agreements/{agreement_id}/versions/2/proposals/prepare",
+        Access.WRITE,
+        PREP,
+        body=lambda _: {"kind": "amend_agreement"},
+    ),
     Route("GET", "/v1/projects", Access.READ, READS),
     Route("POST", "/v1/projects", Access.COORDINATOR, SIG, LIFE, _project, "coordinator"),
     Route(
@@ -510,6 +597,8 @@ def _template(route: Route) -> str:
         .replace("{split_id}", "{proposal_id}")
         .replace("{auditor}", "{key_id}")
         .replace("/disputes/1/", "/disputes/{number}/")
+        .replace("{draft}", "{agreement_id}")
+        .replace("/versions/2/", "/versions/{version}/")
     )
 
 
@@ -527,6 +616,9 @@ def _url(route: Route, w: World) -> str:
         .replace("{auditor}", c.auditor_key_id)
         .replace("{operation_id}", w.operation_id)
         .replace("{batch_id}", "0x" + "ba" * 32)
+        .replace("{draft}", w.draft_id)
+        .replace("{agreement_id}", w.agreement_id)
+        .replace("{version}", "1")
     )
 
 
@@ -594,6 +686,16 @@ def world(
             c.sync()
             split = write(c, c.partner_b, f"/v1/projects/{project_id}/splits")
             key_id = store.keys.api_keys(c.partner_b.address)[0].key_id
+            draft_id = start(c)["agreement_id"]
+            agreement_id, _ = with_project(c)
+            for member in c.partners:
+                write(c, member, f"/v1/agreements/{agreement_id}/acceptances")
+            amended = c.client.post(
+                f"/v1/agreements/{agreement_id}/amendments",
+                json={"answers": answers_for(c, partner_cap_bps=5000)},
+                headers=c.partner_b.headers,
+            )
+            assert amended.status_code == 201, amended.text
             yield World(
                 c,
                 project_id,
@@ -603,6 +705,8 @@ def world(
                 int(split["resource_id"]),
                 split["id"],
                 key_id,
+                draft_id,
+                agreement_id,
             )
     finally:
         store.close()

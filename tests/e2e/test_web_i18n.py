@@ -21,8 +21,21 @@ from api import i18n
 from api.auth import Role
 from api.routes import web
 from api.schemas.common import ORIGINS, STATUSES
+from api.services.agreements import VersionState
 from api.settings import ApiSettings
+from ledger.agreement.answers import (
+    ANSWER_CODES,
+    AccessTerms,
+    ConfidentialScope,
+    Escalation,
+    JointOwnership,
+    Language,
+    Law,
+    PartnerKind,
+)
+from ledger.agreement.questions import STEPS
 from ledger.chain import reverts
+from ledger.domain.values import ProposalKind
 from ledger.evidence import checks as verifier_checks
 from ledger.evidence import independent as verifier_independent
 from ledger.evidence import offline as verifier_offline
@@ -79,6 +92,24 @@ DYNAMIC_SUFFIXES: dict[str, set[str]] = {
     "error": set(),
     # What the recovery sheet, sealed files and opening files refuse (proofkeys.secretProblem).
     "secret": _secret_error_codes(),
+    # The agreement builder and the agreement page.
+    "agreement.step": {step for step, _ in STEPS} | {"review"},
+    "agreement.field": {path for _, paths in STEPS for path in paths},
+    "agreement.means": {path for _, paths in STEPS for path in paths},
+    "agreement.language": {language.value for language in Language},
+    "agreement.state": {state.value for state in VersionState},
+    "agreement.proposal_kind": {kind.name.lower() for kind in ProposalKind},
+    "answer_problem": set(ANSWER_CODES) | {"other", "parent_share_unsupported", "missing"},
+}
+# The builder's choices: each value of each choice, by the prefix builder.js gives it.
+BUILDER_CHOICES: dict[str, set[str]] = {
+    "agreement.kind": {v.value for v in PartnerKind},
+    "agreement.terms": {v.value for v in AccessTerms},
+    "agreement.joint": {v.value for v in JointOwnership},
+    "agreement.scope": {v.value for v in ConfidentialScope},
+    "agreement.escalation": {v.value for v in Escalation},
+    "agreement.law": {v.value for v in Law},
+    "agreement.language": {v.value for v in Language},
 }
 
 
@@ -260,6 +291,16 @@ def test_computed_keys_have_every_value_translated() -> None:
     assert not missing, f"computed keys missing: {missing}"
     missing_errors = sorted(c for c in REQUIRED_ERRORS if f"error.{c}" not in table["en"])
     assert not missing_errors, f"error codes without a plain-words message: {missing_errors}"
+
+
+def test_builder_choices_have_every_value_translated() -> None:
+    table = _table()
+    builder = (ROOT / "api/web/static/js/pages/builder.js").read_text(encoding="utf-8")
+    for prefix, values in BUILDER_CHOICES.items():
+        assert f'"{prefix}"' in builder, prefix
+        for value in values:
+            for language in ("nl", "en"):
+                assert f"{prefix}.{value}" in table[language], (language, prefix, value)
 
 
 def test_unknown_key_in_a_template_fails_to_render() -> None:

@@ -94,6 +94,8 @@ def test_pages_render_in_both_languages_with_screenshots(
         "register": "/register",
         "contribution": f"/contribution?id={first}",
         "split": "/split",
+        "agreement": "/agreement",
+        "builder": "/agreement/builder",
         "lawyer": "/lawyer",
     }
     for locale, language in (("nl-BE", "nl"), ("en-GB", "en")):

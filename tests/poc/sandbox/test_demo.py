@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
+from ledger.agreement.document import build_document
+from ledger.agreement.terms import policy_of
 from ledger.domain.hashing import policy_hash
-from ledger.domain.values import Origin
+from ledger.domain.values import Origin, Policy
 from poc.sandbox import demo
 
 
@@ -54,3 +57,19 @@ def test_demo_policy_hashes() -> None:
     assert len(policy_hash(demo.POLICY)) == 32
     assert demo.POLICY.partner_floor_bps <= demo.POLICY.partner_cap_bps
     assert demo.CATEGORY_NAMES[demo.FUNDING] == "funding"
+
+
+def test_demo_agreement_gives_the_demo_policy_field_by_field() -> None:
+    addresses = {p.label: "0x" + f"{i + 1:02x}" * 20 for i, p in enumerate(demo.PARTNERS)}
+    answers = demo.agreement_answers(addresses)
+    policy = policy_of(answers)
+    for field in dataclasses.fields(Policy):
+        assert getattr(policy, field.name) == getattr(demo.POLICY, field.name), field.name
+    document = build_document(answers)
+    assert [p.name for p in answers.partners] == [p.name for p in demo.PARTNERS]
+    for text in document.texts.values():
+        for partner in demo.PARTNERS:
+            assert partner.name in text
+        for item in demo.CONTRIBUTIONS:
+            if item.origin is Origin.BACKGROUND:
+                assert item.title in text, item.key

@@ -48,11 +48,13 @@ export const paths = {
  * sentence. The API's own English `message` is kept as `detail` for the curious (the page
  * shows it as a tooltip, never as the sentence). */
 export class ApiError extends Error {
-  constructor(status, code, message, detail) {
+  constructor(status, code, message, detail, details = null) {
     super(message);
     this.status = status;
     this.code = code;
     this.detail = detail || "";
+    // Field-level problems (location, code, message), when the API names them.
+    this.details = details;
   }
 
   static from(status, body) {
@@ -60,7 +62,7 @@ export class ApiError extends Error {
     const serverMessage = (body && body.message) || "";
     const key = `error.${code}`;
     const message = has(key) ? t(key) : t("error.unknown", { status });
-    return new ApiError(status, code, message, serverMessage);
+    return new ApiError(status, code, message, serverMessage, (body && body.details) || null);
   }
 }
 
