@@ -188,6 +188,9 @@ class Policy:
     partner_cap_bps: int
     partner_floor_bps: int
     categories: tuple[Category, ...]
+    parent_share_bps: int = 0
+    """Share of each counted contribution's points passed to the work it builds on
+    (docs/scoring.md section 4); 0 passes nothing."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -198,6 +201,7 @@ class Policy:
             "governance_bps",
             "partner_cap_bps",
             "partner_floor_bps",
+            "parent_share_bps",
         ):
             require_uint(getattr(self, name), 16, name)
         require_uint(self.dispute_window, 32, "dispute_window")
@@ -228,6 +232,7 @@ class Policy:
             "governance_bps": self.governance_bps,
             "partner_cap_bps": self.partner_cap_bps,
             "partner_floor_bps": self.partner_floor_bps,
+            "parent_share_bps": self.parent_share_bps,
             "categories": [
                 {
                     "name": category.name_text,
@@ -255,6 +260,8 @@ class Policy:
                 Category.of(c["name"], c["unit"], int(c["unit_scale"]), int(c["weight_bps"]))
                 for c in raw["categories"]
             ),
+            # Absent from policies stored before the parameter existed: they passed nothing.
+            parent_share_bps=int(raw.get("parent_share_bps", 0)),
         )
 
     @classmethod
