@@ -1,6 +1,6 @@
 """Properties of the scoring scheme over generated histories (hypothesis).
 
-Each test is named for the guarantee it guards; docs/scoring.md section 7 lists them for
+Each test is named for the guarantee it guards; docs/scoring.md section 8 lists them for
 readers outside the code. Histories are generated as a `Spec` (partners, policy, contributions
 with their endorsements and fate) and rendered to events, so that one spec can be rendered in
 several orders or with renamed partners and the scores compared.
