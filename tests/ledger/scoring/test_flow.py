@@ -116,7 +116,7 @@ def test_score_passes_nothing_to_or_from_parent_that_does_not_count(fate: str) -
     assert result.explain(parent).status is not CountStatus.COUNTED
     assert points(result) == {A: 30, B: 0, C: 30}
     link = result.explain(child).parents[0]
-    assert (link.credit, link.points) == (ParentCredit.NOT_TAKING_PART, 0)
+    assert (link.credit, link.points) == (ParentCredit.NOT_TAKING_PART, Fraction(0))
     assert result.explain(parent).received == result.explain(parent).passed == 0
 
 
@@ -127,7 +127,7 @@ def test_score_ignores_parent_outside_history() -> None:
     result = h.score(as_of=AS_OF)
     assert points(result)[A] == 30
     link = result.explain(child).parents[0]
-    assert (link.parent, link.credit, link.points) == (elsewhere, ParentCredit.UNKNOWN, 0)
+    assert (link.parent, link.credit, link.points) == (elsewhere, ParentCredit.UNKNOWN, Fraction(0))
 
 
 def test_score_credits_superseded_parent_as_stand_in_for_counting_version() -> None:
