@@ -175,6 +175,21 @@ class Category:
         return cls(bytes(raw[0]), bytes(raw[1]), int(raw[2]), int(raw[3]))
 
 
+def approvals_required(partners: int, threshold_bps: int) -> int:
+    """How many of `partners` must approve to reach a threshold of `threshold_bps`, as the
+    contracts count (docs/governance.md, "Thresholds"): the fewest k whose share k / partners,
+    rounded to whole basis points (half up), is at least the threshold, and at least one.
+
+    So a threshold written as the rounded basis points of a fraction means that fraction:
+    6667 (two thirds) is 2 of 3, 3 of 4 and 5 of 7; 5000 is half; 5001 a strict majority.
+    In integers: ceil(partners x (2 x threshold - 1) / 20000).
+    """
+    require_uint(threshold_bps, 16, "threshold_bps")
+    if partners < 1:
+        raise ValueError(f"a threshold needs at least one partner, got {partners}")
+    return max(1, -(-partners * (2 * threshold_bps - 1) // (2 * BPS_DENOMINATOR)))
+
+
 @dataclass(frozen=True)
 class Policy:
     """A project's scoring and governance policy (see `Policy` in PocTypes.sol)."""
@@ -206,6 +221,17 @@ class Policy:
             require_uint(getattr(self, name), 16, name)
         require_uint(self.dispute_window, 32, "dispute_window")
         object.__setattr__(self, "categories", tuple(self.categories))
+
+    def split_approvals_required(self, partners: int) -> int:
+        """Approvals that finalize a split in a project of `partners` (`approvals_required`)."""
+        return approvals_required(partners, self.split_approval_bps)
+
+    def governance_approvals_required(self, eligible: int) -> int:
+        """Approvals that execute a proposal with `eligible` partners entitled to approve: the
+        threshold's count, and never fewer than two when two or more are eligible (nobody
+        changes the others' rights alone)."""
+        required = approvals_required(eligible, self.governance_bps)
+        return max(required, 2) if eligible >= 2 else required
 
     def as_abi(self) -> tuple[Any, ...]:
         return (
