@@ -13,19 +13,21 @@ PYTEST_ARGS ?= -n auto
 # `make lock LOCK_ARGS=--upgrade` moves every pin to the newest release.
 LOCK_ARGS ?=
 
-.PHONY: help .venv node_modules setup compile compile-check lint format test test-faults sandbox bench lock npm-lock clean
+.PHONY: help .venv node_modules setup compile compile-check vendor-web sort-i18n lint format test test-faults sandbox bench lock npm-lock clean
 
 help:
 	@echo "make sandbox      install everything, start the local demo at http://127.0.0.1:8000"
 	@echo "make test         install everything, lint, run the whole test suite"
 	@echo "make setup        .venv (requirements.lock) and node_modules (package-lock.json)"
 	@echo "make compile      recompile contracts/ into ledger/artifacts/"
-	@echo "make lint         ruff check, ruff format --check, mypy"
+	@echo "make lint         ruff check, ruff format --check, mypy, import layering"
 	@echo "make format       ruff format + ruff check --fix"
 	@echo "make test-faults  only the fault-injection tests"
 	@echo "make bench        run the benchmarks in scripts/bench_*.py"
 	@echo "make lock         regenerate requirements.lock from pyproject.toml (PyPI only)"
 	@echo "make npm-lock     regenerate package-lock.json from package.json"
+	@echo "make vendor-web   copy the pages' JS libraries from node_modules to api/web/static/vendor"
+	@echo "make sort-i18n    sort api/web/i18n.json by key (a test insists)"
 
 # pip -qq: the machine-wide pip config names local mirrors that lack most packages and pip
 # warns about each of them; errors still print.
@@ -53,10 +55,20 @@ compile: setup
 compile-check: setup
 	$(PY) scripts/compile_contracts.py --check
 
+# The pages import their libraries from api/web/static/vendor (no bundler; CSP script-src 'self').
+# Run after changing a browser package's pin in package.json; a test compares the copy.
+vendor-web: setup
+	$(PY) scripts/vendor_web.py
+
+# Sorted keys: parallel additions to the one translation table merge cleanly.
+sort-i18n: $(VENV_STAMP)
+	$(PY) scripts/sort_i18n.py
+
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(VENV_STAMP)
 	$(VENV)/bin/ruff format .

@@ -34,7 +34,7 @@ from ledger.chain.deploy import clients_for, deploy_ledger  # noqa: E402
 from ledger.chain.transactions import TxRequest  # noqa: E402
 from ledger.domain import hashing, merkle  # noqa: E402
 from ledger.domain.values import BatchLeaf, Category, Origin, Policy  # noqa: E402
-from ledger.evidence.bundle import ProofBuilder  # noqa: E402
+from ledger.evidence.builder import ProofBuilder  # noqa: E402
 from ledger.evidence.packs import Opening, check_manifest, export_project  # noqa: E402
 from ledger.evidence.verifier import verify_document  # noqa: E402
 

@@ -9,101 +9,34 @@ proof (`revealBatched`, which anyone may relay: the anchoring already proves who
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from api.actions import (
+from api.deps import LEDGER
+from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError, WrongActorError
+from api.schemas.batches import BatchCreate, BatchFields, LeafFields, RevealCreate
+from api.schemas.operations import OperationPublic, PreparedPublic
+from api.services.writes import (
     ACCEPTED_RESPONSES,
-    OperationPublic,
-    PreparedPublic,
-    SignatureFields,
     SignedAction,
     Writes,
     WritesDep,
     relayer_call,
     signed_call,
 )
-from api.deps import LEDGER
-from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError, WrongActorError
-from api.schemas import (
-    EXAMPLE_COMMITMENT,
-    EXAMPLE_HASH,
-    EXAMPLE_SIGNED,
-    Bytes32,
-    OriginName,
-    Uint64,
-)
 from ledger.chain.signing import anchor_batch_data
+from ledger.domain.codec import to_hex
 from ledger.domain.hashing import batch_id
 from ledger.domain.merkle import MerkleTree, leaf_to_json
 from ledger.domain.values import BatchLeaf, Origin
-from ledger.store import OperationRecord
+from ledger.store.outbox import OperationRecord
 
 router = APIRouter(tags=["contributions"], responses=ERROR_RESPONSES)
 
 ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
 BatchIdPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="Batch id.")]
-MAX_BATCH = 10_000
-# Two leaves: 40 person-hours of results building on an earlier contribution, and a
-# background data set the partner declares at 40 points.
-EXAMPLE_LEAVES: list[dict[str, Any]] = [
-    {
-        "commitment": EXAMPLE_COMMITMENT,
-        "origin": "result",
-        "category": 0,
-        "value": 40,
-        "parents": [EXAMPLE_HASH],
-    },
-    {
-        "commitment": "0x509ad6a8270e4f22ce9839b73c6a6e114da45026d66973b3a6697cf3823a4c74",
-        "origin": "background",
-        "category": 2,
-        "value": 40,
-    },
-]
-EXAMPLE_BATCH: dict[str, Any] = {"items": EXAMPLE_LEAVES, "uri": ""}
-
-
-class LeafFields(BaseModel):
-    """One contribution of a batch."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [*EXAMPLE_LEAVES]})
-
-    commitment: Bytes32
-    origin: OriginName = "result"
-    category: Annotated[int, Field(ge=0, le=255)] = 0
-    value: Uint64 = 0
-    parents: list[Bytes32] = Field(default_factory=list, max_length=16)
-
-
-class BatchFields(BaseModel):
-    """The leaves to anchor under one Merkle root."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_BATCH]})
-
-    items: list[LeafFields] = Field(min_length=1, max_length=MAX_BATCH)
-    uri: str = Field(default="", max_length=2_000)
-
-
-class BatchCreate(BatchFields, SignatureFields):
-    """Anchor a batch (signature fields in non-custodial mode only)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [EXAMPLE_BATCH, {**EXAMPLE_BATCH, **EXAMPLE_SIGNED}]}
-    )
-
-
-class RevealCreate(BaseModel):
-    """Which leaves to reveal (their positions in the batch); all when left out."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"indices": [0, 1]}, {}]})
-
-    indices: list[Annotated[int, Field(ge=0, lt=MAX_BATCH)]] | None = Field(
-        default=None, max_length=MAX_BATCH
-    )
 
 
 def _leaf(item: LeafFields) -> BatchLeaf:
@@ -125,7 +58,7 @@ def _anchor_action(writes: Writes, project_id: int, body: BatchFields) -> Signed
     gas = writes.services.require_chain().ledger.gas_limit(
         "anchorBatch", size=len(body.uri.encode()), by_sig=True
     )
-    batch = "0x" + batch_id(project_id, writes.actor, root).hex()
+    batch = to_hex(batch_id(project_id, writes.actor, root))
     return SignedAction(
         kind="anchor_batch",
         contract=LEDGER,
@@ -146,7 +79,7 @@ def _anchor_action(writes: Writes, project_id: int, body: BatchFields) -> Signed
         dedupe_key=f"batch:{batch}",
         meta={
             "batch_id": batch,
-            "root": "0x" + root.hex(),
+            "root": to_hex(root),
             "leaves": [leaf_to_json(leaf) for leaf in tree.leaves],
         },
     )
@@ -178,7 +111,7 @@ def prepare_batch(
 
 
 def _anchored(writes: Writes, batch: str) -> OperationRecord:
-    op = writes.services.store.find_operation(
+    op = writes.services.store.outbox.find_operation(
         actor=writes.actor, dedupe_key=f"batch:{batch.lower()}"
     )
     if op is None or op.meta_json is None:

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import ReaderDep, ServicesDep
 from api.errors import ERROR_RESPONSES
-from api.schemas import ChainPublic
+from api.schemas.chain import ChainPublic
 from ledger.chain.translate import translating
 
 router = APIRouter(prefix="/chain", tags=["chain"], responses=ERROR_RESPONSES)

@@ -2,45 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import ConfigDict
 
-from api.actions import (
-    ACCEPTED_RESPONSES,
-    OperationPublic,
-    PreparedPublic,
-    SignatureFields,
-    SignedAction,
-    Writes,
-    WritesDep,
-    signed_call,
-)
-from api.deps import LEDGER, ReaderDep, Services, ServicesDep
+from api.deps import LEDGER, ReaderDep, ServicesDep
 from api.errors import (
     ERROR_RESPONSES,
     ErrorBody,
-    NotFoundError,
     UnprocessableError,
     WrongActorError,
 )
-from api.schemas import (
-    EXAMPLE_COMMITMENT,
-    EXAMPLE_SIGNED,
+from api.schemas.common import (
     ORIGINS,
     STATUSES,
-    ContributionPage,
-    ContributionPublic,
     OriginName,
-    RegistrationFields,
     StatusName,
 )
+from api.schemas.contributions import (
+    ContributionPage,
+    ContributionPublic,
+    RegistrationCreate,
+    RegistrationFields,
+    SupersedeCreate,
+    WithdrawCreate,
+)
+from api.schemas.operations import OperationPublic, PreparedPublic
+from api.services.access import readable_contribution, readable_projects
+from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import register_data, withdraw_contribution_data
-from ledger.domain.codec import ZERO_BYTES32
+from ledger.domain.codec import ZERO_BYTES32, to_hex
 from ledger.domain.values import Origin, Registration, checksum
-from ledger.store import ContributionFilter, ContributionRecord
+from ledger.store.records import ContributionFilter, ContributionRecord
 
 router = APIRouter(tags=["contributions"], responses=ERROR_RESPONSES)
 
@@ -57,7 +51,7 @@ ContributionIdPath = Annotated[
 )
 def list_contributions(
     services: ServicesDep,
-    _: ReaderDep,
+    principal: ReaderDep,
     project_id: Annotated[
         int | None, Query(ge=1, le=2**32 - 1, description="Only this project's.")
     ] = None,
@@ -87,7 +81,8 @@ def list_contributions(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
 ) -> ContributionPage:
-    """Contributions in chain order, filtered; follow `next_cursor` for more."""
+    """Contributions of the projects the key may read, in chain order, filtered; follow
+    `next_cursor` for more."""
     where = ContributionFilter(
         project_id=project_id,
         contributor=None if contributor is None else checksum(contributor),
@@ -96,8 +91,11 @@ def list_contributions(
         category=category,
         batch_id=batch_id,
         commitment=commitment,
+        project_ids=readable_projects(services.store, principal),
     )
-    page = services.store.list_contributions(where, after=int(cursor) if cursor else 0, limit=limit)
+    page = services.store.index.list_contributions(
+        where, after=int(cursor) if cursor else 0, limit=limit
+    )
     return ContributionPage(
         items=[ContributionPublic.of(c) for c in page.items],
         next_cursor=None if page.next_cursor is None else str(page.next_cursor),
@@ -111,56 +109,13 @@ def list_contributions(
     responses={404: {"model": ErrorBody, "description": "Unknown contribution."}},
 )
 def get_contribution(
-    services: ServicesDep, _: ReaderDep, contribution_id: ContributionIdPath
+    services: ServicesDep, principal: ReaderDep, contribution_id: ContributionIdPath
 ) -> ContributionPublic:
     """One contribution by id."""
-    record = services.store.contribution(contribution_id)
-    if record is None:
-        raise NotFoundError(f"no contribution {contribution_id}", code="contribution_not_found")
-    return ContributionPublic.of(record)
+    return ContributionPublic.of(readable_contribution(services, principal, contribution_id))
 
 
 # ------------------------------------------------------------------------------ writes
-
-
-EXAMPLE_REGISTRATION: dict[str, Any] = {
-    "commitment": EXAMPLE_COMMITMENT,
-    "origin": "result",
-    "category": 0,
-    "value": 40,
-    "parents": [],
-    "uri": "",
-}
-# The new version of that contribution: its own file (so its own commitment), 48 hours.
-EXAMPLE_SUPERSEDE: dict[str, Any] = {
-    **EXAMPLE_REGISTRATION,
-    "commitment": "0xb25001ea730446f347548d7807b68880cde2688042d9b22faf775ece88400ef4",
-    "value": 48,
-}
-
-
-class RegistrationCreate(RegistrationFields, SignatureFields):
-    """Register one contribution (add signature fields in non-custodial mode)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [EXAMPLE_REGISTRATION, {**EXAMPLE_REGISTRATION, **EXAMPLE_SIGNED}]
-        }
-    )
-
-
-class SupersedeCreate(RegistrationFields, SignatureFields):
-    """The new version of a contribution; the old one becomes Superseded."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [EXAMPLE_SUPERSEDE, {**EXAMPLE_SUPERSEDE, **EXAMPLE_SIGNED}]}
-    )
-
-
-class WithdrawCreate(SignatureFields):
-    """Withdraw a contribution (signature fields in non-custodial mode only)."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{}, EXAMPLE_SIGNED]})
 
 
 def _registration(
@@ -190,7 +145,7 @@ def register_action(
     gas = access.ledger.gas_limit(
         "register", items=items, size=len(registration.uri.encode()), by_sig=True
     )
-    commitment = "0x" + registration.commitment.hex()
+    commitment = to_hex(registration.commitment)
     return SignedAction(
         kind=kind,
         contract=LEDGER,
@@ -214,8 +169,10 @@ def register(
     writes: WritesDep, project_id: ProjectIdPath, body: RegistrationCreate
 ) -> JSONResponse:
     """Register a contribution of the key's partner: its salted commitment goes on chain,
-    signed by the partner (EIP-712). Registering the same commitment again returns the first
-    operation."""
+    signed by the partner (EIP-712). Registering the same commitment again with the same fields
+    returns the operation that registers it (pending or confirmed); with another value,
+    category, origin, parents or URI it is 409 `conflict` naming them. A failed registration
+    does not count: posting it again is a new attempt."""
     action = register_action(writes, _registration(project_id, body))
     return writes.submit(action, body, body)
 
@@ -232,16 +189,8 @@ def prepare_register(
     return writes.prepare(register_action(writes, _registration(project_id, body)))
 
 
-def indexed_contribution(services: Services, contribution_id: str) -> ContributionRecord:
-    """The indexed contribution, or 404 `contribution_not_found`."""
-    record = services.store.contribution(contribution_id)
-    if record is None:
-        raise NotFoundError(f"no contribution {contribution_id}", code="contribution_not_found")
-    return record
-
-
 def _own_contribution(writes: Writes, contribution_id: str) -> ContributionRecord:
-    record = indexed_contribution(writes.services, contribution_id)
+    record = readable_contribution(writes.services, writes.principal, contribution_id)
     if record.contributor != writes.actor:
         raise WrongActorError(
             f"contribution {contribution_id} is {record.contributor}'s, "

@@ -3,8 +3,9 @@
 All three are signed partner actions (`openDisputeBySig`, `voteDisputeBySig`,
 `withdrawDisputeBySig`). Only the hash of the reason goes on chain; its text stays with the
 partners. The contract votes on the contribution's open dispute, so the routes name the dispute
-number too and refuse (409 `dispute_not_open`) when the index says that dispute is not the open
-one: a partner must not cast a vote it believes to be on another dispute.
+number too and refuse (409 `no_open_dispute`, the code the contract's own refusal gets) when the
+index says that dispute is not the open one: a partner must not cast a vote it believes to be on
+another dispute.
 """
 
 from __future__ import annotations
@@ -14,22 +15,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from api.actions import (
-    ACCEPTED_RESPONSES,
-    OperationPublic,
-    PreparedPublic,
-    SignatureFields,
-    SignedAction,
-    Writes,
-    WritesDep,
-    signed_call,
-)
 from api.deps import LEDGER, ReaderDep, ServicesDep
 from api.errors import ERROR_RESPONSES, ConflictError, NotFoundError, WrongActorError
-from api.routes.contributions import indexed_contribution
-from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, EXAMPLE_HASH, Bytes32
+from api.schemas.disputes import (
+    DisputeCreate,
+    DisputeFields,
+    DisputePublic,
+    DisputeWithdrawCreate,
+    VoteCreate,
+    VoteFields,
+)
+from api.schemas.operations import OperationPublic, PreparedPublic
+from api.services.access import readable_contribution
+from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import (
     Eip712Domain,
     TypedData,
@@ -38,7 +37,7 @@ from ledger.chain.signing import (
     withdraw_dispute_data,
 )
 from ledger.domain.values import DisputeOutcome
-from ledger.store import DisputeRecord
+from ledger.store.records import DisputeRecord
 
 router = APIRouter(tags=["disputes"], responses=ERROR_RESPONSES)
 
@@ -48,103 +47,17 @@ ContributionIdPath = Annotated[
 DisputeNumberPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Dispute number.")]
 
 
-class DisputeFields(BaseModel):
-    """Why the contribution is disputed: the hash of a reason the partners keep off chain."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"reason_hash": EXAMPLE_HASH}]})
-
-    reason_hash: Bytes32 = Field(description="SHA-256 of the reason's text.")
-
-
-class DisputeCreate(DisputeFields, SignatureFields):
-    """Open a dispute (signature fields in non-custodial mode only)."""
-
-
-class VoteFields(BaseModel):
-    """A vote on the open dispute."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"uphold": True}]})
-
-    uphold: bool = Field(description="True: invalidate the contribution; False: keep it.")
-
-
-class VoteCreate(VoteFields, SignatureFields):
-    """Vote (signature fields in non-custodial mode only)."""
-
-
-class DisputeWithdrawCreate(SignatureFields):
-    """Withdraw one's own open dispute (signature fields in non-custodial mode only)."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
-
-
-class VotePublic(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"voter": EXAMPLE_ADDRESS_2, "uphold": True}]}
-    )
-
-    voter: str
-    uphold: bool
-
-
-class DisputePublic(BaseModel):
-    """A dispute of a contribution with its votes and outcome."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "contribution_id": EXAMPLE_HASH,
-                    "number": 1,
-                    "project_id": 1,
-                    "disputer": EXAMPLE_ADDRESS,
-                    "reason_hash": EXAMPLE_HASH,
-                    "eligible_voters": 1,
-                    "votes": [{"voter": EXAMPLE_ADDRESS_2, "uphold": True}],
-                    "outcome": "upheld",
-                    "block_number": 11,
-                }
-            ]
-        }
-    )
-
-    contribution_id: str
-    number: int
-    project_id: int
-    disputer: str
-    reason_hash: str
-    eligible_voters: int = Field(description="Partners who may vote (not the two parties).")
-    votes: list[VotePublic]
-    outcome: str = Field(description="open, upheld, rejected or withdrawn.", examples=["open"])
-    block_number: int
-
-    @classmethod
-    def of(cls, record: DisputeRecord) -> DisputePublic:
-        outcome = DisputeOutcome(record.outcome)
-        return cls(
-            contribution_id=record.contribution_id,
-            number=record.number,
-            project_id=record.project_id,
-            disputer=record.disputer,
-            reason_hash=record.reason_hash,
-            eligible_voters=record.eligible_voters,
-            votes=[VotePublic(voter=v.voter, uphold=v.uphold) for v in record.votes],
-            outcome="open" if outcome is DisputeOutcome.OPEN else outcome.name.lower(),
-            block_number=record.block_number,
-        )
-
-
 @router.get(
     "/contributions/{contribution_id}/disputes",
     response_model=list[DisputePublic],
     summary="List disputes",
 )
 def list_disputes(
-    services: ServicesDep, _: ReaderDep, contribution_id: ContributionIdPath
+    services: ServicesDep, principal: ReaderDep, contribution_id: ContributionIdPath
 ) -> list[DisputePublic]:
     """The contribution's disputes, oldest first."""
-    indexed_contribution(services, contribution_id)
-    return [DisputePublic.of(d) for d in services.store.disputes(contribution_id)]
+    readable_contribution(services, principal, contribution_id)
+    return [DisputePublic.of(d) for d in services.store.index.disputes(contribution_id)]
 
 
 ContributionAction = Callable[..., TypedData]
@@ -162,7 +75,7 @@ def _action(
 ) -> SignedAction:
     """A signed action on one contribution: `builder(domain, project_id=, contribution_id=,
     **extra, signer=, nonce=, deadline=)` and `function(projectId, contributionId, *extra)`."""
-    record = indexed_contribution(writes.services, contribution_id)
+    record = readable_contribution(writes.services, writes.principal, contribution_id)
     project_id, cid = record.project_id, bytes.fromhex(contribution_id[2:])
     gas = writes.services.require_chain().ledger.gas_limit(
         function.removesuffix("BySig"), by_sig=True
@@ -192,11 +105,11 @@ def _action(
 
 
 def _open_dispute(writes: Writes, contribution_id: str, number: int) -> DisputeRecord:
-    for dispute in writes.services.store.disputes(contribution_id):
+    for dispute in writes.services.store.index.disputes(contribution_id):
         if dispute.number == number:
             if dispute.outcome != DisputeOutcome.OPEN:
                 raise ConflictError(
-                    f"dispute {number} of {contribution_id} is closed", code="dispute_not_open"
+                    f"dispute {number} of {contribution_id} is closed", code="no_open_dispute"
                 )
             return dispute
     raise NotFoundError(f"no dispute {number} of {contribution_id}", code="dispute_not_found")

@@ -12,24 +12,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from api.actions import (
-    ACCEPTED_RESPONSES,
-    OperationPublic,
-    PreparedPublic,
-    SignatureFields,
-    SignedAction,
-    Writes,
-    WritesDep,
-    signed_call,
-)
 from api.deps import LEDGER, ReaderDep, ServicesDep
 from api.errors import ERROR_RESPONSES
-from api.routes.contributions import indexed_contribution
-from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_HASH
+from api.schemas.endorsements import EndorsementCreate, EndorsementFields, EndorsementPublic
+from api.schemas.operations import OperationPublic, PreparedPublic
+from api.services.access import readable_contribution
+from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import endorse_data
-from ledger.store import EndorsementRecord
 
 router = APIRouter(tags=["endorsements"], responses=ERROR_RESPONSES)
 
@@ -38,67 +28,21 @@ ContributionIdPath = Annotated[
 ]
 
 
-class EndorsementFields(BaseModel):
-    """The endorser's rating of the contribution's impact."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"rating": 4}]})
-
-    rating: Annotated[int, Field(ge=1, le=5, description="Impact from 1 (low) to 5 (high).")]
-
-
-class EndorsementCreate(EndorsementFields, SignatureFields):
-    """Endorse (signature fields in non-custodial mode only)."""
-
-
-class EndorsementPublic(BaseModel):
-    """One endorsement on chain."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "contribution_id": EXAMPLE_HASH,
-                    "project_id": 1,
-                    "endorser": EXAMPLE_ADDRESS,
-                    "rating": 4,
-                    "block_number": 9,
-                }
-            ]
-        }
-    )
-
-    contribution_id: str
-    project_id: int
-    endorser: str
-    rating: int
-    block_number: int
-
-    @classmethod
-    def of(cls, record: EndorsementRecord) -> EndorsementPublic:
-        return cls(
-            contribution_id=record.contribution_id,
-            project_id=record.project_id,
-            endorser=record.endorser,
-            rating=record.rating,
-            block_number=record.block_number,
-        )
-
-
 @router.get(
     "/contributions/{contribution_id}/endorsements",
     response_model=list[EndorsementPublic],
     summary="List endorsements",
 )
 def list_endorsements(
-    services: ServicesDep, _: ReaderDep, contribution_id: ContributionIdPath
+    services: ServicesDep, principal: ReaderDep, contribution_id: ContributionIdPath
 ) -> list[EndorsementPublic]:
     """The contribution's endorsements in chain order."""
-    indexed_contribution(services, contribution_id)
-    return [EndorsementPublic.of(e) for e in services.store.endorsements(contribution_id)]
+    readable_contribution(services, principal, contribution_id)
+    return [EndorsementPublic.of(e) for e in services.store.index.endorsements(contribution_id)]
 
 
 def _endorse_action(writes: Writes, contribution_id: str, rating: int) -> SignedAction:
-    record = indexed_contribution(writes.services, contribution_id)
+    record = readable_contribution(writes.services, writes.principal, contribution_id)
     project_id, cid = record.project_id, bytes.fromhex(contribution_id[2:])
     gas = writes.services.require_chain().ledger.gas_limit("endorse", by_sig=True)
     return SignedAction(

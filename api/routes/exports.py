@@ -1,6 +1,8 @@
 """Proof exports (per contribution, partner, project; Results Ownership List).
 
-Every key but an admin key may export (`ExporterDep`: auditors, partners, coordinators). The
+Every key but an admin key may export (`ExporterDep`: auditors, partners, coordinators), and
+only what it may read (`api.services.access`): a project of its partner, or one granted to the
+auditor key; anything else is 404 as if it did not exist. The
 service does not keep salts: a caller that wants a bundle sends the opening (content hash and
 salt) of each contribution in the body, which is why the bundle routes are POSTs. The Results
 Ownership List needs chain data only and is a GET. Everything is built from the chain through
@@ -13,14 +15,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ExporterDep, ServicesDep
 from api.errors import ERROR_RESPONSES
-from api.schemas import EXAMPLE_CONTENT_HASH, EXAMPLE_HASH, EXAMPLE_SALT, Address, Bytes32
-from ledger.evidence.bundle import ProofBuilder, bundle_bytes, unhex
+from api.schemas.common import Address
+from api.schemas.exports import OpeningIn, OpeningsIn
+from api.services.access import readable_contribution, require_readable_project
+from ledger.evidence.builder import ProofBuilder
+from ledger.evidence.bundle import bundle_bytes, unhex
 from ledger.evidence.packs import (
-    Opening,
     export_contribution,
     export_partner,
     export_project,
@@ -36,45 +39,6 @@ ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.
 ContributionIdPath = Annotated[
     str, Path(pattern="^0x[0-9a-fA-F]{64}$", description="Contribution id (bytes32 hex).")
 ]
-
-
-class OpeningIn(BaseModel):
-    """What opens a commitment: held by the partner, never stored by the service."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"contentHash": EXAMPLE_CONTENT_HASH, "salt": EXAMPLE_SALT}]
-        }
-    )
-
-    contentHash: Bytes32 = Field(description="SHA-256 of the file, 0x-hex.")
-    salt: Bytes32 = Field(description="The 32-byte salt, 0x-hex.")
-
-    def opening(self) -> Opening:
-        return Opening(unhex(self.contentHash), unhex(self.salt))
-
-
-class OpeningsIn(BaseModel):
-    """Openings of the contributions to bundle, by contribution id; others are listed as
-    unopened in the pack's manifest (and still appear in the Results Ownership List)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "openings": {
-                        EXAMPLE_HASH: {"contentHash": EXAMPLE_CONTENT_HASH, "salt": EXAMPLE_SALT}
-                    }
-                },
-                {"openings": {}},
-            ]
-        }
-    )
-
-    openings: dict[Bytes32, OpeningIn] = Field(default_factory=dict)
-
-    def by_id(self) -> dict[bytes, Opening]:
-        return {unhex(cid): o.opening() for cid, o in self.openings.items()}
 
 
 def _file(data: bytes, media_type: str, filename: str) -> Response:
@@ -95,10 +59,11 @@ def contribution_bundle(
     contribution_id: ContributionIdPath,
     body: OpeningIn,
     services: ServicesDep,
-    _: ExporterDep,
+    principal: ExporterDep,
 ) -> Response:
     """The contribution's proof bundle, built from the chain and opened with the posted
     content hash and salt; anyone can check it with `poc verify` or `/v1/proofs/verify`."""
+    readable_contribution(services, principal, contribution_id)
     chain = services.require_chain()
     builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
     bundle = builder.build(
@@ -117,10 +82,11 @@ def contribution_certificate(
     contribution_id: ContributionIdPath,
     body: OpeningIn,
     services: ServicesDep,
-    _: ExporterDep,
+    principal: ExporterDep,
 ) -> Response:
     """A printable certificate of the contribution; the `X-Bundle-SHA256` header names the
     proof bundle it was made from."""
+    readable_contribution(services, principal, contribution_id)
     chain = services.require_chain()
     builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
     _bundle, json_file, pdf = export_contribution(builder, unhex(contribution_id), body.opening())
@@ -140,10 +106,11 @@ def partner_export(
     partner: Annotated[Address, Path(description="Partner address.")],
     body: OpeningsIn,
     services: ServicesDep,
-    _: ExporterDep,
+    principal: ExporterDep,
 ) -> Response:
     """A zip of the partner's contributions in the project: a bundle and a certificate for
     each one opened in the body, the others listed as unopened in its manifest."""
+    require_readable_project(services, principal, project_id)
     chain = services.require_chain()
     archive = export_partner(
         chain.chain.w3, chain.ledger_address, project_id, partner, body.by_id(), workers=1
@@ -161,10 +128,11 @@ def evidence_pack(
     project_id: ProjectIdPath,
     body: OpeningsIn,
     services: ServicesDep,
-    _: ExporterDep,
+    principal: ExporterDep,
 ) -> Response:
     """A zip of everything a lawyer needs about the project: bundles and certificates of the
     contributions opened in the body, the split history and the Results Ownership List."""
+    require_readable_project(services, principal, project_id)
     chain = services.require_chain()
     archive = export_project(
         chain.chain.w3,
@@ -195,13 +163,14 @@ def evidence_pack(
 def results_ownership(
     project_id: ProjectIdPath,
     services: ServicesDep,
-    _: ExporterDep,
+    principal: ExporterDep,
     format: Annotated[
         Literal["json", "csv", "md"], Query(description="Response format (md: Markdown).")
     ] = "json",
 ) -> Response:
     """Every Result of the project with its owner, date, status and the Background it builds
     on (through parent links), from chain data alone: no openings needed."""
+    require_readable_project(services, principal, project_id)
     chain = services.require_chain()
     index = ProofBuilder(chain.chain.w3, chain.ledger_address).preload(project_id)
     entries = results_ownership_list(index)

@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from api.actions import (
-    ACCEPTED_RESPONSES,
-    PreparedPublic,
-    SignatureFields,
-    SignedAction,
-    Writes,
-    WritesDep,
-    signed_call,
-)
 from api.auth import Principal, Role, new_api_key, rotate_api_key
 from api.deps import LEDGER, AdminDep, ReaderDep, ServicesDep
 from api.errors import (
@@ -27,176 +17,37 @@ from api.errors import (
     UnprocessableError,
     WrongActorError,
 )
-from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_SIGNED, Address
+from api.schemas.operations import PreparedPublic
+from api.schemas.partners import (
+    IdentityCreate,
+    IdentityFields,
+    IssuedKeyPublic,
+    KeyCreate,
+    KeyPublic,
+    KeyRotate,
+    OnboardedPublic,
+    PartnerCreate,
+    PartnerPublic,
+    StandaloneKeyCreate,
+)
+from api.services.access import can_read_partner, readable_projects
+from api.services.key_authority import KeyAction, KeyTarget, authorize
+from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import set_identity_data
 from ledger.domain.values import checksum
 from ledger.errors import ConfigurationError, LedgerError
-from ledger.store import ApiKeyRecord
+from ledger.store.keys import ApiKeyRecord
 
 router = APIRouter(tags=["partners"], responses=ERROR_RESPONSES)
 
 AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="Partner address.")]
 KeyIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="API key id.")]
-EXAMPLE_KEY: dict[str, Any] = {
-    "key_id": "3f9a0c11d2e4",
-    "partner": EXAMPLE_ADDRESS,
-    "role": "coordinator",
-    "label": "flax-sme",
-    "created_at": 1767225600.0,
-    "revoked_at": None,
-    "replaced_by": None,
-}
-EXAMPLE_ISSUED_KEY: dict[str, Any] = {
-    **EXAMPLE_KEY,
-    "api_key": "poc_3f9a0c11d2e4_AFiqE9JEffcUYMZ1OIt76RAA2i-67ohaE0_bKgu1jSI",
-}
-EXAMPLE_IDENTITY: dict[str, Any] = {
-    "name": "Vlasverwerking Demo NV",
-    "company_number": "BE0123.456.749",
-}
 # Gas money for the few calls a custodial partner sends itself (coordinator membership changes).
 DEV_FUNDING_WEI = 10**18
 
 
-class PartnerCreate(BaseModel):
-    """Onboard a partner: a key pair held by the service (custodial) or the partner's own
-    address (non-custodial), and its first API key."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"label": "flax-sme", "role": "coordinator"}]}
-    )
-
-    label: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", examples=["flax-sme"])
-    role: Literal["partner", "coordinator", "auditor"] = "partner"
-    custodial: bool = Field(default=True, description="The service holds the partner's key.")
-    address: Address | None = Field(
-        default=None, description="The partner's own address (non-custodial partners)."
-    )
-
-
-class KeyPublic(BaseModel):
-    """An API key's metadata (never the key itself)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                EXAMPLE_KEY,
-                # Rotated: revoked, and the key that replaced it.
-                {**EXAMPLE_KEY, "revoked_at": 1769904000.0, "replaced_by": "b71e5a09c4d3"},
-            ]
-        }
-    )
-
-    key_id: str = Field(examples=["3f9a0c11d2e4"])
-    partner: str | None
-    role: str
-    label: str
-    created_at: float
-    revoked_at: float | None
-    replaced_by: str | None
-
-    @classmethod
-    def of(cls, record: ApiKeyRecord) -> KeyPublic:
-        return cls(
-            key_id=record.key_id,
-            partner=record.partner,
-            role=record.role,
-            label=record.label,
-            created_at=record.created_at,
-            revoked_at=record.revoked_at,
-            replaced_by=record.replaced_by,
-        )
-
-
-class IssuedKeyPublic(KeyPublic):
-    """A new API key: `api_key` is shown this once and stored only hashed."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_ISSUED_KEY]})
-
-    api_key: str = Field(examples=["poc_3f9a0c11d2e4_Jk2…"])
-
-
-class OnboardedPublic(BaseModel):
-    """The onboarded partner and its first key."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"address": EXAMPLE_ADDRESS, "custodial": True, "key": EXAMPLE_ISSUED_KEY}]
-        }
-    )
-
-    address: str | None = Field(examples=[EXAMPLE_ADDRESS])
-    custodial: bool
-    key: IssuedKeyPublic
-
-
-class IdentityFields(BaseModel):
-    """A partner's organisation identity, declared on chain."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_IDENTITY]})
-
-    name: str = Field(min_length=1, max_length=200, examples=["Vlasverwerking Demo NV"])
-    company_number: str = Field(min_length=1, max_length=64, examples=["BE0123.456.749"])
-
-
-class IdentityCreate(IdentityFields, SignatureFields):
-    """Declare the identity (signature fields in non-custodial mode only)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [EXAMPLE_IDENTITY, {**EXAMPLE_IDENTITY, **EXAMPLE_SIGNED}]}
-    )
-
-
-class PartnerPublic(BaseModel):
-    """What the service knows of a partner."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "address": EXAMPLE_ADDRESS,
-                    "custodial": True,
-                    "identity": EXAMPLE_IDENTITY,
-                    "projects": [1],
-                }
-            ]
-        }
-    )
-
-    address: str
-    custodial: bool
-    identity: IdentityFields | None
-    projects: list[int]
-
-
-class KeyCreate(BaseModel):
-    """An additional API key for a partner."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"label": "ci-robot", "role": "partner"}]}
-    )
-
-    label: str = Field(min_length=1, max_length=200, examples=["ci-robot"])
-    role: Literal["partner", "coordinator"] = "partner"
-
-
-class KeyRotate(BaseModel):
-    """Rotation options."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"label": "ci-robot-2027"}, {}]})
-
-    label: str | None = Field(default=None, max_length=200)
-
-
 def _issued(plaintext: str, record: ApiKeyRecord) -> IssuedKeyPublic:
     return IssuedKeyPublic(**KeyPublic.of(record).model_dump(), api_key=plaintext)
-
-
-def _owner_or_admin(principal: Principal, address: str) -> None:
-    if principal.role is Role.ADMIN:
-        return
-    if principal.partner is None or checksum(principal.partner) != checksum(address):
-        raise WrongActorError(f"this API key does not act for {checksum(address)}")
 
 
 @router.post(
@@ -242,12 +93,21 @@ def onboard(services: ServicesDep, _: AdminDep, body: PartnerCreate) -> Onboarde
 
 
 @router.get("/partners/{address}", response_model=PartnerPublic, summary="Get a partner")
-def get_partner(services: ServicesDep, _: ReaderDep, address: AddressPath) -> PartnerPublic:
-    """A partner's declared identity, custody and projects."""
+def get_partner(services: ServicesDep, principal: ReaderDep, address: AddressPath) -> PartnerPublic:
+    """A partner's declared identity, custody and the projects of it the key may read. Seen
+    by the partner itself, the admin, and whoever reads a project it is or was a partner
+    of; to anyone else it is 404, like an address the service does not know."""
     wanted = checksum(address)
-    identity = services.store.identity(wanted)
-    projects = services.store.list_projects(partner=wanted, limit=1000).items
-    keys = services.store.api_keys(wanted)
+    if not can_read_partner(services.store, principal, wanted):
+        raise NotFoundError(f"no partner {wanted}", code="partner_not_found")
+    identity = services.store.index.identity(wanted)
+    own = principal.partner is not None and checksum(principal.partner) == wanted
+    projects = services.store.index.list_projects(
+        partner=wanted,
+        only=None if own else readable_projects(services.store, principal),
+        limit=1000,
+    ).items
+    keys = services.store.keys.api_keys(wanted)
     custodial = services.custody is not None and services.custody.holds(wanted)
     if identity is None and not projects and not keys and not custodial:
         raise NotFoundError(f"no partner {wanted}", code="partner_not_found")
@@ -310,29 +170,82 @@ def prepare_identity(
 
 @router.get("/partners/{address}/keys", response_model=list[KeyPublic], summary="List keys")
 def list_keys(services: ServicesDep, principal: ReaderDep, address: AddressPath) -> list[KeyPublic]:
-    """The partner's API keys (its own keys, or any partner's for an admin)."""
-    _owner_or_admin(principal, address)
-    return [KeyPublic.of(k) for k in services.store.api_keys(checksum(address))]
+    """The partner's API keys: its own partner's for a partner or coordinator key, any
+    partner's for an admin key (`api.services.key_authority`)."""
+    authorize(principal, KeyAction.LIST, KeyTarget(partner=address))
+    return [KeyPublic.of(k) for k in services.store.keys.api_keys(checksum(address))]
 
 
 @router.post(
     "/partners/{address}/keys",
     status_code=201,
     response_model=IssuedKeyPublic,
-    summary="Issue another key (admin)",
+    summary="Issue another key for a partner",
 )
 def issue_key(
-    services: ServicesDep, _: AdminDep, address: AddressPath, body: KeyCreate
+    services: ServicesDep, principal: ReaderDep, address: AddressPath, body: KeyCreate
 ) -> IssuedKeyPublic:
-    """Issue an additional key for a partner; shown once."""
-    issued = new_api_key(services.store, checksum(address), Role(body.role), body.label)
+    """Issue an additional key for a partner; shown once. A partner or coordinator key issues
+    for its own partner, up to its own role (a CI robot's key, a colleague's); an admin key
+    for any partner."""
+    role = Role(body.role)
+    authorize(principal, KeyAction.ISSUE, KeyTarget(partner=address, role=role))
+    issued = new_api_key(services.store, checksum(address), role, body.label)
     return _issued(issued.plaintext, issued.record)
 
 
-def _key_of(services: ServicesDep, principal: Principal, key_id: str) -> ApiKeyRecord:
-    record = services.store.api_key(key_id)
-    if record is None or (principal.role is not Role.ADMIN and record.partner != principal.partner):
+@router.get("/keys", response_model=list[KeyPublic], summary="List every key (admin)")
+def list_all_keys(
+    services: ServicesDep,
+    principal: ReaderDep,
+    role: Annotated[
+        Literal["partner", "coordinator", "auditor", "admin"] | None,
+        Query(description="Only keys of this role."),
+    ] = None,
+    partner: Annotated[
+        str | None,
+        Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="Only keys of this partner."),
+    ] = None,
+) -> list[KeyPublic]:
+    """Every API key's metadata, oldest first, the revoked ones included: how an admin finds
+    the auditor and admin keys, which belong to no partner. A partner or coordinator key may
+    list only its own partner's keys (`?partner=` its own address, or
+    `/v1/partners/{address}/keys`)."""
+    authorize(
+        principal,
+        KeyAction.LIST,
+        KeyTarget(partner=partner, role=None if role is None else Role(role)),
+    )
+    keys = services.store.keys.api_keys(None if partner is None else checksum(partner))
+    return [KeyPublic.of(k) for k in keys if role is None or k.role == role]
+
+
+@router.post(
+    "/keys",
+    status_code=201,
+    response_model=IssuedKeyPublic,
+    summary="Issue an auditor or admin key (admin)",
+)
+def issue_standalone_key(
+    services: ServicesDep, principal: ReaderDep, body: StandaloneKeyCreate
+) -> IssuedKeyPublic:
+    """Issue a key that acts for no partner: an auditor's (IP counsel; it reads a project
+    once that project's coordinator grants it) or another admin's. Shown once."""
+    role = Role(body.role)
+    authorize(principal, KeyAction.ISSUE, KeyTarget(partner=None, role=role))
+    issued = new_api_key(services.store, None, role, body.label)
+    return _issued(issued.plaintext, issued.record)
+
+
+def _managed_key(
+    services: ServicesDep, principal: Principal, key_id: str, action: KeyAction
+) -> ApiKeyRecord:
+    """The key `key_id` if `principal` may do `action` on it; a key it may not manage is
+    answered like one that does not exist."""
+    record = services.store.keys.api_key(key_id)
+    if record is None:
         raise NotFoundError(f"no key {key_id}", code="key_not_found")
+    authorize(principal, action, KeyTarget.of(record))
     return record
 
 
@@ -342,8 +255,9 @@ def _key_of(services: ServicesDep, principal: Principal, key_id: str) -> ApiKeyR
 def rotate_key(
     services: ServicesDep, principal: ReaderDep, key_id: KeyIdPath, body: KeyRotate
 ) -> IssuedKeyPublic:
-    """Issue a replacement (same partner and role) and revoke the old key at once."""
-    record = _key_of(services, principal, key_id)
+    """Issue a replacement (same partner and role, same project grants for an auditor) and
+    revoke the old key at once."""
+    record = _managed_key(services, principal, key_id, KeyAction.ROTATE)
     if record.revoked_at is not None:
         raise ConflictError(f"key {key_id} is revoked", code="key_revoked")
     issued = rotate_api_key(services.store, key_id, body.label)
@@ -354,9 +268,9 @@ def rotate_key(
 @router.delete("/keys/{key_id}", response_model=KeyPublic, summary="Revoke a key")
 def revoke_key(services: ServicesDep, principal: ReaderDep, key_id: KeyIdPath) -> KeyPublic:
     """Revoke a key now; requests with it get 401 from then on."""
-    _key_of(services, principal, key_id)
-    services.store.revoke_api_key(key_id)
+    _managed_key(services, principal, key_id, KeyAction.REVOKE)
+    services.store.keys.revoke_api_key(key_id)
     services.keys.forget(key_id)
-    record = services.store.api_key(key_id)
+    record = services.store.keys.api_key(key_id)
     assert record is not None
     return KeyPublic.of(record)

@@ -13,22 +13,26 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from api.actions import (
+from api.deps import VAULT, ReaderDep, ServicesDep
+from api.errors import ERROR_RESPONSES, UnprocessableError
+from api.schemas.operations import OperationPublic, PreparedPublic
+from api.schemas.payouts import (
+    BalancesPublic,
+    PartnerBalancePublic,
+    PayoutCreate,
+    PayoutFields,
+    TokenBalancesPublic,
+)
+from api.services.access import readable_project
+from api.services.writes import (
     ACCEPTED_RESPONSES,
-    OperationPublic,
-    PreparedPublic,
-    SignatureFields,
     SignedAction,
     Writes,
     WritesDep,
     relayer_call,
     signed_call,
 )
-from api.deps import VAULT, ReaderDep, ServicesDep
-from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError
-from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, Address
 from ledger.chain.clients import ETH
 from ledger.chain.signing import release_to_data
 from ledger.domain.values import checksum
@@ -38,97 +42,19 @@ router = APIRouter(prefix="/projects", tags=["payouts"], responses=ERROR_RESPONS
 ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
 
 
-class PartnerBalancePublic(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"partner": EXAMPLE_ADDRESS, "amount": "600"}]}
-    )
-
-    partner: str
-    amount: str = Field(description="Releasable now, smallest units (decimal string).")
-
-
-class TokenBalancesPublic(BaseModel):
-    """One token's revenue in the project and each partner's releasable balance."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "token": ETH,
-                    "received": "1000",
-                    "released": "400",
-                    "balances": [{"partner": EXAMPLE_ADDRESS, "amount": "600"}],
-                }
-            ]
-        }
-    )
-
-    token: str = Field(description="ERC-20 address; the zero address is ETH.")
-    received: str
-    released: str
-    balances: list[PartnerBalancePublic]
-
-
-class BalancesPublic(BaseModel):
-    """The project's money in the RoyaltyVault."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "project_id": 1,
-                    "tokens": [
-                        {
-                            "token": ETH,
-                            "received": "1000",
-                            "released": "400",
-                            "balances": [
-                                {"partner": EXAMPLE_ADDRESS, "amount": "0"},
-                                {"partner": EXAMPLE_ADDRESS_2, "amount": "600"},
-                            ],
-                        }
-                    ],
-                }
-            ]
-        }
-    )
-
-    project_id: int
-    tokens: list[TokenBalancesPublic]
-
-
-class PayoutFields(BaseModel):
-    """What to release: the key's partner's whole balance of `token`, to `recipient`."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"token": ETH, "recipient": EXAMPLE_ADDRESS_2}]}
-    )
-
-    token: Address = Field(default=ETH, description="ERC-20 address; the zero address is ETH.")
-    recipient: Address | None = Field(
-        default=None, description="Where to pay; the partner itself when left out."
-    )
-
-
-class PayoutCreate(PayoutFields, SignatureFields):
-    """Release (signature fields only in non-custodial mode with another recipient)."""
-
-
 @router.get("/{project_id}/balances", response_model=BalancesPublic, summary="Vault balances")
 def get_balances(
     services: ServicesDep,
-    _: ReaderDep,
+    principal: ReaderDep,
     project_id: ProjectIdPath,
     token: Annotated[
         str | None, Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="Also this token.")
     ] = None,
 ) -> BalancesPublic:
     """Revenue received and released per token, and every partner's releasable balance."""
+    project = readable_project(services, principal, project_id)
     access = services.require_chain()
-    project = services.store.project(project_id)
-    if project is None:
-        raise NotFoundError(f"no project {project_id}", code="project_not_found")
-    tokens = {ETH, *services.store.revenue_tokens(project_id)}
+    tokens = {ETH, *services.store.index.revenue_tokens(project_id)}
     if token is not None:
         tokens.add(checksum(token))
     partners = sorted({p.address for p in project.partners}, key=str.lower)

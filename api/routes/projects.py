@@ -16,44 +16,36 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
-from api.actions import (
-    ACCEPTED_RESPONSES,
-    OperationPublic,
-    PreparedPublic,
-    SignatureFields,
-    SignedAction,
-    Writes,
-    WritesDep,
-    signed_call,
-)
 from api.auth import Principal, Role
 from api.deps import LEDGER, ReaderDep, ServicesDep
 from api.errors import (
     ERROR_RESPONSES,
     ErrorBody,
-    NotFoundError,
     PermissionDeniedError,
     UnprocessableError,
     WrongActorError,
 )
-from api.schemas import (
-    EXAMPLE_ADDRESS,
-    EXAMPLE_ADDRESS_2,
-    EXAMPLE_HASH,
-    Address,
-    Bytes32,
-    PolicyModel,
+from api.schemas.operations import OperationPublic, PreparedPublic
+from api.schemas.projects import (
+    AcceptanceCreate,
+    AcceptanceFields,
+    MemberCreate,
     PolicyPublic,
+    ProjectCreate,
+    ProjectFields,
     ProjectPage,
     ProjectPublic,
-    Uint32,
+    UnsignedTxPublic,
 )
+from api.services.access import readable_project, readable_projects, require_readable_project
+from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import accept_agreement_data, create_project_data
+from ledger.domain.codec import to_hex
 from ledger.domain.hashing import encode_policy
 from ledger.domain.values import checksum
-from ledger.store import ProjectRecord
+from ledger.store.records import ProjectRecord
 from ledger.sync.outbox import ChainCall
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=ERROR_RESPONSES)
@@ -64,7 +56,7 @@ ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.
 @router.get("", response_model=ProjectPage, summary="List projects")
 def list_projects(
     services: ServicesDep,
-    _: ReaderDep,
+    principal: ReaderDep,
     partner: Annotated[
         str | None,
         Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="Only projects of this partner."),
@@ -75,9 +67,11 @@ def list_projects(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
 ) -> ProjectPage:
-    """Projects in id order, optionally only those a partner belongs to."""
-    page = services.store.list_projects(
+    """The projects the key may read (its partner's, or those granted to an auditor key), in
+    id order, optionally only those a partner belongs to."""
+    page = services.store.index.list_projects(
         partner=None if partner is None else checksum(partner),
+        only=readable_projects(services.store, principal),
         after=int(cursor) if cursor else 0,
         limit=limit,
     )
@@ -93,103 +87,23 @@ def list_projects(
     summary="Get a project",
     responses={404: {"model": ErrorBody, "description": "Unknown project."}},
 )
-def get_project(services: ServicesDep, _: ReaderDep, project_id: ProjectIdPath) -> ProjectPublic:
+def get_project(
+    services: ServicesDep, principal: ReaderDep, project_id: ProjectIdPath
+) -> ProjectPublic:
     """A project with its partners, agreement and policy versions."""
-    record = services.store.project(project_id)
-    if record is None:
-        raise NotFoundError(f"no project {project_id}", code="project_not_found")
-    return ProjectPublic.of(record)
+    return ProjectPublic.of(readable_project(services, principal, project_id))
 
 
 @router.get("/{project_id}/policies", response_model=list[PolicyPublic], summary="Policy versions")
 def list_policies(
-    services: ServicesDep, _: ReaderDep, project_id: ProjectIdPath
+    services: ServicesDep, principal: ReaderDep, project_id: ProjectIdPath
 ) -> list[PolicyPublic]:
     """Every policy version of the project, oldest first (old scores stay reproducible)."""
-    if services.store.project(project_id) is None:
-        raise NotFoundError(f"no project {project_id}", code="project_not_found")
-    return [PolicyPublic.of(p) for p in services.store.policies(project_id)]
+    require_readable_project(services, principal, project_id)
+    return [PolicyPublic.of(p) for p in services.store.index.policies(project_id)]
 
 
 # ------------------------------------------------------------------------------ writes
-
-_POLICY_EXAMPLE = PolicyModel.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
-
-
-class ProjectFields(BaseModel):
-    """A new project: the consortium agreement's hash, the partners, the scoring policy."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "agreement_hash": EXAMPLE_HASH,
-                    "partners": [EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2],
-                    "policy": _POLICY_EXAMPLE,
-                }
-            ]
-        }
-    )
-
-    agreement_hash: Bytes32 = Field(description="SHA-256 or keccak of the agreement's text.")
-    partners: list[Address] = Field(
-        min_length=1, max_length=64, description="Every partner, the coordinator included."
-    )
-    policy: PolicyModel
-
-
-class ProjectCreate(ProjectFields, SignatureFields):
-    """Create a project; the key's partner becomes its coordinator (signature fields in
-    non-custodial mode only)."""
-
-
-class AcceptanceFields(BaseModel):
-    """The agreement version the partner accepts; the current one when left out."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"version": 1, "agreement_hash": EXAMPLE_HASH}]}
-    )
-
-    version: Uint32 | None = Field(default=None, examples=[1])
-    agreement_hash: Bytes32 | None = None
-
-
-class AcceptanceCreate(AcceptanceFields, SignatureFields):
-    """Accept the agreement (signature fields in non-custodial mode only)."""
-
-
-class MemberCreate(BaseModel):
-    """A partner the coordinator adds during set-up."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"partner": EXAMPLE_ADDRESS_2}]})
-
-    partner: Address
-
-
-class UnsignedTxPublic(BaseModel):
-    """A transaction for the coordinator to send from its own wallet (no relayed variant)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "from_": EXAMPLE_ADDRESS,
-                    "to": EXAMPLE_ADDRESS_2,
-                    "data": "0x6a1d4a7a",
-                    "value": "0",
-                    "gas": 125000,
-                    "chain_id": 31337,
-                }
-            ]
-        }
-    )
-
-    from_: str = Field(description="The coordinator, who must send it.")
-    to: str
-    data: str
-    value: str
-    gas: int
-    chain_id: int
 
 
 def _require_coordinator(principal: Principal) -> None:
@@ -198,10 +112,8 @@ def _require_coordinator(principal: Principal) -> None:
 
 
 def _indexed_project(writes: Writes, project_id: int) -> ProjectRecord:
-    record = writes.services.store.project(project_id)
-    if record is None:
-        raise NotFoundError(f"no project {project_id}", code="project_not_found")
-    return record
+    # A project the key's partner never belonged to is 404, as for reads.
+    return readable_project(writes.services, writes.principal, project_id)
 
 
 def _create_action(writes: Writes, body: ProjectFields) -> SignedAction:
@@ -348,7 +260,7 @@ def _unsigned(writes: Writes, call: ChainCall) -> UnsignedTxPublic:
     return UnsignedTxPublic(
         from_=writes.actor,
         to=access.ledger_address,
-        data="0x" + call.calldata().hex(),
+        data=to_hex(call.calldata()),
         value="0",
         gas=call.gas,
         chain_id=access.chain.chain_id,

@@ -8,27 +8,18 @@ approval counts at once, and the approval that reaches the threshold executes th
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
-from eth_abi.abi import decode
-from eth_abi.exceptions import DecodingError
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from api.actions import (
-    ACCEPTED_RESPONSES,
-    OperationPublic,
-    PreparedPublic,
-    SignatureFields,
-    SignedAction,
-    Writes,
-    WritesDep,
-    signed_call,
-)
-from api.deps import LEDGER, ReaderDep, ServicesDep
+from api.auth import Principal
+from api.deps import LEDGER, ReaderDep, Services, ServicesDep
 from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError
-from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_HASH, Address, Bytes32, PolicyModel
+from api.schemas.operations import OperationPublic, PreparedPublic
+from api.schemas.proposals import ApprovalCreate, ProposalCreate, ProposalFields, ProposalPublic
+from api.services.access import require_readable_project
+from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.clients import (
     encode_add_partner,
     encode_amend_agreement,
@@ -36,110 +27,22 @@ from ledger.chain.clients import (
     encode_remove_partner,
 )
 from ledger.chain.signing import approve_proposal_data, propose_data
-from ledger.domain.values import POLICY_ABI, Policy, ProposalKind, checksum
-from ledger.store import ProposalRecord
+from ledger.domain.values import ProposalKind
+from ledger.store.records import ProposalRecord
 
 router = APIRouter(prefix="/projects", tags=["proposals"], responses=ERROR_RESPONSES)
 
 ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
 # uint64 on chain, but ids count up from 1: the index keeps them as signed 64-bit integers.
 ProposalIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Proposal id.")]
-KindName = Literal["add_partner", "remove_partner", "change_policy", "amend_agreement"]
 _KINDS: dict[str, ProposalKind] = {kind.name.lower(): kind for kind in ProposalKind}
 
 
-class ProposalFields(BaseModel):
-    """A governance change: `partner` for add/remove, `policy` for change_policy,
-    `agreement_hash` for amend_agreement."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"kind": "add_partner", "partner": EXAMPLE_ADDRESS}]}
-    )
-
-    kind: KindName
-    partner: Address | None = None
-    policy: PolicyModel | None = None
-    agreement_hash: Bytes32 | None = None
-
-
-class ProposalCreate(ProposalFields, SignatureFields):
-    """Propose a change (signature fields in non-custodial mode only)."""
-
-
-class ApprovalCreate(SignatureFields):
-    """Approve (signature fields in non-custodial mode only)."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
-
-
-class ProposalPublic(BaseModel):
-    """A governance proposal as the index knows it."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "proposal_id": 1,
-                    "project_id": 1,
-                    "proposer": EXAMPLE_ADDRESS,
-                    "kind": "amend_agreement",
-                    "partner": None,
-                    "policy": None,
-                    "agreement_hash": EXAMPLE_HASH,
-                    "data": "0x" + EXAMPLE_HASH[2:],
-                    "approvals": [EXAMPLE_ADDRESS],
-                    "executed": False,
-                    "block_number": 14,
-                }
-            ]
-        }
-    )
-
-    proposal_id: int
-    project_id: int
-    proposer: str
-    kind: KindName
-    partner: str | None = Field(description="Of add_partner and remove_partner.")
-    policy: PolicyModel | None = Field(description="Of change_policy.")
-    agreement_hash: str | None = Field(description="Of amend_agreement.")
-    data: str = Field(description="The ABI-encoded change as proposed on chain.")
-    approvals: list[str]
-    executed: bool
-    block_number: int
-
-    @classmethod
-    def of(cls, record: ProposalRecord) -> ProposalPublic:
-        kind = ProposalKind(record.kind)
-        raw = bytes.fromhex(record.data[2:])
-        partner: str | None = None
-        policy: PolicyModel | None = None
-        agreement: str | None = None
-        try:
-            if kind in (ProposalKind.ADD_PARTNER, ProposalKind.REMOVE_PARTNER):
-                partner = checksum(decode(["address"], raw)[0])
-            elif kind is ProposalKind.CHANGE_POLICY:
-                policy = PolicyModel.of(Policy.from_abi(decode([POLICY_ABI], raw)[0]))
-            else:
-                agreement = "0x" + bytes(decode(["bytes32"], raw)[0]).hex()
-        except (DecodingError, ValueError):
-            pass  # the contract accepted it; show the raw data rather than fail the read
-        return cls(
-            proposal_id=record.proposal_id,
-            project_id=record.project_id,
-            proposer=record.proposer,
-            kind=kind.name.lower(),  # type: ignore[arg-type]
-            partner=partner,
-            policy=policy,
-            agreement_hash=agreement,
-            data=record.data,
-            approvals=list(record.approvals),
-            executed=record.executed,
-            block_number=record.block_number,
-        )
-
-
-def _proposal(services: ServicesDep, project_id: int, proposal_id: int) -> ProposalRecord:
-    record = services.store.proposal(proposal_id)
+def _proposal(
+    services: Services, principal: Principal, project_id: int, proposal_id: int
+) -> ProposalRecord:
+    require_readable_project(services, principal, project_id)
+    record = services.store.index.proposal(proposal_id)
     if record is None or record.project_id != project_id:
         raise NotFoundError(
             f"no proposal {proposal_id} in project {project_id}", code="proposal_not_found"
@@ -151,12 +54,11 @@ def _proposal(services: ServicesDep, project_id: int, proposal_id: int) -> Propo
     "/{project_id}/proposals", response_model=list[ProposalPublic], summary="List proposals"
 )
 def list_proposals(
-    services: ServicesDep, _: ReaderDep, project_id: ProjectIdPath
+    services: ServicesDep, principal: ReaderDep, project_id: ProjectIdPath
 ) -> list[ProposalPublic]:
     """The project's governance proposals, oldest first, with their approvals."""
-    if services.store.project(project_id) is None:
-        raise NotFoundError(f"no project {project_id}", code="project_not_found")
-    return [ProposalPublic.of(p) for p in services.store.proposals(project_id)]
+    require_readable_project(services, principal, project_id)
+    return [ProposalPublic.of(p) for p in services.store.index.proposals(project_id)]
 
 
 @router.get(
@@ -165,10 +67,13 @@ def list_proposals(
     summary="Get a proposal",
 )
 def get_proposal(
-    services: ServicesDep, _: ReaderDep, project_id: ProjectIdPath, proposal_id: ProposalIdPath
+    services: ServicesDep,
+    principal: ReaderDep,
+    project_id: ProjectIdPath,
+    proposal_id: ProposalIdPath,
 ) -> ProposalPublic:
     """One governance proposal."""
-    return ProposalPublic.of(_proposal(services, project_id, proposal_id))
+    return ProposalPublic.of(_proposal(services, principal, project_id, proposal_id))
 
 
 def _change(body: ProposalFields) -> tuple[ProposalKind, bytes]:
@@ -244,7 +149,7 @@ def prepare_proposal(
 
 
 def _approve_action(writes: Writes, project_id: int, proposal_id: int) -> SignedAction:
-    record = _proposal(writes.services, project_id, proposal_id)
+    record = _proposal(writes.services, writes.principal, project_id, proposal_id)
     # The approval that reaches the threshold executes the change: gas grows with its data.
     size = len(record.data) // 2 - 1
     gas = writes.services.require_chain().ledger.gas_limit(

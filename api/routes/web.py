@@ -1,11 +1,11 @@
 """The web pages: server-rendered Jinja2 templates from `api/web/templates`, with their static
 JS and CSS from `api/web/static`, in Dutch or English.
 
-What lives here: the page routes (no API key: a page holds no data, its script fetches the
-data from `/v1` with the key the visitor chose), the language choice, the translation table
-(`api/web/i18n.json`, one table for the templates and the scripts), and `install`, the one
-call `api.app.create_app` makes to add the pages, the proof-verification route the lawyer's
-page posts to (`api.routes.verify`) and, in a sandbox only, `api.routes.sandbox_ui`.
+What lives here: the page routes, one `WebPage` entry per page naming its template and its
+script module (no API key: a page holds no data, its script fetches the data from `/v1` with
+the key the visitor chose; api/web/README.md says how to add a page), the language choice,
+and the translation table (`api/web/i18n.json`, one table for the templates and the scripts).
+`api.routes.include_routers` mounts this router and `STATIC_DIR`, as it mounts every other.
 
 What does not live here: any data access. The pages read and write through the public API,
 exactly as a partner's own software would, so the UI can do nothing the API does not allow.
@@ -20,14 +20,11 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, NamedTuple
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-from api.settings import ApiSettings
 
 WEB_DIR: Final = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES_DIR: Final = WEB_DIR / "templates"
@@ -49,18 +46,37 @@ CONTENT_SECURITY_POLICY: Final = (
 
 Language = Literal["nl", "en"]
 
-# The pages, in navigation order: (path, template, translation key of the title).
-PAGES: Final[tuple[tuple[str, str, str], ...]] = (
-    ("/", "home.html", "nav.home"),
-    ("/partner", "partner.html", "nav.partner"),
-    ("/project", "project.html", "nav.project"),
-    ("/register", "register.html", "nav.register"),
-    ("/contribution", "contribution.html", "nav.contribution"),
-    ("/split", "split.html", "nav.split"),
-    ("/lawyer", "lawyer.html", "nav.lawyer"),
+
+class WebPage(NamedTuple):
+    """One page: `templates/<name>.html` rendered at `path`, which loads its script
+    `static/js/pages/<name>.js` (api/web/README.md says how to add one)."""
+
+    path: str
+    name: str
+    # Translation key of the page title (tab and heading).
+    title_key: str
+    # Shown in the navigation bar (the contribution page is reached from the timeline).
+    in_nav: bool = True
+
+    @property
+    def template(self) -> str:
+        return f"{self.name}.html"
+
+    @property
+    def script(self) -> str:
+        return f"/static/js/pages/{self.name}.js"
+
+
+# The pages, in navigation order: one entry, one template and one script module per concept.
+PAGES: Final[tuple[WebPage, ...]] = (
+    WebPage("/", "home", "nav.home"),
+    WebPage("/partner", "partner", "nav.partner"),
+    WebPage("/project", "project", "nav.project"),
+    WebPage("/register", "register", "nav.register"),
+    WebPage("/contribution", "contribution", "nav.contribution", in_nav=False),
+    WebPage("/split", "split", "nav.split"),
+    WebPage("/lawyer", "lawyer", "nav.lawyer"),
 )
-# Shown in the navigation bar (the contribution page is reached from the timeline).
-NAV_PATHS: Final = ("/", "/partner", "/project", "/register", "/split", "/lawyer")
 
 
 class MissingTranslationError(KeyError):
@@ -123,24 +139,30 @@ def translator(language: Language) -> Any:
     return t
 
 
-def render(request: Request, template: str, title_key: str) -> HTMLResponse:
+def render(request: Request, page: WebPage) -> HTMLResponse:
     """Render one page in the visitor's language."""
     language = pick_language(
         request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
     )
-    sandbox = getattr(request.app.state, "sandbox", None) is not None
+    info = getattr(request.app.state, "sandbox", None)
+    # The sandbox's page token (`api.routes.sandbox_ui`): the pages send it back to the
+    # helpers; pages of other sites cannot read it.
+    sandbox_token = str(getattr(info, "page_token", "")) if info is not None else ""
     t = translator(language)
     html = (
         _environment()
-        .get_template(template)
+        .get_template(page.template)
         .render(
             t=t,
             lang=language,
             other_languages=[code for code in LANGUAGES if code != language],
-            title=t(title_key),
+            title=t(page.title_key),
+            page=page.name,
+            page_script=page.script,
             path=request.url.path,
-            nav=[(p, key) for p, _, key in PAGES if p in NAV_PATHS],
-            sandbox=sandbox,
+            nav=[(p.path, p.title_key) for p in PAGES if p.in_nav],
+            sandbox=info is not None,
+            sandbox_token=sandbox_token,
             # The scripts translate with the same table (error messages, statuses).
             i18n_json=json.dumps(translations()[language], ensure_ascii=False).replace(
                 "</", "<\\/"
@@ -158,18 +180,18 @@ def render(request: Request, template: str, title_key: str) -> HTMLResponse:
     )
 
 
-def _page(template: str, title_key: str) -> Any:
-    def page(request: Request) -> HTMLResponse:
-        return render(request, template, title_key)
+def _page(page: WebPage) -> Any:
+    def show_page(request: Request) -> HTMLResponse:
+        return render(request, page)
 
-    page.__name__ = f"page_{template.removesuffix('.html')}"
-    return page
+    show_page.__name__ = f"page_{page.name}"
+    return show_page
 
 
 router = APIRouter(include_in_schema=False)
-for _path, _template, _title in PAGES:
+for _page_entry in PAGES:
     router.add_api_route(
-        _path, _page(_template, _title), methods=["GET"], response_class=HTMLResponse
+        _page_entry.path, _page(_page_entry), methods=["GET"], response_class=HTMLResponse
     )
 
 
@@ -181,15 +203,3 @@ def choose_language(code: Language, next: Annotated[str, Query(max_length=200)] 
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax")
     return response
-
-
-def install(app: FastAPI, settings: ApiSettings) -> None:
-    """Add the pages, their static files, the bundle verifier and (sandbox only) the sandbox
-    helpers to `app`."""
-    from api.routes import sandbox_ui, verify
-
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(router)
-    app.include_router(verify.router, prefix="/v1")
-    if settings.sandbox:
-        app.include_router(sandbox_ui.router)

@@ -2,8 +2,8 @@
 
 - `memory`: eth-tester with py-evm inside this process (fast tests; funded dev accounts are
   eth-tester's default keys 0x…01 to 0x…0a).
-- `anvil`: the sandbox node, a managed `poc.sandbox.anvil.AnvilProcess` persisted in a data dir
-  (dev accounts derived from its mnemonic).
+- `anvil`: a dev node run by the caller (`connect_anvil(config, node)`; the sandbox's
+  `poc.sandbox.anvil.AnvilProcess` is one), dev accounts derived from its mnemonic.
 - `external`: any JSON-RPC endpoint (http, https, ws, wss), signing with a key from the
   environment (`POC_PRIVATE_KEY`) or an encrypted keystore. Nothing assumes anvil: the chain id
   comes from eth_chainId, and proof-of-authority chains (extraData longer than 32 bytes, as on
@@ -23,14 +23,13 @@ import functools
 import json
 import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 from urllib.parse import urlparse
 
 import requests
@@ -46,13 +45,10 @@ from web3.types import RPCEndpoint, RPCResponse
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
-from ledger.chain.transactions import (
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_RECEIPT_TIMEOUT,
-    TxSender,
-    to_hex,
-)
+from ledger.chain.receipts import DEFAULT_POLL_INTERVAL, DEFAULT_RECEIPT_TIMEOUT
+from ledger.chain.transactions import TxSender
 from ledger.chain.translate import translating
+from ledger.domain.codec import to_hex
 from ledger.errors import (
     ChainIdMismatchError,
     ConfigurationError,
@@ -61,10 +57,38 @@ from ledger.errors import (
     RpcError,
     SnapshotError,
 )
-from poc.sandbox.anvil import DEFAULT_CHAIN_ID, DEFAULT_MNEMONIC, AnvilProcess
 
 ENV_PREFIX = "POC_"
 _POA_EXTRA_DATA_LIMIT = 32
+#: The dev chain's defaults (anvil's and hardhat's): its chain id and the mnemonic of its
+#: funded accounts, a public test mnemonic.
+DEFAULT_CHAIN_ID = 31337
+DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+class DevNode(Protocol):
+    """A dev node process that someone else runs (`poc.sandbox.anvil.AnvilProcess`): what a
+    `Chain` needs of it to connect, derive its accounts and, if it owns it, stop it."""
+
+    @property
+    def url(self) -> str:
+        """Its JSON-RPC endpoint (http)."""
+        ...
+
+    @property
+    def chain_id(self) -> int: ...
+
+    @property
+    def mnemonic(self) -> str: ...
+
+    @property
+    def accounts(self) -> int:
+        """How many dev accounts it funds."""
+        ...
+
+    def stop(self) -> None:
+        """Stop the process (a dev node saves its state on the way out)."""
+        ...
 
 
 class Backend(StrEnum):
@@ -103,7 +127,7 @@ class ChainConfig:
     mnemonic: str = field(default=DEFAULT_MNEMONIC, repr=False)
     dev_accounts: int = 10
     block_time: float | None = None  # None: mine on every transaction
-    anvil_state_interval: int = 1  # seconds between state dumps
+    anvil_state_interval: int = 1  # seconds between saves of the state (while blocks come)
     anvil_preserve_history: bool = True  # state at old blocks survives restarts (costly)
     # all backends: transport and sending
     request_timeout: float = 30.0
@@ -210,7 +234,7 @@ class Chain:
         config: ChainConfig,
         tester: EthereumTester | None = None,
         tester_lock: threading.RLock | None = None,
-        node: AnvilProcess | None = None,
+        node: DevNode | None = None,
         owns_node: bool = False,
         temp_dir: Path | None = None,
     ) -> None:
@@ -379,12 +403,19 @@ class Chain:
 
 
 def connect(config: ChainConfig | None = None) -> Chain:
-    """Connect to the chain `config` describes (default: a fresh in-memory chain)."""
+    """Connect to the chain `config` describes (default: a fresh in-memory chain).
+
+    The anvil backend needs a running node, which the library does not start: the command line
+    and the sandbox start one (`poc.sandbox.anvil.connect`), tests pass theirs to
+    `connect_anvil`.
+    """
     config = config or ChainConfig()
     if config.backend is Backend.MEMORY:
         return connect_memory(config)
     if config.backend is Backend.ANVIL:
-        return connect_anvil(config)
+        raise ConfigurationError(
+            "the anvil backend connects to a node started by its caller: use connect_anvil"
+        )
     return connect_external(config)
 
 
@@ -410,27 +441,16 @@ def connect_memory(config: ChainConfig | None = None) -> Chain:
     )
 
 
-def connect_anvil(config: ChainConfig | None = None, node: AnvilProcess | None = None) -> Chain:
-    """Connect to a managed anvil: `node` if given (left running on close), else start one."""
+def connect_anvil(
+    config: ChainConfig | None,
+    node: DevNode,
+    *,
+    owns_node: bool = False,
+    temp_dir: Path | None = None,
+) -> Chain:
+    """Connect to a running dev node. With `owns_node`, closing the chain stops the node (and
+    removes `temp_dir`, its data, if given); otherwise the node is left running."""
     config = config or ChainConfig(backend=Backend.ANVIL)
-    temp_dir: Path | None = None
-    owns_node = node is None
-    if node is None:
-        data_dir = config.data_dir
-        if data_dir is None:
-            temp_dir = data_dir = Path(tempfile.mkdtemp(prefix="poc-anvil-"))
-        node = AnvilProcess(
-            data_dir,
-            binary=config.anvil_bin,
-            port=config.anvil_port,
-            chain_id=config.anvil_chain_id,
-            mnemonic=config.mnemonic,
-            accounts=config.dev_accounts,
-            block_time=config.block_time,
-            state_interval=config.anvil_state_interval,
-            preserve_history=config.anvil_preserve_history,
-        )
-        node.start()
     try:
         w3 = Web3(_http_provider(node.url, config))
         _trim_middleware(w3)

@@ -47,27 +47,18 @@ from eth_utils.abi import (
     get_abi_input_types,
 )
 from eth_utils.address import to_checksum_address
-from hexbytes import HexBytes
-from web3 import Web3
-from web3.types import FilterParams, LogReceipt
 
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.signing import Eip712Domain, TypedData, anchor_batch_data, register_data
-from ledger.chain.translate import translating
-from ledger.domain.codec import ZERO_BYTES32
-from ledger.domain.hashing import commitment as compute_commitment
-from ledger.domain.merkle import leaf_hash
+from ledger.domain.codec import ZERO_BYTES32, to_hex
 from ledger.domain.values import (
-    BatchLeaf,
     ContributionStatus,
     DisputeOutcome,
     Origin,
     Registration,
-    bytes32_to_text,
     checksum,
 )
 from ledger.errors import ProofError
-from ledger.evidence.block_evidence import BlockEvidence, fetch_block_evidence
 
 BUNDLE_VERSION: Final = 1
 BUNDLE_TYPE: Final = "poc-ledger/contribution-proof"
@@ -96,7 +87,7 @@ CHILD_EVENT: Final = "ContributionRegistered"
 
 def hex0x(value: bytes) -> str:
     """`value` as 0x-prefixed lower-case hex."""
-    return "0x" + bytes(value).hex()
+    return to_hex(value)
 
 
 def unhex(text: str) -> bytes:
@@ -291,7 +282,7 @@ def parse_iso_utc(text: str) -> int:
 
 
 @dataclass(frozen=True)
-class Category:
+class CategoryPart:
     """A contribution category as the policy in force named it."""
 
     id: int
@@ -310,7 +301,7 @@ class ContributionPart:
     salt: bytes
     commitment: bytes
     origin: Origin
-    category: Category
+    category: CategoryPart
     value: int
     parents: tuple[bytes, ...]
     supersedes: bytes
@@ -357,7 +348,9 @@ class ContributionPart:
             salt=unhex(data["salt"]),
             commitment=unhex(data["commitment"]),
             origin=Origin[str(data["origin"]).upper()],
-            category=Category(int(category["id"]), str(category["name"]), str(category["unit"])),
+            category=CategoryPart(
+                int(category["id"]), str(category["name"]), str(category["unit"])
+            ),
             value=int(data["value"]),
             parents=tuple(unhex(p) for p in data["parents"]),
             supersedes=unhex(data["supersedes"]),
@@ -664,389 +657,6 @@ def derived_status(history: Iterable[LogProof], contribution_id: bytes) -> Contr
         if entry.event == "DisputeResolved" and entry.args.get("outcome") == DisputeOutcome.UPHELD:
             return ContributionStatus.INVALIDATED
     return ContributionStatus.ACTIVE
-
-
-# ------------------------------------------------------------------------------ the builder
-
-
-@dataclass(frozen=True)
-class FoundLog:
-    """A decoded log as the node listed it (before any proof is built)."""
-
-    event: str
-    args: dict[str, Any]
-    tx_hash: bytes
-    tx_index: int
-    block_number: int
-    block_hash: bytes
-    log_index: int
-
-
-@dataclass(frozen=True)
-class ProjectLogs:
-    """Every log of one project (and every identity), read once, indexed for lookups."""
-
-    project_id: int
-    registrations: list[FoundLog]
-    history: list[FoundLog]
-    policies: list[FoundLog]
-    anchors: list[FoundLog]
-    identities: list[FoundLog]
-    registration_by_id: dict[bytes, FoundLog] = field(default_factory=dict)
-    anchor_by_batch: dict[bytes, FoundLog] = field(default_factory=dict)
-    _history_by_id: dict[bytes, list[FoundLog]] = field(default_factory=dict)
-    _identities_by_account: dict[str, list[FoundLog]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for reg in self.registrations:
-            cid = unhex(reg.args["contributionId"])
-            self.registration_by_id.setdefault(cid, reg)
-            for parent in reg.args["parents"]:
-                self._history_by_id.setdefault(unhex(parent), []).append(reg)
-        for log in self.history:
-            self._history_by_id.setdefault(unhex(log.args["contributionId"]), []).append(log)
-        for anchor in self.anchors:
-            self.anchor_by_batch.setdefault(unhex(anchor.args["batchId"]), anchor)
-        for identity in self.identities:
-            key = str(identity.args["account"]).lower()
-            self._identities_by_account.setdefault(key, []).append(identity)
-
-    def history_of(self, contribution_id: bytes) -> list[FoundLog]:
-        """Events about the contribution and registrations naming it as parent, in order."""
-        logs = self._history_by_id.get(contribution_id, [])
-        return sorted(logs, key=lambda f: (f.block_number, f.log_index))
-
-    def identities_of(self, account: str) -> list[FoundLog]:
-        """`IdentitySet` logs of `account`, in chain order."""
-        return self._identities_by_account.get(account.lower(), [])
-
-    def latest_identities(self) -> dict[str, tuple[str, str]]:
-        """{lower-case address: (name, company number)} as last declared."""
-        latest: dict[str, tuple[str, str]] = {}
-        for log in self.identities:
-            latest[str(log.args["account"]).lower()] = (
-                str(log.args["name"]),
-                str(log.args["companyNumber"]),
-            )
-        return latest
-
-
-class ProofBuilder:
-    """Builds proof bundles of one PocLedger deployment from a node.
-
-    Blocks are fetched and encoded once per builder (`BlockEvidence` cache), so exporting many
-    contributions of the same blocks stays cheap. `preload(project_id)` reads a project's logs
-    in a handful of queries and answers every later lookup from memory, which bulk exports need
-    (otherwise each bundle costs five `eth_getLogs`, one of them over the whole project). Not
-    thread-safe: one builder per thread.
-    """
-
-    def __init__(self, w3: Web3, ledger_address: str, *, from_block: int = 0) -> None:
-        self.w3 = w3
-        self.ledger = checksum(ledger_address)
-        self.from_block = from_block
-        self.events = ledger_events()
-        self.functions = ledger_functions()
-        self._blocks: dict[bytes, BlockEvidence] = {}
-        self._index: ProjectLogs | None = None
-        with translating():
-            self.chain_id = int(w3.eth.chain_id)
-
-    # -- reading the chain --------------------------------------------------------------------
-
-    def _logs(
-        self, event: str | Sequence[str], *topics: bytes | None, to_block: int | None = None
-    ) -> list[FoundLog]:
-        names = [event] if isinstance(event, str) else list(event)
-        # Hex strings, not bytes, and explicit block numbers: eth-tester's filter ignores
-        # bytes topics and answers nothing for toBlock "latest".
-        if to_block is None:
-            with translating():
-                to_block = int(self.w3.eth.block_number)
-        topic0: Any = [hex0x(self.events.topic(n)) for n in names]
-        params: FilterParams = {
-            "address": self.ledger,
-            "fromBlock": self.from_block,
-            "toBlock": to_block,
-            "topics": [topic0, *(hex0x(t) if t is not None else None for t in topics)],
-        }
-        with translating():
-            raw: list[LogReceipt] = list(self.w3.eth.get_logs(params))
-        found = []
-        for log in raw:
-            name, args = self.events.decode([bytes(t) for t in log["topics"]], bytes(log["data"]))
-            found.append(
-                FoundLog(
-                    event=name,
-                    args=args,
-                    tx_hash=bytes(log["transactionHash"]),
-                    tx_index=int(log["transactionIndex"]),
-                    block_number=int(log["blockNumber"]),
-                    block_hash=bytes(log["blockHash"]),
-                    log_index=int(log["logIndex"]),
-                )
-            )
-        found.sort(key=lambda f: (f.block_number, f.log_index))
-        return found
-
-    def _block(self, block_hash: bytes) -> BlockEvidence:
-        evidence = self._blocks.get(block_hash)
-        if evidence is None:
-            evidence = fetch_block_evidence(self.w3, block_hash)
-            self._blocks[block_hash] = evidence
-        return evidence
-
-    def _log_proof(self, found: FoundLog) -> LogProof:
-        block = self._block(found.block_hash)
-        return LogProof(
-            event=found.event,
-            args=found.args,
-            tx_hash=found.tx_hash,
-            tx_index=found.tx_index,
-            block_number=found.block_number,
-            block_hash=found.block_hash,
-            block_timestamp=block.timestamp,
-            log_index=found.log_index,
-            header=block.header,
-            receipt=block.receipts[found.tx_index],
-            receipt_proof=block.receipt_proof(found.tx_index),
-            transaction=block.transactions[found.tx_index],
-            transaction_proof=block.transaction_proof(found.tx_index),
-        )
-
-    def preload(self, project_id: int) -> ProjectLogs:
-        """Read every log of `project_id` (and every identity) once; later lookups of this
-        project are answered from memory. Returns the index (exports use it too)."""
-        project = project_id.to_bytes(32, "big")
-        index = ProjectLogs(
-            project_id=project_id,
-            registrations=self._logs(CHILD_EVENT, project),
-            history=self._logs(HISTORY_EVENTS, project),
-            policies=self._logs("PolicySet", project),
-            anchors=self._logs("BatchAnchored", project),
-            identities=self._logs("IdentitySet"),
-        )
-        self._index = index
-        return index
-
-    def _indexed(self, project_id: int) -> ProjectLogs | None:
-        index = self._index
-        return index if index is not None and index.project_id == project_id else None
-
-    def registration_log(self, contribution_id: bytes) -> FoundLog:
-        """The `ContributionRegistered` log of `contribution_id`; ProofError if none."""
-        index = self._index
-        if index is not None and contribution_id in index.registration_by_id:
-            return index.registration_by_id[contribution_id]
-        logs = self._logs("ContributionRegistered", None, contribution_id)
-        if not logs:
-            raise ProofError(f"no contribution 0x{contribution_id.hex()} on this ledger")
-        return logs[0]
-
-    # -- building -----------------------------------------------------------------------------
-
-    def build(self, contribution_id: bytes, *, content_hash: bytes, salt: bytes) -> ProofBundle:
-        """The proof bundle of `contribution_id`, opened with its content hash and salt.
-
-        Raises ProofError when the contribution does not exist, the content hash and salt do
-        not open its commitment, or the node's data does not reproduce its own block hashes.
-        """
-        reg = self.registration_log(contribution_id)
-        args = reg.args
-        contributor = checksum(args["contributor"])
-        project_id = int(args["projectId"])
-        commitment = unhex(args["commitment"])
-        if compute_commitment(contributor, project_id, content_hash, salt) != commitment:
-            raise ProofError(
-                f"content hash and salt do not open the commitment of 0x{contribution_id.hex()}"
-            )
-        main = self._log_proof(reg)
-        policy = self._policy(project_id, reg)
-        category_id = int(args["category"])
-        categories = policy.evidence.args["policy"]["categories"]
-        if category_id >= len(categories):
-            raise ProofError(f"category {category_id} is not in policy v{policy.version}")
-        category = categories[category_id]
-        history = self._history(contribution_id, project_id)
-        batch = self._batch(reg) if unhex(args["batchId"]) != ZERO_BYTES32 else None
-        part = ContributionPart(
-            contribution_id=contribution_id,
-            project_id=project_id,
-            contributor=contributor,
-            content_hash=content_hash,
-            salt=salt,
-            commitment=commitment,
-            origin=Origin(int(args["origin"])),
-            category=Category(
-                category_id,
-                bytes32_to_text(unhex(category["name"])),
-                bytes32_to_text(unhex(category["unit"])),
-            ),
-            value=int(args["value"]),
-            parents=tuple(unhex(p) for p in args["parents"]),
-            supersedes=unhex(args["supersedes"]),
-            uri=str(args["uri"]),
-            batch_id=unhex(args["batchId"]),
-            registered_at=int(args["registeredAt"]),
-            status=derived_status(history, contribution_id),
-        )
-        authorising = batch.anchor if batch else main
-        return ProofBundle(
-            contribution=part,
-            identity=self._identity(contributor, reg),
-            policy=policy,
-            authorisation=self._authorisation(part, authorising, batch),
-            chain=ChainPart(
-                chain_id=self.chain_id,
-                contract=self.ledger,
-                tx_hash=reg.tx_hash,
-                tx_index=reg.tx_index,
-                block_number=reg.block_number,
-                block_hash=reg.block_hash,
-                block_timestamp=main.block_timestamp,
-                log_index=reg.log_index,
-            ),
-            inclusion=Inclusion(
-                header=main.header,
-                receipt=main.receipt,
-                receipt_proof=main.receipt_proof,
-                transaction=main.transaction,
-                transaction_proof=main.transaction_proof,
-            ),
-            batch=batch,
-            history=tuple(history),
-        )
-
-    @staticmethod
-    def _before(logs: list[FoundLog], reg: FoundLog) -> FoundLog | None:
-        earlier = [
-            log
-            for log in logs
-            if (log.block_number, log.log_index) < (reg.block_number, reg.log_index)
-        ]
-        return earlier[-1] if earlier else None
-
-    def identity_log(self, contributor: str, reg: FoundLog) -> FoundLog | None:
-        """The latest `IdentitySet` of `contributor` before the registration `reg`."""
-        if self._index is not None:
-            return self._before(self._index.identities_of(contributor), reg)
-        account = bytes(HexBytes(contributor)).rjust(32, b"\0")
-        return self._before(self._logs("IdentitySet", account, to_block=reg.block_number), reg)
-
-    def policy_log(self, project_id: int, reg: FoundLog) -> FoundLog | None:
-        """The `PolicySet` of the project in force at the registration `reg`."""
-        index = self._indexed(project_id)
-        if index is not None:
-            return self._before(index.policies, reg)
-        logs = self._logs("PolicySet", project_id.to_bytes(32, "big"), to_block=reg.block_number)
-        return self._before(logs, reg)
-
-    def history_logs(self, contribution_id: bytes, project_id: int) -> list[FoundLog]:
-        """Every event about the contribution, and the registrations naming it as a parent,
-        in chain order."""
-        index = self._indexed(project_id)
-        if index is not None:
-            return index.history_of(contribution_id)
-        project = project_id.to_bytes(32, "big")
-        own = self._logs(HISTORY_EVENTS, project, contribution_id)
-        children = [
-            log
-            for log in self._logs(CHILD_EVENT, project)
-            if hex0x(contribution_id) in log.args["parents"]
-        ]
-        return sorted(own + children, key=lambda f: (f.block_number, f.log_index))
-
-    def _identity(self, contributor: str, reg: FoundLog) -> IdentityPart | None:
-        latest = self.identity_log(contributor, reg)
-        if latest is None:
-            return None
-        return IdentityPart(
-            name=str(latest.args["name"]),
-            company_number=str(latest.args["companyNumber"]),
-            evidence=self._log_proof(latest),
-        )
-
-    def _policy(self, project_id: int, reg: FoundLog) -> PolicyPart:
-        latest = self.policy_log(project_id, reg)
-        if latest is None:
-            raise ProofError(f"project {project_id} has no policy before the registration")
-        return PolicyPart(
-            version=int(latest.args["version"]),
-            policy_hash=unhex(latest.args["policyHash"]),
-            evidence=self._log_proof(latest),
-        )
-
-    def _history(self, contribution_id: bytes, project_id: int) -> list[LogProof]:
-        return [self._log_proof(log) for log in self.history_logs(contribution_id, project_id)]
-
-    def _batch(self, reg: FoundLog) -> BatchPart:
-        batch_id = unhex(reg.args["batchId"])
-        index = self._indexed(int(reg.args["projectId"]))
-        anchors = (
-            [index.anchor_by_batch[batch_id]]
-            if index is not None and batch_id in index.anchor_by_batch
-            else self._logs(
-                "BatchAnchored", int(reg.args["projectId"]).to_bytes(32, "big"), batch_id
-            )
-        )
-        if not anchors:
-            raise ProofError(f"batch 0x{batch_id.hex()} has no BatchAnchored log")
-        anchor = anchors[0]
-        # The Merkle path travels in the reveal transaction's calldata; take it from there.
-        block = self._block(reg.block_hash)
-        name, call = self.functions.decode(_calldata(block.transactions[reg.tx_index]))
-        if name != "revealBatched":
-            raise ProofError(f"batched contribution revealed by {name}, not revealBatched")
-        leaf = BatchLeaf(
-            commitment=unhex(reg.args["commitment"]),
-            origin=Origin(int(reg.args["origin"])),
-            category=int(reg.args["category"]),
-            value=int(reg.args["value"]),
-            parents=tuple(unhex(p) for p in reg.args["parents"]),
-        )
-        return BatchPart(
-            root=unhex(anchor.args["root"]),
-            count=int(anchor.args["count"]),
-            leaf_hash=leaf_hash(leaf),
-            merkle_proof=tuple(unhex(n) for n in call["proof"]),
-            anchor=self._log_proof(anchor),
-        )
-
-    def _authorisation(
-        self, part: ContributionPart, authorising: LogProof, batch: BatchPart | None
-    ) -> Authorisation:
-        tx = authorising.transaction
-        name, call = self.functions.decode(_calldata(tx))
-        if name in ("register", "anchorBatch"):
-            return Authorisation(method="transaction", signer=part.contributor)
-        if name not in ("registerBySig", "anchorBatchBySig"):
-            raise ProofError(f"registration made by {name}: cannot tell who authorised it")
-        auth = call["auth"]
-        data = typed_data_for(
-            part,
-            batch,
-            chain_id=self.chain_id,
-            contract=self.ledger,
-            signer=auth["signer"],
-            nonce=int(auth["nonce"]),
-            deadline=int(auth["deadline"]),
-            anchor_uri=str(batch.anchor.args["uri"]) if batch else "",
-        )
-        return Authorisation(
-            method="eip712",
-            signer=checksum(auth["signer"]),
-            primary_type=str(data["primaryType"]),
-            nonce=int(auth["nonce"]),
-            deadline=int(auth["deadline"]),
-            signature=unhex(auth["signature"]),
-            typed_data=data,
-        )
-
-
-def _calldata(raw_tx: bytes) -> bytes:
-    from ledger.evidence.block_evidence import decode_transaction
-
-    return decode_transaction(raw_tx).data
 
 
 def typed_data_for(

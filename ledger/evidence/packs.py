@@ -37,25 +37,26 @@ from typing import Any, Final
 
 from web3 import Web3
 
+from ledger.chain.events import get_events
 from ledger.chain.translate import translating
+from ledger.domain.codec import to_hex
+from ledger.domain.events import (
+    ContributionRegistered,
+    ContributionSuperseded,
+    ContributionWithdrawn,
+    DisputeResolved,
+    PolicySet,
+    SplitApproved,
+    SplitFinalized,
+    SplitProposed,
+)
 from ledger.domain.values import ContributionStatus, DisputeOutcome, Origin, checksum
 from ledger.errors import ProofError
-from ledger.evidence.bundle import (
-    EventCodec,
-    FoundLog,
-    ProjectLogs,
-    ProofBuilder,
-    ProofBundle,
-    bundle_bytes,
-    hex0x,
-    iso_utc,
-    unhex,
-)
+from ledger.evidence.builder import FoundLog, ProjectLogs, ProofBuilder
+from ledger.evidence.bundle import ProofBundle, bundle_bytes, iso_utc
 from ledger.evidence.certificate import chain_name, render_certificate
 
 PACK_VERSION: Final = 1
-VAULT_CONTRACT: Final = "RoyaltyVault"
-SPLIT_EVENTS: Final = ("SplitProposed", "SplitApproved", "SplitFinalized")
 # Below this many certificates a process pool costs more than it saves.
 _PARALLEL_MIN: Final = 64
 
@@ -98,7 +99,7 @@ class Archive:
 
 def bundle_file(bundle: ProofBundle) -> ExportFile:
     return ExportFile(
-        f"bundles/{hex0x(bundle.contribution.contribution_id)}.json", bundle.to_bytes()
+        f"bundles/{to_hex(bundle.contribution.contribution_id)}.json", bundle.to_bytes()
     )
 
 
@@ -113,7 +114,7 @@ def export_contribution(
     bundle = builder.build(contribution_id, content_hash=opening.content_hash, salt=opening.salt)
     json_file = bundle_file(bundle)
     pdf = render_certificate(bundle, names=names or {}, bundle_sha256=json_file.sha256)
-    pdf_file = ExportFile(f"certificates/{hex0x(bundle.contribution.contribution_id)}.pdf", pdf)
+    pdf_file = ExportFile(f"certificates/{to_hex(bundle.contribution.contribution_id)}.pdf", pdf)
     return bundle, json_file, pdf_file
 
 
@@ -138,30 +139,22 @@ class ResultEntry:
     earlier_results: tuple[tuple[str, str], ...]
 
 
-def _statuses(index: ProjectLogs) -> dict[str, ContributionStatus]:
-    status = {str(r.args["contributionId"]): ContributionStatus.ACTIVE for r in index.registrations}
+def _statuses(index: ProjectLogs) -> dict[bytes, ContributionStatus]:
+    status = {r.event.contribution_id: ContributionStatus.ACTIVE for r in index.registrations}
     for log in index.history:
-        cid = str(log.args["contributionId"])
-        if log.event == "ContributionWithdrawn":
-            status[cid] = ContributionStatus.WITHDRAWN
-        elif log.event == "ContributionSuperseded":
-            status[cid] = ContributionStatus.SUPERSEDED
-        elif log.event == "DisputeResolved" and log.args["outcome"] == DisputeOutcome.UPHELD:
-            status[cid] = ContributionStatus.INVALIDATED
+        event = log.event
+        if isinstance(event, ContributionWithdrawn):
+            status[event.contribution_id] = ContributionStatus.WITHDRAWN
+        elif isinstance(event, ContributionSuperseded):
+            status[event.contribution_id] = ContributionStatus.SUPERSEDED
+        elif isinstance(event, DisputeResolved) and event.outcome == DisputeOutcome.UPHELD:
+            status[event.contribution_id] = ContributionStatus.INVALIDATED
     return status
 
 
-def _categories(index: ProjectLogs) -> list[tuple[FoundLog, list[tuple[str, str]]]]:
-    from ledger.domain.values import bytes32_to_text
-
+def _categories(index: ProjectLogs) -> list[tuple[FoundLog[PolicySet], list[tuple[str, str]]]]:
     return [
-        (
-            log,
-            [
-                (bytes32_to_text(unhex(c["name"])), bytes32_to_text(unhex(c["unit"])))
-                for c in log.args["policy"]["categories"]
-            ],
-        )
+        (log, [(c.name_text, c.unit_text) for c in log.event.policy.categories])
         for log in index.policies
     ]
 
@@ -173,53 +166,55 @@ def results_ownership_list(index: ProjectLogs) -> list[ResultEntry]:
     names = index.latest_identities()
     statuses = _statuses(index)
     policies = _categories(index)
-    by_id = {str(r.args["contributionId"]): r for r in index.registrations}
+    by_id = {r.event.contribution_id: r.event for r in index.registrations}
 
-    def owner_label(cid: str) -> str:
-        owner = str(by_id[cid].args["contributor"])
+    def owner_label(cid: bytes) -> str:
+        owner = by_id[cid].contributor
         name = names.get(owner.lower(), ("", ""))[0]
         return name or owner
 
-    def category(reg: FoundLog) -> tuple[str, str]:
+    def category(reg: FoundLog[ContributionRegistered]) -> tuple[str, str]:
         in_force = [cats for log, cats in policies if log.block_number <= reg.block_number]
         cats = in_force[-1] if in_force else []
-        cid = int(reg.args["category"])
+        cid = reg.event.category
         return cats[cid] if cid < len(cats) else (f"category {cid}", "")
 
     entries = []
     for reg in index.registrations:
-        if int(reg.args["origin"]) != Origin.RESULT:
+        registered = reg.event
+        if registered.origin != Origin.RESULT:
             continue
-        cid = str(reg.args["contributionId"])
         background: dict[str, str] = {}
         earlier: dict[str, str] = {}
-        stack = list(reg.args["parents"])
-        seen: set[str] = set()
+        stack = list(registered.parents)
+        seen: set[bytes] = set()
         while stack:
             parent = stack.pop()
             if parent in seen or parent not in by_id:
                 continue
             seen.add(parent)
-            if int(by_id[parent].args["origin"]) == Origin.BACKGROUND:
-                background[parent] = owner_label(parent)
+            if by_id[parent].origin == Origin.BACKGROUND:
+                background[to_hex(parent)] = owner_label(parent)
             else:
-                earlier[parent] = owner_label(parent)
-                stack.extend(by_id[parent].args["parents"])
-        owner = str(reg.args["contributor"])
+                earlier[to_hex(parent)] = owner_label(parent)
+                stack.extend(by_id[parent].parents)
+        owner = registered.contributor
         name, number = names.get(owner.lower(), ("", ""))
         cat_name, unit = category(reg)
         entries.append(
             ResultEntry(
-                contribution_id=cid,
+                contribution_id=to_hex(registered.contribution_id),
                 owner=owner,
                 owner_name=name,
                 owner_company_number=number,
                 category=cat_name,
-                value=int(reg.args["value"]),
+                value=registered.value,
                 unit=unit,
-                date=iso_utc(int(reg.args["registeredAt"])),
+                date=iso_utc(registered.registered_at),
                 block=reg.block_number,
-                status=statuses.get(cid, ContributionStatus.ACTIVE).name.title(),
+                status=statuses.get(
+                    registered.contribution_id, ContributionStatus.ACTIVE
+                ).name.title(),
                 background=tuple(sorted(background.items())),
                 earlier_results=tuple(sorted(earlier.items())),
             )
@@ -344,46 +339,42 @@ def split_history(
 ) -> list[SplitRecord]:
     """Every split proposal of `project_id` in the RoyaltyVault at `vault`, with approvals and
     finalization, from its events (`SplitProposed` carries the input-set hash)."""
-    codec = EventCodec.of(VAULT_CONTRACT)
-    topics: Any = [
-        [hex0x(codec.topic(n)) for n in SPLIT_EVENTS],
-        hex0x(project_id.to_bytes(32, "big")),
-    ]
-    with translating():
-        head = int(w3.eth.block_number)
-        logs = w3.eth.get_logs(
-            {"address": checksum(vault), "fromBlock": from_block, "toBlock": head, "topics": topics}
-        )
-    proposals: dict[int, dict[str, Any]] = {}
-    for log in sorted(logs, key=lambda x: (int(x["blockNumber"]), int(x["logIndex"]))):
-        name, args = codec.decode([bytes(t) for t in log["topics"]], bytes(log["data"]))
-        pid = int(args["proposalId"])
-        where = (hex0x(bytes(log["transactionHash"])), int(log["blockNumber"]))
-        if name == "SplitProposed":
-            proposals[pid] = {"args": args, "proposed": where, "approvals": [], "final": None}
-        elif pid in proposals and name == "SplitApproved":
-            proposals[pid]["approvals"].append(str(args["approver"]))
-        elif pid in proposals and name == "SplitFinalized":
-            proposals[pid]["final"] = (int(args["splitVersion"]), *where)
+    events = get_events(
+        w3,
+        vault,
+        from_block,
+        event_types=(SplitProposed, SplitApproved, SplitFinalized),
+        project_id=project_id,
+    )
+    proposed: dict[int, SplitProposed] = {}
+    approvals: dict[int, list[str]] = {}
+    finalized: dict[int, SplitFinalized] = {}
+    for event in events:
+        if isinstance(event, SplitProposed):
+            proposed[event.proposal_id] = event
+            approvals[event.proposal_id] = []
+        elif isinstance(event, SplitApproved) and event.proposal_id in proposed:
+            approvals[event.proposal_id].append(event.approver)
+        elif isinstance(event, SplitFinalized) and event.proposal_id in proposed:
+            finalized[event.proposal_id] = event
     records = []
-    for pid, p in sorted(proposals.items()):
-        a = p["args"]
-        final = p["final"]
+    for pid, p in sorted(proposed.items()):
+        final = finalized.get(pid)
         records.append(
             SplitRecord(
                 proposal_id=pid,
-                proposer=str(a["proposer"]),
-                partners=tuple(a["partners"]),
-                bps=tuple(int(b) for b in a["bps"]),
-                policy_version=int(a["policyVersion"]),
-                computed_at_block=int(a["computedAtBlock"]),
-                input_set_hash=str(a["inputSetHash"]),
-                proposed_tx=p["proposed"][0],
-                proposed_block=p["proposed"][1],
-                approvals=tuple(p["approvals"]),
-                split_version=final[0] if final else None,
-                finalized_tx=final[1] if final else None,
-                finalized_block=final[2] if final else None,
+                proposer=p.proposer,
+                partners=p.partners,
+                bps=p.bps,
+                policy_version=p.policy_version,
+                computed_at_block=p.computed_at_block,
+                input_set_hash=to_hex(p.input_set_hash),
+                proposed_tx=p.tx_hash,
+                proposed_block=p.block_number,
+                approvals=tuple(approvals[pid]),
+                split_version=final.split_version if final else None,
+                finalized_tx=final.tx_hash if final else None,
+                finalized_block=final.block_number if final else None,
             )
         )
     return records
@@ -521,7 +512,7 @@ def _certificates(
     else:
         pdfs = [_render(job) for job in jobs]
     return [
-        ExportFile(f"certificates/{hex0x(b.contribution.contribution_id)}.pdf", pdf)
+        ExportFile(f"certificates/{to_hex(b.contribution.contribution_id)}.pdf", pdf)
         for (b, _), pdf in zip(bundles, pdfs, strict=True)
     ]
 
@@ -533,14 +524,16 @@ class _Collected:
 
 
 def _collect(
-    builder: ProofBuilder, regs: Iterable[FoundLog], openings: Mapping[bytes, Opening]
+    builder: ProofBuilder,
+    regs: Iterable[FoundLog[ContributionRegistered]],
+    openings: Mapping[bytes, Opening],
 ) -> _Collected:
     collected = _Collected()
     for reg in regs:
-        cid = unhex(reg.args["contributionId"])
+        cid = reg.event.contribution_id
         opening = openings.get(cid)
         if opening is None:
-            collected.unopened.append(hex0x(cid))
+            collected.unopened.append(to_hex(cid))
             continue
         bundle = builder.build(cid, content_hash=opening.content_hash, salt=opening.salt)
         collected.bundles.append((bundle, bundle_file(bundle)))
@@ -564,7 +557,7 @@ def export_partner(
     builder = ProofBuilder(w3, ledger)
     index = builder.preload(project_id)
     wanted = checksum(partner).lower()
-    regs = [r for r in index.registrations if str(r.args["contributor"]).lower() == wanted]
+    regs = [r for r in index.registrations if r.event.contributor.lower() == wanted]
     collected = _collect(builder, regs, openings)
     names = _names(index)
     files = [f for _, f in collected.bundles]

@@ -64,6 +64,7 @@ from ledger.evidence.block_evidence import (
     prove_inclusion,
     receipt_status,
 )
+from ledger.evidence.builder import ProofBuilder
 from ledger.evidence.bundle import (
     BUNDLE_VERSION,
     CHILD_EVENT,
@@ -72,7 +73,6 @@ from ledger.evidence.bundle import (
     HISTORY_EVENTS,
     LEDGER_CONTRACT,
     LogProof,
-    ProofBuilder,
     ProofBundle,
     derived_status,
     hex0x,

@@ -1,8 +1,9 @@
 """Royalty statements: who receives how much of a revenue amount under a split, as CSV and JSON.
 
 What lives here: `allocate`, the RoyaltyVault's allocation rule reproduced off chain (so that a
-statement agrees with the vault to the last cent or wei), `build_statement`, and the
-`RoyaltyStatement` value with its `to_csv` / `to_json` exports.
+statement agrees with the vault to the last cent or wei), `build_statement`, the
+`RoyaltyStatement` value with its `to_csv` / `to_json` exports, and `statement_basis`, the one
+rule for which split a statement divides by (the API and `poc statement` both ask it).
 
 What does not: computing the split (`ledger.scoring.scheme`), reading revenue or payouts from the
 chain, currency conversion, tax. Amounts are integers in the smallest unit of their currency (EUR
@@ -20,14 +21,23 @@ import csv
 import datetime
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 
-from ledger.errors import InvalidSplitError
+from ledger.errors import InvalidSplitError, NoSplitVersionError, NothingToSplitError
+from ledger.scoring.results import ScoreResult
 from ledger.scoring.rules import BPS, apportion
 
-__all__ = ["RULE", "RoyaltyStatement", "StatementLine", "allocate", "build_statement"]
+__all__ = [
+    "RULE",
+    "RoyaltyStatement",
+    "StatementBasis",
+    "StatementLine",
+    "allocate",
+    "build_statement",
+    "statement_basis",
+]
 
 RULE: Final = (
     "floor(amount * bps / 10000) per partner; remaining units one each to the largest "
@@ -170,3 +180,51 @@ def build_statement(
         total=total,
         lines=tuple(StatementLine(p, split[p], amount) for p, amount in amounts.items()),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StatementBasis:
+    """The split a royalty statement divides by: a finalized split version, or (none finalized
+    yet) the current score, `split_version` 0, which is an estimate and not a booking."""
+
+    shares: Mapping[str, int]
+    split_version: int
+
+    @property
+    def basis(self) -> Literal["finalized_split", "current_score"]:
+        return "finalized_split" if self.split_version else "current_score"
+
+
+def statement_basis(
+    *,
+    project_id: int,
+    requested: int | None,
+    newest_finalized: Callable[[], int],
+    finalized_split: Callable[[int], Mapping[str, int] | None],
+    current_score: Callable[[], ScoreResult] | None = None,
+) -> StatementBasis:
+    """Which split a royalty statement of `project_id` divides by.
+
+    The requested split version, which must be finalized; without one, the newest finalized
+    version (the one in force, `newest_finalized()`, 0 if none); when none is finalized yet,
+    the current score, if the caller can give one (`current_score`: the API scores its index;
+    `poc statement`, reading only the vault, gives none). `finalized_split(version)` gives a
+    finalized version's {partner: bps}, or None if that version is not finalized.
+
+    Raises NoSplitVersionError when the version asked for is not finalized, or none is and
+    there is no current score; NothingToSplitError when the current score counts nothing.
+    """
+    version = requested if requested is not None else newest_finalized()
+    if version or current_score is None:
+        shares = finalized_split(version) if version else None
+        if shares is None:
+            raise NoSplitVersionError(
+                f"project {project_id} has no finalized split version {version}"
+            )
+        return StatementBasis(dict(shares), version)
+    result = current_score()
+    if not result.split:
+        raise NothingToSplitError(
+            f"no finalized split and nothing scored yet: {result.empty_reason}"
+        )
+    return StatementBasis(result.bps(), 0)

@@ -9,16 +9,20 @@ An operation moves through
 - *accepted*: stored in the database (by the API) before anything else; nothing is lost.
 - *sent*: the worker signed and submitted the transaction (its hash is stored).
 - *included*: a receipt exists; `result_json` holds the events it emitted.
-- *confirmed*: the block is durable: `confirmations` blocks on top of it and at least
-  `persist_delay` seconds old (a node that persists its state periodically, like the sandbox
-  anvil every second, loses younger blocks when it is killed), and the node still has it.
+- *confirmed*: the block is durable: `confirmations` blocks on top of it, the node still has
+  it, and it is on the node's disk. Where the node says what it has saved (`saved_block`, the
+  sandbox's anvil: `poc.sandbox.anvil.AnvilProcess.saved_block`), the block must be at or below
+  the saved one, and the saved one still on the chain: exact. Otherwise the block must be
+  `persist_delay` seconds old (a node that persists its state periodically loses younger
+  blocks when it is killed): a timing bound, for nodes that cannot say.
 - *lost*: the receipt or the block disappeared (node crash, reorg), or the transaction vanished
   from the node: the operation goes back to *accepted* and is sent again.
 
 Each action lands exactly once because the contracts make repeats fail: a signed action's nonce
 is single-use (`SignatureNonceUsed`), a registration's id is unique (`PocContributionExists`).
 When a re-sent operation reverts that way, the worker checks the chain and counts the earlier
-landing as success ("already done") instead of failing.
+landing as success ("already done") instead of failing; it is then *included* (its block holds
+the revert, and the landing at or below it) and confirmed by the same rule as any other.
 
 The worker is one thread; it pipelines: every round sends all accepted operations without
 waiting, then collects receipts. Each phase is one JSON-RPC batch request (signed
@@ -33,9 +37,9 @@ variant). Persistence is `ledger.store`; the API builds the calls.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -47,31 +51,35 @@ from typing import Any, cast
 from eth_abi.abi import encode
 from eth_typing import ChecksumAddress
 from eth_utils.abi import collapse_if_tuple, function_abi_to_4byte_selector
+from hexbytes import HexBytes
 from web3 import Web3
+from web3.types import FilterParams
 
 from ledger.chain.artifacts import load_artifact
-from ledger.chain.events import decode_receipt
-from ledger.chain.reverts import (
-    DecodedRevertError,
-    PocContributionExists,
-    SignatureNonceUsed,
-    from_transaction_error,
-)
-from ledger.chain.transactions import (
+from ledger.chain.events import DEFAULT_DECODER, decode_receipt, log_entry_from_web3
+from ledger.chain.receipts import (
     TxReceipt,
-    TxRequest,
-    TxSender,
     block_hashes,
     fetch_receipt,
     fetch_receipts,
     revert_error,
     transactions_known,
 )
+from ledger.chain.reverts import (
+    DecodedRevertError,
+    PocContributionExists,
+    SignatureExpired,
+    SignatureNonceUsed,
+    from_transaction_error,
+)
+from ledger.chain.transactions import TxRequest, TxSender
 from ledger.chain.translate import translating
-from ledger.domain.events import to_json
+from ledger.domain.codec import to_hex
+from ledger.domain.events import NonceCancelled, to_json
 from ledger.domain.values import checksum
 from ledger.errors import ChainError, LedgerError, TransactionRevertedError
-from ledger.store import OperationRecord, Store
+from ledger.store import Store
+from ledger.store.outbox import OperationRecord
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +134,7 @@ def _function(contract: str, function: str) -> _FunctionAbi:
 
 def _to_json(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
+        return to_hex(value)
     if isinstance(value, list | tuple):
         return [_to_json(v) for v in value]
     return value
@@ -143,6 +151,23 @@ def _from_json(value: Any, item: Mapping[str, Any]) -> Any:
     if kind.startswith("bytes"):
         return bytes.fromhex(str(value).removeprefix("0x"))
     return value
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _differing(item: Mapping[str, Any], a: Any, b: Any) -> list[str]:
+    """The names of the parts of ABI value `a` that differ from `b` (a tuple by member)."""
+    if _to_json(a) == _to_json(b):
+        return []
+    if item.get("type") == "tuple":
+        components = item.get("components", ())
+        found: list[str] = []
+        for component, x, y in zip(components, a, b, strict=True):
+            found.extend(_differing(component, x, y))
+        return found
+    return [_snake(str(item["name"]))]
 
 
 @dataclass(frozen=True)
@@ -162,6 +187,30 @@ class ChainCall:
         """Selector and ABI-encoded arguments."""
         fn = _function(self.contract, self.function)
         return fn.selector + encode(fn.types, list(self.args))
+
+    @property
+    def deadline(self) -> int | None:
+        """The deadline of the partner signature a `...BySig` call carries (None otherwise)."""
+        if self.signer is None or not self.args:
+            return None
+        # `SignedAuth` (signer, nonce, deadline, signature) is the last argument.
+        return int(self.args[-1][2])
+
+    def differing_arguments(self, other: ChainCall) -> tuple[str, ...]:
+        """The names (snake_case, tuple members by their own name) of the arguments in which
+        `other` differs from this call, leaving out the signature of a signed call: two
+        signatures of the same action differ only there. Another function differs as a whole.
+        """
+        if (other.contract, other.function) != (self.contract, self.function):
+            return ("function",)
+        inputs = _function(self.contract, self.function).inputs
+        mine, theirs = list(self.args), list(other.args)
+        if self.signer is not None or other.signer is not None:
+            inputs, mine, theirs = inputs[:-1], mine[:-1], theirs[:-1]
+        names: list[str] = []
+        for item, a, b in zip(inputs, mine, theirs, strict=True):
+            names.extend(_differing(item, a, b))
+        return tuple(names)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -238,6 +287,8 @@ class OutboxConfig:
     stale_after: float = 30.0
     # How far back `reconcile` re-checks confirmed operations after the node lost blocks.
     reconcile_window: float = 3_600.0
+    # How often included operations waiting for the node to save their block are looked at.
+    saved_poll_interval: float = 0.2
 
 
 @dataclass
@@ -245,7 +296,9 @@ class OutboxWorker:
     """Sends, tracks and confirms the outbox's operations in one background thread.
 
     `contracts` maps contract names to addresses; `partner_sender` returns the `TxSender` of a
-    custodial partner key for the calls that partner must send itself.
+    custodial partner key for the calls that partner must send itself. `saved_block` returns
+    the newest block (number, hash) the node has on disk, or None while it has saved none;
+    without it, `config.persist_delay` stands in (see the module docstring).
     """
 
     store: Store
@@ -255,6 +308,7 @@ class OutboxWorker:
     config: OutboxConfig = field(default_factory=OutboxConfig)
     partner_sender: Callable[[str], TxSender] | None = None
     is_nonce_used: Callable[[str, str, int], bool] | None = None
+    saved_block: Callable[[], tuple[int, str] | None] | None = None
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -299,7 +353,7 @@ class OutboxWorker:
         deadline = time.monotonic() + timeout
         self.poke()
         while True:
-            op = self.store.operation(op_id)
+            op = self.store.outbox.operation(op_id)
             if op is None or OpStatus(op.status).final:
                 return op
             remaining = deadline - time.monotonic()
@@ -344,7 +398,7 @@ class OutboxWorker:
             moved = self._confirm_included() or moved
         finally:
             updates, self._updates = self._updates, []
-            self.store.update_operations(updates)
+            self.store.outbox.update_operations(updates)
         if moved:
             with self._changed:
                 self._changed.notify_all()
@@ -360,7 +414,7 @@ class OutboxWorker:
         pending = (OpStatus.ACCEPTED, OpStatus.SENT, OpStatus.INCLUDED)
         while time.monotonic() < deadline:
             self.step()
-            if not self.store.operations_in(list(pending), limit=1):
+            if not self.store.outbox.operations_in(list(pending), limit=1):
                 return True
             time.sleep(self.config.poll_interval)
         return False
@@ -387,7 +441,9 @@ class OutboxWorker:
         node restored from an older state file breaks that promise, and this is the safety net.
         """
         since = time.time() - self.config.reconcile_window
-        ops = self.store.operations_in([OpStatus.CONFIRMED], limit=100_000, updated_after=since)
+        ops = self.store.outbox.operations_in(
+            [OpStatus.CONFIRMED], limit=100_000, updated_after=since
+        )
         numbers = [op.block_number for op in ops if op.block_number is not None]
         hashes = block_hashes(self.w3, [n for n in numbers if n <= head])
         updates: list[tuple[str, Mapping[str, Any]]] = []
@@ -399,7 +455,7 @@ class OutboxWorker:
                     "operation %s: confirmed block %d is gone, resending", op.id, op.block_number
                 )
                 updates.append((op.id, _SEND_AGAIN))
-        self.store.update_operations(updates)
+        self.store.outbox.update_operations(updates)
         return bool(updates)
 
     def _resync_senders(self) -> None:
@@ -415,7 +471,7 @@ class OutboxWorker:
     def _send_accepted(self) -> tuple[bool, ChainError | None]:
         """Send every accepted operation; whether any moved, and why the node refused those
         that stay accepted for the next round (if any did)."""
-        ops = self.store.operations_in([OpStatus.ACCEPTED], limit=self.config.batch_size)
+        ops = self.store.outbox.operations_in([OpStatus.ACCEPTED], limit=self.config.batch_size)
         if not ops:
             return False, None
         updates: list[tuple[str, Mapping[str, Any]]] = []
@@ -470,11 +526,22 @@ class OutboxWorker:
         }
 
     def _send_failed_values(self, exc: LedgerError) -> dict[str, Any]:
+        return self._failure("send_failed", str(exc))
+
+    def _failure(self, code: str, message: str) -> dict[str, Any]:
+        """A final failure. It frees the operation's action (`dedupe_key`): a failed attempt
+        never blocks a new one, and the same request (`attempt_key`, `idempotency_key`) still
+        finds it."""
         self._counters.failed += 1
-        return {"status": OpStatus.FAILED, "error_code": "send_failed", "error_message": str(exc)}
+        return {
+            "status": OpStatus.FAILED,
+            "error_code": code,
+            "error_message": message,
+            "dedupe_key": None,
+        }
 
     def _collect_receipts(self) -> bool:
-        ops = self.store.operations_in([OpStatus.SENT], limit=self.config.batch_size * 5)
+        ops = self.store.outbox.operations_in([OpStatus.SENT], limit=self.config.batch_size * 5)
         if not ops:
             return False
         receipts = fetch_receipts(self.w3, [cast(str, op.tx_hash) for op in ops])
@@ -518,11 +585,14 @@ class OutboxWorker:
         if now < self._confirm_after:
             return False
         limit = self.config.batch_size * 5
-        ops = self.store.operations_in([OpStatus.INCLUDED], limit=limit)
+        ops = self.store.outbox.operations_in([OpStatus.INCLUDED], limit=limit)
         if not ops:
             # Whatever is included from now on is mined now or later.
             self._confirm_after = now + self.config.persist_delay
             return False
+        # What the node has saved is read before the chain: a block found on the chain below
+        # a saved block that is itself still on the chain was saved with it.
+        saved = self.saved_block() if self.saved_block is not None else None
         with translating():
             head = int(self.w3.eth.block_number)
         # Only blocks old enough to confirm are checked: a block lost before then is found
@@ -533,13 +603,17 @@ class OutboxWorker:
             for op in due
             if head - cast(int, op.block_number) >= self.config.confirmations
         ]
-        hashes = block_hashes(self.w3, numbers)
+        hashes = block_hashes(self.w3, numbers + ([saved[0]] if saved is not None else []))
+        saved_up_to = saved[0] if saved is not None and hashes.get(saved[0]) == saved[1] else -1
         updates: list[tuple[str, Mapping[str, Any]]] = []
-        waiting_for_depth = False
+        waiting_for_depth = waiting_for_save = False
         for op in due:
             assert op.block_number is not None and op.tx_hash is not None
             deep = head - op.block_number >= self.config.confirmations
             if deep and hashes.get(op.block_number) == op.block_hash:
+                if self.saved_block is not None and op.block_number > saved_up_to:
+                    waiting_for_save = True  # on the chain, not yet on the node's disk
+                    continue
                 updates.append((op.id, {"status": OpStatus.CONFIRMED}))
                 self._counters.confirmed += 1
                 continue
@@ -562,6 +636,8 @@ class OutboxWorker:
         rest = [op for op in ops if op.id not in done]
         if len(ops) >= limit or waiting_for_depth:
             after = now
+        elif waiting_for_save:
+            after = now + self.config.saved_poll_interval
         elif rest:
             after = min((op.mined_at or now) for op in rest) + self.config.persist_delay
         else:
@@ -586,32 +662,48 @@ class OutboxWorker:
     def _reverted_values(
         self, op: OperationRecord, receipt: TxReceipt, now: float
     ) -> dict[str, Any]:
-        error = revert_error(self.w3, receipt)
-        try:
-            decoded: DecodedRevertError | None = from_transaction_error(error)
-        except LedgerError:
-            decoded = None
         call = ChainCall.from_json(op.payload_json)
-        if decoded is not None and self._already_done(call, decoded):
+        error = self._explain(call, receipt)
+        if isinstance(error, DecodedRevertError) and self._already_done(call, error):
             self._counters.already_done += 1
-            self._counters.confirmed += 1
-            result = {"already_done": True, "reason": decoded.code, "events": []}
+            result = {"already_done": True, "reason": error.code, "events": []}
+            # Included, not confirmed: the landing may be as young as this block, and is as
+            # final as the block is (`_confirm_included`).
             return {
-                "status": OpStatus.CONFIRMED,
+                "status": OpStatus.INCLUDED,
                 "block_number": receipt.block_number,
                 "block_hash": receipt.block_hash,
                 "mined_at": now,
                 "result_json": json.dumps(result),
             }
-        return self._failed_values(decoded or error)
+        return self._failed_values(error)
+
+    def _explain(self, call: ChainCall, receipt: TxReceipt) -> LedgerError:
+        """Why the call's transaction failed, decoded where the revert data says.
+
+        A signed call in a block later than its deadline failed on `SignatureExpired`: the
+        contracts check the deadline before anything else. That is read from the block's
+        clock, without a replay, which sees another block's clock or no state at all on a node
+        that keeps none of older blocks (what happens to a write accepted while the node was
+        down and sent after its deadline). Anything else is replayed (`tx.revert_error`).
+        """
+        deadline = call.deadline
+        if deadline is not None:
+            with translating():
+                timestamp = int(self.w3.eth.get_block(receipt.block_number)["timestamp"])
+            if timestamp > deadline:
+                expired = SignatureExpired(deadline, timestamp)
+                expired.tx_hash = receipt.tx_hash
+                return expired
+        return _decoded(revert_error(self.w3, receipt))
 
     def _failed_values(self, exc: LedgerError) -> dict[str, Any]:
-        self._counters.failed += 1
-        if isinstance(exc, TransactionRevertedError):
-            with contextlib.suppress(LedgerError):
-                exc = from_transaction_error(exc)
-        code = exc.code if isinstance(exc, DecodedRevertError) else "transaction_reverted"
-        return {"status": OpStatus.FAILED, "error_code": code, "error_message": str(exc)}
+        exc = _decoded(exc)
+        if isinstance(exc, DecodedRevertError):
+            return self._failure(exc.code, str(exc))
+        # Reverted without data (out of gas?), or the replay could not read it: the message
+        # says which; "unknown_revert" is kept for data that no ABI here explains.
+        return self._failure("transaction_reverted", str(exc))
 
     def _already_done(self, call: ChainCall, error: DecodedRevertError) -> bool:
         """Whether a revert says this very action landed earlier (a re-send of it)."""
@@ -621,7 +713,38 @@ class OutboxWorker:
         ):
             return True
         if isinstance(error, SignatureNonceUsed) and call.signer and call.nonce is not None:
-            if self.is_nonce_used is None:
-                return True
-            return self.is_nonce_used(call.contract, checksum(call.signer), call.nonce)
+            signer = checksum(call.signer)
+            if self.is_nonce_used is not None and not self.is_nonce_used(
+                call.contract, signer, call.nonce
+            ):
+                return False
+            # Used by a landing of this signed call, or cancelled by its signer: only the
+            # latter leaves a `NonceCancelled` event, and then the action never happened.
+            return not self._nonce_cancelled(call.contract, signer, call.nonce)
         return False
+
+    def _nonce_cancelled(self, contract: str, signer: ChecksumAddress, nonce: int) -> bool:
+        params: FilterParams = {
+            "address": self.contracts[contract],
+            "fromBlock": 0,
+            "toBlock": "latest",
+            "topics": [
+                HexBytes(DEFAULT_DECODER.topic_of(NonceCancelled)).to_0x_hex(),
+                HexBytes(bytes(12) + bytes.fromhex(signer[2:])).to_0x_hex(),
+            ],
+        }
+        with translating():
+            logs = self.w3.eth.get_logs(params)
+        for raw in logs:
+            event = DEFAULT_DECODER.decode(log_entry_from_web3(raw))
+            if isinstance(event, NonceCancelled) and event.nonce == nonce:
+                return True
+        return False
+
+
+def _decoded(exc: LedgerError) -> LedgerError:
+    """A revert with data as its decoded class (`unknown_revert` if no ABI here knows it); a
+    revert without data, or any other error, as it is."""
+    if isinstance(exc, TransactionRevertedError) and exc.revert_data:
+        return from_transaction_error(exc)
+    return exc

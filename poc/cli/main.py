@@ -40,7 +40,7 @@ STARTED_AT: Final = time.monotonic()
 # Modules whose `register_commands(subparsers)` adds subcommands, in the order `poc --help`
 # lists them. One line per module.
 COMMAND_MODULES: Final[tuple[str, ...]] = (
-    "poc.sandbox.run",
+    "poc.cli.sandbox",
     "poc.cli.proofs",
     "poc.cli.score",
 )
@@ -151,8 +151,9 @@ def _register_deploy(subparsers: Subparsers) -> None:
 
 
 def _run_deploy(args: argparse.Namespace) -> int:
-    from ledger.chain.connection import Backend, ChainConfig, connect
+    from ledger.chain.connection import Backend, ChainConfig
     from ledger.chain.deploy import deploy_ledger
+    from poc.sandbox.anvil import connect
 
     out: Path = args.out
     if out.exists() and not args.force:
@@ -206,7 +207,7 @@ def wait_for_confirmations(
 ) -> None:
     """Wait until `confirmations` blocks sit on top of the deployment's last block, then check
     that every deployment transaction is still in the chain (a reorg would have dropped it)."""
-    from ledger.chain.transactions import fetch_receipt
+    from ledger.chain.receipts import fetch_receipt
     from ledger.chain.translate import translating
     from ledger.errors import ChainError, RpcTimeoutError
 
@@ -242,8 +243,8 @@ def wait_for_confirmations(
 
 
 def _block_hash(chain: Chain, number: int) -> str:
-    from ledger.chain.transactions import to_hex
     from ledger.chain.translate import translating
+    from ledger.domain.codec import to_hex
 
     with translating():
         return to_hex(chain.w3.eth.get_block(number)["hash"])

@@ -128,7 +128,8 @@ def read_openings(path: Path | None) -> dict[bytes, Opening]:
 
 def run_export(args: argparse.Namespace) -> int:
     """`poc export KIND`: write the export, print where."""
-    from ledger.evidence.bundle import ProofBuilder, unhex
+    from ledger.evidence.builder import ProofBuilder
+    from ledger.evidence.bundle import unhex
     from ledger.evidence.packs import Opening, export_contribution, export_partner, export_project
 
     w3 = _web3(args.rpc_url)

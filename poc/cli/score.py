@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger.errors import ConfigurationError, ScoringError
+from ledger.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -225,20 +225,30 @@ def _print_score(result: ScoreResult, block: int) -> None:
 
 def run_statement(args: argparse.Namespace) -> int:
     """`poc statement`: print the statement as CSV or JSON."""
-    from ledger.scoring.statements import build_statement
+    from ledger.scoring.statements import build_statement, statement_basis
 
     target = _target(args)
     vault = target.vault_client()
-    version = args.split_version or vault.current_split_version(args.project)
-    proposal_id = vault.split_proposal_of(args.project, version) if version else 0
-    if proposal_id == 0:
-        raise ScoringError(f"project {args.project} has no finalized split version {version}")
-    info = vault.split_proposal(args.project, proposal_id)
+
+    def finalized_split(version: int) -> dict[str, int] | None:
+        proposal_id = vault.split_proposal_of(args.project, version)
+        if proposal_id == 0:
+            return None
+        info = vault.split_proposal(args.project, proposal_id)
+        return dict(zip(info.partners, info.bps, strict=True))
+
+    # The vault holds finalized splits only: no current-score estimate here.
+    chosen = statement_basis(
+        project_id=args.project,
+        requested=args.split_version or None,
+        newest_finalized=lambda: vault.current_split_version(args.project),
+        finalized_split=finalized_split,
+    )
     statement = build_statement(
         total=args.amount,
-        split=dict(zip(info.partners, info.bps, strict=True)),
+        split=chosen.shares,
         project_id=args.project,
-        split_version=version,
+        split_version=chosen.split_version,
         currency=args.currency,
         date=args.date or datetime.datetime.now(datetime.UTC).date(),
         decimals=args.decimals,

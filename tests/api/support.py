@@ -178,6 +178,19 @@ class Consortium:
         return commit
 
     @property
+    def auditor_key_id(self) -> str:
+        return self.auditor_key.split("_")[1]
+
+    def grant_auditor(self, project_id: int, key: str | None = None) -> None:
+        """The coordinator grants the auditor key (or `key`) read access to the project."""
+        self.sync()
+        key_id = (key or self.auditor_key).split("_")[1]
+        response = self.client.put(
+            f"/v1/projects/{project_id}/auditors/{key_id}", headers=self.coordinator.headers
+        )
+        assert response.status_code in (200, 201), response.text
+
+    @property
     def auditor_headers(self) -> dict[str, str]:
         return {"X-API-Key": self.auditor_key}
 

@@ -38,7 +38,7 @@ def test_anchor_batch_then_reveal_leaves(consortium: Consortium) -> None:
     )
     assert revealed.status_code == 202, revealed.text
     assert [op["status"] for op in revealed.json()] == ["confirmed", "confirmed"]
-    consortium.sync()
+    consortium.grant_auditor(project_id)
     listed = consortium.client.get(
         "/v1/contributions", params={"batch_id": batch_id}, headers=consortium.auditor_headers
     ).json()["items"]

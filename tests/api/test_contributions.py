@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.deps import DeploymentCheck
 from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.signing import sign_typed_data
 from ledger.domain.hashing import commitment, new_salt, sha256_bytes
+from ledger.sync.deployment_check import DeploymentCheck
 from tests.api.support import Consortium, Member
 
 
@@ -35,7 +35,7 @@ def test_register_custodial_waits_until_confirmed(consortium: Consortium) -> Non
     op = response.json()
     assert op["status"] == "confirmed" and op["kind"] == "register"
     assert response.headers["Location"] == op["status_url"]
-    consortium.sync()
+    consortium.grant_auditor(project_id)
     record = consortium.client.get(
         f"/v1/contributions/{op['resource_id']}", headers=consortium.auditor_headers
     )
@@ -231,7 +231,7 @@ def test_register_non_custodial_by_partner_whose_key_the_service_does_not_hold(
 ) -> None:
     # The test service holds every member's key, so a signature it relays could be its own
     # (ECDSA is deterministic). Here it holds none of partner_c's: only partner_c can sign.
-    from api.custody import Custody
+    from api.services.custody import Custody
 
     project_id = consortium.project_on_chain()
     services = consortium.client.app.state.services  # type: ignore[attr-defined]

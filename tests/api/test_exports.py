@@ -1,5 +1,6 @@
 """Exports through the API: the auditor role downloads bundles, certificates, packs and the
-Results Ownership List; admin keys may not; a wrong salt is a 422 with a stable code."""
+Results Ownership List of a project it was granted; admin keys may not; a wrong salt is a 422
+with a stable code."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def _opening(content: bytes, salt: bytes) -> dict[str, str]:
 def test_auditor_downloads_a_bundle_that_verifies(consortium: Consortium) -> None:
     project = consortium.project_on_chain()
     cid, content, salt = _register(consortium, project)
+    consortium.grant_auditor(project)
     response = consortium.client.post(
         f"/v1/exports/contributions/0x{cid.hex()}/bundle",
         json=_opening(content, salt),
@@ -47,6 +49,7 @@ def test_auditor_downloads_a_bundle_that_verifies(consortium: Consortium) -> Non
 def test_auditor_downloads_a_certificate(consortium: Consortium) -> None:
     project = consortium.project_on_chain()
     cid, content, salt = _register(consortium, project)
+    consortium.grant_auditor(project)
     response = consortium.client.post(
         f"/v1/exports/contributions/0x{cid.hex()}/certificate",
         json=_opening(content, salt),
@@ -62,6 +65,7 @@ def test_auditor_downloads_a_certificate(consortium: Consortium) -> None:
 def test_auditor_downloads_the_evidence_pack_and_rol(consortium: Consortium) -> None:
     project = consortium.project_on_chain()
     cid, content, salt = _register(consortium, project)
+    consortium.grant_auditor(project)
     response = consortium.client.post(
         f"/v1/exports/projects/{project}/evidence-pack",
         json={"openings": {"0x" + cid.hex(): _opening(content, salt)}},
@@ -89,6 +93,7 @@ def test_auditor_downloads_the_evidence_pack_and_rol(consortium: Consortium) -> 
 def test_export_refuses_admin_keys_and_wrong_salts(consortium: Consortium) -> None:
     project = consortium.project_on_chain()
     cid, content, _ = _register(consortium, project)
+    consortium.grant_auditor(project)
     url = f"/v1/exports/contributions/0x{cid.hex()}/bundle"
     denied = consortium.client.post(
         url, json=_opening(content, bytes(32)), headers=consortium.admin_headers

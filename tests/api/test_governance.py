@@ -165,4 +165,4 @@ def test_withdraw_dispute_by_disputer_and_refused_to_others(consortium: Consorti
     closed = consortium.client.post(
         f"/v1/contributions/{cid}/disputes/1/votes", json={"uphold": True}, headers=b.headers
     )
-    assert closed.status_code == 409 and closed.json()["code"] == "dispute_not_open"
+    assert closed.status_code == 409 and closed.json()["code"] == "no_open_dispute"

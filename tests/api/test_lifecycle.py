@@ -38,7 +38,7 @@ def test_project_lifecycle_from_creation_to_release(consortium: Consortium) -> N
     assert disputes[0]["outcome"] == "upheld" and disputes[0]["votes"][0]["voter"] == b.address
 
     consortium.chain.increase_time(8 * DAY)
-    consortium.sync()
+    consortium.grant_auditor(project_id)
     score = client.get(f"/v1/projects/{project_id}/score", headers=consortium.auditor_headers)
     assert score.status_code == 200, score.text
     result = score.json()

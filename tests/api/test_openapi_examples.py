@@ -27,6 +27,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 import api.routes
+import api.schemas
 from api.errors import ERROR_RESPONSES
 from ledger.domain.values import checksum
 
@@ -52,9 +53,11 @@ def _components(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _models() -> dict[str, type[BaseModel]]:
     """The API's pydantic models by component name: the class name, and the module-qualified
-    name FastAPI gives two models of the same name (`api__schemas__PartnerPublic`)."""
-    names = ["api.schemas", "api.actions", "api.errors"] + [
-        f"{api.routes.__name__}.{m.name}" for m in pkgutil.iter_modules(api.routes.__path__)
+    name FastAPI gives two models of the same name (`api__schemas__partners__PartnerPublic`)."""
+    names = ["api.errors"] + [
+        f"{package.__name__}.{m.name}"
+        for package in (api.schemas, api.routes)
+        for m in pkgutil.iter_modules(package.__path__)
     ]
     models: dict[str, type[BaseModel]] = {}
     for name in names:

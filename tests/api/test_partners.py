@@ -83,7 +83,7 @@ def test_set_identity_then_read_partner(consortium: Consortium) -> None:
     assert response.status_code == 200 and response.json()["status"] == "confirmed", response.text
     consortium.sync()
     partner = consortium.client.get(
-        f"/v1/partners/{member.address}", headers=consortium.auditor_headers
+        f"/v1/partners/{member.address}", headers=consortium.admin_headers
     ).json()
     assert partner["identity"] == {"name": "Uni Lab", "company_number": "BE0123.456.749"}
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from api.deps import DeploymentCheck
 from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
+from ledger.sync.deployment_check import DeploymentCheck
 from tests.api.support import Consortium
 
 
@@ -33,7 +33,7 @@ def test_docs_and_openapi_are_served(client: TestClient) -> None:
 
 def test_get_project_returns_indexed_project(consortium: Consortium) -> None:
     project_id = consortium.project_on_chain()
-    consortium.sync()
+    consortium.grant_auditor(project_id)
     response = consortium.client.get(
         f"/v1/projects/{project_id}", headers=consortium.auditor_headers
     )
@@ -68,7 +68,7 @@ def test_list_contributions_paginates_in_chain_order(consortium: Consortium) -> 
     commitments = [
         consortium.register_on_chain(consortium.partner_b, project_id, f"d{i}") for i in range(5)
     ]
-    consortium.sync()
+    consortium.grant_auditor(project_id)
     seen: list[str] = []
     cursor = None
     while True:

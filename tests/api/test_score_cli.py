@@ -40,6 +40,7 @@ def test_score_json_matches_api_score(
     consortium: Consortium, finalized: tuple[int, list[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     project_id, common = finalized
+    consortium.grant_auditor(project_id)
     api = consortium.client.get(
         f"/v1/projects/{project_id}/score", headers=consortium.auditor_headers
     ).json()

@@ -7,6 +7,8 @@ files, so a gap fails in a second, before any page is opened.
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
 import string
 from pathlib import Path
@@ -14,14 +16,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.auth import Role
 from api.routes import web
-from api.schemas import ORIGINS, STATUSES
+from api.schemas.common import ORIGINS, STATUSES
 from api.settings import ApiSettings
 from ledger.scoring.results import Adjustment, CountStatus
 from ledger.sync.outbox import OpStatus
 from poc.sandbox import demo
+from poc.wiring import create_app
+from scripts.sort_i18n import canonical_text
 
 pytestmark = pytest.mark.e2e
 
@@ -71,9 +74,19 @@ REQUIRED_ERRORS = {
 
 
 def _sources() -> list[Path]:
-    return sorted(
-        [*web.TEMPLATES_DIR.glob("*.html"), *(web.STATIC_DIR / "js").glob("*.js")],
-    )
+    """Every template and every script of ours: core modules and page modules, at any depth;
+    the vendored libraries (static/vendor) hold no user-facing text and are left out."""
+    vendor = web.STATIC_DIR / "vendor"
+    scripts = [p for p in web.STATIC_DIR.rglob("*.js") if not p.is_relative_to(vendor)]
+    return sorted([*web.TEMPLATES_DIR.rglob("*.html"), *scripts])
+
+
+def test_key_scan_reads_every_page_module_and_no_vendored_file() -> None:
+    scanned = {p.relative_to(web.STATIC_DIR).as_posix() for p in _sources() if p.suffix == ".js"}
+    pages = {f"js/pages/{page.name}.js" for page in web.PAGES}
+    assert pages <= scanned, f"page modules not scanned: {sorted(pages - scanned)}"
+    assert {"js/api.js", "js/dom.js", "js/progress.js"} <= scanned
+    assert not [name for name in scanned if name.startswith("vendor/")]
 
 
 def _table() -> dict[str, dict[str, str]]:
@@ -90,6 +103,19 @@ def test_translation_table_has_the_same_keys_in_both_languages() -> None:
     for language, texts in table.items():
         empty = [key for key, text in texts.items() if not text.strip()]
         assert not empty, f"empty {language} texts: {empty}"
+
+
+def test_translation_table_is_sorted_by_key() -> None:
+    # One key a line, sorted within each language: branches that add keys at the same time
+    # touch different lines and merge cleanly. `make sort-i18n` writes this form.
+    text = web.I18N_FILE.read_text(encoding="utf-8")
+    table = json.loads(text)
+    for language, texts in table.items():
+        keys = list(texts)
+        out_of_order = [b for a, b in itertools.pairwise(keys) if b < a]
+        assert not out_of_order, f"{language}: keys out of order: {out_of_order[:5]}"
+    assert list(table) == sorted(table)
+    assert text == canonical_text(table), "api/web/i18n.json is not in its canonical form"
 
 
 def test_translation_placeholders_match_between_languages() -> None:
@@ -163,13 +189,13 @@ def test_pick_language_prefers_cookie_then_browser(
 def test_pages_render_in_both_languages_without_a_chain(tmp_path: Path) -> None:
     app = create_app(ApiSettings(data_dir=tmp_path, start_workers=False))
     with TestClient(app) as client:
-        for path, _, title_key in web.PAGES:
+        for page in web.PAGES:
             for language in web.LANGUAGES:
                 client.cookies.set(web.LANG_COOKIE, language)
-                response = client.get(path)
-                assert response.status_code == 200, path
+                response = client.get(page.path)
+                assert response.status_code == 200, page.path
                 assert f'<html lang="{language}">' in response.text
-                assert web.translations()[language][title_key] in response.text
+                assert web.translations()[language][page.title_key] in response.text
                 assert "default-src 'self'" in response.headers["content-security-policy"]
         # Outside a sandbox the sandbox helpers do not exist.
         assert client.get("/sandbox/demo").status_code == 404

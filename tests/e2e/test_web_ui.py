@@ -13,6 +13,7 @@ installs it) and skip when it is missing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -28,6 +29,7 @@ import httpx
 import pytest
 from playwright.sync_api import (
     Browser,
+    CDPSession,
     FilePayload,
     Page,
     Request,
@@ -133,12 +135,23 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
-@pytest.fixture(scope="module")
-def demo(sandbox: SandboxProcess) -> dict[str, Any]:
-    response = httpx.get(f"{sandbox.url}/sandbox/demo", timeout=10)
+def _demo(url: str) -> dict[str, Any]:
+    """The sandbox's demo as its pages get it: with the page token of a page it served."""
+    page = httpx.get(f"{url}/", timeout=10)
+    page.raise_for_status()
+    token = re.search(r'data-sandbox-token="([^"]+)"', page.text)
+    assert token, "the sandbox's page carries no token"
+    response = httpx.get(
+        f"{url}/sandbox/demo", headers={"X-Sandbox-Token": token.group(1)}, timeout=10
+    )
     response.raise_for_status()
     data: dict[str, Any] = response.json()
     return data
+
+
+@pytest.fixture(scope="module")
+def demo(sandbox: SandboxProcess) -> dict[str, Any]:
+    return _demo(sandbox.url)
 
 
 def _texts(language: str) -> dict[str, str]:
@@ -293,6 +306,215 @@ def test_browser_salts_are_32_random_bytes(sandbox: SandboxProcess, browser: Bro
     page.close()
 
 
+# -- hashing files as a stream -------------------------------------------------------------
+
+MIB = 1024 * 1024
+# A file made in the page from one repeated 1 MiB pattern (and a tail, so the size is no
+# multiple of any chunk size): large files without sending their bytes through Playwright.
+_MAKE_BLOB_JS = """([name, mebibytes, tail]) => {
+    const chunk = new Uint8Array(1 << 20);
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 7 + (i >> 10)) & 255;
+    const parts = Array.from({length: mebibytes}, () => chunk);
+    parts.push(chunk.subarray(0, tail));
+    window[name] = new File(parts, name + '.bin', {type: 'application/octet-stream'});
+    return window[name].size;
+}"""
+
+
+def _pattern_sha256(mebibytes: int, tail: int) -> str:
+    """Python's SHA-256 of what _MAKE_BLOB_JS builds."""
+    chunk = bytes(((i * 7 + (i >> 10)) & 255) for i in range(MIB))
+    digest = hashlib.sha256()
+    for _ in range(mebibytes):
+        digest.update(chunk)
+    digest.update(chunk[:tail])
+    return "0x" + digest.hexdigest()
+
+
+def _heap_bytes(cdp: CDPSession) -> int:
+    """The page's JS heap in use plus the memory behind its ArrayBuffers (where a whole-file
+    read would land)."""
+    usage = cdp.send("Runtime.getHeapUsage")
+    return int(usage["usedSize"]) + int(usage["backingStorageSize"])
+
+
+def test_sha256_file_hashes_a_large_file_in_bounded_memory(
+    sandbox: SandboxProcess, browser: Browser
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    _open(page, sandbox.url + "/")
+    page.evaluate("async () => { window.hashing = await import('/static/js/crypto.js'); }")
+    mebibytes, tail = 300, 12_345
+    size = page.evaluate(_MAKE_BLOB_JS, ["big", mebibytes, tail])
+    assert size == mebibytes * MIB + tail
+    cdp = context.new_cdp_session(page)
+    cdp.send("HeapProfiler.collectGarbage")
+    baseline = _heap_bytes(cdp)
+    # Started, not awaited: Python samples the heap while the page hashes.
+    page.evaluate(
+        """() => {
+            window.run = {progress: [], digest: null, error: null, settled: false};
+            const onProgress = (done, total) => window.run.progress.push([done, total]);
+            window.run.promise = window.hashing.sha256File(window.big, {onProgress})
+                .then((digest) => { window.run.digest = digest; })
+                .catch((error) => { window.run.error = String(error); })
+                .finally(() => { window.run.settled = true; });
+        }"""
+    )
+    peak, samples = baseline, 0
+    deadline = time.monotonic() + 100
+    while not page.evaluate("window.run.settled"):
+        peak = max(peak, _heap_bytes(cdp))
+        samples += 1
+        assert time.monotonic() < deadline, "hashing 300 MiB took more than 100 s"
+        time.sleep(0.02)
+    run = page.evaluate(
+        "() => ({...window.run, promise: null, progress: window.run.progress.map((p) => p[0])})"
+    )
+    assert run["error"] is None
+    assert run["digest"] == _pattern_sha256(mebibytes, tail)
+    # Memory stays flat: a whole-file read would add the file's 300 MiB here.
+    assert samples >= 5, "too few heap samples to judge memory"
+    assert peak - baseline < 32 * MIB, f"heap grew by {(peak - baseline) / MIB:.0f} MiB"
+    progress = run["progress"]
+    assert progress[0] == 0 and progress[-1] == size
+    assert progress == sorted(progress) and len(progress) > mebibytes // 2
+    context.close()
+
+
+def test_sha256_file_stops_reading_when_aborted(sandbox: SandboxProcess, browser: Browser) -> None:
+    page = browser.new_page()
+    _open(page, sandbox.url + "/")
+    page.evaluate(_MAKE_BLOB_JS, ["big", 64, 0])
+    result = page.evaluate(
+        """async () => {
+            const c = await import('/static/js/crypto.js');
+            const controller = new AbortController();
+            let last = 0;
+            let afterAbort = 0;
+            const onProgress = (done) => {
+                if (controller.signal.aborted) afterAbort += 1;
+                last = done;
+                if (done >= 8 << 20) controller.abort();
+            };
+            let error = null;
+            try {
+                await c.sha256File(window.big, {onProgress, signal: controller.signal});
+            } catch (e) {
+                error = e.name;
+            }
+            // Already aborted: refused before reading anything.
+            let early = null;
+            let calls = 0;
+            try {
+                const signal = AbortSignal.abort();
+                await c.sha256File(window.big, {onProgress: () => calls++, signal});
+            } catch (e) {
+                early = e.name;
+            }
+            return {error, last, afterAbort, early, calls};
+        }"""
+    )
+    assert result["error"] == "AbortError"
+    assert 8 * MIB <= result["last"] < 64 * MIB
+    assert result["afterAbort"] == 0
+    assert result["early"] == "AbortError" and result["calls"] == 0
+    page.close()
+
+
+def test_sha256_file_matches_hashlib_on_small_and_plain_stream_inputs(
+    sandbox: SandboxProcess, browser: Browser
+) -> None:
+    page = browser.new_page()
+    _open(page, sandbox.url + "/")
+    samples = [b"", b"a", bytes(range(256)) * 4099, "vlasvezel één".encode()]
+    digests = page.evaluate(
+        """async (samples) => {
+            const c = await import('/static/js/crypto.js');
+            const out = [];
+            for (const bytes of samples) {
+                const data = new Uint8Array(bytes);
+                // A Blob (byte stream), and a plain stream in odd pieces, as older browsers give.
+                const plain = {
+                    size: data.length,
+                    stream: () => new ReadableStream({
+                        start(controller) {
+                            for (let i = 0; i < data.length; i += 1000) {
+                                controller.enqueue(data.slice(i, i + 1000));
+                            }
+                            controller.close();
+                        },
+                    }),
+                };
+                out.push([
+                    await c.sha256File(new Blob([data]), {chunkBytes: 4096}),
+                    await c.sha256File(plain),
+                ]);
+            }
+            out.push(await c.sha256Text('vlasvezel één'));
+            return out;
+        }""",
+        [list(sample) for sample in samples],
+    )
+    for sample, (from_blob, from_stream) in zip(samples, digests[:-1], strict=True):
+        assert from_blob == from_stream == "0x" + hashlib.sha256(sample).hexdigest()
+    assert digests[-1] == "0x" + hashlib.sha256("vlasvezel één".encode()).hexdigest()
+    page.close()
+
+
+def _drop_in_page(page: Page, name: str) -> None:
+    """Drop the File the page holds as window[name] onto the drop zone."""
+    page.evaluate(
+        """(name) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(window[name]);
+            const zone = document.getElementById('drop-zone');
+            zone.dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true}));
+        }""",
+        name,
+    )
+
+
+def test_register_page_shows_hash_progress_and_stops_on_request(
+    sandbox: SandboxProcess, browser: Browser
+) -> None:
+    texts = _texts("en")
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    _act_as(page, sandbox.url, "leievlas")
+    _open(page, sandbox.url + "/register")
+    page.evaluate(_MAKE_BLOB_JS, ["big", 256, 0])
+    page.evaluate(_MAKE_BLOB_JS, ["small", 0, 5000])
+    box = page.locator("#hash-progress")
+    submit = page.locator("#register-submit")
+
+    # While it hashes: a labelled progress bar that moves, and nothing to register yet.
+    _drop_in_page(page, "big")
+    expect(box).to_be_visible()
+    expect(box.locator("label")).to_have_text(texts["hash.label"])
+    expect(submit).to_be_disabled()
+    page.wait_for_function("() => document.getElementById('hash-progress-bar').value > 0")
+    expect(box.locator(".hash-progress-text")).to_have_text(re.compile(r"^\d+\s?%: "))
+    box.get_by_role("button", name=texts["hash.stop"]).click()
+    expect(page.locator("#content-hash")).to_have_text(texts["hash.stopped"])
+    expect(box).to_be_hidden()
+    expect(submit).to_be_enabled()
+    expect(page.locator("#commitment")).to_have_text("")
+
+    # Another file chosen while one is hashing: the first stops, the page shows the second.
+    _drop_in_page(page, "big")
+    page.wait_for_function("() => document.getElementById('hash-progress-bar').value > 0")
+    _drop_in_page(page, "small")
+    expect(page.locator("#content-hash")).to_have_text(_pattern_sha256(0, 5000))
+    expect(page.locator("#file-name")).to_have_text("small.bin")
+    expect(page.locator("#commitment")).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
+    expect(box).to_be_hidden()
+    expect(submit).to_be_enabled()
+    _no_missing_keys(page)
+    context.close()
+
+
 def _drop_file(page: Page, name: str, data: bytes) -> None:
     """Drag and drop a file onto the drop zone, as a person would."""
     page.evaluate(
@@ -445,6 +667,34 @@ def test_full_tour_as_two_partners(
     context.close()
 
 
+def test_lawyer_reads_and_exports_the_demo_project_it_was_granted(
+    sandbox: SandboxProcess, browser: Browser, demo: dict[str, Any], tmp_path: Path
+) -> None:
+    # The IP counsel's key reads only what the demo coordinator granted it: the sandbox grants
+    # the demo project at every start, so the lawyer's pages work with project scoping on.
+    base = sandbox.url
+    seeded = demo["contributions"][0]["contribution_id"]
+    context = browser.new_context(locale="en-GB", accept_downloads=True)
+    page = context.new_page()
+    _act_as(page, base, "lawyer")
+    _open(page, base + "/project")
+    expect(page.locator(f"li[data-contribution='{seeded}']")).to_have_count(1)
+    _open(page, base + "/lawyer")
+    page.select_option("#export-contribution", seeded)
+    with page.expect_download() as bundle_download:
+        page.click("#download-bundle")
+    bundle_path = tmp_path / "lawyer-bundle.json"
+    bundle_download.value.save_as(bundle_path)
+    assert seeded[2:].lower() in bundle_path.read_text().lower()
+    with page.expect_download() as rol_download:
+        page.click("#download-rol")
+    rol_path = tmp_path / "rol.csv"
+    rol_download.value.save_as(rol_path)
+    assert len(rol_path.read_text().strip().splitlines()) >= 2
+    expect(page.locator("#page-error")).to_be_hidden()
+    context.close()
+
+
 def test_reset_restores_the_demo_with_new_keys(
     sandbox: SandboxProcess, browser: Browser, demo: dict[str, Any]
 ) -> None:
@@ -458,7 +708,7 @@ def test_reset_restores_the_demo_with_new_keys(
     started = time.monotonic()
     page.click("#reset-confirm")
     expect(page.locator("#reset-status")).to_have_text(_texts("nl")["reset.done"], timeout=90_000)
-    fresh = httpx.get(f"{sandbox.url}/sandbox/demo", timeout=10).json()
+    fresh = _demo(sandbox.url)
     assert fresh["instance"] != demo["instance"]
     assert fresh["project_id"] == demo["project_id"]
     # The old key was forgotten with the reset: the page asks to choose a partner again.

@@ -175,18 +175,9 @@ def test_anvil_dev_accounts_match_the_node(anvil_chain: Chain) -> None:
     assert derive_dev_accounts(anvil_chain.config.mnemonic, 2)[0].address == node_accounts[0]
 
 
-@pytest.mark.anvil
-def test_connect_anvil_backend_starts_and_stops_its_own_node(tmp_path: Path) -> None:
-    config = ChainConfig(backend=Backend.ANVIL, data_dir=tmp_path, anvil_chain_id=4242)
-
-    with connect(config) as chain:
-        node = chain.node
-        assert node is not None and node.running
-        assert chain.chain_id == 4242
-        chain.sender(0).transfer(chain.accounts[1].address, 1)
-
-    assert node.pid is None  # stopped
-    assert (tmp_path / "anvil-state.json").exists()
+def test_connect_anvil_backend_wants_a_node_from_its_caller() -> None:
+    with pytest.raises(ConfigurationError, match="connect_anvil"):
+        connect(ChainConfig(backend=Backend.ANVIL))
 
 
 @pytest.mark.anvil

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from ledger.evidence.bundle import ProofBuilder, ProofBundle, hex0x
+from ledger.evidence.builder import ProofBuilder
+from ledger.evidence.bundle import ProofBundle, hex0x
 from ledger.evidence.certificate import render_certificate
 from tests.ledger.evidence.proof_scenario import Scenario, build_scenario
 

@@ -13,7 +13,8 @@ import pytest
 
 from ledger.domain import hashing
 from ledger.domain.values import SplitInput
-from ledger.evidence.bundle import ProofBuilder, hex0x
+from ledger.evidence.builder import ProofBuilder
+from ledger.evidence.bundle import hex0x
 from ledger.evidence.packs import (
     Opening,
     check_manifest,

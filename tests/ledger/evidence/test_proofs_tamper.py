@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ledger.evidence.bundle import ProofBuilder
+from ledger.evidence.builder import ProofBuilder
 from ledger.evidence.verifier import VerificationReport, iter_leaves, verify_document
 from tests.ledger.evidence.proof_scenario import build_scenario
 

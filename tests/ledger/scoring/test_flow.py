@@ -17,18 +17,8 @@ from ledger.domain.values import DisputeOutcome, Origin
 from ledger.errors import HistoryError, InvalidPolicyError
 from ledger.scoring.results import CountStatus, ParentCredit, ScoreResult
 from ledger.scoring.rules import BPS
-from tests.ledger.scoring.test_scoring import (
-    DAY,
-    DOC,
-    NAMES,
-    T0,
-    A,
-    B,
-    C,
-    D,
-    History,
-    make_policy,
-)
+from tests.ledger.scoring.histories import DAY, T0, A, B, C, D, History, make_policy
+from tests.ledger.scoring.test_scoring import DOC, NAMES
 
 AS_OF = T0 + DAY
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from ledger.scoring.results import CountStatus, ScoreResult
 from ledger.scoring.rules import BPS
-from tests.ledger.scoring.test_scoring import DAY, T0, History, address, make_policy
+from tests.ledger.scoring.histories import DAY, T0, History, address, make_policy
 from tests.ledger.scoring.test_scoring_properties import EXAMPLES, Spec, specs
 
 

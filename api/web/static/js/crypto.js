@@ -1,28 +1,105 @@
 // Hashing on the partner's own machine: the file is read and hashed here and only the
-// hash (inside a salted commitment) is ever sent.
+// hash (inside a salted commitment) is ever sent. The hash functions are @noble/hashes,
+// vendored by scripts/vendor_web.py (the browser's Web Crypto has no Keccak-256, and its
+// SHA-256 only takes the whole input at once).
 
-import { keccak256 } from "./keccak.js";
+import { sha256 } from "../vendor/noble-hashes/sha2.js";
+import { keccak_256 } from "../vendor/noble-hashes/sha3.js";
+import { bytesToHex, hexToBytes } from "../vendor/noble-hashes/utils.js";
 
 export function toHex(bytes) {
-  return "0x" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return "0x" + bytesToHex(bytes);
 }
 
+/** 0x-hex (or bare hex) to bytes; throws on anything that is not an even run of hex digits. */
 export function fromHex(hex) {
-  const clean = hex.startsWith("0x") ? hex.slice(2) : hex;
-  const out = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
-  return out;
+  return hexToBytes(hex.startsWith("0x") ? hex.slice(2) : hex);
 }
 
-/** SHA-256 of a File or Blob with Web Crypto, as 0x-hex. */
-export async function sha256File(file) {
-  const digest = await crypto.subtle.digest("SHA-256", await file.arrayBuffer());
-  return toHex(new Uint8Array(digest));
+/** keccak256(bytes) -> Uint8Array(32), as Ethereum uses it (not SHA3-256). */
+export function keccak256(bytes) {
+  return keccak_256(bytes);
+}
+
+// One step of hashing: large enough that reading costs little next to hashing, small enough
+// that a step blocks the page only briefly and that memory stays flat whatever the file size.
+export const HASH_CHUNK_BYTES = 1024 * 1024;
+// Reads of an in-memory Blob resolve at once, so hashing would hold the page for the whole
+// file: after this much work it lets the page paint and handle clicks (the stop button).
+const HASH_SLICE_MS = 25;
+
+// A plain task boundary (not scheduler.yield, whose continuation jumps the queue): whatever
+// waits, a click, a repaint or a test's probe, gets its turn.
+const yieldToPage = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** SHA-256 of a File or Blob as 0x-hex, read as a stream so that memory does not grow with
+ * the file. `onProgress(doneBytes, totalBytes)` is called before the first chunk and after
+ * each one; aborting `signal` stops reading and rejects with its reason (an "AbortError"
+ * DOMException unless the caller gave another). */
+export async function sha256File(file, { onProgress, signal, chunkBytes = HASH_CHUNK_BYTES } = {}) {
+  signal?.throwIfAborted();
+  const hash = sha256.create();
+  const total = file.size;
+  let done = 0;
+  let sliceStart = performance.now();
+  onProgress?.(0, total);
+  const stream = file.stream();
+  const step = async (bytes) => {
+    signal?.throwIfAborted();
+    hash.update(bytes);
+    done += bytes.length;
+    onProgress?.(done, total);
+    if (performance.now() - sliceStart > HASH_SLICE_MS) {
+      await yieldToPage();
+      signal?.throwIfAborted();
+      sliceStart = performance.now();
+    }
+  };
+  let reader;
+  try {
+    // A byte stream read into one buffer, handed back and forth: no garbage per chunk.
+    reader = stream.getReader({ mode: "byob" });
+  } catch {
+    reader = null;
+  }
+  try {
+    if (reader) {
+      let buffer = new ArrayBuffer(chunkBytes);
+      for (let finished = false; !finished; ) {
+        // Fill the buffer before hashing: reads may return less than asked for.
+        let filled = 0;
+        while (filled < chunkBytes) {
+          const { done: end, value } = await reader.read(new Uint8Array(buffer, filled));
+          signal?.throwIfAborted();
+          if (end) {
+            finished = true;
+            if (value) buffer = value.buffer;
+            break;
+          }
+          buffer = value.buffer;
+          filled += value.byteLength;
+        }
+        if (filled) await step(new Uint8Array(buffer, 0, filled));
+      }
+    } else {
+      // Streams without byte reads (older browsers): hash the chunks as they come.
+      reader = stream.getReader();
+      for (;;) {
+        const { done: end, value } = await reader.read();
+        if (end) break;
+        await step(value);
+      }
+    }
+  } catch (error) {
+    reader?.cancel().catch(() => {});
+    throw error;
+  }
+  if (done !== total) throw new Error(`read ${done} of ${total} bytes: the file changed while it was read`);
+  return toHex(hash.digest());
 }
 
 export async function sha256Text(text) {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return toHex(new Uint8Array(digest));
+  return toHex(sha256(new TextEncoder().encode(text)));
 }
 
 /** 32 random bytes from the browser's CSPRNG, as 0x-hex. */
@@ -70,5 +147,3 @@ export function contributionId(projectId, contributor, commitmentHex) {
     keccak256(encode([uintWord(projectId), word(fromHex(contributor)), fromHex(commitmentHex)])),
   );
 }
-
-export { keccak256 };

@@ -1,5 +1,6 @@
 // The page's translation table (the same api/web/i18n.json the server renders with),
-// embedded by the template as a JSON data block.
+// embedded by the template as a JSON data block; number, date and size formats in the page's
+// language; the words for values the API returns (categories, units, roles, ...).
 
 const table = JSON.parse(document.getElementById("i18n").textContent);
 
@@ -43,3 +44,39 @@ export const formatBps = (bps) =>
     minimumFractionDigits: 2,
     maximumFractionDigits: 2,
   }).format(bps / 10000);
+/** A fraction in [0, 1] as a whole percentage, e.g. 0.42 -> "42 %". */
+export const formatPercent = (fraction) =>
+  new Intl.NumberFormat(lang === "nl" ? "nl-BE" : "en-GB", {
+    style: "percent",
+    maximumFractionDigits: 0,
+  }).format(fraction);
+
+const BYTE_UNITS = [
+  [1e9, "gigabyte"],
+  [1e6, "megabyte"],
+  [1e3, "kilobyte"],
+];
+
+/** A size in bytes in the largest decimal unit that fits, e.g. 314572800 -> "314.6 MB". */
+export function formatBytes(bytes) {
+  const [size, unit] = BYTE_UNITS.find(([limit]) => bytes >= limit) || [1, "byte"];
+  return new Intl.NumberFormat(lang === "nl" ? "nl-BE" : "en-GB", {
+    style: "unit",
+    unit,
+    unitDisplay: "short",
+    maximumFractionDigits: 1,
+  }).format(bytes / size);
+}
+
+// -- values the API returns, in words -----------------------------------------------------
+
+/** The translation of `prefix.value` when the table has one, else the value as the API said it. */
+export const tr = (prefix, value) => (has(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : value);
+export const categoryName = (category) => (category ? tr("category", category.name) : "?");
+export const unitName = (category) => (category ? tr("unit", category.unit) : "");
+
+/** A contribution's declared value in its category's unit (euro cents as money). */
+export function formatValue(value, category) {
+  if (category && category.unit === "EUR-cent") return formatEuroCents(value);
+  return `${formatNumber(Number(value))} ${unitName(category)}`.trim();
+}

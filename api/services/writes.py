@@ -4,23 +4,32 @@ Every partner action is relayed through the contracts' `...BySig` functions, so 
 both signing modes:
 
 - **custodial**: the request has no signature; the service signs the EIP-712 typed data with the
-  partner's key from `api.custody` (nonce random, deadline far ahead);
+  partner's key from `api.services.custody` (nonce random, deadline far ahead);
 - **non-custodial**: the client first calls the route's `/prepare` twin, which returns the typed
   data with a fresh nonce and deadline, signs it on its own machine, and posts the same body
   plus `signature`, `nonce` and `deadline`. The API rebuilds the typed data from that body and
   checks the signature recovers to the key's partner (else 403 `wrong_actor`).
 
 Then `Writes.accept` stores the operation (the outbox of `ledger.sync.outbox`) and answers 202 with
-its status URL, or waits for confirmation when asked. An `Idempotency-Key` returns the first
-operation for a repeated request; the same on-chain action (e.g. a commitment registered twice)
-returns the existing operation. A dry run (`eth_call`) first turns most contract reverts into an
-immediate 4xx; it is skipped while the partner has operations in flight that it may depend on,
-and when the node is down (the write is accepted and sent once the node is back).
+its status URL, or waits for confirmation when asked. A dry run (`eth_call`) first turns most
+contract reverts into an immediate 4xx; it is skipped while the partner has operations in flight
+that it may depend on, and when the node is down (the write is accepted and sent once the node is
+back). A write that fails later, on chain, ends `failed` with the contract's error code, the same
+code the dry run would have answered.
+
+Repeats (`Writes._repeat_of`): only the same request is a repeat, and it gets the operation it
+repeats (200), whatever became of it: the same `Idempotency-Key` with the same body (another
+body: 409 `idempotency_key_reused`), or the same partner signature. Without either, a request
+for an on-chain action (a partner's endorsement of a contribution, a registration of a
+commitment, ...) that a pending or confirmed operation already performs gets that operation when
+every field is the same, and 409 `conflict` naming the fields that differ. A failed operation
+performs nothing and holds no action: a new signature, or a custodial request, is a new attempt.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import re
@@ -34,13 +43,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Query
 from fastapi.responses import JSONResponse
 from hexbytes import HexBytes
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from web3.types import TxParams, Wei
 
 from api.auth import Principal
 from api.deps import VAULT, ServicesDep, WriterDep, actor_of
-from api.errors import ConflictError, UnprocessableError, WrongActorError
-from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_HASH
+from api.errors import ConflictError, ErrorDetail, UnprocessableError, WrongActorError
+from api.schemas.operations import OperationPublic, PreparedPublic, SignatureFields
 from ledger.chain.reverts import DecodedRevertError, PocContributionExists, decoding_reverts
 from ledger.chain.signing import (
     Eip712Domain,
@@ -51,8 +60,10 @@ from ledger.chain.signing import (
     typed_data_digest,
 )
 from ledger.chain.translate import translating
+from ledger.domain.codec import to_hex
+from ledger.domain.values import Origin, Registration
 from ledger.errors import ChainError, SigningError
-from ledger.store import OperationRecord
+from ledger.store.outbox import OperationMatches, OperationRecord
 from ledger.sync.outbox import RELAYER, ChainCall, OpStatus
 
 # Custodial signatures are made by the service and relayed by it: a long deadline lets an
@@ -66,179 +77,11 @@ _PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait(?:\s*=\s*(\d+))?", re.I)
 # ------------------------------------------------------------------------------ bodies
 
 
-class SignatureFields(BaseModel):
-    """Non-custodial mode: the signature over the typed data `/prepare` returned.
-
-    Leave all three out in custodial mode (the service signs).
-    """
-
-    signature: str | None = Field(
-        default=None,
-        pattern=r"^0x[0-9a-fA-F]{130,}$",
-        description="EIP-712 signature (65 bytes for an EOA) of the prepared typed data.",
-    )
-    nonce: str | None = Field(
-        default=None,
-        pattern=r"^[0-9]{1,78}$",
-        description="The nonce of the prepared typed data (decimal).",
-    )
-    deadline: int | None = Field(
-        default=None, ge=0, le=2**63 - 1, description="The deadline of the prepared typed data."
-    )
-
-
-class PreparedPublic(BaseModel):
-    """Typed data for the partner to sign (non-custodial mode)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "typed_data": {
-                        "types": {"EIP712Domain": [], "Register": []},
-                        "primaryType": "Register",
-                        "domain": {"name": "PocLedger", "version": "1"},
-                        "message": {"signer": EXAMPLE_ADDRESS},
-                    },
-                    "signer": EXAMPLE_ADDRESS,
-                    "nonce": "81",
-                    "deadline": 1767229200,
-                    "digest": EXAMPLE_HASH,
-                }
-            ]
-        }
-    )
-
-    typed_data: dict[str, Any] = Field(description="eth_signTypedData_v4 payload.")
-    signer: str
-    nonce: str
-    deadline: int
-    digest: str = Field(description="The EIP-712 digest that is signed.")
-
-
-class OperationError(BaseModel):
-    """Why an operation failed."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "code": "contribution_not_active",
-                    "message": f"PocContributionNotActive(contribution_id={EXAMPLE_HASH}, "
-                    "status=SUPERSEDED): Raised when the contribution is withdrawn, superseded "
-                    "or invalidated.",
-                }
-            ]
-        }
-    )
-
-    code: str
-    message: str
-
-
-class OperationPublic(BaseModel):
-    """An accepted write and where it stands in the outbox."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "6f1c2e0e9b4f4a55a3c1f0d2b7e8a901",
-                    "kind": "register",
-                    "status": "confirmed",
-                    "actor": EXAMPLE_ADDRESS,
-                    "project_id": 1,
-                    "tx_hash": EXAMPLE_HASH,
-                    "block_number": 12,
-                    "resource_id": EXAMPLE_HASH,
-                    "result": {"events": []},
-                    "error": None,
-                    "attempts": 1,
-                    "created_at": 1767225600.0,
-                    "updated_at": 1767225601.2,
-                    "status_url": "/v1/operations/6f1c2e0e9b4f4a55a3c1f0d2b7e8a901",
-                }
-            ]
-        }
-    )
-
-    id: str
-    kind: str
-    status: OpStatus = Field(
-        description="accepted → sent → included → confirmed (durable), or failed."
-    )
-    actor: str
-    project_id: int | None
-    tx_hash: str | None
-    block_number: int | None
-    resource_id: str | None = Field(
-        description="Id of what the write created (contribution, batch, project, proposal), "
-        "once included."
-    )
-    result: dict[str, Any] | None
-    error: OperationError | None
-    attempts: int
-    created_at: float
-    updated_at: float
-    status_url: str
-
-    @classmethod
-    def of(cls, op: OperationRecord) -> OperationPublic:
-        result = json.loads(op.result_json) if op.result_json else None
-        error = (
-            OperationError(code=op.error_code, message=op.error_message or "")
-            if op.error_code
-            else None
-        )
-        return cls(
-            id=op.id,
-            kind=op.kind,
-            status=OpStatus(op.status),
-            actor=op.actor,
-            project_id=op.project_id,
-            tx_hash=op.tx_hash,
-            block_number=op.block_number,
-            resource_id=resource_id(op.kind, result),
-            result=result,
-            error=error,
-            attempts=op.attempts,
-            created_at=op.created_at,
-            updated_at=op.updated_at,
-            status_url=f"/v1/operations/{op.id}",
-        )
-
-
 ACCEPTED_RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"model": OperationPublic, "description": "Accepted; follow `status_url`."},
     200: {"model": OperationPublic, "description": "Final (waited for), or a repeat."},
 }
 """OpenAPI `responses=` of every write route."""
-
-# What each kind of write creates: (event, argument) in its result.
-_RESOURCE_OF: dict[str, tuple[str, str]] = {
-    "create_project": ("ProjectCreated", "project_id"),
-    "register": ("ContributionRegistered", "contribution_id"),
-    "supersede": ("ContributionRegistered", "contribution_id"),
-    "reveal": ("ContributionRegistered", "contribution_id"),
-    "anchor_batch": ("BatchAnchored", "batch_id"),
-    "propose": ("ProposalCreated", "proposal_id"),
-    "propose_split": ("SplitProposed", "proposal_id"),
-}
-
-
-def resource_id(kind: str, result: Mapping[str, Any] | None) -> str | None:
-    """The id of what an operation created, read from its result."""
-    if not result:
-        return None
-    if "resource_id" in result:
-        return str(result["resource_id"])
-    wanted = _RESOURCE_OF.get(kind)
-    if wanted is None:
-        return None
-    for event in result.get("events", ()):
-        if event.get("event") == wanted[0]:
-            return str(event["args"][wanted[1]])
-    return None
 
 
 # ------------------------------------------------------------------------------ actions
@@ -285,7 +128,9 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         max_length=200,
-        description="Repeat a request safely: the same key returns the first operation.",
+        description="Repeat a request safely: the same key with the same body returns the "
+        "first operation (even a failed one); with another body it is 409 "
+        "`idempotency_key_reused`.",
     ),
 ]
 
@@ -327,7 +172,7 @@ class Writes:
             signer=self.actor,
             nonce=str(nonce),
             deadline=deadline,
-            digest="0x" + typed_data_digest(data).hex(),
+            digest=to_hex(typed_data_digest(data)),
         )
 
     def submit(
@@ -343,6 +188,7 @@ class Writes:
             project_id=action.project_id,
             dedupe_key=action.dedupe_key,
             meta=action.meta,
+            attempt_key=None if signed.signature is None else attempt_key_of(auth.signature),
         )
 
     def _authorise(self, action: SignedAction, signed: SignatureFields) -> SignedAuth:
@@ -368,7 +214,10 @@ class Writes:
             )
         self._require_mode("non-custodial")
         assert signed.signature and signed.nonce and signed.deadline is not None
-        if signed.deadline < time.time():
+        raw = bytes(HexBytes(signed.signature))
+        if signed.deadline < time.time() and not self._seen(raw):
+            # A signature seen before is a repeat whatever its deadline: `accept` answers
+            # with its operation.
             raise UnprocessableError(
                 "the signature's deadline has passed", code="signature_expired"
             )
@@ -376,16 +225,24 @@ class Writes:
         if nonce >= 2**256:
             raise UnprocessableError("nonce must fit uint256", code="invalid_request")
         data = action.typed_data(domain, self.actor, nonce, signed.deadline)
-        raw = bytes(HexBytes(signed.signature))
         try:
             signer = recover_signer(data, raw)
         except SigningError as exc:
-            raise UnprocessableError(str(exc), code="invalid_signature") from exc
+            # The contract's name for it (`SignatureInvalid`): one code whoever refuses it.
+            raise UnprocessableError(str(exc), code="signature_invalid") from exc
         if signer != self.actor:
             raise WrongActorError(
                 f"the signature is by {signer}, but this API key acts for {self.actor}"
             )
         return SignedAuth(self.actor, nonce, signed.deadline, raw)
+
+    def _seen(self, signature: bytes) -> bool:
+        """Whether this partner posted this signature before (an operation has it)."""
+        matches = self.services.store.outbox.matching_operations(
+            actor=self.actor, attempt_key=attempt_key_of(signature)
+        )
+        op = matches.by_attempt_key
+        return op is not None and op.actor == self.actor
 
     def _now(self, *, fresh: bool) -> int:
         """The later of the wall clock and the chain's: the contract checks deadlines against
@@ -423,19 +280,30 @@ class Writes:
         project_id: int | None,
         dedupe_key: str | None = None,
         meta: Mapping[str, Any] | None = None,
+        attempt_key: str | None = None,
     ) -> JSONResponse:
-        """Store the operation (or find its twin), poke the worker, answer 202/200."""
+        """Store the operation (or find the one it repeats), poke the worker, answer 202/200.
+
+        What counts as a repeat is `_repeat_of`'s to say.
+        """
         store = self.services.store
         worker = self.services.require_worker()
         request_hash = hashlib.sha256(
             f"{kind}\n{project_id}\n{body.model_dump_json() if body else ''}".encode()
         ).hexdigest()
-        existing = store.find_operation(
-            actor=self.actor, idempotency_key=self.idempotency_key, dedupe_key=dedupe_key
-        )
-        if existing is not None:
-            return self._existing(existing, request_hash)
-        already = self._preflight(call, project_id)
+
+        def matches() -> OperationMatches:
+            return store.outbox.matching_operations(
+                actor=self.actor,
+                idempotency_key=self.idempotency_key,
+                dedupe_key=dedupe_key,
+                attempt_key=attempt_key,
+            )
+
+        repeated = self._repeat_of(matches(), call, request_hash, body)
+        if repeated is not None:
+            return self._respond(repeated, created=False)
+        already = self._preflight(call, project_id, body)
         now = time.time()
         op = OperationRecord(
             id=uuid.uuid4().hex,
@@ -460,24 +328,61 @@ class Writes:
             updated_at=now,
             sent_at=None,
             mined_at=None,
+            attempt_key=attempt_key,
         )
-        stored = store.add_operation(op)
+        stored = store.outbox.add_operation(op)
         if stored.id != op.id:
-            return self._existing(stored, request_hash)
+            # An identical or conflicting request was stored first: judge against it.
+            repeated = self._repeat_of(matches(), call, request_hash, body)
+            return self._respond(repeated or stored, created=False)
         worker.poke()
         return self._respond(stored, created=True)
 
-    def _existing(self, op: OperationRecord, request_hash: str) -> JSONResponse:
-        if (
-            self.idempotency_key is not None
-            and op.idempotency_key == self.idempotency_key
-            and op.request_hash != request_hash
-        ):
-            raise ConflictError(
-                "this Idempotency-Key was used for a different request",
-                code="idempotency_key_reused",
+    def _repeat_of(
+        self,
+        matches: OperationMatches,
+        call: ChainCall,
+        request_hash: str,
+        body: BaseModel | None,
+    ) -> OperationRecord | None:
+        """The stored operation this request repeats, None for a new attempt; 409 when it
+        contradicts one.
+
+        - The same Idempotency-Key (of this partner) with the same body is that operation,
+          whatever became of it; with another body, 409 `idempotency_key_reused`.
+        - The same partner signature is the same request: that operation, whatever became of
+          it (a signature is single-use on chain, so it is never sent twice).
+        - Otherwise the same on-chain action (the same partner's endorsement of a contribution,
+          registration of a commitment, ...) repeats the operation that holds it while that
+          one is pending or confirmed, if every field is the same; a field that differs is
+          409 `conflict` naming it (a registered commitment's value cannot change by being
+          posted again). A failed operation holds no action: a new signature, or a custodial
+          request without Idempotency-Key, is then a new attempt.
+        """
+        op = matches.by_idempotency_key
+        if op is not None:
+            if op.request_hash != request_hash:
+                raise ConflictError(
+                    "this Idempotency-Key was used for a different request",
+                    code="idempotency_key_reused",
+                )
+            return op
+        if matches.by_attempt_key is not None:
+            return matches.by_attempt_key
+        op = matches.by_dedupe_key
+        if op is None:
+            return None
+        if op.status == OpStatus.FAILED:
+            # Written by a worker of an older release, which kept the action of failed ones.
+            self.services.store.outbox.release_action(op.id)
+            return None
+        differing = ChainCall.from_json(op.payload_json).differing_arguments(call)
+        if differing:
+            where = "done" if op.status == OpStatus.CONFIRMED else "under way"
+            raise _conflict(
+                f"the same {op.kind} is already {where} (operation {op.id})", differing, body
             )
-        return self._respond(op, created=False)
+        return op
 
     def _respond(self, op: OperationRecord, *, created: bool) -> JSONResponse:
         if self.wait is not None and not OpStatus(op.status).final:
@@ -491,11 +396,13 @@ class Writes:
             headers={"Location": body.status_url},
         )
 
-    def _preflight(self, call: ChainCall, project_id: int | None) -> dict[str, Any] | None:
+    def _preflight(
+        self, call: ChainCall, project_id: int | None, body: BaseModel | None
+    ) -> dict[str, Any] | None:
         """Dry-run the call; raise its revert as a 4xx. Returns a result if already done."""
         if not self.services.settings.preflight:
             return None
-        if self.services.store.has_pending_operation(self.actor, project_id):
+        if self.services.store.outbox.has_pending_operation(self.actor, project_id):
             return None  # it may depend on those: let the outbox decide
         check = self.services.check
         if check is not None and not check.passed:
@@ -513,10 +420,11 @@ class Writes:
             with decoding_reverts():
                 access.chain.w3.eth.call(params)
         except PocContributionExists as exc:
+            self._check_registered_as(call, exc, body)
             return {
                 "already_done": True,
                 "reason": exc.code,
-                "resource_id": "0x" + bytes(exc.contribution_id).hex(),
+                "resource_id": to_hex(exc.contribution_id),
                 "events": [],
             }
         except DecodedRevertError:
@@ -524,6 +432,51 @@ class Writes:
         except ChainError:
             return None  # node down: accept now, the outbox sends when it is back
         return None
+
+    def _check_registered_as(
+        self, call: ChainCall, exc: PocContributionExists, body: BaseModel | None
+    ) -> None:
+        """409 `conflict` when a registration the chain already has (made without this
+        service, or before its outbox) differs from `call` in a field the index shows."""
+        if call.function != "registerBySig":
+            return  # a batch leaf's fields are fixed by the batch's Merkle root
+        contribution_id = to_hex(exc.contribution_id)
+        record = self.services.store.index.contribution(contribution_id)
+        if record is None:
+            return  # not indexed yet: nothing to compare with
+        registered = Registration(
+            project_id=record.project_id,
+            commitment=bytes.fromhex(record.commitment[2:]),
+            origin=Origin(record.origin),
+            category=record.category,
+            value=record.value,
+            parents=tuple(bytes.fromhex(p[2:]) for p in record.parents),
+            supersedes=bytes.fromhex(record.supersedes[2:]),
+            uri=record.uri,
+        )
+        on_chain = dataclasses.replace(call, args=(registered.as_abi(), *call.args[1:]))
+        differing = on_chain.differing_arguments(call)
+        if differing:
+            raise _conflict(f"contribution {contribution_id} is registered", differing, body)
+
+
+def attempt_key_of(signature: bytes) -> str:
+    """The attempt key of a request carrying a partner's signature (`OperationRecord`)."""
+    return "sig:" + hashlib.sha256(signature).hexdigest()
+
+
+def _conflict(what: str, fields: tuple[str, ...], body: BaseModel | None) -> ConflictError:
+    """409 `conflict`: `what` holds the same action with other values of `fields`."""
+    known = type(body).model_fields if body is not None else {}
+    return ConflictError(
+        f"{what} with another {', '.join(fields)}: an action on chain cannot be changed by "
+        "posting it again with other values",
+        code="conflict",
+        details=[
+            ErrorDetail(location=f"body.{name}" if name in known else name, message=what)
+            for name in fields
+        ],
+    )
 
 
 async def _writes(

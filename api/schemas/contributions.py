@@ -1,0 +1,176 @@
+"""Contributions: what the index holds of them, and the fields of a registration."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import (
+    EXAMPLE_ADDRESS,
+    EXAMPLE_COMMITMENT,
+    EXAMPLE_HASH,
+    EXAMPLE_SIGNED,
+    STATUSES,
+    Bytes32,
+    OriginName,
+    StatusName,
+    Uint64,
+)
+from api.schemas.operations import SignatureFields
+from ledger.store.records import ContributionRecord
+
+EXAMPLE_CONTRIBUTION: dict[str, Any] = {
+    "contribution_id": EXAMPLE_HASH,
+    "project_id": 1,
+    "contributor": EXAMPLE_ADDRESS,
+    "commitment": EXAMPLE_HASH,
+    "origin": "result",
+    "category": 0,
+    "value": "40",
+    "parents": [],
+    "supersedes": None,
+    "superseded_by": None,
+    "batch_id": None,
+    "registered_at": 1767225600,
+    "uri": "",
+    "status": "active",
+    "block_number": 7,
+    "block_hash": EXAMPLE_HASH,
+    "tx_hash": EXAMPLE_HASH,
+    "log_index": 0,
+}
+
+
+class ContributionPublic(BaseModel):
+    """A registered contribution (its commitment; the document never leaves the partner)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_CONTRIBUTION]})
+
+    contribution_id: str
+    project_id: int
+    contributor: str
+    commitment: str
+    origin: OriginName
+    category: int
+    value: str = Field(description="Declared value in the category's unit (decimal string).")
+    parents: list[str]
+    supersedes: str | None
+    superseded_by: str | None
+    batch_id: str | None
+    registered_at: int = Field(description="Unix time of registration (batch: of anchoring).")
+    uri: str
+    status: StatusName
+    block_number: int
+    block_hash: str
+    tx_hash: str
+    log_index: int
+
+    @classmethod
+    def of(cls, record: ContributionRecord) -> ContributionPublic:
+        zero = "0x" + "00" * 32
+        return cls(
+            contribution_id=record.contribution_id,
+            project_id=record.project_id,
+            contributor=record.contributor,
+            commitment=record.commitment,
+            origin="result" if record.origin == 1 else "background",
+            category=record.category,
+            value=str(record.value),
+            parents=list(record.parents),
+            supersedes=None if record.supersedes == zero else record.supersedes,
+            superseded_by=record.superseded_by,
+            batch_id=None if record.batch_id == zero else record.batch_id,
+            registered_at=record.registered_at,
+            uri=record.uri,
+            status=STATUSES[record.status],  # type: ignore[arg-type]
+            block_number=record.block_number,
+            block_hash=record.block_hash,
+            tx_hash=record.tx_hash,
+            log_index=record.log_index,
+        )
+
+
+class ContributionPage(BaseModel):
+    """A page of contributions; pass `next_cursor` as `cursor` to get the next one."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [EXAMPLE_CONTRIBUTION], "next_cursor": "7"}]}
+    )
+
+    items: list[ContributionPublic]
+    next_cursor: str | None
+
+
+class RegistrationFields(BaseModel):
+    """What a partner registers: the salted commitment of a file hashed on its own machine."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "commitment": EXAMPLE_COMMITMENT,
+                    "origin": "result",
+                    "category": 0,
+                    "value": 40,
+                    "parents": [],
+                    "uri": "",
+                }
+            ]
+        }
+    )
+
+    commitment: Bytes32 = Field(
+        description="keccak256(abi.encode(contributor, projectId, sha256(file), salt))."
+    )
+    origin: OriginName = Field(examples=["result"])
+    category: Annotated[int, Field(ge=0, le=255)] = Field(
+        description="Index of the category in the project's policy.", examples=[0]
+    )
+    value: Uint64 = Field(description="Declared value in the category's unit.", examples=[40])
+    parents: list[Bytes32] = Field(
+        default_factory=list, max_length=16, description="Contributions this one builds on."
+    )
+    uri: str = Field(default="", max_length=2_000, description="Optional pointer (no content!).")
+
+
+EXAMPLE_REGISTRATION: dict[str, Any] = {
+    "commitment": EXAMPLE_COMMITMENT,
+    "origin": "result",
+    "category": 0,
+    "value": 40,
+    "parents": [],
+    "uri": "",
+}
+
+
+# The new version of that contribution: its own file (so its own commitment), 48 hours.
+EXAMPLE_SUPERSEDE: dict[str, Any] = {
+    **EXAMPLE_REGISTRATION,
+    "commitment": "0xb25001ea730446f347548d7807b68880cde2688042d9b22faf775ece88400ef4",
+    "value": 48,
+}
+
+
+class RegistrationCreate(RegistrationFields, SignatureFields):
+    """Register one contribution (add signature fields in non-custodial mode)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [EXAMPLE_REGISTRATION, {**EXAMPLE_REGISTRATION, **EXAMPLE_SIGNED}]
+        }
+    )
+
+
+class SupersedeCreate(RegistrationFields, SignatureFields):
+    """The new version of a contribution; the old one becomes Superseded."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [EXAMPLE_SUPERSEDE, {**EXAMPLE_SUPERSEDE, **EXAMPLE_SIGNED}]}
+    )
+
+
+class WithdrawCreate(SignatureFields):
+    """Withdraw a contribution (signature fields in non-custodial mode only)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{}, EXAMPLE_SIGNED]})

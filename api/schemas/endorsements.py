@@ -1,0 +1,57 @@
+"""Endorsements: partners vouching for each other's contributions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_HASH
+from api.schemas.operations import SignatureFields
+from ledger.store.records import EndorsementRecord
+
+
+class EndorsementFields(BaseModel):
+    """The endorser's rating of the contribution's impact."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"rating": 4}]})
+
+    rating: Annotated[int, Field(ge=1, le=5, description="Impact from 1 (low) to 5 (high).")]
+
+
+class EndorsementCreate(EndorsementFields, SignatureFields):
+    """Endorse (signature fields in non-custodial mode only)."""
+
+
+class EndorsementPublic(BaseModel):
+    """One endorsement on chain."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "contribution_id": EXAMPLE_HASH,
+                    "project_id": 1,
+                    "endorser": EXAMPLE_ADDRESS,
+                    "rating": 4,
+                    "block_number": 9,
+                }
+            ]
+        }
+    )
+
+    contribution_id: str
+    project_id: int
+    endorser: str
+    rating: int
+    block_number: int
+
+    @classmethod
+    def of(cls, record: EndorsementRecord) -> EndorsementPublic:
+        return cls(
+            contribution_id=record.contribution_id,
+            project_id=record.project_id,
+            endorser=record.endorser,
+            rating=record.rating,
+            block_number=record.block_number,
+        )

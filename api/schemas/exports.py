@@ -1,0 +1,50 @@
+"""Exports for lawyers: the openings (content hash and salt) a bundle needs."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import EXAMPLE_CONTENT_HASH, EXAMPLE_HASH, EXAMPLE_SALT, Bytes32
+from ledger.evidence.bundle import unhex
+from ledger.evidence.packs import (
+    Opening,
+)
+
+
+class OpeningIn(BaseModel):
+    """What opens a commitment: held by the partner, never stored by the service."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"contentHash": EXAMPLE_CONTENT_HASH, "salt": EXAMPLE_SALT}]
+        }
+    )
+
+    contentHash: Bytes32 = Field(description="SHA-256 of the file, 0x-hex.")
+    salt: Bytes32 = Field(description="The 32-byte salt, 0x-hex.")
+
+    def opening(self) -> Opening:
+        return Opening(unhex(self.contentHash), unhex(self.salt))
+
+
+class OpeningsIn(BaseModel):
+    """Openings of the contributions to bundle, by contribution id; others are listed as
+    unopened in the pack's manifest (and still appear in the Results Ownership List)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "openings": {
+                        EXAMPLE_HASH: {"contentHash": EXAMPLE_CONTENT_HASH, "salt": EXAMPLE_SALT}
+                    }
+                },
+                {"openings": {}},
+            ]
+        }
+    )
+
+    openings: dict[Bytes32, OpeningIn] = Field(default_factory=dict)
+
+    def by_id(self) -> dict[bytes, Opening]:
+        return {unhex(cid): o.opening() for cid, o in self.openings.items()}

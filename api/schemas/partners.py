@@ -1,0 +1,179 @@
+"""Partners, their identities and their API keys."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_SIGNED, Address
+from api.schemas.operations import SignatureFields
+from ledger.store.keys import ApiKeyRecord
+
+EXAMPLE_KEY: dict[str, Any] = {
+    "key_id": "3f9a0c11d2e4",
+    "partner": EXAMPLE_ADDRESS,
+    "role": "coordinator",
+    "label": "flax-sme",
+    "created_at": 1767225600.0,
+    "revoked_at": None,
+    "replaced_by": None,
+}
+
+
+EXAMPLE_ISSUED_KEY: dict[str, Any] = {
+    **EXAMPLE_KEY,
+    "api_key": "poc_3f9a0c11d2e4_AFiqE9JEffcUYMZ1OIt76RAA2i-67ohaE0_bKgu1jSI",
+}
+
+
+EXAMPLE_IDENTITY: dict[str, Any] = {
+    "name": "Vlasverwerking Demo NV",
+    "company_number": "BE0123.456.749",
+}
+
+
+class PartnerCreate(BaseModel):
+    """Onboard a partner: a key pair held by the service (custodial) or the partner's own
+    address (non-custodial), and its first API key."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"label": "flax-sme", "role": "coordinator"}]}
+    )
+
+    label: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", examples=["flax-sme"])
+    role: Literal["partner", "coordinator", "auditor"] = "partner"
+    custodial: bool = Field(default=True, description="The service holds the partner's key.")
+    address: Address | None = Field(
+        default=None, description="The partner's own address (non-custodial partners)."
+    )
+
+
+class KeyPublic(BaseModel):
+    """An API key's metadata (never the key itself)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                EXAMPLE_KEY,
+                # Rotated: revoked, and the key that replaced it.
+                {**EXAMPLE_KEY, "revoked_at": 1769904000.0, "replaced_by": "b71e5a09c4d3"},
+            ]
+        }
+    )
+
+    key_id: str = Field(examples=["3f9a0c11d2e4"])
+    partner: str | None
+    role: str
+    label: str
+    created_at: float
+    revoked_at: float | None
+    replaced_by: str | None
+
+    @classmethod
+    def of(cls, record: ApiKeyRecord) -> KeyPublic:
+        return cls(
+            key_id=record.key_id,
+            partner=record.partner,
+            role=record.role,
+            label=record.label,
+            created_at=record.created_at,
+            revoked_at=record.revoked_at,
+            replaced_by=record.replaced_by,
+        )
+
+
+class IssuedKeyPublic(KeyPublic):
+    """A new API key: `api_key` is shown this once and stored only hashed."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_ISSUED_KEY]})
+
+    api_key: str = Field(examples=["poc_3f9a0c11d2e4_Jk2…"])
+
+
+class OnboardedPublic(BaseModel):
+    """The onboarded partner and its first key."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"address": EXAMPLE_ADDRESS, "custodial": True, "key": EXAMPLE_ISSUED_KEY}]
+        }
+    )
+
+    address: str | None = Field(examples=[EXAMPLE_ADDRESS])
+    custodial: bool
+    key: IssuedKeyPublic
+
+
+class IdentityFields(BaseModel):
+    """A partner's organisation identity, declared on chain."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_IDENTITY]})
+
+    name: str = Field(min_length=1, max_length=200, examples=["Vlasverwerking Demo NV"])
+    company_number: str = Field(min_length=1, max_length=64, examples=["BE0123.456.749"])
+
+
+class IdentityCreate(IdentityFields, SignatureFields):
+    """Declare the identity (signature fields in non-custodial mode only)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [EXAMPLE_IDENTITY, {**EXAMPLE_IDENTITY, **EXAMPLE_SIGNED}]}
+    )
+
+
+class PartnerPublic(BaseModel):
+    """What the service knows of a partner."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "address": EXAMPLE_ADDRESS,
+                    "custodial": True,
+                    "identity": EXAMPLE_IDENTITY,
+                    "projects": [1],
+                }
+            ]
+        }
+    )
+
+    address: str
+    custodial: bool
+    identity: IdentityFields | None
+    projects: list[int]
+
+
+class KeyCreate(BaseModel):
+    """An additional API key for a partner."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"label": "ci-robot", "role": "partner"}]}
+    )
+
+    label: str = Field(min_length=1, max_length=200, examples=["ci-robot"])
+    role: Literal["partner", "coordinator"] = "partner"
+
+
+class StandaloneKeyCreate(BaseModel):
+    """A key that acts for no partner: an auditor's or an admin's."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"label": "ip-counsel", "role": "auditor"},
+                {"label": "ops-2", "role": "admin"},
+            ]
+        }
+    )
+
+    label: str = Field(min_length=1, max_length=200, examples=["ip-counsel"])
+    role: Literal["auditor", "admin"] = "auditor"
+
+
+class KeyRotate(BaseModel):
+    """Rotation options."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"label": "ci-robot-2027"}, {}]})
+
+    label: str | None = Field(default=None, max_length=200)

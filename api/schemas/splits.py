@@ -1,0 +1,374 @@
+"""Scores, split proposals and royalty statements."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, EXAMPLE_HASH, Uint32, Uint64
+from api.schemas.operations import SignatureFields
+from ledger.scoring.results import ContributionExplanation, PartnerExplanation, ScoreResult
+from ledger.scoring.statements import RoyaltyStatement
+from ledger.store.records import SplitProposalRecord
+
+
+class SplitEntryPublic(BaseModel):
+    """One partner's share in basis points (10000 = 100 %)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"partner": EXAMPLE_ADDRESS, "bps": 5000}]}
+    )
+
+    partner: str = Field(examples=[EXAMPLE_ADDRESS])
+    bps: int = Field(examples=[5000])
+
+
+class PartnerScorePublic(BaseModel):
+    """How one partner's share came about (fractions as exact "p/q" strings)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "partner": EXAMPLE_ADDRESS,
+                    "member": True,
+                    "raw_points": "1650",
+                    "share_before": "33/106",
+                    "adjustment": "SCALED",
+                    "share_after": "11/28",
+                    "bps": 3929,
+                    "rounding_bonus": 1,
+                    "counted": [EXAMPLE_HASH],
+                    "not_counted": [],
+                }
+            ]
+        }
+    )
+
+    partner: str
+    member: bool = Field(description="A partner at the evaluation time (False: removed).")
+    raw_points: str
+    share_before: str
+    adjustment: str = Field(description="UNCHANGED, SCALED, CAPPED, FLOORED or RESIDUAL.")
+    share_after: str
+    bps: int
+    rounding_bonus: int
+    counted: list[str]
+    not_counted: list[str]
+
+    @classmethod
+    def of(cls, p: PartnerExplanation) -> PartnerScorePublic:
+        return cls(
+            partner=p.partner,
+            member=p.member,
+            raw_points=str(p.raw_points),
+            share_before=str(p.share_before),
+            adjustment=p.adjustment.value,
+            share_after=str(p.share_after),
+            bps=p.bps,
+            rounding_bonus=p.rounding_bonus,
+            counted=list(p.counted),
+            not_counted=list(p.not_counted),
+        )
+
+
+class EndorsementScorePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"endorser": EXAMPLE_ADDRESS_2, "rating": 4}]}
+    )
+
+    endorser: str
+    rating: int
+
+
+class ContributionScorePublic(BaseModel):
+    """Whether a contribution counts, why (not), and the factors of its points."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "contribution_id": EXAMPLE_HASH,
+                    "contributor": EXAMPLE_ADDRESS,
+                    "origin": "result",
+                    "category": 0,
+                    "value": "40",
+                    "registered_at": 1767225600,
+                    "status": "COUNTED",
+                    "reason": "counted: 10000/10000 x 10000/10000 x 40/1 x rating 4 = 160",
+                    "endorsements": [{"endorser": EXAMPLE_ADDRESS_2, "rating": 4}],
+                    "ignored_endorsements": [],
+                    "quorum": 1,
+                    "window_ends_at": 1767830400,
+                    "dispute_number": None,
+                    "dispute_votes": None,
+                    "rating": 4,
+                    "points": "160",
+                }
+            ]
+        }
+    )
+
+    contribution_id: str
+    contributor: str
+    origin: Literal["background", "result"]
+    category: int
+    value: str
+    registered_at: int
+    status: str = Field(description="COUNTED or the first reason it does not count.")
+    reason: str = Field(description="The status as a sentence.")
+    endorsements: list[EndorsementScorePublic]
+    ignored_endorsements: list[EndorsementScorePublic]
+    quorum: int
+    window_ends_at: int
+    dispute_number: int | None
+    dispute_votes: list[int] | None = Field(
+        description="Of an open dispute: [uphold, reject, eligible voters]."
+    )
+    rating: int | None
+    points: str
+
+    @classmethod
+    def of(cls, x: ContributionExplanation) -> ContributionScorePublic:
+        return cls(
+            contribution_id=x.contribution_id,
+            contributor=x.contributor,
+            origin="result" if int(x.origin) == 1 else "background",
+            category=x.category,
+            value=str(x.value),
+            registered_at=x.registered_at,
+            status=x.status.value,
+            reason=x.reason,
+            endorsements=[EndorsementScorePublic(endorser=e, rating=r) for e, r in x.endorsements],
+            ignored_endorsements=[
+                EndorsementScorePublic(endorser=e, rating=r) for e, r in x.ignored_endorsements
+            ],
+            quorum=x.quorum,
+            window_ends_at=x.window_ends_at,
+            dispute_number=x.dispute_number,
+            dispute_votes=None if x.dispute_votes is None else list(x.dispute_votes),
+            rating=x.rating,
+            points=str(x.points),
+        )
+
+
+class ScorePublic(BaseModel):
+    """The split the scoring gives at one block, explained per partner and contribution."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": 1,
+                    "computed_at_block": 42,
+                    "as_of": 1767225600,
+                    "policy_version": 1,
+                    "policy_hash": EXAMPLE_HASH,
+                    "split": [
+                        {"partner": EXAMPLE_ADDRESS, "bps": 6000},
+                        {"partner": EXAMPLE_ADDRESS_2, "bps": 4000},
+                    ],
+                    "empty_reason": None,
+                    "partners": [],
+                    "total_points": "500",
+                    "scale_factor": "1",
+                    "counted_count": 2,
+                    "contribution_count": 3,
+                    "input_set_hash": EXAMPLE_HASH,
+                    "contributions": [],
+                }
+            ]
+        }
+    )
+
+    project_id: int
+    computed_at_block: int
+    as_of: int = Field(description="Timestamp of `computed_at_block`: the evaluation time.")
+    policy_version: int
+    policy_hash: str
+    split: list[SplitEntryPublic] = Field(description="Non-zero shares, ascending by address.")
+    empty_reason: str | None
+    partners: list[PartnerScorePublic]
+    total_points: str
+    scale_factor: str
+    counted_count: int
+    contribution_count: int
+    input_set_hash: str
+    contributions: list[ContributionScorePublic] | None = Field(
+        description="Per-contribution explanations (left out with explain=false)."
+    )
+
+    @classmethod
+    def of(cls, result: ScoreResult, block: int, explain: bool) -> ScorePublic:
+        return cls(
+            project_id=result.project_id,
+            computed_at_block=block,
+            as_of=result.as_of,
+            policy_version=result.policy_version,
+            policy_hash=result.policy_hash,
+            split=[SplitEntryPublic(partner=e.partner, bps=e.bps) for e in result.split],
+            empty_reason=result.empty_reason,
+            partners=[PartnerScorePublic.of(p) for p in result.partners],
+            total_points=_fraction(result.total_points),
+            scale_factor=_fraction(result.scale_factor),
+            counted_count=result.counted_count,
+            contribution_count=result.contribution_count,
+            input_set_hash=result.input_set_hash,
+            contributions=[ContributionScorePublic.of(x) for x in result.contributions()]
+            if explain
+            else None,
+        )
+
+
+def _fraction(value: Fraction) -> str:
+    return str(value)
+
+
+class SplitProposalPublic(BaseModel):
+    """A split proposal of the RoyaltyVault; `split_version` once finalized."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "proposal_id": 1,
+                    "project_id": 1,
+                    "proposer": EXAMPLE_ADDRESS,
+                    "split": [
+                        {"partner": EXAMPLE_ADDRESS, "bps": 6000},
+                        {"partner": EXAMPLE_ADDRESS_2, "bps": 4000},
+                    ],
+                    "policy_version": 1,
+                    "computed_at_block": 42,
+                    "input_set_hash": EXAMPLE_HASH,
+                    "approvals": [EXAMPLE_ADDRESS],
+                    "finalized": False,
+                    "split_version": None,
+                    "block_number": 43,
+                }
+            ]
+        }
+    )
+
+    proposal_id: int
+    project_id: int
+    proposer: str
+    split: list[SplitEntryPublic]
+    policy_version: int
+    computed_at_block: int
+    input_set_hash: str
+    approvals: list[str]
+    finalized: bool
+    split_version: int | None
+    block_number: int
+
+    @classmethod
+    def of(cls, record: SplitProposalRecord) -> SplitProposalPublic:
+        return cls(
+            proposal_id=record.proposal_id,
+            project_id=record.project_id,
+            proposer=record.proposer,
+            split=[
+                SplitEntryPublic(partner=p, bps=b)
+                for p, b in zip(record.partners, record.bps, strict=True)
+            ],
+            policy_version=record.policy_version,
+            computed_at_block=record.computed_at_block,
+            input_set_hash=record.input_set_hash,
+            approvals=list(record.approvals),
+            finalized=record.split_version is not None,
+            split_version=record.split_version,
+            block_number=record.block_number,
+        )
+
+
+class SplitFields(BaseModel):
+    """What to score for the proposal; the index's newest block and the latest policy when
+    left out. Non-custodial: repeat the values of the typed data `/prepare` returned."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
+
+    policy_version: Uint32 | None = Field(default=None, examples=[1])
+    computed_at_block: Uint64 | None = Field(default=None, examples=[42])
+
+
+class SplitCreate(SplitFields, SignatureFields):
+    """Propose the score as a split (signature fields in non-custodial mode only)."""
+
+
+class SplitApprovalCreate(SignatureFields):
+    """Approve a split (signature fields in non-custodial mode only)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
+
+
+class StatementLinePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "partner": EXAMPLE_ADDRESS,
+                    "bps": 6000,
+                    "amount": "60000",
+                    "amount_decimal": "600.00",
+                }
+            ]
+        }
+    )
+
+    partner: str
+    bps: int
+    amount: str = Field(description="Smallest currency units (decimal string).")
+    amount_decimal: str
+
+
+class StatementPublic(BaseModel):
+    """A revenue amount divided by a split, to the last unit (largest remainder)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": 1,
+                    "basis": "finalized_split",
+                    "split_version": 1,
+                    "date": "2026-01-31",
+                    "currency": "EUR",
+                    "decimals": 2,
+                    "token": None,
+                    "total": "100000",
+                    "total_decimal": "1000.00",
+                    "rule": "floor(amount * bps / 10000) per partner; ...",
+                    "lines": [
+                        {
+                            "partner": EXAMPLE_ADDRESS,
+                            "bps": 6000,
+                            "amount": "60000",
+                            "amount_decimal": "600.00",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    project_id: int
+    basis: Literal["finalized_split", "current_score"] = Field(
+        description="A finalized split version, or (none finalized yet) the current score, "
+        "then `split_version` is 0: an estimate, not a booking."
+    )
+    split_version: int
+    date: str
+    currency: str
+    decimals: int
+    token: str | None
+    total: str
+    total_decimal: str
+    rule: str
+    lines: list[StatementLinePublic]
+
+    @classmethod
+    def of(cls, statement: RoyaltyStatement, basis: str) -> StatementPublic:
+        return cls.model_validate({**statement.as_dict(), "basis": basis})

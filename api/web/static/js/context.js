@@ -1,0 +1,94 @@
+// What every page shares: the sandbox's demo (names and titles for addresses and ids), the
+// partner the pages act as (chosen on the partner page, kept by api.js), the project, and the
+// "acting as" line in the header.
+
+import { ApiError, clearActor, clearOpenings, currentActor, get, openings, paths } from "./api.js";
+import { $, el, fill, short, showError } from "./dom.js";
+import { t, tr } from "./i18n.js";
+
+export const isSandbox = document.body.dataset.sandbox === "true";
+
+export const context = {
+  demo: null,
+  actor: null,
+  projectId: null,
+  names: new Map(),
+  titles: new Map(),
+};
+
+export async function loadContext() {
+  if (isSandbox) {
+    try {
+      context.demo = await get(paths.demo);
+    } catch (error) {
+      showError(error);
+    }
+  }
+  const demo = context.demo;
+  let actor = currentActor();
+  // A reset issues new keys: a key remembered from before it is void.
+  if (actor && demo && actor.instance && actor.instance !== demo.instance) {
+    clearActor();
+    clearOpenings();
+    actor = null;
+  }
+  context.actor = actor;
+  if (demo) {
+    context.projectId = demo.project_id;
+    for (const person of demo.people) {
+      if (person.address) context.names.set(person.address.toLowerCase(), person.name);
+    }
+    for (const c of demo.contributions) context.titles.set(c.contribution_id.toLowerCase(), c.title);
+  }
+  for (const [cid, opening] of Object.entries(openings())) {
+    if (opening.fileName && !context.titles.has(cid)) context.titles.set(cid, opening.fileName);
+  }
+  renderActingAs();
+}
+
+export function nameOf(address) {
+  if (!address) return "";
+  return context.names.get(address.toLowerCase()) || short(address);
+}
+
+export function titleOf(contribution) {
+  const cid = contribution.contribution_id.toLowerCase();
+  return context.titles.get(cid) || t("contribution.untitled", { id: short(cid) });
+}
+
+export function renderActingAs() {
+  const target = $("#acting-as");
+  const actor = context.actor;
+  if (!actor) {
+    fill(target, t("partner.none_chosen"), " ", el("a", { href: "/partner" }, t("partner.choose_link")));
+    return;
+  }
+  fill(
+    target,
+    t("partner.acting_as"),
+    " ",
+    el("strong", {}, actor.name),
+    ` (${tr("role", actor.role)}) `,
+    el("a", { href: "/partner" }, t("partner.switch_link")),
+  );
+}
+
+/** Pages that need a key show a pointer to the partner page instead of failing. */
+export function requireActor() {
+  if (context.actor) return true;
+  for (const node of document.querySelectorAll(".needs-key")) node.hidden = false;
+  return false;
+}
+
+export async function projectId() {
+  if (context.projectId) return context.projectId;
+  const page = await get(paths.projects);
+  if (!page.items.length) throw new ApiError(404, "project_not_found", t("error.project_not_found"));
+  context.projectId = page.items[0].project_id;
+  return context.projectId;
+}
+
+export async function currentPolicy(pid) {
+  const versions = await get(paths.policies(pid));
+  return versions[versions.length - 1];
+}

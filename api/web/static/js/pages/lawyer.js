@@ -1,0 +1,107 @@
+// The lawyer's view: export a contribution's proof bundle and PDF certificate, the Results
+// Ownership List, and verify a bundle (with the original file, hashed here).
+
+import { ApiError, get, openings, paths, post, request } from "../api.js";
+import { context, projectId, requireActor } from "../context.js";
+import { $, busy, download, el, fill, short, showError } from "../dom.js";
+import { t, tr } from "../i18n.js";
+import { runPage } from "../page.js";
+import { hashWithProgress } from "../progress.js";
+
+async function lawyerPage() {
+  if (!requireActor()) return;
+  const pid = await projectId();
+  const known = new Map();
+  if (context.demo) {
+    for (const c of context.demo.contributions) {
+      known.set(c.contribution_id.toLowerCase(), {
+        title: c.title,
+        contentHash: c.content_hash,
+        salt: c.salt,
+        document: c.document,
+      });
+    }
+  }
+  for (const [cid, o] of Object.entries(openings())) {
+    known.set(cid, { title: o.fileName, contentHash: o.contentHash, salt: o.salt, document: null });
+  }
+  const select = $("#export-contribution");
+  const entries = Array.from(known.entries()).reverse();
+  fill(
+    select,
+    entries.length
+      ? entries.map(([cid, o]) => el("option", { value: cid }, `${o.title} (${short(cid)})`))
+      : el("option", { value: "" }, t("lawyer.nothing")),
+  );
+  const documentLink = $("#download-document");
+  const showDocument = () => {
+    const chosen = known.get(select.value);
+    documentLink.hidden = !(chosen && chosen.document);
+    if (chosen && chosen.document) documentLink.href = paths.document(chosen.document);
+  };
+  select.addEventListener("change", showDocument);
+  showDocument();
+  const status = $("#export-status");
+  const exportAs = (path, extension, doneKey) => (event) =>
+    busy(event.currentTarget, async () => {
+      const cid = select.value;
+      const opening = known.get(cid);
+      if (!opening) return;
+      status.textContent = t("lawyer.preparing");
+      const blob = await post(path(cid), { contentHash: opening.contentHash, salt: opening.salt });
+      download(blob, `contribution-${cid.slice(2, 10)}.${extension}`);
+      status.textContent = t(doneKey);
+    });
+  $("#download-bundle").addEventListener("click", exportAs(paths.bundle, "json", "lawyer.bundle_ready"));
+  $("#download-pdf").addEventListener("click", exportAs(paths.certificate, "pdf", "lawyer.pdf_ready"));
+  $("#download-rol").addEventListener("click", (event) => {
+    event.preventDefault();
+    busy(null, async () => download(await get(paths.rol(pid)), `project-${pid}-results-ownership.csv`));
+  });
+
+  $("#verify-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const verifyStatus = $("#verify-status");
+    const bundleFile = $("#verify-bundle").files[0];
+    const original = $("#verify-file").files[0];
+    if (!bundleFile) return showError(new ApiError(422, "no_bundle", t("error.no_bundle")));
+    await busy($("#verify-submit"), async () => {
+      const bundleText = await bundleFile.text();
+      try {
+        JSON.parse(bundleText);
+      } catch {
+        throw new ApiError(422, "bundle_not_json", t("error.bundle_not_json"));
+      }
+      verifyStatus.textContent = t("verify.running");
+      // The original file is hashed here; only its SHA-256 is sent.
+      const fileHash = original ? await hashWithProgress(original, $("#verify-hash-progress")) : null;
+      if (original && fileHash === null) {
+        verifyStatus.textContent = t("hash.stopped");
+        return;
+      }
+      // The bundle goes as written: parsing it in JavaScript would round its 256-bit
+      // numbers (signature nonces) and break the signature check.
+      const rawBody = `{"online": true, "file_sha256": ${JSON.stringify(fileHash)}, "bundle": ${bundleText}}`;
+      const report = await request("POST", paths.verify, { rawBody });
+      verifyStatus.textContent = report.ok ? t("verify.ok") : t("verify.failed");
+      verifyStatus.classList.toggle("status-error", !report.ok);
+      fill(
+        $("#verify-checks"),
+        report.checks.map((check) =>
+          el(
+            "li",
+            { class: check.passed ? "pass" : "fail" },
+            el("span", { class: "icon", "aria-hidden": "true" }, check.passed ? "✔" : "✘"),
+            el("span", { class: "visually-hidden" }, check.passed ? t("verify.pass") : t("verify.fail")),
+            " ",
+            el("strong", {}, tr("check", check.name)),
+            `: ${check.detail}`,
+            check.fields.length ? ` [${check.fields.join(", ")}]` : "",
+          ),
+        ),
+      );
+    });
+  });
+}
+
+runPage(lawyerPage);

@@ -1,0 +1,104 @@
+// The project: agreement and who accepted it, the scoring policy, members, and the timeline
+// of contributions.
+
+import { allContributions, get, paths } from "../api.js";
+import { context, currentPolicy, nameOf, projectId, requireActor, titleOf } from "../context.js";
+import { $, el, fact, fill } from "../dom.js";
+import { categoryName, formatBps, formatDate, formatValue, t, unitName } from "../i18n.js";
+import { runPage } from "../page.js";
+
+async function projectPage() {
+  if (!requireActor()) return;
+  const pid = await projectId();
+  const [project, policy, contributions] = await Promise.all([
+    get(paths.project(pid)),
+    currentPolicy(pid),
+    allContributions(pid),
+  ]);
+  if (context.demo) $("#project-heading").textContent = context.demo.project_title;
+  fill(
+    $("#agreement-facts"),
+    fact(t("project.project_id"), String(pid)),
+    fact(t("project.coordinator"), nameOf(project.coordinator)),
+    fact(t("project.agreement_version"), String(project.agreement_version)),
+    fact(t("project.agreement_hash"), el("code", { class: "hash" }, project.agreement_hash)),
+    fact(t("project.in_force"), project.in_force ? t("common.yes") : t("common.no")),
+  );
+  fill(
+    $("#acceptances"),
+    project.partners.map((p) => {
+      const accepted = p.accepted_version >= project.agreement_version && p.accepted_version > 0;
+      return el(
+        "li",
+        { class: accepted ? "ok" : "pending" },
+        el("span", { class: "icon", "aria-hidden": "true" }, accepted ? "✔" : "…"),
+        ` ${nameOf(p.address)}: `,
+        accepted
+          ? t("project.accepted_version", { version: p.accepted_version })
+          : t("project.not_accepted"),
+      );
+    }),
+  );
+  const rules = policy.policy;
+  const pct = (bps) => formatBps(bps);
+  fill(
+    $("#policy-facts"),
+    fact(t("policy.version"), String(policy.version)),
+    fact(t("policy.background_weight"), pct(rules.background_weight_bps)),
+    fact(t("policy.result_weight"), pct(rules.result_weight_bps)),
+    fact(t("policy.quorum"), String(rules.endorsement_quorum)),
+    fact(t("policy.dispute_window"), t("policy.days", { days: Math.round(rules.dispute_window / 86400) })),
+    fact(t("policy.split_approval"), pct(rules.split_approval_bps)),
+    fact(t("policy.cap"), rules.partner_cap_bps ? pct(rules.partner_cap_bps) : t("policy.none")),
+    fact(t("policy.floor"), rules.partner_floor_bps ? pct(rules.partner_floor_bps) : t("policy.none")),
+  );
+  fill(
+    $("#categories-table tbody"),
+    rules.categories.map((c) =>
+      el("tr", {}, el("td", {}, categoryName(c)), el("td", {}, unitName(c)), el("td", {}, pct(c.weight_bps))),
+    ),
+  );
+  fill(
+    $("#members"),
+    project.partners.map((p) =>
+      el(
+        "li",
+        { class: "partner-card" },
+        el("h3", {}, nameOf(p.address)),
+        el("p", {}, p.address === project.coordinator ? t("role.coordinator") : t("role.partner")),
+        el("p", { class: "muted" }, el("code", { class: "hash" }, p.address)),
+        el("p", { class: "muted" }, p.active ? t("project.active_member") : t("project.former_member")),
+      ),
+    ),
+  );
+  fill($("#timeline"), contributions.length ? contributions.map((c) => timelineItem(c, rules)) : el("li", {}, t("project.no_contributions")));
+}
+
+function timelineItem(c, rules) {
+  const category = rules.categories[c.category];
+  return el(
+    "li",
+    { class: `timeline-item status-${c.status}`, "data-contribution": c.contribution_id },
+    el("p", { class: "timeline-date" }, formatDate(c.registered_at), " · ", t("project.block", { block: c.block_number })),
+    el("h3", {}, el("a", { href: `/contribution?id=${c.contribution_id}` }, titleOf(c))),
+    el(
+      "p",
+      {},
+      nameOf(c.contributor),
+      " · ",
+      t(`origin.${c.origin}`),
+      " · ",
+      categoryName(category),
+      " · ",
+      formatValue(c.value, category),
+    ),
+    el(
+      "p",
+      {},
+      el("span", { class: `badge badge-${c.status}` }, t(`status.${c.status}`)),
+      c.parents.length ? ` ${t("project.builds_on", { count: c.parents.length })}` : "",
+    ),
+  );
+}
+
+runPage(projectPage);

@@ -1,0 +1,205 @@
+// The split: each partner's share and why (which contributions count, which do not), split
+// proposals and approvals, and a revenue statement; in a sandbox, the clock moved forward.
+
+import { ApiError, get, paths, post } from "../api.js";
+import { context, currentPolicy, nameOf, projectId, requireActor } from "../context.js";
+import { $, busy, el, fill, short, showError } from "../dom.js";
+import { categoryName, formatBps, formatDate, formatEuroCents, formatValue, t, tr } from "../i18n.js";
+import { runPage } from "../page.js";
+import { submitWrite } from "../progress.js";
+import { explanationText, loadScore } from "../score.js";
+
+function splitEntries(score) {
+  return (score.split || []).map((entry) => ({ partner: entry.partner, bps: Number(entry.bps) }));
+}
+
+function barFill(bps, index) {
+  const fillNode = el("span", { class: `bar-fill bar-color-${index % 4}` });
+  // Through the CSSOM: the page's CSP refuses style attributes.
+  fillNode.style.width = `${bps / 100}%`;
+  return fillNode;
+}
+
+function renderChart(score) {
+  const chart = $("#split-chart");
+  const entries = splitEntries(score);
+  if (!entries.length) {
+    $("#split-summary").textContent = t("split.empty");
+    fill(chart, el("p", { class: "muted" }, t("split.empty_hint")));
+    return;
+  }
+  $("#split-summary").textContent = t("split.summary", {
+    counted: score.counted_count,
+    total: score.contribution_count,
+  });
+  fill(
+    chart,
+    el(
+      "ul",
+      { class: "bars", "aria-label": t("split.chart_label") },
+      entries.map((entry, index) =>
+        el(
+          "li",
+          { class: "bar-row" },
+          el("span", { class: "bar-name" }, nameOf(entry.partner)),
+          el(
+            "span",
+            { class: "bar-track", "aria-hidden": "true" },
+            barFill(entry.bps, index),
+          ),
+          el("span", { class: "bar-value" }, formatBps(entry.bps)),
+        ),
+      ),
+    ),
+  );
+}
+
+function renderWhy(score, rules) {
+  const byId = new Map((score.contributions || []).map((x) => [x.contribution_id.toLowerCase(), x]));
+  const describe = (cid) => {
+    const x = byId.get(cid.toLowerCase());
+    const category = x ? rules.categories[x.category] : null;
+    const title = context.titles.get(cid.toLowerCase()) || short(cid);
+    return el(
+      "li",
+      {},
+      el("a", { href: `/contribution?id=${cid}` }, title),
+      x ? ` (${categoryName(category)}, ${formatValue(x.value, category)}): ` : ": ",
+      explanationText(x),
+    );
+  };
+  fill(
+    $("#split-why"),
+    (score.partners || []).map((p) =>
+      el(
+        "article",
+        { class: "why-partner" },
+        el("h3", {}, `${nameOf(p.partner)}: ${formatBps(Number(p.bps))}`),
+        p.adjustment && p.adjustment !== "UNCHANGED" ? el("p", { class: "muted" }, tr("adjustment", p.adjustment)) : null,
+        el("h4", {}, t("split.counted", { count: p.counted.length })),
+        p.counted.length ? el("ul", { class: "plain-list counted" }, p.counted.map(describe)) : el("p", { class: "muted" }, t("split.none")),
+        el("h4", {}, t("split.not_counted", { count: p.not_counted.length })),
+        p.not_counted.length ? el("ul", { class: "plain-list not-counted" }, p.not_counted.map(describe)) : el("p", { class: "muted" }, t("split.none")),
+      ),
+    ),
+  );
+}
+
+async function splitPage() {
+  if (!requireActor()) return;
+  const pid = await projectId();
+  const policy = await currentPolicy(pid);
+  const refresh = async () => {
+    const score = await loadScore(pid);
+    if (!score) {
+      // An API without the scoring routes: say so instead of failing.
+      $("#split-summary").textContent = t("split.unavailable");
+      fill($("#split-chart"));
+      return null;
+    }
+    renderChart(score);
+    renderWhy(score, policy.policy);
+    await renderProposals(pid);
+    return score;
+  };
+  await refresh();
+  const clock = $("#clock-forward");
+  if (clock) {
+    clock.addEventListener("click", () =>
+      busy(clock, async () => {
+        const days = Math.ceil(policy.policy.dispute_window / 86400) + 1;
+        const moved = await post(paths.clock, { days });
+        $("#clock-status").textContent = t("clock.moved", { date: formatDate(moved.timestamp) });
+        await refresh();
+      }),
+    );
+  }
+  $("#propose-split").addEventListener("click", (event) =>
+    busy(event.currentTarget, async () => {
+      await submitWrite("split.propose_kind", paths.splits(pid), {});
+      await refresh();
+    }),
+  );
+  $("#revenue-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const euros = Number($("#revenue-amount").value);
+    const cents = Math.round(euros * 100);
+    if (!(cents > 0)) return showError(new ApiError(422, "invalid_value", t("error.invalid_value")));
+    await busy(event.submitter, async () => {
+      const statement = await get(`${paths.statement(pid)}?amount=${cents}`);
+      renderStatement(statement, cents);
+    });
+  });
+}
+
+async function renderProposals(pid) {
+  const target = $("#proposals");
+  let proposals = [];
+  try {
+    proposals = await get(paths.splits(pid));
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 404) throw error;
+  }
+  const items = Array.isArray(proposals) ? proposals : proposals.items || [];
+  if (!items.length) {
+    fill(target, el("p", { class: "muted" }, t("split.no_proposals")));
+    return;
+  }
+  const me = context.actor.address && context.actor.address.toLowerCase();
+  fill(
+    target,
+    el(
+      "ul",
+      { class: "plain-list" },
+      items.map((proposal) => {
+        const approvers = (proposal.approvals || proposal.approvers || []).map((a) => a.toLowerCase());
+        const approved = me && approvers.includes(me);
+        const finalized = proposal.finalized || proposal.status === "finalized";
+        return el(
+          "li",
+          { class: "proposal" },
+          el("strong", {}, t("split.proposal_line", { id: proposal.proposal_id, approvals: approvers.length })),
+          " ",
+          finalized ? el("span", { class: "badge badge-active" }, t("split.finalized")) : null,
+          !finalized && me && !approved
+            ? el(
+                "button",
+                {
+                  type: "button",
+                  class: "button",
+                  onclick: (event) =>
+                    busy(event.currentTarget, async () => {
+                      await submitWrite("split.approve_kind", paths.approveSplit(pid, proposal.proposal_id), {});
+                      await renderProposals(pid);
+                    }),
+                },
+                t("split.approve"),
+              )
+            : null,
+          approved ? el("span", { class: "muted" }, ` ${t("split.you_approved")}`) : null,
+        );
+      }),
+    ),
+  );
+}
+
+function renderStatement(statement, cents) {
+  const table = $("#statement-table");
+  const lines = statement.lines || [];
+  $("#statement-caption").textContent = t("revenue.caption", { amount: formatEuroCents(cents) });
+  fill(
+    $("tbody", table),
+    lines.map((line) =>
+      el(
+        "tr",
+        { "data-partner": line.partner },
+        el("td", {}, nameOf(line.partner)),
+        el("td", {}, formatBps(Number(line.bps))),
+        el("td", {}, formatEuroCents(line.amount)),
+      ),
+    ),
+  );
+  table.hidden = false;
+}
+
+runPage(splitPage);
