@@ -141,9 +141,9 @@ def _validate_policy(policy: Policy) -> None:
         raise InvalidPolicyError(f"cap {cap} and floor {floor} must be within 0..{BPS} bps")
     if cap and floor > cap:
         raise InvalidPolicyError(f"floor {floor} bps is above cap {cap} bps")
-    if not 0 <= policy.parent_share_bps < BPS:
+    if not 0 <= policy.parent_share < BPS:
         raise InvalidPolicyError(
-            f"parent share {policy.parent_share_bps} bps must be below {BPS} bps: a contribution "
+            f"parent share {policy.parent_share} bps must be below {BPS} bps: a contribution "
             "keeps part of its points"
         )
 
@@ -221,7 +221,7 @@ def _tally(replay: Replay, policy: Policy, as_of: int) -> _Tally:
     keep_rating = counted_ratings.append
     verdicts: dict[bytes, CountStatus] = {}
     # What the credit flow needs, collected only when the policy passes credit.
-    nodes = Nodes.sized(len(replay.records)) if policy.parent_share_bps else None
+    nodes = Nodes.sized(len(replay.records)) if policy.parent_share else None
     if nodes is not None:
         node_owners, node_points = nodes.owners, nodes.points
 
@@ -312,7 +312,7 @@ def _flow(replay: Replay, policy: Policy, tally: _Tally) -> CreditFlow | None:
     if tally.nodes is None:
         return None
     return pass_credit(
-        policy.parent_share_bps, tally.nodes, replay.records, replay.replaced_by, tally.scale
+        policy.parent_share, tally.nodes, replay.records, replay.replaced_by, tally.scale
     )
 
 

@@ -135,12 +135,17 @@ POLICY = Policy(
     endorsement_quorum=1,
     # 30 days to dispute: long enough to try disputes in the sandbox.
     dispute_window=30 * 24 * 3600,
-    # Two of three partners approve a split or a governance change.
+    # Two thirds (6,667 bps): 2 of the 3 partners approve a split or a governance change
+    # (docs/governance.md, "Thresholds").
     split_approval_bps=6_667,
     governance_bps=6_667,
     partner_cap_bps=6_000,
     partner_floor_bps=500,
     categories=CATEGORIES,
+    # A fifth of each counted contribution's points goes to the other partners' work it builds
+    # on: the lab's test data to the SME's fibre preparation, the centre's frame layup to both
+    # (docs/scoring.md section 4).
+    parent_share_bps=2_000,
 )
 
 CONTRIBUTIONS: tuple[DemoContribution, ...] = (

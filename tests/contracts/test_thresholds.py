@@ -10,6 +10,7 @@ import itertools
 
 import pytest
 
+from ledger.domain.values import approvals_required
 from tests.contracts.support import (
     ADD_PARTNER,
     Actor,
@@ -51,17 +52,17 @@ def _members(world: World, count: int) -> list[Actor]:
     return [*world.partners, *extra][:count]
 
 
-def _project(world: World, count: int, **policy: int) -> tuple[int, list[Actor]]:
+def _project(world: World, count: int, policy: Policy) -> tuple[int, list[Actor]]:
     members = _members(world, count)
-    project_id = world.project_in_force(members, dataclasses.replace(world.policy, **policy))
-    return project_id, members
+    return world.project_in_force(members, policy), members
 
 
 @pytest.mark.parametrize("threshold", sorted(SPLIT_TABLE))
 @pytest.mark.parametrize("index", range(len(PARTNERS)))
 def test_split_finalizes_at_counted_approvals(world: World, threshold: int, index: int) -> None:
     count, expected = PARTNERS[index], SPLIT_TABLE[threshold][index]
-    project_id, members = _project(world, count, split_approval_bps=threshold)
+    policy = dataclasses.replace(world.policy, split_approval_bps=threshold)
+    project_id, members = _project(world, count, policy)
     shares = {m.address: BPS // count for m in members}
     shares[members[0].address] += BPS - sum(shares.values())
     partners = sorted(shares, key=str.lower)
@@ -69,7 +70,7 @@ def test_split_finalizes_at_counted_approvals(world: World, threshold: int, inde
     receipt = world.chain.send(world.vault.functions.proposeSplit(project_id, split), members[0])
     proposal_id = int(event(world.vault, "SplitProposed", receipt)["proposalId"])
     info = world.vault.functions.splitProposal(project_id, proposal_id).call()
-    assert info[SPLIT_REQUIRED] == expected
+    assert info[SPLIT_REQUIRED] == expected == approvals_required(count, threshold)
     for approver in members[1:expected]:
         assert not world.vault.functions.splitProposal(project_id, proposal_id).call()[
             SPLIT_FINALIZED
@@ -83,13 +84,15 @@ def test_split_finalizes_at_counted_approvals(world: World, threshold: int, inde
 @pytest.mark.parametrize("index", range(len(PARTNERS)))
 def test_proposal_executes_at_counted_approvals(world: World, threshold: int, index: int) -> None:
     count, expected = PARTNERS[index], GOVERNANCE_TABLE[threshold][index]
-    project_id, members = _project(world, count, governance_bps=threshold)
+    policy = dataclasses.replace(world.policy, governance_bps=threshold)
+    project_id, members = _project(world, count, policy)
     newcomer = actor(f"threshold newcomer {next(_fresh)}")
     proposal_id = world.propose(
         members[0], ADD_PARTNER, address_data(newcomer.address), project_id=project_id
     )
     proposal = world.ledger.functions.proposal(project_id, proposal_id).call()
     assert proposal[PROPOSAL_REQUIRED] == expected
+    assert expected == max(approvals_required(count, threshold), 2)
     for approver in members[1:expected]:
         assert not world.ledger.functions.proposal(project_id, proposal_id).call()[
             PROPOSAL_EXECUTED

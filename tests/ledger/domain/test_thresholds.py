@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 
 from ledger.domain.values import approvals_required
-from tests.ledger.scoring.test_scoring import make_policy
+from tests.ledger.scoring.histories import make_policy
 
 # threshold bps -> required approvals with 2, 3, 4 and 7 partners
 TABLE = {

@@ -33,7 +33,7 @@ def reference_points(spec: Spec) -> dict[str, Fraction]:
     it, with fractions and nothing clever: own points from the score without a share, then
     each contribution from the last to the first (a spec's parents are earlier ones)."""
     base = without_share(spec).score()
-    share = Fraction(spec.policy.parent_share_bps, BPS)
+    share = Fraction(spec.policy.parent_share, BPS)
     contributions = spec.contributions
     explanations = [base.explain(c.cid(i)) for i, c in enumerate(contributions)]
     own = [e.points for e in explanations]
