@@ -185,7 +185,7 @@ class EventDecoder:
         addresses checksummed, bytes as 0x-hex, integers as ints, structs as objects keyed by
         their components' names (the form proof bundles state events in)."""
         self._layout_of(type(event))
-        failure: ValueError | None = None
+        failure: ValueError | TypeError | None = None
         # The shape the event's values fit: the current one, or an earlier release's (a
         # legacy `Policy` has one field fewer).
         for layout in self._all_by_class[type(event)]:
@@ -194,7 +194,7 @@ class EventDecoder:
                     str(spec["name"]): abi_json_value(spec, _abi_value(getattr(event, name)))
                     for spec, name in zip(layout.inputs, layout.names, strict=True)
                 }
-            except ValueError as exc:
+            except (ValueError, TypeError) as exc:  # another shape: a field more or fewer
                 failure = exc
         raise ValueError(f"{type(event).__name__} fits none of its ABI shapes") from failure
 
