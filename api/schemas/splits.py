@@ -35,6 +35,9 @@ class PartnerScorePublic(BaseModel):
                     "partner": EXAMPLE_ADDRESS,
                     "member": True,
                     "raw_points": "1650",
+                    "own_points": "1600",
+                    "received_points": "80",
+                    "passed_points": "30",
                     "share_before": "33/106",
                     "adjustment": "SCALED",
                     "share_after": "11/28",
@@ -49,7 +52,16 @@ class PartnerScorePublic(BaseModel):
 
     partner: str
     member: bool = Field(description="A partner at the evaluation time (False: removed).")
-    raw_points: str
+    raw_points: str = Field(
+        description="What its contributions keep: own points - passed + received."
+    )
+    own_points: str = Field(description="The points of its counted contributions.")
+    received_points: str = Field(
+        description="Received from other partners' work that builds on its contributions."
+    )
+    passed_points: str = Field(
+        description="What its contributions passed to the work they build on."
+    )
     share_before: str
     adjustment: str = Field(description="UNCHANGED, SCALED, CAPPED, FLOORED or RESIDUAL.")
     share_after: str
@@ -64,6 +76,9 @@ class PartnerScorePublic(BaseModel):
             partner=p.partner,
             member=p.member,
             raw_points=str(p.raw_points),
+            own_points=str(p.own_points),
+            received_points=str(p.received_points),
+            passed_points=str(p.passed_points),
             share_before=str(p.share_before),
             adjustment=p.adjustment.value,
             share_after=str(p.share_after),
@@ -72,6 +87,24 @@ class PartnerScorePublic(BaseModel):
             counted=list(p.counted),
             not_counted=list(p.not_counted),
         )
+
+
+class ParentCreditPublic(BaseModel):
+    """One contribution another builds on, and the points it took from that one."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"parent": EXAMPLE_HASH, "credit": "TAKES_PART", "points": "32"}]
+        }
+    )
+
+    parent: str
+    credit: Literal["TAKES_PART", "OWN", "NOT_TAKING_PART", "UNKNOWN"] = Field(
+        description="TAKES_PART: another partner's that counts (or stands in for a version "
+        "that does); OWN: the contributor's own, which takes nothing; NOT_TAKING_PART: it "
+        "does not count; UNKNOWN: not in this project."
+    )
+    points: str
 
 
 class EndorsementScorePublic(BaseModel):
@@ -105,7 +138,13 @@ class ContributionScorePublic(BaseModel):
                     "dispute_number": None,
                     "dispute_votes": None,
                     "rating": 4,
+                    "category_weight_bps": 10000,
+                    "origin_weight_bps": 10000,
+                    "unit_scale": 1,
                     "points": "160",
+                    "received": "0",
+                    "parents": [{"parent": EXAMPLE_HASH, "credit": "TAKES_PART", "points": "32"}],
+                    "kept": "128",
                 }
             ]
         }
@@ -128,7 +167,19 @@ class ContributionScorePublic(BaseModel):
         description="Of an open dispute: [uphold, reject, eligible voters]."
     )
     rating: int | None
-    points: str
+    category_weight_bps: int | None = Field(description="None for an unknown category.")
+    origin_weight_bps: int
+    unit_scale: int | None = Field(description="None for an unknown category.")
+    points: str = Field(
+        description="value / unit_scale x category weight x origin weight x rating (weights "
+        "as bps / 10000); 0 unless COUNTED."
+    )
+    received: str = Field(description="What work that builds on it passed to it.")
+    parents: list[ParentCreditPublic] = Field(
+        description="The distinct contributions it builds on and what each took from it "
+        "(empty when the policy passes no parent share)."
+    )
+    kept: str = Field(description="points + received - what it passed: its contributor's.")
 
     @classmethod
     def of(cls, x: ContributionExplanation) -> ContributionScorePublic:
@@ -150,7 +201,18 @@ class ContributionScorePublic(BaseModel):
             dispute_number=x.dispute_number,
             dispute_votes=None if x.dispute_votes is None else list(x.dispute_votes),
             rating=x.rating,
+            category_weight_bps=x.category_weight_bps,
+            origin_weight_bps=x.origin_weight_bps,
+            unit_scale=x.unit_scale,
             points=str(x.points),
+            received=str(x.received),
+            parents=[
+                ParentCreditPublic(
+                    parent=link.parent, credit=link.credit.value, points=str(link.points)
+                )
+                for link in x.parents
+            ],
+            kept=str(x.kept),
         )
 
 
