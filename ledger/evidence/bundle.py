@@ -22,10 +22,10 @@ Every log the bundle cites is a `LogProof`: decoded arguments plus the header, r
 transaction with their trie proofs, so every statement can be checked offline against the block
 hashes alone, and the block hashes against any node of the chain.
 
-`ProofBuilder` makes bundles from a node; it needs the contribution id and, from the partner (or
-the custodial store), the content hash and the salt, never the file. Verifying lives in
-`ledger.evidence.verifier`; PDF certificates in `ledger.evidence.certificate`; packs in
-`ledger.evidence.packs`.
+`ProofBuilder` (`ledger.evidence.builder`) makes bundles from a node; it needs the contribution
+id and, from the partner (or the custodial store), the content hash and the salt, never the
+file. Verifying lives in `ledger.evidence.verifier`; PDF certificates in
+`ledger.evidence.certificate`; packs in `ledger.evidence.packs`.
 """
 
 from __future__ import annotations
