@@ -306,9 +306,15 @@ class SplitProposalPublic(BaseModel):
                     "computed_at_block": 42,
                     "input_set_hash": EXAMPLE_HASH,
                     "approvals": [EXAMPLE_ADDRESS],
+                    "approvals_required": 2,
+                    "eligible": [EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2],
+                    "waiting_for": [EXAMPLE_ADDRESS_2],
                     "finalized": False,
                     "split_version": None,
                     "block_number": 43,
+                    "proposed_at": 1767225600,
+                    "finalized_at_block": None,
+                    "finalized_at": None,
                 }
             ]
         }
@@ -322,12 +328,38 @@ class SplitProposalPublic(BaseModel):
     computed_at_block: int
     input_set_hash: str
     approvals: list[str]
+    approvals_required: int | None = Field(
+        description="Approvals that finalize it, as the vault fixed them when it was proposed "
+        "(docs/governance.md, Thresholds); None when the vault could not be read."
+    )
+    eligible: list[str] = Field(
+        description="Partners who may approve it: partners now, and already when it was "
+        'proposed. `approvals_required` of `eligible` is the "n of m" people read.'
+    )
+    waiting_for: list[str] = Field(
+        description="Eligible partners who have not approved it (empty once finalized)."
+    )
     finalized: bool
     split_version: int | None
     block_number: int
+    proposed_at: int | None = Field(description="Timestamp of the proposal (from the vault).")
+    finalized_at_block: int | None = Field(description="Block in which it became a version.")
+    finalized_at: int | None = Field(
+        description="Timestamp from which it is in force (the split money follows)."
+    )
 
     @classmethod
-    def of(cls, record: SplitProposalRecord) -> SplitProposalPublic:
+    def of(
+        cls,
+        record: SplitProposalRecord,
+        *,
+        required: int | None,
+        eligible: tuple[str, ...],
+        proposed_at: int | None,
+        finalized_block: int | None,
+        finalized_at: int | None,
+    ) -> SplitProposalPublic:
+        approvers = {a.lower() for a in record.approvals}
         return cls(
             proposal_id=record.proposal_id,
             project_id=record.project_id,
@@ -340,9 +372,17 @@ class SplitProposalPublic(BaseModel):
             computed_at_block=record.computed_at_block,
             input_set_hash=record.input_set_hash,
             approvals=list(record.approvals),
+            approvals_required=required,
+            eligible=list(eligible),
+            waiting_for=[]
+            if record.split_version is not None
+            else [p for p in eligible if p.lower() not in approvers],
             finalized=record.split_version is not None,
             split_version=record.split_version,
             block_number=record.block_number,
+            proposed_at=proposed_at,
+            finalized_at_block=finalized_block,
+            finalized_at=finalized_at,
         )
 
 

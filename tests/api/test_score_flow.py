@@ -85,3 +85,41 @@ def test_policy_with_parent_share_of_whole_is_refused_before_the_chain(
     )
     assert response.status_code == 422, response.text
     assert "parent_share_bps" in response.text
+
+
+def test_split_proposals_say_approvals_needed_of_whom_and_since_when(
+    consortium: Consortium,
+) -> None:
+    client = consortium.client
+    coord, b, c = consortium.partners
+    project_id = _project(consortium, 2_000)
+    cid = _register(consortium, b, project_id, "work", value=10)
+    write(consortium, c, f"/v1/contributions/{cid}/endorsements", {"rating": 3})
+    consortium.chain.increase_time(8 * DAY)
+    consortium.sync()
+
+    op = write(consortium, b, f"/v1/projects/{project_id}/splits")
+    proposal_id = int(op["resource_id"])
+    url = f"/v1/projects/{project_id}/splits/{proposal_id}"
+    proposal = client.get(url, headers=c.headers).json()
+    # The policy's 6667 of three partners: 2 of 3; b's own approval counts, one more is needed
+    # from either of the two others.
+    assert proposal["approvals_required"] == 2
+    assert sorted(proposal["eligible"]) == sorted(m.address for m in consortium.partners)
+    assert proposal["approvals"] == [b.address]
+    assert sorted(proposal["waiting_for"]) == sorted([coord.address, c.address])
+    assert proposal["finalized"] is False and proposal["finalized_at"] is None
+    created = consortium.chain.w3.eth.get_block(proposal["block_number"])["timestamp"]
+    assert proposal["proposed_at"] == created
+
+    write(consortium, coord, f"{url}/approvals")
+    versions = client.get(f"/v1/projects/{project_id}/splits?finalized=true", headers=c.headers)
+    (version,) = versions.json()
+    assert (version["proposal_id"], version["split_version"]) == (proposal_id, 1)
+    assert version["waiting_for"] == [] and version["approvals"] == [b.address, coord.address]
+    vault = consortium.client.app.state.services.chain.vault  # type: ignore[attr-defined]
+    info = vault.split_proposal(project_id, proposal_id)
+    assert (info.finalized, info.approvals, info.required) == (True, 2, 2)
+    finalized_block = consortium.chain.w3.eth.get_block(version["finalized_at_block"])
+    assert version["finalized_at"] == finalized_block["timestamp"]
+    assert vault.current_split_version(project_id) == 1
