@@ -268,6 +268,9 @@ class PolicyPublic(BaseModel):
                             },
                         ],
                     },
+                    "partners": 3,
+                    "split_approvals_required": 2,
+                    "governance_approvals_required": 2,
                 }
             ]
         }
@@ -278,15 +281,30 @@ class PolicyPublic(BaseModel):
     policy_hash: str
     block_number: int
     policy: dict[str, Any] = Field(description="The policy as emitted in PolicySet.")
+    partners: int = Field(description="The project's partners today.")
+    split_approvals_required: int = Field(
+        description="Approvals that would finalize a split proposed today: the policy's "
+        "`split_approval_bps` of `partners` as a count (docs/governance.md, Thresholds)."
+    )
+    governance_approvals_required: int = Field(
+        description="Approvals that would execute a governance proposal made today with all "
+        "`partners` eligible (never fewer than two of two or more)."
+    )
 
     @classmethod
-    def of(cls, record: PolicyRecord) -> PolicyPublic:
+    def of(cls, record: PolicyRecord, partners: int) -> PolicyPublic:
+        policy = json.loads(record.policy_json)
+        rules = Policy.from_json(policy)
+        counted = max(partners, 1)
         return cls(
             project_id=record.project_id,
             version=record.version,
             policy_hash=record.policy_hash,
             block_number=record.block_number,
-            policy=json.loads(record.policy_json),
+            policy=policy,
+            partners=partners,
+            split_approvals_required=rules.split_approvals_required(counted),
+            governance_approvals_required=rules.governance_approvals_required(counted),
         )
 
 

@@ -47,6 +47,10 @@ def test_score_explains_credit_along_builds_on(consortium: Consortium) -> None:
         f"/v1/projects/{project_id}/policies", headers=coord.headers
     ).json()
     assert policies[-1]["policy"]["parent_share_bps"] == 2_000
+    # The thresholds as counts of today's three partners: 6667 is 2 of 3 (docs/governance.md).
+    assert policies[-1]["partners"] == 3
+    assert policies[-1]["split_approvals_required"] == 2
+    assert policies[-1]["governance_approvals_required"] == 2
     score = consortium.client.get(
         f"/v1/projects/{project_id}/score", headers=consortium.auditor_headers
     )

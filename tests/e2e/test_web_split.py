@@ -105,6 +105,16 @@ def test_split_page_keeps_in_force_today_and_proposals_apart_until_final(
     sme_context = browser.new_context(locale="en-GB", viewport={"width": 1366, "height": 900})
     page = sme_context.new_page()
     act_as(page, sandbox.url, "leievlas")
+
+    # -- The rules say the threshold as a count, and what one score unit is.
+    open_page(page, sandbox.url + "/project")
+    facts = page.locator("#policy-facts")
+    expect(facts).to_contain_text(
+        en["policy.approvals_count"].format(required=2, partners=3, share=_percent(6_667))
+    )
+    expect(facts).to_contain_text(_percent(2_000))
+    funding = page.locator("#categories-table tbody tr", has_text=en["category.funding"])
+    expect(funding.locator("td").nth(2)).to_have_text("€100.00")
     open_page(page, sandbox.url + "/split")
     page.evaluate("window.stillTheSamePage = true")
 
