@@ -279,7 +279,7 @@ function arithmetic(x, category) {
     scale: scaleText(x, category),
     category: formatBps(x.category_weight_bps),
     origin: formatBps(x.origin_weight_bps),
-    origin_name: t(`origin_weight.${x.origin}`),
+    origin_name: x.origin === "result" ? t("split.origin_result") : t("split.origin_background"),
     rating: x.rating,
     points: formatPoints(x.points),
   });
