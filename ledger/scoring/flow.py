@@ -226,16 +226,43 @@ class _Walk:
                                 sums.extend([0] * (exponent + 1 - len(sums)))
                                 sums[exponent] += value
                             continue
-                edge: tuple[tuple[int, int], ...] = ()
                 if count == 2:  # two credit parents take half each, whoever owns them
                     start = starts[i]
                     first, second = parent_positions[start], parent_positions[start + 1]
                     if first >= 0 and second >= 0 and first != second:
                         mine, theirs = owners[first], owners[second]
                         if mine and theirs and mine != owner and theirs != owner:
-                            edge = ((first, half), (second, half))
-                if not edge:
-                    edge = self._edge(i, whole)
+                            if first > i or second > i:
+                                return False
+                            value = gross[i]
+                            amount = value * half
+                            up = exponent + 1
+                            if up == len(powers):
+                                powers.append(powers[-1] * unit)
+                            held = exponents[first]
+                            if held == up:
+                                gross[first] += amount
+                            elif held > up:
+                                gross[first] += amount * powers[held - up]
+                            else:
+                                gross[first] = gross[first] * powers[up - held] + amount
+                                exponents[first] = up
+                            held = exponents[second]
+                            if held == up:
+                                gross[second] += amount
+                            elif held > up:
+                                gross[second] += amount * powers[held - up]
+                            else:
+                                gross[second] = gross[second] * powers[up - held] + amount
+                                exponents[second] = up
+                            sums = passing[owner]
+                            try:
+                                sums[exponent] += value
+                            except IndexError:
+                                sums.extend([0] * (exponent + 1 - len(sums)))
+                                sums[exponent] += value
+                            continue
+                edge = self._edge(i, whole)
                 if edge:
                     value = gross[i]
                     up = exponent + 1
