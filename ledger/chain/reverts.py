@@ -53,7 +53,7 @@ from ledger.domain.values import ContributionStatus, ProposalKind, from_abi_valu
 from ledger.errors import ContractRevertError, TransactionRevertedError
 
 #: The contracts whose ABIs feed the selector table.
-DEPLOYABLE_CONTRACTS = ("PocLedger", "RoyaltyVault")
+DEPLOYABLE_CONTRACTS = ("PocLedger", "RoyaltyVault", "ChainCheckpoints")
 
 _PANIC_REASONS = {
     0x00: "generic compiler panic",
@@ -564,6 +564,31 @@ class VaultTransferFailed(ExternalCallRevertError, code="transfer_failed"):
 @dataclass(eq=False)
 class VaultUnattributedTransfer(InvalidArgumentRevertError, code="unattributed_transfer"):
     """Raised when ETH is sent to the vault without `deposit` naming a project."""
+
+
+# ------------------------------------------------------------------------------ ChainCheckpoints
+
+
+@dataclass(eq=False)
+class CheckpointEmptyRange(InvalidArgumentRevertError, code="checkpoint_empty_range"):
+    """Raised when a checkpoint's last block is before its first."""
+
+    from_block: int
+    to_block: int
+
+
+@dataclass(eq=False)
+class CheckpointNotContiguous(ConflictRevertError, code="checkpoint_not_contiguous"):
+    """Raised when a checkpoint does not start right after the anchorer's previous one."""
+
+    source_chain_id: int
+    expected_from_block: int
+    from_block: int
+
+
+@dataclass(eq=False)
+class CheckpointZeroHash(InvalidArgumentRevertError, code="checkpoint_zero_hash"):
+    """Raised when a checkpoint's Merkle root or last block hash is zero."""
 
 
 # ------------------------------------------------------------------------------ signatures
