@@ -5,11 +5,8 @@ These are computed from the same `AgreementAnswers` the text is written from, so
 partner reads and the numbers the contracts apply cannot drift apart. `policy_of` is the only
 place answers become a `Policy`.
 
-Seams for work in flight, each marked `SEAM`:
-- the policy's share passed along "builds on" (`parentShareBps`, issue 18): set on the policy
-  as soon as `Policy` has a `parent_share_bps` field; until then a non-zero answer is refused
-  (`UnsupportedTermError`, code `parent_share_unsupported`), because the text would promise a
-  flow of credit the contract does not make;
+The policy's share passed along "builds on" (`parentShareBps`, docs/scoring.md) is one of the
+policy's fields like the others. Seam for work in flight, marked `SEAM`:
 - the exchange settings (issue 15): `exchange_settings_of` gives the values in the units of
   `IPocExchange.ExchangeSettings`; the project's creation sets them on PocExchange once that
   contract is deployed beside the ledger.
@@ -17,7 +14,6 @@ Seams for work in flight, each marked `SEAM`:
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Final
@@ -25,11 +21,9 @@ from typing import Any, Final
 from ledger.agreement.answers import SECONDS_PER_DAY, AgreementAnswers, threshold_bps
 from ledger.agreement.thresholds import ThresholdKind
 from ledger.domain.values import Category, Policy
-from ledger.errors import UnsupportedTermError
 
 PARENT_SHARE_FIELD: Final = "parent_share_bps"
 # SEAM (issue 18): true once the on-chain Policy carries the parent share.
-POLICY_HAS_PARENT_SHARE: Final = PARENT_SHARE_FIELD in {f.name for f in dataclasses.fields(Policy)}
 
 
 @dataclass(frozen=True)
@@ -62,21 +56,13 @@ def policy_of(answers: AgreementAnswers) -> Policy:
             Category.of(c.name, c.unit, c.unit_scale, c.weight_bps) for c in royalties.categories
         ),
     }
-    if POLICY_HAS_PARENT_SHARE:
-        fields[PARENT_SHARE_FIELD] = royalties.parent_share_bps
-    elif royalties.parent_share_bps:
-        raise UnsupportedTermError(
-            "passing a share of points to the work a contribution builds on is not enforced by "
-            "this release's contracts; leave it at 0",
-            code="parent_share_unsupported",
-            location="royalties.parent_share_bps",
-        )
+    fields[PARENT_SHARE_FIELD] = royalties.parent_share_bps
     return Policy(**fields)
 
 
 def parent_share_of(policy: Policy) -> int:
-    """The policy's parent share in basis points (0 while the policy has no such field)."""
-    return int(getattr(policy, PARENT_SHARE_FIELD, 0))
+    """The policy's parent share in basis points (0 for a policy made before it existed)."""
+    return policy.parent_share_bps or 0  # None: a policy of a release before the share
 
 
 def project_end(answers: AgreementAnswers) -> int:

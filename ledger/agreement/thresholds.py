@@ -1,26 +1,23 @@
 """Approval thresholds as people read them ("2 of 3 partners") and as the contracts store them
 (basis points of the partners).
 
-The contracts turn a share in basis points into a count when a proposal is made:
-
-- a split (RoyaltyVault): ``max(1, ceil(partners x splitApprovalBps / 10000))``;
-- governance (PocLedger): ``max(1, ceil(eligible x governanceBps / 10000))``, and never fewer
-  than two while two or more partners are eligible.
+The contracts turn a share in basis points into a count when a proposal is made, by one rule
+(`ledger.domain.values.approvals_required`, docs/governance.md "Thresholds"): the fewest k
+whose share k / partners, rounded to whole basis points, reaches the threshold; governance
+never asks fewer than two while two or more partners are eligible.
 
 An agreement states the count for today's partners ("n of m"); `bps_for_approvals` gives the
-largest share in basis points for which the contract's rule yields exactly that count
-(n x 10000 / m rounded down), so the text and the contract agree, and a partner joining or
-leaving later changes the count the way the share says (rounded up).
-
-Seam (issue 18, branch split-story): that work fixes the rounding rule of thresholds in one
-place. When it lands, `approvals_required` must become (or call) that rule; `bps_for_approvals`
-searches whatever the rule is, so nothing else here changes.
+largest share in basis points for which that rule yields exactly that count (2 of 3: 6,667,
+the two thirds it means), so the text and the contract agree, and a partner joining or
+leaving later changes the count the way the share says.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import Final
+
+from ledger.domain.values import approvals_required as contract_approvals_required
 
 BPS: Final = 10_000
 
@@ -39,7 +36,7 @@ def approvals_required(bps: int, partners: int, kind: ThresholdKind) -> int:
         raise ValueError(f"a threshold needs at least one partner, got {partners}")
     if not 1 <= bps <= BPS:
         raise ValueError(f"an approval share must be 1..{BPS} bps, got {bps}")
-    required = max(1, -(-partners * bps // BPS))
+    required = contract_approvals_required(partners, bps)
     if kind is ThresholdKind.GOVERNANCE and partners >= 2:
         required = max(required, 2)
     return required
@@ -47,7 +44,7 @@ def approvals_required(bps: int, partners: int, kind: ThresholdKind) -> int:
 
 def bps_for_approvals(approvals: int, partners: int, kind: ThresholdKind) -> int:
     """The largest share in basis points for which `approvals_required` is `approvals` among
-    `partners` (2 of 3: 6,666 bps, which reads as the two thirds it means); ValueError if no
+    `partners` (2 of 3: 6,667 bps, the two thirds it means); ValueError if no
     share gives that count (e.g. 1 of 3 for governance, which needs two)."""
     if not 1 <= approvals <= partners:
         raise ValueError(f"{approvals} of {partners} partners is not a threshold")

@@ -34,7 +34,7 @@ from web3 import Web3
 from web3.types import FilterParams, LogReceipt
 
 from ledger.chain.abi_json import abi_json_value
-from ledger.chain.artifacts import load_artifact
+from ledger.chain.artifacts import load_artifact, load_release_artifact, released_versions
 from ledger.chain.receipts import LogEntry, TxReceipt
 from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
@@ -70,11 +70,15 @@ class _EventLayout:
 class EventDecoder:
     """Decodes raw logs into typed events, for the events of the ABIs it was given."""
 
-    def __init__(self, abis: Iterable[ABI]) -> None:
+    def __init__(self, abis: Iterable[ABI], earlier: Iterable[ABI] = ()) -> None:
+        """Know the events of `abis`, and also those of `earlier` releases' ABIs whose
+        signature has changed since (logs of contracts deployed from an earlier release decode
+        into the same classes; `topic_of` and `abi_arguments` prefer the current shape)."""
         by_name = {cls.event_name: cls for cls in EVENT_CLASSES}
         layouts: dict[bytes, _EventLayout] = {}
         unmapped: set[str] = set()
-        for abi in abis:
+        current = list(abis)
+        for abi in [*current, *earlier]:
             for entry in abi:
                 if entry["type"] != "event":
                     continue
@@ -85,9 +89,13 @@ class EventDecoder:
                     unmapped.add(signature)
                     continue
                 layout = _layout(cls, signature, event_abi)
-                layouts[layout.topic] = layout
+                layouts.setdefault(layout.topic, layout)
         self._layouts = layouts
-        self._by_class = {layout.cls: layout for layout in layouts.values()}
+        self._by_class: dict[type[ContractEvent], _EventLayout] = {}
+        self._all_by_class: dict[type[ContractEvent], list[_EventLayout]] = {}
+        for layout in layouts.values():  # the current ABIs' first
+            self._by_class.setdefault(layout.cls, layout)
+            self._all_by_class.setdefault(layout.cls, []).append(layout)
         self.unmapped: tuple[str, ...] = tuple(sorted(unmapped))
 
     @property
@@ -101,8 +109,14 @@ class EventDecoder:
         return layout.names[:1] == ("project_id",) and bool(layout.positions[0][0])
 
     def topic_of(self, cls: type[ContractEvent]) -> bytes:
-        """The topic0 of an event class."""
+        """The topic0 of an event class (in the current ABIs)."""
         return self._layout_of(cls).topic
+
+    def topics_of(self, cls: type[ContractEvent]) -> tuple[bytes, ...]:
+        """Every topic0 an event class has had, the current one first: what to filter logs
+        by, so that contracts of earlier releases are read too."""
+        self._layout_of(cls)
+        return tuple(layout.topic for layout in self._all_by_class[cls])
 
     def _layout_of(self, cls: type[ContractEvent]) -> _EventLayout:
         layout = self._by_class.get(cls)
@@ -170,11 +184,19 @@ class EventDecoder:
         """The event's arguments under their ABI names, as JSON values of their ABI types:
         addresses checksummed, bytes as 0x-hex, integers as ints, structs as objects keyed by
         their components' names (the form proof bundles state events in)."""
-        layout = self._layout_of(type(event))
-        return {
-            str(spec["name"]): abi_json_value(spec, _abi_value(getattr(event, name)))
-            for spec, name in zip(layout.inputs, layout.names, strict=True)
-        }
+        self._layout_of(type(event))
+        failure: ValueError | TypeError | None = None
+        # The shape the event's values fit: the current one, or an earlier release's (a
+        # legacy `Policy` has one field fewer).
+        for layout in self._all_by_class[type(event)]:
+            try:
+                return {
+                    str(spec["name"]): abi_json_value(spec, _abi_value(getattr(event, name)))
+                    for spec, name in zip(layout.inputs, layout.names, strict=True)
+                }
+            except (ValueError, TypeError) as exc:  # another shape: a field more or fewer
+                failure = exc
+        raise ValueError(f"{type(event).__name__} fits none of its ABI shapes") from failure
 
 
 def _abi_value(value: Any) -> Any:
@@ -213,7 +235,11 @@ def _layout(cls: type[ContractEvent], signature: str, abi: ABIEvent) -> _EventLa
     )
 
 
-DEFAULT_DECODER = EventDecoder(load_artifact(name).abi for name in EVENT_CONTRACTS)
+DEFAULT_DECODER = EventDecoder(
+    (load_artifact(name).abi for name in EVENT_CONTRACTS),
+    # PocLedger's events as earlier releases emit them (PolicySet before Policy.parentShareBps)
+    (load_release_artifact(version, "PocLedger").abi for version in released_versions()),
+)
 #: ABI events of the contracts that have no class here (should be empty).
 UNMAPPED_ABI_EVENTS = DEFAULT_DECODER.unmapped
 
@@ -268,7 +294,7 @@ def get_events(
         types = tuple(t for t in types if decoder.indexed_project(t))
     if not types:
         return []
-    topic0 = [HexBytes(decoder.topic_of(t)).to_0x_hex() for t in types]
+    topic0 = [HexBytes(topic).to_0x_hex() for t in types for topic in decoder.topics_of(t)]
     topics: list[Any] = [topic0]
     if project_id is not None:
         topics.append(HexBytes(project_id.to_bytes(32, "big")).to_0x_hex())

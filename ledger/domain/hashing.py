@@ -21,10 +21,18 @@ import os
 import secrets
 from typing import BinaryIO
 
-from eth_abi.abi import encode
+from eth_abi.abi import decode, encode
+from eth_abi.exceptions import DecodingError
 from eth_utils.crypto import keccak
 
-from ledger.domain.values import POLICY_ABI, Policy, checksum, require_bytes32, require_uint
+from ledger.domain.values import (
+    LEGACY_POLICY_ABI,
+    POLICY_ABI,
+    Policy,
+    checksum,
+    require_bytes32,
+    require_uint,
+)
 
 SALT_BYTES = 32
 # 1 MiB: large enough that per-read overhead vanishes, small enough for any machine.
@@ -140,6 +148,21 @@ def policy_hash(policy: Policy) -> bytes:
     return keccak(encode_policy(policy))
 
 
+def decode_policy(data: bytes) -> Policy:
+    """The policy `encode_policy` gave `data`, in the current shape or that of a release before
+    2.0.0; ValueError if `data` is neither (only an exact round trip is accepted, so the two
+    shapes are never confused)."""
+    for abi_type in (POLICY_ABI, LEGACY_POLICY_ABI):
+        try:
+            policy = Policy.from_abi(decode([abi_type], data)[0])
+        except (DecodingError, ValueError, TypeError, OverflowError):
+            continue
+        if encode_policy(policy) == data:
+            return policy
+    raise ValueError("not an ABI-encoded policy")
+
+
 def encode_policy(policy: Policy) -> bytes:
-    """abi.encode(policy), the `data` of a ChangePolicy proposal."""
-    return encode([POLICY_ABI], [policy.as_abi()])
+    """abi.encode(policy), the `data` of a ChangePolicy proposal (a policy of a release before
+    2.0.0 in that release's shape, `Policy.abi_type`)."""
+    return encode([policy.abi_type], [policy.as_abi()])

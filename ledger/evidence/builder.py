@@ -179,7 +179,7 @@ class ProofBuilder:
         if to_block is None:
             with translating():
                 to_block = int(self.w3.eth.block_number)
-        topic0: Any = [to_hex(DEFAULT_DECODER.topic_of(t)) for t in types]
+        topic0: Any = [to_hex(topic) for t in types for topic in DEFAULT_DECODER.topics_of(t)]
         params: FilterParams = {
             "address": self.ledger,
             "fromBlock": self.from_block,

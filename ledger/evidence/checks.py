@@ -162,11 +162,11 @@ def _find_log(
 ) -> list[tuple[int, ReceiptLog, dict[str, Any]]]:
     """(position, raw log, arguments) of every `event` log of `contract` in `receipt`, the
     arguments as a bundle states them: the log decoded into its typed event, in ABI form."""
-    topic = DEFAULT_DECODER.topic_of(EVENTS_BY_NAME[event])
+    topics = DEFAULT_DECODER.topics_of(EVENTS_BY_NAME[event])  # of every release
     address = to_canonical_address(contract)
     found = []
     for position, log in enumerate(receipt.logs):
-        if log.address == address and log.topics and log.topics[0] == topic:
+        if log.address == address and log.topics and log.topics[0] in topics:
             try:
                 typed = DEFAULT_DECODER.decode_parts(
                     log.topics,

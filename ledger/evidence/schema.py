@@ -154,12 +154,20 @@ def abi_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
     raise ValueError(f"no JSON shape for ABI type {kind}")
 
 
+# Struct fields a later release added: a log of an earlier release has none, and states none.
+_LATER_FIELDS: Final = {("PolicySet", "policy"): ("parentShareBps",)}
+
+
 def _event_args() -> dict[str, Any]:
     events = ledger_event_abis()
-    return {
+    args = {
         name: _object({str(i["name"]): abi_schema(i) for i in events[name]["inputs"]})
         for name in BUNDLE_EVENTS
     }
+    for (name, argument), fields in _LATER_FIELDS.items():
+        struct = args[name]["properties"][argument]
+        struct["required"] = [f for f in struct["required"] if f not in fields]
+    return args
 
 
 def _when(field: str, value: str, then: Mapping[str, Any]) -> dict[str, Any]:

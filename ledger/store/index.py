@@ -161,6 +161,16 @@ class Index:
             rows = session.scalars(query.order_by(EventRow.seq).limit(limit)).all()
             return tuple(stored_event(r) for r in rows)
 
+    def events_named(self, project_id: int, name: str) -> tuple[StoredEvent, ...]:
+        """The project's indexed events of one kind (e.g. `SplitFinalized`), in chain order."""
+        with self._db.session() as session:
+            rows = session.scalars(
+                select(EventRow)
+                .where(EventRow.project_id == project_id, EventRow.name == name)
+                .order_by(EventRow.seq)
+            ).all()
+            return tuple(stored_event(r) for r in rows)
+
     # -------------------------------------------------------------------------- index: reads
 
     def project(self, project_id: int) -> ProjectRecord | None:
@@ -233,16 +243,6 @@ class Index:
                 .order_by(AgreementRow.project_id)
             ).scalars()
             return tuple(int(r) for r in rows)
-
-    def events_named(self, project_id: int, name: str) -> tuple[StoredEvent, ...]:
-        """The project's events of one type, in chain order."""
-        with self._db.session() as session:
-            rows = session.scalars(
-                select(EventRow)
-                .where(EventRow.project_id == project_id, EventRow.name == name)
-                .order_by(EventRow.seq)
-            ).all()
-            return tuple(stored_event(r) for r in rows)
 
     def policies(self, project_id: int) -> tuple[PolicyRecord, ...]:
         """Every policy version of a project, oldest first."""

@@ -165,6 +165,7 @@ def agreement_answers(addresses: Mapping[str, str]) -> AgreementAnswers:
                 "dispute_window_days": POLICY.dispute_window // 86_400,
                 "partner_cap_bps": POLICY.partner_cap_bps,
                 "partner_floor_bps": POLICY.partner_floor_bps,
+                "parent_share_bps": POLICY.parent_share_bps,
                 "split_approvals": 2,
             },
             "decisions": {"governance_approvals": 2},
@@ -196,14 +197,18 @@ POLICY = Policy(
     endorsement_quorum=1,
     # 30 days to dispute: long enough to try disputes in the sandbox.
     dispute_window=30 * 24 * 3600,
-    # Two of three partners approve a split or a governance change: the least share that asks
-    # for two of three (`ledger.agreement.thresholds.bps_for_approvals`), as the agreement
-    # writes it.
-    split_approval_bps=6_666,
-    governance_bps=6_666,
+    # Two of three partners approve a split or a governance change: two thirds in whole basis
+    # points (docs/governance.md, "Thresholds"), as the agreement's builder writes "2 of 3"
+    # (`ledger.agreement.thresholds.bps_for_approvals`).
+    split_approval_bps=6_667,
+    governance_bps=6_667,
     partner_cap_bps=6_000,
     partner_floor_bps=500,
     categories=CATEGORIES,
+    # A fifth of each counted contribution's points goes to the other partners' work it builds
+    # on: the lab's test data to the SME's fibre preparation, the centre's frame layup to both
+    # (docs/scoring.md section 4).
+    parent_share_bps=2_000,
 )
 
 CONTRIBUTIONS: tuple[DemoContribution, ...] = (

@@ -123,11 +123,6 @@ def test_create_agreement_refuses_a_key_that_is_not_the_named_coordinator(
         ({"partner_floor_bps": 7000}, "answers.royalties.partner_floor_bps", "floor_above_cap"),
         ({"split_approvals": 4}, "answers.royalties.split_approvals", "approvals_out_of_range"),
         ({"endorsement_quorum": "many"}, "answers.royalties.endorsement_quorum", "int_type"),
-        (
-            {"parent_share_bps": 2000},
-            "answers.royalties.parent_share_bps",
-            "parent_share_unsupported",
-        ),
     ],
 )
 def test_create_agreement_with_bad_answers_names_each_problem(

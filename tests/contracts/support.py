@@ -359,6 +359,7 @@ class Policy:
         Category("funding", "EUR-cent", 100_00, 5_000),
         Category("design", "document"),
     )
+    parent_share_bps: int = 0
 
     def as_tuple(self) -> tuple[Any, ...]:
         return (
@@ -370,12 +371,14 @@ class Policy:
             self.governance_bps,
             self.partner_cap_bps,
             self.partner_floor_bps,
+            self.parent_share_bps,
             [c.as_tuple() for c in self.categories],
         )
 
 
 POLICY_ABI_TYPE = (
-    "(uint16,uint16,uint16,uint32,uint16,uint16,uint16,uint16,(bytes32,bytes32,uint64,uint16)[])"
+    "(uint16,uint16,uint16,uint32,uint16,uint16,uint16,uint16,uint16,"
+    "(bytes32,bytes32,uint64,uint16)[])"
 )
 
 

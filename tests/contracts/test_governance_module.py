@@ -27,7 +27,7 @@ from tests.contracts.support import (
 )
 from tests.contracts.world import AGREEMENT, World, address_data
 
-RELEASE = "1.1.0"
+RELEASE = "2.0.0"
 
 
 def _module(world: World) -> Contract:

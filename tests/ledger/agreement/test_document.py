@@ -39,9 +39,10 @@ DAY = 86_400
 
 
 def contract_approvals(bps: int, partners: int, *, governance: bool) -> int:
-    """The count PocLedger / RoyaltyVault derive from a share (ceil, at least 1; governance at
-    least 2 among two or more), written here from the Solidity, not from the library."""
-    required = max(1, (partners * bps + 9_999) // 10_000)
+    """The count PocLedger / RoyaltyVault derive from a share (contracts/PocTypes.sol: the fewest
+    k whose share k / partners, rounded half up to basis points, reaches it; at least 1;
+    governance at least 2 among two or more), written here from the Solidity, not the library."""
+    required = max(1, (2 * partners * bps + 2 * 10_000 - 1 - partners) // (2 * 10_000))
     return max(required, 2) if governance and partners >= 2 else required
 
 

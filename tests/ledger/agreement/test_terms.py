@@ -9,7 +9,6 @@ import pytest
 
 from ledger.agreement.answers import parse_answers
 from ledger.agreement.terms import (
-    POLICY_HAS_PARENT_SHARE,
     exchange_settings_of,
     parent_share_of,
     policy_of,
@@ -20,13 +19,13 @@ from ledger.agreement.thresholds import (
     bps_for_approvals,
 )
 from ledger.domain.values import Category
-from ledger.errors import UnsupportedTermError
 from tests.ledger.agreement.conftest import VARIANTS, base_answers
 
 
 def solidity_ceil_bps(count: int, bps: int) -> int:
-    """`_ceilBps` of PocLedger and the vault's `Math.ceilDiv`, at least one."""
-    return max(1, (count * bps + 10_000 - 1) // 10_000)
+    """The contracts' count (contracts/PocTypes.sol): the fewest k whose share k / count,
+    rounded half up to basis points, reaches `bps`; at least one."""
+    return max(1, (2 * count * bps + 2 * 10_000 - 1 - count) // (2 * 10_000))
 
 
 @pytest.mark.parametrize("partners", [1, 2, 3, 4, 7, 10, 32])
@@ -37,12 +36,13 @@ def test_bps_for_approvals_gives_each_count_under_the_contract_rule(partners: in
         # The largest such share: one basis point more asks for another partner.
         if bps < 10_000:
             assert solidity_ceil_bps(partners, bps + 1) == approvals + 1
-        assert bps == approvals * 10_000 // partners
+        # The share as people read it: approvals / partners, rounded half up to basis points.
+        assert bps == (2 * approvals * 10_000 + partners) // (2 * partners)
 
 
 @pytest.mark.parametrize(
     ("approvals", "partners", "bps"),
-    [(2, 3, 6666), (3, 3, 10_000), (2, 2, 10_000), (3, 4, 7500), (5, 7, 7142)],
+    [(2, 3, 6667), (3, 3, 10_000), (2, 2, 10_000), (3, 4, 7500), (5, 7, 7143)],
 )
 def test_bps_for_approvals_reads_as_the_share_it_means(
     approvals: int, partners: int, bps: int
@@ -73,7 +73,7 @@ def test_policy_of_maps_every_answer() -> None:
     assert policy.partner_cap_bps == 3334
     assert policy.partner_floor_bps == 1
     assert policy.split_approval_bps == 10_000  # 3 of 3
-    assert policy.governance_bps == 6666  # 2 of 3
+    assert policy.governance_bps == 6667  # 2 of 3
     assert policy.categories == (
         Category.of("licence fees", "EUR-cent", 1_234_567, 65_535),
         Category.of("person-hours", "hour", 1, 1),
@@ -92,16 +92,6 @@ def test_exchange_settings_follow_the_project_dates() -> None:
     assert settings.as_abi() == (86_400, 0, settings.project_end)
 
 
-@pytest.mark.skipif(POLICY_HAS_PARENT_SHARE, reason="the policy carries the parent share")
-def test_policy_of_refuses_a_parent_share_the_contracts_do_not_enforce() -> None:
-    answers = parse_answers(base_answers(royalties={"parent_share_bps": 1000}))
-    with pytest.raises(UnsupportedTermError) as caught:
-        policy_of(answers)
-    assert caught.value.code == "parent_share_unsupported"
-    assert caught.value.location == "royalties.parent_share_bps"
-
-
-@pytest.mark.skipif(not POLICY_HAS_PARENT_SHARE, reason="issue 18 has not landed")
 def test_policy_of_sets_the_parent_share() -> None:
     answers = parse_answers(base_answers(royalties={"parent_share_bps": 1000}))
     assert parent_share_of(policy_of(answers)) == 1000

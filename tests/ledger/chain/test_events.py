@@ -6,8 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 from eth_utils.abi import abi_to_signature
+from eth_utils.crypto import keccak
 
-from ledger.chain.artifacts import load_artifact
+from ledger.chain.artifacts import load_artifact, load_release_artifact, released_versions
 from ledger.chain.events import (
     DEFAULT_DECODER,
     UNMAPPED_ABI_EVENTS,
@@ -20,6 +21,7 @@ from ledger.domain.events import (
     ContractEvent,
     ContributionRegistered,
     IdentitySet,
+    PolicySet,
     ProjectCreated,
 )
 from tests.ledger.conftest import Env
@@ -42,14 +44,19 @@ def test_every_abi_event_has_a_class_with_the_abi_names() -> None:
         assert cls.__doc__
 
 
-def test_topics_cover_both_contracts() -> None:
+def test_topics_cover_both_contracts_and_earlier_releases() -> None:
+    artifacts = [load_artifact(name) for name in ("PocLedger", "RoyaltyVault")]
+    artifacts += [load_release_artifact(v, "PocLedger") for v in released_versions()]
     signatures = {
         abi_to_signature(entry)
-        for name in ("PocLedger", "RoyaltyVault")
-        for entry in load_artifact(name).abi
+        for artifact in artifacts
+        for entry in artifact.abi
         if entry["type"] == "event"
     }
-    assert len(DEFAULT_DECODER.topics) == len(signatures)
+    assert {bytes(keccak(text=s)) for s in signatures} == set(DEFAULT_DECODER.topics)
+    # The current signature is the one logs are stated in; earlier ones are read too.
+    assert DEFAULT_DECODER.topics_of(PolicySet)[0] == DEFAULT_DECODER.topic_of(PolicySet)
+    assert len(DEFAULT_DECODER.topics_of(PolicySet)) == 2
     assert python_name("from") == "from_" and python_name("companyNumber") == "company_number"
 
 

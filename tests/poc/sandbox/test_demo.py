@@ -10,6 +10,7 @@ from ledger.agreement.terms import policy_of
 from ledger.domain.hashing import policy_hash
 from ledger.domain.values import Origin, Policy
 from poc.sandbox import demo
+from tests.ledger.scoring.histories import DAY, T0, History, address
 
 
 def test_demo_company_numbers_pass_the_kbo_check() -> None:
@@ -73,3 +74,28 @@ def test_demo_agreement_gives_the_demo_policy_field_by_field() -> None:
         for item in demo.CONTRIBUTIONS:
             if item.origin is Origin.BACKGROUND:
                 assert item.title in text, item.key
+
+
+def test_demo_policy_means_two_of_three_and_passes_credit_along_builds_on() -> None:
+    assert demo.POLICY.split_approvals_required(len(demo.PARTNERS)) == 2
+    assert demo.POLICY.governance_approvals_required(len(demo.PARTNERS)) == 2
+    assert demo.POLICY.parent_share_bps
+    # The demo's contributions and endorsements, scored once their dispute window is over.
+    partners = {p.label: address(p.label) for p in demo.PARTNERS}
+    history = History(list(partners.values()), demo.POLICY, project_id=1)
+    ids: dict[str, str] = {}
+    for item in demo.CONTRIBUTIONS:
+        ids[item.key] = history.register(
+            partners[item.partner],
+            item.value,
+            category=item.category,
+            origin=item.origin,
+            parents=[ids[key] for key in item.parents],
+        )
+    for e in demo.ENDORSEMENTS:
+        history.endorse(ids[e.contribution], (partners[e.partner], e.rating))
+    result = history.score(as_of=T0 + demo.POLICY.dispute_window + DAY)
+    received = {label: result.partner(a).received_points for label, a in partners.items()}
+    assert received["leievlas"] > 0 and received["unikortrijk"] > 0
+    layup = result.explain(ids["centre-frame-layup"])
+    assert [link.points > 0 for link in layup.parents] == [True, True, False]  # own mould: none
