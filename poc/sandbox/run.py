@@ -438,13 +438,22 @@ def _run_once(
             f"RoyaltyVault {record.address(VAULT)}"
         )
         seed = seed_demo(chain, record, paths, log=out)
-        evidence = start_evidence(paths.root, log=out)
-        stack.callback(evidence.close)
-        out(
-            f"Evidence: timestamp authority {evidence.tsa_url} (OpenSSL ts, test CA "
-            f"{evidence.tsa_roots}), public chain {evidence.public_rpc_url} (chain id "
-            f"{PUBLIC_CHAIN_ID}) with ChainCheckpoints {evidence.checkpoints_address}"
-        )
+        evidence: SandboxEvidence | None = None
+        if options.chain is ChainKind.MEMORY:
+            # The in-process chain needs no node and keeps nothing; the evidence services are
+            # node and OpenSSL processes with state of their own, so they stay off here.
+            out(
+                "Evidence: off with --chain memory (timestamps, public checkpoints and sealed "
+                "certificates need the local timestamp authority and a second chain node)"
+            )
+        else:
+            evidence = start_evidence(paths.root, log=out)
+            stack.callback(evidence.close)
+            out(
+                f"Evidence: timestamp authority {evidence.tsa_url} (OpenSSL ts, test CA "
+                f"{evidence.tsa_roots}), public chain {evidence.public_rpc_url} (chain id "
+                f"{PUBLIC_CHAIN_ID}) with ChainCheckpoints {evidence.checkpoints_address}"
+            )
         server, keys = _build_server(
             chain, record, seed, paths, options, port, switch, evidence=evidence
         )
