@@ -17,7 +17,7 @@ import pytest
 import tests.contracts
 from tests.contracts.support import COVERAGE, UNREACHABLE, error_names
 
-CONTRACTS = ("PocLedger", "RoyaltyVault")
+CONTRACTS = ("PocLedger", "RoyaltyVault", "PocExchange")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -53,6 +53,7 @@ def test_unreachable_errors_are_real_and_untested() -> None:
     [
         ("contracts/interfaces/IPocLedger.sol", ("PocLedger",)),
         ("contracts/interfaces/IRoyaltyVault.sol", ("RoyaltyVault",)),
+        ("contracts/interfaces/IPocExchange.sol", ("PocExchange",)),
         ("contracts/PartnerSignatures.sol", CONTRACTS),
     ],
 )
