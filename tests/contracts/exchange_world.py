@@ -156,7 +156,7 @@ class ExchangeWorld:
         values, version = self.exchange.functions.exchangeSettings(
             project_id or self.project
         ).call()
-        return tuple(values), int(version)  # type: ignore[return-value]
+        return tuple(values), int(version)
 
     def draft_project(self, coordinator: Actor, partners: Sequence[Actor]) -> int:
         """A project whose agreement is not in force yet (nobody accepted)."""
