@@ -37,7 +37,11 @@ translated in one place, `ledger.chain.translate.translate`, and raised `from` t
     │   ├── NotScoredError            no such contribution/partner in a score (LookupError)
     │   ├── NoSplitVersionError       no such finalized split version        (LookupError)
     │   └── NothingToSplitError       nothing counts yet: no split to divide by
-    └── ProofError                    building or verifying proof bundles
+    ├── ProofError                    building or verifying proof bundles
+    └── EnvelopeError                 sealing or opening a shared document (ledger.exchange)
+        ├── EnvelopeFormatError       bytes or fields not of the documented format (ValueError)
+        └── EnvelopeIntegrityError    altered, truncated, for another key or recipient, or not
+                                      the document whose commitment was disclosed
 """
 
 from __future__ import annotations
@@ -206,3 +210,18 @@ class NothingToSplitError(ScoringError):
 
 class ProofError(LedgerError):
     """Raised when a proof bundle cannot be built or does not verify."""
+
+
+class EnvelopeError(LedgerError):
+    """Raised when a shared document or its wrapped key cannot be sealed or opened."""
+
+
+class EnvelopeFormatError(EnvelopeError, ValueError):
+    """Raised when bytes or fields are not of the format of docs/exchange.md (no header, an
+    unknown version, a malformed key envelope, a key of the wrong length)."""
+
+
+class EnvelopeIntegrityError(EnvelopeError):
+    """Raised when a sealed document or wrapped key does not open (altered, truncated, extended,
+    for another key, recipient or disclosure) or opens to a document other than the one whose
+    commitment was disclosed."""

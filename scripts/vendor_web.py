@@ -46,6 +46,9 @@ class VendoredPackage:
 PACKAGES: tuple[VendoredPackage, ...] = (
     # SHA-256 (file hashing, streamed) and Keccak-256 (commitments, contribution ids).
     VendoredPackage("@noble/hashes", "noble-hashes", ("sha2.js", "sha3.js", "utils.js")),
+    # HPKE (RFC 9180) on Web Crypto: wrapping a shared document's key to each recipient's
+    # X25519 key (api/web/static/js/envelope.js). One dependency-free module.
+    VendoredPackage("hpke", "hpke", ("index.js",), license_file="LICENSE.md"),
 )
 
 # Static imports and re-exports at the start of a line (module code as npm ships it; an
