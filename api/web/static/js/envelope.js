@@ -270,15 +270,15 @@ export async function wrapKey(envelope, recipientPublicKey, { disclosureId, reci
   return concat(encapsulatedSecret, ciphertext);
 }
 
-/** Open a wrapped key envelope with the recipient's private key (from `generateKeyPair` or
- * `importPrivateKey`). */
-export async function unwrapKey(wrapped, privateKey, { disclosureId, recipient }) {
+/** Open a wrapped key envelope with the recipient's key pair (from `generateKeyPair` or
+ * `importKeyPair`). */
+export async function unwrapKey(wrapped, keyPair, { disclosureId, recipient }) {
   if (!(wrapped instanceof Uint8Array) || wrapped.length < ENC_BYTES + TAG_BYTES) {
     throw new EnvelopeFormatError("wrapped key too short");
   }
   let plain;
   try {
-    plain = await suite.Open(privateKey, wrapped.slice(0, ENC_BYTES), wrapped.slice(ENC_BYTES), {
+    plain = await suite.Open(keyPair, wrapped.slice(0, ENC_BYTES), wrapped.slice(ENC_BYTES), {
       info: wrapInfo(disclosureId, recipient),
     });
   } catch {
@@ -288,21 +288,31 @@ export async function unwrapKey(wrapped, privateKey, { disclosureId, recipient }
 }
 
 // ----------------------------------------------------------------------------------- keys
+// A recipient's key is handled as an HPKE key pair {privateKey, publicKey}: decapsulation
+// needs the recipient's public key too, and a private key kept non-extractable cannot give it.
 
-/** A fresh X25519 key pair: {privateKey (HPKE key object), publicKey: raw 32 bytes}. The
- * private key is extractable so that the partner can keep a backup of it. */
+/** A fresh X25519 key pair: {keyPair (for unwrapKey), publicKey: raw 32 bytes to publish}. Its
+ * private key is extractable once, so that the partner can keep a backup (exportPrivateKey). */
 export async function generateKeyPair() {
-  const pair = await suite.GenerateKeyPair(true);
-  return { privateKey: pair.privateKey, publicKey: await suite.SerializePublicKey(pair.publicKey) };
+  const keyPair = await suite.GenerateKeyPair(true);
+  return { keyPair, publicKey: await suite.SerializePublicKey(keyPair.publicKey) };
 }
 
-export async function exportPrivateKey(privateKey) {
-  return suite.SerializePrivateKey(privateKey);
+/** The raw 32-byte private key of a pair made by generateKeyPair (for the partner's backup). */
+export async function exportPrivateKey(keyPair) {
+  return suite.SerializePrivateKey(keyPair.privateKey);
 }
 
-export async function importPrivateKey(raw, { extractable = false } = {}) {
-  if (!(raw instanceof Uint8Array) || raw.length !== 32) throw new EnvelopeFormatError("an X25519 private key is 32 bytes");
-  return suite.DeserializePrivateKey(raw, extractable);
+/** A key pair from its raw private and public keys (a backup, or storage), the private key
+ * non-extractable unless asked. A public key not matching the private key opens nothing. */
+export async function importKeyPair(rawPrivate, rawPublic, { extractable = false } = {}) {
+  for (const raw of [rawPrivate, rawPublic]) {
+    if (!(raw instanceof Uint8Array) || raw.length !== 32) throw new EnvelopeFormatError("an X25519 key is 32 bytes");
+  }
+  return {
+    privateKey: await suite.DeserializePrivateKey(rawPrivate, extractable),
+    publicKey: await suite.DeserializePublicKey(rawPublic),
+  };
 }
 
 // ----------------------------------------------------------------- the recipient's check
