@@ -28,11 +28,13 @@ from tests.contracts.support import (
     DAY,
     SIGNED_TYPES,
     Actor,
+    actor,
     covers,
     domain_separator,
     event,
     reverts,
 )
+from tests.contracts.world import AGREEMENT
 
 ROOT = Path(__file__).resolve().parents[2]
 EXCHANGE_TYPES = (
@@ -434,3 +436,40 @@ def test_acknowledge_signature_altered_in_transit_is_refused(
         )
     assert xworld.receipt(disclosure_id, w.bob)[0] != R_ACKNOWLEDGED
     assert not _used(xworld, auth)
+
+
+@covers("PocExchange.SignatureInvalid")
+def test_contract_wallet_partner_acknowledges_through_erc1271(xworld: ExchangeWorld) -> None:
+    # A partner that is a contract wallet (a Safe, say) acknowledges by its owner's signature,
+    # checked through ERC-1271; anyone else's signature is not the wallet's.
+    w = xworld.world
+    owner = actor("wallet owner")
+    xworld.chain.add(owner)
+    wallet = xworld.chain.deploy("ERC1271Wallet", owner.address, sender=owner)
+    project_id = w.create_project(w.alice, [w.alice, wallet.address])
+    w.accept(project_id, w.alice)
+    message = {"projectId": project_id, "version": 1, "agreementHash": AGREEMENT}
+    accept = w.sign(owner, "AcceptAgreement", message, signer=wallet.address)
+    xworld.chain.send(
+        w.ledger.functions.acceptAgreementBySig(project_id, 1, AGREEMENT, accept), w.relayer
+    )
+    disclosure_id, commitment = xworld.disclose(w.alice, [wallet.address], project_id=project_id)
+    message = {
+        "projectId": project_id,
+        "disclosureId": disclosure_id,
+        "contentCommitment": commitment,
+        "sharer": w.alice.address,
+    }
+    forged = _sign(xworld, w.eve, "Acknowledge", message, signer=wallet.address)
+    call = xworld.exchange.functions.acknowledgeBySig
+    with reverts("PocExchange", "SignatureInvalid", wallet.address):
+        xworld.chain.send(
+            call(project_id, disclosure_id, commitment, w.alice.address, forged), w.relayer
+        )
+    auth = _sign(xworld, owner, "Acknowledge", message, signer=wallet.address)
+    receipt = xworld.chain.send(
+        call(project_id, disclosure_id, commitment, w.alice.address, auth), w.relayer
+    )
+    assert event(xworld.exchange, "DisclosureAcknowledged", receipt)["recipient"] == (
+        wallet.address
+    )

@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import Page, Route, sync_playwright
 
 from ledger.domain.hashing import commitment, disclosure_id
-from ledger.errors import EnvelopeIntegrityError
+from ledger.errors import EnvelopeFormatError, EnvelopeIntegrityError
 from ledger.exchange import envelope as env
 from ledger.exchange import keys
 
@@ -348,3 +348,56 @@ def test_browser_private_key_survives_export_and_import(page: Page) -> None:
     received = _receive(page, _python_share(document, _unb64(public)))
     assert received["ok"], received
     assert _unb64(received["bytes"]) == document
+
+
+# A file name comes from the sharer and is shown and saved by the recipient: both sides must
+# accept and refuse exactly the same names.
+NAMES = [
+    "plan.pdf",
+    NAME,
+    "a" * 255,
+    "a" * 256,
+    "",
+    ".",
+    "..",
+    "...",
+    "../up.pdf",
+    "dir/file",
+    "dir\\file",
+    "tab\tname",
+    "line\nbreak",
+    "del\x7f",
+    "bidi\u202eexe.pdf",
+    "zero\u200bwidth",
+    "sep\u2028line",
+    "emoji \U0001f4c4.pdf",
+    "\u00a0leading nbsp",
+]
+
+
+def test_browser_and_python_accept_the_same_file_names(page: Page) -> None:
+    def python_accepts(name: str) -> bool:
+        try:
+            env.KeyEnvelope(bytes(32), bytes(32), name, "application/pdf", 1)
+        except EnvelopeFormatError:
+            return False
+        return True
+
+    browser = _js(
+        page,
+        """
+        return arg.names.map((name) => {
+          try {
+            E.checkEnvelope({ fileKey: new Uint8Array(32), salt: "0x" + "00".repeat(32), name,
+                              mediaType: "application/pdf", size: 1 });
+            return true;
+          } catch (error) {
+            if (error.name !== "EnvelopeFormatError") throw error;
+            return false;
+          }
+        });
+        """,
+        {"names": NAMES},
+    )
+    assert browser == [python_accepts(name) for name in NAMES]
+    assert browser.count(True) == 6  # the first three, "...", the emoji and the nbsp

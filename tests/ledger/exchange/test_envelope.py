@@ -13,6 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import hpke
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.domain.hashing import commitment, disclosure_id
 from ledger.errors import EnvelopeFormatError, EnvelopeIntegrityError
@@ -334,3 +336,30 @@ def test_disclosure_id_matches_contract_formula() -> None:
     assert disclosure_id(PROJECT, SHARER, content) == keccak(
         encode(["uint32", "address", "bytes32"], [PROJECT, SHARER, content])
     )
+
+
+# ------------------------------------------------------------------------------ properties
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    document=st.binary(max_size=3 * SEGMENT + 50),
+    flip=st.integers(min_value=0),
+    bit=st.integers(min_value=0, max_value=7),
+)
+def test_any_single_bit_flip_of_a_sealed_document_is_refused(
+    document: bytes, flip: int, bit: int
+) -> None:
+    sealed = bytearray(env.seal_bytes(document, FILE_KEY, segment_log2=LOG2))
+    assert _open(bytes(sealed)) == document
+    sealed[flip % len(sealed)] ^= 1 << bit
+    with pytest.raises((EnvelopeIntegrityError, EnvelopeFormatError)):
+        _open(bytes(sealed))
+
+
+@settings(max_examples=40, deadline=None)
+@given(document=st.binary(max_size=4 * SEGMENT), cut=st.integers(min_value=1))
+def test_any_truncation_of_a_sealed_document_is_refused(document: bytes, cut: int) -> None:
+    sealed = env.seal_bytes(document, FILE_KEY, segment_log2=LOG2)
+    with pytest.raises((EnvelopeIntegrityError, EnvelopeFormatError)):
+        _open(sealed[: len(sealed) - 1 - cut % len(sealed)])
