@@ -509,3 +509,23 @@ def test_partner_who_joined_after_settings_proposal_cannot_approve(xworld: Excha
         xworld.chain.send(
             xworld.exchange.functions.approveExchangeSettings(w.project, settings_proposal), w.eve
         )
+
+
+def test_settings_changed_later_do_not_move_an_open_request_deadline(
+    xworld: ExchangeWorld,
+) -> None:
+    w = xworld.world
+    request_id = xworld.request(w.bob, w.register(w.alice))
+    deadline = xworld.access_request(request_id)["answerDeadline"]
+    receipt = xworld.chain.send(
+        xworld.exchange.functions.proposeExchangeSettings(w.project, (DAY, 0, 0)), w.alice
+    )
+    proposal_id = event(xworld.exchange, "ExchangeSettingsProposed", receipt)["proposalId"]
+    for who in (w.carol, w.dave):
+        xworld.chain.send(
+            xworld.exchange.functions.approveExchangeSettings(w.project, proposal_id), who
+        )
+    assert xworld.settings() == ((DAY, 0, 0), 1)
+    assert xworld.access_request(request_id)["answerDeadline"] == deadline
+    later = xworld.request(w.dave, w.register(w.alice))
+    assert xworld.access_request(later)["answerDeadline"] == xworld.chain.now() + DAY

@@ -3,6 +3,8 @@ refusal with its custom error and nothing written."""
 
 from __future__ import annotations
 
+import hashlib
+
 from eth_utils.crypto import keccak
 
 from tests.contracts.exchange_world import (
@@ -376,3 +378,21 @@ def test_failed_disclosure_emits_nothing(xworld: ExchangeWorld) -> None:
         {"fromBlock": before + 1, "toBlock": "latest", "address": xworld.exchange.address}
     )
     assert logs == []
+
+
+def test_disclosure_puts_no_plain_document_hash_on_chain(xworld: ExchangeWorld) -> None:
+    # Only the salted commitment is on chain: an outsider holding a guess of the document
+    # finds its SHA-256 neither in the transaction nor in the logs.
+    w = xworld.world
+    document = b"%PDF-1.7 the retting temperature is 34 C"
+    sha = hashlib.sha256(document).digest()
+    commitment = content_commitment(w.alice.address, w.project, document, b"\x42" * 32)
+    receipt = xworld.chain.send(
+        xworld.exchange.functions.disclose(w.project, commitment, [w.bob.address], []), w.alice
+    )
+    tx = xworld.chain.w3.eth.get_transaction(receipt["transactionHash"])
+    on_chain = bytes(tx["input"]) + b"".join(
+        bytes(log["data"]) + b"".join(bytes(t) for t in log["topics"]) for log in receipt["logs"]
+    )
+    assert commitment in on_chain
+    assert sha not in on_chain
