@@ -10,6 +10,7 @@ from eth_utils.abi import abi_to_signature
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.events import (
     DEFAULT_DECODER,
+    EVENT_CONTRACTS,
     UNMAPPED_ABI_EVENTS,
     decode_receipt,
     get_events,
@@ -30,7 +31,7 @@ def test_every_abi_event_has_a_class_with_the_abi_names() -> None:
     location = {f.name for f in dataclasses.fields(ContractEvent)}
     abi_events = {
         entry["name"]: entry
-        for name in ("PocLedger", "RoyaltyVault")
+        for name in EVENT_CONTRACTS
         for entry in load_artifact(name).abi
         if entry["type"] == "event"
     }
@@ -42,10 +43,11 @@ def test_every_abi_event_has_a_class_with_the_abi_names() -> None:
         assert cls.__doc__
 
 
-def test_topics_cover_both_contracts() -> None:
+def test_topics_cover_every_contract() -> None:
+    assert EVENT_CONTRACTS == ("PocLedger", "RoyaltyVault", "PocExchange")
     signatures = {
         abi_to_signature(entry)
-        for name in ("PocLedger", "RoyaltyVault")
+        for name in EVENT_CONTRACTS
         for entry in load_artifact(name).abi
         if entry["type"] == "event"
     }

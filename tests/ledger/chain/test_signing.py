@@ -38,9 +38,10 @@ def _register_data(*, nonce: int = 5) -> signing.TypedData:
 
 def test_type_strings_equal_the_contracts_typehashes() -> None:
     sources = "".join(
-        (CONTRACTS / name).read_text() for name in ("PocLedger.sol", "RoyaltyVault.sol")
+        (CONTRACTS / name).read_text()
+        for name in ("PocLedger.sol", "RoyaltyVault.sol", "libraries/ExchangeStructHashes.sol")
     )
-    in_solidity = set(re.findall(r'_TYPEHASH = keccak256\(\s*"([^"]+)"', sources))
+    in_solidity = set(re.findall(r'_TYPEHASH\s*=\s*keccak256\(\s*"([^"]+)"', sources))
 
     assert in_solidity == {signing.encode_type(name) for name in ACTION_TYPES}
     assert all(fields[-3:] == signing._AUTH_FIELDS for fields in ACTION_TYPES.values())
