@@ -7,15 +7,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ledger.chain import exchange_signing, signing
-from ledger.chain.artifacts import load_artifact
 from ledger.chain.clients import TxResult
 from ledger.chain.connection import Chain
-from ledger.chain.deployment_record import DeploymentRecord, deploy_contract
+from ledger.chain.deploy import deploy_exchange, deploy_ledger, exchange_client_for
+from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.exchange_client import PocExchangeClient
 from ledger.chain.reverts import (
     ExchangeAlreadyAnswered,
@@ -46,6 +47,7 @@ from ledger.domain.exchange import (
     RequestStatus,
 )
 from ledger.domain.values import Origin
+from ledger.errors import ChainError
 from tests.ledger.conftest import Env
 
 DAY = 86_400
@@ -55,19 +57,11 @@ REASON = hashing.reason_hash(hashing.text_hash("excluded Background"), bytes(32)
 
 
 @pytest.fixture(scope="session")
-def _exchange_address(
+def _exchange_record(
     _memory_chain_session: Chain, _client_deployment_memory: DeploymentRecord
-) -> str:
+) -> DeploymentRecord:
     # Deployed once, before the first test's snapshot: the reverts between tests keep it.
-    artifact = load_artifact("PocExchange")
-    address, _ = deploy_contract(
-        _memory_chain_session.sender(0),
-        artifact.abi,
-        artifact.bytecode,
-        _client_deployment_memory.address("PocLedger"),
-        gas=5_000_000,
-    )
-    return address
+    return deploy_exchange(_memory_chain_session, _client_deployment_memory)
 
 
 @dataclass
@@ -83,9 +77,8 @@ class XEnv:
 
 
 @pytest.fixture
-def xenv(_exchange_address: str, memory_env: Env) -> Iterator[XEnv]:
-    chain = memory_env.chain
-    yield XEnv(memory_env, PocExchangeClient(chain.w3, _exchange_address, chain_id=chain.chain_id))
+def xenv(_exchange_record: DeploymentRecord, memory_env: Env) -> Iterator[XEnv]:
+    yield XEnv(memory_env, exchange_client_for(memory_env.chain, _exchange_record))
 
 
 def _within(result: TxResult[Any], limit: int) -> None:
@@ -408,3 +401,19 @@ def test_project_events_of_the_exchange_are_found_by_project(xenv: XEnv) -> None
     everything = ex.get_events(start)
     assert [type(e) for e in everything] == [EncryptionKeyPublished, Disclosed, Disclosed]
     assert ex.version() == "1.0.0" and ex.ledger() == env.ledger.address
+
+
+def test_deploy_exchange_adds_it_to_the_record_once(
+    _exchange_record: DeploymentRecord, memory_env: Env, tmp_path: Path
+) -> None:
+    record = _exchange_record
+    assert list(record.addresses) == ["PocLedger", "RoyaltyVault", "PocExchange"]
+    assert exchange_client_for(memory_env.chain, record).ledger() == record.address("PocLedger")
+    with pytest.raises(ChainError, match="already"):
+        deploy_exchange(memory_env.chain, record)
+    # A deployment made before the exchange existed gets one, written where asked.
+    older = deploy_ledger(memory_env.chain)
+    path = tmp_path / "deployment.json"
+    extended = deploy_exchange(memory_env.chain, older, path=path)
+    assert DeploymentRecord.read(path) == extended
+    assert extended.contracts[:2] == older.contracts
