@@ -32,7 +32,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ledger.store import ApiKeyRecord, Store
+from ledger.store import Store
+from ledger.store.keys import ApiKeyRecord
 
 _KEY_RE = re.compile(r"^poc_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})$")
 
@@ -93,9 +94,9 @@ def new_api_key(
         revoked_at=None,
         replaced_by=None,
     )
-    store.add_api_key(record)
+    store.keys.add_api_key(record)
     if replaces is not None:
-        store.revoke_api_key(replaces, replaced_by=key_id)
+        store.keys.revoke_api_key(replaces, replaced_by=key_id)
     return IssuedKey(plaintext, record)
 
 
@@ -107,13 +108,13 @@ def issue_api_key(store: Store, partner: str | None, role: Role | str, label: st
 def rotate_api_key(store: Store, key_id: str, label: str | None = None) -> IssuedKey:
     """Issue a replacement of key `key_id` (same partner and role, same project grants) and
     revoke the old one."""
-    old = store.api_key(key_id)
+    old = store.keys.api_key(key_id)
     if old is None or old.revoked_at is not None:
         raise KeyError(key_id)
     issued = new_api_key(store, old.partner, old.role, label or old.label)
     # An auditor's access goes with its key: carried before the old key stops working.
-    store.carry_auditor_grants(key_id, issued.record.key_id)
-    store.revoke_api_key(key_id, replaced_by=issued.record.key_id)
+    store.keys.carry_auditor_grants(key_id, issued.record.key_id)
+    store.keys.revoke_api_key(key_id, replaced_by=issued.record.key_id)
     return issued
 
 
@@ -141,7 +142,7 @@ def check_api_key(store: Store, plaintext: str) -> KeyCheck:
     match = _KEY_RE.fullmatch(plaintext)
     if match is None:
         return KeyCheck(None, KeyFailure.MALFORMED)
-    record = store.api_key(match.group(1))
+    record = store.keys.api_key(match.group(1))
     if record is None:
         # Hash anyway so that an unknown id costs the same as a wrong secret.
         hmac.compare_digest(hash_key(plaintext), "0" * 64)

@@ -52,9 +52,9 @@ from ledger.errors import (
     ProofError,
     ScoringError,
     SigningError,
+    StoreError,
     TransactionRevertedError,
 )
-from ledger.store import StoreError
 
 log = logging.getLogger(__name__)
 

@@ -57,7 +57,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import KeyCache, Principal, Role
 from api.errors import RateLimitedError, error_response
-from ledger.store import ApiKeyRecord
+from api.settings import ApiSettings
+from ledger.store.keys import ApiKeyRecord
 
 VERDICT: Final = "poc.admission"
 """The ASGI scope key under which `AdmissionMiddleware` leaves its verdict for the route."""
@@ -445,3 +446,16 @@ class AdmissionMiddleware:
             await self.app(scope, receive, send)
         finally:
             self.admission.release(verdict)
+
+
+def limits_of(settings: ApiSettings) -> Limits:
+    """The limits `api.limits.Admission` enforces, from the settings."""
+    return Limits(
+        per_key_per_second=settings.rate_limit_per_second,
+        per_key_burst=settings.rate_limit_burst,
+        in_flight_per_key=settings.max_in_flight_per_key,
+        failed_auth_per_second=settings.failed_auth_per_second,
+        failed_auth_burst=settings.failed_auth_burst,
+        max_wait=settings.limit_max_wait,
+        trusted_proxies=tuple(settings.trusted_proxies),
+    )

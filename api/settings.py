@@ -1,7 +1,7 @@
 """Settings of the HTTP API, read from `POC_*` environment variables.
 
 `get_settings()` is the one cached way to read them; tests and the sandbox either pass an
-`ApiSettings` to `api.app.create_app` or override the `get_settings` dependency. Nothing else in
+`ApiSettings` to `poc.wiring.create_app` or override the `get_settings` dependency. Nothing else in
 `api/` reads the environment.
 """
 
@@ -65,7 +65,9 @@ class ApiSettings(BaseSettings):
         default=0.0,
         ge=0.0,
         description="Seconds a block must age before it counts as durable: a node that persists "
-        "its state periodically (the sandbox anvil, every second) loses younger blocks on a crash.",
+        "its state periodically loses younger blocks on a crash. A timing bound, for an API that "
+        "cannot ask the node what it saved (the sandbox's does: it confirms nothing above the "
+        "block its anvil saved).",
     )
     index_poll_interval: float = Field(default=0.25, gt=0)
     index_block_range: int = Field(default=2_000, gt=0, description="Blocks per eth_getLogs call.")
@@ -127,6 +129,13 @@ class ApiSettings(BaseSettings):
         default=True, description="Run the index follower and the outbox worker in the app."
     )
     sandbox: bool = False
+    allowed_hosts: tuple[str, ...] = Field(
+        default=(),
+        description="The Host header values (name:port, as a browser sends them) the app "
+        "answers; any other gets 403 host_not_allowed, so that a web page of another site "
+        "reaching the app through DNS rebinding gets nothing. Empty: any host. The sandbox "
+        "sets 127.0.0.1, localhost and [::1] with its port.",
+    )
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -5,7 +5,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IPocExchange} from "./interfaces/IPocExchange.sol";
 import {IPocLedger} from "./interfaces/IPocLedger.sol";
 import {ExchangeStructHashes} from "./libraries/ExchangeStructHashes.sol";
-import {PartnerSignatures} from "./PartnerSignatures.sol";
+import {PartnerSignatureVerifier, PartnerSignatures} from "./PartnerSignatures.sol";
 import {BPS_DENOMINATOR, ContributionStatus, SignedAuth} from "./PocTypes.sol";
 import {Semver} from "./Semver.sol";
 
@@ -103,7 +103,7 @@ contract PocExchange is IPocExchange, PartnerSignatures, Semver {
     // ---------------------------------------------------------------- constructor
 
     /// @param ledger_ The PocLedger whose projects, partners and contributions this contract reads.
-    constructor(IPocLedger ledger_) PartnerSignatures(_DOMAIN_NAME, _DOMAIN_VERSION) {
+    constructor(IPocLedger ledger_) PartnerSignatureVerifier(_DOMAIN_NAME, _DOMAIN_VERSION) {
         _ledger = ledger_;
     }
 

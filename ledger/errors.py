@@ -3,6 +3,10 @@
 Every exception the library raises on purpose derives from `LedgerError`. Foreign exceptions
 (web3, requests, websockets, eth-tester, py-evm) never escape the chain layer: they are
 translated in one place, `ledger.chain.translate.translate`, and raised `from` the original.
+Contract reverts are decoded by one table from error selector to class, built from the ABIs
+(`ledger.chain.reverts`); the store turns its driver's errors into `StoreError` in one place
+(`ledger.store.engine.Database.error`). The HTTP API maps this tree to status codes and stable
+error codes in one handler (`api.errors`).
 
     LedgerError
     ├── ConfigurationError            settings missing or inconsistent
@@ -25,6 +29,8 @@ translated in one place, `ledger.chain.translate.translate`, and raised `from` t
     │   ├── SnapshotError             snapshots unsupported or unknown
     │   └── AnvilError                the managed anvil process failed
     ├── ContractRevertError           a revert decoded to a contract's custom error
+    │   └── DecodedRevertError        one class per Solidity error, in families
+    │                                 (not found, forbidden, conflict, ...): ledger.chain.reverts
     ├── SigningError                  keys and signatures
     │   └── KeyLoadError              private key / keystore cannot be loaded
     ├── ScoringError                  the contribution scoring scheme
@@ -38,13 +44,17 @@ translated in one place, `ledger.chain.translate.translate`, and raised `from` t
     │   ├── NoSplitVersionError       no such finalized split version        (LookupError)
     │   └── NothingToSplitError       nothing counts yet: no split to divide by
     ├── ProofError                    building or verifying proof bundles
-    └── EnvelopeError                 sealing or opening a shared document (ledger.exchange)
-        ├── EnvelopeFormatError       bytes or fields not of the documented format (ValueError)
-        └── EnvelopeIntegrityError    altered, truncated, for another key or recipient, or not
-                                      the document whose commitment was disclosed
+    ├── EnvelopeError                 sealing or opening a shared document (ledger.exchange)
+    │   ├── EnvelopeFormatError       bytes or fields not of the documented format (ValueError)
+    │   └── EnvelopeIntegrityError    altered, truncated, for another key or recipient, or not
+    │                                 the document whose commitment was disclosed
+    └── StoreError                    the local database cannot be read or written
+        └── CorruptDatabaseError      a SQLite file of the store is no readable database
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class LedgerError(Exception):
@@ -225,3 +235,17 @@ class EnvelopeIntegrityError(EnvelopeError):
     """Raised when a sealed document or wrapped key does not open (altered, truncated, extended,
     for another key, recipient or disclosure) or opens to a document other than the one whose
     commitment was disclosed."""
+
+
+class StoreError(LedgerError):
+    """Raised when the local database cannot be read or written."""
+
+
+class CorruptDatabaseError(StoreError):
+    """Raised when a SQLite file of the store is not a readable database (damaged, or not
+    SQLite at all); the message names the file and what to do about it."""
+
+    def __init__(self, message: str, *, path: Path | None, holds: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.path = path
+        self.holds = holds

@@ -67,7 +67,8 @@ from api.auth import Role, issue_api_key  # noqa: E402
 from ledger.chain.artifacts import load_artifact  # noqa: E402
 from ledger.chain.clients import PocLedgerClient  # noqa: E402
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil  # noqa: E402
-from ledger.chain.deployment_record import DeploymentRecord, deploy_contract  # noqa: E402
+from ledger.chain.deploy import deploy_contract  # noqa: E402
+from ledger.chain.deployment_record import DeploymentRecord  # noqa: E402
 from ledger.chain.keystore import KeyStore  # noqa: E402
 from ledger.domain.hashing import commitment, new_salt, sha256_bytes  # noqa: E402
 from ledger.domain.values import Category, Policy  # noqa: E402
@@ -218,7 +219,7 @@ class LiveStack:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "api.app:create_app",
+                "poc.wiring:create_app",
                 "--factory",
                 "--host",
                 "127.0.0.1",
@@ -554,7 +555,7 @@ def outbox_backlog(stack: LiveStack) -> int:
     """Operations not yet sent, or sent without a receipt."""
     store = Store(f"sqlite:///{stack.data_dir / 'index.sqlite3'}")
     try:
-        counts = store.count_operations()
+        counts = store.outbox.count_operations()
     finally:
         store.close()
     return counts.get("accepted", 0) + counts.get("sent", 0)
@@ -565,7 +566,7 @@ def wait_for_outbox(stack: LiveStack, timeout: float = 600.0) -> float:
     store = Store(f"sqlite:///{stack.data_dir / 'index.sqlite3'}")
     started = time.perf_counter()
     try:
-        while store.operations_in(["accepted", "sent"], limit=1):
+        while store.outbox.operations_in(["accepted", "sent"], limit=1):
             if time.perf_counter() - started > timeout:
                 raise TimeoutError(f"the outbox did not drain within {timeout:g} s")
             time.sleep(0.05)

@@ -144,7 +144,7 @@ class FloodServer:
                     sys.executable,
                     "-m",
                     "uvicorn",
-                    "api.app:create_app",
+                    "poc.wiring:create_app",
                     "--factory",
                     "--host",
                     HOST,

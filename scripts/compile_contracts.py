@@ -1,6 +1,8 @@
 """Compile `contracts/**/*.sol` with the pinned solc into `ledger/artifacts/<ContractName>.json`.
 
 Build-time only: the ledger package loads the committed artifacts and never needs a compiler.
+The test mocks (`contracts/test/`) are compiled in the same run into `tests/contracts/artifacts/`
+instead, so that the wheel, which ships `ledger/artifacts/`, carries no mock token or wallet.
 
 Two backends get the same standard-JSON input, in which this module has already inlined every
 source (OpenZeppelin included) under its repo-relative source unit name, so the metadata hash
@@ -29,6 +31,9 @@ from typing import Any, Protocol
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS_DIR = "contracts"
 ARTIFACTS_DIR = Path("ledger") / "artifacts"
+#: Sources under this prefix are test mocks: their artifacts go to `TEST_ARTIFACTS_DIR`.
+TEST_SOURCES = f"{CONTRACTS_DIR}/test/"
+TEST_ARTIFACTS_DIR = Path("tests") / "contracts" / "artifacts"
 SOLCJS_SCRIPT = REPO_ROOT / "scripts" / "solcjs_compile.cjs"
 
 # The pins of docs/design.md; changing any of them changes every artifact.
@@ -38,7 +43,15 @@ OPTIMIZER_RUNS = 200
 VIA_IR = True  # the ledger needs it (stack depth, 24 KiB limit): docs/design.md
 REMAPPINGS = ("@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/",)
 
-CONTRACT_OUTPUTS = ("abi", "evm.bytecode.object", "evm.deployedBytecode.object", "metadata")
+CONTRACT_OUTPUTS = (
+    "abi",
+    "devdoc",
+    "evm.bytecode.object",
+    "evm.deployedBytecode.object",
+    "metadata",
+    "storageLayout",
+    "userdoc",
+)
 
 # Strings are matched so that comment markers inside them are not taken for comments.
 _TOKEN_RE = re.compile(r"\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|//[^\n]*|/\*.*?\*/", re.S)
@@ -281,16 +294,24 @@ def build_artifacts(
             version = metadata["compiler"]["version"]
             if not version.startswith(f"{SOLC_VERSION}+"):
                 raise CompileError(f"compiled with solc {version}, expected {SOLC_VERSION}")
-            artifacts[name] = {
+            artifact: dict[str, Any] = {
                 "contractName": name,
                 "sourceName": source_name,
                 "abi": compiled["abi"],
                 "bytecode": "0x" + bytecode,
                 "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
+                # NatSpec as the compiler reads it: tests check every function is documented.
+                "devdoc": compiled["devdoc"],
+                "userdoc": compiled["userdoc"],
                 # The metadata version has no platform suffix, so both backends agree.
                 "compiler": {"version": version, "settings": compiler_settings()},
                 "sources": {path: _sha256(sources[path]) for path in sorted(metadata["sources"])},
             }
+            if bytecode:
+                # Which variable lives in which slot: contracts that share storage (PocLedger
+                # and its DELEGATECALL module) are checked to lay it out alike.
+                artifact["storageLayout"] = compiled["storageLayout"]
+            artifacts[name] = artifact
     return artifacts
 
 
@@ -307,6 +328,16 @@ def compile_all(root: Path, backend: Backend) -> dict[str, str]:
     output = backend.compile(standard_input(sources, entry_points), root)
     artifacts = build_artifacts(output, sources, entry_points)
     return {f"{name}.json": render(artifact) for name, artifact in sorted(artifacts.items())}
+
+
+def by_directory(artifacts: Mapping[str, str]) -> dict[Path, dict[str, str]]:
+    """`artifacts` split by where they are kept: the test mocks' (sources under
+    `TEST_SOURCES`) in `TEST_ARTIFACTS_DIR`, the others in `ARTIFACTS_DIR`."""
+    out: dict[Path, dict[str, str]] = {ARTIFACTS_DIR: {}, TEST_ARTIFACTS_DIR: {}}
+    for name, text in artifacts.items():
+        is_mock = str(json.loads(text)["sourceName"]).startswith(TEST_SOURCES)
+        out[TEST_ARTIFACTS_DIR if is_mock else ARTIFACTS_DIR][name] = text
+    return out
 
 
 def compare(expected: Mapping[str, str], directory: Path) -> list[str]:
@@ -341,15 +372,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     root: Path = args.root.resolve()
-    directory = root / ARTIFACTS_DIR
     try:
         backend = select_backend(args.backend)
         artifacts = compile_all(root, backend)
     except CompileError as exc:
         print(f"compile failed: {exc}", file=sys.stderr)
         return 1
+    kept = by_directory(artifacts)
     if args.check:
-        problems = compare(artifacts, directory)
+        problems = [
+            f"{problem} (in {directory})"
+            for directory, expected in kept.items()
+            for problem in compare(expected, root / directory)
+        ]
         for problem in problems:
             print(problem, file=sys.stderr)
         if problems:
@@ -357,8 +392,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{len(artifacts)} artifacts are fresh ({backend.name})")
         return 0
-    write(artifacts, directory)
-    print(f"wrote {len(artifacts)} artifacts to {ARTIFACTS_DIR} ({backend.name})")
+    for directory, texts in kept.items():
+        if texts or (root / directory).is_dir():
+            write(texts, root / directory)
+            print(f"wrote {len(texts)} artifacts to {directory} ({backend.name})")
     return 0
 
 

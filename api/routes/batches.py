@@ -31,7 +31,7 @@ from ledger.domain.codec import to_hex
 from ledger.domain.hashing import batch_id
 from ledger.domain.merkle import MerkleTree, leaf_to_json
 from ledger.domain.values import BatchLeaf, Origin
-from ledger.store import OperationRecord
+from ledger.store.outbox import OperationRecord
 
 router = APIRouter(tags=["contributions"], responses=ERROR_RESPONSES)
 
@@ -111,7 +111,7 @@ def prepare_batch(
 
 
 def _anchored(writes: Writes, batch: str) -> OperationRecord:
-    op = writes.services.store.find_operation(
+    op = writes.services.store.outbox.find_operation(
         actor=writes.actor, dedupe_key=f"batch:{batch.lower()}"
     )
     if op is None or op.meta_json is None:

@@ -37,7 +37,7 @@ from ledger.chain.signing import (
     withdraw_dispute_data,
 )
 from ledger.domain.values import DisputeOutcome
-from ledger.store import DisputeRecord
+from ledger.store.records import DisputeRecord
 
 router = APIRouter(tags=["disputes"], responses=ERROR_RESPONSES)
 
@@ -57,7 +57,7 @@ def list_disputes(
 ) -> list[DisputePublic]:
     """The contribution's disputes, oldest first."""
     readable_contribution(services, principal, contribution_id)
-    return [DisputePublic.of(d) for d in services.store.disputes(contribution_id)]
+    return [DisputePublic.of(d) for d in services.store.index.disputes(contribution_id)]
 
 
 ContributionAction = Callable[..., TypedData]
@@ -105,7 +105,7 @@ def _action(
 
 
 def _open_dispute(writes: Writes, contribution_id: str, number: int) -> DisputeRecord:
-    for dispute in writes.services.store.disputes(contribution_id):
+    for dispute in writes.services.store.index.disputes(contribution_id):
         if dispute.number == number:
             if dispute.outcome != DisputeOutcome.OPEN:
                 raise ConflictError(

@@ -21,8 +21,9 @@ from api.errors import ERROR_RESPONSES
 from api.schemas.common import Address
 from api.schemas.exports import OpeningIn, OpeningsIn
 from api.services.access import readable_contribution, require_readable_project
+from ledger.domain.codec import from_hex
 from ledger.evidence.builder import ProofBuilder
-from ledger.evidence.bundle import bundle_bytes, unhex
+from ledger.evidence.bundle import bundle_bytes
 from ledger.evidence.packs import (
     export_contribution,
     export_partner,
@@ -67,7 +68,7 @@ def contribution_bundle(
     chain = services.require_chain()
     builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
     bundle = builder.build(
-        unhex(contribution_id), content_hash=unhex(body.contentHash), salt=unhex(body.salt)
+        from_hex(contribution_id), content_hash=from_hex(body.contentHash), salt=from_hex(body.salt)
     )
     return _file(bundle.to_bytes(), "application/json", f"{contribution_id}.json")
 
@@ -89,7 +90,9 @@ def contribution_certificate(
     readable_contribution(services, principal, contribution_id)
     chain = services.require_chain()
     builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
-    _bundle, json_file, pdf = export_contribution(builder, unhex(contribution_id), body.opening())
+    _bundle, json_file, pdf = export_contribution(
+        builder, from_hex(contribution_id), body.opening()
+    )
     response = _file(pdf.data, "application/pdf", f"{contribution_id}.pdf")
     response.headers["X-Bundle-SHA256"] = json_file.sha256
     return response

@@ -4,8 +4,16 @@ the demo documents, moving the dev chain's clock, and the one-click reset.
 These routes exist only in an app that `poc sandbox` serves: `api.routes.include_routers` adds
 this router only when `settings.sandbox` is set, and every route also checks that the app
 carries `app.state.sandbox` (the sandbox's `SandboxState`) and that the caller is on this
-machine. The sandbox binds 127.0.0.1, so the keys handed out here (the same ones it prints)
-never leave the machine; outside a sandbox nothing here answers.
+machine; outside a sandbox nothing here answers.
+
+Who may call them. The sandbox binds 127.0.0.1, but any web page the user opens runs on this
+machine too. So: the whole sandbox app answers only requests naming it by its local names
+(`poc.sandbox.run.local_hosts`; a page on a DNS-rebinding domain gets 403
+`host_not_allowed`), and the helpers that hand out keys or change state (`/demo`, `/clock`,
+`/reset`) answer only requests carrying this start's page token (`X-Sandbox-Token`, which the
+served pages hold and other sites' pages cannot read; 403 `sandbox_token_required`).
+The admin key is never handed to a browser: the demo lists the partners and the lawyer only
+(the terminal that started the sandbox shows the admin key).
 
 Nothing here writes to the ledger on a partner's behalf: the pages act as a partner through
 the public `/v1` API with that partner's key.
@@ -14,10 +22,11 @@ the public `/v1` API with that partner's key.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import time
 from typing import Annotated, Final
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
@@ -54,10 +63,28 @@ def _sandbox(request: Request) -> SandboxState:
 SandboxDep = Annotated[SandboxState, Depends(_sandbox)]
 
 
+def _from_our_page(
+    info: SandboxDep,
+    token: Annotated[str | None, Header(alias="X-Sandbox-Token")] = None,
+) -> SandboxState:
+    if token is None or not hmac.compare_digest(token.encode(), info.page_token.encode()):
+        raise PermissionDeniedError(
+            "this sandbox helper answers only the sandbox's own pages (send the page's "
+            "X-Sandbox-Token)",
+            code="sandbox_token_required",
+        )
+    return info
+
+
+PageDep = Annotated[SandboxState, Depends(_from_our_page)]
+
+
 @router.get("/demo", response_model=DemoPublic)
-def demo(info: SandboxDep, services: ServicesDep) -> DemoPublic:
-    """The partners, the lawyer and the admin with this start's keys, and the seeded
+def demo(info: PageDep, services: ServicesDep) -> DemoPublic:
+    """The partners and the lawyer with this start's keys (never the admin's), and the seeded
     contributions with their openings."""
+    # The admin key acts for nobody and manages every key: never for a browser.
+    people = [p for p in info.people if p.role != "admin"]
     access = services.chain
     return DemoPublic(
         project_id=info.project_id,
@@ -78,7 +105,7 @@ def demo(info: SandboxDep, services: ServicesDep) -> DemoPublic:
                 company_number=p.company_number,
                 api_key=p.api_key,
             )
-            for p in info.people
+            for p in people
         ],
         contributions=[
             DemoContributionPublic(
@@ -110,7 +137,7 @@ def document(
 
 
 @router.post("/clock", response_model=ClockPublic)
-def clock_forward(_: SandboxDep, services: ServicesDep, body: ClockForward) -> ClockPublic:
+def clock_forward(_: PageDep, services: ServicesDep, body: ClockForward) -> ClockPublic:
     """Move the dev chain's clock forward, e.g. past the dispute window so contributions count."""
     access = services.require_chain()
     if not access.chain.is_dev:
@@ -119,7 +146,7 @@ def clock_forward(_: SandboxDep, services: ServicesDep, body: ClockForward) -> C
 
 
 @router.post("/reset", status_code=202)
-def reset(info: SandboxDep, _: ResetRequest, tasks: BackgroundTasks) -> dict[str, str]:
+def reset(info: PageDep, _: ResetRequest, tasks: BackgroundTasks) -> dict[str, str]:
     """Stop, wipe the data directory and start clean on the same port (new keys)."""
 
     def later() -> None:

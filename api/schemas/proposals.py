@@ -13,7 +13,7 @@ from api.schemas.operations import SignatureFields
 from api.schemas.projects import PolicyModel
 from ledger.domain.codec import to_hex
 from ledger.domain.values import POLICY_ABI, Policy, ProposalKind, checksum
-from ledger.store import ProposalRecord
+from ledger.store.records import ProposalRecord
 
 KindName = Literal["add_partner", "remove_partner", "change_policy", "amend_agreement"]
 

@@ -4,6 +4,7 @@ state; the routes (`api.routes.sandbox_ui`) read it; neither imports the other."
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -42,8 +43,14 @@ class DemoContribution:
 class SandboxState:
     """What `poc sandbox` hands the app it serves, as `app.state.sandbox` (an app the sandbox
     does not serve has none): the demo consortium of this start with the API keys it issued,
-    the file names of the demo documents in the data directory's `documents/`, and the reset
-    hook (the sandbox stops, wipes its data directory and starts clean on the same port)."""
+    the file names of the demo documents in the data directory's `documents/`, the reset hook
+    (the sandbox stops, wipes its data directory and starts clean on the same port), and this
+    start's page token.
+
+    `page_token` is a secret of this start, put in every page the app serves; the sandbox
+    helpers that hand out keys or change state answer only requests that send it back
+    (`X-Sandbox-Token`). Another site's page cannot read our pages, so it cannot send it.
+    """
 
     project_id: int
     project_title: str
@@ -53,6 +60,7 @@ class SandboxState:
     contributions: tuple[DemoContribution, ...]
     documents: frozenset[str]
     request_reset: Callable[[], None] = field(repr=False)
+    page_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
 
 
 class DemoKey(BaseModel):
@@ -60,7 +68,7 @@ class DemoKey(BaseModel):
 
     label: str
     name: str
-    role: Literal["coordinator", "partner", "auditor", "admin"]
+    role: Literal["coordinator", "partner", "auditor"]
     address: str | None
     kind: str | None
     company_number: str | None

@@ -63,8 +63,9 @@ from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
 from ledger.domain.values import Origin, Registration
 from ledger.errors import ChainError, SigningError
-from ledger.store import OperationMatches, OperationRecord
-from ledger.sync.outbox import RELAYER, ChainCall, OpStatus
+from ledger.store.outbox import OperationMatches, OperationRecord
+from ledger.sync.calls import RELAYER, ChainCall
+from ledger.sync.outbox import OpStatus
 
 # Custodial signatures are made by the service and relayed by it: a long deadline lets an
 # accepted write survive a long chain outage without expiring.
@@ -238,7 +239,7 @@ class Writes:
 
     def _seen(self, signature: bytes) -> bool:
         """Whether this partner posted this signature before (an operation has it)."""
-        matches = self.services.store.matching_operations(
+        matches = self.services.store.outbox.matching_operations(
             actor=self.actor, attempt_key=attempt_key_of(signature)
         )
         op = matches.by_attempt_key
@@ -293,7 +294,7 @@ class Writes:
         ).hexdigest()
 
         def matches() -> OperationMatches:
-            return store.matching_operations(
+            return store.outbox.matching_operations(
                 actor=self.actor,
                 idempotency_key=self.idempotency_key,
                 dedupe_key=dedupe_key,
@@ -330,7 +331,7 @@ class Writes:
             mined_at=None,
             attempt_key=attempt_key,
         )
-        stored = store.add_operation(op)
+        stored = store.outbox.add_operation(op)
         if stored.id != op.id:
             # An identical or conflicting request was stored first: judge against it.
             repeated = self._repeat_of(matches(), call, request_hash, body)
@@ -374,7 +375,7 @@ class Writes:
             return None
         if op.status == OpStatus.FAILED:
             # Written by a worker of an older release, which kept the action of failed ones.
-            self.services.store.release_action(op.id)
+            self.services.store.outbox.release_action(op.id)
             return None
         differing = ChainCall.from_json(op.payload_json).differing_arguments(call)
         if differing:
@@ -402,7 +403,7 @@ class Writes:
         """Dry-run the call; raise its revert as a 4xx. Returns a result if already done."""
         if not self.services.settings.preflight:
             return None
-        if self.services.store.has_pending_operation(self.actor, project_id):
+        if self.services.store.outbox.has_pending_operation(self.actor, project_id):
             return None  # it may depend on those: let the outbox decide
         check = self.services.check
         if check is not None and not check.passed:
@@ -441,7 +442,7 @@ class Writes:
         if call.function != "registerBySig":
             return  # a batch leaf's fields are fixed by the batch's Merkle root
         contribution_id = to_hex(exc.contribution_id)
-        record = self.services.store.contribution(contribution_id)
+        record = self.services.store.index.contribution(contribution_id)
         if record is None:
             return  # not indexed yet: nothing to compare with
         registered = Registration(

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {SignedAuth} from "../PocTypes.sol";
+import {IPartnerSignatures} from "./IPartnerSignatures.sol";
 import {ISemver} from "./ISemver.sol";
 
 /// @title IPocExchange
@@ -34,7 +35,7 @@ import {ISemver} from "./ISemver.sol";
 ///   how long after it requests stay possible. Before the agreement is in force the coordinator
 ///   sets them; afterwards a proposal approved by `governanceBps` of the partners changes them.
 ///   A request's deadline is fixed when it is made. Unset settings read as the defaults.
-interface IPocExchange is ISemver {
+interface IPocExchange is IPartnerSignatures, ISemver {
     // ---------------------------------------------------------------- types
 
     /// @notice What a recipient answered to a disclosure. `None`: not a recipient.

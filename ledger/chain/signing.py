@@ -13,7 +13,7 @@ Solidity sources by the tests. `SignedAuth` is what a relayer passes to the cont
 `NonceAllocator` hands out unordered nonces that share bitmap words, which keeps them cheap.
 
 The builders of PocExchange's actions are in `ledger.chain.exchange_signing` (on the registry
-here). Sending the calls lives in `ledger.chain.clients` and `ledger.chain.exchange_client`;
+here). Sending the calls lives in `ledger.chain.clients` and `ledger.chain.clients`;
 identifiers and hashes in `ledger.domain.hashing`.
 """
 

@@ -4,7 +4,7 @@ Enums mirror `IPocExchange`'s. Input: `ExchangeSettings` (validated on construct
 with `as_abi()`). Outputs, as the views return them: `EncryptionKeyInfo`, `DisclosureInfo`,
 `ReceiptInfo`, `AccessRequestInfo`, `SettingsProposalInfo`.
 
-Nothing here talks to a chain: the client is `ledger.chain.exchange_client`, the signed typed
+Nothing here talks to a chain: the client is `ledger.chain.clients`, the signed typed
 data `ledger.chain.exchange_signing`, the events `ledger.domain.events`, the commitment and
 disclosure id `ledger.domain.hashing`, the encryption of shared documents `ledger.exchange`.
 """

@@ -9,16 +9,20 @@ An operation moves through
 - *accepted*: stored in the database (by the API) before anything else; nothing is lost.
 - *sent*: the worker signed and submitted the transaction (its hash is stored).
 - *included*: a receipt exists; `result_json` holds the events it emitted.
-- *confirmed*: the block is durable: `confirmations` blocks on top of it and at least
-  `persist_delay` seconds old (a node that persists its state periodically, like the sandbox
-  anvil every second, loses younger blocks when it is killed), and the node still has it.
+- *confirmed*: the block is durable: `confirmations` blocks on top of it, the node still has
+  it, and it is on the node's disk. Where the node says what it has saved (`saved_block`, the
+  sandbox's anvil: `poc.sandbox.anvil.AnvilProcess.saved_block`), the block must be at or below
+  the saved one, and the saved one still on the chain: exact. Otherwise the block must be
+  `persist_delay` seconds old (a node that persists its state periodically loses younger
+  blocks when it is killed): a timing bound, for nodes that cannot say.
 - *lost*: the receipt or the block disappeared (node crash, reorg), or the transaction vanished
   from the node: the operation goes back to *accepted* and is sent again.
 
 Each action lands exactly once because the contracts make repeats fail: a signed action's nonce
 is single-use (`SignatureNonceUsed`), a registration's id is unique (`PocContributionExists`).
 When a re-sent operation reverts that way, the worker checks the chain and counts the earlier
-landing as success ("already done") instead of failing.
+landing as success ("already done") instead of failing; it is then *included* (its block holds
+the revert, and the landing at or below it) and confirmed by the same rule as any other.
 
 The worker is one thread; it pipelines: every round sends all accepted operations without
 waiting, then collects receipts. Each phase is one JSON-RPC batch request (signed
@@ -35,24 +39,27 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache, cached_property
 from typing import Any, cast
 
-from eth_abi.abi import encode
-from eth_typing import ChecksumAddress
-from eth_utils.abi import collapse_if_tuple, function_abi_to_4byte_selector
+from eth_typing import ChecksumAddress, HexStr
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.types import FilterParams
 
-from ledger.chain.artifacts import load_artifact
 from ledger.chain.events import DEFAULT_DECODER, decode_receipt, log_entry_from_web3
+from ledger.chain.receipts import (
+    TxReceipt,
+    block_hashes,
+    fetch_receipt,
+    fetch_receipts,
+    revert_error,
+    transactions_known,
+)
 from ledger.chain.reverts import (
     DecodedRevertError,
     PocContributionExists,
@@ -60,26 +67,16 @@ from ledger.chain.reverts import (
     SignatureNonceUsed,
     from_transaction_error,
 )
-from ledger.chain.transactions import (
-    TxReceipt,
-    TxRequest,
-    TxSender,
-    block_hashes,
-    fetch_receipt,
-    fetch_receipts,
-    revert_error,
-    transactions_known,
-)
+from ledger.chain.transactions import TxRequest, TxSender
 from ledger.chain.translate import translating
-from ledger.domain.codec import to_hex
 from ledger.domain.events import NonceCancelled, to_json
 from ledger.domain.values import checksum
 from ledger.errors import ChainError, LedgerError, TransactionRevertedError
-from ledger.store import OperationRecord, Store
+from ledger.store import Store
+from ledger.store.outbox import OperationRecord
+from ledger.sync.calls import RELAYER, ChainCall
 
 log = logging.getLogger(__name__)
-
-RELAYER = "relayer"
 
 
 class OpStatus(StrEnum):
@@ -104,140 +101,26 @@ _SEND_AGAIN: Mapping[str, Any] = {
     "block_hash": None,
 }
 
-# ------------------------------------------------------------------------------ calls
+# ------------------------------------------------------------------------------ confirming
+
+
+class _Verdict(StrEnum):
+    """What a confirmation pass finds for one included operation."""
+
+    CONFIRMED = "confirmed"
+    WAIT_FOR_SAVE = "wait_for_save"
+    WAIT_FOR_DEPTH = "wait_for_depth"
+    LOST = "lost"
 
 
 @dataclass(frozen=True)
-class _FunctionAbi:
-    selector: bytes
-    inputs: tuple[Mapping[str, Any], ...]
+class _ChainView:
+    """What a confirmation pass read from the node: the head, block hashes by number, and the
+    highest block of the node's saved state that is still on the chain (-1: none)."""
 
-    @cached_property
-    def types(self) -> list[str]:
-        return [collapse_if_tuple(dict(i)) for i in self.inputs]
-
-
-@cache
-def _function(contract: str, function: str) -> _FunctionAbi:
-    for entry in load_artifact(contract).abi:
-        if entry.get("type") == "function" and entry.get("name") == function:
-            return _FunctionAbi(
-                selector=function_abi_to_4byte_selector(entry),
-                inputs=tuple(cast(Sequence[Mapping[str, Any]], entry.get("inputs", ()))),
-            )
-    raise LedgerError(f"{contract} has no function {function!r}")
-
-
-def _to_json(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return to_hex(value)
-    if isinstance(value, list | tuple):
-        return [_to_json(v) for v in value]
-    return value
-
-
-def _from_json(value: Any, item: Mapping[str, Any]) -> Any:
-    kind = str(item["type"])
-    if kind.endswith("]"):
-        inner = {**item, "type": kind[: kind.rindex("[")]}
-        return [_from_json(v, inner) for v in value]
-    if kind == "tuple":
-        components = item.get("components", ())
-        return tuple(_from_json(v, c) for v, c in zip(value, components, strict=True))
-    if kind.startswith("bytes"):
-        return bytes.fromhex(str(value).removeprefix("0x"))
-    return value
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def _differing(item: Mapping[str, Any], a: Any, b: Any) -> list[str]:
-    """The names of the parts of ABI value `a` that differ from `b` (a tuple by member)."""
-    if _to_json(a) == _to_json(b):
-        return []
-    if item.get("type") == "tuple":
-        components = item.get("components", ())
-        found: list[str] = []
-        for component, x, y in zip(components, a, b, strict=True):
-            found.extend(_differing(component, x, y))
-        return found
-    return [_snake(str(item["name"]))]
-
-
-@dataclass(frozen=True)
-class ChainCall:
-    """One contract call an operation makes. `sender` is "relayer" or a partner address."""
-
-    contract: str
-    function: str
-    args: tuple[Any, ...]
-    gas: int
-    sender: str = RELAYER
-    value: int = 0
-    signer: str | None = None
-    nonce: int | None = None
-
-    def calldata(self) -> bytes:
-        """Selector and ABI-encoded arguments."""
-        fn = _function(self.contract, self.function)
-        return fn.selector + encode(fn.types, list(self.args))
-
-    @property
-    def deadline(self) -> int | None:
-        """The deadline of the partner signature a `...BySig` call carries (None otherwise)."""
-        if self.signer is None or not self.args:
-            return None
-        # `SignedAuth` (signer, nonce, deadline, signature) is the last argument.
-        return int(self.args[-1][2])
-
-    def differing_arguments(self, other: ChainCall) -> tuple[str, ...]:
-        """The names (snake_case, tuple members by their own name) of the arguments in which
-        `other` differs from this call, leaving out the signature of a signed call: two
-        signatures of the same action differ only there. Another function differs as a whole.
-        """
-        if (other.contract, other.function) != (self.contract, self.function):
-            return ("function",)
-        inputs = _function(self.contract, self.function).inputs
-        mine, theirs = list(self.args), list(other.args)
-        if self.signer is not None or other.signer is not None:
-            inputs, mine, theirs = inputs[:-1], mine[:-1], theirs[:-1]
-        names: list[str] = []
-        for item, a, b in zip(inputs, mine, theirs, strict=True):
-            names.extend(_differing(item, a, b))
-        return tuple(names)
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "contract": self.contract,
-                "function": self.function,
-                "args": _to_json(list(self.args)),
-                "gas": self.gas,
-                "sender": self.sender,
-                "value": str(self.value),
-                "signer": self.signer,
-                "nonce": None if self.nonce is None else str(self.nonce),
-            },
-            separators=(",", ":"),
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> ChainCall:
-        raw = json.loads(text)
-        fn = _function(raw["contract"], raw["function"])
-        args = tuple(_from_json(v, i) for v, i in zip(raw["args"], fn.inputs, strict=True))
-        return cls(
-            contract=raw["contract"],
-            function=raw["function"],
-            args=args,
-            gas=int(raw["gas"]),
-            sender=raw["sender"],
-            value=int(raw["value"]),
-            signer=raw["signer"],
-            nonce=None if raw["nonce"] is None else int(raw["nonce"]),
-        )
+    head: int
+    hashes: Mapping[int, HexStr | None]
+    saved_up_to: int
 
 
 @dataclass(frozen=True)
@@ -283,6 +166,8 @@ class OutboxConfig:
     stale_after: float = 30.0
     # How far back `reconcile` re-checks confirmed operations after the node lost blocks.
     reconcile_window: float = 3_600.0
+    # How often included operations waiting for the node to save their block are looked at.
+    saved_poll_interval: float = 0.2
 
 
 @dataclass
@@ -290,7 +175,9 @@ class OutboxWorker:
     """Sends, tracks and confirms the outbox's operations in one background thread.
 
     `contracts` maps contract names to addresses; `partner_sender` returns the `TxSender` of a
-    custodial partner key for the calls that partner must send itself.
+    custodial partner key for the calls that partner must send itself. `saved_block` returns
+    the newest block (number, hash) the node has on disk, or None while it has saved none;
+    without it, `config.persist_delay` stands in (see the module docstring).
     """
 
     store: Store
@@ -300,6 +187,7 @@ class OutboxWorker:
     config: OutboxConfig = field(default_factory=OutboxConfig)
     partner_sender: Callable[[str], TxSender] | None = None
     is_nonce_used: Callable[[str, str, int], bool] | None = None
+    saved_block: Callable[[], tuple[int, str] | None] | None = None
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -344,7 +232,7 @@ class OutboxWorker:
         deadline = time.monotonic() + timeout
         self.poke()
         while True:
-            op = self.store.operation(op_id)
+            op = self.store.outbox.operation(op_id)
             if op is None or OpStatus(op.status).final:
                 return op
             remaining = deadline - time.monotonic()
@@ -389,7 +277,7 @@ class OutboxWorker:
             moved = self._confirm_included() or moved
         finally:
             updates, self._updates = self._updates, []
-            self.store.update_operations(updates)
+            self.store.outbox.update_operations(updates)
         if moved:
             with self._changed:
                 self._changed.notify_all()
@@ -405,7 +293,7 @@ class OutboxWorker:
         pending = (OpStatus.ACCEPTED, OpStatus.SENT, OpStatus.INCLUDED)
         while time.monotonic() < deadline:
             self.step()
-            if not self.store.operations_in(list(pending), limit=1):
+            if not self.store.outbox.operations_in(list(pending), limit=1):
                 return True
             time.sleep(self.config.poll_interval)
         return False
@@ -432,7 +320,9 @@ class OutboxWorker:
         node restored from an older state file breaks that promise, and this is the safety net.
         """
         since = time.time() - self.config.reconcile_window
-        ops = self.store.operations_in([OpStatus.CONFIRMED], limit=100_000, updated_after=since)
+        ops = self.store.outbox.operations_in(
+            [OpStatus.CONFIRMED], limit=100_000, updated_after=since
+        )
         numbers = [op.block_number for op in ops if op.block_number is not None]
         hashes = block_hashes(self.w3, [n for n in numbers if n <= head])
         updates: list[tuple[str, Mapping[str, Any]]] = []
@@ -444,7 +334,7 @@ class OutboxWorker:
                     "operation %s: confirmed block %d is gone, resending", op.id, op.block_number
                 )
                 updates.append((op.id, _SEND_AGAIN))
-        self.store.update_operations(updates)
+        self.store.outbox.update_operations(updates)
         return bool(updates)
 
     def _resync_senders(self) -> None:
@@ -460,7 +350,7 @@ class OutboxWorker:
     def _send_accepted(self) -> tuple[bool, ChainError | None]:
         """Send every accepted operation; whether any moved, and why the node refused those
         that stay accepted for the next round (if any did)."""
-        ops = self.store.operations_in([OpStatus.ACCEPTED], limit=self.config.batch_size)
+        ops = self.store.outbox.operations_in([OpStatus.ACCEPTED], limit=self.config.batch_size)
         if not ops:
             return False, None
         updates: list[tuple[str, Mapping[str, Any]]] = []
@@ -530,7 +420,7 @@ class OutboxWorker:
         }
 
     def _collect_receipts(self) -> bool:
-        ops = self.store.operations_in([OpStatus.SENT], limit=self.config.batch_size * 5)
+        ops = self.store.outbox.operations_in([OpStatus.SENT], limit=self.config.batch_size * 5)
         if not ops:
             return False
         receipts = fetch_receipts(self.w3, [cast(str, op.tx_hash) for op in ops])
@@ -570,60 +460,111 @@ class OutboxWorker:
         return bool(updates)
 
     def _confirm_included(self) -> bool:
+        """One pass over included operations: confirm those whose block is final, wait for the
+        others, send again those whose block was lost; then pace the next pass."""
         now = time.time()
         if now < self._confirm_after:
             return False
         limit = self.config.batch_size * 5
-        ops = self.store.operations_in([OpStatus.INCLUDED], limit=limit)
+        ops = self.store.outbox.operations_in([OpStatus.INCLUDED], limit=limit)
         if not ops:
             # Whatever is included from now on is mined now or later.
             self._confirm_after = now + self.config.persist_delay
             return False
-        with translating():
-            head = int(self.w3.eth.block_number)
         # Only blocks old enough to confirm are checked: a block lost before then is found
         # lost when it is due, and one beyond the head is lost without asking.
         due = [op for op in ops if now - (op.mined_at or now) >= self.config.persist_delay]
+        view = self._chain_view(due)
+        updates: list[tuple[str, Mapping[str, Any]]] = []
+        waiting_for_depth = waiting_for_save = False
+        for op in due:
+            verdict = self._judge(op, view)
+            if verdict is _Verdict.CONFIRMED:
+                updates.append((op.id, {"status": OpStatus.CONFIRMED}))
+                self._counters.confirmed += 1
+            elif verdict is _Verdict.WAIT_FOR_SAVE:
+                waiting_for_save = True  # on the chain, not yet on the node's disk
+            elif verdict is _Verdict.WAIT_FOR_DEPTH:
+                waiting_for_depth = True
+            else:
+                updates.append(self._block_lost(op, now))
+        self._updates.extend(updates)
+        self._confirm_after = self._next_confirm_pass(
+            ops,
+            updates,
+            limit,
+            now,
+            waiting_for_depth=waiting_for_depth,
+            waiting_for_save=waiting_for_save,
+        )
+        return bool(updates)
+
+    def _chain_view(self, due: Sequence[OperationRecord]) -> _ChainView:
+        """The head, the hashes of the blocks deep enough to confirm, and how far the node's
+        saved state reaches (-1 without one, or if its block left the chain)."""
+        # What the node has saved is read before the chain: a block found on the chain below
+        # a saved block that is itself still on the chain was saved with it.
+        saved = self.saved_block() if self.saved_block is not None else None
+        with translating():
+            head = int(self.w3.eth.block_number)
         numbers = [
             cast(int, op.block_number)
             for op in due
             if head - cast(int, op.block_number) >= self.config.confirmations
         ]
-        hashes = block_hashes(self.w3, numbers)
-        updates: list[tuple[str, Mapping[str, Any]]] = []
-        waiting_for_depth = False
-        for op in due:
-            assert op.block_number is not None and op.tx_hash is not None
-            deep = head - op.block_number >= self.config.confirmations
-            if deep and hashes.get(op.block_number) == op.block_hash:
-                updates.append((op.id, {"status": OpStatus.CONFIRMED}))
-                self._counters.confirmed += 1
-                continue
-            if not deep and op.block_number <= head:
-                waiting_for_depth = True
-                continue
-            receipt = fetch_receipt(self.w3, op.tx_hash)
-            if receipt is not None and receipt.succeeded:
-                # Re-included in another block after a reorg: wait for that one instead.
-                updates.append((op.id, self._included_values(receipt, now)))
-            else:
-                log.warning("operation %s: block of %s lost, resending", op.id, op.tx_hash)
-                updates.append((op.id, _SEND_AGAIN))
-                self._resync_senders()
-        self._updates.extend(updates)
-        # Skip the next passes while nothing can be due, and space them a fifth of the
-        # persistence delay apart: each one reads every included operation, and hundreds
-        # wait out the delay at a time.
+        hashes = block_hashes(self.w3, numbers + ([saved[0]] if saved is not None else []))
+        saved_up_to = saved[0] if saved is not None and hashes.get(saved[0]) == saved[1] else -1
+        return _ChainView(head, hashes, saved_up_to)
+
+    def _judge(self, op: OperationRecord, view: _ChainView) -> _Verdict:
+        """Whether `op`'s block is final (deep enough, still on the chain, saved by the node),
+        not yet, or lost."""
+        assert op.block_number is not None and op.tx_hash is not None
+        deep = view.head - op.block_number >= self.config.confirmations
+        if deep and view.hashes.get(op.block_number) == op.block_hash:
+            if self.saved_block is not None and op.block_number > view.saved_up_to:
+                return _Verdict.WAIT_FOR_SAVE
+            return _Verdict.CONFIRMED
+        if not deep and op.block_number <= view.head:
+            return _Verdict.WAIT_FOR_DEPTH
+        return _Verdict.LOST
+
+    def _block_lost(self, op: OperationRecord, now: float) -> tuple[str, Mapping[str, Any]]:
+        """The update for an operation whose block left the chain: included again if its
+        transaction landed elsewhere (a reorg), else sent again."""
+        assert op.tx_hash is not None
+        receipt = fetch_receipt(self.w3, op.tx_hash)
+        if receipt is not None and receipt.succeeded:
+            # Re-included in another block after a reorg: wait for that one instead.
+            return op.id, self._included_values(receipt, now)
+        log.warning("operation %s: block of %s lost, resending", op.id, op.tx_hash)
+        self._resync_senders()
+        return op.id, _SEND_AGAIN
+
+    def _next_confirm_pass(
+        self,
+        ops: Sequence[OperationRecord],
+        updates: Sequence[tuple[str, Mapping[str, Any]]],
+        limit: int,
+        now: float,
+        *,
+        waiting_for_depth: bool,
+        waiting_for_save: bool,
+    ) -> float:
+        """When the next pass is worth making. Passes are skipped while nothing can be due,
+        and spaced a fifth of the persistence delay apart: each one reads every included
+        operation, and hundreds wait out the delay at a time."""
         done = {op_id for op_id, _ in updates}
         rest = [op for op in ops if op.id not in done]
         if len(ops) >= limit or waiting_for_depth:
             after = now
+        elif waiting_for_save:
+            after = now + self.config.saved_poll_interval
         elif rest:
             after = min((op.mined_at or now) for op in rest) + self.config.persist_delay
         else:
             after = now + self.config.persist_delay
-        self._confirm_after = max(after, now + min(self.config.persist_delay / 5, 0.5))
-        return bool(updates)
+        return max(after, now + min(self.config.persist_delay / 5, 0.5))
 
     # ----------------------------------------------------------------------------- helpers
 
@@ -646,10 +587,11 @@ class OutboxWorker:
         error = self._explain(call, receipt)
         if isinstance(error, DecodedRevertError) and self._already_done(call, error):
             self._counters.already_done += 1
-            self._counters.confirmed += 1
             result = {"already_done": True, "reason": error.code, "events": []}
+            # Included, not confirmed: the landing may be as young as this block, and is as
+            # final as the block is (`_confirm_included`).
             return {
-                "status": OpStatus.CONFIRMED,
+                "status": OpStatus.INCLUDED,
                 "block_number": receipt.block_number,
                 "block_hash": receipt.block_hash,
                 "mined_at": now,

@@ -3,7 +3,9 @@
 - `poc verify BUNDLE [--file ORIGINAL] [--rpc-url URL]`: one line per check, PASS or FAIL with
   the reason (and the fields at fault); exit status 0 when everything passes, 1 otherwise.
   Needs nothing from this service: the bundle, optionally the original file, optionally any
-  node of the chain.
+  node of the chain. Whatever the file holds (not JSON, nested past Python's parser, larger
+  than `MAX_BUNDLE_BYTES`, values of any type or size), the answer is FAIL lines and exit 1,
+  never a traceback.
 - `poc export contribution|partner|project --rpc-url URL --ledger ADDRESS ...`: write a bundle
   and its certificate, or a partner's or the project's zip. Content hashes and salts come from
   `--openings FILE`, a JSON object {contributionId: {"contentHash": "0x…", "salt": "0x…"}}
@@ -19,7 +21,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ledger.errors import ConfigurationError, ProofError
 
@@ -31,6 +33,11 @@ if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 else:
     Subparsers = argparse._SubParsersAction
+
+#: Largest bundle file `poc verify` reads: a work limit (real bundles are tens of kilobytes,
+#: a history entry adds about ten). A hostile file costs the verifier about a second per
+#: megabyte at worst (RLP crafted for the decoder's slowest case).
+MAX_BUNDLE_BYTES: Final = 64 * 1024 * 1024
 
 
 def register_commands(subparsers: Subparsers) -> None:
@@ -90,12 +97,22 @@ def _web3(url: str) -> Web3:
 
 def run_verify(args: argparse.Namespace) -> int:
     """`poc verify`: print one line per check; 0 if all pass."""
+    from ledger.domain import untrusted_json
     from ledger.evidence.verifier import verify_with_file_hash
 
+    # A lone surrogate in the file (JSON's "\ud800") must not stop the report from printing.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    path = Path(args.bundle)
     try:
-        document = json.loads(Path(args.bundle).read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_BUNDLE_BYTES:
+            print(f"FAIL  format: {path} is larger than {MAX_BUNDLE_BYTES} bytes")
+            return 1
+        # Measured before parsing: nested deep enough, the JSON reader crashes the process.
+        document = untrusted_json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
-        print(f"FAIL  format: cannot read {args.bundle} as JSON: {exc}")
+        print(f"FAIL  format: cannot read {path} as JSON: {exc}")
         return 1
     file_hash = _sha256_file(args.file) if args.file else None
     w3 = _web3(args.rpc_url) if args.rpc_url else None
@@ -111,7 +128,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def read_openings(path: Path | None) -> dict[bytes, Opening]:
     """Openings from a JSON file {contributionId: {contentHash, salt}}."""
-    from ledger.evidence.bundle import unhex
+    from ledger.domain.codec import from_hex
     from ledger.evidence.packs import Opening
 
     if path is None:
@@ -119,7 +136,7 @@ def read_openings(path: Path | None) -> dict[bytes, Opening]:
     try:
         raw: Any = json.loads(path.read_text(encoding="utf-8"))
         return {
-            unhex(cid): Opening(unhex(entry["contentHash"]), unhex(entry["salt"]))
+            from_hex(cid): Opening(from_hex(entry["contentHash"]), from_hex(entry["salt"]))
             for cid, entry in raw.items()
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -128,17 +145,17 @@ def read_openings(path: Path | None) -> dict[bytes, Opening]:
 
 def run_export(args: argparse.Namespace) -> int:
     """`poc export KIND`: write the export, print where."""
+    from ledger.domain.codec import from_hex
     from ledger.evidence.builder import ProofBuilder
-    from ledger.evidence.bundle import unhex
     from ledger.evidence.packs import Opening, export_contribution, export_partner, export_project
 
     w3 = _web3(args.rpc_url)
     openings = read_openings(args.openings)
     out: Path = args.out
     if args.kind == "contribution":
-        cid = unhex(args.id)
+        cid = from_hex(args.id)
         if args.content_hash and args.salt:
-            openings[cid] = Opening(unhex(args.content_hash), unhex(args.salt))
+            openings[cid] = Opening(from_hex(args.content_hash), from_hex(args.salt))
         if cid not in openings:
             raise ProofError("give --content-hash and --salt, or --openings with this id")
         builder = ProofBuilder(w3, args.ledger)

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.auth import Role, issue_api_key
 from api.settings import ApiSettings
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_memory
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.store import Store
+from poc.wiring import create_app
 from tests.api.support import Consortium, deploy
 
 

@@ -24,11 +24,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from api.app import create_app
 from api.auth import Role, issue_api_key
 from api.limits import InFlight, TokenBuckets, client_address, retry_after
 from api.settings import ApiSettings
 from ledger.store import Store
+from poc.wiring import create_app
 
 PARTNER = "0x" + "ab" * 20
 FLOODER = "203.0.113.7"
@@ -241,7 +241,7 @@ def test_revoked_key_is_remembered_as_bad(tmp_path: Path) -> None:
     key = issue_api_key(store, PARTNER, Role.PARTNER, "old")
     client = _from(app, OTHER)
     assert _get(client, key).status_code == 200
-    store.revoke_api_key(key.split("_")[1])
+    store.keys.revoke_api_key(key.split("_")[1])
     app.state.services.keys.forget(key.split("_")[1])
     with _key_lookups() as lookups:
         statuses = [_get(client, key).status_code for _ in range(5)]

@@ -25,13 +25,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.settings import ApiSettings
 from ledger.chain.clients import ETH
 from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.signing import sign_typed_data
 from ledger.store import Store
+from poc.wiring import create_app
 from tests.api.flows import api_contribution, api_project, registration, write
 from tests.api.support import AGREEMENT, POLICY_JSON, Consortium, Member
 
@@ -381,6 +381,7 @@ ROUTES: tuple[Route, ...] = (
         "test_partners::test_onboard_custodial_partner_issues_working_key",
         lambda _: {"label": "matrix-auditor", "role": "auditor"},
     ),
+    Route("GET", "/v1/me", Access.READ, "none: a key reads its own identity"),
     Route("GET", "/v1/partners/{address}", Access.READ, READS),
     Route(
         "PUT",
@@ -570,7 +571,7 @@ def world(
             chain.increase_time(8 * DAY)
             c.sync()
             split = write(c, c.partner_b, f"/v1/projects/{project_id}/splits")
-            key_id = store.api_keys(c.partner_b.address)[0].key_id
+            key_id = store.keys.api_keys(c.partner_b.address)[0].key_id
             yield World(
                 c,
                 project_id,

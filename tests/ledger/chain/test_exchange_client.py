@@ -17,7 +17,7 @@ from ledger.chain.clients import TxResult
 from ledger.chain.connection import Chain
 from ledger.chain.deploy import deploy_exchange, deploy_ledger, exchange_client_for
 from ledger.chain.deployment_record import DeploymentRecord
-from ledger.chain.exchange_client import PocExchangeClient
+from ledger.chain.clients import PocExchangeClient
 from ledger.chain.reverts import (
     ExchangeAlreadyAnswered,
     ExchangeContentMismatch,

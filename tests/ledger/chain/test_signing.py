@@ -37,9 +37,11 @@ def _register_data(*, nonce: int = 5) -> signing.TypedData:
 
 
 def test_type_strings_equal_the_contracts_typehashes() -> None:
+    # Every signed action's type hash is declared in StructHashes (the ledger's and the vault's)
+    # or ExchangeStructHashes, the places that hash them.
     sources = "".join(
-        (CONTRACTS / name).read_text()
-        for name in ("PocLedger.sol", "RoyaltyVault.sol", "libraries/ExchangeStructHashes.sol")
+        (CONTRACTS / "libraries" / name).read_text()
+        for name in ("StructHashes.sol", "ExchangeStructHashes.sol")
     )
     in_solidity = set(re.findall(r'_TYPEHASH\s*=\s*keccak256\(\s*"([^"]+)"', sources))
 
@@ -48,7 +50,7 @@ def test_type_strings_equal_the_contracts_typehashes() -> None:
 
 
 def test_struct_hash_equals_the_contracts_encoding() -> None:
-    # PocLedger._registerStructHash, written out with eth_abi.
+    # StructHashes.register, written out with eth_abi.
     r = _registration()
     expected = keccak(
         encode(

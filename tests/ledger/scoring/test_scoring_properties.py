@@ -23,13 +23,14 @@ from hypothesis import strategies as st
 from ledger.domain.values import DisputeOutcome, Origin, Policy
 from ledger.scoring.results import CountStatus, ScoreResult
 from ledger.scoring.rules import BPS, lower_median
-from tests.ledger.scoring.test_scoring import T0, History, make_policy
+from tests.ledger.scoring.histories import T0, History, make_policy
 
 AS_OF = T0 + 1_000
 Fate = str  # "active", "withdrawn", "disputed", "invalidated"
 
 # Scoring a generated history takes milliseconds, but the specs vary in size; no deadline.
-# For a deeper run: SCORING_EXAMPLES=2000 pytest --timeout 0 tests/ledger/test_scoring_properties.py
+# For a deeper run:
+#   SCORING_EXAMPLES=2000 pytest --timeout 0 tests/ledger/scoring/test_scoring_properties.py
 EXAMPLES = settings(
     max_examples=int(os.environ.get("SCORING_EXAMPLES", "150")),
     deadline=None,

@@ -51,6 +51,15 @@ export function nameOf(address) {
   return context.names.get(address.toLowerCase()) || short(address);
 }
 
+/** How to call someone the pages can act as: a partner by its name (its own words, any
+ * language), a key that acts for no partner (the IP counsel's, the administrator's) by
+ * its role, in the page's language. */
+export function personName(person) {
+  if (!person) return "";
+  if (person.address) return context.names.get(person.address.toLowerCase()) || person.name || short(person.address);
+  return t(`role_person.${person.role}`);
+}
+
 export function titleOf(contribution) {
   const cid = contribution.contribution_id.toLowerCase();
   return context.titles.get(cid) || t("contribution.untitled", { id: short(cid) });
@@ -67,7 +76,7 @@ export function renderActingAs() {
     target,
     t("partner.acting_as"),
     " ",
-    el("strong", {}, actor.name),
+    el("strong", {}, personName(actor)),
     ` (${tr("role", actor.role)}) `,
     el("a", { href: "/partner" }, t("partner.switch_link")),
   );

@@ -1,6 +1,6 @@
 """Typed client of a PocExchange deployment: `PocExchangeClient` (docs/exchange.md).
 
-The same mechanics as `ledger.chain.clients` (it shares their base): one method per contract
+The same mechanics as the other clients (`ledger.chain.clients.base`): one method per contract
 function; a write takes the `TxSender` that acts (the partner, or for a `..._by_sig` method the
 relayer carrying the partner's `SignedAuth`), waits for the receipt and returns a `TxResult`
 with the typed events and the call's primary result (disclosure id, request id, …); a view
@@ -21,7 +21,7 @@ from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.types import BlockIdentifier
 
-from ledger.chain.clients import GasLimit, TxResult, _auth, _ContractClient
+from ledger.chain.clients.base import ContractClient, GasLimit, TxResult, auth_args
 from ledger.chain.signing import Eip712Domain, SignedAuth
 from ledger.chain.transactions import TxSender
 from ledger.domain.events import (
@@ -63,7 +63,7 @@ EXCHANGE_GAS_LIMITS: Final[Mapping[str, GasLimit]] = {
 }
 
 
-class PocExchangeClient(_ContractClient):
+class PocExchangeClient(ContractClient):
     """Typed access to one PocExchange deployment."""
 
     CONTRACT = EXCHANGE_CONTRACT
@@ -106,7 +106,7 @@ class PocExchangeClient(_ContractClient):
         self, relayer: TxSender, public_key: bytes, auth: SignedAuth, *, gas: int | None = None
     ) -> TxResult[int]:
         """Relay `publishEncryptionKey` signed by the key's owner."""
-        args = [require_bytes32(public_key, "public_key"), _auth(auth)]
+        args = [require_bytes32(public_key, "public_key"), auth_args(auth)]
         default = self.gas_limit("publishEncryptionKey", by_sig=True)
         receipt, events = self._send(relayer, "publishEncryptionKeyBySig", args, gas, default)
         return TxResult(receipt, self._events(EncryptionKeyPublished, events).key_version, events)
@@ -144,7 +144,7 @@ class PocExchangeClient(_ContractClient):
         args = self._disclose_args(project_id, content_commitment, recipients, contribution_ids)
         items = len(recipients) + len(contribution_ids)
         default = self.gas_limit("disclose", items=items, by_sig=True)
-        receipt, events = self._send(relayer, "discloseBySig", [*args, _auth(auth)], gas, default)
+        receipt, events = self._send(relayer, "discloseBySig", [*args, auth_args(auth)], gas, default)
         return TxResult(receipt, self._events(Disclosed, events).disclosure_id, events)
 
     @staticmethod
@@ -190,7 +190,7 @@ class PocExchangeClient(_ContractClient):
         gas: int | None = None,
     ) -> TxResult[None]:
         """Relay `acknowledge` signed by the recipient."""
-        args = [*self._ack_args(project_id, disclosure_id, content_commitment, sharer), _auth(auth)]
+        args = [*self._ack_args(project_id, disclosure_id, content_commitment, sharer), auth_args(auth)]
         default = self.gas_limit("acknowledge", by_sig=True)
         receipt, events = self._send(relayer, "acknowledgeBySig", args, gas, default)
         return TxResult(receipt, None, events)
@@ -239,7 +239,7 @@ class PocExchangeClient(_ContractClient):
             project_id,
             require_bytes32(disclosure_id, "disclosure_id"),
             require_bytes32(reason_hash, "reason_hash"),
-            _auth(auth),
+            auth_args(auth),
         ]
         default = self.gas_limit("decline", by_sig=True)
         receipt, events = self._send(relayer, "declineBySig", args, gas, default)
@@ -280,7 +280,7 @@ class PocExchangeClient(_ContractClient):
         args = self._request_args(project_id, contribution_id, purpose, terms, terms_hash)
         default = self.gas_limit("requestAccess", by_sig=True)
         receipt, events = self._send(
-            relayer, "requestAccessBySig", [*args, _auth(auth)], gas, default
+            relayer, "requestAccessBySig", [*args, auth_args(auth)], gas, default
         )
         return TxResult(receipt, self._events(AccessRequested, events).request_id, events)
 
@@ -339,7 +339,7 @@ class PocExchangeClient(_ContractClient):
             request_id,
             int(AccessTerms(terms)),
             require_bytes32(terms_hash, "terms_hash"),
-            _auth(auth),
+            auth_args(auth),
         ]
         default = self.gas_limit("grantAccess", by_sig=True)
         receipt, events = self._send(relayer, "grantAccessBySig", args, gas, default)
@@ -371,7 +371,7 @@ class PocExchangeClient(_ContractClient):
         gas: int | None = None,
     ) -> TxResult[None]:
         """Relay `refuseAccess` signed by the owner."""
-        args = [project_id, request_id, require_bytes32(reason_hash, "reason_hash"), _auth(auth)]
+        args = [project_id, request_id, require_bytes32(reason_hash, "reason_hash"), auth_args(auth)]
         default = self.gas_limit("refuseAccess", by_sig=True)
         receipt, events = self._send(relayer, "refuseAccessBySig", args, gas, default)
         return TxResult(receipt, None, events)
@@ -396,7 +396,7 @@ class PocExchangeClient(_ContractClient):
         gas: int | None = None,
     ) -> TxResult[None]:
         """Relay `withdrawAccessRequest` signed by the requester."""
-        args = [project_id, request_id, _auth(auth)]
+        args = [project_id, request_id, auth_args(auth)]
         default = self.gas_limit("withdrawAccessRequest", by_sig=True)
         receipt, events = self._send(relayer, "withdrawAccessRequestBySig", args, gas, default)
         return TxResult(receipt, None, events)
@@ -428,7 +428,7 @@ class PocExchangeClient(_ContractClient):
         gas: int | None = None,
     ) -> TxResult[None]:
         """Relay `setExchangeSettings` signed by the coordinator."""
-        args = [project_id, settings.as_abi(), _auth(auth)]
+        args = [project_id, settings.as_abi(), auth_args(auth)]
         default = self.gas_limit("setExchangeSettings", by_sig=True)
         receipt, events = self._send(relayer, "setExchangeSettingsBySig", args, gas, default)
         return TxResult(receipt, None, events)
@@ -459,7 +459,7 @@ class PocExchangeClient(_ContractClient):
         gas: int | None = None,
     ) -> TxResult[int]:
         """Relay `proposeExchangeSettings` signed by the proposer."""
-        args = [project_id, settings.as_abi(), _auth(auth)]
+        args = [project_id, settings.as_abi(), auth_args(auth)]
         default = self.gas_limit("proposeExchangeSettings", by_sig=True)
         receipt, events = self._send(relayer, "proposeExchangeSettingsBySig", args, gas, default)
         proposal_id = self._events(ExchangeSettingsProposed, events).proposal_id
@@ -485,7 +485,7 @@ class PocExchangeClient(_ContractClient):
         gas: int | None = None,
     ) -> TxResult[None]:
         """Relay `approveExchangeSettings` signed by the approver."""
-        args = [project_id, proposal_id, _auth(auth)]
+        args = [project_id, proposal_id, auth_args(auth)]
         default = self.gas_limit("approveExchangeSettings", by_sig=True)
         receipt, events = self._send(relayer, "approveExchangeSettingsBySig", args, gas, default)
         return TxResult(receipt, None, events)
