@@ -18,8 +18,9 @@ a revert is reported before anything is paid for.
 Calldata is encoded with eth_abi from the artifact's ABI (selectors precomputed): faster than
 web3's contract layer on the hot path. `client.contract` is the web3 `Contract` for anything
 else. Modules: `base` (gas, results, `ContractClient`), `poc_ledger` (with the proposals' data
-encoders), `royalty_vault`, `poc_exchange`. Domain values live in `ledger.domain.values`; signed typed data in
-`ledger.chain.signing`; events in `ledger.chain.events`; deployment in `ledger.chain.deploy`.
+encoders), `royalty_vault`, `poc_exchange`. Domain values live in `ledger.domain.values`; signed
+typed data in `ledger.chain.signing`; events in `ledger.chain.events`; deployment in
+`ledger.chain.deploy`.
 """
 
 from ledger.chain.clients.base import (
@@ -32,6 +33,11 @@ from ledger.chain.clients.base import (
     RevenueTotals,
     TxResult,
 )
+from ledger.chain.clients.poc_exchange import (
+    EXCHANGE_CONTRACT,
+    EXCHANGE_GAS_LIMITS,
+    PocExchangeClient,
+)
 from ledger.chain.clients.poc_ledger import (
     PocLedgerClient,
     encode_add_partner,
@@ -39,7 +45,6 @@ from ledger.chain.clients.poc_ledger import (
     encode_change_policy,
     encode_remove_partner,
 )
-from ledger.chain.clients.poc_exchange import EXCHANGE_CONTRACT, EXCHANGE_GAS_LIMITS, PocExchangeClient
 from ledger.chain.clients.royalty_vault import RoyaltyVaultClient
 
 __all__ = [

@@ -144,7 +144,9 @@ class PocExchangeClient(ContractClient):
         args = self._disclose_args(project_id, content_commitment, recipients, contribution_ids)
         items = len(recipients) + len(contribution_ids)
         default = self.gas_limit("disclose", items=items, by_sig=True)
-        receipt, events = self._send(relayer, "discloseBySig", [*args, auth_args(auth)], gas, default)
+        receipt, events = self._send(
+            relayer, "discloseBySig", [*args, auth_args(auth)], gas, default
+        )
         return TxResult(receipt, self._events(Disclosed, events).disclosure_id, events)
 
     @staticmethod
@@ -190,7 +192,10 @@ class PocExchangeClient(ContractClient):
         gas: int | None = None,
     ) -> TxResult[None]:
         """Relay `acknowledge` signed by the recipient."""
-        args = [*self._ack_args(project_id, disclosure_id, content_commitment, sharer), auth_args(auth)]
+        args = [
+            *self._ack_args(project_id, disclosure_id, content_commitment, sharer),
+            auth_args(auth),
+        ]
         default = self.gas_limit("acknowledge", by_sig=True)
         receipt, events = self._send(relayer, "acknowledgeBySig", args, gas, default)
         return TxResult(receipt, None, events)
@@ -371,7 +376,12 @@ class PocExchangeClient(ContractClient):
         gas: int | None = None,
     ) -> TxResult[None]:
         """Relay `refuseAccess` signed by the owner."""
-        args = [project_id, request_id, require_bytes32(reason_hash, "reason_hash"), auth_args(auth)]
+        args = [
+            project_id,
+            request_id,
+            require_bytes32(reason_hash, "reason_hash"),
+            auth_args(auth),
+        ]
         default = self.gas_limit("refuseAccess", by_sig=True)
         receipt, events = self._send(relayer, "refuseAccessBySig", args, gas, default)
         return TxResult(receipt, None, events)

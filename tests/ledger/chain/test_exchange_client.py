@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 
 from ledger.chain import exchange_signing, signing
-from ledger.chain.clients import TxResult
+from ledger.chain.clients import PocExchangeClient, TxResult
 from ledger.chain.connection import Chain
 from ledger.chain.deploy import deploy_exchange, deploy_ledger, exchange_client_for
 from ledger.chain.deployment_record import DeploymentRecord
-from ledger.chain.clients import PocExchangeClient
 from ledger.chain.reverts import (
     ExchangeAlreadyAnswered,
     ExchangeContentMismatch,
