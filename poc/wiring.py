@@ -71,7 +71,9 @@ def build_services(
 ) -> Services:
     """Open the store and wire chain, follower and worker (not started)."""
     store = store or Store.open(
-        settings.resolved_database_url, outbox_url=settings.resolved_outbox_database_url
+        settings.resolved_database_url,
+        outbox_url=settings.resolved_outbox_database_url,
+        files_dir=settings.data_dir / "shared",
     )
     keys = KeyCache(store)
     services = Services(

@@ -20,12 +20,14 @@ API_PREFIX: Final = "/v1"
 def include_routers(app: FastAPI, settings: ApiSettings) -> None:
     """Mount every router of the API on `app` (sandbox helpers only if `settings.sandbox`)."""
     from api.routes import (
+        access_rights,
         auditors,
         batches,
         chain,
         contributions,
         disputes,
         endorsements,
+        exchange,
         exports,
         health,
         operations,
@@ -54,6 +56,8 @@ def include_routers(app: FastAPI, settings: ApiSettings) -> None:
         partners,
         operations,
         exports,
+        exchange,
+        access_rights,
     ):
         app.include_router(resource.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")

@@ -70,6 +70,8 @@ WRAP_INFO_PREFIX: Final = b"poc-ledger/exchange/v1\x00"
 MAX_NAME_CHARS: Final = 255
 MAX_MEDIA_TYPE_CHARS: Final = 127
 MAX_SIZE: Final = (1 << 53) - 1  # exact in JavaScript numbers
+#: The longest wrapped key: `enc`, tag, and an envelope whose name is 255 four-byte characters.
+MAX_WRAPPED_BYTES: Final = 2_048
 
 _SUITE: Final = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 _MEDIA_TYPE_RE: Final = re.compile(
@@ -256,6 +258,32 @@ def open_stream(source: BinaryIO, sink: BinaryIO, file_key: bytes) -> StreamDige
         size += len(plain)
         sink.write(plain)
     return StreamDigest(digest.digest(), size)
+
+
+def check_sealed_shape(sealed: bytes) -> None:
+    """What a service can check of a sealed document without its key: the header is of this
+    format, and the length is one a sealed document can have (at least one segment; the last
+    one holds its tag). Raises `EnvelopeFormatError`. Whether it opens only the key tells."""
+    head = sealed[:HEADER_BYTES]
+    if len(head) != HEADER_BYTES or head[:4] != MAGIC:
+        raise EnvelopeFormatError("not a sealed document (no POCX header)")
+    if head[4] != FORMAT_VERSION or head[6:] != b"\x00\x00":
+        raise EnvelopeFormatError(f"sealed document of unknown format version {head[4]}")
+    _require_segment_log2(head[5])
+    body = len(sealed) - HEADER_BYTES
+    rest = body % ((1 << head[5]) + TAG_BYTES)
+    if body < TAG_BYTES or 0 < rest < TAG_BYTES:
+        raise EnvelopeFormatError(f"a sealed document cannot be {len(sealed)} bytes long")
+
+
+def check_wrapped_shape(wrapped: bytes) -> None:
+    """What a service can check of a wrapped key without the recipient's private key: long
+    enough for HPKE's `enc`, a tag and an envelope, and not absurdly long."""
+    if not ENC_BYTES + TAG_BYTES < len(wrapped) <= MAX_WRAPPED_BYTES:
+        raise EnvelopeFormatError(
+            f"a wrapped key is {ENC_BYTES + TAG_BYTES + 1} to {MAX_WRAPPED_BYTES} bytes, "
+            f"not {len(wrapped)}"
+        )
 
 
 def seal_bytes(

@@ -489,7 +489,9 @@ def _build_server(
         allowed_hosts=local_hosts(port),
     )
     store = Store.open(
-        settings.resolved_database_url, outbox_url=settings.resolved_outbox_database_url
+        settings.resolved_database_url,
+        outbox_url=settings.resolved_outbox_database_url,
+        files_dir=settings.data_dir / "shared",
     )
     keys = issue_sandbox_keys(store, seed)
     app = create_app(
