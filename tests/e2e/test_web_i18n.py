@@ -22,6 +22,7 @@ from api.routes import web
 from api.schemas.common import ORIGINS, STATUSES
 from api.settings import ApiSettings
 from ledger.chain import reverts
+from ledger.evidence import checks, offline, online
 from ledger.evidence import verifier as proof_verifier
 from ledger.scoring.results import Adjustment, CountStatus
 from ledger.sync.outbox import OpStatus
@@ -68,7 +69,8 @@ def _verifier_check_keys() -> set[str]:
     """The translation keys of every check `ledger.proof_verifier` can report, made as
     lawyer.js makes them: "online: chain id" -> "online_chain_id"; the per-event history
     checks ("history[2] Endorsed") are one key, "history"."""
-    source = inspect.getsource(proof_verifier)
+    # The verifier's checks live in its modules: the runner, offline, online and shared ones.
+    source = "".join(inspect.getsource(m) for m in (proof_verifier, offline, online, checks))
     names = set(re.findall(r'run\.run\(\s*"([^"]+)"', source))
     names |= set(re.findall(r'\bCheck\(\s*"([^"]+)"', source))
     assert 'f"history[{index}] {entry.event}"' in source, "history check names changed"
