@@ -134,7 +134,8 @@ def evidence_pack(
     principal: ExporterDep,
 ) -> Response:
     """A zip of everything a lawyer needs about the project: bundles and certificates of the
-    contributions opened in the body, the split history and the Results Ownership List."""
+    contributions opened in the body, the split history, the disclosure and access-rights
+    registers and the Results Ownership List."""
     require_readable_project(services, principal, project_id)
     chain = services.require_chain()
     archive = export_project(
@@ -143,6 +144,7 @@ def evidence_pack(
         project_id,
         body.by_id(),
         vault=chain.vault_address,
+        exchange=None if chain.exchange is None else chain.exchange.address,
         workers=1,
     )
     return _file(archive.data, "application/zip", f"project-{project_id}-evidence.zip")

@@ -9,6 +9,9 @@
     opened (its content hash and salt were supplied);
   - `split-history.json` / `.csv`: every split proposed, approved and finalized in the
     RoyaltyVault, with its input-set hash, policy version, block and transaction;
+  - `disclosure-register.json` / `.csv` and `access-rights-register.json` / `.csv` (when the
+    deployment has a PocExchange): who received what from whom and when, with each answer;
+    every access-rights request and its answer (`ledger.evidence.exchange_registers`);
   - `results-ownership-list.csv` / `.md`: the Results Ownership List in the DESCA style:
     each Result, its owner, its date, and the Background (and earlier Results) it builds on
     through its parent links;
@@ -55,6 +58,7 @@ from ledger.errors import ProofError
 from ledger.evidence.builder import FoundLog, ProjectLogs, ProofBuilder
 from ledger.evidence.bundle import ProofBundle, bundle_bytes, iso_utc
 from ledger.evidence.certificate import chain_name, render_certificate
+from ledger.evidence.exchange_registers import access_csv, disclosure_csv, exchange_registers
 
 PACK_VERSION: Final = 1
 # Below this many certificates a process pool costs more than it saves.
@@ -603,6 +607,7 @@ def export_project(
     openings: Mapping[bytes, Opening],
     *,
     vault: str | None = None,
+    exchange: str | None = None,
     workers: int | None = None,
 ) -> Archive:
     """The project's evidence pack (see the module docstring)."""
@@ -638,6 +643,25 @@ def export_project(
             )
         )
         files.append(ExportFile("split-history.csv", split_csv(splits)))
+    if exchange is not None:
+        registers = exchange_registers(w3, exchange, project_id)
+        head = {"projectId": project_id, "exchange": checksum(exchange)}
+        files.append(
+            ExportFile(
+                "disclosure-register.json",
+                bundle_bytes({**head, "disclosures": registers.disclosures}),
+            )
+        )
+        files.append(ExportFile("disclosure-register.csv", disclosure_csv(registers.disclosures)))
+        files.append(
+            ExportFile(
+                "access-rights-register.json",
+                bundle_bytes({**head, "requests": registers.access_requests}),
+            )
+        )
+        files.append(
+            ExportFile("access-rights-register.csv", access_csv(registers.access_requests))
+        )
     files.append(
         ExportFile(
             "README.md",
@@ -645,6 +669,8 @@ def export_project(
         )
     )
     extra = {"vault": checksum(vault)} if vault else {}
+    if exchange:
+        extra["exchange"] = checksum(exchange)
     return _zip(files, _manifest(builder, project_id, "project", collected, **extra))
 
 

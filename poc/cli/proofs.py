@@ -77,6 +77,9 @@ def register_commands(subparsers: Subparsers) -> None:
             parser.add_argument("--partner", required=True, help="partner address")
         if kind == "project":
             parser.add_argument("--vault", help="RoyaltyVault address (adds the split history)")
+            parser.add_argument(
+                "--exchange", help="PocExchange address (adds the exchange's registers)"
+            )
         parser.set_defaults(handler=run_export)
 
 
@@ -169,7 +172,9 @@ def run_export(args: argparse.Namespace) -> int:
     if args.kind == "partner":
         archive = export_partner(w3, args.ledger, args.project, args.partner, openings)
     else:
-        archive = export_project(w3, args.ledger, args.project, openings, vault=args.vault)
+        archive = export_project(
+            w3, args.ledger, args.project, openings, vault=args.vault, exchange=args.exchange
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(archive.data)
     print(f"{out}  {len(archive.files)} files  sha256 {archive.sha256}")

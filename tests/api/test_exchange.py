@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from ledger.chain.deploy import exchange_client_for
 from ledger.domain.exchange import DAY, ExchangeSettings
+from ledger.evidence.packs import check_manifest
 from ledger.exchange import envelope
 from tests.api.flows import (
     DOCUMENT,
@@ -369,3 +372,58 @@ def test_service_stores_no_plaintext_and_no_file_key(consortium: Consortium, set
     ]:
         for label, secret in secrets.items():
             assert secret not in data, f"{label} found in {source}"
+
+
+def test_evidence_pack_holds_the_disclosure_and_access_rights_registers(
+    consortium: Consortium,
+) -> None:
+    a, b, c = consortium.coordinator, consortium.partner_b, consortium.partner_c
+    project_id = api_project(consortium)
+    background = api_contribution(consortium, a, project_id, "background")
+    b_key = publish_encryption_key(consortium, b)
+    publish_encryption_key(consortium, c)
+    shared = share_document(consortium, a, project_id, [b, c], [background])
+    _, checked = _open_as(consortium, b, b_key, shared.disclosure_id)
+    acknowledged = write(
+        consortium,
+        b,
+        f"/v1/disclosures/{shared.disclosure_id}/acknowledge",
+        {"content_commitment": checked},
+    )
+    terms = "0x" + hashlib.sha256(b"royalty-free").hexdigest()
+    requested = write(
+        consortium,
+        b,
+        f"/v1/contributions/{background}/access-requests",
+        {"purpose": "carrying_out_project", "terms": "royalty_free", "terms_hash": terms},
+    )
+    write(
+        consortium,
+        a,
+        f"/v1/access-requests/{requested['resource_id']}/grant",
+        {"terms": "royalty_free", "terms_hash": terms},
+    )
+    consortium.grant_auditor(project_id)
+    response = consortium.client.post(
+        f"/v1/exports/projects/{project_id}/evidence-pack",
+        json={"openings": {}},
+        headers=consortium.auditor_headers,
+    )
+    assert response.status_code == 200, response.text
+    assert check_manifest(response.content) == []
+    pack = zipfile.ZipFile(io.BytesIO(response.content))
+    disclosures = json.loads(pack.read("disclosure-register.json"))["disclosures"]
+    assert [(d["disclosureId"], d["sharer"], d["contributionIds"]) for d in disclosures] == [
+        (shared.disclosure_id, a.address, [background])
+    ]
+    answers = {r["recipient"]: r for r in disclosures[0]["recipients"]}
+    assert answers[b.address]["answer"] == "acknowledged"
+    assert answers[b.address]["answered"]["txHash"] == acknowledged["tx_hash"]
+    assert (answers[c.address]["answer"], answers[c.address]["answered"]) == ("none", None)
+    requests = json.loads(pack.read("access-rights-register.json"))["requests"]
+    assert [(r["requester"], r["owner"], r["answer"], r["grantedTermsHash"]) for r in requests] == [
+        (b.address, a.address, "granted", terms)
+    ]
+    rows = pack.read("disclosure-register.csv").decode().splitlines()
+    assert len(rows) == 3 and rows[1].split(",")[8] == "acknowledged"
+    assert "granted" in pack.read("access-rights-register.csv").decode()
