@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api.deps import ExporterDep, ServicesDep
+from api.deps import ChainAccess, ExporterDep, ServicesDep
 from api.errors import ERROR_RESPONSES
 from api.schemas.common import Address
 from api.schemas.exports import OpeningIn, OpeningsIn
@@ -35,6 +35,13 @@ from ledger.evidence.packs import (
 )
 
 router = APIRouter(prefix="/exports", tags=["exports"], responses=ERROR_RESPONSES)
+
+
+def _builder(chain: ChainAccess) -> ProofBuilder:
+    """A bundle builder of the deployment; its exchange's events join the histories."""
+    exchange = None if chain.exchange is None else chain.exchange.address
+    return ProofBuilder(chain.chain.w3, chain.ledger_address, exchange_address=exchange)
+
 
 ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
 ContributionIdPath = Annotated[
@@ -66,7 +73,7 @@ def contribution_bundle(
     content hash and salt; anyone can check it with `poc verify` or `/v1/proofs/verify`."""
     readable_contribution(services, principal, contribution_id)
     chain = services.require_chain()
-    builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
+    builder = _builder(chain)
     bundle = builder.build(
         from_hex(contribution_id), content_hash=from_hex(body.contentHash), salt=from_hex(body.salt)
     )
@@ -89,7 +96,7 @@ def contribution_certificate(
     proof bundle it was made from."""
     readable_contribution(services, principal, contribution_id)
     chain = services.require_chain()
-    builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
+    builder = _builder(chain)
     _bundle, json_file, pdf = export_contribution(
         builder, from_hex(contribution_id), body.opening()
     )
@@ -116,7 +123,13 @@ def partner_export(
     require_readable_project(services, principal, project_id)
     chain = services.require_chain()
     archive = export_partner(
-        chain.chain.w3, chain.ledger_address, project_id, partner, body.by_id(), workers=1
+        chain.chain.w3,
+        chain.ledger_address,
+        project_id,
+        partner,
+        body.by_id(),
+        exchange=None if chain.exchange is None else chain.exchange.address,
+        workers=1,
     )
     return _file(archive.data, "application/zip", f"project-{project_id}-{partner}.zip")
 

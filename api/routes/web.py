@@ -74,6 +74,9 @@ PAGES: Final[tuple[WebPage, ...]] = (
     WebPage("/project", "project", "nav.project"),
     WebPage("/register", "register", "nav.register"),
     WebPage("/contribution", "contribution", "nav.contribution", in_nav=False),
+    WebPage("/share", "share", "nav.share"),
+    WebPage("/inbox", "inbox", "nav.inbox"),
+    WebPage("/requests", "requests", "nav.requests"),
     WebPage("/split", "split", "nav.split"),
     WebPage("/lawyer", "lawyer", "nav.lawyer"),
 )

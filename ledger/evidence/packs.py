@@ -555,10 +555,11 @@ def export_partner(
     partner: str,
     openings: Mapping[bytes, Opening],
     *,
+    exchange: str | None = None,
     workers: int | None = None,
 ) -> Archive:
     """A zip of the bundles and certificates of `partner`'s contributions in the project."""
-    builder = ProofBuilder(w3, ledger)
+    builder = ProofBuilder(w3, ledger, exchange_address=exchange)
     index = builder.preload(project_id)
     wanted = checksum(partner).lower()
     regs = [r for r in index.registrations if r.event.contributor.lower() == wanted]
@@ -611,7 +612,7 @@ def export_project(
     workers: int | None = None,
 ) -> Archive:
     """The project's evidence pack (see the module docstring)."""
-    builder = ProofBuilder(w3, ledger)
+    builder = ProofBuilder(w3, ledger, exchange_address=exchange)
     index = builder.preload(project_id)
     if not index.registrations and not index.policies:
         raise ProofError(f"project {project_id} has no events on this ledger")

@@ -19,8 +19,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from ledger.chain.deploy import exchange_client_for
+from ledger.domain import hashing
 from ledger.domain.exchange import DAY, ExchangeSettings
 from ledger.evidence.packs import check_manifest
+from ledger.evidence.verifier import verify_document
 from ledger.exchange import envelope
 from tests.api.flows import (
     DOCUMENT,
@@ -427,3 +429,80 @@ def test_evidence_pack_holds_the_disclosure_and_access_rights_registers(
     rows = pack.read("disclosure-register.csv").decode().splitlines()
     assert len(rows) == 3 and rows[1].split(",")[8] == "acknowledged"
     assert "granted" in pack.read("access-rights-register.csv").decode()
+
+
+def test_bundle_lists_disclosures_and_access_rights_and_the_verifier_checks_them(
+    consortium: Consortium,
+) -> None:
+    a, b = consortium.coordinator, consortium.partner_b
+    project_id = api_project(consortium)
+    content, salt = hashing.sha256_bytes(b"A's background: retting"), hashing.new_salt()
+    commit = hashing.commitment(a.address, project_id, content, salt)
+    registered = write(
+        consortium,
+        a,
+        f"/v1/projects/{project_id}/contributions",
+        {"commitment": "0x" + commit.hex(), "origin": "background", "category": 0, "value": 8},
+    )
+    background = registered["resource_id"]
+    b_key = publish_encryption_key(consortium, b)
+    shared = share_document(consortium, a, project_id, [b], [background])
+    _, checked = _open_as(consortium, b, b_key, shared.disclosure_id)
+    write(
+        consortium,
+        b,
+        f"/v1/disclosures/{shared.disclosure_id}/acknowledge",
+        {"content_commitment": checked},
+    )
+    terms = "0x" + hashlib.sha256(b"royalty-free").hexdigest()
+    requested = write(
+        consortium,
+        b,
+        f"/v1/contributions/{background}/access-requests",
+        {"purpose": "carrying_out_project", "terms": "royalty_free", "terms_hash": terms},
+    )
+    write(
+        consortium,
+        a,
+        f"/v1/access-requests/{requested['resource_id']}/grant",
+        {"terms": "royalty_free", "terms_hash": terms},
+    )
+    response = consortium.client.post(
+        f"/v1/exports/contributions/{background}/bundle",
+        json={"contentHash": "0x" + content.hex(), "salt": "0x" + salt.hex()},
+        headers=a.headers,
+    )
+    assert response.status_code == 200, response.text
+    bundle = response.json()
+    assert bundle["chain"]["exchange"] == consortium.record.address("PocExchange")
+    assert [e["event"] for e in bundle["history"]] == [
+        "Disclosed",
+        "DisclosureAcknowledged",
+        "AccessRequested",
+        "AccessGranted",
+    ]
+    assert bundle["history"][1]["args"]["recipient"] == b.address
+    w3 = consortium.chain.w3
+    report = verify_document(bundle, w3=w3)
+    assert report.ok, report.lines()
+    assert "online: history complete" in [c.name for c in report.checks]
+
+    def failing(document: dict[str, Any]) -> set[str]:
+        return {c.name for c in verify_document(document, w3=w3).checks if not c.passed}
+
+    # Without the exchange's address nothing of the exchange is proven.
+    unnamed = json.loads(json.dumps(bundle))
+    del unnamed["chain"]["exchange"]
+    assert "history[0] Disclosed" in failing(unnamed)
+    # A receipt listed before its disclosure, or a disclosure said to name another
+    # contribution, is refused.
+    swapped = json.loads(json.dumps(bundle))
+    swapped["history"][0], swapped["history"][1] = swapped["history"][1], swapped["history"][0]
+    assert "history[0] DisclosureAcknowledged" in failing(swapped)
+    other = json.loads(json.dumps(bundle))
+    other["history"][0]["args"]["contributionIds"] = ["0x" + "99" * 32]
+    assert "history[0] Disclosed" in failing(other)
+    # Leaving the access-rights answer out is found online.
+    shortened = json.loads(json.dumps(bundle))
+    shortened["history"] = shortened["history"][:3]
+    assert failing(shortened) == {"online: history complete"}
