@@ -242,10 +242,19 @@ def run_share(args: argparse.Namespace) -> int:
             )
         key_envelope = envelope.KeyEnvelope(file_key, salt, name, args.media_type, digest.size)
         wrapped: dict[str, str] = {}
+        seen: dict[str, str] = {}
         for recipient in args.to:
             published = _check(client.get(f"/v1/partners/{recipient}/encryption-keys"))
             if not published:
                 raise ApiRefused(f"{recipient} has published no encryption key yet")
+            public_key = published[-1]["public_key"].lower()
+            if public_key in seen:
+                # One partner published another's key: what it receives, the other opens.
+                raise ApiRefused(
+                    f"{recipient} and {seen[public_key]} publish the same encryption key; "
+                    "ask them which one is theirs before sharing"
+                )
+            seen[public_key] = recipient
             blob = envelope.wrap_key(
                 key_envelope,
                 bytes.fromhex(published[-1]["public_key"][2:]),

@@ -20,6 +20,11 @@ async function renderRecipients(pid) {
   const project = await get(paths.project(pid));
   const others = project.partners.filter((p) => p.active && p.address.toLowerCase() !== me);
   const keys = await Promise.all(others.map((p) => publishedKey(p.address)));
+  // A partner may publish another's public key as its own: documents for it would then open
+  // for the other. Such recipients are shown, and not offered.
+  const counts = new Map();
+  for (const key of keys) if (key) counts.set(key.public_key.toLowerCase(), (counts.get(key.public_key.toLowerCase()) || 0) + 1);
+  const shared = (key) => Boolean(key) && counts.get(key.public_key.toLowerCase()) > 1;
   const box = $("#share-recipients");
   fill(
     box,
@@ -33,10 +38,11 @@ async function renderRecipients(pid) {
           id,
           name: "recipient",
           value: p.address,
-          ...(keys[i] ? {} : { disabled: "" }),
+          ...(keys[i] && !shared(keys[i]) ? {} : { disabled: "" }),
         }),
         el("label", { for: id }, nameOf(p.address)),
         keys[i] ? null : el("span", { class: "help" }, ` ${t("share.no_key")}`),
+        shared(keys[i]) ? el("span", { class: "alert" }, ` ${t("share.same_key")}`) : null,
       );
     }),
   );
