@@ -195,3 +195,29 @@ def test_open_refuses_a_tampered_document_and_acknowledges_nothing(
     consortium.sync()
     receipts = consortium.client.get(f"/v1/disclosures/{disclosure_id}", headers=a.headers).json()
     assert receipts["receipts"][0]["status"] == "pending"
+
+
+def test_share_refuses_recipients_publishing_the_same_key(
+    consortium: Consortium,  # noqa: F811
+    as_member: dict[str, Member],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    a, b, c = consortium.coordinator, consortium.partner_b, consortium.partner_c
+    project_id = api_project(consortium)
+    key_file = tmp_path / "b.key"
+    _run(as_member, b, "exchange", "keygen", "--key-file", str(key_file))
+    # C publishes B's public key as its own: what C would receive, B could open.
+    _run(as_member, b, "exchange", "publish-key", "--key-file", str(key_file))
+    _run(as_member, c, "exchange", "publish-key", "--key-file", str(key_file))
+    consortium.sync()
+    original = tmp_path / "plans.pdf"
+    original.write_bytes(PDF)
+    capsys.readouterr()
+    share = ("exchange", "share", str(original), "--project", str(project_id))
+    assert _run(as_member, a, *share, "--to", b.address, "--to", c.address) == 1
+    assert "publish the same encryption key" in capsys.readouterr().err
+    assert (
+        consortium.client.get(f"/v1/projects/{project_id}/disclosures", headers=a.headers).json()
+        == []
+    )
