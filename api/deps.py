@@ -13,7 +13,7 @@ charged, before routing by `api.limits.AdmissionMiddleware`: `get_principal` rea
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from eth_typing import ChecksumAddress
@@ -35,6 +35,10 @@ from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.transactions import TxSender
 from ledger.domain.values import checksum
+from ledger.evidence.anchor_job import CheckpointAnchorer
+from ledger.evidence.sources import EvidenceSources
+from ledger.evidence.timestamp_job import TimestampJob
+from ledger.openings.custody import SecretCustody
 from ledger.store import Store
 from ledger.sync.deployment_check import DeploymentCheck
 from ledger.sync.follower import Follower
@@ -86,11 +90,17 @@ class Services:
     store: Store
     keys: KeyCache
     admission: Admission
+    proof_secrets: SecretCustody
     chain: ChainAccess | None = None
     follower: Follower | None = None
     worker: OutboxWorker | None = None
     custody: Custody | None = None
     check: DeploymentCheck | None = None
+    # Timestamps, public checkpoints and the seal (`poc.wiring.build_evidence`); the jobs are
+    # run by the background leader beside the follower and the worker.
+    evidence: EvidenceSources = field(default_factory=EvidenceSources)
+    timestamp_job: TimestampJob | None = None
+    anchor_job: CheckpointAnchorer | None = None
 
     def require_chain(self) -> ChainAccess:
         """The chain, or 503 when the API runs without one."""

@@ -51,6 +51,7 @@ from ledger.errors import (
     LedgerError,
     ProofError,
     ScoringError,
+    SealError,
     SigningError,
     StoreError,
     TransactionRevertedError,
@@ -228,6 +229,8 @@ def _ledger_status(exc: LedgerError) -> tuple[int, ErrorBody]:
         (ArtifactError, 503, "service_misconfigured"),
         (SigningError, 422, "invalid_signature"),
         (ScoringError, 422, "scoring_failed"),
+        # A seal needs the TSA: an outage is the service's, worth a retry.
+        (SealError, 503, "seal_unavailable"),
         (ProofError, 422, "proof_failed"),
     )
     for cls, status, code in table:

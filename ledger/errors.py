@@ -44,10 +44,20 @@ error codes in one handler (`api.errors`).
     │   ├── NoSplitVersionError       no such finalized split version        (LookupError)
     │   └── NothingToSplitError       nothing counts yet: no split to divide by
     ├── ProofError                    building or verifying proof bundles
+    │   ├── TimestampError            an RFC 3161 token cannot be had or does not verify
+    │   │   └── TsaUnavailableError   the TSA did not answer, or not with a token (ConnectionError)
+    │   ├── SealError                 a PDF cannot be sealed, or its seal does not validate
+    │   └── NotAnchoredError          no public checkpoint covers that block (yet) (LookupError)
     ├── EnvelopeError                 sealing or opening a shared document (ledger.exchange)
     │   ├── EnvelopeFormatError       bytes or fields not of the documented format (ValueError)
     │   └── EnvelopeIntegrityError    altered, truncated, for another key or recipient, or not
     │                                 the document whose commitment was disclosed
+    ├── OpeningError                  proof secrets and openings                (ValueError)
+    │   ├── RecoveryPhraseError       words that are no recovery sheet of a proof secret
+    │   ├── OpeningFormatError        a file not in the documented opening/sealed format
+    │   ├── OpeningMismatchError      an opening that does not open what it names
+    │   ├── OpeningConflictError      another opening already kept for that contribution
+    │   └── SealedFileError           wrong passphrase, or the encrypted file was altered
     └── StoreError                    the local database cannot be read or written
         └── CorruptDatabaseError      a SQLite file of the store is no readable database
 """
@@ -235,6 +245,50 @@ class EnvelopeIntegrityError(EnvelopeError):
     """Raised when a sealed document or wrapped key does not open (altered, truncated, extended,
     for another key, recipient or disclosure) or opens to a document other than the one whose
     commitment was disclosed."""
+
+
+class TimestampError(ProofError):
+    """Raised when an RFC 3161 timestamp token cannot be obtained, parsed or verified."""
+
+
+class TsaUnavailableError(TimestampError, ConnectionError):
+    """Raised when the timestamp authority cannot be reached or answers with an HTTP error
+    (worth trying again later, unlike a token that does not verify)."""
+
+
+class SealError(ProofError):
+    """Raised when a PDF cannot be sealed (key, certificate, TSA) or its seal does not validate."""
+
+
+class NotAnchoredError(ProofError, LookupError):
+    """Raised when no checkpoint on the public chain covers the block asked about (yet)."""
+
+
+class OpeningError(LedgerError, ValueError):
+    """Raised when a proof secret, an opening or an encrypted file of them is unusable."""
+
+
+class RecoveryPhraseError(OpeningError):
+    """Raised when words are not the recovery sheet of a proof secret (unknown word, count,
+    checksum); the message names the first wrong word by its position."""
+
+
+class OpeningFormatError(OpeningError):
+    """Raised when a file is not an opening or a sealed file in the documented format."""
+
+
+class OpeningMismatchError(OpeningError):
+    """Raised when an opening does not open what it names: its commitment, its contribution
+    id, or (derived salts) the salt the proof secret gives."""
+
+
+class OpeningConflictError(OpeningError):
+    """Raised when another opening is already kept for the same contribution."""
+
+
+class SealedFileError(OpeningError):
+    """Raised when a sealed file cannot be opened: the passphrase is wrong, or the file was
+    altered (AES-GCM cannot tell the two apart)."""
 
 
 class StoreError(LedgerError):

@@ -18,12 +18,14 @@ from fastapi.responses import Response
 
 from api.deps import ChainAccess, ExporterDep, ServicesDep
 from api.errors import ERROR_RESPONSES
+from api.i18n import certificate_text
 from api.schemas.common import Address
-from api.schemas.exports import OpeningIn, OpeningsIn
+from api.schemas.exports import CertificateIn, OpeningIn, OpeningsIn
 from api.services.access import readable_contribution, require_readable_project
 from ledger.domain.codec import from_hex
 from ledger.evidence.builder import ProofBuilder
 from ledger.evidence.bundle import bundle_bytes
+from ledger.evidence.certificate import CertificateDetails, certificate_file_name
 from ledger.evidence.packs import (
     export_contribution,
     export_partner,
@@ -77,6 +79,7 @@ def contribution_bundle(
     bundle = builder.build(
         from_hex(contribution_id), content_hash=from_hex(body.contentHash), salt=from_hex(body.salt)
     )
+    bundle = services.evidence.completer(chain.chain.w3)(bundle)
     return _file(bundle.to_bytes(), "application/json", f"{contribution_id}.json")
 
 
@@ -88,19 +91,31 @@ def contribution_bundle(
 )
 def contribution_certificate(
     contribution_id: ContributionIdPath,
-    body: OpeningIn,
+    body: CertificateIn,
     services: ServicesDep,
     principal: ExporterDep,
 ) -> Response:
-    """A printable certificate of the contribution; the `X-Bundle-SHA256` header names the
-    proof bundle it was made from."""
-    readable_contribution(services, principal, contribution_id)
+    """A certificate of the contribution for people who read no JSON, in Dutch or English,
+    sealed when the service has a seal; the `X-Bundle-SHA256` header names the proof bundle
+    it was made from."""
+    record = readable_contribution(services, principal, contribution_id)
     chain = services.require_chain()
     builder = _builder(chain)
-    _bundle, json_file, pdf = export_contribution(
-        builder, from_hex(contribution_id), body.opening()
+    # Organisations by the names they declared on the chain (endorsers, disputers, voters).
+    index = builder.preload(record.project_id)
+    names = {address: name for address, (name, _) in index.latest_identities().items() if name}
+    details = CertificateDetails(
+        title=body.title, description=body.description, project_name=body.projectName, names=names
     )
-    response = _file(pdf.data, "application/pdf", f"{contribution_id}.pdf")
+    bundle, json_file, pdf = export_contribution(
+        builder,
+        from_hex(contribution_id),
+        body.opening(),
+        text=certificate_text(body.language),
+        details=details,
+        evidence=services.evidence,
+    )
+    response = _file(pdf.data, "application/pdf", certificate_file_name(bundle, body.language))
     response.headers["X-Bundle-SHA256"] = json_file.sha256
     return response
 
@@ -128,8 +143,10 @@ def partner_export(
         project_id,
         partner,
         body.by_id(),
+        text=certificate_text(body.language),
         exchange=None if chain.exchange is None else chain.exchange.address,
         workers=1,
+        evidence=services.evidence,
     )
     return _file(archive.data, "application/zip", f"project-{project_id}-{partner}.zip")
 
@@ -157,8 +174,10 @@ def evidence_pack(
         project_id,
         body.by_id(),
         vault=chain.vault_address,
+        text=certificate_text(body.language),
         exchange=None if chain.exchange is None else chain.exchange.address,
         workers=1,
+        evidence=services.evidence,
     )
     return _file(archive.data, "application/zip", f"project-{project_id}-evidence.zip")
 

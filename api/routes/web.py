@@ -20,17 +20,17 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal, NamedTuple
+from typing import Annotated, Any, Final, NamedTuple
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from api.i18n import LANGUAGES, Language, page_translations, translations
+
 WEB_DIR: Final = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES_DIR: Final = WEB_DIR / "templates"
 STATIC_DIR: Final = WEB_DIR / "static"
-I18N_FILE: Final = WEB_DIR / "i18n.json"
-LANGUAGES: Final = ("nl", "en")
 # English for a browser that names neither language: the widest audience outside Flanders.
 FALLBACK_LANGUAGE: Final = "en"
 LANG_COOKIE: Final = "poc_lang"
@@ -43,8 +43,6 @@ CONTENT_SECURITY_POLICY: Final = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-
-Language = Literal["nl", "en"]
 
 
 class WebPage(NamedTuple):
@@ -79,18 +77,13 @@ PAGES: Final[tuple[WebPage, ...]] = (
     WebPage("/requests", "requests", "nav.requests"),
     WebPage("/split", "split", "nav.split"),
     WebPage("/lawyer", "lawyer", "nav.lawyer"),
+    WebPage("/recovery", "recovery", "nav.recovery"),
+    WebPage("/openings", "openings", "nav.openings"),
 )
 
 
 class MissingTranslationError(KeyError):
     """Raised when a template asks for a key the translation table lacks."""
-
-
-@cache
-def translations() -> dict[str, dict[str, str]]:
-    """The translation table: {language: {key: text}}."""
-    table: dict[str, dict[str, str]] = json.loads(I18N_FILE.read_text(encoding="utf-8"))
-    return table
 
 
 def pick_language(cookie: str | None, accept_language: str | None) -> Language:
@@ -167,7 +160,7 @@ def render(request: Request, page: WebPage) -> HTMLResponse:
             sandbox=info is not None,
             sandbox_token=sandbox_token,
             # The scripts translate with the same table (error messages, statuses).
-            i18n_json=json.dumps(translations()[language], ensure_ascii=False).replace(
+            i18n_json=json.dumps(page_translations(language), ensure_ascii=False).replace(
                 "</", "<\\/"
             ),
         )

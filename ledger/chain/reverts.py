@@ -55,7 +55,7 @@ from ledger.domain.values import ContributionStatus, ProposalKind, from_abi_valu
 from ledger.errors import ContractRevertError, TransactionRevertedError
 
 #: The contracts whose ABIs feed the selector table.
-DEPLOYABLE_CONTRACTS = ("PocLedger", "RoyaltyVault", "PocExchange")
+DEPLOYABLE_CONTRACTS = ("PocLedger", "RoyaltyVault", "PocExchange", "ChainCheckpoints")
 
 _PANIC_REASONS = {
     0x00: "generic compiler panic",
@@ -806,6 +806,31 @@ class ExchangeNotEligibleApprover(ForbiddenRevertError, code="not_eligible_setti
 
     proposal_id: int
     account: ChecksumAddress
+
+
+# ------------------------------------------------------------------------------ ChainCheckpoints
+
+
+@dataclass(eq=False)
+class CheckpointEmptyRange(InvalidArgumentRevertError, code="checkpoint_empty_range"):
+    """Raised when a checkpoint's last block is before its first."""
+
+    from_block: int
+    to_block: int
+
+
+@dataclass(eq=False)
+class CheckpointNotContiguous(ConflictRevertError, code="checkpoint_not_contiguous"):
+    """Raised when a checkpoint does not start right after the anchorer's previous one."""
+
+    source_chain_id: int
+    expected_from_block: int
+    from_block: int
+
+
+@dataclass(eq=False)
+class CheckpointZeroHash(InvalidArgumentRevertError, code="checkpoint_zero_hash"):
+    """Raised when a checkpoint's Merkle root or last block hash is zero."""
 
 
 # ------------------------------------------------------------------------------ signatures

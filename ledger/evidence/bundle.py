@@ -16,7 +16,15 @@ docs/proofs.md) carries:
 - `batch`: for a batched contribution, the Merkle path to the anchored root and the
   `BatchAnchored` log with its own proofs;
 - `history`: endorsements, disputes and their outcomes, withdrawal, supersession and the
-  contributions that build on this one, each a log with its own proofs.
+  contributions that build on this one, each a log with its own proofs;
+- `timestamp` (optional): an RFC 3161 token from a timestamp authority over the registration
+  and its block hash (`ledger.evidence.timestamps`, its JSON form there);
+- `checkpoint` (optional): the public checkpoint covering the registration's block, with its
+  proofs on the public chain (`ledger.evidence.checkpoints`, its JSON form there).
+
+The two optional sections come from outside the consortium chain and are added when they
+exist (`ledger.evidence.sources`): a bundle built before the TSA answered or before the next
+checkpoint simply lacks them, and the key is then absent (not null).
 
 Every log the bundle cites is a `LogProof`: decoded arguments plus the header, receipt and
 transaction with their trie proofs, so every statement can be checked offline against the block
@@ -523,6 +531,10 @@ class ProofBundle:
     history: tuple[LogProof, ...] = field(default=())
     version: int = BUNDLE_VERSION
     type: str = BUNDLE_TYPE
+    # Kept in their JSON form: their models (`TimestampToken`, `CheckpointProof`) live in
+    # modules that import this one, and the verifier reads them from the document anyway.
+    timestamp: Mapping[str, Any] | None = None
+    checkpoint: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The bundle as a JSON document (key order fixed, for stable bytes)."""
@@ -537,6 +549,8 @@ class ProofBundle:
             "inclusion": self.inclusion.to_json(),
             "batch": self.batch.to_json() if self.batch else None,
             "history": [entry.to_json() for entry in self.history],
+            **({"timestamp": dict(self.timestamp)} if self.timestamp is not None else {}),
+            **({"checkpoint": dict(self.checkpoint)} if self.checkpoint is not None else {}),
         }
 
     @classmethod
@@ -554,6 +568,8 @@ class ProofBundle:
             inclusion=Inclusion.from_json(data["inclusion"]),
             batch=BatchPart.from_json(data["batch"]) if data["batch"] else None,
             history=tuple(LogProof.from_json(entry) for entry in data["history"]),
+            timestamp=dict(data["timestamp"]) if data.get("timestamp") is not None else None,
+            checkpoint=dict(data["checkpoint"]) if data.get("checkpoint") is not None else None,
         )
 
     def to_bytes(self) -> bytes:

@@ -37,6 +37,7 @@ from ledger.evidence.format_check import clip
 
 PASS: Final = "PASS"
 FAIL: Final = "FAIL"
+SKIP: Final = "SKIP"
 # What one failed check reports at most: a hostile bundle can make every field wrong.
 _MAX_FIELDS: Final = 50
 MAX_DETAIL: Final = 2_000
@@ -44,16 +45,29 @@ MAX_DETAIL: Final = 2_000
 
 @dataclass(frozen=True)
 class Check:
-    """The outcome of one check; `fields` are the JSON paths found wrong (on failure)."""
+    """The outcome of one check; `fields` are the JSON paths found wrong (on failure).
+
+    `skipped`: the check could not be completed for want of something only the person
+    verifying can give (the TSA's trust anchors, a node of the public chain); nothing it could
+    check failed. A skipped check counts as passed in `VerificationReport.ok` and says in its
+    detail what to give; it prints as SKIP, never as PASS."""
 
     name: str
     passed: bool
     detail: str
     fields: tuple[str, ...] = ()
+    skipped: bool = False
+
+    @property
+    def verdict(self) -> str:
+        """PASS, FAIL or SKIP."""
+        if not self.passed:
+            return FAIL
+        return SKIP if self.skipped else PASS
 
     def line(self) -> str:
-        """One line for a terminal: PASS/FAIL, the check, the reason, the fields at fault."""
-        text = f"{PASS if self.passed else FAIL}  {self.name}: {self.detail}"
+        """One line for a terminal: PASS/FAIL/SKIP, the check, the reason, the fields at fault."""
+        text = f"{self.verdict}  {self.name}: {self.detail}"
         if not self.passed and self.fields:
             text += f" [fields: {', '.join(self.fields)}]"
         return text
@@ -68,6 +82,11 @@ class VerificationReport:
     @property
     def ok(self) -> bool:
         return all(check.passed for check in self.checks)
+
+    @property
+    def skipped(self) -> int:
+        """How many checks could not be completed (`Check.skipped`)."""
+        return sum(1 for check in self.checks if check.skipped)
 
     def lines(self) -> list[str]:
         return [check.line() for check in self.checks]

@@ -15,7 +15,9 @@
   - `results-ownership-list.csv` / `.md`: the Results Ownership List in the DESCA style:
     each Result, its owner, its date, and the Background (and earlier Results) it builds on
     through its parent links;
-  - `README.md`: how to verify the pack, a bundle, and a certificate, without us.
+  - `README.md`: how to verify the pack, a bundle, and a certificate, without us;
+  - `verifier.html`: the single-file verifier (`ledger/evidence/verifier.html`): opened in any
+    browser, it checks a bundle and the original file offline, in Dutch or English.
 
 The content hash and salt of a contribution are held by its partner (or, in custodial mode, by
 the service): callers pass them as `openings`. A contribution without an opening still appears
@@ -36,6 +38,9 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any, Final
 
 from web3 import Web3
@@ -57,8 +62,15 @@ from ledger.domain.values import ContributionStatus, DisputeOutcome, Origin, che
 from ledger.errors import ProofError
 from ledger.evidence.builder import FoundLog, ProjectLogs, ProofBuilder
 from ledger.evidence.bundle import ProofBundle, bundle_bytes, iso_utc
-from ledger.evidence.certificate import chain_name, render_certificate
+from ledger.evidence.certificate import (
+    CertificateDetails,
+    CertificateText,
+    certificate_file_name,
+    chain_name,
+    render_certificate,
+)
 from ledger.evidence.exchange_registers import access_csv, disclosure_csv, exchange_registers
+from ledger.evidence.sources import Completer, EvidenceSources
 
 PACK_VERSION: Final = 1
 # Below this many certificates a process pool costs more than it saves.
@@ -112,13 +124,20 @@ def export_contribution(
     contribution_id: bytes,
     opening: Opening,
     *,
-    names: Mapping[str, str] | None = None,
+    text: CertificateText,
+    details: CertificateDetails | None = None,
+    evidence: EvidenceSources | None = None,
 ) -> tuple[ProofBundle, ExportFile, ExportFile]:
-    """The bundle of one contribution, its JSON file and its PDF certificate."""
+    """The bundle of one contribution, its JSON file and its PDF certificate in the language
+    of `text` (with the timestamp, checkpoint and seal `evidence` has)."""
     bundle = builder.build(contribution_id, content_hash=opening.content_hash, salt=opening.salt)
+    if evidence is not None:
+        bundle = evidence.completer(builder.w3)(bundle)
     json_file = bundle_file(bundle)
-    pdf = render_certificate(bundle, names=names or {}, bundle_sha256=json_file.sha256)
-    pdf_file = ExportFile(f"certificates/{to_hex(bundle.contribution.contribution_id)}.pdf", pdf)
+    pdf = render_certificate(bundle, text=text, details=details, bundle_sha256=json_file.sha256)
+    if evidence is not None:
+        pdf = evidence.seal(pdf)
+    pdf_file = ExportFile(f"certificates/{certificate_file_name(bundle, text.language)}", pdf)
     return bundle, json_file, pdf_file
 
 
@@ -464,6 +483,9 @@ Project {project_id} on the Proof-of-Contribution ledger {ledger}, {chain_name(c
 
 ## How to verify a bundle without us
 
+0. In a browser: open `verifier.html` (it needs no network and no install), choose the bundle
+   and the original file, and read the verdict check by check, in Dutch or English. It checks
+   everything `poc verify` checks offline except the timestamp authority's signature.
 1. Offline, with the verifier: `poc verify bundles/<id>.json --file <the original file>`.
    It recomputes the file's SHA-256, the salted commitment, the partner's EIP-712 signature
    (from the bundle's own fields), and the Merkle-Patricia proofs of the receipt and the
@@ -472,7 +494,13 @@ Project {project_id} on the Proof-of-Contribution ledger {ledger}, {chain_name(c
    `poc verify bundles/<id>.json --rpc-url https://…`. It checks the chain id, that the node's
    block at that height has the bundle's block hash, the receipt proof against the node's own
    header, the contract's code, and the contribution's current status and history.
-3. By hand, in any block explorer: look up the bundle's `chain.txHash`; it must be in block
+3. The independent evidence, when a bundle has it: `timestamp` is an RFC 3161 token of a
+   timestamp authority over the registration (`--tsa-roots tsa-roots.pem` checks its
+   signature against the authorities you trust; `openssl ts -verify` checks it too, see
+   docs/proofs.md), `checkpoint` the record of the block's hash on a public chain
+   (`--public-rpc-url https://…` checks it against a node of that chain). Without them these
+   checks print SKIP and say what they need.
+4. By hand, in any block explorer: look up the bundle's `chain.txHash`; it must be in block
    `chain.blockNumber` with hash `chain.blockHash`, sent to `chain.contract`, and emit
    `ContributionRegistered` with the bundle's contribution id.
 
@@ -481,8 +509,16 @@ Every check prints PASS or FAIL with its reason; any FAIL names the field at fau
     return text.encode("utf-8")
 
 
+@cache
+def verifier_page() -> bytes:
+    """The single-file HTML verifier every pack carries (built by
+    scripts/build_verifier_html.py)."""
+    return (Path(__file__).with_name("verifier.html")).read_bytes()
+
+
 def _zip(files: Sequence[ExportFile], manifest: Mapping[str, Any]) -> Archive:
     manifest_doc = dict(manifest)
+    files = [*files, ExportFile("verifier.html", verifier_page())]
     manifest_doc["files"] = [
         {"path": f.name, "sha256": f.sha256, "size": len(f.data)} for f in files
     ]
@@ -498,23 +534,30 @@ def _zip(files: Sequence[ExportFile], manifest: Mapping[str, Any]) -> Archive:
     return Archive(out.getvalue(), everything, tuple(manifest_doc.get("unopened", ())))
 
 
-def _render(job: tuple[dict[str, Any], dict[str, str], str]) -> bytes:
-    document, names, sha = job
-    return render_certificate(ProofBundle.from_json(document), names=names, bundle_sha256=sha)
+def _render(job: tuple[dict[str, Any], CertificateText, CertificateDetails, str]) -> bytes:
+    document, text, details, sha = job
+    return render_certificate(
+        ProofBundle.from_json(document), text=text, details=details, bundle_sha256=sha
+    )
 
 
 def _certificates(
     bundles: Sequence[tuple[ProofBundle, ExportFile]],
-    names: Mapping[str, str],
+    text: CertificateText,
+    details: CertificateDetails,
     workers: int | None,
+    evidence: EvidenceSources | None = None,
 ) -> list[ExportFile]:
-    jobs = [(b.to_json(), dict(names), f.sha256) for b, f in bundles]
+    jobs = [(b.to_json(), text, details, f.sha256) for b, f in bundles]
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers > 1 and len(jobs) >= _PARALLEL_MIN:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             pdfs = list(pool.map(_render, jobs, chunksize=32))
     else:
         pdfs = [_render(job) for job in jobs]
+    if evidence is not None:
+        # Sealed here, not in the workers: each seal asks the TSA, which the pool cannot share.
+        pdfs = [evidence.seal(pdf) for pdf in pdfs]
     return [
         ExportFile(f"certificates/{to_hex(b.contribution.contribution_id)}.pdf", pdf)
         for (b, _), pdf in zip(bundles, pdfs, strict=True)
@@ -531,6 +574,7 @@ def _collect(
     builder: ProofBuilder,
     regs: Iterable[FoundLog[ContributionRegistered]],
     openings: Mapping[bytes, Opening],
+    complete: Completer | None = None,
 ) -> _Collected:
     collected = _Collected()
     for reg in regs:
@@ -540,6 +584,8 @@ def _collect(
             collected.unopened.append(to_hex(cid))
             continue
         bundle = builder.build(cid, content_hash=opening.content_hash, salt=opening.salt)
+        if complete is not None:
+            bundle = complete(bundle)
         collected.bundles.append((bundle, bundle_file(bundle)))
     return collected
 
@@ -555,18 +601,22 @@ def export_partner(
     partner: str,
     openings: Mapping[bytes, Opening],
     *,
+    text: CertificateText,
     exchange: str | None = None,
     workers: int | None = None,
+    evidence: EvidenceSources | None = None,
+    issued_at: datetime | None = None,
 ) -> Archive:
     """A zip of the bundles and certificates of `partner`'s contributions in the project."""
     builder = ProofBuilder(w3, ledger, exchange_address=exchange)
     index = builder.preload(project_id)
     wanted = checksum(partner).lower()
     regs = [r for r in index.registrations if r.event.contributor.lower() == wanted]
-    collected = _collect(builder, regs, openings)
-    names = _names(index)
+    complete = evidence.completer(w3) if evidence is not None else None
+    collected = _collect(builder, regs, openings, complete)
+    details = CertificateDetails(names=_names(index), issued_at=issued_at)
     files = [f for _, f in collected.bundles]
-    files += _certificates(collected.bundles, names, workers)
+    files += _certificates(collected.bundles, text, details, workers, evidence)
     files.append(
         ExportFile(
             "README.md",
@@ -608,18 +658,22 @@ def export_project(
     openings: Mapping[bytes, Opening],
     *,
     vault: str | None = None,
+    text: CertificateText,
     exchange: str | None = None,
     workers: int | None = None,
+    evidence: EvidenceSources | None = None,
+    issued_at: datetime | None = None,
 ) -> Archive:
     """The project's evidence pack (see the module docstring)."""
     builder = ProofBuilder(w3, ledger, exchange_address=exchange)
     index = builder.preload(project_id)
     if not index.registrations and not index.policies:
         raise ProofError(f"project {project_id} has no events on this ledger")
-    collected = _collect(builder, index.registrations, openings)
-    names = _names(index)
+    complete = evidence.completer(w3) if evidence is not None else None
+    collected = _collect(builder, index.registrations, openings, complete)
+    details = CertificateDetails(names=_names(index), issued_at=issued_at)
     files = [f for _, f in collected.bundles]
-    files += _certificates(collected.bundles, names, workers)
+    files += _certificates(collected.bundles, text, details, workers, evidence)
     entries = results_ownership_list(index)
     files.append(ExportFile("results-ownership-list.csv", rol_csv(entries)))
     files.append(ExportFile("results-ownership-list.md", rol_markdown(entries, project_id)))

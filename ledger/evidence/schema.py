@@ -28,6 +28,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from ledger.chain.artifacts import load_artifact
+from ledger.chain.checkpoints import CHECKPOINTED_EVENT, CHECKPOINTS_CONTRACT
 from ledger.chain.signing import ACTION_TYPES, EIP712_DOMAIN_FIELDS
 from ledger.evidence.bundle import (
     CHILD_EVENT,
@@ -35,6 +37,7 @@ from ledger.evidence.bundle import (
     HISTORY_EVENTS,
     bundle_event_abis,
 )
+from ledger.evidence.timestamps import MAX_REPLY_BYTES, MESSAGE_FORMAT
 
 SCHEMA_ID: Final = "https://poc-ledger.example/schemas/proof-bundle/v1.json"
 
@@ -68,6 +71,10 @@ MAX_TRIE_PROOF_NODES: Final = 64
 MAX_MERKLE_PROOF: Final = 32
 #: History entries (endorsements, disputes, children, ...): a work limit for the verifier.
 MAX_HISTORY: Final = 10_000
+#: Merkle path of a public checkpoint (`ledger.evidence.checkpoints.MAX_PROOF_NODES`).
+MAX_CHECKPOINT_PROOF: Final = 64
+#: Base64 of the largest TSA reply the client accepts.
+MAX_TOKEN_BASE64: Final = 4 * ((MAX_REPLY_BYTES + 2) // 3)
 #: Array arguments of events without a limit in the contract.
 MAX_ABI_ARRAY: Final = 1_024
 # PocLedger.MAX_PARENTS and MAX_CATEGORIES.
@@ -207,6 +214,57 @@ _LOG_PROOF = {
 }
 
 
+def _checkpoint_log() -> dict[str, Any]:
+    """The `Checkpointed` log of ChainCheckpoints on the public chain, as a log proof."""
+    abi: Mapping[str, Any] = next(
+        e
+        for e in load_artifact(CHECKPOINTS_CONTRACT).abi
+        if e.get("type") == "event" and e.get("name") == CHECKPOINTED_EVENT
+    )
+    properties = dict(_LOG_PROOF["properties"])
+    properties["event"] = {"const": CHECKPOINTED_EVENT}
+    properties["args"] = _object({str(i["name"]): abi_schema(i) for i in abi["inputs"]})
+    return _object(properties, description="the checkpoint's log on the public chain")
+
+
+_TIMESTAMP = _object(
+    {
+        "standard": {"const": "RFC 3161"},
+        "messageFormat": {"const": MESSAGE_FORMAT},
+        "hashAlgorithm": _text(64),
+        "messageImprint": _hex(64),
+        "genTime": _text(64),
+        "serialNumber": {"type": "string", "pattern": "^[0-9]{1,100}$"},
+        "policy": _text(256),
+        "tsa": _text(4_096),
+        "response": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9+/]*={0,2}$",
+            "maxLength": MAX_TOKEN_BASE64,
+            "description": "base64 of the TSA's DER TimeStampResp: the evidence",
+        },
+    },
+    description="an RFC 3161 timestamp of the registration (ledger.evidence.timestamps)",
+)
+
+_CHECKPOINT = _object(
+    {
+        "chainId": _uint(256),
+        "contract": {"$ref": "#/$defs/address"},
+        "leafEncoding": {"const": ["uint256", "bytes32"]},
+        "leafHash": {"$ref": "#/$defs/hex32"},
+        "merkleProof": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/hex32"},
+            "maxItems": MAX_CHECKPOINT_PROOF,
+        },
+        "log": {"$ref": "#/$defs/checkpointLog"},
+    },
+    description="the public checkpoint covering the registration block (ledger.evidence."
+    "checkpoints)",
+)
+
+
 def _typed_data() -> dict[str, Any]:
     """EIP-712 typed data of a Register or AnchorBatch authorisation (`ledger.chain.signing`)."""
     message_fields = {
@@ -256,6 +314,21 @@ _EIP712_AUTHORISATION = {
     "typedData": {"$ref": "#/$defs/typedData"},
 }
 
+# Every section but the evidence from outside the consortium chain, which a bundle carries once
+# it exists (`ledger.evidence.sources`).
+_REQUIRED: Final = (
+    "version",
+    "type",
+    "contribution",
+    "identity",
+    "policy",
+    "authorisation",
+    "chain",
+    "inclusion",
+    "batch",
+    "history",
+)
+
 BUNDLE_SCHEMA: Final[dict[str, Any]] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": SCHEMA_ID,
@@ -281,6 +354,7 @@ BUNDLE_SCHEMA: Final[dict[str, Any]] = {
             "maxItems": MAX_TRIE_PROOF_NODES,
         },
         "logProof": _LOG_PROOF,
+        "checkpointLog": _checkpoint_log(),
         "args": _event_args(),
         "typedData": _typed_data(),
     },
@@ -391,7 +465,10 @@ BUNDLE_SCHEMA: Final[dict[str, Any]] = {
                 "items": {"$ref": "#/$defs/logProof"},
                 "maxItems": MAX_HISTORY,
             },
-        }
+            "timestamp": _TIMESTAMP,
+            "checkpoint": _CHECKPOINT,
+        },
+        required=_REQUIRED,
     ),
 }
 

@@ -190,6 +190,12 @@ class Store:
         return self._index_db.path
 
     @property
+    def durable_engine(self) -> Engine:
+        """The engine of the durable database, for tables kept beside the outbox that this
+        package does not define (the timestamp queue of `ledger.evidence.timestamp_job`)."""
+        return self._durable_db.engine
+
+    @property
     def outbox_path(self) -> Path | None:
         """The durable database's SQLite file (None on other databases)."""
         return self._durable_db.path

@@ -15,8 +15,13 @@ The steps, each usable on its own (the tests drive them one by one):
 - `seed_demo` (`poc.sandbox.seed`) plays `poc.sandbox.demo` once per deployment: keys in
   encrypted keystores, funding, identities, the project, acceptances, contributions,
   endorsements. Every step first checks the chain, so a seed interrupted half-way resumes
-  instead of duplicating; salts derive from a per-data-dir secret, so the contributions' ids
-  are the same on every attempt.
+  instead of duplicating; salts derive from the demo partners' proof secrets (themselves
+  derived from a per-data-dir secret), so the contributions' ids are the same on every
+  attempt. The service keeps those proof secrets, as for custodial partners who opted in.
+- `start_evidence` (`poc.sandbox.evidence`) starts the local TSA and the second anvil standing
+  in for the public chain (with the checkpoint contract), and makes the demo seal; the app's
+  background process timestamps every registration, anchors the chain there every few seconds
+  and seals the PDF certificates.
 - `run_sandbox` does all of the above (the command line is `poc.cli.sandbox`), then serves the
   app (`poc.wiring.create_app`) with uvicorn on 127.0.0.1
   and stops anvil after it, whether it ends by Ctrl-C, SIGTERM or an error; anvil gets
@@ -31,9 +36,13 @@ Data directory layout (all of it is the sandbox's; `--reset` removes it):
     chain/                anvil's state files, lock and log (see `poc.sandbox.anvil`)
     deployment.json       where the contracts are (ledger.chain.deployment_record.DeploymentRecord)
     sandbox.json          what the seed created: partners, project, contributions and salts
-    seed-secret           the secret the demo salts derive from (owner-only)
+    seed-secret           the secret the demo partners' proof secrets derive from (owner-only)
     keystores/            encrypted keys of the demo partners and the relayer
+    proof-secrets/        the proof secrets the service keeps (sealed; `ledger.openings.custody`)
+    proof-secrets.handed  marker: the demo partners' proof secrets were handed over, once
     documents/            the demo documents, for proving a contribution with its file
+    tsa/, public-chain/, public-deployment.json, seal/   the evidence services
+                          (`poc.sandbox.evidence`)
     index.sqlite3         the API's index of the chain (rebuilt from the chain if lost)
     outbox.sqlite3        the API's outbox (writes accepted, not yet on chain) and API keys
 
@@ -78,6 +87,7 @@ from ledger.errors import ChainIdMismatchError, ConfigurationError
 from poc.cli.main import redact_url
 from poc.sandbox.anvil import AnvilProcess, connect
 from poc.sandbox.data_dir import SandboxPaths, claim_data_dir, move_aside
+from poc.sandbox.evidence import PUBLIC_CHAIN_ID, SandboxEvidence, start_evidence
 from poc.sandbox.seed import (
     RELAYER_LABEL,
     SANDBOX_KEYSTORE_PASSWORD,
@@ -96,6 +106,9 @@ if TYPE_CHECKING:
 
 HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8000
+# The sandbox stamps and anchors within seconds, so that a demo bundle soon carries both.
+SANDBOX_TIMESTAMP_INTERVAL: Final = 1.0
+SANDBOX_ANCHOR_INTERVAL: Final = 5.0
 DEFAULT_DATA_DIR: Final = Path("data")
 
 
@@ -438,7 +451,16 @@ def _run_once(
             f"PocExchange {record.address(EXCHANGE_CONTRACT)}"
         )
         seed = seed_demo(chain, record, paths, log=out)
-        server, keys = _build_server(chain, record, seed, paths, options, port, switch)
+        evidence = start_evidence(paths.root, log=out)
+        stack.callback(evidence.close)
+        out(
+            f"Evidence: timestamp authority {evidence.tsa_url} (OpenSSL ts, test CA "
+            f"{evidence.tsa_roots}), public chain {evidence.public_rpc_url} (chain id "
+            f"{PUBLIC_CHAIN_ID}) with ChainCheckpoints {evidence.checkpoints_address}"
+        )
+        server, keys = _build_server(
+            chain, record, seed, paths, options, port, switch, evidence=evidence
+        )
         announce = threading.Thread(
             target=_announce_when_ready,
             args=(server, _banner(seed, keys, paths, options, port), started, out),
@@ -465,6 +487,8 @@ def _build_server(
     options: SandboxOptions,
     port: int,
     switch: ResetSwitch,
+    *,
+    evidence: SandboxEvidence | None = None,
 ) -> tuple[uvicorn.Server, tuple[SandboxKey, ...]]:
     import uvicorn
     from pydantic import SecretStr
@@ -474,6 +498,20 @@ def _build_server(
     from poc.wiring import create_app
 
     relayer = sandbox_keystore(paths).load(RELAYER_LABEL)
+    evidence_settings: dict[str, object] = {}
+    if evidence is not None:
+        evidence_settings = {
+            "tsa_url": evidence.tsa_url,
+            "tsa_roots": evidence.tsa_roots,
+            "timestamp_interval": SANDBOX_TIMESTAMP_INTERVAL,
+            "public_rpc_url": evidence.public_rpc_url,
+            "checkpoints_address": evidence.checkpoints_address,
+            "checkpoints_from_block": evidence.checkpoints.deploy_block,
+            "anchor_key": SecretStr(to_hex(evidence.anchorer.key)),
+            "anchor_interval": SANDBOX_ANCHOR_INTERVAL,
+            "seal_key": evidence.seal_key,
+            "seal_certificate": evidence.seal_certificate,
+        }
     settings = ApiSettings(
         data_dir=paths.root,
         database_url=None,
@@ -487,7 +525,7 @@ def _build_server(
         persist_delay=0.0,
         sandbox=True,
         allowed_hosts=local_hosts(port),
-    )
+    ).model_copy(update=evidence_settings)
     store = Store.open(
         settings.resolved_database_url,
         outbox_url=settings.resolved_outbox_database_url,

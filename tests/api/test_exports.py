@@ -64,6 +64,49 @@ def test_auditor_downloads_a_certificate(consortium: Consortium) -> None:
     assert response.headers["x-bundle-sha256"] in text
 
 
+def test_certificate_in_dutch_names_title_project_and_organisations(
+    consortium: Consortium,
+) -> None:
+    project = consortium.project_on_chain()
+    cid, content, salt = _register(consortium, project)
+    consortium.grant_auditor(project)
+    response = consortium.client.post(
+        f"/v1/exports/contributions/0x{cid.hex()}/certificate",
+        json={
+            **_opening(content, salt),
+            "language": "nl",
+            "title": "Trekproeven vlascomposiet",
+            "projectName": "FlaxComp",
+        },
+        headers=consortium.auditor_headers,
+    )
+    reader = PdfReader(io.BytesIO(response.content))
+    first = " ".join(reader.pages[0].extract_text().split())
+
+    assert response.status_code == 200, response.text
+    assert (
+        f'filename="certificate-{cid.hex()[:12]}-nl.pdf"' in response.headers["content-disposition"]
+    )
+    assert first.startswith("Certificaat van bijdrage Trekproeven vlascomposiet")
+    assert "FlaxComp (project " in first
+    assert "Uitgereikt op " in first
+    assert reader.metadata is not None and reader.metadata.creation_date is not None
+    assert reader.metadata.title == "Certificaat van bijdrage: Trekproeven vlascomposiet"
+
+
+def test_certificate_in_an_unknown_language_is_refused(consortium: Consortium) -> None:
+    project = consortium.project_on_chain()
+    cid, content, salt = _register(consortium, project)
+    consortium.grant_auditor(project)
+    response = consortium.client.post(
+        f"/v1/exports/contributions/0x{cid.hex()}/certificate",
+        json={**_opening(content, salt), "language": "fr"},
+        headers=consortium.auditor_headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_request"
+
+
 def test_auditor_downloads_the_evidence_pack_and_rol(consortium: Consortium) -> None:
     project = consortium.project_on_chain()
     cid, content, salt = _register(consortium, project)

@@ -17,12 +17,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api import i18n
 from api.auth import Role
 from api.routes import web
 from api.schemas.common import ORIGINS, STATUSES
 from api.settings import ApiSettings
 from ledger.chain import reverts
 from ledger.evidence import checks as verifier_checks
+from ledger.evidence import independent as verifier_independent
 from ledger.evidence import offline as verifier_offline
 from ledger.evidence import online as verifier_online
 from ledger.evidence import verifier as proof_verifier
@@ -40,6 +42,17 @@ _LITERAL_KEY = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_./ \-]+)["']\s*[,)]""")
 _DYNAMIC_KEY = re.compile(
     r"""\bt\(\s*["']([a-z_]+)\.["']\s*~|\bt\(`([a-z_.]+)\.\$\{|\btr\(\s*["']([a-z_]+)["']"""
 )
+
+
+def _secret_error_codes() -> set[str]:
+    """The codes secret.js and openings.js throw (`new SecretError("code"`, `OpeningError`,
+    and `formatError`, which is "opening_format"): each is a sentence `secret.<code>`."""
+    codes = {"opening_format"}
+    for name in ("secret.js", "openings.js"):
+        source = (web.STATIC_DIR / "js" / name).read_text(encoding="utf-8")
+        codes |= set(re.findall(r"new (?:Secret|Opening)Error\(\s*\"([a-z_]+)\"", source))
+    return codes
+
 
 # Every prefix used with a computed suffix, and the suffixes the pages can meet.
 DYNAMIC_SUFFIXES: dict[str, set[str]] = {
@@ -69,20 +82,29 @@ DYNAMIC_SUFFIXES: dict[str, set[str]] = {
     "check": set(),
     "check_ok": set(),
     "error": set(),
+    # What the recovery sheet, sealed files and opening files refuse (proofkeys.secretProblem).
+    "secret": _secret_error_codes(),
 }
 
 
 def _verifier_check_keys() -> set[str]:
     """The translation keys of every check the verifier (`ledger.evidence`: the verifier and
-    its offline, online and shared checks) can report, made as lawyer.js makes them:
-    "online: chain id" -> "online_chain_id"; the per-event history checks ("history[2]
-    Endorsed") are one key, "history"."""
+    its offline, online, shared and independent-evidence checks) can report, made as
+    lawyer.js makes them: "online: chain id" -> "online_chain_id"; the per-event history
+    checks ("history[2] Endorsed") are one key, "history"."""
     source = "\n".join(
         inspect.getsource(module)
-        for module in (proof_verifier, verifier_offline, verifier_online, verifier_checks)
+        for module in (
+            proof_verifier,
+            verifier_offline,
+            verifier_online,
+            verifier_checks,
+            verifier_independent,
+        )
     )
     names = set(re.findall(r'run\.run\(\s*"([^"]+)"', source))
     names |= set(re.findall(r'\bCheck\(\s*"([^"]+)"', source))
+    names |= set(re.findall(r'^[A-Z_]+_CHECK: Final = "([^"]+)"', source, re.MULTILINE))
     assert 'f"history[{index}] {entry.event}"' in source, "history check names changed"
     assert len(names) >= 10, f"the check scan found too few names: {sorted(names)}"
     return {re.sub(r"[^a-z0-9]+", "_", name.lower()) for name in names} | {"history"}
@@ -175,13 +197,13 @@ def test_key_scan_reads_every_page_module_and_no_vendored_file() -> None:
 
 
 def _table() -> dict[str, dict[str, str]]:
-    web.translations.cache_clear()
-    return web.translations()
+    i18n.translations.cache_clear()
+    return i18n.translations()
 
 
 def test_translation_table_has_the_same_keys_in_both_languages() -> None:
     table = _table()
-    assert set(table) == set(web.LANGUAGES)
+    assert set(table) == set(i18n.LANGUAGES)
     nl, en = set(table["nl"]), set(table["en"])
     assert nl - en == set(), f"missing in English: {sorted(nl - en)}"
     assert en - nl == set(), f"missing in Dutch: {sorted(en - nl)}"
@@ -193,7 +215,7 @@ def test_translation_table_has_the_same_keys_in_both_languages() -> None:
 def test_translation_table_is_sorted_by_key() -> None:
     # One key a line, sorted within each language: branches that add keys at the same time
     # touch different lines and merge cleanly. `make sort-i18n` writes this form.
-    text = web.I18N_FILE.read_text(encoding="utf-8")
+    text = i18n.I18N_FILE.read_text(encoding="utf-8")
     table = json.loads(text)
     for language, texts in table.items():
         keys = list(texts)
@@ -275,12 +297,12 @@ def test_pages_render_in_both_languages_without_a_chain(tmp_path: Path) -> None:
     app = create_app(ApiSettings(data_dir=tmp_path, start_workers=False))
     with TestClient(app) as client:
         for page in web.PAGES:
-            for language in web.LANGUAGES:
+            for language in i18n.LANGUAGES:
                 client.cookies.set(web.LANG_COOKIE, language)
                 response = client.get(page.path)
                 assert response.status_code == 200, page.path
                 assert f'<html lang="{language}">' in response.text
-                assert web.translations()[language][page.title_key] in response.text
+                assert i18n.translations()[language][page.title_key] in response.text
                 assert "default-src 'self'" in response.headers["content-security-policy"]
         # Outside a sandbox the sandbox helpers do not exist.
         assert client.get("/sandbox/demo").status_code == 404
@@ -307,7 +329,7 @@ def test_every_api_error_code_has_a_sentence_in_both_languages(tmp_path: Path) -
     assert len(codes) > 80, f"the code scan found too few codes: is it still right? {codes}"
     assert {"not_partner", "invalid_api_key", "wrong_actor", "send_failed"} <= codes
     table = _table()
-    for language in web.LANGUAGES:
+    for language in i18n.LANGUAGES:
         missing = sorted(c for c in codes if f"error.{c}" not in table[language])
         assert not missing, f"API error codes without a {language} sentence: {missing}"
         # api.js shows these sentences as they are: a {placeholder} would show as itself.
