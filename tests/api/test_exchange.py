@@ -13,9 +13,11 @@ import hashlib
 import io
 import json
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from ledger.chain.deploy import exchange_client_for
@@ -34,6 +36,8 @@ from tests.api.flows import (
     write,
 )
 from tests.api.support import Consortium, Member
+from tests.e2e.web_pages import launched_chromium
+from tests.ledger.evidence.test_html_verifier import _failed, _verify_in_page
 
 
 def _open_as(
@@ -431,9 +435,9 @@ def test_evidence_pack_holds_the_disclosure_and_access_rights_registers(
     assert "granted" in pack.read("access-rights-register.csv").decode()
 
 
-def test_bundle_lists_disclosures_and_access_rights_and_the_verifier_checks_them(
-    consortium: Consortium,
-) -> None:
+def _bundle_with_exchange_history(consortium: Consortium) -> dict[str, Any]:
+    """A's background, disclosed to B and acknowledged, then B's access-rights request and A's
+    grant: its proof bundle, built by the API."""
     a, b = consortium.coordinator, consortium.partner_b
     project_id = api_project(consortium)
     content, salt = hashing.sha256_bytes(b"A's background: retting"), hashing.new_salt()
@@ -473,7 +477,15 @@ def test_bundle_lists_disclosures_and_access_rights_and_the_verifier_checks_them
         headers=a.headers,
     )
     assert response.status_code == 200, response.text
-    bundle = response.json()
+    bundle: dict[str, Any] = response.json()
+    return bundle
+
+
+def test_bundle_lists_disclosures_and_access_rights_and_the_verifier_checks_them(
+    consortium: Consortium,
+) -> None:
+    b = consortium.partner_b
+    bundle = _bundle_with_exchange_history(consortium)
     assert bundle["chain"]["exchange"] == consortium.record.address("PocExchange")
     assert [e["event"] for e in bundle["history"]] == [
         "Disclosed",
@@ -506,3 +518,39 @@ def test_bundle_lists_disclosures_and_access_rights_and_the_verifier_checks_them
     shortened = json.loads(json.dumps(bundle))
     shortened["history"] = shortened["history"][:3]
     assert failing(shortened) == {"online: history complete"}
+
+
+@pytest.mark.e2e
+def test_html_verifier_checks_exchange_history_as_poc_verify_does(
+    consortium: Consortium, tmp_path: Path
+) -> None:
+    # The single-file verifier in every evidence pack proves the exchange's events as logs of
+    # `chain.exchange` and refuses what `poc verify` refuses.
+    bundle = _bundle_with_exchange_history(consortium)
+    unnamed = json.loads(json.dumps(bundle))
+    del unnamed["chain"]["exchange"]
+    swapped = json.loads(json.dumps(bundle))
+    swapped["history"][0], swapped["history"][1] = swapped["history"][1], swapped["history"][0]
+    other = json.loads(json.dumps(bundle))
+    other["history"][0]["args"]["contributionIds"] = ["0x" + "99" * 32]
+    wrong_args = json.loads(json.dumps(bundle))
+    wrong_args["history"][3]["args"]["termsHash"] = "0x" + "77" * 32
+    with contextmanager(launched_chromium)() as browser:
+        checks, _, outside = _verify_in_page(browser, tmp_path, bundle)
+        assert _failed(checks) == [], checks
+        names = [c["name"] for c in checks]
+        assert [n for n in names if n.startswith("history[")] == [
+            "history[0] Disclosed",
+            "history[1] DisclosureAcknowledged",
+            "history[2] AccessRequested",
+            "history[3] AccessGranted",
+        ]
+        assert outside == []
+        for tampered, failing in (
+            (unnamed, "history[0] Disclosed"),
+            (swapped, "history[0] DisclosureAcknowledged"),
+            (other, "history[0] Disclosed"),
+            (wrong_args, "history[3] AccessGranted"),
+        ):
+            assert not verify_document(tampered).ok
+            assert failing in _failed(_verify_in_page(browser, tmp_path, tampered)[0])
