@@ -187,7 +187,8 @@ class Read:
     """How one route is scoped, and what each viewer gets.
 
     `scope`: "public" (the same answer for everyone), "project", "contribution", "operation",
-    "partner" (404 to whom may not read it, with a nonexistent id's body), "list" (200 for
+    "partner" (404 to whom may not read it, with a nonexistent id's body), "self" (the key's own
+    partner only, 403 to any other key), "list" (200 for
     everyone; `listed` says who finds project 1's records in it), "keys" (statuses only;
     `tests/api/test_key_authority.py` has the full matrix).
     """
@@ -231,6 +232,8 @@ READS: dict[tuple[str, str], Read] = {
     ("GET", "/lawyer"): Read("public", EVERYONE),
     ("GET", "/share"): Read("public", EVERYONE),
     ("GET", "/inbox"): Read("public", EVERYONE),
+    ("GET", "/recovery"): Read("public", EVERYONE),
+    ("GET", "/openings"): Read("public", EVERYONE),
     ("GET", "/requests"): Read("public", EVERYONE),
     ("GET", "/lang/{code}"): Read("public", dict.fromkeys(VIEWERS, 303)),
     ("GET", "/v1/chain"): Read("public", EVERYONE),
@@ -315,6 +318,12 @@ READS: dict[tuple[str, str], Read] = {
     ("GET", "/v1/inbox"): Read(
         "own", {**dict.fromkeys(VIEWERS, OK), "granted": 403, "ungranted": 403, "admin": 403}
     ),
+    # Proof secrets (api.services.custody.proof_secret_owner): the key's own partner only, 403
+    # to every other key before anything is looked up; the owner gets 404 while the service
+    # keeps none of its secret (as here: partner B keeps its own).
+    ("GET", "/v1/partners/{address}/proof-secret"): Read(
+        "self", {**dict.fromkeys(VIEWERS, 403), "member": NF}
+    ),
 }
 
 # Mounted applications, not routes: the pages' scripts and styles.
@@ -391,8 +400,9 @@ def test_read_by_viewer_has_its_scoped_status(
     assert response.status_code == read.expected[viewer], response.text
     if read.scope == "list":
         assert _lists_project(world, path, response.json()) == (viewer in read.listed)
-    if response.status_code == 404:
-        # Exactly what an id that does not exist gets, with that id in the message.
+    if response.status_code == 404 and read.scope != "self":
+        # Exactly what an id that does not exist gets, with that id in the message. ("self":
+        # the 404 goes to the owner only; another address is refused by role, 403.)
         missing = _send(world, method, path, read, viewer, missing=True)
         hidden, absent = response.json(), missing.json()
         assert missing.status_code == 404 and hidden["code"] == absent["code"], absent
