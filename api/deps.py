@@ -30,7 +30,7 @@ from api.errors import (
 from api.limits import VERDICT, Admission, Admitted, Unauthenticated
 from api.services.custody import Custody
 from api.settings import ApiSettings
-from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient
+from ledger.chain.clients import PocExchangeClient, PocLedgerClient, RoyaltyVaultClient
 from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.transactions import TxSender
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 LEDGER = "PocLedger"
 VAULT = "RoyaltyVault"
+EXCHANGE = "PocExchange"
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class ChainAccess:
     relayer: TxSender
     ledger: PocLedgerClient
     vault: RoyaltyVaultClient
+    #: None for a deployment made before the exchange existed (`poc deploy --exchange` adds it).
+    exchange: PocExchangeClient | None = None
 
     @property
     def ledger_address(self) -> ChecksumAddress:
@@ -67,6 +70,15 @@ class ChainAccess:
     @property
     def vault_address(self) -> ChecksumAddress:
         return self.deployment.address(VAULT)
+
+    def require_exchange(self) -> PocExchangeClient:
+        """The exchange's client, or 503 when the deployment has no PocExchange."""
+        if self.exchange is None:
+            raise UnavailableError(
+                "this deployment has no PocExchange: knowledge exchange is not available",
+                code="exchange_unavailable",
+            )
+        return self.exchange
 
 
 @dataclass

@@ -112,6 +112,11 @@ class ApiSettings(BaseSettings):
         "address taken from X-Forwarded-For; by default nobody's is.",
     )
     max_body_bytes: int = Field(default=1_000_000, gt=0)
+    max_document_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        gt=0,
+        description="Largest sealed document a partner may upload to share (bytes).",
+    )
     wait_timeout: float = Field(default=30.0, gt=0, description="Longest `?wait=true` wait.")
     signature_ttl: int = Field(default=3_600, gt=0, description="Seconds a prepared action lives.")
     preflight: bool = Field(

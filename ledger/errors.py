@@ -48,6 +48,10 @@ error codes in one handler (`api.errors`).
     │   │   └── TsaUnavailableError   the TSA did not answer, or not with a token (ConnectionError)
     │   ├── SealError                 a PDF cannot be sealed, or its seal does not validate
     │   └── NotAnchoredError          no public checkpoint covers that block (yet) (LookupError)
+    ├── EnvelopeError                 sealing or opening a shared document (ledger.exchange)
+    │   ├── EnvelopeFormatError       bytes or fields not of the documented format (ValueError)
+    │   └── EnvelopeIntegrityError    altered, truncated, for another key or recipient, or not
+    │                                 the document whose commitment was disclosed
     ├── OpeningError                  proof secrets and openings                (ValueError)
     │   ├── RecoveryPhraseError       words that are no recovery sheet of a proof secret
     │   ├── OpeningFormatError        a file not in the documented opening/sealed format
@@ -231,6 +235,21 @@ class NothingToSplitError(ScoringError):
 
 class ProofError(LedgerError):
     """Raised when a proof bundle cannot be built or does not verify."""
+
+
+class EnvelopeError(LedgerError):
+    """Raised when a shared document or its wrapped key cannot be sealed or opened."""
+
+
+class EnvelopeFormatError(EnvelopeError, ValueError):
+    """Raised when bytes or fields are not of the format of docs/exchange.md (no header, an
+    unknown version, a malformed key envelope, a key of the wrong length)."""
+
+
+class EnvelopeIntegrityError(EnvelopeError):
+    """Raised when a sealed document or wrapped key does not open (altered, truncated, extended,
+    for another key, recipient or disclosure) or opens to a document other than the one whose
+    commitment was disclosed."""
 
 
 class TimestampError(ProofError):

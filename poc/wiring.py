@@ -24,12 +24,12 @@ from fastapi import FastAPI
 
 from api.app import build_app
 from api.auth import KeyCache
-from api.deps import LEDGER, VAULT, ChainAccess, Services
+from api.deps import EXCHANGE, LEDGER, VAULT, ChainAccess, Services
 from api.limits import Admission, limits_of
 from api.services.custody import Custody
 from api.settings import ApiSettings, get_settings
 from ledger.chain.checkpoints import ChainCheckpointsClient
-from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient
+from ledger.chain.clients import PocExchangeClient, PocLedgerClient, RoyaltyVaultClient
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_external
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.transactions import TxSender
@@ -98,7 +98,9 @@ def build_services(
 ) -> Services:
     """Open the store and wire chain, follower and worker (not started)."""
     store = store or Store.open(
-        settings.resolved_database_url, outbox_url=settings.resolved_outbox_database_url
+        settings.resolved_database_url,
+        outbox_url=settings.resolved_outbox_database_url,
+        files_dir=settings.data_dir / "shared",
     )
     keys = KeyCache(store)
     services = Services(
@@ -135,7 +137,18 @@ def build_services(
         relayer=relayer,
         ledger=PocLedgerClient(chain.w3, deployment.address(LEDGER), chain_id=chain.chain_id),
         vault=RoyaltyVaultClient(chain.w3, deployment.address(VAULT), chain_id=chain.chain_id),
+        exchange=(
+            PocExchangeClient(chain.w3, deployment.address(EXCHANGE), chain_id=chain.chain_id)
+            if EXCHANGE in deployment.addresses
+            else None
+        ),
     )
+    followed = [
+        ContractSpec(LEDGER, access.ledger_address),
+        ContractSpec(VAULT, access.vault_address),
+    ]
+    if access.exchange is not None:
+        followed.append(ContractSpec(EXCHANGE, access.exchange.address))
     services.chain = access
     custody = Custody(
         settings.data_dir / "keystores",
@@ -150,10 +163,7 @@ def build_services(
     services.follower = Follower(
         chain.w3,
         store,
-        [
-            ContractSpec(LEDGER, access.ledger_address),
-            ContractSpec(VAULT, access.vault_address),
-        ],
+        followed,
         start_block=deployment.deploy_block,
         confirmations=settings.confirmations,
         block_range=settings.index_block_range,
@@ -168,14 +178,17 @@ def build_services(
         return chain.sender(account)
 
     def is_nonce_used(contract: str, signer: str, nonce: int) -> bool:
-        client = access.vault if contract == VAULT else access.ledger
+        clients = {LEDGER: access.ledger, VAULT: access.vault, EXCHANGE: access.exchange}
+        client = clients.get(contract)
+        if client is None:
+            raise KeyLoadError(f"no {contract} in this deployment")
         return client.is_nonce_used(signer, nonce)
 
     services.worker = OutboxWorker(
         store=store,
         w3=chain.w3,
         relayer=relayer,
-        contracts={LEDGER: access.ledger_address, VAULT: access.vault_address},
+        contracts={spec.name: spec.address for spec in followed},
         config=OutboxConfig(
             confirmations=settings.confirmations,
             persist_delay=settings.persist_delay,

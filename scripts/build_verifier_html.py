@@ -3,10 +3,10 @@
 The page's script (`ledger/evidence/html_verifier/verifier.js`) and its libraries (ethers' ABI
 coder, typed-data hashing and transaction parser, @ethereumjs/rlp and trie, @noble/hashes,
 @openzeppelin/merkle-tree, all pinned in package.json) are bundled by esbuild into one inline
-script; the PocLedger and ChainCheckpoints ABIs, the EIP-712 types and the verifier's words in
-Dutch and English (the `verifier.*` keys of api/web/i18n.json) go in as a JSON data block. The
-page's Content-Security-Policy allows that one script and that one style by their SHA-256 and
-nothing else: no network, no other code.
+script; the PocLedger, PocExchange and ChainCheckpoints ABIs, the EIP-712 types and the
+verifier's words in Dutch and English (the `verifier.*` keys of api/web/i18n.json) go in as a
+JSON data block. The page's Content-Security-Policy allows that one script and that one style
+by their SHA-256 and nothing else: no network, no other code.
 
     python scripts/build_verifier_html.py           # rewrite the page
     python scripts/build_verifier_html.py --check   # exit 1 if the committed page is stale
@@ -72,6 +72,7 @@ def _data() -> str:
     data = {
         "ledgerAbi": load_artifact("PocLedger").abi,
         "checkpointsAbi": load_artifact("ChainCheckpoints").abi,
+        "exchangeAbi": load_artifact("PocExchange").abi,
         "timestampDomain": "0x" + keccak(MESSAGE_FORMAT.encode()).hex(),
         "commitmentFormula": COMMITMENT_FORMULA,
         "domainType": [{"name": n, "type": t} for n, t in EIP712_DOMAIN_FIELDS],

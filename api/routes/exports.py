@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api.deps import ExporterDep, ServicesDep
+from api.deps import ChainAccess, ExporterDep, ServicesDep
 from api.errors import ERROR_RESPONSES
 from api.i18n import certificate_text
 from api.schemas.common import Address
@@ -39,6 +39,13 @@ from ledger.evidence.packs import (
 )
 
 router = APIRouter(prefix="/exports", tags=["exports"], responses=ERROR_RESPONSES)
+
+
+def _builder(chain: ChainAccess) -> ProofBuilder:
+    """A bundle builder of the deployment; its exchange's events join the histories."""
+    exchange = None if chain.exchange is None else chain.exchange.address
+    return ProofBuilder(chain.chain.w3, chain.ledger_address, exchange_address=exchange)
+
 
 ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
 ContributionIdPath = Annotated[
@@ -70,7 +77,7 @@ def contribution_bundle(
     content hash and salt; anyone can check it with `poc verify` or `/v1/proofs/verify`."""
     readable_contribution(services, principal, contribution_id)
     chain = services.require_chain()
-    builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
+    builder = _builder(chain)
     bundle = builder.build(
         from_hex(contribution_id), content_hash=from_hex(body.contentHash), salt=from_hex(body.salt)
     )
@@ -95,7 +102,7 @@ def contribution_certificate(
     it was made from."""
     record = readable_contribution(services, principal, contribution_id)
     chain = services.require_chain()
-    builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
+    builder = _builder(chain)
     # Organisations by the names they declared on the chain (endorsers, disputers, voters).
     index = builder.preload(record.project_id)
     names = {address: name for address, (name, _) in index.latest_identities().items() if name}
@@ -139,6 +146,7 @@ def partner_export(
         partner,
         body.by_id(),
         text=certificate_text(body.language),
+        exchange=None if chain.exchange is None else chain.exchange.address,
         workers=1,
         evidence=services.evidence,
     )
@@ -158,9 +166,10 @@ def evidence_pack(
     principal: ExporterDep,
 ) -> Response:
     """A zip of everything a lawyer needs about the project: bundles and certificates of the
-    contributions opened in the body, the split history, the Results Ownership List, and the
-    consortium agreement (every version and acceptance the ledger recorded; for an agreement
-    made with the builder also its salt and its documents in Dutch and English)."""
+    contributions opened in the body, the split history, the disclosure and access-rights
+    registers, the Results Ownership List, and the consortium agreement (every version and
+    acceptance the ledger recorded; for an agreement made with the builder also its salt and
+    its documents in Dutch and English)."""
     require_readable_project(services, principal, project_id)
     chain = services.require_chain()
     agreement = agreement_of_project(services, project_id)
@@ -181,6 +190,7 @@ def evidence_pack(
         body.by_id(),
         vault=chain.vault_address,
         text=certificate_text(body.language),
+        exchange=None if chain.exchange is None else chain.exchange.address,
         workers=1,
         agreement=evidence,
         evidence=services.evidence,

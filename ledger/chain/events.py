@@ -1,4 +1,4 @@
-"""Decoding the logs of PocLedger and RoyaltyVault into the typed events of
+"""Decoding the logs of PocLedger, RoyaltyVault and PocExchange into the typed events of
 `ledger.domain.events`, from receipts and from eth_getLogs.
 
 `EventDecoder` maps topic0 to an event class and decodes with eth_abi; it is built from the
@@ -42,7 +42,7 @@ from ledger.domain.events import EVENT_CLASSES, ContractEvent, argument_names
 from ledger.domain.values import Category, Policy, checksum, from_abi_value
 
 #: The contracts whose ABIs the default decoder knows.
-EVENT_CONTRACTS = ("PocLedger", "RoyaltyVault")
+EVENT_CONTRACTS = ("PocLedger", "RoyaltyVault", "PocExchange")
 # Many providers refuse eth_getLogs over more blocks than this; anvil and geth do not care.
 DEFAULT_MAX_BLOCK_SPAN = 10_000
 

@@ -4,8 +4,9 @@
   bytes. The file itself never leaves the partner's machine; only the hash does.
 - Salt: 32 random bytes from `secrets`; without it a short document's commitment could be
   confirmed by anyone who guesses the document.
-- `commitment`, `contribution_id`, `batch_id`: the identifiers of docs/design.md, ABI-encoded
-  with eth_abi and hashed with keccak256, byte for byte what PocLedger does.
+- `commitment`, `contribution_id`, `batch_id`, `disclosure_id`: the identifiers of
+  docs/design.md and docs/exchange.md, ABI-encoded with eth_abi and hashed with keccak256, byte
+  for byte what PocLedger and PocExchange do.
 - `document_hash` (and its names `agreement_hash`, `reason_hash`): the on-chain hash of a
   document that only the partners hold: a consortium agreement or a dispute reason. It is salted
   for the same reason as a commitment.
@@ -97,6 +98,15 @@ def contribution_id(project_id: int, contributor: str, commitment_: bytes) -> by
             ],
         )
     )
+
+
+def disclosure_id(project_id: int, sharer: str, content_commitment: bytes) -> bytes:
+    """keccak256(abi.encode(uint32 projectId, address sharer, bytes32 contentCommitment)), the id
+    PocExchange gives a disclosure (`disclosureIdOf`). The content commitment is `commitment`
+    with the sharer in the contributor's place; the encoding is a contribution id's, so a
+    partner disclosing a registered file with that registration's salt discloses it under the
+    contribution's own commitment and id."""
+    return contribution_id(project_id, sharer, content_commitment)
 
 
 def batch_id(project_id: int, contributor: str, root: bytes) -> bytes:

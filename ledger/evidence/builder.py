@@ -24,11 +24,18 @@ from ledger.chain.events import DEFAULT_DECODER, log_entry_from_web3
 from ledger.chain.translate import translating
 from ledger.domain.codec import ZERO_BYTES32, from_hex, to_hex
 from ledger.domain.events import (
+    AccessGranted,
+    AccessRefused,
+    AccessRequested,
+    AccessRequestWithdrawn,
     BatchAnchored,
     ContractEvent,
     ContributionRegistered,
     ContributionSuperseded,
     ContributionWithdrawn,
+    Disclosed,
+    DisclosureAcknowledged,
+    DisclosureDeclined,
     DisputeOpened,
     DisputeResolved,
     DisputeVoted,
@@ -70,6 +77,38 @@ HISTORY_TYPES: Final[tuple[type[ContractEvent], ...]] = (
 """Events that make up a contribution's history when their contribution id is its id; a later
 registration naming it as a parent appears in its history too."""
 
+EXCHANGE_TYPES: Final[tuple[type[ContractEvent], ...]] = (
+    Disclosed,
+    DisclosureAcknowledged,
+    DisclosureDeclined,
+    AccessRequested,
+    AccessGranted,
+    AccessRefused,
+    AccessRequestWithdrawn,
+)
+"""PocExchange's events in a contribution's history: disclosures naming it, the answers of
+their recipients, access-rights requests to it and their answers."""
+
+
+def exchange_history(logs: Sequence[FoundLog[Any]]) -> dict[bytes, list[FoundLog[Any]]]:
+    """The exchange logs of one project (in chain order) by the contribution whose history they
+    belong to: a disclosure under every contribution it names, each answer to it under the
+    same, an access-rights event under its contribution."""
+    by_id: dict[bytes, list[FoundLog[Any]]] = {}
+    named: dict[bytes, tuple[bytes, ...]] = {}
+    for log in logs:
+        event = log.event
+        if isinstance(event, Disclosed):
+            named[event.disclosure_id] = event.contribution_ids
+            targets: tuple[bytes, ...] = event.contribution_ids
+        elif isinstance(event, DisclosureAcknowledged | DisclosureDeclined):
+            targets = named.get(event.disclosure_id, ())
+        else:
+            targets = (event.contribution_id,)
+        for contribution_id in targets:
+            by_id.setdefault(contribution_id, []).append(log)
+    return by_id
+
 
 @dataclass(frozen=True)
 class FoundLog(Generic[E]):
@@ -110,6 +149,7 @@ class ProjectLogs:
     policies: list[FoundLog[PolicySet]]
     anchors: list[FoundLog[BatchAnchored]]
     identities: list[FoundLog[IdentitySet]]
+    exchange: list[FoundLog[ContractEvent]] = field(default_factory=list)
     registration_by_id: dict[bytes, FoundLog[ContributionRegistered]] = field(default_factory=dict)
     anchor_by_batch: dict[bytes, FoundLog[BatchAnchored]] = field(default_factory=dict)
     _history_by_id: dict[bytes, list[FoundLog[Any]]] = field(default_factory=dict)
@@ -123,6 +163,8 @@ class ProjectLogs:
         for log in self.history:
             contribution_id: bytes = getattr(log.event, "contribution_id")  # noqa: B009
             self._history_by_id.setdefault(contribution_id, []).append(log)
+        for contribution_id, logs in exchange_history(self.exchange).items():
+            self._history_by_id.setdefault(contribution_id, []).extend(logs)
         for anchor in self.anchors:
             self.anchor_by_batch.setdefault(anchor.event.batch_id, anchor)
         for identity in self.identities:
@@ -156,9 +198,18 @@ class ProofBuilder:
     thread-safe: one builder per thread.
     """
 
-    def __init__(self, w3: Web3, ledger_address: str, *, from_block: int = 0) -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        ledger_address: str,
+        *,
+        from_block: int = 0,
+        exchange_address: str | None = None,
+    ) -> None:
         self.w3 = w3
         self.ledger = checksum(ledger_address)
+        #: The PocExchange whose events join the histories (None: the ledger's only).
+        self.exchange = None if exchange_address is None else checksum(exchange_address)
         self.from_block = from_block
         self.functions = ledger_functions()
         self._blocks: dict[bytes, BlockEvidence] = {}
@@ -173,6 +224,7 @@ class ProofBuilder:
         types: Sequence[type[ContractEvent]],
         *topics: bytes | None,
         to_block: int | None = None,
+        address: str | None = None,
     ) -> list[FoundLog[Any]]:
         # Hex strings, not bytes, and explicit block numbers: eth-tester's filter ignores
         # bytes topics and answers nothing for toBlock "latest".
@@ -181,7 +233,7 @@ class ProofBuilder:
                 to_block = int(self.w3.eth.block_number)
         topic0: Any = [to_hex(topic) for t in types for topic in DEFAULT_DECODER.topics_of(t)]
         params: FilterParams = {
-            "address": self.ledger,
+            "address": self.ledger if address is None else checksum(address),
             "fromBlock": self.from_block,
             "toBlock": to_block,
             "topics": [topic0, *(to_hex(t) if t is not None else None for t in topics)],
@@ -246,9 +298,15 @@ class ProofBuilder:
             policies=self._logs_of(PolicySet, project),
             anchors=self._logs_of(BatchAnchored, project),
             identities=self._logs_of(IdentitySet),
+            exchange=self._exchange_logs(project),
         )
         self._index = index
         return index
+
+    def _exchange_logs(self, project: bytes) -> list[FoundLog[Any]]:
+        if self.exchange is None:
+            return []
+        return self._logs(EXCHANGE_TYPES, project, address=self.exchange)
 
     def _indexed(self, project_id: int) -> ProjectLogs | None:
         index = self._index
@@ -319,6 +377,7 @@ class ProofBuilder:
                 block_hash=reg.block_hash,
                 block_timestamp=main.block_timestamp,
                 log_index=reg.log_index,
+                exchange=self.exchange,
             ),
             inclusion=Inclusion(
                 header=main.header,
@@ -368,7 +427,8 @@ class ProofBuilder:
             for log in self._logs_of(ContributionRegistered, project)
             if contribution_id in log.event.parents
         ]
-        return sorted(own + children, key=lambda f: f.position)
+        exchanged = exchange_history(self._exchange_logs(project)).get(contribution_id, [])
+        return sorted(own + children + exchanged, key=lambda f: f.position)
 
     def _identity(
         self, contributor: str, reg: FoundLog[ContributionRegistered]

@@ -86,6 +86,18 @@ HISTORY_EVENTS: Final = (
 )
 # A later contribution naming this one as a parent appears in its history as this event.
 CHILD_EVENT: Final = "ContributionRegistered"
+EXCHANGE_CONTRACT: Final = "PocExchange"
+# PocExchange's events in a contribution's history (logs of `chain.exchange`): disclosures
+# naming it with each recipient's answer, and access-rights requests to it with theirs.
+DISCLOSURE_EVENT: Final = "Disclosed"
+RECEIPT_EVENTS: Final = ("DisclosureAcknowledged", "DisclosureDeclined")
+ACCESS_EVENTS: Final = (
+    "AccessRequested",
+    "AccessGranted",
+    "AccessRefused",
+    "AccessRequestWithdrawn",
+)
+EXCHANGE_HISTORY_EVENTS: Final = (DISCLOSURE_EVENT, *RECEIPT_EVENTS, *ACCESS_EVENTS)
 
 
 # ------------------------------------------------------------------------------ small helpers
@@ -134,6 +146,14 @@ def ledger_event_abis() -> Mapping[str, ABIEvent]:
     are decoded into typed events (`ledger.chain.events`) and stated in their ABI form."""
     events = [e for e in load_artifact(LEDGER_CONTRACT).abi if e["type"] == "event"]
     return {str(e["name"]): e for e in events}
+
+
+@cache
+def bundle_event_abis() -> Mapping[str, ABIEvent]:
+    """The events a bundle can cite by name: PocLedger's and PocExchange's (no name is in
+    both)."""
+    exchange = [e for e in load_artifact(EXCHANGE_CONTRACT).abi if e["type"] == "event"]
+    return {**ledger_event_abis(), **{str(e["name"]): e for e in exchange}}
 
 
 @cache
@@ -356,9 +376,11 @@ class ChainPart:
     block_hash: bytes
     block_timestamp: int
     log_index: int
+    #: The PocExchange bound to this ledger whose events the history cites, if any.
+    exchange: ChecksumAddress | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "chainId": self.chain_id,
             "contract": self.contract,
             "txHash": to_hex(self.tx_hash),
@@ -368,6 +390,9 @@ class ChainPart:
             "blockTimestamp": iso_utc(self.block_timestamp),
             "logIndex": self.log_index,
         }
+        if self.exchange is not None:
+            data["exchange"] = self.exchange
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ChainPart:
@@ -380,6 +405,7 @@ class ChainPart:
             block_hash=from_hex(data["blockHash"]),
             block_timestamp=parse_iso_utc(str(data["blockTimestamp"])),
             log_index=int(data["logIndex"]),
+            exchange=None if data.get("exchange") is None else checksum(data["exchange"]),
         )
 
 

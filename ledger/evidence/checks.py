@@ -32,7 +32,7 @@ from ledger.evidence.block_evidence import (
     log_index_bounds,
     prove_inclusion,
 )
-from ledger.evidence.bundle import LogProof, ProofBundle, iso_utc, ledger_event_abis
+from ledger.evidence.bundle import LogProof, ProofBundle, bundle_event_abis, iso_utc
 from ledger.evidence.format_check import clip
 
 PASS: Final = "PASS"
@@ -311,7 +311,7 @@ def prove_log(
     try:
         receipt = decode_receipt(evidence.receipt)
         problems.expect(receipt.status == 1, "the transaction failed", f"{p}.receipt")
-        event_ok = evidence.event in ledger_event_abis()
+        event_ok = evidence.event in bundle_event_abis()
         if event_field is not None:
             problems.expect(
                 event_ok, f"{clip(evidence.event)!r} is not a ledger event", event_field

@@ -9,6 +9,9 @@
     opened (its content hash and salt were supplied);
   - `split-history.json` / `.csv`: every split proposed, approved and finalized in the
     RoyaltyVault, with its input-set hash, policy version, block and transaction;
+  - `disclosure-register.json` / `.csv` and `access-rights-register.json` / `.csv` (when the
+    deployment has a PocExchange): who received what from whom and when, with each answer;
+    every access-rights request and its answer (`ledger.evidence.exchange_registers`);
   - `results-ownership-list.csv` / `.md`: the Results Ownership List in the DESCA style:
     each Result, its owner, its date, and the Background (and earlier Results) it builds on
     through its parent links;
@@ -78,6 +81,7 @@ from ledger.evidence.certificate import (
     chain_name,
     render_certificate,
 )
+from ledger.evidence.exchange_registers import access_csv, disclosure_csv, exchange_registers
 from ledger.evidence.sources import Completer, EvidenceSources
 
 PACK_VERSION: Final = 1
@@ -630,12 +634,13 @@ def export_partner(
     openings: Mapping[bytes, Opening],
     *,
     text: CertificateText,
+    exchange: str | None = None,
     workers: int | None = None,
     evidence: EvidenceSources | None = None,
     issued_at: datetime | None = None,
 ) -> Archive:
     """A zip of the bundles and certificates of `partner`'s contributions in the project."""
-    builder = ProofBuilder(w3, ledger)
+    builder = ProofBuilder(w3, ledger, exchange_address=exchange)
     index = builder.preload(project_id)
     wanted = checksum(partner).lower()
     regs = [r for r in index.registrations if r.event.contributor.lower() == wanted]
@@ -686,6 +691,7 @@ def export_project(
     *,
     vault: str | None = None,
     text: CertificateText,
+    exchange: str | None = None,
     workers: int | None = None,
     agreement: AgreementEvidence | None = None,
     evidence: EvidenceSources | None = None,
@@ -693,7 +699,7 @@ def export_project(
 ) -> Archive:
     """The project's evidence pack (see the module docstring); `agreement` adds the stored
     documents of a builder-made agreement to what the chain says of it."""
-    builder = ProofBuilder(w3, ledger)
+    builder = ProofBuilder(w3, ledger, exchange_address=exchange)
     index = builder.preload(project_id)
     if not index.registrations and not index.policies:
         raise ProofError(f"project {project_id} has no events on this ledger")
@@ -727,6 +733,25 @@ def export_project(
         )
         files.append(ExportFile("split-history.csv", split_csv(splits)))
     files += agreement_files(builder, project_id, agreement)
+    if exchange is not None:
+        registers = exchange_registers(w3, exchange, project_id)
+        head = {"projectId": project_id, "exchange": checksum(exchange)}
+        files.append(
+            ExportFile(
+                "disclosure-register.json",
+                bundle_bytes({**head, "disclosures": registers.disclosures}),
+            )
+        )
+        files.append(ExportFile("disclosure-register.csv", disclosure_csv(registers.disclosures)))
+        files.append(
+            ExportFile(
+                "access-rights-register.json",
+                bundle_bytes({**head, "requests": registers.access_requests}),
+            )
+        )
+        files.append(
+            ExportFile("access-rights-register.csv", access_csv(registers.access_requests))
+        )
     files.append(
         ExportFile(
             "README.md",
@@ -734,6 +759,8 @@ def export_project(
         )
     )
     extra = {"vault": checksum(vault)} if vault else {}
+    if exchange:
+        extra["exchange"] = checksum(exchange)
     return _zip(files, _manifest(builder, project_id, "project", collected, **extra))
 
 

@@ -31,14 +31,26 @@ from typing import Any, Final
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.checkpoints import CHECKPOINTED_EVENT, CHECKPOINTS_CONTRACT
 from ledger.chain.signing import ACTION_TYPES, EIP712_DOMAIN_FIELDS
-from ledger.evidence.bundle import CHILD_EVENT, HISTORY_EVENTS, ledger_event_abis
+from ledger.evidence.bundle import (
+    CHILD_EVENT,
+    EXCHANGE_HISTORY_EVENTS,
+    HISTORY_EVENTS,
+    bundle_event_abis,
+)
 from ledger.evidence.timestamps import MAX_REPLY_BYTES, MESSAGE_FORMAT
 
 SCHEMA_ID: Final = "https://poc-ledger.example/schemas/proof-bundle/v1.json"
 
 # Events a bundle can cite: the registration (and its children), the history, the policy, the
 # contributor's identity and a batch's anchor.
-BUNDLE_EVENTS: Final = (CHILD_EVENT, *HISTORY_EVENTS, "PolicySet", "IdentitySet", "BatchAnchored")
+BUNDLE_EVENTS: Final = (
+    CHILD_EVENT,
+    *HISTORY_EVENTS,
+    *EXCHANGE_HISTORY_EVENTS,
+    "PolicySet",
+    "IdentitySet",
+    "BatchAnchored",
+)
 
 #: Longest text (uri, names, event strings), in characters. The API writes at most 2,000.
 MAX_TEXT: Final = 65_536
@@ -159,7 +171,7 @@ _LATER_FIELDS: Final = {("PolicySet", "policy"): ("parentShareBps",)}
 
 
 def _event_args() -> dict[str, Any]:
-    events = ledger_event_abis()
+    events = bundle_event_abis()
     args = {
         name: _object({str(i["name"]): abi_schema(i) for i in events[name]["inputs"]})
         for name in BUNDLE_EVENTS
@@ -182,7 +194,8 @@ _LOG_PROOF = {
         {
             "event": {
                 "enum": list(BUNDLE_EVENTS),
-                "description": "event name in the PocLedger ABI",
+                "description": "event name in the PocLedger ABI (PocExchange's for exchange "
+                "history entries)",
             },
             "args": {"type": "object", "description": "decoded event arguments, ABI order"},
             "txHash": {"$ref": "#/$defs/hex32"},
@@ -417,7 +430,18 @@ BUNDLE_SCHEMA: Final[dict[str, Any]] = {
                     "blockHash": {"$ref": "#/$defs/hex32"},
                     "blockTimestamp": {"$ref": "#/$defs/utc"},
                     "logIndex": _uint(64),
-                }
+                    "exchange": {"$ref": "#/$defs/address"},
+                },
+                required=(
+                    "chainId",
+                    "contract",
+                    "txHash",
+                    "txIndex",
+                    "blockNumber",
+                    "blockHash",
+                    "blockTimestamp",
+                    "logIndex",
+                ),
             ),
             "inclusion": _object(
                 {

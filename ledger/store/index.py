@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ledger.domain.events import to_json
 from ledger.store.engine import Database, rowcount
+from ledger.store.exchange_index import ExchangeIndex
 from ledger.store.index_tables import (
     PROJECTION_TABLES,
     AgreementRow,
@@ -60,6 +61,7 @@ class Index:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self.exchange = ExchangeIndex(database)
 
     # ------------------------------------------------------------------------- index: cursor
 

@@ -89,6 +89,11 @@ def register_commands(subparsers: Subparsers) -> None:
             parser.add_argument("--partner", required=True, help="partner address")
         if kind == "project":
             parser.add_argument("--vault", help="RoyaltyVault address (adds the split history)")
+        parser.add_argument(
+            "--exchange",
+            help="PocExchange address: its disclosures and access rights join the histories "
+            "(and, for a project, the pack gains the exchange's registers)",
+        )
         parser.set_defaults(handler=run_export)
 
 
@@ -190,7 +195,7 @@ def run_export(args: argparse.Namespace) -> int:
             openings[cid] = Opening(from_hex(args.content_hash), from_hex(args.salt))
         if cid not in openings:
             raise ProofError("give --content-hash and --salt, or --openings with this id")
-        builder = ProofBuilder(w3, args.ledger)
+        builder = ProofBuilder(w3, args.ledger, exchange_address=args.exchange)
         _, bundle, pdf = export_contribution(builder, cid, openings[cid], text=text)
         out.mkdir(parents=True, exist_ok=True)
         for f in (bundle, pdf):
@@ -199,10 +204,18 @@ def run_export(args: argparse.Namespace) -> int:
             print(f"{target}  sha256 {f.sha256}")
         return 0
     if args.kind == "partner":
-        archive = export_partner(w3, args.ledger, args.project, args.partner, openings, text=text)
+        archive = export_partner(
+            w3, args.ledger, args.project, args.partner, openings, text=text, exchange=args.exchange
+        )
     else:
         archive = export_project(
-            w3, args.ledger, args.project, openings, vault=args.vault, text=text
+            w3,
+            args.ledger,
+            args.project,
+            openings,
+            vault=args.vault,
+            text=text,
+            exchange=args.exchange,
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(archive.data)

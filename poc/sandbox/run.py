@@ -75,10 +75,11 @@ from types import FrameType
 from typing import TYPE_CHECKING, Final
 
 from api.schemas.sandbox import DemoContribution, DemoPerson, SandboxState
+from ledger.chain.clients import EXCHANGE_CONTRACT
 from ledger.chain.clients import LEDGER_CONTRACT as LEDGER
 from ledger.chain.clients import VAULT_CONTRACT as VAULT
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil
-from ledger.chain.deploy import deploy_ledger
+from ledger.chain.deploy import deploy_exchange, deploy_ledger
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
@@ -195,6 +196,16 @@ def ensure_deployed(
         record = DeploymentRecord.read(paths.deployment)
         problem = deployment_problem(chain, record)
         if problem is None:
+            if EXCHANGE_CONTRACT not in record.addresses:
+                # A sandbox from before the exchange existed: add it beside the same ledger.
+                record = deploy_exchange(
+                    chain,
+                    record,
+                    chain.sender(funding_account(chain)),
+                    estimate=not chain.is_dev,
+                    path=paths.deployment,
+                )
+                log(f"PocExchange deployed at {record.address(EXCHANGE_CONTRACT)}")
             return record, DeployOutcome.REUSED
         if chain.backend is Backend.EXTERNAL:
             raise ConfigurationError(
@@ -215,7 +226,9 @@ def ensure_deployed(
         )
         outcome = DeployOutcome.REDEPLOYED
     # Dev chains take the fixed gas limits; an external one may account gas differently.
-    record = deploy_ledger(chain, chain.sender(funding_account(chain)), estimate=not chain.is_dev)
+    funder = chain.sender(funding_account(chain))
+    record = deploy_ledger(chain, funder, estimate=not chain.is_dev)
+    record = deploy_exchange(chain, record, funder, estimate=not chain.is_dev)
     record.write(paths.deployment)
     return record, outcome
 
@@ -435,7 +448,8 @@ def _run_once(
         verb = {"reused": "found", "deployed": "deployed", "redeployed": "redeployed"}
         out(
             f"Contracts {verb[outcome]}: PocLedger {record.address(LEDGER)}, "
-            f"RoyaltyVault {record.address(VAULT)}"
+            f"RoyaltyVault {record.address(VAULT)}, "
+            f"PocExchange {record.address(EXCHANGE_CONTRACT)}"
         )
         seed = seed_demo(chain, record, paths, log=out)
         evidence: SandboxEvidence | None = None
@@ -523,7 +537,9 @@ def _build_server(
         allowed_hosts=local_hosts(port),
     ).model_copy(update=evidence_settings)
     store = Store.open(
-        settings.resolved_database_url, outbox_url=settings.resolved_outbox_database_url
+        settings.resolved_database_url,
+        outbox_url=settings.resolved_outbox_database_url,
+        files_dir=settings.data_dir / "shared",
     )
     keys = issue_sandbox_keys(store, seed)
     register_demo_agreement(store, seed, paths)

@@ -81,6 +81,11 @@ DYNAMIC_SUFFIXES: dict[str, set[str]] = {
     # Who a key that acts for no partner is (the demo's IP counsel, an administrator).
     "role_person": {r.value for r in Role},
     "dispute_outcome": {"open", "upheld", "rejected", "withdrawn"},
+    # Knowledge exchange: a recipient's answer, a request's state, purpose and terms.
+    "receipt": {"pending", "acknowledged", "declined"},
+    "access.status": {"open", "granted", "refused", "withdrawn", "overdue"},
+    "access.purpose": {"carrying_out_project", "exploiting_own_results"},
+    "access.terms": {"royalty_free", "fair_and_reasonable"},
     # Currencies of "<code>-cent" units by name (amount.js falls back to the browser's).
     "currency": {"EUR"},
     "kind": {p.kind for p in demo.PARTNERS},

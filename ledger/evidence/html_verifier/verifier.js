@@ -18,6 +18,7 @@ const DATA = JSON.parse(document.getElementById("verifier-data").textContent);
 const coder = defaultAbiCoder;
 const ledger = new Interface(DATA.ledgerAbi);
 const checkpoints = new Interface(DATA.checkpointsAbi);
+const exchange = new Interface(DATA.exchangeAbi);
 const TIMESTAMP_DOMAIN = DATA.timestampDomain;
 const BATCH_LEAF = ["bytes32", "uint8", "uint8", "uint64", "bytes32[]"];
 const BLOCK_LEAF = ["uint256", "bytes32"];
@@ -29,6 +30,12 @@ const HISTORY = new Set([
   "ContributionWithdrawn",
   "ContributionSuperseded",
 ]);
+// PocExchange's events in a history, logs of `chain.exchange` (docs/proofs.md): a disclosure
+// naming the contribution, its recipients' answers, access-rights requests and their answers.
+const DISCLOSED = "Disclosed";
+const RECEIPTS = new Set(["DisclosureAcknowledged", "DisclosureDeclined"]);
+const ACCESS = new Set(["AccessRequested", "AccessGranted", "AccessRefused", "AccessRequestWithdrawn"]);
+const EXCHANGE_EVENTS = new Set([DISCLOSED, ...RECEIPTS, ...ACCESS]);
 
 // -- bytes ------------------------------------------------------------------------------------
 
@@ -297,11 +304,33 @@ async function verifyBundle(b, fileBytes) {
   for (const [index, entry] of b.history.entries()) {
     const path = `history[${index}]`;
     await run(report, `${path} ${entry.event}`, async (p) => {
-      await proveLog(p, path, entry, ctx);
-      const about = entry.event === "ContributionRegistered"
-        ? (entry.args.parents || []).some((x) => same(x, c.contributionId))
-        : HISTORY.has(entry.event) && same(entry.args.contributionId, c.contributionId);
+      const fromExchange = EXCHANGE_EVENTS.has(entry.event);
+      if (fromExchange && !chain.exchange) {
+        p.expect(false, `${entry.event} is an event of PocExchange, but the bundle names no exchange`,
+          `${path}.event`, "chain.exchange");
+        return "not proven";
+      }
+      await proveLog(p, path, entry, fromExchange
+        ? { ...ctx, contract: chain.exchange, abi: exchange } : ctx);
+      const args = entry.args || {};
+      let about;
+      if (entry.event === "ContributionRegistered") {
+        about = (args.parents || []).some((x) => same(x, c.contributionId));
+      } else if (entry.event === DISCLOSED) {
+        about = (args.contributionIds || []).some((x) => same(x, c.contributionId));
+      } else if (RECEIPTS.has(entry.event)) {
+        // An answer belongs to a disclosure of this contribution listed before it.
+        about = b.history.slice(0, index).some((e) => e.event === DISCLOSED
+          && e.args && same(e.args.disclosureId, args.disclosureId));
+      } else {
+        about = (HISTORY.has(entry.event) || ACCESS.has(entry.event))
+          && same(args.contributionId, c.contributionId);
+      }
       p.expect(about, "the event is not about this contribution", `${path}.args`);
+      if (fromExchange) {
+        p.expect(String(args.projectId) === String(c.projectId), "in another project",
+          `${path}.args.projectId`);
+      }
       p.expect(!before(entry, chain), "the event precedes the registration", `${path}.blockNumber`);
       return `${entry.event} in block ${entry.blockNumber}`;
     }, path);

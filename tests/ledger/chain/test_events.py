@@ -11,6 +11,7 @@ from eth_utils.crypto import keccak
 from ledger.chain.artifacts import load_artifact, load_release_artifact, released_versions
 from ledger.chain.events import (
     DEFAULT_DECODER,
+    EVENT_CONTRACTS,
     UNMAPPED_ABI_EVENTS,
     decode_receipt,
     get_events,
@@ -32,7 +33,7 @@ def test_every_abi_event_has_a_class_with_the_abi_names() -> None:
     location = {f.name for f in dataclasses.fields(ContractEvent)}
     abi_events = {
         entry["name"]: entry
-        for name in ("PocLedger", "RoyaltyVault")
+        for name in EVENT_CONTRACTS
         for entry in load_artifact(name).abi
         if entry["type"] == "event"
     }
@@ -44,8 +45,9 @@ def test_every_abi_event_has_a_class_with_the_abi_names() -> None:
         assert cls.__doc__
 
 
-def test_topics_cover_both_contracts_and_earlier_releases() -> None:
-    artifacts = [load_artifact(name) for name in ("PocLedger", "RoyaltyVault")]
+def test_topics_cover_every_contract_and_earlier_releases() -> None:
+    assert EVENT_CONTRACTS == ("PocLedger", "RoyaltyVault", "PocExchange")
+    artifacts = [load_artifact(name) for name in EVENT_CONTRACTS]
     artifacts += [load_release_artifact(v, "PocLedger") for v in released_versions()]
     signatures = {
         abi_to_signature(entry)

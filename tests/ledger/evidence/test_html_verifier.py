@@ -85,7 +85,9 @@ def _verify_in_page(
             path.write_bytes(original)
             page.set_input_files("#original", str(path))
         page.click("#verify")
-        page.wait_for_function("document.querySelector('#summary').textContent.length > 0")
+        # A selector, not wait_for_function: polling a function string is an eval, which the
+        # page's CSP refuses whenever the summary is not there at the first look.
+        page.wait_for_selector("#summary:not(:empty)")
         checks = page.eval_on_selector_all(
             "#checks li",
             "items => items.map(li => ({name: li.dataset.check, verdict: li.className,"

@@ -11,7 +11,7 @@ from typing import Any
 from eth_utils.abi import function_abi_to_4byte_selector
 
 from ledger.chain.signing import DOMAIN_VERSION, LEDGER_DOMAIN_NAME, encode_type
-from ledger.evidence.bundle import ledger_event_abis, ledger_functions
+from ledger.evidence.bundle import bundle_event_abis, ledger_functions
 from ledger.evidence.schema import BUNDLE_EVENTS
 
 DOC = (Path(__file__).resolve().parents[3] / "docs" / "proofs.md").read_text(encoding="utf-8")
@@ -47,7 +47,7 @@ def test_documented_selectors_are_the_ledger_functions() -> None:
 
 
 def test_documented_event_signatures_are_the_abi() -> None:
-    events = ledger_event_abis()
+    events = bundle_event_abis()
     for name in BUNDLE_EVENTS:
         abi = events[name]
         signature = f"{name}({','.join(_signature(i) for i in abi['inputs'])})"

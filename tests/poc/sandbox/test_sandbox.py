@@ -23,6 +23,7 @@ from ledger.agreement.document import verify_agreement_hash
 from ledger.chain.clients import LEDGER_CONTRACT as LEDGER
 from ledger.chain.clients import PocLedgerClient
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_external, connect_memory
+from ledger.chain.deploy import deploy_ledger, exchange_client_for
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.domain.codec import to_hex
 from ledger.domain.events import ContributionRegistered, Endorsed, IdentitySet
@@ -157,6 +158,31 @@ def test_ensure_deployed_deploys_then_reuses(memory_chain: Chain, paths: Sandbox
     again, outcome = ensure_deployed(memory_chain, paths, log=_quiet)
     assert outcome is DeployOutcome.REUSED
     assert again == record
+
+
+def test_ensure_deployed_deploys_the_exchange_bound_to_the_ledger(
+    memory_chain: Chain, paths: SandboxPaths
+) -> None:
+    record, _ = ensure_deployed(memory_chain, paths, log=_quiet)
+    exchange = exchange_client_for(memory_chain, record)
+    assert exchange.ledger() == record.address("PocLedger")
+    assert exchange.version() == "1.0.0"
+
+
+def test_ensure_deployed_adds_the_exchange_to_an_older_sandbox(
+    memory_chain: Chain, paths: SandboxPaths
+) -> None:
+    # A sandbox whose record was written before PocExchange existed keeps its ledger and gains
+    # the exchange beside it.
+    older = deploy_ledger(memory_chain, 0, path=paths.deployment)
+    messages: list[str] = []
+    record, outcome = ensure_deployed(memory_chain, paths, log=messages.append)
+    assert outcome is DeployOutcome.REUSED
+    assert record.address("PocLedger") == older.address("PocLedger")
+    assert "PocExchange" in record.addresses
+    assert DeploymentRecord.read(paths.deployment) == record
+    assert any("PocExchange deployed" in m for m in messages)
+    assert ensure_deployed(memory_chain, paths, log=_quiet) == (record, DeployOutcome.REUSED)
 
 
 def test_ensure_deployed_redeploys_when_chain_state_lost(
