@@ -190,7 +190,11 @@ class Read:
     "partner" (404 to whom may not read it, with a nonexistent id's body), "self" (the key's own
     partner only, 403 to any other key), "list" (200 for
     everyone; `listed` says who finds project 1's records in it), "keys" (statuses only;
-    `tests/api/test_key_authority.py` has the full matrix).
+    `tests/api/test_key_authority.py` has the full matrix), "agreement" (readable by the
+    partners an agreement names, its coordinator, its project's readers and the auditors that
+    coordinator granted, 404 `agreement_not_found` to everyone else: a decision recorded here,
+    its cells in `tests/api/test_agreements.py`, since this world's project has no builder-made
+    agreement).
     """
 
     scope: str
@@ -230,6 +234,8 @@ READS: dict[tuple[str, str], Read] = {
     ("GET", "/contribution"): Read("public", EVERYONE),
     ("GET", "/split"): Read("public", EVERYONE),
     ("GET", "/lawyer"): Read("public", EVERYONE),
+    ("GET", "/agreement"): Read("public", EVERYONE),
+    ("GET", "/agreement/builder"): Read("public", EVERYONE),
     ("GET", "/share"): Read("public", EVERYONE),
     ("GET", "/inbox"): Read("public", EVERYONE),
     ("GET", "/recovery"): Read("public", EVERYONE),
@@ -292,6 +298,11 @@ READS: dict[tuple[str, str], Read] = {
         },
     ),
     ("GET", "/v1/keys"): Read("keys", {**dict.fromkeys(VIEWERS, 403), "admin": OK}),
+    # Agreements (`api.services.agreements.can_read_agreement`): see the "agreement" scope.
+    ("GET", "/v1/agreements"): Read("agreement", {}),
+    ("GET", "/v1/agreements/{agreement_id}"): Read("agreement", {}),
+    ("GET", "/v1/agreements/{agreement_id}/versions/{version}"): Read("agreement", {}),
+    ("GET", "/v1/agreements/{agreement_id}/versions/{version}/document"): Read("agreement", {}),
     # Knowledge exchange (api.services.exchange): records for the project's readers, the sealed
     # document for its sharer and recipients, a wrapped key for its recipient only.
     ("GET", "/v1/partners/{address}/encryption-keys"): Read("partner", {**READERS, "admin": OK}),
@@ -385,7 +396,8 @@ def test_every_read_route_has_a_scoping_decision(world: World) -> None:
 
 CELLS = [
     pytest.param(method, path, viewer, id=f"{method} {path} {viewer}")
-    for (method, path) in READS
+    for (method, path), read in READS.items()
+    if read.scope != "agreement"
     for viewer in VIEWERS
 ]
 
