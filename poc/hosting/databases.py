@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from ledger.errors import ConfigurationError
 
+
 def database_name(platform_database: str, slug: str) -> str:
     """The PostgreSQL database of workspace `slug` (slugs are checked: letters, digits, -)."""
     return f"{platform_database}_ws_{slug.replace('-', '_')}"

@@ -193,7 +193,8 @@ class Platform:
     def suspend(self, slug: str) -> Workspace:
         self._active(slug)
         self.registry.update_workspace(slug, status=WorkspaceStatus.SUSPENDED)
-        self.registry.end_sessions(slug)
+        # Its sessions stay, so that its owner reads why (403 workspace_suspended); its node
+        # stops, so its API keys cannot be checked and get the sign-in answer.
         self.pool.stop(slug)
         self.registry.audit("operator", "workspace_suspended", slug)
         return self._fresh(slug)
@@ -272,12 +273,12 @@ class Platform:
             secret_path = kept.with_suffix(".passphrase.txt")
             secret_path.write_text(passphrase + "\n")
             secret_path.chmod(0o600)
-            exported = True
-        except Exception:  # the wipe must happen even if the export cannot be made
+            detail: dict[str, object] = {"kept": True}
+        except Exception as exc:  # the wipe must happen even if the export cannot be made
             log.exception("workspace %s: the graduation download could not be kept", slug)
-            exported = False
+            detail = {"kept": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
         self.wipe(slug, actor="platform", reason="expired")
-        self.registry.audit("platform", "graduation_kept", slug, {"kept": exported})
+        self.registry.audit("platform", "graduation_kept", slug, detail)
 
     # -- the sweeper -------------------------------------------------------------------------
 

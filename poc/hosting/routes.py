@@ -29,7 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.errors import ApiError, UnprocessableError, error_response
+from api.errors import UnprocessableError, error_response, install_error_handlers
 from api.routes.web import (
     CONTENT_SECURITY_POLICY,
     LANG_COOKIE,
@@ -125,8 +125,8 @@ def _date(seconds: float | None) -> str:
 
 
 def _install_handlers(app: FastAPI) -> None:
-    async def on_api_error(_: Request, exc: Exception) -> Response:
-        return error_response(exc)
+    """The API's error bodies (`api.errors`), and the registry's refusals as their codes."""
+    install_error_handlers(app)
 
     async def on_configuration(_: Request, exc: Exception) -> Response:
         # A bad workspace name or a taken one (the registry's checks).
@@ -141,9 +141,8 @@ def _install_handlers(app: FastAPI) -> None:
         )
         return error_response(UnprocessableError(problems, code="invalid_request"))
 
-    app.add_exception_handler(ApiError, on_api_error)
-    app.add_exception_handler(ValidationError, on_invalid)
     app.add_exception_handler(ConfigurationError, on_configuration)
+    app.add_exception_handler(ValidationError, on_invalid)
 
 
 def _public(platform: Platform, workspace: Workspace) -> WorkspacePublic:

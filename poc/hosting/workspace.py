@@ -225,8 +225,11 @@ class WorkspacePool:
         runtime.last_used = time.monotonic()
         return runtime
 
-    def stop(self, slug: str) -> bool:
-        """Stop `slug` if it runs; whether it did."""
+    def stop(self, slug: str, *, final: bool = False) -> bool:
+        """Stop `slug` if it runs; whether it did. An in-process chain keeps nothing once
+        stopped: it stops only when the platform does (`final`)."""
+        if self.settings.chain != "anvil" and not final:
+            return False
         with self._lock(slug):
             with self._guard:
                 runtime = self._running.pop(slug, None)
@@ -262,7 +265,7 @@ class WorkspacePool:
 
     def stop_all(self) -> None:
         for slug in list(self.running()):
-            self.stop(slug)
+            self.stop(slug, final=True)
 
     def size(self, slug: str) -> int:
         """Bytes the workspace takes: its files and its database."""
