@@ -129,7 +129,11 @@ def _act_as(page: Page, base: str, key: str) -> None:
     open_page(page, f"{base}/partner")
     page.fill("#manual-key", key)
     page.locator("#manual-key-form button[type=submit]").click()
-    expect(page.locator("#partner-status")).not_to_be_empty()
+    # Checked with the workspace (GET /v1/me), then kept for this tab.
+    page.wait_for_function(
+        "(key) => (JSON.parse(sessionStorage.getItem('poc.actor') || 'null') || {}).apiKey === key",
+        arg=key,
+    )
 
 
 def _cycle(hosted: RunningHost, page: Page, slug: str, keys: dict[str, str]) -> None:
@@ -259,7 +263,7 @@ def test_two_smes_each_run_the_cycle_apart_then_one_expires_and_one_graduates(
     assert record is not None and record.status is WorkspaceStatus.WIPED
     gone = page_b.goto(hosted.workspace_url("vezel") + "/split")
     assert gone is not None and gone.status == 401
-    console.reload()
+    console.goto(hosted.url + "/operator")
     expect(console.locator("tr[data-slug=vezel]")).to_have_attribute("data-status", "wiped")
     expect(console.locator("#audit")).to_contain_text("workspace_wiped")
     # A goes on.
