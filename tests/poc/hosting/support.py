@@ -125,18 +125,18 @@ def postgres_platform_url() -> Iterator[str | None]:
 
 
 def make_host(data_dir: Path, database_url: str | None, **overrides: Any) -> Host:
-    settings = HostSettings(
-        operator_token=OPERATOR_TOKEN,
-        data_dir=data_dir,
-        database_url=database_url,
-        domain=DOMAIN,
-        chain="memory",
-        keystore_scrypt_n=2,
+    values: dict[str, Any] = {
+        "operator_token": OPERATOR_TOKEN,
+        "data_dir": data_dir,
+        "database_url": database_url,
+        "domain": DOMAIN,
+        "chain": "memory",
+        "keystore_scrypt_n": 2,
         # The matrix tries hundreds of wrong credentials from one address on purpose.
-        failed_auth_per_second=1000.0,
-        failed_auth_burst=10_000,
-        **overrides,
-    )
+        "failed_auth_per_second": 1000.0,
+        "failed_auth_burst": 10_000,
+    }
+    settings = HostSettings(**(values | overrides))
     platform = Platform(settings, api_overrides={"index_poll_interval": 0.05})
     app = HostApp(platform, start_sweeper=False)
     operator = TestClient(app, base_url=f"http://{DOMAIN}")
