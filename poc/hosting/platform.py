@@ -41,7 +41,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope, Send
 
-from api.errors import ApiError, error_response
+from api.errors import ApiError, PermissionDeniedError, error_response
 from api.limits import TokenBuckets, retry_after
 from api.routes.web import PLATFORM_NOTICE
 from poc.hosting import errors
@@ -451,7 +451,7 @@ class HostApp:
         if host.endswith(self._suffix):
             await self._workspace(host[: -len(self._suffix)], scope, receive, send)
             return
-        refused = errors.PermissionDeniedError(
+        refused = PermissionDeniedError(
             f"This platform answers only at {self._domain} and its workspaces' names. / Dit "
             f"platform antwoordt alleen op {self._domain} en de namen van zijn werkruimtes.",
             code="host_not_allowed",

@@ -26,6 +26,7 @@ import httpx
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from pydantic import SecretStr
 
 from ledger.chain.clients import ETH
 from poc.cli.main import main as cli_main
@@ -69,7 +70,7 @@ class RunningHost:
 def hosted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHost]:
     port = free_port()
     settings = HostSettings(
-        operator_token=TOKEN,
+        operator_token=SecretStr(TOKEN),
         data_dir=tmp_path_factory.mktemp("hosted"),
         domain=f"localhost:{port}",
         chain="memory",

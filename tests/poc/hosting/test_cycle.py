@@ -86,7 +86,7 @@ def test_whole_cycle_runs_in_one_workspace(host: Host, pair: tuple[Joined, Joine
         commitment="0x" + commitment(partners["leievlas"], project, content, new_salt()).hex(),
         origin="result",
         category=0,
-        value="24",
+        value=24,
     ).model_dump(mode="json", exclude_none=True)
     registered = _write(a, "leievlas", f"/v1/projects/{project}/contributions", body)
     contribution = str(registered["resource_id"])
@@ -152,7 +152,8 @@ def test_whole_cycle_runs_in_one_workspace(host: Host, pair: tuple[Joined, Joine
             f"/v1/projects/{project}/balances", headers=a.key_headers("unikortrijk")
         ).json()
         eth = next(t for t in balances["tokens"] if t["token"] == ETH)
-        return {x["partner"]: x["amount"] for x in eth["balances"]}[partners["unikortrijk"]] == "0"
+        held = {x["partner"]: str(x["amount"]) for x in eth["balances"]}
+        return held[partners["unikortrijk"]] == "0"
 
     eventually(paid)
     # Workspace B saw none of it: its clock did not move.

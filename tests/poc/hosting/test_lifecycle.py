@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -30,7 +31,7 @@ def _registration(host: Host, joined: Joined) -> dict[str, object]:
         commitment="0x" + commitment(partner, project, content, new_salt()).hex(),
         origin="result",
         category=0,
-        value="8",
+        value=8,
     ).model_dump(mode="json", exclude_none=True)
 
 
@@ -44,7 +45,7 @@ def test_operator_api_refuses_a_missing_or_wrong_token(host: Host) -> None:
 
 def test_operator_token_shorter_than_32_characters_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 32"):
-        HostSettings(operator_token="short-password")
+        HostSettings(operator_token=SecretStr("short-password"))
 
 
 def test_invitation_works_once(host: Host) -> None:
