@@ -78,10 +78,17 @@ def _command(args: argparse.Namespace) -> int:
         raise ConfigurationError(
             "--local is for trying the platform on this machine: it listens on 127.0.0.1 only"
         )
+    if not listen.is_loopback and not (args.domain or os.environ.get("POC_HOST_DOMAIN")):
+        raise ConfigurationError(
+            f"listening on {listen} needs the platform's --domain (the name the proxy "
+            "forwards): only requests naming it, or a workspace under it, are answered"
+        )
     try:
         with contextlib.ExitStack() as stack:
             stack.callback(_stop_on_signals())
-            overrides: dict[str, Any] = {"domain": args.domain or f"localhost:{args.port}"}
+            overrides: dict[str, Any] = {}
+            if args.domain or not os.environ.get("POC_HOST_DOMAIN"):
+                overrides["domain"] = args.domain or f"localhost:{args.port}"
             if args.https:
                 overrides["https"] = True
             if args.chain:
