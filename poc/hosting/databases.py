@@ -29,6 +29,7 @@ class WorkspaceDatabases:
         self.platform_url = platform_url
         self.on_postgres = platform_url.startswith("postgresql")
         self.platform_database = make_url(platform_url).database or "postgres"
+        self._engine: Engine | None = None
         if self.on_postgres and len(self.platform_database) > 24:
             raise ConfigurationError(
                 "the platform's PostgreSQL database name must have at most 24 characters "
@@ -49,54 +50,52 @@ class WorkspaceDatabases:
         )
 
     def _admin(self) -> Engine:
-        return create_engine(self.platform_url, isolation_level="AUTOCOMMIT", future=True)
+        # One small pool for the platform's life: the sweeper measures every workspace.
+        if self._engine is None:
+            self._engine = create_engine(
+                self.platform_url, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=2
+            )
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
     def create(self, slug: str) -> None:
         """Create the workspace's database if missing (PostgreSQL only)."""
         if not self.on_postgres:
             return
         name = self.name(slug)
-        engine = self._admin()
-        try:
-            with engine.connect() as conn:
-                exists = conn.execute(
-                    text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-                ).first()
-                if exists is None:
-                    conn.execute(text(f'CREATE DATABASE "{name}"'))
-        finally:
-            engine.dispose()
+        with self._admin().connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if exists is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
 
     def drop(self, slug: str) -> None:
         """Drop the workspace's database, closing what still connects to it."""
         if not self.on_postgres:
             return
         name = self.name(slug)
-        engine = self._admin()
-        try:
-            with engine.connect() as conn:
-                conn.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :name AND pid <> pg_backend_pid()"
-                    ),
-                    {"name": name},
-                )
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        finally:
-            engine.dispose()
+        with self._admin().connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
 
     def size(self, slug: str) -> int:
         """Bytes the workspace's database takes (0 on SQLite: its files count as files)."""
         if not self.on_postgres:
             return 0
-        engine = self._admin()
-        try:
-            with engine.connect() as conn:
-                value = conn.execute(
-                    text("SELECT pg_database_size(datname) FROM pg_database WHERE datname = :name"),
-                    {"name": self.name(slug)},
-                ).scalar()
-        finally:
-            engine.dispose()
+        with self._admin().connect() as conn:
+            value = conn.execute(
+                text("SELECT pg_database_size(datname) FROM pg_database WHERE datname = :name"),
+                {"name": self.name(slug)},
+            ).scalar()
         return int(value or 0)

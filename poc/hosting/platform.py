@@ -328,6 +328,7 @@ class Platform:
         if self._sweeper is not None:
             self._sweeper.join(10)
         self.pool.stop_all()
+        self.databases.close()
         self.registry.close()
 
     # -- helpers -----------------------------------------------------------------------------
