@@ -39,6 +39,7 @@ from typing import Any, Final
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+from starlette.responses import RedirectResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from api.errors import ApiError, PermissionDeniedError, error_response
@@ -442,6 +443,12 @@ class HostApp:
                 await self.platform_app(scope, receive, send)
                 return
             slug, rest = match.group(1), match.group(2) or "/"
+            if not rest.startswith(("/v1/", "/hosted/api/")) and _wants_page(scope):
+                # The pages are written for the root of an origin: a browser goes to the
+                # workspace's own (which also keeps its storage apart from other workspaces').
+                target = f"{self.settings.workspace_url(slug)}{rest}"
+                await RedirectResponse(target, status_code=307)(scope, receive, send)
+                return
             prefix = f"/w/{slug}"
             scope = dict(scope)
             scope["path"] = rest
@@ -545,6 +552,12 @@ class HostApp:
             runtime = self.platform.pool.get(workspace.slug)
             if runtime.contributions() >= contributions:
                 raise errors.contributions_quota(contributions)
+
+
+def _wants_page(scope: Scope) -> bool:
+    """A browser's navigation: a GET that accepts HTML."""
+    accept = _header(scope, b"accept") or ""
+    return scope.get("method") == "GET" and "text/html" in accept
 
 
 def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:

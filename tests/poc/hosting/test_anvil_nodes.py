@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from poc.sandbox.anvil import AnvilProcess
 from tests.poc.hosting.support import Host, make_host, new_slug
 
 pytestmark = pytest.mark.anvil
@@ -31,7 +32,7 @@ def test_idle_node_stops_and_starts_again_with_its_clock_and_keys(anvil_host: Ho
     chain_time = moved.json()["chain_time"]
     runtime = anvil_host.platform.pool.get(joined.slug)
     node = runtime.chain.node
-    assert node is not None and node.running
+    assert isinstance(node, AnvilProcess) and node.running
     assert anvil_host.platform.pool.stop_idle(0.0) == [joined.slug]
     assert not node.running and anvil_host.platform.pool.peek(joined.slug) is None
 

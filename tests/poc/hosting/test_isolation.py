@@ -160,3 +160,18 @@ def test_request_naming_another_host_is_refused(host: Host) -> None:
     response = client.get("/operator", headers={"Host": "evil.example"})
     assert response.status_code == 403
     assert response.json()["code"] == "host_not_allowed"
+
+
+def test_pages_asked_for_by_path_go_to_the_workspaces_own_origin(
+    host: Host, pair: tuple[Joined, Joined]
+) -> None:
+    a, _ = pair
+    browser = host.client()
+    response = browser.get(
+        f"/w/{a.slug}/partner", headers={"Accept": "text/html"}, follow_redirects=False
+    )
+    assert response.status_code == 307
+    assert response.headers["location"] == f"http://{a.slug}.{DOMAIN}/partner"
+    # API clients stay on the path form.
+    api = browser.get(f"/w/{a.slug}/v1/me", headers=a.key_headers())
+    assert api.status_code == 200
