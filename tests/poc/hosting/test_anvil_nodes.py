@@ -15,6 +15,10 @@ from tests.poc.hosting.support import Host, make_host, new_slug
 pytestmark = pytest.mark.anvil
 
 
+def _running(node: AnvilProcess) -> bool:
+    return node.running
+
+
 @pytest.fixture
 def anvil_host(tmp_path: Path) -> Iterator[Host]:
     built = make_host(tmp_path, None, chain="anvil")
@@ -32,9 +36,9 @@ def test_idle_node_stops_and_starts_again_with_its_clock_and_keys(anvil_host: Ho
     chain_time = moved.json()["chain_time"]
     runtime = anvil_host.platform.pool.get(joined.slug)
     node = runtime.chain.node
-    assert isinstance(node, AnvilProcess) and node.running
+    assert isinstance(node, AnvilProcess) and _running(node)
     assert anvil_host.platform.pool.stop_idle(0.0) == [joined.slug]
-    assert not node.running and anvil_host.platform.pool.peek(joined.slug) is None
+    assert not _running(node) and anvil_host.platform.pool.peek(joined.slug) is None
 
     # The next request starts it again: same chain, same clock, same keys.
     me = joined.client.get("/v1/me", headers=joined.key_headers())
