@@ -60,16 +60,19 @@ def test_clock_moved_in_one_workspace_leaves_the_other_unchanged(
     assert _chain_time(b) < before_b + DAY
 
 
-def test_clock_move_without_the_pages_csrf_value_is_refused(pair: tuple[Joined, Joined]) -> None:
+def test_clock_move_without_the_pages_csrf_value_is_refused(
+    host: Host, pair: tuple[Joined, Joined]
+) -> None:
     a, _ = pair
     before = _chain_time(a)
     refused = a.client.post("/hosted/clock", json={"days": 5})
     assert refused.status_code == 403 and refused.json()["code"] == "workspace_csrf_required"
+    wrong = a.client.post("/hosted/clock", json={"days": 5}, headers={"X-Workspace-Csrf": "0" * 32})
+    assert wrong.status_code == 403
     # An API key is no session: the workspace's own actions are its signed-in owner's.
-    by_key = a.client.post(
-        "/hosted/clock", json={"days": 5}, headers=a.key_headers(), cookies={"poc_workspace": ""}
-    )
-    assert by_key.status_code in (401, 403)
+    keyed = host.client(a.slug)
+    by_key = keyed.post("/hosted/clock", json={"days": 5}, headers=a.key_headers())
+    assert by_key.status_code == 401 and by_key.json()["code"] == "workspace_sign_in_required"
     assert _chain_time(a) < before + DAY
 
 
