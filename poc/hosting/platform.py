@@ -513,9 +513,7 @@ class HostApp:
         ):
             if not platform.take_failed_auth(client_host):
                 raise errors.rate_limited(self.settings.failed_auth_burst, 1)
-            runtime = await run_in_threadpool(platform.pool.get, slug)
-            record = await run_in_threadpool(runtime.services.keys.verify, key)
-            by_key = record is not None
+            by_key = await run_in_threadpool(platform.pool.verify_key, slug, key)
             if by_key:
                 platform.refund_failed_auth(client_host)
         if not (signed_in or by_key) or workspace is None:

@@ -36,6 +36,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from api.app import build_app
+from api.auth import KeyCache
 from api.deps import Services
 from api.settings import ApiSettings
 from ledger.chain.connection import Chain
@@ -194,6 +195,8 @@ class WorkspacePool:
         self.databases = databases
         self.api_overrides = api_overrides or {}
         self._running: dict[str, WorkspaceRuntime] = {}
+        # Key checks of workspaces whose node is not running: their store alone.
+        self._key_caches: dict[str, KeyCache] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -225,6 +228,32 @@ class WorkspacePool:
         runtime.last_used = time.monotonic()
         return runtime
 
+    def verify_key(self, slug: str, key: str) -> bool:
+        """Whether `key` is a good API key of `slug`, without starting its node: a made-up
+        key must not wake a stopped workspace (the gate asks before it starts one)."""
+        runtime = self.peek(slug)
+        if runtime is not None:
+            return runtime.services.keys.verify(key) is not None
+        root = workspace_dir(self.settings, slug)
+        if not (root / ".poc-sandbox").exists():
+            return False  # never started: it has no keys yet
+        with self._guard:
+            cache = self._key_caches.get(slug)
+            if cache is None:
+                url = (
+                    self.databases.url(slug, root)
+                    or f"sqlite:///{(root / 'index.sqlite3').as_posix()}"
+                )
+                cache = KeyCache(Store.open(url, files_dir=root / "shared"))
+                self._key_caches[slug] = cache
+        return cache.verify(key) is not None
+
+    def _forget_keys(self, slug: str) -> None:
+        with self._guard:
+            cache = self._key_caches.pop(slug, None)
+        if cache is not None:
+            cache.store.close()
+
     def stop(self, slug: str, *, final: bool = False) -> bool:
         """Stop `slug` if it runs; whether it did. An in-process chain keeps nothing once
         stopped: it stops only when the platform does (`final`)."""
@@ -245,6 +274,7 @@ class WorkspacePool:
                 runtime = self._running.pop(slug, None)
             if runtime is not None:
                 runtime.stop()
+            self._forget_keys(slug)
             root = workspace_dir(self.settings, slug)
             if root.exists():
                 if not (root / ".poc-sandbox").exists():
@@ -266,6 +296,8 @@ class WorkspacePool:
     def stop_all(self) -> None:
         for slug in list(self.running()):
             self.stop(slug, final=True)
+        for slug in list(self._key_caches):
+            self._forget_keys(slug)
 
     def size(self, slug: str) -> int:
         """Bytes the workspace takes: its files and its database."""

@@ -40,6 +40,14 @@ def test_idle_node_stops_and_starts_again_with_its_clock_and_keys(anvil_host: Ho
     assert anvil_host.platform.pool.stop_idle(0.0) == [joined.slug]
     assert not _running(node) and anvil_host.platform.pool.peek(joined.slug) is None
 
+    # A made-up key does not wake it; its owner's key does.
+    made_up = "poc_0123456789ab_" + "x" * 43
+    assert (
+        anvil_host.client(joined.slug).get("/v1/me", headers={"X-API-Key": made_up}).status_code
+        == 401
+    )
+    assert anvil_host.platform.pool.peek(joined.slug) is None
+
     # The next request starts it again: same chain, same clock, same keys.
     me = joined.client.get("/v1/me", headers=joined.key_headers())
     assert me.status_code == 200, me.text

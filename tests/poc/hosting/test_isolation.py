@@ -12,7 +12,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
 
-from tests.poc.hosting.support import DOMAIN, Host, Joined
+from tests.poc.hosting.support import DOMAIN, Host, Joined, new_slug
 
 HEX32 = "0x" + "ab" * 32
 ADDRESS = "0x" + "cd" * 20
@@ -175,3 +175,12 @@ def test_pages_asked_for_by_path_go_to_the_workspaces_own_origin(
     # API clients stay on the path form.
     api = browser.get(f"/w/{a.slug}/v1/me", headers=a.key_headers())
     assert api.status_code == 200
+
+
+def test_made_up_key_does_not_start_a_workspace(host: Host) -> None:
+    slug = new_slug("cold")
+    host.invite(slug)  # never opened: nothing runs
+    made_up = "poc_0123456789ab_" + "x" * 43
+    response = host.client(slug).get("/v1/me", headers={"X-API-Key": made_up})
+    assert response.status_code == 401
+    assert host.platform.pool.peek(slug) is None
