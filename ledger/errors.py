@@ -37,7 +37,14 @@ translated in one place, `ledger.chain.translate.translate`, and raised `from` t
     │   ├── NotScoredError            no such contribution/partner in a score (LookupError)
     │   ├── NoSplitVersionError       no such finalized split version        (LookupError)
     │   └── NothingToSplitError       nothing counts yet: no split to divide by
-    └── ProofError                    building or verifying proof bundles
+    ├── ProofError                    building or verifying proof bundles
+    └── RecordError                   contribution cards and dispute reasons
+        ├── RecordFormatError         malformed: a field too long, a control character, an
+        │                             unknown field, ... (ValueError); `code` and `field`
+        ├── RecordIntegrityError      a stored record altered: it no longer decrypts, or no
+        │                             longer hashes to the value the partner signed
+        └── RecordKeyError            the key that seals records at rest is missing, malformed
+                                      or not the one they were sealed with
 """
 
 from __future__ import annotations
@@ -206,3 +213,31 @@ class NothingToSplitError(ScoringError):
 
 class ProofError(LedgerError):
     """Raised when a proof bundle cannot be built or does not verify."""
+
+
+class RecordError(LedgerError):
+    """Raised when a contribution card or a dispute reason cannot be used."""
+
+
+class RecordFormatError(RecordError, ValueError):
+    """Raised when a card or reason breaks its format; `code` is stable (`card_too_long`, ...)
+    and `field` names the offending field (`title`, `parents[2].note`, ...) when there is one."""
+
+    def __init__(self, message: str, *, code: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
+
+
+class RecordIntegrityError(RecordError):
+    """Raised when a stored card or reason was altered: it fails to decrypt under its record id,
+    or its canonical hash is not the one the partner signed."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class RecordKeyError(RecordError, ConfigurationError):
+    """Raised when the records key is missing or malformed, or is not the key a record was
+    sealed with."""

@@ -18,6 +18,9 @@ open (`Store.open`). Three groups of tables live here:
 - **credentials**: hashed API keys (custodial partner keys are in `ledger.chain.keystore`) and
   the auditor grants (which key may read which project, granted by whom and when). In the
   outbox's database too: the chain cannot give them back.
+- **sealed records**: contribution cards and dispute reasons, encrypted (`ledger.sealing`; the
+  key is not in the database). Only their hashes are on chain, so they live in the outbox's
+  database as well. The store keeps the sealed bytes; it neither encrypts nor decrypts.
 
 Reads return frozen dataclasses, never ORM rows. The follower that fills the index lives in
 `ledger.sync.follower`; the worker that drains the outbox in `ledger.sync.outbox`.
@@ -25,6 +28,7 @@ Reads return frozen dataclasses, never ORM rows. The follower that fills the ind
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import logging
@@ -43,6 +47,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -406,8 +411,41 @@ _GRANTED_PROJECTS = select(_GRANT_TABLE.c.project_id).where(
 )
 _HAS_GRANT = _GRANTED_PROJECTS.where(_GRANT_TABLE.c.project_id == bindparam("project_id")).limit(1)
 
+# ----------------------------------------------------------------------------- sealed records
+
+
+class SealedRecordRow(Base):
+    """A contribution card or a dispute reason, sealed with AES-256-GCM (`ledger.sealing`).
+
+    `record_id` names the contribution and the record's hash (`card:<contribution id>:<card
+    hash>`, `reason:<contribution id>:<reason hash>`) and is the cipher's associated data: a
+    record is found by the hash the chain holds, and a row is never replaced, so an altered
+    row either fails to decrypt or hashes to something the partner did not sign.
+    """
+
+    __tablename__ = "sealed_records"
+    record_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    project_id: Mapped[int] = mapped_column(BigInteger)
+    # The contribution the record is about.
+    subject: Mapped[str] = mapped_column(String(66), index=True)
+    record_hash: Mapped[str] = mapped_column(String(66))
+    key_id: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_by: Mapped[str] = mapped_column(String(42))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+_SEALED_TABLE = cast(Table, SealedRecordRow.__table__)
+
 # The durable tables: nothing else has them. Everything else is the index, rebuilt from the chain.
-_OUTBOX_TABLES: list[Table] = [_OP_TABLE, cast(Table, ApiKeyRow.__table__), _GRANT_TABLE]
+_OUTBOX_TABLES: list[Table] = [
+    _OP_TABLE,
+    cast(Table, ApiKeyRow.__table__),
+    _GRANT_TABLE,
+    _SEALED_TABLE,
+]
 _INDEX_TABLES: list[Table] = [
     t for t in Base.metadata.sorted_tables if t.name not in {o.name for o in _OUTBOX_TABLES}
 ]
@@ -534,6 +572,22 @@ class AuditorGrantRecord:
     granted_at: float
     revoked_at: float | None
     revoked_by: str | None
+
+
+@dataclass(frozen=True)
+class SealedRecord:
+    """A sealed card or reason as stored (see `SealedRecordRow`)."""
+
+    record_id: str
+    kind: str
+    project_id: int
+    subject: str
+    record_hash: str
+    key_id: str
+    nonce: bytes
+    ciphertext: bytes
+    created_by: str
+    created_at: float
 
 
 @dataclass(frozen=True)
@@ -1504,6 +1558,52 @@ class Store:
                     )
                 )
             return len(rows)
+
+    # ------------------------------------------------------------------------ sealed records
+
+    def add_sealed_record(self, record: SealedRecord) -> tuple[SealedRecord, bool]:
+        """Store `record` unless a record with its id exists; return the stored one and
+        whether it is new. A record is never replaced: its id names its hash. Synced to disk
+        like an accepted operation (on SQLite): the write that names its hash may follow."""
+        values = dataclasses.asdict(record)
+        with self._outbox.guard(), self._outbox.accept_engine.begin() as conn:
+            inserted = conn.execute(
+                _insert_ignoring_clashes(self._outbox.dialect, _SEALED_TABLE), [values]
+            )
+            created = _rowcount(inserted) == 1
+            row = (
+                conn.execute(
+                    select(_SEALED_TABLE).where(_SEALED_TABLE.c.record_id == record.record_id)
+                )
+                .mappings()
+                .one()
+            )
+        return SealedRecord(**row), created
+
+    def sealed_record(self, record_id: str) -> SealedRecord | None:
+        """The sealed record with this id, if any."""
+        with self._outbox.read() as conn:
+            row = (
+                conn.execute(select(_SEALED_TABLE).where(_SEALED_TABLE.c.record_id == record_id))
+                .mappings()
+                .one_or_none()
+            )
+        return None if row is None else SealedRecord(**row)
+
+    def sealed_records(self, subject: str) -> tuple[SealedRecord, ...]:
+        """Every sealed record about contribution `subject`, oldest first."""
+        with self._outbox.read() as conn:
+            rows = conn.execute(
+                select(_SEALED_TABLE)
+                .where(_SEALED_TABLE.c.subject == subject)
+                .order_by(_SEALED_TABLE.c.created_at, _SEALED_TABLE.c.record_id)
+            ).mappings()
+            return tuple(SealedRecord(**row) for row in rows)
+
+    def sealed_key_ids(self) -> frozenset[str]:
+        """The ids of the keys the stored records were sealed with (empty: no records)."""
+        with self._outbox.read() as conn:
+            return frozenset(conn.execute(select(_SEALED_TABLE.c.key_id).distinct()).scalars())
 
     # -------------------------------------------------------------------------------- outbox
 

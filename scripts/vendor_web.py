@@ -46,6 +46,9 @@ class VendoredPackage:
 PACKAGES: tuple[VendoredPackage, ...] = (
     # SHA-256 (file hashing, streamed) and Keccak-256 (commitments, contribution ids).
     VendoredPackage("@noble/hashes", "noble-hashes", ("sha2.js", "sha3.js", "utils.js")),
+    # RFC 8785 JSON Canonicalization (contribution cards, dispute reasons), by two of the RFC's
+    # authors: the browser hashes the same bytes as ledger.domain.canonical.
+    VendoredPackage("canonicalize", "canonicalize", ("lib/canonicalize.js",)),
 )
 
 # Static imports and re-exports at the start of a line (module code as npm ships it; an
