@@ -31,6 +31,7 @@ from api.deps import LEDGER, VAULT, ChainAccess, DeploymentCheck, Services
 from api.errors import PayloadTooLargeError, error_response, install_error_handlers
 from api.routes import include_routers
 from api.services.custody import Custody
+from api.services.records import Records, load_records_key
 from api.settings import ApiSettings, get_settings
 from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_external
@@ -215,6 +216,7 @@ def build_services(
         store=store,
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         keys=KeyCache(store),
+        records=Records(store, load_records_key(settings, store)),
     )
     if chain is None:
         connected = connect_from_settings(settings)

@@ -30,6 +30,7 @@ from api.errors import (
     WrongActorError,
 )
 from api.services.custody import Custody
+from api.services.records import Records
 from api.settings import ApiSettings
 from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient
 from ledger.chain.connection import Backend, Chain, check_external
@@ -150,6 +151,7 @@ class Services:
     store: Store
     limiter: RateLimiter
     keys: KeyCache
+    records: Records
     chain: ChainAccess | None = None
     follower: Follower | None = None
     worker: OutboxWorker | None = None

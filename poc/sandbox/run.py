@@ -30,7 +30,10 @@ Data directory layout (all of it is the sandbox's; `--reset` removes it):
     keystores/            encrypted keys of the demo partners and the relayer
     documents/            the demo documents, for proving a contribution with its file
     index.sqlite3         the API's index of the chain (rebuilt from the chain if lost)
-    outbox.sqlite3        the API's outbox (writes accepted, not yet on chain) and API keys
+    outbox.sqlite3        the API's outbox (writes accepted, not yet on chain), API keys, and the
+                          contribution cards and dispute reasons, sealed (AES-256-GCM)
+    records.key           the key that seals those cards and reasons (owner-only; made by the API
+                          on its first start, kept apart from the database)
 
 API keys: keys are stored hashed, so the sandbox cannot show old ones again. It revokes the
 previous sandbox keys and issues new ones on every start, and prints them.
