@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -73,6 +74,14 @@ def test_card_canonical_form_is_rfc8785_text() -> None:
     assert card.canonical() == expected
     assert card.hash() == hashlib.sha256(expected).digest()
     assert card.hash_hex() == "0x" + hashlib.sha256(expected).hexdigest()
+
+
+def test_card_example_in_docs_hashes_as_documented() -> None:
+    # docs/proofs.md shows one card's canonical text and its hash: both must stay true.
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "proofs.md").read_text()
+    card = ContributionCard.from_json(_card_json())
+    assert card.canonical().decode() in docs
+    assert card.hash_hex() in docs
 
 
 def test_card_round_trips_through_its_canonical_bytes() -> None:
