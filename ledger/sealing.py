@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ NONCE_BYTES = 12
 KEY_FILE_NAME = "records.key"
 ASSOCIATED_DATA_PREFIX = b"poc-ledger/sealed-record/v1\x00"
 _KEY_ID_PREFIX = b"poc-ledger/records-key-id/v1\x00"
+_SALT_LABEL = b"poc-ledger/record-salt/v1"
 _KEY_FILE_HEADER = (
     "# poc-ledger records key: AES-256-GCM key of the contribution cards and dispute reasons\n"
     "# stored in the database. Keep a backup apart from the database backups: without this\n"
@@ -65,6 +67,8 @@ class RecordKey:
             raise RecordKeyError(f"the records key must be {KEY_BYTES} bytes")
         self._aead = AESGCM(key)
         self.key_id = hashlib.sha256(_KEY_ID_PREFIX + key).hexdigest()[:16]
+        # A key of its own for salts, so that no salt ever reveals anything of the cipher key.
+        self._salt_key = hmac.new(key, _SALT_LABEL, hashlib.sha256).digest()
 
     def __repr__(self) -> str:
         return f"RecordKey(key_id={self.key_id!r})"
@@ -137,6 +141,14 @@ class RecordKey:
         if path.exists():
             return cls.load_file(path), False
         return cls.create_file(path), True
+
+    def derive_salt(self, *parts: str) -> bytes:
+        """32 bytes derived from this key and `parts` (HMAC-SHA256): the salt of a card or
+        reason whose author gave none. The same request gets the same salt, so a request sent
+        again (or prepared, then signed) names the same hash; nobody without the key can
+        compute it, so the hash on chain still lets nobody confirm a guess."""
+        message = "\x00".join(parts).encode("utf-8")
+        return hmac.new(self._salt_key, message, hashlib.sha256).digest()
 
     # ------------------------------------------------------------------------- sealing
 

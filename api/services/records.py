@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
+from api.schemas.cards import CardPublic, ReasonPublic
 from api.settings import ApiSettings
 from ledger.domain.cards import ContributionCard, DisputeReason
 from ledger.errors import RecordFormatError, RecordIntegrityError, RecordKeyError
@@ -36,6 +37,7 @@ from ledger.store import SealedRecord, Store
 log = logging.getLogger(__name__)
 
 RecordKind = Literal["card", "reason"]
+ZERO_HASH = "0x" + "00" * 32
 
 
 def card_record_id(contribution_id: str, card_hash: str) -> str:
@@ -91,6 +93,16 @@ class Records:
 
     store: Store
     key: RecordKey
+
+    # ------------------------------------------------------------------------- salts
+
+    def card_salt(self, project_id: int, author: str, commitment: str) -> bytes:
+        """The salt of a card whose author gave none: the same registration, the same salt."""
+        return self.key.derive_salt("card", str(project_id), author.lower(), commitment.lower())
+
+    def reason_salt(self, contribution_id: str, author: str) -> bytes:
+        """The salt of a dispute reason whose author gave none."""
+        return self.key.derive_salt("reason", contribution_id.lower(), author.lower())
 
     # ------------------------------------------------------------------------- keeping
 
@@ -181,6 +193,32 @@ class Records:
         if reason.hash_hex() != reason_hash.lower():
             raise _altered("reason", record, f"it hashes to {reason.hash_hex()}")
         return reason
+
+    # ------------------------------------------------------------------ reads for the API
+
+    def card_public(self, contribution_id: str, card_hash: str | None) -> CardPublic:
+        """The card as a read shows it: never an altered one (status `altered`, card null)."""
+        if card_hash is None or card_hash == ZERO_HASH:
+            return CardPublic(card_hash=None, status="none", card=None)
+        try:
+            card = self.card(contribution_id, card_hash)
+        except RecordIntegrityError:
+            return CardPublic(card_hash=card_hash, status="altered", card=None)
+        if card is None:
+            return CardPublic(card_hash=card_hash, status="not_kept", card=None)
+        return CardPublic(card_hash=card_hash, status="valid", card=card.to_json())
+
+    def reason_public(self, contribution_id: str, reason_hash: str) -> ReasonPublic:
+        """The dispute reason as a read shows it (see `card_public`)."""
+        if reason_hash == ZERO_HASH:
+            return ReasonPublic(reason_hash=reason_hash, status="none", reason=None)
+        try:
+            reason = self.reason(contribution_id, reason_hash)
+        except RecordIntegrityError:
+            return ReasonPublic(reason_hash=reason_hash, status="altered", reason=None)
+        if reason is None:
+            return ReasonPublic(reason_hash=reason_hash, status="not_kept", reason=None)
+        return ReasonPublic(reason_hash=reason_hash, status="valid", reason=reason.to_json())
 
     def _open(self, record: SealedRecord, kind: RecordKind) -> bytes:
         try:

@@ -91,7 +91,10 @@ class SignedAction:
     """A partner action relayed by signature.
 
     `typed_data(domain, signer, nonce, deadline)` builds what is signed; `call(auth)` the
-    relayed contract call; `dedupe_key` names the on-chain effect (same key, same operation).
+    relayed contract call; `dedupe_key` names the on-chain effect (same key, same operation);
+    `keep()` stores what the call's hashes stand for (a contribution card, a dispute reason),
+    run once the signature is checked and before the operation is accepted, so that an
+    accepted write never names a record the service does not hold.
     """
 
     kind: str
@@ -101,6 +104,7 @@ class SignedAction:
     call: Callable[[SignedAuth], ChainCall]
     dedupe_key: str | None = None
     meta: Mapping[str, Any] | None = None
+    keep: Callable[[], object] | None = None
 
 
 async def _wait_timeout(
@@ -180,6 +184,8 @@ class Writes:
         """Sign (custodial) or check the signature (non-custodial), then accept the call."""
         auth = self._authorise(action, signed)
         call = action.call(auth)
+        if action.keep is not None:
+            action.keep()
         return self.accept(
             action.kind,
             call,

@@ -46,6 +46,7 @@ MISSING_PROJECT = 4_000_000
 MISSING_CONTRIBUTION = "0x" + "e1" * 32
 MISSING_OPERATION = "0" * 32
 MISSING_PARTNER = "0x" + "5a" * 20
+DISPUTE_REASON = "Vertrouwelijk: dezelfde proef liep al in 2019 bij Lab Gent"
 
 
 @dataclass
@@ -58,6 +59,7 @@ class World:
     project: int
     other_project: int
     contribution: str
+    disputed: str
     opening: dict[str, str]
     proposal: int
     split: int
@@ -125,7 +127,7 @@ def _build(c: Consortium) -> World:
     own = str(write(c, b, f"/v1/projects/{project}/contributions", registration)["resource_id"])
     other = api_contribution(c, partner_c, project, "c-doc")
     write(c, coord, f"/v1/contributions/{own}/endorsements", {"rating": 4})
-    write(c, coord, f"/v1/contributions/{other}/disputes", {"reason_hash": "0x" + "dd" * 32})
+    write(c, coord, f"/v1/contributions/{other}/disputes", {"reason": {"text": DISPUTE_REASON}})
     amend = {"kind": "amend_agreement", "agreement_hash": "0x" + "42" * 32}
     proposal = int(write(c, coord, f"/v1/projects/{project}/proposals", amend)["resource_id"])
     c.chain.increase_time(8 * DAY)
@@ -151,6 +153,7 @@ def _build(c: Consortium) -> World:
         project=project,
         other_project=other_project,
         contribution=own,
+        disputed=other,
         opening={"contentHash": "0x" + content.hex(), "salt": "0x" + salt.hex()},
         proposal=proposal,
         split=int(split["resource_id"]),
@@ -243,6 +246,7 @@ READS: dict[tuple[str, str], Read] = {
     ("GET", "/v1/contributions/{contribution_id}"): Read("contribution", READERS),
     ("GET", "/v1/contributions/{contribution_id}/endorsements"): Read("contribution", READERS),
     ("GET", "/v1/contributions/{contribution_id}/disputes"): Read("contribution", READERS),
+    ("GET", "/v1/contributions/{contribution_id}/disputes/{number}"): Read("contribution", READERS),
     # Exports.
     ("POST", "/v1/exports/contributions/{contribution_id}/bundle"): Read(
         "contribution", EXPORTERS, body=_opening
@@ -295,11 +299,18 @@ def _app_reads(client: TestClient) -> set[tuple[str, str]]:
     return found
 
 
+def _subject(path: str, w: World) -> str:
+    """The contribution a path reads: the disputed one where the path names a dispute (and on
+    the list of disputes, whose reasons are confidential too), else B's own."""
+    return w.disputed if "/disputes" in path else w.contribution
+
+
 def _fill(path: str, w: World, *, missing: bool = False) -> str:
     c = w.consortium
     return (
         path.replace("{project_id}", str(MISSING_PROJECT if missing else w.project))
-        .replace("{contribution_id}", MISSING_CONTRIBUTION if missing else w.contribution)
+        .replace("{contribution_id}", MISSING_CONTRIBUTION if missing else _subject(path, w))
+        .replace("{number}", "1")
         .replace("{operation_id}", MISSING_OPERATION if missing else w.operation)
         .replace("{address}", MISSING_PARTNER if missing else c.partner_b.address)
         .replace("{partner}", c.partner_b.address)
@@ -353,13 +364,16 @@ def test_read_by_viewer_has_its_scoped_status(
         missing = _send(world, method, path, read, viewer, missing=True)
         hidden, absent = response.json(), missing.json()
         assert missing.status_code == 404 and hidden["code"] == absent["code"], absent
-        assert hidden == {**absent, "message": _same_message(absent["message"], world)}
+        assert hidden == {**absent, "message": _same_message(absent["message"], world, path)}
+    # A dispute's reason is project content: in the answer only for who may read the project.
+    if "/disputes" in path:
+        assert (DISPUTE_REASON in response.text) == (response.status_code == OK), response.text
 
 
-def _same_message(absent: str, w: World) -> str:
+def _same_message(absent: str, w: World, path: str) -> str:
     return (
         absent.replace(str(MISSING_PROJECT), str(w.project))
-        .replace(MISSING_CONTRIBUTION, w.contribution)
+        .replace(MISSING_CONTRIBUTION, _subject(path, w))
         .replace(MISSING_OPERATION, w.operation)
         .replace(checksum(MISSING_PARTNER), w.consortium.partner_b.address)
     )

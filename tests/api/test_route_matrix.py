@@ -284,6 +284,7 @@ ROUTES: tuple[Route, ...] = (
         body=lambda _: {"rating": 3},
     ),
     Route("GET", "/v1/contributions/{contribution_id}/disputes", Access.READ, READS),
+    Route("GET", "/v1/contributions/{contribution_id}/disputes/1", Access.READ, READS),
     Route(
         "POST",
         "/v1/contributions/{contribution_id}/disputes",
@@ -481,13 +482,11 @@ ROUTES: tuple[Route, ...] = (
 
 def _template(route: Route) -> str:
     """The route's OpenAPI path (the table fills some parameters in)."""
-    return (
-        route.path.split("?")[0]
-        .replace("{own}", "{contribution_id}")
-        .replace("{split_id}", "{proposal_id}")
-        .replace("{auditor}", "{key_id}")
-        .replace("/disputes/1/", "/disputes/{number}/")
-    )
+    return route.path.split("?")[0].replace("{own}", "{contribution_id}").replace(
+        "{split_id}", "{proposal_id}"
+    ).replace("{auditor}", "{key_id}").replace("/disputes/1/", "/disputes/{number}/").removesuffix(
+        "/disputes/1"
+    ) + ("/disputes/{number}" if route.path.endswith("/disputes/1") else "")
 
 
 def _url(route: Route, w: World) -> str:

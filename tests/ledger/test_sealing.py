@@ -95,3 +95,12 @@ def test_malformed_key_text_is_refused(text: str) -> None:
 def test_key_repr_shows_only_its_id() -> None:
     raw = bytes(range(KEY_BYTES))
     assert raw.hex() not in repr(RecordKey(raw))
+
+
+def test_derived_salts_are_stable_per_key_and_parts() -> None:
+    key, other = RecordKey.generate(), RecordKey.generate()
+    salt = key.derive_salt("card", "1", "0xabc")
+    assert len(salt) == 32 and salt == key.derive_salt("card", "1", "0xabc")
+    assert salt != key.derive_salt("card", "1", "0xabd")
+    assert salt != key.derive_salt("card", "10xabc")  # parts are separated
+    assert salt != other.derive_salt("card", "1", "0xabc")
