@@ -1,14 +1,73 @@
-// One contribution: its facts, whether it counts and why, and (for the other partners)
+// One contribution: its facts, whether it counts and why, its disputes (each with the reason,
+// who disputed, the tally and the outcome, resolved ones too), and for the other partners
 // endorse, dispute and vote.
 
 import { ApiError, get, paths } from "../api.js";
+import { makeReason, reasonHash } from "../cards.js";
 import { context, currentPolicy, nameOf, requireActor, titleOf } from "../context.js";
-import { sha256Text } from "../crypto.js";
 import { $, busy, el, fact, fill, short, showError } from "../dom.js";
 import { categoryName, formatDate, formatValue, t } from "../i18n.js";
 import { runPage } from "../page.js";
-import { submitWrite } from "../progress.js";
+import { hashWithProgress, submitWrite } from "../progress.js";
+import { outcomeText, recordError, recordProblem } from "../records.js";
 import { explanationOf, explanationText, loadScore } from "../score.js";
+
+function reasonView(reason) {
+  const problem = recordProblem(reason);
+  if (problem) return el("p", { class: "alert" }, problem);
+  const record = reason.reason;
+  return [
+    el("blockquote", { class: "reason" }, record.text),
+    record.file
+      ? el("p", { class: "help" }, t("dispute.attached", { name: record.file.name, hash: short(record.file.sha256) }))
+      : null,
+  ];
+}
+
+/** One dispute: who, when, why, the tally and what decides it, the votes, the outcome. */
+function disputeView(d) {
+  const uphold = d.uphold_votes;
+  const reject = d.reject_votes;
+  return el(
+    "li",
+    { class: `dispute dispute-${d.outcome}`, "data-number": String(d.number) },
+    el(
+      "p",
+      {},
+      el(
+        "strong",
+        {},
+        t("dispute.item_title", {
+          number: d.number,
+          name: nameOf(d.disputer),
+          date: d.opened_at ? formatDate(d.opened_at) : t("dispute.in_block", { block: d.block_number }),
+        }),
+      ),
+      " ",
+      el("span", { class: `badge badge-dispute-${d.outcome}` }, outcomeText(d)),
+    ),
+    reasonView(d.reason),
+    el("p", { class: "dispute-tally" }, t("dispute.tally", { uphold, reject, eligible: d.eligible_voters })),
+    d.outcome === "open"
+      ? el("p", { class: "help" }, t("dispute.closes", { needed: d.votes_needed, eligible: d.eligible_voters }))
+      : null,
+    d.votes.length
+      ? el(
+          "ul",
+          { class: "plain-list dispute-votes" },
+          d.votes.map((v) =>
+            el(
+              "li",
+              {},
+              v.uphold
+                ? t("dispute.vote_right", { name: nameOf(v.voter) })
+                : t("dispute.vote_wrong", { name: nameOf(v.voter) }),
+            ),
+          ),
+        )
+      : null,
+  );
+}
 
 async function contributionPage() {
   if (!requireActor()) return;
@@ -54,7 +113,14 @@ async function contributionPage() {
       : el("li", { class: "muted" }, t("contribution.no_endorsements")),
   );
 
-  const own = actor.address && actor.address.toLowerCase() === c.contributor.toLowerCase();
+  const disputes = await get(paths.dispute(cid));
+  fill(
+    $("#disputes"),
+    disputes.length ? disputes.map(disputeView) : el("li", { class: "muted" }, t("dispute.none")),
+  );
+
+  const me = (actor.address || "").toLowerCase();
+  const own = Boolean(me) && me === c.contributor.toLowerCase();
   const canAct = Boolean(actor.address) && !own && c.status === "active";
   for (const form of [$("#endorse-form"), $("#dispute-form")]) {
     form.hidden = !canAct;
@@ -73,28 +139,70 @@ async function contributionPage() {
       reload();
     });
   });
+
+  // A document backing the reason is hashed here; only its name and fingerprint are sent.
+  let attached = null;
+  let chosen = 0;
+  const disputeSubmit = $("#dispute-submit");
+  $("#dispute-file").addEventListener("change", async (event) => {
+    const file = event.currentTarget.files[0];
+    const run = ++chosen;
+    attached = null;
+    if (!file) return;
+    disputeSubmit.disabled = true;
+    try {
+      const sha256 = await hashWithProgress(file, $("#dispute-hash-progress"));
+      if (run === chosen && sha256) attached = { name: file.name, sha256 };
+    } catch (error) {
+      if (run === chosen) showError(error);
+    } finally {
+      if (run === chosen) disputeSubmit.disabled = false;
+    }
+  });
   $("#dispute-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const reason = $("#dispute-reason").value.trim();
-    if (!reason) return showError(new ApiError(422, "no_reason", t("error.no_reason")));
-    await busy($("#dispute-submit"), async () => {
-      // Only a hash of the reason goes on chain; the text stays with the partners.
-      await submitWrite("dispute.kind", paths.dispute(cid), { reason_hash: await sha256Text(reason) });
+    if (!$("#dispute-reason").value.trim()) {
+      return showError(new ApiError(422, "no_reason", t("error.no_reason")));
+    }
+    let reason;
+    try {
+      reason = makeReason({ text: $("#dispute-reason").value, file: attached });
+    } catch (error) {
+      return showError(recordError(error));
+    }
+    await busy(disputeSubmit, async () => {
+      // The reason's words go to the service (sealed there, read by the project's partners);
+      // its hash, computed here, is what goes on chain: the service must arrive at the same.
+      const body = {
+        reason: { text: reason.text, file: reason.file, salt: reason.salt },
+        reason_hash: reasonHash(reason),
+      };
+      await submitWrite("dispute.kind", paths.dispute(cid), body);
       reload();
     });
   });
-  if (explanation && explanation.status === "DISPUTE_OPEN" && actor.address && !own) {
+
+  const open = disputes.find((d) => d.outcome === "open");
+  const party = open && (own || me === open.disputer.toLowerCase());
+  if (open && actor.address && !party) {
     const box = $("#vote-box");
     box.hidden = false;
-    $("#vote-state").textContent = explanationText(explanation);
-    const vote = (uphold) => async (event) => {
-      await busy(event.currentTarget, async () => {
-        await submitWrite("vote.kind", paths.vote(cid, explanation.dispute_number), { uphold });
-        reload();
-      });
-    };
-    $("#vote-uphold").addEventListener("click", vote(true));
-    $("#vote-reject").addEventListener("click", vote(false));
+    fill($("#vote-dispute"), el("ol", { class: "plain-list dispute-list" }, disputeView(open)));
+    const mine = open.votes.find((v) => v.voter.toLowerCase() === me);
+    if (mine) {
+      $("#vote-buttons").hidden = true;
+      $("#vote-state").textContent = mine.uphold ? t("vote.you_voted_right") : t("vote.you_voted_wrong");
+    } else {
+      $("#vote-state").textContent = explanationText(explanation);
+      const vote = (uphold) => async (event) => {
+        await busy(event.currentTarget, async () => {
+          await submitWrite("vote.kind", paths.vote(cid, open.number), { uphold });
+          reload();
+        });
+      };
+      $("#vote-uphold").addEventListener("click", vote(true));
+      $("#vote-reject").addEventListener("click", vote(false));
+    }
   }
 }
 
