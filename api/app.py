@@ -1,52 +1,36 @@
-"""The application factory: `create_app(settings) -> FastAPI`.
+"""The application factory: `build_app(services) -> FastAPI`.
 
-The app holds one `Services` (store, chain access, index follower, outbox worker) in
-`app.state.services`; its lifespan starts the follower and the worker threads and stops them on
-shutdown. The sandbox and the tests pass a connected chain and its deployment; a production
-process passes nothing and the factory connects to `POC_RPC_URL` with the deployment record in
-the data directory. If the node cannot be reached at start the app starts anyway (reads from
-the index, writes into the outbox) and the follower and the worker wait until the node answers
-and passes the deployment check (`api.deps.DeploymentCheck`).
-
-Routes: `/health`, `/ready`, `/docs` and `/openapi.json` at the root; every resource under /v1.
+The app holds one `Services` (store, chain access, index follower, outbox worker, custody) in
+`app.state.services`, which the composition root puts together (`poc.wiring`, whose
+`create_app` is the process's entry point); its lifespan starts and stops what runs beside it
+(`Background`: the follower and the worker, `poc.background`). Here: the middleware (admission,
+body limit), the error handlers, the OpenAPI document; `api.routes.include_routers` mounts the
+routes: `/health`, `/ready`, `/docs` and `/openapi.json` at the root, every resource under /v1.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import sys
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import KeyCache, RateLimiter
-from api.deps import LEDGER, VAULT, ChainAccess, DeploymentCheck, Services
-from api.errors import PayloadTooLargeError, error_response, install_error_handlers
-from api.routes import include_routers
-from api.services.custody import Custody
-from api.services.records import Records, load_records_key
-from api.settings import ApiSettings, get_settings
-from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient
-from ledger.chain.connection import Backend, Chain, ChainConfig, connect_external
-from ledger.chain.deployment_record import DeploymentRecord
-from ledger.chain.transactions import TxSender
-from ledger.errors import ChainError, ChainIdMismatchError, KeyLoadError, LedgerError
-from ledger.store import Store
-from ledger.sync.follower import ContractSpec, Follower
-from ledger.sync.outbox import OutboxConfig, OutboxWorker
+from api.deps import Services
+from api.errors import (
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    error_response,
+    install_error_handlers,
+)
+from api.limits import AdmissionMiddleware
+from api.routes import API_PREFIX, include_routers
 
 log = logging.getLogger(__name__)
 
-# uvicorn's STARTUP_FAILURE: with `--workers N` its supervisor then stops rather than start
-# the worker again and again.
-EXIT_STARTUP_FAILURE = 3
 DESCRIPTION = """\
 Record hashed contributions of a joint innovation project on chain, score them into a royalty
 split, and pay royalties by it.
@@ -113,184 +97,38 @@ class BodyLimitMiddleware:
         await self.app(scope, buffered, send)
 
 
-class BackgroundLeader:
-    """Runs the index follower and the outbox worker in exactly one process per data directory.
+class HostCheckMiddleware:
+    """Answers 403 `host_not_allowed` to a request whose Host header is not one of `allowed`.
 
-    Several API processes (uvicorn `--workers N`) may share one database: each accepts writes,
-    but only the holder of an exclusive lock on `lock_path` sends transactions (one relayer,
-    one nonce sequence) and follows the chain. The others retry the lock every second, so a
-    killed leader is replaced within a second.
+    The defence against DNS rebinding: a page of another site whose name the attacker points
+    at 127.0.0.1 reaches a local server as "same origin", but its requests still carry the
+    attacker's name in Host. Compared exactly (lowercase), port included.
     """
 
-    def __init__(self, lock_path: Path, services: Services) -> None:
-        self.lock_path = lock_path
-        self.services = services
-        self._file: IO[bytes] | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        # Taking the lead and stopping exclude each other: no thread starts after `stop`.
-        self._lock = threading.Lock()
+    def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
+        self.app = app
+        self.allowed = frozenset(host.lower() for host in allowed)
 
-    def start(self) -> None:
-        """Take the lead now if free and the node passed the deployment check, else keep
-        trying in a daemon thread (the check first: nothing follows or sends before it)."""
-        check = self.services.check
-        if (check is None or check.passed) and self._try_lead():
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
             return
-        self._thread = threading.Thread(target=self._wait_lead, daemon=True)
-        self._thread.start()
-
-    def _try_lead(self) -> bool:
-        with self._lock:
-            if self._stop.is_set():
-                return True  # stopped: nothing more to wait for
-            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-            handle = self.lock_path.open("ab")
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                handle.close()
-                return False
-            self._file = handle
-            if self.services.follower is not None:
-                self.services.follower.start()
-            if self.services.worker is not None:
-                self.services.worker.start()
-            return True
-
-    def _wait_lead(self) -> None:
-        check = self.services.check
-        if check is not None and not check.wait(self._stop):
+        host = next((v for k, v in scope.get("headers", ()) if k == b"host"), b"")
+        named = host.decode("latin-1").lower()
+        if named in self.allowed:
+            await self.app(scope, receive, send)
             return
-        while not self._try_lead():
-            if self._stop.wait(1.0):
-                return
-
-    def stop(self) -> None:
-        """Stop the background threads and release the lock."""
-        with self._lock:
-            self._stop.set()
-            if self._file is None:
-                return
-            if self.services.worker is not None:
-                self.services.worker.stop()
-            if self.services.follower is not None:
-                self.services.follower.stop()
-            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
-
-
-def connect_from_settings(settings: ApiSettings) -> tuple[Chain, DeploymentRecord] | None:
-    """Connect to `settings.rpc_url` with the deployment record, or None if not configured.
-
-    A node that cannot be reached is no error: the chain is the record's, to be checked by
-    `DeploymentCheck` once the node answers. A node that answers with another chain id is."""
-    path = settings.resolved_deployment_file
-    if not settings.rpc_url or not path.is_file():
-        return None
-    config = ChainConfig(
-        backend=Backend.EXTERNAL,
-        rpc_url=settings.rpc_url,
-        private_key=settings.relayer_key.get_secret_value() if settings.relayer_key else None,
-    )
-    deployment = DeploymentRecord.read(path)
-    chain = connect_external(config, unreachable_chain_id=deployment.chain_id)
-    return chain, deployment
-
-
-def build_services(
-    settings: ApiSettings,
-    *,
-    store: Store | None = None,
-    chain: Chain | None = None,
-    deployment: DeploymentRecord | None = None,
-    relayer: TxSender | None = None,
-) -> Services:
-    """Open the store and wire chain, follower and worker (not started)."""
-    store = store or Store.open(
-        settings.resolved_database_url, outbox_url=settings.resolved_outbox_database_url
-    )
-    services = Services(
-        settings=settings,
-        store=store,
-        limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
-        keys=KeyCache(store),
-        records=Records(store, load_records_key(settings, store)),
-    )
-    if chain is None:
-        connected = connect_from_settings(settings)
-        if connected is not None:
-            chain, deployment = connected
-    if chain is None or deployment is None:
-        log.warning("no chain configured: the API serves the index read-only")
-        return services
-    check = DeploymentCheck(chain, deployment)
-    try:
-        check.check()  # a node of another chain is refused at start, as a bad setting is
-    except ChainIdMismatchError:
-        raise
-    except ChainError as exc:
-        log.warning(
-            "starting without the node (%s): writes wait in the outbox, and the deployment "
-            "record is checked against the node when it answers, before anything is sent",
-            exc,
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        ours = " or ".join(f"http://{h}" for h in sorted(self.allowed))
+        refused = PermissionDeniedError(
+            f"This server answers only at {ours}, not at host {named!r} (protection against "
+            f"DNS rebinding). / Deze server antwoordt alleen op {ours}, niet op host "
+            f"{named!r} (bescherming tegen DNS-rebinding).",
+            code="host_not_allowed",
         )
-    services.check = check
-    relayer = relayer or chain.sender(0)
-    access = ChainAccess(
-        chain=chain,
-        deployment=deployment,
-        relayer=relayer,
-        ledger=PocLedgerClient(chain.w3, deployment.address(LEDGER), chain_id=chain.chain_id),
-        vault=RoyaltyVaultClient(chain.w3, deployment.address(VAULT), chain_id=chain.chain_id),
-    )
-    services.chain = access
-    custody = Custody(
-        settings.data_dir / "keystores",
-        settings.keystore_password.get_secret_value(),
-        scrypt_n=settings.keystore_scrypt_n,
-    )
-    services.custody = custody
-    services.follower = Follower(
-        chain.w3,
-        store,
-        [
-            ContractSpec(LEDGER, access.ledger_address),
-            ContractSpec(VAULT, access.vault_address),
-        ],
-        start_block=deployment.deploy_block,
-        confirmations=settings.confirmations,
-        block_range=settings.index_block_range,
-        poll_interval=settings.index_poll_interval,
-    )
-
-    def partner_sender(address: str) -> TxSender:
-        account = custody.account(address)
-        if account is None:
-            raise KeyLoadError(f"the service holds no key of {address}")
-        return chain.sender(account)
-
-    def is_nonce_used(contract: str, signer: str, nonce: int) -> bool:
-        client = access.vault if contract == VAULT else access.ledger
-        return client.is_nonce_used(signer, nonce)
-
-    services.worker = OutboxWorker(
-        store=store,
-        w3=chain.w3,
-        relayer=relayer,
-        contracts={LEDGER: access.ledger_address, VAULT: access.vault_address},
-        config=OutboxConfig(
-            confirmations=settings.confirmations,
-            persist_delay=settings.persist_delay,
-            poll_interval=settings.outbox_poll_interval,
-            batch_size=settings.outbox_batch_size,
-            lost_after=settings.lost_after,
-        ),
-        partner_sender=partner_sender,
-        is_nonce_used=is_nonce_used,
-    )
-    return services
+        await error_response(refused)(scope, receive, send)
 
 
 def _api_models() -> dict[str, type[BaseModel]]:
@@ -336,43 +174,29 @@ def _serve_examples_with_nulls(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def create_app(
-    settings: ApiSettings | None = None,
-    *,
-    store: Store | None = None,
-    chain: Chain | None = None,
-    deployment: DeploymentRecord | None = None,
-    relayer: TxSender | None = None,
-) -> FastAPI:
-    """Build the API. With no arguments, settings come from the environment (`POC_*`).
+class Background(Protocol):
+    """What runs beside the API in its process (`poc.background.BackgroundLeader`: the index
+    follower and the outbox worker): started with the app, stopped with it."""
 
-    Called with no arguments it is the process's entry point (`uvicorn api.app:create_app
-    --factory`): a `LedgerError` while starting (a damaged database file, a node of another
-    chain than the deployment record's, a bad key) then ends the process with its message,
-    without a traceback, and `EXIT_STARTUP_FAILURE`. Callers that pass settings get the
-    exception.
-    """
-    from_environment = settings is None
-    settings = settings or get_settings()
-    try:
-        services = build_services(
-            settings, store=store, chain=chain, deployment=deployment, relayer=relayer
-        )
-    except LedgerError as exc:
-        if not from_environment:
-            raise
-        print(f"poc-ledger API cannot start: {exc}", file=sys.stderr)
-        raise SystemExit(EXIT_STARTUP_FAILURE) from None
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def build_app(services: Services, *, background: Background | None = None) -> FastAPI:
+    """The API over `services` (store, chain access, follower, worker, custody: put together by
+    the composition root, `poc.wiring`); `background`, if given, runs while the app does."""
+    settings = services.settings
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        leader = BackgroundLeader(settings.data_dir / "background.lock", services)
-        if settings.start_workers:
-            leader.start()
+        if background is not None:
+            background.start()
         try:
             yield
         finally:
-            leader.stop()
+            if background is not None:
+                background.stop()
 
     app = FastAPI(
         title="poc-ledger API",
@@ -397,6 +221,12 @@ def create_app(
     app.state.services = services
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Added last, so it runs first: a refused request costs as little as it can.
+    app.add_middleware(AdmissionMiddleware, admission=services.admission, prefix=API_PREFIX)
+    if settings.allowed_hosts:
+        # Added after the admission, so it runs before it: a request naming another host is
+        # refused before anything, and spends no one's limits.
+        app.add_middleware(HostCheckMiddleware, allowed=settings.allowed_hosts)
     include_routers(app, settings)
     _serve_examples_with_nulls(app)
     return app

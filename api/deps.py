@@ -6,14 +6,13 @@ after `WritesDep`); nothing else reads `app.state`.
 
 These dependencies are `async def` although they do not await: FastAPI runs a plain `def`
 dependency in the thread pool, one hop (and GIL hand-over) each, which cost more than the
-work itself on every request. They must not block: key verification reads the database only
-on a cache miss (`KeyCache`), a short indexed read.
+work itself on every request. They must not block. The API key was checked, and the limits
+charged, before routing by `api.limits.AdmissionMiddleware`: `get_principal` reads its verdict.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -21,25 +20,24 @@ from eth_typing import ChecksumAddress
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import KeyCache, Principal, RateLimiter, Role
+from api.auth import KeyCache, Principal, Role
 from api.errors import (
     AuthenticationError,
     PermissionDeniedError,
-    RateLimitedError,
     UnavailableError,
     WrongActorError,
 )
+from api.limits import VERDICT, Admission, Admitted, Unauthenticated
 from api.services.custody import Custody
 from api.services.records import Records
 from api.settings import ApiSettings
 from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient
-from ledger.chain.connection import Backend, Chain, check_external
+from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.transactions import TxSender
-from ledger.chain.translate import translating
 from ledger.domain.values import checksum
-from ledger.errors import ChainError, ChainIdMismatchError
 from ledger.store import Store
+from ledger.sync.deployment_check import DeploymentCheck
 from ledger.sync.follower import Follower
 from ledger.sync.outbox import OutboxWorker
 
@@ -68,89 +66,15 @@ class ChainAccess:
         return self.deployment.address(VAULT)
 
 
-class DeploymentCheck:
-    """Whether the node serves the deployment's chain: its chain id and genesis hash, and code
-    at every contract address of the record.
-
-    The API may start while the node is down; it then accepts writes into the outbox and
-    serves the index, but nothing follows the chain or sends a transaction until this check
-    has passed against the node (`BackgroundLeader` waits for it). `problem` says why it has
-    not (for `/ready`); `mismatch` is set while the last answer came from a node of another
-    chain, and then writes are refused too: they could never land there.
-    """
-
-    def __init__(self, chain: Chain, deployment: DeploymentRecord) -> None:
-        self.chain = chain
-        self.deployment = deployment
-        self.problem: str | None = "the node has not been checked against the deployment yet"
-        self.mismatch = False
-        self._passed = threading.Event()
-        self._lock = threading.Lock()
-
-    @property
-    def passed(self) -> bool:
-        return self._passed.is_set()
-
-    def check(self) -> None:
-        """Check against the node now; raise `ChainIdMismatchError` if it is another chain,
-        another `ChainError` if it cannot be asked. Once passed, never asks again."""
-        with self._lock:
-            if self._passed.is_set():
-                return
-            try:
-                self._check()
-            except ChainIdMismatchError as exc:
-                self.problem = f"the node is not the deployment's chain: {exc}"
-                self.mismatch = True
-                raise
-            except ChainError as exc:
-                self.problem = f"cannot check the deployment against the node: {exc}"
-                self.mismatch = False
-                raise
-            self.problem = None
-            self.mismatch = False
-            self._passed.set()
-
-    def _check(self) -> None:
-        if self.chain.backend is Backend.EXTERNAL:
-            check_external(self.chain)
-        self.deployment.check_chain(self.chain)
-        for contract in self.deployment.contracts:
-            with translating():
-                code = self.chain.w3.eth.get_code(contract.address)
-            if not code:
-                raise ChainIdMismatchError(
-                    f"no code at {contract.name} {contract.address} (deployed in block "
-                    f"{contract.block_number}): was the chain reset?"
-                )
-
-    def wait(self, stop: threading.Event, interval: float = 1.0) -> bool:
-        """Check every `interval` seconds until it passes (True) or `stop` is set (False).
-        Logs each change of the reason it has not passed."""
-        last: str | None = None
-        while not stop.is_set():
-            try:
-                self.check()
-            except ChainError:
-                if self.problem != last:
-                    log.warning("%s; checking again every %g s", self.problem, interval)
-                    last = self.problem
-            else:
-                if last is not None:
-                    log.warning("the node is back and serves the deployment's chain")
-                return True
-            stop.wait(interval)
-        return False
-
-
 @dataclass
 class Services:
-    """Everything a request may use; built by `create_app`, started by its lifespan."""
+    """Everything a request may use; put together by `poc.wiring.build_services`, started and
+    stopped with the app (`api.app.build_app`)."""
 
     settings: ApiSettings
     store: Store
-    limiter: RateLimiter
     keys: KeyCache
+    admission: Admission
     records: Records
     chain: ChainAccess | None = None
     follower: Follower | None = None
@@ -201,26 +125,22 @@ _bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer
 
 
 async def get_principal(
-    services: ServicesDep,
+    request: Request,
     header_key: Annotated[str | None, Depends(_api_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Authenticate the request by its API key and charge the key's rate limit."""
-    plaintext = header_key or (bearer.credentials if bearer is not None else None)
-    if not plaintext:
-        raise AuthenticationError(
-            "send your API key in the X-API-Key header", code="missing_api_key"
-        )
-    record = services.keys.verify(plaintext)
-    if record is None:
-        raise AuthenticationError("unknown or revoked API key", code="invalid_api_key")
-    if not services.limiter.allow(record.key_id):
-        raise RateLimitedError(
-            f"rate limit of {services.settings.rate_limit_per_second:g} requests/s exceeded"
-        )
-    return Principal(
-        key_id=record.key_id, role=Role(record.role), partner=record.partner, label=record.label
-    )
+    """The caller, as `api.limits.AdmissionMiddleware` authenticated it (and charged its
+    limits) before routing; 401 without a good key. The two header dependencies only declare
+    the security schemes in the OpenAPI document."""
+    verdict = request.scope.get(VERDICT)
+    if isinstance(verdict, Admitted):
+        return verdict.principal
+    if isinstance(verdict, Unauthenticated):
+        raise AuthenticationError(verdict.message, code=verdict.code)
+    if header_key or bearer is not None:
+        # A key nobody checked: the middleware is missing. Never serve such a request.
+        raise RuntimeError("api.limits.AdmissionMiddleware is not installed")
+    raise AuthenticationError("send your API key in the X-API-Key header", code="missing_api_key")
 
 
 async def require_writer(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:

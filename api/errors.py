@@ -8,11 +8,12 @@
     ├── ConflictError             409  conflict (details name the fields), idempotency_key_reused
     ├── PayloadTooLargeError      413  payload_too_large
     ├── UnprocessableError        422  invalid_* (semantic input errors)
-    (ledger.errors.RecordFormatError)    422  card_* / reason_*: a malformed card or reason
-    (ledger.errors.RecordIntegrityError) 409  card_altered / reason_altered: refused as valid
-    ├── RateLimitedError          429  rate_limited
+    ├── RateLimitedError          429  rate_limited / too_many_concurrent_requests /
+    │                                  too_many_failed_authentications (with Retry-After)
     └── UnavailableError          503  chain_unavailable / index_not_ready
     (ledger.store.StoreError)     503  database_unavailable: disk full, database down
+    (ledger.errors.RecordFormatError)    422  card_* / reason_*: a malformed card or reason
+    (ledger.errors.RecordIntegrityError) 409  card_altered / reason_altered: refused as valid
 
 Library exceptions (`ledger.errors.LedgerError` and the contract reverts decoded by
 `ledger.chain.reverts`) are never wrapped: `install_error_handlers` maps them here to a status, and
@@ -56,9 +57,9 @@ from ledger.errors import (
     RecordKeyError,
     ScoringError,
     SigningError,
+    StoreError,
     TransactionRevertedError,
 )
-from ledger.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -162,10 +163,15 @@ class UnprocessableError(ApiError):
 
 
 class RateLimitedError(ApiError):
-    """Raised when an API key sends faster than its rate limit."""
+    """Raised when a client sends faster than its limits (`api.limits`); `retry_after` is the
+    whole seconds to wait, sent as `Retry-After`."""
 
     status = 429
     default_code = "rate_limited"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
 
 
 class UnavailableError(ApiError):
@@ -262,7 +268,9 @@ def _ledger_status(exc: LedgerError) -> tuple[int, ErrorBody]:
 def error_response(exc: BaseException) -> JSONResponse:
     """The JSON response for `exc` (used by the handlers and the middlewares)."""
     status, body = describe(exc)
-    headers = {"Retry-After": "1"} if status in (429, 503) else None
+    headers = None
+    if status in (429, 503):
+        headers = {"Retry-After": str(getattr(exc, "retry_after", 1))}
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
@@ -312,7 +320,17 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "The current state does not allow it."},
     413: {"model": ErrorBody, "description": "Request body too large."},
     422: {"model": ErrorBody, "description": "Invalid input."},
-    429: {"model": ErrorBody, "description": "Rate limit of the API key exceeded."},
+    429: {
+        "model": ErrorBody,
+        "description": "Limit of the API key, or of failed authentications from the client's "
+        "address, exceeded; `Retry-After` says in how many seconds to try again.",
+        "headers": {
+            "Retry-After": {
+                "description": "Whole seconds to wait before the next request.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    },
     503: {"model": ErrorBody, "description": "Chain node or index unavailable."},
 }
 """OpenAPI `responses=` shared by the authenticated routes."""

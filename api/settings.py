@@ -1,7 +1,7 @@
 """Settings of the HTTP API, read from `POC_*` environment variables.
 
 `get_settings()` is the one cached way to read them; tests and the sandbox either pass an
-`ApiSettings` to `api.app.create_app` or override the `get_settings` dependency. Nothing else in
+`ApiSettings` to `poc.wiring.create_app` or override the `get_settings` dependency. Nothing else in
 `api/` reads the environment.
 """
 
@@ -9,14 +9,24 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ledger.sealing import KEY_FILE_NAME
 
 SigningMode = Literal["custodial", "non-custodial", "both"]
+
+# Default limits, measured on a 2-core VM (README, "Limits"): one API process serves about 200
+# registrations or 600 cheap reads a second. One key may take a tenth of the registration
+# rate; a request over a limit waits up to a second for its turn before it is refused.
+RATE_LIMIT_PER_SECOND = 20.0
+RATE_LIMIT_BURST = 20
+MAX_IN_FLIGHT_PER_KEY = 4
+FAILED_AUTH_PER_SECOND = 1.0
+FAILED_AUTH_BURST = 10
+LIMIT_MAX_WAIT = 1.0
 
 
 class ApiSettings(BaseSettings):
@@ -68,14 +78,52 @@ class ApiSettings(BaseSettings):
         default=0.0,
         ge=0.0,
         description="Seconds a block must age before it counts as durable: a node that persists "
-        "its state periodically (the sandbox anvil, every second) loses younger blocks on a crash.",
+        "its state periodically loses younger blocks on a crash. A timing bound, for an API that "
+        "cannot ask the node what it saved (the sandbox's does: it confirms nothing above the "
+        "block its anvil saved).",
     )
     index_poll_interval: float = Field(default=0.25, gt=0)
     index_block_range: int = Field(default=2_000, gt=0, description="Blocks per eth_getLogs call.")
     outbox_poll_interval: float = Field(default=0.05, gt=0)
     outbox_batch_size: int = Field(default=200, gt=0)
-    rate_limit_per_second: float = Field(default=200.0, gt=0, description="Per API key.")
-    rate_limit_burst: int = Field(default=400, gt=0)
+    # Limits (api/limits.py; README "Limits" says how the defaults were measured). Counted per
+    # API process: with `--workers N` divide them by N.
+    rate_limit_per_second: float = Field(
+        default=RATE_LIMIT_PER_SECOND,
+        gt=0,
+        description="Requests a second one API key may send, on average.",
+    )
+    rate_limit_burst: int = Field(
+        default=RATE_LIMIT_BURST, gt=0, description="Requests one API key may send at once."
+    )
+    max_in_flight_per_key: int = Field(
+        default=MAX_IN_FLIGHT_PER_KEY,
+        gt=0,
+        description="Requests of one API key served at the same time; more get 429 at once.",
+    )
+    failed_auth_per_second: float = Field(
+        default=FAILED_AUTH_PER_SECOND,
+        gt=0,
+        description="Requests without a valid API key (missing, malformed, unknown, revoked, "
+        "wrong secret) a second, per client address (IPv6: per /64).",
+    )
+    failed_auth_burst: int = Field(
+        default=FAILED_AUTH_BURST,
+        gt=0,
+        description="Requests without a valid API key one client address may send at once.",
+    )
+    limit_max_wait: float = Field(
+        default=LIMIT_MAX_WAIT,
+        ge=0,
+        description="Seconds a request over a limit waits for its turn before it is answered "
+        "429; 0 answers at once.",
+    )
+    trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = Field(
+        default=(),
+        description="Addresses or networks of the reverse proxies in front of the API, "
+        "comma-separated (`10.0.0.5,fd00::/8`). Only a request from one of them has its client "
+        "address taken from X-Forwarded-For; by default nobody's is.",
+    )
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     wait_timeout: float = Field(default=30.0, gt=0, description="Longest `?wait=true` wait.")
     signature_ttl: int = Field(default=3_600, gt=0, description="Seconds a prepared action lives.")
@@ -94,6 +142,20 @@ class ApiSettings(BaseSettings):
         default=True, description="Run the index follower and the outbox worker in the app."
     )
     sandbox: bool = False
+    allowed_hosts: tuple[str, ...] = Field(
+        default=(),
+        description="The Host header values (name:port, as a browser sends them) the app "
+        "answers; any other gets 403 host_not_allowed, so that a web page of another site "
+        "reaching the app through DNS rebinding gets nothing. Empty: any host. The sandbox "
+        "sets 127.0.0.1, localhost and [::1] with its port.",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part for part in value.replace(" ", ",").split(",") if part)
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,4 +1,14 @@
-"""poc-ledger: Proof-of-Contribution IP ledger library (no HTTP here; see `api/`)."""
+"""poc-ledger, the library: Proof-of-Contribution on an EVM chain, without HTTP or processes.
+
+- `domain`: values, ids, the typed events, the codec; `errors`: the one exception tree;
+- `chain`: talking to a node and the contracts; `store`: the index and the durable outbox;
+- `sync`: the follower and the outbox worker; `scoring`: the scheme (pure);
+- `evidence`: proof bundles, certificates, packs.
+
+Imports point one way: `domain` <- {`scoring`, `chain`, `store`} <- {`evidence`, `sync`}.
+Nothing here imports `api` (the HTTP adapter) or `poc` (the composition root that puts the
+parts together).
+"""
 
 import importlib.util
 import os

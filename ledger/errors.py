@@ -3,6 +3,10 @@
 Every exception the library raises on purpose derives from `LedgerError`. Foreign exceptions
 (web3, requests, websockets, eth-tester, py-evm) never escape the chain layer: they are
 translated in one place, `ledger.chain.translate.translate`, and raised `from` the original.
+Contract reverts are decoded by one table from error selector to class, built from the ABIs
+(`ledger.chain.reverts`); the store turns its driver's errors into `StoreError` in one place
+(`ledger.store.engine.Database.error`). The HTTP API maps this tree to status codes and stable
+error codes in one handler (`api.errors`).
 
     LedgerError
     ├── ConfigurationError            settings missing or inconsistent
@@ -25,6 +29,8 @@ translated in one place, `ledger.chain.translate.translate`, and raised `from` t
     │   ├── SnapshotError             snapshots unsupported or unknown
     │   └── AnvilError                the managed anvil process failed
     ├── ContractRevertError           a revert decoded to a contract's custom error
+    │   └── DecodedRevertError        one class per Solidity error, in families
+    │                                 (not found, forbidden, conflict, ...): ledger.chain.reverts
     ├── SigningError                  keys and signatures
     │   └── KeyLoadError              private key / keystore cannot be loaded
     ├── ScoringError                  the contribution scoring scheme
@@ -38,16 +44,20 @@ translated in one place, `ledger.chain.translate.translate`, and raised `from` t
     │   ├── NoSplitVersionError       no such finalized split version        (LookupError)
     │   └── NothingToSplitError       nothing counts yet: no split to divide by
     ├── ProofError                    building or verifying proof bundles
-    └── RecordError                   contribution cards and dispute reasons
-        ├── RecordFormatError         malformed: a field too long, a control character, an
-        │                             unknown field, ... (ValueError); `code` and `field`
-        ├── RecordIntegrityError      a stored record altered: it no longer decrypts, or no
-        │                             longer hashes to the value the partner signed
-        └── RecordKeyError            the key that seals records at rest is missing, malformed
-                                      or not the one they were sealed with
+    ├── RecordError                   contribution cards and dispute reasons
+    │   ├── RecordFormatError         malformed: a field too long, a control character, an
+    │   │                             unknown field, ... (ValueError); `code` and `field`
+    │   ├── RecordIntegrityError      a stored record altered: it no longer decrypts, or no
+    │   │                             longer hashes to the value the partner signed
+    │   └── RecordKeyError            the key that seals records at rest is missing, malformed
+    │                                 or not the one they were sealed with
+    └── StoreError                    the local database cannot be read or written
+        └── CorruptDatabaseError      a SQLite file of the store is no readable database
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class LedgerError(Exception):
@@ -241,3 +251,17 @@ class RecordIntegrityError(RecordError):
 class RecordKeyError(RecordError, ConfigurationError):
     """Raised when the records key is missing or malformed, or is not the key a record was
     sealed with."""
+
+
+class StoreError(LedgerError):
+    """Raised when the local database cannot be read or written."""
+
+
+class CorruptDatabaseError(StoreError):
+    """Raised when a SQLite file of the store is not a readable database (damaged, or not
+    SQLite at all); the message names the file and what to do about it."""
+
+    def __init__(self, message: str, *, path: Path | None, holds: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.path = path
+        self.holds = holds

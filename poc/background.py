@@ -6,7 +6,7 @@ interpreter lock, and a request waiting for it shows as tail latency. A deployme
 cares runs them here instead, beside API processes started with `POC_START_WORKERS=false`:
 
     python -m poc.background &
-    POC_START_WORKERS=false uvicorn api.app:create_app --factory --workers 2
+    POC_START_WORKERS=false uvicorn poc.wiring:create_app --factory --workers 2
 
 Both read the same `POC_*` settings. Writes accepted by any API process are sent from here;
 `Prefer: wait` still works (it watches the outbox in the database). SIGTERM or SIGINT stops
@@ -15,14 +15,86 @@ the process cleanly; operations in flight resume when it (or an API process) tak
 
 from __future__ import annotations
 
+import fcntl
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
+from typing import IO
 
-from api.app import EXIT_STARTUP_FAILURE, BackgroundLeader, build_services
+from api.deps import Services
 from api.settings import get_settings
 from ledger.errors import LedgerError
+from poc.wiring import EXIT_STARTUP_FAILURE, build_services
+
+
+class BackgroundLeader:
+    """Runs the index follower and the outbox worker in exactly one process per data directory.
+
+    Several API processes (uvicorn `--workers N`) may share one database: each accepts writes,
+    but only the holder of an exclusive lock on `lock_path` sends transactions (one relayer,
+    one nonce sequence) and follows the chain. The others retry the lock every second, so a
+    killed leader is replaced within a second.
+    """
+
+    def __init__(self, lock_path: Path, services: Services) -> None:
+        self.lock_path = lock_path
+        self.services = services
+        self._file: IO[bytes] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        # Taking the lead and stopping exclude each other: no thread starts after `stop`.
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Take the lead now if free and the node passed the deployment check, else keep
+        trying in a daemon thread (the check first: nothing follows or sends before it)."""
+        check = self.services.check
+        if (check is None or check.passed) and self._try_lead():
+            return
+        self._thread = threading.Thread(target=self._wait_lead, daemon=True)
+        self._thread.start()
+
+    def _try_lead(self) -> bool:
+        with self._lock:
+            if self._stop.is_set():
+                return True  # stopped: nothing more to wait for
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self.lock_path.open("ab")
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                return False
+            self._file = handle
+            if self.services.follower is not None:
+                self.services.follower.start()
+            if self.services.worker is not None:
+                self.services.worker.start()
+            return True
+
+    def _wait_lead(self) -> None:
+        check = self.services.check
+        if check is not None and not check.wait(self._stop):
+            return
+        while not self._try_lead():
+            if self._stop.wait(1.0):
+                return
+
+    def stop(self) -> None:
+        """Stop the background threads and release the lock."""
+        with self._lock:
+            self._stop.set()
+            if self._file is None:
+                return
+            if self.services.worker is not None:
+                self.services.worker.stop()
+            if self.services.follower is not None:
+                self.services.follower.stop()
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
 
 
 def main() -> int:

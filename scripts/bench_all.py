@@ -11,6 +11,9 @@ the figure and only adds what no script measures:
   its npm artifacts, deployed on the same anvil as our contracts);
 - the API (`scripts/bench_api.py`): registrations/s one-tx-each and batched, p50/p99 latency at
   50 concurrent clients;
+- flood (`scripts/bench_flood.py`): the API with its default limits while one client floods
+  it, by one good key and with made-up keys: the other keys' p99 idle and under the flood,
+  their ratio (goal: within 2x), the share of the flood answered 429;
 - index rebuild: events/s that `ledger.sync.follower.rebuild_index` folds from the chain;
 - scoring (`scripts/bench_scoring.py`): 1,000,000 contributions;
 - evidence (`scripts/bench_evidence.py`): offline verify time per bundle, evidence-pack export;
@@ -64,12 +67,13 @@ from scripts import (  # noqa: E402
     bench_chain,
     bench_eas,
     bench_evidence,
+    bench_flood,
     bench_scoring,
     bench_tx,
 )
 
 DEFAULT_OUT = REPO_ROOT / "bench" / "results.json"
-SECTIONS = ("baseline", "gas", "api", "index", "scoring", "evidence", "sandbox")
+SECTIONS = ("baseline", "gas", "api", "flood", "index", "scoring", "evidence", "sandbox")
 # About a second of CPU on a 2-core VM: long enough to time, short enough to repeat.
 PY_BASELINE_LOOPS = 3_000_000
 # Sizes: the scripts' defaults where they are quick, scaled down where the defaults would take
@@ -279,6 +283,21 @@ def bench_api_section(run: Run) -> None:
             )
 
 
+def bench_flood_section(run: Run) -> None:
+    """The victims' p99 with one flooding client, against their idle p99 measured in the same
+    run (`bench_flood.run`: windows alternate), default limits."""
+    with _quiet():
+        records = bench_flood.run()
+    note = (
+        f"{bench_flood.ROUNDS} x {bench_flood.WINDOW_SECONDS:g} s per condition, "
+        f"{bench_flood.FLOOD_CONNECTIONS} flood connections, default limits"
+    )
+    for r in records:
+        run.add("flood", r.figure, round(r.value, 2), r.unit, r.goal, note)
+        if r.unit == "ms":
+            run.relative_time("flood", r.figure, r.value / 1e3)
+
+
 def bench_index(run: Run) -> None:
     """Events per second `rebuild_index` folds into a fresh SQLite index from anvil."""
     with _anvil("--gas-limit", "2000000000") as chain, tempfile.TemporaryDirectory() as tmp:
@@ -380,6 +399,7 @@ SECTION_FUNCTIONS: dict[str, Callable[[Run], None]] = {
     "baseline": bench_baseline,
     "gas": bench_gas,
     "api": bench_api_section,
+    "flood": bench_flood_section,
     "index": bench_index,
     "scoring": bench_scoring_section,
     "evidence": bench_evidence_section,

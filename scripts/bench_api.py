@@ -199,6 +199,7 @@ class LiveStack:
                 "POC_PERSIST_DELAY": str(self.persist_delay),
                 "POC_RATE_LIMIT_PER_SECOND": "100000",
                 "POC_RATE_LIMIT_BURST": "100000",
+                "POC_MAX_IN_FLIGHT_PER_KEY": "100000",
                 "POC_LOST_AFTER": "1.0",
                 **self.extra_env,
             }
@@ -217,7 +218,7 @@ class LiveStack:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "api.app:create_app",
+                "poc.wiring:create_app",
                 "--factory",
                 "--host",
                 "127.0.0.1",
@@ -553,7 +554,7 @@ def outbox_backlog(stack: LiveStack) -> int:
     """Operations not yet sent, or sent without a receipt."""
     store = Store(f"sqlite:///{stack.data_dir / 'index.sqlite3'}")
     try:
-        counts = store.count_operations()
+        counts = store.outbox.count_operations()
     finally:
         store.close()
     return counts.get("accepted", 0) + counts.get("sent", 0)
@@ -564,7 +565,7 @@ def wait_for_outbox(stack: LiveStack, timeout: float = 600.0) -> float:
     store = Store(f"sqlite:///{stack.data_dir / 'index.sqlite3'}")
     started = time.perf_counter()
     try:
-        while store.operations_in(["accepted", "sent"], limit=1):
+        while store.outbox.operations_in(["accepted", "sent"], limit=1):
             if time.perf_counter() - started > timeout:
                 raise TimeoutError(f"the outbox did not drain within {timeout:g} s")
             time.sleep(0.05)

@@ -52,7 +52,8 @@ from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient  # noqa: E4
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil  # noqa: E402
 from ledger.chain.deploy import clients_for, deploy_ledger  # noqa: E402
 from ledger.chain.deployment_record import deploy_contract  # noqa: E402
-from ledger.chain.transactions import TxReceipt, TxRequest, TxSender  # noqa: E402
+from ledger.chain.receipts import TxReceipt  # noqa: E402
+from ledger.chain.transactions import TxRequest, TxSender  # noqa: E402
 from ledger.domain import hashing, merkle  # noqa: E402
 from ledger.domain.values import BatchLeaf, Origin, Registration  # noqa: E402
 from poc.sandbox.anvil import AnvilProcess  # noqa: E402

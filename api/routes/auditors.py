@@ -19,7 +19,7 @@ from api.deps import ReaderDep, Services, ServicesDep
 from api.errors import ERROR_RESPONSES, ErrorBody, NotFoundError
 from api.schemas.auditors import AuditorGrantPublic
 from api.services.access import grant_auditor, require_project_coordinator, require_readable_project
-from ledger.store import AuditorGrantRecord
+from ledger.store.keys import AuditorGrantRecord
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=ERROR_RESPONSES)
 
@@ -28,7 +28,7 @@ KeyIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="The audi
 
 
 def _public(services: Services, grant: AuditorGrantRecord) -> AuditorGrantPublic:
-    key = services.store.api_key(grant.key_id)
+    key = services.store.keys.api_key(grant.key_id)
     return AuditorGrantPublic(
         project_id=grant.project_id,
         key_id=grant.key_id,
@@ -58,7 +58,7 @@ def list_auditors(
 ) -> list[AuditorGrantPublic]:
     """The keys that read the project by grant, oldest grant first."""
     require_readable_project(services, principal, project_id)
-    grants = [_public(services, g) for g in services.store.auditor_grants(project_id)]
+    grants = [_public(services, g) for g in services.store.keys.auditor_grants(project_id)]
     return [g for g in grants if include_revoked or g.active]
 
 
@@ -99,7 +99,7 @@ def revoke(
     """End the key's grant now: from the next request on it reads the project no more. The
     grant stays on record, revoked."""
     project = require_project_coordinator(services, principal, project_id)
-    record = services.store.revoke_auditor_grant(
+    record = services.store.keys.revoke_auditor_grant(
         project.project_id, key_id, revoked_by=project.coordinator
     )
     if record is None:

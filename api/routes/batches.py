@@ -27,10 +27,11 @@ from api.services.writes import (
     signed_call,
 )
 from ledger.chain.signing import anchor_batch_data
+from ledger.domain.codec import to_hex
 from ledger.domain.hashing import batch_id
 from ledger.domain.merkle import MerkleTree, leaf_to_json
 from ledger.domain.values import BatchLeaf, Origin
-from ledger.store import OperationRecord
+from ledger.store.outbox import OperationRecord
 
 router = APIRouter(tags=["contributions"], responses=ERROR_RESPONSES)
 
@@ -57,7 +58,7 @@ def _anchor_action(writes: Writes, project_id: int, body: BatchFields) -> Signed
     gas = writes.services.require_chain().ledger.gas_limit(
         "anchorBatch", size=len(body.uri.encode()), by_sig=True
     )
-    batch = "0x" + batch_id(project_id, writes.actor, root).hex()
+    batch = to_hex(batch_id(project_id, writes.actor, root))
     return SignedAction(
         kind="anchor_batch",
         contract=LEDGER,
@@ -78,7 +79,7 @@ def _anchor_action(writes: Writes, project_id: int, body: BatchFields) -> Signed
         dedupe_key=f"batch:{batch}",
         meta={
             "batch_id": batch,
-            "root": "0x" + root.hex(),
+            "root": to_hex(root),
             "leaves": [leaf_to_json(leaf) for leaf in tree.leaves],
         },
     )
@@ -110,7 +111,7 @@ def prepare_batch(
 
 
 def _anchored(writes: Writes, batch: str) -> OperationRecord:
-    op = writes.services.store.find_operation(
+    op = writes.services.store.outbox.find_operation(
         actor=writes.actor, dedupe_key=f"batch:{batch.lower()}"
     )
     if op is None or op.meta_json is None:

@@ -32,9 +32,9 @@ from api.schemas.operations import OperationPublic, PreparedPublic
 from api.services.access import readable_contribution, readable_projects
 from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import register_data, withdraw_contribution_data
-from ledger.domain.codec import ZERO_BYTES32
+from ledger.domain.codec import ZERO_BYTES32, to_hex
 from ledger.domain.values import Origin, Registration, checksum
-from ledger.store import ContributionFilter, ContributionRecord
+from ledger.store.records import ContributionFilter, ContributionRecord
 
 router = APIRouter(tags=["contributions"], responses=ERROR_RESPONSES)
 
@@ -93,7 +93,9 @@ def list_contributions(
         commitment=commitment,
         project_ids=readable_projects(services.store, principal),
     )
-    page = services.store.list_contributions(where, after=int(cursor) if cursor else 0, limit=limit)
+    page = services.store.index.list_contributions(
+        where, after=int(cursor) if cursor else 0, limit=limit
+    )
     return ContributionPage(
         items=[ContributionPublic.of(c) for c in page.items],
         next_cursor=None if page.next_cursor is None else str(page.next_cursor),
@@ -143,7 +145,7 @@ def register_action(
     gas = access.ledger.gas_limit(
         "register", items=items, size=len(registration.uri.encode()), by_sig=True
     )
-    commitment = "0x" + registration.commitment.hex()
+    commitment = to_hex(registration.commitment)
     return SignedAction(
         kind=kind,
         contract=LEDGER,

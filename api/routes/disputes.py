@@ -49,7 +49,7 @@ from ledger.chain.signing import (
 from ledger.chain.translate import translating
 from ledger.domain.values import DisputeOutcome
 from ledger.errors import ChainError
-from ledger.store import ContributionRecord, DisputeRecord
+from ledger.store.records import ContributionRecord, DisputeRecord
 
 router = APIRouter(tags=["disputes"], responses=ERROR_RESPONSES)
 
@@ -70,7 +70,7 @@ def list_disputes(
     """The contribution's disputes, oldest first, each with its reason (if the service keeps
     it and it is unaltered), who disputed, the tally and the outcome. Resolved disputes stay."""
     readable_contribution(services, principal, contribution_id)
-    return [_public(services, d) for d in services.store.disputes(contribution_id)]
+    return [_public(services, d) for d in services.store.index.disputes(contribution_id)]
 
 
 @router.get(
@@ -87,7 +87,7 @@ def get_dispute(
 ) -> DisputePublic:
     """One dispute of the contribution, with its reason."""
     readable_contribution(services, principal, contribution_id)
-    for dispute in services.store.disputes(contribution_id):
+    for dispute in services.store.index.disputes(contribution_id):
         if dispute.number == number:
             return _public(services, dispute)
     raise NotFoundError(f"no dispute {number} of {contribution_id}", code="dispute_not_found")
@@ -155,7 +155,7 @@ def _action(
 
 
 def _open_dispute(writes: Writes, contribution_id: str, number: int) -> DisputeRecord:
-    for dispute in writes.services.store.disputes(contribution_id):
+    for dispute in writes.services.store.index.disputes(contribution_id):
         if dispute.number == number:
             if dispute.outcome != DisputeOutcome.OPEN:
                 raise ConflictError(
@@ -191,7 +191,7 @@ def _dispute_key(writes: Writes, record: ContributionRecord, reason_hash: bytes)
     same words may open a new one."""
     closed = sum(
         1
-        for d in writes.services.store.disputes(record.contribution_id)
+        for d in writes.services.store.index.disputes(record.contribution_id)
         if d.outcome != DisputeOutcome.OPEN
     )
     return f"dispute:{record.contribution_id.lower()}:{closed}:{writes.actor}:0x{reason_hash.hex()}"

@@ -38,7 +38,7 @@ def list_endorsements(
 ) -> list[EndorsementPublic]:
     """The contribution's endorsements in chain order."""
     readable_contribution(services, principal, contribution_id)
-    return [EndorsementPublic.of(e) for e in services.store.endorsements(contribution_id)]
+    return [EndorsementPublic.of(e) for e in services.store.index.endorsements(contribution_id)]
 
 
 def _endorse_action(writes: Writes, contribution_id: str, rating: int) -> SignedAction:

@@ -75,7 +75,7 @@ def ready(services: ServicesDep) -> JSONResponse:
     if worker is not None and worker.last_error:
         # Accepted writes wait in the outbox (relayer out of funds, node refusing): say why.
         problem("outbox_blocked", f"outbox cannot send: {worker.last_error}")
-    outbox = dict(services.store.count_operations()) if database else {}
+    outbox = dict(services.store.outbox.count_operations()) if database else {}
     body = ReadyPublic(
         ready=not problems,
         chain_reachable=chain_ok,

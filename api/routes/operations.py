@@ -30,7 +30,7 @@ def get_operation(
 ) -> OperationPublic:
     """Where an accepted write stands: the key's partner's own operations, and those of the
     projects it is or was a partner of."""
-    op = services.store.operation(operation_id)
+    op = services.store.outbox.operation(operation_id)
     if op is None or not _reads(services, principal, op.actor, op.project_id):
         raise NotFoundError(f"no operation {operation_id}", code="operation_not_found")
     return OperationPublic.of(op)
@@ -55,7 +55,7 @@ def list_operations(
     which act for nobody."""
     if not principal.role.acts_for_partner or principal.partner is None:
         return []
-    ops = services.store.list_operations(
+    ops = services.store.outbox.list_operations(
         actor=checksum(principal.partner),
         status=None if status is None else status.value,
         limit=limit,

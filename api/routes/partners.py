@@ -36,7 +36,7 @@ from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, Writes
 from ledger.chain.signing import set_identity_data
 from ledger.domain.values import checksum
 from ledger.errors import ConfigurationError, LedgerError
-from ledger.store import ApiKeyRecord
+from ledger.store.keys import ApiKeyRecord
 
 router = APIRouter(tags=["partners"], responses=ERROR_RESPONSES)
 
@@ -100,14 +100,14 @@ def get_partner(services: ServicesDep, principal: ReaderDep, address: AddressPat
     wanted = checksum(address)
     if not can_read_partner(services.store, principal, wanted):
         raise NotFoundError(f"no partner {wanted}", code="partner_not_found")
-    identity = services.store.identity(wanted)
+    identity = services.store.index.identity(wanted)
     own = principal.partner is not None and checksum(principal.partner) == wanted
-    projects = services.store.list_projects(
+    projects = services.store.index.list_projects(
         partner=wanted,
         only=None if own else readable_projects(services.store, principal),
         limit=1000,
     ).items
-    keys = services.store.api_keys(wanted)
+    keys = services.store.keys.api_keys(wanted)
     custodial = services.custody is not None and services.custody.holds(wanted)
     if identity is None and not projects and not keys and not custodial:
         raise NotFoundError(f"no partner {wanted}", code="partner_not_found")
@@ -173,7 +173,7 @@ def list_keys(services: ServicesDep, principal: ReaderDep, address: AddressPath)
     """The partner's API keys: its own partner's for a partner or coordinator key, any
     partner's for an admin key (`api.services.key_authority`)."""
     authorize(principal, KeyAction.LIST, KeyTarget(partner=address))
-    return [KeyPublic.of(k) for k in services.store.api_keys(checksum(address))]
+    return [KeyPublic.of(k) for k in services.store.keys.api_keys(checksum(address))]
 
 
 @router.post(
@@ -216,7 +216,7 @@ def list_all_keys(
         KeyAction.LIST,
         KeyTarget(partner=partner, role=None if role is None else Role(role)),
     )
-    keys = services.store.api_keys(None if partner is None else checksum(partner))
+    keys = services.store.keys.api_keys(None if partner is None else checksum(partner))
     return [KeyPublic.of(k) for k in keys if role is None or k.role == role]
 
 
@@ -242,7 +242,7 @@ def _managed_key(
 ) -> ApiKeyRecord:
     """The key `key_id` if `principal` may do `action` on it; a key it may not manage is
     answered like one that does not exist."""
-    record = services.store.api_key(key_id)
+    record = services.store.keys.api_key(key_id)
     if record is None:
         raise NotFoundError(f"no key {key_id}", code="key_not_found")
     authorize(principal, action, KeyTarget.of(record))
@@ -269,8 +269,8 @@ def rotate_key(
 def revoke_key(services: ServicesDep, principal: ReaderDep, key_id: KeyIdPath) -> KeyPublic:
     """Revoke a key now; requests with it get 401 from then on."""
     _managed_key(services, principal, key_id, KeyAction.REVOKE)
-    services.store.revoke_api_key(key_id)
+    services.store.keys.revoke_api_key(key_id)
     services.keys.forget(key_id)
-    record = services.store.api_key(key_id)
+    record = services.store.keys.api_key(key_id)
     assert record is not None
     return KeyPublic.of(record)

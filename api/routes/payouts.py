@@ -54,7 +54,7 @@ def get_balances(
     """Revenue received and released per token, and every partner's releasable balance."""
     project = readable_project(services, principal, project_id)
     access = services.require_chain()
-    tokens = {ETH, *services.store.revenue_tokens(project_id)}
+    tokens = {ETH, *services.store.index.revenue_tokens(project_id)}
     if token is not None:
         tokens.add(checksum(token))
     partners = sorted({p.address for p in project.partners}, key=str.lower)

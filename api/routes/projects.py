@@ -42,9 +42,10 @@ from api.schemas.projects import (
 from api.services.access import readable_project, readable_projects, require_readable_project
 from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import accept_agreement_data, create_project_data
+from ledger.domain.codec import to_hex
 from ledger.domain.hashing import encode_policy
 from ledger.domain.values import checksum
-from ledger.store import ProjectRecord
+from ledger.store.records import ProjectRecord
 from ledger.sync.outbox import ChainCall
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=ERROR_RESPONSES)
@@ -68,7 +69,7 @@ def list_projects(
 ) -> ProjectPage:
     """The projects the key may read (its partner's, or those granted to an auditor key), in
     id order, optionally only those a partner belongs to."""
-    page = services.store.list_projects(
+    page = services.store.index.list_projects(
         partner=None if partner is None else checksum(partner),
         only=readable_projects(services.store, principal),
         after=int(cursor) if cursor else 0,
@@ -99,7 +100,7 @@ def list_policies(
 ) -> list[PolicyPublic]:
     """Every policy version of the project, oldest first (old scores stay reproducible)."""
     require_readable_project(services, principal, project_id)
-    return [PolicyPublic.of(p) for p in services.store.policies(project_id)]
+    return [PolicyPublic.of(p) for p in services.store.index.policies(project_id)]
 
 
 # ------------------------------------------------------------------------------ writes
@@ -259,7 +260,7 @@ def _unsigned(writes: Writes, call: ChainCall) -> UnsignedTxPublic:
     return UnsignedTxPublic(
         from_=writes.actor,
         to=access.ledger_address,
-        data="0x" + call.calldata().hex(),
+        data=to_hex(call.calldata()),
         value="0",
         gas=call.gas,
         chain_id=access.chain.chain_id,

@@ -28,7 +28,7 @@ from ledger.chain.clients import (
 )
 from ledger.chain.signing import approve_proposal_data, propose_data
 from ledger.domain.values import ProposalKind
-from ledger.store import ProposalRecord
+from ledger.store.records import ProposalRecord
 
 router = APIRouter(prefix="/projects", tags=["proposals"], responses=ERROR_RESPONSES)
 
@@ -42,7 +42,7 @@ def _proposal(
     services: Services, principal: Principal, project_id: int, proposal_id: int
 ) -> ProposalRecord:
     require_readable_project(services, principal, project_id)
-    record = services.store.proposal(proposal_id)
+    record = services.store.index.proposal(proposal_id)
     if record is None or record.project_id != project_id:
         raise NotFoundError(
             f"no proposal {proposal_id} in project {project_id}", code="proposal_not_found"
@@ -58,7 +58,7 @@ def list_proposals(
 ) -> list[ProposalPublic]:
     """The project's governance proposals, oldest first, with their approvals."""
     require_readable_project(services, principal, project_id)
-    return [ProposalPublic.of(p) for p in services.store.proposals(project_id)]
+    return [ProposalPublic.of(p) for p in services.store.index.proposals(project_id)]
 
 
 @router.get(

@@ -84,7 +84,7 @@ def list_splits(
 ) -> list[SplitProposalPublic]:
     """The project's split proposals, oldest first; `finalized=true` lists the split versions."""
     require_readable_project(services, principal, project_id)
-    records = services.store.split_proposals(project_id)
+    records = services.store.index.split_proposals(project_id)
     if finalized is not None:
         records = tuple(r for r in records if (r.split_version is not None) == finalized)
     return [SplitProposalPublic.of(r) for r in records]

@@ -144,7 +144,10 @@ def render(request: Request, page: WebPage) -> HTMLResponse:
     language = pick_language(
         request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
     )
-    sandbox = getattr(request.app.state, "sandbox", None) is not None
+    info = getattr(request.app.state, "sandbox", None)
+    # The sandbox's page token (`api.routes.sandbox_ui`): the pages send it back to the
+    # helpers; pages of other sites cannot read it.
+    sandbox_token = str(getattr(info, "page_token", "")) if info is not None else ""
     t = translator(language)
     html = (
         _environment()
@@ -158,7 +161,8 @@ def render(request: Request, page: WebPage) -> HTMLResponse:
             page_script=page.script,
             path=request.url.path,
             nav=[(p.path, p.title_key) for p in PAGES if p.in_nav],
-            sandbox=sandbox,
+            sandbox=info is not None,
+            sandbox_token=sandbox_token,
             # The scripts translate with the same table (error messages, statuses).
             i18n_json=json.dumps(translations()[language], ensure_ascii=False).replace(
                 "</", "<\\/"

@@ -18,7 +18,7 @@ from api.schemas.common import (
     Uint64,
 )
 from api.schemas.operations import SignatureFields
-from ledger.store import ContributionRecord
+from ledger.store.records import ContributionRecord
 
 EXAMPLE_CONTRIBUTION: dict[str, Any] = {
     "contribution_id": EXAMPLE_HASH,

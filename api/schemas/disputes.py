@@ -8,7 +8,7 @@ from api.schemas.cards import EXAMPLE_REASON_RECORD, ReasonFields, ReasonPublic
 from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, EXAMPLE_HASH, Bytes32
 from api.schemas.operations import SignatureFields
 from ledger.domain.values import DisputeOutcome
-from ledger.store import DisputeRecord
+from ledger.store.records import DisputeRecord
 
 
 class DisputeFields(BaseModel):

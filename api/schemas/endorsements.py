@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_HASH
 from api.schemas.operations import SignatureFields
-from ledger.store import EndorsementRecord
+from ledger.store.records import EndorsementRecord
 
 
 class EndorsementFields(BaseModel):

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_HASH
-from ledger.store import OperationRecord
+from ledger.store.outbox import OperationRecord
 from ledger.sync.outbox import OpStatus
 
 

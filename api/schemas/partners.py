@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_SIGNED, Address
 from api.schemas.operations import SignatureFields
-from ledger.store import ApiKeyRecord
+from ledger.store.keys import ApiKeyRecord
 
 EXAMPLE_KEY: dict[str, Any] = {
     "key_id": "3f9a0c11d2e4",

@@ -17,7 +17,7 @@ from api.schemas.common import (
 )
 from api.schemas.operations import SignatureFields
 from ledger.domain.values import Category, Policy
-from ledger.store import PartnerRecord, PolicyRecord, ProjectRecord
+from ledger.store.records import PartnerRecord, PolicyRecord, ProjectRecord
 
 EXAMPLE_PROJECT: dict[str, Any] = {
     "project_id": 1,

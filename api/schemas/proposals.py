@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_HASH, Address, Bytes32
 from api.schemas.operations import SignatureFields
 from api.schemas.projects import PolicyModel
+from ledger.domain.codec import to_hex
 from ledger.domain.values import POLICY_ABI, Policy, ProposalKind, checksum
-from ledger.store import ProposalRecord
+from ledger.store.records import ProposalRecord
 
 KindName = Literal["add_partner", "remove_partner", "change_policy", "amend_agreement"]
 
@@ -89,7 +90,7 @@ class ProposalPublic(BaseModel):
             elif kind is ProposalKind.CHANGE_POLICY:
                 policy = PolicyModel.of(Policy.from_abi(decode([POLICY_ABI], raw)[0]))
             else:
-                agreement = "0x" + bytes(decode(["bytes32"], raw)[0]).hex()
+                agreement = to_hex(decode(["bytes32"], raw)[0])
         except (DecodingError, ValueError):
             pass  # the contract accepted it; show the raw data rather than fail the read
         return cls(

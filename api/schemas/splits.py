@@ -11,7 +11,7 @@ from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, EXAMPLE_HASH,
 from api.schemas.operations import SignatureFields
 from ledger.scoring.results import ContributionExplanation, PartnerExplanation, ScoreResult
 from ledger.scoring.statements import RoyaltyStatement
-from ledger.store import SplitProposalRecord
+from ledger.store.records import SplitProposalRecord
 
 
 class SplitEntryPublic(BaseModel):

@@ -31,7 +31,9 @@ from api.auth import Principal, Role
 from api.deps import Services
 from api.errors import NotFoundError, PermissionDeniedError, UnprocessableError, WrongActorError
 from ledger.domain.values import checksum
-from ledger.store import AuditorGrantRecord, ContributionRecord, ProjectRecord, Store
+from ledger.store import Store
+from ledger.store.keys import AuditorGrantRecord
+from ledger.store.records import ContributionRecord, ProjectRecord
 
 # Keys that read a project only by grant.
 GRANTABLE_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
@@ -40,10 +42,10 @@ GRANTABLE_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 def can_read(store: Store, principal: Principal, project_id: int) -> bool:
     """Whether `principal` may read project `project_id` (the table of this module)."""
     if principal.role.acts_for_partner:
-        return principal.partner is not None and store.is_member(
+        return principal.partner is not None and store.index.is_member(
             project_id, checksum(principal.partner)
         )
-    return store.has_auditor_grant(project_id, principal.key_id)
+    return store.keys.has_auditor_grant(project_id, principal.key_id)
 
 
 def readable_projects(store: Store, principal: Principal) -> frozenset[int]:
@@ -51,8 +53,8 @@ def readable_projects(store: Store, principal: Principal) -> frozenset[int]:
     if principal.role.acts_for_partner:
         if principal.partner is None:
             return frozenset()
-        return store.member_projects(checksum(principal.partner))
-    return store.granted_projects(principal.key_id)
+        return store.index.member_projects(checksum(principal.partner))
+    return store.keys.granted_projects(principal.key_id)
 
 
 def _no_project(project_id: int) -> NotFoundError:
@@ -68,7 +70,7 @@ def readable_project(services: Services, principal: Principal, project_id: int) 
     read it (one answer for both)."""
     if not can_read(services.store, principal, project_id):
         raise _no_project(project_id)
-    record = services.store.project(project_id)
+    record = services.store.index.project(project_id)
     if record is None:
         raise _no_project(project_id)
     return record
@@ -84,7 +86,7 @@ def readable_contribution(
 ) -> ContributionRecord:
     """The indexed contribution, or 404 `contribution_not_found` when there is none or the
     caller may not read its project (one answer for both)."""
-    record = services.store.contribution(contribution_id)
+    record = services.store.index.contribution(contribution_id)
     if record is None or not can_read(services.store, principal, record.project_id):
         raise _no_contribution(contribution_id)
     return record
@@ -98,7 +100,7 @@ def can_read_partner(store: Store, principal: Principal, address: str) -> bool:
         return True
     if principal.partner is not None and checksum(principal.partner) == wanted:
         return True
-    return bool(store.member_projects(wanted) & readable_projects(store, principal))
+    return bool(store.index.member_projects(wanted) & readable_projects(store, principal))
 
 
 # ------------------------------------------------------------------------------ grants
@@ -133,7 +135,7 @@ def grant_auditor(
     """Let key `key_id` (an active auditor or admin key) read the project; return the grant
     and whether it is new. The caller has checked that `granted_by` coordinates the project:
     the grant route (`require_project_coordinator`), or the sandbox for its demo lawyer."""
-    grantee = store.api_key(key_id)
+    grantee = store.keys.api_key(key_id)
     if (
         grantee is None
         or grantee.revoked_at is not None
@@ -143,6 +145,6 @@ def grant_auditor(
         raise UnprocessableError(
             f"key {key_id} is not an active auditor or admin key", code="invalid_grantee"
         )
-    return store.add_auditor_grant(
+    return store.keys.add_auditor_grant(
         project_id, key_id, granted_by=checksum(granted_by), granted_by_key=granted_by_key
     )

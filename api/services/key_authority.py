@@ -38,7 +38,7 @@ from enum import Enum, StrEnum
 from api.auth import Principal, Role
 from api.errors import NotFoundError, PermissionDeniedError, WrongActorError
 from ledger.domain.values import checksum
-from ledger.store import ApiKeyRecord
+from ledger.store.keys import ApiKeyRecord
 
 
 class KeyAction(StrEnum):

@@ -32,7 +32,8 @@ from api.settings import ApiSettings
 from ledger.domain.cards import ContributionCard, DisputeReason
 from ledger.errors import RecordFormatError, RecordIntegrityError, RecordKeyError
 from ledger.sealing import RecordKey, Sealed
-from ledger.store import SealedRecord, Store
+from ledger.store import Store
+from ledger.store.sealed import SealedRecord
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def reason_record_id(contribution_id: str, reason_hash: str) -> str:
 def load_records_key(settings: ApiSettings, store: Store) -> RecordKey:
     """The records key from the settings or the key file (made if there is none yet and the
     database holds no sealed record). Refuses a key that opens none of the stored records."""
-    sealed_with = store.sealed_key_ids()
+    sealed_with = store.sealed.key_ids()
     if settings.records_key is not None:
         key = RecordKey.from_text(settings.records_key.get_secret_value())
         source = "POC_RECORDS_KEY"
@@ -146,7 +147,7 @@ class Records:
         author: str,
     ) -> SealedRecord:
         sealed = self.key.seal(record_id, plaintext)
-        stored, _ = self.store.add_sealed_record(
+        stored, _ = self.store.sealed.add(
             SealedRecord(
                 record_id=record_id,
                 kind=kind,
@@ -168,7 +169,7 @@ class Records:
         """The contribution's card that hashes to `card_hash` (the signed value), None if
         the service holds none; `RecordIntegrityError` (`card_altered`) if the stored one was
         changed."""
-        record = self.store.sealed_record(card_record_id(contribution_id, card_hash))
+        record = self.store.sealed.get(card_record_id(contribution_id, card_hash))
         if record is None:
             return None
         plaintext = self._open(record, "card")
@@ -182,7 +183,7 @@ class Records:
 
     def reason(self, contribution_id: str, reason_hash: str) -> DisputeReason | None:
         """The dispute reason that hashes to `reason_hash`, as `card` does for cards."""
-        record = self.store.sealed_record(reason_record_id(contribution_id, reason_hash))
+        record = self.store.sealed.get(reason_record_id(contribution_id, reason_hash))
         if record is None:
             return None
         plaintext = self._open(record, "reason")

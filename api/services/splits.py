@@ -25,7 +25,8 @@ from ledger.scoring.results import ScoreResult
 from ledger.scoring.scheme import score
 from ledger.scoring.statements import StatementBasis
 from ledger.scoring.statements import statement_basis as choose_statement_basis
-from ledger.store import SplitProposalRecord, Store
+from ledger.store import Store
+from ledger.store.records import SplitProposalRecord
 
 PAGE_SIZE = 5_000
 
@@ -35,7 +36,7 @@ def index_history(store: Store, project_id: int, *, to_block: int) -> list[Scori
     history: list[ScoringEvent] = []
     after = 0
     while True:
-        page = store.events(project_id=project_id, after_seq=after, limit=PAGE_SIZE)
+        page = store.index.events(project_id=project_id, after_seq=after, limit=PAGE_SIZE)
         for stored in page:
             if stored.block_number > to_block:
                 return history
@@ -72,7 +73,7 @@ def score_project(
     the index covers), at that block's timestamp; returns the result and the block."""
     access = services.require_chain()
     require_readable_project(services, principal, project_id)
-    cursor = services.store.cursor()
+    cursor = services.store.index.cursor()
     if cursor is None:
         raise UnavailableError("the index has not read the chain yet", code="index_not_ready")
     block = cursor.block_number if at_block is None else at_block
@@ -92,7 +93,7 @@ def split_proposal(
     """Split proposal `proposal_id` of a project the caller may read; 404 `split_not_found` if
     it has none."""
     require_readable_project(services, principal, project_id)
-    for record in services.store.split_proposals(project_id):
+    for record in services.store.index.split_proposals(project_id):
         if record.proposal_id == proposal_id:
             return record
     raise NotFoundError(
@@ -109,7 +110,7 @@ def statement_basis(
     require_readable_project(services, principal, project_id)
     finalized = {
         r.split_version: dict(zip(r.partners, r.bps, strict=True))
-        for r in services.store.split_proposals(project_id)
+        for r in services.store.index.split_proposals(project_id)
         if r.split_version
     }
     try:

@@ -60,9 +60,10 @@ from ledger.chain.signing import (
     typed_data_digest,
 )
 from ledger.chain.translate import translating
+from ledger.domain.codec import to_hex
 from ledger.domain.values import Origin, Registration
 from ledger.errors import ChainError, SigningError
-from ledger.store import OperationMatches, OperationRecord
+from ledger.store.outbox import OperationMatches, OperationRecord
 from ledger.sync.outbox import RELAYER, ChainCall, OpStatus
 
 # Custodial signatures are made by the service and relayed by it: a long deadline lets an
@@ -175,7 +176,7 @@ class Writes:
             signer=self.actor,
             nonce=str(nonce),
             deadline=deadline,
-            digest="0x" + typed_data_digest(data).hex(),
+            digest=to_hex(typed_data_digest(data)),
         )
 
     def submit(
@@ -243,7 +244,7 @@ class Writes:
 
     def _seen(self, signature: bytes) -> bool:
         """Whether this partner posted this signature before (an operation has it)."""
-        matches = self.services.store.matching_operations(
+        matches = self.services.store.outbox.matching_operations(
             actor=self.actor, attempt_key=attempt_key_of(signature)
         )
         op = matches.by_attempt_key
@@ -298,7 +299,7 @@ class Writes:
         ).hexdigest()
 
         def matches() -> OperationMatches:
-            return store.matching_operations(
+            return store.outbox.matching_operations(
                 actor=self.actor,
                 idempotency_key=self.idempotency_key,
                 dedupe_key=dedupe_key,
@@ -335,7 +336,7 @@ class Writes:
             mined_at=None,
             attempt_key=attempt_key,
         )
-        stored = store.add_operation(op)
+        stored = store.outbox.add_operation(op)
         if stored.id != op.id:
             # An identical or conflicting request was stored first: judge against it.
             repeated = self._repeat_of(matches(), call, request_hash, body)
@@ -379,7 +380,7 @@ class Writes:
             return None
         if op.status == OpStatus.FAILED:
             # Written by a worker of an older release, which kept the action of failed ones.
-            self.services.store.release_action(op.id)
+            self.services.store.outbox.release_action(op.id)
             return None
         differing = ChainCall.from_json(op.payload_json).differing_arguments(call)
         if differing:
@@ -407,7 +408,7 @@ class Writes:
         """Dry-run the call; raise its revert as a 4xx. Returns a result if already done."""
         if not self.services.settings.preflight:
             return None
-        if self.services.store.has_pending_operation(self.actor, project_id):
+        if self.services.store.outbox.has_pending_operation(self.actor, project_id):
             return None  # it may depend on those: let the outbox decide
         check = self.services.check
         if check is not None and not check.passed:
@@ -429,7 +430,7 @@ class Writes:
             return {
                 "already_done": True,
                 "reason": exc.code,
-                "resource_id": "0x" + bytes(exc.contribution_id).hex(),
+                "resource_id": to_hex(exc.contribution_id),
                 "events": [],
             }
         except DecodedRevertError:
@@ -445,8 +446,8 @@ class Writes:
         service, or before its outbox) differs from `call` in a field the index shows."""
         if call.function != "registerBySig":
             return  # a batch leaf's fields are fixed by the batch's Merkle root
-        contribution_id = "0x" + bytes(exc.contribution_id).hex()
-        record = self.services.store.contribution(contribution_id)
+        contribution_id = to_hex(exc.contribution_id)
+        record = self.services.store.index.contribution(contribution_id)
         if record is None:
             return  # not indexed yet: nothing to compare with
         registered = Registration(

@@ -39,9 +39,10 @@ from web3.types import BlockIdentifier, TxParams
 
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.events import decode_receipt, get_events
+from ledger.chain.receipts import TxReceipt
 from ledger.chain.reverts import decoding_reverts
 from ledger.chain.signing import Eip712Domain, SignedAuth
-from ledger.chain.transactions import TxReceipt, TxRequest, TxSender
+from ledger.chain.transactions import TxRequest, TxSender
 from ledger.domain.codec import ZERO_ADDRESS
 from ledger.domain.events import (
     AgreementInForce,

@@ -45,13 +45,10 @@ from web3.types import RPCEndpoint, RPCResponse
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
-from ledger.chain.transactions import (
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_RECEIPT_TIMEOUT,
-    TxSender,
-    to_hex,
-)
+from ledger.chain.receipts import DEFAULT_POLL_INTERVAL, DEFAULT_RECEIPT_TIMEOUT
+from ledger.chain.transactions import TxSender
 from ledger.chain.translate import translating
+from ledger.domain.codec import to_hex
 from ledger.errors import (
     ChainIdMismatchError,
     ConfigurationError,
@@ -130,7 +127,7 @@ class ChainConfig:
     mnemonic: str = field(default=DEFAULT_MNEMONIC, repr=False)
     dev_accounts: int = 10
     block_time: float | None = None  # None: mine on every transaction
-    anvil_state_interval: int = 1  # seconds between state dumps
+    anvil_state_interval: int = 1  # seconds between saves of the state (while blocks come)
     anvil_preserve_history: bool = True  # state at old blocks survives restarts (costly)
     # all backends: transport and sending
     request_timeout: float = 30.0

@@ -26,7 +26,9 @@ from web3 import Web3
 from web3.exceptions import Web3Exception
 
 from ledger.chain.connection import Chain
-from ledger.chain.transactions import TxReceipt, TxRequest, TxSender
+from ledger.chain.receipts import TxReceipt
+from ledger.chain.transactions import TxRequest, TxSender
+from ledger.domain.codec import from_hex, to_hex
 from ledger.errors import ChainError, ChainIdMismatchError, ConfigurationError
 
 RECORD_VERSION = 1
@@ -183,7 +185,7 @@ class DeploymentRecord:
                 DeployedContract(
                     name=str(name),
                     address=Web3.to_checksum_address(entry["address"]),
-                    tx_hash=HexStr(_hex32(entry["txHash"])),
+                    tx_hash=_hex32(entry["txHash"]),
                     block_number=int(entry["blockNumber"]),
                 )
                 for name, entry in data["contracts"].items()
@@ -191,7 +193,7 @@ class DeploymentRecord:
             deployed_at = datetime.fromisoformat(str(data["deployedAt"]).replace("Z", "+00:00"))
             return cls(
                 chain_id=int(data["chainId"]),
-                genesis_hash=HexStr(_hex32(data["genesisHash"])),
+                genesis_hash=_hex32(data["genesisHash"]),
                 deployer=Web3.to_checksum_address(data["deployer"]),
                 contracts=tuple(contracts),
                 deployed_at=deployed_at,
@@ -239,9 +241,6 @@ class DeploymentRecord:
         return cls.from_json(text)
 
 
-def _hex32(value: object) -> str:
-    text = str(value)
-    raw = bytes.fromhex(text.removeprefix("0x"))
-    if len(raw) != 32:
-        raise ValueError(f"expected 32 bytes of hex, got {text!r}")
-    return "0x" + raw.hex()
+def _hex32(value: object) -> HexStr:
+    """A 32-byte hash of the record, checked and in lower case."""
+    return to_hex(from_hex(str(value), size=32))

@@ -35,7 +35,7 @@ from web3.types import FilterParams, LogReceipt
 
 from ledger.chain.abi_json import abi_json_value
 from ledger.chain.artifacts import load_artifact
-from ledger.chain.transactions import LogEntry, TxReceipt
+from ledger.chain.receipts import LogEntry, TxReceipt
 from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
 from ledger.domain.events import EVENT_CLASSES, ContractEvent, argument_names

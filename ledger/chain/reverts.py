@@ -48,6 +48,7 @@ from eth_utils.crypto import keccak
 
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.translate import translating
+from ledger.domain.codec import to_hex
 from ledger.domain.values import ContributionStatus, ProposalKind, from_abi_value
 from ledger.errors import ContractRevertError, TransactionRevertedError
 
@@ -793,7 +794,7 @@ def _convert(cls: type[DecodedRevertError], values: tuple[Any, ...]) -> list[Any
 
 def _display(value: Any) -> str:
     if isinstance(value, bytes):
-        return "0x" + value.hex()
+        return to_hex(value)
     if isinstance(value, IntEnum):
         return value.name
     return repr(value)
@@ -801,7 +802,7 @@ def _display(value: Any) -> str:
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
-        return "0x" + value.hex()
+        return to_hex(value)
     if isinstance(value, IntEnum):
         return value.name.lower()
     return value

@@ -34,6 +34,7 @@ from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError as EthUtilsValidationError
 from hexbytes import HexBytes
 
+from ledger.domain.codec import to_hex
 from ledger.domain.hashing import policy_hash
 from ledger.domain.values import (
     BatchLeaf,
@@ -231,12 +232,9 @@ class SignedAuth:
 # ------------------------------------------------------------------------------ builders
 
 
-def _hex(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
-
-
 def _b32(value: bytes, what: str) -> str:
-    return _hex(require_bytes32(value, what))
+    """A bytes32 field of a message: checked, then 0x-hex."""
+    return to_hex(require_bytes32(value, what))
 
 
 def _auth(signer: str, nonce: int, deadline: int) -> dict[str, Any]:
@@ -286,7 +284,7 @@ def create_project_data(
         {
             "agreementHash": _b32(agreement_hash, "agreement_hash"),
             "partners": [checksum(p) for p in partners],
-            "policyHash": _hex(policy_hash(policy)),
+            "policyHash": to_hex(policy_hash(policy)),
             **_auth(signer, nonce, deadline),
         },
     )
@@ -349,7 +347,7 @@ def propose_data(
         {
             "projectId": require_uint(project_id, 32, "project_id"),
             "kind": int(ProposalKind(kind)),
-            "data": _hex(data),
+            "data": to_hex(data),
             **_auth(signer, nonce, deadline),
         },
     )
@@ -391,12 +389,12 @@ def register_data(
         "Register",
         {
             "projectId": r.project_id,
-            "commitment": _hex(r.commitment),
+            "commitment": to_hex(r.commitment),
             "origin": int(r.origin),
             "category": r.category,
             "value": r.value,
-            "parents": [_hex(p) for p in r.parents],
-            "supersedes": _hex(r.supersedes),
+            "parents": [to_hex(p) for p in r.parents],
+            "supersedes": to_hex(r.supersedes),
             "uri": r.uri,
             **_auth(signer, nonce, deadline),
         },
@@ -550,7 +548,7 @@ def propose_split_data(
             "bps": list(split.bps),
             "policyVersion": split.policy_version,
             "computedAtBlock": split.computed_at_block,
-            "inputSetHash": _hex(split.input_set_hash),
+            "inputSetHash": to_hex(split.input_set_hash),
             **_auth(signer, nonce, deadline),
         },
     )
@@ -603,11 +601,11 @@ def release_to_data(
 def batch_leaf_message(leaf: BatchLeaf) -> dict[str, Any]:
     """A batch leaf in the JSON shape of the typed-data messages (for display next to one)."""
     return {
-        "commitment": _hex(leaf.commitment),
+        "commitment": to_hex(leaf.commitment),
         "origin": int(leaf.origin),
         "category": leaf.category,
         "value": leaf.value,
-        "parents": [_hex(p) for p in leaf.parents],
+        "parents": [to_hex(p) for p in leaf.parents],
     }
 
 
@@ -647,7 +645,7 @@ def _parsed_key(private_key: bytes) -> _SigningKey:
     # anyway (`api.services.custody`).
     key = coincurve.PrivateKey(private_key)
     public = key.public_key.format(compressed=False)[1:]
-    return _SigningKey(key, checksum("0x" + keccak(public)[-20:].hex()))
+    return _SigningKey(key, checksum(to_hex(keccak(public)[-20:])))
 
 
 def _signing_key(private_key: PrivateKey) -> _SigningKey:

@@ -25,6 +25,7 @@ from typing import Any
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
+from ledger.domain.codec import to_hex
 from ledger.domain.values import BATCH_LEAF_TYPES, BatchLeaf, require_bytes32
 
 STANDARD_FORMAT = "standard-v1"
@@ -117,7 +118,7 @@ class MerkleTree:
         return {
             "format": STANDARD_FORMAT,
             "leafEncoding": list(BATCH_LEAF_TYPES),
-            "tree": ["0x" + node.hex() for node in self.nodes],
+            "tree": [to_hex(node) for node in self.nodes],
             "values": [
                 {"value": leaf_to_json(leaf), "treeIndex": tree_index}
                 for leaf, tree_index in zip(self.leaves, self.tree_indices, strict=True)
@@ -128,9 +129,9 @@ class MerkleTree:
 def leaf_to_json(leaf: BatchLeaf) -> list[Any]:
     """A leaf as the JSON value list of a standard-v1 dump."""
     return [
-        "0x" + leaf.commitment.hex(),
+        to_hex(leaf.commitment),
         str(int(leaf.origin)),
         str(leaf.category),
         str(leaf.value),
-        ["0x" + parent.hex() for parent in leaf.parents],
+        [to_hex(parent) for parent in leaf.parents],
     ]

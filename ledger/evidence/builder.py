@@ -44,7 +44,7 @@ from ledger.evidence.block_evidence import BlockEvidence, decode_transaction, fe
 from ledger.evidence.bundle import (
     Authorisation,
     BatchPart,
-    Category,
+    CategoryPart,
     ChainPart,
     ContributionPart,
     IdentityPart,
@@ -291,7 +291,7 @@ class ProofBuilder:
             salt=salt,
             commitment=registered.commitment,
             origin=registered.origin,
-            category=Category(registered.category, category.name_text, category.unit_text),
+            category=CategoryPart(registered.category, category.name_text, category.unit_text),
             value=registered.value,
             parents=registered.parents,
             supersedes=registered.supersedes,

@@ -50,7 +50,7 @@ from eth_utils.address import to_checksum_address
 
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.signing import Eip712Domain, TypedData, anchor_batch_data, register_data
-from ledger.domain.codec import ZERO_BYTES32
+from ledger.domain.codec import ZERO_BYTES32, to_hex
 from ledger.domain.values import (
     ContributionStatus,
     DisputeOutcome,
@@ -87,7 +87,7 @@ CHILD_EVENT: Final = "ContributionRegistered"
 
 def hex0x(value: bytes) -> str:
     """`value` as 0x-prefixed lower-case hex."""
-    return "0x" + bytes(value).hex()
+    return to_hex(value)
 
 
 def unhex(text: str) -> bytes:
@@ -282,7 +282,7 @@ def parse_iso_utc(text: str) -> int:
 
 
 @dataclass(frozen=True)
-class Category:
+class CategoryPart:
     """A contribution category as the policy in force named it."""
 
     id: int
@@ -301,7 +301,7 @@ class ContributionPart:
     salt: bytes
     commitment: bytes
     origin: Origin
-    category: Category
+    category: CategoryPart
     value: int
     parents: tuple[bytes, ...]
     supersedes: bytes
@@ -348,7 +348,9 @@ class ContributionPart:
             salt=unhex(data["salt"]),
             commitment=unhex(data["commitment"]),
             origin=Origin[str(data["origin"]).upper()],
-            category=Category(int(category["id"]), str(category["name"]), str(category["unit"])),
+            category=CategoryPart(
+                int(category["id"]), str(category["name"]), str(category["unit"])
+            ),
             value=int(data["value"]),
             parents=tuple(unhex(p) for p in data["parents"]),
             supersedes=unhex(data["supersedes"]),

@@ -113,7 +113,7 @@ def _choose_policy(policies: Mapping[int, PolicySet], version: int | None) -> Po
     actual = hashing.policy_hash(chosen.policy)
     if actual != chosen.policy_hash:
         raise PolicyHashMismatchError(
-            f"policy version {chosen.version} is announced as {_hex(chosen.policy_hash)} but "
+            f"policy version {chosen.version} is announced as {_shown(chosen.policy_hash)} but "
             f"hashes to {to_hex(actual)}"
         )
     return chosen
@@ -500,5 +500,6 @@ def _hex_ids(ids: Sequence[bytes]) -> tuple[str, ...]:
     return tuple("0x" + text[i : i + 64] for i in range(0, len(text), 64))
 
 
-def _hex(value: object) -> str:
-    return to_hex(value) if isinstance(value, bytes | bytearray) else str(value)
+def _shown(value: object) -> str:
+    """A hash for an error message, whatever the caller put in the event."""
+    return to_hex(value) if isinstance(value, bytes | bytearray) else repr(value)

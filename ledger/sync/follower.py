@@ -7,17 +7,18 @@ that the node still has the block the cursor points at (same hash): if not, the 
 reorganised or lost blocks (an anvil killed before it persisted its state), and the index
 rewinds to the newest block it knows that the node still has, then follows the new chain.
 `rebuild_index` forgets everything and follows from the deployment block: the index is always
-reproducible from the chain alone.
+reproducible from the chain alone. Given `saved_block` (the sandbox's anvil says which block
+its saved state holds), the index follows only that far: what the API shows and exports is
+never a block that a crash of the node could take back.
 
 `Follower.start()` runs `sync_once` in a daemon thread every `poll_interval` seconds.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from eth_typing import ChecksumAddress
@@ -27,9 +28,10 @@ from web3.types import FilterParams, LogReceipt
 
 from ledger.chain.events import DEFAULT_DECODER, log_entry_from_web3
 from ledger.chain.translate import translating
-from ledger.domain.events import to_json
+from ledger.domain.codec import to_hex
 from ledger.errors import ChainError, LedgerError
-from ledger.store import Cursor, Store, StoredEvent
+from ledger.store import Store
+from ledger.store.records import Cursor, IndexedEvent
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,8 @@ class ContractSpec:
 
 
 class LogDecoder:
-    """Turns raw logs of our contracts into `StoredEvent`s via `ledger.chain.events`' typed decoder.
+    """Turns raw logs of our contracts into the index's `IndexedEvent`s: the typed event
+    (`ledger.chain.events`) and the name of the contract that emitted it.
 
     Only logs emitted at the followed addresses count: another contract may emit an event with
     the same signature.
@@ -68,7 +71,7 @@ class LogDecoder:
     def addresses(self) -> list[ChecksumAddress]:
         return list(self._names)
 
-    def decode(self, raw: LogReceipt) -> StoredEvent | None:
+    def decode(self, raw: LogReceipt) -> IndexedEvent | None:
         """The event of `raw`, or None for a log we do not follow."""
         entry = log_entry_from_web3(raw)
         contract = self._names.get(entry.address)
@@ -77,19 +80,7 @@ class LogDecoder:
         event = DEFAULT_DECODER.decode(entry)
         if event is None:
             return None
-        args = to_json(event)
-        project = args.get("project_id")
-        return StoredEvent(
-            seq=0,
-            block_number=event.block_number,
-            block_hash=event.block_hash,
-            tx_hash=event.tx_hash,
-            log_index=event.log_index,
-            contract=contract,
-            name=event.event_name,
-            project_id=project if isinstance(project, int) else None,
-            args_json=json.dumps(args, separators=(",", ":")),
-        )
+        return IndexedEvent(contract, event)
 
 
 class Follower:
@@ -105,8 +96,10 @@ class Follower:
         confirmations: int = 0,
         block_range: int = 2_000,
         poll_interval: float = 0.25,
+        saved_block: Callable[[], tuple[int, str] | None] | None = None,
     ) -> None:
         self.w3 = w3
+        self.saved_block = saved_block
         self.store = store
         self.decoder = LogDecoder(contracts)
         self.start_block = start_block
@@ -135,7 +128,7 @@ class Follower:
             if number > head:
                 return None
             raise
-        return "0x" + bytes(HexBytes(block["hash"])).hex()
+        return to_hex(HexBytes(block["hash"]))
 
     def _head_number(self) -> int:
         with translating():
@@ -156,11 +149,19 @@ class Follower:
         """Where the index stands (asks the node for its head)."""
         head = self._head_number()
         self._head = head
-        cursor = self.store.cursor()
-        target = max(head - self.confirmations, 0)
+        cursor = self.store.index.cursor()
+        target = max(self._target(head), 0)
         position = cursor.block_number if cursor else None
         lag = target - (position if position is not None else self.start_block - 1)
         return IndexStatus(head, target, position, max(lag, 0), self.reorgs, self.last_error)
+
+    def _target(self, head: int) -> int:
+        """The newest block to index: `confirmations` deep, and saved by the node if it says."""
+        target = head - self.confirmations
+        if self.saved_block is not None:
+            saved = self.saved_block()
+            target = min(target, saved[0] if saved is not None else -1)
+        return target
 
     def sync_once(self, *, max_ranges: int | None = None) -> int:
         """Fold every new event up to `head - confirmations` into the store; return how many."""
@@ -170,8 +171,8 @@ class Follower:
     def _sync(self, max_ranges: int | None) -> int:
         head = self._head_number()
         self._head = head
-        target = head - self.confirmations
-        cursor = self.store.cursor()
+        target = self._target(head)
+        cursor = self.store.index.cursor()
         if cursor is not None:
             cursor = self._check_reorg(cursor, head)
         position = cursor.block_number if cursor is not None else self.start_block - 1
@@ -185,8 +186,8 @@ class Follower:
                 # The chain changed under us; the next round's reorg check sorts it out.
                 break
             events = [e for e in (self.decoder.decode(raw) for raw in logs) if e is not None]
-            events.sort(key=lambda e: (e.block_number, e.log_index))
-            self.store.append_events(events, to_block=to_block, to_hash=to_hash)
+            events.sort(key=lambda e: e.event.position)
+            self.store.index.append_events(events, to_block=to_block, to_hash=to_hash)
             added += len(events)
             position = to_block
             ranges += 1
@@ -199,20 +200,20 @@ class Follower:
         ):
             return cursor
         self.reorgs += 1
-        for number, known in self.store.checkpoints(min(cursor.block_number, head)):
+        for number, known in self.store.index.checkpoints(min(cursor.block_number, head)):
             if number < self.start_block - 1:
                 break
             if self._block_hash(number) == known:
-                dropped = self.store.rewind(number, known)
+                dropped = self.store.index.rewind(number, known)
                 log.warning(
                     "chain reorganised below block %d: index rewound to %d (%d events dropped)",
                     cursor.block_number,
                     number,
                     dropped,
                 )
-                return self.store.cursor()
+                return self.store.index.cursor()
         log.warning("no common block with the chain: rebuilding the index from scratch")
-        self.store.reset_index()
+        self.store.index.reset()
         return None
 
     # ------------------------------------------------------------------------------ thread
@@ -252,7 +253,7 @@ class Follower:
 
 def rebuild_index(follower: Follower) -> int:
     """Forget the index and rebuild it from the chain alone; return the events indexed."""
-    follower.store.reset_index()
+    follower.store.index.reset()
     total = 0
     while True:
         added = follower.sync_once()

@@ -9,16 +9,20 @@ An operation moves through
 - *accepted*: stored in the database (by the API) before anything else; nothing is lost.
 - *sent*: the worker signed and submitted the transaction (its hash is stored).
 - *included*: a receipt exists; `result_json` holds the events it emitted.
-- *confirmed*: the block is durable: `confirmations` blocks on top of it and at least
-  `persist_delay` seconds old (a node that persists its state periodically, like the sandbox
-  anvil every second, loses younger blocks when it is killed), and the node still has it.
+- *confirmed*: the block is durable: `confirmations` blocks on top of it, the node still has
+  it, and it is on the node's disk. Where the node says what it has saved (`saved_block`, the
+  sandbox's anvil: `poc.sandbox.anvil.AnvilProcess.saved_block`), the block must be at or below
+  the saved one, and the saved one still on the chain: exact. Otherwise the block must be
+  `persist_delay` seconds old (a node that persists its state periodically loses younger
+  blocks when it is killed): a timing bound, for nodes that cannot say.
 - *lost*: the receipt or the block disappeared (node crash, reorg), or the transaction vanished
   from the node: the operation goes back to *accepted* and is sent again.
 
 Each action lands exactly once because the contracts make repeats fail: a signed action's nonce
 is single-use (`SignatureNonceUsed`), a registration's id is unique (`PocContributionExists`).
 When a re-sent operation reverts that way, the worker checks the chain and counts the earlier
-landing as success ("already done") instead of failing.
+landing as success ("already done") instead of failing; it is then *included* (its block holds
+the revert, and the landing at or below it) and confirmed by the same rule as any other.
 
 The worker is one thread; it pipelines: every round sends all accepted operations without
 waiting, then collects receipts. Each phase is one JSON-RPC batch request (signed
@@ -53,6 +57,14 @@ from web3.types import FilterParams
 
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.events import DEFAULT_DECODER, decode_receipt, log_entry_from_web3
+from ledger.chain.receipts import (
+    TxReceipt,
+    block_hashes,
+    fetch_receipt,
+    fetch_receipts,
+    revert_error,
+    transactions_known,
+)
 from ledger.chain.reverts import (
     DecodedRevertError,
     PocContributionExists,
@@ -60,21 +72,14 @@ from ledger.chain.reverts import (
     SignatureNonceUsed,
     from_transaction_error,
 )
-from ledger.chain.transactions import (
-    TxReceipt,
-    TxRequest,
-    TxSender,
-    block_hashes,
-    fetch_receipt,
-    fetch_receipts,
-    revert_error,
-    transactions_known,
-)
+from ledger.chain.transactions import TxRequest, TxSender
 from ledger.chain.translate import translating
+from ledger.domain.codec import to_hex
 from ledger.domain.events import NonceCancelled, to_json
 from ledger.domain.values import checksum
 from ledger.errors import ChainError, LedgerError, TransactionRevertedError
-from ledger.store import OperationRecord, Store
+from ledger.store import Store
+from ledger.store.outbox import OperationRecord
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +134,7 @@ def _function(contract: str, function: str) -> _FunctionAbi:
 
 def _to_json(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
+        return to_hex(value)
     if isinstance(value, list | tuple):
         return [_to_json(v) for v in value]
     return value
@@ -282,6 +287,8 @@ class OutboxConfig:
     stale_after: float = 30.0
     # How far back `reconcile` re-checks confirmed operations after the node lost blocks.
     reconcile_window: float = 3_600.0
+    # How often included operations waiting for the node to save their block are looked at.
+    saved_poll_interval: float = 0.2
 
 
 @dataclass
@@ -289,7 +296,9 @@ class OutboxWorker:
     """Sends, tracks and confirms the outbox's operations in one background thread.
 
     `contracts` maps contract names to addresses; `partner_sender` returns the `TxSender` of a
-    custodial partner key for the calls that partner must send itself.
+    custodial partner key for the calls that partner must send itself. `saved_block` returns
+    the newest block (number, hash) the node has on disk, or None while it has saved none;
+    without it, `config.persist_delay` stands in (see the module docstring).
     """
 
     store: Store
@@ -299,6 +308,7 @@ class OutboxWorker:
     config: OutboxConfig = field(default_factory=OutboxConfig)
     partner_sender: Callable[[str], TxSender] | None = None
     is_nonce_used: Callable[[str, str, int], bool] | None = None
+    saved_block: Callable[[], tuple[int, str] | None] | None = None
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -343,7 +353,7 @@ class OutboxWorker:
         deadline = time.monotonic() + timeout
         self.poke()
         while True:
-            op = self.store.operation(op_id)
+            op = self.store.outbox.operation(op_id)
             if op is None or OpStatus(op.status).final:
                 return op
             remaining = deadline - time.monotonic()
@@ -388,7 +398,7 @@ class OutboxWorker:
             moved = self._confirm_included() or moved
         finally:
             updates, self._updates = self._updates, []
-            self.store.update_operations(updates)
+            self.store.outbox.update_operations(updates)
         if moved:
             with self._changed:
                 self._changed.notify_all()
@@ -404,7 +414,7 @@ class OutboxWorker:
         pending = (OpStatus.ACCEPTED, OpStatus.SENT, OpStatus.INCLUDED)
         while time.monotonic() < deadline:
             self.step()
-            if not self.store.operations_in(list(pending), limit=1):
+            if not self.store.outbox.operations_in(list(pending), limit=1):
                 return True
             time.sleep(self.config.poll_interval)
         return False
@@ -431,7 +441,9 @@ class OutboxWorker:
         node restored from an older state file breaks that promise, and this is the safety net.
         """
         since = time.time() - self.config.reconcile_window
-        ops = self.store.operations_in([OpStatus.CONFIRMED], limit=100_000, updated_after=since)
+        ops = self.store.outbox.operations_in(
+            [OpStatus.CONFIRMED], limit=100_000, updated_after=since
+        )
         numbers = [op.block_number for op in ops if op.block_number is not None]
         hashes = block_hashes(self.w3, [n for n in numbers if n <= head])
         updates: list[tuple[str, Mapping[str, Any]]] = []
@@ -443,7 +455,7 @@ class OutboxWorker:
                     "operation %s: confirmed block %d is gone, resending", op.id, op.block_number
                 )
                 updates.append((op.id, _SEND_AGAIN))
-        self.store.update_operations(updates)
+        self.store.outbox.update_operations(updates)
         return bool(updates)
 
     def _resync_senders(self) -> None:
@@ -459,7 +471,7 @@ class OutboxWorker:
     def _send_accepted(self) -> tuple[bool, ChainError | None]:
         """Send every accepted operation; whether any moved, and why the node refused those
         that stay accepted for the next round (if any did)."""
-        ops = self.store.operations_in([OpStatus.ACCEPTED], limit=self.config.batch_size)
+        ops = self.store.outbox.operations_in([OpStatus.ACCEPTED], limit=self.config.batch_size)
         if not ops:
             return False, None
         updates: list[tuple[str, Mapping[str, Any]]] = []
@@ -529,7 +541,7 @@ class OutboxWorker:
         }
 
     def _collect_receipts(self) -> bool:
-        ops = self.store.operations_in([OpStatus.SENT], limit=self.config.batch_size * 5)
+        ops = self.store.outbox.operations_in([OpStatus.SENT], limit=self.config.batch_size * 5)
         if not ops:
             return False
         receipts = fetch_receipts(self.w3, [cast(str, op.tx_hash) for op in ops])
@@ -573,11 +585,14 @@ class OutboxWorker:
         if now < self._confirm_after:
             return False
         limit = self.config.batch_size * 5
-        ops = self.store.operations_in([OpStatus.INCLUDED], limit=limit)
+        ops = self.store.outbox.operations_in([OpStatus.INCLUDED], limit=limit)
         if not ops:
             # Whatever is included from now on is mined now or later.
             self._confirm_after = now + self.config.persist_delay
             return False
+        # What the node has saved is read before the chain: a block found on the chain below
+        # a saved block that is itself still on the chain was saved with it.
+        saved = self.saved_block() if self.saved_block is not None else None
         with translating():
             head = int(self.w3.eth.block_number)
         # Only blocks old enough to confirm are checked: a block lost before then is found
@@ -588,13 +603,17 @@ class OutboxWorker:
             for op in due
             if head - cast(int, op.block_number) >= self.config.confirmations
         ]
-        hashes = block_hashes(self.w3, numbers)
+        hashes = block_hashes(self.w3, numbers + ([saved[0]] if saved is not None else []))
+        saved_up_to = saved[0] if saved is not None and hashes.get(saved[0]) == saved[1] else -1
         updates: list[tuple[str, Mapping[str, Any]]] = []
-        waiting_for_depth = False
+        waiting_for_depth = waiting_for_save = False
         for op in due:
             assert op.block_number is not None and op.tx_hash is not None
             deep = head - op.block_number >= self.config.confirmations
             if deep and hashes.get(op.block_number) == op.block_hash:
+                if self.saved_block is not None and op.block_number > saved_up_to:
+                    waiting_for_save = True  # on the chain, not yet on the node's disk
+                    continue
                 updates.append((op.id, {"status": OpStatus.CONFIRMED}))
                 self._counters.confirmed += 1
                 continue
@@ -617,6 +636,8 @@ class OutboxWorker:
         rest = [op for op in ops if op.id not in done]
         if len(ops) >= limit or waiting_for_depth:
             after = now
+        elif waiting_for_save:
+            after = now + self.config.saved_poll_interval
         elif rest:
             after = min((op.mined_at or now) for op in rest) + self.config.persist_delay
         else:
@@ -645,10 +666,11 @@ class OutboxWorker:
         error = self._explain(call, receipt)
         if isinstance(error, DecodedRevertError) and self._already_done(call, error):
             self._counters.already_done += 1
-            self._counters.confirmed += 1
             result = {"already_done": True, "reason": error.code, "events": []}
+            # Included, not confirmed: the landing may be as young as this block, and is as
+            # final as the block is (`_confirm_included`).
             return {
-                "status": OpStatus.CONFIRMED,
+                "status": OpStatus.INCLUDED,
                 "block_number": receipt.block_number,
                 "block_hash": receipt.block_hash,
                 "mined_at": now,

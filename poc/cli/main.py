@@ -40,7 +40,7 @@ STARTED_AT: Final = time.monotonic()
 # Modules whose `register_commands(subparsers)` adds subcommands, in the order `poc --help`
 # lists them. One line per module.
 COMMAND_MODULES: Final[tuple[str, ...]] = (
-    "poc.sandbox.run",
+    "poc.cli.sandbox",
     "poc.cli.proofs",
     "poc.cli.score",
 )
@@ -207,7 +207,7 @@ def wait_for_confirmations(
 ) -> None:
     """Wait until `confirmations` blocks sit on top of the deployment's last block, then check
     that every deployment transaction is still in the chain (a reorg would have dropped it)."""
-    from ledger.chain.transactions import fetch_receipt
+    from ledger.chain.receipts import fetch_receipt
     from ledger.chain.translate import translating
     from ledger.errors import ChainError, RpcTimeoutError
 
@@ -243,8 +243,8 @@ def wait_for_confirmations(
 
 
 def _block_hash(chain: Chain, number: int) -> str:
-    from ledger.chain.transactions import to_hex
     from ledger.chain.translate import translating
+    from ledger.domain.codec import to_hex
 
     with translating():
         return to_hex(chain.w3.eth.get_block(number)["hash"])

@@ -1,16 +1,41 @@
 """The managed anvil node: a subprocess of the npm-installed anvil binary.
 
-`AnvilProcess` starts anvil on 127.0.0.1, persists its chain to `<data_dir>/anvil-state.json`
-(dumped every second and on SIGTERM, reloaded with historical states on start, so block hashes
-and receipts survive restarts) and logs to `<data_dir>/anvil.log`. `find_anvil` locates the
-binary. `start_anvil` starts one and connects to it (`ledger.chain.connection.connect_anvil`);
-`connect` is the library's `connect` plus that, for the command line and the sandbox.
+`AnvilProcess` starts anvil on 127.0.0.1; with `persist` (the default) its chain lives in
+`data_dir`:
+
+    anvil-state.json            what anvil loads when it starts and writes when it stops
+    anvil-state.saved.json.gz   the saved state: written here, atomically, while blocks come in
+    anvil.lock                  held by the process running the node: one node per directory
+    anvil.pid                   the node's process id, to find a node left behind
+    anvil.log                   anvil's output and this module's notes, across restarts
+
+Why two state files. anvil rewrites its dump in place, so a crash while it writes tears the
+file. The saved state is taken from the node (`anvil_dumpState`) every `state_interval`
+seconds while the head moves, written to a temporary file, synced and renamed: it is always
+complete, and `saved_block()` says which block it holds. That block, and every block below it,
+can no longer be lost to a crash: `ledger.sync.outbox` confirms an operation only once its block is
+there, and the API's index follows the chain only that far. A start loads whichever file holds
+the higher block (a torn dump is moved aside) and first raises the saved state to it, so the
+saved state never goes back.
+
+One writer per file. The node is started with a parent-death signal (Linux): when the thread
+that started it ends, its process killed even by SIGKILL, the node gets SIGTERM, writes its
+state and exits. A start holds `anvil.lock`, refuses while another live process holds it, and
+first stops any anvil still running on this directory's files (a node of an earlier run that
+outlived its owner), after checking its command line.
+
+With `supervise`, a node that dies under us is started again from its saved state on the same
+port, and `on_event` hears about it. `start_anvil` starts one and connects to it
+(`ledger.chain.connection.connect_anvil`); `connect` is the library's `connect` plus that, for
+the command line and the sandbox.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
+import gzip
 import json
 import os
 import platform
@@ -24,9 +49,11 @@ import time
 import urllib.error
 import urllib.request
 import weakref
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Final, NamedTuple, Self
 
 from ledger.chain.connection import (
     DEFAULT_CHAIN_ID,
@@ -38,14 +65,36 @@ from ledger.chain.connection import (
 )
 from ledger.chain.connection import connect as connect_chain
 from ledger.errors import AnvilError
-
-# Checkpoints of the state dump are skipped above this size (see AnvilProcess).
-CHECKPOINT_MAX_BYTES = 64 * 1024 * 1024
-CHECKPOINT_PARSE_MAX_BYTES = 4 * 1024 * 1024
+from poc.sandbox.anvil_state import (
+    LEGACY_BACKUP_FILE,
+    PID_FILE,
+    drop_extra_geneses,
+    dump_number,
+    encode_dump,
+    is_anvil,
+    packed_number,
+    read_dump,
+    stop_leftover_nodes,
+    unpack,
+    write_atomic,
+)
+from poc.sandbox.anvil_state import (
+    SAVED_STATE_FILE as SAVED_STATE_FILE,
+)
+from poc.sandbox.anvil_state import (
+    STATE_FILE as STATE_FILE,
+)
+from poc.sandbox.processes import parent_death_signal, process_info
 
 ANVIL_BIN_ENV = "POC_ANVIL_BIN"
-STATE_FILE = "anvil-state.json"
+LOCK_FILE = "anvil.lock"
 LOG_FILE = "anvil.log"
+
+# How often the keeper thread looks at the node, and the share of its time a save may take:
+# a large state is saved less often rather than keeping the node and this process busy.
+_KEEPER_TICK: Final = 0.1
+_SAVE_DUTY: Final = 4.0
+_RESTART_ATTEMPTS: Final = 3
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 _NPM_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
@@ -99,17 +148,24 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+class SavedBlock(NamedTuple):
+    """The newest block of a node's saved state: a crash can no longer take it back."""
+
+    number: int
+    hash: str  # 0x-prefixed lowercase hex, as `ledger.chain.transactions.block_hashes` gives it
+
+
 class AnvilProcess:
-    """An anvil node run as a child process, persisted in `data_dir`.
+    """An anvil node run as a child process, persisted in `data_dir` (see the module doc).
 
     Use as a context manager, or call `start()` and `stop()`. `kill()` is SIGKILL, for fault
     tests. After a stop or kill, `start()` again reloads the persisted chain on the same port.
 
-    `persist=False` keeps the chain in memory only. `state_interval` (seconds) is how often
-    the state is dumped: a crash loses at most that much. anvil writes the dump in place, so
-    a crash during a write tears it; `start()` then moves the torn file aside and restores the
-    fallback copy, which a background thread refreshes from every complete dump (small dumps
-    only; otherwise the copy kept at the previous good start).
+    `persist=False` keeps the chain in memory only (no files but the log). `state_interval`
+    (seconds) is how often the saved state is taken while the head moves: a crash of the node
+    itself loses at most the blocks since. `supervise` starts a node that died under us again;
+    `on_event` receives a sentence for each thing worth telling a person (a node of an earlier
+    run stopped, a node died and was started again); every such sentence also goes to the log.
     """
 
     def __init__(
@@ -124,12 +180,16 @@ class AnvilProcess:
         accounts: int = 10,
         block_time: float | None = None,
         persist: bool = True,
-        state_interval: int = 1,
+        state_interval: float = 1.0,
         preserve_history: bool = True,
         start_timeout: float = 30.0,
         extra_args: tuple[str, ...] = (),
+        supervise: bool = False,
+        on_event: Callable[[str], None] | None = None,
     ) -> None:
-        self.data_dir = Path(data_dir)
+        # Absolute: the node's command line names its files, and a later start (maybe from
+        # another working directory) recognises a node left behind by them.
+        self.data_dir = Path(os.path.abspath(data_dir))
         self.binary = find_anvil(binary)
         self.host = host
         self._requested_port = port
@@ -143,21 +203,48 @@ class AnvilProcess:
         self.preserve_history = preserve_history
         self.start_timeout = start_timeout
         self.extra_args = extra_args
+        self.supervise = supervise
+        self.on_event = on_event
+        #: how many times the node was started again after it died under us
+        self.restarts = 0
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
-        self._checkpoint_stop: threading.Event | None = None
+        self._lock_handle: IO[str] | None = None
+        self._saved: SavedBlock | None = None
+        # Start, stop, restart and saving the state never overlap: the keeper thread saves
+        # and restarts under this lock, `start` and `stop` take it too.
+        self._lifecycle = threading.RLock()
+        self._stopping = False
+        self._keeper: threading.Thread | None = None
+        self._keeper_stop = threading.Event()
+        self._last_save_error: str | None = None
 
     # -- paths and addresses -------------------------------------------------------------------
 
     @property
     def state_path(self) -> Path:
-        """The persisted chain (anvil's JSON state dump)."""
+        """What anvil loads when it starts and writes when it stops (its JSON state dump)."""
         return self.data_dir / STATE_FILE
+
+    @property
+    def saved_state_path(self) -> Path:
+        """The saved state (gzip of an anvil dump), always complete; see `saved_block`."""
+        return self.data_dir / SAVED_STATE_FILE
 
     @property
     def log_path(self) -> Path:
         """anvil's stdout and stderr, appended across restarts."""
         return self.data_dir / LOG_FILE
+
+    @property
+    def lock_path(self) -> Path:
+        """Held (flock) by the process running the node."""
+        return self.data_dir / LOCK_FILE
+
+    @property
+    def pid_path(self) -> Path:
+        """The running node's process id."""
+        return self.data_dir / PID_FILE
 
     @property
     def port(self) -> int:
@@ -186,47 +273,50 @@ class AnvilProcess:
         """Whether the child process is alive."""
         return self._proc is not None and self._proc.poll() is None
 
+    def saved_block(self) -> SavedBlock | None:
+        """The newest block in the saved state, None before the first save (or without
+        `persist`). That block and all below it survive any crash: they are in a complete
+        file on disk, and every start loads at least that file."""
+        return self._saved
+
     # -- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> Self:
         """Start anvil and wait until it answers JSON-RPC; raise `AnvilError` if it does not."""
         if self.running:
             raise AnvilError(f"anvil is already running (pid {self.pid})")
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        if self.persist:
-            self._check_state_file()
-        fresh = not (self.persist and self.state_path.exists())
-        if fresh:
-            _wait_for_a_new_genesis_second()
-        # An OS-chosen port can be taken by someone else before anvil binds it: retry then.
-        attempts = 3 if self._requested_port == 0 and self._port is None else 1
-        for attempt in range(attempts):
-            if self._port is None:
-                self._port = free_port(self.host)
+        self._join_keeper()  # the keeper of a node that died, unsupervised, ends by itself
+        with self._lifecycle:
+            if self.running:
+                raise AnvilError(f"anvil is already running (pid {self.pid})")
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self._stopping = False
+            if self.persist:
+                self._claim()
             try:
-                self._spawn_and_wait()
-                break
-            except AnvilError:
-                if attempt == attempts - 1 or "in use" not in self._log_tail():
-                    raise
-                self._port = None
-        if fresh:
-            _genesis_seconds_used(int(time.time()))
-        if self.persist and self.state_path.exists():
-            # The state loaded fine: keep it as the fallback for a dump torn by a crash.
-            shutil.copyfile(self.state_path, self._backup_path)
-        if self.persist:
-            self._start_checkpoints()
-        _live.add(self)
-        return self
+                self._launch()
+            except BaseException:
+                self._release()
+                raise
+            if self.persist:
+                self._keeper_stop = threading.Event()
+                self._keeper = threading.Thread(
+                    target=self._keep,
+                    args=(self._keeper_stop,),
+                    name=f"anvil-keeper-{self.port}",
+                    daemon=True,
+                )
+                self._keeper.start()
+            _live.add(self)
+            return self
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Send SIGTERM (anvil dumps its state) and wait for the process to exit."""
-        self._signal_and_wait(signal.SIGTERM, timeout)
+        """Send SIGTERM (anvil writes its state) and wait for the process to exit."""
+        self._halt(signal.SIGTERM, timeout)
 
     def kill(self, timeout: float = 15.0) -> None:
-        """Send SIGKILL, as a crash would; the state on disk is the last periodic dump."""
-        self._signal_and_wait(signal.SIGKILL, timeout)
+        """Send SIGKILL, as a crash would: what survives is the saved state."""
+        self._halt(signal.SIGKILL, timeout)
 
     def restart(self) -> Self:
         """Stop gracefully and start again on the same port with the persisted state."""
@@ -248,11 +338,42 @@ class AnvilProcess:
         where = self.url if self._port else "no port yet"
         return f"AnvilProcess({where}, data_dir={str(self.data_dir)!r}, pid={self.pid})"
 
-    # -- internals ----------------------------------------------------------------------------
+    # -- starting -----------------------------------------------------------------------------
 
-    @property
-    def _backup_path(self) -> Path:
-        return self.data_dir / (STATE_FILE + ".bak")
+    def _launch(self) -> None:
+        """Prepare the state files, spawn the node on our port and wait for it (lock held)."""
+        loaded = self._prepare_state() if self.persist else None
+        fresh = loaded is None
+        if fresh:
+            _wait_for_a_new_genesis_second()
+        # An OS-chosen port can be taken by someone else before anvil binds it: retry then.
+        attempts = 3 if self._requested_port == 0 and self._port is None else 1
+        for attempt in range(attempts):
+            if self._port is None:
+                self._port = free_port(self.host)
+            try:
+                self._spawn_and_wait()
+                break
+            except AnvilError:
+                if attempt == attempts - 1 or "in use" not in self._log_tail():
+                    raise
+                self._port = None
+        if fresh:
+            _genesis_seconds_used(int(time.time()))
+        if not self.persist:
+            return
+        try:
+            self._check_state_holder()
+            write_atomic(self.pid_path, f"{self.pid}\n".encode(), sync=False)
+            if loaded is not None:
+                self._check_genesis(loaded)
+            # What the node loaded is on disk in full (the saved state was raised to it).
+            self._saved = self._block_at(loaded) if loaded is not None else None
+        except BaseException:
+            # A node that failed its checks does not run on without its owner's lock.
+            if self.running:
+                self._signal_and_wait(signal.SIGTERM, self.start_timeout)
+            raise
 
     def _command(self) -> list[str]:
         cmd = [
@@ -264,11 +385,12 @@ class AnvilProcess:
             "--accounts", str(self.accounts),
         ]  # fmt: skip
         if self.persist:
-            cmd += ["--state", str(self.state_path), "--state-interval", str(self.state_interval)]
+            # Loaded at start, written on exit only: the periodic saves are ours (atomic).
+            cmd += ["--state", str(self.state_path)]
             if self.preserve_history:
                 # Without it, blocks and receipts survive a restart but state at old blocks
                 # (eth_call/getBalance/getProof at N, replaying an old revert) does not. It
-                # costs: the dump grows by tens of kB per block and is rewritten every interval.
+                # costs: the dump grows by tens of kB per block.
                 cmd.append("--preserve-historical-states")
         if self.block_time is not None:
             cmd += ["--block-time", _format_seconds(self.block_time)]
@@ -282,13 +404,15 @@ class AnvilProcess:
         self._log.write(f"\n--- starting: {shown}\n".encode())
         self._log.flush()
         try:
-            # Own process group: signals reach the node even through a wrapper script.
+            # Own process group: signals reach the node even through a wrapper script. The
+            # parent-death signal: a node never outlives the thread that started it.
             self._proc = subprocess.Popen(
                 self._command(),
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=parent_death_signal(signal.SIGTERM),
             )
         except OSError as exc:
             raise AnvilError(f"cannot run {self.binary}: {exc}") from exc
@@ -310,62 +434,239 @@ class AnvilProcess:
         )
 
     def _answers(self) -> bool:
-        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []})
-        request = urllib.request.Request(
-            self.url, data=body.encode(), headers={"Content-Type": "application/json"}
-        )
         try:
-            with urllib.request.urlopen(request, timeout=1.0) as response:
-                return "result" in json.loads(response.read())
-        except (OSError, ValueError):
+            self._rpc("eth_chainId", [], timeout=1.0)
+        except AnvilError:
             return False
+        return True
 
-    def _start_checkpoints(self) -> None:
-        """Keep the fallback copy of the state close behind anvil's own dumps.
+    def _check_state_holder(self) -> None:
+        """Refuse a binary that runs anvil in a process of its own (a wrapper that does not
+        exec): that process would get no parent-death signal and could outlive us, writing
+        to our state file."""
+        proc = self._proc
+        info = process_info(proc.pid) if proc is not None else None
+        if info is None or info.executable is None or is_anvil(info.executable):
+            return
+        self._signal_and_wait(signal.SIGTERM, self.start_timeout)
+        raise AnvilError(
+            f"{self.binary} runs {info.executable}, which starts anvil as a process of its own "
+            "that could outlive the sandbox and write to its state file; set "
+            f"{ANVIL_BIN_ENV} to the native anvil binary (node_modules/@foundry-rs/"
+            "anvil-<os>-<arch>/bin/anvil)"
+        )
 
-        A crash while anvil rewrites its dump in place tears the file; without a recent copy
-        the whole chain (from its genesis) would be lost instead of the last second or two.
-        """
-        stop = threading.Event()
-        self._checkpoint_stop = stop
-        thread = threading.Thread(target=self._checkpoint_loop, args=(stop,), daemon=True)
-        thread.start()
+    # -- one node per directory ---------------------------------------------------------------
 
-    def _checkpoint_loop(self, stop: threading.Event) -> None:
-        copied_mtime = 0
-        while not stop.wait(max(self.state_interval, 1)):
-            # A copy taken while anvil rewrites the dump does not parse: skip this round, the
-            # thread must live on (it is the only thing keeping the fallback fresh).
-            with contextlib.suppress(OSError, ValueError, UnicodeDecodeError):
-                info = self.state_path.stat()
-                # Large dumps (historical states kept) would cost more to copy than they save.
-                if info.st_mtime_ns == copied_mtime or info.st_size > CHECKPOINT_MAX_BYTES:
+    def _claim(self) -> None:
+        handle = self.lock_path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise AnvilError(
+                f"another process (pid {holder}) is running anvil on {self.data_dir}; "
+                "stop it first, or use another directory"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._lock_handle = handle
+
+    def _release(self) -> None:
+        if self._lock_handle is None:
+            return
+        self.pid_path.unlink(missing_ok=True)
+        fcntl.flock(self._lock_handle, fcntl.LOCK_UN)
+        self._lock_handle.close()
+        self._lock_handle = None
+
+    # -- the state files ----------------------------------------------------------------------
+
+    def _prepare_state(self) -> int | None:
+        """Make anvil's state file the best state there is (the highest block; a torn file
+        moved aside), with one genesis block, and the saved state at least as high; return its
+        head block number (None: nothing to load, a fresh chain)."""
+        stop_leftover_nodes(self.data_dir, timeout=self.start_timeout, note=self._note)
+        legacy = self.data_dir / LEGACY_BACKUP_FILE
+        dumped = self._readable_dump(self.state_path)
+        saved = self._saved_number()
+        kept = self._readable_dump(legacy)
+        numbers = {
+            "dumped": dump_number(dumped) if dumped is not None else None,
+            "saved": saved,
+            "kept": dump_number(kept) if kept is not None else None,
+        }
+        known = [n for n in numbers.values() if n is not None]
+        if not known:
+            return None
+        best = max(known)
+        # Ties go to anvil's own file: written when the node stopped, it is the newest.
+        if dumped is not None and numbers["dumped"] == best:
+            state, rewrite = dumped, False
+        elif saved == best:
+            state = unpack(self.saved_state_path.read_bytes(), self.saved_state_path)
+            rewrite = True
+            held = numbers["dumped"]
+            self._note(
+                f"loading the saved state (block {best}): {STATE_FILE} "
+                + ("is missing or unreadable" if held is None else f"holds only block {held}")
+            )
+        else:
+            assert kept is not None
+            state, rewrite = kept, True
+        del dumped, kept
+        if drop_extra_geneses(state) or rewrite:
+            write_atomic(self.state_path, encode_dump(state))
+        del state
+        if saved != best:
+            # The node will hold block `best` from the start: it must be in the saved state.
+            packed = gzip.compress(self.state_path.read_bytes(), compresslevel=1, mtime=0)
+            write_atomic(self.saved_state_path, packed)
+        legacy.unlink(missing_ok=True)
+        return best
+
+    def _readable_dump(self, path: Path) -> dict[str, Any] | None:
+        """anvil's dump at `path`, parsed; a torn one is moved aside (None)."""
+        if not path.exists():
+            return None
+        state = read_dump(path)
+        if state is None:
+            torn = path.with_name(f"{path.name}.torn-{int(time.time())}")
+            path.replace(torn)
+            self._note(f"{path.name} was unreadable (moved to {torn.name}); using the saved state")
+        return state
+
+    def _saved_number(self) -> int | None:
+        path = self.saved_state_path
+        if not path.exists():
+            return None
+        number = packed_number(path.read_bytes())
+        if number is None:
+            # Written atomically, so not torn by a crash: keep whatever it is for a person.
+            unreadable = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
+            path.replace(unreadable)
+            self._note(f"{path.name} was unreadable (moved to {unreadable.name})")
+        return number
+
+    def _check_genesis(self, loaded: int) -> None:
+        """Block 1 must sit on the genesis block the node reports (see `drop_extra_geneses`)."""
+        if loaded < 1:
+            return
+        genesis = self._rpc("eth_getBlockByNumber", ["0x0", False])
+        first = self._rpc("eth_getBlockByNumber", ["0x1", False])
+        if not isinstance(genesis, dict) or not isinstance(first, dict):
+            raise AnvilError("anvil did not load the blocks of its state file")
+        if str(first["parentHash"]).lower() != str(genesis["hash"]).lower():
+            self._signal_and_wait(signal.SIGTERM, self.start_timeout)
+            raise AnvilError(
+                f"anvil loaded {self.state_path} with a genesis block that block 1 does not "
+                "follow: the state file holds several genesis blocks; keep only the one "
+                "block 1's parentHash names"
+            )
+
+    def _save_state(self) -> None:
+        """Take the node's state and make it the saved state, if the head moved since the
+        last save. The head is read first: the dump taken after it holds that block."""
+        latest = self._rpc("eth_getBlockByNumber", ["latest", False])
+        if not isinstance(latest, dict):
+            raise AnvilError(f"anvil returned no latest block: {latest!r}")
+        head = SavedBlock(int(str(latest["number"]), 16), str(latest["hash"]).lower())
+        if head == self._saved:
+            return
+        encoded = self._rpc("anvil_dumpState", [self.preserve_history], timeout=120.0)
+        packed = bytes.fromhex(str(encoded).removeprefix("0x"))
+        holds = packed_number(packed)
+        if holds is None or holds < head.number:
+            # Not this node's state after all (it died and another answers on the port?).
+            raise AnvilError(f"anvil's dump does not hold block {head.number}: not saved")
+        write_atomic(self.saved_state_path, packed)
+        self._saved = head
+
+    def _block_at(self, number: int) -> SavedBlock:
+        block = self._rpc("eth_getBlockByNumber", [hex(number), False])
+        if not isinstance(block, dict):
+            raise AnvilError(f"anvil lost block {number} it just loaded")
+        return SavedBlock(number, str(block["hash"]).lower())
+
+    # -- the keeper thread: saves, and restarts a node that died -----------------------------
+
+    def _keep(self, stop: threading.Event) -> None:
+        due = 0.0
+        while not stop.wait(_KEEPER_TICK):
+            with self._lifecycle:
+                if self._stopping or stop.is_set():
+                    return
+                proc = self._proc
+                if proc is not None and proc.poll() is not None:
+                    if not self.supervise:
+                        self._note(f"anvil (pid {proc.pid}) {_exit_text(proc.returncode)}")
+                        return
+                    if not self._revive(proc, stop):
+                        return
                     continue
-                with self.state_path.open("rb") as fh:
-                    fh.seek(max(info.st_size - 64, 0))
-                    complete = fh.read().rstrip().endswith(b"}")
-                if not complete:
-                    continue  # caught mid-write; the next round will do
-                partial = self._backup_path.with_suffix(".tmp")
-                shutil.copyfile(self.state_path, partial)
-                after = self.state_path.stat()
-                if (after.st_mtime_ns, after.st_size) != (info.st_mtime_ns, info.st_size):
-                    continue  # anvil rewrote it while we copied
-                if info.st_size <= CHECKPOINT_PARSE_MAX_BYTES:
-                    # Only a dump that parses may replace the fallback. Larger ones are
-                    # trusted on the checks above: parsing holds this process's GIL for
-                    # tenths of a second, and the API may be serving requests in it.
-                    with partial.open("rb") as fh:
-                        json.load(fh)
-                partial.replace(self._backup_path)
-                copied_mtime = info.st_mtime_ns
+                if time.monotonic() < due:
+                    continue
+                began = time.monotonic()
+                try:
+                    self._save_state()
+                    self._last_save_error = None
+                except (AnvilError, OSError, ValueError, zlib.error) as exc:
+                    if str(exc) != self._last_save_error:  # say it once, not every second
+                        self._last_save_error = str(exc)
+                        self._note(f"saving the state failed (trying again): {exc}")
+                took = time.monotonic() - began
+                due = time.monotonic() + max(self.state_interval, _SAVE_DUTY * took)
 
-    def _stop_checkpoints(self) -> None:
-        if self._checkpoint_stop is not None:
-            self._checkpoint_stop.set()
+    def _revive(self, dead: subprocess.Popen[bytes], stop: threading.Event) -> bool:
+        """Start the node again after it died under us (lock held); True if it runs."""
+        self._note(
+            f"anvil (pid {dead.pid}) {_exit_text(dead.returncode)}; starting it again from "
+            f"its saved state on port {self.port}"
+        )
+        self._proc = None
+        self._close_log()
+        for attempt in range(1, _RESTART_ATTEMPTS + 1):
+            try:
+                self._launch()
+            except AnvilError as exc:
+                self._note(f"starting anvil again failed (attempt {attempt}): {exc}")
+                if stop.wait(1.0):
+                    return False
+                continue
+            self.restarts += 1
+            saved = self._saved.number if self._saved is not None else "none"
+            self._note(f"anvil is running again (pid {self.pid}); saved state at block {saved}")
+            return True
+        self._note(
+            f"anvil could not be started again; see {self.log_path}, then stop and start again"
+        )
+        return False
+
+    def _join_keeper(self) -> None:
+        keeper = self._keeper
+        if keeper is not None and keeper is not threading.current_thread():
+            self._keeper_stop.set()
+            keeper.join(30.0)
+        self._keeper = None
+
+    # -- stopping -----------------------------------------------------------------------------
+
+    def _halt(self, sig: signal.Signals, timeout: float) -> None:
+        with self._lifecycle:
+            self._stopping = True
+            self._keeper_stop.set()
+            try:
+                self._signal_and_wait(sig, timeout)
+            finally:
+                if not self.running:
+                    self._release()
+        self._join_keeper()
 
     def _signal_and_wait(self, sig: signal.Signals, timeout: float) -> None:
-        self._stop_checkpoints()
         proc = self._proc
         if proc is None:
             return
@@ -375,7 +676,7 @@ class AnvilProcess:
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                # It ignored SIGTERM (stuck dumping state?): do not leave it behind.
+                # It ignored SIGTERM (stuck writing its state?): do not leave it behind.
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5.0)
@@ -399,25 +700,34 @@ class AnvilProcess:
                     return
             time.sleep(0.02)
 
-    def _check_state_file(self) -> None:
-        """Replace a state dump torn by a crash with the copy kept at the last good start."""
-        if not self.state_path.exists():
-            return
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _rpc(self, method: str, params: list[Any], *, timeout: float = 10.0) -> Any:
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+        request = urllib.request.Request(
+            self.url, data=body.encode(), headers={"Content-Type": "application/json"}
+        )
         try:
-            with self.state_path.open("rb") as fh:
-                json.load(fh)
-            return
-        except (ValueError, UnicodeDecodeError):
-            pass
-        torn = self.state_path.with_name(f"{STATE_FILE}.torn-{int(time.time())}")
-        self.state_path.replace(torn)
-        if self._backup_path.exists():
-            shutil.copyfile(self._backup_path, self.state_path)
-        outcome = "restored the last good copy" if self.state_path.exists() else "starting empty"
-        with self.log_path.open("ab") as log:
-            log.write(
-                f"\n--- {STATE_FILE} was unreadable (moved to {torn.name}); {outcome}\n".encode()
-            )
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                answer = json.loads(response.read())
+        except (OSError, ValueError) as exc:
+            raise AnvilError(f"anvil did not answer {method}: {exc}") from exc
+        if not isinstance(answer, dict) or "result" not in answer:
+            raise AnvilError(f"anvil refused {method}: {answer!r:.300}")
+        return answer["result"]
+
+    def _note(self, message: str) -> None:
+        """Tell the log and `on_event` (something a person running the node should know)."""
+        line = f"\n--- {message}\n".encode()
+        with contextlib.suppress(OSError):
+            if self._log is not None and not self._log.closed:
+                self._log.write(line)
+                self._log.flush()
+            else:
+                with self.log_path.open("ab") as log:
+                    log.write(line)
+        if self.on_event is not None:
+            self.on_event(message)
 
     def _log_tail(self, limit: int = 4000) -> str:
         try:
@@ -432,6 +742,12 @@ class AnvilProcess:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+
+def _exit_text(code: int | None) -> str:
+    if code is not None and code < 0:
+        return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
 
 
 def _format_seconds(seconds: float) -> str:

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.auth import Role, issue_api_key
 from api.settings import ApiSettings
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_memory
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.store import Store
+from poc.wiring import create_app
 from tests.api.support import Consortium, deploy
 
 
@@ -45,6 +45,8 @@ def settings(tmp_path: Path) -> ApiSettings:
         outbox_poll_interval=0.01,
         rate_limit_per_second=10_000,
         rate_limit_burst=10_000,
+        max_in_flight_per_key=10_000,
+        failed_auth_burst=10_000,
         keystore_scrypt_n=1 << 4,
         wait_timeout=20,
     )

@@ -282,7 +282,7 @@ def test_failure_recorded_by_an_older_worker_does_not_block_a_new_attempt(
         first = c.client.post(url, json=body, headers=member.headers)
         assert first.status_code == 202
         failure = {"status": "failed", "error_code": "unknown_revert", "error_message": "0x"}
-        c.store.update_operations([(first.json()["id"], failure)])
+        c.store.outbox.update_operations([(first.json()["id"], failure)])
     finally:
         services.worker.start()
 

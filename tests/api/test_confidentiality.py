@@ -29,7 +29,6 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
-from api.app import create_app
 from api.auth import Role, issue_api_key
 from api.settings import ApiSettings
 from ledger.chain.connection import Chain
@@ -37,6 +36,7 @@ from ledger.chain.deployment_record import DeploymentRecord
 from ledger.domain.hashing import commitment, new_salt, sha256_bytes
 from ledger.domain.values import checksum
 from ledger.store import Store
+from poc.wiring import create_app
 from tests.api.flows import api_contribution, write
 from tests.api.support import AGREEMENT, POLICY, POLICY_JSON, Consortium, Member, call, contract
 
@@ -524,7 +524,7 @@ def test_grant_of_partner_unknown_or_revoked_key_is_422_invalid_grantee(
     project = c.project_on_chain()
     c.sync()
     revoked = issue_api_key(c.store, None, Role.AUDITOR, "gone")
-    c.store.revoke_api_key(revoked.split("_")[1])
+    c.store.keys.revoke_api_key(revoked.split("_")[1])
     answers = [
         _grant(c, project, key, c.coordinator.headers)
         for key in (c.partner_b.key, c.outsider.key, "poc_0123456789ab_x", revoked)
@@ -571,13 +571,13 @@ def test_grants_live_in_the_outbox_database_not_the_index(tmp_path: Path) -> Non
     url = f"sqlite:///{tmp_path / 'index.sqlite3'}"
     store = Store.open(url)
     key = issue_api_key(store, None, Role.AUDITOR, "counsel").split("_")[1]
-    store.add_auditor_grant(7, key, granted_by="0x" + "11" * 20, granted_by_key=None)
+    store.keys.add_auditor_grant(7, key, granted_by="0x" + "11" * 20, granted_by_key=None)
     store.close()
     (tmp_path / "index.sqlite3").unlink()
 
     reopened = Store.open(url)
     try:
-        assert reopened.granted_projects(key) == frozenset({7})
+        assert reopened.keys.granted_projects(key) == frozenset({7})
     finally:
         reopened.close()
 
@@ -588,15 +588,15 @@ def test_grants_survive_a_restart_and_an_index_rebuild(
     c = consortium
     project = c.project_on_chain()
     c.grant_auditor(project)
-    c.store.reset_index()
+    c.store.index.reset()
 
     reopened = Store.open(settings.resolved_database_url)
     try:
-        grants = reopened.auditor_grants(project)
+        grants = reopened.keys.auditor_grants(project)
         assert [(g.key_id, g.granted_by) for g in grants] == [
             (c.auditor_key_id, c.coordinator.address)
         ]
-        assert reopened.granted_projects(c.auditor_key_id) == frozenset({project})
+        assert reopened.keys.granted_projects(c.auditor_key_id) == frozenset({project})
     finally:
         reopened.close()
     c.sync()

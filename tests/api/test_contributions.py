@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.deps import DeploymentCheck
 from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.signing import sign_typed_data
 from ledger.domain.hashing import commitment, new_salt, sha256_bytes
+from ledger.sync.deployment_check import DeploymentCheck
 from tests.api.support import Consortium, Member
 
 

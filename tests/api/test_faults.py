@@ -91,10 +91,10 @@ def test_kill_node_and_api_under_load_loses_nothing(tmp_path: Path, total: int) 
 
         store = Store(f"sqlite:///{tmp_path / 'index.sqlite3'}")
         deadline = time.monotonic() + 300
-        while store.operations_in(["accepted", "sent", "included"], limit=1):
+        while store.outbox.operations_in(["accepted", "sent", "included"], limit=1):
             assert time.monotonic() < deadline, "outbox did not drain"
             time.sleep(0.5)
-        ops = [store.operation(op_id) for op_id in accepted.values()]
+        ops = [store.outbox.operation(op_id) for op_id in accepted.values()]
         assert all(op is not None and op.status == "confirmed" for op in ops), Counter(
             op.status if op else "missing" for op in ops
         )

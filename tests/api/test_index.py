@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
-from ledger.store import ContributionFilter, Store
+from ledger.store import Store
+from ledger.store.records import ContributionFilter
 from ledger.sync.follower import Follower, follower_for, rebuild_index
 from tests.api.support import Consortium
 
@@ -21,7 +22,7 @@ def _follower(chain: Chain, record: DeploymentRecord, store: Store, **kwargs: in
 
 
 def _commitments(store: Store, project_id: int) -> list[str]:
-    page = store.list_contributions(ContributionFilter(project_id=project_id), limit=500)
+    page = store.index.list_contributions(ContributionFilter(project_id=project_id), limit=500)
     return [c.commitment for c in page.items]
 
 
@@ -69,10 +70,10 @@ def test_rebuild_index_from_chain_alone_gives_same_records(
         consortium.register_on_chain(consortium.partner_b, project_id, f"r{i}")
     follower.sync_once()
     before = _commitments(store, project_id)
-    project_before = store.project(project_id)
+    project_before = store.index.project(project_id)
     assert rebuild_index(follower) > 0
     assert _commitments(store, project_id) == before
-    assert store.project(project_id) == project_before
+    assert store.index.project(project_id) == project_before
 
 
 def test_follower_with_confirmations_waits_for_depth(consortium: Consortium, tmp_path) -> None:
@@ -80,9 +81,32 @@ def test_follower_with_confirmations_waits_for_depth(consortium: Consortium, tmp
     follower = _follower(consortium.chain, consortium.record, store, confirmations=2)
     project_id = consortium.project_on_chain(accept=False)
     follower.sync_once()
-    assert store.project(project_id) is None
+    assert store.index.project(project_id) is None
     consortium.chain.mine(2)
     follower.sync_once()
-    assert store.project(project_id) is not None
-    cursor = store.cursor()
+    assert store.index.project(project_id) is not None
+    cursor = store.index.cursor()
     assert cursor is not None and cursor.block_number == consortium.chain.block_number() - 2
+
+
+def test_follower_indexes_only_blocks_the_node_has_saved(consortium: Consortium, tmp_path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'saved.sqlite3'}")
+    follower = _follower(consortium.chain, consortium.record, store)
+    project_id = consortium.project_on_chain()
+    follower.sync_once()
+    registered = consortium.register_on_chain(consortium.partner_b, project_id, "not saved")
+    head = consortium.chain.block_number()
+    # What a persisting node reports (the sandbox's anvil: `AnvilProcess.saved_block`).
+    saved: list[tuple[int, str] | None] = [None]
+    follower.saved_block = lambda: saved[0]
+
+    follower.sync_once()
+    assert _commitments(store, project_id) == []  # nothing saved yet: nothing shown
+    saved[0] = (head - 1, "0x" + consortium.chain.w3.eth.get_block(head - 1)["hash"].hex())
+    follower.sync_once()
+    assert _commitments(store, project_id) == []
+    assert follower.status().target == head - 1
+
+    saved[0] = (head, "0x" + consortium.chain.w3.eth.get_block(head)["hash"].hex())
+    follower.sync_once()
+    assert _commitments(store, project_id) == ["0x" + registered.hex()]

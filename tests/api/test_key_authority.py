@@ -25,10 +25,10 @@ import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.auth import Role, new_api_key
 from api.settings import ApiSettings
 from ledger.store import Store
+from poc.wiring import create_app
 
 CALLERS = ("partner", "coordinator", "auditor", "admin")
 OWNERS = ("own", "other_partner", "auditor", "admin")
@@ -151,7 +151,7 @@ def test_key_action_by_role_and_owner_has_exact_status(
     client, store = keys_app
     caller = _caller(store, caller_role)
     target = _target(store, caller, owner)
-    keys_before = {k.key_id for k in store.api_keys()}
+    keys_before = {k.key_id for k in store.keys.api_keys()}
     expected_status, expected_code = EXPECTED[(caller_role, owner)][ACTIONS.index(action)]
 
     response = _request(client, caller, target, action)
@@ -161,7 +161,7 @@ def test_key_action_by_role_and_owner_has_exact_status(
         assert response.json()["code"] == expected_code, response.text
         # Refused: nothing changed. The target still works, no key was issued.
         assert _works(client, target)
-        assert {k.key_id for k in store.api_keys()} == keys_before
+        assert {k.key_id for k in store.keys.api_keys()} == keys_before
         return
     body = response.json()
     if action == "list":
@@ -174,7 +174,7 @@ def test_key_action_by_role_and_owner_has_exact_status(
         assert body["role"] == target.role and body["partner"] == target.partner
         assert not _works(client, target)
         assert _works(client, body["api_key"])
-        old = store.api_key(target.key_id)
+        old = store.keys.api_key(target.key_id)
         assert old is not None and old.replaced_by == body["key_id"]
     else:
         assert body["key_id"] == target.key_id and body["revoked_at"] is not None
@@ -195,7 +195,7 @@ def test_auditor_rotating_the_admins_key_is_404_and_admin_key_still_works(
     assert rotated.status_code == 404 and rotated.json()["code"] == "key_not_found"
     assert revoked.status_code == 404 and revoked.json()["code"] == "key_not_found"
     assert _works(client, admin)
-    record = store.api_key(admin.key_id)
+    record = store.keys.api_key(admin.key_id)
     assert record is not None and record.revoked_at is None
 
 

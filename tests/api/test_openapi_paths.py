@@ -17,8 +17,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
-from api.app import create_app
 from api.settings import ApiSettings
+from poc.wiring import create_app
 
 SNAPSHOT = Path(__file__).with_name("openapi_paths.json")
 

@@ -14,12 +14,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.auth import Role, issue_api_key, verify_api_key
 from api.settings import ApiSettings
 from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.store import Store
+from poc.wiring import create_app
 from tests.api.support import Consortium
 from tests.api.test_contributions import _body
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from api.deps import DeploymentCheck
 from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
+from ledger.sync.deployment_check import DeploymentCheck
 from tests.api.support import Consortium
 
 

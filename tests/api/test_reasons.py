@@ -130,8 +130,8 @@ def test_bad_reason_is_refused_with_its_code_and_nothing_is_kept(consortium: Con
             assert error["details"][0]["location"] == location, error
     empty = _post_dispute(consortium, cid, {})
     assert empty.status_code == 422 and empty.json()["code"] == "invalid_request"
-    assert consortium.store.sealed_records(cid) == ()
-    assert consortium.store.disputes(cid) == ()
+    assert consortium.store.sealed.about(cid) == ()
+    assert consortium.store.index.disputes(cid) == ()
 
 
 def test_reason_prepared_then_signed_lands_with_the_same_hash(consortium: Consortium) -> None:
@@ -182,7 +182,7 @@ def test_custodial_dispute_sent_again_is_the_same_dispute(consortium: Consortium
     assert again.json()["id"] == first["id"]
     other = _post_dispute(consortium, cid, {"reason": {"text": "another reason"}})
     assert other.status_code == 409 and other.json()["code"] == "dispute_already_open", other.text
-    assert len(consortium.store.disputes(cid)) == 1
+    assert len(consortium.store.index.disputes(cid)) == 1
 
 
 def test_outbox_and_index_hold_no_word_of_the_reason(

@@ -19,13 +19,13 @@ import pytest
 import sqlalchemy as sa
 from pydantic import SecretStr
 
-from api.app import create_app
 from api.services.records import Records, card_record_id, load_records_key
 from api.settings import ApiSettings
 from ledger.domain.cards import ContributionCard, DisputeReason
 from ledger.errors import RecordIntegrityError, RecordKeyError
 from ledger.sealing import RecordKey
 from ledger.store import Store
+from poc.wiring import create_app
 
 AUTHOR = "0x" + "12" * 20
 CID = "0x" + "c1" * 32
@@ -194,7 +194,7 @@ def test_card_moved_to_another_contribution_does_not_open(sqlite_store: Store) -
     stored = records.keep_card(project_id=1, contribution_id=CID, card=card, author=AUTHOR)
     moved = card_record_id(OTHER_CID, card.hash_hex())
     # Copied row by row to another contribution's id: the associated data no longer matches.
-    sqlite_store.add_sealed_record(dataclasses.replace(stored, record_id=moved, subject=OTHER_CID))
+    sqlite_store.sealed.add(dataclasses.replace(stored, record_id=moved, subject=OTHER_CID))
     with pytest.raises(RecordIntegrityError) as caught:
         records.card(OTHER_CID, card.hash_hex())
     assert caught.value.code == "card_altered"

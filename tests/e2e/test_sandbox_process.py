@@ -1,162 +1,37 @@
 """`poc sandbox` as a user runs it: a real process, its printed keys, its HTTP API, signals.
 
-Each start is bounded: ready within `READY_TIMEOUT`, stopped within `STOP_TIMEOUT`. The chain
-half of the sandbox is tested in process in tests/ledger/test_sandbox.py.
+Each start is bounded: ready within `READY_TIMEOUT`, stopped within `STOP_TIMEOUT` (see
+tests/sandbox_process.py, which runs the process). The chain half of the sandbox is tested in
+process in tests/ledger/test_sandbox.py.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from web3 import HTTPProvider, Web3
 
 from ledger.errors import AnvilError
 from poc.sandbox import demo
 from poc.sandbox.anvil import AnvilProcess, find_anvil, free_port
+from poc.sandbox.anvil_state import running_nodes
+from tests import sandbox_process
+from tests.sandbox_process import ANVIL_RE, Sandbox
+from tests.sandbox_process import start_sandbox as _start
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 # anvil's first dev key (public knowledge: the default test mnemonic).
 ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-# A start takes 3-4 s on an idle laptop-class machine (README); these bounds are generous
-# because the suite runs many chains in parallel and a loaded machine is several times slower.
-READY_TIMEOUT = 90.0
-STOP_TIMEOUT = 20.0
 INDEX_TIMEOUT = 30.0
-
-_KEY_RE = re.compile(r"api key (poc_\S+)")
-_ANVIL_RE = re.compile(r"Chain: anvil at (http://127\.0\.0\.1:\d+)")
-
-
-def _poc() -> list[str]:
-    script = Path(sys.executable).with_name("poc")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "poc"]
-
-
-class Sandbox:
-    """One `poc sandbox` process; its output is collected line by line as it comes."""
-
-    def __init__(
-        self, *args: str, env: dict[str, str] | None = None, port: int | None = None
-    ) -> None:
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.lines: list[str] = []
-        self._ready = threading.Event()
-        self.started_at = time.monotonic()
-        self.proc = subprocess.Popen(
-            [*_poc(), "sandbox", "--port", str(self.port), *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env=env,
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-            if line.startswith("Ready in"):
-                self._ready.set()
-        self._ready.set()
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def wait_healthy(self) -> float:
-        """Seconds from the command to the first 200 from /health."""
-        deadline = self.started_at + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"sandbox exited with {self.proc.returncode}:\n{self.output}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    elapsed = time.monotonic() - self.started_at
-                    # The banner follows uvicorn's start within moments.
-                    assert self._ready.wait(5.0), self.output
-                    print(f"/health answered {elapsed:.1f} s after the command")
-                    return elapsed
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"/health did not answer within {READY_TIMEOUT} s:\n{self.output}")
-
-    @property
-    def keys(self) -> list[str]:
-        """The API keys printed, in banner order (coordinator first, admin last)."""
-        return _KEY_RE.findall(self.output)
-
-    @property
-    def anvil_url(self) -> str:
-        match = _ANVIL_RE.search(self.output)
-        assert match, self.output
-        return match.group(1)
-
-    def get(self, path: str, key: str | None = None) -> httpx.Response:
-        headers = {"X-API-Key": key or self.keys[0]}
-        return httpx.get(f"{self.url}{path}", headers=headers, timeout=10.0)
-
-    def stop_when_exited(self) -> int:
-        """Wait for the process to end by itself; its exit status."""
-        try:
-            code = self.proc.wait(READY_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"sandbox still running after {READY_TIMEOUT} s:\n{self.output}")
-        self._reader.join(5.0)
-        return code
-
-    def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            code = self.proc.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            pytest.fail(f"sandbox ignored {sig.name} for {STOP_TIMEOUT} s:\n{self.output}")
-        self._reader.join(5.0)
-        return code
-
-
-@pytest.fixture
-def sandboxes() -> Iterator[list[Sandbox]]:
-    """Started sandboxes are stopped (SIGTERM, so anvil saves and exits) even if a test fails."""
-    started: list[Sandbox] = []
-    yield started
-    for sandbox in started:
-        if sandbox.proc.poll() is None:
-            sandbox.proc.send_signal(signal.SIGTERM)
-            try:
-                sandbox.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                sandbox.proc.kill()
-
-
-def _start(
-    sandboxes: list[Sandbox],
-    *args: str,
-    env: dict[str, str] | None = None,
-    port: int | None = None,
-) -> Sandbox:
-    sandbox = Sandbox(*args, env=env, port=port)
-    sandboxes.append(sandbox)
-    return sandbox
 
 
 def _needs_anvil() -> None:
@@ -328,8 +203,8 @@ def test_sandbox_stopped_during_start_stops_anvil_and_resumes(
     _needs_anvil()
     data = tmp_path / "data"
     first = _start(sandboxes, "--data-dir", str(data))
-    deadline = time.monotonic() + READY_TIMEOUT
-    while not _ANVIL_RE.search(first.output):
+    deadline = time.monotonic() + sandbox_process.READY_TIMEOUT
+    while not ANVIL_RE.search(first.output):
         assert time.monotonic() < deadline, first.output
         assert first.proc.poll() is None, first.output
         time.sleep(0.01)
@@ -342,3 +217,75 @@ def test_sandbox_stopped_during_start_stops_anvil_and_resumes(
     second.wait_healthy()
     assert len(_contributions(second)) == len(demo.CONTRIBUTIONS)
     assert second.stop() == 0
+
+
+def _wait_no_node(chain_dir: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while running_nodes(chain_dir):
+        assert time.monotonic() < deadline, f"anvil {running_nodes(chain_dir)} is still running"
+        time.sleep(0.1)
+
+
+@pytest.mark.anvil
+@pytest.mark.timeout(300)
+def test_kill_9_of_sandbox_leaves_no_anvil_running(
+    tmp_path: Path, sandboxes: list[Sandbox]
+) -> None:
+    _needs_anvil()
+    data = tmp_path / "data"
+    sandbox = _start(sandboxes, "--data-dir", str(data))
+    sandbox.wait_healthy()
+    (node,) = running_nodes(data / "chain")
+    anvil_url = sandbox.anvil_url
+
+    sandbox.proc.kill()  # SIGKILL: no handler, no `finally`, no atexit runs in the sandbox
+    assert sandbox.proc.wait(10) == -signal.SIGKILL
+
+    _wait_no_node(data / "chain")
+    cmdline = Path(f"/proc/{node}/cmdline")
+    assert not cmdline.exists() or not cmdline.read_bytes()  # gone (or a zombie of init's)
+    assert _port_closed(anvil_url)
+
+
+@pytest.mark.anvil
+@pytest.mark.timeout(300)
+def test_sandbox_start_stops_a_node_an_earlier_run_left_on_its_data_dir(
+    tmp_path: Path, sandboxes: list[Sandbox]
+) -> None:
+    _needs_anvil()
+    data = tmp_path / "data"
+    first = _start(sandboxes, "--data-dir", str(data))
+    first.wait_healthy()
+    before = {c["contribution_id"]: c for c in _contributions(first)}
+    assert first.stop() == 0
+    # What an earlier version left behind after a kill -9: anvil still running on the state
+    # file, owned by nobody (started here by hand, in a session of its own).
+    state = data / "chain" / "anvil-state.json"
+    leftover = subprocess.Popen(
+        [str(find_anvil()), "--port", str(free_port()), "--state", str(state)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while running_nodes(data / "chain") != [leftover.pid]:
+            assert time.monotonic() < deadline, "the hand-started anvil did not come up"
+            time.sleep(0.1)
+
+        second = _start(sandboxes, "--data-dir", str(data))
+        second.wait_healthy()
+
+        assert leftover.wait(30) is not None
+        assert (
+            f"Chain: anvil (pid {leftover.pid}) of an earlier run is still running on {state}; "
+            "stopping it (it writes its state first)"
+        ) in second.output
+        assert "Contracts found" in second.output
+        assert {c["contribution_id"]: c for c in _contributions(second)} == before
+        (node,) = running_nodes(data / "chain")
+        assert node != leftover.pid
+        assert second.stop() == 0
+    finally:
+        if leftover.poll() is None:
+            leftover.kill()

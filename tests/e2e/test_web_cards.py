@@ -20,12 +20,12 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from api.app import create_app
 from api.settings import ApiSettings
 from ledger.domain.canonical import canonical_hash, canonical_json
 from ledger.domain.cards import ContributionCard, DisputeReason
 from ledger.errors import RecordFormatError
 from poc.sandbox.anvil import free_port
+from poc.wiring import create_app
 from tests.e2e.test_web_ui import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.e2e]

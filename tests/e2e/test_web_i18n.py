@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.auth import Role
 from api.routes import web
 from api.schemas.common import ORIGINS, STATUSES
@@ -24,6 +23,7 @@ from api.settings import ApiSettings
 from ledger.scoring.results import Adjustment, CountStatus
 from ledger.sync.outbox import OpStatus
 from poc.sandbox import demo
+from poc.wiring import create_app
 from scripts.sort_i18n import canonical_text
 
 pytestmark = pytest.mark.e2e

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.routes import web
 from api.settings import ApiSettings
+from poc.wiring import create_app
 from scripts.vendor_web import module_imports
 
 pytestmark = pytest.mark.e2e

@@ -135,12 +135,23 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
-@pytest.fixture(scope="module")
-def demo(sandbox: SandboxProcess) -> dict[str, Any]:
-    response = httpx.get(f"{sandbox.url}/sandbox/demo", timeout=10)
+def _demo(url: str) -> dict[str, Any]:
+    """The sandbox's demo as its pages get it: with the page token of a page it served."""
+    page = httpx.get(f"{url}/", timeout=10)
+    page.raise_for_status()
+    token = re.search(r'data-sandbox-token="([^"]+)"', page.text)
+    assert token, "the sandbox's page carries no token"
+    response = httpx.get(
+        f"{url}/sandbox/demo", headers={"X-Sandbox-Token": token.group(1)}, timeout=10
+    )
     response.raise_for_status()
     data: dict[str, Any] = response.json()
     return data
+
+
+@pytest.fixture(scope="module")
+def demo(sandbox: SandboxProcess) -> dict[str, Any]:
+    return _demo(sandbox.url)
 
 
 def _texts(language: str) -> dict[str, str]:
@@ -697,7 +708,7 @@ def test_reset_restores_the_demo_with_new_keys(
     started = time.monotonic()
     page.click("#reset-confirm")
     expect(page.locator("#reset-status")).to_have_text(_texts("nl")["reset.done"], timeout=90_000)
-    fresh = httpx.get(f"{sandbox.url}/sandbox/demo", timeout=10).json()
+    fresh = _demo(sandbox.url)
     assert fresh["instance"] != demo["instance"]
     assert fresh["project_id"] == demo["project_id"]
     # The old key was forgotten with the reset: the page asks to choose a partner again.

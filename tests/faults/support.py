@@ -15,9 +15,10 @@ import asyncio
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -43,11 +44,25 @@ def require_anvil() -> None:
         pytest.skip(str(exc))
 
 
+class LoadTarget(Protocol):
+    """What a `Load` fires at: a `LiveStack`, or a sandbox (tests/faults/test_sandbox.py)."""
+
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def project_id(self) -> int: ...
+    @property
+    def partners(self) -> Sequence[Any]: ...
+    @property
+    def api_keys(self) -> Sequence[str]: ...
+    def registration(self, partner: int, label: str) -> dict[str, Any]: ...
+
+
 @dataclass
 class Load:
     """Registrations fired at one stack; what was accepted and how the rest was refused."""
 
-    stack: LiveStack
+    stack: LoadTarget
     #: commitment (0x-hex) -> operation id, for every write answered 200/202
     accepted: dict[str, str] = field(default_factory=dict)
     #: "http <status> <code>" or the connection error's class name -> how many
@@ -122,7 +137,7 @@ def wait_drained(stack: LiveStack, timeout: float = DRAIN_TIMEOUT) -> None:
     store = index_store(stack)
     try:
         deadline = time.monotonic() + timeout
-        while store.operations_in(["accepted", "sent", "included"], limit=1):
+        while store.outbox.operations_in(["accepted", "sent", "included"], limit=1):
             assert time.monotonic() < deadline, f"the outbox did not drain in {timeout:g} s"
             time.sleep(0.5)
     finally:
@@ -149,7 +164,7 @@ def assert_exactly_once(stack: LiveStack, load: Load) -> None:
     wait_drained(stack)
     store = index_store(stack)
     try:
-        ops = {c: store.operation(op_id) for c, op_id in load.accepted.items()}
+        ops = {c: store.outbox.operation(op_id) for c, op_id in load.accepted.items()}
     finally:
         store.close()
     statuses = Counter(op.status if op else "missing" for op in ops.values())

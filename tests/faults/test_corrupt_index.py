@@ -50,7 +50,7 @@ def _corrupt(path: Path) -> None:
 def _pending(stack: LiveStack) -> int:
     store = index_store(stack)
     try:
-        return len(store.operations_in(["accepted", "sent", "included"]))
+        return len(store.outbox.operations_in(["accepted", "sent", "included"]))
     finally:
         store.close()
 
@@ -85,7 +85,7 @@ def test_corrupt_index_refuses_to_start_then_rebuilds_from_chain(stack: LiveStac
     rebuilt = index_store(stack)
     try:
         deadline = time.monotonic() + 120
-        while rebuilt.count_contributions(stack.project_id) < expected:
+        while rebuilt.index.count_contributions(stack.project_id) < expected:
             assert time.monotonic() < deadline, "the index was not rebuilt from the chain"
             time.sleep(0.5)
     finally:

@@ -28,7 +28,7 @@ def test_relayer_out_of_funds_holds_writes_until_funded(stack: LiveStack) -> Non
 
     store = index_store(stack)
     try:
-        waiting = store.operations_in(["accepted"], limit=1_000)
+        waiting = store.outbox.operations_in(["accepted"], limit=1_000)
     finally:
         store.close()
     ready = httpx.get(f"{stack.base_url}/ready", timeout=10)

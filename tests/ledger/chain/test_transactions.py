@@ -12,8 +12,10 @@ from web3 import Web3
 
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil
 from ledger.chain.deployment_record import deploy_contract
-from ledger.chain.transactions import TRANSFER_GAS, TxReceipt, TxRequest, TxSender, to_hex
+from ledger.chain.receipts import TxReceipt
+from ledger.chain.transactions import TRANSFER_GAS, TxRequest, TxSender
 from ledger.chain.translate import translating
+from ledger.domain.codec import to_hex
 from ledger.errors import (
     InsufficientFundsError,
     ReceiptTimeoutError,

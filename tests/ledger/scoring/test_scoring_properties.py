@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from ledger.domain.values import DisputeOutcome, Origin, Policy
 from ledger.scoring.results import CountStatus, ScoreResult
 from ledger.scoring.rules import BPS, lower_median
-from tests.ledger.scoring.test_scoring import T0, History, make_policy
+from tests.ledger.scoring.histories import T0, History, make_policy
 
 AS_OF = T0 + 1_000
 Fate = str  # "active", "withdrawn", "disputed", "invalidated"

@@ -6,7 +6,8 @@ import pytest
 
 from ledger.errors import NoSplitVersionError, NothingToSplitError
 from ledger.scoring.statements import statement_basis
-from tests.ledger.scoring.test_scoring import WORKED_AS_OF, A, B, three_partners, worked_example
+from tests.ledger.scoring.histories import A, B, three_partners
+from tests.ledger.scoring.test_scoring import WORKED_AS_OF, worked_example
 
 FINALIZED = {1: {A: 10_000}, 2: {A: 4_000, B: 6_000}}
 

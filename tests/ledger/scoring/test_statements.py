@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from ledger.errors import InvalidSplitError
 from ledger.scoring.statements import RULE, allocate, build_statement
-from tests.ledger.scoring.test_scoring import WORKED_AS_OF, A, B, C, worked_example
+from tests.ledger.scoring.histories import A, B, C
+from tests.ledger.scoring.test_scoring import WORKED_AS_OF, worked_example
 
 LOW = to_checksum_address("0x" + "00" * 19 + "0a")
 MID = to_checksum_address("0x" + "7f" * 20)

@@ -10,7 +10,6 @@ database the same way when given one.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sqlite3
 import time
@@ -20,16 +19,17 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from eth_typing import HexStr
 
 from api.auth import Role, issue_api_key, rotate_api_key, verify_api_key
-from ledger.store import (
-    CorruptDatabaseError,
-    OperationRecord,
-    SealedRecord,
-    Store,
-    StoredEvent,
-    default_outbox_path,
-)
+from ledger.domain.events import IdentitySet
+from ledger.domain.values import checksum
+from ledger.errors import CorruptDatabaseError
+from ledger.store import Store
+from ledger.store.engine import default_outbox_path
+from ledger.store.outbox import OperationRecord
+from ledger.store.records import IndexedEvent
+from ledger.store.sealed import SealedRecord
 
 ACTOR = "0x" + "11" * 20
 
@@ -62,17 +62,18 @@ def _operation(op_id: str, *, idempotency_key: str | None = None) -> OperationRe
     )
 
 
-def _event(block: int) -> StoredEvent:
-    return StoredEvent(
-        seq=0,
-        block_number=block,
-        block_hash="0x" + f"{block:064x}",
-        tx_hash="0x" + "cd" * 32,
-        log_index=0,
-        contract="PocLedger",
-        name="IdentitySet",
-        project_id=None,
-        args_json=json.dumps({"account": ACTOR, "name": "A", "company_number": "1"}),
+def _event(block: int) -> IndexedEvent:
+    return IndexedEvent(
+        "PocLedger",
+        IdentitySet(
+            block_number=block,
+            block_hash=HexStr("0x" + f"{block:064x}"),
+            tx_hash=HexStr("0x" + "cd" * 32),
+            log_index=0,
+            account=checksum(ACTOR),
+            name="A",
+            company_number="1",
+        ),
     )
 
 
@@ -102,9 +103,9 @@ def test_open_sqlite_file_keeps_outbox_and_keys_beside_the_index(tmp_path: Path)
     try:
         assert store.index_path == index
         assert store.outbox_path == tmp_path / "outbox.sqlite3"
-        store.add_operation(_operation("op1"))
+        store.outbox.add_operation(_operation("op1"))
         issue_api_key(store, ACTOR, Role.PARTNER, "k")
-        store.append_events([_event(5)], to_block=5, to_hash="0x" + "05" * 32)
+        store.index.append_events([_event(5)], to_block=5, to_hash="0x" + "05" * 32)
     finally:
         store.close()
     assert {"operations", "api_keys"} <= _tables(tmp_path / "outbox.sqlite3")
@@ -122,9 +123,9 @@ def test_deleted_index_keeps_pending_operations_and_keys(tmp_path: Path) -> None
     index = tmp_path / "index.sqlite3"
     store = Store.open(_url(index))
     try:
-        store.add_operation(_operation("op1"))
+        store.outbox.add_operation(_operation("op1"))
         key = issue_api_key(store, ACTOR, Role.PARTNER, "k")
-        store.append_events([_event(5)], to_block=5, to_hash="0x" + "05" * 32)
+        store.index.append_events([_event(5)], to_block=5, to_hash="0x" + "05" * 32)
     finally:
         store.close()
     for name in ("index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm"):
@@ -132,8 +133,8 @@ def test_deleted_index_keeps_pending_operations_and_keys(tmp_path: Path) -> None
 
     store = Store.open(_url(index))
     try:
-        assert store.cursor() is None
-        assert [op.id for op in store.operations_in(["accepted"])] == ["op1"]
+        assert store.index.cursor() is None
+        assert [op.id for op in store.outbox.operations_in(["accepted"])] == ["op1"]
         assert verify_api_key(store, key) is not None
     finally:
         store.close()
@@ -142,7 +143,7 @@ def test_deleted_index_keeps_pending_operations_and_keys(tmp_path: Path) -> None
 def test_open_corrupt_index_names_file_and_way_out(tmp_path: Path) -> None:
     index = tmp_path / "index.sqlite3"
     store = Store.open(_url(index))
-    store.add_operation(_operation("op1"))
+    store.outbox.add_operation(_operation("op1"))
     store.close()
     _corrupt(index)
 
@@ -158,7 +159,7 @@ def test_open_corrupt_index_names_file_and_way_out(tmp_path: Path) -> None:
     index.rename(tmp_path / "index.sqlite3.corrupt")
     store = Store.open(_url(index))
     try:
-        assert store.operation("op1") is not None
+        assert store.outbox.operation("op1") is not None
     finally:
         store.close()
 
@@ -191,27 +192,27 @@ def test_open_single_file_layout_moves_outbox_and_keys_out_of_index(tmp_path: Pa
     index = tmp_path / "index.sqlite3"
     old = Store.open(_url(index), outbox_url=_url(index))  # one file, as before the split
     try:
-        old.add_operation(_operation("op1", idempotency_key="idem-1"))
-        old.add_operation(_operation("op2"))
+        old.outbox.add_operation(_operation("op1", idempotency_key="idem-1"))
+        old.outbox.add_operation(_operation("op2"))
         first = issue_api_key(old, ACTOR, Role.PARTNER, "first")
         record = verify_api_key(old, first)
         assert record is not None
         rotated = rotate_api_key(old, record.key_id)  # the old key names its replacement
-        old.append_events([_event(5)], to_block=5, to_hash="0x" + "05" * 32)
+        old.index.append_events([_event(5)], to_block=5, to_hash="0x" + "05" * 32)
     finally:
         old.close()
     assert {"operations", "api_keys"} <= _tables(index)
 
     store = Store.open(_url(index))
     try:
-        assert {op.id for op in store.operations_in(["accepted"])} == {"op1", "op2"}
-        found = store.find_operation(actor=ACTOR, idempotency_key="idem-1")
+        assert {op.id for op in store.outbox.operations_in(["accepted"])} == {"op1", "op2"}
+        found = store.outbox.find_operation(actor=ACTOR, idempotency_key="idem-1")
         assert found is not None and found.id == "op1"
         assert verify_api_key(store, rotated.plaintext) is not None
         assert verify_api_key(store, first) is None
-        old_key = store.api_key(record.key_id)
+        old_key = store.keys.api_key(record.key_id)
         assert old_key is not None and old_key.replaced_by == rotated.record.key_id
-        cursor = store.cursor()
+        cursor = store.index.cursor()
         assert cursor is not None and cursor.block_number == 5
     finally:
         store.close()
@@ -220,7 +221,7 @@ def test_open_single_file_layout_moves_outbox_and_keys_out_of_index(tmp_path: Pa
 
     again = Store.open(_url(index))  # nothing left to move: a second start changes nothing
     try:
-        assert len(again.operations_in(["accepted"])) == 2
+        assert len(again.outbox.operations_in(["accepted"])) == 2
     finally:
         again.close()
 
@@ -277,13 +278,13 @@ def _old_outbox(url: str) -> None:
 
 
 def _check_upgraded(store: Store) -> None:
-    failed, done = store.operation("failed-op"), store.operation("done-op")
+    failed, done = store.outbox.operation("failed-op"), store.outbox.operation("done-op")
     assert failed is not None and failed.dedupe_key is None  # no longer blocks a new attempt
     assert done is not None and done.dedupe_key == "dedupe-done-op"
     signed = dataclasses.replace(_operation("signed-1"), attempt_key="sig:" + "ab" * 32)
-    assert store.add_operation(signed).id == "signed-1"
+    assert store.outbox.add_operation(signed).id == "signed-1"
     twin = dataclasses.replace(signed, id="signed-2", dedupe_key="dedupe-other")
-    assert store.add_operation(twin).id == "signed-1"  # the attempt key is unique
+    assert store.outbox.add_operation(twin).id == "signed-1"  # the attempt key is unique
 
 
 def test_open_outbox_of_an_older_release_adds_attempt_key_and_frees_failed_actions(
@@ -299,7 +300,7 @@ def test_open_outbox_of_an_older_release_adds_attempt_key_and_frees_failed_actio
         store.close()
     reopened = Store.open(_url(index))  # nothing left to do the second time
     try:
-        assert reopened.operation("signed-1") is not None
+        assert reopened.outbox.operation("signed-1") is not None
     finally:
         reopened.close()
 
@@ -339,16 +340,16 @@ def test_sealed_record_is_kept_in_the_outbox_database_and_never_replaced(
     index = tmp_path / "index.sqlite3"
     store = Store.open(_url(index))
     try:
-        first, created = store.add_sealed_record(_sealed("card:a:b"))
+        first, created = store.sealed.add(_sealed("card:a:b"))
         assert created and first.ciphertext == b"\x01" * 40
-        again, created_again = store.add_sealed_record(_sealed("card:a:b", b"\x02" * 40))
+        again, created_again = store.sealed.add(_sealed("card:a:b", b"\x02" * 40))
         assert not created_again and again == first
-        store.add_sealed_record(_sealed("reason:a:c"))
-        assert {r.record_id for r in store.sealed_records("0x" + "aa" * 32)} == {
+        store.sealed.add(_sealed("reason:a:c"))
+        assert {r.record_id for r in store.sealed.about("0x" + "aa" * 32)} == {
             "card:a:b",
             "reason:a:c",
         }
-        assert store.sealed_key_ids() == frozenset({"k1"})
+        assert store.sealed.key_ids() == frozenset({"k1"})
     finally:
         store.close()
     assert "sealed_records" in _tables(tmp_path / "outbox.sqlite3")
@@ -358,9 +359,9 @@ def test_sealed_record_is_kept_in_the_outbox_database_and_never_replaced(
         (tmp_path / name).unlink(missing_ok=True)
     store = Store.open(_url(index))
     try:
-        record = store.sealed_record("card:a:b")
+        record = store.sealed.get("card:a:b")
         assert record is not None and record.ciphertext == b"\x01" * 40
-        assert store.sealed_record("card:a:x") is None
+        assert store.sealed.get("card:a:x") is None
     finally:
         store.close()
 
@@ -369,8 +370,8 @@ def test_open_in_memory_keeps_one_database() -> None:
     store = Store.open("sqlite://")
     try:
         assert store.index_path is None and store.outbox_path is None
-        store.add_operation(_operation("op1"))
-        assert store.operation("op1") is not None
+        store.outbox.add_operation(_operation("op1"))
+        assert store.outbox.operation("op1") is not None
         assert store.ping()
     finally:
         store.close()
@@ -424,7 +425,7 @@ def test_open_postgres_outbox_of_an_older_release_adds_attempt_key(
         store.close()
     reopened = Store.open(index, outbox_url=outbox)
     try:
-        assert reopened.operation("signed-1") is not None
+        assert reopened.outbox.operation("signed-1") is not None
     finally:
         reopened.close()
 
@@ -435,7 +436,7 @@ def test_open_postgres_with_outbox_url_moves_outbox_to_its_database(
     index, outbox = pg_urls
     single = Store.open(index)  # PostgreSQL without an outbox URL: one database
     try:
-        single.add_operation(_operation("op1"))
+        single.outbox.add_operation(_operation("op1"))
         key = issue_api_key(single, ACTOR, Role.PARTNER, "pg")
     finally:
         single.close()
@@ -443,7 +444,7 @@ def test_open_postgres_with_outbox_url_moves_outbox_to_its_database(
 
     store = Store.open(index, outbox_url=outbox)
     try:
-        assert store.operation("op1") is not None
+        assert store.outbox.operation("op1") is not None
         assert verify_api_key(store, key) is not None
     finally:
         store.close()
@@ -457,10 +458,10 @@ def test_sealed_records_on_postgres_keep_their_bytes(pg_urls: tuple[str, str]) -
     store = Store.open(index, outbox_url=outbox)
     binary = bytes(range(256))
     try:
-        store.add_sealed_record(_sealed("card:pg:1", binary))
-        _, created = store.add_sealed_record(_sealed("card:pg:1", b"other"))
+        store.sealed.add(_sealed("card:pg:1", binary))
+        _, created = store.sealed.add(_sealed("card:pg:1", b"other"))
         assert not created
-        record = store.sealed_record("card:pg:1")
+        record = store.sealed.get("card:pg:1")
         assert record is not None and record.ciphertext == binary
     finally:
         store.close()

@@ -18,6 +18,7 @@ from web3.types import RPCEndpoint
 
 from ledger.chain.connection import Backend, ChainConfig, connect_anvil
 from ledger.chain.deploy import clients_for, deploy_ledger
+from ledger.chain.receipts import can_batch, fetch_receipt, fetch_receipts
 from ledger.chain.signing import (
     SignedAuth,
     endorse_data,
@@ -25,10 +26,12 @@ from ledger.chain.signing import (
     register_data,
     sign_typed_data,
 )
-from ledger.chain.transactions import TxRequest, TxSender, can_batch, fetch_receipt, fetch_receipts
+from ledger.chain.transactions import TxRequest, TxSender
 from ledger.chain.translate import translating
+from ledger.domain.codec import to_hex
 from ledger.errors import ChainError, LedgerError, RpcError
-from ledger.store import OperationRecord, Store
+from ledger.store import Store
+from ledger.store.outbox import OperationRecord
 from ledger.sync.outbox import ChainCall, OpStatus, OutboxConfig, OutboxWorker
 from poc.sandbox.anvil import AnvilProcess
 from tests.ledger.conftest import Env, _env, default_policy
@@ -105,7 +108,7 @@ def _accept(
     store: Store, call: ChainCall, created_at: float, *, dedupe_key: str | None = None
 ) -> str:
     op_id = uuid.uuid4().hex
-    store.add_operation(
+    store.outbox.add_operation(
         OperationRecord(
             id=op_id,
             kind="register",
@@ -177,7 +180,7 @@ def _drain(worker: OutboxWorker, rounds: int = 50) -> list[str]:
             worker.step()
         except LedgerError as exc:
             errors.append(str(exc))
-        pending = worker.store.operations_in(["accepted", "sent", "included"], limit=1)
+        pending = worker.store.outbox.operations_in(["accepted", "sent", "included"], limit=1)
         if not pending:
             break
     return errors
@@ -200,11 +203,11 @@ def test_send_round_sends_every_accepted_operation_in_one_batch(
     assert worker.step()
 
     # One round sent them all and wrote the round's changes at its end.
-    ops = [store.operation(op_id) for op_id in ids]
+    ops = [store.outbox.operation(op_id) for op_id in ids]
     assert all(op is not None and op.status == OpStatus.SENT for op in ops)
     assert _node_nonce(env.relayer) == start + 25
     assert _drain(worker) == []
-    ops = [store.operation(op_id) for op_id in ids]
+    ops = [store.outbox.operation(op_id) for op_id in ids]
     assert [op.status if op else None for op in ops] == [OpStatus.CONFIRMED] * 25
     assert sum(_registered(op) for op in ops) == 25
     assert worker.stats.sent == 25 and worker.stats.confirmed == 25
@@ -245,7 +248,7 @@ def test_outbox_holds_refused_operation_and_sends_the_rest(anvil_env: Env, store
         worker.step()
 
     errors = _drain(worker, rounds=10)
-    statuses = [op.status if op else None for op in map(store.operation, ids)]
+    statuses = [op.status if op else None for op in map(store.outbox.operation, ids)]
     assert statuses == [
         OpStatus.CONFIRMED,
         OpStatus.ACCEPTED,
@@ -270,7 +273,7 @@ def test_outbox_resends_items_whose_nonce_another_sender_took(anvil_env: Env, st
 
     assert _drain(worker) == []
 
-    ops = [store.operation(op_id) for op_id in ids]
+    ops = [store.outbox.operation(op_id) for op_id in ids]
     assert [op.status if op else None for op in ops] == [OpStatus.CONFIRMED] * 5
     assert sum(_registered(op) for op in ops) == 5
     assert worker.stats.sent == 5 and worker.stats.already_done == 0
@@ -287,10 +290,54 @@ def test_outbox_counts_a_landed_duplicate_as_already_done(anvil_env: Env, store:
 
     assert _drain(worker) == []
 
-    ops = [store.operation(op_id) for op_id in ids]
+    ops = [store.outbox.operation(op_id) for op_id in ids]
     assert [op.status if op else None for op in ops] == [OpStatus.CONFIRMED] * 3
     assert ops[2] is not None and json.loads(str(ops[2].result_json))["already_done"] is True
     assert worker.stats.already_done == 1
+
+
+@pytest.mark.anvil
+def test_outbox_confirms_only_blocks_the_node_has_saved(anvil_env: Env, store: Store) -> None:
+    env = anvil_env
+    project_id = env.create_project()
+    calls = [_registration_call(env, project_id, 500 + i) for i in range(3)]
+    # The last one a re-send of the first: "already done" is no more final than its block.
+    ids = _accept_all(store, [*calls, calls[0]])
+    # What a persisting node reports (the sandbox's anvil: `AnvilProcess.saved_block`).
+    saved: list[tuple[int, str] | None] = [None]
+    worker = OutboxWorker(
+        store=store,
+        w3=env.chain.w3,
+        relayer=env.relayer,
+        contracts={LEDGER: env.ledger.address, VAULT: env.vault.address},
+        config=OutboxConfig(poll_interval=0.01, saved_poll_interval=0.0),
+        saved_block=lambda: saved[0],
+    )
+
+    def statuses() -> list[str | None]:
+        return [op.status if op else None for op in map(store.outbox.operation, ids)]
+
+    def block(number: int) -> tuple[int, str]:
+        return number, to_hex(env.chain.w3.eth.get_block(number)["hash"])
+
+    for _ in range(5):
+        worker.step()
+    assert statuses() == [OpStatus.INCLUDED] * 4  # on chain, not on the node's disk
+    duplicate = store.outbox.operation(ids[3])
+    assert duplicate is not None and json.loads(str(duplicate.result_json))["already_done"]
+    mined = [op.block_number for op in map(store.outbox.operation, ids) if op is not None]
+    first, last = min(n for n in mined if n is not None), max(n for n in mined if n is not None)
+
+    saved[0] = block(first - 1)  # saved, but below them
+    worker.step()
+    assert statuses() == [OpStatus.INCLUDED] * 4
+    saved[0] = (last, "0x" + "00" * 32)  # high enough, but not this chain's block
+    worker.step()
+    assert statuses() == [OpStatus.INCLUDED] * 4
+
+    saved[0] = block(last)
+    assert _drain(worker) == []
+    assert statuses() == [OpStatus.CONFIRMED] * 4
 
 
 @pytest.mark.anvil
@@ -322,7 +369,7 @@ def test_outbox_rounds_work_one_call_at_a_time_on_eth_tester(memory_env: Env, st
 
     assert _drain(worker) == []
 
-    ops = [store.operation(op_id) for op_id in ids]
+    ops = [store.outbox.operation(op_id) for op_id in ids]
     assert [op.status if op else None for op in ops] == [OpStatus.CONFIRMED] * 4
     assert sum(_registered(op) for op in ops) == 4
 
@@ -366,7 +413,7 @@ def _endorse_call(
 
 
 def _failure(store: Store, op_id: str) -> tuple[str | None, str]:
-    op = store.operation(op_id)
+    op = store.outbox.operation(op_id)
     assert op is not None and op.status == OpStatus.FAILED, op
     return op.error_code, op.error_message or ""
 
@@ -414,7 +461,7 @@ def test_outbox_counts_a_resent_signed_endorsement_as_already_done(env: Env, sto
 
     assert _drain(_worker(env, store)) == []
 
-    ops = [store.operation(op_id) for op_id in ids]
+    ops = [store.outbox.operation(op_id) for op_id in ids]
     assert [op.status if op else None for op in ops] == [OpStatus.CONFIRMED] * 2
     assert ops[1] is not None and json.loads(str(ops[1].result_json))["already_done"] is True
 
@@ -495,7 +542,7 @@ def test_outbox_failure_of_an_expired_signature_on_a_node_without_old_states(
         _next_block_later(env, 60)
         worker = _worker(env, store)
         worker.step()  # sent and mined
-        sent = store.operation(op_id)
+        sent = store.outbox.operation(op_id)
         assert sent is not None and sent.tx_hash is not None
         receipt = fetch_receipt(chain.w3, sent.tx_hash)
         assert receipt is not None and not receipt.succeeded
@@ -523,7 +570,7 @@ def test_outbox_failure_frees_the_action_for_a_new_attempt(env: Env, store: Stor
 
     assert _drain(_worker(env, store)) == []
 
-    failed, confirmed = store.operation(failed_id), store.operation(confirmed_id)
+    failed, confirmed = store.outbox.operation(failed_id), store.outbox.operation(confirmed_id)
     assert failed is not None and failed.status == OpStatus.FAILED
     assert failed.dedupe_key is None
     assert confirmed is not None and confirmed.status == OpStatus.CONFIRMED

@@ -21,30 +21,25 @@ from ledger.chain.clients import LEDGER_CONTRACT as LEDGER
 from ledger.chain.clients import PocLedgerClient
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_external, connect_memory
 from ledger.chain.deployment_record import DeploymentRecord
-from ledger.chain.transactions import to_hex
+from ledger.domain.codec import to_hex
 from ledger.domain.events import ContributionRegistered, Endorsed, IdentitySet
 from ledger.domain.hashing import agreement_hash, commitment, sha256_bytes, sha256_file
 from ledger.domain.values import ContributionStatus, Origin
 from ledger.errors import AnvilError, ConfigurationError
 from poc.sandbox import demo
 from poc.sandbox.anvil import AnvilProcess, find_anvil
+from poc.sandbox.data_dir import SandboxPaths, claim_data_dir, prepare_data_dir
 from poc.sandbox.run import (
     ChainKind,
     DeployOutcome,
     ResetSwitch,
     SandboxOptions,
-    SandboxPaths,
-    SeedRecord,
-    claim_data_dir,
     deployment_problem,
     ensure_deployed,
-    issue_sandbox_keys,
-    prepare_data_dir,
     run_sandbox,
-    sandbox_keystore,
-    seed_demo,
     start_chain,
 )
+from poc.sandbox.seed import SeedRecord, issue_sandbox_keys, sandbox_keystore, seed_demo
 
 ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
@@ -335,7 +330,7 @@ def test_anvil_lost_state_is_reported_and_redeployed(paths: SandboxPaths) -> Non
     with start_chain(ChainKind.ANVIL, paths) as chain:
         record, _ = ensure_deployed(chain, paths, log=_quiet)
         seed_demo(chain, record, paths, log=_quiet)
-    for state in paths.chain_dir.glob("anvil-state.json*"):
+    for state in paths.chain_dir.glob("anvil-state*"):  # anvil's dump and the saved state
         state.unlink()
     # A fresh anvil's genesis carries its start second: two starts within one second would
     # build the same genesis block and hide the loss this test is about.
@@ -381,7 +376,7 @@ def test_issue_sandbox_keys_revokes_previous_and_issues_fresh(
         for key in first:
             assert verify_api_key(store, key.api_key) is None
         old_ids = {key.api_key.split("_")[1] for key in first}
-        revoked = {r.key_id for r in store.api_keys() if r.revoked_at is not None}
+        revoked = {r.key_id for r in store.keys.api_keys() if r.revoked_at is not None}
         assert revoked == old_ids
     finally:
         store.close()
@@ -392,9 +387,9 @@ def test_issue_sandbox_keys_grants_the_lawyer_the_demo_project_and_the_admin_not
 ) -> None:
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
     from api.settings import ApiSettings
     from ledger.store import Store
+    from poc.wiring import create_app
 
     record, _ = ensure_deployed(memory_chain, paths, log=_quiet)
     seed = seed_demo(memory_chain, record, paths, log=_quiet)
@@ -403,7 +398,7 @@ def test_issue_sandbox_keys_grants_the_lawyer_the_demo_project_and_the_admin_not
     try:
         keys = {key.label: key for key in issue_sandbox_keys(store, seed)}
         lawyer_id = keys["lawyer"].api_key.split("_")[1]
-        (grant,) = store.auditor_grants(seed.project_id)
+        (grant,) = store.keys.auditor_grants(seed.project_id)
         assert grant.key_id == lawyer_id and grant.revoked_at is None
         assert grant.granted_by == seed.partner(demo.COORDINATOR).address
         assert grant.granted_by_key == keys[demo.COORDINATOR].api_key.split("_")[1]

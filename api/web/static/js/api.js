@@ -94,12 +94,17 @@ export function clearOpenings() {
 
 // -- requests ------------------------------------------------------------------------------
 
+// The sandbox helpers answer only pages the sandbox served: each page carries this start's
+// token, and the helpers want it back (pages of other sites cannot read it).
+const SANDBOX_TOKEN = document.body.dataset.sandboxToken || "";
+
 /** Call the API; JSON bodies in and out, a Blob for other content. Throws ApiError. */
 export async function request(method, path, { body, rawBody, key } = {}) {
   const headers = { Accept: "application/json" };
   const actor = currentActor();
   const apiKey = key || (actor && actor.apiKey);
   if (apiKey) headers["X-API-Key"] = apiKey;
+  if (SANDBOX_TOKEN && path.startsWith("/sandbox/")) headers["X-Sandbox-Token"] = SANDBOX_TOKEN;
   if (body !== undefined || rawBody !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
@@ -130,6 +135,21 @@ export async function request(method, path, { body, rawBody, key } = {}) {
 }
 
 export const get = (path, options) => request("GET", path, options);
+
+/** The page token a freshly served page carries: it changes when the sandbox starts again
+ * (after a reset). Empty while the sandbox does not answer. */
+export async function currentSandboxToken() {
+  try {
+    const response = await fetch("/", { cache: "no-store", headers: { Accept: "text/html" } });
+    if (!response.ok) return "";
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    return page.body.dataset.sandboxToken || "";
+  } catch {
+    return "";
+  }
+}
+
+export const sandboxToken = () => SANDBOX_TOKEN;
 export const post = (path, body, options = {}) => request("POST", path, { ...options, body });
 
 /** Every contribution of a project, following the cursor. */

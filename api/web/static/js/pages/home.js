@@ -1,7 +1,14 @@
 // The home page: what the ledger is, the demo consortium and the tour; in a sandbox, the
 // one-click reset.
 
-import { clearActor, clearOpenings, get, paths, post } from "../api.js";
+import {
+  clearActor,
+  clearOpenings,
+  currentSandboxToken,
+  paths,
+  post,
+  sandboxToken,
+} from "../api.js";
 import { context } from "../context.js";
 import { $, el, fill, showError } from "../dom.js";
 import { t, tr } from "../i18n.js";
@@ -44,21 +51,17 @@ async function homePage() {
     status.textContent = t("reset.running");
     try {
       await post(paths.reset, { confirm: true });
-      const before = demo && demo.instance;
-      // The sandbox stops, wipes and starts again on the same port: wait for the new one.
+      // The sandbox stops, wipes and starts again on the same port: wait for the new one,
+      // which serves its pages with a new token.
       for (let tries = 0; tries < 240; tries++) {
         await new Promise((resolve) => setTimeout(resolve, 500));
-        try {
-          const fresh = await get(paths.demo);
-          if (fresh.instance !== before) {
-            clearActor();
-            clearOpenings();
-            status.textContent = t("reset.done");
-            setTimeout(() => window.location.assign("/"), 800);
-            return;
-          }
-        } catch {
-          // Down while it restarts: keep waiting.
+        const fresh = await currentSandboxToken();
+        if (fresh && fresh !== sandboxToken()) {
+          clearActor();
+          clearOpenings();
+          status.textContent = t("reset.done");
+          setTimeout(() => window.location.assign("/"), 800);
+          return;
         }
       }
       status.textContent = t("error.reset_timeout");
