@@ -17,17 +17,20 @@ from typing import Any, Protocol
 
 from fastapi import FastAPI
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import Services
 from api.errors import (
     PayloadTooLargeError,
     PermissionDeniedError,
+    UnprocessableError,
     error_response,
     install_error_handlers,
 )
 from api.limits import AdmissionMiddleware
 from api.routes import API_PREFIX, include_routers
+from ledger.domain.untrusted_json import MAX_DEPTH, nesting_depth
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +134,63 @@ class HostCheckMiddleware:
         await error_response(refused)(scope, receive, send)
 
 
+# Bodies above this are measured in a worker thread, not in the event loop.
+_MEASURE_IN_THREAD_BYTES = 100_000
+
+
+def _json_body(scope: Scope) -> bool:
+    """Whether FastAPI would parse the request's body as JSON (no content type, or a JSON one)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            media = bytes(value).split(b";")[0].strip().lower()
+            return media == b"application/json" or media.endswith(b"+json")
+    return True
+
+
+class JsonDepthMiddleware:
+    """Answers 422 `json_too_deep` for a JSON body nested deeper than `max_depth`, before
+    anything parses it: parsing one nested some 50,000 levels deep crashes the process
+    (`ledger.domain.untrusted_json`). Runs inside `BodyLimitMiddleware`, so the body it reads is
+    bounded."""
+
+    def __init__(self, app: ASGIApp, max_depth: int = MAX_DEPTH) -> None:
+        self.app = app
+        self.max_depth = max_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _json_body(scope):
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if len(body) > _MEASURE_IN_THREAD_BYTES:
+            depth = await run_in_threadpool(nesting_depth, body)
+        else:
+            depth = nesting_depth(body)
+        if depth > self.max_depth:
+            refused = UnprocessableError(
+                f"the JSON body nests {depth} levels deep; at most {self.max_depth} are accepted",
+                code="json_too_deep",
+            )
+            await error_response(refused)(scope, receive, send)
+            return
+        replay = iter(messages)
+
+        async def buffered() -> Message:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, buffered, send)
+
+
 def _api_models() -> dict[str, type[BaseModel]]:
     """The API's pydantic models by OpenAPI component name: the class name when it is unique,
     and always the module-qualified name FastAPI gives to models sharing a name."""
@@ -220,6 +280,8 @@ def build_app(services: Services, *, background: Background | None = None) -> Fa
     )
     app.state.services = services
     install_error_handlers(app)
+    # The last added runs first: the size of a body is bounded before its depth is measured.
+    app.add_middleware(JsonDepthMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Added last, so it runs first: a refused request costs as little as it can.
     app.add_middleware(AdmissionMiddleware, admission=services.admission, prefix=API_PREFIX)

@@ -4,31 +4,28 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IPocLedger} from "./interfaces/IPocLedger.sol";
 import {IRoyaltyVault} from "./interfaces/IRoyaltyVault.sol";
-import {PartnerSignatures} from "./PartnerSignatures.sol";
+import {StructHashes} from "./libraries/StructHashes.sol";
+import {PartnerSignatureVerifier, PartnerSignatures} from "./PartnerSignatures.sol";
+import {Semver} from "./Semver.sol";
 import {BPS_DENOMINATOR, SignedAuth, SplitInput} from "./PocTypes.sol";
 
 /// @title RoyaltyVault
 /// @notice Implementation of {IRoyaltyVault}; see the interface for the rules and NatSpec.
-contract RoyaltyVault is IRoyaltyVault, PartnerSignatures, ReentrancyGuard {
+contract RoyaltyVault is IRoyaltyVault, PartnerSignatures, Semver, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     // ---------------------------------------------------------------- constants
 
+    /// @inheritdoc IRoyaltyVault
     /// @dev Bounds the allocation loop of a deposit.
     uint256 public constant MAX_SPLIT_PARTNERS = 64;
 
-    bytes32 private constant _PROPOSE_SPLIT_TYPEHASH = keccak256(
-        "ProposeSplit(uint32 projectId,address[] partners,uint16[] bps,uint32 policyVersion,uint64 computedAtBlock,bytes32 inputSetHash,address signer,uint256 nonce,uint256 deadline)"
-    );
-    bytes32 private constant _APPROVE_SPLIT_TYPEHASH = keccak256(
-        "ApproveSplit(uint32 projectId,uint64 proposalId,address signer,uint256 nonce,uint256 deadline)"
-    );
-    bytes32 private constant _RELEASE_TO_TYPEHASH = keccak256(
-        "ReleaseTo(uint32 projectId,address token,address recipient,address signer,uint256 nonce,uint256 deadline)"
-    );
+    /// @dev The EIP-712 domain of the vault's signed actions.
+    string private constant _DOMAIN_NAME = "RoyaltyVault";
+    string private constant _DOMAIN_VERSION = "1";
 
     // ---------------------------------------------------------------- storage
 
@@ -63,8 +60,14 @@ contract RoyaltyVault is IRoyaltyVault, PartnerSignatures, ReentrancyGuard {
 
     // ---------------------------------------------------------------- constructor
 
-    constructor(IPocLedger ledger_) PartnerSignatures("RoyaltyVault", "1") {
+    /// @param ledger_ The PocLedger whose projects, partners and policies this vault serves.
+    constructor(IPocLedger ledger_) PartnerSignatureVerifier(_DOMAIN_NAME, _DOMAIN_VERSION) {
         _ledger = ledger_;
+    }
+
+    /// @dev The vault is released with the ledger.
+    function _codeVersion() internal pure override returns (string memory) {
+        return "1.1.0";
     }
 
     /// @notice Refuses ETH that does not name a project: it could not be allocated.
@@ -84,21 +87,7 @@ contract RoyaltyVault is IRoyaltyVault, PartnerSignatures, ReentrancyGuard {
         external
         returns (uint64)
     {
-        bytes32 structHash = keccak256(
-            abi.encode(
-                _PROPOSE_SPLIT_TYPEHASH,
-                projectId,
-                keccak256(abi.encodePacked(split.partners)),
-                keccak256(abi.encodePacked(split.bps)),
-                split.policyVersion,
-                split.computedAtBlock,
-                split.inputSetHash,
-                auth.signer,
-                auth.nonce,
-                auth.deadline
-            )
-        );
-        return _proposeSplit(_verifySigned(auth, structHash), projectId, split);
+        return _proposeSplit(_verifySigned(auth, StructHashes.proposeSplit(projectId, split, auth)), projectId, split);
     }
 
     /// @inheritdoc IRoyaltyVault
@@ -108,10 +97,7 @@ contract RoyaltyVault is IRoyaltyVault, PartnerSignatures, ReentrancyGuard {
 
     /// @inheritdoc IRoyaltyVault
     function approveSplitBySig(uint32 projectId, uint64 proposalId, SignedAuth calldata auth) external {
-        bytes32 structHash = keccak256(
-            abi.encode(_APPROVE_SPLIT_TYPEHASH, projectId, proposalId, auth.signer, auth.nonce, auth.deadline)
-        );
-        _approveSplit(_verifySigned(auth, structHash), projectId, proposalId);
+        _approveSplit(_verifySigned(auth, StructHashes.approveSplit(projectId, proposalId, auth)), projectId, proposalId);
     }
 
     // ---------------------------------------------------------------- revenue and payouts
@@ -146,10 +132,8 @@ contract RoyaltyVault is IRoyaltyVault, PartnerSignatures, ReentrancyGuard {
         external
         nonReentrant
     {
-        bytes32 structHash = keccak256(
-            abi.encode(_RELEASE_TO_TYPEHASH, projectId, token, recipient, auth.signer, auth.nonce, auth.deadline)
-        );
-        _release(projectId, token, _verifySigned(auth, structHash), recipient);
+        address signer = _verifySigned(auth, StructHashes.releaseTo(projectId, token, recipient, auth));
+        _release(projectId, token, signer, recipient);
     }
 
     // ---------------------------------------------------------------- views
@@ -225,16 +209,16 @@ contract RoyaltyVault is IRoyaltyVault, PartnerSignatures, ReentrancyGuard {
         s.proposer = proposer;
         s.partners = split.partners;
         s.bps = split.bps;
-        emit SplitProposed(
-            projectId,
-            proposalId,
-            proposer,
-            split.partners,
-            split.bps,
-            split.policyVersion,
-            split.computedAtBlock,
-            split.inputSetHash
-        );
+        emit SplitProposed({
+            projectId: projectId,
+            proposalId: proposalId,
+            proposer: proposer,
+            partners: split.partners,
+            bps: split.bps,
+            policyVersion: split.policyVersion,
+            computedAtBlock: split.computedAtBlock,
+            inputSetHash: split.inputSetHash
+        });
         _recordApproval(proposer, projectId, proposalId, s);
     }
 
@@ -271,12 +255,12 @@ contract RoyaltyVault is IRoyaltyVault, PartnerSignatures, ReentrancyGuard {
     function _recordApproval(address approver, uint32 projectId, uint64 proposalId, Split storage s) private {
         _approved[proposalId][approver] = true;
         uint16 approvals = ++s.approvals;
-        emit SplitApproved(projectId, proposalId, approver);
+        emit SplitApproved({projectId: projectId, proposalId: proposalId, approver: approver});
         if (approvals >= s.required) {
             s.finalized = true;
             uint32 version = ++_currentVersion[projectId];
             _versions[projectId][version] = proposalId;
-            emit SplitFinalized(projectId, version, proposalId);
+            emit SplitFinalized({projectId: projectId, splitVersion: version, proposalId: proposalId});
         }
     }
 
@@ -311,7 +295,9 @@ contract RoyaltyVault is IRoyaltyVault, PartnerSignatures, ReentrancyGuard {
         Totals storage t = _totals[projectId][token];
         if (amount > type(uint128).max - t.received) revert VaultAmountTooLarge(amount);
         t.received += uint128(amount);
-        emit RevenueReceived(projectId, token, msg.sender, amount, version);
+        emit RevenueReceived({
+            projectId: projectId, token: token, from: msg.sender, amount: amount, splitVersion: version
+        });
     }
 
     function _release(uint32 projectId, address token, address partner, address recipient) private {
@@ -319,7 +305,7 @@ contract RoyaltyVault is IRoyaltyVault, PartnerSignatures, ReentrancyGuard {
         if (amount == 0) revert VaultNothingToRelease(projectId, partner, token);
         _balances[projectId][token][partner] = 0;
         _totals[projectId][token].released += uint128(amount); // never above received
-        emit Released(projectId, partner, token, recipient, amount);
+        emit Released({projectId: projectId, partner: partner, token: token, recipient: recipient, amount: amount});
         if (token == address(0)) {
             (bool ok,) = recipient.call{value: amount}("");
             if (!ok) revert VaultTransferFailed(recipient, amount);
@@ -334,6 +320,7 @@ contract RoyaltyVault is IRoyaltyVault, PartnerSignatures, ReentrancyGuard {
 
     function _requireSplit(uint32 projectId, uint64 proposalId) private view returns (Split storage s) {
         s = _splits[proposalId];
-        if (s.proposer == address(0) || s.projectId != projectId) revert VaultSplitNotFound(projectId, proposalId);
+        // createdAt shares the first slot with projectId: one read answers both questions.
+        if (s.createdAt == 0 || s.projectId != projectId) revert VaultSplitNotFound(projectId, proposalId);
     }
 }

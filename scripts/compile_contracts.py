@@ -38,7 +38,15 @@ OPTIMIZER_RUNS = 200
 VIA_IR = True  # the ledger needs it (stack depth, 24 KiB limit): docs/design.md
 REMAPPINGS = ("@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/",)
 
-CONTRACT_OUTPUTS = ("abi", "evm.bytecode.object", "evm.deployedBytecode.object", "metadata")
+CONTRACT_OUTPUTS = (
+    "abi",
+    "devdoc",
+    "evm.bytecode.object",
+    "evm.deployedBytecode.object",
+    "metadata",
+    "storageLayout",
+    "userdoc",
+)
 
 # Strings are matched so that comment markers inside them are not taken for comments.
 _TOKEN_RE = re.compile(r"\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|//[^\n]*|/\*.*?\*/", re.S)
@@ -281,16 +289,24 @@ def build_artifacts(
             version = metadata["compiler"]["version"]
             if not version.startswith(f"{SOLC_VERSION}+"):
                 raise CompileError(f"compiled with solc {version}, expected {SOLC_VERSION}")
-            artifacts[name] = {
+            artifact: dict[str, Any] = {
                 "contractName": name,
                 "sourceName": source_name,
                 "abi": compiled["abi"],
                 "bytecode": "0x" + bytecode,
                 "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
+                # NatSpec as the compiler reads it: tests check every function is documented.
+                "devdoc": compiled["devdoc"],
+                "userdoc": compiled["userdoc"],
                 # The metadata version has no platform suffix, so both backends agree.
                 "compiler": {"version": version, "settings": compiler_settings()},
                 "sources": {path: _sha256(sources[path]) for path in sorted(metadata["sources"])},
             }
+            if bytecode:
+                # Which variable lives in which slot: contracts that share storage (PocLedger
+                # and its DELEGATECALL module) are checked to lay it out alike.
+                artifact["storageLayout"] = compiled["storageLayout"]
+            artifacts[name] = artifact
     return artifacts
 
 

@@ -7,6 +7,11 @@ hashes it on its own machine and sends the SHA-256 only.
 
 A lawyer who does not trust this service runs `poc verify` against a node of their choice
 instead; this route is the convenience of checking from the browser.
+
+A posted bundle is hostile input: whatever it holds, the answer is 200 with the checks and the
+fields at fault (docs/proofs.md, "Hostile bundles"). Only a body that is not a JSON object is
+refused, with a 4xx and a stable code (nested past 64 levels: 422 `json_too_deep`, before it is
+parsed, by `api.app.JsonDepthMiddleware`).
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ import {
     Registration,
     SignedAuth
 } from "../PocTypes.sol";
+import {IPartnerSignatures} from "./IPartnerSignatures.sol";
+import {IPocGovernance} from "./IPocGovernance.sol";
+import {ISemver} from "./ISemver.sol";
 
 /// @title IPocLedger
 /// @notice The Proof-of-Contribution ledger: one deployment records, for many joint innovation
@@ -24,7 +27,11 @@ import {
 ///   needs a proposal approved by `governanceBps` of the partners. A partner being removed is not
 ///   counted and cannot block its removal; nobody can change the others' rights alone.
 /// - Partners act (register, endorse, dispute, vote) only after accepting the current agreement.
-interface IPocLedger {
+///
+/// The functions of {IPocGovernance} (creating projects and proposals) are part of this interface;
+/// a PocLedger runs them, and the execution of approved proposals, in its PocGovernance module, in
+/// its own storage and under its own address, so the events and errors below cover them too.
+interface IPocLedger is IPocGovernance, IPartnerSignatures, ISemver {
     // ---------------------------------------------------------------- errors
 
     /// @notice No project has id `projectId`.
@@ -249,74 +256,67 @@ interface IPocLedger {
         bytes data;
     }
 
-    // ---------------------------------------------------------------- projects and membership
-
-    /// @notice Creates a project whose coordinator is the caller.
-    /// @dev Requirements: `agreementHash` non-zero; `partners` non-empty, no zero or duplicate
-    /// address, includes the caller; `policy` valid. Emits {ProjectCreated}, {AgreementSet},
-    /// {PolicySet} and one {PartnerAdded} per partner.
-    /// @return projectId The new project's id (sequential from 1).
-    function createProject(bytes32 agreementHash, address[] calldata partners, Policy calldata policy)
-        external
-        returns (uint32 projectId);
-
-    /// @notice Same as {createProject}, relayed: the coordinator is `auth.signer`.
-    /// @dev The signer signs `CreateProject(bytes32 agreementHash,address[] partners,bytes32 policyHash,
-    /// address signer,uint256 nonce,uint256 deadline)`.
-    function createProjectBySig(
-        bytes32 agreementHash,
-        address[] calldata partners,
-        Policy calldata policy,
-        SignedAuth calldata auth
-    ) external returns (uint32 projectId);
+    // ---------------------------------------------------------------- membership, agreement, identity
 
     /// @notice Adds `partner` before the agreement is in force. Only the coordinator.
-    /// @dev Emits {PartnerAdded}. Reverts with {PocAgreementInForce} once in force.
+    /// @dev Emits {PartnerAdded}. Reverts with {PocAgreementInForce} once in force, with
+    /// {PocAlreadyPartner} for a partner already in.
+    /// @param projectId The project.
+    /// @param partner The account to add; it must accept the agreement before it can act.
     function addPartner(uint32 projectId, address partner) external;
 
     /// @notice Removes `partner` before the agreement is in force. Only the coordinator, who cannot
-    /// remove itself. Emits {PartnerRemoved} and, if the rest all accepted, {AgreementInForce}.
+    /// remove itself.
+    /// @dev Emits {PartnerRemoved} and, if the rest all accepted, {AgreementInForce}.
+    /// @param projectId The project.
+    /// @param partner The partner to remove.
     function removePartner(uint32 projectId, address partner) external;
 
     /// @notice Accepts the project's agreement `version` whose text hashes to `agreementHash`.
     /// @dev Naming the version and hash guards against accepting a text that changed meanwhile.
     /// Emits {AgreementAccepted}, and {AgreementInForce} when the last partner accepts.
+    /// @param projectId The project.
+    /// @param version The agreement version accepted: the project's current one.
+    /// @param agreementHash The hash of that version's text, as the partner read it.
     function acceptAgreement(uint32 projectId, uint32 version, bytes32 agreementHash) external;
 
     /// @notice Relayed {acceptAgreement}. Signed type: `AcceptAgreement(uint32 projectId,uint32 version,
     /// bytes32 agreementHash,address signer,uint256 nonce,uint256 deadline)`.
+    /// @param projectId The project.
+    /// @param version The agreement version accepted.
+    /// @param agreementHash The hash of that version's text.
+    /// @param auth The partner's signature, nonce and deadline.
     function acceptAgreementBySig(uint32 projectId, uint32 version, bytes32 agreementHash, SignedAuth calldata auth)
         external;
 
     /// @notice Declares the caller's organisation: legal name and company number (e.g. KBO/VAT).
     /// @dev Emits {IdentitySet}. The latest declaration counts; earlier ones stay in the log.
+    /// @param name The organisation's legal name.
+    /// @param companyNumber Its company number in the register of its country.
     function setIdentity(string calldata name, string calldata companyNumber) external;
 
     /// @notice Relayed {setIdentity}. Signed type: `SetIdentity(string name,string companyNumber,
     /// address signer,uint256 nonce,uint256 deadline)`.
+    /// @param name The organisation's legal name.
+    /// @param companyNumber Its company number.
+    /// @param auth The account's signature, nonce and deadline.
     function setIdentityBySig(string calldata name, string calldata companyNumber, SignedAuth calldata auth)
         external;
 
-    /// @notice Proposes a change of membership, policy or agreement; the proposer's approval counts.
-    /// @dev Only a partner who accepted the agreement, once the agreement is in force. `data` is
-    /// `abi.encode(address)` for Add/RemovePartner, `abi.encode(Policy)` for ChangePolicy and
-    /// `abi.encode(bytes32)` for AmendAgreement. Emits {ProposalCreated}, {ProposalApproved} and,
-    /// if one approval suffices, {ProposalExecuted} with the change's own events.
-    function propose(uint32 projectId, ProposalKind kind, bytes calldata data) external returns (uint64 proposalId);
-
-    /// @notice Relayed {propose}. Signed type: `Propose(uint32 projectId,uint8 kind,bytes data,
-    /// address signer,uint256 nonce,uint256 deadline)`.
-    function proposeBySig(uint32 projectId, ProposalKind kind, bytes calldata data, SignedAuth calldata auth)
-        external
-        returns (uint64 proposalId);
+    // ---------------------------------------------------------------- proposals (made in IPocGovernance)
 
     /// @notice Approves a proposal; the approval that reaches the threshold executes it.
     /// @dev Eligible: partners who were members when it was made, except the partner it removes.
     /// Emits {ProposalApproved}, then possibly {ProposalExecuted}.
+    /// @param projectId The project the proposal belongs to.
+    /// @param proposalId The proposal.
     function approveProposal(uint32 projectId, uint64 proposalId) external;
 
     /// @notice Relayed {approveProposal}. Signed type: `ApproveProposal(uint32 projectId,uint64 proposalId,
     /// address signer,uint256 nonce,uint256 deadline)`.
+    /// @param projectId The project the proposal belongs to.
+    /// @param proposalId The proposal.
+    /// @param auth The approver's signature, nonce and deadline.
     function approveProposalBySig(uint32 projectId, uint64 proposalId, SignedAuth calldata auth) external;
 
     // ---------------------------------------------------------------- contributions
@@ -326,12 +326,17 @@ interface IPocLedger {
     /// known category; at most 16 parents, each an existing contribution of the project; if
     /// `supersedes` is set, it is an active contribution of the caller, which becomes Superseded.
     /// Emits {ContributionRegistered} and possibly {ContributionSuperseded}.
+    /// @param registration The project, commitment, origin, category, declared value, parents,
+    /// superseded contribution (zero if none) and URI of the contribution.
     /// @return contributionId keccak256(abi.encode(projectId, caller, commitment)).
     function register(Registration calldata registration) external returns (bytes32 contributionId);
 
     /// @notice Relayed {register}. Signed type: `Register(uint32 projectId,bytes32 commitment,uint8 origin,
     /// uint8 category,uint64 value,bytes32[] parents,bytes32 supersedes,string uri,address signer,
     /// uint256 nonce,uint256 deadline)`.
+    /// @param registration The contribution, as in {register}.
+    /// @param auth The contributor's signature, nonce and deadline.
+    /// @return contributionId keccak256(abi.encode(projectId, signer, commitment)).
     function registerBySig(Registration calldata registration, SignedAuth calldata auth)
         external
         returns (bytes32 contributionId);
@@ -342,12 +347,23 @@ interface IPocLedger {
     /// `count` is the contributor's own statement of the tree's size, recorded for readers; the
     /// contract cannot check it, and reveals are bounded by the leaves the tree really holds.
     /// Emits {BatchAnchored}.
+    /// @param projectId The project.
+    /// @param root The Merkle root of the batch (non-zero).
+    /// @param count How many leaves the tree holds, by the contributor's statement (non-zero).
+    /// @param uri Where the batch's off-chain data can be found (may be empty).
+    /// @return batchId keccak256(abi.encode(projectId, caller, root)).
     function anchorBatch(uint32 projectId, bytes32 root, uint32 count, string calldata uri)
         external
         returns (bytes32 batchId);
 
     /// @notice Relayed {anchorBatch}. Signed type: `AnchorBatch(uint32 projectId,bytes32 root,uint32 count,
     /// string uri,address signer,uint256 nonce,uint256 deadline)`.
+    /// @param projectId The project.
+    /// @param root The Merkle root of the batch.
+    /// @param count How many leaves the tree holds.
+    /// @param uri Where the batch's off-chain data can be found.
+    /// @param auth The contributor's signature, nonce and deadline.
+    /// @return batchId keccak256(abi.encode(projectId, signer, root)).
     function anchorBatchBySig(uint32 projectId, bytes32 root, uint32 count, string calldata uri, SignedAuth calldata auth)
         external
         returns (bytes32 batchId);
@@ -355,112 +371,210 @@ interface IPocLedger {
     /// @notice Brings a batched contribution into the lifecycle by its Merkle proof. Anyone may
     /// call: the batch's anchoring already proves who contributed it and when.
     /// @dev Emits {ContributionRegistered} with the batch id and the anchoring time.
+    /// @param projectId The project of the batch.
+    /// @param batchId The anchored batch.
+    /// @param leaf The contribution as committed in the tree.
+    /// @param proof The sibling hashes from the leaf up to the root.
+    /// @return contributionId keccak256(abi.encode(projectId, batch contributor, commitment)).
     function revealBatched(uint32 projectId, bytes32 batchId, BatchLeaf calldata leaf, bytes32[] calldata proof)
         external
         returns (bytes32 contributionId);
 
     /// @notice Withdraws the caller's active contribution. The record stays, marked Withdrawn.
     /// @dev Emits {ContributionWithdrawn}.
+    /// @param projectId The project.
+    /// @param contributionId The caller's contribution.
     function withdrawContribution(uint32 projectId, bytes32 contributionId) external;
 
     /// @notice Relayed {withdrawContribution}. Signed type: `WithdrawContribution(uint32 projectId,
     /// bytes32 contributionId,address signer,uint256 nonce,uint256 deadline)`.
+    /// @param projectId The project.
+    /// @param contributionId The signer's contribution.
+    /// @param auth The contributor's signature, nonce and deadline.
     function withdrawContributionBySig(uint32 projectId, bytes32 contributionId, SignedAuth calldata auth) external;
 
     // ---------------------------------------------------------------- endorsements and disputes
 
     /// @notice Endorses another partner's active contribution with an impact rating from 1 to 5,
     /// at most once. Emits {Endorsed}.
+    /// @param projectId The project.
+    /// @param contributionId Another partner's active contribution.
+    /// @param rating The impact rating, 1 to 5.
     function endorse(uint32 projectId, bytes32 contributionId, uint8 rating) external;
 
     /// @notice Relayed {endorse}. Signed type: `Endorse(uint32 projectId,bytes32 contributionId,uint8 rating,
     /// address signer,uint256 nonce,uint256 deadline)`.
+    /// @param projectId The project.
+    /// @param contributionId Another partner's active contribution.
+    /// @param rating The impact rating, 1 to 5.
+    /// @param auth The endorser's signature, nonce and deadline.
     function endorseBySig(uint32 projectId, bytes32 contributionId, uint8 rating, SignedAuth calldata auth)
         external;
 
     /// @notice Disputes another partner's active contribution within the dispute window.
     /// @dev One open dispute per contribution; needs at least one partner other than the
     /// contributor and the disputer to vote. Emits {DisputeOpened}.
+    /// @param projectId The project.
+    /// @param contributionId Another partner's active contribution.
+    /// @param reasonHash Hash of the written reason (kept off chain, shared with the partners).
     function openDispute(uint32 projectId, bytes32 contributionId, bytes32 reasonHash) external;
 
     /// @notice Relayed {openDispute}. Signed type: `OpenDispute(uint32 projectId,bytes32 contributionId,
     /// bytes32 reasonHash,address signer,uint256 nonce,uint256 deadline)`.
+    /// @param projectId The project.
+    /// @param contributionId Another partner's active contribution.
+    /// @param reasonHash Hash of the written reason.
+    /// @param auth The disputer's signature, nonce and deadline.
     function openDisputeBySig(uint32 projectId, bytes32 contributionId, bytes32 reasonHash, SignedAuth calldata auth)
         external;
 
     /// @notice Votes on the open dispute of a contribution. Only partners who were members when it
     /// opened, other than the contributor and the disputer. A strict majority of eligible voters
     /// on either side resolves it. Emits {DisputeVoted} and possibly {DisputeResolved}.
+    /// @param projectId The project.
+    /// @param contributionId The disputed contribution.
+    /// @param uphold True to uphold the dispute (invalidate the contribution), false to reject it.
     function voteDispute(uint32 projectId, bytes32 contributionId, bool uphold) external;
 
     /// @notice Relayed {voteDispute}. Signed type: `VoteDispute(uint32 projectId,bytes32 contributionId,
     /// bool uphold,address signer,uint256 nonce,uint256 deadline)`.
+    /// @param projectId The project.
+    /// @param contributionId The disputed contribution.
+    /// @param uphold True to uphold the dispute, false to reject it.
+    /// @param auth The voter's signature, nonce and deadline.
     function voteDisputeBySig(uint32 projectId, bytes32 contributionId, bool uphold, SignedAuth calldata auth)
         external;
 
     /// @notice The disputer withdraws its open dispute. Emits {DisputeResolved} (Withdrawn).
+    /// @param projectId The project.
+    /// @param contributionId The contribution whose open dispute the caller opened.
     function withdrawDispute(uint32 projectId, bytes32 contributionId) external;
 
     /// @notice Relayed {withdrawDispute}. Signed type: `WithdrawDispute(uint32 projectId,bytes32 contributionId,
     /// address signer,uint256 nonce,uint256 deadline)`.
+    /// @param projectId The project.
+    /// @param contributionId The contribution whose open dispute the signer opened.
+    /// @param auth The disputer's signature, nonce and deadline.
     function withdrawDisputeBySig(uint32 projectId, bytes32 contributionId, SignedAuth calldata auth) external;
 
     // ---------------------------------------------------------------- views
 
+    /// @notice The most parent links a contribution may have.
+    /// @return 16.
+    function MAX_PARENTS() external view returns (uint256);
+
+    /// @notice The most categories a policy may have.
+    /// @return 32.
+    function MAX_CATEGORIES() external view returns (uint256);
+
+    /// @notice The highest endorsement rating.
+    /// @return 5.
+    function MAX_RATING() external view returns (uint8);
+
+    /// @notice The PocGovernance module that runs the {IPocGovernance} functions of this ledger.
+    /// @dev Created by this ledger's constructor and reached by DELEGATECALL only; its code is
+    /// part of this ledger's code (a verifier checks both, see docs/proofs.md).
+    /// @return The module's address.
+    function governance() external view returns (address);
+
     /// @notice Decodes ABI-encoded policy data as a proposal carries it; reverts on malformed data.
+    /// @param data `abi.encode(Policy)`.
+    /// @return The decoded policy.
     function decodePolicy(bytes calldata data) external pure returns (Policy memory);
 
     /// @notice Number of projects created so far (ids run from 1 to this).
+    /// @return The number of projects.
     function projectCount() external view returns (uint32);
 
     /// @notice Summary of project `projectId`. Reverts with {PocProjectNotFound}.
+    /// @param projectId The project.
+    /// @return The project's coordinator, current agreement and policy, partners and parameters.
     function project(uint32 projectId) external view returns (ProjectInfo memory);
 
     /// @notice Active partners of the project, in no particular order.
+    /// @param projectId The project.
+    /// @return The partners' addresses.
     function partners(uint32 projectId) external view returns (address[] memory);
 
     /// @notice Membership of `account` in the project (all zero if it never joined).
+    /// @param projectId The project.
+    /// @param account The account asked about.
+    /// @return Whether it is active, the agreement version it accepted last, when it joined.
     function member(uint32 projectId, address account) external view returns (MemberInfo memory);
 
     /// @notice Whether `account` is an active partner who accepted the current agreement.
+    /// @param projectId The project.
+    /// @param account The account asked about.
+    /// @return True if `account` may act in the project now.
     function isParticipant(uint32 projectId, address account) external view returns (bool);
 
     /// @notice Hash of policy `version` of the project (zero if none).
+    /// @param projectId The project.
+    /// @param version The policy version, from 1.
+    /// @return keccak256(abi.encode(policy)) of that version.
     function policyHashAt(uint32 projectId, uint32 version) external view returns (bytes32);
 
     /// @notice Hash of agreement `version` of the project (zero if none).
+    /// @param projectId The project.
+    /// @param version The agreement version, from 1.
+    /// @return The hash of that version's text.
     function agreementHashAt(uint32 projectId, uint32 version) external view returns (bytes32);
 
     /// @notice The stored part of a contribution (status None if unknown).
+    /// @param contributionId The contribution.
+    /// @return Its contributor, project, registration time and status.
     function contribution(bytes32 contributionId) external view returns (ContributionInfo memory);
 
     /// @notice The id a contribution of `contributor` with `commitment` has in `projectId`.
+    /// @param projectId The project.
+    /// @param contributor The contributing partner.
+    /// @param commitment The salted commitment.
+    /// @return keccak256(abi.encode(projectId, contributor, commitment)).
     function contributionIdOf(uint32 projectId, address contributor, bytes32 commitment)
         external
         pure
         returns (bytes32);
 
     /// @notice Whether `endorser` endorsed the contribution.
+    /// @param contributionId The contribution.
+    /// @param endorser The partner asked about.
+    /// @return True if `endorser` endorsed it.
     function hasEndorsed(bytes32 contributionId, address endorser) external view returns (bool);
 
     /// @notice The contribution's latest dispute (number 0 if never disputed).
+    /// @param contributionId The contribution.
+    /// @return The disputer, opening time, number, outcome and votes of its latest dispute.
     function dispute(bytes32 contributionId) external view returns (DisputeInfo memory);
 
     /// @notice An anchored batch (contributor zero if unknown).
+    /// @param batchId The batch.
+    /// @return Its contributor, project, anchoring time, stated count and root.
     function batch(bytes32 batchId) external view returns (BatchInfo memory);
 
     /// @notice The StandardMerkleTree leaf hash of a batched contribution.
+    /// @param leaf The contribution as committed in the tree.
+    /// @return keccak256(bytes.concat(keccak256(abi.encode(leaf fields)))).
     function batchLeafHash(BatchLeaf calldata leaf) external pure returns (bytes32);
 
     /// @notice Whether `leaf` is in batch `batchId` by `proof`.
+    /// @param batchId The batch.
+    /// @param leaf The contribution as committed in the tree.
+    /// @param proof The sibling hashes from the leaf up to the root.
+    /// @return True if the batch exists and the proof leads to its root.
     function verifyBatchLeaf(bytes32 batchId, BatchLeaf calldata leaf, bytes32[] calldata proof)
         external
         view
         returns (bool);
 
     /// @notice A governance proposal. Reverts with {PocProposalNotFound}.
+    /// @param projectId The project the proposal belongs to.
+    /// @param proposalId The proposal.
+    /// @return Its kind, state, approvals, threshold, proposer and data.
     function proposal(uint32 projectId, uint64 proposalId) external view returns (ProposalInfo memory);
 
     /// @notice Whether `account` approved the proposal.
+    /// @param proposalId The proposal.
+    /// @param account The partner asked about.
+    /// @return True if `account` approved it.
     function hasApproved(uint64 proposalId, address account) external view returns (bool);
 }

@@ -2,6 +2,9 @@
 
 The artifacts are produced by `scripts/compile_contracts.py` (`make compile`) and checked against
 the Solidity sources by `tests/toolchain`. Nothing here compiles: the runtime needs no solc.
+
+Artifacts of earlier releases, whose deployed contracts stay in use, are kept unchanged in
+`ledger/artifacts/releases/<version>/` (`released_versions`, `load_release_artifact`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from eth_typing import ABI, HexStr
 
@@ -19,6 +22,8 @@ from ledger.errors import ArtifactError, ArtifactNotFoundError
 
 # Contract names are Solidity identifiers; anything else could escape the artifacts directory.
 _NAME_RE = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+_VERSION_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+RELEASES_DIR: Final = "releases"
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,31 @@ def load_artifact(name: str) -> ContractArtifact:
         raise ArtifactNotFoundError(
             f"no artifact for contract {name!r} (known: {known}); run `make compile`"
         )
+    return _parse(name, entry)
+
+
+def released_versions() -> tuple[str, ...]:
+    """Versions of earlier releases whose artifacts are kept, newest first."""
+    directory = _artifacts_dir() / RELEASES_DIR
+    if not directory.is_dir():
+        return ()
+    versions = [e.name for e in directory.iterdir() if e.is_dir() and _VERSION_RE.fullmatch(e.name)]
+    return tuple(
+        sorted(versions, key=lambda v: tuple(int(part) for part in v.split(".")), reverse=True)
+    )
+
+
+@cache
+def load_release_artifact(version: str, name: str) -> ContractArtifact:
+    """The artifact of contract `name` as released in `version` (an earlier release); raises
+    ArtifactNotFoundError if that release or contract is not kept."""
+    entry = _artifacts_dir() / RELEASES_DIR / version / f"{name}.json"
+    if not _VERSION_RE.fullmatch(version) or not _NAME_RE.fullmatch(name) or not entry.is_file():
+        raise ArtifactNotFoundError(f"no artifact for contract {name!r} of release {version!r}")
+    return _parse(name, entry)
+
+
+def _parse(name: str, entry: Any) -> ContractArtifact:
     try:
         raw = json.loads(entry.read_text(encoding="utf-8"))
         return ContractArtifact(

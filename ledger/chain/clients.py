@@ -116,7 +116,7 @@ class GasLimit:
 # tests/ledger/test_gas.py checks every limit against fresh measurements, worst cases included.
 GAS_LIMITS: Final[Mapping[str, GasLimit]] = {
     # PocLedger
-    "createProject": GasLimit(base=200_000, per_item=85_000, per_byte=30),
+    "createProject": GasLimit(base=200_000, per_item=60_000, per_byte=30),
     "addPartner": GasLimit(base=125_000),
     "removePartner": GasLimit(base=60_000),
     "acceptAgreement": GasLimit(base=55_000),
@@ -281,6 +281,11 @@ class _ContractClient:
     def domain_separator(self, *, block: BlockIdentifier = "latest") -> bytes:
         """The contract's EIP-712 domain separator (`domainSeparator()`)."""
         return bytes(self._call("domainSeparator", [], block)[0])
+
+    def version(self, *, block: BlockIdentifier = "latest") -> str:
+        """The release of the contract's code, e.g. "1.1.0" (`version()`). Contracts of release
+        1.0.0 have no such function: the call raises."""
+        return str(self._call("version", [], block)[0])
 
     def cancel_nonce(
         self, sender: TxSender, nonce: int, *, gas: int | None = None
@@ -830,6 +835,11 @@ class PocLedgerClient(_ContractClient):
         return TxResult(receipt, None, events)
 
     # -- views --------------------------------------------------------------------------------
+
+    def governance(self, *, block: BlockIdentifier = "latest") -> ChecksumAddress:
+        """The PocGovernance module this ledger created and runs its governance in by
+        DELEGATECALL (`governance()`): part of the ledger's code, never called directly."""
+        return checksum(self._call("governance", [], block)[0])
 
     def project_count(self, *, block: BlockIdentifier = "latest") -> int:
         """Number of projects created (ids run from 1 to this)."""

@@ -13,13 +13,17 @@ that a transaction emitted exactly these logs. This module:
   as the tries hold them: EIP-2718 typed envelopes are the type byte followed by the RLP list;
 - builds proofs with the `trie` library's HexaryTrie (`BlockTries`) and checks them
   (`prove_inclusion`), the proof nodes being RLP-encoded so they can travel as hex;
+- bounds where a log can sit in its block from its own receipt alone (`log_index_bounds`):
+  exactly for a block's first transaction, by the gas the earlier transactions used otherwise;
 - fetches what a block needs from a node (`fetch_block_evidence`): `eth_getBlockReceipts` when
   the node has it, per-transaction receipts otherwise; raw transactions by
   `eth_getRawTransactionByHash` when available, re-encoded from their fields otherwise.
 
 Everything fetched is checked while building (tries against the header's roots, header against
 the block hash, raw transactions against their hashes), so a node that returns inconsistent
-data makes `ProofError`, never a proof that does not verify. Proof bundles:
+data makes `ProofError`, never a proof that does not verify. Everything decoded from a bundle
+(headers, receipts, transactions, proof nodes) may be hostile: every failure to decode it,
+whatever the RLP or trie library raised, comes out as `ProofError`. Proof bundles:
 `ledger.evidence.bundle`.
 """
 
@@ -28,14 +32,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import rlp
 from eth_bloom.bloom import BloomFilter
 from eth_utils.address import to_canonical_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
-from trie.exceptions import MissingTrieNode
+from trie.exceptions import (
+    BadTrieProof,
+    InvalidKeyError,
+    InvalidNibbles,
+    InvalidNode,
+    MissingTrieNode,
+)
+from trie.exceptions import ValidationError as TrieValidationError
 from trie.hexary import HexaryTrie
 from web3 import Web3
 from web3.exceptions import MethodUnavailable, Web3Exception, Web3RPCError
@@ -137,6 +148,77 @@ def _rlp(item: Any) -> bytes:
     return encoded
 
 
+# pyrlp decodes lists recursively and rebuilds each list's encoding by concatenation, so its
+# time grows with the square of a list's item count and of the nesting depth (a 340 KB list
+# nested 90,000 deep took 20 s; a list of a million one-byte items, hours). Untrusted RLP is
+# measured first, without recursing: no header, receipt, transaction or trie node nests deeper
+# than `_MAX_RLP_DEPTH` (an inlined trie node is under 32 bytes), and the bytes pyrlp would
+# copy (each list's size times its items) must stay under `_MAX_RLP_WORK` (a fraction of a
+# second; a receipt of a thousand 200-byte logs needs a fifth of it). Small items cannot cost
+# much and are not measured.
+_MAX_RLP_DEPTH: Final = 32
+_MAX_RLP_WORK: Final = 2**30
+_MEASURE_RLP_FROM: Final = 1_024
+
+
+def _measure_rlp(data: bytes, what: str) -> None:
+    """Raise ProofError if decoding `data` would nest too deep or cost too much. Reads only
+    the length prefixes (a malformed one ends the walk: pyrlp then says what is wrong)."""
+    list_ends: list[int] = []
+    list_sizes: list[int] = []
+    work = 0
+    position, size = 0, len(data)
+    while position < size:
+        while list_ends and position >= list_ends[-1]:
+            list_ends.pop()
+            list_sizes.pop()
+        if list_sizes:
+            work += list_sizes[-1]
+            if work > _MAX_RLP_WORK:
+                raise ProofError(f"{what} has lists too long to decode")
+        first = data[position]
+        if first < 0xC0:  # a byte string: skip it
+            if first < 0x80:
+                length, header = 1, 0
+            elif first < 0xB8:
+                length, header = first - 0x80, 1
+            else:
+                width = first - 0xB7
+                length = int.from_bytes(data[position + 1 : position + 1 + width], "big")
+                header = 1 + width
+            position += header + length
+            continue
+        if first < 0xF8:
+            length, header = first - 0xC0, 1
+        else:
+            width = first - 0xF7
+            length = int.from_bytes(data[position + 1 : position + 1 + width], "big")
+            header = 1 + width
+        list_ends.append(position + header + length)
+        list_sizes.append(length)
+        if len(list_ends) > _MAX_RLP_DEPTH:
+            raise ProofError(f"{what} nests RLP lists deeper than {_MAX_RLP_DEPTH}")
+        position += header
+
+
+def _unrlp(data: bytes, what: str) -> Any:
+    """Decode untrusted RLP; every failure is a ProofError naming `what`."""
+    if len(data) >= _MEASURE_RLP_FROM:
+        _measure_rlp(data, what)
+    try:
+        return rlp.decode(data)
+    except rlp.exceptions.RLPException as exc:
+        raise ProofError(f"{what} is not valid RLP: {exc}") from exc
+    except RecursionError as exc:
+        # pyrlp decodes nested lists recursively: a hostile input nested a few thousand
+        # levels deep exhausts the stack. Nothing Ethereum encodes nests more than 4 levels.
+        raise ProofError(f"{what} nests RLP lists too deeply") from exc
+
+
+def _all_bytes(items: Any) -> bool:
+    return isinstance(items, list) and all(isinstance(item, bytes) for item in items)
+
+
 def encode_header(block: Mapping[str, Any]) -> bytes:
     """The RLP block header whose keccak256 is the block hash.
 
@@ -169,13 +251,10 @@ class BlockHeader:
     @classmethod
     def decode(cls, raw: bytes) -> BlockHeader:
         """Decode an RLP header; raise ProofError if it is not one."""
-        try:
-            items = rlp.decode(raw)
-        except rlp.exceptions.DecodingError as exc:
-            raise ProofError(f"the header is not valid RLP: {exc}") from exc
+        items = _unrlp(raw, "the header")
         if not isinstance(items, list) or len(items) < len(_BASE_HEADER_FIELDS):
             raise ProofError("the header has too few fields")
-        if not all(isinstance(item, bytes) for item in items):
+        if not _all_bytes(items):
             raise ProofError("a header field is a list, not bytes")
         return cls(
             raw=bytes(raw),
@@ -237,26 +316,92 @@ class ReceiptLog:
     data: bytes
 
 
-def decode_receipt_logs(encoded: bytes) -> tuple[ReceiptLog, ...]:
-    """The logs of a receipt encoded as in the trie; raise ProofError if it does not decode."""
-    body = encoded[1:] if encoded and encoded[0] < 0x7F else encoded
-    try:
-        items = rlp.decode(body)
-        return tuple(
-            ReceiptLog(address=bytes(log[0]), topics=tuple(bytes(t) for t in log[1]), data=log[2])
-            for log in items[3]
-        )
-    except (rlp.exceptions.DecodingError, IndexError, TypeError) as exc:
-        raise ProofError(f"the receipt does not decode: {exc}") from exc
+@dataclass(frozen=True)
+class DecodedReceipt:
+    """What a verifier needs from a receipt encoded as in the receipts trie."""
+
+    status: int  # 1 success, 0 failure (a pre-Byzantium state root reads as neither)
+    cumulative_gas_used: int  # gas of this and every earlier transaction of the block
+    logs: tuple[ReceiptLog, ...]
 
 
-def receipt_status(encoded: bytes) -> int:
-    """Status (1 success, 0 failure) of an encoded post-Byzantium receipt."""
+def decode_receipt(encoded: bytes) -> DecodedReceipt:
+    """Decode a receipt as the trie holds it; raise ProofError unless it has the shape
+    [status, cumulativeGasUsed, logsBloom, [[address, [topic, ...], data], ...]]."""
+    # A typed receipt starts with its type byte (< 0x80); an RLP list starts at 0xc0.
     body = encoded[1:] if encoded and encoded[0] < 0x7F else encoded
-    try:
-        return int.from_bytes(rlp.decode(body)[0], "big")
-    except (rlp.exceptions.DecodingError, IndexError, TypeError) as exc:
-        raise ProofError(f"the receipt does not decode: {exc}") from exc
+    items = _unrlp(body, "the receipt")
+    if not (isinstance(items, list) and len(items) == 4 and _all_bytes(items[:3])):
+        raise ProofError("the receipt is not [status, cumulativeGasUsed, logsBloom, logs]")
+    if not isinstance(items[3], list):
+        raise ProofError("the receipt's logs are not a list")
+    logs = []
+    for position, log in enumerate(items[3]):
+        if not (
+            isinstance(log, list)
+            and len(log) == 3
+            and isinstance(log[0], bytes)
+            and len(log[0]) == 20
+            and _all_bytes(log[1])
+            and all(len(topic) == 32 for topic in log[1])
+            and isinstance(log[2], bytes)
+        ):
+            raise ProofError(f"log {position} of the receipt is not [address, topics, data]")
+        logs.append(ReceiptLog(address=log[0], topics=tuple(log[1]), data=log[2]))
+    return DecodedReceipt(
+        status=int.from_bytes(items[0], "big"),
+        cumulative_gas_used=int.from_bytes(items[1], "big"),
+        logs=tuple(logs),
+    )
+
+
+# ------------------------------------------------------------------------------ log positions
+
+# EVM gas, unchanged since Frontier: what a LOGn costs (memory expansion comes on top)...
+LOG_GAS: Final = 375
+LOG_TOPIC_GAS: Final = 375
+LOG_DATA_BYTE_GAS: Final = 8
+# ... and the least a transaction pays before it runs (calldata cost lowest since Istanbul;
+# contract creation and access lists add to it, EIP-7623's floor only raises what is charged).
+TX_BASE_GAS: Final = 21_000
+TX_ZERO_BYTE_GAS: Final = 4
+TX_NONZERO_BYTE_GAS: Final = 16
+# A refund never returns more than half the gas a transaction used (a fifth since London), so
+# a receipt charges at least half of what the transaction burnt.
+REFUND_QUOTIENT: Final = 2
+
+
+def log_gas(log: ReceiptLog) -> int:
+    """The least gas the LOG instruction that emitted `log` cost."""
+    return LOG_GAS + LOG_TOPIC_GAS * len(log.topics) + LOG_DATA_BYTE_GAS * len(log.data)
+
+
+def intrinsic_gas_floor(calldata: bytes) -> int:
+    """The least intrinsic gas of a transaction carrying `calldata`, on any fork."""
+    zeros = calldata.count(0)
+    return TX_BASE_GAS + TX_ZERO_BYTE_GAS * zeros + TX_NONZERO_BYTE_GAS * (len(calldata) - zeros)
+
+
+def log_index_bounds(
+    *, tx_index: int, position: int, receipt: DecodedReceipt, calldata: bytes
+) -> tuple[int, int]:
+    """The smallest and largest block-wide index the `position`-th log of this receipt can
+    have, from the receipt and its transaction's calldata alone.
+
+    The index counts the logs of the block's earlier transactions first. In the block's first
+    transaction there are none: the index is the position. Otherwise their number is bounded
+    by the gas they used: `cumulativeGasUsed` minus this transaction's own gas, of which the
+    receipt charged at least half of its intrinsic gas plus its own logs' cost. The earlier
+    transactions burnt at most `REFUND_QUOTIENT` times what they were charged, and each of
+    their logs burnt at least `LOG_GAS`. Their intrinsic gas is not counted: some L2s open
+    every block with a system transaction that is charged no gas at all.
+    """
+    if tx_index == 0:
+        return position, position
+    own = intrinsic_gas_floor(calldata) + sum(log_gas(log) for log in receipt.logs)
+    charged_own = own - own // REFUND_QUOTIENT
+    earlier = max(0, receipt.cumulative_gas_used - charged_own)
+    return position, position + REFUND_QUOTIENT * earlier // LOG_GAS
 
 
 # ------------------------------------------------------------------------------ transactions
@@ -345,22 +490,26 @@ class DecodedTransaction:
 
 def decode_transaction(raw: bytes) -> DecodedTransaction:
     """Decode a raw signed transaction (types 0 to 4); raise ProofError if it does not."""
-    try:
-        if raw and raw[0] >= 0xC0:
-            items = rlp.decode(raw)
-            v = int.from_bytes(items[6], "big")
-            chain = (v - 35) // 2 if v >= 35 else None
-            return DecodedTransaction(0, chain, items[3], items[5])
-        kind = raw[0]
-        items = rlp.decode(raw[1:])
-        chain_id = int.from_bytes(items[0], "big")
-        if kind == 1:
-            return DecodedTransaction(1, chain_id, items[4], items[6])
-        if kind in (2, 3, 4):
-            return DecodedTransaction(kind, chain_id, items[5], items[7])
-    except (rlp.exceptions.DecodingError, IndexError, TypeError) as exc:
-        raise ProofError(f"the transaction does not decode: {exc}") from exc
-    raise ProofError(f"unknown transaction type {raw[:1].hex()}")
+    if not raw:
+        raise ProofError("the transaction is empty")
+    legacy = raw[0] >= 0xC0
+    kind = 0 if legacy else raw[0]
+    # Positions of (chain id, to, data) in each type's RLP list; a legacy transaction names
+    # its chain through v (EIP-155).
+    fields = {0: (6, 3, 5), 1: (0, 4, 6), 2: (0, 5, 7), 3: (0, 5, 7), 4: (0, 5, 7)}.get(kind)
+    if fields is None:
+        raise ProofError(f"unknown transaction type {raw[:1].hex()}")
+    items = _unrlp(raw if legacy else raw[1:], "the transaction")
+    chain_at, to_at, data_at = fields
+    if not isinstance(items, list) or len(items) <= max(fields):
+        raise ProofError("the transaction has too few fields")
+    if not _all_bytes([items[chain_at], items[to_at], items[data_at]]):
+        raise ProofError("a field of the transaction is a list, not bytes")
+    number = int.from_bytes(items[chain_at], "big")
+    chain: int | None = number
+    if legacy:
+        chain = (number - 35) // 2 if number >= 35 else None
+    return DecodedTransaction(kind, chain, items[to_at], items[data_at])
 
 
 # ------------------------------------------------------------------------------ tries
@@ -386,6 +535,23 @@ def proof_nodes(tree: HexaryTrie, index: int) -> tuple[bytes, ...]:
     return tuple(_rlp(node) for node in nodes)
 
 
+# What the trie library (and the RLP library under it) raises on nodes that are not trie
+# nodes; RecursionError for RLP nested deeper than the stack.
+_MALFORMED_NODE: Final = (
+    InvalidNode,
+    InvalidNibbles,
+    InvalidKeyError,
+    BadTrieProof,
+    TrieValidationError,
+    rlp.exceptions.RLPException,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    RecursionError,
+)
+
+
 def prove_inclusion(root: bytes, index: int, nodes: Sequence[bytes]) -> bytes:
     """The value the proof `nodes` show at rlp(index) under `root`.
 
@@ -395,13 +561,16 @@ def prove_inclusion(root: bytes, index: int, nodes: Sequence[bytes]) -> bytes:
     its parent holds, so the walk finds it missing. Raises ProofError if a node on the path is
     missing, malformed or the key is absent.
     """
+    for node in nodes:
+        if len(node) >= _MEASURE_RLP_FROM:
+            _measure_rlp(node, "a proof node")
     database = {keccak(node): bytes(node) for node in nodes}
     try:
         value = HexaryTrie(database, root_hash=root).get(trie_key(index))
     except MissingTrieNode as exc:
         raise ProofError(f"the proof does not lead to the root: {exc}") from exc
-    except (rlp.exceptions.DecodingError, ValueError, TypeError, KeyError, IndexError) as exc:
-        raise ProofError(f"a proof node is malformed: {exc}") from exc
+    except _MALFORMED_NODE as exc:
+        raise ProofError(f"a proof node is malformed: {type(exc).__name__}") from exc
     if not value:
         raise ProofError(f"the proof shows no value at index {index}")
     return bytes(value)

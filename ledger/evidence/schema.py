@@ -2,34 +2,107 @@
 
 `BUNDLE_SCHEMA` is the source; docs/proof-bundle.schema.json is its published copy (a test
 keeps them equal; `python -m ledger.evidence.schema > docs/proof-bundle.schema.json` rewrites it).
-The schema fixes shapes only; what the values mean and how they are checked is in docs/proofs.md
-and `ledger.evidence.verifier`. A new format gets a new version number and a new `$id`; version 1
-documents stay verifiable.
+The schema fixes shapes and bounds; what the values mean and how they are checked is in
+docs/proofs.md and `ledger.evidence.verifier`. A new format gets a new version number and a new
+`$id`; version 1 documents stay verifiable.
+
+A verifier is handed hostile files, so the schema leaves nothing open:
+- every integer lies in the range of the ABI type the chain holds it in (`projectId` uint32,
+  `value` uint64, `chainId` uint256, block numbers and indexes uint64, ...);
+- every event's `args` are described from the PocLedger ABI, event by event (an `if` on the
+  event name), and the EIP-712 `typedData` from the Register and AnchorBatch types: no place
+  in a bundle takes an arbitrary object, so no place can nest deeper than the format does;
+- every string has a `maxLength` and every hex string a byte bound, every array a `maxItems`
+  (the contract's limits where it has them: 16 parents, 32 categories; a Merkle path of a
+  uint32-counted batch has at most 32 steps; a trie proof for a uint64 index at most 64 nodes).
+
+The bounds on strings and arrays the chain does not limit (a `uri`, a receipt, the history)
+are generous work limits, not protocol facts: see `MAX_TEXT`, `MAX_RECEIPT_BYTES`,
+`MAX_HISTORY`.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
+
+from ledger.chain.signing import ACTION_TYPES, EIP712_DOMAIN_FIELDS
+from ledger.evidence.bundle import CHILD_EVENT, HISTORY_EVENTS, ledger_events
 
 SCHEMA_ID: Final = "https://poc-ledger.example/schemas/proof-bundle/v1.json"
 
-_HEX = {"type": "string", "pattern": "^0x([0-9a-fA-F]{2})*$"}
-_HEX32 = {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"}
-_ADDRESS = {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"}
-_UTC = {
-    "type": "string",
-    "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
-    "description": "ISO-8601 UTC time",
-}
-_UINT = {"type": "integer", "minimum": 0}
+# Events a bundle can cite: the registration (and its children), the history, the policy, the
+# contributor's identity and a batch's anchor.
+BUNDLE_EVENTS: Final = (CHILD_EVENT, *HISTORY_EVENTS, "PolicySet", "IdentitySet", "BatchAnchored")
+
+#: Longest text (uri, names, event strings), in characters. The API writes at most 2,000.
+MAX_TEXT: Final = 65_536
+#: Largest RLP block header: Clique/QBFT put validator lists and seals in extraData.
+MAX_HEADER_BYTES: Final = 65_536
+#: Largest raw transaction (geth and Besu refuse more than 128 KiB; blobs travel apart).
+MAX_TRANSACTION_BYTES: Final = 1_048_576
+#: Largest receipt. PocLedger's calls emit one to three logs (under a kilobyte); the bound
+#: leaves room for thousands and keeps the RLP decoder's worst case near a second.
+MAX_RECEIPT_BYTES: Final = 1_048_576
+#: A trie leaf node holds a whole receipt or transaction, and its key.
+_NODE_OVERHEAD: Final = 64
+#: Longest signature: 65 bytes for ECDSA, more for an ERC-1271 wallet (a multisig's list).
+MAX_SIGNATURE_BYTES: Final = 65_536
+#: Trie proof nodes: the key rlp(index) of a uint64 index has at most 18 nibbles.
+MAX_TRIE_PROOF_NODES: Final = 64
+#: Merkle path of a batch: `count` is a uint32, so the tree is at most 32 levels deep.
+MAX_MERKLE_PROOF: Final = 32
+#: History entries (endorsements, disputes, children, ...): a work limit for the verifier.
+MAX_HISTORY: Final = 10_000
+#: Array arguments of events without a limit in the contract.
+MAX_ABI_ARRAY: Final = 1_024
+# PocLedger.MAX_PARENTS and MAX_CATEGORIES.
+_ABI_ARRAY_LIMITS: Final = {"parents": 16, "categories": 32}
+
+# Discriminating fields of the conditional parts of the schema. A verifier that finds an
+# object failing the branch its discriminator chose blames the discriminator too.
+DISCRIMINATORS: Final = ("event", "method", "primaryType")
 
 
-def _object(properties: dict[str, Any], *, description: str = "") -> dict[str, Any]:
+def _uint(bits: int, description: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": 2**bits - 1}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _int(bits: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": -(2 ** (bits - 1)), "maximum": 2 ** (bits - 1) - 1}
+
+
+def _hex(max_bytes: int, description: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "string",
+        "pattern": "^0x(?:[0-9a-fA-F]{2})*$",
+        "maxLength": 2 + 2 * max_bytes,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _hex_exact(size: int) -> dict[str, Any]:
+    return {"type": "string", "pattern": f"^0x[0-9a-fA-F]{{{2 * size}}}$"}
+
+
+def _text(max_length: int = MAX_TEXT) -> dict[str, Any]:
+    return {"type": "string", "maxLength": max_length}
+
+
+def _object(
+    properties: Mapping[str, Any], *, description: str = "", required: Iterable[str] | None = None
+) -> dict[str, Any]:
     schema: dict[str, Any] = {
         "type": "object",
-        "properties": properties,
-        "required": sorted(properties),
+        "properties": dict(properties),
+        "required": sorted(properties if required is None else required),
         "additionalProperties": False,
     }
     if description:
@@ -37,35 +110,166 @@ def _object(properties: dict[str, Any], *, description: str = "") -> dict[str, A
     return schema
 
 
-_LOG_PROOF = _object(
-    {
-        "event": {"type": "string", "description": "event name in the PocLedger ABI"},
-        "args": {"type": "object", "description": "decoded event arguments, ABI order"},
-        "txHash": {"$ref": "#/$defs/hex32"},
-        "txIndex": _UINT,
-        "blockNumber": _UINT,
-        "blockHash": {"$ref": "#/$defs/hex32"},
-        "blockTimestamp": {"$ref": "#/$defs/utc"},
-        "logIndex": {**_UINT, "description": "position of the log in its block"},
-        "header": {**_HEX, "description": "RLP block header; keccak256 = blockHash"},
-        "receipt": {**_HEX, "description": "receipt as in the receipts trie (EIP-2718)"},
-        "receiptProof": {"type": "array", "items": _HEX, "minItems": 1},
-        "transaction": {**_HEX, "description": "raw signed transaction; keccak256 = txHash"},
-        "transactionProof": {"type": "array", "items": _HEX, "minItems": 1},
-    },
-    description="an event log with the evidence proving it from its block hash",
-)
+_ARRAY_TYPE = re.compile(r"^(?P<inner>.+)\[(?P<size>[0-9]*)\]$")
+
+
+def abi_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON shape `ledger.evidence.bundle` gives a value of ABI type `spec["type"]` (tuples as
+    objects of their named components, bytes as 0x-hex, addresses as 0x-hex of 20 bytes)."""
+    kind = str(spec["type"])
+    array = _ARRAY_TYPE.match(kind)
+    if array:
+        inner = abi_schema({**spec, "type": array["inner"]})
+        schema: dict[str, Any] = {"type": "array", "items": inner}
+        if array["size"]:
+            schema["minItems"] = schema["maxItems"] = int(array["size"])
+        else:
+            schema["maxItems"] = _ABI_ARRAY_LIMITS.get(str(spec.get("name", "")), MAX_ABI_ARRAY)
+        return schema
+    if kind == "tuple":
+        return _object({str(c["name"]): abi_schema(c) for c in spec["components"]})
+    if kind == "address":
+        return {"$ref": "#/$defs/address"}
+    if kind == "bool":
+        return {"type": "boolean"}
+    if kind == "string":
+        return _text()
+    if kind == "bytes32":
+        return {"$ref": "#/$defs/hex32"}
+    if kind == "bytes":
+        return _hex(MAX_TRANSACTION_BYTES)
+    if kind.startswith("bytes"):
+        return _hex_exact(int(kind[5:]))
+    if kind.startswith("uint"):
+        return _uint(int(kind[4:] or 256))
+    if kind.startswith("int"):
+        return _int(int(kind[3:] or 256))
+    raise ValueError(f"no JSON shape for ABI type {kind}")
+
+
+def _event_args() -> dict[str, Any]:
+    codec = ledger_events()
+    return {
+        name: _object({str(i["name"]): abi_schema(i) for i in codec.by_name[name]["inputs"]})
+        for name in BUNDLE_EVENTS
+    }
+
+
+def _when(field: str, value: str, then: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "if": {"properties": {field: {"const": value}}, "required": [field]},
+        "then": dict(then),
+    }
+
+
+_LOG_PROOF = {
+    **_object(
+        {
+            "event": {
+                "enum": list(BUNDLE_EVENTS),
+                "description": "event name in the PocLedger ABI",
+            },
+            "args": {"type": "object", "description": "decoded event arguments, ABI order"},
+            "txHash": {"$ref": "#/$defs/hex32"},
+            "txIndex": _uint(64),
+            "blockNumber": _uint(64),
+            "blockHash": {"$ref": "#/$defs/hex32"},
+            "blockTimestamp": {"$ref": "#/$defs/utc"},
+            "logIndex": _uint(64, "position of the log in its block"),
+            "header": _hex(MAX_HEADER_BYTES, "RLP block header; keccak256 = blockHash"),
+            "receipt": _hex(MAX_RECEIPT_BYTES, "receipt as in the receipts trie (EIP-2718)"),
+            "receiptProof": {"$ref": "#/$defs/receiptProof"},
+            "transaction": _hex(
+                MAX_TRANSACTION_BYTES, "raw signed transaction; keccak256 = txHash"
+            ),
+            "transactionProof": {"$ref": "#/$defs/transactionProof"},
+        },
+        description="an event log with the evidence proving it from its block hash",
+    ),
+    # The arguments of each event, as its ABI gives them.
+    "allOf": [
+        _when("event", name, {"properties": {"args": {"$ref": f"#/$defs/args/{name}"}}})
+        for name in BUNDLE_EVENTS
+    ],
+}
+
+
+def _typed_data() -> dict[str, Any]:
+    """EIP-712 typed data of a Register or AnchorBatch authorisation (`ledger.chain.signing`)."""
+    message_fields = {
+        primary: {name: abi_schema({"name": name, "type": kind}) for name, kind in fields}
+        for primary, fields in ACTION_TYPES.items()
+        if primary in ("Register", "AnchorBatch")
+    }
+    type_entry = _object({"name": _text(256), "type": _text(256)})
+    return {
+        **_object(
+            {
+                "types": {
+                    "type": "object",
+                    "maxProperties": 8,
+                    "propertyNames": {"maxLength": 256},
+                    "additionalProperties": {"type": "array", "maxItems": 32, "items": type_entry},
+                },
+                "primaryType": {"enum": sorted(message_fields)},
+                "domain": _object(
+                    {
+                        name: abi_schema({"name": name, "type": t})
+                        for name, t in EIP712_DOMAIN_FIELDS
+                    }
+                ),
+                "message": {"type": "object"},
+            },
+            description="EIP-712 typed data as signed (compared with the data the fields give)",
+        ),
+        "allOf": [
+            _when("primaryType", primary, {"properties": {"message": _object(fields)}})
+            for primary, fields in message_fields.items()
+        ],
+    }
+
+
+_TRANSACTION_AUTHORISATION = {
+    "method": {"const": "transaction"},
+    "signer": {"$ref": "#/$defs/address"},
+}
+_EIP712_AUTHORISATION = {
+    "method": {"const": "eip712"},
+    "signer": {"$ref": "#/$defs/address"},
+    "primaryType": {"enum": ["Register", "AnchorBatch"]},
+    "nonce": _uint(256),
+    "deadline": _uint(256),
+    "signature": _hex(MAX_SIGNATURE_BYTES),
+    "typedData": {"$ref": "#/$defs/typedData"},
+}
 
 BUNDLE_SCHEMA: Final[dict[str, Any]] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": SCHEMA_ID,
     "title": "poc-ledger contribution proof bundle, version 1",
     "$defs": {
-        "hex": _HEX,
-        "hex32": _HEX32,
-        "address": _ADDRESS,
-        "utc": _UTC,
+        "hex32": _hex_exact(32),
+        "address": _hex_exact(20),
+        "utc": {
+            "type": "string",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
+            "description": "ISO-8601 UTC time (a real calendar time: the verifier parses it)",
+        },
+        "receiptProof": {
+            "type": "array",
+            "items": _hex(MAX_RECEIPT_BYTES + _NODE_OVERHEAD),
+            "minItems": 1,
+            "maxItems": MAX_TRIE_PROOF_NODES,
+        },
+        "transactionProof": {
+            "type": "array",
+            "items": _hex(MAX_TRANSACTION_BYTES + _NODE_OVERHEAD),
+            "minItems": 1,
+            "maxItems": MAX_TRIE_PROOF_NODES,
+        },
         "logProof": _LOG_PROOF,
+        "args": _event_args(),
+        "typedData": _typed_data(),
     },
     **_object(
         {
@@ -74,99 +278,95 @@ BUNDLE_SCHEMA: Final[dict[str, Any]] = {
             "contribution": _object(
                 {
                     "contributionId": {"$ref": "#/$defs/hex32"},
-                    "projectId": _UINT,
+                    "projectId": _uint(32),
                     "contributor": {"$ref": "#/$defs/address"},
                     "contentHash": {"$ref": "#/$defs/hex32"},
                     "hashAlgorithm": {"const": "sha256"},
                     "salt": {"$ref": "#/$defs/hex32"},
-                    "commitmentFormula": {"type": "string"},
+                    "commitmentFormula": _text(1_024),
                     "commitment": {"$ref": "#/$defs/hex32"},
                     "origin": {"enum": ["Background", "Result"]},
-                    "category": _object(
-                        {"id": _UINT, "name": {"type": "string"}, "unit": {"type": "string"}}
-                    ),
-                    "value": _UINT,
-                    "parents": {"type": "array", "items": {"$ref": "#/$defs/hex32"}},
+                    "category": _object({"id": _uint(8), "name": _text(32), "unit": _text(32)}),
+                    "value": _uint(64),
+                    "parents": {
+                        "type": "array",
+                        "items": {"$ref": "#/$defs/hex32"},
+                        "maxItems": _ABI_ARRAY_LIMITS["parents"],
+                    },
                     "supersedes": {"$ref": "#/$defs/hex32"},
-                    "uri": {"type": "string"},
+                    "uri": _text(),
                     "batchId": {"$ref": "#/$defs/hex32"},
                     "registeredAt": {"$ref": "#/$defs/utc"},
                     "status": {"enum": ["Active", "Withdrawn", "Superseded", "Invalidated"]},
                 }
             ),
             "identity": {
-                "oneOf": [
-                    {"type": "null"},
-                    _object(
-                        {
-                            "name": {"type": "string"},
-                            "companyNumber": {"type": "string"},
-                            "evidence": {"$ref": "#/$defs/logProof"},
-                        }
-                    ),
-                ]
+                **_object(
+                    {
+                        "name": _text(),
+                        "companyNumber": _text(),
+                        "evidence": {"$ref": "#/$defs/logProof"},
+                    }
+                ),
+                "type": ["object", "null"],
             },
             "policy": _object(
                 {
-                    "version": _UINT,
+                    "version": _uint(32),
                     "policyHash": {"$ref": "#/$defs/hex32"},
                     "evidence": {"$ref": "#/$defs/logProof"},
                 }
             ),
             "authorisation": {
-                "oneOf": [
-                    _object(
-                        {"method": {"const": "transaction"}, "signer": {"$ref": "#/$defs/address"}}
-                    ),
-                    _object(
-                        {
-                            "method": {"const": "eip712"},
-                            "signer": {"$ref": "#/$defs/address"},
-                            "primaryType": {"enum": ["Register", "AnchorBatch"]},
-                            "nonce": _UINT,
-                            "deadline": _UINT,
-                            "signature": {"$ref": "#/$defs/hex"},
-                            "typedData": {"type": "object"},
-                        }
-                    ),
-                ]
+                "type": "object",
+                "properties": {"method": {"enum": ["transaction", "eip712"]}},
+                "required": ["method"],
+                "if": {"properties": {"method": {"const": "transaction"}}},
+                "then": _object(_TRANSACTION_AUTHORISATION),
+                "else": _object(_EIP712_AUTHORISATION),
             },
             "chain": _object(
                 {
-                    "chainId": _UINT,
+                    "chainId": _uint(256),
                     "contract": {"$ref": "#/$defs/address"},
                     "txHash": {"$ref": "#/$defs/hex32"},
-                    "txIndex": _UINT,
-                    "blockNumber": _UINT,
+                    "txIndex": _uint(64),
+                    "blockNumber": _uint(64),
                     "blockHash": {"$ref": "#/$defs/hex32"},
                     "blockTimestamp": {"$ref": "#/$defs/utc"},
-                    "logIndex": _UINT,
+                    "logIndex": _uint(64),
                 }
             ),
             "inclusion": _object(
                 {
-                    "header": {"$ref": "#/$defs/hex"},
-                    "receipt": {"$ref": "#/$defs/hex"},
-                    "receiptProof": {"type": "array", "items": {"$ref": "#/$defs/hex"}},
-                    "transaction": {"$ref": "#/$defs/hex"},
-                    "transactionProof": {"type": "array", "items": {"$ref": "#/$defs/hex"}},
+                    "header": _hex(MAX_HEADER_BYTES),
+                    "receipt": _hex(MAX_RECEIPT_BYTES),
+                    "receiptProof": {"$ref": "#/$defs/receiptProof"},
+                    "transaction": _hex(MAX_TRANSACTION_BYTES),
+                    "transactionProof": {"$ref": "#/$defs/transactionProof"},
                 }
             ),
             "batch": {
-                "oneOf": [
-                    {"type": "null"},
-                    _object(
-                        {
-                            "root": {"$ref": "#/$defs/hex32"},
-                            "count": _UINT,
-                            "leafHash": {"$ref": "#/$defs/hex32"},
-                            "merkleProof": {"type": "array", "items": {"$ref": "#/$defs/hex32"}},
-                            "anchor": {"$ref": "#/$defs/logProof"},
-                        }
-                    ),
-                ]
+                **_object(
+                    {
+                        "root": {"$ref": "#/$defs/hex32"},
+                        "count": _uint(32),
+                        "leafHash": {"$ref": "#/$defs/hex32"},
+                        "merkleProof": {
+                            "type": "array",
+                            "items": {"$ref": "#/$defs/hex32"},
+                            "maxItems": MAX_MERKLE_PROOF,
+                        },
+                        "anchor": {"$ref": "#/$defs/logProof"},
+                    }
+                ),
+                "type": ["object", "null"],
             },
-            "history": {"type": "array", "items": {"$ref": "#/$defs/logProof"}},
+            "history": {
+                "type": "array",
+                "items": {"$ref": "#/$defs/logProof"},
+                "maxItems": MAX_HISTORY,
+            },
         }
     ),
 }

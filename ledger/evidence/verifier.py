@@ -5,7 +5,9 @@ statement, each PASS or FAIL with its reason and, on failure, the JSON paths of 
 found wrong (e.g. `history[1].args.rating`). Nothing the bundle says is taken on trust:
 
 offline
-- format: the JSON Schema of `ledger.evidence.schema` (paths of the offending fields);
+- format (`ledger.evidence.format_check`): the JSON Schema of `ledger.evidence.schema` and
+  what it cannot say (real calendar times); every value the later checks convert is then in
+  its range;
 - file: SHA-256 of the original file equals the content hash (with `--file`);
 - commitment: recomputed from contributor, project, content hash and salt; the id from it;
 - header: keccak256 of the RLP header is the block hash; number and time are the header's;
@@ -18,14 +20,22 @@ offline
   transaction's calldata carries that signature; or the contributor's own signed transaction;
 - policy, identity, batch (Merkle path, anchor log), every history entry: the same log proofs,
   plus how each relates to the contribution (same id, before/after the registration);
+- log indexes: exact where a log's transaction is its block's first, else within the bounds
+  its receipt's gas allows (`ledger.evidence.block_evidence.log_index_bounds`), and consistent
+  between logs of one block;
 - status: what the history implies.
+
+A verifier is handed hostile files by definition. It never raises on a document: whatever a
+check meets, the check FAILs naming the fields it was reading, and the others still run.
 
 online (`w3` given: any node of the chain, never trusted for anything but its own data)
 - chain id; for every block cited, the node's block at that height has that hash, and every
   receipt proof leads to the receiptsRoot of the node's header (not to the bundle's header);
 - the node's receipts put each cited log at the stated log index;
 - the contract's runtime code is PocLedger's (immutables masked: OpenZeppelin's EIP712 keeps
-  the domain in immutables, so the code differs per deployment in exactly those bytes);
+  the domain in immutables, so the code differs per deployment in exactly those bytes), of the
+  current release or of an earlier one kept in ledger/artifacts/releases/; from 1.1.0 on, the
+  code of the governance module the ledger names (`governance()`) is PocGovernance's too;
 - the contribution's current status; history, identity and policy still complete.
 
 Building bundles: `ledger.evidence.bundle`. The CLI (`poc verify`): `poc.cli.proofs`.
@@ -34,20 +44,19 @@ Building bundles: `ledger.evidence.bundle`. The CLI (`poc verify`): `poc.cli.pro
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import combinations
 from typing import Any, Final
 
-import jsonschema  # type: ignore[import-untyped]
-import jsonschema_rs
 from eth_account import Account
 from eth_utils.address import to_canonical_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 
-from ledger.chain.artifacts import load_artifact
+from ledger.chain.artifacts import load_artifact, load_release_artifact, released_versions
 from ledger.chain.signing import recover_signer
 from ledger.chain.translate import translating
 from ledger.domain.hashing import batch_id as compute_batch_id
@@ -58,11 +67,12 @@ from ledger.domain.values import BatchLeaf, ContributionStatus, Origin, bytes32_
 from ledger.errors import LedgerError, ProofError
 from ledger.evidence.block_evidence import (
     BlockHeader,
+    DecodedReceipt,
     ReceiptLog,
-    decode_receipt_logs,
+    decode_receipt,
     decode_transaction,
+    log_index_bounds,
     prove_inclusion,
-    receipt_status,
 )
 from ledger.evidence.builder import ProofBuilder
 from ledger.evidence.bundle import (
@@ -82,11 +92,16 @@ from ledger.evidence.bundle import (
     typed_data_for,
     unhex,
 )
-from ledger.evidence.schema import BUNDLE_SCHEMA
+from ledger.evidence.format_check import clip, format_problems
 
 PASS: Final = "PASS"
 FAIL: Final = "FAIL"
 _PUSH32: Final = 0x7F
+# What one failed check reports at most: a hostile bundle can make every field wrong.
+_MAX_FIELDS: Final = 50
+_MAX_DETAIL: Final = 2_000
+#: The module PocLedger runs its governance in (from release 1.1.0 on).
+GOVERNANCE_CONTRACT: Final = "PocGovernance"
 
 
 @dataclass(frozen=True)
@@ -177,28 +192,23 @@ def diff_paths(stated: Any, actual: Any, path: str) -> list[str]:
     return []
 
 
-@cache
-def _validator() -> Any:
-    cls = jsonschema.validators.validator_for(BUNDLE_SCHEMA)
-    return cls(BUNDLE_SCHEMA)
-
-
-def _json_path(parts: Sequence[Any]) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(document)"
+def _time(timestamp: int) -> str:
+    # A forged header can carry any time; one past year 9999 has no ISO form.
+    try:
+        return iso_utc(timestamp)
+    except (ValueError, OverflowError, OSError):
+        return f"Unix time {timestamp}"
 
 
 def _find_log(
-    receipt: bytes, contract: str, event: str
+    receipt: DecodedReceipt, contract: str, event: str
 ) -> list[tuple[int, ReceiptLog, dict[str, Any]]]:
     """(position, raw log, decoded args) of every `event` log of `contract` in `receipt`."""
     codec = ledger_events()
     topic = codec.topic(event)
     address = to_canonical_address(contract)
     found = []
-    for position, log in enumerate(decode_receipt_logs(receipt)):
+    for position, log in enumerate(receipt.logs):
         if log.address == address and log.topics and log.topics[0] == topic:
             _, args = codec.decode(log.topics, log.data)
             found.append((position, log, args))
@@ -206,15 +216,22 @@ def _find_log(
 
 
 def _best_match(
-    candidates: list[tuple[int, ReceiptLog, dict[str, Any]]], stated: Mapping[str, Any], path: str
+    candidates: list[tuple[int, ReceiptLog, dict[str, Any]]],
+    stated: Mapping[str, Any],
+    path: str,
+    log_index: int,
 ) -> tuple[tuple[int, ReceiptLog, dict[str, Any]] | None, list[str]]:
-    """The candidate log closest to the stated arguments, and the paths where it differs."""
+    """The candidate log closest to the stated arguments, and the paths where it differs.
+    Between equally close ones (a transaction can emit the same log twice), the one whose
+    position is the stated log index's, or the last before it."""
     best: tuple[int, ReceiptLog, dict[str, Any]] | None = None
+    best_key: tuple[int, int] | None = None
     best_diff: list[str] = []
     for candidate in candidates:
         differing = diff_paths(dict(stated), candidate[2], path)
-        if best is None or len(differing) < len(best_diff):
-            best, best_diff = candidate, differing
+        key = (len(differing), 0 if candidate[0] <= log_index else 1)
+        if best_key is None or key < best_key:
+            best, best_key, best_diff = candidate, key, differing
     return best, best_diff
 
 
@@ -223,7 +240,10 @@ def _best_match(
 
 @dataclass(frozen=True)
 class _Located:
-    """A log proven in a bundle: where it is, for the online step."""
+    """A log proven in a bundle: where it is, for the log index and online checks.
+
+    `position` (the log's place in its receipt), `receipt_logs` and `bounds` (the block-wide
+    index it can have) are known only when the receipt decoded and held the log."""
 
     path: str
     block_number: int
@@ -234,6 +254,9 @@ class _Located:
     receipt: bytes
     receipt_proof: tuple[bytes, ...]
     log: ReceiptLog | None
+    position: int | None = None
+    receipt_logs: int = 0
+    bounds: tuple[int, int] | None = None
 
 
 def _prove_log(
@@ -268,11 +291,11 @@ def _prove_log(
             f"header is block {header.number}, not {evidence.block_number}",
             f"{c}.blockNumber",
         )
-        problems.expect(
-            header.timestamp == evidence.block_timestamp,
-            f"header time is {iso_utc(header.timestamp)}, not the stated time",
-            f"{c}.blockTimestamp",
-        )
+        if header.timestamp != evidence.block_timestamp:
+            problems.add(
+                f"header time is {_time(header.timestamp)}, not the stated time",
+                f"{c}.blockTimestamp",
+            )
         try:
             in_trie = prove_inclusion(
                 header.transactions_root, evidence.tx_index, evidence.transaction_proof
@@ -303,24 +326,29 @@ def _prove_log(
         f"{c}.txHash",
         f"{p}.transaction",
     )
+    calldata: bytes | None = None
     try:
         tx = decode_transaction(evidence.transaction)
-        problems.expect(
-            tx.chain_id == chain_id,
-            f"the transaction was signed for chain {tx.chain_id}, not {chain_id}",
-            "chain.chainId",
-        )
+        calldata = tx.data
+        if tx.chain_id != chain_id:
+            problems.add(
+                f"the transaction was signed for chain {tx.chain_id}, not {chain_id}",
+                "chain.chainId",
+            )
     except ProofError as exc:
         problems.add(f"transaction: {exc}", f"{p}.transaction")
+    position: int | None = None
+    receipt: DecodedReceipt | None = None
     try:
-        problems.expect(
-            receipt_status(evidence.receipt) == 1, "the transaction failed", f"{p}.receipt"
-        )
+        receipt = decode_receipt(evidence.receipt)
+        problems.expect(receipt.status == 1, "the transaction failed", f"{p}.receipt")
         event_ok = evidence.event in ledger_events().by_name
         if event_field is not None:
-            problems.expect(event_ok, f"{evidence.event!r} is not a ledger event", event_field)
+            problems.expect(
+                event_ok, f"{clip(evidence.event)!r} is not a ledger event", event_field
+            )
         if event_ok:
-            candidates = _find_log(evidence.receipt, contract, evidence.event)
+            candidates = _find_log(receipt, contract, evidence.event)
             if not candidates:
                 problems.add(
                     f"the receipt has no {evidence.event} log of contract {contract}",
@@ -329,22 +357,22 @@ def _prove_log(
                     f"{p}.receipt",
                 )
             else:
-                best, differing = _best_match(candidates, evidence.args, f"{p}.args")
+                best, differing = _best_match(
+                    candidates, evidence.args, f"{p}.args", evidence.log_index
+                )
                 assert best is not None
                 position, located_log, decoded_args = best
                 if differing:
                     problems.add(
                         f"the {evidence.event} log in the receipt says otherwise", *differing
                     )
-                # The block-wide index counts the logs of earlier transactions too, which only
-                # the node knows; offline it can only be at least the position in the receipt.
-                problems.expect(
-                    evidence.log_index >= position,
-                    f"log index {evidence.log_index} is below the log's position {position}",
-                    f"{c}.logIndex",
-                )
     except ProofError as exc:
         problems.add(f"receipt: {exc}", f"{p}.receipt")
+    bounds = None
+    if position is not None and receipt is not None and calldata is not None:
+        bounds = log_index_bounds(
+            tx_index=evidence.tx_index, position=position, receipt=receipt, calldata=calldata
+        )
     located = _Located(
         path=c,
         block_number=evidence.block_number,
@@ -355,6 +383,9 @@ def _prove_log(
         receipt=evidence.receipt,
         receipt_proof=evidence.receipt_proof,
         log=located_log,
+        position=position,
+        receipt_logs=len(receipt.logs) if receipt is not None else 0,
+        bounds=bounds,
     )
     return located, decoded_args
 
@@ -377,37 +408,34 @@ class _Run:
             detail = body(problems)
         except (LedgerError, ValueError, KeyError, TypeError, IndexError) as exc:
             # A malformed value deep inside (e.g. bad RLP) fails this check, not the run.
-            problems.add(f"cannot check: {exc}", *fields_on_error)
+            problems.add(f"cannot check: {clip(str(exc))}", *fields_on_error)
             detail = ""
-        if problems.items:
-            fields = tuple(dict.fromkeys(f for item in problems.items for f in item.fields))
-            reason = "; ".join(item.message for item in problems.items)
-            self.checks.append(Check(name, False, reason, fields))
-        else:
-            self.checks.append(Check(name, True, detail))
+        except Exception as exc:
+            # The last resort: whatever a hostile bundle makes a library raise fails this
+            # check, naming what it was reading, and the other checks still run.
+            problems.add(f"cannot check ({type(exc).__name__}): {clip(str(exc))}", *fields_on_error)
+            detail = ""
+        self.checks.append(_check(name, problems, detail))
 
 
-@cache
-def _fast_validator() -> Any:
-    # The Rust validator answers "valid?" in well under a millisecond (the pure-Python one
-    # takes ~10 ms on a bundle); the Python one then explains a failure with its paths.
-    return jsonschema_rs.validator_for(BUNDLE_SCHEMA)
+def _check(name: str, problems: _Problems, detail: str) -> Check:
+    if not problems.items:
+        return Check(name, True, detail)
+    fields = tuple(dict.fromkeys(f for item in problems.items for f in item.fields))
+    reason = "; ".join(dict.fromkeys(clip(item.message) for item in problems.items))
+    if len(fields) > _MAX_FIELDS:
+        reason += f" ({len(fields) - _MAX_FIELDS} more fields at fault)"
+        fields = fields[:_MAX_FIELDS]
+    return Check(name, False, clip(reason, _MAX_DETAIL), fields)
 
 
-def _schema_check(document: Any) -> Check:
-    if _fast_validator().is_valid(document):
+def _format_check(document: Any) -> Check:
+    problems = format_problems(document)
+    if not problems:
         return Check("format", True, f"proof bundle version {BUNDLE_VERSION}, schema valid")
-    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
-    if not errors:
-        return Check("format", True, f"proof bundle version {BUNDLE_VERSION}, schema valid")
-    fields = tuple(dict.fromkeys(_json_path(list(e.absolute_path)) for e in errors))
-    # oneOf failures say little: point at the deepest errors instead.
-    messages = []
-    for error in errors[:5]:
-        deepest = min(error.context or [error], key=lambda e: -len(list(e.absolute_path)))
-        messages.append(f"{_json_path(list(deepest.absolute_path))}: {deepest.message}")
-        fields += (_json_path(list(deepest.absolute_path)),)
-    return Check("format", False, "; ".join(messages), tuple(dict.fromkeys(fields)))
+    fields = tuple(dict.fromkeys(f for problem in problems for f in problem.fields))
+    detail = "; ".join(problem.message for problem in problems[:5])
+    return Check("format", False, clip(detail, _MAX_DETAIL), fields)
 
 
 def verify_document(
@@ -433,14 +461,17 @@ def verify_with_file_hash(
 def _verify(
     document: Mapping[str, Any], *, file_sha256: bytes | None, w3: Web3 | None
 ) -> VerificationReport:
-    schema = _schema_check(document)
-    if not schema.passed:
-        return VerificationReport((schema,))
     try:
+        form = _format_check(document)
+        if not form.passed:
+            return VerificationReport((form,))
         bundle = ProofBundle.from_json(document)
-    except (KeyError, ValueError, TypeError) as exc:
-        return VerificationReport((Check("format", False, f"does not parse: {exc}", ()),))
-    run = _Run(document, bundle, [schema])
+    except Exception as exc:
+        # The format check leaves nothing for this to trip over; if it does, the document
+        # still gets a verdict, not a traceback.
+        reason = f"does not parse ({type(exc).__name__}): {clip(str(exc))}"
+        return VerificationReport((Check("format", False, reason, ("(document)",)),))
+    run = _Run(document, bundle, [form])
     _offline(run, file_sha256)
     if w3 is not None:
         _online(run, w3)
@@ -562,6 +593,8 @@ def _offline(run: _Run, file_sha256: bytes | None) -> None:
             f"history[{index}]",
         )
 
+    run.run("log indexes", lambda p: _check_log_indexes(run.located, p), "chain.logIndex")
+
     def status(p: _Problems) -> str:
         implied = derived_status(b.history, c.contribution_id)
         p.expect(
@@ -649,7 +682,11 @@ def _check_authorisation(run: _Run, p: _Problems) -> str:
             f"the transaction calls {name}, not {expected}",
             "authorisation.method",
         )
-        sender = Account.recover_transaction(authorising)
+        try:
+            sender = Account.recover_transaction(authorising)
+        except Exception as exc:  # eth-account raises rlp's, eth-keys' and its own errors
+            p.add(f"the transaction's sender does not recover: {type(exc).__name__}", tx_path)
+            return ""
         p.expect(
             sender.lower() == c.contributor.lower(),
             f"the transaction was signed by {sender}, not by the contributor",
@@ -714,8 +751,8 @@ def _check_authorisation(run: _Run, p: _Problems) -> str:
             f"the signature over the rebuilt typed data recovers {recovered}, not the contributor",
             *inputs,
         )
-    except LedgerError as exc:
-        p.add(f"the signature does not recover: {exc}", *inputs)
+    except Exception as exc:  # a SigningError, or the typed data does not even encode
+        p.add(f"the signature does not recover: {clip(str(exc))}", *inputs)
     expected_call = "anchorBatchBySig" if b.batch else "registerBySig"
     if p.expect(
         name == expected_call,
@@ -1032,6 +1069,49 @@ def _check_history(run: _Run, p: _Problems, index: int, entry: LogProof) -> str:
     return f"block {entry.block_number}, tx {hex0x(entry.tx_hash)[:18]}…"
 
 
+def _check_log_indexes(located: list[_Located], p: _Problems) -> str:
+    """Each cited log's block-wide index against what its receipt allows, and the indexes of
+    logs in one block against each other (`ledger.evidence.block_evidence.log_index_bounds`)."""
+    known = [log for log in located if log.bounds is not None and log.position is not None]
+    exact = 0
+    for log in known:
+        assert log.bounds is not None
+        low, high = log.bounds
+        exact += low == high
+        if not low <= log.log_index <= high:
+            where = (
+                f"is {low}: the log is number {low} of its block's first transaction"
+                if low == high
+                else f"lies between {low} and {high} (its position in the receipt, and the "
+                "logs the earlier transactions' gas could pay for)"
+            )
+            p.add(f"log index {log.log_index} is wrong: it {where}", f"{log.path}.logIndex")
+    # Logs of one block: the index grows with the transaction index, and within one
+    # transaction exactly as the receipt orders its logs.
+    for first, second in combinations(known, 2):
+        if first.block_hash != second.block_hash:
+            continue
+        a, b = sorted((first, second), key=lambda log: (log.tx_index, log.position or 0))
+        assert a.position is not None and b.position is not None
+        if a.tx_index == b.tx_index:
+            ok = b.log_index - a.log_index == b.position - a.position
+        else:
+            ok = b.log_index - a.log_index >= a.receipt_logs - a.position + b.position
+        p.expect(
+            ok,
+            f"log indexes {a.log_index} and {b.log_index} contradict the order of their "
+            f"logs in block {a.block_number}",
+            f"{a.path}.logIndex",
+            f"{b.path}.logIndex",
+        )
+    if exact == len(known):
+        return f"{exact} log index(es), each exact: every log is in its block's first transaction"
+    return (
+        f"{exact} of {len(known)} log index(es) exact (first transaction of the block), "
+        f"{len(known) - exact} within the bounds their receipts' gas allows (exact online)"
+    )
+
+
 # ------------------------------------------------------------------------------ online
 
 
@@ -1061,6 +1141,46 @@ def code_matches(actual: bytes, expected: bytes) -> tuple[bool, int]:
             return False, masked
         i += 1 + width
     return True, masked
+
+
+@dataclass(frozen=True)
+class LedgerRelease:
+    """The runtime code of one release of PocLedger and, from 1.1.0 on, of its PocGovernance
+    module. `version` is None for the current release: its contracts report it (`version()`)."""
+
+    version: str | None
+    compiler_version: str
+    ledger_code: bytes
+    module_code: bytes | None
+
+
+@cache
+def ledger_releases() -> tuple[LedgerRelease, ...]:
+    """Every release a deployment's code may come from: the current artifacts, then the earlier
+    releases kept in ledger/artifacts/releases/ (the code of a deployment never changes)."""
+    current = load_artifact(LEDGER_CONTRACT)
+    releases = [
+        LedgerRelease(
+            None,
+            current.compiler_version,
+            bytes(HexBytes(current.deployed_bytecode)),
+            bytes(HexBytes(load_artifact(GOVERNANCE_CONTRACT).deployed_bytecode)),
+        )
+    ]
+    for version in released_versions():
+        ledger = load_release_artifact(version, LEDGER_CONTRACT)
+        try:
+            module: bytes | None = bytes(
+                HexBytes(load_release_artifact(version, GOVERNANCE_CONTRACT).deployed_bytecode)
+            )
+        except LedgerError:  # releases before 1.1.0 have no module
+            module = None
+        releases.append(
+            LedgerRelease(
+                version, ledger.compiler_version, bytes(HexBytes(ledger.deployed_bytecode)), module
+            )
+        )
+    return tuple(releases)
 
 
 def _online(run: _Run, w3: Web3) -> None:
@@ -1131,12 +1251,39 @@ def _online(run: _Run, w3: Web3) -> None:
     def code(p: _Problems) -> str:
         with translating():
             actual = bytes(w3.eth.get_code(b.chain.contract))
-        expected = bytes(HexBytes(load_artifact(LEDGER_CONTRACT).deployed_bytecode))
-        ok, masked = code_matches(actual, expected)
-        p.expect(ok, f"the code at {b.chain.contract} is not PocLedger's", "chain.contract")
+        matched = [
+            (release, masked)
+            for release in ledger_releases()
+            for ok, masked in [code_matches(actual, release.ledger_code)]
+            if ok
+        ]
+        if not matched:
+            p.add(f"the code at {b.chain.contract} is not PocLedger's", "chain.contract")
+            return f"runtime code (keccak {hex0x(keccak(actual))[:18]}…) is no release's"
+        release, masked = matched[0]
+        version = release.version
+        module_note = ""
+        if release.module_code is not None:
+            # The ledger runs its governance in this module by DELEGATECALL: code that could
+            # write anything in the ledger's storage and log under its address. Its address is
+            # an immutable (masked above), so it is checked here, not taken on trust.
+            ledger = w3.eth.contract(
+                address=b.chain.contract, abi=load_artifact(LEDGER_CONTRACT).abi
+            )
+            with translating():
+                module = ledger.functions.governance().call()
+                module_code = bytes(w3.eth.get_code(module))
+                version = str(ledger.functions.version().call())
+            module_ok, module_masked = code_matches(module_code, release.module_code)
+            p.expect(
+                module_ok,
+                f"the governance module {module} of {b.chain.contract} is not PocGovernance's",
+                "chain.contract",
+            )
+            module_note = f"; its module {module} is PocGovernance ({module_masked} immutables)"
         return (
-            f"runtime code (keccak {hex0x(keccak(actual))[:18]}…) is PocLedger "
-            f"{load_artifact(LEDGER_CONTRACT).compiler_version} ({masked} immutables)"
+            f"runtime code (keccak {hex0x(keccak(actual))[:18]}…) is PocLedger {version} "
+            f"{release.compiler_version} ({masked} immutables){module_note}"
         )
 
     run.run("online: contract code", code, "chain.contract")

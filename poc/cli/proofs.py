@@ -3,7 +3,9 @@
 - `poc verify BUNDLE [--file ORIGINAL] [--rpc-url URL]`: one line per check, PASS or FAIL with
   the reason (and the fields at fault); exit status 0 when everything passes, 1 otherwise.
   Needs nothing from this service: the bundle, optionally the original file, optionally any
-  node of the chain.
+  node of the chain. Whatever the file holds (not JSON, nested past Python's parser, larger
+  than `MAX_BUNDLE_BYTES`, values of any type or size), the answer is FAIL lines and exit 1,
+  never a traceback.
 - `poc export contribution|partner|project --rpc-url URL --ledger ADDRESS ...`: write a bundle
   and its certificate, or a partner's or the project's zip. Content hashes and salts come from
   `--openings FILE`, a JSON object {contributionId: {"contentHash": "0x…", "salt": "0x…"}}
@@ -19,7 +21,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ledger.errors import ConfigurationError, ProofError
 
@@ -31,6 +33,11 @@ if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 else:
     Subparsers = argparse._SubParsersAction
+
+#: Largest bundle file `poc verify` reads: a work limit (real bundles are tens of kilobytes,
+#: a history entry adds about ten). A hostile file costs the verifier about a second per
+#: megabyte at worst (RLP crafted for the decoder's slowest case).
+MAX_BUNDLE_BYTES: Final = 64 * 1024 * 1024
 
 
 def register_commands(subparsers: Subparsers) -> None:
@@ -90,12 +97,22 @@ def _web3(url: str) -> Web3:
 
 def run_verify(args: argparse.Namespace) -> int:
     """`poc verify`: print one line per check; 0 if all pass."""
+    from ledger.domain import untrusted_json
     from ledger.evidence.verifier import verify_with_file_hash
 
+    # A lone surrogate in the file (JSON's "\ud800") must not stop the report from printing.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    path = Path(args.bundle)
     try:
-        document = json.loads(Path(args.bundle).read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_BUNDLE_BYTES:
+            print(f"FAIL  format: {path} is larger than {MAX_BUNDLE_BYTES} bytes")
+            return 1
+        # Measured before parsing: nested deep enough, the JSON reader crashes the process.
+        document = untrusted_json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
-        print(f"FAIL  format: cannot read {args.bundle} as JSON: {exc}")
+        print(f"FAIL  format: cannot read {path} as JSON: {exc}")
         return 1
     file_hash = _sha256_file(args.file) if args.file else None
     w3 = _web3(args.rpc_url) if args.rpc_url else None

@@ -7,7 +7,9 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from typing import Any
 
+import pytest
 from pypdf import PdfReader
 
 from ledger.domain.hashing import commitment, contribution_id, new_salt, sha256_bytes
@@ -104,3 +106,127 @@ def test_export_refuses_admin_keys_and_wrong_salts(consortium: Consortium) -> No
     )
     assert wrong.status_code == 422
     assert wrong.json()["code"] == "proof_failed"
+
+
+def _exported_bundle(consortium: Consortium) -> dict[str, Any]:
+    """A bundle the service exports, of a contribution it registered for the partner (relayed,
+    so authorised by an EIP-712 signature: the signature check is where a chain id past
+    uint256 raised)."""
+    project = consortium.project_on_chain()
+    member = consortium.partner_b
+    content, salt = sha256_bytes(b"a signed lab notebook page"), new_salt()
+    commit = commitment(member.address, project, content, salt)
+    registered = consortium.client.post(
+        f"/v1/projects/{project}/contributions?wait=true",
+        json={"commitment": "0x" + commit.hex(), "origin": "result", "category": 0, "value": 40},
+        headers=member.headers,
+    )
+    assert registered.status_code == 200, registered.text
+    cid = contribution_id(project, member.address, commit)
+    consortium.grant_auditor(project)
+    response = consortium.client.post(
+        f"/v1/exports/contributions/0x{cid.hex()}/bundle",
+        json=_opening(content, salt),
+        headers=consortium.auditor_headers,
+    )
+    assert response.status_code == 200, response.text
+    bundle: dict[str, Any] = response.json()
+    assert bundle["authorisation"]["method"] == "eip712"
+    return bundle
+
+
+def _verify(consortium: Consortium, body: Any, *, raw: bytes | None = None) -> Any:
+    headers = {**consortium.auditor_headers, "content-type": "application/json"}
+    content = raw if raw is not None else json.dumps(body).encode()
+    return consortium.client.post("/v1/proofs/verify", content=content, headers=headers)
+
+
+def test_verify_route_chain_id_past_uint256_is_a_failed_verdict(consortium: Consortium) -> None:
+    """Was a 500 (eth_abi ValueOutOfBounds in the signature check)."""
+    bundle = _exported_bundle(consortium)
+    assert _verify(consortium, {"bundle": bundle}).json()["ok"] is True
+    bundle["chain"]["chainId"] = 2**256
+    response = _verify(consortium, {"bundle": bundle, "online": False})
+    assert response.status_code == 200, response.text
+    assert response.json()["ok"] is False
+    failed = [c for c in response.json()["checks"] if not c["passed"]]
+    assert [c["fields"] for c in failed] == [["chain.chainId"]]
+
+
+def test_verify_route_online_project_id_past_uint256_is_a_failed_verdict(
+    consortium: Consortium,
+) -> None:
+    """Was a 500 (OverflowError in the online history check)."""
+    bundle = _exported_bundle(consortium)
+    bundle["contribution"]["projectId"] = 2**256
+    response = _verify(consortium, {"bundle": bundle, "online": True})
+    assert response.status_code == 200, response.text
+    assert response.json()["ok"] is False
+    fields = {f for c in response.json()["checks"] for f in c["fields"]}
+    assert fields == {"contribution.projectId"}
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("chain", "chainId"), -1),
+        (("chain", "logIndex"), 2**64),
+        (("contribution", "value"), "40"),
+        (("contribution", "parents"), {"a": [[[[]]]]}),
+        (("contribution", "uri"), "\ud800"),
+        (("inclusion", "header"), "0x" + "c1" * 3_000 + "c0"),
+        (("inclusion", "receiptProof"), ["0x00"] * 1_000),
+        (("history",), None),
+    ],
+)
+def test_verify_route_hostile_leaf_is_a_verdict_naming_it(
+    consortium: Consortium, path: tuple[str, ...], value: Any
+) -> None:
+    bundle = _exported_bundle(consortium)
+    node = bundle
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    response = _verify(consortium, {"bundle": bundle})
+    assert response.status_code == 200, response.text
+    assert response.json()["ok"] is False
+    fields = {f for c in response.json()["checks"] for f in c["fields"]}
+    assert ".".join(path) in fields
+
+
+@pytest.mark.parametrize(
+    ("label", "raw", "status", "code"),
+    [
+        # Nested deep enough, Python's JSON reader crashed the whole server (the recursion
+        # limit web3 sets is past what the C stack holds): refused before parsing now.
+        (
+            "nested 200,000 deep",
+            b'{"bundle": {"a": ' + b"[" * 200_000 + b"]" * 200_000 + b"}}",
+            422,
+            "json_too_deep",
+        ),
+        (
+            "nested 65 deep",
+            b'{"bundle": {"a": ' + b"[" * 63 + b"]" * 63 + b"}}",
+            422,
+            "json_too_deep",
+        ),
+        ("5,000-digit integer", b'{"bundle": {"version": ' + b"9" * 5_000 + b"}}", 400, "http_400"),
+        ("not JSON", b"{'bundle': 1}", 422, "invalid_request"),
+        ("a list", b"[1, 2]", 422, "invalid_request"),
+    ],
+)
+def test_verify_route_hostile_body_is_4xx_with_stable_code(
+    consortium: Consortium, label: str, raw: bytes, status: int, code: str
+) -> None:
+    response = _verify(consortium, None, raw=raw)
+    assert response.status_code == status, (label, response.text[:300])
+    assert response.json()["code"] == code, label
+
+
+def test_verify_route_nested_62_deep_is_still_read(consortium: Consortium) -> None:
+    # 64 levels in all are accepted: a bundle nests 8.
+    raw = b'{"bundle": {"a": ' + b"[" * 62 + b"]" * 62 + b"}}"
+    response = _verify(consortium, None, raw=raw)
+    assert response.status_code == 200, response.text[:300]
+    assert response.json()["ok"] is False

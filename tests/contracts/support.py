@@ -4,7 +4,7 @@ Everything here is written independently of the library under test: revert data 
 against the compiled ABIs by hand, EIP-712 payloads are built from the type strings published in
 the interfaces' NatSpec and signed with eth-account, and commitments and ids are recomputed with
 eth-abi. Only the compiled artifacts are shared with the library. The typed client lives in
-`ledger/contracts.py`; nothing here is imported by it.
+`ledger/chain/clients.py`; nothing here is imported by it.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def test_unreachable_errors_are_real_and_untested() -> None:
     [
         ("contracts/interfaces/IPocLedger.sol", ("PocLedger",)),
         ("contracts/interfaces/IRoyaltyVault.sol", ("RoyaltyVault",)),
-        ("contracts/PartnerSignatures.sol", CONTRACTS),
+        ("contracts/interfaces/IPartnerSignatures.sol", CONTRACTS),
     ],
 )
 def test_source_errors_reach_the_abis(source: str, contracts: tuple[str, ...]) -> None:

@@ -340,6 +340,17 @@ def test_views_read_past_blocks(memory_env: Env) -> None:
     assert env.ledger.contribution(contribution_id).status is ContributionStatus.ACTIVE
 
 
+def test_clients_read_the_release_and_the_governance_module(memory_env: Env) -> None:
+    env = memory_env
+    module = env.ledger.governance()
+
+    assert env.ledger.version() == env.vault.version() == "1.1.0"
+    assert env.chain.w3.eth.get_code(module)
+    assert module != env.ledger.address
+    # The module is part of the ledger, not a contract of its own: the record names two.
+    assert module not in env.record.addresses.values()
+
+
 def test_results_carry_receipt_and_gas(memory_env: Env) -> None:
     env = memory_env
     project_id = env.create_project()

@@ -9,7 +9,8 @@ carol (no declared identity):
 - `b`: bob registers by EIP-712 signature through the relayer (Result, funding, parent `a`,
   a uri); alice disputes it, carol upholds: `b` is Invalidated;
 - `c`: carol anchors a batch of three by signature (relayed), and the relayer reveals one;
-- `d`: alice anchors a batch of two herself and reveals one.
+- `d`: alice anchors a batch of two herself and reveals one;
+- `e`: carol registers directly, then withdraws it (Withdrawn).
 """
 
 from __future__ import annotations
@@ -136,4 +137,11 @@ def build_scenario(env: Any) -> Scenario:
     ).value
     opened("a2", a2, content, digest, salt)
     ledger.set_identity(alice, "Dewaele Flax Group NV", "BE0412.345.678")
+
+    # e: registered, then withdrawn by its contributor
+    content, digest, salt = _content("carol draft report")
+    commitment = hashing.commitment(carol.address, project, digest, salt)
+    e = ledger.register(carol, Registration(project, commitment, Origin.RESULT, 0, 3)).value
+    ledger.withdraw_contribution(carol, project, e)
+    opened("e", e, content, digest, salt)
     return scenario

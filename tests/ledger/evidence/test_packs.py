@@ -82,8 +82,8 @@ def test_evidence_pack_manifest_covers_every_file(memory_env: Any, scenario: Sce
     manifest = json.loads(z.read("manifest.json"))
     assert {f["path"] for f in manifest["files"]} == set(z.namelist()) - {"manifest.json"}
     assert manifest["unopened"] == [hex0x(scenario["d"].contribution_id)]
-    assert manifest["bundled"] == 4
-    for name in ("a", "b", "c", "a2"):
+    assert manifest["bundled"] == 5
+    for name in ("a", "b", "c", "a2", "e"):
         cid = hex0x(scenario[name].contribution_id)
         assert f"certificates/{cid}.pdf" in z.namelist()
         document = json.loads(z.read(f"bundles/{cid}.json"))

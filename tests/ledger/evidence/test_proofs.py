@@ -12,6 +12,8 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 from hexbytes import HexBytes
 
+from ledger.chain.artifacts import load_artifact, load_release_artifact
+from ledger.chain.transactions import TxRequest
 from ledger.errors import ProofError
 from ledger.evidence.block_evidence import BlockHeader, encode_header, fetch_block_evidence
 from ledger.evidence.builder import ProofBuilder
@@ -167,6 +169,73 @@ def test_online_status_fails_when_the_contribution_changed_since_export(
     failed = {c.name: c for c in report.checks if not c.passed}
     assert set(failed) == {"online: status", "online: history complete"}
     assert "Withdrawn" in failed["online: status"].detail
+
+
+def _deploy_runtime(env: Any, runtime: bytes) -> str:
+    """A contract whose runtime code is `runtime`, as anyone could deploy one: creation code
+    that copies what follows it into memory and returns it."""
+    creation = (
+        bytes.fromhex("61") + len(runtime).to_bytes(2, "big") + bytes.fromhex("80600c6000396000f3")
+    )
+    receipt = env.deployer.transact(TxRequest(to=None, data=creation + runtime, gas=6_000_000))
+    assert receipt.contract_address is not None
+    return str(receipt.contract_address)
+
+
+def _code_check(report: Any) -> Any:
+    (check,) = (c for c in report.checks if c.name == "online: contract code")
+    return check
+
+
+def test_online_code_check_covers_the_governance_module(env: Any, scenario: Scenario) -> None:
+    document = _bundle(env, scenario, "a").to_json()
+    check = _code_check(verify_document(document, w3=env.chain.w3))
+    module = (
+        env.chain.w3.eth.contract(address=env.ledger.address, abi=load_artifact("PocLedger").abi)
+        .functions.governance()
+        .call()
+    )
+    assert check.passed, check.detail
+    assert "PocLedger 1.1.0" in check.detail and f"module {module} is PocGovernance" in check.detail
+
+
+def test_online_code_check_refuses_a_ledger_that_delegates_to_other_code(
+    env: Any, scenario: Scenario
+) -> None:
+    # The ledger's own code with another module address in its immutable: byte for byte the
+    # ledger's code up to immutables, but its governance would run whatever that address holds.
+    w3 = env.chain.w3
+    genuine = bytes(w3.eth.get_code(env.ledger.address))
+    ledger = w3.eth.contract(address=env.ledger.address, abi=load_artifact("PocLedger").abi)
+    module = bytes(HexBytes(ledger.functions.governance().call()))
+    other = bytes(HexBytes(env.vault.address))
+    assert genuine.count(module) >= 1  # once per place the code reads the immutable
+    forged = _deploy_runtime(env, genuine.replace(module, other))
+    artifact = bytes(HexBytes(load_artifact("PocLedger").deployed_bytecode))
+    assert code_matches(bytes(w3.eth.get_code(forged)), artifact)[0]
+    document = _bundle(env, scenario, "a").to_json()
+    document["chain"]["contract"] = forged
+    check = _code_check(verify_document(document, w3=w3))
+    assert not check.passed
+    assert "governance module" in check.detail and "not PocGovernance's" in check.detail
+
+
+def test_online_code_check_recognises_a_deployment_of_release_1_0_0(
+    env: Any, scenario: Scenario
+) -> None:
+    # Contracts deployed from release 1.0.0 (one contract, no module, no version()) stay in use:
+    # the verifier knows their code from the artifact kept for that release.
+    old = load_release_artifact("1.0.0", "PocLedger")
+    address = (
+        env.chain.sender(0)
+        .transact(TxRequest(to=None, data=bytes(HexBytes(old.bytecode)), gas=8_000_000))
+        .contract_address
+    )
+    document = _bundle(env, scenario, "a").to_json()
+    document["chain"]["contract"] = address
+    check = _code_check(verify_document(document, w3=env.chain.w3))
+    assert check.passed, check.detail
+    assert "PocLedger 1.0.0" in check.detail and "module" not in check.detail
 
 
 def test_code_matches_masks_only_zero_push32_immutables() -> None:
