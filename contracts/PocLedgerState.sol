@@ -119,7 +119,7 @@ abstract contract PocLedgerState is Semver, PartnerSignatureVerifier {
 
     /// @dev Both halves report the same version: they are released together.
     function _codeVersion() internal pure override returns (string memory) {
-        return "1.1.0";
+        return "2.0.0";
     }
 
     // ---------------------------------------------------------------- lookups

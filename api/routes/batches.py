@@ -27,9 +27,9 @@ from api.services.writes import (
     signed_call,
 )
 from ledger.chain.signing import anchor_batch_data
-from ledger.domain.codec import to_hex
+from ledger.domain.codec import ZERO_BYTES32, to_hex
 from ledger.domain.hashing import batch_id
-from ledger.domain.merkle import MerkleTree, leaf_to_json
+from ledger.domain.merkle import MerkleTree, leaf_from_json, leaf_to_json
 from ledger.domain.values import BatchLeaf, Origin
 from ledger.store.outbox import OperationRecord
 
@@ -47,6 +47,7 @@ def _leaf(item: LeafFields) -> BatchLeaf:
             category=item.category,
             value=item.value,
             parents=tuple(bytes.fromhex(p[2:]) for p in item.parents),
+            card_hash=bytes.fromhex(item.card_hash[2:]) if item.card_hash else ZERO_BYTES32,
         )
     except ValueError as exc:
         raise UnprocessableError(str(exc)) from exc
@@ -136,16 +137,7 @@ def reveal(writes: WritesDep, batch_id: BatchIdPath, body: RevealCreate) -> list
     proofs; one operation per leaf. Revealing a leaf twice returns its first operation."""
     anchored = _anchored(writes, batch_id)
     meta = json.loads(anchored.meta_json or "{}")
-    leaves = [
-        BatchLeaf(
-            commitment=bytes.fromhex(value[0][2:]),
-            origin=Origin(int(value[1])),
-            category=int(value[2]),
-            value=int(value[3]),
-            parents=tuple(bytes.fromhex(p[2:]) for p in value[4]),
-        )
-        for value in meta["leaves"]
-    ]
+    leaves = [leaf_from_json(value) for value in meta["leaves"]]
     tree = MerkleTree.of(leaves)
     indices = body.indices if body.indices is not None else list(range(len(leaves)))
     if any(i >= len(leaves) for i in indices):

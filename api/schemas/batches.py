@@ -51,6 +51,11 @@ class LeafFields(BaseModel):
     category: Annotated[int, Field(ge=0, le=255)] = 0
     value: Uint64 = 0
     parents: list[Bytes32] = Field(default_factory=list, max_length=16)
+    card_hash: Bytes32 | None = Field(
+        default=None,
+        description="The hash of the contribution's card (docs/proofs.md): it is part of the "
+        "leaf, so the signature over the root covers it. Left out: no card.",
+    )
 
 
 class BatchFields(BaseModel):

@@ -459,6 +459,7 @@ class Writes:
             parents=tuple(bytes.fromhex(p[2:]) for p in record.parents),
             supersedes=bytes.fromhex(record.supersedes[2:]),
             uri=record.uri,
+            card_hash=bytes.fromhex(record.card_hash[2:]),
         )
         on_chain = dataclasses.replace(call, args=(registered.as_abi(), *call.args[1:]))
         differing = on_chain.differing_arguments(call)

@@ -22,6 +22,7 @@ from web3.types import FilterParams, LogReceipt
 
 from ledger.chain.events import DEFAULT_DECODER, log_entry_from_web3
 from ledger.chain.translate import translating
+from ledger.domain.cards import ContributionCard
 from ledger.domain.codec import ZERO_BYTES32, from_hex, to_hex
 from ledger.domain.events import (
     BatchAnchored,
@@ -262,11 +263,20 @@ class ProofBuilder:
 
     # -- building -----------------------------------------------------------------------------
 
-    def build(self, contribution_id: bytes, *, content_hash: bytes, salt: bytes) -> ProofBundle:
-        """The proof bundle of `contribution_id`, opened with its content hash and salt.
+    def build(
+        self,
+        contribution_id: bytes,
+        *,
+        content_hash: bytes,
+        salt: bytes,
+        card: ContributionCard | None = None,
+    ) -> ProofBundle:
+        """The proof bundle of `contribution_id`, opened with its content hash and salt, with
+        its contribution card when the caller holds it.
 
         Raises ProofError when the contribution does not exist, the content hash and salt do
-        not open its commitment, or the node's data does not reproduce its own block hashes.
+        not open its commitment, the card is not the one whose hash the contributor signed, or
+        the node's data does not reproduce its own block hashes.
         """
         reg = self.registration_log(contribution_id)
         registered = reg.event
@@ -275,6 +285,11 @@ class ProofBuilder:
         if compute_commitment(contributor, project_id, content_hash, salt) != registered.commitment:
             raise ProofError(
                 f"content hash and salt do not open the commitment of {to_hex(contribution_id)}"
+            )
+        if card is not None and card.hash() != registered.card_hash:
+            raise ProofError(
+                f"the card hashes to {card.hash_hex()}, not to the cardHash "
+                f"{to_hex(registered.card_hash)} the contributor signed"
             )
         main = self._log_proof(reg)
         policy, categories = self._policy(project_id, reg)
@@ -290,6 +305,7 @@ class ProofBuilder:
             content_hash=content_hash,
             salt=salt,
             commitment=registered.commitment,
+            card_hash=registered.card_hash,
             origin=registered.origin,
             category=CategoryPart(registered.category, category.name_text, category.unit_text),
             value=registered.value,
@@ -325,6 +341,7 @@ class ProofBuilder:
             ),
             batch=batch,
             history=tuple(history),
+            card=None if card is None else card.to_json(),
         )
 
     @staticmethod
@@ -417,6 +434,7 @@ class ProofBuilder:
             category=registered.category,
             value=registered.value,
             parents=registered.parents,
+            card_hash=registered.card_hash,
         )
         return BatchPart(
             root=anchor.event.root,

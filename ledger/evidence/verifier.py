@@ -59,10 +59,12 @@ from web3 import Web3
 from ledger.chain.artifacts import load_artifact, load_release_artifact, released_versions
 from ledger.chain.signing import recover_signer
 from ledger.chain.translate import translating
+from ledger.domain.cards import ContributionCard
+from ledger.domain.codec import ZERO_BYTES32
 from ledger.domain.hashing import batch_id as compute_batch_id
 from ledger.domain.hashing import commitment as compute_commitment
 from ledger.domain.hashing import contribution_id as compute_contribution_id
-from ledger.domain.merkle import leaf_hash, process_proof
+from ledger.domain.merkle import leaf_hash, leaf_hash_v1, process_proof
 from ledger.domain.values import BatchLeaf, ContributionStatus, Origin, bytes32_to_text
 from ledger.errors import LedgerError, ProofError
 from ledger.evidence.block_evidence import (
@@ -76,7 +78,6 @@ from ledger.evidence.block_evidence import (
 )
 from ledger.evidence.builder import ProofBuilder
 from ledger.evidence.bundle import (
-    BUNDLE_VERSION,
     CHILD_EVENT,
     COMMITMENT_FORMULA,
     HASH_ALGORITHM,
@@ -205,11 +206,11 @@ def _find_log(
 ) -> list[tuple[int, ReceiptLog, dict[str, Any]]]:
     """(position, raw log, decoded args) of every `event` log of `contract` in `receipt`."""
     codec = ledger_events()
-    topic = codec.topic(event)
+    topics = codec.topics(event)
     address = to_canonical_address(contract)
     found = []
     for position, log in enumerate(receipt.logs):
-        if log.address == address and log.topics and log.topics[0] == topic:
+        if log.address == address and log.topics and log.topics[0] in topics:
             _, args = codec.decode(log.topics, log.data)
             found.append((position, log, args))
     return found
@@ -432,7 +433,7 @@ def _check(name: str, problems: _Problems, detail: str) -> Check:
 def _format_check(document: Any) -> Check:
     problems = format_problems(document)
     if not problems:
-        return Check("format", True, f"proof bundle version {BUNDLE_VERSION}, schema valid")
+        return Check("format", True, f"proof bundle version {document['version']}, schema valid")
     fields = tuple(dict.fromkeys(f for problem in problems for f in problem.fields))
     detail = "; ".join(problem.message for problem in problems[:5])
     return Check("format", False, clip(detail, _MAX_DETAIL), fields)
@@ -582,6 +583,8 @@ def _offline(run: _Run, file_sha256: bytes | None) -> None:
 
     run.run("registration", registration, "inclusion")
     run.run("authorisation", lambda p: _check_authorisation(run, p), "authorisation")
+    if b.version >= 2:
+        run.run("card", lambda p: _check_card(run, p), "card")
     run.run("policy", lambda p: _check_policy(run, p), "policy")
     run.run("identity", lambda p: _check_identity(run, p), "identity")
     if b.batch is not None or c.is_batched:
@@ -613,6 +616,7 @@ _REGISTERED_FIELD: Final = {
     "inclusion.args.contributionId": "contribution.contributionId",
     "inclusion.args.contributor": "contribution.contributor",
     "inclusion.args.commitment": "contribution.commitment",
+    "inclusion.args.cardHash": "contribution.cardHash",
     "inclusion.args.origin": "contribution.origin",
     "inclusion.args.category": "contribution.category.id",
     "inclusion.args.value": "contribution.value",
@@ -640,11 +644,14 @@ def _registered_args(contribution: Mapping[str, Any]) -> dict[str, Any]:
     except ValueError:
         registered_at = contribution["registeredAt"]
     origin = contribution["origin"]
+    # Format 2 states the card hash (the event has it from release 2.0.0 on); format 1 does not.
+    card = {"cardHash": contribution["cardHash"]} if "cardHash" in contribution else {}
     return {
         "projectId": contribution["projectId"],
         "contributionId": contribution["contributionId"],
         "contributor": contribution["contributor"],
         "commitment": contribution["commitment"],
+        **card,
         "origin": int(Origin[origin.upper()]) if origin.upper() in Origin.__members__ else origin,
         "category": contribution["category"]["id"],
         "value": contribution["value"],
@@ -736,6 +743,7 @@ def _check_authorisation(run: _Run, p: _Problems) -> str:
             for f in (
                 "projectId",
                 "commitment",
+                *(("cardHash",) if c.card_hash is not None else ()),
                 "origin",
                 "category.id",
                 "value",
@@ -779,9 +787,16 @@ def _check_authorisation(run: _Run, p: _Problems) -> str:
 
 def _compare_registration(p: _Problems, call: Mapping[str, Any], contribution: Any) -> None:
     stated = _registered_args(contribution)
+    if ("cardHash" in stated) != ("cardHash" in call):
+        p.add(
+            "the transaction is of another release than the bundle's format (card hash)",
+            "contribution.cardHash" if "cardHash" in stated else "version",
+        )
+        return
     for key in (
         "projectId",
         "commitment",
+        *(("cardHash",) if "cardHash" in stated else ()),
         "origin",
         "category",
         "value",
@@ -795,6 +810,38 @@ def _compare_registration(p: _Problems, call: Mapping[str, Any], contribution: A
                 f"the transaction registered another {key}",
                 *(_stated_field(f) for f in differing),
             )
+
+
+def _check_card(run: _Run, p: _Problems) -> str:
+    """The bundled card is the one whose hash the contributor signed (the `cardHash` the
+    registration log, the signature and the calldata were checked to carry)."""
+    b = run.bundle
+    signed = b.contribution.card_hash
+    assert signed is not None  # format 2
+    if b.card is None:
+        if signed == ZERO_BYTES32:
+            return "registered without a card"
+        return f"the card is not in the bundle; its hash {hex0x(signed)[:18]}… is signed"
+    if not p.expect(
+        signed != ZERO_BYTES32,
+        "the bundle carries a card, but the contribution was registered without one",
+        "card",
+        "contribution.cardHash",
+    ):
+        return ""
+    try:
+        card = ContributionCard.from_json(b.card)
+    except LedgerError as exc:
+        field = getattr(exc, "field", None)
+        p.add(f"the card is malformed: {clip(str(exc))}", f"card.{field}" if field else "card")
+        return ""
+    p.expect(
+        card.hash() == signed,
+        f"the card hashes to {card.hash_hex()}, not to the signed cardHash {hex0x(signed)}: "
+        "it was changed after registration",
+        "card",
+    )
+    return f"the card ({card.title!r}) hashes to the cardHash the contributor signed"
 
 
 def _compare_anchor_call(p: _Problems, call: Mapping[str, Any], run: _Run) -> None:
@@ -946,13 +993,22 @@ def _check_batch(run: _Run, p: _Problems) -> str:
     p.expect(
         a.event == "BatchAnchored", "the anchor must be a BatchAnchored log", "batch.anchor.event"
     )
-    leaf = BatchLeaf(c.commitment, c.origin, c.category.id, c.value, c.parents)
-    computed_leaf = leaf_hash(leaf)
+    leaf = BatchLeaf(
+        c.commitment,
+        c.origin,
+        c.category.id,
+        c.value,
+        c.parents,
+        card_hash=c.card_hash if c.card_hash is not None else ZERO_BYTES32,
+    )
+    # Format 1 bundles come from releases whose leaf had no card hash.
+    computed_leaf = leaf_hash(leaf) if c.card_hash is not None else leaf_hash_v1(leaf)
     p.expect(
         computed_leaf == batch.leaf_hash,
         "the leaf hash does not recompute",
         "batch.leafHash",
         "contribution.commitment",
+        *(("contribution.cardHash",) if c.card_hash is not None else ()),
         "contribution.origin",
         "contribution.category.id",
         "contribution.value",

@@ -40,7 +40,7 @@ from ledger.store.engine import (
     is_sqlite_file,
     parses,
 )
-from ledger.store.index import Index
+from ledger.store.index import Index, upgrade_index
 from ledger.store.keys import ApiKeys
 from ledger.store.outbox import Outbox, upgrade
 from ledger.store.sealed import SealedRecords
@@ -91,6 +91,7 @@ class Store:
 
     def create_all(self) -> None:
         """Create every table that does not exist yet, each in its own database."""
+        upgrade_index(self._index_db)
         with self._index_db.guard():
             IndexBase.metadata.create_all(self._index_db.engine)
         with self._durable_db.guard():

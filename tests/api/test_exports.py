@@ -25,7 +25,17 @@ def _register(
     content = sha256_bytes(b"a lab notebook page")
     salt = new_salt()
     commit = commitment(member.address, project_id, content, salt)
-    registration: tuple[object, ...] = (project_id, commit, origin, 0, 40, [], bytes(32), "")
+    registration: tuple[object, ...] = (
+        project_id,
+        commit,
+        bytes(32),
+        origin,
+        0,
+        40,
+        [],
+        bytes(32),
+        "",
+    )
     call(consortium.chain, consortium.record, member.account, "PocLedger", "register", registration)
     return contribution_id(project_id, member.address, commit), content, salt
 

@@ -196,7 +196,7 @@ def test_online_code_check_covers_the_governance_module(env: Any, scenario: Scen
         .call()
     )
     assert check.passed, check.detail
-    assert "PocLedger 1.1.0" in check.detail and f"module {module} is PocGovernance" in check.detail
+    assert "PocLedger 2.0.0" in check.detail and f"module {module} is PocGovernance" in check.detail
 
 
 def test_online_code_check_refuses_a_ledger_that_delegates_to_other_code(
