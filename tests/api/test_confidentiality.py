@@ -47,6 +47,7 @@ MISSING_CONTRIBUTION = "0x" + "e1" * 32
 MISSING_OPERATION = "0" * 32
 MISSING_PARTNER = "0x" + "5a" * 20
 DISPUTE_REASON = "Vertrouwelijk: dezelfde proef liep al in 2019 bij Lab Gent"
+CARD_TITLE = "Vertrouwelijke receptuur: enzymatische roting van vlas"
 
 
 @dataclass
@@ -123,6 +124,7 @@ def _build(c: Consortium) -> World:
         "origin": "result",
         "category": 0,
         "value": 40,
+        "card": {"title": CARD_TITLE, "description": "Labnotities van B."},
     }
     own = str(write(c, b, f"/v1/projects/{project}/contributions", registration)["resource_id"])
     other = api_contribution(c, partner_c, project, "c-doc")
@@ -244,6 +246,7 @@ READS: dict[tuple[str, str], Read] = {
     ),
     ("GET", "/v1/projects/{project_id}/balances"): Read("project", READERS),
     ("GET", "/v1/contributions/{contribution_id}"): Read("contribution", READERS),
+    ("GET", "/v1/contributions/{contribution_id}/card"): Read("contribution", READERS),
     ("GET", "/v1/contributions/{contribution_id}/endorsements"): Read("contribution", READERS),
     ("GET", "/v1/contributions/{contribution_id}/disputes"): Read("contribution", READERS),
     ("GET", "/v1/contributions/{contribution_id}/disputes/{number}"): Read("contribution", READERS),
@@ -365,9 +368,12 @@ def test_read_by_viewer_has_its_scoped_status(
         hidden, absent = response.json(), missing.json()
         assert missing.status_code == 404 and hidden["code"] == absent["code"], absent
         assert hidden == {**absent, "message": _same_message(absent["message"], world, path)}
-    # A dispute's reason is project content: in the answer only for who may read the project.
+    # A dispute's reason and a card are project content: in the answer only for who may read
+    # the project.
     if "/disputes" in path:
         assert (DISPUTE_REASON in response.text) == (response.status_code == OK), response.text
+    if path in ("/v1/contributions/{contribution_id}", "/v1/contributions/{contribution_id}/card"):
+        assert (CARD_TITLE in response.text) == (response.status_code == OK), response.text
 
 
 def _same_message(absent: str, w: World, path: str) -> str:

@@ -223,6 +223,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("GET", "/v1/contributions", Access.READ, READS),
     Route("GET", "/v1/contributions/{contribution_id}", Access.READ, READS),
+    Route("GET", "/v1/contributions/{contribution_id}/card", Access.READ, READS),
     Route(
         "POST",
         "/v1/projects/{project_id}/contributions",
@@ -556,7 +557,9 @@ def world(
             c = Consortium.create(chain, record, store, tc)
             project_id = api_project(c)
             own = api_contribution(c, c.partner_b, project_id, "matrix-b")
-            other = api_contribution(c, c.partner_c, project_id, "matrix-c")
+            other = api_contribution(
+                c, c.partner_c, project_id, "matrix-c", card={"title": "Matrix card"}
+            )
             write(c, c.coordinator, f"/v1/contributions/{own}/endorsements", {"rating": 4})
             write(
                 c,

@@ -1,0 +1,269 @@
+"""Contribution cards through the API: registered with the contribution (custodial and signed
+by the partner's own key), their hash on chain in what the partner signed, read back with the
+contribution; bad cards refused with their code and nothing kept; a card altered in the
+database never served; a correction is a supersession with a new card.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from ledger.chain.signing import sign_typed_data
+from ledger.domain.cards import ContributionCard
+from ledger.domain.codec import to_hex
+from ledger.domain.hashing import commitment, new_salt, sha256_bytes
+from tests.api.flows import api_contribution, api_project, registration, write
+from tests.api.support import Consortium, contract
+
+CARD: dict[str, Any] = {
+    "title": "  Vlasvezel-composiet: treksterkte na roting ",
+    "description": "Proefreeks 7,\r\n40 uur labowerk.",
+    "file": {"name": "treksterkte.xlsx", "media_type": "Application/VND.ms-excel", "size": 48213},
+    "keywords": ["vlas", "composiet"],
+}
+
+
+def _event_card_hash(consortium: Consortium, cid: str) -> str:
+    ledger = contract(consortium.chain, consortium.record, "PocLedger")
+    logs = ledger.events.ContributionRegistered().get_logs(
+        from_block=0, argument_filters={"contributionId": bytes.fromhex(cid[2:])}
+    )
+    return "0x" + bytes(logs[-1]["args"]["cardHash"]).hex()
+
+
+def _read(consortium: Consortium, cid: str, path: str = "") -> Any:
+    return consortium.client.get(
+        f"/v1/contributions/{cid}{path}", headers=consortium.partner_c.headers
+    )
+
+
+def test_register_with_card_signs_its_hash_and_reads_it_back(consortium: Consortium) -> None:
+    project = api_project(consortium)
+    cid = api_contribution(consortium, consortium.partner_b, project, "b-doc", card=CARD)
+    contribution = _read(consortium, cid).json()
+    card = contribution["card"]
+    assert card["status"] == "valid"
+    stored = ContributionCard.from_json(card["card"])
+    # Tidied as documented: trimmed, line endings, media type in lower case.
+    assert stored.title == "Vlasvezel-composiet: treksterkte na roting"
+    assert stored.description == "Proefreeks 7,\n40 uur labowerk."
+    assert stored.file is not None and stored.file.media_type == "application/vnd.ms-excel"
+    # The hash on chain is the one the partner signed, and the card's own.
+    assert contribution["card_hash"] == card["card_hash"] == stored.hash_hex()
+    assert _event_card_hash(consortium, cid) == stored.hash_hex()
+    alone = _read(consortium, cid, "/card")
+    assert alone.status_code == 200 and alone.json() == card
+    listed = consortium.client.get(
+        f"/v1/contributions?project_id={project}", headers=consortium.partner_c.headers
+    ).json()["items"]
+    assert [c["card"]["card"]["title"] for c in listed] == [stored.title]
+
+
+def test_register_without_card_reads_none_and_card_is_404(consortium: Consortium) -> None:
+    project = api_project(consortium)
+    cid = api_contribution(consortium, consortium.partner_b, project, "plain")
+    contribution = _read(consortium, cid).json()
+    assert contribution["card_hash"] is None
+    assert contribution["card"] == {"card_hash": None, "status": "none", "card": None}
+    missing = _read(consortium, cid, "/card")
+    assert missing.status_code == 404 and missing.json()["code"] == "card_not_found"
+
+
+def test_register_with_card_signed_by_the_partner_itself(consortium: Consortium) -> None:
+    # Non-custodial: the prepared typed data names the card's hash; no salt given, the service
+    # derives it, so the signed body posted afterwards names the same hash.
+    project = api_project(consortium)
+    body = registration(consortium.partner_b, project, "signed", card=CARD)
+    url = f"/v1/projects/{project}/contributions"
+    prepared = consortium.client.post(
+        f"{url}/prepare", json=body, headers=consortium.partner_b.headers
+    )
+    assert prepared.status_code == 200, prepared.text
+    data = prepared.json()
+    card_hash = data["typed_data"]["message"]["cardHash"]
+    assert card_hash != "0x" + "00" * 32
+    signature = sign_typed_data(consortium.partner_b.account.key, data["typed_data"])
+    signed = {
+        **body,
+        "signature": "0x" + signature.hex(),
+        "nonce": data["nonce"],
+        "deadline": data["deadline"],
+    }
+    response = consortium.client.post(
+        f"{url}?wait=true", json=signed, headers=consortium.partner_b.headers
+    )
+    assert response.status_code == 200, response.text
+    consortium.sync()
+    cid = response.json()["resource_id"]
+    card = _read(consortium, cid).json()["card"]
+    assert card["status"] == "valid" and card["card_hash"] == card_hash
+
+
+def test_card_hash_computed_by_the_client_is_checked(consortium: Consortium) -> None:
+    project = api_project(consortium)
+    salt = "0x" + "5a" * 32
+    mine = ContributionCard.create(title="Client-side card", salt=bytes.fromhex(salt[2:]))
+    body = registration(
+        consortium.partner_b, project, "client", card={"title": "Client-side card", "salt": salt}
+    )
+    wrong = consortium.client.post(
+        f"/v1/projects/{project}/contributions",
+        json={**body, "card_hash": "0x" + "00" * 32},
+        headers=consortium.partner_b.headers,
+    )
+    assert wrong.status_code == 422 and wrong.json()["code"] == "card_hash_mismatch"
+    op = write(
+        consortium,
+        consortium.partner_b,
+        f"/v1/projects/{project}/contributions",
+        {**body, "card_hash": mine.hash_hex()},
+    )
+    assert _event_card_hash(consortium, op["resource_id"]) == mine.hash_hex()
+
+
+def test_bad_card_is_refused_with_its_code_and_nothing_is_kept(consortium: Consortium) -> None:
+    project = api_project(consortium)
+    parent = api_contribution(consortium, consortium.partner_b, project, "parent")
+    outsider = "0x" + "ab" * 32
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"title": ""}, "card_empty", "card.title"),
+        ({"title": "x" * 201}, "card_too_long", "card.title"),
+        ({"title": "bell \u0007"}, "card_control_character", "card.title"),
+        ({"title": "rtl \u202eexe.pdf"}, "card_control_character", "card.title"),
+        ({"title": "ok", "colour": "red"}, "card_unknown_field", "card.colour"),
+        (
+            {"title": "ok", "file": {"name": "a", "size": 1, "path": "/x"}},
+            "card_unknown_field",
+            "card.file.path",
+        ),
+        ({"title": "ok", "keywords": ["a", "a"]}, "card_duplicate", "card.keywords[1]"),
+        (
+            {"title": "ok", "parent_notes": [{"contribution_id": outsider, "note": "n"}]},
+            "card_parent_unknown",
+            "card.parents[0].contributionId",
+        ),
+    ]
+    url = f"/v1/projects/{project}/contributions"
+    for card, code, location in cases:
+        body = registration(consortium.partner_b, project, f"bad-{code}", card=card)
+        body["parents"] = [parent]
+        response = consortium.client.post(url, json=body, headers=consortium.partner_b.headers)
+        assert response.status_code == 422, (card, response.text)
+        error = response.json()
+        assert (error["code"], error["details"][0]["location"]) == (code, location), error
+    type_error = consortium.client.post(
+        url,
+        json=registration(consortium.partner_b, project, "typed", card={"title": 7}),
+        headers=consortium.partner_b.headers,
+    )
+    assert type_error.status_code == 422 and type_error.json()["code"] == "invalid_request"
+    # Only the parent's registration was accepted; no card was kept.
+    assert [op.kind for op in consortium.store.outbox.list_operations(actor=None)].count("register") == 1
+    assert consortium.store.sealed.key_ids() == frozenset()
+
+
+def test_same_registration_sent_again_is_one_and_another_card_is_409(
+    consortium: Consortium,
+) -> None:
+    project = api_project(consortium)
+    body = registration(consortium.partner_b, project, "again", card=CARD)
+    url = f"/v1/projects/{project}/contributions"
+    first = write(consortium, consortium.partner_b, url, body)
+    again = consortium.client.post(url, json=body, headers=consortium.partner_b.headers)
+    assert again.status_code == 200 and again.json()["id"] == first["id"]
+    other = consortium.client.post(
+        url,
+        json={**body, "card": {**CARD, "title": "Another title"}},
+        headers=consortium.partner_b.headers,
+    )
+    assert other.status_code == 409, other.text
+    assert [d["location"] for d in other.json()["details"]] == ["body.card_hash"]
+
+
+def test_card_is_corrected_by_supersession_with_a_new_card(consortium: Consortium) -> None:
+    project = api_project(consortium)
+    old = api_contribution(consortium, consortium.partner_b, project, "v1", card=CARD)
+    body = registration(
+        consortium.partner_b, project, "v2", card={**CARD, "title": "Corrected title"}
+    )
+    op = write(consortium, consortium.partner_b, f"/v1/contributions/{old}/supersede", body)
+    new = op["resource_id"]
+    assert _read(consortium, old).json()["status"] == "superseded"
+    assert _read(consortium, old).json()["card"]["card"]["title"].startswith("Vlasvezel")
+    assert _read(consortium, new).json()["card"]["card"]["title"] == "Corrected title"
+
+
+def test_card_altered_in_the_database_is_not_served(consortium: Consortium) -> None:
+    project = api_project(consortium)
+    cid = api_contribution(consortium, consortium.partner_b, project, "altered", card=CARD)
+    path = consortium.store.outbox_path
+    assert path is not None
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        row = conn.execute(sa.text("SELECT ciphertext FROM sealed_records")).one()
+        flipped = bytearray(row[0])
+        flipped[3] ^= 0x20
+        conn.execute(sa.text("UPDATE sealed_records SET ciphertext = :c"), {"c": bytes(flipped)})
+    engine.dispose()
+    contribution = _read(consortium, cid).json()
+    assert contribution["card"]["status"] == "altered" and contribution["card"]["card"] is None
+    alone = _read(consortium, cid, "/card")
+    assert alone.status_code == 409 and alone.json()["code"] == "card_altered"
+    assert "Vlasvezel" not in alone.text
+
+
+def test_outsider_gets_404_on_the_card(consortium: Consortium) -> None:
+    project = api_project(consortium)
+    cid = api_contribution(consortium, consortium.partner_b, project, "secret", card=CARD)
+    for path in ("", "/card"):
+        response = consortium.client.get(
+            f"/v1/contributions/{cid}{path}", headers=consortium.outsider.headers
+        )
+        assert response.status_code == 404 and response.json()["code"] == "contribution_not_found"
+        assert "Vlasvezel" not in response.text
+
+
+def test_database_holds_no_word_of_a_card_registered_through_the_api(
+    consortium: Consortium, tmp_path: Path
+) -> None:
+    project = api_project(consortium)
+    api_contribution(consortium, consortium.partner_b, project, "scan", card=CARD)
+    consortium.store.close()
+    for needle in ("treksterkte na roting", "Proefreeks 7", "treksterkte.xlsx", "composiet"):
+        for path in tmp_path.rglob("*"):
+            if path.is_file() and path.name != "records.key":
+                blob = path.read_bytes()
+                assert needle.encode() not in blob, (needle, path)
+                assert needle.encode("utf-16-le") not in blob, (needle, path)
+
+
+def test_batch_leaf_carries_its_card_hash(consortium: Consortium) -> None:
+    project = api_project(consortium)
+    card = ContributionCard.create(title="Batched card")
+    content, salt = sha256_bytes(b"batched"), new_salt()
+    commit = to_hex(commitment(consortium.partner_b.address, project, content, salt))
+    anchored = write(
+        consortium,
+        consortium.partner_b,
+        f"/v1/projects/{project}/batches",
+        {"items": [{"commitment": commit, "card_hash": card.hash_hex()}]},
+    )
+    revealed = consortium.client.post(
+        f"/v1/batches/{anchored['resource_id']}/reveal?wait=true",
+        json={},
+        headers=consortium.partner_b.headers,
+    )
+    assert revealed.status_code in (200, 202), revealed.text
+    consortium.sync()
+    [op] = revealed.json()
+    cid = (
+        op["resource_id"]
+        or consortium.client.get(
+            f"/v1/operations/{op['id']}", headers=consortium.partner_b.headers
+        ).json()["resource_id"]
+    )
+    assert _event_card_hash(consortium, cid) == card.hash_hex()
+    assert _read(consortium, cid).json()["card"]["status"] == "not_kept"
