@@ -11,6 +11,8 @@ Ownership List needs chain data only and is a GET. Everything is built from the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -21,9 +23,12 @@ from api.errors import ERROR_RESPONSES
 from api.schemas.common import Address
 from api.schemas.exports import OpeningIn, OpeningsIn
 from api.services.access import readable_contribution, require_readable_project
+from api.services.records import ZERO_HASH
+from ledger.domain.cards import ContributionCard
 from ledger.evidence.builder import ProofBuilder
 from ledger.evidence.bundle import bundle_bytes, unhex
 from ledger.evidence.packs import (
+    Opening,
     export_contribution,
     export_partner,
     export_project,
@@ -39,6 +44,20 @@ ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.
 ContributionIdPath = Annotated[
     str, Path(pattern="^0x[0-9a-fA-F]{64}$", description="Contribution id (bytes32 hex).")
 ]
+
+
+def _card(services: ServicesDep, contribution_id: str, card_hash: str) -> ContributionCard | None:
+    """The contribution's card for its bundle; 409 `card_altered` if the stored one was
+    changed (an export never carries it, nor silently leaves it out)."""
+    if card_hash == ZERO_HASH:
+        return None
+    return services.records.card(contribution_id, card_hash)
+
+
+def _with_cards(
+    openings: Mapping[bytes, Opening], cards: Mapping[bytes, ContributionCard]
+) -> dict[bytes, Opening]:
+    return {cid: replace(o, card=cards.get(cid)) for cid, o in openings.items()}
 
 
 def _file(data: bytes, media_type: str, filename: str) -> Response:
@@ -62,12 +81,16 @@ def contribution_bundle(
     principal: ExporterDep,
 ) -> Response:
     """The contribution's proof bundle, built from the chain and opened with the posted
-    content hash and salt; anyone can check it with `poc verify` or `/v1/proofs/verify`."""
-    readable_contribution(services, principal, contribution_id)
+    content hash and salt, with the contribution's card (whose hash the contributor signed);
+    anyone can check it with `poc verify` or `/v1/proofs/verify`."""
+    record = readable_contribution(services, principal, contribution_id)
     chain = services.require_chain()
     builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
     bundle = builder.build(
-        unhex(contribution_id), content_hash=unhex(body.contentHash), salt=unhex(body.salt)
+        unhex(contribution_id),
+        content_hash=unhex(body.contentHash),
+        salt=unhex(body.salt),
+        card=_card(services, record.contribution_id, record.card_hash),
     )
     return _file(bundle.to_bytes(), "application/json", f"{contribution_id}.json")
 
@@ -86,10 +109,13 @@ def contribution_certificate(
 ) -> Response:
     """A printable certificate of the contribution; the `X-Bundle-SHA256` header names the
     proof bundle it was made from."""
-    readable_contribution(services, principal, contribution_id)
+    record = readable_contribution(services, principal, contribution_id)
     chain = services.require_chain()
     builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
-    _bundle, json_file, pdf = export_contribution(builder, unhex(contribution_id), body.opening())
+    opening = replace(
+        body.opening(), card=_card(services, record.contribution_id, record.card_hash)
+    )
+    _bundle, json_file, pdf = export_contribution(builder, unhex(contribution_id), opening)
     response = _file(pdf.data, "application/pdf", f"{contribution_id}.pdf")
     response.headers["X-Bundle-SHA256"] = json_file.sha256
     return response
@@ -112,8 +138,9 @@ def partner_export(
     each one opened in the body, the others listed as unopened in its manifest."""
     require_readable_project(services, principal, project_id)
     chain = services.require_chain()
+    openings = _with_cards(body.by_id(), services.records.project_cards(project_id))
     archive = export_partner(
-        chain.chain.w3, chain.ledger_address, project_id, partner, body.by_id(), workers=1
+        chain.chain.w3, chain.ledger_address, project_id, partner, openings, workers=1
     )
     return _file(archive.data, "application/zip", f"project-{project_id}-{partner}.zip")
 
@@ -134,13 +161,15 @@ def evidence_pack(
     contributions opened in the body, the split history and the Results Ownership List."""
     require_readable_project(services, principal, project_id)
     chain = services.require_chain()
+    cards = services.records.project_cards(project_id)
     archive = export_project(
         chain.chain.w3,
         chain.ledger_address,
         project_id,
-        body.by_id(),
+        _with_cards(body.by_id(), cards),
         vault=chain.vault_address,
         workers=1,
+        titles={cid: card.title for cid, card in cards.items()},
     )
     return _file(archive.data, "application/zip", f"project-{project_id}-evidence.zip")
 
@@ -173,7 +202,8 @@ def results_ownership(
     require_readable_project(services, principal, project_id)
     chain = services.require_chain()
     index = ProofBuilder(chain.chain.w3, chain.ledger_address).preload(project_id)
-    entries = results_ownership_list(index)
+    cards = services.records.project_cards(project_id)
+    entries = results_ownership_list(index, {cid: card.title for cid, card in cards.items()})
     if format == "csv":
         return _file(rol_csv(entries), "text/csv", f"project-{project_id}-rol.csv")
     if format == "md":

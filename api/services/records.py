@@ -33,6 +33,7 @@ from ledger.domain.cards import ContributionCard, DisputeReason
 from ledger.errors import RecordFormatError, RecordIntegrityError, RecordKeyError
 from ledger.sealing import RecordKey, Sealed
 from ledger.store import Store
+from ledger.store.records import ContributionFilter
 from ledger.store.sealed import SealedRecord
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,30 @@ class Records:
         return reason
 
     # ------------------------------------------------------------------ reads for the API
+
+    def project_cards(self, project_id: int) -> dict[bytes, ContributionCard]:
+        """The valid cards of a project's contributions, by contribution id, for exports.
+        A card that was altered is left out (and logged): an export never carries it."""
+        cards: dict[bytes, ContributionCard] = {}
+        index = self.store.index
+        after = 0
+        while True:
+            page = index.list_contributions(
+                ContributionFilter(project_id=project_id), after=after, limit=500
+            )
+            for record in page.items:
+                if record.card_hash == ZERO_HASH:
+                    continue
+                try:
+                    card = self.card(record.contribution_id, record.card_hash)
+                except RecordIntegrityError as exc:
+                    log.error("export without the card of %s: %s", record.contribution_id, exc)
+                    continue
+                if card is not None:
+                    cards[bytes.fromhex(record.contribution_id[2:])] = card
+            if page.next_cursor is None:
+                return cards
+            after = page.next_cursor
 
     def card_public(self, contribution_id: str, card_hash: str | None) -> CardPublic:
         """The card as a read shows it: never an altered one (status `altered`, card null)."""

@@ -169,7 +169,9 @@ class _Builder:
     def what(self) -> None:
         c = self.b.contribution
         self.heading("What")
-        rows: list[tuple[str, str | Paragraph]] = [
+        rows: list[tuple[str, str | Paragraph]] = [*self.card_rows()]
+        first = len(rows)
+        rows += [
             ("Category", c.category.name),
             ("Origin", _ORIGIN_TEXT[c.origin]),
             ("Declared value", f"{c.value:,} {c.category.unit}".replace(",", " ")),
@@ -179,7 +181,7 @@ class _Builder:
         ]
         if c.uri:
             rows.append(("Reference", c.uri))
-        self.table(rows, mono=(4, 5))
+        self.table(rows, mono=(first + 4, first + 5))
         self.para(
             "The document itself is not on the ledger and not in this certificate: only its "
             "SHA-256 fingerprint, salted before it was committed, so that nobody can test a "
@@ -187,6 +189,23 @@ class _Builder:
             "matches the fingerprint.",
             self.s.small,
         )
+
+    def card_rows(self) -> list[tuple[str, str | Paragraph]]:
+        """The contribution card's words, when the bundle carries the card (its hash is
+        checked by the verifier against the one the contributor signed)."""
+        card = self.b.card
+        if not card:
+            return []
+        rows: list[tuple[str, str | Paragraph]] = [("Title", str(card["title"]))]
+        if card.get("description"):
+            rows.append(("Description", str(card["description"])))
+        file = card.get("file")
+        if file:
+            size = f"{int(file['size']):,}".replace(",", " ")
+            rows.append(("File", f"{file['name']} ({file['mediaType']}, {size} bytes)"))
+        if card.get("keywords"):
+            rows.append(("Keywords", ", ".join(str(k) for k in card["keywords"])))
+        return rows
 
     def when(self) -> None:
         b = self.b

@@ -8,7 +8,8 @@
   never a traceback.
 - `poc export contribution|partner|project --rpc-url URL --ledger ADDRESS ...`: write a bundle
   and its certificate, or a partner's or the project's zip. Content hashes and salts come from
-  `--openings FILE`, a JSON object {contributionId: {"contentHash": "0x…", "salt": "0x…"}}
+  `--openings FILE`, a JSON object {contributionId: {"contentHash": "0x…", "salt": "0x…"}},
+  each optionally with "card": the contribution card (docs/proofs.md), put into its bundle
   (or `--content-hash`/`--salt` for a single contribution): the partner holds them, not the
   chain.
 
@@ -127,7 +128,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def read_openings(path: Path | None) -> dict[bytes, Opening]:
-    """Openings from a JSON file {contributionId: {contentHash, salt}}."""
+    """Openings from a JSON file {contributionId: {contentHash, salt, card?}}."""
+    from ledger.domain.cards import ContributionCard
     from ledger.evidence.bundle import unhex
     from ledger.evidence.packs import Opening
 
@@ -136,7 +138,11 @@ def read_openings(path: Path | None) -> dict[bytes, Opening]:
     try:
         raw: Any = json.loads(path.read_text(encoding="utf-8"))
         return {
-            unhex(cid): Opening(unhex(entry["contentHash"]), unhex(entry["salt"]))
+            unhex(cid): Opening(
+                unhex(entry["contentHash"]),
+                unhex(entry["salt"]),
+                ContributionCard.from_json(entry["card"]) if entry.get("card") else None,
+            )
             for cid, entry in raw.items()
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:

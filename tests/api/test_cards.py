@@ -6,15 +6,21 @@ database never served; a correction is a supersession with a new card.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from pypdf import PdfReader
 
 from ledger.chain.signing import sign_typed_data
 from ledger.domain.cards import ContributionCard
 from ledger.domain.codec import to_hex
 from ledger.domain.hashing import commitment, new_salt, sha256_bytes
+from ledger.evidence.verifier import verify_document
 from tests.api.flows import api_contribution, api_project, registration, write
 from tests.api.support import Consortium, contract
 
@@ -161,7 +167,9 @@ def test_bad_card_is_refused_with_its_code_and_nothing_is_kept(consortium: Conso
     )
     assert type_error.status_code == 422 and type_error.json()["code"] == "invalid_request"
     # Only the parent's registration was accepted; no card was kept.
-    assert [op.kind for op in consortium.store.outbox.list_operations(actor=None)].count("register") == 1
+    assert [op.kind for op in consortium.store.outbox.list_operations(actor=None)].count(
+        "register"
+    ) == 1
     assert consortium.store.sealed.key_ids() == frozenset()
 
 
@@ -267,3 +275,99 @@ def test_batch_leaf_carries_its_card_hash(consortium: Consortium) -> None:
     )
     assert _event_card_hash(consortium, cid) == card.hash_hex()
     assert _read(consortium, cid).json()["card"]["status"] == "not_kept"
+
+
+# ------------------------------------------------------------------------------ exports
+
+
+def _registered_with_card(
+    consortium: Consortium, card: dict[str, Any], origin: str = "result"
+) -> tuple[int, str, dict[str, str]]:
+    """A project, B's contribution with `card`, and its opening (the auditor is granted)."""
+    project = api_project(consortium)
+    member = consortium.partner_b
+    content, salt = sha256_bytes(f"exported {card['title']}".encode()), new_salt()
+    commit = commitment(member.address, project, content, salt)
+    body = {
+        "commitment": to_hex(commit),
+        "origin": origin,
+        "category": 0,
+        "value": 40,
+        "card": card,
+    }
+    op = write(consortium, member, f"/v1/projects/{project}/contributions", body)
+    consortium.grant_auditor(project)
+    return project, op["resource_id"], {"contentHash": to_hex(content), "salt": to_hex(salt)}
+
+
+def test_exported_bundle_carries_the_card_and_verifies(consortium: Consortium) -> None:
+    _, cid, opening = _registered_with_card(consortium, CARD)
+    response = consortium.client.post(
+        f"/v1/exports/contributions/{cid}/bundle", json=opening, headers=consortium.auditor_headers
+    )
+    assert response.status_code == 200, response.text
+    bundle = response.json()
+    assert bundle["card"]["title"] == "Vlasvezel-composiet: treksterkte na roting"
+    report = verify_document(bundle, w3=consortium.chain.w3)
+    assert report.ok, report.lines()
+    bundle["card"]["title"] = "Vlasvezel-composiet (aangepast)"
+    tampered = verify_document(bundle)
+    assert not tampered.ok and "card" in tampered.failed_fields()
+
+
+def test_certificate_and_results_ownership_list_show_the_title(consortium: Consortium) -> None:
+    project, cid, opening = _registered_with_card(consortium, CARD)
+    pdf = consortium.client.post(
+        f"/v1/exports/contributions/{cid}/certificate",
+        json=opening,
+        headers=consortium.auditor_headers,
+    )
+    assert pdf.status_code == 200, pdf.text
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Vlasvezel-composiet: treksterkte na roting" in " ".join(text.split())
+    assert "treksterkte.xlsx" in text
+    url = f"/v1/exports/projects/{project}/results-ownership-list"
+    rol = consortium.client.get(url, headers=consortium.auditor_headers)
+    [entry] = json.loads(rol.content)["results"]
+    assert entry["title"] == "Vlasvezel-composiet: treksterkte na roting"
+    csv_text = consortium.client.get(f"{url}?format=csv", headers=consortium.auditor_headers).text
+    assert "Vlasvezel-composiet: treksterkte na roting" in csv_text
+    md = consortium.client.get(f"{url}?format=md", headers=consortium.auditor_headers).text
+    assert "| Vlasvezel-composiet: treksterkte na roting |" in md
+
+
+def test_results_ownership_list_csv_keeps_a_formula_title_inert(consortium: Consortium) -> None:
+    project, _, _ = _registered_with_card(consortium, {"title": '=HYPERLINK("http://x","y")'})
+    url = f"/v1/exports/projects/{project}/results-ownership-list?format=csv"
+    rows = list(
+        csv.reader(io.StringIO(consortium.client.get(url, headers=consortium.auditor_headers).text))
+    )
+    assert rows[1][1] == '\'=HYPERLINK("http://x","y")'
+
+
+def test_evidence_pack_bundles_carry_cards(consortium: Consortium) -> None:
+    project, cid, opening = _registered_with_card(consortium, CARD)
+    pack = consortium.client.post(
+        f"/v1/exports/projects/{project}/evidence-pack",
+        json={"openings": {cid: opening}},
+        headers=consortium.auditor_headers,
+    )
+    assert pack.status_code == 200, pack.text
+    archive = zipfile.ZipFile(io.BytesIO(pack.content))
+    bundle = json.loads(archive.read(f"bundles/{cid}.json"))
+    assert bundle["card"]["title"].startswith("Vlasvezel")
+    assert verify_document(bundle).ok
+
+
+def test_export_of_a_contribution_whose_card_was_altered_is_409(consortium: Consortium) -> None:
+    _, cid, opening = _registered_with_card(consortium, CARD)
+    path = consortium.store.outbox_path
+    assert path is not None
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE sealed_records SET nonce = :n"), {"n": b"\x00" * 12})
+    engine.dispose()
+    response = consortium.client.post(
+        f"/v1/exports/contributions/{cid}/bundle", json=opening, headers=consortium.auditor_headers
+    )
+    assert response.status_code == 409 and response.json()["code"] == "card_altered"
