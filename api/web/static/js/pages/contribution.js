@@ -3,14 +3,42 @@
 // endorse, dispute and vote.
 
 import { ApiError, get, paths } from "../api.js";
-import { makeReason, reasonHash } from "../cards.js";
+import { cardHash, makeReason, reasonHash } from "../cards.js";
 import { context, currentPolicy, nameOf, requireActor, titleOf } from "../context.js";
 import { $, busy, el, fact, fill, short, showError } from "../dom.js";
-import { categoryName, formatDate, formatValue, t } from "../i18n.js";
+import { categoryName, formatBytes, formatDate, formatValue, t } from "../i18n.js";
 import { runPage } from "../page.js";
 import { hashWithProgress, submitWrite } from "../progress.js";
-import { outcomeText, recordError, recordProblem } from "../records.js";
+import { outcomeText, recordError, recordProblem, validCard } from "../records.js";
 import { explanationOf, explanationText, loadScore } from "../score.js";
+
+/** The contribution's card: what it is, in its contributor's words, and whether this browser
+ * finds it to be the card whose fingerprint the contributor signed on the ledger. */
+function cardView(c) {
+  const card = validCard(c);
+  if (!card) {
+    const problem = recordProblem(c.card);
+    return problem ? el("p", { class: "alert" }, problem) : el("p", { class: "muted" }, t("contribution.no_card"));
+  }
+  // Recomputed here, not taken from the service's word for it.
+  let matches = false;
+  try {
+    matches = cardHash(card) === c.card_hash;
+  } catch {
+    matches = false;
+  }
+  return [
+    el("p", { class: "card-title" }, el("strong", {}, card.title)),
+    card.description ? el("p", { class: "card-description" }, card.description) : null,
+    card.file
+      ? el("p", { class: "help" }, t("contribution.card_file", { name: card.file.name, type: card.file.mediaType, size: formatBytes(card.file.size) }))
+      : null,
+    card.keywords.length ? el("ul", { class: "keywords" }, card.keywords.map((k) => el("li", {}, k))) : null,
+    matches
+      ? el("p", { class: "card-check ok" }, t("contribution.card_verified", { name: nameOf(c.contributor) }))
+      : el("p", { class: "alert" }, t("record.altered")),
+  ];
+}
 
 function reasonView(reason) {
   const problem = recordProblem(reason);
@@ -79,8 +107,25 @@ async function contributionPage() {
   const actor = context.actor;
   const c = await get(paths.contribution(cid));
   const pid = c.project_id;
-  const [policy, score] = await Promise.all([currentPolicy(pid), loadScore(pid).catch(() => null)]);
+  const [policy, score, parents] = await Promise.all([
+    currentPolicy(pid),
+    loadScore(pid).catch(() => null),
+    Promise.all(c.parents.map((p) => get(paths.contribution(p)).catch(() => null))),
+  ]);
   const category = policy.policy.categories[c.category];
+  fill($("#contribution-card"), cardView(c));
+  const card = validCard(c);
+  const notes = new Map((card ? card.parents : []).map((n) => [n.contributionId.toLowerCase(), n.note]));
+  const parentItem = (p, index) => {
+    const parent = parents[index];
+    const note = notes.get(p.toLowerCase());
+    return el(
+      "li",
+      {},
+      el("a", { href: `/contribution?id=${p}` }, parent ? titleOf(parent) : short(p)),
+      note ? el("span", { class: "parent-note" }, ` — ${note}`) : null,
+    );
+  };
   fill(
     $("#contribution-facts"),
     fact(t("contribution.title"), titleOf(c)),
@@ -96,7 +141,7 @@ async function contributionPage() {
     fact(
       t("contribution.parents"),
       c.parents.length
-        ? el("ul", { class: "plain-list" }, c.parents.map((p) => el("li", {}, el("a", { href: `/contribution?id=${p}` }, context.titles.get(p.toLowerCase()) || short(p)))))
+        ? el("ul", { class: "plain-list" }, c.parents.map(parentItem))
         : t("contribution.no_parents"),
     ),
   );

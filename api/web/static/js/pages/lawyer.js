@@ -1,8 +1,8 @@
 // The lawyer's view: export a contribution's proof bundle and PDF certificate, the Results
 // Ownership List, and verify a bundle (with the original file, hashed here).
 
-import { ApiError, get, openings, paths, post, request } from "../api.js";
-import { context, projectId, requireActor } from "../context.js";
+import { ApiError, allContributions, get, openings, paths, post, request } from "../api.js";
+import { context, projectId, requireActor, titleOf } from "../context.js";
 import { $, busy, download, el, fill, short, showError } from "../dom.js";
 import { t, tr } from "../i18n.js";
 import { runPage } from "../page.js";
@@ -11,11 +11,15 @@ import { hashWithProgress } from "../progress.js";
 async function lawyerPage() {
   if (!requireActor()) return;
   const pid = await projectId();
+  // Titles from the contributions' cards, as the API reads them for this key.
+  const titles = new Map((await allContributions(pid)).map((c) => [c.contribution_id.toLowerCase(), titleOf(c)]));
+  const titleFor = (cid, fallback) => titles.get(cid) || fallback || short(cid);
   const known = new Map();
   if (context.demo) {
     for (const c of context.demo.contributions) {
-      known.set(c.contribution_id.toLowerCase(), {
-        title: c.title,
+      const cid = c.contribution_id.toLowerCase();
+      known.set(cid, {
+        title: titleFor(cid),
         contentHash: c.content_hash,
         salt: c.salt,
         document: c.document,
@@ -23,7 +27,12 @@ async function lawyerPage() {
     }
   }
   for (const [cid, o] of Object.entries(openings())) {
-    known.set(cid, { title: o.fileName, contentHash: o.contentHash, salt: o.salt, document: null });
+    known.set(cid, {
+      title: titleFor(cid, o.title || o.fileName),
+      contentHash: o.contentHash,
+      salt: o.salt,
+      document: null,
+    });
   }
   const select = $("#export-contribution");
   const entries = Array.from(known.entries()).reverse();

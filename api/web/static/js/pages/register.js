@@ -1,13 +1,17 @@
 // Register a contribution: the file is hashed in this browser (it is never sent), salted and
 // committed; the opening (content hash and salt) is kept on this machine before the write.
+// The card (title, description, keywords, per parent a note) is made and hashed here too: the
+// service must arrive at the same hash, which is what the partner's signature covers.
 
 import { ApiError, allContributions, openings, paths, saveOpening } from "../api.js";
-import { context, currentPolicy, nameOf, projectId, requireActor, titleOf } from "../context.js";
+import { context, currentPolicy, nameOf, projectId, requireActor } from "../context.js";
+import { cardHash, makeCard } from "../cards.js";
 import { commitment, contributionId, newSalt } from "../crypto.js";
 import { $, busy, download, el, fill, showError } from "../dom.js";
 import { categoryName, formatNumber, t, unitName } from "../i18n.js";
 import { runPage } from "../page.js";
 import { hashWithProgress, submitWrite } from "../progress.js";
+import { cardTitle, recordError } from "../records.js";
 
 async function registerPage() {
   if (!requireActor()) return;
@@ -37,11 +41,30 @@ async function registerPage() {
             "li",
             {},
             el("input", { type: "checkbox", id: `parent-${c.contribution_id}`, name: "parents", value: c.contribution_id }),
-            el("label", { for: `parent-${c.contribution_id}` }, `${titleOf(c)} (${nameOf(c.contributor)})`),
+            el("label", { for: `parent-${c.contribution_id}` }, `${cardTitle(c)} (${nameOf(c.contributor)})`),
           ),
         )
       : el("li", { class: "muted" }, t("register.no_parents")),
   );
+  // Per ticked parent, a sentence on how this contribution builds on it.
+  const byId = new Map(active.map((c) => [c.contribution_id, c]));
+  const showNotes = () => {
+    const ticked = Array.from(form.querySelectorAll("input[name=parents]:checked"), (box) => box.value);
+    const kept = new Map(Array.from($("#parent-notes").querySelectorAll("input"), (i) => [i.dataset.parent, i.value]));
+    fill(
+      $("#parent-notes"),
+      ticked.map((cid) => {
+        const id = `note-${cid}`;
+        return el(
+          "div",
+          { class: "stack" },
+          el("label", { for: id }, t("register.parent_note", { title: cardTitle(byId.get(cid)) })),
+          el("input", { id, type: "text", maxlength: "1000", "data-parent": cid, value: kept.get(cid) || "" }),
+        );
+      }),
+    );
+  };
+  $("#parents").addEventListener("change", showNotes);
 
   let prepared = null;
   // Counts the files chosen: only the last one's hash may become `prepared`.
@@ -83,6 +106,8 @@ async function registerPage() {
     const commit = commitment(actor.address, pid, contentHash, salt);
     prepared = {
       fileName: file.name,
+      mediaType: file.type,
+      size: file.size,
       contentHash,
       salt,
       commitment: commit,
@@ -108,17 +133,47 @@ async function registerPage() {
     event.preventDefault();
     const value = Number($("#value").value);
     if (!prepared) return showError(new ApiError(422, "no_file", t("error.no_file")));
+    if (!$("#card-title").value.trim()) {
+      $("#card-title").focus();
+      return showError(new ApiError(422, "card_empty", t("error.no_title")));
+    }
     if (!Number.isInteger(value) || value < 1) {
       return showError(new ApiError(422, "invalid_value", t("error.invalid_value")));
     }
     // This file's opening throughout, even if another file is chosen while this one is sent.
     const chosen = prepared;
+    const parents = Array.from(form.querySelectorAll("input[name=parents]:checked"), (box) => box.value);
+    const notes = Object.fromEntries(
+      Array.from($("#parent-notes").querySelectorAll("input"), (i) => [i.dataset.parent, i.value]),
+    );
+    let card;
+    try {
+      card = makeCard({
+        title: $("#card-title").value,
+        description: $("#card-description").value,
+        file: { name: chosen.fileName, mediaType: chosen.mediaType, size: chosen.size },
+        keywords: $("#card-keywords").value.split(",").filter((k) => k.trim() !== ""),
+        parentNotes: notes,
+      });
+    } catch (error) {
+      return showError(recordError(error));
+    }
     const body = {
       commitment: chosen.commitment,
       origin: form.elements.origin.value,
       category: Number(select.value),
       value,
-      parents: Array.from(form.querySelectorAll("input[name=parents]:checked"), (box) => box.value),
+      parents,
+      card: {
+        title: card.title,
+        description: card.description,
+        file: { name: card.file.name, media_type: card.file.mediaType, size: card.file.size },
+        keywords: card.keywords,
+        parent_notes: card.parents.map((p) => ({ contribution_id: p.contributionId, note: p.note })),
+        salt: card.salt,
+      },
+      // What this page shows is what is signed: the service must compute the same hash.
+      card_hash: cardHash(card),
     };
     await busy(submit, async () => {
       // Kept before sending: without its salt nobody can later prove the file.
@@ -126,6 +181,7 @@ async function registerPage() {
         contentHash: chosen.contentHash,
         salt: chosen.salt,
         fileName: chosen.fileName,
+        title: card.title,
         projectId: pid,
         contributor: actor.address,
       });

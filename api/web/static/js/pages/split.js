@@ -1,8 +1,8 @@
 // The split: each partner's share and why (which contributions count, which do not), split
 // proposals and approvals, and a revenue statement; in a sandbox, the clock moved forward.
 
-import { ApiError, get, paths, post } from "../api.js";
-import { context, currentPolicy, nameOf, projectId, requireActor } from "../context.js";
+import { ApiError, allContributions, get, paths, post } from "../api.js";
+import { context, currentPolicy, nameOf, projectId, requireActor, titleOf } from "../context.js";
 import { $, busy, el, fill, short, showError } from "../dom.js";
 import { categoryName, formatBps, formatDate, formatEuroCents, formatValue, t, tr } from "../i18n.js";
 import { runPage } from "../page.js";
@@ -54,12 +54,14 @@ function renderChart(score) {
   );
 }
 
-function renderWhy(score, rules) {
+function renderWhy(score, rules, contributions) {
   const byId = new Map((score.contributions || []).map((x) => [x.contribution_id.toLowerCase(), x]));
+  // Each contribution by the title on its card, as its contributor signed it.
+  const titles = new Map(contributions.map((c) => [c.contribution_id.toLowerCase(), titleOf(c)]));
   const describe = (cid) => {
     const x = byId.get(cid.toLowerCase());
     const category = x ? rules.categories[x.category] : null;
-    const title = context.titles.get(cid.toLowerCase()) || short(cid);
+    const title = titles.get(cid.toLowerCase()) || short(cid);
     return el(
       "li",
       {},
@@ -98,7 +100,7 @@ async function splitPage() {
       return null;
     }
     renderChart(score);
-    renderWhy(score, policy.policy);
+    renderWhy(score, policy.policy, await allContributions(pid));
     await renderProposals(pid);
     return score;
   };
