@@ -228,6 +228,11 @@ async function contributionPage() {
   });
 
   const open = disputes.find((d) => d.outcome === "open");
+  if (open && canAct) {
+    // One dispute at a time: the form comes back once this one is decided.
+    $("#dispute-form").hidden = true;
+    $("#dispute-card").append(el("p", { class: "muted" }, t("dispute.open_already")));
+  }
   const party = open && (own || me === open.disputer.toLowerCase());
   if (open && actor.address && !party) {
     const box = $("#vote-box");
