@@ -22,7 +22,7 @@ from ledger.domain.codec import to_hex
 from ledger.domain.hashing import commitment, new_salt, sha256_bytes
 from ledger.evidence.verifier import verify_document
 from tests.api.flows import api_contribution, api_project, registration, write
-from tests.api.support import Consortium, contract
+from tests.api.support import POLICY, Consortium, call, contract
 
 CARD: dict[str, Any] = {
     "title": "  Vlasvezel-composiet: treksterkte na roting ",
@@ -433,3 +433,55 @@ def test_poc_register_with_title_and_description(consortium: Consortium, tmp_pat
             bytes.fromhex(kept["salt"][2:]),
         )
     )
+
+
+def test_card_hash_copied_from_another_project_does_not_reveal_its_card(
+    consortium: Consortium,
+) -> None:
+    # Card hashes are public on chain. The outsider registers, in its own project, a
+    # contribution naming project 1's card hash without the card: its readers must not see
+    # project 1's card (records are found by contribution id and hash, not by hash alone).
+    project = api_project(consortium)
+    victim = api_contribution(consortium, consortium.partner_b, project, "secret", card=CARD)
+    stolen_hash = _read(consortium, victim).json()["card_hash"]
+    outsider = consortium.outsider
+    agreement = b"\x01" * 32
+    call(
+        consortium.chain,
+        consortium.record,
+        outsider.account,
+        "PocLedger",
+        "createProject",
+        agreement,
+        [outsider.address],
+        POLICY.as_abi(),
+    )
+    ledger = contract(consortium.chain, consortium.record, "PocLedger")
+    own_project = int(ledger.functions.projectCount().call())
+    call(
+        consortium.chain,
+        consortium.record,
+        outsider.account,
+        "PocLedger",
+        "acceptAgreement",
+        own_project,
+        1,
+        agreement,
+    )
+    consortium.sync()
+    body = registration(outsider, own_project, "copy")
+    op = write(
+        consortium,
+        outsider,
+        f"/v1/projects/{own_project}/contributions",
+        {**body, "card_hash": stolen_hash},
+    )
+    mine = consortium.client.get(
+        f"/v1/contributions/{op['resource_id']}", headers=outsider.headers
+    ).json()
+    assert mine["card_hash"] == stolen_hash
+    assert mine["card"] == {"card_hash": stolen_hash, "status": "not_kept", "card": None}
+    alone = consortium.client.get(
+        f"/v1/contributions/{op['resource_id']}/card", headers=outsider.headers
+    )
+    assert alone.status_code == 404 and "Vlasvezel" not in alone.text
