@@ -19,7 +19,7 @@ help:
 	@echo "make sandbox      install everything, start the local demo at http://127.0.0.1:8000"
 	@echo "make test         install everything, lint, run the whole test suite"
 	@echo "make setup        .venv (requirements.lock) and node_modules (package-lock.json)"
-	@echo "make compile      recompile contracts/ into ledger/artifacts/"
+	@echo "make compile      recompile contracts/ into ledger/artifacts/ (mocks: tests/contracts/artifacts/)"
 	@echo "make lint         ruff check, ruff format --check, mypy, import layering"
 	@echo "make format       ruff format + ruff check --fix"
 	@echo "make test-faults  only the fault-injection tests"

@@ -67,7 +67,8 @@ from api.auth import Role, issue_api_key  # noqa: E402
 from ledger.chain.artifacts import load_artifact  # noqa: E402
 from ledger.chain.clients import PocLedgerClient  # noqa: E402
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil  # noqa: E402
-from ledger.chain.deployment_record import DeploymentRecord, deploy_contract  # noqa: E402
+from ledger.chain.deploy import deploy_contract  # noqa: E402
+from ledger.chain.deployment_record import DeploymentRecord  # noqa: E402
 from ledger.chain.keystore import KeyStore  # noqa: E402
 from ledger.domain.hashing import commitment, new_salt, sha256_bytes  # noqa: E402
 from ledger.domain.values import Category, Policy  # noqa: E402

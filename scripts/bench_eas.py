@@ -50,8 +50,11 @@ from web3.contract import Contract  # noqa: E402
 from ledger.chain import signing  # noqa: E402
 from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient  # noqa: E402
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil  # noqa: E402
-from ledger.chain.deploy import clients_for, deploy_ledger  # noqa: E402
-from ledger.chain.deployment_record import deploy_contract  # noqa: E402
+from ledger.chain.deploy import (  # noqa: E402
+    clients_for,
+    deploy_contract,
+    deploy_ledger,
+)
 from ledger.chain.receipts import TxReceipt  # noqa: E402
 from ledger.chain.transactions import TxRequest, TxSender  # noqa: E402
 from ledger.domain import hashing, merkle  # noqa: E402

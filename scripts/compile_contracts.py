@@ -1,6 +1,8 @@
 """Compile `contracts/**/*.sol` with the pinned solc into `ledger/artifacts/<ContractName>.json`.
 
 Build-time only: the ledger package loads the committed artifacts and never needs a compiler.
+The test mocks (`contracts/test/`) are compiled in the same run into `tests/contracts/artifacts/`
+instead, so that the wheel, which ships `ledger/artifacts/`, carries no mock token or wallet.
 
 Two backends get the same standard-JSON input, in which this module has already inlined every
 source (OpenZeppelin included) under its repo-relative source unit name, so the metadata hash
@@ -29,6 +31,9 @@ from typing import Any, Protocol
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS_DIR = "contracts"
 ARTIFACTS_DIR = Path("ledger") / "artifacts"
+#: Sources under this prefix are test mocks: their artifacts go to `TEST_ARTIFACTS_DIR`.
+TEST_SOURCES = f"{CONTRACTS_DIR}/test/"
+TEST_ARTIFACTS_DIR = Path("tests") / "contracts" / "artifacts"
 SOLCJS_SCRIPT = REPO_ROOT / "scripts" / "solcjs_compile.cjs"
 
 # The pins of docs/design.md; changing any of them changes every artifact.
@@ -325,6 +330,16 @@ def compile_all(root: Path, backend: Backend) -> dict[str, str]:
     return {f"{name}.json": render(artifact) for name, artifact in sorted(artifacts.items())}
 
 
+def by_directory(artifacts: Mapping[str, str]) -> dict[Path, dict[str, str]]:
+    """`artifacts` split by where they are kept: the test mocks' (sources under
+    `TEST_SOURCES`) in `TEST_ARTIFACTS_DIR`, the others in `ARTIFACTS_DIR`."""
+    out: dict[Path, dict[str, str]] = {ARTIFACTS_DIR: {}, TEST_ARTIFACTS_DIR: {}}
+    for name, text in artifacts.items():
+        is_mock = str(json.loads(text)["sourceName"]).startswith(TEST_SOURCES)
+        out[TEST_ARTIFACTS_DIR if is_mock else ARTIFACTS_DIR][name] = text
+    return out
+
+
 def compare(expected: Mapping[str, str], directory: Path) -> list[str]:
     """Human-readable differences between freshly compiled artifacts and those in `directory`."""
     present = {p.name: p for p in directory.glob("*.json")} if directory.is_dir() else {}
@@ -357,15 +372,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     root: Path = args.root.resolve()
-    directory = root / ARTIFACTS_DIR
     try:
         backend = select_backend(args.backend)
         artifacts = compile_all(root, backend)
     except CompileError as exc:
         print(f"compile failed: {exc}", file=sys.stderr)
         return 1
+    kept = by_directory(artifacts)
     if args.check:
-        problems = compare(artifacts, directory)
+        problems = [
+            f"{problem} (in {directory})"
+            for directory, expected in kept.items()
+            for problem in compare(expected, root / directory)
+        ]
         for problem in problems:
             print(problem, file=sys.stderr)
         if problems:
@@ -373,8 +392,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{len(artifacts)} artifacts are fresh ({backend.name})")
         return 0
-    write(artifacts, directory)
-    print(f"wrote {len(artifacts)} artifacts to {ARTIFACTS_DIR} ({backend.name})")
+    for directory, texts in kept.items():
+        if texts or (root / directory).is_dir():
+            write(texts, root / directory)
+            print(f"wrote {len(texts)} artifacts to {directory} ({backend.name})")
     return 0
 
 

@@ -13,19 +13,35 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from api.deps import LEDGER, ReaderDep, ServicesDep
+from api.deps import LEDGER, ReaderDep, Services, ServicesDep
 from api.errors import ERROR_RESPONSES
 from api.schemas.endorsements import EndorsementCreate, EndorsementFields, EndorsementPublic
 from api.schemas.operations import OperationPublic, PreparedPublic
 from api.services.access import readable_contribution
 from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import endorse_data
+from ledger.errors import ChainError
+from ledger.evidence.splits import block_time
 
 router = APIRouter(tags=["endorsements"], responses=ERROR_RESPONSES)
 
 ContributionIdPath = Annotated[
     str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="Contribution id (bytes32 hex).")
 ]
+
+
+def _block_times(services: Services, blocks: set[int]) -> dict[int, int]:
+    """Timestamps of `blocks` from the chain node; those it cannot give are left out."""
+    access = services.chain
+    times: dict[int, int] = {}
+    if access is None:
+        return times
+    for number in sorted(blocks):
+        try:
+            times[number] = block_time(access.chain.w3, number)
+        except ChainError:
+            break  # node down: the dates stay unknown, the endorsements are still served
+    return times
 
 
 @router.get(
@@ -38,7 +54,9 @@ def list_endorsements(
 ) -> list[EndorsementPublic]:
     """The contribution's endorsements in chain order."""
     readable_contribution(services, principal, contribution_id)
-    return [EndorsementPublic.of(e) for e in services.store.index.endorsements(contribution_id)]
+    records = services.store.index.endorsements(contribution_id)
+    times = _block_times(services, {e.block_number for e in records})
+    return [EndorsementPublic.of(e, times.get(e.block_number)) for e in records]
 
 
 def _endorse_action(writes: Writes, contribution_id: str, rating: int) -> SignedAction:

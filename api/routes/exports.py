@@ -23,10 +23,10 @@ from api.errors import ERROR_RESPONSES
 from api.schemas.common import Address
 from api.schemas.exports import OpeningIn, OpeningsIn
 from api.services.access import readable_contribution, require_readable_project
-from api.services.records import ZERO_HASH
 from ledger.domain.cards import ContributionCard
+from ledger.domain.codec import ZERO_HASH, from_hex
 from ledger.evidence.builder import ProofBuilder
-from ledger.evidence.bundle import bundle_bytes, unhex
+from ledger.evidence.bundle import bundle_bytes
 from ledger.evidence.packs import (
     Opening,
     export_contribution,
@@ -87,9 +87,9 @@ def contribution_bundle(
     chain = services.require_chain()
     builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
     bundle = builder.build(
-        unhex(contribution_id),
-        content_hash=unhex(body.contentHash),
-        salt=unhex(body.salt),
+        from_hex(contribution_id),
+        content_hash=from_hex(body.contentHash),
+        salt=from_hex(body.salt),
         card=_card(services, record.contribution_id, record.card_hash),
     )
     return _file(bundle.to_bytes(), "application/json", f"{contribution_id}.json")
@@ -115,7 +115,7 @@ def contribution_certificate(
     opening = replace(
         body.opening(), card=_card(services, record.contribution_id, record.card_hash)
     )
-    _bundle, json_file, pdf = export_contribution(builder, unhex(contribution_id), opening)
+    _bundle, json_file, pdf = export_contribution(builder, from_hex(contribution_id), opening)
     response = _file(pdf.data, "application/pdf", f"{contribution_id}.pdf")
     response.headers["X-Bundle-SHA256"] = json_file.sha256
     return response

@@ -92,6 +92,18 @@ def onboard(services: ServicesDep, _: AdminDep, body: PartnerCreate) -> Onboarde
     )
 
 
+@router.get("/me", response_model=KeyPublic, summary="The key of this request")
+def who_am_i(services: ServicesDep, principal: ReaderDep) -> KeyPublic:
+    """The API key the request carries: its id, role, partner (null for auditor and admin keys)
+    and label; never the key itself. The cheapest authenticated read: a client checks a key
+    typed in by a person with it (401 `invalid_api_key` for one the service does not know or
+    revoked) and learns whom the key acts for."""
+    record = services.store.keys.api_key(principal.key_id)
+    if record is None:  # revoked and purged between authentication and here
+        raise NotFoundError(f"no key {principal.key_id}", code="key_not_found")
+    return KeyPublic.of(record)
+
+
 @router.get("/partners/{address}", response_model=PartnerPublic, summary="Get a partner")
 def get_partner(services: ServicesDep, principal: ReaderDep, address: AddressPath) -> PartnerPublic:
     """A partner's declared identity, custody and the projects of it the key may read. Seen

@@ -46,7 +46,7 @@ from ledger.domain.codec import to_hex
 from ledger.domain.hashing import encode_policy
 from ledger.domain.values import checksum
 from ledger.store.records import ProjectRecord
-from ledger.sync.outbox import ChainCall
+from ledger.sync.calls import ChainCall
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=ERROR_RESPONSES)
 

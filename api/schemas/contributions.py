@@ -19,6 +19,7 @@ from api.schemas.common import (
     Uint64,
 )
 from api.schemas.operations import SignatureFields
+from ledger.domain.codec import ZERO_HASH
 from ledger.store.records import ContributionRecord
 
 EXAMPLE_CONTRIBUTION: dict[str, Any] = {
@@ -77,21 +78,20 @@ class ContributionPublic(BaseModel):
 
     @classmethod
     def of(cls, record: ContributionRecord, card: CardPublic) -> ContributionPublic:
-        zero = "0x" + "00" * 32
         return cls(
             contribution_id=record.contribution_id,
             project_id=record.project_id,
             contributor=record.contributor,
             commitment=record.commitment,
-            card_hash=None if record.card_hash == zero else record.card_hash,
+            card_hash=None if record.card_hash == ZERO_HASH else record.card_hash,
             card=card,
             origin="result" if record.origin == 1 else "background",
             category=record.category,
             value=str(record.value),
             parents=list(record.parents),
-            supersedes=None if record.supersedes == zero else record.supersedes,
+            supersedes=None if record.supersedes == ZERO_HASH else record.supersedes,
             superseded_by=record.superseded_by,
-            batch_id=None if record.batch_id == zero else record.batch_id,
+            batch_id=None if record.batch_id == ZERO_HASH else record.batch_id,
             registered_at=record.registered_at,
             uri=record.uri,
             status=STATUSES[record.status],  # type: ignore[arg-type]

@@ -35,6 +35,7 @@ class EndorsementPublic(BaseModel):
                     "endorser": EXAMPLE_ADDRESS,
                     "rating": 4,
                     "block_number": 9,
+                    "endorsed_at": 1767225612,
                 }
             ]
         }
@@ -45,13 +46,18 @@ class EndorsementPublic(BaseModel):
     endorser: str
     rating: int
     block_number: int
+    endorsed_at: int | None = Field(
+        description="Timestamp of the endorsement's block (the ledger's time, what a person "
+        "reads as the date); null while the chain node cannot be asked."
+    )
 
     @classmethod
-    def of(cls, record: EndorsementRecord) -> EndorsementPublic:
+    def of(cls, record: EndorsementRecord, endorsed_at: int | None) -> EndorsementPublic:
         return cls(
             contribution_id=record.contribution_id,
             project_id=record.project_id,
             endorser=record.endorser,
             rating=record.rating,
             block_number=record.block_number,
+            endorsed_at=endorsed_at,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import EXAMPLE_CONTENT_HASH, EXAMPLE_HASH, EXAMPLE_SALT, Bytes32
-from ledger.evidence.bundle import unhex
+from ledger.domain.codec import from_hex
 from ledger.evidence.packs import (
     Opening,
 )
@@ -24,7 +24,7 @@ class OpeningIn(BaseModel):
     salt: Bytes32 = Field(description="The 32-byte salt, 0x-hex.")
 
     def opening(self) -> Opening:
-        return Opening(unhex(self.contentHash), unhex(self.salt))
+        return Opening(from_hex(self.contentHash), from_hex(self.salt))
 
 
 class OpeningsIn(BaseModel):
@@ -47,4 +47,4 @@ class OpeningsIn(BaseModel):
     openings: dict[Bytes32, OpeningIn] = Field(default_factory=dict)
 
     def by_id(self) -> dict[bytes, Opening]:
-        return {unhex(cid): o.opening() for cid, o in self.openings.items()}
+        return {from_hex(cid): o.opening() for cid, o in self.openings.items()}

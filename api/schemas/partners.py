@@ -58,6 +58,14 @@ class KeyPublic(BaseModel):
                 EXAMPLE_KEY,
                 # Rotated: revoked, and the key that replaced it.
                 {**EXAMPLE_KEY, "revoked_at": 1769904000.0, "replaced_by": "b71e5a09c4d3"},
+                # An IP counsel's key: it acts for no partner.
+                {
+                    **EXAMPLE_KEY,
+                    "key_id": "8c0d2f4a6b1e",
+                    "partner": None,
+                    "role": "auditor",
+                    "label": "ip-counsel",
+                },
             ]
         }
     )

@@ -19,8 +19,8 @@ grants. Every route that reads project content asks here; nothing else decides i
 - Public chain facts (`/v1/chain`, `/health`, `/ready`) and verifying a bundle the caller already
   holds (`/v1/proofs/verify`) are not project content.
 
-Grants are kept in the outbox's database (`ledger.store.AuditorGrantRow`), not the index: the
-chain cannot give them back. A rotated key keeps its grants (`api.auth.rotate_api_key`); a
+Grants are kept in the outbox's database (`ledger.store.keys.AuditorGrantRow`), not the index:
+the chain cannot give them back. A rotated key keeps its grants (`api.auth.rotate_api_key`); a
 revoked key has none that count. Membership comes from the index, so a project (or a
 contribution) the index has not seen yet is not readable by anyone until it has.
 """

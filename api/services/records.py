@@ -30,6 +30,7 @@ from typing import Literal
 from api.schemas.cards import CardPublic, ReasonPublic
 from api.settings import ApiSettings
 from ledger.domain.cards import ContributionCard, DisputeReason
+from ledger.domain.codec import ZERO_HASH
 from ledger.errors import RecordFormatError, RecordIntegrityError, RecordKeyError
 from ledger.sealing import RecordKey, Sealed
 from ledger.store import Store
@@ -39,7 +40,6 @@ from ledger.store.sealed import SealedRecord
 log = logging.getLogger(__name__)
 
 RecordKind = Literal["card", "reason"]
-ZERO_HASH = "0x" + "00" * 32
 
 
 def card_record_id(contribution_id: str, card_hash: str) -> str:

@@ -64,7 +64,8 @@ from ledger.domain.codec import to_hex
 from ledger.domain.values import Origin, Registration
 from ledger.errors import ChainError, SigningError
 from ledger.store.outbox import OperationMatches, OperationRecord
-from ledger.sync.outbox import RELAYER, ChainCall, OpStatus
+from ledger.sync.calls import RELAYER, ChainCall
+from ledger.sync.outbox import OpStatus
 
 # Custodial signatures are made by the service and relayed by it: a long deadline lets an
 # accepted write survive a long chain outage without expiring.

@@ -4,7 +4,9 @@ The artifacts are produced by `scripts/compile_contracts.py` (`make compile`) an
 the Solidity sources by `tests/toolchain`. Nothing here compiles: the runtime needs no solc.
 
 Artifacts of earlier releases, whose deployed contracts stay in use, are kept unchanged in
-`ledger/artifacts/releases/<version>/` (`released_versions`, `load_release_artifact`).
+`ledger/artifacts/releases/<version>/` (`released_versions`, `load_release_artifact`). The test
+mocks' artifacts are kept beside the tests, not in the package; `read_artifact` reads such a
+file.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, Final, cast
 
 from eth_typing import ABI, HexStr
@@ -91,6 +94,13 @@ def load_release_artifact(version: str, name: str) -> ContractArtifact:
     if not _VERSION_RE.fullmatch(version) or not _NAME_RE.fullmatch(name) or not entry.is_file():
         raise ArtifactNotFoundError(f"no artifact for contract {name!r} of release {version!r}")
     return _parse(name, entry)
+
+
+def read_artifact(path: Path) -> ContractArtifact:
+    """The artifact in file `path`, outside the package (the tests' mocks are kept there)."""
+    if not _NAME_RE.fullmatch(path.stem) or not path.is_file():
+        raise ArtifactNotFoundError(f"no artifact file {path}")
+    return _parse(path.stem, path)
 
 
 def _parse(name: str, entry: Any) -> ContractArtifact:

@@ -1,8 +1,10 @@
 """Deploying the poc-ledger contracts: PocLedger, then RoyaltyVault bound to it.
 
-`deploy_ledger` sends both creation transactions from one `TxSender`, checks that the vault
-points at the ledger, and returns (and optionally writes) the chain layer's `DeploymentRecord`.
-`clients_for` turns a record back into typed clients.
+`deploy_contract` sends one creation transaction (creation code and ABI-encoded constructor
+arguments, `creation_data`) and returns the new address with its receipt. `deploy_ledger`
+deploys both contracts from one `TxSender`, checks that the vault points at the ledger, and
+returns (and optionally writes) the `DeploymentRecord`. `clients_for` turns a record back into
+typed clients.
 
 PocLedger's constructor creates its PocGovernance module itself (in the same transaction, at a
 fixed address the ledger reports as `governance()`): it is part of the ledger's code, not a
@@ -15,6 +17,12 @@ Sending and the record format live in `ledger.chain.transactions` and
 from __future__ import annotations
 
 import os
+from typing import Any
+
+from eth_typing import ABI, ChecksumAddress
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import Web3Exception
 
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.clients import (
@@ -24,15 +32,48 @@ from ledger.chain.clients import (
     RoyaltyVaultClient,
 )
 from ledger.chain.connection import Chain
-from ledger.chain.deployment_record import DeploymentRecord, deploy_contract
-from ledger.chain.transactions import TxSender
-from ledger.errors import ChainError
+from ledger.chain.deployment_record import DeploymentRecord
+from ledger.chain.receipts import TxReceipt
+from ledger.chain.transactions import TxRequest, TxSender
+from ledger.errors import ChainError, ConfigurationError
 
 # Creation gas measured on eth-tester (cancun, viaIR): 6.06 M for PocLedger with the module it
 # creates, 2.70 M for the vault (mostly code deposit, 200 gas a byte); ~30 % headroom, far below
 # common block limits.
 LEDGER_DEPLOY_GAS = 8_000_000
 VAULT_DEPLOY_GAS = 3_500_000
+
+
+def creation_data(w3: Web3, abi: ABI, bytecode: str | bytes, *constructor_args: Any) -> bytes:
+    """Creation bytecode followed by the ABI-encoded constructor arguments."""
+    code = HexBytes(bytecode)
+    if not code:
+        raise ConfigurationError("empty bytecode: is this an interface or abstract contract?")
+    try:
+        factory = w3.eth.contract(abi=abi, bytecode=code)
+        return bytes(HexBytes(factory.constructor(*constructor_args).data_in_transaction))
+    except (Web3Exception, TypeError, ValueError) as exc:
+        raise ConfigurationError(f"constructor arguments do not fit the ABI: {exc}") from exc
+
+
+def deploy_contract(
+    sender: TxSender,
+    abi: ABI,
+    bytecode: str | bytes,
+    *constructor_args: Any,
+    gas: int | None = None,
+) -> tuple[ChecksumAddress, TxReceipt]:
+    """Deploy a contract from `sender`; return its address and the creation receipt.
+
+    `gas=None` estimates the limit (a revert in the constructor then raises
+    `TransactionRevertedError` before anything is sent). Raises `TransactionRevertedError`
+    if the creation fails on chain.
+    """
+    data = creation_data(sender.w3, abi, bytecode, *constructor_args)
+    receipt = sender.transact(TxRequest(to=None, data=data, gas=gas))
+    if receipt.contract_address is None:
+        raise ChainError(f"creation transaction {receipt.tx_hash} has no contract address")
+    return receipt.contract_address, receipt
 
 
 def deploy_ledger(

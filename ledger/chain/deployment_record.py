@@ -1,12 +1,11 @@
-"""Deploying contracts and remembering where they went.
+"""Where a deployment went: the deployment record.
 
-`deploy_contract` sends a creation transaction and returns the new address with its receipt.
 `DeploymentRecord` is the JSON file `poc deploy` writes: which chain (id and genesis hash, so a
 reset dev chain with the same id is not mistaken for the old one), which contracts at which
 addresses, deployed in which transactions and blocks, by whom and when.
 
-Lives elsewhere: artifacts (`ledger.chain.artifacts`), typed contract clients
-(`ledger.chain.clients`).
+Lives elsewhere: deploying (`ledger.chain.deploy`), artifacts (`ledger.chain.artifacts`), typed
+contract clients (`ledger.chain.clients`).
 """
 
 from __future__ import annotations
@@ -20,50 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eth_typing import ABI, ChecksumAddress, HexStr
-from hexbytes import HexBytes
+from eth_typing import ChecksumAddress, HexStr
 from web3 import Web3
-from web3.exceptions import Web3Exception
 
 from ledger.chain.connection import Chain
 from ledger.chain.receipts import TxReceipt
-from ledger.chain.transactions import TxRequest, TxSender
 from ledger.domain.codec import from_hex, to_hex
 from ledger.errors import ChainError, ChainIdMismatchError, ConfigurationError
 
 RECORD_VERSION = 1
-
-
-def creation_data(w3: Web3, abi: ABI, bytecode: str | bytes, *constructor_args: Any) -> bytes:
-    """Creation bytecode followed by the ABI-encoded constructor arguments."""
-    code = HexBytes(bytecode)
-    if not code:
-        raise ConfigurationError("empty bytecode: is this an interface or abstract contract?")
-    try:
-        factory = w3.eth.contract(abi=abi, bytecode=code)
-        return bytes(HexBytes(factory.constructor(*constructor_args).data_in_transaction))
-    except (Web3Exception, TypeError, ValueError) as exc:
-        raise ConfigurationError(f"constructor arguments do not fit the ABI: {exc}") from exc
-
-
-def deploy_contract(
-    sender: TxSender,
-    abi: ABI,
-    bytecode: str | bytes,
-    *constructor_args: Any,
-    gas: int | None = None,
-) -> tuple[ChecksumAddress, TxReceipt]:
-    """Deploy a contract from `sender`; return its address and the creation receipt.
-
-    `gas=None` estimates the limit (a revert in the constructor then raises
-    `TransactionRevertedError` before anything is sent). Raises `TransactionRevertedError`
-    if the creation fails on chain.
-    """
-    data = creation_data(sender.w3, abi, bytecode, *constructor_args)
-    receipt = sender.transact(TxRequest(to=None, data=data, gas=gas))
-    if receipt.contract_address is None:
-        raise ChainError(f"creation transaction {receipt.tx_hash} has no contract address")
-    return receipt.contract_address, receipt
 
 
 @dataclass(frozen=True)

@@ -9,18 +9,25 @@ block ranges with eth_getLogs, in chunks, optionally for one project only.
 `abi_arguments` is the other JSON form of a typed event: its arguments under their ABI names
 with ABI values (bytes as hex, structs as objects), as proof bundles state them.
 
+`release_decoders` decode the logs of earlier releases whose events had fewer arguments (the
+ContributionRegistered of releases 1.x, before the card hash): a field the old event lacks
+takes its class default, and `abi_arguments` states such an event in its old ABI form. The
+verifier reads format 1 proof bundles with them.
+
 The typed client that sends transactions is `ledger.chain.clients`; the follower that keeps a
 local index of these events is `ledger.sync.follower`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import keyword
 import re
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cache
 from types import MappingProxyType
 from typing import Any
 
@@ -34,12 +41,13 @@ from web3 import Web3
 from web3.types import FilterParams, LogReceipt
 
 from ledger.chain.abi_json import abi_json_value
-from ledger.chain.artifacts import load_artifact
+from ledger.chain.artifacts import load_artifact, load_release_artifact, released_versions
 from ledger.chain.receipts import LogEntry, TxReceipt
 from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
 from ledger.domain.events import EVENT_CLASSES, ContractEvent, argument_names
 from ledger.domain.values import Category, Policy, checksum, from_abi_value
+from ledger.errors import ArtifactNotFoundError
 
 #: The contracts whose ABIs the default decoder knows.
 EVENT_CONTRACTS = ("PocLedger", "RoyaltyVault")
@@ -70,7 +78,10 @@ class _EventLayout:
 class EventDecoder:
     """Decodes raw logs into typed events, for the events of the ABIs it was given."""
 
-    def __init__(self, abis: Iterable[ABI]) -> None:
+    def __init__(self, abis: Iterable[ABI], *, earlier_release: bool = False) -> None:
+        """`earlier_release`: the ABIs are of an earlier release, whose events may lack
+        arguments the classes have gained since (with defaults); an event no class can hold
+        is left unmapped rather than refused."""
         by_name = {cls.event_name: cls for cls in EVENT_CLASSES}
         layouts: dict[bytes, _EventLayout] = {}
         unmapped: set[str] = set()
@@ -84,7 +95,13 @@ class EventDecoder:
                 if cls is None:
                     unmapped.add(signature)
                     continue
-                layout = _layout(cls, signature, event_abi)
+                try:
+                    layout = _layout(cls, signature, event_abi, earlier_release=earlier_release)
+                except TypeError:
+                    if not earlier_release:
+                        raise
+                    unmapped.add(signature)
+                    continue
                 layouts[layout.topic] = layout
         self._layouts = layouts
         self._by_class = {layout.cls: layout for layout in layouts.values()}
@@ -188,10 +205,26 @@ def _abi_value(value: Any) -> Any:
     return value
 
 
-def _layout(cls: type[ContractEvent], signature: str, abi: ABIEvent) -> _EventLayout:
+def _layout(
+    cls: type[ContractEvent], signature: str, abi: ABIEvent, *, earlier_release: bool = False
+) -> _EventLayout:
     inputs = abi.get("inputs", [])
     names = argument_names(cls)
-    if list(names) != [python_name(i["name"]) for i in inputs]:
+    abi_names = tuple(python_name(i["name"]) for i in inputs)
+    if earlier_release and abi_names != names:
+        # An older shape of the event: its arguments are some of the class's, in order, and
+        # every one it lacks has a default the decoded event takes.
+        lacking = [n for n in names if n not in abi_names]
+        kept = [n for n in names if n in abi_names]
+        defaults = {
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+        }
+        if tuple(kept) != abi_names or any(n not in defaults for n in lacking):
+            raise TypeError(f"{cls.__name__} fields {names} cannot hold the ABI of {signature}")
+        names = abi_names
+    elif list(names) != list(abi_names):
         raise TypeError(f"{cls.__name__} fields {names} do not match the ABI of {signature}")
     indexed_types: list[str] = []
     data_types: list[str] = []
@@ -216,6 +249,21 @@ def _layout(cls: type[ContractEvent], signature: str, abi: ABIEvent) -> _EventLa
 DEFAULT_DECODER = EventDecoder(load_artifact(name).abi for name in EVENT_CONTRACTS)
 #: ABI events of the contracts that have no class here (should be empty).
 UNMAPPED_ABI_EVENTS = DEFAULT_DECODER.unmapped
+
+
+@cache
+def release_decoders() -> tuple[EventDecoder, ...]:
+    """A decoder for each earlier release kept (newest first), for its contracts' ABIs."""
+    decoders = []
+    for version in released_versions():
+        abis = []
+        for name in EVENT_CONTRACTS:
+            try:
+                abis.append(load_release_artifact(version, name).abi)
+            except ArtifactNotFoundError:  # a release without this contract
+                continue
+        decoders.append(EventDecoder(abis, earlier_release=True))
+    return tuple(decoders)
 
 
 def decode_receipt(

@@ -3,7 +3,8 @@
 This is the one shape of an event everywhere: the chain layer decodes logs into these classes
 (`ledger.chain.events`), the store's index projects them and keeps them as JSON (`to_json` and
 `from_json` here), the scorer reads them (`ledger.scoring`), and proof bundles state their
-arguments (`ledger.chain.events.abi_arguments`, the bundle's JSON form of the same objects).
+arguments (`ledger.chain.events.EventDecoder.abi_arguments`, the bundle's JSON form of the
+same objects).
 
 Every class carries where its log was emitted (`address`, `block_number`, `block_hash`,
 `tx_hash`, `log_index`) and then the event's arguments in declaration order, named in

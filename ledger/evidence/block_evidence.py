@@ -52,6 +52,7 @@ from web3 import Web3
 from web3.exceptions import MethodUnavailable, Web3Exception, Web3RPCError
 
 from ledger.chain.translate import translating
+from ledger.domain.codec import from_hex
 from ledger.errors import ProofError
 
 # Header fields up to Paris, then one group per fork; a node returns a group iff its fork has it.
@@ -101,13 +102,17 @@ _TX_ROOT, _RECEIPTS_ROOT, _NUMBER, _TIMESTAMP, _EXTRA_DATA = 4, 5, 8, 11, 12
 
 
 def _as_bytes(value: Any) -> bytes:
+    """A byte field of a node's answer (web3 gives HexBytes, a raw answer 0x-hex)."""
     if value is None:
         return b""
     if isinstance(value, bytes | bytearray):
         return bytes(value)
     if isinstance(value, str):
-        return bytes(HexBytes(value))
-    raise ProofError(f"expected bytes or hex, got {value!r}")
+        try:
+            return from_hex(value)
+        except ValueError as exc:
+            raise ProofError(f"expected bytes or hex, got {value!r:.80}") from exc
+    raise ProofError(f"expected bytes or hex, got {value!r:.80}")
 
 
 def _as_int(value: Any) -> int:

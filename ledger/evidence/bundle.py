@@ -24,17 +24,17 @@ Every log the bundle cites is a `LogProof`: decoded arguments plus the header, r
 transaction with their trie proofs, so every statement can be checked offline against the block
 hashes alone, and the block hashes against any node of the chain.
 
-`ProofBuilder` makes bundles from a node; it needs the contribution id and, from the partner (or
-the custodial store), the content hash and the salt, never the file. Verifying lives in
-`ledger.evidence.verifier`; PDF certificates in `ledger.evidence.certificate`; packs in
-`ledger.evidence.packs`.
+`ProofBuilder` (`ledger.evidence.builder`) makes bundles from a node; it needs the contribution
+id and, from the partner (or the custodial store), the content hash and the salt, never the
+file. Verifying lives in `ledger.evidence.verifier`; PDF certificates in
+`ledger.evidence.certificate`; packs in `ledger.evidence.packs`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -43,13 +43,11 @@ from typing import Any, Final, cast
 from eth_abi.abi import decode as abi_decode
 from eth_typing import ABIEvent, ABIFunction, ChecksumAddress
 from eth_utils.abi import (
-    collapse_if_tuple,
-    event_abi_to_log_topic,
     function_abi_to_4byte_selector,
     get_abi_input_types,
 )
-from eth_utils.address import to_checksum_address
 
+from ledger.chain.abi_json import abi_json_value
 from ledger.chain.artifacts import load_artifact, load_release_artifact, released_versions
 from ledger.chain.signing import (
     Eip712Domain,
@@ -58,7 +56,7 @@ from ledger.chain.signing import (
     register_data,
     register_data_v1,
 )
-from ledger.domain.codec import ZERO_BYTES32, to_hex
+from ledger.domain.codec import ZERO_BYTES32, from_hex, to_hex
 from ledger.domain.values import (
     ContributionStatus,
     DisputeOutcome,
@@ -97,101 +95,12 @@ CHILD_EVENT: Final = "ContributionRegistered"
 # ------------------------------------------------------------------------------ small helpers
 
 
-def hex0x(value: bytes) -> str:
-    """`value` as 0x-prefixed lower-case hex."""
-    return to_hex(value)
-
-
-def unhex(text: str) -> bytes:
-    """Bytes of a 0x-hex string; raise ValueError if it is not one."""
-    if not isinstance(text, str) or not text.startswith("0x"):
-        raise ValueError(f"not 0x-hex: {text!r}")
-    return bytes.fromhex(text[2:])
-
-
 def iso_utc(timestamp: int) -> str:
     """A Unix time as ISO-8601 UTC with a `Z`, e.g. 2025-03-01T09:30:00Z."""
     return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
 
 
 # ------------------------------------------------------------------------------ ABI codec
-
-
-def _json_value(abi_type: Mapping[str, Any], value: Any) -> Any:
-    """An ABI-decoded value as JSON: addresses checksummed, bytes as 0x-hex, tuples as objects."""
-    kind = str(abi_type["type"])
-    if kind.endswith("]"):
-        inner = dict(abi_type)
-        inner["type"] = kind[: kind.rindex("[")]
-        return [_json_value(inner, item) for item in value]
-    if kind == "tuple":
-        return {
-            str(component["name"]): _json_value(component, item)
-            for component, item in zip(abi_type["components"], value, strict=True)
-        }
-    if kind == "address":
-        return to_checksum_address(value)
-    if kind.startswith("bytes"):
-        return hex0x(value)
-    if kind == "bool":
-        return bool(value)
-    if kind.startswith(("uint", "int")):
-        return int(value)
-    return value
-
-
-@dataclass(frozen=True)
-class EventCodec:
-    """Decodes the logs of one contract's events into JSON arguments, by its ABI."""
-
-    by_name: Mapping[str, ABIEvent]
-    by_topic: Mapping[bytes, ABIEvent]
-
-    @classmethod
-    def of(cls, contract: str) -> EventCodec:
-        """The current release's events by name; by topic, also the earlier releases' events
-        whose signature changed since (ContributionRegistered before cards), so that their
-        logs still decode."""
-        events = [e for e in load_artifact(contract).abi if e.get("type") == "event"]
-        by_name = {str(e["name"]): e for e in events}  # type: ignore[typeddict-item]
-        by_topic = {}
-        for earlier in _release_abis(contract):
-            for e in earlier:
-                if e.get("type") == "event":
-                    by_topic[event_abi_to_log_topic(e)] = e
-        by_topic.update({event_abi_to_log_topic(e): e for e in by_name.values()})  # type: ignore[arg-type]
-        return cls(by_name, by_topic)  # type: ignore[arg-type]
-
-    def topic(self, name: str) -> bytes:
-        """topic0 of event `name` in the current release."""
-        return event_abi_to_log_topic(self.by_name[name])
-
-    def topics(self, name: str) -> frozenset[bytes]:
-        """topic0 of event `name` in every release kept (its signature may have changed)."""
-        return frozenset(t for t, e in self.by_topic.items() if e.get("name") == name)
-
-    def decode(self, topics: Sequence[bytes], data: bytes) -> tuple[str, dict[str, Any]]:
-        """(event name, arguments) of a log; raise ProofError if it is not one of ours."""
-        if not topics or topics[0] not in self.by_topic:
-            raise ProofError("the log is not an event of the contract")
-        event = self.by_topic[topics[0]]
-        inputs = list(event["inputs"])
-        indexed = [i for i in inputs if i.get("indexed")]
-        plain = [i for i in inputs if not i.get("indexed")]
-        if len(topics) != len(indexed) + 1:
-            raise ProofError(f"{event['name']} log has {len(topics)} topics")
-        values: dict[str, Any] = {}
-        try:
-            for spec, topic in zip(indexed, topics[1:], strict=True):
-                (raw,) = abi_decode([str(spec["type"])], topic)
-                values[str(spec["name"])] = _json_value(spec, raw)
-            types = [collapse_if_tuple(dict(spec)) for spec in plain]
-            for spec, raw in zip(plain, abi_decode(types, data), strict=True):
-                values[str(spec["name"])] = _json_value(spec, raw)
-        except Exception as exc:  # eth_abi raises a family of its own errors
-            raise ProofError(f"{event['name']} log does not decode: {exc}") from exc
-        # Arguments in ABI order, as the bundle states them.
-        return str(event["name"]), {str(i["name"]): values[str(i["name"])] for i in inputs}
 
 
 @dataclass(frozen=True)
@@ -223,7 +132,7 @@ class FunctionCodec:
         except Exception as exc:  # eth_abi's own error family
             raise ProofError(f"calldata of {function['name']} does not decode: {exc}") from exc
         return str(function["name"]), {
-            str(spec["name"]): _json_value(spec, value)
+            str(spec["name"]): abi_json_value(spec, value)
             for spec, value in zip(inputs, raw, strict=True)
         }
 
@@ -240,9 +149,11 @@ def _release_abis(contract: str) -> list[Any]:
 
 
 @cache
-def ledger_events() -> EventCodec:
-    """The PocLedger event codec (cached: the ABI does not change at run time)."""
-    return EventCodec.of(LEDGER_CONTRACT)
+def ledger_event_abis() -> Mapping[str, ABIEvent]:
+    """The events of the PocLedger ABI by name: those a bundle can cite are among them. Logs
+    are decoded into typed events (`ledger.chain.events`) and stated in their ABI form."""
+    events = [e for e in load_artifact(LEDGER_CONTRACT).abi if e["type"] == "event"]
+    return {str(e["name"]): e for e in events}
 
 
 @cache
@@ -276,17 +187,17 @@ class LogProof:
         return {
             "event": self.event,
             "args": dict(self.args),
-            "txHash": hex0x(self.tx_hash),
+            "txHash": to_hex(self.tx_hash),
             "txIndex": self.tx_index,
             "blockNumber": self.block_number,
-            "blockHash": hex0x(self.block_hash),
+            "blockHash": to_hex(self.block_hash),
             "blockTimestamp": iso_utc(self.block_timestamp),
             "logIndex": self.log_index,
-            "header": hex0x(self.header),
-            "receipt": hex0x(self.receipt),
-            "receiptProof": [hex0x(n) for n in self.receipt_proof],
-            "transaction": hex0x(self.transaction),
-            "transactionProof": [hex0x(n) for n in self.transaction_proof],
+            "header": to_hex(self.header),
+            "receipt": to_hex(self.receipt),
+            "receiptProof": [to_hex(n) for n in self.receipt_proof],
+            "transaction": to_hex(self.transaction),
+            "transactionProof": [to_hex(n) for n in self.transaction_proof],
         }
 
     @classmethod
@@ -294,17 +205,17 @@ class LogProof:
         return cls(
             event=str(data["event"]),
             args=dict(data["args"]),
-            tx_hash=unhex(data["txHash"]),
+            tx_hash=from_hex(data["txHash"]),
             tx_index=int(data["txIndex"]),
             block_number=int(data["blockNumber"]),
-            block_hash=unhex(data["blockHash"]),
+            block_hash=from_hex(data["blockHash"]),
             block_timestamp=parse_iso_utc(str(data["blockTimestamp"])),
             log_index=int(data["logIndex"]),
-            header=unhex(data["header"]),
-            receipt=unhex(data["receipt"]),
-            receipt_proof=tuple(unhex(n) for n in data["receiptProof"]),
-            transaction=unhex(data["transaction"]),
-            transaction_proof=tuple(unhex(n) for n in data["transactionProof"]),
+            header=from_hex(data["header"]),
+            receipt=from_hex(data["receipt"]),
+            receipt_proof=tuple(from_hex(n) for n in data["receiptProof"]),
+            transaction=from_hex(data["transaction"]),
+            transaction_proof=tuple(from_hex(n) for n in data["transactionProof"]),
         )
 
     @property
@@ -356,16 +267,16 @@ class ContributionPart:
     commitment_formula: str = COMMITMENT_FORMULA
 
     def to_json(self) -> dict[str, Any]:
-        card = {} if self.card_hash is None else {"cardHash": hex0x(self.card_hash)}
+        card = {} if self.card_hash is None else {"cardHash": to_hex(self.card_hash)}
         return {
-            "contributionId": hex0x(self.contribution_id),
+            "contributionId": to_hex(self.contribution_id),
             "projectId": self.project_id,
             "contributor": self.contributor,
-            "contentHash": hex0x(self.content_hash),
+            "contentHash": to_hex(self.content_hash),
             "hashAlgorithm": self.hash_algorithm,
-            "salt": hex0x(self.salt),
+            "salt": to_hex(self.salt),
             "commitmentFormula": self.commitment_formula,
-            "commitment": hex0x(self.commitment),
+            "commitment": to_hex(self.commitment),
             **card,
             "origin": self.origin.name.title(),
             "category": {
@@ -374,10 +285,10 @@ class ContributionPart:
                 "unit": self.category.unit,
             },
             "value": self.value,
-            "parents": [hex0x(p) for p in self.parents],
-            "supersedes": hex0x(self.supersedes),
+            "parents": [to_hex(p) for p in self.parents],
+            "supersedes": to_hex(self.supersedes),
             "uri": self.uri,
-            "batchId": hex0x(self.batch_id),
+            "batchId": to_hex(self.batch_id),
             "registeredAt": iso_utc(self.registered_at),
             "status": self.status.name.title(),
         }
@@ -386,22 +297,22 @@ class ContributionPart:
     def from_json(cls, data: Mapping[str, Any]) -> ContributionPart:
         category = data["category"]
         return cls(
-            contribution_id=unhex(data["contributionId"]),
+            contribution_id=from_hex(data["contributionId"]),
             project_id=int(data["projectId"]),
             contributor=checksum(data["contributor"]),
-            content_hash=unhex(data["contentHash"]),
-            salt=unhex(data["salt"]),
-            commitment=unhex(data["commitment"]),
-            card_hash=unhex(data["cardHash"]) if "cardHash" in data else None,
+            content_hash=from_hex(data["contentHash"]),
+            salt=from_hex(data["salt"]),
+            commitment=from_hex(data["commitment"]),
+            card_hash=from_hex(data["cardHash"]) if "cardHash" in data else None,
             origin=Origin[str(data["origin"]).upper()],
             category=CategoryPart(
                 int(category["id"]), str(category["name"]), str(category["unit"])
             ),
             value=int(data["value"]),
-            parents=tuple(unhex(p) for p in data["parents"]),
-            supersedes=unhex(data["supersedes"]),
+            parents=tuple(from_hex(p) for p in data["parents"]),
+            supersedes=from_hex(data["supersedes"]),
             uri=str(data["uri"]),
-            batch_id=unhex(data["batchId"]),
+            batch_id=from_hex(data["batchId"]),
             registered_at=parse_iso_utc(str(data["registeredAt"])),
             status=ContributionStatus[str(data["status"]).upper()],
             hash_algorithm=str(data["hashAlgorithm"]),
@@ -440,7 +351,7 @@ class Authorisation:
             "primaryType": self.primary_type,
             "nonce": self.nonce,
             "deadline": self.deadline,
-            "signature": hex0x(self.signature or b""),
+            "signature": to_hex(self.signature or b""),
             "typedData": self.typed_data,
         }
 
@@ -454,7 +365,7 @@ class Authorisation:
             primary_type=str(data["primaryType"]),
             nonce=int(data["nonce"]),
             deadline=int(data["deadline"]),
-            signature=unhex(data["signature"]),
+            signature=from_hex(data["signature"]),
             typed_data=dict(data["typedData"]),
         )
 
@@ -476,10 +387,10 @@ class ChainPart:
         return {
             "chainId": self.chain_id,
             "contract": self.contract,
-            "txHash": hex0x(self.tx_hash),
+            "txHash": to_hex(self.tx_hash),
             "txIndex": self.tx_index,
             "blockNumber": self.block_number,
-            "blockHash": hex0x(self.block_hash),
+            "blockHash": to_hex(self.block_hash),
             "blockTimestamp": iso_utc(self.block_timestamp),
             "logIndex": self.log_index,
         }
@@ -489,10 +400,10 @@ class ChainPart:
         return cls(
             chain_id=int(data["chainId"]),
             contract=checksum(data["contract"]),
-            tx_hash=unhex(data["txHash"]),
+            tx_hash=from_hex(data["txHash"]),
             tx_index=int(data["txIndex"]),
             block_number=int(data["blockNumber"]),
-            block_hash=unhex(data["blockHash"]),
+            block_hash=from_hex(data["blockHash"]),
             block_timestamp=parse_iso_utc(str(data["blockTimestamp"])),
             log_index=int(data["logIndex"]),
         )
@@ -510,21 +421,21 @@ class Inclusion:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "header": hex0x(self.header),
-            "receipt": hex0x(self.receipt),
-            "receiptProof": [hex0x(n) for n in self.receipt_proof],
-            "transaction": hex0x(self.transaction),
-            "transactionProof": [hex0x(n) for n in self.transaction_proof],
+            "header": to_hex(self.header),
+            "receipt": to_hex(self.receipt),
+            "receiptProof": [to_hex(n) for n in self.receipt_proof],
+            "transaction": to_hex(self.transaction),
+            "transactionProof": [to_hex(n) for n in self.transaction_proof],
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Inclusion:
         return cls(
-            header=unhex(data["header"]),
-            receipt=unhex(data["receipt"]),
-            receipt_proof=tuple(unhex(n) for n in data["receiptProof"]),
-            transaction=unhex(data["transaction"]),
-            transaction_proof=tuple(unhex(n) for n in data["transactionProof"]),
+            header=from_hex(data["header"]),
+            receipt=from_hex(data["receipt"]),
+            receipt_proof=tuple(from_hex(n) for n in data["receiptProof"]),
+            transaction=from_hex(data["transaction"]),
+            transaction_proof=tuple(from_hex(n) for n in data["transactionProof"]),
         )
 
 
@@ -563,7 +474,7 @@ class PolicyPart:
     def to_json(self) -> dict[str, Any]:
         return {
             "version": self.version,
-            "policyHash": hex0x(self.policy_hash),
+            "policyHash": to_hex(self.policy_hash),
             "evidence": self.evidence.to_json(),
         }
 
@@ -571,7 +482,7 @@ class PolicyPart:
     def from_json(cls, data: Mapping[str, Any]) -> PolicyPart:
         return cls(
             version=int(data["version"]),
-            policy_hash=unhex(data["policyHash"]),
+            policy_hash=from_hex(data["policyHash"]),
             evidence=LogProof.from_json(data["evidence"]),
         )
 
@@ -588,20 +499,20 @@ class BatchPart:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "root": hex0x(self.root),
+            "root": to_hex(self.root),
             "count": self.count,
-            "leafHash": hex0x(self.leaf_hash),
-            "merkleProof": [hex0x(n) for n in self.merkle_proof],
+            "leafHash": to_hex(self.leaf_hash),
+            "merkleProof": [to_hex(n) for n in self.merkle_proof],
             "anchor": self.anchor.to_json(),
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> BatchPart:
         return cls(
-            root=unhex(data["root"]),
+            root=from_hex(data["root"]),
             count=int(data["count"]),
-            leaf_hash=unhex(data["leafHash"]),
-            merkle_proof=tuple(unhex(n) for n in data["merkleProof"]),
+            leaf_hash=from_hex(data["leafHash"]),
+            merkle_proof=tuple(from_hex(n) for n in data["merkleProof"]),
             anchor=LogProof.from_json(data["anchor"]),
         )
 
@@ -684,7 +595,7 @@ class ProofBundle:
     def superseded_by(self) -> bytes | None:
         for entry in self.history:
             if entry.event == "ContributionSuperseded":
-                return unhex(entry.args["replacementId"])
+                return from_hex(entry.args["replacementId"])
         return None
 
 
@@ -697,7 +608,7 @@ def bundle_bytes(document: Mapping[str, Any]) -> bytes:
 def derived_status(history: Iterable[LogProof], contribution_id: bytes) -> ContributionStatus:
     """The status a contribution's history implies: each of these events ends its Active life
     (the contract allows them only while Active), so at most one is ever present."""
-    own = hex0x(contribution_id)
+    own = to_hex(contribution_id)
     for entry in history:
         if entry.args.get("contributionId") != own:
             continue

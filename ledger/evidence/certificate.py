@@ -25,8 +25,9 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
+from ledger.domain.codec import to_hex
 from ledger.domain.values import DisputeOutcome, Origin
-from ledger.evidence.bundle import LogProof, ProofBundle, hex0x, iso_utc
+from ledger.evidence.bundle import LogProof, ProofBundle, iso_utc
 
 # Chains a reader may recognise by name; any other is shown by its id alone.
 KNOWN_CHAINS: Final = {
@@ -176,8 +177,8 @@ class _Builder:
             ("Origin", _ORIGIN_TEXT[c.origin]),
             ("Declared value", f"{c.value:,} {c.category.unit}".replace(",", " ")),
             ("Project", f"project {c.project_id}"),
-            ("Content fingerprint", f"SHA-256 {hex0x(c.content_hash)}"),
-            ("Contribution id", hex0x(c.contribution_id)),
+            ("Content fingerprint", f"SHA-256 {to_hex(c.content_hash)}"),
+            ("Contribution id", to_hex(c.contribution_id)),
         ]
         if c.uri:
             rows.append(("Reference", c.uri))
@@ -220,7 +221,7 @@ class _Builder:
                 (
                     "Batch",
                     f"one of {b.batch.count} records anchored together in block "
-                    f"{b.batch.anchor.block_number} (Merkle root {hex0x(b.batch.root)}); "
+                    f"{b.batch.anchor.block_number} (Merkle root {to_hex(b.batch.root)}); "
                     f"revealed in block {b.chain.block_number}. The recorded time is the "
                     "anchoring time.",
                 )
@@ -234,8 +235,8 @@ class _Builder:
             [
                 ("Chain", chain_name(b.chain.chain_id)),
                 ("Ledger contract", b.chain.contract),
-                ("Transaction", hex0x(b.chain.tx_hash)),
-                ("Block hash", hex0x(b.chain.block_hash)),
+                ("Transaction", to_hex(b.chain.tx_hash)),
+                ("Block hash", to_hex(b.chain.block_hash)),
                 ("Event", f"ContributionRegistered, log index {b.chain.log_index}"),
             ],
             mono=(1, 2, 3),
@@ -293,14 +294,14 @@ class _Builder:
         c = b.contribution
         rows: list[tuple[str, str | Paragraph]] = []
         for parent in c.parents:
-            rows.append(("Builds on", hex0x(parent)))
+            rows.append(("Builds on", to_hex(parent)))
         if c.supersedes != bytes(32):
-            rows.append(("Replaces", hex0x(c.supersedes)))
+            rows.append(("Replaces", to_hex(c.supersedes)))
         for child in b.children():
             rows.append(("Used by", str(child.args["contributionId"])))
         replacement = b.superseded_by()
         if replacement is not None:
-            rows.append(("Replaced by", hex0x(replacement)))
+            rows.append(("Replaced by", to_hex(replacement)))
         self.heading("Links to other contributions")
         if not rows:
             self.para("None recorded.")
@@ -320,7 +321,7 @@ class _Builder:
         )
         self.para(
             f"2. With any block explorer of {_esc(chain_name(b.chain.chain_id))}: look up the "
-            f"transaction <font face='Courier' size='7.5'>{hex0x(b.chain.tx_hash)}</font>. "
+            f"transaction <font face='Courier' size='7.5'>{to_hex(b.chain.tx_hash)}</font>. "
             f"It must be in block {b.chain.block_number} (block hash as above), be addressed to "
             f"the ledger contract {b.chain.contract} and show, among its logs, the "
             "ContributionRegistered event whose contribution id is the one above."
@@ -356,7 +357,7 @@ def render_certificate(
         rightMargin=20 * mm,
         topMargin=18 * mm,
         bottomMargin=18 * mm,
-        title=f"Certificate of contribution {hex0x(bundle.contribution.contribution_id)}",
+        title=f"Certificate of contribution {to_hex(bundle.contribution.contribution_id)}",
         author="poc-ledger",
         subject="Proof-of-Contribution certificate",
         # Fixed so the same bundle gives the same PDF bytes (reproducible evidence packs).

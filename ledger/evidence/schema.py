@@ -46,7 +46,7 @@ from ledger.domain.cards import (
     RECORD_VERSION,
     TITLE_MAX,
 )
-from ledger.evidence.bundle import CHILD_EVENT, HISTORY_EVENTS, ledger_events
+from ledger.evidence.bundle import CHILD_EVENT, HISTORY_EVENTS, ledger_event_abis
 
 SCHEMA_ID: Final = "https://poc-ledger.example/schemas/proof-bundle/v2.json"
 _V1_SCHEMA_FILE: Final = "proof-bundle-v1.json"
@@ -166,9 +166,9 @@ def abi_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _event_args() -> dict[str, Any]:
-    codec = ledger_events()
+    events = ledger_event_abis()
     return {
-        name: _object({str(i["name"]): abi_schema(i) for i in codec.by_name[name]["inputs"]})
+        name: _object({str(i["name"]): abi_schema(i) for i in events[name]["inputs"]})
         for name in BUNDLE_EVENTS
     }
 

@@ -39,23 +39,18 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache, cached_property
 from typing import Any, cast
 
-from eth_abi.abi import encode
-from eth_typing import ChecksumAddress
-from eth_utils.abi import collapse_if_tuple, function_abi_to_4byte_selector
+from eth_typing import ChecksumAddress, HexStr
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.types import FilterParams
 
-from ledger.chain.artifacts import load_artifact
 from ledger.chain.events import DEFAULT_DECODER, decode_receipt, log_entry_from_web3
 from ledger.chain.receipts import (
     TxReceipt,
@@ -74,16 +69,14 @@ from ledger.chain.reverts import (
 )
 from ledger.chain.transactions import TxRequest, TxSender
 from ledger.chain.translate import translating
-from ledger.domain.codec import to_hex
 from ledger.domain.events import NonceCancelled, to_json
 from ledger.domain.values import checksum
 from ledger.errors import ChainError, LedgerError, TransactionRevertedError
 from ledger.store import Store
 from ledger.store.outbox import OperationRecord
+from ledger.sync.calls import RELAYER, ChainCall
 
 log = logging.getLogger(__name__)
-
-RELAYER = "relayer"
 
 
 class OpStatus(StrEnum):
@@ -108,140 +101,26 @@ _SEND_AGAIN: Mapping[str, Any] = {
     "block_hash": None,
 }
 
-# ------------------------------------------------------------------------------ calls
+# ------------------------------------------------------------------------------ confirming
+
+
+class _Verdict(StrEnum):
+    """What a confirmation pass finds for one included operation."""
+
+    CONFIRMED = "confirmed"
+    WAIT_FOR_SAVE = "wait_for_save"
+    WAIT_FOR_DEPTH = "wait_for_depth"
+    LOST = "lost"
 
 
 @dataclass(frozen=True)
-class _FunctionAbi:
-    selector: bytes
-    inputs: tuple[Mapping[str, Any], ...]
+class _ChainView:
+    """What a confirmation pass read from the node: the head, block hashes by number, and the
+    highest block of the node's saved state that is still on the chain (-1: none)."""
 
-    @cached_property
-    def types(self) -> list[str]:
-        return [collapse_if_tuple(dict(i)) for i in self.inputs]
-
-
-@cache
-def _function(contract: str, function: str) -> _FunctionAbi:
-    for entry in load_artifact(contract).abi:
-        if entry.get("type") == "function" and entry.get("name") == function:
-            return _FunctionAbi(
-                selector=function_abi_to_4byte_selector(entry),
-                inputs=tuple(cast(Sequence[Mapping[str, Any]], entry.get("inputs", ()))),
-            )
-    raise LedgerError(f"{contract} has no function {function!r}")
-
-
-def _to_json(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return to_hex(value)
-    if isinstance(value, list | tuple):
-        return [_to_json(v) for v in value]
-    return value
-
-
-def _from_json(value: Any, item: Mapping[str, Any]) -> Any:
-    kind = str(item["type"])
-    if kind.endswith("]"):
-        inner = {**item, "type": kind[: kind.rindex("[")]}
-        return [_from_json(v, inner) for v in value]
-    if kind == "tuple":
-        components = item.get("components", ())
-        return tuple(_from_json(v, c) for v, c in zip(value, components, strict=True))
-    if kind.startswith("bytes"):
-        return bytes.fromhex(str(value).removeprefix("0x"))
-    return value
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def _differing(item: Mapping[str, Any], a: Any, b: Any) -> list[str]:
-    """The names of the parts of ABI value `a` that differ from `b` (a tuple by member)."""
-    if _to_json(a) == _to_json(b):
-        return []
-    if item.get("type") == "tuple":
-        components = item.get("components", ())
-        found: list[str] = []
-        for component, x, y in zip(components, a, b, strict=True):
-            found.extend(_differing(component, x, y))
-        return found
-    return [_snake(str(item["name"]))]
-
-
-@dataclass(frozen=True)
-class ChainCall:
-    """One contract call an operation makes. `sender` is "relayer" or a partner address."""
-
-    contract: str
-    function: str
-    args: tuple[Any, ...]
-    gas: int
-    sender: str = RELAYER
-    value: int = 0
-    signer: str | None = None
-    nonce: int | None = None
-
-    def calldata(self) -> bytes:
-        """Selector and ABI-encoded arguments."""
-        fn = _function(self.contract, self.function)
-        return fn.selector + encode(fn.types, list(self.args))
-
-    @property
-    def deadline(self) -> int | None:
-        """The deadline of the partner signature a `...BySig` call carries (None otherwise)."""
-        if self.signer is None or not self.args:
-            return None
-        # `SignedAuth` (signer, nonce, deadline, signature) is the last argument.
-        return int(self.args[-1][2])
-
-    def differing_arguments(self, other: ChainCall) -> tuple[str, ...]:
-        """The names (snake_case, tuple members by their own name) of the arguments in which
-        `other` differs from this call, leaving out the signature of a signed call: two
-        signatures of the same action differ only there. Another function differs as a whole.
-        """
-        if (other.contract, other.function) != (self.contract, self.function):
-            return ("function",)
-        inputs = _function(self.contract, self.function).inputs
-        mine, theirs = list(self.args), list(other.args)
-        if self.signer is not None or other.signer is not None:
-            inputs, mine, theirs = inputs[:-1], mine[:-1], theirs[:-1]
-        names: list[str] = []
-        for item, a, b in zip(inputs, mine, theirs, strict=True):
-            names.extend(_differing(item, a, b))
-        return tuple(names)
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "contract": self.contract,
-                "function": self.function,
-                "args": _to_json(list(self.args)),
-                "gas": self.gas,
-                "sender": self.sender,
-                "value": str(self.value),
-                "signer": self.signer,
-                "nonce": None if self.nonce is None else str(self.nonce),
-            },
-            separators=(",", ":"),
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> ChainCall:
-        raw = json.loads(text)
-        fn = _function(raw["contract"], raw["function"])
-        args = tuple(_from_json(v, i) for v, i in zip(raw["args"], fn.inputs, strict=True))
-        return cls(
-            contract=raw["contract"],
-            function=raw["function"],
-            args=args,
-            gas=int(raw["gas"]),
-            sender=raw["sender"],
-            value=int(raw["value"]),
-            signer=raw["signer"],
-            nonce=None if raw["nonce"] is None else int(raw["nonce"]),
-        )
+    head: int
+    hashes: Mapping[int, HexStr | None]
+    saved_up_to: int
 
 
 @dataclass(frozen=True)
@@ -581,6 +460,8 @@ class OutboxWorker:
         return bool(updates)
 
     def _confirm_included(self) -> bool:
+        """One pass over included operations: confirm those whose block is final, wait for the
+        others, send again those whose block was lost; then pace the next pass."""
         now = time.time()
         if now < self._confirm_after:
             return False
@@ -590,14 +471,42 @@ class OutboxWorker:
             # Whatever is included from now on is mined now or later.
             self._confirm_after = now + self.config.persist_delay
             return False
+        # Only blocks old enough to confirm are checked: a block lost before then is found
+        # lost when it is due, and one beyond the head is lost without asking.
+        due = [op for op in ops if now - (op.mined_at or now) >= self.config.persist_delay]
+        view = self._chain_view(due)
+        updates: list[tuple[str, Mapping[str, Any]]] = []
+        waiting_for_depth = waiting_for_save = False
+        for op in due:
+            verdict = self._judge(op, view)
+            if verdict is _Verdict.CONFIRMED:
+                updates.append((op.id, {"status": OpStatus.CONFIRMED}))
+                self._counters.confirmed += 1
+            elif verdict is _Verdict.WAIT_FOR_SAVE:
+                waiting_for_save = True  # on the chain, not yet on the node's disk
+            elif verdict is _Verdict.WAIT_FOR_DEPTH:
+                waiting_for_depth = True
+            else:
+                updates.append(self._block_lost(op, now))
+        self._updates.extend(updates)
+        self._confirm_after = self._next_confirm_pass(
+            ops,
+            updates,
+            limit,
+            now,
+            waiting_for_depth=waiting_for_depth,
+            waiting_for_save=waiting_for_save,
+        )
+        return bool(updates)
+
+    def _chain_view(self, due: Sequence[OperationRecord]) -> _ChainView:
+        """The head, the hashes of the blocks deep enough to confirm, and how far the node's
+        saved state reaches (-1 without one, or if its block left the chain)."""
         # What the node has saved is read before the chain: a block found on the chain below
         # a saved block that is itself still on the chain was saved with it.
         saved = self.saved_block() if self.saved_block is not None else None
         with translating():
             head = int(self.w3.eth.block_number)
-        # Only blocks old enough to confirm are checked: a block lost before then is found
-        # lost when it is due, and one beyond the head is lost without asking.
-        due = [op for op in ops if now - (op.mined_at or now) >= self.config.persist_delay]
         numbers = [
             cast(int, op.block_number)
             for op in due
@@ -605,33 +514,46 @@ class OutboxWorker:
         ]
         hashes = block_hashes(self.w3, numbers + ([saved[0]] if saved is not None else []))
         saved_up_to = saved[0] if saved is not None and hashes.get(saved[0]) == saved[1] else -1
-        updates: list[tuple[str, Mapping[str, Any]]] = []
-        waiting_for_depth = waiting_for_save = False
-        for op in due:
-            assert op.block_number is not None and op.tx_hash is not None
-            deep = head - op.block_number >= self.config.confirmations
-            if deep and hashes.get(op.block_number) == op.block_hash:
-                if self.saved_block is not None and op.block_number > saved_up_to:
-                    waiting_for_save = True  # on the chain, not yet on the node's disk
-                    continue
-                updates.append((op.id, {"status": OpStatus.CONFIRMED}))
-                self._counters.confirmed += 1
-                continue
-            if not deep and op.block_number <= head:
-                waiting_for_depth = True
-                continue
-            receipt = fetch_receipt(self.w3, op.tx_hash)
-            if receipt is not None and receipt.succeeded:
-                # Re-included in another block after a reorg: wait for that one instead.
-                updates.append((op.id, self._included_values(receipt, now)))
-            else:
-                log.warning("operation %s: block of %s lost, resending", op.id, op.tx_hash)
-                updates.append((op.id, _SEND_AGAIN))
-                self._resync_senders()
-        self._updates.extend(updates)
-        # Skip the next passes while nothing can be due, and space them a fifth of the
-        # persistence delay apart: each one reads every included operation, and hundreds
-        # wait out the delay at a time.
+        return _ChainView(head, hashes, saved_up_to)
+
+    def _judge(self, op: OperationRecord, view: _ChainView) -> _Verdict:
+        """Whether `op`'s block is final (deep enough, still on the chain, saved by the node),
+        not yet, or lost."""
+        assert op.block_number is not None and op.tx_hash is not None
+        deep = view.head - op.block_number >= self.config.confirmations
+        if deep and view.hashes.get(op.block_number) == op.block_hash:
+            if self.saved_block is not None and op.block_number > view.saved_up_to:
+                return _Verdict.WAIT_FOR_SAVE
+            return _Verdict.CONFIRMED
+        if not deep and op.block_number <= view.head:
+            return _Verdict.WAIT_FOR_DEPTH
+        return _Verdict.LOST
+
+    def _block_lost(self, op: OperationRecord, now: float) -> tuple[str, Mapping[str, Any]]:
+        """The update for an operation whose block left the chain: included again if its
+        transaction landed elsewhere (a reorg), else sent again."""
+        assert op.tx_hash is not None
+        receipt = fetch_receipt(self.w3, op.tx_hash)
+        if receipt is not None and receipt.succeeded:
+            # Re-included in another block after a reorg: wait for that one instead.
+            return op.id, self._included_values(receipt, now)
+        log.warning("operation %s: block of %s lost, resending", op.id, op.tx_hash)
+        self._resync_senders()
+        return op.id, _SEND_AGAIN
+
+    def _next_confirm_pass(
+        self,
+        ops: Sequence[OperationRecord],
+        updates: Sequence[tuple[str, Mapping[str, Any]]],
+        limit: int,
+        now: float,
+        *,
+        waiting_for_depth: bool,
+        waiting_for_save: bool,
+    ) -> float:
+        """When the next pass is worth making. Passes are skipped while nothing can be due,
+        and spaced a fifth of the persistence delay apart: each one reads every included
+        operation, and hundreds wait out the delay at a time."""
         done = {op_id for op_id, _ in updates}
         rest = [op for op in ops if op.id not in done]
         if len(ops) >= limit or waiting_for_depth:
@@ -642,8 +564,7 @@ class OutboxWorker:
             after = min((op.mined_at or now) for op in rest) + self.config.persist_delay
         else:
             after = now + self.config.persist_delay
-        self._confirm_after = max(after, now + min(self.config.persist_delay / 5, 0.5))
-        return bool(updates)
+        return max(after, now + min(self.config.persist_delay / 5, 0.5))
 
     # ----------------------------------------------------------------------------- helpers
 

@@ -130,7 +130,7 @@ def run_verify(args: argparse.Namespace) -> int:
 def read_openings(path: Path | None) -> dict[bytes, Opening]:
     """Openings from a JSON file {contributionId: {contentHash, salt, card?}}."""
     from ledger.domain.cards import ContributionCard
-    from ledger.evidence.bundle import unhex
+    from ledger.domain.codec import from_hex
     from ledger.evidence.packs import Opening
 
     if path is None:
@@ -138,9 +138,9 @@ def read_openings(path: Path | None) -> dict[bytes, Opening]:
     try:
         raw: Any = json.loads(path.read_text(encoding="utf-8"))
         return {
-            unhex(cid): Opening(
-                unhex(entry["contentHash"]),
-                unhex(entry["salt"]),
+            from_hex(cid): Opening(
+                from_hex(entry["contentHash"]),
+                from_hex(entry["salt"]),
                 ContributionCard.from_json(entry["card"]) if entry.get("card") else None,
             )
             for cid, entry in raw.items()
@@ -151,17 +151,17 @@ def read_openings(path: Path | None) -> dict[bytes, Opening]:
 
 def run_export(args: argparse.Namespace) -> int:
     """`poc export KIND`: write the export, print where."""
+    from ledger.domain.codec import from_hex
     from ledger.evidence.builder import ProofBuilder
-    from ledger.evidence.bundle import unhex
     from ledger.evidence.packs import Opening, export_contribution, export_partner, export_project
 
     w3 = _web3(args.rpc_url)
     openings = read_openings(args.openings)
     out: Path = args.out
     if args.kind == "contribution":
-        cid = unhex(args.id)
+        cid = from_hex(args.id)
         if args.content_hash and args.salt:
-            openings[cid] = Opening(unhex(args.content_hash), unhex(args.salt))
+            openings[cid] = Opening(from_hex(args.content_hash), from_hex(args.salt))
         if cid not in openings:
             raise ProofError("give --content-hash and --salt, or --openings with this id")
         builder = ProofBuilder(w3, args.ledger)

@@ -152,7 +152,7 @@ class SavedBlock(NamedTuple):
     """The newest block of a node's saved state: a crash can no longer take it back."""
 
     number: int
-    hash: str  # 0x-prefixed lowercase hex, as `ledger.chain.transactions.block_hashes` gives it
+    hash: str  # 0x-prefixed lowercase hex, as `ledger.chain.receipts.block_hashes` gives it
 
 
 class AnvilProcess:

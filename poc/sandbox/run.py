@@ -474,7 +474,7 @@ def _build_server(
         keystore_password=SecretStr(SANDBOX_KEYSTORE_PASSWORD),
         signing_mode="both",
         # No timing guess: the managed anvil says which block its saved state holds, and the
-        # outbox confirms nothing above it (`api.app.build_services`).
+        # outbox confirms nothing above it (`poc.wiring.build_services`).
         persist_delay=0.0,
         sandbox=True,
         allowed_hosts=local_hosts(port),

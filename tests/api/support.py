@@ -13,7 +13,8 @@ from web3.contract import Contract
 from api.auth import Role, issue_api_key
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.connection import Chain
-from ledger.chain.deployment_record import DeploymentRecord, deploy_contract
+from ledger.chain.deploy import deploy_contract
+from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.transactions import TxRequest
 from ledger.domain.hashing import commitment, new_salt, sha256_bytes
 from ledger.domain.values import Category, Policy

@@ -226,6 +226,8 @@ READS: dict[tuple[str, str], Read] = {
     ("GET", "/lawyer"): Read("public", EVERYONE),
     ("GET", "/lang/{code}"): Read("public", dict.fromkeys(VIEWERS, 303)),
     ("GET", "/v1/chain"): Read("public", EVERYONE),
+    # The caller's own key: every key reads itself, and nothing else (see test_partners).
+    ("GET", "/v1/me"): Read("public", EVERYONE),
     # A bundle the caller already holds: checking it reads nothing stored.
     ("POST", "/v1/proofs/verify"): Read("public", EVERYONE, body=lambda _: {"bundle": {}}),
     # Lists: only what the caller may read.

@@ -29,6 +29,10 @@ def test_project_lifecycle_from_creation_to_release(consortium: Consortium) -> N
     write(consortium, b, f"/v1/contributions/{by_c}/endorsements", {"rating": 3})
     endorsements = client.get(f"/v1/contributions/{by_b}/endorsements", headers=b.headers)
     assert [(e["endorser"], e["rating"]) for e in endorsements.json()] == [(coord.address, 4)]
+    # Dated by the ledger's clock: the timestamp of the endorsement's block.
+    endorsed = endorsements.json()[0]
+    block = consortium.chain.w3.eth.get_block(endorsed["block_number"])
+    assert endorsed["endorsed_at"] == block["timestamp"]
 
     write(
         consortium, coord, f"/v1/contributions/{by_c}/disputes", {"reason_hash": "0x" + "ab" * 32}

@@ -157,3 +157,31 @@ def test_revoke_key_just_used_makes_it_401_at_once(consortium: Consortium) -> No
     assert revoked.status_code == 200
     response = consortium.client.get("/v1/projects", headers=member.headers)
     assert response.status_code == 401 and response.json()["code"] == "invalid_api_key"
+
+
+def test_me_names_the_keys_own_role_and_partner(consortium: Consortium) -> None:
+    # What the web pages check a typed-in key with: whom it acts for, and nothing more.
+    c = consortium
+    partner = c.client.get("/v1/me", headers=c.partner_b.headers)
+    assert partner.status_code == 200, partner.text
+    body = partner.json()
+    assert body["partner"] == c.partner_b.address and body["role"] == "partner"
+    assert body["key_id"] == c.partner_b.key.split("_")[1]
+    assert "api_key" not in body and c.partner_b.key not in partner.text
+    auditor = c.client.get("/v1/me", headers=c.auditor_headers).json()
+    assert auditor["partner"] is None and auditor["role"] == "auditor"
+    assert auditor["key_id"] == c.auditor_key_id
+
+
+def test_me_with_made_up_or_revoked_key_is_401(consortium: Consortium) -> None:
+    c = consortium
+    made_up = "poc_0123456789ab_" + "Q" * 43
+    for key in (made_up, "not-a-key", c.partner_c.key.replace("_", "-")):
+        response = c.client.get("/v1/me", headers={"X-API-Key": key})
+        assert response.status_code == 401 and response.json()["code"] == "invalid_api_key"
+    missing = c.client.get("/v1/me")
+    assert missing.status_code == 401 and missing.json()["code"] == "missing_api_key"
+    key_id = c.partner_c.key.split("_")[1]
+    assert c.client.delete(f"/v1/keys/{key_id}", headers=c.admin_headers).status_code == 200
+    revoked = c.client.get("/v1/me", headers=c.partner_c.headers)
+    assert revoked.status_code == 401 and revoked.json()["code"] == "invalid_api_key"

@@ -383,6 +383,7 @@ ROUTES: tuple[Route, ...] = (
         "test_partners::test_onboard_custodial_partner_issues_working_key",
         lambda _: {"label": "matrix-auditor", "role": "auditor"},
     ),
+    Route("GET", "/v1/me", Access.READ, "none: a key reads its own identity"),
     Route("GET", "/v1/partners/{address}", Access.READ, READS),
     Route(
         "PUT",

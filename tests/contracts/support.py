@@ -4,7 +4,7 @@ Everything here is written independently of the library under test: revert data 
 against the compiled ABIs by hand, EIP-712 payloads are built from the type strings published in
 the interfaces' NatSpec and signed with eth-account, and commitments and ids are recomputed with
 eth-abi. Only the compiled artifacts are shared with the library. The typed client lives in
-`ledger/chain/clients.py`; nothing here is imported by it.
+`ledger/chain/clients/`; nothing here is imported by it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from web3.contract.contract import ContractFunction
 from web3.logs import DISCARD
 from web3.types import TxParams, TxReceipt, Wei
 
-from ledger.chain.artifacts import load_artifact
+from ledger.chain.artifacts import ContractArtifact, load_artifact, read_artifact
 
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_BYTES32 = b"\x00" * 32
@@ -50,10 +50,25 @@ BACKGROUND, RESULT = range(2)
 
 # ---------------------------------------------------------------------------------- artifacts
 
+#: The mocks of contracts/test/, compiled beside the tests (`make compile`), not shipped.
+MOCK_ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@cache
+def artifact(name: str) -> ContractArtifact:
+    """A compiled contract: one of the library's (`ledger/artifacts/`) or a test mock."""
+    mock = MOCK_ARTIFACTS / f"{name}.json"
+    return read_artifact(mock) if mock.is_file() else load_artifact(name)
+
+
+def mock_names() -> tuple[str, ...]:
+    """The names of the test mocks' artifacts, sorted."""
+    return tuple(sorted(path.stem for path in MOCK_ARTIFACTS.glob("*.json")))
+
 
 @cache
 def abi_of(name: str) -> tuple[dict[str, Any], ...]:
-    return tuple(load_artifact(name).abi)  # type: ignore[arg-type]
+    return tuple(artifact(name).abi)  # type: ignore[arg-type]
 
 
 def error_names(contract: str) -> frozenset[str]:
@@ -489,7 +504,7 @@ class Chain:
         )
 
     def deploy(self, name: str, *args: Any, sender: Actor) -> Contract:
-        art = load_artifact(name)
+        art = artifact(name)
         factory = self.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
         tx = factory.constructor(*args).transact({"from": sender.address})
         receipt = self.w3.eth.get_transaction_receipt(tx)

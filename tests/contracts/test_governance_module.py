@@ -14,7 +14,7 @@ from eth_utils.crypto import keccak
 from web3.contract import Contract
 
 from ledger.chain.artifacts import load_artifact
-from ledger.evidence.verifier import code_matches
+from ledger.evidence.online import code_matches
 from tests.contracts.support import (
     ADD_PARTNER,
     AMEND_AGREEMENT,

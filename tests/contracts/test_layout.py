@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from ledger.chain.artifacts import available_artifacts, load_artifact
+from tests.contracts.support import artifact, mock_names
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "ledger" / "artifacts"
 
@@ -37,7 +38,9 @@ def _raw(name: str) -> dict[str, Any]:
     return data
 
 
-DEPLOYABLE = tuple(name for name in available_artifacts() if load_artifact(name).is_deployable)
+DEPLOYABLE = tuple(
+    name for name in (*available_artifacts(), *mock_names()) if artifact(name).is_deployable
+)
 
 
 # ------------------------------------------------------------------------------ code size
@@ -49,14 +52,14 @@ def test_every_product_contract_is_checked() -> None:
 
 @pytest.mark.parametrize("name", DEPLOYABLE)
 def test_runtime_code_fits_the_eip170_limit(name: str) -> None:
-    size = _code_size(load_artifact(name).deployed_bytecode)
+    size = _code_size(artifact(name).deployed_bytecode)
     assert 0 < size <= MAX_RUNTIME_BYTES, f"{name}: {size} bytes of runtime code"
 
 
 @pytest.mark.parametrize("name", DEPLOYABLE)
 def test_creation_code_fits_the_eip3860_limit(name: str) -> None:
     # PocLedger's creation code carries PocGovernance's: its constructor creates the module.
-    size = _code_size(load_artifact(name).bytecode)
+    size = _code_size(artifact(name).bytecode)
     assert size <= MAX_INITCODE_BYTES, f"{name}: {size} bytes of creation code"
 
 

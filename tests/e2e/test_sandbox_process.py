@@ -2,7 +2,7 @@
 
 Each start is bounded: ready within `READY_TIMEOUT`, stopped within `STOP_TIMEOUT` (see
 tests/sandbox_process.py, which runs the process). The chain half of the sandbox is tested in
-process in tests/ledger/test_sandbox.py.
+process in tests/poc/sandbox/test_sandbox.py.
 """
 
 from __future__ import annotations

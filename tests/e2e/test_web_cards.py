@@ -26,7 +26,7 @@ from ledger.domain.cards import ContributionCard, DisputeReason
 from ledger.errors import RecordFormatError
 from poc.sandbox.anvil import free_port
 from poc.wiring import create_app
-from tests.e2e.test_web_ui import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.web_pages import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.e2e]
 

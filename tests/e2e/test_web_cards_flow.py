@@ -18,20 +18,23 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.test_web_ui import (
+from tests.e2e.web_pages import (
     CHROMIUM,
-    CHROMIUM_ARGS,
+    CONFIRM_MS,
     SandboxProcess,
-    _act_as,
-    _demo,
-    _drop_file,
-    _no_missing_keys,
-    _open,
-    _shoot,
-    _texts,
-    _wait_confirmed,
+    act_as,
+    confirm,
+    demo_of,
+    drop_file,
+    launched_chromium,
+    no_missing_keys,
+    open_page,
+    running_sandbox,
+    shoot,
+    texts,
+    wait_confirmed,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -47,24 +50,12 @@ PARENT_NOTE = "uses its retting parameters"
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    process = SandboxProcess(tmp_path_factory.mktemp("cards-sandbox"))
-    try:
-        process.wait_ready()
-        yield process
-    finally:
-        process.stop()
+    yield from running_sandbox(tmp_path_factory.mktemp("cards-sandbox"))
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from launched_chromium()
 
 
 def _page(browser: Browser, locale: str) -> Page:
@@ -72,9 +63,9 @@ def _page(browser: Browser, locale: str) -> Page:
 
 
 def _register_with_card(page: Page, base: str) -> str:
-    _act_as(page, base, "leievlas")
-    _open(page, base + "/register")
-    _drop_file(page, "tow-tension-batch12.txt", f"tow tension {uuid.uuid4().hex}\n".encode())
+    act_as(page, base, "leievlas")
+    open_page(page, base + "/register")
+    drop_file(page, "tow-tension-batch12.txt", f"tow tension {uuid.uuid4().hex}\n".encode())
     expect(page.locator("#commitment")).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
     page.fill("#card-title", f"  {TITLE}  ")
     page.fill("#card-description", DESCRIPTION)
@@ -84,7 +75,12 @@ def _register_with_card(page: Page, base: str) -> str:
     page.locator("#parents input").first.check()
     page.locator("#parent-notes input").first.fill(PARENT_NOTE)
     page.click("#register-submit")
-    _wait_confirmed(page)
+    # The summary asked before signing shows the card as it will be signed.
+    summary = confirm(page)
+    assert TITLE in summary and DESCRIPTION.split(";")[0] in summary
+    assert PARENT_NOTE in summary and "flax, tow, tension" in summary
+    wait_confirmed(page)
+    expect(page.locator("#register-result a")).to_be_visible(timeout=CONFIRM_MS)
     href = page.locator("#register-result a").first.get_attribute("href") or ""
     cid = href.split("id=")[1]
     assert re.fullmatch(r"0x[0-9a-f]{64}", cid)
@@ -96,19 +92,20 @@ def test_register_form_refuses_a_card_without_title_in_words(
 ) -> None:
     page = _page(browser, "nl-BE")
     base = sandbox.url
-    _act_as(page, base, "leievlas")
-    _open(page, base + "/register")
-    _drop_file(page, "no-title.txt", b"a file without a title")
+    act_as(page, base, "leievlas")
+    open_page(page, base + "/register")
+    drop_file(page, "no-title.txt", b"a file without a title")
     expect(page.locator("#commitment")).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
     page.fill("#value", "3")
     page.click("#register-submit")
-    expect(page.locator("#page-error")).to_have_text(_texts("nl")["error.no_title"])
+    expect(page.locator("#page-error")).to_have_text(texts("nl")["error.no_title"])
     # A control character the eye cannot see is refused with the field named, in Dutch.
     page.fill("#card-title", "Titel \u202egnp.exe")
     page.click("#register-submit")
-    texts = _texts("nl")
-    expect(page.locator("#page-error")).to_contain_text(texts["record.field.title"])
-    expect(page.locator("#page-error")).to_contain_text(texts["record.problem.control_character"])
+    nl = texts("nl")
+    expect(page.locator("#page-error")).to_contain_text(nl["record.field.title"])
+    expect(page.locator("#page-error")).to_contain_text(nl["record.problem.control_character"])
+    expect(page.locator("#confirm-dialog")).to_have_count(0)
     expect(page.locator("#progress-card")).to_be_hidden()
     page.context.close()
 
@@ -117,7 +114,7 @@ def test_partners_see_the_card_and_judge_a_dispute_by_its_reason(
     sandbox: SandboxProcess, browser: Browser
 ) -> None:
     base = sandbox.url
-    en, nl = _texts("en"), _texts("nl")
+    en, nl = texts("en"), texts("nl")
 
     # -- A registers with a title, a description and a note on its parent.
     a = _page(browser, "en-GB")
@@ -125,35 +122,39 @@ def test_partners_see_the_card_and_judge_a_dispute_by_its_reason(
 
     # -- B, in its own browser (Dutch), sees the card, checked against the ledger there.
     b = _page(browser, "nl-BE")
-    _act_as(b, base, "unikortrijk")
-    _open(b, f"{base}/contribution?id={cid}")
+    act_as(b, base, "unikortrijk")
+    open_page(b, f"{base}/contribution?id={cid}")
     card = b.locator("#contribution-card")
     expect(card.locator(".card-title")).to_have_text(TITLE)
     expect(card.locator(".card-description")).to_have_text(DESCRIPTION)
     expect(card.locator(".keywords li")).to_have_text(["flax", "tow", "tension"])
     expect(card.locator(".card-check.ok")).to_be_visible()
     expect(b.locator("#contribution-facts")).to_contain_text(PARENT_NOTE)
-    _no_missing_keys(b)
-    _shoot(b, "contribution-card-laptop-nl")
+    no_missing_keys(b)
+    shoot(b, "contribution-card-laptop-nl")
     # ... and in the split explanation, by its title.
-    _open(b, base + "/split")
+    open_page(b, base + "/split")
     expect(b.locator("#split-why a", has_text=TITLE)).to_have_count(1)
-    _shoot(b, "split-with-titles-laptop-nl")
+    shoot(b, "split-with-titles-laptop-nl")
 
     # -- B endorses it, then disputes it with a reason.
-    _open(b, f"{base}/contribution?id={cid}")
+    open_page(b, f"{base}/contribution?id={cid}")
     b.select_option("#rating", "4")
     b.click("#endorse-submit")
-    _wait_confirmed(b)
-    _open(b, f"{base}/contribution?id={cid}")
+    confirm(b)
+    wait_confirmed(b)
+    expect(b.locator("#endorse-state")).to_be_visible(timeout=CONFIRM_MS)
     b.fill("#dispute-reason", REASON)
     b.click("#dispute-submit")
-    _wait_confirmed(b)
+    assert REASON in confirm(b)
+    wait_confirmed(b)
+    expect(b.locator("#dispute-state")).to_have_text(nl["dispute.yours_open"], timeout=CONFIRM_MS)
+    expect(b.locator("#disputes li.dispute-open blockquote.reason")).to_have_text(REASON)
 
     # -- C sees the reason, who disputed and when voting closes, and votes in plain words.
     c = _page(browser, "en-GB")
-    _act_as(c, base, "vezelinstituut")
-    _open(c, f"{base}/contribution?id={cid}")
+    act_as(c, base, "vezelinstituut")
+    open_page(c, f"{base}/contribution?id={cid}")
     box = c.locator("#vote-box")
     expect(box).to_be_visible()
     expect(box.locator("blockquote.reason")).to_have_text(REASON)
@@ -165,13 +166,15 @@ def test_partners_see_the_card_and_judge_a_dispute_by_its_reason(
     expect(c.locator("#vote-uphold")).to_have_text(en["vote.uphold"])
     expect(c.locator("#vote-reject")).to_have_text(en["vote.reject"])
     assert "does not count" in en["vote.uphold"] and "stays" in en["vote.reject"]
-    _no_missing_keys(c)
-    _shoot(c, "dispute-vote-laptop-en")
+    no_missing_keys(c)
+    shoot(c, "dispute-vote-laptop-en")
     c.click("#vote-reject")
-    _wait_confirmed(c)
+    assert en["vote.reject_means"] in confirm(c)
+    wait_confirmed(c)
+    expect(c.locator("#vote-box")).to_be_hidden(timeout=CONFIRM_MS)
 
     # -- The outcome stays visible in the contribution's history, for everyone.
-    _open(c, f"{base}/contribution?id={cid}")
+    open_page(c, f"{base}/contribution?id={cid}")
     dispute = c.locator("#disputes li.dispute-rejected")
     expect(dispute).to_have_count(1)
     expect(dispute.locator(".badge")).to_have_text(en["dispute.outcome_rejected"])
@@ -180,21 +183,21 @@ def test_partners_see_the_card_and_judge_a_dispute_by_its_reason(
         en["dispute.vote_wrong"].replace("{name}", "Vezelinstituut Vlaanderen vzw")
     )
     expect(c.locator("#vote-box")).to_be_hidden()
-    _open(a, f"{base}/contribution?id={cid}")
+    open_page(a, f"{base}/contribution?id={cid}")
     expect(a.locator("#disputes li.dispute-rejected blockquote.reason")).to_have_text(REASON)
     expect(a.locator(".badge-active")).to_have_count(1)
-    _shoot(a, "contribution-dispute-history-laptop-en")
-    _open(b, f"{base}/contribution?id={cid}")
+    shoot(a, "contribution-dispute-history-laptop-en")
+    open_page(b, f"{base}/contribution?id={cid}")
     expect(b.locator("#disputes li.dispute-rejected .badge")).to_have_text(
         nl["dispute.outcome_rejected"]
     )
-    _no_missing_keys(b)
+    no_missing_keys(b)
     for page in (a, b, c):
         page.context.close()
 
 
 def test_demo_contributions_carry_their_cards(sandbox: SandboxProcess) -> None:
-    demo: dict[str, Any] = _demo(sandbox.url)
+    demo: dict[str, Any] = demo_of(sandbox.url)
     assert all("title" not in c for c in demo["contributions"])
     lawyer = next(p["api_key"] for p in demo["people"] if p["label"] == "lawyer")
     items = httpx.get(

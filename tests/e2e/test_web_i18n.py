@@ -7,6 +7,7 @@ files, so a gap fails in a second, before any page is opened.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import json
 import re
@@ -20,6 +21,8 @@ from api.auth import Role
 from api.routes import web
 from api.schemas.common import ORIGINS, STATUSES
 from api.settings import ApiSettings
+from ledger.chain import reverts
+from ledger.evidence import verifier as proof_verifier
 from ledger.scoring.results import Adjustment, CountStatus
 from ledger.sync.outbox import OpStatus
 from poc.sandbox import demo
@@ -46,13 +49,83 @@ DYNAMIC_SUFFIXES: dict[str, set[str]] = {
     "adjustment": {a.value for a in Adjustment},
     "role": {r.value for r in Role},
     "role_help": {r.value for r in Role},
+    # Who a key that acts for no partner is (the demo's IP counsel, an administrator).
+    "role_person": {r.value for r in Role},
+    "dispute_outcome": {"open", "upheld", "rejected", "withdrawn"},
+    # Currencies of "<code>-cent" units by name (amount.js falls back to the browser's).
+    "currency": {"EUR"},
     "kind": {p.kind for p in demo.PARTNERS},
     "category": {c.name_text for c in demo.CATEGORIES},
     "unit": {c.unit_text for c in demo.CATEGORIES},
-    # The verifier's check names and API error codes fall back to the API's own text.
+    # The verifier's checks, by the key lawyer.js makes of their names (below).
     "check": set(),
+    "check_ok": set(),
     "error": set(),
 }
+
+
+def _verifier_check_keys() -> set[str]:
+    """The translation keys of every check `ledger.proof_verifier` can report, made as
+    lawyer.js makes them: "online: chain id" -> "online_chain_id"; the per-event history
+    checks ("history[2] Endorsed") are one key, "history"."""
+    source = inspect.getsource(proof_verifier)
+    names = set(re.findall(r'run\.run\(\s*"([^"]+)"', source))
+    names |= set(re.findall(r'\bCheck\(\s*"([^"]+)"', source))
+    assert 'f"history[{index}] {entry.event}"' in source, "history check names changed"
+    assert len(names) >= 10, f"the check scan found too few names: {sorted(names)}"
+    return {re.sub(r"[^a-z0-9]+", "_", name.lower()) for name in names} | {"history"}
+
+
+DYNAMIC_SUFFIXES["check"] = DYNAMIC_SUFFIXES["check_ok"] = _verifier_check_keys()
+
+# Every way the API's Python names an error code it puts in a response body: `code="..."`
+# keyword arguments, `default_code = "..."` and `code = "..."` assignments, `api_code`,
+# the outbox's `_failure("...")`, and the HTTP fallbacks of `api.errors`.
+_CODE_PATTERNS = (
+    re.compile(r'\bcode\s*=\s*"([a-z][a-z0-9_]*)"'),
+    re.compile(r'\bdefault_code\b[^=\n]*=\s*"([a-z][a-z0-9_]*)"'),
+    re.compile(r'\bapi_code\b[^=\n]*=\s*"([a-z][a-z0-9_]*)"'),
+    re.compile(r'\b_failure\(\s*"([a-z][a-z0-9_]*)"'),
+    re.compile(r'\b\d{3}: "([a-z][a-z0-9_]*)"'),
+)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def api_error_codes() -> set[str]:
+    """Every error code the API can answer with: from the Python of `api/` and `ledger/`,
+    the decoded contract reverts, and the OpenAPI document's examples."""
+    codes: set[str] = set()
+    for folder in ("api", "ledger"):
+        for path in (ROOT / folder).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            for pattern in _CODE_PATTERNS:
+                codes.update(pattern.findall(text))
+    pending: list[type] = [reverts.DecodedRevertError]
+    while pending:
+        cls = pending.pop()
+        codes.add(cls.code)  # type: ignore[attr-defined]
+        pending.extend(cls.__subclasses__())
+    return codes
+
+
+def _openapi_error_codes(document: dict[str, object]) -> set[str]:
+    """The `code` of every error example in the OpenAPI document."""
+    found: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            code = value.get("code")
+            if isinstance(code, str) and "message" in value:
+                found.add(code)
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(document)
+    return found
+
 
 # Error codes the pages must always say in plain words (the common ones of a partner's day).
 REQUIRED_ERRORS = {
@@ -210,3 +283,33 @@ def test_language_switch_sets_cookie_and_returns_only_to_local_paths(tmp_path: P
         assert response.headers["location"] == "/split"
         assert "poc_lang=nl" in response.headers["set-cookie"]
         assert client.get("/lang/en", params={"next": "//evil.example"}).headers["location"] == "/"
+
+
+def test_every_api_error_code_has_a_sentence_in_both_languages(tmp_path: Path) -> None:
+    # The pages show the translation of an error's `code`, never the API's English message:
+    # a code without one would show as a bare "the server refused the request".
+    codes = api_error_codes()
+    app = create_app(ApiSettings(data_dir=tmp_path, start_workers=False))
+    with TestClient(app) as client:
+        codes |= _openapi_error_codes(client.get("/openapi.json").json())
+    assert len(codes) > 80, f"the code scan found too few codes: is it still right? {codes}"
+    assert {"not_partner", "invalid_api_key", "wrong_actor", "send_failed"} <= codes
+    table = _table()
+    for language in web.LANGUAGES:
+        missing = sorted(c for c in codes if f"error.{c}" not in table[language])
+        assert not missing, f"API error codes without a {language} sentence: {missing}"
+        # api.js shows these sentences as they are: a {placeholder} would show as itself.
+        with_fields = sorted(c for c in codes if "{" in table[language][f"error.{c}"])
+        assert not with_fields, f"{language}: API codes' sentences with fields: {with_fields}"
+
+
+def test_error_code_scan_finds_a_new_code(tmp_path: Path) -> None:
+    # The scan is what the test above trusts: a code written in any of the known ways is found.
+    samples = {
+        'raise NotFoundError("x", code="widget_missing")': "widget_missing",
+        '    default_code = "widget_refused"': "widget_refused",
+        'return self._failure("widget_lost", str(exc))': "widget_lost",
+        'codes = {404: "widget_gone"}': "widget_gone",
+    }
+    for text, code in samples.items():
+        assert any(code in pattern.findall(text) for pattern in _CODE_PATTERNS), text

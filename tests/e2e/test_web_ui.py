@@ -5,10 +5,8 @@ What is checked: the tour as two partners (register a file by drag and drop, exp
 its proof, endorse it as another partner, the split before and after), that the file's bytes
 never reach the server, that both languages render with no missing key, and the one-click
 reset. Screenshots of the main screens at laptop and phone widths go to
-test-output/screenshots/ (git-ignored) for people to look at.
-
-Playwright's own browser download is not used: the tests launch /usr/bin/chromium (`.ci/run`
-installs it) and skip when it is missing.
+test-output/screenshots/ (git-ignored) for people to look at. How the pages are driven is
+tests/e2e/web_pages.py.
 """
 
 from __future__ import annotations
@@ -16,9 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,158 +22,51 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import (
-    Browser,
-    CDPSession,
-    FilePayload,
-    Page,
-    Request,
-    ViewportSize,
-    expect,
-    sync_playwright,
-)
+from playwright.sync_api import Browser, CDPSession, FilePayload, Page, Request, expect
 from pypdf import PdfReader
 
-from api.routes import web
 from ledger.domain.hashing import commitment, contribution_id
-from poc.sandbox.anvil import free_port
+from tests.e2e.web_pages import (
+    CHROMIUM,
+    MIB,
+    VIEWPORTS,
+    SandboxProcess,
+    launched_chromium,
+    running_sandbox,
+)
+from tests.e2e.web_pages import MAKE_BLOB_JS as _MAKE_BLOB_JS
+from tests.e2e.web_pages import act_as as _act_as
+from tests.e2e.web_pages import confirm as _confirm
+from tests.e2e.web_pages import demo_of as _demo
+from tests.e2e.web_pages import drop_file as _drop_file
+from tests.e2e.web_pages import drop_in_page as _drop_in_page
+from tests.e2e.web_pages import move_clock as _move_clock
+from tests.e2e.web_pages import no_missing_keys as _no_missing_keys
+from tests.e2e.web_pages import open_page as _open
+from tests.e2e.web_pages import pattern_sha256 as _pattern_sha256
+from tests.e2e.web_pages import shoot as _shoot
+from tests.e2e.web_pages import texts as _texts
+from tests.e2e.web_pages import wait_confirmed as _wait_confirmed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-VIEWPORTS: dict[str, ViewportSize] = {
-    "laptop": {"width": 1366, "height": 900},
-    "phone": {"width": 390, "height": 844},
-}
-READY_TIMEOUT = 90.0
-# Writes are confirmed within a second on the memory chain; generous for a loaded CI machine.
-CONFIRM_MS = 60_000
 
 if not CHROMIUM.exists():
     pytest.skip("needs Debian's Chromium at /usr/bin/chromium", allow_module_level=True)
 
 
-def _poc() -> list[str]:
-    script = Path(sys.executable).with_name("poc")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "poc"]
-
-
-class SandboxProcess:
-    """`poc sandbox --chain memory` on a free port; ready once it prints `Ready in`."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.lines: list[str] = []
-        self._ready = threading.Event()
-        self.proc = subprocess.Popen(
-            [*_poc(), "sandbox", "--chain", "memory", "--port", str(self.port)],
-            cwd=data_dir,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-            if line.startswith("Ready in"):
-                self._ready.set()
-        self._ready.set()
-
-    def wait_ready(self) -> None:
-        if not self._ready.wait(READY_TIMEOUT) or self.proc.poll() is not None:
-            raise AssertionError("sandbox did not start:\n" + "\n".join(self.lines))
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    process = SandboxProcess(tmp_path_factory.mktemp("web-sandbox"))
-    try:
-        process.wait_ready()
-        yield process
-    finally:
-        process.stop()
+    yield from running_sandbox(tmp_path_factory.mktemp("web-sandbox"))
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def _demo(url: str) -> dict[str, Any]:
-    """The sandbox's demo as its pages get it: with the page token of a page it served."""
-    page = httpx.get(f"{url}/", timeout=10)
-    page.raise_for_status()
-    token = re.search(r'data-sandbox-token="([^"]+)"', page.text)
-    assert token, "the sandbox's page carries no token"
-    response = httpx.get(
-        f"{url}/sandbox/demo", headers={"X-Sandbox-Token": token.group(1)}, timeout=10
-    )
-    response.raise_for_status()
-    data: dict[str, Any] = response.json()
-    return data
+    yield from launched_chromium()
 
 
 @pytest.fixture(scope="module")
 def demo(sandbox: SandboxProcess) -> dict[str, Any]:
     return _demo(sandbox.url)
-
-
-def _texts(language: str) -> dict[str, str]:
-    return web.translations()[language]
-
-
-def _open(page: Page, url: str) -> None:
-    """Go to a page and wait until its script has loaded its data."""
-    page.goto(url)
-    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
-
-
-def _no_missing_keys(page: Page) -> None:
-    missing = page.evaluate("window.missingTranslations || []")
-    assert missing == [], f"{page.url}: missing translations {missing}"
-    expect(page.locator("#page-error")).to_be_hidden()
-
-
-def _act_as(page: Page, base: str, label: str) -> None:
-    _open(page, f"{base}/partner")
-    page.locator(f"button[data-label={label}]").click()
-    expect(page.locator(f"button[data-label={label}]")).to_have_attribute("aria-pressed", "true")
-
-
-def _shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def _split(page: Page) -> dict[str, str]:
@@ -189,17 +77,6 @@ def _split(page: Page) -> dict[str, str]:
         row = rows.nth(i)
         shares[row.locator(".bar-name").inner_text()] = row.locator(".bar-value").inner_text()
     return shares
-
-
-def _wait_confirmed(page: Page) -> None:
-    """Wait until the page's write is confirmed; fail with the page's own words if it fails."""
-    page.wait_for_selector(
-        "#progress li[data-step=confirmed].done, #progress-status.status-error, "
-        "#page-error:not([hidden])",
-        timeout=CONFIRM_MS,
-    )
-    problem = page.locator("#progress-status.status-error, #page-error:not([hidden])")
-    assert problem.count() == 0, problem.first.inner_text()
 
 
 def _api_paths(base: str) -> set[str]:
@@ -307,28 +184,6 @@ def test_browser_salts_are_32_random_bytes(sandbox: SandboxProcess, browser: Bro
 
 
 # -- hashing files as a stream -------------------------------------------------------------
-
-MIB = 1024 * 1024
-# A file made in the page from one repeated 1 MiB pattern (and a tail, so the size is no
-# multiple of any chunk size): large files without sending their bytes through Playwright.
-_MAKE_BLOB_JS = """([name, mebibytes, tail]) => {
-    const chunk = new Uint8Array(1 << 20);
-    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 7 + (i >> 10)) & 255;
-    const parts = Array.from({length: mebibytes}, () => chunk);
-    parts.push(chunk.subarray(0, tail));
-    window[name] = new File(parts, name + '.bin', {type: 'application/octet-stream'});
-    return window[name].size;
-}"""
-
-
-def _pattern_sha256(mebibytes: int, tail: int) -> str:
-    """Python's SHA-256 of what _MAKE_BLOB_JS builds."""
-    chunk = bytes(((i * 7 + (i >> 10)) & 255) for i in range(MIB))
-    digest = hashlib.sha256()
-    for _ in range(mebibytes):
-        digest.update(chunk)
-    digest.update(chunk[:tail])
-    return "0x" + digest.hexdigest()
 
 
 def _heap_bytes(cdp: CDPSession) -> int:
@@ -463,19 +318,6 @@ def test_sha256_file_matches_hashlib_on_small_and_plain_stream_inputs(
     page.close()
 
 
-def _drop_in_page(page: Page, name: str) -> None:
-    """Drop the File the page holds as window[name] onto the drop zone."""
-    page.evaluate(
-        """(name) => {
-            const transfer = new DataTransfer();
-            transfer.items.add(window[name]);
-            const zone = document.getElementById('drop-zone');
-            zone.dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true}));
-        }""",
-        name,
-    )
-
-
 def test_register_page_shows_hash_progress_and_stops_on_request(
     sandbox: SandboxProcess, browser: Browser
 ) -> None:
@@ -515,20 +357,6 @@ def test_register_page_shows_hash_progress_and_stops_on_request(
     context.close()
 
 
-def _drop_file(page: Page, name: str, data: bytes) -> None:
-    """Drag and drop a file onto the drop zone, as a person would."""
-    page.evaluate(
-        """([name, bytes]) => {
-            const transfer = new DataTransfer();
-            transfer.items.add(new File([new Uint8Array(bytes)], name, {type: 'text/plain'}));
-            const zone = document.getElementById('drop-zone');
-            zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: transfer, bubbles: true}));
-            zone.dispatchEvent(new DragEvent('drop', {dataTransfer: transfer, bubbles: true}));
-        }""",
-        [name, list(data)],
-    )
-
-
 def test_full_tour_as_two_partners(
     sandbox: SandboxProcess, browser: Browser, demo: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -551,6 +379,7 @@ def test_full_tour_as_two_partners(
     page.fill("#card-title", "Frame tube fatigue report, batch 7")
     page.locator("#parents input").first.check()
     page.click("#register-submit")
+    _confirm(page)
     _wait_confirmed(page)
     expect(page.locator("#progress-status")).to_have_text(texts["op.status.confirmed"])
     _shoot(page, "register-confirmed-laptop-en")
@@ -621,28 +450,25 @@ def test_full_tour_as_two_partners(
     if "/v1/projects/{project_id}/score" not in paths:
         pytest.skip("the API has no scoring route yet (issue 4): tour stops here")
     _open(page, base + "/split")
-    page.click("#clock-forward")
-    expect(page.locator("#clock-status")).not_to_be_empty()
+    _move_clock(page)
     before = _split(page)
     _act_as(page, base, "unikortrijk")
     _open(page, f"{base}/contribution?id={cid}")
     page.select_option("#rating", "5")
     page.click("#endorse-submit")
+    _confirm(page)
     _wait_confirmed(page)
     _open(page, base + "/split")
-    page.click("#clock-forward")
-    expect(page.locator("#clock-status")).not_to_be_empty()
-    page.wait_for_timeout(500)
+    _move_clock(page)
     after = _split(page)
     assert after != before, f"the split did not change: {before}"
-    counted = page.locator(
-        "#split-why .counted li", has_text="Frame tube fatigue report, batch 7"
-    )
+    counted = page.locator("#split-why .counted li", has_text="Frame tube fatigue report, batch 7")
     expect(counted).to_have_count(1)
     _shoot(page, "split-after-endorsement-laptop-en")
 
     # -- Propose the split, approve it as the others until it is in force, simulate revenue.
     page.click("#propose-split")
+    _confirm(page)
     _wait_confirmed(page)
     expect(page.locator("#proposals .proposal")).to_have_count(1)
     for label in ("vezelinstituut", "leievlas"):
@@ -653,6 +479,7 @@ def test_full_tour_as_two_partners(
         approve = page.locator("#proposals .proposal button")
         if approve.count():
             approve.click()
+            _confirm(page)
             _wait_confirmed(page)
             _open(page, base + "/split")
     expect(page.locator("#proposals .badge")).to_have_text(texts["split.finalized"])

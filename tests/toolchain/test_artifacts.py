@@ -31,3 +31,13 @@ def test_load_artifact_reads_committed_artifact(name: str) -> None:
     assert artifact.bytecode.startswith("0x")
     assert artifact.deployed_bytecode.startswith("0x")
     assert load_artifact(name) is artifact  # cached
+
+
+def test_package_ships_no_test_mock() -> None:
+    # The wheel ships ledger/artifacts/: the mocks of contracts/test/ are kept in tests/.
+    mocks = [
+        n
+        for n in available_artifacts()
+        if load_artifact(n).source_name.startswith("contracts/test/")
+    ]
+    assert mocks == []

@@ -15,9 +15,11 @@ from scripts.compile_contracts import (
     ARTIFACTS_DIR,
     REPO_ROOT,
     SOLCJS_SCRIPT,
+    TEST_ARTIFACTS_DIR,
     CompileError,
     NativeBackend,
     SolcJsBackend,
+    by_directory,
     compare,
     compile_all,
     import_paths,
@@ -192,6 +194,23 @@ def test_check_flag_exits_non_zero_when_artifacts_are_stale(
     assert main(["--check", "--backend", "solcjs", "--root", str(root)]) == 0
 
 
+def test_mocks_are_compiled_beside_the_tests_not_into_the_package(
+    make_project: ProjectFactory,
+) -> None:
+    root = make_project(
+        {
+            "contracts/Lib.sol": TOY_SOURCES["contracts/lib/Maths.sol"],
+            "contracts/test/Mock.sol": SPDX + "contract Mock { uint256 public x; }\n",
+        }
+    )
+    assert main(["--backend", "solcjs", "--root", str(root)]) == 0
+    assert sorted(p.name for p in (root / ARTIFACTS_DIR).glob("*.json")) == ["Maths.json"]
+    assert sorted(p.name for p in (root / TEST_ARTIFACTS_DIR).glob("*.json")) == ["Mock.json"]
+    assert main(["--check", "--backend", "solcjs", "--root", str(root)]) == 0
+    (root / ARTIFACTS_DIR / "Mock.json").write_text("{}\n")
+    assert main(["--check", "--backend", "solcjs", "--root", str(root)]) == 1
+
+
 def test_compile_reports_solidity_errors_with_location(make_project: ProjectFactory) -> None:
     root = make_project({"contracts/Broken.sol": SPDX + "contract Broken { uint256 x = ; }\n"})
     with pytest.raises(CompileError, match=r"contracts/Broken\.sol"):
@@ -253,5 +272,9 @@ def test_native_and_solcjs_backends_produce_identical_artifacts(
 def test_artifacts_are_fresh() -> None:
     # Runs with whichever backend exists; `make test` installs solc-js through `npm ci`.
     fresh = compile_all(REPO_ROOT, select_backend(os.environ.get("POC_SOLC_BACKEND", "auto")))
-    problems = compare(fresh, REPO_ROOT / ARTIFACTS_DIR)
+    problems = [
+        problem
+        for directory, expected in by_directory(fresh).items()
+        for problem in compare(expected, REPO_ROOT / directory)
+    ]
     assert problems == [], "artifacts do not match contracts/: run `make compile`"

@@ -14,7 +14,7 @@ from eth_utils.abi import abi_to_signature, get_abi_input_names
 
 from ledger.chain import reverts
 from ledger.chain.connection import Chain
-from ledger.chain.deployment_record import deploy_contract
+from ledger.chain.deploy import deploy_contract
 from ledger.chain.events import python_name
 from ledger.chain.reverts import (
     REVERT_TABLE,

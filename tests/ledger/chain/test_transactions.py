@@ -11,7 +11,7 @@ from eth_typing import HexStr
 from web3 import Web3
 
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil
-from ledger.chain.deployment_record import deploy_contract
+from ledger.chain.deploy import deploy_contract
 from ledger.chain.receipts import TxReceipt
 from ledger.chain.transactions import TRANSFER_GAS, TxRequest, TxSender
 from ledger.chain.translate import translating

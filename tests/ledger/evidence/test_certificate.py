@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from ledger.domain.codec import to_hex
 from ledger.evidence.builder import ProofBuilder
-from ledger.evidence.bundle import ProofBundle, hex0x
+from ledger.evidence.bundle import ProofBundle
 from ledger.evidence.certificate import render_certificate
 from tests.ledger.evidence.proof_scenario import Scenario, build_scenario
 
@@ -41,14 +42,14 @@ def test_certificate_states_who_what_when_where(memory_env: Any, scenario: Scena
     assert "person-hours" in text
     assert "40 hour" in text
     assert "Background" in text
-    assert hex0x(bundle.contribution.content_hash) in text
-    assert hex0x(bundle.contribution.contribution_id) in text
+    assert to_hex(bundle.contribution.content_hash) in text
+    assert to_hex(bundle.contribution.contribution_id) in text
     assert bundle.chain.block_timestamp and "UTC" in text
     assert str(bundle.chain.block_number) in text
     assert "chain id 131277322940537" in text
     assert bundle.chain.contract in text
-    assert hex0x(bundle.chain.tx_hash) in text
-    assert hex0x(bundle.chain.block_hash) in text
+    assert to_hex(bundle.chain.tx_hash) in text
+    assert to_hex(bundle.chain.block_hash) in text
 
 
 def test_certificate_states_endorsements_links_and_how_to_verify(
@@ -60,8 +61,8 @@ def test_certificate_states_endorsements_links_and_how_to_verify(
     assert f"UGent Lab Textiles ({bob})" in text  # endorser named
     assert memory_env.carol.address in text  # endorser without a name: address alone
     assert "Rating" in text
-    assert hex0x(scenario["a2"].contribution_id) in text  # replaced by
-    assert hex0x(scenario["b"].contribution_id) in text  # used by
+    assert to_hex(scenario["a2"].contribution_id) in text  # replaced by
+    assert to_hex(scenario["b"].contribution_id) in text  # used by
     assert "poc verify" in text
     assert "block explorer" in text
     assert bundle.sha256 in text
@@ -85,7 +86,7 @@ def test_certificate_of_batched_contribution_names_the_batch(
     assert bundle.batch is not None
     text = _text(render_certificate(bundle))
     assert "not declared on the ledger" in text  # carol has no identity
-    assert hex0x(bundle.batch.root) in text
+    assert to_hex(bundle.batch.root) in text
 
 
 def test_certificate_is_reproducible(memory_env: Any, scenario: Scenario) -> None:

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from ledger.domain import hashing
+from ledger.domain.codec import to_hex
 from ledger.domain.values import SplitInput
 from ledger.evidence.builder import ProofBuilder
-from ledger.evidence.bundle import hex0x
 from ledger.evidence.packs import (
     Opening,
     check_manifest,
@@ -62,7 +62,7 @@ def test_export_contribution_gives_bundle_and_certificate(
     bundle, json_file, pdf = export_contribution(
         builder, item.contribution_id, Opening(item.content_hash, item.salt)
     )
-    assert json_file.name == f"bundles/{hex0x(item.contribution_id)}.json"
+    assert json_file.name == f"bundles/{to_hex(item.contribution_id)}.json"
     assert verify_document(json.loads(json_file.data), file=item.content).ok
     assert pdf.data.startswith(b"%PDF")
     assert json_file.sha256 == bundle.sha256
@@ -81,15 +81,15 @@ def test_evidence_pack_manifest_covers_every_file(memory_env: Any, scenario: Sce
     z = zipfile.ZipFile(io.BytesIO(archive.data))
     manifest = json.loads(z.read("manifest.json"))
     assert {f["path"] for f in manifest["files"]} == set(z.namelist()) - {"manifest.json"}
-    assert manifest["unopened"] == [hex0x(scenario["d"].contribution_id)]
+    assert manifest["unopened"] == [to_hex(scenario["d"].contribution_id)]
     assert manifest["bundled"] == 5
     for name in ("a", "b", "c", "a2", "e"):
-        cid = hex0x(scenario[name].contribution_id)
+        cid = to_hex(scenario[name].contribution_id)
         assert f"certificates/{cid}.pdf" in z.namelist()
         document = json.loads(z.read(f"bundles/{cid}.json"))
         assert verify_document(document, w3=memory_env.chain.w3).ok
     splits = json.loads(z.read("split-history.json"))["splits"]
-    assert splits[0]["inputSetHash"] == hex0x(input_set)
+    assert splits[0]["inputSetHash"] == to_hex(input_set)
     assert splits[0]["finalized"]["splitVersion"] == 1
     assert "README.md" in z.namelist()
     assert b"poc verify" in z.read("README.md")
@@ -101,7 +101,7 @@ def test_tampered_pack_fails_its_manifest(memory_env: Any, scenario: Scenario) -
     )
     source = zipfile.ZipFile(io.BytesIO(archive.data))
     out = io.BytesIO()
-    victim = f"bundles/{hex0x(scenario['a'].contribution_id)}.json"
+    victim = f"bundles/{to_hex(scenario['a'].contribution_id)}.json"
     with zipfile.ZipFile(out, "w") as tampered:
         for name in source.namelist():
             data = source.read(name)
@@ -120,13 +120,13 @@ def test_results_ownership_list_follows_parent_links(memory_env: Any, scenario: 
     rows = list(csv.DictReader(io.StringIO(z.read("results-ownership-list.csv").decode())))
     by_id = {row["result"]: row for row in rows}
     # Only Results are listed; the Background `a` appears as what they build on.
-    assert hex0x(scenario["a"].contribution_id) not in by_id
-    b = by_id[hex0x(scenario["b"].contribution_id)]
+    assert to_hex(scenario["a"].contribution_id) not in by_id
+    b = by_id[to_hex(scenario["b"].contribution_id)]
     assert b["owner"] == "UGent Lab Textiles"
     assert b["status"] == "Invalidated"
-    assert hex0x(scenario["a"].contribution_id) in b["background_it_builds_on"]
+    assert to_hex(scenario["a"].contribution_id) in b["background_it_builds_on"]
     assert b["date_utc"].endswith("Z")
-    d = by_id[hex0x(scenario["d"].contribution_id)]
+    d = by_id[to_hex(scenario["d"].contribution_id)]
     assert "Dewaele Flax Group NV" in d["background_it_builds_on"]
     assert archive.unopened  # nothing was opened: no bundles, the list still complete
     assert b"Results Ownership List" in z.read("results-ownership-list.md")
@@ -144,7 +144,7 @@ def test_partner_export_holds_only_that_partner(memory_env: Any, scenario: Scena
     names = zipfile.ZipFile(io.BytesIO(archive.data)).namelist()
     bundles = sorted(n for n in names if n.startswith("bundles/"))
     expected = sorted(
-        f"bundles/{hex0x(scenario[n].contribution_id)}.json" for n in ("a", "d", "a2")
+        f"bundles/{to_hex(scenario[n].contribution_id)}.json" for n in ("a", "d", "a2")
     )
     assert bundles == expected
 

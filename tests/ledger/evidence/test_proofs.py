@@ -18,8 +18,9 @@ from ledger.errors import ProofError
 from ledger.evidence.block_evidence import BlockHeader, encode_header, fetch_block_evidence
 from ledger.evidence.builder import ProofBuilder
 from ledger.evidence.bundle import BUNDLE_VERSION, ProofBundle, bundle_bytes
+from ledger.evidence.online import code_matches
 from ledger.evidence.schema import BUNDLE_SCHEMA, schema_text
-from ledger.evidence.verifier import code_matches, verify_document
+from ledger.evidence.verifier import verify_document
 from tests.ledger.evidence.proof_scenario import Scenario, build_scenario
 
 ROOT = Path(__file__).resolve().parents[3]

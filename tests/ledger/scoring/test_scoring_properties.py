@@ -29,7 +29,8 @@ AS_OF = T0 + 1_000
 Fate = str  # "active", "withdrawn", "disputed", "invalidated"
 
 # Scoring a generated history takes milliseconds, but the specs vary in size; no deadline.
-# For a deeper run: SCORING_EXAMPLES=2000 pytest --timeout 0 tests/ledger/test_scoring_properties.py
+# For a deeper run:
+#   SCORING_EXAMPLES=2000 pytest --timeout 0 tests/ledger/scoring/test_scoring_properties.py
 EXAMPLES = settings(
     max_examples=int(os.environ.get("SCORING_EXAMPLES", "150")),
     deadline=None,

@@ -32,7 +32,8 @@ from ledger.domain.codec import to_hex
 from ledger.errors import ChainError, LedgerError, RpcError
 from ledger.store import Store
 from ledger.store.outbox import OperationRecord
-from ledger.sync.outbox import ChainCall, OpStatus, OutboxConfig, OutboxWorker
+from ledger.sync.calls import ChainCall
+from ledger.sync.outbox import OpStatus, OutboxConfig, OutboxWorker
 from poc.sandbox.anvil import AnvilProcess
 from tests.ledger.conftest import Env, _env, default_policy
 

@@ -14,7 +14,7 @@ import pytest
 from web3 import Web3
 
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil
-from ledger.chain.deployment_record import deploy_contract
+from ledger.chain.deploy import deploy_contract
 from ledger.chain.receipts import TxReceipt
 from ledger.chain.transactions import TxRequest
 from ledger.domain.codec import to_hex

@@ -20,10 +20,15 @@ export const paths = {
     `/v1/contributions?project_id=${pid}&limit=500${cursor ? `&cursor=${cursor}` : ""}`,
   contribution: (cid) => `/v1/contributions/${cid}`,
   register: (pid) => `/v1/projects/${pid}/contributions`,
+  supersede: (cid) => `/v1/contributions/${cid}/supersede`,
+  withdraw: (cid) => `/v1/contributions/${cid}/withdraw`,
   operation: (id) => `/v1/operations/${id}`,
+  me: "/v1/me",
   partner: (address) => `/v1/partners/${address}`,
   endorse: (cid) => `/v1/contributions/${cid}/endorsements`,
+  endorsements: (cid) => `/v1/contributions/${cid}/endorsements`,
   dispute: (cid) => `/v1/contributions/${cid}/disputes`,
+  disputes: (cid) => `/v1/contributions/${cid}/disputes`,
   vote: (cid, n) => `/v1/contributions/${cid}/disputes/${n}/votes`,
   score: (pid) => `/v1/projects/${pid}/score`,
   splits: (pid) => `/v1/projects/${pid}/splits`,
@@ -35,22 +40,24 @@ export const paths = {
   verify: "/v1/proofs/verify",
 };
 
-/** An API refusal, with a sentence for people: the translation of its `code`, else the
- * API's own `message`. */
+/** An API refusal, with a sentence for people: the translation of its `code` (every code
+ * the API has is in the table; tests/e2e/test_web_i18n.py checks it), else a general
+ * sentence. The API's own English `message` is kept as `detail` for the curious (the page
+ * shows it as a tooltip, never as the sentence). */
 export class ApiError extends Error {
   constructor(status, code, message, detail) {
     super(message);
     this.status = status;
     this.code = code;
-    this.detail = detail;
+    this.detail = detail || "";
   }
 
   static from(status, body) {
     const code = (body && body.code) || `http_${status}`;
     const serverMessage = (body && body.message) || "";
     const key = `error.${code}`;
-    const message = has(key) ? t(key) : serverMessage || t("error.unknown", { status });
-    return new ApiError(status, code, message, has(key) ? serverMessage : "");
+    const message = has(key) ? t(key) : t("error.unknown", { status });
+    return new ApiError(status, code, message, serverMessage);
   }
 }
 
@@ -150,6 +157,10 @@ export async function currentSandboxToken() {
 }
 
 export const sandboxToken = () => SANDBOX_TOKEN;
+
+/** Who `key` is (GET /v1/me): its role, partner and label. Throws ApiError for a key the
+ * service does not know (401 `invalid_api_key`). */
+export const whoIs = (key) => request("GET", paths.me, { key });
 export const post = (path, body, options = {}) => request("POST", path, { ...options, body });
 
 /** Every contribution of a project, following the cursor. */
@@ -169,6 +180,21 @@ export async function allContributions(pid) {
 export const OPERATION_STEPS = ["accepted", "sent", "included", "confirmed"];
 const POLL_MS = 250;
 const POLL_LIMIT_MS = 120000;
+
+/** Ask `check()` every `intervalMs` until it returns something truthy (resolved with that);
+ * `onWait(elapsedMs)` after each miss. Throws ApiError `index_timeout` after `limitMs`:
+ * what a page uses to wait until the index shows what the ledger just confirmed. */
+export async function waitFor(check, { intervalMs = POLL_MS, limitMs = 60000, onWait } = {}) {
+  const started = Date.now();
+  for (;;) {
+    const found = await check();
+    if (found) return found;
+    const elapsed = Date.now() - started;
+    if (elapsed > limitMs) throw new ApiError(0, "index_timeout", t("error.index_timeout"), "");
+    onWait?.(elapsed);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
 
 /** Follow an accepted write until it is confirmed; `onUpdate(op)` sees every new status.
  * Resolves with the confirmed operation, throws ApiError when it failed or took too long. */

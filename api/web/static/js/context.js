@@ -51,6 +51,15 @@ export function nameOf(address) {
   return context.names.get(address.toLowerCase()) || short(address);
 }
 
+/** How to call someone the pages can act as: a partner by its name (its own words, any
+ * language), a key that acts for no partner (the IP counsel's, the administrator's) by
+ * its role, in the page's language. */
+export function personName(person) {
+  if (!person) return "";
+  if (person.address) return context.names.get(person.address.toLowerCase()) || person.name || short(person.address);
+  return t(`role_person.${person.role}`);
+}
+
 /** A contribution's title: its card's (the one its contributor signed); without a card, the
  * file name this browser registered it with, else a short id. */
 export function titleOf(contribution) {
@@ -70,7 +79,7 @@ export function renderActingAs() {
     target,
     t("partner.acting_as"),
     " ",
-    el("strong", {}, actor.name),
+    el("strong", {}, personName(actor)),
     ` (${tr("role", actor.role)}) `,
     el("a", { href: "/partner" }, t("partner.switch_link")),
   );

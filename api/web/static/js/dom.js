@@ -35,11 +35,16 @@ export function fact(term, ...value) {
 /** A hash or address shortened for reading: 0x7d1b33…a83828. */
 export const short = (hex) => (hex ? `${hex.slice(0, 8)}…${hex.slice(-6)}` : "");
 
+/** Say what went wrong, in the page's language, and move keyboard focus there (the box is
+ * role=alert, so it is also announced). The API's own English message, if any, is only a
+ * tooltip: the sentence comes from the translation table. */
 export function showError(error, target = $("#page-error")) {
   const message = error instanceof ApiError ? error.message : t("error.unexpected");
-  const detail = error instanceof ApiError && error.detail ? ` (${error.detail})` : "";
-  target.textContent = message + detail;
+  target.textContent = message;
+  if (error instanceof ApiError && error.detail) target.title = error.detail;
+  else target.removeAttribute("title");
   target.hidden = false;
+  focusResult(target);
   if (!(error instanceof ApiError)) console.error(error);
 }
 
@@ -47,6 +52,15 @@ export function clearError() {
   const target = $("#page-error");
   target.hidden = true;
   target.textContent = "";
+  target.removeAttribute("title");
+}
+
+/** Move keyboard focus to what an action produced (its result line or status), so that
+ * someone using the keyboard or a screen reader continues there, not at the top. */
+export function focusResult(node) {
+  if (!node) return;
+  if (!node.hasAttribute("tabindex")) node.setAttribute("tabindex", "-1");
+  node.focus({ preventScroll: false });
 }
 
 export function download(blob, fileName) {

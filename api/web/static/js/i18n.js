@@ -24,18 +24,30 @@ export function t(key, values = {}) {
   );
 }
 
-const numberFormat = new Intl.NumberFormat(lang === "nl" ? "nl-BE" : "en-GB");
-const moneyFormat = new Intl.NumberFormat(lang === "nl" ? "nl-BE" : "en-GB", {
-  style: "currency",
-  currency: "EUR",
-});
-const dateFormat = new Intl.DateTimeFormat(lang === "nl" ? "nl-BE" : "en-GB", {
+const locale = lang === "nl" ? "nl-BE" : "en-GB";
+const numberFormat = new Intl.NumberFormat(locale);
+const dateFormat = new Intl.DateTimeFormat(locale, {
   dateStyle: "medium",
   timeStyle: "short",
 });
+const dayFormat = new Intl.DateTimeFormat(locale, { dateStyle: "long" });
 
 export const formatNumber = (n) => numberFormat.format(n);
-export const formatEuroCents = (cents) => moneyFormat.format(Number(cents) / 100);
+/** A decimal string ("15000.50", "9007199254740993") with exactly `decimals` places, as money
+ * in `currency` if given. Exact: Intl formats a string as the decimal it spells, where a
+ * Number would round anything past 2^53. */
+export function formatDecimal(text, decimals = 0, currency = null) {
+  const places = { minimumFractionDigits: decimals, maximumFractionDigits: decimals };
+  const options = currency ? { style: "currency", currency, ...places } : places;
+  return new Intl.NumberFormat(locale, options).format(String(text));
+}
+/** Euro cents (a number, BigInt or decimal string) as money, exactly: 1500000 -> "€ 15.000,00". */
+export function formatEuroCents(cents) {
+  const digits = BigInt(cents).toString().padStart(3, "0");
+  return formatDecimal(`${digits.slice(0, -2)}.${digits.slice(-2)}`, 2, "EUR");
+}
+/** A day without the time, e.g. "5 december 2026". */
+export const formatDay = (unixSeconds) => dayFormat.format(new Date(unixSeconds * 1000));
 export const formatDate = (unixSeconds) => dateFormat.format(new Date(unixSeconds * 1000));
 /** Basis points as a percentage with two decimals, e.g. 3333 -> "33,33 %". */
 export const formatBps = (bps) =>
@@ -75,8 +87,15 @@ export const tr = (prefix, value) => (has(`${prefix}.${value}`) ? t(`${prefix}.$
 export const categoryName = (category) => (category ? tr("category", category.name) : "?");
 export const unitName = (category) => (category ? tr("unit", category.unit) : "");
 
-/** A contribution's declared value in its category's unit (euro cents as money). */
+/** A contribution's declared value in its category's unit, exactly (the API gives it as a
+ * decimal string; uint64 does not fit a Number): money for "<currency>-cent" units
+ * ("€ 15.000,00"), else a count of the unit ("120 uur"). */
 export function formatValue(value, category) {
-  if (category && category.unit === "EUR-cent") return formatEuroCents(value);
-  return `${formatNumber(Number(value))} ${unitName(category)}`.trim();
+  const money = category ? /^([A-Z]{3})-cent$/.exec(category.unit) : null;
+  const digits = BigInt(value).toString();
+  if (money) {
+    const padded = digits.padStart(3, "0");
+    return formatDecimal(`${padded.slice(0, -2)}.${padded.slice(-2)}`, 2, money[1]);
+  }
+  return `${formatDecimal(digits, 0)} ${unitName(category)}`.trim();
 }

@@ -2,9 +2,9 @@
 // (the step list of templates/_macros.html `write_progress`); a file is hashed on this
 // machine with a progress bar and a stop button (`hash_progress`).
 
-import { ApiError, OPERATION_STEPS, followOperation, post } from "./api.js";
+import { ApiError, OPERATION_STEPS, followOperation, post, waitFor } from "./api.js";
 import { sha256File } from "./crypto.js";
-import { $, el, fill } from "./dom.js";
+import { $, el, fill, focusResult } from "./dom.js";
 import { formatBytes, formatPercent, t } from "./i18n.js";
 
 // -- accepted writes ----------------------------------------------------------------------
@@ -16,6 +16,7 @@ export function progressView() {
   return {
     start(kindKey) {
       card.hidden = false;
+      status.classList.remove("status-error");
       fill(
         list,
         OPERATION_STEPS.map((step) =>
@@ -37,9 +38,30 @@ export function progressView() {
     },
     fail(error) {
       status.textContent = error instanceof ApiError ? error.message : t("error.unexpected");
+      if (error instanceof ApiError && error.detail) status.title = error.detail;
       status.classList.add("status-error");
+      for (const item of list.children) item.classList.remove("current");
+      focusResult(status);
     },
   };
+}
+
+/** After a confirmed write: wait until the index shows its effect (`check()` returns
+ * something truthy, which is returned), saying so under the steps when it takes a moment. */
+export async function settle(check) {
+  const status = $("#progress-status");
+  const confirmed = status.textContent;
+  try {
+    return await waitFor(check, {
+      onWait: (elapsed) => {
+        if (elapsed >= 750) {
+          status.textContent = t("progress.indexing", { seconds: Math.round(elapsed / 1000) });
+        }
+      },
+    });
+  } finally {
+    status.textContent = confirmed;
+  }
 }
 
 /** POST a write, follow it to confirmation with visible progress; the confirmed op. */

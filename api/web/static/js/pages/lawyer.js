@@ -3,10 +3,42 @@
 
 import { ApiError, allContributions, get, openings, paths, post, request } from "../api.js";
 import { context, projectId, requireActor, titleOf } from "../context.js";
-import { $, busy, download, el, fill, short, showError } from "../dom.js";
-import { t, tr } from "../i18n.js";
+import { $, busy, download, el, fill, focusResult, short, showError } from "../dom.js";
+import { has, t } from "../i18n.js";
 import { runPage } from "../page.js";
 import { hashWithProgress } from "../progress.js";
+
+/** The translation key of a verifier check (`ledger.proof_verifier`): "online: chain id" ->
+ * "online_chain_id"; every "history[3] Endorsed" is one "history" check with its event. */
+function checkKey(name) {
+  const history = /^history\[(\d+)\] (\w+)$/.exec(name);
+  if (history) return { key: "history", values: { n: Number(history[1]) + 1, event: history[2] } };
+  return { key: name.replace(/[^a-z0-9]+/gi, "_").toLowerCase(), values: {} };
+}
+
+/** One check of the verifier in the page's language: its name, what passing means (or that
+ * it failed, naming the bundle's fields at fault); the verifier's own English detail is a
+ * tooltip for whoever wants the technical words. */
+function checkLine(check) {
+  const { key, values } = checkKey(check.name);
+  const known = has(`check.${key}`);
+  const name = known ? t(`check.${key}`, values) : check.name;
+  const meaning = check.passed
+    ? known
+      ? t(`check_ok.${key}`, values)
+      : t("verify.check_passed")
+    : t("verify.check_failed");
+  return el(
+    "li",
+    { class: check.passed ? "pass" : "fail", title: check.detail || null },
+    el("span", { class: "icon", "aria-hidden": "true" }, check.passed ? "✔" : "✘"),
+    el("span", { class: "visually-hidden" }, check.passed ? t("verify.pass") : t("verify.fail")),
+    " ",
+    el("strong", {}, name),
+    `: ${meaning}`,
+    check.fields.length ? [" ", t("verify.fields"), " ", el("code", {}, check.fields.join(", "))] : "",
+  );
+}
 
 async function lawyerPage() {
   if (!requireActor()) return;
@@ -94,21 +126,8 @@ async function lawyerPage() {
       const report = await request("POST", paths.verify, { rawBody });
       verifyStatus.textContent = report.ok ? t("verify.ok") : t("verify.failed");
       verifyStatus.classList.toggle("status-error", !report.ok);
-      fill(
-        $("#verify-checks"),
-        report.checks.map((check) =>
-          el(
-            "li",
-            { class: check.passed ? "pass" : "fail" },
-            el("span", { class: "icon", "aria-hidden": "true" }, check.passed ? "✔" : "✘"),
-            el("span", { class: "visually-hidden" }, check.passed ? t("verify.pass") : t("verify.fail")),
-            " ",
-            el("strong", {}, tr("check", check.name)),
-            `: ${check.detail}`,
-            check.fields.length ? ` [${check.fields.join(", ")}]` : "",
-          ),
-        ),
-      );
+      fill($("#verify-checks"), report.checks.map(checkLine));
+      focusResult(verifyStatus);
     });
   });
 }

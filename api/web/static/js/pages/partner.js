@@ -1,9 +1,9 @@
 // Switch partner: choose whose key the pages use (a demo person in a sandbox, or a key
-// typed in). The key stays in this tab (api.js).
+// typed in, checked with the service before it is used). The key stays in this tab (api.js).
 
-import { setActor } from "../api.js";
-import { context, renderActingAs } from "../context.js";
-import { $, el, fill } from "../dom.js";
+import { ApiError, setActor, whoIs } from "../api.js";
+import { context, nameOf, personName, renderActingAs } from "../context.js";
+import { $, busy, el, fill, focusResult } from "../dom.js";
 import { t, tr } from "../i18n.js";
 import { runPage } from "../page.js";
 
@@ -13,7 +13,7 @@ function partnerPage() {
     setActor(actor);
     context.actor = actor;
     renderActingAs();
-    status.textContent = t("partner.now_acting", { name: actor.name });
+    status.textContent = t("partner.now_acting", { name: personName(actor) });
     renderPeople();
   };
   const renderPeople = () => {
@@ -43,7 +43,7 @@ function partnerPage() {
                   instance: context.demo.instance,
                 }),
             },
-            el("span", { class: "person-name" }, person.name),
+            el("span", { class: "person-name" }, personName(person)),
             el("span", { class: "person-role" }, tr("role", person.role)),
           ),
           el("p", { class: "muted" }, person.kind ? tr("kind", person.kind) : t(`role_help.${person.role}`)),
@@ -52,12 +52,37 @@ function partnerPage() {
     );
   };
   renderPeople();
-  $("#manual-key-form").addEventListener("submit", (event) => {
+  const form = $("#manual-key-form");
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
     const key = $("#manual-key").value.trim();
     if (!key) return;
-    choose({ label: "manual", name: t("partner.manual_name"), role: "partner", address: null, apiKey: key });
-    $("#manual-key").value = "";
+    // A key is checked when it is entered (GET /v1/me), not at the first action it fails.
+    busy(form.querySelector("button[type=submit]"), async () => {
+      status.textContent = t("partner.checking_key");
+      let me;
+      try {
+        me = await whoIs(key);
+      } catch (error) {
+        status.textContent = "";
+        if (error instanceof ApiError && error.status === 401) {
+          // Made up, mistyped or revoked: said now, and the partner acted as stays the same.
+          throw new ApiError(401, error.code, t("partner.key_refused"), error.detail);
+        }
+        throw error;
+      }
+      choose({
+        label: "manual",
+        name: me.partner ? nameOf(me.partner) : me.label,
+        role: me.role,
+        address: me.partner,
+        apiKey: key,
+        keyId: me.key_id,
+        instance: context.demo ? context.demo.instance : null,
+      });
+      $("#manual-key").value = "";
+      focusResult(status);
+    });
   });
 }
 

@@ -79,7 +79,8 @@ function timelineItem(c, rules) {
   return el(
     "li",
     { class: `timeline-item status-${c.status}`, "data-contribution": c.contribution_id },
-    el("p", { class: "timeline-date" }, formatDate(c.registered_at), " · ", t("project.block", { block: c.block_number })),
+    // The block is for the lawyer: a tooltip on the date.
+    el("p", { class: "timeline-date", title: t("contribution.block_term", { block: c.block_number }) }, formatDate(c.registered_at)),
     el("h3", {}, el("a", { href: `/contribution?id=${c.contribution_id}` }, titleOf(c))),
     el(
       "p",
@@ -96,7 +97,12 @@ function timelineItem(c, rules) {
       "p",
       {},
       el("span", { class: `badge badge-${c.status}` }, t(`status.${c.status}`)),
-      c.parents.length ? ` ${t("project.builds_on", { count: c.parents.length })}` : "",
+      // By title: "builds on 1" would read like "contribution number 1".
+      c.parents.length ? ` ${t("project.builds_on")} ` : "",
+      c.parents.flatMap((p, i) => [
+        i ? ", " : "",
+        el("a", { href: `/contribution?id=${p}` }, titleOf({ contribution_id: p })),
+      ]),
     ),
   );
 }

@@ -1,17 +1,52 @@
-// Register a contribution: the file is hashed in this browser (it is never sent), salted and
-// committed; the opening (content hash and salt) is kept on this machine before the write.
+// Register a contribution, or (with ?supersedes=<id>) a new version of one's own: the file is
+// hashed in this browser (it is never sent), salted and committed; the opening (content hash
+// and salt) is kept on this machine before the write.
+//
+// What is shown, signed and kept is one and the same file, or nothing is sent: choosing a
+// file forgets the previous one at once, Register waits for the fingerprint, the summary
+// asked before signing names the file, and if the file changes while that summary is open
+// nothing is sent; while a registration is under way the file cannot change.
+//
 // The card (title, description, keywords, per parent a note) is made and hashed here too: the
-// service must arrive at the same hash, which is what the partner's signature covers.
+// service must arrive at the same hash, which is what the partner's signature covers. A new
+// version starts from the old card's words; it is a new card all the same.
 
-import { ApiError, allContributions, openings, paths, saveOpening } from "../api.js";
-import { context, currentPolicy, nameOf, projectId, requireActor } from "../context.js";
+import { ApiError, allContributions, get, openings, paths, saveOpening } from "../api.js";
+import { describeAmount, parseAmount, typedUnitName, unitOf } from "../amount.js";
 import { cardHash, makeCard } from "../cards.js";
+import { confirmAction } from "../confirm.js";
+import { context, currentPolicy, nameOf, personName, projectId, requireActor, titleOf } from "../context.js";
 import { commitment, contributionId, newSalt } from "../crypto.js";
-import { $, busy, download, el, fill, showError } from "../dom.js";
-import { categoryName, formatNumber, t, unitName } from "../i18n.js";
+import { $, busy, clearError, download, el, fill, focusResult, showError } from "../dom.js";
+import { categoryName, formatBytes, formatDecimal, formatNumber, t } from "../i18n.js";
 import { runPage } from "../page.js";
-import { hashWithProgress, submitWrite } from "../progress.js";
-import { cardTitle, recordError } from "../records.js";
+import { hashWithProgress, settle, submitWrite } from "../progress.js";
+import { recordError, validCard } from "../records.js";
+
+const CONTRIBUTION_ID = /^0x[0-9a-fA-F]{64}$/;
+
+/** The contribution `?supersedes=` names, if it is the actor's own and still active; shows
+ * why not otherwise (and returns undefined: the page then registers nothing). */
+async function supersededContribution(actor) {
+  const cid = new URLSearchParams(window.location.search).get("supersedes");
+  if (cid === null) return null;
+  if (!CONTRIBUTION_ID.test(cid)) throw new ApiError(404, "contribution_not_found", t("error.contribution_not_found"));
+  const old = await get(paths.contribution(cid));
+  if (old.contributor.toLowerCase() !== actor.address.toLowerCase()) {
+    throw new ApiError(403, "not_contributor", t("error.not_contributor"));
+  }
+  if (old.status !== "active") throw new ApiError(409, "contribution_not_active", t("error.contribution_not_active"));
+  return old;
+}
+
+/** A recorded value back in the unit people type, for the form: 1500000 EUR-cent -> "15.000,00". */
+function typedValue(value, category) {
+  const unit = unitOf(category);
+  const digits = BigInt(value).toString();
+  if (unit.kind !== "money") return formatDecimal(digits, 0);
+  const padded = digits.padStart(3, "0");
+  return formatDecimal(`${padded.slice(0, -2)}.${padded.slice(-2)}`, 2);
+}
 
 async function registerPage() {
   if (!requireActor()) return;
@@ -22,17 +57,48 @@ async function registerPage() {
     form.hidden = true;
     return;
   }
-  const pid = await projectId();
+  let old;
+  try {
+    old = await supersededContribution(actor);
+  } catch (error) {
+    form.hidden = true;
+    throw error;
+  }
+  const pid = old ? old.project_id : await projectId();
   const [policy, contributions] = await Promise.all([currentPolicy(pid), allContributions(pid)]);
   const categories = policy.policy.categories;
   const select = $("#category");
+  const valueInput = $("#value");
+  const summary = $("#value-summary");
   fill(select, categories.map((c, index) => el("option", { value: String(index) }, categoryName(c))));
-  const showUnit = () => {
-    $("#value-unit").textContent = `(${unitName(categories[Number(select.value)])})`;
+
+  // The value in the unit people think in, and what the ledger will record for it.
+  const category = () => categories[Number(select.value)];
+  const showValue = () => {
+    $("#value-unit").textContent = t("register.value_unit", { unit: typedUnitName(category()) });
+    valueInput.inputMode = unitOf(category()).kind === "money" ? "decimal" : "numeric";
+    summary.classList.remove("status-error");
+    valueInput.removeAttribute("aria-invalid");
+    if (!valueInput.value.trim()) {
+      summary.textContent =
+        unitOf(category()).kind === "money" ? t("register.value_help_money") : t("register.value_help_count");
+      return;
+    }
+    try {
+      summary.textContent = describeAmount(parseAmount(valueInput.value, category()), category());
+    } catch (error) {
+      summary.textContent = error.message;
+      summary.classList.add("status-error");
+      valueInput.setAttribute("aria-invalid", "true");
+    }
   };
-  select.addEventListener("change", showUnit);
-  showUnit();
-  const active = contributions.filter((c) => c.status === "active");
+  select.addEventListener("change", showValue);
+  valueInput.addEventListener("input", showValue);
+
+  const byId = new Map(contributions.map((c) => [c.contribution_id.toLowerCase(), c]));
+  const active = contributions.filter(
+    (c) => c.status === "active" && (!old || c.contribution_id.toLowerCase() !== old.contribution_id.toLowerCase()),
+  );
   fill(
     $("#parents"),
     active.length
@@ -41,43 +107,89 @@ async function registerPage() {
             "li",
             {},
             el("input", { type: "checkbox", id: `parent-${c.contribution_id}`, name: "parents", value: c.contribution_id }),
-            el("label", { for: `parent-${c.contribution_id}` }, `${cardTitle(c)} (${nameOf(c.contributor)})`),
+            el("label", { for: `parent-${c.contribution_id}` }, `${titleOf(c)} (${nameOf(c.contributor)})`),
           ),
         )
       : el("li", { class: "muted" }, t("register.no_parents")),
   );
   // Per ticked parent, a sentence on how this contribution builds on it.
-  const byId = new Map(active.map((c) => [c.contribution_id, c]));
-  const showNotes = () => {
+  const showNotes = (initial = new Map()) => {
     const ticked = Array.from(form.querySelectorAll("input[name=parents]:checked"), (box) => box.value);
     const kept = new Map(Array.from($("#parent-notes").querySelectorAll("input"), (i) => [i.dataset.parent, i.value]));
     fill(
       $("#parent-notes"),
       ticked.map((cid) => {
         const id = `note-${cid}`;
+        const parent = byId.get(cid.toLowerCase());
         return el(
           "div",
           { class: "stack" },
-          el("label", { for: id }, t("register.parent_note", { title: cardTitle(byId.get(cid)) })),
-          el("input", { id, type: "text", maxlength: "1000", "data-parent": cid, value: kept.get(cid) || "" }),
+          el("label", { for: id }, t("register.parent_note", { title: parent ? titleOf(parent) : cid })),
+          el("input", {
+            id,
+            type: "text",
+            maxlength: "1000",
+            "data-parent": cid,
+            value: kept.get(cid) || initial.get(cid.toLowerCase()) || "",
+          }),
         );
       }),
     );
   };
-  $("#parents").addEventListener("change", showNotes);
+  $("#parents").addEventListener("change", () => showNotes());
 
+  if (old) {
+    // A new version starts from the old one's facts; the file is chosen again.
+    document.querySelector("h1").textContent = t("supersede.heading");
+    $("#supersede-text").textContent = t("supersede.intro", { title: titleOf(old) });
+    $("#supersede-note").hidden = false;
+    $("#register-submit").textContent = t("supersede.submit");
+    form.elements.origin.value = old.origin;
+    select.value = String(old.category);
+    valueInput.value = typedValue(old.value, categories[old.category]);
+    for (const parent of old.parents) {
+      const box = document.getElementById(`parent-${parent}`);
+      if (box) box.checked = true;
+    }
+    // The old card's words to start from (the correction is a new card, signed anew).
+    const oldCard = validCard(old);
+    if (oldCard) {
+      $("#card-title").value = oldCard.title;
+      $("#card-description").value = oldCard.description;
+      $("#card-keywords").value = oldCard.keywords.join(", ");
+    }
+    showNotes(new Map((oldCard ? oldCard.parents : []).map((p) => [p.contributionId.toLowerCase(), p.note])));
+  }
+  showValue();
+
+  // -- the file: one at a time, and never another one than the page shows -----------------
   let prepared = null;
-  // Counts the files chosen: only the last one's hash may become `prepared`.
-  let chosenFiles = 0;
+  // Bumped by every file chosen: only the last one's hash may become `prepared`.
+  let generation = 0;
+  let hashing = false;
+  let sending = false;
   const submit = $("#register-submit");
   const zone = $("#drop-zone");
   const input = $("#file-input");
+  const lockFile = (locked) => {
+    sending = locked;
+    input.disabled = locked;
+    zone.classList.toggle("locked", locked);
+  };
   const take = async (file) => {
     if (!file) return;
+    if (sending) {
+      // The registration under way is this page's file; another one waits for it to end.
+      showError(new ApiError(409, "file_locked", t("error.file_locked")));
+      return;
+    }
     // What is shown, signed and kept is one file: the previous one is forgotten at once.
-    const run = ++chosenFiles;
+    const run = ++generation;
     prepared = null;
+    hashing = true;
     submit.disabled = true;
+    clearError();
+    $("#register-result").hidden = true;
     $("#file-facts").hidden = false;
     $("#file-name").textContent = file.name;
     $("#file-size").textContent = t("register.bytes", { count: formatNumber(file.size) });
@@ -90,13 +202,15 @@ async function registerPage() {
       // given to fetch. Choosing another file stops this hash (the same progress box).
       contentHash = await hashWithProgress(file, $("#hash-progress"));
     } catch (error) {
-      if (run !== chosenFiles) return;
+      if (run !== generation) return;
+      hashing = false;
       $("#content-hash").textContent = "";
       submit.disabled = false;
       showError(error);
       return;
     }
-    if (run !== chosenFiles) return;
+    if (run !== generation) return;
+    hashing = false;
     submit.disabled = false;
     if (contentHash === null) {
       $("#content-hash").textContent = t("hash.stopped");
@@ -106,8 +220,8 @@ async function registerPage() {
     const commit = commitment(actor.address, pid, contentHash, salt);
     prepared = {
       fileName: file.name,
+      fileSize: file.size,
       mediaType: file.type,
-      size: file.size,
       contentHash,
       salt,
       commitment: commit,
@@ -129,19 +243,28 @@ async function registerPage() {
     take(event.dataTransfer.files[0]);
   });
 
+  // -- register: summary, confirmation, then exactly what was summarised -----------------
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const value = Number($("#value").value);
+    if (sending) return;
+    clearError();
+    if (hashing) return showError(new ApiError(409, "still_hashing", t("error.still_hashing")));
     if (!prepared) return showError(new ApiError(422, "no_file", t("error.no_file")));
     if (!$("#card-title").value.trim()) {
       $("#card-title").focus();
       return showError(new ApiError(422, "card_empty", t("error.no_title")));
     }
-    if (!Number.isInteger(value) || value < 1) {
-      return showError(new ApiError(422, "invalid_value", t("error.invalid_value")));
+    let value;
+    try {
+      value = parseAmount(valueInput.value, category());
+    } catch (error) {
+      showError(error);
+      valueInput.focus();
+      return;
     }
-    // This file's opening throughout, even if another file is chosen while this one is sent.
+    // One snapshot: the summary shows it, the signature covers it, the opening keeps it.
     const chosen = prepared;
+    const chosenCategory = category();
     const parents = Array.from(form.querySelectorAll("input[name=parents]:checked"), (box) => box.value);
     const notes = Object.fromEntries(
       Array.from($("#parent-notes").querySelectorAll("input"), (i) => [i.dataset.parent, i.value]),
@@ -151,7 +274,7 @@ async function registerPage() {
       card = makeCard({
         title: $("#card-title").value,
         description: $("#card-description").value,
-        file: { name: chosen.fileName, mediaType: chosen.mediaType, size: chosen.size },
+        file: { name: chosen.fileName, mediaType: chosen.mediaType, size: chosen.fileSize },
         keywords: $("#card-keywords").value.split(",").filter((k) => k.trim() !== ""),
         parentNotes: notes,
       });
@@ -162,7 +285,8 @@ async function registerPage() {
       commitment: chosen.commitment,
       origin: form.elements.origin.value,
       category: Number(select.value),
-      value,
+      // A decimal string: a uint64 does not fit a JavaScript number.
+      value: value.toString(),
       parents,
       card: {
         title: card.title,
@@ -175,44 +299,100 @@ async function registerPage() {
       // What this page shows is what is signed: the service must compute the same hash.
       card_hash: cardHash(card),
     };
-    await busy(submit, async () => {
-      // Kept before sending: without its salt nobody can later prove the file.
-      saveOpening(chosen.contributionId, {
-        contentHash: chosen.contentHash,
-        salt: chosen.salt,
-        fileName: chosen.fileName,
-        title: card.title,
-        projectId: pid,
-        contributor: actor.address,
-      });
-      const op = await submitWrite("register.kind", paths.register(pid), body);
-      const cid = op.resource_id || chosen.contributionId;
-      const result = $("#register-result");
-      fill(
-        result,
-        t("register.done"),
-        " ",
-        el("a", { href: `/contribution?id=${cid}` }, t("register.view")),
-        " · ",
-        el(
-          "button",
-          {
-            type: "button",
-            class: "button-link",
-            onclick: () =>
-              download(
-                new Blob([JSON.stringify({ contributionId: cid, ...openings()[cid.toLowerCase()] }, null, 2)], {
-                  type: "application/json",
-                }),
-                `opening-${cid.slice(2, 10)}.json`,
-              ),
-          },
-          t("register.save_opening"),
-        ),
-      );
-      result.hidden = false;
+    const cardNotes = new Map(card.parents.map((n) => [n.contributionId.toLowerCase(), n.note]));
+    const parentTitles = body.parents.map((p) => {
+      const c = byId.get(p.toLowerCase());
+      const note = cardNotes.get(p.toLowerCase());
+      return `${c ? titleOf(c) : p}${note ? ` — ${note}` : ""}`;
     });
+    const confirmed = await confirmAction({
+      title: old ? t("supersede.confirm_title") : t("register.confirm_title"),
+      intro: t("register.confirm_intro", { name: personName(actor) }),
+      facts: [
+        ...(old ? [[t("supersede.replaces"), titleOf(old)]] : []),
+        [t("register.card_title"), card.title],
+        ...(card.description ? [[t("register.card_description"), card.description]] : []),
+        ...(card.keywords.length ? [[t("register.card_keywords"), card.keywords.join(", ")]] : []),
+        [t("register.file_name"), `${chosen.fileName} (${formatBytes(chosen.fileSize)})`],
+        [t("register.content_hash"), el("code", {}, chosen.contentHash)],
+        [t("register.origin_legend"), t(`origin.${body.origin}`)],
+        [t("register.category"), categoryName(chosenCategory)],
+        [t("register.value"), describeAmount(value, chosenCategory)],
+        [t("register.parents_legend"), parentTitles.length ? parentTitles.join("; ") : t("contribution.no_parents")],
+      ],
+      confirmLabel: old ? t("supersede.confirm_button") : t("register.confirm_button"),
+    });
+    if (!confirmed) return;
+    if (prepared !== chosen || hashing) {
+      // Another file was chosen while the summary was open: what was confirmed is no longer
+      // what the page shows. Nothing is sent.
+      return showError(new ApiError(409, "file_changed", t("error.file_changed")));
+    }
+    lockFile(true);
+    try {
+      await busy(submit, async () => {
+        // Kept before sending: without its salt nobody can later prove the file.
+        saveOpening(chosen.contributionId, {
+          contentHash: chosen.contentHash,
+          salt: chosen.salt,
+          fileName: chosen.fileName,
+          title: card.title,
+          projectId: pid,
+          contributor: actor.address,
+        });
+        const path = old ? paths.supersede(old.contribution_id) : paths.register(pid);
+        const op = await submitWrite(old ? "supersede.kind" : "register.kind", path, body);
+        const cid = op.resource_id || chosen.contributionId;
+        const alreadyDone = Boolean(op.result && op.result.already_done);
+        // Confirmed on chain; the page shows it once the index has it too.
+        await settle(() => get(paths.contribution(cid)).catch(() => null));
+        prepared = null;
+        showResult(cid, chosen, alreadyDone, Boolean(old));
+      });
+    } finally {
+      lockFile(false);
+    }
   });
+}
+
+/** The outcome, naming the file that was registered (not whatever the page shows later),
+ * and keyboard focus moved there. */
+function showResult(cid, chosen, alreadyDone, superseded) {
+  const result = $("#register-result");
+  const named = { name: chosen.fileName };
+  const done = alreadyDone
+    ? t("register.already", named)
+    : superseded
+      ? t("supersede.done", named)
+      : t("register.done", named);
+  fill(
+    result,
+    done,
+    " ",
+    t("register.done_fingerprint"),
+    " ",
+    el("code", { class: "hash" }, chosen.contentHash),
+    ". ",
+    el("a", { href: `/contribution?id=${cid}` }, t("register.view")),
+    " · ",
+    el(
+      "button",
+      {
+        type: "button",
+        class: "button-link",
+        onclick: () =>
+          download(
+            new Blob([JSON.stringify({ contributionId: cid, ...openings()[cid.toLowerCase()] }, null, 2)], {
+              type: "application/json",
+            }),
+            `opening-${cid.slice(2, 10)}.json`,
+          ),
+      },
+      t("register.save_opening"),
+    ),
+  );
+  result.hidden = false;
+  focusResult(result);
 }
 
 runPage(registerPage);

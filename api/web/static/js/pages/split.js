@@ -1,12 +1,14 @@
 // The split: each partner's share and why (which contributions count, which do not), split
 // proposals and approvals, and a revenue statement; in a sandbox, the clock moved forward.
 
-import { ApiError, allContributions, get, paths, post } from "../api.js";
-import { context, currentPolicy, nameOf, projectId, requireActor, titleOf } from "../context.js";
-import { $, busy, el, fill, short, showError } from "../dom.js";
+import { ApiError, allContributions, get, paths, post, waitFor } from "../api.js";
+import { parseAmount } from "../amount.js";
+import { confirmAction } from "../confirm.js";
+import { context, currentPolicy, nameOf, personName, projectId, requireActor, titleOf } from "../context.js";
+import { $, busy, el, fill, focusResult, short, showError } from "../dom.js";
 import { categoryName, formatBps, formatDate, formatEuroCents, formatValue, t, tr } from "../i18n.js";
 import { runPage } from "../page.js";
-import { submitWrite } from "../progress.js";
+import { settle, submitWrite } from "../progress.js";
 import { explanationText, loadScore } from "../score.js";
 
 function splitEntries(score) {
@@ -109,45 +111,101 @@ async function splitPage() {
   if (clock) {
     clock.addEventListener("click", () =>
       busy(clock, async () => {
+        const status = $("#clock-status");
         const days = Math.ceil(policy.policy.dispute_window / 86400) + 1;
+        status.textContent = t("clock.moving");
         const moved = await post(paths.clock, { days });
-        $("#clock-status").textContent = t("clock.moved", { date: formatDate(moved.timestamp) });
+        // The chain's clock moved at once; the score follows when the index has read the
+        // block that carries the new time (a moment, or longer on a busy machine).
+        await waitFor(
+          async () => {
+            const score = await loadScore(pid);
+            return !score || score.as_of >= moved.timestamp;
+          },
+          {
+            onWait: (elapsed) => {
+              status.textContent = t("clock.waiting", { seconds: Math.round(elapsed / 1000) });
+            },
+          },
+        );
         await refresh();
+        status.textContent = t("clock.moved", { date: formatDate(moved.timestamp) });
+        focusResult(status);
       }),
     );
   }
   $("#propose-split").addEventListener("click", (event) =>
     busy(event.currentTarget, async () => {
-      await submitWrite("split.propose_kind", paths.splits(pid), {});
+      const score = await loadScore(pid);
+      if (!score || !splitEntries(score).length) {
+        throw new ApiError(422, "nothing_to_split", t("error.nothing_to_split"));
+      }
+      const confirmed = await confirmAction({
+        title: t("split.propose_confirm_title"),
+        intro: t("register.confirm_intro", { name: personName(context.actor) }),
+        facts: splitEntries(score).map((entry) => [nameOf(entry.partner), formatBps(entry.bps)]),
+        confirmLabel: t("split.propose_confirm_button"),
+      });
+      if (!confirmed) return;
+      const op = await submitWrite("split.propose_kind", paths.splits(pid), {});
+      const proposalId = Number(op.resource_id);
+      await settle(async () => (await proposalsOf(pid)).some((p) => p.proposal_id === proposalId));
       await refresh();
+      focusResult($(`#proposal-${proposalId}`) || $("#proposals"));
     }),
   );
   $("#revenue-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const euros = Number($("#revenue-amount").value);
-    const cents = Math.round(euros * 100);
-    if (!(cents > 0)) return showError(new ApiError(422, "invalid_value", t("error.invalid_value")));
+    let cents;
+    try {
+      // Euros as people type them, exactly: never a float times 100.
+      cents = parseAmount($("#revenue-amount").value, { unit: "EUR-cent", unit_scale: 1 });
+    } catch (error) {
+      return showError(error);
+    }
     await busy(event.submitter, async () => {
       const statement = await get(`${paths.statement(pid)}?amount=${cents}`);
       renderStatement(statement, cents);
+      focusResult($("#statement-caption"));
     });
   });
 }
 
-async function renderProposals(pid) {
-  const target = $("#proposals");
-  let proposals = [];
+async function proposalsOf(pid) {
   try {
-    proposals = await get(paths.splits(pid));
+    const proposals = await get(paths.splits(pid));
+    return Array.isArray(proposals) ? proposals : proposals.items || [];
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 404) throw error;
+    return [];
   }
-  const items = Array.isArray(proposals) ? proposals : proposals.items || [];
+}
+
+async function renderProposals(pid) {
+  const target = $("#proposals");
+  const items = await proposalsOf(pid);
   if (!items.length) {
     fill(target, el("p", { class: "muted" }, t("split.no_proposals")));
     return;
   }
   const me = context.actor.address && context.actor.address.toLowerCase();
+  const approve = (proposal) => (event) =>
+    busy(event.currentTarget, async () => {
+      const confirmed = await confirmAction({
+        title: t("split.approve_confirm_title", { id: proposal.proposal_id }),
+        intro: t("register.confirm_intro", { name: personName(context.actor) }),
+        facts: (proposal.split || []).map((entry) => [nameOf(entry.partner), formatBps(Number(entry.bps))]),
+        confirmLabel: t("split.approve"),
+      });
+      if (!confirmed) return;
+      await submitWrite("split.approve_kind", paths.approveSplit(pid, proposal.proposal_id), {});
+      await settle(async () => {
+        const now = (await proposalsOf(pid)).find((p) => p.proposal_id === proposal.proposal_id);
+        return now && (now.approvals || []).some((a) => a.toLowerCase() === me);
+      });
+      await renderProposals(pid);
+      focusResult($(`#proposal-${proposal.proposal_id}`));
+    });
   fill(
     target,
     el(
@@ -159,24 +217,12 @@ async function renderProposals(pid) {
         const finalized = proposal.finalized || proposal.status === "finalized";
         return el(
           "li",
-          { class: "proposal" },
+          { class: "proposal", id: `proposal-${proposal.proposal_id}` },
           el("strong", {}, t("split.proposal_line", { id: proposal.proposal_id, approvals: approvers.length })),
           " ",
           finalized ? el("span", { class: "badge badge-active" }, t("split.finalized")) : null,
           !finalized && me && !approved
-            ? el(
-                "button",
-                {
-                  type: "button",
-                  class: "button",
-                  onclick: (event) =>
-                    busy(event.currentTarget, async () => {
-                      await submitWrite("split.approve_kind", paths.approveSplit(pid, proposal.proposal_id), {});
-                      await renderProposals(pid);
-                    }),
-                },
-                t("split.approve"),
-              )
+            ? el("button", { type: "button", class: "button", onclick: approve(proposal) }, t("split.approve"))
             : null,
           approved ? el("span", { class: "muted" }, ` ${t("split.you_approved")}`) : null,
         );

@@ -1,49 +1,29 @@
-"""Typed clients of the deployed contracts: `PocLedgerClient` and `RoyaltyVaultClient`.
+"""`PocLedgerClient`: one method per PocLedger function, and the proposals' `data` encoders.
 
-One method per contract function. A write takes the `TxSender` that acts (the partner itself,
-or for a `..._by_sig` method the relayer that carries the partner's `SignedAuth`), waits for the
-receipt and returns a `TxResult`: the receipt, the typed events our contract emitted, and the
-call's primary result read from those events (project id, contribution id, proposal id, …).
-A view returns a `ledger.domain.values` dataclass and can read any past block.
-
-Reverts surface as the classes of `ledger.chain.reverts` (e.g. `PocNotPartner`), on every backend.
-
-Gas: every write has a fixed default limit (`GAS_LIMITS`, measured on the contracts with about
-30 % headroom, growing with list and string sizes) so the hot path makes no estimate round
-trip; a caller may pass `gas=` per call, or build the client with `use_estimates=True` on chains
-whose gas accounting differs (some L2s). `preflight=True` estimates before each send anyway, so
-a revert is reported before anything is paid for.
-
-Calldata is encoded with eth_abi from the artifact's ABI (selectors precomputed): faster than
-web3's contract layer on the hot path. `client.contract` is the web3 `Contract` for anything
-else. Domain values live in `ledger.domain.values`; signed typed data in `ledger.chain.signing`;
-events in `ledger.chain.events`; deployment in `ledger.chain.deploy`.
+Writes return a `TxResult` whose `value` is the call's primary result read from the events
+(project id, contribution id, proposal id, ...); `..._by_sig` methods carry a partner's
+`SignedAuth` from a relayer. Views return `ledger.domain.values` dataclasses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, Final, Generic, TypeVar
+from collections.abc import Sequence
 
-from eth_abi.abi import decode, encode
+from eth_abi.abi import encode
 from eth_typing import ChecksumAddress
-from eth_utils.abi import (
-    collapse_if_tuple,
-    function_abi_to_4byte_selector,
-)
-from hexbytes import HexBytes
-from web3 import Web3
-from web3.contract import Contract
-from web3.types import BlockIdentifier, TxParams
+from web3.types import BlockIdentifier
 
-from ledger.chain.artifacts import load_artifact
-from ledger.chain.events import decode_receipt, get_events
-from ledger.chain.receipts import TxReceipt
-from ledger.chain.reverts import decoding_reverts
+from ledger.chain.clients.base import (
+    LEDGER_CONTRACT,
+    ContractClient,
+    TxResult,
+    auth_args,
+    checksummed,
+    has_event,
+    signature_items,
+)
 from ledger.chain.signing import Eip712Domain, SignedAuth
-from ledger.chain.transactions import TxRequest, TxSender
-from ledger.domain.codec import ZERO_ADDRESS
+from ledger.chain.transactions import TxSender
 from ledger.domain.events import (
     AgreementInForce,
     BatchAnchored,
@@ -51,314 +31,32 @@ from ledger.domain.events import (
     ContributionRegistered,
     DisputeOpened,
     DisputeResolved,
-    E,
     ProjectCreated,
     ProposalCreated,
     ProposalExecuted,
-    Released,
-    SplitFinalized,
-    SplitProposed,
-    first_event,
 )
 from ledger.domain.hashing import encode_policy
 from ledger.domain.values import (
     BatchInfo,
     BatchLeaf,
-    Category,
     ContributionInfo,
     ContributionStatus,
     DisputeInfo,
     DisputeOutcome,
     MemberInfo,
-    Origin,
     Policy,
     ProjectInfo,
     ProposalInfo,
     ProposalKind,
     Registration,
-    SplitInfo,
-    SplitInput,
     checksum,
     require_bytes32,
 )
 
-T = TypeVar("T")
-
-LEDGER_CONTRACT: Final = "PocLedger"
-VAULT_CONTRACT: Final = "RoyaltyVault"
-#: `token` argument of the vault for ETH.
-ETH: Final = ZERO_ADDRESS
-
-
-# ------------------------------------------------------------------------------ gas
-
-
-@dataclass(frozen=True)
-class GasLimit:
-    """A gas limit that grows with the sizes of an operation's lists and strings:
-    `base + per_item * items + per_byte * bytes`."""
-
-    base: int
-    per_item: int = 0
-    per_byte: int = 0
-
-    def limit(self, items: int = 0, size: int = 0) -> int:
-        return self.base + self.per_item * items + self.per_byte * size
-
-
-# Measured on eth-tester (cancun, solc 0.8.28 viaIR, 200 runs) with cold storage (the first
-# write of every slot), then 20-30 % added. What "items" and "bytes" count per operation:
-#   createProject  partners, ABI-encoded policy       propose        -, proposal data
-#   approveProposal -, proposal data (executing it)   register       parents (+3 if it
-#   revealBatched  proof nodes + parents              supersedes), uri
-#   proposeSplit   split partners                     deposit(Token) partners of the split
-#   setIdentity    -, name + company number           anchorBatch    -, uri
-# tests/ledger/test_gas.py checks every limit against fresh measurements, worst cases included.
-GAS_LIMITS: Final[Mapping[str, GasLimit]] = {
-    # PocLedger
-    "createProject": GasLimit(base=200_000, per_item=60_000, per_byte=30),
-    "addPartner": GasLimit(base=125_000),
-    "removePartner": GasLimit(base=60_000),
-    "acceptAgreement": GasLimit(base=55_000),
-    "setIdentity": GasLimit(base=35_000, per_byte=40),
-    "propose": GasLimit(base=180_000, per_byte=800),
-    "approveProposal": GasLimit(base=160_000, per_byte=110),
-    "register": GasLimit(base=75_000, per_item=4_000, per_byte=40),
-    "anchorBatch": GasLimit(base=125_000, per_byte=40),
-    "revealBatched": GasLimit(base=85_000, per_item=4_000),
-    "withdrawContribution": GasLimit(base=40_000),
-    "endorse": GasLimit(base=70_000),
-    "openDispute": GasLimit(base=85_000),
-    "voteDispute": GasLimit(base=110_000),
-    "withdrawDispute": GasLimit(base=45_000),
-    "cancelNonce": GasLimit(base=60_000),
-    # RoyaltyVault
-    "proposeSplit": GasLimit(base=260_000, per_item=33_000),
-    "approveSplit": GasLimit(base=145_000),
-    # Allocation is quadratic in the worst case (leftover units each scan the split), so the
-    # per-partner figure is taken at 64 partners, the contract's maximum.
-    "deposit": GasLimit(base=60_000, per_item=48_000),
-    "depositToken": GasLimit(base=110_000, per_item=48_000),
-    # ETH goes out with a plain call: leave room for a contract wallet's receive().
-    "release": GasLimit(base=100_000),
-    "releaseTo": GasLimit(base=100_000),
-}
-# Signed variants: ecrecover, two hashes, more calldata, and the nonce bit, which costs a fresh
-# storage write when it opens a new bitmap word (measured +32 k then, +17 k otherwise).
-BY_SIG_EXTRA: Final = 45_000
-
-
-# ------------------------------------------------------------------------------ results
-
-
-@dataclass(frozen=True)
-class TxResult(Generic[T]):
-    """A mined call: its receipt, its primary result and the events our contract emitted."""
-
-    receipt: TxReceipt
-    value: T
-    events: tuple[ContractEvent, ...]
-
-    @property
-    def tx_hash(self) -> str:
-        return self.receipt.tx_hash
-
-    @property
-    def gas_used(self) -> int:
-        return self.receipt.gas_used
-
-    def events_of(self, cls: type[E]) -> tuple[E, ...]:
-        """The events of type `cls` this call emitted."""
-        return tuple(e for e in self.events if isinstance(e, cls))
-
-
-@dataclass(frozen=True)
-class RevenueTotals:
-    """What a project received and released of one token (the difference is claimable)."""
-
-    received: int
-    released: int
-
-    @property
-    def held(self) -> int:
-        return self.received - self.released
-
-
-# ------------------------------------------------------------------------------ ABI plumbing
-
-
-@dataclass(frozen=True)
-class _Function:
-    name: str
-    selector: bytes
-    input_types: tuple[str, ...]
-    output_types: tuple[str, ...]
-
-    def encode(self, args: Sequence[Any]) -> bytes:
-        return self.selector + encode(list(self.input_types), list(args))
-
-    def decode(self, data: bytes) -> tuple[Any, ...]:
-        return tuple(decode(list(self.output_types), data))
-
-
-def _functions(contract_name: str) -> dict[str, _Function]:
-    functions: dict[str, _Function] = {}
-    for entry in load_artifact(contract_name).abi:
-        if entry["type"] != "function":
-            continue
-        # Our contracts overload nothing; a duplicate name would make calls ambiguous.
-        if entry["name"] in functions:
-            raise TypeError(f"{contract_name}.{entry['name']} is overloaded")
-        functions[entry["name"]] = _Function(
-            name=entry["name"],
-            selector=function_abi_to_4byte_selector(entry),
-            input_types=tuple(collapse_if_tuple(dict(i)) for i in entry.get("inputs", [])),
-            output_types=tuple(collapse_if_tuple(dict(o)) for o in entry.get("outputs", [])),
-        )
-    return functions
-
-
-class _ContractClient:
-    """Shared mechanics: calldata, eth_call, sending, gas limits, receipts to events."""
-
-    CONTRACT: ClassVar[str]
-
-    def __init__(
-        self,
-        w3: Web3,
-        address: str,
-        *,
-        chain_id: int | None = None,
-        use_estimates: bool = False,
-        preflight: bool = False,
-        gas_limits: Mapping[str, GasLimit] | None = None,
-    ) -> None:
-        self.w3 = w3
-        self.address = checksum(address)
-        self.use_estimates = use_estimates
-        self.preflight = preflight
-        self._chain_id = chain_id
-        self._gas_limits = {**GAS_LIMITS, **(gas_limits or {})}
-        self._functions = _functions(self.CONTRACT)
-        self._contract: Contract | None = None
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.address})"
-
-    @property
-    def contract(self) -> Contract:
-        """The web3 contract object at this address (for anything this client lacks)."""
-        if self._contract is None:
-            abi = load_artifact(self.CONTRACT).abi
-            self._contract = self.w3.eth.contract(address=self.address, abi=abi)
-        return self._contract
-
-    @property
-    def chain_id(self) -> int:
-        if self._chain_id is None:
-            with decoding_reverts():
-                self._chain_id = int(self.w3.eth.chain_id)
-        return self._chain_id
-
-    @property
-    def domain(self) -> Eip712Domain:
-        """The EIP-712 domain partners sign this contract's actions under."""
-        raise NotImplementedError
-
-    def gas_limit(
-        self, function: str, *, items: int = 0, size: int = 0, by_sig: bool = False
-    ) -> int:
-        """The default gas limit of `function` for lists of `items` and strings of `size` bytes."""
-        limit = self._gas_limits[function].limit(items, size)
-        return limit + BY_SIG_EXTRA if by_sig else limit
-
-    # -- views shared by both contracts -----------------------------------------------------
-
-    def is_nonce_used(self, signer: str, nonce: int, *, block: BlockIdentifier = "latest") -> bool:
-        """Whether `signer` used or cancelled `nonce` on this contract."""
-        return bool(self._call("isNonceUsed", [checksum(signer), nonce], block)[0])
-
-    def domain_separator(self, *, block: BlockIdentifier = "latest") -> bytes:
-        """The contract's EIP-712 domain separator (`domainSeparator()`)."""
-        return bytes(self._call("domainSeparator", [], block)[0])
-
-    def version(self, *, block: BlockIdentifier = "latest") -> str:
-        """The release of the contract's code, e.g. "1.1.0" (`version()`). Contracts of release
-        1.0.0 have no such function: the call raises."""
-        return str(self._call("version", [], block)[0])
-
-    def cancel_nonce(
-        self, sender: TxSender, nonce: int, *, gas: int | None = None
-    ) -> TxResult[None]:
-        """Cancel one of the sender's nonces so a signature made with it can never be relayed."""
-        receipt, events = self._send(
-            sender, "cancelNonce", [nonce], gas, self.gas_limit("cancelNonce")
-        )
-        return TxResult(receipt, None, events)
-
-    # -- plumbing ---------------------------------------------------------------------------
-
-    def _call(self, function: str, args: Sequence[Any], block: BlockIdentifier) -> tuple[Any, ...]:
-        fn = self._functions[function]
-        params: TxParams = {"to": self.address, "data": HexBytes(fn.encode(args))}
-        with decoding_reverts():
-            raw = self.w3.eth.call(params, block)
-        return fn.decode(bytes(raw))
-
-    def _send(
-        self,
-        sender: TxSender,
-        function: str,
-        args: Sequence[Any],
-        gas: int | None,
-        default_gas: int,
-        *,
-        value: int = 0,
-    ) -> tuple[TxReceipt, tuple[ContractEvent, ...]]:
-        if gas is None and not self.use_estimates:
-            gas = default_gas
-        request = TxRequest(
-            to=self.address, data=self._functions[function].encode(args), value=value, gas=gas
-        )
-        with decoding_reverts():
-            receipt = sender.transact(request, estimate=self.preflight)
-        return receipt, decode_receipt(receipt, address=self.address)
-
-    def _events(self, cls: type[E], events: Sequence[ContractEvent]) -> E:
-        return first_event(events, cls)
-
-    def get_events(
-        self,
-        from_block: int,
-        to_block: int | None = None,
-        *,
-        event_types: Sequence[type[ContractEvent]] | None = None,
-        project_id: int | None = None,
-    ) -> list[ContractEvent]:
-        """This contract's events in a block range (see `ledger.chain.events.get_events`)."""
-        return get_events(
-            self.w3,
-            self.address,
-            from_block,
-            to_block,
-            event_types=event_types,
-            project_id=project_id,
-        )
-
-
-def _auth(auth: SignedAuth) -> tuple[Any, ...]:
-    return auth.as_tuple()
-
-
-def _sig_items(auth: SignedAuth) -> int:
-    # A signature is 65 bytes for an EOA but can be longer for an ERC-1271 wallet.
-    return len(auth.signature)
-
-
 # ------------------------------------------------------------------------------ PocLedger
 
 
-class PocLedgerClient(_ContractClient):
+class PocLedgerClient(ContractClient):
     """Typed access to one PocLedger deployment."""
 
     CONTRACT = LEDGER_CONTRACT
@@ -381,7 +79,7 @@ class PocLedgerClient(_ContractClient):
         """Create a project coordinated by the sender; returns the new project id."""
         args = [
             require_bytes32(agreement_hash, "agreement_hash"),
-            _addresses(partners),
+            checksummed(partners),
             policy.as_abi(),
         ]
         default = self.gas_limit(
@@ -403,9 +101,9 @@ class PocLedgerClient(_ContractClient):
         """Relay `createProject` signed by the coordinator (`auth.signer`)."""
         args = [
             require_bytes32(agreement_hash, "agreement_hash"),
-            _addresses(partners),
+            checksummed(partners),
             policy.as_abi(),
-            _auth(auth),
+            auth_args(auth),
         ]
         default = self.gas_limit(
             "createProject", items=len(partners), size=len(encode_policy(policy)), by_sig=True
@@ -434,7 +132,7 @@ class PocLedgerClient(_ContractClient):
             gas,
             self.gas_limit("removePartner"),
         )
-        return TxResult(receipt, _has(events, AgreementInForce), events)
+        return TxResult(receipt, has_event(events, AgreementInForce), events)
 
     def accept_agreement(
         self,
@@ -450,7 +148,7 @@ class PocLedgerClient(_ContractClient):
         receipt, events = self._send(
             sender, "acceptAgreement", args, gas, self.gas_limit("acceptAgreement")
         )
-        return TxResult(receipt, _has(events, AgreementInForce), events)
+        return TxResult(receipt, has_event(events, AgreementInForce), events)
 
     def accept_agreement_by_sig(
         self,
@@ -463,10 +161,15 @@ class PocLedgerClient(_ContractClient):
         gas: int | None = None,
     ) -> TxResult[bool]:
         """Relay `acceptAgreement` signed by the partner."""
-        args = [project_id, version, require_bytes32(agreement_hash, "agreement_hash"), _auth(auth)]
+        args = [
+            project_id,
+            version,
+            require_bytes32(agreement_hash, "agreement_hash"),
+            auth_args(auth),
+        ]
         default = self.gas_limit("acceptAgreement", by_sig=True)
         receipt, events = self._send(relayer, "acceptAgreementBySig", args, gas, default)
-        return TxResult(receipt, _has(events, AgreementInForce), events)
+        return TxResult(receipt, has_event(events, AgreementInForce), events)
 
     def set_identity(
         self, sender: TxSender, name: str, company_number: str, *, gas: int | None = None
@@ -492,10 +195,10 @@ class PocLedgerClient(_ContractClient):
         gas: int | None = None,
     ) -> TxResult[None]:
         """Relay `setIdentity` signed by the account."""
-        size = len(name.encode()) + len(company_number.encode()) + _sig_items(auth)
+        size = len(name.encode()) + len(company_number.encode()) + signature_items(auth)
         default = self.gas_limit("setIdentity", size=size, by_sig=True)
         receipt, events = self._send(
-            relayer, "setIdentityBySig", [name, company_number, _auth(auth)], gas, default
+            relayer, "setIdentityBySig", [name, company_number, auth_args(auth)], gas, default
         )
         return TxResult(receipt, None, events)
 
@@ -528,7 +231,7 @@ class PocLedgerClient(_ContractClient):
         gas: int | None = None,
     ) -> TxResult[int]:
         """Relay `propose` signed by the partner."""
-        args = [project_id, int(ProposalKind(kind)), bytes(data), _auth(auth)]
+        args = [project_id, int(ProposalKind(kind)), bytes(data), auth_args(auth)]
         default = self.gas_limit("propose", size=len(data), by_sig=True)
         receipt, events = self._send(relayer, "proposeBySig", args, gas, default)
         return TxResult(receipt, self._events(ProposalCreated, events).proposal_id, events)
@@ -553,7 +256,7 @@ class PocLedgerClient(_ContractClient):
         receipt, events = self._send(
             sender, "approveProposal", [project_id, proposal_id], gas, default
         )
-        return TxResult(receipt, _has(events, ProposalExecuted), events)
+        return TxResult(receipt, has_event(events, ProposalExecuted), events)
 
     def approve_proposal_by_sig(
         self,
@@ -569,9 +272,13 @@ class PocLedgerClient(_ContractClient):
         size = self._proposal_size(project_id, proposal_id, data_size, gas)
         default = self.gas_limit("approveProposal", size=size, by_sig=True)
         receipt, events = self._send(
-            relayer, "approveProposalBySig", [project_id, proposal_id, _auth(auth)], gas, default
+            relayer,
+            "approveProposalBySig",
+            [project_id, proposal_id, auth_args(auth)],
+            gas,
+            default,
         )
-        return TxResult(receipt, _has(events, ProposalExecuted), events)
+        return TxResult(receipt, has_event(events, ProposalExecuted), events)
 
     def _proposal_size(
         self, project_id: int, proposal_id: int, data_size: int | None, gas: int | None
@@ -603,7 +310,7 @@ class PocLedgerClient(_ContractClient):
         """Relay `register` signed by the contributor (`auth.signer`)."""
         default = self._register_gas(registration, by_sig=True)
         receipt, events = self._send(
-            relayer, "registerBySig", [registration.as_abi(), _auth(auth)], gas, default
+            relayer, "registerBySig", [registration.as_abi(), auth_args(auth)], gas, default
         )
         return TxResult(
             receipt, self._events(ContributionRegistered, events).contribution_id, events
@@ -642,7 +349,7 @@ class PocLedgerClient(_ContractClient):
         gas: int | None = None,
     ) -> TxResult[bytes]:
         """Relay `anchorBatch` signed by the contributor."""
-        args = [project_id, require_bytes32(root, "root"), count, uri, _auth(auth)]
+        args = [project_id, require_bytes32(root, "root"), count, uri, auth_args(auth)]
         default = self.gas_limit("anchorBatch", size=len(uri.encode()), by_sig=True)
         receipt, events = self._send(relayer, "anchorBatchBySig", args, gas, default)
         return TxResult(receipt, self._events(BatchAnchored, events).batch_id, events)
@@ -690,7 +397,7 @@ class PocLedgerClient(_ContractClient):
         gas: int | None = None,
     ) -> TxResult[None]:
         """Relay `withdrawContribution` signed by the contributor."""
-        args = [project_id, require_bytes32(contribution_id, "contribution_id"), _auth(auth)]
+        args = [project_id, require_bytes32(contribution_id, "contribution_id"), auth_args(auth)]
         default = self.gas_limit("withdrawContribution", by_sig=True)
         receipt, events = self._send(relayer, "withdrawContributionBySig", args, gas, default)
         return TxResult(receipt, None, events)
@@ -726,7 +433,7 @@ class PocLedgerClient(_ContractClient):
             project_id,
             require_bytes32(contribution_id, "contribution_id"),
             rating,
-            _auth(auth),
+            auth_args(auth),
         ]
         default = self.gas_limit("endorse", by_sig=True)
         receipt, events = self._send(relayer, "endorseBySig", args, gas, default)
@@ -767,7 +474,7 @@ class PocLedgerClient(_ContractClient):
             project_id,
             require_bytes32(contribution_id, "contribution_id"),
             require_bytes32(reason_hash, "reason_hash"),
-            _auth(auth),
+            auth_args(auth),
         ]
         default = self.gas_limit("openDispute", by_sig=True)
         receipt, events = self._send(relayer, "openDisputeBySig", args, gas, default)
@@ -804,7 +511,7 @@ class PocLedgerClient(_ContractClient):
             project_id,
             require_bytes32(contribution_id, "contribution_id"),
             bool(uphold),
-            _auth(auth),
+            auth_args(auth),
         ]
         default = self.gas_limit("voteDispute", by_sig=True)
         receipt, events = self._send(relayer, "voteDisputeBySig", args, gas, default)
@@ -829,7 +536,7 @@ class PocLedgerClient(_ContractClient):
         gas: int | None = None,
     ) -> TxResult[None]:
         """Relay `withdrawDispute` signed by the disputer."""
-        args = [project_id, require_bytes32(contribution_id, "contribution_id"), _auth(auth)]
+        args = [project_id, require_bytes32(contribution_id, "contribution_id"), auth_args(auth)]
         default = self.gas_limit("withdrawDispute", by_sig=True)
         receipt, events = self._send(relayer, "withdrawDisputeBySig", args, gas, default)
         return TxResult(receipt, None, events)
@@ -1000,203 +707,6 @@ class PocLedgerClient(_ContractClient):
         return bool(self._call("hasApproved", [proposal_id, checksum(account)], block)[0])
 
 
-# ------------------------------------------------------------------------------ RoyaltyVault
-
-
-class RoyaltyVaultClient(_ContractClient):
-    """Typed access to one RoyaltyVault deployment."""
-
-    CONTRACT = VAULT_CONTRACT
-
-    @property
-    def domain(self) -> Eip712Domain:
-        return Eip712Domain.vault(self.chain_id, self.address)
-
-    def propose_split(
-        self, sender: TxSender, project_id: int, split: SplitInput, *, gas: int | None = None
-    ) -> TxResult[int]:
-        """Propose a royalty split; returns the split proposal id."""
-        default = self.gas_limit("proposeSplit", items=len(split.partners))
-        receipt, events = self._send(
-            sender, "proposeSplit", [project_id, split.as_abi()], gas, default
-        )
-        return TxResult(receipt, self._events(SplitProposed, events).proposal_id, events)
-
-    def propose_split_by_sig(
-        self,
-        relayer: TxSender,
-        project_id: int,
-        split: SplitInput,
-        auth: SignedAuth,
-        *,
-        gas: int | None = None,
-    ) -> TxResult[int]:
-        """Relay `proposeSplit` signed by the partner."""
-        default = self.gas_limit("proposeSplit", items=len(split.partners), by_sig=True)
-        args = [project_id, split.as_abi(), _auth(auth)]
-        receipt, events = self._send(relayer, "proposeSplitBySig", args, gas, default)
-        return TxResult(receipt, self._events(SplitProposed, events).proposal_id, events)
-
-    def approve_split(
-        self, sender: TxSender, project_id: int, proposal_id: int, *, gas: int | None = None
-    ) -> TxResult[int | None]:
-        """Approve a split proposal; the value is the split version it became, if it did."""
-        receipt, events = self._send(
-            sender, "approveSplit", [project_id, proposal_id], gas, self.gas_limit("approveSplit")
-        )
-        return TxResult(receipt, _split_version(events), events)
-
-    def approve_split_by_sig(
-        self,
-        relayer: TxSender,
-        project_id: int,
-        proposal_id: int,
-        auth: SignedAuth,
-        *,
-        gas: int | None = None,
-    ) -> TxResult[int | None]:
-        """Relay `approveSplit` signed by the partner."""
-        default = self.gas_limit("approveSplit", by_sig=True)
-        receipt, events = self._send(
-            relayer, "approveSplitBySig", [project_id, proposal_id, _auth(auth)], gas, default
-        )
-        return TxResult(receipt, _split_version(events), events)
-
-    def deposit(
-        self,
-        sender: TxSender,
-        project_id: int,
-        amount: int,
-        *,
-        split_partners: int = 64,
-        gas: int | None = None,
-    ) -> TxResult[None]:
-        """Pay `amount` wei of revenue into the project, allocated by the split in force.
-
-        The allocation loop costs gas per partner of the split: pass `split_partners` (the
-        split's size) for a tighter default limit than the contract's maximum of 64.
-        """
-        default = self.gas_limit("deposit", items=split_partners)
-        receipt, events = self._send(sender, "deposit", [project_id], gas, default, value=amount)
-        return TxResult(receipt, None, events)
-
-    def deposit_token(
-        self,
-        sender: TxSender,
-        project_id: int,
-        token: str,
-        amount: int,
-        *,
-        split_partners: int = 64,
-        gas: int | None = None,
-    ) -> TxResult[None]:
-        """Pull `amount` of an ERC-20 (approved to the vault beforehand) as project revenue."""
-        default = self.gas_limit("depositToken", items=split_partners)
-        args = [project_id, checksum(token), amount]
-        receipt, events = self._send(sender, "depositToken", args, gas, default)
-        return TxResult(receipt, None, events)
-
-    def release(
-        self,
-        sender: TxSender,
-        project_id: int,
-        token: str,
-        partner: str,
-        *,
-        gas: int | None = None,
-    ) -> TxResult[int]:
-        """Pay `partner` its whole balance of `token` (ETH: `ETH`); returns the amount."""
-        args = [project_id, checksum(token), checksum(partner)]
-        receipt, events = self._send(sender, "release", args, gas, self.gas_limit("release"))
-        return TxResult(receipt, self._events(Released, events).amount, events)
-
-    def release_to(
-        self,
-        sender: TxSender,
-        project_id: int,
-        token: str,
-        recipient: str,
-        *,
-        gas: int | None = None,
-    ) -> TxResult[int]:
-        """Pay the sender's whole balance of `token` to `recipient`; returns the amount."""
-        args = [project_id, checksum(token), checksum(recipient)]
-        receipt, events = self._send(sender, "releaseTo", args, gas, self.gas_limit("releaseTo"))
-        return TxResult(receipt, self._events(Released, events).amount, events)
-
-    def release_to_by_sig(
-        self,
-        relayer: TxSender,
-        project_id: int,
-        token: str,
-        recipient: str,
-        auth: SignedAuth,
-        *,
-        gas: int | None = None,
-    ) -> TxResult[int]:
-        """Relay `releaseTo` signed by the partner whose balance is paid out."""
-        args = [project_id, checksum(token), checksum(recipient), _auth(auth)]
-        default = self.gas_limit("releaseTo", by_sig=True)
-        receipt, events = self._send(relayer, "releaseToBySig", args, gas, default)
-        return TxResult(receipt, self._events(Released, events).amount, events)
-
-    # -- views --------------------------------------------------------------------------------
-
-    def ledger(self, *, block: BlockIdentifier = "latest") -> ChecksumAddress:
-        """The PocLedger this vault serves."""
-        return checksum(self._call("ledger", [], block)[0])
-
-    def current_split_version(self, project_id: int, *, block: BlockIdentifier = "latest") -> int:
-        """The project's split version in force (0 if none)."""
-        return int(self._call("currentSplitVersion", [project_id], block)[0])
-
-    def split_proposal_of(
-        self, project_id: int, version: int, *, block: BlockIdentifier = "latest"
-    ) -> int:
-        """The proposal id of split `version` (0 if none)."""
-        return int(self._call("splitProposalOf", [project_id, version], block)[0])
-
-    def split_proposal(
-        self, project_id: int, proposal_id: int, *, block: BlockIdentifier = "latest"
-    ) -> SplitInfo:
-        """A split proposal; raises `VaultSplitNotFound`."""
-        raw = self._call("splitProposal", [project_id, proposal_id], block)[0]
-        return SplitInfo(
-            proposal_id=proposal_id,
-            project_id=int(raw[0]),
-            finalized=bool(raw[1]),
-            approvals=int(raw[2]),
-            required=int(raw[3]),
-            created_at=int(raw[4]),
-            policy_version=int(raw[5]),
-            computed_at_block=int(raw[6]),
-            input_set_hash=bytes(raw[7]),
-            proposer=checksum(raw[8]),
-            partners=tuple(checksum(a) for a in raw[9]),
-            bps=tuple(int(b) for b in raw[10]),
-        )
-
-    def has_approved_split(
-        self, proposal_id: int, account: str, *, block: BlockIdentifier = "latest"
-    ) -> bool:
-        """Whether `account` approved the split proposal."""
-        return bool(self._call("hasApprovedSplit", [proposal_id, checksum(account)], block)[0])
-
-    def balance_of(
-        self, project_id: int, token: str, partner: str, *, block: BlockIdentifier = "latest"
-    ) -> int:
-        """What `partner` can release of `token` (ETH: `ETH`) in the project."""
-        args = [project_id, checksum(token), checksum(partner)]
-        return int(self._call("balanceOf", args, block)[0])
-
-    def totals(
-        self, project_id: int, token: str, *, block: BlockIdentifier = "latest"
-    ) -> RevenueTotals:
-        """What the project received and released of `token`."""
-        received, released = self._call("totals", [project_id, checksum(token)], block)
-        return RevenueTotals(received=int(received), released=int(released))
-
-
 # ------------------------------------------------------------------------------ proposal data
 
 
@@ -1220,60 +730,8 @@ def encode_amend_agreement(agreement_hash: bytes) -> bytes:
     return encode(["bytes32"], [require_bytes32(agreement_hash, "agreement_hash")])
 
 
-# ------------------------------------------------------------------------------ helpers
-
-
-def _addresses(addresses: Sequence[str]) -> list[ChecksumAddress]:
-    return [checksum(a) for a in addresses]
-
-
-def _has(events: Sequence[ContractEvent], cls: type[ContractEvent]) -> bool:
-    return any(isinstance(e, cls) for e in events)
-
-
 def _outcome(events: Sequence[ContractEvent]) -> DisputeOutcome:
     for event in events:
         if isinstance(event, DisputeResolved):
             return event.outcome
     return DisputeOutcome.OPEN
-
-
-def _split_version(events: Sequence[ContractEvent]) -> int | None:
-    for event in events:
-        if isinstance(event, SplitFinalized):
-            return event.split_version
-    return None
-
-
-__all__ = [
-    "BY_SIG_EXTRA",
-    "ETH",
-    "GAS_LIMITS",
-    # Domain values, re-exported so that callers of the clients need one import.
-    "BatchInfo",
-    "BatchLeaf",
-    "Category",
-    "ContributionInfo",
-    "ContributionStatus",
-    "DisputeInfo",
-    "DisputeOutcome",
-    "GasLimit",
-    "MemberInfo",
-    "Origin",
-    "PocLedgerClient",
-    "Policy",
-    "ProjectInfo",
-    "ProposalInfo",
-    "ProposalKind",
-    "Registration",
-    "RevenueTotals",
-    "RoyaltyVaultClient",
-    "SignedAuth",
-    "SplitInfo",
-    "SplitInput",
-    "TxResult",
-    "encode_add_partner",
-    "encode_amend_agreement",
-    "encode_change_policy",
-    "encode_remove_partner",
-]
