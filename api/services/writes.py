@@ -95,8 +95,9 @@ class SignedAction:
     `typed_data(domain, signer, nonce, deadline)` builds what is signed; `call(auth)` the
     relayed contract call; `dedupe_key` names the on-chain effect (same key, same operation);
     `keep()` stores what the call's hashes stand for (a contribution card, a dispute reason),
-    run once the signature is checked and before the operation is accepted, so that an
-    accepted write never names a record the service does not hold.
+    run once the signature is checked, the request is found to be no repeat or conflict and
+    the dry run passed, right before the operation is stored: an accepted write never names a
+    record the service does not hold, and a refused one leaves no record behind.
     """
 
     kind: str
@@ -186,8 +187,6 @@ class Writes:
         """Sign (custodial) or check the signature (non-custodial), then accept the call."""
         auth = self._authorise(action, signed)
         call = action.call(auth)
-        if action.keep is not None:
-            action.keep()
         return self.accept(
             action.kind,
             call,
@@ -196,6 +195,7 @@ class Writes:
             dedupe_key=action.dedupe_key,
             meta=action.meta,
             attempt_key=None if signed.signature is None else attempt_key_of(auth.signature),
+            keep=action.keep,
         )
 
     def _authorise(self, action: SignedAction, signed: SignatureFields) -> SignedAuth:
@@ -288,10 +288,12 @@ class Writes:
         dedupe_key: str | None = None,
         meta: Mapping[str, Any] | None = None,
         attempt_key: str | None = None,
+        keep: Callable[[], object] | None = None,
     ) -> JSONResponse:
         """Store the operation (or find the one it repeats), poke the worker, answer 202/200.
 
-        What counts as a repeat is `_repeat_of`'s to say.
+        What counts as a repeat is `_repeat_of`'s to say. `keep` (see `SignedAction`) runs
+        only for a new operation that passed the dry run, just before it is stored.
         """
         store = self.services.store
         worker = self.services.require_worker()
@@ -311,6 +313,8 @@ class Writes:
         if repeated is not None:
             return self._respond(repeated, created=False)
         already = self._preflight(call, project_id, body)
+        if keep is not None:
+            keep()
         now = time.time()
         op = OperationRecord(
             id=uuid.uuid4().hex,

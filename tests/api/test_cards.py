@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from ledger.chain.signing import sign_typed_data
 from ledger.domain.cards import ContributionCard
 from ledger.domain.codec import to_hex
-from ledger.domain.hashing import commitment, new_salt, sha256_bytes
+from ledger.domain.hashing import commitment, contribution_id, new_salt, sha256_bytes
 from ledger.evidence.verifier import verify_document
 from tests.api.flows import api_contribution, api_project, registration, write
 from tests.api.support import POLICY, Consortium, call, contract
@@ -146,6 +146,50 @@ def test_bad_card_is_refused_with_its_code_and_nothing_is_kept(consortium: Conso
             "card.file.path",
         ),
         ({"title": "ok", "keywords": ["a", "a"]}, "card_duplicate", "card.keywords[1]"),
+        # Every field has its bound, in characters, and refuses what the eye cannot see.
+        ({"title": "ok", "description": "d" * 10_001}, "card_too_long", "card.description"),
+        (
+            {"title": "ok", "description": "esc \u001b[2J"},
+            "card_control_character",
+            "card.description",
+        ),
+        (
+            {"title": "ok", "file": {"name": "n" * 256, "size": 1}},
+            "card_too_long",
+            "card.file.name",
+        ),
+        (
+            {"title": "ok", "file": {"name": "a\nb.pdf", "size": 1}},
+            "card_control_character",
+            "card.file.name",
+        ),
+        (
+            {"title": "ok", "file": {"name": "a.pdf", "media_type": "t" * 256, "size": 1}},
+            "card_too_long",
+            "card.file.mediaType",
+        ),
+        (
+            {"title": "ok", "file": {"name": "a.pdf", "size": -1}},
+            "card_invalid_value",
+            "card.file.size",
+        ),
+        ({"title": "ok", "keywords": ["k" * 65]}, "card_too_long", "card.keywords[0]"),
+        (
+            {"title": "ok", "keywords": [f"k{i}" for i in range(21)]},
+            "card_too_many",
+            "card.keywords",
+        ),
+        ({"title": "ok", "keywords": ["nul\u0000"]}, "card_control_character", "card.keywords[0]"),
+        (
+            {"title": "ok", "parent_notes": [{"contribution_id": parent, "note": "n" * 1001}]},
+            "card_too_long",
+            "card.parents[0].note",
+        ),
+        (
+            {"title": "ok", "parent_notes": [{"contribution_id": parent, "note": "a\u2066b"}]},
+            "card_control_character",
+            "card.parents[0].note",
+        ),
         (
             {"title": "ok", "parent_notes": [{"contribution_id": outsider, "note": "n"}]},
             "card_parent_unknown",
@@ -170,6 +214,61 @@ def test_bad_card_is_refused_with_its_code_and_nothing_is_kept(consortium: Conso
     assert [op.kind for op in consortium.store.outbox.list_operations(actor=None)].count(
         "register"
     ) == 1
+    assert consortium.store.sealed.key_ids() == frozenset()
+
+
+def test_registration_the_chain_would_refuse_keeps_no_card(consortium: Consortium) -> None:
+    # A card is kept only for a write that is accepted: one the dry run refuses (a parent that
+    # is no contribution) leaves neither an operation nor a sealed card behind.
+    project = api_project(consortium)
+    body = registration(consortium.partner_b, project, "orphan", card=CARD)
+    body["parents"] = ["0x" + "cd" * 32]
+    response = consortium.client.post(
+        f"/v1/projects/{project}/contributions", json=body, headers=consortium.partner_b.headers
+    )
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["code"] == "contribution_not_found"
+    cid = to_hex(
+        contribution_id(
+            project, consortium.partner_b.address, bytes.fromhex(body["commitment"][2:])
+        )
+    )
+    assert consortium.store.sealed.about(cid) == ()
+    assert consortium.store.sealed.key_ids() == frozenset()
+    kinds = [op.kind for op in consortium.store.outbox.list_operations(actor=None)]
+    assert "register" not in kinds, kinds
+
+
+def test_signed_registration_with_another_card_than_signed_is_refused_and_keeps_nothing(
+    consortium: Consortium,
+) -> None:
+    # The partner signed the prepared typed data (its cardHash); the body then carries other
+    # words. The service hashes the card it is given, so the signature no longer recovers.
+    project = api_project(consortium)
+    body = registration(consortium.partner_b, project, "swapped", card=CARD)
+    url = f"/v1/projects/{project}/contributions"
+    prepared = consortium.client.post(
+        f"{url}/prepare", json=body, headers=consortium.partner_b.headers
+    ).json()
+    signature = sign_typed_data(consortium.partner_b.account.key, prepared["typed_data"])
+    swapped = {
+        **body,
+        "card": {**CARD, "title": "Een andere titel"},
+        "signature": "0x" + signature.hex(),
+        "nonce": prepared["nonce"],
+        "deadline": prepared["deadline"],
+    }
+    response = consortium.client.post(url, json=swapped, headers=consortium.partner_b.headers)
+    assert response.status_code in (403, 422), response.text
+    assert response.json()["code"] in ("wrong_actor", "signature_invalid")
+    assert consortium.store.sealed.key_ids() == frozenset()
+    kinds = [op.kind for op in consortium.store.outbox.list_operations(actor=None)]
+    assert "register" not in kinds, kinds
+    # The card hash named beside it must be the card's too.
+    named = {**swapped, "card": CARD, "card_hash": prepared["typed_data"]["message"]["cardHash"]}
+    named["card"] = {**CARD, "title": "Een andere titel"}
+    mismatch = consortium.client.post(url, json=named, headers=consortium.partner_b.headers)
+    assert mismatch.status_code == 422 and mismatch.json()["code"] == "card_hash_mismatch"
     assert consortium.store.sealed.key_ids() == frozenset()
 
 

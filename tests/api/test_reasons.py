@@ -134,6 +134,22 @@ def test_bad_reason_is_refused_with_its_code_and_nothing_is_kept(consortium: Con
     assert consortium.store.index.disputes(cid) == ()
 
 
+def test_dispute_the_chain_would_refuse_keeps_no_reason(consortium: Consortium) -> None:
+    # A reason is kept only for a dispute that is accepted: the contributor disputing its own
+    # contribution is refused by the dry run, and its words are not kept.
+    project = api_project(consortium)
+    cid = api_contribution(consortium, consortium.partner_c, project, "c-work")
+    response = consortium.client.post(
+        f"/v1/contributions/{cid}/disputes",
+        json={"reason": {"text": REASON}},
+        headers=consortium.partner_c.headers,
+    )
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["code"] == "self_dispute"
+    assert consortium.store.sealed.about(cid) == ()
+    assert consortium.store.index.disputes(cid) == ()
+
+
 def test_reason_prepared_then_signed_lands_with_the_same_hash(consortium: Consortium) -> None:
     # Non-custodial: no salt given, so the service derives it; prepare and submit agree.
     project = api_project(consortium)
