@@ -22,6 +22,9 @@ from api.routes import web
 from api.schemas.common import ORIGINS, STATUSES
 from api.settings import ApiSettings
 from ledger.chain import reverts
+from ledger.evidence import checks as verifier_checks
+from ledger.evidence import offline as verifier_offline
+from ledger.evidence import online as verifier_online
 from ledger.evidence import verifier as proof_verifier
 from ledger.scoring.results import Adjustment, CountStatus
 from ledger.sync.outbox import OpStatus
@@ -65,10 +68,14 @@ DYNAMIC_SUFFIXES: dict[str, set[str]] = {
 
 
 def _verifier_check_keys() -> set[str]:
-    """The translation keys of every check `ledger.proof_verifier` can report, made as
-    lawyer.js makes them: "online: chain id" -> "online_chain_id"; the per-event history
-    checks ("history[2] Endorsed") are one key, "history"."""
-    source = inspect.getsource(proof_verifier)
+    """The translation keys of every check the verifier (`ledger.evidence`: the verifier and
+    its offline, online and shared checks) can report, made as lawyer.js makes them:
+    "online: chain id" -> "online_chain_id"; the per-event history checks ("history[2]
+    Endorsed") are one key, "history"."""
+    source = "\n".join(
+        inspect.getsource(module)
+        for module in (proof_verifier, verifier_offline, verifier_online, verifier_checks)
+    )
     names = set(re.findall(r'run\.run\(\s*"([^"]+)"', source))
     names |= set(re.findall(r'\bCheck\(\s*"([^"]+)"', source))
     assert 'f"history[{index}] {entry.event}"' in source, "history check names changed"
