@@ -93,14 +93,13 @@ function disputeView(d) {
     el(
       "p",
       {},
+      // The block is for the lawyer: a tooltip, as on the contribution's facts.
       el(
         "strong",
-        {},
-        t("dispute.item_title", {
-          number: d.number,
-          name: nameOf(d.disputer),
-          date: d.opened_at ? formatDate(d.opened_at) : t("dispute.in_block", { block: d.block_number }),
-        }),
+        { title: t("contribution.block_term", { block: d.block_number }) },
+        d.opened_at
+          ? t("dispute.item_title", { number: d.number, name: nameOf(d.disputer), date: formatDate(d.opened_at) })
+          : t("dispute.item_title_undated", { number: d.number, name: nameOf(d.disputer) }),
       ),
       " ",
       el("span", { class: `badge badge-dispute-${d.outcome}` }, outcomeText(d)),
