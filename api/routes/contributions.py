@@ -168,15 +168,14 @@ def _card(
     """The card hash to sign, and the card to keep (None when the body brings only a hash)."""
     if body.card is None:
         return (bytes.fromhex(body.card_hash[2:]) if body.card_hash else ZERO_BYTES32), None
-    salt = writes.services.records.card_salt(project_id, writes.actor, body.commitment)
-    card = body.card.to_card(salt)
-    card.check_parents(body.parents)
-    if body.card_hash is not None and body.card_hash != card.hash_hex():
-        raise UnprocessableError(
-            f"card_hash {body.card_hash} is not the hash of the card given ({card.hash_hex()}; "
-            "docs/proofs.md says how it is computed)",
-            code="card_hash_mismatch",
-        )
+    card = writes.services.records.card_for(
+        project_id=project_id,
+        author=writes.actor,
+        commitment=body.commitment,
+        fields=body.card,
+        parents=body.parents,
+        card_hash=body.card_hash,
+    )
     return card.hash(), card
 
 

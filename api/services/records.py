@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from api.schemas.cards import CardPublic, ReasonPublic
+from api.errors import UnprocessableError
+from api.schemas.cards import CardFields, CardPublic, ReasonPublic
 from api.settings import ApiSettings
 from ledger.domain.cards import ContributionCard, DisputeReason
 from ledger.domain.codec import ZERO_HASH
@@ -105,6 +107,28 @@ class Records:
     def reason_salt(self, contribution_id: str, author: str) -> bytes:
         """The salt of a dispute reason whose author gave none."""
         return self.key.derive_salt("reason", contribution_id.lower(), author.lower())
+
+    def card_for(
+        self,
+        *,
+        project_id: int,
+        author: str,
+        commitment: str,
+        fields: CardFields,
+        parents: Sequence[str],
+        card_hash: str | None,
+    ) -> ContributionCard:
+        """The card `fields` make for a registration (salted as given, or derived), checked
+        against its parents and against the hash the client computed, if it sent one."""
+        card = fields.to_card(self.card_salt(project_id, author, commitment))
+        card.check_parents(parents)
+        if card_hash is not None and card_hash.lower() != card.hash_hex():
+            raise UnprocessableError(
+                f"card_hash {card_hash} is not the hash of the card given ({card.hash_hex()}; "
+                "docs/proofs.md says how it is computed)",
+                code="card_hash_mismatch",
+            )
+        return card
 
     # ------------------------------------------------------------------------- keeping
 

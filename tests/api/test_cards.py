@@ -376,6 +376,50 @@ def test_batch_leaf_carries_its_card_hash(consortium: Consortium) -> None:
     assert _read(consortium, cid).json()["card"]["status"] == "not_kept"
 
 
+def test_batch_leaf_with_a_card_keeps_it_for_the_revealed_contribution(
+    consortium: Consortium,
+) -> None:
+    project = api_project(consortium)
+    member = consortium.partner_b
+    commits = [
+        to_hex(commitment(member.address, project, sha256_bytes(label), new_salt()))
+        for label in (b"leaf with card", b"leaf without")
+    ]
+    url = f"/v1/projects/{project}/batches"
+    # A bad card in a leaf is refused naming the leaf, and nothing is anchored or kept.
+    bad = consortium.client.post(
+        url,
+        json={
+            "items": [{"commitment": commits[0]}, {"commitment": commits[1], "card": {"title": ""}}]
+        },
+        headers=member.headers,
+    )
+    assert bad.status_code == 422 and bad.json()["code"] == "card_empty", bad.text
+    assert bad.json()["details"][0]["location"] == "items[1].card.title"
+    assert consortium.store.sealed.key_ids() == frozenset()
+    anchored = write(
+        consortium,
+        member,
+        url,
+        {"items": [{"commitment": commits[0], "card": CARD}, {"commitment": commits[1]}]},
+    )
+    revealed = consortium.client.post(
+        f"/v1/batches/{anchored['resource_id']}/reveal?wait=true", json={}, headers=member.headers
+    )
+    assert revealed.status_code in (200, 202), revealed.text
+    consortium.sync()
+    ids = [to_hex(contribution_id(project, member.address, bytes.fromhex(c[2:]))) for c in commits]
+    with_card = _read(consortium, ids[0]).json()
+    assert with_card["card"]["status"] == "valid"
+    assert with_card["card"]["card"]["title"] == "Vlasvezel-composiet: treksterkte na roting"
+    # The hash in the revealed leaf (covered by the signed root) is the kept card's.
+    assert _event_card_hash(consortium, ids[0]) == with_card["card"]["card_hash"]
+    assert _read(consortium, ids[1]).json()["card"]["status"] == "none"
+    # The outbox keeps the leaves with the card's hash, never its words.
+    for op in consortium.store.outbox.list_operations(actor=None):
+        assert "Vlasvezel" not in (op.meta_json or "") + op.payload_json
+
+
 # ------------------------------------------------------------------------------ exports
 
 
