@@ -456,6 +456,13 @@ def test_exported_bundle_carries_the_card_and_verifies(consortium: Consortium) -
     bundle["card"]["title"] = "Vlasvezel-composiet (aangepast)"
     tampered = verify_document(bundle)
     assert not tampered.ok and "card" in tampered.failed_fields()
+    # The lawyer's page verifies through the API: the same check fails, naming the card.
+    checked = consortium.client.post(
+        "/v1/proofs/verify", json={"bundle": bundle}, headers=consortium.auditor_headers
+    ).json()
+    [card_check] = [c for c in checked["checks"] if c["name"] == "card"]
+    assert not card_check["passed"] and card_check["fields"] == ["card"], card_check
+    assert [c["name"] for c in checked["checks"] if not c["passed"]] == ["card"]
 
 
 def test_certificate_and_results_ownership_list_show_the_title(consortium: Consortium) -> None:
