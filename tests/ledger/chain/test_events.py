@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 
+from eth_abi.abi import encode
 from eth_utils.abi import abi_to_signature
+from eth_utils.crypto import keccak
 
-from ledger.chain.artifacts import load_artifact
+from ledger.chain.artifacts import load_artifact, load_release_artifact
 from ledger.chain.events import (
     DEFAULT_DECODER,
     UNMAPPED_ABI_EVENTS,
     decode_receipt,
     get_events,
     python_name,
+    release_decoders,
 )
 from ledger.domain.events import (
     EVENT_CLASSES,
@@ -86,3 +89,53 @@ def test_get_events_filters_by_project_and_type_in_chunks(env: Env) -> None:
     assert [e.contribution_id for e in registered if isinstance(e, ContributionRegistered)] == ids
     created = [e for e in everything if isinstance(e, ProjectCreated)]
     assert [e.project_id for e in created] == [first, second]
+
+
+def test_release_decoder_reads_a_registration_of_release_1_1_without_card_hash() -> None:
+    # Release 1.1.0's ContributionRegistered had no cardHash: its logs have another topic0,
+    # which only that release's decoder knows; the event decoded takes the zero card hash and
+    # is stated in its own (old) ABI form, as format 1 proof bundles state it.
+    [old] = [
+        e
+        for e in load_release_artifact("1.1.0", "PocLedger").abi
+        if e["type"] == "event" and e["name"] == "ContributionRegistered"
+    ]
+    decoder = next(d for d in release_decoders() if ContributionRegistered in d.topics.values())
+    topic = decoder.topic_of(ContributionRegistered)
+    assert topic == keccak(text=abi_to_signature(old))
+    assert topic != DEFAULT_DECODER.topic_of(ContributionRegistered)
+    assert topic not in DEFAULT_DECODER.topics
+    contributor = "0x" + "11" * 20
+    indexed = [
+        encode([i["type"]], [v])
+        for i, v in zip(
+            [i for i in old["inputs"] if i["indexed"]], [7, b"\x0c" * 32, contributor], strict=True
+        )
+    ]
+    plain = [i for i in old["inputs"] if not i["indexed"]]
+    values = [
+        b"\x0d" * 32,
+        1,
+        2,
+        40,
+        [b"\x0e" * 32],
+        b"\x00" * 32,
+        b"\x00" * 32,
+        1_700_000_000,
+        "ipfs://x",
+    ]
+    data = encode([i["type"] for i in plain], values)
+    event = decoder.decode_parts(
+        [topic, *indexed],
+        data,
+        address=contributor,
+        block_number=3,
+        block_hash="0x" + "00" * 32,
+        tx_hash="0x" + "00" * 32,
+        log_index=0,
+    )
+    assert isinstance(event, ContributionRegistered)
+    assert event.card_hash == b"\x00" * 32 and event.value == 40 and event.project_id == 7
+    stated = decoder.abi_arguments(event)
+    assert "cardHash" not in stated and list(stated) == [i["name"] for i in old["inputs"]]
+    assert "cardHash" in DEFAULT_DECODER.abi_arguments(event)
