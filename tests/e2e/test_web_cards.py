@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from api.routes import web
 from api.settings import ApiSettings
 from ledger.domain.canonical import canonical_hash, canonical_json
 from ledger.domain.cards import ContributionCard, DisputeReason
@@ -311,3 +312,34 @@ def test_reasons_are_tidied_and_hashed_alike(page: Page) -> None:
     python = _in_python(lambda text: _python_typed_reason(json.loads(text)), payload)
     assert browser == python
     _both_ok(python, 2)
+
+
+_API_REFUSALS = """async (bodies) => {
+    const { ApiError } = await import('/static/js/api.js');
+    return [document.documentElement.lang, bodies.map((body) => ApiError.from(422, body).message)];
+}"""
+
+
+def test_api_refusal_of_a_card_field_reads_as_the_browser_check_says_it(page: Page) -> None:
+    # A client that skipped the browser's own check (or an older page) gets the API's refusal
+    # in the same words, naming the field, whatever path the body's location takes.
+    bodies = [
+        {"code": "card_too_long", "details": [{"location": "card.title", "message": "x"}]},
+        {
+            "code": "card_control_character",
+            "details": [{"location": "items[1].card.parents[0].note", "message": "x"}],
+        },
+        {"code": "reason_empty", "details": [{"location": "reason.text", "message": "x"}]},
+        {"code": "card_duplicate"},
+        {"code": "card_widget_broken", "details": [{"location": "card.title", "message": "x"}]},
+    ]
+    language, messages = page.evaluate(_API_REFUSALS, bodies)
+    words = web.translations()[language]
+    too_long = words["record.problem.too_long"].replace("{max}", "200")
+    assert messages == [
+        f"{words['record.field.title']}: {too_long}",
+        f"{words['record.field.parent_note']}: {words['record.problem.control_character']}",
+        f"{words['record.field.reason']}: {words['record.problem.empty']}",
+        words["record.problem.duplicate"],
+        words["error.unknown"].replace("{status}", "422"),
+    ]
