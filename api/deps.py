@@ -36,6 +36,7 @@ from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.transactions import TxSender
 from ledger.domain.values import checksum
+from ledger.openings.custody import SecretCustody
 from ledger.store import Store
 from ledger.sync.deployment_check import DeploymentCheck
 from ledger.sync.follower import Follower
@@ -76,6 +77,7 @@ class Services:
     keys: KeyCache
     admission: Admission
     records: Records
+    proof_secrets: SecretCustody
     chain: ChainAccess | None = None
     follower: Follower | None = None
     worker: OutboxWorker | None = None

@@ -51,6 +51,12 @@ error codes in one handler (`api.errors`).
     │   │                             longer hashes to the value the partner signed
     │   └── RecordKeyError            the key that seals records at rest is missing, malformed
     │                                 or not the one they were sealed with
+    ├── OpeningError                  proof secrets and openings                (ValueError)
+    │   ├── RecoveryPhraseError       words that are no recovery sheet of a proof secret
+    │   ├── OpeningFormatError        a file not in the documented opening/sealed format
+    │   ├── OpeningMismatchError      an opening that does not open what it names
+    │   ├── OpeningConflictError      another opening already kept for that contribution
+    │   └── SealedFileError           wrong passphrase, or the encrypted file was altered
     └── StoreError                    the local database cannot be read or written
         └── CorruptDatabaseError      a SQLite file of the store is no readable database
 """
@@ -251,6 +257,33 @@ class RecordIntegrityError(RecordError):
 class RecordKeyError(RecordError, ConfigurationError):
     """Raised when the records key is missing or malformed, or is not the key a record was
     sealed with."""
+
+
+class OpeningError(LedgerError, ValueError):
+    """Raised when a proof secret, an opening or an encrypted file of them is unusable."""
+
+
+class RecoveryPhraseError(OpeningError):
+    """Raised when words are not the recovery sheet of a proof secret (unknown word, count,
+    checksum); the message names the first wrong word by its position."""
+
+
+class OpeningFormatError(OpeningError):
+    """Raised when a file is not an opening or a sealed file in the documented format."""
+
+
+class OpeningMismatchError(OpeningError):
+    """Raised when an opening does not open what it names: its commitment, its contribution
+    id, or (derived salts) the salt the proof secret gives."""
+
+
+class OpeningConflictError(OpeningError):
+    """Raised when another opening is already kept for the same contribution."""
+
+
+class SealedFileError(OpeningError):
+    """Raised when a sealed file cannot be opened: the passphrase is wrong, or the file was
+    altered (AES-GCM cannot tell the two apart)."""
 
 
 class StoreError(LedgerError):

@@ -31,6 +31,8 @@ from ledger.chain.connection import Backend, Chain, ChainConfig, connect_externa
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.transactions import TxSender
 from ledger.errors import ChainError, ChainIdMismatchError, KeyLoadError, LedgerError
+from ledger.openings.custody import SecretCustody
+from ledger.openings.sealed import ScryptParams
 from ledger.store import Store
 from ledger.sync.deployment_check import DeploymentCheck
 from ledger.sync.follower import ContractSpec, Follower
@@ -62,6 +64,16 @@ def connect_from_settings(settings: ApiSettings) -> tuple[Chain, DeploymentRecor
     return chain, deployment
 
 
+def proof_secret_custody(settings: ApiSettings) -> SecretCustody:
+    """The proof secrets kept for partners who opt in: sealed under the custodial keys'
+    password in `<data_dir>/proof-secrets/`, at the keystores' scrypt cost."""
+    return SecretCustody(
+        settings.data_dir / "proof-secrets",
+        settings.keystore_password.get_secret_value(),
+        params=ScryptParams(n=settings.keystore_scrypt_n),
+    )
+
+
 def build_services(
     settings: ApiSettings,
     *,
@@ -81,6 +93,7 @@ def build_services(
         keys=keys,
         admission=Admission(keys, limits_of(settings)),
         records=Records(store, load_records_key(settings, store)),
+        proof_secrets=proof_secret_custody(settings),
     )
     if chain is None:
         connected = connect_from_settings(settings)

@@ -8,9 +8,13 @@ SHA-256 of every copied file. The copy is committed (the Python wheel ships it w
 `tests/toolchain/test_vendor_web.py` fails when it no longer equals node_modules, so a pin
 moved in package.json without `make vendor-web`, or a hand edit of a vendored file, is caught.
 
-A package whose modules import another package by name (a bare specifier such as
-`"@noble/hashes/sha2.js"`) is refused: a browser resolves those only through an import map,
-which the CSP would have to allow.
+A module that imports another package by name (a bare specifier such as
+`"@noble/hashes/sha2.js"`) can only be loaded through an import map, which the CSP would have to
+allow. When that package is vendored too (and node_modules resolves the name to the very copy
+we vendor, not a nested one of another version), the specifier is rewritten to the relative
+path of the vendored module (`"../noble-hashes/sha2.js"`): the one change ever made to a
+vendored file, recorded in its package's manifest (`rewritten`, with the SHA-256 of the file
+as npm ships it). A bare specifier naming anything else is refused.
 
 Usage: vendor_web.py [--check]
 """
@@ -44,8 +48,18 @@ class VendoredPackage:
 
 
 PACKAGES: tuple[VendoredPackage, ...] = (
-    # SHA-256 (file hashing, streamed) and Keccak-256 (commitments, contribution ids).
-    VendoredPackage("@noble/hashes", "noble-hashes", ("sha2.js", "sha3.js", "utils.js")),
+    # SHA-256 (file hashing, streamed) and Keccak-256 (commitments, contribution ids); HMAC
+    # (salts derived from the proof secret) and scrypt (passphrase-encrypted secrets and
+    # openings), docs/design.md "Proof secret".
+    VendoredPackage(
+        "@noble/hashes",
+        "noble-hashes",
+        ("sha2.js", "sha3.js", "utils.js", "hmac.js", "scrypt.js"),
+    ),
+    # AES-256-GCM for the same encrypted files (Web Crypto has it only on https pages).
+    VendoredPackage("@noble/ciphers", "noble-ciphers", ("aes.js", "utils.js")),
+    # The recovery sheet: the proof secret as BIP-39 words, equal to Python's `mnemonic`.
+    VendoredPackage("@scure/bip39", "scure-bip39", ("index.js", "wordlists/english.js")),
     # RFC 8785 JSON Canonicalization (contribution cards, dispute reasons), by two of the RFC's
     # authors: the browser hashes the same bytes as ledger.domain.canonical.
     VendoredPackage("canonicalize", "canonicalize", ("lib/canonicalize.js",)),
@@ -70,32 +84,101 @@ def module_imports(source: str) -> list[str]:
     return [specifier for _, specifier in sorted(found)]
 
 
-def _module_closure(package_dir: Path, package: VendoredPackage) -> list[str]:
-    """The entry modules and every module they reach, as paths relative to the package."""
-    seen: set[str] = set()
-    pending = list(package.entry_modules)
+@dataclass(frozen=True)
+class _Module:
+    """One module to copy: its package, its path in it, and its bytes as served."""
+
+    package: VendoredPackage
+    name: str
+    data: bytes
+    # The bytes as npm ships them, when a bare specifier was rewritten (else None).
+    original: bytes | None
+    rewrites: tuple[tuple[str, str], ...]
+
+
+def _owner(specifier: str, packages: tuple[VendoredPackage, ...]) -> VendoredPackage | None:
+    """The vendored package a bare specifier names (`@noble/hashes/sha2.js`), if any."""
+    for package in packages:
+        if specifier.startswith(package.npm_name + "/"):
+            return package
+    return None
+
+
+def _check_resolves_to_vendored(
+    root: Path, importer: VendoredPackage, dep: VendoredPackage
+) -> None:
+    # Node resolves `dep` from inside `importer` to a nested copy first, if npm had to install
+    # one (another version than the top-level one we vendor).
+    nested = root / "node_modules" / importer.npm_name / "node_modules" / dep.npm_name
+    if nested.exists():
+        raise VendorError(
+            f"{importer.npm_name} needs its own {dep.npm_name} ({nested}): pin the version "
+            f"it asks for at the top level of package.json"
+        )
+
+
+def _rewrite(source: str, replacements: dict[str, str]) -> str:
+    """`source` with the specifiers of its static imports replaced as `replacements` says."""
+    spans = []
+    for regex in (_FROM_IMPORT_RE, _BARE_IMPORT_RE):
+        for match in regex.finditer(source):
+            if match.group(2) in replacements:
+                spans.append((match.start(2), match.end(2), replacements[match.group(2)]))
+    out, last = [], 0
+    for start, end, text in sorted(spans):
+        out += [source[last:start], text]
+        last = end
+    out.append(source[last:])
+    return "".join(out)
+
+
+def _module_closure(
+    root: Path, packages: tuple[VendoredPackage, ...], requested: tuple[VendoredPackage, ...]
+) -> dict[tuple[str, str], _Module]:
+    """The entry modules of `requested` and every module they reach, in any vendored package,
+    keyed by (package directory, path in the package)."""
+    seen: dict[tuple[str, str], _Module] = {}
+    pending = [(package, name) for package in requested for name in package.entry_modules]
     while pending:
-        name = pending.pop()
-        if name in seen:
+        package, name = pending.pop()
+        if (package.directory, name) in seen:
             continue
+        package_dir = root / "node_modules" / package.npm_name
         path = package_dir / name
         if not path.is_file():
             raise VendorError(f"{package.npm_name}: {name} not found in {package_dir}")
-        source = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        source = raw.decode("utf-8")
         if _DYNAMIC_IMPORT_RE.search(source):
             raise VendorError(f"{package.npm_name}/{name}: dynamic import() is not vendored")
-        seen.add(name)
+        replacements: dict[str, str] = {}
         for specifier in module_imports(source):
-            if not specifier.startswith(("./", "../")):
+            if specifier.startswith(("./", "../")):
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(name), specifier))
+                if target.startswith("../"):
+                    raise VendorError(f"{package.npm_name}/{name} imports outside its package")
+                pending.append((package, target))
+                continue
+            dep = _owner(specifier, packages)
+            if dep is None or dep is package:
                 raise VendorError(
                     f"{package.npm_name}/{name} imports {specifier!r}: a browser cannot "
-                    "resolve a bare specifier without an import map"
+                    "resolve a bare specifier without an import map, and that package is "
+                    "not vendored"
                 )
-            target = posixpath.normpath(posixpath.join(posixpath.dirname(name), specifier))
-            if target.startswith("../"):
-                raise VendorError(f"{package.npm_name}/{name} imports outside its package")
-            pending.append(target)
-    return sorted(seen)
+            _check_resolves_to_vendored(root, package, dep)
+            target = posixpath.normpath(specifier[len(dep.npm_name) + 1 :])
+            if target.startswith("../") or not target.endswith(".js"):
+                raise VendorError(f"{package.npm_name}/{name} imports {specifier!r}")
+            here = posixpath.dirname(posixpath.join(package.directory, name))
+            relative = posixpath.relpath(posixpath.join(dep.directory, target), here)
+            replacements[specifier] = relative if relative.startswith("../") else "./" + relative
+            pending.append((dep, target))
+        data = _rewrite(source, replacements).encode("utf-8") if replacements else raw
+        seen[(package.directory, name)] = _Module(
+            package, name, data, raw if replacements else None, tuple(sorted(replacements.items()))
+        )
+    return seen
 
 
 def _locked_integrity(root: Path, npm_name: str) -> str | None:
@@ -109,8 +192,11 @@ def _locked_integrity(root: Path, npm_name: str) -> str | None:
     return integrity if isinstance(integrity, str) else None
 
 
-def package_files(root: Path, package: VendoredPackage) -> dict[str, bytes]:
-    """What `vendor/<directory>/` must hold for `package`: {relative path: bytes}."""
+def package_files(
+    root: Path, package: VendoredPackage, modules: dict[tuple[str, str], _Module]
+) -> dict[str, bytes]:
+    """What `vendor/<directory>/` must hold for `package`: {relative path: bytes}, given the
+    modules every vendored package needs of it."""
     package_dir = root / "node_modules" / package.npm_name
     meta_path = package_dir / "package.json"
     if not meta_path.is_file():
@@ -119,11 +205,10 @@ def package_files(root: Path, package: VendoredPackage) -> dict[str, bytes]:
     license_path = package_dir / package.license_file
     if not license_path.is_file():
         raise VendorError(f"{package.npm_name}: no {package.license_file} to ship with it")
-    files = {
-        name: (package_dir / name).read_bytes() for name in _module_closure(package_dir, package)
-    }
+    own = [m for (directory, _), m in modules.items() if directory == package.directory]
+    files = {m.name: m.data for m in own}
     files[package.license_file] = license_path.read_bytes()
-    manifest = {
+    manifest: dict[str, object] = {
         "package": package.npm_name,
         "version": version,
         # The registry tarball's hash from package-lock.json: anyone can fetch that tarball
@@ -133,15 +218,26 @@ def package_files(root: Path, package: VendoredPackage) -> dict[str, bytes]:
         "generated_by": "scripts/vendor_web.py (make vendor-web); do not edit these files",
         "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
+    rewritten = {
+        m.name: {
+            "npm_sha256": hashlib.sha256(m.original).hexdigest(),
+            "specifiers": dict(m.rewrites),
+        }
+        for m in sorted(own, key=lambda m: m.name)
+        if m.original is not None
+    }
+    if rewritten:
+        manifest["rewritten"] = rewritten
     files[MANIFEST] = (json.dumps(manifest, indent=2) + "\n").encode()
     return files
 
 
 def vendor_plan(root: Path, packages: tuple[VendoredPackage, ...] = PACKAGES) -> dict[str, bytes]:
     """Every file the vendor folder must hold, as {path relative to it: bytes}."""
+    modules = _module_closure(root, packages, packages)
     plan: dict[str, bytes] = {}
     for package in packages:
-        for name, data in package_files(root, package).items():
+        for name, data in package_files(root, package, modules).items():
             plan[f"{package.directory}/{name}"] = data
     return plan
 

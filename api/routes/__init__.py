@@ -32,6 +32,7 @@ def include_routers(app: FastAPI, settings: ApiSettings) -> None:
         partners,
         payouts,
         projects,
+        proof_secrets,
         proposals,
         sandbox_ui,
         splits,
@@ -52,6 +53,7 @@ def include_routers(app: FastAPI, settings: ApiSettings) -> None:
         splits,
         payouts,
         partners,
+        proof_secrets,
         operations,
         exports,
     ):

@@ -76,6 +76,8 @@ PAGES: Final[tuple[WebPage, ...]] = (
     WebPage("/contribution", "contribution", "nav.contribution", in_nav=False),
     WebPage("/split", "split", "nav.split"),
     WebPage("/lawyer", "lawyer", "nav.lawyer"),
+    WebPage("/recovery", "recovery", "nav.recovery"),
+    WebPage("/openings", "openings", "nav.openings"),
 )
 
 

@@ -1,4 +1,5 @@
-"""Custodial signing: the partner keys the service holds, in `ledger.chain.keystore` files.
+"""Custodial signing: the partner keys the service holds, in `ledger.chain.keystore` files;
+and who may reach the proof secret the service keeps for a partner (`proof_secret_owner`).
 
 In custodial mode (the sandbox default) the API signs a partner's EIP-712 actions with the
 partner's own key, decrypted from `<data_dir>/keystores/` with the configured password and kept
@@ -14,6 +15,8 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress
 
+from api.auth import Principal
+from api.errors import PermissionDeniedError, WrongActorError
 from ledger.chain.keystore import KeyStore
 from ledger.domain.values import checksum
 from ledger.errors import KeyLoadError
@@ -62,3 +65,18 @@ class Custody:
     def holds(self, address: str) -> bool:
         """Whether the service holds the key of `address`."""
         return self.account(address) is not None
+
+
+def proof_secret_owner(principal: Principal, address: str) -> ChecksumAddress:
+    """The partner whose proof secret the key may read, keep or forget: `address`, if the
+    key acts for it (partner or coordinator role); 403 otherwise, before anything is looked
+    up, so that the answer says nothing about whether that partner opted in: another
+    partner's key `wrong_actor`, auditor and admin keys `forbidden_role`."""
+    if not principal.role.acts_for_partner or principal.partner is None:
+        raise PermissionDeniedError(
+            f"a {principal.role.value} key has no proof secret: only a partner's own keys reach it"
+        )
+    wanted, own = checksum(address), checksum(principal.partner)
+    if wanted != own:
+        raise WrongActorError(f"this API key acts for {own}, not for {wanted}")
+    return wanted

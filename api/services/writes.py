@@ -432,12 +432,18 @@ class Writes:
                 access.chain.w3.eth.call(params)
         except PocContributionExists as exc:
             self._check_registered_as(call, exc, body)
-            return {
+            done: dict[str, Any] = {
                 "already_done": True,
                 "reason": exc.code,
                 "resource_id": to_hex(exc.contribution_id),
                 "events": [],
             }
+            # "Already registered on <date>": the first registration's time, once indexed
+            # (the same commitment is the same contributor: the caller's own contribution).
+            earlier = self.services.store.index.contribution(to_hex(exc.contribution_id))
+            if earlier is not None:
+                done["registered_at"] = earlier.registered_at
+            return done
         except DecodedRevertError:
             raise
         except ChainError:

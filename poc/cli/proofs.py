@@ -8,10 +8,10 @@
   never a traceback.
 - `poc export contribution|partner|project --rpc-url URL --ledger ADDRESS ...`: write a bundle
   and its certificate, or a partner's or the project's zip. Content hashes and salts come from
-  `--openings FILE`, a JSON object {contributionId: {"contentHash": "0x…", "salt": "0x…"}},
-  each optionally with "card": the contribution card (docs/proofs.md), put into its bundle
-  (or `--content-hash`/`--salt` for a single contribution): the partner holds them, not the
-  chain.
+  `--openings PATH`: an opening file (docs/design.md), the folder `poc openings` keeps them in,
+  or a JSON object {contributionId: {"contentHash": "0x…", "salt": "0x…"}}, each optionally
+  with "card" (or `--content-hash`/`--salt` for a single contribution): the partner holds them,
+  not the chain. An opening's contribution card (docs/proofs.md) goes into its bundle.
 
 Registered by `poc.cli.main` through `register_commands`.
 """
@@ -128,24 +128,37 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def read_openings(path: Path | None) -> dict[bytes, Opening]:
-    """Openings from a JSON file {contributionId: {contentHash, salt, card?}}."""
+    """Openings from an opening file, a `poc openings` folder, or a JSON object
+    {contributionId: {contentHash, salt, card?}}; an opening's card goes into its bundle."""
     from ledger.domain.cards import ContributionCard
     from ledger.domain.codec import from_hex
     from ledger.evidence.packs import Opening
+    from ledger.openings.files import OPENING_TYPE, parse_opening
+    from ledger.openings.keeper import OpeningKeeper
 
     if path is None:
         return {}
+    if path.is_dir():
+        return {
+            o.contribution_id: Opening(o.content_hash, o.salt, o.card) for o in OpeningKeeper(path)
+        }
     try:
-        raw: Any = json.loads(path.read_text(encoding="utf-8"))
+        document: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read openings from {path}: {exc}") from exc
+    if isinstance(document, dict) and document.get("type") == OPENING_TYPE:
+        opening = parse_opening(document)
+        return {opening.contribution_id: Opening(opening.content_hash, opening.salt, opening.card)}
+    try:
         return {
             from_hex(cid): Opening(
                 from_hex(entry["contentHash"]),
                 from_hex(entry["salt"]),
                 ContributionCard.from_json(entry["card"]) if entry.get("card") else None,
             )
-            for cid, entry in raw.items()
+            for cid, entry in document.items()
         }
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigurationError(f"cannot read openings from {path}: {exc}") from exc
 
 

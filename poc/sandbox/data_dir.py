@@ -53,6 +53,14 @@ class SandboxPaths:
         return self.root / "seed-secret"
 
     @property
+    def proof_secrets(self) -> Path:
+        return self.root / "proof-secrets"
+
+    @property
+    def proof_secrets_handed(self) -> Path:
+        return self.root / "proof-secrets.handed"
+
+    @property
     def keystores(self) -> Path:
         return self.root / "keystores"
 

@@ -15,7 +15,9 @@ The steps, each usable on its own (the tests drive them one by one):
 - `seed_demo` (`poc.sandbox.seed`) plays `poc.sandbox.demo` once per deployment: keys in
   encrypted keystores, funding, identities, the project and its acceptances. Every step first
   checks the chain, so a seed interrupted half-way resumes instead of duplicating; salts derive
-  from a per-data-dir secret, so the contributions' ids are the same on every attempt.
+  from the demo partners' proof secrets (themselves derived from a per-data-dir secret), so the
+  contributions' ids are the same on every attempt. The service keeps those proof secrets, as
+  for custodial partners who opted in.
 - `run_sandbox` does all of the above (the command line is `poc.cli.sandbox`), then serves the
   app (`poc.wiring.create_app`) with uvicorn on 127.0.0.1, registers the demo's contributions
   with their cards and its endorsements through that API (`seed_contributions`, like any
@@ -32,8 +34,10 @@ Data directory layout (all of it is the sandbox's; `--reset` removes it):
     chain/                anvil's state files, lock and log (see `poc.sandbox.anvil`)
     deployment.json       where the contracts are (ledger.chain.deployment_record.DeploymentRecord)
     sandbox.json          what the seed created: partners, project, contributions and salts
-    seed-secret           the secret the demo salts derive from (owner-only)
+    seed-secret           the secret the demo partners' proof secrets derive from (owner-only)
     keystores/            encrypted keys of the demo partners and the relayer
+    proof-secrets/        the proof secrets the service keeps (sealed; `ledger.openings.custody`)
+    proof-secrets.handed  marker: the demo partners' proof secrets were handed over, once
     documents/            the demo documents, for proving a contribution with its file
     index.sqlite3         the API's index of the chain (rebuilt from the chain if lost)
     outbox.sqlite3        the API's outbox (writes accepted, not yet on chain), API keys, and the

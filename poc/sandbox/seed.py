@@ -6,9 +6,11 @@ Two parts, because the demo's contributions go through the same path as every pa
   project and its acceptances, done on chain (relayed, signed by each partner's key); and the
   plan of the contributions: their documents (written to the data directory), salts and ids.
   Every step first checks the chain, so a seed interrupted half-way resumes instead of
-  duplicating; salts derive from a per-data-dir secret, so the ids are the same on every
-  attempt. What it made is `SeedRecord`, written to `sandbox.json` (no titles: those are in
-  the contributions' cards, kept by the API like anyone's).
+  duplicating. Each demo partner has a proof secret derived from a per-data-dir secret, and the
+  demo salts derive from those as every partner's do (docs/design.md), so the ids are the same
+  on every attempt; the service keeps the demo partners' proof secrets for them (custodial,
+  opted in: `hand_proof_secrets`). What it made is `SeedRecord`, written to `sandbox.json` (no
+  titles: those are in the contributions' cards, kept by the API like anyone's).
 - `seed_contributions`, once the API serves: every demo contribution registered through
   `POST /v1/projects/{id}/contributions` with its card (title, description, file, keywords),
   then the endorsements, with the partners' own API keys of this start, as a partner's client
@@ -59,6 +61,10 @@ from ledger.domain.events import IdentitySet
 from ledger.domain.hashing import agreement_hash, commitment, contribution_id, sha256_bytes
 from ledger.domain.values import Origin, checksum
 from ledger.errors import ConfigurationError
+from ledger.openings.custody import SecretCustody
+from ledger.openings.salts import derive_salt
+from ledger.openings.sealed import ScryptParams
+from ledger.openings.secret import ProofSecret
 from poc.sandbox import demo
 from poc.sandbox.data_dir import SandboxPaths
 
@@ -333,12 +339,21 @@ def seed_demo(
 
     # The contributions are registered through the API once it serves (`seed_contributions`);
     # here, what they will be: documents, salts and the ids the ledger will give them.
+    proof_secrets = {p.label: demo_proof_secret(secret, p.label) for p in demo.PARTNERS}
     seeded: dict[str, SeededContribution] = {}
     for item in demo.CONTRIBUTIONS:
         contributor = accounts[item.partner]
         document = item.document().encode()
         content_hash = sha256_bytes(document)
-        salt = _derive_salt(secret, f"contribution:{item.key}")
+        # The salt a partner's browser derives from its proof secret (docs/design.md): the
+        # demo contributions are proven like any other, from the file and the recovery sheet.
+        salt = derive_salt(
+            proof_secrets[item.partner],
+            chain_id=record.chain_id,
+            ledger=record.address(LEDGER),
+            project_id=project_id,
+            content_hash=content_hash,
+        )
         commit = commitment(contributor.address, project_id, content_hash, salt)
         parents = tuple(bytes.fromhex(seeded[p].contribution_id[2:]) for p in item.parents)
         cid = contribution_id(project_id, contributor.address, commit)
@@ -383,6 +398,7 @@ def seed_demo(
         contributions=tuple(seeded.values()),
     )
     seed.write(paths.seed)
+    hand_proof_secrets(paths, {accounts[label].address: s for label, s in proof_secrets.items()})
     log(
         f"Seeded the demo consortium: project {project_id} with {len(demo.PARTNERS)} partners "
         f"({time.monotonic() - started:.1f} s)"
@@ -506,6 +522,34 @@ def _seed_secret(paths: SandboxPaths) -> bytes:
     secret = secrets.token_bytes(32)
     _write_atomic(paths.secret, secret.hex() + "\n", private=True)
     return secret
+
+
+def demo_proof_secret(seed_secret: bytes, label: str) -> ProofSecret:
+    """The proof secret of demo partner `label`: derived from the data directory's seed
+    secret, so that a re-seed after a lost chain derives the same salts (and ids)."""
+    return ProofSecret(
+        hmac.new(seed_secret, f"poc-sandbox-proof-secret:{label}".encode(), hashlib.sha256).digest()
+    )
+
+
+def sandbox_secret_custody(paths: SandboxPaths) -> SecretCustody:
+    """The proof secrets the sandbox's service keeps (`poc.wiring.proof_secret_custody` reads
+    the same folder with the same password)."""
+    return SecretCustody(
+        paths.proof_secrets, SANDBOX_KEYSTORE_PASSWORD, params=ScryptParams(n=SANDBOX_SCRYPT_N)
+    )
+
+
+def hand_proof_secrets(paths: SandboxPaths, secrets_of: Mapping[str, ProofSecret]) -> None:
+    """Let the service keep the demo partners' proof secrets, as custodial partners who opted
+    in: once per data directory. A partner that took its secret home later (the recovery
+    page) stays without a kept copy across restarts and re-seeds."""
+    if paths.proof_secrets_handed.exists():
+        return
+    custody = sandbox_secret_custody(paths)
+    for address, proof_secret in secrets_of.items():
+        custody.put(address, proof_secret)
+    _write_atomic(paths.proof_secrets_handed, "demo proof secrets handed to the service\n")
 
 
 def _derive_salt(secret: bytes, purpose: str) -> bytes:

@@ -406,6 +406,9 @@ def test_register_commitment_on_chain_with_another_value_is_409(consortium: Cons
     assert [d["location"] for d in other.json()["details"]] == ["body.value"]
     assert same.status_code == 200, same.text
     assert same.json()["result"]["already_done"] is True
+    # With the first registration's date and id, for "already registered on <date>".
+    first = c.client.get(f"/v1/contributions/{same.json()['resource_id']}", headers=member.headers)
+    assert same.json()["result"]["registered_at"] == first.json()["registered_at"] > 0
 
 
 # ------------------------------------------------------------------------------ Idempotency-Key

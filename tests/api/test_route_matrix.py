@@ -413,6 +413,28 @@ ROUTES: tuple[Route, ...] = (
         "test:test_key_authority::test_key_action_by_role_and_owner_has_exact_status",
         body=lambda _: {"label": "matrix"},
     ),
+    Route(
+        "GET",
+        "/v1/partners/{address}/proof-secret",
+        Access.OWN,
+        "test:test_proof_secrets::test_other_partners_key_is_403_wrong_actor_whether_or_not_a_secret_is_kept",
+        "test_proof_secrets::test_put_then_get_gives_the_secret_back_unstored",
+    ),
+    Route(
+        "PUT",
+        "/v1/partners/{address}/proof-secret",
+        Access.OWN,
+        "test:test_proof_secrets::test_other_partners_key_is_403_wrong_actor_whether_or_not_a_secret_is_kept",
+        "test_proof_secrets::test_put_then_get_gives_the_secret_back_unstored",
+        lambda _: {"secret": "0x" + "44" * 32},
+    ),
+    Route(
+        "DELETE",
+        "/v1/partners/{address}/proof-secret",
+        Access.OWN,
+        "test:test_proof_secrets::test_other_partners_key_is_403_wrong_actor_whether_or_not_a_secret_is_kept",
+        "test_proof_secrets::test_delete_forgets_the_secret_then_get_and_delete_are_404",
+    ),
     Route("GET", "/v1/keys", Access.ADMIN, ADMIN),
     Route(
         "POST",

@@ -41,6 +41,17 @@ _DYNAMIC_KEY = re.compile(
     r"""\bt\(\s*["']([a-z_]+)\.["']\s*~|\bt\(`([a-z_.]+)\.\$\{|\btr\(\s*["']([a-z_]+)["']"""
 )
 
+
+def _secret_error_codes() -> set[str]:
+    """The codes secret.js and openings.js throw (`new SecretError("code"`, `OpeningError`,
+    and `formatError`, which is "opening_format"): each is a sentence `secret.<code>`."""
+    codes = {"opening_format"}
+    for name in ("secret.js", "openings.js"):
+        source = (web.STATIC_DIR / "js" / name).read_text(encoding="utf-8")
+        codes |= set(re.findall(r"new (?:Secret|Opening)Error\(\s*\"([a-z_]+)\"", source))
+    return codes
+
+
 # Every prefix used with a computed suffix, and the suffixes the pages can meet.
 DYNAMIC_SUFFIXES: dict[str, set[str]] = {
     "rating": {"1", "2", "3", "4", "5"},
@@ -64,6 +75,8 @@ DYNAMIC_SUFFIXES: dict[str, set[str]] = {
     "check": set(),
     "check_ok": set(),
     "error": set(),
+    # What the recovery sheet, sealed files and opening files refuse (proofkeys.secretProblem).
+    "secret": _secret_error_codes(),
 }
 
 

@@ -285,14 +285,18 @@ def test_value_typed_in_its_unit_is_recorded_exactly_or_refused(
     page.fill("#value", typed)
     said = words["amount.summary_scaled"].format(recorded=recorded, units=units, per=per)
     assert _flat(page.locator("#value-summary").inner_text()) == said
-    cid, summary = _register(page, sandbox.url, f"funding-{language}.txt", b"pilot", FUNDING, typed)
+    cid, summary = _register(
+        page, sandbox.url, f"funding-{language}.txt", f"pilot {language}".encode(), FUNDING, typed
+    )
     assert said in _flat(summary)
     assert words["confirm.irreversible"] in summary
     assert _api(sandbox, demo, f"/v1/contributions/{cid}")["value"] == str(cents)
 
     # Above 2^53: recorded to the last digit, shown to the last digit.
     big = "9007199254740993"
-    cid, summary = _register(page, sandbox.url, f"big-{language}.txt", b"hours", 0, big)
+    cid, summary = _register(
+        page, sandbox.url, f"big-{language}.txt", f"hours {language}".encode(), 0, big
+    )
     assert _api(sandbox, demo, f"/v1/contributions/{cid}")["value"] == big
     grouped = "9.007.199.254.740.993" if language == "nl" else "9,007,199,254,740,993"
     assert grouped in _flat(summary)
@@ -313,7 +317,9 @@ def test_partner_supersedes_then_withdraws_own_contribution(
     context = _context(browser, language)
     page = context.new_page()
     act_as(page, sandbox.url, "leievlas")
-    old, _ = _register(page, sandbox.url, f"draft-{language}.txt", b"first draft", 0, "12")
+    old, _ = _register(
+        page, sandbox.url, f"draft-{language}.txt", f"first draft {language}".encode(), 0, "12"
+    )
 
     # The contribution page offers the contributor both corrections.
     open_page(page, f"{sandbox.url}/contribution?id={old}")
@@ -324,7 +330,7 @@ def test_partner_supersedes_then_withdraws_own_contribution(
     expect(page.locator("#supersede-note")).to_contain_text(f"draft-{language}.txt")
     expect(page.locator("#value")).to_have_value("12")  # the old facts, to correct
     expect(page.locator("#card-title")).to_have_value(f"draft-{language}.txt")  # its card's words
-    drop_file(page, f"final-{language}.txt", b"final version")
+    drop_file(page, f"final-{language}.txt", f"final version {language}".encode())
     expect(page.locator("#commitment")).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
     page.fill("#value", "14")
     page.fill("#card-title", f"final-{language}.txt")

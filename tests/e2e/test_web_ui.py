@@ -166,20 +166,24 @@ def test_browser_commitment_matches_the_ledger(sandbox: SandboxProcess, browser:
     page.close()
 
 
-def test_browser_salts_are_32_random_bytes(sandbox: SandboxProcess, browser: Browser) -> None:
-    # The register page salts every commitment with newSalt(): a short or repeated salt would
-    # let anyone confirm a guess about a document from its commitment on chain.
+def test_browser_proof_secrets_are_32_random_bytes(
+    sandbox: SandboxProcess, browser: Browser
+) -> None:
+    # Every salt the register page uses is an HMAC keyed with the partner's proof secret, made
+    # by newProofSecret() on the recovery page: a short or repeated secret would let anyone
+    # confirm a guess about a document from its commitment on chain.
     page = browser.new_page()
     _open(page, sandbox.url + "/")
-    salts = page.evaluate(
+    made = page.evaluate(
         """async () => {
+            const s = await import('/static/js/secret.js');
             const c = await import('/static/js/crypto.js');
-            return Array.from({length: 64}, () => c.newSalt());
+            return Array.from({length: 64}, () => c.toHex(s.newProofSecret()));
         }"""
     )
-    assert all(s.startswith("0x") and len(bytes.fromhex(s[2:])) == 32 for s in salts)
-    assert len(set(salts)) == len(salts)
-    assert len({s[2:4] for s in salts}) > 16  # first bytes spread as random bytes do
+    assert all(s.startswith("0x") and len(bytes.fromhex(s[2:])) == 32 for s in made)
+    assert len(set(made)) == len(made)
+    assert len({s[2:4] for s in made}) > 16  # first bytes spread as random bytes do
     page.close()
 
 

@@ -75,6 +75,17 @@ def test_vendored_manifest_names_the_pinned_version_and_file_hashes() -> None:
         assert package.license_file in files
         for name, digest in manifest["sha256"].items():
             assert hashlib.sha256((directory / name).read_bytes()).hexdigest() == digest, name
+        # A rewritten module differs from npm's only in the specifiers the manifest names.
+        source = REPO_ROOT / "node_modules" / package.npm_name
+        for name, change in manifest.get("rewritten", {}).items():
+            original = (source / name).read_bytes()
+            assert hashlib.sha256(original).hexdigest() == change["npm_sha256"]
+            served = (directory / name).read_text()
+            for bare, relative in change["specifiers"].items():
+                served = served.replace(f"'{relative}'", f"'{bare}'").replace(
+                    f'"{relative}"', f'"{bare}"'
+                )
+            assert served.encode() == original, name
 
 
 def test_vendor_plan_follows_relative_imports_and_leaves_the_rest(tmp_path: Path) -> None:
@@ -118,6 +129,64 @@ def test_vendor_refuses_modules_a_browser_could_not_load_from_the_copy(
     _toy_package(tmp_path, {"main.js": source})
     with pytest.raises(VendorError, match=message):
         vendor_plan(tmp_path, (TOY,))
+
+
+TOY_WORDS = VendoredPackage("@toy/words", "toy-words", ("index.js",))
+
+
+def _toy_words(root: Path, source: str) -> Path:
+    package_dir = root / "node_modules" / "@toy" / "words"
+    package_dir.mkdir(parents=True, exist_ok=True)
+    (package_dir / "package.json").write_text(
+        json.dumps({"name": "@toy/words", "version": "2.0.0"})
+    )
+    (package_dir / "LICENSE").write_text("MIT words\n")
+    (package_dir / "index.js").write_text(source)
+    return package_dir
+
+
+WORDS_SOURCE = (
+    "/** import { no } from '@toy/hashes/unused.js'; */\n"
+    "import { sum } from '@toy/hashes/sum.js';\n"
+    'import { helper } from "@toy/hashes/lib/helper.js";\n'
+    "export const words = () => sum(helper(), 1);\n"
+)
+
+
+def test_vendor_rewrites_bare_imports_of_a_vendored_package_to_its_copy(tmp_path: Path) -> None:
+    _toy_package(tmp_path, TOY_FILES)
+    _toy_words(tmp_path, WORDS_SOURCE)
+    plan = vendor_plan(tmp_path, (TOY, TOY_WORDS))
+    served = plan["toy-words/index.js"].decode()
+    assert "import { sum } from '../toy-hashes/sum.js';" in served
+    assert 'import { helper } from "../toy-hashes/lib/helper.js";' in served
+    # Only import statements change: the comment keeps its text, the rest is byte for byte.
+    assert served.replace("../toy-hashes/", "@toy/hashes/") == WORDS_SOURCE
+    # The modules it reaches in the other package are vendored with that package, even if
+    # that package's own entries do not need them.
+    assert "toy-hashes/unused.js" not in plan
+    manifest = json.loads(plan[f"toy-words/{MANIFEST}"])
+    assert manifest["rewritten"]["index.js"] == {
+        "npm_sha256": hashlib.sha256(WORDS_SOURCE.encode()).hexdigest(),
+        "specifiers": {
+            "@toy/hashes/lib/helper.js": "../toy-hashes/lib/helper.js",
+            "@toy/hashes/sum.js": "../toy-hashes/sum.js",
+        },
+    }
+    assert manifest["sha256"]["index.js"] == hashlib.sha256(served.encode()).hexdigest()
+    assert "rewritten" not in json.loads(plan[f"toy-hashes/{MANIFEST}"])
+    # A module of the other package reached only through the bare import is vendored too.
+    only_words = VendoredPackage("@toy/hashes", "toy-hashes", ("sum.js",))
+    plan = vendor_plan(tmp_path, (only_words, TOY_WORDS))
+    assert "toy-hashes/lib/helper.js" in plan
+
+
+def test_vendor_refuses_a_bare_import_resolved_to_a_nested_other_version(tmp_path: Path) -> None:
+    _toy_package(tmp_path, TOY_FILES)
+    words_dir = _toy_words(tmp_path, WORDS_SOURCE)
+    (words_dir / "node_modules" / "@toy" / "hashes").mkdir(parents=True)
+    with pytest.raises(VendorError, match="needs its own @toy/hashes"):
+        vendor_plan(tmp_path, (TOY, TOY_WORDS))
 
 
 def test_vendor_refuses_a_package_without_its_licence(tmp_path: Path) -> None:

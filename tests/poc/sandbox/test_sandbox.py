@@ -16,7 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
+from api.settings import ApiSettings
 from ledger.chain.clients import LEDGER_CONTRACT as LEDGER
 from ledger.chain.clients import PocLedgerClient
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_external, connect_memory
@@ -26,6 +28,7 @@ from ledger.domain.events import ContributionRegistered, Endorsed, IdentitySet
 from ledger.domain.hashing import agreement_hash, commitment, sha256_bytes, sha256_file
 from ledger.domain.values import Origin
 from ledger.errors import AnvilError, ConfigurationError
+from ledger.openings.files import derived_opening
 from poc.sandbox import demo
 from poc.sandbox.anvil import AnvilProcess, find_anvil
 from poc.sandbox.data_dir import SandboxPaths, claim_data_dir, prepare_data_dir
@@ -39,7 +42,15 @@ from poc.sandbox.run import (
     run_sandbox,
     start_chain,
 )
-from poc.sandbox.seed import SeedRecord, issue_sandbox_keys, sandbox_keystore, seed_demo
+from poc.sandbox.seed import (
+    SANDBOX_KEYSTORE_PASSWORD,
+    SeedRecord,
+    issue_sandbox_keys,
+    sandbox_keystore,
+    sandbox_secret_custody,
+    seed_demo,
+)
+from poc.wiring import proof_secret_custody
 
 ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
@@ -521,3 +532,52 @@ def _wait_for(condition: Callable[[], bool], lines: list[str], timeout: float = 
     while not condition():
         assert time.monotonic() < deadline, "\n".join(lines)
         time.sleep(0.05)
+
+
+# -- the demo partners' proof secrets ---------------------------------------------------------
+
+
+def test_seed_demo_salts_derive_from_the_partners_proof_secrets_the_service_keeps(
+    memory_chain: Chain, paths: SandboxPaths
+) -> None:
+    record, _ = ensure_deployed(memory_chain, paths, log=_quiet)
+    seed = seed_demo(memory_chain, record, paths, log=_quiet)
+    kept = sandbox_secret_custody(paths)
+    # What the sandbox's app reads: the same folder and password through the API's settings.
+    served = proof_secret_custody(
+        ApiSettings(data_dir=paths.root, keystore_password=SecretStr(SANDBOX_KEYSTORE_PASSWORD))
+    )
+    secrets_of = {p.label: served.get(p.address) for p in seed.partners}
+    assert all(s is not None for s in secrets_of.values())
+    assert len({s.secret_id for s in secrets_of.values() if s}) == len(demo.PARTNERS)
+    for c in seed.contributions:
+        secret = secrets_of[c.partner]
+        assert secret is not None and kept.get(c.contributor) == secret
+        # The opening a browser derives from the kept secret and the demo file is the seed's.
+        opening = derived_opening(
+            secret,
+            chain_id=record.chain_id,
+            ledger=record.address(LEDGER),
+            project_id=seed.project_id,
+            contributor=c.contributor,
+            content_hash=sha256_file(paths.root / c.document),
+        )
+        assert to_hex(opening.salt) == c.salt
+        assert to_hex(opening.contribution_id) == c.contribution_id
+
+
+def test_seed_demo_hands_the_proof_secrets_over_once(
+    memory_chain: Chain, paths: SandboxPaths
+) -> None:
+    record, _ = ensure_deployed(memory_chain, paths, log=_quiet)
+    seed = seed_demo(memory_chain, record, paths, log=_quiet)
+    coordinator = seed.partner(demo.COORDINATOR).address
+    kept = sandbox_secret_custody(paths)
+    assert kept.delete(coordinator)  # the coordinator takes its secret home (recovery page)
+    # A re-seed (the chain lost its newest blocks, or all of them) gives no copy back.
+    paths.seed.unlink()
+    again = seed_demo(memory_chain, record, paths, log=_quiet)
+    assert again.contributions == seed.contributions
+    assert sandbox_secret_custody(paths).get(coordinator) is None
+    others = [p.address for p in seed.partners if p.address != coordinator]
+    assert all(sandbox_secret_custody(paths).get(a) is not None for a in others)

@@ -1,6 +1,7 @@
 // Talking to the poc-ledger API as the chosen partner: the key lives in sessionStorage (gone
 // when the tab closes), errors become translated sentences, accepted writes are followed
-// until they are confirmed on chain.
+// until they are confirmed on chain. What proves contributions (the proof secret, openings)
+// is kept by proofkeys.js.
 
 import { has, t } from "./i18n.js";
 import { recordSentence } from "./recordtext.js";
@@ -14,7 +15,6 @@ function recordRefusal(code, body) {
 }
 
 const ACTOR_KEY = "poc.actor";
-const OPENINGS_KEY = "poc.openings";
 
 // Every API path the pages use, in one place.
 export const paths = {
@@ -28,6 +28,9 @@ export const paths = {
   contributions: (pid, cursor) =>
     `/v1/contributions?project_id=${pid}&limit=500${cursor ? `&cursor=${cursor}` : ""}`,
   contribution: (cid) => `/v1/contributions/${cid}`,
+  byCommitment: (pid, commitment) => `/v1/contributions?project_id=${pid}&commitment=${commitment}`,
+  chain: "/v1/chain",
+  proofSecret: (address) => `/v1/partners/${address}/proof-secret`,
   register: (pid) => `/v1/projects/${pid}/contributions`,
   supersede: (cid) => `/v1/contributions/${cid}/supersede`,
   withdraw: (cid) => `/v1/contributions/${cid}/withdraw`,
@@ -86,26 +89,6 @@ export function setActor(actor) {
 
 export function clearActor() {
   sessionStorage.removeItem(ACTOR_KEY);
-}
-
-// -- openings: what proves a contribution (content hash and salt), kept on this machine ----
-
-export function openings() {
-  try {
-    return JSON.parse(localStorage.getItem(OPENINGS_KEY) || "{}");
-  } catch {
-    return {};
-  }
-}
-
-export function saveOpening(contributionId, opening) {
-  const all = openings();
-  all[contributionId.toLowerCase()] = opening;
-  localStorage.setItem(OPENINGS_KEY, JSON.stringify(all));
-}
-
-export function clearOpenings() {
-  localStorage.removeItem(OPENINGS_KEY);
 }
 
 // -- requests ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
 
 import canonicalize from "../vendor/canonicalize/lib/canonicalize.js";
 import { sha256 } from "../vendor/noble-hashes/sha2.js";
-import { newSalt, toHex } from "./crypto.js";
+import { toHex } from "./crypto.js";
 
 export const CARD_KIND = "poc-ledger/contribution-card";
 export const REASON_KIND = "poc-ledger/dispute-reason";
@@ -46,6 +46,12 @@ const FORBIDDEN_MULTILINE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u202
 const LINE_BREAKS = /\r\n|\r|\u2028|\u2029/gu;
 const HEX32 = /^0x[0-9a-f]{64}$/;
 const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
+
+/** A record's salt: 32 fresh random bytes (Web Crypto), never derived from the proof secret
+ * (docs/proofs.md, "Where the salt comes from"). */
+export function recordSalt() {
+  return toHex(crypto.getRandomValues(new Uint8Array(32)));
+}
 
 /** A card or reason that breaks the format: `code` as in Python (card_too_long, ...). */
 export class RecordFormatError extends Error {
@@ -238,7 +244,7 @@ export function makeCard({ title, description = "", file = null, keywords = [], 
     keywords: keywords.map((k) => (typeof k === "string" ? normaliseText(k) : k)),
     kind: CARD_KIND,
     parents: notes,
-    salt: salt || newSalt(),
+    salt: salt || recordSalt(),
     title: typeof title === "string" ? normaliseText(title) : title,
     version: RECORD_VERSION,
   };
@@ -276,7 +282,7 @@ export function makeReason({ text, file = null, salt = null }) {
         ? null
         : { name: normaliseText(file.name), sha256: String(file.sha256).toLowerCase() },
     kind: REASON_KIND,
-    salt: salt || newSalt(),
+    salt: salt || recordSalt(),
     text: typeof text === "string" ? normaliseText(text, { multiline: true }) : text,
     version: RECORD_VERSION,
   };

@@ -2,9 +2,10 @@
 // as (chosen on the partner page, kept by api.js), the project, and the "acting as" line in the
 // header. A contribution's title comes from its card (records.js), as the API reads it.
 
-import { ApiError, clearActor, clearOpenings, currentActor, get, openings, paths } from "./api.js";
+import { ApiError, clearActor, currentActor, get, paths } from "./api.js";
 import { $, el, fill, short, showError } from "./dom.js";
-import { t, tr } from "./i18n.js";
+import { formatNumber, t, tr } from "./i18n.js";
+import { clearOpenings, keptOpenings, unbackedOpenings } from "./proofkeys.js";
 import { cardTitle, validCard } from "./records.js";
 
 export const isSandbox = document.body.dataset.sandbox === "true";
@@ -40,10 +41,39 @@ export async function loadContext() {
       if (person.address) context.names.set(person.address.toLowerCase(), person.name);
     }
   }
-  for (const [cid, opening] of Object.entries(openings())) {
+  for (const [cid, opening] of Object.entries(keptOpenings())) {
     if (opening.fileName && !context.titles.has(cid)) context.titles.set(cid, opening.fileName);
   }
   renderActingAs();
+  renderBackupWarning();
+}
+
+/** On every page: a warning while this browser holds openings that exist nowhere else (never
+ * exported, and not re-derivable from a recovery sheet that was written down). */
+export function renderBackupWarning() {
+  const target = $("#backup-warning");
+  if (!target) return;
+  const count = unbackedOpenings().length;
+  target.hidden = count === 0 || document.body.dataset.page === "openings";
+  if (count) {
+    fill(
+      target,
+      t("openings.unbacked_banner", { count: formatNumber(count) }),
+      " ",
+      el("a", { href: "/openings" }, t("openings.unbacked_link")),
+    );
+  }
+}
+
+let chainInfo = null;
+
+/** The chain and ledger this service writes to ({chainId, ledger}), what salts derive from. */
+export async function chain() {
+  if (!chainInfo) {
+    const info = await get(paths.chain);
+    chainInfo = { chainId: info.chain_id, ledger: info.contracts.PocLedger };
+  }
+  return chainInfo;
 }
 
 export function nameOf(address) {

@@ -102,11 +102,6 @@ export async function sha256Text(text) {
   return toHex(sha256(new TextEncoder().encode(text)));
 }
 
-/** 32 random bytes from the browser's CSPRNG, as 0x-hex. */
-export function newSalt() {
-  return toHex(crypto.getRandomValues(new Uint8Array(32)));
-}
-
 // abi.encode of static types: every value is one left-padded 32-byte word.
 function word(bytes) {
   const out = new Uint8Array(32);
@@ -146,4 +141,22 @@ export function contributionId(projectId, contributor, commitmentHex) {
   return toHex(
     keccak256(encode([uintWord(projectId), word(fromHex(contributor)), fromHex(commitmentHex)])),
   );
+}
+
+/** An address in its EIP-55 checksummed form; throws on anything that is not 20 bytes of
+ * 0x-hex, or on mixed case that is not the checksummed form (a typo, most likely). */
+export function checksumAddress(address) {
+  if (typeof address !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(address)) {
+    throw new Error(`not an address: ${address}`);
+  }
+  const lower = address.slice(2).toLowerCase();
+  const hash = bytesToHex(keccak_256(new TextEncoder().encode(lower)));
+  let out = "0x";
+  for (let i = 0; i < 40; i++) {
+    out += parseInt(hash[i], 16) >= 8 ? lower[i].toUpperCase() : lower[i];
+  }
+  const digits = address.slice(2);
+  const mixed = digits !== digits.toLowerCase() && digits !== digits.toUpperCase();
+  if (mixed && digits !== out.slice(2)) throw new Error(`not an address (checksum): ${address}`);
+  return out;
 }

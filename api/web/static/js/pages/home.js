@@ -1,18 +1,12 @@
 // The home page: what the ledger is, the demo consortium and the tour; in a sandbox, the
 // one-click reset.
 
-import {
-  clearActor,
-  clearOpenings,
-  currentSandboxToken,
-  paths,
-  post,
-  sandboxToken,
-} from "../api.js";
+import { clearActor, currentSandboxToken, paths, post, sandboxToken } from "../api.js";
 import { context } from "../context.js";
 import { $, el, fill, showError } from "../dom.js";
 import { t, tr } from "../i18n.js";
 import { runPage } from "../page.js";
+import { clearOpenings } from "../proofkeys.js";
 
 async function homePage() {
   const demo = context.demo;

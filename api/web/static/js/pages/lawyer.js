@@ -1,12 +1,19 @@
 // The lawyer's view: export a contribution's proof bundle and PDF certificate, the Results
-// Ownership List, and verify a bundle (with the original file, hashed here).
+// Ownership List, and verify a bundle (with the original file, hashed here). A contribution
+// is proven from the original file and either its opening file or the partner's recovery
+// secret (entered here by the partner): the secret and the file never leave this browser;
+// only the opening of the contribution exported is sent, and only on export.
 
-import { ApiError, allContributions, get, openings, paths, post, request } from "../api.js";
-import { context, projectId, requireActor, titleOf } from "../context.js";
+import { ApiError, allContributions, get, paths, post, request } from "../api.js";
+import { chain, context, nameOf, projectId, requireActor, titleOf } from "../context.js";
+import { commitment } from "../crypto.js";
 import { $, busy, download, el, fill, focusResult, short, showError } from "../dom.js";
 import { has, t } from "../i18n.js";
+import { parseOpening } from "../openings.js";
 import { runPage } from "../page.js";
 import { hashWithProgress } from "../progress.js";
+import { keptOpenings, secretProblem, secretState } from "../proofkeys.js";
+import { deriveSalt, secretFromWords } from "../secret.js";
 
 /** The translation key of a verifier check (`ledger.proof_verifier`): "online: chain id" ->
  * "online_chain_id"; every "history[3] Endorsed" is one "history" check with its event. */
@@ -58,22 +65,26 @@ async function lawyerPage() {
       });
     }
   }
-  for (const [cid, o] of Object.entries(openings())) {
+  for (const [cid, o] of Object.entries(keptOpenings())) {
     known.set(cid, {
-      title: titleFor(cid, o.title || o.fileName),
+      title: titleFor(cid, o.title || o.fileName || t("openings.no_name")),
       contentHash: o.contentHash,
       salt: o.salt,
       document: null,
     });
   }
   const select = $("#export-contribution");
-  const entries = Array.from(known.entries()).reverse();
-  fill(
-    select,
-    entries.length
-      ? entries.map(([cid, o]) => el("option", { value: cid }, `${o.title} (${short(cid)})`))
-      : el("option", { value: "" }, t("lawyer.nothing")),
-  );
+  const listKnown = (chosen) => {
+    const entries = Array.from(known.entries()).reverse();
+    fill(
+      select,
+      entries.length
+        ? entries.map(([cid, o]) => el("option", { value: cid }, `${o.title} (${short(cid)})`))
+        : el("option", { value: "" }, t("lawyer.nothing")),
+    );
+    if (chosen) select.value = chosen;
+  };
+  listKnown();
   const documentLink = $("#download-document");
   const showDocument = () => {
     const chosen = known.get(select.value);
@@ -82,6 +93,89 @@ async function lawyerPage() {
   };
   select.addEventListener("change", showDocument);
   showDocument();
+
+  // -- proving from the original file --------------------------------------------------------
+  const proveStatus = $("#prove-status");
+  const actorAddress = context.actor && context.actor.address;
+  const mine = actorAddress ? await secretState(actorAddress).catch(() => ({ state: "none" })) : null;
+  $("#prove-with-mine-row").hidden = !(mine && mine.secret);
+  const showMethod = () => {
+    const method = $("#prove-form").elements["prove-with"].value;
+    $("#prove-opening-box").hidden = method !== "opening";
+    $("#prove-words-box").hidden = method !== "words";
+  };
+  for (const radio of document.querySelectorAll("input[name=prove-with]")) radio.addEventListener("change", showMethod);
+
+  // With a proof secret the contributor is not asked: each partner of the project is tried,
+  // and the index says which commitment exists (commitments are public on chain anyway).
+  const findDerived = async (secret, contentHash) => {
+    const where = await chain();
+    const salt = deriveSalt(secret, { ...where, projectId: pid, contentHash });
+    const project = await get(paths.project(pid));
+    for (const partner of project.partners) {
+      const commit = commitment(partner.address, pid, contentHash, salt);
+      const found = await get(paths.byCommitment(pid, commit));
+      if (found.items.length) return { item: found.items[0], salt };
+    }
+    return null;
+  };
+
+  $("#prove-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy($("#prove-submit"), async () => {
+      const original = $("#prove-file").files[0];
+      if (!original) throw new ApiError(422, "no_file", t("error.no_file"), "");
+      const method = $("#prove-form").elements["prove-with"].value;
+      // Read what proves it before hashing, so that a mistake there is said at once.
+      let secret = null;
+      let opening = null;
+      try {
+        if (method === "words") secret = secretFromWords($("#prove-words").value);
+        else if (method === "mine") secret = mine.secret;
+        else {
+          const file = $("#prove-opening").files[0];
+          if (!file) throw new ApiError(422, "no_opening", t("error.no_opening"), "");
+          opening = parseOpening(await file.text());
+        }
+      } catch (error) {
+        throw secretProblem(error);
+      }
+      proveStatus.textContent = t("prove.hashing");
+      const contentHash = await hashWithProgress(original, $("#prove-hash-progress"));
+      if (contentHash === null) {
+        proveStatus.textContent = t("hash.stopped");
+        return;
+      }
+      let cid;
+      let salt;
+      let who;
+      if (opening) {
+        if (opening.contentHash !== contentHash.toLowerCase()) {
+          proveStatus.textContent = t("prove.not_this_file");
+          return;
+        }
+        cid = opening.contributionId.toLowerCase();
+        salt = opening.salt;
+        who = opening.contributor;
+      } else {
+        proveStatus.textContent = t("prove.searching");
+        const found = await findDerived(secret, contentHash);
+        if (!found) {
+          proveStatus.textContent = t("prove.not_found");
+          return;
+        }
+        cid = found.item.contribution_id.toLowerCase();
+        salt = found.salt;
+        who = found.item.contributor;
+      }
+      known.set(cid, { title: titleFor(cid, original.name), contentHash, salt, document: null });
+      listKnown(cid);
+      showDocument();
+      $("#prove-words").value = "";
+      proveStatus.textContent = t("prove.found", { name: original.name, id: short(cid), who: nameOf(who) });
+      $("#download-bundle").focus();
+    });
+  });
   const status = $("#export-status");
   const exportAs = (path, extension, doneKey) => (event) =>
     busy(event.currentTarget, async () => {

@@ -1,6 +1,8 @@
 // Register a contribution, or (with ?supersedes=<id>) a new version of one's own: the file is
-// hashed in this browser (it is never sent), salted and committed; the opening (content hash
-// and salt) is kept on this machine before the write.
+// hashed in this browser (it is never sent), salted with the salt the partner's proof secret
+// derives for it, and committed; the opening is kept on this machine before the write. The
+// same file registered before by the same partner in the project has the same commitment:
+// the page says so, with a link to the first, before anything is signed.
 //
 // What is shown, signed and kept is one and the same file, or nothing is sent: choosing a
 // file forgets the previous one at once, Register waits for the fingerprint, the summary
@@ -11,16 +13,27 @@
 // service must arrive at the same hash, which is what the partner's signature covers. A new
 // version starts from the old card's words; it is a new card all the same.
 
-import { ApiError, allContributions, get, openings, paths, saveOpening } from "../api.js";
+import { ApiError, allContributions, get, paths } from "../api.js";
 import { describeAmount, parseAmount, typedUnitName, unitOf } from "../amount.js";
 import { cardHash, makeCard } from "../cards.js";
 import { confirmAction } from "../confirm.js";
-import { context, currentPolicy, nameOf, personName, projectId, requireActor, titleOf } from "../context.js";
-import { commitment, contributionId, newSalt } from "../crypto.js";
+import {
+  chain,
+  context,
+  currentPolicy,
+  nameOf,
+  personName,
+  projectId,
+  renderBackupWarning,
+  requireActor,
+  titleOf,
+} from "../context.js";
 import { $, busy, clearError, download, el, fill, focusResult, showError } from "../dom.js";
-import { categoryName, formatBytes, formatDecimal, formatNumber, t } from "../i18n.js";
+import { categoryName, formatBytes, formatDate, formatDecimal, formatNumber, t } from "../i18n.js";
+import { derivedOpening, openingFileText } from "../openings.js";
 import { runPage } from "../page.js";
 import { hashWithProgress, settle, submitWrite } from "../progress.js";
+import { keepOpening, markBackedUp, secretProblem, secretState, unlockSecret } from "../proofkeys.js";
 import { recordError, validCard } from "../records.js";
 
 const CONTRIBUTION_ID = /^0x[0-9a-fA-F]{64}$/;
@@ -65,7 +78,11 @@ async function registerPage() {
     throw error;
   }
   const pid = old ? old.project_id : await projectId();
-  const [policy, contributions] = await Promise.all([currentPolicy(pid), allContributions(pid)]);
+  const [policy, contributions, where] = await Promise.all([
+    currentPolicy(pid),
+    allContributions(pid),
+    chain(),
+  ]);
   const categories = policy.policy.categories;
   const select = $("#category");
   const valueInput = $("#value");
@@ -162,8 +179,25 @@ async function registerPage() {
   }
   showValue();
 
+  // -- the proof secret: ready (unlocked here, or kept by the service), locked in this browser
+  // (ask the passphrase), or missing (first use: the recovery sheet comes first) -----------
+  let secret = null;
+  let custodial = false;
+  const showSecretState = async () => {
+    const state = await secretState(actor.address);
+    secret = state.secret || null;
+    custodial = state.state === "custodial";
+    $("#secret-needed").hidden = state.state !== "none";
+    $("#secret-unlock").hidden = state.state !== "sealed";
+    form.hidden = state.state === "none";
+  };
+  await showSecretState();
+
   // -- the file: one at a time, and never another one than the page shows -----------------
   let prepared = null;
+  // The file hashed last ({name, size, contentHash}), waiting for the secret if it is locked.
+  let hashed = null;
+  const already = $("#already-registered");
   // Bumped by every file chosen: only the last one's hash may become `prepared`.
   let generation = 0;
   let hashing = false;
@@ -186,6 +220,8 @@ async function registerPage() {
     // What is shown, signed and kept is one file: the previous one is forgotten at once.
     const run = ++generation;
     prepared = null;
+    hashed = null;
+    already.hidden = true;
     hashing = true;
     submit.disabled = true;
     clearError();
@@ -195,6 +231,7 @@ async function registerPage() {
     $("#file-size").textContent = t("register.bytes", { count: formatNumber(file.size) });
     $("#content-hash").textContent = t("register.hashing");
     $("#salt").textContent = "";
+    $("#salt-source").textContent = "";
     $("#commitment").textContent = "";
     let contentHash;
     try {
@@ -211,26 +248,77 @@ async function registerPage() {
     }
     if (run !== generation) return;
     hashing = false;
-    submit.disabled = false;
     if (contentHash === null) {
+      submit.disabled = false;
       $("#content-hash").textContent = t("hash.stopped");
       return;
     }
-    const salt = newSalt();
-    const commit = commitment(actor.address, pid, contentHash, salt);
-    prepared = {
-      fileName: file.name,
-      fileSize: file.size,
-      mediaType: file.type,
-      contentHash,
-      salt,
-      commitment: commit,
-      contributionId: contributionId(pid, actor.address, commit),
-    };
     $("#content-hash").textContent = contentHash;
-    $("#salt").textContent = salt;
-    $("#commitment").textContent = commit;
+    hashed = { name: file.name, size: file.size, mediaType: file.type, contentHash };
+    if (!secret) {
+      $("#salt").textContent = t("register.unlock_first");
+      return;
+    }
+    // Register stays off until the index has said whether this file is registered already.
+    await busy(null, () => prepare(run));
   };
+
+  // The opening of the hashed file, once both the hash and the secret are there; then the
+  // index is asked whether this commitment is registered already (this partner, this file,
+  // this project: the same commitment). Nothing is signed before that answer.
+  const prepare = async (run) => {
+    if (!hashed || !secret) return;
+    submit.disabled = true;
+    const opening = derivedOpening(secret, {
+      ...where,
+      projectId: pid,
+      contributor: actor.address,
+      contentHash: hashed.contentHash,
+      fileName: hashed.name,
+    });
+    $("#salt").textContent = opening.salt;
+    $("#salt-source").textContent = t("register.salt_derived", { id: opening.secretId });
+    $("#commitment").textContent = opening.commitment;
+    const found = await get(paths.byCommitment(pid, opening.commitment));
+    if (run !== generation) return;
+    submit.disabled = false;
+    const earlier = found.items[0];
+    if (earlier) {
+      fill(
+        already,
+        t("register.already_registered", { date: formatDate(earlier.registered_at) }),
+        " ",
+        el("a", { href: `/contribution?id=${earlier.contribution_id}` }, t("register.already_link")),
+      );
+      already.hidden = false;
+      submit.disabled = true;
+      return;
+    }
+    prepared = {
+      fileName: hashed.name,
+      fileSize: hashed.size,
+      mediaType: hashed.mediaType,
+      contentHash: hashed.contentHash,
+      salt: opening.salt,
+      commitment: opening.commitment,
+      contributionId: opening.contributionId,
+      opening,
+    };
+  };
+
+  $("#secret-unlock").addEventListener("submit", (event) => {
+    event.preventDefault();
+    busy($("#unlock-submit"), async () => {
+      try {
+        await unlockSecret(actor.address, $("#unlock-passphrase").value);
+      } catch (error) {
+        throw secretProblem(error);
+      }
+      $("#unlock-passphrase").value = "";
+      await showSecretState();
+      await prepare(generation);
+    });
+  });
   input.addEventListener("change", () => take(input.files[0]));
   zone.addEventListener("dragover", (event) => {
     event.preventDefault();
@@ -331,19 +419,18 @@ async function registerPage() {
     lockFile(true);
     try {
       await busy(submit, async () => {
-        // Kept before sending: without its salt nobody can later prove the file.
-        saveOpening(chosen.contributionId, {
-          contentHash: chosen.contentHash,
-          salt: chosen.salt,
-          fileName: chosen.fileName,
-          title: card.title,
-          projectId: pid,
-          contributor: actor.address,
-        });
+        // Kept before sending: the opening file is what proves the file later, on any
+        // machine (and with the recovery sheet it can be derived again). It carries the card
+        // signed here, so that a proof bundle made from it carries the card too.
+        chosen.opening = keepOpening({ ...chosen.opening, card });
+        // Derived from the secret the service keeps: it can derive this opening again.
+        if (custodial) markBackedUp([chosen.contributionId], "custody");
+        renderBackupWarning();
         const path = old ? paths.supersede(old.contribution_id) : paths.register(pid);
         const op = await submitWrite(old ? "supersede.kind" : "register.kind", path, body);
         const cid = op.resource_id || chosen.contributionId;
-        const alreadyDone = Boolean(op.result && op.result.already_done);
+        // Registered before (another tab, another machine): the first registration's date.
+        const alreadyDone = op.result && op.result.already_done ? { at: op.result.registered_at } : null;
         // Confirmed on chain; the page shows it once the index has it too.
         await settle(() => get(paths.contribution(cid)).catch(() => null));
         prepared = null;
@@ -361,7 +448,9 @@ function showResult(cid, chosen, alreadyDone, superseded) {
   const result = $("#register-result");
   const named = { name: chosen.fileName };
   const done = alreadyDone
-    ? t("register.already", named)
+    ? alreadyDone.at
+      ? t("register.already_registered", { date: formatDate(alreadyDone.at) })
+      : t("register.already", named)
     : superseded
       ? t("supersede.done", named)
       : t("register.done", named);
@@ -380,13 +469,14 @@ function showResult(cid, chosen, alreadyDone, superseded) {
       {
         type: "button",
         class: "button-link",
-        onclick: () =>
+        onclick: () => {
           download(
-            new Blob([JSON.stringify({ contributionId: cid, ...openings()[cid.toLowerCase()] }, null, 2)], {
-              type: "application/json",
-            }),
+            new Blob([openingFileText(chosen.opening)], { type: "application/json" }),
             `opening-${cid.slice(2, 10)}.json`,
-          ),
+          );
+          markBackedUp([chosen.contributionId]);
+          renderBackupWarning();
+        },
       },
       t("register.save_opening"),
     ),
