@@ -48,6 +48,7 @@ MISSING_OPERATION = "0" * 32
 MISSING_PARTNER = "0x" + "5a" * 20
 DISPUTE_REASON = "Vertrouwelijk: dezelfde proef liep al in 2019 bij Lab Gent"
 CARD_TITLE = "Vertrouwelijke receptuur: enzymatische roting van vlas"
+SECRET = "0x" + "5e" * 32  # B's proof secret, kept by the service (B is custodial)
 
 
 @dataclass
@@ -135,6 +136,10 @@ def _build(c: Consortium) -> World:
     c.chain.increase_time(8 * DAY)
     c.sync()
     split = write(c, b, f"/v1/projects/{project}/splits")
+    kept = c.client.put(
+        f"/v1/partners/{b.address}/proof-secret", json={"secret": SECRET}, headers=b.headers
+    )
+    assert kept.status_code == 201, kept.text
 
     # Project 2: the outsider's own consortium, made on chain.
     call(
@@ -184,7 +189,8 @@ class Read:
     `scope`: "public" (the same answer for everyone), "project", "contribution", "operation",
     "partner" (404 to whom may not read it, with a nonexistent id's body), "list" (200 for
     everyone; `listed` says who finds project 1's records in it), "keys" (statuses only;
-    `tests/api/test_key_authority.py` has the full matrix).
+    `tests/api/test_key_authority.py` has the full matrix), "own" (the partner's own keys only;
+    `tests/api/test_proof_secrets.py` has the details).
     """
 
     scope: str
@@ -224,6 +230,8 @@ READS: dict[tuple[str, str], Read] = {
     ("GET", "/contribution"): Read("public", EVERYONE),
     ("GET", "/split"): Read("public", EVERYONE),
     ("GET", "/lawyer"): Read("public", EVERYONE),
+    ("GET", "/recovery"): Read("public", EVERYONE),
+    ("GET", "/openings"): Read("public", EVERYONE),
     ("GET", "/lang/{code}"): Read("public", dict.fromkeys(VIEWERS, 303)),
     ("GET", "/v1/chain"): Read("public", EVERYONE),
     # The caller's own key: every key reads itself, and nothing else (see test_partners).
@@ -283,6 +291,11 @@ READS: dict[tuple[str, str], Read] = {
         },
     ),
     ("GET", "/v1/keys"): Read("keys", {**dict.fromkeys(VIEWERS, 403), "admin": OK}),
+    # A kept proof secret: its own partner's keys only (B keeps one, see `_build`); every other
+    # key is 403 before anything is looked up (`api.routes.proof_secrets`).
+    ("GET", "/v1/partners/{address}/proof-secret"): Read(
+        "own", {**dict.fromkeys(VIEWERS, 403), "member": OK}
+    ),
 }
 
 # Mounted applications, not routes: the pages' scripts and styles.
@@ -376,6 +389,8 @@ def test_read_by_viewer_has_its_scoped_status(
         assert (DISPUTE_REASON in response.text) == (response.status_code == OK), response.text
     if path in ("/v1/contributions/{contribution_id}", "/v1/contributions/{contribution_id}/card"):
         assert (CARD_TITLE in response.text) == (response.status_code == OK), response.text
+    if path.endswith("/proof-secret"):
+        assert (SECRET[2:] in response.text.lower()) == (response.status_code == OK)
 
 
 def _same_message(absent: str, w: World, path: str) -> str:
