@@ -13,7 +13,7 @@ PYTEST_ARGS ?= -n auto
 # `make lock LOCK_ARGS=--upgrade` moves every pin to the newest release.
 LOCK_ARGS ?=
 
-.PHONY: help .venv node_modules setup compile compile-check vendor-web sort-i18n lint format test test-faults sandbox bench lock npm-lock clean
+.PHONY: help .venv node_modules setup compile compile-check vendor-web verifier-html sort-i18n lint format test test-faults sandbox bench lock npm-lock clean
 
 help:
 	@echo "make sandbox      install everything, start the local demo at http://127.0.0.1:8000"
@@ -28,6 +28,7 @@ help:
 	@echo "make npm-lock     regenerate package-lock.json from package.json"
 	@echo "make vendor-web   copy the pages' JS libraries from node_modules to api/web/static/vendor"
 	@echo "make sort-i18n    sort api/web/i18n.json by key (a test insists)"
+	@echo "make verifier-html  rebuild ledger/evidence/verifier.html (the packs' HTML verifier)"
 
 # pip -qq: the machine-wide pip config names local mirrors that lack most packages and pip
 # warns about each of them; errors still print.
@@ -61,6 +62,11 @@ vendor-web: setup
 	$(PY) scripts/vendor_web.py
 
 # Sorted keys: parallel additions to the one translation table merge cleanly.
+# The single-file verifier of the evidence packs: its script and libraries bundled by esbuild
+# (pinned in package.json); a test compares the committed page with a fresh build.
+verifier-html: setup
+	$(PY) scripts/build_verifier_html.py
+
 sort-i18n: $(VENV_STAMP)
 	$(PY) scripts/sort_i18n.py
 

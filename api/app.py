@@ -11,6 +11,7 @@ routes: `/health`, `/ready`, `/docs` and `/openapi.json` at the root, every reso
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -31,6 +32,9 @@ from api.errors import (
 from api.limits import AdmissionMiddleware
 from api.routes import API_PREFIX, include_routers
 from ledger.domain.untrusted_json import MAX_DEPTH, nesting_depth
+
+#: The one route whose body may exceed `max_body_bytes`: a sealed document's upload.
+DOCUMENT_UPLOAD_PATH = re.compile(API_PREFIX + r"/projects/[0-9]+/documents/0x[0-9a-fA-F]{64}")
 
 log = logging.getLogger(__name__)
 
@@ -54,24 +58,40 @@ chain. An `Idempotency-Key` header makes retries safe.
 
 
 class BodyLimitMiddleware:
-    """Answers 413 for request bodies above `max_bytes`, declared or streamed."""
+    """Answers 413 for request bodies above `max_bytes`, declared or streamed. A `PUT` to a
+    path matching one of `larger`'s patterns (a sealed document's upload) has that limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        larger: tuple[tuple[re.Pattern[str], int], ...] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger
+
+    def _limit(self, scope: Scope) -> int:
+        if scope.get("method") == "PUT":
+            path = str(scope.get("path", ""))
+            for pattern, limit in self.larger:
+                if pattern.fullmatch(path):
+                    return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = PayloadTooLargeError(f"request body exceeds {self.max_bytes} bytes")
+        max_bytes = self._limit(scope)
+        too_large = PayloadTooLargeError(f"request body exceeds {max_bytes} bytes")
         declared: int | None = None
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit():
                 declared = int(value)
         if declared is not None:
             # The server holds the body to its declared length: checking the header is enough.
-            if declared > self.max_bytes:
+            if declared > max_bytes:
                 await error_response(too_large)(scope, receive, send)
                 return
             await self.app(scope, receive, send)
@@ -87,7 +107,7 @@ class BodyLimitMiddleware:
             if message["type"] != "http.request":
                 break
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
+            if seen > max_bytes:
                 await error_response(too_large)(scope, receive, send)
                 return
             if not message.get("more_body", False):
@@ -282,7 +302,11 @@ def build_app(services: Services, *, background: Background | None = None) -> Fa
     install_error_handlers(app)
     # The last added runs first: the size of a body is bounded before its depth is measured.
     app.add_middleware(JsonDepthMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger=((DOCUMENT_UPLOAD_PATH, settings.max_document_bytes),),
+    )
     # Added last, so it runs first: a refused request costs as little as it can.
     app.add_middleware(AdmissionMiddleware, admission=services.admission, prefix=API_PREFIX)
     if settings.allowed_hosts:

@@ -13,7 +13,7 @@ charged, before routing by `api.limits.AdmissionMiddleware`: `get_principal` rea
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from eth_typing import ChecksumAddress
@@ -31,11 +31,14 @@ from api.limits import VERDICT, Admission, Admitted, Unauthenticated
 from api.services.custody import Custody
 from api.services.records import Records
 from api.settings import ApiSettings
-from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient
+from ledger.chain.clients import PocExchangeClient, PocLedgerClient, RoyaltyVaultClient
 from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.transactions import TxSender
 from ledger.domain.values import checksum
+from ledger.evidence.anchor_job import CheckpointAnchorer
+from ledger.evidence.sources import EvidenceSources
+from ledger.evidence.timestamp_job import TimestampJob
 from ledger.openings.custody import SecretCustody
 from ledger.store import Store
 from ledger.sync.deployment_check import DeploymentCheck
@@ -46,6 +49,7 @@ log = logging.getLogger(__name__)
 
 LEDGER = "PocLedger"
 VAULT = "RoyaltyVault"
+EXCHANGE = "PocExchange"
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class ChainAccess:
     relayer: TxSender
     ledger: PocLedgerClient
     vault: RoyaltyVaultClient
+    #: None for a deployment made before the exchange existed (`poc deploy --exchange` adds it).
+    exchange: PocExchangeClient | None = None
 
     @property
     def ledger_address(self) -> ChecksumAddress:
@@ -65,6 +71,15 @@ class ChainAccess:
     @property
     def vault_address(self) -> ChecksumAddress:
         return self.deployment.address(VAULT)
+
+    def require_exchange(self) -> PocExchangeClient:
+        """The exchange's client, or 503 when the deployment has no PocExchange."""
+        if self.exchange is None:
+            raise UnavailableError(
+                "this deployment has no PocExchange: knowledge exchange is not available",
+                code="exchange_unavailable",
+            )
+        return self.exchange
 
 
 @dataclass
@@ -83,6 +98,11 @@ class Services:
     worker: OutboxWorker | None = None
     custody: Custody | None = None
     check: DeploymentCheck | None = None
+    # Timestamps, public checkpoints and the seal (`poc.wiring.build_evidence`); the jobs are
+    # run by the background leader beside the follower and the worker.
+    evidence: EvidenceSources = field(default_factory=EvidenceSources)
+    timestamp_job: TimestampJob | None = None
+    anchor_job: CheckpointAnchorer | None = None
 
     def require_chain(self) -> ChainAccess:
         """The chain, or 503 when the API runs without one."""

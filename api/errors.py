@@ -56,6 +56,7 @@ from ledger.errors import (
     RecordIntegrityError,
     RecordKeyError,
     ScoringError,
+    SealError,
     SigningError,
     StoreError,
     TransactionRevertedError,
@@ -77,6 +78,12 @@ class ErrorDetail(BaseModel):
 
     location: str = Field(examples=["body.value"])
     message: str = Field(examples=["Input should be greater than or equal to 0"])
+    code: str | None = Field(
+        default=None,
+        description="Stable code of this problem, where the route gives one (agreement "
+        "answers: `ledger.agreement.answers`).",
+        examples=["floor_above_cap"],
+    )
 
 
 class ErrorBody(BaseModel):
@@ -257,6 +264,8 @@ def _ledger_status(exc: LedgerError) -> tuple[int, ErrorBody]:
         (ArtifactError, 503, "service_misconfigured"),
         (SigningError, 422, "invalid_signature"),
         (ScoringError, 422, "scoring_failed"),
+        # A seal needs the TSA: an outage is the service's, worth a retry.
+        (SealError, 503, "seal_unavailable"),
         (ProofError, 422, "proof_failed"),
     )
     for cls, status, code in table:

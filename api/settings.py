@@ -125,6 +125,11 @@ class ApiSettings(BaseSettings):
         "address taken from X-Forwarded-For; by default nobody's is.",
     )
     max_body_bytes: int = Field(default=1_000_000, gt=0)
+    max_document_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        gt=0,
+        description="Largest sealed document a partner may upload to share (bytes).",
+    )
     wait_timeout: float = Field(default=30.0, gt=0, description="Longest `?wait=true` wait.")
     signature_ttl: int = Field(default=3_600, gt=0, description="Seconds a prepared action lives.")
     preflight: bool = Field(
@@ -140,6 +145,56 @@ class ApiSettings(BaseSettings):
     )
     start_workers: bool = Field(
         default=True, description="Run the index follower and the outbox worker in the app."
+    )
+    # Evidence from outside the consortium chain (docs/proofs.md): each part is optional.
+    tsa_url: str | None = Field(
+        default=None,
+        description="RFC 3161 timestamp authority (production: a qualified TSA under eIDAS). "
+        "Every registration gets a token from it, fetched by the background process; it "
+        "also timestamps the seal of PDF certificates.",
+    )
+    tsa_roots: Path | None = Field(
+        default=None,
+        description="PEM file of the TSA certificates trusted as anchors: tokens are checked "
+        "against them when fetched and when a posted bundle is verified.",
+    )
+    timestamp_interval: float = Field(
+        default=5.0, gt=0, description="Seconds between rounds of the timestamp job."
+    )
+    public_rpc_url: str | None = Field(
+        default=None,
+        description="JSON-RPC URL of the public chain holding the checkpoint contract.",
+    )
+    checkpoints_address: str | None = Field(
+        default=None, description="ChainCheckpoints address on the public chain."
+    )
+    checkpoints_from_block: int = Field(
+        default=0, ge=0, description="Public block the checkpoint contract was deployed in."
+    )
+    anchor_key: SecretStr | None = Field(
+        default=None,
+        description="Private key of the public-chain account that posts the checkpoints (it "
+        "pays their gas). Without it the service proves with the checkpoints of `anchorer` "
+        "but posts none.",
+    )
+    anchorer: str | None = Field(
+        default=None,
+        description="Address whose checkpoints bundles cite; default: the anchor key's.",
+    )
+    anchor_interval: float = Field(
+        default=600.0, gt=0, description="Seconds between checkpoints of the chain."
+    )
+    seal_pkcs12: Path | None = Field(
+        default=None, description="PKCS#12 file of the operator's seal key and certificate."
+    )
+    seal_key: Path | None = Field(
+        default=None, description="PEM private key of the seal (with seal_certificate)."
+    )
+    seal_certificate: Path | None = Field(
+        default=None, description="PEM certificate of the seal (with seal_key)."
+    )
+    seal_password: SecretStr | None = Field(
+        default=None, description="Password of the seal's PKCS#12 file or PEM key."
     )
     sandbox: bool = False
     allowed_hosts: tuple[str, ...] = Field(

@@ -5,7 +5,7 @@ import {IPocGovernance} from "./interfaces/IPocGovernance.sol";
 import {IPocLedger} from "./interfaces/IPocLedger.sol";
 import {StructHashes} from "./libraries/StructHashes.sol";
 import {PocLedgerState} from "./PocLedgerState.sol";
-import {BPS_DENOMINATOR, Category, Policy, ProposalKind, SignedAuth} from "./PocTypes.sol";
+import {BPS_DENOMINATOR, Category, Policy, ProposalKind, SignedAuth, approvalsRequired} from "./PocTypes.sol";
 
 /// @title PocGovernance
 /// @notice The governance half of a PocLedger's code: creating projects, making proposals and
@@ -148,6 +148,8 @@ contract PocGovernance is IPocGovernance, PocLedgerState {
         if (policy.backgroundWeightBps == 0 && policy.resultWeightBps == 0) {
             revert IPocLedger.PocInvalidPolicy("originWeights");
         }
+        // A contribution always keeps part of its points.
+        if (policy.parentShareBps >= BPS_DENOMINATOR) revert IPocLedger.PocInvalidPolicy("parentShareBps");
         for (uint256 i = 0; i < policy.categories.length; ++i) {
             Category memory c = policy.categories[i];
             if (c.unitScale == 0) revert IPocLedger.PocInvalidPolicy("unitScale");
@@ -202,7 +204,7 @@ contract PocGovernance is IPocGovernance, PocLedgerState {
             if (data.length != 32 || bytes32(data) == bytes32(0)) revert IPocLedger.PocInvalidProposal(kind);
             target = bytes32(data);
         }
-        uint256 required = _ceilBps(eligible, _policyParams[projectId].governanceBps);
+        uint256 required = approvalsRequired(eligible, _policyParams[projectId].governanceBps);
         // Nobody changes the others' rights alone, whatever the policy's threshold says.
         if (required < 2 && eligible >= 2) required = 2;
         proposalId = ++_proposalCount;
@@ -250,11 +252,5 @@ contract PocGovernance is IPocGovernance, PocLedgerState {
 
     function _targetAddress(Proposal storage prop) private view returns (address) {
         return address(uint160(uint256(prop.target)));
-    }
-
-    /// @dev ceil(count * bps / 10000), at least one approval.
-    function _ceilBps(uint256 count, uint256 bps) private pure returns (uint256 required) {
-        required = (count * bps + BPS_DENOMINATOR - 1) / BPS_DENOMINATOR;
-        if (required == 0) required = 1;
     }
 }

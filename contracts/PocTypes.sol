@@ -47,7 +47,20 @@ struct Category {
 
 /// @notice The scoring and governance policy of a project. Only its hash and the parameters the
 /// contracts enforce are stored; the full policy is emitted in `PolicySet` so that anyone can
-/// recompute scores from events alone.
+/// recompute scores from events alone (docs/scoring.md says how).
+/// @param backgroundWeightBps Weight of contributions brought into the project (10000 = x1).
+/// @param resultWeightBps Weight of contributions created in the project (10000 = x1).
+/// @param endorsementQuorum Endorsements by other partners a contribution needs to count.
+/// @param disputeWindow Seconds after registration during which a contribution can be disputed.
+/// @param splitApprovalBps Approvals that finalize a split, as a share of the partners
+/// (`approvalsRequired`); 1 to 10000.
+/// @param governanceBps Approvals that execute a proposal, as a share of the eligible partners
+/// (`approvalsRequired`, and never fewer than two of two or more); 1 to 10000.
+/// @param partnerCapBps Largest share of any partner; 0 = no cap.
+/// @param partnerFloorBps Smallest share of every partner; 0 = no floor.
+/// @param parentShareBps Share of a counted contribution's points passed to the counted
+/// contributions of other partners it builds on; 0 = none, below 10000.
+/// @param categories The categories of contribution and their weights (1 to 32).
 struct Policy {
     uint16 backgroundWeightBps;
     uint16 resultWeightBps;
@@ -57,6 +70,7 @@ struct Policy {
     uint16 governanceBps;
     uint16 partnerCapBps;
     uint16 partnerFloorBps;
+    uint16 parentShareBps;
     Category[] categories;
 }
 
@@ -114,3 +128,22 @@ struct SplitInput {
 
 /// @dev Basis points in a whole.
 uint16 constant BPS_DENOMINATOR = 10_000;
+
+/// @notice How many of `partners` must approve to reach a threshold of `thresholdBps`: the
+/// fewest k whose share k / partners, rounded to whole basis points (half up), is at least the
+/// threshold, and at least one. A threshold written as the rounded basis points of a fraction
+/// so means that fraction: 6667 (two thirds) is 2 of 3, 3 of 4 and 5 of 7 partners; 5000 is
+/// half; 5001 a strict majority. Computed as ceil(partners * (2 * thresholdBps - 1) / 20000).
+/// @param partners The partners entitled to approve (at least one).
+/// @param thresholdBps The policy's threshold, 1 to 10000.
+/// @return required The number of approvals that reaches the threshold.
+function approvalsRequired(uint256 partners, uint256 thresholdBps) pure returns (uint256 required) {
+    // ceil(n * (2b - 1) / 20000) = floor((2nb + 19999 - n) / 20000). Callers pass a partner
+    // count and a validated policy threshold (1 to 10000), both held in uint16: the product
+    // cannot overflow, and 2nb - n >= n >= 0 when b >= 1.
+    unchecked {
+        required = (2 * partners * thresholdBps + (2 * uint256(BPS_DENOMINATOR) - 1) - partners)
+            / (2 * uint256(BPS_DENOMINATOR));
+    }
+    if (required == 0) required = 1;
+}

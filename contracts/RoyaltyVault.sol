@@ -10,7 +10,7 @@ import {IRoyaltyVault} from "./interfaces/IRoyaltyVault.sol";
 import {StructHashes} from "./libraries/StructHashes.sol";
 import {PartnerSignatureVerifier, PartnerSignatures} from "./PartnerSignatures.sol";
 import {Semver} from "./Semver.sol";
-import {BPS_DENOMINATOR, SignedAuth, SplitInput} from "./PocTypes.sol";
+import {BPS_DENOMINATOR, SignedAuth, SplitInput, approvalsRequired} from "./PocTypes.sol";
 
 /// @title RoyaltyVault
 /// @notice Implementation of {IRoyaltyVault}; see the interface for the rules and NatSpec.
@@ -67,7 +67,7 @@ contract RoyaltyVault is IRoyaltyVault, PartnerSignatures, Semver, ReentrancyGua
 
     /// @dev The vault is released with the ledger.
     function _codeVersion() internal pure override returns (string memory) {
-        return "1.1.0";
+        return "2.0.0";
     }
 
     /// @notice Refuses ETH that does not name a project: it could not be allocated.
@@ -196,8 +196,7 @@ contract RoyaltyVault is IRoyaltyVault, PartnerSignatures, Semver, ReentrancyGua
         _requireParticipant(projectId, proposer);
         _validateSplit(projectId, split);
         IPocLedger.ProjectInfo memory info = _ledger.project(projectId);
-        uint256 required = Math.ceilDiv(uint256(info.partnerCount) * info.splitApprovalBps, BPS_DENOMINATOR);
-        if (required == 0) required = 1;
+        uint256 required = approvalsRequired(info.partnerCount, info.splitApprovalBps);
         proposalId = ++_proposalCount;
         Split storage s = _splits[proposalId];
         s.projectId = projectId;

@@ -44,6 +44,10 @@ error codes in one handler (`api.errors`).
     │   ├── NoSplitVersionError       no such finalized split version        (LookupError)
     │   └── NothingToSplitError       nothing counts yet: no split to divide by
     ├── ProofError                    building or verifying proof bundles
+    │   ├── TimestampError            an RFC 3161 token cannot be had or does not verify
+    │   │   └── TsaUnavailableError   the TSA did not answer, or not with a token (ConnectionError)
+    │   ├── SealError                 a PDF cannot be sealed, or its seal does not validate
+    │   └── NotAnchoredError          no public checkpoint covers that block (yet) (LookupError)
     ├── RecordError                   contribution cards and dispute reasons
     │   ├── RecordFormatError         malformed: a field too long, a control character, an
     │   │                             unknown field, ... (ValueError); `code` and `field`
@@ -51,18 +55,27 @@ error codes in one handler (`api.errors`).
     │   │                             longer hashes to the value the partner signed
     │   └── RecordKeyError            the key that seals records at rest is missing, malformed
     │                                 or not the one they were sealed with
+    ├── EnvelopeError                 sealing or opening a shared document (ledger.exchange)
+    │   ├── EnvelopeFormatError       bytes or fields not of the documented format (ValueError)
+    │   └── EnvelopeIntegrityError    altered, truncated, for another key or recipient, or not
+    │                                 the document whose commitment was disclosed
     ├── OpeningError                  proof secrets and openings                (ValueError)
     │   ├── RecoveryPhraseError       words that are no recovery sheet of a proof secret
     │   ├── OpeningFormatError        a file not in the documented opening/sealed format
     │   ├── OpeningMismatchError      an opening that does not open what it names
     │   ├── OpeningConflictError      another opening already kept for that contribution
     │   └── SealedFileError           wrong passphrase, or the encrypted file was altered
-    └── StoreError                    the local database cannot be read or written
-        └── CorruptDatabaseError      a SQLite file of the store is no readable database
+    ├── StoreError                    the local database cannot be read or written
+    │   └── CorruptDatabaseError      a SQLite file of the store is no readable database
+    └── AgreementError                the consortium agreement builder (ledger.agreement)
+        ├── InvalidAnswersError       answers malformed or contradicting each other  (ValueError)
+        ├── UnsupportedTermError      a term the contracts cannot enforce yet        (ValueError)
+        └── AgreementDocumentError    a canonical document malformed or altered      (ValueError)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -231,6 +244,23 @@ class ProofError(LedgerError):
     """Raised when a proof bundle cannot be built or does not verify."""
 
 
+class TimestampError(ProofError):
+    """Raised when an RFC 3161 timestamp token cannot be obtained, parsed or verified."""
+
+
+class TsaUnavailableError(TimestampError, ConnectionError):
+    """Raised when the timestamp authority cannot be reached or answers with an HTTP error
+    (worth trying again later, unlike a token that does not verify)."""
+
+
+class SealError(ProofError):
+    """Raised when a PDF cannot be sealed (key, certificate, TSA) or its seal does not validate."""
+
+
+class NotAnchoredError(ProofError, LookupError):
+    """Raised when no checkpoint on the public chain covers the block asked about (yet)."""
+
+
 class RecordError(LedgerError):
     """Raised when a contribution card or a dispute reason cannot be used."""
 
@@ -257,6 +287,21 @@ class RecordIntegrityError(RecordError):
 class RecordKeyError(RecordError, ConfigurationError):
     """Raised when the records key is missing or malformed, or is not the key a record was
     sealed with."""
+
+
+class EnvelopeError(LedgerError):
+    """Raised when a shared document or its wrapped key cannot be sealed or opened."""
+
+
+class EnvelopeFormatError(EnvelopeError, ValueError):
+    """Raised when bytes or fields are not of the format of docs/exchange.md (no header, an
+    unknown version, a malformed key envelope, a key of the wrong length)."""
+
+
+class EnvelopeIntegrityError(EnvelopeError):
+    """Raised when a sealed document or wrapped key does not open (altered, truncated, extended,
+    for another key, recipient or disclosure) or opens to a document other than the one whose
+    commitment was disclosed."""
 
 
 class OpeningError(LedgerError, ValueError):
@@ -298,3 +343,47 @@ class CorruptDatabaseError(StoreError):
         super().__init__(message)
         self.path = path
         self.holds = holds
+
+
+class AgreementError(LedgerError):
+    """Raised when a consortium agreement cannot be built, rendered or checked."""
+
+
+class InvalidAnswersError(AgreementError, ValueError):
+    """Raised when the answers of an agreement are malformed, out of range or contradict each
+    other; `problems` lists each one with its field, stable code and message."""
+
+    def __init__(self, problems: tuple[AnswerProblem, ...]) -> None:
+        self.problems = problems
+        first = problems[0] if problems else None
+        summary = f"{first.location}: {first.message}" if first else "invalid answers"
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(summary + more)
+
+
+class UnsupportedTermError(AgreementError, ValueError):
+    """Raised when an answer asks for a term that the on-chain policy of this release cannot
+    enforce (the text would promise what the contract does not do)."""
+
+    def __init__(self, message: str, *, code: str, location: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.location = location
+
+
+class AgreementDocumentError(AgreementError, ValueError):
+    """Raised when bytes offered as a canonical agreement document are not one, or do not
+    hash to the value they are checked against; `code` says which."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class AnswerProblem:
+    """One problem of an agreement's answers: where (dotted path), a stable code, a message."""
+
+    location: str
+    code: str
+    message: str

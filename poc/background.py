@@ -1,4 +1,5 @@
-"""The background process: the index follower and the outbox worker, without HTTP.
+"""The background process: the index follower, the outbox worker and the evidence jobs (RFC
+3161 timestamps, public checkpoints, when configured), without HTTP.
 
 By default every API process may run them (the one holding the data directory's
 `background.lock` does). Under load they compete with request handling for that process's
@@ -19,6 +20,7 @@ import fcntl
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import IO
@@ -29,8 +31,47 @@ from ledger.errors import LedgerError
 from poc.wiring import EXIT_STARTUP_FAILURE, build_services
 
 
+class JobThread:
+    """One evidence job's loop (`run(stop, interval=...)`) in a daemon thread, until `stop()`."""
+
+    def __init__(self, name: str, loop: Callable[[threading.Event], None]) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=loop, args=(self._stop,), name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+
+def evidence_jobs(services: Services) -> list[JobThread]:
+    """The timestamp and anchoring jobs the services have, as threads (not started)."""
+    settings = services.settings
+    jobs: list[JobThread] = []
+    timestamps = services.timestamp_job
+    if timestamps is not None:
+        jobs.append(
+            JobThread(
+                "poc-timestamps",
+                lambda stop: timestamps.run(stop, interval=settings.timestamp_interval),
+            )
+        )
+    anchor = services.anchor_job
+    if anchor is not None:
+        jobs.append(
+            JobThread(
+                "poc-anchoring", lambda stop: anchor.run(stop, interval=settings.anchor_interval)
+            )
+        )
+    return jobs
+
+
 class BackgroundLeader:
-    """Runs the index follower and the outbox worker in exactly one process per data directory.
+    """Runs the index follower, the outbox worker and the evidence jobs in exactly one process
+    per data directory.
 
     Several API processes (uvicorn `--workers N`) may share one database: each accepts writes,
     but only the holder of an exclusive lock on `lock_path` sends transactions (one relayer,
@@ -44,6 +85,7 @@ class BackgroundLeader:
         self._file: IO[bytes] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._jobs: list[JobThread] = []
         # Taking the lead and stopping exclude each other: no thread starts after `stop`.
         self._lock = threading.Lock()
 
@@ -72,6 +114,9 @@ class BackgroundLeader:
                 self.services.follower.start()
             if self.services.worker is not None:
                 self.services.worker.start()
+            self._jobs = evidence_jobs(self.services)
+            for job in self._jobs:
+                job.start()
             return True
 
     def _wait_lead(self) -> None:
@@ -88,6 +133,9 @@ class BackgroundLeader:
             self._stop.set()
             if self._file is None:
                 return
+            for job in self._jobs:
+                job.stop()
+            self._jobs = []
             if self.services.worker is not None:
                 self.services.worker.stop()
             if self.services.follower is not None:

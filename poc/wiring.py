@@ -6,7 +6,10 @@ the index follower, the outbox worker, the custodial keys and the API together.
   while it does; the entry point of `uvicorn poc.wiring:create_app --factory`, and what the
   sandbox and the tests build their app with;
 - `connect_from_settings`: the chain of a production process, from `POC_RPC_URL` and the
-  deployment record in the data directory.
+  deployment record in the data directory;
+- `build_evidence`: the timestamp queue and job (`POC_TSA_URL`, `POC_TSA_ROOTS`), the public
+  anchor and its job (`POC_PUBLIC_RPC_URL`, `POC_CHECKPOINTS_ADDRESS`, `POC_ANCHOR_KEY`) and
+  the seal (`POC_SEAL_PKCS12`, or `POC_SEAL_KEY` with `POC_SEAL_CERTIFICATE`).
 
 Nothing else puts these parts together: the library (`ledger`) and the HTTP adapter (`api`)
 receive them.
@@ -21,16 +24,28 @@ from fastapi import FastAPI
 
 from api.app import build_app
 from api.auth import KeyCache
-from api.deps import LEDGER, VAULT, ChainAccess, Services
+from api.deps import EXCHANGE, LEDGER, VAULT, ChainAccess, Services
 from api.limits import Admission, limits_of
 from api.services.custody import Custody
 from api.services.records import Records, load_records_key
 from api.settings import ApiSettings, get_settings
-from ledger.chain.clients import PocLedgerClient, RoyaltyVaultClient
+from ledger.chain.checkpoints import ChainCheckpointsClient
+from ledger.chain.clients import PocExchangeClient, PocLedgerClient, RoyaltyVaultClient
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_external
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.transactions import TxSender
-from ledger.errors import ChainError, ChainIdMismatchError, KeyLoadError, LedgerError
+from ledger.errors import (
+    ChainError,
+    ChainIdMismatchError,
+    ConfigurationError,
+    KeyLoadError,
+    LedgerError,
+)
+from ledger.evidence.anchor_job import CheckpointAnchorer
+from ledger.evidence.seal import SealIdentity
+from ledger.evidence.sources import EvidenceSources, PublicAnchor
+from ledger.evidence.timestamp_job import IndexFeed, TimestampJob, TimestampQueue
+from ledger.evidence.timestamps import TsaClient, load_trust_anchors
 from ledger.openings.custody import SecretCustody
 from ledger.openings.sealed import ScryptParams
 from ledger.store import Store
@@ -84,7 +99,9 @@ def build_services(
 ) -> Services:
     """Open the store and wire chain, follower and worker (not started)."""
     store = store or Store.open(
-        settings.resolved_database_url, outbox_url=settings.resolved_outbox_database_url
+        settings.resolved_database_url,
+        outbox_url=settings.resolved_outbox_database_url,
+        files_dir=settings.data_dir / "shared",
     )
     keys = KeyCache(store)
     services = Services(
@@ -101,6 +118,7 @@ def build_services(
             chain, deployment = connected
     if chain is None or deployment is None:
         log.warning("no chain configured: the API serves the index read-only")
+        services.evidence = build_evidence(settings, store, None, None, services)
         return services
     check = DeploymentCheck(chain, deployment)
     try:
@@ -121,7 +139,18 @@ def build_services(
         relayer=relayer,
         ledger=PocLedgerClient(chain.w3, deployment.address(LEDGER), chain_id=chain.chain_id),
         vault=RoyaltyVaultClient(chain.w3, deployment.address(VAULT), chain_id=chain.chain_id),
+        exchange=(
+            PocExchangeClient(chain.w3, deployment.address(EXCHANGE), chain_id=chain.chain_id)
+            if EXCHANGE in deployment.addresses
+            else None
+        ),
     )
+    followed = [
+        ContractSpec(LEDGER, access.ledger_address),
+        ContractSpec(VAULT, access.vault_address),
+    ]
+    if access.exchange is not None:
+        followed.append(ContractSpec(EXCHANGE, access.exchange.address))
     services.chain = access
     custody = Custody(
         settings.data_dir / "keystores",
@@ -136,10 +165,7 @@ def build_services(
     services.follower = Follower(
         chain.w3,
         store,
-        [
-            ContractSpec(LEDGER, access.ledger_address),
-            ContractSpec(VAULT, access.vault_address),
-        ],
+        followed,
         start_block=deployment.deploy_block,
         confirmations=settings.confirmations,
         block_range=settings.index_block_range,
@@ -154,14 +180,17 @@ def build_services(
         return chain.sender(account)
 
     def is_nonce_used(contract: str, signer: str, nonce: int) -> bool:
-        client = access.vault if contract == VAULT else access.ledger
+        clients = {LEDGER: access.ledger, VAULT: access.vault, EXCHANGE: access.exchange}
+        client = clients.get(contract)
+        if client is None:
+            raise KeyLoadError(f"no {contract} in this deployment")
         return client.is_nonce_used(signer, nonce)
 
     services.worker = OutboxWorker(
         store=store,
         w3=chain.w3,
         relayer=relayer,
-        contracts={LEDGER: access.ledger_address, VAULT: access.vault_address},
+        contracts={spec.name: spec.address for spec in followed},
         config=OutboxConfig(
             confirmations=settings.confirmations,
             persist_delay=settings.persist_delay,
@@ -173,7 +202,96 @@ def build_services(
         is_nonce_used=is_nonce_used,
         saved_block=saved_block,
     )
+    services.evidence = build_evidence(settings, store, chain, access, services)
     return services
+
+
+def _seal_identity(settings: ApiSettings) -> SealIdentity | None:
+    secret = settings.seal_password
+    password = secret.get_secret_value().encode() if secret is not None else None
+    if settings.seal_pkcs12 is not None:
+        return SealIdentity.from_pkcs12(settings.seal_pkcs12, password)
+    if settings.seal_key is not None and settings.seal_certificate is not None:
+        return SealIdentity.from_pem(
+            settings.seal_key, settings.seal_certificate, password=password
+        )
+    if settings.seal_key is not None or settings.seal_certificate is not None:
+        raise ConfigurationError("a seal needs both POC_SEAL_KEY and POC_SEAL_CERTIFICATE")
+    return None
+
+
+def _public_chain(settings: ApiSettings) -> Chain | None:
+    """The public chain's node, signing with the anchor key if any; None when it cannot be
+    reached now (bundles then go without checkpoints until the process restarts)."""
+    if not settings.public_rpc_url:
+        return None
+    config = ChainConfig(
+        backend=Backend.EXTERNAL,
+        rpc_url=settings.public_rpc_url,
+        private_key=settings.anchor_key.get_secret_value() if settings.anchor_key else None,
+    )
+    try:
+        return connect_external(config)
+    except ChainError as exc:
+        log.warning("the public chain cannot be reached, no checkpoints for now: %s", exc)
+        return None
+
+
+def build_evidence(
+    settings: ApiSettings,
+    store: Store,
+    chain: Chain | None,
+    access: ChainAccess | None,
+    services: Services,
+) -> EvidenceSources:
+    """The evidence sources the settings configure; the timestamp and anchoring jobs go into
+    `services` (run by the background leader). Misconfiguration raises ConfigurationError (or
+    the loader's error) at start, not at the first export."""
+    roots = load_trust_anchors(settings.tsa_roots) if settings.tsa_roots else ()
+    queue: TimestampQueue | None = None
+    if settings.tsa_url:
+        queue = TimestampQueue(store.durable_engine)
+        queue.create()
+        if chain is not None and access is not None:
+            feed = IndexFeed(store, queue, chain_id=chain.chain_id, contract=access.ledger_address)
+            services.timestamp_job = TimestampJob(
+                queue, TsaClient(settings.tsa_url, trust_anchors=roots), feed=feed
+            )
+    public: PublicAnchor | None = None
+    if settings.public_rpc_url or settings.checkpoints_address:
+        if not (settings.public_rpc_url and settings.checkpoints_address):
+            raise ConfigurationError(
+                "a public anchor needs both POC_PUBLIC_RPC_URL and POC_CHECKPOINTS_ADDRESS"
+            )
+        public_chain = _public_chain(settings)
+        anchorer = settings.anchorer
+        if anchorer is None and public_chain is not None and public_chain.accounts:
+            anchorer = public_chain.accounts[0].address
+        if anchorer is None and public_chain is not None:
+            raise ConfigurationError("a public anchor needs POC_ANCHOR_KEY or POC_ANCHORER")
+        if public_chain is not None and anchorer is not None:
+            public = PublicAnchor(
+                public_chain.w3,
+                settings.checkpoints_address,
+                anchorer,
+                settings.checkpoints_from_block,
+            )
+            if chain is not None and public_chain.accounts:
+                services.anchor_job = CheckpointAnchorer(
+                    chain.w3,
+                    ChainCheckpointsClient(public_chain.w3, settings.checkpoints_address),
+                    public_chain.sender(0),
+                    confirmations=settings.confirmations,
+                    start_block=access.deployment.deploy_block if access is not None else 0,
+                    source_chain_id=chain.chain_id,
+                )
+    return EvidenceSources(
+        timestamps=queue,
+        tsa_url=settings.tsa_url,
+        tsa_roots=roots,
+        public=public,
+        seal_identity=_seal_identity(settings),
+    )
 
 
 def create_app(

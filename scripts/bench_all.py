@@ -9,6 +9,9 @@ the figure and only adds what no script measures:
   gas per contribution in batches of 1, 10, 100 and 1,000, pipelined registerBySig throughput
   (`scripts/bench_chain.py`), and the EAS comparison (`scripts/bench_eas.py`: EAS 1.9.0 from
   its npm artifacts, deployed on the same anvil as our contracts);
+- exchange, gas from receipts on anvil: every PocExchange operation (keys, disclosures,
+  receipts, access-rights requests and answers, settings), each also relative to the ledger's
+  registerBySig measured in the same run (`scripts/bench_exchange.py`);
 - the API (`scripts/bench_api.py`): registrations/s one-tx-each and batched, p50/p99 latency at
   50 concurrent clients;
 - flood (`scripts/bench_flood.py`): the API with its default limits while one client floods
@@ -67,13 +70,24 @@ from scripts import (  # noqa: E402
     bench_chain,
     bench_eas,
     bench_evidence,
+    bench_exchange,
     bench_flood,
     bench_scoring,
     bench_tx,
 )
 
 DEFAULT_OUT = REPO_ROOT / "bench" / "results.json"
-SECTIONS = ("baseline", "gas", "api", "flood", "index", "scoring", "evidence", "sandbox")
+SECTIONS = (
+    "baseline",
+    "gas",
+    "exchange",
+    "api",
+    "flood",
+    "index",
+    "scoring",
+    "evidence",
+    "sandbox",
+)
 # About a second of CPU on a 2-core VM: long enough to time, short enough to repeat.
 PY_BASELINE_LOOPS = 3_000_000
 # Sizes: the scripts' defaults where they are quick, scaled down where the defaults would take
@@ -254,6 +268,13 @@ def bench_gas(run: Run) -> None:
     run.add_records("gas", bench_eas.run(), note="EAS 1.9.0 beside PocLedger")
 
 
+def bench_exchange_section(run: Run) -> None:
+    """Gas of every PocExchange operation (`bench_exchange`) on its own fresh anvil."""
+    with _quiet():
+        records = bench_exchange.run()
+    run.add_records("exchange", records)
+
+
 def bench_api_section(run: Run) -> None:
     """Throughput and latency of the API at 50 clients (`bench_api.run_bench`).
 
@@ -398,6 +419,7 @@ def _sandbox_ready_seconds(data: Path) -> float:
 SECTION_FUNCTIONS: dict[str, Callable[[Run], None]] = {
     "baseline": bench_baseline,
     "gas": bench_gas,
+    "exchange": bench_exchange_section,
     "api": bench_api_section,
     "flood": bench_flood_section,
     "index": bench_index,

@@ -1,4 +1,5 @@
-"""Gas of every PocLedger/RoyaltyVault operation on a real anvil, and registration throughput.
+"""Gas of every PocLedger/RoyaltyVault/ChainCheckpoints operation on a real anvil, and
+registration throughput.
 
 A benchmark, not a test. It starts a fresh anvil (`poc.sandbox.anvil.AnvilProcess`, not persisted),
 deploys the contracts, sets up the contract tests' starting state (tests/contracts/world.py:
@@ -12,6 +13,9 @@ OpenZeppelin's StandardMerkleTree), reported per contribution. The issue's budge
 - batch anchoring <= 100 gas per contribution at 1,000 per batch;
 - release <= 80,000 gas (ETH and token; steady state: the project's first release of a token
   also writes its `released` total from zero, shown).
+
+Also the public anchor: a `ChainCheckpoints.checkpoint` (the anchorer's first, then a later
+one covering 1,000 consortium blocks, and that per block); no budget was set for it.
 
 Throughput: `--count` registrations signed locally (EIP-712 by the partner, then the relayer's
 transaction), sent raw one after the other without waiting, then every receipt collected by
@@ -254,6 +258,22 @@ def measure_gas(world: World) -> list[Record]:
         chain.send(ledger.approveProposal(pid, proposal_id), world.carol),
     )
     gas.add("cancelNonce", chain.send(ledger.cancelNonce(7), world.bob))
+
+    # Public checkpoints (ChainCheckpoints, deployed on the public chain in production; gas
+    # does not depend on which chain). The cost does not grow with the blocks covered: one
+    # root per range.
+    checkpoints = chain.deploy("ChainCheckpoints", sender=world.deployer).functions
+    root, last_hash = keccak(text="checkpoint root"), keccak(text="last block hash")
+    gas.add(
+        "checkpoint (an anchorer's first of a chain)",
+        chain.send(checkpoints.checkpoint(31337, 0, 999, last_hash, root), world.relayer),
+    )
+    receipt = gas.add(
+        "checkpoint (next, 1,000 blocks)",
+        chain.send(checkpoints.checkpoint(31337, 1_000, 1_999, last_hash, root), world.relayer),
+    )
+    per_block = round(int(receipt["gasUsed"]) / 1_000, 1)
+    gas.records.append(Record("checkpoint per consortium block (1,000)", per_block, "gas", "-"))
     return gas.records
 
 

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from api.i18n import certificate_text  # noqa: E402
 from ledger.chain.connection import Backend, ChainConfig, connect_anvil, connect_memory  # noqa: E402
 from ledger.chain.deploy import clients_for, deploy_ledger  # noqa: E402
 from ledger.chain.transactions import TxRequest  # noqa: E402
@@ -169,7 +170,14 @@ def bench_export(contributions: int = 10_000, batch_size: int = 1_000) -> list[R
             w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
             seed_s = time.perf_counter() - seed_start
             export_start = time.perf_counter()
-            archive = export_project(w3, ledger.address, project, openings, vault=vault.address)
+            archive = export_project(
+                w3,
+                ledger.address,
+                project,
+                openings,
+                vault=vault.address,
+                text=certificate_text("en"),
+            )
             export_s = time.perf_counter() - export_start
             assert check_manifest(archive.data) == []
             assert not archive.unopened

@@ -60,6 +60,9 @@ PACKAGES: tuple[VendoredPackage, ...] = (
     VendoredPackage("@noble/ciphers", "noble-ciphers", ("aes.js", "utils.js")),
     # The recovery sheet: the proof secret as BIP-39 words, equal to Python's `mnemonic`.
     VendoredPackage("@scure/bip39", "scure-bip39", ("index.js", "wordlists/english.js")),
+    # HPKE (RFC 9180) on Web Crypto: wrapping a shared document's key to each recipient's
+    # X25519 key (api/web/static/js/envelope.js). One dependency-free module.
+    VendoredPackage("hpke", "hpke", ("index.js",), license_file="LICENSE.md"),
     # RFC 8785 JSON Canonicalization (contribution cards, dispute reasons), by two of the RFC's
     # authors: the browser hashes the same bytes as ledger.domain.canonical.
     VendoredPackage("canonicalize", "canonicalize", ("lib/canonicalize.js",)),

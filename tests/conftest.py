@@ -4,6 +4,7 @@
 - `anvil_node`: one anvil process per test session (per xdist worker), not persisted.
 - `anvil_chain`: a `Chain` on `anvil_node`, reverted to a snapshot after each test.
 - `chain`: both of the above in turn; the anvil case carries the `anvil` marker.
+- `local_tsa`: OpenSSL's timestamp responder (`poc.sandbox.tsa`), one per session.
 
 Session chains are shared: a test must not stop or rewind them other than through these
 fixtures. Tests that need a node of their own (restarts, crashes) start an `AnvilProcess`.
@@ -19,6 +20,7 @@ import pytest
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil, connect_memory
 from ledger.errors import AnvilError
 from poc.sandbox.anvil import AnvilProcess, find_anvil
+from poc.sandbox.tsa import LocalTsa
 
 
 def _rewound(chain: Chain) -> Iterator[Chain]:
@@ -71,3 +73,11 @@ def chain(request: pytest.FixtureRequest) -> Chain:
     """Each test using it runs on eth-tester and on anvil."""
     fixture: Chain = request.getfixturevalue(f"{request.param}_chain")
     return fixture
+
+
+@pytest.fixture(scope="session")
+def local_tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTsa]:
+    """OpenSSL's RFC 3161 responder with its own test PKI, for the session (per xdist
+    worker). Tests that stop or restart a TSA start one of their own."""
+    with LocalTsa(tmp_path_factory.mktemp("tsa")) as tsa:
+        yield tsa

@@ -20,12 +20,15 @@ API_PREFIX: Final = "/v1"
 def include_routers(app: FastAPI, settings: ApiSettings) -> None:
     """Mount every router of the API on `app` (sandbox helpers only if `settings.sandbox`)."""
     from api.routes import (
+        access_rights,
+        agreements,
         auditors,
         batches,
         chain,
         contributions,
         disputes,
         endorsements,
+        exchange,
         exports,
         health,
         operations,
@@ -44,6 +47,7 @@ def include_routers(app: FastAPI, settings: ApiSettings) -> None:
     for resource in (
         chain,
         projects,
+        agreements,
         auditors,
         proposals,
         contributions,
@@ -56,6 +60,8 @@ def include_routers(app: FastAPI, settings: ApiSettings) -> None:
         proof_secrets,
         operations,
         exports,
+        exchange,
+        access_rights,
     ):
         app.include_router(resource.router, prefix=API_PREFIX)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")

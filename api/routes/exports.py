@@ -18,16 +18,20 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api.deps import ExporterDep, ServicesDep
+from api.deps import ChainAccess, ExporterDep, ServicesDep
 from api.errors import ERROR_RESPONSES
+from api.i18n import certificate_text
 from api.schemas.common import Address
-from api.schemas.exports import OpeningIn, OpeningsIn
+from api.schemas.exports import CertificateIn, OpeningIn, OpeningsIn
 from api.services.access import readable_contribution, require_readable_project
+from api.services.agreements import agreement_of_project
 from ledger.domain.cards import ContributionCard
 from ledger.domain.codec import ZERO_HASH, from_hex
 from ledger.evidence.builder import ProofBuilder
 from ledger.evidence.bundle import bundle_bytes
+from ledger.evidence.certificate import CertificateDetails, certificate_file_name
 from ledger.evidence.packs import (
+    AgreementEvidence,
     Opening,
     export_contribution,
     export_partner,
@@ -39,6 +43,13 @@ from ledger.evidence.packs import (
 )
 
 router = APIRouter(prefix="/exports", tags=["exports"], responses=ERROR_RESPONSES)
+
+
+def _builder(chain: ChainAccess) -> ProofBuilder:
+    """A bundle builder of the deployment; its exchange's events join the histories."""
+    exchange = None if chain.exchange is None else chain.exchange.address
+    return ProofBuilder(chain.chain.w3, chain.ledger_address, exchange_address=exchange)
+
 
 ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
 ContributionIdPath = Annotated[
@@ -85,13 +96,14 @@ def contribution_bundle(
     anyone can check it with `poc verify` or `/v1/proofs/verify`."""
     record = readable_contribution(services, principal, contribution_id)
     chain = services.require_chain()
-    builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
+    builder = _builder(chain)
     bundle = builder.build(
         from_hex(contribution_id),
         content_hash=from_hex(body.contentHash),
         salt=from_hex(body.salt),
         card=_card(services, record.contribution_id, record.card_hash),
     )
+    bundle = services.evidence.completer(chain.chain.w3)(bundle)
     return _file(bundle.to_bytes(), "application/json", f"{contribution_id}.json")
 
 
@@ -103,20 +115,32 @@ def contribution_bundle(
 )
 def contribution_certificate(
     contribution_id: ContributionIdPath,
-    body: OpeningIn,
+    body: CertificateIn,
     services: ServicesDep,
     principal: ExporterDep,
 ) -> Response:
-    """A printable certificate of the contribution; the `X-Bundle-SHA256` header names the
-    proof bundle it was made from."""
+    """A certificate of the contribution for people who read no JSON, in Dutch or English,
+    sealed when the service has a seal; its title and description are the contribution's
+    card's. The `X-Bundle-SHA256` header names the proof bundle it was made from."""
     record = readable_contribution(services, principal, contribution_id)
     chain = services.require_chain()
-    builder = ProofBuilder(chain.chain.w3, chain.ledger_address)
+    builder = _builder(chain)
+    # Organisations by the names they declared on the chain (endorsers, disputers, voters).
+    index = builder.preload(record.project_id)
+    names = {address: name for address, (name, _) in index.latest_identities().items() if name}
+    details = CertificateDetails(project_name=body.projectName, names=names)
     opening = replace(
         body.opening(), card=_card(services, record.contribution_id, record.card_hash)
     )
-    _bundle, json_file, pdf = export_contribution(builder, from_hex(contribution_id), opening)
-    response = _file(pdf.data, "application/pdf", f"{contribution_id}.pdf")
+    bundle, json_file, pdf = export_contribution(
+        builder,
+        from_hex(contribution_id),
+        opening,
+        text=certificate_text(body.language),
+        details=details,
+        evidence=services.evidence,
+    )
+    response = _file(pdf.data, "application/pdf", certificate_file_name(bundle, body.language))
     response.headers["X-Bundle-SHA256"] = json_file.sha256
     return response
 
@@ -140,7 +164,15 @@ def partner_export(
     chain = services.require_chain()
     openings = _with_cards(body.by_id(), services.records.project_cards(project_id))
     archive = export_partner(
-        chain.chain.w3, chain.ledger_address, project_id, partner, openings, workers=1
+        chain.chain.w3,
+        chain.ledger_address,
+        project_id,
+        partner,
+        openings,
+        text=certificate_text(body.language),
+        exchange=None if chain.exchange is None else chain.exchange.address,
+        workers=1,
+        evidence=services.evidence,
     )
     return _file(archive.data, "application/zip", f"project-{project_id}-{partner}.zip")
 
@@ -158,18 +190,36 @@ def evidence_pack(
     principal: ExporterDep,
 ) -> Response:
     """A zip of everything a lawyer needs about the project: bundles and certificates of the
-    contributions opened in the body, the split history and the Results Ownership List."""
+    contributions opened in the body, the split history, the disclosure and access-rights
+    registers, the Results Ownership List, and the consortium agreement (every version and
+    acceptance the ledger recorded; for an agreement made with the builder also its salt and
+    its documents in Dutch and English)."""
     require_readable_project(services, principal, project_id)
     chain = services.require_chain()
     cards = services.records.project_cards(project_id)
+    agreement = agreement_of_project(services, project_id)
+    evidence = (
+        None
+        if agreement is None
+        else AgreementEvidence(
+            salt=bytes.fromhex(agreement.salt[2:]),
+            documents=[
+                v.document for v in services.store.agreements.versions(agreement.agreement_id)
+            ],
+        )
+    )
     archive = export_project(
         chain.chain.w3,
         chain.ledger_address,
         project_id,
         _with_cards(body.by_id(), cards),
         vault=chain.vault_address,
+        text=certificate_text(body.language),
+        exchange=None if chain.exchange is None else chain.exchange.address,
         workers=1,
         titles={cid: card.title for cid, card in cards.items()},
+        agreement=evidence,
+        evidence=services.evidence,
     )
     return _file(archive.data, "application/zip", f"project-{project_id}-evidence.zip")
 

@@ -39,7 +39,7 @@ from api.schemas.projects import (
     ProjectPublic,
     UnsignedTxPublic,
 )
-from api.services.access import readable_project, readable_projects, require_readable_project
+from api.services.access import readable_project, readable_projects
 from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import accept_agreement_data, create_project_data
 from ledger.domain.codec import to_hex
@@ -99,8 +99,9 @@ def list_policies(
     services: ServicesDep, principal: ReaderDep, project_id: ProjectIdPath
 ) -> list[PolicyPublic]:
     """Every policy version of the project, oldest first (old scores stay reproducible)."""
-    require_readable_project(services, principal, project_id)
-    return [PolicyPublic.of(p) for p in services.store.index.policies(project_id)]
+    project = readable_project(services, principal, project_id)
+    partners = sum(1 for p in project.partners if p.active)
+    return [PolicyPublic.of(p, partners) for p in services.store.index.policies(project_id)]
 
 
 # ------------------------------------------------------------------------------ writes

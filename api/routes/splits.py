@@ -33,8 +33,13 @@ from api.schemas.splits import (
     SplitProposalPublic,
     StatementPublic,
 )
-from api.services.access import require_readable_project
-from api.services.splits import score_project, split_proposal, statement_basis
+from api.services.splits import (
+    SplitView,
+    score_project,
+    split_proposal,
+    split_views,
+    statement_basis,
+)
 from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import approve_split_data, propose_split_data
 from ledger.domain.values import SplitInput
@@ -82,12 +87,13 @@ def list_splits(
         bool | None, Query(description="true: finalized split versions only.")
     ] = None,
 ) -> list[SplitProposalPublic]:
-    """The project's split proposals, oldest first; `finalized=true` lists the split versions."""
-    require_readable_project(services, principal, project_id)
-    records = services.store.index.split_proposals(project_id)
+    """The project's split proposals, oldest first; `finalized=true` lists the split versions.
+    Each says how many approvals finalize it, of which partners, who has not approved yet, and
+    since when a finalized one is in force."""
+    views = split_views(services, principal, project_id)
     if finalized is not None:
-        records = tuple(r for r in records if (r.split_version is not None) == finalized)
-    return [SplitProposalPublic.of(r) for r in records]
+        views = [v for v in views if (v.record.split_version is not None) == finalized]
+    return [_public(v) for v in views]
 
 
 @router.get(
@@ -102,7 +108,18 @@ def get_split(
     proposal_id: SplitProposalIdPath,
 ) -> SplitProposalPublic:
     """One split proposal with its approvals."""
-    return SplitProposalPublic.of(split_proposal(services, principal, project_id, proposal_id))
+    return _public(split_views(services, principal, project_id, proposal_id)[0])
+
+
+def _public(view: SplitView) -> SplitProposalPublic:
+    return SplitProposalPublic.of(
+        view.record,
+        required=view.required,
+        eligible=view.eligible,
+        proposed_at=view.proposed_at,
+        finalized_block=view.finalized_block,
+        finalized_at=view.finalized_at,
+    )
 
 
 def _propose_action(writes: Writes, project_id: int, body: SplitFields) -> SignedAction:

@@ -5,6 +5,10 @@ commitment, signature, receipt proof, header, log), then online against this ser
 (block hash at that height, contract code). The original file is never posted: the caller
 hashes it on its own machine and sends the SHA-256 only.
 
+The bundle's RFC 3161 timestamp is checked against the TSA trust anchors this service is
+configured with (`POC_TSA_ROOTS`; without them the check is SKIP), its public checkpoint
+against the public chain's node it uses (`POC_PUBLIC_RPC_URL`).
+
 A lawyer who does not trust this service runs `poc verify` against a node of their choice
 instead; this route is the convenience of checking from the browser.
 
@@ -31,14 +35,31 @@ def verify_bundle(services: ServicesDep, _: ReaderDep, body: VerifyRequest) -> V
     """Run the verifier on the bundle; a failed check is a 200 with `ok: false` and the
     fields at fault, not an error."""
     w3 = None
-    if body.online and services.chain is not None:
-        w3 = services.chain.chain.w3
+    evidence = services.evidence
+    public_w3 = None
+    if body.online:
+        if services.chain is not None:
+            w3 = services.chain.chain.w3
+        if evidence.public is not None:
+            public_w3 = evidence.public.w3
     file_sha256 = bytes.fromhex(body.file_sha256[2:]) if body.file_sha256 else None
-    report = verify_with_file_hash(body.bundle, file_sha256=file_sha256, w3=w3)
+    report = verify_with_file_hash(
+        body.bundle,
+        file_sha256=file_sha256,
+        w3=w3,
+        tsa_roots=evidence.tsa_roots,
+        public_w3=public_w3,
+    )
     return VerificationPublic(
         ok=report.ok,
         checks=[
-            CheckPublic(name=c.name, passed=c.passed, detail=c.detail, fields=list(c.fields))
+            CheckPublic(
+                name=c.name,
+                passed=c.passed,
+                detail=c.detail,
+                fields=list(c.fields),
+                skipped=c.skipped,
+            )
             for c in report.checks
         ],
     )

@@ -18,19 +18,22 @@ so Dutch is the default for a browser that prefers Dutch.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal, NamedTuple
+from typing import Annotated, Any, Final, NamedTuple
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from api.i18n import LANGUAGES, Language, page_translations, translations
+from ledger.agreement import answers
+from ledger.agreement.questions import STEPS
+
 WEB_DIR: Final = Path(__file__).resolve().parent.parent / "web"
 TEMPLATES_DIR: Final = WEB_DIR / "templates"
 STATIC_DIR: Final = WEB_DIR / "static"
-I18N_FILE: Final = WEB_DIR / "i18n.json"
-LANGUAGES: Final = ("nl", "en")
 # English for a browser that names neither language: the widest audience outside Flanders.
 FALLBACK_LANGUAGE: Final = "en"
 LANG_COOKIE: Final = "poc_lang"
@@ -44,7 +47,36 @@ CONTENT_SECURITY_POLICY: Final = (
     "frame-ancestors 'none'"
 )
 
-Language = Literal["nl", "en"]
+
+def builder_data() -> dict[str, Any]:
+    """The agreement builder's steps, every choice's values and the default answers."""
+    return {
+        "steps": [{"step": step, "paths": list(paths)} for step, paths in STEPS],
+        "choices": {
+            "prevailing_language": [v.value for v in answers.Language],
+            "kind": [v.value for v in answers.PartnerKind],
+            "terms": [v.value for v in answers.AccessTerms],
+            "joint": [v.value for v in answers.JointOwnership],
+            "scope": [v.value for v in answers.ConfidentialScope],
+            "escalation": [v.value for v in answers.Escalation],
+            "law": [v.value for v in answers.Law],
+        },
+        "defaults": {
+            "results": answers.Results().model_dump(mode="json"),
+            "access_rights": answers.AccessRights().model_dump(mode="json"),
+            "confidentiality": answers.Confidentiality().model_dump(mode="json"),
+            "royalties": {
+                name: info.get_default(call_default_factory=True)
+                for name, info in answers.Royalties.model_fields.items()
+                if not info.is_required()
+            }
+            | {"categories": [c.model_dump(mode="json") for c in answers.DEFAULT_CATEGORIES]},
+            "disputes": answers.Disputes().model_dump(mode="json"),
+            "membership": answers.Membership().model_dump(mode="json"),
+            "project": {"duration_months": 24},
+            "prevailing_language": answers.Language.NL.value,
+        },
+    }
 
 
 class WebPage(NamedTuple):
@@ -57,6 +89,9 @@ class WebPage(NamedTuple):
     title_key: str
     # Shown in the navigation bar (the contribution page is reached from the timeline).
     in_nav: bool = True
+    # What the page's script needs that is no API data (the builder's steps and defaults),
+    # put in the page as a JSON data block (`#page-data`).
+    data: Callable[[], Any] | None = None
 
     @property
     def template(self) -> str:
@@ -74,22 +109,25 @@ PAGES: Final[tuple[WebPage, ...]] = (
     WebPage("/project", "project", "nav.project"),
     WebPage("/register", "register", "nav.register"),
     WebPage("/contribution", "contribution", "nav.contribution", in_nav=False),
+    WebPage("/share", "share", "nav.share"),
+    WebPage("/inbox", "inbox", "nav.inbox"),
+    WebPage("/requests", "requests", "nav.requests"),
     WebPage("/split", "split", "nav.split"),
+    WebPage("/agreement", "agreement", "nav.agreement"),
+    WebPage("/agreement/builder", "builder", "nav.builder", in_nav=False, data=builder_data),
     WebPage("/lawyer", "lawyer", "nav.lawyer"),
     WebPage("/recovery", "recovery", "nav.recovery"),
     WebPage("/openings", "openings", "nav.openings"),
 )
 
 
+def _script_json(value: Any) -> str:
+    """JSON for a `<script type="application/json">` block: `</` cannot close it."""
+    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
+
+
 class MissingTranslationError(KeyError):
     """Raised when a template asks for a key the translation table lacks."""
-
-
-@cache
-def translations() -> dict[str, dict[str, str]]:
-    """The translation table: {language: {key: text}}."""
-    table: dict[str, dict[str, str]] = json.loads(I18N_FILE.read_text(encoding="utf-8"))
-    return table
 
 
 def pick_language(cookie: str | None, accept_language: str | None) -> Language:
@@ -166,9 +204,8 @@ def render(request: Request, page: WebPage) -> HTMLResponse:
             sandbox=info is not None,
             sandbox_token=sandbox_token,
             # The scripts translate with the same table (error messages, statuses).
-            i18n_json=json.dumps(translations()[language], ensure_ascii=False).replace(
-                "</", "<\\/"
-            ),
+            i18n_json=_script_json(page_translations(language)),
+            page_data_json=_script_json(page.data()) if page.data else "",
         )
     )
     return HTMLResponse(

@@ -168,6 +168,9 @@ _RESOURCE_OF: dict[str, tuple[str, str]] = {
     "anchor_batch": ("BatchAnchored", "batch_id"),
     "propose": ("ProposalCreated", "proposal_id"),
     "propose_split": ("SplitProposed", "proposal_id"),
+    "publish_encryption_key": ("EncryptionKeyPublished", "key_version"),
+    "disclose": ("Disclosed", "disclosure_id"),
+    "request_access": ("AccessRequested", "request_id"),
 }
 
 

@@ -144,6 +144,7 @@ class PolicyModel(BaseModel):
                     "governance_bps": 6667,
                     "partner_cap_bps": 0,
                     "partner_floor_bps": 0,
+                    "parent_share_bps": 2000,
                     "categories": [
                         {
                             "name": "person-hours",
@@ -165,6 +166,12 @@ class PolicyModel(BaseModel):
     governance_bps: Annotated[int, Field(ge=0, le=65535)]
     partner_cap_bps: Annotated[int, Field(ge=0, le=65535)] = 0
     partner_floor_bps: Annotated[int, Field(ge=0, le=65535)] = 0
+    parent_share_bps: Annotated[int | None, Field(ge=0, le=9999)] = Field(
+        default=0,
+        description="Share of a counted contribution's points passed to the counted "
+        "contributions of other partners it builds on (docs/scoring.md section 4). null in "
+        "a policy set by a contract of a release before 2.0.0, which had no such field.",
+    )
     categories: list[CategoryModel] = Field(min_length=1, max_length=32)
 
     def to_policy(self) -> Policy:
@@ -181,6 +188,7 @@ class PolicyModel(BaseModel):
             categories=tuple(
                 Category.of(c.name, c.unit, c.unit_scale, c.weight_bps) for c in self.categories
             ),
+            parent_share_bps=self.parent_share_bps or 0,  # a new policy has the field
         )
 
     @classmethod
@@ -194,6 +202,7 @@ class PolicyModel(BaseModel):
             governance_bps=policy.governance_bps,
             partner_cap_bps=policy.partner_cap_bps,
             partner_floor_bps=policy.partner_floor_bps,
+            parent_share_bps=policy.parent_share_bps,
             categories=[
                 CategoryModel(
                     name=c.name_text,
@@ -259,6 +268,9 @@ class PolicyPublic(BaseModel):
                             },
                         ],
                     },
+                    "partners": 3,
+                    "split_approvals_required": 2,
+                    "governance_approvals_required": 2,
                 }
             ]
         }
@@ -269,15 +281,30 @@ class PolicyPublic(BaseModel):
     policy_hash: str
     block_number: int
     policy: dict[str, Any] = Field(description="The policy as emitted in PolicySet.")
+    partners: int = Field(description="The project's partners today.")
+    split_approvals_required: int = Field(
+        description="Approvals that would finalize a split proposed today: the policy's "
+        "`split_approval_bps` of `partners` as a count (docs/governance.md, Thresholds)."
+    )
+    governance_approvals_required: int = Field(
+        description="Approvals that would execute a governance proposal made today with all "
+        "`partners` eligible (never fewer than two of two or more)."
+    )
 
     @classmethod
-    def of(cls, record: PolicyRecord) -> PolicyPublic:
+    def of(cls, record: PolicyRecord, partners: int) -> PolicyPublic:
+        policy = json.loads(record.policy_json)
+        rules = Policy.from_json(policy)
+        counted = max(partners, 1)
         return cls(
             project_id=record.project_id,
             version=record.version,
             policy_hash=record.policy_hash,
             block_number=record.block_number,
-            policy=json.loads(record.policy_json),
+            policy=policy,
+            partners=partners,
+            split_approvals_required=rules.split_approvals_required(counted),
+            governance_approvals_required=rules.governance_approvals_required(counted),
         )
 
 

@@ -12,7 +12,8 @@ from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_HASH, Address, Bytes32
 from api.schemas.operations import SignatureFields
 from api.schemas.projects import PolicyModel
 from ledger.domain.codec import to_hex
-from ledger.domain.values import POLICY_ABI, Policy, ProposalKind, checksum
+from ledger.domain.hashing import decode_policy
+from ledger.domain.values import ProposalKind, checksum
 from ledger.store.records import ProposalRecord
 
 KindName = Literal["add_partner", "remove_partner", "change_policy", "amend_agreement"]
@@ -88,7 +89,7 @@ class ProposalPublic(BaseModel):
             if kind in (ProposalKind.ADD_PARTNER, ProposalKind.REMOVE_PARTNER):
                 partner = checksum(decode(["address"], raw)[0])
             elif kind is ProposalKind.CHANGE_POLICY:
-                policy = PolicyModel.of(Policy.from_abi(decode([POLICY_ABI], raw)[0]))
+                policy = PolicyModel.of(decode_policy(raw))
             else:
                 agreement = to_hex(decode(["bytes32"], raw)[0])
         except (DecodingError, ValueError):

@@ -35,6 +35,9 @@ class PartnerScorePublic(BaseModel):
                     "partner": EXAMPLE_ADDRESS,
                     "member": True,
                     "raw_points": "1650",
+                    "own_points": "1600",
+                    "received_points": "80",
+                    "passed_points": "30",
                     "share_before": "33/106",
                     "adjustment": "SCALED",
                     "share_after": "11/28",
@@ -49,7 +52,16 @@ class PartnerScorePublic(BaseModel):
 
     partner: str
     member: bool = Field(description="A partner at the evaluation time (False: removed).")
-    raw_points: str
+    raw_points: str = Field(
+        description="What its contributions keep: own points - passed + received."
+    )
+    own_points: str = Field(description="The points of its counted contributions.")
+    received_points: str = Field(
+        description="Received from other partners' work that builds on its contributions."
+    )
+    passed_points: str = Field(
+        description="What its contributions passed to the work they build on."
+    )
     share_before: str
     adjustment: str = Field(description="UNCHANGED, SCALED, CAPPED, FLOORED or RESIDUAL.")
     share_after: str
@@ -64,6 +76,9 @@ class PartnerScorePublic(BaseModel):
             partner=p.partner,
             member=p.member,
             raw_points=str(p.raw_points),
+            own_points=str(p.own_points),
+            received_points=str(p.received_points),
+            passed_points=str(p.passed_points),
             share_before=str(p.share_before),
             adjustment=p.adjustment.value,
             share_after=str(p.share_after),
@@ -72,6 +87,24 @@ class PartnerScorePublic(BaseModel):
             counted=list(p.counted),
             not_counted=list(p.not_counted),
         )
+
+
+class ParentCreditPublic(BaseModel):
+    """One contribution another builds on, and the points it took from that one."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"parent": EXAMPLE_HASH, "credit": "TAKES_PART", "points": "32"}]
+        }
+    )
+
+    parent: str
+    credit: Literal["TAKES_PART", "OWN", "NOT_TAKING_PART", "UNKNOWN"] = Field(
+        description="TAKES_PART: another partner's that counts (or stands in for a version "
+        "that does); OWN: the contributor's own, which takes nothing; NOT_TAKING_PART: it "
+        "does not count; UNKNOWN: not in this project."
+    )
+    points: str
 
 
 class EndorsementScorePublic(BaseModel):
@@ -105,7 +138,13 @@ class ContributionScorePublic(BaseModel):
                     "dispute_number": None,
                     "dispute_votes": None,
                     "rating": 4,
+                    "category_weight_bps": 10000,
+                    "origin_weight_bps": 10000,
+                    "unit_scale": 1,
                     "points": "160",
+                    "received": "0",
+                    "parents": [{"parent": EXAMPLE_HASH, "credit": "TAKES_PART", "points": "32"}],
+                    "kept": "128",
                 }
             ]
         }
@@ -128,7 +167,19 @@ class ContributionScorePublic(BaseModel):
         description="Of an open dispute: [uphold, reject, eligible voters]."
     )
     rating: int | None
-    points: str
+    category_weight_bps: int | None = Field(description="None for an unknown category.")
+    origin_weight_bps: int
+    unit_scale: int | None = Field(description="None for an unknown category.")
+    points: str = Field(
+        description="value / unit_scale x category weight x origin weight x rating (weights "
+        "as bps / 10000); 0 unless COUNTED."
+    )
+    received: str = Field(description="What work that builds on it passed to it.")
+    parents: list[ParentCreditPublic] = Field(
+        description="The distinct contributions it builds on and what each took from it "
+        "(empty when the policy passes no parent share)."
+    )
+    kept: str = Field(description="points + received - what it passed: its contributor's.")
 
     @classmethod
     def of(cls, x: ContributionExplanation) -> ContributionScorePublic:
@@ -150,7 +201,18 @@ class ContributionScorePublic(BaseModel):
             dispute_number=x.dispute_number,
             dispute_votes=None if x.dispute_votes is None else list(x.dispute_votes),
             rating=x.rating,
+            category_weight_bps=x.category_weight_bps,
+            origin_weight_bps=x.origin_weight_bps,
+            unit_scale=x.unit_scale,
             points=str(x.points),
+            received=str(x.received),
+            parents=[
+                ParentCreditPublic(
+                    parent=link.parent, credit=link.credit.value, points=str(link.points)
+                )
+                for link in x.parents
+            ],
+            kept=str(x.kept),
         )
 
 
@@ -244,9 +306,15 @@ class SplitProposalPublic(BaseModel):
                     "computed_at_block": 42,
                     "input_set_hash": EXAMPLE_HASH,
                     "approvals": [EXAMPLE_ADDRESS],
+                    "approvals_required": 2,
+                    "eligible": [EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2],
+                    "waiting_for": [EXAMPLE_ADDRESS_2],
                     "finalized": False,
                     "split_version": None,
                     "block_number": 43,
+                    "proposed_at": 1767225600,
+                    "finalized_at_block": None,
+                    "finalized_at": None,
                 }
             ]
         }
@@ -260,12 +328,38 @@ class SplitProposalPublic(BaseModel):
     computed_at_block: int
     input_set_hash: str
     approvals: list[str]
+    approvals_required: int | None = Field(
+        description="Approvals that finalize it, as the vault fixed them when it was proposed "
+        "(docs/governance.md, Thresholds); None when the vault could not be read."
+    )
+    eligible: list[str] = Field(
+        description="Partners who may approve it: partners now, and already when it was "
+        'proposed. `approvals_required` of `eligible` is the "n of m" people read.'
+    )
+    waiting_for: list[str] = Field(
+        description="Eligible partners who have not approved it (empty once finalized)."
+    )
     finalized: bool
     split_version: int | None
     block_number: int
+    proposed_at: int | None = Field(description="Timestamp of the proposal (from the vault).")
+    finalized_at_block: int | None = Field(description="Block in which it became a version.")
+    finalized_at: int | None = Field(
+        description="Timestamp from which it is in force (the split money follows)."
+    )
 
     @classmethod
-    def of(cls, record: SplitProposalRecord) -> SplitProposalPublic:
+    def of(
+        cls,
+        record: SplitProposalRecord,
+        *,
+        required: int | None,
+        eligible: tuple[str, ...],
+        proposed_at: int | None,
+        finalized_block: int | None,
+        finalized_at: int | None,
+    ) -> SplitProposalPublic:
+        approvers = {a.lower() for a in record.approvals}
         return cls(
             proposal_id=record.proposal_id,
             project_id=record.project_id,
@@ -278,9 +372,17 @@ class SplitProposalPublic(BaseModel):
             computed_at_block=record.computed_at_block,
             input_set_hash=record.input_set_hash,
             approvals=list(record.approvals),
+            approvals_required=required,
+            eligible=list(eligible),
+            waiting_for=[]
+            if record.split_version is not None
+            else [p for p in eligible if p.lower() not in approvers],
             finalized=record.split_version is not None,
             split_version=record.split_version,
             block_number=record.block_number,
+            proposed_at=proposed_at,
+            finalized_at_block=finalized_block,
+            finalized_at=finalized_at,
         )
 
 

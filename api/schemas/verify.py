@@ -54,7 +54,9 @@ class VerifyRequest(BaseModel):
         default=None, description="SHA-256 of the original file, computed by the caller."
     )
     online: bool = Field(
-        default=True, description="Also check the block hash and contract code on this node."
+        default=True,
+        description="Also check the block hash and contract code on this node, and the public "
+        "checkpoint on the public chain's node this service is configured with.",
     )
 
 
@@ -85,6 +87,12 @@ class CheckPublic(BaseModel):
     passed: bool
     detail: str
     fields: list[str] = Field(description="JSON paths of the bundle found wrong (on failure).")
+    skipped: bool = Field(
+        default=False,
+        description="Not completed for want of something only the reader can give (the TSA's "
+        "trust anchors, a node of the public chain); `passed` is then true and `detail` says "
+        "what is missing.",
+    )
 
 
 class VerificationPublic(BaseModel):

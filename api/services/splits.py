@@ -5,6 +5,9 @@
   scores them that `poc score` applies to events read from a node;
 - `score_project`: the score at a block the index covers, at that block's timestamp;
 - `split_proposal`: one split proposal of a project, or 404;
+- `split_views`: the project's split proposals with what a reader needs to follow them: how
+  many approvals the vault requires (read from the vault, which fixed the count when the
+  split was proposed), who may still approve, when it was proposed and finalized;
 - `statement_basis`: which split a statement divides by (`ledger.scoring.statements`' rule,
   with the index's finalized splits and the current score), or the API's 404 / 409.
 """
@@ -12,13 +15,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from api.auth import Principal
 from api.deps import Services
 from api.errors import ConflictError, NotFoundError, UnavailableError
 from api.services.access import require_readable_project
 from ledger.domain.events import from_json
-from ledger.errors import HistoryError, NoSplitVersionError, NothingToSplitError
+from ledger.errors import HistoryError, LedgerError, NoSplitVersionError, NothingToSplitError
 from ledger.evidence.splits import block_time
 from ledger.scoring.history import SCORING_EVENT_NAMES, ScoringEvent, scoring_history
 from ledger.scoring.results import ScoreResult
@@ -127,3 +131,72 @@ def statement_basis(
         ) from None
     except NothingToSplitError as exc:
         raise ConflictError(str(exc), code="nothing_to_split") from None
+
+
+@dataclass(frozen=True, slots=True)
+class SplitView:
+    """A split proposal as the split page shows it."""
+
+    record: SplitProposalRecord
+    required: int | None
+    """Approvals the vault requires (None: the vault could not be read)."""
+    eligible: tuple[str, ...]
+    """Partners who may approve it: partners now, and already when it was proposed."""
+    proposed_at: int | None
+    finalized_block: int | None
+    finalized_at: int | None
+
+
+def split_views(
+    services: Services, principal: Principal, project_id: int, proposal_id: int | None = None
+) -> list[SplitView]:
+    """The project's split proposals (or the one `proposal_id`), oldest first, with their
+    approval count from the vault, the partners who may approve, and their times."""
+    if proposal_id is None:
+        require_readable_project(services, principal, project_id)
+        records = services.store.index.split_proposals(project_id)
+    else:
+        records = (split_proposal(services, principal, project_id, proposal_id),)
+    project = services.store.index.project(project_id)
+    partners = project.partners if project is not None else ()
+    finalized_blocks = {
+        int(json.loads(e.args_json)["proposal_id"]): e.block_number
+        for e in services.store.index.events_named(project_id, "SplitFinalized")
+    }
+    access = services.chain
+    times: dict[int, int] = {}
+
+    def time_of(block: int | None) -> int | None:
+        if access is None or block is None:
+            return None
+        if block not in times:
+            times[block] = block_time(access.chain.w3, block)
+        return times[block]
+
+    views: list[SplitView] = []
+    for record in records:
+        required: int | None = None
+        proposed_at: int | None = None
+        if access is not None:
+            try:
+                info = access.vault.split_proposal(project_id, record.proposal_id)
+            except LedgerError:  # not (or no longer) on the node: the index is ahead of it
+                pass
+            else:
+                required, proposed_at = info.required, info.created_at
+        finalized_block = finalized_blocks.get(record.proposal_id)
+        views.append(
+            SplitView(
+                record=record,
+                required=required,
+                eligible=tuple(
+                    p.address
+                    for p in partners
+                    if p.active and p.joined_block <= record.block_number
+                ),
+                proposed_at=proposed_at,
+                finalized_block=finalized_block,
+                finalized_at=time_of(finalized_block),
+            )
+        )
+    return views

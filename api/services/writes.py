@@ -47,7 +47,7 @@ from pydantic import BaseModel
 from web3.types import TxParams, Wei
 
 from api.auth import Principal
-from api.deps import VAULT, ServicesDep, WriterDep, actor_of
+from api.deps import EXCHANGE, VAULT, ServicesDep, WriterDep, actor_of
 from api.errors import ConflictError, ErrorDetail, UnprocessableError, WrongActorError
 from api.schemas.operations import OperationPublic, PreparedPublic, SignatureFields
 from ledger.chain.reverts import DecodedRevertError, PocContributionExists, decoding_reverts
@@ -163,6 +163,9 @@ class Writes:
         access = self.services.require_chain()
         if contract == VAULT:
             return Eip712Domain.vault(access.chain.chain_id, access.vault_address)
+        if contract == EXCHANGE:
+            exchange = access.require_exchange()
+            return Eip712Domain.exchange(access.chain.chain_id, exchange.address)
         return Eip712Domain.ledger(access.chain.chain_id, access.ledger_address)
 
     # ------------------------------------------------------------------------- signed ones

@@ -1,10 +1,11 @@
-"""Deploying the poc-ledger contracts: PocLedger, then RoyaltyVault bound to it.
+"""Deploying the poc-ledger contracts: PocLedger, then RoyaltyVault bound to it, and PocExchange.
 
 `deploy_contract` sends one creation transaction (creation code and ABI-encoded constructor
 arguments, `creation_data`) and returns the new address with its receipt. `deploy_ledger`
 deploys both contracts from one `TxSender`, checks that the vault points at the ledger, and
-returns (and optionally writes) the `DeploymentRecord`. `clients_for` turns a record back into
-typed clients.
+returns (and optionally writes) the `DeploymentRecord`. `deploy_exchange` adds PocExchange,
+bound to the record's ledger, to a deployment (a new one, or one made before the exchange
+existed). `clients_for` and `exchange_client_for` turn a record back into typed clients.
 
 PocLedger's constructor creates its PocGovernance module itself (in the same transaction, at a
 fixed address the ledger reports as `governance()`): it is part of the ledger's code, not a
@@ -16,6 +17,7 @@ Sending and the record format live in `ledger.chain.transactions` and
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -26,13 +28,15 @@ from web3.exceptions import Web3Exception
 
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.clients import (
+    EXCHANGE_CONTRACT,
     LEDGER_CONTRACT,
     VAULT_CONTRACT,
+    PocExchangeClient,
     PocLedgerClient,
     RoyaltyVaultClient,
 )
 from ledger.chain.connection import Chain
-from ledger.chain.deployment_record import DeploymentRecord
+from ledger.chain.deployment_record import DeployedContract, DeploymentRecord
 from ledger.chain.receipts import TxReceipt
 from ledger.chain.transactions import TxRequest, TxSender
 from ledger.errors import ChainError, ConfigurationError
@@ -42,6 +46,8 @@ from ledger.errors import ChainError, ConfigurationError
 # common block limits.
 LEDGER_DEPLOY_GAS = 8_000_000
 VAULT_DEPLOY_GAS = 3_500_000
+# PocExchange: 3.59 M measured the same way.
+EXCHANGE_DEPLOY_GAS = 4_700_000
 
 
 def creation_data(w3: Web3, abi: ABI, bytecode: str | bytes, *constructor_args: Any) -> bytes:
@@ -128,3 +134,48 @@ def clients_for(
         PocLedgerClient(chain.w3, record.address(LEDGER_CONTRACT), chain_id=chain.chain_id),
         RoyaltyVaultClient(chain.w3, record.address(VAULT_CONTRACT), chain_id=chain.chain_id),
     )
+
+
+def deploy_exchange(
+    chain: Chain,
+    record: DeploymentRecord,
+    deployer: TxSender | int | str = 0,
+    *,
+    estimate: bool = False,
+    path: str | os.PathLike[str] | None = None,
+) -> DeploymentRecord:
+    """Deploy PocExchange bound to the PocLedger of `record` and return the record with it
+    added (also written atomically to `path` if given). Refused if the record has one already.
+    """
+    record.check_chain(chain)
+    if EXCHANGE_CONTRACT in record.addresses:
+        raise ChainError(f"the deployment has a {EXCHANGE_CONTRACT} already")
+    sender = deployer if isinstance(deployer, TxSender) else chain.sender(deployer)
+    ledger_address = record.address(LEDGER_CONTRACT)
+    artifact = load_artifact(EXCHANGE_CONTRACT)
+    address, receipt = deploy_contract(
+        sender,
+        artifact.abi,
+        artifact.bytecode,
+        ledger_address,
+        gas=None if estimate else EXCHANGE_DEPLOY_GAS,
+    )
+    bound = PocExchangeClient(chain.w3, address, chain_id=chain.chain_id).ledger()
+    if bound != ledger_address:
+        raise ChainError(f"the exchange at {address} reads {bound}, not {ledger_address}")
+    extended = dataclasses.replace(
+        record,
+        contracts=(*record.contracts, DeployedContract.from_receipt(EXCHANGE_CONTRACT, receipt)),
+    )
+    if path is not None:
+        extended.write(path)
+    return extended
+
+
+def exchange_client_for(
+    chain: Chain, record: DeploymentRecord, *, check_chain: bool = True
+) -> PocExchangeClient:
+    """The typed client of the record's PocExchange on `chain` (checked to be its chain)."""
+    if check_chain:
+        record.check_chain(chain)
+    return PocExchangeClient(chain.w3, record.address(EXCHANGE_CONTRACT), chain_id=chain.chain_id)

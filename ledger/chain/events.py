@@ -1,4 +1,4 @@
-"""Decoding the logs of PocLedger and RoyaltyVault into the typed events of
+"""Decoding the logs of PocLedger, RoyaltyVault and PocExchange into the typed events of
 `ledger.domain.events`, from receipts and from eth_getLogs.
 
 `EventDecoder` maps topic0 to an event class and decodes with eth_abi; it is built from the
@@ -9,10 +9,12 @@ block ranges with eth_getLogs, in chunks, optionally for one project only.
 `abi_arguments` is the other JSON form of a typed event: its arguments under their ABI names
 with ABI values (bytes as hex, structs as objects), as proof bundles state them.
 
-`release_decoders` decode the logs of earlier releases whose events had fewer arguments (the
-ContributionRegistered of releases 1.x, before the card hash): a field the old event lacks
-takes its class default, and `abi_arguments` states such an event in its old ABI form. The
-verifier reads format 1 proof bundles with them.
+The default decoder also knows the events of earlier releases whose signature has changed
+since (`EventDecoder`'s `earlier` ABIs, kept in ledger/artifacts/releases/): the PolicySet of a
+`Policy` without `parentShareBps`, the ContributionRegistered of releases 1.x without the card
+hash. An argument the old event lacks takes its class default, and `abi_arguments` states such
+an event in its old ABI form when told the log's topic0; `topics_of` lists every topic0 a class
+has had, so that logs of contracts deployed from an earlier release are read too.
 
 The typed client that sends transactions is `ledger.chain.clients`; the follower that keeps a
 local index of these events is `ledger.sync.follower`.
@@ -27,7 +29,6 @@ import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import cache
 from types import MappingProxyType
 from typing import Any
 
@@ -47,10 +48,9 @@ from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
 from ledger.domain.events import EVENT_CLASSES, ContractEvent, argument_names
 from ledger.domain.values import Category, Policy, checksum, from_abi_value
-from ledger.errors import ArtifactNotFoundError
 
 #: The contracts whose ABIs the default decoder knows.
-EVENT_CONTRACTS = ("PocLedger", "RoyaltyVault")
+EVENT_CONTRACTS = ("PocLedger", "RoyaltyVault", "PocExchange")
 # Many providers refuse eth_getLogs over more blocks than this; anvil and geth do not care.
 DEFAULT_MAX_BLOCK_SPAN = 10_000
 
@@ -78,14 +78,16 @@ class _EventLayout:
 class EventDecoder:
     """Decodes raw logs into typed events, for the events of the ABIs it was given."""
 
-    def __init__(self, abis: Iterable[ABI], *, earlier_release: bool = False) -> None:
-        """`earlier_release`: the ABIs are of an earlier release, whose events may lack
-        arguments the classes have gained since (with defaults); an event no class can hold
-        is left unmapped rather than refused."""
+    def __init__(self, abis: Iterable[ABI], earlier: Iterable[ABI] = ()) -> None:
+        """Know the events of `abis`, and also those of `earlier` releases' ABIs whose
+        signature has changed since (logs of contracts deployed from an earlier release decode
+        into the same classes; `topic_of` and `abi_arguments` prefer the current shape). An
+        earlier event may lack arguments its class has gained since, if they have defaults."""
         by_name = {cls.event_name: cls for cls in EVENT_CLASSES}
         layouts: dict[bytes, _EventLayout] = {}
         unmapped: set[str] = set()
-        for abi in abis:
+        current = list(abis)
+        for abi_index, abi in enumerate([*current, *earlier]):
             for entry in abi:
                 if entry["type"] != "event":
                     continue
@@ -95,16 +97,14 @@ class EventDecoder:
                 if cls is None:
                     unmapped.add(signature)
                     continue
-                try:
-                    layout = _layout(cls, signature, event_abi, earlier_release=earlier_release)
-                except TypeError:
-                    if not earlier_release:
-                        raise
-                    unmapped.add(signature)
-                    continue
-                layouts[layout.topic] = layout
+                layout = _layout(cls, signature, event_abi, earlier=abi_index >= len(current))
+                layouts.setdefault(layout.topic, layout)
         self._layouts = layouts
-        self._by_class = {layout.cls: layout for layout in layouts.values()}
+        self._by_class: dict[type[ContractEvent], _EventLayout] = {}
+        self._all_by_class: dict[type[ContractEvent], list[_EventLayout]] = {}
+        for layout in layouts.values():  # the current ABIs' first
+            self._by_class.setdefault(layout.cls, layout)
+            self._all_by_class.setdefault(layout.cls, []).append(layout)
         self.unmapped: tuple[str, ...] = tuple(sorted(unmapped))
 
     @property
@@ -118,8 +118,14 @@ class EventDecoder:
         return layout.names[:1] == ("project_id",) and bool(layout.positions[0][0])
 
     def topic_of(self, cls: type[ContractEvent]) -> bytes:
-        """The topic0 of an event class."""
+        """The topic0 of an event class (in the current ABIs)."""
         return self._layout_of(cls).topic
+
+    def topics_of(self, cls: type[ContractEvent]) -> tuple[bytes, ...]:
+        """Every topic0 an event class has had, the current one first: what to filter logs
+        by, so that contracts of earlier releases are read too."""
+        self._layout_of(cls)
+        return tuple(layout.topic for layout in self._all_by_class[cls])
 
     def _layout_of(self, cls: type[ContractEvent]) -> _EventLayout:
         layout = self._by_class.get(cls)
@@ -183,15 +189,33 @@ class EventDecoder:
             **arguments,
         )
 
-    def abi_arguments(self, event: ContractEvent) -> dict[str, Any]:
+    def abi_arguments(self, event: ContractEvent, *, topic: bytes | None = None) -> dict[str, Any]:
         """The event's arguments under their ABI names, as JSON values of their ABI types:
         addresses checksummed, bytes as 0x-hex, integers as ints, structs as objects keyed by
-        their components' names (the form proof bundles state events in)."""
-        layout = self._layout_of(type(event))
-        return {
-            str(spec["name"]): abi_json_value(spec, _abi_value(getattr(event, name)))
-            for spec, name in zip(layout.inputs, layout.names, strict=True)
-        }
+        their components' names (the form proof bundles state events in).
+
+        `topic`, the topic0 of the log the event was decoded from, names the release's shape
+        to state it in (a ContributionRegistered of release 1.x has no `cardHash`, and its
+        class default could as well be a card hash of zero); without it, the first shape the
+        values fit, the current one first."""
+        self._layout_of(type(event))
+        shapes = self._all_by_class[type(event)]
+        if topic is not None:
+            shapes = [layout for layout in shapes if layout.topic == bytes(topic)]
+            if not shapes:
+                raise ValueError(f"{type(event).__name__} has no event of topic {to_hex(topic)}")
+        failure: ValueError | TypeError | None = None
+        # The shape the event's values fit: the current one, or an earlier release's (a
+        # legacy `Policy` has one field fewer).
+        for layout in shapes:
+            try:
+                return {
+                    str(spec["name"]): abi_json_value(spec, _abi_value(getattr(event, name)))
+                    for spec, name in zip(layout.inputs, layout.names, strict=True)
+                }
+            except (ValueError, TypeError) as exc:  # another shape: a field more or fewer
+                failure = exc
+        raise ValueError(f"{type(event).__name__} fits none of its ABI shapes") from failure
 
 
 def _abi_value(value: Any) -> Any:
@@ -206,12 +230,12 @@ def _abi_value(value: Any) -> Any:
 
 
 def _layout(
-    cls: type[ContractEvent], signature: str, abi: ABIEvent, *, earlier_release: bool = False
+    cls: type[ContractEvent], signature: str, abi: ABIEvent, *, earlier: bool = False
 ) -> _EventLayout:
     inputs = abi.get("inputs", [])
     names = argument_names(cls)
     abi_names = tuple(python_name(i["name"]) for i in inputs)
-    if earlier_release and abi_names != names:
+    if earlier and abi_names != names:
         # An older shape of the event: its arguments are some of the class's, in order, and
         # every one it lacks has a default the decoded event takes.
         lacking = [n for n in names if n not in abi_names]
@@ -246,24 +270,14 @@ def _layout(
     )
 
 
-DEFAULT_DECODER = EventDecoder(load_artifact(name).abi for name in EVENT_CONTRACTS)
+DEFAULT_DECODER = EventDecoder(
+    (load_artifact(name).abi for name in EVENT_CONTRACTS),
+    # PocLedger's events as earlier releases emit them (PolicySet before Policy.parentShareBps,
+    # ContributionRegistered before the card hash)
+    (load_release_artifact(version, "PocLedger").abi for version in released_versions()),
+)
 #: ABI events of the contracts that have no class here (should be empty).
 UNMAPPED_ABI_EVENTS = DEFAULT_DECODER.unmapped
-
-
-@cache
-def release_decoders() -> tuple[EventDecoder, ...]:
-    """A decoder for each earlier release kept (newest first), for its contracts' ABIs."""
-    decoders = []
-    for version in released_versions():
-        abis = []
-        for name in EVENT_CONTRACTS:
-            try:
-                abis.append(load_release_artifact(version, name).abi)
-            except ArtifactNotFoundError:  # a release without this contract
-                continue
-        decoders.append(EventDecoder(abis, earlier_release=True))
-    return tuple(decoders)
 
 
 def decode_receipt(
@@ -316,7 +330,7 @@ def get_events(
         types = tuple(t for t in types if decoder.indexed_project(t))
     if not types:
         return []
-    topic0 = [HexBytes(decoder.topic_of(t)).to_0x_hex() for t in types]
+    topic0 = [HexBytes(topic).to_0x_hex() for t in types for topic in decoder.topics_of(t)]
     topics: list[Any] = [topic0]
     if project_id is not None:
         topics.append(HexBytes(project_id.to_bytes(32, "big")).to_0x_hex())

@@ -1,4 +1,5 @@
-"""EIP-712 typed data for every signed (relayed) action of PocLedger and RoyaltyVault.
+"""EIP-712 typed data for every signed (relayed) action of PocLedger, RoyaltyVault and
+PocExchange.
 
 A partner authorises a `...BySig` call by signing typed data that names the action's fields, a
 nonce and a deadline; the domain `{name, version "1", chainId, verifyingContract}` pins the
@@ -11,8 +12,9 @@ The type strings are the contracts' `*_TYPEHASH` preimages (`ACTION_TYPES`), che
 Solidity sources by the tests. `SignedAuth` is what a relayer passes to the contract;
 `NonceAllocator` hands out unordered nonces that share bitmap words, which keeps them cheap.
 
-Sending the calls lives in `ledger.chain.clients`; identifiers and hashes in
-`ledger.domain.hashing`.
+The builders of PocExchange's actions are in `ledger.chain.exchange_signing` (on the registry
+here). Sending the calls lives in `ledger.chain.clients` and `ledger.chain.clients`;
+identifiers and hashes in `ledger.domain.hashing`.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ PrivateKey = str | bytes
 
 LEDGER_DOMAIN_NAME: Final = "PocLedger"
 VAULT_DOMAIN_NAME: Final = "RoyaltyVault"
+EXCHANGE_DOMAIN_NAME: Final = "PocExchange"
 DOMAIN_VERSION: Final = "1"
 
 EIP712_DOMAIN_FIELDS: Final = (
@@ -65,6 +68,13 @@ _DOMAIN_TYPE: Final = (
     f"EIP712Domain({','.join(f'{kind} {name}' for name, kind in EIP712_DOMAIN_FIELDS)})"
 )
 _AUTH_FIELDS: Final = (("signer", "address"), ("nonce", "uint256"), ("deadline", "uint256"))
+
+_SETTINGS_FIELDS: Final = (
+    ("projectId", "uint32"),
+    ("answerPeriod", "uint32"),
+    ("requestPeriodAfterEnd", "uint32"),
+    ("projectEnd", "uint40"),
+)
 
 # Each signed action's fields before signer/nonce/deadline, as in the contracts' typehashes.
 _ACTION_FIELDS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
@@ -119,6 +129,39 @@ _ACTION_FIELDS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     ),
     "ApproveSplit": (("projectId", "uint32"), ("proposalId", "uint64")),
     "ReleaseTo": (("projectId", "uint32"), ("token", "address"), ("recipient", "address")),
+    # PocExchange
+    "PublishEncryptionKey": (("publicKey", "bytes32"),),
+    "Disclose": (
+        ("projectId", "uint32"),
+        ("contentCommitment", "bytes32"),
+        ("recipients", "address[]"),
+        ("contributionIds", "bytes32[]"),
+    ),
+    "Acknowledge": (
+        ("projectId", "uint32"),
+        ("disclosureId", "bytes32"),
+        ("contentCommitment", "bytes32"),
+        ("sharer", "address"),
+    ),
+    "Decline": (("projectId", "uint32"), ("disclosureId", "bytes32"), ("reasonHash", "bytes32")),
+    "RequestAccess": (
+        ("projectId", "uint32"),
+        ("contributionId", "bytes32"),
+        ("purpose", "uint8"),
+        ("terms", "uint8"),
+        ("termsHash", "bytes32"),
+    ),
+    "GrantAccess": (
+        ("projectId", "uint32"),
+        ("requestId", "uint64"),
+        ("terms", "uint8"),
+        ("termsHash", "bytes32"),
+    ),
+    "RefuseAccess": (("projectId", "uint32"), ("requestId", "uint64"), ("reasonHash", "bytes32")),
+    "WithdrawAccessRequest": (("projectId", "uint32"), ("requestId", "uint64")),
+    "SetExchangeSettings": _SETTINGS_FIELDS,
+    "ProposeExchangeSettings": _SETTINGS_FIELDS,
+    "ApproveExchangeSettings": (("projectId", "uint32"), ("proposalId", "uint64")),
 }
 
 #: Every signed action's EIP-712 fields, signer/nonce/deadline included.
@@ -131,9 +174,27 @@ REGISTER_V1_FIELDS: Final[tuple[tuple[str, str], ...]] = (
     tuple(field for field in _ACTION_FIELDS["Register"] if field[0] != "cardHash") + _AUTH_FIELDS
 )
 #: Which contract's domain each action is signed under.
+_VAULT_ACTIONS: Final = frozenset({"ProposeSplit", "ApproveSplit", "ReleaseTo"})
+_EXCHANGE_ACTIONS: Final = frozenset(
+    {
+        "PublishEncryptionKey",
+        "Disclose",
+        "Acknowledge",
+        "Decline",
+        "RequestAccess",
+        "GrantAccess",
+        "RefuseAccess",
+        "WithdrawAccessRequest",
+        "SetExchangeSettings",
+        "ProposeExchangeSettings",
+        "ApproveExchangeSettings",
+    }
+)
 ACTION_CONTRACT: Final[dict[str, str]] = {
     name: VAULT_DOMAIN_NAME
-    if name in ("ProposeSplit", "ApproveSplit", "ReleaseTo")
+    if name in _VAULT_ACTIONS
+    else EXCHANGE_DOMAIN_NAME
+    if name in _EXCHANGE_ACTIONS
     else LEDGER_DOMAIN_NAME
     for name in _ACTION_FIELDS
 }
@@ -174,6 +235,11 @@ class Eip712Domain:
     def vault(cls, chain_id: int, address: str) -> Eip712Domain:
         """The domain of a RoyaltyVault deployment."""
         return cls(VAULT_DOMAIN_NAME, DOMAIN_VERSION, chain_id, checksum(address))
+
+    @classmethod
+    def exchange(cls, chain_id: int, address: str) -> Eip712Domain:
+        """The domain of a PocExchange deployment."""
+        return cls(EXCHANGE_DOMAIN_NAME, DOMAIN_VERSION, chain_id, checksum(address))
 
     def as_dict(self) -> dict[str, Any]:
         return {

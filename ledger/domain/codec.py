@@ -39,7 +39,9 @@ def from_hex(text: str, *, size: int | None = None) -> bytes:
         raise ValueError(f"not 0x-hex: {text!r}")
     digits = text[2:]
     # bytes.fromhex skips whitespace between bytes, which would let a padded value pass.
-    if len(digits) % 2 or not digits.isalnum():
+    # "0x" is the empty byte string (an empty field stated in a bundle is then refused by the
+    # check that reads it, naming it, not by the parser).
+    if len(digits) % 2 or (digits and not digits.isalnum()):
         raise ValueError(f"not 0x-hex: {text!r}")
     raw = bytes.fromhex(digits)
     if size is not None and len(raw) != size:

@@ -1,4 +1,5 @@
-"""The events of PocLedger and RoyaltyVault: one typed frozen dataclass per Solidity event.
+"""The events of PocLedger, RoyaltyVault and PocExchange: one typed frozen dataclass per
+Solidity event.
 
 This is the one shape of an event everywhere: the chain layer decodes logs into these classes
 (`ledger.chain.events`), the store's index projects them and keeps them as JSON (`to_json` and
@@ -9,10 +10,11 @@ same objects).
 Every class carries where its log was emitted (`address`, `block_number`, `block_hash`,
 `tx_hash`, `log_index`) and then the event's arguments in declaration order, named in
 snake_case (`from` becomes `from_`). Values are typed: addresses checksummed, bytes32 and other
-byte strings as `bytes`, enums as the IntEnums of `ledger.domain.values`, the policy of
-`PolicySet` as a `Policy`, arrays as tuples. All fields are keyword-only; the address and the
-hashes of the location default to empty so that a history can be written down without a chain
-(tests, what-if scores), but a decoded event always has them.
+byte strings as `bytes`, enums as the IntEnums of `ledger.domain.values` and
+`ledger.domain.exchange`, the policy of `PolicySet` as a `Policy`, arrays as tuples. All fields
+are keyword-only; the address and the hashes of the location default to empty so that a history
+can be written down without a chain (tests, what-if scores), but a decoded event always has
+them.
 
 Nothing here decodes logs or talks to a node.
 """
@@ -29,6 +31,7 @@ from typing import Any, ClassVar, Final, TypeVar
 from eth_typing import ChecksumAddress, HexStr
 
 from ledger.domain.codec import ZERO_ADDRESS, ZERO_BYTES32, from_hex, to_hex
+from ledger.domain.exchange import AccessPurpose, AccessTerms
 from ledger.domain.values import DisputeOutcome, Origin, Policy, ProposalKind, checksum
 
 NO_HASH: Final = HexStr("")
@@ -336,6 +339,139 @@ class Released(ContractEvent):
     amount: int
 
 
+# ------------------------------------------------------------------------------ PocExchange
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EncryptionKeyPublished(ContractEvent):
+    """`account` published X25519 public key number `key_version` (a rotation if above 1)."""
+
+    account: ChecksumAddress
+    key_version: int
+    public_key: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Disclosed(ContractEvent):
+    """`sharer` disclosed the document committed as `content_commitment` to `recipients`,
+    under the project's agreement `agreement_version`, concerning `contribution_ids`."""
+
+    project_id: int
+    disclosure_id: bytes
+    sharer: ChecksumAddress
+    content_commitment: bytes
+    recipients: tuple[ChecksumAddress, ...]
+    contribution_ids: tuple[bytes, ...]
+    agreement_version: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisclosureAcknowledged(ContractEvent):
+    """`recipient` received the document committed as `content_commitment` from `sharer` at
+    this block's time, having accepted agreement `agreement_version`."""
+
+    project_id: int
+    disclosure_id: bytes
+    recipient: ChecksumAddress
+    sharer: ChecksumAddress
+    content_commitment: bytes
+    agreement_version: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisclosureDeclined(ContractEvent):
+    """`recipient` declined a disclosure; `reason_hash` is zero when no reason was given."""
+
+    project_id: int
+    disclosure_id: bytes
+    recipient: ChecksumAddress
+    reason_hash: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccessRequested(ContractEvent):
+    """`requester` asked `owner` for access rights to a contribution, to be answered by
+    `answer_deadline`."""
+
+    project_id: int
+    request_id: int
+    contribution_id: bytes
+    requester: ChecksumAddress
+    owner: ChecksumAddress
+    purpose: AccessPurpose
+    terms: AccessTerms
+    terms_hash: bytes
+    answer_deadline: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccessGranted(ContractEvent):
+    """`owner` granted the access rights requested, on `terms` described by `terms_hash`."""
+
+    project_id: int
+    request_id: int
+    contribution_id: bytes
+    owner: ChecksumAddress
+    requester: ChecksumAddress
+    terms: AccessTerms
+    terms_hash: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccessRefused(ContractEvent):
+    """`owner` refused the access rights requested, for the reason hashed as `reason_hash`."""
+
+    project_id: int
+    request_id: int
+    contribution_id: bytes
+    owner: ChecksumAddress
+    requester: ChecksumAddress
+    reason_hash: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccessRequestWithdrawn(ContractEvent):
+    """`requester` withdrew its open request."""
+
+    project_id: int
+    request_id: int
+    contribution_id: bytes
+    requester: ChecksumAddress
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExchangeSettingsSet(ContractEvent):
+    """Exchange settings `version` of the project came into force."""
+
+    project_id: int
+    version: int
+    answer_period: int
+    request_period_after_end: int
+    project_end: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExchangeSettingsProposed(ContractEvent):
+    """`proposer` proposed new exchange settings; `required` approvals apply them."""
+
+    project_id: int
+    proposal_id: int
+    proposer: ChecksumAddress
+    answer_period: int
+    request_period_after_end: int
+    project_end: int
+    required: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExchangeSettingsApproved(ContractEvent):
+    """`approver` approved an exchange settings proposal."""
+
+    project_id: int
+    proposal_id: int
+    approver: ChecksumAddress
+
+
 EVENT_CLASSES: Final[tuple[type[ContractEvent], ...]] = (
     ProjectCreated,
     PolicySet,
@@ -363,6 +499,17 @@ EVENT_CLASSES: Final[tuple[type[ContractEvent], ...]] = (
     SplitFinalized,
     RevenueReceived,
     Released,
+    EncryptionKeyPublished,
+    Disclosed,
+    DisclosureAcknowledged,
+    DisclosureDeclined,
+    AccessRequested,
+    AccessGranted,
+    AccessRefused,
+    AccessRequestWithdrawn,
+    ExchangeSettingsSet,
+    ExchangeSettingsProposed,
+    ExchangeSettingsApproved,
 )
 """Every event class, in the order above."""
 EVENTS_BY_NAME: Final[Mapping[str, type[ContractEvent]]] = {c.event_name: c for c in EVENT_CLASSES}

@@ -4,8 +4,9 @@
   bytes. The file itself never leaves the partner's machine; only the hash does.
 - Salt: 32 random bytes from `secrets`; without it a short document's commitment could be
   confirmed by anyone who guesses the document.
-- `commitment`, `contribution_id`, `batch_id`: the identifiers of docs/design.md, ABI-encoded
-  with eth_abi and hashed with keccak256, byte for byte what PocLedger does.
+- `commitment`, `contribution_id`, `batch_id`, `disclosure_id`: the identifiers of
+  docs/design.md and docs/exchange.md, ABI-encoded with eth_abi and hashed with keccak256, byte
+  for byte what PocLedger and PocExchange do.
 - `document_hash` (and its names `agreement_hash`, `reason_hash`): the on-chain hash of a
   document that only the partners hold: a consortium agreement or a dispute reason. It is salted
   for the same reason as a commitment.
@@ -21,10 +22,18 @@ import os
 import secrets
 from typing import BinaryIO
 
-from eth_abi.abi import encode
+from eth_abi.abi import decode, encode
+from eth_abi.exceptions import DecodingError
 from eth_utils.crypto import keccak
 
-from ledger.domain.values import POLICY_ABI, Policy, checksum, require_bytes32, require_uint
+from ledger.domain.values import (
+    LEGACY_POLICY_ABI,
+    POLICY_ABI,
+    Policy,
+    checksum,
+    require_bytes32,
+    require_uint,
+)
 
 SALT_BYTES = 32
 # 1 MiB: large enough that per-read overhead vanishes, small enough for any machine.
@@ -91,6 +100,15 @@ def contribution_id(project_id: int, contributor: str, commitment_: bytes) -> by
     )
 
 
+def disclosure_id(project_id: int, sharer: str, content_commitment: bytes) -> bytes:
+    """keccak256(abi.encode(uint32 projectId, address sharer, bytes32 contentCommitment)), the id
+    PocExchange gives a disclosure (`disclosureIdOf`). The content commitment is `commitment`
+    with the sharer in the contributor's place; the encoding is a contribution id's, so a
+    partner disclosing a registered file with that registration's salt discloses it under the
+    contribution's own commitment and id."""
+    return contribution_id(project_id, sharer, content_commitment)
+
+
 def batch_id(project_id: int, contributor: str, root: bytes) -> bytes:
     """keccak256(abi.encode(uint32 projectId, address contributor, bytes32 root)), the id of an
     anchored Merkle batch."""
@@ -140,6 +158,21 @@ def policy_hash(policy: Policy) -> bytes:
     return keccak(encode_policy(policy))
 
 
+def decode_policy(data: bytes) -> Policy:
+    """The policy `encode_policy` gave `data`, in the current shape or that of a release before
+    2.0.0; ValueError if `data` is neither (only an exact round trip is accepted, so the two
+    shapes are never confused)."""
+    for abi_type in (POLICY_ABI, LEGACY_POLICY_ABI):
+        try:
+            policy = Policy.from_abi(decode([abi_type], data)[0])
+        except (DecodingError, ValueError, TypeError, OverflowError):
+            continue
+        if encode_policy(policy) == data:
+            return policy
+    raise ValueError("not an ABI-encoded policy")
+
+
 def encode_policy(policy: Policy) -> bytes:
-    """abi.encode(policy), the `data` of a ChangePolicy proposal."""
-    return encode([POLICY_ABI], [policy.as_abi()])
+    """abi.encode(policy), the `data` of a ChangePolicy proposal (a policy of a release before
+    2.0.0 in that release's shape, `Policy.abi_type`)."""
+    return encode([policy.abi_type], [policy.as_abi()])

@@ -15,6 +15,8 @@ each leaf with its proof (`revealBatched`). The tree is built the way @openzeppe
 
 No PyPI package reproduces this layout exactly, hence this small implementation; the tests
 cross-check it against the npm package and against the contract. Multiproofs are not offered.
+`standard_layout` and `standard_proof` build any StandardMerkleTree from its leaf hashes: the
+public checkpoints' trees of block hashes (`ledger.evidence.checkpoints`) use them too.
 """
 
 from __future__ import annotations
@@ -66,6 +68,44 @@ def verify(root: bytes, leaf: BatchLeaf, proof: Sequence[bytes]) -> bool:
     return process_proof(leaf_hash(leaf), proof) == root
 
 
+def standard_layout(leaf_hashes: Sequence[bytes]) -> tuple[tuple[bytes, ...], tuple[int, ...]]:
+    """The flat node array (root first) of StandardMerkleTree over already hashed leaves, and
+    each leaf's index in it (input order). Any leaf encoding can use it: batch leaves here,
+    the block-hash leaves of public checkpoints (`ledger.evidence.checkpoints`)."""
+    if not leaf_hashes:
+        raise ValueError("a Merkle tree needs at least one leaf")
+    hashed = sorted(
+        (
+            (require_bytes32(digest, "leaf hash"), position)
+            for position, digest in enumerate(leaf_hashes)
+        ),
+        key=lambda item: item[0],
+    )
+    size = 2 * len(leaf_hashes) - 1
+    nodes: list[bytes] = [b""] * size
+    tree_indices = [0] * len(leaf_hashes)
+    # The k-th smallest leaf hash goes to the k-th slot from the end.
+    for rank, (digest, position) in enumerate(hashed):
+        nodes[size - 1 - rank] = digest
+        tree_indices[position] = size - 1 - rank
+    for i in range(size - 1 - len(leaf_hashes), -1, -1):
+        nodes[i] = node_hash(nodes[2 * i + 1], nodes[2 * i + 2])
+    return tuple(nodes), tuple(tree_indices)
+
+
+def standard_proof(nodes: Sequence[bytes], tree_index: int) -> tuple[bytes, ...]:
+    """The proof of the node at `tree_index` of a `standard_layout` array: its siblings from
+    the bottom up."""
+    node = tree_index
+    path: list[bytes] = []
+    while node > 0:
+        # Odd indices are left children, whose sibling is on the right, and vice versa.
+        sibling = node + 1 if node % 2 == 1 else node - 1
+        path.append(nodes[sibling])
+        node = (node - 1) // 2
+    return tuple(path)
+
+
 @dataclass(frozen=True)
 class MerkleTree:
     """A built tree: the flat node array (root first) and, per leaf in input order, its index
@@ -78,22 +118,8 @@ class MerkleTree:
     @classmethod
     def of(cls, leaves: Sequence[BatchLeaf]) -> MerkleTree:
         """Build the tree of `leaves` (at least one; duplicates are allowed, as in OZ)."""
-        if not leaves:
-            raise ValueError("a Merkle tree needs at least one leaf")
-        hashed = sorted(
-            ((leaf_hash(leaf), position) for position, leaf in enumerate(leaves)),
-            key=lambda item: item[0],
-        )
-        size = 2 * len(leaves) - 1
-        nodes: list[bytes] = [b""] * size
-        tree_indices = [0] * len(leaves)
-        # The k-th smallest leaf hash goes to the k-th slot from the end.
-        for rank, (digest, position) in enumerate(hashed):
-            nodes[size - 1 - rank] = digest
-            tree_indices[position] = size - 1 - rank
-        for i in range(size - 1 - len(leaves), -1, -1):
-            nodes[i] = node_hash(nodes[2 * i + 1], nodes[2 * i + 2])
-        return cls(nodes=tuple(nodes), leaves=tuple(leaves), tree_indices=tuple(tree_indices))
+        nodes, tree_indices = standard_layout([leaf_hash(leaf) for leaf in leaves])
+        return cls(nodes=nodes, leaves=tuple(leaves), tree_indices=tree_indices)
 
     @property
     def root(self) -> bytes:
@@ -106,14 +132,7 @@ class MerkleTree:
         """The proof of the leaf at `index` in input order: its siblings from the bottom up."""
         if not 0 <= index < len(self.leaves):
             raise IndexError(f"leaf index {index} out of range 0..{len(self.leaves) - 1}")
-        node = self.tree_indices[index]
-        path: list[bytes] = []
-        while node > 0:
-            # Odd indices are left children, whose sibling is on the right, and vice versa.
-            sibling = node + 1 if node % 2 == 1 else node - 1
-            path.append(self.nodes[sibling])
-            node = (node - 1) // 2
-        return tuple(path)
+        return standard_proof(self.nodes, self.tree_indices[index])
 
     def proof_of(self, leaf: BatchLeaf) -> tuple[bytes, ...]:
         """The proof of `leaf` (its first occurrence); raise ValueError if it is not in the tree."""

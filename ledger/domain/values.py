@@ -30,7 +30,9 @@ MAX_CATEGORIES = 32
 
 # ABI types of the structs, in field order; shared by encoding, hashing and the event decoder.
 CATEGORY_ABI = "(bytes32,bytes32,uint64,uint16)"
-POLICY_ABI = f"(uint16,uint16,uint16,uint32,uint16,uint16,uint16,uint16,{CATEGORY_ABI}[])"
+POLICY_ABI = f"(uint16,uint16,uint16,uint32,uint16,uint16,uint16,uint16,uint16,{CATEGORY_ABI}[])"
+LEGACY_POLICY_ABI = f"(uint16,uint16,uint16,uint32,uint16,uint16,uint16,uint16,{CATEGORY_ABI}[])"
+"""`Policy` of releases before 2.0.0, without `parentShareBps` (its hash and events differ)."""
 # A leaf: (commitment, cardHash, origin, category, value, parents), since release 2.0.0.
 BATCH_LEAF_TYPES = ("bytes32", "bytes32", "uint8", "uint8", "uint64", "bytes32[]")
 # The leaf of releases before contribution cards (1.x): no card hash.
@@ -178,6 +180,21 @@ class Category:
         return cls(bytes(raw[0]), bytes(raw[1]), int(raw[2]), int(raw[3]))
 
 
+def approvals_required(partners: int, threshold_bps: int) -> int:
+    """How many of `partners` must approve to reach a threshold of `threshold_bps`, as the
+    contracts count (docs/governance.md, "Thresholds"): the fewest k whose share k / partners,
+    rounded to whole basis points (half up), is at least the threshold, and at least one.
+
+    So a threshold written as the rounded basis points of a fraction means that fraction:
+    6667 (two thirds) is 2 of 3, 3 of 4 and 5 of 7; 5000 is half; 5001 a strict majority.
+    In integers: ceil(partners x (2 x threshold - 1) / 20000).
+    """
+    require_uint(threshold_bps, 16, "threshold_bps")
+    if partners < 1:
+        raise ValueError(f"a threshold needs at least one partner, got {partners}")
+    return max(1, -(-partners * (2 * threshold_bps - 1) // (2 * BPS_DENOMINATOR)))
+
+
 @dataclass(frozen=True)
 class Policy:
     """A project's scoring and governance policy (see `Policy` in PocTypes.sol)."""
@@ -191,6 +208,11 @@ class Policy:
     partner_cap_bps: int
     partner_floor_bps: int
     categories: tuple[Category, ...]
+    parent_share_bps: int | None = 0
+    """Share of each counted contribution's points passed to the work it builds on
+    (docs/scoring.md section 4); 0 passes nothing. None for a policy set by a contract of a
+    release before 2.0.0, whose `Policy` had no such field: it passes nothing either, and it
+    hashes and encodes in that release's shape (`LEGACY_POLICY_ABI`)."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -203,11 +225,35 @@ class Policy:
             "partner_floor_bps",
         ):
             require_uint(getattr(self, name), 16, name)
+        if self.parent_share_bps is not None:
+            require_uint(self.parent_share_bps, 16, "parent_share_bps")
         require_uint(self.dispute_window, 32, "dispute_window")
         object.__setattr__(self, "categories", tuple(self.categories))
 
+    @property
+    def parent_share(self) -> int:
+        """The parent share in basis points, 0 for a policy of an earlier release."""
+        return self.parent_share_bps or 0
+
+    @property
+    def abi_type(self) -> str:
+        """The ABI type this policy encodes as: `POLICY_ABI`, or `LEGACY_POLICY_ABI`."""
+        return LEGACY_POLICY_ABI if self.parent_share_bps is None else POLICY_ABI
+
+    def split_approvals_required(self, partners: int) -> int:
+        """Approvals that finalize a split in a project of `partners` (`approvals_required`)."""
+        return approvals_required(partners, self.split_approval_bps)
+
+    def governance_approvals_required(self, eligible: int) -> int:
+        """Approvals that execute a proposal with `eligible` partners entitled to approve: the
+        threshold's count, and never fewer than two when two or more are eligible (nobody
+        changes the others' rights alone)."""
+        required = approvals_required(eligible, self.governance_bps)
+        return max(required, 2) if eligible >= 2 else required
+
     def as_abi(self) -> tuple[Any, ...]:
-        return (
+        """The policy as a tuple of `abi_type` (without the parent share for a legacy one)."""
+        head = (
             self.background_weight_bps,
             self.result_weight_bps,
             self.endorsement_quorum,
@@ -216,8 +262,9 @@ class Policy:
             self.governance_bps,
             self.partner_cap_bps,
             self.partner_floor_bps,
-            [c.as_abi() for c in self.categories],
         )
+        share = () if self.parent_share_bps is None else (self.parent_share_bps,)
+        return (*head, *share, [c.as_abi() for c in self.categories])
 
     def to_json(self) -> dict[str, Any]:
         """The policy as JSON: its fields by name, the category labels as text (the form the
@@ -231,6 +278,8 @@ class Policy:
             "governance_bps": self.governance_bps,
             "partner_cap_bps": self.partner_cap_bps,
             "partner_floor_bps": self.partner_floor_bps,
+            # A policy of a release before 2.0.0 has no parent share: none is stated.
+            **({} if self.parent_share_bps is None else {"parent_share_bps": self.parent_share}),
             "categories": [
                 {
                     "name": category.name_text,
@@ -258,10 +307,17 @@ class Policy:
                 Category.of(c["name"], c["unit"], int(c["unit_scale"]), int(c["weight_bps"]))
                 for c in raw["categories"]
             ),
+            # Absent from a policy of a release before the parameter existed.
+            parent_share_bps=None
+            if raw.get("parent_share_bps") is None
+            else int(raw["parent_share_bps"]),
         )
 
     @classmethod
     def from_abi(cls, raw: Sequence[Any]) -> Policy:
+        """The policy of a decoded `POLICY_ABI` tuple, or of a `LEGACY_POLICY_ABI` one (one
+        field fewer: parent share None)."""
+        legacy = len(raw) == 9
         return cls(
             background_weight_bps=int(raw[0]),
             result_weight_bps=int(raw[1]),
@@ -271,7 +327,8 @@ class Policy:
             governance_bps=int(raw[5]),
             partner_cap_bps=int(raw[6]),
             partner_floor_bps=int(raw[7]),
-            categories=tuple(Category.from_abi(c) for c in raw[8]),
+            parent_share_bps=None if legacy else int(raw[8]),
+            categories=tuple(Category.from_abi(c) for c in raw[-1]),
         )
 
 

@@ -7,8 +7,11 @@ states each event's arguments in their ABI form (`EventDecoder.abi_arguments`): 
 codec of the typed events that bundles use.
 
 It needs the contribution id and, from the partner (or the custodial store), the content hash
-and the salt, never the file. The bundle model is `ledger.evidence.bundle`; verifying it is
-`ledger.evidence.verifier`; packs of many bundles are `ledger.evidence.packs`.
+and the salt, never the file. A contribution registered on a deployment of releases 1.x (its
+`ContributionRegistered` has no card hash: another topic0) gets a format 1 bundle, as that
+release's code wrote them: no `cardHash`, no `card`, the old leaf and `Register` type. The
+bundle model is `ledger.evidence.bundle`; verifying it is `ledger.evidence.verifier`; packs of
+many bundles are `ledger.evidence.packs`.
 """
 
 from __future__ import annotations
@@ -25,11 +28,18 @@ from ledger.chain.translate import translating
 from ledger.domain.cards import ContributionCard
 from ledger.domain.codec import ZERO_BYTES32, from_hex, to_hex
 from ledger.domain.events import (
+    AccessGranted,
+    AccessRefused,
+    AccessRequested,
+    AccessRequestWithdrawn,
     BatchAnchored,
     ContractEvent,
     ContributionRegistered,
     ContributionSuperseded,
     ContributionWithdrawn,
+    Disclosed,
+    DisclosureAcknowledged,
+    DisclosureDeclined,
     DisputeOpened,
     DisputeResolved,
     DisputeVoted,
@@ -38,11 +48,12 @@ from ledger.domain.events import (
     PolicySet,
 )
 from ledger.domain.hashing import commitment as compute_commitment
-from ledger.domain.merkle import leaf_hash
+from ledger.domain.merkle import leaf_hash, leaf_hash_v1
 from ledger.domain.values import BatchLeaf, checksum
 from ledger.errors import ProofError
 from ledger.evidence.block_evidence import BlockEvidence, decode_transaction, fetch_block_evidence
 from ledger.evidence.bundle import (
+    BUNDLE_VERSION,
     Authorisation,
     BatchPart,
     CategoryPart,
@@ -71,6 +82,38 @@ HISTORY_TYPES: Final[tuple[type[ContractEvent], ...]] = (
 """Events that make up a contribution's history when their contribution id is its id; a later
 registration naming it as a parent appears in its history too."""
 
+EXCHANGE_TYPES: Final[tuple[type[ContractEvent], ...]] = (
+    Disclosed,
+    DisclosureAcknowledged,
+    DisclosureDeclined,
+    AccessRequested,
+    AccessGranted,
+    AccessRefused,
+    AccessRequestWithdrawn,
+)
+"""PocExchange's events in a contribution's history: disclosures naming it, the answers of
+their recipients, access-rights requests to it and their answers."""
+
+
+def exchange_history(logs: Sequence[FoundLog[Any]]) -> dict[bytes, list[FoundLog[Any]]]:
+    """The exchange logs of one project (in chain order) by the contribution whose history they
+    belong to: a disclosure under every contribution it names, each answer to it under the
+    same, an access-rights event under its contribution."""
+    by_id: dict[bytes, list[FoundLog[Any]]] = {}
+    named: dict[bytes, tuple[bytes, ...]] = {}
+    for log in logs:
+        event = log.event
+        if isinstance(event, Disclosed):
+            named[event.disclosure_id] = event.contribution_ids
+            targets: tuple[bytes, ...] = event.contribution_ids
+        elif isinstance(event, DisclosureAcknowledged | DisclosureDeclined):
+            targets = named.get(event.disclosure_id, ())
+        else:
+            targets = (event.contribution_id,)
+        for contribution_id in targets:
+            by_id.setdefault(contribution_id, []).append(log)
+    return by_id
+
 
 @dataclass(frozen=True)
 class FoundLog(Generic[E]):
@@ -79,6 +122,8 @@ class FoundLog(Generic[E]):
 
     event: E
     tx_index: int
+    # The log's topic0: which release's shape of the event it has (`abi_arguments`).
+    topic: bytes
 
     @property
     def block_number(self) -> int:
@@ -111,6 +156,7 @@ class ProjectLogs:
     policies: list[FoundLog[PolicySet]]
     anchors: list[FoundLog[BatchAnchored]]
     identities: list[FoundLog[IdentitySet]]
+    exchange: list[FoundLog[ContractEvent]] = field(default_factory=list)
     registration_by_id: dict[bytes, FoundLog[ContributionRegistered]] = field(default_factory=dict)
     anchor_by_batch: dict[bytes, FoundLog[BatchAnchored]] = field(default_factory=dict)
     _history_by_id: dict[bytes, list[FoundLog[Any]]] = field(default_factory=dict)
@@ -124,6 +170,8 @@ class ProjectLogs:
         for log in self.history:
             contribution_id: bytes = getattr(log.event, "contribution_id")  # noqa: B009
             self._history_by_id.setdefault(contribution_id, []).append(log)
+        for contribution_id, logs in exchange_history(self.exchange).items():
+            self._history_by_id.setdefault(contribution_id, []).extend(logs)
         for anchor in self.anchors:
             self.anchor_by_batch.setdefault(anchor.event.batch_id, anchor)
         for identity in self.identities:
@@ -157,9 +205,18 @@ class ProofBuilder:
     thread-safe: one builder per thread.
     """
 
-    def __init__(self, w3: Web3, ledger_address: str, *, from_block: int = 0) -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        ledger_address: str,
+        *,
+        from_block: int = 0,
+        exchange_address: str | None = None,
+    ) -> None:
         self.w3 = w3
         self.ledger = checksum(ledger_address)
+        #: The PocExchange whose events join the histories (None: the ledger's only).
+        self.exchange = None if exchange_address is None else checksum(exchange_address)
         self.from_block = from_block
         self.functions = ledger_functions()
         self._blocks: dict[bytes, BlockEvidence] = {}
@@ -174,15 +231,16 @@ class ProofBuilder:
         types: Sequence[type[ContractEvent]],
         *topics: bytes | None,
         to_block: int | None = None,
+        address: str | None = None,
     ) -> list[FoundLog[Any]]:
         # Hex strings, not bytes, and explicit block numbers: eth-tester's filter ignores
         # bytes topics and answers nothing for toBlock "latest".
         if to_block is None:
             with translating():
                 to_block = int(self.w3.eth.block_number)
-        topic0: Any = [to_hex(DEFAULT_DECODER.topic_of(t)) for t in types]
+        topic0: Any = [to_hex(topic) for t in types for topic in DEFAULT_DECODER.topics_of(t)]
         params: FilterParams = {
-            "address": self.ledger,
+            "address": self.ledger if address is None else checksum(address),
             "fromBlock": self.from_block,
             "toBlock": to_block,
             "topics": [topic0, *(to_hex(t) if t is not None else None for t in topics)],
@@ -198,9 +256,13 @@ class ProofBuilder:
                 raise ProofError(f"a log of the contract does not decode: {exc}") from exc
             if event is None:
                 raise ProofError("the log is not an event of the contract")
-            found.append(FoundLog(event, entry.tx_index))
+            found.append(FoundLog(event, entry.tx_index, entry.topics[0]))
         found.sort(key=lambda f: f.position)
         return found
+
+    def project_logs_of(self, cls: type[E], project_id: int) -> list[FoundLog[E]]:
+        """Every log of type `cls` whose first indexed argument is `project_id`, in order."""
+        return self._logs_of(cls, project_id.to_bytes(32, "big"))
 
     def _logs_of(
         self, cls: type[E], *topics: bytes | None, to_block: int | None = None
@@ -218,7 +280,7 @@ class ProofBuilder:
         block = self._block(found.block_hash)
         return LogProof(
             event=found.event.event_name,
-            args=DEFAULT_DECODER.abi_arguments(found.event),
+            args=DEFAULT_DECODER.abi_arguments(found.event, topic=found.topic),
             tx_hash=found.tx_hash,
             tx_index=found.tx_index,
             block_number=found.block_number,
@@ -243,9 +305,15 @@ class ProofBuilder:
             policies=self._logs_of(PolicySet, project),
             anchors=self._logs_of(BatchAnchored, project),
             identities=self._logs_of(IdentitySet),
+            exchange=self._exchange_logs(project),
         )
         self._index = index
         return index
+
+    def _exchange_logs(self, project: bytes) -> list[FoundLog[Any]]:
+        if self.exchange is None:
+            return []
+        return self._logs(EXCHANGE_TYPES, project, address=self.exchange)
 
     def _indexed(self, project_id: int) -> ProjectLogs | None:
         index = self._index
@@ -280,6 +348,13 @@ class ProofBuilder:
         """
         reg = self.registration_log(contribution_id)
         registered = reg.event
+        # A registration of releases 1.x (before cards) has the event's other shape.
+        before_cards = reg.topic != DEFAULT_DECODER.topic_of(ContributionRegistered)
+        if before_cards and card is not None:
+            raise ProofError(
+                f"{to_hex(contribution_id)} was registered by a release before contribution "
+                "cards: it has no card"
+            )
         contributor = registered.contributor
         project_id = registered.project_id
         if compute_commitment(contributor, project_id, content_hash, salt) != registered.commitment:
@@ -297,7 +372,7 @@ class ProofBuilder:
             raise ProofError(f"category {registered.category} is not in policy v{policy.version}")
         category = categories[registered.category]
         history = self._history(contribution_id, project_id)
-        batch = self._batch(reg) if registered.batch_id != ZERO_BYTES32 else None
+        batch = self._batch(reg, before_cards) if registered.batch_id != ZERO_BYTES32 else None
         part = ContributionPart(
             contribution_id=contribution_id,
             project_id=project_id,
@@ -305,7 +380,7 @@ class ProofBuilder:
             content_hash=content_hash,
             salt=salt,
             commitment=registered.commitment,
-            card_hash=registered.card_hash,
+            card_hash=None if before_cards else registered.card_hash,
             origin=registered.origin,
             category=CategoryPart(registered.category, category.name_text, category.unit_text),
             value=registered.value,
@@ -331,6 +406,7 @@ class ProofBuilder:
                 block_hash=reg.block_hash,
                 block_timestamp=main.block_timestamp,
                 log_index=reg.log_index,
+                exchange=self.exchange,
             ),
             inclusion=Inclusion(
                 header=main.header,
@@ -342,6 +418,7 @@ class ProofBuilder:
             batch=batch,
             history=tuple(history),
             card=None if card is None else card.to_json(),
+            version=1 if before_cards else BUNDLE_VERSION,
         )
 
     @staticmethod
@@ -381,7 +458,8 @@ class ProofBuilder:
             for log in self._logs_of(ContributionRegistered, project)
             if contribution_id in log.event.parents
         ]
-        return sorted(own + children, key=lambda f: f.position)
+        exchanged = exchange_history(self._exchange_logs(project)).get(contribution_id, [])
+        return sorted(own + children + exchanged, key=lambda f: f.position)
 
     def _identity(
         self, contributor: str, reg: FoundLog[ContributionRegistered]
@@ -411,7 +489,7 @@ class ProofBuilder:
     def _history(self, contribution_id: bytes, project_id: int) -> list[LogProof]:
         return [self._log_proof(log) for log in self.history_logs(contribution_id, project_id)]
 
-    def _batch(self, reg: FoundLog[ContributionRegistered]) -> BatchPart:
+    def _batch(self, reg: FoundLog[ContributionRegistered], before_cards: bool) -> BatchPart:
         registered = reg.event
         batch_id = registered.batch_id
         index = self._indexed(registered.project_id)
@@ -439,7 +517,7 @@ class ProofBuilder:
         return BatchPart(
             root=anchor.event.root,
             count=anchor.event.count,
-            leaf_hash=leaf_hash(leaf),
+            leaf_hash=leaf_hash_v1(leaf) if before_cards else leaf_hash(leaf),
             merkle_proof=tuple(from_hex(n) for n in call["proof"]),
             anchor=self._log_proof(anchor),
         )

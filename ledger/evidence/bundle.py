@@ -18,7 +18,15 @@ docs/proofs.md) carries:
 - `batch`: for a batched contribution, the Merkle path to the anchored root and the
   `BatchAnchored` log with its own proofs;
 - `history`: endorsements, disputes and their outcomes, withdrawal, supersession and the
-  contributions that build on this one, each a log with its own proofs.
+  contributions that build on this one, each a log with its own proofs;
+- `timestamp` (optional): an RFC 3161 token from a timestamp authority over the registration
+  and its block hash (`ledger.evidence.timestamps`, its JSON form there);
+- `checkpoint` (optional): the public checkpoint covering the registration's block, with its
+  proofs on the public chain (`ledger.evidence.checkpoints`, its JSON form there).
+
+The two optional sections come from outside the consortium chain and are added when they
+exist (`ledger.evidence.sources`): a bundle built before the TSA answered or before the next
+checkpoint simply lacks them, and the key is then absent (not null).
 
 Every log the bundle cites is a `LogProof`: decoded arguments plus the header, receipt and
 transaction with their trie proofs, so every statement can be checked offline against the block
@@ -90,6 +98,18 @@ HISTORY_EVENTS: Final = (
 )
 # A later contribution naming this one as a parent appears in its history as this event.
 CHILD_EVENT: Final = "ContributionRegistered"
+EXCHANGE_CONTRACT: Final = "PocExchange"
+# PocExchange's events in a contribution's history (logs of `chain.exchange`): disclosures
+# naming it with each recipient's answer, and access-rights requests to it with theirs.
+DISCLOSURE_EVENT: Final = "Disclosed"
+RECEIPT_EVENTS: Final = ("DisclosureAcknowledged", "DisclosureDeclined")
+ACCESS_EVENTS: Final = (
+    "AccessRequested",
+    "AccessGranted",
+    "AccessRefused",
+    "AccessRequestWithdrawn",
+)
+EXCHANGE_HISTORY_EVENTS: Final = (DISCLOSURE_EVENT, *RECEIPT_EVENTS, *ACCESS_EVENTS)
 
 
 # ------------------------------------------------------------------------------ small helpers
@@ -154,6 +174,14 @@ def ledger_event_abis() -> Mapping[str, ABIEvent]:
     are decoded into typed events (`ledger.chain.events`) and stated in their ABI form."""
     events = [e for e in load_artifact(LEDGER_CONTRACT).abi if e["type"] == "event"]
     return {str(e["name"]): e for e in events}
+
+
+@cache
+def bundle_event_abis() -> Mapping[str, ABIEvent]:
+    """The events a bundle can cite by name: PocLedger's and PocExchange's (no name is in
+    both)."""
+    exchange = [e for e in load_artifact(EXCHANGE_CONTRACT).abi if e["type"] == "event"]
+    return {**ledger_event_abis(), **{str(e["name"]): e for e in exchange}}
 
 
 @cache
@@ -382,9 +410,11 @@ class ChainPart:
     block_hash: bytes
     block_timestamp: int
     log_index: int
+    #: The PocExchange bound to this ledger whose events the history cites, if any.
+    exchange: ChecksumAddress | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "chainId": self.chain_id,
             "contract": self.contract,
             "txHash": to_hex(self.tx_hash),
@@ -394,6 +424,9 @@ class ChainPart:
             "blockTimestamp": iso_utc(self.block_timestamp),
             "logIndex": self.log_index,
         }
+        if self.exchange is not None:
+            data["exchange"] = self.exchange
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ChainPart:
@@ -406,6 +439,7 @@ class ChainPart:
             block_hash=from_hex(data["blockHash"]),
             block_timestamp=parse_iso_utc(str(data["blockTimestamp"])),
             log_index=int(data["logIndex"]),
+            exchange=None if data.get("exchange") is None else checksum(data["exchange"]),
         )
 
 
@@ -533,6 +567,10 @@ class ProofBundle:
     card: Mapping[str, Any] | None = None
     version: int = BUNDLE_VERSION
     type: str = BUNDLE_TYPE
+    # Kept in their JSON form: their models (`TimestampToken`, `CheckpointProof`) live in
+    # modules that import this one, and the verifier reads them from the document anyway.
+    timestamp: Mapping[str, Any] | None = None
+    checkpoint: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The bundle as a JSON document (key order fixed, for stable bytes)."""
@@ -549,6 +587,8 @@ class ProofBundle:
             "inclusion": self.inclusion.to_json(),
             "batch": self.batch.to_json() if self.batch else None,
             "history": [entry.to_json() for entry in self.history],
+            **({"timestamp": dict(self.timestamp)} if self.timestamp is not None else {}),
+            **({"checkpoint": dict(self.checkpoint)} if self.checkpoint is not None else {}),
         }
 
     @classmethod
@@ -567,6 +607,8 @@ class ProofBundle:
             batch=BatchPart.from_json(data["batch"]) if data["batch"] else None,
             history=tuple(LogProof.from_json(entry) for entry in data["history"]),
             card=data.get("card"),
+            timestamp=dict(data["timestamp"]) if data.get("timestamp") is not None else None,
+            checkpoint=dict(data["checkpoint"]) if data.get("checkpoint") is not None else None,
         )
 
     def to_bytes(self) -> bytes:

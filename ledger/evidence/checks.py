@@ -19,7 +19,7 @@ from typing import Any, Final
 from eth_utils.address import to_canonical_address
 from eth_utils.crypto import keccak
 
-from ledger.chain.events import DEFAULT_DECODER, EventDecoder, release_decoders
+from ledger.chain.events import DEFAULT_DECODER
 from ledger.domain.codec import ZERO_HASH, to_hex
 from ledger.domain.events import EVENTS_BY_NAME
 from ledger.errors import LedgerError, ProofError
@@ -32,11 +32,12 @@ from ledger.evidence.block_evidence import (
     log_index_bounds,
     prove_inclusion,
 )
-from ledger.evidence.bundle import LogProof, ProofBundle, iso_utc, ledger_event_abis
+from ledger.evidence.bundle import LogProof, ProofBundle, bundle_event_abis, iso_utc
 from ledger.evidence.format_check import clip
 
 PASS: Final = "PASS"
 FAIL: Final = "FAIL"
+SKIP: Final = "SKIP"
 # What one failed check reports at most: a hostile bundle can make every field wrong.
 _MAX_FIELDS: Final = 50
 MAX_DETAIL: Final = 2_000
@@ -44,16 +45,29 @@ MAX_DETAIL: Final = 2_000
 
 @dataclass(frozen=True)
 class Check:
-    """The outcome of one check; `fields` are the JSON paths found wrong (on failure)."""
+    """The outcome of one check; `fields` are the JSON paths found wrong (on failure).
+
+    `skipped`: the check could not be completed for want of something only the person
+    verifying can give (the TSA's trust anchors, a node of the public chain); nothing it could
+    check failed. A skipped check counts as passed in `VerificationReport.ok` and says in its
+    detail what to give; it prints as SKIP, never as PASS."""
 
     name: str
     passed: bool
     detail: str
     fields: tuple[str, ...] = ()
+    skipped: bool = False
+
+    @property
+    def verdict(self) -> str:
+        """PASS, FAIL or SKIP."""
+        if not self.passed:
+            return FAIL
+        return SKIP if self.skipped else PASS
 
     def line(self) -> str:
-        """One line for a terminal: PASS/FAIL, the check, the reason, the fields at fault."""
-        text = f"{PASS if self.passed else FAIL}  {self.name}: {self.detail}"
+        """One line for a terminal: PASS/FAIL/SKIP, the check, the reason, the fields at fault."""
+        text = f"{self.verdict}  {self.name}: {self.detail}"
         if not self.passed and self.fields:
             text += f" [fields: {', '.join(self.fields)}]"
         return text
@@ -68,6 +82,11 @@ class VerificationReport:
     @property
     def ok(self) -> bool:
         return all(check.passed for check in self.checks)
+
+    @property
+    def skipped(self) -> int:
+        """How many checks could not be completed (`Check.skipped`)."""
+        return sum(1 for check in self.checks if check.skipped)
 
     def lines(self) -> list[str]:
         return [check.line() for check in self.checks]
@@ -145,18 +164,13 @@ def _find_log(
     arguments as a bundle states them: the log decoded into its typed event, in ABI form (the
     form of its release: an earlier release's event, as ContributionRegistered before cards,
     is stated without the arguments it lacked)."""
-    cls = EVENTS_BY_NAME[event]
-    decoders: dict[bytes, EventDecoder] = {}
-    for decoder in (DEFAULT_DECODER, *release_decoders()):
-        if cls in decoder.topics.values():
-            decoders.setdefault(decoder.topic_of(cls), decoder)
+    topics = DEFAULT_DECODER.topics_of(EVENTS_BY_NAME[event])  # of every release
     address = to_canonical_address(contract)
     found = []
     for position, log in enumerate(receipt.logs):
-        if log.address == address and log.topics and log.topics[0] in decoders:
-            decoder = decoders[log.topics[0]]
+        if log.address == address and log.topics and log.topics[0] in topics:
             try:
-                typed = decoder.decode_parts(
+                typed = DEFAULT_DECODER.decode_parts(
                     log.topics,
                     log.data,
                     address=contract,
@@ -165,10 +179,11 @@ def _find_log(
                     tx_hash=to_hex(tx_hash),
                     log_index=position,
                 )
+                assert typed is not None  # its topic is one of the decoder's
+                arguments = DEFAULT_DECODER.abi_arguments(typed, topic=log.topics[0])
             except ValueError as exc:
                 raise ProofError(f"{event} log does not decode: {exc}") from exc
-            assert typed is not None  # its topic is one of the decoder's
-            found.append((position, log, decoder.abi_arguments(typed)))
+            found.append((position, log, arguments))
     return found
 
 
@@ -299,7 +314,7 @@ def prove_log(
     try:
         receipt = decode_receipt(evidence.receipt)
         problems.expect(receipt.status == 1, "the transaction failed", f"{p}.receipt")
-        event_ok = evidence.event in ledger_event_abis()
+        event_ok = evidence.event in bundle_event_abis()
         if event_field is not None:
             problems.expect(
                 event_ok, f"{clip(evidence.event)!r} is not a ledger event", event_field

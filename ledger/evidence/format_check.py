@@ -57,6 +57,7 @@ _UINTS: Final = (
     (("chain", "blockNumber"), 64),
     (("chain", "logIndex"), 64),
     (("batch", "count"), 32),
+    (("checkpoint", "chainId"), 256),
 )
 _TIMES: Final = (("contribution", "registeredAt"), ("chain", "blockTimestamp"))
 
@@ -231,6 +232,8 @@ def _log_proofs(document: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str,
         yield "batch.anchor", document["batch"]["anchor"]
     for index, entry in enumerate(document["history"]):
         yield f"history[{index}]", entry
+    if document.get("checkpoint") is not None:
+        yield "checkpoint.log", document["checkpoint"]["log"]
 
 
 def _value_problems(document: Mapping[str, Any]) -> Iterator[FormatProblem]:

@@ -29,8 +29,11 @@ from ledger.evidence.block_evidence import decode_transaction
 from ledger.evidence.bundle import (
     CHILD_EVENT,
     COMMITMENT_FORMULA,
+    DISCLOSURE_EVENT,
+    EXCHANGE_HISTORY_EVENTS,
     HASH_ALGORITHM,
     HISTORY_EVENTS,
+    RECEIPT_EVENTS,
     LogProof,
     derived_status,
     ledger_functions,
@@ -631,19 +634,27 @@ def _check_batch(run: Run, p: Problems) -> str:
 def _check_history(run: Run, p: Problems, index: int, entry: LogProof) -> str:
     b = run.bundle
     path = f"history[{index}]"
+    exchange_entry = entry.event in EXCHANGE_HISTORY_EVENTS
+    if exchange_entry and b.chain.exchange is None:
+        p.add(
+            f"{entry.event} is an event of PocExchange, but the bundle names no exchange",
+            f"{path}.event",
+            "chain.exchange",
+        )
+        return "not proven"
     located, args = prove_log(
         p,
         path=path,
         chain_path=path,
         evidence=entry,
-        contract=b.chain.contract,
+        contract=str(b.chain.exchange) if exchange_entry else b.chain.contract,
         chain_id=b.chain.chain_id,
         event_field=f"{path}.event",
     )
     run.located.append(located)
     own = to_hex(b.contribution.contribution_id)
     p.expect(
-        entry.event in (*HISTORY_EVENTS, CHILD_EVENT),
+        entry.event in (*HISTORY_EVENTS, CHILD_EVENT, *EXCHANGE_HISTORY_EVENTS),
         f"{entry.event} is not a history event",
         f"{path}.event",
     )
@@ -653,6 +664,24 @@ def _check_history(run: Run, p: Problems, index: int, entry: LogProof) -> str:
                 own in [norm(x) for x in args["parents"]],
                 "this contribution is not among its parents",
                 f"{path}.args.parents",
+            )
+        elif entry.event == DISCLOSURE_EVENT:
+            p.expect(
+                own in [norm(x) for x in args["contributionIds"]],
+                "the disclosure does not name this contribution",
+                f"{path}.args.contributionIds",
+            )
+        elif entry.event in RECEIPT_EVENTS:
+            # A receipt belongs to a disclosure of this contribution listed before it.
+            disclosed = {
+                norm(e.args.get("disclosureId"))
+                for e in b.history[:index]
+                if e.event == DISCLOSURE_EVENT
+            }
+            p.expect(
+                norm(args["disclosureId"]) in disclosed,
+                "an answer to a disclosure the history does not list before it",
+                f"{path}.args.disclosureId",
             )
         else:
             p.expect(

@@ -19,6 +19,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 
 from ledger.chain.artifacts import load_artifact, load_release_artifact, released_versions
+from ledger.chain.clients import PocExchangeClient
 from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
 from ledger.domain.values import ContributionStatus
@@ -223,7 +224,15 @@ def verify_online(run: Run, w3: Web3) -> None:
     run.run("online: status", status, "contribution.status")
 
     def completeness(p: Problems) -> str:
-        builder = ProofBuilder(w3, b.chain.contract)
+        builder = ProofBuilder(w3, b.chain.contract, exchange_address=b.chain.exchange)
+        if b.chain.exchange is not None:
+            # Only an exchange bound to this ledger speaks for its projects.
+            bound = PocExchangeClient(w3, b.chain.exchange).ledger()
+            p.expect(
+                bound == b.chain.contract,
+                f"the exchange at {b.chain.exchange} reads the ledger at {bound}",
+                "chain.exchange",
+            )
         reg = builder.registration_log(b.contribution.contribution_id)
         p.expect(
             reg.tx_hash == b.chain.tx_hash and reg.log_index == b.chain.log_index,

@@ -9,10 +9,21 @@
     opened (its content hash and salt were supplied);
   - `split-history.json` / `.csv`: every split proposed, approved and finalized in the
     RoyaltyVault, with its input-set hash, policy version, block and transaction;
+  - `disclosure-register.json` / `.csv` and `access-rights-register.json` / `.csv` (when the
+    deployment has a PocExchange): who received what from whom and when, with each answer;
+    every access-rights request and its answer (`ledger.evidence.exchange_registers`);
   - `results-ownership-list.csv` / `.md`: the Results Ownership List in the DESCA style:
     each Result, its owner, its date, and the Background (and earlier Results) it builds on
     through its parent links;
-  - `README.md`: how to verify the pack, a bundle, and a certificate, without us.
+  - `agreement/`: the consortium agreement: `agreement.json` (every version the ledger
+    recorded, with block and transaction, every acceptance by a partner, and, for an agreement
+    made with the builder, its salt and each stored version's hashes and whether they match
+    the ledger), `acceptances.csv`, and per stored version its canonical document
+    (`v<n>.json`, the bytes the content hash is taken of) and its text in Dutch and English
+    (`v<n>.nl.md`, `v<n>.en.md`, `v<n>.nl.pdf`, `v<n>.en.pdf`);
+  - `README.md`: how to verify the pack, a bundle, and a certificate, without us;
+  - `verifier.html`: the single-file verifier (`ledger/evidence/verifier.html`): opened in any
+    browser, it checks a bundle and the original file offline, in Dutch or English.
 
 The content hash and salt of a contribution are held by its partner (or, in custodial mode, by
 the service): callers pass them as `openings`. A contribution without an opening still appears
@@ -33,15 +44,24 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any, Final
 
 from web3 import Web3
 
+from ledger.agreement.answers import Language
+from ledger.agreement.document import LANGUAGES, load_document
+from ledger.agreement.render import markdown_to_pdf
 from ledger.chain.events import get_events
 from ledger.chain.translate import translating
+from ledger.domain import hashing
 from ledger.domain.cards import ContributionCard
 from ledger.domain.codec import to_hex
 from ledger.domain.events import (
+    AgreementAccepted,
+    AgreementSet,
     ContributionRegistered,
     ContributionSuperseded,
     ContributionWithdrawn,
@@ -55,7 +75,15 @@ from ledger.domain.values import ContributionStatus, DisputeOutcome, Origin, che
 from ledger.errors import ProofError
 from ledger.evidence.builder import FoundLog, ProjectLogs, ProofBuilder
 from ledger.evidence.bundle import ProofBundle, bundle_bytes, iso_utc
-from ledger.evidence.certificate import chain_name, render_certificate
+from ledger.evidence.certificate import (
+    CertificateDetails,
+    CertificateText,
+    certificate_file_name,
+    chain_name,
+    render_certificate,
+)
+from ledger.evidence.exchange_registers import access_csv, disclosure_csv, exchange_registers
+from ledger.evidence.sources import Completer, EvidenceSources
 
 PACK_VERSION: Final = 1
 # Below this many certificates a process pool costs more than it saves.
@@ -70,6 +98,15 @@ class Opening:
     content_hash: bytes
     salt: bytes
     card: ContributionCard | None = None
+
+
+@dataclass(frozen=True)
+class AgreementEvidence:
+    """A builder-made agreement as the service keeps it: the salt of its on-chain hashes and
+    the canonical document of every stored version, oldest first."""
+
+    salt: bytes
+    documents: Sequence[bytes]
 
 
 @dataclass(frozen=True)
@@ -111,15 +148,22 @@ def export_contribution(
     contribution_id: bytes,
     opening: Opening,
     *,
-    names: Mapping[str, str] | None = None,
+    text: CertificateText,
+    details: CertificateDetails | None = None,
+    evidence: EvidenceSources | None = None,
 ) -> tuple[ProofBundle, ExportFile, ExportFile]:
-    """The bundle of one contribution, its JSON file and its PDF certificate."""
+    """The bundle of one contribution, its JSON file and its PDF certificate in the language
+    of `text` (with the timestamp, checkpoint and seal `evidence` has)."""
     bundle = builder.build(
         contribution_id, content_hash=opening.content_hash, salt=opening.salt, card=opening.card
     )
+    if evidence is not None:
+        bundle = evidence.completer(builder.w3)(bundle)
     json_file = bundle_file(bundle)
-    pdf = render_certificate(bundle, names=names or {}, bundle_sha256=json_file.sha256)
-    pdf_file = ExportFile(f"certificates/{to_hex(bundle.contribution.contribution_id)}.pdf", pdf)
+    pdf = render_certificate(bundle, text=text, details=details, bundle_sha256=json_file.sha256)
+    if evidence is not None:
+        pdf = evidence.seal(pdf)
+    pdf_file = ExportFile(f"certificates/{certificate_file_name(bundle, text.language)}", pdf)
     return bundle, json_file, pdf_file
 
 
@@ -492,6 +536,9 @@ Project {project_id} on the Proof-of-Contribution ledger {ledger}, {chain_name(c
 
 ## How to verify a bundle without us
 
+0. In a browser: open `verifier.html` (it needs no network and no install), choose the bundle
+   and the original file, and read the verdict check by check, in Dutch or English. It checks
+   everything `poc verify` checks offline except the timestamp authority's signature.
 1. Offline, with the verifier: `poc verify bundles/<id>.json --file <the original file>`.
    It recomputes the file's SHA-256, the salted commitment, the partner's EIP-712 signature
    (from the bundle's own fields), and the Merkle-Patricia proofs of the receipt and the
@@ -500,17 +547,42 @@ Project {project_id} on the Proof-of-Contribution ledger {ledger}, {chain_name(c
    `poc verify bundles/<id>.json --rpc-url https://…`. It checks the chain id, that the node's
    block at that height has the bundle's block hash, the receipt proof against the node's own
    header, the contract's code, and the contribution's current status and history.
-3. By hand, in any block explorer: look up the bundle's `chain.txHash`; it must be in block
+3. The independent evidence, when a bundle has it: `timestamp` is an RFC 3161 token of a
+   timestamp authority over the registration (`--tsa-roots tsa-roots.pem` checks its
+   signature against the authorities you trust; `openssl ts -verify` checks it too, see
+   docs/proofs.md), `checkpoint` the record of the block's hash on a public chain
+   (`--public-rpc-url https://…` checks it against a node of that chain). Without them these
+   checks print SKIP and say what they need.
+4. By hand, in any block explorer: look up the bundle's `chain.txHash`; it must be in block
    `chain.blockNumber` with hash `chain.blockHash`, sent to `chain.contract`, and emit
    `ContributionRegistered` with the bundle's contribution id.
 
 Every check prints PASS or FAIL with its reason; any FAIL names the field at fault.
+
+## The consortium agreement (project packs)
+
+`agreement/agreement.json` lists every agreement version the ledger recorded (`AgreementSet`)
+and every acceptance (`AgreementAccepted`), each with its block and transaction. For an
+agreement made with the builder it also holds the salt and, per version, the canonical
+document `agreement/v<n>.json`. To check a version without us: its SHA-256 is the content
+hash; `keccak256(abi.encode(contentHash, salt))` must equal the hash the ledger recorded for
+that version (`agreementHashAt(projectId, n)` on the contract, or the `AgreementSet` event).
+The `.md` and `.pdf` files are the texts inside that document, in Dutch and English
+(docs/agreements.md describes the format).
 """
     return text.encode("utf-8")
 
 
+@cache
+def verifier_page() -> bytes:
+    """The single-file HTML verifier every pack carries (built by
+    scripts/build_verifier_html.py)."""
+    return (Path(__file__).with_name("verifier.html")).read_bytes()
+
+
 def _zip(files: Sequence[ExportFile], manifest: Mapping[str, Any]) -> Archive:
     manifest_doc = dict(manifest)
+    files = [*files, ExportFile("verifier.html", verifier_page())]
     manifest_doc["files"] = [
         {"path": f.name, "sha256": f.sha256, "size": len(f.data)} for f in files
     ]
@@ -526,23 +598,30 @@ def _zip(files: Sequence[ExportFile], manifest: Mapping[str, Any]) -> Archive:
     return Archive(out.getvalue(), everything, tuple(manifest_doc.get("unopened", ())))
 
 
-def _render(job: tuple[dict[str, Any], dict[str, str], str]) -> bytes:
-    document, names, sha = job
-    return render_certificate(ProofBundle.from_json(document), names=names, bundle_sha256=sha)
+def _render(job: tuple[dict[str, Any], CertificateText, CertificateDetails, str]) -> bytes:
+    document, text, details, sha = job
+    return render_certificate(
+        ProofBundle.from_json(document), text=text, details=details, bundle_sha256=sha
+    )
 
 
 def _certificates(
     bundles: Sequence[tuple[ProofBundle, ExportFile]],
-    names: Mapping[str, str],
+    text: CertificateText,
+    details: CertificateDetails,
     workers: int | None,
+    evidence: EvidenceSources | None = None,
 ) -> list[ExportFile]:
-    jobs = [(b.to_json(), dict(names), f.sha256) for b, f in bundles]
+    jobs = [(b.to_json(), text, details, f.sha256) for b, f in bundles]
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers > 1 and len(jobs) >= _PARALLEL_MIN:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             pdfs = list(pool.map(_render, jobs, chunksize=32))
     else:
         pdfs = [_render(job) for job in jobs]
+    if evidence is not None:
+        # Sealed here, not in the workers: each seal asks the TSA, which the pool cannot share.
+        pdfs = [evidence.seal(pdf) for pdf in pdfs]
     return [
         ExportFile(f"certificates/{to_hex(b.contribution.contribution_id)}.pdf", pdf)
         for (b, _), pdf in zip(bundles, pdfs, strict=True)
@@ -559,6 +638,7 @@ def _collect(
     builder: ProofBuilder,
     regs: Iterable[FoundLog[ContributionRegistered]],
     openings: Mapping[bytes, Opening],
+    complete: Completer | None = None,
 ) -> _Collected:
     collected = _Collected()
     for reg in regs:
@@ -570,6 +650,8 @@ def _collect(
         bundle = builder.build(
             cid, content_hash=opening.content_hash, salt=opening.salt, card=opening.card
         )
+        if complete is not None:
+            bundle = complete(bundle)
         collected.bundles.append((bundle, bundle_file(bundle)))
     return collected
 
@@ -585,17 +667,22 @@ def export_partner(
     partner: str,
     openings: Mapping[bytes, Opening],
     *,
+    text: CertificateText,
+    exchange: str | None = None,
     workers: int | None = None,
+    evidence: EvidenceSources | None = None,
+    issued_at: datetime | None = None,
 ) -> Archive:
     """A zip of the bundles and certificates of `partner`'s contributions in the project."""
-    builder = ProofBuilder(w3, ledger)
+    builder = ProofBuilder(w3, ledger, exchange_address=exchange)
     index = builder.preload(project_id)
     wanted = checksum(partner).lower()
     regs = [r for r in index.registrations if r.event.contributor.lower() == wanted]
-    collected = _collect(builder, regs, openings)
-    names = _names(index)
+    complete = evidence.completer(w3) if evidence is not None else None
+    collected = _collect(builder, regs, openings, complete)
+    details = CertificateDetails(names=_names(index), issued_at=issued_at)
     files = [f for _, f in collected.bundles]
-    files += _certificates(collected.bundles, names, workers)
+    files += _certificates(collected.bundles, text, details, workers, evidence)
     files.append(
         ExportFile(
             "README.md",
@@ -637,19 +724,26 @@ def export_project(
     openings: Mapping[bytes, Opening],
     *,
     vault: str | None = None,
+    text: CertificateText,
+    exchange: str | None = None,
     workers: int | None = None,
     titles: Mapping[bytes, str] | None = None,
+    agreement: AgreementEvidence | None = None,
+    evidence: EvidenceSources | None = None,
+    issued_at: datetime | None = None,
 ) -> Archive:
     """The project's evidence pack (see the module docstring); `titles` are the contributions'
-    card titles the exporter holds (for the Results Ownership List)."""
-    builder = ProofBuilder(w3, ledger)
+    card titles the exporter holds (for the Results Ownership List); `agreement` adds the
+    stored documents of a builder-made agreement to what the chain says of it."""
+    builder = ProofBuilder(w3, ledger, exchange_address=exchange)
     index = builder.preload(project_id)
     if not index.registrations and not index.policies:
         raise ProofError(f"project {project_id} has no events on this ledger")
-    collected = _collect(builder, index.registrations, openings)
-    names = _names(index)
+    complete = evidence.completer(w3) if evidence is not None else None
+    collected = _collect(builder, index.registrations, openings, complete)
+    details = CertificateDetails(names=_names(index), issued_at=issued_at)
     files = [f for _, f in collected.bundles]
-    files += _certificates(collected.bundles, names, workers)
+    files += _certificates(collected.bundles, text, details, workers, evidence)
     entries = results_ownership_list(index, titles)
     files.append(ExportFile("results-ownership-list.csv", rol_csv(entries)))
     files.append(ExportFile("results-ownership-list.md", rol_markdown(entries, project_id)))
@@ -674,6 +768,26 @@ def export_project(
             )
         )
         files.append(ExportFile("split-history.csv", split_csv(splits)))
+    files += agreement_files(builder, project_id, agreement)
+    if exchange is not None:
+        registers = exchange_registers(w3, exchange, project_id)
+        head = {"projectId": project_id, "exchange": checksum(exchange)}
+        files.append(
+            ExportFile(
+                "disclosure-register.json",
+                bundle_bytes({**head, "disclosures": registers.disclosures}),
+            )
+        )
+        files.append(ExportFile("disclosure-register.csv", disclosure_csv(registers.disclosures)))
+        files.append(
+            ExportFile(
+                "access-rights-register.json",
+                bundle_bytes({**head, "requests": registers.access_requests}),
+            )
+        )
+        files.append(
+            ExportFile("access-rights-register.csv", access_csv(registers.access_requests))
+        )
     files.append(
         ExportFile(
             "README.md",
@@ -681,7 +795,84 @@ def export_project(
         )
     )
     extra = {"vault": checksum(vault)} if vault else {}
+    if exchange:
+        extra["exchange"] = checksum(exchange)
     return _zip(files, _manifest(builder, project_id, "project", collected, **extra))
+
+
+def agreement_files(
+    builder: ProofBuilder, project_id: int, agreement: AgreementEvidence | None
+) -> list[ExportFile]:
+    """The pack's `agreement/` folder (see the module docstring): what the chain recorded of
+    the project's agreement, and the stored documents checked against it."""
+    recorded = builder.project_logs_of(AgreementSet, project_id)
+    accepted = builder.project_logs_of(AgreementAccepted, project_id)
+    on_chain = {log.event.version: to_hex(log.event.agreement_hash) for log in recorded}
+    summary: dict[str, Any] = {
+        "projectId": project_id,
+        "recorded": [
+            {
+                "version": log.event.version,
+                "agreementHash": to_hex(log.event.agreement_hash),
+                "blockNumber": log.block_number,
+                "txHash": log.event.tx_hash,
+            }
+            for log in recorded
+        ],
+        "acceptances": [
+            {
+                "partner": log.event.partner,
+                "version": log.event.version,
+                "blockNumber": log.block_number,
+                "txHash": log.event.tx_hash,
+            }
+            for log in accepted
+        ],
+    }
+    files: list[ExportFile] = []
+    if agreement is not None:
+        summary["salt"] = to_hex(agreement.salt)
+        versions = []
+        for data in agreement.documents:
+            document = load_document(data)
+            content_hash = hashing.sha256_bytes(data)
+            agreement_hash = to_hex(hashing.agreement_hash(content_hash, agreement.salt))
+            stem = f"agreement/v{document.version}"
+            versions.append(
+                {
+                    "version": document.version,
+                    "file": f"{stem}.json",
+                    "contentHash": to_hex(content_hash),
+                    "agreementHash": agreement_hash,
+                    "onChainHash": on_chain.get(document.version),
+                    "matchesLedger": on_chain.get(document.version) == agreement_hash,
+                    "changes": [c.to_json() for c in document.changes],
+                }
+            )
+            files.append(ExportFile(f"{stem}.json", data))
+            for language in LANGUAGES:
+                text = document.text(language)
+                files.append(ExportFile(f"{stem}.{language.value}.md", text.encode("utf-8")))
+                files.append(
+                    ExportFile(
+                        f"{stem}.{language.value}.pdf",
+                        markdown_to_pdf(
+                            text,
+                            language=Language(language),
+                            content_hash=content_hash,
+                            title=document.answers.project.title,
+                        ),
+                    )
+                )
+        summary["versions"] = versions
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["partner", "version", "block_number", "tx_hash"])
+    for item in summary["acceptances"]:
+        writer.writerow([item["partner"], item["version"], item["blockNumber"], item["txHash"]])
+    files.append(ExportFile("agreement/acceptances.csv", out.getvalue().encode("utf-8")))
+    files.append(ExportFile("agreement/agreement.json", bundle_bytes(summary)))
+    return files
 
 
 def check_manifest(archive: bytes) -> list[str]:

@@ -3,7 +3,8 @@
 `BUNDLE_SCHEMA` is the source of format 2 (format 1 plus the contribution card:
 `contribution.cardHash` and `card`); docs/proof-bundle.schema.json is its published copy (a
 test keeps them equal; `python -m ledger.evidence.schema > docs/proof-bundle.schema.json`
-rewrites it). Format 1's schema is kept as it was published, byte for byte, in
+rewrites it). Format 1's schema is kept as it was last published (with the optional
+`timestamp` and `checkpoint` sections and the exchange's history entries), byte for byte, in
 `ledger/evidence/schemas/proof-bundle-v1.json` (and docs/proof-bundle-v1.schema.json):
 `BUNDLE_SCHEMAS` maps each format the verifier reads to its schema. The schema fixes shapes and
 bounds; what the values mean and how they are checked is in docs/proofs.md and
@@ -33,6 +34,8 @@ from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any, Final
 
+from ledger.chain.artifacts import load_artifact
+from ledger.chain.checkpoints import CHECKPOINTED_EVENT, CHECKPOINTS_CONTRACT
 from ledger.chain.signing import ACTION_TYPES, EIP712_DOMAIN_FIELDS
 from ledger.domain.canonical import MAX_SAFE_INTEGER
 from ledger.domain.cards import (
@@ -46,14 +49,27 @@ from ledger.domain.cards import (
     RECORD_VERSION,
     TITLE_MAX,
 )
-from ledger.evidence.bundle import CHILD_EVENT, HISTORY_EVENTS, ledger_event_abis
+from ledger.evidence.bundle import (
+    CHILD_EVENT,
+    EXCHANGE_HISTORY_EVENTS,
+    HISTORY_EVENTS,
+    bundle_event_abis,
+)
+from ledger.evidence.timestamps import MAX_REPLY_BYTES, MESSAGE_FORMAT
 
 SCHEMA_ID: Final = "https://poc-ledger.example/schemas/proof-bundle/v2.json"
 _V1_SCHEMA_FILE: Final = "proof-bundle-v1.json"
 
 # Events a bundle can cite: the registration (and its children), the history, the policy, the
 # contributor's identity and a batch's anchor.
-BUNDLE_EVENTS: Final = (CHILD_EVENT, *HISTORY_EVENTS, "PolicySet", "IdentitySet", "BatchAnchored")
+BUNDLE_EVENTS: Final = (
+    CHILD_EVENT,
+    *HISTORY_EVENTS,
+    *EXCHANGE_HISTORY_EVENTS,
+    "PolicySet",
+    "IdentitySet",
+    "BatchAnchored",
+)
 
 #: Longest text (uri, names, event strings), in characters. The API writes at most 2,000.
 MAX_TEXT: Final = 65_536
@@ -74,6 +90,10 @@ MAX_TRIE_PROOF_NODES: Final = 64
 MAX_MERKLE_PROOF: Final = 32
 #: History entries (endorsements, disputes, children, ...): a work limit for the verifier.
 MAX_HISTORY: Final = 10_000
+#: Merkle path of a public checkpoint (`ledger.evidence.checkpoints.MAX_PROOF_NODES`).
+MAX_CHECKPOINT_PROOF: Final = 64
+#: Base64 of the largest TSA reply the client accepts.
+MAX_TOKEN_BASE64: Final = 4 * ((MAX_REPLY_BYTES + 2) // 3)
 #: Array arguments of events without a limit in the contract.
 MAX_ABI_ARRAY: Final = 1_024
 # PocLedger.MAX_PARENTS and MAX_CATEGORIES.
@@ -165,12 +185,20 @@ def abi_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
     raise ValueError(f"no JSON shape for ABI type {kind}")
 
 
+# Struct fields a later release added: a log of an earlier release has none, and states none.
+_LATER_FIELDS: Final = {("PolicySet", "policy"): ("parentShareBps",)}
+
+
 def _event_args() -> dict[str, Any]:
-    events = ledger_event_abis()
-    return {
+    events = bundle_event_abis()
+    args = {
         name: _object({str(i["name"]): abi_schema(i) for i in events[name]["inputs"]})
         for name in BUNDLE_EVENTS
     }
+    for (name, argument), fields in _LATER_FIELDS.items():
+        struct = args[name]["properties"][argument]
+        struct["required"] = [f for f in struct["required"] if f not in fields]
+    return args
 
 
 def _when(field: str, value: str, then: Mapping[str, Any]) -> dict[str, Any]:
@@ -185,7 +213,8 @@ _LOG_PROOF = {
         {
             "event": {
                 "enum": list(BUNDLE_EVENTS),
-                "description": "event name in the PocLedger ABI",
+                "description": "event name in the PocLedger ABI (PocExchange's for exchange "
+                "history entries)",
             },
             "args": {"type": "object", "description": "decoded event arguments, ABI order"},
             "txHash": {"$ref": "#/$defs/hex32"},
@@ -210,6 +239,57 @@ _LOG_PROOF = {
         for name in BUNDLE_EVENTS
     ],
 }
+
+
+def _checkpoint_log() -> dict[str, Any]:
+    """The `Checkpointed` log of ChainCheckpoints on the public chain, as a log proof."""
+    abi: Mapping[str, Any] = next(
+        e
+        for e in load_artifact(CHECKPOINTS_CONTRACT).abi
+        if e.get("type") == "event" and e.get("name") == CHECKPOINTED_EVENT
+    )
+    properties = dict(_LOG_PROOF["properties"])
+    properties["event"] = {"const": CHECKPOINTED_EVENT}
+    properties["args"] = _object({str(i["name"]): abi_schema(i) for i in abi["inputs"]})
+    return _object(properties, description="the checkpoint's log on the public chain")
+
+
+_TIMESTAMP = _object(
+    {
+        "standard": {"const": "RFC 3161"},
+        "messageFormat": {"const": MESSAGE_FORMAT},
+        "hashAlgorithm": _text(64),
+        "messageImprint": _hex(64),
+        "genTime": _text(64),
+        "serialNumber": {"type": "string", "pattern": "^[0-9]{1,100}$"},
+        "policy": _text(256),
+        "tsa": _text(4_096),
+        "response": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9+/]*={0,2}$",
+            "maxLength": MAX_TOKEN_BASE64,
+            "description": "base64 of the TSA's DER TimeStampResp: the evidence",
+        },
+    },
+    description="an RFC 3161 timestamp of the registration (ledger.evidence.timestamps)",
+)
+
+_CHECKPOINT = _object(
+    {
+        "chainId": _uint(256),
+        "contract": {"$ref": "#/$defs/address"},
+        "leafEncoding": {"const": ["uint256", "bytes32"]},
+        "leafHash": {"$ref": "#/$defs/hex32"},
+        "merkleProof": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/hex32"},
+            "maxItems": MAX_CHECKPOINT_PROOF,
+        },
+        "log": {"$ref": "#/$defs/checkpointLog"},
+    },
+    description="the public checkpoint covering the registration block (ledger.evidence."
+    "checkpoints)",
+)
 
 
 def _typed_data() -> dict[str, Any]:
@@ -295,6 +375,22 @@ _CARD: Final[dict[str, Any]] = {
     "type": ["object", "null"],
 }
 
+# Every section but the evidence from outside the consortium chain, which a bundle carries once
+# it exists (`ledger.evidence.sources`).
+_REQUIRED: Final = (
+    "version",
+    "type",
+    "contribution",
+    "card",
+    "identity",
+    "policy",
+    "authorisation",
+    "chain",
+    "inclusion",
+    "batch",
+    "history",
+)
+
 BUNDLE_SCHEMA: Final[dict[str, Any]] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": SCHEMA_ID,
@@ -320,6 +416,7 @@ BUNDLE_SCHEMA: Final[dict[str, Any]] = {
             "maxItems": MAX_TRIE_PROOF_NODES,
         },
         "logProof": _LOG_PROOF,
+        "checkpointLog": _checkpoint_log(),
         "args": _event_args(),
         "typedData": _typed_data(),
     },
@@ -389,7 +486,18 @@ BUNDLE_SCHEMA: Final[dict[str, Any]] = {
                     "blockHash": {"$ref": "#/$defs/hex32"},
                     "blockTimestamp": {"$ref": "#/$defs/utc"},
                     "logIndex": _uint(64),
-                }
+                    "exchange": {"$ref": "#/$defs/address"},
+                },
+                required=(
+                    "chainId",
+                    "contract",
+                    "txHash",
+                    "txIndex",
+                    "blockNumber",
+                    "blockHash",
+                    "blockTimestamp",
+                    "logIndex",
+                ),
             ),
             "inclusion": _object(
                 {
@@ -421,7 +529,10 @@ BUNDLE_SCHEMA: Final[dict[str, Any]] = {
                 "items": {"$ref": "#/$defs/logProof"},
                 "maxItems": MAX_HISTORY,
             },
-        }
+            "timestamp": _TIMESTAMP,
+            "checkpoint": _CHECKPOINT,
+        },
+        required=_REQUIRED,
     ),
 }
 

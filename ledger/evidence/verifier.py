@@ -23,7 +23,10 @@ offline
 - log indexes: exact where a log's transaction is its block's first, else within the bounds
   its receipt's gas allows (`ledger.evidence.block_evidence.log_index_bounds`), and consistent
   between logs of one block;
-- status: what the history implies.
+- status: what the history implies;
+- timestamp and public anchor, when the bundle carries them (`ledger.evidence.independent`):
+  the RFC 3161 token over the registration (its TSA signature against the trust anchors
+  given, else SKIP) and the public checkpoint covering the registration's block.
 
 A verifier is handed hostile files by definition. It never raises on a document: whatever a
 check meets, the check FAILs naming the fields it was reading, and the others still run.
@@ -36,7 +39,9 @@ online (`w3` given: any node of the chain, never trusted for anything but its ow
   the domain in immutables, so the code differs per deployment in exactly those bytes), of the
   current release or of an earlier one kept in ledger/artifacts/releases/; from 1.1.0 on, the
   code of the governance module the ledger names (`governance()`) is PocGovernance's too;
-- the contribution's current status; history, identity and policy still complete.
+- the contribution's current status; history, identity and policy still complete;
+- with `public_w3` (any node of the public chain): the checkpoint's block, receipt, log and
+  contract there (SKIP when the bundle has a checkpoint and no public node is given).
 
 The checks are in `ledger.evidence.offline` and `ledger.evidence.online`, the report and the
 run in `ledger.evidence.checks`. Building bundles: `ledger.evidence.builder`. The CLI (`poc
@@ -46,14 +51,16 @@ verify`): `poc.cli.proofs`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from cryptography import x509
 from web3 import Web3
 
 from ledger.evidence.bundle import ProofBundle
 from ledger.evidence.checks import MAX_DETAIL, Check, Run, VerificationReport
 from ledger.evidence.format_check import clip, format_problems
+from ledger.evidence.independent import verify_independent_offline, verify_independent_online
 from ledger.evidence.offline import verify_offline
 from ledger.evidence.online import verify_online
 
@@ -74,23 +81,45 @@ def verify_document(
     *,
     file: bytes | None = None,
     w3: Web3 | None = None,
+    tsa_roots: Sequence[x509.Certificate] = (),
+    public_w3: Web3 | None = None,
 ) -> VerificationReport:
     """Verify a bundle document offline, then online against `w3` if given.
 
     `file` is the original file's bytes (or pass its SHA-256 through `file_sha256`).
+    `tsa_roots`: the timestamp authorities' certificates the reader trusts; `public_w3`: a node
+    of the public chain the checkpoint is on.
     """
-    return _verify(document, file_sha256=hashlib.sha256(file).digest() if file else None, w3=w3)
+    return _verify(
+        document,
+        file_sha256=hashlib.sha256(file).digest() if file else None,
+        w3=w3,
+        tsa_roots=tsa_roots,
+        public_w3=public_w3,
+    )
 
 
 def verify_with_file_hash(
-    document: Mapping[str, Any], *, file_sha256: bytes | None, w3: Web3 | None = None
+    document: Mapping[str, Any],
+    *,
+    file_sha256: bytes | None,
+    w3: Web3 | None = None,
+    tsa_roots: Sequence[x509.Certificate] = (),
+    public_w3: Web3 | None = None,
 ) -> VerificationReport:
     """`verify_document` with the original file already hashed (streamed by the caller)."""
-    return _verify(document, file_sha256=file_sha256, w3=w3)
+    return _verify(
+        document, file_sha256=file_sha256, w3=w3, tsa_roots=tsa_roots, public_w3=public_w3
+    )
 
 
 def _verify(
-    document: Mapping[str, Any], *, file_sha256: bytes | None, w3: Web3 | None
+    document: Mapping[str, Any],
+    *,
+    file_sha256: bytes | None,
+    w3: Web3 | None,
+    tsa_roots: Sequence[x509.Certificate],
+    public_w3: Web3 | None,
 ) -> VerificationReport:
     try:
         form = _format_check(document)
@@ -104,8 +133,11 @@ def _verify(
         return VerificationReport((Check("format", False, reason, ("(document)",)),))
     run = Run(document, bundle, [form])
     verify_offline(run, file_sha256)
+    verify_independent_offline(run, tsa_roots)
     if w3 is not None:
         verify_online(run, w3)
+    if w3 is not None or public_w3 is not None:
+        verify_independent_online(run, public_w3)
     return VerificationReport(tuple(run.checks))
 
 

@@ -1,5 +1,5 @@
 """The partner cap and floor: from raw shares to limited shares, with proportional
-redistribution (docs/scoring.md, section 5).
+redistribution (docs/scoring.md, section 6).
 
 The final share of partner p is x_p = min(cap, max(floor_p, k x s_p)) with one k for all,
 chosen so that the shares sum to 1: capped partners give their excess and floored partners

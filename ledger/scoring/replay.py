@@ -2,10 +2,12 @@
 of contributions with their endorsements, lifecycle and disputes), checked against the ledger's
 rules on the way.
 
-A contribution record is one list, `[ContributionRegistered, lifecycle, endorser, rating,
-endorser, rating, ...]`, rather than an object: a million of them are built per score and a
-list is the cheapest mutable container Python has. `lifecycle` is one of the small integers
-below; an open dispute is kept in it too, so that the scorer's hot loop needs no lookup.
+A contribution record is one list, `[ContributionRegistered, lifecycle, position, endorser,
+rating, endorser, rating, ...]`, rather than an object: a million of them are built per score
+and a list is the cheapest mutable container Python has. `lifecycle` is one of the small
+integers below; an open dispute is kept in it too, so that the scorer's hot loop needs no
+lookup. `position` is the record's place in `Replay.records` (0, 1, ...): the credit flow
+(`ledger.scoring.flow`) finds a parent's place through it without a dictionary of its own.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ from ledger.scoring.results import CountStatus
 from ledger.scoring.rules import MAX_RATING, MIN_RATING
 
 Record = list[Any]
-"""[ContributionRegistered, lifecycle, endorser, rating, endorser, rating, ...]"""
+"""[ContributionRegistered, lifecycle, position, endorser, rating, endorser, rating, ...]"""
+ENDORSEMENTS: Final = 3
+"""Where a record's (endorser, rating) pairs start."""
 ACTIVE: Final = 0
 WITHDRAWN: Final = 1
 SUPERSEDED: Final = 2
@@ -61,6 +65,7 @@ class Replay:
         "policies",
         "project_id",
         "records",
+        "replaced_by",
         "upheld",
     )
 
@@ -73,6 +78,8 @@ class Replay:
         # contribution id -> [dispute number, eligible voters, uphold votes, reject votes]
         self.open_disputes: dict[bytes, list[int]] = {}
         self.upheld: dict[bytes, int] = {}
+        self.replaced_by: dict[bytes, bytes] = {}
+        """superseded contribution id -> id of the version that replaced it"""
 
     def feed(self, history: Iterable[ScoringEvent]) -> None:
         """Replay `history`, in chain order; HistoryError where it breaks the ledger's rules."""
@@ -121,7 +128,7 @@ class Replay:
             if event_project != project_id:
                 raise HistoryError(f"event of project {event_project} in project {project_id}")
             if type(event) is ContributionRegistered:
-                record = [event, ACTIVE]
+                record = [event, ACTIVE, len(records)]
                 if claim(event.contribution_id, record) is not record:
                     raise HistoryError(
                         f"contribution {_id(event.contribution_id)} registered twice"
@@ -172,6 +179,7 @@ class Replay:
         self._record(event.replacement_id)
         self._require_active(record)
         record[1] = SUPERSEDED
+        self.replaced_by[event.contribution_id] = event.replacement_id
 
     def _dispute_opened(self, event: DisputeOpened) -> None:
         record = self._record(event.contribution_id)

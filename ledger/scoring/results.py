@@ -57,6 +57,31 @@ class Adjustment(StrEnum):
     """No raw share, but received an equal part of what the capped partners could not take."""
 
 
+class ParentCredit(StrEnum):
+    """Whether a parent named by a contribution can take credit from it."""
+
+    TAKES_PART = "TAKES_PART"
+    """Another partner's, and counts (or stands in for its newest version, which counts)."""
+    OWN = "OWN"
+    """The contributor's own: that credit belongs to the contributor already."""
+    NOT_TAKING_PART = "NOT_TAKING_PART"
+    """Does not count (see its own status) and stands in for no version that does."""
+    UNKNOWN = "UNKNOWN"
+    """Not in this project's history."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParentLink:
+    """One distinct parent of a contribution and the points it received from it."""
+
+    parent: str
+    """The parent's id, 0x-hex."""
+    credit: ParentCredit
+    points: Fraction
+    """What the contribution passed to it: zero unless the parent takes part and the
+    contribution itself does."""
+
+
 @dataclass(frozen=True, slots=True)
 class SplitEntry:
     """One line of a split as the RoyaltyVault takes it."""
@@ -69,16 +94,21 @@ class SplitEntry:
 class PartnerExplanation:
     """How one partner's share came about.
 
-    `raw_points` is the sum of its counted contributions' points; `share_before` its fraction
-    of all points; `share_after` the fraction after the cap and floor; `bps` the integer basis
-    points after largest-remainder rounding, of which `rounding_bonus` (0 or 1) came from the
-    rounding itself.
+    `raw_points` is what its contributions keep: the points of its counted contributions
+    (`own_points`), less what they passed to the work they build on (`passed_points`), plus
+    what other partners' work built on them passed to them (`received_points`); without a
+    parent share it is `own_points`. `share_before` is its fraction of all points;
+    `share_after` the fraction after the cap and floor; `bps` the integer basis points after
+    largest-remainder rounding, of which `rounding_bonus` (0 or 1) came from the rounding
+    itself.
     """
 
     partner: str
     member: bool
     """A partner of the project at the evaluation time (False: removed, keeps its credit)."""
     raw_points: Fraction
+    own_points: Fraction
+    passed_points: Fraction
     share_before: Fraction
     adjustment: Adjustment
     share_after: Fraction
@@ -86,6 +116,11 @@ class PartnerExplanation:
     rounding_bonus: int
     counted: tuple[str, ...]
     not_counted: tuple[str, ...]
+
+    @property
+    def received_points(self) -> Fraction:
+        """What work of other partners that builds on its contributions passed to them."""
+        return self.raw_points - self.own_points + self.passed_points
 
     @property
     def adjustment_amount(self) -> Fraction:
@@ -100,6 +135,11 @@ class ContributionExplanation:
     `points` = category weight x origin weight x value / unit scale x rating, with both weights
     as fractions of 1 (bps / 10000); zero unless `status` is COUNTED. The factors are given even
     for contributions that do not count, where they are known.
+
+    With a parent share, `received` is what work built on it passed to it, `parents` says what
+    each contribution it builds on took from it, and `kept` = points + received - passed is
+    what it adds to its contributor's points (a superseded contribution can keep credit as the
+    stand-in of its newest version). Without one, `kept` is `points`.
     """
 
     contribution_id: str
@@ -128,6 +168,16 @@ class ContributionExplanation:
     origin_weight_bps: int
     unit_scale: int | None
     points: Fraction
+    received: Fraction
+    parents: tuple[ParentLink, ...]
+    """The distinct parents it names, in the order named, and what each took from it (empty
+    without a parent share)."""
+    kept: Fraction
+
+    @property
+    def passed(self) -> Fraction:
+        """What it passed to the work it builds on."""
+        return sum((link.points for link in self.parents), Fraction(0))
 
     @property
     def reason(self) -> str:
@@ -138,11 +188,12 @@ class ContributionExplanation:
                 return (
                     f"counted: {self.category_weight_bps}/{BPS} x {self.origin_weight_bps}/{BPS}"
                     f" x {self.value}/{self.unit_scale} x rating {self.rating} = {self.points}"
+                    + self._flow_note()
                 )
             case CountStatus.WITHDRAWN:
                 return "withdrawn by its contributor"
             case CountStatus.SUPERSEDED:
-                return "superseded by a newer version"
+                return "superseded by a newer version" + self._flow_note()
             case CountStatus.INVALIDATED_BY_DISPUTE:
                 return f"invalidated: dispute {self.dispute_number} was upheld"
             case CountStatus.UNKNOWN_CATEGORY:
@@ -161,6 +212,17 @@ class ContributionExplanation:
                 return f"dispute window open until {self.window_ends_at}"
             case CountStatus.QUORUM_NOT_MET:
                 return f"quorum not met: {n} of {needed} endorsements by other partners"
+
+    def _flow_note(self) -> str:
+        """The credit flow's part of `reason`, empty when nothing moved."""
+        passed = self.passed
+        if not self.received and not passed:
+            return ""
+        note = f"; received {self.received} from work that builds on it" if self.received else ""
+        if passed:
+            to = (f"{link.points} to {link.parent}" for link in self.parents if link.points)
+            note += f"; passed {', '.join(to)}"
+        return f"{note}; keeps {self.kept}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

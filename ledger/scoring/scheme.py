@@ -7,7 +7,9 @@
 2. `_choose_policy` picks the policy version to apply and checks its hash and ranges;
 3. `_tally` classifies every contribution (counted, or the first reason it is not) and adds up
    the counted ones' points per contributor, exactly, in integers;
-4. `_result` turns points into shares, applies the partner cap and floor
+4. with a parent share, `pass_credit` (`ledger.scoring.flow`) passes part of every counted
+   contribution's points to the work it builds on;
+5. `_result` turns points into shares, applies the partner cap and floor
    (`ledger.scoring.limits`), rounds to basis points by largest remainder
    (`ledger.scoring.rules.apportion`) and explains it all (`ledger.scoring.results`).
 
@@ -42,9 +44,10 @@ from ledger.errors import (
     PolicyNotFoundError,
     ScoringError,
 )
+from ledger.scoring.flow import CreditFlow, Nodes, pass_credit
 from ledger.scoring.history import ScoringEvent
 from ledger.scoring.limits import apply_limits
-from ledger.scoring.replay import LIFECYCLE_STATUS, Record, Replay
+from ledger.scoring.replay import ENDORSEMENTS, LIFECYCLE_STATUS, SUPERSEDED, Record, Replay
 from ledger.scoring.results import (
     NO_COUNTED_CONTRIBUTIONS,
     Adjustment,
@@ -83,7 +86,8 @@ def score(
         replay.feed(history)
         chosen = _choose_policy(replay.policies, policy_version)
         tally = _tally(replay, chosen.policy, as_of)
-    return _result(replay, chosen, as_of, tally)
+        flow = _flow(replay, chosen.policy, tally)
+    return _result(replay, chosen, as_of, tally, flow)
 
 
 @contextmanager
@@ -137,6 +141,11 @@ def _validate_policy(policy: Policy) -> None:
         raise InvalidPolicyError(f"cap {cap} and floor {floor} must be within 0..{BPS} bps")
     if cap and floor > cap:
         raise InvalidPolicyError(f"floor {floor} bps is above cap {cap} bps")
+    if not 0 <= policy.parent_share < BPS:
+        raise InvalidPolicyError(
+            f"parent share {policy.parent_share} bps must be below {BPS} bps: a contribution "
+            "keeps part of its points"
+        )
 
 
 def _origin_weight(policy: Policy, origin: int) -> int:
@@ -183,6 +192,8 @@ class _Tally:
     """Status of every contribution that does not count."""
     scale: int
     """points(c) = scaled points / scale, exactly."""
+    nodes: Nodes | None
+    """With a parent share, the contributions that may take part in the credit flow."""
 
 
 def _tally(replay: Replay, policy: Policy, as_of: int) -> _Tally:
@@ -200,7 +211,8 @@ def _tally(replay: Replay, policy: Policy, as_of: int) -> _Tally:
     # registeredAt + window <= as_of, with the addition done once rather than per contribution
     latest = as_of - policy.dispute_window
     quorum = policy.endorsement_quorum
-    # contributor -> [scaled points, ids of its counted contributions]: one lookup per count
+    # contributor -> [scaled points, ids of its counted contributions, its number (1, 2, ...)]:
+    # one lookup per count
     accounts: dict[str, list[Any]] = {}
     not_counted: dict[str, list[bytes]] = {}
     counted_ids: list[bytes] = []
@@ -208,6 +220,10 @@ def _tally(replay: Replay, policy: Policy, as_of: int) -> _Tally:
     counted_ratings = bytearray()
     keep_rating = counted_ratings.append
     verdicts: dict[bytes, CountStatus] = {}
+    # What the credit flow needs, collected only when the policy passes credit.
+    nodes = Nodes.sized(len(replay.records)) if policy.parent_share else None
+    if nodes is not None:
+        node_owners, node_points = nodes.owners, nodes.points
 
     for record in replay.records.values():
         event = record[0]
@@ -215,6 +231,8 @@ def _tally(replay: Replay, policy: Policy, as_of: int) -> _Tally:
         lifecycle = record[1]
         if lifecycle:
             status = LIFECYCLE_STATUS[lifecycle]
+            if nodes is not None and lifecycle == SUPERSEDED:  # may stand in for a newer one
+                nodes.superseded.append(record[2])
         else:
             category = event.category
             value = event.value
@@ -242,17 +260,17 @@ def _tally(replay: Replay, policy: Policy, as_of: int) -> _Tally:
                 # `_rating`, with the one- and two-endorsement cases inlined: they are the
                 # common ones and this loop dominates the cost of a score.
                 size = len(record)
-                if size == 6:
-                    _, _, first, first_rating, second, second_rating = record
+                if size == 7:
+                    _, _, _, first, first_rating, second, second_rating = record
                     if first != contributor and second != contributor and first != second:
                         endorsements = 2
                         rating = first_rating if first_rating < second_rating else second_rating
                     else:
                         endorsements, rating = _rating(record)
-                elif size == 4:
-                    endorsements = 0 if record[2] == contributor else 1
-                    rating = record[3] if endorsements else NEUTRAL_RATING
-                elif size == 2:
+                elif size == 5:
+                    endorsements = 0 if record[3] == contributor else 1
+                    rating = record[4] if endorsements else NEUTRAL_RATING
+                elif size == 3:
                     endorsements = 0
                     rating = NEUTRAL_RATING
                 else:
@@ -261,16 +279,22 @@ def _tally(replay: Replay, policy: Policy, as_of: int) -> _Tally:
                     contribution_id = event.contribution_id
                     account = accounts.get(contributor)
                     if account is None:
-                        account = accounts[contributor] = [0, []]
-                    account[0] += row[category] * value * rating
+                        account = accounts[contributor] = [0, [], len(accounts) + 1]
+                    points = row[category] * value * rating
+                    account[0] += points
                     account[1].append(contribution_id)
                     keep_id(contribution_id)
                     keep_rating(rating)
+                    if nodes is not None:
+                        node_owners[record[2]] = account[2]
+                        node_points[record[2]] = points
                     continue
                 status = CountStatus.QUORUM_NOT_MET
         verdicts[event.contribution_id] = status
         not_counted.setdefault(contributor, []).append(event.contribution_id)
 
+    if nodes is not None:
+        nodes.names = list(accounts)  # contributor number n is the n-th account
     return _Tally(
         points={contributor: account[0] for contributor, account in accounts.items()},
         counted={contributor: account[1] for contributor, account in accounts.items()},
@@ -279,6 +303,16 @@ def _tally(replay: Replay, policy: Policy, as_of: int) -> _Tally:
         counted_ratings=counted_ratings,
         verdicts=verdicts,
         scale=BPS * BPS * table.lcm_scale,
+        nodes=nodes,
+    )
+
+
+def _flow(replay: Replay, policy: Policy, tally: _Tally) -> CreditFlow | None:
+    """Pass the policy's parent share along "builds on" (None when it passes nothing)."""
+    if tally.nodes is None:
+        return None
+    return pass_credit(
+        policy.parent_share, tally.nodes, replay.records, replay.replaced_by, tally.scale
     )
 
 
@@ -296,7 +330,7 @@ def _split_endorsements(record: Record) -> tuple[list[tuple[str, int]], list[tup
     seen: set[str] = set()
     counting: list[tuple[str, int]] = []
     ignored: list[tuple[str, int]] = []
-    for position in range(2, len(record), 2):
+    for position in range(ENDORSEMENTS, len(record), 2):
         endorser, rating = record[position], record[position + 1]
         if endorser == contributor or endorser in seen:
             ignored.append((endorser, rating))
@@ -320,6 +354,7 @@ class _Evidence:
     counted_ids: Sequence[bytes]
     counted_ratings: bytes
     policy: Policy
+    flow: CreditFlow | None
 
     def explain(self, contribution_id: bytes) -> ContributionExplanation | None:
         record = self.records.get(contribution_id)
@@ -360,6 +395,7 @@ class _Evidence:
             dispute_votes = (uphold, reject, eligible)
         elif contribution_id in self.upheld:
             dispute_number = self.upheld[contribution_id]
+        credit = self.flow.explain(record, points) if self.flow else None
         return ContributionExplanation(
             contribution_id=to_hex(contribution_id),
             contributor=event.contributor,
@@ -381,6 +417,9 @@ class _Evidence:
             origin_weight_bps=origin_weight,
             unit_scale=category.unit_scale if category else None,
             points=points,
+            received=credit.received if credit else Fraction(0),
+            parents=credit.parents if credit else (),
+            kept=credit.kept if credit else points,
         )
 
 
@@ -396,13 +435,17 @@ class _Shares:
     rounding_bonus: dict[str, int]
 
 
-def _result(replay: Replay, chosen: PolicySet, as_of: int, tally: _Tally) -> ScoreResult:
+def _result(
+    replay: Replay, chosen: PolicySet, as_of: int, tally: _Tally, flow: CreditFlow | None
+) -> ScoreResult:
     policy = chosen.policy
     members = replay.members
     # Every partner a reader may ask about: today's members, and anyone who contributed.
     everyone = sorted(members | tally.counted.keys() | tally.not_counted.keys(), key=str.lower)
-    raw = {p: tally.points.get(p, 0) for p in everyone}
-    total = sum(tally.points.values())
+    # Points after the credit flow (the points of its own contributions without one).
+    kept, scale = (flow.points, flow.scale) if flow else (tally.points, tally.scale)
+    raw = {p: kept.get(p, 0) for p in everyone}
+    total = sum(kept.values())
     the_hash = input_set_digest(
         replay.project_id,
         chosen.version,
@@ -415,7 +458,9 @@ def _result(replay: Replay, chosen: PolicySet, as_of: int, tally: _Tally) -> Sco
         PartnerExplanation(
             partner=p,
             member=p in members,
-            raw_points=Fraction(raw[p], tally.scale),
+            raw_points=Fraction(raw[p], scale),
+            own_points=Fraction(tally.points.get(p, 0), tally.scale),
+            passed_points=Fraction(flow.passed.get(p, 0), flow.scale) if flow else Fraction(0),
             share_before=shares.before[p],
             adjustment=shares.adjustments[p],
             share_after=shares.after[p],
@@ -435,7 +480,7 @@ def _result(replay: Replay, chosen: PolicySet, as_of: int, tally: _Tally) -> Sco
         split=tuple(SplitEntry(p, shares.bps[p]) for p in everyone if shares.bps[p] > 0),
         empty_reason=NO_COUNTED_CONTRIBUTIONS if total == 0 else None,
         partners=partners,
-        total_points=Fraction(total, tally.scale),
+        total_points=Fraction(total, scale),
         scale_factor=shares.scale_factor,
         counted_count=len(tally.counted_ids),
         contribution_count=len(replay.records),
@@ -448,6 +493,7 @@ def _result(replay: Replay, chosen: PolicySet, as_of: int, tally: _Tally) -> Sco
             counted_ids=tally.counted_ids,
             counted_ratings=bytes(tally.counted_ratings),
             policy=policy,
+            flow=flow,
         ),
     )
 

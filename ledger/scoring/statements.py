@@ -9,7 +9,7 @@ What does not: computing the split (`ledger.scoring.scheme`), reading revenue or
 chain, currency conversion, tax. Amounts are integers in the smallest unit of their currency (EUR
 cents, token base units, wei); `decimals` only says how to print them.
 
-The rule (docs/design.md, "Vault"; docs/scoring.md section 6): each partner gets
+The rule (docs/design.md, "Vault"; docs/scoring.md section 7): each partner gets
 floor(amount x bps / 10000); the units left over, fewer than the number of partners, go one
 each to the partners with the largest remainders (amount x bps mod 10000), ties to the lower
 address. The amounts therefore add up to the amount exactly.

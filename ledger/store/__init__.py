@@ -15,6 +15,11 @@ one file held everything is split on open (`Store.open`).
 - `store.keys` (`ledger.store.keys`): hashed API keys and auditor grants;
 - `store.sealed` (`ledger.store.sealed`): contribution cards and dispute reasons, encrypted
   before they get here (`ledger.sealing`); the chain holds only their hashes;
+- `store.agreements` (`ledger.store.agreements`): builder-made agreements, their canonical
+  documents and salts;
+- `store.shared` (`ledger.store.shared_documents`): sealed documents shared through the
+  exchange (files in `files_dir`, by default `shared/` beside a SQLite index) and their
+  wrapped keys;
 - `ledger.store.engine`: one database, its locking and its errors; `ledger.store.records`:
   the frozen records reads return, never ORM rows.
 
@@ -31,6 +36,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Engine, make_url
 
 from ledger.errors import StoreError
+from ledger.store.agreements import Agreements
 from ledger.store.engine import (
     Database,
     DurableBase,
@@ -44,6 +50,7 @@ from ledger.store.index import Index, upgrade_index
 from ledger.store.keys import ApiKeys
 from ledger.store.outbox import Outbox, upgrade
 from ledger.store.sealed import SealedRecords
+from ledger.store.shared_documents import SharedDocuments
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +63,18 @@ class Store:
     PostgreSQL and in memory, the index's own database.
     """
 
-    def __init__(self, url: str, *, outbox_url: str | None = None, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        outbox_url: str | None = None,
+        files_dir: Path | None = None,
+        echo: bool = False,
+    ) -> None:
         self.url = url
         index_url = make_url(url) if parses(url) else None
+        if files_dir is None and index_url is not None and is_sqlite_file(index_url):
+            files_dir = Path(str(index_url.database)).parent / "shared"
         if outbox_url is None and index_url is not None and is_sqlite_file(index_url):
             outbox_path = default_outbox_path(Path(str(index_url.database)))
             outbox_url = index_url.set(database=str(outbox_path)).render_as_string(
@@ -77,11 +93,15 @@ class Store:
         self.outbox = Outbox(self._durable_db)
         self.keys = ApiKeys(self._durable_db)
         self.sealed = SealedRecords(self._durable_db)
+        self.agreements = Agreements(self._durable_db)
+        self.shared = SharedDocuments(self._durable_db, files_dir)
 
     @classmethod
-    def open(cls, url: str, *, outbox_url: str | None = None) -> Store:
+    def open(
+        cls, url: str, *, outbox_url: str | None = None, files_dir: Path | None = None
+    ) -> Store:
         """Connect, create missing tables and adopt an old single-file layout's outbox."""
-        store = cls(url, outbox_url=outbox_url)
+        store = cls(url, outbox_url=outbox_url, files_dir=files_dir)
         try:
             store.create_all()
         except BaseException:
@@ -177,6 +197,12 @@ class Store:
     def index_path(self) -> Path | None:
         """The index's SQLite file (None on other databases)."""
         return self._index_db.path
+
+    @property
+    def durable_engine(self) -> Engine:
+        """The engine of the durable database, for tables kept beside the outbox that this
+        package does not define (the timestamp queue of `ledger.evidence.timestamp_job`)."""
+        return self._durable_db.engine
 
     @property
     def outbox_path(self) -> Path | None:

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 
 from ledger.domain.events import to_json
 from ledger.store.engine import Database, IndexBase, rowcount
+from ledger.store.exchange_index import ExchangeIndex
 from ledger.store.index_tables import (
     PROJECTION_TABLES,
+    AgreementRow,
     ContributionRow,
     DisputeRow,
     EndorsementRow,
@@ -62,6 +64,7 @@ class Index:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self.exchange = ExchangeIndex(database)
 
     # ------------------------------------------------------------------------- index: cursor
 
@@ -163,6 +166,16 @@ class Index:
             rows = session.scalars(query.order_by(EventRow.seq).limit(limit)).all()
             return tuple(stored_event(r) for r in rows)
 
+    def events_named(self, project_id: int, name: str) -> tuple[StoredEvent, ...]:
+        """The project's indexed events of one kind (e.g. `SplitFinalized`), in chain order."""
+        with self._db.session() as session:
+            rows = session.scalars(
+                select(EventRow)
+                .where(EventRow.project_id == project_id, EventRow.name == name)
+                .order_by(EventRow.seq)
+            ).all()
+            return tuple(stored_event(r) for r in rows)
+
     # -------------------------------------------------------------------------- index: reads
 
     def project(self, project_id: int) -> ProjectRecord | None:
@@ -212,6 +225,29 @@ class Index:
                 )
             ).first()
             return row is not None
+
+    def agreement_hashes(self, project_id: int) -> dict[int, str]:
+        """The project's agreement hash of every version on chain, by version."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                select(AgreementRow.version, AgreementRow.agreement_hash).where(
+                    AgreementRow.project_id == project_id
+                )
+            ).all()
+            return {int(version): str(value) for version, value in rows}
+
+    def projects_with_agreement(self, agreement_hash: str, version: int = 1) -> tuple[int, ...]:
+        """The projects whose agreement `version` has this hash, in id order."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                select(AgreementRow.project_id)
+                .where(
+                    AgreementRow.agreement_hash == agreement_hash.lower(),
+                    AgreementRow.version == version,
+                )
+                .order_by(AgreementRow.project_id)
+            ).scalars()
+            return tuple(int(r) for r in rows)
 
     def policies(self, project_id: int) -> tuple[PolicyRecord, ...]:
         """Every policy version of a project, oldest first."""

@@ -1,4 +1,4 @@
-"""The index's tables: the events of both contracts as decoded (`index_events`, the index's
+"""The index's tables: the events of the contracts as decoded (`index_events`, the index's
 source of truth), the follower's cursor and checkpoints, and the projections read from
 (`PROJECTION_TABLES`, filled by `ledger.store.projections` and rebuilt from `index_events`).
 """
@@ -208,6 +208,72 @@ class MoneyRow(IndexBase):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
+# ------------------------------------------------------------------------ PocExchange
+
+
+class EncryptionKeyRow(IndexBase):
+    """One published encryption key; every version is kept, so a rotation stays visible."""
+
+    __tablename__ = "encryption_keys"
+    account: Mapped[str] = mapped_column(String(42), primary_key=True)
+    key_version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    public_key: Mapped[str] = mapped_column(String(66))
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+class DisclosureRow(IndexBase):
+    """A disclosure: who shared which commitment under which agreement version."""
+
+    __tablename__ = "disclosures"
+    disclosure_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    project_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    sharer: Mapped[str] = mapped_column(String(42), index=True)
+    content_commitment: Mapped[str] = mapped_column(String(66))
+    contribution_ids_json: Mapped[str] = mapped_column(Text, default="[]")
+    agreement_version: Mapped[int] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+class DisclosureReceiptRow(IndexBase):
+    """One recipient of a disclosure and its answer (status as `ReceiptStatus`)."""
+
+    __tablename__ = "disclosure_receipts"
+    __table_args__ = (Index("ix_disclosure_receipts_recipient", "recipient"),)
+    disclosure_id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(42), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    project_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    status: Mapped[int] = mapped_column(Integer)
+    reason_hash: Mapped[str | None] = mapped_column(String(66))
+    answered_block: Mapped[int | None] = mapped_column(BigInteger)
+    answered_tx: Mapped[str | None] = mapped_column(String(66))
+
+
+class AccessRequestRow(IndexBase):
+    """An access-rights request and its answer (status as `RequestStatus`)."""
+
+    __tablename__ = "access_requests"
+    request_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    project_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    contribution_id: Mapped[str] = mapped_column(String(66), index=True)
+    requester: Mapped[str] = mapped_column(String(42), index=True)
+    owner: Mapped[str] = mapped_column(String(42), index=True)
+    purpose: Mapped[int] = mapped_column(Integer)
+    terms: Mapped[int] = mapped_column(Integer)
+    terms_hash: Mapped[str] = mapped_column(String(66))
+    answer_deadline: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[int] = mapped_column(Integer)
+    granted_terms: Mapped[int | None] = mapped_column(Integer)
+    granted_terms_hash: Mapped[str | None] = mapped_column(String(66))
+    reason_hash: Mapped[str | None] = mapped_column(String(66))
+    answered_block: Mapped[int | None] = mapped_column(BigInteger)
+    answered_tx: Mapped[str | None] = mapped_column(String(66))
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
 PROJECTION_TABLES: tuple[type[IndexBase], ...] = (
     ProjectRow,
     PartnerRow,
@@ -221,4 +287,8 @@ PROJECTION_TABLES: tuple[type[IndexBase], ...] = (
     DisputeRow,
     SplitRow,
     MoneyRow,
+    EncryptionKeyRow,
+    DisclosureRow,
+    DisclosureReceiptRow,
+    AccessRequestRow,
 )

@@ -21,6 +21,10 @@ from sqlalchemy.orm import Session
 
 from ledger.domain.codec import ZERO_HASH, to_hex
 from ledger.domain.events import (
+    AccessGranted,
+    AccessRefused,
+    AccessRequested,
+    AccessRequestWithdrawn,
     AgreementAccepted,
     AgreementInForce,
     AgreementSet,
@@ -29,9 +33,13 @@ from ledger.domain.events import (
     ContributionRegistered,
     ContributionSuperseded,
     ContributionWithdrawn,
+    Disclosed,
+    DisclosureAcknowledged,
+    DisclosureDeclined,
     DisputeOpened,
     DisputeResolved,
     DisputeVoted,
+    EncryptionKeyPublished,
     Endorsed,
     IdentitySet,
     PartnerAdded,
@@ -47,13 +55,18 @@ from ledger.domain.events import (
     SplitFinalized,
     SplitProposed,
 )
+from ledger.domain.exchange import ReceiptStatus, RequestStatus
 from ledger.domain.values import ContributionStatus, DisputeOutcome
 from ledger.store.index_tables import (
     PROJECTION_TABLES,
+    AccessRequestRow,
     AgreementRow,
     BatchRow,
     ContributionRow,
+    DisclosureReceiptRow,
+    DisclosureRow,
     DisputeRow,
+    EncryptionKeyRow,
     EndorsementRow,
     EventRow,
     IdentityRow,
@@ -468,3 +481,125 @@ def _released(session: Session, e: Released) -> None:
             tx_hash=e.tx_hash,
         )
     )
+
+
+# ------------------------------------------------------------------------ PocExchange
+
+
+@projects(EncryptionKeyPublished)
+def _encryption_key_published(session: Session, e: EncryptionKeyPublished) -> None:
+    session.add(
+        EncryptionKeyRow(
+            account=e.account,
+            key_version=e.key_version,
+            public_key=to_hex(e.public_key),
+            block_number=e.block_number,
+            tx_hash=e.tx_hash,
+        )
+    )
+
+
+@projects(Disclosed)
+def _disclosed(session: Session, e: Disclosed) -> None:
+    disclosure_id = to_hex(e.disclosure_id)
+    session.add(
+        DisclosureRow(
+            disclosure_id=disclosure_id,
+            project_id=e.project_id,
+            sharer=e.sharer,
+            content_commitment=to_hex(e.content_commitment),
+            contribution_ids_json=json.dumps([to_hex(c) for c in e.contribution_ids]),
+            agreement_version=e.agreement_version,
+            block_number=e.block_number,
+            tx_hash=e.tx_hash,
+        )
+    )
+    for position, recipient in enumerate(e.recipients):
+        session.add(
+            DisclosureReceiptRow(
+                disclosure_id=disclosure_id,
+                recipient=recipient,
+                position=position,
+                project_id=e.project_id,
+                status=int(ReceiptStatus.PENDING),
+            )
+        )
+    session.flush()
+
+
+def _answer_receipt(
+    session: Session,
+    e: DisclosureAcknowledged | DisclosureDeclined,
+    status: ReceiptStatus,
+    reason_hash: str | None,
+) -> None:
+    row = session.get(DisclosureReceiptRow, (to_hex(e.disclosure_id), e.recipient))
+    if row is not None:
+        row.status = int(status)
+        row.reason_hash = reason_hash
+        row.answered_block = e.block_number
+        row.answered_tx = e.tx_hash
+
+
+@projects(DisclosureAcknowledged)
+def _disclosure_acknowledged(session: Session, e: DisclosureAcknowledged) -> None:
+    _answer_receipt(session, e, ReceiptStatus.ACKNOWLEDGED, None)
+
+
+@projects(DisclosureDeclined)
+def _disclosure_declined(session: Session, e: DisclosureDeclined) -> None:
+    _answer_receipt(session, e, ReceiptStatus.DECLINED, to_hex(e.reason_hash))
+
+
+@projects(AccessRequested)
+def _access_requested(session: Session, e: AccessRequested) -> None:
+    session.add(
+        AccessRequestRow(
+            request_id=e.request_id,
+            project_id=e.project_id,
+            contribution_id=to_hex(e.contribution_id),
+            requester=e.requester,
+            owner=e.owner,
+            purpose=int(e.purpose),
+            terms=int(e.terms),
+            terms_hash=to_hex(e.terms_hash),
+            answer_deadline=e.answer_deadline,
+            status=int(RequestStatus.OPEN),
+            block_number=e.block_number,
+            tx_hash=e.tx_hash,
+        )
+    )
+    session.flush()
+
+
+def _answer_request(
+    session: Session,
+    e: AccessGranted | AccessRefused | AccessRequestWithdrawn,
+    status: RequestStatus,
+) -> AccessRequestRow | None:
+    row = session.get(AccessRequestRow, e.request_id)
+    if row is not None:
+        row.status = int(status)
+        row.answered_block = e.block_number
+        row.answered_tx = e.tx_hash
+    return row
+
+
+@projects(AccessGranted)
+def _access_granted(session: Session, e: AccessGranted) -> None:
+    row = _answer_request(session, e, RequestStatus.GRANTED)
+    if row is not None:
+        row.granted_terms = int(e.terms)
+        row.granted_terms_hash = to_hex(e.terms_hash)
+
+
+@projects(AccessRefused)
+def _access_refused(session: Session, e: AccessRefused) -> None:
+    row = _answer_request(session, e, RequestStatus.REFUSED)
+    if row is not None:
+        row.reason_hash = to_hex(e.reason_hash)
+
+
+@projects(AccessRequestWithdrawn)
+def _access_request_withdrawn(session: Session, e: AccessRequestWithdrawn) -> None:
+    _answer_request(session, e, RequestStatus.WITHDRAWN)

@@ -269,19 +269,24 @@ def follower_for(
     *,
     ledger_address: str,
     vault_address: str,
+    exchange_address: str | None = None,
     start_block: int,
     confirmations: int = 0,
     block_range: int = 2_000,
     poll_interval: float = 0.25,
 ) -> Follower:
-    """A follower of one deployment's PocLedger and RoyaltyVault (what `poc index` uses)."""
+    """A follower of one deployment's PocLedger and RoyaltyVault, and its PocExchange if it has
+    one (what `poc index` uses)."""
+    contracts = [
+        ContractSpec("PocLedger", Web3.to_checksum_address(ledger_address)),
+        ContractSpec("RoyaltyVault", Web3.to_checksum_address(vault_address)),
+    ]
+    if exchange_address is not None:
+        contracts.append(ContractSpec("PocExchange", Web3.to_checksum_address(exchange_address)))
     return Follower(
         w3,
         store,
-        [
-            ContractSpec("PocLedger", Web3.to_checksum_address(ledger_address)),
-            ContractSpec("RoyaltyVault", Web3.to_checksum_address(vault_address)),
-        ],
+        contracts,
         start_block=start_block,
         confirmations=confirmations,
         block_range=block_range,

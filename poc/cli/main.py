@@ -44,6 +44,7 @@ COMMAND_MODULES: Final[tuple[str, ...]] = (
     "poc.cli.proofs",
     "poc.cli.register",
     "poc.cli.score",
+    "poc.cli.exchange",
     "poc.cli.openings",
 )
 

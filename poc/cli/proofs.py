@@ -1,11 +1,12 @@
 """`poc verify` and `poc export`: proof bundles from the command line.
 
-- `poc verify BUNDLE [--file ORIGINAL] [--rpc-url URL]`: one line per check, PASS or FAIL with
-  the reason (and the fields at fault); exit status 0 when everything passes, 1 otherwise.
-  Needs nothing from this service: the bundle, optionally the original file, optionally any
-  node of the chain. Whatever the file holds (not JSON, nested past Python's parser, larger
-  than `MAX_BUNDLE_BYTES`, values of any type or size), the answer is FAIL lines and exit 1,
-  never a traceback.
+- `poc verify BUNDLE [--file ORIGINAL] [--rpc-url URL] [--tsa-roots PEM] [--public-rpc-url
+  URL]`: one line per check, PASS, FAIL with the reason (and the fields at fault) or SKIP
+  (what to give to complete it); exit status 0 when nothing fails, 1 otherwise. Needs nothing
+  from this service: the bundle, optionally the original file, any node of the chain, the TSA
+  certificates the reader trusts, any node of the public chain. Whatever the file holds (not
+  JSON, nested past Python's parser, larger than `MAX_BUNDLE_BYTES`, values of any type or
+  size), the answer is FAIL lines and exit 1, never a traceback.
 - `poc export contribution|partner|project --rpc-url URL --ledger ADDRESS ...`: write a bundle
   and its certificate, or a partner's or the project's zip. Content hashes and salts come from
   `--openings PATH`: an opening file (docs/design.md), the folder `poc openings` keeps them in,
@@ -52,6 +53,14 @@ def register_commands(subparsers: Subparsers) -> None:
     verify.add_argument("bundle", type=Path, help="the proof bundle (JSON)")
     verify.add_argument("--file", type=Path, help="the original file, to check its SHA-256")
     verify.add_argument("--rpc-url", help="JSON-RPC endpoint of any node of the bundle's chain")
+    verify.add_argument(
+        "--tsa-roots",
+        type=Path,
+        help="PEM file of the timestamp authorities you trust (checks the token's signature)",
+    )
+    verify.add_argument(
+        "--public-rpc-url", help="JSON-RPC endpoint of a node of the public chain (checkpoint)"
+    )
     verify.set_defaults(handler=run_verify)
 
     export = subparsers.add_parser(
@@ -68,6 +77,9 @@ def register_commands(subparsers: Subparsers) -> None:
         parser.add_argument("--ledger", required=True, help="PocLedger address")
         parser.add_argument("--openings", type=Path, help="JSON file of content hashes and salts")
         parser.add_argument("--out", type=Path, required=True, help="output file or directory")
+        parser.add_argument(
+            "--language", choices=("en", "nl"), default="en", help="language of the certificates"
+        )
         if kind == "contribution":
             parser.add_argument("--id", required=True, help="contribution id (0x…)")
             parser.add_argument("--content-hash", help="SHA-256 of the file (0x…)")
@@ -78,6 +90,11 @@ def register_commands(subparsers: Subparsers) -> None:
             parser.add_argument("--partner", required=True, help="partner address")
         if kind == "project":
             parser.add_argument("--vault", help="RoyaltyVault address (adds the split history)")
+        parser.add_argument(
+            "--exchange",
+            help="PocExchange address: its disclosures and access rights join the histories "
+            "(and, for a project, the pack gains the exchange's registers)",
+        )
         parser.set_defaults(handler=run_export)
 
 
@@ -99,6 +116,7 @@ def _web3(url: str) -> Web3:
 def run_verify(args: argparse.Namespace) -> int:
     """`poc verify`: print one line per check; 0 if all pass."""
     from ledger.domain import untrusted_json
+    from ledger.evidence.timestamps import load_trust_anchors
     from ledger.evidence.verifier import verify_with_file_hash
 
     # A lone surrogate in the file (JSON's "\ud800") must not stop the report from printing.
@@ -117,11 +135,17 @@ def run_verify(args: argparse.Namespace) -> int:
         return 1
     file_hash = _sha256_file(args.file) if args.file else None
     w3 = _web3(args.rpc_url) if args.rpc_url else None
-    report = verify_with_file_hash(document, file_sha256=file_hash, w3=w3)
+    public_w3 = _web3(args.public_rpc_url) if args.public_rpc_url else None
+    roots = load_trust_anchors(args.tsa_roots) if args.tsa_roots else ()
+    report = verify_with_file_hash(
+        document, file_sha256=file_hash, w3=w3, tsa_roots=roots, public_w3=public_w3
+    )
     for line in report.lines():
         print(line)
     failed = sum(1 for check in report.checks if not check.passed)
     summary = "all checks passed" if report.ok else f"{failed} check(s) FAILED"
+    if report.ok and report.skipped:
+        summary += f", {report.skipped} skipped"
     scope = "offline and online" if w3 is not None else "offline only (add --rpc-url)"
     print(f"{'OK' if report.ok else 'NOT VERIFIED'}: {summary} ({scope})", file=sys.stderr)
     return 0 if report.ok else 1
@@ -164,12 +188,14 @@ def read_openings(path: Path | None) -> dict[bytes, Opening]:
 
 def run_export(args: argparse.Namespace) -> int:
     """`poc export KIND`: write the export, print where."""
+    from api.i18n import certificate_text
     from ledger.domain.codec import from_hex
     from ledger.evidence.builder import ProofBuilder
     from ledger.evidence.packs import Opening, export_contribution, export_partner, export_project
 
     w3 = _web3(args.rpc_url)
     openings = read_openings(args.openings)
+    text = certificate_text("nl" if args.language == "nl" else "en")
     out: Path = args.out
     if args.kind == "contribution":
         cid = from_hex(args.id)
@@ -177,8 +203,8 @@ def run_export(args: argparse.Namespace) -> int:
             openings[cid] = Opening(from_hex(args.content_hash), from_hex(args.salt))
         if cid not in openings:
             raise ProofError("give --content-hash and --salt, or --openings with this id")
-        builder = ProofBuilder(w3, args.ledger)
-        _, bundle, pdf = export_contribution(builder, cid, openings[cid])
+        builder = ProofBuilder(w3, args.ledger, exchange_address=args.exchange)
+        _, bundle, pdf = export_contribution(builder, cid, openings[cid], text=text)
         out.mkdir(parents=True, exist_ok=True)
         for f in (bundle, pdf):
             target = out / Path(f.name).name
@@ -186,9 +212,19 @@ def run_export(args: argparse.Namespace) -> int:
             print(f"{target}  sha256 {f.sha256}")
         return 0
     if args.kind == "partner":
-        archive = export_partner(w3, args.ledger, args.project, args.partner, openings)
+        archive = export_partner(
+            w3, args.ledger, args.project, args.partner, openings, text=text, exchange=args.exchange
+        )
     else:
-        archive = export_project(w3, args.ledger, args.project, openings, vault=args.vault)
+        archive = export_project(
+            w3,
+            args.ledger,
+            args.project,
+            openings,
+            vault=args.vault,
+            text=text,
+            exchange=args.exchange,
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(archive.data)
     print(f"{out}  {len(archive.files)} files  sha256 {archive.sha256}")

@@ -183,6 +183,9 @@ def score_document(result: ScoreResult, block: int) -> dict[str, Any]:
                 "partner": p.partner,
                 "member": p.member,
                 "raw_points": str(p.raw_points),
+                "own_points": str(p.own_points),
+                "received_points": str(p.received_points),
+                "passed_points": str(p.passed_points),
                 "share_before": str(p.share_before),
                 "adjustment": p.adjustment.value,
                 "share_after": str(p.share_after),
@@ -199,6 +202,12 @@ def score_document(result: ScoreResult, block: int) -> dict[str, Any]:
                 "status": x.status.value,
                 "reason": x.reason,
                 "points": str(x.points),
+                "received": str(x.received),
+                "kept": str(x.kept),
+                "parents": [
+                    {"parent": link.parent, "credit": link.credit.value, "points": str(link.points)}
+                    for link in x.parents
+                ],
             }
             for x in result.contributions()
         ],
@@ -218,6 +227,11 @@ def _print_score(result: ScoreResult, block: int) -> None:
             f"  {p.partner}  {p.bps:>5} bps  raw points {p.raw_points}  {p.adjustment.value}  "
             f"({len(p.counted)} counted, {len(p.not_counted)} not)"
         )
+        if p.received_points or p.passed_points:
+            print(
+                f"    own points {p.own_points}; received from work that builds on yours: "
+                f"{p.received_points}; passed to the work yours builds on: {p.passed_points}"
+            )
     for x in result.contributions():
         print(f"    {x.contribution_id}  {x.status.value:<24} {x.reason}")
     print(f"  input-set hash {result.input_set_hash}")

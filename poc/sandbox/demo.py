@@ -15,8 +15,11 @@ Nothing here talks to a chain: `poc.sandbox.run` plays this script.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ledger.agreement.answers import AgreementAnswers, PartnerKind, parse_answers
 from ledger.domain.values import Category, Origin, Policy
 
 PROJECT_TITLE = "Flax fibre composite for lightweight e-bike frames"
@@ -96,25 +99,84 @@ PARTNERS: tuple[DemoPartner, ...] = (
 )
 COORDINATOR = PARTNERS[0].label
 
-AGREEMENT_TEXT = f"""\
-Consortium agreement (demo) - {PROJECT_TITLE}
+PROJECT_AIM = (
+    "Develop a frame tube for lightweight e-bikes from Flemish long flax fibre and a bio-based "
+    "resin, and test it to the bicycle frame standard."
+)
+PROJECT_START = dt.date(2026, 1, 5)
+# What kind of organisation each partner is, in the agreement's terms.
+AGREEMENT_KINDS: dict[str, PartnerKind] = {
+    "leievlas": PartnerKind.SME,
+    "unikortrijk": PartnerKind.UNIVERSITY,
+    "vezelinstituut": PartnerKind.RESEARCH_CENTRE,
+}
+# What each partner keeps out of the project (the DESCA list of excluded Background).
+EXCLUDED: dict[str, tuple[str, ...]] = {
+    "leievlas": ("Its dew-retting scheduling software and the data it holds",),
+    "unikortrijk": ("Results of its other contract research on natural fibres",),
+    "vezelinstituut": (),
+}
 
-Partners: {", ".join(f"{p.name} ({p.company_number})" for p in PARTNERS)}.
 
-1. Background. Each partner keeps ownership of the knowledge it brings into the project and
-   grants the others a free licence to use it for the project only. Each partner records its
-   Background on the ledger before using it in the project.
-2. Results. Results belong to the partner that creates them; results created together are
-   owned jointly, in proportion to the recorded contributions.
-3. Contributions. Person-hours, funding, data sets, designs and documents, and equipment use
-   are recorded on the ledger as salted hashes. Documents never leave their owner.
-4. Royalties. Revenue from the e-bike frame is split by the Proof-of-Contribution policy
-   recorded with this agreement, once the partners approve the split it computes.
-5. Disputes. A partner may dispute another's contribution within the dispute window; the other
-   partners decide by majority.
+def agreement_answers(addresses: Mapping[str, str]) -> AgreementAnswers:
+    """The demo consortium's agreement, as the builder would have it answered; `addresses`
+    are the partners' signing addresses by label (known once the sandbox made their keys).
 
-This is a demo text for the poc-ledger sandbox and binds nobody.
-"""
+    Its policy is `POLICY` (a test checks), so the text the partners accepted states the
+    numbers the ledger applies."""
+    background = {
+        p.label: [
+            {"description": c.title, "conditions": "for carrying out the project"}
+            for c in CONTRIBUTIONS
+            if c.partner == p.label and c.origin is Origin.BACKGROUND
+        ]
+        for p in PARTNERS
+    }
+    return parse_answers(
+        {
+            "prevailing_language": "nl",
+            "project": {
+                "title": PROJECT_TITLE,
+                "aim": PROJECT_AIM,
+                "start_date": PROJECT_START.isoformat(),
+                "duration_months": 24,
+            },
+            "partners": [
+                {
+                    "name": p.name,
+                    "address": addresses[p.label],
+                    "kind": AGREEMENT_KINDS[p.label].value,
+                    "company_number": p.company_number,
+                    "background": background[p.label],
+                    "excluded": [{"description": d} for d in EXCLUDED[p.label]],
+                }
+                for p in PARTNERS
+            ],
+            "coordinator": addresses[COORDINATOR],
+            "royalties": {
+                "categories": [
+                    {
+                        "name": c.name_text,
+                        "unit": c.unit_text,
+                        "unit_scale": c.unit_scale,
+                        "weight_bps": c.weight_bps,
+                    }
+                    for c in CATEGORIES
+                ],
+                "background_weight_bps": POLICY.background_weight_bps,
+                "result_weight_bps": POLICY.result_weight_bps,
+                "endorsement_quorum": POLICY.endorsement_quorum,
+                "dispute_window_days": POLICY.dispute_window // 86_400,
+                "partner_cap_bps": POLICY.partner_cap_bps,
+                "partner_floor_bps": POLICY.partner_floor_bps,
+                "parent_share_bps": POLICY.parent_share_bps,
+                "split_approvals": 2,
+            },
+            "decisions": {"governance_approvals": 2},
+            "disputes": {"institution": "CEPANI", "seat": "Brussels", "governing_law": "BE"},
+        }
+    )
+
 
 # Category ids are the indexes in this tuple; CATEGORY_NAMES mirrors it for the documents.
 CATEGORIES: tuple[Category, ...] = (
@@ -139,12 +201,18 @@ POLICY = Policy(
     endorsement_quorum=1,
     # 30 days to dispute: long enough to try disputes in the sandbox.
     dispute_window=30 * 24 * 3600,
-    # Two of three partners approve a split or a governance change.
+    # Two of three partners approve a split or a governance change: two thirds in whole basis
+    # points (docs/governance.md, "Thresholds"), as the agreement's builder writes "2 of 3"
+    # (`ledger.agreement.thresholds.bps_for_approvals`).
     split_approval_bps=6_667,
     governance_bps=6_667,
     partner_cap_bps=6_000,
     partner_floor_bps=500,
     categories=CATEGORIES,
+    # A fifth of each counted contribution's points goes to the other partners' work it builds
+    # on: the lab's test data to the SME's fibre preparation, the centre's frame layup to both
+    # (docs/scoring.md section 4).
+    parent_share_bps=2_000,
 )
 
 CONTRIBUTIONS: tuple[DemoContribution, ...] = (

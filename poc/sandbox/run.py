@@ -13,11 +13,16 @@ The steps, each usable on its own (the tests drive them one by one):
   contract code all match the node; when the chain's state was lost it says so, moves the stale
   records aside and deploys again.
 - `seed_demo` (`poc.sandbox.seed`) plays `poc.sandbox.demo` once per deployment: keys in
-  encrypted keystores, funding, identities, the project and its acceptances. Every step first
-  checks the chain, so a seed interrupted half-way resumes instead of duplicating; salts derive
-  from the demo partners' proof secrets (themselves derived from a per-data-dir secret), so the
+  encrypted keystores, funding, identities, the project (its policy and agreement made by the
+  agreement builder from the demo's answers) and its acceptances. Every step first checks the
+  chain, so a seed interrupted half-way resumes instead of duplicating; salts derive from the
+  demo partners' proof secrets (themselves derived from a per-data-dir secret), so the
   contributions' ids are the same on every attempt. The service keeps those proof secrets, as
   for custodial partners who opted in.
+- `start_evidence` (`poc.sandbox.evidence`) starts the local TSA and the second anvil standing
+  in for the public chain (with the checkpoint contract), and makes the demo seal; the app's
+  background process timestamps every registration, anchors the chain there every few seconds
+  and seals the PDF certificates.
 - `run_sandbox` does all of the above (the command line is `poc.cli.sandbox`), then serves the
   app (`poc.wiring.create_app`) with uvicorn on 127.0.0.1, registers the demo's contributions
   with their cards and its endorsements through that API (`seed_contributions`, like any
@@ -39,6 +44,8 @@ Data directory layout (all of it is the sandbox's; `--reset` removes it):
     proof-secrets/        the proof secrets the service keeps (sealed; `ledger.openings.custody`)
     proof-secrets.handed  marker: the demo partners' proof secrets were handed over, once
     documents/            the demo documents, for proving a contribution with its file
+    tsa/, public-chain/, public-deployment.json, seal/   the evidence services
+                          (`poc.sandbox.evidence`)
     index.sqlite3         the API's index of the chain (rebuilt from the chain if lost)
     outbox.sqlite3        the API's outbox (writes accepted, not yet on chain), API keys, and the
                           contribution cards and dispute reasons, sealed (AES-256-GCM)
@@ -74,10 +81,11 @@ from types import FrameType
 from typing import TYPE_CHECKING, Final
 
 from api.schemas.sandbox import DemoContribution, DemoPerson, SandboxState
+from ledger.chain.clients import EXCHANGE_CONTRACT
 from ledger.chain.clients import LEDGER_CONTRACT as LEDGER
 from ledger.chain.clients import VAULT_CONTRACT as VAULT
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil
-from ledger.chain.deploy import deploy_ledger
+from ledger.chain.deploy import deploy_exchange, deploy_ledger
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
@@ -85,6 +93,7 @@ from ledger.errors import ChainIdMismatchError, ConfigurationError, LedgerError
 from poc.cli.main import redact_url
 from poc.sandbox.anvil import AnvilProcess, connect
 from poc.sandbox.data_dir import SandboxPaths, claim_data_dir, move_aside
+from poc.sandbox.evidence import PUBLIC_CHAIN_ID, SandboxEvidence, start_evidence
 from poc.sandbox.seed import (
     RELAYER_LABEL,
     SANDBOX_KEYSTORE_PASSWORD,
@@ -93,6 +102,7 @@ from poc.sandbox.seed import (
     SeedRecord,
     funding_account,
     issue_sandbox_keys,
+    register_demo_agreement,
     sandbox_keystore,
     seed_contributions,
     seed_demo,
@@ -104,6 +114,9 @@ if TYPE_CHECKING:
 
 HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8000
+# The sandbox stamps and anchors within seconds, so that a demo bundle soon carries both.
+SANDBOX_TIMESTAMP_INTERVAL: Final = 1.0
+SANDBOX_ANCHOR_INTERVAL: Final = 5.0
 DEFAULT_DATA_DIR: Final = Path("data")
 
 
@@ -190,6 +203,16 @@ def ensure_deployed(
         record = DeploymentRecord.read(paths.deployment)
         problem = deployment_problem(chain, record)
         if problem is None:
+            if EXCHANGE_CONTRACT not in record.addresses:
+                # A sandbox from before the exchange existed: add it beside the same ledger.
+                record = deploy_exchange(
+                    chain,
+                    record,
+                    chain.sender(funding_account(chain)),
+                    estimate=not chain.is_dev,
+                    path=paths.deployment,
+                )
+                log(f"PocExchange deployed at {record.address(EXCHANGE_CONTRACT)}")
             return record, DeployOutcome.REUSED
         if chain.backend is Backend.EXTERNAL:
             raise ConfigurationError(
@@ -210,7 +233,9 @@ def ensure_deployed(
         )
         outcome = DeployOutcome.REDEPLOYED
     # Dev chains take the fixed gas limits; an external one may account gas differently.
-    record = deploy_ledger(chain, chain.sender(funding_account(chain)), estimate=not chain.is_dev)
+    funder = chain.sender(funding_account(chain))
+    record = deploy_ledger(chain, funder, estimate=not chain.is_dev)
+    record = deploy_exchange(chain, record, funder, estimate=not chain.is_dev)
     record.write(paths.deployment)
     return record, outcome
 
@@ -429,10 +454,29 @@ def _run_once(
         verb = {"reused": "found", "deployed": "deployed", "redeployed": "redeployed"}
         out(
             f"Contracts {verb[outcome]}: PocLedger {record.address(LEDGER)}, "
-            f"RoyaltyVault {record.address(VAULT)}"
+            f"RoyaltyVault {record.address(VAULT)}, "
+            f"PocExchange {record.address(EXCHANGE_CONTRACT)}"
         )
         seed = seed_demo(chain, record, paths, log=out)
-        server, keys = _build_server(chain, record, seed, paths, options, port, switch)
+        evidence: SandboxEvidence | None = None
+        if options.chain is ChainKind.MEMORY:
+            # The in-process chain needs no node and keeps nothing; the evidence services are
+            # node and OpenSSL processes with state of their own, so they stay off here.
+            out(
+                "Evidence: off with --chain memory (timestamps, public checkpoints and sealed "
+                "certificates need the local timestamp authority and a second chain node)"
+            )
+        else:
+            evidence = start_evidence(paths.root, log=out)
+            stack.callback(evidence.close)
+            out(
+                f"Evidence: timestamp authority {evidence.tsa_url} (OpenSSL ts, test CA "
+                f"{evidence.tsa_roots}), public chain {evidence.public_rpc_url} (chain id "
+                f"{PUBLIC_CHAIN_ID}) with ChainCheckpoints {evidence.checkpoints_address}"
+            )
+        server, keys = _build_server(
+            chain, record, seed, paths, options, port, switch, evidence=evidence
+        )
         announce = threading.Thread(
             target=_announce_when_ready,
             args=(server, _banner(seed, keys, paths, options, port), started, out),
@@ -460,6 +504,8 @@ def _build_server(
     options: SandboxOptions,
     port: int,
     switch: ResetSwitch,
+    *,
+    evidence: SandboxEvidence | None = None,
 ) -> tuple[uvicorn.Server, tuple[SandboxKey, ...]]:
     import uvicorn
     from pydantic import SecretStr
@@ -469,6 +515,20 @@ def _build_server(
     from poc.wiring import create_app
 
     relayer = sandbox_keystore(paths).load(RELAYER_LABEL)
+    evidence_settings: dict[str, object] = {}
+    if evidence is not None:
+        evidence_settings = {
+            "tsa_url": evidence.tsa_url,
+            "tsa_roots": evidence.tsa_roots,
+            "timestamp_interval": SANDBOX_TIMESTAMP_INTERVAL,
+            "public_rpc_url": evidence.public_rpc_url,
+            "checkpoints_address": evidence.checkpoints_address,
+            "checkpoints_from_block": evidence.checkpoints.deploy_block,
+            "anchor_key": SecretStr(to_hex(evidence.anchorer.key)),
+            "anchor_interval": SANDBOX_ANCHOR_INTERVAL,
+            "seal_key": evidence.seal_key,
+            "seal_certificate": evidence.seal_certificate,
+        }
     settings = ApiSettings(
         data_dir=paths.root,
         database_url=None,
@@ -482,11 +542,14 @@ def _build_server(
         persist_delay=0.0,
         sandbox=True,
         allowed_hosts=local_hosts(port),
-    )
+    ).model_copy(update=evidence_settings)
     store = Store.open(
-        settings.resolved_database_url, outbox_url=settings.resolved_outbox_database_url
+        settings.resolved_database_url,
+        outbox_url=settings.resolved_outbox_database_url,
+        files_dir=settings.data_dir / "shared",
     )
     keys = issue_sandbox_keys(store, seed)
+    register_demo_agreement(store, seed, paths)
     app = create_app(
         settings, store=store, chain=chain, deployment=record, relayer=chain.sender(relayer)
     )

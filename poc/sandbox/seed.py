@@ -3,8 +3,10 @@
 Two parts, because the demo's contributions go through the same path as every partner's:
 
 - `seed_demo`, before the API serves: keys in encrypted keystores, funding, identities, the
-  project and its acceptances, done on chain (relayed, signed by each partner's key); and the
-  plan of the contributions: their documents (written to the data directory), salts and ids.
+  project and its acceptances, done on chain (relayed, signed by each partner's key), the
+  project's policy and agreement made by the agreement builder from the demo's answers; and
+  the plan of the contributions: their documents (written to the data directory), salts and
+  ids.
   Every step first checks the chain, so a seed interrupted half-way resumes instead of
   duplicating. Each demo partner has a proof secret derived from a per-data-dir secret, and the
   demo salts derive from those as every partner's do (docs/design.md), so the ids are the same
@@ -16,6 +18,7 @@ Two parts, because the demo's contributions go through the same path as every pa
   then the endorsements, with the partners' own API keys of this start, as a partner's client
   would. A repeat on a later start is answered as already done.
 
+`register_demo_agreement` puts the demo's agreement where the builder keeps agreements.
 `issue_sandbox_keys` revokes the previous start's sandbox keys and issues new ones (keys are
 stored hashed: old ones cannot be shown again)."""
 
@@ -39,6 +42,8 @@ import httpx
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
 
+from api.services.agreements import new_agreement_id, readers_of, version_record
+from ledger.agreement.document import build_document, load_document
 from ledger.chain.clients import LEDGER_CONTRACT as LEDGER
 from ledger.chain.clients import VAULT_CONTRACT as VAULT
 from ledger.chain.clients import PocLedgerClient
@@ -58,9 +63,9 @@ from ledger.chain.signing import (
 from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
 from ledger.domain.events import IdentitySet
-from ledger.domain.hashing import agreement_hash, commitment, contribution_id, sha256_bytes
-from ledger.domain.values import Origin, checksum
-from ledger.errors import ConfigurationError
+from ledger.domain.hashing import commitment, contribution_id, sha256_bytes
+from ledger.domain.values import Origin, Policy, checksum
+from ledger.errors import AgreementDocumentError, ConfigurationError
 from ledger.openings.custody import SecretCustody
 from ledger.openings.salts import derive_salt
 from ledger.openings.sealed import ScryptParams
@@ -88,6 +93,8 @@ AUTH_TTL_SECONDS: Final = 3600
 
 
 SEED_VERSION: Final = 1
+# The demo agreement's canonical document (and beside it its texts, agreement.<lang>.md).
+AGREEMENT_FILE: Final = "agreement.json"
 
 
 KEY_LABEL_PREFIX: Final = "sandbox:"
@@ -329,11 +336,18 @@ def seed_demo(
     for partner in demo.PARTNERS:
         ledger.ensure_identity(accounts[partner.label], partner.name, partner.company_number)
 
+    # The agreement as the builder makes it: the text the partners accept and the policy the
+    # project is created with come from the same answers.
     agreement_salt = _derive_salt(secret, "agreement")
-    agreement = agreement_hash(sha256_bytes(demo.AGREEMENT_TEXT.encode()), agreement_salt)
+    agreement_document = build_document(
+        demo.agreement_answers({p.label: accounts[p.label].address for p in demo.PARTNERS})
+    )
+    agreement = agreement_document.agreement_hash(agreement_salt)
     coordinator = accounts[demo.COORDINATOR]
     partner_addresses = [accounts[p.label].address for p in demo.PARTNERS]
-    project_id = ledger.ensure_project(coordinator, agreement, partner_addresses)
+    project_id = ledger.ensure_project(
+        coordinator, agreement, partner_addresses, agreement_document.policy
+    )
     for partner in demo.PARTNERS:
         ledger.ensure_accepted(accounts[partner.label], project_id, agreement)
 
@@ -373,7 +387,9 @@ def seed_demo(
         )
         _write_atomic(paths.documents / item.file_name, item.document())
 
-    _write_atomic(paths.documents / "agreement.txt", demo.AGREEMENT_TEXT)
+    _write_atomic(paths.documents / AGREEMENT_FILE, agreement_document.canonical_bytes())
+    for language, text in agreement_document.texts.items():
+        _write_atomic(paths.documents / f"agreement.{language.value}.md", text)
     seed = SeedRecord(
         chain_id=record.chain_id,
         genesis_hash=record.genesis_hash,
@@ -383,7 +399,7 @@ def seed_demo(
         project_title=demo.PROJECT_TITLE,
         agreement_hash=to_hex(agreement),
         agreement_salt=to_hex(agreement_salt),
-        agreement_document="documents/agreement.txt",
+        agreement_document=f"documents/{AGREEMENT_FILE}",
         relayer=relayer.address,
         partners=tuple(
             SeededPartner(
@@ -601,7 +617,11 @@ class _RelayedLedger:
         self._client.set_identity_by_sig(self._relayer, name, company_number, auth)
 
     def ensure_project(
-        self, coordinator: LocalAccount, agreement: bytes, partners: list[ChecksumAddress]
+        self,
+        coordinator: LocalAccount,
+        agreement: bytes,
+        partners: list[ChecksumAddress],
+        policy: Policy,
     ) -> int:
         for project_id in range(1, self._client.project_count() + 1):
             info = self._client.project(project_id)
@@ -612,10 +632,10 @@ class _RelayedLedger:
             create_project_data,
             agreement_hash=agreement,
             partners=partners,
-            policy=demo.POLICY,
+            policy=policy,
         )
         result = self._client.create_project_by_sig(
-            self._relayer, agreement, partners, demo.POLICY, auth
+            self._relayer, agreement, partners, policy, auth
         )
         return result.value
 
@@ -632,12 +652,12 @@ class _RelayedLedger:
         self._client.accept_agreement_by_sig(self._relayer, project_id, 1, agreement, auth)
 
 
-def _write_atomic(path: Path, text: str, *, private: bool = False) -> None:
+def _write_atomic(path: Path, text: str | bytes, *, private: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
             fh.flush()
             os.fsync(fh.fileno())
         if not private:
@@ -658,6 +678,33 @@ class SandboxKey:
     role: str
     address: ChecksumAddress | None
     api_key: str = field(repr=False)
+
+
+def register_demo_agreement(store: Store, seed: SeedRecord, paths: SandboxPaths) -> str | None:
+    """Put the demo's agreement where the builder keeps agreements, linked to the demo project,
+    so that the pages show it like any builder-made agreement; return its id. Done once per
+    data directory (the durable database keeps it). A data directory seeded before the demo
+    had a builder-made agreement (a plain-text one) gets none: None."""
+    linked = store.agreements.by_project(seed.project_id)
+    if linked is not None:
+        return linked.agreement_id
+    data = (paths.root / seed.agreement_document).read_bytes()
+    try:
+        document = load_document(data)
+    except AgreementDocumentError:
+        return None
+    coordinator = checksum(document.answers.coordinator)
+    agreement_id = new_agreement_id()
+    store.agreements.create(
+        agreement_id,
+        coordinator=coordinator,
+        salt=seed.agreement_salt,
+        first=version_record(agreement_id, document, seed.agreement_salt, coordinator),
+        readers=readers_of(document.answers),
+        project_id=seed.project_id,
+        frozen=True,
+    )
+    return agreement_id
 
 
 def issue_sandbox_keys(store: Store, seed: SeedRecord) -> tuple[SandboxKey, ...]:

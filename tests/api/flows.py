@@ -1,11 +1,19 @@
 """Helpers of the API suite for multi-step flows: writes that wait, a project made through the
-API, contributions registered through it."""
+API, contributions registered through it, documents shared through the exchange as a partner's
+client shares them."""
 
 from __future__ import annotations
 
+import base64
+import io
+from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from ledger.domain import hashing
 from ledger.domain.hashing import commitment, new_salt, sha256_bytes
+from ledger.exchange import envelope, keys
 from tests.api.support import AGREEMENT, POLICY_JSON, Consortium, Member
 
 
@@ -66,3 +74,94 @@ def api_contribution(
         registration(member, project_id, label, card=card),
     )
     return str(op["resource_id"])
+
+
+# ------------------------------------------------------------------------------ exchange
+
+DOCUMENT = (
+    b"%PDF-1.4\n% retting know-how of partner A: 72 hours at 31 degrees, then a 0.4 % NaOH wash\n"
+    * 50
+)
+NAME = "retting-protocol-confidential.pdf"
+
+
+@dataclass
+class Shared:
+    project_id: int
+    disclosure_id: str
+    commitment: str
+    file_key: bytes
+    salt: bytes
+    sealed: bytes
+
+
+def publish_encryption_key(consortium: Consortium, member: Member) -> X25519PrivateKey:
+    private = keys.generate_private_key()
+    public = "0x" + keys.public_key_bytes(private).hex()
+    op = write(consortium, member, "/v1/encryption-keys", {"public_key": public})
+    assert op["kind"] == "publish_encryption_key"
+    return private
+
+
+def share_document(
+    consortium: Consortium,
+    sharer: Member,
+    project_id: int,
+    recipients: list[Member],
+    references: list[str] | None = None,
+) -> Shared:
+    """What a sharer's client does: seal, upload, wrap to each recipient's published key,
+    disclose (and wait for it)."""
+    client = consortium.client
+    file_key, salt = envelope.new_file_key(), hashing.new_salt()
+    sink = io.BytesIO()
+    digest = envelope.seal_stream(io.BytesIO(DOCUMENT), sink, file_key, segment_log2=12)
+    sealed = sink.getvalue()
+    commitment = hashing.commitment(sharer.address, project_id, digest.sha256, salt)
+    disclosure_id = hashing.disclosure_id(project_id, sharer.address, commitment)
+    uploaded = client.put(
+        f"/v1/projects/{project_id}/documents/0x{commitment.hex()}",
+        content=sealed,
+        headers={**sharer.headers, "Content-Type": "application/octet-stream"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["disclosure_id"] == "0x" + disclosure_id.hex()
+    key_envelope = envelope.KeyEnvelope(file_key, salt, NAME, "application/pdf", len(DOCUMENT))
+    wrapped = {}
+    for recipient in recipients:
+        published = client.get(
+            f"/v1/partners/{recipient.address}/encryption-keys", headers=sharer.headers
+        ).json()[-1]
+        blob = envelope.wrap_key(
+            key_envelope,
+            bytes.fromhex(published["public_key"][2:]),
+            disclosure_id=disclosure_id,
+            recipient=recipient.address,
+        )
+        wrapped[recipient.address] = base64.b64encode(blob).decode()
+    body = {
+        "content_commitment": "0x" + commitment.hex(),
+        "recipients": [r.address for r in recipients],
+        "contribution_ids": references or [],
+        "wrapped_keys": wrapped,
+    }
+    op = write(consortium, sharer, f"/v1/projects/{project_id}/disclosures", body)
+    assert op["resource_id"] == "0x" + disclosure_id.hex()
+    return Shared(
+        project_id, "0x" + disclosure_id.hex(), "0x" + commitment.hex(), file_key, salt, sealed
+    )
+
+
+def upload_document(consortium: Consortium, member: Member, project_id: int) -> str:
+    """Seal a fresh document and upload it (not disclosed); return its commitment."""
+    salt = hashing.new_salt()
+    plain = f"draft of {member.address} {salt.hex()}".encode()
+    sealed = envelope.seal_bytes(plain, envelope.new_file_key(), segment_log2=12)
+    commit = hashing.commitment(member.address, project_id, hashing.sha256_bytes(plain), salt)
+    response = consortium.client.put(
+        f"/v1/projects/{project_id}/documents/0x{commit.hex()}",
+        content=sealed,
+        headers=member.headers,
+    )
+    assert response.status_code == 201, response.text
+    return "0x" + commit.hex()

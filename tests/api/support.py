@@ -13,7 +13,7 @@ from web3.contract import Contract
 from api.auth import Role, issue_api_key
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.connection import Chain
-from ledger.chain.deploy import deploy_contract
+from ledger.chain.deploy import deploy_contract, deploy_exchange
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.transactions import TxRequest
 from ledger.domain.hashing import commitment, new_salt, sha256_bytes
@@ -52,15 +52,16 @@ POLICY_JSON: dict[str, Any] = {
 
 
 def deploy(chain: Chain) -> DeploymentRecord:
-    """Deploy PocLedger and RoyaltyVault from the first dev account."""
+    """Deploy PocLedger, RoyaltyVault and PocExchange from the first dev account."""
     sender = chain.sender(0)
     ledger = load_artifact("PocLedger")
     vault = load_artifact("RoyaltyVault")
     ledger_address, ledger_receipt = deploy_contract(sender, ledger.abi, ledger.bytecode)
     _, vault_receipt = deploy_contract(sender, vault.abi, vault.bytecode, ledger_address)
-    return DeploymentRecord.create(
+    record = DeploymentRecord.create(
         chain, sender.address, {"PocLedger": ledger_receipt, "RoyaltyVault": vault_receipt}
     )
+    return deploy_exchange(chain, record, sender)
 
 
 def contract(chain: Chain, record: DeploymentRecord, name: str) -> Contract:

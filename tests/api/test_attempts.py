@@ -243,20 +243,20 @@ def test_custodial_write_that_failed_on_chain_does_not_block_a_new_attempt(
     amend = {"kind": "amend_agreement", "agreement_hash": "0x" + "42" * 32}
     proposal = write(c, coord, f"/v1/projects/{project_id}/proposals", amend)
     approvals = f"/v1/projects/{project_id}/proposals/{proposal['resource_id']}/approvals"
-    write(c, b, approvals)
     services = c.client.app.state.services  # type: ignore[attr-defined]
     url = f"/v1/contributions/{contribution}/endorsements"
     services.worker.stop()
     try:
-        # Sent in this order: the last approval executes the amendment, then the endorsement
-        # meets an agreement version its endorser has not accepted yet. (No dry run for the
-        # endorsement: its partner has an operation in flight.)
-        approval = c.client.post(approvals, json={}, headers=partner_c.headers)
+        # Sent in this order: b's approval (2 of 3, the policy's two thirds) executes the
+        # amendment, then the endorsement meets an agreement version its endorser has not
+        # accepted yet. (No dry run for the endorsement: the approval is not sent yet, so the
+        # chain still accepts it when the request arrives.)
+        approval = c.client.post(approvals, json={}, headers=b.headers)
         endorsement = c.client.post(url, json={"rating": 4}, headers=partner_c.headers)
         assert approval.status_code == 202 and endorsement.status_code == 202
     finally:
         services.worker.start()
-    assert _settled(c, partner_c, approval.json()["id"])["status"] == "confirmed"
+    assert _settled(c, b, approval.json()["id"])["status"] == "confirmed"
     failed = _settled(c, partner_c, endorsement.json()["id"])
     assert failed["status"] == "failed"
     assert failed["error"]["code"] == "agreement_not_accepted", failed["error"]

@@ -37,7 +37,7 @@ from ledger.domain.hashing import commitment, new_salt, sha256_bytes
 from ledger.domain.values import checksum
 from ledger.store import Store
 from poc.wiring import create_app
-from tests.api.flows import api_contribution, write
+from tests.api.flows import api_contribution, publish_encryption_key, share_document, write
 from tests.api.support import AGREEMENT, POLICY, POLICY_JSON, Consortium, Member, call, contract
 
 DAY = 24 * 3600
@@ -49,6 +49,8 @@ MISSING_PARTNER = "0x" + "5a" * 20
 DISPUTE_REASON = "Vertrouwelijk: dezelfde proef liep al in 2019 bij Lab Gent"
 CARD_TITLE = "Vertrouwelijke receptuur: enzymatische roting van vlas"
 SECRET = "0x" + "5e" * 32  # B's proof secret, kept by the service (B is custodial)
+MISSING_DISCLOSURE = "0x" + "d1" * 32
+MISSING_REQUEST = 987_654_321
 
 
 @dataclass
@@ -67,6 +69,8 @@ class World:
     split: int
     operation: str
     keys: dict[str, str] = field(default_factory=dict)
+    disclosure: str = ""  # the coordinator's document shared with B
+    request: int = 0  # C's request for access rights to B's contribution
 
     @property
     def client(self) -> TestClient:
@@ -155,6 +159,10 @@ def _build(c: Consortium) -> World:
     other_project = int(contract(c.chain, c.record, "PocLedger").functions.projectCount().call())
     ungranted = issue_api_key(c.store, None, Role.AUDITOR, "other-counsel")
     c.grant_auditor(project)
+    publish_encryption_key(c, b)
+    shared = share_document(c, coord, project, [b])
+    asked = {"purpose": "carrying_out_project", "terms": "royalty_free"}
+    request = write(c, partner_c, f"/v1/contributions/{own}/access-requests", asked)
     return World(
         consortium=c,
         project=project,
@@ -173,6 +181,8 @@ def _build(c: Consortium) -> World:
             "admin": c.admin_key,
             "outsider": c.outsider.key,
         },
+        disclosure=shared.disclosure_id,
+        request=int(request["resource_id"]),
     )
 
 
@@ -187,10 +197,15 @@ class Read:
     """How one route is scoped, and what each viewer gets.
 
     `scope`: "public" (the same answer for everyone), "project", "contribution", "operation",
-    "partner" (404 to whom may not read it, with a nonexistent id's body), "list" (200 for
+    "partner" (404 to whom may not read it, with a nonexistent id's body), "self" (the key's own
+    partner only, 403 to any other key; `tests/api/test_proof_secrets.py` has the details of the
+    proof-secret route), "own" (what waits for the key's own partner), "list" (200 for
     everyone; `listed` says who finds project 1's records in it), "keys" (statuses only;
-    `tests/api/test_key_authority.py` has the full matrix), "own" (the partner's own keys only;
-    `tests/api/test_proof_secrets.py` has the details).
+    `tests/api/test_key_authority.py` has the full matrix), "agreement" (readable by the
+    partners an agreement names, its coordinator, its project's readers and the auditors that
+    coordinator granted, 404 `agreement_not_found` to everyone else: a decision recorded here,
+    its cells in `tests/api/test_agreements.py`, since this world's project has no builder-made
+    agreement).
     """
 
     scope: str
@@ -230,8 +245,13 @@ READS: dict[tuple[str, str], Read] = {
     ("GET", "/contribution"): Read("public", EVERYONE),
     ("GET", "/split"): Read("public", EVERYONE),
     ("GET", "/lawyer"): Read("public", EVERYONE),
+    ("GET", "/agreement"): Read("public", EVERYONE),
+    ("GET", "/agreement/builder"): Read("public", EVERYONE),
+    ("GET", "/share"): Read("public", EVERYONE),
+    ("GET", "/inbox"): Read("public", EVERYONE),
     ("GET", "/recovery"): Read("public", EVERYONE),
     ("GET", "/openings"): Read("public", EVERYONE),
+    ("GET", "/requests"): Read("public", EVERYONE),
     ("GET", "/lang/{code}"): Read("public", dict.fromkeys(VIEWERS, 303)),
     ("GET", "/v1/chain"): Read("public", EVERYONE),
     # The caller's own key: every key reads itself, and nothing else (see test_partners).
@@ -291,10 +311,41 @@ READS: dict[tuple[str, str], Read] = {
         },
     ),
     ("GET", "/v1/keys"): Read("keys", {**dict.fromkeys(VIEWERS, 403), "admin": OK}),
-    # A kept proof secret: its own partner's keys only (B keeps one, see `_build`); every other
-    # key is 403 before anything is looked up (`api.routes.proof_secrets`).
+    # Agreements (`api.services.agreements.can_read_agreement`): see the "agreement" scope.
+    ("GET", "/v1/agreements"): Read("agreement", {}),
+    ("GET", "/v1/agreements/{agreement_id}"): Read("agreement", {}),
+    ("GET", "/v1/agreements/{agreement_id}/versions/{version}"): Read("agreement", {}),
+    ("GET", "/v1/agreements/{agreement_id}/versions/{version}/document"): Read("agreement", {}),
+    # Knowledge exchange (api.services.exchange): records for the project's readers, the sealed
+    # document for its sharer and recipients, a wrapped key for its recipient only.
+    ("GET", "/v1/partners/{address}/encryption-keys"): Read("partner", {**READERS, "admin": OK}),
+    ("GET", "/v1/projects/{project_id}/disclosures"): Read("project", READERS),
+    ("GET", "/v1/projects/{project_id}/access-requests"): Read("project", READERS),
+    ("GET", "/v1/contributions/{contribution_id}/access-requests"): Read("contribution", READERS),
+    ("GET", "/v1/disclosures/{disclosure_id}"): Read("disclosure", READERS),
+    ("GET", "/v1/disclosures/{disclosure_id}/document"): Read(
+        "disclosure", {**dict.fromkeys(VIEWERS, NF), "member": OK}
+    ),
+    ("GET", "/v1/disclosures/{disclosure_id}/key"): Read(
+        "disclosure",
+        {
+            "member": OK,
+            "former": NF,
+            "granted": 403,
+            "ungranted": 403,
+            "admin": 403,
+            "outsider": NF,
+        },
+    ),
+    ("GET", "/v1/access-requests/{request_id}"): Read("request", READERS),
+    # What waits for the key's own partner, in the projects it reads.
+    ("GET", "/v1/inbox"): Read(
+        "own", {**dict.fromkeys(VIEWERS, OK), "granted": 403, "ungranted": 403, "admin": 403}
+    ),
+    # A kept proof secret (api.services.custody.proof_secret_owner): its own partner's keys
+    # only (B keeps one, see `_build`); every other key is 403 before anything is looked up.
     ("GET", "/v1/partners/{address}/proof-secret"): Read(
-        "own", {**dict.fromkeys(VIEWERS, 403), "member": OK}
+        "self", {**dict.fromkeys(VIEWERS, 403), "member": OK}
     ),
 }
 
@@ -333,6 +384,8 @@ def _fill(path: str, w: World, *, missing: bool = False) -> str:
         .replace("{address}", MISSING_PARTNER if missing else c.partner_b.address)
         .replace("{partner}", c.partner_b.address)
         .replace("{code}", "en")
+        .replace("{disclosure_id}", MISSING_DISCLOSURE if missing else w.disclosure)
+        .replace("{request_id}", str(MISSING_REQUEST if missing else w.request))
     )
 
 
@@ -362,7 +415,8 @@ def test_every_read_route_has_a_scoping_decision(world: World) -> None:
 
 CELLS = [
     pytest.param(method, path, viewer, id=f"{method} {path} {viewer}")
-    for (method, path) in READS
+    for (method, path), read in READS.items()
+    if read.scope != "agreement"
     for viewer in VIEWERS
 ]
 
@@ -377,8 +431,9 @@ def test_read_by_viewer_has_its_scoped_status(
     assert response.status_code == read.expected[viewer], response.text
     if read.scope == "list":
         assert _lists_project(world, path, response.json()) == (viewer in read.listed)
-    if response.status_code == 404:
-        # Exactly what an id that does not exist gets, with that id in the message.
+    if response.status_code == 404 and read.scope != "self":
+        # Exactly what an id that does not exist gets, with that id in the message. ("self":
+        # the 404 goes to the owner only; another address is refused by role, 403.)
         missing = _send(world, method, path, read, viewer, missing=True)
         hidden, absent = response.json(), missing.json()
         assert missing.status_code == 404 and hidden["code"] == absent["code"], absent
@@ -399,6 +454,8 @@ def _same_message(absent: str, w: World, path: str) -> str:
         .replace(MISSING_CONTRIBUTION, _subject(path, w))
         .replace(MISSING_OPERATION, w.operation)
         .replace(checksum(MISSING_PARTNER), w.consortium.partner_b.address)
+        .replace(MISSING_DISCLOSURE, w.disclosure)
+        .replace(str(MISSING_REQUEST), str(w.request))
     )
 
 

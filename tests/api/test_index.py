@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from ledger.chain.connection import Chain
+from ledger.chain.deploy import exchange_client_for
 from ledger.chain.deployment_record import DeploymentRecord
+from ledger.domain import hashing
+from ledger.domain.exchange import AccessPurpose, AccessTerms, ReceiptStatus, RequestStatus
 from ledger.store import Store
 from ledger.store.records import ContributionFilter
 from ledger.sync.follower import Follower, follower_for, rebuild_index
@@ -16,6 +19,7 @@ def _follower(chain: Chain, record: DeploymentRecord, store: Store, **kwargs: in
         store,
         ledger_address=record.address("PocLedger"),
         vault_address=record.address("RoyaltyVault"),
+        exchange_address=record.address("PocExchange"),
         start_block=record.deploy_block,
         **kwargs,
     )
@@ -110,3 +114,90 @@ def test_follower_indexes_only_blocks_the_node_has_saved(consortium: Consortium,
     saved[0] = (head, "0x" + consortium.chain.w3.eth.get_block(head)["hash"].hex())
     follower.sync_once()
     assert _commitments(store, project_id) == ["0x" + registered.hex()]
+
+
+def test_follower_indexes_the_exchange_and_rebuilds_it_from_the_chain(
+    consortium: Consortium, tmp_path
+) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'exchange.sqlite3'}")
+    follower = _follower(consortium.chain, consortium.record, store)
+    chain, a, b, c = (
+        consortium.chain,
+        consortium.coordinator,
+        consortium.partner_b,
+        consortium.partner_c,
+    )
+    exchange = exchange_client_for(chain, consortium.record)
+    project_id = consortium.project_on_chain()
+    background = hashing.contribution_id(
+        project_id, a.address, consortium.register_on_chain(a, project_id, "background")
+    )
+    exchange.publish_encryption_key(chain.sender(b.account), bytes(range(32)))
+    exchange.publish_encryption_key(chain.sender(b.account), bytes(range(1, 33)))
+    content = hashing.commitment(a.address, project_id, hashing.sha256_bytes(b"x"), bytes(32))
+    disclosure = exchange.disclose(
+        chain.sender(a.account), project_id, content, [b.address, c.address], [background]
+    ).value
+    exchange.acknowledge(chain.sender(b.account), project_id, disclosure, content, a.address)
+    exchange.decline(chain.sender(c.account), project_id, disclosure, b"\x07" * 32)
+    terms = b"\x05" * 32
+    first = exchange.request_access(
+        chain.sender(b.account),
+        project_id,
+        background,
+        AccessPurpose.CARRYING_OUT_PROJECT,
+        AccessTerms.ROYALTY_FREE,
+        terms,
+    ).value
+    exchange.grant_access(
+        chain.sender(a.account), project_id, first, AccessTerms.ROYALTY_FREE, terms
+    )
+    second = exchange.request_access(
+        chain.sender(c.account),
+        project_id,
+        background,
+        AccessPurpose.EXPLOITING_OWN_RESULTS,
+        AccessTerms.FAIR_AND_REASONABLE,
+        terms,
+    ).value
+    follower.sync_once()
+
+    index = store.index.exchange
+    assert [k.key_version for k in index.encryption_keys(b.address)] == [1, 2]
+    current = index.encryption_key(b.address)
+    assert current is not None and current.public_key == "0x" + bytes(range(1, 33)).hex()
+    assert index.encryption_key(c.address) is None
+    record = index.disclosure("0x" + disclosure.hex())
+    assert record is not None
+    assert (record.sharer, record.content_commitment, record.contribution_ids) == (
+        a.address,
+        "0x" + content.hex(),
+        ("0x" + background.hex(),),
+    )
+    assert [(r.recipient, r.status) for r in record.receipts] == [
+        (b.address, ReceiptStatus.ACKNOWLEDGED),
+        (c.address, ReceiptStatus.DECLINED),
+    ]
+    declined = record.receipt_of(c.address)
+    assert declined is not None and declined.reason_hash == "0x" + "07" * 32
+    assert record.receipt_of(consortium.outsider.address) is None
+    assert index.disclosures(recipient=b.address) == (record,)
+    assert index.disclosures(recipient=a.address) == ()
+    assert index.disclosures(contribution_id="0x" + background.hex()) == (record,)
+    requests = index.access_requests(contribution_id="0x" + background.hex())
+    assert [(r.request_id, r.status) for r in requests] == [
+        (first, RequestStatus.GRANTED),
+        (second, RequestStatus.OPEN),
+    ]
+    assert requests[0].granted_terms_hash == "0x" + terms.hex()
+    assert requests[1].overdue_at(requests[1].answer_deadline + 1)
+    assert not requests[1].overdue_at(requests[1].answer_deadline)
+    assert index.access_requests(party=c.address) == (requests[1],)
+
+    before = (index.encryption_keys(b.address), index.disclosures(), index.access_requests())
+    assert rebuild_index(follower) > 0
+    assert (
+        index.encryption_keys(b.address),
+        index.disclosures(),
+        index.access_requests(),
+    ) == before

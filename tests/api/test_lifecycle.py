@@ -54,8 +54,8 @@ def test_project_lifecycle_from_creation_to_release(consortium: Consortium) -> N
 
     op = write(consortium, b, f"/v1/projects/{project_id}/splits")
     proposal_id = int(op["resource_id"])
+    # b proposed (its approval counts), coord approves: 2 of 3, the policy's two thirds
     write(consortium, coord, f"/v1/projects/{project_id}/splits/{proposal_id}/approvals")
-    write(consortium, c, f"/v1/projects/{project_id}/splits/{proposal_id}/approvals")
     versions = client.get(
         f"/v1/projects/{project_id}/splits?finalized=true", headers=c.headers
     ).json()

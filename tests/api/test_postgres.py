@@ -89,3 +89,54 @@ def test_register_through_api_with_postgres_store(
             assert got.status_code == 200 and got.json()["commitment"] == body["commitment"]
     finally:
         store.close()
+
+
+def test_agreement_versions_and_salts_on_postgres(pg_url: str) -> None:
+    from ledger.store.agreements import AgreementVersionRecord
+
+    store = Store.open(pg_url)
+    coordinator, partner = "0x" + "11" * 20, "0x" + "22" * 20
+
+    def version(number: int, agreement_hash: str) -> AgreementVersionRecord:
+        return AgreementVersionRecord(
+            agreement_id="a" * 32,
+            version=number,
+            document=b'{"format":"x"}\xe2\x82\xac',
+            content_hash="0x" + "33" * 32,
+            agreement_hash=agreement_hash,
+            created_by=coordinator,
+            created_at=1.0,
+        )
+
+    try:
+        store.agreements.create(
+            "a" * 32,
+            coordinator=coordinator,
+            salt="0x" + "44" * 32,
+            first=version(1, "0x" + "55" * 32),
+            readers=frozenset({partner}),
+        )
+        assert [r.agreement_id for r in store.agreements.readable_by(partner)] == ["a" * 32]
+        assert store.agreements.replace_draft("a" * 32, version(1, "0x" + "66" * 32), frozenset())
+        assert not store.agreements.is_reader("a" * 32, partner)
+        store.agreements.freeze("a" * 32)
+        assert not store.agreements.replace_draft(
+            "a" * 32, version(1, "0x" + "77" * 32), frozenset()
+        )
+        assert store.agreements.link_project("a" * 32, 7)
+        assert store.agreements.by_project(7) is not None
+        assert store.agreements.add_version(version(2, "0x" + "88" * 32), frozenset({partner}))
+        assert not store.agreements.add_version(version(2, "0x" + "99" * 32), frozenset())
+        replaced = store.agreements.add_version(
+            version(2, "0x" + "99" * 32), frozenset(), replacing="0x" + "88" * 32
+        )
+        assert replaced
+        stored = store.agreements.versions("a" * 32)
+        assert [(v.version, v.agreement_hash) for v in stored] == [
+            (1, "0x" + "66" * 32),
+            (2, "0x" + "99" * 32),
+        ]
+        assert stored[0].document == b'{"format":"x"}\xe2\x82\xac'
+        assert store.agreements.with_first_hash("0x" + "66" * 32)[0].project_id == 7
+    finally:
+        store.close()

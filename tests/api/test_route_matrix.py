@@ -25,6 +25,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from api.schemas.exchange import EXAMPLE_WRAPPED
 from api.settings import ApiSettings
 from ledger.chain.clients import ETH
 from ledger.chain.connection import Chain
@@ -32,8 +33,17 @@ from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.signing import sign_typed_data
 from ledger.store import Store
 from poc.wiring import create_app
-from tests.api.flows import api_contribution, api_project, registration, write
+from tests.api.flows import (
+    api_contribution,
+    api_project,
+    publish_encryption_key,
+    registration,
+    share_document,
+    upload_document,
+    write,
+)
 from tests.api.support import AGREEMENT, POLICY_JSON, Consortium, Member
+from tests.api.test_agreements import answers_for, start, with_project
 
 DAY = 24 * 3600
 BAD_KEY = "poc_000000000000_" + "x" * 43
@@ -61,6 +71,12 @@ class World:
     split_id: int
     operation_id: str
     key_id: str
+    draft_id: str  # an agreement whose version 1 is a draft
+    agreement_id: str  # an agreement in force on its own project, amendment 2 proposed
+    disclosure_id: str = ""  # the coordinator's disclosure to B
+    disclosed_commitment: str = ""
+    upload_commitment: str = ""  # a document B uploaded, not disclosed
+    request_id: int = 0  # C's request for access rights to B's contribution
 
     @property
     def client(self) -> TestClient:
@@ -107,11 +123,50 @@ def _payout(w: World) -> dict[str, Any]:
     return {"token": ETH, "recipient": w.consortium.partner_c.address}
 
 
+def _answers(w: World) -> dict[str, Any]:
+    return {"answers": answers_for(w.consortium)}
+
+
+def _amendment(w: World) -> dict[str, Any]:
+    return {"answers": answers_for(w.consortium, partner_cap_bps=4000)}
+
+
 def _member(w: World) -> dict[str, Any]:
     return {"partner": w.consortium.outsider.address}
 
 
+def _disclosure(w: World) -> dict[str, Any]:
+    recipient = w.consortium.partner_c.address
+    return {
+        "content_commitment": w.upload_commitment,
+        "recipients": [recipient],
+        "contribution_ids": [],
+        "wrapped_keys": {recipient: EXAMPLE_WRAPPED},
+    }
+
+
+def _acknowledgement(w: World) -> dict[str, Any]:
+    return {"content_commitment": w.disclosed_commitment}
+
+
+ACCESS_REQUEST = {"purpose": "carrying_out_project", "terms": "royalty_free"}
+
+
+def _access_request(_: World) -> dict[str, Any]:
+    return dict(ACCESS_REQUEST)
+
+
+def _grant(_: World) -> dict[str, Any]:
+    return {"terms": "royalty_free", "terms_hash": "0x" + "7e" * 32}
+
+
+def _refusal(_: World) -> dict[str, Any]:
+    return {"reason_hash": "0x" + "7f" * 32}
+
+
 LIFE = "test_lifecycle::test_project_lifecycle_from_creation_to_release"
+EXCHANGE = "test_exchange"
+ACCESS = f"{EXCHANGE}::test_access_rights_requested_granted_refused_and_overdue"
 GOV = "test_governance"
 GRANTS = "test_confidentiality"
 SIG = "signature"
@@ -120,8 +175,84 @@ PREP = "none: typed data is prepared for the key's own partner"
 ADMIN = "none: an admin key acts for nobody"
 EXPORTS = "none: an export acts for nobody"
 
+AGREEMENTS = "test_agreements"
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/chain", Access.READ, READS),
+    Route("GET", "/v1/agreements", Access.READ, READS),
+    Route("POST", "/v1/agreements/preview", Access.READ, READS, body=_answers),
+    Route(
+        "POST",
+        "/v1/agreements",
+        Access.COORDINATOR,
+        f"test:{AGREEMENTS}::test_create_agreement_refuses_a_key_that_is_not_the_named_coordinator",
+        f"{AGREEMENTS}::test_create_agreement_stores_a_draft_its_partners_read",
+        _answers,
+        "coordinator",
+    ),
+    Route("GET", "/v1/agreements/{agreement_id}", Access.READ, READS),
+    Route(
+        "PUT",
+        "/v1/agreements/{draft}/draft",
+        Access.COORDINATOR,
+        f"test:{AGREEMENTS}::test_replace_draft_changes_version_1_until_the_project_is_asked_for",
+        f"{AGREEMENTS}::test_replace_draft_changes_version_1_until_the_project_is_asked_for",
+        _answers,
+        "coordinator",
+    ),
+    Route("GET", "/v1/agreements/{agreement_id}/versions/{version}", Access.READ, READS),
+    Route("GET", "/v1/agreements/{agreement_id}/versions/{version}/document", Access.READ, READS),
+    Route(
+        "POST",
+        "/v1/agreements/{draft}/project",
+        Access.COORDINATOR,
+        SIG,
+        f"{AGREEMENTS}::test_create_project_puts_the_documents_terms_on_chain_field_by_field",
+        _none,
+        "coordinator",
+    ),
+    Route(
+        "POST",
+        "/v1/agreements/{draft}/project/prepare",
+        Access.COORDINATOR,
+        PREP,
+        f"{AGREEMENTS}::test_replace_draft_changes_version_1_until_the_project_is_asked_for",
+        body=_none,
+        member="coordinator",
+    ),
+    Route(
+        "POST",
+        "/v1/agreements/{agreement_id}/acceptances",
+        Access.WRITE,
+        SIG,
+        f"{AGREEMENTS}::test_accept_agreement_by_every_partner_puts_it_in_force",
+        _none,
+    ),
+    Route(
+        "POST", "/v1/agreements/{agreement_id}/acceptances/prepare", Access.WRITE, PREP, body=_none
+    ),
+    Route(
+        "POST",
+        "/v1/agreements/{agreement_id}/amendments",
+        Access.WRITE,
+        "none: an amendment is written by the key's own partner, never for another",
+        f"{AGREEMENTS}::test_amend_agreement_lists_its_changes_and_takes_effect_through_governance",
+        _amendment,
+    ),
+    Route(
+        "POST",
+        "/v1/agreements/{agreement_id}/versions/2/proposals",
+        Access.WRITE,
+        SIG,
+        f"{AGREEMENTS}::test_amend_agreement_lists_its_changes_and_takes_effect_through_governance",
+        lambda _: {"kind": "amend_agreement"},
+    ),
+    Route(
+        "POST",
+        "/v1/agreements/{agreement_id}/versions/2/proposals/prepare",
+        Access.WRITE,
+        PREP,
+        body=lambda _: {"kind": "amend_agreement"},
+    ),
     Route("GET", "/v1/projects", Access.READ, READS),
     Route("POST", "/v1/projects", Access.COORDINATOR, SIG, LIFE, _project, "coordinator"),
     Route(
@@ -501,16 +632,148 @@ ROUTES: tuple[Route, ...] = (
         "GET", "/v1/exports/projects/{project_id}/results-ownership-list", Access.EXPORT, EXPORTS
     ),
     Route("POST", "/v1/proofs/verify", Access.READ, READS, body=lambda _: {"bundle": {}}),
+    # -- knowledge exchange (World: B and C published keys, the coordinator disclosed a
+    # document to B, C asked B for access rights to B's contribution, B uploaded a document)
+    Route("GET", "/v1/partners/{address}/encryption-keys", Access.READ, READS),
+    Route(
+        "POST",
+        "/v1/encryption-keys",
+        Access.WRITE,
+        SIG,
+        f"{EXCHANGE}::test_share_open_and_acknowledge_through_the_api",
+        lambda _: {"public_key": "0x" + "5a" * 32},
+    ),
+    Route(
+        "POST",
+        "/v1/encryption-keys/prepare",
+        Access.WRITE,
+        PREP,
+        body=lambda _: {"public_key": "0x" + "5a" * 32},
+    ),
+    Route(
+        "PUT",
+        "/v1/projects/{project_id}/documents/{content_commitment}",
+        Access.WRITE,
+        "none: a document is stored under the key's own partner (the disclosure id names it)",
+        f"{EXCHANGE}::test_disclose_refuses_bad_uploads_recipients_and_keys",
+    ),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/disclosures",
+        Access.WRITE,
+        SIG,
+        f"{EXCHANGE}::test_share_open_and_acknowledge_through_the_api",
+        _disclosure,
+    ),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/disclosures/prepare",
+        Access.WRITE,
+        PREP,
+        body=_disclosure,
+    ),
+    Route("GET", "/v1/projects/{project_id}/disclosures", Access.READ, READS),
+    Route("GET", "/v1/disclosures/{disclosure_id}", Access.READ, READS),
+    Route("GET", "/v1/disclosures/{disclosure_id}/document", Access.READ, READS),
+    Route(
+        "GET",
+        "/v1/disclosures/{disclosure_id}/key",
+        Access.WRITE,
+        "none: a recipient reads only its own wrapped key",
+    ),
+    Route(
+        "POST",
+        "/v1/disclosures/{disclosure_id}/acknowledge",
+        Access.WRITE,
+        SIG,
+        f"{EXCHANGE}::test_share_open_and_acknowledge_through_the_api",
+        _acknowledgement,
+    ),
+    Route(
+        "POST",
+        "/v1/disclosures/{disclosure_id}/acknowledge/prepare",
+        Access.WRITE,
+        PREP,
+        body=_acknowledgement,
+    ),
+    Route(
+        "POST",
+        "/v1/disclosures/{disclosure_id}/decline",
+        Access.WRITE,
+        SIG,
+        f"{EXCHANGE}::test_service_stores_no_plaintext_and_no_file_key",
+        _none,
+    ),
+    Route(
+        "POST", "/v1/disclosures/{disclosure_id}/decline/prepare", Access.WRITE, PREP, body=_none
+    ),
+    Route("GET", "/v1/inbox", Access.WRITE, "none: the inbox is the key's own partner's"),
+    Route("GET", "/v1/projects/{project_id}/access-requests", Access.READ, READS),
+    Route("GET", "/v1/contributions/{own}/access-requests", Access.READ, READS),
+    Route("GET", "/v1/access-requests/{request_id}", Access.READ, READS),
+    Route(
+        "POST",
+        "/v1/contributions/{own}/access-requests",
+        Access.WRITE,
+        SIG,
+        ACCESS,
+        _access_request,
+        "c",
+    ),
+    Route(
+        "POST",
+        "/v1/contributions/{own}/access-requests/prepare",
+        Access.WRITE,
+        PREP,
+        body=_access_request,
+        member="c",
+    ),
+    Route("POST", "/v1/access-requests/{request_id}/grant", Access.WRITE, SIG, ACCESS, _grant),
+    Route(
+        "POST", "/v1/access-requests/{request_id}/grant/prepare", Access.WRITE, PREP, body=_grant
+    ),
+    Route("POST", "/v1/access-requests/{request_id}/refuse", Access.WRITE, SIG, ACCESS, _refusal),
+    Route(
+        "POST",
+        "/v1/access-requests/{request_id}/refuse/prepare",
+        Access.WRITE,
+        PREP,
+        body=_refusal,
+    ),
+    Route(
+        "POST",
+        "/v1/access-requests/{request_id}/withdraw",
+        Access.WRITE,
+        SIG,
+        f"{EXCHANGE}::test_access_request_withdrawn_by_its_requester_only",
+        _none,
+        "c",
+    ),
+    Route(
+        "POST",
+        "/v1/access-requests/{request_id}/withdraw/prepare",
+        Access.WRITE,
+        PREP,
+        member="c",
+    ),
 )
 
 
 def _template(route: Route) -> str:
     """The route's OpenAPI path (the table fills some parameters in)."""
-    return route.path.split("?")[0].replace("{own}", "{contribution_id}").replace(
-        "{split_id}", "{proposal_id}"
-    ).replace("{auditor}", "{key_id}").replace("/disputes/1/", "/disputes/{number}/").removesuffix(
-        "/disputes/1"
-    ) + ("/disputes/{number}" if route.path.endswith("/disputes/1") else "")
+    template = (
+        route.path.split("?")[0]
+        .replace("{own}", "{contribution_id}")
+        .replace("{split_id}", "{proposal_id}")
+        .replace("{auditor}", "{key_id}")
+        .replace("/disputes/1/", "/disputes/{number}/")
+        .replace("{draft}", "{agreement_id}")
+        .replace("/versions/2/", "/versions/{version}/")
+    )
+    # A dispute read by its number (the table names dispute 1).
+    return template.removesuffix("/disputes/1") + (
+        "/disputes/{number}" if template.endswith("/disputes/1") else ""
+    )
 
 
 def _url(route: Route, w: World) -> str:
@@ -527,6 +790,12 @@ def _url(route: Route, w: World) -> str:
         .replace("{auditor}", c.auditor_key_id)
         .replace("{operation_id}", w.operation_id)
         .replace("{batch_id}", "0x" + "ba" * 32)
+        .replace("{draft}", w.draft_id)
+        .replace("{agreement_id}", w.agreement_id)
+        .replace("{version}", "1")
+        .replace("{disclosure_id}", w.disclosure_id)
+        .replace("{request_id}", str(w.request_id))
+        .replace("{content_commitment}", w.upload_commitment)
     )
 
 
@@ -596,6 +865,23 @@ def world(
             c.sync()
             split = write(c, c.partner_b, f"/v1/projects/{project_id}/splits")
             key_id = store.keys.api_keys(c.partner_b.address)[0].key_id
+            draft_id = start(c)["agreement_id"]
+            agreement_id, _ = with_project(c)
+            for member in c.partners:
+                write(c, member, f"/v1/agreements/{agreement_id}/acceptances")
+            amended = c.client.post(
+                f"/v1/agreements/{agreement_id}/amendments",
+                json={"answers": answers_for(c, partner_cap_bps=5000)},
+                headers=c.partner_b.headers,
+            )
+            assert amended.status_code == 201, amended.text
+            publish_encryption_key(c, c.partner_b)
+            publish_encryption_key(c, c.partner_c)
+            shared = share_document(c, c.coordinator, project_id, [c.partner_b])
+            upload = upload_document(c, c.partner_b, project_id)
+            request = write(
+                c, c.partner_c, f"/v1/contributions/{own}/access-requests", ACCESS_REQUEST
+            )
             yield World(
                 c,
                 project_id,
@@ -605,6 +891,12 @@ def world(
                 int(split["resource_id"]),
                 split["id"],
                 key_id,
+                draft_id,
+                agreement_id,
+                shared.disclosure_id,
+                shared.commitment,
+                upload,
+                int(request["resource_id"]),
             )
     finally:
         store.close()

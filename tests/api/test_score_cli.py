@@ -26,8 +26,8 @@ def finalized(consortium: Consortium, monkeypatch: pytest.MonkeyPatch) -> tuple[
     consortium.chain.increase_time(8 * DAY)
     consortium.sync()
     proposal = write(consortium, b, f"/v1/projects/{project_id}/splits")["resource_id"]
-    for member in (coord, c):
-        write(consortium, member, f"/v1/projects/{project_id}/splits/{proposal}/approvals")
+    # b's own approval and coord's: 2 of 3, the policy's two thirds
+    write(consortium, coord, f"/v1/projects/{project_id}/splits/{proposal}/approvals")
     monkeypatch.setattr(score_cli, "connect_w3", lambda _url: consortium.chain.w3)
     record = consortium.record
     return project_id, [

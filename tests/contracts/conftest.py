@@ -11,6 +11,7 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
+from tests.contracts.exchange_world import ExchangeWorld, build_exchange_world
 from tests.contracts.support import asserted, reset_asserted
 from tests.contracts.world import World, build_world
 
@@ -27,6 +28,21 @@ def world(_base_world: tuple[World, int]) -> Iterator[World]:
     world.chain.revert(snapshot)
     yield world
     world.chain.revert(snapshot)
+
+
+@pytest.fixture(scope="session")
+def _base_exchange_world() -> tuple[ExchangeWorld, int]:
+    # A chain of its own: the ledger tests' base snapshot stays as it was.
+    xworld = build_exchange_world()
+    return xworld, xworld.chain.snapshot()
+
+
+@pytest.fixture
+def xworld(_base_exchange_world: tuple[ExchangeWorld, int]) -> Iterator[ExchangeWorld]:
+    xworld, snapshot = _base_exchange_world
+    xworld.chain.revert(snapshot)
+    yield xworld
+    xworld.chain.revert(snapshot)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -184,6 +184,8 @@ UNREACHABLE: dict[str, str] = {
     "PocLedger.StringTooLong": "OpenZeppelin ShortStrings: 'PocLedger' and '1' fit in 31 bytes",
     "RoyaltyVault.InvalidShortString": "OpenZeppelin ShortStrings: the EIP-712 name is a constant",
     "RoyaltyVault.StringTooLong": "OpenZeppelin ShortStrings: 'RoyaltyVault' fits in 31 bytes",
+    "PocExchange.InvalidShortString": "OpenZeppelin ShortStrings: the EIP-712 name is a constant",
+    "PocExchange.StringTooLong": "OpenZeppelin ShortStrings: 'PocExchange' fits in 31 bytes",
 }
 """Errors in the ABIs that no input can trigger, each with the reason."""
 
@@ -279,6 +281,22 @@ SIGNED_TYPES = {
     "uint64 computedAtBlock,bytes32 inputSetHash",
     "ApproveSplit": "uint32 projectId,uint64 proposalId",
     "ReleaseTo": "uint32 projectId,address token,address recipient",
+    # PocExchange, as published in IPocExchange's NatSpec.
+    "PublishEncryptionKey": "bytes32 publicKey",
+    "Disclose": "uint32 projectId,bytes32 contentCommitment,address[] recipients,"
+    "bytes32[] contributionIds",
+    "Acknowledge": "uint32 projectId,bytes32 disclosureId,bytes32 contentCommitment,address sharer",
+    "Decline": "uint32 projectId,bytes32 disclosureId,bytes32 reasonHash",
+    "RequestAccess": "uint32 projectId,bytes32 contributionId,uint8 purpose,uint8 terms,"
+    "bytes32 termsHash",
+    "GrantAccess": "uint32 projectId,uint64 requestId,uint8 terms,bytes32 termsHash",
+    "RefuseAccess": "uint32 projectId,uint64 requestId,bytes32 reasonHash",
+    "WithdrawAccessRequest": "uint32 projectId,uint64 requestId",
+    "SetExchangeSettings": "uint32 projectId,uint32 answerPeriod,uint32 requestPeriodAfterEnd,"
+    "uint40 projectEnd",
+    "ProposeExchangeSettings": "uint32 projectId,uint32 answerPeriod,uint32 requestPeriodAfterEnd,"
+    "uint40 projectEnd",
+    "ApproveExchangeSettings": "uint32 projectId,uint64 proposalId",
 }
 _AUTH_FIELDS = "address signer,uint256 nonce,uint256 deadline"
 
@@ -359,6 +377,7 @@ class Policy:
         Category("funding", "EUR-cent", 100_00, 5_000),
         Category("design", "document"),
     )
+    parent_share_bps: int = 0
 
     def as_tuple(self) -> tuple[Any, ...]:
         return (
@@ -370,12 +389,14 @@ class Policy:
             self.governance_bps,
             self.partner_cap_bps,
             self.partner_floor_bps,
+            self.parent_share_bps,
             [c.as_tuple() for c in self.categories],
         )
 
 
 POLICY_ABI_TYPE = (
-    "(uint16,uint16,uint16,uint32,uint16,uint16,uint16,uint16,(bytes32,bytes32,uint64,uint16)[])"
+    "(uint16,uint16,uint16,uint32,uint16,uint16,uint16,uint16,uint16,"
+    "(bytes32,bytes32,uint64,uint16)[])"
 )
 
 
@@ -450,7 +471,7 @@ class Registration:
 
 # ---------------------------------------------------------------------------------- chain
 
-_DECODABLE = ("PocLedger", "RoyaltyVault", "ERC1271Wallet", "RejectingReceiver")
+_DECODABLE = ("PocLedger", "RoyaltyVault", "PocExchange", "ERC1271Wallet", "RejectingReceiver")
 
 
 class TxReverted(Exception):

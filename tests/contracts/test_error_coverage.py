@@ -17,7 +17,7 @@ import pytest
 import tests.contracts
 from tests.contracts.support import COVERAGE, UNREACHABLE, error_names
 
-CONTRACTS = ("PocLedger", "RoyaltyVault")
+CONTRACTS = ("PocLedger", "RoyaltyVault", "PocExchange", "ChainCheckpoints")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -53,7 +53,12 @@ def test_unreachable_errors_are_real_and_untested() -> None:
     [
         ("contracts/interfaces/IPocLedger.sol", ("PocLedger",)),
         ("contracts/interfaces/IRoyaltyVault.sol", ("RoyaltyVault",)),
-        ("contracts/interfaces/IPartnerSignatures.sol", CONTRACTS),
+        ("contracts/interfaces/IPocExchange.sol", ("PocExchange",)),
+        (
+            "contracts/interfaces/IPartnerSignatures.sol",
+            ("PocLedger", "RoyaltyVault", "PocExchange"),
+        ),
+        ("contracts/interfaces/IChainCheckpoints.sol", ("ChainCheckpoints",)),
     ],
 )
 def test_source_errors_reach_the_abis(source: str, contracts: tuple[str, ...]) -> None:

@@ -304,6 +304,6 @@ def test_amend_agreement_requires_reacceptance_to_act(world: World) -> None:
 
 def test_propose_policy_with_corrupt_inner_offset_reverts(world: World) -> None:
     data = bytearray(policy_bytes(world.policy))
-    data[0x20 * 10 - 2 : 0x20 * 10] = b"\xff\xff"  # the categories offset, past the end
+    data[0x20 * 11 - 2 : 0x20 * 11] = b"\xff\xff"  # the categories offset, past the end
     with reverts("PocLedger", "PocInvalidProposal", CHANGE_POLICY):
         world.propose(world.alice, CHANGE_POLICY, bytes(data))

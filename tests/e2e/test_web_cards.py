@@ -20,7 +20,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from api.routes import web
+from api.i18n import translations
 from api.settings import ApiSettings
 from ledger.domain.canonical import canonical_hash, canonical_json
 from ledger.domain.cards import ContributionCard, DisputeReason
@@ -334,7 +334,7 @@ def test_api_refusal_of_a_card_field_reads_as_the_browser_check_says_it(page: Pa
         {"code": "card_widget_broken", "details": [{"location": "card.title", "message": "x"}]},
     ]
     language, messages = page.evaluate(_API_REFUSALS, bodies)
-    words = web.translations()[language]
+    words = translations()[language]
     too_long = words["record.problem.too_long"].replace("{max}", "200")
     assert messages == [
         f"{words['record.field.title']}: {too_long}",

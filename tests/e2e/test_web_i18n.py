@@ -17,12 +17,27 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api import i18n
 from api.auth import Role
 from api.routes import web
 from api.schemas.common import ORIGINS, STATUSES
+from api.services.agreements import VersionState
 from api.settings import ApiSettings
+from ledger.agreement.answers import (
+    ANSWER_CODES,
+    AccessTerms,
+    ConfidentialScope,
+    Escalation,
+    JointOwnership,
+    Language,
+    Law,
+    PartnerKind,
+)
+from ledger.agreement.questions import STEPS
 from ledger.chain import reverts
+from ledger.domain.values import ProposalKind
 from ledger.evidence import checks as verifier_checks
+from ledger.evidence import independent as verifier_independent
 from ledger.evidence import offline as verifier_offline
 from ledger.evidence import online as verifier_online
 from ledger.evidence import verifier as proof_verifier
@@ -66,6 +81,11 @@ DYNAMIC_SUFFIXES: dict[str, set[str]] = {
     # Who a key that acts for no partner is (the demo's IP counsel, an administrator).
     "role_person": {r.value for r in Role},
     "dispute_outcome": {"open", "upheld", "rejected", "withdrawn"},
+    # Knowledge exchange: a recipient's answer, a request's state, purpose and terms.
+    "receipt": {"pending", "acknowledged", "declined"},
+    "access.status": {"open", "granted", "refused", "withdrawn", "overdue"},
+    "access.purpose": {"carrying_out_project", "exploiting_own_results"},
+    "access.terms": {"royalty_free", "fair_and_reasonable"},
     # Currencies of "<code>-cent" units by name (amount.js falls back to the browser's).
     "currency": {"EUR"},
     "kind": {p.kind for p in demo.PARTNERS},
@@ -77,20 +97,45 @@ DYNAMIC_SUFFIXES: dict[str, set[str]] = {
     "error": set(),
     # What the recovery sheet, sealed files and opening files refuse (proofkeys.secretProblem).
     "secret": _secret_error_codes(),
+    # The agreement builder and the agreement page.
+    "agreement.step": {step for step, _ in STEPS} | {"review"},
+    "agreement.field": {path for _, paths in STEPS for path in paths},
+    "agreement.means": {path for _, paths in STEPS for path in paths},
+    "agreement.language": {language.value for language in Language},
+    "agreement.state": {state.value for state in VersionState},
+    "agreement.proposal_kind": {kind.name.lower() for kind in ProposalKind},
+    "answer_problem": set(ANSWER_CODES) | {"other", "parent_share_unsupported", "missing"},
+}
+# The builder's choices: each value of each choice, by the prefix builder.js gives it.
+BUILDER_CHOICES: dict[str, set[str]] = {
+    "agreement.kind": {v.value for v in PartnerKind},
+    "agreement.terms": {v.value for v in AccessTerms},
+    "agreement.joint": {v.value for v in JointOwnership},
+    "agreement.scope": {v.value for v in ConfidentialScope},
+    "agreement.escalation": {v.value for v in Escalation},
+    "agreement.law": {v.value for v in Law},
+    "agreement.language": {v.value for v in Language},
 }
 
 
 def _verifier_check_keys() -> set[str]:
     """The translation keys of every check the verifier (`ledger.evidence`: the verifier and
-    its offline, online and shared checks) can report, made as lawyer.js makes them:
-    "online: chain id" -> "online_chain_id"; the per-event history checks ("history[2]
-    Endorsed") are one key, "history"."""
+    its offline, online, shared and independent-evidence checks) can report, made as
+    lawyer.js makes them: "online: chain id" -> "online_chain_id"; the per-event history
+    checks ("history[2] Endorsed") are one key, "history"."""
     source = "\n".join(
         inspect.getsource(module)
-        for module in (proof_verifier, verifier_offline, verifier_online, verifier_checks)
+        for module in (
+            proof_verifier,
+            verifier_offline,
+            verifier_online,
+            verifier_checks,
+            verifier_independent,
+        )
     )
     names = set(re.findall(r'run\.run\(\s*"([^"]+)"', source))
     names |= set(re.findall(r'\bCheck\(\s*"([^"]+)"', source))
+    names |= set(re.findall(r'^[A-Z_]+_CHECK: Final = "([^"]+)"', source, re.MULTILINE))
     assert 'f"history[{index}] {entry.event}"' in source, "history check names changed"
     assert len(names) >= 10, f"the check scan found too few names: {sorted(names)}"
     return {re.sub(r"[^a-z0-9]+", "_", name.lower()) for name in names} | {"history"}
@@ -183,13 +228,13 @@ def test_key_scan_reads_every_page_module_and_no_vendored_file() -> None:
 
 
 def _table() -> dict[str, dict[str, str]]:
-    web.translations.cache_clear()
-    return web.translations()
+    i18n.translations.cache_clear()
+    return i18n.translations()
 
 
 def test_translation_table_has_the_same_keys_in_both_languages() -> None:
     table = _table()
-    assert set(table) == set(web.LANGUAGES)
+    assert set(table) == set(i18n.LANGUAGES)
     nl, en = set(table["nl"]), set(table["en"])
     assert nl - en == set(), f"missing in English: {sorted(nl - en)}"
     assert en - nl == set(), f"missing in Dutch: {sorted(en - nl)}"
@@ -201,7 +246,7 @@ def test_translation_table_has_the_same_keys_in_both_languages() -> None:
 def test_translation_table_is_sorted_by_key() -> None:
     # One key a line, sorted within each language: branches that add keys at the same time
     # touch different lines and merge cleanly. `make sort-i18n` writes this form.
-    text = web.I18N_FILE.read_text(encoding="utf-8")
+    text = i18n.I18N_FILE.read_text(encoding="utf-8")
     table = json.loads(text)
     for language, texts in table.items():
         keys = list(texts)
@@ -253,6 +298,16 @@ def test_computed_keys_have_every_value_translated() -> None:
     assert not missing_errors, f"error codes without a plain-words message: {missing_errors}"
 
 
+def test_builder_choices_have_every_value_translated() -> None:
+    table = _table()
+    builder = (ROOT / "api/web/static/js/pages/builder.js").read_text(encoding="utf-8")
+    for prefix, values in BUILDER_CHOICES.items():
+        assert f'"{prefix}"' in builder, prefix
+        for value in values:
+            for language in ("nl", "en"):
+                assert f"{prefix}.{value}" in table[language], (language, prefix, value)
+
+
 def test_unknown_key_in_a_template_fails_to_render() -> None:
     t = web.translator("nl")
     assert t("nav.home") == _table()["nl"]["nav.home"]
@@ -283,12 +338,12 @@ def test_pages_render_in_both_languages_without_a_chain(tmp_path: Path) -> None:
     app = create_app(ApiSettings(data_dir=tmp_path, start_workers=False))
     with TestClient(app) as client:
         for page in web.PAGES:
-            for language in web.LANGUAGES:
+            for language in i18n.LANGUAGES:
                 client.cookies.set(web.LANG_COOKIE, language)
                 response = client.get(page.path)
                 assert response.status_code == 200, page.path
                 assert f'<html lang="{language}">' in response.text
-                assert web.translations()[language][page.title_key] in response.text
+                assert i18n.translations()[language][page.title_key] in response.text
                 assert "default-src 'self'" in response.headers["content-security-policy"]
         # Outside a sandbox the sandbox helpers do not exist.
         assert client.get("/sandbox/demo").status_code == 404
@@ -315,7 +370,7 @@ def test_every_api_error_code_has_a_sentence_in_both_languages(tmp_path: Path) -
     assert len(codes) > 80, f"the code scan found too few codes: is it still right? {codes}"
     assert {"not_partner", "invalid_api_key", "wrong_actor", "send_failed"} <= codes
     table = _table()
-    for language in web.LANGUAGES:
+    for language in i18n.LANGUAGES:
         missing = sorted(c for c in codes if f"error.{c}" not in table[language])
         assert not missing, f"API error codes without a {language} sentence: {missing}"
         # api.js shows these sentences as they are: a {placeholder} would show as itself.

@@ -206,7 +206,7 @@ def test_pages_speak_only_the_page_language_with_screenshots(
     page = context.new_page()
     seen: list[str] = []
     act_as(page, base, "leievlas")
-    for path in ("/", "/partner", "/project"):
+    for path in ("/", "/partner", "/project", "/share", "/inbox", "/requests"):
         open_page(page, base + path)
         _check(page, demo, language, path, seen)
 

@@ -24,7 +24,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, expect, sync_playwright
 
-from api.routes import web
+from api.i18n import translations
 from ledger.openings.secret import ProofSecret
 from poc.sandbox.anvil import free_port
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -245,7 +245,7 @@ def test_register_restart_clear_restore_and_prove_from_the_recovery_sheet(
         page.set_input_files("#verify-bundle", bundle_path)
         page.set_input_files("#verify-file", DOCUMENT)
         page.click("#verify-submit")
-        verdict = web.translations()["nl"]["verify.ok"]
+        verdict = translations()["nl"]["verify.ok"]
         expect(page.locator("#verify-status")).to_have_text(verdict, timeout=60_000)
         assert page.locator("#verify-checks li.fail").count() == 0
         assert page.locator("#verify-checks li.pass").count() > 5

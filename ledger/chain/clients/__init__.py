@@ -1,4 +1,5 @@
-"""Typed clients of the deployed contracts: `PocLedgerClient` and `RoyaltyVaultClient`.
+"""Typed clients of the deployed contracts: `PocLedgerClient`, `RoyaltyVaultClient` and
+`PocExchangeClient`.
 
 One method per contract function. A write takes the `TxSender` that acts (the partner itself,
 or for a `..._by_sig` method the relayer that carries the partner's `SignedAuth`), waits for the
@@ -17,8 +18,9 @@ a revert is reported before anything is paid for.
 Calldata is encoded with eth_abi from the artifact's ABI (selectors precomputed): faster than
 web3's contract layer on the hot path. `client.contract` is the web3 `Contract` for anything
 else. Modules: `base` (gas, results, `ContractClient`), `poc_ledger` (with the proposals' data
-encoders), `royalty_vault`. Domain values live in `ledger.domain.values`; signed typed data in
-`ledger.chain.signing`; events in `ledger.chain.events`; deployment in `ledger.chain.deploy`.
+encoders), `royalty_vault`, `poc_exchange`. Domain values live in `ledger.domain.values`; signed
+typed data in `ledger.chain.signing`; events in `ledger.chain.events`; deployment in
+`ledger.chain.deploy`.
 """
 
 from ledger.chain.clients.base import (
@@ -30,6 +32,11 @@ from ledger.chain.clients.base import (
     GasLimit,
     RevenueTotals,
     TxResult,
+)
+from ledger.chain.clients.poc_exchange import (
+    EXCHANGE_CONTRACT,
+    EXCHANGE_GAS_LIMITS,
+    PocExchangeClient,
 )
 from ledger.chain.clients.poc_ledger import (
     PocLedgerClient,
@@ -43,10 +50,13 @@ from ledger.chain.clients.royalty_vault import RoyaltyVaultClient
 __all__ = [
     "BY_SIG_EXTRA",
     "ETH",
+    "EXCHANGE_CONTRACT",
+    "EXCHANGE_GAS_LIMITS",
     "GAS_LIMITS",
     "LEDGER_CONTRACT",
     "VAULT_CONTRACT",
     "GasLimit",
+    "PocExchangeClient",
     "PocLedgerClient",
     "RevenueTotals",
     "RoyaltyVaultClient",

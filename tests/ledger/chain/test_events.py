@@ -9,20 +9,21 @@ from eth_abi.abi import encode
 from eth_utils.abi import abi_to_signature
 from eth_utils.crypto import keccak
 
-from ledger.chain.artifacts import load_artifact, load_release_artifact
+from ledger.chain.artifacts import load_artifact, load_release_artifact, released_versions
 from ledger.chain.events import (
     DEFAULT_DECODER,
+    EVENT_CONTRACTS,
     UNMAPPED_ABI_EVENTS,
     decode_receipt,
     get_events,
     python_name,
-    release_decoders,
 )
 from ledger.domain.events import (
     EVENT_CLASSES,
     ContractEvent,
     ContributionRegistered,
     IdentitySet,
+    PolicySet,
     ProjectCreated,
 )
 from tests.ledger.conftest import Env
@@ -33,7 +34,7 @@ def test_every_abi_event_has_a_class_with_the_abi_names() -> None:
     location = {f.name for f in dataclasses.fields(ContractEvent)}
     abi_events = {
         entry["name"]: entry
-        for name in ("PocLedger", "RoyaltyVault")
+        for name in EVENT_CONTRACTS
         for entry in load_artifact(name).abi
         if entry["type"] == "event"
     }
@@ -45,14 +46,21 @@ def test_every_abi_event_has_a_class_with_the_abi_names() -> None:
         assert cls.__doc__
 
 
-def test_topics_cover_both_contracts() -> None:
+def test_topics_cover_every_contract_and_earlier_releases() -> None:
+    assert EVENT_CONTRACTS == ("PocLedger", "RoyaltyVault", "PocExchange")
+    artifacts = [load_artifact(name) for name in EVENT_CONTRACTS]
+    artifacts += [load_release_artifact(v, "PocLedger") for v in released_versions()]
     signatures = {
         abi_to_signature(entry)
-        for name in ("PocLedger", "RoyaltyVault")
-        for entry in load_artifact(name).abi
+        for artifact in artifacts
+        for entry in artifact.abi
         if entry["type"] == "event"
     }
-    assert len(DEFAULT_DECODER.topics) == len(signatures)
+    assert {bytes(keccak(text=s)) for s in signatures} == set(DEFAULT_DECODER.topics)
+    # The current signature is the one logs are stated in; earlier ones are read too.
+    assert DEFAULT_DECODER.topics_of(PolicySet)[0] == DEFAULT_DECODER.topic_of(PolicySet)
+    assert len(DEFAULT_DECODER.topics_of(PolicySet)) == 2
+    assert len(DEFAULT_DECODER.topics_of(ContributionRegistered)) == 2
     assert python_name("from") == "from_" and python_name("companyNumber") == "company_number"
 
 
@@ -91,20 +99,20 @@ def test_get_events_filters_by_project_and_type_in_chunks(env: Env) -> None:
     assert [e.project_id for e in created] == [first, second]
 
 
-def test_release_decoder_reads_a_registration_of_release_1_1_without_card_hash() -> None:
+def test_decoder_reads_a_registration_of_release_1_1_without_card_hash() -> None:
     # Release 1.1.0's ContributionRegistered had no cardHash: its logs have another topic0,
-    # which only that release's decoder knows; the event decoded takes the zero card hash and
-    # is stated in its own (old) ABI form, as format 1 proof bundles state it.
+    # which the decoder knows from the release's ABI; the event decoded takes the zero card
+    # hash and, told its topic, is stated in its own (old) ABI form, as format 1 proof bundles
+    # state it.
     [old] = [
         e
         for e in load_release_artifact("1.1.0", "PocLedger").abi
         if e["type"] == "event" and e["name"] == "ContributionRegistered"
     ]
-    decoder = next(d for d in release_decoders() if ContributionRegistered in d.topics.values())
-    topic = decoder.topic_of(ContributionRegistered)
-    assert topic == keccak(text=abi_to_signature(old))
+    decoder = DEFAULT_DECODER
+    topic = keccak(text=abi_to_signature(old))
     assert topic != DEFAULT_DECODER.topic_of(ContributionRegistered)
-    assert topic not in DEFAULT_DECODER.topics
+    assert DEFAULT_DECODER.topics_of(ContributionRegistered)[1:] == (topic,)
     contributor = "0x" + "11" * 20
     indexed = [
         encode([i["type"]], [v])
@@ -136,6 +144,7 @@ def test_release_decoder_reads_a_registration_of_release_1_1_without_card_hash()
     )
     assert isinstance(event, ContributionRegistered)
     assert event.card_hash == b"\x00" * 32 and event.value == 40 and event.project_id == 7
-    stated = decoder.abi_arguments(event)
+    stated = decoder.abi_arguments(event, topic=topic)
     assert "cardHash" not in stated and list(stated) == [i["name"] for i in old["inputs"]]
+    # Without its topic, the current shape: the zero card hash stated.
     assert "cardHash" in DEFAULT_DECODER.abi_arguments(event)

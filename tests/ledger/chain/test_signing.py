@@ -44,9 +44,13 @@ def _register_data(*, nonce: int = 5) -> signing.TypedData:
 
 
 def test_type_strings_equal_the_contracts_typehashes() -> None:
-    # Every signed action's type hash is declared in StructHashes, the one place that hashes them.
-    sources = (CONTRACTS / "libraries" / "StructHashes.sol").read_text()
-    in_solidity = set(re.findall(r'_TYPEHASH = keccak256\(\s*"([^"]+)"', sources))
+    # Every signed action's type hash is declared in StructHashes (the ledger's and the vault's)
+    # or ExchangeStructHashes, the places that hash them.
+    sources = "".join(
+        (CONTRACTS / "libraries" / name).read_text()
+        for name in ("StructHashes.sol", "ExchangeStructHashes.sol")
+    )
+    in_solidity = set(re.findall(r'_TYPEHASH\s*=\s*keccak256\(\s*"([^"]+)"', sources))
 
     assert in_solidity == {signing.encode_type(name) for name in ACTION_TYPES}
     assert all(fields[-3:] == signing._AUTH_FIELDS for fields in ACTION_TYPES.values())

@@ -7,10 +7,12 @@ import csv
 import io
 import json
 import zipfile
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from api.i18n import certificate_text
 from ledger.domain import hashing
 from ledger.domain.codec import to_hex
 from ledger.domain.values import SplitInput
@@ -21,9 +23,12 @@ from ledger.evidence.packs import (
     export_contribution,
     export_partner,
     export_project,
+    verifier_page,
 )
 from ledger.evidence.verifier import verify_document
 from tests.ledger.evidence.proof_scenario import Scenario, build_scenario
+
+TEXT = certificate_text("en")
 
 
 @pytest.fixture
@@ -49,8 +54,7 @@ def _split(env: Any, project: int) -> bytes:
         input_set_hash=input_set,
     )
     proposal = env.vault.propose_split(env.alice, project, split).value
-    env.vault.approve_split(env.bob, project, proposal)
-    env.vault.approve_split(env.carol, project, proposal)
+    env.vault.approve_split(env.bob, project, proposal)  # 2 of 3: the policy's two thirds
     return input_set
 
 
@@ -60,11 +64,12 @@ def test_export_contribution_gives_bundle_and_certificate(
     item = scenario["b"]
     builder = ProofBuilder(memory_env.chain.w3, memory_env.ledger.address)
     bundle, json_file, pdf = export_contribution(
-        builder, item.contribution_id, Opening(item.content_hash, item.salt)
+        builder, item.contribution_id, Opening(item.content_hash, item.salt), text=TEXT
     )
     assert json_file.name == f"bundles/{to_hex(item.contribution_id)}.json"
     assert verify_document(json.loads(json_file.data), file=item.content).ok
     assert pdf.data.startswith(b"%PDF")
+    assert pdf.name == f"certificates/certificate-{to_hex(item.contribution_id)[2:14]}-en.pdf"
     assert json_file.sha256 == bundle.sha256
 
 
@@ -76,6 +81,7 @@ def test_evidence_pack_manifest_covers_every_file(memory_env: Any, scenario: Sce
         scenario.project_id,
         _openings(scenario, "d"),
         vault=memory_env.vault.address,
+        text=TEXT,
     )
     assert check_manifest(archive.data) == []
     z = zipfile.ZipFile(io.BytesIO(archive.data))
@@ -93,11 +99,16 @@ def test_evidence_pack_manifest_covers_every_file(memory_env: Any, scenario: Sce
     assert splits[0]["finalized"]["splitVersion"] == 1
     assert "README.md" in z.namelist()
     assert b"poc verify" in z.read("README.md")
+    assert z.read("verifier.html") == verifier_page()
 
 
 def test_tampered_pack_fails_its_manifest(memory_env: Any, scenario: Scenario) -> None:
     archive = export_project(
-        memory_env.chain.w3, memory_env.ledger.address, scenario.project_id, _openings(scenario)
+        memory_env.chain.w3,
+        memory_env.ledger.address,
+        scenario.project_id,
+        _openings(scenario),
+        text=TEXT,
     )
     source = zipfile.ZipFile(io.BytesIO(archive.data))
     out = io.BytesIO()
@@ -114,7 +125,7 @@ def test_tampered_pack_fails_its_manifest(memory_env: Any, scenario: Scenario) -
 
 def test_results_ownership_list_follows_parent_links(memory_env: Any, scenario: Scenario) -> None:
     archive = export_project(
-        memory_env.chain.w3, memory_env.ledger.address, scenario.project_id, {}
+        memory_env.chain.w3, memory_env.ledger.address, scenario.project_id, {}, text=TEXT
     )
     z = zipfile.ZipFile(io.BytesIO(archive.data))
     rows = list(csv.DictReader(io.StringIO(z.read("results-ownership-list.csv").decode())))
@@ -139,6 +150,7 @@ def test_partner_export_holds_only_that_partner(memory_env: Any, scenario: Scena
         scenario.project_id,
         memory_env.alice.address,
         _openings(scenario),
+        text=TEXT,
     )
     assert check_manifest(archive.data) == []
     names = zipfile.ZipFile(io.BytesIO(archive.data)).namelist()
@@ -149,11 +161,15 @@ def test_partner_export_holds_only_that_partner(memory_env: Any, scenario: Scena
     assert bundles == expected
 
 
-def test_export_pack_is_reproducible(memory_env: Any, scenario: Scenario) -> None:
+def test_export_pack_is_reproducible_for_one_issue_time(
+    memory_env: Any, scenario: Scenario
+) -> None:
     args = (
         memory_env.chain.w3,
         memory_env.ledger.address,
         scenario.project_id,
         _openings(scenario),
     )
-    assert export_project(*args).data == export_project(*args).data
+    issued = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    first = export_project(*args, text=TEXT, issued_at=issued)
+    assert first.data == export_project(*args, text=TEXT, issued_at=issued).data

@@ -3,6 +3,8 @@
 - Format 2 carries `contribution.cardHash` (what the contributor signed, in the registration
   log, the signature and the calldata) and `card`: the verifier checks that the card hashes to
   it, and a changed card fails naming `card`. A batched contribution's card hash is in its leaf.
+- A contribution registered on a deployment of release 1.1.0 gets a format 1 bundle from
+  today's builder, which verifies offline and online.
 - Format 1 bundles, made by release 1.1.0 (before cards) with the code of that release, are
   kept in fixtures/format1 (the proof scenario: direct, relayed, batched by signature and by
   transaction, endorsed, disputed, withdrawn, superseded) and verify offline with every check:
@@ -17,15 +19,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hexbytes import HexBytes
 
 from ledger.chain import signing
+from ledger.chain.events import DEFAULT_DECODER
+from ledger.chain.transactions import TxRequest
 from ledger.domain import hashing
 from ledger.domain.cards import ContributionCard
-from ledger.domain.values import Origin, Registration
+from ledger.domain.events import ContributionRegistered
+from ledger.domain.values import Origin, Policy, Registration
 from ledger.errors import ProofError
 from ledger.evidence.builder import ProofBuilder
 from ledger.evidence.verifier import verify_document
-from tests.ledger.conftest import Env
+from tests.ledger.chain.test_earlier_release import _deploy_1_1_0
+from tests.ledger.conftest import Env, default_policy
 
 FORMAT1 = Path(__file__).with_name("fixtures") / "format1"
 CARD = ContributionCard.create(
@@ -172,3 +179,45 @@ def test_builder_refuses_a_card_that_is_not_the_signed_one(memory_env: Env) -> N
         builder.build(
             cid, content_hash=content_hash, salt=salt, card=ContributionCard.create(title="x")
         )
+
+
+def test_bundle_of_a_release_1_1_deployment_is_built_in_format_1_and_verifies(
+    memory_env: Env,
+) -> None:
+    # A deployment of release 1.1.0 stays in use after the sources move on: its registration
+    # has the event without cardHash (another topic0), so its bundle is format 1, as that
+    # release wrote them, and verifies offline and online (its code is a kept release's).
+    env = memory_env
+    ledger = _deploy_1_1_0(env)
+
+    def send(sender: Any, function: str, *args: Any) -> None:
+        data = bytes(HexBytes(ledger.encode_abi(function, list(args))))
+        receipt = sender.transact(TxRequest(to=ledger.address, data=data, gas=3_000_000))
+        assert receipt.status == 1, function
+
+    agreement = b"\x44" * 32
+    legacy = Policy(**{**default_policy().__dict__, "parent_share_bps": None})
+    send(
+        env.alice, "createProject", agreement, [env.alice.address, env.bob.address], legacy.as_abi()
+    )
+    for partner in (env.alice, env.bob):
+        send(partner, "acceptAgreement", 1, 1, agreement)
+    content = b"retting trial on the old contracts"
+    content_hash, salt = hashing.sha256_bytes(content), hashing.new_salt()
+    commit = hashing.commitment(env.bob.address, 1, content_hash, salt)
+    send(env.bob, "register", (1, commit, int(Origin.RESULT), 0, 40, [], bytes(32), ""))
+    cid = hashing.contribution_id(1, env.bob.address, commit)
+
+    builder = ProofBuilder(env.chain.w3, ledger.address)
+    with pytest.raises(ProofError, match="before contribution cards"):
+        builder.build(cid, content_hash=content_hash, salt=salt, card=CARD)
+    document = builder.build(cid, content_hash=content_hash, salt=salt).to_json()
+
+    assert document["version"] == 1
+    assert "cardHash" not in document["contribution"] and "card" not in document
+    registered = DEFAULT_DECODER.topics_of(ContributionRegistered)
+    assert len(registered) == 2  # the current event, and that of releases 1.x
+    assert "parentShareBps" not in document["policy"]["evidence"]["args"]["policy"]
+    report = verify_document(document, file=content, w3=env.chain.w3)
+    assert report.ok, report.lines()
+    assert "card" not in {check.name for check in report.checks}

@@ -56,6 +56,7 @@ def make_policy(
     window: int = 7 * DAY,
     cap: int = 0,
     floor: int = 0,
+    parent_share: int = 0,
 ) -> Policy:
     """A policy from (unit scale, weight bps) per category."""
     return Policy(
@@ -71,6 +72,7 @@ def make_policy(
             Category(text_to_bytes32(f"category {i}"), text_to_bytes32("unit"), scale, weight)
             for i, (scale, weight) in enumerate(categories)
         ),
+        parent_share_bps=parent_share,
     )
 
 
@@ -129,6 +131,7 @@ class History:
         at: int = T0,
         supersedes: str | None = None,
         cid: str | None = None,
+        parents: Sequence[str] = (),
     ) -> str:
         self.next_id += 1
         if cid is None:
@@ -143,6 +146,7 @@ class History:
             value=value,
             registered_at=at,
             supersedes=supersedes or "0x" + "00" * 32,
+            parents=tuple(bytes.fromhex(p.removeprefix("0x")) for p in parents),
         )
         if supersedes:
             self._add(ContributionSuperseded, contribution_id=supersedes, replacement_id=cid)

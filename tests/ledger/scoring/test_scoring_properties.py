@@ -1,6 +1,6 @@
 """Properties of the scoring scheme over generated histories (hypothesis).
 
-Each test is named for the guarantee it guards; docs/scoring.md section 7 lists them for
+Each test is named for the guarantee it guards; docs/scoring.md section 8 lists them for
 readers outside the code. Histories are generated as a `Spec` (partners, policy, contributions
 with their endorsements and fate) and rendered to events, so that one spec can be rendered in
 several orders or with renamed partners and the scores compared.
@@ -47,10 +47,19 @@ class Contribution:
     age: int
     endorsements: tuple[tuple[int, int], ...]  # (endorser index, rating); distinct, not self
     fate: Fate = "active"
+    parents: tuple[int, ...] = ()
+    """Indices of the contributions it builds on (earlier ones), -1 for one of another project."""
 
     def cid(self, index: int) -> str:
         # Stable across renderings, so that scores of one spec can be compared id by id.
-        return "0x" + hashlib.sha256(f"contribution {index}".encode()).hexdigest()
+        return cid_of(index)
+
+
+def cid_of(index: int) -> str:
+    """The id of the spec's contribution at `index` (-1: a contribution of another project)."""
+    if index < 0:
+        return "0x" + hashlib.sha256(b"another project's contribution").hexdigest()
+    return "0x" + hashlib.sha256(f"contribution {index}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,7 @@ class Spec:
                 origin=c.origin,
                 at=AS_OF - c.age,
                 cid=c.cid(i),
+                parents=[cid_of(j) for j in c.parents],
             )
         flat = [
             (i, endorser, rating)
@@ -122,16 +132,23 @@ def specs(
     fates: bool = True,
     removals: bool = False,
     min_contributions: int = 0,
+    flow: bool = False,
 ) -> Spec:
+    """A history spec; with `flow`, a policy passing a parent share and contributions that
+    build on earlier ones (and now and then on another project's)."""
     partners = tuple(draw(st.lists(addresses, min_size=2, max_size=5, unique_by=str.lower)))
     n = len(partners)
+    # With a flow, half the specs let (nearly) everything count at once, so that credit has
+    # somewhere to go: no zero weights, no quorum or window, few contributions that fail.
+    lenient = flow and draw(st.booleans())
+    weights = WEIGHTS[1:] if lenient else WEIGHTS
     categories = draw(
         st.lists(
-            st.tuples(st.sampled_from(SCALES), st.sampled_from(WEIGHTS)), min_size=1, max_size=3
+            st.tuples(st.sampled_from(SCALES), st.sampled_from(weights)), min_size=1, max_size=3
         )
     )
     background, result = draw(
-        st.tuples(st.sampled_from(WEIGHTS), st.sampled_from(WEIGHTS)).filter(lambda w: any(w))
+        st.tuples(st.sampled_from(weights), st.sampled_from(weights)).filter(lambda w: any(w))
     )
     removed: tuple[int, ...] = ()
     if removals:  # never the coordinator, partner 0
@@ -148,30 +165,35 @@ def specs(
         categories,
         background=background,
         result=result,
-        quorum=draw(st.integers(0, min(2, n - 1))),
-        window=draw(st.integers(0, 100)),
+        quorum=0 if lenient else draw(st.integers(0, min(2, n - 1))),
+        window=0 if lenient else draw(st.integers(0, 100)),
         cap=cap,
         floor=floor,
+        parent_share=draw(st.sampled_from((1, 2_000, 3_333, 5_000, 9_999))) if flow else 0,
     )
 
     @st.composite
-    def contribution(inner: st.DrawFn) -> Contribution:
+    def contribution(inner: st.DrawFn, index: int) -> Contribution:
         contributor = inner(st.integers(0, n - 1))
         others = [i for i in range(n) if i != contributor]
         endorsers = inner(st.lists(st.sampled_from(others), unique=True, max_size=len(others)))
+        failing = ["withdrawn", "disputed", "invalidated"]
         return Contribution(
             contributor=contributor,
-            value=inner(st.integers(0, 1_000) | st.integers(1, 10**12)),
-            category=inner(st.integers(0, len(categories))),  # == len: unknown category
+            value=inner(st.integers(1 if lenient else 0, 1_000) | st.integers(1, 10**12)),
+            # == len: an unknown category
+            category=inner(st.integers(0, len(categories) - lenient)),
             origin=inner(st.sampled_from(Origin)),
             age=inner(st.integers(0, 200)),
             endorsements=tuple((e, inner(st.integers(1, 5))) for e in endorsers),
-            fate=inner(st.sampled_from(["active"] * 5 + ["withdrawn", "disputed", "invalidated"]))
+            fate=inner(st.sampled_from(["active"] * (15 if lenient else 5) + failing))
             if fates
             else "active",
+            parents=tuple(inner(st.lists(st.integers(-1, index - 1), max_size=3))) if flow else (),
         )
 
-    contributions = tuple(draw(st.lists(contribution(), min_size=min_contributions, max_size=12)))
+    count = draw(st.integers(min_contributions, 12))
+    contributions = tuple(draw(contribution(index)) for index in range(count))
     return Spec(partners, policy, contributions, removed)
 
 

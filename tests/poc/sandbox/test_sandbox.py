@@ -19,9 +19,11 @@ import pytest
 from pydantic import SecretStr
 
 from api.settings import ApiSettings
+from ledger.agreement.document import verify_agreement_hash
 from ledger.chain.clients import LEDGER_CONTRACT as LEDGER
 from ledger.chain.clients import PocLedgerClient
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_external, connect_memory
+from ledger.chain.deploy import deploy_ledger, exchange_client_for
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.domain.codec import to_hex
 from ledger.domain.events import ContributionRegistered, Endorsed, IdentitySet
@@ -46,6 +48,7 @@ from poc.sandbox.seed import (
     SANDBOX_KEYSTORE_PASSWORD,
     SeedRecord,
     issue_sandbox_keys,
+    register_demo_agreement,
     sandbox_keystore,
     sandbox_secret_custody,
     seed_demo,
@@ -157,6 +160,31 @@ def test_ensure_deployed_deploys_then_reuses(memory_chain: Chain, paths: Sandbox
     assert again == record
 
 
+def test_ensure_deployed_deploys_the_exchange_bound_to_the_ledger(
+    memory_chain: Chain, paths: SandboxPaths
+) -> None:
+    record, _ = ensure_deployed(memory_chain, paths, log=_quiet)
+    exchange = exchange_client_for(memory_chain, record)
+    assert exchange.ledger() == record.address("PocLedger")
+    assert exchange.version() == "1.0.0"
+
+
+def test_ensure_deployed_adds_the_exchange_to_an_older_sandbox(
+    memory_chain: Chain, paths: SandboxPaths
+) -> None:
+    # A sandbox whose record was written before PocExchange existed keeps its ledger and gains
+    # the exchange beside it.
+    older = deploy_ledger(memory_chain, 0, path=paths.deployment)
+    messages: list[str] = []
+    record, outcome = ensure_deployed(memory_chain, paths, log=messages.append)
+    assert outcome is DeployOutcome.REUSED
+    assert record.address("PocLedger") == older.address("PocLedger")
+    assert "PocExchange" in record.addresses
+    assert DeploymentRecord.read(paths.deployment) == record
+    assert any("PocExchange deployed" in m for m in messages)
+    assert ensure_deployed(memory_chain, paths, log=_quiet) == (record, DeployOutcome.REUSED)
+
+
 def test_ensure_deployed_redeploys_when_chain_state_lost(
     memory_chain: Chain, paths: SandboxPaths
 ) -> None:
@@ -226,6 +254,10 @@ def test_seed_demo_creates_the_consortium(chain: Chain, paths: SandboxPaths) -> 
     agreement_text = (paths.root / seed.agreement_document).read_bytes()
     salt = bytes.fromhex(seed.agreement_salt[2:])
     assert project.agreement_hash == agreement_hash(sha256_bytes(agreement_text), salt)
+    # The demo agreement is builder-made: the project's policy is the one its terms give.
+    document = verify_agreement_hash(agreement_text, salt, project.agreement_hash)
+    assert project.policy_hash == document.policy_hash
+    assert {p.address for p in document.answers.partners} == set(addresses.values())
 
     events = client.get_events(record.deploy_block)
     identities = {
@@ -479,6 +511,19 @@ def test_issue_sandbox_keys_grants_the_lawyer_the_demo_project_and_the_admin_not
             assert rol.status_code == 200, rol.text
             assert client.get(project, headers=as_admin).status_code == 404
             assert client.get("/v1/projects", headers=as_admin).json()["items"] == []
+            # The demo's agreement is where the builder keeps agreements, linked to the project.
+            agreement_id = register_demo_agreement(store, seed, paths)
+            assert register_demo_agreement(store, seed, paths) == agreement_id
+            as_partner = {"X-API-Key": keys["unikortrijk"].api_key}
+            (agreement,) = client.get("/v1/agreements", headers=as_partner).json()
+            assert agreement["agreement_id"] == agreement_id
+            assert agreement["project_id"] == seed.project_id and agreement["in_force"]
+            (version,) = agreement["versions"]
+            assert version["state"] == "recorded" and version["awaiting"] == []
+            assert (
+                client.get(f"/v1/agreements/{agreement_id}", headers=as_lawyer).status_code == 200
+            )
+            assert client.get(f"/v1/agreements/{agreement_id}", headers=as_admin).status_code == 404
     finally:
         store.close()
 

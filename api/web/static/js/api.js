@@ -50,6 +50,22 @@ export const paths = {
   certificate: (cid) => `/v1/exports/contributions/${cid}/certificate`,
   rol: (pid) => `/v1/exports/projects/${pid}/results-ownership-list?format=csv`,
   verify: "/v1/proofs/verify",
+  encryptionKeys: (address) => `/v1/partners/${address}/encryption-keys`,
+  publishKey: "/v1/encryption-keys",
+  upload: (pid, commitment) => `/v1/projects/${pid}/documents/${commitment}`,
+  disclose: (pid) => `/v1/projects/${pid}/disclosures`,
+  disclosures: (pid) => `/v1/projects/${pid}/disclosures`,
+  disclosure: (id) => `/v1/disclosures/${id}`,
+  sealedDocument: (id) => `/v1/disclosures/${id}/document`,
+  wrappedKey: (id) => `/v1/disclosures/${id}/key`,
+  acknowledge: (id) => `/v1/disclosures/${id}/acknowledge`,
+  decline: (id) => `/v1/disclosures/${id}/decline`,
+  inbox: "/v1/inbox",
+  accessRequests: (pid) => `/v1/projects/${pid}/access-requests`,
+  requestAccess: (cid) => `/v1/contributions/${cid}/access-requests`,
+  grant: (id) => `/v1/access-requests/${id}/grant`,
+  refuse: (id) => `/v1/access-requests/${id}/refuse`,
+  withdrawRequest: (id) => `/v1/access-requests/${id}/withdraw`,
 };
 
 /** An API refusal, with a sentence for people: the translation of its `code` (every code
@@ -57,11 +73,13 @@ export const paths = {
  * sentence. The API's own English `message` is kept as `detail` for the curious (the page
  * shows it as a tooltip, never as the sentence). */
 export class ApiError extends Error {
-  constructor(status, code, message, detail) {
+  constructor(status, code, message, detail, details = null) {
     super(message);
     this.status = status;
     this.code = code;
     this.detail = detail || "";
+    // Field-level problems (location, code, message), when the API names them.
+    this.details = details;
   }
 
   static from(status, body) {
@@ -69,7 +87,7 @@ export class ApiError extends Error {
     const serverMessage = (body && body.message) || "";
     const key = `error.${code}`;
     const message = has(key) ? t(key) : recordRefusal(code, body) || t("error.unknown", { status });
-    return new ApiError(status, code, message, serverMessage);
+    return new ApiError(status, code, message, serverMessage, (body && body.details) || null);
   }
 }
 
@@ -134,6 +152,27 @@ export async function request(method, path, { body, rawBody, key } = {}) {
 }
 
 export const get = (path, options) => request("GET", path, options);
+
+/** PUT raw bytes (a sealed document) as application/octet-stream. Throws ApiError. */
+export async function putBlob(path, blob) {
+  const actor = currentActor();
+  const headers = { Accept: "application/json", "Content-Type": "application/octet-stream" };
+  if (actor && actor.apiKey) headers["X-API-Key"] = actor.apiKey;
+  let response;
+  try {
+    response = await fetch(path, { method: "PUT", headers, body: blob });
+  } catch {
+    throw new ApiError(0, "network", t("error.network"), "");
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) throw ApiError.from(response.status, data);
+  return data;
+}
 
 /** The page token a freshly served page carries: it changes when the sandbox starts again
  * (after a reset). Empty while the sandbox does not answer. */

@@ -90,6 +90,14 @@ export function personName(person) {
   return t(`role_person.${person.role}`);
 }
 
+/** Remember the card titles of `contributions` (as the API listed them), for the places that
+ * name a contribution by its id alone (an access request, a disclosure). */
+export function learnTitles(contributions) {
+  for (const c of contributions) {
+    if (validCard(c)) context.titles.set(c.contribution_id.toLowerCase(), cardTitle(c));
+  }
+}
+
 /** A contribution's title: its card's (the one its contributor signed); without a card, the
  * file name this browser registered it with, else a short id. */
 export function titleOf(contribution) {

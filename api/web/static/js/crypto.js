@@ -102,6 +102,14 @@ export async function sha256Text(text) {
   return toHex(sha256(new TextEncoder().encode(text)));
 }
 
+/** 32 random bytes from the browser's CSPRNG, as 0x-hex: the salts of the knowledge exchange
+ * (a shared document's commitment, whose salt travels in its encrypted key envelope, and the
+ * salted hashes of reasons). Registrations derive their salts from the proof secret instead
+ * (secret.js, `deriveSalt`). */
+export function newSalt() {
+  return toHex(crypto.getRandomValues(new Uint8Array(32)));
+}
+
 // abi.encode of static types: every value is one left-padded 32-byte word.
 function word(bytes) {
   const out = new Uint8Array(32);

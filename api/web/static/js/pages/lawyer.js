@@ -8,7 +8,7 @@ import { ApiError, allContributions, get, paths, post, request } from "../api.js
 import { chain, context, nameOf, projectId, requireActor, titleOf } from "../context.js";
 import { commitment } from "../crypto.js";
 import { $, busy, download, el, fill, focusResult, short, showError } from "../dom.js";
-import { has, t } from "../i18n.js";
+import { has, lang, t } from "../i18n.js";
 import { parseOpening } from "../openings.js";
 import { runPage } from "../page.js";
 import { hashWithProgress } from "../progress.js";
@@ -30,16 +30,22 @@ function checkLine(check) {
   const { key, values } = checkKey(check.name);
   const known = has(`check.${key}`);
   const name = known ? t(`check.${key}`, values) : check.name;
-  const meaning = check.passed
-    ? known
-      ? t(`check_ok.${key}`, values)
-      : t("verify.check_passed")
-    : t("verify.check_failed");
+  // A skipped check (no TSA trust anchors, no public node) is neither a pass nor a failure.
+  const state = !check.passed ? "fail" : check.skipped ? "skip" : "pass";
+  const meaning = {
+    pass: known ? t(`check_ok.${key}`, values) : t("verify.check_passed"),
+    skip: t("verify.check_skipped"),
+    fail: t("verify.check_failed"),
+  }[state];
   return el(
     "li",
-    { class: check.passed ? "pass" : "fail", title: check.detail || null },
-    el("span", { class: "icon", "aria-hidden": "true" }, check.passed ? "✔" : "✘"),
-    el("span", { class: "visually-hidden" }, check.passed ? t("verify.pass") : t("verify.fail")),
+    { class: state, title: check.detail || null },
+    el("span", { class: "icon", "aria-hidden": "true" }, { pass: "✔", skip: "–", fail: "✘" }[state]),
+    el(
+      "span",
+      { class: "visually-hidden" },
+      { pass: t("verify.pass"), skip: t("verify.skip"), fail: t("verify.fail") }[state],
+    ),
     " ",
     el("strong", {}, name),
     `: ${meaning}`,
@@ -177,18 +183,25 @@ async function lawyerPage() {
     });
   });
   const status = $("#export-status");
-  const exportAs = (path, extension, doneKey) => (event) =>
+  const exportAs = (path, extension, doneKey, certificate = false) => (event) =>
     busy(event.currentTarget, async () => {
       const cid = select.value;
       const opening = known.get(cid);
       if (!opening) return;
       status.textContent = t("lawyer.preparing");
-      const blob = await post(path(cid), { contentHash: opening.contentHash, salt: opening.salt });
+      const body = { contentHash: opening.contentHash, salt: opening.salt };
+      // The certificate is in the page's language; its title and description are the card's
+      // (in the bundle), the project's name the exporter's (the certificate says so).
+      if (certificate) {
+        body.language = lang === "nl" ? "nl" : "en";
+        if (context.demo && context.demo.project_title) body.projectName = context.demo.project_title;
+      }
+      const blob = await post(path(cid), body);
       download(blob, `contribution-${cid.slice(2, 10)}.${extension}`);
       status.textContent = t(doneKey);
     });
   $("#download-bundle").addEventListener("click", exportAs(paths.bundle, "json", "lawyer.bundle_ready"));
-  $("#download-pdf").addEventListener("click", exportAs(paths.certificate, "pdf", "lawyer.pdf_ready"));
+  $("#download-pdf").addEventListener("click", exportAs(paths.certificate, "pdf", "lawyer.pdf_ready", true));
   $("#download-rol").addEventListener("click", (event) => {
     event.preventDefault();
     busy(null, async () => download(await get(paths.rol(pid)), `project-${pid}-results-ownership.csv`));

@@ -43,6 +43,8 @@ async function projectPage() {
   );
   const rules = policy.policy;
   const pct = (bps) => formatBps(bps);
+  // A threshold as the count the vault and the governance module apply ("2 of 3 partners").
+  const approvals = (required, partners, bps) => t("policy.approvals_count", { required, partners, share: pct(bps) });
   fill(
     $("#policy-facts"),
     fact(t("policy.version"), String(policy.version)),
@@ -50,14 +52,24 @@ async function projectPage() {
     fact(t("policy.result_weight"), pct(rules.result_weight_bps)),
     fact(t("policy.quorum"), String(rules.endorsement_quorum)),
     fact(t("policy.dispute_window"), t("policy.days", { days: Math.round(rules.dispute_window / 86400) })),
-    fact(t("policy.split_approval"), pct(rules.split_approval_bps)),
+    fact(t("policy.split_approval"), approvals(policy.split_approvals_required, policy.partners, rules.split_approval_bps)),
+    fact(t("policy.governance_approval"), approvals(policy.governance_approvals_required, policy.partners, rules.governance_bps)),
+    fact(t("policy.parent_share"), rules.parent_share_bps ? pct(rules.parent_share_bps) : t("policy.none")),
     fact(t("policy.cap"), rules.partner_cap_bps ? pct(rules.partner_cap_bps) : t("policy.none")),
     fact(t("policy.floor"), rules.partner_floor_bps ? pct(rules.partner_floor_bps) : t("policy.none")),
   );
   fill(
     $("#categories-table tbody"),
     rules.categories.map((c) =>
-      el("tr", {}, el("td", {}, categoryName(c)), el("td", {}, unitName(c)), el("td", {}, pct(c.weight_bps))),
+      el(
+        "tr",
+        {},
+        el("td", {}, categoryName(c)),
+        el("td", {}, unitName(c)),
+        // What one score unit is in the category's own unit: 100 EUR for funding.
+        el("td", {}, formatValue(String(c.unit_scale), c)),
+        el("td", {}, pct(c.weight_bps)),
+      ),
     ),
   );
   fill(

@@ -1,0 +1,331 @@
+"""Access rights: a partner asks another for the right to use a contribution (its Background or
+a Result), for a purpose and on proposed terms; the owner grants, with the terms document's
+hash, or refuses, with the hash of its reason; the requester may withdraw an open request
+(docs/exchange.md).
+
+Reasons and terms documents stay with the partners: only their hashes go on chain, as a
+dispute's reason does. An open request past its answer deadline is shown `overdue`, measured by
+the chain's clock. All four actions are signed partner actions relayed through PocExchange's
+`…BySig` functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+
+from api.deps import EXCHANGE, ReaderDep, ServicesDep
+from api.errors import ERROR_RESPONSES, ConflictError, UnprocessableError, WrongActorError
+from api.schemas.exchange import (
+    AccessRequestCreate,
+    AccessRequestFields,
+    AccessRequestPublic,
+    GrantCreate,
+    GrantFields,
+    RefuseCreate,
+    RefuseFields,
+    WithdrawRequestCreate,
+    purpose_of,
+    terms_of,
+)
+from api.schemas.operations import OperationPublic, PreparedPublic
+from api.services.access import readable_contribution, readable_project
+from api.services.exchange import chain_now, readable_request
+from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
+from ledger.chain.exchange_signing import (
+    grant_access_data,
+    refuse_access_data,
+    request_access_data,
+    withdraw_access_request_data,
+)
+from ledger.chain.signing import Eip712Domain, TypedData
+from ledger.domain.exchange import RequestStatus
+from ledger.store.exchange_index import AccessRequestRecord
+
+router = APIRouter(tags=["access rights"], responses=ERROR_RESPONSES)
+
+ContributionIdPath = Annotated[
+    str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="Contribution id (bytes32 hex).")
+]
+ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
+RequestIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Request id.")]
+ZERO32 = bytes(32)
+
+
+def _hex32(value: str) -> bytes:
+    return bytes.fromhex(value[2:])
+
+
+def _action(
+    writes: Writes,
+    *,
+    kind: str,
+    function: str,
+    project_id: int,
+    builder: Callable[..., TypedData],
+    fields: dict[str, Any],
+    args: tuple[Any, ...],
+    dedupe_key: str | None = None,
+) -> SignedAction:
+    exchange = writes.services.require_chain().require_exchange()
+    gas = exchange.gas_limit(function.removesuffix("BySig"), by_sig=True)
+
+    def typed(domain: Eip712Domain, signer: str, nonce: int, deadline: int) -> TypedData:
+        return builder(domain, **fields, signer=signer, nonce=nonce, deadline=deadline)
+
+    return SignedAction(
+        kind=kind,
+        contract=EXCHANGE,
+        project_id=project_id,
+        typed_data=typed,
+        call=lambda auth: signed_call(EXCHANGE, function, args, auth, gas),
+        dedupe_key=dedupe_key,
+    )
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+@router.get(
+    "/projects/{project_id}/access-requests",
+    response_model=list[AccessRequestPublic],
+    summary="List a project's access-rights requests",
+)
+def list_access_requests(
+    services: ServicesDep, principal: ReaderDep, project_id: ProjectIdPath
+) -> list[AccessRequestPublic]:
+    """Every request of the project with its answer, oldest first; open ones past their
+    deadline are `overdue`."""
+    readable_project(services, principal, project_id)
+    now = chain_now(services)
+    records = services.store.index.exchange.access_requests(project_ids=[project_id])
+    return [AccessRequestPublic.of(r, now=now) for r in records]
+
+
+@router.get(
+    "/contributions/{contribution_id}/access-requests",
+    response_model=list[AccessRequestPublic],
+    summary="List the access-rights requests to a contribution",
+)
+def list_contribution_requests(
+    services: ServicesDep, principal: ReaderDep, contribution_id: ContributionIdPath
+) -> list[AccessRequestPublic]:
+    """The requests to this contribution, oldest first."""
+    readable_contribution(services, principal, contribution_id)
+    now = chain_now(services)
+    records = services.store.index.exchange.access_requests(contribution_id=contribution_id)
+    return [AccessRequestPublic.of(r, now=now) for r in records]
+
+
+@router.get(
+    "/access-requests/{request_id}",
+    response_model=AccessRequestPublic,
+    summary="Read an access-rights request",
+)
+def get_access_request(
+    services: ServicesDep, principal: ReaderDep, request_id: RequestIdPath
+) -> AccessRequestPublic:
+    """The request and its answer."""
+    record = readable_request(services, principal, request_id)
+    return AccessRequestPublic.of(record, now=chain_now(services))
+
+
+# ------------------------------------------------------------------------------ requesting
+
+
+def _request_action(
+    writes: Writes, contribution_id: str, body: AccessRequestFields
+) -> SignedAction:
+    contribution = readable_contribution(writes.services, writes.principal, contribution_id)
+    if contribution.contributor == writes.actor:
+        raise UnprocessableError(
+            "a partner does not ask itself for access rights", code="self_access_request"
+        )
+    cid = _hex32(contribution.contribution_id)
+    purpose, terms = purpose_of(body.purpose), terms_of(body.terms)
+    terms_hash = ZERO32 if body.terms_hash is None else _hex32(body.terms_hash)
+    return _action(
+        writes,
+        kind="request_access",
+        function="requestAccessBySig",
+        project_id=contribution.project_id,
+        builder=request_access_data,
+        fields={
+            "project_id": contribution.project_id,
+            "contribution_id": cid,
+            "purpose": purpose,
+            "terms": terms,
+            "terms_hash": terms_hash,
+        },
+        args=(contribution.project_id, cid, int(purpose), int(terms), terms_hash),
+    )
+
+
+@router.post(
+    "/contributions/{contribution_id}/access-requests",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Request access rights",
+)
+def request_access(
+    writes: WritesDep, contribution_id: ContributionIdPath, body: AccessRequestCreate
+) -> JSONResponse:
+    """Ask the contribution's owner for access rights, for a purpose and on proposed terms.
+    The answer deadline follows from the project's exchange settings."""
+    return writes.submit(_request_action(writes, contribution_id, body), body, body)
+
+
+@router.post(
+    "/contributions/{contribution_id}/access-requests/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare an access-rights request for signing",
+)
+def prepare_request_access(
+    writes: WritesDep, contribution_id: ContributionIdPath, body: AccessRequestFields
+) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign."""
+    return writes.prepare(_request_action(writes, contribution_id, body))
+
+
+# ------------------------------------------------------------------------------ answering
+
+
+def _open_request(writes: Writes, request_id: int, *, as_owner: bool) -> AccessRequestRecord:
+    record = readable_request(writes.services, writes.principal, request_id)
+    party = record.owner if as_owner else record.requester
+    if party != writes.actor:
+        role = "owner of the contribution" if as_owner else "requester"
+        raise WrongActorError(
+            f"only the {role} ({party}) may do this; this API key acts for {writes.actor}"
+        )
+    if record.status is not RequestStatus.OPEN:
+        raise ConflictError(
+            f"request {request_id} is {record.status.name.lower()}",
+            code="access_request_not_open",
+        )
+    return record
+
+
+def _grant_action(writes: Writes, request_id: int, body: GrantFields) -> SignedAction:
+    record = _open_request(writes, request_id, as_owner=True)
+    terms, terms_hash = terms_of(body.terms), _hex32(body.terms_hash)
+    return _action(
+        writes,
+        kind="grant_access",
+        function="grantAccessBySig",
+        project_id=record.project_id,
+        builder=grant_access_data,
+        fields={
+            "project_id": record.project_id,
+            "request_id": request_id,
+            "terms": terms,
+            "terms_hash": terms_hash,
+        },
+        args=(record.project_id, request_id, int(terms), terms_hash),
+        dedupe_key=f"answer_access:{request_id}",
+    )
+
+
+def _refuse_action(writes: Writes, request_id: int, body: RefuseFields) -> SignedAction:
+    record = _open_request(writes, request_id, as_owner=True)
+    reason = _hex32(body.reason_hash)
+    return _action(
+        writes,
+        kind="refuse_access",
+        function="refuseAccessBySig",
+        project_id=record.project_id,
+        builder=refuse_access_data,
+        fields={"project_id": record.project_id, "request_id": request_id, "reason_hash": reason},
+        args=(record.project_id, request_id, reason),
+        dedupe_key=f"answer_access:{request_id}",
+    )
+
+
+def _withdraw_action(writes: Writes, request_id: int) -> SignedAction:
+    record = _open_request(writes, request_id, as_owner=False)
+    return _action(
+        writes,
+        kind="withdraw_access_request",
+        function="withdrawAccessRequestBySig",
+        project_id=record.project_id,
+        builder=withdraw_access_request_data,
+        fields={"project_id": record.project_id, "request_id": request_id},
+        args=(record.project_id, request_id),
+        dedupe_key=f"answer_access:{request_id}",
+    )
+
+
+@router.post(
+    "/access-requests/{request_id}/grant",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Grant access rights",
+)
+def grant(writes: WritesDep, request_id: RequestIdPath, body: GrantCreate) -> JSONResponse:
+    """The owner grants, on the terms whose document hashes to `terms_hash`."""
+    return writes.submit(_grant_action(writes, request_id, body), body, body)
+
+
+@router.post(
+    "/access-requests/{request_id}/grant/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare a grant for signing",
+)
+def prepare_grant(
+    writes: WritesDep, request_id: RequestIdPath, body: GrantFields
+) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign."""
+    return writes.prepare(_grant_action(writes, request_id, body))
+
+
+@router.post(
+    "/access-requests/{request_id}/refuse",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Refuse access rights",
+)
+def refuse(writes: WritesDep, request_id: RequestIdPath, body: RefuseCreate) -> JSONResponse:
+    """The owner refuses, for the reason whose text hashes to `reason_hash`."""
+    return writes.submit(_refuse_action(writes, request_id, body), body, body)
+
+
+@router.post(
+    "/access-requests/{request_id}/refuse/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare a refusal for signing",
+)
+def prepare_refuse(
+    writes: WritesDep, request_id: RequestIdPath, body: RefuseFields
+) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign."""
+    return writes.prepare(_refuse_action(writes, request_id, body))
+
+
+@router.post(
+    "/access-requests/{request_id}/withdraw",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Withdraw an access-rights request",
+)
+def withdraw(
+    writes: WritesDep, request_id: RequestIdPath, body: WithdrawRequestCreate
+) -> JSONResponse:
+    """The requester withdraws its open request."""
+    return writes.submit(_withdraw_action(writes, request_id), body, body)
+
+
+@router.post(
+    "/access-requests/{request_id}/withdraw/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare a withdrawal for signing",
+)
+def prepare_withdraw(writes: WritesDep, request_id: RequestIdPath) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign."""
+    return writes.prepare(_withdraw_action(writes, request_id))

@@ -1,0 +1,454 @@
+"""Knowledge exchange: encryption keys, disclosures with their receipts, access-rights requests
+and their answers (docs/exchange.md)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from api.schemas.common import (
+    EXAMPLE_ADDRESS,
+    EXAMPLE_ADDRESS_2,
+    EXAMPLE_HASH,
+    Address,
+    Bytes32,
+)
+from api.schemas.operations import SignatureFields
+from ledger.domain.exchange import MAX_RECIPIENTS, MAX_REFERENCES, AccessPurpose, AccessTerms
+from ledger.store.exchange_index import (
+    AccessRequestRecord,
+    DisclosureRecord,
+    EncryptionKeyRecord,
+    ReceiptRecord,
+)
+
+PurposeName = Literal["carrying_out_project", "exploiting_own_results"]
+TermsName = Literal["royalty_free", "fair_and_reasonable"]
+ReceiptName = Literal["pending", "acknowledged", "declined"]
+RequestName = Literal["open", "granted", "refused", "withdrawn"]
+
+
+def purpose_of(name: PurposeName) -> AccessPurpose:
+    return AccessPurpose[name.upper()]
+
+
+def terms_of(name: TermsName) -> AccessTerms:
+    return AccessTerms[name.upper()]
+
+
+def _base64(value: str) -> str:
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("not standard base64") from exc
+    return value
+
+
+# 32 bytes of HPKE `enc`, then an envelope's ciphertext and tag (shortened).
+EXAMPLE_WRAPPED = base64.b64encode(bytes(range(96))).decode()
+
+Base64 = Annotated[str, Field(min_length=4, max_length=4096), AfterValidator(_base64)]
+
+
+# ------------------------------------------------------------------------------ keys
+
+
+class EncryptionKeyFields(BaseModel):
+    """An X25519 public key (HPKE) under which sharers wrap document keys for this partner."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"public_key": EXAMPLE_HASH}]})
+
+    public_key: Bytes32 = Field(description="The 32-byte X25519 public key, 0x-hex.")
+
+
+class EncryptionKeyCreate(EncryptionKeyFields, SignatureFields):
+    """Publish the partner's encryption key, signed by its partner key (signature fields in
+    non-custodial mode only)."""
+
+
+class EncryptionKeyPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account": EXAMPLE_ADDRESS,
+                    "key_version": 1,
+                    "public_key": EXAMPLE_HASH,
+                    "block_number": 12,
+                    "tx_hash": EXAMPLE_HASH,
+                }
+            ]
+        }
+    )
+
+    account: str
+    key_version: int = Field(description="1 for the first key; each rotation adds one.")
+    public_key: str
+    block_number: int
+    tx_hash: str
+
+    @classmethod
+    def of(cls, record: EncryptionKeyRecord) -> EncryptionKeyPublic:
+        return cls(
+            account=record.account,
+            key_version=record.key_version,
+            public_key=record.public_key,
+            block_number=record.block_number,
+            tx_hash=record.tx_hash,
+        )
+
+
+# ------------------------------------------------------------------------------ disclosures
+
+
+class DisclosureFields(BaseModel):
+    """What the sharer signs: the document's salted commitment, who receives it, and the
+    registered contributions it concerns."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "content_commitment": EXAMPLE_HASH,
+                    "recipients": [EXAMPLE_ADDRESS_2],
+                    "contribution_ids": [],
+                }
+            ]
+        }
+    )
+
+    content_commitment: Bytes32 = Field(
+        description="keccak256(abi.encode(sharer, projectId, sha256(document), salt))."
+    )
+    recipients: list[Address] = Field(min_length=1, max_length=MAX_RECIPIENTS)
+    contribution_ids: list[Bytes32] = Field(default_factory=list, max_length=MAX_REFERENCES)
+
+
+class DisclosureCreate(DisclosureFields, SignatureFields):
+    """Disclose a document uploaded before (`PUT .../documents/{content_commitment}`), with
+    its key envelope wrapped to each recipient's current encryption key."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "content_commitment": EXAMPLE_HASH,
+                    "recipients": [EXAMPLE_ADDRESS_2],
+                    "contribution_ids": [],
+                    "wrapped_keys": {EXAMPLE_ADDRESS_2: EXAMPLE_WRAPPED},
+                }
+            ]
+        }
+    )
+
+    wrapped_keys: dict[Address, Base64] = Field(
+        description="Per recipient, base64 of its wrapped key envelope (docs/exchange.md)."
+    )
+
+
+class DocumentStored(BaseModel):
+    """A sealed document the service now holds, under the disclosure id it will have."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "disclosure_id": EXAMPLE_HASH,
+                    "project_id": 1,
+                    "sharer": EXAMPLE_ADDRESS,
+                    "size": 4_136,
+                    "sealed_sha256": EXAMPLE_HASH[2:],
+                }
+            ]
+        }
+    )
+
+    disclosure_id: str
+    project_id: int
+    sharer: str
+    size: int
+    sealed_sha256: str
+
+
+class ReceiptPublic(BaseModel):
+    """One recipient's answer; `answered_*` are null while it is pending."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "recipient": EXAMPLE_ADDRESS_2,
+                    "status": "acknowledged",
+                    "reason_hash": None,
+                    "answered_block": 43,
+                    "answered_tx": EXAMPLE_HASH,
+                }
+            ]
+        }
+    )
+
+    recipient: str
+    status: ReceiptName
+    reason_hash: str | None = None
+    answered_block: int | None = None
+    answered_tx: str | None = None
+
+    @classmethod
+    def of(cls, record: ReceiptRecord) -> ReceiptPublic:
+        return cls(
+            recipient=record.recipient,
+            status=record.status.name.lower(),  # type: ignore[arg-type]
+            reason_hash=record.reason_hash,
+            answered_block=record.answered_block,
+            answered_tx=record.answered_tx,
+        )
+
+
+class DisclosurePublic(BaseModel):
+    """A disclosure as the chain recorded it, with every recipient's answer."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "disclosure_id": EXAMPLE_HASH,
+                    "project_id": 1,
+                    "sharer": EXAMPLE_ADDRESS,
+                    "content_commitment": EXAMPLE_HASH,
+                    "contribution_ids": [],
+                    "agreement_version": 1,
+                    "block_number": 42,
+                    "tx_hash": EXAMPLE_HASH,
+                    "receipts": [{"recipient": EXAMPLE_ADDRESS_2, "status": "acknowledged"}],
+                    "document_stored": True,
+                }
+            ]
+        }
+    )
+
+    disclosure_id: str
+    project_id: int
+    sharer: str
+    content_commitment: str
+    contribution_ids: list[str]
+    agreement_version: int
+    block_number: int
+    tx_hash: str
+    receipts: list[ReceiptPublic]
+    document_stored: bool = Field(
+        description="Whether this service holds the sealed document (to download)."
+    )
+
+    @classmethod
+    def of(cls, record: DisclosureRecord, *, document_stored: bool) -> DisclosurePublic:
+        return cls(
+            disclosure_id=record.disclosure_id,
+            project_id=record.project_id,
+            sharer=record.sharer,
+            content_commitment=record.content_commitment,
+            contribution_ids=list(record.contribution_ids),
+            agreement_version=record.agreement_version,
+            block_number=record.block_number,
+            tx_hash=record.tx_hash,
+            receipts=[ReceiptPublic.of(r) for r in record.receipts],
+            document_stored=document_stored,
+        )
+
+
+class WrappedKeyPublic(BaseModel):
+    """The caller's wrapped key of a disclosure."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "disclosure_id": EXAMPLE_HASH,
+                    "recipient": EXAMPLE_ADDRESS_2,
+                    "key_version": 1,
+                    "wrapped_key": EXAMPLE_WRAPPED,
+                }
+            ]
+        }
+    )
+
+    disclosure_id: str
+    recipient: str
+    key_version: int = Field(description="The version of the recipient's key it is wrapped to.")
+    wrapped_key: str = Field(description="base64 of HPKE enc || ciphertext.")
+
+
+class AcknowledgeFields(BaseModel):
+    """The commitment the recipient recomputed from the document it opened: signed, so the
+    receipt says what the recipient checked."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"content_commitment": EXAMPLE_HASH}]}
+    )
+
+    content_commitment: Bytes32
+
+
+class AcknowledgeCreate(AcknowledgeFields, SignatureFields):
+    """Acknowledge (signature fields in non-custodial mode only)."""
+
+
+class DeclineFields(BaseModel):
+    """Why the recipient declines: the hash of a reason the partners keep, or none."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason_hash": EXAMPLE_HASH}]})
+
+    reason_hash: Bytes32 | None = Field(default=None, description="SHA-256 of the reason.")
+
+
+class DeclineCreate(DeclineFields, SignatureFields):
+    """Decline (signature fields in non-custodial mode only)."""
+
+
+# ------------------------------------------------------------------------------ access rights
+
+
+class AccessRequestFields(BaseModel):
+    """Why access rights are asked for and on which terms."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "purpose": "carrying_out_project",
+                    "terms": "royalty_free",
+                    "terms_hash": EXAMPLE_HASH,
+                }
+            ]
+        }
+    )
+
+    purpose: PurposeName
+    terms: TermsName
+    terms_hash: Bytes32 | None = Field(
+        default=None, description="SHA-256 of the proposed terms document, if any."
+    )
+
+
+class AccessRequestCreate(AccessRequestFields, SignatureFields):
+    """Request access rights (signature fields in non-custodial mode only)."""
+
+
+class GrantFields(BaseModel):
+    """The terms the owner grants on, with the hash of the terms document."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"terms": "royalty_free", "terms_hash": EXAMPLE_HASH}]}
+    )
+
+    terms: TermsName
+    terms_hash: Bytes32
+
+
+class GrantCreate(GrantFields, SignatureFields):
+    """Grant (signature fields in non-custodial mode only)."""
+
+
+class RefuseFields(BaseModel):
+    """Why the owner refuses: the hash of its reason, kept off chain like a dispute's."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason_hash": EXAMPLE_HASH}]})
+
+    reason_hash: Bytes32
+
+
+class RefuseCreate(RefuseFields, SignatureFields):
+    """Refuse (signature fields in non-custodial mode only)."""
+
+
+class WithdrawRequestCreate(SignatureFields):
+    """Withdraw one's own open request (signature fields in non-custodial mode only)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{}]})
+
+
+class AccessRequestPublic(BaseModel):
+    """An access-rights request, its answer, and whether it is overdue."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "request_id": 1,
+                    "project_id": 1,
+                    "contribution_id": EXAMPLE_HASH,
+                    "requester": EXAMPLE_ADDRESS_2,
+                    "owner": EXAMPLE_ADDRESS,
+                    "purpose": "carrying_out_project",
+                    "terms": "royalty_free",
+                    "terms_hash": EXAMPLE_HASH,
+                    "answer_deadline": 1767229200,
+                    "status": "open",
+                    "overdue": False,
+                    "block_number": 42,
+                    "tx_hash": EXAMPLE_HASH,
+                }
+            ]
+        }
+    )
+
+    request_id: int
+    project_id: int
+    contribution_id: str
+    requester: str
+    owner: str
+    purpose: PurposeName
+    terms: TermsName
+    terms_hash: str
+    answer_deadline: int = Field(description="Unix time by which the owner is to answer.")
+    status: RequestName
+    overdue: bool = Field(description="Open past its answer deadline (chain time).")
+    granted_terms: TermsName | None = None
+    granted_terms_hash: str | None = None
+    reason_hash: str | None = None
+    answered_block: int | None = None
+    answered_tx: str | None = None
+    block_number: int
+    tx_hash: str
+
+    @classmethod
+    def of(cls, record: AccessRequestRecord, *, now: int) -> AccessRequestPublic:
+        return cls(
+            request_id=record.request_id,
+            project_id=record.project_id,
+            contribution_id=record.contribution_id,
+            requester=record.requester,
+            owner=record.owner,
+            purpose=record.purpose.name.lower(),  # type: ignore[arg-type]
+            terms=record.terms.name.lower(),  # type: ignore[arg-type]
+            terms_hash=record.terms_hash,
+            answer_deadline=record.answer_deadline,
+            status=record.status.name.lower(),  # type: ignore[arg-type]
+            overdue=record.overdue_at(now),
+            granted_terms=(
+                None if record.granted_terms is None else record.granted_terms.name.lower()  # type: ignore[arg-type]
+            ),
+            granted_terms_hash=record.granted_terms_hash,
+            reason_hash=record.reason_hash,
+            answered_block=record.answered_block,
+            answered_tx=record.answered_tx,
+            block_number=record.block_number,
+            tx_hash=record.tx_hash,
+        )
+
+
+class InboxPublic(BaseModel):
+    """What waits for the caller's partner: disclosures it is a recipient of, and requests to
+    its contributions, each with its state; its own requests and their answers."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"disclosures": [], "requests_to_answer": [], "my_requests": []}]
+        }
+    )
+
+    disclosures: list[DisclosurePublic]
+    requests_to_answer: list[AccessRequestPublic]
+    my_requests: list[AccessRequestPublic]

@@ -1,0 +1,1 @@
+"""The consortium agreement: answers, the policy and text they give, amendments."""
