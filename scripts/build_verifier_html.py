@@ -5,12 +5,12 @@ coder, typed-data hashing and transaction parser, @ethereumjs/rlp and trie, @nob
 @openzeppelin/merkle-tree, all pinned in package.json; and the web pages' own card module,
 api/web/static/js/cards.js with its vendored `canonicalize`, so that the page checks a
 contribution card by the very rules the pages write it with) are bundled by esbuild into one
-inline script; the PocLedger, PocExchange and ChainCheckpoints ABIs (with PocLedger's events as
-earlier releases emit them, for bundles of their deployments), the EIP-712 types (Register also
-as releases 1.x signed it), the batch leaf encodings and the verifier's words in Dutch and
-English (the `verifier.*` keys of api/web/i18n.json) go in as a JSON data block. The page's
-Content-Security-Policy allows that one script and that one style by their SHA-256 and nothing
-else: no network, no other code.
+inline script; the PocLedger, PocExchange and ChainCheckpoints ABIs (with PocLedger's events
+and functions as earlier releases had them, for bundles of their deployments), the EIP-712
+types (Register also as releases 1.x signed it), the batch leaf encodings and the verifier's
+words in Dutch and English (the `verifier.*` keys of api/web/i18n.json) go in as a JSON data
+block. The page's Content-Security-Policy allows that one script and that one style by their
+SHA-256 and nothing else: no network, no other code.
 
     python scripts/build_verifier_html.py           # rewrite the page
     python scripts/build_verifier_html.py --check   # exit 1 if the committed page is stale
@@ -84,17 +84,20 @@ def _data() -> str:
         for language, entries in table.items()
     }
     ledger_abi = load_artifact("PocLedger").abi
-    current = {abi_to_signature(e) for e in ledger_abi if e["type"] == "event"}
-    # PocLedger's events whose signature changed since an earlier release (a PolicySet without
-    # parentShareBps, a ContributionRegistered without cardHash), each once.
-    earlier: dict[str, object] = {}
+    current = {abi_to_signature(e) for e in ledger_abi if e["type"] in ("event", "function")}
+    # PocLedger's events and functions whose signature changed since an earlier release (a
+    # PolicySet without parentShareBps; ContributionRegistered, register, registerBySig and
+    # revealBatched without cardHash), each once.
+    earlier: dict[str, dict[str, object]] = {"event": {}, "function": {}}
     for version in released_versions():
         for entry in load_release_artifact(version, "PocLedger").abi:
-            if entry["type"] == "event" and abi_to_signature(entry) not in current:
-                earlier.setdefault(abi_to_signature(entry), entry)
+            kind = entry["type"]
+            if kind in earlier and abi_to_signature(entry) not in current:
+                earlier[kind].setdefault(abi_to_signature(entry), entry)
     data = {
         "ledgerAbi": ledger_abi,
-        "earlierLedgerEvents": [earlier[k] for k in sorted(earlier)],
+        "earlierLedgerEvents": [earlier["event"][k] for k in sorted(earlier["event"])],
+        "earlierLedgerFunctions": [earlier["function"][k] for k in sorted(earlier["function"])],
         "checkpointsAbi": load_artifact("ChainCheckpoints").abi,
         "exchangeAbi": load_artifact("PocExchange").abi,
         "timestampDomain": "0x" + keccak(MESSAGE_FORMAT.encode()).hex(),

@@ -22,6 +22,20 @@ const coder = defaultAbiCoder;
 const ledger = new Interface(DATA.ledgerAbi);
 // PocLedger's events as earlier releases emit them: one shape each, tried after the current one.
 const ledgerShapes = [ledger, ...DATA.earlierLedgerEvents.map((event) => new Interface([event]))];
+// And its functions: the calldata of a 1.x registration has the selectors of that release.
+const ledgerCalls = [ledger, ...DATA.earlierLedgerFunctions.map((f) => new Interface([f]))];
+
+/** The PocLedger call of `data`, by the current ABI or an earlier release's. */
+function parseCall(data) {
+  for (const abi of ledgerCalls) {
+    try {
+      return abi.parseTransaction({ data });
+    } catch {
+      // not a function of this shape; try the next
+    }
+  }
+  throw new Error(`calldata selector ${String(data).slice(0, 10)} is not a ledger function`);
+}
 const checkpoints = new Interface(DATA.checkpointsAbi);
 const exchange = new Interface(DATA.exchangeAbi);
 const TIMESTAMP_DOMAIN = DATA.timestampDomain;
@@ -420,7 +434,7 @@ async function authorisation(p, b) {
   const a = b.authorisation;
   const raw = b.batch ? b.batch.anchor.transaction : b.inclusion.transaction;
   const tx = parseTransaction(raw);
-  const call = ledger.parseTransaction({ data: tx.data });
+  const call = parseCall(tx.data);
   const own = b.batch ? ["anchorBatch"] : ["register"];
   if (a.method === "transaction") {
     p.expect(own.includes(call.name), `the transaction calls ${call.name}`, "authorisation.method");
