@@ -1,17 +1,30 @@
-"""Seeding the demo consortium on a deployment, once, and issuing this start's API keys.
+"""Seeding the demo consortium on a deployment, and issuing this start's API keys.
 
-`seed_demo` plays `poc.sandbox.demo`: keys in encrypted keystores, funding, identities, the
-project, acceptances, contributions, endorsements. Every step first checks the chain, so a seed
-interrupted half-way resumes instead of duplicating. Each demo partner has a proof secret
-derived from a per-data-dir secret, the demo salts derive from those as every partner's do
-(docs/design.md), so the contributions' ids are the same on every attempt; the service keeps
-the demo partners' proof secrets for them (custodial, opted in: `hand_proof_secrets`). What it
-created is `SeedRecord`, written to `sandbox.json`. `issue_sandbox_keys` revokes the previous
-start's sandbox keys and issues new ones (keys are stored hashed: old ones cannot be shown
-again)."""
+Two parts, because the demo's contributions go through the same path as every partner's:
+
+- `seed_demo`, before the API serves: keys in encrypted keystores, funding, identities, the
+  project and its acceptances, done on chain (relayed, signed by each partner's key), the
+  project's policy and agreement made by the agreement builder from the demo's answers; and
+  the plan of the contributions: their documents (written to the data directory), salts and
+  ids.
+  Every step first checks the chain, so a seed interrupted half-way resumes instead of
+  duplicating. Each demo partner has a proof secret derived from a per-data-dir secret, and the
+  demo salts derive from those as every partner's do (docs/design.md), so the ids are the same
+  on every attempt; the service keeps the demo partners' proof secrets for them (custodial,
+  opted in: `hand_proof_secrets`). What it made is `SeedRecord`, written to `sandbox.json` (no
+  titles: those are in the contributions' cards, kept by the API like anyone's).
+- `seed_contributions`, once the API serves: every demo contribution registered through
+  `POST /v1/projects/{id}/contributions` with its card (title, description, file, keywords),
+  then the endorsements, with the partners' own API keys of this start, as a partner's client
+  would. A repeat on a later start is answered as already done.
+
+`register_demo_agreement` puts the demo's agreement where the builder keeps agreements.
+`issue_sandbox_keys` revokes the previous start's sandbox keys and issues new ones (keys are
+stored hashed: old ones cannot be shown again)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -19,12 +32,13 @@ import os
 import secrets
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+import httpx
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
 
@@ -43,8 +57,6 @@ from ledger.chain.signing import (
     accept_agreement_data,
     create_project_data,
     deadline_in,
-    endorse_data,
-    register_data,
     set_identity_data,
     sign_auth,
 )
@@ -52,7 +64,7 @@ from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
 from ledger.domain.events import IdentitySet
 from ledger.domain.hashing import commitment, contribution_id, sha256_bytes
-from ledger.domain.values import Policy, Registration, checksum
+from ledger.domain.values import Origin, Policy, checksum
 from ledger.errors import AgreementDocumentError, ConfigurationError
 from ledger.openings.custody import SecretCustody
 from ledger.openings.salts import derive_salt
@@ -118,7 +130,6 @@ class SeededContribution:
     """A demo contribution as registered, with what it takes to prove it (file and salt)."""
 
     key: str
-    title: str
     partner: str
     contributor: ChecksumAddress
     contribution_id: HexStr
@@ -194,7 +205,6 @@ class SeedRecord:
             "contributions": [
                 {
                     "key": c.key,
-                    "title": c.title,
                     "partner": c.partner,
                     "contributor": c.contributor,
                     "contributionId": c.contribution_id,
@@ -242,7 +252,6 @@ class SeedRecord:
                 contributions=tuple(
                     SeededContribution(
                         key=str(c["key"]),
-                        title=str(c["title"]),
                         partner=str(c["partner"]),
                         contributor=checksum(str(c["contributor"])),
                         contribution_id=HexStr(str(c["contributionId"])),
@@ -342,6 +351,8 @@ def seed_demo(
     for partner in demo.PARTNERS:
         ledger.ensure_accepted(accounts[partner.label], project_id, agreement)
 
+    # The contributions are registered through the API once it serves (`seed_contributions`);
+    # here, what they will be: documents, salts and the ids the ledger will give them.
     proof_secrets = {p.label: demo_proof_secret(secret, p.label) for p in demo.PARTNERS}
     seeded: dict[str, SeededContribution] = {}
     for item in demo.CONTRIBUTIONS:
@@ -359,18 +370,9 @@ def seed_demo(
         )
         commit = commitment(contributor.address, project_id, content_hash, salt)
         parents = tuple(bytes.fromhex(seeded[p].contribution_id[2:]) for p in item.parents)
-        registration = Registration(
-            project_id=project_id,
-            commitment=commit,
-            origin=item.origin,
-            category=item.category,
-            value=item.value,
-            parents=parents,
-        )
-        cid = ledger.ensure_registered(contributor, registration)
+        cid = contribution_id(project_id, contributor.address, commit)
         seeded[item.key] = SeededContribution(
             key=item.key,
-            title=item.title,
             partner=item.partner,
             contributor=contributor.address,
             contribution_id=to_hex(cid),
@@ -384,15 +386,6 @@ def seed_demo(
             document=f"documents/{item.file_name}",
         )
         _write_atomic(paths.documents / item.file_name, item.document())
-
-    for endorsement in demo.ENDORSEMENTS:
-        target = seeded[endorsement.contribution]
-        ledger.ensure_endorsed(
-            accounts[endorsement.partner],
-            project_id,
-            bytes.fromhex(target.contribution_id[2:]),
-            endorsement.rating,
-        )
 
     _write_atomic(paths.documents / AGREEMENT_FILE, agreement_document.canonical_bytes())
     for language, text in agreement_document.texts.items():
@@ -423,23 +416,119 @@ def seed_demo(
     seed.write(paths.seed)
     hand_proof_secrets(paths, {accounts[label].address: s for label, s in proof_secrets.items()})
     log(
-        f"Seeded the demo consortium: project {project_id}, {len(seeded)} contributions, "
-        f"{len(demo.ENDORSEMENTS)} endorsements ({time.monotonic() - started:.1f} s)"
+        f"Seeded the demo consortium: project {project_id} with {len(demo.PARTNERS)} partners "
+        f"({time.monotonic() - started:.1f} s)"
     )
     return seed
 
 
 def _seed_on_chain(chain: Chain, record: DeploymentRecord, seed: SeedRecord) -> bool:
-    # The seed's last steps are registrations and endorsements: if those are there, the
-    # earlier ones (identities, project, acceptances) are too.
+    # The chain part's last step is the acceptances: if every partner accepted, the earlier
+    # ones (identities, project) are there too.
     client = PocLedgerClient(chain.w3, record.address(LEDGER), chain_id=chain.chain_id)
-    ids = {c.key: bytes.fromhex(c.contribution_id[2:]) for c in seed.contributions}
-    if not all(client.contribution(cid).exists for cid in ids.values()):
+    if client.project_count() < seed.project_id:
         return False
     return all(
-        client.has_endorsed(ids[e.contribution], seed.partner(e.partner).address)
-        for e in demo.ENDORSEMENTS
+        client.member(seed.project_id, p.address).accepted_version >= 1 for p in seed.partners
     )
+
+
+def demo_card(item: demo.DemoContribution, secret: bytes) -> dict[str, Any]:
+    """The card of a demo contribution, as a partner's client posts it (`CardFields`); its
+    salt derives from the data directory's secret, so every start posts the same card."""
+    return {
+        "title": item.title,
+        "description": item.description,
+        "file": {
+            "name": item.file_name,
+            "media_type": "text/plain",
+            "size": len(item.document().encode()),
+        },
+        "keywords": list(item.keywords),
+        "salt": to_hex(_derive_salt(secret, f"card:{item.key}")),
+    }
+
+
+class SeedError(ConfigurationError):
+    """Raised when the API refuses a demo contribution or endorsement (other than as done)."""
+
+
+def seed_contributions(
+    http: httpx.Client,
+    seed: SeedRecord,
+    keys: Sequence[SandboxKey],
+    paths: SandboxPaths,
+    *,
+    log: Log = print,
+) -> int:
+    """Register the demo's contributions with their cards, then its endorsements, through the
+    API that `http` reaches (base URL set), each partner with its own key of this start.
+    Returns how many writes were new; one done before is answered as such and skipped."""
+    key_of = {k.label: k.api_key for k in keys}
+    secret = _seed_secret(paths)
+    by_key = {c.key: c for c in seed.contributions}
+    started, new = time.monotonic(), 0
+    for item in demo.CONTRIBUTIONS:
+        planned = by_key[item.key]
+        body = {
+            "commitment": planned.commitment,
+            "origin": "result" if item.origin == Origin.RESULT else "background",
+            "category": item.category,
+            "value": item.value,
+            "parents": list(planned.parents),
+            "card": demo_card(item, secret),
+        }
+        new += _post(
+            http,
+            f"/v1/projects/{seed.project_id}/contributions",
+            body,
+            key_of[item.partner],
+            what=f"contribution {item.key}",
+        )
+    for endorsement in demo.ENDORSEMENTS:
+        target = by_key[endorsement.contribution].contribution_id
+        new += _post(
+            http,
+            f"/v1/contributions/{target}/endorsements",
+            {"rating": endorsement.rating},
+            key_of[endorsement.partner],
+            what=f"endorsement of {endorsement.contribution}",
+        )
+    if new:
+        log(
+            f"Registered the demo's {len(demo.CONTRIBUTIONS)} contributions with their cards "
+            f"and {len(demo.ENDORSEMENTS)} endorsements through the API "
+            f"({time.monotonic() - started:.1f} s)"
+        )
+    return new
+
+
+# Refusals that mean the demo's write was done before (on an earlier start).
+_DONE_CODES: Final = frozenset({"already_endorsed", "contribution_exists"})
+
+
+def _post(http: httpx.Client, path: str, body: Mapping[str, Any], key: str, *, what: str) -> int:
+    """POST one demo write and wait for it; 1 if it was new, 0 if it was done before (the API
+    answers a repeat with the operation of the first request, or finds it done on chain)."""
+    asked_at = time.time()
+    response = http.post(
+        f"{path}?wait=true", json=dict(body), headers={"X-API-Key": key}, timeout=120
+    )
+    if response.status_code in (200, 201, 202):
+        op = response.json()
+        if op.get("status") == "failed":
+            error = op.get("error") or {}
+            if error.get("code") in _DONE_CODES:
+                return 0
+            raise SeedError(f"the demo's {what} failed: {error}")
+        repeat = float(op.get("created_at", asked_at)) < asked_at
+        return 0 if repeat or (op.get("result") or {}).get("already_done") else 1
+    code = ""
+    with contextlib.suppress(ValueError):
+        code = str(response.json().get("code", ""))
+    if code in _DONE_CODES:
+        return 0
+    raise SeedError(f"the API refused the demo's {what}: {response.status_code} {response.text}")
 
 
 def _seed_secret(paths: SandboxPaths) -> bytes:
@@ -561,23 +650,6 @@ class _RelayedLedger:
             agreement_hash=agreement,
         )
         self._client.accept_agreement_by_sig(self._relayer, project_id, 1, agreement, auth)
-
-    def ensure_registered(self, account: LocalAccount, registration: Registration) -> bytes:
-        cid = contribution_id(registration.project_id, account.address, registration.commitment)
-        if not self._client.contribution(cid).exists:
-            auth = self._auth(account, register_data, registration=registration)
-            self._client.register_by_sig(self._relayer, registration, auth)
-        return cid
-
-    def ensure_endorsed(
-        self, account: LocalAccount, project_id: int, cid: bytes, rating: int
-    ) -> None:
-        if self._client.has_endorsed(cid, account.address):
-            return
-        auth = self._auth(
-            account, endorse_data, project_id=project_id, contribution_id=cid, rating=rating
-        )
-        self._client.endorse_by_sig(self._relayer, project_id, cid, rating, auth)
 
 
 def _write_atomic(path: Path, text: str | bytes, *, private: bool = False) -> None:

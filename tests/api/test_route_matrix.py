@@ -354,6 +354,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("GET", "/v1/contributions", Access.READ, READS),
     Route("GET", "/v1/contributions/{contribution_id}", Access.READ, READS),
+    Route("GET", "/v1/contributions/{contribution_id}/card", Access.READ, READS),
     Route(
         "POST",
         "/v1/projects/{project_id}/contributions",
@@ -415,6 +416,7 @@ ROUTES: tuple[Route, ...] = (
         body=lambda _: {"rating": 3},
     ),
     Route("GET", "/v1/contributions/{contribution_id}/disputes", Access.READ, READS),
+    Route("GET", "/v1/contributions/{contribution_id}/disputes/1", Access.READ, READS),
     Route(
         "POST",
         "/v1/contributions/{contribution_id}/disputes",
@@ -759,7 +761,7 @@ ROUTES: tuple[Route, ...] = (
 
 def _template(route: Route) -> str:
     """The route's OpenAPI path (the table fills some parameters in)."""
-    return (
+    template = (
         route.path.split("?")[0]
         .replace("{own}", "{contribution_id}")
         .replace("{split_id}", "{proposal_id}")
@@ -767,6 +769,10 @@ def _template(route: Route) -> str:
         .replace("/disputes/1/", "/disputes/{number}/")
         .replace("{draft}", "{agreement_id}")
         .replace("/versions/2/", "/versions/{version}/")
+    )
+    # A dispute read by its number (the table names dispute 1).
+    return template.removesuffix("/disputes/1") + (
+        "/disputes/{number}" if template.endswith("/disputes/1") else ""
     )
 
 
@@ -843,7 +849,9 @@ def world(
             c = Consortium.create(chain, record, store, tc)
             project_id = api_project(c)
             own = api_contribution(c, c.partner_b, project_id, "matrix-b")
-            other = api_contribution(c, c.partner_c, project_id, "matrix-c")
+            other = api_contribution(
+                c, c.partner_c, project_id, "matrix-c", card={"title": "Matrix card"}
+            )
             write(c, c.coordinator, f"/v1/contributions/{own}/endorsements", {"rating": 4})
             write(
                 c,

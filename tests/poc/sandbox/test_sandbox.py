@@ -28,7 +28,7 @@ from ledger.chain.deployment_record import DeploymentRecord
 from ledger.domain.codec import to_hex
 from ledger.domain.events import ContributionRegistered, Endorsed, IdentitySet
 from ledger.domain.hashing import agreement_hash, commitment, sha256_bytes, sha256_file
-from ledger.domain.values import ContributionStatus, Origin
+from ledger.domain.values import Origin
 from ledger.errors import AnvilError, ConfigurationError
 from ledger.openings.files import derived_opening
 from poc.sandbox import demo
@@ -264,37 +264,23 @@ def test_seed_demo_creates_the_consortium(chain: Chain, paths: SandboxPaths) -> 
         e.account: (e.name, e.company_number) for e in events if isinstance(e, IdentitySet)
     }
     assert identities == {addresses[p.label]: (p.name, p.company_number) for p in demo.PARTNERS}
-
-    registered = {e.contribution_id: e for e in events if isinstance(e, ContributionRegistered)}
-    assert len(registered) == len(demo.CONTRIBUTIONS) == len(seed.contributions)
+    # The contributions are registered through the API once it serves (seed_contributions):
+    # here they are planned, their documents written and their ids known.
+    assert not [e for e in events if isinstance(e, ContributionRegistered)]
+    assert len(seed.contributions) == len(demo.CONTRIBUTIONS)
     by_key = {c.key: c for c in seed.contributions}
     for item in demo.CONTRIBUTIONS:
         seeded = by_key[item.key]
-        cid = bytes.fromhex(seeded.contribution_id[2:])
-        event = registered[cid]
-        assert event.contributor == addresses[item.partner]
-        assert (Origin(event.origin), event.category, event.value) == (
-            item.origin,
-            item.category,
-            item.value,
-        )
-        assert tuple(to_hex(p) for p in event.parents) == tuple(
-            by_key[parent].contribution_id for parent in item.parents
-        )
-        # The file written to the data directory opens the on-chain commitment.
         content = sha256_file(paths.root / seeded.document)
-        salt = bytes.fromhex(seeded.salt[2:])
-        assert commitment(event.contributor, seed.project_id, content, salt) == event.commitment
-        assert client.contribution(cid).status is ContributionStatus.ACTIVE
-    assert {Origin(e.origin) for e in registered.values()} == {Origin.BACKGROUND, Origin.RESULT}
-
-    endorsed = {(e.endorser, to_hex(e.contribution_id)) for e in events if isinstance(e, Endorsed)}
-    assert endorsed == {
-        (addresses[e.partner], by_key[e.contribution].contribution_id) for e in demo.ENDORSEMENTS
-    }
+        assert commitment(
+            addresses[item.partner], seed.project_id, content, bytes.fromhex(seeded.salt[2:])
+        ) == bytes.fromhex(seeded.commitment[2:])
+        assert seeded.parents == tuple(by_key[p].contribution_id for p in item.parents)
     assert SeedRecord.read(paths.seed) == seed
     data = json.loads(paths.seed.read_text())
     assert data["projectTitle"] == demo.PROJECT_TITLE
+    # Titles are on the cards, kept by the API: not in sandbox.json.
+    assert all("title" not in c for c in data["contributions"])
     with pytest.raises(ConfigurationError, match="malformed"):
         SeedRecord.from_json_dict({**data, "partners": [{"label": "x"}]})
     assert {k.label for k in sandbox_keystore(paths).entries()} == {
@@ -304,6 +290,73 @@ def test_seed_demo_creates_the_consortium(chain: Chain, paths: SandboxPaths) -> 
     # Partners act through the relayer: their keys sent nothing themselves.
     for address in addresses.values():
         assert chain.w3.eth.get_transaction_count(address) == 0
+
+
+def test_seed_contributions_registers_the_demo_with_cards_through_the_api(
+    memory_chain: Chain, paths: SandboxPaths
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.settings import ApiSettings
+    from ledger.domain.cards import ContributionCard
+    from ledger.store import Store
+    from poc.sandbox.seed import seed_contributions
+    from poc.wiring import create_app
+
+    chain = memory_chain
+    record, _ = ensure_deployed(chain, paths, log=_quiet)
+    seed = seed_demo(chain, record, paths, log=_quiet)
+    settings = ApiSettings(
+        data_dir=paths.root,
+        keystore_scrypt_n=1 << 4,
+        index_poll_interval=0.02,
+        outbox_poll_interval=0.01,
+    )
+    store = Store.open(settings.resolved_database_url)
+    try:
+        keys = issue_sandbox_keys(store, seed)
+        app = create_app(settings, store=store, chain=chain, deployment=record)
+        with TestClient(app) as http:
+            assert seed_contributions(http, seed, keys, paths, log=_quiet) > 0
+            client = PocLedgerClient(chain.w3, record.address(LEDGER), chain_id=chain.chain_id)
+            events = client.get_events(record.deploy_block)
+            registered = {
+                to_hex(e.contribution_id): e
+                for e in events
+                if isinstance(e, ContributionRegistered)
+            }
+            assert set(registered) == {c.contribution_id for c in seed.contributions}
+            app.state.services.follower.sync_once()
+            coordinator = {"X-API-Key": next(k.api_key for k in keys if k.label == "leievlas")}
+            by_key = {c.key: c for c in seed.contributions}
+            for item in demo.CONTRIBUTIONS:
+                cid = by_key[item.key].contribution_id
+                event = registered[cid]
+                assert (Origin(event.origin), event.category, event.value) == (
+                    item.origin,
+                    item.category,
+                    item.value,
+                )
+                read = http.get(f"/v1/contributions/{cid}", headers=coordinator).json()
+                card = ContributionCard.from_json(read["card"]["card"])
+                assert read["card"]["status"] == "valid"
+                assert card.title == item.title and card.description == item.description
+                # What the partner signed on chain is this card's hash.
+                assert card.hash() == event.card_hash
+            endorsed = {
+                (e.endorser, to_hex(e.contribution_id)) for e in events if isinstance(e, Endorsed)
+            }
+            addresses = {p.label: p.address for p in seed.partners}
+            assert endorsed == {
+                (addresses[e.partner], by_key[e.contribution].contribution_id)
+                for e in demo.ENDORSEMENTS
+            }
+            # A later start posts the same cards: nothing new, no new block.
+            head = chain.block_number()
+            assert seed_contributions(http, seed, keys, paths, log=_quiet) == 0
+            assert chain.block_number() == head
+    finally:
+        store.close()
 
 
 def test_seed_demo_runs_once_and_resumes_without_duplicates(
@@ -338,15 +391,14 @@ def test_seed_demo_completes_a_seed_the_chain_lost(
     client = PocLedgerClient(
         memory_chain.w3, record.address(LEDGER), chain_id=memory_chain.chain_id
     )
-    for item in again.contributions:
-        assert client.contribution(bytes.fromhex(item.contribution_id[2:])).exists
+    assert client.project(again.project_id).in_force
 
 
 # -- restarts on a persisted anvil -----------------------------------------------------------
 
 
 @pytest.mark.anvil
-def test_anvil_restart_keeps_addresses_blocks_and_contributions(paths: SandboxPaths) -> None:
+def test_anvil_restart_keeps_addresses_blocks_and_the_project(paths: SandboxPaths) -> None:
     _needs_anvil()
     with start_chain(ChainKind.ANVIL, paths) as chain:
         record, outcome = ensure_deployed(chain, paths, log=_quiet)
@@ -362,9 +414,7 @@ def test_anvil_restart_keeps_addresses_blocks_and_contributions(paths: SandboxPa
         assert chain.block_number() == head
         assert [to_hex(chain.w3.eth.get_block(n)["hash"]) for n in range(head + 1)] == hashes
         client = PocLedgerClient(chain.w3, record.address(LEDGER), chain_id=chain.chain_id)
-        for item in seed.contributions:
-            info = client.contribution(bytes.fromhex(item.contribution_id[2:]))
-            assert info.status is ContributionStatus.ACTIVE
+        assert client.project(seed.project_id).in_force
 
 
 @pytest.mark.anvil
