@@ -30,11 +30,13 @@ from eth_typing import ChecksumAddress, HexStr
 
 from api.services.agreements import new_agreement_id, readers_of, version_record
 from ledger.agreement.document import build_document, load_document
+from ledger.chain.clients import EXCHANGE_CONTRACT as EXCHANGE
 from ledger.chain.clients import LEDGER_CONTRACT as LEDGER
 from ledger.chain.clients import VAULT_CONTRACT as VAULT
-from ledger.chain.clients import PocLedgerClient
+from ledger.chain.clients import PocExchangeClient, PocLedgerClient
 from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
+from ledger.chain.exchange_signing import approve_exchange_settings_data, exchange_settings_data
 from ledger.chain.keystore import KeyStore
 from ledger.chain.signing import (
     NonceAllocator,
@@ -51,6 +53,7 @@ from ledger.chain.signing import (
 from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
 from ledger.domain.events import IdentitySet
+from ledger.domain.exchange import ExchangeSettings
 from ledger.domain.hashing import commitment, contribution_id, sha256_bytes
 from ledger.domain.values import Policy, Registration, checksum
 from ledger.errors import AgreementDocumentError, ConfigurationError
@@ -301,7 +304,7 @@ def seed_demo(
     """
     existing = load_seed(paths, record)
     if existing is not None:
-        if _seed_on_chain(chain, record, existing):
+        if _seed_on_chain(chain, record, existing, paths):
             return existing
         log(
             "Part of the demo data is missing on chain (the node lost its newest blocks); "
@@ -338,6 +341,13 @@ def seed_demo(
     partner_addresses = [accounts[p.label].address for p in demo.PARTNERS]
     project_id = ledger.ensure_project(
         coordinator, agreement, partner_addresses, agreement_document.policy
+    )
+    # Its access-rights terms too, while the coordinator alone may set them.
+    _RelayedExchange(chain, record, relayer).ensure_settings(
+        coordinator,
+        [accounts[p.label] for p in demo.PARTNERS],
+        project_id,
+        agreement_document.exchange_settings.for_chain(),
     )
     for partner in demo.PARTNERS:
         ledger.ensure_accepted(accounts[partner.label], project_id, agreement)
@@ -429,17 +439,36 @@ def seed_demo(
     return seed
 
 
-def _seed_on_chain(chain: Chain, record: DeploymentRecord, seed: SeedRecord) -> bool:
+def _seed_on_chain(
+    chain: Chain, record: DeploymentRecord, seed: SeedRecord, paths: SandboxPaths
+) -> bool:
     # The seed's last steps are registrations and endorsements: if those are there, the
-    # earlier ones (identities, project, acceptances) are too.
+    # earlier ones (identities, project, acceptances) are too. The exchange settings are
+    # checked apart: a data directory seeded before they were set lacks only them.
     client = PocLedgerClient(chain.w3, record.address(LEDGER), chain_id=chain.chain_id)
     ids = {c.key: bytes.fromhex(c.contribution_id[2:]) for c in seed.contributions}
     if not all(client.contribution(cid).exists for cid in ids.values()):
         return False
-    return all(
+    if not all(
         client.has_endorsed(ids[e.contribution], seed.partner(e.partner).address)
         for e in demo.ENDORSEMENTS
-    )
+    ):
+        return False
+    return _settings_on_chain(chain, record, seed, paths)
+
+
+def _settings_on_chain(
+    chain: Chain, record: DeploymentRecord, seed: SeedRecord, paths: SandboxPaths
+) -> bool:
+    """Whether PocExchange holds the settings the demo agreement states (a seed without a
+    builder-made agreement states none: true)."""
+    try:
+        document = load_document((paths.root / seed.agreement_document).read_bytes())
+    except (OSError, AgreementDocumentError):
+        return True
+    client = PocExchangeClient(chain.w3, record.address(EXCHANGE), chain_id=chain.chain_id)
+    current, version = client.exchange_settings(seed.project_id)
+    return version > 0 and current == document.exchange_settings.for_chain()
 
 
 def _seed_secret(paths: SandboxPaths) -> bytes:
@@ -578,6 +607,83 @@ class _RelayedLedger:
             account, endorse_data, project_id=project_id, contribution_id=cid, rating=rating
         )
         self._client.endorse_by_sig(self._relayer, project_id, cid, rating, auth)
+
+
+class _RelayedExchange:
+    """The seed's PocExchange actions, signed by the partners and relayed, like
+    `_RelayedLedger`'s: each first checks the chain."""
+
+    def __init__(self, chain: Chain, record: DeploymentRecord, relayer: LocalAccount) -> None:
+        self._ledger = PocLedgerClient(chain.w3, record.address(LEDGER), chain_id=chain.chain_id)
+        self._client = PocExchangeClient(
+            chain.w3, record.address(EXCHANGE), chain_id=chain.chain_id
+        )
+        self._relayer = chain.sender(relayer)
+        self._nonces = NonceAllocator(self._client.is_nonce_used)
+
+    def _auth(
+        self, account: LocalAccount, build: Callable[..., TypedData], **fields: Any
+    ) -> SignedAuth:
+        data = build(
+            self._client.domain,
+            signer=account.address,
+            nonce=self._nonces.allocate(account.address),
+            deadline=deadline_in(AUTH_TTL_SECONDS),
+            **fields,
+        )
+        return sign_auth(account.key, data)
+
+    def settings_match(self, project_id: int, wanted: ExchangeSettings) -> bool:
+        current, version = self._client.exchange_settings(project_id)
+        return version > 0 and current == wanted
+
+    def ensure_settings(
+        self,
+        coordinator: LocalAccount,
+        partners: list[LocalAccount],
+        project_id: int,
+        wanted: ExchangeSettings,
+    ) -> None:
+        """The agreement's access-rights settings on PocExchange: set by the coordinator
+        before the agreement is in force (a fresh seed), else proposed by it and approved by
+        the partners until the threshold applies them (a data directory seeded before the
+        settings were set)."""
+        if self.settings_match(project_id, wanted):
+            return
+        if not self._ledger.project(project_id).in_force:
+            auth = self._auth(
+                coordinator,
+                exchange_settings_data,
+                proposal=False,
+                project_id=project_id,
+                settings=wanted,
+            )
+            self._client.set_exchange_settings_by_sig(self._relayer, project_id, wanted, auth)
+            return
+        auth = self._auth(
+            coordinator,
+            exchange_settings_data,
+            proposal=True,
+            project_id=project_id,
+            settings=wanted,
+        )
+        proposal_id = self._client.propose_exchange_settings_by_sig(
+            self._relayer, project_id, wanted, auth
+        ).value
+        for partner in partners:
+            if self._client.settings_proposal(project_id, proposal_id).executed:
+                return
+            if self._client.has_approved_settings(proposal_id, partner.address):
+                continue
+            auth = self._auth(
+                partner,
+                approve_exchange_settings_data,
+                project_id=project_id,
+                proposal_id=proposal_id,
+            )
+            self._client.approve_exchange_settings_by_sig(
+                self._relayer, project_id, proposal_id, auth
+            )
 
 
 def _write_atomic(path: Path, text: str | bytes, *, private: bool = False) -> None:
