@@ -304,7 +304,7 @@ def seed_demo(
     """
     existing = load_seed(paths, record)
     if existing is not None:
-        if _seed_on_chain(chain, record, existing, paths):
+        if _seed_on_chain(chain, record, existing):
             return existing
         log(
             "Part of the demo data is missing on chain (the node lost its newest blocks); "
@@ -343,12 +343,13 @@ def seed_demo(
         coordinator, agreement, partner_addresses, agreement_document.policy
     )
     # Its access-rights terms too, while the coordinator alone may set them.
-    _RelayedExchange(chain, record, relayer).ensure_settings(
-        coordinator,
-        [accounts[p.label] for p in demo.PARTNERS],
-        project_id,
-        agreement_document.exchange_settings.for_chain(),
-    )
+    if EXCHANGE in record.addresses:
+        _RelayedExchange(chain, record, relayer).ensure_settings(
+            coordinator,
+            [accounts[p.label] for p in demo.PARTNERS],
+            project_id,
+            agreement_document.exchange_settings.for_chain(),
+        )
     for partner in demo.PARTNERS:
         ledger.ensure_accepted(accounts[partner.label], project_id, agreement)
 
@@ -439,9 +440,7 @@ def seed_demo(
     return seed
 
 
-def _seed_on_chain(
-    chain: Chain, record: DeploymentRecord, seed: SeedRecord, paths: SandboxPaths
-) -> bool:
+def _seed_on_chain(chain: Chain, record: DeploymentRecord, seed: SeedRecord) -> bool:
     # The seed's last steps are registrations and endorsements: if those are there, the
     # earlier ones (identities, project, acceptances) are too. The exchange settings are
     # checked apart: a data directory seeded before they were set lacks only them.
@@ -454,21 +453,16 @@ def _seed_on_chain(
         for e in demo.ENDORSEMENTS
     ):
         return False
-    return _settings_on_chain(chain, record, seed, paths)
+    return _settings_on_chain(chain, record, seed)
 
 
-def _settings_on_chain(
-    chain: Chain, record: DeploymentRecord, seed: SeedRecord, paths: SandboxPaths
-) -> bool:
-    """Whether PocExchange holds the settings the demo agreement states (a seed without a
-    builder-made agreement states none: true)."""
-    try:
-        document = load_document((paths.root / seed.agreement_document).read_bytes())
-    except (OSError, AgreementDocumentError):
+def _settings_on_chain(chain: Chain, record: DeploymentRecord, seed: SeedRecord) -> bool:
+    """Whether PocExchange holds settings for the demo project (those of its agreement, or
+    the partners' since); true without an exchange, which has none to hold."""
+    if EXCHANGE not in record.addresses:
         return True
     client = PocExchangeClient(chain.w3, record.address(EXCHANGE), chain_id=chain.chain_id)
-    current, version = client.exchange_settings(seed.project_id)
-    return version > 0 and current == document.exchange_settings.for_chain()
+    return client.exchange_settings(seed.project_id)[1] > 0
 
 
 def _seed_secret(paths: SandboxPaths) -> bytes:
@@ -633,9 +627,9 @@ class _RelayedExchange:
         )
         return sign_auth(account.key, data)
 
-    def settings_match(self, project_id: int, wanted: ExchangeSettings) -> bool:
-        current, version = self._client.exchange_settings(project_id)
-        return version > 0 and current == wanted
+    def settings_set(self, project_id: int) -> bool:
+        """Whether anyone set the project's settings (version 0: the contract's defaults)."""
+        return self._client.exchange_settings(project_id)[1] > 0
 
     def ensure_settings(
         self,
@@ -644,11 +638,12 @@ class _RelayedExchange:
         project_id: int,
         wanted: ExchangeSettings,
     ) -> None:
-        """The agreement's access-rights settings on PocExchange: set by the coordinator
+        """The agreement's access-rights settings on PocExchange, unless some are set (by an
+        earlier seed, or since changed by the partners: theirs stay): set by the coordinator
         before the agreement is in force (a fresh seed), else proposed by it and approved by
         the partners until the threshold applies them (a data directory seeded before the
-        settings were set)."""
-        if self.settings_match(project_id, wanted):
+        exchange existed)."""
+        if self.settings_set(project_id):
             return
         if not self._ledger.project(project_id).in_force:
             auth = self._auth(
