@@ -717,6 +717,24 @@ def test_amend_access_rights_changes_exchange_settings_through_governance(
     )
     assert missing.status_code == 404
     assert missing.json()["code"] == "settings_proposal_not_found"
+    # C's approval signed by B is refused before anything is sent.
+    prepared = consortium.client.post(
+        f"{approvals}/prepare", json={}, headers=consortium.partner_c.headers
+    )
+    assert prepared.status_code == 200, prepared.text
+    data = prepared.json()
+    assert data["typed_data"]["primaryType"] == "ApproveExchangeSettings"
+    impostor = sign_typed_data(consortium.partner_b.account.key, data["typed_data"])
+    refused = consortium.client.post(
+        approvals,
+        json={
+            "signature": "0x" + impostor.hex(),
+            "nonce": data["nonce"],
+            "deadline": data["deadline"],
+        },
+        headers=consortium.partner_c.headers,
+    )
+    assert refused.status_code == 403 and refused.json()["code"] == "wrong_actor"
     write(consortium, consortium.partner_c, approvals)
     # PocExchange counts its threshold as ceil(3 x 6667 / 10000) = 3 of 3, where PocLedger's
     # governance (and the text) says 2 of 3: the coordinator's approval is needed too.
