@@ -664,15 +664,19 @@ def test_set_exchange_settings_refuses_others_early_repeated_and_in_force(
     write(consortium, consortium.coordinator, url)
     again = consortium.client.post(url, json={}, headers=consortium.coordinator.headers)
     assert again.status_code == 422 and again.json()["code"] == "exchange_settings_unchanged"
-    for member in consortium.partners:
-        write(consortium, member, f"/v1/agreements/{agreement_id}/acceptances")
-    late = consortium.client.post(
-        f"/v1/agreements/{agreement_id}/exchange-settings/prepare",
-        json={},
-        headers=consortium.coordinator.headers,
-    )
-    assert late.status_code == 409 and late.json()["code"] == "exchange_agreement_in_force"
     assert chain_settings(consortium, project_id)[1] == 1
+    # Never set, and now every partner accepted: only the partners together may set them.
+    unset_id, unset_project = with_project(consortium, settings=False)
+    for member in consortium.partners:
+        write(consortium, member, f"/v1/agreements/{unset_id}/acceptances")
+    for suffix in ("/prepare", ""):
+        late = consortium.client.post(
+            f"/v1/agreements/{unset_id}/exchange-settings{suffix}",
+            json={},
+            headers=consortium.coordinator.headers,
+        )
+        assert late.status_code == 409 and late.json()["code"] == "exchange_agreement_in_force"
+    assert chain_settings(consortium, unset_project)[1] == 0
 
 
 def test_amend_access_rights_changes_exchange_settings_through_governance(
