@@ -28,6 +28,7 @@ from api.schemas.exchange import (
     AccessRequestFields,
     AccessRequestPublic,
     ExchangeSettingsInForcePublic,
+    ExchangeSettingsProposalPublic,
     GrantCreate,
     GrantFields,
     RefuseCreate,
@@ -48,6 +49,7 @@ from ledger.chain.exchange_signing import (
     request_access_data,
     withdraw_access_request_data,
 )
+from ledger.domain.events import ExchangeSettingsApproved, ExchangeSettingsProposed
 from ledger.domain.exchange import RequestStatus
 from ledger.store.exchange_index import AccessRequestRecord
 
@@ -337,6 +339,46 @@ def get_exchange_settings(
         project_end=settings.project_end,
         requests_close_at=str(settings.requests_close_at),
     )
+
+
+@router.get(
+    "/projects/{project_id}/exchange-settings/proposals",
+    response_model=list[ExchangeSettingsProposalPublic],
+    summary="List proposals of new access-rights settings",
+)
+def list_settings_proposals(
+    services: ServicesDep, principal: ReaderDep, project_id: ProjectIdPath
+) -> list[ExchangeSettingsProposalPublic]:
+    """The project's proposals of new exchange settings with their approvals, oldest first
+    (from the index: PocExchange's `ExchangeSettingsProposed` and `ExchangeSettingsApproved`)."""
+    readable_project(services, principal, project_id)
+    index = services.store.index
+    approvals: dict[int, list[str]] = {}
+    for stored in index.events_named(project_id, "ExchangeSettingsApproved"):
+        approved = stored.typed()
+        assert isinstance(approved, ExchangeSettingsApproved)
+        approvals.setdefault(approved.proposal_id, []).append(approved.approver)
+    result = []
+    for stored in index.events_named(project_id, "ExchangeSettingsProposed"):
+        proposed = stored.typed()
+        assert isinstance(proposed, ExchangeSettingsProposed)
+        approvers = approvals.get(proposed.proposal_id, [])
+        result.append(
+            ExchangeSettingsProposalPublic(
+                proposal_id=proposed.proposal_id,
+                project_id=project_id,
+                proposer=proposed.proposer,
+                answer_period=proposed.answer_period,
+                request_period_after_end=proposed.request_period_after_end,
+                project_end=proposed.project_end,
+                required=proposed.required,
+                approvals=approvers,
+                executed=len(approvers) >= proposed.required,
+                block_number=stored.block_number,
+                tx_hash=stored.tx_hash,
+            )
+        )
+    return result
 
 
 def _approve_settings_action(writes: Writes, project_id: int, proposal_id: int) -> SignedAction:

@@ -683,6 +683,7 @@ def test_amend_access_rights_changes_exchange_settings_through_governance(
     consortium: Consortium,
 ) -> None:
     agreement_id, project_id = with_project(consortium)
+    b, c = consortium.partner_b, consortium.partner_c
     for member in consortium.partners:
         write(consortium, member, f"/v1/agreements/{agreement_id}/acceptances")
     amended = answers_for(consortium)
@@ -746,6 +747,13 @@ def test_amend_access_rights_changes_exchange_settings_through_governance(
     write(consortium, consortium.coordinator, approvals)
     applied, settings_version = chain_settings(consortium, project_id)
     assert settings_version == 2
+    (listed,) = consortium.client.get(proposals, headers=c.headers).json()
+    assert (listed["proposal_id"], listed["executed"], listed["required"]) == (proposal_id, True, 3)
+    assert listed["approvals"] == [m.address for m in (b, c, consortium.coordinator)]
+    assert (listed["answer_period"], listed["project_end"]) == (
+        45 * SECONDS_PER_DAY,
+        applied.project_end,
+    )
     assert (applied.answer_period, applied.request_period_after_end) == (
         45 * SECONDS_PER_DAY,
         730 * SECONDS_PER_DAY,

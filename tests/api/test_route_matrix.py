@@ -776,6 +776,7 @@ ROUTES: tuple[Route, ...] = (
         member="c",
     ),
     Route("GET", "/v1/projects/{project_id}/exchange-settings", Access.READ, READS),
+    Route("GET", "/v1/projects/{project_id}/exchange-settings/proposals", Access.READ, READS),
     Route(
         "POST",
         "/v1/projects/{project_id}/exchange-settings/proposals/{settings_proposal}/approvals",

@@ -208,6 +208,11 @@ def test_agreement_built_in_dutch_accepted_in_both_languages_and_amended(
     assert on_chain["policy"]["partner_floor_bps"] == answers["royalties"]["partner_floor_bps"]
     assert on_chain["policy"]["dispute_window"] == 20 * DAY
     assert version["exchange_settings"]["answer_period"] == 21 * DAY
+    # The builder put the access-rights terms on PocExchange before the partners accepted.
+    settings = _api(sandbox, demo, "unikortrijk", f"/v1/projects/{project_id}/exchange-settings")
+    assert settings["version"] == 1
+    for name, value in version["exchange_settings"].items():
+        assert settings[name] == value, name
 
     # The PDF in both languages, read back as text.
     for language, notice, days in (
