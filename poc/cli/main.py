@@ -43,6 +43,7 @@ COMMAND_MODULES: Final[tuple[str, ...]] = (
     "poc.cli.sandbox",
     "poc.cli.host",
     "poc.cli.proofs",
+    "poc.cli.register",
     "poc.cli.score",
     "poc.cli.exchange",
     "poc.cli.openings",
