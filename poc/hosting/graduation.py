@@ -71,7 +71,13 @@ def build_graduation(
     seed = runtime.seed
     project_id = seed.project_id
     openings = demo_openings(runtime)
-    by_id = {o.contribution_id: Opening(o.content_hash, o.salt) for o in openings}
+    # Each contribution's card (its title and description, whose hash the contributor
+    # signed) goes into its bundle, as the API's own evidence-pack export does.
+    cards = services.records.project_cards(project_id)
+    by_id = {
+        o.contribution_id: Opening(o.content_hash, o.salt, card=cards.get(o.contribution_id))
+        for o in openings
+    }
     linked = services.store.agreements.by_project(project_id)
     agreement = (
         None
@@ -90,6 +96,7 @@ def build_graduation(
         text=certificate_text("nl" if language == "nl" else "en"),
         exchange=None if access.exchange is None else access.exchange.address,
         workers=1,
+        titles={cid: card.title for cid, card in cards.items()},
         agreement=agreement,
         evidence=services.evidence,
     )

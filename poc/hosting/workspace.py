@@ -57,6 +57,7 @@ from poc.sandbox.seed import (
     issue_sandbox_keys,
     register_demo_agreement,
     sandbox_keystore,
+    seed_contributions,
     seed_demo,
 )
 
@@ -178,7 +179,50 @@ def start_workspace(
     app = build_app(services, background=None)
     background = BackgroundLeader(paths.root / "background.lock", services)
     background.start()
-    return WorkspaceRuntime(slug, paths, chain, record, seed, services, app, background)
+    runtime = WorkspaceRuntime(slug, paths, chain, record, seed, services, app, background)
+    try:
+        seed_through_api(runtime, log=say)
+    except BaseException:
+        runtime.stop()
+        raise
+    return runtime
+
+
+SEEDED_MARKER: Final = "contributions.seeded"
+SEED_KEY_PREFIX: Final = "seed:"
+
+
+def seed_through_api(runtime: WorkspaceRuntime, *, log: Callable[[str], None]) -> None:
+    """Register the demo's contributions (with their cards) and endorsements through the
+    workspace's own API, as `poc sandbox` does once its API serves (`seed_contributions`),
+    once per workspace. The keys it uses are its own, revoked after: the owner's keys stay
+    valid across a node's restarts."""
+    marker = runtime.paths.root / SEEDED_MARKER
+    if marker.exists():
+        return
+    from starlette.testclient import TestClient
+
+    from api.auth import Role, new_api_key
+    from poc.sandbox import demo
+
+    store = runtime.store
+    keys: list[SandboxKey] = []
+    for partner in runtime.seed.partners:
+        role = Role.COORDINATOR if partner.label == demo.COORDINATOR else Role.PARTNER
+        issued = new_api_key(store, partner.address, role, f"{SEED_KEY_PREFIX}{partner.label}")
+        keys.append(
+            SandboxKey(partner.label, partner.name, role.value, partner.address, issued.plaintext)
+        )
+    try:
+        # In process, through the app's whole stack (admission, validation, outbox).
+        with TestClient(runtime.app, base_url="http://workspace") as http:
+            seed_contributions(http, runtime.seed, keys, runtime.paths, log=log)
+    finally:
+        for record in store.keys.api_keys():
+            if record.label.startswith(SEED_KEY_PREFIX) and record.revoked_at is None:
+                store.keys.revoke_api_key(record.key_id)
+                runtime.services.keys.forget(record.key_id)
+    marker.write_text("the demo's contributions were registered through the API\n")
 
 
 class WorkspacePool:
