@@ -38,6 +38,7 @@ from pydantic import SecretStr
 from api.app import build_app
 from api.auth import KeyCache
 from api.deps import Services
+from api.services.writes import clock_moved
 from api.settings import ApiSettings
 from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
@@ -115,7 +116,9 @@ class WorkspaceRuntime:
 
     def move_clock(self, days: int) -> int:
         """Move this workspace's chain clock `days` forward; the new chain time."""
-        return self.chain.increase_time(days * 24 * 3600)
+        moved = self.chain.increase_time(days * 24 * 3600)
+        clock_moved(self.chain)
+        return moved
 
     def contributions(self) -> int:
         return self.store.index.count_contributions()
