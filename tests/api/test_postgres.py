@@ -1,17 +1,16 @@
 """The store on PostgreSQL: the same index, outbox and keys, selected by URL.
 
 Runs when POC_TEST_DATABASE_URL names a PostgreSQL server (`.ci/run` starts one and sets it);
-skipped locally without it, and a failure in CI when it is missing.
+skipped locally without it, and a failure in CI when it is missing. The API's, the index's and
+the outbox's suites run on PostgreSQL too (the `database` fixture, tests/databases.py); these
+are the checks that only make sense there.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.auth import Role, issue_api_key, verify_api_key
@@ -22,28 +21,14 @@ from ledger.store import Store
 from poc.wiring import create_app
 from tests.api.support import Consortium
 from tests.api.test_contributions import _body
-
-URL = os.environ.get("POC_TEST_DATABASE_URL")
+from tests.databases import fresh_postgres_databases
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh database on the test server, dropped afterwards."""
-    if not URL:
-        if os.environ.get("CI"):
-            pytest.fail("POC_TEST_DATABASE_URL is not set: .ci/run should start PostgreSQL")
-        pytest.skip("no PostgreSQL: set POC_TEST_DATABASE_URL (CI starts one in .ci/run)")
-    name = f"poc_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with fresh_postgres_databases() as (url,):
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_keys_and_outbox_dedupe_on_postgres(pg_url: str) -> None:

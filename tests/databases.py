@@ -1,0 +1,103 @@
+"""The databases the store's tests run on: SQLite files, and PostgreSQL when a server is named.
+
+`POC_TEST_DATABASE_URL` names a PostgreSQL server the tests may create databases on (any
+database of it; `.ci/run` starts one and sets it). Each test that runs on PostgreSQL gets a
+database of its own, created for it and dropped after it (`fresh_postgres_databases`), so tests
+never see each other's rows and may run in parallel.
+
+Without the variable the PostgreSQL variants are skipped with the reason, except when `CI` is
+set: there a missing server is a failure, so that CI cannot go green having skipped them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ledger.store.engine import INDEX_FILE
+
+ENV_VAR = "POC_TEST_DATABASE_URL"
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+#: Every database the store supports, in the order the variants of a test run.
+DIALECTS = (SQLITE, POSTGRESQL)
+
+
+def postgres_server_url() -> str:
+    """The test server's URL; skips the test when none is set (fails it in CI)."""
+    url = os.environ.get(ENV_VAR)
+    if url:
+        return url
+    if os.environ.get("CI"):
+        pytest.fail(f"{ENV_VAR} is not set: .ci/run should start PostgreSQL and export it")
+    pytest.skip(
+        f"no PostgreSQL: set {ENV_VAR}=postgresql+psycopg://USER@HOST:PORT/postgres to run "
+        "the PostgreSQL variants (CI starts a server in .ci/run)"
+    )
+
+
+@contextmanager
+def fresh_postgres_databases(count: int = 1) -> Iterator[list[str]]:
+    """`count` new, empty databases on the test server (their URLs); dropped afterwards, with
+    whatever connections are still open to them."""
+    server = postgres_server_url()
+    names = [f"poc_test_{uuid.uuid4().hex[:16]}" for _ in range(count)]
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    base = sa.engine.make_url(server)
+    created: list[str] = []
+    try:
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                created.append(name)
+        yield [base.set(database=name).render_as_string(hide_password=False) for name in names]
+    finally:
+        with admin.connect() as conn:
+            for name in created:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@dataclass(frozen=True)
+class DatabaseUnderTest:
+    """The database one variant of a test runs on."""
+
+    dialect: str
+    #: The PostgreSQL database made for this test; None on SQLite (files in a data directory).
+    server_url: str | None = None
+
+    def url(self, data_dir: Path) -> str:
+        """The store URL of a service whose data directory is `data_dir`: on SQLite its
+        index file there (the outbox file goes beside it), on PostgreSQL this test's database."""
+        return self.server_url or f"sqlite:///{data_dir / INDEX_FILE}"
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.dialect == POSTGRESQL
+
+    @contextmanager
+    def another(self, data_dir: Path) -> Iterator[str]:
+        """The URL of a second, empty store of the same dialect (a second service's, or a
+        follower's beside the API's): files in `data_dir`, or one more PostgreSQL database."""
+        if not self.is_postgresql:
+            yield f"sqlite:///{data_dir / INDEX_FILE}"
+            return
+        with fresh_postgres_databases() as (url,):
+            yield url
+
+
+@contextmanager
+def database_of(dialect: str) -> Iterator[DatabaseUnderTest]:
+    """A `DatabaseUnderTest` of `dialect`; a PostgreSQL one is dropped on exit."""
+    if dialect == SQLITE:
+        yield DatabaseUnderTest(SQLITE)
+        return
+    with fresh_postgres_databases() as (url,):
+        yield DatabaseUnderTest(POSTGRESQL, url)
