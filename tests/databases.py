@@ -43,6 +43,12 @@ def postgres_server_url() -> str:
     )
 
 
+# Test databases sort text as people do (ICU's English rules: case-insensitive at first), as
+# most servers do (en_US.UTF-8), not byte by byte as SQLite and a C-locale cluster do: what
+# the store sorts must come out in the same order everywhere (`ledger.store.engine.in_byte_order`).
+_LANGUAGE_COLLATION = "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+
+
 @contextmanager
 def fresh_postgres_databases(count: int = 1) -> Iterator[list[str]]:
     """`count` new, empty databases on the test server (their URLs); dropped afterwards, with
@@ -55,7 +61,7 @@ def fresh_postgres_databases(count: int = 1) -> Iterator[list[str]]:
     try:
         with admin.connect() as conn:
             for name in names:
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                conn.execute(sa.text(f'CREATE DATABASE "{name}" {_LANGUAGE_COLLATION}'))
                 created.append(name)
         yield [base.set(database=name).render_as_string(hide_password=False) for name in names]
     finally:

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ledger.domain.events import to_json
-from ledger.store.engine import Database, rowcount
+from ledger.store.engine import Database, in_byte_order, rowcount
 from ledger.store.exchange_index import ExchangeIndex
 from ledger.store.index_tables import (
     PROJECTION_TABLES,
@@ -334,7 +334,7 @@ class Index:
             rows = session.scalars(
                 select(EndorsementRow)
                 .where(EndorsementRow.contribution_id == contribution_id.lower())
-                .order_by(EndorsementRow.block_number, EndorsementRow.endorser)
+                .order_by(EndorsementRow.block_number, in_byte_order(EndorsementRow.endorser))
             ).all()
             return tuple(
                 EndorsementRecord(
@@ -370,7 +370,7 @@ class Index:
                 select(MoneyRow.token)
                 .where(MoneyRow.project_id == project_id, MoneyRow.kind == "revenue")
                 .distinct()
-                .order_by(MoneyRow.token)
+                .order_by(in_byte_order(MoneyRow.token))
             ).all()
             return tuple(rows)
 
@@ -385,7 +385,7 @@ def _project_record(session: Session, row: ProjectRow) -> ProjectRecord:
     partners = session.scalars(
         select(PartnerRow)
         .where(PartnerRow.project_id == row.project_id)
-        .order_by(PartnerRow.joined_block, PartnerRow.address)
+        .order_by(PartnerRow.joined_block, in_byte_order(PartnerRow.address))
     ).all()
     return ProjectRecord(
         project_id=row.project_id,
