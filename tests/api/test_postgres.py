@@ -9,8 +9,10 @@ are the checks that only make sense there.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.auth import Role, issue_api_key, verify_api_key
@@ -72,6 +74,45 @@ def test_register_through_api_with_postgres_store(
                 f"/v1/contributions/{first.json()['resource_id']}", headers=member.headers
             )
             assert got.status_code == 200 and got.json()["commitment"] == body["commitment"]
+    finally:
+        store.close()
+
+
+def test_requests_while_the_database_is_gone_are_503_database_unavailable(
+    pg_url: str, tmp_path: Path, deployed: tuple[Chain, DeploymentRecord]
+) -> None:
+    chain, record = deployed
+    settings = ApiSettings(data_dir=tmp_path, database_url=pg_url, keystore_scrypt_n=1 << 4)
+    store = Store.open(pg_url)
+    app = create_app(settings, store=store, chain=chain, deployment=record)
+    try:
+        with TestClient(app) as client:
+            consortium = Consortium.create(chain, record, store, client)
+            project_id = consortium.project_on_chain()
+            consortium.sync()
+            member = consortium.partner_b
+            url = f"/v1/projects/{project_id}/contributions"
+            assert client.get(f"/v1/projects/{project_id}", headers=member.headers).is_success
+            # The database disappears under the running service, its connections cut.
+            admin = sa.create_engine(
+                sa.engine.make_url(pg_url).set(database="postgres"),
+                isolation_level="AUTOCOMMIT",
+                poolclass=sa.pool.NullPool,
+            )
+            with admin.connect() as conn:
+                name = sa.engine.make_url(pg_url).database
+                conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            admin.dispose()
+            answers = [
+                # a key the service has seen (remembered), and one it must look up
+                client.post(url, json=_body(member, project_id), headers=member.headers),
+                client.get(url, headers={"X-API-Key": consortium.auditor_key}),
+            ]
+            for answer in answers:
+                assert answer.status_code == 503, answer.text
+                assert answer.json()["code"] == "database_unavailable"
+                assert answer.headers["Retry-After"]
+                assert "psycopg" not in answer.text and "SELECT" not in answer.text
     finally:
         store.close()
 
