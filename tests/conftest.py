@@ -23,7 +23,14 @@ from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil, 
 from ledger.errors import AnvilError
 from poc.sandbox.anvil import AnvilProcess, find_anvil
 from poc.sandbox.tsa import LocalTsa
-from tests.databases import DIALECTS, POSTGRESQL, SQLITE, DatabaseUnderTest, database_of
+from tests.databases import (
+    DIALECTS,
+    POSTGRESQL,
+    SQLITE,
+    DatabaseUnderTest,
+    database_of,
+    drop_store_templates,
+)
 
 
 def _rewound(chain: Chain) -> Iterator[Chain]:
@@ -84,6 +91,11 @@ def local_tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTsa]:
     worker). Tests that stop or restart a TSA start one of their own."""
     with LocalTsa(tmp_path_factory.mktemp("tsa")) as tsa:
         yield tsa
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Each test process (xdist worker) drops the PostgreSQL template it made, if any."""
+    drop_store_templates()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

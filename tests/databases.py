@@ -3,7 +3,8 @@
 `POC_TEST_DATABASE_URL` names a PostgreSQL server the tests may create databases on (any
 database of it; `.ci/run` starts one and sets it). Each test that runs on PostgreSQL gets a
 database of its own, created for it and dropped after it (`fresh_postgres_databases`), so tests
-never see each other's rows and may run in parallel.
+never see each other's rows and may run in parallel; it is a copy of a database in which the
+store created its tables once per test process (a copy is much cheaper than the DDL).
 
 Without the variable the PostgreSQL variants are skipped with the reason, except when `CI` is
 set: there a missing server is a failure, so that CI cannot go green having skipped them.
@@ -50,25 +51,71 @@ _LANGUAGE_COLLATION = "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'
 
 
 @contextmanager
-def fresh_postgres_databases(count: int = 1) -> Iterator[list[str]]:
-    """`count` new, empty databases on the test server (their URLs); dropped afterwards, with
-    whatever connections are still open to them."""
+def fresh_postgres_databases(count: int = 1, *, with_tables: bool = False) -> Iterator[list[str]]:
+    """`count` new databases on the test server (their URLs), empty or, `with_tables`, with the
+    store's tables already created; dropped afterwards, with whatever connections are still
+    open to them."""
     server = postgres_server_url()
     names = [f"poc_test_{uuid.uuid4().hex[:16]}" for _ in range(count)]
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    base = sa.engine.make_url(server)
+    admin = _admin(server)
     created: list[str] = []
+    source = f'TEMPLATE "{_store_template(server)}"' if with_tables else _LANGUAGE_COLLATION
     try:
         with admin.connect() as conn:
             for name in names:
-                conn.execute(sa.text(f'CREATE DATABASE "{name}" {_LANGUAGE_COLLATION}'))
+                conn.execute(sa.text(f'CREATE DATABASE "{name}" {source}'))
                 created.append(name)
-        yield [base.set(database=name).render_as_string(hide_password=False) for name in names]
+        yield [_database_url(server, name) for name in names]
     finally:
         with admin.connect() as conn:
             for name in created:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _admin(server: str) -> sa.Engine:
+    return sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
+def _database_url(server: str, name: str) -> str:
+    return sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+_templates: dict[str, str] = {}
+
+
+def _store_template(server: str) -> str:
+    """A database with the store's tables, made once per test process and copied for each
+    test (`CREATE DATABASE … TEMPLATE`): creating the tables costs a test far more than the
+    copy does. Dropped by `drop_store_templates` at the end of the session."""
+    if server in _templates:
+        return _templates[server]
+    from ledger.store import Store  # the store under test, not needed to merely skip
+
+    name = f"poc_test_template_{uuid.uuid4().hex[:16]}"
+    admin = _admin(server)
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}" {_LANGUAGE_COLLATION}'))
+        Store.open(_database_url(server, name)).close()
+    finally:
+        admin.dispose()
+    _templates[server] = name
+    return name
+
+
+def drop_store_templates() -> None:
+    """Drop the template databases this process made (at the end of its test session)."""
+    while _templates:
+        server, name = _templates.popitem()
+        admin = _admin(server)
+        try:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except sa.exc.SQLAlchemyError:
+            pass  # the server is gone already: nothing left to drop
+        finally:
+            admin.dispose()
 
 
 @dataclass(frozen=True)
@@ -95,7 +142,7 @@ class DatabaseUnderTest:
         if not self.is_postgresql:
             yield f"sqlite:///{data_dir / INDEX_FILE}"
             return
-        with fresh_postgres_databases() as (url,):
+        with fresh_postgres_databases(with_tables=True) as (url,):
             yield url
 
 
@@ -105,5 +152,5 @@ def database_of(dialect: str) -> Iterator[DatabaseUnderTest]:
     if dialect == SQLITE:
         yield DatabaseUnderTest(SQLITE)
         return
-    with fresh_postgres_databases() as (url,):
+    with fresh_postgres_databases(with_tables=True) as (url,):
         yield DatabaseUnderTest(POSTGRESQL, url)
