@@ -100,9 +100,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run every test that uses `database` once per dialect its `databases` marker names
-    (default: all). A test on SQLite alone is not parametrized, so its id stays as it was."""
+    (default: all). A test on SQLite alone is not parametrized, so its id stays as it was. A
+    test that parametrizes `database` itself (indirectly) keeps its own combinations."""
     if "database" not in metafunc.fixturenames:
         return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
+        if "database" in (names.replace(" ", "").split(",") if isinstance(names, str) else names):
+            return  # the test lists its own (dialect, …) combinations
     marker = metafunc.definition.get_closest_marker("databases")
     dialects = tuple(marker.args) if marker is not None else DIALECTS
     unknown = set(dialects) - set(DIALECTS)
