@@ -370,9 +370,10 @@ class Index:
                 select(MoneyRow.token)
                 .where(MoneyRow.project_id == project_id, MoneyRow.kind == "revenue")
                 .distinct()
-                .order_by(in_byte_order(MoneyRow.token))
             ).all()
-            return tuple(rows)
+            # Sorted here, by code point (SQLite's byte order): PostgreSQL refuses to order
+            # SELECT DISTINCT by anything but the selected column, whose order is its collation's.
+            return tuple(sorted(rows))
 
 
 def _set_cursor(session: Session, number: int, block_hash: str) -> None:

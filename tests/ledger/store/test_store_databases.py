@@ -16,7 +16,7 @@ import pytest
 from eth_account import Account
 from eth_typing import HexStr
 
-from ledger.domain.events import PartnerAdded, ProjectCreated
+from ledger.domain.events import PartnerAdded, ProjectCreated, RevenueReceived
 from ledger.domain.values import checksum
 from ledger.store import Store
 from ledger.store.outbox import OperationRecord
@@ -107,6 +107,30 @@ def test_partners_of_a_block_come_out_in_byte_order_on_every_database(store: Sto
     project = store.index.project(1)
     assert project is not None
     assert [p.address for p in project.partners] == sorted(partners)
+
+
+def test_revenue_tokens_come_out_in_byte_order_on_every_database(store: Store) -> None:
+    tokens = _addresses(12)
+    assert sorted(tokens) != sorted(tokens, key=str.casefold)
+    block = HexStr("0x" + "02" * 32)
+    events = [
+        IndexedEvent(
+            "RoyaltyVault",
+            RevenueReceived(
+                block_number=2,
+                block_hash=block,
+                log_index=i,
+                project_id=1,
+                token=token,  # type: ignore[arg-type]
+                from_=tokens[0],  # type: ignore[arg-type]
+                amount=2**255 + i,  # a uint256 beyond any integer column
+                split_version=1,
+            ),
+        )
+        for i, token in enumerate([*tokens, *tokens])  # each token twice: listed once
+    ]
+    store.index.append_events(events, to_block=2, to_hash=block)
+    assert store.index.revenue_tokens(1) == tuple(sorted(tokens))
 
 
 def test_concurrent_accepts_of_one_request_store_one_operation(
