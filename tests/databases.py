@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,9 +68,22 @@ def fresh_postgres_databases(count: int = 1, *, with_tables: bool = False) -> It
                 created.append(name)
         yield [_database_url(server, name) for name in names]
     finally:
+        admin.dispose()
+        if created:
+            # Dropped while the next test runs: a drop waits on the server's disk.
+            _dropper.submit(_drop, server, created)
+
+
+_dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-test-databases")
+
+
+def _drop(server: str, names: list[str]) -> None:
+    admin = _admin(server)
+    try:
         with admin.connect() as conn:
-            for name in created:
+            for name in names:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
         admin.dispose()
 
 
@@ -105,7 +119,9 @@ def _store_template(server: str) -> str:
 
 
 def drop_store_templates() -> None:
-    """Drop the template databases this process made (at the end of its test session)."""
+    """Wait for the test databases being dropped, then drop the template databases this
+    process made (at the end of its test session)."""
+    _dropper.shutdown(wait=True)
     while _templates:
         server, name = _templates.popitem()
         admin = _admin(server)

@@ -536,6 +536,7 @@ def test_bundle_lists_disclosures_and_access_rights_and_the_verifier_checks_them
 
 
 @pytest.mark.e2e
+@pytest.mark.databases("sqlite")  # a browser reading a bundle: the store's part runs above
 def test_html_verifier_checks_exchange_history_as_poc_verify_does(
     consortium: Consortium, tmp_path: Path
 ) -> None:
