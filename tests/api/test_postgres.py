@@ -25,6 +25,8 @@ from tests.api.support import Consortium
 from tests.api.test_contributions import _body
 from tests.databases import fresh_postgres_databases
 
+pytestmark = pytest.mark.postgresql
+
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:

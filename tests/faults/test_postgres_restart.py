@@ -22,7 +22,13 @@ from scripts.bench_api import LiveStack
 from tests.faults.postgres_cluster import PostgresCluster, private_postgres
 from tests.faults.support import Load, api_log, assert_exactly_once, require_anvil
 
-pytestmark = [pytest.mark.faults, pytest.mark.anvil, pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [
+    pytest.mark.faults,
+    pytest.mark.anvil,
+    pytest.mark.slow,
+    pytest.mark.postgresql,
+    pytest.mark.timeout(600),
+]
 
 REFUSED = "http 503 database_unavailable"
 
