@@ -29,6 +29,7 @@ from api.errors import (
 )
 from api.limits import VERDICT, Admission, Admitted, Unauthenticated
 from api.services.custody import Custody
+from api.services.records import Records
 from api.settings import ApiSettings
 from ledger.chain.clients import PocExchangeClient, PocLedgerClient, RoyaltyVaultClient
 from ledger.chain.connection import Chain
@@ -90,6 +91,7 @@ class Services:
     store: Store
     keys: KeyCache
     admission: Admission
+    records: Records
     proof_secrets: SecretCustody
     chain: ChainAccess | None = None
     follower: Follower | None = None

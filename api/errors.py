@@ -12,6 +12,8 @@
     │                                  too_many_failed_authentications (with Retry-After)
     └── UnavailableError          503  chain_unavailable / index_not_ready
     (ledger.store.StoreError)     503  database_unavailable: disk full, database down
+    (ledger.errors.RecordFormatError)    422  card_* / reason_*: a malformed card or reason
+    (ledger.errors.RecordIntegrityError) 409  card_altered / reason_altered: refused as valid
 
 Library exceptions (`ledger.errors.LedgerError` and the contract reverts decoded by
 `ledger.chain.reverts`) are never wrapped: `install_error_handlers` maps them here to a status, and
@@ -50,6 +52,9 @@ from ledger.errors import (
     ContractRevertError,
     LedgerError,
     ProofError,
+    RecordFormatError,
+    RecordIntegrityError,
+    RecordKeyError,
     ScoringError,
     SealError,
     SigningError,
@@ -223,9 +228,33 @@ def describe(exc: BaseException) -> tuple[int, ErrorBody]:
         log.error("database error: %s", exc)
         message = "the service cannot use its database right now; retry later"
         return 503, ErrorBody(code="database_unavailable", message=message)
+    if isinstance(exc, RecordFormatError | RecordIntegrityError | RecordKeyError):
+        return _record_status(exc)
     if isinstance(exc, LedgerError):
         return _ledger_status(exc)
     return 500, ErrorBody(code="internal_error", message="internal error; the event was logged")
+
+
+def _record_status(
+    exc: RecordFormatError | RecordIntegrityError | RecordKeyError,
+) -> tuple[int, ErrorBody]:
+    """Cards and reasons: a malformed one is the client's (422, its own code, the field as
+    `card.title`); an altered one is refused as valid (409 `card_altered`); a key that did not
+    seal it is the service's configuration (503)."""
+    if isinstance(exc, RecordFormatError):
+        record = exc.code.split("_", 1)[0]
+        details = None
+        if exc.field:
+            details = [ErrorDetail(location=f"{record}.{exc.field}", message=str(exc))]
+        return 422, ErrorBody(code=exc.code, message=str(exc), details=details)
+    if isinstance(exc, RecordIntegrityError):
+        log.error("%s", exc)
+        return 409, ErrorBody(code=exc.code, message=str(exc))
+    log.error("%s", exc)
+    return 503, ErrorBody(
+        code="records_key_mismatch",
+        message="the service cannot open its stored cards and reasons right now",
+    )
 
 
 def _ledger_status(exc: LedgerError) -> tuple[int, ErrorBody]:

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ledger.sealing import KEY_FILE_NAME
+
 SigningMode = Literal["custodial", "non-custodial", "both"]
 
 # Default limits, measured on a 2-core VM (README, "Limits"): one API process serves about 200
@@ -52,6 +54,17 @@ class ApiSettings(BaseSettings):
     )
     relayer_key: SecretStr | None = Field(
         default=None, description="Private key of the account that pays for relayed calls."
+    )
+    records_key: SecretStr | None = Field(
+        default=None,
+        description="AES-256-GCM key of the contribution cards and dispute reasons at rest "
+        "(64 hex digits or base64 of 32 bytes); default: the key file. Never kept in the "
+        "database: a copy of the database alone reveals no card and no reason.",
+    )
+    records_key_file: Path | None = Field(
+        default=None,
+        description="File holding the records key; default <data_dir>/records.key, made on "
+        "first start. Back it up apart from the database.",
     )
     keystore_password: SecretStr = Field(
         default=SecretStr("poc-sandbox"),
@@ -210,6 +223,11 @@ class ApiSettings(BaseSettings):
     def resolved_outbox_database_url(self) -> str | None:
         """The outbox's database URL; None lets `ledger.store.Store` choose (see there)."""
         return self.outbox_database_url or None
+
+    @property
+    def resolved_records_key_file(self) -> Path:
+        """Where the records key is read from when `records_key` is not set."""
+        return self.records_key_file or self.data_dir / KEY_FILE_NAME
 
     @property
     def resolved_deployment_file(self) -> Path:

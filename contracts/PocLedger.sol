@@ -196,6 +196,7 @@ contract PocLedger is IPocLedger, PartnerSignatures, PocLedgerState {
             contributionId: contributionId,
             contributor: contributor,
             commitment: leaf.commitment,
+            cardHash: leaf.cardHash,
             origin: leaf.origin,
             category: leaf.category,
             value: leaf.value,
@@ -499,6 +500,7 @@ contract PocLedger is IPocLedger, PartnerSignatures, PocLedgerState {
             contributionId: contributionId,
             contributor: contributor,
             commitment: r.commitment,
+            cardHash: r.cardHash,
             origin: r.origin,
             category: r.category,
             value: r.value,
@@ -587,7 +589,11 @@ contract PocLedger is IPocLedger, PartnerSignatures, PocLedgerState {
     function _leafHash(BatchLeaf calldata leaf) private pure returns (bytes32) {
         return keccak256(
             bytes.concat(
-                keccak256(abi.encode(leaf.commitment, uint8(leaf.origin), leaf.category, leaf.value, leaf.parents))
+                keccak256(
+                    abi.encode(
+                        leaf.commitment, leaf.cardHash, uint8(leaf.origin), leaf.category, leaf.value, leaf.parents
+                    )
+                )
             )
         );
     }

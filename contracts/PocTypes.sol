@@ -75,10 +75,13 @@ struct Policy {
 }
 
 /// @notice A contribution as a partner registers it. `commitment` is
-/// keccak256(abi.encode(contributor, projectId, contentHash, salt)), computed off chain.
+/// keccak256(abi.encode(contributor, projectId, contentHash, salt)), computed off chain;
+/// `cardHash` is the SHA-256 of the contribution card's canonical JSON (docs/proofs.md), zero
+/// for a contribution registered without a card.
 struct Registration {
     uint32 projectId;
     bytes32 commitment;
+    bytes32 cardHash;
     Origin origin;
     uint8 category;
     uint64 value;
@@ -87,9 +90,11 @@ struct Registration {
     string uri;
 }
 
-/// @notice The leaf of a Merkle batch: a contribution anchored in bulk and revealed later.
+/// @notice The leaf of a Merkle batch: a contribution anchored in bulk and revealed later. Its
+/// card hash is in the leaf, so the partner's signature over the root covers the card too.
 struct BatchLeaf {
     bytes32 commitment;
+    bytes32 cardHash;
     Origin origin;
     uint8 category;
     uint64 value;

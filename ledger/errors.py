@@ -48,6 +48,13 @@ error codes in one handler (`api.errors`).
     │   │   └── TsaUnavailableError   the TSA did not answer, or not with a token (ConnectionError)
     │   ├── SealError                 a PDF cannot be sealed, or its seal does not validate
     │   └── NotAnchoredError          no public checkpoint covers that block (yet) (LookupError)
+    ├── RecordError                   contribution cards and dispute reasons
+    │   ├── RecordFormatError         malformed: a field too long, a control character, an
+    │   │                             unknown field, ... (ValueError); `code` and `field`
+    │   ├── RecordIntegrityError      a stored record altered: it no longer decrypts, or no
+    │   │                             longer hashes to the value the partner signed
+    │   └── RecordKeyError            the key that seals records at rest is missing, malformed
+    │                                 or not the one they were sealed with
     ├── EnvelopeError                 sealing or opening a shared document (ledger.exchange)
     │   ├── EnvelopeFormatError       bytes or fields not of the documented format (ValueError)
     │   └── EnvelopeIntegrityError    altered, truncated, for another key or recipient, or not
@@ -237,21 +244,6 @@ class ProofError(LedgerError):
     """Raised when a proof bundle cannot be built or does not verify."""
 
 
-class EnvelopeError(LedgerError):
-    """Raised when a shared document or its wrapped key cannot be sealed or opened."""
-
-
-class EnvelopeFormatError(EnvelopeError, ValueError):
-    """Raised when bytes or fields are not of the format of docs/exchange.md (no header, an
-    unknown version, a malformed key envelope, a key of the wrong length)."""
-
-
-class EnvelopeIntegrityError(EnvelopeError):
-    """Raised when a sealed document or wrapped key does not open (altered, truncated, extended,
-    for another key, recipient or disclosure) or opens to a document other than the one whose
-    commitment was disclosed."""
-
-
 class TimestampError(ProofError):
     """Raised when an RFC 3161 timestamp token cannot be obtained, parsed or verified."""
 
@@ -267,6 +259,49 @@ class SealError(ProofError):
 
 class NotAnchoredError(ProofError, LookupError):
     """Raised when no checkpoint on the public chain covers the block asked about (yet)."""
+
+
+class RecordError(LedgerError):
+    """Raised when a contribution card or a dispute reason cannot be used."""
+
+
+class RecordFormatError(RecordError, ValueError):
+    """Raised when a card or reason breaks its format; `code` is stable (`card_too_long`, ...)
+    and `field` names the offending field (`title`, `parents[2].note`, ...) when there is one."""
+
+    def __init__(self, message: str, *, code: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
+
+
+class RecordIntegrityError(RecordError):
+    """Raised when a stored card or reason was altered: it fails to decrypt under its record id,
+    or its canonical hash is not the one the partner signed."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class RecordKeyError(RecordError, ConfigurationError):
+    """Raised when the records key is missing or malformed, or is not the key a record was
+    sealed with."""
+
+
+class EnvelopeError(LedgerError):
+    """Raised when a shared document or its wrapped key cannot be sealed or opened."""
+
+
+class EnvelopeFormatError(EnvelopeError, ValueError):
+    """Raised when bytes or fields are not of the format of docs/exchange.md (no header, an
+    unknown version, a malformed key envelope, a key of the wrong length)."""
+
+
+class EnvelopeIntegrityError(EnvelopeError):
+    """Raised when a sealed document or wrapped key does not open (altered, truncated, extended,
+    for another key, recipient or disclosure) or opens to a document other than the one whose
+    commitment was disclosed."""
 
 
 class OpeningError(LedgerError, ValueError):

@@ -27,6 +27,7 @@ from api.auth import KeyCache
 from api.deps import EXCHANGE, LEDGER, VAULT, ChainAccess, Services
 from api.limits import Admission, limits_of
 from api.services.custody import Custody
+from api.services.records import Records, load_records_key
 from api.settings import ApiSettings, get_settings
 from ledger.chain.checkpoints import ChainCheckpointsClient
 from ledger.chain.clients import PocExchangeClient, PocLedgerClient, RoyaltyVaultClient
@@ -108,6 +109,7 @@ def build_services(
         store=store,
         keys=keys,
         admission=Admission(keys, limits_of(settings)),
+        records=Records(store, load_records_key(settings, store)),
         proof_secrets=proof_secret_custody(settings),
     )
     if chain is None:

@@ -10,7 +10,8 @@ PocLedger beside it, and measures from real receipts, in one run:
   `registerBySig`;
 - `multiAttest` of N attestations against our `anchorBatch` of N, for N = 10, 100, 1,000.
 
-Both sides store the same contribution (same field values; no parents, no uri). Single calls
+Both sides store the same contribution (same field values, a card's hash included; no parents,
+no uri). Single calls
 are measured after one warm-up call of the same kind by the same account, so neither side pays
 its first nonce word or first-touch storage in the figure (median of `SAMPLES`). A batch is
 priced per contribution. The goal from the issue: our signed single registration costs at
@@ -58,6 +59,7 @@ from ledger.chain.deploy import (  # noqa: E402
 from ledger.chain.receipts import TxReceipt  # noqa: E402
 from ledger.chain.transactions import TxRequest, TxSender  # noqa: E402
 from ledger.domain import hashing, merkle  # noqa: E402
+from ledger.domain.cards import ContributionCard  # noqa: E402
 from ledger.domain.values import BatchLeaf, Origin, Registration  # noqa: E402
 from poc.sandbox.anvil import AnvilProcess  # noqa: E402
 from scripts.bench_api import AGREEMENT, POLICY  # noqa: E402
@@ -66,10 +68,20 @@ EAS_PACKAGE = REPO_ROOT / "node_modules" / "@ethereum-attestation-service" / "ea
 EAS_VERSION = "1.9.0"
 #: Our contribution's fields, in the order of `Registration.as_abi()`.
 SCHEMA = (
-    "uint32 projectId,bytes32 commitment,uint8 origin,uint8 category,uint64 value,"
-    "bytes32[] parents,bytes32 supersedes,string uri"
+    "uint32 projectId,bytes32 commitment,bytes32 cardHash,uint8 origin,uint8 category,"
+    "uint64 value,bytes32[] parents,bytes32 supersedes,string uri"
 )
-SCHEMA_TYPES = ["uint32", "bytes32", "uint8", "uint8", "uint64", "bytes32[]", "bytes32", "string"]
+SCHEMA_TYPES = [
+    "uint32",
+    "bytes32",
+    "bytes32",
+    "uint8",
+    "uint8",
+    "uint64",
+    "bytes32[]",
+    "bytes32",
+    "string",
+]
 BATCH_SIZES = (10, 100, 1_000)
 SAMPLES = 5
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -219,12 +231,14 @@ class Setup:
         return self.partners[0]
 
     def registration(self, contributor: TxSender | None = None) -> Registration:
-        """A fresh contribution of `contributor` (default `partner`): 8 hours, a Result."""
+        """A fresh contribution of `contributor` (default `partner`): 8 hours, a Result, with
+        a card (its hash: what the pages register)."""
         self.labels += 1
         content = hashing.sha256_bytes(f"bench-eas-{self.labels}".encode())
         owner = (contributor or self.partner).address
         commit = hashing.commitment(owner, self.project_id, content, hashing.new_salt())
-        return Registration(self.project_id, commit, Origin.RESULT, 0, 8)
+        card = ContributionCard.create(title=f"Bench contribution {self.labels}")
+        return Registration(self.project_id, commit, Origin.RESULT, 0, 8, card_hash=card.hash())
 
     def register_auth(self, registration: Registration, nonce: int) -> signing.SignedAuth:
         data = signing.register_data(
@@ -282,7 +296,10 @@ def measure(setup: Setup) -> list[Record]:
     for size in BATCH_SIZES:
         registrations = [s.registration() for _ in range(size)]
         tree = merkle.MerkleTree.of(
-            [BatchLeaf(r.commitment, r.origin, r.category, r.value) for r in registrations]
+            [
+                BatchLeaf(r.commitment, r.origin, r.category, r.value, card_hash=r.card_hash)
+                for r in registrations
+            ]
         )
         anchored = s.ledger.anchor_batch(s.partner, s.project_id, tree.root, size).gas_used
         multi = [(s.eas.schema_uid, [attestation_data(r) for r in registrations])]

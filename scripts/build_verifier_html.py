@@ -2,11 +2,15 @@
 
 The page's script (`ledger/evidence/html_verifier/verifier.js`) and its libraries (ethers' ABI
 coder, typed-data hashing and transaction parser, @ethereumjs/rlp and trie, @noble/hashes,
-@openzeppelin/merkle-tree, all pinned in package.json) are bundled by esbuild into one inline
-script; the PocLedger, PocExchange and ChainCheckpoints ABIs, the EIP-712 types and the
-verifier's words in Dutch and English (the `verifier.*` keys of api/web/i18n.json) go in as a
-JSON data block. The page's Content-Security-Policy allows that one script and that one style
-by their SHA-256 and nothing else: no network, no other code.
+@openzeppelin/merkle-tree, all pinned in package.json; and the web pages' own card module,
+api/web/static/js/cards.js with its vendored `canonicalize`, so that the page checks a
+contribution card by the very rules the pages write it with) are bundled by esbuild into one
+inline script; the PocLedger, PocExchange and ChainCheckpoints ABIs (with PocLedger's events
+and functions as earlier releases had them, for bundles of their deployments), the EIP-712
+types (Register also as releases 1.x signed it), the batch leaf encodings and the verifier's
+words in Dutch and English (the `verifier.*` keys of api/web/i18n.json) go in as a JSON data
+block. The page's Content-Security-Policy allows that one script and that one style by their
+SHA-256 and nothing else: no network, no other code.
 
     python scripts/build_verifier_html.py           # rewrite the page
     python scripts/build_verifier_html.py --check   # exit 1 if the committed page is stale
@@ -26,10 +30,20 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from eth_utils.abi import abi_to_signature  # noqa: E402
 from eth_utils.crypto import keccak  # noqa: E402
 
-from ledger.chain.artifacts import load_artifact  # noqa: E402
-from ledger.chain.signing import ACTION_TYPES, EIP712_DOMAIN_FIELDS  # noqa: E402
+from ledger.chain.artifacts import (  # noqa: E402
+    load_artifact,
+    load_release_artifact,
+    released_versions,
+)
+from ledger.chain.signing import (  # noqa: E402
+    ACTION_TYPES,
+    EIP712_DOMAIN_FIELDS,
+    REGISTER_V1_FIELDS,
+)
+from ledger.domain.values import BATCH_LEAF_TYPES, BATCH_LEAF_TYPES_V1  # noqa: E402
 from ledger.evidence.bundle import COMMITMENT_FORMULA  # noqa: E402
 from ledger.evidence.timestamps import MESSAGE_FORMAT  # noqa: E402
 
@@ -69,8 +83,21 @@ def _data() -> str:
         language: {k.removeprefix(PREFIX): v for k, v in entries.items() if k.startswith(PREFIX)}
         for language, entries in table.items()
     }
+    ledger_abi = load_artifact("PocLedger").abi
+    current = {abi_to_signature(e) for e in ledger_abi if e["type"] in ("event", "function")}
+    # PocLedger's events and functions whose signature changed since an earlier release (a
+    # PolicySet without parentShareBps; ContributionRegistered, register, registerBySig and
+    # revealBatched without cardHash), each once.
+    earlier: dict[str, dict[str, object]] = {"event": {}, "function": {}}
+    for version in released_versions():
+        for entry in load_release_artifact(version, "PocLedger").abi:
+            kind = entry["type"]
+            if kind in earlier and abi_to_signature(entry) not in current:
+                earlier[kind].setdefault(abi_to_signature(entry), entry)
     data = {
-        "ledgerAbi": load_artifact("PocLedger").abi,
+        "ledgerAbi": ledger_abi,
+        "earlierLedgerEvents": [earlier["event"][k] for k in sorted(earlier["event"])],
+        "earlierLedgerFunctions": [earlier["function"][k] for k in sorted(earlier["function"])],
         "checkpointsAbi": load_artifact("ChainCheckpoints").abi,
         "exchangeAbi": load_artifact("PocExchange").abi,
         "timestampDomain": "0x" + keccak(MESSAGE_FORMAT.encode()).hex(),
@@ -80,6 +107,9 @@ def _data() -> str:
             name: [{"name": n, "type": t} for n, t in ACTION_TYPES[name]]
             for name in ("Register", "AnchorBatch")
         },
+        "registerV1": [{"name": n, "type": t} for n, t in REGISTER_V1_FIELDS],
+        "batchLeaf": list(BATCH_LEAF_TYPES),
+        "batchLeafV1": list(BATCH_LEAF_TYPES_V1),
         "text": text,
     }
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")

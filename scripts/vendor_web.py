@@ -63,6 +63,9 @@ PACKAGES: tuple[VendoredPackage, ...] = (
     # HPKE (RFC 9180) on Web Crypto: wrapping a shared document's key to each recipient's
     # X25519 key (api/web/static/js/envelope.js). One dependency-free module.
     VendoredPackage("hpke", "hpke", ("index.js",), license_file="LICENSE.md"),
+    # RFC 8785 JSON Canonicalization (contribution cards, dispute reasons), by two of the RFC's
+    # authors: the browser hashes the same bytes as ledger.domain.canonical.
+    VendoredPackage("canonicalize", "canonicalize", ("lib/canonicalize.js",)),
 )
 
 # Static imports and re-exports at the start of a line (module code as npm ships it; an

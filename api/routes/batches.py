@@ -1,6 +1,7 @@
 """Merkle batches: many contributions anchored in one transaction, revealed leaf by leaf.
 
-The partner sends the leaves (commitment, origin, category, value, parents); the API builds
+The partner sends the leaves (commitment, origin, category, value, parents, and the card or
+its hash: the leaf holds the card's hash, the service keeps the card sealed); the API builds
 the OpenZeppelin-compatible tree (`ledger.domain.merkle`), has the partner sign `AnchorBatch` over
 its root, and keeps the leaves with the operation so that each can be revealed later with its
 proof (`revealBatched`, which anyone may relay: the anchoring already proves who and when).
@@ -15,7 +16,13 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
 from api.deps import LEDGER
-from api.errors import ERROR_RESPONSES, NotFoundError, UnprocessableError, WrongActorError
+from api.errors import (
+    ERROR_RESPONSES,
+    ErrorDetail,
+    NotFoundError,
+    UnprocessableError,
+    WrongActorError,
+)
 from api.schemas.batches import BatchCreate, BatchFields, LeafFields, RevealCreate
 from api.schemas.operations import OperationPublic, PreparedPublic
 from api.services.writes import (
@@ -27,10 +34,12 @@ from api.services.writes import (
     signed_call,
 )
 from ledger.chain.signing import anchor_batch_data
-from ledger.domain.codec import to_hex
-from ledger.domain.hashing import batch_id
-from ledger.domain.merkle import MerkleTree, leaf_to_json
+from ledger.domain.cards import ContributionCard
+from ledger.domain.codec import ZERO_BYTES32, to_hex
+from ledger.domain.hashing import batch_id, contribution_id
+from ledger.domain.merkle import MerkleTree, leaf_from_json, leaf_to_json
 from ledger.domain.values import BatchLeaf, Origin
+from ledger.errors import RecordFormatError
 from ledger.store.outbox import OperationRecord
 
 router = APIRouter(tags=["contributions"], responses=ERROR_RESPONSES)
@@ -39,7 +48,14 @@ ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.
 BatchIdPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="Batch id.")]
 
 
-def _leaf(item: LeafFields) -> BatchLeaf:
+def _leaf(item: LeafFields, card: ContributionCard | None) -> BatchLeaf:
+    card_hash = (
+        card.hash()
+        if card is not None
+        else bytes.fromhex(item.card_hash[2:])
+        if item.card_hash
+        else ZERO_BYTES32
+    )
     try:
         return BatchLeaf(
             commitment=bytes.fromhex(item.commitment[2:]),
@@ -47,13 +63,54 @@ def _leaf(item: LeafFields) -> BatchLeaf:
             category=item.category,
             value=item.value,
             parents=tuple(bytes.fromhex(p[2:]) for p in item.parents),
+            card_hash=card_hash,
         )
     except ValueError as exc:
         raise UnprocessableError(str(exc)) from exc
 
 
-def _anchor_action(writes: Writes, project_id: int, body: BatchFields) -> SignedAction:
-    tree = MerkleTree.of([_leaf(item) for item in body.items])
+def _cards(writes: Writes, project_id: int, body: BatchFields) -> list[ContributionCard | None]:
+    """The card of each leaf (None where it brings none, or only a hash). A bad card is
+    refused with its code and the leaf it is in (`items[3].card.title`)."""
+    cards: list[ContributionCard | None] = []
+    for index, item in enumerate(body.items):
+        if item.card is None:
+            cards.append(None)
+            continue
+        try:
+            cards.append(
+                writes.services.records.card_for(
+                    project_id=project_id,
+                    author=writes.actor,
+                    commitment=item.commitment,
+                    fields=item.card,
+                    parents=item.parents,
+                    card_hash=item.card_hash,
+                )
+            )
+        except RecordFormatError as exc:
+            where = f"items[{index}].card" + (f".{exc.field}" if exc.field else "")
+            raise UnprocessableError(
+                str(exc), code=exc.code, details=[ErrorDetail(location=where, message=str(exc))]
+            ) from exc
+    return cards
+
+
+def kept_batch(body: BatchCreate, cards: list[ContributionCard | None]) -> BatchCreate:
+    """The body as the outbox may fingerprint it: each card's words replaced by its hash."""
+    items = [
+        item
+        if card is None
+        else item.model_copy(update={"card": None, "card_hash": card.hash_hex()})
+        for item, card in zip(body.items, cards, strict=True)
+    ]
+    return body.model_copy(update={"items": items})
+
+
+def _anchor_action(
+    writes: Writes, project_id: int, body: BatchFields, cards: list[ContributionCard | None]
+) -> SignedAction:
+    tree = MerkleTree.of([_leaf(item, card) for item, card in zip(body.items, cards, strict=True)])
     root, count = tree.root, len(tree)
     gas = writes.services.require_chain().ledger.gas_limit(
         "anchorBatch", size=len(body.uri.encode()), by_sig=True
@@ -82,7 +139,21 @@ def _anchor_action(writes: Writes, project_id: int, body: BatchFields) -> Signed
             "root": to_hex(root),
             "leaves": [leaf_to_json(leaf) for leaf in tree.leaves],
         },
+        keep=lambda: _keep_cards(writes, project_id, body, cards),
     )
+
+
+def _keep_cards(
+    writes: Writes, project_id: int, body: BatchFields, cards: list[ContributionCard | None]
+) -> None:
+    """Keep (sealed) each leaf's card under the contribution id its reveal will have."""
+    for item, card in zip(body.items, cards, strict=True):
+        if card is None:
+            continue
+        cid = contribution_id(project_id, writes.actor, bytes.fromhex(item.commitment[2:]))
+        writes.services.records.keep_card(
+            project_id=project_id, contribution_id=to_hex(cid), card=card, author=writes.actor
+        )
 
 
 @router.post(
@@ -95,7 +166,10 @@ def _anchor_action(writes: Writes, project_id: int, body: BatchFields) -> Signed
 def anchor_batch(writes: WritesDep, project_id: ProjectIdPath, body: BatchCreate) -> JSONResponse:
     """Anchor up to 10,000 contributions under one Merkle root in one transaction. The
     operation's `resource_id` is the batch id once included."""
-    return writes.submit(_anchor_action(writes, project_id, body), body, body)
+    cards = _cards(writes, project_id, body)
+    return writes.submit(
+        _anchor_action(writes, project_id, body, cards), body, kept_batch(body, cards)
+    )
 
 
 @router.post(
@@ -107,7 +181,9 @@ def prepare_batch(
     writes: WritesDep, project_id: ProjectIdPath, body: BatchFields
 ) -> PreparedPublic:
     """Non-custodial mode: the typed data to sign (it names the Merkle root)."""
-    return writes.prepare(_anchor_action(writes, project_id, body))
+    return writes.prepare(
+        _anchor_action(writes, project_id, body, _cards(writes, project_id, body))
+    )
 
 
 def _anchored(writes: Writes, batch: str) -> OperationRecord:
@@ -136,16 +212,7 @@ def reveal(writes: WritesDep, batch_id: BatchIdPath, body: RevealCreate) -> list
     proofs; one operation per leaf. Revealing a leaf twice returns its first operation."""
     anchored = _anchored(writes, batch_id)
     meta = json.loads(anchored.meta_json or "{}")
-    leaves = [
-        BatchLeaf(
-            commitment=bytes.fromhex(value[0][2:]),
-            origin=Origin(int(value[1])),
-            category=int(value[2]),
-            value=int(value[3]),
-            parents=tuple(bytes.fromhex(p[2:]) for p in value[4]),
-        )
-        for value in meta["leaves"]
-    ]
+    leaves = [leaf_from_json(value) for value in meta["leaves"]]
     tree = MerkleTree.of(leaves)
     indices = body.indices if body.indices is not None else list(range(len(leaves)))
     if any(i >= len(leaves) for i in indices):

@@ -1,8 +1,16 @@
-"""Contributions: read and list from the index; register, batch, withdraw, supersede."""
+"""Contributions: read and list from the index; register, batch, withdraw, supersede.
+
+A registration may carry the contribution's card (`api.schemas.cards.CardFields`): the service
+tidies and checks it, derives its salt from the records key when the client gave none, and
+puts its hash in the `Register` the partner signs (`cardHash`). The card is kept sealed before
+the write is accepted (`api.services.records`); reads show it with the contribution only while
+it still hashes to the signed value. A card is never edited: a correction is a supersession
+with a new card.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
@@ -11,9 +19,11 @@ from api.deps import LEDGER, ReaderDep, ServicesDep
 from api.errors import (
     ERROR_RESPONSES,
     ErrorBody,
+    NotFoundError,
     UnprocessableError,
     WrongActorError,
 )
+from api.schemas.cards import CardPublic
 from api.schemas.common import (
     ORIGINS,
     STATUSES,
@@ -32,7 +42,9 @@ from api.schemas.operations import OperationPublic, PreparedPublic
 from api.services.access import readable_contribution, readable_projects
 from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import register_data, withdraw_contribution_data
+from ledger.domain.cards import ContributionCard
 from ledger.domain.codec import ZERO_BYTES32, to_hex
+from ledger.domain.hashing import contribution_id as compute_contribution_id
 from ledger.domain.values import Origin, Registration, checksum
 from ledger.store.records import ContributionFilter, ContributionRecord
 
@@ -97,7 +109,10 @@ def list_contributions(
         where, after=int(cursor) if cursor else 0, limit=limit
     )
     return ContributionPage(
-        items=[ContributionPublic.of(c) for c in page.items],
+        items=[
+            ContributionPublic.of(c, services.records.card_public(c.contribution_id, c.card_hash))
+            for c in page.items
+        ],
         next_cursor=None if page.next_cursor is None else str(page.next_cursor),
     )
 
@@ -111,18 +126,65 @@ def list_contributions(
 def get_contribution(
     services: ServicesDep, principal: ReaderDep, contribution_id: ContributionIdPath
 ) -> ContributionPublic:
-    """One contribution by id."""
-    return ContributionPublic.of(readable_contribution(services, principal, contribution_id))
+    """One contribution by id, with its card."""
+    record = readable_contribution(services, principal, contribution_id)
+    card = services.records.card_public(record.contribution_id, record.card_hash)
+    return ContributionPublic.of(record, card)
+
+
+@router.get(
+    "/contributions/{contribution_id}/card",
+    response_model=CardPublic,
+    summary="Get a contribution's card",
+    responses={
+        404: {"model": ErrorBody, "description": "Unknown contribution, or no card kept."},
+        409: {"model": ErrorBody, "description": "The stored card was altered (not served)."},
+    },
+)
+def get_card(
+    services: ServicesDep, principal: ReaderDep, contribution_id: ContributionIdPath
+) -> CardPublic:
+    """The contribution's card, only if it hashes to the `cardHash` the contributor signed:
+    404 `card_not_found` when none was signed or this service keeps none, 409 `card_altered`
+    when the stored one no longer matches (it is not served)."""
+    record = readable_contribution(services, principal, contribution_id)
+    zero = to_hex(ZERO_BYTES32)
+    card = None
+    if record.card_hash != zero:
+        card = services.records.card(record.contribution_id, record.card_hash)
+    if card is None:
+        raise NotFoundError(
+            f"no card of contribution {contribution_id} is kept here", code="card_not_found"
+        )
+    return CardPublic(card_hash=record.card_hash, status="valid", card=card.to_json())
 
 
 # ------------------------------------------------------------------------------ writes
 
 
+def _card(
+    writes: Writes, project_id: int, body: RegistrationFields
+) -> tuple[bytes, ContributionCard | None]:
+    """The card hash to sign, and the card to keep (None when the body brings only a hash)."""
+    if body.card is None:
+        return (bytes.fromhex(body.card_hash[2:]) if body.card_hash else ZERO_BYTES32), None
+    card = writes.services.records.card_for(
+        project_id=project_id,
+        author=writes.actor,
+        commitment=body.commitment,
+        fields=body.card,
+        parents=body.parents,
+        card_hash=body.card_hash,
+    )
+    return card.hash(), card
+
+
 def _registration(
-    project_id: int, body: RegistrationFields, supersedes: bytes = ZERO_BYTES32
-) -> Registration:
+    writes: Writes, project_id: int, body: RegistrationFields, supersedes: bytes = ZERO_BYTES32
+) -> tuple[Registration, ContributionCard | None]:
+    card_hash, card = _card(writes, project_id, body)
     try:
-        return Registration(
+        registration = Registration(
             project_id=project_id,
             commitment=bytes.fromhex(body.commitment[2:]),
             origin=Origin.RESULT if body.origin == "result" else Origin.BACKGROUND,
@@ -131,15 +193,31 @@ def _registration(
             parents=tuple(bytes.fromhex(p[2:]) for p in body.parents),
             supersedes=supersedes,
             uri=body.uri,
+            card_hash=card_hash,
         )
     except ValueError as exc:
         raise UnprocessableError(str(exc)) from exc
+    return registration, card
+
+
+Body = TypeVar("Body", bound=RegistrationFields)
+
+
+def kept_body(body: Body, registration: Registration) -> Body:
+    """The body as the outbox may fingerprint it: the card's words replaced by its salted
+    hash, so that the database holds nothing to test a guess of the card against."""
+    return body.model_copy(update={"card": None, "card_hash": to_hex(registration.card_hash)})
 
 
 def register_action(
-    writes: Writes, registration: Registration, *, kind: str = "register"
+    writes: Writes,
+    registration: Registration,
+    *,
+    kind: str = "register",
+    card: ContributionCard | None = None,
 ) -> SignedAction:
-    """The signed `registerBySig` action of `registration` by the key's partner."""
+    """The signed `registerBySig` action of `registration` by the key's partner; `card` is
+    kept (sealed) once the signature is checked, before the write is accepted."""
     access = writes.services.require_chain()
     items = len(registration.parents) + (6 if registration.supersedes != ZERO_BYTES32 else 0)
     gas = access.ledger.gas_limit(
@@ -155,6 +233,17 @@ def register_action(
         ),
         call=lambda auth: signed_call(LEDGER, "registerBySig", (registration.as_abi(),), auth, gas),
         dedupe_key=f"register:{registration.project_id}:{writes.actor}:{commitment}",
+        keep=None if card is None else lambda: _keep_card(writes, registration, card),
+    )
+
+
+def _keep_card(writes: Writes, registration: Registration, card: ContributionCard) -> object:
+    cid = compute_contribution_id(registration.project_id, writes.actor, registration.commitment)
+    return writes.services.records.keep_card(
+        project_id=registration.project_id,
+        contribution_id=to_hex(cid),
+        card=card,
+        author=writes.actor,
     )
 
 
@@ -169,12 +258,14 @@ def register(
     writes: WritesDep, project_id: ProjectIdPath, body: RegistrationCreate
 ) -> JSONResponse:
     """Register a contribution of the key's partner: its salted commitment goes on chain,
-    signed by the partner (EIP-712). Registering the same commitment again with the same fields
-    returns the operation that registers it (pending or confirmed); with another value,
-    category, origin, parents or URI it is 409 `conflict` naming them. A failed registration
-    does not count: posting it again is a new attempt."""
-    action = register_action(writes, _registration(project_id, body))
-    return writes.submit(action, body, body)
+    signed by the partner (EIP-712), with its card's hash; the card itself is kept sealed for
+    the project. Registering the same commitment again with the same fields returns the
+    operation that registers it (pending or confirmed); with another value, category, origin,
+    parents, URI or card it is 409 `conflict` naming them. A failed registration does not
+    count: posting it again is a new attempt."""
+    registration, card = _registration(writes, project_id, body)
+    action = register_action(writes, registration, card=card)
+    return writes.submit(action, body, kept_body(body, registration))
 
 
 @router.post(
@@ -185,8 +276,10 @@ def register(
 def prepare_register(
     writes: WritesDep, project_id: ProjectIdPath, body: RegistrationFields
 ) -> PreparedPublic:
-    """Non-custodial mode: the typed data to sign for this registration."""
-    return writes.prepare(register_action(writes, _registration(project_id, body)))
+    """Non-custodial mode: the typed data to sign for this registration (its `cardHash` is the
+    card's hash; post the same body, card included, with the signature)."""
+    registration, card = _registration(writes, project_id, body)
+    return writes.prepare(register_action(writes, registration, card=card))
 
 
 def _own_contribution(writes: Writes, contribution_id: str) -> ContributionRecord:
@@ -201,10 +294,12 @@ def _own_contribution(writes: Writes, contribution_id: str) -> ContributionRecor
 
 def _supersede_action(
     writes: Writes, contribution_id: str, body: RegistrationFields
-) -> SignedAction:
+) -> tuple[SignedAction, Registration]:
     old = _own_contribution(writes, contribution_id)
-    registration = _registration(old.project_id, body, bytes.fromhex(contribution_id[2:]))
-    return register_action(writes, registration, kind="supersede")
+    registration, card = _registration(
+        writes, old.project_id, body, bytes.fromhex(contribution_id[2:])
+    )
+    return register_action(writes, registration, kind="supersede", card=card), registration
 
 
 @router.post(
@@ -217,9 +312,10 @@ def _supersede_action(
 def supersede(
     writes: WritesDep, contribution_id: ContributionIdPath, body: SupersedeCreate
 ) -> JSONResponse:
-    """Register a new version of the partner's own contribution; the old one is kept, marked
-    Superseded."""
-    return writes.submit(_supersede_action(writes, contribution_id, body), body, body)
+    """Register a new version of the partner's own contribution, with its own card; the old one
+    is kept, marked Superseded. This is how a card is corrected: cards are never edited."""
+    action, registration = _supersede_action(writes, contribution_id, body)
+    return writes.submit(action, body, kept_body(body, registration))
 
 
 @router.post(
@@ -231,7 +327,7 @@ def prepare_supersede(
     writes: WritesDep, contribution_id: ContributionIdPath, body: RegistrationFields
 ) -> PreparedPublic:
     """Non-custodial mode: the typed data to sign for this supersession."""
-    return writes.prepare(_supersede_action(writes, contribution_id, body))
+    return writes.prepare(_supersede_action(writes, contribution_id, body)[0])
 
 
 def _withdraw_action(writes: Writes, contribution_id: str) -> SignedAction:

@@ -11,6 +11,8 @@ Ownership List needs chain data only and is a GET. Everything is built from the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -23,12 +25,14 @@ from api.schemas.common import Address
 from api.schemas.exports import CertificateIn, OpeningIn, OpeningsIn
 from api.services.access import readable_contribution, require_readable_project
 from api.services.agreements import agreement_of_project
-from ledger.domain.codec import from_hex
+from ledger.domain.cards import ContributionCard
+from ledger.domain.codec import ZERO_HASH, from_hex
 from ledger.evidence.builder import ProofBuilder
 from ledger.evidence.bundle import bundle_bytes
 from ledger.evidence.certificate import CertificateDetails, certificate_file_name
 from ledger.evidence.packs import (
     AgreementEvidence,
+    Opening,
     export_contribution,
     export_partner,
     export_project,
@@ -53,6 +57,20 @@ ContributionIdPath = Annotated[
 ]
 
 
+def _card(services: ServicesDep, contribution_id: str, card_hash: str) -> ContributionCard | None:
+    """The contribution's card for its bundle; 409 `card_altered` if the stored one was
+    changed (an export never carries it, nor silently leaves it out)."""
+    if card_hash == ZERO_HASH:
+        return None
+    return services.records.card(contribution_id, card_hash)
+
+
+def _with_cards(
+    openings: Mapping[bytes, Opening], cards: Mapping[bytes, ContributionCard]
+) -> dict[bytes, Opening]:
+    return {cid: replace(o, card=cards.get(cid)) for cid, o in openings.items()}
+
+
 def _file(data: bytes, media_type: str, filename: str) -> Response:
     return Response(
         content=data,
@@ -74,12 +92,16 @@ def contribution_bundle(
     principal: ExporterDep,
 ) -> Response:
     """The contribution's proof bundle, built from the chain and opened with the posted
-    content hash and salt; anyone can check it with `poc verify` or `/v1/proofs/verify`."""
-    readable_contribution(services, principal, contribution_id)
+    content hash and salt, with the contribution's card (whose hash the contributor signed);
+    anyone can check it with `poc verify` or `/v1/proofs/verify`."""
+    record = readable_contribution(services, principal, contribution_id)
     chain = services.require_chain()
     builder = _builder(chain)
     bundle = builder.build(
-        from_hex(contribution_id), content_hash=from_hex(body.contentHash), salt=from_hex(body.salt)
+        from_hex(contribution_id),
+        content_hash=from_hex(body.contentHash),
+        salt=from_hex(body.salt),
+        card=_card(services, record.contribution_id, record.card_hash),
     )
     bundle = services.evidence.completer(chain.chain.w3)(bundle)
     return _file(bundle.to_bytes(), "application/json", f"{contribution_id}.json")
@@ -98,21 +120,22 @@ def contribution_certificate(
     principal: ExporterDep,
 ) -> Response:
     """A certificate of the contribution for people who read no JSON, in Dutch or English,
-    sealed when the service has a seal; the `X-Bundle-SHA256` header names the proof bundle
-    it was made from."""
+    sealed when the service has a seal; its title and description are the contribution's
+    card's. The `X-Bundle-SHA256` header names the proof bundle it was made from."""
     record = readable_contribution(services, principal, contribution_id)
     chain = services.require_chain()
     builder = _builder(chain)
     # Organisations by the names they declared on the chain (endorsers, disputers, voters).
     index = builder.preload(record.project_id)
     names = {address: name for address, (name, _) in index.latest_identities().items() if name}
-    details = CertificateDetails(
-        title=body.title, description=body.description, project_name=body.projectName, names=names
+    details = CertificateDetails(project_name=body.projectName, names=names)
+    opening = replace(
+        body.opening(), card=_card(services, record.contribution_id, record.card_hash)
     )
     bundle, json_file, pdf = export_contribution(
         builder,
         from_hex(contribution_id),
-        body.opening(),
+        opening,
         text=certificate_text(body.language),
         details=details,
         evidence=services.evidence,
@@ -139,12 +162,13 @@ def partner_export(
     each one opened in the body, the others listed as unopened in its manifest."""
     require_readable_project(services, principal, project_id)
     chain = services.require_chain()
+    openings = _with_cards(body.by_id(), services.records.project_cards(project_id))
     archive = export_partner(
         chain.chain.w3,
         chain.ledger_address,
         project_id,
         partner,
-        body.by_id(),
+        openings,
         text=certificate_text(body.language),
         exchange=None if chain.exchange is None else chain.exchange.address,
         workers=1,
@@ -172,6 +196,7 @@ def evidence_pack(
     its documents in Dutch and English)."""
     require_readable_project(services, principal, project_id)
     chain = services.require_chain()
+    cards = services.records.project_cards(project_id)
     agreement = agreement_of_project(services, project_id)
     evidence = (
         None
@@ -187,11 +212,12 @@ def evidence_pack(
         chain.chain.w3,
         chain.ledger_address,
         project_id,
-        body.by_id(),
+        _with_cards(body.by_id(), cards),
         vault=chain.vault_address,
         text=certificate_text(body.language),
         exchange=None if chain.exchange is None else chain.exchange.address,
         workers=1,
+        titles={cid: card.title for cid, card in cards.items()},
         agreement=evidence,
         evidence=services.evidence,
     )
@@ -226,7 +252,8 @@ def results_ownership(
     require_readable_project(services, principal, project_id)
     chain = services.require_chain()
     index = ProofBuilder(chain.chain.w3, chain.ledger_address).preload(project_id)
-    entries = results_ownership_list(index)
+    cards = services.records.project_cards(project_id)
+    entries = results_ownership_list(index, {cid: card.title for cid, card in cards.items()})
     if format == "csv":
         return _file(rol_csv(entries), "text/csv", f"project-{project_id}-rol.csv")
     if format == "md":

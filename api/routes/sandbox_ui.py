@@ -110,7 +110,6 @@ def demo(info: PageDep, services: ServicesDep) -> DemoPublic:
         contributions=[
             DemoContributionPublic(
                 key=c.key,
-                title=c.title,
                 partner=c.partner,
                 contributor=c.contributor,
                 contribution_id=c.contribution_id,

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.cards import CardFields
 from api.schemas.common import (
     EXAMPLE_COMMITMENT,
     EXAMPLE_HASH,
@@ -51,6 +52,19 @@ class LeafFields(BaseModel):
     category: Annotated[int, Field(ge=0, le=255)] = 0
     value: Uint64 = 0
     parents: list[Bytes32] = Field(default_factory=list, max_length=16)
+    card: CardFields | None = Field(
+        default=None,
+        description="The contribution's card, as for a single registration: its hash is part "
+        "of the leaf (the signature over the root covers it), and the service keeps it sealed "
+        "for the project's readers once the batch is accepted.",
+    )
+    card_hash: Bytes32 | None = Field(
+        default=None,
+        description="The hash of the contribution's card (docs/proofs.md): it is part of the "
+        "leaf, so the signature over the root covers it. With `card`, it must be that card's "
+        "hash (`card_hash_mismatch`); alone, the service holds no card (it reads `not_kept`). "
+        "Left out, with no `card`: no card.",
+    )
 
 
 class BatchFields(BaseModel):

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.cards import EXAMPLE_CARD_RECORD, CardFields, CardPublic
 from api.schemas.common import (
     EXAMPLE_ADDRESS,
     EXAMPLE_COMMITMENT,
@@ -26,6 +27,8 @@ EXAMPLE_CONTRIBUTION: dict[str, Any] = {
     "project_id": 1,
     "contributor": EXAMPLE_ADDRESS,
     "commitment": EXAMPLE_HASH,
+    "card_hash": EXAMPLE_HASH,
+    "card": {"card_hash": EXAMPLE_HASH, "status": "valid", "card": EXAMPLE_CARD_RECORD},
     "origin": "result",
     "category": 0,
     "value": "40",
@@ -52,6 +55,12 @@ class ContributionPublic(BaseModel):
     project_id: int
     contributor: str
     commitment: str
+    card_hash: str | None = Field(
+        description="The hash of the card the contributor signed (null: registered without)."
+    )
+    card: CardPublic = Field(
+        description="The card, when the service keeps it and it still hashes to `card_hash`."
+    )
     origin: OriginName
     category: int
     value: str = Field(description="Declared value in the category's unit (decimal string).")
@@ -68,12 +77,14 @@ class ContributionPublic(BaseModel):
     log_index: int
 
     @classmethod
-    def of(cls, record: ContributionRecord) -> ContributionPublic:
+    def of(cls, record: ContributionRecord, card: CardPublic) -> ContributionPublic:
         return cls(
             contribution_id=record.contribution_id,
             project_id=record.project_id,
             contributor=record.contributor,
             commitment=record.commitment,
+            card_hash=None if record.card_hash == ZERO_HASH else record.card_hash,
+            card=card,
             origin="result" if record.origin == 1 else "background",
             category=record.category,
             value=str(record.value),
@@ -132,6 +143,17 @@ class RegistrationFields(BaseModel):
         default_factory=list, max_length=16, description="Contributions this one builds on."
     )
     uri: str = Field(default="", max_length=2_000, description="Optional pointer (no content!).")
+    card: CardFields | None = Field(
+        default=None,
+        description="What the contribution is, in the partner's words (docs/proofs.md, "
+        "'Contribution cards'). The service keeps it sealed for the project; its hash is part "
+        "of what the partner signs (`cardHash`), so nobody can change it unseen.",
+    )
+    card_hash: Bytes32 | None = Field(
+        default=None,
+        description="With `card`: the hash the client computed, checked against the service's "
+        "(422 `card_hash_mismatch`); without: the hash of a card kept elsewhere.",
+    )
 
 
 EXAMPLE_REGISTRATION: dict[str, Any] = {
@@ -141,6 +163,12 @@ EXAMPLE_REGISTRATION: dict[str, Any] = {
     "value": 40,
     "parents": [],
     "uri": "",
+    "card": {
+        "title": "Retting trial v2",
+        "description": "Enzymatic retting at 37 °C, 40 hours of lab work.",
+        "file": {"name": "retting.pdf", "media_type": "application/pdf", "size": 48213},
+        "keywords": ["flax", "retting"],
+    },
 }
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.schemas.cards import EXAMPLE_REASON_RECORD, ReasonFields, ReasonPublic
 from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, EXAMPLE_HASH, Bytes32
 from api.schemas.operations import SignatureFields
 from ledger.domain.values import DisputeOutcome
@@ -11,11 +12,32 @@ from ledger.store.records import DisputeRecord
 
 
 class DisputeFields(BaseModel):
-    """Why the contribution is disputed: the hash of a reason the partners keep off chain."""
+    """Why the contribution is disputed: the reason in the disputer's words (kept by the
+    service, sealed, readable by the project's partners and granted auditors), whose hash goes
+    on chain as `reasonHash` (docs/proofs.md). A bare `reason_hash` of a reason kept elsewhere
+    is still accepted; then the voters see no reason here."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"reason_hash": EXAMPLE_HASH}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"reason": {"text": EXAMPLE_REASON_RECORD["text"]}},
+                {"reason_hash": EXAMPLE_HASH},
+            ]
+        }
+    )
 
-    reason_hash: Bytes32 = Field(description="SHA-256 of the reason's text.")
+    reason: ReasonFields | None = None
+    reason_hash: Bytes32 | None = Field(
+        default=None,
+        description="With `reason`: must equal its hash (a check); without: the hash of a "
+        "reason kept elsewhere.",
+    )
+
+    @model_validator(mode="after")
+    def _reason_given(self) -> DisputeFields:
+        if self.reason is None and self.reason_hash is None:
+            raise ValueError("give the reason (or the hash of a reason kept elsewhere)")
+        return self
 
 
 class DisputeCreate(DisputeFields, SignatureFields):
@@ -61,9 +83,18 @@ class DisputePublic(BaseModel):
                     "project_id": 1,
                     "disputer": EXAMPLE_ADDRESS,
                     "reason_hash": EXAMPLE_HASH,
+                    "reason": {
+                        "reason_hash": EXAMPLE_HASH,
+                        "status": "valid",
+                        "reason": EXAMPLE_REASON_RECORD,
+                    },
                     "eligible_voters": 1,
                     "votes": [{"voter": EXAMPLE_ADDRESS_2, "uphold": True}],
+                    "uphold_votes": 1,
+                    "reject_votes": 0,
+                    "votes_needed": 1,
                     "outcome": "upheld",
+                    "opened_at": 1767225600,
                     "block_number": 11,
                 }
             ]
@@ -75,22 +106,40 @@ class DisputePublic(BaseModel):
     project_id: int
     disputer: str
     reason_hash: str
+    reason: ReasonPublic = Field(description="The reason's text, if the service keeps it.")
     eligible_voters: int = Field(description="Partners who may vote (not the two parties).")
     votes: list[VotePublic]
+    uphold_votes: int = Field(description="Votes that the dispute is right.")
+    reject_votes: int = Field(description="Votes that the dispute is wrong.")
+    votes_needed: int = Field(
+        description="Votes one side needs to decide (a strict majority of the eligible "
+        "voters): voting closes as soon as one side has them; there is no time limit."
+    )
     outcome: str = Field(description="open, upheld, rejected or withdrawn.", examples=["open"])
+    opened_at: int | None = Field(
+        description="Unix time of the block that opened it (null while the node is away)."
+    )
     block_number: int
 
     @classmethod
-    def of(cls, record: DisputeRecord) -> DisputePublic:
+    def of(
+        cls, record: DisputeRecord, reason: ReasonPublic, opened_at: int | None
+    ) -> DisputePublic:
         outcome = DisputeOutcome(record.outcome)
+        uphold = sum(1 for v in record.votes if v.uphold)
         return cls(
             contribution_id=record.contribution_id,
             number=record.number,
             project_id=record.project_id,
             disputer=record.disputer,
             reason_hash=record.reason_hash,
+            reason=reason,
             eligible_voters=record.eligible_voters,
             votes=[VotePublic(voter=v.voter, uphold=v.uphold) for v in record.votes],
+            uphold_votes=uphold,
+            reject_votes=len(record.votes) - uphold,
+            votes_needed=record.eligible_voters // 2 + 1,
             outcome="open" if outcome is DisputeOutcome.OPEN else outcome.name.lower(),
+            opened_at=opened_at,
             block_number=record.block_number,
         )

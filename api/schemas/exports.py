@@ -1,6 +1,7 @@
 """Exports for lawyers: the openings (content hash and salt) a bundle needs, and what the
-certificate says beside the bundle (its language; the title, description and project name the
-exporter gives, which the certificate marks as not on the ledger)."""
+certificate says beside the bundle (its language; the project name the exporter gives, which
+the certificate marks as not on the ledger). The contribution's title and description are its
+card's, which the bundle carries."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ LANGUAGE_HELP = "Language of the certificates (nl or en)."
 
 
 class CertificateIn(OpeningIn):
-    """The opening, and what the certificate says beside the bundle."""
+    """The opening, and what the certificate says beside the bundle (the title and description
+    are the contribution card's, in the bundle)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -45,8 +47,6 @@ class CertificateIn(OpeningIn):
                     "contentHash": EXAMPLE_CONTENT_HASH,
                     "salt": EXAMPLE_SALT,
                     "language": "nl",
-                    "title": "Proefresultaten vlasvezelcomposiet",
-                    "description": "Trekproeven op 12 proefstukken, maart 2025.",
                     "projectName": "FlaxComp",
                 }
             ]
@@ -54,12 +54,6 @@ class CertificateIn(OpeningIn):
     )
 
     language: CertificateLanguage = Field(default="en", description=LANGUAGE_HELP)
-    title: str | None = Field(
-        default=None, max_length=300, description="The contribution's title (not on the ledger)."
-    )
-    description: str | None = Field(
-        default=None, max_length=2_000, description="What the contribution is (not on the ledger)."
-    )
     projectName: str | None = Field(
         default=None, max_length=300, description="The project's name (not on the ledger)."
     )

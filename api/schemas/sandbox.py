@@ -30,7 +30,6 @@ class DemoContribution:
     """A seeded contribution with its opening and the file name of its document."""
 
     key: str
-    title: str
     partner: str
     contributor: str
     contribution_id: str
@@ -76,10 +75,10 @@ class DemoKey(BaseModel):
 
 
 class DemoContributionPublic(BaseModel):
-    """A seeded contribution with its opening (the demo partners' salts are no secret)."""
+    """A seeded contribution with its opening (the demo partners' salts are no secret); its
+    title is on its card, read from the contribution like anyone's."""
 
     key: str
-    title: str
     partner: str
     contributor: str
     contribution_id: str

@@ -26,7 +26,7 @@ class VerifyRequest(BaseModel):
                     # A real bundle also carries identity, policy, authorisation, inclusion,
                     # batch and history (see docs/proof-bundle.schema.json).
                     "bundle": {
-                        "version": 1,
+                        "version": 2,
                         "type": "poc-ledger/contribution-proof",
                         "contribution": {
                             "contributionId": EXAMPLE_HASH,
@@ -35,7 +35,9 @@ class VerifyRequest(BaseModel):
                             "contentHash": EXAMPLE_CONTENT_HASH,
                             "salt": EXAMPLE_SALT,
                             "commitment": EXAMPLE_COMMITMENT,
+                            "cardHash": EXAMPLE_HASH,
                         },
+                        "card": {"title": "Retting trial 7", "...": "docs/proofs.md"},
                         "chain": {"chainId": 31337, "blockNumber": 7, "txHash": EXAMPLE_HASH},
                     },
                     "file_sha256": EXAMPLE_CONTENT_HASH,

@@ -93,7 +93,11 @@ class SignedAction:
     """A partner action relayed by signature.
 
     `typed_data(domain, signer, nonce, deadline)` builds what is signed; `call(auth)` the
-    relayed contract call; `dedupe_key` names the on-chain effect (same key, same operation).
+    relayed contract call; `dedupe_key` names the on-chain effect (same key, same operation);
+    `keep()` stores what the call's hashes stand for (a contribution card, a dispute reason),
+    run once the signature is checked, the request is found to be no repeat or conflict and
+    the dry run passed, right before the operation is stored: an accepted write never names a
+    record the service does not hold, and a refused one leaves no record behind.
     """
 
     kind: str
@@ -103,6 +107,7 @@ class SignedAction:
     call: Callable[[SignedAuth], ChainCall]
     dedupe_key: str | None = None
     meta: Mapping[str, Any] | None = None
+    keep: Callable[[], object] | None = None
 
 
 async def _wait_timeout(
@@ -193,6 +198,7 @@ class Writes:
             dedupe_key=action.dedupe_key,
             meta=action.meta,
             attempt_key=None if signed.signature is None else attempt_key_of(auth.signature),
+            keep=action.keep,
         )
 
     def _authorise(self, action: SignedAction, signed: SignatureFields) -> SignedAuth:
@@ -285,10 +291,12 @@ class Writes:
         dedupe_key: str | None = None,
         meta: Mapping[str, Any] | None = None,
         attempt_key: str | None = None,
+        keep: Callable[[], object] | None = None,
     ) -> JSONResponse:
         """Store the operation (or find the one it repeats), poke the worker, answer 202/200.
 
-        What counts as a repeat is `_repeat_of`'s to say.
+        What counts as a repeat is `_repeat_of`'s to say. `keep` (see `SignedAction`) runs
+        only for a new operation that passed the dry run, just before it is stored.
         """
         store = self.services.store
         worker = self.services.require_worker()
@@ -308,6 +316,8 @@ class Writes:
         if repeated is not None:
             return self._respond(repeated, created=False)
         already = self._preflight(call, project_id, body)
+        if keep is not None:
+            keep()
         now = time.time()
         op = OperationRecord(
             id=uuid.uuid4().hex,
@@ -463,6 +473,7 @@ class Writes:
             parents=tuple(bytes.fromhex(p[2:]) for p in record.parents),
             supersedes=bytes.fromhex(record.supersedes[2:]),
             uri=record.uri,
+            card_hash=bytes.fromhex(record.card_hash[2:]),
         )
         on_chain = dataclasses.replace(call, args=(registered.as_abi(), *call.args[1:]))
         differing = on_chain.differing_arguments(call)

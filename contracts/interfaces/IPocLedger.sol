@@ -145,13 +145,16 @@ interface IPocLedger is IPocGovernance, IPartnerSignatures, ISemver {
     event ProposalApproved(uint32 indexed projectId, uint64 indexed proposalId, address indexed approver);
     /// @notice The proposal reached its threshold and its change was applied.
     event ProposalExecuted(uint32 indexed projectId, uint64 indexed proposalId);
-    /// @notice A contribution was recorded. `registeredAt` is the evidence time (for a batched
-    /// contribution: when its batch was anchored). `batchId` is zero for a direct registration.
+    /// @notice A contribution was recorded. `cardHash` is the hash of its card as the contributor
+    /// signed it (zero: registered without a card). `registeredAt` is the evidence time (for a
+    /// batched contribution: when its batch was anchored). `batchId` is zero for a direct
+    /// registration.
     event ContributionRegistered(
         uint32 indexed projectId,
         bytes32 indexed contributionId,
         address indexed contributor,
         bytes32 commitment,
+        bytes32 cardHash,
         Origin origin,
         uint8 category,
         uint64 value,
@@ -326,14 +329,15 @@ interface IPocLedger is IPocGovernance, IPartnerSignatures, ISemver {
     /// known category; at most 16 parents, each an existing contribution of the project; if
     /// `supersedes` is set, it is an active contribution of the caller, which becomes Superseded.
     /// Emits {ContributionRegistered} and possibly {ContributionSuperseded}.
-    /// @param registration The project, commitment, origin, category, declared value, parents,
-    /// superseded contribution (zero if none) and URI of the contribution.
+    /// @param registration The project, commitment, card hash (zero if none), origin, category,
+    /// declared value, parents, superseded contribution (zero if none) and URI of the
+    /// contribution.
     /// @return contributionId keccak256(abi.encode(projectId, caller, commitment)).
     function register(Registration calldata registration) external returns (bytes32 contributionId);
 
-    /// @notice Relayed {register}. Signed type: `Register(uint32 projectId,bytes32 commitment,uint8 origin,
-    /// uint8 category,uint64 value,bytes32[] parents,bytes32 supersedes,string uri,address signer,
-    /// uint256 nonce,uint256 deadline)`.
+    /// @notice Relayed {register}. Signed type: `Register(uint32 projectId,bytes32 commitment,
+    /// bytes32 cardHash,uint8 origin,uint8 category,uint64 value,bytes32[] parents,bytes32 supersedes,
+    /// string uri,address signer,uint256 nonce,uint256 deadline)`.
     /// @param registration The contribution, as in {register}.
     /// @param auth The contributor's signature, nonce and deadline.
     /// @return contributionId keccak256(abi.encode(projectId, signer, commitment)).
@@ -343,7 +347,8 @@ interface IPocLedger is IPocGovernance, IPartnerSignatures, ISemver {
 
     /// @notice Anchors the Merkle root of `count` contributions of the caller in one transaction.
     /// @dev Leaves are OpenZeppelin StandardMerkleTree leaves of
-    /// `(bytes32 commitment, uint8 origin, uint8 category, uint64 value, bytes32[] parents)`.
+    /// `(bytes32 commitment, bytes32 cardHash, uint8 origin, uint8 category, uint64 value,
+    /// bytes32[] parents)`: the card is committed with the contribution when the root is signed.
     /// `count` is the contributor's own statement of the tree's size, recorded for readers; the
     /// contract cannot check it, and reveals are bounded by the leaves the tree really holds.
     /// Emits {BatchAnchored}.

@@ -33,7 +33,7 @@ library StructHashes {
         "ApproveProposal(uint32 projectId,uint64 proposalId,address signer,uint256 nonce,uint256 deadline)"
     );
     bytes32 internal constant REGISTER_TYPEHASH = keccak256(
-        "Register(uint32 projectId,bytes32 commitment,uint8 origin,uint8 category,uint64 value,bytes32[] parents,bytes32 supersedes,string uri,address signer,uint256 nonce,uint256 deadline)"
+        "Register(uint32 projectId,bytes32 commitment,bytes32 cardHash,uint8 origin,uint8 category,uint64 value,bytes32[] parents,bytes32 supersedes,string uri,address signer,uint256 nonce,uint256 deadline)"
     );
     bytes32 internal constant ANCHOR_BATCH_TYPEHASH = keccak256(
         "AnchorBatch(uint32 projectId,bytes32 root,uint32 count,string uri,address signer,uint256 nonce,uint256 deadline)"
@@ -143,13 +143,15 @@ library StructHashes {
 
     // ---------------------------------------------------------------- contributions
 
-    /// @dev `Register`: the origin as uint8, the parents packed, the URI by its hash.
+    /// @dev `Register`: the card by its hash, the origin as uint8, the parents packed, the URI by
+    /// its hash.
     function register(Registration calldata r, SignedAuth calldata auth) internal pure returns (bytes32) {
         return keccak256(
             abi.encode(
                 REGISTER_TYPEHASH,
                 r.projectId,
                 r.commitment,
+                r.cardHash,
                 uint8(r.origin),
                 r.category,
                 r.value,

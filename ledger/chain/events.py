@@ -9,12 +9,20 @@ block ranges with eth_getLogs, in chunks, optionally for one project only.
 `abi_arguments` is the other JSON form of a typed event: its arguments under their ABI names
 with ABI values (bytes as hex, structs as objects), as proof bundles state them.
 
+The default decoder also knows the events of earlier releases whose signature has changed
+since (`EventDecoder`'s `earlier` ABIs, kept in ledger/artifacts/releases/): the PolicySet of a
+`Policy` without `parentShareBps`, the ContributionRegistered of releases 1.x without the card
+hash. An argument the old event lacks takes its class default, and `abi_arguments` states such
+an event in its old ABI form when told the log's topic0; `topics_of` lists every topic0 a class
+has had, so that logs of contracts deployed from an earlier release are read too.
+
 The typed client that sends transactions is `ledger.chain.clients`; the follower that keeps a
 local index of these events is `ledger.sync.follower`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import keyword
 import re
 import typing
@@ -73,12 +81,13 @@ class EventDecoder:
     def __init__(self, abis: Iterable[ABI], earlier: Iterable[ABI] = ()) -> None:
         """Know the events of `abis`, and also those of `earlier` releases' ABIs whose
         signature has changed since (logs of contracts deployed from an earlier release decode
-        into the same classes; `topic_of` and `abi_arguments` prefer the current shape)."""
+        into the same classes; `topic_of` and `abi_arguments` prefer the current shape). An
+        earlier event may lack arguments its class has gained since, if they have defaults."""
         by_name = {cls.event_name: cls for cls in EVENT_CLASSES}
         layouts: dict[bytes, _EventLayout] = {}
         unmapped: set[str] = set()
         current = list(abis)
-        for abi in [*current, *earlier]:
+        for abi_index, abi in enumerate([*current, *earlier]):
             for entry in abi:
                 if entry["type"] != "event":
                     continue
@@ -88,7 +97,7 @@ class EventDecoder:
                 if cls is None:
                     unmapped.add(signature)
                     continue
-                layout = _layout(cls, signature, event_abi)
+                layout = _layout(cls, signature, event_abi, earlier=abi_index >= len(current))
                 layouts.setdefault(layout.topic, layout)
         self._layouts = layouts
         self._by_class: dict[type[ContractEvent], _EventLayout] = {}
@@ -180,15 +189,25 @@ class EventDecoder:
             **arguments,
         )
 
-    def abi_arguments(self, event: ContractEvent) -> dict[str, Any]:
+    def abi_arguments(self, event: ContractEvent, *, topic: bytes | None = None) -> dict[str, Any]:
         """The event's arguments under their ABI names, as JSON values of their ABI types:
         addresses checksummed, bytes as 0x-hex, integers as ints, structs as objects keyed by
-        their components' names (the form proof bundles state events in)."""
+        their components' names (the form proof bundles state events in).
+
+        `topic`, the topic0 of the log the event was decoded from, names the release's shape
+        to state it in (a ContributionRegistered of release 1.x has no `cardHash`, and its
+        class default could as well be a card hash of zero); without it, the first shape the
+        values fit, the current one first."""
         self._layout_of(type(event))
+        shapes = self._all_by_class[type(event)]
+        if topic is not None:
+            shapes = [layout for layout in shapes if layout.topic == bytes(topic)]
+            if not shapes:
+                raise ValueError(f"{type(event).__name__} has no event of topic {to_hex(topic)}")
         failure: ValueError | TypeError | None = None
         # The shape the event's values fit: the current one, or an earlier release's (a
         # legacy `Policy` has one field fewer).
-        for layout in self._all_by_class[type(event)]:
+        for layout in shapes:
             try:
                 return {
                     str(spec["name"]): abi_json_value(spec, _abi_value(getattr(event, name)))
@@ -210,10 +229,26 @@ def _abi_value(value: Any) -> Any:
     return value
 
 
-def _layout(cls: type[ContractEvent], signature: str, abi: ABIEvent) -> _EventLayout:
+def _layout(
+    cls: type[ContractEvent], signature: str, abi: ABIEvent, *, earlier: bool = False
+) -> _EventLayout:
     inputs = abi.get("inputs", [])
     names = argument_names(cls)
-    if list(names) != [python_name(i["name"]) for i in inputs]:
+    abi_names = tuple(python_name(i["name"]) for i in inputs)
+    if earlier and abi_names != names:
+        # An older shape of the event: its arguments are some of the class's, in order, and
+        # every one it lacks has a default the decoded event takes.
+        lacking = [n for n in names if n not in abi_names]
+        kept = [n for n in names if n in abi_names]
+        defaults = {
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+        }
+        if tuple(kept) != abi_names or any(n not in defaults for n in lacking):
+            raise TypeError(f"{cls.__name__} fields {names} cannot hold the ABI of {signature}")
+        names = abi_names
+    elif list(names) != list(abi_names):
         raise TypeError(f"{cls.__name__} fields {names} do not match the ABI of {signature}")
     indexed_types: list[str] = []
     data_types: list[str] = []
@@ -237,7 +272,8 @@ def _layout(cls: type[ContractEvent], signature: str, abi: ABIEvent) -> _EventLa
 
 DEFAULT_DECODER = EventDecoder(
     (load_artifact(name).abi for name in EVENT_CONTRACTS),
-    # PocLedger's events as earlier releases emit them (PolicySet before Policy.parentShareBps)
+    # PocLedger's events as earlier releases emit them (PolicySet before Policy.parentShareBps,
+    # ContributionRegistered before the card hash)
     (load_release_artifact(version, "PocLedger").abi for version in released_versions()),
 )
 #: ABI events of the contracts that have no class here (should be empty).

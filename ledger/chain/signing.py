@@ -95,6 +95,7 @@ _ACTION_FIELDS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "Register": (
         ("projectId", "uint32"),
         ("commitment", "bytes32"),
+        ("cardHash", "bytes32"),
         ("origin", "uint8"),
         ("category", "uint8"),
         ("value", "uint64"),
@@ -167,6 +168,11 @@ _ACTION_FIELDS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
 ACTION_TYPES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     name: fields + _AUTH_FIELDS for name, fields in _ACTION_FIELDS.items()
 }
+#: `Register` as releases 1.x signed it, before contribution cards (no `cardHash`): what the
+#: proof verifier rebuilds for bundles of those releases (`register_data_v1`).
+REGISTER_V1_FIELDS: Final[tuple[tuple[str, str], ...]] = (
+    tuple(field for field in _ACTION_FIELDS["Register"] if field[0] != "cardHash") + _AUTH_FIELDS
+)
 #: Which contract's domain each action is signed under.
 _VAULT_ACTIONS: Final = frozenset({"ProposeSplit", "ApproveSplit", "ReleaseTo"})
 _EXCHANGE_ACTIONS: Final = frozenset(
@@ -448,7 +454,7 @@ def register_data(
     nonce: int,
     deadline: int,
 ) -> TypedData:
-    """Typed data of `registerBySig`."""
+    """Typed data of `registerBySig` (the card by its hash)."""
     r = registration
     return typed_data(
         domain,
@@ -456,6 +462,7 @@ def register_data(
         {
             "projectId": r.project_id,
             "commitment": to_hex(r.commitment),
+            "cardHash": to_hex(r.card_hash),
             "origin": int(r.origin),
             "category": r.category,
             "value": r.value,
@@ -465,6 +472,35 @@ def register_data(
             **_auth(signer, nonce, deadline),
         },
     )
+
+
+def register_data_v1(
+    domain: Eip712Domain,
+    *,
+    registration: Registration,
+    signer: str,
+    nonce: int,
+    deadline: int,
+) -> TypedData:
+    """Typed data of `registerBySig` as releases 1.x defined it (no `cardHash`): only to
+    verify the signatures of their registrations."""
+    if registration.card_hash != bytes(32):
+        raise SigningError("a registration of release 1.x has no card hash")
+    message = dict(
+        register_data(
+            domain, registration=registration, signer=signer, nonce=nonce, deadline=deadline
+        )["message"]
+    )
+    del message["cardHash"]
+    return {
+        "types": {
+            "EIP712Domain": [{"name": n, "type": t} for n, t in EIP712_DOMAIN_FIELDS],
+            "Register": [{"name": n, "type": t} for n, t in REGISTER_V1_FIELDS],
+        },
+        "primaryType": "Register",
+        "domain": domain.as_dict(),
+        "message": {name: message[name] for name, _ in REGISTER_V1_FIELDS},
+    }
 
 
 def anchor_batch_data(

@@ -180,6 +180,9 @@ class ContributionRegistered(ContractEvent):
     contribution_id: bytes
     contributor: ChecksumAddress
     commitment: bytes
+    # The card's hash as the contributor signed it; zero without a card (and in releases 1.x,
+    # whose event had no such field).
+    card_hash: bytes = ZERO_BYTES32
     origin: Origin
     category: int
     value: int

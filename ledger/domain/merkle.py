@@ -4,8 +4,9 @@ A partner with many contributions anchors one root (`PocLedger.anchorBatch`) and
 each leaf with its proof (`revealBatched`). The tree is built the way @openzeppelin/merkle-tree
 1.0.8 builds it, so a root or proof made here verifies there and vice versa:
 
-- leaf hash: keccak256(keccak256(abi.encode(bytes32 commitment, uint8 origin, uint8 category,
-  uint64 value, bytes32[] parents))) — hashing twice keeps a leaf from passing for an inner node;
+- leaf hash: keccak256(keccak256(abi.encode(bytes32 commitment, bytes32 cardHash, uint8 origin,
+  uint8 category, uint64 value, bytes32[] parents))) — hashing twice keeps a leaf from passing
+  for an inner node (`leaf_hash_v1`: the leaf of releases 1.x, without the card hash);
 - inner node: keccak256 of its two children, the smaller first (sorted pairs, so a proof is a
   plain list of siblings with no left/right flags, as `MerkleProof.verify` expects);
 - layout: leaf hashes sorted ascending fill a flat array from its end backwards, every inner
@@ -28,7 +29,13 @@ from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
 from ledger.domain.codec import to_hex
-from ledger.domain.values import BATCH_LEAF_TYPES, BatchLeaf, require_bytes32
+from ledger.domain.values import (
+    BATCH_LEAF_TYPES,
+    BATCH_LEAF_TYPES_V1,
+    BatchLeaf,
+    Origin,
+    require_bytes32,
+)
 
 STANDARD_FORMAT = "standard-v1"
 
@@ -36,6 +43,11 @@ STANDARD_FORMAT = "standard-v1"
 def leaf_hash(leaf: BatchLeaf) -> bytes:
     """The double-keccak leaf hash, as `PocLedger.batchLeafHash` computes it."""
     return keccak(keccak(encode(list(BATCH_LEAF_TYPES), list(leaf.as_abi()))))
+
+
+def leaf_hash_v1(leaf: BatchLeaf) -> bytes:
+    """The leaf hash of releases 1.x (before cards), to verify their bundles."""
+    return keccak(keccak(encode(list(BATCH_LEAF_TYPES_V1), list(leaf.as_abi_v1()))))
 
 
 def node_hash(a: bytes, b: bytes) -> bytes:
@@ -149,8 +161,22 @@ def leaf_to_json(leaf: BatchLeaf) -> list[Any]:
     """A leaf as the JSON value list of a standard-v1 dump."""
     return [
         to_hex(leaf.commitment),
+        to_hex(leaf.card_hash),
         str(int(leaf.origin)),
         str(leaf.category),
         str(leaf.value),
         [to_hex(parent) for parent in leaf.parents],
     ]
+
+
+def leaf_from_json(value: Sequence[Any]) -> BatchLeaf:
+    """The leaf of a standard-v1 dump's value list (`leaf_to_json`'s inverse)."""
+    commitment, card_hash, origin, category, amount, parents = value
+    return BatchLeaf(
+        commitment=bytes.fromhex(str(commitment)[2:]),
+        origin=Origin(int(origin)),
+        category=int(category),
+        value=int(amount),
+        parents=tuple(bytes.fromhex(str(p)[2:]) for p in parents),
+        card_hash=bytes.fromhex(str(card_hash)[2:]),
+    )

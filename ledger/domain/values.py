@@ -33,7 +33,10 @@ CATEGORY_ABI = "(bytes32,bytes32,uint64,uint16)"
 POLICY_ABI = f"(uint16,uint16,uint16,uint32,uint16,uint16,uint16,uint16,uint16,{CATEGORY_ABI}[])"
 LEGACY_POLICY_ABI = f"(uint16,uint16,uint16,uint32,uint16,uint16,uint16,uint16,{CATEGORY_ABI}[])"
 """`Policy` of releases before 2.0.0, without `parentShareBps` (its hash and events differ)."""
-BATCH_LEAF_TYPES = ("bytes32", "uint8", "uint8", "uint64", "bytes32[]")
+# A leaf: (commitment, cardHash, origin, category, value, parents), since release 2.0.0.
+BATCH_LEAF_TYPES = ("bytes32", "bytes32", "uint8", "uint8", "uint64", "bytes32[]")
+# The leaf of releases before contribution cards (1.x): no card hash.
+BATCH_LEAF_TYPES_V1 = ("bytes32", "uint8", "uint8", "uint64", "bytes32[]")
 
 
 class Origin(IntEnum):
@@ -332,7 +335,9 @@ class Policy:
 @dataclass(frozen=True)
 class Registration:
     """A contribution as its contributor registers it; `commitment` comes from
-    `ledger.domain.hashing.commitment` and binds contributor, project, content hash and salt."""
+    `ledger.domain.hashing.commitment` and binds contributor, project, content hash and salt;
+    `card_hash` is its card's hash (`ledger.domain.cards.ContributionCard.hash`), zero when it
+    has no card. The ABI order (`as_abi`) puts the card hash after the commitment."""
 
     project_id: int
     commitment: bytes
@@ -342,10 +347,12 @@ class Registration:
     parents: tuple[bytes, ...] = ()
     supersedes: bytes = ZERO_BYTES32
     uri: str = ""
+    card_hash: bytes = ZERO_BYTES32
 
     def __post_init__(self) -> None:
         require_uint(self.project_id, 32, "project_id")
         object.__setattr__(self, "commitment", require_bytes32(self.commitment, "commitment"))
+        object.__setattr__(self, "card_hash", require_bytes32(self.card_hash, "card_hash"))
         object.__setattr__(self, "origin", Origin(self.origin))
         require_uint(self.category, 8, "category")
         require_uint(self.value, 64, "value")
@@ -356,6 +363,7 @@ class Registration:
         return (
             self.project_id,
             self.commitment,
+            self.card_hash,
             int(self.origin),
             self.category,
             self.value,
@@ -366,27 +374,48 @@ class Registration:
 
     def as_batch_leaf(self) -> BatchLeaf:
         """The same contribution as a Merkle batch leaf (batches carry no supersedes or uri)."""
-        return BatchLeaf(self.commitment, self.origin, self.category, self.value, self.parents)
+        return BatchLeaf(
+            self.commitment,
+            self.origin,
+            self.category,
+            self.value,
+            self.parents,
+            card_hash=self.card_hash,
+        )
 
 
 @dataclass(frozen=True)
 class BatchLeaf:
-    """One contribution inside a Merkle batch (the StandardMerkleTree leaf value)."""
+    """One contribution inside a Merkle batch (the StandardMerkleTree leaf value); its card
+    hash is in the leaf, so the contributor's signature over the root covers the card."""
 
     commitment: bytes
     origin: Origin
     category: int
     value: int
     parents: tuple[bytes, ...] = ()
+    card_hash: bytes = ZERO_BYTES32
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "commitment", require_bytes32(self.commitment, "commitment"))
+        object.__setattr__(self, "card_hash", require_bytes32(self.card_hash, "card_hash"))
         object.__setattr__(self, "origin", Origin(self.origin))
         require_uint(self.category, 8, "category")
         require_uint(self.value, 64, "value")
         object.__setattr__(self, "parents", _bytes32_tuple(self.parents, "parent id"))
 
     def as_abi(self) -> tuple[Any, ...]:
+        return (
+            self.commitment,
+            self.card_hash,
+            int(self.origin),
+            self.category,
+            self.value,
+            list(self.parents),
+        )
+
+    def as_abi_v1(self) -> tuple[Any, ...]:
+        """The leaf as releases before cards encoded it (no card hash; it must be zero)."""
         return (self.commitment, int(self.origin), self.category, self.value, list(self.parents))
 
 

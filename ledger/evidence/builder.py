@@ -7,8 +7,11 @@ states each event's arguments in their ABI form (`EventDecoder.abi_arguments`): 
 codec of the typed events that bundles use.
 
 It needs the contribution id and, from the partner (or the custodial store), the content hash
-and the salt, never the file. The bundle model is `ledger.evidence.bundle`; verifying it is
-`ledger.evidence.verifier`; packs of many bundles are `ledger.evidence.packs`.
+and the salt, never the file. A contribution registered on a deployment of releases 1.x (its
+`ContributionRegistered` has no card hash: another topic0) gets a format 1 bundle, as that
+release's code wrote them: no `cardHash`, no `card`, the old leaf and `Register` type. The
+bundle model is `ledger.evidence.bundle`; verifying it is `ledger.evidence.verifier`; packs of
+many bundles are `ledger.evidence.packs`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from web3.types import FilterParams, LogReceipt
 
 from ledger.chain.events import DEFAULT_DECODER, log_entry_from_web3
 from ledger.chain.translate import translating
+from ledger.domain.cards import ContributionCard
 from ledger.domain.codec import ZERO_BYTES32, from_hex, to_hex
 from ledger.domain.events import (
     AccessGranted,
@@ -44,11 +48,12 @@ from ledger.domain.events import (
     PolicySet,
 )
 from ledger.domain.hashing import commitment as compute_commitment
-from ledger.domain.merkle import leaf_hash
+from ledger.domain.merkle import leaf_hash, leaf_hash_v1
 from ledger.domain.values import BatchLeaf, checksum
 from ledger.errors import ProofError
 from ledger.evidence.block_evidence import BlockEvidence, decode_transaction, fetch_block_evidence
 from ledger.evidence.bundle import (
+    BUNDLE_VERSION,
     Authorisation,
     BatchPart,
     CategoryPart,
@@ -117,6 +122,8 @@ class FoundLog(Generic[E]):
 
     event: E
     tx_index: int
+    # The log's topic0: which release's shape of the event it has (`abi_arguments`).
+    topic: bytes
 
     @property
     def block_number(self) -> int:
@@ -249,7 +256,7 @@ class ProofBuilder:
                 raise ProofError(f"a log of the contract does not decode: {exc}") from exc
             if event is None:
                 raise ProofError("the log is not an event of the contract")
-            found.append(FoundLog(event, entry.tx_index))
+            found.append(FoundLog(event, entry.tx_index, entry.topics[0]))
         found.sort(key=lambda f: f.position)
         return found
 
@@ -273,7 +280,7 @@ class ProofBuilder:
         block = self._block(found.block_hash)
         return LogProof(
             event=found.event.event_name,
-            args=DEFAULT_DECODER.abi_arguments(found.event),
+            args=DEFAULT_DECODER.abi_arguments(found.event, topic=found.topic),
             tx_hash=found.tx_hash,
             tx_index=found.tx_index,
             block_number=found.block_number,
@@ -324,19 +331,40 @@ class ProofBuilder:
 
     # -- building -----------------------------------------------------------------------------
 
-    def build(self, contribution_id: bytes, *, content_hash: bytes, salt: bytes) -> ProofBundle:
-        """The proof bundle of `contribution_id`, opened with its content hash and salt.
+    def build(
+        self,
+        contribution_id: bytes,
+        *,
+        content_hash: bytes,
+        salt: bytes,
+        card: ContributionCard | None = None,
+    ) -> ProofBundle:
+        """The proof bundle of `contribution_id`, opened with its content hash and salt, with
+        its contribution card when the caller holds it.
 
         Raises ProofError when the contribution does not exist, the content hash and salt do
-        not open its commitment, or the node's data does not reproduce its own block hashes.
+        not open its commitment, the card is not the one whose hash the contributor signed, or
+        the node's data does not reproduce its own block hashes.
         """
         reg = self.registration_log(contribution_id)
         registered = reg.event
+        # A registration of releases 1.x (before cards) has the event's other shape.
+        before_cards = reg.topic != DEFAULT_DECODER.topic_of(ContributionRegistered)
+        if before_cards and card is not None:
+            raise ProofError(
+                f"{to_hex(contribution_id)} was registered by a release before contribution "
+                "cards: it has no card"
+            )
         contributor = registered.contributor
         project_id = registered.project_id
         if compute_commitment(contributor, project_id, content_hash, salt) != registered.commitment:
             raise ProofError(
                 f"content hash and salt do not open the commitment of {to_hex(contribution_id)}"
+            )
+        if card is not None and card.hash() != registered.card_hash:
+            raise ProofError(
+                f"the card hashes to {card.hash_hex()}, not to the cardHash "
+                f"{to_hex(registered.card_hash)} the contributor signed"
             )
         main = self._log_proof(reg)
         policy, categories = self._policy(project_id, reg)
@@ -344,7 +372,7 @@ class ProofBuilder:
             raise ProofError(f"category {registered.category} is not in policy v{policy.version}")
         category = categories[registered.category]
         history = self._history(contribution_id, project_id)
-        batch = self._batch(reg) if registered.batch_id != ZERO_BYTES32 else None
+        batch = self._batch(reg, before_cards) if registered.batch_id != ZERO_BYTES32 else None
         part = ContributionPart(
             contribution_id=contribution_id,
             project_id=project_id,
@@ -352,6 +380,7 @@ class ProofBuilder:
             content_hash=content_hash,
             salt=salt,
             commitment=registered.commitment,
+            card_hash=None if before_cards else registered.card_hash,
             origin=registered.origin,
             category=CategoryPart(registered.category, category.name_text, category.unit_text),
             value=registered.value,
@@ -388,6 +417,8 @@ class ProofBuilder:
             ),
             batch=batch,
             history=tuple(history),
+            card=None if card is None else card.to_json(),
+            version=1 if before_cards else BUNDLE_VERSION,
         )
 
     @staticmethod
@@ -458,7 +489,7 @@ class ProofBuilder:
     def _history(self, contribution_id: bytes, project_id: int) -> list[LogProof]:
         return [self._log_proof(log) for log in self.history_logs(contribution_id, project_id)]
 
-    def _batch(self, reg: FoundLog[ContributionRegistered]) -> BatchPart:
+    def _batch(self, reg: FoundLog[ContributionRegistered], before_cards: bool) -> BatchPart:
         registered = reg.event
         batch_id = registered.batch_id
         index = self._indexed(registered.project_id)
@@ -481,11 +512,12 @@ class ProofBuilder:
             category=registered.category,
             value=registered.value,
             parents=registered.parents,
+            card_hash=registered.card_hash,
         )
         return BatchPart(
             root=anchor.event.root,
             count=anchor.event.count,
-            leaf_hash=leaf_hash(leaf),
+            leaf_hash=leaf_hash_v1(leaf) if before_cards else leaf_hash(leaf),
             merkle_proof=tuple(from_hex(n) for n in call["proof"]),
             anchor=self._log_proof(anchor),
         )

@@ -3,9 +3,11 @@
 A bundle (format `BUNDLE_VERSION`, JSON Schema in `ledger.evidence.schema`, explained in
 docs/proofs.md) carries:
 
-- `contribution`: what was registered (commitment, origin, category with its name and unit,
-  value, parents, ...), plus what only the partner holds and the chain never saw: the file's
-  SHA-256 and the salt, so that anyone can recompute the commitment;
+- `contribution`: what was registered (commitment, the card's hash, origin, category with its
+  name and unit, value, parents, ...), plus what only the partner holds and the chain never
+  saw: the file's SHA-256 and the salt, so that anyone can recompute the commitment;
+- `card` (format 2): the contribution card whose hash the contributor signed, or null when the
+  exporter does not hold it;
 - `identity`: the contributor's organisation as its latest `IdentitySet` before the
   registration declared it; `policy`: the `PolicySet` in force (category names and units);
 - `authorisation`: how the contributor authorised it: an EIP-712 signature (`registerBySig`,
@@ -54,8 +56,14 @@ from eth_utils.abi import (
 )
 
 from ledger.chain.abi_json import abi_json_value
-from ledger.chain.artifacts import load_artifact
-from ledger.chain.signing import Eip712Domain, TypedData, anchor_batch_data, register_data
+from ledger.chain.artifacts import load_artifact, load_release_artifact, released_versions
+from ledger.chain.signing import (
+    Eip712Domain,
+    TypedData,
+    anchor_batch_data,
+    register_data,
+    register_data_v1,
+)
 from ledger.domain.codec import ZERO_BYTES32, from_hex, to_hex
 from ledger.domain.values import (
     ContributionStatus,
@@ -64,9 +72,13 @@ from ledger.domain.values import (
     Registration,
     checksum,
 )
-from ledger.errors import ProofError
+from ledger.errors import ArtifactNotFoundError, ProofError
 
-BUNDLE_VERSION: Final = 1
+#: The format bundles are written in. Format 2 (release 2.0.0 of the contracts on) adds the
+#: contribution card: `contribution.cardHash` and `card`. Format 1 bundles, of deployments of
+#: releases 1.x, are still read and verified (`BUNDLE_VERSIONS`).
+BUNDLE_VERSION: Final = 2
+BUNDLE_VERSIONS: Final = (1, 2)
 BUNDLE_TYPE: Final = "poc-ledger/contribution-proof"
 HASH_ALGORITHM: Final = "sha256"
 COMMITMENT_FORMULA: Final = (
@@ -119,10 +131,15 @@ class FunctionCodec:
 
     @classmethod
     def of(cls, contract: str) -> FunctionCodec:
-        functions = [
-            cast(ABIFunction, f) for f in load_artifact(contract).abi if f.get("type") == "function"
-        ]
-        return cls({function_abi_to_4byte_selector(f): f for f in functions})
+        """The functions of the current release and, for selectors it no longer has (a struct
+        that changed, as Registration did with cards), of the earlier releases."""
+        selectors: dict[bytes, ABIFunction] = {}
+        for abi in (*_release_abis(contract), load_artifact(contract).abi):
+            for f in abi:
+                if f.get("type") == "function":
+                    function = cast(ABIFunction, f)
+                    selectors[function_abi_to_4byte_selector(function)] = function
+        return cls(selectors)
 
     def decode(self, calldata: bytes) -> tuple[str, dict[str, Any]]:
         """(function name, arguments); raise ProofError if the selector or data is unknown."""
@@ -138,6 +155,17 @@ class FunctionCodec:
             str(spec["name"]): abi_json_value(spec, value)
             for spec, value in zip(inputs, raw, strict=True)
         }
+
+
+def _release_abis(contract: str) -> list[Any]:
+    """The ABIs of `contract` in the earlier releases kept, oldest first."""
+    abis = []
+    for version in reversed(released_versions()):
+        try:
+            abis.append(load_release_artifact(version, contract).abi)
+        except ArtifactNotFoundError:  # a release without this contract
+            continue
+    return abis
 
 
 @cache
@@ -251,6 +279,9 @@ class ContributionPart:
     content_hash: bytes
     salt: bytes
     commitment: bytes
+    # The card hash the contributor signed (zero: no card); None in format 1 bundles, whose
+    # releases had no cards.
+    card_hash: bytes | None
     origin: Origin
     category: CategoryPart
     value: int
@@ -264,6 +295,7 @@ class ContributionPart:
     commitment_formula: str = COMMITMENT_FORMULA
 
     def to_json(self) -> dict[str, Any]:
+        card = {} if self.card_hash is None else {"cardHash": to_hex(self.card_hash)}
         return {
             "contributionId": to_hex(self.contribution_id),
             "projectId": self.project_id,
@@ -273,6 +305,7 @@ class ContributionPart:
             "salt": to_hex(self.salt),
             "commitmentFormula": self.commitment_formula,
             "commitment": to_hex(self.commitment),
+            **card,
             "origin": self.origin.name.title(),
             "category": {
                 "id": self.category.id,
@@ -298,6 +331,7 @@ class ContributionPart:
             content_hash=from_hex(data["contentHash"]),
             salt=from_hex(data["salt"]),
             commitment=from_hex(data["commitment"]),
+            card_hash=from_hex(data["cardHash"]) if "cardHash" in data else None,
             origin=Origin[str(data["origin"]).upper()],
             category=CategoryPart(
                 int(category["id"]), str(category["name"]), str(category["unit"])
@@ -529,6 +563,8 @@ class ProofBundle:
     inclusion: Inclusion
     batch: BatchPart | None
     history: tuple[LogProof, ...] = field(default=())
+    # The contribution card as stored (docs/proofs.md), when the exporter holds it (format 2).
+    card: Mapping[str, Any] | None = None
     version: int = BUNDLE_VERSION
     type: str = BUNDLE_TYPE
     # Kept in their JSON form: their models (`TimestampToken`, `CheckpointProof`) live in
@@ -538,10 +574,12 @@ class ProofBundle:
 
     def to_json(self) -> dict[str, Any]:
         """The bundle as a JSON document (key order fixed, for stable bytes)."""
+        card = {"card": dict(self.card) if self.card is not None else None}
         return {
             "version": self.version,
             "type": self.type,
             "contribution": self.contribution.to_json(),
+            **(card if self.version >= 2 else {}),
             "identity": self.identity.to_json() if self.identity else None,
             "policy": self.policy.to_json(),
             "authorisation": self.authorisation.to_json(),
@@ -568,6 +606,7 @@ class ProofBundle:
             inclusion=Inclusion.from_json(data["inclusion"]),
             batch=BatchPart.from_json(data["batch"]) if data["batch"] else None,
             history=tuple(LogProof.from_json(entry) for entry in data["history"]),
+            card=data.get("card"),
             timestamp=dict(data["timestamp"]) if data.get("timestamp") is not None else None,
             checkpoint=dict(data["checkpoint"]) if data.get("checkpoint") is not None else None,
         )
@@ -636,7 +675,8 @@ def typed_data_for(
     anchor_uri: str,
 ) -> TypedData:
     """The EIP-712 typed data the contributor signed, rebuilt from the stated fields: Register
-    for a direct registration, AnchorBatch for the batch a batched contribution belongs to."""
+    for a direct registration (with the card hash; a format 1 bundle's Register, of releases
+    before cards, without), AnchorBatch for the batch a batched contribution belongs to."""
     domain = Eip712Domain.ledger(chain_id, contract)
     if batch is None:
         registration = Registration(
@@ -648,8 +688,10 @@ def typed_data_for(
             parents=part.parents,
             supersedes=part.supersedes,
             uri=part.uri,
+            card_hash=part.card_hash if part.card_hash is not None else ZERO_BYTES32,
         )
-        return register_data(
+        build = register_data if part.card_hash is not None else register_data_v1
+        return build(
             domain, registration=registration, signer=signer, nonce=nonce, deadline=deadline
         )
     return anchor_batch_data(

@@ -2,14 +2,15 @@
 
 `render_certificate(bundle, text=...)` returns the PDF bytes. The first page is in plain words,
 in the language of `text` (Dutch or English, chosen at export): the contribution's title and
-description and the project's name (given by whoever exports: they are not on the ledger, and
-the page says so), who contributed it by organisation name, what and when, its status on the
-issue date, who endorsed or disputed it by name, the independent timestamp and the public
-record if the bundle carries them, then what the certificate proves, what it does not, and
-what to check. Ledger addresses are in footnotes. The annex holds the technical detail: the
-addresses, fingerprints, chain, contract, transaction and block, the timestamp's and the
-checkpoint's data, how to verify, and the SHA-256 of the bundle file the certificate
-summarises.
+description from its card (the bundle carries it; the contributor signed its hash), the
+project's name (given by whoever exports: it is not on the ledger, and the page says so), who
+contributed it by organisation name, what and when, its status on the issue date, who endorsed
+or disputed it by name, the independent timestamp and the public record if the bundle carries
+them, then what the certificate proves, what it does not, and what to check. Ledger addresses
+are in footnotes. The annex holds the technical detail: the addresses, fingerprints (the
+card's too), the card's file and keywords, chain, contract, transaction and block, the
+timestamp's and the checkpoint's data, how to verify, and the SHA-256 of the bundle file the
+certificate summarises.
 
 The issue date and time (UTC) are on the page and are the PDF's creation date. Its title
 metadata names the contribution. The certificate is a summary: the bundle is the evidence.
@@ -37,7 +38,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-from ledger.domain.codec import to_hex
+from ledger.domain.codec import ZERO_BYTES32, to_hex
 from ledger.domain.values import DisputeOutcome, Origin, checksum
 from ledger.errors import ConfigurationError
 from ledger.evidence.bundle import LogProof, ProofBundle, iso_utc
@@ -85,12 +86,11 @@ class CertificateText:
 
 @dataclass(frozen=True)
 class CertificateDetails:
-    """What the exporter says about the contribution, beside the bundle (none of it is on the
-    ledger): its title and description, the project's name, the organisations' names by
-    address (read from the chain's `IdentitySet` logs by the exporter), the issue time."""
+    """What the exporter says beside the bundle (none of it is on the ledger): the project's
+    name, the organisations' names by address (read from the chain's `IdentitySet` logs by the
+    exporter), the issue time. The contribution's title and description are its card's, in
+    the bundle."""
 
-    title: str | None = None
-    description: str | None = None
     project_name: str | None = None
     names: Mapping[str, str] = field(default_factory=dict)
     issued_at: datetime | None = None
@@ -235,8 +235,35 @@ class _Builder:
         return self.story
 
     def contribution_title(self) -> str:
-        given = _given(self.details.title)
-        return given or self.t("untitled", id=_short(self.b.contribution.contribution_id))
+        title = self.card_text("title")
+        return title or self.t("untitled", id=_short(self.b.contribution.contribution_id))
+
+    def card_text(self, key: str) -> str | None:
+        """A text field of the contribution card, when the bundle carries the card (the
+        contributor signed its hash; the verifier checks the card against it)."""
+        card = self.b.card
+        value = card.get(key) if card else None
+        return _given(value) if isinstance(value, str) else None
+
+    def card_facts(self) -> list[tuple[str, str]]:
+        """The card's file and keywords, as rows of the annex's record (the first page has
+        its title and description)."""
+        card = self.b.card or {}
+        rows: list[tuple[str, str]] = []
+        file = card.get("file")
+        if isinstance(file, Mapping):
+            size = f"{int(file.get('size', 0)):,}".replace(",", " ")
+            described = self.t(
+                "annex.file_value",
+                name=str(file.get("name", "")),
+                media_type=str(file.get("mediaType", "")),
+                size=size,
+            )
+            rows.append((self.t("annex.file"), _esc(described)))
+        keywords = card.get("keywords")
+        if isinstance(keywords, list) and keywords:
+            rows.append((self.t("annex.keywords"), _esc(", ".join(str(k) for k in keywords))))
+        return rows
 
     def project(self) -> str:
         given = _given(self.details.project_name)
@@ -254,11 +281,17 @@ class _Builder:
         t, c = self.t, self.b.contribution
         self.story.append(Paragraph(_esc(t("title")), self.s.title))
         self.story.append(Paragraph(_esc(self.contribution_title()), self.s.subtitle))
-        description = _given(self.details.description)
+        description = self.card_text("description")
         if description:
             self.para(_esc(description))
-        if self.details.title or self.details.description or self.details.project_name:
-            self.para(_esc(t("given_note")), self.s.small)
+        # Where the words above come from, in one small paragraph: the signed card's, and the
+        # exporter's project name.
+        signed = c.card_hash is not None and c.card_hash != ZERO_BYTES32
+        notes = [t("card_note")] if self.b.card else [t("card_absent")] if signed else []
+        if _given(self.details.project_name):
+            notes.append(t("given_note"))
+        if notes:
+            self.para(_esc(" ".join(notes)), self.s.small)
         date, clock = _date(c.registered_at)
         organisation = self.organisation()
         project = _esc(self.project())
@@ -374,6 +407,9 @@ class _Builder:
             (t("annex.content_fingerprint"), f"SHA-256 {to_hex(c.content_hash)}"),
             (t("annex.contribution_id"), to_hex(c.contribution_id)),
         ]
+        if c.card_hash is not None and c.card_hash != ZERO_BYTES32:
+            rows.append((t("annex.card_fingerprint"), f"SHA-256 {to_hex(c.card_hash)}"))
+        rows += self.card_facts()
         if c.uri:
             rows.append((t("annex.reference"), _esc(c.uri)))
         rows += [
@@ -396,6 +432,7 @@ class _Builder:
         mono_labels = {
             t("annex.content_fingerprint"),
             t("annex.contribution_id"),
+            t("annex.card_fingerprint"),
             t("annex.contract"),
             t("annex.transaction"),
             t("annex.block_hash"),

@@ -161,7 +161,9 @@ def _find_log(
     receipt: DecodedReceipt, contract: str, event: str, tx_hash: bytes
 ) -> list[tuple[int, ReceiptLog, dict[str, Any]]]:
     """(position, raw log, arguments) of every `event` log of `contract` in `receipt`, the
-    arguments as a bundle states them: the log decoded into its typed event, in ABI form."""
+    arguments as a bundle states them: the log decoded into its typed event, in ABI form (the
+    form of its release: an earlier release's event, as ContributionRegistered before cards,
+    is stated without the arguments it lacked)."""
     topics = DEFAULT_DECODER.topics_of(EVENTS_BY_NAME[event])  # of every release
     address = to_canonical_address(contract)
     found = []
@@ -177,10 +179,11 @@ def _find_log(
                     tx_hash=to_hex(tx_hash),
                     log_index=position,
                 )
+                assert typed is not None  # its topic is one of the decoder's
+                arguments = DEFAULT_DECODER.abi_arguments(typed, topic=log.topics[0])
             except ValueError as exc:
                 raise ProofError(f"{event} log does not decode: {exc}") from exc
-            assert typed is not None  # its topic is one of the decoder's
-            found.append((position, log, DEFAULT_DECODER.abi_arguments(typed)))
+            found.append((position, log, arguments))
     return found
 
 

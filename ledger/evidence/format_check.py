@@ -31,7 +31,7 @@ from typing import Any, Final
 
 import jsonschema_rs
 
-from ledger.evidence.schema import BUNDLE_SCHEMA, DISCRIMINATORS
+from ledger.evidence.schema import BUNDLE_SCHEMA, BUNDLE_SCHEMAS, DISCRIMINATORS
 
 #: Schema errors read from one document (a hostile one can have a million).
 MAX_REPORTED: Final = 20
@@ -87,19 +87,36 @@ def json_path(parts: Sequence[Any]) -> str:
 
 
 @cache
-def _validator() -> Any:
-    return jsonschema_rs.validator_for(BUNDLE_SCHEMA)
+def _validator(version: int) -> Any:
+    return jsonschema_rs.validator_for(BUNDLE_SCHEMAS.get(version, BUNDLE_SCHEMA))
+
+
+def _version_of(document: Any) -> int:
+    """The format a document says it is in; the current one for anything unknown (whose
+    schema then names `version` as wrong)."""
+    version = document.get("version") if isinstance(document, dict) else None
+    if isinstance(version, int) and not isinstance(version, bool) and version in BUNDLE_SCHEMAS:
+        return version
+    return max(BUNDLE_SCHEMAS)
 
 
 def format_problems(document: Any) -> list[FormatProblem]:
-    """What is wrong with the form of `document` (empty if nothing)."""
-    validator = _validator()
+    """What is wrong with the form of `document` (empty if nothing), by the schema of the
+    format it states (`version`)."""
+    version = _version_of(document)
+    validator = _validator(version)
     try:
         valid = validator.is_valid(document)
     except ValueError:
         valid = False  # deeper than the validator's recursion limit: explained below
     if not valid:
-        return _schema_problems(validator, document)
+        problems = _schema_problems(validator, document)
+        if version != max(BUNDLE_SCHEMAS):
+            # An older format's schema judged it: the stated version may be what is wrong.
+            problems.append(
+                FormatProblem(f"the document does not fit format {version}", ("version",))
+            )
+        return problems
     return list(_value_problems(document))
 
 

@@ -17,12 +17,14 @@ from eth_account import Account
 from eth_utils.address import to_canonical_address
 
 from ledger.chain.signing import recover_signer
-from ledger.domain.codec import from_hex, to_hex
+from ledger.domain.cards import ContributionCard
+from ledger.domain.codec import ZERO_BYTES32, from_hex, to_hex
 from ledger.domain.hashing import batch_id as compute_batch_id
 from ledger.domain.hashing import commitment as compute_commitment
 from ledger.domain.hashing import contribution_id as compute_contribution_id
-from ledger.domain.merkle import leaf_hash, process_proof
+from ledger.domain.merkle import leaf_hash, leaf_hash_v1, process_proof
 from ledger.domain.values import BatchLeaf, Origin, bytes32_to_text
+from ledger.errors import LedgerError
 from ledger.evidence.block_evidence import decode_transaction
 from ledger.evidence.bundle import (
     CHILD_EVENT,
@@ -143,6 +145,8 @@ def verify_offline(run: Run, file_sha256: bytes | None) -> None:
 
     run.run("registration", registration, "inclusion")
     run.run("authorisation", lambda p: _check_authorisation(run, p), "authorisation")
+    if b.version >= 2:
+        run.run("card", lambda p: _check_card(run, p), "card")
     run.run("policy", lambda p: _check_policy(run, p), "policy")
     run.run("identity", lambda p: _check_identity(run, p), "identity")
     if b.batch is not None or c.is_batched:
@@ -174,6 +178,7 @@ _REGISTERED_FIELD: Final = {
     "inclusion.args.contributionId": "contribution.contributionId",
     "inclusion.args.contributor": "contribution.contributor",
     "inclusion.args.commitment": "contribution.commitment",
+    "inclusion.args.cardHash": "contribution.cardHash",
     "inclusion.args.origin": "contribution.origin",
     "inclusion.args.category": "contribution.category.id",
     "inclusion.args.value": "contribution.value",
@@ -201,11 +206,14 @@ def _registered_args(contribution: Mapping[str, Any]) -> dict[str, Any]:
     except ValueError:
         registered_at = contribution["registeredAt"]
     origin = contribution["origin"]
+    # Format 2 states the card hash (the event has it from release 2.0.0 on); format 1 does not.
+    card = {"cardHash": contribution["cardHash"]} if "cardHash" in contribution else {}
     return {
         "projectId": contribution["projectId"],
         "contributionId": contribution["contributionId"],
         "contributor": contribution["contributor"],
         "commitment": contribution["commitment"],
+        **card,
         "origin": int(Origin[origin.upper()]) if origin.upper() in Origin.__members__ else origin,
         "category": contribution["category"]["id"],
         "value": contribution["value"],
@@ -297,6 +305,7 @@ def _check_authorisation(run: Run, p: Problems) -> str:
             for f in (
                 "projectId",
                 "commitment",
+                *(("cardHash",) if c.card_hash is not None else ()),
                 "origin",
                 "category.id",
                 "value",
@@ -340,9 +349,16 @@ def _check_authorisation(run: Run, p: Problems) -> str:
 
 def _compare_registration(p: Problems, call: Mapping[str, Any], contribution: Any) -> None:
     stated = _registered_args(contribution)
+    if ("cardHash" in stated) != ("cardHash" in call):
+        p.add(
+            "the transaction is of another release than the bundle's format (card hash)",
+            "contribution.cardHash" if "cardHash" in stated else "version",
+        )
+        return
     for key in (
         "projectId",
         "commitment",
+        *(("cardHash",) if "cardHash" in stated else ()),
         "origin",
         "category",
         "value",
@@ -356,6 +372,38 @@ def _compare_registration(p: Problems, call: Mapping[str, Any], contribution: An
                 f"the transaction registered another {key}",
                 *(_stated_field(f) for f in differing),
             )
+
+
+def _check_card(run: Run, p: Problems) -> str:
+    """The bundled card is the one whose hash the contributor signed (the `cardHash` the
+    registration log, the signature and the calldata were checked to carry)."""
+    b = run.bundle
+    signed = b.contribution.card_hash
+    assert signed is not None  # format 2
+    if b.card is None:
+        if signed == ZERO_BYTES32:
+            return "registered without a card"
+        return f"the card is not in the bundle; its hash {to_hex(signed)[:18]}… is signed"
+    if not p.expect(
+        signed != ZERO_BYTES32,
+        "the bundle carries a card, but the contribution was registered without one",
+        "card",
+        "contribution.cardHash",
+    ):
+        return ""
+    try:
+        card = ContributionCard.from_json(b.card)
+    except LedgerError as exc:
+        field = getattr(exc, "field", None)
+        p.add(f"the card is malformed: {clip(str(exc))}", f"card.{field}" if field else "card")
+        return ""
+    p.expect(
+        card.hash() == signed,
+        f"the card hashes to {card.hash_hex()}, not to the signed cardHash {to_hex(signed)}: "
+        "it was changed after registration",
+        "card",
+    )
+    return f"the card ({card.title!r}) hashes to the cardHash the contributor signed"
 
 
 def _compare_anchor_call(p: Problems, call: Mapping[str, Any], run: Run) -> None:
@@ -507,13 +555,22 @@ def _check_batch(run: Run, p: Problems) -> str:
     p.expect(
         a.event == "BatchAnchored", "the anchor must be a BatchAnchored log", "batch.anchor.event"
     )
-    leaf = BatchLeaf(c.commitment, c.origin, c.category.id, c.value, c.parents)
-    computed_leaf = leaf_hash(leaf)
+    leaf = BatchLeaf(
+        c.commitment,
+        c.origin,
+        c.category.id,
+        c.value,
+        c.parents,
+        card_hash=c.card_hash if c.card_hash is not None else ZERO_BYTES32,
+    )
+    # Format 1 bundles come from releases whose leaf had no card hash.
+    computed_leaf = leaf_hash(leaf) if c.card_hash is not None else leaf_hash_v1(leaf)
     p.expect(
         computed_leaf == batch.leaf_hash,
         "the leaf hash does not recompute",
         "batch.leafHash",
         "contribution.commitment",
+        *(("contribution.cardHash",) if c.card_hash is not None else ()),
         "contribution.origin",
         "contribution.category.id",
         "contribution.value",

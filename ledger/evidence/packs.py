@@ -57,6 +57,7 @@ from ledger.agreement.render import markdown_to_pdf
 from ledger.chain.events import get_events
 from ledger.chain.translate import translating
 from ledger.domain import hashing
+from ledger.domain.cards import ContributionCard
 from ledger.domain.codec import to_hex
 from ledger.domain.events import (
     AgreementAccepted,
@@ -91,10 +92,12 @@ _PARALLEL_MIN: Final = 64
 
 @dataclass(frozen=True)
 class Opening:
-    """What opens a commitment: the file's SHA-256 and the salt (held by the partner)."""
+    """What opens a commitment: the file's SHA-256 and the salt (held by the partner), and
+    the contribution card when the exporter holds it (it goes into the bundle)."""
 
     content_hash: bytes
     salt: bytes
+    card: ContributionCard | None = None
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,9 @@ def export_contribution(
 ) -> tuple[ProofBundle, ExportFile, ExportFile]:
     """The bundle of one contribution, its JSON file and its PDF certificate in the language
     of `text` (with the timestamp, checkpoint and seal `evidence` has)."""
-    bundle = builder.build(contribution_id, content_hash=opening.content_hash, salt=opening.salt)
+    bundle = builder.build(
+        contribution_id, content_hash=opening.content_hash, salt=opening.salt, card=opening.card
+    )
     if evidence is not None:
         bundle = evidence.completer(builder.w3)(bundle)
     json_file = bundle_file(bundle)
@@ -170,6 +175,8 @@ class ResultEntry:
     """One line of the Results Ownership List."""
 
     contribution_id: str
+    # From the contribution's card, when the exporter holds it ("" otherwise).
+    title: str
     owner: str
     owner_name: str
     owner_company_number: str
@@ -203,10 +210,14 @@ def _categories(index: ProjectLogs) -> list[tuple[FoundLog[PolicySet], list[tupl
     ]
 
 
-def results_ownership_list(index: ProjectLogs) -> list[ResultEntry]:
-    """The DESCA-style Results Ownership List of a project, from its logs alone: every Result
-    (in registration order) with its owner, date, status, and what it builds on, following
-    parent links through earlier Results down to the Background they rest on."""
+def results_ownership_list(
+    index: ProjectLogs, titles: Mapping[bytes, str] | None = None
+) -> list[ResultEntry]:
+    """The DESCA-style Results Ownership List of a project, from its logs: every Result (in
+    registration order) with its title (from `titles`, the cards the exporter holds, by
+    contribution id), owner, date, status, and what it builds on, following parent links
+    through earlier Results down to the Background they rest on."""
+    titles = titles or {}
     names = index.latest_identities()
     statuses = _statuses(index)
     policies = _categories(index)
@@ -248,6 +259,7 @@ def results_ownership_list(index: ProjectLogs) -> list[ResultEntry]:
         entries.append(
             ResultEntry(
                 contribution_id=to_hex(registered.contribution_id),
+                title=titles.get(registered.contribution_id, ""),
                 owner=owner,
                 owner_name=name,
                 owner_company_number=number,
@@ -268,6 +280,7 @@ def results_ownership_list(index: ProjectLogs) -> list[ResultEntry]:
 
 ROL_COLUMNS: Final = (
     "result",
+    "title",
     "owner",
     "owner_address",
     "company_number",
@@ -291,9 +304,10 @@ def rol_csv(entries: Sequence[ResultEntry]) -> bytes:
         writer.writerow(
             [
                 e.contribution_id,
-                e.owner_name or e.owner,
+                _csv_text(e.title),
+                _csv_text(e.owner_name or e.owner),
                 e.owner,
-                e.owner_company_number,
+                _csv_text(e.owner_company_number),
                 e.category,
                 e.value,
                 e.unit,
@@ -307,11 +321,19 @@ def rol_csv(entries: Sequence[ResultEntry]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def _csv_text(text: str) -> str:
+    """A partner-written text as a CSV cell that a spreadsheet shows and does not run: a cell
+    starting with =, +, -, @, a tab or a carriage return gets a leading apostrophe (titles and
+    organisation names are written by partners; a lawyer opens the list in a spreadsheet)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def rol_json(entries: Sequence[ResultEntry]) -> list[dict[str, Any]]:
     """The Results Ownership List as JSON-ready data."""
     return [
         {
             "result": e.contribution_id,
+            "title": e.title,
             "owner": {
                 "name": e.owner_name,
                 "companyNumber": e.owner_company_number,
@@ -339,14 +361,16 @@ def rol_markdown(entries: Sequence[ResultEntry], project_id: int) -> bytes:
         "Background (knowledge brought in) and earlier Results it builds on, following the "
         "parent links recorded on the ledger.",
         "",
-        "| Result | Owner | Date (UTC) | What | Status | Builds on Background | "
+        "| Result | Title | Owner | Date (UTC) | What | Status | Builds on Background | "
         "Builds on Results |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for e in entries:
         owner = f"{e.owner_name} ({e.owner})" if e.owner_name else e.owner
+        title = _md_cell(e.title) or "—"
         lines.append(
-            f"| `{e.contribution_id}` | {owner} | {e.date} | {e.category}: {e.value} {e.unit} "
+            f"| `{e.contribution_id}` | {title} | {owner} | {e.date} | "
+            f"{e.category}: {e.value} {e.unit} "
             f"| {e.status} | "
             + ("<br>".join(f"`{c}` ({w})" for c, w in e.background) or "—")
             + " | "
@@ -354,6 +378,14 @@ def rol_markdown(entries: Sequence[ResultEntry], project_id: int) -> bytes:
             + " |"
         )
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _md_cell(text: str) -> str:
+    """Text that stays inside one Markdown table cell and adds no markup of its own."""
+    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    for mark in ("*", "_", "`", "[", "]", "<", ">"):
+        out = out.replace(mark, "\\" + mark)
+    return out
 
 
 # ------------------------------------------------------------------------------ split history
@@ -615,7 +647,9 @@ def _collect(
         if opening is None:
             collected.unopened.append(to_hex(cid))
             continue
-        bundle = builder.build(cid, content_hash=opening.content_hash, salt=opening.salt)
+        bundle = builder.build(
+            cid, content_hash=opening.content_hash, salt=opening.salt, card=opening.card
+        )
         if complete is not None:
             bundle = complete(bundle)
         collected.bundles.append((bundle, bundle_file(bundle)))
@@ -693,12 +727,14 @@ def export_project(
     text: CertificateText,
     exchange: str | None = None,
     workers: int | None = None,
+    titles: Mapping[bytes, str] | None = None,
     agreement: AgreementEvidence | None = None,
     evidence: EvidenceSources | None = None,
     issued_at: datetime | None = None,
 ) -> Archive:
-    """The project's evidence pack (see the module docstring); `agreement` adds the stored
-    documents of a builder-made agreement to what the chain says of it."""
+    """The project's evidence pack (see the module docstring); `titles` are the contributions'
+    card titles the exporter holds (for the Results Ownership List); `agreement` adds the
+    stored documents of a builder-made agreement to what the chain says of it."""
     builder = ProofBuilder(w3, ledger, exchange_address=exchange)
     index = builder.preload(project_id)
     if not index.registrations and not index.policies:
@@ -708,7 +744,7 @@ def export_project(
     details = CertificateDetails(names=_names(index), issued_at=issued_at)
     files = [f for _, f in collected.bundles]
     files += _certificates(collected.bundles, text, details, workers, evidence)
-    entries = results_ownership_list(index)
+    entries = results_ownership_list(index, titles)
     files.append(ExportFile("results-ownership-list.csv", rol_csv(entries)))
     files.append(ExportFile("results-ownership-list.md", rol_markdown(entries, project_id)))
     files.append(

@@ -1,10 +1,15 @@
-"""The JSON Schema (draft 2020-12) of proof bundle format version 1.
+"""The JSON Schema (draft 2020-12) of proof bundle format version 2, and the frozen one of 1.
 
-`BUNDLE_SCHEMA` is the source; docs/proof-bundle.schema.json is its published copy (a test
-keeps them equal; `python -m ledger.evidence.schema > docs/proof-bundle.schema.json` rewrites it).
-The schema fixes shapes and bounds; what the values mean and how they are checked is in
-docs/proofs.md and `ledger.evidence.verifier`. A new format gets a new version number and a new
-`$id`; version 1 documents stay verifiable.
+`BUNDLE_SCHEMA` is the source of format 2 (format 1 plus the contribution card:
+`contribution.cardHash` and `card`); docs/proof-bundle.schema.json is its published copy (a
+test keeps them equal; `python -m ledger.evidence.schema > docs/proof-bundle.schema.json`
+rewrites it). Format 1's schema is kept as it was last published (with the optional
+`timestamp` and `checkpoint` sections and the exchange's history entries), byte for byte, in
+`ledger/evidence/schemas/proof-bundle-v1.json` (and docs/proof-bundle-v1.schema.json):
+`BUNDLE_SCHEMAS` maps each format the verifier reads to its schema. The schema fixes shapes and
+bounds; what the values mean and how they are checked is in docs/proofs.md and
+`ledger.evidence.verifier`. A new format gets a new version number and a new `$id`; older
+documents stay verifiable.
 
 A verifier is handed hostile files, so the schema leaves nothing open:
 - every integer lies in the range of the ABI type the chain holds it in (`projectId` uint32,
@@ -26,11 +31,24 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from importlib import resources
 from typing import Any, Final
 
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.checkpoints import CHECKPOINTED_EVENT, CHECKPOINTS_CONTRACT
 from ledger.chain.signing import ACTION_TYPES, EIP712_DOMAIN_FIELDS
+from ledger.domain.canonical import MAX_SAFE_INTEGER
+from ledger.domain.cards import (
+    CARD_KIND,
+    DESCRIPTION_MAX,
+    FILE_NAME_MAX,
+    KEYWORD_MAX,
+    KEYWORDS_MAX,
+    MEDIA_TYPE_MAX,
+    PARENT_NOTE_MAX,
+    RECORD_VERSION,
+    TITLE_MAX,
+)
 from ledger.evidence.bundle import (
     CHILD_EVENT,
     EXCHANGE_HISTORY_EVENTS,
@@ -39,7 +57,8 @@ from ledger.evidence.bundle import (
 )
 from ledger.evidence.timestamps import MAX_REPLY_BYTES, MESSAGE_FORMAT
 
-SCHEMA_ID: Final = "https://poc-ledger.example/schemas/proof-bundle/v1.json"
+SCHEMA_ID: Final = "https://poc-ledger.example/schemas/proof-bundle/v2.json"
+_V1_SCHEMA_FILE: Final = "proof-bundle-v1.json"
 
 # Events a bundle can cite: the registration (and its children), the history, the policy, the
 # contributor's identity and a batch's anchor.
@@ -322,12 +341,47 @@ _EIP712_AUTHORISATION = {
     "typedData": {"$ref": "#/$defs/typedData"},
 }
 
+# The contribution card as stored (ledger.domain.cards; docs/proofs.md), or null. The bounds
+# are the card's own (in characters, as JSON Schema counts them); the verifier checks the rest
+# (NFC, control characters, order) with the card's own rules.
+_CARD: Final[dict[str, Any]] = {
+    **_object(
+        {
+            "description": _text(DESCRIPTION_MAX),
+            "file": {
+                **_object(
+                    {
+                        "mediaType": _text(MEDIA_TYPE_MAX),
+                        "name": _text(FILE_NAME_MAX),
+                        "size": {"type": "integer", "minimum": 0, "maximum": MAX_SAFE_INTEGER},
+                    }
+                ),
+                "type": ["object", "null"],
+            },
+            "keywords": {"type": "array", "items": _text(KEYWORD_MAX), "maxItems": KEYWORDS_MAX},
+            "kind": {"const": CARD_KIND},
+            "parents": {
+                "type": "array",
+                "items": _object(
+                    {"contributionId": {"$ref": "#/$defs/hex32"}, "note": _text(PARENT_NOTE_MAX)}
+                ),
+                "maxItems": _ABI_ARRAY_LIMITS["parents"],
+            },
+            "salt": {"$ref": "#/$defs/hex32"},
+            "title": _text(TITLE_MAX),
+            "version": {"const": RECORD_VERSION},
+        }
+    ),
+    "type": ["object", "null"],
+}
+
 # Every section but the evidence from outside the consortium chain, which a bundle carries once
 # it exists (`ledger.evidence.sources`).
 _REQUIRED: Final = (
     "version",
     "type",
     "contribution",
+    "card",
     "identity",
     "policy",
     "authorisation",
@@ -340,7 +394,7 @@ _REQUIRED: Final = (
 BUNDLE_SCHEMA: Final[dict[str, Any]] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": SCHEMA_ID,
-    "title": "poc-ledger contribution proof bundle, version 1",
+    "title": "poc-ledger contribution proof bundle, version 2",
     "$defs": {
         "hex32": _hex_exact(32),
         "address": _hex_exact(20),
@@ -368,7 +422,7 @@ BUNDLE_SCHEMA: Final[dict[str, Any]] = {
     },
     **_object(
         {
-            "version": {"const": 1},
+            "version": {"const": 2},
             "type": {"const": "poc-ledger/contribution-proof"},
             "contribution": _object(
                 {
@@ -380,6 +434,7 @@ BUNDLE_SCHEMA: Final[dict[str, Any]] = {
                     "salt": {"$ref": "#/$defs/hex32"},
                     "commitmentFormula": _text(1_024),
                     "commitment": {"$ref": "#/$defs/hex32"},
+                    "cardHash": {"$ref": "#/$defs/hex32"},
                     "origin": {"enum": ["Background", "Result"]},
                     "category": _object({"id": _uint(8), "name": _text(32), "unit": _text(32)}),
                     "value": _uint(64),
@@ -395,6 +450,7 @@ BUNDLE_SCHEMA: Final[dict[str, Any]] = {
                     "status": {"enum": ["Active", "Withdrawn", "Superseded", "Invalidated"]},
                 }
             ),
+            "card": _CARD,
             "identity": {
                 **_object(
                     {
@@ -479,6 +535,20 @@ BUNDLE_SCHEMA: Final[dict[str, Any]] = {
         required=_REQUIRED,
     ),
 }
+
+
+def _v1_schema() -> dict[str, Any]:
+    text = (
+        resources.files("ledger.evidence")
+        .joinpath("schemas", _V1_SCHEMA_FILE)
+        .read_text(encoding="utf-8")
+    )
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+#: The schema of every format the verifier reads, by `version`.
+BUNDLE_SCHEMAS: Final[dict[int, dict[str, Any]]] = {1: _v1_schema(), 2: BUNDLE_SCHEMA}
 
 
 def schema_text() -> str:

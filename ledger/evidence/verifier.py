@@ -57,7 +57,7 @@ from typing import Any
 from cryptography import x509
 from web3 import Web3
 
-from ledger.evidence.bundle import BUNDLE_VERSION, ProofBundle
+from ledger.evidence.bundle import ProofBundle
 from ledger.evidence.checks import MAX_DETAIL, Check, Run, VerificationReport
 from ledger.evidence.format_check import clip, format_problems
 from ledger.evidence.independent import verify_independent_offline, verify_independent_online
@@ -70,7 +70,7 @@ __all__ = ["Check", "VerificationReport", "iter_leaves", "verify_document", "ver
 def _format_check(document: Any) -> Check:
     problems = format_problems(document)
     if not problems:
-        return Check("format", True, f"proof bundle version {BUNDLE_VERSION}, schema valid")
+        return Check("format", True, f"proof bundle version {document['version']}, schema valid")
     fields = tuple(dict.fromkeys(f for problem in problems for f in problem.fields))
     detail = "; ".join(problem.message for problem in problems[:5])
     return Check("format", False, clip(detail, MAX_DETAIL), fields)

@@ -9,7 +9,10 @@ bundle built (the API's export routes, `poc prove`); the file itself is never in
 Reading a file checks it completely: every field's type and range, and that the salt and
 content hash really give the commitment, and the commitment the contribution id. A file that
 fails is refused with `OpeningFormatError` (not the format) or `OpeningMismatchError` (the
-fields disagree), naming the field. Nothing here touches a disk: `ledger.openings.keeper`
+fields disagree), naming the field. An opening may carry the contribution's card (the card
+the partner signed the hash of, docs/proofs.md): a proof bundle built from the opening then
+holds the card too; it is checked as a card is (`ledger.domain.cards`), and its hash against the
+chain when the bundle is verified. Nothing here touches a disk: `ledger.openings.keeper`
 keeps openings in a folder; `ledger.openings.sealed` encrypts a set of them.
 """
 
@@ -23,11 +26,12 @@ from typing import Any, Final
 
 from eth_typing import ChecksumAddress
 
+from ledger.domain.cards import ContributionCard
 from ledger.domain.codec import from_hex, to_hex
 from ledger.domain.hashing import commitment as commitment_of
 from ledger.domain.hashing import contribution_id as contribution_id_of
 from ledger.domain.values import checksum, require_uint
-from ledger.errors import OpeningFormatError, OpeningMismatchError
+from ledger.errors import OpeningFormatError, OpeningMismatchError, RecordFormatError
 from ledger.openings.salts import SaltDerivation, derive_salt
 from ledger.openings.secret import SECRET_ID_BYTES, ProofSecret
 
@@ -52,7 +56,7 @@ _FIELDS: Final = (
     "salt",
     "derivation",
 )
-_OPTIONAL: Final = ("secretId", "fileName")
+_OPTIONAL: Final = ("secretId", "fileName", "card")
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class OpeningFile:
     # nothing of it.
     secret_id: str | None = None
     file_name: str | None = None
+    # The contribution card registered with it (its hash is on chain); None when not kept.
+    card: ContributionCard | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The file's JSON object, in the documented field order."""
@@ -93,6 +99,8 @@ class OpeningFile:
             document["secretId"] = self.secret_id
         if self.file_name is not None:
             document["fileName"] = self.file_name
+        if self.card is not None:
+            document["card"] = self.card.to_json()
         return document
 
     def to_bytes(self) -> bytes:
@@ -128,6 +136,7 @@ def make_opening(
     derivation: SaltDerivation,
     secret_id: str | None = None,
     file_name: str | None = None,
+    card: ContributionCard | None = None,
 ) -> OpeningFile:
     """The opening of `content_hash` salted with `salt`, its commitment and contribution id
     computed as the ledger computes them; raise OpeningFormatError on a bad part."""
@@ -153,6 +162,7 @@ def make_opening(
         derivation=kind,
         secret_id=_secret_id(secret_id, kind),
         file_name=_file_name(file_name),
+        card=card,
     )
 
 
@@ -165,6 +175,7 @@ def derived_opening(
     contributor: str,
     content_hash: bytes,
     file_name: str | None = None,
+    card: ContributionCard | None = None,
 ) -> OpeningFile:
     """The opening a partner registers a file with: its salt derived from `secret`."""
     salt = derive_salt(
@@ -180,6 +191,7 @@ def derived_opening(
         derivation=SaltDerivation.DERIVED_V1,
         secret_id=secret.secret_id,
         file_name=file_name,
+        card=card,
     )
 
 
@@ -210,6 +222,7 @@ def parse_opening(data: bytes | str | Mapping[str, Any]) -> OpeningFile:
         derivation=SaltDerivation(derivation),
         secret_id=document.get("secretId"),
         file_name=document.get("fileName"),
+        card=_card(document.get("card")),
     )
     if _bytes32(document["commitment"], "commitment") != opening.commitment:
         raise OpeningMismatchError(
@@ -307,3 +320,13 @@ def _file_name(value: Any) -> str | None:
     if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value):
         raise OpeningFormatError("fileName: control characters are not allowed")
     return value
+
+
+def _card(value: Any) -> ContributionCard | None:
+    if value is None:
+        return None
+    try:
+        return ContributionCard.from_json(value)
+    except RecordFormatError as exc:
+        where = f"card.{exc.field}" if exc.field else "card"
+        raise OpeningFormatError(f"{where}: {exc}") from exc

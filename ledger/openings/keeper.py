@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
+from ledger.domain.cards import ContributionCard
 from ledger.domain.codec import to_hex
 from ledger.errors import OpeningConflictError, OpeningError, OpeningFormatError
 from ledger.openings.files import OpeningFile, derived_opening, parse_opening
@@ -128,10 +129,12 @@ class OpeningKeeper:
         contributor: str,
         content_hash: bytes,
         file_name: str | None = None,
+        card: ContributionCard | None = None,
     ) -> OpeningFile:
-        """Derive the opening of a file (by its SHA-256) and keep it: call before signing and
-        sending its registration. The same file in the same project gives the same opening,
-        so preparing it again is harmless and says which contribution it is."""
+        """Derive the opening of a file (by its SHA-256) and keep it, with the contribution's
+        card when there is one: call before signing and sending its registration. The same
+        file in the same project gives the same opening, so preparing it again is harmless and
+        says which contribution it is."""
         opening = derived_opening(
             secret,
             chain_id=chain_id,
@@ -140,6 +143,7 @@ class OpeningKeeper:
             contributor=contributor,
             content_hash=content_hash,
             file_name=file_name,
+            card=card,
         )
         self.keep(opening)
         return opening

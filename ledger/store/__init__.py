@@ -13,6 +13,8 @@ one file held everything is split on open (`Store.open`).
   projections rebuilt from it (`ledger.store.projections`, one per event type);
 - `store.outbox` (`ledger.store.outbox`): accepted writes, stored before anything is sent;
 - `store.keys` (`ledger.store.keys`): hashed API keys and auditor grants;
+- `store.sealed` (`ledger.store.sealed`): contribution cards and dispute reasons, encrypted
+  before they get here (`ledger.sealing`); the chain holds only their hashes;
 - `store.agreements` (`ledger.store.agreements`): builder-made agreements, their canonical
   documents and salts;
 - `store.shared` (`ledger.store.shared_documents`): sealed documents shared through the
@@ -44,9 +46,10 @@ from ledger.store.engine import (
     is_sqlite_file,
     parses,
 )
-from ledger.store.index import Index
+from ledger.store.index import Index, upgrade_index
 from ledger.store.keys import ApiKeys
 from ledger.store.outbox import Outbox, upgrade
+from ledger.store.sealed import SealedRecords
 from ledger.store.shared_documents import SharedDocuments
 
 log = logging.getLogger(__name__)
@@ -89,6 +92,7 @@ class Store:
         self.index = Index(self._index_db)
         self.outbox = Outbox(self._durable_db)
         self.keys = ApiKeys(self._durable_db)
+        self.sealed = SealedRecords(self._durable_db)
         self.agreements = Agreements(self._durable_db)
         self.shared = SharedDocuments(self._durable_db, files_dir)
 
@@ -107,6 +111,7 @@ class Store:
 
     def create_all(self) -> None:
         """Create every table that does not exist yet, each in its own database."""
+        upgrade_index(self._index_db)
         with self._index_db.guard():
             IndexBase.metadata.create_all(self._index_db.engine)
         with self._durable_db.guard():

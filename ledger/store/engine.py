@@ -40,7 +40,8 @@ class IndexBase(DeclarativeBase):
 
 
 class DurableBase(DeclarativeBase):
-    """Declarative base of the durable tables: accepted writes, API keys, auditor grants."""
+    """Declarative base of the durable tables: accepted writes, API keys, auditor grants,
+    sealed cards and reasons."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:

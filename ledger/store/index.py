@@ -9,15 +9,16 @@ of blocks a reorganisation took away and replays the rest into the projections
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, inspect, select
 from sqlalchemy.orm import Session
 
 from ledger.domain.events import to_json
-from ledger.store.engine import Database, in_byte_order, rowcount
+from ledger.store.engine import Database, IndexBase, in_byte_order, rowcount
 from ledger.store.exchange_index import ExchangeIndex
 from ledger.store.index_tables import (
     PROJECTION_TABLES,
@@ -54,6 +55,8 @@ from ledger.store.records import (
     SplitProposalRecord,
     StoredEvent,
 )
+
+log = logging.getLogger(__name__)
 
 
 class Index:
@@ -410,6 +413,7 @@ def _contribution_record(row: ContributionRow) -> ContributionRecord:
         project_id=row.project_id,
         contributor=row.contributor,
         commitment=row.commitment,
+        card_hash=row.card_hash,
         origin=row.origin,
         category=row.category,
         value=int(row.value),
@@ -475,3 +479,20 @@ def _json_list(raw: str) -> list[Any]:
     value = json.loads(raw)
     assert isinstance(value, list)
     return value
+
+
+def upgrade_index(database: Database) -> bool:
+    """Drop an index written by a release whose tables lack this one's columns (the
+    contributions' `card_hash`, added with contribution cards); the follower then rebuilds it
+    from the chain. Returns whether it did."""
+    if "contributions" not in database.table_names():
+        return False
+    with database.translating(), database.engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("contributions")}
+    if "card_hash" in columns:
+        return False
+    log.warning("the index was written by an older release: dropped, to be rebuilt from the chain")
+    with database.guard():
+        IndexBase.metadata.drop_all(database.engine)
+        IndexBase.metadata.create_all(database.engine)
+    return True

@@ -124,6 +124,8 @@ class ContributionRow(IndexBase):
     project_id: Mapped[int] = mapped_column(BigInteger)
     contributor: Mapped[str] = mapped_column(String(42), index=True)
     commitment: Mapped[str] = mapped_column(String(66), index=True)
+    # The hash of the contribution's card as the contributor signed it (zero: no card).
+    card_hash: Mapped[str] = mapped_column(String(66))
     origin: Mapped[int] = mapped_column(Integer)
     category: Mapped[int] = mapped_column(Integer)
     # uint64 does not fit a signed BIGINT: kept as decimal text.

@@ -297,6 +297,7 @@ def _contribution_registered(session: Session, e: ContributionRegistered) -> Non
             project_id=e.project_id,
             contributor=e.contributor,
             commitment=to_hex(e.commitment),
+            card_hash=to_hex(e.card_hash),
             origin=int(e.origin),
             category=e.category,
             value=str(e.value),

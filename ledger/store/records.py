@@ -62,6 +62,7 @@ class ContributionRecord:
     project_id: int
     contributor: str
     commitment: str
+    card_hash: str
     origin: int
     category: int
     value: int

@@ -10,8 +10,9 @@
 - `poc export contribution|partner|project --rpc-url URL --ledger ADDRESS ...`: write a bundle
   and its certificate, or a partner's or the project's zip. Content hashes and salts come from
   `--openings PATH`: an opening file (docs/design.md), the folder `poc openings` keeps them in,
-  or a JSON object {contributionId: {"contentHash": "0x…", "salt": "0x…"}} (or
-  `--content-hash`/`--salt` for a single contribution): the partner holds them, not the chain.
+  or a JSON object {contributionId: {"contentHash": "0x…", "salt": "0x…"}}, each optionally
+  with "card" (or `--content-hash`/`--salt` for a single contribution): the partner holds them,
+  not the chain. An opening's contribution card (docs/proofs.md) goes into its bundle.
 
 Registered by `poc.cli.main` through `register_commands`.
 """
@@ -152,7 +153,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def read_openings(path: Path | None) -> dict[bytes, Opening]:
     """Openings from an opening file, a `poc openings` folder, or a JSON object
-    {contributionId: {contentHash, salt}}."""
+    {contributionId: {contentHash, salt, card?}}; an opening's card goes into its bundle."""
+    from ledger.domain.cards import ContributionCard
     from ledger.domain.codec import from_hex
     from ledger.evidence.packs import Opening
     from ledger.openings.files import OPENING_TYPE, parse_opening
@@ -161,17 +163,23 @@ def read_openings(path: Path | None) -> dict[bytes, Opening]:
     if path is None:
         return {}
     if path.is_dir():
-        return {o.contribution_id: Opening(o.content_hash, o.salt) for o in OpeningKeeper(path)}
+        return {
+            o.contribution_id: Opening(o.content_hash, o.salt, o.card) for o in OpeningKeeper(path)
+        }
     try:
         document: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigurationError(f"cannot read openings from {path}: {exc}") from exc
     if isinstance(document, dict) and document.get("type") == OPENING_TYPE:
         opening = parse_opening(document)
-        return {opening.contribution_id: Opening(opening.content_hash, opening.salt)}
+        return {opening.contribution_id: Opening(opening.content_hash, opening.salt, opening.card)}
     try:
         return {
-            from_hex(cid): Opening(from_hex(entry["contentHash"]), from_hex(entry["salt"]))
+            from_hex(cid): Opening(
+                from_hex(entry["contentHash"]),
+                from_hex(entry["salt"]),
+                ContributionCard.from_json(entry["card"]) if entry.get("card") else None,
+            )
             for cid, entry in document.items()
         }
     except (ValueError, KeyError, TypeError, AttributeError) as exc:

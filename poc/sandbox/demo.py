@@ -8,6 +8,8 @@ mod-97 check but belong to nobody we know of).
 
 Every contribution has a short document whose text is here; the sandbox writes those files to
 the data directory, so that a user can later prove a contribution with "the original file".
+Its title, description and keywords become its contribution card, registered through the API
+like any partner's (`poc.sandbox.seed.seed_contributions`).
 Nothing here talks to a chain: `poc.sandbox.run` plays this script.
 """
 
@@ -44,6 +46,8 @@ class DemoContribution:
     category: int
     value: int
     parents: tuple[str, ...] = ()
+    description: str = ""
+    keywords: tuple[str, ...] = ()
 
     @property
     def file_name(self) -> str:
@@ -219,6 +223,9 @@ CONTRIBUTIONS: tuple[DemoContribution, ...] = (
         Origin.BACKGROUND,
         DATASET,
         40,
+        description="Five seasons of dew-retting times, scutching settings and fibre yield "
+        "from our own lines: the starting point for composite-grade fibre.",
+        keywords=("flax", "retting", "scutching"),
     ),
     DemoContribution(
         "lab-impregnation-model",
@@ -227,6 +234,9 @@ CONTRIBUTIONS: tuple[DemoContribution, ...] = (
         Origin.BACKGROUND,
         DESIGN,
         30,
+        description="The lab's permeability and impregnation model, developed before the "
+        "project for hemp and jute laminates.",
+        keywords=("resin", "model"),
     ),
     DemoContribution(
         "centre-tube-mould",
@@ -235,6 +245,9 @@ CONTRIBUTIONS: tuple[DemoContribution, ...] = (
         Origin.BACKGROUND,
         DESIGN,
         20,
+        description="Design of the centre's split mould for tubes up to 60 mm, brought in "
+        "for the frame tubes.",
+        keywords=("mould", "tubes"),
     ),
     DemoContribution(
         "sme-fibre-preparation",
@@ -244,6 +257,9 @@ CONTRIBUTIONS: tuple[DemoContribution, ...] = (
         PERSON_HOURS,
         120,
         ("sme-retting-data",),
+        description="Hackling and tow trials that turned our retting data into a fibre "
+        "the lab could impregnate.",
+        keywords=("flax", "tow"),
     ),
     DemoContribution(
         "sme-pilot-funding",
@@ -261,6 +277,8 @@ CONTRIBUTIONS: tuple[DemoContribution, ...] = (
         DATASET,
         25,
         ("sme-fibre-preparation", "lab-impregnation-model"),
+        description="Test results of 48 specimens: stiffness, strength and fatigue life.",
+        keywords=("tests", "fatigue", "laminate"),
     ),
     DemoContribution(
         "lab-test-campaign",

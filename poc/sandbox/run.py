@@ -13,17 +13,20 @@ The steps, each usable on its own (the tests drive them one by one):
   contract code all match the node; when the chain's state was lost it says so, moves the stale
   records aside and deploys again.
 - `seed_demo` (`poc.sandbox.seed`) plays `poc.sandbox.demo` once per deployment: keys in
-  encrypted keystores, funding, identities, the project, acceptances, contributions,
-  endorsements. Every step first checks the chain, so a seed interrupted half-way resumes
-  instead of duplicating; salts derive from the demo partners' proof secrets (themselves
-  derived from a per-data-dir secret), so the contributions' ids are the same on every
-  attempt. The service keeps those proof secrets, as for custodial partners who opted in.
+  encrypted keystores, funding, identities, the project (its policy and agreement made by the
+  agreement builder from the demo's answers) and its acceptances. Every step first checks the
+  chain, so a seed interrupted half-way resumes instead of duplicating; salts derive from the
+  demo partners' proof secrets (themselves derived from a per-data-dir secret), so the
+  contributions' ids are the same on every attempt. The service keeps those proof secrets, as
+  for custodial partners who opted in.
 - `start_evidence` (`poc.sandbox.evidence`) starts the local TSA and the second anvil standing
   in for the public chain (with the checkpoint contract), and makes the demo seal; the app's
   background process timestamps every registration, anchors the chain there every few seconds
   and seals the PDF certificates.
 - `run_sandbox` does all of the above (the command line is `poc.cli.sandbox`), then serves the
-  app (`poc.wiring.create_app`) with uvicorn on 127.0.0.1
+  app (`poc.wiring.create_app`) with uvicorn on 127.0.0.1, registers the demo's contributions
+  with their cards and its endorsements through that API (`seed_contributions`, like any
+  partner's client; it says "Ready" after that),
   and stops anvil after it, whether it ends by Ctrl-C, SIGTERM or an error; anvil gets
   SIGTERM, so its state is written out. If the sandbox is killed outright, anvil gets SIGTERM
   from the kernel (parent-death signal) and does the same; if anvil dies under the sandbox,
@@ -44,7 +47,10 @@ Data directory layout (all of it is the sandbox's; `--reset` removes it):
     tsa/, public-chain/, public-deployment.json, seal/   the evidence services
                           (`poc.sandbox.evidence`)
     index.sqlite3         the API's index of the chain (rebuilt from the chain if lost)
-    outbox.sqlite3        the API's outbox (writes accepted, not yet on chain) and API keys
+    outbox.sqlite3        the API's outbox (writes accepted, not yet on chain), API keys, and the
+                          contribution cards and dispute reasons, sealed (AES-256-GCM)
+    records.key           the key that seals those cards and reasons (owner-only; made by the API
+                          on its first start, kept apart from the database)
 
 API keys: keys are stored hashed, so the sandbox cannot show old ones again. It revokes the
 previous sandbox keys and issues new ones on every start, and prints them.
@@ -83,7 +89,7 @@ from ledger.chain.deploy import deploy_exchange, deploy_ledger
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
-from ledger.errors import ChainIdMismatchError, ConfigurationError
+from ledger.errors import ChainIdMismatchError, ConfigurationError, LedgerError
 from poc.cli.main import redact_url
 from poc.sandbox.anvil import AnvilProcess, connect
 from poc.sandbox.data_dir import SandboxPaths, claim_data_dir, move_aside
@@ -98,6 +104,7 @@ from poc.sandbox.seed import (
     issue_sandbox_keys,
     register_demo_agreement,
     sandbox_keystore,
+    seed_contributions,
     seed_demo,
 )
 
@@ -359,7 +366,6 @@ def sandbox_state(
         contributions=tuple(
             DemoContribution(
                 key=c.key,
-                title=c.title,
                 partner=c.partner,
                 contributor=c.contributor,
                 contribution_id=c.contribution_id,
@@ -474,6 +480,7 @@ def _run_once(
         announce = threading.Thread(
             target=_announce_when_ready,
             args=(server, _banner(seed, keys, paths, options, port), started, out),
+            kwargs={"seed_api": (seed, keys, paths, port)},
             name="sandbox-announce",
             daemon=True,
         )
@@ -565,11 +572,29 @@ def _build_server(
     return server, keys
 
 
-def _announce_when_ready(server: uvicorn.Server, banner: str, started: float, out: Log) -> None:
+def _announce_when_ready(
+    server: uvicorn.Server,
+    banner: str,
+    started: float,
+    out: Log,
+    *,
+    seed_api: tuple[SeedRecord, tuple[SandboxKey, ...], SandboxPaths, int] | None = None,
+) -> None:
+    """Once the API serves: register the demo's contributions (with their cards) and
+    endorsements through it, as any partner's client does, then say the sandbox is ready."""
     while not server.started:
         if server.should_exit:
             return
         time.sleep(0.01)
+    if seed_api is not None:
+        import httpx
+
+        seed, keys, paths, port = seed_api
+        try:
+            with httpx.Client(base_url=f"http://{HOST}:{port}") as http:
+                seed_contributions(http, seed, keys, paths, log=out)
+        except (LedgerError, httpx.HTTPError) as exc:
+            out(f"The demo's contributions could not be registered: {exc}")
     out(banner)
     out(f"Ready in {time.monotonic() - started:.1f} s. Stop with Ctrl-C.")
 

@@ -1,17 +1,30 @@
-"""Seeding the demo consortium on a deployment, once, and issuing this start's API keys.
+"""Seeding the demo consortium on a deployment, and issuing this start's API keys.
 
-`seed_demo` plays `poc.sandbox.demo`: keys in encrypted keystores, funding, identities, the
-project, acceptances, contributions, endorsements. Every step first checks the chain, so a seed
-interrupted half-way resumes instead of duplicating. Each demo partner has a proof secret
-derived from a per-data-dir secret, the demo salts derive from those as every partner's do
-(docs/design.md), so the contributions' ids are the same on every attempt; the service keeps
-the demo partners' proof secrets for them (custodial, opted in: `hand_proof_secrets`). What it
-created is `SeedRecord`, written to `sandbox.json`. `issue_sandbox_keys` revokes the previous
-start's sandbox keys and issues new ones (keys are stored hashed: old ones cannot be shown
-again)."""
+Two parts, because the demo's contributions go through the same path as every partner's:
+
+- `seed_demo`, before the API serves: keys in encrypted keystores, funding, identities, the
+  project and its acceptances, done on chain (relayed, signed by each partner's key), the
+  project's policy and agreement made by the agreement builder from the demo's answers; and
+  the plan of the contributions: their documents (written to the data directory), salts and
+  ids.
+  Every step first checks the chain, so a seed interrupted half-way resumes instead of
+  duplicating. Each demo partner has a proof secret derived from a per-data-dir secret, and the
+  demo salts derive from those as every partner's do (docs/design.md), so the ids are the same
+  on every attempt; the service keeps the demo partners' proof secrets for them (custodial,
+  opted in: `hand_proof_secrets`). What it made is `SeedRecord`, written to `sandbox.json` (no
+  titles: those are in the contributions' cards, kept by the API like anyone's).
+- `seed_contributions`, once the API serves: every demo contribution registered through
+  `POST /v1/projects/{id}/contributions` with its card (title, description, file, keywords),
+  then the endorsements, with the partners' own API keys of this start, as a partner's client
+  would. A repeat on a later start is answered as already done.
+
+`register_demo_agreement` puts the demo's agreement where the builder keeps agreements.
+`issue_sandbox_keys` revokes the previous start's sandbox keys and issues new ones (keys are
+stored hashed: old ones cannot be shown again)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -19,22 +32,25 @@ import os
 import secrets
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+import httpx
 from eth_account.signers.local import LocalAccount
 from eth_typing import ChecksumAddress, HexStr
 
 from api.services.agreements import new_agreement_id, readers_of, version_record
 from ledger.agreement.document import build_document, load_document
+from ledger.chain.clients import EXCHANGE_CONTRACT as EXCHANGE
 from ledger.chain.clients import LEDGER_CONTRACT as LEDGER
 from ledger.chain.clients import VAULT_CONTRACT as VAULT
-from ledger.chain.clients import PocLedgerClient
+from ledger.chain.clients import PocExchangeClient, PocLedgerClient
 from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
+from ledger.chain.exchange_signing import approve_exchange_settings_data, exchange_settings_data
 from ledger.chain.keystore import KeyStore
 from ledger.chain.signing import (
     NonceAllocator,
@@ -43,16 +59,15 @@ from ledger.chain.signing import (
     accept_agreement_data,
     create_project_data,
     deadline_in,
-    endorse_data,
-    register_data,
     set_identity_data,
     sign_auth,
 )
 from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
 from ledger.domain.events import IdentitySet
+from ledger.domain.exchange import ExchangeSettings
 from ledger.domain.hashing import commitment, contribution_id, sha256_bytes
-from ledger.domain.values import Policy, Registration, checksum
+from ledger.domain.values import Origin, Policy, checksum
 from ledger.errors import AgreementDocumentError, ConfigurationError
 from ledger.openings.custody import SecretCustody
 from ledger.openings.salts import derive_salt
@@ -118,7 +133,6 @@ class SeededContribution:
     """A demo contribution as registered, with what it takes to prove it (file and salt)."""
 
     key: str
-    title: str
     partner: str
     contributor: ChecksumAddress
     contribution_id: HexStr
@@ -194,7 +208,6 @@ class SeedRecord:
             "contributions": [
                 {
                     "key": c.key,
-                    "title": c.title,
                     "partner": c.partner,
                     "contributor": c.contributor,
                     "contributionId": c.contribution_id,
@@ -242,7 +255,6 @@ class SeedRecord:
                 contributions=tuple(
                     SeededContribution(
                         key=str(c["key"]),
-                        title=str(c["title"]),
                         partner=str(c["partner"]),
                         contributor=checksum(str(c["contributor"])),
                         contribution_id=HexStr(str(c["contributionId"])),
@@ -339,9 +351,19 @@ def seed_demo(
     project_id = ledger.ensure_project(
         coordinator, agreement, partner_addresses, agreement_document.policy
     )
+    # Its access-rights terms too, while the coordinator alone may set them.
+    if EXCHANGE in record.addresses:
+        _RelayedExchange(chain, record, relayer).ensure_settings(
+            coordinator,
+            [accounts[p.label] for p in demo.PARTNERS],
+            project_id,
+            agreement_document.exchange_settings.for_chain(),
+        )
     for partner in demo.PARTNERS:
         ledger.ensure_accepted(accounts[partner.label], project_id, agreement)
 
+    # The contributions are registered through the API once it serves (`seed_contributions`);
+    # here, what they will be: documents, salts and the ids the ledger will give them.
     proof_secrets = {p.label: demo_proof_secret(secret, p.label) for p in demo.PARTNERS}
     seeded: dict[str, SeededContribution] = {}
     for item in demo.CONTRIBUTIONS:
@@ -359,18 +381,9 @@ def seed_demo(
         )
         commit = commitment(contributor.address, project_id, content_hash, salt)
         parents = tuple(bytes.fromhex(seeded[p].contribution_id[2:]) for p in item.parents)
-        registration = Registration(
-            project_id=project_id,
-            commitment=commit,
-            origin=item.origin,
-            category=item.category,
-            value=item.value,
-            parents=parents,
-        )
-        cid = ledger.ensure_registered(contributor, registration)
+        cid = contribution_id(project_id, contributor.address, commit)
         seeded[item.key] = SeededContribution(
             key=item.key,
-            title=item.title,
             partner=item.partner,
             contributor=contributor.address,
             contribution_id=to_hex(cid),
@@ -384,15 +397,6 @@ def seed_demo(
             document=f"documents/{item.file_name}",
         )
         _write_atomic(paths.documents / item.file_name, item.document())
-
-    for endorsement in demo.ENDORSEMENTS:
-        target = seeded[endorsement.contribution]
-        ledger.ensure_endorsed(
-            accounts[endorsement.partner],
-            project_id,
-            bytes.fromhex(target.contribution_id[2:]),
-            endorsement.rating,
-        )
 
     _write_atomic(paths.documents / AGREEMENT_FILE, agreement_document.canonical_bytes())
     for language, text in agreement_document.texts.items():
@@ -423,23 +427,131 @@ def seed_demo(
     seed.write(paths.seed)
     hand_proof_secrets(paths, {accounts[label].address: s for label, s in proof_secrets.items()})
     log(
-        f"Seeded the demo consortium: project {project_id}, {len(seeded)} contributions, "
-        f"{len(demo.ENDORSEMENTS)} endorsements ({time.monotonic() - started:.1f} s)"
+        f"Seeded the demo consortium: project {project_id} with {len(demo.PARTNERS)} partners "
+        f"({time.monotonic() - started:.1f} s)"
     )
     return seed
 
 
 def _seed_on_chain(chain: Chain, record: DeploymentRecord, seed: SeedRecord) -> bool:
-    # The seed's last steps are registrations and endorsements: if those are there, the
-    # earlier ones (identities, project, acceptances) are too.
+    # The chain part's last step is the acceptances: if every partner accepted, the earlier
+    # ones (identities, project) are there too. The exchange settings are checked apart: a
+    # data directory seeded before they were set lacks only them.
     client = PocLedgerClient(chain.w3, record.address(LEDGER), chain_id=chain.chain_id)
-    ids = {c.key: bytes.fromhex(c.contribution_id[2:]) for c in seed.contributions}
-    if not all(client.contribution(cid).exists for cid in ids.values()):
+    if client.project_count() < seed.project_id:
         return False
-    return all(
-        client.has_endorsed(ids[e.contribution], seed.partner(e.partner).address)
-        for e in demo.ENDORSEMENTS
+    if not all(
+        client.member(seed.project_id, p.address).accepted_version >= 1 for p in seed.partners
+    ):
+        return False
+    return _settings_on_chain(chain, record, seed)
+
+
+def _settings_on_chain(chain: Chain, record: DeploymentRecord, seed: SeedRecord) -> bool:
+    """Whether PocExchange holds settings for the demo project (those of its agreement, or
+    the partners' since); true without an exchange, which has none to hold."""
+    if EXCHANGE not in record.addresses:
+        return True
+    client = PocExchangeClient(chain.w3, record.address(EXCHANGE), chain_id=chain.chain_id)
+    return client.exchange_settings(seed.project_id)[1] > 0
+
+
+def demo_card(item: demo.DemoContribution, secret: bytes) -> dict[str, Any]:
+    """The card of a demo contribution, as a partner's client posts it (`CardFields`); its
+    salt derives from the data directory's secret, so every start posts the same card."""
+    return {
+        "title": item.title,
+        "description": item.description,
+        "file": {
+            "name": item.file_name,
+            "media_type": "text/plain",
+            "size": len(item.document().encode()),
+        },
+        "keywords": list(item.keywords),
+        "salt": to_hex(_derive_salt(secret, f"card:{item.key}")),
+    }
+
+
+class SeedError(ConfigurationError):
+    """Raised when the API refuses a demo contribution or endorsement (other than as done)."""
+
+
+def seed_contributions(
+    http: httpx.Client,
+    seed: SeedRecord,
+    keys: Sequence[SandboxKey],
+    paths: SandboxPaths,
+    *,
+    log: Log = print,
+) -> int:
+    """Register the demo's contributions with their cards, then its endorsements, through the
+    API that `http` reaches (base URL set), each partner with its own key of this start.
+    Returns how many writes were new; one done before is answered as such and skipped."""
+    key_of = {k.label: k.api_key for k in keys}
+    secret = _seed_secret(paths)
+    by_key = {c.key: c for c in seed.contributions}
+    started, new = time.monotonic(), 0
+    for item in demo.CONTRIBUTIONS:
+        planned = by_key[item.key]
+        body = {
+            "commitment": planned.commitment,
+            "origin": "result" if item.origin == Origin.RESULT else "background",
+            "category": item.category,
+            "value": item.value,
+            "parents": list(planned.parents),
+            "card": demo_card(item, secret),
+        }
+        new += _post(
+            http,
+            f"/v1/projects/{seed.project_id}/contributions",
+            body,
+            key_of[item.partner],
+            what=f"contribution {item.key}",
+        )
+    for endorsement in demo.ENDORSEMENTS:
+        target = by_key[endorsement.contribution].contribution_id
+        new += _post(
+            http,
+            f"/v1/contributions/{target}/endorsements",
+            {"rating": endorsement.rating},
+            key_of[endorsement.partner],
+            what=f"endorsement of {endorsement.contribution}",
+        )
+    if new:
+        log(
+            f"Registered the demo's {len(demo.CONTRIBUTIONS)} contributions with their cards "
+            f"and {len(demo.ENDORSEMENTS)} endorsements through the API "
+            f"({time.monotonic() - started:.1f} s)"
+        )
+    return new
+
+
+# Refusals that mean the demo's write was done before (on an earlier start).
+_DONE_CODES: Final = frozenset({"already_endorsed", "contribution_exists"})
+
+
+def _post(http: httpx.Client, path: str, body: Mapping[str, Any], key: str, *, what: str) -> int:
+    """POST one demo write and wait for it; 1 if it was new, 0 if it was done before (the API
+    answers a repeat with the operation of the first request, or finds it done on chain)."""
+    asked_at = time.time()
+    response = http.post(
+        f"{path}?wait=true", json=dict(body), headers={"X-API-Key": key}, timeout=120
     )
+    if response.status_code in (200, 201, 202):
+        op = response.json()
+        if op.get("status") == "failed":
+            error = op.get("error") or {}
+            if error.get("code") in _DONE_CODES:
+                return 0
+            raise SeedError(f"the demo's {what} failed: {error}")
+        repeat = float(op.get("created_at", asked_at)) < asked_at
+        return 0 if repeat or (op.get("result") or {}).get("already_done") else 1
+    code = ""
+    with contextlib.suppress(ValueError):
+        code = str(response.json().get("code", ""))
+    if code in _DONE_CODES:
+        return 0
+    raise SeedError(f"the API refused the demo's {what}: {response.status_code} {response.text}")
 
 
 def _seed_secret(paths: SandboxPaths) -> bytes:
@@ -562,22 +674,83 @@ class _RelayedLedger:
         )
         self._client.accept_agreement_by_sig(self._relayer, project_id, 1, agreement, auth)
 
-    def ensure_registered(self, account: LocalAccount, registration: Registration) -> bytes:
-        cid = contribution_id(registration.project_id, account.address, registration.commitment)
-        if not self._client.contribution(cid).exists:
-            auth = self._auth(account, register_data, registration=registration)
-            self._client.register_by_sig(self._relayer, registration, auth)
-        return cid
 
-    def ensure_endorsed(
-        self, account: LocalAccount, project_id: int, cid: bytes, rating: int
+class _RelayedExchange:
+    """The seed's PocExchange actions, signed by the partners and relayed, like
+    `_RelayedLedger`'s: each first checks the chain."""
+
+    def __init__(self, chain: Chain, record: DeploymentRecord, relayer: LocalAccount) -> None:
+        self._ledger = PocLedgerClient(chain.w3, record.address(LEDGER), chain_id=chain.chain_id)
+        self._client = PocExchangeClient(
+            chain.w3, record.address(EXCHANGE), chain_id=chain.chain_id
+        )
+        self._relayer = chain.sender(relayer)
+        self._nonces = NonceAllocator(self._client.is_nonce_used)
+
+    def _auth(
+        self, account: LocalAccount, build: Callable[..., TypedData], **fields: Any
+    ) -> SignedAuth:
+        data = build(
+            self._client.domain,
+            signer=account.address,
+            nonce=self._nonces.allocate(account.address),
+            deadline=deadline_in(AUTH_TTL_SECONDS),
+            **fields,
+        )
+        return sign_auth(account.key, data)
+
+    def settings_set(self, project_id: int) -> bool:
+        """Whether anyone set the project's settings (version 0: the contract's defaults)."""
+        return self._client.exchange_settings(project_id)[1] > 0
+
+    def ensure_settings(
+        self,
+        coordinator: LocalAccount,
+        partners: list[LocalAccount],
+        project_id: int,
+        wanted: ExchangeSettings,
     ) -> None:
-        if self._client.has_endorsed(cid, account.address):
+        """The agreement's access-rights settings on PocExchange, unless some are set (by an
+        earlier seed, or since changed by the partners: theirs stay): set by the coordinator
+        before the agreement is in force (a fresh seed), else proposed by it and approved by
+        the partners until the threshold applies them (a data directory seeded before the
+        exchange existed)."""
+        if self.settings_set(project_id):
+            return
+        if not self._ledger.project(project_id).in_force:
+            auth = self._auth(
+                coordinator,
+                exchange_settings_data,
+                proposal=False,
+                project_id=project_id,
+                settings=wanted,
+            )
+            self._client.set_exchange_settings_by_sig(self._relayer, project_id, wanted, auth)
             return
         auth = self._auth(
-            account, endorse_data, project_id=project_id, contribution_id=cid, rating=rating
+            coordinator,
+            exchange_settings_data,
+            proposal=True,
+            project_id=project_id,
+            settings=wanted,
         )
-        self._client.endorse_by_sig(self._relayer, project_id, cid, rating, auth)
+        proposal_id = self._client.propose_exchange_settings_by_sig(
+            self._relayer, project_id, wanted, auth
+        ).value
+        for partner in partners:
+            if self._client.settings_proposal(project_id, proposal_id).executed:
+                return
+            if self._client.has_approved_settings(proposal_id, partner.address):
+                continue
+            auth = self._auth(
+                partner,
+                approve_exchange_settings_data,
+                project_id=project_id,
+                proposal_id=proposal_id,
+            )
+            self._client.approve_exchange_settings_by_sig(
+                self._relayer, project_id, proposal_id, auth
+            )
 
 
 def _write_atomic(path: Path, text: str | bytes, *, private: bool = False) -> None:

@@ -47,18 +47,31 @@ def api_project(consortium: Consortium, *, accept: bool = True) -> int:
     return project_id
 
 
-def registration(member: Member, project_id: int, label: str, value: int = 40) -> dict[str, Any]:
+def registration(
+    member: Member,
+    project_id: int,
+    label: str,
+    value: int = 40,
+    card: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     commit = commitment(member.address, project_id, sha256_bytes(label.encode()), new_salt())
-    return {"commitment": "0x" + commit.hex(), "origin": "result", "category": 0, "value": value}
+    body = {"commitment": "0x" + commit.hex(), "origin": "result", "category": 0, "value": value}
+    return body if card is None else {**body, "card": card}
 
 
-def api_contribution(consortium: Consortium, member: Member, project_id: int, label: str) -> str:
-    """Register a contribution through the API; return its id."""
+def api_contribution(
+    consortium: Consortium,
+    member: Member,
+    project_id: int,
+    label: str,
+    card: dict[str, Any] | None = None,
+) -> str:
+    """Register a contribution through the API (with `card`, if given); return its id."""
     op = write(
         consortium,
         member,
         f"/v1/projects/{project_id}/contributions",
-        registration(member, project_id, label),
+        registration(member, project_id, label, card=card),
     )
     return str(op["resource_id"])
 

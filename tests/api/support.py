@@ -175,7 +175,7 @@ class Consortium:
         """Register a contribution directly on chain; return its commitment."""
         content = sha256_bytes(f"{label}-{time.time_ns()}".encode())
         commit = commitment(member.address, project_id, content, new_salt())
-        registration: tuple[Any, ...] = (project_id, commit, 1, 0, 40, [], bytes(32), "")
+        registration: tuple[Any, ...] = (project_id, commit, bytes(32), 1, 0, 40, [], bytes(32), "")
         call(self.chain, self.record, member.account, "PocLedger", "register", registration)
         return commit
 

@@ -46,6 +46,9 @@ MISSING_PROJECT = 4_000_000
 MISSING_CONTRIBUTION = "0x" + "e1" * 32
 MISSING_OPERATION = "0" * 32
 MISSING_PARTNER = "0x" + "5a" * 20
+DISPUTE_REASON = "Vertrouwelijk: dezelfde proef liep al in 2019 bij Lab Gent"
+CARD_TITLE = "Vertrouwelijke receptuur: enzymatische roting van vlas"
+SECRET = "0x" + "5e" * 32  # B's proof secret, kept by the service (B is custodial)
 MISSING_DISCLOSURE = "0x" + "d1" * 32
 MISSING_REQUEST = 987_654_321
 
@@ -60,6 +63,7 @@ class World:
     project: int
     other_project: int
     contribution: str
+    disputed: str
     opening: dict[str, str]
     proposal: int
     split: int
@@ -125,16 +129,21 @@ def _build(c: Consortium) -> World:
         "origin": "result",
         "category": 0,
         "value": 40,
+        "card": {"title": CARD_TITLE, "description": "Labnotities van B."},
     }
     own = str(write(c, b, f"/v1/projects/{project}/contributions", registration)["resource_id"])
     other = api_contribution(c, partner_c, project, "c-doc")
     write(c, coord, f"/v1/contributions/{own}/endorsements", {"rating": 4})
-    write(c, coord, f"/v1/contributions/{other}/disputes", {"reason_hash": "0x" + "dd" * 32})
+    write(c, coord, f"/v1/contributions/{other}/disputes", {"reason": {"text": DISPUTE_REASON}})
     amend = {"kind": "amend_agreement", "agreement_hash": "0x" + "42" * 32}
     proposal = int(write(c, coord, f"/v1/projects/{project}/proposals", amend)["resource_id"])
     c.chain.increase_time(8 * DAY)
     c.sync()
     split = write(c, b, f"/v1/projects/{project}/splits")
+    kept = c.client.put(
+        f"/v1/partners/{b.address}/proof-secret", json={"secret": SECRET}, headers=b.headers
+    )
+    assert kept.status_code == 201, kept.text
 
     # Project 2: the outsider's own consortium, made on chain.
     call(
@@ -159,6 +168,7 @@ def _build(c: Consortium) -> World:
         project=project,
         other_project=other_project,
         contribution=own,
+        disputed=other,
         opening={"contentHash": "0x" + content.hex(), "salt": "0x" + salt.hex()},
         proposal=proposal,
         split=int(split["resource_id"]),
@@ -188,7 +198,8 @@ class Read:
 
     `scope`: "public" (the same answer for everyone), "project", "contribution", "operation",
     "partner" (404 to whom may not read it, with a nonexistent id's body), "self" (the key's own
-    partner only, 403 to any other key), "list" (200 for
+    partner only, 403 to any other key; `tests/api/test_proof_secrets.py` has the details of the
+    proof-secret route), "own" (what waits for the key's own partner), "list" (200 for
     everyone; `listed` says who finds project 1's records in it), "keys" (statuses only;
     `tests/api/test_key_authority.py` has the full matrix), "agreement" (readable by the
     partners an agreement names, its coordinator, its project's readers and the auditors that
@@ -265,8 +276,10 @@ READS: dict[tuple[str, str], Read] = {
     ),
     ("GET", "/v1/projects/{project_id}/balances"): Read("project", READERS),
     ("GET", "/v1/contributions/{contribution_id}"): Read("contribution", READERS),
+    ("GET", "/v1/contributions/{contribution_id}/card"): Read("contribution", READERS),
     ("GET", "/v1/contributions/{contribution_id}/endorsements"): Read("contribution", READERS),
     ("GET", "/v1/contributions/{contribution_id}/disputes"): Read("contribution", READERS),
+    ("GET", "/v1/contributions/{contribution_id}/disputes/{number}"): Read("contribution", READERS),
     # Exports.
     ("POST", "/v1/exports/contributions/{contribution_id}/bundle"): Read(
         "contribution", EXPORTERS, body=_opening
@@ -308,6 +321,8 @@ READS: dict[tuple[str, str], Read] = {
     ("GET", "/v1/partners/{address}/encryption-keys"): Read("partner", {**READERS, "admin": OK}),
     ("GET", "/v1/projects/{project_id}/disclosures"): Read("project", READERS),
     ("GET", "/v1/projects/{project_id}/access-requests"): Read("project", READERS),
+    ("GET", "/v1/projects/{project_id}/exchange-settings"): Read("project", READERS),
+    ("GET", "/v1/projects/{project_id}/exchange-settings/proposals"): Read("project", READERS),
     ("GET", "/v1/contributions/{contribution_id}/access-requests"): Read("contribution", READERS),
     ("GET", "/v1/disclosures/{disclosure_id}"): Read("disclosure", READERS),
     ("GET", "/v1/disclosures/{disclosure_id}/document"): Read(
@@ -329,11 +344,10 @@ READS: dict[tuple[str, str], Read] = {
     ("GET", "/v1/inbox"): Read(
         "own", {**dict.fromkeys(VIEWERS, OK), "granted": 403, "ungranted": 403, "admin": 403}
     ),
-    # Proof secrets (api.services.custody.proof_secret_owner): the key's own partner only, 403
-    # to every other key before anything is looked up; the owner gets 404 while the service
-    # keeps none of its secret (as here: partner B keeps its own).
+    # A kept proof secret (api.services.custody.proof_secret_owner): its own partner's keys
+    # only (B keeps one, see `_build`); every other key is 403 before anything is looked up.
     ("GET", "/v1/partners/{address}/proof-secret"): Read(
-        "self", {**dict.fromkeys(VIEWERS, 403), "member": NF}
+        "self", {**dict.fromkeys(VIEWERS, 403), "member": OK}
     ),
 }
 
@@ -356,11 +370,18 @@ def _app_reads(client: TestClient) -> set[tuple[str, str]]:
     return found
 
 
+def _subject(path: str, w: World) -> str:
+    """The contribution a path reads: the disputed one where the path names a dispute (and on
+    the list of disputes, whose reasons are confidential too), else B's own."""
+    return w.disputed if "/disputes" in path else w.contribution
+
+
 def _fill(path: str, w: World, *, missing: bool = False) -> str:
     c = w.consortium
     return (
         path.replace("{project_id}", str(MISSING_PROJECT if missing else w.project))
-        .replace("{contribution_id}", MISSING_CONTRIBUTION if missing else w.contribution)
+        .replace("{contribution_id}", MISSING_CONTRIBUTION if missing else _subject(path, w))
+        .replace("{number}", "1")
         .replace("{operation_id}", MISSING_OPERATION if missing else w.operation)
         .replace("{address}", MISSING_PARTNER if missing else c.partner_b.address)
         .replace("{partner}", c.partner_b.address)
@@ -418,13 +439,21 @@ def test_read_by_viewer_has_its_scoped_status(
         missing = _send(world, method, path, read, viewer, missing=True)
         hidden, absent = response.json(), missing.json()
         assert missing.status_code == 404 and hidden["code"] == absent["code"], absent
-        assert hidden == {**absent, "message": _same_message(absent["message"], world)}
+        assert hidden == {**absent, "message": _same_message(absent["message"], world, path)}
+    # A dispute's reason and a card are project content: in the answer only for who may read
+    # the project.
+    if "/disputes" in path:
+        assert (DISPUTE_REASON in response.text) == (response.status_code == OK), response.text
+    if path in ("/v1/contributions/{contribution_id}", "/v1/contributions/{contribution_id}/card"):
+        assert (CARD_TITLE in response.text) == (response.status_code == OK), response.text
+    if path.endswith("/proof-secret"):
+        assert (SECRET[2:] in response.text.lower()) == (response.status_code == OK)
 
 
-def _same_message(absent: str, w: World) -> str:
+def _same_message(absent: str, w: World, path: str) -> str:
     return (
         absent.replace(str(MISSING_PROJECT), str(w.project))
-        .replace(MISSING_CONTRIBUTION, w.contribution)
+        .replace(MISSING_CONTRIBUTION, _subject(path, w))
         .replace(MISSING_OPERATION, w.operation)
         .replace(checksum(MISSING_PARTNER), w.consortium.partner_b.address)
         .replace(MISSING_DISCLOSURE, w.disclosure)

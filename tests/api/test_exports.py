@@ -16,6 +16,7 @@ from ledger.domain.hashing import commitment, contribution_id, new_salt, sha256_
 from ledger.evidence.packs import check_manifest
 from ledger.evidence.verifier import verify_document
 from tests.api.support import Consortium, call
+from tests.api.test_cards import _registered_with_card
 
 
 def _register(
@@ -25,7 +26,17 @@ def _register(
     content = sha256_bytes(b"a lab notebook page")
     salt = new_salt()
     commit = commitment(member.address, project_id, content, salt)
-    registration: tuple[object, ...] = (project_id, commit, origin, 0, 40, [], bytes(32), "")
+    registration: tuple[object, ...] = (
+        project_id,
+        commit,
+        bytes(32),
+        origin,
+        0,
+        40,
+        [],
+        bytes(32),
+        "",
+    )
     call(consortium.chain, consortium.record, member.account, "PocLedger", "register", registration)
     return contribution_id(project_id, member.address, commit), content, salt
 
@@ -64,34 +75,45 @@ def test_auditor_downloads_a_certificate(consortium: Consortium) -> None:
     assert response.headers["x-bundle-sha256"] in text
 
 
-def test_certificate_in_dutch_names_title_project_and_organisations(
+def test_certificate_in_dutch_names_card_title_project_and_organisations(
     consortium: Consortium,
 ) -> None:
-    project = consortium.project_on_chain()
-    cid, content, salt = _register(consortium, project)
-    consortium.grant_auditor(project)
+    card = {"title": "Trekproeven vlascomposiet", "description": "Twaalf proefstukken."}
+    _, cid, opening = _registered_with_card(consortium, card)
     response = consortium.client.post(
-        f"/v1/exports/contributions/0x{cid.hex()}/certificate",
-        json={
-            **_opening(content, salt),
-            "language": "nl",
-            "title": "Trekproeven vlascomposiet",
-            "projectName": "FlaxComp",
-        },
+        f"/v1/exports/contributions/{cid}/certificate",
+        json={**opening, "language": "nl", "projectName": "FlaxComp"},
         headers=consortium.auditor_headers,
     )
     reader = PdfReader(io.BytesIO(response.content))
     first = " ".join(reader.pages[0].extract_text().split())
 
     assert response.status_code == 200, response.text
-    assert (
-        f'filename="certificate-{cid.hex()[:12]}-nl.pdf"' in response.headers["content-disposition"]
-    )
+    assert f'filename="certificate-{cid[2:14]}-nl.pdf"' in response.headers["content-disposition"]
+    # The title and description are the card's, which the partner signed.
     assert first.startswith("Certificaat van bijdrage Trekproeven vlascomposiet")
+    assert "Twaalf proefstukken." in first
+    assert "bijdragekaart die de partner bij de registratie ondertekende" in first
     assert "FlaxComp (project " in first
     assert "Uitgereikt op " in first
     assert reader.metadata is not None and reader.metadata.creation_date is not None
     assert reader.metadata.title == "Certificaat van bijdrage: Trekproeven vlascomposiet"
+
+
+def test_certificate_title_comes_from_the_card_not_the_request(consortium: Consortium) -> None:
+    project = consortium.project_on_chain()
+    cid, content, salt = _register(consortium, project)  # on chain, without a card
+    consortium.grant_auditor(project)
+    response = consortium.client.post(
+        f"/v1/exports/contributions/0x{cid.hex()}/certificate",
+        json={**_opening(content, salt), "title": "Baanbrekend werk", "description": "Uniek."},
+        headers=consortium.auditor_headers,
+    )
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+
+    assert response.status_code == 200, response.text
+    assert "Baanbrekend werk" not in text and "Uniek." not in text
+    assert f"Contribution 0x{cid.hex()[:8]}" in " ".join(text.split())
 
 
 def test_certificate_in_an_unknown_language_is_refused(consortium: Consortium) -> None:

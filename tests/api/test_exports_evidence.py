@@ -126,7 +126,7 @@ def _register(consortium: Consortium, project_id: int) -> Registered:
     member = consortium.partner_b
     content, salt = sha256_bytes(b"a lab notebook page"), new_salt()
     commit = commitment(member.address, project_id, content, salt)
-    registration: tuple[object, ...] = (project_id, commit, 1, 0, 40, [], bytes(32), "")
+    registration: tuple[object, ...] = (project_id, commit, bytes(32), 1, 0, 40, [], bytes(32), "")
     receipt = call(
         consortium.chain, consortium.record, member.account, "PocLedger", "register", registration
     )

@@ -176,6 +176,10 @@ ADMIN = "none: an admin key acts for nobody"
 EXPORTS = "none: an export acts for nobody"
 
 AGREEMENTS = "test_agreements"
+SETTINGS_SIGNED = f"{AGREEMENTS}::test_set_exchange_settings_signed_by_the_coordinator_itself_lands"
+SETTINGS_AMENDED = (
+    f"{AGREEMENTS}::test_amend_access_rights_changes_exchange_settings_through_governance"
+)
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/chain", Access.READ, READS),
     Route("GET", "/v1/agreements", Access.READ, READS),
@@ -217,6 +221,23 @@ ROUTES: tuple[Route, ...] = (
         PREP,
         f"{AGREEMENTS}::test_replace_draft_changes_version_1_until_the_project_is_asked_for",
         body=_none,
+        member="coordinator",
+    ),
+    Route(
+        "POST",
+        "/v1/agreements/{agreement_id}/exchange-settings",
+        Access.COORDINATOR,
+        f"test:{SETTINGS_SIGNED}",
+        SETTINGS_SIGNED,
+        _none,
+        "coordinator",
+    ),
+    Route(
+        "POST",
+        "/v1/agreements/{agreement_id}/exchange-settings/prepare",
+        Access.COORDINATOR,
+        PREP,
+        SETTINGS_SIGNED,
         member="coordinator",
     ),
     Route(
@@ -354,6 +375,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("GET", "/v1/contributions", Access.READ, READS),
     Route("GET", "/v1/contributions/{contribution_id}", Access.READ, READS),
+    Route("GET", "/v1/contributions/{contribution_id}/card", Access.READ, READS),
     Route(
         "POST",
         "/v1/projects/{project_id}/contributions",
@@ -415,6 +437,7 @@ ROUTES: tuple[Route, ...] = (
         body=lambda _: {"rating": 3},
     ),
     Route("GET", "/v1/contributions/{contribution_id}/disputes", Access.READ, READS),
+    Route("GET", "/v1/contributions/{contribution_id}/disputes/1", Access.READ, READS),
     Route(
         "POST",
         "/v1/contributions/{contribution_id}/disputes",
@@ -754,19 +777,41 @@ ROUTES: tuple[Route, ...] = (
         PREP,
         member="c",
     ),
+    Route("GET", "/v1/projects/{project_id}/exchange-settings", Access.READ, READS),
+    Route("GET", "/v1/projects/{project_id}/exchange-settings/proposals", Access.READ, READS),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/exchange-settings/proposals/{settings_proposal}/approvals",
+        Access.WRITE,
+        f"test:{SETTINGS_AMENDED}",
+        SETTINGS_AMENDED,
+        _none,
+    ),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/exchange-settings/proposals/{settings_proposal}/approvals/prepare",
+        Access.WRITE,
+        PREP,
+        SETTINGS_AMENDED,
+    ),
 )
 
 
 def _template(route: Route) -> str:
     """The route's OpenAPI path (the table fills some parameters in)."""
-    return (
+    template = (
         route.path.split("?")[0]
         .replace("{own}", "{contribution_id}")
         .replace("{split_id}", "{proposal_id}")
         .replace("{auditor}", "{key_id}")
+        .replace("{settings_proposal}", "{proposal_id}")
         .replace("/disputes/1/", "/disputes/{number}/")
         .replace("{draft}", "{agreement_id}")
         .replace("/versions/2/", "/versions/{version}/")
+    )
+    # A dispute read by its number (the table names dispute 1).
+    return template.removesuffix("/disputes/1") + (
+        "/disputes/{number}" if template.endswith("/disputes/1") else ""
     )
 
 
@@ -777,6 +822,7 @@ def _url(route: Route, w: World) -> str:
         .replace("{own}", w.own)
         .replace("{contribution_id}", w.other)
         .replace("{proposal_id}", str(w.proposal_id))
+        .replace("{settings_proposal}", "1")
         .replace("{split_id}", str(w.split_id))
         .replace("{address}", c.partner_b.address)
         .replace("{partner}", c.partner_b.address)
@@ -843,7 +889,9 @@ def world(
             c = Consortium.create(chain, record, store, tc)
             project_id = api_project(c)
             own = api_contribution(c, c.partner_b, project_id, "matrix-b")
-            other = api_contribution(c, c.partner_c, project_id, "matrix-c")
+            other = api_contribution(
+                c, c.partner_c, project_id, "matrix-c", card={"title": "Matrix card"}
+            )
             write(c, c.coordinator, f"/v1/contributions/{own}/endorsements", {"rating": 4})
             write(
                 c,

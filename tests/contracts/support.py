@@ -268,8 +268,8 @@ SIGNED_TYPES = {
     "SetIdentity": "string name,string companyNumber",
     "Propose": "uint32 projectId,uint8 kind,bytes data",
     "ApproveProposal": "uint32 projectId,uint64 proposalId",
-    "Register": "uint32 projectId,bytes32 commitment,uint8 origin,uint8 category,uint64 value,"
-    "bytes32[] parents,bytes32 supersedes,string uri",
+    "Register": "uint32 projectId,bytes32 commitment,bytes32 cardHash,uint8 origin,uint8 category,"
+    "uint64 value,bytes32[] parents,bytes32 supersedes,string uri",
     "AnchorBatch": "uint32 projectId,bytes32 root,uint32 count,string uri",
     "WithdrawContribution": "uint32 projectId,bytes32 contributionId",
     "Endorse": "uint32 projectId,bytes32 contributionId,uint8 rating",
@@ -440,11 +440,13 @@ class Registration:
     parents: tuple[bytes, ...] = ()
     supersedes: bytes = ZERO_BYTES32
     uri: str = ""
+    card_hash: bytes = ZERO_BYTES32
 
     def as_tuple(self) -> tuple[Any, ...]:
         return (
             self.project_id,
             self.commitment,
+            self.card_hash,
             self.origin,
             self.category,
             self.value,
@@ -457,6 +459,7 @@ class Registration:
         return {
             "projectId": self.project_id,
             "commitment": self.commitment,
+            "cardHash": self.card_hash,
             "origin": self.origin,
             "category": self.category,
             "value": self.value,
@@ -654,9 +657,17 @@ class BatchLeaf:
     category: int = 0
     value: int = 1
     parents: tuple[bytes, ...] = ()
+    card_hash: bytes = ZERO_BYTES32
 
     def as_tuple(self) -> tuple[Any, ...]:
-        return (self.commitment, self.origin, self.category, self.value, list(self.parents))
+        return (
+            self.commitment,
+            self.card_hash,
+            self.origin,
+            self.category,
+            self.value,
+            list(self.parents),
+        )
 
 
 @dataclass(frozen=True)
@@ -672,6 +683,7 @@ def oz_merkle_tree(leaves: Sequence[BatchLeaf]) -> MerkleTree:
         "leaves": [
             [
                 "0x" + leaf.commitment.hex(),
+                "0x" + leaf.card_hash.hex(),
                 leaf.origin,
                 leaf.category,
                 str(leaf.value),

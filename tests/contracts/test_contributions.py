@@ -42,6 +42,7 @@ def test_register_records_contribution_and_event(world: World) -> None:
         "contributionId": contribution_id,
         "contributor": world.bob.address,
         "commitment": reg.commitment,
+        "cardHash": ZERO_BYTES32,
         "origin": BACKGROUND,
         "category": 1,
         "value": 250_000,
@@ -426,6 +427,48 @@ def test_reveal_batched_with_altered_value_reverts(world: World) -> None:
             ),
             world.bob,
         )
+
+
+def test_register_emits_the_card_hash_the_contributor_signed(world: World) -> None:
+    card_hash = keccak(text="a contribution card")
+    reg = world.registration(world.bob, card_hash=card_hash)
+    auth = world.sign(world.bob, "Register", reg.message())
+    receipt = world.chain.send(
+        world.ledger.functions.registerBySig(reg.as_tuple(), auth), world.eve
+    )
+    assert event(world.ledger, "ContributionRegistered", receipt)["cardHash"] == card_hash
+    # Another card under the same signature is refused: the operator cannot swap the card.
+    other = world.registration(world.bob, card_hash=keccak(text="another card"))
+    auth = world.sign(world.bob, "Register", replace(other, card_hash=card_hash).message())
+    with reverts("PocLedger", "SignatureInvalid", world.bob.address):
+        world.chain.send(world.ledger.functions.registerBySig(other.as_tuple(), auth), world.eve)
+
+
+def test_reveal_batched_emits_the_leafs_card_hash_and_refuses_another(world: World) -> None:
+    leaves = [
+        replace(leaf, card_hash=keccak(text=f"card {i}"))
+        for i, leaf in enumerate(_leaves(world, world.bob.address, 3))
+    ]
+    tree = oz_merkle_tree(leaves)
+    batch_id = _anchor(world, world.bob, tree.root, 3)
+    swapped = replace(leaves[1], card_hash=keccak(text="a card the operator prefers"))
+    with reverts("PocLedger", "PocInvalidMerkleProof", batch_id):
+        world.chain.send(
+            world.ledger.functions.revealBatched(
+                world.project, batch_id, swapped.as_tuple(), list(tree.proofs[1])
+            ),
+            world.eve,
+        )
+    receipt = world.chain.send(
+        world.ledger.functions.revealBatched(
+            world.project, batch_id, leaves[1].as_tuple(), list(tree.proofs[1])
+        ),
+        world.eve,
+    )
+    assert event(world.ledger, "ContributionRegistered", receipt)["cardHash"] == keccak(
+        text="card 1"
+    )
+    assert world.ledger.functions.batchLeafHash(leaves[1].as_tuple()).call() == tree.leaf_hashes[1]
 
 
 @covers("PocLedger.PocBatchNotFound")

@@ -27,6 +27,8 @@ from tests.contracts.support import (
 )
 from tests.contracts.world import AGREEMENT, World, address_data
 
+# The ledger, its module and the vault are released together (the vault's thresholds changed
+# with the split story's approvalsRequired).
 RELEASE = "2.0.0"
 
 

@@ -260,6 +260,7 @@ def test_register_by_sig_with_any_altered_field_reverts(world: World) -> None:
     alterations = {
         "projectId": replace(reg, project_id=other_project),
         "commitment": replace(reg, commitment=world.commitment(world.bob)),
+        "cardHash": replace(reg, card_hash=b"\x01" * 32),
         "origin": replace(reg, origin=BACKGROUND),
         "category": replace(reg, category=2),
         "value": replace(reg, value=3_000),

@@ -85,6 +85,7 @@ def _register(page: Page, base: str, name: str) -> str:
     open_page(page, base + "/register")
     drop_file(page, name, f"contents of {name}".encode())
     expect(page.locator("#commitment")).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
+    page.fill("#card-title", name)
     page.fill("#value", "8")
     page.click("#register-submit")
     confirm(page)
@@ -135,9 +136,9 @@ def test_endorsement_shows_yours_instead_of_the_form_and_a_refusal_is_never_conf
     page.select_option("#rating", "3")
     page.click("#endorse-submit")
     summary = confirm(page)
-    # What is signed: the rating, whose contribution (its title stays in the registering
-    # browser until contributions carry cards), and as whom.
-    assert words["rating.3"] in summary and cid[:8] in summary
+    # What is signed: the rating, whose contribution (its title from its card: this browser
+    # never saw the file), and as whom.
+    assert words["rating.3"] in summary and f"report-{language}.txt" in summary
     assert _person(demo, "leievlas")["name"] in summary
     assert _person(demo, "unikortrijk")["name"] in summary
     wait_confirmed(page)

@@ -35,6 +35,8 @@ from tests.sandbox_process import Sandbox
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.anvil]
 
 PASSPHRASE = "lange vlasvezels 2024"
+CARD_TITLE = "Roting van vlas, proef 7"
+OPENINGS_STORAGE = "poc.openings"  # proofkeys.js: the openings this browser keeps
 DOCUMENT = FilePayload(
     name="zwingelproef-2024.txt",
     mimeType="text/plain",
@@ -102,6 +104,7 @@ def _register(page: Page, base: str) -> str:
     expect(page.locator("#commitment")).to_have_text(re.compile("^0x[0-9a-f]{64}$"), timeout=30_000)
     expect(page.locator("#salt-source")).to_contain_text("0x")
     page.fill("#value", "12")
+    page.fill("#card-title", CARD_TITLE)
     page.click("#register-submit")
     # Asked first: the summary names the file that will be registered.
     assert DOCUMENT["name"] in confirm(page)
@@ -109,6 +112,9 @@ def _register(page: Page, base: str) -> str:
     link = page.locator("#register-result a").first.get_attribute("href") or ""
     match = re.search(r"id=(0x[0-9a-f]{64})", link)
     assert match, link
+    # The opening kept before sending carries the card signed with it.
+    kept = page.evaluate(f"JSON.parse(localStorage.getItem({OPENINGS_STORAGE!r}))")
+    assert kept[match.group(1)]["card"]["title"] == CARD_TITLE
     return match.group(1)
 
 

@@ -129,6 +129,7 @@ def test_register_race_never_sends_another_file_than_shown(
     page.evaluate(MAKE_BLOB_JS, ["big", 256, 0])
     page.select_option("#category", str(PERSON_HOURS))
     page.fill("#value", "5")
+    page.fill("#card-title", "Treksterkte van de lont")
     submit = page.locator("#register-submit")
 
     # A file, then a big one; Register pressed every way while the big one is hashing.
@@ -190,8 +191,17 @@ def test_register_race_never_sends_another_file_than_shown(
         bytes.fromhex(opening["salt"][2:]),
     )
     assert body["commitment"] == "0x" + expected.hex()
+    # The card names the file that was shown and signed, not one chosen before or after.
+    assert body["card"]["file"] == {
+        "name": "third.bin",
+        "media_type": "application/octet-stream",
+        "size": 5000,
+    }
     registered = _api(sandbox, demo, f"/v1/contributions/{cid}")
     assert registered["commitment"] == "0x" + expected.hex()
+    assert registered["card"]["status"] == "valid"
+    assert registered["card"]["card"]["file"]["name"] == "third.bin"
+    assert registered["card_hash"] == body["card_hash"]
     context.close()
 
 
@@ -205,6 +215,7 @@ def _register(
     open_page(page, base + "/register")
     drop_file(page, name, data)
     expect(page.locator("#commitment")).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
+    page.fill("#card-title", name)
     page.select_option("#category", str(category))
     page.fill("#value", value)
     page.click("#register-submit")
@@ -254,6 +265,7 @@ def test_value_typed_in_its_unit_is_recorded_exactly_or_refused(
     sent = _registrations(page)
     drop_file(page, "refused.txt", f"never registered {language}".encode())
     expect(page.locator("#commitment")).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
+    page.fill("#card-title", "refused.txt")
 
     # Refused as typed, said in the page's language, and nothing goes out when pressed.
     for category, typed, key in REFUSED[language]:
@@ -317,9 +329,11 @@ def test_partner_supersedes_then_withdraws_own_contribution(
     expect(page.locator("h1")).to_have_text(words["supersede.heading"])
     expect(page.locator("#supersede-note")).to_contain_text(f"draft-{language}.txt")
     expect(page.locator("#value")).to_have_value("12")  # the old facts, to correct
+    expect(page.locator("#card-title")).to_have_value(f"draft-{language}.txt")  # its card's words
     drop_file(page, f"final-{language}.txt", f"final version {language}".encode())
     expect(page.locator("#commitment")).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
     page.fill("#value", "14")
+    page.fill("#card-title", f"final-{language}.txt")
     page.click("#register-submit")
     summary = confirm(page)
     assert words["supersede.replaces"] in summary and f"draft-{language}.txt" in summary
@@ -332,6 +346,11 @@ def test_partner_supersedes_then_withdraws_own_contribution(
     assert _api(sandbox, demo, f"/v1/contributions/{old}")["status"] == "superseded"
     replacement = _api(sandbox, demo, f"/v1/contributions/{new}")
     assert replacement["supersedes"].lower() == old.lower() and replacement["value"] == "14"
+    # A correction is a new card; the old one stays as it was signed.
+    assert replacement["card"]["card"]["title"] == f"final-{language}.txt"
+    assert _api(sandbox, demo, f"/v1/contributions/{old}")["card"]["card"]["title"] == (
+        f"draft-{language}.txt"
+    )
 
     # The old one says what replaced it and offers no more corrections.
     open_page(page, f"{sandbox.url}/contribution?id={old}")

@@ -390,6 +390,7 @@ def test_full_tour_as_two_partners(
     expect(page.locator("#commitment")).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
     page.select_option("#category", "3")
     page.fill("#value", "12")
+    page.fill("#card-title", "Frame tube fatigue report, batch 7")
     page.locator("#parents input").first.check()
     page.click("#register-submit")
     _confirm(page)
@@ -403,7 +404,7 @@ def test_full_tour_as_two_partners(
     # The contribution is on the project's timeline, active.
     _open(page, base + "/project")
     item = page.locator(f"li[data-contribution='{cid}']")
-    expect(item).to_contain_text("frame-fatigue-report.txt")
+    expect(item).to_contain_text("Frame tube fatigue report, batch 7")
     expect(item.locator(".badge")).to_have_text(texts["status.active"])
 
     # -- The lawyer's view: bundle and certificate of the new contribution, then verify.
@@ -476,7 +477,7 @@ def test_full_tour_as_two_partners(
     _move_clock(page)
     after = _split(page)
     assert _score_shown(page) != before, f"the score did not change: {before}"
-    counted = page.locator("#split-why .counted li", has_text="frame-fatigue-report.txt")
+    counted = page.locator("#split-why .counted li", has_text="Frame tube fatigue report, batch 7")
     expect(counted).to_have_count(1)
     _shoot(page, "split-after-endorsement-laptop-en")
 

@@ -67,6 +67,7 @@ def test_vendored_manifest_names_the_pinned_version_and_file_hashes() -> None:
         assert manifest["package"] == package.npm_name
         assert manifest["version"] == pins[package.npm_name], "pin exactly, then vendor"
         assert manifest["integrity"] == lock[f"node_modules/{package.npm_name}"]["integrity"]
+        # Nested too: a package's modules may live in a folder (canonicalize's lib/).
         files = {
             p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()
         } - {MANIFEST}

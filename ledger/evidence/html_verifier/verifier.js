@@ -3,7 +3,9 @@
 // ledger/evidence/verifier.html by scripts/build_verifier_html.py (esbuild); docs/proofs.md is
 // the specification it follows. It runs the offline checks of `poc verify` that need no trust
 // anchors; what it cannot do (a TSA's signature, anything online) it reports as SKIP and names
-// the tool that can.
+// the tool that can. It reads both formats: 2 (contribution cards: `contribution.cardHash` and
+// `card`, checked by the web pages' own card rules) and 1 (deployments of releases 1.x, whose
+// events, Register and batch leaf had no card hash).
 
 import { Interface, defaultAbiCoder } from "@ethersproject/abi";
 import { _TypedDataEncoder } from "@ethersproject/hash";
@@ -13,14 +15,32 @@ import { Trie } from "@ethereumjs/trie";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { RecordFormatError, canonicalHash, checkCard } from "../../../api/web/static/js/cards.js";
 
 const DATA = JSON.parse(document.getElementById("verifier-data").textContent);
 const coder = defaultAbiCoder;
 const ledger = new Interface(DATA.ledgerAbi);
+// PocLedger's events as earlier releases emit them: one shape each, tried after the current one.
+const ledgerShapes = [ledger, ...DATA.earlierLedgerEvents.map((event) => new Interface([event]))];
+// And its functions: the calldata of a 1.x registration has the selectors of that release.
+const ledgerCalls = [ledger, ...DATA.earlierLedgerFunctions.map((f) => new Interface([f]))];
+
+/** The PocLedger call of `data`, by the current ABI or an earlier release's. */
+function parseCall(data) {
+  for (const abi of ledgerCalls) {
+    try {
+      return abi.parseTransaction({ data });
+    } catch {
+      // not a function of this shape; try the next
+    }
+  }
+  throw new Error(`calldata selector ${String(data).slice(0, 10)} is not a ledger function`);
+}
 const checkpoints = new Interface(DATA.checkpointsAbi);
 const exchange = new Interface(DATA.exchangeAbi);
 const TIMESTAMP_DOMAIN = DATA.timestampDomain;
-const BATCH_LEAF = ["bytes32", "uint8", "uint8", "uint64", "bytes32[]"];
+const FORMATS = [1, 2];
+const ZERO32 = "0x" + "00".repeat(32);
 const BLOCK_LEAF = ["uint256", "bytes32"];
 const HISTORY = new Set([
   "Endorsed",
@@ -167,27 +187,42 @@ async function proveLog(p, path, log, { contract, chainId, abi, blockPath, argFi
     "chain.chainId");
   const receipt = receiptLogs(log.receipt);
   p.expect(receipt.ok, "the transaction failed", at("receipt"));
-  const event = abi.getEvent(log.event);
-  const topic = abi.getEventTopic(event);
-  const found = receipt.logs.filter((l) => same(l.address, contract) && same(l.topics[0], topic));
+  // The event in each shape it has had (PocLedger's earlier releases too), and the logs of
+  // the contract with one of those topics.
+  const found = [];
+  for (const shape of abi === ledger ? ledgerShapes : [abi]) {
+    let event = null;
+    try { event = shape.getEvent(log.event); } catch { continue; }
+    const topic = shape.getEventTopic(event);
+    for (const l of receipt.logs) {
+      if (same(l.address, contract) && same(l.topics[0], topic)) found.push({ shape, event, log: l });
+    }
+  }
   if (!p.expect(found.length > 0, `the receipt has no ${log.event} log of the contract`, at("receipt"))) {
     return null;
   }
   let best = null;
   let bestWrong = null;
+  let bestScore = Infinity;
   let bestLog = null;
+  let bestEvent = null;
   for (const candidate of found) {
-    const parsed = abi.parseLog(candidate);
-    const wrong = event.inputs.filter((input, i) =>
+    const parsed = candidate.shape.parseLog(candidate.log);
+    const inputs = candidate.event.inputs;
+    const wrong = inputs.filter((input, i) =>
       !equalJson(log.args[input.name], jsonOf(input, parsed.args[i])))
       .map((i) => (argField ? argField(i.name) : at(`args.${i.name}`)));
-    if (bestWrong === null || wrong.length < bestWrong.length) {
-      [best, bestWrong, bestLog] = [parsed, wrong, candidate];
+    // An argument stated that this shape lacks (a card hash on a log of release 1.x) counts
+    // against it too (reported below).
+    const names = new Set(inputs.map((i) => i.name));
+    const score = wrong.length + Object.keys(log.args || {}).filter((k) => !names.has(k)).length;
+    if (score < bestScore) {
+      [best, bestWrong, bestScore, bestLog, bestEvent] = [parsed, wrong, score, candidate.log, candidate.event];
     }
   }
   if (bestWrong.length) p.add(`the ${log.event} log in the receipt says otherwise`, ...bestWrong);
   logIndexBounds(p, log, receipt, receipt.logs.indexOf(bestLog), tx, blockAt);
-  const known = new Set(event.inputs.map((i) => i.name));
+  const known = new Set(bestEvent.inputs.map((i) => i.name));
   const extra = Object.keys(log.args || {}).filter((k) => !known.has(k));
   if (extra.length) {
     p.add(`the ${log.event} log has no argument ${extra.join(", ")}`,
@@ -206,8 +241,10 @@ function registrationLog(b) {
 const REGISTERED_FIELD = { category: "contribution.category.id" };
 
 function registeredArgs(c) {
+  // Format 2 states the card hash (the event has it from release 2.0.0 on); format 1 does not.
+  const card = "cardHash" in c ? { cardHash: c.cardHash } : {};
   return { projectId: c.projectId, contributionId: c.contributionId, contributor: c.contributor,
-    commitment: c.commitment, origin: c.origin === "Result" ? 1 : 0, category: c.category.id,
+    commitment: c.commitment, ...card, origin: c.origin === "Result" ? 1 : 0, category: c.category.id,
     value: c.value, parents: c.parents, supersedes: c.supersedes, batchId: c.batchId,
     registeredAt: Date.parse(c.registeredAt) / 1000, uri: c.uri };
 }
@@ -219,16 +256,26 @@ async function verifyBundle(b, fileBytes) {
   const ctx = { contract: chain.contract, chainId: chain.chainId, abi: ledger };
 
   await run(report, "format", (p) => {
-    p.expect(b.version === 1, "not a version 1 proof bundle", "version");
+    p.expect(FORMATS.includes(b.version), "not a proof bundle of format 1 or 2", "version");
     p.expect(b.type === "poc-ledger/contribution-proof", "not a proof bundle", "type");
     for (const part of ["contribution", "policy", "authorisation", "chain", "inclusion", "history"]) {
       p.expect(b[part] && typeof b[part] === "object", `${part} is missing`, part);
+    }
+    if (b.version === 2 && b.contribution) {
+      p.expect(/^0x[0-9a-fA-F]{64}$/.test(String(c.cardHash)), "format 2 states the card hash",
+        "contribution.cardHash");
+      p.expect("card" in b && (b.card === null || (typeof b.card === "object" && !Array.isArray(b.card))),
+        "format 2 carries the card (or null)", "card");
+    }
+    if (b.version === 1 && b.contribution) {
+      p.expect(!("cardHash" in c), "format 1 has no card hash", "contribution.cardHash");
+      p.expect(!("card" in b), "format 1 has no card", "card");
     }
     p.expect(b.contribution && b.contribution.hashAlgorithm === "sha256",
       "the content hash must be SHA-256", "contribution.hashAlgorithm");
     p.expect(b.contribution && b.contribution.commitmentFormula === DATA.commitmentFormula,
       "another commitment formula", "contribution.commitmentFormula");
-    return "a proof bundle of version 1";
+    return `a proof bundle of format ${b.version}`;
   });
   if (report[0].verdict === "FAIL") return report;
 
@@ -255,6 +302,7 @@ async function verifyBundle(b, fileBytes) {
     return `in block ${chain.blockNumber}, transaction ${chain.txHash}`;
   }, "inclusion");
   await run(report, "authorisation", (p) => authorisation(p, b), "authorisation");
+  if (b.version >= 2) await run(report, "card", (p) => card(p, b), "card");
   await run(report, "policy", async (p) => {
     const proven = await proveLog(p, "policy.evidence", b.policy.evidence, ctx);
     p.expect(b.policy.evidence.event === "PolicySet", "not a PolicySet log", "policy.evidence.event");
@@ -291,10 +339,15 @@ async function verifyBundle(b, fileBytes) {
   if (b.batch) {
     await run(report, "batch", async (p) => {
       await proveLog(p, "batch.anchor", b.batch.anchor, ctx);
-      const leaf = [c.commitment, c.origin === "Result" ? 1 : 0, c.category.id, c.value, c.parents];
-      p.expect(same(keccak(keccak_256(unhex(coder.encode(BATCH_LEAF, leaf)))), b.batch.leafHash),
-        "the leaf hash is not that of the contribution", "batch.leafHash");
-      p.expect(StandardMerkleTree.verify(b.batch.root, BATCH_LEAF, leaf, b.batch.merkleProof),
+      // Format 1 bundles come from releases whose leaf had no card hash.
+      const v2 = b.version >= 2;
+      const types = v2 ? DATA.batchLeaf : DATA.batchLeafV1;
+      const leaf = [c.commitment, ...(v2 ? [c.cardHash] : []), c.origin === "Result" ? 1 : 0,
+        c.category.id, c.value, c.parents];
+      p.expect(same(keccak(keccak_256(unhex(coder.encode(types, leaf)))), b.batch.leafHash),
+        "the leaf hash is not that of the contribution", "batch.leafHash",
+        ...(v2 ? ["contribution.cardHash"] : []));
+      p.expect(StandardMerkleTree.verify(b.batch.root, types, leaf, b.batch.merkleProof),
         "the Merkle proof does not lead to the batch root", "batch.merkleProof", "batch.root");
       p.expect(same(b.batch.anchor.args.root, b.batch.root), "another root was anchored", "batch.root");
       p.expect(same(b.batch.anchor.args.batchId, c.batchId), "another batch", "contribution.batchId");
@@ -381,7 +434,7 @@ async function authorisation(p, b) {
   const a = b.authorisation;
   const raw = b.batch ? b.batch.anchor.transaction : b.inclusion.transaction;
   const tx = parseTransaction(raw);
-  const call = ledger.parseTransaction({ data: tx.data });
+  const call = parseCall(tx.data);
   const own = b.batch ? ["anchorBatch"] : ["register"];
   if (a.method === "transaction") {
     p.expect(own.includes(call.name), `the transaction calls ${call.name}`, "authorisation.method");
@@ -402,10 +455,12 @@ async function authorisation(p, b) {
     message = { projectId: c.projectId, root: b.batch.root, count: b.batch.count,
       uri: b.batch.anchor.args.uri, ...auth };
   } else {
-    types = { Register: DATA.types.Register };
-    message = { projectId: c.projectId, commitment: c.commitment, origin: c.origin === "Result" ? 1 : 0,
-      category: c.category.id, value: c.value, parents: c.parents, supersedes: c.supersedes,
-      uri: c.uri, ...auth };
+    // Register with the card hash (format 2), or as releases 1.x defined it (format 1).
+    const v2 = b.version >= 2;
+    types = { Register: v2 ? DATA.types.Register : DATA.registerV1 };
+    message = { projectId: c.projectId, commitment: c.commitment, ...(v2 ? { cardHash: c.cardHash } : {}),
+      origin: c.origin === "Result" ? 1 : 0, category: c.category.id, value: c.value,
+      parents: c.parents, supersedes: c.supersedes, uri: c.uri, ...auth };
   }
   const rebuilt = { types: { EIP712Domain: DATA.domainType, ...types },
     primaryType: Object.keys(types)[0], domain, message };
@@ -424,6 +479,31 @@ async function authorisation(p, b) {
     "the transaction carries another authorisation", "authorisation.signature", "authorisation.nonce");
   }
   return `signed by the contributor (EIP-712 ${b.batch ? "AnchorBatch" : "Register"})`;
+}
+
+/** The bundled card is the one whose hash the contributor signed (the cardHash the registration
+ * log and the signature were checked to carry), and a card by the format's rules. */
+function card(p, b) {
+  const signed = String(b.contribution.cardHash);
+  if (b.card === null) {
+    return same(signed, ZERO32) ? "registered without a card"
+      : `the card is not in the bundle; its hash ${signed.slice(0, 18)}… is signed`;
+  }
+  if (!p.expect(!same(signed, ZERO32),
+    "the bundle carries a card, but the contribution was registered without one", "card",
+    "contribution.cardHash")) return "";
+  try {
+    checkCard(b.card);
+  } catch (error) {
+    if (!(error instanceof RecordFormatError)) throw error;
+    p.add(`the card is malformed: ${error.message}`, error.field ? `card.${error.field}` : "card");
+    return "";
+  }
+  const computed = canonicalHash(b.card);
+  p.expect(same(computed, signed),
+    `the card hashes to ${computed}, not to the signed cardHash ${signed}: it was changed after registration`,
+    "card");
+  return `the card ("${b.card.title}") hashes to the cardHash the contributor signed`;
 }
 
 function timestamp(p, b) {

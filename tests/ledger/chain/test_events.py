@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from eth_abi.abi import encode
 from eth_utils.abi import abi_to_signature
 from eth_utils.crypto import keccak
 
@@ -59,6 +60,7 @@ def test_topics_cover_every_contract_and_earlier_releases() -> None:
     # The current signature is the one logs are stated in; earlier ones are read too.
     assert DEFAULT_DECODER.topics_of(PolicySet)[0] == DEFAULT_DECODER.topic_of(PolicySet)
     assert len(DEFAULT_DECODER.topics_of(PolicySet)) == 2
+    assert len(DEFAULT_DECODER.topics_of(ContributionRegistered)) == 2
     assert python_name("from") == "from_" and python_name("companyNumber") == "company_number"
 
 
@@ -95,3 +97,54 @@ def test_get_events_filters_by_project_and_type_in_chunks(env: Env) -> None:
     assert [e.contribution_id for e in registered if isinstance(e, ContributionRegistered)] == ids
     created = [e for e in everything if isinstance(e, ProjectCreated)]
     assert [e.project_id for e in created] == [first, second]
+
+
+def test_decoder_reads_a_registration_of_release_1_1_without_card_hash() -> None:
+    # Release 1.1.0's ContributionRegistered had no cardHash: its logs have another topic0,
+    # which the decoder knows from the release's ABI; the event decoded takes the zero card
+    # hash and, told its topic, is stated in its own (old) ABI form, as format 1 proof bundles
+    # state it.
+    [old] = [
+        e
+        for e in load_release_artifact("1.1.0", "PocLedger").abi
+        if e["type"] == "event" and e["name"] == "ContributionRegistered"
+    ]
+    decoder = DEFAULT_DECODER
+    topic = keccak(text=abi_to_signature(old))
+    assert topic != DEFAULT_DECODER.topic_of(ContributionRegistered)
+    assert DEFAULT_DECODER.topics_of(ContributionRegistered)[1:] == (topic,)
+    contributor = "0x" + "11" * 20
+    indexed = [
+        encode([i["type"]], [v])
+        for i, v in zip(
+            [i for i in old["inputs"] if i["indexed"]], [7, b"\x0c" * 32, contributor], strict=True
+        )
+    ]
+    plain = [i for i in old["inputs"] if not i["indexed"]]
+    values = [
+        b"\x0d" * 32,
+        1,
+        2,
+        40,
+        [b"\x0e" * 32],
+        b"\x00" * 32,
+        b"\x00" * 32,
+        1_700_000_000,
+        "ipfs://x",
+    ]
+    data = encode([i["type"] for i in plain], values)
+    event = decoder.decode_parts(
+        [topic, *indexed],
+        data,
+        address=contributor,
+        block_number=3,
+        block_hash="0x" + "00" * 32,
+        tx_hash="0x" + "00" * 32,
+        log_index=0,
+    )
+    assert isinstance(event, ContributionRegistered)
+    assert event.card_hash == b"\x00" * 32 and event.value == 40 and event.project_id == 7
+    stated = decoder.abi_arguments(event, topic=topic)
+    assert "cardHash" not in stated and list(stated) == [i["name"] for i in old["inputs"]]
+    # Without its topic, the current shape: the zero card hash stated.
+    assert "cardHash" in DEFAULT_DECODER.abi_arguments(event)

@@ -26,7 +26,14 @@ DOMAIN = Eip712Domain.ledger(31337, "0x" + "cd" * 20)
 
 def _registration() -> Registration:
     return Registration(
-        7, bytes(range(32)), Origin.BACKGROUND, 1, 500, (b"\x01" * 32,), uri="https://x/1"
+        7,
+        bytes(range(32)),
+        Origin.BACKGROUND,
+        1,
+        500,
+        (b"\x01" * 32,),
+        uri="https://x/1",
+        card_hash=b"\x0c" * 32,
     )
 
 
@@ -55,13 +62,14 @@ def test_struct_hash_equals_the_contracts_encoding() -> None:
     expected = keccak(
         encode(
             [
-                *("bytes32", "uint32", "bytes32", "uint8", "uint8", "uint64", "bytes32"),
-                *("bytes32", "bytes32", "address", "uint256", "uint256"),
+                *("bytes32", "uint32", "bytes32", "bytes32", "uint8", "uint8", "uint64"),
+                *("bytes32", "bytes32", "bytes32", "address", "uint256", "uint256"),
             ],
             [
                 signing.type_hash("Register"),
                 r.project_id,
                 r.commitment,
+                r.card_hash,
                 int(r.origin),
                 r.category,
                 r.value,

@@ -4,12 +4,13 @@ export tests).
 Project with alice (coordinator, "Vlasverwerking Dewaele NV"), bob ("UGent Lab Textiles") and
 carol (no declared identity):
 
-- `a`: alice registers directly (Background, person-hours); bob and carol endorse it; bob's
-  `b` builds on it; alice later supersedes it with `a2` and renames her organisation;
+- `a`: alice registers directly (Background, person-hours) with a contribution card; bob and
+  carol endorse it; bob's `b` builds on it; alice later supersedes it with `a2` and renames her
+  organisation;
 - `b`: bob registers by EIP-712 signature through the relayer (Result, funding, parent `a`,
   a uri); alice disputes it, carol upholds: `b` is Invalidated;
 - `c`: carol anchors a batch of three by signature (relayed), and the relayer reveals one;
-- `d`: alice anchors a batch of two herself and reveals one;
+- `d`: alice anchors a batch of two herself, each leaf with a card's hash, and reveals one;
 - `e`: carol registers directly, then withdraws it (Withdrawn).
 """
 
@@ -22,7 +23,18 @@ from typing import Any
 from ledger.chain import signing
 from ledger.chain.transactions import TxSender
 from ledger.domain import hashing, merkle
+from ledger.domain.cards import ContributionCard
 from ledger.domain.values import BatchLeaf, Origin, Registration
+
+#: The cards of `a` and `d` (the others have none).
+CARD_A = ContributionCard.create(
+    title="Flax retting trial results",
+    description="Field trial of dew retting on 4 plots.",
+    file_name="retting-protocol.pdf",
+    media_type="application/pdf",
+    size=52_113,
+    keywords=["flax", "retting"],
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,8 @@ class Opened:
     content: bytes
     content_hash: bytes
     salt: bytes
+    # The contribution's card, when it was registered with one (its hash is on the chain).
+    card: ContributionCard | None = None
 
 
 @dataclass
@@ -60,14 +74,24 @@ def build_scenario(env: Any) -> Scenario:
     ledger.set_identity(alice, "Vlasverwerking Dewaele NV", "BE0412.345.678")
     ledger.set_identity(bob, "UGent Lab Textiles", "")
 
-    def opened(name: str, cid: bytes, content: bytes, digest: bytes, salt: bytes) -> None:
-        scenario.items[name] = Opened(cid, content, digest, salt)
+    def opened(
+        name: str,
+        cid: bytes,
+        content: bytes,
+        digest: bytes,
+        salt: bytes,
+        card: ContributionCard | None = None,
+    ) -> None:
+        scenario.items[name] = Opened(cid, content, digest, salt, card)
 
     # a: direct registration
     content, digest, salt = _content("flax retting protocol")
     commitment = hashing.commitment(alice.address, project, digest, salt)
-    a = ledger.register(alice, Registration(project, commitment, Origin.BACKGROUND, 0, 40)).value
-    opened("a", a, content, digest, salt)
+    registration = Registration(
+        project, commitment, Origin.BACKGROUND, 0, 40, card_hash=CARD_A.hash()
+    )
+    a = ledger.register(alice, registration).value
+    opened("a", a, content, digest, salt, CARD_A)
 
     # b: by signature, builds on a
     content, digest, salt = _content("fibre strength dataset")
@@ -113,15 +137,20 @@ def build_scenario(env: Any) -> Scenario:
     # d: alice's own batch of two
     leaves = []
     batch_items = []
+    cards = []
     for i in range(2):
         content, digest, salt = _content(f"alice pilot run {i}")
         commitment = hashing.commitment(alice.address, project, digest, salt)
-        leaves.append(BatchLeaf(commitment, Origin.RESULT, 0, 12, parents=(a,)))
+        card = ContributionCard.create(title=f"Pilot run {i}", keywords=["pilot"])
+        leaves.append(
+            BatchLeaf(commitment, Origin.RESULT, 0, 12, parents=(a,), card_hash=card.hash())
+        )
         batch_items.append((content, digest, salt))
+        cards.append(card)
     tree = merkle.MerkleTree.of(leaves)
     batch = ledger.anchor_batch(alice, project, tree.root, 2).value
     d = ledger.reveal_batched(alice, project, batch, leaves[0], tree.proof(0)).value
-    opened("d", d, *batch_items[0])
+    opened("d", d, *batch_items[0], cards[0])
 
     # history
     ledger.endorse(bob, project, a, 4)

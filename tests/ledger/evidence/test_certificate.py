@@ -1,10 +1,12 @@
 """The PDF certificate as a judge reads it: a first page in plain words in Dutch or English
-(title, project, organisations by name, issue date in UTC, what it proves and does not, what to
-check), the technical detail in an annex, the issue time in the PDF's metadata. Read back with
-pypdf and with poppler's pdftotext, as a reader's tools would."""
+(the title and description of the contribution's card, the project, organisations by name,
+issue date in UTC, what it proves and does not, what to check), the technical detail in an
+annex, the issue time in the PDF's metadata. Read back with pypdf and with poppler's pdftotext,
+as a reader's tools would."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import subprocess
@@ -35,7 +37,9 @@ def scenario(memory_env: Any) -> Scenario:
 def _bundle(env: Any, scenario: Scenario, name: str) -> ProofBundle:
     item = scenario[name]
     builder = ProofBuilder(env.chain.w3, env.ledger.address)
-    return builder.build(item.contribution_id, content_hash=item.content_hash, salt=item.salt)
+    return builder.build(
+        item.contribution_id, content_hash=item.content_hash, salt=item.salt, card=item.card
+    )
 
 
 def _names(env: Any) -> dict[str, str]:
@@ -66,19 +70,16 @@ def test_first_page_in_english_is_plain_and_names_organisations(
     memory_env: Any, scenario: Scenario
 ) -> None:
     bundle = _bundle(memory_env, scenario, "a")
-    pdf = _render(
-        bundle,
-        title="Flax retting trial results",
-        description="Field trial of dew retting on 4 plots.",
-        project_name="FlaxComp",
-        names=_names(memory_env),
-    )
+    pdf = _render(bundle, project_name="FlaxComp", names=_names(memory_env))
     first = _pages(pdf)[0]
     before_footnotes = first.split("Addresses on the ledger")[0]
 
+    # The title, description, file and keywords are the card's, which the partner signed.
     assert first.startswith("Certificate of contribution Flax retting trial results")
     assert "Field trial of dew retting on 4 plots." in first
-    assert "not part of the record on the ledger" in first
+    assert "from the contribution card the partner signed" in first
+    # Only the project name is the exporter's, and the page says so.
+    assert "Project name as given at export" in first
     assert "FlaxComp (project " in first
     assert "Vlasverwerking Dewaele NV" in first
     assert "UGent Lab Textiles" in first  # an endorser, by name
@@ -116,6 +117,10 @@ def test_annex_holds_the_technical_detail(memory_env: Any, scenario: Scenario) -
     assert bundle.contribution.contributor in annex
     assert to_hex(bundle.contribution.content_hash) in annex
     assert to_hex(bundle.contribution.contribution_id) in annex
+    assert bundle.contribution.card_hash is not None
+    assert to_hex(bundle.contribution.card_hash) in annex  # the card's fingerprint
+    assert "retting-protocol.pdf (application/pdf, 52 113 bytes)" in annex
+    assert "Keywords flax, retting" in annex
     assert to_hex(bundle.chain.tx_hash) in annex
     assert to_hex(bundle.chain.block_hash) in annex
     assert bundle.chain.contract in annex
@@ -132,13 +137,13 @@ def test_issue_time_is_the_pdf_creation_date_and_title_names_it(
     memory_env: Any, scenario: Scenario
 ) -> None:
     bundle = _bundle(memory_env, scenario, "d")
-    reader = PdfReader(io.BytesIO(_render(bundle, "nl", title="Meetrapport")))
+    reader = PdfReader(io.BytesIO(_render(bundle, "nl")))
     metadata = reader.metadata
 
     assert metadata is not None
     assert metadata.creation_date == ISSUED
     assert metadata.modification_date == ISSUED
-    assert metadata.title == "Certificaat van bijdrage: Meetrapport"
+    assert metadata.title == "Certificaat van bijdrage: Pilot run 0"
     assert metadata.subject == "Certificaat van bijdrage (Proof-of-Contribution)"
 
 
@@ -149,7 +154,22 @@ def test_untitled_contribution_is_named_by_its_id(memory_env: Any, scenario: Sce
 
     assert f"Contribution {cid[:10]}…{cid[-4:]}" in first
     assert "not part of the record on the ledger" not in first  # nothing given, no note
+    assert "contribution card" not in first  # registered without one
     assert "an organisation without a declared name" in first  # carol declared none
+
+
+def test_card_left_out_of_the_bundle_is_said_and_not_replaced(
+    memory_env: Any, scenario: Scenario
+) -> None:
+    item = scenario["a"]
+    builder = ProofBuilder(memory_env.chain.w3, memory_env.ledger.address)
+    bundle = builder.build(item.contribution_id, content_hash=item.content_hash, salt=item.salt)
+    first = _pages(_render(bundle))[0]
+    cid = to_hex(bundle.contribution.contribution_id)
+
+    assert bundle.card is None
+    assert f"Contribution {cid[:10]}…{cid[-4:]}" in first
+    assert "registered with a card (title and description) that is not in this" in first
 
 
 def test_batched_contribution_names_the_batch_in_the_annex(
@@ -176,14 +196,20 @@ def test_pdftotext_reads_the_same_facts(
     assert bundle.sha256 in text.replace(" ", "")
 
 
-def test_exporter_text_is_escaped_and_bounded(memory_env: Any, scenario: Scenario) -> None:
+def test_card_text_is_escaped_and_bounded(memory_env: Any, scenario: Scenario) -> None:
+    # A card's words are the partner's own: markup in them is shown, never obeyed, and a long
+    # description is cut on the page (the whole card is in the bundle). The certificate is
+    # drawn from the bundle as given; the verifier checks the card against its signed hash.
     bundle = _bundle(memory_env, scenario, "d")
-    hostile = "<b>bold</b> & <font size='80'>" + "x" * 5_000
+    assert bundle.card is not None
+    hostile = "<b>bold</b> & <font size='80'>"
+    card = {**bundle.card, "title": hostile, "description": hostile + "x" * 5_000}
+    project = hostile + "y" * 5_000
 
-    first = _pages(_render(bundle, title=hostile, description=hostile))[0]
+    first = _pages(_render(dataclasses.replace(bundle, card=card), project_name=project))[0]
 
-    assert "<b>bold</b> & <font size='80'>" in first
-    assert "x" * 5_000 not in first
+    assert first.count("<b>bold</b> & <font size='80'>") >= 3  # title, description, project
+    assert "x" * 5_000 not in first and "y" * 5_000 not in first
 
 
 def test_same_bundle_and_issue_time_give_the_same_bytes(

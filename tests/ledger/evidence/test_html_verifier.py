@@ -1,8 +1,9 @@
 """The single-file verifier of the evidence packs (ledger/evidence/verifier.html) in Chromium,
-opened from disk as a lawyer opens it: every kind of genuine bundle passes, and every tampered
-bundle `poc verify` fails fails here too; it works offline (no request leaves the page, its
-Content-Security-Policy holds), in Dutch and English, and the committed page is the build of
-its sources."""
+opened from disk as a lawyer opens it: every kind of genuine bundle passes (format 2 with and
+without a contribution card, and format 1 of release 1.1.0), and every tampered bundle `poc
+verify` fails fails here too (a changed card among them); it works offline (no request leaves
+the page, its Content-Security-Policy holds), in Dutch and English, and the committed page is
+the build of its sources."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ledger.evidence.builder import ProofBuilder
 from ledger.evidence.verifier import verify_document
 from tests.e2e.web_pages import launched_chromium
 from tests.ledger.evidence.proof_scenario import Scenario, build_scenario
+from tests.ledger.evidence.test_proofs_cards import CARD, FORMAT1, _register_with_card
 from tests.ledger.evidence.test_sources import _bundle as _sources_bundle
 from tests.ledger.evidence.test_sources import _register, _stamp_and_anchor
 from tests.ledger.evidence.test_sources import services as services  # the fixture
@@ -45,7 +47,7 @@ def scenario(memory_env: Any) -> Scenario:
 def _document(env: Any, scenario: Scenario, name: str) -> dict[str, Any]:
     item = scenario[name]
     bundle = ProofBuilder(env.chain.w3, env.ledger.address).build(
-        item.contribution_id, content_hash=item.content_hash, salt=item.salt
+        item.contribution_id, content_hash=item.content_hash, salt=item.salt, card=item.card
     )
     document: dict[str, Any] = json.loads(bundle.to_bytes())
     return document
@@ -180,6 +182,69 @@ def test_bundle_poc_verify_fails_fails_here_too(
     assert _failed(checks), checks
     assert "failed" in summary
     assert outside == []
+
+
+@pytest.mark.parametrize("name", ["a", "a2", "b", "c", "d", "e"])
+def test_format1_bundle_of_release_1_1_passes_here_too(
+    browser: Browser, tmp_path: Path, name: str
+) -> None:
+    document = json.loads((FORMAT1 / f"{name}.json").read_text())
+    content = (FORMAT1 / f"{name}.content").read_bytes()
+
+    checks, summary, outside = _verify_in_page(browser, tmp_path, document, content)
+
+    assert verify_document(document, file=content).ok
+    assert _failed(checks) == [], checks
+    assert summary == "Every check made here passed."
+    assert "card" not in [c["name"] for c in checks]
+    assert outside == []
+
+
+def _card_document(env: Any) -> dict[str, Any]:
+    cid, content_hash, salt = _register_with_card(env, CARD)
+    builder = ProofBuilder(env.chain.w3, env.ledger.address)
+    bundle = builder.build(cid, content_hash=content_hash, salt=salt, card=CARD)
+    document: dict[str, Any] = json.loads(bundle.to_bytes())
+    return document
+
+
+CARD_TAMPERS: dict[str, Tamper] = {
+    "title": lambda d: d["card"].update(title="Vlasroot v3"),
+    "keyword": lambda d: d["card"]["keywords"].append("extra"),
+    "salt": lambda d: d["card"].update(salt="0x" + "00" * 32),
+    "control character": lambda d: d["card"].update(title="two\nlines"),
+    "unknown field": lambda d: d["card"].update(owner="someone"),
+    "card without signed hash": lambda d: d["contribution"].update(cardHash="0x" + "00" * 32),
+    "format 1 with the card": lambda d: d.update(version=1),
+}
+
+
+def test_bundle_with_its_card_passes_and_names_the_card(
+    browser: Browser, memory_env: Any, tmp_path: Path
+) -> None:
+    document = _card_document(memory_env)
+
+    checks, summary, outside = _verify_in_page(browser, tmp_path, document)
+    card = next(c for c in checks if c["name"] == "card")
+
+    assert verify_document(document).ok
+    assert _failed(checks) == [], checks
+    assert card["verdict"] == "pass" and "Vlasroot v2" in card["text"]
+    assert summary == "Every check made here passed." and outside == []
+
+
+@pytest.mark.parametrize("tamper", sorted(CARD_TAMPERS))
+def test_bundle_with_a_changed_card_poc_verify_fails_fails_here_too(
+    browser: Browser, memory_env: Any, tmp_path: Path, tamper: str
+) -> None:
+    document = _card_document(memory_env)
+    CARD_TAMPERS[tamper](document)
+
+    checks, summary, _ = _verify_in_page(browser, tmp_path, document)
+
+    assert not verify_document(document).ok
+    assert _failed(checks), checks
+    assert "failed" in summary
 
 
 def test_wrong_original_file_fails_the_file_check(

@@ -247,8 +247,12 @@ def test_tamper_log_index_in_shared_block_is_bounded_offline_exact_online(env: A
     )
     assert [r.tx_index for r in receipts] == [0, 1, 2]
     builder = ProofBuilder(env.chain.w3, env.ledger.address)
-    x_doc = builder.build(x_id, **x_opening).to_json()
-    y_doc = builder.build(y_id, **y_opening).to_json()
+    x_doc = builder.build(
+        x_id, content_hash=x_opening["content_hash"], salt=x_opening["salt"]
+    ).to_json()
+    y_doc = builder.build(
+        y_id, content_hash=y_opening["content_hash"], salt=y_opening["salt"]
+    ).to_json()
     w3 = env.chain.w3
     for document in (x_doc, y_doc):
         report = verify_document(document, w3=w3)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ledger.domain.cards import ContributionCard
 from ledger.domain.hashing import commitment, contribution_id, new_salt
 from ledger.errors import OpeningError, OpeningFormatError, OpeningMismatchError
 from ledger.openings.files import (
@@ -174,3 +176,38 @@ def test_parse_opening_never_raises_anything_but_opening_errors(
     document = {**BASE_DOCUMENT, **changes}
     with contextlib.suppress(OpeningError):
         parse_opening(json.dumps(document))
+
+
+def test_opening_with_a_card_round_trips_carrying_it() -> None:
+    card = ContributionCard.create(
+        title="Tensile tests, batch 4",
+        description="Forty samples.\nRetted 40 hours.",
+        file_name="tests-batch-4.csv",
+        media_type="text/csv",
+        size=1234,
+        keywords=("flax", "tensile"),
+    )
+    opening = _derived(card=card)
+    document = json.loads(opening.to_bytes())
+    assert list(document)[-1] == "card" and document["card"] == card.to_json()
+    again = parse_opening(opening.to_bytes())
+    assert again == opening and again.card is not None
+    assert again.card.hash() == card.hash()  # the same bytes the partner signed the hash of
+    without = parse_opening({k: v for k, v in document.items() if k != "card"})
+    assert without.card is None and without.contribution_id == opening.contribution_id
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda c: c.update(title=""), "card.title"),
+        (lambda c: c.update(title="a\u202eb"), "card.title"),
+        (lambda c: c.update(extra=1), "card"),
+        (lambda c: c.update(salt="0x12"), "card.salt"),
+    ],
+)
+def test_parse_opening_refuses_a_malformed_card_naming_its_field(change: Any, field: str) -> None:
+    document = json.loads(_derived(card=ContributionCard.create(title="Batch 4")).to_bytes())
+    change(document["card"])
+    with pytest.raises(OpeningFormatError, match=rf"^{re.escape(field)}"):
+        parse_opening(document)

@@ -27,6 +27,7 @@ from ledger.store import Store
 from ledger.store.engine import default_outbox_path
 from ledger.store.outbox import OperationRecord
 from ledger.store.records import IndexedEvent
+from ledger.store.sealed import SealedRecord
 from tests.databases import fresh_postgres_databases
 
 ACTOR = "0x" + "11" * 20
@@ -317,6 +318,53 @@ def test_open_single_file_layout_of_an_older_release_upgrades_what_it_moves(
     assert "operations" not in _tables(index)
 
 
+def _sealed(record_id: str, ciphertext: bytes = b"\x01" * 40) -> SealedRecord:
+    return SealedRecord(
+        record_id=record_id,
+        kind="card",
+        project_id=1,
+        subject="0x" + "aa" * 32,
+        record_hash="0x" + "bb" * 32,
+        key_id="k1",
+        nonce=b"\x00" * 12,
+        ciphertext=ciphertext,
+        created_by=ACTOR,
+        created_at=time.time(),
+    )
+
+
+def test_sealed_record_is_kept_in_the_outbox_database_and_never_replaced(
+    tmp_path: Path,
+) -> None:
+    index = tmp_path / "index.sqlite3"
+    store = Store.open(_url(index))
+    try:
+        first, created = store.sealed.add(_sealed("card:a:b"))
+        assert created and first.ciphertext == b"\x01" * 40
+        again, created_again = store.sealed.add(_sealed("card:a:b", b"\x02" * 40))
+        assert not created_again and again == first
+        store.sealed.add(_sealed("reason:a:c"))
+        assert {r.record_id for r in store.sealed.about("0x" + "aa" * 32)} == {
+            "card:a:b",
+            "reason:a:c",
+        }
+        assert store.sealed.key_ids() == frozenset({"k1"})
+    finally:
+        store.close()
+    assert "sealed_records" in _tables(tmp_path / "outbox.sqlite3")
+    assert "sealed_records" not in _tables(index)
+    # The index is rebuilt from the chain; the records are not: they survive its loss.
+    for name in ("index.sqlite3", "index.sqlite3-wal", "index.sqlite3-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    store = Store.open(_url(index))
+    try:
+        record = store.sealed.get("card:a:b")
+        assert record is not None and record.ciphertext == b"\x01" * 40
+        assert store.sealed.get("card:a:x") is None
+    finally:
+        store.close()
+
+
 def test_open_in_memory_keeps_one_database() -> None:
     store = Store.open("sqlite://")
     try:
@@ -383,3 +431,19 @@ def test_open_postgres_with_outbox_url_moves_outbox_to_its_database(
     assert not {"operations", "api_keys"} & _pg_tables(index)
     assert {"operations", "api_keys"} <= _pg_tables(outbox)
     assert "index_events" not in _pg_tables(outbox)
+
+
+def test_sealed_records_on_postgres_keep_their_bytes(pg_urls: tuple[str, str]) -> None:
+    index, outbox = pg_urls
+    store = Store.open(index, outbox_url=outbox)
+    binary = bytes(range(256))
+    try:
+        store.sealed.add(_sealed("card:pg:1", binary))
+        _, created = store.sealed.add(_sealed("card:pg:1", b"other"))
+        assert not created
+        record = store.sealed.get("card:pg:1")
+        assert record is not None and record.ciphertext == binary
+    finally:
+        store.close()
+    assert "sealed_records" in _pg_tables(outbox)
+    assert "sealed_records" not in _pg_tables(index)

@@ -6,6 +6,8 @@ tests/e2e/test_sandbox_process.py.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import os
 import re
@@ -19,7 +21,9 @@ import pytest
 from pydantic import SecretStr
 
 from api.settings import ApiSettings
-from ledger.agreement.document import verify_agreement_hash
+from ledger.agreement.answers import SECONDS_PER_DAY, Language
+from ledger.agreement.document import AgreementDocument, verify_agreement_hash
+from ledger.agreement.render import markdown_to_text
 from ledger.chain.clients import LEDGER_CONTRACT as LEDGER
 from ledger.chain.clients import PocLedgerClient
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_external, connect_memory
@@ -27,8 +31,9 @@ from ledger.chain.deploy import deploy_ledger, exchange_client_for
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.domain.codec import to_hex
 from ledger.domain.events import ContributionRegistered, Endorsed, IdentitySet
+from ledger.domain.exchange import ExchangeSettings
 from ledger.domain.hashing import agreement_hash, commitment, sha256_bytes, sha256_file
-from ledger.domain.values import ContributionStatus, Origin
+from ledger.domain.values import Origin
 from ledger.errors import AnvilError, ConfigurationError
 from ledger.openings.files import derived_opening
 from poc.sandbox import demo
@@ -54,6 +59,7 @@ from poc.sandbox.seed import (
     seed_demo,
 )
 from poc.wiring import proof_secret_custody
+from tests.ledger.agreement.readback import read_terms
 
 ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
@@ -258,43 +264,31 @@ def test_seed_demo_creates_the_consortium(chain: Chain, paths: SandboxPaths) -> 
     document = verify_agreement_hash(agreement_text, salt, project.agreement_hash)
     assert project.policy_hash == document.policy_hash
     assert {p.address for p in document.answers.partners} == set(addresses.values())
+    # ... and PocExchange's settings are the numbers its access-rights terms state.
+    assert_demo_settings_on_chain(chain, record, seed.project_id, document)
 
     events = client.get_events(record.deploy_block)
     identities = {
         e.account: (e.name, e.company_number) for e in events if isinstance(e, IdentitySet)
     }
     assert identities == {addresses[p.label]: (p.name, p.company_number) for p in demo.PARTNERS}
-
-    registered = {e.contribution_id: e for e in events if isinstance(e, ContributionRegistered)}
-    assert len(registered) == len(demo.CONTRIBUTIONS) == len(seed.contributions)
+    # The contributions are registered through the API once it serves (seed_contributions):
+    # here they are planned, their documents written and their ids known.
+    assert not [e for e in events if isinstance(e, ContributionRegistered)]
+    assert len(seed.contributions) == len(demo.CONTRIBUTIONS)
     by_key = {c.key: c for c in seed.contributions}
     for item in demo.CONTRIBUTIONS:
         seeded = by_key[item.key]
-        cid = bytes.fromhex(seeded.contribution_id[2:])
-        event = registered[cid]
-        assert event.contributor == addresses[item.partner]
-        assert (Origin(event.origin), event.category, event.value) == (
-            item.origin,
-            item.category,
-            item.value,
-        )
-        assert tuple(to_hex(p) for p in event.parents) == tuple(
-            by_key[parent].contribution_id for parent in item.parents
-        )
-        # The file written to the data directory opens the on-chain commitment.
         content = sha256_file(paths.root / seeded.document)
-        salt = bytes.fromhex(seeded.salt[2:])
-        assert commitment(event.contributor, seed.project_id, content, salt) == event.commitment
-        assert client.contribution(cid).status is ContributionStatus.ACTIVE
-    assert {Origin(e.origin) for e in registered.values()} == {Origin.BACKGROUND, Origin.RESULT}
-
-    endorsed = {(e.endorser, to_hex(e.contribution_id)) for e in events if isinstance(e, Endorsed)}
-    assert endorsed == {
-        (addresses[e.partner], by_key[e.contribution].contribution_id) for e in demo.ENDORSEMENTS
-    }
+        assert commitment(
+            addresses[item.partner], seed.project_id, content, bytes.fromhex(seeded.salt[2:])
+        ) == bytes.fromhex(seeded.commitment[2:])
+        assert seeded.parents == tuple(by_key[p].contribution_id for p in item.parents)
     assert SeedRecord.read(paths.seed) == seed
     data = json.loads(paths.seed.read_text())
     assert data["projectTitle"] == demo.PROJECT_TITLE
+    # Titles are on the cards, kept by the API: not in sandbox.json.
+    assert all("title" not in c for c in data["contributions"])
     with pytest.raises(ConfigurationError, match="malformed"):
         SeedRecord.from_json_dict({**data, "partners": [{"label": "x"}]})
     assert {k.label for k in sandbox_keystore(paths).entries()} == {
@@ -304,6 +298,93 @@ def test_seed_demo_creates_the_consortium(chain: Chain, paths: SandboxPaths) -> 
     # Partners act through the relayer: their keys sent nothing themselves.
     for address in addresses.values():
         assert chain.w3.eth.get_transaction_count(address) == 0
+
+
+def test_seed_contributions_registers_the_demo_with_cards_through_the_api(
+    memory_chain: Chain, paths: SandboxPaths
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.settings import ApiSettings
+    from ledger.domain.cards import ContributionCard
+    from ledger.store import Store
+    from poc.sandbox.seed import seed_contributions
+    from poc.wiring import create_app
+
+    chain = memory_chain
+    record, _ = ensure_deployed(chain, paths, log=_quiet)
+    seed = seed_demo(chain, record, paths, log=_quiet)
+    settings = ApiSettings(
+        data_dir=paths.root,
+        keystore_scrypt_n=1 << 4,
+        index_poll_interval=0.02,
+        outbox_poll_interval=0.01,
+    )
+    store = Store.open(settings.resolved_database_url)
+    try:
+        keys = issue_sandbox_keys(store, seed)
+        app = create_app(settings, store=store, chain=chain, deployment=record)
+        with TestClient(app) as http:
+            assert seed_contributions(http, seed, keys, paths, log=_quiet) > 0
+            client = PocLedgerClient(chain.w3, record.address(LEDGER), chain_id=chain.chain_id)
+            events = client.get_events(record.deploy_block)
+            registered = {
+                to_hex(e.contribution_id): e
+                for e in events
+                if isinstance(e, ContributionRegistered)
+            }
+            assert set(registered) == {c.contribution_id for c in seed.contributions}
+            app.state.services.follower.sync_once()
+            coordinator = {"X-API-Key": next(k.api_key for k in keys if k.label == "leievlas")}
+            by_key = {c.key: c for c in seed.contributions}
+            for item in demo.CONTRIBUTIONS:
+                cid = by_key[item.key].contribution_id
+                event = registered[cid]
+                assert (Origin(event.origin), event.category, event.value) == (
+                    item.origin,
+                    item.category,
+                    item.value,
+                )
+                read = http.get(f"/v1/contributions/{cid}", headers=coordinator).json()
+                card = ContributionCard.from_json(read["card"]["card"])
+                assert read["card"]["status"] == "valid"
+                assert card.title == item.title and card.description == item.description
+                # What the partner signed on chain is this card's hash.
+                assert card.hash() == event.card_hash
+            endorsed = {
+                (e.endorser, to_hex(e.contribution_id)) for e in events if isinstance(e, Endorsed)
+            }
+            addresses = {p.label: p.address for p in seed.partners}
+            assert endorsed == {
+                (addresses[e.partner], by_key[e.contribution].contribution_id)
+                for e in demo.ENDORSEMENTS
+            }
+            # A later start posts the same cards: nothing new, no new block.
+            head = chain.block_number()
+            assert seed_contributions(http, seed, keys, paths, log=_quiet) == 0
+            assert chain.block_number() == head
+    finally:
+        store.close()
+
+
+def assert_demo_settings_on_chain(
+    chain: Chain, record: DeploymentRecord, project_id: int, document: AgreementDocument
+) -> None:
+    """The project's settings on PocExchange against the agreement, field by field, and
+    against the numbers its text states in both languages."""
+    settings, version = exchange_client_for(chain, record).exchange_settings(project_id)
+    assert version >= 1
+    for field in dataclasses.fields(ExchangeSettings):
+        assert getattr(settings, field.name) == getattr(document.exchange_settings, field.name)
+    last_day = dt.datetime.fromtimestamp(settings.project_end, dt.UTC).date() - dt.timedelta(1)
+    for language in Language:
+        stated = read_terms(markdown_to_text(document.text(language)), language, document.answers)
+        assert stated["answer_period_days"] * SECONDS_PER_DAY == settings.answer_period
+        assert stated["request_period"] == (
+            settings.request_period_after_end // SECONDS_PER_DAY,
+            last_day + dt.timedelta(seconds=settings.request_period_after_end),
+        )
+        assert stated["project"][2] == last_day
 
 
 def test_seed_demo_runs_once_and_resumes_without_duplicates(
@@ -338,15 +419,41 @@ def test_seed_demo_completes_a_seed_the_chain_lost(
     client = PocLedgerClient(
         memory_chain.w3, record.address(LEDGER), chain_id=memory_chain.chain_id
     )
-    for item in again.contributions:
-        assert client.contribution(bytes.fromhex(item.contribution_id[2:])).exists
+    assert client.project(again.project_id).in_force
+
+
+def test_seed_demo_gives_an_older_seed_its_exchange_settings_through_governance(
+    memory_chain: Chain, paths: SandboxPaths
+) -> None:
+    # Seeded before PocExchange existed: the agreement is in force and the exchange, added
+    # beside the ledger since, holds no settings for it. The coordinator alone may no longer
+    # set them: the seed proposes them and the demo partners approve.
+    deploy_ledger(memory_chain, 0, path=paths.deployment)
+    older = seed_demo(memory_chain, DeploymentRecord.read(paths.deployment), paths, log=_quiet)
+    record, _ = ensure_deployed(memory_chain, paths, log=_quiet)
+    exchange = exchange_client_for(memory_chain, record)
+    assert exchange.exchange_settings(older.project_id)[1] == 0
+    messages: list[str] = []
+    seed = seed_demo(memory_chain, record, paths, log=messages.append)
+    assert "missing on chain" in messages[0]
+    assert seed.contributions == older.contributions
+    agreement_text = (paths.root / seed.agreement_document).read_bytes()
+    salt = bytes.fromhex(seed.agreement_salt[2:])
+    document = verify_agreement_hash(agreement_text, salt, bytes.fromhex(seed.agreement_hash[2:]))
+    assert_demo_settings_on_chain(memory_chain, record, seed.project_id, document)
+    proposal = exchange.settings_proposal(seed.project_id, 1)
+    assert proposal.executed and proposal.proposer == seed.partner(demo.COORDINATOR).address
+    # Once set, a restart leaves them alone (the partners may have changed them since).
+    head = memory_chain.block_number()
+    assert seed_demo(memory_chain, record, paths, log=_quiet) == seed
+    assert memory_chain.block_number() == head
 
 
 # -- restarts on a persisted anvil -----------------------------------------------------------
 
 
 @pytest.mark.anvil
-def test_anvil_restart_keeps_addresses_blocks_and_contributions(paths: SandboxPaths) -> None:
+def test_anvil_restart_keeps_addresses_blocks_and_the_project(paths: SandboxPaths) -> None:
     _needs_anvil()
     with start_chain(ChainKind.ANVIL, paths) as chain:
         record, outcome = ensure_deployed(chain, paths, log=_quiet)
@@ -362,9 +469,7 @@ def test_anvil_restart_keeps_addresses_blocks_and_contributions(paths: SandboxPa
         assert chain.block_number() == head
         assert [to_hex(chain.w3.eth.get_block(n)["hash"]) for n in range(head + 1)] == hashes
         client = PocLedgerClient(chain.w3, record.address(LEDGER), chain_id=chain.chain_id)
-        for item in seed.contributions:
-            info = client.contribution(bytes.fromhex(item.contribution_id[2:]))
-            assert info.status is ContributionStatus.ACTIVE
+        assert client.project(seed.project_id).in_force
 
 
 @pytest.mark.anvil

@@ -4,6 +4,15 @@
 // is kept by proofkeys.js.
 
 import { has, t } from "./i18n.js";
+import { recordSentence } from "./recordtext.js";
+
+/** A card's or reason's field the API refused (`card_too_long` at `card.title`, or at
+ * `items[3].card.title` in a batch), in the words the browser's own check uses. */
+function recordRefusal(code, body) {
+  const location = (body && body.details && body.details[0] && body.details[0].location) || "";
+  const field = location.replace(/^(?:.*\.)?(?:card|reason)\./, "");
+  return recordSentence(code, field === location ? "" : field);
+}
 
 const ACTOR_KEY = "poc.actor";
 
@@ -77,7 +86,7 @@ export class ApiError extends Error {
     const code = (body && body.code) || `http_${status}`;
     const serverMessage = (body && body.message) || "";
     const key = `error.${code}`;
-    const message = has(key) ? t(key) : t("error.unknown", { status });
+    const message = has(key) ? t(key) : recordRefusal(code, body) || t("error.unknown", { status });
     return new ApiError(status, code, message, serverMessage, (body && body.details) || null);
   }
 }

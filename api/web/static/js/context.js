@@ -1,11 +1,12 @@
-// What every page shares: the sandbox's demo (names and titles for addresses and ids), the
-// partner the pages act as (chosen on the partner page, kept by api.js), the project, and the
-// "acting as" line in the header.
+// What every page shares: the sandbox's demo (names for addresses), the partner the pages act
+// as (chosen on the partner page, kept by api.js), the project, and the "acting as" line in the
+// header. A contribution's title comes from its card (records.js), as the API reads it.
 
 import { ApiError, clearActor, currentActor, get, paths } from "./api.js";
 import { $, el, fill, short, showError } from "./dom.js";
 import { formatNumber, t, tr } from "./i18n.js";
 import { clearOpenings, keptOpenings, unbackedOpenings } from "./proofkeys.js";
+import { cardTitle, validCard } from "./records.js";
 
 export const isSandbox = document.body.dataset.sandbox === "true";
 
@@ -39,7 +40,6 @@ export async function loadContext() {
     for (const person of demo.people) {
       if (person.address) context.names.set(person.address.toLowerCase(), person.name);
     }
-    for (const c of demo.contributions) context.titles.set(c.contribution_id.toLowerCase(), c.title);
   }
   for (const [cid, opening] of Object.entries(keptOpenings())) {
     if (opening.fileName && !context.titles.has(cid)) context.titles.set(cid, opening.fileName);
@@ -90,7 +90,18 @@ export function personName(person) {
   return t(`role_person.${person.role}`);
 }
 
+/** Remember the card titles of `contributions` (as the API listed them), for the places that
+ * name a contribution by its id alone (an access request, a disclosure). */
+export function learnTitles(contributions) {
+  for (const c of contributions) {
+    if (validCard(c)) context.titles.set(c.contribution_id.toLowerCase(), cardTitle(c));
+  }
+}
+
+/** A contribution's title: its card's (the one its contributor signed); without a card, the
+ * file name this browser registered it with, else a short id. */
 export function titleOf(contribution) {
+  if (validCard(contribution)) return cardTitle(contribution);
   const cid = contribution.contribution_id.toLowerCase();
   return context.titles.get(cid) || t("contribution.untitled", { id: short(cid) });
 }

@@ -58,7 +58,7 @@ export async function publishedKey(address) {
 }
 
 /** keccak256(abi.encode(bytes32 sha256(text), bytes32 salt)): a reason or terms text as the
- * chain keeps it, with the salt to keep beside the text (as for a dispute's reason). */
+ * chain keeps it, with the salt to keep beside the text (docs/exchange.md). */
 export async function saltedTextHash(text) {
   const content = await sha256Text(text);
   const salt = newSalt();

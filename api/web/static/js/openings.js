@@ -1,8 +1,11 @@
 // Opening files: what proves one contribution (the file's SHA-256 and the salt), in the JSON
 // format of docs/design.md, the same bytes ledger/openings/files.py writes. Reading one checks
 // it completely: the format, and that salt and content hash give its commitment and the
-// commitment its contribution id. Sealed backups of many openings use secret.js's seal.
+// commitment its contribution id. An opening may carry the contribution's card (checked as
+// cards.js checks a card; its hash is checked against the chain when a bundle is verified).
+// Sealed backups of many openings use secret.js's seal.
 
+import { RecordFormatError, checkCard } from "./cards.js";
 import { checksumAddress, commitment, contributionId } from "./crypto.js";
 import { SecretError, deriveSalt, seal, secretId, unseal } from "./secret.js";
 
@@ -22,7 +25,7 @@ const FIELDS = [
   "salt",
   "derivation",
 ];
-const OPTIONAL = ["secretId", "fileName"];
+const OPTIONAL = ["secretId", "fileName", "card"];
 const MAX_FILE_NAME_CHARS = 255;
 const UINT256_MAX = (1n << 256n) - 1n;
 
@@ -86,9 +89,19 @@ function fileNameOf(value) {
   return value;
 }
 
+function cardOf(value) {
+  if (value === undefined || value === null) return undefined;
+  try {
+    return checkCard(value);
+  } catch (error) {
+    if (!(error instanceof RecordFormatError)) throw error;
+    throw formatError(error.field ? `card.${error.field}` : "card", error.message);
+  }
+}
+
 /** The opening of `contentHash` salted with `salt`: commitment and contribution id computed
  * as the ledger computes them. Fields as in the file; throws OpeningError on a bad one. */
-export function makeOpening({ chainId, ledger, projectId, contributor, contentHash, salt, derivation, secretId: id, fileName }) {
+export function makeOpening({ chainId, ledger, projectId, contributor, contentHash, salt, derivation, secretId: id, fileName, card }) {
   const chain = chainIdOf(chainId);
   const project = projectIdOf(projectId);
   const who = address(contributor, "contributor");
@@ -120,11 +133,13 @@ export function makeOpening({ chainId, ledger, projectId, contributor, contentHa
   if (idText !== undefined) opening.secretId = idText;
   const name = fileNameOf(fileName);
   if (name !== undefined) opening.fileName = name;
+  const theCard = cardOf(card);
+  if (theCard !== undefined) opening.card = theCard;
   return opening;
 }
 
 /** The opening a partner registers a file with: its salt derived from the proof secret. */
-export function derivedOpening(secret, { chainId, ledger, projectId, contributor, contentHash, fileName }) {
+export function derivedOpening(secret, { chainId, ledger, projectId, contributor, contentHash, fileName, card }) {
   const salt = deriveSalt(secret, { chainId, ledger, projectId, contentHash });
   return makeOpening({
     chainId,
@@ -136,6 +151,7 @@ export function derivedOpening(secret, { chainId, ledger, projectId, contributor
     derivation: DERIVED_V1,
     secretId: secretId(secret),
     fileName,
+    card,
   });
 }
 

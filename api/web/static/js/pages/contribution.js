@@ -1,16 +1,19 @@
-// One contribution: its facts, whether it counts and why; for the other partners endorse,
-// dispute and vote, for its contributor withdraw and supersede. Every action asks first
-// (confirm.js), waits for the ledger's real outcome, and then the page shows the new state
-// in place (no reload) with keyboard focus on what changed.
+// One contribution: its card (what it is, in its contributor's words, checked against the
+// fingerprint on the ledger), its facts, whether it counts and why, its disputes (each with
+// the reason, who disputed, the tally and the outcome, resolved ones too); for the other
+// partners endorse, dispute and vote, for its contributor withdraw and supersede. Every action
+// asks first (confirm.js), waits for the ledger's real outcome, and then the page shows the
+// new state in place (no reload) with keyboard focus on what changed.
 
 import { ApiError, get, paths } from "../api.js";
+import { cardHash, makeReason, reasonHash } from "../cards.js";
 import { confirmAction } from "../confirm.js";
 import { context, currentPolicy, nameOf, personName, requireActor, titleOf } from "../context.js";
-import { sha256Text } from "../crypto.js";
 import { $, busy, el, fact, fill, focusResult, short, showError } from "../dom.js";
-import { categoryName, formatDate, formatDay, formatValue, t } from "../i18n.js";
+import { categoryName, formatBytes, formatDate, formatDay, formatValue, t } from "../i18n.js";
 import { runPage } from "../page.js";
-import { settle, submitWrite } from "../progress.js";
+import { hashWithProgress, settle, submitWrite } from "../progress.js";
+import { outcomeText, recordError, recordProblem, validCard } from "../records.js";
 import { explanationOf, explanationText, loadScore } from "../score.js";
 
 const ZERO_ID = `0x${"0".repeat(64)}`;
@@ -19,22 +22,125 @@ const same = (a, b) => Boolean(a && b) && a.toLowerCase() === b.toLowerCase();
 /** A plain word with its technical term as a tooltip, for the lawyer who wants it. */
 const term = (word, technical) => el("abbr", { title: technical }, word);
 
-/** A link to another contribution, by its title (never by a bare number). */
-const contributionLink = (id) => el("a", { href: `/contribution?id=${id}` }, titleOf({ contribution_id: id }));
+/** The contributions this one names (parents, the one it replaces, the one replacing it),
+ * read for their titles; one that cannot be read is shown by its short id. */
+async function loadRelated(c) {
+  const ids = [...c.parents, c.supersedes, c.superseded_by].filter((id) => id && id !== ZERO_ID);
+  const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
+  const records = await Promise.all(unique.map((id) => get(paths.contribution(id)).catch(() => null)));
+  return new Map(unique.map((id, index) => [id, records[index]]));
+}
 
 async function load(cid) {
   const c = await get(paths.contribution(cid));
-  const [policy, score, endorsements, disputes] = await Promise.all([
+  const [policy, score, endorsements, disputes, related] = await Promise.all([
     currentPolicy(c.project_id),
     loadScore(c.project_id).catch(() => null),
     get(paths.endorsements(cid)),
     get(paths.disputes(cid)).catch(() => []),
+    loadRelated(c),
   ]);
-  return { c, policy, score, endorsements, disputes, explanation: explanationOf(score, cid) };
+  return { c, policy, score, endorsements, disputes, related, explanation: explanationOf(score, cid) };
 }
 
-function renderFacts({ c, policy }) {
+/** The contribution's card: what it is, in its contributor's words, and whether this browser
+ * finds it to be the card whose fingerprint the contributor signed on the ledger. */
+function cardView(c) {
+  const card = validCard(c);
+  if (!card) {
+    const problem = recordProblem(c.card);
+    return problem ? el("p", { class: "alert" }, problem) : el("p", { class: "muted" }, t("contribution.no_card"));
+  }
+  // Recomputed here, not taken from the service's word for it.
+  let matches = false;
+  try {
+    matches = cardHash(card) === c.card_hash;
+  } catch {
+    matches = false;
+  }
+  return [
+    el("p", { class: "card-title" }, el("strong", {}, card.title)),
+    card.description ? el("p", { class: "card-description" }, card.description) : null,
+    card.file
+      ? el("p", { class: "help" }, t("contribution.card_file", { name: card.file.name, type: card.file.mediaType, size: formatBytes(card.file.size) }))
+      : null,
+    card.keywords.length ? el("ul", { class: "keywords" }, card.keywords.map((k) => el("li", {}, k))) : null,
+    matches
+      ? el("p", { class: "card-check ok" }, t("contribution.card_verified", { name: nameOf(c.contributor) }))
+      : el("p", { class: "alert" }, t("record.altered")),
+  ];
+}
+
+function reasonView(reason) {
+  const problem = recordProblem(reason);
+  if (problem) return el("p", { class: "alert" }, problem);
+  const record = reason.reason;
+  return [
+    el("blockquote", { class: "reason" }, record.text),
+    record.file
+      ? el("p", { class: "help" }, t("dispute.attached", { name: record.file.name, hash: short(record.file.sha256) }))
+      : null,
+  ];
+}
+
+/** One dispute: who, when, why, the tally and what decides it, the votes, the outcome. */
+function disputeView(d) {
+  const uphold = d.uphold_votes;
+  const reject = d.reject_votes;
+  return el(
+    "li",
+    { class: `dispute dispute-${d.outcome}`, "data-number": String(d.number) },
+    el(
+      "p",
+      {},
+      // The block is for the lawyer: a tooltip, as on the contribution's facts.
+      el(
+        "strong",
+        { title: t("contribution.block_term", { block: d.block_number }) },
+        d.opened_at
+          ? t("dispute.item_title", { number: d.number, name: nameOf(d.disputer), date: formatDate(d.opened_at) })
+          : t("dispute.item_title_undated", { number: d.number, name: nameOf(d.disputer) }),
+      ),
+      " ",
+      el("span", { class: `badge badge-dispute-${d.outcome}` }, outcomeText(d)),
+    ),
+    reasonView(d.reason),
+    el("p", { class: "dispute-tally" }, t("dispute.tally", { uphold, reject, eligible: d.eligible_voters })),
+    d.outcome === "open"
+      ? el("p", { class: "help" }, t("dispute.closes", { needed: d.votes_needed, eligible: d.eligible_voters }))
+      : null,
+    d.votes.length
+      ? el(
+          "ul",
+          { class: "plain-list dispute-votes" },
+          d.votes.map((v) =>
+            el(
+              "li",
+              {},
+              v.uphold
+                ? t("dispute.vote_right", { name: nameOf(v.voter) })
+                : t("dispute.vote_wrong", { name: nameOf(v.voter) }),
+            ),
+          ),
+        )
+      : null,
+  );
+}
+
+function renderFacts({ c, policy, related }) {
   const category = policy.policy.categories[c.category];
+  /** A link to another contribution, by its title (never by a bare number). */
+  const contributionLink = (id) => {
+    const record = related.get(id.toLowerCase());
+    return el("a", { href: `/contribution?id=${id}` }, record ? titleOf(record) : titleOf({ contribution_id: id }));
+  };
+  // How this one builds on each parent, in the contributor's words on the card.
+  const card = validCard(c);
+  const notes = new Map((card ? card.parents : []).map((n) => [n.contributionId.toLowerCase(), n.note]));
+  const parentItem = (p) => {
+    const note = notes.get(p.toLowerCase());
+    return el("li", {}, contributionLink(p), note ? el("span", { class: "parent-note" }, ` — ${note}`) : null);
+  };
   fill(
     $("#contribution-facts"),
     fact(t("contribution.title"), titleOf(c)),
@@ -53,7 +159,7 @@ function renderFacts({ c, policy }) {
     fact(
       t("contribution.parents"),
       c.parents.length
-        ? el("ul", { class: "plain-list" }, c.parents.map((p) => el("li", {}, contributionLink(p))))
+        ? el("ul", { class: "plain-list" }, c.parents.map(parentItem))
         : t("contribution.no_parents"),
     ),
     c.supersedes && c.supersedes !== ZERO_ID ? fact(t("contribution.replaces"), contributionLink(c.supersedes)) : null,
@@ -87,7 +193,9 @@ function say(node, text) {
 
 function render(state, actor) {
   const { c, endorsements, disputes, explanation } = state;
+  fill($("#contribution-card"), cardView(c));
   renderFacts(state);
+  fill($("#disputes"), disputes.length ? disputes.map(disputeView) : el("li", { class: "muted" }, t("dispute.none")));
   $("#contribution-explain").textContent = explanationText(explanation);
   $("#contribution-explain").classList.remove("muted");
   renderHistory(state);
@@ -130,6 +238,8 @@ function render(state, actor) {
   const voter = openDispute && me && !own && !same(openDispute.disputer, me);
   $("#vote-box").hidden = !voter;
   if (voter) {
+    // What is being voted on: the reason, who disputed, the tally and what decides it.
+    fill($("#vote-dispute"), el("ol", { class: "plain-list dispute-list" }, disputeView(openDispute)));
     $("#vote-state").textContent = explanationText(explanation);
     const myVote = openDispute.votes.find((v) => same(v.voter, me));
     const done = myVote ? (myVote.uphold ? t("vote.yours_uphold") : t("vote.yours_reject")) : null;
@@ -194,23 +304,55 @@ async function contributionPage() {
     });
   });
 
-  $("#dispute-form").addEventListener("submit", async (event) => {
+  // A document backing the reason is hashed here; only its name and fingerprint are sent.
+  let attached = null;
+  let chosen = 0;
+  const disputeSubmit = $("#dispute-submit");
+  $("#dispute-file").addEventListener("change", async (event) => {
+    const file = event.currentTarget.files[0];
+    const run = ++chosen;
+    attached = null;
+    if (!file) return;
+    disputeSubmit.disabled = true;
+    try {
+      const sha256 = await hashWithProgress(file, $("#dispute-hash-progress"));
+      if (run === chosen && sha256) attached = { name: file.name, sha256 };
+    } catch (error) {
+      if (run === chosen) showError(error);
+    } finally {
+      if (run === chosen) disputeSubmit.disabled = false;
+    }
+  });
+
+  $("#dispute-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const reason = $("#dispute-reason").value.trim();
-    if (!reason) return showError(new ApiError(422, "no_reason", t("error.no_reason")));
-    // Only a hash of the reason goes on chain; the text stays with the partners.
-    const reasonHash = await sha256Text(reason);
-    act($("#dispute-submit"), {
+    if (!$("#dispute-reason").value.trim()) {
+      return showError(new ApiError(422, "no_reason", t("error.no_reason")));
+    }
+    let reason;
+    try {
+      reason = makeReason({ text: $("#dispute-reason").value, file: attached });
+    } catch (error) {
+      return showError(recordError(error));
+    }
+    const facts = [[t("dispute.reason"), reason.text]];
+    if (reason.file) facts.push([t("dispute.file"), `${reason.file.name} (${short(reason.file.sha256)})`]);
+    act(disputeSubmit, {
       ask: {
         title: t("dispute.confirm_title"),
         intro: t("register.confirm_intro", { name: personName(actor) }),
-        facts: summary([t("dispute.reason"), reason]),
+        facts: summary(...facts),
         confirmLabel: t("dispute.confirm_button"),
         danger: true,
       },
       kindKey: "dispute.kind",
       path: paths.dispute(cid),
-      body: { reason_hash: reasonHash },
+      // The reason's words go to the service (sealed there, read by the project's partners);
+      // its hash, computed here, is what goes on chain: the service must arrive at the same.
+      body: {
+        reason: { text: reason.text, file: reason.file, salt: reason.salt },
+        reason_hash: reasonHash(reason),
+      },
       effect: (s) => s.disputes.some((d) => d.outcome === "open" && same(d.disputer, actor.address)),
       resultNode: () => $("#dispute-state"),
     });

@@ -3,9 +3,9 @@
 // on chain, then acknowledged or declined — and the requests for access rights to its
 // contributions, granted on terms or refused with a reason.
 
-import { ApiError, get, paths, post, waitFor } from "../api.js";
+import { ApiError, allContributions, get, paths, post, waitFor } from "../api.js";
 import { confirmAction } from "../confirm.js";
-import { context, nameOf, requireActor } from "../context.js";
+import { context, learnTitles, nameOf, requireActor } from "../context.js";
 import { sha256Text } from "../crypto.js";
 import { $, busy, download, el, fill, focusResult } from "../dom.js";
 import { EnvelopeFormatError, EnvelopeIntegrityError, checkOpened, openBlob, unwrapKey } from "../envelope.js";
@@ -138,6 +138,9 @@ async function renderReceived() {
       ? inbox.disclosures.map(receivedItem)
       : [el("li", { class: "muted" }, t("inbox.nothing_received"))],
   );
+  // The requests name contributions by id: their titles are on the cards of their projects.
+  const projects = new Set(inbox.requests_to_answer.map((r) => r.project_id));
+  for (const pid of projects) learnTitles(await allContributions(pid));
   renderAnswers(inbox.requests_to_answer);
 }
 

@@ -4,8 +4,8 @@
 // secret (entered here by the partner): the secret and the file never leave this browser;
 // only the opening of the contribution exported is sent, and only on export.
 
-import { ApiError, get, paths, post, request } from "../api.js";
-import { chain, context, nameOf, projectId, requireActor } from "../context.js";
+import { ApiError, allContributions, get, paths, post, request } from "../api.js";
+import { chain, context, nameOf, projectId, requireActor, titleOf } from "../context.js";
 import { commitment } from "../crypto.js";
 import { $, busy, download, el, fill, focusResult, short, showError } from "../dom.js";
 import { has, lang, t } from "../i18n.js";
@@ -56,11 +56,15 @@ function checkLine(check) {
 async function lawyerPage() {
   if (!requireActor()) return;
   const pid = await projectId();
+  // Titles from the contributions' cards, as the API reads them for this key.
+  const titles = new Map((await allContributions(pid)).map((c) => [c.contribution_id.toLowerCase(), titleOf(c)]));
+  const titleFor = (cid, fallback) => titles.get(cid) || fallback || short(cid);
   const known = new Map();
   if (context.demo) {
     for (const c of context.demo.contributions) {
-      known.set(c.contribution_id.toLowerCase(), {
-        title: c.title,
+      const cid = c.contribution_id.toLowerCase();
+      known.set(cid, {
+        title: titleFor(cid),
         contentHash: c.content_hash,
         salt: c.salt,
         document: c.document,
@@ -69,7 +73,7 @@ async function lawyerPage() {
   }
   for (const [cid, o] of Object.entries(keptOpenings())) {
     known.set(cid, {
-      title: o.fileName || t("openings.no_name"),
+      title: titleFor(cid, o.title || o.fileName || t("openings.no_name")),
       contentHash: o.contentHash,
       salt: o.salt,
       document: null,
@@ -170,7 +174,7 @@ async function lawyerPage() {
         salt = found.salt;
         who = found.item.contributor;
       }
-      known.set(cid, { title: original.name, contentHash, salt, document: null });
+      known.set(cid, { title: titleFor(cid, original.name), contentHash, salt, document: null });
       listKnown(cid);
       showDocument();
       $("#prove-words").value = "";
@@ -186,10 +190,10 @@ async function lawyerPage() {
       if (!opening) return;
       status.textContent = t("lawyer.preparing");
       const body = { contentHash: opening.contentHash, salt: opening.salt };
-      // The certificate is in the page's language, titled as the partners know it (the
-      // certificate says these words are the exporter's, not the ledger's).
+      // The certificate is in the page's language; its title and description are the card's
+      // (in the bundle), the project's name the exporter's (the certificate says so).
       if (certificate) {
-        Object.assign(body, { language: lang === "nl" ? "nl" : "en", title: opening.title || null });
+        body.language = lang === "nl" ? "nl" : "en";
         if (context.demo && context.demo.project_title) body.projectName = context.demo.project_title;
       }
       const blob = await post(path(cid), body);

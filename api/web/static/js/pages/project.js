@@ -15,6 +15,8 @@ async function projectPage() {
     currentPolicy(pid),
     allContributions(pid),
   ]);
+  // Parents are named by their cards' titles (this page reads every contribution anyway).
+  const byId = new Map(contributions.map((c) => [c.contribution_id.toLowerCase(), c]));
   if (context.demo) $("#project-heading").textContent = context.demo.project_title;
   fill(
     $("#agreement-facts"),
@@ -83,10 +85,10 @@ async function projectPage() {
       ),
     ),
   );
-  fill($("#timeline"), contributions.length ? contributions.map((c) => timelineItem(c, rules)) : el("li", {}, t("project.no_contributions")));
+  fill($("#timeline"), contributions.length ? contributions.map((c) => timelineItem(c, rules, byId)) : el("li", {}, t("project.no_contributions")));
 }
 
-function timelineItem(c, rules) {
+function timelineItem(c, rules, byId) {
   const category = rules.categories[c.category];
   return el(
     "li",
@@ -113,7 +115,7 @@ function timelineItem(c, rules) {
       c.parents.length ? ` ${t("project.builds_on")} ` : "",
       c.parents.flatMap((p, i) => [
         i ? ", " : "",
-        el("a", { href: `/contribution?id=${p}` }, titleOf({ contribution_id: p })),
+        el("a", { href: `/contribution?id=${p}` }, titleOf(byId.get(p.toLowerCase()) || { contribution_id: p })),
       ]),
     ),
   );

@@ -8,9 +8,14 @@
 // file forgets the previous one at once, Register waits for the fingerprint, the summary
 // asked before signing names the file, and if the file changes while that summary is open
 // nothing is sent; while a registration is under way the file cannot change.
+//
+// The card (title, description, keywords, per parent a note) is made and hashed here too: the
+// service must arrive at the same hash, which is what the partner's signature covers. A new
+// version starts from the old card's words; it is a new card all the same.
 
 import { ApiError, allContributions, get, paths } from "../api.js";
 import { describeAmount, parseAmount, typedUnitName, unitOf } from "../amount.js";
+import { cardHash, makeCard } from "../cards.js";
 import { confirmAction } from "../confirm.js";
 import {
   chain,
@@ -29,6 +34,7 @@ import { derivedOpening, openingFileText } from "../openings.js";
 import { runPage } from "../page.js";
 import { hashWithProgress, settle, submitWrite } from "../progress.js";
 import { keepOpening, markBackedUp, secretProblem, secretState, unlockSecret } from "../proofkeys.js";
+import { recordError, validCard } from "../records.js";
 
 const CONTRIBUTION_ID = /^0x[0-9a-fA-F]{64}$/;
 
@@ -123,6 +129,31 @@ async function registerPage() {
         )
       : el("li", { class: "muted" }, t("register.no_parents")),
   );
+  // Per ticked parent, a sentence on how this contribution builds on it.
+  const showNotes = (initial = new Map()) => {
+    const ticked = Array.from(form.querySelectorAll("input[name=parents]:checked"), (box) => box.value);
+    const kept = new Map(Array.from($("#parent-notes").querySelectorAll("input"), (i) => [i.dataset.parent, i.value]));
+    fill(
+      $("#parent-notes"),
+      ticked.map((cid) => {
+        const id = `note-${cid}`;
+        const parent = byId.get(cid.toLowerCase());
+        return el(
+          "div",
+          { class: "stack" },
+          el("label", { for: id }, t("register.parent_note", { title: parent ? titleOf(parent) : cid })),
+          el("input", {
+            id,
+            type: "text",
+            maxlength: "1000",
+            "data-parent": cid,
+            value: kept.get(cid) || initial.get(cid.toLowerCase()) || "",
+          }),
+        );
+      }),
+    );
+  };
+  $("#parents").addEventListener("change", () => showNotes());
 
   if (old) {
     // A new version starts from the old one's facts; the file is chosen again.
@@ -137,6 +168,14 @@ async function registerPage() {
       const box = document.getElementById(`parent-${parent}`);
       if (box) box.checked = true;
     }
+    // The old card's words to start from (the correction is a new card, signed anew).
+    const oldCard = validCard(old);
+    if (oldCard) {
+      $("#card-title").value = oldCard.title;
+      $("#card-description").value = oldCard.description;
+      $("#card-keywords").value = oldCard.keywords.join(", ");
+    }
+    showNotes(new Map((oldCard ? oldCard.parents : []).map((p) => [p.contributionId.toLowerCase(), p.note])));
   }
   showValue();
 
@@ -215,7 +254,7 @@ async function registerPage() {
       return;
     }
     $("#content-hash").textContent = contentHash;
-    hashed = { name: file.name, size: file.size, contentHash };
+    hashed = { name: file.name, size: file.size, mediaType: file.type, contentHash };
     if (!secret) {
       $("#salt").textContent = t("register.unlock_first");
       return;
@@ -258,6 +297,7 @@ async function registerPage() {
     prepared = {
       fileName: hashed.name,
       fileSize: hashed.size,
+      mediaType: hashed.mediaType,
       contentHash: hashed.contentHash,
       salt: opening.salt,
       commitment: opening.commitment,
@@ -298,6 +338,10 @@ async function registerPage() {
     clearError();
     if (hashing) return showError(new ApiError(409, "still_hashing", t("error.still_hashing")));
     if (!prepared) return showError(new ApiError(422, "no_file", t("error.no_file")));
+    if (!$("#card-title").value.trim()) {
+      $("#card-title").focus();
+      return showError(new ApiError(422, "card_empty", t("error.no_title")));
+    }
     let value;
     try {
       value = parseAmount(valueInput.value, category());
@@ -309,23 +353,54 @@ async function registerPage() {
     // One snapshot: the summary shows it, the signature covers it, the opening keeps it.
     const chosen = prepared;
     const chosenCategory = category();
+    const parents = Array.from(form.querySelectorAll("input[name=parents]:checked"), (box) => box.value);
+    const notes = Object.fromEntries(
+      Array.from($("#parent-notes").querySelectorAll("input"), (i) => [i.dataset.parent, i.value]),
+    );
+    let card;
+    try {
+      card = makeCard({
+        title: $("#card-title").value,
+        description: $("#card-description").value,
+        file: { name: chosen.fileName, mediaType: chosen.mediaType, size: chosen.fileSize },
+        keywords: $("#card-keywords").value.split(",").filter((k) => k.trim() !== ""),
+        parentNotes: notes,
+      });
+    } catch (error) {
+      return showError(recordError(error));
+    }
     const body = {
       commitment: chosen.commitment,
       origin: form.elements.origin.value,
       category: Number(select.value),
       // A decimal string: a uint64 does not fit a JavaScript number.
       value: value.toString(),
-      parents: Array.from(form.querySelectorAll("input[name=parents]:checked"), (box) => box.value),
+      parents,
+      card: {
+        title: card.title,
+        description: card.description,
+        file: { name: card.file.name, media_type: card.file.mediaType, size: card.file.size },
+        keywords: card.keywords,
+        parent_notes: card.parents.map((p) => ({ contribution_id: p.contributionId, note: p.note })),
+        salt: card.salt,
+      },
+      // What this page shows is what is signed: the service must compute the same hash.
+      card_hash: cardHash(card),
     };
+    const cardNotes = new Map(card.parents.map((n) => [n.contributionId.toLowerCase(), n.note]));
     const parentTitles = body.parents.map((p) => {
       const c = byId.get(p.toLowerCase());
-      return c ? titleOf(c) : p;
+      const note = cardNotes.get(p.toLowerCase());
+      return `${c ? titleOf(c) : p}${note ? ` — ${note}` : ""}`;
     });
     const confirmed = await confirmAction({
       title: old ? t("supersede.confirm_title") : t("register.confirm_title"),
       intro: t("register.confirm_intro", { name: personName(actor) }),
       facts: [
         ...(old ? [[t("supersede.replaces"), titleOf(old)]] : []),
+        [t("register.card_title"), card.title],
+        ...(card.description ? [[t("register.card_description"), card.description]] : []),
+        ...(card.keywords.length ? [[t("register.card_keywords"), card.keywords.join(", ")]] : []),
         [t("register.file_name"), `${chosen.fileName} (${formatBytes(chosen.fileSize)})`],
         [t("register.content_hash"), el("code", {}, chosen.contentHash)],
         [t("register.origin_legend"), t(`origin.${body.origin}`)],
@@ -345,8 +420,9 @@ async function registerPage() {
     try {
       await busy(submit, async () => {
         // Kept before sending: the opening file is what proves the file later, on any
-        // machine (and with the recovery sheet it can be derived again).
-        keepOpening(chosen.opening);
+        // machine (and with the recovery sheet it can be derived again). It carries the card
+        // signed here, so that a proof bundle made from it carries the card too.
+        chosen.opening = keepOpening({ ...chosen.opening, card });
         // Derived from the secret the service keeps: it can derive this opening again.
         if (custodial) markBackedUp([chosen.contributionId], "custody");
         renderBackupWarning();

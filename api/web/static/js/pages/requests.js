@@ -3,7 +3,7 @@
 // its answer, overdue ones marked. The owner answers on its inbox.
 
 import { allContributions, get, paths, waitFor } from "../api.js";
-import { context, projectId, requireActor, titleOf } from "../context.js";
+import { context, learnTitles, projectId, requireActor, titleOf } from "../context.js";
 import { sha256Text } from "../crypto.js";
 import { $, busy, el, fill } from "../dom.js";
 import { requestItem } from "../exchange.js";
@@ -36,9 +36,9 @@ async function ask(pid) {
 async function render() {
   if (!requireActor()) return;
   const pid = await projectId();
-  const others = (await allContributions(pid)).filter(
-    (c) => !same(c.contributor, context.actor.address) && c.status === "active",
-  );
+  const contributions = await allContributions(pid);
+  learnTitles(contributions); // the requests name contributions by id
+  const others = contributions.filter((c) => !same(c.contributor, context.actor.address) && c.status === "active");
   fill(
     $("#ask-contribution"),
     others.map((c) => el("option", { value: c.contribution_id }, `${titleOf(c)} (${t(`origin.${c.origin}`)})`)),

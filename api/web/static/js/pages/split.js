@@ -4,7 +4,7 @@
 // arithmetic, and a revenue simulation that says which split it used. The page follows the
 // ledger as it moves (the sandbox clock, another partner's approval) without a reload.
 
-import { ApiError, get, paths, post, waitFor } from "../api.js";
+import { ApiError, allContributions, get, paths, post, waitFor } from "../api.js";
 import { parseAmount } from "../amount.js";
 import { confirmAction } from "../confirm.js";
 import { context, nameOf, personName, projectId, requireActor, titleOf } from "../context.js";
@@ -26,7 +26,12 @@ import { explanationText, loadScore } from "../score.js";
 /** How often the page asks whether the ledger moved (the index read a new block). */
 const FOLLOW_MS = 3000;
 
-const state = { pid: null, score: null, proposals: [], policies: [], block: null };
+const state = { pid: null, score: null, proposals: [], policies: [], block: null, contributions: new Map() };
+
+/** A contribution's title as its card gives it (the one its contributor signed), by id. */
+function titleById(cid) {
+  return titleOf(state.contributions.get(cid.toLowerCase()) || { contribution_id: cid });
+}
 
 function splitEntries(split) {
   return (split || []).map((entry) => ({ partner: entry.partner, bps: Number(entry.bps) }));
@@ -297,7 +302,7 @@ function flowLines(x, byId, rules) {
       const parent = byId.get(link.parent.toLowerCase());
       return t("split.flow_part", {
         points: formatPoints(link.points),
-        title: titleOf({ contribution_id: link.parent }),
+        title: titleById(link.parent),
         name: parent ? nameOf(parent.contributor) : "?",
       });
     });
@@ -319,7 +324,7 @@ function renderWhy(score) {
     return el(
       "li",
       { "data-contribution": cid },
-      el("a", { href: `/contribution?id=${cid}` }, titleOf({ contribution_id: cid })),
+      el("a", { href: `/contribution?id=${cid}` }, titleById(cid)),
       x ? ` (${categoryName(category)}, ${formatValue(x.value, category)}): ` : ": ",
       counted && x && x.status === "COUNTED"
         ? el("span", { class: "arithmetic" }, arithmetic(x, category))
@@ -366,7 +371,13 @@ function renderWhy(score) {
 
 async function refresh() {
   const pid = state.pid;
-  const [score, proposals, policies] = await Promise.all([loadScore(pid), proposalsOf(pid), get(paths.policies(pid))]);
+  const [score, proposals, policies, contributions] = await Promise.all([
+    loadScore(pid),
+    proposalsOf(pid),
+    get(paths.policies(pid)),
+    allContributions(pid),
+  ]);
+  state.contributions = new Map(contributions.map((c) => [c.contribution_id.toLowerCase(), c]));
   state.proposals = proposals;
   state.policies = policies;
   state.score = score;
