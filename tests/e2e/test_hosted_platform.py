@@ -147,6 +147,7 @@ def _cycle(hosted: RunningHost, page: Page, slug: str, keys: dict[str, str]) -> 
     open_page(page, base + "/register")
     drop_file(page, f"{slug}-trial.txt", f"retting trial of {slug}".encode())
     expect(page.locator("#commitment")).to_have_text(re.compile(r"^0x[0-9a-f]{64}$"))
+    page.fill("#card-title", f"Retting trial of {slug}")
     page.fill("#value", "8")
     page.click("#register-submit")
     confirm(page)
