@@ -13,10 +13,11 @@ PYTEST_ARGS ?= -n auto
 # `make lock LOCK_ARGS=--upgrade` moves every pin to the newest release.
 LOCK_ARGS ?=
 
-.PHONY: help .venv node_modules setup compile compile-check vendor-web verifier-html sort-i18n lint format test test-faults sandbox bench lock npm-lock clean
+.PHONY: help .venv node_modules setup compile compile-check vendor-web verifier-html sort-i18n lint format test test-faults sandbox host bench lock npm-lock clean
 
 help:
 	@echo "make sandbox      install everything, start the local demo at http://127.0.0.1:8000"
+	@echo "make host         the hosted platform locally (poc host --local): workspaces for SMEs, operator console"
 	@echo "make test         install everything, lint, run the whole test suite"
 	@echo "make setup        .venv (requirements.lock) and node_modules (package-lock.json)"
 	@echo "make compile      recompile contracts/ into ledger/artifacts/ (mocks: tests/contracts/artifacts/)"
@@ -88,6 +89,9 @@ test-faults: setup
 
 sandbox: setup
 	$(VENV)/bin/poc sandbox
+
+host: setup
+	$(VENV)/bin/poc host --local
 
 bench: setup
 	@if [ -f scripts/bench_all.py ]; then \

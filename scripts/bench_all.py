@@ -21,7 +21,9 @@ the figure and only adds what no script measures:
 - scoring (`scripts/bench_scoring.py`): 1,000,000 contributions;
 - evidence (`scripts/bench_evidence.py`): offline verify time per bundle, evidence-pack export;
 - sandbox: `poc sandbox` from the command to the first 200 of `/health`, first start (deploys
-  and seeds) and restart.
+  and seeds) and restart;
+- host (`scripts/bench_host.py`): `poc host` on loopback, 50 workspaces, 10 active at once
+  registering and reading: first start of a workspace, latency p50/p99, memory.
 
 Verdicts: PASS/FAIL against the goal the issues set, INFO where there is none. Gas does not
 depend on the machine; times and rates do, so each of those also gets a row relative to a
@@ -72,6 +74,7 @@ from scripts import (  # noqa: E402
     bench_evidence,
     bench_exchange,
     bench_flood,
+    bench_host,
     bench_scoring,
     bench_tx,
 )
@@ -87,6 +90,7 @@ SECTIONS = (
     "scoring",
     "evidence",
     "sandbox",
+    "host",
 )
 # About a second of CPU on a 2-core VM: long enough to time, short enough to repeat.
 PY_BASELINE_LOOPS = 3_000_000
@@ -102,6 +106,9 @@ INDEX_REGISTRATIONS = 2_000
 CHAIN_THROUGHPUT_COUNT = 500
 REGISTRATIONS_PER_BLOCK = 500
 SANDBOX_TIMEOUT = 120.0
+HOST_WORKSPACES = 50
+HOST_ACTIVE = 10
+HOST_REQUESTS = 40
 
 
 class _Figure(Protocol):
@@ -416,6 +423,20 @@ def _sandbox_ready_seconds(data: Path) -> float:
             proc.wait(10)
 
 
+def bench_host_section(run: Run) -> None:
+    """The hosted platform (`bench_host`): 50 workspaces, 10 active at once registering and
+    reading through `poc host` on loopback; latency p99 and memory."""
+    with _quiet():
+        records = bench_host.run(
+            workspaces=HOST_WORKSPACES, active=HOST_ACTIVE, requests=HOST_REQUESTS
+        )
+    note = f"{HOST_WORKSPACES} workspaces, {HOST_ACTIVE} at once, {HOST_REQUESTS} requests each"
+    for r in records:
+        run.add("host", r.figure, r.value, r.unit, r.goal, note)
+        if r.unit == "ms" and "p99" in r.figure:
+            run.relative_time("host", r.figure, r.value / 1e3)
+
+
 SECTION_FUNCTIONS: dict[str, Callable[[Run], None]] = {
     "baseline": bench_baseline,
     "gas": bench_gas,
@@ -426,6 +447,7 @@ SECTION_FUNCTIONS: dict[str, Callable[[Run], None]] = {
     "scoring": bench_scoring_section,
     "evidence": bench_evidence_section,
     "sandbox": bench_sandbox,
+    "host": bench_host_section,
 }
 
 

@@ -41,6 +41,7 @@ from api.schemas.sandbox import (
     ResetRequest,
     SandboxState,
 )
+from api.services.writes import clock_moved
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"], include_in_schema=False)
 
@@ -141,7 +142,9 @@ def clock_forward(_: PageDep, services: ServicesDep, body: ClockForward) -> Cloc
     access = services.require_chain()
     if not access.chain.is_dev:
         raise UnprocessableError("only a dev chain's clock can move", code="not_dev_chain")
-    return ClockPublic(timestamp=access.chain.increase_time(body.days * 24 * 3600))
+    timestamp = access.chain.increase_time(body.days * 24 * 3600)
+    clock_moved(access.chain)
+    return ClockPublic(timestamp=timestamp)
 
 
 @router.post("/reset", status_code=202)

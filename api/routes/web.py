@@ -36,6 +36,9 @@ TEMPLATES_DIR: Final = WEB_DIR / "templates"
 STATIC_DIR: Final = WEB_DIR / "static"
 # English for a browser that names neither language: the widest audience outside Flanders.
 FALLBACK_LANGUAGE: Final = "en"
+#: Where a platform in front of the app (`poc.hosting`) puts a notice every page shows: a dict
+#: with the translation `key`, its `values` and whether it is a `warning`.
+PLATFORM_NOTICE: Final = "poc.platform_notice"
 LANG_COOKIE: Final = "poc_lang"
 
 # Pages load only what this app serves: the sandbox must work offline, and nothing a partner
@@ -189,6 +192,7 @@ def render(request: Request, page: WebPage) -> HTMLResponse:
     # helpers; pages of other sites cannot read it.
     sandbox_token = str(getattr(info, "page_token", "")) if info is not None else ""
     t = translator(language)
+    notice = request.scope.get(PLATFORM_NOTICE)
     html = (
         _environment()
         .get_template(page.template)
@@ -203,6 +207,7 @@ def render(request: Request, page: WebPage) -> HTMLResponse:
             nav=[(p.path, p.title_key) for p in PAGES if p.in_nav],
             sandbox=info is not None,
             sandbox_token=sandbox_token,
+            platform_notice=notice if isinstance(notice, dict) else None,
             # The scripts translate with the same table (error messages, statuses).
             i18n_json=_script_json(page_translations(language)),
             page_data_json=_script_json(page.data()) if page.data else "",

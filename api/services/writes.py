@@ -72,6 +72,15 @@ from ledger.sync.outbox import OpStatus
 CUSTODIAL_TTL = 30 * 24 * 3600
 # How far a dev chain's clock runs ahead of the wall clock, and when that was asked, per chain.
 _CHAIN_LEAD: dict[int, tuple[int, float]] = {}
+
+
+def clock_moved(chain: object) -> None:
+    """Forget what the dev `chain`'s clock lead was: it was just moved (the sandbox's and a
+    hosted workspace's clock helpers call this), and a custodial write within the second must
+    not take its deadline from the old lead, which the moved block time may already pass."""
+    _CHAIN_LEAD.pop(id(chain), None)
+
+
 _PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait(?:\s*=\s*(\d+))?", re.I)
 
 

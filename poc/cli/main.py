@@ -41,6 +41,7 @@ STARTED_AT: Final = time.monotonic()
 # lists them. One line per module.
 COMMAND_MODULES: Final[tuple[str, ...]] = (
     "poc.cli.sandbox",
+    "poc.cli.host",
     "poc.cli.proofs",
     "poc.cli.register",
     "poc.cli.score",

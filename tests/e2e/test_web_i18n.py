@@ -157,10 +157,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def api_error_codes() -> set[str]:
-    """Every error code the API can answer with: from the Python of `api/` and `ledger/`,
-    the decoded contract reverts, and the OpenAPI document's examples."""
+    """Every error code the API can answer with: from the Python of `api/`, `ledger/` and
+    `poc/hosting/` (the hosted platform's refusals), the decoded contract reverts, and the
+    OpenAPI document's examples."""
     codes: set[str] = set()
-    for folder in ("api", "ledger"):
+    # poc/hosting: the hosted platform answers with the API's error bodies too.
+    for folder in ("api", "ledger", "poc/hosting"):
         for path in (ROOT / folder).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
             for pattern in _CODE_PATTERNS:

@@ -1,0 +1,95 @@
+"""`poc host`: refuses to start without an operator token, refuses to listen beyond the
+loopback without the platform's domain, and `--local` starts a throw-away PostgreSQL and
+removes it (and its temporary data) when stopped."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from poc.cli.main import main
+from poc.hosting.local import find_postgres_bin
+from poc.sandbox.anvil import free_port
+
+
+@pytest.fixture
+def no_host_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("POC_HOST_"):
+            monkeypatch.delenv(name)
+
+
+def test_host_without_operator_token_refuses_to_start(
+    no_host_env: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["host", "--data-dir", str(tmp_path), "--port", str(free_port())]) == 1
+    assert "POC_HOST_OPERATOR_TOKEN" in capsys.readouterr().err
+
+
+def test_host_beyond_loopback_without_domain_refuses_to_start(
+    no_host_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["host", "--listen", "0.0.0.0"]) == 1
+    assert "--domain" in capsys.readouterr().err
+
+
+def test_host_local_on_a_public_address_refuses_to_start(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["host", "--local", "--listen", "0.0.0.0", "--domain", "x.example"]) == 1
+    assert "127.0.0.1" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(600)
+def test_host_local_starts_a_throwaway_postgres_and_removes_it_on_stop(no_host_env: None) -> None:
+    try:
+        find_postgres_bin()
+    except Exception as exc:
+        pytest.skip(str(exc))
+    port = free_port()
+    before = set(Path(tempfile.gettempdir()).glob("poc-host-pg-*"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "poc", "host", "--local", "--chain", "memory", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 300
+        assert process.stdout is not None
+        while not any("Stop with Ctrl-C" in line for line in lines):
+            assert time.monotonic() < deadline, "".join(lines)
+            line = process.stdout.readline()
+            assert line or process.poll() is None, "".join(lines)
+            lines.append(line)
+        text = "".join(lines)
+        token = re.search(r"operator token\s+([0-9a-f]{48})", text)
+        data = re.search(r"data\s+(\S+)", text)
+        assert token and data, text
+        assert "postgresql+psycopg://" in text and "127.0.0.1" in text
+        base = f"http://127.0.0.1:{port}"
+        host = {"Host": f"localhost:{port}"}
+        assert httpx.get(f"{base}/health", headers=host).status_code == 200
+        listed = httpx.get(
+            f"{base}/operator/api/workspaces",
+            headers={**host, "Authorization": f"Bearer {token.group(1)}"},
+        )
+        assert listed.status_code == 200 and listed.json() == []
+        ours = set(Path(tempfile.gettempdir()).glob("poc-host-pg-*")) - before
+        assert len(ours) == 1 and Path(data.group(1)).is_dir()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, "".join(lines) + rest
+    assert not Path(data.group(1)).exists()
+    assert not any(p.exists() for p in ours), "the throw-away PostgreSQL was left behind"
