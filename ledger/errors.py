@@ -413,6 +413,10 @@ class ApiRefusalError(ClientError):
         self.status = status
         self.details = details
 
+    def __str__(self) -> str:
+        where = "".join(f"; {location}: {text}" for location, text in self.details[:3])
+        return f"{self.message}{where} ({self.code})"
+
 
 class ApiUnreachableError(ClientError, ConnectionError):
     """Raised when the API cannot be reached or does not answer in time."""

@@ -42,7 +42,7 @@ STARTED_AT: Final = time.monotonic()
 COMMAND_MODULES: Final[tuple[str, ...]] = (
     "poc.cli.sandbox",
     "poc.cli.proofs",
-    "poc.cli.register",
+    "poc.cli.partner",
     "poc.cli.score",
     "poc.cli.exchange",
     "poc.cli.openings",

@@ -32,14 +32,18 @@ from pydantic import BaseModel, ValidationError
 from api.schemas.batches import BatchCreate, BatchFields, RevealCreate
 from api.schemas.cards import ReasonFields
 from api.schemas.chain import ChainPublic
-from api.schemas.contributions import ContributionPage, ContributionPublic, RegistrationFields
+from api.schemas.contributions import (
+    ContributionPage,
+    ContributionPublic,
+    RegistrationCreate,
+    RegistrationFields,
+)
 from api.schemas.disputes import DisputeCreate, DisputeFields, DisputePublic, VoteCreate, VoteFields
 from api.schemas.endorsements import EndorsementCreate, EndorsementFields
 from api.schemas.exports import CertificateIn, OpeningIn
 from api.schemas.operations import OperationPublic, PreparedPublic, SignatureFields
 from api.schemas.partners import KeyPublic
 from api.schemas.payouts import BalancesPublic, PayoutCreate, PayoutFields
-from api.schemas.contributions import RegistrationCreate
 from ledger.chain.signing import (
     Eip712Domain,
     TypedData,
@@ -461,7 +465,9 @@ class PartnerClient:
             {"token": token, "recipient": None if to_self else recipient}
         )
         if to_self:
-            return self._post_write("payouts", {"project_id": project_id}, fields, PayoutCreate, wait)
+            return self._post_write(
+                "payouts", {"project_id": project_id}, fields, PayoutCreate, wait
+            )
         assert recipient is not None
 
         def build(domain: Eip712Domain, signer: str, nonce: int, deadline: int) -> TypedData:

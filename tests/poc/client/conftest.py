@@ -22,9 +22,9 @@ from fastapi import FastAPI
 
 from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
+from poc.sandbox.anvil import free_port
 from tests.api.conftest import client, consortium, settings, store  # noqa: F401 (fixtures)
 from tests.api.support import Member, deploy
-from poc.sandbox.anvil import free_port
 
 PASSWORD = "correct horse battery staple"
 

@@ -151,8 +151,12 @@ def test_client_drives_every_partner_action_non_custodially(
 
     # balance and release: a final split, revenue in, then b releases to itself and c to
     # another address (signed ReleaseTo)
-    write(consortium, coord, f"/v1/contributions/{batch[1].contribution_id}/endorsements",
-          {"rating": 3})
+    write(
+        consortium,
+        coord,
+        f"/v1/contributions/{batch[1].contribution_id}/endorsements",
+        {"rating": 3},
+    )
     consortium.chain.increase_time(8 * DAY)
     consortium.sync()
     proposal = int(write(consortium, b, f"/v1/projects/{project_id}/splits")["resource_id"])
@@ -196,8 +200,9 @@ def test_client_refuses_a_prepared_domain_of_another_chain_before_signing(
     report.write_text("a")
     [prepared] = _prepared(honest, report, project_id, keeper, title="A")
     with pytest.raises(PreparedDataMismatchError, match=r"domain\.chainId"):
-        client.register(project_id, registration_fields(prepared, origin="result", category=0,
-                                                        value=1))
+        client.register(
+            project_id, registration_fields(prepared, origin="result", category=0, value=1)
+        )
     assert signed == []
 
 
@@ -220,13 +225,16 @@ class _Tampering(httpx.BaseTransport):
 @pytest.mark.parametrize(
     ("field", "alter"),
     [
-        ("domain.verifyingContract", lambda d: d["typed_data"]["domain"].update(
-            verifyingContract="0x" + "11" * 20)),
+        (
+            "domain.verifyingContract",
+            lambda d: d["typed_data"]["domain"].update(verifyingContract="0x" + "11" * 20),
+        ),
         ("message.value", lambda d: d["typed_data"]["message"].update(value=4_000)),
-        ("message.commitment", lambda d: d["typed_data"]["message"].update(
-            commitment="0x" + "22" * 32)),
-        ("message.signer", lambda d: d["typed_data"]["message"].update(
-            signer="0x" + "33" * 20)),
+        (
+            "message.commitment",
+            lambda d: d["typed_data"]["message"].update(commitment="0x" + "22" * 32),
+        ),
+        ("message.signer", lambda d: d["typed_data"]["message"].update(signer="0x" + "33" * 20)),
         ("signed", lambda d: d.update(signer="0x" + "33" * 20)),
         ("digest", lambda d: d.update(digest="0x" + "44" * 32)),
         ("types", lambda d: d["typed_data"]["types"]["Register"].pop()),
@@ -260,12 +268,14 @@ def test_client_custodial_registers_and_batches(consortium: Consortium, tmp_path
     keeper = OpeningKeeper(tmp_path / "openings")
     folder = _files(tmp_path / "c", 2, "c")
     [first, second] = _prepared(client, folder, project_id, keeper)
-    op = client.register(project_id, registration_fields(first, origin="background",
-                                                         category=1, value=3))
+    op = client.register(
+        project_id, registration_fields(first, origin="background", category=1, value=3)
+    )
     assert op.status == "confirmed" and op.resource_id == first.contribution_id
     # The same registration again is the same operation: nothing new on chain.
-    again = client.register(project_id, registration_fields(first, origin="background",
-                                                            category=1, value=3))
+    again = client.register(
+        project_id, registration_fields(first, origin="background", category=1, value=3)
+    )
     assert again.id == op.id
     anchored = client.anchor_batch(
         project_id,
@@ -288,7 +298,8 @@ def test_client_raises_the_apis_code_and_message(consortium: Consortium, tmp_pat
     with pytest.raises(ApiRefusalError) as refused:
         bad_key.me()
     assert refused.value.status == 401 and refused.value.code in (
-        "invalid_api_key", "missing_api_key"
+        "invalid_api_key",
+        "missing_api_key",
     )
     # The contract's refusal of endorsing one's own contribution: the API's code for it.
     report = tmp_path / "own.txt"
