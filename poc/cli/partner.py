@@ -33,7 +33,7 @@ import getpass
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -388,7 +388,7 @@ def run_register(args: argparse.Namespace) -> int:
             def opener(path: Path) -> BinaryIO:
                 count[0] += 1
                 progress.update(task, files=f"{count[0]}/{len(files)} files")
-                return cast(BinaryIO, progress.open(path, "rb", task_id=task))
+                return progress.open(path, "rb", task_id=task)
 
             hashes = hash_files(files, opener=opener)
             progress.update(task, completed=total)
@@ -533,7 +533,7 @@ def run_contributions(args: argparse.Namespace) -> int:
     return 0
 
 
-def _show_table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _show_table(title: str, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
     """A Rich table on a terminal; tab-separated lines (header first) when piped, for scripts."""
     from rich.table import Table
 

@@ -3,11 +3,5 @@ consortium on anvil), for the partner commands that talk to the API."""
 
 from __future__ import annotations
 
-from tests.poc.client.conftest import (  # noqa: F401 (fixtures)
-    _anvil_deployed,
-    client,
-    consortium,
-    deployed,
-    settings,
-    store,
-)
+from tests.api.conftest import client, consortium, settings, store  # noqa: F401 (fixtures)
+from tests.poc.client.conftest import _anvil_deployed, deployed  # noqa: F401 (fixtures)

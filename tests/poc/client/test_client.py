@@ -246,7 +246,7 @@ def test_client_refuses_tampered_prepared_typed_data(
     project_id = api_project(consortium)
     b = consortium.partner_b
     signer = LocalKeySigner.from_keystore(keystore_of(b, tmp_path), PASSWORD)
-    transport = _Tampering(consortium.client._transport, alter)  # type: ignore[attr-defined]
+    transport = _Tampering(consortium.client._transport, alter)
     http = httpx.Client(base_url="http://testserver", transport=transport)
     client = PartnerClient("http://testserver", b.key, signer=signer, http=http)
     report = tmp_path / "b.txt"
@@ -307,9 +307,9 @@ def test_client_raises_the_apis_code_and_message(consortium: Consortium, tmp_pat
     [own] = _prepared(client, report, project_id, OpeningKeeper(tmp_path / "o"), title="own")
     client.register(project_id, registration_fields(own, origin="result", category=0, value=1))
     consortium.sync()
-    with pytest.raises((ApiRefusalError, OperationFailedError)) as refused:
+    with pytest.raises((ApiRefusalError, OperationFailedError)) as own_refused:
         client.endorse(own.contribution_id, 5)
-    assert refused.value.code == "self_endorsement"
+    assert own_refused.value.code == "self_endorsement"
 
 
 def test_client_reports_an_api_that_does_not_answer() -> None:
