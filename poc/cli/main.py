@@ -65,7 +65,8 @@ def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParse
     `COMMAND_MODULES`)."""
     parser = argparse.ArgumentParser(
         prog="poc",
-        description="Proof-of-Contribution ledger: deploy the contracts, run the sandbox.",
+        description="Proof-of-Contribution ledger: deploy the contracts, run the sandbox, and act "
+        "as a partner (register, endorse, dispute, vote, prove, release) through an API.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _register_deploy(subparsers)

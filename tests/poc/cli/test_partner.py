@@ -255,6 +255,7 @@ def test_endorse_dispute_vote_balance_release_from_the_command_line(
     assert _poc(served, b, "release", "--project", str(project)) == 1
     err = capsys.readouterr().err
     assert err.startswith("poc release: error: ") and "Traceback" not in err
+    assert "nothing_to_release" in err, err
 
 
 def test_register_with_a_wrong_keystore_password_fails_cleanly(

@@ -21,6 +21,7 @@ from ledger.errors import (
     ApiUnreachableError,
     ConfigurationError,
     KeyLoadError,
+    OpeningConflictError,
     OperationFailedError,
     PreparedDataMismatchError,
 )
@@ -334,3 +335,23 @@ def test_keystore_with_a_wrong_password_is_refused(consortium: Consortium, tmp_p
     with pytest.raises(KeyLoadError, match="wrong password"):
         LocalKeySigner.from_keystore(path, "not the password")
     assert to_hex(sha256_bytes(b"")) not in str(path)
+
+
+def test_prepare_openings_keeps_one_card_per_file_and_refuses_another(
+    consortium: Consortium, tmp_path: Path
+) -> None:
+    project_id = api_project(consortium)
+    client = PartnerClient("http://testserver", consortium.partner_b.key, http=consortium.client)
+    keeper = OpeningKeeper(tmp_path / "openings")
+    report = tmp_path / "r.txt"
+    report.write_text("r")
+    [first] = _prepared(client, report, project_id, keeper, title="Retting", description="v1")
+    # A second run (after a crash, say) derives the same salt and reuses the kept card's salt:
+    # the same card hash, so the registration is the same request.
+    [again] = _prepared(client, report, project_id, keeper, title="Retting", description="v1")
+    assert again.opening == first.opening and again.card.hash() == first.card.hash()
+    # Other words for a file whose opening is kept: refused, the kept opening untouched.
+    kept = first.opening_path.read_bytes()
+    with pytest.raises(OpeningConflictError, match="another card"):
+        _prepared(client, report, project_id, keeper, title="Retting, corrected")
+    assert first.opening_path.read_bytes() == kept
