@@ -133,6 +133,16 @@ def register_commands(subparsers: Subparsers) -> None:
         help="only those in this status",
     )
 
+    shown = _command(
+        subparsers,
+        "contribution",
+        "show one contribution with its card",
+        "One contribution: who registered it when, its card (title, description, keywords, "
+        "file), origin, category, value, status, and what it builds on.",
+        run_contribution,
+    )
+    shown.add_argument("contribution", help="the contribution id (0x…)")
+
     endorse = _command(
         subparsers,
         "endorse",
@@ -530,6 +540,37 @@ def run_contributions(args: argparse.Namespace) -> int:
         ],
     )
     _console(stderr=True).print(f"{len(items)} contribution(s)")
+    return 0
+
+
+def run_contribution(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        c = client.contribution(args.contribution)
+    card = c.card.card or {}
+    file = card.get("file") or {}
+    rows: list[tuple[str, str]] = [
+        ("contribution", c.contribution_id),
+        ("project", str(c.project_id)),
+        ("contributor", c.contributor),
+        ("registered", f"{_when(c.registered_at)} (block {c.block_number}, tx {c.tx_hash})"),
+        ("title", _title(c)),
+        ("description", str(card.get("description", ""))),
+        ("keywords", ", ".join(str(k) for k in card.get("keywords", []))),
+        ("file", f"{file.get('name')} ({file.get('mediaType')}, {file.get('size')} bytes)")
+        if file
+        else ("file", "-"),
+        ("origin", c.origin),
+        ("category", str(c.category)),
+        ("value", c.value),
+        ("status", c.status),
+        ("builds on", ", ".join(c.parents) or "-"),
+        ("batch", c.batch_id or "-"),
+        ("supersedes", c.supersedes or "-"),
+        ("superseded by", c.superseded_by or "-"),
+    ]
+    out = _console()
+    for name, value in rows:
+        out.print(f"{name:<14}{value}")
     return 0
 
 

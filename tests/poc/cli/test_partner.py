@@ -212,6 +212,11 @@ def test_register_file_with_title_and_description_then_prove_it(
     header, *rows = [line.split("\t") for line in out.splitlines()]
     assert header[:3] == ["id", "contributor", "title"]
     assert [cid, b.address, "Proefverslag roting"] in [row[:3] for row in rows]
+    # Another partner of the project reads it, card included.
+    assert _poc(served, consortium.partner_c, "contribution", cid) == 0
+    out, _ = capsys.readouterr()
+    assert "Proefverslag roting" in out and "Verslag van de proefreeks." in out
+    assert f"{'builds on':<14}{parent}" in out and f"{'contributor':<14}{b.address}" in out
     proofs = tmp_path / "proofs"
     assert _poc(served, b, "prove", str(report), "--out", str(proofs), "--language", "nl") == 0
     bundle = proofs / "proefverslag.pdf.proof.json"
