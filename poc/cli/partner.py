@@ -446,10 +446,12 @@ def _register_one(
     )
     operation = client.register(args.project, fields)
     result = operation.result or {}
-    if result.get("already_done"):
+    # The result's members as the API names them (snake_case before its camelCase convention).
+    if result.get("alreadyDone", result.get("already_done")):
+        registered_at = result.get("registeredAt", result.get("registered_at"))
         out.print(
-            f"{prepared.file.path} is already registered, on "
-            f"{_when(result.get('registered_at'))}, as contribution {prepared.contribution_id}"
+            f"{prepared.file.path} is already registered, on {_when(registered_at)}, "
+            f"as contribution {prepared.contribution_id}"
         )
         return 0
     out.print(f"contribution {prepared.contribution_id}")
