@@ -396,6 +396,9 @@ class ClientError(LedgerError):
         self.code = code
         self.message = message
 
+    def __str__(self) -> str:
+        return self.message if f"({self.code})" in self.message else f"{self.message} ({self.code})"
+
 
 class ApiRefusalError(ClientError):
     """Raised when the API answers with an error body: its `code` and `message` as the API

@@ -345,3 +345,39 @@ def test_commands_need_an_api_key(
 ) -> None:
     assert cli.main(["contributions", "--project", "1"]) == 1
     assert "no API key" in capsys.readouterr().err
+
+
+def test_register_signing_for_another_deployment_is_refused_before_signing(
+    consortium: Consortium,
+    served: str,
+    keeper: OpeningKeeper,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The partner's deployment record names another ledger contract than the one the service
+    # prepares signatures for: the command refuses, nothing is signed or sent.
+    project = api_project(consortium)
+    b = consortium.partner_b
+    record = consortium.record.to_json_dict()
+    record["contracts"]["PocLedger"]["address"] = "0x" + "12" * 20
+    pinned = tmp_path / "deployment.json"
+    pinned.write_text(json.dumps(record))
+    report = tmp_path / "r.txt"
+    report.write_text("r")
+    head = consortium.chain.block_number()
+    status = _poc(
+        served,
+        b,
+        "register",
+        str(report),
+        "--project",
+        str(project),
+        "--deployment",
+        str(pinned),
+        *_signing(tmp_path, b),
+    )
+    err = capsys.readouterr().err
+    assert status == 1 and "domain.verifyingContract" in err and "Traceback" not in err, err
+    assert "prepared_data_mismatch" in err
+    consortium.sync()
+    assert consortium.chain.block_number() == head
