@@ -398,7 +398,8 @@ def run_register(args: argparse.Namespace) -> int:
             def opener(path: Path) -> BinaryIO:
                 count[0] += 1
                 progress.update(task, files=f"{count[0]}/{len(files)} files")
-                return progress.open(path, "rb", task_id=task)
+                # `total` given: Rich would otherwise make this file's size the whole task's total.
+                return progress.open(path, "rb", total=total, task_id=task)
 
             hashes = hash_files(files, opener=opener)
             progress.update(task, completed=total)

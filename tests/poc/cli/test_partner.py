@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,6 +95,12 @@ def test_register_folder_of_1000_files_anchors_one_batch_with_progress(
     assert status == 0, err
     # The progress bar, rendered (a terminal sees it move; a pipe gets its last frame).
     assert "Hashing" in err and "1000/1000 files" in err and "━" in err
+    # Its bytes column counts the whole folder, to the end.
+    done, whole = re.search(r"([\d.]+)/([\d.]+) kB", err).groups()  # type: ignore[union-attr]
+    assert (
+        done == whole
+        and float(whole) * 1000 >= sum(f.stat().st_size for f in folder.rglob("page-*.txt")) * 0.99
+    )
 
     ledger = contract(consortium.chain, consortium.record, "PocLedger")
     [anchored] = ledger.events.BatchAnchored().get_logs(from_block=head + 1)
