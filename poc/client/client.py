@@ -66,7 +66,7 @@ from ledger.errors import (
     OperationTimeoutError,
     PreparedDataMismatchError,
 )
-from poc.client.routes import QUERY, path, prepare_path
+from poc.client.routes import path, prepare_path, query
 from poc.client.signing import Signer, TrustedDeployment, TypedDataBuilder, checked_typed_data
 
 LEDGER: Final = "PocLedger"
@@ -191,13 +191,13 @@ class PartnerClient:
             page = self._get(
                 ContributionPage,
                 path("contributions", project_id=project_id),
-                **{
-                    QUERY["project_id"]: project_id,
-                    QUERY["contributor"]: contributor,
-                    QUERY["status"]: status,
-                    QUERY["cursor"]: cursor,
-                    QUERY["limit"]: PAGE_SIZE,
-                },
+                **query(
+                    project_id=project_id,
+                    contributor=contributor,
+                    status=status,
+                    cursor=cursor,
+                    limit=PAGE_SIZE,
+                ),
             )
             yield from page.items
             cursor = page.next_cursor
@@ -225,7 +225,7 @@ class PartnerClient:
     def balances(self, project_id: int, *, token: str | None = None) -> BalancesPublic:
         """The project's money in the vault and every partner's releasable balance."""
         return self._get(
-            BalancesPublic, path("balances", project_id=project_id), **{QUERY["token"]: token}
+            BalancesPublic, path("balances", project_id=project_id), **query(token=token)
         )
 
     def operation(self, operation_id: str) -> OperationPublic:

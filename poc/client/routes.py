@@ -29,8 +29,8 @@ ROUTES: Final[dict[str, str]] = {
     "payouts": "/v1/projects/{project_id}/payouts",
 }
 
-# Query parameter names, by what they mean.
-QUERY: Final[dict[str, str]] = {
+# Query parameter names, by what they mean; None: not a query parameter (in the path instead).
+QUERY: Final[dict[str, str | None]] = {
     "project_id": "project_id",
     "contributor": "contributor",
     "status": "status",
@@ -40,6 +40,12 @@ QUERY: Final[dict[str, str]] = {
 }
 
 PREPARE_SUFFIX: Final = "/prepare"
+
+
+def query(**params: object) -> dict[str, object]:
+    """Query parameters by the API's names (`QUERY`), those without a value left out."""
+    named = ((QUERY[k], v) for k, v in params.items() if v is not None)
+    return {name: value for name, value in named if name is not None}
 
 
 def path(name: str, **params: object) -> str:

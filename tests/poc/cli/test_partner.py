@@ -23,6 +23,7 @@ from ledger.openings.keeper import OpeningKeeper
 from ledger.openings.sealed import ScryptParams
 from ledger.openings.secret import ProofSecret
 from poc.cli import main as cli
+from poc.client import PartnerClient
 from poc.sandbox.anvil import free_port
 from tests.api.flows import api_contribution, api_project
 from tests.api.support import Consortium, Member, contract
@@ -55,6 +56,11 @@ def keeper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> OpeningKeeper:
 
 def _poc(url: str, member: Member, *args: str) -> int:
     return cli.main([*args, "--api", url, "--api-key", member.key])
+
+
+def _reader(consortium: Consortium, member: Member) -> PartnerClient:
+    """The Python client in process, to read what the commands did (typed answers)."""
+    return PartnerClient("http://testserver", member.key, http=consortium.client)
 
 
 def _signing(tmp_path: Path, member: Member) -> list[str]:
@@ -170,8 +176,9 @@ def test_register_file_with_title_and_description_then_prove_it(
     cid = to_hex(opening.contribution_id)
     assert f"contribution {cid}" in out
     consortium.sync()
-    read = consortium.client.get(f"/v1/contributions/{cid}", headers=b.headers).json()
-    card = read["card"]["card"]
+    read = _reader(consortium, b).contribution(cid)
+    card = read.card.card
+    assert card is not None
     assert (card["title"], card["description"]) == (
         "Proefverslag roting",
         "Verslag van de proefreeks.",
@@ -183,10 +190,10 @@ def test_register_file_with_title_and_description_then_prove_it(
     }
     assert card["parents"] == [{"contributionId": parent, "note": "gebruikt de oude parameters"}]
     assert opening.card is not None and opening.card.to_json() == card
-    assert read["card_hash"] == ContributionCard.from_json(card).hash_hex()
+    assert read.card_hash == ContributionCard.from_json(card).hash_hex()
     # The file's bytes were never sent; its derived opening opens the commitment on chain.
     assert opening.content_hash == sha256_bytes(report.read_bytes())
-    assert read["commitment"] == to_hex(
+    assert read.commitment == to_hex(
         commitment(b.address, project, opening.content_hash, opening.salt)
     )
 
@@ -254,11 +261,9 @@ def test_endorse_dispute_vote_balance_release_from_the_command_line(
     assert _poc(served, coord, "vote", disputed, "--uphold", *_signing(tmp_path, coord)) == 0
     assert "voted uphold on dispute 1" in capsys.readouterr().out
     consortium.sync()
-    disputes = consortium.client.get(
-        f"/v1/contributions/{disputed}/disputes", headers=b.headers
-    ).json()
-    assert disputes[0]["outcome"] == "upheld"
-    assert disputes[0]["reason"]["reason"]["text"] == "Gepubliceerd door Lab Gent in 2019."
+    [dispute] = _reader(consortium, b).disputes(disputed)
+    assert dispute.outcome == "upheld" and dispute.reason.reason is not None
+    assert dispute.reason.reason["text"] == "Gepubliceerd door Lab Gent in 2019."
 
     assert _poc(served, b, "balance", "--project", str(project)) == 0
     out = capsys.readouterr().out

@@ -160,7 +160,8 @@ def test_client_drives_every_partner_action_non_custodially(
     )
     consortium.chain.increase_time(8 * DAY)
     consortium.sync()
-    proposal = int(write(consortium, b, f"/v1/projects/{project_id}/splits")["resource_id"])
+    proposed = write(consortium, b, f"/v1/projects/{project_id}/splits")
+    proposal = int(proposed.get("resourceId", proposed.get("resource_id")))
     write(consortium, coord, f"/v1/projects/{project_id}/splits/{proposal}/approvals")
     vault = consortium.client.app.state.services.chain.vault  # type: ignore[attr-defined]
     vault.deposit(consortium.chain.sender(consortium.outsider.account), project_id, 10_000)
@@ -207,6 +208,13 @@ def test_client_refuses_a_prepared_domain_of_another_chain_before_signing(
     assert signed == []
 
 
+def _typed(prepared: dict[str, Any]) -> dict[str, Any]:
+    """The typed data of a `/prepare` answer (`typedData`; `typed_data` before the API's
+    camelCase convention)."""
+    typed: dict[str, Any] = prepared["typedData" if "typedData" in prepared else "typed_data"]
+    return typed
+
+
 class _Tampering(httpx.BaseTransport):
     """Passes requests to the app, and alters the typed data of every `/prepare` answer."""
 
@@ -228,17 +236,17 @@ class _Tampering(httpx.BaseTransport):
     [
         (
             "domain.verifyingContract",
-            lambda d: d["typed_data"]["domain"].update(verifyingContract="0x" + "11" * 20),
+            lambda d: _typed(d)["domain"].update(verifyingContract="0x" + "11" * 20),
         ),
-        ("message.value", lambda d: d["typed_data"]["message"].update(value=4_000)),
+        ("message.value", lambda d: _typed(d)["message"].update(value=4_000)),
         (
             "message.commitment",
-            lambda d: d["typed_data"]["message"].update(commitment="0x" + "22" * 32),
+            lambda d: _typed(d)["message"].update(commitment="0x" + "22" * 32),
         ),
-        ("message.signer", lambda d: d["typed_data"]["message"].update(signer="0x" + "33" * 20)),
+        ("message.signer", lambda d: _typed(d)["message"].update(signer="0x" + "33" * 20)),
         ("signed", lambda d: d.update(signer="0x" + "33" * 20)),
         ("digest", lambda d: d.update(digest="0x" + "44" * 32)),
-        ("types", lambda d: d["typed_data"]["types"]["Register"].pop()),
+        ("types", lambda d: _typed(d)["types"]["Register"].pop()),
     ],
 )
 def test_client_refuses_tampered_prepared_typed_data(
