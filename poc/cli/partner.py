@@ -382,6 +382,7 @@ def run_register(args: argparse.Namespace) -> int:
     out, err = _console(), _console(stderr=True)
     with _client(args) as client:
         partner = client.partner()
+        client.check_key()
         deployment = client.deployment()
         total = sum(f.size for f in files)
         columns = (

@@ -487,6 +487,12 @@ class PartnerClient:
 
     # ------------------------------------------------------------------------------ signing
 
+    def check_key(self) -> None:
+        """Non-custodial: raise ConfigurationError unless the key signs for the API key's
+        partner (before long work whose writes would be refused)."""
+        if self.signer is not None:
+            self._own_key()
+
     def _own_key(self) -> ChecksumAddress:
         """The signer's address, once checked to be the API key's partner."""
         assert self.signer is not None
