@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from api.schemas.batches import BatchFields
 from ledger.domain.codec import to_hex
 from ledger.domain.hashing import sha256_bytes
+from ledger.domain.values import checksum
 from ledger.errors import (
     ApiRefusalError,
     ApiUnreachableError,
@@ -150,8 +151,8 @@ def test_client_drives_every_partner_action_non_custodially(
         page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages
     )
 
-    # balance and release: a final split, revenue in, then b releases to itself and c to
-    # another address (signed ReleaseTo)
+    # balance and release: a final split and revenue in; b releases to another address (a
+    # signed ReleaseTo), then, after more revenue, to itself (relayed, no signature needed)
     write(
         consortium,
         coord,
@@ -164,16 +165,25 @@ def test_client_drives_every_partner_action_non_custodially(
     proposal = int(proposed.get("resourceId", proposed.get("resource_id")))
     write(consortium, coord, f"/v1/projects/{project_id}/splits/{proposal}/approvals")
     vault = consortium.client.app.state.services.chain.vault  # type: ignore[attr-defined]
-    vault.deposit(consortium.chain.sender(consortium.outsider.account), project_id, 10_000)
+    payer = consortium.chain.sender(consortium.outsider.account)
+    vault.deposit(payer, project_id, 10_000)
     consortium.sync()
-    balances = as_b.balances(project_id)
-    [eth] = [t for t in balances.tokens if t.token == ETH]
+    [eth] = [t for t in as_b.balances(project_id).tokens if t.token == ETH]
     owed = {x.partner: int(x.amount) for x in eth.balances}
     assert owed[b.address] > 0 and eth.received == "10000"
+    treasury = "0x" + "7e" * 20
+    op = as_b.release(project_id, recipient=treasury)
+    assert op.kind == "release" and op.status == "confirmed"
+    assert consortium.chain.w3.eth.get_balance(checksum(treasury)) == owed[b.address]
+    vault.deposit(payer, project_id, 10_000)
+    consortium.sync()
+    [eth] = [t for t in as_b.balances(project_id).tokens if t.token == ETH]
+    assert {x.partner: int(x.amount) for x in eth.balances}[b.address] == owed[b.address]
     op = as_b.release(project_id)
     assert op.kind == "release" and op.status == "confirmed"
-    after = {x.partner: x.amount for x in as_b.balances(project_id).tokens[0].balances}
-    assert after[b.address] == "0"
+    [eth] = [t for t in as_b.balances(project_id).tokens if t.token == ETH]
+    assert {x.partner: x.amount for x in eth.balances}[b.address] == "0"
+    assert eth.released == str(2 * owed[b.address])
 
 
 def test_client_refuses_a_prepared_domain_of_another_chain_before_signing(
