@@ -162,7 +162,7 @@ def test_client_drives_every_partner_action_non_custodially(
     consortium.chain.increase_time(8 * DAY)
     consortium.sync()
     proposed = write(consortium, b, f"/v1/projects/{project_id}/splits")
-    proposal = int(proposed.get("resourceId", proposed.get("resource_id")))
+    proposal = int(str(proposed.get("resourceId", proposed.get("resource_id"))))
     write(consortium, coord, f"/v1/projects/{project_id}/splits/{proposal}/approvals")
     vault = consortium.client.app.state.services.chain.vault  # type: ignore[attr-defined]
     payer = consortium.chain.sender(consortium.outsider.account)
