@@ -36,10 +36,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Final, cast
 
-from ledger.errors import ConfigurationError, KeyLoadError, OpeningError
+from ledger.errors import ApiRefusalError, ConfigurationError, KeyLoadError, OpeningError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -498,7 +499,16 @@ def _register_batch(
     )
     started = time.time()
     with err.status(f"Anchoring {len(fresh):,} contributions as one batch…"):
-        operation = client.anchor_batch(args.project, fields)
+        try:
+            operation = client.anchor_batch(args.project, fields)
+        except ApiRefusalError as exc:
+            if exc.status != HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+                raise
+            raise ConfigurationError(
+                f"{len(fresh):,} files with their cards make a request larger than this "
+                f"service accepts ({exc.code}); nothing was registered: register the folder's "
+                "sub-folders one by one"
+            ) from exc
     out.print(f"batch        {operation.resource_id}")
     # The same files again make the same root, hence the same batch: the API answers with the
     # operation that anchored it (a repeat), which was created before this command ran.
