@@ -452,3 +452,73 @@ class InboxPublic(BaseModel):
     disclosures: list[DisclosurePublic]
     requests_to_answer: list[AccessRequestPublic]
     my_requests: list[AccessRequestPublic]
+
+
+class ExchangeSettingsInForcePublic(BaseModel):
+    """A project's access-rights settings on PocExchange, as the chain holds them now
+    (seconds, Unix timestamps; version 0: nobody set any, the contract's defaults apply)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": 1,
+                    "version": 1,
+                    "answer_period": 2592000,
+                    "request_period_after_end": 31536000,
+                    "project_end": 1835481600,
+                    "requests_close_at": "1867017600",
+                }
+            ]
+        }
+    )
+
+    project_id: int
+    version: int = Field(description="Settings version; 0: the contract's defaults.")
+    answer_period: int = Field(description="Seconds an owner has to answer a request.")
+    request_period_after_end: int = Field(
+        description="Seconds after the project's end during which requests stay possible."
+    )
+    project_end: int = Field(description="The project's end (Unix time); 0: no end set.")
+    requests_close_at: str = Field(
+        description="The last time a request is possible (Unix time, a decimal string: "
+        "2**256-1 while no end is set)."
+    )
+
+
+class ExchangeSettingsProposalPublic(BaseModel):
+    """A proposal of new access-rights settings (an amendment's `change_exchange_settings`),
+    as the index read it from PocExchange's events: who approved it so far, and whether the
+    approvals reached the count it needs (then the settings were applied)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "proposal_id": 1,
+                    "project_id": 1,
+                    "proposer": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+                    "answer_period": 3888000,
+                    "request_period_after_end": 63072000,
+                    "project_end": 1835481600,
+                    "required": 2,
+                    "approvals": ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"],
+                    "executed": False,
+                    "block_number": 42,
+                    "tx_hash": "0x" + "ab" * 32,
+                }
+            ]
+        }
+    )
+
+    proposal_id: int
+    project_id: int
+    proposer: str
+    answer_period: int
+    request_period_after_end: int
+    project_end: int
+    required: int = Field(description="Approvals that apply the settings.")
+    approvals: list[str] = Field(description="Who approved, the proposer first.")
+    executed: bool
+    block_number: int
+    tx_hash: str
