@@ -12,6 +12,7 @@ import itertools
 import pytest
 
 from ledger.domain.values import approvals_required
+from tests.contracts.exchange_world import ExchangeWorld
 from tests.contracts.support import (
     ADD_PARTNER,
     Actor,
@@ -22,7 +23,6 @@ from tests.contracts.support import (
     policy_hash,
     reverts,
 )
-from tests.contracts.exchange_world import ExchangeWorld
 from tests.contracts.world import World, address_data
 
 BPS = 10_000
