@@ -472,6 +472,7 @@ def _register_batch(
     err: Console,
 ) -> int:
     from api.schemas.batches import BatchFields
+    from poc.client.client import batch_id_of
     from poc.client.files import leaf_fields
 
     known = {
@@ -497,6 +498,22 @@ def _register_batch(
             ]
         }
     )
+    batch = batch_id_of(args.project, client.partner(), fields)
+    earlier = next(
+        (
+            op
+            for op in client.operations()
+            if op.kind == "anchor_batch" and op.resource_id == batch and op.status != "failed"
+        ),
+        None,
+    )
+    if earlier is not None:
+        out.print(f"batch        {batch}")
+        out.print(
+            f"files        {len(fresh):,}, already anchored on {_when(earlier.created_at)} "
+            f"(operation {earlier.id}, {earlier.status}): nothing was signed or sent"
+        )
+        return 0
     started = time.time()
     with err.status(f"Anchoring {len(fresh):,} contributions as one batch…"):
         try:

@@ -55,7 +55,7 @@ from ledger.chain.signing import (
     vote_dispute_data,
 )
 from ledger.domain.codec import ZERO_BYTES32, from_hex, to_hex
-from ledger.domain.hashing import new_salt
+from ledger.domain.hashing import batch_id, new_salt
 from ledger.domain.merkle import MerkleTree
 from ledger.domain.values import BatchLeaf, Origin, Registration, checksum
 from ledger.errors import (
@@ -227,6 +227,11 @@ class PartnerClient:
         return self._get(
             BalancesPublic, path("balances", project_id=project_id), **query(token=token)
         )
+
+    def operations(self, *, limit: int = 200) -> list[OperationPublic]:
+        """The partner's latest operations, newest first (at most 200)."""
+        response = self._send("GET", path("operations"), params=query(limit=limit))
+        return [_validate(OperationPublic, item) for item in _json_list(response)]
 
     def operation(self, operation_id: str) -> OperationPublic:
         return self._get(OperationPublic, path("operation", operation_id=operation_id))
@@ -693,6 +698,14 @@ def _registration(project_id: int, fields: RegistrationFields) -> Registration:
         uri=fields.uri,
         card_hash=from_hex(fields.card_hash, size=32) if fields.card_hash else ZERO_BYTES32,
     )
+
+
+def batch_id_of(project_id: int, partner: str, fields: BatchFields) -> str:
+    """The id the batch of `fields` gets on chain: of its Merkle root, by `partner`. Each
+    leaf's card is in the root by its `card_hash`, which the fields must carry (as
+    `poc.client.files.leaf_fields` makes them)."""
+    root = MerkleTree.of([_leaf(item) for item in fields.items]).root
+    return to_hex(batch_id(project_id, partner, root))
 
 
 def _leaf(item: Any) -> BatchLeaf:

@@ -13,6 +13,7 @@ from urllib.parse import quote
 ROUTES: Final[dict[str, str]] = {
     "me": "/v1/me",
     "chain": "/v1/chain",
+    "operations": "/v1/operations",
     "operation": "/v1/operations/{operation_id}",
     # Listing a project's contributions (GET) and registering one (POST).
     "contributions": "/v1/contributions",
