@@ -27,9 +27,11 @@ from poc.client import PartnerClient
 from poc.sandbox.anvil import free_port
 from tests.api.flows import api_contribution, api_project
 from tests.api.support import Consortium, Member, contract
+from tests.databases import SQLITE
 from tests.poc.client.conftest import PASSWORD, AppServer, keystore_of
 
-pytestmark = pytest.mark.anvil
+# The client speaks HTTP: which database the API's store runs on is the API suite's matter.
+pytestmark = [pytest.mark.anvil, pytest.mark.databases(SQLITE)]
 
 PASSPHRASE = "vlasvezel 2024"
 

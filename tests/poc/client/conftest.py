@@ -28,8 +28,6 @@ from tests.api.support import Member, deploy
 
 PASSWORD = "correct horse battery staple"
 
-pytestmark = pytest.mark.anvil
-
 
 @pytest.fixture(scope="session")
 def _anvil_deployed(_anvil_chain_session: Chain) -> tuple[Chain, DeploymentRecord]:

@@ -40,7 +40,11 @@ from poc.client.files import (
 )
 from tests.api.flows import api_project, write
 from tests.api.support import Consortium, Member
+from tests.databases import SQLITE
 from tests.poc.client.conftest import PASSWORD, keystore_of
+
+# The client speaks HTTP: which database the API's store runs on is the API suite's matter.
+pytestmark = [pytest.mark.anvil, pytest.mark.databases(SQLITE)]
 
 DAY = 24 * 3600
 ETH = "0x0000000000000000000000000000000000000000"
