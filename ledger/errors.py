@@ -67,10 +67,18 @@ error codes in one handler (`api.errors`).
     │   └── SealedFileError           wrong passphrase, or the encrypted file was altered
     ├── StoreError                    the local database cannot be read or written
     │   └── CorruptDatabaseError      a SQLite file of the store is no readable database
-    └── AgreementError                the consortium agreement builder (ledger.agreement)
-        ├── InvalidAnswersError       answers malformed or contradicting each other  (ValueError)
-        ├── UnsupportedTermError      a term the contracts cannot enforce yet        (ValueError)
-        └── AgreementDocumentError    a canonical document malformed or altered      (ValueError)
+    ├── AgreementError                the consortium agreement builder (ledger.agreement)
+    │   ├── InvalidAnswersError       answers malformed or contradicting each other  (ValueError)
+    │   ├── UnsupportedTermError      a term the contracts cannot enforce yet        (ValueError)
+    │   └── AgreementDocumentError    a canonical document malformed or altered      (ValueError)
+    └── ClientError                   a partner's client of the HTTP API (poc.client); `code`
+        ├── ApiRefusalError           the API answered with an error: its stable `code`,
+        │                             `message`, HTTP `status` and `details`
+        ├── ApiUnreachableError       no answer: refused, reset, timed out    (ConnectionError)
+        ├── OperationFailedError      an accepted write failed on chain: the operation's code
+        ├── OperationTimeoutError     an operation not final within the wait  (TimeoutError)
+        └── PreparedDataMismatchError the typed data the API prepared is not what was asked
+                                      for (domain, message, signer): nothing was signed
 """
 
 from __future__ import annotations
@@ -378,6 +386,69 @@ class AgreementDocumentError(AgreementError, ValueError):
     def __init__(self, message: str, *, code: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+class ClientError(LedgerError):
+    """Raised by the partner's client of the HTTP API (`poc.client`); `code` is stable."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message if f"({self.code})" in self.message else f"{self.message} ({self.code})"
+
+
+class ApiRefusalError(ClientError):
+    """Raised when the API answers with an error body: its `code` and `message` as the API
+    gave them, the HTTP `status`, and the `details` (field locations) of a validation error."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        status: int,
+        details: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        self.details = details
+
+    def __str__(self) -> str:
+        where = "".join(f"; {location}: {text}" for location, text in self.details[:3])
+        return f"{self.message}{where} ({self.code})"
+
+
+class ApiUnreachableError(ClientError, ConnectionError):
+    """Raised when the API cannot be reached or does not answer in time."""
+
+
+class OperationFailedError(ClientError):
+    """Raised when a write the API accepted failed (on chain, or could not be sent); `code` is
+    the operation's error code and `operation_id` names it."""
+
+    def __init__(self, message: str, *, code: str, operation_id: str) -> None:
+        super().__init__(message, code=code)
+        self.operation_id = operation_id
+
+
+class OperationTimeoutError(ClientError, TimeoutError):
+    """Raised when an operation is not confirmed or failed within the time waited."""
+
+    def __init__(self, message: str, *, operation_id: str) -> None:
+        super().__init__(message, code="operation_timeout")
+        self.operation_id = operation_id
+
+
+class PreparedDataMismatchError(ClientError):
+    """Raised before signing when the typed data a `/prepare` route returned is not the one
+    the client asked for: another chain or contract in the domain, another signer, a message
+    field that differs from the request, a digest that is not the data's. Nothing is signed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="prepared_data_mismatch")
 
 
 @dataclass(frozen=True)

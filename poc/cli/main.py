@@ -43,7 +43,7 @@ COMMAND_MODULES: Final[tuple[str, ...]] = (
     "poc.cli.sandbox",
     "poc.cli.host",
     "poc.cli.proofs",
-    "poc.cli.register",
+    "poc.cli.partner",
     "poc.cli.score",
     "poc.cli.exchange",
     "poc.cli.openings",
@@ -66,7 +66,8 @@ def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParse
     `COMMAND_MODULES`)."""
     parser = argparse.ArgumentParser(
         prog="poc",
-        description="Proof-of-Contribution ledger: deploy the contracts, run the sandbox.",
+        description="Proof-of-Contribution ledger: deploy the contracts, run the sandbox, and act "
+        "as a partner (register, endorse, dispute, vote, prove, release) through an API.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _register_deploy(subparsers)

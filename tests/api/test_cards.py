@@ -523,68 +523,6 @@ def test_export_of_a_contribution_whose_card_was_altered_is_409(consortium: Cons
     assert response.status_code == 409 and response.json()["code"] == "card_altered"
 
 
-# ------------------------------------------------------------------------------ the CLI
-
-
-def test_poc_register_with_title_and_description(consortium: Consortium, tmp_path: Path) -> None:
-    from poc.cli.main import build_parser
-    from poc.cli.register import run_register
-
-    project = api_project(consortium)
-    parent = api_contribution(consortium, consortium.partner_b, project, "parent")
-    report = tmp_path / "proefverslag.pdf"
-    report.write_bytes(b"%PDF-1.4 a report that never leaves this machine")
-    args = build_parser().parse_args(
-        [
-            "register",
-            str(report),
-            "--project",
-            str(project),
-            "--partner",
-            consortium.partner_b.address,
-            "--title",
-            "Proefverslag roting",
-            "--description",
-            "Verslag van de proefreeks.",
-            "--keyword",
-            "vlas",
-            "--parent",
-            parent,
-            "--parent-note",
-            "gebruikt de oude parameters",
-            "--api-key",
-            consortium.partner_b.key,
-        ]
-    )
-    assert run_register(args, http=consortium.client) == 0
-    opening = json.loads((tmp_path / "proefverslag.pdf.opening.json").read_text())
-    [(cid, kept)] = opening.items()
-    consortium.sync()
-    read = _read(consortium, cid).json()
-    card = read["card"]["card"]
-    assert (card["title"], card["description"]) == (
-        "Proefverslag roting",
-        "Verslag van de proefreeks.",
-    )
-    assert card["file"] == {
-        "mediaType": "application/pdf",
-        "name": "proefverslag.pdf",
-        "size": report.stat().st_size,
-    }
-    assert card["parents"] == [{"contributionId": parent, "note": "gebruikt de oude parameters"}]
-    assert kept["card"] == card and read["card_hash"] == ContributionCard.from_json(card).hash_hex()
-    # The file's bytes were never sent; its opening opens the commitment on chain.
-    assert kept["contentHash"] == to_hex(sha256_bytes(report.read_bytes()))
-    assert read["commitment"] == to_hex(
-        commitment(
-            consortium.partner_b.address,
-            project,
-            sha256_bytes(report.read_bytes()),
-            bytes.fromhex(kept["salt"][2:]),
-        )
-    )
-
-
 def test_card_hash_copied_from_another_project_does_not_reveal_its_card(
     consortium: Consortium,
 ) -> None:
