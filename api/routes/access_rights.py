@@ -48,10 +48,19 @@ from ledger.store.exchange_index import AccessRequestRecord
 router = APIRouter(tags=["access rights"], responses=ERROR_RESPONSES)
 
 ContributionIdPath = Annotated[
-    str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="Contribution id (bytes32 hex).")
+    str,
+    Path(
+        alias="contributionId",
+        pattern=r"^0x[0-9a-fA-F]{64}$",
+        description="Contribution id (bytes32 hex).",
+    ),
 ]
-ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
-RequestIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Request id.")]
+ProjectIdPath = Annotated[
+    int, Path(alias="projectId", ge=1, le=2**32 - 1, description="Project id.")
+]
+RequestIdPath = Annotated[
+    int, Path(alias="requestId", ge=1, le=2**63 - 1, description="Request id.")
+]
 ZERO32 = bytes(32)
 
 
@@ -90,7 +99,7 @@ def _action(
 
 
 @router.get(
-    "/projects/{project_id}/access-requests",
+    "/projects/{projectId}/access-requests",
     response_model=list[AccessRequestPublic],
     summary="List a project's access-rights requests",
 )
@@ -106,7 +115,7 @@ def list_access_requests(
 
 
 @router.get(
-    "/contributions/{contribution_id}/access-requests",
+    "/contributions/{contributionId}/access-requests",
     response_model=list[AccessRequestPublic],
     summary="List the access-rights requests to a contribution",
 )
@@ -121,7 +130,7 @@ def list_contribution_requests(
 
 
 @router.get(
-    "/access-requests/{request_id}",
+    "/access-requests/{requestId}",
     response_model=AccessRequestPublic,
     summary="Read an access-rights request",
 )
@@ -165,7 +174,7 @@ def _request_action(
 
 
 @router.post(
-    "/contributions/{contribution_id}/access-requests",
+    "/contributions/{contributionId}/access-requests",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -180,7 +189,7 @@ def request_access(
 
 
 @router.post(
-    "/contributions/{contribution_id}/access-requests/prepare",
+    "/contributions/{contributionId}/access-requests/prepare",
     response_model=PreparedPublic,
     summary="Prepare an access-rights request for signing",
 )
@@ -260,19 +269,19 @@ def _withdraw_action(writes: Writes, request_id: int) -> SignedAction:
 
 
 @router.post(
-    "/access-requests/{request_id}/grant",
+    "/access-requests/{requestId}/grant",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
     summary="Grant access rights",
 )
 def grant(writes: WritesDep, request_id: RequestIdPath, body: GrantCreate) -> JSONResponse:
-    """The owner grants, on the terms whose document hashes to `terms_hash`."""
+    """The owner grants, on the terms whose document hashes to `termsHash`."""
     return writes.submit(_grant_action(writes, request_id, body), body, body)
 
 
 @router.post(
-    "/access-requests/{request_id}/grant/prepare",
+    "/access-requests/{requestId}/grant/prepare",
     response_model=PreparedPublic,
     summary="Prepare a grant for signing",
 )
@@ -284,19 +293,19 @@ def prepare_grant(
 
 
 @router.post(
-    "/access-requests/{request_id}/refuse",
+    "/access-requests/{requestId}/refuse",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
     summary="Refuse access rights",
 )
 def refuse(writes: WritesDep, request_id: RequestIdPath, body: RefuseCreate) -> JSONResponse:
-    """The owner refuses, for the reason whose text hashes to `reason_hash`."""
+    """The owner refuses, for the reason whose text hashes to `reasonHash`."""
     return writes.submit(_refuse_action(writes, request_id, body), body, body)
 
 
 @router.post(
-    "/access-requests/{request_id}/refuse/prepare",
+    "/access-requests/{requestId}/refuse/prepare",
     response_model=PreparedPublic,
     summary="Prepare a refusal for signing",
 )
@@ -308,7 +317,7 @@ def prepare_refuse(
 
 
 @router.post(
-    "/access-requests/{request_id}/withdraw",
+    "/access-requests/{requestId}/withdraw",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -322,7 +331,7 @@ def withdraw(
 
 
 @router.post(
-    "/access-requests/{request_id}/withdraw/prepare",
+    "/access-requests/{requestId}/withdraw/prepare",
     response_model=PreparedPublic,
     summary="Prepare a withdrawal for signing",
 )

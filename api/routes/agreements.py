@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 
-from api.auth import Principal, Role
+from api.auth import Principal
 from api.deps import LEDGER, ReaderDep, Services, ServicesDep, WriterDep
 from api.errors import (
     ERROR_RESPONSES,
@@ -78,7 +78,12 @@ from ledger.store.agreements import AgreementRecord
 router = APIRouter(prefix="/agreements", tags=["agreements"], responses=ERROR_RESPONSES)
 
 AgreementIdPath = Annotated[
-    str, Path(pattern=r"^[0-9a-f]{32}$", description="Agreement id (32 lower-case hex digits).")
+    str,
+    Path(
+        alias="agreementId",
+        pattern=r"^[0-9a-f]{32}$",
+        description="Agreement id (32 lower-case hex digits).",
+    ),
 ]
 VersionPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Agreement version.")]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -225,7 +230,7 @@ def list_agreements(services: ServicesDep, principal: ReaderDep) -> list[Agreeme
 )
 def preview(services: ServicesDep, principal: ReaderDep, body: PreviewCreate) -> PreviewPublic:
     """Check answers and return the policy, settings and texts they give: the builder's
-    live preview, with (given `example_project_id`, a project the key reads) the split the
+    live preview, with (given `exampleProjectId`, a project the key reads) the split the
     policy would give on that project's contributions today. Nothing is stored; any key may
     ask."""
     document = document_of(answers_of(body.answers))
@@ -261,11 +266,9 @@ def preview(services: ServicesDep, principal: ReaderDep, body: PreviewCreate) ->
 def create_agreement(
     services: ServicesDep, principal: WriterDep, body: AgreementDraft
 ) -> AgreementPublic:
-    """Store version 1 (a draft) of a new agreement. The key must be a coordinator key of
-    the partner the answers name as coordinator."""
+    """Store version 1 (a draft) of a new agreement. The key must act for
+    the partner the answers name as coordinator (any of its partner keys)."""
     actor = _require_partner_key(principal)
-    if principal.role is not Role.COORDINATOR:
-        raise PermissionDeniedError("starting an agreement needs a coordinator key")
     answers = answers_of(body.answers)
     if checksum(answers.coordinator) != actor:
         raise WrongActorError(
@@ -285,7 +288,7 @@ def create_agreement(
 
 
 @router.get(
-    "/{agreement_id}",
+    "/{agreementId}",
     response_model=AgreementPublic,
     summary="Get an agreement",
     responses=_NOT_FOUND,
@@ -298,7 +301,7 @@ def get_agreement(
 
 
 @router.put(
-    "/{agreement_id}/draft",
+    "/{agreementId}/draft",
     response_model=AgreementPublic,
     summary="Replace the draft (coordinator)",
     responses=_NOT_FOUND,
@@ -308,8 +311,6 @@ def replace_draft(
 ) -> AgreementPublic:
     """Replace version 1 while it is a draft. 409 `agreement_frozen` once the project was
     asked for: its hash is then the one the chain gets."""
-    if principal.role is not Role.COORDINATOR:
-        raise PermissionDeniedError("replacing a draft needs a coordinator key")
     record = readable_agreement(services, principal, agreement_id)
     actor = _require_partner_key(principal)
     if actor != record.coordinator:
@@ -343,7 +344,7 @@ def replace_draft(
 
 
 @router.get(
-    "/{agreement_id}/versions/{version}",
+    "/{agreementId}/versions/{version}",
     response_model=VersionPublic,
     summary="Get a version",
     responses=_NOT_FOUND,
@@ -358,7 +359,7 @@ def get_version(
 
 
 @router.get(
-    "/{agreement_id}/versions/{version}/document",
+    "/{agreementId}/versions/{version}/document",
     summary="The text of a version",
     responses={
         200: {
@@ -425,8 +426,6 @@ def get_document(
 
 
 def _project_action(writes: Writes, agreement_id: str) -> SignedAction:
-    if writes.principal.role is not Role.COORDINATOR:
-        raise PermissionDeniedError("creating the project needs a coordinator key")
     record = readable_agreement(writes.services, writes.principal, agreement_id)
     if writes.actor != record.coordinator:
         raise WrongActorError(
@@ -467,7 +466,7 @@ def _project_action(writes: Writes, agreement_id: str) -> SignedAction:
 
 
 @router.post(
-    "/{agreement_id}/project",
+    "/{agreementId}/project",
     status_code=202,
     response_model=OperationPublic,
     responses={**ACCEPTED_RESPONSES, **_NOT_FOUND},
@@ -478,7 +477,7 @@ def create_project(
 ) -> JSONResponse:
     """Create the project on chain with version 1's agreement hash, its partners and the
     policy its terms give; the draft is frozen from here. The coordinator signs
-    (`createProjectBySig`); `resource_id` is the project id once included."""
+    (`createProjectBySig`); `resourceId` is the project id once included."""
     action = _project_action(writes, agreement_id)
     agreements = writes.services.store.agreements
     agreements.freeze(agreement_id)
@@ -492,7 +491,7 @@ def create_project(
 
 
 @router.post(
-    "/{agreement_id}/project/prepare",
+    "/{agreementId}/project/prepare",
     response_model=PreparedPublic,
     summary="Prepare the project's creation for signing",
     responses=_NOT_FOUND,
@@ -556,7 +555,7 @@ def _accept_action(
 
 
 @router.post(
-    "/{agreement_id}/acceptances",
+    "/{agreementId}/acceptances",
     status_code=202,
     response_model=OperationPublic,
     responses={**ACCEPTED_RESPONSES, **_NOT_FOUND},
@@ -571,7 +570,7 @@ def accept(
 
 
 @router.post(
-    "/{agreement_id}/acceptances/prepare",
+    "/{agreementId}/acceptances/prepare",
     response_model=PreparedPublic,
     summary="Prepare an acceptance for signing",
     responses=_NOT_FOUND,
@@ -584,7 +583,7 @@ def prepare_acceptance(
 
 
 @router.post(
-    "/{agreement_id}/amendments",
+    "/{agreementId}/amendments",
     status_code=201,
     response_model=VersionPublic,
     summary="Write an amendment",
@@ -706,7 +705,7 @@ def _proposal_action(
 
 
 @router.post(
-    "/{agreement_id}/versions/{version}/proposals",
+    "/{agreementId}/versions/{version}/proposals",
     status_code=202,
     response_model=OperationPublic,
     responses={**ACCEPTED_RESPONSES, **_NOT_FOUND},
@@ -720,12 +719,12 @@ def propose(
 ) -> JSONResponse:
     """Propose the amendment's agreement hash (`amend_agreement`) or the policy its terms
     give (`change_policy`); the proposer's approval counts at once. Partners approve at
-    `/v1/projects/{id}/proposals/{proposal_id}/approvals`."""
+    `/v1/projects/{id}/proposals/{proposalId}/approvals`."""
     return writes.submit(_proposal_action(writes, agreement_id, version, body), body, body)
 
 
 @router.post(
-    "/{agreement_id}/versions/{version}/proposals/prepare",
+    "/{agreementId}/versions/{version}/proposals/prepare",
     response_model=PreparedPublic,
     summary="Prepare an amendment's proposal for signing",
     responses=_NOT_FOUND,

@@ -131,14 +131,14 @@ def run_register(args: argparse.Namespace, *, http: httpx.Client | None = None) 
         "card": {
             "title": card.title,
             "description": card.description,
-            "file": {"name": path.name, "media_type": media_type, "size": size},
+            "file": {"name": path.name, "mediaType": media_type, "size": size},
             "keywords": list(card.keywords),
-            "parent_notes": [
-                {"contribution_id": n.contribution_id, "note": n.note} for n in card.parents
+            "parentNotes": [
+                {"contributionId": n.contribution_id, "note": n.note} for n in card.parents
             ],
             "salt": to_hex(card.salt),
         },
-        "card_hash": card.hash_hex(),
+        "cardHash": card.hash_hex(),
     }
     url = args.api_url or os.environ.get("POC_API_URL") or DEFAULT_API_URL
     client = http or httpx.Client(base_url=url, timeout=120)
