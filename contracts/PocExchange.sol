@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IPocExchange} from "./interfaces/IPocExchange.sol";
 import {IPocLedger} from "./interfaces/IPocLedger.sol";
 import {ExchangeStructHashes} from "./libraries/ExchangeStructHashes.sol";
 import {PartnerSignatureVerifier, PartnerSignatures} from "./PartnerSignatures.sol";
-import {BPS_DENOMINATOR, ContributionStatus, SignedAuth} from "./PocTypes.sol";
+import {ContributionStatus, SignedAuth, approvalsRequired} from "./PocTypes.sol";
 import {Semver} from "./Semver.sol";
 
 /// @title PocExchange
@@ -602,8 +601,10 @@ contract PocExchange is IPocExchange, PartnerSignatures, Semver {
         IPocLedger.ProjectInfo memory info = _ledger.project(projectId);
         if (!info.inForce) revert ExchangeAgreementNotInForce(projectId);
         _validateSettings(values);
-        uint256 required = Math.ceilDiv(uint256(info.partnerCount) * info.governanceBps, BPS_DENOMINATOR);
-        if (required == 0) required = 1;
+        // The ledger's governance rule, so that the agreement's "2 of 3" means 2 of 3 here too:
+        // half-up basis points, and nobody changes the others' rights alone.
+        uint256 required = approvalsRequired(info.partnerCount, info.governanceBps);
+        if (required < 2 && info.partnerCount >= 2) required = 2;
         proposalId = ++_proposalCount;
         SettingsProposal storage p = _proposals[proposalId];
         p.projectId = projectId;

@@ -7,22 +7,28 @@ Reasons and terms documents stay with the partners: only their hashes go on chai
 dispute's reason does. An open request past its answer deadline is shown `overdue`, measured by
 the chain's clock. All four actions are signed partner actions relayed through PocExchange's
 `…BySig` functions.
+
+The settings those deadlines follow (answer period, how long after the project's end requests
+stay possible, the project's end) come from the agreement's access-rights answers: set with
+version 1 (`POST /v1/agreements/{id}/exchange-settings`), changed by an amendment's proposal
+that the partners approve here (`.../exchange-settings/proposals/{id}/approvals`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from api.deps import EXCHANGE, ReaderDep, ServicesDep
+from api.deps import ReaderDep, ServicesDep
 from api.errors import ERROR_RESPONSES, ConflictError, UnprocessableError, WrongActorError
 from api.schemas.exchange import (
     AccessRequestCreate,
     AccessRequestFields,
     AccessRequestPublic,
+    ExchangeSettingsInForcePublic,
+    ExchangeSettingsProposalPublic,
     GrantCreate,
     GrantFields,
     RefuseCreate,
@@ -32,16 +38,18 @@ from api.schemas.exchange import (
     terms_of,
 )
 from api.schemas.operations import OperationPublic, PreparedPublic
+from api.schemas.proposals import ApprovalCreate
 from api.services.access import readable_contribution, readable_project
-from api.services.exchange import chain_now, readable_request
-from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
+from api.services.exchange import chain_now, exchange_action, readable_request
+from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep
 from ledger.chain.exchange_signing import (
+    approve_exchange_settings_data,
     grant_access_data,
     refuse_access_data,
     request_access_data,
     withdraw_access_request_data,
 )
-from ledger.chain.signing import Eip712Domain, TypedData
+from ledger.domain.events import ExchangeSettingsApproved, ExchangeSettingsProposed
 from ledger.domain.exchange import RequestStatus
 from ledger.store.exchange_index import AccessRequestRecord
 
@@ -61,38 +69,21 @@ ProjectIdPath = Annotated[
 RequestIdPath = Annotated[
     int, Path(alias="requestId", ge=1, le=2**63 - 1, description="Request id.")
 ]
+ProjectIdPath = Annotated[
+    int, Path(alias="projectId", ge=1, le=2**32 - 1, description="Project id.")
+]
+RequestIdPath = Annotated[
+    int, Path(alias="requestId", ge=1, le=2**63 - 1, description="Request id.")
+]
+SettingsProposalIdPath = Annotated[
+    int,
+    Path(alias="proposalId", ge=1, le=2**63 - 1, description="Exchange settings proposal id."),
+]
 ZERO32 = bytes(32)
 
 
 def _hex32(value: str) -> bytes:
     return bytes.fromhex(value[2:])
-
-
-def _action(
-    writes: Writes,
-    *,
-    kind: str,
-    function: str,
-    project_id: int,
-    builder: Callable[..., TypedData],
-    fields: dict[str, Any],
-    args: tuple[Any, ...],
-    dedupe_key: str | None = None,
-) -> SignedAction:
-    exchange = writes.services.require_chain().require_exchange()
-    gas = exchange.gas_limit(function.removesuffix("BySig"), by_sig=True)
-
-    def typed(domain: Eip712Domain, signer: str, nonce: int, deadline: int) -> TypedData:
-        return builder(domain, **fields, signer=signer, nonce=nonce, deadline=deadline)
-
-    return SignedAction(
-        kind=kind,
-        contract=EXCHANGE,
-        project_id=project_id,
-        typed_data=typed,
-        call=lambda auth: signed_call(EXCHANGE, function, args, auth, gas),
-        dedupe_key=dedupe_key,
-    )
 
 
 # ------------------------------------------------------------------------------ reading
@@ -156,7 +147,7 @@ def _request_action(
     cid = _hex32(contribution.contribution_id)
     purpose, terms = purpose_of(body.purpose), terms_of(body.terms)
     terms_hash = ZERO32 if body.terms_hash is None else _hex32(body.terms_hash)
-    return _action(
+    return exchange_action(
         writes,
         kind="request_access",
         function="requestAccessBySig",
@@ -222,7 +213,7 @@ def _open_request(writes: Writes, request_id: int, *, as_owner: bool) -> AccessR
 def _grant_action(writes: Writes, request_id: int, body: GrantFields) -> SignedAction:
     record = _open_request(writes, request_id, as_owner=True)
     terms, terms_hash = terms_of(body.terms), _hex32(body.terms_hash)
-    return _action(
+    return exchange_action(
         writes,
         kind="grant_access",
         function="grantAccessBySig",
@@ -242,7 +233,7 @@ def _grant_action(writes: Writes, request_id: int, body: GrantFields) -> SignedA
 def _refuse_action(writes: Writes, request_id: int, body: RefuseFields) -> SignedAction:
     record = _open_request(writes, request_id, as_owner=True)
     reason = _hex32(body.reason_hash)
-    return _action(
+    return exchange_action(
         writes,
         kind="refuse_access",
         function="refuseAccessBySig",
@@ -256,7 +247,7 @@ def _refuse_action(writes: Writes, request_id: int, body: RefuseFields) -> Signe
 
 def _withdraw_action(writes: Writes, request_id: int) -> SignedAction:
     record = _open_request(writes, request_id, as_owner=False)
-    return _action(
+    return exchange_action(
         writes,
         kind="withdraw_access_request",
         function="withdrawAccessRequestBySig",
@@ -338,3 +329,117 @@ def withdraw(
 def prepare_withdraw(writes: WritesDep, request_id: RequestIdPath) -> PreparedPublic:
     """Non-custodial mode: the typed data to sign."""
     return writes.prepare(_withdraw_action(writes, request_id))
+
+
+# ------------------------------------------------------------------------------ settings
+
+
+@router.get(
+    "/projects/{projectId}/exchange-settings",
+    response_model=ExchangeSettingsInForcePublic,
+    summary="The project's access-rights settings on chain",
+)
+def get_exchange_settings(
+    services: ServicesDep, principal: ReaderDep, project_id: ProjectIdPath
+) -> ExchangeSettingsInForcePublic:
+    """The settings PocExchange applies to the project's requests now, read from the chain:
+    for a project made with the builder, the numbers its agreement's text states."""
+    readable_project(services, principal, project_id)
+    exchange = services.require_chain().require_exchange()
+    settings, version = exchange.exchange_settings(project_id)
+    return ExchangeSettingsInForcePublic(
+        project_id=project_id,
+        version=version,
+        answer_period=settings.answer_period,
+        request_period_after_end=settings.request_period_after_end,
+        project_end=settings.project_end,
+        requests_close_at=str(settings.requests_close_at),
+    )
+
+
+@router.get(
+    "/projects/{projectId}/exchange-settings/proposals",
+    response_model=list[ExchangeSettingsProposalPublic],
+    summary="List proposals of new access-rights settings",
+)
+def list_settings_proposals(
+    services: ServicesDep, principal: ReaderDep, project_id: ProjectIdPath
+) -> list[ExchangeSettingsProposalPublic]:
+    """The project's proposals of new exchange settings with their approvals, oldest first
+    (from the index: PocExchange's `ExchangeSettingsProposed` and `ExchangeSettingsApproved`)."""
+    readable_project(services, principal, project_id)
+    index = services.store.index
+    approvals: dict[int, list[str]] = {}
+    for stored in index.events_named(project_id, "ExchangeSettingsApproved"):
+        approved = stored.typed()
+        assert isinstance(approved, ExchangeSettingsApproved)
+        approvals.setdefault(approved.proposal_id, []).append(approved.approver)
+    result = []
+    for stored in index.events_named(project_id, "ExchangeSettingsProposed"):
+        proposed = stored.typed()
+        assert isinstance(proposed, ExchangeSettingsProposed)
+        approvers = approvals.get(proposed.proposal_id, [])
+        result.append(
+            ExchangeSettingsProposalPublic(
+                proposal_id=proposed.proposal_id,
+                project_id=project_id,
+                proposer=proposed.proposer,
+                answer_period=proposed.answer_period,
+                request_period_after_end=proposed.request_period_after_end,
+                project_end=proposed.project_end,
+                required=proposed.required,
+                approvals=approvers,
+                executed=len(approvers) >= proposed.required,
+                block_number=stored.block_number,
+                tx_hash=stored.tx_hash,
+            )
+        )
+    return result
+
+
+def _approve_settings_action(writes: Writes, project_id: int, proposal_id: int) -> SignedAction:
+    readable_project(writes.services, writes.principal, project_id)
+    # 404 `settings_proposal_not_found` (the contract's answer) when the project has none.
+    exchange = writes.services.require_chain().require_exchange()
+    exchange.settings_proposal(project_id, proposal_id)
+    return exchange_action(
+        writes,
+        kind="approve_exchange_settings",
+        function="approveExchangeSettingsBySig",
+        project_id=project_id,
+        builder=approve_exchange_settings_data,
+        fields={"project_id": project_id, "proposal_id": proposal_id},
+        args=(project_id, proposal_id),
+        dedupe_key=f"approve_exchange_settings:{proposal_id}:{writes.actor}",
+    )
+
+
+@router.post(
+    "/projects/{projectId}/exchange-settings/proposals/{proposalId}/approvals",
+    status_code=202,
+    response_model=OperationPublic,
+    responses=ACCEPTED_RESPONSES,
+    summary="Approve new access-rights settings",
+)
+def approve_exchange_settings(
+    writes: WritesDep,
+    project_id: ProjectIdPath,
+    proposal_id: SettingsProposalIdPath,
+    body: ApprovalCreate,
+) -> JSONResponse:
+    """Approve a proposal of new exchange settings (an amendment's
+    `change_exchange_settings`); the approval that reaches the project's governance threshold
+    applies them."""
+    return writes.submit(_approve_settings_action(writes, project_id, proposal_id), body, body)
+
+
+@router.post(
+    "/projects/{projectId}/exchange-settings/proposals/{proposalId}/approvals/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare an approval of access-rights settings for signing",
+)
+def prepare_approve_exchange_settings(
+    writes: WritesDep, project_id: ProjectIdPath, proposal_id: SettingsProposalIdPath
+) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign (`ApproveExchangeSettings`)."""
+    return writes.prepare(_approve_settings_action(writes, project_id, proposal_id))

@@ -7,7 +7,10 @@ hash, partners and policy (a signed partner action, as every partner action is).
 the text in their language (`GET .../versions/{n}/document`) and accept by signature
 (`POST .../acceptances`). An amendment (`POST .../amendments`) is a new version with the list of
 what changed; `POST .../versions/{n}/proposals` proposes its hash, or its policy, to the
-project's governance, where partners approve it (`/v1/projects/{id}/proposals/...`).
+project's governance, where partners approve it (`/v1/projects/{id}/proposals/...`), or its
+access-rights settings to PocExchange's (`/v1/projects/{id}/exchange-settings/proposals/...`).
+The settings of version 1 go on PocExchange by `POST .../exchange-settings` right after the
+project is created, before the agreement is in force.
 
 Who may read an agreement is `api.services.agreements`' to say; an agreement the caller may not
 read is 404 `agreement_not_found`, like one that does not exist.
@@ -39,6 +42,7 @@ from api.schemas.agreements import (
     AgreementProposalCreate,
     AgreementProposalFields,
     AgreementPublic,
+    AgreementSettingsCreate,
     ChangePublic,
     ExamplePublic,
     ExchangeSettingsPublic,
@@ -51,9 +55,11 @@ from api.services.access import readable_projects
 from api.services.agreements import (
     StoredVersion,
     VersionState,
+    accept_agreement_action,
     answers_of,
     current_policy,
     document_of,
+    exchange_settings_in_force,
     new_agreement_id,
     new_salt,
     policy_example,
@@ -63,12 +69,14 @@ from api.services.agreements import (
     stored_versions,
     version_record,
 )
+from api.services.exchange import exchange_action
 from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.agreement.answers import Language
 from ledger.agreement.document import AgreementDocument, describe_changes
 from ledger.agreement.render import markdown_to_html, markdown_to_pdf, markdown_to_text
 from ledger.chain.clients import encode_amend_agreement, encode_change_policy
-from ledger.chain.signing import accept_agreement_data, create_project_data, propose_data
+from ledger.chain.exchange_signing import exchange_settings_data
+from ledger.chain.signing import create_project_data, propose_data
 from ledger.domain.codec import to_hex
 from ledger.domain.events import AgreementAccepted
 from ledger.domain.hashing import encode_policy
@@ -512,6 +520,70 @@ def _linked(record: AgreementRecord) -> int:
     return record.project_id
 
 
+def _settings_action(writes: Writes, agreement_id: str) -> SignedAction:
+    # The agreement's coordinator decides, whatever the key's role (docs/api.md).
+    record = readable_agreement(writes.services, writes.principal, agreement_id)
+    if writes.actor != record.coordinator:
+        raise WrongActorError(
+            f"agreement {agreement_id} is coordinated by {record.coordinator}, "
+            f"this API key acts for {writes.actor}"
+        )
+    project_id = _linked(record)
+    project = writes.services.store.index.project(project_id)
+    if project is not None and project.in_force:
+        # The contract's rule: from here on the partners decide (an amendment's proposal).
+        raise ConflictError(
+            f"the agreement of project {project_id} is in force: settings change by an "
+            "amendment proposed to the partners (`change_exchange_settings`)",
+            code="exchange_agreement_in_force",
+        )
+    settings = stored_version(writes.services, record, 1).document.exchange_settings.for_chain()
+    on_chain, version = exchange_settings_in_force(writes.services, project_id)
+    if version > 0 and on_chain == settings:
+        raise UnprocessableError(
+            "the chain holds these exchange settings already", code="exchange_settings_unchanged"
+        )
+    return exchange_action(
+        writes,
+        kind="set_exchange_settings",
+        function="setExchangeSettingsBySig",
+        project_id=project_id,
+        builder=exchange_settings_data,
+        fields={"proposal": False, "project_id": project_id, "settings": settings},
+        args=(project_id, settings.as_abi()),
+        dedupe_key=f"agreement_exchange_settings:{agreement_id}",
+    )
+
+
+@router.post(
+    "/{agreementId}/exchange-settings",
+    status_code=202,
+    response_model=OperationPublic,
+    responses={**ACCEPTED_RESPONSES, **_NOT_FOUND},
+    summary="Set version 1's exchange settings on chain (coordinator)",
+)
+def set_exchange_settings(
+    writes: WritesDep, agreement_id: AgreementIdPath, body: AgreementSettingsCreate
+) -> JSONResponse:
+    """Put the access-rights settings version 1's text gives (answer period, how long after
+    the project's end requests stay possible, the project's end) on PocExchange, once the
+    project is on chain and before its agreement is in force. The coordinator signs
+    (`setExchangeSettingsBySig`); the builder does this right after creating the project.
+    Afterwards they change only by an amendment (`change_exchange_settings`)."""
+    return writes.submit(_settings_action(writes, agreement_id), body, body)
+
+
+@router.post(
+    "/{agreementId}/exchange-settings/prepare",
+    response_model=PreparedPublic,
+    summary="Prepare the exchange settings for signing",
+    responses=_NOT_FOUND,
+)
+def prepare_exchange_settings(writes: WritesDep, agreement_id: AgreementIdPath) -> PreparedPublic:
+    """Non-custodial mode: the typed data to sign (`SetExchangeSettings`)."""
+    return writes.prepare(_settings_action(writes, agreement_id))
+
+
 def _accept_action(
     writes: Writes, agreement_id: str, body: AgreementAcceptanceFields
 ) -> SignedAction:
@@ -531,26 +603,11 @@ def _accept_action(
                 "records can be accepted",
                 code="agreement_version_not_on_chain",
             )
-    version = item.record.version
-    agreement = bytes.fromhex(item.record.agreement_hash[2:])
-    gas = writes.services.require_chain().ledger.gas_limit("acceptAgreement", by_sig=True)
-    return SignedAction(
-        kind="accept_agreement",
-        contract=LEDGER,
-        project_id=project_id,
-        typed_data=lambda domain, signer, nonce, deadline: accept_agreement_data(
-            domain,
-            project_id=project_id,
-            version=version,
-            agreement_hash=agreement,
-            signer=signer,
-            nonce=nonce,
-            deadline=deadline,
-        ),
-        call=lambda auth: signed_call(
-            LEDGER, "acceptAgreementBySig", (project_id, version, agreement), auth, gas
-        ),
-        dedupe_key=f"accept:{project_id}:{writes.actor}:{version}",
+    return accept_agreement_action(
+        writes,
+        project_id,
+        item.record.version,
+        bytes.fromhex(item.record.agreement_hash[2:]),
     )
 
 
@@ -660,8 +717,8 @@ def _proposal_action(
     project_id = _linked(record)
     item = stored_version(writes.services, record, version)
     newest = stored_versions(writes.services, record)[-1].record.version
-    # The hash of an amendment not on chain yet; the policy of the newest amendment, before
-    # or after its hash is (the two proposals are approved in either order).
+    # The hash of an amendment not on chain yet; the policy or exchange settings of the newest
+    # amendment, before or after its hash is (the proposals are approved in any order).
     allowed = (
         item.state is VersionState.PROPOSED
         if body.kind == "amend_agreement"
@@ -672,6 +729,24 @@ def _proposal_action(
             f"version {version} is {item.state.value}: only the newest amendment is proposed, "
             "its hash while it is not on chain",
             code="amendment_not_pending",
+        )
+    dedupe_key = f"agreement_proposal:{agreement_id}:{version}:{body.kind}:{writes.actor}"
+    if body.kind == "change_exchange_settings":
+        settings = item.document.exchange_settings.for_chain()
+        if exchange_settings_in_force(writes.services, project_id)[0] == settings:
+            raise UnprocessableError(
+                "this amendment keeps the exchange settings in force",
+                code="exchange_settings_unchanged",
+            )
+        return exchange_action(
+            writes,
+            kind="propose_exchange_settings",
+            function="proposeExchangeSettingsBySig",
+            project_id=project_id,
+            builder=exchange_settings_data,
+            fields={"proposal": True, "project_id": project_id, "settings": settings},
+            args=(project_id, settings.as_abi()),
+            dedupe_key=dedupe_key,
         )
     if body.kind == "amend_agreement":
         kind = ProposalKind.AMEND_AGREEMENT
@@ -700,7 +775,7 @@ def _proposal_action(
         call=lambda auth: signed_call(
             LEDGER, "proposeBySig", (project_id, int(kind), data), auth, gas
         ),
-        dedupe_key=f"agreement_proposal:{agreement_id}:{version}:{body.kind}:{writes.actor}",
+        dedupe_key=dedupe_key,
     )
 
 
@@ -717,9 +792,11 @@ def propose(
     version: VersionPath,
     body: AgreementProposalCreate,
 ) -> JSONResponse:
-    """Propose the amendment's agreement hash (`amend_agreement`) or the policy its terms
-    give (`change_policy`); the proposer's approval counts at once. Partners approve at
-    `/v1/projects/{id}/proposals/{proposalId}/approvals`."""
+    """Propose the amendment's agreement hash (`amend_agreement`), the policy its terms give
+    (`change_policy`), or the access-rights settings they give (`change_exchange_settings`,
+    on PocExchange); the proposer's approval counts at once. Partners approve at
+    `/v1/projects/{id}/proposals/{proposalId}/approvals`, exchange settings at
+    `/v1/projects/{id}/exchange-settings/proposals/{proposalId}/approvals`."""
     return writes.submit(_proposal_action(writes, agreement_id, version, body), body, body)
 
 

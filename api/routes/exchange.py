@@ -21,13 +21,12 @@ Who reads what: `api.services.exchange`.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import EXCHANGE, ReaderDep, ServicesDep, WriterDep, actor_of
+from api.deps import ReaderDep, ServicesDep, WriterDep, actor_of
 from api.errors import (
     ERROR_RESPONSES,
     ConflictError,
@@ -54,15 +53,19 @@ from api.schemas.exchange import (
 )
 from api.schemas.operations import OperationPublic, PreparedPublic
 from api.services.access import can_read_partner, readable_project, readable_projects
-from api.services.exchange import chain_now, party_disclosure, readable_disclosure
-from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
+from api.services.exchange import (
+    chain_now,
+    exchange_action,
+    party_disclosure,
+    readable_disclosure,
+)
+from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep
 from ledger.chain.exchange_signing import (
     acknowledge_data,
     decline_data,
     disclose_data,
     publish_encryption_key_data,
 )
-from ledger.chain.signing import Eip712Domain, TypedData
 from ledger.domain.exchange import ReceiptStatus
 from ledger.domain.hashing import disclosure_id as disclosure_id_of
 from ledger.domain.values import checksum
@@ -96,36 +99,6 @@ def _public(writes_or_services: Any, record: DisclosureRecord) -> DisclosurePubl
     return DisclosurePublic.of(record, document_stored=stored)
 
 
-def _exchange_action(
-    writes: Writes,
-    *,
-    kind: str,
-    function: str,
-    project_id: int | None,
-    builder: Callable[..., TypedData],
-    fields: dict[str, Any],
-    args: tuple[Any, ...],
-    items: int = 0,
-    dedupe_key: str | None = None,
-) -> SignedAction:
-    """A signed PocExchange action: `builder(domain, **fields, signer=, nonce=, deadline=)`
-    and `function(*args, auth)`."""
-    exchange = writes.services.require_chain().require_exchange()
-    gas = exchange.gas_limit(function.removesuffix("BySig"), items=items, by_sig=True)
-
-    def typed(domain: Eip712Domain, signer: str, nonce: int, deadline: int) -> TypedData:
-        return builder(domain, **fields, signer=signer, nonce=nonce, deadline=deadline)
-
-    return SignedAction(
-        kind=kind,
-        contract=EXCHANGE,
-        project_id=project_id,
-        typed_data=typed,
-        call=lambda auth: signed_call(EXCHANGE, function, args, auth, gas),
-        dedupe_key=dedupe_key,
-    )
-
-
 # ------------------------------------------------------------------------------ keys
 
 
@@ -149,7 +122,7 @@ def _key_action(writes: Writes, body: EncryptionKeyFields) -> SignedAction:
     public_key = _hex32(body.public_key)
     if public_key == ZERO32:
         raise UnprocessableError("the public key is zero", code="zero_public_key")
-    return _exchange_action(
+    return exchange_action(
         writes,
         kind="publish_encryption_key",
         function="publishEncryptionKeyBySig",
@@ -279,7 +252,7 @@ def _disclose_action(writes: Writes, project_id: int, body: DisclosureFields) ->
         )
     commitment = _hex32(body.content_commitment)
     references = [_hex32(c) for c in body.contribution_ids]
-    return _exchange_action(
+    return exchange_action(
         writes,
         kind="disclose",
         function="discloseBySig",
@@ -461,7 +434,7 @@ def _acknowledge_action(
             code="content_mismatch",
         )
     commitment, did = _hex32(record.content_commitment), _hex32(record.disclosure_id)
-    return _exchange_action(
+    return exchange_action(
         writes,
         kind="acknowledge",
         function="acknowledgeBySig",
@@ -510,7 +483,7 @@ def _decline_action(writes: Writes, disclosure_id: str, body: DeclineFields) -> 
     record = _recipient_disclosure(writes, disclosure_id)
     did = _hex32(record.disclosure_id)
     reason = ZERO32 if body.reason_hash is None else _hex32(body.reason_hash)
-    return _exchange_action(
+    return exchange_action(
         writes,
         kind="decline",
         function="declineBySig",

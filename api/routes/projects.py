@@ -37,8 +37,9 @@ from api.schemas.projects import (
     UnsignedTxPublic,
 )
 from api.services.access import not_coordinator, readable_project, readable_projects
+from api.services.agreements import accept_agreement_action
 from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
-from ledger.chain.signing import accept_agreement_data, create_project_data
+from ledger.chain.signing import create_project_data
 from ledger.domain.codec import to_hex
 from ledger.domain.hashing import encode_policy
 from ledger.domain.values import checksum
@@ -168,26 +169,7 @@ def _accept_action(writes: Writes, project_id: int, body: AcceptanceFields) -> S
         agreement_hex = body.agreement_hash or project.agreement_hash
     else:
         version, agreement_hex = body.version, body.agreement_hash
-    agreement = bytes.fromhex(agreement_hex[2:])
-    gas = writes.services.require_chain().ledger.gas_limit("acceptAgreement", by_sig=True)
-    return SignedAction(
-        kind="accept_agreement",
-        contract=LEDGER,
-        project_id=project_id,
-        typed_data=lambda domain, signer, nonce, deadline: accept_agreement_data(
-            domain,
-            project_id=project_id,
-            version=version,
-            agreement_hash=agreement,
-            signer=signer,
-            nonce=nonce,
-            deadline=deadline,
-        ),
-        call=lambda auth: signed_call(
-            LEDGER, "acceptAgreementBySig", (project_id, version, agreement), auth, gas
-        ),
-        dedupe_key=f"accept:{project_id}:{writes.actor}:{version}",
-    )
+    return accept_agreement_action(writes, project_id, version, bytes.fromhex(agreement_hex[2:]))
 
 
 @router.post(

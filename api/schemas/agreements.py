@@ -292,13 +292,21 @@ class AgreementProjectCreate(SignatureFields):
     model_config = ConfigDict(json_schema_extra={"examples": [{}, EXAMPLE_SIGNED]})
 
 
+class AgreementSettingsCreate(SignatureFields):
+    """Set version 1's exchange settings on PocExchange (signature fields in non-custodial
+    mode only)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{}, EXAMPLE_SIGNED]})
+
+
 class AgreementProposalFields(ApiModel):
     """Which governance proposal to make for an amendment: its new agreement hash
-    (`amend_agreement`), or its new policy (`change_policy`)."""
+    (`amend_agreement`) or its new policy (`change_policy`) to PocLedger's governance, or its
+    new access-rights settings (`change_exchange_settings`) to PocExchange's."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"kind": "amend_agreement"}]})
 
-    kind: Literal["amend_agreement", "change_policy"]
+    kind: Literal["amend_agreement", "change_policy", "change_exchange_settings"]
 
 
 class AgreementProposalCreate(AgreementProposalFields, SignatureFields):

@@ -452,3 +452,73 @@ class InboxPublic(ApiModel):
     disclosures: list[DisclosurePublic]
     requests_to_answer: list[AccessRequestPublic]
     my_requests: list[AccessRequestPublic]
+
+
+class ExchangeSettingsInForcePublic(ApiModel):
+    """A project's access-rights settings on PocExchange, as the chain holds them now
+    (seconds, Unix timestamps; version 0: nobody set any, the contract's defaults apply)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "projectId": 1,
+                    "version": 1,
+                    "answerPeriod": 2592000,
+                    "requestPeriodAfterEnd": 31536000,
+                    "projectEnd": 1835481600,
+                    "requestsCloseAt": "1867017600",
+                }
+            ]
+        }
+    )
+
+    project_id: SafeInt
+    version: SafeInt = Field(description="Settings version; 0: the contract's defaults.")
+    answer_period: SafeInt = Field(description="Seconds an owner has to answer a request.")
+    request_period_after_end: SafeInt = Field(
+        description="Seconds after the project's end during which requests stay possible."
+    )
+    project_end: SafeInt = Field(description="The project's end (Unix time); 0: no end set.")
+    requests_close_at: str = Field(
+        description="The last time a request is possible (Unix time, a decimal string: "
+        "2**256-1 while no end is set)."
+    )
+
+
+class ExchangeSettingsProposalPublic(ApiModel):
+    """A proposal of new access-rights settings (an amendment's `change_exchange_settings`),
+    as the index read it from PocExchange's events: who approved it so far, and whether the
+    approvals reached the count it needs (then the settings were applied)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "proposalId": 1,
+                    "projectId": 1,
+                    "proposer": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+                    "answerPeriod": 3888000,
+                    "requestPeriodAfterEnd": 63072000,
+                    "projectEnd": 1835481600,
+                    "required": 2,
+                    "approvals": ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"],
+                    "executed": False,
+                    "blockNumber": 42,
+                    "txHash": "0x" + "ab" * 32,
+                }
+            ]
+        }
+    )
+
+    proposal_id: SafeInt
+    project_id: SafeInt
+    proposer: str
+    answer_period: SafeInt
+    request_period_after_end: SafeInt
+    project_end: SafeInt
+    required: SafeInt = Field(description="Approvals that apply the settings.")
+    approvals: list[str] = Field(description="Who approved, the proposer first.")
+    executed: bool
+    block_number: SafeInt
+    tx_hash: str

@@ -173,6 +173,7 @@ _RESOURCE_OF: dict[str, tuple[str, str]] = {
     "publish_encryption_key": ("EncryptionKeyPublished", "key_version"),
     "disclose": ("Disclosed", "disclosure_id"),
     "request_access": ("AccessRequested", "request_id"),
+    "propose_exchange_settings": ("ExchangeSettingsProposed", "proposal_id"),
 }
 
 

@@ -33,14 +33,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from api.auth import Principal
-from api.deps import Services
+from api.deps import LEDGER, Services
 from api.errors import ErrorDetail, NotFoundError, UnprocessableError
 from api.services.access import can_read
 from api.services.splits import index_history
+from api.services.writes import SignedAction, Writes, signed_call
 from ledger.agreement.answers import AgreementAnswers, parse_answers
 from ledger.agreement.document import AgreementDocument, build_document, load_document
+from ledger.chain.signing import accept_agreement_data
 from ledger.domain.codec import to_hex
 from ledger.domain.events import PolicySet
+from ledger.domain.exchange import ExchangeSettings
 from ledger.domain.hashing import policy_hash
 from ledger.domain.values import Policy, checksum
 from ledger.errors import ChainError, InvalidAnswersError, ScoringError, UnsupportedTermError
@@ -287,4 +290,39 @@ def policy_example(
         split=tuple((entry.partner, entry.bps) for entry in result.split),
         counted=result.counted_count,
         contributions=result.contribution_count,
+    )
+
+
+def exchange_settings_in_force(services: Services, project_id: int) -> tuple[ExchangeSettings, int]:
+    """The project's settings on PocExchange and their version (0: the contract's defaults,
+    nobody set any), read from the chain (503 `exchange_unavailable` without PocExchange)."""
+    return services.require_chain().require_exchange().exchange_settings(project_id)
+
+
+# ------------------------------------------------------------------------------ actions
+
+
+def accept_agreement_action(
+    writes: Writes, project_id: int, version: int, agreement_hash: bytes
+) -> SignedAction:
+    """The key's partner accepts agreement `version`, whose hash is `agreement_hash`
+    (`acceptAgreementBySig`); one acceptance per partner and version (its dedupe key)."""
+    gas = writes.services.require_chain().ledger.gas_limit("acceptAgreement", by_sig=True)
+    return SignedAction(
+        kind="accept_agreement",
+        contract=LEDGER,
+        project_id=project_id,
+        typed_data=lambda domain, signer, nonce, deadline: accept_agreement_data(
+            domain,
+            project_id=project_id,
+            version=version,
+            agreement_hash=agreement_hash,
+            signer=signer,
+            nonce=nonce,
+            deadline=deadline,
+        ),
+        call=lambda auth: signed_call(
+            LEDGER, "acceptAgreementBySig", (project_id, version, agreement_hash), auth, gas
+        ),
+        dedupe_key=f"accept:{project_id}:{writes.actor}:{version}",
     )

@@ -19,15 +19,50 @@ arrive wrapped to the recipients' public keys; what it can check of them without
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 from api.auth import Principal
-from api.deps import Services
+from api.deps import EXCHANGE, Services
 from api.errors import NotFoundError
 from api.services.access import can_read
+from api.services.writes import SignedAction, Writes, signed_call
+from ledger.chain.signing import Eip712Domain, TypedData
 from ledger.chain.translate import translating
 from ledger.domain.values import checksum
 from ledger.errors import ChainError
 from ledger.store.exchange_index import AccessRequestRecord, DisclosureRecord
+
+
+def exchange_action(
+    writes: Writes,
+    *,
+    kind: str,
+    function: str,
+    project_id: int | None,
+    builder: Callable[..., TypedData],
+    fields: dict[str, Any],
+    args: tuple[Any, ...],
+    items: int = 0,
+    dedupe_key: str | None = None,
+) -> SignedAction:
+    """A signed PocExchange action: what is signed is `builder(domain, **fields, signer=,
+    nonce=, deadline=)` (`ledger.chain.exchange_signing`), what is relayed `function(*args,
+    auth)`, with the gas limit of `function` for `items` recipients and references."""
+    exchange = writes.services.require_chain().require_exchange()
+    gas = exchange.gas_limit(function.removesuffix("BySig"), items=items, by_sig=True)
+
+    def typed(domain: Eip712Domain, signer: str, nonce: int, deadline: int) -> TypedData:
+        return builder(domain, **fields, signer=signer, nonce=nonce, deadline=deadline)
+
+    return SignedAction(
+        kind=kind,
+        contract=EXCHANGE,
+        project_id=project_id,
+        typed_data=typed,
+        call=lambda auth: signed_call(EXCHANGE, function, args, auth, gas),
+        dedupe_key=dedupe_key,
+    )
 
 
 def _no_disclosure(disclosure_id: str) -> NotFoundError:

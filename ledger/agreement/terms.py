@@ -3,13 +3,14 @@
 
 These are computed from the same `AgreementAnswers` the text is written from, so the numbers a
 partner reads and the numbers the contracts apply cannot drift apart. `policy_of` is the only
-place answers become a `Policy`.
+place answers become a `Policy`, and `exchange_settings_of` the only place they become
+PocExchange's settings.
 
 The policy's share passed along "builds on" (`parentShareBps`, docs/scoring.md) is one of the
-policy's fields like the others. Seam for work in flight, marked `SEAM`:
-- the exchange settings (issue 15): `exchange_settings_of` gives the values in the units of
-  `IPocExchange.ExchangeSettings`; the project's creation sets them on PocExchange once that
-  contract is deployed beside the ledger.
+policy's fields like the others. The exchange settings go on chain beside the policy: the
+coordinator sets version 1's on PocExchange right after the project is created (before the
+agreement is in force), and an amendment that changes them proposes them to PocExchange's
+governance (docs/agreements.md, "What goes on chain").
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, Final
 
 from ledger.agreement.answers import SECONDS_PER_DAY, AgreementAnswers, threshold_bps
 from ledger.agreement.thresholds import ThresholdKind
+from ledger.domain import exchange
 from ledger.domain.values import Category, Policy
 
 PARENT_SHARE_FIELD: Final = "parent_share_bps"
@@ -38,6 +40,15 @@ class ExchangeSettings:
 
     def as_abi(self) -> tuple[int, int, int]:
         return (self.answer_period, self.request_period_after_end, self.project_end)
+
+    def for_chain(self) -> exchange.ExchangeSettings:
+        """The same numbers as the chain clients take them (checked against the contract's
+        bounds: `ValueError` outside them, which valid answers never are)."""
+        return exchange.ExchangeSettings(
+            answer_period=self.answer_period,
+            request_period_after_end=self.request_period_after_end,
+            project_end=self.project_end,
+        )
 
 
 def policy_of(answers: AgreementAnswers) -> Policy:
@@ -72,7 +83,7 @@ def project_end(answers: AgreementAnswers) -> int:
 
 
 def exchange_settings_of(answers: AgreementAnswers) -> ExchangeSettings:
-    """The access-rights request settings the agreement gives (SEAM: issue 15's PocExchange)."""
+    """The access-rights request settings the agreement gives, in PocExchange's units."""
     access = answers.access_rights
     return ExchangeSettings(
         answer_period=access.answer_period_days * SECONDS_PER_DAY,

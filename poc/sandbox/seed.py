@@ -44,11 +44,13 @@ from eth_typing import ChecksumAddress, HexStr
 
 from api.services.agreements import new_agreement_id, readers_of, version_record
 from ledger.agreement.document import build_document, load_document
+from ledger.chain.clients import EXCHANGE_CONTRACT as EXCHANGE
 from ledger.chain.clients import LEDGER_CONTRACT as LEDGER
 from ledger.chain.clients import VAULT_CONTRACT as VAULT
-from ledger.chain.clients import PocLedgerClient
+from ledger.chain.clients import PocExchangeClient, PocLedgerClient
 from ledger.chain.connection import Chain
 from ledger.chain.deployment_record import DeploymentRecord
+from ledger.chain.exchange_signing import approve_exchange_settings_data, exchange_settings_data
 from ledger.chain.keystore import KeyStore
 from ledger.chain.signing import (
     NonceAllocator,
@@ -63,6 +65,7 @@ from ledger.chain.signing import (
 from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
 from ledger.domain.events import IdentitySet
+from ledger.domain.exchange import ExchangeSettings
 from ledger.domain.hashing import commitment, contribution_id, sha256_bytes
 from ledger.domain.values import Origin, Policy, checksum
 from ledger.errors import AgreementDocumentError, ConfigurationError
@@ -348,6 +351,14 @@ def seed_demo(
     project_id = ledger.ensure_project(
         coordinator, agreement, partner_addresses, agreement_document.policy
     )
+    # Its access-rights terms too, while the coordinator alone may set them.
+    if EXCHANGE in record.addresses:
+        _RelayedExchange(chain, record, relayer).ensure_settings(
+            coordinator,
+            [accounts[p.label] for p in demo.PARTNERS],
+            project_id,
+            agreement_document.exchange_settings.for_chain(),
+        )
     for partner in demo.PARTNERS:
         ledger.ensure_accepted(accounts[partner.label], project_id, agreement)
 
@@ -424,13 +435,25 @@ def seed_demo(
 
 def _seed_on_chain(chain: Chain, record: DeploymentRecord, seed: SeedRecord) -> bool:
     # The chain part's last step is the acceptances: if every partner accepted, the earlier
-    # ones (identities, project) are there too.
+    # ones (identities, project) are there too. The exchange settings are checked apart: a
+    # data directory seeded before they were set lacks only them.
     client = PocLedgerClient(chain.w3, record.address(LEDGER), chain_id=chain.chain_id)
     if client.project_count() < seed.project_id:
         return False
-    return all(
+    if not all(
         client.member(seed.project_id, p.address).accepted_version >= 1 for p in seed.partners
-    )
+    ):
+        return False
+    return _settings_on_chain(chain, record, seed)
+
+
+def _settings_on_chain(chain: Chain, record: DeploymentRecord, seed: SeedRecord) -> bool:
+    """Whether PocExchange holds settings for the demo project (those of its agreement, or
+    the partners' since); true without an exchange, which has none to hold."""
+    if EXCHANGE not in record.addresses:
+        return True
+    client = PocExchangeClient(chain.w3, record.address(EXCHANGE), chain_id=chain.chain_id)
+    return client.exchange_settings(seed.project_id)[1] > 0
 
 
 def demo_card(item: demo.DemoContribution, secret: bytes) -> dict[str, Any]:
@@ -650,6 +673,84 @@ class _RelayedLedger:
             agreement_hash=agreement,
         )
         self._client.accept_agreement_by_sig(self._relayer, project_id, 1, agreement, auth)
+
+
+class _RelayedExchange:
+    """The seed's PocExchange actions, signed by the partners and relayed, like
+    `_RelayedLedger`'s: each first checks the chain."""
+
+    def __init__(self, chain: Chain, record: DeploymentRecord, relayer: LocalAccount) -> None:
+        self._ledger = PocLedgerClient(chain.w3, record.address(LEDGER), chain_id=chain.chain_id)
+        self._client = PocExchangeClient(
+            chain.w3, record.address(EXCHANGE), chain_id=chain.chain_id
+        )
+        self._relayer = chain.sender(relayer)
+        self._nonces = NonceAllocator(self._client.is_nonce_used)
+
+    def _auth(
+        self, account: LocalAccount, build: Callable[..., TypedData], **fields: Any
+    ) -> SignedAuth:
+        data = build(
+            self._client.domain,
+            signer=account.address,
+            nonce=self._nonces.allocate(account.address),
+            deadline=deadline_in(AUTH_TTL_SECONDS),
+            **fields,
+        )
+        return sign_auth(account.key, data)
+
+    def settings_set(self, project_id: int) -> bool:
+        """Whether anyone set the project's settings (version 0: the contract's defaults)."""
+        return self._client.exchange_settings(project_id)[1] > 0
+
+    def ensure_settings(
+        self,
+        coordinator: LocalAccount,
+        partners: list[LocalAccount],
+        project_id: int,
+        wanted: ExchangeSettings,
+    ) -> None:
+        """The agreement's access-rights settings on PocExchange, unless some are set (by an
+        earlier seed, or since changed by the partners: theirs stay): set by the coordinator
+        before the agreement is in force (a fresh seed), else proposed by it and approved by
+        the partners until the threshold applies them (a data directory seeded before the
+        exchange existed)."""
+        if self.settings_set(project_id):
+            return
+        if not self._ledger.project(project_id).in_force:
+            auth = self._auth(
+                coordinator,
+                exchange_settings_data,
+                proposal=False,
+                project_id=project_id,
+                settings=wanted,
+            )
+            self._client.set_exchange_settings_by_sig(self._relayer, project_id, wanted, auth)
+            return
+        auth = self._auth(
+            coordinator,
+            exchange_settings_data,
+            proposal=True,
+            project_id=project_id,
+            settings=wanted,
+        )
+        proposal_id = self._client.propose_exchange_settings_by_sig(
+            self._relayer, project_id, wanted, auth
+        ).value
+        for partner in partners:
+            if self._client.settings_proposal(project_id, proposal_id).executed:
+                return
+            if self._client.has_approved_settings(proposal_id, partner.address):
+                continue
+            auth = self._auth(
+                partner,
+                approve_exchange_settings_data,
+                project_id=project_id,
+                proposal_id=proposal_id,
+            )
+            self._client.approve_exchange_settings_by_sig(
+                self._relayer, project_id, proposal_id, auth
+            )
 
 
 def _write_atomic(path: Path, text: str | bytes, *, private: bool = False) -> None:

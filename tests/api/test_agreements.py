@@ -4,6 +4,7 @@ amendments proposed to governance, the texts in every format, and who may read w
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import json
 import zipfile
@@ -13,14 +14,16 @@ import pytest
 from pydantic.alias_generators import to_snake
 from pypdf import PdfReader
 
-from ledger.agreement.answers import SECONDS_PER_DAY
-from ledger.agreement.document import load_document, verify_agreement_hash
+from ledger.agreement.answers import SECONDS_PER_DAY, Language
+from ledger.agreement.document import AgreementDocument, load_document, verify_agreement_hash
 from ledger.chain.signing import sign_typed_data
+from ledger.domain.exchange import ExchangeSettings
 from ledger.domain.hashing import policy_hash
 from ledger.domain.values import Policy
 from ledger.evidence.packs import check_manifest
 from tests.api.flows import api_contribution, write
 from tests.api.support import AGREEMENT, Consortium, call, contract
+from tests.ledger.agreement.readback import read_terms
 
 
 def _policy_json(view: dict[str, Any]) -> dict[str, Any]:
@@ -65,11 +68,68 @@ def start(consortium: Consortium, answers: dict[str, Any] | None = None) -> dict
     return body
 
 
-def with_project(consortium: Consortium) -> tuple[str, int]:
+def with_project(consortium: Consortium, *, settings: bool = True) -> tuple[str, int]:
+    """An agreement's project on chain, with (as the builder does) version 1's exchange
+    settings set on PocExchange unless `settings` is false."""
     agreement = start(consortium)
     agreement_id = agreement["agreementId"]
     op = write(consortium, consortium.coordinator, f"/v1/agreements/{agreement_id}/project")
+    if settings:
+        write(
+            consortium, consortium.coordinator, f"/v1/agreements/{agreement_id}/exchange-settings"
+        )
     return agreement_id, int(op["resourceId"])
+
+
+def chain_settings(consortium: Consortium, project_id: int) -> tuple[ExchangeSettings, int]:
+    """PocExchange's settings of the project, read with plain web3 (not our client)."""
+    exchange = contract(consortium.chain, consortium.record, "PocExchange")
+    raw, version = exchange.functions.exchangeSettings(project_id).call()
+    return ExchangeSettings(int(raw[0]), int(raw[1]), int(raw[2])), int(version)
+
+
+def assert_settings_on_chain_equal_text(
+    consortium: Consortium, agreement_id: str, version: int, project_id: int
+) -> AgreementDocument:
+    """PocExchange's settings against the version's document, field by field, and against
+    the numbers its text states in both languages (read back from the plain text)."""
+    headers = consortium.partner_c.headers
+    url = f"/v1/agreements/{agreement_id}/versions/{version}/document"
+    document = load_document(consortium.client.get(f"{url}?format=json", headers=headers).content)
+    on_chain, settings_version = chain_settings(consortium, project_id)
+    assert settings_version >= 1
+    for field in dataclasses.fields(ExchangeSettings):
+        assert getattr(on_chain, field.name) == getattr(document.exchange_settings, field.name), (
+            field.name
+        )
+    access = document.answers.access_rights
+    assert on_chain.answer_period == access.answer_period_days * SECONDS_PER_DAY
+    assert on_chain.request_period_after_end == (
+        access.request_period_after_end_days * SECONDS_PER_DAY
+    )
+    last_day = dt.datetime.fromtimestamp(on_chain.project_end, dt.UTC).date() - dt.timedelta(1)
+    for language in Language:
+        text = consortium.client.get(
+            f"{url}?format=txt&language={language.value}", headers=headers
+        ).text
+        stated = read_terms(text, language, document.answers)
+        assert stated["answer_period_days"] * SECONDS_PER_DAY == on_chain.answer_period, language
+        assert stated["request_period"] == (
+            on_chain.request_period_after_end // SECONDS_PER_DAY,
+            last_day + dt.timedelta(seconds=on_chain.request_period_after_end),
+        ), language
+        assert stated["project"][2] == last_day, language
+    served = consortium.client.get(f"/v1/projects/{project_id}/exchange-settings", headers=headers)
+    assert served.status_code == 200, served.text
+    assert served.json() == {
+        "projectId": project_id,
+        "version": settings_version,
+        "answerPeriod": on_chain.answer_period,
+        "requestPeriodAfterEnd": on_chain.request_period_after_end,
+        "projectEnd": on_chain.project_end,
+        "requestsCloseAt": str(on_chain.project_end + on_chain.request_period_after_end),
+    }
+    return document
 
 
 def get(consortium: Consortium, agreement_id: str, headers: dict[str, str]) -> Any:
@@ -241,6 +301,9 @@ def test_create_project_puts_the_documents_terms_on_chain_field_by_field(
     assert set(ledger.functions.partners(project_id).call()) == {
         m.address for m in consortium.partners
     }
+    # The access-rights terms: PocExchange's settings are the text's numbers.
+    assert_settings_on_chain_equal_text(consortium, agreement_id, 1, project_id)
+    assert chain_settings(consortium, project_id)[0].answer_period == 21 * SECONDS_PER_DAY
 
 
 def test_accept_agreement_by_every_partner_puts_it_in_force(consortium: Consortium) -> None:
@@ -567,3 +630,158 @@ def test_accept_agreement_signed_by_the_partner_itself_lands(consortium: Consort
     write(consortium, member, url, body)
     after = get(consortium, agreement_id, member.headers).json()
     assert [a["partner"] for a in after["versions"][0]["acceptances"]] == [member.address]
+
+
+def test_set_exchange_settings_signed_by_the_coordinator_itself_lands(
+    consortium: Consortium,
+) -> None:
+    agreement_id, project_id = with_project(consortium, settings=False)
+    assert chain_settings(consortium, project_id)[1] == 0  # the contract's defaults
+    url = f"/v1/agreements/{agreement_id}/exchange-settings"
+    coordinator = consortium.coordinator
+    prepared = consortium.client.post(f"{url}/prepare", json={}, headers=coordinator.headers)
+    assert prepared.status_code == 200, prepared.text
+    data = prepared.json()
+    assert data["typedData"]["primaryType"] == "SetExchangeSettings"
+    assert data["typedData"]["message"]["answerPeriod"] == 21 * SECONDS_PER_DAY
+    signed = {"nonce": data["nonce"], "deadline": data["deadline"]}
+    # Signed by another partner: refused before anything is sent.
+    impostor = sign_typed_data(consortium.partner_b.account.key, data["typedData"])
+    refused = consortium.client.post(
+        url, json={**signed, "signature": "0x" + impostor.hex()}, headers=coordinator.headers
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "signature_mismatch"
+    signature = sign_typed_data(coordinator.account.key, data["typedData"])
+    write(consortium, coordinator, url, {**signed, "signature": "0x" + signature.hex()})
+    assert_settings_on_chain_equal_text(consortium, agreement_id, 1, project_id)
+
+
+def test_set_exchange_settings_refuses_others_early_repeated_and_in_force(
+    consortium: Consortium,
+) -> None:
+    draft = start(consortium)["agreementId"]
+    early = consortium.client.post(
+        f"/v1/agreements/{draft}/exchange-settings", json={}, headers=consortium.coordinator.headers
+    )
+    assert early.status_code == 409 and early.json()["code"] == "agreement_not_on_chain"
+    agreement_id, project_id = with_project(consortium, settings=False)
+    url = f"/v1/agreements/{agreement_id}/exchange-settings"
+    by_partner = consortium.client.post(url, json={}, headers=consortium.partner_b.headers)
+    # The agreement's coordinator decides, not the key's role: B is not it.
+    assert by_partner.status_code == 403 and by_partner.json()["code"] == "wrong_actor"
+    outsider = consortium.client.post(url, json={}, headers=consortium.outsider.headers)
+    assert outsider.status_code in (403, 404)
+    assert chain_settings(consortium, project_id)[1] == 0
+    write(consortium, consortium.coordinator, url)
+    again = consortium.client.post(url, json={}, headers=consortium.coordinator.headers)
+    assert again.status_code == 422 and again.json()["code"] == "exchange_settings_unchanged"
+    assert chain_settings(consortium, project_id)[1] == 1
+    # Never set, and now every partner accepted: only the partners together may set them.
+    unset_id, unset_project = with_project(consortium, settings=False)
+    for member in consortium.partners:
+        write(consortium, member, f"/v1/agreements/{unset_id}/acceptances")
+    for suffix in ("/prepare", ""):
+        late = consortium.client.post(
+            f"/v1/agreements/{unset_id}/exchange-settings{suffix}",
+            json={},
+            headers=consortium.coordinator.headers,
+        )
+        assert late.status_code == 409 and late.json()["code"] == "exchange_agreement_in_force"
+    assert chain_settings(consortium, unset_project)[1] == 0
+
+
+def test_amend_access_rights_changes_exchange_settings_through_governance(
+    consortium: Consortium,
+) -> None:
+    agreement_id, project_id = with_project(consortium)
+    b, c = consortium.partner_b, consortium.partner_c
+    for member in consortium.partners:
+        write(consortium, member, f"/v1/agreements/{agreement_id}/acceptances")
+    amended = answers_for(consortium)
+    amended["access_rights"] = {"answer_period_days": 45, "request_period_after_end_days": 730}
+    response = consortium.client.post(
+        f"/v1/agreements/{agreement_id}/amendments",
+        json={"answers": amended},
+        headers=consortium.partner_b.headers,
+    )
+    assert response.status_code == 201, response.text
+    version = response.json()
+    assert version["exchangeSettings"]["answerPeriod"] == 45 * SECONDS_PER_DAY
+    url = f"/v1/agreements/{agreement_id}/versions/2/proposals"
+    unchanged_policy = consortium.client.post(
+        url, json={"kind": "change_policy"}, headers=consortium.partner_b.headers
+    )
+    assert unchanged_policy.status_code == 422
+    assert unchanged_policy.json()["code"] == "policy_unchanged"
+    prepared = consortium.client.post(
+        f"{url}/prepare",
+        json={"kind": "change_exchange_settings"},
+        headers=consortium.partner_b.headers,
+    )
+    assert prepared.status_code == 200, prepared.text
+    assert prepared.json()["typedData"]["primaryType"] == "ProposeExchangeSettings"
+    proposal = write(consortium, consortium.partner_b, url, {"kind": "change_exchange_settings"})
+    proposal_id = int(proposal["resourceId"])
+    # Proposed, not yet applied: version 1's settings hold until the partners approve.
+    assert chain_settings(consortium, project_id)[0].answer_period == 21 * SECONDS_PER_DAY
+    proposals = f"/v1/projects/{project_id}/exchange-settings/proposals"
+    approvals = f"{proposals}/{proposal_id}/approvals"
+    missing = consortium.client.post(
+        f"{proposals}/{proposal_id + 99}/approvals",
+        json={},
+        headers=consortium.partner_c.headers,
+    )
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "settings_proposal_not_found"
+    # C's approval signed by B is refused before anything is sent.
+    prepared = consortium.client.post(
+        f"{approvals}/prepare", json={}, headers=consortium.partner_c.headers
+    )
+    assert prepared.status_code == 200, prepared.text
+    data = prepared.json()
+    assert data["typedData"]["primaryType"] == "ApproveExchangeSettings"
+    impostor = sign_typed_data(consortium.partner_b.account.key, data["typedData"])
+    refused = consortium.client.post(
+        approvals,
+        json={
+            "signature": "0x" + impostor.hex(),
+            "nonce": data["nonce"],
+            "deadline": data["deadline"],
+        },
+        headers=consortium.partner_c.headers,
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "signature_mismatch"
+    # The text's "2 of 3" (6,667 bps) is PocExchange's count too: B proposed (its approval
+    # counts at once), C's approval applies the settings without the coordinator.
+    assert chain_settings(consortium, project_id)[1] == 1
+    write(consortium, consortium.partner_c, approvals)
+    applied, settings_version = chain_settings(consortium, project_id)
+    assert settings_version == 2
+    (listed,) = consortium.client.get(proposals, headers=c.headers).json()
+    assert (listed["proposalId"], listed["executed"], listed["required"]) == (proposal_id, True, 2)
+    assert listed["approvals"] == [m.address for m in (b, c)]
+    assert (listed["answerPeriod"], listed["projectEnd"]) == (
+        45 * SECONDS_PER_DAY,
+        applied.project_end,
+    )
+    assert (applied.answer_period, applied.request_period_after_end) == (
+        45 * SECONDS_PER_DAY,
+        730 * SECONDS_PER_DAY,
+    )
+    # The amended text goes on chain too; its numbers are the chain's settings.
+    amend = write(consortium, consortium.partner_b, url, {"kind": "amend_agreement"})
+    write(
+        consortium,
+        consortium.partner_c,
+        f"/v1/projects/{project_id}/proposals/{amend['resourceId']}/approvals",
+    )
+    after = get(consortium, agreement_id, consortium.coordinator.headers).json()
+    assert [v["state"] for v in after["versions"]] == ["recorded", "recorded"]
+    document = assert_settings_on_chain_equal_text(consortium, agreement_id, 2, project_id)
+    assert document.answers.access_rights.answer_period_days == 45
+    again = consortium.client.post(
+        f"{url}/prepare",
+        json={"kind": "change_exchange_settings"},
+        headers=consortium.partner_b.headers,
+    )
+    assert again.status_code == 422 and again.json()["code"] == "exchange_settings_unchanged"

@@ -323,6 +323,8 @@ READS: dict[tuple[str, str], Read] = {
     ("GET", "/v1/partners/{address}/encryption-keys"): Read("partner", {**READERS, "admin": OK}),
     ("GET", "/v1/projects/{project_id}/disclosures"): Read("project", READERS),
     ("GET", "/v1/projects/{project_id}/access-requests"): Read("project", READERS),
+    ("GET", "/v1/projects/{project_id}/exchange-settings"): Read("project", READERS),
+    ("GET", "/v1/projects/{project_id}/exchange-settings/proposals"): Read("project", READERS),
     ("GET", "/v1/contributions/{contribution_id}/access-requests"): Read("contribution", READERS),
     ("GET", "/v1/disclosures/{disclosure_id}"): Read("disclosure", READERS),
     ("GET", "/v1/disclosures/{disclosure_id}/document"): Read(

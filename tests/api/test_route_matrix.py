@@ -178,6 +178,10 @@ ADMIN = "none: an admin key acts for nobody"
 EXPORTS = "none: an export acts for nobody"
 
 AGREEMENTS = "test_agreements"
+SETTINGS_SIGNED = f"{AGREEMENTS}::test_set_exchange_settings_signed_by_the_coordinator_itself_lands"
+SETTINGS_AMENDED = (
+    f"{AGREEMENTS}::test_amend_access_rights_changes_exchange_settings_through_governance"
+)
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/chain", Access.READ, READS),
     Route("GET", "/v1/agreements", Access.READ, READS),
@@ -219,6 +223,23 @@ ROUTES: tuple[Route, ...] = (
         PREP,
         f"{AGREEMENTS}::test_replace_draft_changes_version_1_until_the_project_is_asked_for",
         body=_none,
+        member="coordinator",
+    ),
+    Route(
+        "POST",
+        "/v1/agreements/{agreement_id}/exchange-settings",
+        Access.COORDINATOR,
+        f"test:{SETTINGS_SIGNED}",
+        SETTINGS_SIGNED,
+        _none,
+        "coordinator",
+    ),
+    Route(
+        "POST",
+        "/v1/agreements/{agreement_id}/exchange-settings/prepare",
+        Access.COORDINATOR,
+        PREP,
+        SETTINGS_SIGNED,
         member="coordinator",
     ),
     Route(
@@ -774,6 +795,23 @@ ROUTES: tuple[Route, ...] = (
         PREP,
         member="c",
     ),
+    Route("GET", "/v1/projects/{project_id}/exchange-settings", Access.READ, READS),
+    Route("GET", "/v1/projects/{project_id}/exchange-settings/proposals", Access.READ, READS),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/exchange-settings/proposals/{settings_proposal}/approvals",
+        Access.WRITE,
+        f"test:{SETTINGS_AMENDED}",
+        SETTINGS_AMENDED,
+        _none,
+    ),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/exchange-settings/proposals/{settings_proposal}/approvals/prepare",
+        Access.WRITE,
+        PREP,
+        SETTINGS_AMENDED,
+    ),
 )
 
 
@@ -784,6 +822,7 @@ def _template(route: Route) -> str:
         .replace("{own}", "{contribution_id}")
         .replace("{split_id}", "{proposal_id}")
         .replace("{auditor}", "{key_id}")
+        .replace("{settings_proposal}", "{proposal_id}")
         .replace("/disputes/1/", "/disputes/{number}/")
         .replace("{draft}", "{agreement_id}")
         .replace("/versions/2/", "/versions/{version}/")
@@ -803,6 +842,7 @@ def _url(route: Route, w: World) -> str:
         .replace("{own}", w.own)
         .replace("{contribution_id}", w.other)
         .replace("{proposal_id}", str(w.proposal_id))
+        .replace("{settings_proposal}", "1")
         .replace("{split_id}", str(w.split_id))
         .replace("{address}", c.partner_b.address)
         .replace("{partner}", c.partner_b.address)

@@ -1,6 +1,7 @@
 """Approval thresholds as counts of partners, on chain: the RoyaltyVault's split approvals and
-the governance module's proposals count as docs/governance.md ("Thresholds") says and as
-`ledger.domain.values.approvals_required` computes, for projects of 2, 3, 4 and 7 partners;
+the governance module's proposals and PocExchange's settings proposals count as
+docs/governance.md ("Thresholds") says and as `ledger.domain.values.approvals_required`
+computes, for projects of 2, 3, 4 and 7 partners;
 and the policy's parent share, which goes on chain with the rest of the policy."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import itertools
 import pytest
 
 from ledger.domain.values import approvals_required
+from tests.contracts.exchange_world import ExchangeWorld
 from tests.contracts.support import (
     ADD_PARTNER,
     Actor,
@@ -100,6 +102,33 @@ def test_proposal_executes_at_counted_approvals(world: World, threshold: int, in
         world.chain.send(world.ledger.functions.approveProposal(project_id, proposal_id), approver)
     proposal = world.ledger.functions.proposal(project_id, proposal_id).call()
     assert (proposal[PROPOSAL_EXECUTED], proposal[PROPOSAL_APPROVALS]) == (True, expected)
+
+
+@pytest.mark.parametrize("threshold", sorted(GOVERNANCE_TABLE))
+@pytest.mark.parametrize("index", range(len(PARTNERS)))
+def test_exchange_settings_apply_at_governance_counted_approvals(
+    xworld: ExchangeWorld, threshold: int, index: int
+) -> None:
+    # The agreement's text states one "n of m" for every change of the rules; PocExchange's
+    # access-rights settings must count it as the ledger's governance does.
+    world = xworld.world
+    count, expected = PARTNERS[index], GOVERNANCE_TABLE[threshold][index]
+    policy = dataclasses.replace(world.policy, governance_bps=threshold)
+    project_id, members = _project(world, count, policy)
+    end = xworld.chain.now() + 400 * 86_400
+    receipt = xworld.chain.send(
+        xworld.exchange.functions.proposeExchangeSettings(project_id, (86_400, 86_400, end)),
+        members[0],
+    )
+    proposed = event(xworld.exchange, "ExchangeSettingsProposed", receipt)
+    assert proposed["required"] == expected == max(approvals_required(count, threshold), 2)
+    for approver in members[1:expected]:
+        assert xworld.settings(project_id)[1] == 0
+        xworld.chain.send(
+            xworld.exchange.functions.approveExchangeSettings(project_id, proposed["proposalId"]),
+            approver,
+        )
+    assert xworld.settings(project_id) == ((86_400, 86_400, end), 1)
 
 
 def test_policy_set_carries_parent_share_and_its_hash(world: World) -> None:

@@ -204,10 +204,15 @@ def test_agreement_built_in_dutch_accepted_in_both_languages_and_amended(
         assert on_chain["policy"][name] == value, name
     answers = version["answers"]
     assert answers["project"]["duration_months"] == 18
-    assert on_chain["policy"]["partnerCapBps"] == answers["royalties"]["partnerCapBps"] == 6000
-    assert on_chain["policy"]["partnerFloorBps"] == answers["royalties"]["partnerFloorBps"]
+    assert on_chain["policy"]["partnerCapBps"] == answers["royalties"]["partner_cap_bps"] == 6000
+    assert on_chain["policy"]["partnerFloorBps"] == answers["royalties"]["partner_floor_bps"]
     assert on_chain["policy"]["disputeWindow"] == 20 * DAY
     assert version["exchangeSettings"]["answerPeriod"] == 21 * DAY
+    # The builder put the access-rights terms on PocExchange before the partners accepted.
+    settings = _api(sandbox, demo, "unikortrijk", f"/v1/projects/{project_id}/exchange-settings")
+    assert settings["version"] == 1
+    for name, value in version["exchangeSettings"].items():
+        assert settings[name] == value, name
 
     # The PDF in both languages, read back as text.
     for language, notice, days in (
@@ -224,9 +229,12 @@ def test_agreement_built_in_dutch_accepted_in_both_languages_and_amended(
         assert notice in text.lower() and days in text and "60%" in text, language
         assert "Vlasvezel voor e-bikeframes, fase 2" in text
 
-    # An amendment, written by the English-speaking partner: a smaller cap.
+    # An amendment, written by the English-speaking partner: a smaller cap, and longer to
+    # answer an access-rights request.
     open_page(english, f"{base}/agreement/builder?amend={agreement_id}")
     no_missing_keys(english)
+    english.click("nav .step-list li:nth-child(5) button")
+    english.fill("#f-access_rights-answer_period_days", "45")
     english.click("nav .step-list li:nth-child(7) button")
     english.fill("#f-royalties-partner_cap_bps", "50")
     english.click("nav .step-list li:nth-child(10) button")
@@ -235,9 +243,10 @@ def test_agreement_built_in_dutch_accepted_in_both_languages_and_amended(
     expect(english.locator("#builder-result a")).to_be_visible(timeout=CONFIRM_MS)
     open_page(english, f"{base}/agreement?id={agreement_id}")
     changes = english.locator("#versions li[data-version='2'] .changes li")
-    expect(changes).to_have_count(1)
-    expect(changes.first).to_contain_text(re.compile(r"60%.*50%"))
-    for kind in ("change_policy", "amend_agreement"):
+    expect(changes).to_have_count(2)
+    expect(changes.filter(has_text=re.compile(r"60%.*50%"))).to_have_count(1)
+    expect(changes.filter(has_text=re.compile(r"21.*45"))).to_have_count(1)
+    for kind in ("change_policy", "change_exchange_settings", "amend_agreement"):
         english.click(f"#propose-buttons button[data-kind={kind}]")
         confirm(english)
         wait_confirmed(english)
@@ -248,14 +257,23 @@ def test_agreement_built_in_dutch_accepted_in_both_languages_and_amended(
     # The Dutch-speaking partner approves, the rules first; the amendment is then in force.
     open_page(dutch, f"{base}/agreement?id={agreement_id}")
     dutch_changes = dutch.locator("#versions li[data-version='2'] .changes li")
-    expect(dutch_changes.first).to_contain_text(re.compile(r"60%.*50%"))
-    for kind in ("change_policy", "amend_agreement"):
-        dutch.click(f"#proposals li[data-kind={kind}] button[data-approve]")
-        confirm(dutch)
-        wait_confirmed(dutch)
-        expect(
-            dutch.locator(f"#proposals li[data-kind={kind}] button[data-approve]")
-        ).to_have_count(0, timeout=CONFIRM_MS)
+    expect(dutch_changes.filter(has_text=re.compile(r"60%.*50%"))).to_have_count(1)
+
+    def approve(page: Page, kind: str) -> None:
+        page.click(f"#proposals li[data-kind={kind}] button[data-approve]")
+        confirm(page)
+        wait_confirmed(page)
+        expect(page.locator(f"#proposals li[data-kind={kind}] button[data-approve]")).to_have_count(
+            0, timeout=CONFIRM_MS
+        )
+
+    approve(dutch, "change_policy")
+    # The proposer's approval and this one are 2 of 3: the settings apply.
+    approve(dutch, "change_exchange_settings")
+    settings = _api(sandbox, demo, "leievlas", f"/v1/projects/{project_id}/exchange-settings")
+    assert (settings["version"], settings["answerPeriod"]) == (2, 45 * DAY)
+    open_page(dutch, f"{base}/agreement?id={agreement_id}")
+    approve(dutch, "amend_agreement")
     words = texts("nl")
     expect(dutch.locator("#versions li[data-version='2'] .badge")).to_have_text(
         words["agreement.state.recorded"], timeout=CONFIRM_MS

@@ -6,6 +6,8 @@ tests/e2e/test_sandbox_process.py.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import os
 import re
@@ -19,7 +21,9 @@ import pytest
 from pydantic import SecretStr
 
 from api.settings import ApiSettings
-from ledger.agreement.document import verify_agreement_hash
+from ledger.agreement.answers import SECONDS_PER_DAY, Language
+from ledger.agreement.document import AgreementDocument, verify_agreement_hash
+from ledger.agreement.render import markdown_to_text
 from ledger.chain.clients import LEDGER_CONTRACT as LEDGER
 from ledger.chain.clients import PocLedgerClient
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_external, connect_memory
@@ -27,6 +31,7 @@ from ledger.chain.deploy import deploy_ledger, exchange_client_for
 from ledger.chain.deployment_record import DeploymentRecord
 from ledger.domain.codec import to_hex
 from ledger.domain.events import ContributionRegistered, Endorsed, IdentitySet
+from ledger.domain.exchange import ExchangeSettings
 from ledger.domain.hashing import agreement_hash, commitment, sha256_bytes, sha256_file
 from ledger.domain.values import Origin
 from ledger.errors import AnvilError, ConfigurationError
@@ -54,6 +59,7 @@ from poc.sandbox.seed import (
     seed_demo,
 )
 from poc.wiring import proof_secret_custody
+from tests.ledger.agreement.readback import read_terms
 
 ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
@@ -258,6 +264,8 @@ def test_seed_demo_creates_the_consortium(chain: Chain, paths: SandboxPaths) -> 
     document = verify_agreement_hash(agreement_text, salt, project.agreement_hash)
     assert project.policy_hash == document.policy_hash
     assert {p.address for p in document.answers.partners} == set(addresses.values())
+    # ... and PocExchange's settings are the numbers its access-rights terms state.
+    assert_demo_settings_on_chain(chain, record, seed.project_id, document)
 
     events = client.get_events(record.deploy_block)
     identities = {
@@ -359,6 +367,26 @@ def test_seed_contributions_registers_the_demo_with_cards_through_the_api(
         store.close()
 
 
+def assert_demo_settings_on_chain(
+    chain: Chain, record: DeploymentRecord, project_id: int, document: AgreementDocument
+) -> None:
+    """The project's settings on PocExchange against the agreement, field by field, and
+    against the numbers its text states in both languages."""
+    settings, version = exchange_client_for(chain, record).exchange_settings(project_id)
+    assert version >= 1
+    for field in dataclasses.fields(ExchangeSettings):
+        assert getattr(settings, field.name) == getattr(document.exchange_settings, field.name)
+    last_day = dt.datetime.fromtimestamp(settings.project_end, dt.UTC).date() - dt.timedelta(1)
+    for language in Language:
+        stated = read_terms(markdown_to_text(document.text(language)), language, document.answers)
+        assert stated["answer_period_days"] * SECONDS_PER_DAY == settings.answer_period
+        assert stated["request_period"] == (
+            settings.request_period_after_end // SECONDS_PER_DAY,
+            last_day + dt.timedelta(seconds=settings.request_period_after_end),
+        )
+        assert stated["project"][2] == last_day
+
+
 def test_seed_demo_runs_once_and_resumes_without_duplicates(
     memory_chain: Chain, paths: SandboxPaths
 ) -> None:
@@ -392,6 +420,33 @@ def test_seed_demo_completes_a_seed_the_chain_lost(
         memory_chain.w3, record.address(LEDGER), chain_id=memory_chain.chain_id
     )
     assert client.project(again.project_id).in_force
+
+
+def test_seed_demo_gives_an_older_seed_its_exchange_settings_through_governance(
+    memory_chain: Chain, paths: SandboxPaths
+) -> None:
+    # Seeded before PocExchange existed: the agreement is in force and the exchange, added
+    # beside the ledger since, holds no settings for it. The coordinator alone may no longer
+    # set them: the seed proposes them and the demo partners approve.
+    deploy_ledger(memory_chain, 0, path=paths.deployment)
+    older = seed_demo(memory_chain, DeploymentRecord.read(paths.deployment), paths, log=_quiet)
+    record, _ = ensure_deployed(memory_chain, paths, log=_quiet)
+    exchange = exchange_client_for(memory_chain, record)
+    assert exchange.exchange_settings(older.project_id)[1] == 0
+    messages: list[str] = []
+    seed = seed_demo(memory_chain, record, paths, log=messages.append)
+    assert "missing on chain" in messages[0]
+    assert seed.contributions == older.contributions
+    agreement_text = (paths.root / seed.agreement_document).read_bytes()
+    salt = bytes.fromhex(seed.agreement_salt[2:])
+    document = verify_agreement_hash(agreement_text, salt, bytes.fromhex(seed.agreement_hash[2:]))
+    assert_demo_settings_on_chain(memory_chain, record, seed.project_id, document)
+    proposal = exchange.settings_proposal(seed.project_id, 1)
+    assert proposal.executed and proposal.proposer == seed.partner(demo.COORDINATOR).address
+    # Once set, a restart leaves them alone (the partners may have changed them since).
+    head = memory_chain.block_number()
+    assert seed_demo(memory_chain, record, paths, log=_quiet) == seed
+    assert memory_chain.block_number() == head
 
 
 # -- restarts on a persisted anvil -----------------------------------------------------------

@@ -204,6 +204,32 @@ function samePolicy(a, b) {
   return a && b && JSON.stringify(a) === JSON.stringify(b);
 }
 
+const SETTINGS_FIELDS = ["answerPeriod", "requestPeriodAfterEnd", "projectEnd"];
+
+function sameSettings(a, b) {
+  return Boolean(a && b) && SETTINGS_FIELDS.every((name) => a[name] === b[name]);
+}
+
+const PROPOSE_LABEL = {
+  change_policy: "agreement.propose_policy",
+  change_exchange_settings: "agreement.propose_settings",
+  amend_agreement: "agreement.propose_text",
+};
+
+// PocExchange's settings in force and its settings proposals; none where the deployment has no
+// PocExchange (the page then offers only the ledger's proposals).
+async function exchangeSettings(projectId) {
+  try {
+    const [inForce, proposals] = await Promise.all([
+      get(`/v1/projects/${projectId}/exchange-settings`),
+      get(`/v1/projects/${projectId}/exchange-settings/proposals`),
+    ]);
+    return { inForce, proposals };
+  } catch {
+    return { inForce: null, proposals: [] };
+  }
+}
+
 async function renderPending(agreement) {
   const pending = agreement.versions.find((v) => v.state === "proposed");
   const section = $("#pending");
@@ -215,15 +241,30 @@ async function renderPending(agreement) {
   }
   section.hidden = false;
   const recorded = newest(agreement, "recorded");
-  const proposals = await get(`/v1/projects/${agreement.projectId}/proposals`);
-  const ours = proposals.filter(
-    (p) =>
-      (p.kind === "amend_agreement" && p.agreementHash === pending.agreementHash) ||
-      (p.kind === "change_policy" && samePolicy(p.policy, pending.policy)),
-  );
+  const [proposals, exchange] = await Promise.all([
+    get(`/v1/projects/${agreement.projectId}/proposals`),
+    exchangeSettings(agreement.projectId),
+  ]);
+  const ours = [
+    ...proposals.filter(
+      (p) =>
+        (p.kind === "amend_agreement" && p.agreementHash === pending.agreementHash) ||
+        (p.kind === "change_policy" && samePolicy(p.policy, pending.policy)),
+    ),
+    ...exchange.proposals
+      .filter((p) => sameSettings(p, pending.exchangeSettings))
+      .map((p) => ({ ...p, kind: "change_exchange_settings" })),
+  ];
   const proposed = new Set(ours.map((p) => p.kind));
   const kinds = [];
   if (!samePolicy(recorded.policy, pending.policy) && !proposed.has("change_policy")) kinds.push("change_policy");
+  if (
+    exchange.inForce &&
+    !sameSettings(exchange.inForce, pending.exchangeSettings) &&
+    !proposed.has("change_exchange_settings")
+  ) {
+    kinds.push("change_exchange_settings");
+  }
   if (!proposed.has("amend_agreement")) kinds.push("amend_agreement");
   fill(
     $("#propose-buttons"),
@@ -231,7 +272,7 @@ async function renderPending(agreement) {
       const button = el(
         "button",
         { type: "button", class: "button button-primary", "data-kind": kind },
-        t(kind === "change_policy" ? "agreement.propose_policy" : "agreement.propose_text"),
+        t(PROPOSE_LABEL[kind]),
       );
       button.addEventListener("click", () => busy(button, () => propose(agreement, pending, kind)));
       return button;
@@ -297,19 +338,27 @@ async function accept(agreement, version) {
   focusResult($("#accepted-note"));
 }
 
+// Where a kind of proposal is listed, and approved: PocExchange's settings have their own.
+function proposalsUrl(projectId, kind) {
+  return kind === "change_exchange_settings"
+    ? `/v1/projects/${projectId}/exchange-settings/proposals`
+    : `/v1/projects/${projectId}/proposals`;
+}
+
 async function propose(agreement, version, kind) {
-  const before = (await get(`/v1/projects/${agreement.projectId}/proposals`)).length;
+  const listed = proposalsUrl(agreement.projectId, kind);
+  const before = (await get(listed)).length;
   const confirmed = await confirmAction({
     title: t("agreement.propose_confirm_title"),
     facts: [
       [t("agreement.version_n", { version: version.version }), t(`agreement.proposal_kind.${kind}`)],
       ...version.changes.map((c) => [t("agreement.changes_heading"), c.text[lang]]),
     ],
-    confirmLabel: t(kind === "change_policy" ? "agreement.propose_policy" : "agreement.propose_text"),
+    confirmLabel: t(PROPOSE_LABEL[kind]),
   });
   if (!confirmed) return;
   await submitWrite("agreement.propose_kind", `/v1/agreements/${agreement.agreementId}/versions/${version.version}/proposals`, { kind });
-  await settle(async () => (await get(`/v1/projects/${agreement.projectId}/proposals`)).length > before);
+  await settle(async () => (await get(listed)).length > before);
   await render(agreement.agreementId);
 }
 
@@ -320,10 +369,11 @@ async function approve(agreement, proposal) {
     confirmLabel: t("agreement.approve"),
   });
   if (!confirmed) return;
-  await submitWrite("agreement.approve_kind", `/v1/projects/${agreement.projectId}/proposals/${proposal.proposalId}/approvals`, {});
+  const listed = proposalsUrl(agreement.projectId, proposal.kind);
+  await submitWrite("agreement.approve_kind", `${listed}/${proposal.proposalId}/approvals`, {});
   await settle(async () => {
-    const fresh = await get(`/v1/projects/${agreement.projectId}/proposals/${proposal.proposalId}`);
-    return fresh.approvals.some((a) => a.toLowerCase() === me());
+    const fresh = (await get(listed)).find((p) => p.proposalId === proposal.proposalId);
+    return Boolean(fresh) && fresh.approvals.some((a) => a.toLowerCase() === me());
   });
   await render(agreement.agreementId);
 }

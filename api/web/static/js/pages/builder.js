@@ -595,6 +595,9 @@ async function createProject() {
   if (!confirmed) return;
   await submitWrite("builder.create_kind", `/v1/agreements/${state.agreementId}/project`, {});
   await settle(async () => (await get(`/v1/agreements/${state.agreementId}`)).projectId);
+  // The access-rights terms the text states become PocExchange's settings now, while the
+  // coordinator alone may still set them (before every partner accepted).
+  await submitWrite("builder.settings_kind", `/v1/agreements/${state.agreementId}/exchange-settings`, {});
   $("#create-project").hidden = true;
   $("#save-draft").hidden = true;
   showSaved(t("builder.created"), state.agreementId);
