@@ -69,12 +69,6 @@ ProjectIdPath = Annotated[
 RequestIdPath = Annotated[
     int, Path(alias="requestId", ge=1, le=2**63 - 1, description="Request id.")
 ]
-ProjectIdPath = Annotated[
-    int, Path(alias="projectId", ge=1, le=2**32 - 1, description="Project id.")
-]
-RequestIdPath = Annotated[
-    int, Path(alias="requestId", ge=1, le=2**63 - 1, description="Request id.")
-]
 SettingsProposalIdPath = Annotated[
     int,
     Path(alias="proposalId", ge=1, le=2**63 - 1, description="Exchange settings proposal id."),
