@@ -385,7 +385,7 @@ async function registerPage() {
         salt: card.salt,
       },
       // What this page shows is what is signed: the service must compute the same hash.
-      card_hash: cardHash(card),
+      cardHash: cardHash(card),
     };
     const cardNotes = new Map(card.parents.map((n) => [n.contributionId.toLowerCase(), n.note]));
     const parentTitles = body.parents.map((p) => {
