@@ -47,7 +47,7 @@ def _contributions(sandbox: Sandbox) -> list[dict[str, Any]]:
     """The project's contributions once the index has all of the seed's."""
     deadline = time.monotonic() + INDEX_TIMEOUT
     while True:
-        response = sandbox.get("/v1/contributions?projectId=1&limit=100")
+        response = sandbox.get("/v1/projects/1/contributions?limit=100")
         assert response.status_code == 200, response.text
         items: list[dict[str, Any]] = response.json()["items"]
         if len(items) >= len(demo.CONTRIBUTIONS) or time.monotonic() > deadline:

@@ -201,8 +201,7 @@ def test_demo_contributions_carry_their_cards(sandbox: SandboxProcess) -> None:
     assert all("title" not in c for c in demo["contributions"])
     lawyer = next(p["apiKey"] for p in demo["people"] if p["label"] == "lawyer")
     items = httpx.get(
-        f"{sandbox.url}/v1/contributions",
-        params={"projectId": demo["projectId"]},
+        f"{sandbox.url}/v1/projects/{demo['projectId']}/contributions",
         headers={"X-API-Key": lawyer},
         timeout=10,
     ).json()["items"]

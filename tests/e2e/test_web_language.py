@@ -109,8 +109,7 @@ def demo(sandbox: SandboxProcess) -> dict[str, Any]:
     # The demo's cards, as a partner reads them: their words are the partners' own.
     key = next(p["apiKey"] for p in demo["people"] if p["label"] == "leievlas")
     items = httpx.get(
-        f"{sandbox.url}/v1/contributions",
-        params={"projectId": demo["projectId"]},
+        f"{sandbox.url}/v1/projects/{demo['projectId']}/contributions",
         headers={"X-API-Key": key},
         timeout=10,
     ).json()["items"]
