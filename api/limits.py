@@ -58,6 +58,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.auth import KeyCache, Principal, Role
 from api.errors import RateLimitedError, error_response
 from api.settings import ApiSettings
+from ledger.errors import StoreError
 from ledger.store.keys import ApiKeyRecord
 
 VERDICT: Final = "poc.admission"
@@ -434,7 +435,13 @@ class AdmissionMiddleware:
         if scope["type"] != "http" or not self._judged(scope):
             await self.app(scope, receive, send)
             return
-        verdict = await self.admission.admit(scope)
+        try:
+            verdict = await self.admission.admit(scope)
+        except StoreError as exc:
+            # The key could not be looked up (database down): 503 database_unavailable, as
+            # from a route; unanswered, the client would only see its connection dropped.
+            await error_response(exc)(scope, receive, send)
+            return
         if isinstance(verdict, Refused):
             await error_response(verdict.error)(scope, receive, send)
             return

@@ -74,6 +74,7 @@ from ledger.domain.hashing import commitment, new_salt, sha256_bytes  # noqa: E4
 from ledger.domain.values import Category, Policy  # noqa: E402
 from ledger.errors import AnvilError  # noqa: E402
 from ledger.store import Store  # noqa: E402
+from ledger.store.engine import INDEX_FILE  # noqa: E402
 from poc.sandbox.anvil import AnvilProcess, free_port  # noqa: E402
 
 KEYSTORE_PASSWORD = "bench-password"
@@ -122,6 +123,8 @@ class LiveStack:
     # processes only serving requests.
     background_process: bool = False
     background_proc: subprocess.Popen[bytes] | None = None
+    # The store's database (`POC_DATABASE_URL`): None for the SQLite files in `data_dir`.
+    database_url: str | None = None
 
     @classmethod
     def start(
@@ -132,8 +135,10 @@ class LiveStack:
         api_workers: int = 1,
         extra_env: dict[str, str] | None = None,
         background_process: bool = False,
+        database_url: str | None = None,
     ) -> LiveStack:
-        """Start anvil, deploy, seed the project and keys, start the API."""
+        """Start anvil, deploy, seed the project and keys, start the API. `database_url`
+        names the store's database (e.g. PostgreSQL); by default SQLite files in `data_dir`."""
         data_dir.mkdir(parents=True, exist_ok=True)
         # As the sandbox runs it: no historical states (proofs use receipts and headers), so
         # the state dump anvil rewrites every second stays small.
@@ -163,7 +168,7 @@ class LiveStack:
         project_id = int(created.value)
         for account in partners:
             ledger.accept_agreement(chain.sender(account), project_id, 1, AGREEMENT)
-        store = Store.open(f"sqlite:///{data_dir / 'index.sqlite3'}")
+        store = Store.open(database_url or f"sqlite:///{data_dir / INDEX_FILE}")
         keys = [
             issue_api_key(store, account.address, Role.PARTNER, f"bench-{i}")
             for i, account in enumerate(partners)
@@ -181,6 +186,7 @@ class LiveStack:
             api_workers,
             extra_env=dict(extra_env or {}),
             background_process=background_process,
+            database_url=database_url,
         )
         stack.start_api()
         return stack
@@ -188,6 +194,11 @@ class LiveStack:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def store_url(self) -> str:
+        """The URL of the API's store (its index; the outbox beside it or in it)."""
+        return self.database_url or f"sqlite:///{self.data_dir / INDEX_FILE}"
 
     def api_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("POC_")}
@@ -202,6 +213,7 @@ class LiveStack:
                 "POC_RATE_LIMIT_BURST": "100000",
                 "POC_MAX_IN_FLIGHT_PER_KEY": "100000",
                 "POC_LOST_AFTER": "1.0",
+                **({"POC_DATABASE_URL": self.database_url} if self.database_url else {}),
                 **self.extra_env,
             }
         )
@@ -553,7 +565,7 @@ def _run(
 
 def outbox_backlog(stack: LiveStack) -> int:
     """Operations not yet sent, or sent without a receipt."""
-    store = Store(f"sqlite:///{stack.data_dir / 'index.sqlite3'}")
+    store = Store(stack.store_url)
     try:
         counts = store.outbox.count_operations()
     finally:
@@ -563,7 +575,7 @@ def outbox_backlog(stack: LiveStack) -> int:
 
 def wait_for_outbox(stack: LiveStack, timeout: float = 600.0) -> float:
     """Wait until every operation is sent and has a receipt; return the wait in seconds."""
-    store = Store(f"sqlite:///{stack.data_dir / 'index.sqlite3'}")
+    store = Store(stack.store_url)
     started = time.perf_counter()
     try:
         while store.outbox.operations_in(["accepted", "sent"], limit=1):

@@ -5,6 +5,8 @@
 - `anvil_chain`: a `Chain` on `anvil_node`, reverted to a snapshot after each test.
 - `chain`: both of the above in turn; the anvil case carries the `anvil` marker.
 - `local_tsa`: OpenSSL's timestamp responder (`poc.sandbox.tsa`), one per session.
+- `database`: the store's database, SQLite and then PostgreSQL (`tests.databases`); a test or
+  a module marked `databases("sqlite")` runs on the dialects the marker names only.
 
 Session chains are shared: a test must not stop or rewind them other than through these
 fixtures. Tests that need a node of their own (restarts, crashes) start an `AnvilProcess`.
@@ -21,6 +23,14 @@ from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil, 
 from ledger.errors import AnvilError
 from poc.sandbox.anvil import AnvilProcess, find_anvil
 from poc.sandbox.tsa import LocalTsa
+from tests.databases import (
+    DIALECTS,
+    POSTGRESQL,
+    SQLITE,
+    DatabaseUnderTest,
+    database_of,
+    drop_store_templates,
+)
 
 
 def _rewound(chain: Chain) -> Iterator[Chain]:
@@ -81,3 +91,43 @@ def local_tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTsa]:
     worker). Tests that stop or restart a TSA start one of their own."""
     with LocalTsa(tmp_path_factory.mktemp("tsa")) as tsa:
         yield tsa
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Each test process (xdist worker) drops the PostgreSQL template it made, if any."""
+    drop_store_templates()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses `database` once per dialect its `databases` marker names
+    (default: all). A test on SQLite alone is not parametrized, so its id stays as it was. A
+    test that parametrizes `database` itself (indirectly) keeps its own combinations."""
+    if "database" not in metafunc.fixturenames:
+        return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
+        if "database" in (names.replace(" ", "").split(",") if isinstance(names, str) else names):
+            return  # the test lists its own (dialect, …) combinations
+    marker = metafunc.definition.get_closest_marker("databases")
+    dialects = tuple(marker.args) if marker is not None else DIALECTS
+    unknown = set(dialects) - set(DIALECTS)
+    if unknown or not dialects:
+        raise pytest.UsageError(f"databases(...) takes some of {DIALECTS}, not {dialects}")
+    if dialects == (SQLITE,):
+        return
+    metafunc.parametrize(
+        "database",
+        [
+            pytest.param(d, id=d, marks=[pytest.mark.postgresql] if d == POSTGRESQL else [])
+            for d in dialects
+        ],
+        indirect=True,
+    )
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest) -> Iterator[DatabaseUnderTest]:
+    """The store's database for this variant of the test: SQLite files in the test's data
+    directory, or a PostgreSQL database created for the test and dropped after it."""
+    with database_of(getattr(request, "param", SQLITE)) as chosen:
+        yield chosen

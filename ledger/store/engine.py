@@ -25,8 +25,12 @@ from sqlalchemy.dialects.postgresql import insert as _postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from ledger.errors import ConfigurationError, CorruptDatabaseError, StoreError
 
@@ -83,6 +87,32 @@ def insert_ignoring_clashes(dialect: str, table: Table) -> Any:
     if dialect == "postgresql":
         return _postgresql_insert(table).on_conflict_do_nothing()
     raise StoreError(f"copying rows on {dialect} is not supported")
+
+
+class in_byte_order(FunctionElement[str]):
+    """A text column to sort by, compared byte by byte on every database.
+
+    SQLite compares text by bytes; PostgreSQL by its database's collation, which on most
+    servers is a language's (en_US.UTF-8: `0xab…` between `0xAa…` and `0xAc…`). Checksummed
+    addresses mix cases, so a list sorted by address would come out in another order on such
+    a server than on SQLite, and so would everything built from it (pages, exports, evidence).
+    On PostgreSQL this adds `COLLATE "C"` (bytes); elsewhere it is the column itself."""
+
+    inherit_cache = True
+    name = "in_byte_order"
+
+    def __init__(self, column: ColumnElement[str] | Any) -> None:
+        super().__init__(column)
+
+
+@compiles(in_byte_order)
+def _in_byte_order(element: in_byte_order, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(in_byte_order, "postgresql")
+def _in_byte_order_postgresql(element: in_byte_order, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'({compiler.process(element.clauses, **kw)}) COLLATE "C"'
 
 
 INDEX_FILE = "index.sqlite3"

@@ -18,7 +18,7 @@ from sqlalchemy import Select, select
 
 from ledger.domain.exchange import AccessPurpose, AccessTerms, ReceiptStatus, RequestStatus
 from ledger.domain.values import checksum
-from ledger.store.engine import Database
+from ledger.store.engine import Database, in_byte_order
 from ledger.store.index_tables import (
     AccessRequestRow,
     DisclosureReceiptRow,
@@ -167,7 +167,9 @@ class ExchangeIndex:
     def _disclosures(self, query: Select[Any]) -> tuple[DisclosureRecord, ...]:
         with self._db.session() as session:
             rows = session.scalars(
-                query.order_by(DisclosureRow.block_number, DisclosureRow.disclosure_id)
+                query.order_by(
+                    DisclosureRow.block_number, in_byte_order(DisclosureRow.disclosure_id)
+                )
             ).all()
             if not rows:
                 return ()

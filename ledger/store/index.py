@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, inspect, select
 from sqlalchemy.orm import Session
 
 from ledger.domain.events import to_json
-from ledger.store.engine import Database, IndexBase, rowcount
+from ledger.store.engine import Database, IndexBase, in_byte_order, rowcount
 from ledger.store.exchange_index import ExchangeIndex
 from ledger.store.index_tables import (
     PROJECTION_TABLES,
@@ -337,7 +337,7 @@ class Index:
             rows = session.scalars(
                 select(EndorsementRow)
                 .where(EndorsementRow.contribution_id == contribution_id.lower())
-                .order_by(EndorsementRow.block_number, EndorsementRow.endorser)
+                .order_by(EndorsementRow.block_number, in_byte_order(EndorsementRow.endorser))
             ).all()
             return tuple(
                 EndorsementRecord(
@@ -373,9 +373,10 @@ class Index:
                 select(MoneyRow.token)
                 .where(MoneyRow.project_id == project_id, MoneyRow.kind == "revenue")
                 .distinct()
-                .order_by(MoneyRow.token)
             ).all()
-            return tuple(rows)
+            # Sorted here, by code point (SQLite's byte order): PostgreSQL refuses to order
+            # SELECT DISTINCT by anything but the selected column, whose order is its collation's.
+            return tuple(sorted(rows))
 
 
 def _set_cursor(session: Session, number: int, block_hash: str) -> None:
@@ -388,7 +389,7 @@ def _project_record(session: Session, row: ProjectRow) -> ProjectRecord:
     partners = session.scalars(
         select(PartnerRow)
         .where(PartnerRow.project_id == row.project_id)
-        .order_by(PartnerRow.joined_block, PartnerRow.address)
+        .order_by(PartnerRow.joined_block, in_byte_order(PartnerRow.address))
     ).all()
     return ProjectRecord(
         project_id=row.project_id,

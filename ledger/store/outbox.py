@@ -35,7 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.errors import StoreError
-from ledger.store.engine import Database, DurableBase, rowcount
+from ledger.store.engine import Database, DurableBase, in_byte_order, rowcount
 
 
 class OperationRow(DurableBase):
@@ -296,7 +296,7 @@ class Outbox:
             if updated_after is not None:
                 query = query.where(OperationRow.updated_at > updated_after)
             rows = session.scalars(
-                query.order_by(OperationRow.created_at, OperationRow.id).limit(limit)
+                query.order_by(OperationRow.created_at, in_byte_order(OperationRow.id)).limit(limit)
             ).all()
             return tuple(_op_record(r) for r in rows)
 
@@ -332,7 +332,9 @@ class Outbox:
             if status is not None:
                 query = query.where(OperationRow.status == status)
             rows = session.scalars(
-                query.order_by(OperationRow.created_at.desc(), OperationRow.id).limit(limit)
+                query.order_by(
+                    OperationRow.created_at.desc(), in_byte_order(OperationRow.id)
+                ).limit(limit)
             ).all()
             return tuple(_op_record(r) for r in rows)
 

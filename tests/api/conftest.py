@@ -1,12 +1,17 @@
 """Fixtures of the API suite: a deployed in-process chain, an app on it, keys per role.
 
 One eth-tester chain per session (per xdist worker) with both contracts deployed; each test
-starts from its snapshot and gets a fresh SQLite store, so tests are independent.
+starts from its snapshot and gets a fresh store, so tests are independent.
+
+The store is the `database` fixture's (tests/conftest.py): SQLite for every module, and
+PostgreSQL too for the modules in `ON_POSTGRESQL_TOO`, a representative part of the suite
+(running all of it twice would add minutes for little; the store-level suites, the index's
+and the outbox's, run fully on both).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +24,34 @@ from ledger.chain.deployment_record import DeploymentRecord
 from ledger.store import Store
 from poc.wiring import create_app
 from tests.api.support import Consortium, deploy
+from tests.databases import SQLITE, DatabaseUnderTest
+
+# The API modules whose tests run on PostgreSQL as well as SQLite: every kind of write
+# (registration, batch, endorsement, dispute, governance, exchange, agreement) and the
+# reads and scoping that go through the index; the index itself (test_index); the fault test.
+ON_POSTGRESQL_TOO = frozenset(
+    {
+        "test_agreements",
+        "test_batches",
+        "test_confidentiality",
+        "test_contributions",
+        "test_exchange",
+        "test_faults",
+        "test_governance",
+        "test_index",
+        "test_lifecycle",
+    }
+)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pycollect_makemodule(
+    module_path: Path, parent: pytest.Collector
+) -> Generator[None, pytest.Module | None, pytest.Module | None]:
+    module = yield
+    if isinstance(module, pytest.Module) and module_path.stem not in ON_POSTGRESQL_TOO:
+        module.add_marker(pytest.mark.databases(SQLITE))
+    return module
 
 
 @pytest.fixture(scope="session")
@@ -38,9 +71,10 @@ def deployed(_deployed: tuple[Chain, DeploymentRecord]) -> Iterator[tuple[Chain,
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> ApiSettings:
+def settings(tmp_path: Path, database: DatabaseUnderTest) -> ApiSettings:
     return ApiSettings(
         data_dir=tmp_path,
+        database_url=database.server_url,
         index_poll_interval=0.02,
         outbox_poll_interval=0.01,
         rate_limit_per_second=10_000,
@@ -54,7 +88,7 @@ def settings(tmp_path: Path) -> ApiSettings:
 
 @pytest.fixture
 def store(settings: ApiSettings) -> Iterator[Store]:
-    store = Store.open(settings.resolved_database_url)
+    store = Store.open(settings.resolved_database_url, files_dir=settings.data_dir / "shared")
     yield store
     store.close()
 

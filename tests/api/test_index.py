@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
 from ledger.chain.connection import Chain
 from ledger.chain.deploy import exchange_client_for
 from ledger.chain.deployment_record import DeploymentRecord
@@ -11,6 +16,19 @@ from ledger.store import Store
 from ledger.store.records import ContributionFilter
 from ledger.sync.follower import Follower, follower_for, rebuild_index
 from tests.api.support import Consortium
+from tests.databases import DatabaseUnderTest
+
+
+@pytest.fixture
+def follower_store(database: DatabaseUnderTest, tmp_path: Path) -> Iterator[Store]:
+    """The followers' own store, apart from the API's (whose follower runs too): SQLite files
+    in a directory of their own, or a PostgreSQL database of their own."""
+    with database.another(tmp_path / "follower") as url:
+        opened = Store.open(url)
+        try:
+            yield opened
+        finally:
+            opened.close()
 
 
 def _follower(chain: Chain, record: DeploymentRecord, store: Store, **kwargs: int) -> Follower:
@@ -31,27 +49,27 @@ def _commitments(store: Store, project_id: int) -> list[str]:
 
 
 def test_follower_resumes_after_restart_without_duplicates(
-    consortium: Consortium, tmp_path
+    consortium: Consortium, follower_store: Store
 ) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'resume.sqlite3'}")
     project_id = consortium.project_on_chain()
     first = consortium.register_on_chain(consortium.partner_b, project_id)
-    _follower(consortium.chain, consortium.record, store).sync_once()
+    _follower(consortium.chain, consortium.record, follower_store).sync_once()
     second = consortium.register_on_chain(consortium.partner_c, project_id)
     # A new follower (a restarted process) continues from the stored cursor.
-    _follower(consortium.chain, consortium.record, store, block_range=1).sync_once()
-    assert _commitments(store, project_id) == ["0x" + first.hex(), "0x" + second.hex()]
+    _follower(consortium.chain, consortium.record, follower_store, block_range=1).sync_once()
+    assert _commitments(follower_store, project_id) == ["0x" + first.hex(), "0x" + second.hex()]
 
 
-def test_follower_rewinds_when_blocks_are_lost(consortium: Consortium, tmp_path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'reorg.sqlite3'}")
-    follower = _follower(consortium.chain, consortium.record, store)
+def test_follower_rewinds_when_blocks_are_lost(
+    consortium: Consortium, follower_store: Store
+) -> None:
+    follower = _follower(consortium.chain, consortium.record, follower_store)
     project_id = consortium.project_on_chain()
     follower.sync_once()
     snapshot = consortium.chain.snapshot()
     lost = consortium.register_on_chain(consortium.partner_b, project_id, "lost")
     follower.sync_once()
-    assert _commitments(store, project_id) == ["0x" + lost.hex()]
+    assert _commitments(follower_store, project_id) == ["0x" + lost.hex()]
     # The node loses its newest block (as anvil does when killed before persisting) and
     # the chain grows again with other blocks at the same heights.
     consortium.chain.revert(snapshot)
@@ -59,43 +77,44 @@ def test_follower_rewinds_when_blocks_are_lost(consortium: Consortium, tmp_path)
     consortium.register_on_chain(consortium.partner_c, project_id, "kept-2")
     follower.sync_once()
     assert follower.reorgs == 1
-    commitments = _commitments(store, project_id)
+    commitments = _commitments(follower_store, project_id)
     assert "0x" + lost.hex() not in commitments
     assert commitments[0] == "0x" + kept.hex() and len(commitments) == 2
 
 
 def test_rebuild_index_from_chain_alone_gives_same_records(
-    consortium: Consortium, tmp_path
+    consortium: Consortium, follower_store: Store
 ) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'rebuild.sqlite3'}")
-    follower = _follower(consortium.chain, consortium.record, store, block_range=3)
+    follower = _follower(consortium.chain, consortium.record, follower_store, block_range=3)
     project_id = consortium.project_on_chain()
     for i in range(4):
         consortium.register_on_chain(consortium.partner_b, project_id, f"r{i}")
     follower.sync_once()
-    before = _commitments(store, project_id)
-    project_before = store.index.project(project_id)
+    before = _commitments(follower_store, project_id)
+    project_before = follower_store.index.project(project_id)
     assert rebuild_index(follower) > 0
-    assert _commitments(store, project_id) == before
-    assert store.index.project(project_id) == project_before
+    assert _commitments(follower_store, project_id) == before
+    assert follower_store.index.project(project_id) == project_before
 
 
-def test_follower_with_confirmations_waits_for_depth(consortium: Consortium, tmp_path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'depth.sqlite3'}")
-    follower = _follower(consortium.chain, consortium.record, store, confirmations=2)
+def test_follower_with_confirmations_waits_for_depth(
+    consortium: Consortium, follower_store: Store
+) -> None:
+    follower = _follower(consortium.chain, consortium.record, follower_store, confirmations=2)
     project_id = consortium.project_on_chain(accept=False)
     follower.sync_once()
-    assert store.index.project(project_id) is None
+    assert follower_store.index.project(project_id) is None
     consortium.chain.mine(2)
     follower.sync_once()
-    assert store.index.project(project_id) is not None
-    cursor = store.index.cursor()
+    assert follower_store.index.project(project_id) is not None
+    cursor = follower_store.index.cursor()
     assert cursor is not None and cursor.block_number == consortium.chain.block_number() - 2
 
 
-def test_follower_indexes_only_blocks_the_node_has_saved(consortium: Consortium, tmp_path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'saved.sqlite3'}")
-    follower = _follower(consortium.chain, consortium.record, store)
+def test_follower_indexes_only_blocks_the_node_has_saved(
+    consortium: Consortium, follower_store: Store
+) -> None:
+    follower = _follower(consortium.chain, consortium.record, follower_store)
     project_id = consortium.project_on_chain()
     follower.sync_once()
     registered = consortium.register_on_chain(consortium.partner_b, project_id, "not saved")
@@ -105,22 +124,21 @@ def test_follower_indexes_only_blocks_the_node_has_saved(consortium: Consortium,
     follower.saved_block = lambda: saved[0]
 
     follower.sync_once()
-    assert _commitments(store, project_id) == []  # nothing saved yet: nothing shown
+    assert _commitments(follower_store, project_id) == []  # nothing saved yet: nothing shown
     saved[0] = (head - 1, "0x" + consortium.chain.w3.eth.get_block(head - 1)["hash"].hex())
     follower.sync_once()
-    assert _commitments(store, project_id) == []
+    assert _commitments(follower_store, project_id) == []
     assert follower.status().target == head - 1
 
     saved[0] = (head, "0x" + consortium.chain.w3.eth.get_block(head)["hash"].hex())
     follower.sync_once()
-    assert _commitments(store, project_id) == ["0x" + registered.hex()]
+    assert _commitments(follower_store, project_id) == ["0x" + registered.hex()]
 
 
 def test_follower_indexes_the_exchange_and_rebuilds_it_from_the_chain(
-    consortium: Consortium, tmp_path
+    consortium: Consortium, follower_store: Store
 ) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'exchange.sqlite3'}")
-    follower = _follower(consortium.chain, consortium.record, store)
+    follower = _follower(consortium.chain, consortium.record, follower_store)
     chain, a, b, c = (
         consortium.chain,
         consortium.coordinator,
@@ -162,7 +180,7 @@ def test_follower_indexes_the_exchange_and_rebuilds_it_from_the_chain(
     ).value
     follower.sync_once()
 
-    index = store.index.exchange
+    index = follower_store.index.exchange
     assert [k.key_version for k in index.encryption_keys(b.address)] == [1, 2]
     current = index.encryption_key(b.address)
     assert current is not None and current.public_key == "0x" + bytes(range(1, 33)).hex()

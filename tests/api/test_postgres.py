@@ -1,14 +1,15 @@
 """The store on PostgreSQL: the same index, outbox and keys, selected by URL.
 
 Runs when POC_TEST_DATABASE_URL names a PostgreSQL server (`.ci/run` starts one and sets it);
-skipped locally without it, and a failure in CI when it is missing.
+skipped locally without it, and a failure in CI when it is missing. The API's, the index's and
+the outbox's suites run on PostgreSQL too (the `database` fixture, tests/databases.py); these
+are the checks that only make sense there.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -22,28 +23,16 @@ from ledger.store import Store
 from poc.wiring import create_app
 from tests.api.support import Consortium
 from tests.api.test_contributions import _body
+from tests.databases import fresh_postgres_databases
 
-URL = os.environ.get("POC_TEST_DATABASE_URL")
+pytestmark = pytest.mark.postgresql
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh database on the test server, dropped afterwards."""
-    if not URL:
-        if os.environ.get("CI"):
-            pytest.fail("POC_TEST_DATABASE_URL is not set: .ci/run should start PostgreSQL")
-        pytest.skip("no PostgreSQL: set POC_TEST_DATABASE_URL (CI starts one in .ci/run)")
-    name = f"poc_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with fresh_postgres_databases() as (url,):
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_keys_and_outbox_dedupe_on_postgres(pg_url: str) -> None:
@@ -87,6 +76,45 @@ def test_register_through_api_with_postgres_store(
                 f"/v1/contributions/{first.json()['resourceId']}", headers=member.headers
             )
             assert got.status_code == 200 and got.json()["commitment"] == body["commitment"]
+    finally:
+        store.close()
+
+
+def test_requests_while_the_database_is_gone_are_503_database_unavailable(
+    pg_url: str, tmp_path: Path, deployed: tuple[Chain, DeploymentRecord]
+) -> None:
+    chain, record = deployed
+    settings = ApiSettings(data_dir=tmp_path, database_url=pg_url, keystore_scrypt_n=1 << 4)
+    store = Store.open(pg_url)
+    app = create_app(settings, store=store, chain=chain, deployment=record)
+    try:
+        with TestClient(app) as client:
+            consortium = Consortium.create(chain, record, store, client)
+            project_id = consortium.project_on_chain()
+            consortium.sync()
+            member = consortium.partner_b
+            url = f"/v1/projects/{project_id}/contributions"
+            assert client.get(f"/v1/projects/{project_id}", headers=member.headers).is_success
+            # The database disappears under the running service, its connections cut.
+            admin = sa.create_engine(
+                sa.engine.make_url(pg_url).set(database="postgres"),
+                isolation_level="AUTOCOMMIT",
+                poolclass=sa.pool.NullPool,
+            )
+            with admin.connect() as conn:
+                name = sa.engine.make_url(pg_url).database
+                conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            admin.dispose()
+            answers = [
+                # a key the service has seen (remembered), and one it must look up
+                client.post(url, json=_body(member, project_id), headers=member.headers),
+                client.get(url, headers={"X-API-Key": consortium.auditor_key}),
+            ]
+            for answer in answers:
+                assert answer.status_code == 503, answer.text
+                assert answer.json()["code"] == "database_unavailable"
+                assert answer.headers["Retry-After"]
+                assert "psycopg" not in answer.text and "SELECT" not in answer.text
     finally:
         store.close()
 

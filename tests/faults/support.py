@@ -127,9 +127,9 @@ class Load:
 
 
 def index_store(stack: LiveStack) -> Store:
-    """The API's own SQLite databases (index, and outbox beside it), opened beside the running
-    API."""
-    return Store(f"sqlite:///{stack.data_dir / 'index.sqlite3'}")
+    """The API's own store (SQLite files, or its PostgreSQL database), opened beside the
+    running API."""
+    return Store(stack.store_url)
 
 
 def wait_drained(stack: LiveStack, timeout: float = DRAIN_TIMEOUT) -> None:

@@ -16,7 +16,8 @@ import pytest
 
 from poc.sandbox.anvil import AnvilProcess
 from scripts.bench_api import LiveStack
-from tests.faults.support import Load, api_log, assert_exactly_once
+from tests.databases import DatabaseUnderTest
+from tests.faults.support import Load, api_log, assert_exactly_once, require_anvil
 
 pytestmark = [pytest.mark.faults, pytest.mark.anvil, pytest.mark.slow, pytest.mark.timeout(420)]
 
@@ -32,10 +33,18 @@ def test_kill_api_during_load_loses_nothing(stack: LiveStack) -> None:
     assert len(load.accepted) >= 100
 
 
-def test_kill_background_process_during_load_loses_nothing(tmp_path: Path) -> None:
+def test_kill_background_process_during_load_loses_nothing(
+    tmp_path: Path, database: DatabaseUnderTest
+) -> None:
     """Follower and worker in `python -m poc.background`, API processes only serving: the
     API keeps accepting while the background process is dead, and nothing is sent twice."""
-    live = LiveStack.start(tmp_path / "data", persist_delay=2.5, background_process=True)
+    require_anvil()
+    live = LiveStack.start(
+        tmp_path / "data",
+        persist_delay=2.5,
+        background_process=True,
+        database_url=database.server_url,
+    )
     try:
         load = Load(live)
         load.fire(150, after=50, fault=live.kill_background)
@@ -50,6 +59,9 @@ def test_kill_background_process_during_load_loses_nothing(tmp_path: Path) -> No
         live.stop()
 
 
+# What fails here is the chain node; the store's part is the same as in the tests above,
+# which run on PostgreSQL too (the suite's time budget keeps this one on SQLite).
+@pytest.mark.databases("sqlite")
 def test_restart_api_before_node_serves_and_accepts_then_drains(stack: LiveStack) -> None:
     load = Load(stack)
     load.fire(150, after=50, fault=stack.node.kill)  # the node dies under the load
@@ -84,6 +96,9 @@ def test_restart_api_before_node_serves_and_accepts_then_drains(stack: LiveStack
         time.sleep(0.5)
 
 
+# What fails here is the chain node; the store's part is the same as in the tests above,
+# which run on PostgreSQL too (the suite's time budget keeps this one on SQLite).
+@pytest.mark.databases("sqlite")
 def test_api_started_without_node_sends_nothing_to_another_chain(stack: LiveStack) -> None:
     load = Load(stack)
     load.fire(150, after=50, fault=stack.node.kill)

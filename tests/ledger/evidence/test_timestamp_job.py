@@ -4,10 +4,8 @@ The queue runs on SQLite, and on PostgreSQL when `POC_TEST_DATABASE_URL` names a
 
 from __future__ import annotations
 
-import os
 import random
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,11 +29,11 @@ from ledger.evidence.timestamps import (
 from ledger.store import Store
 from ledger.sync.follower import follower_for, rebuild_index
 from poc.sandbox.tsa import LocalTsa
+from tests.databases import DatabaseUnderTest
 from tests.ledger.evidence.openssl_ts import openssl_ts_verify
 from tests.ledger.evidence.proof_scenario import build_scenario
 
 CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-PG_URL = os.environ.get("POC_TEST_DATABASE_URL")
 
 
 class Clock:
@@ -61,29 +59,13 @@ def _subjects(count: int, seed: int) -> list[tuple[RegistrationSubject, int]]:
     ]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    if request.param == "sqlite":
-        created = sa.create_engine(f"sqlite:///{tmp_path / 'outbox.sqlite3'}")
-        yield created
-        created.dispose()
-        return
-    if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("POC_TEST_DATABASE_URL is not set: .ci/run should start PostgreSQL")
-        pytest.skip("no PostgreSQL: set POC_TEST_DATABASE_URL")
-    name = f"poc_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    created = sa.create_engine(sa.engine.make_url(PG_URL).set(database=name))
+@pytest.fixture
+def engine(database: DatabaseUnderTest, tmp_path: Path) -> Iterator[sa.Engine]:
+    created = sa.create_engine(database.server_url or f"sqlite:///{tmp_path / 'outbox.sqlite3'}")
     try:
         yield created
     finally:
         created.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -10,10 +10,8 @@ database the same way when given one.
 from __future__ import annotations
 
 import dataclasses
-import os
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from ledger.store.engine import default_outbox_path
 from ledger.store.outbox import OperationRecord
 from ledger.store.records import IndexedEvent
 from ledger.store.sealed import SealedRecord
+from tests.databases import fresh_postgres_databases
 
 ACTOR = "0x" + "11" * 20
 
@@ -380,27 +379,8 @@ def test_open_in_memory_keeps_one_database() -> None:
 @pytest.fixture
 def pg_urls() -> Iterator[tuple[str, str]]:
     """Two fresh databases on the test PostgreSQL server (`POC_TEST_DATABASE_URL`)."""
-    url = os.environ.get("POC_TEST_DATABASE_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("POC_TEST_DATABASE_URL is not set: .ci/run should start PostgreSQL")
-        pytest.skip("no PostgreSQL: set POC_TEST_DATABASE_URL (CI starts one in .ci/run)")
-    names = [f"poc_test_{uuid.uuid4().hex[:12]}" for _ in range(2)]
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        for name in names:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    base = sa.engine.make_url(url)
-    index, outbox = (
-        base.set(database=name).render_as_string(hide_password=False) for name in names
-    )
-    try:
+    with fresh_postgres_databases(2) as (index, outbox):
         yield index, outbox
-    finally:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _pg_tables(url: str) -> set[str]:

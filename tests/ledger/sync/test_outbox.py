@@ -2,7 +2,8 @@
 receipts and block hashes read in one batch each, items failing alone.
 
 The batching only matters against a real node, so most tests run on anvil; one runs the same
-rounds on eth-tester, whose provider cannot batch and gets the calls one at a time.
+rounds on eth-tester, whose provider cannot batch and gets the calls one at a time. Every test
+with a store runs on SQLite and on PostgreSQL (the `database` fixture).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ledger.store.outbox import OperationRecord
 from ledger.sync.calls import ChainCall
 from ledger.sync.outbox import OpStatus, OutboxConfig, OutboxWorker
 from poc.sandbox.anvil import AnvilProcess
+from tests.databases import DatabaseUnderTest
 from tests.ledger.conftest import Env, _env, default_policy
 
 LEDGER = "PocLedger"
@@ -48,8 +50,8 @@ def anvil_env(request: pytest.FixtureRequest) -> Iterator[Env]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'outbox.sqlite3'}")
+def store(tmp_path: Path, database: DatabaseUnderTest) -> Iterator[Store]:
+    opened = Store.open(database.url(tmp_path))
     try:
         yield opened
     finally:
