@@ -53,7 +53,15 @@ auditor or admin key only the projects whose coordinator granted it
 its status URL; send `Prefer: wait` (or `?wait=true`) to wait until the write is confirmed on
 chain. An `Idempotency-Key` header makes retries safe.
 
-**Errors** are `{"code": ..., "message": ...}` with a stable `code`.
+**Errors** are `{"code": ..., "message": ..., "details": [...]}` with a stable `code`; every
+signing failure has its own (`signature_mismatch` carries the expected EIP-712 digest and the
+recovered address).
+
+**Conventions** (docs/api.md): JSON names are camelCase; an integer that may exceed 2^53
+(uint64 values, uint256 nonces, deadlines and amounts, the EIP-712 domain's chainId) is a
+decimal string, in bodies and in the prepared typed data; enums are lowercase names (the typed
+data carries the signed uint8); an unset reference is `null` (the typed data carries zero);
+a collection lives under its parent for both GET and POST, a single resource by its own id.
 """
 
 

@@ -31,9 +31,10 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.schemas.base import ApiModel
 from ledger.chain.reverts import (
     ConflictRevertError,
     DecodedRevertError,
@@ -65,7 +66,7 @@ from ledger.errors import (
 log = logging.getLogger(__name__)
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(ApiModel):
     """One field-level problem of a rejected request."""
 
     model_config = ConfigDict(
@@ -84,9 +85,18 @@ class ErrorDetail(BaseModel):
         "answers: `ledger.agreement.answers`).",
         examples=["floor_above_cap"],
     )
+    expected: str | None = Field(
+        default=None,
+        description="What the service expected here, where it helps (e.g. the EIP-712 digest "
+        "of `signature_mismatch`).",
+    )
+    actual: str | None = Field(
+        default=None,
+        description="What it found instead (e.g. the address the signature recovers).",
+    )
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(ApiModel):
     """The body of every error response."""
 
     model_config = ConfigDict(

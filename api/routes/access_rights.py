@@ -56,12 +56,22 @@ from ledger.store.exchange_index import AccessRequestRecord
 router = APIRouter(tags=["access rights"], responses=ERROR_RESPONSES)
 
 ContributionIdPath = Annotated[
-    str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="Contribution id (bytes32 hex).")
+    str,
+    Path(
+        alias="contributionId",
+        pattern=r"^0x[0-9a-fA-F]{64}$",
+        description="Contribution id (bytes32 hex).",
+    ),
 ]
-ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
-RequestIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Request id.")]
+ProjectIdPath = Annotated[
+    int, Path(alias="projectId", ge=1, le=2**32 - 1, description="Project id.")
+]
+RequestIdPath = Annotated[
+    int, Path(alias="requestId", ge=1, le=2**63 - 1, description="Request id.")
+]
 SettingsProposalIdPath = Annotated[
-    int, Path(ge=1, le=2**63 - 1, description="Exchange settings proposal id.")
+    int,
+    Path(alias="proposalId", ge=1, le=2**63 - 1, description="Exchange settings proposal id."),
 ]
 ZERO32 = bytes(32)
 
@@ -74,7 +84,7 @@ def _hex32(value: str) -> bytes:
 
 
 @router.get(
-    "/projects/{project_id}/access-requests",
+    "/projects/{projectId}/access-requests",
     response_model=list[AccessRequestPublic],
     summary="List a project's access-rights requests",
 )
@@ -90,7 +100,7 @@ def list_access_requests(
 
 
 @router.get(
-    "/contributions/{contribution_id}/access-requests",
+    "/contributions/{contributionId}/access-requests",
     response_model=list[AccessRequestPublic],
     summary="List the access-rights requests to a contribution",
 )
@@ -105,7 +115,7 @@ def list_contribution_requests(
 
 
 @router.get(
-    "/access-requests/{request_id}",
+    "/access-requests/{requestId}",
     response_model=AccessRequestPublic,
     summary="Read an access-rights request",
 )
@@ -149,7 +159,7 @@ def _request_action(
 
 
 @router.post(
-    "/contributions/{contribution_id}/access-requests",
+    "/contributions/{contributionId}/access-requests",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -164,7 +174,7 @@ def request_access(
 
 
 @router.post(
-    "/contributions/{contribution_id}/access-requests/prepare",
+    "/contributions/{contributionId}/access-requests/prepare",
     response_model=PreparedPublic,
     summary="Prepare an access-rights request for signing",
 )
@@ -244,19 +254,19 @@ def _withdraw_action(writes: Writes, request_id: int) -> SignedAction:
 
 
 @router.post(
-    "/access-requests/{request_id}/grant",
+    "/access-requests/{requestId}/grant",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
     summary="Grant access rights",
 )
 def grant(writes: WritesDep, request_id: RequestIdPath, body: GrantCreate) -> JSONResponse:
-    """The owner grants, on the terms whose document hashes to `terms_hash`."""
+    """The owner grants, on the terms whose document hashes to `termsHash`."""
     return writes.submit(_grant_action(writes, request_id, body), body, body)
 
 
 @router.post(
-    "/access-requests/{request_id}/grant/prepare",
+    "/access-requests/{requestId}/grant/prepare",
     response_model=PreparedPublic,
     summary="Prepare a grant for signing",
 )
@@ -268,19 +278,19 @@ def prepare_grant(
 
 
 @router.post(
-    "/access-requests/{request_id}/refuse",
+    "/access-requests/{requestId}/refuse",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
     summary="Refuse access rights",
 )
 def refuse(writes: WritesDep, request_id: RequestIdPath, body: RefuseCreate) -> JSONResponse:
-    """The owner refuses, for the reason whose text hashes to `reason_hash`."""
+    """The owner refuses, for the reason whose text hashes to `reasonHash`."""
     return writes.submit(_refuse_action(writes, request_id, body), body, body)
 
 
 @router.post(
-    "/access-requests/{request_id}/refuse/prepare",
+    "/access-requests/{requestId}/refuse/prepare",
     response_model=PreparedPublic,
     summary="Prepare a refusal for signing",
 )
@@ -292,7 +302,7 @@ def prepare_refuse(
 
 
 @router.post(
-    "/access-requests/{request_id}/withdraw",
+    "/access-requests/{requestId}/withdraw",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -306,7 +316,7 @@ def withdraw(
 
 
 @router.post(
-    "/access-requests/{request_id}/withdraw/prepare",
+    "/access-requests/{requestId}/withdraw/prepare",
     response_model=PreparedPublic,
     summary="Prepare a withdrawal for signing",
 )
@@ -319,7 +329,7 @@ def prepare_withdraw(writes: WritesDep, request_id: RequestIdPath) -> PreparedPu
 
 
 @router.get(
-    "/projects/{project_id}/exchange-settings",
+    "/projects/{projectId}/exchange-settings",
     response_model=ExchangeSettingsInForcePublic,
     summary="The project's access-rights settings on chain",
 )
@@ -342,7 +352,7 @@ def get_exchange_settings(
 
 
 @router.get(
-    "/projects/{project_id}/exchange-settings/proposals",
+    "/projects/{projectId}/exchange-settings/proposals",
     response_model=list[ExchangeSettingsProposalPublic],
     summary="List proposals of new access-rights settings",
 )
@@ -399,7 +409,7 @@ def _approve_settings_action(writes: Writes, project_id: int, proposal_id: int) 
 
 
 @router.post(
-    "/projects/{project_id}/exchange-settings/proposals/{proposal_id}/approvals",
+    "/projects/{projectId}/exchange-settings/proposals/{proposalId}/approvals",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -418,7 +428,7 @@ def approve_exchange_settings(
 
 
 @router.post(
-    "/projects/{project_id}/exchange-settings/proposals/{proposal_id}/approvals/prepare",
+    "/projects/{projectId}/exchange-settings/proposals/{proposalId}/approvals/prepare",
     response_model=PreparedPublic,
     summary="Prepare an approval of access-rights settings for signing",
 )

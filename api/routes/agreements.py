@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 
-from api.auth import Principal, Role
+from api.auth import Principal
 from api.deps import LEDGER, ReaderDep, Services, ServicesDep, WriterDep
 from api.errors import (
     ERROR_RESPONSES,
@@ -86,7 +86,12 @@ from ledger.store.agreements import AgreementRecord
 router = APIRouter(prefix="/agreements", tags=["agreements"], responses=ERROR_RESPONSES)
 
 AgreementIdPath = Annotated[
-    str, Path(pattern=r"^[0-9a-f]{32}$", description="Agreement id (32 lower-case hex digits).")
+    str,
+    Path(
+        alias="agreementId",
+        pattern=r"^[0-9a-f]{32}$",
+        description="Agreement id (32 lower-case hex digits).",
+    ),
 ]
 VersionPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Agreement version.")]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -233,7 +238,7 @@ def list_agreements(services: ServicesDep, principal: ReaderDep) -> list[Agreeme
 )
 def preview(services: ServicesDep, principal: ReaderDep, body: PreviewCreate) -> PreviewPublic:
     """Check answers and return the policy, settings and texts they give: the builder's
-    live preview, with (given `example_project_id`, a project the key reads) the split the
+    live preview, with (given `exampleProjectId`, a project the key reads) the split the
     policy would give on that project's contributions today. Nothing is stored; any key may
     ask."""
     document = document_of(answers_of(body.answers))
@@ -269,11 +274,9 @@ def preview(services: ServicesDep, principal: ReaderDep, body: PreviewCreate) ->
 def create_agreement(
     services: ServicesDep, principal: WriterDep, body: AgreementDraft
 ) -> AgreementPublic:
-    """Store version 1 (a draft) of a new agreement. The key must be a coordinator key of
-    the partner the answers name as coordinator."""
+    """Store version 1 (a draft) of a new agreement. The key must act for
+    the partner the answers name as coordinator (any of its partner keys)."""
     actor = _require_partner_key(principal)
-    if principal.role is not Role.COORDINATOR:
-        raise PermissionDeniedError("starting an agreement needs a coordinator key")
     answers = answers_of(body.answers)
     if checksum(answers.coordinator) != actor:
         raise WrongActorError(
@@ -293,7 +296,7 @@ def create_agreement(
 
 
 @router.get(
-    "/{agreement_id}",
+    "/{agreementId}",
     response_model=AgreementPublic,
     summary="Get an agreement",
     responses=_NOT_FOUND,
@@ -306,7 +309,7 @@ def get_agreement(
 
 
 @router.put(
-    "/{agreement_id}/draft",
+    "/{agreementId}/draft",
     response_model=AgreementPublic,
     summary="Replace the draft (coordinator)",
     responses=_NOT_FOUND,
@@ -316,8 +319,6 @@ def replace_draft(
 ) -> AgreementPublic:
     """Replace version 1 while it is a draft. 409 `agreement_frozen` once the project was
     asked for: its hash is then the one the chain gets."""
-    if principal.role is not Role.COORDINATOR:
-        raise PermissionDeniedError("replacing a draft needs a coordinator key")
     record = readable_agreement(services, principal, agreement_id)
     actor = _require_partner_key(principal)
     if actor != record.coordinator:
@@ -351,7 +352,7 @@ def replace_draft(
 
 
 @router.get(
-    "/{agreement_id}/versions/{version}",
+    "/{agreementId}/versions/{version}",
     response_model=VersionPublic,
     summary="Get a version",
     responses=_NOT_FOUND,
@@ -366,7 +367,7 @@ def get_version(
 
 
 @router.get(
-    "/{agreement_id}/versions/{version}/document",
+    "/{agreementId}/versions/{version}/document",
     summary="The text of a version",
     responses={
         200: {
@@ -433,8 +434,6 @@ def get_document(
 
 
 def _project_action(writes: Writes, agreement_id: str) -> SignedAction:
-    if writes.principal.role is not Role.COORDINATOR:
-        raise PermissionDeniedError("creating the project needs a coordinator key")
     record = readable_agreement(writes.services, writes.principal, agreement_id)
     if writes.actor != record.coordinator:
         raise WrongActorError(
@@ -475,7 +474,7 @@ def _project_action(writes: Writes, agreement_id: str) -> SignedAction:
 
 
 @router.post(
-    "/{agreement_id}/project",
+    "/{agreementId}/project",
     status_code=202,
     response_model=OperationPublic,
     responses={**ACCEPTED_RESPONSES, **_NOT_FOUND},
@@ -486,7 +485,7 @@ def create_project(
 ) -> JSONResponse:
     """Create the project on chain with version 1's agreement hash, its partners and the
     policy its terms give; the draft is frozen from here. The coordinator signs
-    (`createProjectBySig`); `resource_id` is the project id once included."""
+    (`createProjectBySig`); `resourceId` is the project id once included."""
     action = _project_action(writes, agreement_id)
     agreements = writes.services.store.agreements
     agreements.freeze(agreement_id)
@@ -500,7 +499,7 @@ def create_project(
 
 
 @router.post(
-    "/{agreement_id}/project/prepare",
+    "/{agreementId}/project/prepare",
     response_model=PreparedPublic,
     summary="Prepare the project's creation for signing",
     responses=_NOT_FOUND,
@@ -522,8 +521,7 @@ def _linked(record: AgreementRecord) -> int:
 
 
 def _settings_action(writes: Writes, agreement_id: str) -> SignedAction:
-    if writes.principal.role is not Role.COORDINATOR:
-        raise PermissionDeniedError("setting the exchange settings needs a coordinator key")
+    # The agreement's coordinator decides, whatever the key's role (docs/api.md).
     record = readable_agreement(writes.services, writes.principal, agreement_id)
     if writes.actor != record.coordinator:
         raise WrongActorError(
@@ -558,7 +556,7 @@ def _settings_action(writes: Writes, agreement_id: str) -> SignedAction:
 
 
 @router.post(
-    "/{agreement_id}/exchange-settings",
+    "/{agreementId}/exchange-settings",
     status_code=202,
     response_model=OperationPublic,
     responses={**ACCEPTED_RESPONSES, **_NOT_FOUND},
@@ -576,7 +574,7 @@ def set_exchange_settings(
 
 
 @router.post(
-    "/{agreement_id}/exchange-settings/prepare",
+    "/{agreementId}/exchange-settings/prepare",
     response_model=PreparedPublic,
     summary="Prepare the exchange settings for signing",
     responses=_NOT_FOUND,
@@ -614,7 +612,7 @@ def _accept_action(
 
 
 @router.post(
-    "/{agreement_id}/acceptances",
+    "/{agreementId}/acceptances",
     status_code=202,
     response_model=OperationPublic,
     responses={**ACCEPTED_RESPONSES, **_NOT_FOUND},
@@ -629,7 +627,7 @@ def accept(
 
 
 @router.post(
-    "/{agreement_id}/acceptances/prepare",
+    "/{agreementId}/acceptances/prepare",
     response_model=PreparedPublic,
     summary="Prepare an acceptance for signing",
     responses=_NOT_FOUND,
@@ -642,7 +640,7 @@ def prepare_acceptance(
 
 
 @router.post(
-    "/{agreement_id}/amendments",
+    "/{agreementId}/amendments",
     status_code=201,
     response_model=VersionPublic,
     summary="Write an amendment",
@@ -782,7 +780,7 @@ def _proposal_action(
 
 
 @router.post(
-    "/{agreement_id}/versions/{version}/proposals",
+    "/{agreementId}/versions/{version}/proposals",
     status_code=202,
     response_model=OperationPublic,
     responses={**ACCEPTED_RESPONSES, **_NOT_FOUND},
@@ -797,13 +795,13 @@ def propose(
     """Propose the amendment's agreement hash (`amend_agreement`), the policy its terms give
     (`change_policy`), or the access-rights settings they give (`change_exchange_settings`,
     on PocExchange); the proposer's approval counts at once. Partners approve at
-    `/v1/projects/{id}/proposals/{proposal_id}/approvals`, exchange settings at
-    `/v1/projects/{id}/exchange-settings/proposals/{proposal_id}/approvals`."""
+    `/v1/projects/{id}/proposals/{proposalId}/approvals`, exchange settings at
+    `/v1/projects/{id}/exchange-settings/proposals/{proposalId}/approvals`."""
     return writes.submit(_proposal_action(writes, agreement_id, version, body), body, body)
 
 
 @router.post(
-    "/{agreement_id}/versions/{version}/proposals/prepare",
+    "/{agreementId}/versions/{version}/proposals/prepare",
     response_model=PreparedPublic,
     summary="Prepare an amendment's proposal for signing",
     responses=_NOT_FOUND,

@@ -1,7 +1,7 @@
 """Auditor grants: a project's coordinator lets an auditor key (IP counsel) read the project.
 
-`PUT /v1/projects/{id}/auditors/{key_id}` grants, `DELETE` revokes, `GET` lists. Only a
-coordinator key of the project's coordinator (still a partner) grants and revokes; whoever may
+`PUT /v1/projects/{id}/auditors/{keyId}` grants, `DELETE` revokes, `GET` lists. Only a
+key acting for the project's coordinator (still a partner) grants and revokes; whoever may
 read the project sees the list, so every partner knows which outsiders read its records. Grants
 are kept in the outbox's database with who granted them and when, and stay on record after
 they are revoked (`?include_revoked=true`). An admin key reads project content only when
@@ -23,8 +23,12 @@ from ledger.store.keys import AuditorGrantRecord
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=ERROR_RESPONSES)
 
-ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
-KeyIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="The auditor's API key id.")]
+ProjectIdPath = Annotated[
+    int, Path(alias="projectId", ge=1, le=2**32 - 1, description="Project id.")
+]
+KeyIdPath = Annotated[
+    str, Path(alias="keyId", pattern=r"^[0-9a-f]{12}$", description="The auditor's API key id.")
+]
 
 
 def _public(services: Services, grant: AuditorGrantRecord) -> AuditorGrantPublic:
@@ -44,7 +48,7 @@ def _public(services: Services, grant: AuditorGrantRecord) -> AuditorGrantPublic
 
 
 @router.get(
-    "/{project_id}/auditors",
+    "/{projectId}/auditors",
     response_model=list[AuditorGrantPublic],
     summary="List the project's auditors",
 )
@@ -53,7 +57,8 @@ def list_auditors(
     principal: ReaderDep,
     project_id: ProjectIdPath,
     include_revoked: Annotated[
-        bool, Query(description="Also grants revoked, or whose key was revoked.")
+        bool,
+        Query(alias="includeRevoked", description="Also grants revoked, or whose key was revoked."),
     ] = False,
 ) -> list[AuditorGrantPublic]:
     """The keys that read the project by grant, oldest grant first."""
@@ -63,7 +68,7 @@ def list_auditors(
 
 
 @router.put(
-    "/{project_id}/auditors/{key_id}",
+    "/{projectId}/auditors/{keyId}",
     status_code=201,
     response_model=AuditorGrantPublic,
     summary="Grant an auditor read access (coordinator)",
@@ -88,7 +93,7 @@ def grant(
 
 
 @router.delete(
-    "/{project_id}/auditors/{key_id}",
+    "/{projectId}/auditors/{keyId}",
     response_model=AuditorGrantPublic,
     summary="Revoke an auditor's access (coordinator)",
     responses={404: {"model": ErrorBody, "description": "No grant in force for that key."}},

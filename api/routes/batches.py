@@ -44,8 +44,12 @@ from ledger.store.outbox import OperationRecord
 
 router = APIRouter(tags=["contributions"], responses=ERROR_RESPONSES)
 
-ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
-BatchIdPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="Batch id.")]
+ProjectIdPath = Annotated[
+    int, Path(alias="projectId", ge=1, le=2**32 - 1, description="Project id.")
+]
+BatchIdPath = Annotated[
+    str, Path(alias="batchId", pattern=r"^0x[0-9a-fA-F]{64}$", description="Batch id.")
+]
 
 
 def _leaf(item: LeafFields, card: ContributionCard | None) -> BatchLeaf:
@@ -157,7 +161,7 @@ def _keep_cards(
 
 
 @router.post(
-    "/projects/{project_id}/batches",
+    "/projects/{projectId}/batches",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -165,7 +169,7 @@ def _keep_cards(
 )
 def anchor_batch(writes: WritesDep, project_id: ProjectIdPath, body: BatchCreate) -> JSONResponse:
     """Anchor up to 10,000 contributions under one Merkle root in one transaction. The
-    operation's `resource_id` is the batch id once included."""
+    operation's `resourceId` is the batch id once included."""
     cards = _cards(writes, project_id, body)
     return writes.submit(
         _anchor_action(writes, project_id, body, cards), body, kept_batch(body, cards)
@@ -173,7 +177,7 @@ def anchor_batch(writes: WritesDep, project_id: ProjectIdPath, body: BatchCreate
 
 
 @router.post(
-    "/projects/{project_id}/batches/prepare",
+    "/projects/{projectId}/batches/prepare",
     response_model=PreparedPublic,
     summary="Prepare a batch for signing",
 )
@@ -202,7 +206,7 @@ def _anchored(writes: Writes, batch: str) -> OperationRecord:
 
 
 @router.post(
-    "/batches/{batch_id}/reveal",
+    "/batches/{batchId}/reveal",
     status_code=202,
     response_model=list[OperationPublic],
     summary="Reveal batched contributions",

@@ -39,7 +39,11 @@ from api.schemas.contributions import (
     WithdrawCreate,
 )
 from api.schemas.operations import OperationPublic, PreparedPublic
-from api.services.access import readable_contribution, readable_projects
+from api.services.access import (
+    readable_contribution,
+    readable_projects,
+    require_readable_project,
+)
 from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import register_data, withdraw_contribution_data
 from ledger.domain.cards import ContributionCard
@@ -50,23 +54,28 @@ from ledger.store.records import ContributionFilter, ContributionRecord
 
 router = APIRouter(tags=["contributions"], responses=ERROR_RESPONSES)
 
-ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
+ProjectIdPath = Annotated[
+    int, Path(alias="projectId", ge=1, le=2**32 - 1, description="Project id.")
+]
 ContributionIdPath = Annotated[
-    str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="Contribution id (bytes32 hex).")
+    str,
+    Path(
+        alias="contributionId",
+        pattern=r"^0x[0-9a-fA-F]{64}$",
+        description="Contribution id (bytes32 hex).",
+    ),
 ]
 
 
 @router.get(
-    "/contributions",
+    "/projects/{projectId}/contributions",
     response_model=ContributionPage,
-    summary="List contributions",
+    summary="List a project's contributions",
 )
 def list_contributions(
     services: ServicesDep,
     principal: ReaderDep,
-    project_id: Annotated[
-        int | None, Query(ge=1, le=2**32 - 1, description="Only this project's.")
-    ] = None,
+    project_id: ProjectIdPath,
     contributor: Annotated[
         str | None,
         Query(pattern=r"^0x[0-9a-fA-F]{40}$", description="Only this partner's (any case)."),
@@ -81,7 +90,11 @@ def list_contributions(
     ] = None,
     batch_id: Annotated[
         str | None,
-        Query(pattern=r"^0x[0-9a-fA-F]{64}$", description="Only those revealed from this batch."),
+        Query(
+            alias="batchId",
+            pattern=r"^0x[0-9a-fA-F]{64}$",
+            description="Only those revealed from this batch.",
+        ),
     ] = None,
     commitment: Annotated[
         str | None,
@@ -89,12 +102,13 @@ def list_contributions(
     ] = None,
     cursor: Annotated[
         str | None,
-        Query(pattern=r"^[0-9]{1,12}$", description="`next_cursor` of the previous page."),
+        Query(pattern=r"^[0-9]{1,12}$", description="`nextCursor` of the previous page."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
 ) -> ContributionPage:
-    """Contributions of the projects the key may read, in chain order, filtered; follow
-    `next_cursor` for more."""
+    """The project's contributions in chain order, filtered; follow `nextCursor` for more.
+    404 `project_not_found` for a project the key may not read."""
+    require_readable_project(services, principal, project_id)
     where = ContributionFilter(
         project_id=project_id,
         contributor=None if contributor is None else checksum(contributor),
@@ -118,7 +132,7 @@ def list_contributions(
 
 
 @router.get(
-    "/contributions/{contribution_id}",
+    "/contributions/{contributionId}",
     response_model=ContributionPublic,
     summary="Get a contribution",
     responses={404: {"model": ErrorBody, "description": "Unknown contribution."}},
@@ -133,7 +147,7 @@ def get_contribution(
 
 
 @router.get(
-    "/contributions/{contribution_id}/card",
+    "/contributions/{contributionId}/card",
     response_model=CardPublic,
     summary="Get a contribution's card",
     responses={
@@ -248,7 +262,7 @@ def _keep_card(writes: Writes, registration: Registration, card: ContributionCar
 
 
 @router.post(
-    "/projects/{project_id}/contributions",
+    "/projects/{projectId}/contributions",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -269,7 +283,7 @@ def register(
 
 
 @router.post(
-    "/projects/{project_id}/contributions/prepare",
+    "/projects/{projectId}/contributions/prepare",
     response_model=PreparedPublic,
     summary="Prepare a registration for signing",
 )
@@ -303,7 +317,7 @@ def _supersede_action(
 
 
 @router.post(
-    "/contributions/{contribution_id}/supersede",
+    "/contributions/{contributionId}/supersede",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -319,7 +333,7 @@ def supersede(
 
 
 @router.post(
-    "/contributions/{contribution_id}/supersede/prepare",
+    "/contributions/{contributionId}/supersede/prepare",
     response_model=PreparedPublic,
     summary="Prepare a supersession for signing",
 )
@@ -354,7 +368,7 @@ def _withdraw_action(writes: Writes, contribution_id: str) -> SignedAction:
 
 
 @router.post(
-    "/contributions/{contribution_id}/withdraw",
+    "/contributions/{contributionId}/withdraw",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -368,7 +382,7 @@ def withdraw(
 
 
 @router.post(
-    "/contributions/{contribution_id}/withdraw/prepare",
+    "/contributions/{contributionId}/withdraw/prepare",
     response_model=PreparedPublic,
     summary="Prepare a withdrawal for signing",
 )

@@ -54,13 +54,18 @@ from ledger.store.records import ContributionRecord, DisputeRecord
 router = APIRouter(tags=["disputes"], responses=ERROR_RESPONSES)
 
 ContributionIdPath = Annotated[
-    str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="Contribution id (bytes32 hex).")
+    str,
+    Path(
+        alias="contributionId",
+        pattern=r"^0x[0-9a-fA-F]{64}$",
+        description="Contribution id (bytes32 hex).",
+    ),
 ]
 DisputeNumberPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Dispute number.")]
 
 
 @router.get(
-    "/contributions/{contribution_id}/disputes",
+    "/contributions/{contributionId}/disputes",
     response_model=list[DisputePublic],
     summary="List disputes",
 )
@@ -74,7 +79,7 @@ def list_disputes(
 
 
 @router.get(
-    "/contributions/{contribution_id}/disputes/{number}",
+    "/contributions/{contributionId}/disputes/{number}",
     response_model=DisputePublic,
     summary="Get a dispute",
     responses={404: {"model": ErrorBody, "description": "Unknown contribution or dispute."}},
@@ -224,7 +229,7 @@ def _reason(
 
 
 @router.post(
-    "/contributions/{contribution_id}/disputes",
+    "/contributions/{contributionId}/disputes",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -240,7 +245,7 @@ def open_dispute(
 
 
 @router.post(
-    "/contributions/{contribution_id}/disputes/prepare",
+    "/contributions/{contributionId}/disputes/prepare",
     response_model=PreparedPublic,
     summary="Prepare a dispute for signing",
 )
@@ -268,7 +273,7 @@ def _vote_action(
 
 
 @router.post(
-    "/contributions/{contribution_id}/disputes/{number}/votes",
+    "/contributions/{contributionId}/disputes/{number}/votes",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -286,7 +291,7 @@ def vote(
 
 
 @router.post(
-    "/contributions/{contribution_id}/disputes/{number}/votes/prepare",
+    "/contributions/{contributionId}/disputes/{number}/votes/prepare",
     response_model=PreparedPublic,
     summary="Prepare a vote for signing",
 )
@@ -319,7 +324,7 @@ def _withdraw_action(writes: Writes, contribution_id: str, number: int) -> Signe
 
 
 @router.post(
-    "/contributions/{contribution_id}/disputes/{number}/withdraw",
+    "/contributions/{contributionId}/disputes/{number}/withdraw",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -336,7 +341,7 @@ def withdraw_dispute(
 
 
 @router.post(
-    "/contributions/{contribution_id}/disputes/{number}/withdraw/prepare",
+    "/contributions/{contributionId}/disputes/{number}/withdraw/prepare",
     response_model=PreparedPublic,
     summary="Prepare a dispute withdrawal for signing",
 )

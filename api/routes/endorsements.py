@@ -26,7 +26,12 @@ from ledger.evidence.splits import block_time
 router = APIRouter(tags=["endorsements"], responses=ERROR_RESPONSES)
 
 ContributionIdPath = Annotated[
-    str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="Contribution id (bytes32 hex).")
+    str,
+    Path(
+        alias="contributionId",
+        pattern=r"^0x[0-9a-fA-F]{64}$",
+        description="Contribution id (bytes32 hex).",
+    ),
 ]
 
 
@@ -45,7 +50,7 @@ def _block_times(services: Services, blocks: set[int]) -> dict[int, int]:
 
 
 @router.get(
-    "/contributions/{contribution_id}/endorsements",
+    "/contributions/{contributionId}/endorsements",
     response_model=list[EndorsementPublic],
     summary="List endorsements",
 )
@@ -82,7 +87,7 @@ def _endorse_action(writes: Writes, contribution_id: str, rating: int) -> Signed
 
 
 @router.post(
-    "/contributions/{contribution_id}/endorsements",
+    "/contributions/{contributionId}/endorsements",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -97,7 +102,7 @@ def endorse(
 
 
 @router.post(
-    "/contributions/{contribution_id}/endorsements/prepare",
+    "/contributions/{contributionId}/endorsements/prepare",
     response_model=PreparedPublic,
     summary="Prepare an endorsement for signing",
 )

@@ -4,7 +4,7 @@
 A partner shares a document in three steps, all from its own machine's point of view:
 
 1. seal the document with a fresh file key (in the browser or `poc share`) and upload the
-   sealed bytes: `PUT /v1/projects/{id}/documents/{content_commitment}` (raw body). The service
+   sealed bytes: `PUT /v1/projects/{id}/documents/{contentCommitment}` (raw body). The service
    checks the format's header and length, never the content, and keeps the bytes under the
    disclosure id the chain will give them;
 2. wrap the key envelope (file key, salt, name) to each recipient's published encryption key;
@@ -33,6 +33,7 @@ from api.errors import (
     NotFoundError,
     PayloadTooLargeError,
     UnprocessableError,
+    WrongActorError,
 )
 from api.schemas.exchange import (
     AccessRequestPublic,
@@ -74,8 +75,16 @@ from ledger.store.exchange_index import DisclosureRecord
 
 router = APIRouter(tags=["exchange"], responses=ERROR_RESPONSES)
 
-Hash32Path = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$", description="bytes32 hex.")]
-ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
+DisclosureIdPath = Annotated[
+    str, Path(alias="disclosureId", pattern=r"^0x[0-9a-fA-F]{64}$", description="Disclosure id.")
+]
+CommitmentPath = Annotated[
+    str,
+    Path(alias="contentCommitment", pattern=r"^0x[0-9a-fA-F]{64}$", description="bytes32 hex."),
+]
+ProjectIdPath = Annotated[
+    int, Path(alias="projectId", ge=1, le=2**32 - 1, description="Project id.")
+]
 AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="Address.")]
 ZERO32 = bytes(32)
 
@@ -125,26 +134,38 @@ def _key_action(writes: Writes, body: EncryptionKeyFields) -> SignedAction:
     )
 
 
+def _own_partner(writes: Writes, address: str) -> None:
+    if checksum(address) != writes.actor:
+        raise WrongActorError(f"this API key acts for {writes.actor}, not {checksum(address)}")
+
+
 @router.post(
-    "/encryption-keys",
+    "/partners/{address}/encryption-keys",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
     summary="Publish the partner's encryption key",
 )
-def publish_encryption_key(writes: WritesDep, body: EncryptionKeyCreate) -> JSONResponse:
+def publish_encryption_key(
+    writes: WritesDep, address: AddressPath, body: EncryptionKeyCreate
+) -> JSONResponse:
     """Publish (or rotate) the X25519 public key sharers wrap document keys to, signed by the
-    partner's key. The private key never leaves the partner's machine."""
+    partner's key. The private key never leaves the partner's machine. `address` is the
+    partner the key acts for (403 `wrong_actor` otherwise)."""
+    _own_partner(writes, address)
     return writes.submit(_key_action(writes, body), body, body)
 
 
 @router.post(
-    "/encryption-keys/prepare",
+    "/partners/{address}/encryption-keys/prepare",
     response_model=PreparedPublic,
     summary="Prepare an encryption key for signing",
 )
-def prepare_encryption_key(writes: WritesDep, body: EncryptionKeyFields) -> PreparedPublic:
+def prepare_encryption_key(
+    writes: WritesDep, address: AddressPath, body: EncryptionKeyFields
+) -> PreparedPublic:
     """Non-custodial mode: the typed data to sign."""
+    _own_partner(writes, address)
     return writes.prepare(_key_action(writes, body))
 
 
@@ -163,7 +184,7 @@ def _require_sharer(services: Any, principal: Any, project_id: int) -> str:
 
 
 @router.put(
-    "/projects/{project_id}/documents/{content_commitment}",
+    "/projects/{projectId}/documents/{contentCommitment}",
     response_model=DocumentStored,
     status_code=201,
     summary="Upload a sealed document",
@@ -179,7 +200,7 @@ async def upload_document(
     services: ServicesDep,
     principal: WriterDep,
     project_id: ProjectIdPath,
-    content_commitment: Hash32Path,
+    content_commitment: CommitmentPath,
 ) -> JSONResponse:
     """The sealed bytes of a document to disclose (docs/exchange.md's format), kept under the
     disclosure id `keccak256(abi.encode(projectId, sharer, contentCommitment))`. The same bytes
@@ -281,7 +302,7 @@ def _store_wrapped_keys(writes: Writes, project_id: int, body: DisclosureCreate)
 
 
 @router.post(
-    "/projects/{project_id}/disclosures",
+    "/projects/{projectId}/disclosures",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -297,7 +318,7 @@ def disclose(writes: WritesDep, project_id: ProjectIdPath, body: DisclosureCreat
 
 
 @router.post(
-    "/projects/{project_id}/disclosures/prepare",
+    "/projects/{projectId}/disclosures/prepare",
     response_model=PreparedPublic,
     summary="Prepare a disclosure for signing",
 )
@@ -309,7 +330,7 @@ def prepare_disclosure(
 
 
 @router.get(
-    "/projects/{project_id}/disclosures",
+    "/projects/{projectId}/disclosures",
     response_model=list[DisclosurePublic],
     summary="List a project's disclosures",
 )
@@ -323,25 +344,25 @@ def list_disclosures(
 
 
 @router.get(
-    "/disclosures/{disclosure_id}",
+    "/disclosures/{disclosureId}",
     response_model=DisclosurePublic,
     summary="Read a disclosure",
 )
 def get_disclosure(
-    services: ServicesDep, principal: ReaderDep, disclosure_id: Hash32Path
+    services: ServicesDep, principal: ReaderDep, disclosure_id: DisclosureIdPath
 ) -> DisclosurePublic:
     """The disclosure and every recipient's answer."""
     return _public(services, readable_disclosure(services, principal, disclosure_id))
 
 
 @router.get(
-    "/disclosures/{disclosure_id}/document",
+    "/disclosures/{disclosureId}/document",
     summary="Download a sealed document",
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 def download_document(
-    services: ServicesDep, principal: ReaderDep, disclosure_id: Hash32Path
+    services: ServicesDep, principal: ReaderDep, disclosure_id: DisclosureIdPath
 ) -> Response:
     """The sealed bytes, for the sharer and the recipients only (404 for anyone else)."""
     record = party_disclosure(services, principal, disclosure_id)
@@ -362,12 +383,12 @@ def download_document(
 
 
 @router.get(
-    "/disclosures/{disclosure_id}/key",
+    "/disclosures/{disclosureId}/key",
     response_model=WrappedKeyPublic,
     summary="Fetch one's wrapped key",
 )
 def get_wrapped_key(
-    services: ServicesDep, principal: WriterDep, disclosure_id: Hash32Path
+    services: ServicesDep, principal: WriterDep, disclosure_id: DisclosureIdPath
 ) -> WrappedKeyPublic:
     """The caller's own wrapped key envelope. Anyone but a recipient of the disclosure gets
     404 `wrapped_key_not_found`, the same as for a disclosure without keys."""
@@ -431,14 +452,14 @@ def _acknowledge_action(
 
 
 @router.post(
-    "/disclosures/{disclosure_id}/acknowledge",
+    "/disclosures/{disclosureId}/acknowledge",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
     summary="Acknowledge a disclosure",
 )
 def acknowledge(
-    writes: WritesDep, disclosure_id: Hash32Path, body: AcknowledgeCreate
+    writes: WritesDep, disclosure_id: DisclosureIdPath, body: AcknowledgeCreate
 ) -> JSONResponse:
     """Sign that the caller received the document it opened and checked against the
     commitment: on chain, "recipient received content C from sharer at time T under agreement
@@ -447,12 +468,12 @@ def acknowledge(
 
 
 @router.post(
-    "/disclosures/{disclosure_id}/acknowledge/prepare",
+    "/disclosures/{disclosureId}/acknowledge/prepare",
     response_model=PreparedPublic,
     summary="Prepare an acknowledgement for signing",
 )
 def prepare_acknowledge(
-    writes: WritesDep, disclosure_id: Hash32Path, body: AcknowledgeFields
+    writes: WritesDep, disclosure_id: DisclosureIdPath, body: AcknowledgeFields
 ) -> PreparedPublic:
     """Non-custodial mode: the typed data to sign."""
     return writes.prepare(_acknowledge_action(writes, disclosure_id, body))
@@ -475,24 +496,26 @@ def _decline_action(writes: Writes, disclosure_id: str, body: DeclineFields) -> 
 
 
 @router.post(
-    "/disclosures/{disclosure_id}/decline",
+    "/disclosures/{disclosureId}/decline",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
     summary="Decline a disclosure",
 )
-def decline(writes: WritesDep, disclosure_id: Hash32Path, body: DeclineCreate) -> JSONResponse:
+def decline(
+    writes: WritesDep, disclosure_id: DisclosureIdPath, body: DeclineCreate
+) -> JSONResponse:
     """Refuse to receive the document (optionally with the hash of a reason)."""
     return writes.submit(_decline_action(writes, disclosure_id, body), body, body)
 
 
 @router.post(
-    "/disclosures/{disclosure_id}/decline/prepare",
+    "/disclosures/{disclosureId}/decline/prepare",
     response_model=PreparedPublic,
     summary="Prepare a decline for signing",
 )
 def prepare_decline(
-    writes: WritesDep, disclosure_id: Hash32Path, body: DeclineFields
+    writes: WritesDep, disclosure_id: DisclosureIdPath, body: DeclineFields
 ) -> PreparedPublic:
     """Non-custodial mode: the typed data to sign."""
     return writes.prepare(_decline_action(writes, disclosure_id, body))

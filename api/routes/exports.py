@@ -51,9 +51,16 @@ def _builder(chain: ChainAccess) -> ProofBuilder:
     return ProofBuilder(chain.chain.w3, chain.ledger_address, exchange_address=exchange)
 
 
-ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
+ProjectIdPath = Annotated[
+    int, Path(alias="projectId", ge=1, le=2**32 - 1, description="Project id.")
+]
 ContributionIdPath = Annotated[
-    str, Path(pattern="^0x[0-9a-fA-F]{64}$", description="Contribution id (bytes32 hex).")
+    str,
+    Path(
+        alias="contributionId",
+        pattern="^0x[0-9a-fA-F]{64}$",
+        description="Contribution id (bytes32 hex).",
+    ),
 ]
 
 
@@ -80,7 +87,7 @@ def _file(data: bytes, media_type: str, filename: str) -> Response:
 
 
 @router.post(
-    "/contributions/{contribution_id}/bundle",
+    "/contributions/{contributionId}/bundle",
     summary="Proof bundle (JSON) of one contribution",
     response_class=Response,
     responses={200: {"content": {"application/json": {}}}},
@@ -99,7 +106,7 @@ def contribution_bundle(
     builder = _builder(chain)
     bundle = builder.build(
         from_hex(contribution_id),
-        content_hash=from_hex(body.contentHash),
+        content_hash=from_hex(body.content_hash),
         salt=from_hex(body.salt),
         card=_card(services, record.contribution_id, record.card_hash),
     )
@@ -108,7 +115,7 @@ def contribution_bundle(
 
 
 @router.post(
-    "/contributions/{contribution_id}/certificate",
+    "/contributions/{contributionId}/certificate",
     summary="PDF certificate of one contribution",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
@@ -128,7 +135,7 @@ def contribution_certificate(
     # Organisations by the names they declared on the chain (endorsers, disputers, voters).
     index = builder.preload(record.project_id)
     names = {address: name for address, (name, _) in index.latest_identities().items() if name}
-    details = CertificateDetails(project_name=body.projectName, names=names)
+    details = CertificateDetails(project_name=body.project_name, names=names)
     opening = replace(
         body.opening(), card=_card(services, record.contribution_id, record.card_hash)
     )
@@ -146,7 +153,7 @@ def contribution_certificate(
 
 
 @router.post(
-    "/projects/{project_id}/partners/{partner}",
+    "/projects/{projectId}/partners/{partner}",
     summary="Bundles and certificates of one partner's contributions (zip)",
     response_class=Response,
     responses={200: {"content": {"application/zip": {}}}},
@@ -178,7 +185,7 @@ def partner_export(
 
 
 @router.post(
-    "/projects/{project_id}/evidence-pack",
+    "/projects/{projectId}/evidence-pack",
     summary="The project's evidence pack (zip): bundles, certificates, split history, ROL",
     response_class=Response,
     responses={200: {"content": {"application/zip": {}}}},
@@ -225,7 +232,7 @@ def evidence_pack(
 
 
 @router.get(
-    "/projects/{project_id}/results-ownership-list",
+    "/projects/{projectId}/results-ownership-list",
     summary="Results Ownership List (DESCA style): each Result, owner, date, Background",
     response_class=Response,
     responses={

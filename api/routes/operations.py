@@ -21,10 +21,12 @@ from ledger.sync.outbox import OpStatus
 
 router = APIRouter(prefix="/operations", tags=["operations"], responses=ERROR_RESPONSES)
 
-OperationIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Operation id.")]
+OperationIdPath = Annotated[
+    str, Path(alias="operationId", pattern=r"^[0-9a-f]{32}$", description="Operation id.")
+]
 
 
-@router.get("/{operation_id}", response_model=OperationPublic, summary="Get an operation")
+@router.get("/{operationId}", response_model=OperationPublic, summary="Get an operation")
 def get_operation(
     services: ServicesDep, principal: ReaderDep, operation_id: OperationIdPath
 ) -> OperationPublic:

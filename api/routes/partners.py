@@ -41,7 +41,9 @@ from ledger.store.keys import ApiKeyRecord
 router = APIRouter(tags=["partners"], responses=ERROR_RESPONSES)
 
 AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="Partner address.")]
-KeyIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="API key id.")]
+KeyIdPath = Annotated[
+    str, Path(alias="keyId", pattern=r"^[0-9a-f]{12}$", description="API key id.")
+]
 # Gas money for the few calls a custodial partner sends itself (coordinator membership changes).
 DEV_FUNDING_WEI = 10**18
 
@@ -252,7 +254,7 @@ def issue_standalone_key(
 def _managed_key(
     services: ServicesDep, principal: Principal, key_id: str, action: KeyAction
 ) -> ApiKeyRecord:
-    """The key `key_id` if `principal` may do `action` on it; a key it may not manage is
+    """The key `keyId` if `principal` may do `action` on it; a key it may not manage is
     answered like one that does not exist."""
     record = services.store.keys.api_key(key_id)
     if record is None:
@@ -262,7 +264,7 @@ def _managed_key(
 
 
 @router.post(
-    "/keys/{key_id}/rotate", status_code=201, response_model=IssuedKeyPublic, summary="Rotate a key"
+    "/keys/{keyId}/rotate", status_code=201, response_model=IssuedKeyPublic, summary="Rotate a key"
 )
 def rotate_key(
     services: ServicesDep, principal: ReaderDep, key_id: KeyIdPath, body: KeyRotate
@@ -277,7 +279,7 @@ def rotate_key(
     return _issued(issued.plaintext, issued.record)
 
 
-@router.delete("/keys/{key_id}", response_model=KeyPublic, summary="Revoke a key")
+@router.delete("/keys/{keyId}", response_model=KeyPublic, summary="Revoke a key")
 def revoke_key(services: ServicesDep, principal: ReaderDep, key_id: KeyIdPath) -> KeyPublic:
     """Revoke a key now; requests with it get 401 from then on."""
     _managed_key(services, principal, key_id, KeyAction.REVOKE)

@@ -18,14 +18,11 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.auth import Principal, Role
 from api.deps import LEDGER, ReaderDep, ServicesDep
 from api.errors import (
     ERROR_RESPONSES,
     ErrorBody,
-    PermissionDeniedError,
     UnprocessableError,
-    WrongActorError,
 )
 from api.schemas.operations import OperationPublic, PreparedPublic
 from api.schemas.projects import (
@@ -39,7 +36,7 @@ from api.schemas.projects import (
     ProjectPublic,
     UnsignedTxPublic,
 )
-from api.services.access import readable_project, readable_projects
+from api.services.access import not_coordinator, readable_project, readable_projects
 from api.services.agreements import accept_agreement_action
 from api.services.writes import ACCEPTED_RESPONSES, SignedAction, Writes, WritesDep, signed_call
 from ledger.chain.signing import create_project_data
@@ -51,7 +48,9 @@ from ledger.sync.calls import ChainCall
 
 router = APIRouter(prefix="/projects", tags=["projects"], responses=ERROR_RESPONSES)
 
-ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
+ProjectIdPath = Annotated[
+    int, Path(alias="projectId", ge=1, le=2**32 - 1, description="Project id.")
+]
 
 
 @router.get("", response_model=ProjectPage, summary="List projects")
@@ -64,7 +63,7 @@ def list_projects(
     ] = None,
     cursor: Annotated[
         str | None,
-        Query(pattern=r"^[0-9]{1,10}$", description="`next_cursor` of the previous page."),
+        Query(pattern=r"^[0-9]{1,10}$", description="`nextCursor` of the previous page."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
 ) -> ProjectPage:
@@ -83,7 +82,7 @@ def list_projects(
 
 
 @router.get(
-    "/{project_id}",
+    "/{projectId}",
     response_model=ProjectPublic,
     summary="Get a project",
     responses={404: {"model": ErrorBody, "description": "Unknown project."}},
@@ -95,7 +94,7 @@ def get_project(
     return ProjectPublic.of(readable_project(services, principal, project_id))
 
 
-@router.get("/{project_id}/policies", response_model=list[PolicyPublic], summary="Policy versions")
+@router.get("/{projectId}/policies", response_model=list[PolicyPublic], summary="Policy versions")
 def list_policies(
     services: ServicesDep, principal: ReaderDep, project_id: ProjectIdPath
 ) -> list[PolicyPublic]:
@@ -108,18 +107,13 @@ def list_policies(
 # ------------------------------------------------------------------------------ writes
 
 
-def _require_coordinator(principal: Principal) -> None:
-    if principal.role is not Role.COORDINATOR:
-        raise PermissionDeniedError("this action needs a coordinator key")
-
-
 def _indexed_project(writes: Writes, project_id: int) -> ProjectRecord:
     # A project the key's partner never belonged to is 404, as for reads.
     return readable_project(writes.services, writes.principal, project_id)
 
 
 def _create_action(writes: Writes, body: ProjectFields) -> SignedAction:
-    _require_coordinator(writes.principal)
+    # Any partner key: the partner it acts for becomes the project's coordinator on chain.
     try:
         policy = body.policy.to_policy()
     except ValueError as exc:
@@ -157,7 +151,7 @@ def _create_action(writes: Writes, body: ProjectFields) -> SignedAction:
 )
 def create_project(writes: WritesDep, body: ProjectCreate) -> JSONResponse:
     """Create a project with its agreement hash, partners and policy; the key's partner signs
-    and becomes the coordinator. The operation's `resource_id` is the project id once
+    and becomes the coordinator. The operation's `resourceId` is the project id once
     included."""
     return writes.submit(_create_action(writes, body), body, body)
 
@@ -179,7 +173,7 @@ def _accept_action(writes: Writes, project_id: int, body: AcceptanceFields) -> S
 
 
 @router.post(
-    "/{project_id}/agreement/acceptances",
+    "/{projectId}/agreement/acceptances",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -194,7 +188,7 @@ def accept_agreement(
 
 
 @router.post(
-    "/{project_id}/agreement/acceptances/prepare",
+    "/{projectId}/agreement/acceptances/prepare",
     response_model=PreparedPublic,
     summary="Prepare an acceptance for signing",
 )
@@ -206,13 +200,10 @@ def prepare_acceptance(
 
 
 def _membership_call(writes: Writes, project_id: int, function: str, partner: str) -> ChainCall:
-    _require_coordinator(writes.principal)
     project = _indexed_project(writes, project_id)
+    # The chain's coordinator of this project decides, whatever the key's role.
     if project.coordinator != writes.actor:
-        raise WrongActorError(
-            f"project {project_id} is coordinated by {project.coordinator}, "
-            f"this API key acts for {writes.actor}"
-        )
+        raise not_coordinator(project_id, project.coordinator, writes.actor)
     gas = writes.services.require_chain().ledger.gas_limit(function)
     return ChainCall(
         contract=LEDGER,
@@ -240,18 +231,20 @@ def _send_direct(
 
 def _unsigned(writes: Writes, call: ChainCall) -> UnsignedTxPublic:
     access = writes.services.require_chain()
-    return UnsignedTxPublic(
-        from_=writes.actor,
-        to=access.ledger_address,
-        data=to_hex(call.calldata()),
-        value="0",
-        gas=call.gas,
-        chain_id=access.chain.chain_id,
+    return UnsignedTxPublic.model_validate(
+        {
+            "from": writes.actor,
+            "to": access.ledger_address,
+            "data": to_hex(call.calldata()),
+            "value": "0",
+            "gas": call.gas,
+            "chainId": access.chain.chain_id,
+        }
     )
 
 
 @router.post(
-    "/{project_id}/partners",
+    "/{projectId}/partners",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -265,7 +258,7 @@ def add_partner(writes: WritesDep, project_id: ProjectIdPath, body: MemberCreate
 
 
 @router.post(
-    "/{project_id}/partners/prepare",
+    "/{projectId}/partners/prepare",
     response_model=UnsignedTxPublic,
     summary="Prepare adding a partner (own wallet)",
 )
@@ -277,7 +270,7 @@ def prepare_add_partner(
 
 
 @router.delete(
-    "/{project_id}/partners/{address}",
+    "/{projectId}/partners/{address}",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -295,7 +288,7 @@ def remove_partner(
 
 
 @router.post(
-    "/{project_id}/partners/{address}/removal/prepare",
+    "/{projectId}/partners/{address}/removal/prepare",
     response_model=UnsignedTxPublic,
     summary="Prepare removing a partner (own wallet)",
 )

@@ -32,9 +32,13 @@ from ledger.store.records import ProposalRecord
 
 router = APIRouter(prefix="/projects", tags=["proposals"], responses=ERROR_RESPONSES)
 
-ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
+ProjectIdPath = Annotated[
+    int, Path(alias="projectId", ge=1, le=2**32 - 1, description="Project id.")
+]
 # uint64 on chain, but ids count up from 1: the index keeps them as signed 64-bit integers.
-ProposalIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Proposal id.")]
+ProposalIdPath = Annotated[
+    int, Path(alias="proposalId", ge=1, le=2**63 - 1, description="Proposal id.")
+]
 _KINDS: dict[str, ProposalKind] = {kind.name.lower(): kind for kind in ProposalKind}
 
 
@@ -50,9 +54,7 @@ def _proposal(
     return record
 
 
-@router.get(
-    "/{project_id}/proposals", response_model=list[ProposalPublic], summary="List proposals"
-)
+@router.get("/{projectId}/proposals", response_model=list[ProposalPublic], summary="List proposals")
 def list_proposals(
     services: ServicesDep, principal: ReaderDep, project_id: ProjectIdPath
 ) -> list[ProposalPublic]:
@@ -62,7 +64,7 @@ def list_proposals(
 
 
 @router.get(
-    "/{project_id}/proposals/{proposal_id}",
+    "/{projectId}/proposals/{proposalId}",
     response_model=ProposalPublic,
     summary="Get a proposal",
 )
@@ -124,7 +126,7 @@ def _propose_action(writes: Writes, project_id: int, body: ProposalFields) -> Si
 
 
 @router.post(
-    "/{project_id}/proposals",
+    "/{projectId}/proposals",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -132,12 +134,12 @@ def _propose_action(writes: Writes, project_id: int, body: ProposalFields) -> Si
 )
 def propose(writes: WritesDep, project_id: ProjectIdPath, body: ProposalCreate) -> JSONResponse:
     """Propose adding or removing a partner, a new policy or an amended agreement. The
-    proposer's approval counts at once; `resource_id` is the proposal id once included."""
+    proposer's approval counts at once; `resourceId` is the proposal id once included."""
     return writes.submit(_propose_action(writes, project_id, body), body, body)
 
 
 @router.post(
-    "/{project_id}/proposals/prepare",
+    "/{projectId}/proposals/prepare",
     response_model=PreparedPublic,
     summary="Prepare a proposal for signing",
 )
@@ -175,7 +177,7 @@ def _approve_action(writes: Writes, project_id: int, proposal_id: int) -> Signed
 
 
 @router.post(
-    "/{project_id}/proposals/{proposal_id}/approvals",
+    "/{projectId}/proposals/{proposalId}/approvals",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -192,7 +194,7 @@ def approve(
 
 
 @router.post(
-    "/{project_id}/proposals/{proposal_id}/approvals/prepare",
+    "/{projectId}/proposals/{proposalId}/approvals/prepare",
     response_model=PreparedPublic,
     summary="Prepare an approval for signing",
 )

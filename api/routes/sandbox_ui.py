@@ -43,7 +43,9 @@ from api.schemas.sandbox import (
 )
 from api.services.writes import clock_moved
 
-router = APIRouter(prefix="/sandbox", tags=["sandbox"], include_in_schema=False)
+# Only the clock is in the (sandbox's) OpenAPI document: a client moves time to see a dispute
+# window pass (docs/api.md, "Sandbox only"); the rest serves the pages.
+router = APIRouter(prefix="/sandbox", tags=["sandbox"])
 
 _LOCAL_HOSTS: Final = frozenset({"127.0.0.1", "::1", "localhost"})
 # A reset must not cut off its own answer: uvicorn is asked to stop once the reply is out.
@@ -80,7 +82,7 @@ def _from_our_page(
 PageDep = Annotated[SandboxState, Depends(_from_our_page)]
 
 
-@router.get("/demo", response_model=DemoPublic)
+@router.get("/demo", response_model=DemoPublic, include_in_schema=False)
 def demo(info: PageDep, services: ServicesDep) -> DemoPublic:
     """The partners and the lawyer with this start's keys (never the admin's), and the seeded
     contributions with their openings."""
@@ -123,7 +125,7 @@ def demo(info: PageDep, services: ServicesDep) -> DemoPublic:
     )
 
 
-@router.get("/documents/{name}")
+@router.get("/documents/{name}", include_in_schema=False)
 def document(
     info: SandboxDep,
     services: ServicesDep,
@@ -136,9 +138,13 @@ def document(
     return FileResponse(path, media_type="text/plain; charset=utf-8", filename=name)
 
 
-@router.post("/clock", response_model=ClockPublic)
+@router.post("/clock", response_model=ClockPublic, summary="Move the dev chain's clock (sandbox)")
 def clock_forward(_: PageDep, services: ServicesDep, body: ClockForward) -> ClockPublic:
-    """Move the dev chain's clock forward, e.g. past the dispute window so contributions count."""
+    """Sandbox only: move the dev chain's clock forward by `days`, e.g. past a project's
+    dispute window (`disputeWindow` of its policy) so that its contributions count. Needs this
+    start's page token in `X-Sandbox-Token` (403 `sandbox_token_required`), which the
+    sandbox's pages carry in `<body data-sandbox-token>`; 422 `not_dev_chain` on a real
+    chain."""
     access = services.require_chain()
     if not access.chain.is_dev:
         raise UnprocessableError("only a dev chain's clock can move", code="not_dev_chain")
@@ -147,7 +153,7 @@ def clock_forward(_: PageDep, services: ServicesDep, body: ClockForward) -> Cloc
     return ClockPublic(timestamp=timestamp)
 
 
-@router.post("/reset", status_code=202)
+@router.post("/reset", status_code=202, include_in_schema=False)
 def reset(info: PageDep, _: ResetRequest, tasks: BackgroundTasks) -> dict[str, str]:
     """Stop, wipe the data directory and start clean on the same port (new keys)."""
 

@@ -6,7 +6,7 @@ a block the index covers, evaluated at that block's timestamp: exactly what `poc
 --at-block N` recomputes from the chain alone. Proposing puts the current score on chain with
 its block, policy version and input-set hash (`proposeSplitBySig`); anyone can later check it
 with `poc score --check-split V`. A non-custodial partner signs what `/splits/prepare` returns
-and posts back the `computed_at_block` and `policy_version` of that typed data, so that the
+and posts back the `computedAtBlock` and `policyVersion` of that typed data, so that the
 API recomputes the very split that was signed.
 """
 
@@ -22,8 +22,10 @@ from api.deps import VAULT, ReaderDep, ServicesDep
 from api.errors import (
     ERROR_RESPONSES,
     ConflictError,
+    ErrorDetail,
+    UnprocessableError,
 )
-from api.schemas.common import Uint32, Uint64
+from api.schemas.common import BlockNumber, Uint32
 from api.schemas.operations import OperationPublic, PreparedPublic
 from api.schemas.splits import (
     ScorePublic,
@@ -47,9 +49,14 @@ from ledger.scoring.statements import build_statement
 
 router = APIRouter(prefix="/projects", tags=["splits"], responses=ERROR_RESPONSES)
 
-ProjectIdPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Project id.")]
+ProjectIdPath = Annotated[
+    int, Path(alias="projectId", ge=1, le=2**32 - 1, description="Project id.")
+]
 # uint64 on chain, but ids count up from 1: the index keeps them as signed 64-bit integers.
-SplitProposalIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Split proposal id.")]
+SplitProposalIdPath = Annotated[
+    int,
+    Path(alias="proposalId", ge=1, le=2**63 - 1, description="Split proposal id."),
+]
 
 
 # ------------------------------------------------------------------------------ bodies
@@ -58,16 +65,20 @@ SplitProposalIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Split
 # ------------------------------------------------------------------------------ scoring
 
 
-@router.get("/{project_id}/score", response_model=ScorePublic, summary="Current split and why")
+@router.get("/{projectId}/score", response_model=ScorePublic, summary="Current split and why")
 def get_score(
     services: ServicesDep,
     principal: ReaderDep,
     project_id: ProjectIdPath,
-    at_block: Annotated[Uint64 | None, Query(description="Score as of this block.")] = None,
-    policy_version: Annotated[Uint32 | None, Query(description="Default: the latest.")] = None,
+    at_block: Annotated[
+        BlockNumber | None, Query(alias="atBlock", description="Score as of this block.")
+    ] = None,
+    policy_version: Annotated[
+        Uint32 | None, Query(alias="policyVersion", description="Default: the latest.")
+    ] = None,
     explain: Annotated[bool, Query(description="Include per-contribution reasons.")] = True,
 ) -> ScorePublic:
-    """The split the scoring gives now (or at `at_block`), with every partner's share and every
+    """The split the scoring gives now (or at `atBlock`), with every partner's share and every
     contribution's status explained. `poc score --at-block N` gives the same from the chain."""
     result, block = score_project(
         services, principal, project_id, at_block=at_block, policy_version=policy_version
@@ -78,7 +89,7 @@ def get_score(
 # ------------------------------------------------------------------------------ proposals
 
 
-@router.get("/{project_id}/splits", response_model=list[SplitProposalPublic], summary="List splits")
+@router.get("/{projectId}/splits", response_model=list[SplitProposalPublic], summary="List splits")
 def list_splits(
     services: ServicesDep,
     principal: ReaderDep,
@@ -97,7 +108,7 @@ def list_splits(
 
 
 @router.get(
-    "/{project_id}/splits/{proposal_id}",
+    "/{projectId}/splits/{proposalId}",
     response_model=SplitProposalPublic,
     summary="Get a split proposal",
 )
@@ -161,29 +172,61 @@ def _propose_action(writes: Writes, project_id: int, body: SplitFields) -> Signe
 
 
 @router.post(
-    "/{project_id}/splits",
+    "/{projectId}/splits",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
     summary="Propose the current score as a split",
 )
 def propose_split(writes: WritesDep, project_id: ProjectIdPath, body: SplitCreate) -> JSONResponse:
-    """Put the score (at the index's newest block, or `computed_at_block`) on chain as a split
+    """Put the score (at the index's newest block, or `computedAtBlock`) on chain as a split
     proposal with its policy version and input-set hash; the proposer's approval counts.
-    `resource_id` is the split proposal id once included."""
+    `resourceId` is the split proposal id once included.
+
+    Non-custodial: the signed typed data names the block and the policy version it was scored
+    at, so the body must repeat both (`computedAtBlock`, `policyVersion`): without them the
+    service would score at its newest block, and the signature would not match. A body that
+    carries a signature without them is refused with 422 `missing_signed_field`, naming them."""
+    if body.signature is not None:
+        _require_signed_fields(body)
     return writes.submit(_propose_action(writes, project_id, body), body, body)
 
 
+def _require_signed_fields(body: SplitCreate) -> None:
+    missing = [
+        name
+        for name, value in (
+            ("computedAtBlock", body.computed_at_block),
+            ("policyVersion", body.policy_version),
+        )
+        if value is None
+    ]
+    if missing:
+        raise UnprocessableError(
+            f"a signed split proposal names the block and policy version it was scored at: "
+            f"give {' and '.join(missing)} from the message of the typed data /prepare returned",
+            code="missing_signed_field",
+            details=[
+                ErrorDetail(
+                    location=f"body.{name}",
+                    code="missing",
+                    message=f"{name} of the signed message",
+                )
+                for name in missing
+            ],
+        )
+
+
 @router.post(
-    "/{project_id}/splits/prepare",
+    "/{projectId}/splits/prepare",
     response_model=PreparedPublic,
     summary="Prepare a split proposal for signing",
 )
 def prepare_split(
     writes: WritesDep, project_id: ProjectIdPath, body: SplitFields
 ) -> PreparedPublic:
-    """Non-custodial mode: the typed data to sign. Post it back with the message's
-    `computedAtBlock` and `policyVersion` as `computed_at_block` and `policy_version`."""
+    """Non-custodial mode: the typed data to sign. Post it back with the signature fields and
+    the message's `computedAtBlock` and `policyVersion`."""
     return writes.prepare(_propose_action(writes, project_id, body))
 
 
@@ -210,7 +253,7 @@ def _approve_action(writes: Writes, project_id: int, proposal_id: int) -> Signed
 
 
 @router.post(
-    "/{project_id}/splits/{proposal_id}/approvals",
+    "/{projectId}/splits/{proposalId}/approvals",
     status_code=202,
     response_model=OperationPublic,
     responses=ACCEPTED_RESPONSES,
@@ -227,7 +270,7 @@ def approve_split(
 
 
 @router.post(
-    "/{project_id}/splits/{proposal_id}/approvals/prepare",
+    "/{projectId}/splits/{proposalId}/approvals/prepare",
     response_model=PreparedPublic,
     summary="Prepare a split approval for signing",
 )
@@ -242,7 +285,7 @@ def prepare_split_approval(
 
 
 @router.get(
-    "/{project_id}/statement",
+    "/{projectId}/statement",
     response_model=StatementPublic,
     summary="Royalty statement",
     responses={
@@ -260,7 +303,10 @@ def get_statement(
         int, Query(ge=0, le=2**256 - 1, description="Revenue in smallest units (cents, wei).")
     ],
     split_version: Annotated[
-        int | None, Query(ge=1, le=2**32 - 1, description="Default: the newest finalized.")
+        int | None,
+        Query(
+            alias="splitVersion", ge=1, le=2**32 - 1, description="Default: the newest finalized."
+        ),
     ] = None,
     currency: Annotated[
         str, Query(min_length=1, max_length=16, description="Currency label of `amount`.")

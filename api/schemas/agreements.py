@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from api.schemas.base import ApiModel, PolicyView
 from api.schemas.common import (
     EXAMPLE_ADDRESS,
     EXAMPLE_ADDRESS_2,
@@ -14,6 +15,7 @@ from api.schemas.common import (
     EXAMPLE_HASH,
     EXAMPLE_SALT,
     EXAMPLE_SIGNED,
+    SafeInt,
     Uint32,
 )
 from api.schemas.operations import SignatureFields
@@ -37,20 +39,20 @@ EXAMPLE_ANSWERS: dict[str, Any] = {
     "decisions": {"governance_approvals": 2},
 }
 EXAMPLE_POLICY: dict[str, Any] = {
-    "background_weight_bps": 5000,
-    "result_weight_bps": 10000,
-    "endorsement_quorum": 1,
-    "dispute_window": 2592000,
-    "split_approval_bps": 6667,
-    "governance_bps": 6667,
-    "partner_cap_bps": 6000,
-    "partner_floor_bps": 500,
-    "categories": [{"name": "person-hours", "unit": "hour", "unit_scale": 1, "weight_bps": 10000}],
+    "backgroundWeightBps": 5000,
+    "resultWeightBps": 10000,
+    "endorsementQuorum": 1,
+    "disputeWindow": 2592000,
+    "splitApprovalBps": 6667,
+    "governanceBps": 6667,
+    "partnerCapBps": 6000,
+    "partnerFloorBps": 500,
+    "categories": [{"name": "person-hours", "unit": "hour", "unitScale": "1", "weightBps": 10000}],
 }
 EXAMPLE_SETTINGS: dict[str, Any] = {
-    "answer_period": 2592000,
-    "request_period_after_end": 31536000,
-    "project_end": 1835481600,
+    "answerPeriod": 2592000,
+    "requestPeriodAfterEnd": 31536000,
+    "projectEnd": 1835481600,
 }
 EXAMPLE_CHANGE: dict[str, Any] = {
     "change": {
@@ -68,32 +70,32 @@ EXAMPLE_CHANGE: dict[str, Any] = {
 EXAMPLE_ACCEPTANCE: dict[str, Any] = {
     "partner": EXAMPLE_ADDRESS,
     "version": 1,
-    "block_number": 7,
-    "tx_hash": EXAMPLE_HASH,
+    "blockNumber": 7,
+    "txHash": EXAMPLE_HASH,
 }
 EXAMPLE_VERSION: dict[str, Any] = {
     "version": 1,
     "state": "recorded",
-    "content_hash": EXAMPLE_CONTENT_HASH,
-    "agreement_hash": EXAMPLE_HASH,
-    "on_chain_hash": EXAMPLE_HASH,
+    "contentHash": EXAMPLE_CONTENT_HASH,
+    "agreementHash": EXAMPLE_HASH,
+    "onChainHash": EXAMPLE_HASH,
     "amends": None,
     "template": "2026.1",
-    "created_by": EXAMPLE_ADDRESS,
-    "created_at": 1767225600.0,
+    "createdBy": EXAMPLE_ADDRESS,
+    "createdAt": 1767225600.0,
     "title": "Flax fibre composite for lightweight e-bike frames",
     "answers": EXAMPLE_ANSWERS,
     "policy": EXAMPLE_POLICY,
-    "policy_hash": EXAMPLE_HASH,
-    "parent_share_bps": 0,
-    "exchange_settings": EXAMPLE_SETTINGS,
+    "policyHash": EXAMPLE_HASH,
+    "parentShareBps": 0,
+    "exchangeSettings": EXAMPLE_SETTINGS,
     "changes": [],
     "acceptances": [EXAMPLE_ACCEPTANCE],
     "awaiting": [EXAMPLE_ADDRESS_2, EXAMPLE_ADDRESS_3],
 }
 
 
-class AgreementDraft(BaseModel):
+class AgreementDraft(ApiModel):
     """The builder's answers (`ledger.agreement.answers.AgreementAnswers`; docs/agreements.md
     lists every field, its default and its range). Checked as a whole: a 422
     `invalid_answers` names each problem in `details` (location, stable code, message)."""
@@ -103,17 +105,17 @@ class AgreementDraft(BaseModel):
     answers: dict[str, Any] = Field(description="Every answer of the agreement.")
 
 
-class ExchangeSettingsPublic(BaseModel):
+class ExchangeSettingsPublic(ApiModel):
     """The knowledge-exchange settings the agreement gives (seconds, a Unix timestamp)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_SETTINGS]})
 
-    answer_period: int
-    request_period_after_end: int
-    project_end: int
+    answer_period: SafeInt
+    request_period_after_end: SafeInt
+    project_end: SafeInt
 
 
-class ChangePublic(BaseModel):
+class ChangePublic(ApiModel):
     """One change an amendment makes: the change as the canonical document holds it, and one
     sentence describing it in each language."""
 
@@ -123,18 +125,18 @@ class ChangePublic(BaseModel):
     text: dict[str, str] = Field(description="The sentence by language (`nl`, `en`).")
 
 
-class AcceptancePublic(BaseModel):
+class AcceptancePublic(ApiModel):
     """A partner's acceptance of a version, as the chain recorded it."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_ACCEPTANCE]})
 
     partner: str
-    version: int
-    block_number: int
+    version: SafeInt
+    block_number: SafeInt
     tx_hash: str
 
 
-class ExamplePublic(BaseModel):
+class ExamplePublic(ApiModel):
     """What the previewed policy would give on a project's recorded contributions today (the
     builder's live example): the split in basis points, and how many contributions count."""
 
@@ -142,7 +144,7 @@ class ExamplePublic(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "project_id": 1,
+                    "projectId": 1,
                     "split": [
                         {"partner": EXAMPLE_ADDRESS, "bps": 6000},
                         {"partner": EXAMPLE_ADDRESS_2, "bps": 4000},
@@ -154,10 +156,10 @@ class ExamplePublic(BaseModel):
         }
     )
 
-    project_id: int
+    project_id: SafeInt
     split: list[dict[str, Any]]
-    counted: int
-    contributions: int
+    counted: SafeInt
+    contributions: SafeInt
 
 
 class PreviewCreate(AgreementDraft):
@@ -165,13 +167,13 @@ class PreviewCreate(AgreementDraft):
     what the policy would give."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"answers": EXAMPLE_ANSWERS, "example_project_id": 1}]}
+        json_schema_extra={"examples": [{"answers": EXAMPLE_ANSWERS, "exampleProjectId": 1}]}
     )
 
-    example_project_id: int | None = Field(default=None, ge=1, le=2**32 - 1)
+    example_project_id: SafeInt | None = Field(default=None, ge=1, le=2**32 - 1)
 
 
-class PreviewPublic(BaseModel):
+class PreviewPublic(ApiModel):
     """What answers would give, without storing anything: the policy, the settings and the
     texts (Markdown) in both languages."""
 
@@ -180,9 +182,9 @@ class PreviewPublic(BaseModel):
             "examples": [
                 {
                     "policy": EXAMPLE_POLICY,
-                    "policy_hash": EXAMPLE_HASH,
-                    "parent_share_bps": 0,
-                    "exchange_settings": EXAMPLE_SETTINGS,
+                    "policyHash": EXAMPLE_HASH,
+                    "parentShareBps": 0,
+                    "exchangeSettings": EXAMPLE_SETTINGS,
                     "texts": {"nl": "# Consortiumovereenkomst …", "en": "# Consortium …"},
                     "changes": [],
                     "example": None,
@@ -191,25 +193,25 @@ class PreviewPublic(BaseModel):
         }
     )
 
-    policy: dict[str, Any]
+    policy: PolicyView
     policy_hash: str
-    parent_share_bps: int
+    parent_share_bps: SafeInt
     exchange_settings: ExchangeSettingsPublic
     texts: dict[str, str]
     changes: list[ChangePublic]
     example: ExamplePublic | None = Field(
-        description="The split the policy would give on `example_project_id`'s contributions "
+        description="The split the policy would give on `exampleProjectId`'s contributions "
         "(null when not asked for, not readable, or not computable with this policy)."
     )
 
 
-class VersionPublic(BaseModel):
+class VersionPublic(ApiModel):
     """One version of an agreement: its hashes, its state against the chain, the answers and
     what they give, what it changes, and who accepted it on chain."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_VERSION]})
 
-    version: int
+    version: SafeInt
     state: Literal["draft", "sent", "proposed", "recorded", "diverged"] = Field(
         description="draft: version 1 being written; sent: the project is being created with "
         "it; proposed: an amendment not on chain yet; recorded: the chain holds this hash for "
@@ -224,9 +226,9 @@ class VersionPublic(BaseModel):
     created_at: float
     title: str
     answers: dict[str, Any]
-    policy: dict[str, Any]
+    policy: PolicyView
     policy_hash: str
-    parent_share_bps: int
+    parent_share_bps: SafeInt
     exchange_settings: ExchangeSettingsPublic
     changes: list[ChangePublic]
     acceptances: list[AcceptancePublic]
@@ -235,20 +237,20 @@ class VersionPublic(BaseModel):
     )
 
 
-class AgreementPublic(BaseModel):
+class AgreementPublic(ApiModel):
     """A consortium agreement and its versions."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "agreement_id": "4f1c2a9be0d34c7f8a6b5e4d3c2b1a09",
+                    "agreementId": "4f1c2a9be0d34c7f8a6b5e4d3c2b1a09",
                     "coordinator": EXAMPLE_ADDRESS,
                     "salt": EXAMPLE_SALT,
-                    "project_id": 1,
+                    "projectId": 1,
                     "frozen": True,
-                    "in_force": True,
-                    "current_version": 1,
+                    "inForce": True,
+                    "currentVersion": 1,
                     "versions": [EXAMPLE_VERSION],
                 }
             ]
@@ -261,14 +263,14 @@ class AgreementPublic(BaseModel):
         description="The 32-byte salt of every version's on-chain hash; with the canonical "
         "document it lets a reader check the hash the chain holds."
     )
-    project_id: int | None
+    project_id: SafeInt | None
     frozen: bool = Field(description="Version 1 can no longer be replaced.")
     in_force: bool = Field(description="The project's agreement is in force on chain.")
-    current_version: int = Field(description="The newest version recorded on chain (0: none).")
+    current_version: SafeInt = Field(description="The newest version recorded on chain (0: none).")
     versions: list[VersionPublic]
 
 
-class AgreementAcceptanceFields(BaseModel):
+class AgreementAcceptanceFields(ApiModel):
     """The version to accept; the newest recorded one when left out."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"version": 1}]})
@@ -297,7 +299,7 @@ class AgreementSettingsCreate(SignatureFields):
     model_config = ConfigDict(json_schema_extra={"examples": [{}, EXAMPLE_SIGNED]})
 
 
-class AgreementProposalFields(BaseModel):
+class AgreementProposalFields(ApiModel):
     """Which governance proposal to make for an amendment: its new agreement hash
     (`amend_agreement`) or its new policy (`change_policy`) to PocLedger's governance, or its
     new access-rights settings (`change_exchange_settings`) to PocExchange's."""

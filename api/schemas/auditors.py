@@ -4,25 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from api.schemas.common import EXAMPLE_ADDRESS
+from api.schemas.base import ApiModel
+from api.schemas.common import EXAMPLE_ADDRESS, SafeInt
 
 EXAMPLE_GRANT: dict[str, Any] = {
-    "project_id": 1,
-    "key_id": "b4d7e21f0a93",
+    "projectId": 1,
+    "keyId": "b4d7e21f0a93",
     "label": "ip-counsel",
     "role": "auditor",
-    "granted_by": EXAMPLE_ADDRESS,
-    "granted_by_key": "3f9a0c11d2e4",
-    "granted_at": 1767225600.0,
-    "revoked_at": None,
-    "revoked_by": None,
+    "grantedBy": EXAMPLE_ADDRESS,
+    "grantedByKey": "3f9a0c11d2e4",
+    "grantedAt": 1767225600.0,
+    "revokedAt": None,
+    "revokedBy": None,
     "active": True,
 }
 
 
-class AuditorGrantPublic(BaseModel):
+class AuditorGrantPublic(ApiModel):
     """Read access to one project for one auditor (or admin) key."""
 
     model_config = ConfigDict(
@@ -32,15 +33,15 @@ class AuditorGrantPublic(BaseModel):
                 # Revoked by the coordinator a month later.
                 {
                     **EXAMPLE_GRANT,
-                    "revoked_at": 1769904000.0,
-                    "revoked_by": EXAMPLE_ADDRESS,
+                    "revokedAt": 1769904000.0,
+                    "revokedBy": EXAMPLE_ADDRESS,
                     "active": False,
                 },
             ]
         }
     )
 
-    project_id: int
+    project_id: SafeInt
     key_id: str = Field(examples=["b4d7e21f0a93"])
     label: str = Field(description="The key's label.")
     role: str = Field(description="`auditor` or `admin`.")

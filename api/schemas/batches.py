@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from api.schemas.base import ApiModel
 from api.schemas.cards import CardFields
 from api.schemas.common import (
     EXAMPLE_COMMITMENT,
@@ -27,14 +28,14 @@ EXAMPLE_LEAVES: list[dict[str, Any]] = [
         "commitment": EXAMPLE_COMMITMENT,
         "origin": "result",
         "category": 0,
-        "value": 40,
+        "value": "40",
         "parents": [EXAMPLE_HASH],
     },
     {
         "commitment": "0x509ad6a8270e4f22ce9839b73c6a6e114da45026d66973b3a6697cf3823a4c74",
         "origin": "background",
         "category": 2,
-        "value": 40,
+        "value": "40",
     },
 ]
 
@@ -42,7 +43,7 @@ EXAMPLE_LEAVES: list[dict[str, Any]] = [
 EXAMPLE_BATCH: dict[str, Any] = {"items": EXAMPLE_LEAVES, "uri": ""}
 
 
-class LeafFields(BaseModel):
+class LeafFields(ApiModel):
     """One contribution of a batch."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [*EXAMPLE_LEAVES]})
@@ -67,7 +68,7 @@ class LeafFields(BaseModel):
     )
 
 
-class BatchFields(BaseModel):
+class BatchFields(ApiModel):
     """The leaves to anchor under one Merkle root."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_BATCH]})
@@ -84,7 +85,7 @@ class BatchCreate(BatchFields, SignatureFields):
     )
 
 
-class RevealCreate(BaseModel):
+class RevealCreate(ApiModel):
     """Which leaves to reveal (their positions in the batch); all when left out."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"indices": [0, 1]}, {}]})

@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import EXAMPLE_HASH, EXAMPLE_SALT, Bytes32
+from api.schemas.base import ApiModel
+from api.schemas.common import EXAMPLE_HASH, EXAMPLE_SALT, Bytes32, SafeInt
 from ledger.domain.cards import CARD_KIND, REASON_KIND, ContributionCard, DisputeReason
 from ledger.errors import RecordFormatError
 
@@ -38,23 +39,23 @@ def _unknown(model: BaseModel, prefix: str, where: str = "") -> None:
         )
 
 
-class CardFileFields(BaseModel):
+class CardFileFields(ApiModel):
     """The registered file as the partner's machine saw it (never its content)."""
 
     model_config = ConfigDict(
         extra="allow",
         json_schema_extra={
             "additionalProperties": False,
-            "examples": [{"name": "retting.pdf", "media_type": "application/pdf", "size": 48213}],
+            "examples": [{"name": "retting.pdf", "mediaType": "application/pdf", "size": 48213}],
         },
     )
 
     name: str = Field(examples=["retting-trial.pdf"])
     media_type: str = Field(default="", examples=["application/pdf"])
-    size: int = Field(strict=True, examples=[48213], description="Bytes.")
+    size: SafeInt = Field(strict=True, examples=[48213], description="Bytes.")
 
 
-class ParentNoteFields(BaseModel):
+class ParentNoteFields(ApiModel):
     """How the contribution builds on one of its parents."""
 
     model_config = ConfigDict(
@@ -62,7 +63,7 @@ class ParentNoteFields(BaseModel):
         json_schema_extra={
             "additionalProperties": False,
             "examples": [
-                {"contribution_id": EXAMPLE_HASH, "note": "uses its decorticator settings"}
+                {"contributionId": EXAMPLE_HASH, "note": "uses its decorticator settings"}
             ],
         },
     )
@@ -71,7 +72,7 @@ class ParentNoteFields(BaseModel):
     note: str = Field(examples=["uses its decorticator settings"])
 
 
-class CardFields(BaseModel):
+class CardFields(ApiModel):
     """The contribution card, as the partner writes it (any language)."""
 
     model_config = ConfigDict(
@@ -82,9 +83,9 @@ class CardFields(BaseModel):
                 {
                     "title": "Retting trial v2",
                     "description": "Enzymatic retting at 37 °C, 40 hours of lab work.",
-                    "file": {"name": "retting.pdf", "media_type": "application/pdf", "size": 48213},
+                    "file": {"name": "retting.pdf", "mediaType": "application/pdf", "size": 48213},
                     "keywords": ["flax", "retting"],
-                    "parent_notes": [],
+                    "parentNotes": [],
                 }
             ],
         },
@@ -123,7 +124,7 @@ class CardFields(BaseModel):
         )
 
 
-class ReasonFileFields(BaseModel):
+class ReasonFileFields(ApiModel):
     """A file the reason points to: its name and SHA-256 (the file stays with the partners)."""
 
     model_config = ConfigDict(
@@ -138,7 +139,7 @@ class ReasonFileFields(BaseModel):
     sha256: Bytes32
 
 
-class ReasonFields(BaseModel):
+class ReasonFields(ApiModel):
     """Why the contribution is disputed, in the disputer's words."""
 
     model_config = ConfigDict(
@@ -189,14 +190,12 @@ EXAMPLE_REASON_RECORD: dict[str, Any] = {
 }
 
 
-class CardPublic(BaseModel):
+class CardPublic(ApiModel):
     """A contribution's card and whether it is the one the partner signed."""
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [
-                {"card_hash": EXAMPLE_HASH, "status": "valid", "card": EXAMPLE_CARD_RECORD}
-            ]
+            "examples": [{"cardHash": EXAMPLE_HASH, "status": "valid", "card": EXAMPLE_CARD_RECORD}]
         }
     )
 
@@ -207,13 +206,13 @@ class CardPublic(BaseModel):
     )
 
 
-class ReasonPublic(BaseModel):
+class ReasonPublic(ApiModel):
     """A dispute's reason and whether it is the one the disputer signed."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"reason_hash": EXAMPLE_HASH, "status": "valid", "reason": EXAMPLE_REASON_RECORD}
+                {"reasonHash": EXAMPLE_HASH, "status": "valid", "reason": EXAMPLE_REASON_RECORD}
             ]
         }
     )

@@ -4,9 +4,17 @@ the OpenAPI document."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from ledger.domain.values import checksum
 
@@ -43,7 +51,7 @@ EXAMPLE_SIGNATURE = (
     "1bdf6b9171eb0d2248fcf24675a3897177643989964a9cf573c73abcfc8a92bd1c"
 )
 EXAMPLE_NONCE = "67797067870680066038688718174844324647959913835236530526322114401220799714456"
-EXAMPLE_DEADLINE = 1767229200
+EXAMPLE_DEADLINE = "1767229200"
 EXAMPLE_SIGNED: dict[str, Any] = {
     "signature": EXAMPLE_SIGNATURE,
     "nonce": EXAMPLE_NONCE,
@@ -63,7 +71,77 @@ Bytes32 = Annotated[
     Field(examples=[EXAMPLE_HASH]),
 ]
 Uint32 = Annotated[int, Field(ge=0, le=2**32 - 1)]
-Uint64 = Annotated[int, Field(ge=0, le=2**64 - 1)]
+
+#: The largest integer every JSON parser reads exactly (an IEEE 754 double holds 53 bits).
+MAX_SAFE_INTEGER = 2**53 - 1
+#: An integer served as a JSON number: block numbers, Unix seconds, counts, basis points.
+SafeInt = Annotated[int, Field(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
+#: A block number (or another count that cannot reach 2^53), as a JSON number.
+BlockNumber = Annotated[int, Field(ge=0, le=MAX_SAFE_INTEGER)]
+
+
+def _decimal_parser(bits: int, *, strict: bool = True) -> Callable[[Any], int]:
+    limit = 2**bits - 1
+
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError(f"must be a decimal string (uint{bits})")
+        if isinstance(value, int):
+            # A number this large may have been rounded by the sender's JSON parser.
+            if strict and value > MAX_SAFE_INTEGER:
+                raise ValueError(
+                    f"integers above 2^53 must be sent as decimal strings (uint{bits})"
+                )
+            number = value
+        elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 78:
+            number = int(value)
+        else:
+            raise ValueError(f"must be a decimal string of digits (uint{bits})")
+        if not 0 <= number <= limit:
+            raise ValueError(f"must be between 0 and 2^{bits} - 1")
+        return number
+
+    return parse
+
+
+def _decimal_schema(bits: int, example: str) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "pattern": f"^[0-9]{{1,{len(str(2**bits - 1))}}}$",
+        "description": f"uint{bits} as a decimal string (may exceed 2^53).",
+        "examples": [example],
+    }
+
+
+# Unsigned integers that may exceed 2^53: a decimal string in JSON, in and out (an int in
+# Python). A JSON number is accepted only below 2^53, where no parser has rounded it. Request
+# bodies reach the validator as Python values, so an int above 2^53 is refused however it
+# came: responses use the `…Out` twins, which take any int the service has.
+Uint64 = Annotated[
+    int,
+    BeforeValidator(_decimal_parser(64)),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(_decimal_schema(64, "40")),
+]
+Uint256 = Annotated[
+    int,
+    BeforeValidator(_decimal_parser(256)),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(_decimal_schema(256, EXAMPLE_NONCE)),
+]
+# The same in responses, which the service builds from Python ints of any size.
+Uint64Out = Annotated[
+    int,
+    BeforeValidator(_decimal_parser(64, strict=False)),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(_decimal_schema(64, "40")),
+]
+Uint256Out = Annotated[
+    int,
+    BeforeValidator(_decimal_parser(256, strict=False)),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(_decimal_schema(256, EXAMPLE_NONCE)),
+]
 ProjectId = Annotated[int, Field(ge=1, le=2**32 - 1, examples=[1])]
 
 ORIGINS = ("background", "result")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from api.schemas.base import ApiModel
 from api.schemas.cards import EXAMPLE_CARD_RECORD, CardFields, CardPublic
 from api.schemas.common import (
     EXAMPLE_ADDRESS,
@@ -15,6 +16,7 @@ from api.schemas.common import (
     STATUSES,
     Bytes32,
     OriginName,
+    SafeInt,
     StatusName,
     Uint64,
 )
@@ -23,58 +25,58 @@ from ledger.domain.codec import ZERO_HASH
 from ledger.store.records import ContributionRecord
 
 EXAMPLE_CONTRIBUTION: dict[str, Any] = {
-    "contribution_id": EXAMPLE_HASH,
-    "project_id": 1,
+    "contributionId": EXAMPLE_HASH,
+    "projectId": 1,
     "contributor": EXAMPLE_ADDRESS,
     "commitment": EXAMPLE_HASH,
-    "card_hash": EXAMPLE_HASH,
-    "card": {"card_hash": EXAMPLE_HASH, "status": "valid", "card": EXAMPLE_CARD_RECORD},
+    "cardHash": EXAMPLE_HASH,
+    "card": {"cardHash": EXAMPLE_HASH, "status": "valid", "card": EXAMPLE_CARD_RECORD},
     "origin": "result",
     "category": 0,
     "value": "40",
     "parents": [],
     "supersedes": None,
-    "superseded_by": None,
-    "batch_id": None,
-    "registered_at": 1767225600,
+    "supersededBy": None,
+    "batchId": None,
+    "registeredAt": 1767225600,
     "uri": "",
     "status": "active",
-    "block_number": 7,
-    "block_hash": EXAMPLE_HASH,
-    "tx_hash": EXAMPLE_HASH,
-    "log_index": 0,
+    "blockNumber": 7,
+    "blockHash": EXAMPLE_HASH,
+    "txHash": EXAMPLE_HASH,
+    "logIndex": 0,
 }
 
 
-class ContributionPublic(BaseModel):
+class ContributionPublic(ApiModel):
     """A registered contribution (its commitment; the document never leaves the partner)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_CONTRIBUTION]})
 
     contribution_id: str
-    project_id: int
+    project_id: SafeInt
     contributor: str
     commitment: str
     card_hash: str | None = Field(
         description="The hash of the card the contributor signed (null: registered without)."
     )
     card: CardPublic = Field(
-        description="The card, when the service keeps it and it still hashes to `card_hash`."
+        description="The card, when the service keeps it and it still hashes to `cardHash`."
     )
     origin: OriginName
-    category: int
+    category: SafeInt
     value: str = Field(description="Declared value in the category's unit (decimal string).")
     parents: list[str]
     supersedes: str | None
     superseded_by: str | None
     batch_id: str | None
-    registered_at: int = Field(description="Unix time of registration (batch: of anchoring).")
+    registered_at: SafeInt = Field(description="Unix time of registration (batch: of anchoring).")
     uri: str
     status: StatusName
-    block_number: int
+    block_number: SafeInt
     block_hash: str
     tx_hash: str
-    log_index: int
+    log_index: SafeInt
 
     @classmethod
     def of(cls, record: ContributionRecord, card: CardPublic) -> ContributionPublic:
@@ -102,18 +104,18 @@ class ContributionPublic(BaseModel):
         )
 
 
-class ContributionPage(BaseModel):
-    """A page of contributions; pass `next_cursor` as `cursor` to get the next one."""
+class ContributionPage(ApiModel):
+    """A page of contributions; pass `nextCursor` as `cursor` to get the next one."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"items": [EXAMPLE_CONTRIBUTION], "next_cursor": "7"}]}
+        json_schema_extra={"examples": [{"items": [EXAMPLE_CONTRIBUTION], "nextCursor": "7"}]}
     )
 
     items: list[ContributionPublic]
     next_cursor: str | None
 
 
-class RegistrationFields(BaseModel):
+class RegistrationFields(ApiModel):
     """What a partner registers: the salted commitment of a file hashed on its own machine."""
 
     model_config = ConfigDict(
@@ -123,7 +125,7 @@ class RegistrationFields(BaseModel):
                     "commitment": EXAMPLE_COMMITMENT,
                     "origin": "result",
                     "category": 0,
-                    "value": 40,
+                    "value": "40",
                     "parents": [],
                     "uri": "",
                 }
@@ -138,7 +140,7 @@ class RegistrationFields(BaseModel):
     category: Annotated[int, Field(ge=0, le=255)] = Field(
         description="Index of the category in the project's policy.", examples=[0]
     )
-    value: Uint64 = Field(description="Declared value in the category's unit.", examples=[40])
+    value: Uint64 = Field(description="Declared value in the category's unit (uint64).")
     parents: list[Bytes32] = Field(
         default_factory=list, max_length=16, description="Contributions this one builds on."
     )
@@ -160,13 +162,13 @@ EXAMPLE_REGISTRATION: dict[str, Any] = {
     "commitment": EXAMPLE_COMMITMENT,
     "origin": "result",
     "category": 0,
-    "value": 40,
+    "value": "40",
     "parents": [],
     "uri": "",
     "card": {
         "title": "Retting trial v2",
         "description": "Enzymatic retting at 37 °C, 40 hours of lab work.",
-        "file": {"name": "retting.pdf", "media_type": "application/pdf", "size": 48213},
+        "file": {"name": "retting.pdf", "mediaType": "application/pdf", "size": 48213},
         "keywords": ["flax", "retting"],
     },
 }
@@ -176,7 +178,7 @@ EXAMPLE_REGISTRATION: dict[str, Any] = {
 EXAMPLE_SUPERSEDE: dict[str, Any] = {
     **EXAMPLE_REGISTRATION,
     "commitment": "0xb25001ea730446f347548d7807b68880cde2688042d9b22faf775ece88400ef4",
-    "value": 48,
+    "value": "48",
 }
 
 

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from api.schemas.base import ApiModel
 from api.schemas.cards import EXAMPLE_REASON_RECORD, ReasonFields, ReasonPublic
-from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, EXAMPLE_HASH, Bytes32
+from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, EXAMPLE_HASH, Bytes32, SafeInt
 from api.schemas.operations import SignatureFields
 from ledger.domain.values import DisputeOutcome
 from ledger.store.records import DisputeRecord
 
 
-class DisputeFields(BaseModel):
+class DisputeFields(ApiModel):
     """Why the contribution is disputed: the reason in the disputer's words (kept by the
     service, sealed, readable by the project's partners and granted auditors), whose hash goes
-    on chain as `reasonHash` (docs/proofs.md). A bare `reason_hash` of a reason kept elsewhere
+    on chain as `reasonHash` (docs/proofs.md). A bare `reasonHash` of a reason kept elsewhere
     is still accepted; then the voters see no reason here."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {"reason": {"text": EXAMPLE_REASON_RECORD["text"]}},
-                {"reason_hash": EXAMPLE_HASH},
+                {"reasonHash": EXAMPLE_HASH},
             ]
         }
     )
@@ -44,7 +45,7 @@ class DisputeCreate(DisputeFields, SignatureFields):
     """Open a dispute (signature fields in non-custodial mode only)."""
 
 
-class VoteFields(BaseModel):
+class VoteFields(ApiModel):
     """A vote on the open dispute."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"uphold": True}]})
@@ -62,7 +63,7 @@ class DisputeWithdrawCreate(SignatureFields):
     model_config = ConfigDict(json_schema_extra={"examples": [{}]})
 
 
-class VotePublic(BaseModel):
+class VotePublic(ApiModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"voter": EXAMPLE_ADDRESS_2, "uphold": True}]}
     )
@@ -71,55 +72,55 @@ class VotePublic(BaseModel):
     uphold: bool
 
 
-class DisputePublic(BaseModel):
+class DisputePublic(ApiModel):
     """A dispute of a contribution with its votes and outcome."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "contribution_id": EXAMPLE_HASH,
+                    "contributionId": EXAMPLE_HASH,
                     "number": 1,
-                    "project_id": 1,
+                    "projectId": 1,
                     "disputer": EXAMPLE_ADDRESS,
-                    "reason_hash": EXAMPLE_HASH,
+                    "reasonHash": EXAMPLE_HASH,
                     "reason": {
-                        "reason_hash": EXAMPLE_HASH,
+                        "reasonHash": EXAMPLE_HASH,
                         "status": "valid",
                         "reason": EXAMPLE_REASON_RECORD,
                     },
-                    "eligible_voters": 1,
+                    "eligibleVoters": 1,
                     "votes": [{"voter": EXAMPLE_ADDRESS_2, "uphold": True}],
-                    "uphold_votes": 1,
-                    "reject_votes": 0,
-                    "votes_needed": 1,
+                    "upholdVotes": 1,
+                    "rejectVotes": 0,
+                    "votesNeeded": 1,
                     "outcome": "upheld",
-                    "opened_at": 1767225600,
-                    "block_number": 11,
+                    "openedAt": 1767225600,
+                    "blockNumber": 11,
                 }
             ]
         }
     )
 
     contribution_id: str
-    number: int
-    project_id: int
+    number: SafeInt
+    project_id: SafeInt
     disputer: str
     reason_hash: str
     reason: ReasonPublic = Field(description="The reason's text, if the service keeps it.")
-    eligible_voters: int = Field(description="Partners who may vote (not the two parties).")
+    eligible_voters: SafeInt = Field(description="Partners who may vote (not the two parties).")
     votes: list[VotePublic]
-    uphold_votes: int = Field(description="Votes that the dispute is right.")
-    reject_votes: int = Field(description="Votes that the dispute is wrong.")
-    votes_needed: int = Field(
+    uphold_votes: SafeInt = Field(description="Votes that the dispute is right.")
+    reject_votes: SafeInt = Field(description="Votes that the dispute is wrong.")
+    votes_needed: SafeInt = Field(
         description="Votes one side needs to decide (a strict majority of the eligible "
         "voters): voting closes as soon as one side has them; there is no time limit."
     )
     outcome: str = Field(description="open, upheld, rejected or withdrawn.", examples=["open"])
-    opened_at: int | None = Field(
+    opened_at: SafeInt | None = Field(
         description="Unix time of the block that opened it (null while the node is away)."
     )
-    block_number: int
+    block_number: SafeInt
 
     @classmethod
     def of(

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_HASH
+from api.schemas.base import ApiModel
+from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_HASH, SafeInt
 from api.schemas.operations import SignatureFields
 from ledger.store.records import EndorsementRecord
 
 
-class EndorsementFields(BaseModel):
+class EndorsementFields(ApiModel):
     """The endorser's rating of the contribution's impact."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"rating": 4}]})
@@ -23,30 +24,30 @@ class EndorsementCreate(EndorsementFields, SignatureFields):
     """Endorse (signature fields in non-custodial mode only)."""
 
 
-class EndorsementPublic(BaseModel):
+class EndorsementPublic(ApiModel):
     """One endorsement on chain."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "contribution_id": EXAMPLE_HASH,
-                    "project_id": 1,
+                    "contributionId": EXAMPLE_HASH,
+                    "projectId": 1,
                     "endorser": EXAMPLE_ADDRESS,
                     "rating": 4,
-                    "block_number": 9,
-                    "endorsed_at": 1767225612,
+                    "blockNumber": 9,
+                    "endorsedAt": 1767225612,
                 }
             ]
         }
     )
 
     contribution_id: str
-    project_id: int
+    project_id: SafeInt
     endorser: str
-    rating: int
-    block_number: int
-    endorsed_at: int | None = Field(
+    rating: SafeInt
+    block_number: SafeInt
+    endorsed_at: SafeInt | None = Field(
         description="Timestamp of the endorsement's block (the ledger's time, what a person "
         "reads as the date); null while the chain node cannot be asked."
     )

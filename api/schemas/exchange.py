@@ -7,14 +7,16 @@ import base64
 import binascii
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
+from api.schemas.base import ApiModel
 from api.schemas.common import (
     EXAMPLE_ADDRESS,
     EXAMPLE_ADDRESS_2,
     EXAMPLE_HASH,
     Address,
     Bytes32,
+    SafeInt,
 )
 from api.schemas.operations import SignatureFields
 from ledger.domain.exchange import MAX_RECIPIENTS, MAX_REFERENCES, AccessPurpose, AccessTerms
@@ -56,10 +58,10 @@ Base64 = Annotated[str, Field(min_length=4, max_length=4096), AfterValidator(_ba
 # ------------------------------------------------------------------------------ keys
 
 
-class EncryptionKeyFields(BaseModel):
+class EncryptionKeyFields(ApiModel):
     """An X25519 public key (HPKE) under which sharers wrap document keys for this partner."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"public_key": EXAMPLE_HASH}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"publicKey": EXAMPLE_HASH}]})
 
     public_key: Bytes32 = Field(description="The 32-byte X25519 public key, 0x-hex.")
 
@@ -69,25 +71,25 @@ class EncryptionKeyCreate(EncryptionKeyFields, SignatureFields):
     non-custodial mode only)."""
 
 
-class EncryptionKeyPublic(BaseModel):
+class EncryptionKeyPublic(ApiModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
                     "account": EXAMPLE_ADDRESS,
-                    "key_version": 1,
-                    "public_key": EXAMPLE_HASH,
-                    "block_number": 12,
-                    "tx_hash": EXAMPLE_HASH,
+                    "keyVersion": 1,
+                    "publicKey": EXAMPLE_HASH,
+                    "blockNumber": 12,
+                    "txHash": EXAMPLE_HASH,
                 }
             ]
         }
     )
 
     account: str
-    key_version: int = Field(description="1 for the first key; each rotation adds one.")
+    key_version: SafeInt = Field(description="1 for the first key; each rotation adds one.")
     public_key: str
-    block_number: int
+    block_number: SafeInt
     tx_hash: str
 
     @classmethod
@@ -104,7 +106,7 @@ class EncryptionKeyPublic(BaseModel):
 # ------------------------------------------------------------------------------ disclosures
 
 
-class DisclosureFields(BaseModel):
+class DisclosureFields(ApiModel):
     """What the sharer signs: the document's salted commitment, who receives it, and the
     registered contributions it concerns."""
 
@@ -112,9 +114,9 @@ class DisclosureFields(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "content_commitment": EXAMPLE_HASH,
+                    "contentCommitment": EXAMPLE_HASH,
                     "recipients": [EXAMPLE_ADDRESS_2],
-                    "contribution_ids": [],
+                    "contributionIds": [],
                 }
             ]
         }
@@ -135,10 +137,10 @@ class DisclosureCreate(DisclosureFields, SignatureFields):
         json_schema_extra={
             "examples": [
                 {
-                    "content_commitment": EXAMPLE_HASH,
+                    "contentCommitment": EXAMPLE_HASH,
                     "recipients": [EXAMPLE_ADDRESS_2],
-                    "contribution_ids": [],
-                    "wrapped_keys": {EXAMPLE_ADDRESS_2: EXAMPLE_WRAPPED},
+                    "contributionIds": [],
+                    "wrappedKeys": {EXAMPLE_ADDRESS_2: EXAMPLE_WRAPPED},
                 }
             ]
         }
@@ -149,31 +151,31 @@ class DisclosureCreate(DisclosureFields, SignatureFields):
     )
 
 
-class DocumentStored(BaseModel):
+class DocumentStored(ApiModel):
     """A sealed document the service now holds, under the disclosure id it will have."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "disclosure_id": EXAMPLE_HASH,
-                    "project_id": 1,
+                    "disclosureId": EXAMPLE_HASH,
+                    "projectId": 1,
                     "sharer": EXAMPLE_ADDRESS,
                     "size": 4_136,
-                    "sealed_sha256": EXAMPLE_HASH[2:],
+                    "sealedSha256": EXAMPLE_HASH[2:],
                 }
             ]
         }
     )
 
     disclosure_id: str
-    project_id: int
+    project_id: SafeInt
     sharer: str
-    size: int
+    size: SafeInt
     sealed_sha256: str
 
 
-class ReceiptPublic(BaseModel):
+class ReceiptPublic(ApiModel):
     """One recipient's answer; `answered_*` are null while it is pending."""
 
     model_config = ConfigDict(
@@ -182,9 +184,9 @@ class ReceiptPublic(BaseModel):
                 {
                     "recipient": EXAMPLE_ADDRESS_2,
                     "status": "acknowledged",
-                    "reason_hash": None,
-                    "answered_block": 43,
-                    "answered_tx": EXAMPLE_HASH,
+                    "reasonHash": None,
+                    "answeredBlock": 43,
+                    "answeredTx": EXAMPLE_HASH,
                 }
             ]
         }
@@ -193,7 +195,7 @@ class ReceiptPublic(BaseModel):
     recipient: str
     status: ReceiptName
     reason_hash: str | None = None
-    answered_block: int | None = None
+    answered_block: SafeInt | None = None
     answered_tx: str | None = None
 
     @classmethod
@@ -207,35 +209,35 @@ class ReceiptPublic(BaseModel):
         )
 
 
-class DisclosurePublic(BaseModel):
+class DisclosurePublic(ApiModel):
     """A disclosure as the chain recorded it, with every recipient's answer."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "disclosure_id": EXAMPLE_HASH,
-                    "project_id": 1,
+                    "disclosureId": EXAMPLE_HASH,
+                    "projectId": 1,
                     "sharer": EXAMPLE_ADDRESS,
-                    "content_commitment": EXAMPLE_HASH,
-                    "contribution_ids": [],
-                    "agreement_version": 1,
-                    "block_number": 42,
-                    "tx_hash": EXAMPLE_HASH,
+                    "contentCommitment": EXAMPLE_HASH,
+                    "contributionIds": [],
+                    "agreementVersion": 1,
+                    "blockNumber": 42,
+                    "txHash": EXAMPLE_HASH,
                     "receipts": [{"recipient": EXAMPLE_ADDRESS_2, "status": "acknowledged"}],
-                    "document_stored": True,
+                    "documentStored": True,
                 }
             ]
         }
     )
 
     disclosure_id: str
-    project_id: int
+    project_id: SafeInt
     sharer: str
     content_commitment: str
     contribution_ids: list[str]
-    agreement_version: int
-    block_number: int
+    agreement_version: SafeInt
+    block_number: SafeInt
     tx_hash: str
     receipts: list[ReceiptPublic]
     document_stored: bool = Field(
@@ -258,17 +260,17 @@ class DisclosurePublic(BaseModel):
         )
 
 
-class WrappedKeyPublic(BaseModel):
+class WrappedKeyPublic(ApiModel):
     """The caller's wrapped key of a disclosure."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "disclosure_id": EXAMPLE_HASH,
+                    "disclosureId": EXAMPLE_HASH,
                     "recipient": EXAMPLE_ADDRESS_2,
-                    "key_version": 1,
-                    "wrapped_key": EXAMPLE_WRAPPED,
+                    "keyVersion": 1,
+                    "wrappedKey": EXAMPLE_WRAPPED,
                 }
             ]
         }
@@ -276,17 +278,15 @@ class WrappedKeyPublic(BaseModel):
 
     disclosure_id: str
     recipient: str
-    key_version: int = Field(description="The version of the recipient's key it is wrapped to.")
+    key_version: SafeInt = Field(description="The version of the recipient's key it is wrapped to.")
     wrapped_key: str = Field(description="base64 of HPKE enc || ciphertext.")
 
 
-class AcknowledgeFields(BaseModel):
+class AcknowledgeFields(ApiModel):
     """The commitment the recipient recomputed from the document it opened: signed, so the
     receipt says what the recipient checked."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"content_commitment": EXAMPLE_HASH}]}
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"contentCommitment": EXAMPLE_HASH}]})
 
     content_commitment: Bytes32
 
@@ -295,10 +295,10 @@ class AcknowledgeCreate(AcknowledgeFields, SignatureFields):
     """Acknowledge (signature fields in non-custodial mode only)."""
 
 
-class DeclineFields(BaseModel):
+class DeclineFields(ApiModel):
     """Why the recipient declines: the hash of a reason the partners keep, or none."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"reason_hash": EXAMPLE_HASH}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reasonHash": EXAMPLE_HASH}]})
 
     reason_hash: Bytes32 | None = Field(default=None, description="SHA-256 of the reason.")
 
@@ -310,7 +310,7 @@ class DeclineCreate(DeclineFields, SignatureFields):
 # ------------------------------------------------------------------------------ access rights
 
 
-class AccessRequestFields(BaseModel):
+class AccessRequestFields(ApiModel):
     """Why access rights are asked for and on which terms."""
 
     model_config = ConfigDict(
@@ -319,7 +319,7 @@ class AccessRequestFields(BaseModel):
                 {
                     "purpose": "carrying_out_project",
                     "terms": "royalty_free",
-                    "terms_hash": EXAMPLE_HASH,
+                    "termsHash": EXAMPLE_HASH,
                 }
             ]
         }
@@ -336,11 +336,11 @@ class AccessRequestCreate(AccessRequestFields, SignatureFields):
     """Request access rights (signature fields in non-custodial mode only)."""
 
 
-class GrantFields(BaseModel):
+class GrantFields(ApiModel):
     """The terms the owner grants on, with the hash of the terms document."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"terms": "royalty_free", "terms_hash": EXAMPLE_HASH}]}
+        json_schema_extra={"examples": [{"terms": "royalty_free", "termsHash": EXAMPLE_HASH}]}
     )
 
     terms: TermsName
@@ -351,10 +351,10 @@ class GrantCreate(GrantFields, SignatureFields):
     """Grant (signature fields in non-custodial mode only)."""
 
 
-class RefuseFields(BaseModel):
+class RefuseFields(ApiModel):
     """Why the owner refuses: the hash of its reason, kept off chain like a dispute's."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"reason_hash": EXAMPLE_HASH}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reasonHash": EXAMPLE_HASH}]})
 
     reason_hash: Bytes32
 
@@ -369,48 +369,48 @@ class WithdrawRequestCreate(SignatureFields):
     model_config = ConfigDict(json_schema_extra={"examples": [{}]})
 
 
-class AccessRequestPublic(BaseModel):
+class AccessRequestPublic(ApiModel):
     """An access-rights request, its answer, and whether it is overdue."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "request_id": 1,
-                    "project_id": 1,
-                    "contribution_id": EXAMPLE_HASH,
+                    "requestId": 1,
+                    "projectId": 1,
+                    "contributionId": EXAMPLE_HASH,
                     "requester": EXAMPLE_ADDRESS_2,
                     "owner": EXAMPLE_ADDRESS,
                     "purpose": "carrying_out_project",
                     "terms": "royalty_free",
-                    "terms_hash": EXAMPLE_HASH,
-                    "answer_deadline": 1767229200,
+                    "termsHash": EXAMPLE_HASH,
+                    "answerDeadline": 1767229200,
                     "status": "open",
                     "overdue": False,
-                    "block_number": 42,
-                    "tx_hash": EXAMPLE_HASH,
+                    "blockNumber": 42,
+                    "txHash": EXAMPLE_HASH,
                 }
             ]
         }
     )
 
-    request_id: int
-    project_id: int
+    request_id: SafeInt
+    project_id: SafeInt
     contribution_id: str
     requester: str
     owner: str
     purpose: PurposeName
     terms: TermsName
     terms_hash: str
-    answer_deadline: int = Field(description="Unix time by which the owner is to answer.")
+    answer_deadline: SafeInt = Field(description="Unix time by which the owner is to answer.")
     status: RequestName
     overdue: bool = Field(description="Open past its answer deadline (chain time).")
     granted_terms: TermsName | None = None
     granted_terms_hash: str | None = None
     reason_hash: str | None = None
-    answered_block: int | None = None
+    answered_block: SafeInt | None = None
     answered_tx: str | None = None
-    block_number: int
+    block_number: SafeInt
     tx_hash: str
 
     @classmethod
@@ -439,13 +439,13 @@ class AccessRequestPublic(BaseModel):
         )
 
 
-class InboxPublic(BaseModel):
+class InboxPublic(ApiModel):
     """What waits for the caller's partner: disclosures it is a recipient of, and requests to
     its contributions, each with its state; its own requests and their answers."""
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"disclosures": [], "requests_to_answer": [], "my_requests": []}]
+            "examples": [{"disclosures": [], "requestsToAnswer": [], "myRequests": []}]
         }
     )
 
@@ -454,7 +454,7 @@ class InboxPublic(BaseModel):
     my_requests: list[AccessRequestPublic]
 
 
-class ExchangeSettingsInForcePublic(BaseModel):
+class ExchangeSettingsInForcePublic(ApiModel):
     """A project's access-rights settings on PocExchange, as the chain holds them now
     (seconds, Unix timestamps; version 0: nobody set any, the contract's defaults apply)."""
 
@@ -462,31 +462,31 @@ class ExchangeSettingsInForcePublic(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "project_id": 1,
+                    "projectId": 1,
                     "version": 1,
-                    "answer_period": 2592000,
-                    "request_period_after_end": 31536000,
-                    "project_end": 1835481600,
-                    "requests_close_at": "1867017600",
+                    "answerPeriod": 2592000,
+                    "requestPeriodAfterEnd": 31536000,
+                    "projectEnd": 1835481600,
+                    "requestsCloseAt": "1867017600",
                 }
             ]
         }
     )
 
-    project_id: int
-    version: int = Field(description="Settings version; 0: the contract's defaults.")
-    answer_period: int = Field(description="Seconds an owner has to answer a request.")
-    request_period_after_end: int = Field(
+    project_id: SafeInt
+    version: SafeInt = Field(description="Settings version; 0: the contract's defaults.")
+    answer_period: SafeInt = Field(description="Seconds an owner has to answer a request.")
+    request_period_after_end: SafeInt = Field(
         description="Seconds after the project's end during which requests stay possible."
     )
-    project_end: int = Field(description="The project's end (Unix time); 0: no end set.")
+    project_end: SafeInt = Field(description="The project's end (Unix time); 0: no end set.")
     requests_close_at: str = Field(
         description="The last time a request is possible (Unix time, a decimal string: "
         "2**256-1 while no end is set)."
     )
 
 
-class ExchangeSettingsProposalPublic(BaseModel):
+class ExchangeSettingsProposalPublic(ApiModel):
     """A proposal of new access-rights settings (an amendment's `change_exchange_settings`),
     as the index read it from PocExchange's events: who approved it so far, and whether the
     approvals reached the count it needs (then the settings were applied)."""
@@ -495,30 +495,30 @@ class ExchangeSettingsProposalPublic(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "proposal_id": 1,
-                    "project_id": 1,
+                    "proposalId": 1,
+                    "projectId": 1,
                     "proposer": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
-                    "answer_period": 3888000,
-                    "request_period_after_end": 63072000,
-                    "project_end": 1835481600,
+                    "answerPeriod": 3888000,
+                    "requestPeriodAfterEnd": 63072000,
+                    "projectEnd": 1835481600,
                     "required": 2,
                     "approvals": ["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"],
                     "executed": False,
-                    "block_number": 42,
-                    "tx_hash": "0x" + "ab" * 32,
+                    "blockNumber": 42,
+                    "txHash": "0x" + "ab" * 32,
                 }
             ]
         }
     )
 
-    proposal_id: int
-    project_id: int
+    proposal_id: SafeInt
+    project_id: SafeInt
     proposer: str
-    answer_period: int
-    request_period_after_end: int
-    project_end: int
-    required: int = Field(description="Approvals that apply the settings.")
+    answer_period: SafeInt
+    request_period_after_end: SafeInt
+    project_end: SafeInt
+    required: SafeInt = Field(description="Approvals that apply the settings.")
     approvals: list[str] = Field(description="Who approved, the proposer first.")
     executed: bool
-    block_number: int
+    block_number: SafeInt
     tx_hash: str

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from api.schemas.base import ApiModel
 from api.schemas.common import EXAMPLE_CONTENT_HASH, EXAMPLE_HASH, EXAMPLE_SALT, Bytes32
 from ledger.domain.codec import from_hex
 from ledger.evidence.packs import (
@@ -16,7 +17,7 @@ from ledger.evidence.packs import (
 )
 
 
-class OpeningIn(BaseModel):
+class OpeningIn(ApiModel):
     """What opens a commitment: held by the partner, never stored by the service."""
 
     model_config = ConfigDict(
@@ -25,11 +26,11 @@ class OpeningIn(BaseModel):
         }
     )
 
-    contentHash: Bytes32 = Field(description="SHA-256 of the file, 0x-hex.")
+    content_hash: Bytes32 = Field(description="SHA-256 of the file, 0x-hex.")
     salt: Bytes32 = Field(description="The 32-byte salt, 0x-hex.")
 
     def opening(self) -> Opening:
-        return Opening(from_hex(self.contentHash), from_hex(self.salt))
+        return Opening(from_hex(self.content_hash), from_hex(self.salt))
 
 
 CertificateLanguage = Literal["nl", "en"]
@@ -54,12 +55,12 @@ class CertificateIn(OpeningIn):
     )
 
     language: CertificateLanguage = Field(default="en", description=LANGUAGE_HELP)
-    projectName: str | None = Field(
+    project_name: str | None = Field(
         default=None, max_length=300, description="The project's name (not on the ledger)."
     )
 
 
-class OpeningsIn(BaseModel):
+class OpeningsIn(ApiModel):
     """Openings of the contributions to bundle, by contribution id; others are listed as
     unopened in the pack's manifest (and still appear in the Results Ownership List)."""
 

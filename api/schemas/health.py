@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from api.schemas.base import ApiModel
+from api.schemas.common import SafeInt
 
 
-class HealthPublic(BaseModel):
+class HealthPublic(ApiModel):
     """Liveness: the process answers."""
 
     model_config = ConfigDict(
@@ -18,7 +21,7 @@ class HealthPublic(BaseModel):
     version: str = Field(examples=["0.1.0"])
 
 
-class ReadyPublic(BaseModel):
+class ReadyPublic(ApiModel):
     """Readiness: the chain is reachable and the index has caught up."""
 
     model_config = ConfigDict(
@@ -26,28 +29,28 @@ class ReadyPublic(BaseModel):
             "examples": [
                 {
                     "ready": True,
-                    "chain_reachable": True,
-                    "database_reachable": True,
-                    "head_block": 120,
-                    "index_block": 120,
-                    "index_lag": 0,
+                    "chainReachable": True,
+                    "databaseReachable": True,
+                    "headBlock": 120,
+                    "indexBlock": 120,
+                    "indexLag": 0,
                     "outbox": {"confirmed": 12},
                     "problems": [],
-                    "problem_codes": [],
+                    "problemCodes": [],
                 },
                 {
                     "ready": False,
-                    "chain_reachable": False,
-                    "database_reachable": True,
-                    "head_block": None,
-                    "index_block": None,
-                    "index_lag": None,
+                    "chainReachable": False,
+                    "databaseReachable": True,
+                    "headBlock": None,
+                    "indexBlock": None,
+                    "indexLag": None,
                     "outbox": {"accepted": 3, "confirmed": 12},
                     "problems": [
                         "chain_unavailable: cannot check the deployment against the node: "
                         "cannot reach the node at http://127.0.0.1:8545"
                     ],
-                    "problem_codes": ["chain_unavailable"],
+                    "problemCodes": ["chain_unavailable"],
                 },
             ]
         }
@@ -56,10 +59,10 @@ class ReadyPublic(BaseModel):
     ready: bool
     chain_reachable: bool
     database_reachable: bool
-    head_block: int | None
-    index_block: int | None
-    index_lag: int | None
-    outbox: dict[str, int]
+    head_block: SafeInt | None
+    index_block: SafeInt | None
+    index_lag: SafeInt | None
+    outbox: dict[str, SafeInt]
     problems: list[str] = Field(description="What keeps the service from being ready, in words.")
     problem_codes: list[str] = Field(
         description="A stable code for each entry of `problems`, in the same order: "

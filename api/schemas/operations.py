@@ -7,14 +7,15 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_HASH
+from api.schemas.base import ApiModel, CamelDict
+from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_HASH, SafeInt, Uint256
 from ledger.store.outbox import OperationRecord
 from ledger.sync.outbox import OpStatus
 
 
-class SignatureFields(BaseModel):
+class SignatureFields(ApiModel):
     """Non-custodial mode: the signature over the typed data `/prepare` returned.
 
     Leave all three out in custodial mode (the service signs).
@@ -30,19 +31,20 @@ class SignatureFields(BaseModel):
         pattern=r"^[0-9]{1,78}$",
         description="The nonce of the prepared typed data (decimal).",
     )
-    deadline: int | None = Field(
-        default=None, ge=0, le=2**63 - 1, description="The deadline of the prepared typed data."
+    deadline: Uint256 | None = Field(
+        default=None,
+        description="The deadline of the prepared typed data (Unix seconds, decimal string).",
     )
 
 
-class PreparedPublic(BaseModel):
+class PreparedPublic(ApiModel):
     """Typed data for the partner to sign (non-custodial mode)."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "typed_data": {
+                    "typedData": {
                         "types": {"EIP712Domain": [], "Register": []},
                         "primaryType": "Register",
                         "domain": {"name": "PocLedger", "version": "1"},
@@ -50,7 +52,7 @@ class PreparedPublic(BaseModel):
                     },
                     "signer": EXAMPLE_ADDRESS,
                     "nonce": "81",
-                    "deadline": 1767229200,
+                    "deadline": "1767229200",
                     "digest": EXAMPLE_HASH,
                 }
             ]
@@ -60,11 +62,11 @@ class PreparedPublic(BaseModel):
     typed_data: dict[str, Any] = Field(description="eth_signTypedData_v4 payload.")
     signer: str
     nonce: str
-    deadline: int
+    deadline: str = Field(description="Unix seconds, uint256 as a decimal string.")
     digest: str = Field(description="The EIP-712 digest that is signed.")
 
 
-class OperationError(BaseModel):
+class OperationError(ApiModel):
     """Why an operation failed: `code` is the contract's error (e.g. `signature_expired`,
     `not_partner`, `already_endorsed`; the codes of the API's own 4xx answers for the same
     refusal), `transaction_reverted` when the chain gave no reason (out of gas?), `send_failed`
@@ -87,7 +89,7 @@ class OperationError(BaseModel):
     message: str
 
 
-class OperationPublic(BaseModel):
+class OperationPublic(ApiModel):
     """An accepted write and where it stands in the outbox."""
 
     model_config = ConfigDict(
@@ -98,16 +100,16 @@ class OperationPublic(BaseModel):
                     "kind": "register",
                     "status": "confirmed",
                     "actor": EXAMPLE_ADDRESS,
-                    "project_id": 1,
-                    "tx_hash": EXAMPLE_HASH,
-                    "block_number": 12,
-                    "resource_id": EXAMPLE_HASH,
+                    "projectId": 1,
+                    "txHash": EXAMPLE_HASH,
+                    "blockNumber": 12,
+                    "resourceId": EXAMPLE_HASH,
                     "result": {"events": []},
                     "error": None,
                     "attempts": 1,
-                    "created_at": 1767225600.0,
-                    "updated_at": 1767225601.2,
-                    "status_url": "/v1/operations/6f1c2e0e9b4f4a55a3c1f0d2b7e8a901",
+                    "createdAt": 1767225600.0,
+                    "updatedAt": 1767225601.2,
+                    "statusUrl": "/v1/operations/6f1c2e0e9b4f4a55a3c1f0d2b7e8a901",
                 }
             ]
         }
@@ -119,16 +121,16 @@ class OperationPublic(BaseModel):
         description="accepted → sent → included → confirmed (durable), or failed."
     )
     actor: str
-    project_id: int | None
+    project_id: SafeInt | None
     tx_hash: str | None
-    block_number: int | None
+    block_number: SafeInt | None
     resource_id: str | None = Field(
         description="Id of what the write created (contribution, batch, project, proposal), "
         "once included."
     )
-    result: dict[str, Any] | None
+    result: CamelDict | None
     error: OperationError | None
-    attempts: int
+    attempts: SafeInt
     created_at: float
     updated_at: float
     status_url: str

@@ -4,36 +4,37 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_SIGNED, Address
+from api.schemas.base import ApiModel
+from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_SIGNED, Address, SafeInt
 from api.schemas.operations import SignatureFields
 from ledger.store.keys import ApiKeyRecord
 
 EXAMPLE_KEY: dict[str, Any] = {
-    "key_id": "3f9a0c11d2e4",
+    "keyId": "3f9a0c11d2e4",
     "partner": EXAMPLE_ADDRESS,
     "role": "coordinator",
     "label": "flax-sme",
-    "created_at": 1767225600.0,
-    "revoked_at": None,
-    "replaced_by": None,
+    "createdAt": 1767225600.0,
+    "revokedAt": None,
+    "replacedBy": None,
 }
 
 
 EXAMPLE_ISSUED_KEY: dict[str, Any] = {
     **EXAMPLE_KEY,
-    "api_key": "poc_3f9a0c11d2e4_AFiqE9JEffcUYMZ1OIt76RAA2i-67ohaE0_bKgu1jSI",
+    "apiKey": "poc_3f9a0c11d2e4_AFiqE9JEffcUYMZ1OIt76RAA2i-67ohaE0_bKgu1jSI",
 }
 
 
 EXAMPLE_IDENTITY: dict[str, Any] = {
     "name": "Vlasverwerking Demo NV",
-    "company_number": "BE0123.456.749",
+    "companyNumber": "BE0123.456.749",
 }
 
 
-class PartnerCreate(BaseModel):
+class PartnerCreate(ApiModel):
     """Onboard a partner: a key pair held by the service (custodial) or the partner's own
     address (non-custodial), and its first API key."""
 
@@ -49,7 +50,7 @@ class PartnerCreate(BaseModel):
     )
 
 
-class KeyPublic(BaseModel):
+class KeyPublic(ApiModel):
     """An API key's metadata (never the key itself)."""
 
     model_config = ConfigDict(
@@ -57,11 +58,11 @@ class KeyPublic(BaseModel):
             "examples": [
                 EXAMPLE_KEY,
                 # Rotated: revoked, and the key that replaced it.
-                {**EXAMPLE_KEY, "revoked_at": 1769904000.0, "replaced_by": "b71e5a09c4d3"},
+                {**EXAMPLE_KEY, "revokedAt": 1769904000.0, "replacedBy": "b71e5a09c4d3"},
                 # An IP counsel's key: it acts for no partner.
                 {
                     **EXAMPLE_KEY,
-                    "key_id": "8c0d2f4a6b1e",
+                    "keyId": "8c0d2f4a6b1e",
                     "partner": None,
                     "role": "auditor",
                     "label": "ip-counsel",
@@ -92,14 +93,14 @@ class KeyPublic(BaseModel):
 
 
 class IssuedKeyPublic(KeyPublic):
-    """A new API key: `api_key` is shown this once and stored only hashed."""
+    """A new API key: `apiKey` is shown this once and stored only hashed."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_ISSUED_KEY]})
 
     api_key: str = Field(examples=["poc_3f9a0c11d2e4_Jk2…"])
 
 
-class OnboardedPublic(BaseModel):
+class OnboardedPublic(ApiModel):
     """The onboarded partner and its first key."""
 
     model_config = ConfigDict(
@@ -113,7 +114,7 @@ class OnboardedPublic(BaseModel):
     key: IssuedKeyPublic
 
 
-class IdentityFields(BaseModel):
+class IdentityFields(ApiModel):
     """A partner's organisation identity, declared on chain."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_IDENTITY]})
@@ -130,7 +131,7 @@ class IdentityCreate(IdentityFields, SignatureFields):
     )
 
 
-class PartnerPublic(BaseModel):
+class PartnerPublic(ApiModel):
     """What the service knows of a partner."""
 
     model_config = ConfigDict(
@@ -149,10 +150,10 @@ class PartnerPublic(BaseModel):
     address: str
     custodial: bool
     identity: IdentityFields | None
-    projects: list[int]
+    projects: list[SafeInt]
 
 
-class KeyCreate(BaseModel):
+class KeyCreate(ApiModel):
     """An additional API key for a partner."""
 
     model_config = ConfigDict(
@@ -163,7 +164,7 @@ class KeyCreate(BaseModel):
     role: Literal["partner", "coordinator"] = "partner"
 
 
-class StandaloneKeyCreate(BaseModel):
+class StandaloneKeyCreate(ApiModel):
     """A key that acts for no partner: an auditor's or an admin's."""
 
     model_config = ConfigDict(
@@ -179,7 +180,7 @@ class StandaloneKeyCreate(BaseModel):
     role: Literal["auditor", "admin"] = "auditor"
 
 
-class KeyRotate(BaseModel):
+class KeyRotate(ApiModel):
     """Rotation options."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"label": "ci-robot-2027"}, {}]})

@@ -5,38 +5,41 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from api.schemas.base import ApiModel, PolicyView
 from api.schemas.common import (
     EXAMPLE_ADDRESS,
     EXAMPLE_ADDRESS_2,
     EXAMPLE_HASH,
     Address,
     Bytes32,
+    SafeInt,
     Uint32,
+    Uint64,
 )
 from api.schemas.operations import SignatureFields
 from ledger.domain.values import Category, Policy
 from ledger.store.records import PartnerRecord, PolicyRecord, ProjectRecord
 
 EXAMPLE_PROJECT: dict[str, Any] = {
-    "project_id": 1,
+    "projectId": 1,
     "coordinator": EXAMPLE_ADDRESS,
-    "agreement_version": 1,
-    "agreement_hash": EXAMPLE_HASH,
-    "policy_version": 1,
-    "policy_hash": EXAMPLE_HASH,
-    "in_force": True,
-    "created_block": 3,
-    "created_tx": EXAMPLE_HASH,
+    "agreementVersion": 1,
+    "agreementHash": EXAMPLE_HASH,
+    "policyVersion": 1,
+    "policyHash": EXAMPLE_HASH,
+    "inForce": True,
+    "createdBlock": 3,
+    "createdTx": EXAMPLE_HASH,
     "partners": [
-        {"address": EXAMPLE_ADDRESS, "active": True, "accepted_version": 1, "joined_block": 3},
-        {"address": EXAMPLE_ADDRESS_2, "active": True, "accepted_version": 1, "joined_block": 3},
+        {"address": EXAMPLE_ADDRESS, "active": True, "acceptedVersion": 1, "joinedBlock": 3},
+        {"address": EXAMPLE_ADDRESS_2, "active": True, "acceptedVersion": 1, "joinedBlock": 3},
     ],
 }
 
 
-class MembershipPublic(BaseModel):
+class MembershipPublic(ApiModel):
     """A partner's membership of a project."""
 
     model_config = ConfigDict(
@@ -45,8 +48,8 @@ class MembershipPublic(BaseModel):
                 {
                     "address": EXAMPLE_ADDRESS,
                     "active": True,
-                    "accepted_version": 1,
-                    "joined_block": 3,
+                    "acceptedVersion": 1,
+                    "joinedBlock": 3,
                 }
             ]
         }
@@ -54,8 +57,8 @@ class MembershipPublic(BaseModel):
 
     address: str = Field(examples=[EXAMPLE_ADDRESS])
     active: bool
-    accepted_version: int = Field(description="Agreement version it accepted (0: none).")
-    joined_block: int
+    accepted_version: SafeInt = Field(description="Agreement version it accepted (0: none).")
+    joined_block: SafeInt
 
     @classmethod
     def of(cls, record: PartnerRecord) -> MembershipPublic:
@@ -67,19 +70,19 @@ class MembershipPublic(BaseModel):
         )
 
 
-class ProjectPublic(BaseModel):
+class ProjectPublic(ApiModel):
     """A project as the index knows it."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_PROJECT]})
 
-    project_id: int
+    project_id: SafeInt
     coordinator: str
-    agreement_version: int
+    agreement_version: SafeInt
     agreement_hash: str
-    policy_version: int
+    policy_version: SafeInt
     policy_hash: str
     in_force: bool = Field(description="Every partner accepted the agreement at least once.")
-    created_block: int
+    created_block: SafeInt
     created_tx: str
     partners: list[MembershipPublic]
 
@@ -99,58 +102,58 @@ class ProjectPublic(BaseModel):
         )
 
 
-class ProjectPage(BaseModel):
-    """A page of projects; pass `next_cursor` as `cursor` to get the next one."""
+class ProjectPage(ApiModel):
+    """A page of projects; pass `nextCursor` as `cursor` to get the next one."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"items": [EXAMPLE_PROJECT], "next_cursor": "1"}]}
+        json_schema_extra={"examples": [{"items": [EXAMPLE_PROJECT], "nextCursor": "1"}]}
     )
 
     items: list[ProjectPublic]
     next_cursor: str | None
 
 
-class CategoryModel(BaseModel):
+class CategoryModel(ApiModel):
     """A contribution category of a policy."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"name": "person-hours", "unit": "hour", "unit_scale": 1, "weight_bps": 10_000},
+                {"name": "person-hours", "unit": "hour", "unitScale": "1", "weightBps": 10_000},
                 # 100 EUR weighs as much as one person-hour.
-                {"name": "funding", "unit": "EUR-cent", "unit_scale": 10_000, "weight_bps": 10_000},
+                {"name": "funding", "unit": "EUR-cent", "unitScale": "10000", "weightBps": 10_000},
             ]
         }
     )
 
     name: str = Field(max_length=32, examples=["person-hours"])
     unit: str = Field(max_length=32, examples=["hour"])
-    unit_scale: Annotated[int, Field(ge=1, le=2**64 - 1)] = Field(examples=[1])
+    unit_scale: Annotated[Uint64, Field(ge=1)]
     weight_bps: Annotated[int, Field(ge=0, le=65535)] = Field(examples=[10_000])
 
 
-class PolicyModel(BaseModel):
+class PolicyModel(ApiModel):
     """A project's scoring and governance policy (weights in basis points)."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "background_weight_bps": 5000,
-                    "result_weight_bps": 10000,
-                    "endorsement_quorum": 1,
-                    "dispute_window": 604800,
-                    "split_approval_bps": 6667,
-                    "governance_bps": 6667,
-                    "partner_cap_bps": 0,
-                    "partner_floor_bps": 0,
-                    "parent_share_bps": 2000,
+                    "backgroundWeightBps": 5000,
+                    "resultWeightBps": 10000,
+                    "endorsementQuorum": 1,
+                    "disputeWindow": 604800,
+                    "splitApprovalBps": 6667,
+                    "governanceBps": 6667,
+                    "partnerCapBps": 0,
+                    "partnerFloorBps": 0,
+                    "parentShareBps": 2000,
                     "categories": [
                         {
                             "name": "person-hours",
                             "unit": "hour",
-                            "unit_scale": 1,
-                            "weight_bps": 10000,
+                            "unitScale": "1",
+                            "weightBps": 10000,
                         }
                     ],
                 }
@@ -204,89 +207,92 @@ class PolicyModel(BaseModel):
             partner_floor_bps=policy.partner_floor_bps,
             parent_share_bps=policy.parent_share_bps,
             categories=[
-                CategoryModel(
-                    name=c.name_text,
-                    unit=c.unit_text,
-                    unit_scale=c.unit_scale,
-                    weight_bps=c.weight_bps,
+                # Validated as a request body would be: a uint64 as its decimal string.
+                CategoryModel.model_validate(
+                    {
+                        "name": c.name_text,
+                        "unit": c.unit_text,
+                        "unitScale": str(c.unit_scale),
+                        "weightBps": c.weight_bps,
+                    }
                 )
                 for c in policy.categories
             ],
         )
 
 
-class PolicyPublic(BaseModel):
+class PolicyPublic(ApiModel):
     """One policy version of a project."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "project_id": 1,
+                    "projectId": 1,
                     "version": 1,
-                    "policy_hash": EXAMPLE_HASH,
-                    "block_number": 3,
+                    "policyHash": EXAMPLE_HASH,
+                    "blockNumber": 3,
                     "policy": {
-                        "background_weight_bps": 5000,
-                        "result_weight_bps": 10000,
-                        "endorsement_quorum": 1,
-                        "dispute_window": 2592000,
-                        "split_approval_bps": 6667,
-                        "governance_bps": 6667,
-                        "partner_cap_bps": 6000,
-                        "partner_floor_bps": 500,
+                        "backgroundWeightBps": 5000,
+                        "resultWeightBps": 10000,
+                        "endorsementQuorum": 1,
+                        "disputeWindow": 2592000,
+                        "splitApprovalBps": 6667,
+                        "governanceBps": 6667,
+                        "partnerCapBps": 6000,
+                        "partnerFloorBps": 500,
                         "categories": [
                             {
                                 "name": "person-hours",
                                 "unit": "hour",
-                                "unit_scale": 1,
-                                "weight_bps": 10000,
+                                "unitScale": "1",
+                                "weightBps": 10000,
                             },
                             {
                                 "name": "funding",
                                 "unit": "EUR-cent",
-                                "unit_scale": 10000,
-                                "weight_bps": 10000,
+                                "unitScale": "10000",
+                                "weightBps": 10000,
                             },
                             {
                                 "name": "dataset",
                                 "unit": "point",
-                                "unit_scale": 1,
-                                "weight_bps": 10000,
+                                "unitScale": "1",
+                                "weightBps": 10000,
                             },
                             {
                                 "name": "design/document",
                                 "unit": "point",
-                                "unit_scale": 1,
-                                "weight_bps": 10000,
+                                "unitScale": "1",
+                                "weightBps": 10000,
                             },
                             {
                                 "name": "equipment use",
                                 "unit": "machine-hour",
-                                "unit_scale": 1,
-                                "weight_bps": 15000,
+                                "unitScale": "1",
+                                "weightBps": 15000,
                             },
                         ],
                     },
                     "partners": 3,
-                    "split_approvals_required": 2,
-                    "governance_approvals_required": 2,
+                    "splitApprovalsRequired": 2,
+                    "governanceApprovalsRequired": 2,
                 }
             ]
         }
     )
 
-    project_id: int
-    version: int
+    project_id: SafeInt
+    version: SafeInt
     policy_hash: str
-    block_number: int
-    policy: dict[str, Any] = Field(description="The policy as emitted in PolicySet.")
-    partners: int = Field(description="The project's partners today.")
-    split_approvals_required: int = Field(
+    block_number: SafeInt
+    policy: PolicyView = Field(description="The policy as emitted in PolicySet.")
+    partners: SafeInt = Field(description="The project's partners today.")
+    split_approvals_required: SafeInt = Field(
         description="Approvals that would finalize a split proposed today: the policy's "
-        "`split_approval_bps` of `partners` as a count (docs/governance.md, Thresholds)."
+        "`splitApprovalBps` of `partners` as a count (docs/governance.md, Thresholds)."
     )
-    governance_approvals_required: int = Field(
+    governance_approvals_required: SafeInt = Field(
         description="Approvals that would execute a governance proposal made today with all "
         "`partners` eligible (never fewer than two of two or more)."
     )
@@ -311,14 +317,14 @@ class PolicyPublic(BaseModel):
 _POLICY_EXAMPLE = PolicyModel.model_config["json_schema_extra"]["examples"][0]  # type: ignore[index]
 
 
-class ProjectFields(BaseModel):
+class ProjectFields(ApiModel):
     """A new project: the consortium agreement's hash, the partners, the scoring policy."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "agreement_hash": EXAMPLE_HASH,
+                    "agreementHash": EXAMPLE_HASH,
                     "partners": [EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2],
                     "policy": _POLICY_EXAMPLE,
                 }
@@ -338,11 +344,11 @@ class ProjectCreate(ProjectFields, SignatureFields):
     non-custodial mode only)."""
 
 
-class AcceptanceFields(BaseModel):
+class AcceptanceFields(ApiModel):
     """The agreement version the partner accepts; the current one when left out."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"version": 1, "agreement_hash": EXAMPLE_HASH}]}
+        json_schema_extra={"examples": [{"version": 1, "agreementHash": EXAMPLE_HASH}]}
     )
 
     version: Uint32 | None = Field(default=None, examples=[1])
@@ -353,7 +359,7 @@ class AcceptanceCreate(AcceptanceFields, SignatureFields):
     """Accept the agreement (signature fields in non-custodial mode only)."""
 
 
-class MemberCreate(BaseModel):
+class MemberCreate(ApiModel):
     """A partner the coordinator adds during set-up."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"partner": EXAMPLE_ADDRESS_2}]})
@@ -361,27 +367,27 @@ class MemberCreate(BaseModel):
     partner: Address
 
 
-class UnsignedTxPublic(BaseModel):
+class UnsignedTxPublic(ApiModel):
     """A transaction for the coordinator to send from its own wallet (no relayed variant)."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "from_": EXAMPLE_ADDRESS,
+                    "from": EXAMPLE_ADDRESS,
                     "to": EXAMPLE_ADDRESS_2,
                     "data": "0x6a1d4a7a",
                     "value": "0",
                     "gas": 125000,
-                    "chain_id": 31337,
+                    "chainId": 31337,
                 }
             ]
         }
     )
 
-    from_: str = Field(description="The coordinator, who must send it.")
+    from_: str = Field(alias="from", description="The coordinator, who must send it.")
     to: str
     data: str
     value: str
-    gas: int
-    chain_id: int
+    gas: SafeInt
+    chain_id: SafeInt

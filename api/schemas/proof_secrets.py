@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from api.schemas.base import ApiModel
 from api.schemas.common import EXAMPLE_ADDRESS, Bytes32
 
 # The test vector of docs/design.md: never a real partner's secret.
@@ -13,12 +14,12 @@ EXAMPLE_SECRET = "0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d
 EXAMPLE_SECRET_ID = "0x647c0e5b8316e1e9"
 EXAMPLE_KEPT: dict[str, Any] = {
     "address": EXAMPLE_ADDRESS,
-    "secret_id": EXAMPLE_SECRET_ID,
-    "kept_by_service": True,
+    "secretId": EXAMPLE_SECRET_ID,
+    "keptByService": True,
 }
 
 
-class ProofSecretIn(BaseModel):
+class ProofSecretIn(ApiModel):
     """The proof secret the partner lets the service keep (its 32 bytes as 0x-hex)."""
 
     model_config = ConfigDict(
@@ -28,7 +29,7 @@ class ProofSecretIn(BaseModel):
     secret: Bytes32 = Field(description="The 32-byte proof secret, 0x-hex.")
 
 
-class ProofSecretKept(BaseModel):
+class ProofSecretKept(ApiModel):
     """Whether the service keeps a partner's proof secret, named by its id (never the secret)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_KEPT]})

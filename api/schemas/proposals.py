@@ -6,9 +6,10 @@ from typing import Literal
 
 from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_HASH, Address, Bytes32
+from api.schemas.base import ApiModel
+from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_HASH, Address, Bytes32, SafeInt
 from api.schemas.operations import SignatureFields
 from api.schemas.projects import PolicyModel
 from ledger.domain.codec import to_hex
@@ -19,9 +20,9 @@ from ledger.store.records import ProposalRecord
 KindName = Literal["add_partner", "remove_partner", "change_policy", "amend_agreement"]
 
 
-class ProposalFields(BaseModel):
+class ProposalFields(ApiModel):
     """A governance change: `partner` for add/remove, `policy` for change_policy,
-    `agreement_hash` for amend_agreement."""
+    `agreementHash` for amend_agreement."""
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"kind": "add_partner", "partner": EXAMPLE_ADDRESS}]}
@@ -43,31 +44,31 @@ class ApprovalCreate(SignatureFields):
     model_config = ConfigDict(json_schema_extra={"examples": [{}]})
 
 
-class ProposalPublic(BaseModel):
+class ProposalPublic(ApiModel):
     """A governance proposal as the index knows it."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "proposal_id": 1,
-                    "project_id": 1,
+                    "proposalId": 1,
+                    "projectId": 1,
                     "proposer": EXAMPLE_ADDRESS,
                     "kind": "amend_agreement",
                     "partner": None,
                     "policy": None,
-                    "agreement_hash": EXAMPLE_HASH,
+                    "agreementHash": EXAMPLE_HASH,
                     "data": "0x" + EXAMPLE_HASH[2:],
                     "approvals": [EXAMPLE_ADDRESS],
                     "executed": False,
-                    "block_number": 14,
+                    "blockNumber": 14,
                 }
             ]
         }
     )
 
-    proposal_id: int
-    project_id: int
+    proposal_id: SafeInt
+    project_id: SafeInt
     proposer: str
     kind: KindName
     partner: str | None = Field(description="Of add_partner and remove_partner.")
@@ -76,7 +77,7 @@ class ProposalPublic(BaseModel):
     data: str = Field(description="The ABI-encoded change as proposed on chain.")
     approvals: list[str]
     executed: bool
-    block_number: int
+    block_number: SafeInt
 
     @classmethod
     def of(cls, record: ProposalRecord) -> ProposalPublic:

@@ -9,7 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
+
+from api.schemas.base import ApiModel
+from api.schemas.common import SafeInt
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,9 @@ class SandboxState:
     (`X-Sandbox-Token`). Another site's page cannot read our pages, so it cannot send it.
     """
 
-    project_id: int
+    project_id: SafeInt
     project_title: str
-    chain_id: int
+    chain_id: SafeInt
     ledger: str
     people: tuple[DemoPerson, ...] = field(repr=False)
     contributions: tuple[DemoContribution, ...]
@@ -62,7 +65,7 @@ class SandboxState:
     page_token: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
 
 
-class DemoKey(BaseModel):
+class DemoKey(ApiModel):
     """Someone the pages can act as, with the API key issued at this start."""
 
     label: str
@@ -74,7 +77,7 @@ class DemoKey(BaseModel):
     api_key: str
 
 
-class DemoContributionPublic(BaseModel):
+class DemoContributionPublic(ApiModel):
     """A seeded contribution with its opening (the demo partners' salts are no secret); its
     title is on its card, read from the contribution like anyone's."""
 
@@ -87,12 +90,12 @@ class DemoContributionPublic(BaseModel):
     document: str
 
 
-class DemoPublic(BaseModel):
+class DemoPublic(ApiModel):
     """The demo consortium of this sandbox start."""
 
-    project_id: int
+    project_id: SafeInt
     project_title: str
-    chain_id: int
+    chain_id: SafeInt
     ledger: str
     dev_chain: bool
     instance: str = Field(description="Changes with every start: the pages notice a reset.")
@@ -100,19 +103,23 @@ class DemoPublic(BaseModel):
     contributions: list[DemoContributionPublic]
 
 
-class ClockForward(BaseModel):
+class ClockForward(ApiModel):
     """How far to move the dev chain's clock."""
 
-    days: int = Field(ge=1, le=365)
+    model_config = ConfigDict(json_schema_extra={"examples": [{"days": 31}]})
+
+    days: SafeInt = Field(ge=1, le=365)
 
 
-class ClockPublic(BaseModel):
+class ClockPublic(ApiModel):
     """The chain's time after moving it."""
 
-    timestamp: int
+    model_config = ConfigDict(json_schema_extra={"examples": [{"timestamp": 1769904000}]})
+
+    timestamp: SafeInt
 
 
-class ResetRequest(BaseModel):
+class ResetRequest(ApiModel):
     """The page's confirmation; a JSON body also keeps plain cross-site forms out."""
 
     confirm: Literal[True]

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from api.schemas.common import EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2, EXAMPLE_HASH, Uint32, Uint64
+from api.schemas.base import ApiModel
+from api.schemas.common import (
+    EXAMPLE_ADDRESS,
+    EXAMPLE_ADDRESS_2,
+    EXAMPLE_HASH,
+    BlockNumber,
+    SafeInt,
+    Uint32,
+    Uint64Out,
+)
 from api.schemas.operations import SignatureFields
 from ledger.scoring.results import ContributionExplanation, PartnerExplanation, ScoreResult
 from ledger.scoring.statements import RoyaltyStatement
 from ledger.store.records import SplitProposalRecord
 
+CreditName = Literal["takes_part", "own", "not_taking_part", "unknown"]
 
-class SplitEntryPublic(BaseModel):
+
+class SplitEntryPublic(ApiModel):
     """One partner's share in basis points (10000 = 100 %)."""
 
     model_config = ConfigDict(
@@ -22,10 +33,10 @@ class SplitEntryPublic(BaseModel):
     )
 
     partner: str = Field(examples=[EXAMPLE_ADDRESS])
-    bps: int = Field(examples=[5000])
+    bps: SafeInt = Field(examples=[5000])
 
 
-class PartnerScorePublic(BaseModel):
+class PartnerScorePublic(ApiModel):
     """How one partner's share came about (fractions as exact "p/q" strings)."""
 
     model_config = ConfigDict(
@@ -34,17 +45,17 @@ class PartnerScorePublic(BaseModel):
                 {
                     "partner": EXAMPLE_ADDRESS,
                     "member": True,
-                    "raw_points": "1650",
-                    "own_points": "1600",
-                    "received_points": "80",
-                    "passed_points": "30",
-                    "share_before": "33/106",
+                    "rawPoints": "1650",
+                    "ownPoints": "1600",
+                    "receivedPoints": "80",
+                    "passedPoints": "30",
+                    "shareBefore": "33/106",
                     "adjustment": "SCALED",
-                    "share_after": "11/28",
+                    "shareAfter": "11/28",
                     "bps": 3929,
-                    "rounding_bonus": 1,
+                    "roundingBonus": 1,
                     "counted": [EXAMPLE_HASH],
-                    "not_counted": [],
+                    "notCounted": [],
                 }
             ]
         }
@@ -65,8 +76,8 @@ class PartnerScorePublic(BaseModel):
     share_before: str
     adjustment: str = Field(description="UNCHANGED, SCALED, CAPPED, FLOORED or RESIDUAL.")
     share_after: str
-    bps: int
-    rounding_bonus: int
+    bps: SafeInt
+    rounding_bonus: SafeInt
     counted: list[str]
     not_counted: list[str]
 
@@ -89,61 +100,61 @@ class PartnerScorePublic(BaseModel):
         )
 
 
-class ParentCreditPublic(BaseModel):
+class ParentCreditPublic(ApiModel):
     """One contribution another builds on, and the points it took from that one."""
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"parent": EXAMPLE_HASH, "credit": "TAKES_PART", "points": "32"}]
+            "examples": [{"parent": EXAMPLE_HASH, "credit": "takes_part", "points": "32"}]
         }
     )
 
     parent: str
-    credit: Literal["TAKES_PART", "OWN", "NOT_TAKING_PART", "UNKNOWN"] = Field(
-        description="TAKES_PART: another partner's that counts (or stands in for a version "
-        "that does); OWN: the contributor's own, which takes nothing; NOT_TAKING_PART: it "
-        "does not count; UNKNOWN: not in this project."
+    credit: CreditName = Field(
+        description="takes_part: another partner's that counts (or stands in for a version "
+        "that does); own: the contributor's own, which takes nothing; not_taking_part: it "
+        "does not count; unknown: not in this project."
     )
     points: str
 
 
-class EndorsementScorePublic(BaseModel):
+class EndorsementScorePublic(ApiModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"endorser": EXAMPLE_ADDRESS_2, "rating": 4}]}
     )
 
     endorser: str
-    rating: int
+    rating: SafeInt
 
 
-class ContributionScorePublic(BaseModel):
+class ContributionScorePublic(ApiModel):
     """Whether a contribution counts, why (not), and the factors of its points."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "contribution_id": EXAMPLE_HASH,
+                    "contributionId": EXAMPLE_HASH,
                     "contributor": EXAMPLE_ADDRESS,
                     "origin": "result",
                     "category": 0,
                     "value": "40",
-                    "registered_at": 1767225600,
+                    "registeredAt": 1767225600,
                     "status": "COUNTED",
                     "reason": "counted: 10000/10000 x 10000/10000 x 40/1 x rating 4 = 160",
                     "endorsements": [{"endorser": EXAMPLE_ADDRESS_2, "rating": 4}],
-                    "ignored_endorsements": [],
+                    "ignoredEndorsements": [],
                     "quorum": 1,
-                    "window_ends_at": 1767830400,
-                    "dispute_number": None,
-                    "dispute_votes": None,
+                    "windowEndsAt": 1767830400,
+                    "disputeNumber": None,
+                    "disputeVotes": None,
                     "rating": 4,
-                    "category_weight_bps": 10000,
-                    "origin_weight_bps": 10000,
-                    "unit_scale": 1,
+                    "categoryWeightBps": 10000,
+                    "originWeightBps": 10000,
+                    "unitScale": "1",
                     "points": "160",
                     "received": "0",
-                    "parents": [{"parent": EXAMPLE_HASH, "credit": "TAKES_PART", "points": "32"}],
+                    "parents": [{"parent": EXAMPLE_HASH, "credit": "takes_part", "points": "32"}],
                     "kept": "128",
                 }
             ]
@@ -153,23 +164,23 @@ class ContributionScorePublic(BaseModel):
     contribution_id: str
     contributor: str
     origin: Literal["background", "result"]
-    category: int
+    category: SafeInt
     value: str
-    registered_at: int
+    registered_at: SafeInt
     status: str = Field(description="COUNTED or the first reason it does not count.")
     reason: str = Field(description="The status as a sentence.")
     endorsements: list[EndorsementScorePublic]
     ignored_endorsements: list[EndorsementScorePublic]
-    quorum: int
-    window_ends_at: int
-    dispute_number: int | None
-    dispute_votes: list[int] | None = Field(
+    quorum: SafeInt
+    window_ends_at: SafeInt
+    dispute_number: SafeInt | None
+    dispute_votes: list[SafeInt] | None = Field(
         description="Of an open dispute: [uphold, reject, eligible voters]."
     )
-    rating: int | None
-    category_weight_bps: int | None = Field(description="None for an unknown category.")
-    origin_weight_bps: int
-    unit_scale: int | None = Field(description="None for an unknown category.")
+    rating: SafeInt | None
+    category_weight_bps: SafeInt | None = Field(description="None for an unknown category.")
+    origin_weight_bps: SafeInt
+    unit_scale: Uint64Out | None = Field(description="None for an unknown category.")
     points: str = Field(
         description="value / unit_scale x category weight x origin weight x rating (weights "
         "as bps / 10000); 0 unless COUNTED."
@@ -208,7 +219,9 @@ class ContributionScorePublic(BaseModel):
             received=str(x.received),
             parents=[
                 ParentCreditPublic(
-                    parent=link.parent, credit=link.credit.value, points=str(link.points)
+                    parent=link.parent,
+                    credit=cast(CreditName, link.credit.value.lower()),
+                    points=str(link.points),
                 )
                 for link in x.parents
             ],
@@ -216,47 +229,47 @@ class ContributionScorePublic(BaseModel):
         )
 
 
-class ScorePublic(BaseModel):
+class ScorePublic(ApiModel):
     """The split the scoring gives at one block, explained per partner and contribution."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "project_id": 1,
-                    "computed_at_block": 42,
-                    "as_of": 1767225600,
-                    "policy_version": 1,
-                    "policy_hash": EXAMPLE_HASH,
+                    "projectId": 1,
+                    "computedAtBlock": 42,
+                    "asOf": 1767225600,
+                    "policyVersion": 1,
+                    "policyHash": EXAMPLE_HASH,
                     "split": [
                         {"partner": EXAMPLE_ADDRESS, "bps": 6000},
                         {"partner": EXAMPLE_ADDRESS_2, "bps": 4000},
                     ],
-                    "empty_reason": None,
+                    "emptyReason": None,
                     "partners": [],
-                    "total_points": "500",
-                    "scale_factor": "1",
-                    "counted_count": 2,
-                    "contribution_count": 3,
-                    "input_set_hash": EXAMPLE_HASH,
+                    "totalPoints": "500",
+                    "scaleFactor": "1",
+                    "countedCount": 2,
+                    "contributionCount": 3,
+                    "inputSetHash": EXAMPLE_HASH,
                     "contributions": [],
                 }
             ]
         }
     )
 
-    project_id: int
-    computed_at_block: int
-    as_of: int = Field(description="Timestamp of `computed_at_block`: the evaluation time.")
-    policy_version: int
+    project_id: SafeInt
+    computed_at_block: SafeInt
+    as_of: SafeInt = Field(description="Timestamp of `computedAtBlock`: the evaluation time.")
+    policy_version: SafeInt
     policy_hash: str
     split: list[SplitEntryPublic] = Field(description="Non-zero shares, ascending by address.")
     empty_reason: str | None
     partners: list[PartnerScorePublic]
     total_points: str
     scale_factor: str
-    counted_count: int
-    contribution_count: int
+    counted_count: SafeInt
+    contribution_count: SafeInt
     input_set_hash: str
     contributions: list[ContributionScorePublic] | None = Field(
         description="Per-contribution explanations (left out with explain=false)."
@@ -288,63 +301,63 @@ def _fraction(value: Fraction) -> str:
     return str(value)
 
 
-class SplitProposalPublic(BaseModel):
-    """A split proposal of the RoyaltyVault; `split_version` once finalized."""
+class SplitProposalPublic(ApiModel):
+    """A split proposal of the RoyaltyVault; `splitVersion` once finalized."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "proposal_id": 1,
-                    "project_id": 1,
+                    "proposalId": 1,
+                    "projectId": 1,
                     "proposer": EXAMPLE_ADDRESS,
                     "split": [
                         {"partner": EXAMPLE_ADDRESS, "bps": 6000},
                         {"partner": EXAMPLE_ADDRESS_2, "bps": 4000},
                     ],
-                    "policy_version": 1,
-                    "computed_at_block": 42,
-                    "input_set_hash": EXAMPLE_HASH,
+                    "policyVersion": 1,
+                    "computedAtBlock": 42,
+                    "inputSetHash": EXAMPLE_HASH,
                     "approvals": [EXAMPLE_ADDRESS],
-                    "approvals_required": 2,
+                    "approvalsRequired": 2,
                     "eligible": [EXAMPLE_ADDRESS, EXAMPLE_ADDRESS_2],
-                    "waiting_for": [EXAMPLE_ADDRESS_2],
+                    "waitingFor": [EXAMPLE_ADDRESS_2],
                     "finalized": False,
-                    "split_version": None,
-                    "block_number": 43,
-                    "proposed_at": 1767225600,
-                    "finalized_at_block": None,
-                    "finalized_at": None,
+                    "splitVersion": None,
+                    "blockNumber": 43,
+                    "proposedAt": 1767225600,
+                    "finalizedAtBlock": None,
+                    "finalizedAt": None,
                 }
             ]
         }
     )
 
-    proposal_id: int
-    project_id: int
+    proposal_id: SafeInt
+    project_id: SafeInt
     proposer: str
     split: list[SplitEntryPublic]
-    policy_version: int
-    computed_at_block: int
+    policy_version: SafeInt
+    computed_at_block: SafeInt
     input_set_hash: str
     approvals: list[str]
-    approvals_required: int | None = Field(
+    approvals_required: SafeInt | None = Field(
         description="Approvals that finalize it, as the vault fixed them when it was proposed "
         "(docs/governance.md, Thresholds); None when the vault could not be read."
     )
     eligible: list[str] = Field(
         description="Partners who may approve it: partners now, and already when it was "
-        'proposed. `approvals_required` of `eligible` is the "n of m" people read.'
+        'proposed. `approvalsRequired` of `eligible` is the "n of m" people read.'
     )
     waiting_for: list[str] = Field(
         description="Eligible partners who have not approved it (empty once finalized)."
     )
     finalized: bool
-    split_version: int | None
-    block_number: int
-    proposed_at: int | None = Field(description="Timestamp of the proposal (from the vault).")
-    finalized_at_block: int | None = Field(description="Block in which it became a version.")
-    finalized_at: int | None = Field(
+    split_version: SafeInt | None
+    block_number: SafeInt
+    proposed_at: SafeInt | None = Field(description="Timestamp of the proposal (from the vault).")
+    finalized_at_block: SafeInt | None = Field(description="Block in which it became a version.")
+    finalized_at: SafeInt | None = Field(
         description="Timestamp from which it is in force (the split money follows)."
     )
 
@@ -386,14 +399,14 @@ class SplitProposalPublic(BaseModel):
         )
 
 
-class SplitFields(BaseModel):
+class SplitFields(ApiModel):
     """What to score for the proposal; the index's newest block and the latest policy when
     left out. Non-custodial: repeat the values of the typed data `/prepare` returned."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{}]})
 
     policy_version: Uint32 | None = Field(default=None, examples=[1])
-    computed_at_block: Uint64 | None = Field(default=None, examples=[42])
+    computed_at_block: BlockNumber | None = Field(default=None, examples=[42])
 
 
 class SplitCreate(SplitFields, SignatureFields):
@@ -406,7 +419,7 @@ class SplitApprovalCreate(SignatureFields):
     model_config = ConfigDict(json_schema_extra={"examples": [{}]})
 
 
-class StatementLinePublic(BaseModel):
+class StatementLinePublic(ApiModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -414,41 +427,41 @@ class StatementLinePublic(BaseModel):
                     "partner": EXAMPLE_ADDRESS,
                     "bps": 6000,
                     "amount": "60000",
-                    "amount_decimal": "600.00",
+                    "amountDecimal": "600.00",
                 }
             ]
         }
     )
 
     partner: str
-    bps: int
+    bps: SafeInt
     amount: str = Field(description="Smallest currency units (decimal string).")
     amount_decimal: str
 
 
-class StatementPublic(BaseModel):
+class StatementPublic(ApiModel):
     """A revenue amount divided by a split, to the last unit (largest remainder)."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "project_id": 1,
+                    "projectId": 1,
                     "basis": "finalized_split",
-                    "split_version": 1,
+                    "splitVersion": 1,
                     "date": "2026-01-31",
                     "currency": "EUR",
                     "decimals": 2,
                     "token": None,
                     "total": "100000",
-                    "total_decimal": "1000.00",
+                    "totalDecimal": "1000.00",
                     "rule": "floor(amount * bps / 10000) per partner; ...",
                     "lines": [
                         {
                             "partner": EXAMPLE_ADDRESS,
                             "bps": 6000,
                             "amount": "60000",
-                            "amount_decimal": "600.00",
+                            "amountDecimal": "600.00",
                         }
                     ],
                 }
@@ -456,15 +469,15 @@ class StatementPublic(BaseModel):
         }
     )
 
-    project_id: int
+    project_id: SafeInt
     basis: Literal["finalized_split", "current_score"] = Field(
         description="A finalized split version, or (none finalized yet) the current score, "
-        "then `split_version` is 0: an estimate, not a booking."
+        "then `splitVersion` is 0: an estimate, not a booking."
     )
-    split_version: int
+    split_version: SafeInt
     date: str
     currency: str
-    decimals: int
+    decimals: SafeInt
     token: str | None
     total: str
     total_decimal: str

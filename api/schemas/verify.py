@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from api.schemas.base import ApiModel
 from api.schemas.common import (
     EXAMPLE_ADDRESS,
     EXAMPLE_COMMITMENT,
@@ -16,7 +17,7 @@ from api.schemas.common import (
 )
 
 
-class VerifyRequest(BaseModel):
+class VerifyRequest(ApiModel):
     """A bundle and, optionally, the SHA-256 of the original file (never the file)."""
 
     model_config = ConfigDict(
@@ -40,7 +41,7 @@ class VerifyRequest(BaseModel):
                         "card": {"title": "Retting trial 7", "...": "docs/proofs.md"},
                         "chain": {"chainId": 31337, "blockNumber": 7, "txHash": EXAMPLE_HASH},
                     },
-                    "file_sha256": EXAMPLE_CONTENT_HASH,
+                    "fileSha256": EXAMPLE_CONTENT_HASH,
                     "online": True,
                 }
             ]
@@ -60,7 +61,7 @@ class VerifyRequest(BaseModel):
     )
 
 
-class CheckPublic(BaseModel):
+class CheckPublic(ApiModel):
     """One check of the verification."""
 
     model_config = ConfigDict(
@@ -95,26 +96,28 @@ class CheckPublic(BaseModel):
     )
 
 
-class VerificationPublic(BaseModel):
+class VerificationPublic(ApiModel):
     """Every check, offline first; `ok` when all passed."""
 
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "ok": True,
-                    "checks": [
-                        {
-                            "name": "file",
-                            "passed": True,
-                            "detail": "SHA-256 of the file equals the content hash",
-                            "fields": [],
-                        }
-                    ],
-                }
-            ]
+    model_config = ConfigDict(
+        **{
+            "json_schema_extra": {
+                "examples": [
+                    {
+                        "ok": True,
+                        "checks": [
+                            {
+                                "name": "file",
+                                "passed": True,
+                                "detail": "SHA-256 of the file equals the content hash",
+                                "fields": [],
+                            }
+                        ],
+                    }
+                ]
+            }
         }
-    }
+    )
 
     ok: bool
     checks: list[CheckPublic]

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from api.auth import Principal, Role
 from api.deps import Services
-from api.errors import NotFoundError, PermissionDeniedError, UnprocessableError, WrongActorError
+from api.errors import NotFoundError, PermissionDeniedError, UnprocessableError
 from ledger.domain.values import checksum
 from ledger.store import Store
 from ledger.store.keys import AuditorGrantRecord
@@ -109,19 +109,27 @@ def can_read_partner(store: Store, principal: Principal, address: str) -> bool:
 def require_project_coordinator(
     services: Services, principal: Principal, project_id: int
 ) -> ProjectRecord:
-    """The project, if `principal` is a coordinator key of its coordinator, still a partner.
-    A caller that may not read the project gets 404 as for any read."""
+    """The project, if `principal` acts for its coordinator on chain (any partner key of that
+    partner), still a partner. A caller that may not read the project gets 404 as for any
+    read; a key that acts for nobody (auditor, admin) 403 `forbidden_role`; another partner's
+    key 403 `not_coordinator`."""
     project = readable_project(services, principal, project_id)
-    if principal.role is not Role.COORDINATOR:
+    if not principal.role.acts_for_partner or principal.partner is None:
         raise PermissionDeniedError("only the project's coordinator grants auditors")
-    actor = None if principal.partner is None else checksum(principal.partner)
+    actor = checksum(principal.partner)
     active = {p.address for p in project.partners if p.active}
-    if actor is None or project.coordinator != actor or actor not in active:
-        raise WrongActorError(
-            f"project {project_id} is coordinated by {project.coordinator}, "
-            f"this API key acts for {actor or 'nobody'}"
-        )
+    if project.coordinator != actor or actor not in active:
+        raise not_coordinator(project_id, project.coordinator, actor)
     return project
+
+
+def not_coordinator(project_id: int, coordinator: str, actor: str) -> PermissionDeniedError:
+    """403 `not_coordinator`: a coordinator-only action by a key of another partner."""
+    return PermissionDeniedError(
+        f"only the coordinator of project {project_id} ({coordinator}) may do this; this API "
+        f"key acts for {actor}",
+        code="not_coordinator",
+    )
 
 
 def grant_auditor(

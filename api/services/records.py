@@ -9,7 +9,7 @@ hash to the value the partner signed.
   never replaced; a request that fails after its record was kept leaves an unused record, which
   no contribution names.
 - **Opening**: the reader asks for the record by the hash the chain holds (the signed
-  `cardHash`, the dispute's `reasonHash`). If the ciphertext was changed it no longer decrypts;
+  `card_hash`, the dispute's `reason_hash`). If the ciphertext was changed it no longer decrypts;
   if someone with the key re-sealed other text under that id, it no longer hashes to the signed
   value. Either way `RecordIntegrityError` (`card_altered`, `reason_altered`): the API never
   serves an altered record as valid.

@@ -37,7 +37,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query
@@ -48,7 +48,7 @@ from web3.types import TxParams, Wei
 
 from api.auth import Principal
 from api.deps import EXCHANGE, VAULT, ServicesDep, WriterDep, actor_of
-from api.errors import ConflictError, ErrorDetail, UnprocessableError, WrongActorError
+from api.errors import ConflictError, ErrorDetail, UnprocessableError
 from api.schemas.operations import OperationPublic, PreparedPublic, SignatureFields
 from ledger.chain.reverts import DecodedRevertError, PocContributionExists, decoding_reverts
 from ledger.chain.signing import (
@@ -58,6 +58,7 @@ from ledger.chain.signing import (
     recover_signer,
     sign_auth,
     typed_data_digest,
+    typed_data_json,
 )
 from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
@@ -150,6 +151,31 @@ IdempotencyKey = Annotated[
 ]
 
 
+#: Chains a wallet is often left connected to: mainnet, Sepolia, Holesky, the dev chains.
+_USUAL_CHAIN_IDS: tuple[int, ...] = (1, 11155111, 17000, 31337, 1337)
+# Half the order of secp256k1: an ECDSA `s` above it is the malleated twin of a valid one.
+_HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+
+
+def _check_signature_form(raw: bytes) -> None:
+    """Refuse a signature by its form, before recovering anything: 65 bytes r ‖ s ‖ v with a
+    low `s` (EIP-2), as the contracts require."""
+    if len(raw) != 65:
+        raise UnprocessableError(
+            f"a signature is 65 bytes (r, s, v), not {len(raw)}", code="signature_malformed"
+        )
+    if raw[64] not in (0, 1, 27, 28):
+        raise UnprocessableError(
+            f"the signature's v is {raw[64]}, not 27 or 28", code="signature_malformed"
+        )
+    if int.from_bytes(raw[32:64], "big") > _HALF_ORDER:
+        raise UnprocessableError(
+            "the signature's s is in the upper half of the curve order: a malleated signature "
+            "(EIP-2); sign again, or use s' = n - s with v flipped",
+            code="signature_malleable",
+        )
+
+
 class Writes:
     """Accepts the writes of one request (a dependency: `WritesDep`)."""
 
@@ -186,10 +212,10 @@ class Writes:
         deadline = self._now(fresh=True) + self.services.settings.signature_ttl
         data = action.typed_data(self.domain(action.contract), self.actor, nonce, deadline)
         return PreparedPublic(
-            typed_data=data,
+            typed_data=typed_data_json(data),
             signer=self.actor,
             nonce=str(nonce),
-            deadline=deadline,
+            deadline=str(deadline),
             digest=to_hex(typed_data_digest(data)),
         )
 
@@ -244,16 +270,89 @@ class Writes:
         if nonce >= 2**256:
             raise UnprocessableError("nonce must fit uint256", code="invalid_request")
         data = action.typed_data(domain, self.actor, nonce, signed.deadline)
+        _check_signature_form(raw)
         try:
             signer = recover_signer(data, raw)
         except SigningError as exc:
             # The contract's name for it (`SignatureInvalid`): one code whoever refuses it.
             raise UnprocessableError(str(exc), code="signature_invalid") from exc
         if signer != self.actor:
-            raise WrongActorError(
-                f"the signature is by {signer}, but this API key acts for {self.actor}"
-            )
+            raise self._mismatch(action, data, raw, signer)
         return SignedAuth(self.actor, nonce, signed.deadline, raw)
+
+    def _mismatch(
+        self, action: SignedAction, data: TypedData, raw: bytes, recovered: str
+    ) -> UnprocessableError:
+        """The refusal of a signature that recovers another address than the key's partner:
+        `signature_wrong_domain` when it is the partner's over the same message for another of
+        this deployment's contracts or another well-known chain, else `signature_mismatch`;
+        both with the digest the service expected and the address the signature recovers."""
+        digest = to_hex(typed_data_digest(data))
+        details = [
+            ErrorDetail(
+                location="body.signature",
+                code="recovered_address",
+                message=f"the signature recovers {recovered}",
+                expected=self.actor,
+                actual=recovered,
+            ),
+            ErrorDetail(
+                location="typedData",
+                code="expected_digest",
+                message="the EIP-712 digest of the typed data /prepare returns for this "
+                "request (nonce and deadline as posted)",
+                expected=digest,
+            ),
+        ]
+        ours = self.domain(action.contract)
+        for other in self._other_domains(ours):
+            try:
+                signer = recover_signer({**data, "domain": other.as_dict()}, raw)
+            except SigningError:
+                continue
+            if signer == self.actor:
+                details.append(
+                    ErrorDetail(
+                        location="typedData.domain",
+                        code="domain_signed",
+                        message=f"signed for chain {other.chain_id}, contract "
+                        f"{other.verifying_contract}; this service writes to chain "
+                        f"{ours.chain_id}, contract {ours.verifying_contract}",
+                        expected=f"{ours.chain_id}:{ours.verifying_contract}",
+                        actual=f"{other.chain_id}:{other.verifying_contract}",
+                    )
+                )
+                return UnprocessableError(
+                    f"the signature is {self.actor}'s, but for another EIP-712 domain (chain "
+                    f"{other.chain_id}, contract {other.verifying_contract}): sign the typed "
+                    "data /prepare returns, domain included",
+                    code="signature_wrong_domain",
+                    details=details,
+                )
+        return UnprocessableError(
+            f"the signature recovers {recovered}, not {self.actor} (the partner this API key "
+            f"acts for): the signed typed data differs from the request (expected digest "
+            f"{digest}), or another key signed it",
+            code="signature_mismatch",
+            details=details,
+        )
+
+    def _other_domains(self, ours: Eip712Domain) -> list[Eip712Domain]:
+        """Domains a partner may sign for by mistake: this deployment's other contracts, and
+        this contract on the chains a wallet is most often connected to."""
+        access = self.services.require_chain()
+        addresses = [access.ledger_address, access.vault_address]
+        if access.exchange is not None:
+            addresses.append(access.exchange.address)
+        found = [
+            replace(ours, verifying_contract=a) for a in addresses if a != ours.verifying_contract
+        ]
+        found += [
+            replace(ours, chain_id=chain_id)
+            for chain_id in _USUAL_CHAIN_IDS
+            if chain_id != ours.chain_id
+        ]
+        return found
 
     def _seen(self, signature: bytes) -> bool:
         """Whether this partner posted this signature before (an operation has it)."""

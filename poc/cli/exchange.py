@@ -210,8 +210,9 @@ def run_publish_key(args: argparse.Namespace) -> int:
 
     public = "0x" + keys.public_key_bytes(_load_key(args.key_file)).hex()
     with _open_client(args) as client:
-        op = _write(client, "/v1/encryption-keys", {"public_key": public})
-    print(f"published {public} as key version {op.get('resource_id')}")
+        me = _check(client.get("/v1/me"))["partner"]
+        op = _write(client, f"/v1/partners/{me}/encryption-keys", {"publicKey": public})
+    print(f"published {public} as key version {op.get('resourceId')}")
     return 0
 
 
@@ -247,7 +248,7 @@ def run_share(args: argparse.Namespace) -> int:
             published = _check(client.get(f"/v1/partners/{recipient}/encryption-keys"))
             if not published:
                 raise ApiRefused(f"{recipient} has published no encryption key yet")
-            public_key = published[-1]["public_key"].lower()
+            public_key = published[-1]["publicKey"].lower()
             if public_key in seen:
                 # One partner published another's key: what it receives, the other opens.
                 raise ApiRefused(
@@ -257,7 +258,7 @@ def run_share(args: argparse.Namespace) -> int:
             seen[public_key] = recipient
             blob = envelope.wrap_key(
                 key_envelope,
-                bytes.fromhex(published[-1]["public_key"][2:]),
+                bytes.fromhex(published[-1]["publicKey"][2:]),
                 disclosure_id=disclosure_id,
                 recipient=recipient,
             )
@@ -266,15 +267,15 @@ def run_share(args: argparse.Namespace) -> int:
             client,
             f"/v1/projects/{args.project}/disclosures",
             {
-                "content_commitment": "0x" + commitment.hex(),
+                "contentCommitment": "0x" + commitment.hex(),
                 "recipients": list(wrapped),
-                "contribution_ids": args.contribution,
-                "wrapped_keys": wrapped,
+                "contributionIds": args.contribution,
+                "wrappedKeys": wrapped,
             },
         )
     record = {
-        "disclosure_id": "0x" + disclosure_id.hex(),
-        "content_commitment": "0x" + commitment.hex(),
+        "disclosureId": "0x" + disclosure_id.hex(),
+        "contentCommitment": "0x" + commitment.hex(),
         "sha256": "0x" + digest.sha256.hex(),
         "salt": "0x" + salt.hex(),
         "recipients": list(wrapped),
@@ -293,12 +294,12 @@ def run_inbox(args: argparse.Namespace) -> int:
     print("Disclosures to you:")
     for item in inbox["disclosures"]:
         mine = next(r for r in item["receipts"] if r["recipient"] == me)
-        print(f"  {item['disclosure_id']}  from {item['sharer']}  {mine['status']}")
+        print(f"  {item['disclosureId']}  from {item['sharer']}  {mine['status']}")
     print("Access-rights requests to answer:")
-    for request in inbox["requests_to_answer"]:
+    for request in inbox["requestsToAnswer"]:
         print(_request_line(request))
     print("Your access-rights requests:")
-    for request in inbox["my_requests"]:
+    for request in inbox["myRequests"]:
         print(_request_line(request))
     return 0
 
@@ -306,7 +307,7 @@ def run_inbox(args: argparse.Namespace) -> int:
 def _request_line(request: dict[str, Any]) -> str:
     overdue = " OVERDUE" if request["overdue"] else ""
     return (
-        f"  #{request['request_id']}  {request['requester']} -> {request['owner']}  "
+        f"  #{request['requestId']}  {request['requester']} -> {request['owner']}  "
         f"{request['purpose']}, {request['terms']}  {request['status']}{overdue}"
     )
 
@@ -325,7 +326,7 @@ def run_open(args: argparse.Namespace) -> int:
             _check(document)
         try:
             opened = envelope.unwrap_key(
-                base64.b64decode(wrapped["wrapped_key"]),
+                base64.b64decode(wrapped["wrappedKey"]),
                 private,
                 disclosure_id=bytes.fromhex(disclosure_id[2:]),
                 recipient=me,
@@ -344,8 +345,8 @@ def run_open(args: argparse.Namespace) -> int:
                 opened,
                 digest,
                 sharer=disclosure["sharer"],
-                project_id=disclosure["project_id"],
-                content_commitment=bytes.fromhex(disclosure["content_commitment"][2:]),
+                project_id=disclosure["projectId"],
+                content_commitment=bytes.fromhex(disclosure["contentCommitment"][2:]),
             )
         except EnvelopeError as exc:
             partial.unlink(missing_ok=True)
@@ -357,7 +358,7 @@ def run_open(args: argparse.Namespace) -> int:
             _write(
                 client,
                 f"/v1/disclosures/{disclosure_id}/acknowledge",
-                {"content_commitment": disclosure["content_commitment"]},
+                {"contentCommitment": disclosure["contentCommitment"]},
             )
             print(f"acknowledged {disclosure_id}")
     return 0
@@ -369,7 +370,7 @@ def _salted_reason(text: str) -> tuple[str, dict[str, str]]:
     content, salt = hashing.text_hash(text), hashing.new_salt()
     reason = hashing.reason_hash(content, salt)
     return "0x" + reason.hex(), {
-        "reason_hash": "0x" + reason.hex(),
+        "reasonHash": "0x" + reason.hex(),
         "text_sha256": "0x" + content.hex(),
         "salt": "0x" + salt.hex(),
     }
@@ -379,7 +380,7 @@ def run_decline(args: argparse.Namespace) -> int:
     body: dict[str, Any] = {}
     kept: dict[str, str] = {}
     if args.reason:
-        body["reason_hash"], kept = _salted_reason(args.reason)
+        body["reasonHash"], kept = _salted_reason(args.reason)
     with _open_client(args) as client:
         _write(client, f"/v1/disclosures/{args.disclosure.lower()}/decline", body)
     print(json.dumps({"declined": args.disclosure, **kept}, indent=2))
@@ -404,15 +405,15 @@ def run_request(args: argparse.Namespace) -> int:
     }
     terms_hash = _file_hash(args.terms_file)
     if terms_hash is not None:
-        body["terms_hash"] = terms_hash
+        body["termsHash"] = terms_hash
     with _open_client(args) as client:
         op = _write(client, f"/v1/contributions/{args.contribution}/access-requests", body)
-    print(f"request #{op['resource_id']} sent")
+    print(f"request #{op['resourceId']} sent")
     return 0
 
 
 def run_grant(args: argparse.Namespace) -> int:
-    body = {"terms": args.terms.replace("-", "_"), "terms_hash": _file_hash(args.terms_file)}
+    body = {"terms": args.terms.replace("-", "_"), "termsHash": _file_hash(args.terms_file)}
     with _open_client(args) as client:
         _write(client, f"/v1/access-requests/{args.request}/grant", body)
     print(f"request #{args.request} granted")
@@ -422,7 +423,7 @@ def run_grant(args: argparse.Namespace) -> int:
 def run_refuse(args: argparse.Namespace) -> int:
     reason, kept = _salted_reason(args.reason)
     with _open_client(args) as client:
-        _write(client, f"/v1/access-requests/{args.request}/refuse", {"reason_hash": reason})
+        _write(client, f"/v1/access-requests/{args.request}/refuse", {"reasonHash": reason})
     print(json.dumps({"refused": args.request, **kept}, indent=2))
     return 0
 

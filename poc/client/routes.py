@@ -15,8 +15,8 @@ ROUTES: Final[dict[str, str]] = {
     "chain": "/v1/chain",
     "operations": "/v1/operations",
     "operation": "/v1/operations/{operation_id}",
-    # Listing a project's contributions (GET) and registering one (POST).
-    "contributions": "/v1/contributions",
+    # Listing a project's contributions (GET) and registering one (POST): the same path.
+    "contributions": "/v1/projects/{project_id}/contributions",
     "register": "/v1/projects/{project_id}/contributions",
     "contribution": "/v1/contributions/{contribution_id}",
     "batches": "/v1/projects/{project_id}/batches",
@@ -32,7 +32,7 @@ ROUTES: Final[dict[str, str]] = {
 
 # Query parameter names, by what they mean; None: not a query parameter (in the path instead).
 QUERY: Final[dict[str, str | None]] = {
-    "project_id": "project_id",
+    "project_id": None,
     "contributor": "contributor",
     "status": "status",
     "cursor": "cursor",

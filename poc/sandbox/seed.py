@@ -464,7 +464,7 @@ def demo_card(item: demo.DemoContribution, secret: bytes) -> dict[str, Any]:
         "description": item.description,
         "file": {
             "name": item.file_name,
-            "media_type": "text/plain",
+            "mediaType": "text/plain",
             "size": len(item.document().encode()),
         },
         "keywords": list(item.keywords),
@@ -544,7 +544,7 @@ def _post(http: httpx.Client, path: str, body: Mapping[str, Any], key: str, *, w
             if error.get("code") in _DONE_CODES:
                 return 0
             raise SeedError(f"the demo's {what} failed: {error}")
-        repeat = float(op.get("created_at", asked_at)) < asked_at
+        repeat = float(op.get("createdAt", asked_at)) < asked_at
         return 0 if repeat or (op.get("result") or {}).get("already_done") else 1
     code = ""
     with contextlib.suppress(ValueError):

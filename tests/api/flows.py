@@ -35,12 +35,12 @@ def write(
 def api_project(consortium: Consortium, *, accept: bool = True) -> int:
     """Create a project of the three partners through the API (and have all accept it)."""
     body = {
-        "agreement_hash": "0x" + AGREEMENT.hex(),
+        "agreementHash": "0x" + AGREEMENT.hex(),
         "partners": [m.address for m in consortium.partners],
         "policy": POLICY_JSON,
     }
     op = write(consortium, consortium.coordinator, "/v1/projects", body)
-    project_id = int(op["resource_id"])
+    project_id = int(op["resourceId"])
     if accept:
         for member in consortium.partners:
             write(consortium, member, f"/v1/projects/{project_id}/agreement/acceptances")
@@ -55,7 +55,12 @@ def registration(
     card: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     commit = commitment(member.address, project_id, sha256_bytes(label.encode()), new_salt())
-    body = {"commitment": "0x" + commit.hex(), "origin": "result", "category": 0, "value": value}
+    body = {
+        "commitment": "0x" + commit.hex(),
+        "origin": "result",
+        "category": 0,
+        "value": str(value),
+    }
     return body if card is None else {**body, "card": card}
 
 
@@ -73,7 +78,7 @@ def api_contribution(
         f"/v1/projects/{project_id}/contributions",
         registration(member, project_id, label, card=card),
     )
-    return str(op["resource_id"])
+    return str(op["resourceId"])
 
 
 # ------------------------------------------------------------------------------ exchange
@@ -98,7 +103,9 @@ class Shared:
 def publish_encryption_key(consortium: Consortium, member: Member) -> X25519PrivateKey:
     private = keys.generate_private_key()
     public = "0x" + keys.public_key_bytes(private).hex()
-    op = write(consortium, member, "/v1/encryption-keys", {"public_key": public})
+    op = write(
+        consortium, member, f"/v1/partners/{member.address}/encryption-keys", {"publicKey": public}
+    )
     assert op["kind"] == "publish_encryption_key"
     return private
 
@@ -125,7 +132,7 @@ def share_document(
         headers={**sharer.headers, "Content-Type": "application/octet-stream"},
     )
     assert uploaded.status_code == 201, uploaded.text
-    assert uploaded.json()["disclosure_id"] == "0x" + disclosure_id.hex()
+    assert uploaded.json()["disclosureId"] == "0x" + disclosure_id.hex()
     key_envelope = envelope.KeyEnvelope(file_key, salt, NAME, "application/pdf", len(DOCUMENT))
     wrapped = {}
     for recipient in recipients:
@@ -134,19 +141,19 @@ def share_document(
         ).json()[-1]
         blob = envelope.wrap_key(
             key_envelope,
-            bytes.fromhex(published["public_key"][2:]),
+            bytes.fromhex(published["publicKey"][2:]),
             disclosure_id=disclosure_id,
             recipient=recipient.address,
         )
         wrapped[recipient.address] = base64.b64encode(blob).decode()
     body = {
-        "content_commitment": "0x" + commitment.hex(),
+        "contentCommitment": "0x" + commitment.hex(),
         "recipients": [r.address for r in recipients],
-        "contribution_ids": references or [],
-        "wrapped_keys": wrapped,
+        "contributionIds": references or [],
+        "wrappedKeys": wrapped,
     }
     op = write(consortium, sharer, f"/v1/projects/{project_id}/disclosures", body)
-    assert op["resource_id"] == "0x" + disclosure_id.hex()
+    assert op["resourceId"] == "0x" + disclosure_id.hex()
     return Shared(
         project_id, "0x" + disclosure_id.hex(), "0x" + commitment.hex(), file_key, salt, sealed
     )

@@ -36,17 +36,17 @@ POLICY = Policy(
     ),
 )
 POLICY_JSON: dict[str, Any] = {
-    "background_weight_bps": 5000,
-    "result_weight_bps": 10000,
-    "endorsement_quorum": 1,
-    "dispute_window": 604800,
-    "split_approval_bps": 6667,
-    "governance_bps": 6667,
-    "partner_cap_bps": 0,
-    "partner_floor_bps": 0,
+    "backgroundWeightBps": 5000,
+    "resultWeightBps": 10000,
+    "endorsementQuorum": 1,
+    "disputeWindow": 604800,
+    "splitApprovalBps": 6667,
+    "governanceBps": 6667,
+    "partnerCapBps": 0,
+    "partnerFloorBps": 0,
     "categories": [
-        {"name": "person-hours", "unit": "hour", "unit_scale": 1, "weight_bps": 10000},
-        {"name": "funding", "unit": "EUR", "unit_scale": 100, "weight_bps": 5000},
+        {"name": "person-hours", "unit": "hour", "unitScale": "1", "weightBps": 10000},
+        {"name": "funding", "unit": "EUR", "unitScale": "100", "weightBps": 5000},
     ],
 }
 

@@ -45,16 +45,16 @@ def _vote(c: Consortium) -> tuple[Member, str, dict[str, Any]]:
     # Four partners, so that two may vote and the first vote leaves the dispute open.
     members = [*c.partners, c.outsider]
     body = {
-        "agreement_hash": "0x" + AGREEMENT.hex(),
+        "agreementHash": "0x" + AGREEMENT.hex(),
         "partners": [m.address for m in members],
         "policy": POLICY_JSON,
     }
-    project_id = int(write(c, c.coordinator, "/v1/projects", body)["resource_id"])
+    project_id = int(write(c, c.coordinator, "/v1/projects", body)["resourceId"])
     for member in members:
         write(c, member, f"/v1/projects/{project_id}/agreement/acceptances")
     contribution = api_contribution(c, c.partner_b, project_id, "disputed")
     url = f"/v1/contributions/{contribution}/disputes"
-    write(c, c.partner_c, url, {"reason_hash": "0x" + "ab" * 32})
+    write(c, c.partner_c, url, {"reasonHash": "0x" + "ab" * 32})
     return c.coordinator, f"{url}/1/votes", {"uphold": True}
 
 
@@ -65,16 +65,16 @@ def _approve_split(c: Consortium) -> tuple[Member, str, dict[str, Any]]:
     c.chain.increase_time(8 * DAY)
     c.sync()
     split = write(c, c.partner_b, f"/v1/projects/{project_id}/splits")
-    return c.coordinator, f"/v1/projects/{project_id}/splits/{split['resource_id']}/approvals", {}
+    return c.coordinator, f"/v1/projects/{project_id}/splits/{split['resourceId']}/approvals", {}
 
 
 def _approve_proposal(c: Consortium) -> tuple[Member, str, dict[str, Any]]:
     project_id = api_project(c)
-    amend = {"kind": "amend_agreement", "agreement_hash": "0x" + "42" * 32}
+    amend = {"kind": "amend_agreement", "agreementHash": "0x" + "42" * 32}
     proposal = write(c, c.coordinator, f"/v1/projects/{project_id}/proposals", amend)
     return (
         c.partner_b,
-        f"/v1/projects/{project_id}/proposals/{proposal['resource_id']}/approvals",
+        f"/v1/projects/{project_id}/proposals/{proposal['resourceId']}/approvals",
         {},
     )
 
@@ -109,7 +109,7 @@ def _signed(
     prepared = c.client.post(f"{url}/prepare", json=body, headers=member.headers)
     assert prepared.status_code == 200, prepared.text
     data = prepared.json()
-    typed = data["typed_data"]
+    typed = data["typedData"]
     if deadline is not None:
         typed["message"]["deadline"] = deadline
     signature = sign_typed_data(member.account.key, typed)
@@ -240,9 +240,9 @@ def test_custodial_write_that_failed_on_chain_does_not_block_a_new_attempt(
     coord, b, partner_c = c.partners
     project_id = api_project(c)
     contribution = api_contribution(c, b, project_id, "endorsed later")
-    amend = {"kind": "amend_agreement", "agreement_hash": "0x" + "42" * 32}
+    amend = {"kind": "amend_agreement", "agreementHash": "0x" + "42" * 32}
     proposal = write(c, coord, f"/v1/projects/{project_id}/proposals", amend)
-    approvals = f"/v1/projects/{project_id}/proposals/{proposal['resource_id']}/approvals"
+    approvals = f"/v1/projects/{project_id}/proposals/{proposal['resourceId']}/approvals"
     services = c.client.app.state.services  # type: ignore[attr-defined]
     url = f"/v1/contributions/{contribution}/endorsements"
     services.worker.stop()
@@ -405,10 +405,10 @@ def test_register_commitment_on_chain_with_another_value_is_409(consortium: Cons
     assert other.status_code == 409 and other.json()["code"] == "conflict"
     assert [d["location"] for d in other.json()["details"]] == ["body.value"]
     assert same.status_code == 200, same.text
-    assert same.json()["result"]["already_done"] is True
+    assert same.json()["result"]["alreadyDone"] is True
     # With the first registration's date and id, for "already registered on <date>".
-    first = c.client.get(f"/v1/contributions/{same.json()['resource_id']}", headers=member.headers)
-    assert same.json()["result"]["registered_at"] == first.json()["registered_at"] > 0
+    first = c.client.get(f"/v1/contributions/{same.json()['resourceId']}", headers=member.headers)
+    assert same.json()["result"]["registeredAt"] == first.json()["registeredAt"] > 0
 
 
 # ------------------------------------------------------------------------------ Idempotency-Key
@@ -468,7 +468,7 @@ def test_expired_signature_has_one_code_at_the_api_at_preflight_and_on_chain(
     assert _settled(c, member, on_chain.json()["id"])["error"]["code"] == "signature_expired"
 
 
-def test_unreadable_signature_has_the_contracts_code(consortium: Consortium) -> None:
+def test_unreadable_signature_is_422_signature_malformed(consortium: Consortium) -> None:
     c = consortium
     member, url, body = _endorse(c)
     signed = _signed(c, member, url, body)
@@ -476,4 +476,4 @@ def test_unreadable_signature_has_the_contracts_code(consortium: Consortium) -> 
 
     response = c.client.post(url, json=signed, headers=member.headers)
 
-    assert response.status_code == 422 and response.json()["code"] == "signature_invalid"
+    assert response.status_code == 422 and response.json()["code"] == "signature_malformed"

@@ -31,7 +31,7 @@ def test_anchor_batch_then_reveal_leaves(consortium: Consortium) -> None:
         headers=member.headers,
     )
     assert anchored.status_code == 200, anchored.text
-    batch_id = anchored.json()["resource_id"]
+    batch_id = anchored.json()["resourceId"]
     assert anchored.json()["status"] == "confirmed" and batch_id
     revealed = consortium.client.post(
         f"/v1/batches/{batch_id}/reveal?wait=true", json={"indices": [0, 3]}, headers=member.headers
@@ -40,7 +40,9 @@ def test_anchor_batch_then_reveal_leaves(consortium: Consortium) -> None:
     assert [op["status"] for op in revealed.json()] == ["confirmed", "confirmed"]
     consortium.grant_auditor(project_id)
     listed = consortium.client.get(
-        "/v1/contributions", params={"batch_id": batch_id}, headers=consortium.auditor_headers
+        f"/v1/projects/{project_id}/contributions",
+        params={"batchId": batch_id},
+        headers=consortium.auditor_headers,
     ).json()["items"]
     assert sorted(c["commitment"] for c in listed) == sorted(
         [items[0]["commitment"], items[3]["commitment"]]
@@ -55,7 +57,7 @@ def test_reveal_other_partners_batch_is_403_wrong_actor(consortium: Consortium) 
         headers=consortium.partner_b.headers,
     ).json()
     response = consortium.client.post(
-        f"/v1/batches/{anchored['resource_id']}/reveal",
+        f"/v1/batches/{anchored['resourceId']}/reveal",
         json={},
         headers=consortium.partner_c.headers,
     )

@@ -27,7 +27,7 @@ from tests.api.support import POLICY, Consortium, call, contract
 CARD: dict[str, Any] = {
     "title": "  Vlasvezel-composiet: treksterkte na roting ",
     "description": "Proefreeks 7,\r\n40 uur labowerk.",
-    "file": {"name": "treksterkte.xlsx", "media_type": "Application/VND.ms-excel", "size": 48213},
+    "file": {"name": "treksterkte.xlsx", "mediaType": "Application/VND.ms-excel", "size": 48213},
     "keywords": ["vlas", "composiet"],
 }
 
@@ -58,12 +58,12 @@ def test_register_with_card_signs_its_hash_and_reads_it_back(consortium: Consort
     assert stored.description == "Proefreeks 7,\n40 uur labowerk."
     assert stored.file is not None and stored.file.media_type == "application/vnd.ms-excel"
     # The hash on chain is the one the partner signed, and the card's own.
-    assert contribution["card_hash"] == card["card_hash"] == stored.hash_hex()
+    assert contribution["cardHash"] == card["cardHash"] == stored.hash_hex()
     assert _event_card_hash(consortium, cid) == stored.hash_hex()
     alone = _read(consortium, cid, "/card")
     assert alone.status_code == 200 and alone.json() == card
     listed = consortium.client.get(
-        f"/v1/contributions?project_id={project}", headers=consortium.partner_c.headers
+        f"/v1/projects/{project}/contributions", headers=consortium.partner_c.headers
     ).json()["items"]
     assert [c["card"]["card"]["title"] for c in listed] == [stored.title]
 
@@ -72,8 +72,8 @@ def test_register_without_card_reads_none_and_card_is_404(consortium: Consortium
     project = api_project(consortium)
     cid = api_contribution(consortium, consortium.partner_b, project, "plain")
     contribution = _read(consortium, cid).json()
-    assert contribution["card_hash"] is None
-    assert contribution["card"] == {"card_hash": None, "status": "none", "card": None}
+    assert contribution["cardHash"] is None
+    assert contribution["card"] == {"cardHash": None, "status": "none", "card": None}
     missing = _read(consortium, cid, "/card")
     assert missing.status_code == 404 and missing.json()["code"] == "card_not_found"
 
@@ -89,9 +89,9 @@ def test_register_with_card_signed_by_the_partner_itself(consortium: Consortium)
     )
     assert prepared.status_code == 200, prepared.text
     data = prepared.json()
-    card_hash = data["typed_data"]["message"]["cardHash"]
+    card_hash = data["typedData"]["message"]["cardHash"]
     assert card_hash != "0x" + "00" * 32
-    signature = sign_typed_data(consortium.partner_b.account.key, data["typed_data"])
+    signature = sign_typed_data(consortium.partner_b.account.key, data["typedData"])
     signed = {
         **body,
         "signature": "0x" + signature.hex(),
@@ -103,9 +103,9 @@ def test_register_with_card_signed_by_the_partner_itself(consortium: Consortium)
     )
     assert response.status_code == 200, response.text
     consortium.sync()
-    cid = response.json()["resource_id"]
+    cid = response.json()["resourceId"]
     card = _read(consortium, cid).json()["card"]
-    assert card["status"] == "valid" and card["card_hash"] == card_hash
+    assert card["status"] == "valid" and card["cardHash"] == card_hash
 
 
 def test_card_hash_computed_by_the_client_is_checked(consortium: Consortium) -> None:
@@ -117,7 +117,7 @@ def test_card_hash_computed_by_the_client_is_checked(consortium: Consortium) -> 
     )
     wrong = consortium.client.post(
         f"/v1/projects/{project}/contributions",
-        json={**body, "card_hash": "0x" + "00" * 32},
+        json={**body, "cardHash": "0x" + "00" * 32},
         headers=consortium.partner_b.headers,
     )
     assert wrong.status_code == 422 and wrong.json()["code"] == "card_hash_mismatch"
@@ -125,9 +125,9 @@ def test_card_hash_computed_by_the_client_is_checked(consortium: Consortium) -> 
         consortium,
         consortium.partner_b,
         f"/v1/projects/{project}/contributions",
-        {**body, "card_hash": mine.hash_hex()},
+        {**body, "cardHash": mine.hash_hex()},
     )
-    assert _event_card_hash(consortium, op["resource_id"]) == mine.hash_hex()
+    assert _event_card_hash(consortium, op["resourceId"]) == mine.hash_hex()
 
 
 def test_bad_card_is_refused_with_its_code_and_nothing_is_kept(consortium: Consortium) -> None:
@@ -164,7 +164,7 @@ def test_bad_card_is_refused_with_its_code_and_nothing_is_kept(consortium: Conso
             "card.file.name",
         ),
         (
-            {"title": "ok", "file": {"name": "a.pdf", "media_type": "t" * 256, "size": 1}},
+            {"title": "ok", "file": {"name": "a.pdf", "mediaType": "t" * 256, "size": 1}},
             "card_too_long",
             "card.file.mediaType",
         ),
@@ -181,17 +181,17 @@ def test_bad_card_is_refused_with_its_code_and_nothing_is_kept(consortium: Conso
         ),
         ({"title": "ok", "keywords": ["nul\u0000"]}, "card_control_character", "card.keywords[0]"),
         (
-            {"title": "ok", "parent_notes": [{"contribution_id": parent, "note": "n" * 1001}]},
+            {"title": "ok", "parentNotes": [{"contributionId": parent, "note": "n" * 1001}]},
             "card_too_long",
             "card.parents[0].note",
         ),
         (
-            {"title": "ok", "parent_notes": [{"contribution_id": parent, "note": "a\u2066b"}]},
+            {"title": "ok", "parentNotes": [{"contributionId": parent, "note": "a\u2066b"}]},
             "card_control_character",
             "card.parents[0].note",
         ),
         (
-            {"title": "ok", "parent_notes": [{"contribution_id": outsider, "note": "n"}]},
+            {"title": "ok", "parentNotes": [{"contributionId": outsider, "note": "n"}]},
             "card_parent_unknown",
             "card.parents[0].contributionId",
         ),
@@ -250,7 +250,7 @@ def test_signed_registration_with_another_card_than_signed_is_refused_and_keeps_
     prepared = consortium.client.post(
         f"{url}/prepare", json=body, headers=consortium.partner_b.headers
     ).json()
-    signature = sign_typed_data(consortium.partner_b.account.key, prepared["typed_data"])
+    signature = sign_typed_data(consortium.partner_b.account.key, prepared["typedData"])
     swapped = {
         **body,
         "card": {**CARD, "title": "Een andere titel"},
@@ -259,13 +259,13 @@ def test_signed_registration_with_another_card_than_signed_is_refused_and_keeps_
         "deadline": prepared["deadline"],
     }
     response = consortium.client.post(url, json=swapped, headers=consortium.partner_b.headers)
-    assert response.status_code in (403, 422), response.text
-    assert response.json()["code"] in ("wrong_actor", "signature_invalid")
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "signature_mismatch"
     assert consortium.store.sealed.key_ids() == frozenset()
     kinds = [op.kind for op in consortium.store.outbox.list_operations(actor=None)]
     assert "register" not in kinds, kinds
     # The card hash named beside it must be the card's too.
-    named = {**swapped, "card": CARD, "card_hash": prepared["typed_data"]["message"]["cardHash"]}
+    named = {**swapped, "card": CARD, "cardHash": prepared["typedData"]["message"]["cardHash"]}
     named["card"] = {**CARD, "title": "Een andere titel"}
     mismatch = consortium.client.post(url, json=named, headers=consortium.partner_b.headers)
     assert mismatch.status_code == 422 and mismatch.json()["code"] == "card_hash_mismatch"
@@ -297,7 +297,7 @@ def test_card_is_corrected_by_supersession_with_a_new_card(consortium: Consortiu
         consortium.partner_b, project, "v2", card={**CARD, "title": "Corrected title"}
     )
     op = write(consortium, consortium.partner_b, f"/v1/contributions/{old}/supersede", body)
-    new = op["resource_id"]
+    new = op["resourceId"]
     assert _read(consortium, old).json()["status"] == "superseded"
     assert _read(consortium, old).json()["card"]["card"]["title"].startswith("Vlasvezel")
     assert _read(consortium, new).json()["card"]["card"]["title"] == "Corrected title"
@@ -356,10 +356,10 @@ def test_batch_leaf_carries_its_card_hash(consortium: Consortium) -> None:
         consortium,
         consortium.partner_b,
         f"/v1/projects/{project}/batches",
-        {"items": [{"commitment": commit, "card_hash": card.hash_hex()}]},
+        {"items": [{"commitment": commit, "cardHash": card.hash_hex()}]},
     )
     revealed = consortium.client.post(
-        f"/v1/batches/{anchored['resource_id']}/reveal?wait=true",
+        f"/v1/batches/{anchored['resourceId']}/reveal?wait=true",
         json={},
         headers=consortium.partner_b.headers,
     )
@@ -367,10 +367,10 @@ def test_batch_leaf_carries_its_card_hash(consortium: Consortium) -> None:
     consortium.sync()
     [op] = revealed.json()
     cid = (
-        op["resource_id"]
+        op["resourceId"]
         or consortium.client.get(
             f"/v1/operations/{op['id']}", headers=consortium.partner_b.headers
-        ).json()["resource_id"]
+        ).json()["resourceId"]
     )
     assert _event_card_hash(consortium, cid) == card.hash_hex()
     assert _read(consortium, cid).json()["card"]["status"] == "not_kept"
@@ -404,7 +404,7 @@ def test_batch_leaf_with_a_card_keeps_it_for_the_revealed_contribution(
         {"items": [{"commitment": commits[0], "card": CARD}, {"commitment": commits[1]}]},
     )
     revealed = consortium.client.post(
-        f"/v1/batches/{anchored['resource_id']}/reveal?wait=true", json={}, headers=member.headers
+        f"/v1/batches/{anchored['resourceId']}/reveal?wait=true", json={}, headers=member.headers
     )
     assert revealed.status_code in (200, 202), revealed.text
     consortium.sync()
@@ -413,7 +413,7 @@ def test_batch_leaf_with_a_card_keeps_it_for_the_revealed_contribution(
     assert with_card["card"]["status"] == "valid"
     assert with_card["card"]["card"]["title"] == "Vlasvezel-composiet: treksterkte na roting"
     # The hash in the revealed leaf (covered by the signed root) is the kept card's.
-    assert _event_card_hash(consortium, ids[0]) == with_card["card"]["card_hash"]
+    assert _event_card_hash(consortium, ids[0]) == with_card["card"]["cardHash"]
     assert _read(consortium, ids[1]).json()["card"]["status"] == "none"
     # The outbox keeps the leaves with the card's hash, never its words.
     for op in consortium.store.outbox.list_operations(actor=None):
@@ -440,7 +440,7 @@ def _registered_with_card(
     }
     op = write(consortium, member, f"/v1/projects/{project}/contributions", body)
     consortium.grant_auditor(project)
-    return project, op["resource_id"], {"contentHash": to_hex(content), "salt": to_hex(salt)}
+    return project, op["resourceId"], {"contentHash": to_hex(content), "salt": to_hex(salt)}
 
 
 def test_exported_bundle_carries_the_card_and_verifies(consortium: Consortium) -> None:
@@ -531,7 +531,7 @@ def test_card_hash_copied_from_another_project_does_not_reveal_its_card(
     # project 1's card (records are found by contribution id and hash, not by hash alone).
     project = api_project(consortium)
     victim = api_contribution(consortium, consortium.partner_b, project, "secret", card=CARD)
-    stolen_hash = _read(consortium, victim).json()["card_hash"]
+    stolen_hash = _read(consortium, victim).json()["cardHash"]
     outsider = consortium.outsider
     agreement = b"\x01" * 32
     call(
@@ -562,14 +562,14 @@ def test_card_hash_copied_from_another_project_does_not_reveal_its_card(
         consortium,
         outsider,
         f"/v1/projects/{own_project}/contributions",
-        {**body, "card_hash": stolen_hash},
+        {**body, "cardHash": stolen_hash},
     )
     mine = consortium.client.get(
-        f"/v1/contributions/{op['resource_id']}", headers=outsider.headers
+        f"/v1/contributions/{op['resourceId']}", headers=outsider.headers
     ).json()
-    assert mine["card_hash"] == stolen_hash
-    assert mine["card"] == {"card_hash": stolen_hash, "status": "not_kept", "card": None}
+    assert mine["cardHash"] == stolen_hash
+    assert mine["card"] == {"cardHash": stolen_hash, "status": "not_kept", "card": None}
     alone = consortium.client.get(
-        f"/v1/contributions/{op['resource_id']}/card", headers=outsider.headers
+        f"/v1/contributions/{op['resourceId']}/card", headers=outsider.headers
     )
     assert alone.status_code == 404 and "Vlasvezel" not in alone.text

@@ -18,6 +18,7 @@ are recorded in the outbox's database with who granted them and when, and are re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
+from pydantic.alias_generators import to_snake
 from starlette.routing import Mount
 
 from api.auth import Role, issue_api_key
@@ -109,11 +111,11 @@ def _build(c: Consortium) -> World:
     account = c.chain.accounts[5]
     former = Member(account, issue_api_key(c.store, account.address, Role.PARTNER, "former"))
     body = {
-        "agreement_hash": "0x" + AGREEMENT.hex(),
+        "agreementHash": "0x" + AGREEMENT.hex(),
         "partners": [m.address for m in c.partners],
         "policy": POLICY_JSON,
     }
-    project = int(write(c, coord, "/v1/projects", body)["resource_id"])
+    project = int(write(c, coord, "/v1/projects", body)["resourceId"])
     write(c, coord, f"/v1/projects/{project}/partners", {"partner": former.address})
     removed = c.client.delete(
         f"/v1/projects/{project}/partners/{former.address}?wait=true", headers=coord.headers
@@ -131,12 +133,12 @@ def _build(c: Consortium) -> World:
         "value": 40,
         "card": {"title": CARD_TITLE, "description": "Labnotities van B."},
     }
-    own = str(write(c, b, f"/v1/projects/{project}/contributions", registration)["resource_id"])
+    own = str(write(c, b, f"/v1/projects/{project}/contributions", registration)["resourceId"])
     other = api_contribution(c, partner_c, project, "c-doc")
     write(c, coord, f"/v1/contributions/{own}/endorsements", {"rating": 4})
     write(c, coord, f"/v1/contributions/{other}/disputes", {"reason": {"text": DISPUTE_REASON}})
-    amend = {"kind": "amend_agreement", "agreement_hash": "0x" + "42" * 32}
-    proposal = int(write(c, coord, f"/v1/projects/{project}/proposals", amend)["resource_id"])
+    amend = {"kind": "amend_agreement", "agreementHash": "0x" + "42" * 32}
+    proposal = int(write(c, coord, f"/v1/projects/{project}/proposals", amend)["resourceId"])
     c.chain.increase_time(8 * DAY)
     c.sync()
     split = write(c, b, f"/v1/projects/{project}/splits")
@@ -171,7 +173,7 @@ def _build(c: Consortium) -> World:
         disputed=other,
         opening={"contentHash": "0x" + content.hex(), "salt": "0x" + salt.hex()},
         proposal=proposal,
-        split=int(split["resource_id"]),
+        split=int(split["resourceId"]),
         operation=split["id"],
         keys={
             "member": b.key,
@@ -182,7 +184,7 @@ def _build(c: Consortium) -> World:
             "outsider": c.outsider.key,
         },
         disclosure=shared.disclosure_id,
-        request=int(request["resource_id"]),
+        request=int(request["resourceId"]),
     )
 
 
@@ -260,11 +262,11 @@ READS: dict[tuple[str, str], Read] = {
     ("POST", "/v1/proofs/verify"): Read("public", EVERYONE, body=lambda _: {"bundle": {}}),
     # Lists: only what the caller may read.
     ("GET", "/v1/projects"): Read("list", EVERYONE, listed=PROJECT_READERS),
-    ("GET", "/v1/contributions"): Read("list", EVERYONE, listed=PROJECT_READERS),
     ("GET", "/v1/operations"): Read("list", EVERYONE, listed=frozenset({"member"})),
     # Project content.
     ("GET", "/v1/projects/{project_id}"): Read("project", READERS),
     ("GET", "/v1/projects/{project_id}/policies"): Read("project", READERS),
+    ("GET", "/v1/projects/{project_id}/contributions"): Read("project", READERS),
     ("GET", "/v1/projects/{project_id}/auditors"): Read("project", READERS),
     ("GET", "/v1/projects/{project_id}/proposals"): Read("project", READERS),
     ("GET", "/v1/projects/{project_id}/proposals/{proposal_id}"): Read("project", READERS),
@@ -366,7 +368,9 @@ def _app_reads(client: TestClient) -> set[tuple[str, str]]:
         exporting = route.path.startswith(("/v1/exports/", "/v1/proofs/"))
         for method in route.methods or ():
             if method == "GET" or (exporting and method != "HEAD"):
-                found.add((method, route.path))
+                # The table names path parameters in snake_case; the API in camelCase.
+                path = re.sub(r"\{(\w+)\}", lambda m: "{" + to_snake(m.group(1)) + "}", route.path)
+                found.add((method, path))
     return found
 
 
@@ -463,24 +467,24 @@ def _same_message(absent: str, w: World, path: str) -> str:
 
 def _lists_project(w: World, path: str, body: Any) -> bool:
     if path == "/v1/projects":
-        return w.project in {p["project_id"] for p in body["items"]}
-    if path == "/v1/contributions":
-        return w.contribution in {c["contribution_id"] for c in body["items"]}
+        return w.project in {p["projectId"] for p in body["items"]}
     return w.operation in {op["id"] for op in body}
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)
-def test_filtered_list_of_unreadable_project_is_empty(world: World, viewer: str) -> None:
+def test_contributions_of_unreadable_project_are_404(world: World, viewer: str) -> None:
     response = world.client.get(
-        "/v1/contributions", params={"project_id": world.project}, headers=world.headers(viewer)
+        f"/v1/projects/{world.project}/contributions", headers=world.headers(viewer)
     )
-    assert response.status_code == 200
-    assert bool(response.json()["items"]) == (viewer in PROJECT_READERS)
+    if viewer in PROJECT_READERS:
+        assert response.status_code == 200 and response.json()["items"]
+    else:
+        assert response.status_code == 404 and response.json()["code"] == "project_not_found"
 
 
 def test_outsider_lists_its_own_project_only(world: World) -> None:
     listed = world.client.get("/v1/projects", headers=world.headers("outsider")).json()
-    assert [p["project_id"] for p in listed["items"]] == [world.other_project]
+    assert [p["projectId"] for p in listed["items"]] == [world.other_project]
 
 
 def test_partner_seen_by_another_shows_only_readable_projects(world: World) -> None:
@@ -530,24 +534,24 @@ def test_coordinator_grants_then_revokes_auditor(consortium: Consortium) -> None
     assert granted.status_code == 201, granted.text
     assert again.status_code == 200 and again.json() == granted.json()
     grant = granted.json()
-    assert grant["key_id"] == c.auditor_key_id and grant["role"] == "auditor"
-    assert grant["granted_by"] == c.coordinator.address and grant["active"] is True
-    assert grant["granted_by_key"] == c.coordinator.key.split("_")[1]
+    assert grant["keyId"] == c.auditor_key_id and grant["role"] == "auditor"
+    assert grant["grantedBy"] == c.coordinator.address and grant["active"] is True
+    assert grant["grantedByKey"] == c.coordinator.key.split("_")[1]
     assert c.client.get(url, headers=c.auditor_headers).status_code == 200
     listed = c.client.get(f"{url}/auditors", headers=c.partner_c.headers).json()
-    assert [g["key_id"] for g in listed] == [c.auditor_key_id]
+    assert [g["keyId"] for g in listed] == [c.auditor_key_id]
 
     revoked = c.client.delete(f"{url}/auditors/{c.auditor_key_id}", headers=c.coordinator.headers)
 
     assert revoked.status_code == 200, revoked.text
-    assert revoked.json()["revoked_at"] is not None and revoked.json()["active"] is False
-    assert revoked.json()["revoked_by"] == c.coordinator.address
+    assert revoked.json()["revokedAt"] is not None and revoked.json()["active"] is False
+    assert revoked.json()["revokedBy"] == c.coordinator.address
     assert c.client.get(url, headers=c.auditor_headers).status_code == 404
     assert c.client.get(f"{url}/auditors", headers=c.partner_b.headers).json() == []
     history = c.client.get(
-        f"{url}/auditors", params={"include_revoked": "true"}, headers=c.partner_b.headers
+        f"{url}/auditors", params={"includeRevoked": "true"}, headers=c.partner_b.headers
     ).json()
-    assert [(g["key_id"], g["active"]) for g in history] == [(c.auditor_key_id, False)]
+    assert [(g["keyId"], g["active"]) for g in history] == [(c.auditor_key_id, False)]
     again_revoked = c.client.delete(
         f"{url}/auditors/{c.auditor_key_id}", headers=c.coordinator.headers
     )
@@ -555,7 +559,7 @@ def test_coordinator_grants_then_revokes_auditor(consortium: Consortium) -> None
     assert again_revoked.json()["code"] == "grant_not_found"
 
 
-def test_grant_by_partner_who_does_not_coordinate_is_403_wrong_actor(
+def test_grant_by_partner_who_does_not_coordinate_is_403_not_coordinator(
     consortium: Consortium,
 ) -> None:
     c = consortium
@@ -568,7 +572,7 @@ def test_grant_by_partner_who_does_not_coordinate_is_403_wrong_actor(
 
     response = _grant(c, project, c.auditor_key, b_coordinator)
 
-    assert response.status_code == 403 and response.json()["code"] == "wrong_actor"
+    assert response.status_code == 403 and response.json()["code"] == "not_coordinator"
     assert c.client.get(f"/v1/projects/{project}", headers=c.auditor_headers).status_code == 404
 
 
@@ -590,7 +594,7 @@ def test_grant_by_anyone_but_the_coordinator_is_refused(consortium: Consortium) 
         f"/v1/projects/{project}/auditors/{c.auditor_key_id}", headers=c.auditor_headers
     )
 
-    assert (by_partner.status_code, by_partner.json()["code"]) == (403, "forbidden_role")
+    assert (by_partner.status_code, by_partner.json()["code"]) == (403, "not_coordinator")
     assert (by_auditor.status_code, by_auditor.json()["code"]) == (403, "forbidden_role")
     assert (by_admin.status_code, by_admin.json()["code"]) == (403, "forbidden_role")
     assert (by_outsider.status_code, by_outsider.json()["code"]) == (404, "project_not_found")
@@ -620,14 +624,14 @@ def test_admin_reads_project_content_only_when_granted(consortium: Consortium) -
     project = c.project_on_chain()
     c.register_on_chain(c.partner_b, project)
     c.sync()
-    contributions = {"project_id": project}
-    before = c.client.get("/v1/contributions", params=contributions, headers=c.admin_headers)
-    assert before.json()["items"] == []
+    contributions = f"/v1/projects/{project}/contributions"
+    before = c.client.get(contributions, headers=c.admin_headers)
+    assert before.status_code == 404
     assert c.client.get(f"/v1/projects/{project}", headers=c.admin_headers).status_code == 404
 
     c.grant_auditor(project, c.admin_key)
 
-    after = c.client.get("/v1/contributions", params=contributions, headers=c.admin_headers)
+    after = c.client.get(contributions, headers=c.admin_headers)
     assert len(after.json()["items"]) == 1
     assert c.client.get(f"/v1/projects/{project}", headers=c.admin_headers).status_code == 200
 
@@ -642,10 +646,10 @@ def test_rotated_auditor_key_keeps_its_grants(consortium: Consortium) -> None:
     )
 
     assert rotated.status_code == 201, rotated.text
-    new_headers = {"X-API-Key": rotated.json()["api_key"]}
+    new_headers = {"X-API-Key": rotated.json()["apiKey"]}
     assert c.client.get(f"/v1/projects/{project}", headers=new_headers).status_code == 200
     listed = c.client.get(f"/v1/projects/{project}/auditors", headers=c.partner_b.headers)
-    assert [g["key_id"] for g in listed.json()] == [rotated.json()["key_id"]]
+    assert [g["keyId"] for g in listed.json()] == [rotated.json()["keyId"]]
 
 
 def test_grants_live_in_the_outbox_database_not_the_index(tmp_path: Path) -> None:
@@ -682,4 +686,21 @@ def test_grants_survive_a_restart_and_an_index_rebuild(
     finally:
         reopened.close()
     c.sync()
+    assert c.client.get(f"/v1/projects/{project}", headers=c.auditor_headers).status_code == 200
+
+
+def test_grant_by_any_partner_key_of_the_coordinator_lets_the_auditor_read(
+    consortium: Consortium,
+) -> None:
+    c = consortium
+    project = c.project_on_chain()
+    c.sync()
+    # The chain's coordinator decides, not the key's role: a plain partner key of it grants.
+    coordinator_partner_key = {
+        "X-API-Key": issue_api_key(c.store, c.coordinator.address, Role.PARTNER, "coord-2")
+    }
+
+    response = _grant(c, project, c.auditor_key, coordinator_partner_key)
+
+    assert response.status_code == 201, response.text
     assert c.client.get(f"/v1/projects/{project}", headers=c.auditor_headers).status_code == 200

@@ -34,10 +34,10 @@ def test_register_custodial_waits_until_confirmed(consortium: Consortium) -> Non
     assert response.status_code == 200, response.text
     op = response.json()
     assert op["status"] == "confirmed" and op["kind"] == "register"
-    assert response.headers["Location"] == op["status_url"]
+    assert response.headers["Location"] == op["statusUrl"]
     consortium.grant_auditor(project_id)
     record = consortium.client.get(
-        f"/v1/contributions/{op['resource_id']}", headers=consortium.auditor_headers
+        f"/v1/contributions/{op['resourceId']}", headers=consortium.auditor_headers
     )
     assert record.status_code == 200
     assert record.json()["commitment"] == body["commitment"]
@@ -52,7 +52,7 @@ def test_register_without_wait_is_202_then_confirms(consortium: Consortium) -> N
         headers=consortium.partner_b.headers,
     )
     assert response.status_code == 202, response.text
-    status_url = response.json()["status_url"]
+    status_url = response.json()["statusUrl"]
     waited = consortium.client.get(status_url, headers=consortium.partner_b.headers)
     assert waited.status_code == 200
     services = consortium.client.app.state.services  # type: ignore[attr-defined]
@@ -97,7 +97,7 @@ def test_register_non_custodial_relays_partner_signature(consortium: Consortium)
     assert prepared.status_code == 200, prepared.text
     data = prepared.json()
     # The partner signs on its own machine; only the signature travels.
-    signature = sign_typed_data(member.account.key, data["typed_data"])
+    signature = sign_typed_data(member.account.key, data["typedData"])
     signed = {
         **body,
         "signature": "0x" + signature.hex(),
@@ -111,14 +111,16 @@ def test_register_non_custodial_relays_partner_signature(consortium: Consortium)
     assert response.json()["status"] == "confirmed"
 
 
-def test_register_signed_by_another_partner_is_403_wrong_actor(consortium: Consortium) -> None:
+def test_register_signed_by_another_partner_is_422_signature_mismatch(
+    consortium: Consortium,
+) -> None:
     project_id = consortium.project_on_chain()
     member, other = consortium.partner_c, consortium.partner_b
     body = _body(member, project_id)
     data = consortium.client.post(
         f"/v1/projects/{project_id}/contributions/prepare", json=body, headers=member.headers
     ).json()
-    signature = sign_typed_data(other.account.key, data["typed_data"])
+    signature = sign_typed_data(other.account.key, data["typedData"])
     signed = {
         **body,
         "signature": "0x" + signature.hex(),
@@ -128,8 +130,8 @@ def test_register_signed_by_another_partner_is_403_wrong_actor(consortium: Conso
     response = consortium.client.post(
         f"/v1/projects/{project_id}/contributions", json=signed, headers=member.headers
     )
-    assert response.status_code == 403
-    assert response.json()["code"] == "wrong_actor"
+    assert response.status_code == 422
+    assert response.json()["code"] == "signature_mismatch"
 
 
 def test_register_by_non_partner_is_403_from_contract(consortium: Consortium) -> None:
@@ -166,13 +168,13 @@ def test_withdraw_and_supersede_own_contribution(consortium: Consortium) -> None
     ).json()
     consortium.sync()
     replaced = consortium.client.post(
-        f"/v1/contributions/{first['resource_id']}/supersede?wait=true",
+        f"/v1/contributions/{first['resourceId']}/supersede?wait=true",
         json=_body(member, project_id, "v2"),
         headers=member.headers,
     )
     assert replaced.status_code == 200 and replaced.json()["status"] == "confirmed", replaced.text
     withdrawn = consortium.client.post(
-        f"/v1/contributions/{second['resource_id']}/withdraw?wait=true",
+        f"/v1/contributions/{second['resourceId']}/withdraw?wait=true",
         json={},
         headers=member.headers,
     )
@@ -182,11 +184,11 @@ def test_withdraw_and_supersede_own_contribution(consortium: Consortium) -> None
     consortium.sync()
     get = consortium.client.get
     assert (
-        get(f"/v1/contributions/{first['resource_id']}", headers=member.headers).json()["status"]
+        get(f"/v1/contributions/{first['resourceId']}", headers=member.headers).json()["status"]
         == "superseded"
     )
     assert (
-        get(f"/v1/contributions/{second['resource_id']}", headers=member.headers).json()["status"]
+        get(f"/v1/contributions/{second['resourceId']}", headers=member.headers).json()["status"]
         == "withdrawn"
     )
 
@@ -200,7 +202,7 @@ def test_withdraw_other_partners_contribution_is_403_wrong_actor(consortium: Con
     ).json()
     consortium.sync()
     response = consortium.client.post(
-        f"/v1/contributions/{op['resource_id']}/withdraw",
+        f"/v1/contributions/{op['resourceId']}/withdraw",
         json={},
         headers=consortium.partner_c.headers,
     )
@@ -242,7 +244,7 @@ def test_register_non_custodial_by_partner_whose_key_the_service_does_not_hold(
     unsigned = consortium.client.post(url, json=body, headers=member.headers)
     assert unsigned.status_code == 422 and unsigned.json()["code"] == "not_custodial"
     data = consortium.client.post(f"{url}/prepare", json=body, headers=member.headers).json()
-    signature = sign_typed_data(member.account.key, data["typed_data"])
+    signature = sign_typed_data(member.account.key, data["typedData"])
     signed = {
         **body,
         "signature": "0x" + signature.hex(),

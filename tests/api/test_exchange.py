@@ -52,7 +52,7 @@ def _open_as(
     wrapped = client.get(f"/v1/disclosures/{disclosure_id}/key", headers=member.headers)
     assert wrapped.status_code == 200, wrapped.text
     opened_envelope = envelope.unwrap_key(
-        base64.b64decode(wrapped.json()["wrapped_key"]),
+        base64.b64decode(wrapped.json()["wrappedKey"]),
         private,
         disclosure_id=bytes.fromhex(disclosure_id[2:]),
         recipient=member.address,
@@ -63,10 +63,10 @@ def _open_as(
         opened_envelope,
         digest,
         sharer=disclosure["sharer"],
-        project_id=disclosure["project_id"],
-        content_commitment=bytes.fromhex(disclosure["content_commitment"][2:]),
+        project_id=disclosure["projectId"],
+        content_commitment=bytes.fromhex(disclosure["contentCommitment"][2:]),
     )
-    return sink.getvalue(), disclosure["content_commitment"]
+    return sink.getvalue(), disclosure["contentCommitment"]
 
 
 def test_share_open_and_acknowledge_through_the_api(consortium: Consortium) -> None:
@@ -77,14 +77,14 @@ def test_share_open_and_acknowledge_through_the_api(consortium: Consortium) -> N
     shared = share_document(consortium, a, project_id, [b], [background])
 
     inbox = consortium.client.get("/v1/inbox", headers=b.headers).json()
-    assert [d["disclosure_id"] for d in inbox["disclosures"]] == [shared.disclosure_id]
+    assert [d["disclosureId"] for d in inbox["disclosures"]] == [shared.disclosure_id]
     assert inbox["disclosures"][0]["receipts"] == [
         {
             "recipient": b.address,
             "status": "pending",
-            "reason_hash": None,
-            "answered_block": None,
-            "answered_tx": None,
+            "reasonHash": None,
+            "answeredBlock": None,
+            "answeredTx": None,
         }
     ]
     assert consortium.client.get("/v1/inbox", headers=c.headers).json()["disclosures"] == []
@@ -95,15 +95,15 @@ def test_share_open_and_acknowledge_through_the_api(consortium: Consortium) -> N
         consortium,
         b,
         f"/v1/disclosures/{shared.disclosure_id}/acknowledge",
-        {"content_commitment": checked},
+        {"contentCommitment": checked},
     )
     assert op["kind"] == "acknowledge"
     seen_by_a = consortium.client.get(
         f"/v1/projects/{project_id}/disclosures", headers=a.headers
     ).json()
     assert seen_by_a[0]["receipts"][0]["status"] == "acknowledged"
-    assert seen_by_a[0]["contribution_ids"] == [background]
-    assert seen_by_a[0]["document_stored"] is True
+    assert seen_by_a[0]["contributionIds"] == [background]
+    assert seen_by_a[0]["documentStored"] is True
     # A second answer is refused before anything is signed.
     again = consortium.client.post(
         f"/v1/disclosures/{shared.disclosure_id}/decline", json={}, headers=b.headers
@@ -145,11 +145,11 @@ def test_wrapped_key_and_document_are_for_the_recipients_only(consortium: Consor
     assert client.get(f"{url}/key", headers=consortium.auditor_headers).status_code == 403
     # Only a recipient answers, and only for the commitment disclosed.
     by_c = client.post(
-        f"{url}/acknowledge", json={"content_commitment": shared.commitment}, headers=c.headers
+        f"{url}/acknowledge", json={"contentCommitment": shared.commitment}, headers=c.headers
     )
     assert (by_c.status_code, by_c.json()["code"]) == (404, "disclosure_not_found")
     wrong = client.post(
-        f"{url}/acknowledge", json={"content_commitment": "0x" + "11" * 32}, headers=b.headers
+        f"{url}/acknowledge", json={"contentCommitment": "0x" + "11" * 32}, headers=b.headers
     )
     assert (wrong.status_code, wrong.json()["code"]) == (409, "content_mismatch")
 
@@ -179,26 +179,26 @@ def test_disclose_refuses_bad_uploads_recipients_and_keys(consortium: Consortium
     assert (other.status_code, other.json()["code"]) == (409, "document_exists")
 
     wrapped = base64.b64encode(bytes(100)).decode()
-    base = {"content_commitment": commitment, "recipients": [b.address]}
+    base = {"contentCommitment": commitment, "recipients": [b.address]}
     cases = [
         (
-            {**base, "content_commitment": "0x" + "43" * 32, "wrapped_keys": {b.address: wrapped}},
+            {**base, "contentCommitment": "0x" + "43" * 32, "wrappedKeys": {b.address: wrapped}},
             409,
             "document_missing",
         ),
-        ({**base, "wrapped_keys": {}}, 422, "wrapped_keys_mismatch"),
+        ({**base, "wrappedKeys": {}}, 422, "wrapped_keys_mismatch"),
         (
-            {**base, "wrapped_keys": {b.address: base64.b64encode(b"x" * 20).decode()}},
+            {**base, "wrappedKeys": {b.address: base64.b64encode(b"x" * 20).decode()}},
             422,
             "invalid_wrapped_key",
         ),
         (
-            {**base, "recipients": [c.address], "wrapped_keys": {c.address: wrapped}},
+            {**base, "recipients": [c.address], "wrappedKeys": {c.address: wrapped}},
             409,
             "no_encryption_key",
         ),
         (
-            {**base, "recipients": [a.address], "wrapped_keys": {a.address: wrapped}},
+            {**base, "recipients": [a.address], "wrappedKeys": {a.address: wrapped}},
             422,
             "self_disclosure",
         ),
@@ -206,13 +206,13 @@ def test_disclose_refuses_bad_uploads_recipients_and_keys(consortium: Consortium
             {
                 **base,
                 "recipients": [consortium.outsider.address],
-                "wrapped_keys": {consortium.outsider.address: wrapped},
+                "wrappedKeys": {consortium.outsider.address: wrapped},
             },
             422,
             "recipient_not_partner",
         ),
         (
-            {**base, "recipients": [b.address, b.address], "wrapped_keys": {b.address: wrapped}},
+            {**base, "recipients": [b.address, b.address], "wrappedKeys": {b.address: wrapped}},
             422,
             "duplicate_recipient",
         ),
@@ -243,7 +243,7 @@ def test_access_rights_requested_granted_refused_and_overdue(consortium: Consort
         consortium,
         b,
         f"/v1/contributions/{background}/access-requests",
-        {"purpose": "carrying_out_project", "terms": "royalty_free", "terms_hash": terms},
+        {"purpose": "carrying_out_project", "terms": "royalty_free", "termsHash": terms},
     )
     write(
         consortium,
@@ -253,13 +253,13 @@ def test_access_rights_requested_granted_refused_and_overdue(consortium: Consort
     )
     client = consortium.client
     inbox = client.get("/v1/inbox", headers=a.headers).json()
-    first, second = inbox["requests_to_answer"]
+    first, second = inbox["requestsToAnswer"]
     assert (first["requester"], first["status"], first["overdue"]) == (b.address, "open", False)
-    assert client.get("/v1/inbox", headers=b.headers).json()["my_requests"] == [first]
+    assert client.get("/v1/inbox", headers=b.headers).json()["myRequests"] == [first]
     # Only the owner answers.
     by_b = client.post(
-        f"/v1/access-requests/{second['request_id']}/grant",
-        json={"terms": "royalty_free", "terms_hash": terms},
+        f"/v1/access-requests/{second['requestId']}/grant",
+        json={"terms": "royalty_free", "termsHash": terms},
         headers=b.headers,
     )
     assert (by_b.status_code, by_b.json()["code"]) == (403, "wrong_actor")
@@ -273,34 +273,34 @@ def test_access_rights_requested_granted_refused_and_overdue(consortium: Consort
     write(
         consortium,
         a,
-        f"/v1/access-requests/{first['request_id']}/grant",
-        {"terms": "royalty_free", "terms_hash": terms},
+        f"/v1/access-requests/{first['requestId']}/grant",
+        {"terms": "royalty_free", "termsHash": terms},
     )
     # The second stays unanswered past its deadline: overdue, and still answerable.
     consortium.chain.increase_time(3 * DAY)
     consortium.chain.mine()
     listed = client.get(f"/v1/projects/{project_id}/access-requests", headers=c.headers).json()
     assert [(r["status"], r["overdue"]) for r in listed] == [("granted", False), ("open", True)]
-    assert listed[0]["granted_terms_hash"] == terms
+    assert listed[0]["grantedTermsHash"] == terms
     reason = "0x" + hashlib.sha256(b"our Background is excluded for exploitation").hexdigest()
     write(
         consortium,
         a,
-        f"/v1/access-requests/{second['request_id']}/refuse",
-        {"reason_hash": reason},
+        f"/v1/access-requests/{second['requestId']}/refuse",
+        {"reasonHash": reason},
     )
-    answered = client.get(f"/v1/access-requests/{second['request_id']}", headers=c.headers).json()
-    assert (answered["status"], answered["overdue"], answered["reason_hash"]) == (
+    answered = client.get(f"/v1/access-requests/{second['requestId']}", headers=c.headers).json()
+    assert (answered["status"], answered["overdue"], answered["reasonHash"]) == (
         "refused",
         False,
         reason,
     )
     twice = client.post(
-        f"/v1/access-requests/{second['request_id']}/withdraw", json={}, headers=c.headers
+        f"/v1/access-requests/{second['requestId']}/withdraw", json={}, headers=c.headers
     )
     assert (twice.status_code, twice.json()["code"]) == (409, "access_request_not_open")
     hidden = client.get(
-        f"/v1/access-requests/{second['request_id']}", headers=consortium.outsider.headers
+        f"/v1/access-requests/{second['requestId']}", headers=consortium.outsider.headers
     )
     assert (hidden.status_code, hidden.json()["code"]) == (404, "access_request_not_found")
 
@@ -315,7 +315,7 @@ def test_access_request_withdrawn_by_its_requester_only(consortium: Consortium) 
         f"/v1/contributions/{background}/access-requests",
         {"purpose": "exploiting_own_results", "terms": "fair_and_reasonable"},
     )
-    request_id = op["resource_id"]
+    request_id = op["resourceId"]
     for member in (a, c):
         refused = consortium.client.post(
             f"/v1/access-requests/{request_id}/withdraw", json={}, headers=member.headers
@@ -326,7 +326,7 @@ def test_access_request_withdrawn_by_its_requester_only(consortium: Consortium) 
     assert listed.json()["status"] == "withdrawn"
     late = consortium.client.post(
         f"/v1/access-requests/{request_id}/grant",
-        json={"terms": "royalty_free", "terms_hash": "0x" + "7e" * 32},
+        json={"terms": "royalty_free", "termsHash": "0x" + "7e" * 32},
         headers=a.headers,
     )
     assert (late.status_code, late.json()["code"]) == (409, "access_request_not_open")
@@ -357,7 +357,7 @@ def test_service_stores_no_plaintext_and_no_file_key(consortium: Consortium, set
         consortium,
         b,
         f"/v1/disclosures/{shared.disclosure_id}/acknowledge",
-        {"content_commitment": checked},
+        {"contentCommitment": checked},
     )
     write(consortium, c, f"/v1/disclosures/{shared.disclosure_id}/decline", {})
     assert plaintext == DOCUMENT and c_key is not None
@@ -409,20 +409,20 @@ def test_evidence_pack_holds_the_disclosure_and_access_rights_registers(
         consortium,
         b,
         f"/v1/disclosures/{shared.disclosure_id}/acknowledge",
-        {"content_commitment": checked},
+        {"contentCommitment": checked},
     )
     terms = "0x" + hashlib.sha256(b"royalty-free").hexdigest()
     requested = write(
         consortium,
         b,
         f"/v1/contributions/{background}/access-requests",
-        {"purpose": "carrying_out_project", "terms": "royalty_free", "terms_hash": terms},
+        {"purpose": "carrying_out_project", "terms": "royalty_free", "termsHash": terms},
     )
     write(
         consortium,
         a,
-        f"/v1/access-requests/{requested['resource_id']}/grant",
-        {"terms": "royalty_free", "terms_hash": terms},
+        f"/v1/access-requests/{requested['resourceId']}/grant",
+        {"terms": "royalty_free", "termsHash": terms},
     )
     consortium.grant_auditor(project_id)
     response = consortium.client.post(
@@ -439,7 +439,7 @@ def test_evidence_pack_holds_the_disclosure_and_access_rights_registers(
     ]
     answers = {r["recipient"]: r for r in disclosures[0]["recipients"]}
     assert answers[b.address]["answer"] == "acknowledged"
-    assert answers[b.address]["answered"]["txHash"] == acknowledged["tx_hash"]
+    assert answers[b.address]["answered"]["txHash"] == acknowledged["txHash"]
     assert (answers[c.address]["answer"], answers[c.address]["answered"]) == ("none", None)
     requests = json.loads(pack.read("access-rights-register.json"))["requests"]
     assert [(r["requester"], r["owner"], r["answer"], r["grantedTermsHash"]) for r in requests] == [
@@ -463,7 +463,7 @@ def _bundle_with_exchange_history(consortium: Consortium) -> dict[str, Any]:
         f"/v1/projects/{project_id}/contributions",
         {"commitment": "0x" + commit.hex(), "origin": "background", "category": 0, "value": 8},
     )
-    background = registered["resource_id"]
+    background = registered["resourceId"]
     b_key = publish_encryption_key(consortium, b)
     shared = share_document(consortium, a, project_id, [b], [background])
     _, checked = _open_as(consortium, b, b_key, shared.disclosure_id)
@@ -471,20 +471,20 @@ def _bundle_with_exchange_history(consortium: Consortium) -> dict[str, Any]:
         consortium,
         b,
         f"/v1/disclosures/{shared.disclosure_id}/acknowledge",
-        {"content_commitment": checked},
+        {"contentCommitment": checked},
     )
     terms = "0x" + hashlib.sha256(b"royalty-free").hexdigest()
     requested = write(
         consortium,
         b,
         f"/v1/contributions/{background}/access-requests",
-        {"purpose": "carrying_out_project", "terms": "royalty_free", "terms_hash": terms},
+        {"purpose": "carrying_out_project", "terms": "royalty_free", "termsHash": terms},
     )
     write(
         consortium,
         a,
-        f"/v1/access-requests/{requested['resource_id']}/grant",
-        {"terms": "royalty_free", "terms_hash": terms},
+        f"/v1/access-requests/{requested['resourceId']}/grant",
+        {"terms": "royalty_free", "termsHash": terms},
     )
     response = consortium.client.post(
         f"/v1/exports/contributions/{background}/bundle",

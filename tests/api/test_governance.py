@@ -37,7 +37,7 @@ def test_add_partner_prepare_returns_transaction_for_own_wallet(consortium: Cons
     )
     assert tx.status_code == 200, tx.text
     body = tx.json()
-    assert body["from_"] == coord.address and body["data"].startswith("0x")
+    assert body["from"] == coord.address and body["data"].startswith("0x")
     assert body["to"] == consortium.record.address("PocLedger")
 
 
@@ -51,7 +51,7 @@ def test_add_partner_after_agreement_in_force_is_refused(consortium: Consortium)
     assert response.status_code in (403, 409), response.text
 
 
-def test_add_partner_by_coordinator_of_other_project_is_403_wrong_actor(
+def test_add_partner_by_coordinator_of_other_project_is_403_not_coordinator(
     consortium: Consortium,
 ) -> None:
     from api.auth import Role, issue_api_key
@@ -63,28 +63,31 @@ def test_add_partner_by_coordinator_of_other_project_is_403_wrong_actor(
         json={"partner": consortium.outsider.address},
         headers={"X-API-Key": key},
     )
-    assert response.status_code == 403 and response.json()["code"] == "wrong_actor"
+    assert response.status_code == 403 and response.json()["code"] == "not_coordinator"
 
 
-def test_create_project_with_partner_key_is_403_role(consortium: Consortium) -> None:
-    response = consortium.client.post(
-        "/v1/projects",
-        json={
-            "agreement_hash": "0x" + "11" * 32,
-            "partners": [consortium.partner_b.address],
-            "policy": {
-                "background_weight_bps": 1,
-                "result_weight_bps": 1,
-                "endorsement_quorum": 0,
-                "dispute_window": 0,
-                "split_approval_bps": 10000,
-                "governance_bps": 10000,
-                "categories": [{"name": "h", "unit": "h", "unit_scale": 1, "weight_bps": 1}],
-            },
+def test_create_project_with_partner_key_makes_its_partner_coordinator(
+    consortium: Consortium,
+) -> None:
+    b = consortium.partner_b
+    body = {
+        "agreementHash": "0x" + "11" * 32,
+        "partners": [b.address, consortium.partner_c.address],
+        "policy": {
+            "backgroundWeightBps": 1,
+            "resultWeightBps": 1,
+            "endorsementQuorum": 0,
+            "disputeWindow": 0,
+            "splitApprovalBps": 10000,
+            "governanceBps": 10000,
+            "categories": [{"name": "h", "unit": "h", "unitScale": "1", "weightBps": 1}],
         },
-        headers=consortium.partner_b.headers,
-    )
-    assert response.status_code == 403 and response.json()["code"] == "forbidden_role"
+    }
+
+    op = write(consortium, b, "/v1/projects", body)
+
+    project = consortium.client.get(f"/v1/projects/{op['resourceId']}", headers=b.headers)
+    assert project.json()["coordinator"] == b.address
 
 
 def test_proposal_to_add_partner_executes_at_threshold(consortium: Consortium) -> None:
@@ -96,7 +99,7 @@ def test_proposal_to_add_partner_executes_at_threshold(consortium: Consortium) -
         f"/v1/projects/{project_id}/proposals",
         {"kind": "add_partner", "partner": consortium.outsider.address},
     )
-    proposal_id = int(op["resource_id"])
+    proposal_id = int(op["resourceId"])
     url = f"/v1/projects/{project_id}/proposals/{proposal_id}"
     proposal = consortium.client.get(url, headers=c.headers).json()
     assert proposal["kind"] == "add_partner" and proposal["partner"] == consortium.outsider.address
@@ -105,7 +108,7 @@ def test_proposal_to_add_partner_executes_at_threshold(consortium: Consortium) -
     proposal = consortium.client.get(url, headers=c.headers).json()
     assert proposal["executed"] is True and proposal["approvals"] == [coord.address, b.address]
     listed = consortium.client.get(f"/v1/projects/{project_id}/proposals", headers=b.headers)
-    assert [p["proposal_id"] for p in listed.json()] == [proposal_id]
+    assert [p["proposalId"] for p in listed.json()] == [proposal_id]
     members = consortium.client.get(f"/v1/projects/{project_id}", headers=b.headers).json()
     assert consortium.outsider.address in [p["address"] for p in members["partners"]]
 
@@ -115,11 +118,11 @@ def test_proposal_change_policy_non_custodial(consortium: Consortium) -> None:
 
     b = consortium.partner_b
     project_id = api_project(consortium)
-    body = {"kind": "change_policy", "policy": {**POLICY_JSON, "endorsement_quorum": 2}}
+    body = {"kind": "change_policy", "policy": {**POLICY_JSON, "endorsementQuorum": 2}}
     prepared = consortium.client.post(
         f"/v1/projects/{project_id}/proposals/prepare", json=body, headers=b.headers
     ).json()
-    signature = sign_typed_data(b.account.key, prepared["typed_data"])
+    signature = sign_typed_data(b.account.key, prepared["typedData"])
     op = write(
         consortium,
         b,
@@ -132,16 +135,16 @@ def test_proposal_change_policy_non_custodial(consortium: Consortium) -> None:
         },
     )
     proposal = consortium.client.get(
-        f"/v1/projects/{project_id}/proposals/{op['resource_id']}", headers=b.headers
+        f"/v1/projects/{project_id}/proposals/{op['resourceId']}", headers=b.headers
     ).json()
-    assert proposal["policy"]["endorsement_quorum"] == 2
+    assert proposal["policy"]["endorsementQuorum"] == 2
 
 
 def test_proposal_with_mismatched_fields_is_422(consortium: Consortium) -> None:
     project_id = api_project(consortium, accept=False)
     response = consortium.client.post(
         f"/v1/projects/{project_id}/proposals",
-        json={"kind": "add_partner", "agreement_hash": "0x" + "22" * 32},
+        json={"kind": "add_partner", "agreementHash": "0x" + "22" * 32},
         headers=consortium.partner_b.headers,
     )
     assert response.status_code == 422 and response.json()["code"] == "invalid_proposal"
@@ -153,7 +156,7 @@ def test_withdraw_dispute_by_disputer_and_refused_to_others(consortium: Consorti
     coord, b, c = consortium.partners
     project_id = api_project(consortium)
     cid = api_contribution(consortium, c, project_id, "c-doc")
-    write(consortium, coord, f"/v1/contributions/{cid}/disputes", {"reason_hash": "0x" + "cd" * 32})
+    write(consortium, coord, f"/v1/contributions/{cid}/disputes", {"reasonHash": "0x" + "cd" * 32})
     other = consortium.client.post(
         f"/v1/contributions/{cid}/disputes/1/withdraw", json={}, headers=b.headers
     )

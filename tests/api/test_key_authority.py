@@ -165,19 +165,19 @@ def test_key_action_by_role_and_owner_has_exact_status(
         return
     body = response.json()
     if action == "list":
-        assert target.key_id in {k["key_id"] for k in body}
-        assert all("api_key" not in k for k in body)
+        assert target.key_id in {k["keyId"] for k in body}
+        assert all("apiKey" not in k for k in body)
     elif action == "issue":
         assert body["role"] == target.role and body["partner"] == target.partner
-        assert _works(client, body["api_key"])
+        assert _works(client, body["apiKey"])
     elif action == "rotate":
         assert body["role"] == target.role and body["partner"] == target.partner
         assert not _works(client, target)
-        assert _works(client, body["api_key"])
+        assert _works(client, body["apiKey"])
         old = store.keys.api_key(target.key_id)
-        assert old is not None and old.replaced_by == body["key_id"]
+        assert old is not None and old.replaced_by == body["keyId"]
     else:
-        assert body["key_id"] == target.key_id and body["revoked_at"] is not None
+        assert body["keyId"] == target.key_id and body["revokedAt"] is not None
         assert not _works(client, target)
 
 
@@ -242,7 +242,7 @@ def test_coordinator_key_manages_the_partner_keys_of_its_own_partner(
     listed = client.get(f"/v1/partners/{address}/keys", headers=coordinator.headers)
     revoked = client.delete(f"/v1/keys/{robot.key_id}", headers=coordinator.headers)
 
-    assert {k["key_id"] for k in listed.json()} == {coordinator.key_id, robot.key_id}
+    assert {k["keyId"] for k in listed.json()} == {coordinator.key_id, robot.key_id}
     assert revoked.status_code == 200 and not _works(client, robot)
 
 
@@ -258,6 +258,6 @@ def test_list_all_keys_filters_by_partner_and_role_for_the_admin(
     by_partner = client.get("/v1/keys", params={"partner": address}, headers=admin.headers)
     by_role = client.get("/v1/keys", params={"role": "auditor"}, headers=admin.headers)
 
-    assert [k["key_id"] for k in by_partner.json()] == [partner.key_id]
-    assert auditor.key_id in {k["key_id"] for k in by_role.json()}
+    assert [k["keyId"] for k in by_partner.json()] == [partner.key_id]
+    assert auditor.key_id in {k["keyId"] for k in by_role.json()}
     assert {k["role"] for k in by_role.json()} == {"auditor"}

@@ -19,7 +19,7 @@ def test_project_lifecycle_from_creation_to_release(consortium: Consortium) -> N
     coord, b, c = consortium.partners
     project_id = api_project(consortium)
     project = client.get(f"/v1/projects/{project_id}", headers=b.headers).json()
-    assert project["in_force"] is True and project["coordinator"] == coord.address
+    assert project["inForce"] is True and project["coordinator"] == coord.address
 
     own = api_contribution(consortium, coord, project_id, "coord-doc")
     by_b = api_contribution(consortium, b, project_id, "b-doc")
@@ -31,12 +31,10 @@ def test_project_lifecycle_from_creation_to_release(consortium: Consortium) -> N
     assert [(e["endorser"], e["rating"]) for e in endorsements.json()] == [(coord.address, 4)]
     # Dated by the ledger's clock: the timestamp of the endorsement's block.
     endorsed = endorsements.json()[0]
-    block = consortium.chain.w3.eth.get_block(endorsed["block_number"])
-    assert endorsed["endorsed_at"] == block["timestamp"]
+    block = consortium.chain.w3.eth.get_block(endorsed["blockNumber"])
+    assert endorsed["endorsedAt"] == block["timestamp"]
 
-    write(
-        consortium, coord, f"/v1/contributions/{by_c}/disputes", {"reason_hash": "0x" + "ab" * 32}
-    )
+    write(consortium, coord, f"/v1/contributions/{by_c}/disputes", {"reasonHash": "0x" + "ab" * 32})
     write(consortium, b, f"/v1/contributions/{by_c}/disputes/1/votes", {"uphold": True})
     disputes = client.get(f"/v1/contributions/{by_c}/disputes", headers=c.headers).json()
     assert disputes[0]["outcome"] == "upheld" and disputes[0]["votes"][0]["voter"] == b.address
@@ -49,18 +47,18 @@ def test_project_lifecycle_from_creation_to_release(consortium: Consortium) -> N
     shares = {e["partner"]: e["bps"] for e in result["split"]}
     # 40 h x rating 5 vs 40 h x rating 4; c's contribution was invalidated.
     assert shares == {coord.address: 5556, b.address: 4444}
-    statuses = {x["contribution_id"]: x["status"] for x in result["contributions"]}
+    statuses = {x["contributionId"]: x["status"] for x in result["contributions"]}
     assert statuses[by_c] == "INVALIDATED_BY_DISPUTE"
 
     op = write(consortium, b, f"/v1/projects/{project_id}/splits")
-    proposal_id = int(op["resource_id"])
+    proposal_id = int(op["resourceId"])
     # b proposed (its approval counts), coord approves: 2 of 3, the policy's two thirds
     write(consortium, coord, f"/v1/projects/{project_id}/splits/{proposal_id}/approvals")
     versions = client.get(
         f"/v1/projects/{project_id}/splits?finalized=true", headers=c.headers
     ).json()
-    assert [(v["proposal_id"], v["split_version"]) for v in versions] == [(proposal_id, 1)]
-    assert versions[0]["input_set_hash"] == result["input_set_hash"]
+    assert [(v["proposalId"], v["splitVersion"]) for v in versions] == [(proposal_id, 1)]
+    assert versions[0]["inputSetHash"] == result["inputSetHash"]
 
     vault = consortium.client.app.state.services.chain.vault  # type: ignore[attr-defined]
     vault.deposit(consortium.chain.sender(consortium.outsider.account), project_id, 1001)
@@ -69,7 +67,7 @@ def test_project_lifecycle_from_creation_to_release(consortium: Consortium) -> N
         f"/v1/projects/{project_id}/statement?amount=1001&currency=ETH&decimals=0",
         headers=b.headers,
     ).json()
-    assert statement["basis"] == "finalized_split" and statement["split_version"] == 1
+    assert statement["basis"] == "finalized_split" and statement["splitVersion"] == 1
     owed = {line["partner"]: line["amount"] for line in statement["lines"]}
     balances = client.get(f"/v1/projects/{project_id}/balances", headers=b.headers).json()
     eth = next(t for t in balances["tokens"] if t["token"] == ETH)
@@ -107,26 +105,27 @@ def test_propose_split_non_custodial_signs_prepared_block(consortium: Consortium
     )
     assert prepared.status_code == 200, prepared.text
     data = prepared.json()
-    message = data["typed_data"]["message"]
+    message = data["typedData"]["message"]
     consortium.chain.mine(2)  # the index moves on; the signed block stays the one scored
     consortium.sync()
-    signature = sign_typed_data(b.account.key, data["typed_data"])
+    signature = sign_typed_data(b.account.key, data["typedData"])
     op = write(
         consortium,
         b,
         f"/v1/projects/{project_id}/splits",
         {
-            "computed_at_block": message["computedAtBlock"],
-            "policy_version": message["policyVersion"],
+            "computedAtBlock": message["computedAtBlock"],
+            "policyVersion": message["policyVersion"],
             "signature": "0x" + signature.hex(),
             "nonce": data["nonce"],
             "deadline": data["deadline"],
         },
     )
     split = consortium.client.get(
-        f"/v1/projects/{project_id}/splits/{op['resource_id']}", headers=b.headers
+        f"/v1/projects/{project_id}/splits/{op['resourceId']}", headers=b.headers
     ).json()
-    assert split["computed_at_block"] == message["computedAtBlock"]
+    # uint64 in the typed data (a decimal string), a block number in the API (a JSON number).
+    assert split["computedAtBlock"] == int(message["computedAtBlock"])
     assert split["split"] == [{"partner": b.address, "bps": 10000}]
 
 
@@ -140,9 +139,9 @@ def test_statement_without_finalized_split_uses_current_score(consortium: Consor
     statement = consortium.client.get(
         f"/v1/projects/{project_id}/statement?amount=500", headers=b.headers
     ).json()
-    assert statement["basis"] == "current_score" and statement["split_version"] == 0
+    assert statement["basis"] == "current_score" and statement["splitVersion"] == 0
     assert statement["lines"] == [
-        {"partner": b.address, "bps": 10000, "amount": "500", "amount_decimal": "5.00"}
+        {"partner": b.address, "bps": 10000, "amount": "500", "amountDecimal": "5.00"}
     ]
 
 

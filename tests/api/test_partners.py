@@ -16,11 +16,11 @@ def test_onboard_custodial_partner_issues_working_key(consortium: Consortium) ->
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["custodial"] is True
-    key = body["key"]["api_key"]
+    key = body["key"]["apiKey"]
     assert key.startswith("poc_")
     keys = consortium.client.get(f"/v1/partners/{body['address']}/keys", headers={"X-API-Key": key})
     assert keys.status_code == 200
-    assert "api_key" not in keys.json()[0]
+    assert "apiKey" not in keys.json()[0]
 
 
 def test_onboard_with_partner_key_is_403_role(consortium: Consortium) -> None:
@@ -40,10 +40,10 @@ def test_rotate_key_revokes_old_and_issues_new(consortium: Consortium) -> None:
     keys = consortium.client.get(
         f"/v1/partners/{member.address}/keys", headers=member.headers
     ).json()
-    key_id = keys[0]["key_id"]
+    key_id = keys[0]["keyId"]
     rotated = consortium.client.post(f"/v1/keys/{key_id}/rotate", json={}, headers=member.headers)
     assert rotated.status_code == 201, rotated.text
-    new_key = rotated.json()["api_key"]
+    new_key = rotated.json()["apiKey"]
     assert consortium.client.get("/v1/projects", headers=member.headers).status_code == 401
     assert consortium.client.get("/v1/projects", headers={"X-API-Key": new_key}).status_code == 200
 
@@ -52,7 +52,7 @@ def test_revoke_key_makes_it_401(consortium: Consortium) -> None:
     member = consortium.partner_c
     key_id = member.key.split("_")[1]
     revoked = consortium.client.delete(f"/v1/keys/{key_id}", headers=consortium.admin_headers)
-    assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None
+    assert revoked.status_code == 200 and revoked.json()["revokedAt"] is not None
     response = consortium.client.get("/v1/projects", headers=member.headers)
     assert response.status_code == 401 and response.json()["code"] == "invalid_api_key"
 
@@ -77,7 +77,7 @@ def test_set_identity_then_read_partner(consortium: Consortium) -> None:
     member = consortium.partner_b
     response = consortium.client.put(
         f"/v1/partners/{member.address}/identity?wait=true",
-        json={"name": "Uni Lab", "company_number": "BE0123.456.749"},
+        json={"name": "Uni Lab", "companyNumber": "BE0123.456.749"},
         headers=member.headers,
     )
     assert response.status_code == 200 and response.json()["status"] == "confirmed", response.text
@@ -85,20 +85,20 @@ def test_set_identity_then_read_partner(consortium: Consortium) -> None:
     partner = consortium.client.get(
         f"/v1/partners/{member.address}", headers=consortium.admin_headers
     ).json()
-    assert partner["identity"] == {"name": "Uni Lab", "company_number": "BE0123.456.749"}
+    assert partner["identity"] == {"name": "Uni Lab", "companyNumber": "BE0123.456.749"}
 
 
 def test_set_identity_of_other_partner_is_403_wrong_actor(consortium: Consortium) -> None:
     response = consortium.client.put(
         f"/v1/partners/{consortium.partner_c.address}/identity",
-        json={"name": "X", "company_number": "1"},
+        json={"name": "X", "companyNumber": "1"},
         headers=consortium.partner_b.headers,
     )
     assert response.status_code == 403 and response.json()["code"] == "wrong_actor"
 
 
 def test_request_body_over_limit_is_413(consortium: Consortium) -> None:
-    big = {"name": "x" * 2_000_000, "company_number": "1"}
+    big = {"name": "x" * 2_000_000, "companyNumber": "1"}
     response = consortium.client.put(
         f"/v1/partners/{consortium.partner_b.address}/identity",
         json=big,
@@ -166,11 +166,11 @@ def test_me_names_the_keys_own_role_and_partner(consortium: Consortium) -> None:
     assert partner.status_code == 200, partner.text
     body = partner.json()
     assert body["partner"] == c.partner_b.address and body["role"] == "partner"
-    assert body["key_id"] == c.partner_b.key.split("_")[1]
-    assert "api_key" not in body and c.partner_b.key not in partner.text
+    assert body["keyId"] == c.partner_b.key.split("_")[1]
+    assert "apiKey" not in body and c.partner_b.key not in partner.text
     auditor = c.client.get("/v1/me", headers=c.auditor_headers).json()
     assert auditor["partner"] is None and auditor["role"] == "auditor"
-    assert auditor["key_id"] == c.auditor_key_id
+    assert auditor["keyId"] == c.auditor_key_id
 
 
 def test_me_with_made_up_or_revoked_key_is_401(consortium: Consortium) -> None:

@@ -73,7 +73,7 @@ def test_register_through_api_with_postgres_store(
             assert again.json()["id"] == first.json()["id"]
             consortium.sync()
             got = client.get(
-                f"/v1/contributions/{first.json()['resource_id']}", headers=member.headers
+                f"/v1/contributions/{first.json()['resourceId']}", headers=member.headers
             )
             assert got.status_code == 200 and got.json()["commitment"] == body["commitment"]
     finally:

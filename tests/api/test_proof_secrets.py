@@ -42,13 +42,13 @@ def test_put_then_get_gives_the_secret_back_unstored(
     assert status == 201, kept
     assert kept == {
         "address": member.address,
-        "secret_id": secret.secret_id,
-        "kept_by_service": True,
+        "secretId": secret.secret_id,
+        "keptByService": True,
     }
     got = consortium.client.get(_url(member), headers=member.headers)
     assert got.status_code == 200, got.text
     assert got.json()["secret"] == "0x" + secret.value.hex()
-    assert got.json()["secret_id"] == secret.secret_id
+    assert got.json()["secretId"] == secret.secret_id
     assert got.headers["cache-control"] == "no-store"
     # Sealed at rest: the file holds neither the secret nor its words.
     files = list((settings.data_dir / "proof-secrets").iterdir())
@@ -69,7 +69,7 @@ def test_put_same_secret_again_is_200_and_another_is_409_proof_secret_conflict(
     assert status == 409 and body["code"] == "proof_secret_conflict", body
     # The first one is still the one kept.
     got = consortium.client.get(_url(member), headers=member.headers).json()
-    assert got["secret_id"] == secret.secret_id
+    assert got["secretId"] == secret.secret_id
 
 
 def test_delete_forgets_the_secret_then_get_and_delete_are_404(consortium: Consortium) -> None:
@@ -101,7 +101,7 @@ def test_other_partners_key_is_403_wrong_actor_whether_or_not_a_secret_is_kept(
             assert secret.value.hex() not in response.text
     # Nothing changed for B.
     got = consortium.client.get(_url(consortium.partner_b), headers=consortium.partner_b.headers)
-    assert got.json()["secret_id"] == secret.secret_id
+    assert got.json()["secretId"] == secret.secret_id
 
 
 def test_auditor_and_admin_keys_are_403_forbidden_role(consortium: Consortium) -> None:

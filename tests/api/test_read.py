@@ -21,8 +21,8 @@ def test_ready_reports_caught_up_index(client: TestClient, consortium: Consortiu
     response = client.get("/ready")
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["ready"] and body["chain_reachable"] and body["index_lag"] == 0
-    assert body["problems"] == [] and body["problem_codes"] == []
+    assert body["ready"] and body["chainReachable"] and body["indexLag"] == 0
+    assert body["problems"] == [] and body["problemCodes"] == []
 
 
 def test_docs_and_openapi_are_served(client: TestClient) -> None:
@@ -40,9 +40,9 @@ def test_get_project_returns_indexed_project(consortium: Consortium) -> None:
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["coordinator"] == consortium.coordinator.address
-    assert body["in_force"] is True
+    assert body["inForce"] is True
     assert {p["address"] for p in body["partners"]} == {m.address for m in consortium.partners}
-    assert all(p["accepted_version"] == 1 for p in body["partners"])
+    assert all(p["acceptedVersion"] == 1 for p in body["partners"])
 
 
 def test_get_project_unknown_is_404_with_code(consortium: Consortium) -> None:
@@ -72,14 +72,16 @@ def test_list_contributions_paginates_in_chain_order(consortium: Consortium) -> 
     seen: list[str] = []
     cursor = None
     while True:
-        params: dict[str, str | int] = {"project_id": project_id, "limit": 2}
+        params: dict[str, str | int] = {"limit": 2}
         if cursor:
             params["cursor"] = cursor
         page = consortium.client.get(
-            "/v1/contributions", params=params, headers=consortium.auditor_headers
+            f"/v1/projects/{project_id}/contributions",
+            params=params,
+            headers=consortium.auditor_headers,
         ).json()
         seen += [item["commitment"] for item in page["items"]]
-        cursor = page["next_cursor"]
+        cursor = page["nextCursor"]
         if cursor is None:
             break
     assert seen == ["0x" + c.hex() for c in commitments]
@@ -90,13 +92,13 @@ def test_get_contribution_by_id(consortium: Consortium) -> None:
     consortium.register_on_chain(consortium.partner_c, project_id)
     consortium.sync()
     listed = consortium.client.get(
-        "/v1/contributions",
+        f"/v1/projects/{project_id}/contributions",
         params={"contributor": consortium.partner_c.address},
         headers=consortium.partner_b.headers,
     ).json()["items"]
     assert len(listed) == 1
     one = consortium.client.get(
-        f"/v1/contributions/{listed[0]['contribution_id']}", headers=consortium.partner_b.headers
+        f"/v1/contributions/{listed[0]['contributionId']}", headers=consortium.partner_b.headers
     )
     assert one.status_code == 200
     assert one.json()["status"] == "active" and one.json()["origin"] == "result"
@@ -110,7 +112,7 @@ def test_ready_before_the_node_is_checked_is_503_with_a_code(
     response = client.get("/ready")
     assert response.status_code == 503
     body = response.json()
-    assert body["problem_codes"] == ["chain_unavailable"]
+    assert body["problemCodes"] == ["chain_unavailable"]
     assert body["problems"] == [
         "chain_unavailable: the node has not been checked against the deployment yet"
     ]

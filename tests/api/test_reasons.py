@@ -51,12 +51,12 @@ def test_dispute_with_reason_puts_its_hash_on_chain_and_shows_the_text(
     assert reason["reason"]["text"] == REASON  # tidied: trimmed, NFC
     # What the chain holds is the SHA-256 of the reason's canonical form, salt included.
     stored = DisputeReason.from_json(reason["reason"])
-    assert dispute["reason_hash"] == reason["reason_hash"] == stored.hash_hex()
+    assert dispute["reasonHash"] == reason["reasonHash"] == stored.hash_hex()
     assert _dispute_event_hash(consortium, cid) == stored.hash_hex()
     assert dispute["disputer"] == consortium.coordinator.address
-    assert dispute["eligible_voters"] == 1 and dispute["votes_needed"] == 1
-    assert (dispute["uphold_votes"], dispute["reject_votes"]) == (0, 0)
-    assert dispute["outcome"] == "open" and isinstance(dispute["opened_at"], int)
+    assert dispute["eligibleVoters"] == 1 and dispute["votesNeeded"] == 1
+    assert (dispute["upholdVotes"], dispute["rejectVotes"]) == (0, 0)
+    assert dispute["outcome"] == "open" and isinstance(dispute["openedAt"], int)
 
 
 def test_resolved_dispute_keeps_its_reason_tally_and_outcome(consortium: Consortium) -> None:
@@ -73,7 +73,7 @@ def test_resolved_dispute_keeps_its_reason_tally_and_outcome(consortium: Consort
     assert single.status_code == 200, single.text
     dispute = single.json()
     assert dispute["outcome"] == "rejected"
-    assert (dispute["uphold_votes"], dispute["reject_votes"]) == (0, 1)
+    assert (dispute["upholdVotes"], dispute["rejectVotes"]) == (0, 1)
     assert dispute["votes"] == [{"voter": consortium.partner_b.address, "uphold": False}]
     assert dispute["reason"]["reason"]["text"] == REASON
     missing = consortium.client.get(
@@ -92,9 +92,9 @@ def test_dispute_reason_with_a_file_reference(consortium: Consortium) -> None:
 
 
 def test_dispute_with_bare_reason_hash_shows_no_text(consortium: Consortium) -> None:
-    _, dispute = _disputed(consortium, {"reason_hash": "0x" + "cd" * 32})
+    _, dispute = _disputed(consortium, {"reasonHash": "0x" + "cd" * 32})
     assert dispute["reason"] == {
-        "reason_hash": "0x" + "cd" * 32,
+        "reasonHash": "0x" + "cd" * 32,
         "status": "not_kept",
         "reason": None,
     }
@@ -119,7 +119,7 @@ def test_bad_reason_is_refused_with_its_code_and_nothing_is_kept(consortium: Con
             "reason_unknown_field",
             "reason.file.x",
         ),
-        ({"reason": {"text": "ok"}, "reason_hash": "0x" + "00" * 32}, "reason_hash_mismatch", None),
+        ({"reason": {"text": "ok"}, "reasonHash": "0x" + "00" * 32}, "reason_hash_mismatch", None),
     ]
     for body, code, location in cases:
         response = _post_dispute(consortium, cid, body)
@@ -162,7 +162,7 @@ def test_reason_prepared_then_signed_lands_with_the_same_hash(consortium: Consor
     )
     assert prepared.status_code == 200, prepared.text
     data = prepared.json()
-    signature = sign_typed_data(consortium.coordinator.account.key, data["typed_data"])
+    signature = sign_typed_data(consortium.coordinator.account.key, data["typedData"])
     signed = {
         **body,
         "signature": "0x" + signature.hex(),
@@ -179,7 +179,7 @@ def test_reason_prepared_then_signed_lands_with_the_same_hash(consortium: Consor
     [dispute] = consortium.client.get(
         f"/v1/contributions/{cid}/disputes", headers=consortium.partner_b.headers
     ).json()
-    assert dispute["reason_hash"] == data["typed_data"]["message"]["reasonHash"]
+    assert dispute["reasonHash"] == data["typedData"]["message"]["reasonHash"]
     assert dispute["reason"]["status"] == "valid"
 
 
@@ -226,7 +226,7 @@ def test_reason_altered_in_the_database_is_not_served(consortium: Consortium) ->
     )
     assert response.status_code == 200
     assert response.json()["reason"] == {
-        "reason_hash": dispute["reason_hash"],
+        "reasonHash": dispute["reasonHash"],
         "status": "altered",
         "reason": None,
     }

@@ -18,7 +18,7 @@ def _derive(
     chain = consortium.client.get("/v1/chain", headers=member.headers).json()
     return derived_opening(
         secret,
-        chain_id=chain["chain_id"],
+        chain_id=chain["chainId"],
         ledger=chain["contracts"]["PocLedger"],
         project_id=project_id,
         contributor=member.address,
@@ -28,7 +28,7 @@ def _derive(
 
 def _lookup(consortium: Consortium, headers: dict[str, str], project_id: int, commit: bytes) -> Any:
     return consortium.client.get(
-        f"/v1/contributions?project_id={project_id}&commitment=0x{commit.hex()}", headers=headers
+        f"/v1/projects/{project_id}/contributions?commitment=0x{commit.hex()}", headers=headers
     )
 
 
@@ -39,6 +39,7 @@ def test_same_file_derives_the_commitment_the_index_finds_with_its_date(
     secret = ProofSecret.generate()
     member = consortium.partner_b
     opening = _derive(consortium, secret, member, project_id, "fibre trials, batch 1")
+    consortium.sync()
     before = _lookup(consortium, member.headers, project_id, opening.commitment)
     assert before.status_code == 200 and before.json()["items"] == []
     registered = consortium.client.post(
@@ -63,8 +64,8 @@ def test_same_file_derives_the_commitment_the_index_finds_with_its_date(
     )
     assert again == opening
     found = _lookup(consortium, member.headers, project_id, again.commitment).json()["items"]
-    assert [item["contribution_id"] for item in found] == ["0x" + opening.contribution_id.hex()]
-    assert found[0]["registered_at"] > 0 and found[0]["contributor"] == member.address
+    assert [item["contributionId"] for item in found] == ["0x" + opening.contribution_id.hex()]
+    assert found[0]["registeredAt"] > 0 and found[0]["contributor"] == member.address
     # Another partner of the project sees it too (the duplicate is visible to the consortium).
     seen = _lookup(consortium, consortium.partner_c.headers, project_id, again.commitment)
     assert len(seen.json()["items"]) == 1
@@ -83,9 +84,9 @@ def test_lookup_by_commitment_from_outside_the_project_finds_nothing(
         len(_lookup(consortium, consortium.partner_b.headers, project_id, commit).json()["items"])
         == 1
     )
-    # A partner of no project here and an auditor without a grant: an empty list, the same
-    # answer as for a commitment nobody registered.
+    # A partner of no project here and an auditor without a grant: 404, the same answer as
+    # for a project that does not exist; nothing tells them whether the file is registered.
     for headers in (consortium.outsider.headers, consortium.auditor_headers):
         response = _lookup(consortium, headers, project_id, commit)
-        assert response.status_code == 200
-        assert response.json()["items"] == []
+        assert response.status_code == 404
+        assert response.json()["code"] == "project_not_found"

@@ -16,6 +16,7 @@ for (reads, admin actions, typed data prepared for the key's own partner).
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -24,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pydantic.alias_generators import to_camel
 
 from api.schemas.exchange import EXAMPLE_WRAPPED
 from api.settings import ApiSettings
@@ -52,7 +54,7 @@ BAD_KEY = "poc_000000000000_" + "x" * 43
 class Access(Enum):
     READ = "any key"
     WRITE = "partner or coordinator key"
-    COORDINATOR = "coordinator key"
+    COORDINATOR = "a key of the project's (or agreement's) coordinator, any role"
     ADMIN = "admin key"
     EXPORT = "any key but admin"
     OWN = "any key, for its own partner only"
@@ -104,7 +106,7 @@ def _none(_: World) -> dict[str, Any]:
 
 def _project(w: World) -> dict[str, Any]:
     partners = [m.address for m in w.consortium.partners]
-    return {"agreement_hash": "0x" + AGREEMENT.hex(), "partners": partners, "policy": POLICY_JSON}
+    return {"agreementHash": "0x" + AGREEMENT.hex(), "partners": partners, "policy": POLICY_JSON}
 
 
 def _registration(w: World) -> dict[str, Any]:
@@ -112,7 +114,7 @@ def _registration(w: World) -> dict[str, Any]:
 
 
 def _proposal(_: World) -> dict[str, Any]:
-    return {"kind": "amend_agreement", "agreement_hash": "0x" + "42" * 32}
+    return {"kind": "amend_agreement", "agreementHash": "0x" + "42" * 32}
 
 
 def _batch(w: World) -> dict[str, Any]:
@@ -138,15 +140,15 @@ def _member(w: World) -> dict[str, Any]:
 def _disclosure(w: World) -> dict[str, Any]:
     recipient = w.consortium.partner_c.address
     return {
-        "content_commitment": w.upload_commitment,
+        "contentCommitment": w.upload_commitment,
         "recipients": [recipient],
-        "contribution_ids": [],
-        "wrapped_keys": {recipient: EXAMPLE_WRAPPED},
+        "contributionIds": [],
+        "wrappedKeys": {recipient: EXAMPLE_WRAPPED},
     }
 
 
 def _acknowledgement(w: World) -> dict[str, Any]:
-    return {"content_commitment": w.disclosed_commitment}
+    return {"contentCommitment": w.disclosed_commitment}
 
 
 ACCESS_REQUEST = {"purpose": "carrying_out_project", "terms": "royalty_free"}
@@ -157,11 +159,11 @@ def _access_request(_: World) -> dict[str, Any]:
 
 
 def _grant(_: World) -> dict[str, Any]:
-    return {"terms": "royalty_free", "terms_hash": "0x" + "7e" * 32}
+    return {"terms": "royalty_free", "termsHash": "0x" + "7e" * 32}
 
 
 def _refusal(_: World) -> dict[str, Any]:
-    return {"reason_hash": "0x" + "7f" * 32}
+    return {"reasonHash": "0x" + "7f" * 32}
 
 
 LIFE = "test_lifecycle::test_project_lifecycle_from_creation_to_release"
@@ -275,11 +277,11 @@ ROUTES: tuple[Route, ...] = (
         body=lambda _: {"kind": "amend_agreement"},
     ),
     Route("GET", "/v1/projects", Access.READ, READS),
-    Route("POST", "/v1/projects", Access.COORDINATOR, SIG, LIFE, _project, "coordinator"),
+    Route("POST", "/v1/projects", Access.WRITE, SIG, LIFE, _project, "coordinator"),
     Route(
         "POST",
         "/v1/projects/prepare",
-        Access.COORDINATOR,
+        Access.WRITE,
         PREP,
         body=_project,
         member="coordinator",
@@ -291,14 +293,14 @@ ROUTES: tuple[Route, ...] = (
         "PUT",
         "/v1/projects/{project_id}/auditors/{auditor}",
         Access.COORDINATOR,
-        f"test:{GRANTS}::test_grant_by_partner_who_does_not_coordinate_is_403_wrong_actor",
+        f"test:{GRANTS}::test_grant_by_partner_who_does_not_coordinate_is_403_not_coordinator",
         member="coordinator",
     ),
     Route(
         "DELETE",
         "/v1/projects/{project_id}/auditors/{auditor}",
         Access.COORDINATOR,
-        f"test:{GRANTS}::test_grant_by_partner_who_does_not_coordinate_is_403_wrong_actor",
+        f"test:{GRANTS}::test_grant_by_partner_who_does_not_coordinate_is_403_not_coordinator",
         f"{GRANTS}::test_coordinator_grants_then_revokes_auditor",
         member="coordinator",
     ),
@@ -316,7 +318,7 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         "/v1/projects/{project_id}/partners",
         Access.COORDINATOR,
-        f"test:{GOV}::test_add_partner_by_coordinator_of_other_project_is_403_wrong_actor",
+        f"test:{GOV}::test_add_partner_by_coordinator_of_other_project_is_403_not_coordinator",
         f"{GOV}::test_coordinator_adds_and_removes_partner_during_set_up",
         _member,
         "coordinator",
@@ -325,7 +327,7 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         "/v1/projects/{project_id}/partners/prepare",
         Access.COORDINATOR,
-        f"test:{GOV}::test_add_partner_by_coordinator_of_other_project_is_403_wrong_actor",
+        f"test:{GOV}::test_add_partner_by_coordinator_of_other_project_is_403_not_coordinator",
         body=_member,
         member="coordinator",
     ),
@@ -333,7 +335,7 @@ ROUTES: tuple[Route, ...] = (
         "DELETE",
         "/v1/projects/{project_id}/partners/{address}",
         Access.COORDINATOR,
-        f"test:{GOV}::test_add_partner_by_coordinator_of_other_project_is_403_wrong_actor",
+        f"test:{GOV}::test_add_partner_by_coordinator_of_other_project_is_403_not_coordinator",
         f"{GOV}::test_coordinator_adds_and_removes_partner_during_set_up",
         member="coordinator",
     ),
@@ -341,7 +343,7 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         "/v1/projects/{project_id}/partners/{address}/removal/prepare",
         Access.COORDINATOR,
-        f"test:{GOV}::test_add_partner_by_coordinator_of_other_project_is_403_wrong_actor",
+        f"test:{GOV}::test_add_partner_by_coordinator_of_other_project_is_403_not_coordinator",
         body=_none,
         member="coordinator",
     ),
@@ -373,7 +375,7 @@ ROUTES: tuple[Route, ...] = (
         PREP,
         body=_none,
     ),
-    Route("GET", "/v1/contributions", Access.READ, READS),
+    Route("GET", "/v1/projects/{project_id}/contributions", Access.READ, READS),
     Route("GET", "/v1/contributions/{contribution_id}", Access.READ, READS),
     Route("GET", "/v1/contributions/{contribution_id}/card", Access.READ, READS),
     Route(
@@ -444,14 +446,14 @@ ROUTES: tuple[Route, ...] = (
         Access.WRITE,
         SIG,
         LIFE,
-        lambda _: {"reason_hash": "0x" + "ee" * 32},
+        lambda _: {"reasonHash": "0x" + "ee" * 32},
     ),
     Route(
         "POST",
         "/v1/contributions/{contribution_id}/disputes/prepare",
         Access.WRITE,
         PREP,
-        body=lambda _: {"reason_hash": "0x" + "ee" * 32},
+        body=lambda _: {"reasonHash": "0x" + "ee" * 32},
     ),
     Route(
         "POST",
@@ -529,6 +531,22 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/projects/{project_id}/payouts/prepare", Access.WRITE, PREP, body=_payout),
     Route(
         "POST",
+        "/v1/projects/{project_id}/revenue",
+        Access.WRITE,
+        "none: the payer's own custodial account sends it",
+        "test_revenue::test_pay_revenue_custodial_eth_lands_in_the_vault",
+        lambda _: {"amount": "1000"},
+    ),
+    Route(
+        "POST",
+        "/v1/projects/{project_id}/revenue/prepare",
+        Access.WRITE,
+        "none: unsigned transactions for the key's own partner to send",
+        "test_revenue::test_pay_revenue_prepare_eth_is_one_deposit_from_the_own_wallet",
+        lambda _: {"amount": "1000"},
+    ),
+    Route(
+        "POST",
         "/v1/partners",
         Access.ADMIN,
         ADMIN,
@@ -543,14 +561,14 @@ ROUTES: tuple[Route, ...] = (
         Access.WRITE,
         SIG,
         "test_partners::test_set_identity_then_read_partner",
-        lambda _: {"name": "B NV", "company_number": "BE0"},
+        lambda _: {"name": "B NV", "companyNumber": "BE0"},
     ),
     Route(
         "POST",
         "/v1/partners/{address}/identity/prepare",
         Access.WRITE,
         "test:test_partners::test_set_identity_of_other_partner_is_403_wrong_actor",
-        body=lambda _: {"name": "B NV", "company_number": "BE0"},
+        body=lambda _: {"name": "B NV", "companyNumber": "BE0"},
     ),
     Route(
         "GET",
@@ -658,18 +676,18 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/partners/{address}/encryption-keys", Access.READ, READS),
     Route(
         "POST",
-        "/v1/encryption-keys",
+        "/v1/partners/{address}/encryption-keys",
         Access.WRITE,
         SIG,
         f"{EXCHANGE}::test_share_open_and_acknowledge_through_the_api",
-        lambda _: {"public_key": "0x" + "5a" * 32},
+        lambda _: {"publicKey": "0x" + "5a" * 32},
     ),
     Route(
         "POST",
-        "/v1/encryption-keys/prepare",
+        "/v1/partners/{address}/encryption-keys/prepare",
         Access.WRITE,
         PREP,
-        body=lambda _: {"public_key": "0x" + "5a" * 32},
+        body=lambda _: {"publicKey": "0x" + "5a" * 32},
     ),
     Route(
         "PUT",
@@ -810,9 +828,11 @@ def _template(route: Route) -> str:
         .replace("/versions/2/", "/versions/{version}/")
     )
     # A dispute read by its number (the table names dispute 1).
-    return template.removesuffix("/disputes/1") + (
+    template = template.removesuffix("/disputes/1") + (
         "/disputes/{number}" if template.endswith("/disputes/1") else ""
     )
+    # The table names path parameters in snake_case; the API in camelCase.
+    return re.sub(r"\{(\w+)\}", lambda m: "{" + to_camel(m.group(1)) + "}", template)
 
 
 def _url(route: Route, w: World) -> str:
@@ -897,15 +917,15 @@ def world(
                 c,
                 c.coordinator,
                 f"/v1/contributions/{other}/disputes",
-                {"reason_hash": "0x" + "dd" * 32},
+                {"reasonHash": "0x" + "dd" * 32},
             )
-            amend = {"kind": "amend_agreement", "agreement_hash": "0x" + "42" * 32}
+            amend = {"kind": "amend_agreement", "agreementHash": "0x" + "42" * 32}
             proposal = write(c, c.coordinator, f"/v1/projects/{project_id}/proposals", amend)
             chain.increase_time(8 * DAY)
             c.sync()
             split = write(c, c.partner_b, f"/v1/projects/{project_id}/splits")
             key_id = store.keys.api_keys(c.partner_b.address)[0].key_id
-            draft_id = start(c)["agreement_id"]
+            draft_id = start(c)["agreementId"]
             agreement_id, _ = with_project(c)
             for member in c.partners:
                 write(c, member, f"/v1/agreements/{agreement_id}/acceptances")
@@ -927,8 +947,8 @@ def world(
                 project_id,
                 own,
                 other,
-                int(proposal["resource_id"]),
-                int(split["resource_id"]),
+                int(proposal["resourceId"]),
+                int(split["resourceId"]),
                 split["id"],
                 key_id,
                 draft_id,
@@ -936,7 +956,7 @@ def world(
                 shared.disclosure_id,
                 shared.commitment,
                 upload,
-                int(request["resource_id"]),
+                int(request["resourceId"]),
             )
     finally:
         store.close()
@@ -1001,7 +1021,12 @@ def test_route_refuses_wrong_role(world: World, route: Route) -> None:
                 else {"wrong_actor", "key_not_found", "forbidden_role"}
             )
             assert response.status_code in (403, 404) and response.json()["code"] in expected
-        case Access.COORDINATOR | Access.ADMIN:
+        case Access.COORDINATOR:
+            # B coordinates neither the project nor the agreements of the table.
+            response = _send(world, route, c.partner_b.headers)
+            assert response.status_code == 403
+            assert response.json()["code"] in {"not_coordinator", "wrong_actor"}
+        case Access.ADMIN:
             response = _send(world, route, c.partner_b.headers)
             assert response.status_code == 403 and response.json()["code"] == "forbidden_role"
         case Access.EXPORT:
@@ -1010,7 +1035,9 @@ def test_route_refuses_wrong_role(world: World, route: Route) -> None:
 
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.actor == SIG], ids=_id)
-def test_route_signed_by_another_partner_is_403_wrong_actor(world: World, route: Route) -> None:
+def test_route_signed_by_another_partner_is_422_signature_mismatch(
+    world: World, route: Route
+) -> None:
     member = _member_of(route, world)
     assert member is not None
     c = world.consortium
@@ -1020,12 +1047,12 @@ def test_route_signed_by_another_partner_is_403_wrong_actor(world: World, route:
     prepared = world.client.post(prepare_url, json=body, headers=member.headers)
     assert prepared.status_code == 200, prepared.text
     data = prepared.json()
-    signature = sign_typed_data(impostor.account.key, data["typed_data"])
-    message = data["typed_data"]["message"]
+    signature = sign_typed_data(impostor.account.key, data["typedData"])
+    message = data["typedData"]["message"]
     extra = (
         {
-            "computed_at_block": message["computedAtBlock"],
-            "policy_version": message["policyVersion"],
+            "computedAtBlock": message["computedAtBlock"],
+            "policyVersion": message["policyVersion"],
         }
         if "computedAtBlock" in message
         else {}
@@ -1038,8 +1065,8 @@ def test_route_signed_by_another_partner_is_403_wrong_actor(world: World, route:
         "deadline": data["deadline"],
     }
     response = _send(world, route, member.headers, signed)
-    assert response.status_code == 403, response.text
-    assert response.json()["code"] == "wrong_actor"
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "signature_mismatch"
 
 
 def test_rate_limit_per_key_is_429(

@@ -25,7 +25,7 @@ def finalized(consortium: Consortium, monkeypatch: pytest.MonkeyPatch) -> tuple[
         write(consortium, endorser, f"/v1/contributions/{cid}/endorsements", {"rating": rating})
     consortium.chain.increase_time(8 * DAY)
     consortium.sync()
-    proposal = write(consortium, b, f"/v1/projects/{project_id}/splits")["resource_id"]
+    proposal = write(consortium, b, f"/v1/projects/{project_id}/splits")["resourceId"]
     # b's own approval and coord's: 2 of 3, the policy's two thirds
     write(consortium, coord, f"/v1/projects/{project_id}/splits/{proposal}/approvals")
     monkeypatch.setattr(score_cli, "connect_w3", lambda _url: consortium.chain.w3)
@@ -44,10 +44,11 @@ def test_score_json_matches_api_score(
     api = consortium.client.get(
         f"/v1/projects/{project_id}/score", headers=consortium.auditor_headers
     ).json()
-    assert cli.main(["score", *common, "--at-block", str(api["computed_at_block"]), "--json"]) == 0
+    assert cli.main(["score", *common, "--at-block", str(api["computedAtBlock"]), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["split"] == {e["partner"]: e["bps"] for e in api["split"]}
-    assert printed["input_set_hash"] == api["input_set_hash"]
+    # `poc score --json` is the CLI's own output format (snake_case).
+    assert printed["input_set_hash"] == api["inputSetHash"]
 
 
 def test_score_check_split_matches_finalized_version(

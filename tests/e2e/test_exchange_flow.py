@@ -111,7 +111,7 @@ def test_share_decrypt_acknowledge_and_access_rights_in_two_browsers(
     original.write_bytes(PDF)
     a.set_input_files("#share-file", str(original))
     a.check(f"input[name=recipient][value='{university['address']}']")
-    a.select_option("#share-reference", background["contribution_id"])
+    a.select_option("#share-reference", background["contributionId"])
     a.click("#share-submit")
     wait_confirmed(a)
     expect(a.locator("#share-status")).to_contain_text("retting-know-how.pdf", timeout=CONFIRM_MS)
@@ -149,7 +149,7 @@ def test_share_decrypt_acknowledge_and_access_rights_in_two_browsers(
 
     # B requests access rights to A's Background; A grants with terms.
     open_page(b, f"{base}/requests")
-    b.select_option("#ask-contribution", background["contribution_id"])
+    b.select_option("#ask-contribution", background["contributionId"])
     b.select_option("#ask-purpose", "carrying_out_project")
     b.select_option("#ask-terms", "royalty_free")
     b.fill("#ask-terms-text", "Royalty-free access for carrying out the project, DESCA 9.3.")
@@ -170,10 +170,10 @@ def test_share_decrypt_acknowledge_and_access_rights_in_two_browsers(
     shoot(a, "exchange-answer-nl")
 
     # Both are in the bundle of A's contribution, which verifies; the pack has the registers.
-    headers = {"X-API-Key": sme["api_key"]}
+    headers = {"X-API-Key": sme["apiKey"]}
     bundle = httpx.post(
-        f"{base}/v1/exports/contributions/{background['contribution_id']}/bundle",
-        json={"contentHash": background["content_hash"], "salt": background["salt"]},
+        f"{base}/v1/exports/contributions/{background['contributionId']}/bundle",
+        json={"contentHash": background["contentHash"], "salt": background["salt"]},
         headers=headers,
         timeout=60,
     ).json()
@@ -191,7 +191,7 @@ def test_share_decrypt_acknowledge_and_access_rights_in_two_browsers(
     ).json()
     assert verified["ok"], verified
     pack = httpx.post(
-        f"{base}/v1/exports/projects/{demo['project_id']}/evidence-pack",
+        f"{base}/v1/exports/projects/{demo['projectId']}/evidence-pack",
         json={"openings": {}},
         headers=headers,
         timeout=120,
@@ -233,9 +233,7 @@ def test_the_same_flow_through_the_cli_against_the_sandbox(
         timeout=60,
     )
     assert keygen.returncode == 0, keygen.stderr
-    published = _poc(
-        base, centre["api_key"], "exchange", "publish-key", "--key-file", str(key_file)
-    )
+    published = _poc(base, centre["apiKey"], "exchange", "publish-key", "--key-file", str(key_file))
     assert published.returncode == 0, published.stderr
     original = tmp_path / "scutching.pdf"
     original.write_bytes(PDF)
@@ -243,16 +241,16 @@ def test_the_same_flow_through_the_cli_against_the_sandbox(
     for _ in range(60):  # the index follows the chain within a moment
         shared = _poc(
             base,
-            sme["api_key"],
+            sme["apiKey"],
             "exchange",
             "share",
             str(original),
             "--project",
-            str(demo["project_id"]),
+            str(demo["projectId"]),
             "--to",
             centre["address"],
             "--contribution",
-            background["contribution_id"],
+            background["contributionId"],
             "--media-type",
             "application/pdf",
         )
@@ -260,13 +258,13 @@ def test_the_same_flow_through_the_cli_against_the_sandbox(
             break
         time.sleep(0.5)
     assert shared is not None and shared.returncode == 0, shared.stderr if shared else ""
-    disclosure_id = json.loads(shared.stdout)["disclosure_id"]
+    disclosure_id = json.loads(shared.stdout)["disclosureId"]
     out = tmp_path / "received"
     opened = None
     for _ in range(60):
         opened = _poc(
             base,
-            centre["api_key"],
+            centre["apiKey"],
             "exchange",
             "open",
             disclosure_id,
@@ -285,10 +283,10 @@ def test_the_same_flow_through_the_cli_against_the_sandbox(
     terms.write_text("Fair and reasonable terms, to be agreed within 30 days.\n")
     requested = _poc(
         base,
-        centre["api_key"],
+        centre["apiKey"],
         "access",
         "request",
-        background["contribution_id"],
+        background["contributionId"],
         "--purpose",
         "exploiting-own-results",
         "--terms",
@@ -302,7 +300,7 @@ def test_the_same_flow_through_the_cli_against_the_sandbox(
     for _ in range(60):
         granted = _poc(
             base,
-            sme["api_key"],
+            sme["apiKey"],
             "access",
             "grant",
             request_id,
@@ -319,15 +317,15 @@ def test_the_same_flow_through_the_cli_against_the_sandbox(
     for _ in range(60):
         listed = _poc(
             base,
-            centre["api_key"],
+            centre["apiKey"],
             "access",
             "list",
             "--project",
-            str(demo["project_id"]),
+            str(demo["projectId"]),
             "--json",
         )
         rows = json.loads(listed.stdout)
-        if any(r["request_id"] == int(request_id) and r["status"] == "granted" for r in rows):
+        if any(r["requestId"] == int(request_id) and r["status"] == "granted" for r in rows):
             break
         time.sleep(0.5)
     else:

@@ -47,7 +47,7 @@ def _contributions(sandbox: Sandbox) -> list[dict[str, Any]]:
     """The project's contributions once the index has all of the seed's."""
     deadline = time.monotonic() + INDEX_TIMEOUT
     while True:
-        response = sandbox.get("/v1/contributions?project_id=1&limit=100")
+        response = sandbox.get("/v1/projects/1/contributions?limit=100")
         assert response.status_code == 200, response.text
         items: list[dict[str, Any]] = response.json()["items"]
         if len(items) >= len(demo.CONTRIBUTIONS) or time.monotonic() > deadline:
@@ -80,9 +80,9 @@ def test_sandbox_lifecycle_restart_keeps_chain_and_reset_starts_clean(
         assert partner.name in first.output
     chain_info = first.get("/v1/chain").json()
     project = first.get("/v1/projects/1").json()
-    assert project["in_force"] is True
+    assert project["inForce"] is True
     assert len(project["partners"]) == len(demo.PARTNERS)
-    before = {c["contribution_id"]: c for c in _contributions(first)}
+    before = {c["contributionId"]: c for c in _contributions(first)}
     anvil_url = first.anvil_url
     w3 = Web3(HTTPProvider(anvil_url))
     head = int(w3.eth.block_number)
@@ -101,14 +101,14 @@ def test_sandbox_lifecycle_restart_keeps_chain_and_reset_starts_clean(
     assert "Contracts found" in second.output
     assert "Seeded" not in second.output
     assert second.get("/v1/chain").json()["contracts"] == chain_info["contracts"]
-    assert second.get("/v1/chain").json()["genesis_hash"] == chain_info["genesis_hash"]
-    after = {c["contribution_id"]: c for c in _contributions(second)}
+    assert second.get("/v1/chain").json()["genesisHash"] == chain_info["genesisHash"]
+    after = {c["contributionId"]: c for c in _contributions(second)}
     assert after == before
     w3 = Web3(HTTPProvider(second.anvil_url))
     assert [w3.eth.get_block(n)["hash"].to_0x_hex() for n in range(head + 1)] == hashes
     for item in before.values():
-        block = w3.eth.get_block(item["block_number"])
-        assert block["hash"].to_0x_hex() == item["block_hash"]
+        block = w3.eth.get_block(item["blockNumber"])
+        assert block["hash"].to_0x_hex() == item["blockHash"]
     # Each start issues new keys and revokes the previous start's.
     assert second.keys[0] != old_key
     assert second.get("/v1/projects/1").status_code == 200
@@ -120,7 +120,7 @@ def test_sandbox_lifecycle_restart_keeps_chain_and_reset_starts_clean(
     third.wait_healthy()
     assert f"Reset: wiped {data.resolve()}" in third.output
     assert "Contracts deployed" in third.output
-    assert third.get("/v1/chain").json()["genesis_hash"] != chain_info["genesis_hash"]
+    assert third.get("/v1/chain").json()["genesisHash"] != chain_info["genesisHash"]
     assert len(_contributions(third)) == len(demo.CONTRIBUTIONS)
     assert third.stop() == 0
 
@@ -256,7 +256,7 @@ def test_sandbox_start_stops_a_node_an_earlier_run_left_on_its_data_dir(
     data = tmp_path / "data"
     first = _start(sandboxes, "--data-dir", str(data))
     first.wait_healthy()
-    before = {c["contribution_id"]: c for c in _contributions(first)}
+    before = {c["contributionId"]: c for c in _contributions(first)}
     assert first.stop() == 0
     # What an earlier version left behind after a kill -9: anvil still running on the state
     # file, owned by nobody (started here by hand, in a session of its own).
@@ -282,7 +282,7 @@ def test_sandbox_start_stops_a_node_an_earlier_run_left_on_its_data_dir(
             "stopping it (it writes its state first)"
         ) in second.output
         assert "Contracts found" in second.output
-        assert {c["contribution_id"]: c for c in _contributions(second)} == before
+        assert {c["contributionId"]: c for c in _contributions(second)} == before
         (node,) = running_nodes(data / "chain")
         assert node != leftover.pid
         assert second.stop() == 0

@@ -54,7 +54,7 @@ def _demo(sandbox: Sandbox) -> dict[str, Any]:
 
 
 def _head(sandbox: Sandbox) -> int:
-    head: int = sandbox.get("/v1/chain").json()["head_block"]
+    head: int = sandbox.get("/v1/chain").json()["headBlock"]
     return head
 
 
@@ -164,4 +164,4 @@ def test_demo_and_pages_never_hand_out_the_admin_key(sandbox: Sandbox) -> None:
     for page in ("/", "/partner", "/project", "/lawyer"):
         assert admin_key not in httpx.get(f"{sandbox.url}{page}", timeout=10).text
     # The partners' keys are there: the pages act as a partner with them.
-    assert {p["api_key"] for p in data["people"]} == set(sandbox.keys[:-1])
+    assert {p["apiKey"] for p in data["people"]} == set(sandbox.keys[:-1])

@@ -65,7 +65,7 @@ def _person(demo: dict[str, Any], label: str) -> dict[str, Any]:
 
 
 def _get(sandbox: SandboxProcess, demo: dict[str, Any], path: str, label: str) -> Any:
-    key = {"X-API-Key": _person(demo, label)["api_key"]}
+    key = {"X-API-Key": _person(demo, label)["apiKey"]}
     response = httpx.get(f"{sandbox.url}{path}", headers=key, timeout=10)
     response.raise_for_status()
     return response.json()
@@ -147,7 +147,7 @@ def test_endorsement_shows_yours_instead_of_the_form_and_a_refusal_is_never_conf
     endorsement = _get(sandbox, demo, f"/v1/contributions/{cid}/endorsements", "unikortrijk")
     assert [(e["rating"]) for e in endorsement] == [3]
     expected = words["endorse.yours"].format(
-        rating=3, words=words["rating.3"], date=_day(page, endorsement[0]["endorsed_at"])
+        rating=3, words=words["rating.3"], date=_day(page, endorsement[0]["endorsedAt"])
     )
     expect(state).to_have_text(expected)
     expect(page.locator("#endorse-form")).to_be_hidden()
@@ -190,14 +190,14 @@ def test_write_that_fails_on_chain_shows_its_decoded_error(
     cid = _register(page, sandbox.url, "to-be-withdrawn.txt")
     act_as(page, sandbox.url, "unikortrijk")
     open_page(page, f"{sandbox.url}/contribution?id={cid}")
-    owner = {"X-API-Key": _person(demo, "leievlas")["api_key"]}
+    owner = {"X-API-Key": _person(demo, "leievlas")["apiKey"]}
     withdrawn = httpx.post(
         f"{sandbox.url}/v1/contributions/{cid}/withdraw?wait=true", json={}, headers=owner
     )
     assert withdrawn.json()["status"] == "confirmed", withdrawn.text
     # Keep a write of the university in flight, so that the API may skip its dry run.
-    other = demo["contributions"][0]["contribution_id"]
-    university = {"X-API-Key": _person(demo, "unikortrijk")["api_key"]}
+    other = demo["contributions"][0]["contributionId"]
+    university = {"X-API-Key": _person(demo, "unikortrijk")["apiKey"]}
     httpx.post(
         f"{sandbox.url}/v1/contributions/{other}/endorsements",
         json={"rating": 2},
@@ -228,11 +228,11 @@ def test_split_page_follows_the_clock_without_a_reload(
     move_clock(page)
     # Said only once the score shown is of the new time: the page shows what the API says
     # now, and past the dispute window the demo's endorsed contributions count.
-    score = _get(sandbox, demo, f"/v1/projects/{demo['project_id']}/score", "leievlas")
-    assert score["counted_count"] > 0
+    score = _get(sandbox, demo, f"/v1/projects/{demo['projectId']}/score", "leievlas")
+    assert score["countedCount"] > 0
     expect(page.locator("#split-summary")).to_have_text(
         words["split.summary"].format(
-            counted=score["counted_count"], total=score["contribution_count"]
+            counted=score["countedCount"], total=score["contributionCount"]
         )
     )
     expect(page.locator("#split-chart .bar-row")).to_have_count(len(score["split"]))
@@ -255,7 +255,7 @@ def test_made_up_api_key_is_refused_when_entered(
     open_page(page, sandbox.url + "/partner")
     acting = page.locator("#acting-as")
     expect(acting).to_contain_text(words["partner.none_chosen"])
-    for key in (MADE_UP_KEY, "my-password", _person(demo, "leievlas")["api_key"][:-1] + "!"):
+    for key in (MADE_UP_KEY, "my-password", _person(demo, "leievlas")["apiKey"][:-1] + "!"):
         page.fill("#manual-key", key)
         page.click("#manual-key-form button[type=submit]")
         expect(page.locator("#page-error")).to_have_text(words["partner.key_refused"])
@@ -264,12 +264,12 @@ def test_made_up_api_key_is_refused_when_entered(
         assert page.evaluate("sessionStorage.getItem('poc.actor')") is None
     # A real key works and says whom it acts for; an auditor's by its role, translated.
     university = _person(demo, "unikortrijk")
-    page.fill("#manual-key", university["api_key"])
+    page.fill("#manual-key", university["apiKey"])
     page.click("#manual-key-form button[type=submit]")
     expect(acting).to_contain_text(university["name"])
     expect(acting).to_contain_text(words["role.partner"])
     expect(page.locator("#page-error")).to_be_hidden()
-    page.fill("#manual-key", _person(demo, "lawyer")["api_key"])
+    page.fill("#manual-key", _person(demo, "lawyer")["apiKey"])
     page.click("#manual-key-form button[type=submit]")
     expect(acting).to_contain_text(words["role_person.auditor"])
     expect(acting).to_contain_text(words["role.auditor"])

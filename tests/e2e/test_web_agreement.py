@@ -61,7 +61,7 @@ def _person(demo: dict[str, Any], label: str) -> dict[str, Any]:
 
 
 def _api(sandbox: SandboxProcess, demo: dict[str, Any], label: str, path: str) -> Any:
-    key = {"X-API-Key": _person(demo, label)["api_key"]}
+    key = {"X-API-Key": _person(demo, label)["apiKey"]}
     response = httpx.get(f"{sandbox.url}{path}", headers=key, timeout=30)
     response.raise_for_status()
     return response.json() if "json" in response.headers["content-type"] else response.content
@@ -191,8 +191,8 @@ def test_agreement_built_in_dutch_accepted_in_both_languages_and_amended(
     shoot(english, "agreement-accepted-en")
 
     agreement = _api(sandbox, demo, "unikortrijk", f"/v1/agreements/{agreement_id}")
-    assert agreement["in_force"]
-    project_id = agreement["project_id"]
+    assert agreement["inForce"]
+    project_id = agreement["projectId"]
     (version,) = agreement["versions"]
     assert {a["partner"] for a in version["acceptances"]} == {
         _person(demo, label)["address"] for label in ("leievlas", "unikortrijk", "vezelinstituut")
@@ -204,14 +204,14 @@ def test_agreement_built_in_dutch_accepted_in_both_languages_and_amended(
         assert on_chain["policy"][name] == value, name
     answers = version["answers"]
     assert answers["project"]["duration_months"] == 18
-    assert on_chain["policy"]["partner_cap_bps"] == answers["royalties"]["partner_cap_bps"] == 6000
-    assert on_chain["policy"]["partner_floor_bps"] == answers["royalties"]["partner_floor_bps"]
-    assert on_chain["policy"]["dispute_window"] == 20 * DAY
-    assert version["exchange_settings"]["answer_period"] == 21 * DAY
+    assert on_chain["policy"]["partnerCapBps"] == answers["royalties"]["partner_cap_bps"] == 6000
+    assert on_chain["policy"]["partnerFloorBps"] == answers["royalties"]["partner_floor_bps"]
+    assert on_chain["policy"]["disputeWindow"] == 20 * DAY
+    assert version["exchangeSettings"]["answerPeriod"] == 21 * DAY
     # The builder put the access-rights terms on PocExchange before the partners accepted.
     settings = _api(sandbox, demo, "unikortrijk", f"/v1/projects/{project_id}/exchange-settings")
     assert settings["version"] == 1
-    for name, value in version["exchange_settings"].items():
+    for name, value in version["exchangeSettings"].items():
         assert settings[name] == value, name
 
     # The PDF in both languages, read back as text.
@@ -271,7 +271,7 @@ def test_agreement_built_in_dutch_accepted_in_both_languages_and_amended(
     # The proposer's approval and this one are 2 of 3: the settings apply.
     approve(dutch, "change_exchange_settings")
     settings = _api(sandbox, demo, "leievlas", f"/v1/projects/{project_id}/exchange-settings")
-    assert (settings["version"], settings["answer_period"]) == (2, 45 * DAY)
+    assert (settings["version"], settings["answerPeriod"]) == (2, 45 * DAY)
     open_page(dutch, f"{base}/agreement?id={agreement_id}")
     approve(dutch, "amend_agreement")
     words = texts("nl")
@@ -283,9 +283,9 @@ def test_agreement_built_in_dutch_accepted_in_both_languages_and_amended(
     )
     shoot(dutch, "agreement-amended-nl")
     amended = _api(sandbox, demo, "leievlas", f"/v1/agreements/{agreement_id}")
-    assert amended["current_version"] == 2
+    assert amended["currentVersion"] == 2
     second = amended["versions"][1]
     policies = _api(sandbox, demo, "leievlas", f"/v1/projects/{project_id}/policies")
     for name, value in second["policy"].items():
         assert policies[-1]["policy"][name] == value, name
-    assert policies[-1]["policy"]["partner_cap_bps"] == 5000
+    assert policies[-1]["policy"]["partnerCapBps"] == 5000

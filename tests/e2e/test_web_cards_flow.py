@@ -199,14 +199,13 @@ def test_partners_see_the_card_and_judge_a_dispute_by_its_reason(
 def test_demo_contributions_carry_their_cards(sandbox: SandboxProcess) -> None:
     demo: dict[str, Any] = demo_of(sandbox.url)
     assert all("title" not in c for c in demo["contributions"])
-    lawyer = next(p["api_key"] for p in demo["people"] if p["label"] == "lawyer")
+    lawyer = next(p["apiKey"] for p in demo["people"] if p["label"] == "lawyer")
     items = httpx.get(
-        f"{sandbox.url}/v1/contributions",
-        params={"project_id": demo["project_id"]},
+        f"{sandbox.url}/v1/projects/{demo['projectId']}/contributions",
         headers={"X-API-Key": lawyer},
         timeout=10,
     ).json()["items"]
-    seeded = {c["contribution_id"] for c in demo["contributions"]}
-    titles = {c["card"]["card"]["title"] for c in items if c["contribution_id"] in seeded}
+    seeded = {c["contributionId"] for c in demo["contributions"]}
+    titles = {c["card"]["card"]["title"] for c in items if c["contributionId"] in seeded}
     assert "Retting and scutching parameters for long flax fibre, 2019-2023" in titles
     assert len(titles) == len(seeded)

@@ -107,16 +107,15 @@ def browser() -> Iterator[Browser]:
 def demo(sandbox: SandboxProcess) -> dict[str, Any]:
     demo = demo_of(sandbox.url)
     # The demo's cards, as a partner reads them: their words are the partners' own.
-    key = next(p["api_key"] for p in demo["people"] if p["label"] == "leievlas")
+    key = next(p["apiKey"] for p in demo["people"] if p["label"] == "leievlas")
     items = httpx.get(
-        f"{sandbox.url}/v1/contributions",
-        params={"project_id": demo["project_id"]},
+        f"{sandbox.url}/v1/projects/{demo['projectId']}/contributions",
         headers={"X-API-Key": key},
         timeout=10,
     ).json()["items"]
     valid = [c for c in items if c["card"]["status"] == "valid"]
     demo["cards"] = [c["card"]["card"] for c in valid]
-    demo["titles"] = {c["contribution_id"].lower(): c["card"]["card"]["title"] for c in valid}
+    demo["titles"] = {c["contributionId"].lower(): c["card"]["card"]["title"] for c in valid}
     return demo
 
 
@@ -124,9 +123,9 @@ def _user_texts(demo: dict[str, Any]) -> list[str]:
     """What partners wrote themselves, in any language (names, titles, file names): not the
     pages' words. The names of keys that act for no partner are not among them: the pages
     name those by their role, translated."""
-    written = [demo["project_title"]]
+    written = [demo["projectTitle"]]
     written += [p["name"] for p in demo["people"] if p["address"]]
-    written += [p["company_number"] for p in demo["people"] if p.get("company_number")]
+    written += [p["companyNumber"] for p in demo["people"] if p.get("companyNumber")]
     for card in demo["cards"]:
         written += [card["title"], card["description"], *card["keywords"]]
         written += [parent["note"] for parent in card["parents"]]
@@ -251,7 +250,7 @@ def test_pages_speak_only_the_page_language_with_screenshots(
 
     # A demo contribution another partner endorsed, as the university sees it.
     act_as(page, base, "unikortrijk")
-    endorsed = demo["contributions"][0]["contribution_id"]
+    endorsed = demo["contributions"][0]["contributionId"]
     open_page(page, f"{base}/contribution?id={endorsed}")
     _check(page, demo, language, "/contribution", seen)
     shoot(page, f"contribution-{language}")
@@ -261,7 +260,7 @@ def test_pages_speak_only_the_page_language_with_screenshots(
     expect(page.locator("#acting-as")).to_contain_text(words["role_person.auditor"])
     open_page(page, base + "/lawyer")
     seeded = demo["contributions"][1]
-    page.select_option("#export-contribution", seeded["contribution_id"])
+    page.select_option("#export-contribution", seeded["contributionId"])
     with page.expect_download() as bundle_download:
         page.click("#download-bundle")
     bundle = tmp_path / "bundle.json"
@@ -330,7 +329,7 @@ def test_pages_say_what_a_thing_is_with_the_term_in_a_tooltip(
 
     # A contribution: its date in words; the block, the id and the commitment as tooltips.
     built_on = next(c for c in demo["contributions"] if c["key"] == "lab-test-dataset")
-    open_page(page, f"{sandbox.url}/contribution?id={built_on['contribution_id']}")
+    open_page(page, f"{sandbox.url}/contribution?id={built_on['contributionId']}")
     details = page.locator("#contribution-facts")
     dated = details.locator("span[title]").first
     assert re.search(r"\d+", dated.get_attribute("title") or "")
@@ -338,13 +337,13 @@ def test_pages_say_what_a_thing_is_with_the_term_in_a_tooltip(
     # "Builds on" names the parents by title, never by a bare count or number.
     for parent_key in ("sme-fibre-preparation", "lab-impregnation-model"):
         parent = next(c for c in demo["contributions"] if c["key"] == parent_key)
-        title = demo["titles"][parent["contribution_id"].lower()]
+        title = demo["titles"][parent["contributionId"].lower()]
         expect(details.get_by_role("link", name=title)).to_have_count(1)
     open_page(page, sandbox.url + "/project")
-    item = page.locator(f"li[data-contribution='{built_on['contribution_id']}']")
+    item = page.locator(f"li[data-contribution='{built_on['contributionId']}']")
     for parent_key in ("sme-fibre-preparation", "lab-impregnation-model"):
         parent = next(c for c in demo["contributions"] if c["key"] == parent_key)
-        title = demo["titles"][parent["contribution_id"].lower()]
+        title = demo["titles"][parent["contributionId"].lower()]
         expect(item.get_by_role("link", name=title)).to_have_count(1)
     assert not re.search(re.escape(words["project.builds_on"]) + r"\s+\d", item.inner_text())
     text = page.evaluate("document.body.innerText")

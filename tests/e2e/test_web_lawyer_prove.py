@@ -71,7 +71,7 @@ def _secret_of(sandbox: SandboxProcess, person: dict[str, Any]) -> ProofSecret:
     """The proof secret the service keeps for a demo partner, read with its own key."""
     response = httpx.get(
         f"{sandbox.url}/v1/partners/{person['address']}/proof-secret",
-        headers={"X-API-Key": person["api_key"]},
+        headers={"X-API-Key": person["apiKey"]},
         timeout=10,
     )
     assert response.status_code == 200, response.text
@@ -124,7 +124,7 @@ def test_lawyer_proves_from_the_original_file_and_the_partners_recovery_sheet(
     typed = "\n".join(word[:4].upper() for word in secret.words.split())
     page.fill("#prove-words", typed)
     page.click("#prove-submit")
-    cid = contribution["contribution_id"].lower()
+    cid = contribution["contributionId"].lower()
     expect(page.locator("#prove-status")).to_contain_text(cid[:8], timeout=30_000)
     # The words are cleared from the page once used.
     assert page.locator("#prove-words").input_value() == ""
@@ -147,14 +147,14 @@ def test_lawyer_proves_from_the_original_file_and_an_opening_file(
     document = _document(sandbox, contribution)
     opening: OpeningFile = derived_opening(
         secret,
-        chain_id=demo["chain_id"],
+        chain_id=demo["chainId"],
         ledger=demo["ledger"],
-        project_id=demo["project_id"],
+        project_id=demo["projectId"],
         contributor=contribution["contributor"],
-        content_hash=from_hex(contribution["content_hash"]),
+        content_hash=from_hex(contribution["contentHash"]),
         file_name=document["name"],
     )
-    assert "0x" + opening.contribution_id.hex() == contribution["contribution_id"].lower()
+    assert "0x" + opening.contribution_id.hex() == contribution["contributionId"].lower()
     opening_path = tmp_path / "opening.json"
     opening_path.write_bytes(opening.to_bytes())
     page, _ = _lawyer_page(browser, sandbox.url)
@@ -169,7 +169,7 @@ def test_lawyer_proves_from_the_original_file_and_an_opening_file(
     )
     page.set_input_files("#prove-file", document)
     page.click("#prove-submit")
-    cid = contribution["contribution_id"].lower()
+    cid = contribution["contributionId"].lower()
     expect(page.locator("#prove-status")).to_contain_text(cid[:8], timeout=30_000)
     _export_and_verify(page, document, cid)
     no_missing_keys(page)

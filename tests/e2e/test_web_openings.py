@@ -60,11 +60,11 @@ def _openings(demo: dict[str, Any], label: str) -> list[OpeningFile]:
     (random salts: the salt is what it is, nothing derives it)."""
     return [
         make_opening(
-            chain_id=demo["chain_id"],
+            chain_id=demo["chainId"],
             ledger=demo["ledger"],
-            project_id=demo["project_id"],
+            project_id=demo["projectId"],
             contributor=c["contributor"],
-            content_hash=from_hex(c["content_hash"]),
+            content_hash=from_hex(c["contentHash"]),
             salt=from_hex(c["salt"]),
             derivation=SaltDerivation.RANDOM,
             file_name=Path(c["document"]).name,

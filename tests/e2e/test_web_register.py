@@ -65,7 +65,7 @@ def demo(sandbox: SandboxProcess) -> dict[str, Any]:
 
 def _key(demo: dict[str, Any], label: str) -> dict[str, str]:
     person = next(p for p in demo["people"] if p["label"] == label)
-    return {"X-API-Key": person["api_key"]}
+    return {"X-API-Key": person["apiKey"]}
 
 
 def _api(sandbox: SandboxProcess, demo: dict[str, Any], path: str) -> Any:
@@ -186,7 +186,7 @@ def test_register_race_never_sends_another_file_than_shown(
     leievlas = next(p for p in demo["people"] if p["label"] == "leievlas")["address"]
     expected = commitment(
         leievlas,
-        demo["project_id"],
+        demo["projectId"],
         bytes.fromhex(opening["contentHash"][2:]),
         bytes.fromhex(opening["salt"][2:]),
     )
@@ -194,14 +194,14 @@ def test_register_race_never_sends_another_file_than_shown(
     # The card names the file that was shown and signed, not one chosen before or after.
     assert body["card"]["file"] == {
         "name": "third.bin",
-        "media_type": "application/octet-stream",
+        "mediaType": "application/octet-stream",
         "size": 5000,
     }
     registered = _api(sandbox, demo, f"/v1/contributions/{cid}")
     assert registered["commitment"] == "0x" + expected.hex()
     assert registered["card"]["status"] == "valid"
     assert registered["card"]["card"]["file"]["name"] == "third.bin"
-    assert registered["card_hash"] == body["card_hash"]
+    assert registered["cardHash"] == body["cardHash"]
     context.close()
 
 

@@ -63,7 +63,7 @@ def _person(demo: dict[str, Any], label: str) -> dict[str, Any]:
 
 
 def _get(sandbox: SandboxProcess, demo: dict[str, Any], path: str, label: str) -> Any:
-    key = {"X-API-Key": _person(demo, label)["api_key"]}
+    key = {"X-API-Key": _person(demo, label)["apiKey"]}
     response = httpx.get(f"{sandbox.url}{path}", headers=key, timeout=10)
     response.raise_for_status()
     return response.json()
@@ -101,7 +101,7 @@ def test_split_page_keeps_in_force_today_and_proposals_apart_until_final(
     sandbox: SandboxProcess, browser: Browser, demo: dict[str, Any]
 ) -> None:
     en, nl = texts("en"), texts("nl")
-    pid = demo["project_id"]
+    pid = demo["projectId"]
     sme_context = browser.new_context(locale="en-GB", viewport={"width": 1366, "height": 900})
     page = sme_context.new_page()
     act_as(page, sandbox.url, "leievlas")
@@ -126,11 +126,9 @@ def test_split_page_keeps_in_force_today_and_proposals_apart_until_final(
     # -- Past the window: today's score, said to be no split in force yet.
     move_clock(page)
     score = _get(sandbox, demo, f"/v1/projects/{pid}/score", "leievlas")
-    assert score["counted_count"] > 0
+    assert score["countedCount"] > 0
     expect(page.locator("#split-summary")).to_have_text(
-        en["split.summary"].format(
-            counted=score["counted_count"], total=score["contribution_count"]
-        )
+        en["split.summary"].format(counted=score["countedCount"], total=score["contributionCount"])
     )
     today = {_name(demo, e["partner"]): _percent(e["bps"]) for e in score["split"]}
     expect(page.locator("#split-chart .bar-row")).to_have_count(len(today))
@@ -143,14 +141,14 @@ def test_split_page_keeps_in_force_today_and_proposals_apart_until_final(
     counted = [x for x in score["contributions"] if x["status"] == "COUNTED"]
     assert counted
     for x in counted:
-        item = page.locator(f"#split-why li[data-contribution='{x['contribution_id']}']")
+        item = page.locator(f"#split-why li[data-contribution='{x['contributionId']}']")
         arithmetic = item.locator(".arithmetic")
         expect(arithmetic).to_have_count(1)
         expect(arithmetic).to_have_text(
             _sentence(
                 en["split.arithmetic"],
-                category=_percent(x["category_weight_bps"]),
-                origin=_percent(x["origin_weight_bps"]),
+                category=_percent(x["categoryWeightBps"]),
+                origin=_percent(x["originWeightBps"]),
                 rating=str(x["rating"]),
                 points=_points(x["points"]),
             )
@@ -161,19 +159,19 @@ def test_split_page_keeps_in_force_today_and_proposals_apart_until_final(
         en["split.flow_rule"].format(share=_percent(2_000))
     )
     sme = next(p for p in score["partners"] if p["partner"] == _person(demo, "leievlas")["address"])
-    assert Fraction(sme["received_points"]) > 0
+    assert Fraction(sme["receivedPoints"]) > 0
     sme_sum = page.locator(f"#split-why article[data-partner='{sme['partner']}'] .partner-sum")
     expect(sme_sum).to_contain_text("received from work that builds on yours")
-    expect(sme_sum).to_contain_text(f"= {_points(sme['raw_points'])} points")
+    expect(sme_sum).to_contain_text(f"= {_points(sme['rawPoints'])} points")
     lab_test = next(
-        x for x in counted if any(link["credit"] == "TAKES_PART" for link in x["parents"])
+        x for x in counted if any(link["credit"] == "takes_part" for link in x["parents"])
     )
     passed = page.locator(
-        f"#split-why li[data-contribution='{lab_test['contribution_id']}'] .flow-passed"
+        f"#split-why li[data-contribution='{lab_test['contributionId']}'] .flow-passed"
     )
     expect(passed).to_have_count(1)
     for link in lab_test["parents"]:
-        if link["credit"] == "TAKES_PART":
+        if link["credit"] == "takes_part":
             expect(passed).to_contain_text(f"{_points(link['points'])} to ")
 
     # -- The SME proposes today's score: one proposal, 2 of 3 needed, 1 given.
@@ -211,12 +209,12 @@ def test_split_page_keeps_in_force_today_and_proposals_apart_until_final(
 
     # -- The SME's page follows without a reload: the proposal is the split in force now.
     (version,) = _get(sandbox, demo, f"/v1/projects/{pid}/splits?finalized=true", "leievlas")
-    assert version["split_version"] == 1
+    assert version["splitVersion"] == 1
     # What the vault fixed and counted: 2 approvals required, 2 given, nobody left to wait for.
-    assert version["approvals_required"] == 2 and len(version["approvals"]) == 2
-    assert version["waiting_for"] == []
+    assert version["approvalsRequired"] == 2 and len(version["approvals"]) == 2
+    assert version["waitingFor"] == []
     expect(page.locator("#in-force-summary")).to_have_text(
-        _sentence(en["split.in_force_summary"], version="1", proposal=str(version["proposal_id"])),
+        _sentence(en["split.in_force_summary"], version="1", proposal=str(version["proposalId"])),
         timeout=CONFIRM_MS,
     )
     in_force = {_name(demo, e["partner"]): _percent(e["bps"]) for e in version["split"]}

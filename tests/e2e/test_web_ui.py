@@ -94,7 +94,7 @@ def _api_paths(base: str) -> set[str]:
 def test_pages_render_in_both_languages_with_screenshots(
     sandbox: SandboxProcess, browser: Browser, demo: dict[str, Any]
 ) -> None:
-    first = demo["contributions"][-1]["contribution_id"]
+    first = demo["contributions"][-1]["contributionId"]
     pages = {
         "home": "/",
         "partner": "/partner",
@@ -518,7 +518,7 @@ def test_lawyer_reads_and_exports_the_demo_project_it_was_granted(
     # The IP counsel's key reads only what the demo coordinator granted it: the sandbox grants
     # the demo project at every start, so the lawyer's pages work with project scoping on.
     base = sandbox.url
-    seeded = demo["contributions"][0]["contribution_id"]
+    seeded = demo["contributions"][0]["contributionId"]
     context = browser.new_context(locale="en-GB", accept_downloads=True)
     page = context.new_page()
     _act_as(page, base, "lawyer")
@@ -555,7 +555,7 @@ def test_reset_restores_the_demo_with_new_keys(
     expect(page.locator("#reset-status")).to_have_text(_texts("nl")["reset.done"], timeout=90_000)
     fresh = _demo(sandbox.url)
     assert fresh["instance"] != demo["instance"]
-    assert fresh["project_id"] == demo["project_id"]
+    assert fresh["projectId"] == demo["projectId"]
     # The old key was forgotten with the reset: the page asks to choose a partner again.
     page.wait_for_url(sandbox.url + "/")
     page.wait_for_selector("body[data-ready=true]")

@@ -75,7 +75,7 @@ def test_restart_api_before_node_serves_and_accepts_then_drains(stack: LiveStack
     problems = " ".join(ready.json()["problems"])
     assert "chain_unavailable: cannot check the deployment against the node" in problems
     assert "cannot reach the node" in problems
-    assert ready.json()["problem_codes"] == ["chain_unavailable"]
+    assert ready.json()["problemCodes"] == ["chain_unavailable"]
     headers = {"X-API-Key": stack.api_keys[0]}
     project = httpx.get(
         f"{stack.base_url}/v1/projects/{stack.project_id}", headers=headers, timeout=10

@@ -82,8 +82,8 @@ def _restart_under_load(stack: LiveStack, server: PostgresCluster) -> None:
     assert refused.status_code == 503 and refused.headers.get("Retry-After")
     ready = _ready(stack)
     assert ready.status_code == 503
-    assert "database_unavailable" in ready.json()["problem_codes"]
-    assert ready.json()["database_reachable"] is False
+    assert "database_unavailable" in ready.json()["problemCodes"]
+    assert ready.json()["databaseReachable"] is False
     assert stack.api_proc.poll() is None, "the API died with its database"
 
     # Back: the same process serves and accepts again, without a restart.

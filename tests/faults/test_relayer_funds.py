@@ -44,7 +44,7 @@ def test_relayer_out_of_funds_holds_writes_until_funded(stack: LiveStack) -> Non
     assert waiting, "nothing waited for funds: the drain came too late"
     assert ready.status_code == 503
     assert any("insufficient funds" in p.lower() for p in ready.json()["problems"]), ready.json()
-    assert "outbox_blocked" in ready.json()["problem_codes"], ready.json()
+    assert "outbox_blocked" in ready.json()["problemCodes"], ready.json()
 
     _set_relayer_balance(stack, FUNDED)
     load.fire(30)

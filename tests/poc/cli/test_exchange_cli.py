@@ -91,14 +91,14 @@ def test_share_open_acknowledge_and_access_rights_from_the_command_line(
     consortium.sync()
 
     assert _run(as_member, b, "exchange", "inbox") == 0
-    assert f"{shared['disclosure_id']}  from {a.address}  pending" in capsys.readouterr().out
+    assert f"{shared['disclosureId']}  from {a.address}  pending" in capsys.readouterr().out
     out = tmp_path / "received"
     opened = _run(
         as_member,
         b,
         "exchange",
         "open",
-        shared["disclosure_id"],
+        shared["disclosureId"],
         "--key-file",
         str(key_file),
         "--out",
@@ -109,7 +109,7 @@ def test_share_open_acknowledge_and_access_rights_from_the_command_line(
     assert (out / "blend.pdf").read_bytes() == PDF
     consortium.sync()
     receipts = consortium.client.get(
-        f"/v1/disclosures/{shared['disclosure_id']}", headers=a.headers
+        f"/v1/disclosures/{shared['disclosureId']}", headers=a.headers
     ).json()["receipts"]
     assert [(r["recipient"], r["status"]) for r in receipts] == [(b.address, "acknowledged")]
 
@@ -132,9 +132,9 @@ def test_share_open_acknowledge_and_access_rights_from_the_command_line(
         == 0
     )
     consortium.sync()
-    request_id = consortium.client.get("/v1/inbox", headers=a.headers).json()["requests_to_answer"][
+    request_id = consortium.client.get("/v1/inbox", headers=a.headers).json()["requestsToAnswer"][
         0
-    ]["request_id"]
+    ]["requestId"]
     grant = ("access", "grant", str(request_id), "--terms", "royalty-free")
     assert _run(as_member, a, *grant, "--terms-file", str(terms)) == 0
     consortium.sync()
@@ -161,7 +161,7 @@ def test_open_refuses_a_tampered_document_and_acknowledges_nothing(
     capsys.readouterr()
     share = ("exchange", "share", str(original), "--project", str(project_id))
     assert _run(as_member, a, *share, "--to", b.address) == 0
-    disclosure_id = json.loads(capsys.readouterr().out)["disclosure_id"]
+    disclosure_id = json.loads(capsys.readouterr().out)["disclosureId"]
     consortium.sync()
     # A malicious operator flips a byte of the stored ciphertext and the checksum beside it.
     stored = consortium.store.shared.files_dir / f"{disclosure_id}.pocx"

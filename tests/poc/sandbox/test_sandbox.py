@@ -558,7 +558,7 @@ def test_issue_sandbox_keys_grants_the_lawyer_the_demo_project_and_the_admin_not
             as_admin = {"X-API-Key": keys["admin"].api_key}
             assert client.get(project, headers=as_lawyer).status_code == 200
             listed = client.get("/v1/projects", headers=as_lawyer).json()["items"]
-            assert [p["project_id"] for p in listed] == [seed.project_id]
+            assert [p["projectId"] for p in listed] == [seed.project_id]
             rol = client.get(
                 f"/v1/exports/projects/{seed.project_id}/results-ownership-list",
                 headers=as_lawyer,
@@ -571,8 +571,8 @@ def test_issue_sandbox_keys_grants_the_lawyer_the_demo_project_and_the_admin_not
             assert register_demo_agreement(store, seed, paths) == agreement_id
             as_partner = {"X-API-Key": keys["unikortrijk"].api_key}
             (agreement,) = client.get("/v1/agreements", headers=as_partner).json()
-            assert agreement["agreement_id"] == agreement_id
-            assert agreement["project_id"] == seed.project_id and agreement["in_force"]
+            assert agreement["agreementId"] == agreement_id
+            assert agreement["projectId"] == seed.project_id and agreement["inForce"]
             (version,) = agreement["versions"]
             assert version["state"] == "recorded" and version["awaiting"] == []
             assert (

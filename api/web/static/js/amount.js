@@ -119,7 +119,7 @@ function quotient(value, scale) {
  * "€ 15.000,00 = 150 score units (€ 100,00 per unit)". */
 export function describeAmount(value, category) {
   const recorded = formatRecorded(value, category);
-  const scale = BigInt(category && category.unit_scale ? category.unit_scale : 1);
+  const scale = BigInt(category && category.unitScale ? category.unitScale : 1);
   const units = quotient(value, scale);
   const unitsText = (units.approximate ? "≈ " : "") + formatDecimal(units.text, units.decimals);
   if (scale === 1n) return t("amount.summary_plain", { recorded, units: unitsText });

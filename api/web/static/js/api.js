@@ -26,9 +26,9 @@ export const paths = {
   project: (pid) => `/v1/projects/${pid}`,
   policies: (pid) => `/v1/projects/${pid}/policies`,
   contributions: (pid, cursor) =>
-    `/v1/contributions?project_id=${pid}&limit=500${cursor ? `&cursor=${cursor}` : ""}`,
+    `/v1/projects/${pid}/contributions?limit=500${cursor ? `&cursor=${cursor}` : ""}`,
   contribution: (cid) => `/v1/contributions/${cid}`,
-  byCommitment: (pid, commitment) => `/v1/contributions?project_id=${pid}&commitment=${commitment}`,
+  byCommitment: (pid, commitment) => `/v1/projects/${pid}/contributions?commitment=${commitment}`,
   chain: "/v1/chain",
   proofSecret: (address) => `/v1/partners/${address}/proof-secret`,
   register: (pid) => `/v1/projects/${pid}/contributions`,
@@ -51,7 +51,7 @@ export const paths = {
   rol: (pid) => `/v1/exports/projects/${pid}/results-ownership-list?format=csv`,
   verify: "/v1/proofs/verify",
   encryptionKeys: (address) => `/v1/partners/${address}/encryption-keys`,
-  publishKey: "/v1/encryption-keys",
+  publishKey: (address) => `/v1/partners/${address}/encryption-keys`,
   upload: (pid, commitment) => `/v1/projects/${pid}/documents/${commitment}`,
   disclose: (pid) => `/v1/projects/${pid}/disclosures`,
   disclosures: (pid) => `/v1/projects/${pid}/disclosures`,
@@ -201,7 +201,7 @@ export async function allContributions(pid) {
   do {
     const page = await get(paths.contributions(pid, cursor));
     items.push(...page.items);
-    cursor = page.next_cursor;
+    cursor = page.nextCursor;
   } while (cursor);
   return items;
 }

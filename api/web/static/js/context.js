@@ -36,7 +36,7 @@ export async function loadContext() {
   }
   context.actor = actor;
   if (demo) {
-    context.projectId = demo.project_id;
+    context.projectId = demo.projectId;
     for (const person of demo.people) {
       if (person.address) context.names.set(person.address.toLowerCase(), person.name);
     }
@@ -71,7 +71,7 @@ let chainInfo = null;
 export async function chain() {
   if (!chainInfo) {
     const info = await get(paths.chain);
-    chainInfo = { chainId: info.chain_id, ledger: info.contracts.PocLedger };
+    chainInfo = { chainId: info.chainId, ledger: info.contracts.PocLedger };
   }
   return chainInfo;
 }
@@ -94,7 +94,7 @@ export function personName(person) {
  * name a contribution by its id alone (an access request, a disclosure). */
 export function learnTitles(contributions) {
   for (const c of contributions) {
-    if (validCard(c)) context.titles.set(c.contribution_id.toLowerCase(), cardTitle(c));
+    if (validCard(c)) context.titles.set(c.contributionId.toLowerCase(), cardTitle(c));
   }
 }
 
@@ -102,7 +102,7 @@ export function learnTitles(contributions) {
  * file name this browser registered it with, else a short id. */
 export function titleOf(contribution) {
   if (validCard(contribution)) return cardTitle(contribution);
-  const cid = contribution.contribution_id.toLowerCase();
+  const cid = contribution.contributionId.toLowerCase();
   return context.titles.get(cid) || t("contribution.untitled", { id: short(cid) });
 }
 
@@ -134,7 +134,7 @@ export async function projectId() {
   if (context.projectId) return context.projectId;
   const page = await get(paths.projects);
   if (!page.items.length) throw new ApiError(404, "project_not_found", t("error.project_not_found"));
-  context.projectId = page.items[0].project_id;
+  context.projectId = page.items[0].projectId;
   return context.projectId;
 }
 

@@ -73,8 +73,8 @@ export function requestItem(request, actions = []) {
   const status = request.overdue ? "overdue" : request.status;
   return el(
     "li",
-    { class: "request-item", "data-request-id": String(request.request_id), "data-status": status },
-    el("strong", {}, titleOf({ contribution_id: request.contribution_id })),
+    { class: "request-item", "data-request-id": String(request.requestId), "data-status": status },
+    el("strong", {}, titleOf({ contributionId: request.contributionId })),
     " ",
     el("span", { class: `badge badge-${status}` }, t(`access.status.${status}`)),
     el(
@@ -87,7 +87,7 @@ export function requestItem(request, actions = []) {
         terms: t(`access.terms.${request.terms}`),
       }),
     ),
-    el("p", { class: "help" }, t("access.deadline", { date: formatDate(request.answer_deadline) })),
+    el("p", { class: "help" }, t("access.deadline", { date: formatDate(request.answerDeadline) })),
     ...actions,
   );
 }

@@ -25,7 +25,7 @@ export function validCard(contribution) {
 export function cardTitle(contribution) {
   const card = validCard(contribution);
   if (card) return card.title;
-  return t("contribution.untitled", { id: short(contribution.contribution_id) });
+  return t("contribution.untitled", { id: short(contribution.contributionId) });
 }
 
 /** Why a card or reason is not shown, in words (null when it is). */

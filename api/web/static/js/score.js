@@ -11,11 +11,11 @@ export function explanationText(x) {
   const values = {
     n: (x.endorsements || []).length,
     needed: x.quorum,
-    until: x.window_ends_at ? formatDate(x.window_ends_at) : "",
-    dispute: x.dispute_number,
-    uphold: x.dispute_votes ? x.dispute_votes[0] : 0,
-    reject: x.dispute_votes ? x.dispute_votes[1] : 0,
-    eligible: x.dispute_votes ? x.dispute_votes[2] : 0,
+    until: x.windowEndsAt ? formatDate(x.windowEndsAt) : "",
+    dispute: x.disputeNumber,
+    uphold: x.disputeVotes ? x.disputeVotes[0] : 0,
+    reject: x.disputeVotes ? x.disputeVotes[1] : 0,
+    eligible: x.disputeVotes ? x.disputeVotes[2] : 0,
     points: x.points,
     rating: x.rating,
   };
@@ -36,5 +36,5 @@ export async function loadScore(pid) {
 
 export function explanationOf(score, cid) {
   if (!score) return null;
-  return (score.contributions || []).find((x) => x.contribution_id.toLowerCase() === cid.toLowerCase()) || null;
+  return (score.contributions || []).find((x) => x.contributionId.toLowerCase() === cid.toLowerCase()) || null;
 }

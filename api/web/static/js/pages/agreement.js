@@ -34,11 +34,11 @@ function renderActions(agreement) {
   if (agreement) {
     const latest = newest(agreement);
     const partner = latest.answers.partners.some((p) => p.address.toLowerCase() === me());
-    if (agreement.project_id == null && !agreement.frozen && agreement.coordinator.toLowerCase() === me()) {
-      actions.push(el("a", { class: "button button-primary", href: `/agreement/builder?draft=${agreement.agreement_id}` }, t("agreement.continue_draft")));
+    if (agreement.projectId == null && !agreement.frozen && agreement.coordinator.toLowerCase() === me()) {
+      actions.push(el("a", { class: "button button-primary", href: `/agreement/builder?draft=${agreement.agreementId}` }, t("agreement.continue_draft")));
     }
-    if (agreement.project_id != null && partner && latest.state === "recorded") {
-      actions.push(el("a", { class: "button", id: "amend-link", href: `/agreement/builder?amend=${agreement.agreement_id}` }, t("agreement.amend")));
+    if (agreement.projectId != null && partner && latest.state === "recorded") {
+      actions.push(el("a", { class: "button", id: "amend-link", href: `/agreement/builder?amend=${agreement.agreementId}` }, t("agreement.amend")));
     }
   }
   fill($("#agreement-actions"), actions);
@@ -48,10 +48,10 @@ function renderFacts(agreement) {
   fill(
     $("#agreement-facts"),
     fact(t("agreement.field.project.title"), newest(agreement).title),
-    fact(t("agreement.project"), agreement.project_id != null ? String(agreement.project_id) : t("agreement.no_project")),
+    fact(t("agreement.project"), agreement.projectId != null ? String(agreement.projectId) : t("agreement.no_project")),
     fact(t("agreement.coordinator"), nameOf(agreement.coordinator)),
-    fact(t("agreement.current_version"), agreement.current_version ? String(agreement.current_version) : "–"),
-    fact(t("agreement.in_force"), agreement.in_force ? t("common.yes") : t("common.no")),
+    fact(t("agreement.current_version"), agreement.currentVersion ? String(agreement.currentVersion) : "–"),
+    fact(t("agreement.in_force"), agreement.inForce ? t("common.yes") : t("common.no")),
     fact(t("agreement.salt"), el("code", { class: "hash" }, agreement.salt)),
   );
   const version = newest(agreement, "recorded") || newest(agreement);
@@ -59,12 +59,12 @@ function renderFacts(agreement) {
   const count = version.answers.partners.length;
   fill(
     $("#agreement-rules"),
-    fact(t("policy.background_weight"), formatBps(p.background_weight_bps)),
-    fact(t("policy.result_weight"), formatBps(p.result_weight_bps)),
-    fact(t("policy.quorum"), String(p.endorsement_quorum)),
-    fact(t("policy.dispute_window"), t("policy.days", { days: Math.round(p.dispute_window / 86400) })),
-    fact(t("policy.cap"), p.partner_cap_bps ? formatBps(p.partner_cap_bps) : t("policy.none")),
-    fact(t("policy.floor"), p.partner_floor_bps ? formatBps(p.partner_floor_bps) : t("policy.none")),
+    fact(t("policy.background_weight"), formatBps(p.backgroundWeightBps)),
+    fact(t("policy.result_weight"), formatBps(p.resultWeightBps)),
+    fact(t("policy.quorum"), String(p.endorsementQuorum)),
+    fact(t("policy.dispute_window"), t("policy.days", { days: Math.round(p.disputeWindow / 86400) })),
+    fact(t("policy.cap"), p.partnerCapBps ? formatBps(p.partnerCapBps) : t("policy.none")),
+    fact(t("policy.floor"), p.partnerFloorBps ? formatBps(p.partnerFloorBps) : t("policy.none")),
     fact(
       t("agreement.field.royalties.split_approvals"),
       `${version.answers.royalties.split_approvals} ${t("builder.of_partners", { count })}`,
@@ -79,7 +79,7 @@ function renderFacts(agreement) {
 function renderAccept(agreement) {
   const box = $("#accept-box");
   const version = newest(agreement, "recorded");
-  if (!version || agreement.project_id == null || context.actor.role === "auditor" || context.actor.role === "admin") {
+  if (!version || agreement.projectId == null || context.actor.role === "auditor" || context.actor.role === "admin") {
     fill(box);
     return;
   }
@@ -119,8 +119,8 @@ function renderVersions(agreement) {
         el(
           "dl",
           { class: "facts" },
-          fact(t("agreement.content_hash"), el("code", { class: "hash" }, v.content_hash)),
-          fact(t("agreement.agreement_hash"), el("code", { class: "hash" }, v.agreement_hash)),
+          fact(t("agreement.content_hash"), el("code", { class: "hash" }, v.contentHash)),
+          fact(t("agreement.agreement_hash"), el("code", { class: "hash" }, v.agreementHash)),
           fact(
             t("agreement.accepted_by"),
             v.acceptances.length
@@ -148,7 +148,7 @@ function renderVersions(agreement) {
 
 async function renderText(agreement) {
   const version = newest(agreement, "recorded") || newest(agreement);
-  const base = `/v1/agreements/${agreement.agreement_id}/versions/${version.version}/document`;
+  const base = `/v1/agreements/${agreement.agreementId}/versions/${version.version}/document`;
   fill(
     $("#text-languages"),
     ["nl", "en"].map((code) =>
@@ -204,7 +204,7 @@ function samePolicy(a, b) {
   return a && b && JSON.stringify(a) === JSON.stringify(b);
 }
 
-const SETTINGS_FIELDS = ["answer_period", "request_period_after_end", "project_end"];
+const SETTINGS_FIELDS = ["answerPeriod", "requestPeriodAfterEnd", "projectEnd"];
 
 function sameSettings(a, b) {
   return Boolean(a && b) && SETTINGS_FIELDS.every((name) => a[name] === b[name]);
@@ -233,7 +233,7 @@ async function exchangeSettings(projectId) {
 async function renderPending(agreement) {
   const pending = agreement.versions.find((v) => v.state === "proposed");
   const section = $("#pending");
-  if (!pending || agreement.project_id == null) {
+  if (!pending || agreement.projectId == null) {
     section.hidden = true;
     fill($("#propose-buttons"));
     fill($("#proposals"));
@@ -242,17 +242,17 @@ async function renderPending(agreement) {
   section.hidden = false;
   const recorded = newest(agreement, "recorded");
   const [proposals, exchange] = await Promise.all([
-    get(`/v1/projects/${agreement.project_id}/proposals`),
-    exchangeSettings(agreement.project_id),
+    get(`/v1/projects/${agreement.projectId}/proposals`),
+    exchangeSettings(agreement.projectId),
   ]);
   const ours = [
     ...proposals.filter(
       (p) =>
-        (p.kind === "amend_agreement" && p.agreement_hash === pending.agreement_hash) ||
+        (p.kind === "amend_agreement" && p.agreementHash === pending.agreementHash) ||
         (p.kind === "change_policy" && samePolicy(p.policy, pending.policy)),
     ),
     ...exchange.proposals
-      .filter((p) => sameSettings(p, pending.exchange_settings))
+      .filter((p) => sameSettings(p, pending.exchangeSettings))
       .map((p) => ({ ...p, kind: "change_exchange_settings" })),
   ];
   const proposed = new Set(ours.map((p) => p.kind));
@@ -260,7 +260,7 @@ async function renderPending(agreement) {
   if (!samePolicy(recorded.policy, pending.policy) && !proposed.has("change_policy")) kinds.push("change_policy");
   if (
     exchange.inForce &&
-    !sameSettings(exchange.inForce, pending.exchange_settings) &&
+    !sameSettings(exchange.inForce, pending.exchangeSettings) &&
     !proposed.has("change_exchange_settings")
   ) {
     kinds.push("change_exchange_settings");
@@ -284,13 +284,13 @@ async function renderPending(agreement) {
       const approved = p.approvals.some((a) => a.toLowerCase() === me());
       const item = el(
         "li",
-        { "data-proposal": p.proposal_id, "data-kind": p.kind },
+        { "data-proposal": p.proposalId, "data-kind": p.kind },
         `${t(`agreement.proposal_kind.${p.kind}`)} · ${t("agreement.approvals", { count: p.approvals.length })}`,
         p.executed ? ` · ${t("agreement.executed")}` : "",
         approved && !p.executed ? ` · ${t("agreement.you_approved")}` : "",
       );
       if (!p.executed && !approved) {
-        const button = el("button", { type: "button", class: "button", "data-approve": p.proposal_id }, t("agreement.approve"));
+        const button = el("button", { type: "button", class: "button", "data-approve": p.proposalId }, t("agreement.approve"));
         button.addEventListener("click", () => busy(button, () => approve(agreement, p)));
         item.append(" ", button);
       }
@@ -309,7 +309,7 @@ async function render(agreementId) {
   renderAccept(agreement);
   renderVersions(agreement);
   await Promise.all([renderText(agreement), renderPending(agreement)]);
-  document.body.dataset.agreement = agreement.agreement_id;
+  document.body.dataset.agreement = agreement.agreementId;
 }
 
 // -- actions --------------------------------------------------------------------------------------
@@ -320,21 +320,21 @@ async function accept(agreement, version) {
     intro: t("agreement.accept_confirm_intro"),
     facts: [
       [t("agreement.field.project.title"), version.title],
-      [t("agreement.version_n", { version: version.version }), el("code", { class: "hash" }, version.agreement_hash)],
+      [t("agreement.version_n", { version: version.version }), el("code", { class: "hash" }, version.agreementHash)],
       [t("agreement.read_in"), t(`agreement.language.${state.textLanguage}`)],
     ],
     confirmLabel: t("agreement.accept", { version: version.version }),
   });
   if (!confirmed) return;
-  await submitWrite("agreement.accept_kind", `/v1/agreements/${agreement.agreement_id}/acceptances`, {
+  await submitWrite("agreement.accept_kind", `/v1/agreements/${agreement.agreementId}/acceptances`, {
     version: version.version,
   });
   await settle(async () => {
-    const fresh = await get(`/v1/agreements/${agreement.agreement_id}`);
+    const fresh = await get(`/v1/agreements/${agreement.agreementId}`);
     const v = fresh.versions.find((x) => x.version === version.version);
     return v.acceptances.some((a) => a.partner.toLowerCase() === me());
   });
-  await render(agreement.agreement_id);
+  await render(agreement.agreementId);
   focusResult($("#accepted-note"));
 }
 
@@ -346,7 +346,7 @@ function proposalsUrl(projectId, kind) {
 }
 
 async function propose(agreement, version, kind) {
-  const listed = proposalsUrl(agreement.project_id, kind);
+  const listed = proposalsUrl(agreement.projectId, kind);
   const before = (await get(listed)).length;
   const confirmed = await confirmAction({
     title: t("agreement.propose_confirm_title"),
@@ -357,9 +357,9 @@ async function propose(agreement, version, kind) {
     confirmLabel: t(PROPOSE_LABEL[kind]),
   });
   if (!confirmed) return;
-  await submitWrite("agreement.propose_kind", `/v1/agreements/${agreement.agreement_id}/versions/${version.version}/proposals`, { kind });
+  await submitWrite("agreement.propose_kind", `/v1/agreements/${agreement.agreementId}/versions/${version.version}/proposals`, { kind });
   await settle(async () => (await get(listed)).length > before);
-  await render(agreement.agreement_id);
+  await render(agreement.agreementId);
 }
 
 async function approve(agreement, proposal) {
@@ -369,13 +369,13 @@ async function approve(agreement, proposal) {
     confirmLabel: t("agreement.approve"),
   });
   if (!confirmed) return;
-  const listed = proposalsUrl(agreement.project_id, proposal.kind);
-  await submitWrite("agreement.approve_kind", `${listed}/${proposal.proposal_id}/approvals`, {});
+  const listed = proposalsUrl(agreement.projectId, proposal.kind);
+  await submitWrite("agreement.approve_kind", `${listed}/${proposal.proposalId}/approvals`, {});
   await settle(async () => {
-    const fresh = (await get(listed)).find((p) => p.proposal_id === proposal.proposal_id);
+    const fresh = (await get(listed)).find((p) => p.proposalId === proposal.proposalId);
     return Boolean(fresh) && fresh.approvals.some((a) => a.toLowerCase() === me());
   });
-  await render(agreement.agreement_id);
+  await render(agreement.agreementId);
 }
 
 // -- the page -------------------------------------------------------------------------------------
@@ -389,8 +389,8 @@ async function agreementPage() {
     return;
   }
   const wanted = new URLSearchParams(location.search).get("id");
-  let chosen = state.agreements.find((a) => a.agreement_id === wanted);
-  if (!chosen && context.demo) chosen = state.agreements.find((a) => a.project_id === context.demo.project_id);
+  let chosen = state.agreements.find((a) => a.agreementId === wanted);
+  if (!chosen && context.demo) chosen = state.agreements.find((a) => a.projectId === context.demo.projectId);
   if (!chosen) chosen = state.agreements[state.agreements.length - 1];
   if (state.agreements.length > 1) {
     const select = $("#agreement-select");
@@ -399,8 +399,8 @@ async function agreementPage() {
       state.agreements.map((a) =>
         el(
           "option",
-          { value: a.agreement_id, selected: a.agreement_id === chosen.agreement_id },
-          `${newest(a).title} (${formatDate(newest(a).created_at)})`,
+          { value: a.agreementId, selected: a.agreementId === chosen.agreementId },
+          `${newest(a).title} (${formatDate(newest(a).createdAt)})`,
         ),
       ),
     );
@@ -410,7 +410,7 @@ async function agreementPage() {
     });
     $("#agreement-choice").hidden = false;
   }
-  await render(chosen.agreement_id);
+  await render(chosen.agreementId);
 }
 
 runPage(agreementPage);

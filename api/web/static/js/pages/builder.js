@@ -475,7 +475,7 @@ async function review() {
     const example = state.projectId || context.projectId;
     state.preview = await post("/v1/agreements/preview", {
       answers: normalised(),
-      ...(example ? { example_project_id: example } : {}),
+      ...(example ? { exampleProjectId: example } : {}),
     });
   } catch (error) {
     $("#preview-text").textContent = "";
@@ -489,12 +489,12 @@ async function review() {
   const approvals = (n) => `${n} ${t("builder.of_partners", { count })}`;
   fill(
     $("#preview-policy"),
-    fact(t("policy.background_weight"), formatBps(p.background_weight_bps)),
-    fact(t("policy.result_weight"), formatBps(p.result_weight_bps)),
-    fact(t("policy.quorum"), String(p.endorsement_quorum)),
-    fact(t("policy.dispute_window"), t("policy.days", { days: Math.round(p.dispute_window / 86400) })),
-    fact(t("policy.cap"), p.partner_cap_bps ? formatBps(p.partner_cap_bps) : t("policy.none")),
-    fact(t("policy.floor"), p.partner_floor_bps ? formatBps(p.partner_floor_bps) : t("policy.none")),
+    fact(t("policy.background_weight"), formatBps(p.backgroundWeightBps)),
+    fact(t("policy.result_weight"), formatBps(p.resultWeightBps)),
+    fact(t("policy.quorum"), String(p.endorsementQuorum)),
+    fact(t("policy.dispute_window"), t("policy.days", { days: Math.round(p.disputeWindow / 86400) })),
+    fact(t("policy.cap"), p.partnerCapBps ? formatBps(p.partnerCapBps) : t("policy.none")),
+    fact(t("policy.floor"), p.partnerFloorBps ? formatBps(p.partnerFloorBps) : t("policy.none")),
     fact(t("agreement.field.royalties.split_approvals"), approvals(state.answers.royalties.split_approvals)),
     fact(t("agreement.field.decisions.governance_approvals"), approvals(state.answers.decisions.governance_approvals)),
   );
@@ -509,7 +509,7 @@ function showExample(example) {
   if (!example) return;
   fill(
     box,
-    el("h3", {}, t("builder.example_heading", { project: example.project_id })),
+    el("h3", {}, t("builder.example_heading", { project: example.projectId })),
     el("p", { class: "help" }, t("builder.example_counted", { counted: example.counted, contributions: example.contributions })),
     el(
       "ul",
@@ -562,9 +562,9 @@ async function save() {
       await request("PUT", `/v1/agreements/${state.agreementId}/draft`, { body });
     } else {
       const created = await post("/v1/agreements", body);
-      state.agreementId = created.agreement_id;
+      state.agreementId = created.agreementId;
       state.mode = "draft";
-      history.replaceState(null, "", `/agreement/builder?draft=${created.agreement_id}`);
+      history.replaceState(null, "", `/agreement/builder?draft=${created.agreementId}`);
     }
   } catch (error) {
     if (error instanceof ApiError && error.details) {
@@ -588,13 +588,13 @@ async function createProject() {
     facts: [
       [t("agreement.field.project.title"), first.title],
       [t("agreement.step.partners"), first.answers.partners.map((p) => p.name).join(", ")],
-      [t("agreement.agreement_hash"), el("code", { class: "hash" }, first.agreement_hash)],
+      [t("agreement.agreement_hash"), el("code", { class: "hash" }, first.agreementHash)],
     ],
     confirmLabel: t("builder.create_project"),
   });
   if (!confirmed) return;
   await submitWrite("builder.create_kind", `/v1/agreements/${state.agreementId}/project`, {});
-  await settle(async () => (await get(`/v1/agreements/${state.agreementId}`)).project_id);
+  await settle(async () => (await get(`/v1/agreements/${state.agreementId}`)).projectId);
   // The access-rights terms the text states become PocExchange's settings now, while the
   // coordinator alone may still set them (before every partner accepted).
   await submitWrite("builder.settings_kind", `/v1/agreements/${state.agreementId}/exchange-settings`, {});
@@ -661,7 +661,7 @@ async function builderPage() {
     state.agreementId = amend || draft;
     state.mode = amend ? "amend" : "draft";
     const agreement = await get(`/v1/agreements/${state.agreementId}`);
-    state.projectId = agreement.project_id;
+    state.projectId = agreement.projectId;
     const latest = agreement.versions[agreement.versions.length - 1];
     state.answers = editable(latest.answers);
   } else {

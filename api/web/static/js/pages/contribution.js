@@ -25,7 +25,7 @@ const term = (word, technical) => el("abbr", { title: technical }, word);
 /** The contributions this one names (parents, the one it replaces, the one replacing it),
  * read for their titles; one that cannot be read is shown by its short id. */
 async function loadRelated(c) {
-  const ids = [...c.parents, c.supersedes, c.superseded_by].filter((id) => id && id !== ZERO_ID);
+  const ids = [...c.parents, c.supersedes, c.supersededBy].filter((id) => id && id !== ZERO_ID);
   const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
   const records = await Promise.all(unique.map((id) => get(paths.contribution(id)).catch(() => null)));
   return new Map(unique.map((id, index) => [id, records[index]]));
@@ -34,8 +34,8 @@ async function loadRelated(c) {
 async function load(cid) {
   const c = await get(paths.contribution(cid));
   const [policy, score, endorsements, disputes, related] = await Promise.all([
-    currentPolicy(c.project_id),
-    loadScore(c.project_id).catch(() => null),
+    currentPolicy(c.projectId),
+    loadScore(c.projectId).catch(() => null),
     get(paths.endorsements(cid)),
     get(paths.disputes(cid)).catch(() => []),
     loadRelated(c),
@@ -54,7 +54,7 @@ function cardView(c) {
   // Recomputed here, not taken from the service's word for it.
   let matches = false;
   try {
-    matches = cardHash(card) === c.card_hash;
+    matches = cardHash(card) === c.cardHash;
   } catch {
     matches = false;
   }
@@ -85,8 +85,8 @@ function reasonView(reason) {
 
 /** One dispute: who, when, why, the tally and what decides it, the votes, the outcome. */
 function disputeView(d) {
-  const uphold = d.uphold_votes;
-  const reject = d.reject_votes;
+  const uphold = d.upholdVotes;
+  const reject = d.rejectVotes;
   return el(
     "li",
     { class: `dispute dispute-${d.outcome}`, "data-number": String(d.number) },
@@ -96,18 +96,18 @@ function disputeView(d) {
       // The block is for the lawyer: a tooltip, as on the contribution's facts.
       el(
         "strong",
-        { title: t("contribution.block_term", { block: d.block_number }) },
-        d.opened_at
-          ? t("dispute.item_title", { number: d.number, name: nameOf(d.disputer), date: formatDate(d.opened_at) })
+        { title: t("contribution.block_term", { block: d.blockNumber }) },
+        d.openedAt
+          ? t("dispute.item_title", { number: d.number, name: nameOf(d.disputer), date: formatDate(d.openedAt) })
           : t("dispute.item_title_undated", { number: d.number, name: nameOf(d.disputer) }),
       ),
       " ",
       el("span", { class: `badge badge-dispute-${d.outcome}` }, outcomeText(d)),
     ),
     reasonView(d.reason),
-    el("p", { class: "dispute-tally" }, t("dispute.tally", { uphold, reject, eligible: d.eligible_voters })),
+    el("p", { class: "dispute-tally" }, t("dispute.tally", { uphold, reject, eligible: d.eligibleVoters })),
     d.outcome === "open"
-      ? el("p", { class: "help" }, t("dispute.closes", { needed: d.votes_needed, eligible: d.eligible_voters }))
+      ? el("p", { class: "help" }, t("dispute.closes", { needed: d.votesNeeded, eligible: d.eligibleVoters }))
       : null,
     d.votes.length
       ? el(
@@ -132,7 +132,7 @@ function renderFacts({ c, policy, related }) {
   /** A link to another contribution, by its title (never by a bare number). */
   const contributionLink = (id) => {
     const record = related.get(id.toLowerCase());
-    return el("a", { href: `/contribution?id=${id}` }, record ? titleOf(record) : titleOf({ contribution_id: id }));
+    return el("a", { href: `/contribution?id=${id}` }, record ? titleOf(record) : titleOf({ contributionId: id }));
   };
   // How this one builds on each parent, in the contributor's words on the card.
   const card = validCard(c);
@@ -152,10 +152,10 @@ function renderFacts({ c, policy, related }) {
     // The block is for the lawyer: a tooltip, not a line people have to understand.
     fact(
       t("contribution.registered"),
-      el("span", { title: t("contribution.block_term", { block: c.block_number }) }, formatDate(c.registered_at)),
+      el("span", { title: t("contribution.block_term", { block: c.blockNumber }) }, formatDate(c.registeredAt)),
     ),
     fact(term(t("contribution.commitment"), t("contribution.commitment_term")), el("code", { class: "hash" }, c.commitment)),
-    fact(term(t("contribution.id"), t("contribution.id_term")), el("code", { class: "hash" }, c.contribution_id)),
+    fact(term(t("contribution.id"), t("contribution.id_term")), el("code", { class: "hash" }, c.contributionId)),
     fact(
       t("contribution.parents"),
       c.parents.length
@@ -163,7 +163,7 @@ function renderFacts({ c, policy, related }) {
         : t("contribution.no_parents"),
     ),
     c.supersedes && c.supersedes !== ZERO_ID ? fact(t("contribution.replaces"), contributionLink(c.supersedes)) : null,
-    c.superseded_by ? fact(t("contribution.replaced_by"), contributionLink(c.superseded_by)) : null,
+    c.supersededBy ? fact(t("contribution.replaced_by"), contributionLink(c.supersededBy)) : null,
   );
 }
 
@@ -173,8 +173,8 @@ function renderHistory({ endorsements, disputes }) {
       el(
         "li",
         {},
-        e.endorsed_at
-          ? t("contribution.endorsed_by_on", { name: nameOf(e.endorser), rating: e.rating, date: formatDay(e.endorsed_at) })
+        e.endorsedAt
+          ? t("contribution.endorsed_by_on", { name: nameOf(e.endorser), rating: e.rating, date: formatDay(e.endorsedAt) })
           : t("contribution.endorsed_by", { name: nameOf(e.endorser), rating: e.rating }),
       ),
     ),
@@ -207,14 +207,14 @@ function render(state, actor) {
 
   // The contributor: correct (a new version) or withdraw, while it is active.
   $("#own-card").hidden = !(own && active);
-  $("#supersede-link").href = `/register?supersedes=${c.contribution_id}`;
+  $("#supersede-link").href = `/register?supersedes=${c.contributionId}`;
 
   // Endorse: once per partner. After that the page says how, not the form again.
   const mine = me ? endorsements.find((e) => same(e.endorser, me)) : null;
   let endorseNote = null;
   if (mine) {
-    endorseNote = mine.endorsed_at
-      ? t("endorse.yours", { rating: mine.rating, words: t(`rating.${mine.rating}`), date: formatDay(mine.endorsed_at) })
+    endorseNote = mine.endorsedAt
+      ? t("endorse.yours", { rating: mine.rating, words: t(`rating.${mine.rating}`), date: formatDay(mine.endorsedAt) })
       : t("endorse.yours_undated", { rating: mine.rating, words: t(`rating.${mine.rating}`) });
   } else if (own) endorseNote = t("endorse.own");
   else if (!me) endorseNote = t("endorse.read_only");
@@ -351,7 +351,7 @@ async function contributionPage() {
       // its hash, computed here, is what goes on chain: the service must arrive at the same.
       body: {
         reason: { text: reason.text, file: reason.file, salt: reason.salt },
-        reason_hash: reasonHash(reason),
+        reasonHash: reasonHash(reason),
       },
       effect: (s) => s.disputes.some((d) => d.outcome === "open" && same(d.disputer, actor.address)),
       resultNode: () => $("#dispute-state"),
@@ -387,7 +387,7 @@ async function contributionPage() {
       ask: {
         title: t("own.withdraw_confirm_title"),
         intro: t("own.withdraw_confirm_intro"),
-        facts: summary([t("contribution.registered"), formatDate(state.c.registered_at)], [t("contribution.id"), short(cid)]),
+        facts: summary([t("contribution.registered"), formatDate(state.c.registeredAt)], [t("contribution.id"), short(cid)]),
         confirmLabel: t("own.withdraw_confirm_button"),
         danger: true,
       },

@@ -15,8 +15,8 @@ async function homePage() {
     fill(list, el("li", {}, t("home.no_sandbox")));
   } else {
     $("#project-title").textContent = t("home.project_line", {
-      title: demo.project_title,
-      id: demo.project_id,
+      title: demo.projectTitle,
+      id: demo.projectId,
     });
     fill(
       list,
@@ -28,7 +28,7 @@ async function homePage() {
             { class: "partner-card" },
             el("h3", {}, p.name),
             el("p", {}, tr("kind", p.kind)),
-            el("p", { class: "muted" }, `${t("partner.company_number")}: ${p.company_number}`),
+            el("p", { class: "muted" }, `${t("partner.company_number")}: ${p.companyNumber}`),
             el("p", { class: "muted" }, tr("role", p.role)),
           ),
         ),

@@ -20,7 +20,7 @@ const same = (a, b) => Boolean(a && b) && a.toLowerCase() === b.toLowerCase();
 async function renderKey() {
   const address = context.actor.address;
   const [local, published] = await Promise.all([localKey(address), publishedKey(address)]);
-  const ready = local && published && same(local.publicKey, published.public_key);
+  const ready = local && published && same(local.publicKey, published.publicKey);
   $("#key-status").textContent = ready
     ? t("inbox.key_ready")
     : local
@@ -38,8 +38,8 @@ async function publishKey() {
     $("#key-backup-value").textContent = local.backup;
     $("#key-backup").hidden = false;
   }
-  await submitWrite("inbox.publish_kind", paths.publishKey, { public_key: local.publicKey });
-  await waitFor(async () => same((await publishedKey(address))?.public_key, local.publicKey));
+  await submitWrite("inbox.publish_kind", paths.publishKey(address), { publicKey: local.publicKey });
+  await waitFor(async () => same((await publishedKey(address))?.publicKey, local.publicKey));
   await renderKey();
   focusResult($("#key-status"));
 }
@@ -50,19 +50,19 @@ async function openDocument(d) {
   const local = await localKey(address);
   if (!local) throw new ApiError(0, "no_local_key", t("inbox.no_local_key"));
   const [wrapped, sealed] = await Promise.all([
-    get(paths.wrappedKey(d.disclosure_id)),
-    get(paths.sealedDocument(d.disclosure_id)),
+    get(paths.wrappedKey(d.disclosureId)),
+    get(paths.sealedDocument(d.disclosureId)),
   ]);
   try {
-    const envelope = await unwrapKey(fromBase64(wrapped.wrapped_key), local.keyPair, {
-      disclosureId: d.disclosure_id,
+    const envelope = await unwrapKey(fromBase64(wrapped.wrappedKey), local.keyPair, {
+      disclosureId: d.disclosureId,
       recipient: address,
     });
     const opened = await openBlob(sealed, envelope.fileKey, { type: envelope.mediaType });
     checkOpened(envelope, opened, {
       sharer: d.sharer,
-      projectId: d.project_id,
-      contentCommitment: d.content_commitment,
+      projectId: d.projectId,
+      contentCommitment: d.contentCommitment,
     });
     return { envelope, opened };
   } catch (error) {
@@ -79,7 +79,7 @@ function receivedItem(d) {
   const result = el("p", { class: "status", "aria-live": "polite" });
   const item = el(
     "li",
-    { class: "disclosure-item", "data-disclosure-id": d.disclosure_id, "data-status": mine.status },
+    { class: "disclosure-item", "data-disclosure-id": d.disclosureId, "data-status": mine.status },
     el("strong", {}, t("inbox.from", { sharer: nameOf(d.sharer) })),
     " ",
     status,
@@ -99,11 +99,11 @@ function receivedItem(d) {
       const acknowledge = el("button", { type: "button", class: "button button-primary" }, t("inbox.acknowledge"));
       acknowledge.addEventListener("click", () =>
         busy(acknowledge, async () => {
-          await submitWrite("inbox.acknowledge_kind", paths.acknowledge(d.disclosure_id), {
-            content_commitment: d.content_commitment,
+          await submitWrite("inbox.acknowledge_kind", paths.acknowledge(d.disclosureId), {
+            contentCommitment: d.contentCommitment,
           });
           await waitFor(async () => {
-            const now = await get(paths.disclosure(d.disclosure_id));
+            const now = await get(paths.disclosure(d.disclosureId));
             return now.receipts.some((r) => same(r.recipient, context.actor.address) && r.status !== "pending");
           });
           await renderReceived();
@@ -118,9 +118,9 @@ function receivedItem(d) {
     busy(declineButton, async () => {
       const sure = await confirmAction({ title: t("inbox.decline_confirm"), confirmLabel: t("inbox.decline"), danger: true });
       if (!sure) return;
-      await submitWrite("inbox.decline_kind", paths.decline(d.disclosure_id), {});
+      await submitWrite("inbox.decline_kind", paths.decline(d.disclosureId), {});
       await waitFor(async () => {
-        const now = await get(paths.disclosure(d.disclosure_id));
+        const now = await get(paths.disclosure(d.disclosureId));
         return now.receipts.some((r) => same(r.recipient, context.actor.address) && r.status !== "pending");
       });
       await renderReceived();
@@ -139,14 +139,14 @@ async function renderReceived() {
       : [el("li", { class: "muted" }, t("inbox.nothing_received"))],
   );
   // The requests name contributions by id: their titles are on the cards of their projects.
-  const projects = new Set(inbox.requests_to_answer.map((r) => r.project_id));
+  const projects = new Set(inbox.requestsToAnswer.map((r) => r.projectId));
   for (const pid of projects) learnTitles(await allContributions(pid));
-  renderAnswers(inbox.requests_to_answer);
+  renderAnswers(inbox.requestsToAnswer);
 }
 
 async function waitForAnswer(request) {
-  await waitFor(async () => (await get(paths.inbox)).requests_to_answer.some(
-    (r) => r.request_id === request.request_id && r.status !== "open",
+  await waitFor(async () => (await get(paths.inbox)).requestsToAnswer.some(
+    (r) => r.requestId === request.requestId && r.status !== "open",
   ));
   await renderReceived();
 }
@@ -169,9 +169,9 @@ function answerActions(request) {
         return;
       }
       const termsHash = await sha256Text(text.value);
-      await submitWrite("inbox.grant_kind", paths.grant(request.request_id), {
+      await submitWrite("inbox.grant_kind", paths.grant(request.requestId), {
         terms: terms.value,
-        terms_hash: termsHash,
+        termsHash: termsHash,
       });
       await waitForAnswer(request);
     }, result),
@@ -183,7 +183,7 @@ function answerActions(request) {
         return;
       }
       const sealed = await saltedTextHash(text.value);
-      await submitWrite("inbox.refuse_kind", paths.refuse(request.request_id), { reason_hash: sealed.hash });
+      await submitWrite("inbox.refuse_kind", paths.refuse(request.requestId), { reasonHash: sealed.hash });
       result.textContent = t("inbox.reason_kept", { salt: sealed.salt });
       await waitForAnswer(request);
     }, result),

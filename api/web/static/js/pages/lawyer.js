@@ -57,15 +57,15 @@ async function lawyerPage() {
   if (!requireActor()) return;
   const pid = await projectId();
   // Titles from the contributions' cards, as the API reads them for this key.
-  const titles = new Map((await allContributions(pid)).map((c) => [c.contribution_id.toLowerCase(), titleOf(c)]));
+  const titles = new Map((await allContributions(pid)).map((c) => [c.contributionId.toLowerCase(), titleOf(c)]));
   const titleFor = (cid, fallback) => titles.get(cid) || fallback || short(cid);
   const known = new Map();
   if (context.demo) {
     for (const c of context.demo.contributions) {
-      const cid = c.contribution_id.toLowerCase();
+      const cid = c.contributionId.toLowerCase();
       known.set(cid, {
         title: titleFor(cid),
-        contentHash: c.content_hash,
+        contentHash: c.contentHash,
         salt: c.salt,
         document: c.document,
       });
@@ -170,7 +170,7 @@ async function lawyerPage() {
           proveStatus.textContent = t("prove.not_found");
           return;
         }
-        cid = found.item.contribution_id.toLowerCase();
+        cid = found.item.contributionId.toLowerCase();
         salt = found.salt;
         who = found.item.contributor;
       }
@@ -194,7 +194,7 @@ async function lawyerPage() {
       // (in the bundle), the project's name the exporter's (the certificate says so).
       if (certificate) {
         body.language = lang === "nl" ? "nl" : "en";
-        if (context.demo && context.demo.project_title) body.projectName = context.demo.project_title;
+        if (context.demo && context.demo.projectTitle) body.projectName = context.demo.projectTitle;
       }
       const blob = await post(path(cid), body);
       download(blob, `contribution-${cid.slice(2, 10)}.${extension}`);

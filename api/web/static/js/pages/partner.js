@@ -39,7 +39,7 @@ function partnerPage() {
                   name: person.name,
                   role: person.role,
                   address: person.address,
-                  apiKey: person.api_key,
+                  apiKey: person.apiKey,
                   instance: context.demo.instance,
                 }),
             },
@@ -77,7 +77,7 @@ function partnerPage() {
         role: me.role,
         address: me.partner,
         apiKey: key,
-        keyId: me.key_id,
+        keyId: me.keyId,
         instance: context.demo ? context.demo.instance : null,
       });
       $("#manual-key").value = "";

@@ -16,27 +16,27 @@ async function projectPage() {
     allContributions(pid),
   ]);
   // Parents are named by their cards' titles (this page reads every contribution anyway).
-  const byId = new Map(contributions.map((c) => [c.contribution_id.toLowerCase(), c]));
-  if (context.demo) $("#project-heading").textContent = context.demo.project_title;
+  const byId = new Map(contributions.map((c) => [c.contributionId.toLowerCase(), c]));
+  if (context.demo) $("#project-heading").textContent = context.demo.projectTitle;
   fill(
     $("#agreement-facts"),
     fact(t("project.project_id"), String(pid)),
     fact(t("project.coordinator"), nameOf(project.coordinator)),
-    fact(t("project.agreement_version"), String(project.agreement_version)),
-    fact(t("project.agreement_hash"), el("code", { class: "hash" }, project.agreement_hash)),
-    fact(t("project.in_force"), project.in_force ? t("common.yes") : t("common.no")),
+    fact(t("project.agreement_version"), String(project.agreementVersion)),
+    fact(t("project.agreement_hash"), el("code", { class: "hash" }, project.agreementHash)),
+    fact(t("project.in_force"), project.inForce ? t("common.yes") : t("common.no")),
   );
   fill(
     $("#acceptances"),
     project.partners.map((p) => {
-      const accepted = p.accepted_version >= project.agreement_version && p.accepted_version > 0;
+      const accepted = p.acceptedVersion >= project.agreementVersion && p.acceptedVersion > 0;
       return el(
         "li",
         { class: accepted ? "ok" : "pending" },
         el("span", { class: "icon", "aria-hidden": "true" }, accepted ? "✔" : "…"),
         ` ${nameOf(p.address)}: `,
         accepted
-          ? t("project.accepted_version", { version: p.accepted_version })
+          ? t("project.accepted_version", { version: p.acceptedVersion })
           : t("project.not_accepted"),
       );
     }),
@@ -48,15 +48,15 @@ async function projectPage() {
   fill(
     $("#policy-facts"),
     fact(t("policy.version"), String(policy.version)),
-    fact(t("policy.background_weight"), pct(rules.background_weight_bps)),
-    fact(t("policy.result_weight"), pct(rules.result_weight_bps)),
-    fact(t("policy.quorum"), String(rules.endorsement_quorum)),
-    fact(t("policy.dispute_window"), t("policy.days", { days: Math.round(rules.dispute_window / 86400) })),
-    fact(t("policy.split_approval"), approvals(policy.split_approvals_required, policy.partners, rules.split_approval_bps)),
-    fact(t("policy.governance_approval"), approvals(policy.governance_approvals_required, policy.partners, rules.governance_bps)),
-    fact(t("policy.parent_share"), rules.parent_share_bps ? pct(rules.parent_share_bps) : t("policy.none")),
-    fact(t("policy.cap"), rules.partner_cap_bps ? pct(rules.partner_cap_bps) : t("policy.none")),
-    fact(t("policy.floor"), rules.partner_floor_bps ? pct(rules.partner_floor_bps) : t("policy.none")),
+    fact(t("policy.background_weight"), pct(rules.backgroundWeightBps)),
+    fact(t("policy.result_weight"), pct(rules.resultWeightBps)),
+    fact(t("policy.quorum"), String(rules.endorsementQuorum)),
+    fact(t("policy.dispute_window"), t("policy.days", { days: Math.round(rules.disputeWindow / 86400) })),
+    fact(t("policy.split_approval"), approvals(policy.splitApprovalsRequired, policy.partners, rules.splitApprovalBps)),
+    fact(t("policy.governance_approval"), approvals(policy.governanceApprovalsRequired, policy.partners, rules.governanceBps)),
+    fact(t("policy.parent_share"), rules.parentShareBps ? pct(rules.parentShareBps) : t("policy.none")),
+    fact(t("policy.cap"), rules.partnerCapBps ? pct(rules.partnerCapBps) : t("policy.none")),
+    fact(t("policy.floor"), rules.partnerFloorBps ? pct(rules.partnerFloorBps) : t("policy.none")),
   );
   fill(
     $("#categories-table tbody"),
@@ -67,8 +67,8 @@ async function projectPage() {
         el("td", {}, categoryName(c)),
         el("td", {}, unitName(c)),
         // What one score unit is in the category's own unit: 100 EUR for funding.
-        el("td", {}, formatValue(String(c.unit_scale), c)),
-        el("td", {}, pct(c.weight_bps)),
+        el("td", {}, formatValue(String(c.unitScale), c)),
+        el("td", {}, pct(c.weightBps)),
       ),
     ),
   );
@@ -92,10 +92,10 @@ function timelineItem(c, rules, byId) {
   const category = rules.categories[c.category];
   return el(
     "li",
-    { class: `timeline-item status-${c.status}`, "data-contribution": c.contribution_id },
+    { class: `timeline-item status-${c.status}`, "data-contribution": c.contributionId },
     // The block is for the lawyer: a tooltip on the date.
-    el("p", { class: "timeline-date", title: t("contribution.block_term", { block: c.block_number }) }, formatDate(c.registered_at)),
-    el("h3", {}, el("a", { href: `/contribution?id=${c.contribution_id}` }, titleOf(c))),
+    el("p", { class: "timeline-date", title: t("contribution.block_term", { block: c.blockNumber }) }, formatDate(c.registeredAt)),
+    el("h3", {}, el("a", { href: `/contribution?id=${c.contributionId}` }, titleOf(c))),
     el(
       "p",
       {},
@@ -115,7 +115,7 @@ function timelineItem(c, rules, byId) {
       c.parents.length ? ` ${t("project.builds_on")} ` : "",
       c.parents.flatMap((p, i) => [
         i ? ", " : "",
-        el("a", { href: `/contribution?id=${p}` }, titleOf(byId.get(p.toLowerCase()) || { contribution_id: p })),
+        el("a", { href: `/contribution?id=${p}` }, titleOf(byId.get(p.toLowerCase()) || { contributionId: p })),
       ]),
     ),
   );

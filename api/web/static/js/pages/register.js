@@ -77,7 +77,7 @@ async function registerPage() {
     form.hidden = true;
     throw error;
   }
-  const pid = old ? old.project_id : await projectId();
+  const pid = old ? old.projectId : await projectId();
   const [policy, contributions, where] = await Promise.all([
     currentPolicy(pid),
     allContributions(pid),
@@ -112,9 +112,9 @@ async function registerPage() {
   select.addEventListener("change", showValue);
   valueInput.addEventListener("input", showValue);
 
-  const byId = new Map(contributions.map((c) => [c.contribution_id.toLowerCase(), c]));
+  const byId = new Map(contributions.map((c) => [c.contributionId.toLowerCase(), c]));
   const active = contributions.filter(
-    (c) => c.status === "active" && (!old || c.contribution_id.toLowerCase() !== old.contribution_id.toLowerCase()),
+    (c) => c.status === "active" && (!old || c.contributionId.toLowerCase() !== old.contributionId.toLowerCase()),
   );
   fill(
     $("#parents"),
@@ -123,8 +123,8 @@ async function registerPage() {
           el(
             "li",
             {},
-            el("input", { type: "checkbox", id: `parent-${c.contribution_id}`, name: "parents", value: c.contribution_id }),
-            el("label", { for: `parent-${c.contribution_id}` }, `${titleOf(c)} (${nameOf(c.contributor)})`),
+            el("input", { type: "checkbox", id: `parent-${c.contributionId}`, name: "parents", value: c.contributionId }),
+            el("label", { for: `parent-${c.contributionId}` }, `${titleOf(c)} (${nameOf(c.contributor)})`),
           ),
         )
       : el("li", { class: "muted" }, t("register.no_parents")),
@@ -286,9 +286,9 @@ async function registerPage() {
     if (earlier) {
       fill(
         already,
-        t("register.already_registered", { date: formatDate(earlier.registered_at) }),
+        t("register.already_registered", { date: formatDate(earlier.registeredAt) }),
         " ",
-        el("a", { href: `/contribution?id=${earlier.contribution_id}` }, t("register.already_link")),
+        el("a", { href: `/contribution?id=${earlier.contributionId}` }, t("register.already_link")),
       );
       already.hidden = false;
       submit.disabled = true;
@@ -379,13 +379,13 @@ async function registerPage() {
       card: {
         title: card.title,
         description: card.description,
-        file: { name: card.file.name, media_type: card.file.mediaType, size: card.file.size },
+        file: { name: card.file.name, mediaType: card.file.mediaType, size: card.file.size },
         keywords: card.keywords,
-        parent_notes: card.parents.map((p) => ({ contribution_id: p.contributionId, note: p.note })),
+        parentNotes: card.parents.map((p) => ({ contributionId: p.contributionId, note: p.note })),
         salt: card.salt,
       },
       // What this page shows is what is signed: the service must compute the same hash.
-      card_hash: cardHash(card),
+      cardHash: cardHash(card),
     };
     const cardNotes = new Map(card.parents.map((n) => [n.contributionId.toLowerCase(), n.note]));
     const parentTitles = body.parents.map((p) => {
@@ -426,11 +426,11 @@ async function registerPage() {
         // Derived from the secret the service keeps: it can derive this opening again.
         if (custodial) markBackedUp([chosen.contributionId], "custody");
         renderBackupWarning();
-        const path = old ? paths.supersede(old.contribution_id) : paths.register(pid);
+        const path = old ? paths.supersede(old.contributionId) : paths.register(pid);
         const op = await submitWrite(old ? "supersede.kind" : "register.kind", path, body);
-        const cid = op.resource_id || chosen.contributionId;
+        const cid = op.resourceId || chosen.contributionId;
         // Registered before (another tab, another machine): the first registration's date.
-        const alreadyDone = op.result && op.result.already_done ? { at: op.result.registered_at } : null;
+        const alreadyDone = op.result && op.result.already_done ? { at: op.result.registeredAt } : null;
         // Confirmed on chain; the page shows it once the index has it too.
         await settle(() => get(paths.contribution(cid)).catch(() => null));
         prepared = null;

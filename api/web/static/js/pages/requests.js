@@ -26,7 +26,7 @@ async function ask(pid) {
   const cid = $("#ask-contribution").value;
   const text = $("#ask-terms-text").value.trim();
   const body = { purpose: $("#ask-purpose").value, terms: $("#ask-terms").value };
-  if (text) body.terms_hash = await sha256Text(text);
+  if (text) body.termsHash = await sha256Text(text);
   const before = (await get(paths.accessRequests(pid))).length;
   await submitWrite("requests.kind", paths.requestAccess(cid), body);
   await waitFor(async () => (await get(paths.accessRequests(pid))).length > before);
@@ -41,7 +41,7 @@ async function render() {
   const others = contributions.filter((c) => !same(c.contributor, context.actor.address) && c.status === "active");
   fill(
     $("#ask-contribution"),
-    others.map((c) => el("option", { value: c.contribution_id }, `${titleOf(c)} (${t(`origin.${c.origin}`)})`)),
+    others.map((c) => el("option", { value: c.contributionId }, `${titleOf(c)} (${t(`origin.${c.origin}`)})`)),
   );
   await renderRequests(pid);
   $("#ask-form").addEventListener("submit", (event) => {

@@ -23,8 +23,8 @@ async function renderRecipients(pid) {
   // A partner may publish another's public key as its own: documents for it would then open
   // for the other. Such recipients are shown, and not offered.
   const counts = new Map();
-  for (const key of keys) if (key) counts.set(key.public_key.toLowerCase(), (counts.get(key.public_key.toLowerCase()) || 0) + 1);
-  const shared = (key) => Boolean(key) && counts.get(key.public_key.toLowerCase()) > 1;
+  for (const key of keys) if (key) counts.set(key.publicKey.toLowerCase(), (counts.get(key.publicKey.toLowerCase()) || 0) + 1);
+  const shared = (key) => Boolean(key) && counts.get(key.publicKey.toLowerCase()) > 1;
   const box = $("#share-recipients");
   fill(
     box,
@@ -52,7 +52,7 @@ async function renderRecipients(pid) {
 async function renderReferences(pid) {
   const select = $("#share-reference");
   for (const c of await allContributions(pid)) {
-    select.append(el("option", { value: c.contribution_id }, titleOf(c)));
+    select.append(el("option", { value: c.contributionId }, titleOf(c)));
   }
 }
 
@@ -68,10 +68,10 @@ async function renderShared(pid) {
     disclosures.map((d) =>
       el(
         "li",
-        { class: "disclosure-item", "data-disclosure-id": d.disclosure_id },
+        { class: "disclosure-item", "data-disclosure-id": d.disclosureId },
         el("strong", {}, t("share.by", { sharer: nameOf(d.sharer) })),
         " ",
-        el("code", { class: "hash", title: d.disclosure_id }, short(d.disclosure_id)),
+        el("code", { class: "hash", title: d.disclosureId }, short(d.disclosureId)),
         el(
           "ul",
           {},
@@ -116,17 +116,17 @@ async function share(pid) {
   const wrapped = {};
   for (const recipient of recipients) {
     const key = await publishedKey(recipient);
-    wrapped[key.account] = base64(await wrapKey(envelope, key.public_key, { disclosureId, recipient: key.account }));
+    wrapped[key.account] = base64(await wrapKey(envelope, key.publicKey, { disclosureId, recipient: key.account }));
   }
   status.textContent = "";
   const reference = $("#share-reference").value;
   await submitWrite("share.kind", paths.disclose(pid), {
-    content_commitment: commit,
+    contentCommitment: commit,
     recipients: Object.keys(wrapped),
-    contribution_ids: reference ? [reference] : [],
-    wrapped_keys: wrapped,
+    contributionIds: reference ? [reference] : [],
+    wrappedKeys: wrapped,
   });
-  await waitFor(async () => (await get(paths.disclosures(pid))).some((d) => d.disclosure_id === disclosureId));
+  await waitFor(async () => (await get(paths.disclosures(pid))).some((d) => d.disclosureId === disclosureId));
   status.textContent = t("share.done", { name: file.name, date: formatDate(Date.now() / 1000) });
   await renderShared(pid);
   focusResult(status);

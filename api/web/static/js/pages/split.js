@@ -30,7 +30,7 @@ const state = { pid: null, score: null, proposals: [], policies: [], block: null
 
 /** A contribution's title as its card gives it (the one its contributor signed), by id. */
 function titleById(cid) {
-  return titleOf(state.contributions.get(cid.toLowerCase()) || { contribution_id: cid });
+  return titleOf(state.contributions.get(cid.toLowerCase()) || { contributionId: cid });
 }
 
 function splitEntries(split) {
@@ -87,7 +87,7 @@ function sharesText(split) {
 function inForce(proposals) {
   return proposals
     .filter((p) => p.finalized)
-    .reduce((best, p) => (!best || p.split_version > best.split_version ? p : best), null);
+    .reduce((best, p) => (!best || p.splitVersion > best.splitVersion ? p : best), null);
 }
 
 function policyOf(version) {
@@ -105,9 +105,9 @@ function renderInForce(current) {
     return;
   }
   $("#in-force-summary").textContent = t("split.in_force_summary", {
-    version: current.split_version,
-    since: current.finalized_at ? formatDate(current.finalized_at) : "?",
-    proposal: current.proposal_id,
+    version: current.splitVersion,
+    since: current.finalizedAt ? formatDate(current.finalizedAt) : "?",
+    proposal: current.proposalId,
   });
   fill(chart, bars(current.split, t("split.in_force_label")));
 }
@@ -119,8 +119,8 @@ function renderToday(score, current) {
   const button = $("#propose-split");
   const compare = $("#today-compare");
   $("#today-basis").textContent = t("split.today_basis", {
-    date: formatDate(score.as_of),
-    version: score.policy_version,
+    date: formatDate(score.asOf),
+    version: score.policyVersion,
   });
   const entries = splitEntries(score.split);
   if (!entries.length) {
@@ -132,39 +132,39 @@ function renderToday(score, current) {
     return;
   }
   $("#split-summary").textContent = t("split.summary", {
-    counted: score.counted_count,
-    total: score.contribution_count,
+    counted: score.countedCount,
+    total: score.contributionCount,
   });
   fill(chart, bars(score.split, t("split.chart_label")));
-  const pending = state.proposals.find((p) => !p.finalized && p.input_set_hash === score.input_set_hash && sameSplit(p.split, score.split));
+  const pending = state.proposals.find((p) => !p.finalized && p.inputSetHash === score.inputSetHash && sameSplit(p.split, score.split));
   let note;
   if (!current) note = t("split.today_not_in_force");
   else if (sameSplit(current.split, score.split)) note = t("split.today_equal");
-  else note = t("split.today_differs", { version: current.split_version });
-  if (current && current.input_set_hash === score.input_set_hash) note = t("split.already_in_force");
-  else if (pending) note = `${note} ${t("split.already_proposed", { id: pending.proposal_id })}`;
+  else note = t("split.today_differs", { version: current.splitVersion });
+  if (current && current.inputSetHash === score.inputSetHash) note = t("split.already_in_force");
+  else if (pending) note = `${note} ${t("split.already_proposed", { id: pending.proposalId })}`;
   compare.textContent = note;
   // Offered only when there is something new to propose.
-  button.hidden = Boolean(pending) || Boolean(current && current.input_set_hash === score.input_set_hash);
+  button.hidden = Boolean(pending) || Boolean(current && current.inputSetHash === score.inputSetHash);
 }
 
 // -- proposals -------------------------------------------------------------------------------
 
 function renderThreshold(proposals) {
-  const newest = proposals.filter((p) => p.approvals_required).slice(-1)[0];
+  const newest = proposals.filter((p) => p.approvalsRequired).slice(-1)[0];
   $("#split-threshold").textContent = newest
-    ? t("split.threshold", { required: newest.approvals_required, partners: newest.eligible.length })
+    ? t("split.threshold", { required: newest.approvalsRequired, partners: newest.eligible.length })
     : "";
 }
 
 function proposalItem(proposal, current, me) {
   const approvers = (proposal.approvals || []).map((a) => a.toLowerCase());
-  const waiting = proposal.waiting_for || [];
+  const waiting = proposal.waitingFor || [];
   const eligible = (proposal.eligible || []).length;
   const title = t("split.proposal_title", {
-    id: proposal.proposal_id,
+    id: proposal.proposalId,
     name: nameOf(proposal.proposer),
-    date: proposal.proposed_at ? formatDate(proposal.proposed_at) : "?",
+    date: proposal.proposedAt ? formatDate(proposal.proposedAt) : "?",
   });
   const parts = [
     el("h3", {}, title, " ", proposal.finalized ? badge(proposal, current) : null),
@@ -185,13 +185,13 @@ function proposalItem(proposal, current, me) {
         "p",
         { class: "proposal-version" },
         t("split.version_since", {
-          version: proposal.split_version,
-          since: proposal.finalized_at ? formatDate(proposal.finalized_at) : "?",
+          version: proposal.splitVersion,
+          since: proposal.finalizedAt ? formatDate(proposal.finalizedAt) : "?",
         }),
       ),
     );
   } else {
-    const required = proposal.approvals_required;
+    const required = proposal.approvalsRequired;
     if (required) {
       parts.push(
         el(
@@ -215,11 +215,11 @@ function proposalItem(proposal, current, me) {
     }
     if (me && approvers.includes(me)) parts.push(el("p", { class: "muted" }, t("split.you_approved")));
   }
-  return el("li", { class: "proposal", id: `proposal-${proposal.proposal_id}`, "data-finalized": String(proposal.finalized) }, parts);
+  return el("li", { class: "proposal", id: `proposal-${proposal.proposalId}`, "data-finalized": String(proposal.finalized) }, parts);
 }
 
 function badge(proposal, current) {
-  const active = current && current.proposal_id === proposal.proposal_id;
+  const active = current && current.proposalId === proposal.proposalId;
   return el("span", { class: `badge ${active ? "badge-active" : "badge-superseded"}` }, active ? t("split.finalized") : t("split.replaced"));
 }
 
@@ -228,19 +228,19 @@ function approve(proposal) {
     busy(event.currentTarget, async () => {
       const me = context.actor.address.toLowerCase();
       const confirmed = await confirmAction({
-        title: t("split.approve_confirm_title", { id: proposal.proposal_id }),
+        title: t("split.approve_confirm_title", { id: proposal.proposalId }),
         intro: t("register.confirm_intro", { name: personName(context.actor) }),
         facts: splitEntries(proposal.split).map((entry) => [nameOf(entry.partner), formatBps(entry.bps)]),
         confirmLabel: t("split.approve"),
       });
       if (!confirmed) return;
-      await submitWrite("split.approve_kind", paths.approveSplit(state.pid, proposal.proposal_id), {});
+      await submitWrite("split.approve_kind", paths.approveSplit(state.pid, proposal.proposalId), {});
       await settle(async () => {
-        const now = (await proposalsOf(state.pid)).find((p) => p.proposal_id === proposal.proposal_id);
+        const now = (await proposalsOf(state.pid)).find((p) => p.proposalId === proposal.proposalId);
         return now && (now.approvals || []).some((a) => a.toLowerCase() === me);
       });
       await refresh();
-      focusResult($(`#proposal-${proposal.proposal_id}`));
+      focusResult($(`#proposal-${proposal.proposalId}`));
     });
 }
 
@@ -254,7 +254,7 @@ function renderProposals(proposals, current) {
   const me = context.actor.address && context.actor.address.toLowerCase();
   // Open proposals first, then the versions, newest first in each.
   const ordered = [...proposals].sort(
-    (a, b) => Number(a.finalized) - Number(b.finalized) || b.proposal_id - a.proposal_id,
+    (a, b) => Number(a.finalized) - Number(b.finalized) || b.proposalId - a.proposalId,
   );
   fill(target, el("ul", { class: "plain-list" }, ordered.map((p) => proposalItem(p, current, me))));
 }
@@ -275,15 +275,15 @@ async function proposalsOf(pid) {
  * a count as a plain number. */
 function scaleText(x, category) {
   const money = category && /-cent$/.test(category.unit);
-  return money ? formatValue(String(x.unit_scale), category) : formatDecimal(String(x.unit_scale), 0);
+  return money ? formatValue(String(x.unitScale), category) : formatDecimal(String(x.unitScale), 0);
 }
 
 function arithmetic(x, category) {
   return t("split.arithmetic", {
     value: formatValue(x.value, category),
     scale: scaleText(x, category),
-    category: formatBps(x.category_weight_bps),
-    origin: formatBps(x.origin_weight_bps),
+    category: formatBps(x.categoryWeightBps),
+    origin: formatBps(x.originWeightBps),
     origin_name: x.origin === "result" ? t("split.origin_result") : t("split.origin_background"),
     rating: x.rating,
     points: formatPoints(x.points),
@@ -291,9 +291,9 @@ function arithmetic(x, category) {
 }
 
 function flowLines(x, byId, rules) {
-  if (!rules.parent_share_bps) return [];
+  if (!rules.parentShareBps) return [];
   const lines = [];
-  const taken = (x.parents || []).filter((link) => link.credit === "TAKES_PART" && link.points !== "0");
+  const taken = (x.parents || []).filter((link) => link.credit === "takes_part" && link.points !== "0");
   if (x.received !== "0") {
     lines.push(el("li", { class: "flow-received" }, t("split.flow_received", { points: formatPoints(x.received) })));
   }
@@ -306,18 +306,18 @@ function flowLines(x, byId, rules) {
         name: parent ? nameOf(parent.contributor) : "?",
       });
     });
-    lines.push(el("li", { class: "flow-passed" }, t("split.flow_passed", { share: formatBps(rules.parent_share_bps), parts: parts.join("; ") })));
+    lines.push(el("li", { class: "flow-passed" }, t("split.flow_passed", { share: formatBps(rules.parentShareBps), parts: parts.join("; ") })));
   }
   if (lines.length) lines.push(el("li", { class: "flow-kept" }, t("split.flow_kept", { points: formatPoints(x.kept) })));
   return lines.length ? [el("ul", { class: "flow" }, lines)] : [];
 }
 
 function renderWhy(score) {
-  const rules = policyOf(score.policy_version);
-  const byId = new Map((score.contributions || []).map((x) => [x.contribution_id.toLowerCase(), x]));
+  const rules = policyOf(score.policyVersion);
+  const byId = new Map((score.contributions || []).map((x) => [x.contributionId.toLowerCase(), x]));
   const rule = $("#flow-rule");
-  rule.hidden = !rules.parent_share_bps;
-  rule.textContent = rules.parent_share_bps ? t("split.flow_rule", { share: formatBps(rules.parent_share_bps) }) : "";
+  rule.hidden = !rules.parentShareBps;
+  rule.textContent = rules.parentShareBps ? t("split.flow_rule", { share: formatBps(rules.parentShareBps) }) : "";
   const describe = (cid, counted) => {
     const x = byId.get(cid.toLowerCase());
     const category = x ? rules.categories[x.category] : null;
@@ -332,35 +332,35 @@ function renderWhy(score) {
       counted && x ? flowLines(x, byId, rules) : null,
     );
   };
-  const total = score.total_points;
+  const total = score.totalPoints;
   fill(
     $("#split-why"),
     (score.partners || []).map((p) => {
-      const flows = p.received_points !== "0" || p.passed_points !== "0";
+      const flows = p.receivedPoints !== "0" || p.passedPoints !== "0";
       const sum = flows
         ? t("split.partner_sum", {
-            own: formatPoints(p.own_points),
-            received: formatPoints(p.received_points),
-            passed: formatPoints(p.passed_points),
-            total: formatPoints(p.raw_points),
+            own: formatPoints(p.ownPoints),
+            received: formatPoints(p.receivedPoints),
+            passed: formatPoints(p.passedPoints),
+            total: formatPoints(p.rawPoints),
           })
-        : t("split.partner_points", { total: formatPoints(p.raw_points) });
+        : t("split.partner_points", { total: formatPoints(p.rawPoints) });
       return el(
         "article",
         { class: "why-partner", "data-partner": p.partner },
         el("h3", {}, `${nameOf(p.partner)}: ${formatBps(Number(p.bps))}`),
         el("p", { class: "partner-sum" }, sum),
         total !== "0"
-          ? el("p", { class: "partner-share" }, t("split.partner_share", { points: formatPoints(p.raw_points), all: formatPoints(total), share: formatBps(Number(p.bps)) }))
+          ? el("p", { class: "partner-share" }, t("split.partner_share", { points: formatPoints(p.rawPoints), all: formatPoints(total), share: formatBps(Number(p.bps)) }))
           : null,
         p.adjustment && p.adjustment !== "UNCHANGED" ? el("p", { class: "muted" }, tr("adjustment", p.adjustment)) : null,
         el("h4", {}, t("split.counted", { count: p.counted.length })),
         p.counted.length
           ? el("ul", { class: "plain-list counted" }, p.counted.map((cid) => describe(cid, true)))
           : el("p", { class: "muted" }, t("split.none")),
-        el("h4", {}, t("split.not_counted", { count: p.not_counted.length })),
-        p.not_counted.length
-          ? el("ul", { class: "plain-list not-counted" }, p.not_counted.map((cid) => describe(cid, false)))
+        el("h4", {}, t("split.not_counted", { count: p.notCounted.length })),
+        p.notCounted.length
+          ? el("ul", { class: "plain-list not-counted" }, p.notCounted.map((cid) => describe(cid, false)))
           : el("p", { class: "muted" }, t("split.none")),
       );
     }),
@@ -377,7 +377,7 @@ async function refresh() {
     get(paths.policies(pid)),
     allContributions(pid),
   ]);
-  state.contributions = new Map(contributions.map((c) => [c.contribution_id.toLowerCase(), c]));
+  state.contributions = new Map(contributions.map((c) => [c.contributionId.toLowerCase(), c]));
   state.proposals = proposals;
   state.policies = policies;
   state.score = score;
@@ -390,7 +390,7 @@ async function refresh() {
     fill($("#split-chart"));
     return null;
   }
-  state.block = score.computed_at_block;
+  state.block = score.computedAtBlock;
   renderToday(score, current);
   renderWhy(score);
   return score;
@@ -405,7 +405,7 @@ function follow() {
     running = true;
     try {
       const health = await get("/health");
-      if (health.index_block !== null && health.index_block !== state.block) await refresh();
+      if (health.indexBlock !== null && health.indexBlock !== state.block) await refresh();
     } catch {
       // A missed look is repeated at the next tick; the page keeps what it shows.
     } finally {
@@ -424,7 +424,7 @@ async function splitPage() {
     clock.addEventListener("click", () =>
       busy(clock, async () => {
         const status = $("#clock-status");
-        const days = Math.ceil(policyOf(null).dispute_window / 86400) + 1;
+        const days = Math.ceil(policyOf(null).disputeWindow / 86400) + 1;
         status.textContent = t("clock.moving");
         const moved = await post(paths.clock, { days });
         // The chain's clock moved at once; the score follows when the index has read the
@@ -432,7 +432,7 @@ async function splitPage() {
         await waitFor(
           async () => {
             const score = await loadScore(state.pid);
-            return !score || score.as_of >= moved.timestamp;
+            return !score || score.asOf >= moved.timestamp;
           },
           {
             onWait: (elapsed) => {
@@ -460,8 +460,8 @@ async function splitPage() {
       });
       if (!confirmed) return;
       const op = await submitWrite("split.propose_kind", paths.splits(state.pid), {});
-      const proposalId = Number(op.resource_id);
-      await settle(async () => (await proposalsOf(state.pid)).some((p) => p.proposal_id === proposalId));
+      const proposalId = Number(op.resourceId);
+      await settle(async () => (await proposalsOf(state.pid)).some((p) => p.proposalId === proposalId));
       await refresh();
       focusResult($(`#proposal-${proposalId}`) || $("#proposals"));
     }),
@@ -471,7 +471,7 @@ async function splitPage() {
     let cents;
     try {
       // Euros as people type them, exactly: never a float times 100.
-      cents = parseAmount($("#revenue-amount").value, { unit: "EUR-cent", unit_scale: 1 });
+      cents = parseAmount($("#revenue-amount").value, { unit: "EUR-cent", unitScale: 1 });
     } catch (error) {
       return showError(error);
     }
@@ -487,13 +487,13 @@ function renderStatement(statement, cents) {
   const table = $("#statement-table");
   const lines = statement.lines || [];
   const amount = formatEuroCents(cents);
-  const version = state.proposals.find((p) => p.finalized && p.split_version === statement.split_version);
+  const version = state.proposals.find((p) => p.finalized && p.splitVersion === statement.splitVersion);
   $("#statement-caption").textContent =
     statement.basis === "finalized_split"
       ? t("revenue.caption_version", {
           amount,
-          version: statement.split_version,
-          since: version && version.finalized_at ? formatDate(version.finalized_at) : "?",
+          version: statement.splitVersion,
+          since: version && version.finalizedAt ? formatDate(version.finalizedAt) : "?",
         })
       : t("revenue.caption_score", { amount });
   fill(
