@@ -265,7 +265,7 @@ class PartnerClient:
 
     def bundle(self, contribution_id: str, *, content_hash: bytes, salt: bytes) -> bytes:
         """The contribution's proof bundle (JSON bytes), opened with the partner's opening."""
-        body = OpeningIn(contentHash=to_hex(content_hash), salt=to_hex(salt))
+        body = OpeningIn(content_hash=to_hex(content_hash), salt=to_hex(salt))
         return self._send(
             "POST", path("bundle", contribution_id=contribution_id), body=_dump(body)
         ).content
