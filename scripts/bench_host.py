@@ -183,7 +183,7 @@ def run(workspaces: int = 50, active: int = 10, requests: int = 40) -> list[Reco
         def join(slug: str) -> dict[str, Any]:
             made = operator.post(
                 "/operator/api/workspaces",
-                json={"slug": slug, "owner_name": slug, "owner_email": f"{slug}@bench.example"},
+                json={"slug": slug, "ownerName": slug, "ownerEmail": f"{slug}@bench.example"},
                 headers=auth,
             )
             made.raise_for_status()
@@ -203,14 +203,14 @@ def run(workspaces: int = 50, active: int = 10, requests: int = 40) -> list[Reco
             return {
                 "slug": slug,
                 "key": keys["leievlas"],
-                "project": status.json()["project_id"],
+                "project": status.json()["projectId"],
             }
 
         def work(ws: dict[str, Any]) -> int:
             failures = 0
             key = ws["key"]
             project = ws["project"]
-            headers = {"X-API-Key": key["api_key"]}
+            headers = {"X-API-Key": key["apiKey"]}
             with _client(port, f"{ws['slug']}.localhost:{port}") as client:
                 for i in range(requests):
                     if i % 2 == 0:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from api.schemas.base import ApiModel
 from poc.hosting.registry import AuditEntry, Workspace
 
 
@@ -16,7 +17,7 @@ def _iso(seconds: float | None) -> str | None:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
 
 
-class WorkspaceCreate(BaseModel):
+class WorkspaceCreate(ApiModel):
     """An SME to invite: the workspace's name (its host name) and its owner."""
 
     slug: str = Field(min_length=3, max_length=32, examples=["vlasbedrijf"])
@@ -30,7 +31,7 @@ class WorkspaceCreate(BaseModel):
     days: int | None = Field(default=None, ge=1, le=3650, description="Default: the setting.")
 
 
-class WorkspacePublic(BaseModel):
+class WorkspacePublic(ApiModel):
     """A workspace as the operator sees it."""
 
     slug: str
@@ -68,7 +69,7 @@ class WorkspacePublic(BaseModel):
         )
 
 
-class InvitationPublic(BaseModel):
+class InvitationPublic(ApiModel):
     """A new invitation: the single-use code and the link for the owner (shown once)."""
 
     workspace: WorkspacePublic
@@ -76,11 +77,11 @@ class InvitationPublic(BaseModel):
     url: str
 
 
-class ExtendIn(BaseModel):
+class ExtendIn(ApiModel):
     days: int = Field(ge=1, le=3650)
 
 
-class QuotasIn(BaseModel):
+class QuotasIn(ApiModel):
     """A workspace's quotas; null: the platform's default."""
 
     max_contributions: int | None = Field(default=None, ge=1)
@@ -88,7 +89,7 @@ class QuotasIn(BaseModel):
     requests_per_minute: int | None = Field(default=None, ge=1)
 
 
-class AuditPublic(BaseModel):
+class AuditPublic(ApiModel):
     id: int
     at: str
     actor: str
@@ -108,7 +109,7 @@ class AuditPublic(BaseModel):
         )
 
 
-class KeyPublic(BaseModel):
+class KeyPublic(ApiModel):
     """One of the workspace's API keys, shown once."""
 
     label: str
@@ -118,7 +119,7 @@ class KeyPublic(BaseModel):
     api_key: str
 
 
-class JoinedPublic(BaseModel):
+class JoinedPublic(ApiModel):
     """A redeemed invitation: the workspace session (also set as a cookie), the value the
     workspace's own actions want in `X-Workspace-Csrf`, and the workspace's API keys."""
 
@@ -128,15 +129,15 @@ class JoinedPublic(BaseModel):
     keys: list[KeyPublic]
 
 
-class ClockIn(BaseModel):
+class ClockIn(ApiModel):
     days: int = Field(ge=1, le=3650)
 
 
-class ClockPublic(BaseModel):
+class ClockPublic(ApiModel):
     chain_time: int
 
 
-class StatusPublic(BaseModel):
+class StatusPublic(ApiModel):
     """The workspace as its owner sees it."""
 
     workspace: str
@@ -151,5 +152,5 @@ class StatusPublic(BaseModel):
     max_storage_bytes: int
 
 
-class GraduationIn(BaseModel):
+class GraduationIn(ApiModel):
     passphrase: str = Field(min_length=12, max_length=200)

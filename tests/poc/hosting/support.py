@@ -63,8 +63,8 @@ class Host:
     def invite(self, slug: str, days: int | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
             "slug": slug,
-            "owner_name": f"SME {slug}",
-            "owner_email": f"{slug}@sme.example",
+            "ownerName": f"SME {slug}",
+            "ownerEmail": f"{slug}@sme.example",
         }
         if days is not None:
             body["days"] = days
@@ -87,7 +87,7 @@ class Host:
             client=client,
             session=data["session"],
             csrf=data["csrf"],
-            keys={k["label"]: k["api_key"] for k in data["keys"]},
+            keys={k["label"]: k["apiKey"] for k in data["keys"]},
         )
 
 

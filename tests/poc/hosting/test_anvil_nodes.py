@@ -33,7 +33,7 @@ def test_idle_node_stops_and_starts_again_with_its_clock_and_keys(anvil_host: Ho
     joined = anvil_host.join(new_slug("idle"))
     moved = joined.client.post("/hosted/clock", json={"days": 45}, headers=joined.session_headers)
     assert moved.status_code == 200, moved.text
-    chain_time = moved.json()["chain_time"]
+    chain_time = moved.json()["chainTime"]
     runtime = anvil_host.platform.pool.get(joined.slug)
     node = runtime.chain.node
     assert isinstance(node, AnvilProcess) and _running(node)
@@ -52,7 +52,7 @@ def test_idle_node_stops_and_starts_again_with_its_clock_and_keys(anvil_host: Ho
     me = joined.client.get("/v1/me", headers=joined.key_headers())
     assert me.status_code == 200, me.text
     status = joined.client.get("/hosted/api/status").json()
-    assert status["chain_time"] >= chain_time
-    assert status["chain_time"] < chain_time + 3600
+    assert status["chainTime"] >= chain_time
+    assert status["chainTime"] < chain_time + 3600
     restarted = anvil_host.platform.pool.peek(joined.slug)
     assert restarted is not None and restarted.deployment == runtime.deployment

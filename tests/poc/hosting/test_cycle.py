@@ -45,7 +45,7 @@ def _write(
 def _chain_time(joined: Joined) -> int:
     response = joined.client.get("/hosted/api/status")
     assert response.status_code == 200, response.text
-    return int(response.json()["chain_time"])
+    return int(response.json()["chainTime"])
 
 
 def test_clock_moved_in_one_workspace_leaves_the_other_unchanged(
@@ -55,7 +55,7 @@ def test_clock_moved_in_one_workspace_leaves_the_other_unchanged(
     before_a, before_b = _chain_time(a), _chain_time(b)
     moved = a.client.post("/hosted/clock", json={"days": 40}, headers=a.session_headers)
     assert moved.status_code == 200, moved.text
-    assert moved.json()["chain_time"] >= before_a + 40 * DAY
+    assert moved.json()["chainTime"] >= before_a + 40 * DAY
     assert _chain_time(a) >= before_a + 40 * DAY
     assert _chain_time(b) < before_b + DAY
 
@@ -92,11 +92,11 @@ def test_whole_cycle_runs_in_one_workspace(host: Host, pair: tuple[Joined, Joine
         value=24,
     ).model_dump(mode="json", exclude_none=True)
     registered = _write(a, "leievlas", f"/v1/projects/{project}/contributions", body)
-    contribution = str(registered["resource_id"])
+    contribution = str(registered["resourceId"])
     # Endorse: another partner vouches for it.
     _write(a, "unikortrijk", f"/v1/contributions/{contribution}/endorsements", {"rating": 4})
     pending = a.client.get(f"/v1/projects/{project}/score", headers=a.key_headers("lawyer")).json()
-    statuses = {c["contribution_id"]: c["status"] for c in pending["contributions"]}
+    statuses = {c["contributionId"]: c["status"] for c in pending["contributions"]}
     assert statuses.get(contribution) != "COUNTED"
 
     # The dispute window passes on this workspace's clock only.
@@ -107,25 +107,25 @@ def test_whole_cycle_runs_in_one_workspace(host: Host, pair: tuple[Joined, Joine
         score = a.client.get(
             f"/v1/projects/{project}/score", headers=a.key_headers("lawyer")
         ).json()
-        states = {c["contribution_id"]: c["status"] for c in score["contributions"]}
+        states = {c["contributionId"]: c["status"] for c in score["contributions"]}
         return score if states.get(contribution) == "COUNTED" else None
 
     score = eventually(counted)
     assert sum(e["bps"] for e in score["split"]) == 10_000
 
     # Split: proposed by one partner, approved until finalized.
-    proposal = int(_write(a, "unikortrijk", f"/v1/projects/{project}/splits")["resource_id"])
+    proposal = int(_write(a, "unikortrijk", f"/v1/projects/{project}/splits")["resourceId"])
     for label in ("leievlas", "vezelinstituut"):
         splits = a.client.get(f"/v1/projects/{project}/splits", headers=a.key_headers()).json()
-        current = next(s for s in splits if s["proposal_id"] == proposal)
+        current = next(s for s in splits if s["proposalId"] == proposal)
         if current["finalized"]:
             break
-        if partners[label] in current["waiting_for"]:
+        if partners[label] in current["waitingFor"]:
             _write(a, label, f"/v1/projects/{project}/splits/{proposal}/approvals")
 
     def finalized() -> dict[str, Any] | None:
         splits = a.client.get(f"/v1/projects/{project}/splits", headers=a.key_headers()).json()
-        return next((s for s in splits if s["proposal_id"] == proposal and s["finalized"]), None)
+        return next((s for s in splits if s["proposalId"] == proposal and s["finalized"]), None)
 
     split = eventually(finalized)
     shares = {line["partner"]: line["bps"] for line in split["split"]}

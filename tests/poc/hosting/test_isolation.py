@@ -28,17 +28,17 @@ def _routes(host: Host, joined: Joined) -> list[tuple[str, str]]:
     def filled(path: str) -> str:
         def value(match: re.Match[str]) -> str:
             name = match.group(1)
-            if name == "project_id":
+            if name == "projectId":
                 return project
-            if name in ("contribution_id", "commitment", "disclosure_id"):
-                return contribution if name == "contribution_id" else HEX32
+            if name in ("contributionId", "contentCommitment", "disclosureId"):
+                return contribution if name == "contributionId" else HEX32
             if name in ("partner", "address", "owner"):
                 return partner
             if name in ("name", "code"):
                 return "x.txt"
             return "1"
 
-        return re.sub(r"\{([a-z_]+)(?::[a-z]+)?\}", value, path)
+        return re.sub(r"\{([A-Za-z_]+)(?::[a-z]+)?\}", value, path)
 
     found: list[tuple[str, str]] = []
     for app in (runtime.app, host.app.workspace_routes):
@@ -112,7 +112,7 @@ def test_own_credentials_reach_the_same_routes(host: Host, pair: tuple[Joined, J
     project = runtime.seed.project_id
     response = b.client.get(f"/v1/projects/{project}", headers=b.key_headers())
     assert response.status_code == 200
-    assert response.json()["project_id"] == project
+    assert response.json()["projectId"] == project
     by_path = host.client().get(f"/w/{b.slug}/v1/projects/{project}", headers=b.key_headers())
     assert by_path.status_code == 200
 

@@ -93,7 +93,7 @@ def test_workspace_name_taken_or_malformed_is_refused(
     host: Host, pair: tuple[Joined, Joined]
 ) -> None:
     a, _ = pair
-    body = {"owner_name": "x", "owner_email": "x@example.org"}
+    body = {"ownerName": "x", "ownerEmail": "x@example.org"}
     taken = host.operator.post(
         "/operator/api/workspaces", json={"slug": a.slug, **body}, headers=host.operator_headers
     )
@@ -130,7 +130,7 @@ def test_contribution_quota_refuses_registration_with_its_code(host: Host) -> No
     seeded = eventually(runtime.contributions)  # once the index has the seeded ones
     host.operator.put(
         f"/operator/api/workspaces/{joined.slug}/quotas",
-        json={"max_contributions": seeded},
+        json={"maxContributions": seeded},
         headers=host.operator_headers,
     )
     host.platform.forget(joined.slug)
@@ -149,7 +149,7 @@ def test_storage_quota_refuses_writes_with_its_code(host: Host) -> None:
     joined = host.join(new_slug("disk"))
     host.operator.put(
         f"/operator/api/workspaces/{joined.slug}/quotas",
-        json={"max_storage_bytes": 1},
+        json={"maxStorageBytes": 1},
         headers=host.operator_headers,
     )
     host.platform.sweep()  # measures the workspace
@@ -171,7 +171,7 @@ def test_request_quota_limits_one_workspace_and_not_another(
     joined = host.join(new_slug("rate"))
     host.operator.put(
         f"/operator/api/workspaces/{joined.slug}/quotas",
-        json={"requests_per_minute": 12},
+        json={"requestsPerMinute": 12},
         headers=host.operator_headers,
     )
     host.platform.forget(joined.slug)
@@ -258,11 +258,11 @@ def test_reset_starts_the_workspace_over_with_new_keys(host: Host) -> None:
     joined = host.join(new_slug("reset"))
     old_key = joined.keys["leievlas"]
     joined.client.post("/hosted/clock", json={"days": 100}, headers=joined.session_headers)
-    moved = joined.client.get("/hosted/api/status").json()["chain_time"]
+    moved = joined.client.get("/hosted/api/status").json()["chainTime"]
     reset = joined.client.post("/hosted/reset", json={}, headers=joined.session_headers)
     assert reset.status_code == 200, reset.text
-    new_key = next(k["api_key"] for k in reset.json() if k["label"] == "leievlas")
-    assert joined.client.get("/hosted/api/status").json()["chain_time"] < moved - 50 * DAY
+    new_key = next(k["apiKey"] for k in reset.json() if k["label"] == "leievlas")
+    assert joined.client.get("/hosted/api/status").json()["chainTime"] < moved - 50 * DAY
     assert host.client(joined.slug).get("/v1/me", headers={"X-API-Key": old_key}).status_code == 401
     assert host.client(joined.slug).get("/v1/me", headers={"X-API-Key": new_key}).status_code == 200
 
