@@ -75,10 +75,14 @@ from ledger.domain.values import (
 from ledger.errors import ArtifactNotFoundError, ProofError
 
 #: The format bundles are written in. Format 2 (release 2.0.0 of the contracts on) adds the
-#: contribution card: `contribution.cardHash` and `card`. Format 1 bundles, of deployments of
-#: releases 1.x, are still read and verified (`BUNDLE_VERSIONS`).
-BUNDLE_VERSION: Final = 2
-BUNDLE_VERSIONS: Final = (1, 2)
+#: contribution card: `contribution.cardHash` and `card`; format 3 is format 2 with every
+#: integer that can exceed 2^53 - 1 written as a decimal string (`ledger.evidence.schema`).
+#: Format 1 bundles, of deployments of releases 1.x, are still written for those and read;
+#: format 2 bundles, written before format 3, are still read and verified (`BUNDLE_VERSIONS`).
+BUNDLE_VERSION: Final = 3
+BUNDLE_VERSIONS: Final = (1, 2, 3)
+#: From this format on, every integer that can exceed 2^53 - 1 is a decimal string.
+TEXT_INTEGERS_VERSION: Final = 3
 BUNDLE_TYPE: Final = "poc-ledger/contribution-proof"
 HASH_ALGORITHM: Final = "sha256"
 COMMITMENT_FORMULA: Final = (
@@ -575,7 +579,7 @@ class ProofBundle:
     def to_json(self) -> dict[str, Any]:
         """The bundle as a JSON document (key order fixed, for stable bytes)."""
         card = {"card": dict(self.card) if self.card is not None else None}
-        return {
+        document = {
             "version": self.version,
             "type": self.type,
             "contribution": self.contribution.to_json(),
@@ -590,11 +594,21 @@ class ProofBundle:
             **({"timestamp": dict(self.timestamp)} if self.timestamp is not None else {}),
             **({"checkpoint": dict(self.checkpoint)} if self.checkpoint is not None else {}),
         }
+        if self.version < TEXT_INTEGERS_VERSION:
+            return document
+        # Imported here: the schema is built from this module's event lists.
+        from ledger.evidence.schema import integers_to_text
+
+        return integers_to_text(document)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ProofBundle:
         """Parse a document (validate it with `ledger.evidence.verifier` first; this only
         converts and raises KeyError/ValueError on malformed input)."""
+        if int(data["version"]) >= TEXT_INTEGERS_VERSION:
+            from ledger.evidence.schema import integers_from_text
+
+            data = integers_from_text(data)
         return cls(
             version=int(data["version"]),
             type=str(data["type"]),

@@ -31,7 +31,16 @@ from typing import Any, Final
 
 import jsonschema_rs
 
-from ledger.evidence.schema import BUNDLE_SCHEMA, BUNDLE_SCHEMAS, DISCRIMINATORS
+from ledger.evidence.schema import (
+    BUNDLE_SCHEMA,
+    BUNDLE_SCHEMAS,
+    DISCRIMINATORS,
+    integers_from_text,
+    wide_integer_problems,
+)
+
+#: The first format that writes wide integers as decimal strings.
+TEXT_INTEGERS_FORMAT: Final = 3
 
 #: Schema errors read from one document (a hostile one can have a million).
 MAX_REPORTED: Final = 20
@@ -105,10 +114,28 @@ def format_problems(document: Any) -> list[FormatProblem]:
     format it states (`version`)."""
     version = _version_of(document)
     validator = _validator(version)
+    # Format 3's integers as text, named in words a reader of the bundle understands (a bare
+    # number where a string belongs is what a JSON writer that is not ours would produce).
+    wide: list[FormatProblem] = []
+    if version >= TEXT_INTEGERS_FORMAT and isinstance(document, Mapping):
+        wide = [
+            FormatProblem(clip(f"{path}: {message}"), (clip(path),))
+            for path, message in wide_integer_problems(document)[:MAX_REPORTED]
+        ]
     try:
         valid = validator.is_valid(document)
     except ValueError:
         valid = False  # deeper than the validator's recursion limit: explained below
+    if wide:
+        named = {field for problem in wide for field in problem.fields}
+        if valid:
+            return wide
+        rest = [
+            problem
+            for problem in _schema_problems(validator, document)
+            if not named & set(problem.fields)
+        ]
+        return wide + rest
     if not valid:
         problems = _schema_problems(validator, document)
         if version != max(BUNDLE_SCHEMAS):
@@ -117,6 +144,8 @@ def format_problems(document: Any) -> list[FormatProblem]:
                 FormatProblem(f"the document does not fit format {version}", ("version",))
             )
         return problems
+    if version >= TEXT_INTEGERS_FORMAT:
+        document = integers_from_text(document)
     return list(_value_problems(document))
 
 
@@ -239,7 +268,7 @@ def _log_proofs(document: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str,
 def _value_problems(document: Mapping[str, Any]) -> Iterator[FormatProblem]:
     """Problems of a schema-valid document that its schema validator does not catch."""
     if type(document["version"]) is not int:
-        yield FormatProblem("version: not the integer 1", ("version",))
+        yield FormatProblem("version: not an integer", ("version",))
     for parts, bits in _UINTS:
         node: Any = document
         for part in parts:

@@ -57,7 +57,8 @@ from ledger.evidence.bundle import (
 )
 from ledger.evidence.timestamps import MAX_REPLY_BYTES, MESSAGE_FORMAT
 
-SCHEMA_ID: Final = "https://poc-ledger.example/schemas/proof-bundle/v2.json"
+SCHEMA_ID: Final = "https://poc-ledger.example/schemas/proof-bundle/v3.json"
+_V2_SCHEMA_ID: Final = "https://poc-ledger.example/schemas/proof-bundle/v2.json"
 _V1_SCHEMA_FILE: Final = "proof-bundle-v1.json"
 
 # Events a bundle can cite: the registration (and its children), the history, the policy, the
@@ -391,9 +392,9 @@ _REQUIRED: Final = (
     "history",
 )
 
-BUNDLE_SCHEMA: Final[dict[str, Any]] = {
+BUNDLE_SCHEMA_V2: Final[dict[str, Any]] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": SCHEMA_ID,
+    "$id": _V2_SCHEMA_ID,
     "title": "poc-ledger contribution proof bundle, version 2",
     "$defs": {
         "hex32": _hex_exact(32),
@@ -547,8 +548,231 @@ def _v1_schema() -> dict[str, Any]:
     return schema
 
 
+# ------------------------------------------------------------------ format 3: wide integers as text
+
+#: The largest integer every JSON reader keeps exactly (JavaScript's Number.MAX_SAFE_INTEGER).
+_SAFE_BITS: Final = MAX_SAFE_INTEGER.bit_length()  # 53
+#: The keyword marking a decimal-string integer in the format 3 schema, with its ABI type
+#: (`uint64`, `uint256`, `int256`): the pattern fixes the spelling, the verifier the range.
+WIDE_INTEGER_KEYWORD: Final = "x-integer"
+#: A decimal integer as format 3 spells it: digits only, no leading zero, no sign, no spaces,
+#: no exponent (and `-` before a nonzero value of a signed type).
+UNSIGNED_TEXT: Final = "^(?:0|[1-9][0-9]*)$"
+SIGNED_TEXT: Final = "^(?:0|-?[1-9][0-9]*)$"
+
+
+def _is_wide(node: Mapping[str, Any]) -> bool:
+    """An integer schema whose range reaches past 2^53 - 1 on either side."""
+    if node.get("type") != "integer":
+        return False
+    low, high = int(node.get("minimum", -(2**256))), int(node.get("maximum", 2**256))
+    return high > MAX_SAFE_INTEGER or low < -MAX_SAFE_INTEGER
+
+
+def _as_text(node: Mapping[str, Any]) -> dict[str, Any]:
+    low, high = int(node["minimum"]), int(node["maximum"])
+    signed = low < 0
+    bits = (high.bit_length() + 1) if signed else high.bit_length()
+    abi_type = f"{'int' if signed else 'uint'}{bits}"
+    digits = len(str(max(high, -low)))
+    schema: dict[str, Any] = {
+        "type": "string",
+        "pattern": SIGNED_TEXT if signed else UNSIGNED_TEXT,
+        "maxLength": digits + (1 if signed else 0),
+        WIDE_INTEGER_KEYWORD: abi_type,
+    }
+    description = f"{abi_type} as a decimal string"
+    if "description" in node:
+        description = f"{node['description']}; {description}"
+    schema["description"] = description
+    return schema
+
+
+def wide_integers_as_text(schema: Any) -> Any:
+    """`schema` with every integer that can exceed 2^53 - 1 turned into a decimal string
+    (`_as_text`): format 3's rule, applied to format 2's schema."""
+    if isinstance(schema, Mapping):
+        if _is_wide(schema):
+            return _as_text(schema)
+        return {key: wide_integers_as_text(value) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [wide_integers_as_text(value) for value in schema]
+    return schema
+
+
+def _v3_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = wide_integers_as_text(BUNDLE_SCHEMA_V2)
+    schema["$id"] = SCHEMA_ID
+    schema["title"] = "poc-ledger contribution proof bundle, version 3"
+    schema["description"] = (
+        "Format 2 with every integer that can exceed 2^53 - 1 (uint64 and wider) written as a "
+        "decimal string, so that any JSON reader (JavaScript's JSON.parse) keeps it exact. The "
+        f"`{WIDE_INTEGER_KEYWORD}` keyword names the ABI type whose range the value lies in."
+    )
+    schema["properties"]["version"] = {"const": 3}
+    return schema
+
+
+#: The schema of the format bundles are written in (3).
+BUNDLE_SCHEMA: Final[dict[str, Any]] = _v3_schema()
+
 #: The schema of every format the verifier reads, by `version`.
-BUNDLE_SCHEMAS: Final[dict[int, dict[str, Any]]] = {1: _v1_schema(), 2: BUNDLE_SCHEMA}
+BUNDLE_SCHEMAS: Final[dict[int, dict[str, Any]]] = {
+    1: _v1_schema(),
+    2: BUNDLE_SCHEMA_V2,
+    3: BUNDLE_SCHEMA,
+}
+
+
+def _resolve(root: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
+    while "$ref" in node:
+        target: Any = root
+        for part in str(node["$ref"]).removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _holds(condition: Mapping[str, Any], value: Any) -> bool:
+    """The `if` of the bundle schemas: `{"properties": {field: {"const": c}}, ...}`."""
+    if not isinstance(value, Mapping):
+        return False
+    for name, rule in condition.get("properties", {}).items():
+        if name not in value:
+            if name in condition.get("required", ()):
+                return False
+            continue
+        if "const" in rule and value[name] != rule["const"]:
+            return False
+    return True
+
+
+def wide_integer_fields(
+    document: Any, schema: Mapping[str, Any] = BUNDLE_SCHEMA
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """(path, ABI type) of every place where `schema` (format 3's) puts a decimal-string
+    integer in `document`, whatever stands there. Follows the constructs the bundle schemas
+    use ($ref, properties, items, allOf of if/then, if/then/else) and reads the document only
+    where it has the shape the schema names, so a hostile one yields fewer paths, never an
+    error. Iterative: no depth of input reaches the stack."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    stack: list[tuple[Mapping[str, Any], Any, tuple[str | int, ...]]] = [(schema, document, ())]
+    while stack:
+        node, value, path = stack.pop()
+        node = _resolve(schema, node)
+        if WIDE_INTEGER_KEYWORD in node:
+            found.append((path, str(node[WIDE_INTEGER_KEYWORD])))
+            continue
+        for part in node.get("allOf", ()):
+            stack.append((part, value, path))
+        if "if" in node:
+            branch = node.get("then") if _holds(node["if"], value) else node.get("else")
+            if branch is not None:
+                stack.append((branch, value, path))
+        if isinstance(value, Mapping):
+            for name, rule in node.get("properties", {}).items():
+                if name in value:
+                    stack.append((rule, value[name], (*path, name)))
+        elif isinstance(value, list) and isinstance(node.get("items"), Mapping):
+            for index, item in enumerate(value):
+                stack.append((node["items"], item, (*path, index)))
+    unique = dict(found)
+    return sorted(unique.items(), key=lambda entry: [str(part) for part in entry[0]])
+
+
+def _abi_range(abi_type: str) -> tuple[int, int]:
+    if abi_type.startswith("uint"):
+        return 0, 2 ** int(abi_type[4:]) - 1
+    bits = int(abi_type[3:])
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+
+def _replaced(document: Any, fields: list[tuple[tuple[str | int, ...], Any]]) -> Any:
+    """A copy of `document` with the value at each path replaced (containers on the way
+    copied, the rest shared)."""
+    if not fields:
+        return document
+    root = dict(document) if isinstance(document, Mapping) else list(document)
+    for path, new in fields:
+        node: Any = root
+        for part in path[:-1]:
+            child = node[part]
+            child = dict(child) if isinstance(child, Mapping) else list(child)
+            node[part] = child
+            node = child
+        node[path[-1]] = new
+    return root
+
+
+def integers_to_text(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A bundle document in format 2's shape (integers as integers) with every wide integer
+    written as format 3 writes it: a decimal string."""
+    fields = [
+        (path, str(_at(document, path)))
+        for path, _ in wide_integer_fields(document)
+        if isinstance(_at(document, path), int)
+    ]
+    result: dict[str, Any] = _replaced(document, fields)
+    return result
+
+
+def integers_from_text(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A format 3 document (checked by `wide_integer_problems` first) with its decimal
+    strings read back into integers, the shape the verifier's checks work on. Integers
+    already there are kept."""
+    fields = [
+        (path, int(_at(document, path)))
+        for path, _ in wide_integer_fields(document)
+        if isinstance(_at(document, path), str)
+    ]
+    result: dict[str, Any] = _replaced(document, fields)
+    return result
+
+
+def _at(document: Any, path: tuple[str | int, ...]) -> Any:
+    for part in path:
+        document = document[part]
+    return document
+
+
+def _json_path(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(document)"
+
+
+_UNSIGNED = re.compile(UNSIGNED_TEXT)
+_SIGNED = re.compile(SIGNED_TEXT)
+
+
+def wide_integer_problems(document: Any) -> list[tuple[str, str]]:
+    """(JSON path, problem) of every wide-integer field of a format 3 document that is not a
+    decimal string of its ABI type's range: a bare JSON number, a float, leading zeros, a
+    sign, spaces, an exponent, a value out of range. Reads nothing else of the document."""
+    problems: list[tuple[str, str]] = []
+    for path, abi_type in wide_integer_fields(document):
+        value = _at(document, path)
+        field = _json_path(path)
+        low, high = _abi_range(abi_type)
+        if isinstance(value, bool) or not isinstance(value, str):
+            kind = "a JSON number" if isinstance(value, int | float) else "not text"
+            if isinstance(value, bool) or value is None:
+                kind = f"JSON {str(value).lower() if value is not None else 'null'}"
+            problems.append((field, f"{kind} where format 3 writes {abi_type} as a decimal string"))
+            continue
+        pattern = _SIGNED if low < 0 else _UNSIGNED
+        if len(value) > len(str(low)) + len(str(high)) or not pattern.fullmatch(value):
+            problems.append(
+                (
+                    field,
+                    f"not a decimal {abi_type} (digits only: no leading zeros, sign, spaces or "
+                    "exponent)",
+                )
+            )
+        elif not low <= int(value) <= high:
+            problems.append((field, f"outside the range of {abi_type}"))
+    return problems
 
 
 def schema_text() -> str:

@@ -117,7 +117,7 @@ def test_tampered_pack_fails_its_manifest(memory_env: Any, scenario: Scenario) -
         for name in source.namelist():
             data = source.read(name)
             tampered.writestr(
-                name, data.replace(b'"value": 40', b'"value": 41') if name == victim else data
+                name, data.replace(b'"value": "40"', b'"value": "41"') if name == victim else data
             )
     problems = check_manifest(out.getvalue())
     assert len(problems) == 1 and problems[0].startswith(victim)

@@ -155,7 +155,7 @@ def test_receipt_proof_fails_against_node_root_when_proof_is_foreign(
 
 def test_online_verify_fails_on_another_chain(env: Any, scenario: Scenario) -> None:
     document = _bundle(env, scenario, "a").to_json()
-    document["chain"]["chainId"] += 1
+    document["chain"]["chainId"] = str(int(document["chain"]["chainId"]) + 1)
     report = verify_document(document, w3=env.chain.w3)
     chain_check = next(c for c in report.checks if c.name == "online: chain id")
     assert not chain_check.passed

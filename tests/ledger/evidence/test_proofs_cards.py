@@ -30,6 +30,7 @@ from ledger.domain.events import ContributionRegistered
 from ledger.domain.values import Origin, Policy, Registration
 from ledger.errors import ProofError
 from ledger.evidence.builder import ProofBuilder
+from ledger.evidence.bundle import BUNDLE_VERSION
 from ledger.evidence.verifier import verify_document
 from tests.ledger.chain.test_earlier_release import _deploy_1_1_0
 from tests.ledger.conftest import Env, default_policy
@@ -104,7 +105,7 @@ def test_bundle_carries_the_card_and_verifies_it(memory_env: Env) -> None:
     cid, content_hash, salt = _register_with_card(memory_env, CARD)
     builder = ProofBuilder(memory_env.chain.w3, memory_env.ledger.address)
     bundle = builder.build(cid, content_hash=content_hash, salt=salt, card=CARD).to_json()
-    assert bundle["version"] == 2
+    assert bundle["version"] == BUNDLE_VERSION == 3
     assert bundle["contribution"]["cardHash"] == CARD.hash_hex()
     assert bundle["card"] == CARD.to_json()
     report = verify_document(bundle, w3=memory_env.chain.w3)

@@ -26,6 +26,7 @@ from ledger.domain import hashing
 from ledger.domain.values import Origin, Registration
 from ledger.evidence.block_evidence import decode_receipt, decode_transaction, log_index_bounds
 from ledger.evidence.builder import ProofBuilder
+from ledger.evidence.schema import integers_from_text
 from ledger.evidence.verifier import VerificationReport, iter_leaves, verify_document
 from tests.ledger.evidence.proof_scenario import build_scenario
 
@@ -50,6 +51,8 @@ def mutate(value: Any) -> Any:
     if isinstance(value, int):
         return value + 1
     if isinstance(value, str):
+        if value.isdecimal() and value.isascii():
+            return str(int(value) + 1)  # a format 3 integer: the next one, spelled the same way
         if value.startswith("0x") and len(value) > 2:
             last = value[-1].lower()
             return value[:-1] + ("1" if last == "0" else "0")
@@ -100,11 +103,19 @@ def _log_index_paths(document: dict[str, Any]) -> list[str]:
 
 
 def _tx_indexes(document: dict[str, Any]) -> set[int]:
-    return {value for path, value in iter_leaves(document) if path.endswith("txIndex")}
+    return {int(value) for path, value in iter_leaves(document) if path.endswith("txIndex")}
+
+
+def as_format2(document: dict[str, Any]) -> dict[str, Any]:
+    """A format 3 document as format 2 wrote it: the same, with its integers as JSON numbers."""
+    return {**integers_from_text(document), "version": 2}
 
 
 @pytest.mark.slow
-def test_tamper_every_field_of_every_bundle_kind_fails_naming_it(memory_env: Any) -> None:
+@pytest.mark.parametrize("version", [2, 3])
+def test_tamper_every_field_of_every_bundle_kind_fails_naming_it(
+    memory_env: Any, version: int
+) -> None:
     scenario = build_scenario(memory_env)
     builder = ProofBuilder(memory_env.chain.w3, memory_env.ledger.address)
     misses: list[str] = []
@@ -114,6 +125,9 @@ def test_tamper_every_field_of_every_bundle_kind_fails_naming_it(memory_env: Any
         document = builder.build(
             item.contribution_id, content_hash=item.content_hash, salt=item.salt
         ).to_json()
+        assert document["version"] == 3
+        if version == 2:
+            document = as_format2(document)
         assert verify_document(document).ok
         # Why offline suffices here, log indexes included: each log is in its block's first
         # transaction, whose receipt fixes the index.
@@ -186,7 +200,7 @@ def _bounds(document: dict[str, Any], path: str) -> tuple[int, int]:
     calldata = decode_transaction(bytes.fromhex(proof["transaction"][2:])).data
     # The scenario's transactions emit their cited log first.
     return log_index_bounds(
-        tx_index=where["txIndex"], position=0, receipt=receipt, calldata=calldata
+        tx_index=int(where["txIndex"]), position=0, receipt=receipt, calldata=calldata
     )
 
 
@@ -207,10 +221,10 @@ def _log_index_changes(document: dict[str, Any], w3: Any) -> tuple[list[str], li
     for path in _log_index_paths(document):
         for delta in (1, -1):
             tampered = copy.deepcopy(document)
-            value = _at(tampered, path)
+            value = int(_at(tampered, path))
             if value + delta < 0:
                 continue
-            set_path(tampered, path, value + delta)
+            set_path(tampered, path, str(value + delta))
             label = f"{path} {delta:+d}"
             if names(verify_document(tampered), path):
                 offline.append(label)
@@ -258,7 +272,7 @@ def test_tamper_log_index_in_shared_block_is_bounded_offline_exact_online(env: A
         report = verify_document(document, w3=w3)
         assert report.ok, [line for line in report.lines() if line.startswith("FAIL")]
     assert x_doc["history"][0]["event"] == "Endorsed"
-    assert x_doc["history"][0]["txIndex"] == 2
+    assert x_doc["history"][0]["txIndex"] == "2"
 
     offline, online, missed = _log_index_changes(x_doc, w3)
     assert not missed
@@ -270,10 +284,10 @@ def test_tamper_log_index_in_shared_block_is_bounded_offline_exact_online(env: A
 
     # Outside the bounds is caught offline, at both ends.
     low, high = _bounds(y_doc, "chain")
-    assert low < y_doc["chain"]["logIndex"] <= high
+    assert low < int(y_doc["chain"]["logIndex"]) <= high
     for wrong in (low - 1, high + 1):
         tampered = copy.deepcopy(y_doc)
-        tampered["chain"]["logIndex"] = wrong
+        tampered["chain"]["logIndex"] = str(wrong)
         assert "chain.logIndex" in verify_document(tampered).failed_fields(), wrong
     # x's endorsement comes at least after all of x's registration logs.
     tampered = copy.deepcopy(x_doc)
@@ -303,7 +317,7 @@ def test_tamper_only_log_index_needs_the_node_past_the_first_transaction(
     document = builder.build(
         item.contribution_id, content_hash=item.content_hash, salt=item.salt
     ).to_json()
-    document["chain"]["logIndex"] += 1
+    document["chain"]["logIndex"] = str(int(document["chain"]["logIndex"]) + 1)
     online = verify_document(document, w3=memory_env.chain.w3)
     failed = {check.name for check in online.checks if not check.passed}
     assert {"log indexes", "online: log indexes"} <= failed

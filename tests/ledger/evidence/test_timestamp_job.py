@@ -329,7 +329,7 @@ def test_feed_queues_what_the_index_holds_and_tokens_fit_the_bundle(
         )
         document = bundle.to_json()
         subject = RegistrationSubject(
-            chain_id=document["chain"]["chainId"],
+            chain_id=int(document["chain"]["chainId"]),
             contract=document["chain"]["contract"],
             contribution_id=bytes.fromhex(document["contribution"]["contributionId"][2:]),
             commitment=bytes.fromhex(document["contribution"]["commitment"][2:]),
