@@ -128,6 +128,15 @@ def format_problems(document: Any) -> list[FormatProblem]:
         valid = False  # deeper than the validator's recursion limit: explained below
     if wide:
         named = {field for problem in wide for field in problem.fields}
+        if any("a JSON number" in problem.message for problem in wide):
+            # Integers as numbers are format 2's spelling: the stated version may be wrong.
+            wide.append(
+                FormatProblem(
+                    f"version: says format {version}, whose wide integers are decimal strings, "
+                    "but the document has JSON numbers there (as format 2 writes them)",
+                    ("version",),
+                )
+            )
         if valid:
             return wide
         rest = [
