@@ -8,8 +8,9 @@ contribution card by the very rules the pages write it with) are bundled by esbu
 inline script; the PocLedger, PocExchange and ChainCheckpoints ABIs (with PocLedger's events
 and functions as earlier releases had them, for bundles of their deployments), the EIP-712
 types (Register also as releases 1.x signed it), the batch leaf encodings and the verifier's
-words in Dutch and English (the `verifier.*` keys of api/web/i18n.json) go in as a JSON data
-block. The page's Content-Security-Policy allows that one script and that one style by their
+words in Dutch and English (the `verifier.*` keys of api/web/i18n.json) and the bundle schema of
+format 3 (whose `x-integer` marks name the fields written as decimal strings) go in as a JSON
+data block. The page's Content-Security-Policy allows that one script and that one style by their
 SHA-256 and nothing else: no network, no other code.
 
     python scripts/build_verifier_html.py           # rewrite the page
@@ -45,6 +46,7 @@ from ledger.chain.signing import (  # noqa: E402
 )
 from ledger.domain.values import BATCH_LEAF_TYPES, BATCH_LEAF_TYPES_V1  # noqa: E402
 from ledger.evidence.bundle import COMMITMENT_FORMULA  # noqa: E402
+from ledger.evidence.schema import BUNDLE_SCHEMA  # noqa: E402
 from ledger.evidence.timestamps import MESSAGE_FORMAT  # noqa: E402
 
 SOURCE = ROOT / "ledger" / "evidence" / "html_verifier"
@@ -110,6 +112,8 @@ def _data() -> str:
         "registerV1": [{"name": n, "type": t} for n, t in REGISTER_V1_FIELDS],
         "batchLeaf": list(BATCH_LEAF_TYPES),
         "batchLeafV1": list(BATCH_LEAF_TYPES_V1),
+        # Format 3's schema: its `x-integer` marks say which fields are decimal strings.
+        "bundleSchema": BUNDLE_SCHEMA,
         "text": text,
     }
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")

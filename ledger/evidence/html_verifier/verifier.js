@@ -3,9 +3,11 @@
 // ledger/evidence/verifier.html by scripts/build_verifier_html.py (esbuild); docs/proofs.md is
 // the specification it follows. It runs the offline checks of `poc verify` that need no trust
 // anchors; what it cannot do (a TSA's signature, anything online) it reports as SKIP and names
-// the tool that can. It reads both formats: 2 (contribution cards: `contribution.cardHash` and
-// `card`, checked by the web pages' own card rules) and 1 (deployments of releases 1.x, whose
-// events, Register and batch leaf had no card hash).
+// the tool that can. It reads three formats: 3 (format 2 with every integer that can exceed
+// 2^53 - 1 written as a decimal string, read back here into exact integers by the schema's
+// `x-integer` marks), 2 (contribution cards: `contribution.cardHash` and `card`, checked by the
+// web pages' own card rules) and 1 (deployments of releases 1.x, whose events, Register and
+// batch leaf had no card hash).
 
 import { Interface, defaultAbiCoder } from "@ethersproject/abi";
 import { _TypedDataEncoder } from "@ethersproject/hash";
@@ -39,7 +41,9 @@ function parseCall(data) {
 const checkpoints = new Interface(DATA.checkpointsAbi);
 const exchange = new Interface(DATA.exchangeAbi);
 const TIMESTAMP_DOMAIN = DATA.timestampDomain;
-const FORMATS = [1, 2];
+const FORMATS = [1, 2, 3];
+// From this format on, wide integers are decimal strings (DATA.bundleSchema marks where).
+const TEXT_INTEGERS = 3;
 const ZERO32 = "0x" + "00".repeat(32);
 const BLOCK_LEAF = ["uint256", "bytes32"];
 const HISTORY = new Set([
@@ -256,16 +260,16 @@ async function verifyBundle(b, fileBytes) {
   const ctx = { contract: chain.contract, chainId: chain.chainId, abi: ledger };
 
   await run(report, "format", (p) => {
-    p.expect(FORMATS.includes(b.version), "not a proof bundle of format 1 or 2", "version");
+    p.expect(FORMATS.includes(b.version), "not a proof bundle of format 1, 2 or 3", "version");
     p.expect(b.type === "poc-ledger/contribution-proof", "not a proof bundle", "type");
     for (const part of ["contribution", "policy", "authorisation", "chain", "inclusion", "history"]) {
       p.expect(b[part] && typeof b[part] === "object", `${part} is missing`, part);
     }
-    if (b.version === 2 && b.contribution) {
-      p.expect(/^0x[0-9a-fA-F]{64}$/.test(String(c.cardHash)), "format 2 states the card hash",
+    if (b.version >= 2 && b.contribution) {
+      p.expect(/^0x[0-9a-fA-F]{64}$/.test(String(c.cardHash)), `format ${b.version} states the card hash`,
         "contribution.cardHash");
       p.expect("card" in b && (b.card === null || (typeof b.card === "object" && !Array.isArray(b.card))),
-        "format 2 carries the card (or null)", "card");
+        `format ${b.version} carries the card (or null)`, "card");
     }
     if (b.version === 1 && b.contribution) {
       p.expect(!("cardHash" in c), "format 1 has no card hash", "contribution.cardHash");
@@ -569,6 +573,99 @@ function show(report) {
   summary.textContent = failed ? t("summary.fail", { n: failed }) : t("summary.pass");
 }
 
+// -- format 3: wide integers as decimal strings -----------------------------------------------
+
+const SCHEMA = DATA.bundleSchema;
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+function resolve(node) {
+  while (node && typeof node.$ref === "string") {
+    node = node.$ref.replace(/^#\//, "").split("/").reduce((at, part) => at[part], SCHEMA);
+  }
+  return node;
+}
+
+/** The `if` of the bundle schema: every named property that is there has its `const`. */
+function holds(condition, value) {
+  if (!isObject(value)) return false;
+  for (const [name, rule] of Object.entries(condition.properties || {})) {
+    if (!Object.hasOwn(value, name)) {
+      if ((condition.required || []).includes(name)) return false;
+      continue;
+    }
+    if ("const" in rule && value[name] !== rule.const) return false;
+  }
+  return true;
+}
+
+/** [parent, key, JSON path, ABI type] of every place the schema puts a decimal-string integer
+ * in `document`, reading the document only where it has the schema's shape (a hostile one gives
+ * fewer places, never an exception). The same walk as ledger.evidence.schema.wide_integer_fields. */
+function wideIntegerFields(document) {
+  const found = new Map();
+  const stack = [[SCHEMA, document, null, null, ""]];
+  while (stack.length) {
+    const [raw, value, parent, key, path] = stack.pop();
+    const node = resolve(raw);
+    if (!node) continue;
+    if (node["x-integer"]) {
+      found.set(path, [parent, key, path, node["x-integer"]]);
+      continue;
+    }
+    for (const part of node.allOf || []) stack.push([part, value, parent, key, path]);
+    if (node.if) {
+      const branch = holds(node.if, value) ? node.then : node.else;
+      if (branch) stack.push([branch, value, parent, key, path]);
+    }
+    if (isObject(value)) {
+      for (const [name, rule] of Object.entries(node.properties || {})) {
+        if (Object.hasOwn(value, name)) {
+          stack.push([rule, value[name], value, name, path ? `${path}.${name}` : name]);
+        }
+      }
+    } else if (Array.isArray(value) && isObject(node.items)) {
+      value.forEach((item, i) => stack.push([node.items, item, value, i, `${path}[${i}]`]));
+    }
+  }
+  return [...found.values()];
+}
+
+function abiRange(abiType) {
+  if (abiType.startsWith("uint")) return [0n, (1n << BigInt(abiType.slice(4))) - 1n];
+  const bits = BigInt(abiType.slice(3));
+  return [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n];
+}
+
+/** Reads a format 3 document's decimal strings into integers, in place (a Number when it is
+ * safe, a BigInt past 2^53 - 1, as the format 2 reader gets them), and returns the problems:
+ * [path, message] of each field that is not a decimal string of its type's range. */
+function readWideIntegers(document) {
+  const problems = [];
+  for (const [parent, key, path, abiType] of wideIntegerFields(document)) {
+    const value = parent[key];
+    const [low, high] = abiRange(abiType);
+    if (typeof value !== "string") {
+      const kind = typeof value === "number" || typeof value === "bigint" ? "a JSON number"
+        : value === null ? "JSON null" : typeof value === "boolean" ? `JSON ${value}` : "not text";
+      problems.push([path, `${path}: ${kind} where format 3 writes ${abiType} as a decimal string`]);
+      continue;
+    }
+    const pattern = low < 0n ? /^(?:0|-?[1-9][0-9]*)$/ : /^(?:0|[1-9][0-9]*)$/;
+    if (value.length > 2 + String(high).length || !pattern.test(value)) {
+      problems.push([path, `${path}: not a decimal ${abiType} (digits only: no leading zeros, `
+        + "sign, spaces or exponent)"]);
+      continue;
+    }
+    const integer = BigInt(value);
+    if (integer < low || integer > high) {
+      problems.push([path, `${path}: outside the range of ${abiType}`]);
+      continue;
+    }
+    parent[key] = Number.isSafeInteger(Number(integer)) ? Number(integer) : integer;
+  }
+  return problems;
+}
+
 async function check() {
   const bundleFile = document.getElementById("bundle").files[0];
   const original = document.getElementById("original").files[0];
@@ -591,6 +688,18 @@ async function verifyText(text, fileBytes) {
   let report;
   try {
     if (!bundle || typeof bundle !== "object" || Array.isArray(bundle)) throw new Error("not an object");
+    const problems = bundle.version === TEXT_INTEGERS ? readWideIntegers(bundle) : [];
+    if (problems.length) {
+      const shown = problems.slice(0, 5).map(([, message]) => message);
+      const fields = problems.slice(0, 50).map(([path]) => path);
+      if (problems.some(([, message]) => message.includes("a JSON number"))) {
+        // Integers as numbers are format 2's spelling: the stated version may be what is wrong.
+        shown.push("version: says format 3, whose wide integers are decimal strings, but the "
+          + "document has JSON numbers there (as format 2 writes them)");
+        fields.push("version");
+      }
+      return [{ name: "format", verdict: "FAIL", detail: shown.join("; "), fields }];
+    }
     report = await verifyBundle(bundle, fileBytes);
   } catch (error) {
     report = [{ name: "format", verdict: "FAIL", detail: String(error), fields: ["(document)"] }];

@@ -1,7 +1,9 @@
 """The single-file verifier of the evidence packs (ledger/evidence/verifier.html) in Chromium,
-opened from disk as a lawyer opens it: every kind of genuine bundle passes (format 2 with and
-without a contribution card, and format 1 of release 1.1.0), and every tampered bundle `poc
-verify` fails fails here too (a changed card among them); it works offline (no request leaves
+opened from disk as a lawyer opens it: every kind of genuine bundle passes (format 3 with and
+without a contribution card, with a 78-digit nonce and a uint64 value at its maximum; format 2
+and format 1 as earlier releases wrote them), and every tampered bundle `poc verify` fails fails
+here too (a changed card among them; a misspelt format 3 integer is a failed format naming the
+field); it works offline (no request leaves
 the page, its Content-Security-Policy holds), in Dutch and English, and the committed page is
 the build of its sources."""
 
@@ -24,6 +26,7 @@ from ledger.evidence.verifier import verify_document
 from tests.e2e.web_pages import launched_chromium
 from tests.ledger.evidence.proof_scenario import Scenario, build_scenario
 from tests.ledger.evidence.test_proofs_cards import CARD, FORMAT1, _register_with_card
+from tests.ledger.evidence.test_proofs_format3 import CONTENT, FIXTURES, NONCE, _wide_bundle
 from tests.ledger.evidence.test_sources import _bundle as _sources_bundle
 from tests.ledger.evidence.test_sources import _register, _stamp_and_anchor
 from tests.ledger.evidence.test_sources import services as services  # the fixture
@@ -131,16 +134,21 @@ def _flip(text: str, position: int = -3) -> str:
     return "".join(digits)
 
 
+def _next(decimal: str) -> str:
+    """The next integer, spelt as format 3 spells it."""
+    return str(int(decimal) + 1)
+
+
 Tamper = Callable[[dict[str, Any]], None]
 TAMPERS: dict[str, tuple[str, Tamper]] = {
-    "value": ("a", lambda d: d["contribution"].update(value=d["contribution"]["value"] + 1)),
+    "value": ("a", lambda d: d["contribution"].update(value=_next(d["contribution"]["value"]))),
     "salt": ("a", lambda d: d["contribution"].update(salt=_flip(d["contribution"]["salt"]))),
     "category": ("b", lambda d: d["contribution"]["category"].update(name="equipment")),
     "signature": (
         "b",
         lambda d: d["authorisation"].update(signature=_flip(d["authorisation"]["signature"], 10)),
     ),
-    "nonce": ("b", lambda d: d["authorisation"].update(nonce=d["authorisation"]["nonce"] + 1)),
+    "nonce": ("b", lambda d: d["authorisation"].update(nonce=_next(d["authorisation"]["nonce"]))),
     "rating": (
         "a",
         lambda d: next(e for e in d["history"] if e["event"] == "Endorsed")["args"].update(
@@ -198,6 +206,93 @@ def test_format1_bundle_of_release_1_1_passes_here_too(
     assert summary == "Every check made here passed."
     assert "card" not in [c["name"] for c in checks]
     assert outside == []
+
+
+@pytest.mark.parametrize("name", ["a", "a2", "b", "c", "d", "e"])
+def test_format2_bundle_written_before_format3_passes_here_too(
+    browser: Browser, tmp_path: Path, name: str
+) -> None:
+    folder = FIXTURES / "format2"
+    document = json.loads((folder / f"{name}.json").read_text())
+    content = (folder / f"{name}.content").read_bytes()
+
+    checks, summary, outside = _verify_in_page(browser, tmp_path, document, content)
+
+    assert document["version"] == 2 and verify_document(document, file=content).ok
+    assert _failed(checks) == [], checks
+    assert checks[0]["name"] == "format" and "format 2" in checks[0]["text"]
+    assert summary == "Every check made here passed." and outside == []
+
+
+def test_format3_bundle_with_wide_integers_passes_here(
+    browser: Browser, memory_env: Any, tmp_path: Path
+) -> None:
+    document, _ = _wide_bundle(memory_env)
+    assert document["authorisation"]["nonce"] == str(NONCE)
+
+    checks, summary, outside = _verify_in_page(browser, tmp_path, document, CONTENT)
+
+    assert verify_document(document, file=CONTENT).ok
+    assert _failed(checks) == [], checks
+    assert checks[0]["name"] == "format" and "format 3" in checks[0]["text"]
+    assert "authorisation" in [c["name"] for c in checks]
+    assert summary == "Every check made here passed." and outside == []
+
+
+# A format 3 field and a misspelling of its integer (None: the bare JSON number).
+MISSPELT: list[tuple[tuple[str, ...], Any]] = [
+    (("authorisation", "nonce"), None),
+    (("authorisation", "nonce"), "0" + str(NONCE)),
+    (("authorisation", "typedData", "message", "nonce"), "1e77"),
+    (("contribution", "value"), None),
+    (("contribution", "value"), "+5"),
+    (("contribution", "value"), " 5"),
+    (("contribution", "value"), str(2**64)),
+    (("chain", "chainId"), "-1"),
+    (("chain", "blockNumber"), "0x10"),
+    (("chain", "blockNumber"), 1.5),
+    (("policy", "evidence", "logIndex"), ""),
+    (("policy", "evidence", "txIndex"), True),
+    (("authorisation", "deadline"), "9" * 5_000),
+]
+
+
+def test_format3_with_misspelt_integers_fails_its_format_naming_each_field(
+    browser: Browser, memory_env: Any
+) -> None:
+    document, _ = _wide_bundle(memory_env)
+    cases = []
+    for path, bad in MISSPELT:
+        tampered = copy.deepcopy(document)
+        node = tampered
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = int(node[path[-1]]) if bad is None else bad
+        field = ".".join(path)
+        report = verify_document(tampered)
+        assert field in report.failed_fields(), field  # poc verify names it too
+        cases.append((field, json.dumps(tampered)))
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(VERIFIER.as_uri())
+        reports = page.evaluate(
+            """async (cases) => {
+                const out = [];
+                for (const [path, text] of cases) {
+                    out.push([path, await window.pocVerify(text, null)]);
+                }
+                return out;
+            }""",
+            cases,
+        )
+    finally:
+        context.close()
+    for field, report in reports:
+        assert len(report) == 1 and report[0]["name"] == "format", (field, report)
+        assert report[0]["verdict"] == "FAIL" and field in report[0]["fields"], (field, report)
+        detail = report[0]["detail"]
+        assert detail.startswith(field) and ("decimal" in detail or "range" in detail), detail
 
 
 def _card_document(env: Any) -> dict[str, Any]:
@@ -313,6 +408,8 @@ def _changed(value: Any) -> Any:
         return not value
     if isinstance(value, int):
         return value + 1
+    if isinstance(value, str) and value.isascii() and value.isdecimal():
+        return _next(value)  # a format 3 integer
     if isinstance(value, str) and value.startswith("0x") and len(value) > 2:
         return _flip(value, -1)
     if isinstance(value, str):
