@@ -128,8 +128,9 @@ def format_problems(document: Any) -> list[FormatProblem]:
         valid = False  # deeper than the validator's recursion limit: explained below
     if wide:
         named = {field for problem in wide for field in problem.fields}
-        if any("a JSON number" in problem.message for problem in wide):
-            # Integers as numbers are format 2's spelling: the stated version may be wrong.
+        if all("a JSON number" in problem.message for problem in wide) and len(wide) > 1:
+            # Every wide integer a number is format 2's spelling: the stated version may be
+            # what is wrong (one bare number is a wrong field).
             wide.append(
                 FormatProblem(
                     f"version: says format {version}, whose wide integers are decimal strings, "

@@ -210,7 +210,7 @@ def test_verify_route_chain_id_past_uint256_is_a_failed_verdict(consortium: Cons
     """Was a 500 (eth_abi ValueOutOfBounds in the signature check)."""
     bundle = _exported_bundle(consortium)
     assert _verify(consortium, {"bundle": bundle}).json()["ok"] is True
-    bundle["chain"]["chainId"] = 2**256
+    bundle["chain"]["chainId"] = str(2**256)  # format 3 writes it as text
     response = _verify(consortium, {"bundle": bundle, "online": False})
     assert response.status_code == 200, response.text
     assert response.json()["ok"] is False
@@ -234,9 +234,11 @@ def test_verify_route_online_project_id_past_uint256_is_a_failed_verdict(
 @pytest.mark.parametrize(
     ("path", "value"),
     [
-        (("chain", "chainId"), -1),
-        (("chain", "logIndex"), 2**64),
-        (("contribution", "value"), "40"),
+        # Format 3 writes these as decimal strings: a sign, a value past the type, and the
+        # bare number format 2 wrote.
+        (("chain", "chainId"), "-1"),
+        (("chain", "logIndex"), str(2**64)),
+        (("contribution", "value"), 40),
         (("contribution", "parents"), {"a": [[[[]]]]}),
         (("contribution", "uri"), "\ud800"),
         (("inclusion", "header"), "0x" + "c1" * 3_000 + "c0"),

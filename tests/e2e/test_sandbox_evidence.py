@@ -62,7 +62,7 @@ def test_fresh_sandbox_bundle_has_token_and_checkpoint_and_sealed_certificate(
     path.write_bytes(response.content)
     chain = document["chain"]
     subject = RegistrationSubject(
-        chain_id=chain["chainId"],
+        chain_id=int(chain["chainId"]),
         contract=chain["contract"],
         contribution_id=bytes.fromhex(document["contribution"]["contributionId"][2:]),
         commitment=bytes.fromhex(document["contribution"]["commitment"][2:]),

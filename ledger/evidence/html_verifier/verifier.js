@@ -692,8 +692,9 @@ async function verifyText(text, fileBytes) {
     if (problems.length) {
       const shown = problems.slice(0, 5).map(([, message]) => message);
       const fields = problems.slice(0, 50).map(([path]) => path);
-      if (problems.some(([, message]) => message.includes("a JSON number"))) {
-        // Integers as numbers are format 2's spelling: the stated version may be what is wrong.
+      if (problems.length > 1 && problems.every(([, message]) => message.includes("a JSON number"))) {
+        // Every wide integer a number is format 2's spelling: the stated version may be what is
+        // wrong (one bare number is a wrong field).
         shown.push("version: says format 3, whose wide integers are decimal strings, but the "
           + "document has JSON numbers there (as format 2 writes them)");
         fields.push("version");
