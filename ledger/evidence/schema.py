@@ -1,9 +1,15 @@
-"""The JSON Schema (draft 2020-12) of proof bundle format version 2, and the frozen one of 1.
+"""The JSON Schemas (draft 2020-12) of proof bundle formats 3 and 2, and the frozen one of 1.
 
-`BUNDLE_SCHEMA` is the source of format 2 (format 1 plus the contribution card:
-`contribution.cardHash` and `card`); docs/proof-bundle.schema.json is its published copy (a
-test keeps them equal; `python -m ledger.evidence.schema > docs/proof-bundle.schema.json`
-rewrites it). Format 1's schema is kept as it was last published (with the optional
+`BUNDLE_SCHEMA_V2` is the source of format 2 (format 1 plus the contribution card:
+`contribution.cardHash` and `card`; published as docs/proof-bundle-v2.schema.json).
+`BUNDLE_SCHEMA`, format 3, is derived from it by one rule (`wide_integers_as_text`): every
+integer that can exceed 2^53 - 1 becomes a decimal string, marked `x-integer` with its ABI
+type, so that no JSON reader rounds it (JavaScript's JSON.parse does).
+docs/proof-bundle.schema.json is its published copy (a test keeps them equal; `python -m
+ledger.evidence.schema > docs/proof-bundle.schema.json` rewrites it). `wide_integer_fields`
+finds those fields in a document by walking the schema with it; `integers_to_text` and
+`integers_from_text` convert between the two spellings, `wide_integer_problems` names what is
+misspelt. Format 1's schema is kept as it was last published (with the optional
 `timestamp` and `checkpoint` sections and the exchange's history entries), byte for byte, in
 `ledger/evidence/schemas/proof-bundle-v1.json` (and docs/proof-bundle-v1.schema.json):
 `BUNDLE_SCHEMAS` maps each format the verifier reads to its schema. The schema fixes shapes and

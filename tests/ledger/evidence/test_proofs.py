@@ -19,7 +19,7 @@ from ledger.evidence.block_evidence import BlockHeader, encode_header, fetch_blo
 from ledger.evidence.builder import ProofBuilder
 from ledger.evidence.bundle import BUNDLE_VERSION, ProofBundle, bundle_bytes
 from ledger.evidence.online import code_matches
-from ledger.evidence.schema import BUNDLE_SCHEMA, schema_text
+from ledger.evidence.schema import BUNDLE_SCHEMA, BUNDLE_SCHEMAS, schema_text
 from ledger.evidence.verifier import verify_document
 from tests.ledger.evidence.proof_scenario import Scenario, build_scenario
 
@@ -251,6 +251,10 @@ def test_published_schema_equals_the_module_schema() -> None:
     published = ROOT / "docs" / "proof-bundle.schema.json"
     assert published.read_text() == schema_text()
     assert BUNDLE_SCHEMA["properties"]["version"] == {"const": BUNDLE_VERSION}
+    # The formats still read have their published schemas too, equal to those the verifier uses.
+    for version in (1, 2):
+        earlier = ROOT / "docs" / f"proof-bundle-v{version}.schema.json"
+        assert json.loads(earlier.read_text()) == BUNDLE_SCHEMAS[version]
 
 
 def test_bundle_bytes_are_stable() -> None:
