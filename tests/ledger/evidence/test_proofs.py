@@ -281,7 +281,7 @@ def test_poc_verify_command_against_anvil(
     assert "PASS  online: contract code" in out
     assert "FAIL" not in out
     document = json.loads(path.read_bytes())
-    document["contribution"]["value"] += 1
+    document["contribution"]["value"] = str(int(document["contribution"]["value"]) + 1)
     path.write_text(json.dumps(document))
     assert main(["verify", str(path), "--rpc-url", url]) == 1
     assert "contribution.value" in capsys.readouterr().out
