@@ -27,7 +27,7 @@ class VerifyRequest(ApiModel):
                     # A real bundle also carries identity, policy, authorisation, inclusion,
                     # batch and history (see docs/proof-bundle.schema.json).
                     "bundle": {
-                        "version": 2,
+                        "version": 3,
                         "type": "poc-ledger/contribution-proof",
                         "contribution": {
                             "contributionId": EXAMPLE_HASH,
@@ -39,7 +39,8 @@ class VerifyRequest(ApiModel):
                             "cardHash": EXAMPLE_HASH,
                         },
                         "card": {"title": "Retting trial 7", "...": "docs/proofs.md"},
-                        "chain": {"chainId": 31337, "blockNumber": 7, "txHash": EXAMPLE_HASH},
+                        # Format 3: integers of uint64 and wider as decimal strings.
+                        "chain": {"chainId": "31337", "blockNumber": "7", "txHash": EXAMPLE_HASH},
                     },
                     "fileSha256": EXAMPLE_CONTENT_HASH,
                     "online": True,
@@ -49,7 +50,9 @@ class VerifyRequest(ApiModel):
     )
 
     bundle: dict[str, Any] = Field(
-        description="The proof bundle JSON document (docs/proof-bundle.schema.json)."
+        description="The proof bundle JSON document: format 3 (docs/proof-bundle.schema.json), "
+        "or formats 2 and 1 as written before (docs/proof-bundle-v2.schema.json, "
+        "docs/proof-bundle-v1.schema.json)."
     )
     file_sha256: Bytes32 | None = Field(
         default=None, description="SHA-256 of the original file, computed by the caller."
