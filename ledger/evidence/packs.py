@@ -525,8 +525,10 @@ Project {project_id} on the Proof-of-Contribution ledger {ledger}, {chain_name(c
 
 - `manifest.json`: the SHA-256 and size of every other file in this archive. Check it first:
   `sha256sum` of each file must equal the manifest's value.
-- `bundles/<contribution id>.json`: one proof bundle per contribution (format: JSON Schema
-  `proof-bundle.schema.json`, version 1). Each proves its contribution on its own.
+- `bundles/<contribution id>.json`: one proof bundle per contribution (format 3, or 1 for
+  contracts 1.x; JSON Schema `docs/proof-bundle.schema.json` of poc-ledger; in format 3 the
+  integers of uint64 and wider are decimal strings, so any JSON reader keeps them exact). Each
+  proves its contribution on its own.
 - `certificates/<contribution id>.pdf`: the same, readable; each states the SHA-256 of its
   bundle file.
 - `results-ownership-list.csv` / `.md` (project packs): every Result, its owner, date and the
