@@ -126,8 +126,27 @@ class ParentNote:
         return {"contributionId": self.contribution_id, "note": self.note}
 
 
+class _CanonicalRecord:
+    """What a card and a dispute reason share: their canonical bytes and the hash of them
+    (`cardHash` / `reasonHash` on chain)."""
+
+    def to_json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def canonical(self) -> bytes:
+        """RFC 8785 canonical JSON of `to_json()`: the bytes that are hashed and stored."""
+        return canonical_json(self.to_json())
+
+    def hash(self) -> bytes:
+        """SHA-256 of the canonical JSON (32 bytes): `cardHash` or `reasonHash`."""
+        return canonical_hash(self.to_json())
+
+    def hash_hex(self) -> str:
+        return "0x" + self.hash().hex()
+
+
 @dataclass(frozen=True)
-class ContributionCard:
+class ContributionCard(_CanonicalRecord):
     """A contribution's card; canonical by construction (see the module docstring)."""
 
     PREFIX: ClassVar[str] = "card"
@@ -230,17 +249,6 @@ class ContributionCard:
             "version": RECORD_VERSION,
         }
 
-    def canonical(self) -> bytes:
-        """RFC 8785 canonical JSON of `to_json()`: the bytes that are hashed and stored."""
-        return canonical_json(self.to_json())
-
-    def hash(self) -> bytes:
-        """`cardHash`: SHA-256 of the canonical JSON (32 bytes)."""
-        return canonical_hash(self.to_json())
-
-    def hash_hex(self) -> str:
-        return "0x" + self.hash().hex()
-
     def check_parents(self, parents: Iterable[str]) -> None:
         """Refuse a note on a contribution that is not among the registration's `parents`
         (`card_parent_unknown`)."""
@@ -341,7 +349,7 @@ class ReasonFile:
 
 
 @dataclass(frozen=True)
-class DisputeReason:
+class DisputeReason(_CanonicalRecord):
     """Why a partner disputes a contribution; `hash()` is the dispute's `reasonHash`."""
 
     PREFIX: ClassVar[str] = "reason"
@@ -402,16 +410,6 @@ class DisputeReason:
             "text": self.text,
             "version": RECORD_VERSION,
         }
-
-    def canonical(self) -> bytes:
-        return canonical_json(self.to_json())
-
-    def hash(self) -> bytes:
-        """`reasonHash`: SHA-256 of the canonical JSON (32 bytes)."""
-        return canonical_hash(self.to_json())
-
-    def hash_hex(self) -> str:
-        return "0x" + self.hash().hex()
 
 
 def _check_reason_json(raw: object) -> Mapping[str, Any]:
