@@ -528,7 +528,9 @@ class Chain:
         art = artifact(name)
         factory = self.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
         tx = factory.constructor(*args).transact({"from": sender.address})
-        receipt = self.w3.eth.get_transaction_receipt(tx)
+        # Waiting, not reading at once: anvil answers eth_sendTransaction before it has mined
+        # the block when the machine is busy, so the receipt may lag by a few milliseconds.
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx, poll_latency=0.005)
         address = receipt["contractAddress"]
         assert address is not None
         self.names[address] = name
@@ -556,7 +558,7 @@ class Chain:
         tx_hash = self.w3.eth.send_transaction(
             {"from": sender.address, "to": to, "value": Wei(value)}
         )
-        return self.w3.eth.get_transaction_receipt(tx_hash)
+        return self.w3.eth.wait_for_transaction_receipt(tx_hash, poll_latency=0.005)
 
     def balance(self, address: str) -> int:
         return int(self.w3.eth.get_balance(to_checksum_address(address)))
