@@ -7,6 +7,12 @@ console, behind the operator's TLS proxy (docs/hosting.md).
                                      a server: settings from POC_HOST_* (the operator token
                                      POC_HOST_OPERATOR_TOKEN, the database POC_HOST_DATABASE_URL)
 
+By default it runs the split (`poc.hosting.processes`): this process is the background
+process (the workspaces' nodes, their follower and outbox worker, the sweeper, a control API
+on the loopback) and it starts `--api-processes` API processes (default 2) on the public
+port. `--single-process` serves everything from one process (as `--chain memory` must).
+`--role background` and `--role api` run either part alone (e.g. two system services).
+
 It is the only command that may listen beyond 127.0.0.1 (`--listen`), and it then answers
 only Host names under `--domain`.
 """
@@ -30,8 +36,10 @@ from ledger.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from poc.cli.main import Subparsers
+    from poc.hosting.settings import HostSettings
 
 DEFAULT_PORT = 8000
+DEFAULT_API_PROCESSES = 2
 
 
 def register_commands(subparsers: Subparsers) -> None:
@@ -64,6 +72,29 @@ def register_commands(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--chain", choices=["anvil", "memory"], help="workspaces' nodes (default: anvil)"
     )
+    parser.add_argument(
+        "--api-processes",
+        type=int,
+        default=DEFAULT_API_PROCESSES,
+        help="API processes serving the public port (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--single-process",
+        action="store_true",
+        help="serve everything from this one process (no background process)",
+    )
+    parser.add_argument(
+        "--role",
+        choices=["all", "background", "api"],
+        default="all",
+        help="run both parts (default), only the background process (nodes, sweeper, control "
+        "API on --control-port), or only the API processes (POC_HOST_CONTROL_URL)",
+    )
+    parser.add_argument(
+        "--control-port",
+        type=int,
+        help="loopback port of the background process's control API (default: a free one)",
+    )
     parser.set_defaults(handler=_command)
 
 
@@ -74,6 +105,14 @@ def _command(args: argparse.Namespace) -> int:
         listen = ipaddress.ip_address(args.listen)
     except ValueError as exc:
         raise ConfigurationError(f"--listen needs an IP address, got {args.listen!r}") from exc
+    if not 1 <= args.api_processes <= 64:
+        raise ConfigurationError(f"--api-processes must be 1-64, got {args.api_processes}")
+    if args.local and args.role != "all":
+        raise ConfigurationError("--local runs both parts: leave out --role")
+    if args.role == "background" and not args.control_port:
+        raise ConfigurationError(
+            "--role background needs --control-port (how the API processes reach it)"
+        )
     if args.local and not listen.is_loopback:
         raise ConfigurationError(
             "--local is for trying the platform on this machine: it listens on 127.0.0.1 only"
@@ -114,7 +153,16 @@ def _command(args: argparse.Namespace) -> int:
                     stack.callback(postgres.stop)  # also after a start cut short
                     postgres.start()
                     overrides["database_url"] = postgres.url
-            return _serve(listen, args.port, overrides, generated_token)
+            if args.role == "api":
+                return _serve_api(listen, args.port, args.api_processes, overrides)
+            if args.role == "background":
+                return _serve_background(args.control_port, overrides)
+            chain = overrides.get("chain") or os.environ.get("POC_HOST_CHAIN") or "anvil"
+            if args.single_process or chain != "anvil":
+                return _serve(listen, args.port, overrides, generated_token)
+            return _serve_split(
+                listen, args.port, args.api_processes, args.control_port, overrides, generated_token
+            )
     except HostStopped as stop:
         # The stack above has stopped the platform and removed what --local made.
         print(f"Stopped ({signal.Signals(stop.signum).name}).", flush=True)
@@ -153,27 +201,21 @@ def _stop_on_signals() -> Callable[[], None]:
     return restore
 
 
-def _serve(
-    listen: ipaddress.IPv4Address | ipaddress.IPv6Address,
-    port: int,
-    overrides: dict[str, Any],
-    generated_token: str | None,
-) -> int:
-    import uvicorn
+def _settings(overrides: dict[str, Any]) -> HostSettings:
     from pydantic import ValidationError
 
-    from poc.hosting.platform import HostApp, Platform
     from poc.hosting.settings import HostSettings
 
     try:
-        settings = HostSettings(**overrides)
+        return HostSettings(**overrides)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ConfigurationError(
             f"poc host: {problems} (set POC_HOST_OPERATOR_TOKEN, e.g. `openssl rand -hex 32`)"
         ) from None
-    platform = Platform(settings)
-    app = HostApp(platform)
+
+
+def _banner(settings: HostSettings, generated_token: str | None, processes: str) -> None:
     url = settings.platform_url
     lines = [
         "",
@@ -181,6 +223,7 @@ def _serve(
         f"  operator console  {url}/operator",
         f"  database          {_redacted(settings.resolved_database_url)}",
         f"  data              {settings.data_dir}",
+        f"  processes         {processes}",
     ]
     if generated_token:
         lines.append(f"  operator token    {generated_token}   (generated for this run)")
@@ -192,6 +235,84 @@ def _serve(
         "Stop with Ctrl-C.",
     ]
     print("\n".join(lines), flush=True)
+
+
+def _serve_split(
+    listen: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    port: int,
+    api_processes: int,
+    control_port: int | None,
+    overrides: dict[str, Any],
+    generated_token: str | None,
+) -> int:
+    """This process as the background process, the API processes as one child."""
+    from poc.hosting.processes import Background, start_api_processes, stop_child
+    from poc.sandbox.anvil import free_port
+
+    settings = _settings(overrides)
+    background = Background(settings, control_port or free_port())
+    try:
+        child = start_api_processes(
+            settings, background.control.url, str(listen), port, api_processes
+        )
+        try:
+            _banner(
+                settings,
+                generated_token,
+                f"1 background (control API {background.control.url}), {api_processes} API",
+            )
+            code = child.wait()
+            print(f"poc host: the API processes ended ({code}); stopping.", flush=True)
+            return 1
+        finally:
+            stop_child(child)
+    finally:
+        background.close()
+
+
+def _serve_background(control_port: int, overrides: dict[str, Any]) -> int:
+    import threading
+
+    from poc.hosting.processes import run_background
+
+    # SIGINT and SIGTERM end the wait as `HostStopped`; `run_background` then closes.
+    run_background(_settings(overrides), control_port, threading.Event())
+    return 0
+
+
+def _serve_api(
+    listen: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    port: int,
+    workers: int,
+    overrides: dict[str, Any],
+) -> int:
+    from poc.hosting.processes import serve_api, settings_environment
+
+    settings = _settings(overrides | {"api_processes": workers})
+    if not settings.split:
+        raise ConfigurationError(
+            "--role api needs POC_HOST_CONTROL_URL: the background process's control API"
+        )
+    # Each worker reads its settings from the environment (uvicorn imports the factory).
+    os.environ.update(settings_environment(settings))
+    serve_api(str(listen), port, workers)
+    return 0
+
+
+def _serve(
+    listen: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    port: int,
+    overrides: dict[str, Any],
+    generated_token: str | None,
+) -> int:
+    import uvicorn
+
+    from poc.hosting.platform import HostApp, Platform
+
+    settings = _settings(overrides)
+    platform = Platform(settings)
+    app = HostApp(platform)
+    _banner(settings, generated_token, "1 (API, nodes and sweeper together)")
     config = uvicorn.Config(
         app,
         host=str(listen),

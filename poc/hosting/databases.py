@@ -75,11 +75,17 @@ class WorkspaceDatabases:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
 
     def drop(self, slug: str) -> None:
-        """Drop the workspace's database, closing what still connects to it."""
+        """Drop the workspace's database, closing what still connects to it: the API processes
+        of the split hold connections of their own, and may open one between a terminate and
+        the drop, so on PostgreSQL 13 and later the drop itself ends them (`WITH (FORCE)`)."""
         if not self.on_postgres:
             return
         name = self.name(slug)
         with self._admin().connect() as conn:
+            version = int(conn.execute(text("SHOW server_version_num")).scalar_one())
+            if version >= 130000:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                return
             conn.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "

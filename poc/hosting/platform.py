@@ -45,6 +45,7 @@ from starlette.types import Message, Receive, Scope, Send
 from api.errors import ApiError, PermissionDeniedError, error_response
 from api.limits import TokenBuckets, retry_after
 from api.routes.web import PLATFORM_NOTICE
+from api.services.writes import clock_moved
 from poc.hosting import errors
 from poc.hosting.databases import WorkspaceDatabases
 from poc.hosting.registry import (
@@ -97,7 +98,20 @@ class Platform:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.registry = Registry(settings.resolved_database_url)
         self.databases = WorkspaceDatabases(settings.resolved_database_url)
-        self.pool = WorkspacePool(settings, self.databases, api_overrides=api_overrides)
+        self.pool: WorkspacePool
+        if settings.split:
+            from poc.hosting.control import ControlClient
+            from poc.hosting.remote import RemotePool
+
+            self.control: ControlClient | None = ControlClient(settings)
+            self.pool = RemotePool(
+                settings, self.databases, self.control, api_overrides=api_overrides
+            )
+        else:
+            self.control = None
+            self.pool = WorkspacePool(
+                settings, self.databases, api_overrides=api_overrides, registry=self.registry
+            )
         self._buckets: dict[tuple[str, int], TokenBuckets] = {}
         self._failed = TokenBuckets(settings.failed_auth_per_second, settings.failed_auth_burst)
         self._activity: Counter[str] = Counter()
@@ -133,7 +147,8 @@ class Platform:
     def take_request(self, workspace: Workspace) -> int | None:
         """Count one request against the workspace's per-minute quota: None if served, else
         the seconds to wait (`Retry-After`)."""
-        per_minute = self.quota(workspace)[2]
+        # Each API process of the split counts its share (the kernel spreads connections).
+        per_minute = max(1, -(-self.quota(workspace)[2] // self.settings.api_processes))
         key = (workspace.slug, per_minute)
         buckets = self._buckets.get(key)
         if buckets is None:
@@ -253,9 +268,10 @@ class Platform:
         """Wipe the workspace's data and start it again with the demo seeded; the workspace,
         its sessions and its expiry stay (the owner's one-click reset)."""
         self._active(slug)
-        self.pool.wipe(slug)
+        runtime = self.pool.reset(slug)
+        self.forget(slug)
         self.registry.audit(f"owner:{slug}", "workspace_reset", slug)
-        return self.pool.get(slug)
+        return runtime
 
     def graduation_path(self, slug: str) -> Path:
         return self.settings.data_dir / "graduations" / f"{slug}.zip"
@@ -283,13 +299,21 @@ class Platform:
 
     # -- the sweeper -------------------------------------------------------------------------
 
-    def sweep(self, now: float | None = None) -> None:
-        """One round: activity counters, warnings, expiry, sizes, idle nodes."""
+    def flush_activity(self, now: float | None = None) -> None:
+        """Write the requests counted since the last flush to the registry."""
         now = time.time() if now is None else now
         with self._activity_lock:
             activity, self._activity = self._activity, Counter()
         for slug, count in activity.items():
             self.registry.touch(slug, count, now)
+
+    def sweep(self, now: float | None = None) -> None:
+        """One round: activity counters, warnings, expiry, sizes, idle nodes. An API process
+        of the split only writes its activity counters: the background process sweeps."""
+        now = time.time() if now is None else now
+        self.flush_activity(now)
+        if self.settings.split:
+            return
         for workspace in self.registry.workspaces():
             if workspace.status is WorkspaceStatus.WIPED:
                 continue
@@ -328,7 +352,10 @@ class Platform:
         self._stop.set()
         if self._sweeper is not None:
             self._sweeper.join(10)
+        self.flush_activity()
         self.pool.stop_all()
+        if self.control is not None:
+            self.control.close()
         self.databases.close()
         self.registry.close()
 
@@ -488,6 +515,9 @@ class HostApp:
         platform = self.platform
         path = str(scope.get("path", ""))
         workspace = await run_in_threadpool(platform.workspace, slug)
+        if workspace is not None:
+            # Another process may have wiped or reset it: drop what was built on old data.
+            await run_in_threadpool(platform.pool.observe, slug, workspace.generation)
         scope[SCOPE_SLUG] = slug
         if path.startswith("/join/"):
             if workspace is None or workspace.status is WorkspaceStatus.WIPED:
@@ -540,6 +570,11 @@ class HostApp:
             return
         scope[NOTICE_SCOPE_KEY] = notice_of(workspace, self.settings.warn_days)
         runtime = await run_in_threadpool(platform.pool.get, slug)
+        if self.settings.split and method not in ("GET", "HEAD", "OPTIONS"):
+            # Another API process may have moved the workspace's clock: this process's cached
+            # lead of chain time over wall time (`api.services.writes`) must not date a
+            # custodial write's deadline; one block read on the workspace's node instead.
+            clock_moved(runtime.chain)
         await runtime.app(scope, receive, send)
 
     def _check_write_quotas(self, workspace: Workspace, path: str) -> None:

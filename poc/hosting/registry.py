@@ -33,12 +33,13 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     text,
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ledger.errors import ConfigurationError
 
@@ -66,7 +67,20 @@ workspaces_table = Table(
     Column("max_contributions", Integer, nullable=True),
     Column("max_storage_bytes", Integer, nullable=True),
     Column("requests_per_minute", Integer, nullable=True),
+    # Bumped by every wipe and reset: an API process drops what it built on the workspace's
+    # earlier data when the number it built under is lower (docs/hosting.md, "Processes").
+    Column("generation", Integer, nullable=False, default=0, server_default="0"),
+    # The TCP port of the workspace's node, kept across idle stops so that its URL stays.
+    Column("node_port", Integer, nullable=True),
 )
+
+#: The advisory lock key under which the schema is created (any fixed 64-bit number).
+_SCHEMA_LOCK: Final = 0x706F63686F7374  # "pochost"
+#: Columns added after the first schema, with their DDL type (added to an older table).
+_ADDED_COLUMNS: Final = {
+    "generation": "INTEGER NOT NULL DEFAULT 0",
+    "node_port": "INTEGER",
+}
 
 invitations_table = Table(
     "host_invitations",
@@ -139,6 +153,8 @@ class Workspace:
     max_contributions: int | None
     max_storage_bytes: int | None
     requests_per_minute: int | None
+    generation: int = 0
+    node_port: int | None = None
 
     def days_left(self, now: float | None = None) -> float:
         return (self.expires_at - (time.time() if now is None else now)) / DAY
@@ -197,15 +213,36 @@ class Registry:
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_wal)
-        metadata.create_all(self.engine)
-        with self.engine.begin() as conn:
-            statements = (
-                _APPEND_ONLY_SQLITE
-                if self.engine.dialect.name == "sqlite"
-                else _APPEND_ONLY_POSTGRES
-            )
-            for statement in statements:
-                conn.execute(text(statement))
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        """The tables, added columns and triggers, once: the split's processes start together,
+        so on PostgreSQL one transaction-scoped advisory lock lets one of them create them; on
+        SQLite a process that lost the race tries again (the tables are there then)."""
+        for attempt in range(5):
+            try:
+                with self.engine.begin() as conn:
+                    if self.engine.dialect.name == "sqlite":
+                        statements = _APPEND_ONLY_SQLITE
+                    else:
+                        conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK}
+                        )
+                        statements = _APPEND_ONLY_POSTGRES
+                    metadata.create_all(conn)
+                    present = {c["name"] for c in inspect(conn).get_columns("host_workspaces")}
+                    for name, ddl in _ADDED_COLUMNS.items():
+                        if name not in present:
+                            conn.execute(
+                                text(f"ALTER TABLE host_workspaces ADD COLUMN {name} {ddl}")
+                            )
+                    for statement in statements:
+                        conn.execute(text(statement))
+                return
+            except OperationalError:
+                if attempt == 4 or self.engine.dialect.name != "sqlite":
+                    raise
+                time.sleep(0.1 * (attempt + 1))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -271,6 +308,31 @@ class Registry:
                     requests=workspaces_table.c.requests + requests,
                 )
             )
+
+    def bump_generation(self, slug: str) -> int:
+        """Count one more wipe or reset of `slug`; the new generation."""
+        column = workspaces_table.c.generation
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(workspaces_table)
+                .where(workspaces_table.c.slug == slug)
+                .values(generation=column + 1)
+            )
+            value = conn.execute(
+                select(column).where(workspaces_table.c.slug == slug)
+            ).scalar_one_or_none()
+        return int(value or 0)
+
+    def node_ports(self) -> set[int]:
+        """The ports recorded for the workspaces' nodes (wiped ones' included: a port once
+        given stays that workspace's)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(workspaces_table.c.node_port).where(
+                    workspaces_table.c.node_port.is_not(None)
+                )
+            ).all()
+        return {int(row.node_port) for row in rows}
 
     # -- invitations ---------------------------------------------------------------------------
 
@@ -434,6 +496,8 @@ def _workspace(row: Any) -> Workspace:
         max_contributions=row["max_contributions"],
         max_storage_bytes=row["max_storage_bytes"],
         requests_per_minute=row["requests_per_minute"],
+        generation=row["generation"] or 0,
+        node_port=row["node_port"],
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -70,6 +71,24 @@ class HostSettings(BaseSettings):
         "address may try a second that turn out wrong, on average.",
     )
     failed_auth_burst: int = Field(default=20, gt=0, description="... and at once.")
+    control_url: str | None = Field(
+        default=None,
+        description="Set in the API processes of the split: the background process's control "
+        "API on the loopback (`http://127.0.0.1:<port>`). Unset: this process runs the "
+        "workspaces' nodes itself (one process, or the background process).",
+    )
+    api_processes: int = Field(
+        default=1,
+        ge=1,
+        description="How many API processes serve the public port; each enforces its share "
+        "of a workspace's request quota (`poc host` sets it).",
+    )
+    activity_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="An API process asks the background process that a workspace's node "
+        "runs (which also marks it in use) at most this often per workspace.",
+    )
     keystore_scrypt_n: int = Field(
         default=1 << 14, ge=2, description="scrypt cost of the workspaces' keystores."
     )
@@ -84,10 +103,27 @@ class HostSettings(BaseSettings):
             )
         return value
 
+    @field_validator("control_url")
+    @classmethod
+    def _loopback(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host = urlparse(value).hostname or ""
+        if urlparse(value).scheme != "http" or host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError(
+                "the control API is reached on the loopback only (http://127.0.0.1:<port>)"
+            )
+        return value.rstrip("/")
+
     @field_validator("domain")
     @classmethod
     def _lower(cls, value: str) -> str:
         return value.strip().lower()
+
+    @property
+    def split(self) -> bool:
+        """Whether this is an API process of the split (the nodes run elsewhere)."""
+        return self.control_url is not None
 
     @property
     def scheme(self) -> str:

@@ -17,7 +17,11 @@ an API app of its own:
 
 `WorkspacePool` keeps the running ones, starts one at its first request (one start at a
 time per workspace; other requests for it wait), and `stop_idle` stops those unused for a
-while (anvil only: an in-process chain keeps nothing when stopped).
+while (anvil only: an in-process chain keeps nothing when stopped). With the platform's
+registry it gives each workspace's node a port of its own, kept across stops (its URL stays
+what the API processes know), and counts every wipe and reset in the workspace's
+`generation`. In the split (`poc.hosting.processes`) this pool lives in the background process;
+the API processes reach its nodes through `poc.hosting.remote.RemotePool`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -47,7 +52,9 @@ from ledger.errors import ConfigurationError
 from ledger.store import Store
 from poc.background import BackgroundLeader
 from poc.hosting.databases import WorkspaceDatabases
+from poc.hosting.registry import Registry
 from poc.hosting.settings import HostSettings
+from poc.sandbox.anvil import free_port
 from poc.sandbox.data_dir import SandboxPaths, prepare_data_dir
 from poc.sandbox.run import ChainKind, ensure_deployed, start_chain
 from poc.sandbox.seed import (
@@ -94,8 +101,14 @@ class WorkspaceRuntime:
     seed: SeedRecord
     services: Services
     app: FastAPI
-    background: BackgroundLeader
+    #: The index follower and outbox worker; None in an API process of the split (the
+    #: background process runs them).
+    background: BackgroundLeader | None
     last_used: float = field(default_factory=time.monotonic)
+    #: The workspace's generation (wipes and resets) this runtime was built under.
+    generation: int = 0
+    #: When the background process last confirmed the node runs (API processes only).
+    ensured_at: float = field(default_factory=time.monotonic)
 
     @property
     def store(self) -> Store:
@@ -123,10 +136,66 @@ class WorkspaceRuntime:
     def contributions(self) -> int:
         return self.store.index.count_contributions()
 
+    @property
+    def rpc_url(self) -> str | None:
+        return self.chain.node.url if self.chain.node is not None else None
+
     def stop(self) -> None:
-        self.background.stop()
+        """End the background work (if this process runs it), close the store and the chain
+        (which stops the node only where this process started it)."""
+        if self.background is not None:
+            self.background.stop()
         self.store.close()
         self.chain.close()
+
+
+def workspace_services(
+    settings: HostSettings,
+    databases: WorkspaceDatabases,
+    slug: str,
+    paths: SandboxPaths,
+    chain: Chain,
+    record: DeploymentRecord,
+    seed: SeedRecord,
+    *,
+    start_workers: bool,
+    api_overrides: dict[str, object] | None = None,
+) -> Services:
+    """The workspace's services, built by the composition root on its own data directory,
+    database and node (`start_workers`: whether this process may run its background work)."""
+    from poc.wiring import build_services
+
+    relayer = sandbox_keystore(paths).load(RELAYER_LABEL)
+    api_settings = ApiSettings(
+        data_dir=paths.root,
+        database_url=databases.url(slug, paths.root),
+        deployment_file=paths.deployment,
+        rpc_url=chain.node.url if chain.node is not None else None,
+        relayer_key=SecretStr(to_hex(relayer.key)),
+        keystore_password=SecretStr(SANDBOX_KEYSTORE_PASSWORD),
+        keystore_scrypt_n=settings.keystore_scrypt_n,
+        signing_mode="both",
+        persist_delay=0.0,
+        sandbox=False,
+        start_workers=start_workers,
+    ).model_copy(update=api_overrides or {})
+    store = Store.open(
+        api_settings.resolved_database_url,
+        outbox_url=api_settings.resolved_outbox_database_url,
+        files_dir=api_settings.data_dir / "shared",
+    )
+    try:
+        register_demo_agreement(store, seed, paths)
+        return build_services(
+            api_settings,
+            store=store,
+            chain=chain,
+            deployment=record,
+            relayer=chain.sender(relayer),
+        )
+    except BaseException:
+        store.close()
+        raise
 
 
 def start_workspace(
@@ -135,45 +204,30 @@ def start_workspace(
     slug: str,
     *,
     api_overrides: dict[str, object] | None = None,
+    port: int = 0,
+    generation: int = 0,
 ) -> WorkspaceRuntime:
-    """Start workspace `slug` (deploying and seeding it the first time)."""
+    """Start workspace `slug` (deploying and seeding it the first time); an anvil node
+    listens on `port` (0: a free one)."""
     root = workspace_dir(settings, slug)
     paths = prepare_data_dir(root)
     say: Callable[[str], None] = lambda message: log.info("workspace %s: %s", slug, message)  # noqa: E731
     kind = ChainKind.ANVIL if settings.chain == "anvil" else ChainKind.MEMORY
-    chain = start_chain(kind, paths, log=say)
+    chain = start_chain(kind, paths, log=say, port=port)
     try:
         record, _ = ensure_deployed(chain, paths, log=say)
         seed = seed_demo(chain, record, paths, log=say)
         databases.create(slug)
-        relayer = sandbox_keystore(paths).load(RELAYER_LABEL)
-        api_settings = ApiSettings(
-            data_dir=paths.root,
-            database_url=databases.url(slug, paths.root),
-            deployment_file=paths.deployment,
-            rpc_url=chain.node.url if chain.node is not None else None,
-            relayer_key=SecretStr(to_hex(relayer.key)),
-            keystore_password=SecretStr(SANDBOX_KEYSTORE_PASSWORD),
-            keystore_scrypt_n=settings.keystore_scrypt_n,
-            signing_mode="both",
-            persist_delay=0.0,
-            sandbox=False,
+        services = workspace_services(
+            settings,
+            databases,
+            slug,
+            paths,
+            chain,
+            record,
+            seed,
             start_workers=True,
-        ).model_copy(update=api_overrides or {})
-        from poc.wiring import build_services
-
-        store = Store.open(
-            api_settings.resolved_database_url,
-            outbox_url=api_settings.resolved_outbox_database_url,
-            files_dir=api_settings.data_dir / "shared",
-        )
-        register_demo_agreement(store, seed, paths)
-        services = build_services(
-            api_settings,
-            store=store,
-            chain=chain,
-            deployment=record,
-            relayer=chain.sender(relayer),
+            api_overrides=api_overrides,
         )
     except BaseException:
         chain.close()
@@ -182,7 +236,9 @@ def start_workspace(
     app = build_app(services, background=None)
     background = BackgroundLeader(paths.root / "background.lock", services)
     background.start()
-    runtime = WorkspaceRuntime(slug, paths, chain, record, seed, services, app, background)
+    runtime = WorkspaceRuntime(
+        slug, paths, chain, record, seed, services, app, background, generation=generation
+    )
     try:
         seed_through_api(runtime, log=say)
     except BaseException:
@@ -228,6 +284,17 @@ def seed_through_api(runtime: WorkspaceRuntime, *, log: Callable[[str], None]) -
     marker.write_text("the demo's contributions were registered through the API\n")
 
 
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a listener could bind `port` now (as anvil does: address reuse on)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 class WorkspacePool:
     """The running workspaces of this process, started on demand."""
 
@@ -237,10 +304,12 @@ class WorkspacePool:
         databases: WorkspaceDatabases,
         *,
         api_overrides: dict[str, object] | None = None,
+        registry: Registry | None = None,
     ) -> None:
         self.settings = settings
         self.databases = databases
         self.api_overrides = api_overrides or {}
+        self.registry = registry
         self._running: dict[str, WorkspaceRuntime] = {}
         # Key checks of workspaces whose node is not running: their store alone.
         self._key_caches: dict[str, KeyCache] = {}
@@ -267,13 +336,51 @@ class WorkspacePool:
             with self._lock(slug):
                 runtime = self.peek(slug)
                 if runtime is None:
-                    runtime = start_workspace(
-                        self.settings, self.databases, slug, api_overrides=self.api_overrides
-                    )
+                    runtime = self._start(slug)
                     with self._guard:
                         self._running[slug] = runtime
         runtime.last_used = time.monotonic()
         return runtime
+
+    def _start(self, slug: str) -> WorkspaceRuntime:
+        generation = 0
+        if self.registry is not None:
+            found = self.registry.workspace(slug)
+            generation = found.generation if found is not None else 0
+        return start_workspace(
+            self.settings,
+            self.databases,
+            slug,
+            api_overrides=self.api_overrides,
+            port=self._node_port(slug),
+            generation=generation,
+        )
+
+    def _node_port(self, slug: str) -> int:
+        """The port `slug`'s node listens on: the one recorded for it while it is free, else a
+        new one (recorded); 0 (any) without a registry or off anvil."""
+        if self.registry is None or self.settings.chain != "anvil":
+            return 0
+        found = self.registry.workspace(slug)
+        if found is None:
+            return 0
+        if found.node_port and port_is_free(found.node_port):
+            return found.node_port
+        taken = self.registry.node_ports()
+        port = free_port()
+        while port in taken:
+            port = free_port()
+        if found.node_port:
+            log.warning(
+                "workspace %s: port %s is taken; its node moves to %s", slug, found.node_port, port
+            )
+        self.registry.update_workspace(slug, node_port=port)
+        return port
+
+    def observe(self, slug: str, generation: int) -> None:
+        """The registry says `slug` is at `generation`. This pool did every wipe and reset
+        itself (and dropped what it had built then): nothing to do. An API process of the
+        split (`poc.hosting.remote.RemotePool`) drops what it built on older data."""
 
     def verify_key(self, slug: str, key: str) -> bool:
         """Whether `key` is a good API key of `slug`, without starting its node: a made-up
@@ -315,7 +422,8 @@ class WorkspacePool:
             return True
 
     def wipe(self, slug: str) -> None:
-        """Stop `slug` and remove its data directory and database."""
+        """Stop `slug` and remove its data directory and database; its generation counts
+        one more (every API process then drops what it built on the old data)."""
         with self._lock(slug):
             with self._guard:
                 runtime = self._running.pop(slug, None)
@@ -328,6 +436,13 @@ class WorkspacePool:
                     raise ConfigurationError(f"{root} is no workspace directory; not wiping it")
                 shutil.rmtree(root)
             self.databases.drop(slug)
+            if self.registry is not None:
+                self.registry.bump_generation(slug)
+
+    def reset(self, slug: str) -> WorkspaceRuntime:
+        """Wipe `slug` and start it again (the demo seeded afresh)."""
+        self.wipe(slug)
+        return self.get(slug)
 
     def stop_idle(self, idle_seconds: float) -> list[str]:
         """Stop the anvil workspaces unused for `idle_seconds`; their names."""

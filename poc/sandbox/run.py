@@ -151,9 +151,15 @@ class SandboxStopped(Exception):
 
 
 def start_chain(
-    kind: ChainKind, paths: SandboxPaths, rpc_url: str | None = None, *, log: Log = print
+    kind: ChainKind,
+    paths: SandboxPaths,
+    rpc_url: str | None = None,
+    *,
+    log: Log = print,
+    port: int = 0,
 ) -> Chain:
     """Start or reach the sandbox's chain; the caller closes it (which stops a managed anvil).
+    A managed anvil listens on `port` (0: a free one).
 
     The managed anvil never outlives the sandbox (parent-death signal), is started again if
     it dies under it (`log` says so), and stops any node an earlier run left on `chain/`
@@ -171,7 +177,7 @@ def start_chain(
         node = AnvilProcess(
             paths.chain_dir,
             binary=config.anvil_bin,
-            port=config.anvil_port,
+            port=port or config.anvil_port,
             state_interval=config.anvil_state_interval,
             preserve_history=False,
             supervise=True,
