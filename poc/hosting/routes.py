@@ -556,6 +556,7 @@ def build_workspace_routes(platform: Platform) -> FastAPI:
             max_contributions=quota[0],
             storage_bytes=workspace.storage_bytes,
             max_storage_bytes=quota[1],
+            generation=runtime.generation,
         )
 
     @app.get("/hosted/api/status", response_model=StatusPublic)

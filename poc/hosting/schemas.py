@@ -150,6 +150,10 @@ class StatusPublic(ApiModel):
     max_contributions: int
     storage_bytes: int
     max_storage_bytes: int
+    generation: int = Field(
+        description="How many times the workspace's data was reset; the answer was built on "
+        "this generation's data."
+    )
 
 
 class GraduationIn(ApiModel):

@@ -127,6 +127,7 @@ def test_reset_through_one_api_process_is_seen_by_the_other(split: SplitHost) ->
     ws = split.join(new_slug("reset"), via=0)
     with split.client(0, ws.slug) as a, split.client(1, ws.slug) as b:
         seeded = b.get("/hosted/api/status", headers=ws.session_headers).json()
+        assert seeded["generation"] == 0
         moved = b.post("/hosted/clock", json={"days": 50}, headers=ws.session_headers)
         assert moved.status_code == 200
         assert b.get("/v1/me", headers=ws.key_headers()).status_code == 200
