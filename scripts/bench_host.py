@@ -12,13 +12,19 @@ missing), with anvil nodes per workspace that the platform stops when idle. Then
 3. the round's workspaces are left idle, and the platform stops their nodes.
 
 Figures: the first start of a workspace (p50, p99), registration and read latency (p50, p99)
-with `active` workspaces busy at once, errors, and memory: the platform's process plus its
-nodes (resident set, peak over the run, and per active workspace). The platform's per-minute
-request quota is raised so that the run measures serving, not refusing.
+with `active` workspaces busy at once, errors, and memory: every process of the platform (the
+sum of their resident sets: `poc host`, its API processes, its nodes; peak over the run, and
+per active workspace). The platform's per-minute request quota is raised so that the run
+measures serving, not refusing.
+
+It runs twice, the same load each time, so that the rows compare: `split` is `poc host` as it
+starts by default (one background process owning the nodes, two API processes on the public
+port), `one process` is `poc host --single-process`.
 
 `run()` returns the records for scripts/bench_all.py; `--json` prints them.
 
-    .venv/bin/python scripts/bench_host.py [--workspaces 50] [--active 10] [--requests 40] [--json]
+    .venv/bin/python scripts/bench_host.py [--workspaces 50] [--active 10] [--requests 40]
+        [--modes split,single] [--json]
 """
 
 from __future__ import annotations
@@ -97,9 +103,16 @@ def _database() -> Iterator[str | None]:
         postgres.stop()
 
 
+#: The platform's shapes the run compares: `poc host`'s extra arguments and the rows' label.
+MODES: dict[str, tuple[list[str], str]] = {
+    "split": (["--api-processes", "2"], "split (1 background + 2 API processes)"),
+    "single": (["--single-process"], "one process"),
+}
+
+
 @contextlib.contextmanager
 def _platform(
-    data_dir: Path, database_url: str | None
+    data_dir: Path, database_url: str | None, mode: str
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     port = free_port()
     env = dict(os.environ)
@@ -108,6 +121,7 @@ def _platform(
             "POC_HOST_OPERATOR_TOKEN": OPERATOR_TOKEN,
             "POC_HOST_REQUESTS_PER_MINUTE": "1000000",
             "POC_HOST_IDLE_MINUTES": "0.05",
+            "POC_HOST_ACTIVITY_SECONDS": "1",
             "POC_HOST_SWEEP_SECONDS": "2",
             "POC_HOST_KEYSTORE_SCRYPT_N": "16",
         }
@@ -121,43 +135,64 @@ def _platform(
         str(port),
         "--data-dir",
         str(data_dir),
+        *MODES[mode][0],
     ]
     if database_url:
         command += ["--database-url", database_url]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                told = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(f"poc host ended: {told[-2000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (
-                    httpx.get(
-                        f"http://127.0.0.1:{port}/health", headers={"Host": f"localhost:{port}"}
-                    ).status_code
-                    == 200
-                ):
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("poc host did not answer in time")
-            time.sleep(0.2)
-        yield process, port
-    finally:
-        process.send_signal(signal.SIGTERM)
+    # A file, not a pipe: nobody reads the API processes' warnings while the run goes on.
+    with tempfile.TemporaryFile() as told:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=told)
         try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            deadline = time.monotonic() + START_TIMEOUT
+            while True:
+                if process.poll() is not None:
+                    told.seek(0)
+                    raise RuntimeError(f"poc host ended: {told.read().decode()[-2000:]}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (
+                        httpx.get(
+                            f"http://127.0.0.1:{port}/health",
+                            headers={"Host": f"localhost:{port}"},
+                        ).status_code
+                        == 200
+                    ):
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("poc host did not answer in time")
+                time.sleep(0.2)
+            yield process, port
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def _client(port: int, host: str) -> httpx.Client:
     return httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Host": host}, timeout=120.0)
 
 
-def run(workspaces: int = 50, active: int = 10, requests: int = 40) -> list[Record]:
-    """Measure; the records (figure, value, unit, goal)."""
+def run(
+    workspaces: int = 50,
+    active: int = 10,
+    requests: int = 40,
+    modes: tuple[str, ...] = ("split", "single"),
+) -> list[Record]:
+    """Measure each of `modes` under the same load; the records (figure, value, unit, goal),
+    each figure prefixed with its mode."""
+    records: list[Record] = []
+    for mode in modes:
+        label = MODES[mode][1]
+        records += [
+            Record(f"{label}: {r.figure}", r.value, r.unit, r.goal)
+            for r in _run_mode(mode, workspaces, active, requests)
+        ]
+    return records
+
+
+def _run_mode(mode: str, workspaces: int, active: int, requests: int) -> list[Record]:
     starts: list[float] = []
     registers: list[float] = []
     reads: list[float] = []
@@ -166,7 +201,7 @@ def run(workspaces: int = 50, active: int = 10, requests: int = 40) -> list[Reco
     with contextlib.ExitStack() as stack:
         temp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-host-"))
         database_url = stack.enter_context(_database())
-        process, port = stack.enter_context(_platform(Path(temp) / "data", database_url))
+        process, port = stack.enter_context(_platform(Path(temp) / "data", database_url, mode))
         stop = threading.Event()
         baseline = _tree_rss(process.pid)
 
@@ -291,9 +326,9 @@ def run(workspaces: int = 50, active: int = 10, requests: int = 40) -> list[Reco
         Record(
             f"errors over {workspaces} workspaces x {requests} requests", errors, "count", "<= 0"
         ),
-        Record("memory at start (platform process)", round(baseline / 2**20, 1), "MB", "-"),
+        Record("memory at start (platform processes)", round(baseline / 2**20, 1), "MB", "-"),
         Record(
-            f"memory peak (platform + nodes), {workspaces} workspaces, {active} at once",
+            f"memory peak (platform processes + nodes), {workspaces} workspaces, {active} at once",
             round(peak / 2**20, 1),
             "MB",
             "-",
@@ -312,9 +347,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workspaces", type=int, default=50)
     parser.add_argument("--active", type=int, default=10)
     parser.add_argument("--requests", type=int, default=40, help="per workspace")
+    parser.add_argument(
+        "--modes", default="split,single", help="which of split, single (comma-separated)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    records = run(args.workspaces, args.active, args.requests)
+    modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        parser.error(f"unknown mode(s): {', '.join(unknown)}")
+    records = run(args.workspaces, args.active, args.requests, modes)
     if args.json:
         print(json.dumps([{**asdict(r), "verdict": r.verdict} for r in records], indent=2))
         return 0

@@ -332,7 +332,10 @@ class Platform:
                 workspace.slug, storage_bytes=self.pool.size(workspace.slug)
             )
             self.forget(workspace.slug)
-        for slug in self.pool.stop_idle(self.settings.idle_minutes * 60):
+        # An API process of the split asks for a node again only after `activity_seconds`
+        # (docs/hosting.md): a node idle for less than twice that may still be in its use.
+        idle = max(self.settings.idle_minutes * 60, 2 * self.settings.activity_seconds)
+        for slug in self.pool.stop_idle(idle):
             log.info(
                 "workspace %s: node stopped after %s idle minutes", slug, self.settings.idle_minutes
             )
