@@ -266,7 +266,7 @@ def _run_mode(mode: str, workspaces: int, active: int, requests: int) -> list[Re
                     else:
                         started = time.perf_counter()
                         response = client.get(
-                            f"/v1/contributions?project_id={project}&limit=50", headers=headers
+                            f"/v1/projects/{project}/contributions?limit=50", headers=headers
                         )
                         reads.append(time.perf_counter() - started)
                         failures += response.status_code != 200

@@ -142,20 +142,28 @@ def run_background(settings: HostSettings, control_port: int, stop: threading.Ev
 
 
 def api_command(listen: str, port: int, workers: int) -> list[str]:
-    """The command line of the API processes (uvicorn's supervisor and its `workers`)."""
+    """The command line of the API processes: uvicorn itself (its supervisor stays small: it
+    never imports the app), `workers` processes each building the app with the factory."""
     return [
         sys.executable,
         "-m",
-        "poc",
-        "host",
-        "--role",
-        "api",
-        "--listen",
+        "uvicorn",
+        API_APP,
+        "--factory",
+        "--host",
         listen,
         "--port",
         str(port),
-        "--api-processes",
+        "--workers",
         str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--lifespan",
+        "on",
+        "--timeout-graceful-shutdown",
+        "5",
+        "--no-proxy-headers",
     ]
 
 
