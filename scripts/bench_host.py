@@ -160,7 +160,12 @@ def _platform(
                 if time.monotonic() > deadline:
                     raise RuntimeError("poc host did not answer in time")
                 time.sleep(0.2)
-            yield process, port
+            try:
+                yield process, port
+            except BaseException:
+                told.seek(0)
+                print(f"poc host said:\n{told.read().decode()[-6000:]}", file=sys.stderr)
+                raise
         finally:
             process.send_signal(signal.SIGTERM)
             try:

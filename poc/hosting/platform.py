@@ -93,8 +93,12 @@ class Platform:
         settings: HostSettings,
         *,
         api_overrides: dict[str, object] | None = None,
+        idle_floor: float = 0.0,
     ) -> None:
         self.settings = settings
+        #: Seconds a node stays up at least after its last use, whatever `idle_minutes` says
+        #: (the background process of the split: `poc.hosting.processes`).
+        self.idle_floor = idle_floor
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.registry = Registry(settings.resolved_database_url)
         self.databases = WorkspaceDatabases(settings.resolved_database_url)
@@ -332,9 +336,7 @@ class Platform:
                 workspace.slug, storage_bytes=self.pool.size(workspace.slug)
             )
             self.forget(workspace.slug)
-        # An API process of the split asks for a node again only after `activity_seconds`
-        # (docs/hosting.md): a node idle for less than twice that may still be in its use.
-        idle = max(self.settings.idle_minutes * 60, 2 * self.settings.activity_seconds)
+        idle = max(self.settings.idle_minutes * 60, self.idle_floor)
         for slug in self.pool.stop_idle(idle):
             log.info(
                 "workspace %s: node stopped after %s idle minutes", slug, self.settings.idle_minutes
@@ -518,7 +520,7 @@ class HostApp:
         platform = self.platform
         path = str(scope.get("path", ""))
         workspace = await run_in_threadpool(platform.workspace, slug)
-        if workspace is not None:
+        if workspace is not None and self.settings.split:
             # Another process may have wiped or reset it: drop what was built on old data.
             await run_in_threadpool(platform.pool.observe, slug, workspace.generation)
         scope[SCOPE_SLUG] = slug

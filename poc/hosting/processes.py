@@ -107,6 +107,18 @@ class ControlServer:
         self._thread.join(10)
 
 
+#: How long a request that began with an `ensure` may still be using the node (reads,
+#: `Prefer: wait`, a graduation download).
+REQUEST_ALLOWANCE: Final = 60.0
+
+
+def idle_floor(settings: HostSettings) -> float:
+    """The background process hears that a node is in use only when an API process asks for
+    it (`ensure`), at most every `activity_seconds`, and a request that began then may run on:
+    a node is not stopped sooner than twice that plus `REQUEST_ALLOWANCE` after its last ask."""
+    return 2 * settings.activity_seconds + REQUEST_ALLOWANCE
+
+
 class Background:
     """The background process's parts: its platform (nodes, sweeper) and the control API."""
 
@@ -117,7 +129,7 @@ class Background:
             raise ConfigurationError(
                 "the split needs anvil nodes (an in-process chain lives in one process)"
             )
-        self.platform = Platform(settings)
+        self.platform = Platform(settings, idle_floor=idle_floor(settings))
         try:
             self.control = ControlServer(self.platform, control_port).start()
         except BaseException:

@@ -222,6 +222,7 @@ class Registry:
         for attempt in range(5):
             try:
                 with self.engine.begin() as conn:
+                    statements: tuple[str, ...]
                     if self.engine.dialect.name == "sqlite":
                         statements = _APPEND_ONLY_SQLITE
                     else:

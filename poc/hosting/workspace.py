@@ -331,15 +331,20 @@ class WorkspacePool:
 
     def get(self, slug: str) -> WorkspaceRuntime:
         """The running workspace, started if it is not (blocks while it starts)."""
-        runtime = self.peek(slug)
-        if runtime is None:
-            with self._lock(slug):
-                runtime = self.peek(slug)
-                if runtime is None:
-                    runtime = self._start(slug)
-                    with self._guard:
-                        self._running[slug] = runtime
-        runtime.last_used = time.monotonic()
+        with self._guard:
+            # Found and marked used in one step: `stop_idle` decides under the same guard, so
+            # a runtime handed out here is never one it is stopping.
+            runtime = self._running.get(slug)
+            if runtime is not None:
+                runtime.last_used = time.monotonic()
+                return runtime
+        with self._lock(slug):
+            runtime = self.peek(slug)
+            if runtime is None:
+                runtime = self._start(slug)
+            with self._guard:
+                runtime.last_used = time.monotonic()
+                self._running[slug] = runtime
         return runtime
 
     def _start(self, slug: str) -> WorkspaceRuntime:
@@ -448,12 +453,17 @@ class WorkspacePool:
         """Stop the anvil workspaces unused for `idle_seconds`; their names."""
         if self.settings.chain != "anvil":
             return []
-        now = time.monotonic()
-        stopped = []
-        for slug, runtime in self.running().items():
-            if now - runtime.last_used >= idle_seconds and self.stop(slug):
-                stopped.append(slug)
-        return stopped
+        return [slug for slug in self.running() if self._stop_if_idle(slug, idle_seconds)]
+
+    def _stop_if_idle(self, slug: str, idle_seconds: float) -> bool:
+        with self._lock(slug):
+            with self._guard:
+                runtime = self._running.get(slug)
+                if runtime is None or time.monotonic() - runtime.last_used < idle_seconds:
+                    return False
+                del self._running[slug]
+            runtime.stop()
+            return True
 
     def stop_all(self) -> None:
         for slug in list(self.running()):
