@@ -83,7 +83,12 @@ class LocalPostgres:
 
     def start(self) -> Self:
         self._run("initdb", "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8")
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        # A database per workspace, connected from every process of the platform: more
+        # connections than PostgreSQL's default 100.
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c max_connections=500"
+        )
         self._run(
             "pg_ctl",
             "-D",

@@ -96,8 +96,8 @@ class Platform:
         idle_floor: float = 0.0,
     ) -> None:
         self.settings = settings
-        #: Seconds a node stays up at least after its last use, whatever `idle_minutes` says
-        #: (the background process of the split: `poc.hosting.processes`).
+        #: Seconds a workspace stays up at least after its last use, whatever `idle_minutes`
+        #: says (the split's processes: `poc.hosting.processes.idle_floor`).
         self.idle_floor = idle_floor
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.registry = Registry(settings.resolved_database_url)
@@ -316,7 +316,9 @@ class Platform:
         of the split only writes its activity counters: the background process sweeps."""
         now = time.time() if now is None else now
         self.flush_activity(now)
+        idle = max(self.settings.idle_minutes * 60, self.idle_floor)
         if self.settings.split:
+            self.pool.stop_idle(idle)  # this process's apps only: the nodes are not its own
             return
         for workspace in self.registry.workspaces():
             if workspace.status is WorkspaceStatus.WIPED:
@@ -336,7 +338,6 @@ class Platform:
                 workspace.slug, storage_bytes=self.pool.size(workspace.slug)
             )
             self.forget(workspace.slug)
-        idle = max(self.settings.idle_minutes * 60, self.idle_floor)
         for slug in self.pool.stop_idle(idle):
             log.info(
                 "workspace %s: node stopped after %s idle minutes", slug, self.settings.idle_minutes

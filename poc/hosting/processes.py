@@ -39,6 +39,19 @@ API_APP: Final = "poc.hosting.processes:create_api_app"
 _START_TIMEOUT: Final = 30.0
 
 
+#: How long a request that began with an `ensure` may still be using the node (reads,
+#: `Prefer: wait`, a graduation download).
+REQUEST_ALLOWANCE: Final = 60.0
+
+
+def idle_floor(settings: HostSettings) -> float:
+    """The background process hears that a node is in use only when an API process asks for
+    it (`ensure`), at most every `activity_seconds`, and a request that began then may run on:
+    a node is not stopped sooner than twice that plus `REQUEST_ALLOWANCE` after its last ask.
+    An API process keeps its app of a workspace as long (a request may be using it)."""
+    return 2 * settings.activity_seconds + REQUEST_ALLOWANCE
+
+
 def create_api_app() -> HostApp:
     """One API process's app: settings from `POC_HOST_*`, the nodes behind
     `POC_HOST_CONTROL_URL`."""
@@ -48,7 +61,7 @@ def create_api_app() -> HostApp:
             "an API process of the split needs POC_HOST_CONTROL_URL (the background process's "
             "control API)"
         )
-    return HostApp(Platform(settings))
+    return HostApp(Platform(settings, idle_floor=idle_floor(settings)))
 
 
 def settings_environment(settings: HostSettings) -> dict[str, str]:
@@ -105,18 +118,6 @@ class ControlServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self._thread.join(10)
-
-
-#: How long a request that began with an `ensure` may still be using the node (reads,
-#: `Prefer: wait`, a graduation download).
-REQUEST_ALLOWANCE: Final = 60.0
-
-
-def idle_floor(settings: HostSettings) -> float:
-    """The background process hears that a node is in use only when an API process asks for
-    it (`ensure`), at most every `activity_seconds`, and a request that began then may run on:
-    a node is not stopped sooner than twice that plus `REQUEST_ALLOWANCE` after its last ask."""
-    return 2 * settings.activity_seconds + REQUEST_ALLOWANCE
 
 
 class Background:

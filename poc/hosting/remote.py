@@ -191,5 +191,19 @@ class RemotePool(WorkspacePool):
             return self._ensure(slug, self.control.reset(slug))
 
     def stop_idle(self, idle_seconds: float) -> list[str]:
-        """Nothing here: the background process stops idle nodes."""
-        return []
+        """Drop this process's apps of workspaces unused for `idle_seconds` (their database
+        connections and memory; the nodes are the background process's to stop), and the key
+        checks of workspaces it has no app of; the names whose app was dropped."""
+        dropped = []
+        for slug in self.running():
+            with self._lock(slug), self._guard:
+                runtime = self._running.get(slug)
+                if runtime is None or time.monotonic() - runtime.last_used < idle_seconds:
+                    continue
+                del self._running[slug]
+            runtime.stop()
+            dropped.append(slug)
+        for slug in list(self._key_caches):
+            if self.peek(slug) is None:
+                self._forget_keys(slug)
+        return dropped
