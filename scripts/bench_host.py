@@ -246,6 +246,8 @@ def _run_mode(mode: str, workspaces: int, active: int, requests: int) -> list[Re
                 "project": status.json()["projectId"],
             }
 
+        refused: list[str] = []
+
         def work(ws: dict[str, Any]) -> int:
             failures = 0
             key = ws["key"]
@@ -267,14 +269,18 @@ def _run_mode(mode: str, workspaces: int, active: int, requests: int) -> list[Re
                             f"/v1/projects/{project}/contributions", json=body, headers=headers
                         )
                         registers.append(time.perf_counter() - started)
-                        failures += response.status_code != 202
+                        if response.status_code != 202:
+                            failures += 1
+                            refused.append(f"{response.status_code} {response.text[:200]}")
                     else:
                         started = time.perf_counter()
                         response = client.get(
                             f"/v1/projects/{project}/contributions?limit=50", headers=headers
                         )
                         reads.append(time.perf_counter() - started)
-                        failures += response.status_code != 200
+                        if response.status_code != 200:
+                            failures += 1
+                            refused.append(f"{response.status_code} {response.text[:200]}")
             return failures
 
         used = 0
@@ -290,6 +296,8 @@ def _run_mode(mode: str, workspaces: int, active: int, requests: int) -> list[Re
         stop.set()
         watcher.join()
         operator.close()
+        for answer in refused[:5]:
+            print(f"{mode}: refused: {answer}", file=sys.stderr)
     ms = 1000.0
     return [
         Record(
