@@ -53,9 +53,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.auth import KeyCache, Principal, Role
+from api.auth import KeyCache, KeyCheck, Principal, Role
 from api.errors import RateLimitedError, error_response
 from api.settings import ApiSettings
 from ledger.errors import StoreError
@@ -350,7 +351,7 @@ class Admission:
         if plaintext is not None:
             check = self.keys.remembered(plaintext)
             if check is None and self.keys.recently_good(plaintext):
-                check = self.keys.look_up(plaintext)
+                check = await _looked_up(self.keys, plaintext)
             if check is not None and check.record is not None:
                 return await self._admit_key(check.record, deadline)
         # No key known to be good: the client address's failed-authentication budget pays for
@@ -366,7 +367,7 @@ class Admission:
         if plaintext is None:
             return _MISSING_KEY
         if check is None:
-            check = self.keys.look_up(plaintext)
+            check = await _looked_up(self.keys, plaintext)
             if check.record is not None:
                 self.failed_auth.refund(client)
                 return await self._admit_key(check.record, deadline)
@@ -397,6 +398,13 @@ class Admission:
     def release(self, verdict: Admitted) -> None:
         """The admitted request has been answered: give its in-flight place back."""
         self.in_flight.leave(verdict.principal.key_id)
+
+
+async def _looked_up(keys: KeyCache, plaintext: str) -> KeyCheck:
+    """The database's word on `plaintext`, asked from a worker thread: a lookup waits on the
+    database (a PostgreSQL round trip, a SQLite lock) and must not stall every other request
+    this process's event loop is serving meanwhile."""
+    return await run_in_threadpool(keys.look_up, plaintext)
 
 
 async def _turn(buckets: TokenBuckets, name: str, deadline: float) -> bool:

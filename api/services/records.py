@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from api.errors import UnprocessableError
 from api.schemas.cards import CardFields, CardPublic, ReasonPublic
@@ -42,6 +42,8 @@ from ledger.store.sealed import SealedRecord
 log = logging.getLogger(__name__)
 
 RecordKind = Literal["card", "reason"]
+ShownStatus = Literal["altered", "not_kept", "valid"]
+_Kept = TypeVar("_Kept", ContributionCard, DisputeReason)
 
 
 def card_record_id(contribution_id: str, card_hash: str) -> str:
@@ -52,6 +54,12 @@ def card_record_id(contribution_id: str, card_hash: str) -> str:
 def reason_record_id(contribution_id: str, reason_hash: str) -> str:
     """The id (and associated data) of a dispute reason's record."""
     return f"reason:{contribution_id.lower()}:{reason_hash.lower()}"
+
+
+_RECORD_ID: dict[RecordKind, Callable[[str, str], str]] = {
+    "card": card_record_id,
+    "reason": reason_record_id,
+}
 
 
 def load_records_key(settings: ApiSettings, store: Store) -> RecordKey:
@@ -136,48 +144,31 @@ class Records:
         self, *, project_id: int, contribution_id: str, card: ContributionCard, author: str
     ) -> SealedRecord:
         """Seal and store `card` for the contribution (a record already kept is left)."""
-        return self._keep(
-            "card",
-            card_record_id(contribution_id, card.hash_hex()),
-            project_id=project_id,
-            subject=contribution_id,
-            record_hash=card.hash_hex(),
-            plaintext=card.canonical(),
-            author=author,
-        )
+        return self._keep("card", card, project_id, contribution_id, author)
 
     def keep_reason(
         self, *, project_id: int, contribution_id: str, reason: DisputeReason, author: str
     ) -> SealedRecord:
         """Seal and store a dispute reason about the contribution."""
-        return self._keep(
-            "reason",
-            reason_record_id(contribution_id, reason.hash_hex()),
-            project_id=project_id,
-            subject=contribution_id,
-            record_hash=reason.hash_hex(),
-            plaintext=reason.canonical(),
-            author=author,
-        )
+        return self._keep("reason", reason, project_id, contribution_id, author)
 
     def _keep(
         self,
         kind: RecordKind,
-        record_id: str,
-        *,
+        value: ContributionCard | DisputeReason,
         project_id: int,
-        subject: str,
-        record_hash: str,
-        plaintext: bytes,
+        contribution_id: str,
         author: str,
     ) -> SealedRecord:
-        sealed = self.key.seal(record_id, plaintext)
+        record_hash = value.hash_hex()
+        record_id = _RECORD_ID[kind](contribution_id, record_hash)
+        sealed = self.key.seal(record_id, value.canonical())
         stored, _ = self.store.sealed.add(
             SealedRecord(
                 record_id=record_id,
                 kind=kind,
                 project_id=project_id,
-                subject=subject.lower(),
+                subject=contribution_id.lower(),
                 record_hash=record_hash,
                 key_id=sealed.key_id,
                 nonce=sealed.nonce,
@@ -194,31 +185,26 @@ class Records:
         """The contribution's card that hashes to `card_hash` (the signed value), None if
         the service holds none; `RecordIntegrityError` (`card_altered`) if the stored one was
         changed."""
-        record = self.store.sealed.get(card_record_id(contribution_id, card_hash))
-        if record is None:
-            return None
-        plaintext = self._open(record, "card")
-        try:
-            card = ContributionCard.from_canonical(plaintext)
-        except RecordFormatError as exc:
-            raise _altered("card", record, f"it is no longer a card ({exc})") from exc
-        if card.hash_hex() != card_hash.lower():
-            raise _altered("card", record, f"it hashes to {card.hash_hex()}")
-        return card
+        return self._read("card", ContributionCard, contribution_id, card_hash)
 
     def reason(self, contribution_id: str, reason_hash: str) -> DisputeReason | None:
         """The dispute reason that hashes to `reason_hash`, as `card` does for cards."""
-        record = self.store.sealed.get(reason_record_id(contribution_id, reason_hash))
+        return self._read("reason", DisputeReason, contribution_id, reason_hash)
+
+    def _read(
+        self, kind: RecordKind, form: type[_Kept], contribution_id: str, record_hash: str
+    ) -> _Kept | None:
+        record = self.store.sealed.get(_RECORD_ID[kind](contribution_id, record_hash))
         if record is None:
             return None
-        plaintext = self._open(record, "reason")
+        plaintext = self._open(record, kind)
         try:
-            reason = DisputeReason.from_canonical(plaintext)
+            value = form.from_canonical(plaintext)
         except RecordFormatError as exc:
-            raise _altered("reason", record, f"it is no longer a reason ({exc})") from exc
-        if reason.hash_hex() != reason_hash.lower():
-            raise _altered("reason", record, f"it hashes to {reason.hash_hex()}")
-        return reason
+            raise _altered(kind, record, f"it is no longer a {kind} ({exc})") from exc
+        if value.hash_hex() != record_hash.lower():
+            raise _altered(kind, record, f"it hashes to {value.hash_hex()}")
+        return value
 
     # ------------------------------------------------------------------ reads for the API
 
@@ -250,25 +236,15 @@ class Records:
         """The card as a read shows it: never an altered one (status `altered`, card null)."""
         if card_hash is None or card_hash == ZERO_HASH:
             return CardPublic(card_hash=None, status="none", card=None)
-        try:
-            card = self.card(contribution_id, card_hash)
-        except RecordIntegrityError:
-            return CardPublic(card_hash=card_hash, status="altered", card=None)
-        if card is None:
-            return CardPublic(card_hash=card_hash, status="not_kept", card=None)
-        return CardPublic(card_hash=card_hash, status="valid", card=card.to_json())
+        status, card = _shown(self.card, contribution_id, card_hash)
+        return CardPublic(card_hash=card_hash, status=status, card=card)
 
     def reason_public(self, contribution_id: str, reason_hash: str) -> ReasonPublic:
         """The dispute reason as a read shows it (see `card_public`)."""
         if reason_hash == ZERO_HASH:
             return ReasonPublic(reason_hash=reason_hash, status="none", reason=None)
-        try:
-            reason = self.reason(contribution_id, reason_hash)
-        except RecordIntegrityError:
-            return ReasonPublic(reason_hash=reason_hash, status="altered", reason=None)
-        if reason is None:
-            return ReasonPublic(reason_hash=reason_hash, status="not_kept", reason=None)
-        return ReasonPublic(reason_hash=reason_hash, status="valid", reason=reason.to_json())
+        status, reason = _shown(self.reason, contribution_id, reason_hash)
+        return ReasonPublic(reason_hash=reason_hash, status=status, reason=reason)
 
     def _open(self, record: SealedRecord, kind: RecordKind) -> bytes:
         try:
@@ -277,6 +253,21 @@ class Records:
             )
         except RecordIntegrityError as exc:
             raise _altered(kind, record, "it no longer decrypts") from exc
+
+
+def _shown(
+    read: Callable[[str, str], ContributionCard | DisputeReason | None],
+    contribution_id: str,
+    record_hash: str,
+) -> tuple[ShownStatus, dict[str, Any] | None]:
+    """What a read shows of a kept record: its status and, when valid, its JSON."""
+    try:
+        value = read(contribution_id, record_hash)
+    except RecordIntegrityError:
+        return "altered", None
+    if value is None:
+        return "not_kept", None
+    return "valid", value.to_json()
 
 
 def _altered(kind: RecordKind, record: SealedRecord, how: str) -> RecordIntegrityError:

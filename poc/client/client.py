@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from functools import partial
 from typing import Any, Final, TypeVar
 
 import httpx
@@ -45,8 +46,6 @@ from api.schemas.operations import OperationPublic, PreparedPublic, SignatureFie
 from api.schemas.partners import KeyPublic
 from api.schemas.payouts import BalancesPublic, PayoutCreate, PayoutFields
 from ledger.chain.signing import (
-    Eip712Domain,
-    TypedData,
     anchor_batch_data,
     endorse_data,
     open_dispute_data,
@@ -301,11 +300,7 @@ class PartnerClient:
         fields = _with_card_hash(fields)
         registration = _registration(project_id, fields)
 
-        def build(domain: Eip712Domain, signer: str, nonce: int, deadline: int) -> TypedData:
-            return register_data(
-                domain, registration=registration, signer=signer, nonce=nonce, deadline=deadline
-            )
-
+        build = partial(register_data, registration=registration)
         return self._write(
             "register", {"project_id": project_id}, fields, RegistrationCreate, LEDGER, build, wait
         )
@@ -319,18 +314,13 @@ class PartnerClient:
         fields = fields.model_copy(update={"items": items})
         tree = MerkleTree.of([_leaf(item) for item in items])
 
-        def build(domain: Eip712Domain, signer: str, nonce: int, deadline: int) -> TypedData:
-            return anchor_batch_data(
-                domain,
-                project_id=project_id,
-                root=tree.root,
-                count=len(tree),
-                uri=fields.uri,
-                signer=signer,
-                nonce=nonce,
-                deadline=deadline,
-            )
-
+        build = partial(
+            anchor_batch_data,
+            project_id=project_id,
+            root=tree.root,
+            count=len(tree),
+            uri=fields.uri,
+        )
         return self._write(
             "batches", {"project_id": project_id}, fields, BatchCreate, LEDGER, build, wait
         )
@@ -352,17 +342,7 @@ class PartnerClient:
         fields = EndorsementFields(rating=rating)
         project_id, cid = self._project_of(contribution_id), from_hex(contribution_id, size=32)
 
-        def build(domain: Eip712Domain, signer: str, nonce: int, deadline: int) -> TypedData:
-            return endorse_data(
-                domain,
-                project_id=project_id,
-                contribution_id=cid,
-                rating=rating,
-                signer=signer,
-                nonce=nonce,
-                deadline=deadline,
-            )
-
+        build = partial(endorse_data, project_id=project_id, contribution_id=cid, rating=rating)
         return self._write(
             "endorsements",
             {"contribution_id": contribution_id},
@@ -404,17 +384,9 @@ class PartnerClient:
         )
         project_id, cid = self._project_of(contribution_id), from_hex(contribution_id, size=32)
 
-        def build(domain: Eip712Domain, signer: str, nonce: int, deadline: int) -> TypedData:
-            return open_dispute_data(
-                domain,
-                project_id=project_id,
-                contribution_id=cid,
-                reason_hash=reason_hash,
-                signer=signer,
-                nonce=nonce,
-                deadline=deadline,
-            )
-
+        build = partial(
+            open_dispute_data, project_id=project_id, contribution_id=cid, reason_hash=reason_hash
+        )
         return self._write(
             "disputes",
             {"contribution_id": contribution_id},
@@ -433,17 +405,9 @@ class PartnerClient:
         fields = VoteFields(uphold=uphold)
         project_id, cid = self._project_of(contribution_id), from_hex(contribution_id, size=32)
 
-        def build(domain: Eip712Domain, signer: str, nonce: int, deadline: int) -> TypedData:
-            return vote_dispute_data(
-                domain,
-                project_id=project_id,
-                contribution_id=cid,
-                uphold=uphold,
-                signer=signer,
-                nonce=nonce,
-                deadline=deadline,
-            )
-
+        build = partial(
+            vote_dispute_data, project_id=project_id, contribution_id=cid, uphold=uphold
+        )
         return self._write(
             "votes",
             {"contribution_id": contribution_id, "number": number},
@@ -475,17 +439,12 @@ class PartnerClient:
             )
         assert recipient is not None
 
-        def build(domain: Eip712Domain, signer: str, nonce: int, deadline: int) -> TypedData:
-            return release_to_data(
-                domain,
-                project_id=project_id,
-                token=checksum(token),
-                recipient=checksum(recipient),
-                signer=signer,
-                nonce=nonce,
-                deadline=deadline,
-            )
-
+        build = partial(
+            release_to_data,
+            project_id=project_id,
+            token=checksum(token),
+            recipient=checksum(recipient),
+        )
         return self._write(
             "payouts", {"project_id": project_id}, fields, PayoutCreate, VAULT, build, wait
         )

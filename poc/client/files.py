@@ -27,7 +27,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
 from api.schemas.batches import LeafFields
 from api.schemas.contributions import RegistrationFields
@@ -249,15 +249,7 @@ def registration_fields(
 ) -> RegistrationFields:
     """The API request registering `prepared` (its commitment, its card with the card's hash)."""
     return RegistrationFields.model_validate(
-        {
-            "commitment": to_hex(prepared.opening.commitment),
-            "origin": origin,
-            "category": category,
-            "value": value,
-            "parents": list(parents),
-            "card": _card_fields(prepared.card),
-            "card_hash": prepared.card.hash_hex(),
-        }
+        _request_fields(prepared, origin, category, value, parents)
     )
 
 
@@ -270,14 +262,18 @@ def leaf_fields(
     parents: Sequence[str] = (),
 ) -> LeafFields:
     """The batch leaf of `prepared`, as `registration_fields` without the URI."""
-    return LeafFields.model_validate(
-        {
-            "commitment": to_hex(prepared.opening.commitment),
-            "origin": origin,
-            "category": category,
-            "value": value,
-            "parents": list(parents),
-            "card": _card_fields(prepared.card),
-            "card_hash": prepared.card.hash_hex(),
-        }
-    )
+    return LeafFields.model_validate(_request_fields(prepared, origin, category, value, parents))
+
+
+def _request_fields(
+    prepared: PreparedFile, origin: str, category: int, value: int, parents: Sequence[str]
+) -> dict[str, Any]:
+    return {
+        "commitment": to_hex(prepared.opening.commitment),
+        "origin": origin,
+        "category": category,
+        "value": value,
+        "parents": list(parents),
+        "card": _card_fields(prepared.card),
+        "card_hash": prepared.card.hash_hex(),
+    }

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,9 +37,16 @@ from ledger.domain.codec import to_hex
 from ledger.domain.values import checksum
 from ledger.errors import KeyLoadError, PreparedDataMismatchError, SigningError
 
+
 # Builds the typed data of one action from the domain, the signer, the nonce and the deadline,
 # as the API's `SignedAction.typed_data` does.
-TypedDataBuilder = Callable[[Eip712Domain, str, int, int], TypedData]
+class TypedDataBuilder(Protocol):
+    """Builds an action's typed data for a domain and a signer's nonce and deadline: the
+    action's own `ledger.chain.signing` function with its request's fields bound."""
+
+    def __call__(
+        self, domain: Eip712Domain, *, signer: str, nonce: int, deadline: int
+    ) -> TypedData: ...
 
 
 class Signer(Protocol):
@@ -132,7 +139,7 @@ def checked_typed_data(
         )
     if deadline <= (time.time() if now is None else now):
         raise PreparedDataMismatchError("the prepared deadline has already passed")
-    expected = build(domain, signer, nonce, deadline)
+    expected = build(domain, signer=signer, nonce=nonce, deadline=deadline)
     _compare(prepared, expected)
     if to_hex(typed_data_digest(expected)).lower() != str(digest).lower():
         raise PreparedDataMismatchError(

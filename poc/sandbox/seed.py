@@ -491,32 +491,48 @@ def seed_contributions(
     secret = _seed_secret(paths)
     by_key = {c.key: c for c in seed.contributions}
     started, new = time.monotonic(), 0
-    for item in demo.CONTRIBUTIONS:
-        planned = by_key[item.key]
-        body = {
-            "commitment": planned.commitment,
-            "origin": "result" if item.origin == Origin.RESULT else "background",
-            "category": item.category,
-            "value": item.value,
-            "parents": list(planned.parents),
-            "card": demo_card(item, secret),
-        }
-        new += _post(
-            http,
-            f"/v1/projects/{seed.project_id}/contributions",
-            body,
-            key_of[item.partner],
-            what=f"contribution {item.key}",
-        )
-    for endorsement in demo.ENDORSEMENTS:
-        target = by_key[endorsement.contribution].contribution_id
-        new += _post(
-            http,
-            f"/v1/contributions/{target}/endorsements",
-            {"rating": endorsement.rating},
-            key_of[endorsement.partner],
-            what=f"endorsement of {endorsement.contribution}",
-        )
+    registered: set[str] = set()
+    waiting = list(demo.CONTRIBUTIONS)
+    while waiting:
+        # Every contribution whose parents are registered goes in one wave, posted together and
+        # waited for together: one wait per level of "builds on" instead of one per write.
+        wave = [item for item in waiting if set(item.parents) <= registered]
+        if not wave:
+            raise SeedError("the demo's contributions build on each other in a ring")
+        writes = []
+        for item in wave:
+            planned = by_key[item.key]
+            body = {
+                "commitment": planned.commitment,
+                "origin": "result" if item.origin == Origin.RESULT else "background",
+                "category": item.category,
+                "value": item.value,
+                "parents": list(planned.parents),
+                "card": demo_card(item, secret),
+            }
+            writes.append(
+                _DemoWrite(
+                    f"/v1/projects/{seed.project_id}/contributions",
+                    body,
+                    key_of[item.partner],
+                    f"contribution {item.key}",
+                )
+            )
+        new += _post_together(http, writes)
+        registered.update(item.key for item in wave)
+        waiting = [item for item in waiting if item.key not in registered]
+    new += _post_together(
+        http,
+        [
+            _DemoWrite(
+                f"/v1/contributions/{by_key[e.contribution].contribution_id}/endorsements",
+                {"rating": e.rating},
+                key_of[e.partner],
+                f"endorsement of {e.contribution}",
+            )
+            for e in demo.ENDORSEMENTS
+        ],
+    )
     if new:
         log(
             f"Registered the demo's {len(demo.CONTRIBUTIONS)} contributions with their cards "
@@ -530,28 +546,66 @@ def seed_contributions(
 _DONE_CODES: Final = frozenset({"already_endorsed", "contribution_exists"})
 
 
-def _post(http: httpx.Client, path: str, body: Mapping[str, Any], key: str, *, what: str) -> int:
-    """POST one demo write and wait for it; 1 if it was new, 0 if it was done before (the API
-    answers a repeat with the operation of the first request, or finds it done on chain)."""
-    asked_at = time.time()
-    response = http.post(
-        f"{path}?wait=true", json=dict(body), headers={"X-API-Key": key}, timeout=120
-    )
-    if response.status_code in (200, 201, 202):
-        op = response.json()
+@dataclass(frozen=True)
+class _DemoWrite:
+    path: str
+    body: Mapping[str, Any]
+    key: str
+    what: str
+
+
+def _post_together(http: httpx.Client, writes: Sequence[_DemoWrite]) -> int:
+    """POST demo writes one after the other without waiting, then wait for them all; how many
+    were new (a write done before, on an earlier start, is answered as such: 0)."""
+    accepted: list[tuple[_DemoWrite, dict[str, Any], float]] = []
+    for write in writes:
+        asked_at = time.time()
+        response = http.post(
+            write.path, json=dict(write.body), headers={"X-API-Key": write.key}, timeout=120
+        )
+        if response.status_code in (200, 201, 202):
+            accepted.append((write, response.json(), asked_at))
+            continue
+        code = ""
+        with contextlib.suppress(ValueError):
+            code = str(response.json().get("code", ""))
+        if code not in _DONE_CODES:
+            raise SeedError(
+                f"the API refused the demo's {write.what}: {response.status_code} {response.text}"
+            )
+    new = 0
+    for write, op, asked_at in accepted:
+        op = _settled(http, op, write)
         if op.get("status") == "failed":
             error = op.get("error") or {}
             if error.get("code") in _DONE_CODES:
-                return 0
-            raise SeedError(f"the demo's {what} failed: {error}")
+                continue
+            raise SeedError(f"the demo's {write.what} failed: {error}")
         repeat = float(op.get("createdAt", asked_at)) < asked_at
-        return 0 if repeat or (op.get("result") or {}).get("already_done") else 1
-    code = ""
-    with contextlib.suppress(ValueError):
-        code = str(response.json().get("code", ""))
-    if code in _DONE_CODES:
-        return 0
-    raise SeedError(f"the API refused the demo's {what}: {response.status_code} {response.text}")
+        new += 0 if repeat or (op.get("result") or {}).get("already_done") else 1
+    return new
+
+
+_SETTLED: Final = frozenset({"confirmed", "failed"})
+
+
+def _settled(
+    http: httpx.Client, op: dict[str, Any], write: _DemoWrite, seconds: float = 120.0
+) -> dict[str, Any]:
+    """The operation once confirmed or failed (polled at its status URL)."""
+    deadline = time.monotonic() + seconds
+    while op.get("status") not in _SETTLED:
+        if time.monotonic() > deadline:
+            raise SeedError(f"the demo's {write.what} was not confirmed in {seconds:.0f} s")
+        time.sleep(0.02)
+        response = http.get(op["statusUrl"], headers={"X-API-Key": write.key}, timeout=30)
+        if response.status_code != 200:
+            raise SeedError(
+                f"the demo's {write.what}: {response.status_code} {response.text} at "
+                f"{op['statusUrl']}"
+            )
+        op = response.json()
+    return op
 
 
 def _seed_secret(paths: SandboxPaths) -> bytes:

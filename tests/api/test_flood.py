@@ -12,7 +12,7 @@ with uploads that do not finish.
 What is asserted, for a flood by one good key and for a flood of made-up keys from another
 address (127.0.0.2):
 - the victims' p99 under the flood is at most twice their idle p99, idle and flood windows of
-  3 s alternating six times (1,080 requests each);
+  2.5 s alternating four times (600 requests each; the benchmark runs six of 3 s);
 - every victim request was answered 200;
 - the flood was refused in part with 429 and its code, and what got past the limits stays
   within them (the flooding key's rate and burst; one key check per token of the address).
@@ -47,6 +47,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 ATTEMPTS = 3
 MAX_RATIO = 2.0
+# Shorter than the benchmark's 6 x 3 s (`make bench` reports those): 4 x 2.5 s of each
+# condition, 600 victim requests each, keeps the suite's time while a p99 still rests on six
+# requests.
+ROUNDS = 4
+WINDOW_SECONDS = 2.5
+MIN_SAMPLES = 550
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +66,7 @@ def _measure(server: FloodServer, mode: FloodMode) -> tuple[FloodFigures, list[f
     figures and every ratio seen."""
     ratios: list[float] = []
     for _ in range(ATTEMPTS):
-        figures = bench_flood.measure(server, mode=mode)
+        figures = bench_flood.measure(server, mode=mode, rounds=ROUNDS, window=WINDOW_SECONDS)
         ratios.append(figures.p99_ratio)
         if figures.p99_ratio <= MAX_RATIO:
             break
@@ -69,7 +75,7 @@ def _measure(server: FloodServer, mode: FloodMode) -> tuple[FloodFigures, list[f
 
 def _assert_victims_served(figures: FloodFigures, ratios: list[float]) -> None:
     assert figures.victim_failures == 0
-    assert figures.idle_samples >= 1_000 and figures.flood_samples >= 1_000, figures
+    assert figures.idle_samples >= MIN_SAMPLES and figures.flood_samples >= MIN_SAMPLES, figures
     assert figures.p99_ratio <= MAX_RATIO, (
         f"victims' p99 {figures.flood_p99_ms:.1f} ms under flood, {figures.idle_p99_ms:.1f} ms "
         f"idle; ratios of the attempts: {[round(r, 2) for r in ratios]}"
@@ -82,7 +88,7 @@ def test_flood_by_one_key_keeps_other_keys_p99_within_twice_idle(server: FloodSe
     _assert_victims_served(figures, ratios)
     assert figures.refusal_codes.get("429 rate_limited", 0) > 0, figures
     # The flooding key got its rate, plus a burst after each idle window, and no more.
-    allowed = RATE_LIMIT_PER_SECOND * figures.flood_seconds + RATE_LIMIT_BURST * 6
+    allowed = RATE_LIMIT_PER_SECOND * figures.flood_seconds + RATE_LIMIT_BURST * ROUNDS
     assert figures.flood_served <= allowed * 1.05, figures
 
 
@@ -95,7 +101,7 @@ def test_flood_of_made_up_keys_keeps_valid_keys_p99_within_twice_idle(
     assert figures.refusal_codes.get("429 too_many_failed_authentications", 0) > 0, figures
     # Key checks (each at most one database lookup) at the address's rate, plus its burst
     # after each idle window.
-    allowed = FAILED_AUTH_PER_SECOND * figures.flood_seconds + FAILED_AUTH_BURST * 6
+    allowed = FAILED_AUTH_PER_SECOND * figures.flood_seconds + FAILED_AUTH_BURST * ROUNDS
     assert 0 < figures.flood_served <= allowed * 1.05, figures
 
 

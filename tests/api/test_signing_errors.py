@@ -5,8 +5,10 @@ written in any of these cases."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from eth_account import Account
 
@@ -19,37 +21,52 @@ from tests.api.support import Consortium, Member
 SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
-def _body(member: Member, project_id: int) -> dict[str, Any]:
-    commit = commitment(member.address, project_id, sha256_bytes(b"signing test"), new_salt())
-    return {"commitment": "0x" + commit.hex(), "origin": "result", "category": 0, "value": "40"}
+@dataclass
+class _Attempt:
+    """A registration prepared by `member` for signing; `post` sends it with a signature."""
 
+    consortium: Consortium
+    member: Member
+    project_id: int
+    body: dict[str, Any]
+    data: Any
 
-def _prepared(consortium: Consortium, member: Member, project_id: int, body: dict[str, Any]) -> Any:
-    response = consortium.client.post(
-        f"/v1/projects/{project_id}/contributions/prepare", json=body, headers=member.headers
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+    @classmethod
+    def prepared(cls, consortium: Consortium, member: Member) -> _Attempt:
+        project_id = consortium.project_on_chain()
+        commit = commitment(member.address, project_id, sha256_bytes(b"signing test"), new_salt())
+        body = {"commitment": to_hex(commit), "origin": "result", "category": 0, "value": "40"}
+        response = consortium.client.post(
+            f"/v1/projects/{project_id}/contributions/prepare", json=body, headers=member.headers
+        )
+        assert response.status_code == 200, response.text
+        return cls(consortium, member, project_id, body, response.json())
 
+    def signed_by(self, key: bytes, typed_data: dict[str, Any] | None = None) -> bytes:
+        return sign_typed_data(key, typed_data or self.data["typedData"])
 
-def _post(
-    consortium: Consortium, member: Member, project_id: int, body: dict[str, Any], **signed: Any
-) -> Any:
-    return consortium.client.post(
-        f"/v1/projects/{project_id}/contributions", json={**body, **signed}, headers=member.headers
-    )
+    def post(self, signature: bytes | str, **changes: Any) -> httpx.Response:
+        """Post the registration (with `changes` to its body) signed by `signature`."""
+        response: httpx.Response = self.consortium.client.post(
+            f"/v1/projects/{self.project_id}/contributions",
+            json={
+                **self.body,
+                **changes,
+                "signature": signature if isinstance(signature, str) else to_hex(signature),
+                "nonce": self.data["nonce"],
+                "deadline": self.data["deadline"],
+            },
+            headers=self.member.headers,
+        )
+        return response
 
-
-def _nothing_written(consortium: Consortium, member: Member, project_id: int) -> None:
-    ops = consortium.client.get("/v1/operations", headers=member.headers).json()
-    assert [op for op in ops if op["kind"] == "register"] == []
+    def nothing_written(self) -> None:
+        ops = self.consortium.client.get("/v1/operations", headers=self.member.headers).json()
+        assert [op for op in ops if op["kind"] == "register"] == []
 
 
 def test_prepare_writes_wide_integers_as_decimal_strings(consortium: Consortium) -> None:
-    project_id = consortium.project_on_chain()
-    member = consortium.partner_b
-
-    data = _prepared(consortium, member, project_id, _body(member, project_id))
+    data = _Attempt.prepared(consortium, consortium.partner_b).data
 
     message, domain = data["typedData"]["message"], data["typedData"]["domain"]
     assert message["nonce"] == data["nonce"] and isinstance(message["nonce"], str)
@@ -63,21 +80,10 @@ def test_prepare_writes_wide_integers_as_decimal_strings(consortium: Consortium)
 def test_register_signed_by_another_key_is_422_signature_mismatch_with_digest(
     consortium: Consortium,
 ) -> None:
-    project_id = consortium.project_on_chain()
     member, other = consortium.partner_c, consortium.partner_b
-    body = _body(member, project_id)
-    data = _prepared(consortium, member, project_id, body)
-    signature = sign_typed_data(other.account.key, data["typedData"])
+    attempt = _Attempt.prepared(consortium, member)
 
-    response = _post(
-        consortium,
-        member,
-        project_id,
-        body,
-        signature="0x" + signature.hex(),
-        nonce=data["nonce"],
-        deadline=data["deadline"],
-    )
+    response = attempt.post(attempt.signed_by(other.account.key))
 
     assert response.status_code == 422, response.text
     error = response.json()
@@ -85,91 +91,59 @@ def test_register_signed_by_another_key_is_422_signature_mismatch_with_digest(
     details = {d["code"]: d for d in error["details"]}
     assert details["recovered_address"]["actual"] == other.address
     assert details["recovered_address"]["expected"] == member.address
-    assert details["expected_digest"]["expected"] == data["digest"]
-    _nothing_written(consortium, member, project_id)
+    assert details["expected_digest"]["expected"] == attempt.data["digest"]
+    attempt.nothing_written()
 
 
 def test_register_with_an_altered_field_is_422_signature_mismatch(consortium: Consortium) -> None:
-    project_id = consortium.project_on_chain()
     member = consortium.partner_b
-    body = _body(member, project_id)
-    data = _prepared(consortium, member, project_id, body)
-    signature = sign_typed_data(member.account.key, data["typedData"])
+    attempt = _Attempt.prepared(consortium, member)
 
-    response = _post(
-        consortium,
-        member,
-        project_id,
-        {**body, "value": "41"},
-        signature="0x" + signature.hex(),
-        nonce=data["nonce"],
-        deadline=data["deadline"],
-    )
+    response = attempt.post(attempt.signed_by(member.account.key), value="41")
 
     assert response.status_code == 422
     error = response.json()
     assert error["code"] == "signature_mismatch"
     # The service's digest is of the altered body: not the one the partner signed.
     expected = {d["code"]: d for d in error["details"]}["expected_digest"]["expected"]
-    assert expected != data["digest"]
+    assert expected != attempt.data["digest"]
 
 
 def test_register_signed_for_another_chain_is_422_signature_wrong_domain(
     consortium: Consortium,
 ) -> None:
-    project_id = consortium.project_on_chain()
     member = consortium.partner_b
-    body = _body(member, project_id)
-    data = _prepared(consortium, member, project_id, body)
-    foreign = {**data["typedData"], "domain": {**data["typedData"]["domain"], "chainId": "1"}}
-    signature = sign_typed_data(member.account.key, foreign)
+    attempt = _Attempt.prepared(consortium, member)
+    typed = attempt.data["typedData"]
+    foreign = {**typed, "domain": {**typed["domain"], "chainId": "1"}}
 
-    response = _post(
-        consortium,
-        member,
-        project_id,
-        body,
-        signature="0x" + signature.hex(),
-        nonce=data["nonce"],
-        deadline=data["deadline"],
-    )
+    response = attempt.post(attempt.signed_by(member.account.key, foreign))
 
     assert response.status_code == 422
     error = response.json()
     assert error["code"] == "signature_wrong_domain"
     signed = {d["code"]: d for d in error["details"]}["domain_signed"]
     assert signed["actual"].startswith("1:")
-    _nothing_written(consortium, member, project_id)
+    attempt.nothing_written()
 
 
 def test_register_with_a_malleated_signature_is_422_signature_malleable(
     consortium: Consortium,
 ) -> None:
-    project_id = consortium.project_on_chain()
     member = consortium.partner_b
-    body = _body(member, project_id)
-    data = _prepared(consortium, member, project_id, body)
-    signature = sign_typed_data(member.account.key, data["typedData"])
+    attempt = _Attempt.prepared(consortium, member)
+    signature = attempt.signed_by(member.account.key)
     r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
     twin = r + (SECP256K1_ORDER - s).to_bytes(32, "big") + bytes([55 - v])
     # The twin is a valid ECDSA signature of the same key: only its form gives it away.
-    assert (
-        Account._recover_hash(bytes.fromhex(data["digest"][2:]), signature=twin) == member.address
-    )
+    digest = bytes.fromhex(attempt.data["digest"][2:])
+    assert Account._recover_hash(digest, signature=twin) == member.address
 
-    response = _post(
-        consortium,
-        member,
-        project_id,
-        body,
-        signature="0x" + twin.hex(),
-        nonce=data["nonce"],
-        deadline=data["deadline"],
-    )
+    response = attempt.post(twin)
 
     assert response.status_code == 422
     assert response.json()["code"] == "signature_malleable"
-    _nothing_written(consortium, member, project_id)
+    attempt.nothing_written()
 
 
 @pytest.mark.parametrize(
@@ -180,20 +154,9 @@ def test_register_with_a_malleated_signature_is_422_signature_malleable(
 def test_register_with_a_malformed_signature_is_422_signature_malformed(
     consortium: Consortium, signature: str
 ) -> None:
-    project_id = consortium.project_on_chain()
-    member = consortium.partner_b
-    body = _body(member, project_id)
-    data = _prepared(consortium, member, project_id, body)
+    attempt = _Attempt.prepared(consortium, consortium.partner_b)
 
-    response = _post(
-        consortium,
-        member,
-        project_id,
-        body,
-        signature=signature,
-        nonce=data["nonce"],
-        deadline=data["deadline"],
-    )
+    response = attempt.post(signature)
 
     assert response.status_code == 422
     assert response.json()["code"] == "signature_malformed"
@@ -202,23 +165,12 @@ def test_register_with_a_malformed_signature_is_422_signature_malformed(
 def test_register_with_a_value_above_2_53_as_a_json_number_is_422(
     consortium: Consortium,
 ) -> None:
-    project_id = consortium.project_on_chain()
     member = consortium.partner_b
-    body = _body(member, project_id)
-    data = _prepared(consortium, member, project_id, body)
-    signature = sign_typed_data(member.account.key, data["typedData"])
+    attempt = _Attempt.prepared(consortium, member)
 
     # A uint64 above 2^53 sent as a JSON number may have been rounded by the sender's parser:
     # refused before the signature is even looked at.
-    response = _post(
-        consortium,
-        member,
-        project_id,
-        {**body, "value": 2**60},
-        signature="0x" + signature.hex(),
-        nonce=data["nonce"],
-        deadline=data["deadline"],
-    )
+    response = attempt.post(attempt.signed_by(member.account.key), value=2**60)
 
     assert response.status_code == 422
     error = response.json()

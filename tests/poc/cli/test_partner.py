@@ -154,9 +154,7 @@ def test_register_file_with_title_and_description_then_prove_it(
     parent = api_contribution(consortium, b, project, "parent")
     report = tmp_path / "proefverslag.pdf"
     report.write_bytes(b"%PDF-1.4 a report that never leaves this machine")
-    status = _poc(
-        served,
-        b,
+    registering = [
         "register",
         str(report),
         "--project",
@@ -171,7 +169,8 @@ def test_register_file_with_title_and_description_then_prove_it(
         parent,
         "--parent-note",
         "gebruikt de oude parameters",
-    )
+    ]
+    status = _poc(served, b, *registering)
     out, err = capsys.readouterr()
     assert status == 0, err
     [opening] = [o for o in keeper if o.project_id == project]
@@ -200,24 +199,7 @@ def test_register_file_with_title_and_description_then_prove_it(
     )
 
     # Registering the same file again: the same derived salt, "already registered".
-    status = _poc(
-        served,
-        b,
-        "register",
-        str(report),
-        "--project",
-        str(project),
-        "--title",
-        "Proefverslag roting",
-        "--description",
-        "Verslag van de proefreeks.",
-        "--keyword",
-        "vlas",
-        "--parent",
-        parent,
-        "--parent-note",
-        "gebruikt de oude parameters",
-    )
+    status = _poc(served, b, *registering)
     out, _ = capsys.readouterr()
     assert status == 0 and "already registered" in out and cid in out
 

@@ -10,8 +10,19 @@ import pytest
 
 from tests.poc.hosting.support import Host, Joined, make_host, new_slug, postgres_platform_url
 
+HOST_DATABASES: tuple[str, ...] = ("sqlite", "postgresql")
+"""The platform databases a module's `host` runs on, unless the module names its own
+`HOST_DATABASES` (a module that exercises the platform's life rather than its storage runs on
+PostgreSQL, the database of a hosted platform, only)."""
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "host" in metafunc.fixturenames:
+        databases = getattr(metafunc.module, "HOST_DATABASES", HOST_DATABASES)
+        metafunc.parametrize("host", databases, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
 def host(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Host]:

@@ -19,6 +19,10 @@ from ledger.openings.sealed import unseal_openings
 from poc.cli.main import main as cli_main
 from tests.poc.hosting.support import Host, Joined
 
+# The platform's life (not its storage) is tested here: on PostgreSQL, a hosted platform's
+# database; test_cycle and test_isolation run on SQLite as well.
+HOST_DATABASES = ("postgresql",)
+
 PASSPHRASE = "flax fibre retting trial"
 
 

@@ -21,6 +21,10 @@ from poc.hosting.workspace import workspace_dir
 from tests.poc.hosting.support import OPERATOR_TOKEN, Host, Joined, make_host, new_slug
 from tests.poc.hosting.test_cycle import eventually
 
+# The platform's life (not its storage) is tested here: on PostgreSQL, a hosted platform's
+# database; test_cycle and test_isolation run on SQLite as well.
+HOST_DATABASES = ("postgresql",)
+
 
 def _registration(host: Host, joined: Joined) -> dict[str, object]:
     runtime = host.platform.pool.get(joined.slug)
