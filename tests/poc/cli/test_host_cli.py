@@ -1,6 +1,7 @@
 """`poc host`: refuses to start without an operator token, refuses to listen beyond the
 loopback without the platform's domain, and `--local` starts a throw-away PostgreSQL and
-removes it (and its temporary data) when stopped."""
+removes it (and its temporary data) when stopped; by default it is the background process and
+starts two API processes, all of which end with it."""
 
 from __future__ import annotations
 
@@ -93,3 +94,102 @@ def test_host_local_starts_a_throwaway_postgres_and_removes_it_on_stop(no_host_e
     assert process.returncode == 0, "".join(lines) + rest
     assert not Path(data.group(1)).exists()
     assert not any(p.exists() for p in ours), "the throw-away PostgreSQL was left behind"
+
+
+def _state(pid: int) -> str:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except OSError:
+        return ""
+    state = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in status.splitlines()
+            if line.startswith("State:")
+        ),
+        "?",
+    )
+    return f"{state} {cmdline[:120]}"
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            found.add(child)
+            pending.append(child)
+    return found
+
+
+@pytest.mark.timeout(600)
+def test_host_local_runs_background_and_api_processes_and_stops_them_all(
+    no_host_env: None,
+) -> None:
+    try:
+        find_postgres_bin()
+    except Exception as exc:
+        pytest.skip(str(exc))
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "poc", "host", "--local", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 300
+        assert process.stdout is not None
+        while not any("Stop with Ctrl-C" in line for line in lines):
+            assert time.monotonic() < deadline, "".join(lines)
+            line = process.stdout.readline()
+            assert line or process.poll() is None, "".join(lines)
+            lines.append(line)
+        text = "".join(lines)
+        assert re.search(
+            r"processes\s+1 background \(control API http://127\.0\.0\.1:\d+\), 2 API", text
+        )
+        data = re.search(r"data\s+(\S+)", text)
+        assert data, text
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/health", headers={"Host": f"localhost:{port}"}).is_success:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the API processes did not answer"
+            time.sleep(0.2)
+        # The API processes: uvicorn's supervisor and its two workers, under `poc host`.
+        children = _descendants(process.pid)
+        workers = [
+            pid
+            for pid in children
+            if "poc.hosting.processes:create_api_app" in Path(f"/proc/{pid}/cmdline").read_text()
+            or "multiprocessing" in Path(f"/proc/{pid}/cmdline").read_text()
+        ]
+        assert len(workers) >= 3, children
+    finally:
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, "".join(lines) + rest
+
+    def left() -> dict[int, str]:
+        states = {pid: _state(pid) for pid in children}
+        return {pid: s for pid, s in states.items() if s and not s.startswith("Z")}
+
+    # Everything it started ends with it (a worker may take a moment to exit after its
+    # supervisor told it to).
+    deadline = time.monotonic() + 15
+    while left() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left(), left()
+    assert not Path(data.group(1)).exists()
