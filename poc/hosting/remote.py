@@ -10,8 +10,9 @@ in its database, until the background process sends it (as `poc.background` spli
 consortium).
 
 `RemotePool` keeps what this process built per workspace and asks the background process
-again at most every `activity_seconds` per workspace (which also tells it the workspace is
-in use, so that its node is not stopped idle under a request). A workspace's data changes
+again at most every `activity_seconds` per workspace, beside the requests while the answer
+it has is recent (which also tells it the workspace is in use, so that its node is not
+stopped idle under a request; `RemotePool.get`). A workspace's data changes
 under every process at a wipe or reset: its `generation` in the registry counts them, and
 `observe` drops what was built under an older one.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from api.app import build_app
@@ -114,25 +116,64 @@ class RemotePool(WorkspacePool):
         self.control = control
         # The newest generation seen per workspace: what this process builds must not be older.
         self._seen: dict[str, int] = {}
+        self._confirming: set[str] = set()
+        self._confirmations = ThreadPoolExecutor(2, thread_name_prefix="poc-host-confirm")
 
-    def _fresh(self, runtime: WorkspaceRuntime | None) -> bool:
-        return (
-            runtime is not None
-            and time.monotonic() - runtime.ensured_at < self.settings.activity_seconds
-            and runtime.generation >= self._seen.get(runtime.slug, 0)
-        )
+    def _age(self, runtime: WorkspaceRuntime | None) -> float | None:
+        """Seconds since the background process last confirmed `runtime`'s node; None when
+        there is none, or it was built on older data than the registry now says."""
+        if runtime is None or runtime.generation < self._seen.get(runtime.slug, 0):
+            return None
+        return time.monotonic() - runtime.ensured_at
 
     def get(self, slug: str) -> WorkspaceRuntime:
-        """This process's app of `slug`, its node confirmed running within `activity_seconds`
-        (started by the background process if it was not)."""
+        """This process's app of `slug`, on a node the background process confirmed.
+
+        The background process keeps a node up at least twice `activity_seconds` (and a
+        minute more) after it was last asked for (`poc.hosting.processes.idle_floor`): an app
+        confirmed less than `activity_seconds` ago is used as it is; up to twice that, it is
+        used while the confirmation is asked again beside the request; older, the request
+        waits for it (and the node is started if it was stopped)."""
+        activity = self.settings.activity_seconds
         runtime = self.peek(slug)
-        if runtime is None or not self._fresh(runtime):
+        age = self._age(runtime)
+        if runtime is not None and age is not None and age < 2 * activity:
+            if age >= activity:
+                self._confirm_later(slug)
+        else:
             with self._lock(slug):
                 runtime = self.peek(slug)
-                if runtime is None or not self._fresh(runtime):
+                age = self._age(runtime)
+                if runtime is None or age is None or age >= activity:
                     runtime = self._ensure(slug, self.control.ensure(slug))
         runtime.last_used = time.monotonic()
         return runtime
+
+    def _confirm_later(self, slug: str) -> None:
+        """Ask the background process for `slug`'s node in a worker thread (once at a time)."""
+        with self._guard:
+            if slug in self._confirming:
+                return
+            self._confirming.add(slug)
+        self._confirmations.submit(self._confirm, slug)
+
+    def _confirm(self, slug: str) -> None:
+        try:
+            node = self.control.ensure(slug)
+            with self._lock(slug):
+                self._seen[slug] = max(self._seen.get(slug, 0), node.generation)
+                runtime = self.peek(slug)
+                if runtime is not None and (runtime.rpc_url, runtime.generation) == (
+                    node.rpc_url,
+                    node.generation,
+                ):
+                    runtime.ensured_at = time.monotonic()
+                # Anything else: the next request waits for a new one (`_ensure`).
+        except Exception:  # the next request after twice activity_seconds asks and waits
+            log.warning("workspace %s: its node could not be confirmed", slug, exc_info=True)
+        finally:
+            with self._guard:
+                self._confirming.discard(slug)
 
     def _ensure(self, slug: str, node: NodeInfo) -> WorkspaceRuntime:
         """The runtime for `node` (the caller holds `slug`'s lock): the one built already if
@@ -189,6 +230,10 @@ class RemotePool(WorkspacePool):
         with self._lock(slug):
             self._drop(slug)
             return self._ensure(slug, self.control.reset(slug))
+
+    def stop_all(self) -> None:
+        self._confirmations.shutdown(wait=True, cancel_futures=True)
+        super().stop_all()
 
     def stop_idle(self, idle_seconds: float) -> list[str]:
         """Drop this process's apps of workspaces unused for `idle_seconds` (their database
