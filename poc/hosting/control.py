@@ -28,11 +28,10 @@ from typing import TYPE_CHECKING, Any, Final
 import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError, AuthenticationError, UnavailableError, error_response
+from api.schemas.base import ApiModel
 from poc.hosting import errors
 from poc.hosting.registry import WorkspaceStatus
 from poc.hosting.settings import HostSettings
@@ -51,22 +50,18 @@ def control_secret(settings: HostSettings) -> str:
     return hmac.new(token, b"poc-host-control-api", hashlib.sha256).hexdigest()
 
 
-class _Camel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-
-class NodePublic(_Camel):
+class NodePublic(ApiModel):
     """Where a workspace's node answers, and the generation of its data."""
 
     rpc_url: str
     generation: int
 
 
-class StoppedPublic(_Camel):
+class StoppedPublic(ApiModel):
     stopped: bool
 
 
-class WipedPublic(_Camel):
+class WipedPublic(ApiModel):
     generation: int
 
 
