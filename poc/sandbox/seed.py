@@ -24,7 +24,6 @@ stored hashed: old ones cannot be shown again)."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
@@ -75,6 +74,7 @@ from ledger.openings.sealed import ScryptParams
 from ledger.openings.secret import ProofSecret
 from poc.sandbox import demo
 from poc.sandbox.data_dir import SandboxPaths
+from poc.sandbox.demo_writes import DemoWrite, SeedError, post_together
 
 if TYPE_CHECKING:
     from ledger.store import Store
@@ -472,10 +472,6 @@ def demo_card(item: demo.DemoContribution, secret: bytes) -> dict[str, Any]:
     }
 
 
-class SeedError(ConfigurationError):
-    """Raised when the API refuses a demo contribution or endorsement (other than as done)."""
-
-
 def seed_contributions(
     http: httpx.Client,
     seed: SeedRecord,
@@ -511,20 +507,20 @@ def seed_contributions(
                 "card": demo_card(item, secret),
             }
             writes.append(
-                _DemoWrite(
+                DemoWrite(
                     f"/v1/projects/{seed.project_id}/contributions",
                     body,
                     key_of[item.partner],
                     f"contribution {item.key}",
                 )
             )
-        new += _post_together(http, writes)
+        new += post_together(http, writes)
         registered.update(item.key for item in wave)
         waiting = [item for item in waiting if item.key not in registered]
-    new += _post_together(
+    new += post_together(
         http,
         [
-            _DemoWrite(
+            DemoWrite(
                 f"/v1/contributions/{by_key[e.contribution].contribution_id}/endorsements",
                 {"rating": e.rating},
                 key_of[e.partner],
@@ -540,72 +536,6 @@ def seed_contributions(
             f"({time.monotonic() - started:.1f} s)"
         )
     return new
-
-
-# Refusals that mean the demo's write was done before (on an earlier start).
-_DONE_CODES: Final = frozenset({"already_endorsed", "contribution_exists"})
-
-
-@dataclass(frozen=True)
-class _DemoWrite:
-    path: str
-    body: Mapping[str, Any]
-    key: str
-    what: str
-
-
-def _post_together(http: httpx.Client, writes: Sequence[_DemoWrite]) -> int:
-    """POST demo writes one after the other without waiting, then wait for them all; how many
-    were new (a write done before, on an earlier start, is answered as such: 0)."""
-    accepted: list[tuple[_DemoWrite, dict[str, Any], float]] = []
-    for write in writes:
-        asked_at = time.time()
-        response = http.post(
-            write.path, json=dict(write.body), headers={"X-API-Key": write.key}, timeout=120
-        )
-        if response.status_code in (200, 201, 202):
-            accepted.append((write, response.json(), asked_at))
-            continue
-        code = ""
-        with contextlib.suppress(ValueError):
-            code = str(response.json().get("code", ""))
-        if code not in _DONE_CODES:
-            raise SeedError(
-                f"the API refused the demo's {write.what}: {response.status_code} {response.text}"
-            )
-    new = 0
-    for write, op, asked_at in accepted:
-        op = _settled(http, op, write)
-        if op.get("status") == "failed":
-            error = op.get("error") or {}
-            if error.get("code") in _DONE_CODES:
-                continue
-            raise SeedError(f"the demo's {write.what} failed: {error}")
-        repeat = float(op.get("createdAt", asked_at)) < asked_at
-        new += 0 if repeat or (op.get("result") or {}).get("already_done") else 1
-    return new
-
-
-_SETTLED: Final = frozenset({"confirmed", "failed"})
-
-
-def _settled(
-    http: httpx.Client, op: dict[str, Any], write: _DemoWrite, seconds: float = 120.0
-) -> dict[str, Any]:
-    """The operation once confirmed or failed (polled at its status URL)."""
-    deadline = time.monotonic() + seconds
-    while op.get("status") not in _SETTLED:
-        if time.monotonic() > deadline:
-            raise SeedError(f"the demo's {write.what} was not confirmed in {seconds:.0f} s")
-        time.sleep(0.02)
-        response = http.get(op["statusUrl"], headers={"X-API-Key": write.key}, timeout=30)
-        if response.status_code != 200:
-            raise SeedError(
-                f"the demo's {write.what}: {response.status_code} {response.text} at "
-                f"{op['statusUrl']}"
-            )
-        op = response.json()
-    return op
 
 
 def _seed_secret(paths: SandboxPaths) -> bytes:
