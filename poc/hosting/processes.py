@@ -18,7 +18,6 @@ processes as one child, uvicorn with `--workers N`); `poc host --role background
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -32,7 +31,7 @@ from ledger.errors import ConfigurationError
 from poc.hosting.control import build_control_app
 from poc.hosting.platform import HostApp, Platform
 from poc.hosting.settings import HostSettings
-from poc.sandbox.processes import parent_death_signal
+from poc.sandbox.processes import start_child
 
 #: The factory uvicorn imports in each API process.
 API_APP: Final = "poc.hosting.processes:create_api_app"
@@ -210,11 +209,7 @@ def start_api_processes(
     """Start the API processes as one child (it ends with this process, even a killed one)."""
     split = settings.model_copy(update={"control_url": control_url, "api_processes": workers})
     env = dict(os.environ if environ is None else environ) | settings_environment(split)
-    return subprocess.Popen(
-        api_command(listen, port, workers),
-        env=env,
-        preexec_fn=parent_death_signal(signal.SIGTERM),
-    )
+    return start_child(api_command(listen, port, workers), env=env)
 
 
 def stop_child(child: subprocess.Popen[bytes], timeout: float = 15.0) -> None:

@@ -84,7 +84,7 @@ from poc.sandbox.anvil_state import (
 from poc.sandbox.anvil_state import (
     STATE_FILE as STATE_FILE,
 )
-from poc.sandbox.processes import parent_death_signal, process_info
+from poc.sandbox.processes import process_info, start_child
 
 ANVIL_BIN_ENV = "POC_ANVIL_BIN"
 LOCK_FILE = "anvil.lock"
@@ -404,15 +404,14 @@ class AnvilProcess:
         self._log.write(f"\n--- starting: {shown}\n".encode())
         self._log.flush()
         try:
-            # Own process group: signals reach the node even through a wrapper script. The
-            # parent-death signal: a node never outlives the thread that started it.
-            self._proc = subprocess.Popen(
+            # Own process group: signals reach the node even through a wrapper script. A node
+            # never outlives this process, whichever thread starts it (`start_child`).
+            self._proc = start_child(
                 self._command(),
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=parent_death_signal(signal.SIGTERM),
             )
         except OSError as exc:
             raise AnvilError(f"cannot run {self.binary}: {exc}") from exc

@@ -12,15 +12,18 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import queue
 import select
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 _PR_SET_PDEATHSIG: Final = 1
 IS_LINUX: Final = sys.platform.startswith("linux")
@@ -67,6 +70,60 @@ def parent_death_signal(sig: signal.Signals) -> Callable[[], None] | None:
             os._exit(125)
 
     return arm
+
+
+class _ParentThread:
+    """The one thread of this process that starts the children tied to its life.
+
+    The parent-death signal follows the *thread* that forked the child. A worker thread of
+    a pool (anyio's end after 10 idle seconds, a test client's with each request) would take
+    its children with it; this thread ends only with the process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def call(self, job: Callable[[], subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+        """Run `job` on the parent thread and return what it returned (or raise what it raised)."""
+        done: Future[subprocess.Popen[bytes]] = Future()
+        with self._lock:
+            # After a fork the child has no such thread: it starts its own.
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._jobs = queue.SimpleQueue()
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._serve, args=(self._jobs,), name="poc-child-parent", daemon=True
+                )
+                self._thread.start()
+            self._jobs.put((job, done))
+        return done.result()
+
+    @staticmethod
+    def _serve(jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]]) -> None:
+        while True:
+            job, done = jobs.get()
+            try:
+                done.set_result(job())
+            except BaseException as exc:  # handed to the caller, which raises it
+                done.set_exception(exc)
+
+
+_parent_thread: Final = _ParentThread()
+
+
+def start_child(
+    args: Sequence[str], *, death_signal: signal.Signals = signal.SIGTERM, **popen: Any
+) -> subprocess.Popen[bytes]:
+    """`subprocess.Popen(args, **popen)` for a child that must not outlive this process: it
+    receives `death_signal` when this process ends, even by SIGKILL (on Linux), whichever
+    thread calls this."""
+
+    def spawn() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(list(args), preexec_fn=parent_death_signal(death_signal), **popen)
+
+    return _parent_thread.call(spawn)
 
 
 def process_info(pid: int) -> ProcessInfo | None:

@@ -30,6 +30,7 @@ from ledger.chain.receipts import block_hashes
 from ledger.domain.events import ContributionRegistered
 from ledger.domain.hashing import commitment, new_salt, sha256_bytes
 from ledger.store import Store
+from ledger.store.outbox import OperationRecord
 from poc.sandbox.anvil_state import SAVED_STATE_FILE, running_nodes
 from poc.sandbox.seed import SeedRecord
 from tests.faults.support import Load, require_anvil
@@ -160,9 +161,35 @@ def _assert_exactly_once(target: SandboxTarget, w3: Web3, data: Path, loads: lis
     )
     landed = ["0x" + e.commitment.hex() for e in events if isinstance(e, ContributionRegistered)]
     missing = set(accepted) - set(landed)
-    assert not missing, f"{len(missing)} of {len(accepted)} accepted writes are not on chain"
+    assert not missing, (
+        f"{len(missing)} of {len(accepted)} accepted writes are not on chain; "
+        f"{_where_they_went(w3, [statuses[accepted[c]] for c in sorted(missing)])}"
+        f"\n{target.sandbox.output[-3000:]}"
+    )
     twice = {c for c in landed if landed.count(c) > 1}
     assert not twice, f"{len(twice)} registrations landed more than once"
+
+
+def _where_they_went(w3: Web3, ops: list[OperationRecord | None]) -> str:
+    """What the node says of confirmed operations whose event is missing: is the receipt the
+    outbox saw still there, and is the block it named still the block at that height?"""
+    lines = []
+    for op in ops[:5]:
+        if op is None or op.tx_hash is None or op.block_number is None:
+            lines.append(f"{op}")
+            continue
+        try:
+            receipt: Any = w3.eth.get_transaction_receipt(op.tx_hash)  # type: ignore[arg-type]
+            found = f"receipt in block {receipt['blockNumber']} ({len(receipt['logs'])} logs)"
+        except Exception as exc:  # the node's own words are the evidence
+            found = f"no receipt ({type(exc).__name__})"
+        now = block_hashes(w3, [op.block_number]).get(op.block_number)
+        same = "same" if now == op.block_hash else f"now {now}"
+        lines.append(
+            f"op {op.id}: tx {op.tx_hash} confirmed in block {op.block_number} "
+            f"({op.block_hash}; {same}); node: {found}"
+        )
+    return "\n".join(lines)
 
 
 def test_kill_9_of_sandbox_under_load_never_rewinds_the_chain(

@@ -12,6 +12,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -27,6 +30,43 @@ def no_host_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("POC_HOST_"):
             monkeypatch.delenv(name)
+
+
+@dataclass(frozen=True)
+class HostRun:
+    """A running `poc host --local`: its process id, port, and what it printed up to ready."""
+
+    pid: int
+    port: int
+    text: str
+
+
+@contextmanager
+def _running_host(*arguments: str) -> Iterator[HostRun]:
+    """Start `poc host --local` on a free port, wait for its "Stop with Ctrl-C", and at the
+    end stop it with SIGTERM, as an operator's Ctrl-C or service manager would: it must exit
+    with 0."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "poc", "host", "--local", "--port", str(port), *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 300
+        assert process.stdout is not None
+        while not any("Stop with Ctrl-C" in line for line in lines):
+            assert time.monotonic() < deadline, "".join(lines)
+            line = process.stdout.readline()
+            assert line or process.poll() is None, "".join(lines)
+            lines.append(line)
+        yield HostRun(process.pid, port, "".join(lines))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, "".join(lines) + rest
 
 
 def test_host_without_operator_token_refuses_to_start(
@@ -56,24 +96,9 @@ def test_host_local_starts_a_throwaway_postgres_and_removes_it_on_stop(no_host_e
         find_postgres_bin()
     except Exception as exc:
         pytest.skip(str(exc))
-    port = free_port()
     before = set(Path(tempfile.gettempdir()).glob("poc-host-pg-*"))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "poc", "host", "--local", "--chain", "memory", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    try:
-        deadline = time.monotonic() + 300
-        assert process.stdout is not None
-        while not any("Stop with Ctrl-C" in line for line in lines):
-            assert time.monotonic() < deadline, "".join(lines)
-            line = process.stdout.readline()
-            assert line or process.poll() is None, "".join(lines)
-            lines.append(line)
-        text = "".join(lines)
+    with _running_host("--chain", "memory") as host_run:
+        text, port = host_run.text, host_run.port
         token = re.search(r"operator token\s+([0-9a-f]{48})", text)
         data = re.search(r"data\s+(\S+)", text)
         assert token and data, text
@@ -88,10 +113,6 @@ def test_host_local_starts_a_throwaway_postgres_and_removes_it_on_stop(no_host_e
         assert listed.status_code == 200 and listed.json() == []
         ours = set(Path(tempfile.gettempdir()).glob("poc-host-pg-*")) - before
         assert len(ours) == 1 and Path(data.group(1)).is_dir()
-    finally:
-        process.send_signal(signal.SIGTERM)
-        rest, _ = process.communicate(timeout=120)
-    assert process.returncode == 0, "".join(lines) + rest
     assert not Path(data.group(1)).exists()
     assert not any(p.exists() for p in ours), "the throw-away PostgreSQL was left behind"
 
@@ -118,10 +139,13 @@ def _descendants(pid: int) -> set[int]:
     pending = [pid]
     while pending:
         current = pending.pop()
-        try:
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
+        children: list[str] = []
+        # Per thread: a child belongs to the thread that forked it.
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                children += (task / "children").read_text().split()
+            except OSError:
+                continue
         for child in map(int, children):
             found.add(child)
             pending.append(child)
@@ -136,23 +160,8 @@ def test_host_local_runs_background_and_api_processes_and_stops_them_all(
         find_postgres_bin()
     except Exception as exc:
         pytest.skip(str(exc))
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "poc", "host", "--local", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    try:
-        deadline = time.monotonic() + 300
-        assert process.stdout is not None
-        while not any("Stop with Ctrl-C" in line for line in lines):
-            assert time.monotonic() < deadline, "".join(lines)
-            line = process.stdout.readline()
-            assert line or process.poll() is None, "".join(lines)
-            lines.append(line)
-        text = "".join(lines)
+    with _running_host() as host_run:
+        text, port = host_run.text, host_run.port
         assert re.search(
             r"processes\s+1 background \(control API http://127\.0\.0\.1:\d+\), 2 API", text
         )
@@ -169,7 +178,7 @@ def test_host_local_runs_background_and_api_processes_and_stops_them_all(
             assert time.monotonic() < deadline, "the API processes did not answer"
             time.sleep(0.2)
         # The API processes: uvicorn's supervisor and its two workers, under `poc host`.
-        children = _descendants(process.pid)
+        children = _descendants(host_run.pid)
         workers = [
             pid
             for pid in children
@@ -177,10 +186,6 @@ def test_host_local_runs_background_and_api_processes_and_stops_them_all(
             or "multiprocessing" in Path(f"/proc/{pid}/cmdline").read_text()
         ]
         assert len(workers) >= 3, children
-    finally:
-        process.send_signal(signal.SIGTERM)
-        rest, _ = process.communicate(timeout=120)
-    assert process.returncode == 0, "".join(lines) + rest
 
     def left() -> dict[int, str]:
         states = {pid: _state(pid) for pid in children}

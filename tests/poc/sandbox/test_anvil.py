@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -275,6 +276,21 @@ def test_restarts_keep_the_genesis_block(node: AnvilProcess) -> None:
         assert to_hex(chain.w3.eth.get_block(1)["parentHash"]) == genesis
 
 
+def test_node_started_by_a_thread_that_ends_runs_on(tmp_path: Path) -> None:
+    """A request's worker thread starts a hosted workspace's node and ends soon after: the
+    node must not go with it (the parent-death signal follows the forking thread)."""
+    node = AnvilProcess(tmp_path / "data", supervise=True)
+    starter = threading.Thread(target=node.start)
+    starter.start()
+    starter.join()
+    try:
+        first = node.pid
+        time.sleep(1.0)  # ten rounds of the keeper, which would have started it again
+        assert node.running and node.pid == first and node.restarts == 0
+    finally:
+        node.kill()
+
+
 @pytest.mark.faults
 def test_node_dies_with_the_process_that_started_it_and_keeps_its_state(
     tmp_path: Path,
@@ -284,9 +300,13 @@ def test_node_dies_with_the_process_that_started_it_and_keeps_its_state(
         [
             sys.executable,
             "-c",
-            "import sys, time\n"
+            "import sys, threading, time\n"
             "from poc.sandbox.anvil import AnvilProcess\n"
-            "node = AnvilProcess(sys.argv[1]).start()\n"
+            "node = AnvilProcess(sys.argv[1])\n"
+            # Started by a thread that ends at once: the node is tied to the process.
+            "starter = threading.Thread(target=node.start)\n"
+            "starter.start()\n"
+            "starter.join()\n"
             "print(node.port, node.pid, flush=True)\n"
             "time.sleep(600)\n",
             str(data),
