@@ -1,6 +1,6 @@
 """The disk under the SQLite files (index and outbox) fills up during a load, then space comes back.
 
-The data directory (index, outbox, keystores) sits on a 16 MiB tmpfs mounted for the test
+The data directory (index, outbox, keystores) sits on a 32 MiB tmpfs mounted for the test
 (CI runs as root); anvil's state lives elsewhere. Where mounting is not allowed the test falls
 back to RLIMIT_FSIZE on the API process (`prlimit`): SQLite then cannot grow its files past the
 limit, which it reports like a full disk. The test prints which of the two ran;
@@ -29,7 +29,7 @@ from tests.faults.support import Load, assert_exactly_once, require_anvil
 
 pytestmark = [pytest.mark.faults, pytest.mark.anvil, pytest.mark.slow, pytest.mark.timeout(420)]
 
-TMPFS_SIZE = "16m"
+TMPFS_SIZE = "32m"
 CHUNK = b"\0" * (1 << 16)
 
 
@@ -57,17 +57,23 @@ def _small_disk(data: Path) -> Iterator[str]:
             subprocess.run(["umount", "-l", str(data)], check=False, timeout=30)
 
 
-def _fill(where: Path) -> Path:
-    """Write a filler file until the file system is full."""
-    filler = where / "filler"
-    with filler.open("wb") as fh:
+def _fill(filler: Path) -> None:
+    """Write to `filler` (created before the load, so that it exists whatever the load left
+    free) until the file system is full, and say what else takes the room."""
+    with filler.open("ab") as fh:
         try:
             while True:
                 fh.write(CHUNK)
                 fh.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC, exc
-    return filler
+    others = {
+        str(f.relative_to(filler.parent)): f.stat().st_size
+        for f in filler.parent.rglob("*")
+        if f.is_file() and not f.is_symlink() and f != filler
+    }
+    # Room must be left to give back: a disk the load alone filled would not recover.
+    assert filler.stat().st_size >= 1 << 20, f"the disk was full before the filler: {others}"
 
 
 def _limit_file_size(stack: LiveStack) -> None:
@@ -90,11 +96,14 @@ def test_index_disk_full_refuses_writes_then_recovers(tmp_path: Path) -> None:
         (data / "anvil").symlink_to(chain_dir)  # the node's state is not on the small disk
         stack = LiveStack.start(data, persist_delay=2.5)
         try:
-            load = Load(stack)
-            load.fire(40)
             filler: Path | None = None
             if mode == "tmpfs":
-                filler = _fill(data)
+                filler = data / "filler"
+                filler.touch()
+            load = Load(stack)
+            load.fire(40)
+            if filler is not None:
+                _fill(filler)
             else:
                 _limit_file_size(stack)
             before = len(load.accepted)
