@@ -100,6 +100,12 @@ class _ParentThread:
             self._jobs.put((job, done))
         return done.result()
 
+    def forget(self) -> None:
+        """In a forked child: the parent's thread is not there, and its lock may have been
+        held by another thread at the fork (it would never be released)."""
+        self._lock = threading.Lock()
+        self._thread = None
+
     @staticmethod
     def _serve(jobs: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]]) -> None:
         while True:
@@ -111,6 +117,8 @@ class _ParentThread:
 
 
 _parent_thread: Final = _ParentThread()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_parent_thread.forget)
 
 
 def start_child(
