@@ -101,14 +101,17 @@ def _collector_paused() -> Iterator[None]:
     # would start as soon as the collector is back on would walk the million records twice
     # (0.3 s each time) only to end by promoting them there. The full collections still look
     # at them as at any old object. Objects other threads allocated meanwhile are promoted
-    # with them: cyclic garbage among those waits for the next full collection.
+    # with them: cyclic garbage among those waits for the next full collection. Not when the
+    # application keeps objects frozen itself (before forking workers, say): unfreezing would
+    # undo that.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
-        gc.unfreeze()
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
         if was_enabled:
             gc.enable()
 

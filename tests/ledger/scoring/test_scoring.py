@@ -723,3 +723,17 @@ def test_score_leaves_the_cyclic_collector_as_it_found_it(enabled: bool) -> None
         assert result.bps() == {A: BPS}
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_score_leaves_what_the_application_froze_frozen() -> None:
+    history = three_partners(quorum=1)
+    history.endorse(history.register(A, 5), (B, 3))
+    kept_frozen = [[object()] for _ in range(50)]  # containers, tracked by the collector
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen >= len(kept_frozen)
+        assert history.score().bps() == {A: BPS}
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
