@@ -187,7 +187,8 @@ def _where_they_went(w3: Web3, ops: list[OperationRecord | None]) -> str:
         same = "same" if now == op.block_hash else f"now {now}"
         lines.append(
             f"op {op.id}: tx {op.tx_hash} confirmed in block {op.block_number} "
-            f"({op.block_hash}; {same}); node: {found}"
+            f"({op.block_hash}; {same}) after {op.attempts} attempts, result {op.result_json}; "
+            f"node: {found}"
         )
     return "\n".join(lines)
 

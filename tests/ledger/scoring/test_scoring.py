@@ -734,6 +734,8 @@ def test_score_leaves_what_the_application_froze_frozen() -> None:
         frozen = gc.get_freeze_count()
         assert frozen >= len(kept_frozen)
         assert history.score().bps() == {A: BPS}
-        assert gc.get_freeze_count() == frozen
+        # Still frozen. Not exactly as many: whatever else was frozen with them (the whole
+        # heap of this process) may have been freed since, which leaves the count.
+        assert gc.get_freeze_count() > frozen // 2
     finally:
         gc.unfreeze()
