@@ -180,7 +180,10 @@ def _where_they_went(w3: Web3, ops: list[OperationRecord | None]) -> str:
             continue
         try:
             receipt: Any = w3.eth.get_transaction_receipt(op.tx_hash)  # type: ignore[arg-type]
-            found = f"receipt in block {receipt['blockNumber']} ({len(receipt['logs'])} logs)"
+            found = (
+                f"receipt in block {receipt['blockNumber']}, status {receipt['status']}, "
+                f"{len(receipt['logs'])} logs, to {receipt['to']}"
+            )
         except Exception as exc:  # the node's own words are the evidence
             found = f"no receipt ({type(exc).__name__})"
         now = block_hashes(w3, [op.block_number]).get(op.block_number)
