@@ -18,6 +18,12 @@ there, and the API's index follows the chain only that far. A start loads whiche
 the higher block (a torn dump is moved aside) and first raises the saved state to it, so the
 saved state never goes back.
 
+Whole dumps only. anvil stores a new block's state before the block itself, and a dump taken
+in between holds the effects of transactions whose block, receipts and events it lacks
+(`anvil_state.senders_ahead`). Such a dump is never saved (the dump is taken again), and anvil's
+own dump written so while it stopped is moved aside at the next start in favour of the saved
+state: the chain then goes back to the saved block, never below a confirmed operation.
+
 One writer per file. The node is started with a parent-death signal (Linux): when the thread
 that started it ends, its process killed even by SIGKILL, the node gets SIGTERM, writes its
 state and exits. A start holds `anvil.lock`, refuses while another live process holds it, and
@@ -74,6 +80,7 @@ from poc.sandbox.anvil_state import (
     is_anvil,
     packed_number,
     read_dump,
+    senders_ahead,
     stop_leftover_nodes,
     unpack,
     write_atomic,
@@ -95,6 +102,8 @@ LOG_FILE = "anvil.log"
 _KEEPER_TICK: Final = 0.1
 _SAVE_DUTY: Final = 4.0
 _RESTART_ATTEMPTS: Final = 3
+# Dumps taken in a row when one catches anvil between a block's state and the block.
+_DUMP_ATTEMPTS: Final = 5
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 _NPM_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
@@ -207,6 +216,8 @@ class AnvilProcess:
         self.on_event = on_event
         #: how many times the node was started again after it died under us
         self.restarts = 0
+        #: dumps taken again because one held a block's state without the block
+        self.dumps_mid_block = 0
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._lock_handle: IO[str] | None = None
@@ -491,9 +502,9 @@ class AnvilProcess:
         head block number (None: nothing to load, a fresh chain)."""
         stop_leftover_nodes(self.data_dir, timeout=self.start_timeout, note=self._note)
         legacy = self.data_dir / LEGACY_BACKUP_FILE
-        dumped = self._readable_dump(self.state_path)
         saved = self._saved_number()
-        kept = self._readable_dump(legacy)
+        dumped = self._whole_dump(self.state_path, fallback=saved is not None)
+        kept = self._whole_dump(legacy, fallback=saved is not None or dumped is not None)
         numbers = {
             "dumped": dump_number(dumped) if dumped is not None else None,
             "saved": saved,
@@ -527,6 +538,33 @@ class AnvilProcess:
             write_atomic(self.saved_state_path, packed)
         legacy.unlink(missing_ok=True)
         return best
+
+    def _whole_dump(self, path: Path, *, fallback: bool) -> dict[str, Any] | None:
+        """anvil's dump at `path` unless it is torn, or was written in the middle of a block
+        (`senders_ahead`) while another state can be loaded (`fallback`): either is moved aside.
+
+        The node writes its dump when it stops, and a stop that comes while it mines (the
+        sandbox killed under load) can catch it with a block's state but not the block. The
+        saved state is older but whole, and holds every block an operation was confirmed in.
+        """
+        state = self._readable_dump(path)
+        if state is None:
+            return None
+        ahead = senders_ahead(state)
+        if not ahead:
+            return state
+        head = dump_number(state)
+        what = (
+            f"{path.name} was written in the middle of block {head + 1}: its state holds "
+            f"transactions its blocks do not ({len(ahead)} senders ahead)"
+        )
+        if not fallback:
+            self._note(f"{what}; it is the only state there is, so it is loaded as it is")
+            return state
+        aside = path.with_name(f"{path.name}.mid-block-{int(time.time())}")
+        path.replace(aside)
+        self._note(f"{what}; moved to {aside.name}, loading the saved state")
+        return None
 
     def _readable_dump(self, path: Path) -> dict[str, Any] | None:
         """anvil's dump at `path`, parsed; a torn one is moved aside (None)."""
@@ -576,12 +614,23 @@ class AnvilProcess:
         head = SavedBlock(int(str(latest["number"]), 16), str(latest["hash"]).lower())
         if head == self._saved:
             return
-        encoded = self._rpc("anvil_dumpState", [self.preserve_history], timeout=120.0)
-        packed = bytes.fromhex(str(encoded).removeprefix("0x"))
-        holds = packed_number(packed)
-        if holds is None or holds < head.number:
-            # Not this node's state after all (it died and another answers on the port?).
-            raise AnvilError(f"anvil's dump does not hold block {head.number}: not saved")
+        for _ in range(_DUMP_ATTEMPTS):
+            encoded = self._rpc("anvil_dumpState", [self.preserve_history], timeout=120.0)
+            packed = bytes.fromhex(str(encoded).removeprefix("0x"))
+            state = unpack(packed, self.saved_state_path)
+            if dump_number(state) < head.number:
+                # Not this node's state after all (it died and another answers on the port?).
+                raise AnvilError(f"anvil's dump does not hold block {head.number}: not saved")
+            # A dump taken while anvil stores a block can hold the block's state without the
+            # block (`senders_ahead`): saved, a crash would bring back effects without events.
+            if not senders_ahead(state):
+                break
+            self.dumps_mid_block += 1
+        else:
+            raise AnvilError(
+                f"{_DUMP_ATTEMPTS} dumps in a row held state ahead of their blocks: not saved"
+            )
+        del state
         write_atomic(self.saved_state_path, packed)
         self._saved = head
 
