@@ -15,7 +15,9 @@ With s = parentShareBps / 10000:
   grandparent receives s x s of a grandchild's points through its child, and so on upwards.
 - What c passes is divided equally among the partners whose contributions are credit parents,
   and each partner's part equally among its credit parents of c: how finely a partner cut its
-  work into records, and how many of those records a citation names, changes nothing.
+  work into records, and how many of those records a citation names, changes nothing of what
+  that partner receives. (What its records pass on upwards follows the records named: a
+  citation naming two of them passes on through both.)
 
 A partner's points are what its contributions keep; the total is unchanged by the flow.
 

@@ -60,11 +60,11 @@ def _small_disk(data: Path) -> Iterator[str]:
 def _fill(filler: Path) -> None:
     """Write to `filler` (created before the load, so that it exists whatever the load left
     free) until the file system is full, and say what else takes the room."""
-    with filler.open("ab") as fh:
+    # Unbuffered: a buffered file keeps what did not fit and fails again as it closes.
+    with filler.open("ab", buffering=0) as fh:
         try:
             while True:
                 fh.write(CHUNK)
-                fh.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC, exc
     others = {

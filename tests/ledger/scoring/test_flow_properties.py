@@ -112,17 +112,16 @@ def test_splitting_contribution_gains_nothing(spec: Spec, data: st.DataObject) -
     values = [b - a for a, b in zip([0, *cuts], [*cuts, original.value], strict=True)]
     extra = len(values) - 1
 
-    def moved(j: int) -> int:
-        """Where a parent index lands once the pieces are in: a later contribution that named
-        the original names one of the pieces."""
-        if j == index:
-            return index + data.draw(st.integers(0, extra))
-        return j + extra if j > index else j
+    def moved(parents: tuple[int, ...]) -> tuple[int, ...]:
+        """Where a later contribution's parents land once the pieces are in: one that named the
+        original names one of the pieces (every time it names it: a parent named twice is
+        still one parent, and its two mentions do not become two pieces)."""
+        piece = index + data.draw(st.integers(0, extra))
+        return tuple(piece if j == index else j + extra if j > index else j for j in parents)
 
     pieces = tuple(dataclasses.replace(original, value=v) for v in values)
     later = tuple(
-        dataclasses.replace(c, parents=tuple(moved(j) for j in c.parents))
-        for c in spec.contributions[index + 1 :]
+        dataclasses.replace(c, parents=moved(c.parents)) for c in spec.contributions[index + 1 :]
     )
     spread = dataclasses.replace(spec, contributions=(*spec.contributions[:index], *pieces, *later))
     before, after = spec.score(), spread.score()
