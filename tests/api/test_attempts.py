@@ -388,6 +388,39 @@ def test_register_non_custodial_resigned_with_another_value_is_409(
     assert "value" in other.json()["message"]
 
 
+def test_other_action_signed_with_a_nonce_spent_on_chain_is_422_nonce_used(
+    consortium: Consortium,
+) -> None:
+    """A client that picks its own nonces and reuses one: the dry run refuses it before anything
+    is stored. Sent, its revert (nonce used) would read as this signature having landed."""
+    c = consortium
+    member, url, body = _register(c)
+    signed = _signed(c, member, url, body)
+    first = c.client.post(f"{url}?wait=true", json=signed, headers=member.headers)
+    assert first.status_code == 200 and first.json()["status"] == "confirmed", first.text
+    services = c.client.app.state.services  # type: ignore[attr-defined]
+    operations_before = services.store.outbox.count_operations()
+
+    other = registration(member, int(url.split("/")[3]), "another piece of work")
+    prepared = c.client.post(f"{url}/prepare", json=other, headers=member.headers).json()
+    typed = prepared["typedData"]
+    typed["message"]["nonce"] = signed["nonce"]
+    reused = {
+        **other,
+        "signature": "0x" + sign_typed_data(member.account.key, typed).hex(),
+        "nonce": signed["nonce"],
+        "deadline": int(typed["message"]["deadline"]),
+    }
+    refused = c.client.post(url, json=reused, headers=member.headers)
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "nonce_used"
+    assert services.store.outbox.count_operations() == operations_before
+    # The first signature posted again is still its own repeat, not a refusal.
+    again = c.client.post(url, json=signed, headers=member.headers)
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+
+
 def test_register_commitment_on_chain_with_another_value_is_409(consortium: Consortium) -> None:
     """Registered without this service (straight to the contract), the contribution is still
     compared field by field once the index has it; an equal one is 'already done'."""
