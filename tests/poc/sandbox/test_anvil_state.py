@@ -26,17 +26,11 @@ from web3 import Web3
 from web3.types import Wei
 
 from ledger.chain.connection import Backend, Chain, ChainConfig, connect_anvil
+from ledger.chain.transactions import TxSender
 from poc.sandbox.anvil import STATE_FILE, AnvilProcess
 from poc.sandbox.anvil_state import SAVED_STATE_FILE, dump_number, senders_ahead
 
 pytestmark = pytest.mark.anvil
-
-
-@pytest.fixture
-def node(tmp_path: Path) -> Iterator[AnvilProcess]:
-    process = AnvilProcess(tmp_path / "data", state_interval=0.0)
-    yield process
-    process.kill()
 
 
 def _int(value: Any) -> int:
@@ -141,14 +135,29 @@ def _chain(node: AnvilProcess) -> Chain:
     return connect_anvil(ChainConfig(backend=Backend.ANVIL), node=node)
 
 
-def test_detector_finds_the_sender_of_a_block_the_dump_lacks(node: AnvilProcess) -> None:
+@pytest.fixture
+def quiet_node(tmp_path: Path) -> Iterator[AnvilProcess]:
+    """A node whose keeper saves once at each start only: newer blocks are in anvil's own dump
+    alone, as they are between saves."""
+    process = AnvilProcess(tmp_path / "data", state_interval=3600.0)
+    yield process
+    process.kill()
+
+
+def _started_with_transfers(node: AnvilProcess, count: int) -> tuple[Chain, TxSender]:
+    """Start `node` and mine `count` transfers from one account; the chain and that sender."""
     node.start()
     chain = _chain(node)
     sender = chain.sender(4)
-    for _ in range(3):
+    for _ in range(count):
         assert sender.transfer(chain.accounts[5].address, 1).succeeded
-    node.stop()
-    state_path = node.data_dir / STATE_FILE
+    return chain, sender
+
+
+def test_detector_finds_the_sender_of_a_block_the_dump_lacks(quiet_node: AnvilProcess) -> None:
+    _, sender = _started_with_transfers(quiet_node, 3)
+    quiet_node.stop()
+    state_path = quiet_node.data_dir / STATE_FILE
     assert senders_ahead(json.loads(state_path.read_bytes())) == {}
 
     _cut_head_block(state_path)
@@ -158,56 +167,42 @@ def test_detector_finds_the_sender_of_a_block_the_dump_lacks(node: AnvilProcess)
 
 
 @pytest.mark.faults
-def test_stop_dump_written_mid_block_is_set_aside_for_the_saved_state(tmp_path: Path) -> None:
-    # Saved once at each start only: the last block is in anvil's own dump alone.
-    node = AnvilProcess(tmp_path / "data", state_interval=3600.0)
-    try:
-        node.start()
-        chain = _chain(node)
-        sender = chain.sender(4)
-        for _ in range(3):
-            assert sender.transfer(chain.accounts[5].address, 1).succeeded
-        head = chain.block_number()
-        node.stop()
-        node.start()  # the saved state is raised to the head it loads
-        saved = node.saved_block()
-        assert saved is not None and saved.number == head
-        assert sender.transfer(chain.accounts[5].address, 1).succeeded
-        node.stop()
-        state_path = node.data_dir / STATE_FILE
-        assert _cut_head_block(state_path) == head
+def test_stop_dump_written_mid_block_is_set_aside_for_the_saved_state(
+    quiet_node: AnvilProcess,
+) -> None:
+    node = quiet_node
+    chain, sender = _started_with_transfers(node, 3)
+    head = chain.block_number()
+    node.stop()
+    node.start()  # the saved state is raised to the head it loads
+    saved = node.saved_block()
+    assert saved is not None and saved.number == head
+    assert sender.transfer(chain.accounts[5].address, 1).succeeded
+    node.stop()
+    state_path = node.data_dir / STATE_FILE
+    assert _cut_head_block(state_path) == head
 
-        node.start()
+    node.start()
 
-        log = node.log_path.read_text()
-        assert f"{STATE_FILE} was written in the middle of block {head + 1}" in log
-        assert list(node.data_dir.glob(f"{STATE_FILE}.mid-block-*"))
-        assert chain.block_number() == head
-        assert node.saved_block() == saved
-        # The state is that of the head: the sender's nonce counts its transactions on chain.
-        assert chain.w3.eth.get_transaction_count(sender.address) == 3
-        node.stop()
-        assert _whole(json.loads(state_path.read_bytes()))
-    finally:
-        node.kill()
+    log = node.log_path.read_text()
+    assert f"{STATE_FILE} was written in the middle of block {head + 1}" in log
+    assert list(node.data_dir.glob(f"{STATE_FILE}.mid-block-*"))
+    assert chain.block_number() == head
+    assert node.saved_block() == saved
+    # The state is that of the head: the sender's nonce counts its transactions on chain.
+    assert chain.w3.eth.get_transaction_count(sender.address) == 3
+    node.stop()
+    assert _whole(json.loads(state_path.read_bytes()))
 
 
-def test_mid_block_dump_with_nothing_else_is_loaded_and_said(tmp_path: Path) -> None:
-    node = AnvilProcess(tmp_path / "data", state_interval=3600.0)
-    try:
-        node.start()
-        chain = _chain(node)
-        sender = chain.sender(4)
-        for _ in range(2):
-            assert sender.transfer(chain.accounts[5].address, 1).succeeded
-        node.stop()
-        (node.data_dir / SAVED_STATE_FILE).unlink(missing_ok=True)
-        left = _cut_head_block(node.data_dir / STATE_FILE)
+def test_mid_block_dump_with_nothing_else_is_loaded_and_said(quiet_node: AnvilProcess) -> None:
+    chain, _ = _started_with_transfers(quiet_node, 2)
+    quiet_node.stop()
+    (quiet_node.data_dir / SAVED_STATE_FILE).unlink(missing_ok=True)
+    left = _cut_head_block(quiet_node.data_dir / STATE_FILE)
 
-        node.start()
+    quiet_node.start()
 
-        said = "it is the only state there is, so it is loaded as it is"
-        assert said in node.log_path.read_text()
-        assert chain.block_number() == left
-    finally:
-        node.kill()
+    said = "it is the only state there is, so it is loaded as it is"
+    assert said in quiet_node.log_path.read_text()
+    assert chain.block_number() == left
