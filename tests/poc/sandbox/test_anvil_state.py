@@ -206,3 +206,15 @@ def test_mid_block_dump_with_nothing_else_is_loaded_and_said(quiet_node: AnvilPr
     said = "it is the only state there is, so it is loaded as it is"
     assert said in quiet_node.log_path.read_text()
     assert chain.block_number() == left
+
+
+def test_detector_does_not_judge_a_dump_without_the_transactions_it_counts() -> None:
+    """Another anvil's format (no transactions, or entries without a sender) is taken as whole:
+    refusing every save of such a node would leave nothing ever confirmed."""
+    sender = "0x" + "11" * 20
+    account = {"nonce": 3, "balance": "0x0", "code": "0x", "storage": {}}
+    dump: dict[str, Any] = {"block": {"number": "0x3"}, "accounts": {sender: account}}
+
+    assert senders_ahead(dump) == {}
+    assert senders_ahead({**dump, "transactions": [{"block_number": 1}]}) == {}
+    assert senders_ahead({**dump, "transactions": []}) == {sender: (3, 0)}
