@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -91,8 +92,13 @@ def test_no_saved_state_holds_a_block_it_lacks_while_the_node_mines(tmp_path: Pa
     threads = _keep_mining(w3, stop)
     ahead_taken = whole_taken = saves = 0
     try:
-        # Dumps taken as anyone could: the detector says what the state root says.
+        # Dumps taken as anyone could: the detector says what the state root says. Each dump
+        # holds every transaction so far, so the rounds are bounded in time as well (a loaded
+        # machine does fewer).
+        ends = time.monotonic() + 8.0
         for _ in range(100):
+            if time.monotonic() > ends:
+                break
             raw = _dump(w3)
             if dump_number(raw) == 0:
                 continue
@@ -101,7 +107,10 @@ def test_no_saved_state_holds_a_block_it_lacks_while_the_node_mines(tmp_path: Pa
             ahead_taken += not whole
             whole_taken += whole
         # Saves: every one is whole.
+        ends = time.monotonic() + 10.0
         for _ in range(100):
+            if time.monotonic() > ends:
+                break
             node._save_state()
             state = json.loads(gzip.decompress(node.saved_state_path.read_bytes()))
             assert _whole(state), f"saved state at block {dump_number(state)} is not whole"
@@ -111,7 +120,7 @@ def test_no_saved_state_holds_a_block_it_lacks_while_the_node_mines(tmp_path: Pa
         for thread in threads:
             thread.join(10)
         node.kill()
-    assert whole_taken >= 50
+    assert whole_taken >= 30 and saves >= 30, (whole_taken, saves)
     print(
         f"{ahead_taken} of {ahead_taken + whole_taken} dumps held a block's state without the "
         f"block; {saves} saves, all whole, {node.dumps_mid_block} dumps taken again"
