@@ -14,7 +14,10 @@ NODE_STAMP := node_modules/.installed
 # fills (on 2 cores, 3 workers: 18.3 -> 17.3 minutes on an idle machine; the rest is the tail of
 # long browser and fault tests).
 PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
-PYTEST_ARGS ?= -n $(PYTEST_WORKERS) --durations=20
+# Whole files to each worker, longest first (tests/conftest.py, tests/file_seconds.json): a
+# file's fixtures are set up once, and no long file is left to run alone at the end
+# (xdist's own reordering, by number of tests, is turned off).
+PYTEST_ARGS ?= -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=20
 # `make lock LOCK_ARGS=--upgrade` moves every pin to the newest release.
 LOCK_ARGS ?=
 

@@ -90,6 +90,8 @@ class FloodFigures:
     flood_served: int
     flood_seconds: float
     refusal_codes: dict[str, int] = field(default_factory=dict)
+    # Idle/flood window pairs run: `rounds`, plus any that `min_samples` asked for.
+    rounds: int = 0
 
     @property
     def p99_ratio(self) -> float:
@@ -474,15 +476,29 @@ def measure(
     window: float = WINDOW_SECONDS,
     victim_rate: float = VICTIM_RATE,
     flood_connections: int = FLOOD_CONNECTIONS,
+    min_samples: int = 0,
+    max_rounds: int | None = None,
 ) -> FloodFigures:
-    """Alternate idle and flood windows on `server`; return the figures."""
+    """Alternate idle and flood windows on `server`; return the figures.
+
+    After `rounds` pairs of windows, more pairs are run (up to `max_rounds`, default twice
+    `rounds`) while either condition has fewer than `min_samples` victim latencies. A victim
+    waits for each answer before its next request, so on a slow or busy machine a window holds
+    fewer requests than its length promises; a p99 needs enough of them to mean something."""
     flooder = Flooder(server, mode, flood_connections)
     counts: Counter[str] = Counter()
     flood_seconds = 0.0
+    limit = max_rounds if max_rounds is not None else 2 * rounds
+    done = 0
+
+    def enough(victims: Victims) -> bool:
+        return all(len(victims.latencies.get(w, [])) >= min_samples for w in ("idle", "flood"))
+
     try:
         with Victims(server, victim_rate) as victims:
             time.sleep(1.0)  # warm-up: connections, caches, the victims' first lookups
-            for _ in range(rounds):
+            while done < rounds or (done < limit and not enough(victims)):
+                done += 1
                 victims.window("idle")
                 time.sleep(window)
                 flooder.start()
@@ -514,6 +530,7 @@ def measure(
         flood_served=served,
         flood_seconds=flood_seconds,
         refusal_codes={k: v for k, v in counts.items() if k.startswith("429")},
+        rounds=done,
     )
 
 

@@ -14,8 +14,10 @@ fixtures. Tests that need a node of their own (restarts, crashes) start an `Anvi
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -91,6 +93,23 @@ def local_tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTsa]:
     worker). Tests that stop or restart a TSA start one of their own."""
     with LocalTsa(tmp_path_factory.mktemp("tsa")) as tsa:
         yield tsa
+
+
+_FILE_SECONDS = Path(__file__).with_name("file_seconds.json")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest test files first, each file's tests in their own order.
+
+    `make test` gives each worker whole files (`--dist loadfile`), one after another in this
+    order: a long file that came last would run alone at the end while the other workers sit
+    idle. The measured seconds are in tests/file_seconds.json (`scripts/test_weights.py`); a
+    file not in it counts as short."""
+    try:
+        seconds: dict[str, float] = json.loads(_FILE_SECONDS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    items.sort(key=lambda item: -seconds.get(item.nodeid.split("::", 1)[0], 0.0))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -12,7 +12,8 @@ with uploads that do not finish.
 What is asserted, for a flood by one good key and for a flood of made-up keys from another
 address (127.0.0.2):
 - the victims' p99 under the flood is at most twice their idle p99, idle and flood windows of
-  2.5 s alternating four times (600 requests each; the benchmark runs six of 3 s);
+  2.5 s alternating four times (600 requests each; the benchmark runs six of 3 s), and more
+  rounds, up to eight, until each condition has at least 550;
 - every victim request was answered 200;
 - the flood was refused in part with 429 and its code, and what got past the limits stays
   within them (the flooding key's rate and burst; one key check per token of the address).
@@ -53,6 +54,9 @@ MAX_RATIO = 2.0
 ROUNDS = 4
 WINDOW_SECONDS = 2.5
 MIN_SAMPLES = 550
+# A victim waits for each answer, so a loaded machine fits fewer requests in a window (CI once
+# got 510 in four flood windows): more rounds are run until both conditions have MIN_SAMPLES.
+MAX_ROUNDS = 8
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +70,14 @@ def _measure(server: FloodServer, mode: FloodMode) -> tuple[FloodFigures, list[f
     figures and every ratio seen."""
     ratios: list[float] = []
     for _ in range(ATTEMPTS):
-        figures = bench_flood.measure(server, mode=mode, rounds=ROUNDS, window=WINDOW_SECONDS)
+        figures = bench_flood.measure(
+            server,
+            mode=mode,
+            rounds=ROUNDS,
+            window=WINDOW_SECONDS,
+            min_samples=MIN_SAMPLES,
+            max_rounds=MAX_ROUNDS,
+        )
         ratios.append(figures.p99_ratio)
         if figures.p99_ratio <= MAX_RATIO:
             break
@@ -88,7 +99,7 @@ def test_flood_by_one_key_keeps_other_keys_p99_within_twice_idle(server: FloodSe
     _assert_victims_served(figures, ratios)
     assert figures.refusal_codes.get("429 rate_limited", 0) > 0, figures
     # The flooding key got its rate, plus a burst after each idle window, and no more.
-    allowed = RATE_LIMIT_PER_SECOND * figures.flood_seconds + RATE_LIMIT_BURST * ROUNDS
+    allowed = RATE_LIMIT_PER_SECOND * figures.flood_seconds + RATE_LIMIT_BURST * figures.rounds
     assert figures.flood_served <= allowed * 1.05, figures
 
 
@@ -101,7 +112,7 @@ def test_flood_of_made_up_keys_keeps_valid_keys_p99_within_twice_idle(
     assert figures.refusal_codes.get("429 too_many_failed_authentications", 0) > 0, figures
     # Key checks (each at most one database lookup) at the address's rate, plus its burst
     # after each idle window.
-    allowed = FAILED_AUTH_PER_SECOND * figures.flood_seconds + FAILED_AUTH_BURST * ROUNDS
+    allowed = FAILED_AUTH_PER_SECOND * figures.flood_seconds + FAILED_AUTH_BURST * figures.rounds
     assert 0 < figures.flood_served <= allowed * 1.05, figures
 
 
