@@ -5,7 +5,8 @@
     ├── PermissionDeniedError     403  forbidden_role
     │   └── WrongActorError       403  wrong_actor: the key's partner is not the one acting
     ├── NotFoundError             404  <thing>_not_found
-    ├── ConflictError             409  conflict (details name the fields), idempotency_key_reused
+    ├── ConflictError             409  conflict (details name the fields), idempotency_key_reused,
+    │                                  nonce_taken
     ├── PayloadTooLargeError      413  payload_too_large
     ├── UnprocessableError        422  invalid_* (semantic input errors)
     ├── RateLimitedError          429  rate_limited / too_many_concurrent_requests /

@@ -64,7 +64,7 @@ from ledger.chain.translate import translating
 from ledger.domain.codec import to_hex
 from ledger.domain.values import Origin, Registration
 from ledger.errors import ChainError, SigningError
-from ledger.store.outbox import OperationMatches, OperationRecord
+from ledger.store.outbox import OperationMatches, OperationRecord, nonce_key_of
 from ledger.sync.calls import RELAYER, ChainCall
 from ledger.sync.outbox import OpStatus
 
@@ -411,6 +411,7 @@ class Writes:
         request_hash = hashlib.sha256(
             f"{kind}\n{project_id}\n{body.model_dump_json() if body else ''}".encode()
         ).hexdigest()
+        nonce_key = nonce_key_of(call.contract, call.signer, call.nonce)
 
         def matches() -> OperationMatches:
             return store.outbox.matching_operations(
@@ -418,6 +419,7 @@ class Writes:
                 idempotency_key=self.idempotency_key,
                 dedupe_key=dedupe_key,
                 attempt_key=attempt_key,
+                nonce_key=nonce_key,
             )
 
         repeated = self._repeat_of(matches(), call, request_hash, body)
@@ -451,6 +453,7 @@ class Writes:
             sent_at=None,
             mined_at=None,
             attempt_key=attempt_key,
+            nonce_key=nonce_key,
         )
         stored = store.outbox.add_operation(op)
         if stored.id != op.id:
@@ -480,6 +483,10 @@ class Writes:
           409 `conflict` naming it (a registered commitment's value cannot change by being
           posted again). A failed operation holds no action: a new signature, or a custodial
           request without Idempotency-Key, is then a new attempt.
+        - A different action signed with the nonce of a pending operation is 409 `nonce_taken`
+          (of a confirmed one, 422 `nonce_used`): the contract takes a nonce once, so at most
+          one of the two could land, and the other's "nonce used" revert would be taken for an
+          earlier landing of itself.
         """
         op = matches.by_idempotency_key
         if op is not None:
@@ -492,19 +499,34 @@ class Writes:
         if matches.by_attempt_key is not None:
             return matches.by_attempt_key
         op = matches.by_dedupe_key
-        if op is None:
-            return None
-        if op.status == OpStatus.FAILED:
+        if op is not None and op.status == OpStatus.FAILED:
             # Written by a worker of an older release, which kept the action of failed ones.
             self.services.store.outbox.release_action(op.id)
-            return None
-        differing = ChainCall.from_json(op.payload_json).differing_arguments(call)
-        if differing:
-            where = "done" if op.status == OpStatus.CONFIRMED else "under way"
-            raise _conflict(
-                f"the same {op.kind} is already {where} (operation {op.id})", differing, body
+        elif op is not None:
+            differing = ChainCall.from_json(op.payload_json).differing_arguments(call)
+            if differing:
+                where = "done" if op.status == OpStatus.CONFIRMED else "under way"
+                raise _conflict(
+                    f"the same {op.kind} is already {where} (operation {op.id})", differing, body
+                )
+            return op
+        taken = matches.by_nonce_key
+        if taken is not None and taken.status == OpStatus.CONFIRMED:
+            raise UnprocessableError(
+                f"nonce {call.nonce} of {call.signer} was used on chain by operation {taken.id} "
+                f"({taken.kind}): sign this action with a fresh nonce (POST the route's "
+                "/prepare again)",
+                code="nonce_used",
             )
-        return op
+        if taken is not None and taken.status != OpStatus.FAILED:
+            raise ConflictError(
+                f"nonce {call.nonce} of {call.signer} is already taken by operation {taken.id} "
+                f"({taken.kind}, {taken.status}), a different action: a contract accepts a "
+                "nonce once. Sign this action with a fresh nonce (POST the route's /prepare "
+                "again)",
+                code="nonce_taken",
+            )
+        return None
 
     def _respond(self, op: OperationRecord, *, created: bool) -> JSONResponse:
         if self.wait is not None and not OpStatus(op.status).final:

@@ -3,7 +3,8 @@
 An operation row is written when the API accepts a write (202), then moved along by the
 outbox worker (`ledger.sync.outbox`): sent, included, confirmed, or failed. Its unique keys
 decide what a repeated request gets: the same idempotency key or partner signature returns the
-first operation, and one on-chain action has at most one live operation (`dedupe_key`).
+first operation, one on-chain action has at most one live operation (`dedupe_key`), and one
+signer's nonce is held by at most one live operation (`nonce_key`).
 The durable database holds it, apart from the index: the chain cannot give it back.
 """
 
@@ -76,6 +77,12 @@ class OperationRow(DurableBase):
     # signature posted again is the same operation, whatever became of it. Added after the
     # first release: `_upgrade_operations` adds it to older databases.
     attempt_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    # The signed call's nonce ("contract:signer:nonce"), held while the operation is pending or
+    # confirmed, let go (NULL) when it fails, as `dedupe_key`. A contract accepts a nonce once:
+    # of two different live operations signed with one nonce only one could land, and the
+    # other's "nonce used" revert would read like an earlier landing of itself. Added after
+    # `attempt_key`, by `upgrade` too.
+    nonce_key: Mapped[str | None] = mapped_column(String(160), unique=True)
 
 
 _OP_TABLE = cast(Table, OperationRow.__table__)
@@ -87,6 +94,7 @@ _BY_IDEMPOTENCY_KEY = select(_OP_TABLE).where(
 )
 _BY_DEDUPE_KEY = select(_OP_TABLE).where(_OP_TABLE.c.dedupe_key == bindparam("key"))
 _BY_ATTEMPT_KEY = select(_OP_TABLE).where(_OP_TABLE.c.attempt_key == bindparam("key"))
+_BY_NONCE_KEY = select(_OP_TABLE).where(_OP_TABLE.c.nonce_key == bindparam("key"))
 _PENDING_OF_ACTOR = (
     select(_OP_TABLE.c.id)
     # `actor || ''` keeps SQLite off the actor index, which walks the actor's whole history;
@@ -133,6 +141,14 @@ class OperationRecord:
     sent_at: float | None
     mined_at: float | None
     attempt_key: str | None = None
+    nonce_key: str | None = None
+
+
+def nonce_key_of(contract: str, signer: str | None, nonce: int | None) -> str | None:
+    """The `nonce_key` of a call signed by `signer` with `nonce` (None for an unsigned call)."""
+    if signer is None or nonce is None:
+        return None
+    return f"{contract}:{signer.lower()}:{nonce}"
 
 
 @dataclass(frozen=True)
@@ -145,6 +161,9 @@ class OperationMatches:
     by_attempt_key: OperationRecord | None = None
     #: The live (pending or confirmed) operation of the request's on-chain action.
     by_dedupe_key: OperationRecord | None = None
+    #: The live operation signed with the request's nonce: not a repeat, a clash (unless one
+    #: of the matches above is the same operation).
+    by_nonce_key: OperationRecord | None = None
 
     @property
     def any(self) -> OperationRecord | None:
@@ -207,12 +226,14 @@ class Outbox:
             raise StoreError(pending.error)
         if pending.stored:
             return op
-        existing = self.find_operation(
+        matches = self.matching_operations(
             actor=op.actor,
             idempotency_key=op.idempotency_key,
             dedupe_key=op.dedupe_key,
             attempt_key=op.attempt_key,
+            nonce_key=op.nonce_key,
         )
+        existing = matches.any or matches.by_nonce_key
         if existing is None:
             raise StoreError(f"operation {op.id} clashed with one that cannot be found")
         return existing
@@ -250,12 +271,15 @@ class Outbox:
         idempotency_key: str | None = None,
         dedupe_key: str | None = None,
         attempt_key: str | None = None,
+        nonce_key: str | None = None,
     ) -> OperationMatches:
-        """The operations a request with these keys may repeat, each key looked up alone."""
+        """The operations a request with these keys may repeat or clash with, each key looked
+        up alone."""
         lookups = (
             ("by_idempotency_key", _BY_IDEMPOTENCY_KEY, {"actor": actor, "key": idempotency_key}),
             ("by_attempt_key", _BY_ATTEMPT_KEY, {"key": attempt_key}),
             ("by_dedupe_key", _BY_DEDUPE_KEY, {"key": dedupe_key}),
+            ("by_nonce_key", _BY_NONCE_KEY, {"key": nonce_key}),
         )
         found: dict[str, OperationRecord | None] = {}
         with self._db.read() as conn:
@@ -267,17 +291,18 @@ class Outbox:
         return OperationMatches(**found)
 
     def release_action(self, op_id: str) -> bool:
-        """Let a failed operation go of its action (`dedupe_key`), so that a new attempt can
-        take it; False if the operation is not failed or holds none."""
+        """Let a failed operation go of its action (`dedupe_key`) and nonce (`nonce_key`), so
+        that a new attempt can take them; False if the operation is not failed or holds no
+        action."""
         with self._db.guard(), self._db.engine.begin() as conn:
             result = conn.execute(
                 _OP_TABLE.update()
                 .where(
                     _OP_TABLE.c.id == op_id,
                     _OP_TABLE.c.status == "failed",
-                    _OP_TABLE.c.dedupe_key.is_not(None),
+                    _OP_TABLE.c.dedupe_key.is_not(None) | _OP_TABLE.c.nonce_key.is_not(None),
                 )
-                .values(dedupe_key=None, updated_at=time.time())
+                .values(dedupe_key=None, nonce_key=None, updated_at=time.time())
             )
             return bool(rowcount(result))
 
@@ -371,22 +396,25 @@ class Outbox:
 
 def upgrade(database: Database) -> None:
     """Bring an `operations` table written by an older release up to this one (idempotent,
-    run at every open): add the `attempt_key` column with its unique index, and have failed
-    operations let go of their action (`dedupe_key`), which older releases kept, so that one
-    failed attempt blocked every new one."""
+    run at every open): add the `attempt_key` and `nonce_key` columns with their unique
+    indexes, and have failed operations let go of their action (`dedupe_key`), which older
+    releases kept, so that one failed attempt blocked every new one. Operations stored before
+    `nonce_key` existed hold none: a clash with one of them is left to the chain."""
     if _OP_TABLE.name not in database.table_names():
         return
     with database.guard(), database.engine.begin() as conn:
         columns = {c["name"] for c in inspect(conn).get_columns(_OP_TABLE.name)}
-        if "attempt_key" not in columns:
-            # Other processes opening the store at the same time: SQLite's writers queue on the
-            # guard's file lock; PostgreSQL's skip what another one already did.
-            maybe = " IF NOT EXISTS" if database.dialect == "postgresql" else ""
-            conn.execute(text(f"ALTER TABLE operations ADD COLUMN{maybe} attempt_key VARCHAR(80)"))
+        # Other processes opening the store at the same time: SQLite's writers queue on the
+        # guard's file lock; PostgreSQL's skip what another one already did.
+        maybe = " IF NOT EXISTS" if database.dialect == "postgresql" else ""
+        for column, size in (("attempt_key", 80), ("nonce_key", 160)):
+            if column in columns:
+                continue
+            conn.execute(text(f"ALTER TABLE operations ADD COLUMN{maybe} {column} VARCHAR({size})"))
             conn.execute(
                 text(
-                    "CREATE UNIQUE INDEX IF NOT EXISTS uq_operations_attempt_key "
-                    "ON operations (attempt_key)"
+                    f"CREATE UNIQUE INDEX IF NOT EXISTS uq_operations_{column} "
+                    f"ON operations ({column})"
                 )
             )
         conn.execute(
@@ -420,6 +448,7 @@ _OP_FIELDS = (
     "sent_at",
     "mined_at",
     "attempt_key",
+    "nonce_key",
 )
 
 

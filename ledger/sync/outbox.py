@@ -408,15 +408,16 @@ class OutboxWorker:
         return self._failure("send_failed", str(exc))
 
     def _failure(self, code: str, message: str) -> dict[str, Any]:
-        """A final failure. It frees the operation's action (`dedupe_key`): a failed attempt
-        never blocks a new one, and the same request (`attempt_key`, `idempotency_key`) still
-        finds it."""
+        """A final failure. It frees the operation's action (`dedupe_key`) and nonce
+        (`nonce_key`): a failed attempt never blocks a new one, and the same request
+        (`attempt_key`, `idempotency_key`) still finds it."""
         self._counters.failed += 1
         return {
             "status": OpStatus.FAILED,
             "error_code": code,
             "error_message": message,
             "dedupe_key": None,
+            "nonce_key": None,
         }
 
     def _collect_receipts(self) -> bool:

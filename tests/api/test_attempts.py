@@ -421,6 +421,75 @@ def test_other_action_signed_with_a_nonce_spent_on_chain_is_422_nonce_used(
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
 
 
+def _reusing_nonce(
+    c: Consortium, member: Member, url: str, body: dict[str, Any], nonce: str
+) -> dict[str, Any]:
+    """`body` signed by `member` with a nonce it chose itself (`nonce`), not the prepared one."""
+    typed = c.client.post(f"{url}/prepare", json=body, headers=member.headers).json()["typedData"]
+    typed["message"]["nonce"] = nonce
+    return {
+        **body,
+        "signature": "0x" + sign_typed_data(member.account.key, typed).hex(),
+        "nonce": nonce,
+        "deadline": int(typed["message"]["deadline"]),
+    }
+
+
+def test_other_action_signed_with_the_nonce_of_a_pending_one_is_409_nonce_taken(
+    consortium: Consortium,
+) -> None:
+    """While the first signed action waits in the outbox (no dry run then: it may depend on the
+    pending one), a second action signed with the same nonce is refused at the door. Accepted,
+    only one of the two could land, and the other's "nonce used" revert would be counted as an
+    earlier landing of itself: an accepted write reported done that never happened."""
+    c = consortium
+    member, url, body = _register(c)
+    project_id = int(url.split("/")[3])
+    services = c.client.app.state.services  # type: ignore[attr-defined]
+    signed = _signed(c, member, url, body)
+    other = _reusing_nonce(
+        c, member, url, registration(member, project_id, "other work"), signed["nonce"]
+    )
+    services.worker.stop()
+    try:
+        first = c.client.post(url, json=signed, headers=member.headers)
+        assert first.status_code == 202, first.text
+        before = services.store.outbox.count_operations()
+        refused = c.client.post(url, json=other, headers=member.headers)
+        # The first posted again is still its own repeat.
+        again = c.client.post(url, json=signed, headers=member.headers)
+    finally:
+        services.worker.start()
+
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "nonce_taken"
+    assert first.json()["id"] in refused.json()["message"]
+    assert services.store.outbox.count_operations() == before
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert _settled(c, member, first.json()["id"])["status"] == "confirmed"
+
+
+def test_nonce_of_a_failed_operation_can_sign_another_action(consortium: Consortium) -> None:
+    """A failed operation never landed (here: its signature expired before it was sent): it
+    lets go of its nonce as of its action, and the nonce is free for another signature."""
+    c = consortium
+    member, url, body = _register(c)
+    project_id = int(url.split("/")[3])
+    expiring = _signed(c, member, url, body, deadline=_expiring_deadline(c))
+    accepted = c.client.post(url, json=expiring, headers=member.headers)
+    assert accepted.status_code == 202, accepted.text
+    failed = _settled(c, member, accepted.json()["id"])
+    assert failed["status"] == "failed" and failed["error"]["code"] == "signature_expired"
+    other = _reusing_nonce(
+        c, member, url, registration(member, project_id, "other work"), expiring["nonce"]
+    )
+
+    second = c.client.post(f"{url}?wait=true", json=other, headers=member.headers)
+
+    assert second.status_code == 200, second.text
+    assert second.json()["status"] == "confirmed" and second.json()["id"] != failed["id"]
+
+
 def test_register_commitment_on_chain_with_another_value_is_409(consortium: Consortium) -> None:
     """Registered without this service (straight to the contract), the contribution is still
     compared field by field once the index has it; an equal one is 'already done'."""

@@ -266,7 +266,7 @@ def _old_outbox(url: str) -> None:
             conn.execute(sa.text(_OPERATIONS_BEFORE_ATTEMPT_KEY))
             for op_id, status in (("failed-op", "failed"), ("done-op", "confirmed")):
                 row = {**dataclasses.asdict(_operation(op_id)), "status": status}
-                del row["attempt_key"]
+                del row["attempt_key"], row["nonce_key"]
                 columns = ", ".join(row)
                 conn.execute(
                     sa.text(f"INSERT INTO operations ({columns}) VALUES (:{', :'.join(row)})"),
@@ -284,6 +284,12 @@ def _check_upgraded(store: Store) -> None:
     assert store.outbox.add_operation(signed).id == "signed-1"
     twin = dataclasses.replace(signed, id="signed-2", dedupe_key="dedupe-other")
     assert store.outbox.add_operation(twin).id == "signed-1"  # the attempt key is unique
+    nonce = dataclasses.replace(
+        _operation("nonce-1"), dedupe_key="dedupe-nonce-1", nonce_key="ledger:0xab:7"
+    )
+    assert store.outbox.add_operation(nonce).id == "nonce-1"
+    other = dataclasses.replace(nonce, id="nonce-2", dedupe_key="dedupe-nonce-2")
+    assert store.outbox.add_operation(other).id == "nonce-1"  # so is the nonce key
 
 
 def test_open_outbox_of_an_older_release_adds_attempt_key_and_frees_failed_actions(
