@@ -518,7 +518,10 @@ class Writes:
                 "/prepare again)",
                 code="nonce_used",
             )
-        if taken is not None and taken.status != OpStatus.FAILED:
+        if taken is not None and taken.status == OpStatus.FAILED:
+            # Failed, yet holding its nonce: left so by a worker of an older release.
+            self.services.store.outbox.release_action(taken.id)
+        elif taken is not None:
             raise ConflictError(
                 f"nonce {call.nonce} of {call.signer} is already taken by operation {taken.id} "
                 f"({taken.kind}, {taken.status}), a different action: a contract accepts a "

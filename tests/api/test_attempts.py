@@ -490,6 +490,36 @@ def test_nonce_of_a_failed_operation_can_sign_another_action(consortium: Consort
     assert second.json()["status"] == "confirmed" and second.json()["id"] != failed["id"]
 
 
+def test_nonce_held_by_a_failure_an_older_worker_recorded_is_let_go(
+    consortium: Consortium,
+) -> None:
+    """Workers of older releases record a failure without letting go of its nonce: the API
+    frees it when a new signature with that nonce arrives."""
+    c = consortium
+    member, url, body = _register(c)
+    project_id = int(url.split("/")[3])
+    services = c.client.app.state.services  # type: ignore[attr-defined]
+    signed = _signed(c, member, url, body)
+    other = _reusing_nonce(
+        c, member, url, registration(member, project_id, "other work"), signed["nonce"]
+    )
+    services.worker.stop()
+    try:
+        first = c.client.post(url, json=signed, headers=member.headers)
+        assert first.status_code == 202, first.text
+        failure = {"status": "failed", "error_code": "unknown_revert", "error_message": "0x"}
+        c.store.outbox.update_operations([(first.json()["id"], failure)])
+        held = c.store.outbox.operation(first.json()["id"])
+        assert held is not None and held.nonce_key is not None
+    finally:
+        services.worker.start()
+
+    second = c.client.post(f"{url}?wait=true", json=other, headers=member.headers)
+
+    assert second.status_code == 200, second.text
+    assert second.json()["status"] == "confirmed" and second.json()["id"] != first.json()["id"]
+
+
 def test_register_commitment_on_chain_with_another_value_is_409(consortium: Consortium) -> None:
     """Registered without this service (straight to the contract), the contribution is still
     compared field by field once the index has it; an equal one is 'already done'."""
