@@ -14,7 +14,8 @@ in the outbox through a node outage meets.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -435,6 +436,37 @@ def _reusing_nonce(
     }
 
 
+@dataclass(frozen=True)
+class NonceTwins:
+    """Two different registrations one partner signed with one nonce; the first is posted."""
+
+    member: Member
+    url: str
+    signed: dict[str, Any]
+    other: dict[str, Any]
+    first_id: str
+
+
+@contextmanager
+def _first_of_nonce_twins_pending(c: Consortium) -> Iterator[NonceTwins]:
+    """The first twin accepted (202) and left pending: the outbox worker is stopped until the
+    block ends."""
+    member, url, body = _register(c)
+    signed = _signed(c, member, url, body)
+    project_id = int(url.split("/")[3])
+    other = _reusing_nonce(
+        c, member, url, registration(member, project_id, "other work"), signed["nonce"]
+    )
+    services = c.client.app.state.services  # type: ignore[attr-defined]
+    services.worker.stop()
+    try:
+        first = c.client.post(url, json=signed, headers=member.headers)
+        assert first.status_code == 202, first.text
+        yield NonceTwins(member, url, signed, other, first.json()["id"])
+    finally:
+        services.worker.start()
+
+
 def test_other_action_signed_with_the_nonce_of_a_pending_one_is_409_nonce_taken(
     consortium: Consortium,
 ) -> None:
@@ -443,30 +475,19 @@ def test_other_action_signed_with_the_nonce_of_a_pending_one_is_409_nonce_taken(
     only one of the two could land, and the other's "nonce used" revert would be counted as an
     earlier landing of itself: an accepted write reported done that never happened."""
     c = consortium
-    member, url, body = _register(c)
-    project_id = int(url.split("/")[3])
     services = c.client.app.state.services  # type: ignore[attr-defined]
-    signed = _signed(c, member, url, body)
-    other = _reusing_nonce(
-        c, member, url, registration(member, project_id, "other work"), signed["nonce"]
-    )
-    services.worker.stop()
-    try:
-        first = c.client.post(url, json=signed, headers=member.headers)
-        assert first.status_code == 202, first.text
+    with _first_of_nonce_twins_pending(c) as twins:
         before = services.store.outbox.count_operations()
-        refused = c.client.post(url, json=other, headers=member.headers)
+        refused = c.client.post(twins.url, json=twins.other, headers=twins.member.headers)
         # The first posted again is still its own repeat.
-        again = c.client.post(url, json=signed, headers=member.headers)
-    finally:
-        services.worker.start()
+        again = c.client.post(twins.url, json=twins.signed, headers=twins.member.headers)
 
     assert refused.status_code == 409, refused.text
     assert refused.json()["code"] == "nonce_taken"
-    assert first.json()["id"] in refused.json()["message"]
+    assert twins.first_id in refused.json()["message"]
     assert services.store.outbox.count_operations() == before
-    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
-    assert _settled(c, member, first.json()["id"])["status"] == "confirmed"
+    assert again.status_code == 200 and again.json()["id"] == twins.first_id
+    assert _settled(c, twins.member, twins.first_id)["status"] == "confirmed"
 
 
 def test_nonce_of_a_failed_operation_can_sign_another_action(consortium: Consortium) -> None:
@@ -496,28 +517,16 @@ def test_nonce_held_by_a_failure_an_older_worker_recorded_is_let_go(
     """Workers of older releases record a failure without letting go of its nonce: the API
     frees it when a new signature with that nonce arrives."""
     c = consortium
-    member, url, body = _register(c)
-    project_id = int(url.split("/")[3])
-    services = c.client.app.state.services  # type: ignore[attr-defined]
-    signed = _signed(c, member, url, body)
-    other = _reusing_nonce(
-        c, member, url, registration(member, project_id, "other work"), signed["nonce"]
-    )
-    services.worker.stop()
-    try:
-        first = c.client.post(url, json=signed, headers=member.headers)
-        assert first.status_code == 202, first.text
+    with _first_of_nonce_twins_pending(c) as twins:
         failure = {"status": "failed", "error_code": "unknown_revert", "error_message": "0x"}
-        c.store.outbox.update_operations([(first.json()["id"], failure)])
-        held = c.store.outbox.operation(first.json()["id"])
+        c.store.outbox.update_operations([(twins.first_id, failure)])
+        held = c.store.outbox.operation(twins.first_id)
         assert held is not None and held.nonce_key is not None
-    finally:
-        services.worker.start()
 
-    second = c.client.post(f"{url}?wait=true", json=other, headers=member.headers)
+    second = c.client.post(f"{twins.url}?wait=true", json=twins.other, headers=twins.member.headers)
 
     assert second.status_code == 200, second.text
-    assert second.json()["status"] == "confirmed" and second.json()["id"] != first.json()["id"]
+    assert second.json()["status"] == "confirmed" and second.json()["id"] != twins.first_id
 
 
 def test_register_commitment_on_chain_with_another_value_is_409(consortium: Consortium) -> None:
