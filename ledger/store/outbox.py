@@ -75,7 +75,7 @@ class OperationRow(DurableBase):
     mined_at: Mapped[float | None] = mapped_column(Float)
     # The request itself when it carries a partner's signature (a hash of it): the same
     # signature posted again is the same operation, whatever became of it. Added after the
-    # first release: `_upgrade_operations` adds it to older databases.
+    # first release: `upgrade` adds it to older databases.
     attempt_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     # The signed call's nonce ("contract:signer:nonce"), held while the operation is pending or
     # confirmed, let go (NULL) when it fails, as `dedupe_key`. A contract accepts a nonce once:
