@@ -41,12 +41,17 @@ help:
 
 # pip -qq: the machine-wide pip config names local mirrors that lack most packages and pip
 # warns about each of them; errors still print.
-$(VENV_STAMP): requirements.lock pyproject.toml
+# The editable install also compiles the credit flow's loops (hatch_build.py, with Cython and
+# the machine's C compiler); without a compiler they run in Python, slower, and this says so.
+# POC_REQUIRE_COMPILED=1 makes a failed compile an error (CI sets it).
+$(VENV_STAMP): requirements.lock pyproject.toml hatch_build.py ledger/scoring/_walk.pyx
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "need Python >= 3.11 as $(PYTHON)" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -qq -r requirements.lock
 	$(PY) -m pip install -qq --no-deps -e .
+	@$(PY) -c 'import ledger.scoring._walk' 2>/dev/null \
+		|| echo "warning: ledger/scoring/_walk.pyx is not compiled (no C compiler?): scores with parent shares run slower" >&2
 	touch $@
 
 # npm ci wipes node_modules, so the stamp is written after it.

@@ -46,6 +46,7 @@ from ledger.domain.events import (
     ProjectCreated,
 )
 from ledger.domain.values import Category, DisputeOutcome, Origin, Policy, text_to_bytes32
+from ledger.scoring import flow
 from ledger.scoring.history import ScoringEvent
 from ledger.scoring.results import ScoreResult
 from ledger.scoring.scheme import score
@@ -93,6 +94,8 @@ def build_history(
 
     `with_parents`: the policy passes PARENT_SHARE_BPS along "builds on", and contribution i
     names i mod 3 parents (1 on average), drawn at random among the contributions before it.
+    Every id is an object of its own, as a log decoder gives them (a parent id equal to a
+    contribution's id, never the same object: the lookup compares their bytes).
     """
     partners = [
         to_checksum_address(hashlib.sha256(f"partner {i}".encode()).digest()[:20])
@@ -148,7 +151,11 @@ def build_history(
                 category=i % 5,
                 value=1 + i % 1_000,
                 registered_at=registered_at,
-                parents=tuple(ids[pick(i)] for _ in range(i % 3)) if with_parents and i else (),
+                parents=(
+                    tuple(bytes(bytearray(ids[pick(i)])) for _ in range(i % 3))
+                    if with_parents and i
+                    else ()
+                ),
             )
         )
         for k in (1, 2):
@@ -354,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'figure':<{width}}  {'value':>10}  unit  goal")
     for r in records:
         print(f"{r.figure:<{width}}  {r.value:>10,}  {r.unit:<4}  {r.goal}")
-    print(f"best of {args.repeat}; load average {os.getloadavg()[0]:.1f}")
+    loops = "Python (not compiled)" if flow.compiled_walk is None else "compiled"
+    print(f"best of {args.repeat}; load average {os.getloadavg()[0]:.1f}; credit flow: {loops}")
     return 0
 
 
