@@ -55,9 +55,10 @@ from array import array
 from collections.abc import Callable, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from importlib import import_module
 from itertools import accumulate, chain, repeat
 from operator import attrgetter, itemgetter, sub
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, cast
 
 from ledger.domain.codec import to_hex
 from ledger.domain.events import ContributionRegistered
@@ -68,7 +69,7 @@ from ledger.scoring.rules import BPS
 
 
 class CompiledLoops(Protocol):
-    """What `ledger.scoring._walk` provides (its types: _walk.pyi)."""
+    """What the compiled module `ledger.scoring._walk` provides (its functions' types)."""
 
     def resolve_parents(
         self, in_order: list[list[Any]], records: Mapping[bytes, list[Any]]
@@ -93,7 +94,7 @@ class CompiledLoops(Protocol):
 compiled_walk: CompiledLoops | None
 """The compiled loops (`ledger.scoring._walk`), None when the install could not build them."""
 try:
-    from ledger.scoring import _walk as compiled_walk
+    compiled_walk = cast(CompiledLoops, import_module("ledger.scoring._walk"))
 except ImportError:  # no C compiler at install: the Python loops below do the same
     compiled_walk = None
 
