@@ -2,7 +2,8 @@
 
 - `poc score --project ID [--at-block N] [--policy-version V] [--json]`: read the project's
   events from any node, score them as of block N (default: the latest) at that block's
-  timestamp, print the split with each partner's explanation (or everything as JSON);
+  timestamp, print the split with each partner's explanation (or, with `--json`, the document
+  `GET /v1/projects/{projectId}/score` answers, recomputed from the chain);
 - `poc score --project ID --check-split V`: recompute finalized split version V at the block and
   policy version it names and say whether shares and input-set hash match (exit 0) or not (1);
 - `poc statement --project ID --amount N [--split-version V] [--format csv|json]`: divide a
@@ -168,50 +169,11 @@ def run_score(args: argparse.Namespace) -> int:
 
 
 def score_document(result: ScoreResult, block: int) -> dict[str, Any]:
-    """The score as JSON-ready data (fractions as exact "p/q" strings)."""
-    return {
-        "project_id": result.project_id,
-        "computed_at_block": block,
-        "as_of": result.as_of,
-        "policy_version": result.policy_version,
-        "policy_hash": result.policy_hash,
-        "input_set_hash": result.input_set_hash,
-        "split": {entry.partner: entry.bps for entry in result.split},
-        "empty_reason": result.empty_reason,
-        "partners": [
-            {
-                "partner": p.partner,
-                "member": p.member,
-                "raw_points": str(p.raw_points),
-                "own_points": str(p.own_points),
-                "received_points": str(p.received_points),
-                "passed_points": str(p.passed_points),
-                "share_before": str(p.share_before),
-                "adjustment": p.adjustment.value,
-                "share_after": str(p.share_after),
-                "bps": p.bps,
-                "counted": list(p.counted),
-                "not_counted": list(p.not_counted),
-            }
-            for p in result.partners
-        ],
-        "contributions": [
-            {
-                "contribution_id": x.contribution_id,
-                "contributor": x.contributor,
-                "status": x.status.value,
-                "reason": x.reason,
-                "points": str(x.points),
-                "received": str(x.received),
-                "kept": str(x.kept),
-                "parents": [
-                    {"parent": link.parent, "credit": link.credit.value, "points": str(link.points)}
-                    for link in x.parents
-                ],
-            }
-            for x in result.contributions()
-        ],
-    }
+    """The score as JSON-ready data: the document `GET /v1/projects/{projectId}/score` answers
+    (camelCase, fractions as exact "p/q" strings), so that one reader reads both."""
+    from api.schemas.splits import ScorePublic
+
+    return ScorePublic.of(result, block, explain=True).model_dump(mode="json", by_alias=True)
 
 
 def _print_score(result: ScoreResult, block: int) -> None:

@@ -17,9 +17,9 @@ def test_poc_score_prints_and_states_the_flow(capsys: pytest.CaptureFixture[str]
     result = history.score(as_of=T0 + DAY)
     document = score_cli.score_document(result, 7)
     partners = {p["partner"]: p for p in document["partners"]}
-    assert (partners[A]["received_points"], partners[B]["passed_points"]) == ("6", "6")
-    (entry,) = [x for x in document["contributions"] if x["contribution_id"] == child]
-    assert entry["parents"] == [{"parent": base, "credit": "TAKES_PART", "points": "6"}]
+    assert (partners[A]["receivedPoints"], partners[B]["passedPoints"]) == ("6", "6")
+    (entry,) = [x for x in document["contributions"] if x["contributionId"] == child]
+    assert entry["parents"] == [{"parent": base, "credit": "takes_part", "points": "6"}]
     assert entry["kept"] == "24"
     score_cli._print_score(result, 7)
     assert "received from work that builds on yours: 6" in capsys.readouterr().out
