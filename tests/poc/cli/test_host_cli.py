@@ -111,10 +111,23 @@ def test_host_local_starts_a_throwaway_postgres_and_removes_it_on_stop(no_host_e
             headers={**host, "Authorization": f"Bearer {token.group(1)}"},
         )
         assert listed.status_code == 200 and listed.json() == []
-        ours = set(Path(tempfile.gettempdir()).glob("poc-host-pg-*")) - before
+        database = re.search(r"postgresql\+psycopg://(?:\S+@)?127\.0\.0\.1:(\d+)/", text)
+        assert database, text
+        # Another test's host may have made a directory meanwhile: ours serves our port.
+        new = set(Path(tempfile.gettempdir()).glob("poc-host-pg-*")) - before
+        ours = {d for d in new if _postmaster_port(d) == int(database.group(1))}
         assert len(ours) == 1 and Path(data.group(1)).is_dir()
     assert not Path(data.group(1)).exists()
     assert not any(p.exists() for p in ours), "the throw-away PostgreSQL was left behind"
+
+
+def _postmaster_port(root: Path) -> int | None:
+    """The port of the server running on `root`/data (line 4 of its postmaster.pid)."""
+    try:
+        lines = (root / "data" / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        return None
+    return int(lines[3]) if len(lines) > 3 and lines[3].strip().isdigit() else None
 
 
 def _state(pid: int) -> str:
