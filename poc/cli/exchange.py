@@ -22,8 +22,11 @@ poc-ledger API, with the encryption done on this machine (docs/exchange.md).
   the partner to keep.
 
 The API is `--api-url` (default `$POC_API_URL`, else http://127.0.0.1:8000) with `--api-key`
-(default `$POC_API_KEY`); writes wait until the chain confirmed them. Signing is the service's
-custodial mode. Registered by `poc.cli.main` through `register_commands`.
+(default `$POC_API_KEY`); writes wait until the chain confirmed them. Without `--keystore` the
+service signs with the key it holds for the partner (custodial); with `--keystore FILE` every
+write is signed on this machine, as the partner commands do it (`poc.cli.partner`): the typed
+data `/prepare` returns is rebuilt here and compared before signing (`poc.client`). Registered
+by `poc.cli.main` through `register_commands`.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ from ledger.errors import ConfigurationError, EnvelopeError, LedgerError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from poc.client import PartnerClient
 
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 else:
@@ -94,6 +99,21 @@ def _write(client: httpx.Client, url: str, body: dict[str, Any]) -> dict[str, An
             f"the write ended {op.get('status')}: {op.get('error_code')} {op.get('error_message')}"
         )
     return op
+
+
+def _signed(write: Callable[[], Any]) -> dict[str, Any]:
+    """Run a signed write of the partner client; its operation as the API's JSON, the API's
+    refusal or a failed operation as ApiRefused (as `_write` reports them)."""
+    from ledger.errors import ApiRefusalError, OperationFailedError
+
+    try:
+        operation = write()
+    except ApiRefusalError as exc:
+        raise ApiRefused(f"the API refused ({exc.status}) {exc.code}: {exc}") from exc
+    except OperationFailedError as exc:
+        raise ApiRefused(f"the write ended failed: {exc}") from exc
+    dumped: dict[str, Any] = operation.model_dump(mode="json", by_alias=True)
+    return dumped
 
 
 def register_commands(subparsers: Subparsers) -> None:
@@ -163,14 +183,38 @@ def register_commands(subparsers: Subparsers) -> None:
 
 
 def _api_parser(actions: Any, name: str, helptext: str) -> argparse.ArgumentParser:
+    from poc.cli.partner import add_signing_arguments
+
     parser: argparse.ArgumentParser = actions.add_parser(name, help=helptext)
     parser.add_argument("--api-url", help=f"default: $POC_API_URL or {DEFAULT_API_URL}")
     parser.add_argument("--api-key", help="default: $POC_API_KEY")
+    add_signing_arguments(parser)
     return parser
 
 
 def _open_client(args: argparse.Namespace) -> httpx.Client:
     return CLIENT_FACTORY[0](args)
+
+
+def _signing(args: argparse.Namespace, client: httpx.Client) -> PartnerClient | None:
+    """With `--keystore`: the partner client that signs on this machine, over `client`'s
+    connection; None without (the service signs)."""
+    from poc.cli.partner import keystore_signer, trusted_deployment
+    from poc.client import PartnerClient
+
+    signer = keystore_signer(args)
+    if signer is None:
+        return None
+    key = args.api_key or os.environ.get("POC_API_KEY") or client.headers.get("X-API-Key", "")
+    return PartnerClient(
+        str(client.base_url),
+        key,
+        signer=signer,
+        deployment=trusted_deployment(args),
+        http=client,
+        timeout=WRITE_TIMEOUT,
+        wait_seconds=WRITE_TIMEOUT,
+    )
 
 
 # ------------------------------------------------------------------------------ keys
@@ -210,8 +254,12 @@ def run_publish_key(args: argparse.Namespace) -> int:
 
     public = "0x" + keys.public_key_bytes(_load_key(args.key_file)).hex()
     with _open_client(args) as client:
-        me = _check(client.get("/v1/me"))["partner"]
-        op = _write(client, f"/v1/partners/{me}/encryption-keys", {"publicKey": public})
+        signing = _signing(args, client)
+        if signing is not None:
+            op = _signed(lambda: signing.publish_encryption_key(public))
+        else:
+            me = _check(client.get("/v1/me"))["partner"]
+            op = _write(client, f"/v1/partners/{me}/encryption-keys", {"publicKey": public})
     print(f"published {public} as key version {op.get('resourceId')}")
     return 0
 
@@ -263,16 +311,27 @@ def run_share(args: argparse.Namespace) -> int:
                 recipient=recipient,
             )
             wrapped[published[-1]["account"]] = base64.b64encode(blob).decode("ascii")
-        _write(
-            client,
-            f"/v1/projects/{args.project}/disclosures",
-            {
-                "contentCommitment": "0x" + commitment.hex(),
-                "recipients": list(wrapped),
-                "contributionIds": args.contribution,
-                "wrappedKeys": wrapped,
-            },
-        )
+        signing = _signing(args, client)
+        if signing is not None:
+            _signed(
+                lambda: signing.disclose(
+                    args.project,
+                    "0x" + commitment.hex(),
+                    wrapped,
+                    contribution_ids=args.contribution,
+                )
+            )
+        else:
+            _write(
+                client,
+                f"/v1/projects/{args.project}/disclosures",
+                {
+                    "contentCommitment": "0x" + commitment.hex(),
+                    "recipients": list(wrapped),
+                    "contributionIds": args.contribution,
+                    "wrappedKeys": wrapped,
+                },
+            )
     record = {
         "disclosureId": "0x" + disclosure_id.hex(),
         "contentCommitment": "0x" + commitment.hex(),
@@ -355,11 +414,15 @@ def run_open(args: argparse.Namespace) -> int:
         os.replace(partial, target)
         print(f"{target}  ({digest.size} bytes, SHA-256 0x{digest.sha256.hex()}): matches")
         if args.acknowledge:
-            _write(
-                client,
-                f"/v1/disclosures/{disclosure_id}/acknowledge",
-                {"contentCommitment": disclosure["contentCommitment"]},
-            )
+            signing = _signing(args, client)
+            if signing is not None:
+                _signed(lambda: signing.acknowledge(disclosure_id))
+            else:
+                _write(
+                    client,
+                    f"/v1/disclosures/{disclosure_id}/acknowledge",
+                    {"contentCommitment": disclosure["contentCommitment"]},
+                )
             print(f"acknowledged {disclosure_id}")
     return 0
 
@@ -382,7 +445,12 @@ def run_decline(args: argparse.Namespace) -> int:
     if args.reason:
         body["reasonHash"], kept = _salted_reason(args.reason)
     with _open_client(args) as client:
-        _write(client, f"/v1/disclosures/{args.disclosure.lower()}/decline", body)
+        signing = _signing(args, client)
+        if signing is not None:
+            reason = body.get("reasonHash")
+            _signed(lambda: signing.decline(args.disclosure.lower(), reason_hash=reason))
+        else:
+            _write(client, f"/v1/disclosures/{args.disclosure.lower()}/decline", body)
     print(json.dumps({"declined": args.disclosure, **kept}, indent=2))
     return 0
 
@@ -407,7 +475,18 @@ def run_request(args: argparse.Namespace) -> int:
     if terms_hash is not None:
         body["termsHash"] = terms_hash
     with _open_client(args) as client:
-        op = _write(client, f"/v1/contributions/{args.contribution}/access-requests", body)
+        signing = _signing(args, client)
+        if signing is not None:
+            op = _signed(
+                lambda: signing.request_access(
+                    args.contribution,
+                    purpose=body["purpose"],
+                    terms=body["terms"],
+                    terms_hash=terms_hash,
+                )
+            )
+        else:
+            op = _write(client, f"/v1/contributions/{args.contribution}/access-requests", body)
     print(f"request #{op['resourceId']} sent")
     return 0
 
@@ -415,7 +494,18 @@ def run_request(args: argparse.Namespace) -> int:
 def run_grant(args: argparse.Namespace) -> int:
     body = {"terms": args.terms.replace("-", "_"), "termsHash": _file_hash(args.terms_file)}
     with _open_client(args) as client:
-        _write(client, f"/v1/access-requests/{args.request}/grant", body)
+        signing = _signing(args, client)
+        if signing is not None:
+            terms_hash = body["termsHash"]
+            if terms_hash is None:
+                raise ConfigurationError("a grant names its terms document: give --terms-file")
+            _signed(
+                lambda: signing.grant_access(
+                    args.request, terms=body["terms"], terms_hash=terms_hash
+                )
+            )
+        else:
+            _write(client, f"/v1/access-requests/{args.request}/grant", body)
     print(f"request #{args.request} granted")
     return 0
 
@@ -423,14 +513,22 @@ def run_grant(args: argparse.Namespace) -> int:
 def run_refuse(args: argparse.Namespace) -> int:
     reason, kept = _salted_reason(args.reason)
     with _open_client(args) as client:
-        _write(client, f"/v1/access-requests/{args.request}/refuse", {"reasonHash": reason})
+        signing = _signing(args, client)
+        if signing is not None:
+            _signed(lambda: signing.refuse_access(args.request, reason_hash=reason))
+        else:
+            _write(client, f"/v1/access-requests/{args.request}/refuse", {"reasonHash": reason})
     print(json.dumps({"refused": args.request, **kept}, indent=2))
     return 0
 
 
 def run_withdraw(args: argparse.Namespace) -> int:
     with _open_client(args) as client:
-        _write(client, f"/v1/access-requests/{args.request}/withdraw", {})
+        signing = _signing(args, client)
+        if signing is not None:
+            _signed(lambda: signing.withdraw_access_request(args.request))
+        else:
+            _write(client, f"/v1/access-requests/{args.request}/withdraw", {})
     print(f"request #{args.request} withdrawn")
     return 0
 

@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Final, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, cast
 
 from ledger.errors import ApiRefusalError, ConfigurationError, KeyLoadError, OpeningError
 
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
     from api.schemas.contributions import ContributionPublic
     from api.schemas.operations import OperationPublic
-    from poc.client import PartnerClient
+    from poc.client import LocalKeySigner, PartnerClient, TrustedDeployment
     from poc.client.files import PreparedFile
 
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -238,25 +238,7 @@ def _command(
         help=f"the poc-ledger API (default: ${API_URL_ENV}, else {DEFAULT_API_URL})",
     )
     connection.add_argument("--api-key", help=f"your API key (default: ${API_KEY_ENV})")
-    connection.add_argument(
-        "--keystore",
-        type=Path,
-        metavar="FILE",
-        help="sign here with the key in this JSON keystore (default: the service signs)",
-    )
-    connection.add_argument(
-        "--password-file",
-        type=Path,
-        metavar="FILE",
-        help=f"the keystore's password, first line (default: ${PASSWORD_ENV}, else asked)",
-    )
-    connection.add_argument(
-        "--deployment",
-        type=Path,
-        metavar="FILE",
-        help="deployment record (from `poc deploy`) to check what you sign against "
-        "(default: what the API says)",
-    )
+    add_signing_arguments(connection)
     add_openings_dir_argument(parser)
     parser.set_defaults(handler=handler)
     return parser
@@ -288,25 +270,62 @@ def _rating(text: str) -> int:
 
 def open_client(args: argparse.Namespace) -> PartnerClient:
     """The client the command's options name (custodial, or signing with the keystore)."""
-    from poc.client import LocalKeySigner, PartnerClient, TrustedDeployment
+    from poc.client import PartnerClient
 
     url = args.api or os.environ.get(API_URL_ENV) or DEFAULT_API_URL
     key = args.api_key or os.environ.get(API_KEY_ENV)
     if not key:
         raise ConfigurationError(f"no API key: give --api-key or set {API_KEY_ENV}")
-    signer = None
-    if args.keystore is not None:
-        signer = LocalKeySigner.from_keystore(args.keystore, _keystore_password(args))
-    deployment = None
-    if args.deployment is not None:
-        from ledger.chain.deployment_record import DeploymentRecord
+    return PartnerClient(
+        url, key, signer=keystore_signer(args), deployment=trusted_deployment(args)
+    )
 
-        try:
-            record = DeploymentRecord.read(args.deployment)
-        except OSError as exc:
-            raise ConfigurationError(f"cannot read {args.deployment}: {exc.strerror}") from exc
-        deployment = TrustedDeployment(record.chain_id, dict(record.addresses))
-    return PartnerClient(url, key, signer=signer, deployment=deployment)
+
+def keystore_signer(args: argparse.Namespace) -> LocalKeySigner | None:
+    """The signer of `--keystore` (its password from `--password-file`, the environment or the
+    terminal), None without one: the service then signs."""
+    from poc.client import LocalKeySigner
+
+    if args.keystore is None:
+        return None
+    return LocalKeySigner.from_keystore(args.keystore, _keystore_password(args))
+
+
+def trusted_deployment(args: argparse.Namespace) -> TrustedDeployment | None:
+    """The deployment `--deployment` names, to check what is signed against (None: the API's)."""
+    from ledger.chain.deployment_record import DeploymentRecord
+    from poc.client import TrustedDeployment
+
+    if args.deployment is None:
+        return None
+    try:
+        record = DeploymentRecord.read(args.deployment)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read {args.deployment}: {exc.strerror}") from exc
+    return TrustedDeployment(record.chain_id, dict(record.addresses))
+
+
+def add_signing_arguments(group: Any) -> None:
+    """`--keystore`, `--password-file` and `--deployment`, as every signing command has them."""
+    group.add_argument(
+        "--keystore",
+        type=Path,
+        metavar="FILE",
+        help="sign here with the key in this JSON keystore (default: the service signs)",
+    )
+    group.add_argument(
+        "--password-file",
+        type=Path,
+        metavar="FILE",
+        help=f"the keystore's password, first line (default: ${PASSWORD_ENV}, else asked)",
+    )
+    group.add_argument(
+        "--deployment",
+        type=Path,
+        metavar="FILE",
+        help="deployment record (from `poc deploy`) to check what you sign against "
+        "(default: what the API says)",
+    )
 
 
 def _keystore_password(args: argparse.Namespace) -> str:

@@ -41,10 +41,39 @@ from api.schemas.contributions import (
 )
 from api.schemas.disputes import DisputeCreate, DisputeFields, DisputePublic, VoteCreate, VoteFields
 from api.schemas.endorsements import EndorsementCreate, EndorsementFields
+from api.schemas.exchange import (
+    AccessRequestCreate,
+    AccessRequestFields,
+    AccessRequestPublic,
+    AcknowledgeCreate,
+    AcknowledgeFields,
+    DeclineCreate,
+    DeclineFields,
+    DisclosureCreate,
+    DisclosureFields,
+    DisclosurePublic,
+    EncryptionKeyCreate,
+    EncryptionKeyFields,
+    GrantCreate,
+    GrantFields,
+    RefuseCreate,
+    RefuseFields,
+    WithdrawRequestCreate,
+)
 from api.schemas.exports import CertificateIn, OpeningIn
 from api.schemas.operations import OperationPublic, PreparedPublic, SignatureFields
 from api.schemas.partners import KeyPublic
 from api.schemas.payouts import BalancesPublic, PayoutCreate, PayoutFields
+from ledger.chain.exchange_signing import (
+    acknowledge_data,
+    decline_data,
+    disclose_data,
+    grant_access_data,
+    publish_encryption_key_data,
+    refuse_access_data,
+    request_access_data,
+    withdraw_access_request_data,
+)
 from ledger.chain.signing import (
     anchor_batch_data,
     endorse_data,
@@ -54,6 +83,7 @@ from ledger.chain.signing import (
     vote_dispute_data,
 )
 from ledger.domain.codec import ZERO_BYTES32, from_hex, to_hex
+from ledger.domain.exchange import AccessPurpose, AccessTerms
 from ledger.domain.hashing import batch_id, new_salt
 from ledger.domain.merkle import MerkleTree
 from ledger.domain.values import BatchLeaf, Origin, Registration, checksum
@@ -70,6 +100,7 @@ from poc.client.signing import Signer, TrustedDeployment, TypedDataBuilder, chec
 
 LEDGER: Final = "PocLedger"
 VAULT: Final = "RoyaltyVault"
+EXCHANGE: Final = "PocExchange"
 ETH: Final = "0x0000000000000000000000000000000000000000"
 DEFAULT_TIMEOUT: Final = 60.0
 # How long a write waits for its operation to be final, and how often it asks.
@@ -449,6 +480,163 @@ class PartnerClient:
             "payouts", {"project_id": project_id}, fields, PayoutCreate, VAULT, build, wait
         )
 
+    # ------------------------------------------------------------------------------ exchange
+
+    def disclosure(self, disclosure_id: str) -> DisclosurePublic:
+        """One disclosure the partner shared or received (docs/exchange.md)."""
+        return self._get(DisclosurePublic, path("disclosure", disclosure_id=disclosure_id))
+
+    def access_request(self, request_id: int) -> AccessRequestPublic:
+        """One access-rights request of a project the partner belongs to."""
+        return self._get(AccessRequestPublic, path("access_request", request_id=request_id))
+
+    def publish_encryption_key(self, public_key: str, *, wait: bool = True) -> OperationPublic:
+        """Publish the partner's X25519 public key (0x-hex), under which sharers wrap keys."""
+        fields = EncryptionKeyFields.model_validate({"publicKey": public_key})
+        build = partial(publish_encryption_key_data, public_key=from_hex(public_key, size=32))
+        params = {"partner": self.partner()}
+        return self._write(
+            "encryption_keys", params, fields, EncryptionKeyCreate, EXCHANGE, build, wait
+        )
+
+    def disclose(
+        self,
+        project_id: int,
+        content_commitment: str,
+        wrapped_keys: dict[str, str],
+        *,
+        contribution_ids: list[str] | tuple[str, ...] = (),
+        wait: bool = True,
+    ) -> OperationPublic:
+        """Disclose a sealed document uploaded before, to the recipients `wrapped_keys` names
+        (address -> base64 of the key envelope wrapped to that recipient's published key)."""
+        recipients = list(wrapped_keys)
+        fields = DisclosureFields.model_validate(
+            {
+                "contentCommitment": content_commitment,
+                "recipients": recipients,
+                "contributionIds": list(contribution_ids),
+            }
+        )
+        build = partial(
+            disclose_data,
+            project_id=project_id,
+            content_commitment=from_hex(content_commitment, size=32),
+            recipients=fields.recipients,
+            contribution_ids=[from_hex(c, size=32) for c in fields.contribution_ids],
+        )
+        return self._write(
+            "disclosures",
+            {"project_id": project_id},
+            fields,
+            DisclosureCreate,
+            EXCHANGE,
+            build,
+            wait,
+            extra={_alias(DisclosureCreate, "wrapped_keys"): dict(wrapped_keys)},
+        )
+
+    def acknowledge(self, disclosure_id: str, *, wait: bool = True) -> OperationPublic:
+        """Sign the receipt of a disclosed document, for the commitment on chain (open and
+        check the document first: `poc exchange open` does)."""
+        disclosure = self.disclosure(disclosure_id)
+        fields = AcknowledgeFields.model_validate(
+            {"contentCommitment": disclosure.content_commitment}
+        )
+        build = partial(
+            acknowledge_data,
+            project_id=disclosure.project_id,
+            disclosure_id=from_hex(disclosure_id, size=32),
+            content_commitment=from_hex(disclosure.content_commitment, size=32),
+            sharer=disclosure.sharer,
+        )
+        params = {"disclosure_id": disclosure_id}
+        return self._write("acknowledge", params, fields, AcknowledgeCreate, EXCHANGE, build, wait)
+
+    def decline(
+        self, disclosure_id: str, *, reason_hash: str | None = None, wait: bool = True
+    ) -> OperationPublic:
+        """Decline a disclosed document, with the hash of a reason kept elsewhere or none."""
+        disclosure = self.disclosure(disclosure_id)
+        fields = DeclineFields.model_validate({"reasonHash": reason_hash})
+        build = partial(
+            decline_data,
+            project_id=disclosure.project_id,
+            disclosure_id=from_hex(disclosure_id, size=32),
+            reason_hash=ZERO_BYTES32 if reason_hash is None else from_hex(reason_hash, size=32),
+        )
+        params = {"disclosure_id": disclosure_id}
+        return self._write("decline", params, fields, DeclineCreate, EXCHANGE, build, wait)
+
+    def request_access(
+        self,
+        contribution_id: str,
+        *,
+        purpose: str,
+        terms: str,
+        terms_hash: str | None = None,
+        wait: bool = True,
+    ) -> OperationPublic:
+        """Ask the contribution's owner for access rights (`purpose`: carrying_out_project or
+        exploiting_own_results; `terms`: royalty_free or fair_and_reasonable)."""
+        fields = AccessRequestFields.model_validate(
+            {"purpose": purpose, "terms": terms, "termsHash": terms_hash}
+        )
+        build = partial(
+            request_access_data,
+            project_id=self._project_of(contribution_id),
+            contribution_id=from_hex(contribution_id, size=32),
+            purpose=AccessPurpose[fields.purpose.upper()],
+            terms=AccessTerms[fields.terms.upper()],
+            terms_hash=ZERO_BYTES32 if terms_hash is None else from_hex(terms_hash, size=32),
+        )
+        params = {"contribution_id": contribution_id}
+        return self._write(
+            "access_requests", params, fields, AccessRequestCreate, EXCHANGE, build, wait
+        )
+
+    def grant_access(
+        self, request_id: int, *, terms: str, terms_hash: str, wait: bool = True
+    ) -> OperationPublic:
+        """Grant an open request of yours to answer, on `terms` with the terms document's hash."""
+        fields = GrantFields.model_validate({"terms": terms, "termsHash": terms_hash})
+        build = partial(
+            grant_access_data,
+            project_id=self.access_request(request_id).project_id,
+            request_id=request_id,
+            terms=AccessTerms[fields.terms.upper()],
+            terms_hash=from_hex(terms_hash, size=32),
+        )
+        params = {"request_id": request_id}
+        return self._write("grant", params, fields, GrantCreate, EXCHANGE, build, wait)
+
+    def refuse_access(
+        self, request_id: int, *, reason_hash: str, wait: bool = True
+    ) -> OperationPublic:
+        """Refuse an open request of yours to answer, with the hash of the reason."""
+        fields = RefuseFields.model_validate({"reasonHash": reason_hash})
+        build = partial(
+            refuse_access_data,
+            project_id=self.access_request(request_id).project_id,
+            request_id=request_id,
+            reason_hash=from_hex(reason_hash, size=32),
+        )
+        params = {"request_id": request_id}
+        return self._write("refuse", params, fields, RefuseCreate, EXCHANGE, build, wait)
+
+    def withdraw_access_request(self, request_id: int, *, wait: bool = True) -> OperationPublic:
+        """Withdraw one's own open request."""
+        fields = WithdrawRequestCreate.model_validate({})
+        build = partial(
+            withdraw_access_request_data,
+            project_id=self.access_request(request_id).project_id,
+            request_id=request_id,
+        )
+        params = {"request_id": request_id}
+        return self._write(
+            "withdraw_request", params, fields, WithdrawRequestCreate, EXCHANGE, build, wait
+        )
+
     # ------------------------------------------------------------------------------ signing
 
     def check_key(self) -> None:
@@ -484,9 +672,13 @@ class PartnerClient:
         contract: str,
         build: TypedDataBuilder,
         wait: bool,
+        *,
+        extra: dict[str, Any] | None = None,
     ) -> OperationPublic:
+        """Post a write, signed here first when the client has a signer; `extra` goes into
+        the posted request but not into what `/prepare` is asked (it is not signed)."""
         if self.signer is None:
-            return self._post_write(route, params, fields, create, wait)
+            return self._post_write(route, params, fields, create, wait, extra=extra)
         signer = self._own_key()
         prepared = _parse(
             PreparedPublic,
@@ -508,7 +700,7 @@ class PartnerClient:
             "nonce": prepared.nonce,
             "deadline": prepared.deadline,
         }
-        return self._post_write(route, params, fields, create, wait, signed=signed)
+        return self._post_write(route, params, fields, create, wait, signed=signed, extra=extra)
 
     def _post_write(
         self,
@@ -519,8 +711,9 @@ class PartnerClient:
         wait: bool,
         *,
         signed: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> OperationPublic:
-        body = _dump(fields)
+        body = {**_dump(fields), **(extra or {})}
         for name, value in (signed or {}).items():
             body[_alias(SignatureFields, name)] = value
         request = _validate(create, body)

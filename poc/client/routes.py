@@ -28,6 +28,17 @@ ROUTES: Final[dict[str, str]] = {
     "certificate": "/v1/exports/contributions/{contribution_id}/certificate",
     "balances": "/v1/projects/{project_id}/balances",
     "payouts": "/v1/projects/{project_id}/payouts",
+    # Knowledge exchange (docs/exchange.md).
+    "encryption_keys": "/v1/partners/{partner}/encryption-keys",
+    "disclosures": "/v1/projects/{project_id}/disclosures",
+    "disclosure": "/v1/disclosures/{disclosure_id}",
+    "acknowledge": "/v1/disclosures/{disclosure_id}/acknowledge",
+    "decline": "/v1/disclosures/{disclosure_id}/decline",
+    "access_requests": "/v1/contributions/{contribution_id}/access-requests",
+    "access_request": "/v1/access-requests/{request_id}",
+    "grant": "/v1/access-requests/{request_id}/grant",
+    "refuse": "/v1/access-requests/{request_id}/refuse",
+    "withdraw_request": "/v1/access-requests/{request_id}/withdraw",
 }
 
 # Query parameter names, by what they mean; None: not a query parameter (in the path instead).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from poc.cli import main as cli
 from tests.api.conftest import _deployed, client, consortium, deployed, settings, store  # noqa: F401
 from tests.api.flows import api_contribution, api_project
 from tests.api.support import Consortium, Member
+from tests.poc.client.conftest import PASSWORD, keystore_of
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% fibre blend 70/30 at 180 C\n" * 40
 
@@ -221,3 +223,100 @@ def test_share_refuses_recipients_publishing_the_same_key(
         consortium.client.get(f"/v1/projects/{project_id}/disclosures", headers=a.headers).json()
         == []
     )
+
+
+def test_every_exchange_write_signed_on_the_partners_machine(
+    consortium: Consortium,  # noqa: F811
+    as_member: dict[str, Member],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With `--keystore`, each write is signed here: the service, holding no partner's key
+    after the set-up, refuses the same command without one (`not_custodial`)."""
+    from api.services.custody import Custody
+
+    a, b = consortium.coordinator, consortium.partner_b
+    project_id = api_project(consortium)
+    background = api_contribution(consortium, a, project_id, "background")
+    services = consortium.client.app.state.services  # type: ignore[attr-defined]
+    services.custody = Custody(tmp_path / "no-keys", "another password")
+    password = tmp_path / "password.txt"
+    password.write_text(PASSWORD + "\n")
+
+    def own(member: Member) -> list[str]:
+        keystore = keystore_of(member, tmp_path)
+        return ["--keystore", str(keystore), "--password-file", str(password)]
+
+    key_file = tmp_path / "b.key"
+    assert _run(as_member, b, "exchange", "keygen", "--key-file", str(key_file)) == 0
+    publish = ("exchange", "publish-key", "--key-file", str(key_file))
+    capsys.readouterr()
+    assert _run(as_member, b, *publish) == 1
+    assert "not_custodial" in capsys.readouterr().err
+    assert _run(as_member, b, *publish, *own(b)) == 0
+    consortium.sync()
+
+    def share(name: str) -> str:
+        original = tmp_path / name
+        original.write_bytes(PDF + name.encode())
+        capsys.readouterr()
+        command = ("exchange", "share", str(original), "--project", str(project_id))
+        assert _run(as_member, a, *command, "--to", b.address, *own(a)) == 0
+        consortium.sync()
+        disclosure_id: str = json.loads(capsys.readouterr().out)["disclosureId"]
+        return disclosure_id
+
+    def receipt(disclosure_id: str) -> str:
+        found = consortium.client.get(f"/v1/disclosures/{disclosure_id}", headers=a.headers)
+        status: str = found.json()["receipts"][0]["status"]
+        return status
+
+    opened = share("blend.pdf")
+    out = tmp_path / "received"
+    command = ("exchange", "open", opened, "--key-file", str(key_file), "--out", str(out))
+    assert _run(as_member, b, *command, "--acknowledge", *own(b)) == 0
+    consortium.sync()
+    assert receipt(opened) == "acknowledged"
+
+    declined = share("draft.pdf")
+    assert _run(as_member, b, "exchange", "decline", declined, "--reason", "not ours", *own(b)) == 0
+    consortium.sync()
+    assert receipt(declined) == "declined"
+
+    terms = tmp_path / "terms.txt"
+    terms.write_text("Royalty-free access for carrying out the project.\n")
+
+    def request(purpose: str) -> int:
+        capsys.readouterr()
+        command = ("access", "request", background, "--purpose", purpose, "--terms")
+        assert _run(as_member, b, *command, "royalty-free", *own(b)) == 0
+        consortium.sync()
+        sent = re.fullmatch(r"request #(\d+) sent\n", capsys.readouterr().out)
+        assert sent is not None
+        return int(sent.group(1))
+
+    def status(request_id: int) -> str:
+        found = consortium.client.get(f"/v1/access-requests/{request_id}", headers=a.headers)
+        answer: str = found.json()["status"]
+        return answer
+
+    granted = request("carrying-out-project")
+    grant = ("access", "grant", str(granted), "--terms", "royalty-free", "--terms-file", str(terms))
+    assert _run(as_member, a, *grant, *own(a)) == 0
+    consortium.sync()
+    assert status(granted) == "granted"
+
+    refused = request("exploiting-own-results")
+    capsys.readouterr()
+    refuse = ("access", "refuse", str(refused), "--reason", "exclusive licence elsewhere")
+    assert _run(as_member, a, *refuse, *own(a)) == 0
+    kept = json.loads(capsys.readouterr().out)
+    consortium.sync()
+    assert status(refused) == "refused"
+    found = consortium.client.get(f"/v1/access-requests/{refused}", headers=a.headers).json()
+    assert found["reasonHash"] == kept["reasonHash"]
+
+    withdrawn = request("carrying-out-project")
+    assert _run(as_member, b, "access", "withdraw", str(withdrawn), *own(b)) == 0
+    consortium.sync()
+    assert status(withdrawn) == "withdrawn"

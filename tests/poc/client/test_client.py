@@ -38,7 +38,7 @@ from poc.client.files import (
     prepare_openings,
     registration_fields,
 )
-from tests.api.flows import api_project, write
+from tests.api.flows import api_contribution, api_project, write
 from tests.api.support import Consortium, Member
 from tests.databases import SQLITE
 from tests.poc.client.conftest import PASSWORD, keystore_of
@@ -280,6 +280,38 @@ def test_client_refuses_tampered_prepared_typed_data(
         client.register(
             project_id, registration_fields(prepared, origin="result", category=0, value=40)
         )
+    after = consortium.store.outbox.list_operations(actor=b.address, status=None, limit=50)
+    assert len(after) == len(before)  # nothing was posted
+
+
+@pytest.mark.parametrize(
+    ("action", "alter"),
+    [
+        # An operator swapping the key a partner vouches for: documents for it, the operator opens.
+        (
+            "publish_encryption_key",
+            lambda d: _typed(d)["message"].update(publicKey="0x" + "55" * 32),
+        ),
+        # ... or the purpose of a request for access rights.
+        ("request_access", lambda d: _typed(d)["message"].update(purpose=1)),
+    ],
+)
+def test_client_refuses_tampered_exchange_typed_data(
+    consortium: Consortium, tmp_path: Path, action: str, alter: Any
+) -> None:
+    project_id = api_project(consortium)
+    a, b = consortium.coordinator, consortium.partner_b
+    background = api_contribution(consortium, a, project_id, "background")
+    signer = LocalKeySigner.from_keystore(keystore_of(b, tmp_path), PASSWORD)
+    transport = _Tampering(consortium.client._transport, alter)
+    http = httpx.Client(base_url="http://testserver", transport=transport)
+    client = PartnerClient("http://testserver", b.key, signer=signer, http=http)
+    before = consortium.store.outbox.list_operations(actor=b.address, status=None, limit=50)
+    with pytest.raises(PreparedDataMismatchError, match="message"):
+        if action == "publish_encryption_key":
+            client.publish_encryption_key("0x" + "66" * 32)
+        else:
+            client.request_access(background, purpose="carrying_out_project", terms="royalty_free")
     after = consortium.store.outbox.list_operations(actor=b.address, status=None, limit=50)
     assert len(after) == len(before)  # nothing was posted
 
