@@ -17,8 +17,7 @@ from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.object cimport PyObject
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 
-cdef array _INDEX_TEMPLATE = array("q")
-cdef array _EXPONENT_TEMPLATE = array("i")
+cdef array _INDEX_TEMPLATE = array("q")  # what `clone` copies the type of
 
 
 def resolve_parents(list in_order, dict records):
