@@ -22,11 +22,11 @@ poc-ledger API, with the encryption done on this machine (docs/exchange.md).
   the partner to keep.
 
 The API is `--api-url` (default `$POC_API_URL`, else http://127.0.0.1:8000) with `--api-key`
-(default `$POC_API_KEY`); writes wait until the chain confirmed them. Without `--keystore` the
-service signs with the key it holds for the partner (custodial); with `--keystore FILE` every
-write is signed on this machine, as the partner commands do it (`poc.cli.partner`): the typed
-data `/prepare` returns is rebuilt here and compared before signing (`poc.client`). Registered
-by `poc.cli.main` through `register_commands`.
+(default `$POC_API_KEY`). Every write goes through the partner client (`poc.client`) and waits
+until the chain confirmed it. Without `--keystore` the service signs with the key it holds for
+the partner (custodial); with `--keystore FILE` every write is signed on this machine, as the
+partner commands do it (`poc.cli.partner`): the typed data `/prepare` returns is rebuilt here
+and compared before signing. Registered by `poc.cli.main` through `register_commands`.
 """
 
 from __future__ import annotations
@@ -91,19 +91,10 @@ def _check(response: httpx.Response) -> Any:
     return response.json() if response.content else None
 
 
-def _write(client: httpx.Client, url: str, body: dict[str, Any]) -> dict[str, Any]:
-    """POST and wait for the chain: the operation, or ApiRefused if it failed."""
-    op: dict[str, Any] = _check(client.post(url, params={"wait": "true"}, json=body))
-    if op.get("status") != "confirmed":
-        raise ApiRefused(
-            f"the write ended {op.get('status')}: {op.get('error_code')} {op.get('error_message')}"
-        )
-    return op
-
-
-def _signed(write: Callable[[], Any]) -> dict[str, Any]:
-    """Run a signed write of the partner client; its operation as the API's JSON, the API's
-    refusal or a failed operation as ApiRefused (as `_write` reports them)."""
+def _written(write: Callable[[], Any]) -> dict[str, Any]:
+    """Run a write of the partner client, which waits until the chain confirmed it: its
+    operation as the API's JSON; the API's refusal, or an operation that failed, as
+    ApiRefused."""
     from ledger.errors import ApiRefusalError, OperationFailedError
 
     try:
@@ -196,20 +187,17 @@ def _open_client(args: argparse.Namespace) -> httpx.Client:
     return CLIENT_FACTORY[0](args)
 
 
-def _signing(args: argparse.Namespace, client: httpx.Client) -> PartnerClient | None:
-    """With `--keystore`: the partner client that signs on this machine, over `client`'s
-    connection; None without (the service signs)."""
+def _partner(args: argparse.Namespace, client: httpx.Client) -> PartnerClient:
+    """The partner client the writes go through, over `client`'s connection: signing on this
+    machine with `--keystore`, else asking the service to sign (custodial)."""
     from poc.cli.partner import keystore_signer, trusted_deployment
     from poc.client import PartnerClient
 
-    signer = keystore_signer(args)
-    if signer is None:
-        return None
     key = args.api_key or os.environ.get("POC_API_KEY") or client.headers.get("X-API-Key", "")
     return PartnerClient(
         str(client.base_url),
         key,
-        signer=signer,
+        signer=keystore_signer(args),
         deployment=trusted_deployment(args),
         http=client,
         timeout=WRITE_TIMEOUT,
@@ -254,12 +242,8 @@ def run_publish_key(args: argparse.Namespace) -> int:
 
     public = "0x" + keys.public_key_bytes(_load_key(args.key_file)).hex()
     with _open_client(args) as client:
-        signing = _signing(args, client)
-        if signing is not None:
-            op = _signed(lambda: signing.publish_encryption_key(public))
-        else:
-            me = _check(client.get("/v1/me"))["partner"]
-            op = _write(client, f"/v1/partners/{me}/encryption-keys", {"publicKey": public})
+        partner = _partner(args, client)
+        op = _written(lambda: partner.publish_encryption_key(public))
     print(f"published {public} as key version {op.get('resourceId')}")
     return 0
 
@@ -311,27 +295,12 @@ def run_share(args: argparse.Namespace) -> int:
                 recipient=recipient,
             )
             wrapped[published[-1]["account"]] = base64.b64encode(blob).decode("ascii")
-        signing = _signing(args, client)
-        if signing is not None:
-            _signed(
-                lambda: signing.disclose(
-                    args.project,
-                    "0x" + commitment.hex(),
-                    wrapped,
-                    contribution_ids=args.contribution,
-                )
+        partner = _partner(args, client)
+        _written(
+            lambda: partner.disclose(
+                args.project, "0x" + commitment.hex(), wrapped, contribution_ids=args.contribution
             )
-        else:
-            _write(
-                client,
-                f"/v1/projects/{args.project}/disclosures",
-                {
-                    "contentCommitment": "0x" + commitment.hex(),
-                    "recipients": list(wrapped),
-                    "contributionIds": args.contribution,
-                    "wrappedKeys": wrapped,
-                },
-            )
+        )
     record = {
         "disclosureId": "0x" + disclosure_id.hex(),
         "contentCommitment": "0x" + commitment.hex(),
@@ -414,15 +383,8 @@ def run_open(args: argparse.Namespace) -> int:
         os.replace(partial, target)
         print(f"{target}  ({digest.size} bytes, SHA-256 0x{digest.sha256.hex()}): matches")
         if args.acknowledge:
-            signing = _signing(args, client)
-            if signing is not None:
-                _signed(lambda: signing.acknowledge(disclosure_id))
-            else:
-                _write(
-                    client,
-                    f"/v1/disclosures/{disclosure_id}/acknowledge",
-                    {"contentCommitment": disclosure["contentCommitment"]},
-                )
+            partner = _partner(args, client)
+            _written(lambda: partner.acknowledge(disclosure_id))
             print(f"acknowledged {disclosure_id}")
     return 0
 
@@ -440,17 +402,13 @@ def _salted_reason(text: str) -> tuple[str, dict[str, str]]:
 
 
 def run_decline(args: argparse.Namespace) -> int:
-    body: dict[str, Any] = {}
+    reason: str | None = None
     kept: dict[str, str] = {}
     if args.reason:
-        body["reasonHash"], kept = _salted_reason(args.reason)
+        reason, kept = _salted_reason(args.reason)
     with _open_client(args) as client:
-        signing = _signing(args, client)
-        if signing is not None:
-            reason = body.get("reasonHash")
-            _signed(lambda: signing.decline(args.disclosure.lower(), reason_hash=reason))
-        else:
-            _write(client, f"/v1/disclosures/{args.disclosure.lower()}/decline", body)
+        partner = _partner(args, client)
+        _written(lambda: partner.decline(args.disclosure.lower(), reason_hash=reason))
     print(json.dumps({"declined": args.disclosure, **kept}, indent=2))
     return 0
 
@@ -467,45 +425,26 @@ def _file_hash(path: Path | None) -> str | None:
 
 
 def run_request(args: argparse.Namespace) -> int:
-    body: dict[str, Any] = {
-        "purpose": args.purpose.replace("-", "_"),
-        "terms": args.terms.replace("-", "_"),
-    }
+    purpose, terms = args.purpose.replace("-", "_"), args.terms.replace("-", "_")
     terms_hash = _file_hash(args.terms_file)
-    if terms_hash is not None:
-        body["termsHash"] = terms_hash
     with _open_client(args) as client:
-        signing = _signing(args, client)
-        if signing is not None:
-            op = _signed(
-                lambda: signing.request_access(
-                    args.contribution,
-                    purpose=body["purpose"],
-                    terms=body["terms"],
-                    terms_hash=terms_hash,
-                )
+        partner = _partner(args, client)
+        op = _written(
+            lambda: partner.request_access(
+                args.contribution, purpose=purpose, terms=terms, terms_hash=terms_hash
             )
-        else:
-            op = _write(client, f"/v1/contributions/{args.contribution}/access-requests", body)
+        )
     print(f"request #{op['resourceId']} sent")
     return 0
 
 
 def run_grant(args: argparse.Namespace) -> int:
-    body = {"terms": args.terms.replace("-", "_"), "termsHash": _file_hash(args.terms_file)}
+    terms, terms_hash = args.terms.replace("-", "_"), _file_hash(args.terms_file)
+    if terms_hash is None:
+        raise ConfigurationError("a grant names its terms document: give --terms-file")
     with _open_client(args) as client:
-        signing = _signing(args, client)
-        if signing is not None:
-            terms_hash = body["termsHash"]
-            if terms_hash is None:
-                raise ConfigurationError("a grant names its terms document: give --terms-file")
-            _signed(
-                lambda: signing.grant_access(
-                    args.request, terms=body["terms"], terms_hash=terms_hash
-                )
-            )
-        else:
-            _write(client, f"/v1/access-requests/{args.request}/grant", body)
+        partner = _partner(args, client)
+        _written(lambda: partner.grant_access(args.request, terms=terms, terms_hash=terms_hash))
     print(f"request #{args.request} granted")
     return 0
 
@@ -513,22 +452,16 @@ def run_grant(args: argparse.Namespace) -> int:
 def run_refuse(args: argparse.Namespace) -> int:
     reason, kept = _salted_reason(args.reason)
     with _open_client(args) as client:
-        signing = _signing(args, client)
-        if signing is not None:
-            _signed(lambda: signing.refuse_access(args.request, reason_hash=reason))
-        else:
-            _write(client, f"/v1/access-requests/{args.request}/refuse", {"reasonHash": reason})
+        partner = _partner(args, client)
+        _written(lambda: partner.refuse_access(args.request, reason_hash=reason))
     print(json.dumps({"refused": args.request, **kept}, indent=2))
     return 0
 
 
 def run_withdraw(args: argparse.Namespace) -> int:
     with _open_client(args) as client:
-        signing = _signing(args, client)
-        if signing is not None:
-            _signed(lambda: signing.withdraw_access_request(args.request))
-        else:
-            _write(client, f"/v1/access-requests/{args.request}/withdraw", {})
+        partner = _partner(args, client)
+        _written(lambda: partner.withdraw_access_request(args.request))
     print(f"request #{args.request} withdrawn")
     return 0
 
